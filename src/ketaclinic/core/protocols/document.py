@@ -1,0 +1,77 @@
+"""The protocol document: header plus sections, validated by one schema.
+
+The schema is the pydantic model below; ``protocol_json_schema()`` exports it as JSON Schema
+(``docs/protocol.schema.json``) so a clinic's editor can validate a file before loading it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
+
+from ketaclinic.core.errors import ProtocolError
+from ketaclinic.core.indications import INDICATIONS
+from ketaclinic.core.protocols.eligibility import EligibilitySection
+
+PROTOCOL_FORMAT = "ketaclinic.protocol/1"
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    cite: str = Field(min_length=3)
+    note: str = ""
+
+
+class ProtocolDocument(BaseModel):
+    """One version of one clinic protocol."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: Literal["ketaclinic.protocol/1"]
+    id: str = Field(pattern="^[a-z][a-z0-9-]{2,63}$", description="Stable slug, e.g. depression-standard.")
+    version: int = Field(ge=1, description="Increases by one for each change a clinic loads.")
+    title: str = Field(min_length=3, max_length=200)
+    status: Literal["draft", "active", "retired"] = "active"
+    effective_from: date
+    changelog: str = Field(min_length=3, description="What changed in this version, and why.")
+    summary: str = ""
+    sources: tuple[Source, ...] = ()
+    indications: tuple[str, ...] = Field(min_length=1)
+    eligibility: EligibilitySection
+
+    @model_validator(mode="after")
+    def _known_indications(self) -> ProtocolDocument:
+        unknown = [i for i in self.indications if i not in INDICATIONS]
+        if unknown:
+            raise ValueError(
+                f"unknown indications {', '.join(unknown)}; allowed are {', '.join(INDICATIONS)}"
+            )
+        return self
+
+    def canonical_json(self) -> str:
+        """The document as canonical JSON (sorted keys): what is stored and hashed."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+def parse_protocol(data: Any) -> ProtocolDocument:
+    """Validate a mapping (parsed YAML/JSON) as a protocol document or refuse with every problem named."""
+    if not isinstance(data, dict):
+        raise ProtocolError(f"A protocol document must be a mapping, not {type(data).__name__}.", value=data)
+    try:
+        return ProtocolDocument.model_validate(data)
+    except PydanticValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(document)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ProtocolError(f"Protocol {data.get('id', '?')!s} is invalid: {problems}", value=data) from None
+
+
+def protocol_json_schema() -> dict[str, Any]:
+    return ProtocolDocument.model_json_schema()

@@ -1,0 +1,20 @@
+"""Tests: a fast password hasher, an in-memory SQLite database unless DATABASE_URL says PostgreSQL."""
+
+import os
+
+import dj_database_url
+
+from ketaclinic.web.settings.base import *  # noqa: F403
+
+SECRET_KEY = "ketaclinic-tests-not-secret"
+KETACLINIC_AUDIT_KEY = "ketaclinic-tests-audit-key"
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or "sqlite:///:memory:")
+}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
