@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.indications import Category, indication_get
+from ketaclinic.core.indications import indication_get
 from ketaclinic.core.protocols.document import ProtocolDocument
 from ketaclinic.core.protocols.eligibility import Action
 
@@ -180,3 +180,37 @@ def assess_eligibility(facts: ScreeningFacts, protocol: ProtocolDocument) -> Eli
 
     outcome = max((r.outcome for r in reasons), key=_SEVERITY.__getitem__, default=Outcome.ELIGIBLE)
     return EligibilityDecision(outcome, tuple(reasons), protocol.id, protocol.version)
+
+
+SIGN_NEEDS_FINAL = "A signed decision is final: choose eligible or not eligible, not {value}."
+SIGN_CANNOT_OVERRIDE_EXCLUSION = (
+    "The protocol excludes this patient ({reasons}); a prescriber cannot sign eligible over an exclusion. "
+    "Change the facts or the protocol instead."
+)
+SIGN_NOTE_REQUIRED = "A note is required when {why}."
+
+
+def sign_check(computed: EligibilityDecision, signed: Outcome | str, note: str) -> Outcome:
+    """The rules for a prescriber's signature over a computed decision; returns the signed outcome.
+
+    - the signed outcome is final: eligible or not eligible;
+    - an exclusion (not eligible) cannot be signed eligible;
+    - a note is required whenever the computed decision needed review, or the prescriber disagrees.
+    """
+    try:
+        signed = Outcome(signed)
+    except ValueError:
+        raise ValidationError(SIGN_NEEDS_FINAL.format(value=signed), field="outcome", value=signed) from None
+    if signed is Outcome.NEEDS_REVIEW:
+        raise ValidationError(SIGN_NEEDS_FINAL.format(value="needs review"), field="outcome", value=signed)
+    if computed.outcome is Outcome.NOT_ELIGIBLE and signed is Outcome.ELIGIBLE:
+        excluded = ", ".join(r.code for r in computed.reasons if r.outcome is Outcome.NOT_ELIGIBLE)
+        raise ValidationError(SIGN_CANNOT_OVERRIDE_EXCLUSION.format(reasons=excluded), field="outcome", value=signed)
+    needs_note = None
+    if computed.outcome is Outcome.NEEDS_REVIEW:
+        needs_note = "the screening needed review"
+    elif signed is not computed.outcome:
+        needs_note = "the signed decision differs from the computed one"
+    if needs_note and not note.strip():
+        raise ValidationError(SIGN_NOTE_REQUIRED.format(why=needs_note), field="note", value=note)
+    return signed

@@ -11,7 +11,8 @@ import json
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from ketaclinic.core.errors import ProtocolError
 from ketaclinic.core.indications import INDICATIONS

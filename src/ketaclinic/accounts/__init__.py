@@ -1,0 +1,1 @@
+"""Staff accounts, roles, clinic locations, sign-in (lockout, TOTP), automatic logoff and break-glass."""

@@ -1,0 +1,59 @@
+"""Automatic logoff after inactivity, and the second factor that prescribers and admins must pass."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_record
+
+LAST_SEEN = "ketaclinic_last_seen"
+OPEN_PATHS = ("/accounts/login/", "/accounts/logout/", "/static/", "/api/openapi.json", "/api/docs", "/healthz")
+
+
+class InactivityLogoutMiddleware:
+    """Sign a user out after KETACLINIC_IDLE_LOGOUT_SECONDS without a request (HIPAA automatic logoff)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            last = request.session.get(LAST_SEEN)
+            if last is not None and now - float(last) > settings.KETACLINIC_IDLE_LOGOUT_SECONDS:
+                audit_record(action=AuditEntry.Action.LOGOUT, actor=user, summary="Signed out after inactivity")
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": "Signed out after inactivity."}, status=401)
+                return redirect(f"{reverse('accounts:login')}?timeout=1&next={request.path}")
+            request.session[LAST_SEEN] = now
+        return self.get_response(request)
+
+
+class RequireSecondFactorMiddleware:
+    """Prescribers and admins must verify a TOTP device (django-otp) before anything else; those without
+    one are sent to enrol."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None and user.is_authenticated and user.needs_second_factor
+            and not user.is_verified() and not request.path.startswith(OPEN_PATHS)
+            and not request.path.startswith("/accounts/2fa/")
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": "Second factor required: verify your authenticator code."}, status=403)
+            return redirect(f"{reverse('accounts:otp_verify')}?next={request.path}")
+        return self.get_response(request)

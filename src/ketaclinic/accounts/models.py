@@ -1,0 +1,122 @@
+"""Clinic locations and staff accounts with a role, a prescriber kind, and the locations they work at."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+from ketaclinic.core.access import (
+    ROLE_LABELS,
+    SECOND_FACTOR_REQUIRED,
+    Permission,
+    PrescriberKind,
+    Role,
+    role_can,
+)
+
+ROLE_CHOICES = [(r.value, ROLE_LABELS[r]) for r in Role]
+PRESCRIBER_KIND_CHOICES = [
+    (PrescriberKind.PSYCHIATRIST.value, "Psychiatrist"),
+    (PrescriberKind.ANESTHESIOLOGIST.value, "Anesthesiologist"),
+    (PrescriberKind.NURSE_PRACTITIONER.value, "Nurse practitioner"),
+]
+
+
+class Location(models.Model):
+    class Kind(models.TextChoices):
+        CLINIC = "clinic", "Clinic"
+        MOBILE = "mobile", "Mobile (home infusions)"
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CLINIC)
+    address = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    timezone = models.CharField(max_length=64, default="America/New_York")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES)
+    prescriber_kind = models.CharField(max_length=30, choices=PRESCRIBER_KIND_CHOICES, blank=True)
+    credentials = models.CharField(max_length=40, blank=True, help_text="e.g. MD, DO, NP, RN")
+    npi = models.CharField("NPI", max_length=10, blank=True)
+    locations = models.ManyToManyField(Location, related_name="staff", blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="prescriber_kind_only_for_prescribers",
+                condition=(models.Q(role=Role.PRESCRIBER.value) & ~models.Q(prescriber_kind=""))
+                | (~models.Q(role=Role.PRESCRIBER.value) & models.Q(prescriber_kind="")),
+            ),
+            models.CheckConstraint(
+                name="role_is_known", condition=models.Q(role__in=[r.value for r in Role])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        name = self.get_full_name() or self.username
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def role_label(self) -> str:
+        label = ROLE_LABELS[self.role_enum]
+        if self.prescriber_kind:
+            label += f" ({self.get_prescriber_kind_display()})"
+        return label
+
+    def can(self, permission: Permission) -> bool:
+        return self.is_active and role_can(self.role, permission)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.role_enum in SECOND_FACTOR_REQUIRED
+
+
+class BreakGlassAccess(models.Model):
+    """An emergency access to one patient outside the clinician's locations (HIPAA §164.312(a)(2)(ii)).
+
+    Granted at once on a stated reason, for a limited time, audited, and queued for an admin's review.
+    """
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_accesses")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="break_glass_accesses")
+    reason = models.TextField()
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_outcome = models.CharField(
+        max_length=20, blank=True, choices=[("appropriate", "Appropriate"), ("inappropriate", "Inappropriate")]
+    )
+    review_note = models.TextField(blank=True)
+
+    DURATION = timedelta(hours=4)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        indexes = [models.Index(fields=["user", "patient", "expires_at"])]
+
+    def is_active(self, now=None) -> bool:  # type: ignore[no-untyped-def]
+        return (now or timezone.now()) < self.expires_at

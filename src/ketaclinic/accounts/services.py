@@ -1,0 +1,92 @@
+"""Staff and access actions: create staff, break-glass emergency access and its review, sign-in events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ketaclinic.accounts.models import BreakGlassAccess, Location, User
+from ketaclinic.accounts.permissions import require, user_location_ids
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_record
+from ketaclinic.core.access import Permission, PrescriberKind, Role
+from ketaclinic.core.errors import ValidationError
+from ketaclinic.patients.models import Patient
+from ketaclinic.web.models_base import clean_or_refuse
+
+REASON_TOO_SHORT = "State the reason for emergency access in at least {min} characters."
+BREAK_GLASS_NOT_NEEDED = "This patient is already at one of your locations; no emergency access is needed."
+REVIEW_OUTCOMES = ("appropriate", "inappropriate")
+REVIEW_OUTCOME_UNKNOWN = "Review outcome {value!r} is unknown: allowed are appropriate, inappropriate."
+ALREADY_REVIEWED = "This emergency access was already reviewed."
+MIN_REASON = 15
+
+
+@transaction.atomic
+def staff_create(
+    *, username: str, password: str, role: str, locations: Iterable[Location], first_name: str = "",
+    last_name: str = "", prescriber_kind: str = "", credentials: str = "", email: str = "",
+) -> User:
+    role = Role(role).value
+    if role == Role.PRESCRIBER:
+        prescriber_kind = PrescriberKind(prescriber_kind).value
+    user = User(username=username, role=role, prescriber_kind=prescriber_kind if role == Role.PRESCRIBER else "",
+                first_name=first_name, last_name=last_name, credentials=credentials, email=email)
+    user.set_password(password)
+    clean_or_refuse(user, exclude=["password"])
+    user.save()
+    user.locations.set(list(locations))
+    audit_record(action=AuditEntry.Action.SYSTEM, summary=f"Created staff account {username} ({role})")
+    return user
+
+
+@transaction.atomic
+def break_glass_open(*, user: User, patient: Patient, reason: str) -> BreakGlassAccess:
+    """Open a record outside one's locations for a stated reason: granted at once, time-limited, audited,
+    and queued for an admin's review."""
+    require(user, Permission.BREAK_GLASS)
+    if patient.location_id in user_location_ids(user):
+        raise ValidationError(BREAK_GLASS_NOT_NEEDED, field="patient", value=patient.mrn)
+    if len(reason.strip()) < MIN_REASON:
+        raise ValidationError(REASON_TOO_SHORT.format(min=MIN_REASON), field="reason", value=reason)
+    now = timezone.now()
+    access = BreakGlassAccess.objects.create(user=user, patient=patient, reason=reason.strip(), granted_at=now,
+                                             expires_at=now + BreakGlassAccess.DURATION)
+    audit_record(action=AuditEntry.Action.BREAK_GLASS, actor=user, patient=patient,
+                 location_code=patient.location.code,
+                 summary=f"Emergency access to {patient.mrn} for 4 h: {reason.strip()}",
+                 detail={"access": str(access.external_id), "expires_at": access.expires_at.isoformat()})
+    return access
+
+
+@transaction.atomic
+def break_glass_review(*, user: User, access: BreakGlassAccess, outcome: str, note: str = "") -> BreakGlassAccess:
+    require(user, Permission.BREAK_GLASS_REVIEW)
+    access = BreakGlassAccess.objects.select_for_update().get(pk=access.pk)
+    if access.reviewed_at is not None:
+        raise ValidationError(ALREADY_REVIEWED, field="access", value=str(access.external_id))
+    if outcome not in REVIEW_OUTCOMES:
+        raise ValidationError(REVIEW_OUTCOME_UNKNOWN.format(value=outcome), field="outcome", value=outcome)
+    if outcome == "inappropriate" and not note.strip():
+        raise ValidationError("A note is required when an access is judged inappropriate.", field="note", value=note)
+    access.reviewed_by, access.reviewed_at = user, timezone.now()
+    access.review_outcome, access.review_note = outcome, note.strip()
+    access.save()
+    audit_record(action=AuditEntry.Action.REVIEW, actor=user, patient=access.patient,
+                 summary=f"Reviewed emergency access by {access.user.username}: {outcome}",
+                 detail={"access": str(access.external_id), "note": access.review_note})
+    return access
+
+
+def break_glass_queue(*, user: User) -> QuerySet[BreakGlassAccess]:
+    """Unreviewed emergency accesses, oldest first, for accesses to patients of the admin's locations or
+    by staff of those locations."""
+    require(user, Permission.BREAK_GLASS_REVIEW)
+    locs = user_location_ids(user)
+    return (BreakGlassAccess.objects.filter(reviewed_at__isnull=True)
+            .filter(Q(patient__location_id__in=locs) | Q(user__locations__id__in=locs))
+            .select_related("user", "patient", "patient__location").order_by("granted_at").distinct())
+

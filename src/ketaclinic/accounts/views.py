@@ -1,0 +1,143 @@
+"""Sign-in, second factor (TOTP via django-otp), enrolment, sign-out, break-glass and its review queue."""
+
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp import user_has_device
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ketaclinic.accounts.models import BreakGlassAccess
+from ketaclinic.accounts.services import break_glass_open, break_glass_queue, break_glass_review
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_record
+from ketaclinic.core.errors import DomainError
+from ketaclinic.patients.models import Patient
+
+INVALID_CODE = "That code is not valid. Enter the current 6-digit code from your authenticator app."
+
+
+@receiver(user_logged_in)
+def _audit_login(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+    audit_record(action=AuditEntry.Action.LOGIN, actor=user, summary="Signed in (password)")
+
+
+@receiver(user_logged_out)
+def _audit_logout(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+    if user is not None:
+        audit_record(action=AuditEntry.Action.LOGOUT, actor=user, summary="Signed out")
+
+
+@receiver(user_login_failed)
+def _audit_login_failed(sender, credentials, request=None, **kwargs):  # type: ignore[no-untyped-def]
+    audit_record(action=AuditEntry.Action.LOGIN_FAILED, summary=f"Failed sign-in for {credentials.get('username', '?')!r}"[:300])
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+def _safe_next(request: HttpRequest) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return nxt
+    return reverse("web:dashboard")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """Second step of sign-in: a TOTP code from an enrolled device."""
+    user = request.user
+    if not user_has_device(user, confirmed=True):
+        return redirect(f"{reverse('accounts:otp_setup')}?next={_safe_next(request)}")
+    error = ""
+    if request.method == "POST":
+        token = request.POST.get("token", "").strip().replace(" ", "")
+        device = next((d for d in TOTPDevice.objects.devices_for_user(user, confirmed=True) if d.verify_token(token)), None)
+        if device is not None:
+            otp_login(request, device)
+            audit_record(action=AuditEntry.Action.LOGIN, actor=user, summary="Second factor verified (TOTP)")
+            return redirect(_safe_next(request))
+        error = INVALID_CODE
+        audit_record(action=AuditEntry.Action.LOGIN_FAILED, actor=user, summary="Wrong second-factor code")
+    return render(request, "accounts/otp_verify.html", {"error": error, "next": _safe_next(request)}, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: scan the QR code, confirm with a code."""
+    user = request.user
+    if user_has_device(user, confirmed=True):
+        return redirect("accounts:otp_verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+        user=user, name="Authenticator app", confirmed=False
+    )
+    error = ""
+    if request.method == "POST":
+        if device.verify_token(request.POST.get("token", "").strip().replace(" ", "")):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            audit_record(action=AuditEntry.Action.SYSTEM, actor=user, summary="Enrolled an authenticator app (TOTP)")
+            messages.success(request, "Authenticator enrolled.")
+            return redirect(_safe_next(request))
+        error = INVALID_CODE
+    img = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+    buf = BytesIO()
+    img.save(buf)
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(request, "accounts/otp_setup.html", {
+        "qr_svg": buf.getvalue().decode(), "secret": secret, "error": error, "next": _safe_next(request),
+    }, status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
+    patient = get_object_or_404(Patient.objects.select_related("location"), external_id=external_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            break_glass_open(user=request.user, patient=patient, reason=request.POST.get("reason", ""))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.warning(request, "Emergency access granted for 4 hours. It is recorded and will be reviewed.")
+            return redirect("patients:chart", external_id=patient.external_id)
+    return render(request, "accounts/break_glass.html", {"patient": patient, "error": error},
+                  status=400 if error else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def break_glass_reviews(request: HttpRequest) -> HttpResponse:
+    queue = break_glass_queue(user=request.user)
+    error = ""
+    if request.method == "POST":
+        access = get_object_or_404(BreakGlassAccess, external_id=request.POST.get("access"))
+        try:
+            break_glass_review(user=request.user, access=access, outcome=request.POST.get("outcome", ""),
+                               note=request.POST.get("note", ""))
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Review recorded.")
+            return redirect("accounts:break_glass_reviews")
+    return render(request, "accounts/break_glass_reviews.html", {"queue": queue, "error": error})

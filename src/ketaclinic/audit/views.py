@@ -1,0 +1,29 @@
+"""The admin's audit page: entries filtered by action, patient and actor, and the chain's state."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.selectors import audit_chain_verify, audit_entries
+from ketaclinic.core.access import Permission
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.AUDIT_VIEW)
+    action = request.GET.get("action", "")
+    patient = request.GET.get("patient", "").strip()
+    qs = audit_entries(action=action, patient_external_id=patient if len(patient) == 36 else "")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    verified = None
+    if request.GET.get("verify"):
+        count, problems = audit_chain_verify()
+        verified = {"count": count, "problems": problems[:20], "ok": not problems}
+    return render(request, "audit/log.html", {
+        "page": page, "actions": AuditEntry.Action.choices, "action": action, "patient": patient, "verified": verified,
+    })

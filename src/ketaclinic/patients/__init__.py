@@ -1,0 +1,1 @@
+"""The patient registry: demographics, contacts, escort, body measurements, allergies, medications."""

@@ -1,0 +1,162 @@
+"""Patient registry API: thin operations over the same services and selectors as the pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from ketaclinic.accounts.models import Location
+from ketaclinic.patients import selectors, services
+from ketaclinic.patients.models import Patient
+
+router = Router(tags=["patients"])
+
+
+class QuantityIn(Schema):
+    value: Decimal
+    unit: str = Field(description="kg or lb for weight; cm or in for height. Required: never guessed.")
+
+
+class PatientIn(Schema):
+    given_name: str = Field(min_length=1, max_length=80)
+    family_name: str = Field(min_length=1, max_length=80)
+    birth_date: date
+    sex_at_birth: str = Field(pattern="^(female|male|other|unknown)$")
+    location: str = Field(description="Location code, e.g. 'downtown'.")
+    preferred_name: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    emergency_contact_name: str = ""
+    emergency_contact_phone: str = ""
+    emergency_contact_relation: str = ""
+    escort_name: str = ""
+    escort_phone: str = ""
+    weight: QuantityIn | None = None
+    height: QuantityIn | None = None
+
+
+class PatientOut(Schema):
+    id: UUID = Field(alias="external_id")
+    mrn: str
+    given_name: str
+    family_name: str
+    preferred_name: str
+    birth_date: date
+    sex_at_birth: str
+    location: str = Field(alias="location.code")
+    phone: str
+    email: str
+
+
+class MeasurementIn(Schema):
+    kind: str = Field(pattern="^(weight|height)$")
+    value: Decimal
+    unit: str
+
+
+class MeasurementOut(Schema):
+    kind: str
+    value_si: Decimal
+    entered_value: Decimal
+    entered_unit: str
+    measured_at: str
+
+
+class AllergyIn(Schema):
+    substance: str
+    reaction: str = ""
+    severity: str = Field("unknown", pattern="^(mild|moderate|severe|unknown)$")
+
+
+class MedicationIn(Schema):
+    name: str
+    dose: str = ""
+
+
+class MedicationOut(Schema):
+    id: UUID = Field(alias="external_id")
+    name: str
+    dose: str
+    interaction_classes: list[str]
+
+
+class ChartOut(Schema):
+    patient: PatientOut
+    weight_kg: Decimal | None
+    height_cm: Decimal | None
+    bmi: float | None
+    allergies: list[AllergyIn] | None
+    medications: list[MedicationOut] | None
+
+
+class DuplicateOut(Schema):
+    mrn: str
+    name: str
+    birth_date: date
+    location: str
+    why: str
+
+
+@router.get("", response=list[PatientOut], summary="Search patients by name, birth date or MRN")
+def patient_search(request: HttpRequest, q: str = "") -> list[Patient]:
+    return selectors.patient_search(user=request.user, query=q)
+
+
+@router.post("/duplicates", response=list[DuplicateOut], summary="Possible duplicates of a new patient")
+def patient_duplicates(request: HttpRequest, payload: PatientIn) -> list[selectors.PossibleDuplicate]:
+    return selectors.duplicates_find(user=request.user, given_name=payload.given_name, family_name=payload.family_name,
+                                     birth_date=payload.birth_date, phone=payload.phone, email=payload.email)
+
+
+@router.post("", response={201: PatientOut}, summary="Register a patient")
+def patient_register(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
+    data = payload.dict()
+    location = Location.objects.get(code=data.pop("location"))
+    weight, height = data.pop("weight"), data.pop("height")
+    patient = services.patient_register(
+        user=request.user, location=location,
+        weight=(weight["value"], weight["unit"]) if weight else None,
+        height=(height["value"], height["unit"]) if height else None, **data,
+    )
+    return 201, patient
+
+
+@router.get("/{external_id}", response=ChartOut, summary="A patient's chart")
+def patient_chart(request: HttpRequest, external_id: UUID) -> dict[str, object]:
+    patient = selectors.patient_get(user=request.user, external_id=str(external_id))
+    chart = selectors.patient_chart_get(user=request.user, patient=patient)
+    return {
+        "patient": patient,
+        "weight_kg": chart.latest_weight.value_si if chart.latest_weight else None,
+        "height_cm": chart.latest_height.value_si if chart.latest_height else None,
+        "bmi": chart.bmi, "allergies": chart.allergies, "medications": chart.medications,
+    }
+
+
+@router.post("/{external_id}/measurements", response={201: MeasurementOut}, summary="Record a weight or height")
+def measurement_record(request: HttpRequest, external_id: UUID, payload: MeasurementIn) -> tuple[int, dict[str, object]]:
+    patient = selectors.patient_get(user=request.user, external_id=str(external_id))
+    m = services.measurement_record(user=request.user, patient=patient, kind=payload.kind, value=payload.value,
+                                    unit=payload.unit)
+    return 201, {"kind": m.kind, "value_si": m.value_si, "entered_value": m.entered_value,
+                 "entered_unit": m.entered_unit, "measured_at": m.measured_at.isoformat()}
+
+
+@router.post("/{external_id}/allergies", response={201: AllergyIn}, summary="Record an allergy")
+def allergy_record(request: HttpRequest, external_id: UUID, payload: AllergyIn) -> tuple[int, object]:
+    patient = selectors.patient_get(user=request.user, external_id=str(external_id))
+    return 201, services.allergy_record(user=request.user, patient=patient, **payload.dict())
+
+
+@router.post("/{external_id}/medications", response={201: MedicationOut}, summary="Record a current medication")
+def medication_record(request: HttpRequest, external_id: UUID, payload: MedicationIn) -> tuple[int, object]:
+    patient = selectors.patient_get(user=request.user, external_id=str(external_id))
+    return 201, services.medication_record(user=request.user, patient=patient, **payload.dict())

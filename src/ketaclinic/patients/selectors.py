@@ -1,0 +1,141 @@
+"""Reads of the patient registry, shared by pages and the API; every read of a record is audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from ketaclinic.accounts.models import User
+from ketaclinic.accounts.permissions import patient_for, patients_visible_to, user_location_ids
+from ketaclinic.audit.services import audit_list, audit_read
+from ketaclinic.core.access import Permission
+from ketaclinic.patients.models import Allergy, BodyMeasurement, MedicationStatement, Patient
+
+MRN_RE = re.compile(r"^KC\d{6}$", re.IGNORECASE)
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
+
+
+def parse_search_date(text: str) -> date | None:
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 (a date, no time zone involved)
+        except ValueError:
+            continue
+    return None
+
+
+def patient_search(*, user: User, query: str = "", limit: int = 50) -> list[Patient]:
+    """Search the user's patients by name, birth date (YYYY-MM-DD or MM/DD/YYYY) or MRN."""
+    qs = patients_visible_to(user).select_related("location")
+    query = (query or "").strip()
+    if MRN_RE.match(query):
+        qs = qs.filter(mrn__iexact=query)
+    elif (dob := parse_search_date(query)) is not None:
+        qs = qs.filter(birth_date=dob)
+    elif query:
+        for token in query.replace(",", " ").split():
+            qs = qs.filter(
+                Q(family_name__icontains=token) | Q(given_name__icontains=token) | Q(preferred_name__icontains=token)
+            )
+    patients = list(qs.order_by("family_name", "given_name", "id")[:limit])
+    if patients:
+        audit_list(patients, f"search {query!r}" if query else "patient list")
+    return patients
+
+
+def patient_find_elsewhere(*, user: User, mrn: str) -> Patient | None:
+    """A patient found by exact MRN outside the user's locations: the break-glass entry point."""
+    if not MRN_RE.match(mrn.strip()):
+        return None
+    return Patient.objects.exclude(location_id__in=user_location_ids(user)).filter(mrn__iexact=mrn.strip()).first()
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    mrn: str
+    name: str
+    birth_date: date
+    location: str
+    why: str
+    visible: bool
+
+
+def duplicates_find(
+    *, user: User, given_name: str, family_name: str, birth_date: date | None, phone: str = "", email: str = ""
+) -> list[PossibleDuplicate]:
+    """Existing patients that may be the same person, across all locations (a person registered twice at
+    two locations is the duplicate that matters). Outside the user's locations only the MRN and location
+    are shown."""
+    digits = re.sub(r"\D", "", phone or "")
+    cond = Q()
+    if birth_date and family_name:
+        cond |= Q(birth_date=birth_date, family_name__iexact=family_name.strip())
+    if birth_date and given_name:
+        cond |= Q(birth_date=birth_date, given_name__iexact=given_name.strip())
+    if email:
+        cond |= Q(email__iexact=email.strip())
+    if len(digits) >= 7:
+        cond |= Q(phone__endswith=digits[-7:])
+    if not cond:
+        return []
+    mine = set(user_location_ids(user))
+    found = []
+    for p in Patient.objects.filter(cond).select_related("location")[:10]:
+        why = []
+        if birth_date and p.birth_date == birth_date:
+            why.append("same birth date")
+        if family_name and p.family_name.lower() == family_name.strip().lower():
+            why.append("same family name")
+        if given_name and p.given_name.lower() == given_name.strip().lower():
+            why.append("same given name")
+        if email and p.email.lower() == email.strip().lower():
+            why.append("same email")
+        if len(digits) >= 7 and re.sub(r"\D", "", p.phone).endswith(digits[-7:]):
+            why.append("same phone")
+        visible = p.location_id in mine
+        found.append(PossibleDuplicate(
+            mrn=p.mrn, name=str(p.display_name) if visible else "(another location)", birth_date=p.birth_date,
+            location=p.location.name, why=", ".join(why), visible=visible,
+        ))
+    return found
+
+
+@dataclass(frozen=True)
+class PatientChart:
+    patient: Patient
+    latest_weight: BodyMeasurement | None
+    latest_height: BodyMeasurement | None
+    measurements: list[BodyMeasurement]
+    allergies: list[Allergy] | None  # None when the role may not see clinical records
+    medications: list[MedicationStatement] | None
+    bmi: float | None
+
+
+def patient_get(*, user: User, external_id: str, permission: Permission = Permission.PATIENT_VIEW) -> Patient:
+    """One patient by public id, within the user's reach; a missing patient raises Patient.DoesNotExist."""
+    patient = Patient.objects.select_related("location").get(external_id=external_id)
+    return patient_for(user, patient, permission)
+
+
+def patient_chart_get(*, user: User, patient: Patient) -> PatientChart:
+    patient_for(user, patient, Permission.PATIENT_VIEW)
+    measurements = list(patient.measurements.select_related("recorded_by").all()[:50])
+    weight = next((m for m in measurements if m.kind == "weight"), None)
+    height = next((m for m in measurements if m.kind == "height"), None)
+    clinical = user.can(Permission.CLINICAL_VIEW)
+    allergies = list(patient.allergies.filter(ended_at__isnull=True)) if clinical else None
+    meds = list(patient.medications.filter(stopped_at__isnull=True)) if clinical else None
+    bmi = None
+    if weight and height:
+        bmi = round(float(weight.value_si) / (float(height.value_si) / 100) ** 2, 1)
+    audit_read(patient, "chart (demographics" + (", allergies, medications" if clinical else "") + ")")
+    return PatientChart(patient, weight, height, measurements, allergies, meds, bmi)
+
+
+def patients_with_latest_weight(qs: QuerySet[Patient]) -> QuerySet[Patient]:
+    return qs.prefetch_related(
+        Prefetch("measurements", queryset=BodyMeasurement.objects.filter(kind="weight").order_by("-measured_at"))
+    )

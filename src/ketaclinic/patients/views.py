@@ -1,0 +1,139 @@
+"""Patient list and search, registration (with duplicate warning), chart, measurements, allergies, meds."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ketaclinic.accounts.permissions import require
+from ketaclinic.core.access import Permission
+from ketaclinic.core.errors import DomainError
+from ketaclinic.patients import selectors, services
+from ketaclinic.patients.forms import AllergyForm, MeasurementForm, MedicationForm, PatientForm
+from ketaclinic.patients.models import Patient
+
+
+def _patient(request: HttpRequest, external_id: str, permission: Permission = Permission.PATIENT_VIEW) -> Patient:
+    try:
+        return selectors.patient_get(user=request.user, external_id=external_id, permission=permission)
+    except Patient.DoesNotExist:
+        raise Http404("No such patient.") from None
+
+
+def form_error(form, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
+    """Attach a domain refusal to the field it names, or to the form."""
+    field = exc.field if exc.field in form.fields else None
+    if field is None and exc.field and f"{exc.field}_value" in form.fields:
+        field = f"{exc.field}_value"
+    form.add_error(field, exc.message)
+
+
+@login_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")
+    patients = selectors.patient_search(user=request.user, query=query)
+    elsewhere = selectors.patient_find_elsewhere(user=request.user, mrn=query) if not patients and query else None
+    template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
+    return render(request, template, {"patients": patients, "q": query, "elsewhere": elsewhere})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.PATIENT_REGISTER)
+    form = PatientForm(request.POST or None, user=request.user)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        duplicates = selectors.duplicates_find(
+            user=request.user, given_name=d["given_name"], family_name=d["family_name"],
+            birth_date=d["birth_date"], phone=d.get("phone", ""), email=d.get("email", ""),
+        )
+        if not duplicates or request.POST.get("confirm_not_duplicate") == "yes":
+            fields = {k: v for k, v in d.items() if k not in {
+                "given_name", "family_name", "birth_date", "sex_at_birth", "location",
+                "weight_value", "weight_unit", "height_value", "height_unit"}}
+            try:
+                patient = services.patient_register(
+                    user=request.user, location=d["location"], given_name=d["given_name"], family_name=d["family_name"],
+                    birth_date=d["birth_date"], sex_at_birth=d["sex_at_birth"],
+                    weight=(d["weight_value"], d["weight_unit"]) if d.get("weight_value") is not None else None,
+                    height=(d["height_value"], d["height_unit"]) if d.get("height_value") is not None else None,
+                    **fields,
+                )
+            except DomainError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, f"Registered {patient.display_name} ({patient.mrn}).")
+                return redirect("patients:chart", external_id=patient.external_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "patients/form.html", {"form": form, "duplicates": duplicates, "creating": True}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, external_id: str) -> HttpResponse:
+    patient = _patient(request, external_id, Permission.PATIENT_REGISTER)
+    form = PatientForm(request.POST or None, instance=patient, user=request.user, with_measurements=False)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "location"}
+        try:
+            services.patient_update(user=request.user, patient=Patient.objects.get(pk=patient.pk), **changes)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("patients:chart", external_id=patient.external_id)
+    return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def patient_chart(request: HttpRequest, external_id: str) -> HttpResponse:
+    from ketaclinic.screening.selectors import referrals_for_patient, screenings_for_patient
+
+    patient = _patient(request, external_id)
+    chart = selectors.patient_chart_get(user=request.user, patient=patient)
+    ctx = {"chart": chart, "patient": patient, "measurement_form": MeasurementForm(),
+           "allergy_form": AllergyForm(), "medication_form": MedicationForm()}
+    if request.user.can(Permission.CLINICAL_VIEW):
+        ctx["referrals"] = referrals_for_patient(user=request.user, patient=patient)
+        ctx["screenings"] = screenings_for_patient(user=request.user, patient=patient)
+    return render(request, "patients/chart.html", ctx)
+
+
+def _chart_action(request: HttpRequest, external_id: str, form_class, action) -> HttpResponse:  # type: ignore[no-untyped-def]
+    patient = _patient(request, external_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            action(request.user, Patient.objects.get(pk=patient.pk), form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Recorded.")
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return redirect("patients:chart", external_id=patient.external_id)
+
+
+@login_required
+@require_POST
+def measurement_add(request: HttpRequest, external_id: str) -> HttpResponse:
+    return _chart_action(request, external_id, MeasurementForm, lambda u, p, d: services.measurement_record(
+        user=u, patient=p, kind=d["kind"], value=d["value"], unit=d["unit"]))
+
+
+@login_required
+@require_POST
+def allergy_add(request: HttpRequest, external_id: str) -> HttpResponse:
+    return _chart_action(request, external_id, AllergyForm, lambda u, p, d: services.allergy_record(user=u, patient=p, **d))
+
+
+@login_required
+@require_POST
+def medication_add(request: HttpRequest, external_id: str) -> HttpResponse:
+    return _chart_action(request, external_id, MedicationForm, lambda u, p, d: services.medication_record(user=u, patient=p, **d))

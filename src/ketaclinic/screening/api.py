@@ -1,0 +1,121 @@
+"""Referral and screening API: record a referral, record a screening (decision computed), sign it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from ketaclinic.patients.selectors import patient_get
+from ketaclinic.screening import selectors, services
+from ketaclinic.screening.models import Referral, Screening
+
+router = Router(tags=["screening"])
+
+
+class ReferralIn(Schema):
+    indication: str
+    referrer_name: str = Field(min_length=1)
+    referrer_role: str
+    reason: str = Field(min_length=1)
+    received_on: date
+    referrer_organisation: str = ""
+    referrer_phone: str = ""
+    referrer_email: str = ""
+    referrer_npi: str = ""
+
+
+class ReferralOut(Schema):
+    id: UUID = Field(alias="external_id")
+    indication: str
+    referrer_name: str
+    referrer_role: str
+    reason: str
+    received_on: date
+    status: str
+
+
+class TrialIn(Schema):
+    kind: str = Field(pattern="^(antidepressant|pain_treatment)$")
+    name: str = Field(min_length=1)
+    dose: str = ""
+    weeks: int = Field(ge=0, le=520)
+    adequate_dose: bool = True
+
+
+class ScreeningIn(Schema):
+    indication: str
+    referral: UUID | None = None
+    substance_use: str = Field("none", pattern="^(none|past|active)$")
+    substance_use_notes: str = ""
+    contraindications: dict[str, str] = Field(default_factory=dict, description="question code -> yes/no/unknown")
+    trials: list[TrialIn] = Field(default_factory=list)
+    failed_pain_treatments_notes: str = ""
+
+
+class ReasonOut(Schema):
+    code: str
+    outcome: str
+    message: str
+
+
+class ScreeningOut(Schema):
+    id: UUID = Field(alias="external_id")
+    patient: UUID = Field(alias="patient.external_id")
+    indication: str
+    protocol_id: str = Field(alias="protocol_version.protocol_id")
+    protocol_version: int = Field(alias="protocol_version.version")
+    screening_date: date
+    computed_outcome: str
+    computed_reasons: list[ReasonOut]
+    status: str
+    signed_outcome: str
+    signed_at: datetime | None
+    signed_note: str
+
+
+class SignIn(Schema):
+    outcome: str = Field(pattern="^(eligible|not_eligible)$")
+    note: str = ""
+
+
+@router.get("/patients/{external_id}/referrals", response=list[ReferralOut])
+def referral_list(request: HttpRequest, external_id: UUID) -> list[Referral]:
+    patient = patient_get(user=request.user, external_id=str(external_id))
+    return selectors.referrals_for_patient(user=request.user, patient=patient)
+
+
+@router.post("/patients/{external_id}/referrals", response={201: ReferralOut})
+def referral_record(request: HttpRequest, external_id: UUID, payload: ReferralIn) -> tuple[int, Referral]:
+    patient = patient_get(user=request.user, external_id=str(external_id))
+    return 201, services.referral_record(user=request.user, patient=patient, **payload.dict())
+
+
+@router.get("/patients/{external_id}/screenings", response=list[ScreeningOut])
+def screening_list(request: HttpRequest, external_id: UUID) -> list[Screening]:
+    patient = patient_get(user=request.user, external_id=str(external_id))
+    return selectors.screenings_for_patient(user=request.user, patient=patient)
+
+
+@router.post("/patients/{external_id}/screenings", response={201: ScreeningOut},
+             summary="Record a screening; the eligibility decision is computed from the current protocol")
+def screening_record(request: HttpRequest, external_id: UUID, payload: ScreeningIn) -> tuple[int, Screening]:
+    patient = patient_get(user=request.user, external_id=str(external_id))
+    data = payload.dict()
+    referral = None
+    if data.pop("referral"):
+        referral = Referral.objects.get(external_id=payload.referral, patient=patient)
+    return 201, services.screening_record(user=request.user, patient=patient, referral=referral, **data)
+
+
+@router.get("/screenings/{external_id}", response=ScreeningOut)
+def screening_get(request: HttpRequest, external_id: UUID) -> Screening:
+    return selectors.screening_get(user=request.user, external_id=str(external_id))
+
+
+@router.post("/screenings/{external_id}/sign", response=ScreeningOut, summary="A prescriber signs the final decision")
+def screening_sign(request: HttpRequest, external_id: UUID, payload: SignIn) -> Screening:
+    screening = selectors.screening_get(user=request.user, external_id=str(external_id))
+    return services.screening_sign(user=request.user, screening=screening, outcome=payload.outcome, note=payload.note)

@@ -1,0 +1,44 @@
+"""Reads of referrals and screenings."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from ketaclinic.accounts.models import User
+from ketaclinic.accounts.permissions import patient_for, patients_visible_to
+from ketaclinic.audit.services import audit_read
+from ketaclinic.core.access import Permission
+from ketaclinic.patients.models import Patient
+from ketaclinic.screening.models import Referral, Screening
+
+
+def referrals_for_patient(*, user: User, patient: Patient) -> list[Referral]:
+    patient_for(user, patient, Permission.CLINICAL_VIEW)
+    audit_read(patient, "referrals")
+    return list(patient.referrals.prefetch_related("documents").all())
+
+
+def screenings_for_patient(*, user: User, patient: Patient) -> list[Screening]:
+    patient_for(user, patient, Permission.CLINICAL_VIEW)
+    audit_read(patient, "screenings")
+    return list(patient.screenings.select_related("protocol_version", "signed_by", "referral").prefetch_related("trials"))
+
+
+def screening_get(*, user: User, external_id: str) -> Screening:
+    screening = Screening.objects.select_related("patient", "patient__location", "protocol_version", "signed_by",
+                                                 "referral").prefetch_related("trials").get(external_id=external_id)
+    patient_for(user, screening.patient, Permission.CLINICAL_VIEW)
+    audit_read(screening.patient, "screening")
+    return screening
+
+
+def screenings_awaiting_signature(*, user: User) -> QuerySet[Screening]:
+    patients = patients_visible_to(user, Permission.SCREENING_SIGN)
+    return (Screening.objects.filter(status=Screening.Status.COMPUTED, patient__in=patients)
+            .select_related("patient", "protocol_version").order_by("screening_date", "id"))
+
+
+def referrals_open(*, user: User) -> QuerySet[Referral]:
+    patients = patients_visible_to(user, Permission.CLINICAL_VIEW)
+    return (Referral.objects.filter(status=Referral.Status.RECEIVED, patient__in=patients)
+            .select_related("patient").order_by("received_on", "id"))

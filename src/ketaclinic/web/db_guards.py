@@ -1,0 +1,44 @@
+"""Database-level guards for clinical records that must never change (ARCHITECTURE rule 5 and 9).
+
+The same guard on SQLite and PostgreSQL: a trigger that aborts UPDATE and DELETE on an append-only
+table, or UPDATE of a row once a condition holds (a signed screening). Services never try such writes;
+the triggers make sure nothing else (a shell, a bug, a raw query) can either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION ketaclinic_refuse_change() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'ketaclinic: % on % is refused: %', TG_OP, TG_TABLE_NAME, TG_ARGV[0];
+END; $$ LANGUAGE plpgsql;
+"""
+
+
+def append_only_sql(vendor: str, table: str) -> list[str]:
+    msg = f"{table} is append-only"
+    if vendor == "postgresql":
+        return [PG_FUNCTION, f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};",
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION ketaclinic_refuse_change('{msg}');"]
+    return [f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{msg}'); END;",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{msg}'); END;"]
+
+
+def frozen_when_sql(vendor: str, table: str, condition: str, what: str) -> list[str]:
+    """Refuse UPDATE and DELETE of rows whose OLD values satisfy ``condition`` (SQL over OLD.*)."""
+    if vendor == "postgresql":
+        return [PG_FUNCTION, f"DROP TRIGGER IF EXISTS {table}_frozen ON {table};",
+                f"CREATE TRIGGER {table}_frozen BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW "
+                f"WHEN ({condition}) EXECUTE FUNCTION ketaclinic_refuse_change('{what}');"]
+    return [f"CREATE TRIGGER IF NOT EXISTS {table}_frozen_update BEFORE UPDATE ON {table} WHEN {condition} "
+            f"BEGIN SELECT RAISE(ABORT, '{what}'); END;",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_frozen_delete BEFORE DELETE ON {table} WHEN {condition} "
+            f"BEGIN SELECT RAISE(ABORT, '{what}'); END;"]
+
+
+def run(schema_editor: Any, statements: list[str]) -> None:
+    for sql in statements:
+        schema_editor.execute(sql, params=None)

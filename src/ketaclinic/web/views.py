@@ -1,0 +1,45 @@
+"""The dashboard for each role, and the error pages (403 offers break-glass when it applies)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ketaclinic.accounts.permissions import OutsideLocations, patients_visible_to
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.access import Permission
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    from ketaclinic.accounts.services import break_glass_queue
+    from ketaclinic.screening.selectors import referrals_open, screenings_awaiting_signature
+
+    user = request.user
+    ctx: dict[str, object] = {"locations": list(user.locations.all())}
+    if user.can(Permission.PATIENT_VIEW):
+        ctx["patient_count"] = patients_visible_to(user).count()
+    if user.can(Permission.SCREENING_SIGN):
+        ctx["awaiting_signature"] = list(screenings_awaiting_signature(user=user)[:20])
+    if user.can(Permission.CLINICAL_VIEW):
+        ctx["open_referrals"] = list(referrals_open(user=user)[:20])
+    if user.can(Permission.BREAK_GLASS_REVIEW):
+        ctx["break_glass_queue"] = list(break_glass_queue(user=user)[:20])
+    if user.can(Permission.AUDIT_VIEW):
+        ctx["recent_denials"] = list(AuditEntry.objects.filter(action=AuditEntry.Action.DENIED).order_by("-seq")[:10])
+    return render(request, "web/dashboard.html", ctx)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    patient = getattr(exception, "patient", None) if isinstance(exception, OutsideLocations) else None
+    user = getattr(request, "user", None)
+    can_break_glass = bool(patient and user and user.is_authenticated and user.can(Permission.BREAK_GLASS))
+    return render(request, "web/403.html", {
+        "message": str(exception) if exception and str(exception) else "You may not open this page.",
+        "patient": patient, "can_break_glass": can_break_glass,
+    }, status=403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/404.html", status=404)

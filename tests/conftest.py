@@ -1,0 +1,107 @@
+"""Shared fixtures: two locations, one staff user per role, patients at each location, protocols loaded.
+
+Users are created through the same service the clinic uses. Prescribers and admins have a confirmed
+TOTP device; ``client_for(user)`` returns a Django test client signed in *and* second-factor verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ketaclinic.accounts.models import Location, User
+from ketaclinic.accounts.services import staff_create
+from ketaclinic.core.access import Role
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.services import patient_register
+from ketaclinic.protocols.services import protocols_load_shipped
+
+PASSWORD = "correct horse battery staple"
+TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+
+
+@pytest.fixture
+def protocols(db):  # type: ignore[no-untyped-def]
+    return {pv.protocol_id: pv for pv in protocols_load_shipped()}
+
+
+@pytest.fixture
+def downtown(db) -> Location:  # type: ignore[no-untyped-def]
+    return Location.objects.create(code="downtown", name="Downtown Clinic")
+
+
+@pytest.fixture
+def northside(db) -> Location:  # type: ignore[no-untyped-def]
+    return Location.objects.create(code="northside", name="Northside Clinic")
+
+
+def make_staff(role: Role | str, location: Location, username: str | None = None) -> User:
+    role = Role(role)
+    user = staff_create(
+        username=username or f"{role.value}.{location.code}", password=PASSWORD, role=role.value,
+        locations=[location], prescriber_kind="psychiatrist" if role is Role.PRESCRIBER else "",
+        first_name=role.value.title(), last_name="Tester",
+    )
+    if user.needs_second_factor:
+        TOTPDevice.objects.create(user=user, name="test", key=TOTP_KEY_HEX, confirmed=True)
+    return user
+
+
+@pytest.fixture
+def staff(downtown) -> dict[Role, User]:  # type: ignore[no-untyped-def]
+    """One user of each role, all at Downtown."""
+    return {role: make_staff(role, downtown) for role in Role}
+
+
+@pytest.fixture
+def prescriber(staff) -> User:  # type: ignore[no-untyped-def]
+    return staff[Role.PRESCRIBER]
+
+
+@pytest.fixture
+def intake(staff) -> User:  # type: ignore[no-untyped-def]
+    return staff[Role.INTAKE]
+
+
+def register(user: User, location: Location, **overrides) -> Patient:  # type: ignore[no-untyped-def]
+    fields = dict(given_name="Maria", family_name="Garcia", birth_date=date(1985, 4, 12), sex_at_birth="female",
+                  weight=("70", "kg"), height=("165", "cm"))
+    fields.update(overrides)
+    return patient_register(user=user, location=location, **fields)
+
+
+@pytest.fixture
+def patient(intake, downtown) -> Patient:  # type: ignore[no-untyped-def]
+    return register(intake, downtown)
+
+
+@pytest.fixture
+def other_patient(northside) -> Patient:  # type: ignore[no-untyped-def]
+    """A patient of Northside, where the ``staff`` users do not work."""
+    registrar = make_staff(Role.INTAKE, northside)
+    return register(registrar, northside, given_name="James", family_name="Nguyen", birth_date=date(1979, 9, 30))
+
+
+def current_totp() -> str:
+    return f"{totp(bytes.fromhex(TOTP_KEY_HEX)):06d}"
+
+
+@pytest.fixture
+def client_for(db) -> Callable[[User], Client]:  # type: ignore[no-untyped-def]
+    """A client signed in as ``user`` through the real sign-in pages (password, then TOTP when required)."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.content[:500]
+        if user.needs_second_factor:
+            response = client.post("/accounts/2fa/verify/", {"token": current_totp()})
+            assert response.status_code == 302, response.content[:500]
+        return client
+
+    return make
