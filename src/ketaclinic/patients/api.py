@@ -7,7 +7,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from ketaclinic.accounts.models import Location
 from ketaclinic.patients import selectors, services
@@ -117,7 +117,7 @@ def patient_duplicates(request: HttpRequest, payload: PatientIn) -> list[selecto
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")
-def patient_register(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
+def patient_register(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     data = payload.dict()
     location = Location.objects.get(code=data.pop("location"))
     weight, height = data.pop("weight"), data.pop("height")
@@ -126,7 +126,7 @@ def patient_register(request: HttpRequest, payload: PatientIn) -> tuple[int, Pat
         weight=(weight["value"], weight["unit"]) if weight else None,
         height=(height["value"], height["unit"]) if height else None, **data,
     )
-    return 201, patient
+    return Status(201, patient)
 
 
 @router.get("/{external_id}", response=ChartOut, summary="A patient's chart")
@@ -142,21 +142,21 @@ def patient_chart(request: HttpRequest, external_id: UUID) -> dict[str, object]:
 
 
 @router.post("/{external_id}/measurements", response={201: MeasurementOut}, summary="Record a weight or height")
-def measurement_record(request: HttpRequest, external_id: UUID, payload: MeasurementIn) -> tuple[int, dict[str, object]]:
+def measurement_record(request: HttpRequest, external_id: UUID, payload: MeasurementIn) -> Status[dict[str, object]]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
     m = services.measurement_record(user=request.user, patient=patient, kind=payload.kind, value=payload.value,
                                     unit=payload.unit)
-    return 201, {"kind": m.kind, "value_si": m.value_si, "entered_value": m.entered_value,
-                 "entered_unit": m.entered_unit, "measured_at": m.measured_at.isoformat()}
+    return Status(201, {"kind": m.kind, "value_si": m.value_si, "entered_value": m.entered_value,
+                        "entered_unit": m.entered_unit, "measured_at": m.measured_at.isoformat()})
 
 
 @router.post("/{external_id}/allergies", response={201: AllergyIn}, summary="Record an allergy")
-def allergy_record(request: HttpRequest, external_id: UUID, payload: AllergyIn) -> tuple[int, object]:
+def allergy_record(request: HttpRequest, external_id: UUID, payload: AllergyIn) -> Status[object]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
-    return 201, services.allergy_record(user=request.user, patient=patient, **payload.dict())
+    return Status(201, services.allergy_record(user=request.user, patient=patient, **payload.dict()))
 
 
 @router.post("/{external_id}/medications", response={201: MedicationOut}, summary="Record a current medication")
-def medication_record(request: HttpRequest, external_id: UUID, payload: MedicationIn) -> tuple[int, object]:
+def medication_record(request: HttpRequest, external_id: UUID, payload: MedicationIn) -> Status[object]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
-    return 201, services.medication_record(user=request.user, patient=patient, **payload.dict())
+    return Status(201, services.medication_record(user=request.user, patient=patient, **payload.dict()))

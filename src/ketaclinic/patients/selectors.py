@@ -78,12 +78,12 @@ def duplicates_find(
     if email:
         cond |= Q(email__iexact=email.strip())
     if len(digits) >= 7:
-        cond |= Q(phone__endswith=digits[-7:])
+        cond |= Q(phone__endswith=digits[-4:])  # narrowed below on the digits alone
     if not cond:
         return []
     mine = set(user_location_ids(user))
     found = []
-    for p in Patient.objects.filter(cond).select_related("location")[:10]:
+    for p in Patient.objects.filter(cond).select_related("location")[:50]:
         why = []
         if birth_date and p.birth_date == birth_date:
             why.append("same birth date")
@@ -95,12 +95,14 @@ def duplicates_find(
             why.append("same email")
         if len(digits) >= 7 and re.sub(r"\D", "", p.phone).endswith(digits[-7:]):
             why.append("same phone")
+        if not why:  # matched only the last four phone digits
+            continue
         visible = p.location_id in mine
         found.append(PossibleDuplicate(
             mrn=p.mrn, name=str(p.display_name) if visible else "(another location)", birth_date=p.birth_date,
             location=p.location.name, why=", ".join(why), visible=visible,
         ))
-    return found
+    return found[:10]
 
 
 @dataclass(frozen=True)

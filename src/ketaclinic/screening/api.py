@@ -6,7 +6,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.screening import selectors, services
@@ -88,9 +88,9 @@ def referral_list(request: HttpRequest, external_id: UUID) -> list[Referral]:
 
 
 @router.post("/patients/{external_id}/referrals", response={201: ReferralOut})
-def referral_record(request: HttpRequest, external_id: UUID, payload: ReferralIn) -> tuple[int, Referral]:
+def referral_record(request: HttpRequest, external_id: UUID, payload: ReferralIn) -> Status[Referral]:
     patient = patient_get(user=request.user, external_id=str(external_id))
-    return 201, services.referral_record(user=request.user, patient=patient, **payload.dict())
+    return Status(201, services.referral_record(user=request.user, patient=patient, **payload.dict()))
 
 
 @router.get("/patients/{external_id}/screenings", response=list[ScreeningOut])
@@ -101,13 +101,13 @@ def screening_list(request: HttpRequest, external_id: UUID) -> list[Screening]:
 
 @router.post("/patients/{external_id}/screenings", response={201: ScreeningOut},
              summary="Record a screening; the eligibility decision is computed from the current protocol")
-def screening_record(request: HttpRequest, external_id: UUID, payload: ScreeningIn) -> tuple[int, Screening]:
+def screening_record(request: HttpRequest, external_id: UUID, payload: ScreeningIn) -> Status[Screening]:
     patient = patient_get(user=request.user, external_id=str(external_id))
     data = payload.dict()
     referral = None
     if data.pop("referral"):
         referral = Referral.objects.get(external_id=payload.referral, patient=patient)
-    return 201, services.screening_record(user=request.user, patient=patient, referral=referral, **data)
+    return Status(201, services.screening_record(user=request.user, patient=patient, referral=referral, **data))
 
 
 @router.get("/screenings/{external_id}", response=ScreeningOut)
