@@ -13,7 +13,13 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.eligibility import SIGN_CANNOT_OVERRIDE_EXCLUSION
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.screening.models import Referral, Screening
-from ketaclinic.screening.services import ALREADY_SIGNED, DOCUMENT_TYPE_REFUSED, referral_record, screening_record, screening_sign
+from ketaclinic.screening.services import (
+    ALREADY_SIGNED,
+    DOCUMENT_TYPE_REFUSED,
+    referral_record,
+    screening_record,
+    screening_sign,
+)
 from tests.conftest import register
 
 pytestmark = pytest.mark.django_db
