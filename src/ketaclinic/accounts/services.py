@@ -25,21 +25,48 @@ ALREADY_REVIEWED = "This emergency access was already reviewed."
 MIN_REASON = 15
 
 
+ROLE_UNKNOWN = "Role {value!r} is unknown: allowed are {allowed}."
+PRESCRIBER_KIND_UNKNOWN = "A prescriber is a psychiatrist, anesthesiologist or nurse_practitioner, not {value!r}."
+LOCATIONS_REQUIRED = "Staff work at one or more locations: choose at least one."
+
+
 @transaction.atomic
 def staff_create(
     *, username: str, password: str, role: str, locations: Iterable[Location], first_name: str = "",
     last_name: str = "", prescriber_kind: str = "", credentials: str = "", email: str = "",
+    created_by: User | None = None,
 ) -> User:
-    role = Role(role).value
+    """Create a staff account (with its locations). ``created_by`` is checked for staff.manage when given."""
+    if created_by is not None:
+        require(created_by, Permission.STAFF_MANAGE)
+    try:
+        role = Role(role).value
+    except ValueError:
+        raise ValidationError(ROLE_UNKNOWN.format(value=role, allowed=", ".join(Role)), field="role", value=role) from None
     if role == Role.PRESCRIBER:
-        prescriber_kind = PrescriberKind(prescriber_kind).value
+        try:
+            prescriber_kind = PrescriberKind(prescriber_kind).value
+        except ValueError:
+            raise ValidationError(PRESCRIBER_KIND_UNKNOWN.format(value=prescriber_kind), field="prescriber_kind",
+                                  value=prescriber_kind) from None
+    locations = list(locations)
+    if not locations:
+        raise ValidationError(LOCATIONS_REQUIRED, field="locations", value=None)
+    if created_by is not None:
+        from django.contrib.auth.password_validation import validate_password
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        try:
+            validate_password(password)
+        except DjangoValidationError as exc:
+            raise ValidationError(" ".join(exc.messages), field="password", value=None) from None
     user = User(username=username, role=role, prescriber_kind=prescriber_kind if role == Role.PRESCRIBER else "",
                 first_name=first_name, last_name=last_name, credentials=credentials, email=email)
     user.set_password(password)
     clean_or_refuse(user, exclude=["password"])
     user.save()
-    user.locations.set(list(locations))
-    audit_record(action=AuditEntry.Action.SYSTEM, summary=f"Created staff account {username} ({role})")
+    user.locations.set(locations)
+    audit_record(action=AuditEntry.Action.CREATE, actor=created_by, summary=f"Created staff account {username} ({role})")
     return user
 
 
@@ -90,3 +117,21 @@ def break_glass_queue(*, user: User) -> QuerySet[BreakGlassAccess]:
             .filter(Q(patient__location_id__in=locs) | Q(user__locations__id__in=locs))
             .select_related("user", "patient", "patient__location").order_by("granted_at").distinct())
 
+
+
+STAFF_LAST_ADMIN = "You cannot deactivate the last active clinic admin."
+
+
+@transaction.atomic
+def staff_set_active(*, user: User, staff_member: User, active: bool) -> User:
+    """Deactivate (never delete: the audit trail points at staff) or reactivate an account."""
+    require(user, Permission.STAFF_MANAGE)
+    staff_member = User.objects.select_for_update().get(pk=staff_member.pk)
+    if not active and staff_member.role == Role.ADMIN and not User.objects.filter(
+        role=Role.ADMIN, is_active=True).exclude(pk=staff_member.pk).exists():
+        raise ValidationError(STAFF_LAST_ADMIN, field="is_active", value=staff_member.username)
+    staff_member.is_active = active
+    staff_member.save(update_fields=["is_active"])
+    audit_record(action=AuditEntry.Action.UPDATE, actor=user,
+                 summary=f"{'Reactivated' if active else 'Deactivated'} staff account {staff_member.username}")
+    return staff_member

@@ -141,3 +141,38 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Review recorded.")
             return redirect("accounts:break_glass_reviews")
     return render(request, "accounts/break_glass_reviews.html", {"queue": queue, "error": error})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_list(request: HttpRequest) -> HttpResponse:
+    """Clinic admins: staff accounts, their roles, locations and second-factor status; create or deactivate."""
+    from ketaclinic.accounts.forms import StaffForm
+    from ketaclinic.accounts.models import User
+    from ketaclinic.accounts.permissions import require
+    from ketaclinic.accounts.services import staff_create, staff_set_active
+    from ketaclinic.core.access import Permission
+
+    require(request.user, Permission.STAFF_MANAGE)
+    form = StaffForm(request.POST or None) if request.POST.get("action") == "create" else StaffForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "create":
+                if form.is_valid():
+                    member = staff_create(created_by=request.user, **form.cleaned_data)
+                    messages.success(request, f"Created {member.username}.")
+                    return redirect("accounts:staff")
+            else:
+                member = get_object_or_404(User, external_id=request.POST.get("staff"))
+                staff_set_active(user=request.user, staff_member=member, active=request.POST.get("action") == "activate")
+                messages.success(request, "Saved.")
+                return redirect("accounts:staff")
+        except DomainError as exc:
+            if exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+            else:
+                messages.error(request, exc.message)
+    staff = User.objects.prefetch_related("locations").order_by("last_name", "first_name")
+    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    return render(request, "accounts/staff.html", {"staff": staff, "enrolled": enrolled, "form": form},
+                  status=400 if form.errors else 200)

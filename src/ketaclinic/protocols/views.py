@@ -25,3 +25,32 @@ def protocol_detail(request: HttpRequest, protocol_id: str, version: int) -> Htt
     if pv is None:
         raise Http404("No such protocol version.")
     return render(request, "protocols/detail.html", {"pv": pv, "doc": pv.parsed})
+
+
+@login_required
+def protocol_upload(request: HttpRequest) -> HttpResponse:
+    """Clinic admins load a new protocol version from a YAML/JSON file; it is validated before storing."""
+    import yaml
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from ketaclinic.core.errors import ProtocolError
+    from ketaclinic.core.protocols import parse_protocol
+    from ketaclinic.protocols.services import protocol_load
+
+    require(request.user, Permission.PROTOCOL_LOAD)
+    if request.method != "POST" or "document" not in request.FILES:
+        messages.error(request, "Choose a protocol file to load.")
+        return redirect("protocols:list")
+    upload = request.FILES["document"]
+    try:
+        try:
+            data = yaml.safe_load(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise ProtocolError(f"{upload.name} is not a readable YAML or JSON file: {exc}") from None
+        pv, created = protocol_load(document=parse_protocol(data), user=request.user, source_name=upload.name)
+    except ProtocolError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{pv.protocol_id} v{pv.version} {'loaded' if created else 'was already loaded'}.")
+    return redirect("protocols:list")

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "ninja",  # serves Swagger UI from its own static files (no CDN: clinics may run offline)
     "ketaclinic.accounts",
     "ketaclinic.audit",
     "ketaclinic.protocols",
