@@ -1,0 +1,1 @@
+"""Instrument definitions shipped as package data (one YAML file per instrument)."""
