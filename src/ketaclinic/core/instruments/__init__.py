@@ -20,7 +20,11 @@ from ketaclinic.core.instruments.change import (
     relapse_check,
     relapse_check_for,
 )
-from ketaclinic.core.instruments.registry import get_instrument, registry_from_definitions, shipped_instruments
+from ketaclinic.core.instruments.registry import (
+    get_instrument,
+    registry_from_definitions,
+    shipped_instruments,
+)
 from ketaclinic.core.instruments.schema import (
     INSTRUMENT_FORMAT,
     Instrument,

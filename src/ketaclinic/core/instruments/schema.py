@@ -214,7 +214,7 @@ class Instrument(_Model):
     change: ChangeDefinitions = ChangeDefinitions()
 
     @model_validator(mode="after")
-    def _coherent(self) -> Instrument:  # noqa: C901 - one list of cross-field checks, read top to bottom
+    def _coherent(self) -> Instrument:
         problems: list[str] = []
         codes = [i.code for i in self.items]
         known = set(codes)
