@@ -128,3 +128,16 @@ def test_wrong_number_of_answers(count):  # type: ignore[no-untyped-def]
         name="Patient Health Questionnaire-9 (PHQ-9)", expected=9, given=count
     )
     assert err.value.field == "answers"
+
+
+def test_answers_given_as_text_are_refused_not_split_into_characters():
+    with pytest.raises(ValidationError) as err:
+        score("phq9", "120310210")  # type: ignore[arg-type]
+    assert err.value.field == "answers"
+    assert err.value.message == MSG_WRONG_COUNT.format(
+        name="Patient Health Questionnaire-9 (PHQ-9)", expected=9, given="text, not a list of"
+    )
+
+
+def test_a_tuple_of_answers_scores_like_a_list():
+    assert score("phq9", (1, 2, 0, 3, 1, 0, 2, 1, 0)) == score("phq9", [1, 2, 0, 3, 1, 0, 2, 1, 0])
