@@ -28,8 +28,12 @@ MIN_REASON = 15
 @transaction.atomic
 def staff_create(
     *, username: str, password: str, role: str, locations: Iterable[Location], first_name: str = "",
-    last_name: str = "", prescriber_kind: str = "", credentials: str = "", email: str = "",
+    last_name: str = "", prescriber_kind: str = "", credentials: str = "", email: str = "", by: User | None = None,
 ) -> User:
+    """Create a staff account. ``by`` is the member of staff doing it (must hold ``staff.manage``); ``None``
+    only for the command line and the demo loader, where the operator is the system administrator."""
+    if by is not None:
+        require(by, Permission.STAFF_MANAGE)
     role = Role(role).value
     if role == Role.PRESCRIBER:
         prescriber_kind = PrescriberKind(prescriber_kind).value
@@ -39,7 +43,7 @@ def staff_create(
     clean_or_refuse(user, exclude=["password"])
     user.save()
     user.locations.set(list(locations))
-    audit_record(action=AuditEntry.Action.SYSTEM, summary=f"Created staff account {username} ({role})")
+    audit_record(action=AuditEntry.Action.SYSTEM, actor=by, summary=f"Created staff account {username} ({role})")
     return user
 
 
