@@ -22,9 +22,11 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import BreakGlassAccess
+from ketaclinic.accounts.permissions import require
 from ketaclinic.accounts.services import break_glass_open, break_glass_queue, break_glass_review
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.models import Patient
 
@@ -111,6 +113,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
+    require(request.user, Permission.BREAK_GLASS)  # the form itself names the patient and location
     patient = get_object_or_404(Patient.objects.select_related("location"), external_id=external_id)
     error = ""
     if request.method == "POST":

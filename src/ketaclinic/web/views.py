@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ketaclinic.accounts.permissions import OutsideLocations, patients_visible_to
+from ketaclinic.accounts.permissions import OUTSIDE_LOCATIONS, OutsideLocations, patients_visible_to
 from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_denied
 from ketaclinic.core.access import Permission
 
 
@@ -33,6 +34,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     patient = getattr(exception, "patient", None) if isinstance(exception, OutsideLocations) else None
+    if patient is not None:  # the audit middleware would record the refusal, but not whose record it was
+        audit_denied(reason=f"{request.method} {request.path}: {OUTSIDE_LOCATIONS}", status=403, patient=patient,
+                     location_code=patient.location.code)
     user = getattr(request, "user", None)
     can_break_glass = bool(patient and user and user.is_authenticated and user.can(Permission.BREAK_GLASS))
     return render(request, "web/403.html", {
