@@ -22,6 +22,8 @@ BREAK_GLASS_NOT_NEEDED = "This patient is already at one of your locations; no e
 REVIEW_OUTCOMES = ("appropriate", "inappropriate")
 REVIEW_OUTCOME_UNKNOWN = "Review outcome {value!r} is unknown: allowed are appropriate, inappropriate."
 ALREADY_REVIEWED = "This emergency access was already reviewed."
+REVIEW_NOTE_REQUIRED = "A note is required when an access is judged inappropriate."
+REVIEW_NOT_IN_QUEUE = "This emergency access is not in your review queue."
 MIN_REASON = 15
 
 
@@ -75,7 +77,7 @@ def break_glass_review(*, user: User, access: BreakGlassAccess, outcome: str, no
     if outcome not in REVIEW_OUTCOMES:
         raise ValidationError(REVIEW_OUTCOME_UNKNOWN.format(value=outcome), field="outcome", value=outcome)
     if outcome == "inappropriate" and not note.strip():
-        raise ValidationError("A note is required when an access is judged inappropriate.", field="note", value=note)
+        raise ValidationError(REVIEW_NOTE_REQUIRED, field="note", value=note)
     access.reviewed_by, access.reviewed_at = user, timezone.now()
     access.review_outcome, access.review_note = outcome, note.strip()
     access.save()

@@ -23,11 +23,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import BreakGlassAccess
 from ketaclinic.accounts.permissions import require
-from ketaclinic.accounts.services import break_glass_open, break_glass_queue, break_glass_review
+from ketaclinic.accounts.services import (
+    REVIEW_NOT_IN_QUEUE,
+    break_glass_open,
+    break_glass_queue,
+    break_glass_review,
+)
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.core.access import Permission
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.patients.models import Patient
 
 INVALID_CODE = "That code is not valid. Enter the current 6-digit code from your authenticator app."
@@ -134,8 +139,11 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
     queue = break_glass_queue(user=request.user)
     error = ""
     if request.method == "POST":
-        access = get_object_or_404(BreakGlassAccess, external_id=request.POST.get("access"))
+        # Only an access in this admin's own queue (a malformed or foreign id is not in it).
+        access = next((a for a in queue if str(a.external_id) == request.POST.get("access", "")), None)
         try:
+            if access is None:
+                raise ValidationError(REVIEW_NOT_IN_QUEUE, field="access", value=request.POST.get("access", ""))
             break_glass_review(user=request.user, access=access, outcome=request.POST.get("outcome", ""),
                                note=request.POST.get("note", ""))
         except DomainError as exc:
@@ -143,4 +151,5 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Review recorded.")
             return redirect("accounts:break_glass_reviews")
-    return render(request, "accounts/break_glass_reviews.html", {"queue": queue, "error": error})
+    return render(request, "accounts/break_glass_reviews.html", {"queue": queue, "error": error},
+                  status=400 if error else 200)
