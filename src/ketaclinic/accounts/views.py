@@ -21,7 +21,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts.models import BreakGlassAccess
+from ketaclinic.accounts.middleware import LOGOUT_REASON
 from ketaclinic.accounts.permissions import require
 from ketaclinic.accounts.services import (
     REVIEW_NOT_IN_QUEUE,
@@ -46,7 +46,8 @@ def _audit_login(sender, request, user, **kwargs):  # type: ignore[no-untyped-de
 @receiver(user_logged_out)
 def _audit_logout(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
     if user is not None:
-        audit_record(action=AuditEntry.Action.LOGOUT, actor=user, summary="Signed out")
+        audit_record(action=AuditEntry.Action.LOGOUT, actor=user,
+                     summary=getattr(request, LOGOUT_REASON, "Signed out"))
 
 
 @receiver(user_login_failed)
@@ -106,6 +107,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Authenticator enrolled.")
             return redirect(_safe_next(request))
         error = INVALID_CODE
+        audit_record(action=AuditEntry.Action.LOGIN_FAILED, actor=user, summary="Wrong code while enrolling a second factor")
     img = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
     buf = BytesIO()
     img.save(buf)
