@@ -169,10 +169,17 @@ def test_every_write_service_leaves_its_entry(name, clinic):
 def test_a_write_and_its_entry_commit_or_roll_back_together(name, clinic):
     action, call = _writes(clinic)[name]
     before = last_seq()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        call()
-        assert AuditEntry.objects.filter(seq__gt=before, action=action).exists()
-        raise RuntimeError("the surrounding transaction fails after the write")
+    seen_inside: list[bool] = []
+
+    def write_then_fail() -> None:
+        with transaction.atomic():
+            call()
+            seen_inside.append(AuditEntry.objects.filter(seq__gt=before, action=action).exists())
+            raise RuntimeError("the surrounding transaction fails after the write")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    assert seen_inside == [True]
     assert last_seq() == before
 
 
