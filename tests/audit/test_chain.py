@@ -45,9 +45,11 @@ def disable_guards() -> None:
             # not ALTER a table with pending trigger events.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE audit_auditchainhead DISABLE TRIGGER USER")
         else:
-            cursor.execute("DROP TRIGGER audit_auditentry_no_update")
-            cursor.execute("DROP TRIGGER audit_auditentry_no_delete")
+            for trigger in ("audit_auditentry_no_update", "audit_auditentry_no_delete",
+                            "audit_auditchainhead_forward", "audit_auditchainhead_no_delete"):
+                cursor.execute(f"DROP TRIGGER {trigger}")
 
 
 def run_command() -> tuple[int, str, str]:
@@ -151,7 +153,33 @@ def test_deleting_an_entry_in_the_middle_breaks_the_sequence_and_the_link(trail)
     assert problems() == ["sequence gap", "link broken"]
 
 
+def test_the_database_refuses_to_wind_back_skip_or_delete_the_chain_head(trail):
+    head = AuditChainHead.objects.get()
+    for seq, entry_hash in ((head.seq - 1, trail[-2].entry_hash),  # wound back to hide a deleted entry
+                            (head.seq + 1, "f" * 64),  # to an entry that does not exist
+                            (head.seq, "e" * 64)):  # re-pointed in place
+        with pytest.raises(DatabaseError), transaction.atomic():
+            AuditChainHead.objects.update(seq=seq, entry_hash=entry_hash)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditChainHead.objects.all().delete()
+    assert AuditChainHead.objects.get().seq == trail[-1].seq
+
+
+def test_truncating_the_chain_and_winding_back_the_head_is_refused_with_the_entry_guards_off(trail):
+    with connection.cursor() as cursor:  # only the entries' guards removed, as in the tests below
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
+        else:
+            cursor.execute("DROP TRIGGER audit_auditentry_no_delete")
+    AuditEntry.objects.filter(pk=trail[-1].pk).delete()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditChainHead.objects.update(seq=trail[-2].seq, entry_hash=trail[-2].entry_hash)
+    assert problems() == ["head mismatch"]
+
+
 def test_removing_the_chain_head_is_found(trail):
+    disable_guards()
     AuditChainHead.objects.all().delete()
     assert problems() == ["head missing"]
 
