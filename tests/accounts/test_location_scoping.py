@@ -139,3 +139,14 @@ def test_staff_of_both_locations_see_both_patients(staff, patient, other_patient
     nurse.locations.add(northside)
     ids = {p["id"] for p in client_for(nurse).get("/api/patients").json()}
     assert ids == {str(patient.external_id), str(other_patient.external_id)}
+
+
+def test_registering_at_an_unknown_location_is_bad_input_not_a_missing_record(staff, client_for):
+    from ketaclinic.patients.api import LOCATION_UNKNOWN
+
+    response = client_for(staff[Role.INTAKE]).post("/api/patients", {
+        "given_name": "Lena", "family_name": "Okafor", "birth_date": "1990-02-03", "sex_at_birth": "female",
+        "location": "dwntown"}, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "invalid", "message": LOCATION_UNKNOWN.format(value="dwntown"),
+                                        "field": "location", "value": "dwntown"}

@@ -282,3 +282,8 @@ def test_signing_out_is_audited_once(staff, client_for):
     assert client.post("/accounts/logout/").status_code == 302
     (logout,) = entries(AuditEntry.Action.LOGOUT, actor=nurse)
     assert logout.summary == "Signed out"
+
+
+def test_the_idle_clock_starts_at_sign_in(staff):
+    client = password_only(staff[Role.NURSE])
+    assert client.session[LAST_SEEN] > time.time() - 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from io import BytesIO
 
 import qrcode
@@ -21,7 +22,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts.middleware import LOGOUT_REASON
+from ketaclinic.accounts.middleware import LAST_SEEN, LOGOUT_REASON
 from ketaclinic.accounts.permissions import require
 from ketaclinic.accounts.services import (
     REVIEW_NOT_IN_QUEUE,
@@ -40,6 +41,8 @@ INVALID_CODE = "That code is not valid. Enter the current 6-digit code from your
 
 @receiver(user_logged_in)
 def _audit_login(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN] = time.time()  # the idle clock starts at sign-in, not at the next page
     audit_record(action=AuditEntry.Action.LOGIN, actor=user, summary="Signed in (password)")
 
 
