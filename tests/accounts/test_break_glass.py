@@ -204,3 +204,25 @@ def test_the_admin_of_the_patients_location_also_sees_the_access(nurse, other_pa
     northside_admin = make_staff(Role.ADMIN, northside, username="admin.northside")
     break_glass_open(user=nurse, patient=other_patient, reason=REASON)
     assert REASON.encode() in client_for(northside_admin).get("/accounts/break-glass/reviews/").content
+
+
+def test_the_review_service_refuses_an_access_outside_the_admins_locations(nurse, other_patient):
+    from ketaclinic.accounts.services import break_glass_review
+    from ketaclinic.core.errors import ValidationError
+
+    outsider = make_staff(Role.ADMIN, Location.objects.create(code="westside", name="Westside Clinic"))
+    access = break_glass_open(user=nurse, patient=other_patient, reason=REASON)
+    with pytest.raises(ValidationError, match=REVIEW_NOT_IN_QUEUE):
+        break_glass_review(user=outsider, access=access, outcome="appropriate")
+    access.refresh_from_db()
+    assert access.reviewed_at is None
+
+
+def test_an_access_is_reviewed_once(nurse, admin, other_patient):
+    from ketaclinic.accounts.services import ALREADY_REVIEWED, break_glass_review
+    from ketaclinic.core.errors import ValidationError
+
+    access = break_glass_open(user=nurse, patient=other_patient, reason=REASON)
+    break_glass_review(user=admin, access=access, outcome="appropriate")
+    with pytest.raises(ValidationError, match=ALREADY_REVIEWED):
+        break_glass_review(user=admin, access=access, outcome="inappropriate", note="Changed my mind")

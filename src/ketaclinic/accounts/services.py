@@ -74,6 +74,8 @@ def break_glass_review(*, user: User, access: BreakGlassAccess, outcome: str, no
     access = BreakGlassAccess.objects.select_for_update().get(pk=access.pk)
     if access.reviewed_at is not None:
         raise ValidationError(ALREADY_REVIEWED, field="access", value=str(access.external_id))
+    if not break_glass_queue(user=user).filter(pk=access.pk).exists():  # another location's business
+        raise ValidationError(REVIEW_NOT_IN_QUEUE, field="access", value=str(access.external_id))
     if outcome not in REVIEW_OUTCOMES:
         raise ValidationError(REVIEW_OUTCOME_UNKNOWN.format(value=outcome), field="outcome", value=outcome)
     if outcome == "inappropriate" and not note.strip():

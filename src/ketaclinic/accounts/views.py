@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 from io import BytesIO
 
 import qrcode
@@ -23,6 +24,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.middleware import LAST_SEEN, LOGOUT_REASON
+from ketaclinic.accounts.models import BreakGlassAccess
 from ketaclinic.accounts.permissions import require
 from ketaclinic.accounts.services import (
     REVIEW_NOT_IN_QUEUE,
@@ -138,14 +140,20 @@ def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
                   status=400 if error else 200)
 
 
+def _access_or_none(external_id: str) -> BreakGlassAccess | None:
+    try:
+        return BreakGlassAccess.objects.filter(external_id=uuid.UUID(external_id)).first()
+    except ValueError:  # not an id at all
+        return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def break_glass_reviews(request: HttpRequest) -> HttpResponse:
     queue = break_glass_queue(user=request.user)
     error = ""
     if request.method == "POST":
-        # Only an access in this admin's own queue (a malformed or foreign id is not in it).
-        access = next((a for a in queue if str(a.external_id) == request.POST.get("access", "")), None)
+        access = _access_or_none(request.POST.get("access", ""))
         try:
             if access is None:
                 raise ValidationError(REVIEW_NOT_IN_QUEUE, field="access", value=request.POST.get("access", ""))
