@@ -9,6 +9,7 @@ from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -63,6 +64,10 @@ def _audit_login_failed(sender, credentials, request=None, **kwargs):  # type: i
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
+        return {**super().get_context_data(**kwargs), "failure_limit": settings.AXES_FAILURE_LIMIT,
+                "lockout_minutes": int(settings.AXES_COOLOFF_TIME * 60)}
 
 
 def _safe_next(request: HttpRequest) -> str:
