@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -11,11 +12,17 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from ketaclinic.audit.models import AuditEntry
-from ketaclinic.audit.services import audit_record
-
 LAST_SEEN = "ketaclinic_last_seen"
 OPEN_PATHS = ("/accounts/login/", "/accounts/logout/", "/static/", "/api/openapi.json", "/api/docs", "/healthz")
+IDLE_SIGNED_OUT = "Signed out after inactivity."
+SECOND_FACTOR_REQUIRED = "Second factor required: verify your authenticator code."
+# The user_logged_out receiver (accounts.views) writes the audit entry with this reason.
+LOGOUT_REASON = "_ketaclinic_logout_reason"
+
+
+def api_error(status: int, code: str, message: str) -> JsonResponse:
+    """The API's one error shape (see ketaclinic.web.api), for answers given before the API is reached."""
+    return JsonResponse({"error": {"code": code, "message": message, "field": None, "value": None}}, status=status)
 
 
 class InactivityLogoutMiddleware:
@@ -30,11 +37,11 @@ class InactivityLogoutMiddleware:
             now = time.time()
             last = request.session.get(LAST_SEEN)
             if last is not None and now - float(last) > settings.KETACLINIC_IDLE_LOGOUT_SECONDS:
-                audit_record(action=AuditEntry.Action.LOGOUT, actor=user, summary="Signed out after inactivity")
+                setattr(request, LOGOUT_REASON, "Signed out after inactivity")
                 logout(request)
                 if request.path.startswith("/api/"):
-                    return JsonResponse({"detail": "Signed out after inactivity."}, status=401)
-                return redirect(f"{reverse('accounts:login')}?timeout=1&next={request.path}")
+                    return api_error(401, "signed_out", IDLE_SIGNED_OUT)
+                return redirect(f"{reverse('accounts:login')}?{urlencode({'timeout': 1, 'next': request.path})}")
             request.session[LAST_SEEN] = now
         return self.get_response(request)
 
@@ -54,6 +61,6 @@ class RequireSecondFactorMiddleware:
             and not request.path.startswith("/accounts/2fa/")
         ):
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": "Second factor required: verify your authenticator code."}, status=403)
-            return redirect(f"{reverse('accounts:otp_verify')}?next={request.path}")
+                return api_error(403, "second_factor_required", SECOND_FACTOR_REQUIRED)
+            return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.path})}")
         return self.get_response(request)

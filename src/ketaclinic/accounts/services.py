@@ -22,6 +22,8 @@ BREAK_GLASS_NOT_NEEDED = "This patient is already at one of your locations; no e
 REVIEW_OUTCOMES = ("appropriate", "inappropriate")
 REVIEW_OUTCOME_UNKNOWN = "Review outcome {value!r} is unknown: allowed are appropriate, inappropriate."
 ALREADY_REVIEWED = "This emergency access was already reviewed."
+REVIEW_NOTE_REQUIRED = "A note is required when an access is judged inappropriate."
+REVIEW_NOT_IN_QUEUE = "This emergency access is not in your review queue."
 MIN_REASON = 15
 
 
@@ -34,11 +36,12 @@ LOCATIONS_REQUIRED = "Staff work at one or more locations: choose at least one."
 def staff_create(
     *, username: str, password: str, role: str, locations: Iterable[Location], first_name: str = "",
     last_name: str = "", prescriber_kind: str = "", credentials: str = "", email: str = "",
-    created_by: User | None = None,
+    by: User | None = None,
 ) -> User:
-    """Create a staff account (with its locations). ``created_by`` is checked for staff.manage when given."""
-    if created_by is not None:
-        require(created_by, Permission.STAFF_MANAGE)
+    """Create a staff account. ``by`` is the member of staff doing it (must hold ``staff.manage``); ``None``
+    only for the command line and the demo loader, where the operator is the system administrator."""
+    if by is not None:
+        require(by, Permission.STAFF_MANAGE)
     try:
         role = Role(role).value
     except ValueError:
@@ -52,7 +55,7 @@ def staff_create(
     locations = list(locations)
     if not locations:
         raise ValidationError(LOCATIONS_REQUIRED, field="locations", value=None)
-    if created_by is not None:
+    if by is not None:
         from django.contrib.auth.password_validation import validate_password
         from django.core.exceptions import ValidationError as DjangoValidationError
 
@@ -66,7 +69,7 @@ def staff_create(
     clean_or_refuse(user, exclude=["password"])
     user.save()
     user.locations.set(locations)
-    audit_record(action=AuditEntry.Action.CREATE, actor=created_by, summary=f"Created staff account {username} ({role})")
+    audit_record(action=AuditEntry.Action.CREATE, actor=by, summary=f"Created staff account {username} ({role})")
     return user
 
 
@@ -95,10 +98,12 @@ def break_glass_review(*, user: User, access: BreakGlassAccess, outcome: str, no
     access = BreakGlassAccess.objects.select_for_update().get(pk=access.pk)
     if access.reviewed_at is not None:
         raise ValidationError(ALREADY_REVIEWED, field="access", value=str(access.external_id))
+    if not break_glass_queue(user=user).filter(pk=access.pk).exists():  # another location's business
+        raise ValidationError(REVIEW_NOT_IN_QUEUE, field="access", value=str(access.external_id))
     if outcome not in REVIEW_OUTCOMES:
         raise ValidationError(REVIEW_OUTCOME_UNKNOWN.format(value=outcome), field="outcome", value=outcome)
     if outcome == "inappropriate" and not note.strip():
-        raise ValidationError("A note is required when an access is judged inappropriate.", field="note", value=note)
+        raise ValidationError(REVIEW_NOTE_REQUIRED, field="note", value=note)
     access.reviewed_by, access.reviewed_at = user, timezone.now()
     access.review_outcome, access.review_note = outcome, note.strip()
     access.save()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import time
+import uuid
 from io import BytesIO
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -21,11 +24,19 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ketaclinic.accounts.middleware import LAST_SEEN, LOGOUT_REASON
 from ketaclinic.accounts.models import BreakGlassAccess
-from ketaclinic.accounts.services import break_glass_open, break_glass_queue, break_glass_review
+from ketaclinic.accounts.permissions import require
+from ketaclinic.accounts.services import (
+    REVIEW_NOT_IN_QUEUE,
+    break_glass_open,
+    break_glass_queue,
+    break_glass_review,
+)
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.access import Permission
+from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.patients.models import Patient
 
 INVALID_CODE = "That code is not valid. Enter the current 6-digit code from your authenticator app."
@@ -33,13 +44,16 @@ INVALID_CODE = "That code is not valid. Enter the current 6-digit code from your
 
 @receiver(user_logged_in)
 def _audit_login(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN] = time.time()  # the idle clock starts at sign-in, not at the next page
     audit_record(action=AuditEntry.Action.LOGIN, actor=user, summary="Signed in (password)")
 
 
 @receiver(user_logged_out)
 def _audit_logout(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
     if user is not None:
-        audit_record(action=AuditEntry.Action.LOGOUT, actor=user, summary="Signed out")
+        audit_record(action=AuditEntry.Action.LOGOUT, actor=user,
+                     summary=getattr(request, LOGOUT_REASON, "Signed out"))
 
 
 @receiver(user_login_failed)
@@ -50,6 +64,10 @@ def _audit_login_failed(sender, credentials, request=None, **kwargs):  # type: i
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
+        return {**super().get_context_data(**kwargs), "failure_limit": settings.AXES_FAILURE_LIMIT,
+                "lockout_minutes": int(settings.AXES_COOLOFF_TIME * 60)}
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -99,6 +117,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Authenticator enrolled.")
             return redirect(_safe_next(request))
         error = INVALID_CODE
+        audit_record(action=AuditEntry.Action.LOGIN_FAILED, actor=user, summary="Wrong code while enrolling a second factor")
     img = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
     buf = BytesIO()
     img.save(buf)
@@ -111,6 +130,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
+    require(request.user, Permission.BREAK_GLASS)  # the form itself names the patient and location
     patient = get_object_or_404(Patient.objects.select_related("location"), external_id=external_id)
     error = ""
     if request.method == "POST":
@@ -125,14 +145,23 @@ def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
                   status=400 if error else 200)
 
 
+def _access_or_none(external_id: str) -> BreakGlassAccess | None:
+    try:
+        return BreakGlassAccess.objects.filter(external_id=uuid.UUID(external_id)).first()
+    except ValueError:  # not an id at all
+        return None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def break_glass_reviews(request: HttpRequest) -> HttpResponse:
     queue = break_glass_queue(user=request.user)
     error = ""
     if request.method == "POST":
-        access = get_object_or_404(BreakGlassAccess, external_id=request.POST.get("access"))
+        access = _access_or_none(request.POST.get("access", ""))
         try:
+            if access is None:
+                raise ValidationError(REVIEW_NOT_IN_QUEUE, field="access", value=request.POST.get("access", ""))
             break_glass_review(user=request.user, access=access, outcome=request.POST.get("outcome", ""),
                                note=request.POST.get("note", ""))
         except DomainError as exc:
@@ -140,7 +169,8 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Review recorded.")
             return redirect("accounts:break_glass_reviews")
-    return render(request, "accounts/break_glass_reviews.html", {"queue": queue, "error": error})
+    return render(request, "accounts/break_glass_reviews.html", {"queue": queue, "error": error},
+                  status=400 if error else 200)
 
 
 @login_required
@@ -159,7 +189,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         try:
             if request.POST.get("action") == "create":
                 if form.is_valid():
-                    member = staff_create(created_by=request.user, **form.cleaned_data)
+                    member = staff_create(by=request.user, **form.cleaned_data)
                     messages.success(request, f"Created {member.username}.")
                     return redirect("accounts:staff")
             else:

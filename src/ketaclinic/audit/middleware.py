@@ -32,7 +32,8 @@ class AuditRequestMiddleware:
             if response.status_code in (403, 404) and not request.path.startswith("/static/"):
                 ctx.reads.clear()
                 audit_denied(reason=f"{request.method} {request.path}", status=response.status_code)
-            elif response.status_code < 400:
+            elif response.status_code < 500:
+                # A refused form (400) still showed the record it was about: its reads count too.
                 audit_flush_reads()
             return response
         finally:

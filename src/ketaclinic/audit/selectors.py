@@ -43,6 +43,8 @@ def audit_chain_verify(batch_size: int = 2000) -> tuple[int, list[ChainProblem]]
             problems.append(ChainProblem(entry.seq, "seal mismatch: the entry was altered after it was written"))
         prev_hash, expected_seq = entry.entry_hash, entry.seq + 1
     head = AuditChainHead.objects.filter(id=1).first()
+    if head is None and count:
+        problems.append(ChainProblem(expected_seq - 1, "head missing: the chain's head record was removed"))
     if head is not None and (head.seq, head.entry_hash) != (expected_seq - 1, prev_hash):
         problems.append(ChainProblem(head.seq, "head mismatch: entries were removed from the end of the chain"))
     return count, problems

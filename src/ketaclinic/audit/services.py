@@ -104,11 +104,13 @@ def audit_flush_reads() -> None:
     ctx.listed_patients.clear()
 
 
-def audit_denied(*, reason: str, status: int, patient: Any = None) -> None:
+def audit_denied(*, reason: str, status: int, patient: Any = None, location_code: str = "") -> None:
+    """Record a refused request once (the first refusal of a request wins; the middleware's catch-all
+    comes last)."""
     ctx = request_context()
     if ctx is not None:
         if ctx.denial_recorded:
             return
         ctx.denial_recorded = True
     audit_record(action=AuditEntry.Action.DENIED, summary=f"{status} {reason}"[:300], patient=patient,
-                 detail={"status": status})
+                 location_code=location_code, detail={"status": status})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +20,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     require(request.user, Permission.AUDIT_VIEW)
     action = request.GET.get("action", "")
     patient = request.GET.get("patient", "").strip()
-    qs = audit_entries(action=action, patient_external_id=patient if len(patient) == 36 else "")
+    try:
+        patient_id = str(uuid.UUID(patient)) if patient else ""
+    except ValueError:  # not a patient id: show everything rather than fail
+        patient_id = ""
+    qs = audit_entries(action=action, patient_external_id=patient_id)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     verified = None
     if request.GET.get("verify"):

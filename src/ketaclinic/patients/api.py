@@ -10,10 +10,13 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from ketaclinic.accounts.models import Location
+from ketaclinic.core.errors import ValidationError
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import Patient
 
 router = Router(tags=["patients"])
+
+LOCATION_UNKNOWN = "Location {value!r} is unknown: use a location code such as 'downtown'."
 
 
 class QuantityIn(Schema):
@@ -119,7 +122,10 @@ def patient_duplicates(request: HttpRequest, payload: PatientIn) -> list[selecto
 @router.post("", response={201: PatientOut}, summary="Register a patient")
 def patient_register(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     data = payload.dict()
-    location = Location.objects.get(code=data.pop("location"))
+    code = data.pop("location")
+    location = Location.objects.filter(code=code).first()
+    if location is None:  # a typo is bad input (400), not a missing record (404, audited as denied)
+        raise ValidationError(LOCATION_UNKNOWN.format(value=code), field="location", value=code)
     weight, height = data.pop("weight"), data.pop("height")
     patient = services.patient_register(
         user=request.user, location=location,

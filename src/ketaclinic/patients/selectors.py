@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.db.models import Prefetch, Q, QuerySet
 
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.permissions import patient_for, patients_visible_to, user_location_ids
+from ketaclinic.accounts.permissions import patient_for, patients_visible_to, require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.core.access import Permission
 from ketaclinic.patients.models import Allergy, BodyMeasurement, MedicationStatement, Patient
@@ -68,7 +68,8 @@ def duplicates_find(
 ) -> list[PossibleDuplicate]:
     """Existing patients that may be the same person, across all locations (a person registered twice at
     two locations is the duplicate that matters). Outside the user's locations only the MRN and location
-    are shown."""
+    are shown. Part of registering a patient: refused to roles that may not register."""
+    require(user, Permission.PATIENT_REGISTER)
     digits = re.sub(r"\D", "", phone or "")
     cond = Q()
     if birth_date and family_name:

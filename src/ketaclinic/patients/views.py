@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.services import audit_read
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.patients import selectors, services
@@ -77,6 +78,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.PATIENT_REGISTER)
+    audit_read(patient, "demographics (edit form)")
     form = PatientForm(request.POST or None, instance=patient, user=request.user, with_measurements=False)
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if k != "location"}

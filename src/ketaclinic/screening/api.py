@@ -8,6 +8,8 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from ketaclinic.accounts.permissions import require
+from ketaclinic.core.access import Permission
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.screening import selectors, services
 from ketaclinic.screening.models import Referral, Screening
@@ -117,5 +119,6 @@ def screening_get(request: HttpRequest, external_id: UUID) -> Screening:
 
 @router.post("/screenings/{external_id}/sign", response=ScreeningOut, summary="A prescriber signs the final decision")
 def screening_sign(request: HttpRequest, external_id: UUID, payload: SignIn) -> Screening:
+    require(request.user, Permission.SCREENING_SIGN)  # refuse naming the action tried, before reading
     screening = selectors.screening_get(user=request.user, external_id=str(external_id))
     return services.screening_sign(user=request.user, screening=screening, outcome=payload.outcome, note=payload.note)

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from ketaclinic.accounts.permissions import patient_for
+from ketaclinic.accounts.permissions import patient_for, require
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.models import Patient
@@ -88,6 +88,8 @@ def screening_new(request: HttpRequest, external_id: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def screening_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    if request.method == "POST":
+        require(request.user, Permission.SCREENING_SIGN)  # refuse naming the action tried, before reading
     try:
         screening = selectors.screening_get(user=request.user, external_id=external_id)
     except Screening.DoesNotExist:

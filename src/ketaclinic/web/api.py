@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from ketaclinic.accounts.permissions import OutsideLocations
+from ketaclinic.audit.services import audit_denied
 from ketaclinic.core.errors import DomainError
 
 api = NinjaAPI(
@@ -39,6 +40,8 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(OutsideLocations)
 def _outside(request: HttpRequest, exc: OutsideLocations) -> HttpResponse:
+    audit_denied(reason=f"{request.method} {request.path}: {exc}", status=403, patient=exc.patient,
+                 location_code=exc.patient.location.code)
     return _error(request, 403, "outside_locations", str(exc))
 
 

@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ketaclinic.accounts.permissions import OutsideLocations, patients_visible_to
+from ketaclinic.accounts.permissions import OUTSIDE_LOCATIONS, OutsideLocations, patients_visible_to
 from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_denied, audit_list
 from ketaclinic.core.access import Permission
 
 
@@ -26,6 +27,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ctx["open_referrals"] = list(referrals_open(user=user)[:20])
     if user.can(Permission.BREAK_GLASS_REVIEW):
         ctx["break_glass_queue"] = list(break_glass_queue(user=user)[:20])
+    shown = [*(s.patient for s in ctx.get("awaiting_signature", [])), *(r.patient for r in ctx.get("open_referrals", [])),
+             *(a.patient for a in ctx.get("break_glass_queue", []))]
+    if shown:  # the dashboard names these patients: a read like any list
+        audit_list(dict.fromkeys(shown), "dashboard")
     if user.can(Permission.AUDIT_VIEW):
         ctx["recent_denials"] = list(AuditEntry.objects.filter(action=AuditEntry.Action.DENIED).order_by("-seq")[:10])
     return render(request, "web/dashboard.html", ctx)
@@ -33,6 +38,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     patient = getattr(exception, "patient", None) if isinstance(exception, OutsideLocations) else None
+    if patient is not None:  # the audit middleware would record the refusal, but not whose record it was
+        audit_denied(reason=f"{request.method} {request.path}: {OUTSIDE_LOCATIONS}", status=403, patient=patient,
+                     location_code=patient.location.code)
     user = getattr(request, "user", None)
     can_break_glass = bool(patient and user and user.is_authenticated and user.can(Permission.BREAK_GLASS))
     return render(request, "web/403.html", {

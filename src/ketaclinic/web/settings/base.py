@@ -52,11 +52,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before the sign-in guards, so their sign-outs and refusals carry the request (who, from where) and
+    # a 403 they answer is audited like any other.
+    "ketaclinic.audit.middleware.AuditRequestMiddleware",
     "ketaclinic.accounts.middleware.InactivityLogoutMiddleware",
     "ketaclinic.accounts.middleware.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "ketaclinic.audit.middleware.AuditRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -1,0 +1,221 @@
+"""The permission matrix: docs/permissions.md equals ``ROLE_PERMISSIONS`` cell by cell, and every cell
+(role × permission) behaves as declared through the real pages and JSON API.
+
+Each cell is a named test: ``test_page_cell[nurse-screening.sign]`` and ``test_api_cell[...]``.
+A permission with no page or API operation yet is exercised through its service (``test_service_cell``).
+Allowed means a 2xx/3xx answer; refused means 403 and exactly one ``denied`` audit entry for the user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from ketaclinic.accounts.permissions import ACTION_WORDS, require
+from ketaclinic.accounts.services import staff_create
+from ketaclinic.core.access import PERMISSION_DENIED, ROLE_PERMISSIONS, Permission, Role, role_can
+from ketaclinic.protocols.files import shipped_protocols
+from ketaclinic.protocols.models import ProtocolVersion
+from ketaclinic.protocols.services import protocol_load
+from tests.accounts.conftest import Clinic, denials_of
+
+pytestmark = pytest.mark.django_db
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+P = Permission
+
+
+def doc_matrix() -> dict[Role, set[Permission]]:
+    """The first table of docs/permissions.md: header ``| Permission | role... |``, cells ✓ or —."""
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| Permission |") and "prescriber" in line)
+    header = [c.strip() for c in lines[start].strip("|").split("|")]
+    roles = [Role(h) for h in header[1:]]
+    matrix: dict[Role, set[Permission]] = {r: set() for r in roles}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        permission = Permission(cells[0].strip("`"))
+        assert len(cells) == len(header), line
+        for role, cell in zip(roles, cells[1:], strict=True):
+            assert cell in ("✓", "—"), f"{permission} × {role}: {cell!r} is neither ✓ nor —"
+            if cell == "✓":
+                matrix[role].add(permission)
+    return matrix
+
+
+def test_doc_lists_every_role_and_every_permission_once():
+    text = DOC.read_text(encoding="utf-8")
+    header = next(line for line in text.splitlines() if line.startswith("| Permission |") and "prescriber" in line)
+    assert [c.strip() for c in header.strip("|").split("|")][1:] == [r.value for r in Role]
+    rows = re.findall(r"^\| `([a-z.]+)` \| [✓—] ", text, flags=re.MULTILINE)
+    assert sorted(rows) == sorted(p.value for p in Permission)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_doc_matrix_equals_the_code(role):
+    assert doc_matrix()[role] == set(ROLE_PERMISSIONS[role])
+
+
+# ---------------------------------------------------------------------------------------------------
+# Probes: one representative request per permission, on the page and (where one exists) on the API.
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    url: Callable[[Clinic], str]
+    data: Callable[[Clinic], dict[str, Any]] | None = None
+
+    def send(self, client, clinic: Clinic, *, json: bool):  # type: ignore[no-untyped-def]
+        url = self.url(clinic)
+        data = self.data(clinic) if self.data else None
+        if self.method == "get":
+            return client.get(url)
+        if json:
+            return client.post(url, data or {}, content_type="application/json")
+        return client.post(url, data or {})
+
+
+def _patient_json(c: Clinic) -> dict[str, Any]:
+    return {"given_name": "Lena", "family_name": "Okafor", "birth_date": "1990-02-03", "sex_at_birth": "female",
+            "location": "downtown", "weight": {"value": "61", "unit": "kg"}}
+
+
+REFERRAL_JSON = {"indication": "trd", "referrer_name": "Dr. Ada Referrer", "referrer_role": "psychiatrist",
+                 "reason": "Two failed trials", "received_on": "2026-11-02"}
+SCREENING_JSON = {"indication": "trd", "trials": [
+    {"kind": "antidepressant", "name": "sertraline", "weeks": 8},
+    {"kind": "antidepressant", "name": "bupropion", "weeks": 8}]}
+SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview."}
+BREAK_GLASS_REASON = {"reason": "Patient presented here in crisis; need her medication list"}
+
+PAGE_PROBES: dict[Permission, Probe] = {
+    P.PATIENT_VIEW: Probe("get", lambda c: f"/patients/{c.patient.external_id}/"),
+    P.PATIENT_REGISTER: Probe("get", lambda c: "/patients/new/"),
+    P.CLINICAL_VIEW: Probe("get", lambda c: f"/screening/{c.screening_for_page.external_id}/"),
+    P.CLINICAL_RECORD: Probe("post", lambda c: f"/patients/{c.patient.external_id}/allergies/",
+                             lambda c: {"substance": "Latex", "reaction": "Rash", "severity": "mild"}),
+    P.REFERRAL_RECORD: Probe("get", lambda c: f"/screening/patient/{c.patient.external_id}/referral/"),
+    P.SCREENING_RECORD: Probe("get", lambda c: f"/screening/patient/{c.patient.external_id}/new/?indication=trd"),
+    P.SCREENING_SIGN: Probe("post", lambda c: f"/screening/{c.screening_for_page.external_id}/", lambda c: SIGN),
+    P.BREAK_GLASS: Probe("post", lambda c: f"/accounts/break-glass/{c.other_patient.external_id}/",
+                         lambda c: BREAK_GLASS_REASON),
+    P.BREAK_GLASS_REVIEW: Probe("get", lambda c: "/accounts/break-glass/reviews/"),
+    P.AUDIT_VIEW: Probe("get", lambda c: "/audit/"),
+    P.PROTOCOL_VIEW: Probe("get", lambda c: "/protocols/"),
+    P.PROTOCOL_LOAD: Probe("post", lambda c: "/protocols/load/", lambda c: {}),
+    P.STAFF_MANAGE: Probe("get", lambda c: "/accounts/staff/"),
+}
+
+API_PROBES: dict[Permission, Probe] = {
+    P.PATIENT_VIEW: Probe("get", lambda c: f"/api/patients/{c.patient.external_id}"),
+    P.PATIENT_REGISTER: Probe("post", lambda c: "/api/patients", _patient_json),
+    P.CLINICAL_VIEW: Probe("get", lambda c: f"/api/screening/patients/{c.patient.external_id}/referrals"),
+    P.CLINICAL_RECORD: Probe("post", lambda c: f"/api/patients/{c.patient.external_id}/allergies",
+                             lambda c: {"substance": "Latex", "reaction": "Rash", "severity": "mild"}),
+    P.REFERRAL_RECORD: Probe("post", lambda c: f"/api/screening/patients/{c.patient.external_id}/referrals",
+                             lambda c: REFERRAL_JSON),
+    P.SCREENING_RECORD: Probe("post", lambda c: f"/api/screening/patients/{c.patient.external_id}/screenings",
+                              lambda c: SCREENING_JSON),
+    P.SCREENING_SIGN: Probe("post", lambda c: f"/api/screening/screenings/{c.screening_for_api.external_id}/sign",
+                            lambda c: SIGN),
+    P.PROTOCOL_VIEW: Probe("get", lambda c: "/api/protocols"),
+}
+
+# Permissions whose service is also used off the web (commands, the demo loader): checked there too.
+SERVICE_ONLY = {P.PROTOCOL_LOAD, P.STAFF_MANAGE}
+
+
+def test_every_permission_is_exercised_somewhere():
+    assert set(PAGE_PROBES) == set(Permission)
+    assert not set(API_PROBES) - set(PAGE_PROBES)
+
+
+def cells(probes) -> list:  # type: ignore[no-untyped-def]
+    return [pytest.param(role, perm, id=f"{role.value}-{perm.value}") for perm in probes for role in Role]
+
+
+def assert_cell(response, user, role: Role, permission: Permission) -> None:  # type: ignore[no-untyped-def]
+    denials = denials_of(user)
+    if role_can(role, permission):
+        assert 200 <= response.status_code < 400, (response.status_code, response.content[:400])
+        assert denials == []
+    else:
+        assert response.status_code == 403, (response.status_code, response.content[:400])
+        assert len(denials) == 1, [d.summary for d in denials]
+        assert denials[0].path == response.wsgi_request.path
+        assert denials[0].detail["status"] == 403
+
+
+@pytest.mark.parametrize(("role", "permission"), cells(PAGE_PROBES))
+def test_page_cell(role, permission, clinic, client_for):
+    user = clinic.staff[role]
+    response = PAGE_PROBES[permission].send(client_for(user), clinic, json=False)
+    assert_cell(response, user, role, permission)
+
+
+@pytest.mark.parametrize(("role", "permission"), cells(API_PROBES))
+def test_api_cell(role, permission, clinic, client_for):
+    user = clinic.staff[role]
+    response = API_PROBES[permission].send(client_for(user), clinic, json=True)
+    assert_cell(response, user, role, permission)
+    if response.status_code == 403:
+        assert response.json()["error"]["code"] == "forbidden"
+        assert response.json()["error"]["message"] == PERMISSION_DENIED.format(
+            role=role.value, action=ACTION_WORDS[permission])
+
+
+def _load_new_protocol_version(user) -> None:  # type: ignore[no-untyped-def]
+    doc = next(iter(shipped_protocols().values()))
+    protocol_load(document=doc.model_copy(update={"version": doc.version + 1}), user=user, source_name="test")
+
+
+def _create_staff(user) -> None:  # type: ignore[no-untyped-def]
+    staff_create(by=user, username="new.nurse", password="another long passphrase", role="nurse",
+                 locations=list(user.locations.all()))
+
+
+SERVICE_ACTIONS: dict[Permission, Callable[[Any], None]] = {
+    P.PROTOCOL_LOAD: _load_new_protocol_version,
+    P.STAFF_MANAGE: _create_staff,
+}
+
+
+@pytest.mark.parametrize(("role", "permission"), cells(sorted(SERVICE_ONLY)))
+def test_service_cell(role, permission, clinic):
+    """``protocol.load`` and ``staff.manage`` are also reached off the web (``manage protocol_load``, the
+    demo loader), so these cells are checked through ``require`` and the service that enforces them:
+    ``protocol_load`` and ``staff_create(by=...)``, beside the page probes."""
+    user = clinic.staff[role]
+    expected = PERMISSION_DENIED.format(role=role.value, action=ACTION_WORDS[permission])
+    if role_can(role, permission):
+        require(user, permission)
+        SERVICE_ACTIONS[permission](user)
+    else:
+        with pytest.raises(PermissionDenied, match=re.escape(expected)):
+            require(user, permission)
+        with pytest.raises(PermissionDenied, match=re.escape(expected)):
+            SERVICE_ACTIONS[permission](user)
+    created = (ProtocolVersion.objects.filter(source_name="test").exists() if permission is P.PROTOCOL_LOAD
+               else clinic.staff[Role.NURSE].__class__.objects.filter(username="new.nurse").exists())
+    assert created is role_can(role, permission)
+
+
+def test_an_inactive_user_holds_no_permission(clinic):
+    user = clinic.staff[Role.PRESCRIBER]
+    user.is_active = False
+    assert not any(user.can(p) for p in Permission)
+    with pytest.raises(PermissionDenied):
+        require(user, P.PATIENT_VIEW)
+
+
+def test_an_unknown_role_holds_no_permission():
+    assert not any(role_can("superuser", p) for p in Permission)
