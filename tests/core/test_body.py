@@ -32,7 +32,7 @@ def test_a_weight_without_a_unit_is_refused(unit):
     with pytest.raises(ValidationError) as exc:
         weight_measure(70, unit)
     assert exc.value.message == NO_UNIT.format(field="Weight", value=70, units="kg or lb")
-    assert exc.value.field == "Weight"
+    assert exc.value.field == "weight"
 
 
 def test_an_unknown_unit_is_refused_naming_the_allowed_ones():

@@ -35,10 +35,10 @@ def test_mrns_are_unique_and_sequential(intake, downtown):
 @pytest.mark.parametrize(("overrides", "field", "text"), [
     ({"birth_date": date.today() + timedelta(days=1)}, "birth_date", "is in the future"),
     ({"birth_date": date(1890, 1, 1)}, "birth_date", "more than 120 years ago"),
-    ({"weight": ("0", "kg")}, "Weight", "outside the allowed range 20.0–350.0 kg"),
-    ({"weight": ("900", "kg")}, "Weight", "outside the allowed range 20.0–350.0 kg"),
-    ({"weight": ("70", None)}, "Weight", "has no unit"),
-    ({"height": ("170", "ft")}, "Height", "unit 'ft' is unknown"),
+    ({"weight": ("0", "kg")}, "weight", "outside the allowed range 20.0–350.0 kg"),
+    ({"weight": ("900", "kg")}, "weight", "outside the allowed range 20.0–350.0 kg"),
+    ({"weight": ("70", None)}, "weight", "has no unit"),
+    ({"height": ("170", "ft")}, "height", "unit 'ft' is unknown"),
     ({"given_name": "  "}, "given_name", "Given name is required"),
     ({"email": "not-an-email"}, "email", "valid email"),
 ])

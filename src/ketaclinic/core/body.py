@@ -38,23 +38,23 @@ def _measure(
 ) -> Measurement:
     allowed = " or ".join(units)
     if unit is None or str(unit).strip() == "":
-        raise ValidationError(NO_UNIT.format(field=field, value=value, units=allowed), field=field, value=value)
+        raise ValidationError(NO_UNIT.format(field=field, value=value, units=allowed), field=field.lower(), value=value)
     unit = str(unit).strip().lower()
     if unit not in units:
-        raise ValidationError(BAD_UNIT.format(field=field, unit=unit, units=allowed), field=field, value=unit)
+        raise ValidationError(BAD_UNIT.format(field=field, unit=unit, units=allowed), field=field.lower(), value=unit)
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ValidationError(NOT_A_NUMBER.format(field=field, value=value), field=field, value=value) from None
+        raise ValidationError(NOT_A_NUMBER.format(field=field, value=value), field=field.lower(), value=value) from None
     if not number.is_finite() or math.isnan(float(number)):
-        raise ValidationError(NOT_A_NUMBER.format(field=field, value=value), field=field, value=value)
+        raise ValidationError(NOT_A_NUMBER.format(field=field, value=value), field=field.lower(), value=value)
     si_value = (number * units[unit]).quantize(Decimal("0.01"))
     low, high = limits
     if not low <= si_value <= high:
         shown_low, shown_high = (low / units[unit]).quantize(Decimal("0.1")), (high / units[unit]).quantize(Decimal("0.1"))
         raise ValidationError(
             OUT_OF_RANGE.format(field=field, value=number, unit=unit, low=shown_low, high=shown_high, si=unit),
-            field=field,
+            field=field.lower(),
             value=number,
         )
     return Measurement(si_value, number, unit)
