@@ -19,6 +19,7 @@ from ketaclinic.core.errors import DomainError
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "ketaclinic.cli.manage",
     "ketaclinic.cli.protocol",
+    "ketaclinic.cli.dose", "ketaclinic.cli.pk",
 )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.pharmacology.units import Kind, quantity_parse
 
 # Simulator plausibility guards (not clinical limits): ten times the largest anaesthetic ketamine
 # doses/rates in common use, so that only typos are refused.
@@ -170,3 +171,41 @@ class Regimen:
 
     def total_mg_for(self, weight_kg: float) -> float:
         return math.fsum(p.bolus_mg + p.rate_mg_per_min * (p.end_min - p.start_min) for p in self.phases_for(weight_kg))
+
+
+BAD_INFUSION_SPEC = (
+    "Infusion {value!r} is not understood: write a dose over a duration (0.5mg/kg/40min, 80mg/2h) or a rate "
+    "for a duration (20mg/h/120min, 0.35mg/kg/h/4h)."
+)
+
+
+def infusion_parse(text: str) -> Infusion:
+    """``0.5mg/kg/40min`` (dose over duration) or ``20mg/h/120min`` (rate for duration) → :class:`Infusion`."""
+    raw = str(text).strip()
+    head, sep, tail = raw.rpartition("/")
+    if not sep or not head:
+        raise ValidationError(BAD_INFUSION_SPEC.format(value=raw), field="infusion", value=raw)
+    duration = quantity_parse(tail, Kind.DURATION, field="infusion duration")
+    try:
+        dose = quantity_parse(head, Kind.DOSE, field="infusion dose")
+    except ValidationError:
+        try:
+            rate = quantity_parse(head, Kind.RATE, field="infusion rate")
+        except ValidationError:
+            raise ValidationError(BAD_INFUSION_SPEC.format(value=raw), field="infusion", value=raw) from None
+        if rate.per_kg:
+            return Infusion(duration.value, rate_mg_per_kg_per_min=rate.value)
+        return Infusion(duration.value, rate_mg_per_min=rate.value)
+    if dose.per_kg:
+        return Infusion.dose_over(duration_min=duration.value, dose_mg_per_kg=dose.value)
+    return Infusion.dose_over(duration_min=duration.value, dose_mg=dose.value)
+
+
+def bolus_parse(text: str) -> Bolus:
+    """``0.1mg/kg`` or ``10mg`` → :class:`Bolus`."""
+    q = quantity_parse(text, Kind.DOSE, field="bolus dose")
+    return Bolus(dose_mg_per_kg=q.value) if q.per_kg else Bolus(dose_mg=q.value)
+
+
+def pause_parse(text: str) -> Pause:
+    return Pause(quantity_parse(text, Kind.DURATION, field="pause duration").value)
