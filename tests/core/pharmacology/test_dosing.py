@@ -7,8 +7,16 @@ from hypothesis import strategies as st
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.pharmacology import dosing
 from ketaclinic.core.pharmacology.dosing import (
-    HardLimitError, Sex, adjusted_body_weight_kg, body_mass_index, dose_calculate, dose_override,
-    dosing_weight_compute, ideal_body_weight_kg, pump_program, titration_next,
+    HardLimitError,
+    Sex,
+    adjusted_body_weight_kg,
+    body_mass_index,
+    dose_calculate,
+    dose_override,
+    dosing_weight_compute,
+    ideal_body_weight_kg,
+    pump_program,
+    titration_next,
 )
 from ketaclinic.core.pharmacology.units import Kind, quantity_parse
 from ketaclinic.core.protocols.dosing import DosingWeightPolicy, ObesePolicy, WeightBasis
@@ -43,8 +51,10 @@ def test_obese_policy_switches_basis_at_the_bmi_threshold() -> None:
     at = dosing_weight_compute(policy, actual_kg=113.4, height_cm=180, sex="male")
     below = dosing_weight_compute(policy, actual_kg=113.3, height_cm=180, sex="male")
     ibw = 50 + 2.3 * (180 / 2.54 - 60)
-    assert at.basis is WeightBasis.ADJUSTED and at.kg == pytest.approx(ibw + 0.4 * (113.4 - ibw))
-    assert below.basis is WeightBasis.ACTUAL and below.kg == 113.3
+    assert at.basis is WeightBasis.ADJUSTED
+    assert at.kg == pytest.approx(ibw + 0.4 * (113.4 - ibw))
+    assert below.basis is WeightBasis.ACTUAL
+    assert below.kg == 113.3
 
 
 def test_ideal_basis_needs_height_and_sex() -> None:
@@ -76,7 +86,8 @@ def test_depression_default_82kg() -> None:
     assert c.pump.exact_rate_ml_per_h == pytest.approx(151.23)
     assert c.pump.rate_ml_per_h == 151.2
     assert c.pump.delivered_mg == pytest.approx(151.2 * 40 / 60 * 41 / 100.82)
-    assert c.warnings == () and c.ready_to_sign
+    assert c.warnings == ()
+    assert c.ready_to_sign
 
 
 def test_pump_rounds_half_up_in_decimal() -> None:
@@ -139,13 +150,15 @@ def test_duration_limit_edges(duration: float, outcome: str) -> None:
 def test_soft_warning_message_and_override() -> None:
     c = dose_calculate(DEPRESSION, weight_kg=70, dose=mgkg(1.2))
     (w,) = c.warnings
-    assert w.bound == "soft_max" and w.limit == 1.0
+    assert w.bound == "soft_max"
+    assert w.limit == 1.0
     assert w.message.startswith("dose mg per kg 1.2 mg/kg is above the soft limit of 1 mg/kg")
     with pytest.raises(ValidationError) as exc:
         dose_override(c, "ok")
     assert exc.value.message == dosing.OVERRIDE_TOO_SHORT.format(low=10, value="ok")
     signed = dose_override(c, "Partial response at 1.0 mg/kg x3; discussed with patient.")
-    assert signed.ready_to_sign and signed.warnings == c.warnings
+    assert signed.ready_to_sign
+    assert signed.warnings == c.warnings
 
 
 def test_override_without_warning_refused() -> None:
@@ -163,13 +176,15 @@ def test_wrong_dose_unit_for_basis() -> None:
 # --- CRPS (Schwartzman 2009): rate cap, 25 mg/h, 100 mg ------------------------------------------------
 def test_crps_rate_capped_for_heavy_patient() -> None:
     c = dose_calculate(CRPS, weight_kg=100)
-    assert c.rate_mg_per_h == 25 and c.dose_mg == pytest.approx(100)
+    assert c.rate_mg_per_h == 25
+    assert c.dose_mg == pytest.approx(100)
     assert c.notes == (dosing.RATE_CAPPED.format(cap=25, uncapped=35.0),)
 
 
 def test_crps_light_patient_gets_0_35_mg_kg_h() -> None:
     c = dose_calculate(CRPS, weight_kg=60)
-    assert c.rate_mg_per_h == pytest.approx(21.0) and c.dose_mg == pytest.approx(84.0)
+    assert c.rate_mg_per_h == pytest.approx(21.0)
+    assert c.dose_mg == pytest.approx(84.0)
 
 
 @pytest.mark.parametrize(("rate", "weight", "refused"), [
@@ -195,7 +210,9 @@ def test_chronic_pain_below_cohen_trial_dose_warns() -> None:
 @pytest.mark.parametrize(("mg", "devices"), [(56, 2), (84, 3)])
 def test_nasal_allowed_doses(mg: int, devices: int) -> None:
     c = dose_calculate(NASAL, weight_kg=70, dose=quantity_parse(f"{mg}mg", Kind.DOSE))
-    assert c.devices == devices and c.pump is None and c.rate_mg_per_h is None
+    assert c.devices == devices
+    assert c.pump is None
+    assert c.rate_mg_per_h is None
 
 
 def test_nasal_other_dose_refused() -> None:

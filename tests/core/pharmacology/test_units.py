@@ -82,4 +82,6 @@ def test_weight_range_is_inclusive(text: str) -> None:
 
 def test_rate_per_kg_flag_and_canonical_unit() -> None:
     q = quantity_parse("0.35mg/kg/h", Kind.RATE)
-    assert q.per_kg and q.unit == "mg/kg/min" and math.isclose(q.value * 60, 0.35)
+    assert q.per_kg
+    assert q.unit == "mg/kg/min"
+    assert math.isclose(q.value * 60, 0.35)

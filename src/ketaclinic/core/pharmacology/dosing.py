@@ -27,8 +27,21 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.pharmacology.units import BODY_WEIGHT_RANGE_KG, HEIGHT_RANGE_CM, Kind, Quantity, check_range
-from ketaclinic.core.protocols.dosing import DoseBasis, DosingSection, DosingWeightPolicy, LimitQuantity, Route, WeightBasis
+from ketaclinic.core.pharmacology.units import (
+    BODY_WEIGHT_RANGE_KG,
+    HEIGHT_RANGE_CM,
+    Kind,
+    Quantity,
+    check_range,
+)
+from ketaclinic.core.protocols.dosing import (
+    DoseBasis,
+    DosingSection,
+    DosingWeightPolicy,
+    LimitQuantity,
+    Route,
+    WeightBasis,
+)
 
 INCH_CM = 2.54
 DEVINE_BASE_KG = {"male": 50.0, "female": 45.5}

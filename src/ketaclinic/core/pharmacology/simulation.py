@@ -251,7 +251,7 @@ def _refined_extrema(traj: Trajectory, values: np.ndarray, *, effect: bool) -> l
         for lo, hi in ((times[max(i - 1, 0)], times[i]), (times[i], times[min(i + 1, n - 1)])):
             if hi - lo <= 1e-9:
                 continue
-            res = minimize_scalar(lambda t: sign * traj.value_at(t, effect=effect), bounds=(lo, hi),
+            res = minimize_scalar(lambda t, sign=sign: sign * traj.value_at(t, effect=effect), bounds=(lo, hi),
                                   method="bounded", options={"xatol": 1e-9})
             out.append((float(res.x), float(sign * res.fun)))
     return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.pharmacology.models import PkModel
-from ketaclinic.core.pharmacology.regimen import Infusion, Pause, Regimen, Segment
+from ketaclinic.core.pharmacology.regimen import Infusion, Pause, Regimen
 from ketaclinic.core.pharmacology.simulation import NG_PER_ML_PER_MG_PER_L, Propagator
 
 BAD_TARGET = "Target {value!r} ng/mL is outside the allowed range above 0–5000 ng/mL."
