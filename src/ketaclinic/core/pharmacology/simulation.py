@@ -101,7 +101,7 @@ class ThresholdSummary:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """Exact (to root-finding tolerance 1e-9 min) summary of one simulated curve."""
+    """Summary of one simulated curve: times to 1e-7 min (peak search) and 1e-10 min (threshold crossings)."""
 
     cmax_ng_per_ml: float
     tmax_min: float
@@ -233,26 +233,36 @@ class Trajectory:
         return float(s[0] / self.micro.v1_l * NG_PER_ML_PER_MG_PER_L)
 
 
-def _refined_extrema(traj: Trajectory, values: np.ndarray, *, effect: bool) -> list[tuple[float, float]]:
-    """Local maxima and minima, each refined inside the two intervals around the sampled extremum."""
+def _refined_extrema(traj: Trajectory, values: np.ndarray, *, effect: bool, minima: bool = True,
+                     near_fraction: float = 0.0) -> list[tuple[float, float]]:
+    """Local maxima (and minima) of the sampled curve, each refined by bounded Brent minimisation inside
+    the two sample intervals around it (each interval has a constant input, so the curve is smooth there).
+
+    Maxima whose sampled value is below ``near_fraction`` x the sampled maximum are not refined: between two
+    samples a peak cannot rise far above its neighbours at the output steps used here.
+    """
     out: list[tuple[float, float]] = []
     times = traj.times
     n = values.size
+    top = float(values.max()) if n else 0.0
     for i in range(n):
-        left = values[i - 1] if i > 0 else -np.inf
-        right = values[i + 1] if i < n - 1 else -np.inf
-        is_max = values[i] >= left and values[i] >= right
-        left_min = values[i - 1] if i > 0 else np.inf
-        right_min = values[i + 1] if i < n - 1 else np.inf
-        is_min = values[i] <= left_min and values[i] <= right_min
-        if not (is_max or is_min) or (is_max and is_min):
+        left = values[i - 1] if i > 0 else None
+        right = values[i + 1] if i < n - 1 else None
+        neighbours = [v for v in (left, right) if v is not None]
+        if not neighbours:
+            continue
+        is_max = all(values[i] >= v for v in neighbours) and any(values[i] > v for v in neighbours)
+        is_min = all(values[i] <= v for v in neighbours) and any(values[i] < v for v in neighbours)
+        if is_max and values[i] < near_fraction * top:
+            continue
+        if not (is_max or (minima and is_min)):
             continue
         sign = -1.0 if is_max else 1.0
         for lo, hi in ((times[max(i - 1, 0)], times[i]), (times[i], times[min(i + 1, n - 1)])):
             if hi - lo <= 1e-9:
                 continue
             res = minimize_scalar(lambda t, sign=sign: sign * traj.value_at(t, effect=effect), bounds=(lo, hi),
-                                  method="bounded", options={"xatol": 1e-9})
+                                  method="bounded", options={"xatol": 1e-7})
             out.append((float(res.x), float(sign * res.fun)))
     return out
 
@@ -260,7 +270,7 @@ def _refined_extrema(traj: Trajectory, values: np.ndarray, *, effect: bool) -> l
 def _extremum(traj: Trajectory, values: np.ndarray, *, effect: bool) -> tuple[float, float]:
     i = int(np.argmax(values))
     best = (float(values[i]), float(traj.times[i]))
-    for t, v in _refined_extrema(traj, values, effect=effect):
+    for t, v in _refined_extrema(traj, values, effect=effect, minima=False, near_fraction=0.5):
         if v > best[0]:
             best = (v, t)
     return best
