@@ -78,3 +78,26 @@ def test_bad_weight_list() -> None:
     with pytest.raises(ValidationError) as exc:
         population_simulate(PK_MODELS["domino"], STANDARD, weights_kg=np.array([70.0, -1.0]), until_min=60, step_min=1)
     assert exc.value.message.startswith(pop_module.BAD_WEIGHTS.split("{")[0])
+
+
+def test_closed_form_modes_agree_with_symmetric_eigendecomposition() -> None:
+    from ketaclinic.core.pharmacology.population import _modes, _modes_by_eigh, virtual_patients_draw
+
+    for name in PK_MODELS:
+        pts = virtual_patients_draw(PK_MODELS[name], n=2000, weight_mean_kg=80, weight_sd_kg=15, cv=0.5, seed=9)
+        lam, w = _modes(pts.rates())
+        lam_e, w_e = _modes_by_eigh(pts.rates())
+        order, order_e = np.argsort(lam, axis=0), np.argsort(lam_e, axis=0)
+        np.testing.assert_allclose(np.take_along_axis(lam, order, 0), np.take_along_axis(lam_e, order_e, 0), rtol=1e-11)
+        np.testing.assert_allclose(np.take_along_axis(w, order, 0), np.take_along_axis(w_e, order_e, 0), rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(w.sum(axis=0), 1.0, rtol=1e-12)  # g(0) = 1: a unit bolus is all in V1
+
+
+def test_degenerate_peripheral_rates_still_exact() -> None:
+    """k21 == k31 makes one eigenvalue coincide with -k21 (weight 0): the kernel must stay exact."""
+    import dataclasses
+
+    model = dataclasses.replace(PK_MODELS["domino"], k31_per_min=PK_MODELS["domino"].k21_per_min)
+    pop = population_simulate(model, MIXED, weights_kg=np.array([70.0]), until_min=180, step_min=1)
+    single = simulate(model, 70.0, MIXED, until_min=180, step_min=1)
+    np.testing.assert_allclose(pop.plasma_ng_per_ml[0], single.plasma_ng_per_ml, rtol=1e-9, atol=1e-10)
