@@ -99,3 +99,38 @@ def test_target_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert data["reached_at_min"] == 120
     assert max(r["rate_mg_h"] for r in data["schedule"]) <= 25
+
+
+def test_simulate_a_protocol_default_session(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "pk", "simulate", "--protocol", "depression-standard", "--weight", "82kg", "--until", "180min",
+                       "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["model"] == "domino"
+    # the pump delivers 151.2 mL/h of 41 mg in 100.82 mL: a hair under 0.5 mg/kg/40 min
+    assert data["summary"]["plasma_at_end_of_infusion_ng_per_ml"] == pytest.approx(240.33 * (151.2 * 41 / 100.82) / 61.5, rel=1e-3)
+
+
+@pytest.mark.parametrize(("segment", "fragment"), [
+    (["--infusion", "nanmg/kg/40min"], "not a finite number"),
+    (["--infusion", "0.5mg/kg/0min"], "outside the allowed range"),
+    (["--infusion=-0.5mg/kg/40min"], "outside the allowed range"),
+    (["--infusion", "0.5mg/kg/-40min"], "outside the allowed range"),
+    (["--infusion", "0.5/40min"], "not understood"),
+    (["--bolus", "500mg/kg"], "outside the allowed range"),
+    (["--bolus", "0.5"], "has no unit"),
+    (["--infusion", "9000mg/h/60min"], "outside the allowed range"),
+    (["--pause", "0min", "--infusion", "0.5mg/kg/40min"], "outside the allowed range"),
+])
+def test_bad_segments_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], segment: list[str], fragment: str) -> None:
+    code, _, err = run(capsys, "pk", "simulate", "--model", "domino", "--weight", "70kg", *segment, "--until", "300min")
+    assert code == 2
+    assert fragment in err
+
+
+@pytest.mark.parametrize("weight", ["0kg", "-70kg", "nankg", "9000kg", "70"])
+def test_bad_weights_exit_2(capsys: pytest.CaptureFixture[str], weight: str) -> None:
+    code, _, err = run(capsys, "pk", "simulate", "--model", "domino", f"--weight={weight}", "--infusion", "0.5mg/kg/40min",
+                       "--until", "60min")
+    assert code == 2
+    assert "weight" in err

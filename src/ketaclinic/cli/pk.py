@@ -13,12 +13,20 @@ from typing import Any
 
 import numpy as np
 
+from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.pharmacology.dosing import dose_calculate
 from ketaclinic.core.pharmacology.models import PK_MODELS, pk_model_get
 from ketaclinic.core.pharmacology.population import population_simulate
-from ketaclinic.core.pharmacology.regimen import Regimen, bolus_parse, infusion_parse, pause_parse
+from ketaclinic.core.pharmacology.regimen import Infusion, Regimen, bolus_parse, infusion_parse, pause_parse
 from ketaclinic.core.pharmacology.simulation import simulate
 from ketaclinic.core.pharmacology.target import target_schedule
 from ketaclinic.core.pharmacology.units import Kind, body_weight_kg, quantity_parse
+from ketaclinic.core.protocols.dosing import Route
+from ketaclinic.protocols.files import shipped_protocol
+
+NO_IV_DOSING = "Protocol {value!r} has no IV dosing section to simulate."
+PROTOCOL_OR_SEGMENTS = "Give either --protocol (its default session) or dosing segments, not both."
+NO_MODEL = "No PK model: give --model (one of {allowed}) or a --protocol that names one."
 
 _PARSERS = {"bolus": bolus_parse, "infusion": infusion_parse, "pause": pause_parse}
 
@@ -49,8 +57,32 @@ def _list(a: np.ndarray | None) -> list[float] | None:
     return None if a is None else [float(v) for v in a]
 
 
+def _protocol_regimen(args: argparse.Namespace, weight_kg: float) -> tuple[Regimen, str | None]:
+    """The protocol's default session for this weight, at the rate the pump actually delivers."""
+    doc = shipped_protocol(args.protocol)
+    section = doc.dosing
+    if section is None or section.route is not Route.IV:
+        raise ValidationError(NO_IV_DOSING.format(value=doc.id), field="protocol", value=doc.id)
+    calc = dose_calculate(section, weight_kg=weight_kg)
+    if calc.pump is None or calc.duration_min is None:  # the schema requires both for IV protocols
+        raise ValidationError(NO_IV_DOSING.format(value=doc.id), field="protocol", value=doc.id)
+    infusion = Infusion(calc.duration_min, rate_mg_per_min=calc.pump.delivered_rate_mg_per_h / 60.0)
+    return Regimen.of([infusion]), section.pk_model
+
+
 def _simulate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    return simulate(pk_model_get(args.model), body_weight_kg(args.weight), _regimen(args),
+    weight = body_weight_kg(args.weight)
+    model_name = args.model
+    if getattr(args, "protocol", None):
+        if args.segments:
+            raise ValidationError(PROTOCOL_OR_SEGMENTS, field="protocol", value=args.protocol)
+        regimen, protocol_model = _protocol_regimen(args, weight)
+        model_name = model_name or protocol_model
+    else:
+        regimen = _regimen(args)
+    if not model_name:
+        raise ValidationError(NO_MODEL.format(allowed=", ".join(PK_MODELS)), field="model", value=None)
+    return simulate(pk_model_get(model_name), weight, regimen,
                     until_min=_minutes(args.until, "until"), step_min=_minutes(args.step, "step"),
                     threshold_ng_per_ml=_threshold(args))
 
@@ -154,6 +186,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     pop = None
     if args.n:
         args.weight_mean = args.weight_mean or args.weight
+        args.model = sim.model.name
         pop = _population(args, regimen=sim.regimen)
     fig = concentration_figure(sim, population=pop, threshold_ng_per_ml=_threshold(args))
     path = figure_write(fig, args.out)
@@ -195,7 +228,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pk = sub.add_parser("pk", help="Predicted ketamine concentrations (PK models).")
     psub = pk.add_subparsers(dest="pk_command", required=True)
     sim = psub.add_parser("simulate", help="One patient: plasma and effect-site curves and a summary.")
-    sim.add_argument("--model", required=True, help=f"One of {', '.join(PK_MODELS)}.")
+    sim.add_argument("--model", help=f"One of {', '.join(PK_MODELS)} (default: the protocol's).")
+    sim.add_argument("--protocol", help="Simulate this protocol's default session (instead of segments).")
     sim.add_argument("--weight", required=True, help="Body weight with unit: 70kg or 154lb.")
     _add_segments(sim)
     sim.set_defaults(func=_cmd_simulate)
@@ -205,7 +239,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _add_segments(pop)
     pop.set_defaults(func=_cmd_population)
     plot = psub.add_parser("plot", help="Concentration-time picture (PNG or SVG).")
-    plot.add_argument("--model", required=True)
+    plot.add_argument("--model", help="PK model (default: the protocol's).")
+    plot.add_argument("--protocol", help="Plot this protocol's default session (instead of segments).")
     plot.add_argument("--weight", required=True)
     plot.add_argument("--out", required=True, help="FILE.png or FILE.svg")
     _add_population(plot, required=False)

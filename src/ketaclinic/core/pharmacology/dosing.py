@@ -71,6 +71,8 @@ OBESE_RULE_UNCHECKED = (
     "Height not given: BMI and the protocol's obese rule (from BMI {bmi:g}, dose on {basis} body weight) "
     "were not checked; dosing on actual body weight."
 )
+NO_DURATION = "A rate-based protocol needs an infusion duration."
+NO_DEVICE = "An intranasal protocol needs its device (mg per device, allowed doses)."
 IBW_SHORT = "Height {height_in:.1f} in is under 5 ft: the Devine formula is defined from 5 ft and is extrapolated."
 
 
@@ -333,7 +335,8 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
     rate_mg_per_h: float | None = None
     capped = False
     if basis.is_rate:
-        assert duration is not None  # an IV protocol always has a duration (schema)
+        if duration is None:  # the schema requires a duration for IV protocols; never assume one
+            raise ValidationError(NO_DURATION, field="duration", value=None)
         if dose is None:
             rate_mg_per_h = section.default * (dw.kg if basis.per_kg else 1.0)
             if section.max_rate_mg_per_h is not None and rate_mg_per_h > section.max_rate_mg_per_h:
@@ -356,7 +359,8 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
     devices = None
     if section.route is Route.INTRANASAL:
         device = section.intranasal
-        assert device is not None  # schema guarantees it
+        if device is None:  # the schema requires the device for intranasal protocols
+            raise ValidationError(NO_DEVICE, field="intranasal", value=None)
         if not any(abs(dose_mg - d) <= 1e-9 * d for d in device.allowed_doses_mg):
             raise HardLimitError(
                 NOT_AN_INTRANASAL_DOSE.format(value=dose_mg, allowed=", ".join(f"{d:g}" for d in device.allowed_doses_mg)),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.pharmacology.units import Kind, quantity_parse
+from ketaclinic.core.pharmacology.units import Kind, quantity_parse, unit_known, unit_text
 
 # Simulator plausibility guards (not clinical limits): ten times the largest anaesthetic ketamine
 # doses/rates in common use, so that only typos are refused.
@@ -186,19 +186,18 @@ def infusion_parse(text: str) -> Infusion:
     if not sep or not head:
         raise ValidationError(BAD_INFUSION_SPEC.format(value=raw), field="infusion", value=raw)
     duration = quantity_parse(tail, Kind.DURATION, field="infusion duration")
-    try:
+    unit = unit_text(head)
+    if unit_known(unit, Kind.DOSE):
         dose = quantity_parse(head, Kind.DOSE, field="infusion dose")
-    except ValidationError:
-        try:
-            rate = quantity_parse(head, Kind.RATE, field="infusion rate")
-        except ValidationError:
-            raise ValidationError(BAD_INFUSION_SPEC.format(value=raw), field="infusion", value=raw) from None
+        if dose.per_kg:
+            return Infusion.dose_over(duration_min=duration.value, dose_mg_per_kg=dose.value)
+        return Infusion.dose_over(duration_min=duration.value, dose_mg=dose.value)
+    if unit_known(unit, Kind.RATE):
+        rate = quantity_parse(head, Kind.RATE, field="infusion rate")
         if rate.per_kg:
             return Infusion(duration.value, rate_mg_per_kg_per_min=rate.value)
         return Infusion(duration.value, rate_mg_per_min=rate.value)
-    if dose.per_kg:
-        return Infusion.dose_over(duration_min=duration.value, dose_mg_per_kg=dose.value)
-    return Infusion.dose_over(duration_min=duration.value, dose_mg=dose.value)
+    raise ValidationError(BAD_INFUSION_SPEC.format(value=raw), field="infusion", value=raw)
 
 
 def bolus_parse(text: str) -> Bolus:

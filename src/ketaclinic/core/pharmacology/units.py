@@ -144,6 +144,16 @@ def quantity_parse(text: str, kind: Kind, *, field: str | None = None) -> Quanti
     return Quantity(number * spec.factor, spec.canonical, kind, spec.per_kg, raw)
 
 
+def unit_text(text: str) -> str:
+    """The unit part of ``"0.5 mg/kg"`` (``"mg/kg"``), or ``""`` when the text is not number-then-unit."""
+    match = _NUMBER.match(str(text))
+    return match.group(2) if match else ""
+
+
+def unit_known(unit: str, kind: Kind) -> bool:
+    return unit in UNITS[kind] or _case_insensitive(kind, unit) is not None
+
+
 def _case_insensitive(kind: Kind, unit_text: str) -> UnitSpec | None:
     """Accept ``ml``/``ML`` for ``mL`` and ``KG`` for ``kg``: unit spellings differ only in case."""
     folded = {k.lower(): v for k, v in UNITS[kind].items()}
