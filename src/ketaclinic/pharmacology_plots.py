@@ -31,7 +31,7 @@ BAD_FORMAT = "Plot file {value!r} must end in one of {allowed}."
 
 def concentration_figure(sim: Simulation, *, population: PopulationResult | None = None,
                          threshold_ng_per_ml: float | None = None, title: str | None = None) -> Figure:
-    fig = Figure(figsize=(10, 6), dpi=110)
+    fig = Figure(figsize=(10, 7), dpi=110)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     ymax = float(max(sim.plasma_ng_per_ml.max(), 1.0))
@@ -43,7 +43,9 @@ def concentration_figure(sim: Simulation, *, population: PopulationResult | None
     for p in sim.regimen.phases_for(sim.weight_kg):
         if p.end_min > p.start_min and p.rate_mg_per_min > 0:
             ax.axvspan(p.start_min, p.end_min, color="#cfe3f7", alpha=0.8, lw=0, zorder=0)
-            ax.text((p.start_min + p.end_min) / 2, ytop * 0.97, f"infusion\n{p.rate_mg_per_min * 60:.1f} mg/h",
+            mg = p.rate_mg_per_min * (p.end_min - p.start_min)
+            ax.text((p.start_min + p.end_min) / 2, ytop * 0.97,
+                    f"infusion\n{p.rate_mg_per_min * 60:.1f} mg/h\n{mg:.1f} mg in {p.end_min - p.start_min:g} min",
                     ha="center", va="top", fontsize=11, color="#1f4e79")
         if p.bolus_mg:
             ax.plot([p.start_min], [ytop * 0.9], marker="v", ms=12, color="#1f4e79", zorder=5)
@@ -68,11 +70,11 @@ def concentration_figure(sim: Simulation, *, population: PopulationResult | None
     ax.set_ylabel("Predicted ketamine concentration (ng/mL)", fontsize=13)
     ax.tick_params(labelsize=12)
     ax.grid(True, color="#dddddd", lw=0.8)
-    ax.legend(loc="upper right", bbox_to_anchor=(1.0, 0.80), fontsize=10.5, framealpha=0.95)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=2, fontsize=10.5, frameon=False)
     ax.set_title(title or f"Predicted ketamine concentration — {sim.model.label}", fontsize=14)
     fig.text(0.01, 0.01, f"Model prediction, not a measured level. {sim.model.label}: parameters "
              f"{sim.model.parameter_source}. Light blue = drug running.", fontsize=8.5, color="#444444")
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.13)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.93, bottom=0.25)
     return fig
 
 

@@ -50,7 +50,8 @@ def _run(args: argparse.Namespace) -> int:
         p = calc.pump
         print(f"Pump: draw {p.drug_volume_ml:.2f} mL of {p.vial_mg_per_ml:g} mg/mL into {p.bag_ml:g} mL "
               f"(total {p.total_volume_ml:.2f} mL, {p.concentration_mg_per_ml:.4f} mg/mL); "
-              f"run {p.rate_ml_per_h:g} mL/h, VTBI {p.vtbi_ml:.1f} mL; delivers {p.delivered_mg:.2f} mg")
+              f"run {p.rate_ml_per_h:.1f} mL/h, VTBI {p.vtbi_ml:.1f} mL ({p.run_time_min:.1f} min); "
+              f"delivers {p.delivered_mg:.2f} mg")
     if calc.devices is not None:
         print(f"Devices: {calc.devices}")
     for note in out["notes"]:  # type: ignore[union-attr]

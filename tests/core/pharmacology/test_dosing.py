@@ -233,3 +233,16 @@ def test_dose_scales_linearly_with_weight(weight: float, per_kg: float) -> None:
     assert c.dose_mg == pytest.approx(per_kg * weight, rel=1e-12)
     c2 = dose_calculate(DEPRESSION, weight_kg=weight, dose=mgkg(per_kg / 2))
     assert c2.dose_mg == pytest.approx(c.dose_mg / 2, rel=1e-12)
+
+
+def test_rounding_up_empties_the_bag_a_little_early() -> None:
+    """1.2 mg/kg at 82 kg: 101.968 mL over 40 min = 152.952 mL/h -> 153.0; the bag empties just before 40 min."""
+    c = dose_calculate(DEPRESSION, weight_kg=82, dose=mgkg(1.2))
+    p = c.pump
+    assert p is not None
+    assert p.rate_ml_per_h == 153.0
+    assert p.vtbi_ml == pytest.approx(101.968)
+    assert p.run_time_min == pytest.approx(101.968 / 153.0 * 60)
+    assert p.run_time_min < 40
+    assert p.delivered_mg == pytest.approx(98.4)
+    assert p.residual_ml == pytest.approx(0.0, abs=1e-12)

@@ -181,6 +181,7 @@ class PumpProgram:
     precision_ml_per_h: float
     vtbi_ml: float
     duration_min: float
+    run_time_min: float  # how long the pump runs to deliver vtbi_ml (shorter than duration if the bag empties first)
     delivered_mg: float
     delivered_rate_mg_per_h: float
     residual_ml: float
@@ -221,7 +222,8 @@ def pump_program(*, dose_mg: float, duration_min: float, vial_mg_per_ml: float, 
     return PumpProgram(
         vial_mg_per_ml=vial_mg_per_ml, drug_volume_ml=drug_ml, bag_ml=bag_ml, total_volume_ml=total_ml,
         concentration_mg_per_ml=conc, exact_rate_ml_per_h=exact_rate, rate_ml_per_h=rate,
-        precision_ml_per_h=precision_ml_per_h, vtbi_ml=vtbi, duration_min=duration_min, delivered_mg=delivered,
+        precision_ml_per_h=precision_ml_per_h, vtbi_ml=vtbi, duration_min=duration_min,
+        run_time_min=vtbi / rate * 60.0, delivered_mg=delivered,
         delivered_rate_mg_per_h=rate * conc, residual_ml=total_ml - vtbi, residual_mg=(total_ml - vtbi) * conc,
     )
 
@@ -267,7 +269,8 @@ class DoseCalculation:
                 "vial_mg_per_ml": p.vial_mg_per_ml, "drug_volume_ml": p.drug_volume_ml, "bag_ml": p.bag_ml,
                 "total_volume_ml": p.total_volume_ml, "concentration_mg_per_ml": p.concentration_mg_per_ml,
                 "exact_rate_ml_h": p.exact_rate_ml_per_h, "rate_ml_h": p.rate_ml_per_h,
-                "precision_ml_h": p.precision_ml_per_h, "vtbi_ml": p.vtbi_ml, "delivered_mg": p.delivered_mg,
+                "precision_ml_h": p.precision_ml_per_h, "vtbi_ml": p.vtbi_ml, "run_time_min": p.run_time_min,
+                "delivered_mg": p.delivered_mg,
                 "delivered_rate_mg_h": p.delivered_rate_mg_per_h, "residual_ml": p.residual_ml, "residual_mg": p.residual_mg,
             },
             "devices": self.devices,
@@ -370,7 +373,7 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
         notes.append(f"{devices} device(s) of {device.mg_per_device:g} mg, {device.minutes_between_devices:g} min apart; "
                      f"observe at least {device.observation_min:g} min. Recorded only: no pump program.")
     if duration is not None and rate_mg_per_h is None:
-        rate_mg_per_h = dose_mg / duration * 60.0
+        rate_mg_per_h = dose_mg * 60.0 / duration
     values: dict[LimitQuantity, float] = {
         LimitQuantity.DOSE_MG: dose_mg,
         LimitQuantity.DOSE_MG_PER_KG: _per_kg_value(dose, basis, dose_mg, dw.kg),
