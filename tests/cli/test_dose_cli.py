@@ -79,3 +79,13 @@ def test_esketamine_record_only(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_unknown_model_message_constant() -> None:
     assert "{value!r}" in UNKNOWN_MODEL
+
+
+def test_dose_carries_a_labelled_prediction(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "dose", "--protocol", "depression-standard", "--weight", "82kg", "--json")
+    pred = json.loads(out)["prediction"]
+    assert code == 0
+    assert pred["model"] == "domino"
+    assert pred["unit"] == "ng/mL"
+    assert pred["cmax_ng_per_ml"] == pytest.approx(240, abs=1)
+    assert "model prediction" in pred["note"]

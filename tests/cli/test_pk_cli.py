@@ -134,3 +134,20 @@ def test_bad_weights_exit_2(capsys: pytest.CaptureFixture[str], weight: str) -> 
                        "--until", "60min")
     assert code == 2
     assert "weight" in err
+
+
+def test_population_from_a_weight_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "pk", "population", "--model", "kamp", "--weights", "60kg,80kg,220lb",
+                       "--infusion", "0.5mg/kg/40min", "--until", "120min", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["summary"]["n"] == 3
+    # no variability and a per-kg dose: every patient has the same curve (linear-in-weight model)
+    assert data["percentiles"]["p5"] == pytest.approx(data["percentiles"]["p95"], rel=1e-12)
+
+
+def test_population_needs_list_or_distribution_not_both(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "pk", "population", "--model", "kamp", "--weights", "60kg", "--n", "5",
+                       "--infusion", "0.5mg/kg/40min", "--until", "120min")
+    assert code == 2
+    assert "not both" in err

@@ -10,11 +10,28 @@ import argparse
 import json
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.pharmacology.dosing import dose_calculate, dose_override
+from ketaclinic.core.pharmacology.dosing import DoseCalculation, dose_calculate, dose_override
+from ketaclinic.core.pharmacology.models import pk_model_get
+from ketaclinic.core.pharmacology.regimen import Infusion, Regimen
+from ketaclinic.core.pharmacology.simulation import simulate
 from ketaclinic.core.pharmacology.units import Kind, body_weight_kg, height_cm, quantity_parse
 from ketaclinic.protocols.files import shipped_protocol
 
 NO_DOSING_SECTION = "Protocol {value!r} has no dosing section."
+
+
+def _prediction(model_name: str | None, calc: DoseCalculation) -> dict[str, object] | None:
+    """Predicted plasma levels for the session as the pump delivers it (model named by the protocol)."""
+    if model_name is None or calc.pump is None or calc.duration_min is None:
+        return None
+    model = pk_model_get(model_name)
+    regimen = Regimen.of([Infusion(calc.pump.run_time_min, rate_mg_per_min=calc.pump.delivered_rate_mg_per_h / 60.0)])
+    until = max(180.0, calc.pump.run_time_min + 60.0)
+    sim = simulate(model, calc.dosing_weight.actual_kg, regimen, until_min=until, step_min=1.0)
+    s = sim.summary
+    return {"model": model.name, "unit": "ng/mL", "cmax_ng_per_ml": s.cmax_ng_per_ml, "tmax_min": s.tmax_min,
+            "plasma_at_end_of_infusion_ng_per_ml": s.plasma_at_end_of_infusion_ng_per_ml,
+            "note": f"model prediction ({model.label}, {model.parameter_source}) at actual body weight"}
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -37,7 +54,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     if args.override_reason:
         calc = dose_override(calc, args.override_reason)
-    out = {"protocol": doc.id, "protocol_version": doc.version, "protocol_sha256": doc.sha256(), **calc.as_dict()}
+    out = {"protocol": doc.id, "protocol_version": doc.version, "protocol_sha256": doc.sha256(), **calc.as_dict(),
+           "prediction": _prediction(section.pk_model, calc)}
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
@@ -54,6 +72,9 @@ def _run(args: argparse.Namespace) -> int:
               f"delivers {p.delivered_mg:.2f} mg")
     if calc.devices is not None:
         print(f"Devices: {calc.devices}")
+    pred = out["prediction"]
+    if isinstance(pred, dict):
+        print(f"Predicted plasma peak {pred['cmax_ng_per_ml']:.0f} ng/mL at {pred['tmax_min']:.0f} min ({pred['note']})")
     for note in out["notes"]:  # type: ignore[union-attr]
         print(f"Note: {note}")
     for w in calc.warnings:

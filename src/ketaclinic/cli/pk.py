@@ -26,6 +26,10 @@ from ketaclinic.protocols.files import shipped_protocol
 
 NO_IV_DOSING = "Protocol {value!r} has no IV dosing section to simulate."
 PROTOCOL_OR_SEGMENTS = "Give either --protocol (its default session) or dosing segments, not both."
+WEIGHTS_OR_DISTRIBUTION = (
+    "Give the virtual patients' weights either as a list (--weights 62kg,80kg,95kg) or as a distribution "
+    "(--n and --weight-mean, optionally --weight-sd), not both."
+)
 NO_MODEL = "No PK model: give --model (one of {allowed}) or a --protocol that names one."
 
 _PARSERS = {"bolus": bolus_parse, "infusion": infusion_parse, "pause": pause_parse}
@@ -88,11 +92,21 @@ def _simulate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _population(args: argparse.Namespace, *, regimen: Regimen | None = None):  # type: ignore[no-untyped-def]
+    weights = getattr(args, "weights", None)
+    if weights:
+        if args.weight_mean or args.n:
+            raise ValidationError(WEIGHTS_OR_DISTRIBUTION, field="weights", value=weights)
+        listed = np.array([body_weight_kg(w) for w in weights.split(",") if w.strip()])
+        sample: dict[str, Any] = {"weights_kg": listed}
+    else:
+        if not args.n or not args.weight_mean:
+            raise ValidationError(WEIGHTS_OR_DISTRIBUTION, field="weights", value=None)
+        sample = {"n": args.n, "weight_mean_kg": body_weight_kg(args.weight_mean),
+                  "weight_sd_kg": _weight_sd(args.weight_sd)}
     return population_simulate(
-        pk_model_get(args.model), regimen or _regimen(args), n=args.n,
-        weight_mean_kg=body_weight_kg(args.weight_mean), weight_sd_kg=_weight_sd(args.weight_sd), cv=args.cv,
-        seed=args.seed, until_min=_minutes(args.until, "until"), step_min=_minutes(args.step, "step"),
-        threshold_ng_per_ml=_threshold(args),
+        pk_model_get(args.model), regimen or _regimen(args), cv=args.cv, seed=args.seed,
+        until_min=_minutes(args.until, "until"), step_min=_minutes(args.step, "step"),
+        threshold_ng_per_ml=_threshold(args), **sample,
     )
 
 
@@ -217,10 +231,13 @@ def _add_segments(p: argparse.ArgumentParser) -> None:
 
 
 def _add_population(p: argparse.ArgumentParser, *, required: bool) -> None:
-    p.add_argument("--n", type=int, required=required, help="Number of virtual patients.")
-    p.add_argument("--weight-mean", required=required, help="Mean weight, e.g. 80kg.")
+    p.add_argument("--n", type=int, help="Number of virtual patients.")
+    p.add_argument("--weight-mean", help="Mean weight, e.g. 80kg.")
+    if required:
+        p.add_argument("--weights", help="Or the patients' weights as a list: 62kg,80kg,210lb.")
     p.add_argument("--weight-sd", default="0kg", help="Weight SD, e.g. 15kg.")
-    p.add_argument("--cv", type=float, default=0.3 if not required else 0.0, help="Log-normal CV on V1 and rate constants.")
+    p.add_argument("--cv", type=float, default=0.3 if not required else 0.0,
+                   help="Log-normal CV on V1 and each rate constant (default 0 here; 0.3 for plot bands).")
     p.add_argument("--seed", type=int, default=1)
 
 

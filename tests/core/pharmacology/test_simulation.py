@@ -248,3 +248,9 @@ def test_bad_infusion_specs(text: str) -> None:
 def test_unitless_weight_in_model() -> None:
     with pytest.raises(ValidationError):
         PK_MODELS["domino"].for_weight(float("nan"))
+
+
+def test_grid_ends_exactly_at_until_when_not_a_multiple_of_step() -> None:
+    s = simulate(PK_MODELS["hijazi"], 70, STANDARD, until_min=100, step_min=30)
+    assert list(s.t_min) == [0, 30, 60, 90, 100]
+    assert s.plasma_ng_per_ml[-1] == pytest.approx(s.trajectory.value_at(100), rel=1e-12)
