@@ -75,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     pred = out["prediction"]
     if isinstance(pred, dict):
         print(f"Predicted plasma peak {pred['cmax_ng_per_ml']:.0f} ng/mL at {pred['tmax_min']:.0f} min ({pred['note']})")
-    for note in out["notes"]:  # type: ignore[union-attr]
+    for note in [*calc.notes, *calc.dosing_weight.notes]:
         print(f"Note: {note}")
     for w in calc.warnings:
         print(f"WARNING: {w.message}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,14 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.pharmacology.dosing import dose_calculate
 from ketaclinic.core.pharmacology.models import PK_MODELS, pk_model_get
 from ketaclinic.core.pharmacology.population import population_simulate
-from ketaclinic.core.pharmacology.regimen import Infusion, Regimen, bolus_parse, infusion_parse, pause_parse
+from ketaclinic.core.pharmacology.regimen import (
+    Infusion,
+    Regimen,
+    Segment,
+    bolus_parse,
+    infusion_parse,
+    pause_parse,
+)
 from ketaclinic.core.pharmacology.simulation import simulate
 from ketaclinic.core.pharmacology.target import target_schedule
 from ketaclinic.core.pharmacology.units import Kind, body_weight_kg, quantity_parse
@@ -32,7 +40,7 @@ WEIGHTS_OR_DISTRIBUTION = (
 )
 NO_MODEL = "No PK model: give --model (one of {allowed}) or a --protocol that names one."
 
-_PARSERS = {"bolus": bolus_parse, "infusion": infusion_parse, "pause": pause_parse}
+_PARSERS: dict[str, Callable[[str], Segment]] = {"bolus": bolus_parse, "infusion": infusion_parse, "pause": pause_parse}
 
 
 class _Segment(argparse.Action):
@@ -176,7 +184,7 @@ def _cmd_target(args: argparse.Namespace) -> int:
                             max_rate_mg_per_h=max_rate_mg_h, duration_min=_minutes(args.duration, "duration"),
                             period_min=_minutes(args.period, "period"))
     t = 0.0
-    rows = []
+    rows: list[dict[str, float]] = []
     for seg, r in zip(sched.regimen.segments, sched.rates_mg_per_h, strict=True):
         rows.append({"start_min": t, "duration_min": seg.duration_min, "rate_mg_h": r})
         t += seg.duration_min
@@ -188,8 +196,8 @@ def _cmd_target(args: argparse.Namespace) -> int:
         return 0
     print(f"Target {sched.target_ng_per_ml:g} ng/mL, {model.label}, {weight:.1f} kg, max {max_rate_mg_h:g} mg/h; "
           f"reached at {sched.reached_at_min} min; total {sched.total_mg:.1f} mg")
-    for r in rows:
-        print(f"  from {r['start_min']:6.1f} min for {r['duration_min']:g} min: {r['rate_mg_h']:.2f} mg/h")
+    for row in rows:
+        print(f"  from {row['start_min']:6.1f} min for {row['duration_min']:g} min: {row['rate_mg_h']:.2f} mg/h")
     return 0
 
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.pharmacology.models import PkModel
-from ketaclinic.core.pharmacology.regimen import Regimen
+from ketaclinic.core.pharmacology.regimen import Phase, Regimen
 from ketaclinic.core.pharmacology.simulation import NG_PER_ML_PER_MG_PER_L, check_covers_regimen, output_grid
 from ketaclinic.core.pharmacology.units import BODY_WEIGHT_RANGE_KG
 
@@ -150,8 +150,9 @@ def event_times(regimen: Regimen, grid: np.ndarray) -> np.ndarray:
     """The output grid plus every segment boundary (sorted, unique)."""
     phases = regimen.phases_for(1.0)
     boundaries = np.array(sorted({p.start_min for p in phases} | {p.end_min for p in phases}))
-    times = np.unique(np.concatenate([grid, boundaries]))
-    return times[times <= grid[-1] + 1e-12]
+    times: np.ndarray = np.unique(np.concatenate([grid, boundaries]))
+    kept: np.ndarray = times[times <= grid[-1] + 1e-12]
+    return kept
 
 
 def plasma_concentrations(regimen: Regimen, patients: VirtualPatients, times: np.ndarray) -> np.ndarray:
@@ -253,7 +254,7 @@ def _modes_by_eigh(k: dict[str, np.ndarray | None]) -> tuple[np.ndarray, np.ndar
     vol = [np.ones_like(k10), k12 / k21] + ([k["k13"] / k["k31"]] if three else [])  # type: ignore[operator]
     sq = np.sqrt(np.stack(vol, axis=1))
     a = np.zeros((k10.size, n, n))
-    a[:, 0, 0] = -(k10 + k12 + (k["k13"] if three else 0.0))  # type: ignore[operator]
+    a[:, 0, 0] = -(k10 + k12 + (k["k13"] if three else 0.0))
     a[:, 0, 1], a[:, 1, 0], a[:, 1, 1] = k21, k12, -k21
     if three:
         a[:, 0, 2], a[:, 2, 0], a[:, 2, 2] = k["k31"], k["k13"], -k["k31"]  # type: ignore[operator]
@@ -263,7 +264,7 @@ def _modes_by_eigh(k: dict[str, np.ndarray | None]) -> tuple[np.ndarray, np.ndar
     return lam.T, (q[:, 0, :] ** 2).T
 
 
-def _modal_march(lam: np.ndarray, coef: np.ndarray, times: np.ndarray, phases: tuple, fixed: tuple,
+def _modal_march(lam: np.ndarray, coef: np.ndarray, times: np.ndarray, phases: tuple[Phase, ...], fixed: tuple[Phase, ...],
                  w: np.ndarray) -> np.ndarray:
     """Concentrations (T, N) at every event time, exactly, marching all patients' modes together."""
     m, n = lam.shape

@@ -87,7 +87,8 @@ class Propagator:
         if h == 0:
             return x
         phi, gamma = self.step(h)
-        return phi @ x + gamma * rate_mg_per_min
+        out: np.ndarray = phi @ x + gamma * rate_mg_per_min
+        return out
 
 
 @dataclass(frozen=True, slots=True)
