@@ -246,3 +246,57 @@ def test_rounding_up_empties_the_bag_a_little_early() -> None:
     assert p.run_time_min < 40
     assert p.delivered_mg == pytest.approx(98.4)
     assert p.residual_ml == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("text", ["0mg/kg", "-0.5mg/kg", "0mg"])
+def test_zero_or_negative_dose_refused(text: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        dose_calculate(DEPRESSION, weight_kg=70, dose=quantity_parse(text, Kind.DOSE))
+    assert exc.value.field == "dose"
+
+
+# chronic pain at 480 min (its duration hard maximum) so the 25 mg/h rate limit stays out of the way
+@pytest.mark.parametrize(("mg", "outcome"), [
+    (80, "ok"), (80 - 1e-4, "warn:soft_min"), (80 + 1e-4, "ok"),
+    (100, "ok"), (100 - 1e-4, "ok"), (100 + 1e-4, "warn:soft_max"),
+    (150, "warn:soft_max"), (150 - 1e-4, "warn:soft_max"), (150 + 1e-4, "refuse"),
+])
+def test_chronic_pain_dose_edges(mg: float, outcome: str) -> None:
+    dose = quantity_parse(f"{mg!r}mg", Kind.DOSE)
+    if outcome == "refuse":
+        with pytest.raises(HardLimitError) as exc:
+            dose_calculate(PAIN, weight_kg=70, dose=dose, duration_min=480)
+        assert exc.value.field == "dose_mg"
+        return
+    c = dose_calculate(PAIN, weight_kg=70, dose=dose, duration_min=480)
+    got = [f"warn:{w.bound}" for w in c.warnings if w.quantity.value == "dose_mg"]
+    assert got == ([] if outcome == "ok" else [outcome])
+
+
+@pytest.mark.parametrize(("minutes", "outcome"), [
+    (480, "ok"), (480 - 1e-4, "ok"), (480 + 1e-4, "refuse"),
+])
+def test_chronic_pain_duration_hard_max(minutes: float, outcome: str) -> None:
+    if outcome == "refuse":
+        with pytest.raises(HardLimitError):
+            dose_calculate(PAIN, weight_kg=70, duration_min=minutes)
+    else:
+        assert dose_calculate(PAIN, weight_kg=70, duration_min=minutes).warnings == ()
+
+
+@pytest.mark.parametrize(("minutes", "outcome"), [(240, "ok"), (240 - 1e-4, "ok"), (240 + 1e-4, "refuse")])
+def test_crps_session_dose_hard_max_100mg(minutes: float, outcome: str) -> None:
+    """25 mg/h for 240 min is exactly 100 mg (Schwartzman's session maximum); a moment longer is refused."""
+    rate = quantity_parse("25mg/h", Kind.RATE)
+    if outcome == "refuse":
+        with pytest.raises(HardLimitError) as exc:
+            dose_calculate(CRPS, weight_kg=80, dose=rate, duration_min=minutes)
+        assert exc.value.field == "dose_mg"
+    else:
+        assert dose_calculate(CRPS, weight_kg=80, dose=rate, duration_min=minutes).dose_mg <= 100 * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("mg", [55.99, 56.01, 83.99, 84.01, 28, 112])
+def test_nasal_near_allowed_doses_refused(mg: float) -> None:
+    with pytest.raises(HardLimitError):
+        dose_calculate(NASAL, weight_kg=70, dose=quantity_parse(f"{mg}mg", Kind.DOSE))
