@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketaclinic.core.errors import ValidationError
@@ -227,6 +227,7 @@ def test_titration() -> None:
     assert titration_next(DEPRESSION, 1.0) is None
 
 
+@settings(deadline=None)
 @given(st.floats(min_value=20, max_value=350), st.floats(min_value=0.2, max_value=2.0))
 def test_dose_scales_linearly_with_weight(weight: float, per_kg: float) -> None:
     c = dose_calculate(DEPRESSION, weight_kg=weight, dose=mgkg(per_kg))
