@@ -54,7 +54,7 @@ def test_hard_limit_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_soft_limit_prints_warning_and_needs_override(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "dose", "--protocol", "depression-standard", "--weight", "82kg", "--dose", "1.2mg/kg")
     assert code == 0
-    assert "WARNING: dose mg per kg 1.2 mg/kg is above the soft limit of 1 mg/kg" in out
+    assert "WARNING: Dose 1.2 mg/kg is above the soft limit of 1 mg/kg" in out
     assert "Not ready to sign" in out
     code, out, _ = run(capsys, "dose", "--protocol", "depression-standard", "--weight", "82kg", "--dose", "1.2mg/kg",
                        "--override-reason", "Partial response at 1.0 mg/kg", "--json")

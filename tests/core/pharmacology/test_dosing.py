@@ -152,7 +152,7 @@ def test_soft_warning_message_and_override() -> None:
     (w,) = c.warnings
     assert w.bound == "soft_max"
     assert w.limit == 1.0
-    assert w.message.startswith("dose mg per kg 1.2 mg/kg is above the soft limit of 1 mg/kg")
+    assert w.message == dosing.SOFT_ABOVE.format(what="Dose", value=1.2, unit="mg/kg", bound=1.0, source=DEPRESSION.limits[0].source, range="0–2 mg/kg")
     with pytest.raises(ValidationError) as exc:
         dose_override(c, "ok")
     assert exc.value.message == dosing.OVERRIDE_TOO_SHORT.format(low=10, value="ok")

@@ -287,7 +287,7 @@ def _check_limits(section: DosingSection, values: dict[LimitQuantity, float]) ->
         value = values.get(limit.quantity)
         if value is None:
             continue
-        unit, what = limit.quantity.unit, limit.quantity.value.replace("_", " ")
+        unit, what = limit.quantity.unit, limit.quantity.label
         low = limit.hard_min if limit.hard_min is not None else 0
         high = limit.hard_max if limit.hard_max is not None else math.inf
         allowed = f"{low:g}–{high:g} {unit}"
@@ -350,7 +350,7 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
             rate_mg_per_h = dose.value * 60.0 * (dw.kg if dose.per_kg else 1.0)
             if section.max_rate_mg_per_h is not None and rate_mg_per_h > section.max_rate_mg_per_h * (1 + LIMIT_RTOL):
                 raise HardLimitError(
-                    HARD_ABOVE.format(what="rate", value=rate_mg_per_h, unit="mg/h", bound=section.max_rate_mg_per_h,
+                    HARD_ABOVE.format(what="Rate", value=rate_mg_per_h, unit="mg/h", bound=section.max_rate_mg_per_h,
                                       source="protocol maximum rate", range=f"0–{section.max_rate_mg_per_h:g} mg/h"),
                     field="rate_mg_per_h", value=rate_mg_per_h,
                 )

@@ -63,6 +63,14 @@ class LimitQuantity(StrEnum):
     DURATION_MIN = "duration_min"
 
     @property
+    def label(self) -> str:
+        """How a nurse reads it in a message."""
+        return {
+            "dose_mg_per_kg": "Dose", "dose_mg": "Dose", "rate_mg_per_kg_per_h": "Rate", "rate_mg_per_h": "Rate",
+            "duration_min": "Infusion duration",
+        }[self.value]
+
+    @property
     def unit(self) -> str:
         return {
             "dose_mg_per_kg": "mg/kg", "dose_mg": "mg", "rate_mg_per_kg_per_h": "mg/kg/h",
