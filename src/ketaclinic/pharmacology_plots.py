@@ -45,7 +45,7 @@ def concentration_figure(sim: Simulation, *, population: PopulationResult | None
             ax.axvspan(p.start_min, p.end_min, color="#cfe3f7", alpha=0.8, lw=0, zorder=0)
             mg = p.rate_mg_per_min * (p.end_min - p.start_min)
             ax.text((p.start_min + p.end_min) / 2, ytop * 0.97,
-                    f"infusion\n{p.rate_mg_per_min * 60:.1f} mg/h\n{mg:.1f} mg in {p.end_min - p.start_min:g} min",
+                    f"infusion\n{p.rate_mg_per_min * 60:.1f} mg/h\n{mg:.1f} mg in {p.end_min - p.start_min:.1f} min",
                     ha="center", va="top", fontsize=11, color="#1f4e79")
         if p.bolus_mg:
             ax.plot([p.start_min], [ytop * 0.9], marker="v", ms=12, color="#1f4e79", zorder=5)

@@ -29,7 +29,7 @@ from ketaclinic.core.pharmacology.regimen import (
 from ketaclinic.core.pharmacology.simulation import simulate
 from ketaclinic.core.pharmacology.target import target_schedule
 from ketaclinic.core.pharmacology.units import Kind, body_weight_kg, quantity_parse
-from ketaclinic.core.protocols.dosing import Route
+from ketaclinic.core.protocols.dosing import DoseBasis, Route
 from ketaclinic.protocols.files import shipped_protocol
 
 NO_IV_DOSING = "Protocol {value!r} has no IV dosing section to simulate."
@@ -78,7 +78,12 @@ def _protocol_regimen(args: argparse.Namespace, weight_kg: float) -> tuple[Regim
     calc = dose_calculate(section, weight_kg=weight_kg)
     if calc.pump is None or calc.duration_min is None:  # the schema requires both for IV protocols
         raise ValidationError(NO_IV_DOSING.format(value=doc.id), field="protocol", value=doc.id)
-    infusion = Infusion(calc.duration_min, rate_mg_per_min=calc.pump.delivered_rate_mg_per_h / 60.0)
+    rate_mg_per_min = calc.pump.delivered_rate_mg_per_h / 60.0
+    if section.basis is DoseBasis.MG_PER_KG:
+        # per-kg protocol: virtual patients of other weights get the same mg/kg (as delivered to this patient)
+        infusion = Infusion(calc.pump.run_time_min, rate_mg_per_kg_per_min=rate_mg_per_min / calc.dosing_weight.actual_kg)
+    else:  # fixed mg, or a per-kg rate capped in mg/h: every virtual patient gets this patient's mg/h
+        infusion = Infusion(calc.pump.run_time_min, rate_mg_per_min=rate_mg_per_min)
     return Regimen.of([infusion]), section.pk_model
 
 
