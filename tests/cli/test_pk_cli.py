@@ -151,3 +151,11 @@ def test_population_needs_list_or_distribution_not_both(capsys: pytest.CaptureFi
                        "--infusion", "0.5mg/kg/40min", "--until", "120min")
     assert code == 2
     assert "not both" in err
+
+
+@pytest.mark.parametrize("n", ["0", "-5", "2000000"])
+def test_population_size_out_of_range_names_the_range(capsys: pytest.CaptureFixture[str], n: str) -> None:
+    code, _, err = run(capsys, "pk", "population", "--model", "domino", f"--n={n}", "--weight-mean", "80kg",
+                       "--infusion", "0.5mg/kg/40min", "--until", "60min")
+    assert code == 2
+    assert "allowed range 1–1000000" in err

@@ -107,12 +107,12 @@ def _simulate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def _population(args: argparse.Namespace, *, regimen: Regimen | None = None):  # type: ignore[no-untyped-def]
     weights = getattr(args, "weights", None)
     if weights:
-        if args.weight_mean or args.n:
+        if args.weight_mean is not None or args.n is not None:
             raise ValidationError(WEIGHTS_OR_DISTRIBUTION, field="weights", value=weights)
         listed = np.array([body_weight_kg(w) for w in weights.split(",") if w.strip()])
         sample: dict[str, Any] = {"weights_kg": listed}
     else:
-        if not args.n or not args.weight_mean:
+        if args.n is None or args.weight_mean is None:
             raise ValidationError(WEIGHTS_OR_DISTRIBUTION, field="weights", value=None)
         sample = {"n": args.n, "weight_mean_kg": body_weight_kg(args.weight_mean),
                   "weight_sd_kg": _weight_sd(args.weight_sd)}
