@@ -159,3 +159,12 @@ def test_population_size_out_of_range_names_the_range(capsys: pytest.CaptureFixt
                        "--infusion", "0.5mg/kg/40min", "--until", "60min")
     assert code == 2
     assert "allowed range 1–1000000" in err
+
+
+def test_population_effect_site_is_labelled(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "pk", "population", "--model", "domino", "--n", "300", "--weight-mean", "80kg",
+                       "--cv", "0.3", "--infusion", "0.5mg/kg/40min", "--until", "120min", "--effect-site", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert len(data["effect_site_percentiles"]["p50"]) == 121
+    assert "indicative only" in data["effect_site_note"]

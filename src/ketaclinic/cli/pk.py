@@ -119,7 +119,7 @@ def _population(args: argparse.Namespace, *, regimen: Regimen | None = None):  #
     return population_simulate(
         pk_model_get(args.model), regimen or _regimen(args), cv=args.cv, seed=args.seed,
         until_min=_minutes(args.until, "until"), step_min=_minutes(args.step, "step"),
-        threshold_ng_per_ml=_threshold(args), **sample,
+        threshold_ng_per_ml=_threshold(args), effect_site=bool(getattr(args, "effect_site", False)), **sample,
     )
 
 
@@ -163,6 +163,10 @@ def _cmd_population(args: argparse.Namespace) -> int:
         "model": pop.model.name, "unit": "ng/mL", "t_min": _list(pop.t_min),
         "percentiles": {f"p{int(k)}": _list(v) for k, v in pop.percentiles.items()},
         "share_above_threshold_by_time": _list(pop.share_above_by_time),
+        "effect_site_percentiles": None if pop.effect_site_percentiles is None else
+        {f"p{int(k)}": _list(v) for k, v in pop.effect_site_percentiles.items()},
+        "effect_site_note": None if pop.effect_site_percentiles is None else
+        "ke0 derived, not published, and not varied between patients: indicative only",
         "summary": pop.summary(),
         "variability": {"cv": args.cv, "model": "log-normal on V1 and each rate constant, omega^2 = ln(1 + CV^2)",
                         "seed": args.seed},
@@ -265,6 +269,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sim.set_defaults(func=_cmd_simulate)
     pop = psub.add_parser("population", help="N virtual patients: percentile bands and share above a threshold.")
     pop.add_argument("--model", required=True)
+    pop.add_argument("--effect-site", action="store_true", help="Also effect-site percentiles (derived ke0).")
     _add_population(pop, required=True)
     _add_segments(pop)
     pop.set_defaults(func=_cmd_population)

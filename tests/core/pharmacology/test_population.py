@@ -101,3 +101,37 @@ def test_degenerate_peripheral_rates_still_exact() -> None:
     pop = population_simulate(model, MIXED, weights_kg=np.array([70.0]), until_min=180, step_min=1)
     single = simulate(model, 70.0, MIXED, until_min=180, step_min=1)
     np.testing.assert_allclose(pop.plasma_ng_per_ml[0], single.plasma_ng_per_ml, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", list(PK_MODELS))
+def test_population_effect_site_equals_single_patient_engine(name: str) -> None:
+    from ketaclinic.core.pharmacology.population import (
+        effect_site_concentrations,
+        event_times,
+        virtual_patients_draw,
+    )
+    from ketaclinic.core.pharmacology.simulation import output_grid
+
+    model = PK_MODELS[name]
+    patients = virtual_patients_draw(model, weights_kg=np.array([55.0, 90.0]))
+    times = event_times(MIXED, output_grid(180, 1))
+    _, effect = effect_site_concentrations(MIXED, patients, times, model.ke0_per_min)
+    on = np.searchsorted(times, np.arange(181.0) - 1e-12)
+    for i, w in enumerate((55.0, 90.0)):
+        single = simulate(model, w, MIXED, until_min=180, step_min=1)
+        np.testing.assert_allclose(effect[on, i], single.effect_site_ng_per_ml, rtol=1e-10, atol=1e-10)
+
+
+def test_effect_site_exact_when_ke0_equals_a_disposition_rate() -> None:
+    """ke0 = -lambda_j makes the convolution degenerate (d = 0): the limit h exp(-ke0 h) must be used."""
+    import dataclasses
+
+    from ketaclinic.core.pharmacology.population import _eigenvalues, virtual_patients_draw
+
+    base = PK_MODELS["hijazi"]
+    pts = virtual_patients_draw(base, weights_kg=np.array([70.0]))
+    lam = _eigenvalues(pts.rates())
+    model = dataclasses.replace(base, ke0_per_min=float(-lam[1, 0]))
+    pop = population_simulate(model, MIXED, weights_kg=np.array([70.0]), until_min=180, step_min=1, effect_site=True)
+    single = simulate(model, 70.0, MIXED, until_min=180, step_min=1)
+    np.testing.assert_allclose(pop.effect_site_percentiles[50.0], single.effect_site_ng_per_ml, rtol=1e-8, atol=1e-9)

@@ -4,7 +4,7 @@ Variability (the usual exponential IIV model of population PK, e.g. Mould & Upto
 Syst Pharmacol 2013;2:e38): each patient's V1 and each rate constant is ``typical x exp(eta)`` with
 ``eta ~ Normal(0, omega^2)`` drawn independently per parameter and ``omega^2 = ln(1 + CV^2)`` so that
 the parameter's coefficient of variation is ``CV`` and its median the typical value. ke0 is not varied
-and the population result is plasma only. Weights come from a list or from a normal distribution
+and the effect site (on request) is indicative only, like every derived ke0. Weights come from a list or from a normal distribution
 truncated to the plausibility range (redrawn outside it). All draws come from ``numpy.random.Generator
 (PCG64(seed))`` in a fixed order (weights, then etas), so a seed reproduces a population exactly.
 
@@ -63,6 +63,7 @@ class PopulationResult:
     threshold_ng_per_ml: float | None
     share_above_by_time: np.ndarray | None  # (T,)
     share_ever_above: float | None
+    effect_site_percentiles: dict[float, np.ndarray] | None = None  # derived ke0, not varied: indicative only
 
     def summary(self) -> dict[str, object]:
         def pct(a: np.ndarray) -> dict[str, float]:
@@ -158,15 +159,28 @@ def event_times(regimen: Regimen, grid: np.ndarray) -> np.ndarray:
 def plasma_concentrations(regimen: Regimen, patients: VirtualPatients, times: np.ndarray) -> np.ndarray:
     """Exact plasma concentrations (ng/mL), shape (len(times), N): the vectorised kernel."""
     k = patients.rates()
-    lam, wts = _modes(k)  # type: ignore[arg-type]
+    lam, wts = _modes(k)
     coef = wts / patients.v1_l * NG_PER_ML_PER_MG_PER_L  # (m, N): ng/mL per mg in each mode
-    return _modal_march(lam, coef, times, regimen.phases_for(1.0), regimen.phases_for(0.0), patients.weights_kg)
+    plasma, _ = _modal_march(lam, coef, times, regimen.phases_for(1.0), regimen.phases_for(0.0), patients.weights_kg)
+    return plasma
+
+
+def effect_site_concentrations(regimen: Regimen, patients: VirtualPatients, times: np.ndarray,
+                               ke0_per_min: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact plasma and effect-site concentrations (ng/mL), each (len(times), N); ke0 is not varied."""
+    lam, wts = _modes(patients.rates())
+    coef = wts / patients.v1_l * NG_PER_ML_PER_MG_PER_L
+    plasma, effect = _modal_march(lam, coef, times, regimen.phases_for(1.0), regimen.phases_for(0.0),
+                                  patients.weights_kg, ke0_per_min)
+    if effect is None:  # cannot happen: ke0 was given
+        raise ValidationError("effect site not computed", field="ke0_per_min", value=ke0_per_min)
+    return plasma, effect
 
 
 def population_simulate(model: PkModel, regimen: Regimen, *, n: int | None = None, weights_kg: np.ndarray | None = None,
                         weight_mean_kg: float | None = None, weight_sd_kg: float = 0.0, cv: float = 0.0,
                         seed: int = 0, until_min: float, step_min: float,
-                        threshold_ng_per_ml: float | None = None) -> PopulationResult:
+                        threshold_ng_per_ml: float | None = None, effect_site: bool = False) -> PopulationResult:
     """Simulate N patients exactly and return percentile bands and the share above a threshold."""
     patients = virtual_patients_draw(model, n=n, weights_kg=weights_kg, weight_mean_kg=weight_mean_kg,
                                      weight_sd_kg=weight_sd_kg, cv=cv, seed=seed)
@@ -180,7 +194,14 @@ def population_simulate(model: PkModel, regimen: Regimen, *, n: int | None = Non
     if N * times.size > 50_000_000:
         raise ValidationError(TOO_BIG.format(n=N, t=times.size), field="n", value=N)
     w = patients.weights_kg
-    conc = plasma_concentrations(regimen, patients, times)  # (T, N)
+    effect_pct = None
+    if effect_site and model.ke0_per_min is not None:
+        conc, effect = effect_site_concentrations(regimen, patients, times, model.ke0_per_min)
+        on = np.searchsorted(times, grid - 1e-12)
+        epct = np.percentile(effect[on], PERCENTILES, axis=1)
+        effect_pct = {p: epct[j] for j, p in enumerate(PERCENTILES)}
+    else:
+        conc = plasma_concentrations(regimen, patients, times)  # (T, N)
     on_grid = np.searchsorted(times, grid - 1e-12)
     plasma_t = conc if on_grid.size == times.size else conc[on_grid]  # (T, N), contiguous per time point
     end_inf = float(regimen.last_infusion_end_min or 0.0)
@@ -195,19 +216,26 @@ def population_simulate(model: PkModel, regimen: Regimen, *, n: int | None = Non
         model=model, t_min=grid, weights_kg=w, plasma_ng_per_ml=plasma_t.T,
         percentiles={p: pct[j] for j, p in enumerate(PERCENTILES)}, cmax_ng_per_ml=cmax,
         plasma_at_end_of_infusion_ng_per_ml=conc[end_idx], threshold_ng_per_ml=threshold_ng_per_ml,
-        share_above_by_time=share_t, share_ever_above=share,
+        share_above_by_time=share_t, share_ever_above=share, effect_site_percentiles=effect_pct,
     )
 
 
-def _eigenvalues(k: dict[str, np.ndarray]) -> np.ndarray:
+def _required(k: dict[str, np.ndarray | None], name: str) -> np.ndarray:
+    value = k[name]
+    if value is None:
+        raise ValidationError(f"{name} is required for this model.", field=f"{name}_per_min")
+    return value
+
+
+def _eigenvalues(k: dict[str, np.ndarray | None]) -> np.ndarray:
     """Eigenvalues of the amount matrix (module docstring), shape (modes, N), all negative."""
-    k10, k12, k21 = k["k10"], k["k12"], k["k21"]
+    k10, k12, k21 = _required(k, "k10"), _required(k, "k12"), _required(k, "k21")
     if k["k13"] is None:
         b = k10 + k12 + k21
         c = k10 * k21
         big = -(b + np.sqrt(b * b - 4 * c)) / 2  # stable quadratic roots: the product of the roots is c
         return np.stack([big, c / big])
-    k13, k31 = k["k13"], k["k31"]
+    k13, k31 = _required(k, "k13"), _required(k, "k31")
     a2 = k10 + k12 + k13 + k21 + k31
     a1 = k10 * k21 + k10 * k31 + k12 * k31 + k13 * k21 + k21 * k31
     a0 = k10 * k21 * k31
@@ -222,10 +250,10 @@ def _eigenvalues(k: dict[str, np.ndarray]) -> np.ndarray:
     return lam
 
 
-def _modes(k: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _modes(k: dict[str, np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues and impulse-response weights (module docstring), with an eigh fallback per patient."""
     lam = _eigenvalues(k)
-    periph = [k["k21"]] + ([k["k31"]] if k["k13"] is not None else [])
+    periph = [_required(k, "k21")] + ([_required(k, "k31")] if k["k13"] is not None else [])
     m = lam.shape[0]
     wts = np.empty_like(lam)
     gap = np.full(lam.shape[1], np.inf)
@@ -265,15 +293,44 @@ def _modes_by_eigh(k: dict[str, np.ndarray | None]) -> tuple[np.ndarray, np.ndar
 
 
 def _modal_march(lam: np.ndarray, coef: np.ndarray, times: np.ndarray, phases: tuple[Phase, ...], fixed: tuple[Phase, ...],
-                 w: np.ndarray) -> np.ndarray:
-    """Concentrations (T, N) at every event time, exactly, marching all patients' modes together."""
+                 w: np.ndarray, ke0_per_min: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Plasma (and effect-site) concentrations (T, N) at every event time, exactly, all patients together.
+
+    Effect site (when ``ke0_per_min`` is given): ``dCe/dt = ke0 (Cp - Ce)`` with ``Cp(t + s) = sum_j c_j
+    (exp(lambda_j s) y_j + u (exp(lambda_j s) - 1) / lambda_j)`` over a step, so exactly
+    ``Ce <- exp(-ke0 h) Ce + ke0 sum_j c_j (y_j phi_j + u / lambda_j (phi_j - psi))`` with
+    ``phi_j = int_0^h exp(-ke0 (h - s) + lambda_j s) ds = exp(-ke0 h) expm1(d h) / d``, ``d = lambda_j + ke0``
+    (``h exp(-ke0 h)`` when ``d = 0``), and ``psi = (1 - exp(-ke0 h)) / ke0``.
+    """
     m, n = lam.shape
     y = np.zeros((m, n))
-    out = np.empty((times.size, n))
+    ce = np.zeros(n)
+    plasma = np.empty((times.size, n))
+    effect = np.empty((times.size, n)) if ke0_per_min is not None else None
     steps: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    effect_steps: dict[float, tuple[np.ndarray, float, float]] = {}
 
     def record(i: int) -> None:
-        np.einsum("jn,jn->n", coef, y, out=out[i])
+        np.einsum("jn,jn->n", coef, y, out=plasma[i])
+        if effect is not None:
+            effect[i] = ce
+
+    def step(h: float) -> tuple[np.ndarray, np.ndarray]:
+        if h not in steps:
+            steps[h] = (np.exp(lam * h), np.expm1(lam * h) / lam)
+        return steps[h]
+
+    def effect_update(h: float, rate: np.ndarray | float) -> None:
+        k = float(ke0_per_min)  # type: ignore[arg-type]
+        if h not in effect_steps:
+            d = lam + k
+            dh = d * h
+            small = np.abs(dh) < 1e-12
+            ratio = np.where(small, h * (1 + dh / 2), np.expm1(dh) / np.where(small, 1.0, d))
+            effect_steps[h] = (np.exp(-k * h) * ratio, float(-np.expm1(-k * h) / k), float(np.exp(-k * h)))
+        phi, psi, ek = effect_steps[h]
+        drive = y * phi + (rate / lam) * (phi - psi)
+        ce[:] = ek * ce + k * np.einsum("jn,jn->n", coef, drive)
 
     t, i = 0.0, 0
     for p_kg, p_fix in zip(phases, fixed, strict=True):
@@ -289,11 +346,11 @@ def _modal_march(lam: np.ndarray, coef: np.ndarray, times: np.ndarray, phases: t
         gain: dict[float, np.ndarray] = {}
         while i < times.size and times[i] <= p_kg.end_min + 1e-12:
             h = round(float(times[i] - t), 12)
-            if h not in steps:
-                steps[h] = (np.exp(lam * h), np.expm1(lam * h) / lam)
-            decay, g = steps[h]
+            decay, g = step(h)
             if h not in gain:
                 gain[h] = g * rate
+            if effect is not None:
+                effect_update(h, rate)
             y *= decay
             y += gain[h]
             t = float(times[i])
@@ -301,10 +358,10 @@ def _modal_march(lam: np.ndarray, coef: np.ndarray, times: np.ndarray, phases: t
             i += 1
     while i < times.size:
         h = round(float(times[i] - t), 12)
-        if h not in steps:
-            steps[h] = (np.exp(lam * h), np.expm1(lam * h) / lam)
-        y *= steps[h][0]
+        if effect is not None:
+            effect_update(h, 0.0)
+        y *= step(h)[0]
         t = float(times[i])
         record(i)
         i += 1
-    return out
+    return plasma, effect
