@@ -64,7 +64,13 @@ test-postgres: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: $(STAMP)
+# Benchmark-only peers (never runtime dependencies): opentiva builds its Cython extension from source.
+bench-deps: $(STAMP)
+	$(BIN)/pip install --quiet numpy cython setuptools wheel
+	$(BIN)/pip install --quiet --no-build-isolation opentiva==1.1.2
+	$(BIN)/pip install --quiet PyTCI==1.2.0
+
+bench: $(STAMP) bench-deps
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

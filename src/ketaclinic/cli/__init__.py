@@ -19,6 +19,8 @@ from ketaclinic.core.errors import DomainError
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "ketaclinic.cli.manage",
     "ketaclinic.cli.protocol",
+    "ketaclinic.cli.dose",
+    "ketaclinic.cli.pk",
     "ketaclinic.cli.instrument",
 )
 

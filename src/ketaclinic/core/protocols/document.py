@@ -16,6 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from ketaclinic.core.errors import ProtocolError
 from ketaclinic.core.indications import INDICATIONS
+from ketaclinic.core.protocols.dosing import DosingSection
 from ketaclinic.core.protocols.eligibility import EligibilitySection
 
 PROTOCOL_FORMAT = "ketaclinic.protocol/1"
@@ -43,6 +44,7 @@ class ProtocolDocument(BaseModel):
     sources: tuple[Source, ...] = ()
     indications: tuple[str, ...] = Field(min_length=1)
     eligibility: EligibilitySection
+    dosing: DosingSection | None = None
 
     @model_validator(mode="after")
     def _known_indications(self) -> ProtocolDocument:
