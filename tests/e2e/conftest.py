@@ -171,36 +171,50 @@ def storage_states() -> dict[str, object]:
     return {}
 
 
+TABLET = {"width": 1180, "height": 820}
+
+
+def open_page(browser, server: str, storage_states: dict[str, object], username: str | None = None,  # type: ignore[no-untyped-def]
+              viewport: dict[str, int] | None = None):
+    """A page in a fresh browser context, signed in as ``username`` (signing in the first time only)."""
+    state = storage_states.get(username) if username else None
+    context = browser.new_context(base_url=server, viewport=viewport or TABLET, storage_state=state)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    if username is not None and state is None:
+        flows.sign_in(page, username)
+        storage_states[username] = context.storage_state()
+    return page
+
+
+def save_failure_screenshots(name: str, contexts) -> None:  # type: ignore[no-untyped-def]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    for i, context in enumerate(contexts):
+        for j, page in enumerate(context.pages):
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}-{i}-{j}.png"), full_page=True)
+            except Exception as exc:  # noqa: BLE001 - a failed screenshot must not hide the failure
+                print(f"could not save a failure screenshot: {exc}")
+
+
 @pytest.fixture
 def new_page(request: pytest.FixtureRequest, server: str, browser, storage_states):  # type: ignore[no-untyped-def]
     """``new_page(username=None, viewport=None)``: a page in a fresh context, signed in as ``username``.
 
-    On failure every page opened by the test is saved to the artifacts directory.
+    On failure every page the test opened is saved to the artifacts directory.
     """
     contexts = []
 
     def make(username: str | None = None, *, viewport: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
-        size = viewport or {"width": 1180, "height": 820}
-        state = storage_states.get(username) if username else None
-        context = browser.new_context(base_url=server, viewport=size, storage_state=state)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        if username is not None and state is None:
-            flows.sign_in(page, username)
-            storage_states[username] = context.storage_state()
+        page = open_page(browser, server, storage_states, username, viewport)
+        contexts.append(page.context)
         return page
 
     yield make
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
-    for i, context in enumerate(contexts):
-        for j, page in enumerate(context.pages):
-            if failed:
-                name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
-                try:
-                    page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}-{i}-{j}.png"), full_page=True)
-                except Exception as exc:  # noqa: BLE001 - a failed screenshot must not hide the failure
-                    print(f"could not save a failure screenshot: {exc}")
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        save_failure_screenshots(request.node.name, contexts)
+    for context in contexts:
         context.close()
 
 

@@ -129,11 +129,12 @@ def fill_screening(page: Page, *, trials: list[tuple[str, str, str]] = TRIALS, s
         page.locator(f"[name=trials-{i}-dose]").fill(dose)
         page.locator(f"[name=trials-{i}-weeks]").fill(weeks)
     answers = answers or {}
-    questions = page.locator("#questions fieldset, #questions .field")
+    questions = page.locator("#questions fieldset")
+    assert questions.count() > 0, "the protocol's questions did not load"
     for i in range(questions.count()):
-        field = questions.nth(i)
-        label = field.locator("label").first.inner_text().strip().rstrip("*").strip()
-        field.get_by_label(answers.get(label, "No"), exact=True).check()
+        question = questions.nth(i)
+        text = question.locator("legend").inner_text().rstrip("* ")
+        question.get_by_label(answers.get(text, "No"), exact=True).check()
     page.get_by_label(substance_use, exact=True).check()
 
 
