@@ -159,6 +159,8 @@ def browser() -> Iterator[object]:
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: the browser tests need it. "
                     "Install it with `apt-get install chromium` (`make test` does), or set KETACLINIC_CHROMIUM.")
     ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):  # the directory shows the last run only
+        old.unlink()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser

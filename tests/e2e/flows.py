@@ -58,7 +58,7 @@ class Registered:
 
 def fill_registration(page: Page, *, given: str, family: str, birth_date: str, sex: str = "Female",
                       location: str = "Downtown Clinic", weight: tuple[str, str] | None = ("70", "kg"),
-                      height: tuple[str, str] | None = ("165", "cm")) -> None:
+                      height: tuple[str, str] | None = ("165", "cm"), phone: str | None = None) -> None:
     page.goto("/patients/new/")
     page.get_by_label("Given name").fill(given)
     page.get_by_label("Family name").fill(family)
@@ -72,7 +72,7 @@ def fill_registration(page: Page, *, given: str, family: str, birth_date: str, s
     if height:
         page.get_by_label("Height", exact=True).fill(height[0])
         page.get_by_label("Height unit").select_option(height[1])
-    page.get_by_label("Phone", exact=True).fill("617-555-0142")
+    page.get_by_label("Phone", exact=True).fill(phone or f"617-555-{7000 + next(_unique):04d}")
 
 
 def registered(page: Page) -> Registered:

@@ -119,9 +119,9 @@ def test_birth_date_in_the_future_is_refused(new_page):
 def test_duplicate_patient_warning_needs_the_confirmation_box(new_page, shot):
     page = new_page(INTAKE)
     family = flows.unique_family_name("Dupont")
-    first = flows.register_patient(page, given="Marie", family=family, birth_date="1979-11-23")
+    first = flows.register_patient(page, given="Marie", family=family, birth_date="1979-11-23", phone="617-555-0199")
 
-    flows.fill_registration(page, given="Marie", family=family, birth_date="1979-11-23")
+    flows.fill_registration(page, given="Marie", family=family, birth_date="1979-11-23", phone="617-555-0199")
     page.get_by_role("button", name="Register").click()
     warning = page.get_by_role("alert").filter(has_text="Possible duplicate patient")
     expect(warning).to_contain_text(first.mrn)
