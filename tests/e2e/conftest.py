@@ -12,6 +12,11 @@ Each staff member signs in once per run through the real sign-in pages and the b
 (session cookie) is reused: django-otp refuses a TOTP code it has already accepted for a device, so a
 second sign-in of the same prescriber within one 30-second step would be refused, as it should be.
 
+The server, the browser and the signed-in storage live for the whole ``tests/e2e`` package (pytest's
+``package`` scope: one of each per run) and are closed when the package ends, before the rest of the
+suite runs: Playwright's sync API keeps an asyncio loop running in the main thread, and Django's ORM
+refuses to run while one is (SynchronousOnlyOperation).
+
 Screenshots go to ``tests/e2e/artifacts/`` (git-ignored): the steps each test chooses to capture, and
 every page that was open when a test failed.
 """
@@ -91,7 +96,7 @@ def _ketaclinic_command() -> list[str]:
     return [found]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server() -> Iterator[str]:
     """Base URL of a running ketaclinic server with the demo clinic loaded (fresh database)."""
     var_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-e2e-"))
@@ -150,7 +155,7 @@ def server() -> Iterator[str]:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright. Fails (never skips) when Chromium is missing."""
     from playwright.sync_api import sync_playwright
@@ -167,7 +172,7 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def storage_states() -> dict[str, object]:
     """Signed-in browser storage per username, so each person signs in (and uses a TOTP code) once."""
     return {}

@@ -36,10 +36,10 @@ def tour_dirs() -> list[Path]:
 def snap(tour_dirs):  # type: ignore[no-untyped-def]
     from PIL import Image
 
-    def save(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    def save(page, name: str, *, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
         page.mouse.move(0, 0)  # no hover effects
         raw = ARTIFACTS / f"tour-{name}.raw.png"
-        page.screenshot(path=str(raw), animations="disabled", caret="hide")
+        page.screenshot(path=str(raw), animations="disabled", caret="hide", full_page=full_page)
         image = Image.open(raw).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
         for d in tour_dirs:
             path = d / f"{name}.png"
@@ -91,7 +91,7 @@ def test_tour(new_page, snap):
     expect(prescriber.get_by_test_id("signed-outcome")).to_have_text("Eligible")
     snap(prescriber, "06-screening-signed")
     prescriber.goto(patient.url)
-    snap(prescriber, "04-patient-chart")
+    snap(prescriber, "04-patient-chart", full_page=True)
     prescriber.goto("/protocols/")
     prescriber.get_by_role("link", name="Depression (TRD / MDD) — standard IV ketamine series").click()
     snap(prescriber, "08-protocol")
