@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import math
 from io import BytesIO
 
 import qrcode
@@ -16,7 +15,6 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
@@ -66,6 +64,10 @@ def _safe_next(request: HttpRequest) -> str:
 def _code_throttled(user) -> str:  # type: ignore[no-untyped-def]
     """django-otp throttles a device after a wrong code (1 s, 2 s, 4 s, ...) and meanwhile refuses even
     the right code: say so, rather than call a right code wrong. Empty when codes are being checked."""
+    import math
+
+    from django.utils import timezone
+
     for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
         allowed, data = device.verify_is_allowed()
         if not allowed and data and data.get("locked_until"):

@@ -168,6 +168,7 @@ def screening_record(
 @transaction.atomic
 def screening_sign(*, user: User, screening: Screening, outcome: str, note: str = "") -> Screening:
     """A prescriber signs the final decision; afterwards the screening cannot change."""
+    # of=("self",): PostgreSQL refuses FOR UPDATE over the outer join to the (nullable) signer.
     screening = Screening.objects.select_for_update(of=("self",)).select_related("protocol_version", "patient", "signed_by").get(pk=screening.pk)
     patient_for(user, screening.patient, Permission.SCREENING_SIGN)
     if screening.status == Screening.Status.SIGNED:
