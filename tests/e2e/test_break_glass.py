@@ -55,8 +55,10 @@ def test_nurse_uses_emergency_access_and_the_admin_reviews_it(new_page, shot):
     expect(admin.get_by_role("status")).to_have_text("Review recorded.")
     expect(admin.locator(".card").filter(has_text=patient.mrn)).to_have_count(0)
 
+    admin.goto("/audit/?action=denied")
+    denied = admin.locator("tbody tr", has_text=f"/patients/{external_id}/")
+    expect(denied).to_contain_text("nurse.patel")  # the refused attempt before the emergency access
     admin.goto(f"/audit/?patient={external_id}")
     trail = admin.locator("tbody")
-    expect(trail.locator("tr", has_text="Access denied")).to_contain_text("nurse.patel")  # the refused attempt
     expect(trail.locator("tr", has_text=REASON)).to_contain_text("Emergency access")
     expect(trail.locator("tr", has_text="Reviewed emergency access")).to_contain_text("appropriate")

@@ -35,10 +35,6 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     patient = getattr(exception, "patient", None) if isinstance(exception, OutsideLocations) else None
     user = getattr(request, "user", None)
     can_break_glass = bool(patient and user and user.is_authenticated and user.can(Permission.BREAK_GLASS))
-    if patient is not None:  # name the patient in the denial entry (the middleware's generic one then skips)
-        from ketaclinic.audit.services import audit_denied
-
-        audit_denied(reason=f"{request.method} {request.path}: {exception}", status=403, patient=patient)
     return render(request, "web/403.html", {
         "message": str(exception) if exception and str(exception) else "You may not open this page.",
         "patient": patient, "can_break_glass": can_break_glass,
