@@ -205,7 +205,7 @@ def save_failure_screenshots(name: str, contexts) -> None:  # type: ignore[no-un
 
 
 @pytest.fixture
-def new_page(request: pytest.FixtureRequest, server: str, browser, storage_states):  # type: ignore[no-untyped-def]
+def new_page(request: pytest.FixtureRequest, browser, server: str, storage_states):  # type: ignore[no-untyped-def]
     """``new_page(username=None, viewport=None)``: a page in a fresh context, signed in as ``username``.
 
     On failure every page the test opened is saved to the artifacts directory.
