@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres install system-deps lint bench clean
+.PHONY: demo test test-sqlite test-postgres install system-deps lint bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ test-postgres: $(STAMP)
 	else \
 	  echo "PostgreSQL at $(PG_TEST_URL) is unreachable: PostgreSQL run SKIPPED (set CI=true to make this fatal)."; \
 	fi
+
+# The README tour: browser screenshots at a tablet viewport into docs/img/ (look at them before committing).
+screenshots: $(STAMP) system-deps
+	DATABASE_URL= KETACLINIC_SCREENSHOTS=docs $(BIN)/pytest -q tests/e2e/test_screenshots.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -40,6 +40,8 @@ from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.patients.models import Patient
 
 INVALID_CODE = "That code is not valid. Enter the current 6-digit code from your authenticator app."
+CODE_THROTTLED = ("After {count} wrong code(s), codes are not checked for a moment: wait {seconds} s, "
+                  "then enter the current code.")
 
 
 @receiver(user_logged_in)
@@ -77,6 +79,21 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse("web:dashboard")
 
 
+def _code_throttled(user) -> str:  # type: ignore[no-untyped-def]
+    """django-otp throttles a device after a wrong code (1 s, 2 s, 4 s, ...) and meanwhile refuses even
+    the right code: say so, rather than call a right code wrong. Empty when codes are being checked."""
+    import math
+
+    from django.utils import timezone
+
+    for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
+        allowed, data = device.verify_is_allowed()
+        if not allowed and data and data.get("locked_until"):
+            seconds = max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds()))
+            return CODE_THROTTLED.format(count=data.get("failure_count", 1), seconds=seconds)
+    return ""
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def otp_verify(request: HttpRequest) -> HttpResponse:
@@ -87,13 +104,16 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         token = request.POST.get("token", "").strip().replace(" ", "")
-        device = next((d for d in TOTPDevice.objects.devices_for_user(user, confirmed=True) if d.verify_token(token)), None)
+        throttled = _code_throttled(user)
+        devices = () if throttled else TOTPDevice.objects.devices_for_user(user, confirmed=True)
+        device = next((d for d in devices if d.verify_token(token)), None)
         if device is not None:
             otp_login(request, device)
             audit_record(action=AuditEntry.Action.LOGIN, actor=user, summary="Second factor verified (TOTP)")
             return redirect(_safe_next(request))
-        error = INVALID_CODE
-        audit_record(action=AuditEntry.Action.LOGIN_FAILED, actor=user, summary="Wrong second-factor code")
+        error = throttled or INVALID_CODE
+        audit_record(action=AuditEntry.Action.LOGIN_FAILED, actor=user,
+                     summary="Second-factor code not checked (throttled)" if throttled else "Wrong second-factor code")
     return render(request, "accounts/otp_verify.html", {"error": error, "next": _safe_next(request)}, status=400 if error else 200)
 
 

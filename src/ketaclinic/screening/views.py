@@ -52,9 +52,10 @@ def referral_new(request: HttpRequest, external_id: str) -> HttpResponse:
 def screening_new(request: HttpRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.SCREENING_RECORD)
     data = request.POST if request.method == "POST" else None
-    indication = (data or request.GET).get("indication") or ""
-    if not indication and (ref := patient.referrals.filter(status="received").first()):
-        indication = ref.indication
+    indication = (data or request.GET).get("indication")
+    if indication is None and (ref := patient.referrals.filter(status="received").first()):
+        indication = ref.indication  # first opening: start from the open referral; a choice of "" stays ""
+    indication = indication or ""
     protocol, protocol_error = None, ""
     if indication:
         try:
