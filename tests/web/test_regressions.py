@@ -47,3 +47,16 @@ def test_choosing_no_indication_clears_the_questions(staff, patient, protocols, 
     cleared = client.get(url, {"indication": ""}, headers={"HX-Request": "true"}).content.decode()
     assert "Choose the indication first" in cleared
     assert "Known allergy" not in cleared
+
+
+def test_screening_form_preselects_no_safety_answer(staff, patient, protocols, client_for):
+    """An unanswered safety question must never be recorded as "no": the form pre-selects nothing."""
+    import re
+
+    response = client_for(staff[Role.INTAKE]).get(f"/screening/patient/{patient.external_id}/new/?indication=trd")
+    html = response.content.decode()
+    assert response.status_code == 200
+    radios = re.findall(r'<input type="radio" name="(substance_use|ci_\w+)"[^>]*>', html)
+    assert "substance_use" in radios
+    assert len(set(radios)) == 1 + len(protocols["depression-standard"].parsed.eligibility.contraindications)
+    assert not re.search(r'<input type="radio" name="(substance_use|ci_\w+)"[^>]*checked', html)

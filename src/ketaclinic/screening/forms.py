@@ -44,7 +44,7 @@ class ScreeningForm(forms.Form):
                                       help_text="Psychiatric indications need a referral from the treating clinician.")
     substance_use = forms.ChoiceField(
         choices=[("none", "No history"), ("past", "Past substance use"), ("active", "Active substance use")],
-        widget=forms.RadioSelect, initial="none",
+        widget=forms.RadioSelect,  # no default: a screener must answer, never skip into "none"
     )
     substance_use_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     failed_pain_treatments_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
