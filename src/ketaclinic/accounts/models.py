@@ -120,3 +120,19 @@ class BreakGlassAccess(models.Model):
 
     def is_active(self, now=None) -> bool:  # type: ignore[no-untyped-def]
         return (now or timezone.now()) < self.expires_at
+
+
+class Chair(models.Model):
+    """An infusion chair (or room) at a clinic location; home visits have no chair."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="chairs")
+    name = models.CharField(max_length=60)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["location", "name"]
+        constraints = [models.UniqueConstraint(fields=["location", "name"], name="chair_name_unique_per_location")]
+
+    def __str__(self) -> str:
+        return f"{self.location.name} · {self.name}"

@@ -35,6 +35,17 @@ ACTION_WORDS: dict[Permission, str] = {
     Permission.PROTOCOL_VIEW: "see protocols",
     Permission.PROTOCOL_LOAD: "load protocols",
     Permission.STAFF_MANAGE: "manage staff",
+    Permission.PLAN_WRITE: "write treatment plans",
+    Permission.PLAN_SIGN: "sign treatment plans",
+    Permission.SCHEDULE_MANAGE: "manage the schedule",
+    Permission.CONSENT_RECORD: "record consent",
+    Permission.CONSENT_MANAGE: "edit consent documents",
+    Permission.SESSION_VIEW: "see infusion sessions",
+    Permission.SESSION_RUN: "run infusion sessions",
+    Permission.ORDER_SIGN: "sign infusion orders",
+    Permission.NOTE_SIGN: "sign session notes",
+    Permission.BOARD_VIEW: "see the day board",
+    Permission.MAR_VIEW: "see medication administration records",
 }
 
 

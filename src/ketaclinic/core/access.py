@@ -53,6 +53,17 @@ class Permission(StrEnum):
     PROTOCOL_VIEW = "protocol.view"
     PROTOCOL_LOAD = "protocol.load"
     STAFF_MANAGE = "staff.manage"
+    PLAN_WRITE = "plan.write"  # draft treatment plans
+    PLAN_SIGN = "plan.sign"  # sign a treatment plan
+    SCHEDULE_MANAGE = "schedule.manage"  # move planned infusions, check patients in
+    CONSENT_RECORD = "consent.record"  # collect a patient's consent signature, send a consent link
+    CONSENT_MANAGE = "consent.manage"  # edit the clinic's consent documents (new versions)
+    SESSION_VIEW = "session.view"  # see infusion sessions: checklist, order, vitals, events, note
+    SESSION_RUN = "session.run"  # run a session: checklist, start/pause/rate/stop, vitals, events, discharge
+    ORDER_SIGN = "order.sign"  # sign infusion orders; override soft limits and checklist items
+    NOTE_SIGN = "note.sign"  # sign a session note; add addenda
+    BOARD_VIEW = "board.view"  # the day board of a location
+    MAR_VIEW = "mar.view"  # the medication administration record
 
 
 P = Permission
@@ -60,18 +71,23 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.PRESCRIBER: frozenset({
         P.PATIENT_VIEW, P.PATIENT_REGISTER, P.CLINICAL_VIEW, P.CLINICAL_RECORD, P.REFERRAL_RECORD,
         P.SCREENING_RECORD, P.SCREENING_SIGN, P.BREAK_GLASS, P.PROTOCOL_VIEW,
+        P.PLAN_WRITE, P.PLAN_SIGN, P.SCHEDULE_MANAGE, P.CONSENT_RECORD, P.SESSION_VIEW, P.SESSION_RUN,
+        P.ORDER_SIGN, P.NOTE_SIGN, P.BOARD_VIEW, P.MAR_VIEW,
     }),
     Role.NURSE: frozenset({
         P.PATIENT_VIEW, P.PATIENT_REGISTER, P.CLINICAL_VIEW, P.CLINICAL_RECORD, P.SCREENING_RECORD,
         P.BREAK_GLASS, P.PROTOCOL_VIEW,
+        P.SCHEDULE_MANAGE, P.CONSENT_RECORD, P.SESSION_VIEW, P.SESSION_RUN, P.NOTE_SIGN, P.BOARD_VIEW, P.MAR_VIEW,
     }),
     Role.INTAKE: frozenset({
         P.PATIENT_VIEW, P.PATIENT_REGISTER, P.CLINICAL_VIEW, P.CLINICAL_RECORD, P.REFERRAL_RECORD,
         P.SCREENING_RECORD, P.PROTOCOL_VIEW,
+        P.SCHEDULE_MANAGE, P.CONSENT_RECORD, P.BOARD_VIEW,
     }),
-    Role.BILLING: frozenset({P.PATIENT_VIEW}),
+    Role.BILLING: frozenset({P.PATIENT_VIEW, P.MAR_VIEW}),
     Role.ADMIN: frozenset({
         P.PATIENT_VIEW, P.BREAK_GLASS_REVIEW, P.AUDIT_VIEW, P.PROTOCOL_VIEW, P.PROTOCOL_LOAD, P.STAFF_MANAGE,
+        P.CONSENT_MANAGE,
     }),
 }
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts.models import Location, User
+from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.services import staff_create
 from ketaclinic.core.errors import ProtocolError
 from ketaclinic.patients.services import allergy_record, medication_record, patient_register
@@ -96,6 +96,9 @@ def demo_load(today: date | None = None) -> bool:
         "northside": Location.objects.create(code="northside", name="Northside Clinic", address="45 Elm Ave",
                                              city="Somerville", state="MA", postal_code="02144", phone="617-555-0200"),
     }
+    for loc in locations.values():
+        for n in range(1, 5):
+            Chair.objects.create(location=loc, name=f"Chair {n}")
     users = {}
     for s in STAFF:
         s = dict(s)

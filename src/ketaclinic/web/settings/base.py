@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "ketaclinic.protocols",
     "ketaclinic.patients",
     "ketaclinic.screening",
+    "ketaclinic.plans",
     "ketaclinic.web",
 ]
 
