@@ -169,5 +169,5 @@ def test_series_section_defaults_and_limits():
     assert (s.initial_count, s.max_per_week, s.min_spacing_hours, s.evaluation_after) == (6, 2, 48, 6)
     for bad in ({"max_per_week": 4}, {"max_per_week": 0}, {"evaluation_after": 7},
                 {"max_per_week": 3, "min_spacing_hours": 60}):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="max_per_week|evaluation_after|cannot be"):
             SeriesSection(**bad)
