@@ -40,6 +40,7 @@ def test_draft_sign_move_cancel_through_the_pages(client_for, staff, patient, el
     assert (monday + timedelta(days=3)) not in [i.scheduled_start.date() for i in plan.infusions.all()]
     page = doc.get(r["Location"]).content.decode()
     assert page.count('data-testid="slot"') == 6 and "Sign the plan" in page and "Start 0.5 mg/kg" in page
+    assert page.count(">evaluation</span>") == 1
     assert doc.post(f"/plans/{plan.external_id}/").status_code == 302
     plan.refresh_from_db()
     assert plan.status == "active"
