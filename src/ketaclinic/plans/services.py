@@ -153,6 +153,7 @@ def plan_draft(
     if series is None:
         raise ValidationError(NO_SERIES.format(protocol=pv.protocol_id, version=pv.version), field="screening",
                               value=pv.protocol_id)
+    chair = None if at_home else chair
     _place(patient=patient, location=location, chair=chair, at_home=at_home)
     if start < timezone.localdate():
         raise ValidationError(IN_THE_PAST.format(label="The series", when=start.isoformat()), field="start", value=start)
@@ -172,8 +173,8 @@ def plan_draft(
     for n, moment in enumerate(starts, 1):
         _chair_free(chair=chair, start=moment, minutes=series.chair_minutes, label=f"Infusion {n}", location=location)
         PlannedInfusion.objects.create(plan=plan, sequence=n, scheduled_start=moment, duration_minutes=series.chair_minutes,
-                                       location=location, chair=None if at_home else chair, at_home=at_home,
-                                       created_by=user, updated_by=user)
+                                       location=location, chair=chair, at_home=at_home, created_by=user,
+                                       updated_by=user)
     audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
                  summary=f"Drafted treatment plan ({plan.get_indication_display()}, {pv.protocol_id} v{pv.version}): "
                          f"{len(starts)} infusions from {starts[0].date().isoformat()}",
@@ -311,6 +312,7 @@ def booster_add(*, user: User, plan: TreatmentPlan, start: datetime, location: L
     if plan.status != TreatmentPlan.Status.ACTIVE:
         raise ValidationError(NOT_ACTIVE.format(status=plan.get_status_display().lower(), what="given a booster"),
                               field="status", value=plan.status)
+    chair = None if at_home else chair
     _place(patient=plan.patient, location=location, chair=chair, at_home=at_home)
     if start <= timezone.now():
         raise ValidationError(IN_THE_PAST.format(label="The booster", when=_when(start, location)),
@@ -336,7 +338,7 @@ def booster_add(*, user: User, plan: TreatmentPlan, start: datetime, location: L
     label = f"Booster {sequence}"
     _chair_free(chair=chair, start=start, minutes=minutes, label=label, location=location)
     booster = PlannedInfusion(plan=plan, sequence=sequence, kind=PlannedInfusion.Kind.BOOSTER, scheduled_start=start,
-                              duration_minutes=minutes, location=location, chair=None if at_home else chair,
+                              duration_minutes=minutes, location=location, chair=chair,
                               at_home=at_home, created_by=user, updated_by=user)
     clean_or_refuse(booster)
     booster.save()
