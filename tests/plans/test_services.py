@@ -243,3 +243,16 @@ def test_protocol_without_series_refused(staff, patient, chairs, protocols):
     with pytest.raises(ValidationError) as exc:
         draft(staff, patient, s, chairs[0])
     assert exc.value.message == services.NO_SERIES.format(protocol="crps-schwartzman", version=1)
+
+
+def test_one_active_plan_per_patient(staff, plan, patient, eligible, chairs):
+    plan = services.plan_sign(user=staff[Role.PRESCRIBER], plan=plan)
+    second = draft(staff, patient, eligible, chairs[1])
+    with pytest.raises(ValidationError) as exc:
+        services.plan_sign(user=staff[Role.PRESCRIBER], plan=second)
+    assert exc.value.message == services.ANOTHER_ACTIVE.format(when=f"{plan.signed_at:%Y-%m-%d}")
+    second.refresh_from_db()
+    assert second.status == "draft"
+    with pytest.raises(DatabaseError), transaction.atomic():
+        TreatmentPlan.objects.filter(pk=second.pk).update(status="active", signed_by=staff[Role.PRESCRIBER],
+                                                          signed_at=plan.signed_at)

@@ -55,6 +55,8 @@ class TreatmentPlan(ClinicRecord):
                 | (~models.Q(status="draft") & models.Q(signed_by__isnull=False, signed_at__isnull=False)),
             ),
             models.CheckConstraint(name="plan_series_positive", condition=models.Q(series_count__gte=1, max_per_week__gte=1)),
+            models.UniqueConstraint(fields=["patient"], condition=models.Q(status="active"),
+                                    name="one_active_plan_per_patient"),
         ]
 
     # What a signature freezes (a database trigger refuses changing them once the plan is signed).

@@ -45,6 +45,8 @@ CHAIR_TAKEN = ("{chair} is already booked {start}-{end} ({other}); {label} would
 LOCATION_IS_MOBILE = "{location} is a mobile location: plan the infusion at the patient's home, not in a chair."
 ALREADY_SIGNED = "This plan was signed by {who} on {when}; a signed plan cannot change. Revise it to make a new version."
 NOT_ACTIVE = "This plan is {status}; only an active (signed) plan can be {what}."
+ANOTHER_ACTIVE = ("This patient already has an active plan (signed {when}); revise that plan instead of signing "
+                  "a second one.")
 ALREADY_REVISED = "This plan already has a draft revision; finish or sign that one."
 NOT_PLANNED = "{label} is {status}; only a planned infusion can be {what}."
 REASON_REQUIRED = "Give a reason for cancelling."
@@ -197,14 +199,20 @@ def plan_sign(*, user: User, plan: TreatmentPlan) -> TreatmentPlan:
     if plan.status != TreatmentPlan.Status.DRAFT:
         raise ValidationError(ALREADY_SIGNED.format(who=plan.signed_by, when=f"{plan.signed_at:%Y-%m-%d %H:%M}"),
                               field="status", value=plan.status)
-    plan.status, plan.signed_by, plan.signed_at, plan.updated_by = TreatmentPlan.Status.ACTIVE, user, timezone.now(), user
-    plan.save()
+    active = (TreatmentPlan.objects.select_for_update().filter(patient=plan.patient, status=TreatmentPlan.Status.ACTIVE)
+              .exclude(pk=plan.supersedes_id).first())
+    if active is not None:
+        raise ValidationError(ANOTHER_ACTIVE.format(when=f"{active.signed_at:%Y-%m-%d}"), field="status", value=plan.status)
     detail: dict[str, Any] = {"plan": str(plan.external_id)}
-    if plan.supersedes_id:
+    old = None
+    if plan.supersedes_id:  # the old version steps down first: one active plan per patient (a constraint)
         old = _locked(plan.supersedes)  # type: ignore[arg-type]
-        moved = old.infusions.filter(status=PlannedInfusion.Status.PLANNED).update(plan=plan, updated_by=user)
         old.status, old.updated_by = TreatmentPlan.Status.SUPERSEDED, user
         old.save(update_fields=["status", "updated_by", "updated_at"])
+    plan.status, plan.signed_by, plan.signed_at, plan.updated_by = TreatmentPlan.Status.ACTIVE, user, timezone.now(), user
+    plan.save()
+    if old is not None:
+        moved = old.infusions.filter(status=PlannedInfusion.Status.PLANNED).update(plan=plan, updated_by=user)
         detail.update(supersedes=str(old.external_id), slots_taken_over=moved)
     audit_record(action=AuditEntry.Action.SIGN, actor=user, patient=plan.patient,
                  summary=f"Signed treatment plan ({plan.get_indication_display()}, {plan.protocol_version})"
