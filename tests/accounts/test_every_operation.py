@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from ketaclinic.consent.models import ConsentDocument
 from ketaclinic.core.access import Permission, Role, role_can
 from tests.accounts.conftest import Clinic, denials_of
 
@@ -17,7 +18,7 @@ P = Permission
 
 # Pages that are not behind a permission: signing in and out, and the per-role dashboard.
 OPEN_PAGES = {"accounts:login", "accounts:logout", "accounts:otp_verify", "accounts:otp_setup", "home",
-              "web:dashboard", None}
+              "web:dashboard", "consent:public_sign", None}  # the consent link: its one-time token is the key
 
 ALLERGY = {"substance": "Latex", "reaction": "Rash", "severity": "mild"}
 SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview."}
@@ -55,6 +56,21 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("protocols:upload", "POST"): (P.PROTOCOL_LOAD, "/protocols/load/", {}),
     ("accounts:staff", "GET"): (P.STAFF_MANAGE, "/accounts/staff/", None),
     ("accounts:staff", "POST"): (P.STAFF_MANAGE, "/accounts/staff/", {"action": "create", "username": ""}),
+    ("plans:new", "GET"): (P.PLAN_WRITE, "/plans/patient/{patient}/new/", None),
+    ("plans:new", "POST"): (P.PLAN_WRITE, "/plans/patient/{patient}/new/", {}),
+    ("plans:detail", "GET"): (P.CLINICAL_VIEW, "/plans/{plan}/", None),
+    ("plans:detail", "POST"): (P.PLAN_SIGN, "/plans/{plan}/", {}),
+    ("plans:revise", "POST"): (P.PLAN_WRITE, "/plans/{plan}/revise/", {}),
+    ("plans:booster", "GET"): (P.SCHEDULE_MANAGE, "/plans/{plan}/booster/", None),
+    ("plans:booster", "POST"): (P.SCHEDULE_MANAGE, "/plans/{plan}/booster/", {}),
+    ("plans:move", "GET"): (P.SCHEDULE_MANAGE, "/plans/infusions/{infusion}/move/", None),
+    ("plans:move", "POST"): (P.SCHEDULE_MANAGE, "/plans/infusions/{infusion}/move/", {}),
+    ("plans:cancel", "POST"): (P.SCHEDULE_MANAGE, "/plans/infusions/{infusion}/cancel/", {"reason": "Flu"}),
+    ("consent:documents", "GET"): (P.CONSENT_MANAGE, "/consent/documents/", None),
+    ("consent:documents", "POST"): (P.CONSENT_MANAGE, "/consent/documents/", {}),
+    ("consent:sign", "GET"): (P.CONSENT_RECORD, "/consent/patient/{patient}/sign/", None),
+    ("consent:sign", "POST"): (P.CONSENT_RECORD, "/consent/patient/{patient}/sign/", {}),
+    ("consent:link_new", "POST"): (P.CONSENT_RECORD, "/consent/patient/{patient}/link/", {}),
 }
 
 # (operation name, method) -> (permission, url, json body)
@@ -79,6 +95,25 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("screening_sign", "POST"): (P.SCREENING_SIGN, "/api/screening/screenings/{screening}/sign", SIGN),
     ("protocol_list", "GET"): (P.PROTOCOL_VIEW, "/api/protocols", None),
     ("protocol_document", "GET"): (P.PROTOCOL_VIEW, "/api/protocols/{protocol_id}/{version}", None),
+    ("plan_list", "GET"): (P.CLINICAL_VIEW, "/api/plans/patients/{patient}/plans", None),
+    ("plan_draft", "POST"): (P.PLAN_WRITE, "/api/plans/patients/{patient}/plans", {
+        "screening": "{eligible}", "start": "2030-01-07", "weekdays": [0, 3], "at": "09:00", "location": "downtown",
+        "chair": "{chair}"}),
+    ("plan_get", "GET"): (P.CLINICAL_VIEW, "/api/plans/plans/{plan}", None),
+    ("plan_sign", "POST"): (P.PLAN_SIGN, "/api/plans/plans/{plan}/sign", None),
+    ("plan_revise", "POST"): (P.PLAN_WRITE, "/api/plans/plans/{plan}/revise", {"notes": "x"}),
+    ("infusion_move", "POST"): (P.SCHEDULE_MANAGE, "/api/plans/infusions/{infusion}/move",
+                                {"start": "2030-01-08T14:00:00-05:00"}),
+    ("infusion_cancel", "POST"): (P.SCHEDULE_MANAGE, "/api/plans/infusions/{infusion}/cancel", {"reason": "Flu"}),
+    ("booster_add", "POST"): (P.SCHEDULE_MANAGE, "/api/plans/plans/{plan}/boosters",
+                              {"location": "downtown", "start": "2030-03-01T09:00:00-05:00"}),
+    ("consent_status", "GET"): (P.CLINICAL_VIEW, "/api/consent/patients/{patient}", None),
+    ("consent_link_create", "POST"): (P.CONSENT_RECORD, "/api/consent/patients/{patient}/links", {}),
+    ("consent_sign_in_clinic", "POST"): (P.CONSENT_RECORD, "/api/consent/patients/{patient}/signatures",
+                                         {"document": "{consent_doc}", "typed_name": "Maria Garcia", "signature": ""}),
+    ("consent_documents", "GET"): (P.CONSENT_MANAGE, "/api/consent/documents", None),
+    ("consent_document_edit", "POST"): (P.CONSENT_MANAGE, "/api/consent/documents", {
+        "code": "ketamine-infusion", "title": "Consent", "body": "New text.", "changelog": "Shorter"}),
 }
 
 
@@ -112,7 +147,16 @@ def test_every_api_operation_is_listed_with_its_permission(client):
 def fill(url: str, c: Clinic, protocols) -> str:  # type: ignore[no-untyped-def]
     pv = next(iter(protocols.values()))
     return url.format(patient=c.patient.external_id, other=c.other_patient.external_id,
-                      screening=c.screening_for_page.external_id, protocol_id=pv.protocol_id, version=pv.version)
+                      screening=c.screening_for_page.external_id, protocol_id=pv.protocol_id, version=pv.version,
+                      plan=c.plan.external_id, infusion=c.infusion.external_id, chair=c.chair.external_id,
+                      eligible=c.plan.screening.external_id,
+                      consent_doc=ConsentDocument.objects.values_list("external_id", flat=True).first())
+
+
+def fill_data(data: dict[str, Any] | None, c: Clinic, protocols) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+    if data is None:
+        return None
+    return {k: fill(v, c, protocols) if isinstance(v, str) and "{" in v else v for k, v in data.items()}
 
 
 def cells(table) -> list:  # type: ignore[no-untyped-def]
@@ -142,6 +186,6 @@ def test_page_operation(key, role, clinic, protocols, client_for):
 def test_api_operation(key, role, clinic, protocols, client_for):
     permission, url, data = API[key]
     client = client_for(clinic.staff[role])
-    url = fill(url, clinic, protocols)
+    url, data = fill(url, clinic, protocols), fill_data(data, clinic, protocols)
     response = client.get(url) if key[1] == "GET" else client.post(url, data or {}, content_type="application/json")
     check(response, clinic.staff[role], role, permission)

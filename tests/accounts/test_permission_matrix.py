@@ -89,6 +89,13 @@ def _patient_json(c: Clinic) -> dict[str, Any]:
             "location": "downtown", "weight": {"value": "61", "unit": "kg"}}
 
 
+def _plan_json(c: Clinic) -> dict[str, Any]:
+    """A second plan on the same screening, in the afternoons (the clinic's plan has the mornings)."""
+    first = c.plan.infusions.order_by("sequence").first()
+    return {"screening": str(c.plan.screening.external_id), "start": first.scheduled_start.date().isoformat(),
+            "weekdays": [0, 3], "at": "14:00", "location": c.chair.location.code, "chair": str(c.chair.external_id)}
+
+
 REFERRAL_JSON = {"indication": "trd", "referrer_name": "Dr. Ada Referrer", "referrer_role": "psychiatrist",
                  "reason": "Two failed trials", "received_on": "2026-11-02"}
 SCREENING_JSON = {"indication": "trd", "trials": [
@@ -113,6 +120,11 @@ PAGE_PROBES: dict[Permission, Probe] = {
     P.PROTOCOL_VIEW: Probe("get", lambda c: "/protocols/"),
     P.PROTOCOL_LOAD: Probe("post", lambda c: "/protocols/load/", lambda c: {}),
     P.STAFF_MANAGE: Probe("get", lambda c: "/accounts/staff/"),
+    P.PLAN_WRITE: Probe("get", lambda c: f"/plans/patient/{c.patient.external_id}/new/"),
+    P.PLAN_SIGN: Probe("post", lambda c: f"/plans/{c.plan.external_id}/"),
+    P.SCHEDULE_MANAGE: Probe("get", lambda c: f"/plans/infusions/{c.infusion.external_id}/move/"),
+    P.CONSENT_RECORD: Probe("get", lambda c: f"/consent/patient/{c.patient.external_id}/sign/"),
+    P.CONSENT_MANAGE: Probe("get", lambda c: "/consent/documents/"),
 }
 
 API_PROBES: dict[Permission, Probe] = {
@@ -128,6 +140,12 @@ API_PROBES: dict[Permission, Probe] = {
     P.SCREENING_SIGN: Probe("post", lambda c: f"/api/screening/screenings/{c.screening_for_api.external_id}/sign",
                             lambda c: SIGN),
     P.PROTOCOL_VIEW: Probe("get", lambda c: "/api/protocols"),
+    P.PLAN_WRITE: Probe("post", lambda c: f"/api/plans/patients/{c.patient.external_id}/plans", _plan_json),
+    P.PLAN_SIGN: Probe("post", lambda c: f"/api/plans/plans/{c.plan.external_id}/sign"),
+    P.SCHEDULE_MANAGE: Probe("post", lambda c: f"/api/plans/infusions/{c.infusion.external_id}/cancel",
+                             lambda c: {"reason": "Patient has the flu"}),
+    P.CONSENT_RECORD: Probe("post", lambda c: f"/api/consent/patients/{c.patient.external_id}/links", lambda c: {}),
+    P.CONSENT_MANAGE: Probe("get", lambda c: "/api/consent/documents"),
 }
 
 # Permissions whose service is also used off the web (commands, the demo loader): checked there too.

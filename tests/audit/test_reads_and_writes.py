@@ -57,8 +57,9 @@ def test_a_chart_page_leaves_exactly_one_view_entry_per_request(role, clinic, cl
     read = entry.detail["read"]
     if role is Role.BILLING:
         assert read == ["chart (demographics)"]
-    else:  # the chart, its referrals and screenings: three reads, one entry
-        assert read == ["chart (demographics, allergies, medications)", "referrals", "screenings"]
+    else:  # the chart, its referrals, screenings, treatment plans and consent: five reads, one entry
+        assert read == ["chart (demographics, allergies, medications)", "referrals", "screenings", "treatment plans",
+                        "consent"]
 
 
 def test_a_screening_page_and_the_api_reads_are_audited_once_each(clinic, client_for):
@@ -216,12 +217,12 @@ def test_a_refused_registration_leaves_no_entry_and_no_half_saved_rows(clinic, c
 @pytest.mark.parametrize("role", [Role.BILLING, Role.NURSE], ids=str)
 def test_a_refused_write_leaves_a_denial_and_no_create_entry(role, clinic, client_for):
     client = client_for(clinic.staff[role])
-    before = last_seq()
+    before, referrals = last_seq(), Referral.objects.count()
     response = client.post(f"/api/screening/patients/{clinic.patient.external_id}/referrals", {
         "indication": "trd", "referrer_name": "Dr. A", "referrer_role": "psychiatrist", "reason": "TRD",
         "received_on": "2026-11-02"}, content_type="application/json")
     assert response.status_code == 403
-    assert Referral.objects.count() == 1  # the clinic's own
+    assert Referral.objects.count() == referrals  # the clinic's own
     assert [e.action for e in AuditEntry.objects.filter(seq__gt=before)] == [A.DENIED]
     with pytest.raises(PermissionDenied):
         refer(clinic.staff[role], clinic.patient)

@@ -128,11 +128,11 @@ def test_the_screening_keeps_its_protocol_version_after_a_new_version_loads(inta
 
     s = screen(intake, patient, refer(intake, patient))
     data = shipped_protocol("depression-standard").model_dump(mode="json")
-    data.update(version=2, changelog="Raise the upper age to 70")
+    data.update(version=data["version"] + 1, changelog="Raise the upper age to 70")
     data["eligibility"]["age"]["max_years"] = 70
     from ketaclinic.core.protocols import parse_protocol
 
     v2, created = protocol_load(document=parse_protocol(data), user=None)
     assert created
-    assert Screening.objects.get(pk=s.pk).protocol_version.version == 1
+    assert Screening.objects.get(pk=s.pk).protocol_version.version == v2.version - 1
     assert screen(intake, patient, None, indication="trd").protocol_version == v2

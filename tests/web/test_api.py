@@ -65,7 +65,7 @@ def test_full_screening_through_the_api(staff, client_for, intake_api, protocols
                    {"kind": "antidepressant", "name": "bupropion", "weeks": 7}]})
     assert s.status_code == 201, s.content
     body = s.json()
-    assert (body["computed_outcome"], body["protocol_id"], body["protocol_version"]) == ("eligible", "depression-standard", 1)
+    assert (body["computed_outcome"], body["protocol_id"], body["protocol_version"]) == ("eligible", "depression-standard", 2)
     # intake may not sign; the prescriber may.
     assert post(intake_api, f"/api/screening/screenings/{body['id']}/sign", {"outcome": "eligible"}).status_code == 403
     signed = post(client_for(staff[Role.PRESCRIBER]), f"/api/screening/screenings/{body['id']}/sign", {"outcome": "eligible"})

@@ -95,6 +95,8 @@ def patient_edit(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 def patient_chart(request: HttpRequest, external_id: str) -> HttpResponse:
+    from ketaclinic.consent.selectors import consent_status
+    from ketaclinic.plans.selectors import plans_for_patient
     from ketaclinic.screening.selectors import referrals_for_patient, screenings_for_patient
 
     patient = _patient(request, external_id)
@@ -104,6 +106,8 @@ def patient_chart(request: HttpRequest, external_id: str) -> HttpResponse:
     if request.user.can(Permission.CLINICAL_VIEW):
         ctx["referrals"] = referrals_for_patient(user=request.user, patient=patient)
         ctx["screenings"] = screenings_for_patient(user=request.user, patient=patient)
+        ctx["plans"] = plans_for_patient(user=request.user, patient=patient)
+        ctx["consent"] = consent_status(user=request.user, patient=patient)
     return render(request, "patients/chart.html", ctx)
 
 

@@ -38,6 +38,7 @@ class TreatmentPlan(ClinicRecord):
     min_spacing_hours = models.PositiveSmallIntegerField()
     evaluation_after = models.PositiveSmallIntegerField(help_text="Evaluate response after this many infusions.")
     booster_policy = models.TextField(blank=True)
+    booster_min_days = models.PositiveSmallIntegerField(default=14, help_text="Minimum days from the previous infusion to a booster.")
     home_infusions = models.BooleanField(default=False, help_text="Infusions at the patient's home (mobile clinic).")
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
@@ -54,7 +55,14 @@ class TreatmentPlan(ClinicRecord):
                 | (~models.Q(status="draft") & models.Q(signed_by__isnull=False, signed_at__isnull=False)),
             ),
             models.CheckConstraint(name="plan_series_positive", condition=models.Q(series_count__gte=1, max_per_week__gte=1)),
+            models.UniqueConstraint(fields=["patient"], condition=models.Q(status="active"),
+                                    name="one_active_plan_per_patient"),
         ]
+
+    # What a signature freezes (a database trigger refuses changing them once the plan is signed).
+    CLINICAL_FIELDS = ("patient_id", "screening_id", "indication", "protocol_version_id", "dose_strategy",
+                       "series_count", "max_per_week", "min_spacing_hours", "evaluation_after", "booster_policy",
+                       "booster_min_days", "home_infusions", "notes", "supersedes_id", "signed_by_id", "signed_at")
 
     def __str__(self) -> str:
         return f"Plan for {self.patient} ({self.get_indication_display()}, {self.get_status_display()})"
@@ -90,6 +98,16 @@ class PlannedInfusion(ClinicRecord):
             models.CheckConstraint(name="home_or_chair_not_both",
                                    condition=~models.Q(at_home=True, chair__isnull=False)),
         ]
+
+    @property
+    def label(self) -> str:
+        return f"{'Booster' if self.kind == self.Kind.BOOSTER else 'Infusion'} {self.sequence}"
+
+    @property
+    def scheduled_end(self):  # type: ignore[no-untyped-def]
+        from datetime import timedelta
+
+        return self.scheduled_start + timedelta(minutes=self.duration_minutes)
 
     def __str__(self) -> str:
         return f"Infusion {self.sequence} on {self.scheduled_start:%Y-%m-%d %H:%M}"

@@ -42,3 +42,21 @@ def frozen_when_sql(vendor: str, table: str, condition: str, what: str) -> list[
 def run(schema_editor: Any, statements: list[str]) -> None:
     for sql in statements:
         schema_editor.execute(sql, params=None)
+
+
+def fields_frozen_when_sql(vendor: str, table: str, condition: str, fields: list[str], what: str) -> list[str]:
+    """Refuse an UPDATE that changes any of ``fields`` of a row whose OLD values satisfy ``condition``,
+    and any DELETE of such a row; other columns (a status moving on) may still change."""
+    if vendor == "postgresql":
+        changed = " OR ".join(f"NEW.{f} IS DISTINCT FROM OLD.{f}" for f in fields)
+        return [PG_FUNCTION, f"DROP TRIGGER IF EXISTS {table}_fields_frozen ON {table};",
+                f"CREATE TRIGGER {table}_fields_frozen BEFORE UPDATE ON {table} FOR EACH ROW "
+                f"WHEN (({condition}) AND ({changed})) EXECUTE FUNCTION ketaclinic_refuse_change('{what}');",
+                f"DROP TRIGGER IF EXISTS {table}_frozen_delete ON {table};",
+                f"CREATE TRIGGER {table}_frozen_delete BEFORE DELETE ON {table} FOR EACH ROW "
+                f"WHEN ({condition}) EXECUTE FUNCTION ketaclinic_refuse_change('{what}');"]
+    changed = " OR ".join(f"NEW.{f} IS NOT OLD.{f}" for f in fields)
+    return [f"CREATE TRIGGER IF NOT EXISTS {table}_fields_frozen BEFORE UPDATE ON {table} "
+            f"WHEN ({condition}) AND ({changed}) BEGIN SELECT RAISE(ABORT, '{what}'); END;",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_frozen_delete BEFORE DELETE ON {table} WHEN {condition} "
+            f"BEGIN SELECT RAISE(ABORT, '{what}'); END;"]

@@ -6,9 +6,12 @@ work), and idempotent: loading it twice changes nothing the second time.
 
 from __future__ import annotations
 
+import base64
 import random
+import struct
+import zlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +19,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.services import staff_create
+from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.errors import ProtocolError
+from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import allergy_record, medication_record, patient_register
+from ketaclinic.plans.services import plan_draft, plan_sign
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.protocols.services import protocols_load_shipped
 from ketaclinic.screening.services import referral_record, screening_record, screening_sign
@@ -86,6 +92,7 @@ def demo_loaded() -> bool:
 def demo_load(today: date | None = None) -> bool:
     """Load the demo clinic; returns False (and changes nothing) when it is already loaded."""
     protocols_load_shipped()
+    consent_documents_load_shipped()
     if demo_loaded():
         return False
     today = today or timezone.localdate()
@@ -99,16 +106,22 @@ def demo_load(today: date | None = None) -> bool:
     for loc in locations.values():
         for n in range(1, 5):
             Chair.objects.create(location=loc, name=f"Chair {n}")
+    locations["mobile"] = Location.objects.create(code="mobile", name="Mobile infusions (home visits)",
+                                                  kind=Location.Kind.MOBILE, address="120 Harbor St", city="Boston",
+                                                  state="MA", postal_code="02110", phone="617-555-0300")
     users = {}
     for s in STAFF:
         s = dict(s)
         locs = [locations[c] for c in s.pop("locations")]
+        if s["username"] in ("dr.rivera", "nurse.patel", "intake.jones"):
+            locs.append(locations["mobile"])
         users[s["username"]] = staff_create(password=DEMO_PASSWORD, locations=locs, **s)
         if s["role"] in ("prescriber", "admin"):
             TOTPDevice.objects.create(user=users[s["username"]], name="Demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True)
     intake, prescriber = users["intake.jones"], users["dr.rivera"]
     names = list(FAMILY)
     rng.shuffle(names)
+    eligible: list[tuple[Patient, object]] = []
     for i, (indication, stage) in enumerate(PATHWAY):
         female = rng.random() < 0.6
         given = rng.choice(GIVEN_F if female else GIVEN_M)
@@ -168,6 +181,48 @@ def demo_load(today: date | None = None) -> bool:
         if stage.startswith("signed_"):
             outcome = "eligible" if stage == "signed_eligible" else "not_eligible"
             note = "" if screening.computed_outcome == outcome else "Reviewed history with the referring psychiatrist."
-            screening_sign(user=prescriber if loc.code in ("downtown", "northside") else users["dr.okafor"],
+            screening = screening_sign(user=prescriber if loc.code in ("downtown", "northside") else users["dr.okafor"],
                            screening=screening, outcome=outcome, note=note)
+            if outcome == "eligible":
+                eligible.append((patient, screening))
+    _demo_plans_and_consent(today, users, locations, eligible)
     return True
+
+
+def _demo_signature_png() -> bytes:
+    """A drawn-looking signature (a wave on white), as a grayscale PNG: the demo's tablet signatures."""
+    import math
+
+    width, height = 240, 60
+    ink = {(x, int(30 + 16 * math.sin(x / 11) * math.cos(x / 37)) + dy) for x in range(12, 228) for dy in (0, 1)}
+    rows = b"".join(b"\x00" + bytes(0 if (x, y) in ink else 255 for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _demo_plans_and_consent(today: date, users: dict[str, User], locations: dict[str, Location],
+                            eligible: list[tuple[Patient, object]]) -> None:
+    """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, one at
+    home), all signed but one draft; most have signed consent on the clinic's tablet."""
+    prescriber = users["dr.rivera"]
+    signature = "data:image/png;base64," + base64.b64encode(_demo_signature_png()).decode()
+    weekdays = (today.weekday(), (today.weekday() + 3) % 7)
+    per_location: dict[str, int] = {}
+    for n, (patient, screening) in enumerate(eligible):
+        home = n == 0
+        k = per_location.get(patient.location.code, 0)
+        per_location[patient.location.code] = k + 1
+        chair = None if home else Chair.objects.filter(location=patient.location).order_by("name")[k % 4]
+        plan = plan_draft(user=prescriber, patient=patient, screening=screening, start=today, weekdays=weekdays,
+                          at=time(8 + 2 * (k // 4), 30 if home else 0), location=locations["mobile"] if home else patient.location,
+                          chair=chair, at_home=home)
+        if n != len(eligible) - 1:
+            plan_sign(user=prescriber, plan=plan)
+        if n % 5 != 4:
+            consent_sign_in_clinic(user=users["intake.jones"], patient=patient,
+                                   document=consent_documents_load_shipped()[0],
+                                   typed_name=f"{patient.given_name} {patient.family_name}", signature_data=signature)

@@ -10,6 +10,8 @@ urlpatterns = [
     path("patients/", include("ketaclinic.patients.urls")),
     path("screening/", include("ketaclinic.screening.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("plans/", include("ketaclinic.plans.urls")),
+    path("consent/", include("ketaclinic.consent.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),
     path("", include((
         [path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),

@@ -1,0 +1,17 @@
+from django.db import migrations
+
+from ketaclinic.web.db_guards import append_only_sql, frozen_when_sql, run
+
+
+def forwards(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    run(schema_editor, append_only_sql(vendor, "consent_consentdocument"))
+    run(schema_editor, append_only_sql(vendor, "consent_consentsignature"))
+    # A link changes once (used_at set when it is used); after that, never.
+    run(schema_editor, frozen_when_sql(vendor, "consent_consentlink", "OLD.used_at IS NOT NULL",
+                                       "a used consent link cannot change"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("consent", "0001_initial")]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -1,0 +1,41 @@
+"""The demo clinic's plans and consent: signed plans with today's infusions at both clinics (in chairs)
+and one at home, consent on file for most, deterministic and loaded once."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from ketaclinic.consent.models import ConsentSignature
+from ketaclinic.consent.selectors import consent_on_file
+from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+from ketaclinic.web.demo import _demo_signature_png, demo_load
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_plans_today_in_chairs_and_at_home_and_consent():
+    assert demo_load() is True
+    plans = TreatmentPlan.objects.all()
+    assert plans.filter(status="active").count() >= 8 and plans.filter(status="draft").count() == 1
+    today = timezone.localdate()
+    ny = ZoneInfo("America/New_York")
+    todays = [i for i in PlannedInfusion.objects.select_related("location", "chair")
+              if i.scheduled_start.astimezone(ny).date() == today]
+    assert {i.location.code for i in todays} >= {"downtown", "northside", "mobile"}
+    assert sum(i.at_home for i in todays) == 1
+    assert all(i.chair is not None and i.chair.location_id == i.location_id for i in todays if not i.at_home)
+    slots = [(i.chair_id, i.scheduled_start) for i in PlannedInfusion.objects.filter(chair__isnull=False)]
+    assert len(slots) == len(set(slots))
+    signed = {s.patient_id for s in ConsentSignature.objects.all()}
+    assert len(signed) >= len(plans) * 3 // 4 and len(signed) < len(plans)
+    assert all(consent_on_file(p.patient).ok == (p.patient_id in signed) for p in plans)
+    assert demo_load() is False
+    assert TreatmentPlan.objects.count() == len(plans)
+
+
+def test_demo_signature_is_a_png():
+    png = _demo_signature_png()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png == _demo_signature_png()
