@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from ketaclinic.protocols.files import shipped_protocol
 from tests.e2e import flows
 
 INTAKE, PRESCRIBER = "intake.jones", "dr.rivera"
@@ -24,6 +25,9 @@ def decision(page):  # type: ignore[no-untyped-def]
     return page.locator("section.decision")
 
 
+DEPRESSION = shipped_protocol("depression-standard")
+
+
 def test_trd_screening_is_eligible_and_signed_by_a_prescriber(new_page, shot):
     page = new_page(INTAKE)
     patient = referred_patient(page, "Robin", "Eligible", "1984-06-02")
@@ -34,13 +38,13 @@ def test_trd_screening_is_eligible_and_signed_by_a_prescriber(new_page, shot):
     expect(page.locator("#questions fieldset")).to_have_count(0)
     flows.choose_indication(page)  # the protocol's questions arrive through htmx ...
     assert page.evaluate("window.__samePage === true")  # ... without reloading the page
-    expect(page.locator("#questions")).to_contain_text("Depression (TRD / MDD) — standard IV ketamine series (v1)")
+    expect(page.locator("#questions")).to_contain_text(f"Depression (TRD / MDD) — standard IV ketamine series (v{DEPRESSION.version})")
     page.get_by_label("Referral").select_option(label="Referral from Dr. Susan Blake (Treatment-resistant depression)")
     flows.fill_screening(page)
     shot(page, "form")
     flows.compute(page)
     expect(decision(page).get_by_test_id("computed-outcome")).to_have_text("Eligible")
-    expect(decision(page)).to_contain_text("depression-standard v1")
+    expect(decision(page)).to_contain_text(f"depression-standard v{DEPRESSION.version}")
     trials = page.locator("section", has=page.get_by_role("heading", name="Failed trials"))
     expect(trials).to_contain_text("sertraline 150 mg daily — 8 weeks")
     expect(trials).to_contain_text("venlafaxine XR 225 mg daily — 10 weeks")
