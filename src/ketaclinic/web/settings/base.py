@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ketaclinic.patients",
     "ketaclinic.screening",
     "ketaclinic.plans",
+    "ketaclinic.infusions",
     "ketaclinic.web",
 ]
 
