@@ -1,11 +1,13 @@
 """Discharge after an infusion: PADSS (Chung 1995, J Clin Anesth, PMID 8534468) plus escort and instructions.
 
-PADSS items, each 0–2: vital signs (within ``vitals_within_percent`` of baseline = 2, up to
-``vitals_one_point_percent`` = 1, beyond = 0 — computed here from the baseline and the latest reading:
-the largest relative difference of systolic, diastolic BP and heart rate); activity and mental status;
-pain; nausea/vomiting; bleeding (not applicable to infusions: always 2); intake and output. Fit when the
-total reaches the protocol's pass score (9 of 10), the escort is present when required, the instructions
-were given, and the observation minimum has passed since the infusion ended.
+PADSS has five items, each 0–2, total 0–10: vital signs (within ``vitals_within_percent`` of baseline = 2,
+up to ``vitals_one_point_percent`` = 1, beyond = 0 — computed here from the baseline and the latest
+reading: the largest relative difference of systolic, diastolic BP and heart rate); activity and mental
+status; pain, nausea/vomiting (one item: the nurse scores pain and nausea/vomiting separately and the item
+takes the worse of the two); bleeding (not applicable to infusions: always 2); intake and output. Fit when
+the total reaches the protocol's pass score (9 of 10), the vitals are within ``vitals_within_percent`` of
+baseline, the escort is present when required, the instructions were given, and the observation minimum
+has passed since the infusion ended.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.vitals import VitalReading
 from ketaclinic.core.protocols.monitoring import DischargeSection, Vital
 
-PADSS_ITEMS = ("vital_signs", "activity_mental_status", "pain", "nausea_vomiting", "bleeding", "intake_output")
+PADSS_ITEMS = ("vital_signs", "activity_mental_status", "pain_nausea_vomiting", "bleeding", "intake_output")
 SCORED_BY_NURSE = ("activity_mental_status", "pain", "nausea_vomiting", "intake_output")
 SCORE_RANGE = "PADSS {item} score {value!r} must be 0, 1 or 2."
 NEEDS_BASELINE = "vital signs cannot be compared: baseline or latest reading missing"
@@ -69,8 +71,9 @@ def discharge_assess(section: DischargeSection, *, scores: dict[str, int], basel
         if isinstance(value, bool) or value not in (0, 1, 2):
             raise ValidationError(SCORE_RANGE.format(item=item.replace("_", " "), value=value), field=item, value=value)
     dev = deviation_percent(baseline, latest)
-    full = {"vital_signs": vital_signs_score(dev, section), **{k: scores[k] for k in SCORED_BY_NURSE}, "bleeding": 2}
-    full = {k: full[k] for k in PADSS_ITEMS}
+    full = {"vital_signs": vital_signs_score(dev, section), "activity_mental_status": scores["activity_mental_status"],
+            "pain_nausea_vomiting": min(scores["pain"], scores["nausea_vomiting"]), "bleeding": 2,
+            "intake_output": scores["intake_output"]}
     total = sum(full.values())
     reasons = []
     if dev is None:
