@@ -3,17 +3,61 @@ screenings waiting for a signature (one for the page, one for the API), all made
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import pytest
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
+from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.models import Referral, Screening
 from ketaclinic.screening.services import referral_record, screening_record
+
+
+class ProbeSessions:
+    """Infusion sessions of ``patient`` in a given state, made on first use (most access tests need none).
+
+    States: those of ``tests.infusions.conftest.walk``, plus ``order`` (checked in, weighed, an unsigned
+    order) and ``note`` (discharged with a generated, unsigned note).
+    """
+
+    def __init__(self, staff: dict[Role, User], patient: Patient) -> None:
+        self.staff, self.patient, self._made = staff, patient, {}  # type: dict[str, InfusionSession]
+
+    def get(self, state: str) -> InfusionSession:
+        if state not in self._made:
+            self._made[state] = self._make(state)
+        return self._made[state]
+
+    def _make(self, state: str) -> InfusionSession:
+        from ketaclinic.infusions import services
+        from ketaclinic.protocols.selectors import protocols_current
+        from tests.infusions.conftest import fresh, schedule, walk
+
+        nurse, prescriber = self.staff[Role.NURSE], self.staff[Role.PRESCRIBER]
+        pv = next(p for p in protocols_current() if p.protocol_id == "depression-standard")
+        session = schedule(nurse, self.patient, pv)
+        if state == "order":
+            session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber)
+            services.checklist_record(user=nurse, session=session, expected_version=session.version,
+                                      code="weight_today", value="70", unit="kg")
+            session = fresh(session)
+            services.order_create(user=nurse, session=session, expected_version=session.version)
+            return fresh(session)
+        if state == "alert":
+            from tests.infusions.conftest import vitals
+
+            session = walk(session, "running", nurse=nurse, prescriber=prescriber)
+            vitals(nurse, session, session.started_at + timedelta(minutes=45), systolic_mmhg=190)
+            return fresh(session)
+        if state == "note":
+            session = walk(session, "discharged", nurse=nurse, prescriber=prescriber)
+            services.note_generate(user=nurse, session=session, expected_version=session.version)
+            return fresh(session)
+        return walk(session, state, nurse=nurse, prescriber=prescriber)
 
 
 @dataclass(frozen=True)
@@ -24,6 +68,7 @@ class Clinic:
     referral: Referral
     screening_for_page: Screening
     screening_for_api: Screening
+    sessions: ProbeSessions = field(default=None)  # type: ignore[assignment]
 
 
 def screen(user: User, patient: Patient, referral: Referral | None = None) -> Screening:
@@ -48,7 +93,8 @@ def clinic(staff, patient, other_patient, protocols) -> Clinic:  # type: ignore[
     intake = staff[Role.INTAKE]
     referral = refer(intake, patient)
     return Clinic(staff=staff, patient=patient, other_patient=other_patient, referral=referral,
-                  screening_for_page=screen(intake, patient, referral), screening_for_api=screen(intake, patient))
+                  screening_for_page=screen(intake, patient, referral), screening_for_api=screen(intake, patient),
+                  sessions=ProbeSessions(staff, patient))
 
 
 def denials_of(user: User) -> list[AuditEntry]:

@@ -70,7 +70,6 @@ class VersionIn(Schema):
 
 
 class ScheduleIn(Schema):
-    patient: UUID
     scheduled_start: datetime
     protocol_id: str | None = Field(None, description="Current version of this protocol; or give planned_infusion.")
     planned_infusion: UUID | None = None
@@ -149,7 +148,7 @@ class OrderOut(Schema):
 class RateIn(VersionIn):
     rate_mg_per_h: float
     reason: str = Field(min_length=1)
-    signer: UUID = Field(description="The prescriber who ordered the titration (may be the caller).")
+    signer: UUID | None = Field(None, description="The prescriber who ordered the titration; default the caller.")
     at: datetime | None = None
 
 
@@ -361,10 +360,11 @@ def _vitals_out(posted: services.VitalsPosted) -> dict[str, Any]:
             "alerts": list(posted.alerts)}
 
 
-@router.post("", response={201: SessionOut}, summary="Schedule a session (from a planned infusion or directly)")
-def session_schedule(request: HttpRequest, payload: ScheduleIn) -> Status[InfusionSession]:
+@router.post("/patients/{external_id}/sessions", response={201: SessionOut},
+             summary="Schedule a session for a patient (from a planned infusion or directly)")
+def session_schedule(request: HttpRequest, external_id: UUID, payload: ScheduleIn) -> Status[InfusionSession]:
     require(request.user, Permission.SCHEDULE_MANAGE)
-    patient = patient_get(user=request.user, external_id=str(payload.patient), permission=Permission.SCHEDULE_MANAGE)
+    patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE)
     planned = PlannedInfusion.objects.get(external_id=payload.planned_infusion) if payload.planned_infusion else None
     pv: ProtocolVersion | None = None
     if payload.protocol_id:
@@ -499,7 +499,7 @@ def infusion_resume(request: HttpRequest, external_id: UUID, payload: AtIn) -> R
 @router.post("/{external_id}/rate", response=RateEventOut, summary="Titration: a new rate with reason and signer")
 def infusion_rate_change(request: HttpRequest, external_id: UUID, payload: RateIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
-    signer = User.objects.filter(external_id=payload.signer).first()
+    signer = request.user if payload.signer is None else User.objects.filter(external_id=payload.signer).first()
     if signer is None:
         raise ValidationError(SIGNER_UNKNOWN.format(value=payload.signer), field="signer", value=str(payload.signer))
     return services.infusion_rate_change(user=request.user, session=session, expected_version=payload.expected_version,
