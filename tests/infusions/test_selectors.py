@@ -86,6 +86,7 @@ def test_the_chart_has_vitals_and_the_predicted_concentration(session, nurse, pr
     assert chart.vitals[0]["minute"] < 0 and chart.vitals[1]["minute"] == pytest.approx(10)
     assert chart.predicted[0] == (0.0, 0.0) and max(c for _, c in chart.predicted) > 50
     assert "model prediction" in chart.predicted_note
+    assert chart.predicted_given[0] == (0.0, 0.0) and chart.predicted_given[-1][0] >= 100  # 40+ min given, +60
 
 
 def test_other_locations_cannot_read_a_session(session, northside):

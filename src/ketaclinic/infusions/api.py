@@ -346,6 +346,7 @@ class ChartOut(Schema):
     vitals: list[dict[str, Any]]
     predicted: list[tuple[float, float]]
     predicted_note: str
+    predicted_given: list[tuple[float, float]]
 
 
 def _session(request: HttpRequest, external_id: UUID, permission: Permission) -> InfusionSession:

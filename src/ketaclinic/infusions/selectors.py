@@ -17,9 +17,11 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.permissions import patient_for, require, user_location_ids
 from ketaclinic.core.access import Permission
 from ketaclinic.core.infusion.checklist import ChecklistResult
-from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint, delivery
+from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint, delivered_regimen, delivery
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.core.infusion.vitals import VitalsDue, vitals_due
+from ketaclinic.core.pharmacology.models import pk_model_get
+from ketaclinic.core.pharmacology.simulation import simulate
 from ketaclinic.infusions.models import (
     DischargeAssessment,
     InfusionOrder,
@@ -221,11 +223,12 @@ class ChartSeries:
 
     started_at: datetime | None
     vitals: list[dict[str, Any]]
-    predicted: list[tuple[float, float]]
+    predicted: list[tuple[float, float]]  # the signed order's pump program, as planned
     predicted_note: str
+    predicted_given: list[tuple[float, float]] = field(default_factory=list)  # from the rate history so far
 
 
-def vitals_chart(*, user: User, session: InfusionSession) -> ChartSeries:
+def vitals_chart(*, user: User, session: InfusionSession, now: datetime | None = None) -> ChartSeries:
     patient_for(user, session.patient, Permission.SESSION_VIEW)
     origin = session.started_at or session.checked_in_at or session.scheduled_start
     vitals = [{"minute": round((v.taken_at - origin).total_seconds() / 60.0, 1), "taken_at": v.taken_at,
@@ -237,4 +240,20 @@ def vitals_chart(*, user: User, session: InfusionSession) -> ChartSeries:
     prediction = (order.prediction or {}) if order is not None else {}
     curve = [(float(t), float(c)) for t, c in prediction.get("curve", [])]
     return ChartSeries(started_at=session.started_at, vitals=vitals, predicted=curve,
-                       predicted_note=str(prediction.get("note", "")))
+                       predicted_note=str(prediction.get("note", "")),
+                       predicted_given=_given_curve(session, order, now or timezone.now()))
+
+
+def _given_curve(session: InfusionSession, order: InfusionOrder | None, now: datetime) -> list[tuple[float, float]]:
+    """Predicted plasma concentration (ng/mL) for what the pump actually delivered, to an hour past now/the stop."""
+    dosing = session.protocol_version.parsed.dosing
+    if order is None or dosing is None or dosing.pk_model is None:
+        return []
+    events = list(session.rate_events.all())
+    regimen = delivered_regimen([RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h)
+                                 for e in events], now)
+    if regimen is None:
+        return []
+    sim = simulate(pk_model_get(dosing.pk_model), float(order.weight_kg), regimen,
+                   until_min=regimen.end_min + 60.0, step_min=2.0)
+    return [(round(float(t), 2), round(float(c), 2)) for t, c in zip(sim.t_min, sim.plasma_ng_per_ml, strict=True)]

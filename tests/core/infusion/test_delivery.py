@@ -135,3 +135,31 @@ def test_inserting_a_pause_never_adds(segs, pause_len) -> None:  # type: ignore[
     base = delivery(points, at(end)).delivered_mg
     with_pause = [*points, RatePoint(K.PAUSE, at(end))]
     assert delivery(with_pause, at(end + pause_len)).delivered_mg == pytest.approx(base)
+
+
+def test_the_delivered_regimen_follows_the_history() -> None:
+    from ketaclinic.core.infusion.delivery import delivered_regimen
+    from ketaclinic.core.pharmacology.regimen import Infusion, Pause
+
+    reg = delivered_regimen([RatePoint(K.START, T0, 60), RatePoint(K.PAUSE, at(10)), RatePoint(K.RESUME, at(15), 60),
+                             RatePoint(K.RATE, at(25), 30), RatePoint(K.STOP, at(45))], at(90))
+    assert reg is not None
+    assert reg.segments == (Infusion(10, rate_mg_per_min=1.0), Pause(5), Infusion(10, rate_mg_per_min=1.0),
+                            Infusion(20, rate_mg_per_min=0.5))
+    assert reg.total_mg_for(70) == pytest.approx(delivery([RatePoint(K.START, T0, 60), RatePoint(K.PAUSE, at(10)),
+                                                           RatePoint(K.RESUME, at(15), 60), RatePoint(K.RATE, at(25), 30),
+                                                           RatePoint(K.STOP, at(45))], at(90)).delivered_mg)
+    assert delivered_regimen([], T0) is None
+    assert delivered_regimen([RatePoint(K.START, T0, 60)], T0) is None  # nothing run yet
+
+
+@given(segments)
+def test_the_regimen_delivers_what_the_history_delivered(segs) -> None:  # type: ignore[no-untyped-def]
+    from ketaclinic.core.infusion.delivery import delivered_regimen
+
+    points, end, expected = _history(segs)
+    reg = delivered_regimen(points, at(end))
+    if expected <= 0:
+        assert reg is None
+    else:
+        assert reg is not None and reg.total_mg_for(70) == pytest.approx(expected, rel=1e-9)

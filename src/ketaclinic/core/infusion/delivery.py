@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.pharmacology.regimen import Infusion, Pause, Regimen, Segment
 
 
 class RateEventKind(StrEnum):
@@ -113,3 +114,25 @@ def delivery(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime) -> 
         elapsed_min=max((end - started).total_seconds() / 60.0, 0.0),
         current_rate_mg_per_h=rate_mg, current_rate_ml_per_h=rate_ml, started_at=started, stopped_at=stopped_at,
     )
+
+
+def delivered_regimen(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime) -> Regimen | None:
+    """The rate history up to ``now`` (or the stop) as a PK regimen from the start: what the patient received.
+
+    None before the start or when no drug has run yet (e.g. paused at once).
+    """
+    d = delivery(points, now)
+    if d.started_at is None or d.delivered_mg <= 0:
+        return None
+    end = d.stopped_at or now
+    segments: list[Segment] = []
+    for i, p in enumerate(points):
+        if p.at >= end:
+            break
+        nxt = min(points[i + 1].at, end) if i + 1 < len(points) else end
+        minutes = (nxt - p.at).total_seconds() / 60.0
+        if minutes <= 0 or p.kind is RateEventKind.STOP:
+            continue
+        running = p.kind in (RateEventKind.START, RateEventKind.RESUME, RateEventKind.RATE) and p.rate_mg_per_h > 0
+        segments.append(Infusion(minutes, rate_mg_per_min=p.rate_mg_per_h / 60.0) if running else Pause(minutes))
+    return Regimen.of(segments)
