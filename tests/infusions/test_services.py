@@ -478,3 +478,40 @@ def test_every_action_is_audited_against_the_patient(session, nurse, prescriber,
                      "Stopped the infusion", "Discharge assessment: PADSS 9/10", "Discharged home",
                      "Signed the session note"):
         assert any(x.startswith(expected) for x in summaries), expected
+
+
+def test_an_esketamine_session_records_its_doses_and_observes_two_hours(nurse, prescriber, patient, protocols):
+    from tests.infusions.conftest import CONFIRM
+
+    esk = protocols["esketamine-nasal"]
+    session = schedule(nurse, patient, esk)
+    session = s.session_check_in(user=nurse, session=session, expected_version=1,
+                                 at=timezone.now() - timedelta(minutes=100))
+    vitals(nurse, session, timezone.now() - timedelta(minutes=95))
+    answers = [{"code": c, "answer": "yes"} for c in CONFIRM] + [
+        {"code": "weight_today", "value": "70", "unit": "kg"}, {"code": "phq9_today", "value": 20},
+        {"code": "pregnancy_status", "answer": "not_pregnant"}]
+    for a in answers:
+        s.checklist_record(user=nurse, session=fresh(session), expected_version=fresh(session).version, **a)
+    order = s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version)
+    assert order.route == "intranasal" and order.dose_mg == 56 and order.rate_ml_per_h is None and order.prediction is None
+    s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version)
+    session = s.checklist_complete(user=nurse, session=fresh(session), expected_version=fresh(session).version)
+    start = timezone.now() - timedelta(minutes=90)
+    s.infusion_start(user=nurse, session=session, expected_version=session.version, at=start)
+    for n in range(2):
+        s.administration_record(user=nurse, session=fresh(session), expected_version=fresh(session).version,
+                                medication="esketamine", dose="28", unit="mg", route="intranasal",
+                                at=start + timedelta(minutes=5 * n), reason=f"Device {n + 1} of 2")
+    with pytest.raises(ValidationError) as exc:
+        s.infusion_rate_change(user=nurse, session=fresh(session), expected_version=fresh(session).version,
+                               rate_mg_per_h=10, reason="no pump", signer=prescriber)
+    assert exc.value.message == s.NO_PUMP.format(route="intranasal")
+    s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version,
+                    at=start + timedelta(minutes=10))
+    assert not MedicationAdministration.objects.filter(session=session, medication="ketamine").exists()
+    vitals(nurse, session, timezone.now())
+    a = s.discharge_assess(user=nurse, session=fresh(session), expected_version=fresh(session).version,
+                           activity_mental_status=2, pain=2, nausea_vomiting=2, intake_output=2, escort_present=True,
+                           instructions_given=True)
+    assert not a.fit and a.reasons == ["observation 80 min is shorter than the protocol's 120 min"]

@@ -583,11 +583,12 @@ def infusion_stop(*, user: User, session: InfusionSession, expected_version: int
     session.ended_at = when
     given = session_delivery(session, when)
     order = signed_order(session)
-    MedicationAdministration.objects.create(
-        session=session, medication="ketamine", rxnorm=medication_get("ketamine").rxnorm,
-        dose=Decimal(str(round(given.delivered_mg, 3))), unit="mg", route=order.route if order else "iv",
-        at=session.started_at, ended_at=when, reason="Infusion per signed order", created_by=user, updated_by=user,
-    )
+    if round(given.delivered_mg, 3) > 0:  # an intranasal session's doses are recorded as administrations instead
+        MedicationAdministration.objects.create(
+            session=session, medication="ketamine", rxnorm=medication_get("ketamine").rxnorm,
+            dose=Decimal(str(round(given.delivered_mg, 3))), unit="mg", route=order.route if order else "iv",
+            at=session.started_at, ended_at=when, reason="Infusion per signed order", created_by=user, updated_by=user,
+        )
     _save(session, user, "state", "ended_at")
     _audit(user, session, f"Stopped the infusion after {given.elapsed_min:.0f} min: {given.delivered_mg:.1f} mg given"
            + (f" ({reason.strip()})" if reason.strip() else ""), delivered_mg=round(given.delivered_mg, 3))
