@@ -142,3 +142,17 @@ def test_the_openapi_lists_the_idempotent_vitals_post(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     post = paths["/api/sessions/{external_id}/vitals"]["post"]
     assert "idempotent" in post["summary"] and set(post["responses"]) >= {"200", "201"}
+
+
+def test_reading_a_session_is_audited_once_per_request(api, session, patient):
+    from ketaclinic.audit.models import AuditEntry
+
+    before = AuditEntry.objects.order_by("-seq").first().seq
+    assert api("get", f"/{session.external_id}").status_code == 200
+    (entry,) = AuditEntry.objects.filter(seq__gt=before)
+    assert entry.action == "view" and entry.patient_external_id == patient.external_id
+    assert entry.detail["read"] == ["infusion session"]
+    before = entry.seq
+    api("get", "/board?location=downtown")
+    (entry,) = AuditEntry.objects.filter(seq__gt=before)
+    assert str(patient.external_id) in entry.detail["patients"]

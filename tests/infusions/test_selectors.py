@@ -51,7 +51,8 @@ def test_the_day_board_shows_every_chair_and_home_visit_in_a_bounded_number_of_q
     with CaptureQueriesContext(connection) as ctx:
         board = selectors.day_board(user=nurse, location=downtown)
         rows = board.rows
-    assert len(ctx.captured_queries) <= 5, [q["sql"][:120] for q in ctx.captured_queries]
+    board_queries = [q["sql"] for q in ctx.captured_queries if "audit_auditentry" not in q["sql"]]
+    assert len(board_queries) <= 5, [q[:120] for q in board_queries]  # (outside a request the read is audited at once)
     assert sorted(r.state.value for r in rows) == sorted(["scheduled", "checked_in", "prechecks_done", "running",
                                                           "recovering", "discharged", "discharged"])
     assert board.chairs[-1].chair is None and len(board.chairs[-1].rows) == 1  # the home visit

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.permissions import patient_for, require, user_location_ids
+from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.core.access import Permission
 from ketaclinic.core.infusion.checklist import ChecklistResult
 from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint, delivered_regimen, delivery
@@ -49,6 +50,7 @@ def session_get(*, user: User, external_id: str, permission: Permission = Permis
 
 def sessions_for_patient(*, user: User, patient: Patient) -> QuerySet[InfusionSession]:
     patient_for(user, patient, Permission.SESSION_VIEW)
+    audit_read(patient, "infusion sessions")
     return (InfusionSession.objects.filter(patient=patient).select_related("location", "chair", "protocol_version")
             .order_by("-scheduled_start"))
 
@@ -89,6 +91,7 @@ class SessionDetail:
 def session_detail(*, user: User, session: InfusionSession, now: datetime | None = None) -> SessionDetail:
     """Everything the live page shows: delivered dose, elapsed time, vitals due/overdue, open alerts."""
     patient_for(user, session.patient, Permission.SESSION_VIEW)
+    audit_read(session.patient, "infusion session")
     now = now or timezone.now()
     vitals = list(session.vitals.all())
     events = list(session.rate_events.select_related("recorded_by", "signer"))
@@ -167,6 +170,7 @@ def day_board(*, user: User, location: Location, day: date | None = None, now: d
         rows.setdefault(s.chair_id, []).append(BoardRow(
             session=s, state=s.state_enum, open_alerts=len(s.open_alert_list),
             vitals_due=_due(s, s.last_taken_at, now), delivery=delivery(points, now)))
+    audit_list([s.patient for s in sessions], f"day board {location.code} {day.isoformat()}")
     chairs = [BoardChair(c, rows.get(c.pk, [])) for c in Chair.objects.filter(location=location, active=True)]
     chairs.append(BoardChair(None, rows.get(None, [])))
     return DayBoard(location=location, day=day, chairs=chairs, now=now)
@@ -209,11 +213,13 @@ def _mar_queryset() -> QuerySet[InfusionSession]:
 
 def mar_for_session(*, user: User, session: InfusionSession) -> list[MarEntry]:
     patient_for(user, session.patient, Permission.MAR_VIEW)
+    audit_read(session.patient, "medication administration record")
     return _mar_entries(list(_mar_queryset().filter(pk=session.pk)))
 
 
 def mar_for_patient(*, user: User, patient: Patient) -> list[MarEntry]:
     patient_for(user, patient, Permission.MAR_VIEW)
+    audit_read(patient, "medication administration record")
     return _mar_entries(list(_mar_queryset().filter(patient=patient).order_by("scheduled_start")))
 
 
@@ -230,6 +236,7 @@ class ChartSeries:
 
 def vitals_chart(*, user: User, session: InfusionSession, now: datetime | None = None) -> ChartSeries:
     patient_for(user, session.patient, Permission.SESSION_VIEW)
+    audit_read(session.patient, "vital signs chart")
     origin = session.started_at or session.checked_in_at or session.scheduled_start
     vitals = [{"minute": round((v.taken_at - origin).total_seconds() / 60.0, 1), "taken_at": v.taken_at,
                "phase": v.phase, "systolic_mmhg": v.systolic_mmhg, "diastolic_mmhg": v.diastolic_mmhg,
