@@ -144,7 +144,7 @@ class DayBoard:
 
 
 def day_board(*, user: User, location: Location, day: date | None = None, now: datetime | None = None) -> DayBoard:
-    """Every chair and home visit of a location for a day (in the location's time zone), in 5 queries."""
+    """Every chair and home visit of a location for a day (in the location's time zone), in 4 queries (sessions, pump events, open alerts, chairs)."""
     require(user, Permission.BOARD_VIEW)
     if location.pk not in user_location_ids(user):
         from django.core.exceptions import PermissionDenied
