@@ -515,3 +515,34 @@ def test_an_esketamine_session_records_its_doses_and_observes_two_hours(nurse, p
                            activity_mental_status=2, pain=2, nausea_vomiting=2, intake_output=2, escort_present=True,
                            instructions_given=True)
     assert not a.fit and a.reasons == ["observation 80 min is shorter than the protocol's 120 min"]
+
+
+def test_while_paused_the_rate_cannot_change_and_resume_restores_the_rate(session, nurse, prescriber):
+    session = walk(session, "running", nurse=nurse, prescriber=prescriber)
+    s.infusion_pause(user=nurse, session=session, expected_version=session.version, reason="Nausea")
+    with pytest.raises(TransitionRefused, match="Cannot pause a session that is paused"):
+        s.infusion_pause(user=nurse, session=fresh(session), expected_version=fresh(session).version)
+    with pytest.raises(ValidationError) as exc:
+        s.infusion_rate_change(user=nurse, session=fresh(session), expected_version=fresh(session).version,
+                               rate_mg_per_h=30, reason="lower", signer=prescriber)
+    assert exc.value.message == s.RATE_WHILE_RUNNING.format(state="paused")
+    resumed = s.infusion_resume(user=nurse, session=fresh(session), expected_version=fresh(session).version)
+    assert resumed.rate_mg_per_h == pytest.approx(52.5, rel=1e-3)
+
+
+def test_an_addendum_needs_text_and_reason(session, nurse, prescriber):
+    session = walk(session, "signed", nurse=nurse, prescriber=prescriber)
+    with pytest.raises(ValidationError) as exc:
+        s.note_addendum_add(user=prescriber, session=session, text=" ", reason="why")
+    assert exc.value.message == s.ADDENDUM_TEXT_REQUIRED
+    with pytest.raises(ValidationError) as exc:
+        s.note_addendum_add(user=prescriber, session=session, text="More", reason=" ")
+    assert exc.value.message == s.REASON_REQUIRED
+    with pytest.raises(PermissionDenied):
+        s.note_addendum_add(user=nurse.__class__.objects.get(role="intake"), session=session, text="x", reason="y")
+
+
+def test_a_session_needs_a_protocol(nurse, patient):
+    with pytest.raises(ValidationError) as exc:
+        s.session_schedule(user=nurse, patient=patient, scheduled_start=timezone.now())
+    assert exc.value.message == s.NO_PROTOCOL

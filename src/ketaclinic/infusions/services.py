@@ -126,6 +126,10 @@ NOTE_ALREADY_SIGNED = "The note was signed by {who} at {when}; add an addendum i
 NOTE_MISSING = "No note has been generated for this session yet."
 NOTE_NOT_SIGNED = "Addenda are for signed notes; the note is not signed yet (regenerate it instead)."
 CANCEL_REASON_REQUIRED = "Say why the session is cancelled."
+NO_PROTOCOL = "A session needs a protocol version (or a planned infusion of a plan)."
+NO_DOSING = "Protocol {value} has no dosing section."
+RATE_WHILE_RUNNING = "The rate can be changed while the infusion runs (the session is {state})."
+ADDENDUM_TEXT_REQUIRED = "An addendum needs its text."
 ACTION_AFTER_STOP_SKEW = timedelta(minutes=1)  # clocks of tablets and gateways may be a little ahead
 
 
@@ -217,8 +221,7 @@ def session_schedule(
         chair = chair or planned_infusion.chair
         at_home = at_home or planned_infusion.at_home
     if protocol_version is None:
-        raise ValidationError("A session needs a protocol version (or a planned infusion of a plan).",
-                              field="protocol", value=None)
+        raise ValidationError(NO_PROTOCOL, field="protocol", value=None)
     location = location or patient.location
     if location.pk not in set(user.locations.values_list("pk", flat=True)):
         raise ValidationError(LOCATION_NOT_ALLOWED.format(value=location), field="location", value=location.code)
@@ -404,7 +407,7 @@ def order_create(*, user: User, session: InfusionSession, expected_version: int,
         raise ValidationError(NO_WEIGHT_TODAY, field="weight", value=None)
     doc = _doc(session)
     if doc.dosing is None:
-        raise ValidationError(f"Protocol {doc.id} has no dosing section.", field="protocol", value=doc.id)
+        raise ValidationError(NO_DOSING.format(value=doc.id), field="protocol", value=doc.id)
     height = session.patient.measurements.filter(kind=BodyMeasurement.Kind.HEIGHT).first()
     sex = session.patient.sex_at_birth if session.patient.sex_at_birth in ("male", "female") else None
     parsed = None if not dose else quantity_parse(dose, Kind.RATE if doc.dosing.basis.is_rate else Kind.DOSE, field="dose")
@@ -543,8 +546,8 @@ def infusion_rate_change(*, user: User, session: InfusionSession, expected_versi
     """Titration: a new rate with its reason, ordered by a prescriber (the signer; may be the user)."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     if session.state != SessionState.RUNNING:
-        raise ValidationError(f"The rate can be changed while the infusion runs (the session is "
-                              f"{session.get_state_display().lower()}).", field="state", value=session.state)
+        raise ValidationError(RATE_WHILE_RUNNING.format(state=session.get_state_display().lower()), field="state",
+                              value=session.state)
     if not signer.can(Permission.ORDER_SIGN):
         raise ValidationError(SIGNER_NOT_PRESCRIBER.format(who=signer), field="signer", value=str(signer.external_id))
     if not can_access_patient(signer, session.patient):
@@ -933,7 +936,7 @@ def note_addendum_add(*, user: User, session: InfusionSession, text: str, reason
     if not note.signed:
         raise ValidationError(NOTE_NOT_SIGNED, field="note", value=str(note.external_id))
     if not text.strip():
-        raise ValidationError("An addendum needs its text.", field="text", value=text)
+        raise ValidationError(ADDENDUM_TEXT_REQUIRED, field="text", value=text)
     if not reason.strip():
         raise ValidationError(REASON_REQUIRED, field="reason", value=reason)
     addendum = NoteAddendum.objects.create(note=note, text=text.strip(), reason=reason.strip()[:300], created_by=user,
