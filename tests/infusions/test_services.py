@@ -546,3 +546,20 @@ def test_a_session_needs_a_protocol(nurse, patient):
     with pytest.raises(ValidationError) as exc:
         s.session_schedule(user=nurse, patient=patient, scheduled_start=timezone.now())
     assert exc.value.message == s.NO_PROTOCOL
+
+
+def test_a_concurrent_retry_that_loses_the_race_returns_the_winners_reading(session, nurse, prescriber, monkeypatch):
+    """Two posts of one reading at once: the loser hits the unique client_id and answers with the stored one."""
+    from django.db import IntegrityError
+
+    session = walk(session, "running", nurse=nurse, prescriber=prescriber)
+    winner = s.vitals_record(user=nurse, session=session, client_id="race", heart_rate_bpm=80)
+
+    def lose(**kwargs):  # type: ignore[no-untyped-def]
+        raise IntegrityError("UNIQUE constraint failed: infusions_vitalsigns.client_id")
+
+    monkeypatch.setattr(s, "_vitals_record", lose)
+    loser = s.vitals_record(user=nurse, session=session, client_id="race", heart_rate_bpm=80)
+    assert not loser.created and loser.reading.pk == winner.reading.pk
+    with pytest.raises(IntegrityError):
+        s.vitals_record(user=nurse, session=session, client_id="never-stored", heart_rate_bpm=80)
