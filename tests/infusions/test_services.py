@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -24,7 +24,7 @@ from ketaclinic.infusions.models import (
     VitalAlert,
     VitalSigns,
 )
-from tests.conftest import make_staff
+from tests.conftest import make_staff, register
 from tests.infusions.conftest import fresh, schedule, vitals, walk
 
 pytestmark = pytest.mark.django_db
@@ -563,3 +563,27 @@ def test_a_concurrent_retry_that_loses_the_race_returns_the_winners_reading(sess
     assert not loser.created and loser.reading.pk == winner.reading.pk
     with pytest.raises(IntegrityError):
         s.vitals_record(user=nurse, session=session, client_id="never-stored", heart_rate_bpm=80)
+
+
+def test_a_session_from_a_planned_infusion_marks_it_done_at_discharge(nurse, prescriber, intake, patient, depression,
+                                                                      chair, downtown):
+    from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+    from tests.accounts.conftest import screen
+
+    plan = TreatmentPlan.objects.create(patient=patient, screening=screen(intake, patient), indication="trd",
+                                        protocol_version=depression, series_count=6, max_per_week=2,
+                                        min_spacing_hours=48, evaluation_after=6)
+    planned = PlannedInfusion.objects.create(plan=plan, sequence=1, scheduled_start=timezone.now() - timedelta(hours=3),
+                                             location=patient.location, chair=chair)
+    session = s.session_schedule(user=nurse, patient=patient, planned_infusion=planned,
+                                 scheduled_start=planned.scheduled_start)
+    assert session.protocol_version == depression and session.chair == chair
+    with pytest.raises(ValidationError) as exc:
+        s.session_schedule(user=nurse, patient=patient, planned_infusion=planned, scheduled_start=planned.scheduled_start)
+    assert exc.value.message == s.PLANNED_HAS_SESSION
+    sibling = register(intake, downtown, given_name="Ana", family_name="Garcia", birth_date=date(1990, 1, 2))
+    with pytest.raises(ValidationError) as exc:
+        s.session_schedule(user=nurse, patient=sibling, planned_infusion=planned, scheduled_start=planned.scheduled_start)
+    assert exc.value.message == s.PLANNED_OTHER_PATIENT
+    walk(session, "discharged", nurse=nurse, prescriber=prescriber)
+    assert PlannedInfusion.objects.get(pk=planned.pk).status == "done"
