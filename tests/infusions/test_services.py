@@ -587,3 +587,16 @@ def test_a_session_from_a_planned_infusion_marks_it_done_at_discharge(nurse, pre
     assert exc.value.message == s.PLANNED_OTHER_PATIENT
     walk(session, "discharged", nurse=nurse, prescriber=prescriber)
     assert PlannedInfusion.objects.get(pk=planned.pk).status == "done"
+
+
+def test_interacting_medications_are_shown_for_review_and_noted(session, nurse, prescriber, patient, intake):
+    from ketaclinic.infusions import selectors
+    from ketaclinic.patients.services import medication_record
+
+    medication_record(user=intake, patient=patient, name="lorazepam", dose="0.5 mg at night")
+    medication_record(user=intake, patient=patient, name="sertraline", dose="100 mg")
+    session = s.session_check_in(user=nurse, session=session, expected_version=1)
+    (advice,) = selectors.session_detail(user=nurse, session=session).interacting_medications
+    assert advice.startswith("lorazepam: Benzodiazepine")
+    r = s.checklist_record(user=nurse, session=session, expected_version=2, code="medications_reviewed", answer="yes")
+    assert r.detail == advice

@@ -102,6 +102,7 @@ class OverrideIn(VersionIn):
 class ChecklistItemOut(Schema):
     code: str
     answer: str
+    detail: str
     value: Decimal | None
     override_reason: str
     recorded_at: datetime
@@ -306,6 +307,7 @@ class DetailOut(Schema):
     rate_events: list[RateEventOut]
     observation_remaining_min: float | None
     discharge_assessment: DischargeOut | None
+    interacting_medications: list[str]
 
 
 class BoardRowOut(Schema):
@@ -424,7 +426,7 @@ def session_detail(request: HttpRequest, external_id: UUID) -> dict[str, Any]:
             "checklist_passed": None if d.checklist is None else d.checklist.passed,
             "delivery": d.delivery, "vitals_due": d.vitals_due, "open_alerts": d.open_alerts,
             "rate_events": d.rate_events, "observation_remaining_min": d.observation_remaining_min,
-            "discharge_assessment": d.discharge_assessment}
+            "discharge_assessment": d.discharge_assessment, "interacting_medications": d.interacting_medications}
 
 
 @router.post("/{external_id}/check-in", response=SessionOut)

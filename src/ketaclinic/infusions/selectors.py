@@ -32,7 +32,12 @@ from ketaclinic.infusions.models import (
     VitalAlert,
     VitalSigns,
 )
-from ketaclinic.infusions.services import checklist_result, current_order, signed_order
+from ketaclinic.infusions.services import (
+    checklist_result,
+    current_order,
+    interacting_medications,
+    signed_order,
+)
 from ketaclinic.patients.models import Patient
 
 LOCATION_NOT_YOURS = "You do not work at {value}."
@@ -86,6 +91,7 @@ class SessionDetail:
     discharge_assessment: DischargeAssessment | None
     now: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    interacting_medications: list[str] = field(default_factory=list)  # for the "medications reviewed" item
 
 
 def session_detail(*, user: User, session: InfusionSession, now: datetime | None = None) -> SessionDetail:
@@ -109,6 +115,7 @@ def session_detail(*, user: User, session: InfusionSession, now: datetime | None
         open_alerts=[a for a in session.alerts.all() if a.open], vitals=vitals, rate_events=events,
         observation_remaining_min=remaining,
         discharge_assessment=session.discharge_assessments.order_by("-assessed_at", "-id").first(), now=now,
+        interacting_medications=interacting_medications(session.patient),
     )
 
 

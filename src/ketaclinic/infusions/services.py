@@ -44,6 +44,7 @@ from ketaclinic.core.infusion.vitals import (
     baseline_problems,
     reading_check,
 )
+from ketaclinic.core.medications import interactions_for
 from ketaclinic.core.pharmacology.dosing import (
     MIN_OVERRIDE_REASON_CHARS,
     NO_WARNINGS_TO_OVERRIDE,
@@ -289,6 +290,12 @@ def checklist_result(session: InfusionSession) -> ChecklistResult:
                               baseline_problems=baseline_problems(baseline_reading(session), monitoring))
 
 
+def interacting_medications(patient: Patient) -> list[str]:
+    """The patient's current medications that interact with ketamine, with the advice (``core.medications``)."""
+    return [f"{m.name}: {i.advice}" for m in patient.medications.filter(stopped_at__isnull=True)
+            for i in interactions_for(m.name)]
+
+
 def _checklist_open(session: InfusionSession) -> None:
     if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
         raise ValidationError(CHECKLIST_CLOSED.format(state=session.get_state_display().lower()),
@@ -319,12 +326,14 @@ def checklist_record(*, user: User, session: InfusionSession, expected_version: 
         except (TypeError, ValueError):
             number = None
     checked = answer_check(item, answer.strip().lower(), number)
+    detail = "; ".join(interacting_medications(session.patient)) if code == "medications_reviewed" else ""
     if item.kind is ChecklistKind.NUMBER and item.code == "phq9_today" and checked.value is not None:
         session.phq9_total = int(checked.value)
     response, _ = ChecklistItemResponse.objects.update_or_create(
         session=session, code=code,
         defaults={"answer": checked.answer, "value": None if checked.value is None else Decimal(str(checked.value)),
-                  "recorded_by": user, "recorded_at": timezone.now(), "override_reason": "", "overridden_by": None,
+                  "detail": detail[:300], "recorded_by": user, "recorded_at": timezone.now(), "override_reason": "",
+                  "overridden_by": None,
                   "overridden_at": None},
     )
     _reopen_if_failing(session)
@@ -851,6 +860,9 @@ def _note_text(session: InfusionSession) -> str:
         + (f"; overridden: {', '.join(checklist_result(session).overridden)}" if checklist_result(session).overridden else "")
         + (f"; PHQ-9 today {session.phq9_total}" if session.phq9_total is not None else "") + ".",
     ]
+    reviewed = session.checklist_responses.filter(code="medications_reviewed").exclude(detail="").first()
+    if reviewed is not None:
+        lines.append(f"Interacting medications reviewed: {reviewed.detail}")
     if order is not None:
         lines.append(f"Order: ketamine {order.dose_mg:.1f} mg ({order.dose_mg_per_kg:.2f} mg/kg, dosing weight "
                      f"{order.dosing_weight_kg:.1f} kg) over {order.duration_min or 0:g} min, signed by {order.signed_by} "
