@@ -155,11 +155,19 @@ def test_the_delivered_regimen_follows_the_history() -> None:
 
 @given(segments)
 def test_the_regimen_delivers_what_the_history_delivered(segs) -> None:  # type: ignore[no-untyped-def]
+    """Found by hypothesis: a rate of 5e-324 mg/h is 0 mg/min — treated as no drug, not refused."""
     from ketaclinic.core.infusion.delivery import delivered_regimen
 
     points, end, expected = _history(segs)
     reg = delivered_regimen(points, at(end))
-    if expected <= 0:
-        assert reg is None
+    if reg is None:
+        assert expected == pytest.approx(0, abs=1e-12)
     else:
-        assert reg is not None and reg.total_mg_for(70) == pytest.approx(expected, rel=1e-9)
+        assert reg.total_mg_for(70) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_regression_a_vanishing_rate_is_no_drug_not_a_refusal() -> None:
+    """Hypothesis found a rate of 5e-324 mg/h, which is 0.0 mg/min: the PK regimen refused it."""
+    from ketaclinic.core.infusion.delivery import delivered_regimen
+
+    assert delivered_regimen([RatePoint(K.START, T0, 5e-324)], at(31)) is None

@@ -133,6 +133,9 @@ def delivered_regimen(points: tuple[RatePoint, ...] | list[RatePoint], now: date
         minutes = (nxt - p.at).total_seconds() / 60.0
         if minutes <= 0 or p.kind is RateEventKind.STOP:
             continue
-        running = p.kind in (RateEventKind.START, RateEventKind.RESUME, RateEventKind.RATE) and p.rate_mg_per_h > 0
-        segments.append(Infusion(minutes, rate_mg_per_min=p.rate_mg_per_h / 60.0) if running else Pause(minutes))
+        per_min = p.rate_mg_per_h / 60.0
+        running = p.kind in (RateEventKind.START, RateEventKind.RESUME, RateEventKind.RATE) and per_min > 0
+        segments.append(Infusion(minutes, rate_mg_per_min=per_min) if running else Pause(minutes))
+    if not any(isinstance(seg, Infusion) for seg in segments):
+        return None
     return Regimen.of(segments)
