@@ -4,7 +4,7 @@ eligible screening, and the shipped consent document, all made by the real servi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 import pytest
@@ -14,10 +14,54 @@ from ketaclinic.accounts.models import Chair, User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.consent.services import consent_documents_load_shipped
 from ketaclinic.core.access import Role
+from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.screening.models import Referral, Screening
 from ketaclinic.screening.services import referral_record, screening_record, screening_sign
+
+
+class ProbeSessions:
+    """Infusion sessions of ``patient`` in a given state, made on first use (most access tests need none).
+
+    States: those of ``tests.infusions.conftest.walk``, plus ``order`` (checked in, weighed, an unsigned
+    order) and ``note`` (discharged with a generated, unsigned note).
+    """
+
+    def __init__(self, staff: dict[Role, User], patient: Patient) -> None:
+        self.staff, self.patient, self._made = staff, patient, {}  # type: dict[str, InfusionSession]
+
+    def get(self, state: str) -> InfusionSession:
+        if state not in self._made:
+            self._made[state] = self._make(state)
+        return self._made[state]
+
+    def _make(self, state: str) -> InfusionSession:
+        from ketaclinic.infusions import services
+        from ketaclinic.protocols.selectors import protocols_current
+        from tests.infusions.conftest import fresh, schedule, walk
+
+        nurse, prescriber = self.staff[Role.NURSE], self.staff[Role.PRESCRIBER]
+        pv = next(p for p in protocols_current() if p.protocol_id == "depression-standard")
+        session = schedule(nurse, self.patient, pv)
+        if state == "order":
+            session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber)
+            services.checklist_record(user=nurse, session=session, expected_version=session.version,
+                                      code="weight_today", value="70", unit="kg")
+            session = fresh(session)
+            services.order_create(user=nurse, session=session, expected_version=session.version)
+            return fresh(session)
+        if state == "alert":
+            from tests.infusions.conftest import vitals
+
+            session = walk(session, "running", nurse=nurse, prescriber=prescriber)
+            vitals(nurse, session, session.started_at + timedelta(minutes=45), systolic_mmhg=190)
+            return fresh(session)
+        if state == "note":
+            session = walk(session, "discharged", nurse=nurse, prescriber=prescriber)
+            services.note_generate(user=nurse, session=session, expected_version=session.version)
+            return fresh(session)
+        return walk(session, state, nurse=nurse, prescriber=prescriber)
 
 
 @dataclass(frozen=True)
@@ -31,6 +75,7 @@ class Clinic:
     plan: TreatmentPlan  # a draft plan (signed eligible screening), its series in Downtown's chair 1
     infusion: PlannedInfusion
     chair: Chair
+    sessions: ProbeSessions = field(default=None)  # type: ignore[assignment]
 
 
 def screen(user: User, patient: Patient, referral: Referral | None = None) -> Screening:
@@ -67,7 +112,8 @@ def clinic(staff, patient, other_patient, protocols) -> Clinic:  # type: ignore[
     consent_documents_load_shipped()
     return Clinic(staff=staff, patient=patient, other_patient=other_patient, referral=referral,
                   screening_for_page=for_page, screening_for_api=for_api, plan=plan,
-                  infusion=plan.infusions.order_by("sequence").first(), chair=chair)
+                  infusion=plan.infusions.order_by("sequence").first(), chair=chair,
+                  sessions=ProbeSessions(staff, patient))
 
 
 def denials_of(user: User) -> list[AuditEntry]:

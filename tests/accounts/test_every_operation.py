@@ -73,6 +73,8 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("consent:link_new", "POST"): (P.CONSENT_RECORD, "/consent/patient/{patient}/link/", {}),
 }
 
+V1 = {"expected_version": 1}
+
 # (operation name, method) -> (permission, url, json body)
 API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("patient_search", "GET"): (P.PATIENT_VIEW, "/api/patients", None),
@@ -114,6 +116,45 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("consent_documents", "GET"): (P.CONSENT_MANAGE, "/api/consent/documents", None),
     ("consent_document_edit", "POST"): (P.CONSENT_MANAGE, "/api/consent/documents", {
         "code": "ketamine-infusion", "title": "Consent", "body": "New text.", "changelog": "Shorter"}),
+    # Infusion sessions ({session}: a checked-in session of the patient; unknown ids answer 404 once allowed).
+    ("session_schedule", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/patients/{patient}/sessions", {
+        "scheduled_start": "2026-11-25T14:00:00Z", "protocol_id": "depression-standard"}),
+    ("day_board", "GET"): (P.BOARD_VIEW, "/api/sessions/board?location=downtown", None),
+    ("patient_sessions", "GET"): (P.SESSION_VIEW, "/api/sessions/patients/{patient}/sessions", None),
+    ("patient_mar", "GET"): (P.MAR_VIEW, "/api/sessions/patients/{patient}/mar", None),
+    ("session_detail", "GET"): (P.SESSION_VIEW, "/api/sessions/{session}", None),
+    ("session_check_in", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/{session}/check-in", V1),
+    ("session_cancel", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/{session}/cancel", {**V1, "reason": "Unwell"}),
+    ("checklist_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/checklist",
+                                   {**V1, "code": "identity_checked", "answer": "yes"}),
+    ("checklist_override", "POST"): (P.ORDER_SIGN, "/api/sessions/{session}/checklist/override",
+                                     {**V1, "code": "no_heavy_meal", "reason": "Only toast three hours ago"}),
+    ("checklist_complete", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/checklist/complete", V1),
+    ("order_create", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/orders", V1),
+    ("order_sign", "POST"): (P.ORDER_SIGN, "/api/sessions/{order_session}/orders/{order}/sign", V1),
+    ("infusion_start", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/start", V1),
+    ("infusion_pause", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/pause", V1),
+    ("infusion_resume", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/resume", V1),
+    ("infusion_rate_change", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/rate",
+                                       {**V1, "rate_mg_per_h": 40, "reason": "BP rising"}),
+    ("infusion_stop", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/stop", V1),
+    ("vitals_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/vitals",
+                                {"client_id": "every-operation", "heart_rate_bpm": 72}),
+    ("vitals_chart", "GET"): (P.SESSION_VIEW, "/api/sessions/{session}/vitals", None),
+    ("alert_acknowledge", "POST"): (P.SESSION_RUN, "/api/sessions/{alert_session}/alerts/{alert}/acknowledge", {}),
+    ("adverse_event_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/adverse-events",
+                                       {**V1, "kind": "nausea", "severity": "mild"}),
+    ("administration_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/administrations",
+                                        {**V1, "medication": "ondansetron", "dose": "4", "unit": "mg", "route": "iv"}),
+    ("discharge_assess", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/discharge-assessments", {
+        **V1, "activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2,
+        "escort_present": True, "instructions_given": True}),
+    ("session_discharge", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/discharge", V1),
+    ("note_generate", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/note", V1),
+    ("note_sign", "POST"): (P.NOTE_SIGN, "/api/sessions/{session}/note/sign", V1),
+    ("note_addendum_add", "POST"): (P.NOTE_SIGN, "/api/sessions/{session}/note/addenda",
+                                    {"text": "Escort was her sister.", "reason": "Correction"}),
+    ("session_mar", "GET"): (P.MAR_VIEW, "/api/sessions/{session}/mar", None),
 }
 
 
@@ -146,7 +187,16 @@ def test_every_api_operation_is_listed_with_its_permission(client):
 
 def fill(url: str, c: Clinic, protocols) -> str:  # type: ignore[no-untyped-def]
     pv = next(iter(protocols.values()))
-    return url.format(patient=c.patient.external_id, other=c.other_patient.external_id,
+    ids = {}
+    if "{session}" in url:
+        ids["session"] = c.sessions.get("checked_in").external_id
+    if "{order}" in url:
+        ids["order_session"] = c.sessions.get("order").external_id
+        ids["order"] = c.sessions.get("order").orders.get().external_id
+    if "{alert}" in url:
+        ids["alert_session"] = c.sessions.get("alert").external_id
+        ids["alert"] = c.sessions.get("alert").alerts.get().external_id
+    return url.format(**ids, patient=c.patient.external_id, other=c.other_patient.external_id,
                       screening=c.screening_for_page.external_id, protocol_id=pv.protocol_id, version=pv.version,
                       plan=c.plan.external_id, infusion=c.infusion.external_id, chair=c.chair.external_id,
                       eligible=c.plan.screening.external_id,

@@ -74,12 +74,14 @@ class Probe:
     url: Callable[[Clinic], str]
     data: Callable[[Clinic], dict[str, Any]] | None = None
 
+    json_only: bool = False  # an API operation standing in for a page not built yet
+
     def send(self, client, clinic: Clinic, *, json: bool):  # type: ignore[no-untyped-def]
         url = self.url(clinic)
         data = self.data(clinic) if self.data else None
         if self.method == "get":
             return client.get(url)
-        if json:
+        if json or self.json_only:
             return client.post(url, data or {}, content_type="application/json")
         return client.post(url, data or {})
 
@@ -104,6 +106,31 @@ SCREENING_JSON = {"indication": "trd", "trials": [
 SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview."}
 BREAK_GLASS_REASON = {"reason": "Patient presented here in crisis; need her medication list"}
 
+def _session_url(state: str, tail: str = "") -> Callable[[Clinic], str]:
+    return lambda c: f"/api/sessions/{c.sessions.get(state).external_id}{tail}"
+
+
+def _version(state: str, **extra: Any) -> Callable[[Clinic], dict[str, Any]]:
+    return lambda c: {"expected_version": c.sessions.get(state).version, **extra}
+
+
+def _order_sign_url(c: Clinic) -> str:
+    session = c.sessions.get("order")
+    return f"/api/sessions/{session.external_id}/orders/{session.orders.get().external_id}/sign"
+
+
+# Infusion session permissions, through the API (the session pages are built on these operations).
+SESSION_PROBES: dict[Permission, Probe] = {
+    P.SESSION_VIEW: Probe("get", _session_url("running")),
+    P.SESSION_RUN: Probe("post", _session_url("checked_in", "/vitals"),
+                         lambda c: {"client_id": "probe-reading", "heart_rate_bpm": 72}, json_only=True),
+    P.SCHEDULE_MANAGE: Probe("post", _session_url("scheduled", "/check-in"), _version("scheduled"), json_only=True),
+    P.ORDER_SIGN: Probe("post", _order_sign_url, _version("order"), json_only=True),
+    P.NOTE_SIGN: Probe("post", _session_url("note", "/note/sign"), _version("note"), json_only=True),
+    P.BOARD_VIEW: Probe("get", lambda c: "/api/sessions/board?location=downtown"),
+    P.MAR_VIEW: Probe("get", _session_url("discharged", "/mar")),
+}
+
 PAGE_PROBES: dict[Permission, Probe] = {
     P.PATIENT_VIEW: Probe("get", lambda c: f"/patients/{c.patient.external_id}/"),
     P.PATIENT_REGISTER: Probe("get", lambda c: "/patients/new/"),
@@ -125,6 +152,7 @@ PAGE_PROBES: dict[Permission, Probe] = {
     P.SCHEDULE_MANAGE: Probe("get", lambda c: f"/plans/infusions/{c.infusion.external_id}/move/"),
     P.CONSENT_RECORD: Probe("get", lambda c: f"/consent/patient/{c.patient.external_id}/sign/"),
     P.CONSENT_MANAGE: Probe("get", lambda c: "/consent/documents/"),
+    **SESSION_PROBES,
 }
 
 API_PROBES: dict[Permission, Probe] = {
@@ -146,6 +174,7 @@ API_PROBES: dict[Permission, Probe] = {
                              lambda c: {"reason": "Patient has the flu"}),
     P.CONSENT_RECORD: Probe("post", lambda c: f"/api/consent/patients/{c.patient.external_id}/links", lambda c: {}),
     P.CONSENT_MANAGE: Probe("get", lambda c: "/api/consent/documents"),
+    **SESSION_PROBES,
 }
 
 # Permissions whose service is also used off the web (commands, the demo loader): checked there too.

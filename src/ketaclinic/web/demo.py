@@ -11,7 +11,8 @@ import random
 import struct
 import zlib
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,9 +22,12 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.services import staff_create
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.errors import ProtocolError
+from ketaclinic.infusions import services as sessions
+from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import allergy_record, medication_record, patient_register
 from ketaclinic.plans.services import plan_draft, plan_sign
+from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.protocols.services import protocols_load_shipped
 from ketaclinic.screening.services import referral_record, screening_record, screening_sign
@@ -186,6 +190,8 @@ def demo_load(today: date | None = None) -> bool:
             if outcome == "eligible":
                 eligible.append((patient, screening))
     _demo_plans_and_consent(today, users, locations, eligible)
+    for loc in locations.values():
+        _demo_day(loc, users, rng)
     return True
 
 
@@ -226,3 +232,101 @@ def _demo_plans_and_consent(today: date, users: dict[str, User], locations: dict
             consent_sign_in_clinic(user=users["intake.jones"], patient=patient,
                                    document=consent_documents_load_shipped()[0],
                                    typed_name=f"{patient.given_name} {patient.family_name}", signature_data=signature)
+
+
+# Today's sessions at each location, one in every state: (state, chair number or None for a home visit,
+# minutes from now of the scheduled start).
+DAY = [("discharged", 1, -240), ("recovering", 2, -85), ("running", 3, -40), ("prechecks_done", 4, -30),
+       ("checked_in", None, -15), ("scheduled", 1, 90)]
+CONFIRMED = ("identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol_drugs", "medications_reviewed",
+             "escort_confirmed")
+
+
+def _demo_day(location: Location, users: dict[str, User], rng: random.Random) -> None:
+    """Run today's sessions through the real services, up to each one's state (times backdated from now)."""
+    nurse = users["nurse.patel"] if location.code == "downtown" else users["dr.okafor"]
+    prescriber = users["dr.rivera"]
+    protocol = ProtocolVersion.objects.filter(protocol_id="depression-standard").order_by("-version").first()
+    patients = list(Patient.objects.filter(location=location).order_by("mrn")[: len(DAY)])
+    chairs = {c.name: c for c in Chair.objects.filter(location=location)}
+    now = timezone.now()
+    # On the board of today in the location's zone even when loaded in the small hours (the events keep their times).
+    midnight = datetime.combine(now.astimezone(ZoneInfo(location.timezone)).date(), time(0, 1),
+                                tzinfo=ZoneInfo(location.timezone))
+    for (state, chair, minutes), patient in zip(DAY, patients, strict=False):
+        start = now + timedelta(minutes=minutes)
+        session = sessions.session_schedule(user=nurse, patient=patient, protocol_version=protocol,
+                                            scheduled_start=min(max(start, midnight), midnight + timedelta(hours=23, minutes=58)),
+                                            chair=chairs[f"Chair {chair}"] if chair else None, at_home=chair is None)
+        if state != "scheduled":
+            _demo_walk(session, state, nurse, prescriber, start, rng)
+
+
+def _fresh(session: InfusionSession) -> InfusionSession:
+    return InfusionSession.objects.select_related("patient", "protocol_version", "location").get(pk=session.pk)
+
+
+def _reading(nurse: User, session: InfusionSession, at: datetime, rng: random.Random, **values: object) -> sessions.VitalsPosted:
+    reading: dict[str, object] = {"systolic_mmhg": rng.randint(118, 130), "diastolic_mmhg": rng.randint(74, 82),
+                                  "heart_rate_bpm": rng.randint(68, 78), "spo2_percent": rng.randint(96, 99),
+                                  "respiratory_rate_per_min": rng.randint(12, 16), "sedation": "none", **values}
+    return sessions.vitals_record(user=nurse, session=session, client_id=f"demo-{session.external_id}-{at:%H%M%S}",
+                                  taken_at=at, **reading)  # type: ignore[arg-type]
+
+
+def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: User, t0: datetime,
+               rng: random.Random) -> None:
+    session = sessions.session_check_in(user=nurse, session=session, expected_version=session.version, at=t0)
+    if state == "checked_in":
+        return
+    _reading(nurse, session, t0 + timedelta(minutes=3), rng)
+    answers: list[dict[str, object]] = [{"code": c, "answer": "yes"} for c in CONFIRMED]
+    weight = session.patient.measurements.filter(kind="weight").first()
+    answers.append({"code": "weight_today", "value": weight.value_si if weight else 70, "unit": "kg"})
+    answers.append({"code": "phq9_today", "value": rng.randint(12, 22)})
+    if session.patient.sex_at_birth == "female":
+        answers.append({"code": "pregnancy_status", "answer": "not_pregnant"})
+    for a in answers:
+        session = _fresh(session)
+        sessions.checklist_record(user=nurse, session=session, expected_version=session.version, **a)  # type: ignore[arg-type]
+    session = _fresh(session)
+    order = sessions.order_create(user=nurse, session=session, expected_version=session.version)
+    session = _fresh(session)
+    sessions.order_sign(user=prescriber, order=order, expected_version=session.version)
+    session = sessions.checklist_complete(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
+    if state == "prechecks_done":
+        return
+    started = t0 + timedelta(minutes=12)
+    sessions.infusion_start(user=nurse, session=session, expected_version=session.version, at=started)
+    now = timezone.now()
+    for minute in range(10, 50, 10):
+        at = started + timedelta(minutes=minute)
+        if at > now:
+            break
+        if minute == 20:  # a transient rise in blood pressure: alert, acknowledged, rate reduced
+            (alert, *_) = _reading(nurse, session, at, rng, systolic_mmhg=184, diastolic_mmhg=98, heart_rate_bpm=92).alerts
+            sessions.alert_acknowledge(user=nurse, alert=alert, note="Paused briefly, reassured; 152/88 on recheck.")
+            session = _fresh(session)
+            order = sessions.signed_order(session)
+            sessions.infusion_rate_change(user=nurse, session=session, expected_version=session.version,
+                                          rate_mg_per_h=round((order.rate_mg_per_h if order else 50) * 0.8, 1),
+                                          reason="Systolic 184 at 20 min: rate reduced by 20 %", signer=prescriber,
+                                          at=at + timedelta(minutes=1))
+        else:
+            _reading(nurse, session, at, rng, sedation=rng.choice(["mild", "moderate"]))
+    if state == "running":
+        return
+    session = _fresh(session)
+    ended = started + timedelta(minutes=45)
+    sessions.infusion_stop(user=nurse, session=session, expected_version=session.version, at=ended)
+    _reading(nurse, session, ended + timedelta(minutes=15), rng, sedation="mild")
+    if state == "recovering":
+        return
+    _reading(nurse, session, ended + timedelta(minutes=35), rng)
+    session = _fresh(session)
+    sessions.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2,
+                              pain=2, nausea_vomiting=2, intake_output=1, escort_present=True, instructions_given=True,
+                              escort_name=session.patient.escort_name)
+    session = sessions.session_discharge(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
+    sessions.note_generate(user=nurse, session=session, expected_version=session.version)
+    sessions.note_sign(user=prescriber, session=_fresh(session), expected_version=_fresh(session).version)

@@ -18,6 +18,7 @@ from ketaclinic.core.errors import ProtocolError
 from ketaclinic.core.indications import INDICATIONS
 from ketaclinic.core.protocols.dosing import DosingSection
 from ketaclinic.core.protocols.eligibility import EligibilitySection
+from ketaclinic.core.protocols.monitoring import ChecklistSection, DischargeSection, MonitoringSection
 from ketaclinic.core.protocols.series import SeriesSection
 
 PROTOCOL_FORMAT = "ketaclinic.protocol/1"
@@ -47,6 +48,9 @@ class ProtocolDocument(BaseModel):
     eligibility: EligibilitySection
     dosing: DosingSection | None = None
     series: SeriesSection | None = None
+    monitoring: MonitoringSection | None = None
+    checklist: ChecklistSection | None = None
+    discharge: DischargeSection | None = None
 
     @model_validator(mode="after")
     def _known_indications(self) -> ProtocolDocument:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "ketaclinic.screening",
     "ketaclinic.plans",
     "ketaclinic.consent",
+    "ketaclinic.infusions",
     "ketaclinic.web",
 ]
 

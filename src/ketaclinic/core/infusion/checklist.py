@@ -1,0 +1,145 @@
+"""The pre-infusion checklist: each item of the protocol answered, failed, or overridden by a prescriber.
+
+The infusion may start only when every applicable item passes or is overridden with a reason (items
+the protocol marks ``prescriber_may_override: false`` cannot be overridden by anyone).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.vitals import BASELINE_MISSING
+from ketaclinic.core.protocols.monitoring import ChecklistItem, ChecklistKind, ChecklistSection
+
+
+class ItemStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    OVERRIDDEN = "overridden"
+    MISSING = "missing"
+    NOT_APPLICABLE = "not_applicable"
+
+
+CONFIRM_ANSWERS = ("yes", "no")
+PREGNANCY_ANSWERS = ("not_pregnant", "pregnant", "unknown")
+ANSWER_UNKNOWN = "Answer {value!r} to {question!r} is not allowed: allowed are {allowed}."
+NUMBER_REQUIRED = "{question}: a number from {low:g} to {high:g} is required, got {value!r}."
+NUMBER_OUT_OF_RANGE = "{question}: {value:g} is outside {low:g}–{high:g}."
+ITEM_UNKNOWN = "Checklist item {value!r} is not in this protocol's checklist."
+NOT_OVERRIDABLE = "{question}: this item cannot be overridden; it must pass."
+OVERRIDE_REASON_SHORT = "An override needs a reason of at least {low} characters."
+OVERRIDE_NOT_NEEDED = "{question}: the item has passed; there is nothing to override."
+MIN_OVERRIDE_REASON_CHARS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAnswer:
+    code: str
+    answer: str = ""  # yes/no, not_pregnant/pregnant/unknown
+    value: float | None = None  # number and weight items
+    override_reason: str = ""
+
+
+def item_get(section: ChecklistSection, code: str) -> ChecklistItem:
+    item = section.item(code)
+    if item is None:
+        raise ValidationError(ITEM_UNKNOWN.format(value=code), field="item", value=code)
+    return item
+
+
+def answer_check(item: ChecklistItem, answer: str = "", value: float | None = None) -> ItemAnswer:
+    """Refuse an answer of the wrong kind or out of range (a failing but valid answer is accepted)."""
+    if item.kind is ChecklistKind.CONFIRM:
+        if answer not in CONFIRM_ANSWERS:
+            raise ValidationError(ANSWER_UNKNOWN.format(value=answer, question=item.question, allowed="yes, no"),
+                                  field=item.code, value=answer)
+    elif item.kind is ChecklistKind.PREGNANCY:
+        if answer not in PREGNANCY_ANSWERS:
+            raise ValidationError(ANSWER_UNKNOWN.format(value=answer, question=item.question,
+                                                        allowed=", ".join(PREGNANCY_ANSWERS)), field=item.code, value=answer)
+    elif item.kind in (ChecklistKind.NUMBER, ChecklistKind.WEIGHT):
+        low, high = item.min if item.min is not None else -math.inf, item.max if item.max is not None else math.inf
+        if value is None or not math.isfinite(value):
+            raise ValidationError(NUMBER_REQUIRED.format(question=item.question, low=low, high=high, value=value),
+                                  field=item.code, value=value)
+        if not low <= value <= high:
+            raise ValidationError(NUMBER_OUT_OF_RANGE.format(question=item.question, value=value, low=low, high=high),
+                                  field=item.code, value=value)
+    return ItemAnswer(item.code, answer, value)
+
+
+def override_check(item: ChecklistItem, reason: str) -> str:
+    if not item.prescriber_may_override:
+        raise ValidationError(NOT_OVERRIDABLE.format(question=item.question), field=item.code, value=reason)
+    text = (reason or "").strip()
+    if len(text) < MIN_OVERRIDE_REASON_CHARS:
+        raise ValidationError(OVERRIDE_REASON_SHORT.format(low=MIN_OVERRIDE_REASON_CHARS), field="reason", value=reason)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    code: str
+    question: str
+    status: ItemStatus
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistResult:
+    items: tuple[ItemResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(i.status in (ItemStatus.PASSED, ItemStatus.OVERRIDDEN, ItemStatus.NOT_APPLICABLE) for i in self.items)
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """What still blocks the start, as short phrases for a message."""
+        return tuple(f"{i.code} {i.status.value}" for i in self.items
+                     if i.status in (ItemStatus.FAILED, ItemStatus.MISSING))
+
+    @property
+    def overridden(self) -> tuple[str, ...]:
+        return tuple(i.code for i in self.items if i.status is ItemStatus.OVERRIDDEN)
+
+
+def _item_passes(item: ChecklistItem, a: ItemAnswer, baseline_problems: tuple[str, ...]) -> tuple[bool, str]:
+    if item.kind is ChecklistKind.CONFIRM:
+        return a.answer == "yes", "" if a.answer == "yes" else "answered no"
+    if item.kind is ChecklistKind.PREGNANCY:
+        return a.answer == "not_pregnant", "" if a.answer == "not_pregnant" else f"answered {a.answer}"
+    if item.kind is ChecklistKind.BASELINE_VITALS:
+        return not baseline_problems, "; ".join(baseline_problems)
+    ok = a.value is not None and (item.min is None or a.value >= item.min) and (item.max is None or a.value <= item.max)
+    return ok, "" if ok else "out of range"
+
+
+def checklist_evaluate(section: ChecklistSection, answers: dict[str, ItemAnswer], *, sex: str | None,
+                       baseline_problems: tuple[str, ...]) -> ChecklistResult:
+    """Each item's status. The baseline-vitals item is evaluated from ``baseline_problems`` (no answer needed)."""
+    results = []
+    for item in section.items:
+        if item.applies_to_sex is not None and sex is not None and sex != item.applies_to_sex:
+            results.append(ItemResult(item.code, item.question, ItemStatus.NOT_APPLICABLE))
+            continue
+        a = answers.get(item.code)
+        if a is None and item.kind is ChecklistKind.BASELINE_VITALS:
+            a = ItemAnswer(item.code)
+        if a is None:
+            results.append(ItemResult(item.code, item.question, ItemStatus.MISSING))
+            continue
+        ok, detail = _item_passes(item, a, baseline_problems)
+        if ok:
+            results.append(ItemResult(item.code, item.question, ItemStatus.PASSED))
+        elif a.override_reason and item.prescriber_may_override:
+            results.append(ItemResult(item.code, item.question, ItemStatus.OVERRIDDEN,
+                                      f"{detail}; overridden: {a.override_reason}"))
+        elif item.kind is ChecklistKind.BASELINE_VITALS and detail == BASELINE_MISSING:
+            results.append(ItemResult(item.code, item.question, ItemStatus.MISSING, detail))
+        else:
+            results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, detail))
+    return ChecklistResult(tuple(results))

@@ -1,0 +1,592 @@
+"""Infusion session API: thin operations over the services and selectors (same permissions as the pages).
+
+Writes that change a session take ``expected_version`` (the ``version`` last read) and answer 400 with
+the "changed meanwhile" message when someone else changed it. ``POST .../vitals`` is idempotent by
+``client_id``: the first post answers 201, a retry 200 with the same reading.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from ketaclinic.accounts.models import Chair, Location, User
+from ketaclinic.accounts.permissions import require
+from ketaclinic.core.access import Permission
+from ketaclinic.core.errors import ValidationError
+from ketaclinic.infusions import selectors, services
+from ketaclinic.infusions.models import (
+    AdverseEvent,
+    ChecklistItemResponse,
+    DischargeAssessment,
+    InfusionOrder,
+    InfusionSession,
+    MedicationAdministration,
+    NoteAddendum,
+    RateEvent,
+    SessionNote,
+    VitalAlert,
+)
+from ketaclinic.patients.selectors import patient_get
+from ketaclinic.plans.models import PlannedInfusion
+from ketaclinic.protocols.models import ProtocolVersion
+from ketaclinic.protocols.selectors import protocols_current
+
+router = Router(tags=["infusion sessions"])
+
+LOCATION_UNKNOWN = "Location {value!r} is unknown: use a location code such as 'downtown'."
+PROTOCOL_UNKNOWN = "Protocol {value!r} has no active version."
+SIGNER_UNKNOWN = "Signer {value} is not a staff member."
+
+
+class SessionOut(Schema):
+    id: UUID = Field(alias="external_id")
+    patient: UUID = Field(alias="patient.external_id")
+    patient_name: str = Field(alias="patient.display_name")
+    location: str = Field(alias="location.code")
+    chair: str | None = Field(None, alias="chair.name")
+    at_home: bool
+    protocol_id: str = Field(alias="protocol_version.protocol_id")
+    protocol_version: int = Field(alias="protocol_version.version")
+    scheduled_start: datetime
+    state: str
+    version: int
+    checked_in_at: datetime | None
+    prechecks_done_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    discharged_at: datetime | None
+    weight_kg: Decimal | None
+    phq9_total: int | None
+
+
+class VersionIn(Schema):
+    expected_version: int = Field(ge=1, description="The session's version as last read (optimistic concurrency).")
+
+
+class ScheduleIn(Schema):
+    scheduled_start: datetime
+    protocol_id: str | None = Field(None, description="Current version of this protocol; or give planned_infusion.")
+    planned_infusion: UUID | None = None
+    location: str | None = Field(None, description="Location code; default the patient's.")
+    chair: UUID | None = None
+    at_home: bool = False
+
+
+class AtIn(VersionIn):
+    at: datetime | None = Field(None, description="When it happened (default now); never in the future.")
+    reason: str = ""
+
+
+class CancelIn(VersionIn):
+    reason: str = Field(min_length=1)
+
+
+class ChecklistIn(VersionIn):
+    code: str
+    answer: str = Field("", description="yes/no; for pregnancy: not_pregnant/pregnant/unknown")
+    value: Decimal | None = Field(None, description="Number items (PHQ-9 total) and today's weight")
+    unit: str | None = Field(None, description="kg or lb, for the weight")
+
+
+class OverrideIn(VersionIn):
+    code: str
+    reason: str
+
+
+class ChecklistItemOut(Schema):
+    code: str
+    answer: str
+    detail: str
+    value: Decimal | None
+    override_reason: str
+    recorded_at: datetime
+
+
+class ChecklistResultItemOut(Schema):
+    code: str
+    question: str
+    status: str
+    detail: str
+
+
+class OrderIn(VersionIn):
+    dose: str | None = Field(None, description="e.g. 0.6mg/kg or 40mg (rate protocols: 0.35mg/kg/h); default the protocol's")
+    duration_min: float | None = None
+    vial_mg_per_ml: float | None = None
+    bag_ml: float | None = None
+
+
+class OrderSignIn(VersionIn):
+    override_reason: str = ""
+
+
+class OrderOut(Schema):
+    id: UUID = Field(alias="external_id")
+    weight_kg: Decimal
+    dosing_weight_kg: float
+    dosing_weight_basis: str
+    dose_mg: float
+    dose_mg_per_kg: float
+    route: str
+    duration_min: float | None
+    rate_mg_per_h: float | None
+    rate_ml_per_h: float | None
+    concentration_mg_per_ml: float | None
+    calculation: dict[str, Any]
+    prediction: dict[str, Any] | None
+    warnings: list[str]
+    override_reason: str
+    signed_at: datetime | None
+    superseded: bool
+
+
+class RateIn(VersionIn):
+    rate_mg_per_h: float
+    reason: str = Field(min_length=1)
+    signer: UUID | None = Field(None, description="The prescriber who ordered the titration; default the caller.")
+    at: datetime | None = None
+
+
+class RateEventOut(Schema):
+    kind: str
+    at: datetime
+    rate_mg_per_h: float
+    rate_ml_per_h: float
+    reason: str
+
+
+class VitalsIn(Schema):
+    client_id: str = Field(min_length=1, max_length=64, description="Client-generated id; a retry never duplicates.")
+    taken_at: datetime | None = None
+    systolic_mmhg: float | None = None
+    diastolic_mmhg: float | None = None
+    heart_rate_bpm: float | None = None
+    spo2_percent: float | None = None
+    respiratory_rate_per_min: float | None = None
+    sedation: str = Field("", description="none, mild, moderate, severe (a plain observation, not a validated scale)")
+    source: str = "manual"
+
+
+class AlertOut(Schema):
+    id: UUID = Field(alias="external_id")
+    rule: str
+    vital: str
+    value: float
+    limit: float
+    suggested_action: str
+    message: str
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    acknowledgement_note: str
+
+
+class VitalsOut(Schema):
+    id: UUID = Field(alias="external_id")
+    client_id: str
+    phase: str
+    taken_at: datetime
+    systolic_mmhg: int | None
+    diastolic_mmhg: int | None
+    heart_rate_bpm: int | None
+    spo2_percent: int | None
+    respiratory_rate_per_min: int | None
+    sedation: str
+    alerts: list[AlertOut]
+
+
+class AckIn(Schema):
+    note: str = ""
+
+
+class AdverseIn(VersionIn):
+    kind: str
+    severity: str
+    at: datetime | None = None
+    notes: str = ""
+
+
+class AdverseOut(Schema):
+    id: UUID = Field(alias="external_id")
+    kind: str
+    severity: str
+    at: datetime
+    notes: str
+
+
+class AdministrationIn(VersionIn):
+    medication: str
+    dose: Decimal
+    unit: str
+    route: str
+    at: datetime | None = None
+    reason: str = ""
+    adverse_event: UUID | None = None
+
+
+class AdministrationOut(Schema):
+    id: UUID = Field(alias="external_id")
+    medication: str
+    rxnorm: str
+    dose: Decimal
+    unit: str
+    route: str
+    at: datetime
+    ended_at: datetime | None
+    reason: str
+
+
+class DischargeIn(VersionIn):
+    activity_mental_status: int = Field(ge=0, le=2)
+    pain: int = Field(ge=0, le=2)
+    nausea_vomiting: int = Field(ge=0, le=2)
+    intake_output: int = Field(ge=0, le=2)
+    escort_present: bool
+    instructions_given: bool
+    escort_name: str = ""
+
+
+class DischargeOut(Schema):
+    id: UUID = Field(alias="external_id")
+    assessed_at: datetime
+    scores: dict[str, int]
+    total: int
+    deviation_percent: float | None
+    escort_present: bool
+    instructions_given: bool
+    fit: bool
+    reasons: list[str]
+
+
+class NoteOut(Schema):
+    id: UUID = Field(alias="external_id")
+    text: str
+    signed_at: datetime | None
+    addenda: list[dict[str, Any]]
+
+    @staticmethod
+    def resolve_addenda(obj: SessionNote) -> list[dict[str, Any]]:
+        return [{"text": a.text, "reason": a.reason, "by": str(a.created_by), "at": a.created_at.isoformat()}
+                for a in obj.addenda.select_related("created_by")]
+
+
+class AddendumIn(Schema):
+    text: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+class DeliveryOut(Schema):
+    delivered_mg: float
+    delivered_ml: float
+    infusing_min: float
+    paused_min: float
+    elapsed_min: float
+    current_rate_mg_per_h: float
+    current_rate_ml_per_h: float
+
+
+class DueOut(Schema):
+    due_at: datetime
+    overdue: bool
+    overdue_by_min: float
+
+
+class DetailOut(Schema):
+    session: SessionOut
+    order: OrderOut | None
+    checklist: list[ChecklistResultItemOut]
+    checklist_passed: bool | None
+    delivery: DeliveryOut
+    vitals_due: DueOut | None
+    open_alerts: list[AlertOut]
+    rate_events: list[RateEventOut]
+    observation_remaining_min: float | None
+    discharge_assessment: DischargeOut | None
+    interacting_medications: list[str]
+
+
+class BoardRowOut(Schema):
+    session: SessionOut
+    open_alerts: int
+    overdue: bool
+    vitals_due: DueOut | None
+    delivered_mg: float
+
+
+class BoardChairOut(Schema):
+    chair: str | None
+    rows: list[BoardRowOut]
+
+
+class BoardOut(Schema):
+    location: str
+    day: date
+    chairs: list[BoardChairOut]
+
+
+class MarOut(Schema):
+    session: UUID
+    medication: str
+    rxnorm: str
+    dose: str
+    unit: str
+    route: str
+    at: datetime
+    ended_at: datetime | None
+    given_by: str
+    reason: str
+    rates: list[dict[str, Any]]
+
+
+class ChartOut(Schema):
+    started_at: datetime | None
+    vitals: list[dict[str, Any]]
+    predicted: list[tuple[float, float]]
+    predicted_note: str
+    predicted_given: list[tuple[float, float]]
+
+
+def _session(request: HttpRequest, external_id: UUID, permission: Permission) -> InfusionSession:
+    return selectors.session_get(user=request.user, external_id=str(external_id), permission=permission)
+
+
+def _vitals_out(posted: services.VitalsPosted) -> dict[str, Any]:
+    v = posted.reading
+    return {**{f: getattr(v, f) for f in ("external_id", "client_id", "phase", "taken_at", "systolic_mmhg",
+                                          "diastolic_mmhg", "heart_rate_bpm", "spo2_percent",
+                                          "respiratory_rate_per_min", "sedation")},
+            "alerts": list(posted.alerts)}
+
+
+@router.post("/patients/{external_id}/sessions", response={201: SessionOut},
+             summary="Schedule a session for a patient (from a planned infusion or directly)")
+def session_schedule(request: HttpRequest, external_id: UUID, payload: ScheduleIn) -> Status[InfusionSession]:
+    require(request.user, Permission.SCHEDULE_MANAGE)
+    patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE)
+    planned = PlannedInfusion.objects.get(external_id=payload.planned_infusion) if payload.planned_infusion else None
+    pv: ProtocolVersion | None = None
+    if payload.protocol_id:
+        pv = next((p for p in protocols_current() if p.protocol_id == payload.protocol_id), None)
+        if pv is None:
+            raise ValidationError(PROTOCOL_UNKNOWN.format(value=payload.protocol_id), field="protocol_id",
+                                  value=payload.protocol_id)
+    location = None
+    if payload.location:
+        location = Location.objects.filter(code=payload.location).first()
+        if location is None:
+            raise ValidationError(LOCATION_UNKNOWN.format(value=payload.location), field="location", value=payload.location)
+    chair = Chair.objects.get(external_id=payload.chair) if payload.chair else None
+    return Status(201, services.session_schedule(
+        user=request.user, patient=patient, scheduled_start=payload.scheduled_start, location=location, chair=chair,
+        at_home=payload.at_home, planned_infusion=planned, protocol_version=pv))
+
+
+@router.get("/board", response=BoardOut, summary="The day board of a location (every chair and home visit)")
+def day_board(request: HttpRequest, location: str, day: date | None = None) -> dict[str, Any]:
+    require(request.user, Permission.BOARD_VIEW)
+    loc = Location.objects.filter(code=location).first()
+    if loc is None:
+        raise ValidationError(LOCATION_UNKNOWN.format(value=location), field="location", value=location)
+    board = selectors.day_board(user=request.user, location=loc, day=day)
+    return {"location": loc.code, "day": board.day, "chairs": [
+        {"chair": c.chair.name if c.chair else None, "rows": [
+            {"session": r.session, "open_alerts": r.open_alerts, "overdue": r.overdue, "vitals_due": r.vitals_due,
+             "delivered_mg": r.delivery.delivered_mg} for r in c.rows]} for c in board.chairs]}
+
+
+@router.get("/patients/{external_id}/sessions", response=list[SessionOut])
+def patient_sessions(request: HttpRequest, external_id: UUID) -> list[InfusionSession]:
+    patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.SESSION_VIEW)
+    return list(selectors.sessions_for_patient(user=request.user, patient=patient))
+
+
+@router.get("/patients/{external_id}/mar", response=list[MarOut], summary="Medication administration record of a patient")
+def patient_mar(request: HttpRequest, external_id: UUID) -> list[dict[str, Any]]:
+    patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.MAR_VIEW)
+    return [_mar(e) for e in selectors.mar_for_patient(user=request.user, patient=patient)]
+
+
+def _mar(e: selectors.MarEntry) -> dict[str, Any]:
+    return {"session": e.session.external_id, "medication": e.medication, "rxnorm": e.rxnorm, "dose": e.dose,
+            "unit": e.unit, "route": e.route, "at": e.at, "ended_at": e.ended_at, "given_by": e.given_by,
+            "reason": e.reason, "rates": [{**r, "at": r["at"].isoformat()} for r in e.rates]}
+
+
+@router.get("/{external_id}", response=DetailOut, summary="A session as the live page shows it")
+def session_detail(request: HttpRequest, external_id: UUID) -> dict[str, Any]:
+    session = _session(request, external_id, Permission.SESSION_VIEW)
+    d = selectors.session_detail(user=request.user, session=session)
+    return {"session": session, "order": d.order,
+            "checklist": [] if d.checklist is None else list(d.checklist.items),
+            "checklist_passed": None if d.checklist is None else d.checklist.passed,
+            "delivery": d.delivery, "vitals_due": d.vitals_due, "open_alerts": d.open_alerts,
+            "rate_events": d.rate_events, "observation_remaining_min": d.observation_remaining_min,
+            "discharge_assessment": d.discharge_assessment, "interacting_medications": d.interacting_medications}
+
+
+@router.post("/{external_id}/check-in", response=SessionOut)
+def session_check_in(request: HttpRequest, external_id: UUID, payload: AtIn) -> InfusionSession:
+    session = _session(request, external_id, Permission.SCHEDULE_MANAGE)
+    return services.session_check_in(user=request.user, session=session, expected_version=payload.expected_version,
+                                     at=payload.at)
+
+
+@router.post("/{external_id}/cancel", response=SessionOut)
+def session_cancel(request: HttpRequest, external_id: UUID, payload: CancelIn) -> InfusionSession:
+    session = _session(request, external_id, Permission.SCHEDULE_MANAGE)
+    return services.session_cancel(user=request.user, session=session, expected_version=payload.expected_version,
+                                   reason=payload.reason)
+
+
+@router.post("/{external_id}/checklist", response=ChecklistItemOut, summary="Answer one checklist item")
+def checklist_record(request: HttpRequest, external_id: UUID, payload: ChecklistIn) -> ChecklistItemResponse:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return services.checklist_record(user=request.user, session=session, expected_version=payload.expected_version,
+                                     code=payload.code, answer=payload.answer, value=payload.value, unit=payload.unit)
+
+
+@router.post("/{external_id}/checklist/override", response=ChecklistItemOut, summary="A prescriber overrides an item")
+def checklist_override(request: HttpRequest, external_id: UUID, payload: OverrideIn) -> ChecklistItemResponse:
+    session = _session(request, external_id, Permission.ORDER_SIGN)
+    return services.checklist_override(user=request.user, session=session, expected_version=payload.expected_version,
+                                       code=payload.code, reason=payload.reason)
+
+
+@router.post("/{external_id}/checklist/complete", response=SessionOut, summary="Pre-checks done (the checklist passed)")
+def checklist_complete(request: HttpRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return services.checklist_complete(user=request.user, session=session, expected_version=payload.expected_version)
+
+
+@router.post("/{external_id}/orders", response={201: OrderOut}, summary="Calculate the order from today's weight")
+def order_create(request: HttpRequest, external_id: UUID, payload: OrderIn) -> Status[InfusionOrder]:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    data = payload.dict()
+    return Status(201, services.order_create(user=request.user, session=session, **data))
+
+
+@router.post("/{external_id}/orders/{order_id}/sign", response=OrderOut, summary="A prescriber signs the order")
+def order_sign(request: HttpRequest, external_id: UUID, order_id: UUID, payload: OrderSignIn) -> InfusionOrder:
+    session = _session(request, external_id, Permission.ORDER_SIGN)
+    order = InfusionOrder.objects.get(external_id=order_id, session=session)
+    return services.order_sign(user=request.user, order=order, expected_version=payload.expected_version,
+                               override_reason=payload.override_reason)
+
+
+@router.post("/{external_id}/start", response=RateEventOut)
+def infusion_start(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return services.infusion_start(user=request.user, session=session, expected_version=payload.expected_version,
+                                   at=payload.at)
+
+
+@router.post("/{external_id}/pause", response=RateEventOut)
+def infusion_pause(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return services.infusion_pause(user=request.user, session=session, expected_version=payload.expected_version,
+                                   reason=payload.reason, at=payload.at)
+
+
+@router.post("/{external_id}/resume", response=RateEventOut)
+def infusion_resume(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return services.infusion_resume(user=request.user, session=session, expected_version=payload.expected_version,
+                                    reason=payload.reason, at=payload.at)
+
+
+@router.post("/{external_id}/rate", response=RateEventOut, summary="Titration: a new rate with reason and signer")
+def infusion_rate_change(request: HttpRequest, external_id: UUID, payload: RateIn) -> RateEvent:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    signer = request.user if payload.signer is None else User.objects.filter(external_id=payload.signer).first()
+    if signer is None:
+        raise ValidationError(SIGNER_UNKNOWN.format(value=payload.signer), field="signer", value=str(payload.signer))
+    return services.infusion_rate_change(user=request.user, session=session, expected_version=payload.expected_version,
+                                         rate_mg_per_h=payload.rate_mg_per_h, reason=payload.reason, signer=signer,
+                                         at=payload.at)
+
+
+@router.post("/{external_id}/stop", response=RateEventOut, summary="Stop the infusion; recovery begins")
+def infusion_stop(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return services.infusion_stop(user=request.user, session=session, expected_version=payload.expected_version,
+                                  reason=payload.reason, at=payload.at)
+
+
+@router.post("/{external_id}/vitals", response={200: VitalsOut, 201: VitalsOut},
+             summary="Record vital signs (idempotent by client_id: 201 first, 200 for a retry)")
+def vitals_record(request: HttpRequest, external_id: UUID, payload: VitalsIn) -> Status[dict[str, Any]]:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    posted = services.vitals_record(user=request.user, session=session, **payload.dict())
+    return Status(201 if posted.created else 200, _vitals_out(posted))
+
+
+@router.get("/{external_id}/vitals", response=ChartOut, summary="Vitals series and predicted plasma concentration")
+def vitals_chart(request: HttpRequest, external_id: UUID) -> selectors.ChartSeries:
+    session = _session(request, external_id, Permission.SESSION_VIEW)
+    return selectors.vitals_chart(user=request.user, session=session)
+
+
+@router.post("/{external_id}/alerts/{alert_id}/acknowledge", response=AlertOut)
+def alert_acknowledge(request: HttpRequest, external_id: UUID, alert_id: UUID, payload: AckIn) -> VitalAlert:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    alert = VitalAlert.objects.get(external_id=alert_id, session=session)
+    return services.alert_acknowledge(user=request.user, alert=alert, note=payload.note)
+
+
+@router.post("/{external_id}/adverse-events", response={201: AdverseOut})
+def adverse_event_record(request: HttpRequest, external_id: UUID, payload: AdverseIn) -> Status[AdverseEvent]:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return Status(201, services.adverse_event_record(user=request.user, session=session, **payload.dict()))
+
+
+@router.post("/{external_id}/administrations", response={201: AdministrationOut},
+             summary="A rescue medication (or an intranasal dose) given")
+def administration_record(request: HttpRequest, external_id: UUID, payload: AdministrationIn) -> Status[MedicationAdministration]:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    data = payload.dict()
+    event_id = data.pop("adverse_event")
+    event = AdverseEvent.objects.get(external_id=event_id, session=session) if event_id else None
+    return Status(201, services.administration_record(user=request.user, session=session, adverse_event=event, **data))
+
+
+@router.post("/{external_id}/discharge-assessments", response={201: DischargeOut}, summary="PADSS and discharge criteria")
+def discharge_assess(request: HttpRequest, external_id: UUID, payload: DischargeIn) -> Status[DischargeAssessment]:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return Status(201, services.discharge_assess(user=request.user, session=session, **payload.dict()))
+
+
+@router.post("/{external_id}/discharge", response=SessionOut)
+def session_discharge(request: HttpRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return services.session_discharge(user=request.user, session=session, expected_version=payload.expected_version)
+
+
+@router.post("/{external_id}/note", response=NoteOut, summary="Generate (or regenerate, while unsigned) the note")
+def note_generate(request: HttpRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return services.note_generate(user=request.user, session=session, expected_version=payload.expected_version)
+
+
+@router.post("/{external_id}/note/sign", response=NoteOut)
+def note_sign(request: HttpRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
+    session = _session(request, external_id, Permission.NOTE_SIGN)
+    return services.note_sign(user=request.user, session=session, expected_version=payload.expected_version)
+
+
+@router.post("/{external_id}/note/addenda", response={201: NoteOut}, summary="Add an addendum to the signed note")
+def note_addendum_add(request: HttpRequest, external_id: UUID, payload: AddendumIn) -> Status[SessionNote]:
+    session = _session(request, external_id, Permission.NOTE_SIGN)
+    addendum: NoteAddendum = services.note_addendum_add(user=request.user, session=session, text=payload.text,
+                                                        reason=payload.reason)
+    return Status(201, addendum.note)
+
+
+@router.get("/{external_id}/mar", response=list[MarOut], summary="Medication administration record of a session")
+def session_mar(request: HttpRequest, external_id: UUID) -> list[dict[str, Any]]:
+    session = _session(request, external_id, Permission.MAR_VIEW)
+    return [_mar(e) for e in selectors.mar_for_session(user=request.user, session=session)]

@@ -1,0 +1,23 @@
+from django.db import migrations
+
+from ketaclinic.web.db_guards import append_only_sql, frozen_when_sql, run
+
+APPEND_ONLY = ("infusions_vitalsigns", "infusions_rateevent", "infusions_medicationadministration",
+               "infusions_noteaddendum", "infusions_adverseevent", "infusions_dischargeassessment")
+
+
+def forwards(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    for table in APPEND_ONLY:
+        run(schema_editor, append_only_sql(vendor, table))
+    run(schema_editor, frozen_when_sql(vendor, "infusions_infusionorder", "OLD.signed_at IS NOT NULL",
+                                       "a signed infusion order cannot change"))
+    run(schema_editor, frozen_when_sql(vendor, "infusions_sessionnote", "OLD.signed_at IS NOT NULL",
+                                       "a signed session note cannot change; add an addendum"))
+    run(schema_editor, frozen_when_sql(vendor, "infusions_vitalalert", "OLD.acknowledged_at IS NOT NULL",
+                                       "an acknowledged alert cannot change"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("infusions", "0001_initial")]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -1,0 +1,328 @@
+"""Infusion sessions: the day's encounter in a chair or at home, from check-in to a signed note.
+
+Names follow FHIR where one fits (Encounter → ``InfusionSession``, Observation → ``VitalSigns``,
+MedicationRequest → ``InfusionOrder``, MedicationAdministration, AdverseEvent). Clinical facts are
+append-only (vitals, pump events, administrations) or frozen once signed (orders, notes), by the
+services and by database triggers (migration 0002). ``InfusionSession.version`` increases with every
+change so two nurses never overwrite each other (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from ketaclinic.accounts.models import Chair, Location
+from ketaclinic.core.infusion.state import STATE_LABELS, SessionState
+from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import PlannedInfusion
+from ketaclinic.protocols.models import ProtocolVersion
+from ketaclinic.web.models_base import ClinicRecord
+
+STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in SessionState]
+USER = settings.AUTH_USER_MODEL
+
+
+class InfusionSession(ClinicRecord):
+    """One infusion visit (FHIR Encounter) under one protocol version."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="infusion_sessions")
+    planned_infusion = models.OneToOneField(PlannedInfusion, null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="session")
+    protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="infusion_sessions")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="infusion_sessions")
+    chair = models.ForeignKey(Chair, null=True, blank=True, on_delete=models.PROTECT, related_name="infusion_sessions")
+    at_home = models.BooleanField(default=False)
+    scheduled_start = models.DateTimeField()
+    state = models.CharField(max_length=20, choices=STATE_CHOICES, default=SessionState.SCHEDULED.value)
+    version = models.PositiveIntegerField(default=1, help_text="Increases with every change (optimistic concurrency).")
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    prechecks_done_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="When the infusion stopped; recovery begins.")
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    weight_kg = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
+                                    help_text="Today's weight, from the checklist (kg).")
+    phq9_total = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Today's PHQ-9 total (0-27).")
+
+    class Meta:
+        ordering = ["scheduled_start"]
+        indexes = [models.Index(fields=["location", "scheduled_start"])]
+        constraints = [
+            models.CheckConstraint(name="session_state_known",
+                                   condition=models.Q(state__in=[s.value for s in SessionState])),
+            models.CheckConstraint(name="session_home_or_chair_not_both",
+                                   condition=~models.Q(at_home=True, chair__isnull=False)),
+            models.CheckConstraint(name="session_version_positive", condition=models.Q(version__gte=1)),
+            models.CheckConstraint(name="session_phq9_range",
+                                   condition=models.Q(phq9_total__isnull=True) | models.Q(phq9_total__lte=27)),
+        ]
+
+    def __str__(self) -> str:
+        return f"Infusion session {self.patient} {self.scheduled_start:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+
+    @property
+    def state_enum(self) -> SessionState:
+        return SessionState(self.state)
+
+
+class ChecklistItemResponse(models.Model):
+    """The current answer to one checklist item (re-answering replaces it; every answer is audited)."""
+
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="checklist_responses")
+    code = models.CharField(max_length=41)
+    answer = models.CharField(max_length=20, blank=True)
+    value = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+    override_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "code"], name="checklist_item_once_per_session"),
+            models.CheckConstraint(name="checklist_override_complete",
+                                   condition=models.Q(override_reason="", overridden_by__isnull=True)
+                                   | (~models.Q(override_reason="") & models.Q(overridden_by__isnull=False,
+                                                                              overridden_at__isnull=False))),
+        ]
+
+
+class InfusionOrder(ClinicRecord):
+    """The dose engine's result for today's weight (FHIR MedicationRequest); frozen once signed."""
+
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="orders")
+    weight_kg = models.DecimalField(max_digits=6, decimal_places=2)
+    dosing_weight_kg = models.FloatField()
+    dosing_weight_basis = models.CharField(max_length=10)
+    dose_mg = models.FloatField()
+    dose_mg_per_kg = models.FloatField()
+    route = models.CharField(max_length=12, default="iv")
+    duration_min = models.FloatField(null=True, blank=True)
+    rate_mg_per_h = models.FloatField(null=True, blank=True)
+    rate_ml_per_h = models.FloatField(null=True, blank=True)
+    concentration_mg_per_ml = models.FloatField(null=True, blank=True)
+    calculation = models.JSONField(help_text="The dose engine's full result (pump program, notes).")
+    prediction = models.JSONField(null=True, blank=True,
+                                  help_text="Predicted plasma concentration summary and curve (ng/mL).")
+    warnings = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(blank=True)
+    signed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(null=True, blank=True)
+    superseded = models.BooleanField(default=False, help_text="An unsigned order replaced by a newer calculation.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(name="order_signed_complete",
+                                   condition=models.Q(signed_by__isnull=True, signed_at__isnull=True)
+                                   | models.Q(signed_by__isnull=False, signed_at__isnull=False)),
+            models.CheckConstraint(name="order_dose_positive", condition=models.Q(dose_mg__gt=0)),
+        ]
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class RateEvent(models.Model):
+    """A pump event: start, pause, resume, rate change (titration) or stop. Append-only."""
+
+    class Kind(models.TextChoices):
+        START = "start", "Start"
+        PAUSE = "pause", "Pause"
+        RESUME = "resume", "Resume"
+        RATE = "rate", "Rate change"
+        STOP = "stop", "Stop"
+
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="rate_events")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    at = models.DateTimeField()
+    rate_mg_per_h = models.FloatField(default=0)
+    rate_ml_per_h = models.FloatField(default=0)
+    reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    signer = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               help_text="The prescriber who ordered a titration.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(name="rate_event_nonnegative",
+                                   condition=models.Q(rate_mg_per_h__gte=0, rate_ml_per_h__gte=0)),
+            models.CheckConstraint(name="rate_change_has_signer_and_reason",
+                                   condition=~models.Q(kind="rate") | (models.Q(signer__isnull=False) & ~models.Q(reason=""))),
+        ]
+
+
+class VitalSigns(models.Model):
+    """One reading (FHIR Observation, vital-signs panel 85353-1). Append-only; idempotent by ``client_id``."""
+
+    class Sedation(models.TextChoices):
+        NONE = "none", "None"
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    class Phase(models.TextChoices):
+        BASELINE = "baseline", "Baseline"
+        INFUSION = "infusion", "During infusion"
+        RECOVERY = "recovery", "Recovery"
+
+    external_id = models.UUIDField(unique=True)
+    client_id = models.CharField(max_length=64, unique=True, help_text="Sent by the client; a retried post returns this reading.")
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="vitals")
+    phase = models.CharField(max_length=10, choices=Phase.choices)
+    taken_at = models.DateTimeField()
+    systolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic_mmhg = models.PositiveSmallIntegerField(null=True, blank=True)
+    heart_rate_bpm = models.PositiveSmallIntegerField(null=True, blank=True)
+    spo2_percent = models.PositiveSmallIntegerField(null=True, blank=True)
+    respiratory_rate_per_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    sedation = models.CharField(max_length=10, choices=Sedation.choices, blank=True)
+    source = models.CharField(max_length=20, default="manual", help_text="manual, or the device gateway's name.")
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["taken_at", "id"]
+        verbose_name_plural = "vital signs"
+        indexes = [models.Index(fields=["session", "taken_at"])]
+
+
+class VitalAlert(models.Model):
+    """A hold threshold crossed by a reading; must be acknowledged (who, when, note)."""
+
+    external_id = models.UUIDField(unique=True)
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="alerts")
+    vitals = models.ForeignKey(VitalSigns, on_delete=models.PROTECT, related_name="alerts")
+    rule = models.CharField(max_length=41)
+    vital = models.CharField(max_length=30)
+    value = models.FloatField()
+    limit = models.FloatField()
+    suggested_action = models.CharField(max_length=20)
+    message = models.TextField()
+    raised_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        constraints = [
+            models.CheckConstraint(name="alert_ack_complete",
+                                   condition=models.Q(acknowledged_by__isnull=True, acknowledged_at__isnull=True)
+                                   | models.Q(acknowledged_by__isnull=False, acknowledged_at__isnull=False)),
+        ]
+
+    @property
+    def open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class AdverseEvent(ClinicRecord):
+    class Kind(models.TextChoices):
+        NAUSEA = "nausea", "Nausea"
+        VOMITING = "vomiting", "Vomiting"
+        HYPERTENSION = "hypertension", "Hypertension"
+        ANXIETY = "anxiety_agitation", "Anxiety / agitation"
+        DISSOCIATION = "excessive_dissociation", "Excessive dissociation"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="adverse_events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    at = models.DateTimeField()
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.CheckConstraint(name="adverse_other_needs_notes",
+                                              condition=~models.Q(kind="other", notes=""))]
+
+
+class MedicationAdministration(ClinicRecord):
+    """A drug given in the session (ketamine or a rescue medication). Append-only."""
+
+    class Route(models.TextChoices):
+        IV = "iv", "Intravenous"
+        IM = "im", "Intramuscular"
+        PO = "po", "Oral"
+        SL = "sl", "Sublingual"
+        INTRANASAL = "intranasal", "Intranasal"
+
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="administrations")
+    medication = models.CharField(max_length=40)
+    rxnorm = models.CharField("RxNorm code", max_length=12, blank=True)
+    dose = models.DecimalField(max_digits=9, decimal_places=3)
+    unit = models.CharField(max_length=10)
+    route = models.CharField(max_length=12, choices=Route.choices)
+    at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="For an infusion: when it stopped.")
+    reason = models.CharField(max_length=200, blank=True)
+    adverse_event = models.ForeignKey(AdverseEvent, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="administrations")
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.CheckConstraint(name="administration_dose_positive", condition=models.Q(dose__gt=0))]
+
+
+class DischargeAssessment(ClinicRecord):
+    """PADSS and the other discharge criteria at one moment; several may be taken, the last passing one counts."""
+
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="discharge_assessments")
+    assessed_at = models.DateTimeField()
+    scores = models.JSONField(help_text="PADSS item -> 0/1/2 (vital signs computed, bleeding n/a = 2).")
+    total = models.PositiveSmallIntegerField()
+    deviation_percent = models.FloatField(null=True, blank=True)
+    escort_present = models.BooleanField()
+    escort_name = models.CharField(max_length=120, blank=True)
+    instructions_given = models.BooleanField()
+    fit = models.BooleanField()
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["assessed_at", "id"]
+
+
+class SessionNote(ClinicRecord):
+    """The note generated from what happened; signed, then locked."""
+
+    session = models.OneToOneField(InfusionSession, on_delete=models.PROTECT, related_name="note")
+    text = models.TextField()
+    signed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(name="note_signed_complete",
+                                   condition=models.Q(signed_by__isnull=True, signed_at__isnull=True)
+                                   | models.Q(signed_by__isnull=False, signed_at__isnull=False)),
+        ]
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class NoteAddendum(ClinicRecord):
+    """A correction or addition to a signed note: who, when, why. Append-only."""
+
+    note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="addenda")
+    text = models.TextField()
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["created_at", "id"]

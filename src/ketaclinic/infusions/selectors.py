@@ -1,0 +1,273 @@
+"""Reads of infusion sessions that pages and the API share: detail, day board, MAR, chart series.
+
+Each checks its permission (and the patient's location) and keeps its query count bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Max, Prefetch, QuerySet
+from django.utils import timezone
+
+from ketaclinic.accounts.models import Chair, Location, User
+from ketaclinic.accounts.permissions import patient_for, require, user_location_ids
+from ketaclinic.audit.services import audit_list, audit_read
+from ketaclinic.core.access import Permission
+from ketaclinic.core.infusion.checklist import ChecklistResult
+from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint, delivered_regimen, delivery
+from ketaclinic.core.infusion.state import SessionState
+from ketaclinic.core.infusion.vitals import VitalsDue, vitals_due
+from ketaclinic.core.pharmacology.models import pk_model_get
+from ketaclinic.core.pharmacology.simulation import simulate
+from ketaclinic.infusions.models import (
+    DischargeAssessment,
+    InfusionOrder,
+    InfusionSession,
+    MedicationAdministration,
+    RateEvent,
+    VitalAlert,
+    VitalSigns,
+)
+from ketaclinic.infusions.services import (
+    checklist_result,
+    current_order,
+    interacting_medications,
+    signed_order,
+)
+from ketaclinic.patients.models import Patient
+
+LOCATION_NOT_YOURS = "You do not work at {value}."
+
+
+def session_get(*, user: User, external_id: str, permission: Permission = Permission.SESSION_VIEW) -> InfusionSession:
+    """One session by its public id, if the user may see it (404 when unknown, 403 outside their locations)."""
+    require(user, permission)
+    session = (InfusionSession.objects.select_related("patient", "patient__location", "protocol_version", "location",
+                                                      "chair", "updated_by")
+               .get(external_id=external_id))
+    patient_for(user, session.patient, permission)
+    return session
+
+
+def sessions_for_patient(*, user: User, patient: Patient) -> QuerySet[InfusionSession]:
+    patient_for(user, patient, Permission.SESSION_VIEW)
+    audit_read(patient, "infusion sessions")
+    return (InfusionSession.objects.filter(patient=patient).select_related("location", "chair", "protocol_version")
+            .order_by("-scheduled_start"))
+
+
+def _due(session: InfusionSession, last_taken_at: datetime | None, now: datetime) -> VitalsDue | None:
+    """When the next reading is due while infusing or recovering (None in other states)."""
+    doc = session.protocol_version.parsed
+    if doc.monitoring is None:
+        return None
+    m = doc.monitoring
+    state = session.state_enum
+    if state.infusing and session.started_at is not None:
+        return vitals_due(since=session.started_at, last_reading_at=last_taken_at, now=now,
+                          interval_min=m.vitals_interval_min, grace_min=m.overdue_grace_min)
+    if state is SessionState.RECOVERING and session.ended_at is not None:
+        return vitals_due(since=session.ended_at, last_reading_at=last_taken_at, now=now,
+                          interval_min=m.recovery_interval_min, grace_min=m.overdue_grace_min)
+    return None
+
+
+@dataclass(frozen=True)
+class SessionDetail:
+    session: InfusionSession
+    order: InfusionOrder | None
+    signed_order: InfusionOrder | None
+    checklist: ChecklistResult | None
+    delivery: Delivery
+    vitals_due: VitalsDue | None
+    open_alerts: list[VitalAlert]
+    vitals: list[VitalSigns]
+    rate_events: list[RateEvent]
+    observation_remaining_min: float | None
+    discharge_assessment: DischargeAssessment | None
+    now: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+    interacting_medications: list[str] = field(default_factory=list)  # for the "medications reviewed" item
+
+
+def session_detail(*, user: User, session: InfusionSession, now: datetime | None = None) -> SessionDetail:
+    """Everything the live page shows: delivered dose, elapsed time, vitals due/overdue, open alerts."""
+    patient_for(user, session.patient, Permission.SESSION_VIEW)
+    audit_read(session.patient, "infusion session")
+    now = now or timezone.now()
+    vitals = list(session.vitals.all())
+    events = list(session.rate_events.select_related("recorded_by", "signer"))
+    points = [RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h) for e in events]
+    last_taken = max((v.taken_at for v in vitals), default=None)
+    doc = session.protocol_version.parsed
+    remaining = None
+    if session.ended_at is not None and doc.discharge is not None and session.state == SessionState.RECOVERING:
+        remaining = max(doc.discharge.observation_min - (now - session.ended_at).total_seconds() / 60.0, 0.0)
+    closed = session.state_enum in (SessionState.SCHEDULED, SessionState.CANCELLED)
+    return SessionDetail(
+        session=session, order=current_order(session), signed_order=signed_order(session),
+        checklist=None if closed or doc.checklist is None else checklist_result(session),
+        delivery=delivery(points, now), vitals_due=_due(session, last_taken, now),
+        open_alerts=[a for a in session.alerts.all() if a.open], vitals=vitals, rate_events=events,
+        observation_remaining_min=remaining,
+        discharge_assessment=session.discharge_assessments.order_by("-assessed_at", "-id").first(), now=now,
+        interacting_medications=interacting_medications(session.patient),
+    )
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    session: InfusionSession
+    state: SessionState
+    open_alerts: int
+    vitals_due: VitalsDue | None
+    delivery: Delivery
+
+    @property
+    def overdue(self) -> bool:
+        return self.vitals_due is not None and self.vitals_due.overdue
+
+
+@dataclass(frozen=True)
+class BoardChair:
+    chair: Chair | None  # None: home visits
+    rows: list[BoardRow]
+
+
+@dataclass(frozen=True)
+class DayBoard:
+    location: Location
+    day: date
+    chairs: list[BoardChair]
+    now: datetime
+
+    @property
+    def rows(self) -> list[BoardRow]:
+        return [r for c in self.chairs for r in c.rows]
+
+
+def day_board(*, user: User, location: Location, day: date | None = None, now: datetime | None = None) -> DayBoard:
+    """Every chair and home visit of a location for a day (in the location's time zone), in 4 queries (sessions, pump events, open alerts, chairs)."""
+    require(user, Permission.BOARD_VIEW)
+    if location.pk not in user_location_ids(user):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
+    now = now or timezone.now()
+    tz = ZoneInfo(location.timezone)
+    day = day or now.astimezone(tz).date()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    sessions = list(
+        InfusionSession.objects.filter(location=location, scheduled_start__gte=start,
+                                       scheduled_start__lt=start + timedelta(days=1))
+        .select_related("patient", "chair", "protocol_version")
+        .annotate(last_taken_at=Max("vitals__taken_at"))
+        .prefetch_related(Prefetch("rate_events", queryset=RateEvent.objects.order_by("at", "id")),
+                          Prefetch("alerts", queryset=VitalAlert.objects.filter(acknowledged_at__isnull=True),
+                                   to_attr="open_alert_list"))
+        .order_by("scheduled_start")
+    )
+    rows: dict[int | None, list[BoardRow]] = {}
+    for s in sessions:
+        points = [RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h) for e in s.rate_events.all()]
+        rows.setdefault(s.chair_id, []).append(BoardRow(
+            session=s, state=s.state_enum, open_alerts=len(s.open_alert_list),
+            vitals_due=_due(s, s.last_taken_at, now), delivery=delivery(points, now)))
+    audit_list([s.patient for s in sessions], f"day board {location.code} {day.isoformat()}")
+    chairs = [BoardChair(c, rows.get(c.pk, [])) for c in Chair.objects.filter(location=location, active=True)]
+    chairs.append(BoardChair(None, rows.get(None, [])))
+    return DayBoard(location=location, day=day, chairs=chairs, now=now)
+
+
+@dataclass(frozen=True)
+class MarEntry:
+    """One line of the medication administration record."""
+
+    session: InfusionSession
+    medication: str
+    rxnorm: str
+    dose: str
+    unit: str
+    route: str
+    at: datetime
+    ended_at: datetime | None
+    given_by: str
+    reason: str
+    rates: list[dict[str, Any]]
+
+
+def _mar_entries(sessions: list[InfusionSession]) -> list[MarEntry]:
+    out = []
+    for s in sessions:
+        rates = [{"kind": e.kind, "at": e.at, "rate_mg_per_h": e.rate_mg_per_h, "rate_ml_per_h": e.rate_ml_per_h,
+                  "reason": e.reason, "signer": str(e.signer) if e.signer else ""} for e in s.rate_events.all()]
+        for m in s.administrations.all():
+            out.append(MarEntry(session=s, medication=m.medication, rxnorm=m.rxnorm, dose=f"{m.dose.normalize():f}",
+                                unit=m.unit, route=m.route, at=m.at, ended_at=m.ended_at, given_by=str(m.created_by),
+                                reason=m.reason, rates=rates if m.medication == "ketamine" and m.ended_at else []))
+    return out
+
+
+def _mar_queryset() -> QuerySet[InfusionSession]:
+    return InfusionSession.objects.select_related("patient", "location").prefetch_related(
+        Prefetch("administrations", queryset=MedicationAdministration.objects.select_related("created_by")),
+        Prefetch("rate_events", queryset=RateEvent.objects.select_related("signer").order_by("at", "id")))
+
+
+def mar_for_session(*, user: User, session: InfusionSession) -> list[MarEntry]:
+    patient_for(user, session.patient, Permission.MAR_VIEW)
+    audit_read(session.patient, "medication administration record")
+    return _mar_entries(list(_mar_queryset().filter(pk=session.pk)))
+
+
+def mar_for_patient(*, user: User, patient: Patient) -> list[MarEntry]:
+    patient_for(user, patient, Permission.MAR_VIEW)
+    audit_read(patient, "medication administration record")
+    return _mar_entries(list(_mar_queryset().filter(patient=patient).order_by("scheduled_start")))
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """Vitals over time and the predicted plasma concentration, both in minutes from the infusion start."""
+
+    started_at: datetime | None
+    vitals: list[dict[str, Any]]
+    predicted: list[tuple[float, float]]  # the signed order's pump program, as planned
+    predicted_note: str
+    predicted_given: list[tuple[float, float]] = field(default_factory=list)  # from the rate history so far
+
+
+def vitals_chart(*, user: User, session: InfusionSession, now: datetime | None = None) -> ChartSeries:
+    patient_for(user, session.patient, Permission.SESSION_VIEW)
+    audit_read(session.patient, "vital signs chart")
+    origin = session.started_at or session.checked_in_at or session.scheduled_start
+    vitals = [{"minute": round((v.taken_at - origin).total_seconds() / 60.0, 1), "taken_at": v.taken_at,
+               "phase": v.phase, "systolic_mmhg": v.systolic_mmhg, "diastolic_mmhg": v.diastolic_mmhg,
+               "heart_rate_bpm": v.heart_rate_bpm, "spo2_percent": v.spo2_percent,
+               "respiratory_rate_per_min": v.respiratory_rate_per_min, "sedation": v.sedation}
+              for v in session.vitals.all()]
+    order = signed_order(session) or current_order(session)
+    prediction = (order.prediction or {}) if order is not None else {}
+    curve = [(float(t), float(c)) for t, c in prediction.get("curve", [])]
+    return ChartSeries(started_at=session.started_at, vitals=vitals, predicted=curve,
+                       predicted_note=str(prediction.get("note", "")),
+                       predicted_given=_given_curve(session, order, now or timezone.now()))
+
+
+def _given_curve(session: InfusionSession, order: InfusionOrder | None, now: datetime) -> list[tuple[float, float]]:
+    """Predicted plasma concentration (ng/mL) for what the pump actually delivered, to an hour past now/the stop."""
+    dosing = session.protocol_version.parsed.dosing
+    if order is None or dosing is None or dosing.pk_model is None:
+        return []
+    events = list(session.rate_events.all())
+    regimen = delivered_regimen([RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h)
+                                 for e in events], now)
+    if regimen is None:
+        return []
+    sim = simulate(pk_model_get(dosing.pk_model), float(order.weight_kg), regimen,
+                   until_min=regimen.end_min + 60.0, step_min=2.0)
+    return [(round(float(t), 2), round(float(c), 2)) for t, c in zip(sim.t_min, sim.plasma_ng_per_ml, strict=True)]

@@ -1,0 +1,114 @@
+"""The pre-infusion checklist: answers checked, items passed/failed/missing/overridden/not applicable."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.checklist import (
+    ANSWER_UNKNOWN,
+    ITEM_UNKNOWN,
+    NOT_OVERRIDABLE,
+    NUMBER_OUT_OF_RANGE,
+    OVERRIDE_REASON_SHORT,
+    ItemAnswer,
+    ItemStatus,
+    answer_check,
+    checklist_evaluate,
+    item_get,
+    override_check,
+)
+from ketaclinic.protocols.files import shipped_protocols
+
+C = shipped_protocols()["depression-standard"].checklist
+YES = ("identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol_drugs", "medications_reviewed",
+       "escort_confirmed")
+
+
+def complete(**changes: ItemAnswer) -> dict[str, ItemAnswer]:
+    answers = {c: ItemAnswer(c, "yes") for c in YES}
+    answers["weight_today"] = ItemAnswer("weight_today", value=70)
+    answers["phq9_today"] = ItemAnswer("phq9_today", value=18)
+    answers["pregnancy_status"] = ItemAnswer("pregnancy_status", "not_pregnant")
+    answers.update(changes)
+    return answers
+
+
+def test_a_complete_checklist_passes() -> None:
+    result = checklist_evaluate(C, complete(), sex="female", baseline_problems=())
+    assert result.passed and result.failures == () and result.overridden == ()
+
+
+def test_pregnancy_is_not_applicable_to_men() -> None:
+    answers = complete()
+    answers.pop("pregnancy_status")
+    result = checklist_evaluate(C, answers, sex="male", baseline_problems=())
+    assert result.passed
+    assert next(i for i in result.items if i.code == "pregnancy_status").status is ItemStatus.NOT_APPLICABLE
+    assert not checklist_evaluate(C, answers, sex="female", baseline_problems=()).passed
+
+
+def test_a_no_fails_and_a_missing_item_is_named() -> None:
+    answers = complete(no_heavy_meal=ItemAnswer("no_heavy_meal", "no"))
+    answers.pop("escort_confirmed")
+    result = checklist_evaluate(C, answers, sex="female", baseline_problems=())
+    assert not result.passed
+    assert result.failures == ("no_heavy_meal failed", "escort_confirmed missing")
+
+
+def test_an_override_with_a_reason_passes_the_item() -> None:
+    answers = complete(no_heavy_meal=ItemAnswer("no_heavy_meal", "no", override_reason="Small breakfast 3 h ago, fine"))
+    result = checklist_evaluate(C, answers, sex="female", baseline_problems=())
+    assert result.passed and result.overridden == ("no_heavy_meal",)
+
+
+def test_baseline_vitals_item_follows_the_baseline_problems() -> None:
+    result = checklist_evaluate(C, complete(), sex="female", baseline_problems=("baseline SpO2 93 % is below 94 %",))
+    item = next(i for i in result.items if i.code == "baseline_vitals")
+    assert item.status is ItemStatus.FAILED and "SpO2" in item.detail
+    missing = checklist_evaluate(C, complete(), sex="female", baseline_problems=("no baseline vital signs recorded",))
+    assert "baseline_vitals missing" in missing.failures
+
+
+def test_a_pregnant_answer_fails() -> None:
+    result = checklist_evaluate(C, complete(pregnancy_status=ItemAnswer("pregnancy_status", "pregnant")), sex="female",
+                                baseline_problems=())
+    assert result.failures == ("pregnancy_status failed",)
+
+
+@pytest.mark.parametrize(("code", "answer", "value", "message"), [
+    ("no_heavy_meal", "maybe", None, ANSWER_UNKNOWN.format(value="maybe", question=C.item("no_heavy_meal").question,
+                                                           allowed="yes, no")),
+    ("phq9_today", "", 28, NUMBER_OUT_OF_RANGE.format(question=C.item("phq9_today").question, value=28, low=0, high=27)),
+    ("phq9_today", "", -1, NUMBER_OUT_OF_RANGE.format(question=C.item("phq9_today").question, value=-1, low=0, high=27)),
+])
+def test_bad_answers_are_refused(code, answer, value, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as exc:
+        answer_check(C.item(code), answer, value)
+    assert exc.value.message == message
+
+
+def test_a_number_is_required() -> None:
+    with pytest.raises(ValidationError, match="a number from 0 to 27 is required"):
+        answer_check(C.item("phq9_today"), "", None)
+
+
+def test_unknown_item() -> None:
+    with pytest.raises(ValidationError) as exc:
+        item_get(C, "horoscope")
+    assert exc.value.message == ITEM_UNKNOWN.format(value="horoscope")
+
+
+def test_identity_cannot_be_overridden_and_reasons_must_say_why() -> None:
+    with pytest.raises(ValidationError) as exc:
+        override_check(C.item("identity_checked"), "Known to staff for years")
+    assert exc.value.message == NOT_OVERRIDABLE.format(question=C.item("identity_checked").question)
+    with pytest.raises(ValidationError) as exc:
+        override_check(C.item("no_heavy_meal"), "ok")
+    assert exc.value.message == OVERRIDE_REASON_SHORT.format(low=10)
+    assert override_check(C.item("no_heavy_meal"), "  Light toast only, 3 h ago  ") == "Light toast only, 3 h ago"
+
+
+def test_an_override_on_a_non_overridable_item_is_ignored_by_the_evaluation() -> None:
+    answers = complete(identity_checked=ItemAnswer("identity_checked", "no", override_reason="should not count at all"))
+    assert checklist_evaluate(C, answers, sex="female", baseline_problems=()).failures == ("identity_checked failed",)
