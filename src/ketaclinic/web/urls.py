@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/", include("ketaclinic.patients.urls")),
     path("screening/", include("ketaclinic.screening.urls")),
     path("audit/", include("ketaclinic.audit.urls")),
+    path("sessions/", include("ketaclinic.infusions.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),
     path("", include((
         [path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),
