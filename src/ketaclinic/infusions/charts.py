@@ -2,8 +2,9 @@
 
 Kept outside ``ketaclinic.core`` (matplotlib reads font caches when imported). Both panels share the x axis:
 minutes from the infusion start (from check-in before it starts). Periods when the pump ran are shaded in
-light blue on both panels, pauses left white. The concentration is the dose engine's prediction for the
-order as signed, said so in the panel's title: a model, not a measurement.
+light blue on both panels, pauses left white. The concentration is the PK model's prediction for the
+rates actually delivered (from the rate history: titrations and pauses included), solid, with the signed
+order's prediction dashed beside it; a model, not a measurement, as the panel's title says.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ketaclinic.core.pharmacology.models import pk_model_get  # noqa: E402
+from ketaclinic.core.pharmacology.regimen import Infusion, Pause, Regimen  # noqa: E402
+from ketaclinic.core.pharmacology.simulation import simulate  # noqa: E402
 from ketaclinic.infusions.selectors import ChartSeries  # noqa: E402
 
 RUNS = ("start", "resume", "rate")
@@ -41,7 +45,34 @@ def _periods(events: list[Any], origin: datetime) -> list[tuple[float, float, fl
     return out
 
 
-def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None) -> str:
+def delivered_curve(periods: list[tuple[float, float, float]], *, model_name: str, weight_kg: float,
+                    until_min: float) -> list[tuple[float, float]]:
+    """Predicted plasma concentration for the rates actually delivered (pauses and titrations included)."""
+    segments: list[Infusion | Pause] = []
+    t = 0.0
+    for start, end, rate in periods:
+        if start > t + 1e-6:
+            segments.append(Pause(start - t))
+        if end - start > 1e-6 and rate > 0:
+            segments.append(Infusion(end - start, rate_mg_per_min=rate / 60.0))
+            t = end
+    if not segments:
+        return []
+    until = max(until_min, Regimen.of(segments).end_min)
+    sim = simulate(pk_model_get(model_name), weight_kg, Regimen.of(segments), until_min=until, step_min=1.0)
+    return [(float(x), float(c)) for x, c in zip(sim.t_min, sim.plasma_ng_per_ml, strict=True)]
+
+
+def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None,
+                      model_name: str | None = None, weight_kg: float | None = None) -> str:
+    buf = io.StringIO()
+    session_chart_figure(series, events, tz=tz, now=now, model_name=model_name, weight_kg=weight_kg).savefig(
+        buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None,
+                         model_name: str | None = None, weight_kg: float | None = None) -> Figure:
     from django.utils import timezone
 
     now = now or timezone.now()
@@ -63,8 +94,8 @@ def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, n
             end = end_now if end != end else end
             a.axvspan(start, end, color="#cfe3f7", lw=0, zorder=0)
             if a is ax_c and end - start >= 4:
-                a.text((start + end) / 2, 0.96, f"{rate:g} mg/h", transform=a.get_xaxis_transform(), ha="center",
-                       va="top", fontsize=9, color="#1f4e79")
+                a.text((start + end) / 2, 0.04, f"{rate:.1f} mg/h", transform=a.get_xaxis_transform(), ha="center",
+                       va="bottom", fontsize=9, color="#1f4e79")
         a.grid(True, color="#e3e7ec", lw=0.8)
         a.set_axisbelow(True)
 
@@ -84,13 +115,27 @@ def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, n
         ax.legend(loc="upper left", ncol=4, fontsize=8.5, frameon=False)
     else:
         ax.text(0.5, 0.5, "No readings yet", transform=ax.transAxes, ha="center", color="#5b6775")
+    periods = [(a, end_now if b != b else b, r) for a, b, r in _periods(events, origin)]
+    delivered = (delivered_curve(periods, model_name=model_name, weight_kg=weight_kg, until_min=xmax)
+                 if periods and model_name and weight_kg else [])
     if series.predicted:
-        ax_c.plot([t for t, _ in series.predicted], [c for _, c in series.predicted], color="#0b3d91", lw=2.2)
-        ax_c.set_ylim(0, max(c for _, c in series.predicted) * 1.25)
+        ax_c.plot([t for t, _ in series.predicted], [c for _, c in series.predicted], color="#8c96a3", lw=1.6, ls="--",
+                  label="order as signed")
+    if delivered:
+        cut = [(t, c) for t, c in delivered if t <= end_now]
+        ax_c.plot([t for t, _ in cut], [c for _, c in cut], color="#0b3d91", lw=2.6, label="as delivered, until now")
+        ahead = [(t, c) for t, c in delivered if t >= end_now]
+        if ahead and not any(e.kind == "stop" for e in events):
+            ax_c.plot([t for t, _ in ahead], [c for _, c in ahead], color="#0b3d91", lw=1.2, ls=":",
+                      label="if stopped now")
+    peak = max([c for _, c in series.predicted] + [c for _, c in delivered] + [0.0])
+    if peak > 0:
+        ax_c.set_ylim(0, peak * 1.3)
+        ax_c.legend(loc="upper right", fontsize=8.5, frameon=True, framealpha=0.9)
     else:
         ax_c.text(0.5, 0.5, "No order calculated yet", transform=ax_c.transAxes, ha="center", color="#5b6775")
     ax_c.set_ylabel("ng/mL")
-    ax_c.set_title("Predicted plasma ketamine concentration for the signed order (model, not measured)", loc="left",
+    ax_c.set_title("Predicted plasma ketamine concentration (pharmacokinetic model, not measured)", loc="left",
                    fontsize=10)
     ax_c.set_xlabel("Minutes from the infusion start" + (
         f" ({origin.astimezone(tz):%H:%M})" if series.started_at else " (not started: from the first reading)"))
@@ -99,6 +144,4 @@ def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, n
         a.tick_params(labelsize=9)
     ax.tick_params(labelbottom=False)
     fig.subplots_adjust(left=0.08, right=0.98, top=0.94, bottom=0.1)
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+    return fig
