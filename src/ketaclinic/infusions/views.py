@@ -38,6 +38,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 
 LOCATION_UNKNOWN = "No location {value!r}."
+STATES = {s.name: s.value for s in SessionState}  # templates call classes; a dict they only read
 ACTION_LABELS = {"pause": "pause the infusion", "reduce_rate": "reduce the rate", "call_prescriber": "call the prescriber",
                  "stop": "stop the infusion", "observe": "observe closely"}
 CHANGED_RELOAD = "Reload the session to see the change, then try again."
@@ -128,7 +129,7 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
     events = list(session.adverse_events.all())
     thresholds = {t.code: t for t in (doc.monitoring.thresholds if doc.monitoring else ())}
     return {
-        "session": session, "d": detail, "state": state, "S": SessionState, "doc": doc,
+        "session": session, "d": detail, "state": state, "S": STATES, "doc": doc,
         "checklist": _checklist_rows(session, detail),
         "forms": _blank_forms(request, session),
         "adverse_events": events,
@@ -489,4 +490,4 @@ def board(request: HttpRequest) -> HttpResponse:
     with timezone.override(ZoneInfo(location.timezone)):
         return render(request, template, {"board": b, "locations": mine, "location": location,
                                           "can_view": request.user.can(Permission.SESSION_VIEW),
-                                          "S": SessionState})
+                                          "S": STATES})
