@@ -71,7 +71,7 @@ class RateChangeForm(AtForm):
     rate_mg_per_h = forms.FloatField(min_value=0, label="New rate (mg/h)")
     reason = forms.CharField(max_length=300, label="Reason for the change")
     signer = forms.ModelChoiceField(queryset=None, to_field_name="external_id", label="Ordered by (prescriber)",
-                                    empty_label=None)
+                                    empty_label="Choose the prescriber who ordered it")
 
     def __init__(self, *args, prescribers=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

@@ -41,7 +41,9 @@ LOCATION_UNKNOWN = "No location {value!r}."
 STATES = {s.name: s.value for s in SessionState}  # templates call classes; a dict they only read
 ACTION_LABELS = {"pause": "pause the infusion", "reduce_rate": "reduce the rate", "call_prescriber": "call the prescriber",
                  "stop": "stop the infusion", "observe": "observe closely"}
-CHANGED_RELOAD = "Reload the session to see the change, then try again."
+PADSS_LABELS = {"vital_signs": "Vital signs (against baseline)", "activity_mental_status": "Activity and mental status",
+                "pain_nausea_vomiting": "Pain, nausea and vomiting (the worse)", "bleeding": "Surgical bleeding (not applicable)",
+                "intake_output": "Intake and output"}
 
 
 def _session(request: HttpRequest, external_id: str, permission: Permission = Permission.SESSION_VIEW) -> InfusionSession:
@@ -138,6 +140,8 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
         "open_alerts": [(a, thresholds.get(a.rule), ACTION_LABELS.get(a.suggested_action, a.suggested_action))
                         for a in detail.open_alerts],
         "note": SessionNote.objects.filter(session=session).first(),
+        "padss_rows": [(PADSS_LABELS.get(k, k), v) for k, v in detail.discharge_assessment.scores.items()]
+        if detail.discharge_assessment else [],
         "observation_min": doc.discharge.observation_min if doc.discharge else None,
         "chart_key": f"{session.version}-{len(detail.vitals)}",
         "can": {
