@@ -200,19 +200,18 @@ def session_chart(request: HttpRequest, external_id: str) -> HttpResponse:
 # --- actions --------------------------------------------------------------------------------------------
 
 
-Runner = Callable[[HttpRequest, InfusionSession, dict[str, Any]], str]
+Runner = Callable[[User, InfusionSession, dict[str, Any]], Any]
 
 
 @dataclass(frozen=True)
 class Action:
+    """One thing a person does on the live page: who may, the form it reads, the service it calls, what it says."""
+
     permission: Permission
     form: str  # key in the live page's forms
-    make: Callable[..., forms.Form]
+    make: Callable[[Any, InfusionSession], forms.Form]
     run: Runner
-
-
-def _v(d: dict[str, Any]) -> dict[str, Any]:
-    return {"expected_version": d["expected_version"]}
+    done: str | Callable[[Any], str]
 
 
 def _order(session: InfusionSession, external_id: Any) -> InfusionOrder:
@@ -233,11 +232,7 @@ def _adverse(session: InfusionSession, external_id: str) -> AdverseEvent | None:
     return None if not external_id else AdverseEvent.objects.filter(session=session, external_id=external_id).first()
 
 
-def _vitals(r: HttpRequest, s: InfusionSession, d: dict[str, Any]) -> str:
-    posted = services.vitals_record(user=r.user, session=s, client_id=d["client_id"], taken_at=d["taken_at"],
-                                    systolic_mmhg=d["systolic_mmhg"], diastolic_mmhg=d["diastolic_mmhg"],
-                                    heart_rate_bpm=d["heart_rate_bpm"], spo2_percent=d["spo2_percent"],
-                                    respiratory_rate_per_min=d["respiratory_rate_per_min"], sedation=d["sedation"])
+def _vitals_done(posted: services.VitalsPosted) -> str:
     if not posted.created:
         return "This reading was already recorded (sent twice); it is stored once."
     if posted.alerts:
@@ -245,67 +240,68 @@ def _vitals(r: HttpRequest, s: InfusionSession, d: dict[str, Any]) -> str:
     return "Vital signs recorded."
 
 
-def _checklist(r: HttpRequest, s: InfusionSession, d: dict[str, Any]) -> str:
-    services.checklist_record(user=r.user, session=s, **_v(d), code=d["code"], answer=d["answer"] or "",
-                              value=d["value"] or None, unit=d["unit"] or None)
-    return "Checklist answer recorded."
+def _form(cls: type[forms.Form]) -> Callable[[Any, InfusionSession], forms.Form]:
+    return lambda data, session: cls(data)
 
 
+S_RUN, S_SCHED, S_SIGN = Permission.SESSION_RUN, Permission.SCHEDULE_MANAGE, Permission.ORDER_SIGN
 ACTIONS: dict[str, Action] = {
-    "check_in": Action(Permission.SCHEDULE_MANAGE, "check_in", lambda data, s, r: f.AtForm(data), lambda r, s, d: (
-        services.session_check_in(user=r.user, session=s, **_v(d), at=d["at"]), "Checked in.")[1]),
-    "cancel": Action(Permission.SCHEDULE_MANAGE, "cancel", lambda data, s, r: f.CancelForm(data), lambda r, s, d: (
-        services.session_cancel(user=r.user, session=s, **_v(d), reason=d["reason"]), "Session cancelled.")[1]),
-    "checklist": Action(Permission.SESSION_RUN, "checklist", lambda data, s, r: f.ChecklistAnswerForm(data), _checklist),
-    "checklist_override": Action(Permission.ORDER_SIGN, "checklist_override",
-                                 lambda data, s, r: f.ChecklistOverrideForm(data), lambda r, s, d: (
-        services.checklist_override(user=r.user, session=s, **_v(d), code=d["code"], reason=d["reason"]),
-        "Checklist item overridden.")[1]),
-    "checklist_complete": Action(Permission.SESSION_RUN, "complete", lambda data, s, r: f.VersionForm(data), lambda r, s, d: (
-        services.checklist_complete(user=r.user, session=s, **_v(d)), "Pre-infusion checklist passed.")[1]),
-    "order_create": Action(Permission.SESSION_RUN, "order_create", lambda data, s, r: f.OrderCreateForm(data),
-                           lambda r, s, d: (services.order_create(
-                               user=r.user, session=s, **_v(d), dose=d["dose"] or None, duration_min=d["duration_min"]),
-                               "Order calculated; a prescriber signs it.")[1]),
-    "order_sign": Action(Permission.ORDER_SIGN, "order_sign", lambda data, s, r: f.OrderSignForm(data), lambda r, s, d: (
-        services.order_sign(user=r.user, order=_order(s, d["order"]), **_v(d), override_reason=d["override_reason"]),
-        "Order signed.")[1]),
-    "start": Action(Permission.SESSION_RUN, "start", lambda data, s, r: f.AtForm(data), lambda r, s, d: (
-        services.infusion_start(user=r.user, session=s, **_v(d), at=d["at"]), "Infusion started.")[1]),
-    "pause": Action(Permission.SESSION_RUN, "pause", lambda data, s, r: f.ReasonAtForm(data), lambda r, s, d: (
-        services.infusion_pause(user=r.user, session=s, **_v(d), reason=d["reason"], at=d["at"]),
-        "Infusion paused.")[1]),
-    "resume": Action(Permission.SESSION_RUN, "resume", lambda data, s, r: f.ReasonAtForm(data), lambda r, s, d: (
-        services.infusion_resume(user=r.user, session=s, **_v(d), reason=d["reason"], at=d["at"]),
-        "Infusion resumed.")[1]),
-    "rate": Action(Permission.SESSION_RUN, "rate",
-                   lambda data, s, r: f.RateChangeForm(data, prescribers=_prescribers(s)), lambda r, s, d: (
-        services.infusion_rate_change(user=r.user, session=s, **_v(d), rate_mg_per_h=d["rate_mg_per_h"],
-                                      reason=d["reason"], signer=d["signer"], at=d["at"]), "Rate changed.")[1]),
-    "stop": Action(Permission.SESSION_RUN, "stop", lambda data, s, r: f.ReasonAtForm(data), lambda r, s, d: (
-        services.infusion_stop(user=r.user, session=s, **_v(d), reason=d["reason"], at=d["at"]),
-        "Infusion stopped; recovery and the observation time begin.")[1]),
-    "vitals": Action(Permission.SESSION_RUN, "vitals", lambda data, s, r: f.VitalsForm(data), _vitals),
-    "alert_ack": Action(Permission.SESSION_RUN, "alert_ack", lambda data, s, r: f.AlertAckForm(data), lambda r, s, d: (
-        services.alert_acknowledge(user=r.user, alert=_alert(s, d["alert"]), note=d["note"]), "Alert acknowledged.")[1]),
-    "adverse_event": Action(Permission.SESSION_RUN, "adverse", lambda data, s, r: f.AdverseEventForm(data),
-                            lambda r, s, d: (services.adverse_event_record(
-                                user=r.user, session=s, **_v(d), kind=d["kind"], severity=d["severity"], at=d["at"],
-                                notes=d["notes"]), "Adverse event recorded.")[1]),
-    "administration": Action(Permission.SESSION_RUN, "administration", lambda data, s, r: f.AdministrationForm(
-        data, medications=_rescue_meds(), adverse_events=s.adverse_events.all()), lambda r, s, d: (
-        services.administration_record(user=r.user, session=s, **_v(d), medication=d["medication"], dose=d["dose"],
-                                       unit=d["unit"], route=d["route"], at=d["at"], reason=d["reason"],
-                                       adverse_event=_adverse(s, d["adverse_event"])),
-        "Medication given recorded on the MAR.")[1]),
-    "discharge_assess": Action(Permission.SESSION_RUN, "discharge_assess",
-                               lambda data, s, r: f.DischargeAssessForm(data), lambda r, s, d: (
-        services.discharge_assess(user=r.user, session=s, **_v(d), activity_mental_status=d["activity_mental_status"],
-                                  pain=d["pain"], nausea_vomiting=d["nausea_vomiting"], intake_output=d["intake_output"],
-                                  escort_present=d["escort_present"], instructions_given=d["instructions_given"],
-                                  escort_name=d["escort_name"]), "Discharge assessment recorded.")[1]),
-    "discharge": Action(Permission.SESSION_RUN, "discharge", lambda data, s, r: f.VersionForm(data), lambda r, s, d: (
-        services.session_discharge(user=r.user, session=s, **_v(d)), "Discharged.")[1]),
+    "check_in": Action(S_SCHED, "check_in", _form(f.AtForm), lambda u, s, d: services.session_check_in(
+        user=u, session=s, expected_version=d["expected_version"], at=d["at"]), "Checked in."),
+    "cancel": Action(S_SCHED, "cancel", _form(f.CancelForm), lambda u, s, d: services.session_cancel(
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"]), "Session cancelled."),
+    "checklist": Action(S_RUN, "checklist", _form(f.ChecklistAnswerForm), lambda u, s, d: services.checklist_record(
+        user=u, session=s, expected_version=d["expected_version"], code=d["code"], answer=d["answer"] or "",
+        value=d["value"] or None, unit=d["unit"] or None), "Checklist answer recorded."),
+    "checklist_override": Action(S_SIGN, "checklist_override", _form(f.ChecklistOverrideForm),
+                                 lambda u, s, d: services.checklist_override(
+                                     user=u, session=s, expected_version=d["expected_version"], code=d["code"],
+                                     reason=d["reason"]), "Checklist item overridden."),
+    "checklist_complete": Action(S_RUN, "complete", _form(f.VersionForm), lambda u, s, d: services.checklist_complete(
+        user=u, session=s, expected_version=d["expected_version"]), "Pre-infusion checklist passed."),
+    "order_create": Action(S_RUN, "order_create", _form(f.OrderCreateForm), lambda u, s, d: services.order_create(
+        user=u, session=s, expected_version=d["expected_version"], dose=d["dose"] or None,
+        duration_min=d["duration_min"]), "Order calculated; a prescriber signs it."),
+    "order_sign": Action(S_SIGN, "order_sign", _form(f.OrderSignForm), lambda u, s, d: services.order_sign(
+        user=u, order=_order(s, d["order"]), expected_version=d["expected_version"],
+        override_reason=d["override_reason"]), "Order signed."),
+    "start": Action(S_RUN, "start", _form(f.AtForm), lambda u, s, d: services.infusion_start(
+        user=u, session=s, expected_version=d["expected_version"], at=d["at"]), "Infusion started."),
+    "pause": Action(S_RUN, "pause", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_pause(
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]), "Infusion paused."),
+    "resume": Action(S_RUN, "resume", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_resume(
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]), "Infusion resumed."),
+    "rate": Action(S_RUN, "rate", lambda data, s: f.RateChangeForm(data, prescribers=_prescribers(s)),
+                   lambda u, s, d: services.infusion_rate_change(
+                       user=u, session=s, expected_version=d["expected_version"], rate_mg_per_h=d["rate_mg_per_h"],
+                       reason=d["reason"], signer=d["signer"], at=d["at"]), "Rate changed."),
+    "stop": Action(S_RUN, "stop", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_stop(
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]),
+        "Infusion stopped; recovery and the observation time begin."),
+    "vitals": Action(S_RUN, "vitals", _form(f.VitalsForm), lambda u, s, d: services.vitals_record(
+        user=u, session=s, client_id=d["client_id"], taken_at=d["taken_at"], systolic_mmhg=d["systolic_mmhg"],
+        diastolic_mmhg=d["diastolic_mmhg"], heart_rate_bpm=d["heart_rate_bpm"], spo2_percent=d["spo2_percent"],
+        respiratory_rate_per_min=d["respiratory_rate_per_min"], sedation=d["sedation"]), _vitals_done),
+    "alert_ack": Action(S_RUN, "alert_ack", _form(f.AlertAckForm), lambda u, s, d: services.alert_acknowledge(
+        user=u, alert=_alert(s, d["alert"]), note=d["note"]), "Alert acknowledged."),
+    "adverse_event": Action(S_RUN, "adverse", _form(f.AdverseEventForm), lambda u, s, d: services.adverse_event_record(
+        user=u, session=s, expected_version=d["expected_version"], kind=d["kind"], severity=d["severity"], at=d["at"],
+        notes=d["notes"]), "Adverse event recorded."),
+    "administration": Action(S_RUN, "administration", lambda data, s: f.AdministrationForm(
+        data, medications=_rescue_meds(), adverse_events=s.adverse_events.all()),
+        lambda u, s, d: services.administration_record(
+            user=u, session=s, expected_version=d["expected_version"], medication=d["medication"], dose=d["dose"],
+            unit=d["unit"], route=d["route"], at=d["at"], reason=d["reason"],
+            adverse_event=_adverse(s, d["adverse_event"])), "Medication given recorded on the MAR."),
+    "discharge_assess": Action(S_RUN, "discharge_assess", _form(f.DischargeAssessForm),
+                               lambda u, s, d: services.discharge_assess(
+                                   user=u, session=s, expected_version=d["expected_version"],
+                                   activity_mental_status=d["activity_mental_status"], pain=d["pain"],
+                                   nausea_vomiting=d["nausea_vomiting"], intake_output=d["intake_output"],
+                                   escort_present=d["escort_present"], instructions_given=d["instructions_given"],
+                                   escort_name=d["escort_name"]), "Discharge assessment recorded."),
+    "discharge": Action(S_RUN, "discharge", _form(f.VersionForm), lambda u, s, d: services.session_discharge(
+        user=u, session=s, expected_version=d["expected_version"]), "Discharged."),
 }
 
 
@@ -316,11 +312,12 @@ def session_action(request: HttpRequest, external_id: str, action: str) -> HttpR
     require(request.user, spec.permission)  # refuse naming the action tried, before reading anything
     session = _session(request, external_id, spec.permission)
     with timezone.override(_zone(session)):
-        form = spec.make(request.POST, session, request)
+        form = spec.make(request.POST, session)
         error, changed = "", False
         if form.is_valid():
             try:
-                notice = spec.run(request, session, form.cleaned_data)
+                result = spec.run(request.user, session, form.cleaned_data)
+                notice = spec.done if isinstance(spec.done, str) else spec.done(result)
             except services.ChangedMeanwhile as exc:
                 error, changed = exc.message, True
             except DomainError as exc:
