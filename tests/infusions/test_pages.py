@@ -240,3 +240,22 @@ def test_other_location_sessions_are_refused(session, nurse, prescriber, client_
     r = client_for(outsider).get(page(session))
     assert r.status_code == 403
     assert client_for(outsider).get(f"/sessions/board/?location={session.location.code}").status_code == 403
+
+
+def test_cancel_needs_a_reason_and_only_before_the_start(session, nurse, prescriber, nurse_client):
+    r = nurse_client.get(page(session))
+    assert "Cancel session" in text(r)
+    r = post(nurse_client, session, "cancel", reason="")
+    assert r.status_code == 400
+    r = post(nurse_client, session, "cancel", reason="Patient unwell today")
+    assert r.status_code == 200 and "Session cancelled." in text(r) and "Cancel session" not in text(r)
+    assert fresh(session).state == "cancelled"
+
+
+def test_patient_chart_links_to_sessions_and_mar(session, nurse_client, client_for, staff):
+    chart = text(nurse_client.get(f"/patients/{session.patient.external_id}/"))
+    assert f"/sessions/patient/{session.patient.external_id}/" in chart
+    assert f"/sessions/patient/{session.patient.external_id}/mar/" in chart
+    dashboard = text(nurse_client.get("/dashboard/"))
+    assert "/sessions/board/?location=downtown" in dashboard
+    assert "/sessions/board/" not in text(client_for(staff[Role.BILLING]).get("/dashboard/"))

@@ -29,7 +29,7 @@ from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.core.access import Permission, Role
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.infusion.medications import SESSION_MEDICATIONS
-from ketaclinic.core.infusion.state import SessionState
+from ketaclinic.core.infusion.state import TRANSITIONS, SessionAction, SessionState
 from ketaclinic.infusions import forms as f
 from ketaclinic.infusions import selectors, services
 from ketaclinic.infusions.charts import session_chart_svg
@@ -145,7 +145,8 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
         "observation_min": doc.discharge.observation_min if doc.discharge else None,
         "chart_key": f"{session.version}-{len(detail.vitals)}",
         "can": {
-            "check_in": request.user.can(Permission.SCHEDULE_MANAGE) and state is SessionState.SCHEDULED,
+            "check_in": request.user.can(Permission.SCHEDULE_MANAGE) and (state, SessionAction.CHECK_IN) in TRANSITIONS,
+            "cancel": request.user.can(Permission.SCHEDULE_MANAGE) and (state, SessionAction.CANCEL) in TRANSITIONS,
             "run": request.user.can(Permission.SESSION_RUN),
             "sign": request.user.can(Permission.ORDER_SIGN),
             "note_sign": request.user.can(Permission.NOTE_SIGN),
