@@ -25,6 +25,8 @@ SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview
 NEW_PATIENT = {"given_name": "Lena", "family_name": "Okafor", "birth_date": "1990-02-03", "sex_at_birth": "female",
                "location": "downtown"}
 
+V1 = {"expected_version": 1}
+
 # (url name, method) -> (permission, url, data)
 PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("accounts:break_glass", "GET"): (P.BREAK_GLASS, "/accounts/break-glass/{other}/", None),
@@ -71,9 +73,45 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("consent:sign", "GET"): (P.CONSENT_RECORD, "/consent/patient/{patient}/sign/", None),
     ("consent:sign", "POST"): (P.CONSENT_RECORD, "/consent/patient/{patient}/sign/", {}),
     ("consent:link_new", "POST"): (P.CONSENT_RECORD, "/consent/patient/{patient}/link/", {}),
+    # Infusion session pages ({session}: a checked-in session; a refused form answers 400, never 403, once allowed).
+    ("infusions:board", "GET"): (P.BOARD_VIEW, "/sessions/board/?location=downtown", None),
+    ("infusions:patient_sessions", "GET"): (P.SESSION_VIEW, "/sessions/patient/{patient}/", None),
+    ("infusions:patient_mar", "GET"): (P.MAR_VIEW, "/sessions/patient/{patient}/mar/", None),
+    ("infusions:session", "GET"): (P.SESSION_VIEW, "/sessions/{session}/", None),
+    ("infusions:status", "GET"): (P.SESSION_VIEW, "/sessions/{session}/status/", None),
+    ("infusions:chart", "GET"): (P.SESSION_VIEW, "/sessions/{session}/chart.svg", None),
+    ("infusions:mar", "GET"): (P.MAR_VIEW, "/sessions/{session}/mar/", None),
+    ("infusions:instructions", "GET"): (P.SESSION_VIEW, "/sessions/{session}/instructions/", None),
+    ("infusions:note", "GET"): (P.SESSION_VIEW, "/sessions/{session}/note/", None),
+    ("infusions:note_generate", "POST"): (P.SESSION_RUN, "/sessions/{session}/note/generate/", V1),
+    ("infusions:note_sign", "POST"): (P.NOTE_SIGN, "/sessions/{session}/note/sign/", V1),
+    ("infusions:note_addendum", "POST"): (P.NOTE_SIGN, "/sessions/{session}/note/addendum/",
+                                          {"text": "Escort was her sister.", "reason": "Correction"}),
+    ("infusions:check_in", "POST"): (P.SCHEDULE_MANAGE, "/sessions/{session}/check-in/", V1),
+    ("infusions:cancel", "POST"): (P.SCHEDULE_MANAGE, "/sessions/{session}/cancel/", V1),
+    ("infusions:checklist", "POST"): (P.SESSION_RUN, "/sessions/{session}/checklist/",
+                                      {**V1, "code": "identity_checked", "answer": "yes"}),
+    ("infusions:checklist_override", "POST"): (P.ORDER_SIGN, "/sessions/{session}/checklist-override/",
+                                               {**V1, "code": "no_heavy_meal", "reason": "Only toast three hours ago"}),
+    ("infusions:checklist_complete", "POST"): (P.SESSION_RUN, "/sessions/{session}/checklist-complete/", V1),
+    ("infusions:order_create", "POST"): (P.SESSION_RUN, "/sessions/{session}/order-create/", V1),
+    ("infusions:order_sign", "POST"): (P.ORDER_SIGN, "/sessions/{session}/order-sign/", V1),
+    ("infusions:start", "POST"): (P.SESSION_RUN, "/sessions/{session}/start/", V1),
+    ("infusions:pause", "POST"): (P.SESSION_RUN, "/sessions/{session}/pause/", V1),
+    ("infusions:resume", "POST"): (P.SESSION_RUN, "/sessions/{session}/resume/", V1),
+    ("infusions:rate", "POST"): (P.SESSION_RUN, "/sessions/{session}/rate/", {**V1, "rate_mg_per_h": 40, "reason": "BP"}),
+    ("infusions:stop", "POST"): (P.SESSION_RUN, "/sessions/{session}/stop/", V1),
+    ("infusions:vitals", "POST"): (P.SESSION_RUN, "/sessions/{session}/vitals/",
+                                   {"client_id": "every-operation-page", "heart_rate_bpm": 72}),
+    ("infusions:alert_ack", "POST"): (P.SESSION_RUN, "/sessions/{session}/alert-ack/", {}),
+    ("infusions:adverse_event", "POST"): (P.SESSION_RUN, "/sessions/{session}/adverse-event/",
+                                          {**V1, "kind": "nausea", "severity": "mild"}),
+    ("infusions:administration", "POST"): (P.SESSION_RUN, "/sessions/{session}/administration/",
+                                           {**V1, "medication": "ondansetron", "dose": "4", "unit": "mg", "route": "iv"}),
+    ("infusions:discharge_assess", "POST"): (P.SESSION_RUN, "/sessions/{session}/discharge-assess/", {
+        **V1, "activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2}),
+    ("infusions:discharge", "POST"): (P.SESSION_RUN, "/sessions/{session}/discharge/", V1),
 }
-
-V1 = {"expected_version": 1}
 
 # (operation name, method) -> (permission, url, json body)
 API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {

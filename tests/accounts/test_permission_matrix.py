@@ -74,7 +74,7 @@ class Probe:
     url: Callable[[Clinic], str]
     data: Callable[[Clinic], dict[str, Any]] | None = None
 
-    json_only: bool = False  # an API operation standing in for a page not built yet
+    json_only: bool = False  # an API operation standing in for a page not built yet (none left)
 
     def send(self, client, clinic: Clinic, *, json: bool):  # type: ignore[no-untyped-def]
         url = self.url(clinic)
@@ -119,7 +119,7 @@ def _order_sign_url(c: Clinic) -> str:
     return f"/api/sessions/{session.external_id}/orders/{session.orders.get().external_id}/sign"
 
 
-# Infusion session permissions, through the API (the session pages are built on these operations).
+# Infusion session permissions, through the API.
 SESSION_PROBES: dict[Permission, Probe] = {
     P.SESSION_VIEW: Probe("get", _session_url("running")),
     P.SESSION_RUN: Probe("post", _session_url("checked_in", "/vitals"),
@@ -129,6 +129,23 @@ SESSION_PROBES: dict[Permission, Probe] = {
     P.NOTE_SIGN: Probe("post", _session_url("note", "/note/sign"), _version("note"), json_only=True),
     P.BOARD_VIEW: Probe("get", lambda c: "/api/sessions/board?location=downtown"),
     P.MAR_VIEW: Probe("get", _session_url("discharged", "/mar")),
+}
+
+def _page(state: str, tail: str = "") -> Callable[[Clinic], str]:
+    return lambda c: f"/sessions/{c.sessions.get(state).external_id}/{tail}"
+
+
+# The same permissions through the session pages.
+SESSION_PAGE_PROBES: dict[Permission, Probe] = {
+    P.SESSION_VIEW: Probe("get", _page("running")),
+    P.SESSION_RUN: Probe("post", _page("checked_in", "vitals/"),
+                         lambda c: {"client_id": "probe-page-reading", "heart_rate_bpm": 72}),
+    P.SCHEDULE_MANAGE: Probe("post", _page("scheduled", "check-in/"), _version("scheduled")),
+    P.ORDER_SIGN: Probe("post", _page("order", "order-sign/"), lambda c: {
+        "expected_version": c.sessions.get("order").version, "order": str(c.sessions.get("order").orders.get().external_id)}),
+    P.NOTE_SIGN: Probe("post", _page("note", "note/sign/"), _version("note")),
+    P.BOARD_VIEW: Probe("get", lambda c: "/sessions/board/?location=downtown"),
+    P.MAR_VIEW: Probe("get", _page("discharged", "mar/")),
 }
 
 PAGE_PROBES: dict[Permission, Probe] = {
@@ -152,7 +169,7 @@ PAGE_PROBES: dict[Permission, Probe] = {
     P.SCHEDULE_MANAGE: Probe("get", lambda c: f"/plans/infusions/{c.infusion.external_id}/move/"),
     P.CONSENT_RECORD: Probe("get", lambda c: f"/consent/patient/{c.patient.external_id}/sign/"),
     P.CONSENT_MANAGE: Probe("get", lambda c: "/consent/documents/"),
-    **SESSION_PROBES,
+    **SESSION_PAGE_PROBES,
 }
 
 API_PROBES: dict[Permission, Probe] = {

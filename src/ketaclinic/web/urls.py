@@ -12,6 +12,7 @@ urlpatterns = [
     path("audit/", include("ketaclinic.audit.urls")),
     path("plans/", include("ketaclinic.plans.urls")),
     path("consent/", include("ketaclinic.consent.urls")),
+    path("sessions/", include("ketaclinic.infusions.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),
     path("", include((
         [path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),

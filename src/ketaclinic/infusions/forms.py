@@ -1,0 +1,146 @@
+"""Forms of the session pages: they parse what the nurse typed; every rule is the services' and the core's.
+
+Each action form carries ``expected_version`` (the version the page showed) so a change made meanwhile by
+someone else is refused instead of overwritten. Times are optional ("if not now") and read in the session
+location's time zone, which the view activates.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+
+from ketaclinic.infusions.models import AdverseEvent, MedicationAdministration, VitalSigns
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+def _at(label: str = "When, if not now") -> forms.DateTimeField:
+    return forms.DateTimeField(required=False, label=label, widget=DateTimeInput(),
+                               input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+                               help_text="Leave empty for now; a late entry gives the time it happened.")
+
+
+class VersionForm(forms.Form):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class AtForm(VersionForm):
+    at = _at()
+
+
+class ReasonAtForm(AtForm):
+    reason = forms.CharField(required=False, max_length=300, label="Reason")
+
+
+class CancelForm(VersionForm):
+    reason = forms.CharField(max_length=200, label="Why is the session cancelled?")
+
+
+class ChecklistAnswerForm(VersionForm):
+    code = forms.CharField(max_length=41, widget=forms.HiddenInput)
+    answer = forms.CharField(required=False, max_length=20)
+    value = forms.CharField(required=False, max_length=20, label="Value")
+    unit = forms.ChoiceField(required=False, choices=[("kg", "kg"), ("lb", "lb")], label="Unit")
+
+
+class ChecklistOverrideForm(VersionForm):
+    code = forms.CharField(max_length=41, widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=300, label="Override reason (prescriber)")
+
+
+class OrderCreateForm(VersionForm):
+    dose = forms.CharField(required=False, max_length=40, label="Dose, if not the protocol's default",
+                           help_text="With its unit, e.g. 0.5 mg/kg.")
+    duration_min = forms.FloatField(required=False, min_value=1, max_value=600, label="Duration (min)")
+
+
+class OrderSignForm(VersionForm):
+    order = forms.UUIDField(widget=forms.HiddenInput)
+    override_reason = forms.CharField(required=False, label="Soft-limit override reason",
+                                      widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RateChangeForm(AtForm):
+    rate_mg_per_h = forms.FloatField(min_value=0, label="New rate (mg/h)")
+    reason = forms.CharField(max_length=300, label="Reason for the change")
+    signer = forms.ModelChoiceField(queryset=None, to_field_name="external_id", label="Ordered by (prescriber)",
+                                    empty_label="Choose the prescriber who ordered it")
+
+    def __init__(self, *args, prescribers=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["signer"].queryset = prescribers  # type: ignore[attr-defined]
+
+
+SEDATION_CHOICES = [("", "Not assessed"), *VitalSigns.Sedation.choices]
+
+
+class VitalsForm(forms.Form):
+    client_id = forms.CharField(max_length=64, widget=forms.HiddenInput(attrs={"data-client-id": ""}))
+    taken_at = _at("Taken at, if not now")
+    systolic_mmhg = forms.FloatField(required=False, label="BP systolic (mmHg)")
+    diastolic_mmhg = forms.FloatField(required=False, label="BP diastolic (mmHg)")
+    heart_rate_bpm = forms.FloatField(required=False, label="Heart rate (/min)")
+    spo2_percent = forms.FloatField(required=False, label="SpO₂ (%)")
+    respiratory_rate_per_min = forms.FloatField(required=False, label="Respiratory rate (/min)")
+    sedation = forms.ChoiceField(required=False, choices=SEDATION_CHOICES, label="Sedation / dissociation")
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("initial", {"client_id": str(uuid.uuid4())})
+        super().__init__(*args, **kwargs)
+
+
+class AlertAckForm(forms.Form):
+    alert = forms.UUIDField(widget=forms.HiddenInput)
+    note = forms.CharField(required=False, max_length=300, label="What was done")
+
+
+class AdverseEventForm(AtForm):
+    kind = forms.ChoiceField(choices=AdverseEvent.Kind.choices, label="Adverse event")
+    severity = forms.ChoiceField(choices=AdverseEvent.Severity.choices)
+    notes = forms.CharField(required=False, max_length=500, label="Notes")
+
+
+class AdministrationForm(AtForm):
+    medication = forms.ChoiceField(choices=[], label="Medication")
+    dose = forms.CharField(max_length=20)
+    unit = forms.CharField(max_length=10, initial="mg")
+    route = forms.ChoiceField(choices=MedicationAdministration.Route.choices)
+    reason = forms.CharField(required=False, max_length=200)
+    adverse_event = forms.ChoiceField(required=False, choices=[], label="For adverse event")
+
+    def __init__(self, *args, medications=(), adverse_events=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["medication"].choices = [(m.code, m.label) for m in medications]  # type: ignore[attr-defined]
+        self.fields["adverse_event"].choices = [("", "—"), *[  # type: ignore[attr-defined]
+            (str(e.external_id), f"{e.get_kind_display()} ({e.severity})") for e in adverse_events]]
+
+
+PADSS = [(2, "2"), (1, "1"), (0, "0")]
+
+
+class DischargeAssessForm(VersionForm):
+    activity_mental_status = forms.TypedChoiceField(choices=[
+        (2, "2 — steady gait, no dizziness, oriented"), (1, "1 — needs assistance"), (0, "0 — unable to walk / not oriented")],
+        coerce=int, label="Activity and mental status")
+    pain = forms.TypedChoiceField(choices=[(2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], coerce=int,
+                                  label="Pain")
+    nausea_vomiting = forms.TypedChoiceField(choices=[
+        (2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], coerce=int, label="Nausea / vomiting")
+    intake_output = forms.TypedChoiceField(choices=[
+        (2, "2 — drinking and voided"), (1, "1 — one of the two"), (0, "0 — neither")], coerce=int,
+        label="Intake and output")
+    escort_present = forms.BooleanField(required=False, label="Escort present")
+    escort_name = forms.CharField(required=False, max_length=120, label="Escort's name")
+    instructions_given = forms.BooleanField(required=False, label="Discharge instructions given and explained")
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Addendum")
+    reason = forms.CharField(max_length=300, label="Why")

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from ketaclinic.infusions import views
+
+app_name = "infusions"
+urlpatterns = [
+    path("board/", views.board, name="board"),
+    path("patient/<uuid:external_id>/", views.patient_sessions, name="patient_sessions"),
+    path("patient/<uuid:external_id>/mar/", views.patient_mar, name="patient_mar"),
+    path("<uuid:external_id>/", views.session_page, name="session"),
+    path("<uuid:external_id>/status/", views.session_status, name="status"),
+    path("<uuid:external_id>/chart.svg", views.session_chart, name="chart"),
+    path("<uuid:external_id>/mar/", views.session_mar, name="mar"),
+    path("<uuid:external_id>/instructions/", views.discharge_instructions, name="instructions"),
+    path("<uuid:external_id>/note/", views.note_page, name="note"),
+    path("<uuid:external_id>/note/generate/", views.note_generate, name="note_generate"),
+    path("<uuid:external_id>/note/sign/", views.note_sign, name="note_sign"),
+    path("<uuid:external_id>/note/addendum/", views.note_addendum, name="note_addendum"),
+    *[path(f"<uuid:external_id>/{name.replace('_', '-')}/", views.session_action, {"action": name}, name=name)
+      for name in views.ACTIONS],
+]

@@ -1,0 +1,495 @@
+"""The session pages: the live page on the nurse's tablet, its actions, the note, MAR, discharge instructions
+and the day board.
+
+Thin: each action parses its form and calls one service; a refusal (DomainError) is shown on the page next to
+the form that caused it, and a "changed meanwhile" refusal offers a reload. With htmx the live page is
+swapped in place (the response is the page itself, status 400/409 on refusal); without it, success redirects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from ketaclinic.accounts.models import Location, User
+from ketaclinic.accounts.permissions import require, user_location_ids
+from ketaclinic.audit.services import audit_list, audit_read
+from ketaclinic.core.access import Permission, Role
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.infusion.medications import SESSION_MEDICATIONS
+from ketaclinic.core.infusion.state import TRANSITIONS, SessionAction, SessionState
+from ketaclinic.infusions import forms as f
+from ketaclinic.infusions import selectors, services
+from ketaclinic.infusions.charts import session_chart_svg
+from ketaclinic.infusions.models import AdverseEvent, InfusionOrder, InfusionSession, SessionNote, VitalAlert
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import patient_get
+
+LOCATION_UNKNOWN = "No location {value!r}."
+STATES = {s.name: s.value for s in SessionState}  # templates call classes; a dict they only read
+ACTION_LABELS = {"pause": "pause the infusion", "reduce_rate": "reduce the rate", "call_prescriber": "call the prescriber",
+                 "stop": "stop the infusion", "observe": "observe closely"}
+PADSS_LABELS = {"vital_signs": "Vital signs (against baseline)", "activity_mental_status": "Activity and mental status",
+                "pain_nausea_vomiting": "Pain, nausea and vomiting (the worse)", "bleeding": "Surgical bleeding (not applicable)",
+                "intake_output": "Intake and output"}
+
+
+def _session(request: HttpRequest, external_id: str, permission: Permission = Permission.SESSION_VIEW) -> InfusionSession:
+    try:
+        return selectors.session_get(user=request.user, external_id=str(external_id), permission=permission)
+    except InfusionSession.DoesNotExist:
+        raise Http404("No such session.") from None
+
+
+def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+    try:
+        return patient_get(user=request.user, external_id=str(external_id), permission=permission)
+    except Patient.DoesNotExist:
+        raise Http404("No such patient.") from None
+
+
+def _zone(session: InfusionSession) -> ZoneInfo:
+    return ZoneInfo(session.location.timezone)
+
+
+# --- the live page --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    code: str
+    question: str
+    kind: str
+    status: str
+    detail: str
+    may_override: bool
+    answer: str
+    value: Any
+    override_reason: str
+    overridden_by: Any
+
+
+def _checklist_rows(session: InfusionSession, detail: selectors.SessionDetail) -> list[ChecklistRow]:
+    doc = session.protocol_version.parsed
+    if doc.checklist is None or detail.checklist is None:
+        return []
+    results = {r.code: r for r in detail.checklist.items}
+    responses = {r.code: r for r in session.checklist_responses.select_related("overridden_by")}
+    rows = []
+    for item in doc.checklist.items:
+        r, resp = results.get(item.code), responses.get(item.code)
+        rows.append(ChecklistRow(
+            code=item.code, question=item.question, kind=item.kind.value, status=r.status.value if r else "missing",
+            detail=r.detail if r else "", may_override=item.prescriber_may_override,
+            answer=resp.answer if resp else "", value=resp.value if resp else None,
+            override_reason=resp.override_reason if resp else "", overridden_by=resp.overridden_by if resp else None))
+    return rows
+
+
+def _prescribers(session: InfusionSession) -> Any:
+    return User.objects.filter(role=Role.PRESCRIBER.value, is_active=True, locations=session.location).order_by("last_name")
+
+
+def _blank_forms(request: HttpRequest, session: InfusionSession) -> dict[str, forms.Form]:
+    v = {"expected_version": session.version}
+    return {
+        "check_in": f.AtForm(initial=v), "start": f.AtForm(initial=v), "pause": f.ReasonAtForm(initial=v),
+        "resume": f.ReasonAtForm(initial=v), "stop": f.ReasonAtForm(initial=v), "cancel": f.CancelForm(initial=v),
+        "checklist": f.ChecklistAnswerForm(initial=v), "checklist_override": f.ChecklistOverrideForm(initial=v),
+        "order_create": f.OrderCreateForm(initial=v), "order_sign": f.OrderSignForm(initial=v),
+        "rate": f.RateChangeForm(initial={**v, "signer": getattr(request.user, "external_id", None)
+                                          if request.user.can(Permission.ORDER_SIGN) else None},
+                                 prescribers=_prescribers(session)),
+        "vitals": f.VitalsForm(), "adverse": f.AdverseEventForm(initial=v),
+        "administration": f.AdministrationForm(initial={**v, "unit": "mg"}, medications=_rescue_meds(),
+                                               adverse_events=session.adverse_events.all()),
+        "discharge_assess": f.DischargeAssessForm(initial=v), "alert_ack": f.AlertAckForm(),
+    }
+
+
+def _rescue_meds() -> list[Any]:
+    return [m for m in SESSION_MEDICATIONS.values() if m.code not in ("ketamine", "esketamine")]
+
+
+def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, Any]:
+    detail = selectors.session_detail(user=request.user, session=session)
+    audit_read(session.patient, "infusion session")
+    doc = session.protocol_version.parsed
+    state = session.state_enum
+    events = list(session.adverse_events.all())
+    thresholds = {t.code: t for t in (doc.monitoring.thresholds if doc.monitoring else ())}
+    return {
+        "session": session, "d": detail, "state": state, "S": STATES, "doc": doc,
+        "checklist": _checklist_rows(session, detail),
+        "forms": _blank_forms(request, session),
+        "adverse_events": events,
+        "administrations": list(session.administrations.exclude(medication="ketamine").select_related("created_by")),
+        "alerts_all": list(session.alerts.select_related("acknowledged_by")),
+        "open_alerts": [(a, thresholds.get(a.rule), ACTION_LABELS.get(a.suggested_action, a.suggested_action))
+                        for a in detail.open_alerts],
+        "note": SessionNote.objects.filter(session=session).first(),
+        "padss_rows": [(PADSS_LABELS.get(k, k), v) for k, v in detail.discharge_assessment.scores.items()]
+        if detail.discharge_assessment else [],
+        "observation_min": doc.discharge.observation_min if doc.discharge else None,
+        "chart_key": f"{session.version}-{len(detail.vitals)}",
+        "can": {
+            "check_in": request.user.can(Permission.SCHEDULE_MANAGE) and (state, SessionAction.CHECK_IN) in TRANSITIONS,
+            "cancel": request.user.can(Permission.SCHEDULE_MANAGE) and (state, SessionAction.CANCEL) in TRANSITIONS,
+            "run": request.user.can(Permission.SESSION_RUN),
+            "sign": request.user.can(Permission.ORDER_SIGN),
+            "note_sign": request.user.can(Permission.NOTE_SIGN),
+            "mar": request.user.can(Permission.MAR_VIEW),
+        },
+    }
+
+
+def _render_live(request: HttpRequest, session: InfusionSession, *, status: int = 200, failed: str = "",
+                 bound: forms.Form | None = None, error: str = "", changed: bool = False, notice: str = "") -> HttpResponse:
+    with timezone.override(_zone(session)):
+        ctx = _live_context(request, session)
+        if bound is not None:
+            ctx["forms"][failed] = bound
+        ctx.update({"failed": failed, "failed_form": bound, "error": error, "changed": changed, "notice": notice,
+                    "action_row": ("check_in", "start", "pause", "resume", "stop", "complete", "discharge")})
+        return render(request, "infusions/session.html", ctx, status=status)
+
+
+@login_required
+@require_GET
+def session_page(request: HttpRequest, external_id: str) -> HttpResponse:
+    return _render_live(request, _session(request, external_id))
+
+
+@login_required
+@require_GET
+def session_status(request: HttpRequest, external_id: str) -> HttpResponse:
+    """The part of the live page that changes by itself (overdue vitals, alerts, elapsed time): polled."""
+    session = _session(request, external_id)
+    with timezone.override(_zone(session)):
+        ctx = _live_context(request, session)
+        return render(request, "infusions/_status.html", ctx)
+
+
+@login_required
+@require_GET
+def session_chart(request: HttpRequest, external_id: str) -> HttpResponse:
+    session = _session(request, external_id)
+    series = selectors.vitals_chart(user=request.user, session=session)
+    audit_read(session.patient, "vital signs chart")
+    doc = session.protocol_version.parsed
+    order = services.signed_order(session)
+    svg = session_chart_svg(series, list(session.rate_events.all()), tz=_zone(session),
+                            model_name=doc.dosing.pk_model if doc.dosing else None,
+                            weight_kg=float(order.weight_kg) if order else None)
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- actions --------------------------------------------------------------------------------------------
+
+
+Runner = Callable[[User, InfusionSession, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a person does on the live page: who may, the form it reads, the service it calls, what it says."""
+
+    permission: Permission
+    form: str  # key in the live page's forms
+    make: Callable[[Any, InfusionSession], forms.Form]
+    run: Runner
+    done: str | Callable[[Any], str]
+
+
+def _order(session: InfusionSession, external_id: Any) -> InfusionOrder:
+    order = InfusionOrder.objects.filter(session=session, external_id=external_id).first()
+    if order is None:
+        raise Http404("No such order.")
+    return order
+
+
+def _alert(session: InfusionSession, external_id: Any) -> VitalAlert:
+    alert = VitalAlert.objects.filter(session=session, external_id=external_id).select_related("session").first()
+    if alert is None:
+        raise Http404("No such alert.")
+    return alert
+
+
+def _adverse(session: InfusionSession, external_id: str) -> AdverseEvent | None:
+    return None if not external_id else AdverseEvent.objects.filter(session=session, external_id=external_id).first()
+
+
+def _vitals_done(posted: services.VitalsPosted) -> str:
+    if not posted.created:
+        return "This reading was already recorded (sent twice); it is stored once."
+    if posted.alerts:
+        return f"Vital signs recorded — {len(posted.alerts)} alert(s) to acknowledge."
+    return "Vital signs recorded."
+
+
+def _form(cls: type[forms.Form]) -> Callable[[Any, InfusionSession], forms.Form]:
+    return lambda data, session: cls(data)
+
+
+S_RUN, S_SCHED, S_SIGN = Permission.SESSION_RUN, Permission.SCHEDULE_MANAGE, Permission.ORDER_SIGN
+ACTIONS: dict[str, Action] = {
+    "check_in": Action(S_SCHED, "check_in", _form(f.AtForm), lambda u, s, d: services.session_check_in(
+        user=u, session=s, expected_version=d["expected_version"], at=d["at"]), "Checked in."),
+    "cancel": Action(S_SCHED, "cancel", _form(f.CancelForm), lambda u, s, d: services.session_cancel(
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"]), "Session cancelled."),
+    "checklist": Action(S_RUN, "checklist", _form(f.ChecklistAnswerForm), lambda u, s, d: services.checklist_record(
+        user=u, session=s, expected_version=d["expected_version"], code=d["code"], answer=d["answer"] or "",
+        value=d["value"] or None, unit=d["unit"] or None), "Checklist answer recorded."),
+    "checklist_override": Action(S_SIGN, "checklist_override", _form(f.ChecklistOverrideForm),
+                                 lambda u, s, d: services.checklist_override(
+                                     user=u, session=s, expected_version=d["expected_version"], code=d["code"],
+                                     reason=d["reason"]), "Checklist item overridden."),
+    "checklist_complete": Action(S_RUN, "complete", _form(f.VersionForm), lambda u, s, d: services.checklist_complete(
+        user=u, session=s, expected_version=d["expected_version"]), "Pre-infusion checklist passed."),
+    "order_create": Action(S_RUN, "order_create", _form(f.OrderCreateForm), lambda u, s, d: services.order_create(
+        user=u, session=s, expected_version=d["expected_version"], dose=d["dose"] or None,
+        duration_min=d["duration_min"]), "Order calculated; a prescriber signs it."),
+    "order_sign": Action(S_SIGN, "order_sign", _form(f.OrderSignForm), lambda u, s, d: services.order_sign(
+        user=u, order=_order(s, d["order"]), expected_version=d["expected_version"],
+        override_reason=d["override_reason"]), "Order signed."),
+    "start": Action(S_RUN, "start", _form(f.AtForm), lambda u, s, d: services.infusion_start(
+        user=u, session=s, expected_version=d["expected_version"], at=d["at"]), "Infusion started."),
+    "pause": Action(S_RUN, "pause", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_pause(
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]), "Infusion paused."),
+    "resume": Action(S_RUN, "resume", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_resume(
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]), "Infusion resumed."),
+    "rate": Action(S_RUN, "rate", lambda data, s: f.RateChangeForm(data, prescribers=_prescribers(s)),
+                   lambda u, s, d: services.infusion_rate_change(
+                       user=u, session=s, expected_version=d["expected_version"], rate_mg_per_h=d["rate_mg_per_h"],
+                       reason=d["reason"], signer=d["signer"], at=d["at"]), "Rate changed."),
+    "stop": Action(S_RUN, "stop", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_stop(
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]),
+        "Infusion stopped; recovery and the observation time begin."),
+    "vitals": Action(S_RUN, "vitals", _form(f.VitalsForm), lambda u, s, d: services.vitals_record(
+        user=u, session=s, client_id=d["client_id"], taken_at=d["taken_at"], systolic_mmhg=d["systolic_mmhg"],
+        diastolic_mmhg=d["diastolic_mmhg"], heart_rate_bpm=d["heart_rate_bpm"], spo2_percent=d["spo2_percent"],
+        respiratory_rate_per_min=d["respiratory_rate_per_min"], sedation=d["sedation"]), _vitals_done),
+    "alert_ack": Action(S_RUN, "alert_ack", _form(f.AlertAckForm), lambda u, s, d: services.alert_acknowledge(
+        user=u, alert=_alert(s, d["alert"]), note=d["note"]), "Alert acknowledged."),
+    "adverse_event": Action(S_RUN, "adverse", _form(f.AdverseEventForm), lambda u, s, d: services.adverse_event_record(
+        user=u, session=s, expected_version=d["expected_version"], kind=d["kind"], severity=d["severity"], at=d["at"],
+        notes=d["notes"]), "Adverse event recorded."),
+    "administration": Action(S_RUN, "administration", lambda data, s: f.AdministrationForm(
+        data, medications=_rescue_meds(), adverse_events=s.adverse_events.all()),
+        lambda u, s, d: services.administration_record(
+            user=u, session=s, expected_version=d["expected_version"], medication=d["medication"], dose=d["dose"],
+            unit=d["unit"], route=d["route"], at=d["at"], reason=d["reason"],
+            adverse_event=_adverse(s, d["adverse_event"])), "Medication given recorded on the MAR."),
+    "discharge_assess": Action(S_RUN, "discharge_assess", _form(f.DischargeAssessForm),
+                               lambda u, s, d: services.discharge_assess(
+                                   user=u, session=s, expected_version=d["expected_version"],
+                                   activity_mental_status=d["activity_mental_status"], pain=d["pain"],
+                                   nausea_vomiting=d["nausea_vomiting"], intake_output=d["intake_output"],
+                                   escort_present=d["escort_present"], instructions_given=d["instructions_given"],
+                                   escort_name=d["escort_name"]), "Discharge assessment recorded."),
+    "discharge": Action(S_RUN, "discharge", _form(f.VersionForm), lambda u, s, d: services.session_discharge(
+        user=u, session=s, expected_version=d["expected_version"]), "Discharged."),
+}
+
+
+@login_required
+@require_POST
+def session_action(request: HttpRequest, external_id: str, action: str) -> HttpResponse:
+    spec = ACTIONS[action]
+    require(request.user, spec.permission)  # refuse naming the action tried, before reading anything
+    session = _session(request, external_id, spec.permission)
+    with timezone.override(_zone(session)):
+        form = spec.make(request.POST, session)
+        error, changed = "", False
+        if form.is_valid():
+            try:
+                result = spec.run(request.user, session, form.cleaned_data)
+                notice = spec.done if isinstance(spec.done, str) else spec.done(result)
+            except services.ChangedMeanwhile as exc:
+                error, changed = exc.message, True
+            except DomainError as exc:
+                error = exc.message
+                if exc.field in form.fields and not isinstance(form.fields[exc.field].widget, forms.HiddenInput):
+                    form.add_error(exc.field, exc.message)
+            else:
+                return _after(request, session, notice)
+        else:
+            error = "Please correct the highlighted fields."
+    status = 409 if changed else 400
+    if not request.user.can(Permission.SESSION_VIEW):  # the front desk checks in from the board
+        messages.error(request, error)
+        return redirect(f"{reverse('infusions:board')}?location={session.location.code}")
+    return _render_live(request, selectors.session_get(user=request.user, external_id=str(session.external_id)),
+                        status=status, failed=spec.form, bound=form, error=error, changed=changed)
+
+
+def _after(request: HttpRequest, session: InfusionSession, notice: str) -> HttpResponse:
+    if not request.user.can(Permission.SESSION_VIEW):
+        messages.success(request, notice)
+        return redirect(f"{reverse('infusions:board')}?location={session.location.code}")
+    if request.headers.get("HX-Request"):
+        return _render_live(request, selectors.session_get(user=request.user, external_id=str(session.external_id)),
+                            notice=notice)
+    messages.success(request, notice)
+    return redirect("infusions:session", external_id=session.external_id)
+
+
+# --- the note -------------------------------------------------------------------------------------------
+
+
+def _note_page(request: HttpRequest, session: InfusionSession, *, status: int = 200, error: str = "",
+               changed: bool = False, addendum_form: f.AddendumForm | None = None) -> HttpResponse:
+    with timezone.override(_zone(session)):
+        note = SessionNote.objects.filter(session=session).select_related("signed_by").first()
+        audit_read(session.patient, "session note")
+        return render(request, "infusions/note.html", {
+            "session": session, "note": note, "addenda": list(note.addenda.select_related("created_by")) if note else [],
+            "version_form": f.VersionForm(initial={"expected_version": session.version}),
+            "addendum_form": addendum_form or f.AddendumForm(), "error": error, "changed": changed,
+            "can_run": request.user.can(Permission.SESSION_RUN), "can_sign": request.user.can(Permission.NOTE_SIGN),
+            "discharged": session.state == SessionState.DISCHARGED,
+        }, status=status)
+
+
+@login_required
+@require_GET
+def note_page(request: HttpRequest, external_id: str) -> HttpResponse:
+    return _note_page(request, _session(request, external_id))
+
+
+def _note_action(request: HttpRequest, external_id: str, permission: Permission,
+                 run: Callable[[InfusionSession, int], Any], done: str) -> HttpResponse:
+    require(request.user, permission)
+    session = _session(request, external_id, permission)
+    form = f.VersionForm(request.POST)
+    if not form.is_valid():
+        return _note_page(request, session, status=400, error="The page was incomplete; reload it.")
+    try:
+        run(session, form.cleaned_data["expected_version"])
+    except services.ChangedMeanwhile as exc:
+        return _note_page(request, _session(request, external_id), status=409, error=exc.message, changed=True)
+    except DomainError as exc:
+        return _note_page(request, _session(request, external_id), status=400, error=exc.message)
+    messages.success(request, done)
+    return redirect("infusions:note", external_id=session.external_id)
+
+
+@login_required
+@require_POST
+def note_generate(request: HttpRequest, external_id: str) -> HttpResponse:
+    return _note_action(request, external_id, Permission.SESSION_RUN, lambda s, v: services.note_generate(
+        user=request.user, session=s, expected_version=v), "Note generated from the session's record.")
+
+
+@login_required
+@require_POST
+def note_sign(request: HttpRequest, external_id: str) -> HttpResponse:
+    return _note_action(request, external_id, Permission.NOTE_SIGN, lambda s, v: services.note_sign(
+        user=request.user, session=s, expected_version=v), "Note signed; it is locked. Corrections are addenda.")
+
+
+@login_required
+@require_POST
+def note_addendum(request: HttpRequest, external_id: str) -> HttpResponse:
+    require(request.user, Permission.NOTE_SIGN)
+    session = _session(request, external_id, Permission.NOTE_SIGN)
+    form = f.AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_addendum_add(user=request.user, session=session, text=form.cleaned_data["text"],
+                                       reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            return _note_page(request, session, status=400, error=exc.message, addendum_form=form)
+        messages.success(request, "Addendum added.")
+        return redirect("infusions:note", external_id=session.external_id)
+    return _note_page(request, session, status=400, error="An addendum needs its text and why.", addendum_form=form)
+
+
+# --- printables -----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def discharge_instructions(request: HttpRequest, external_id: str) -> HttpResponse:
+    session = _session(request, external_id)
+    audit_read(session.patient, "discharge instructions")
+    doc = session.protocol_version.parsed
+    with timezone.override(_zone(session)):
+        return render(request, "infusions/instructions.html", {
+            "session": session, "protocol_instructions": doc.discharge.instructions if doc.discharge else "",
+            "printed_at": timezone.now(),
+        })
+
+
+@login_required
+@require_GET
+def session_mar(request: HttpRequest, external_id: str) -> HttpResponse:
+    session = _session(request, external_id, Permission.MAR_VIEW)
+    entries = selectors.mar_for_session(user=request.user, session=session)
+    audit_read(session.patient, "medication administration record (session)")
+    with timezone.override(_zone(session)):
+        return render(request, "infusions/mar.html", {"patient": session.patient, "session": session,
+                                                      "entries": entries, "printed_at": timezone.now()})
+
+
+@login_required
+@require_GET
+def patient_mar(request: HttpRequest, external_id: str) -> HttpResponse:
+    patient = _patient(request, external_id, Permission.MAR_VIEW)
+    entries = selectors.mar_for_patient(user=request.user, patient=patient)
+    audit_read(patient, "medication administration record")
+    with timezone.override(ZoneInfo(patient.location.timezone)):
+        return render(request, "infusions/mar.html", {"patient": patient, "session": None, "entries": entries,
+                                                      "printed_at": timezone.now()})
+
+
+@login_required
+@require_GET
+def patient_sessions(request: HttpRequest, external_id: str) -> HttpResponse:
+    patient = _patient(request, external_id, Permission.SESSION_VIEW)
+    sessions = list(selectors.sessions_for_patient(user=request.user, patient=patient))
+    audit_read(patient, "infusion sessions")
+    with timezone.override(ZoneInfo(patient.location.timezone)):
+        return render(request, "infusions/patient_sessions.html", {
+            "patient": patient, "sessions": sessions, "can_mar": request.user.can(Permission.MAR_VIEW)})
+
+
+# --- the day board --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.BOARD_VIEW)
+    mine = list(Location.objects.filter(pk__in=user_location_ids(request.user)).order_by("name"))
+    code = request.GET.get("location") or (mine[0].code if mine else "")
+    location = Location.objects.filter(code=code).first()
+    if location is None:
+        raise Http404(LOCATION_UNKNOWN.format(value=code))
+    day: date | None = None
+    if request.GET.get("date"):
+        try:
+            day = date.fromisoformat(request.GET["date"])
+        except ValueError:
+            raise Http404("The date must look like 2026-11-25.") from None
+    b = selectors.day_board(user=request.user, location=location, day=day)
+    audit_list(dict.fromkeys(r.session.patient for r in b.rows), f"day board {location.code}")
+    template = "infusions/_board.html" if request.headers.get("HX-Request") else "infusions/board.html"
+    with timezone.override(ZoneInfo(location.timezone)):
+        return render(request, template, {"board": b, "locations": mine, "location": location,
+                                          "can_view": request.user.can(Permission.SESSION_VIEW),
+                                          "S": STATES})
