@@ -17,7 +17,9 @@ P = Permission
 
 # Pages that are not behind a permission: signing in and out, and the per-role dashboard.
 OPEN_PAGES = {"accounts:login", "accounts:logout", "accounts:otp_verify", "accounts:otp_setup", "home",
-              "web:dashboard", None}
+              "web:dashboard", "questionnaire_answer", None}
+PHQ9 = [1, 1, 1, 1, 1, 1, 1, 1, 0]
+ASSESS = {"assessment": "Passive ideation, no plan or intent; protective factors.", "plan": "Safety plan reviewed; call in 24 h."}
 
 ALLERGY = {"substance": "Latex", "reaction": "Rash", "severity": "mild"}
 SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview."}
@@ -55,6 +57,18 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("protocols:upload", "POST"): (P.PROTOCOL_LOAD, "/protocols/load/", {}),
     ("accounts:staff", "GET"): (P.STAFF_MANAGE, "/accounts/staff/", None),
     ("accounts:staff", "POST"): (P.STAFF_MANAGE, "/accounts/staff/", {"action": "create", "username": ""}),
+    ("outcomes:patient", "GET"): (P.CLINICAL_VIEW, "/outcomes/patient/{patient}/", None),
+    ("outcomes:chart", "GET"): (P.CLINICAL_VIEW, "/outcomes/patient/{patient}/chart/phq9.svg", None),
+    ("outcomes:record", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/record/phq9/", None),
+    ("outcomes:record", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/record/phq9/", {}),
+    ("outcomes:link_new", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/link/",
+                                    {"instrument": "phq9", "hours": "72"}),
+    ("outcomes:flag", "GET"): (P.CLINICAL_VIEW, "/outcomes/flags/{flag}/", None),
+    ("outcomes:flag", "POST"): (P.SAFETY_ASSESS, "/outcomes/flags/{flag}/", ASSESS),
+    ("outcomes:booster", "POST"): (P.BOOSTER_DECIDE, "/outcomes/boosters/{booster}/",
+                                   {"decision": "decline", "reason": "Patient prefers to wait a week"}),
+    ("outcomes:dashboard", "GET"): (P.OUTCOMES_VIEW, "/outcomes/dashboard/", None),
+    ("outcomes:dashboard_csv", "GET"): (P.OUTCOMES_VIEW, "/outcomes/dashboard.csv", None),
 }
 
 # (operation name, method) -> (permission, url, json body)
@@ -79,6 +93,17 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("screening_sign", "POST"): (P.SCREENING_SIGN, "/api/screening/screenings/{screening}/sign", SIGN),
     ("protocol_list", "GET"): (P.PROTOCOL_VIEW, "/api/protocols", None),
     ("protocol_document", "GET"): (P.PROTOCOL_VIEW, "/api/protocols/{protocol_id}/{version}", None),
+    ("response_list", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/patients/{patient}/responses", None),
+    ("response_record", "POST"): (P.QUESTIONNAIRE_RECORD, "/api/outcomes/patients/{patient}/responses",
+                                  {"instrument": "phq9", "answers": PHQ9}),
+    ("response_correct", "POST"): (P.QUESTIONNAIRE_RECORD, "/api/outcomes/responses/{response}/correct",
+                                   {"answers": PHQ9, "reason": "Item 3 entered wrongly"}),
+    ("trajectory_get", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/patients/{patient}/trajectory/phq9", None),
+    ("safety_flag_list", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/flags", None),
+    ("safety_flag_assess", "POST"): (P.SAFETY_ASSESS, "/api/outcomes/flags/{flag}/assess", ASSESS),
+    ("booster_decide", "POST"): (P.BOOSTER_DECIDE, "/api/outcomes/boosters/{booster}/decide",
+                                 {"decision": "accept"}),
+    ("outcomes_dashboard", "GET"): (P.OUTCOMES_VIEW, "/api/outcomes/dashboard?start=2026-01-01&end=2026-12-31", None),
 }
 
 
@@ -112,7 +137,8 @@ def test_every_api_operation_is_listed_with_its_permission(client):
 def fill(url: str, c: Clinic, protocols) -> str:  # type: ignore[no-untyped-def]
     pv = next(iter(protocols.values()))
     return url.format(patient=c.patient.external_id, other=c.other_patient.external_id,
-                      screening=c.screening_for_page.external_id, protocol_id=pv.protocol_id, version=pv.version)
+                      screening=c.screening_for_page.external_id, protocol_id=pv.protocol_id, version=pv.version,
+                      flag=c.flag.external_id, booster=c.booster.external_id, response=c.response.external_id)
 
 
 def cells(table) -> list:  # type: ignore[no-untyped-def]

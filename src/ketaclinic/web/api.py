@@ -77,3 +77,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/patients", "ketaclinic.patients.api.router")
 api.add_router("/screening", "ketaclinic.screening.api.router")
 api.add_router("/protocols", "ketaclinic.protocols.api.router")
+api.add_router("/outcomes", "ketaclinic.outcomes.api.router")

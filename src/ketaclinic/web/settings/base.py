@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ketaclinic.patients",
     "ketaclinic.screening",
     "ketaclinic.plans",
+    "ketaclinic.outcomes",
     "ketaclinic.web",
 ]
 
@@ -159,3 +160,7 @@ LOGGING = {
 # concurrent actions queue instead of failing with "database is locked" half-way through.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+
+# The crisis line a patient sees after answering through a link when the location has no phone number;
+# 988 (the US Suicide & Crisis Lifeline) is always shown beside it.
+KETACLINIC_CRISIS_LINE = os.environ.get("KETACLINIC_CRISIS_LINE", "")
