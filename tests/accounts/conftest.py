@@ -6,16 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.utils import timezone
-
 import pytest
+from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
-from ketaclinic.patients.models import Patient
 from ketaclinic.outcomes.models import BoosterProposal, QuestionnaireResponse, SafetyFlag
 from ketaclinic.outcomes.services import response_record
+from ketaclinic.patients.models import Patient
 from ketaclinic.screening.models import Referral, Screening
 from ketaclinic.screening.services import referral_record, screening_record
 
