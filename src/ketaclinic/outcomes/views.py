@@ -96,7 +96,8 @@ def response_new(request: HttpRequest, external_id: str, instrument: str) -> Htt
         else:
             flagged = response.safety_flags.exists()
             (messages.warning if flagged else messages.success)(
-                request, f"{inst.name} recorded: total {response.total:g} ({response.severity})."
+                request, f"{inst.name} recorded: "
+                + (f"total {response.total:g} " if response.total is not None else "") + f"({response.severity})."
                 + (" URGENT safety flag raised: the prescriber sees it now; assess the patient." if flagged else ""))
             return redirect("outcomes:patient", external_id=patient.external_id)
     return render(request, "outcomes/response_form.html", {"form": form, "patient": patient, "instrument": inst},
