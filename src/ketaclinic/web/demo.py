@@ -17,6 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.services import staff_create
 from ketaclinic.core.errors import ProtocolError
+from ketaclinic.outcomes.demo import demo_outcomes_load
+from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import allergy_record, medication_record, patient_register
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.protocols.services import protocols_load_shipped
@@ -109,6 +111,7 @@ def demo_load(today: date | None = None) -> bool:
     intake, prescriber = users["intake.jones"], users["dr.rivera"]
     names = list(FAMILY)
     rng.shuffle(names)
+    eligible: list[Patient] = []
     for i, (indication, stage) in enumerate(PATHWAY):
         female = rng.random() < 0.6
         given = rng.choice(GIVEN_F if female else GIVEN_M)
@@ -170,4 +173,7 @@ def demo_load(today: date | None = None) -> bool:
             note = "" if screening.computed_outcome == outcome else "Reviewed history with the referring psychiatrist."
             screening_sign(user=prescriber if loc.code in ("downtown", "northside") else users["dr.okafor"],
                            screening=screening, outcome=outcome, note=note)
+            if outcome == "eligible":
+                eligible.append(patient)
+    demo_outcomes_load(nurse=users["intake.jones"], prescriber=prescriber, patients=eligible, today=today)
     return True
