@@ -8,13 +8,14 @@ pure core's interval functions). Its definitions are :data:`DEFINITIONS`, shown 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-from django.db.models import Exists, FloatField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Cast
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import patient_for, require, user_location_ids
@@ -211,35 +212,67 @@ class Dashboard:
         }
 
 
+_NOT_REPLACED = "NOT EXISTS (SELECT 1 FROM {t} k WHERE k.replaces_id = {a}.id)"
+_COHORT_SQL = """
+WITH ends AS MATERIALIZED (
+  SELECT e.patient_id, e.total, e.suicidal_ideation,
+         ROW_NUMBER() OVER (PARTITION BY e.patient_id ORDER BY e.authored_at DESC, e.id DESC) AS rn
+  FROM {t} e WHERE {endpoint}
+), bases AS MATERIALIZED (
+  SELECT b.patient_id, b.total, b.authored_at, b.suicidal_ideation,
+         ROW_NUMBER() OVER (PARTITION BY b.patient_id ORDER BY b.authored_at, b.id) AS rn
+  FROM {t} b WHERE b.instrument = %(inst)s AND b.timepoint = 'baseline' AND b.total IS NOT NULL AND {nr_b}
+    AND b.patient_id IN (SELECT patient_id FROM ends)
+), x AS MATERIALIZED (
+  SELECT ends.patient_id, bases.total AS b_total, bases.authored_at AS b_at, bases.suicidal_ideation AS b_si,
+         ends.total AS e_total, ends.suicidal_ideation AS e_si
+  FROM ends LEFT JOIN bases ON bases.patient_id = ends.patient_id AND bases.rn = 1
+  WHERE ends.rn = 1
+)
+SELECT x.b_total, x.b_at, x.b_si, x.e_total, x.e_si, {r_at} FROM x
+"""
+_R_AT_SQL = """(SELECT MIN(c.authored_at) FROM {t} c WHERE c.patient_id = x.patient_id AND c.instrument = %(inst)s
+   AND c.total IS NOT NULL AND c.authored_at > x.b_at AND c.total <= x.b_total * 0.5 AND {nr_c}) AS r_at"""
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
+
+
 def _cohort_rows(instrument: str, filters: DashboardFilters, *, with_response_time: bool) -> list[dict[str, Any]]:
-    """One row per patient who completed the series: baseline and endpoint of ``instrument`` (one query)."""
-    lo = timezone.make_aware(datetime.combine(filters.start, time.min))
-    hi = timezone.make_aware(datetime.combine(filters.end + timedelta(days=1), time.min))
-    endpoint = current_responses().filter(patient=OuterRef("pk"), instrument=instrument, timepoint="post_series",
-                                          authored_at__gte=lo, authored_at__lt=hi)
+    """One row per patient who completed the series: baseline and endpoint of ``instrument`` (one query).
+
+    Plain SQL (the same on SQLite and PostgreSQL) so that the per-patient baseline is computed once (a
+    materialised CTE, window functions) before the first-response search uses it; the lookups are index
+    ranges on (instrument, timepoint, authored_at) and (patient, instrument, authored_at)."""
+    t = QuestionnaireResponse._meta.db_table
+    endpoint = ("e.instrument = %(inst)s AND e.timepoint = 'post_series' AND e.authored_at >= %(lo)s "
+                "AND e.authored_at < %(hi)s AND " + _NOT_REPLACED.format(t=t, a="e"))
+    params: dict[str, Any] = {
+        "inst": instrument,
+        "lo": timezone.make_aware(datetime.combine(filters.start, time.min)),
+        "hi": timezone.make_aware(datetime.combine(filters.end + timedelta(days=1), time.min)),
+    }
     if filters.location is not None:
-        endpoint = endpoint.filter(location=filters.location)
+        endpoint += " AND e.location_id = %(location)s"
+        params["location"] = filters.location.pk
     if filters.indication:
-        endpoint = endpoint.filter(indication=filters.indication)
-    endpoint = endpoint.order_by("-authored_at", "-id")
-    baseline = current_responses().filter(patient=OuterRef("pk"), instrument=instrument, timepoint="baseline",
-                                          total__isnull=False).order_by("authored_at", "id")
-    qs = Patient.objects.filter(Exists(endpoint)).annotate(
-        b_total=Subquery(baseline.values("total")[:1]),
-        b_at=Subquery(baseline.values("authored_at")[:1]),
-        b_si=Subquery(baseline.values("suicidal_ideation")[:1]),
-        e_total=Subquery(endpoint.values("total")[:1]),
-        e_si=Subquery(endpoint.values("suicidal_ideation")[:1]),
-    )
-    fields = ["b_total", "b_at", "b_si", "e_total", "e_si"]
-    if with_response_time:
-        first_response = current_responses().filter(
-            patient=OuterRef("pk"), instrument=instrument, total__isnull=False, authored_at__gt=OuterRef("b_at"),
-            total__lte=Cast(OuterRef("b_total"), FloatField()) * Value(0.5),
-        ).order_by("authored_at", "id")
-        qs = qs.annotate(r_at=Subquery(first_response.values("authored_at")[:1]))
-        fields.append("r_at")
-    return list(qs.values(*fields))
+        endpoint += " AND e.indication = %(indication)s"
+        params["indication"] = filters.indication
+    r_at = _R_AT_SQL.format(t=t, nr_c=_NOT_REPLACED.format(t=t, a="c")) if with_response_time else "NULL AS r_at"
+    sql = _COHORT_SQL.format(t=t, endpoint=endpoint, r_at=r_at,
+                             nr_b=_NOT_REPLACED.format(t=t, a="b"))
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    return [{"b_total": bt, "b_at": _as_datetime(ba), "b_si": None if bs is None else bool(bs), "e_total": et,
+             "e_si": None if es is None else bool(es), "r_at": _as_datetime(ra)}
+            for bt, ba, bs, et, es, ra in rows]
 
 
 def _percent_changes(rows: list[dict[str, Any]]) -> list[float]:

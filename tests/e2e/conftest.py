@@ -1,0 +1,238 @@
+"""Browser tests: one real ketaclinic server and one headless Chromium for the whole run.
+
+The server is a subprocess (``ketaclinic manage runserver``) over a fresh database loaded with the demo
+clinic: the temporary SQLite file when ``DATABASE_URL`` is unset, or a separate PostgreSQL database
+(``<name>_e2e``, dropped and re-created) when ``DATABASE_URL`` points at PostgreSQL, so these tests run
+on both databases like the rest of the suite. They never touch the test process's own database.
+
+Chromium is Debian's (``apt-get install chromium``; ``make test`` installs it). When it is missing
+the tests fail with a message saying so; they are never skipped.
+
+Each staff member signs in once per run through the real sign-in pages and the browser storage
+(session cookie) is reused: django-otp refuses a TOTP code it has already accepted for a device, so a
+second sign-in of the same prescriber within one 30-second step would be refused, as it should be.
+
+The server, the browser and the signed-in storage live for the whole ``tests/e2e`` package (pytest's
+``package`` scope: one of each per run) and are closed when the package ends, before the rest of the
+suite runs: Playwright's sync API keeps an asyncio loop running in the main thread, and Django's ORM
+refuses to run while one is (SynchronousOnlyOperation).
+
+Screenshots go to ``tests/e2e/artifacts/`` (git-ignored): the steps each test chooses to capture, and
+every page that was open when a test failed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.e2e import flows
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = os.environ.get("KETACLINIC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SERVER_START_TIMEOUT_S = 60
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _postgres_e2e_database(url: str) -> tuple[str, Callable[[], None]]:
+    """Create ``<dbname>_e2e`` next to the database ``url`` names; return its URL and a drop function."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_e2e"
+    admin_url = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
+
+    def run(statement: sql.Composable) -> None:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(statement)
+
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    run(drop)
+    run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), lambda: run(drop)
+
+
+def _ketaclinic_command() -> list[str]:
+    script = Path(sys.executable).with_name("ketaclinic")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("ketaclinic")
+    if not found:
+        pytest.fail("The `ketaclinic` command is not installed: run `pip install -e '.[test]'` (make test does).")
+    return [found]
+
+
+@pytest.fixture(scope="package")
+def server() -> Iterator[str]:
+    """Base URL of a running ketaclinic server with the demo clinic loaded (fresh database)."""
+    var_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-e2e-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
+    env.update({
+        "KETACLINIC_VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "ketaclinic.web.settings.local",
+        "DJANGO_DEBUG": "false",  # what staff see: the real 403/404 pages, not Django's debug pages
+        "DJANGO_SECRET_KEY": "ketaclinic-e2e-not-secret",
+        "PYTHONUNBUFFERED": "1",
+    })
+    drop_database: Callable[[], None] | None = None
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        env["DATABASE_URL"], drop_database = _postgres_e2e_database(url)
+    else:
+        env["DATABASE_URL"] = ""  # the embedded SQLite file in var_dir
+    command = _ketaclinic_command()
+    for args in (["migrate", "--noinput", "-v", "0"], ["demo_load"]):
+        done = subprocess.run([*command, "manage", *args], env=env, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            pytest.fail(f"`ketaclinic manage {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}")
+    port = _free_port()
+    log = (var_dir / "server.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [*command, "manage", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"The e2e server exited with {process.returncode}:\n{(var_dir / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"The e2e server did not answer /healthz within {SERVER_START_TIMEOUT_S} s:\n"
+                            f"{(var_dir / 'server.log').read_text()}")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        if drop_database is not None:
+            drop_database()
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium driven by Playwright. Fails (never skips) when Chromium is missing."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: the browser tests need it. "
+                    "Install it with `apt-get install chromium` (`make test` does), or set KETACLINIC_CHROMIUM.")
+    ARTIFACTS.mkdir(exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):  # the directory shows the last run only
+        old.unlink()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="package")
+def storage_states() -> dict[str, object]:
+    """Signed-in browser storage per username, so each person signs in (and uses a TOTP code) once."""
+    return {}
+
+
+TABLET = {"width": 1180, "height": 820}
+
+
+def open_page(browser, server: str, storage_states: dict[str, object], username: str | None = None,  # type: ignore[no-untyped-def]
+              viewport: dict[str, int] | None = None):
+    """A page in a fresh browser context, signed in as ``username`` (signing in the first time only)."""
+    state = storage_states.get(username) if username else None
+    context = browser.new_context(base_url=server, viewport=viewport or TABLET, storage_state=state)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    if username is not None and state is None:
+        flows.sign_in(page, username)
+        storage_states[username] = context.storage_state()
+    return page
+
+
+def save_failure_screenshots(name: str, contexts) -> None:  # type: ignore[no-untyped-def]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    for i, context in enumerate(contexts):
+        for j, page in enumerate(context.pages):
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}-{i}-{j}.png"), full_page=True)
+            except Exception as exc:  # noqa: BLE001 - a failed screenshot must not hide the failure
+                print(f"could not save a failure screenshot: {exc}")
+
+
+@pytest.fixture
+def new_page(request: pytest.FixtureRequest, browser, server: str, storage_states):  # type: ignore[no-untyped-def]
+    """``new_page(username=None, viewport=None)``: a page in a fresh context, signed in as ``username``.
+
+    On failure every page the test opened is saved to the artifacts directory.
+    """
+    contexts = []
+
+    def make(username: str | None = None, *, viewport: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
+        page = open_page(browser, server, storage_states, username, viewport)
+        contexts.append(page.context)
+        return page
+
+    yield make
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        save_failure_screenshots(request.node.name, contexts)
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """``shot(page, "step")`` saves a screenshot into the artifacts directory, named after the test."""
+
+    def save(page, step: str, *, full_page: bool = True) -> Path:  # type: ignore[no-untyped-def]
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{request.node.name}-{step}")
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save
