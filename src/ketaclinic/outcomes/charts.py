@@ -22,7 +22,7 @@ from ketaclinic.outcomes.selectors import Trajectory  # noqa: E402
 
 def trajectory_svg(trajectory: Trajectory) -> bytes:
     inst = get_instrument(trajectory.instrument)
-    fig = Figure(figsize=(7.5, 3.4), dpi=100)
+    fig = Figure(figsize=(8.5, 3.4), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     top = inst.scoring.max_total or 1
@@ -43,10 +43,11 @@ def trajectory_svg(trajectory: Trajectory) -> bytes:
                    label=f"remission (< {s.remission_line:g})")
     ax.set_ylim(inst.scoring.min_total or 0, top * 1.08)
     ax.set_ylabel("total")
-    ax.set_title(f"{inst.name}: {s.words}", fontsize=9, loc="left")
+    short = inst.name.split("(")[-1].rstrip(")") if "(" in inst.name else inst.name
+    ax.set_title(f"{short}: {s.words}" if len(s.words) < 70 else short, fontsize=9, loc="left")
     ax.grid(axis="y", color="#e5e5e5")
     ax.plot([], [], color="#6aa6d8", linewidth=1, label="infusion (numbered)")
-    ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), framealpha=0.9, borderaxespad=0)
     fig.autofmt_xdate()
     fig.tight_layout()
     out = io.BytesIO()

@@ -60,7 +60,8 @@ class QuestionnaireResponse(ClinicRecord):
             # ``include`` (PostgreSQL) lets the dashboard's first-response search read the index only.
             models.Index(fields=["patient", "instrument", "authored_at"], name="qr_patient_instrument_time",
                          include=["total", "id"]),
-            models.Index(fields=["instrument", "timepoint", "authored_at"], name="qr_instrument_timepoint"),
+            models.Index(fields=["instrument", "timepoint", "authored_at"], name="qr_instrument_timepoint",
+                         include=["patient", "id", "total", "suicidal_ideation", "location", "indication"]),
         ]
         constraints = [
             models.CheckConstraint(name="qr_correction_has_reason",

@@ -138,6 +138,8 @@ def due_for_patient(patient: Patient, today: date | None = None) -> tuple[DueQue
     if plan is not None:
         dates = [timezone.localdate(s) for s in plan.infusions.filter(kind="series").exclude(status="cancelled")
                  .order_by("scheduled_start").values_list("scheduled_start", flat=True)]
+    if not dates:  # no plan on this branch of the pathway: the infusions the answers show
+        dates = [timezone.localdate(when) for when, _ in infusion_marks(patient)]
     s = outcomes_settings(patient, plan)
     schedule = MeasurementSchedule(instruments=s.instruments, follow_up_days=s.follow_up_days,
                                    post_series_weeks=s.post_series_weeks, monthly_days=s.monthly_days,
@@ -231,8 +233,9 @@ WITH ends AS MATERIALIZED (
 )
 SELECT x.b_total, x.b_at, x.b_si, x.e_total, x.e_si, {r_at} FROM x
 """
-_R_AT_SQL = """(SELECT MIN(c.authored_at) FROM {t} c WHERE c.patient_id = x.patient_id AND c.instrument = %(inst)s
-   AND c.total IS NOT NULL AND c.authored_at > x.b_at AND c.total <= x.b_total * 0.5 AND {nr_c}) AS r_at"""
+_R_AT_SQL = """CASE WHEN x.b_total >= %(min_baseline)s AND x.e_total <= x.b_total * 0.5 THEN
+  (SELECT MIN(c.authored_at) FROM {t} c WHERE c.patient_id = x.patient_id AND c.instrument = %(inst)s
+   AND c.total IS NOT NULL AND c.authored_at > x.b_at AND c.total <= x.b_total * 0.5 AND {nr_c}) END AS r_at"""
 
 
 def _as_datetime(value: Any) -> datetime | None:
@@ -255,6 +258,7 @@ def _cohort_rows(instrument: str, filters: DashboardFilters, *, with_response_ti
                 "AND e.authored_at < %(hi)s AND " + _NOT_REPLACED.format(t=t, a="e"))
     params: dict[str, Any] = {
         "inst": instrument,
+        "min_baseline": PHQ9_RESPONSE_MIN_BASELINE,
         "lo": timezone.make_aware(datetime.combine(filters.start, time.min)),
         "hi": timezone.make_aware(datetime.combine(filters.end + timedelta(days=1), time.min)),
     }

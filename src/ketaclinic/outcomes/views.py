@@ -65,7 +65,7 @@ def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
         "links": PatientLink.objects.filter(patient=patient)[:10],
         "instruments": [i for i in shipped_instruments().values() if i.scoring.method == "sum" or i.id == "cssrs_screener"],
         "link_instruments": [i for i in shipped_instruments().values() if i.wording == "shipped"],
-        "new_link": request.session.pop("outcomes_new_link", None),
+        "new_link": request.session.pop("outcomes_new_link", None), "today": timezone.localdate(),
     })
 
 
