@@ -15,6 +15,8 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.consent.services import consent_documents_load_shipped
 from ketaclinic.core.access import Role
 from ketaclinic.infusions.models import InfusionSession
+from ketaclinic.outcomes.models import BoosterProposal, QuestionnaireResponse, SafetyFlag
+from ketaclinic.outcomes.services import response_record
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.screening.models import Referral, Screening
@@ -75,6 +77,9 @@ class Clinic:
     plan: TreatmentPlan  # a draft plan (signed eligible screening), its series in Downtown's chair 1
     infusion: PlannedInfusion
     chair: Chair
+    response: QuestionnaireResponse  # the PHQ-9 baseline
+    flag: SafetyFlag  # open: PHQ-9 item 9 answered 1
+    booster: BoosterProposal  # proposed: PHQ-9 20 -> 8 (response) -> 16 (relapse)
     sessions: ProbeSessions = field(default=None)  # type: ignore[assignment]
 
 
@@ -110,10 +115,16 @@ def clinic(staff, patient, other_patient, protocols) -> Clinic:  # type: ignore[
                       start=today + timedelta(days=7 - today.weekday()), weekdays=(0, 3), at=time(9),
                       location=patient.location, chair=chair)
     consent_documents_load_shipped()
+    start = timezone.now() - timedelta(days=30)
+    series = [("baseline", [3, 3, 3, 3, 2, 2, 2, 2, 0]), ("post_series", [1, 1, 1, 1, 1, 1, 1, 1, 0]),
+              ("monthly", [2, 2, 2, 2, 2, 2, 2, 2, 0]), ("ad_hoc", [1, 1, 1, 1, 1, 1, 1, 1, 1])]
+    responses = [response_record(user=intake, patient=patient, instrument="phq9", answers=answers, timepoint=tp,
+                                 authored_at=start + timedelta(days=7 * i)) for i, (tp, answers) in enumerate(series)]
     return Clinic(staff=staff, patient=patient, other_patient=other_patient, referral=referral,
                   screening_for_page=for_page, screening_for_api=for_api, plan=plan,
                   infusion=plan.infusions.order_by("sequence").first(), chair=chair,
-                  sessions=ProbeSessions(staff, patient))
+                  response=responses[0], flag=SafetyFlag.objects.get(patient=patient),
+                  booster=BoosterProposal.objects.get(patient=patient), sessions=ProbeSessions(staff, patient))
 
 
 def denials_of(user: User) -> list[AuditEntry]:

@@ -18,7 +18,9 @@ P = Permission
 
 # Pages that are not behind a permission: signing in and out, and the per-role dashboard.
 OPEN_PAGES = {"accounts:login", "accounts:logout", "accounts:otp_verify", "accounts:otp_setup", "home",
-              "web:dashboard", "consent:public_sign", None}  # the consent link: its one-time token is the key
+              "web:dashboard", "consent:public_sign", "questionnaire_answer", None}  # public pages: the one-time token is the key
+PHQ9 = [1, 1, 1, 1, 1, 1, 1, 1, 0]
+ASSESS = {"assessment": "Passive ideation, no plan or intent; protective factors.", "plan": "Safety plan reviewed; call in 24 h."}
 
 ALLERGY = {"substance": "Latex", "reaction": "Rash", "severity": "mild"}
 SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview."}
@@ -111,6 +113,18 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("infusions:discharge_assess", "POST"): (P.SESSION_RUN, "/sessions/{session}/discharge-assess/", {
         **V1, "activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2}),
     ("infusions:discharge", "POST"): (P.SESSION_RUN, "/sessions/{session}/discharge/", V1),
+    ("outcomes:patient", "GET"): (P.CLINICAL_VIEW, "/outcomes/patient/{patient}/", None),
+    ("outcomes:chart", "GET"): (P.CLINICAL_VIEW, "/outcomes/patient/{patient}/chart/phq9.svg", None),
+    ("outcomes:record", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/record/phq9/", None),
+    ("outcomes:record", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/record/phq9/", {}),
+    ("outcomes:link_new", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/link/",
+                                    {"instrument": "phq9", "hours": "72"}),
+    ("outcomes:flag", "GET"): (P.CLINICAL_VIEW, "/outcomes/flags/{flag}/", None),
+    ("outcomes:flag", "POST"): (P.SAFETY_ASSESS, "/outcomes/flags/{flag}/", ASSESS),
+    ("outcomes:booster", "POST"): (P.BOOSTER_DECIDE, "/outcomes/boosters/{booster}/",
+                                   {"decision": "decline", "reason": "Patient prefers to wait a week"}),
+    ("outcomes:dashboard", "GET"): (P.OUTCOMES_VIEW, "/outcomes/dashboard/", None),
+    ("outcomes:dashboard_csv", "GET"): (P.OUTCOMES_VIEW, "/outcomes/dashboard.csv", None),
 }
 
 # (operation name, method) -> (permission, url, json body)
@@ -193,6 +207,17 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("note_addendum_add", "POST"): (P.NOTE_SIGN, "/api/sessions/{session}/note/addenda",
                                     {"text": "Escort was her sister.", "reason": "Correction"}),
     ("session_mar", "GET"): (P.MAR_VIEW, "/api/sessions/{session}/mar", None),
+    ("response_list", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/patients/{patient}/responses", None),
+    ("response_record", "POST"): (P.QUESTIONNAIRE_RECORD, "/api/outcomes/patients/{patient}/responses",
+                                  {"instrument": "phq9", "answers": PHQ9}),
+    ("response_correct", "POST"): (P.QUESTIONNAIRE_RECORD, "/api/outcomes/responses/{response}/correct",
+                                   {"answers": PHQ9, "reason": "Item 3 entered wrongly"}),
+    ("trajectory_get", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/patients/{patient}/trajectory/phq9", None),
+    ("safety_flag_list", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/flags", None),
+    ("safety_flag_assess", "POST"): (P.SAFETY_ASSESS, "/api/outcomes/flags/{flag}/assess", ASSESS),
+    ("booster_decide", "POST"): (P.BOOSTER_DECIDE, "/api/outcomes/boosters/{booster}/decide",
+                                 {"decision": "accept"}),
+    ("outcomes_dashboard", "GET"): (P.OUTCOMES_VIEW, "/api/outcomes/dashboard?start=2026-01-01&end=2026-12-31", None),
 }
 
 
@@ -238,7 +263,8 @@ def fill(url: str, c: Clinic, protocols) -> str:  # type: ignore[no-untyped-def]
                       screening=c.screening_for_page.external_id, protocol_id=pv.protocol_id, version=pv.version,
                       plan=c.plan.external_id, infusion=c.infusion.external_id, chair=c.chair.external_id,
                       eligible=c.plan.screening.external_id,
-                      consent_doc=ConsentDocument.objects.values_list("external_id", flat=True).first())
+                      consent_doc=ConsentDocument.objects.values_list("external_id", flat=True).first(),
+                      flag=c.flag.external_id, booster=c.booster.external_id, response=c.response.external_id)
 
 
 def fill_data(data: dict[str, Any] | None, c: Clinic, protocols) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]

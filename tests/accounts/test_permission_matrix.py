@@ -104,6 +104,8 @@ SCREENING_JSON = {"indication": "trd", "trials": [
     {"kind": "antidepressant", "name": "sertraline", "weeks": 8},
     {"kind": "antidepressant", "name": "bupropion", "weeks": 8}]}
 SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview."}
+ASSESS = {"assessment": "Passive ideation, no plan or intent; protective factors.",
+          "plan": "Safety plan reviewed; call in 24 h."}
 BREAK_GLASS_REASON = {"reason": "Patient presented here in crisis; need her medication list"}
 
 def _session_url(state: str, tail: str = "") -> Callable[[Clinic], str]:
@@ -170,6 +172,11 @@ PAGE_PROBES: dict[Permission, Probe] = {
     P.CONSENT_RECORD: Probe("get", lambda c: f"/consent/patient/{c.patient.external_id}/sign/"),
     P.CONSENT_MANAGE: Probe("get", lambda c: "/consent/documents/"),
     **SESSION_PAGE_PROBES,
+    P.QUESTIONNAIRE_RECORD: Probe("get", lambda c: f"/outcomes/patient/{c.patient.external_id}/record/phq9/"),
+    P.SAFETY_ASSESS: Probe("post", lambda c: f"/outcomes/flags/{c.flag.external_id}/", lambda c: ASSESS),
+    P.BOOSTER_DECIDE: Probe("post", lambda c: f"/outcomes/boosters/{c.booster.external_id}/",
+                            lambda c: {"decision": "decline", "reason": "Patient prefers to wait a week"}),
+    P.OUTCOMES_VIEW: Probe("get", lambda c: "/outcomes/dashboard/"),
 }
 
 API_PROBES: dict[Permission, Probe] = {
@@ -192,6 +199,12 @@ API_PROBES: dict[Permission, Probe] = {
     P.CONSENT_RECORD: Probe("post", lambda c: f"/api/consent/patients/{c.patient.external_id}/links", lambda c: {}),
     P.CONSENT_MANAGE: Probe("get", lambda c: "/api/consent/documents"),
     **SESSION_PROBES,
+    P.QUESTIONNAIRE_RECORD: Probe("post", lambda c: f"/api/outcomes/patients/{c.patient.external_id}/responses",
+                                  lambda c: {"instrument": "gad7", "answers": [1, 1, 1, 1, 1, 1, 1]}),
+    P.SAFETY_ASSESS: Probe("post", lambda c: f"/api/outcomes/flags/{c.flag.external_id}/assess", lambda c: ASSESS),
+    P.BOOSTER_DECIDE: Probe("post", lambda c: f"/api/outcomes/boosters/{c.booster.external_id}/decide",
+                            lambda c: {"decision": "accept"}),
+    P.OUTCOMES_VIEW: Probe("get", lambda c: "/api/outcomes/dashboard?start=2026-01-01&end=2026-12-31"),
 }
 
 # Permissions whose service is also used off the web (commands, the demo loader): checked there too.

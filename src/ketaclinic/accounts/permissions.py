@@ -46,6 +46,10 @@ ACTION_WORDS: dict[Permission, str] = {
     Permission.NOTE_SIGN: "sign session notes",
     Permission.BOARD_VIEW: "see the day board",
     Permission.MAR_VIEW: "see medication administration records",
+    Permission.QUESTIONNAIRE_RECORD: "record questionnaires",
+    Permission.SAFETY_ASSESS: "assess safety flags",
+    Permission.BOOSTER_DECIDE: "decide on boosters",
+    Permission.OUTCOMES_VIEW: "see the clinic outcomes dashboard",
 }
 
 

@@ -1,6 +1,7 @@
 from django.http import HttpResponse
 from django.urls import include, path
 
+from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.web import views
 from ketaclinic.web.api import api
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("consent/", include("ketaclinic.consent.urls")),
     path("sessions/", include("ketaclinic.infusions.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),
+    path("outcomes/", include("ketaclinic.outcomes.urls")),
+    path("q/<str:token>/", outcomes_views.answer, name="questionnaire_answer"),
     path("", include((
         [path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),
     path("api/", api.urls),

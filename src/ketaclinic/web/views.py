@@ -25,10 +25,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ctx["awaiting_signature"] = list(screenings_awaiting_signature(user=user)[:20])
     if user.can(Permission.CLINICAL_VIEW):
         ctx["open_referrals"] = list(referrals_open(user=user)[:20])
+    if user.can(Permission.SAFETY_ASSESS):  # urgent: shown first, at once, until assessed with a plan
+        from ketaclinic.outcomes.selectors import safety_flags_open_for
+
+        ctx["safety_flags"] = safety_flags_open_for(user=user)
+    if user.can(Permission.BOOSTER_DECIDE):
+        from ketaclinic.outcomes.selectors import booster_proposals_open_for
+
+        ctx["booster_proposals"] = booster_proposals_open_for(user=user)
     if user.can(Permission.BREAK_GLASS_REVIEW):
         ctx["break_glass_queue"] = list(break_glass_queue(user=user)[:20])
     shown = [*(s.patient for s in ctx.get("awaiting_signature", [])), *(r.patient for r in ctx.get("open_referrals", [])),
-             *(a.patient for a in ctx.get("break_glass_queue", []))]
+             *(a.patient for a in ctx.get("break_glass_queue", [])),
+             *(f.patient for f in ctx.get("safety_flags", [])), *(b.patient for b in ctx.get("booster_proposals", []))]
     if shown:  # the dashboard names these patients: a read like any list
         audit_list(dict.fromkeys(shown), "dashboard")
     if user.can(Permission.AUDIT_VIEW):

@@ -30,6 +30,25 @@ class Source(BaseModel):
     note: str = ""
 
 
+class OutcomesSection(BaseModel):
+    """Measurement-based care: which questionnaires, when, and when a relapse proposes a booster.
+
+    ``relapse_fraction``: after a response, a rise back toward the baseline by at least this fraction of
+    the improvement achieved proposes a booster (``core.instruments.change.relapse_check``); a clinic
+    default, no consensus source. The day offsets feed ``core.outcomes.schedule.due_schedule``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    instruments: tuple[str, ...] = Field(default=("phq9", "gad7"), min_length=1)
+    relapse_instrument: str = "phq9"
+    relapse_fraction: float = Field(default=0.5, gt=0, le=1)
+    follow_up_days: int = Field(default=3, ge=1, le=30)
+    post_series_weeks: tuple[int, ...] = (1, 2, 4, 6)
+    monthly_days: int = Field(default=30, ge=7, le=120)
+    monthly_count: int = Field(default=6, ge=0, le=24)
+    source: str = ""
+
+
 class ProtocolDocument(BaseModel):
     """One version of one clinic protocol."""
 
@@ -51,6 +70,7 @@ class ProtocolDocument(BaseModel):
     monitoring: MonitoringSection | None = None
     checklist: ChecklistSection | None = None
     discharge: DischargeSection | None = None
+    outcomes: OutcomesSection | None = None
 
     @model_validator(mode="after")
     def _known_indications(self) -> ProtocolDocument:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "ketaclinic.plans",
     "ketaclinic.consent",
     "ketaclinic.infusions",
+    "ketaclinic.outcomes",
     "ketaclinic.web",
 ]
 
@@ -91,6 +92,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # PostgreSQL's JIT compiles "expensive" plans: for the outcomes dashboard's report query it costs more
+    # (~1 s) than the query itself (benchmarks/outcomes.py). Short clinic queries never gain from it.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -161,3 +166,7 @@ LOGGING = {
 # concurrent actions queue instead of failing with "database is locked" half-way through.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+
+# The crisis line a patient sees after answering through a link when the location has no phone number;
+# 988 (the US Suicide & Crisis Lifeline) is always shown beside it.
+KETACLINIC_CRISIS_LINE = os.environ.get("KETACLINIC_CRISIS_LINE", "")

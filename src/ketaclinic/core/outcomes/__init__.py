@@ -1,0 +1,25 @@
+"""Measurement-based care, pure: when questionnaires are due, confidence intervals, status in words.
+
+* :mod:`.schedule` — :func:`due_schedule` from the dates of a patient's infusions.
+* :mod:`.stats` — Wilson intervals for proportions, t intervals for means.
+* :mod:`.status` — the trajectory's status in words ("responder since infusion 4").
+"""
+
+from __future__ import annotations
+
+from ketaclinic.core.outcomes.schedule import DueQuestionnaire, MeasurementSchedule, due_schedule
+from ketaclinic.core.outcomes.stats import Estimate, mean_estimate, proportion_estimate, t_critical_975
+from ketaclinic.core.outcomes.status import TrajectoryPoint, TrajectoryStatus, trajectory_status
+
+__all__ = [
+    "DueQuestionnaire",
+    "Estimate",
+    "MeasurementSchedule",
+    "TrajectoryPoint",
+    "TrajectoryStatus",
+    "due_schedule",
+    "mean_estimate",
+    "proportion_estimate",
+    "t_critical_975",
+    "trajectory_status",
+]

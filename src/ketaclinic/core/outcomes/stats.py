@@ -1,0 +1,74 @@
+"""95 % confidence intervals for the outcomes dashboard (pure).
+
+* Proportions: the **Wilson score interval** (Wilson EB, J Am Stat Assoc 1927;22:209-212; recommended
+  over the Wald interval by Brown, Cai & DasGupta, Stat Sci 2001;16:101-133), z = 1.959964.
+* Means: the **t interval** mean ± t(0.975, n − 1) · s / √n, s the sample standard deviation.
+  t(0.975, df) for df 1–30 from the standard table (e.g. NIST/SEMATECH e-Handbook 1.3.6.7.2); above 30
+  the Cornish-Fisher expansion of Abramowitz & Stegun 26.7.5 from the normal quantile (error < 1e-4).
+
+No interval is given for n = 0 (proportions) or n < 2 (means): ``low``/``high`` are ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist, fmean, stdev
+
+Z_975 = NormalDist().inv_cdf(0.975)
+_T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
+          2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
+          2.045, 2.042)
+
+
+def t_critical_975(df: int) -> float:
+    """The two-sided 95 % critical value of Student's t with ``df`` degrees of freedom."""
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be at least 1, not {df}")
+    if df <= len(_T_975):
+        return _T_975[df - 1]
+    z = Z_975
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    return z + g1 / df + g2 / df**2 + g3 / df**3
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    method: str
+    numerator: int | None = None
+
+    def as_dict(self) -> dict[str, float | int | str | None]:
+        return {"value": self.value, "low": self.low, "high": self.high, "n": self.n, "method": self.method,
+                "numerator": self.numerator}
+
+
+def proportion_estimate(successes: int, n: int) -> Estimate:
+    """``successes`` of ``n`` as a percentage with its Wilson 95 % interval (percent)."""
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes {successes} must be between 0 and n = {n}")
+    if n == 0:
+        return Estimate(None, None, None, 0, "Wilson", 0)
+    p, z = successes / n, Z_975
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Estimate(round(p * 100, 1), round(max(0.0, centre - half) * 100, 1), round(min(1.0, centre + half) * 100, 1),
+                    n, "Wilson", successes)
+
+
+def mean_estimate(values: Sequence[float]) -> Estimate:
+    """The mean of ``values`` with its t 95 % interval."""
+    n = len(values)
+    if n == 0:
+        return Estimate(None, None, None, 0, "t")
+    mean = fmean(values)
+    if n == 1:
+        return Estimate(round(mean, 1), None, None, 1, "t")
+    half = t_critical_975(n - 1) * stdev(values) / math.sqrt(n)
+    return Estimate(round(mean, 1), round(mean - half, 1), round(mean + half, 1), n, "t")

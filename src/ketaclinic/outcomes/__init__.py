@@ -1,0 +1,1 @@
+"""Measurement-based care: questionnaire responses (staff and patient links), safety flags, boosters."""

@@ -1,0 +1,165 @@
+"""Questionnaire responses (FHIR QuestionnaireResponse), patient links, safety flags, booster proposals.
+
+Responses are append-only: a correction is a new response that ``replaces`` the old one with a reason;
+the current responses are those nothing replaces. The score (total, severity, flags) is the pure core's
+(``core.instruments.score``), stored beside the answers with the instrument version it used.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from ketaclinic.accounts.models import Location
+from ketaclinic.core.indications import INDICATION_CHOICES
+from ketaclinic.patients.models import Patient
+from ketaclinic.web.models_base import ClinicRecord
+
+TIMEPOINTS = [
+    ("baseline", "Baseline"),
+    ("pre_infusion", "Before an infusion"),
+    ("follow_up", "Follow-up visit"),
+    ("post_series", "After the series"),
+    ("monthly", "Maintenance (monthly)"),
+    ("ad_hoc", "Unscheduled"),
+]
+
+
+class QuestionnaireResponse(ClinicRecord):
+    class Source(models.TextChoices):
+        STAFF = "staff", "Entered by staff"
+        PATIENT_LINK = "patient_link", "Patient, through a link"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaire_responses")
+    instrument = models.CharField(max_length=40)
+    instrument_version = models.PositiveSmallIntegerField()
+    answers = models.JSONField(help_text="Item code -> answer value (null = unanswered), in item order.")
+    total = models.FloatField(null=True, blank=True)
+    severity = models.CharField(max_length=40, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    prorated = models.BooleanField(default=False)
+    suicidal_ideation = models.BooleanField(
+        null=True, blank=True,
+        help_text="PHQ-9 item 9: True when above 0 (core flag suicidal_ideation), False when 0, None otherwise.")
+    loinc_panel = models.CharField(max_length=20, blank=True)
+    loinc_result = models.CharField(max_length=20, blank=True)
+    authored_at = models.DateTimeField()
+    source = models.CharField(max_length=14, choices=Source.choices)
+    link = models.OneToOneField("PatientLink", null=True, blank=True, on_delete=models.PROTECT, related_name="response")
+    timepoint = models.CharField(max_length=14, choices=TIMEPOINTS, default="ad_hoc")
+    infusion_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    indication = models.CharField(max_length=30, choices=INDICATION_CHOICES, blank=True)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey("plans.TreatmentPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
+    replace_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["authored_at", "id"]
+        indexes = [
+            # ``include`` (PostgreSQL) lets the dashboard's first-response search read the index only.
+            models.Index(fields=["patient", "instrument", "authored_at"], name="qr_patient_instrument_time",
+                         include=["total", "id"]),
+            models.Index(fields=["instrument", "timepoint", "authored_at"], name="qr_instrument_timepoint",
+                         include=["patient", "id", "total", "suicidal_ideation", "location", "indication"]),
+        ]
+        constraints = [
+            models.CheckConstraint(name="qr_correction_has_reason",
+                                   condition=models.Q(replaces__isnull=True) | ~models.Q(replace_reason="")),
+            models.CheckConstraint(name="qr_link_iff_patient_source",
+                                   condition=models.Q(source="staff", link__isnull=True)
+                                   | models.Q(source="patient_link", link__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.total} on {self.authored_at:%Y-%m-%d}"
+
+
+class PatientLink(ClinicRecord):
+    """A single-use, expiring link for a patient to answer one questionnaire. Only a hash is stored."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="questionnaire_links")
+    instrument = models.CharField(max_length=40)
+    timepoint = models.CharField(max_length=14, choices=TIMEPOINTS, default="ad_hoc")
+    infusion_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Link for {self.instrument} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class SafetyFlag(ClinicRecord):
+    """An urgent flag raised by an answer that signals suicide risk; closed only by an assessment and a plan."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open — urgent"
+        ASSESSED = "assessed", "Assessed, plan recorded"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="safety_flags")
+    response = models.ForeignKey(QuestionnaireResponse, on_delete=models.PROTECT, related_name="safety_flags")
+    reason = models.CharField(max_length=40, help_text="The core flag that raised it.")
+    summary = models.CharField(max_length=300)
+    raised_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    assessment = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    assessed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="safety_flag_closed_only_with_assessment_and_plan",
+                condition=models.Q(status="open", assessed_by__isnull=True, assessed_at__isnull=True)
+                | (models.Q(status="assessed", assessed_by__isnull=False, assessed_at__isnull=False)
+                   & ~models.Q(assessment="") & ~models.Q(plan="")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Safety flag ({self.reason}) for {self.patient}"
+
+
+class BoosterProposal(ClinicRecord):
+    """A relapse after a response proposes a booster; the prescriber accepts or declines with a reason."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="booster_proposals")
+    response = models.OneToOneField(QuestionnaireResponse, on_delete=models.PROTECT, related_name="booster_proposal")
+    instrument = models.CharField(max_length=40)
+    reason = models.CharField(max_length=300)
+    relapse_fraction = models.FloatField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    planned_infusion = models.ForeignKey("plans.PlannedInfusion", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="booster_decline_has_reason",
+                condition=~models.Q(status="declined") | ~models.Q(decision_reason=""),
+            ),
+            models.CheckConstraint(
+                name="booster_decided_has_who",
+                condition=models.Q(status="proposed") | models.Q(decided_by__isnull=False, decided_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booster proposal for {self.patient} ({self.get_status_display()})"

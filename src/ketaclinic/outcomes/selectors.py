@@ -1,0 +1,324 @@
+"""Reads shared by pages and the API: open safety flags, a patient's outcomes, trajectories, the dashboard.
+
+The clinic dashboard (:func:`outcomes_dashboard`) answers in a fixed number of queries whatever the data
+size (two: one row per patient for PHQ-9, one for GAD-7; the figures are computed from those rows by the
+pure core's interval functions). Its definitions are :data:`DEFINITIONS`, shown on the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import median
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from ketaclinic.accounts.models import Location, User
+from ketaclinic.accounts.permissions import patient_for, require, user_location_ids
+from ketaclinic.core.access import Permission
+from ketaclinic.core.outcomes import (
+    DueQuestionnaire,
+    Estimate,
+    MeasurementSchedule,
+    TrajectoryPoint,
+    TrajectoryStatus,
+    due_schedule,
+    mean_estimate,
+    proportion_estimate,
+    trajectory_status,
+)
+from ketaclinic.outcomes.models import BoosterProposal, QuestionnaireResponse, SafetyFlag
+from ketaclinic.outcomes.services import current_plan, outcomes_settings
+from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import PlannedInfusion
+
+PHQ9_RESPONSE_MIN_BASELINE = 10  # NQF 1884, the PHQ-9 definition's change section
+PHQ9_REMISSION_BELOW = 5  # CMS159
+
+
+def current_responses() -> QuerySet[QuestionnaireResponse]:
+    """Responses no correction has replaced."""
+    return QuestionnaireResponse.objects.filter(replaced_by__isnull=True)
+
+
+# -- safety flags ---------------------------------------------------------------------------------------
+
+def open_safety_flags(location: Location, on: date | None = None) -> list[SafetyFlag]:
+    """Open (urgent) flags of a location's patients raised on or before ``on``: for the day board."""
+    on = on or timezone.localdate()
+    end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
+    return list(SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN, patient__location=location, raised_at__lt=end)
+                .select_related("patient", "response").order_by("raised_at"))
+
+
+def safety_flags_open_for(*, user: User) -> list[SafetyFlag]:
+    """Open flags of the user's locations (dashboard and API); one query."""
+    require(user, Permission.CLINICAL_VIEW)
+    return list(SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN, patient__location_id__in=user_location_ids(user))
+                .select_related("patient", "response").order_by("raised_at"))
+
+
+def safety_flag_get(*, user: User, external_id: str, permission: Permission = Permission.CLINICAL_VIEW) -> SafetyFlag:
+    flag = SafetyFlag.objects.select_related("patient", "response", "assessed_by").get(external_id=external_id)
+    patient_for(user, flag.patient, permission)
+    return flag
+
+
+def booster_proposals_open_for(*, user: User) -> list[BoosterProposal]:
+    require(user, Permission.BOOSTER_DECIDE)
+    return list(BoosterProposal.objects.filter(status="proposed", patient__location_id__in=user_location_ids(user))
+                .select_related("patient", "response"))
+
+
+def booster_get(*, user: User, external_id: str) -> BoosterProposal:
+    proposal = BoosterProposal.objects.select_related("patient").get(external_id=external_id)
+    patient_for(user, proposal.patient, Permission.BOOSTER_DECIDE)
+    return proposal
+
+
+def response_get(*, user: User, external_id: str, permission: Permission = Permission.CLINICAL_VIEW) -> QuestionnaireResponse:
+    response = QuestionnaireResponse.objects.select_related("patient").get(external_id=external_id)
+    patient_for(user, response.patient, permission)
+    return response
+
+
+def responses_for_patient(*, user: User, patient: Patient) -> list[QuestionnaireResponse]:
+    patient_for(user, patient, Permission.CLINICAL_VIEW)
+    return list(QuestionnaireResponse.objects.filter(patient=patient).select_related("replaced_by")
+                .order_by("-authored_at", "-id"))
+
+
+# -- trajectory -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Trajectory:
+    instrument: str
+    points: list[tuple[datetime, float, int]]  # authored_at, total, infusions before it
+    infusions: list[tuple[datetime, int]]  # when, number
+    status: TrajectoryStatus
+
+
+def infusion_marks(patient: Patient) -> list[tuple[datetime, int]]:
+    """Infusions given: the plan's done PlannedInfusions; without a plan, one after each baseline or
+    before-infusion questionnaire (a pre-infusion questionnaire N is answered just before infusion N)."""
+    done = list(PlannedInfusion.objects.filter(plan__patient=patient, status="done").order_by("scheduled_start")
+                .values_list("scheduled_start", flat=True))
+    if done:
+        return [(when, n) for n, when in enumerate(done, start=1)]
+    rows = (current_responses().filter(patient=patient, timepoint__in=["baseline", "pre_infusion"])
+            .values_list("authored_at", "infusion_number", "timepoint").order_by("authored_at"))
+    marks: dict[int, datetime] = {}
+    for when, number, timepoint in rows:
+        n = 1 if timepoint == "baseline" else number
+        if n and n not in marks:
+            marks[n] = when + timedelta(minutes=30)
+    return sorted(((when, n) for n, when in marks.items()), key=lambda m: m[0])
+
+
+def trajectory_get(*, user: User, patient: Patient, instrument: str) -> Trajectory:
+    patient_for(user, patient, Permission.CLINICAL_VIEW)
+    marks = infusion_marks(patient)
+    rows = list(current_responses().filter(patient=patient, instrument=instrument, total__isnull=False)
+                .order_by("authored_at", "id").values_list("authored_at", "total"))
+    points = [(when, total, sum(1 for m, _ in marks if m < when)) for when, total in rows]
+    fraction = outcomes_settings(patient).relapse_fraction
+    status = trajectory_status(instrument, [TrajectoryPoint(t, n) for _, t, n in points], relapse_fraction=fraction)
+    return Trajectory(instrument, points, marks, status)
+
+
+def due_for_patient(patient: Patient, today: date | None = None) -> tuple[DueQuestionnaire, ...]:
+    """The measurement schedule from the plan's infusions (or today's baseline) and the protocol's section."""
+    today = today or timezone.localdate()
+    plan = current_plan(patient)
+    dates = []
+    if plan is not None:
+        dates = [timezone.localdate(s) for s in plan.infusions.filter(kind="series").exclude(status="cancelled")
+                 .order_by("scheduled_start").values_list("scheduled_start", flat=True)]
+    if not dates:  # no plan on this branch of the pathway: the infusions the answers show
+        dates = [timezone.localdate(when) for when, _ in infusion_marks(patient)]
+    s = outcomes_settings(patient, plan)
+    schedule = MeasurementSchedule(instruments=s.instruments, follow_up_days=s.follow_up_days,
+                                   post_series_weeks=s.post_series_weeks, monthly_days=s.monthly_days,
+                                   monthly_count=s.monthly_count)
+    return due_schedule(dates, today=today, schedule=schedule)
+
+
+# -- the clinic outcomes dashboard ------------------------------------------------------------------------
+
+DEFINITIONS: dict[str, str] = {
+    "completed": "Patients with at least one PHQ-9 answered at a post-series timepoint (1, 2, 4 or 6 weeks after "
+                 "the last infusion of the series) within the period, at the chosen location and indication.",
+    "baseline": "A patient's baseline is the first current (not corrected) answer of that questionnaire given at "
+                "the baseline timepoint; the endpoint is the latest current post-series answer within the period.",
+    "response_rate": "Share of completers with a PHQ-9 baseline of 10 or more whose endpoint fell by at least 50% "
+                     "(NQF 1884). n = completers with a baseline of 10 or more.",
+    "remission_rate": "Share of completers with a PHQ-9 baseline of 10 or more whose endpoint is below 5 (CMS159). "
+                      "n = completers with a baseline of 10 or more.",
+    "phq9_change": "Mean percent change of PHQ-9, (baseline − endpoint) / baseline × 100, so improvement is "
+                   "positive. n = completers with a PHQ-9 baseline above 0.",
+    "gad7_change": "Mean percent change of GAD-7, defined as for PHQ-9, over patients with a GAD-7 baseline above 0 "
+                   "and a GAD-7 post-series answer in the period.",
+    "ideation_resolved": "Of the completers whose baseline PHQ-9 item 9 was above 0 (suicidal ideation), the share "
+                         "whose endpoint PHQ-9 item 9 was answered 0. An unanswered item 9 does not count as resolved.",
+    "time_to_response": "Days from the baseline answer to the first PHQ-9 answer at or below half the baseline, over "
+                        "the responders (mean with its t interval; the median is given too).",
+    "intervals": "95% confidence intervals: Wilson score intervals for proportions, Student's t intervals for means.",
+}
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    start: date
+    end: date
+    location: Location | None = None
+    indication: str = ""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: DashboardFilters
+    completed: int
+    response_rate: Estimate
+    remission_rate: Estimate
+    phq9_change: Estimate
+    gad7_change: Estimate
+    ideation_resolved: Estimate
+    time_to_response: Estimate
+    time_to_response_median: float | None
+    change_histogram: list[tuple[str, int]] = field(default_factory=list)
+
+    def measures(self) -> list[tuple[str, str, Estimate, str]]:
+        """(key, label, estimate, unit) in display order."""
+        return [
+            ("response_rate", "Response rate (PHQ-9)", self.response_rate, "%"),
+            ("remission_rate", "Remission rate (PHQ-9)", self.remission_rate, "%"),
+            ("phq9_change", "Mean change in depression (PHQ-9)", self.phq9_change, "%"),
+            ("gad7_change", "Mean change in anxiety (GAD-7)", self.gad7_change, "%"),
+            ("ideation_resolved", "Suicidal ideation at baseline no longer reported", self.ideation_resolved, "%"),
+            ("time_to_response", "Time to response", self.time_to_response, "days"),
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "period": {"start": self.filters.start.isoformat(), "end": self.filters.end.isoformat()},
+            "location": self.filters.location.code if self.filters.location else None,
+            "indication": self.filters.indication or None,
+            "completed": self.completed,
+            "measures": {key: {**est.as_dict(), "unit": unit, "label": label} for key, label, est, unit in self.measures()},
+            "time_to_response_median_days": self.time_to_response_median,
+            "definitions": DEFINITIONS,
+        }
+
+
+_NOT_REPLACED = "NOT EXISTS (SELECT 1 FROM {t} k WHERE k.replaces_id = {a}.id)"
+_COHORT_SQL = """
+WITH ends AS MATERIALIZED (
+  SELECT e.patient_id, e.total, e.suicidal_ideation,
+         ROW_NUMBER() OVER (PARTITION BY e.patient_id ORDER BY e.authored_at DESC, e.id DESC) AS rn
+  FROM {t} e WHERE {endpoint}
+), bases AS MATERIALIZED (
+  SELECT b.patient_id, b.total, b.authored_at, b.suicidal_ideation,
+         ROW_NUMBER() OVER (PARTITION BY b.patient_id ORDER BY b.authored_at, b.id) AS rn
+  FROM {t} b WHERE b.instrument = %(inst)s AND b.timepoint = 'baseline' AND b.total IS NOT NULL AND {nr_b}
+    AND b.patient_id IN (SELECT patient_id FROM ends)
+), x AS MATERIALIZED (
+  SELECT ends.patient_id, bases.total AS b_total, bases.authored_at AS b_at, bases.suicidal_ideation AS b_si,
+         ends.total AS e_total, ends.suicidal_ideation AS e_si
+  FROM ends LEFT JOIN bases ON bases.patient_id = ends.patient_id AND bases.rn = 1
+  WHERE ends.rn = 1
+)
+SELECT x.b_total, x.b_at, x.b_si, x.e_total, x.e_si, {r_at} FROM x
+"""
+_R_AT_SQL = """CASE WHEN x.b_total >= %(min_baseline)s AND x.e_total <= x.b_total * 0.5 THEN
+  (SELECT MIN(c.authored_at) FROM {t} c WHERE c.patient_id = x.patient_id AND c.instrument = %(inst)s
+   AND c.total IS NOT NULL AND c.authored_at > x.b_at AND c.total <= x.b_total * 0.5 AND {nr_c}) END AS r_at"""
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
+
+
+def _cohort_rows(instrument: str, filters: DashboardFilters, *, with_response_time: bool) -> list[dict[str, Any]]:
+    """One row per patient who completed the series: baseline and endpoint of ``instrument`` (one query).
+
+    Plain SQL (the same on SQLite and PostgreSQL) so that the per-patient baseline is computed once (a
+    materialised CTE, window functions) before the first-response search uses it; the lookups are index
+    ranges on (instrument, timepoint, authored_at) and (patient, instrument, authored_at)."""
+    t = QuestionnaireResponse._meta.db_table
+    endpoint = ("e.instrument = %(inst)s AND e.timepoint = 'post_series' AND e.authored_at >= %(lo)s "
+                "AND e.authored_at < %(hi)s AND " + _NOT_REPLACED.format(t=t, a="e"))
+    params: dict[str, Any] = {
+        "inst": instrument,
+        "min_baseline": PHQ9_RESPONSE_MIN_BASELINE,
+        "lo": timezone.make_aware(datetime.combine(filters.start, time.min)),
+        "hi": timezone.make_aware(datetime.combine(filters.end + timedelta(days=1), time.min)),
+    }
+    if filters.location is not None:
+        endpoint += " AND e.location_id = %(location)s"
+        params["location"] = filters.location.pk
+    if filters.indication:
+        endpoint += " AND e.indication = %(indication)s"
+        params["indication"] = filters.indication
+    r_at = _R_AT_SQL.format(t=t, nr_c=_NOT_REPLACED.format(t=t, a="c")) if with_response_time else "NULL AS r_at"
+    sql = _COHORT_SQL.format(t=t, endpoint=endpoint, r_at=r_at,
+                             nr_b=_NOT_REPLACED.format(t=t, a="b"))
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    return [{"b_total": bt, "b_at": _as_datetime(ba), "b_si": None if bs is None else bool(bs), "e_total": et,
+             "e_si": None if es is None else bool(es), "r_at": _as_datetime(ra)}
+            for bt, ba, bs, et, es, ra in rows]
+
+
+def _percent_changes(rows: list[dict[str, Any]]) -> list[float]:
+    return [(r["b_total"] - r["e_total"]) / r["b_total"] * 100 for r in rows
+            if r["b_total"] and r["e_total"] is not None]
+
+
+def dashboard_from_rows(filters: DashboardFilters, phq: list[dict[str, Any]], gad: list[dict[str, Any]]) -> Dashboard:
+    """The dashboard's figures from one row per completer (the definitions in :data:`DEFINITIONS`)."""
+    eligible = [r for r in phq if r["b_total"] is not None and r["b_total"] >= PHQ9_RESPONSE_MIN_BASELINE
+                and r["e_total"] is not None]
+    responders = [r for r in eligible if r["e_total"] <= r["b_total"] * 0.5]
+    remitted = [r for r in eligible if r["e_total"] < PHQ9_REMISSION_BELOW]
+    ideation = [r for r in phq if r["b_si"] is True]
+    resolved = [r for r in ideation if r["e_si"] is False]
+    days = [(r["r_at"] - r["b_at"]).total_seconds() / 86400 for r in responders if r.get("r_at") and r["b_at"]]
+    changes = _percent_changes(phq)
+    bins = [("worse", lambda c: c < 0), ("0–24%", lambda c: 0 <= c < 25), ("25–49%", lambda c: 25 <= c < 50),
+            ("50–74%", lambda c: 50 <= c < 75), ("75–100%", lambda c: c >= 75)]
+    return Dashboard(
+        filters=filters, completed=len(phq),
+        response_rate=proportion_estimate(len(responders), len(eligible)),
+        remission_rate=proportion_estimate(len(remitted), len(eligible)),
+        phq9_change=mean_estimate(changes),
+        gad7_change=mean_estimate(_percent_changes(gad)),
+        ideation_resolved=proportion_estimate(len(resolved), len(ideation)),
+        time_to_response=mean_estimate(days),
+        time_to_response_median=round(median(days), 1) if days else None,
+        change_histogram=[(label, sum(1 for c in changes if test(c))) for label, test in bins],
+    )
+
+
+def outcomes_dashboard(*, user: User, filters: DashboardFilters) -> Dashboard:
+    """Aggregates only (no patient is named); two queries whatever the data size."""
+    require(user, Permission.OUTCOMES_VIEW)
+    phq = _cohort_rows("phq9", filters, with_response_time=True)
+    gad = _cohort_rows("gad7", filters, with_response_time=False)
+    return dashboard_from_rows(filters, phq, gad)
+
+
+def dashboard_locations(*, user: User) -> QuerySet[Location]:
+    require(user, Permission.OUTCOMES_VIEW)
+    return Location.objects.order_by("name")
+
+

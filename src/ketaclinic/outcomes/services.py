@@ -1,0 +1,350 @@
+"""Measurement-based care actions: record answers (staff or a patient's link), correct a response, send a
+link, raise and assess safety flags, propose and decide boosters. Each is one transaction and audited.
+
+Scoring, flags, response and relapse are the pure core's (``core.instruments``); nothing is re-decided here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketaclinic.accounts.models import User
+from ketaclinic.accounts.permissions import patient_for, require
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_record
+from ketaclinic.core.access import Permission
+from ketaclinic.core.errors import DomainError, ValidationError
+from ketaclinic.core.instruments import (
+    Instrument,
+    InstrumentDefinitionError,
+    get_instrument,
+    relapse_check_for,
+    score_instrument,
+)
+from ketaclinic.core.instruments.scoring import Score
+from ketaclinic.core.protocols.document import OutcomesSection
+from ketaclinic.outcomes.models import (
+    TIMEPOINTS,
+    BoosterProposal,
+    PatientLink,
+    QuestionnaireResponse,
+    SafetyFlag,
+)
+from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+from ketaclinic.web.models_base import clean_or_refuse
+
+UNKNOWN_INSTRUMENT = "Questionnaire {value!r} is unknown."
+NOT_ADMINISTRABLE = "{name} cannot be given here: {reason}"
+AUTHORED_IN_FUTURE = "Answered at {value}: that is in the future."
+TIMEPOINT_UNKNOWN = "Timepoint {value!r} is unknown; allowed are {allowed}."
+CORRECTION_REASON = "A correction needs a reason (at least 5 characters)."
+ALREADY_REPLACED = "This response was already corrected on {when}; correct the newer one."
+LINK_UNKNOWN = "This link is not valid. Please ask the clinic for a new one."
+LINK_EXPIRED = "This link expired on {when}. Please ask the clinic for a new one."
+LINK_USED = "This link was already used. Each link works once; please ask the clinic for a new one."
+LINK_OTHER_PATIENT = "This form belongs to another link. Please open the link the clinic sent you again."
+LINK_HOURS = "A link must last between 1 and 168 hours, not {value}."
+ASSESSMENT_REQUIRED = "Record the assessment: what the clinician found (at least 10 characters)."
+PLAN_REQUIRED = "Record the safety plan: what happens next (at least 10 characters)."
+FLAG_ALREADY_ASSESSED = "This flag was already assessed by {who} on {when}."
+BOOSTER_ALREADY_DECIDED = "This proposal was already {status} by {who}."
+DECLINE_REASON = "Declining a booster needs a reason (at least 5 characters)."
+DECISION_UNKNOWN = "Decision {value!r} is unknown; allowed are accept, decline."
+
+SAFETY_REASONS = {
+    "suicidal_ideation": "PHQ-9 item 9 answered above 0 (thoughts of being better off dead or of self-harm)",
+    "suicide_item_unanswered": "PHQ-9 item 9 left unanswered: ask the patient in person",
+    "suicide_risk_moderate_or_high": "C-SSRS screener at moderate or high risk",
+}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _instrument(instrument_id: str, *, for_patient: bool = False) -> Instrument:
+    """A shipped instrument. Staff may record any (a clinician gives a licensed instrument from the clinic's
+    own copy); a patient link only carries an instrument whose wording ships with ketaclinic."""
+    try:
+        inst = get_instrument(instrument_id)
+    except (DomainError, InstrumentDefinitionError, KeyError):
+        raise ValidationError(UNKNOWN_INSTRUMENT.format(value=instrument_id), field="instrument",
+                              value=instrument_id) from None
+    if for_patient and inst.wording != "shipped":
+        raise ValidationError(NOT_ADMINISTRABLE.format(name=inst.name, reason="its wording is licensed and the clinic "
+                                                       "has not supplied it"), field="instrument", value=instrument_id)
+    return inst
+
+
+def _answers_list(inst: Instrument, answers: Sequence[int | None] | dict[str, int | None]) -> list[int | None]:
+    if isinstance(answers, dict):
+        unknown = set(answers) - {i.code for i in inst.items}
+        if unknown:
+            code = sorted(unknown)[0]
+            raise ValidationError(f"{code}: not an item of {inst.name}.", field=code, value=answers[code])
+        return [answers.get(i.code) for i in inst.items]
+    return list(answers)
+
+
+def current_plan(patient: Patient) -> TreatmentPlan | None:
+    return (TreatmentPlan.objects.filter(patient=patient, status__in=["active", "completed"])
+            .select_related("protocol_version").order_by("-created_at").first())
+
+
+def outcomes_settings(patient: Patient, plan: TreatmentPlan | None = None) -> OutcomesSection:
+    """The protocol's ``outcomes`` section for this patient (the plan's protocol), or the defaults."""
+    plan = plan if plan is not None else current_plan(patient)
+    if plan is not None and plan.protocol_version.parsed.outcomes is not None:
+        return plan.protocol_version.parsed.outcomes
+    referral = patient.referrals.order_by("-received_on").first()
+    if referral is not None:
+        from ketaclinic.protocols.selectors import protocol_for_indication
+
+        try:
+            section = protocol_for_indication(referral.indication).parsed.outcomes
+        except DomainError:
+            section = None
+        if section is not None:
+            return section
+    return OutcomesSection()
+
+
+def _indication(patient: Patient, plan: TreatmentPlan | None) -> str:
+    if plan is not None:
+        return plan.indication
+    referral = patient.referrals.order_by("-received_on").first()
+    return referral.indication if referral else ""
+
+
+def _save_response(*, patient: Patient, inst: Instrument, answers: list[int | None], result: Score, authored_at: datetime,
+                   source: str, user: User | None, timepoint: str, infusion_number: int | None,
+                   link: PatientLink | None = None, replaces: QuestionnaireResponse | None = None,
+                   replace_reason: str = "") -> QuestionnaireResponse:
+    allowed = [t for t, _ in TIMEPOINTS]
+    if timepoint not in allowed:
+        raise ValidationError(TIMEPOINT_UNKNOWN.format(value=timepoint, allowed=", ".join(allowed)), field="timepoint",
+                              value=timepoint)
+    if authored_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError(AUTHORED_IN_FUTURE.format(value=authored_at.isoformat()), field="authored_at",
+                              value=authored_at)
+    plan = current_plan(patient)
+    response = QuestionnaireResponse(
+        patient=patient, instrument=inst.id, instrument_version=inst.version,
+        answers={item.code: value for item, value in zip(inst.items, answers, strict=True)},
+        total=result.total, severity=result.severity or "", flags=list(result.flags), prorated=result.prorated,
+        suicidal_ideation=_suicidal_ideation(inst, answers, result),
+        loinc_panel=result.loinc_panel or "", loinc_result=result.loinc_result or "", authored_at=authored_at,
+        source=source, link=link, timepoint=timepoint, infusion_number=infusion_number,
+        indication=_indication(patient, plan), location=patient.location, plan=plan, replaces=replaces,
+        replace_reason=replace_reason, created_by=user, updated_by=user,
+    )
+    clean_or_refuse(response, exclude=["link", "replaces", "plan", "location", "patient"])
+    response.save()
+    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
+                 summary=f"Recorded {inst.name}: total {result.total}, {result.severity or 'no band'}"
+                 + (f" (correction: {replace_reason})" if replaces else ""),
+                 detail={"response": str(response.external_id), "source": source, "flags": list(result.flags)})
+    _raise_safety_flags(response)
+    _propose_booster_if_relapsed(response, plan)
+    return response
+
+
+def _suicidal_ideation(inst: Instrument, answers: list[int | None], result: Score) -> bool | None:
+    if "suicidal_ideation" in result.flags:
+        return True
+    if inst.id == "phq9" and answers[8] is not None:
+        return False
+    return None
+
+
+def _raise_safety_flags(response: QuestionnaireResponse) -> list[SafetyFlag]:
+    raised = []
+    for flag in response.flags:
+        if flag not in SAFETY_REASONS:
+            continue
+        sf = SafetyFlag.objects.create(patient=response.patient, response=response, reason=flag,
+                                       summary=SAFETY_REASONS[flag], raised_at=response.authored_at)
+        audit_record(action=AuditEntry.Action.CREATE, patient=response.patient,
+                     summary=f"URGENT safety flag raised: {SAFETY_REASONS[flag]}",
+                     detail={"flag": str(sf.external_id), "response": str(response.external_id)})
+        raised.append(sf)
+    return raised
+
+
+def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: TreatmentPlan | None) -> None:
+    section = outcomes_settings(response.patient, plan)
+    if response.instrument != section.relapse_instrument or response.total is None:
+        return
+    totals = list(QuestionnaireResponse.objects.filter(
+        patient=response.patient, instrument=response.instrument, replaced_by__isnull=True, total__isnull=False,
+    ).order_by("authored_at", "id").values_list("id", "total"))
+    if len(totals) < 3 or totals[-1][0] != response.id:
+        return
+    inst = get_instrument(response.instrument)
+    check = relapse_check_for(inst, totals[0][1], [t for _, t in totals[1:]], section.relapse_fraction)
+    if not check.relapsed or BoosterProposal.objects.filter(patient=response.patient, status="proposed").exists():
+        return
+    proposal = BoosterProposal.objects.create(patient=response.patient, response=response, instrument=inst.id,
+                                              reason=check.reason[:300], relapse_fraction=section.relapse_fraction)
+    audit_record(action=AuditEntry.Action.CREATE, patient=response.patient,
+                 summary=f"Booster proposed after relapse on {inst.name}: {check.reason}"[:300],
+                 detail={"proposal": str(proposal.external_id)})
+
+
+@transaction.atomic
+def response_record(*, user: User, patient: Patient, instrument: str,
+                    answers: Sequence[int | None] | dict[str, int | None], authored_at: datetime | None = None,
+                    timepoint: str = "ad_hoc", infusion_number: int | None = None) -> QuestionnaireResponse:
+    """Staff enter a patient's answers from the chart; the core scores them; flags and relapse follow."""
+    patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
+    inst = _instrument(instrument)
+    values = _answers_list(inst, answers)
+    result = score_instrument(inst, values)
+    return _save_response(patient=patient, inst=inst, answers=values, result=result,
+                          authored_at=authored_at or timezone.now(), source="staff", user=user, timepoint=timepoint,
+                          infusion_number=infusion_number)
+
+
+@transaction.atomic
+def response_correct(*, user: User, response: QuestionnaireResponse,
+                     answers: Sequence[int | None] | dict[str, int | None], reason: str) -> QuestionnaireResponse:
+    """A correction is a new response that replaces the old one (which stays, unchanged)."""
+    patient_for(user, response.patient, Permission.QUESTIONNAIRE_RECORD)
+    if len(reason.strip()) < 5:
+        raise ValidationError(CORRECTION_REASON, field="reason", value=reason)
+    previous = QuestionnaireResponse.objects.select_for_update().get(pk=response.pk)
+    newer = QuestionnaireResponse.objects.filter(replaces=previous).first()
+    if newer is not None:
+        raise ValidationError(ALREADY_REPLACED.format(when=f"{newer.created_at:%Y-%m-%d %H:%M}"), field="response",
+                              value=str(previous.external_id))
+    inst = _instrument(previous.instrument)
+    values = _answers_list(inst, answers)
+    result = score_instrument(inst, values)
+    return _save_response(patient=previous.patient, inst=inst, answers=values, result=result,
+                          authored_at=previous.authored_at, source="staff", user=user, timepoint=previous.timepoint,
+                          infusion_number=previous.infusion_number, replaces=previous, replace_reason=reason.strip())
+
+
+@transaction.atomic
+def link_create(*, user: User, patient: Patient, instrument: str, hours: int = 72, timepoint: str = "ad_hoc",
+                infusion_number: int | None = None) -> tuple[PatientLink, str]:
+    """A single-use link; returns the link and the token (shown once, never stored: only its SHA-256 is)."""
+    patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
+    inst = _instrument(instrument, for_patient=True)
+    if not 1 <= hours <= 168:
+        raise ValidationError(LINK_HOURS.format(value=hours), field="hours", value=hours)
+    token = secrets.token_urlsafe(32)
+    link = PatientLink.objects.create(patient=patient, instrument=inst.id, timepoint=timepoint,
+                                      infusion_number=infusion_number, token_sha256=token_hash(token),
+                                      expires_at=timezone.now() + timedelta(hours=hours), created_by=user,
+                                      updated_by=user)
+    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
+                 summary=f"Sent a {inst.name} link (expires in {hours} h)", detail={"link": str(link.external_id)})
+    return link, token
+
+
+def link_open(token: str) -> PatientLink:
+    """The link a token opens, or a refusal (unknown, expired, used), audited."""
+    link = PatientLink.objects.select_related("patient").filter(token_sha256=token_hash(token)).first()
+    message = None
+    if link is None:
+        message = LINK_UNKNOWN
+    elif link.used_at is not None:
+        message = LINK_USED
+    elif link.expires_at <= timezone.now():
+        message = LINK_EXPIRED.format(when=f"{timezone.localtime(link.expires_at):%b %d, %Y %H:%M}")
+    if message is not None:
+        audit_record(action=AuditEntry.Action.DENIED, patient=link.patient if link else None,
+                     summary=f"Questionnaire link refused: {message}",
+                     detail={"link": str(link.external_id) if link else None, "status": 403})
+        raise ValidationError(message, field="link", value=None)
+    assert link is not None
+    return link
+
+
+def link_submit(*, token: str, answers: Sequence[int | None] | dict[str, int | None],
+                form_link: str | None = None) -> QuestionnaireResponse:
+    """A patient answers through a link: single use, checked under a row lock; a refusal saves nothing."""
+    try:
+        with transaction.atomic():
+            link = link_open(token)
+            link = PatientLink.objects.select_for_update().select_related("patient").get(pk=link.pk)
+            if link.used_at is not None:
+                raise ValidationError(LINK_USED, field="link", value=None)
+            if form_link is not None and form_link != str(link.external_id):
+                raise ValidationError(LINK_OTHER_PATIENT, field="link", value=form_link)
+            inst = _instrument(link.instrument, for_patient=True)
+            values = _answers_list(inst, answers)
+            result = score_instrument(inst, values)
+            link.used_at = timezone.now()
+            link.save(update_fields=["used_at", "updated_at"])
+            return _save_response(patient=link.patient, inst=inst, answers=values, result=result,
+                                  authored_at=link.used_at, source="patient_link", user=None, timepoint=link.timepoint,
+                                  infusion_number=link.infusion_number, link=link)
+    except DomainError as exc:
+        if exc.field != "link" or exc.message in (LINK_USED, LINK_OTHER_PATIENT):
+            known = PatientLink.objects.filter(token_sha256=token_hash(token)).select_related("patient").first()
+            audit_record(action=AuditEntry.Action.DENIED, patient=known.patient if known else None,
+                         summary=f"Questionnaire link answer refused: {exc.message}"[:300],
+                         detail={"link": str(known.external_id) if known else None, "status": 400})
+        raise
+
+
+@transaction.atomic
+def safety_flag_assess(*, user: User, flag: SafetyFlag, assessment: str, plan: str) -> SafetyFlag:
+    """Close an urgent flag: only with a clinician's assessment AND a plan (the database refuses otherwise)."""
+    patient_for(user, flag.patient, Permission.SAFETY_ASSESS)
+    flag = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
+    if flag.status == SafetyFlag.Status.ASSESSED:
+        raise ValidationError(FLAG_ALREADY_ASSESSED.format(who=flag.assessed_by, when=f"{flag.assessed_at:%Y-%m-%d %H:%M}"),
+                              field="flag", value=str(flag.external_id))
+    if len(assessment.strip()) < 10:
+        raise ValidationError(ASSESSMENT_REQUIRED, field="assessment", value=assessment)
+    if len(plan.strip()) < 10:
+        raise ValidationError(PLAN_REQUIRED, field="plan", value=plan)
+    flag.status, flag.assessment, flag.plan = SafetyFlag.Status.ASSESSED, assessment.strip(), plan.strip()
+    flag.assessed_by, flag.assessed_at, flag.updated_by = user, timezone.now(), user
+    flag.save()
+    audit_record(action=AuditEntry.Action.REVIEW, actor=user, patient=flag.patient,
+                 summary=f"Safety flag assessed and plan recorded ({flag.reason})",
+                 detail={"flag": str(flag.external_id)})
+    return flag
+
+
+@transaction.atomic
+def booster_decide(*, user: User, proposal: BoosterProposal, decision: str, reason: str = "") -> BoosterProposal:
+    """Accept (a booster PlannedInfusion is added when the patient has a plan) or decline with a reason."""
+    require(user, Permission.BOOSTER_DECIDE)
+    patient_for(user, proposal.patient, Permission.BOOSTER_DECIDE)
+    proposal = BoosterProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != BoosterProposal.Status.PROPOSED:
+        raise ValidationError(BOOSTER_ALREADY_DECIDED.format(status=proposal.get_status_display().lower(),
+                                                             who=proposal.decided_by), field="proposal", value=None)
+    if decision not in ("accept", "decline"):
+        raise ValidationError(DECISION_UNKNOWN.format(value=decision), field="decision", value=decision)
+    if decision == "decline" and len(reason.strip()) < 5:
+        raise ValidationError(DECLINE_REASON, field="reason", value=reason)
+    if decision == "accept":
+        plan = current_plan(proposal.patient)
+        if plan is not None:
+            last = plan.infusions.order_by("-sequence").first()
+            start = timezone.now() + timedelta(days=7)
+            proposal.planned_infusion = PlannedInfusion.objects.create(
+                plan=plan, sequence=(last.sequence + 1) if last else 1, kind=PlannedInfusion.Kind.BOOSTER,
+                scheduled_start=start.replace(hour=14, minute=0, second=0, microsecond=0),
+                location=last.location if last else proposal.patient.location, created_by=user, updated_by=user)
+    proposal.status = "accepted" if decision == "accept" else "declined"
+    proposal.decision_reason, proposal.decided_by, proposal.decided_at = reason.strip(), user, timezone.now()
+    proposal.save()
+    audit_record(action=AuditEntry.Action.SIGN, actor=user, patient=proposal.patient,
+                 summary=f"Booster {proposal.status}" + (f": {proposal.decision_reason}" if proposal.decision_reason else ""),
+                 detail={"proposal": str(proposal.external_id),
+                         "planned_infusion": str(proposal.planned_infusion.external_id) if proposal.planned_infusion else None})
+    return proposal

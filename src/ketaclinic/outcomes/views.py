@@ -1,0 +1,248 @@
+"""Pages: a patient's outcomes (trajectories, due questionnaires, answers, flags, boosters), staff entry,
+patient links (the public form), flag assessment, booster decisions, the clinic outcomes dashboard."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ketaclinic.accounts.models import Location
+from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_read, audit_record
+from ketaclinic.core.access import Permission
+from ketaclinic.core.errors import DomainError
+from ketaclinic.core.indications import INDICATION_CHOICES
+from ketaclinic.core.instruments import get_instrument, shipped_instruments
+from ketaclinic.outcomes import selectors, services
+from ketaclinic.outcomes.charts import trajectory_svg
+from ketaclinic.outcomes.forms import AnswersForm, AssessForm, BoosterForm, DashboardForm, LinkForm
+from ketaclinic.outcomes.models import BoosterProposal, PatientLink, SafetyFlag
+from ketaclinic.patients.models import Patient
+from ketaclinic.patients.selectors import patient_get
+from ketaclinic.patients.views import form_error
+
+CHART_INSTRUMENTS = ("phq9", "gad7", "pcl5", "pain_nrs")
+
+
+def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+    try:
+        return patient_get(user=request.user, external_id=str(external_id), permission=permission)
+    except Patient.DoesNotExist:
+        raise Http404("No such patient.") from None
+
+
+def _instrument_or_404(instrument_id: str):  # type: ignore[no-untyped-def]
+    if instrument_id not in shipped_instruments():
+        raise Http404("No such questionnaire.")
+    return get_instrument(instrument_id)
+
+
+@login_required
+@require_GET
+def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
+    patient = _patient(request, external_id, Permission.CLINICAL_VIEW)
+    responses = selectors.responses_for_patient(user=request.user, patient=patient)
+    present = {r.instrument for r in responses}
+    trajectories = [selectors.trajectory_get(user=request.user, patient=patient, instrument=i)
+                    for i in CHART_INSTRUMENTS if i in present]
+    audit_read(patient, "questionnaires and outcomes")
+    return render(request, "outcomes/patient.html", {
+        "patient": patient, "responses": responses, "trajectories": trajectories,
+        "due": selectors.due_for_patient(patient),
+        "flags": SafetyFlag.objects.filter(patient=patient).select_related("assessed_by").order_by("-raised_at"),
+        "proposals": BoosterProposal.objects.filter(patient=patient).select_related("decided_by"),
+        "links": PatientLink.objects.filter(patient=patient)[:10],
+        "instruments": [i for i in shipped_instruments().values() if i.scoring.method == "sum" or i.id == "cssrs_screener"],
+        "link_instruments": [i for i in shipped_instruments().values() if i.wording == "shipped"],
+        "new_link": request.session.pop("outcomes_new_link", None), "today": timezone.localdate(),
+    })
+
+
+@login_required
+@require_GET
+def trajectory_chart(request: HttpRequest, external_id: str, instrument: str) -> HttpResponse:
+    patient = _patient(request, external_id, Permission.CLINICAL_VIEW)
+    _instrument_or_404(instrument)
+    trajectory = selectors.trajectory_get(user=request.user, patient=patient, instrument=instrument)
+    audit_read(patient, f"{instrument} trajectory")
+    return HttpResponse(trajectory_svg(trajectory), content_type="image/svg+xml")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def response_new(request: HttpRequest, external_id: str, instrument: str) -> HttpResponse:
+    patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
+    inst = _instrument_or_404(instrument)
+    form = AnswersForm(request.POST or None, instrument=inst,
+                       initial={"timepoint": request.GET.get("timepoint", "ad_hoc")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = services.response_record(
+                user=request.user, patient=patient, instrument=inst.id, answers=form.answers(),
+                timepoint=form.cleaned_data["timepoint"], infusion_number=form.cleaned_data["infusion_number"])
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            flagged = response.safety_flags.exists()
+            (messages.warning if flagged else messages.success)(
+                request, f"{inst.name} recorded: "
+                + (f"total {response.total:g} " if response.total is not None else "") + f"({response.severity})."
+                + (" URGENT safety flag raised: the prescriber sees it now; assess the patient." if flagged else ""))
+            return redirect("outcomes:patient", external_id=patient.external_id)
+    return render(request, "outcomes/response_form.html", {"form": form, "patient": patient, "instrument": inst},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
+    patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
+    form = LinkForm(request.POST)
+    if form.is_valid():
+        try:
+            _link, token = services.link_create(user=request.user, patient=patient, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            request.session["outcomes_new_link"] = request.build_absolute_uri(reverse("questionnaire_answer", args=[token]))
+    else:
+        messages.error(request, "Choose a questionnaire and how many hours the link lasts (1 to 168).")
+    return redirect("outcomes:patient", external_id=patient.external_id)
+
+
+def _crisis_line(location: Location | None) -> str:
+    return (location.phone if location and location.phone else "") or settings.KETACLINIC_CRISIS_LINE
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient's form: no account; shows the questionnaire and the patient's first name, nothing else."""
+    try:
+        link = services.link_open(token)
+    except DomainError as exc:
+        return render(request, "outcomes/answer_refused.html", {"message": exc.message}, status=403)
+    inst = get_instrument(link.instrument)
+    form = AnswersForm(request.POST or None, instrument=inst, staff=False)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_submit(token=token, answers=form.answers(), form_link=request.POST.get("link"))
+        except DomainError as exc:
+            if exc.field == "link":
+                return render(request, "outcomes/answer_refused.html", {"message": exc.message}, status=403)
+            form_error(form, exc)
+        else:
+            return render(request, "outcomes/answer_done.html", {
+                "first_name": link.patient.preferred_name or link.patient.given_name,
+                "crisis_line": _crisis_line(link.patient.location)})
+    return render(request, "outcomes/answer.html", {
+        "form": form, "instrument": inst, "link": link, "first_name": link.patient.preferred_name or link.patient.given_name,
+        "crisis_line": _crisis_line(link.patient.location),
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def flag_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    permission = Permission.SAFETY_ASSESS if request.method == "POST" else Permission.CLINICAL_VIEW
+    require(request.user, permission)
+    try:
+        flag = selectors.safety_flag_get(user=request.user, external_id=str(external_id), permission=permission)
+    except SafetyFlag.DoesNotExist:
+        raise Http404("No such flag.") from None
+    form = AssessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.safety_flag_assess(user=request.user, flag=flag, **form.cleaned_data)
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, "Assessment and plan recorded; the flag is closed.")
+            return redirect("outcomes:patient", external_id=flag.patient.external_id)
+    audit_read(flag.patient, "a safety flag")
+    return render(request, "outcomes/flag.html", {"flag": flag, "form": form,
+                                                  "can_assess": request.user.can(Permission.SAFETY_ASSESS)},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_POST
+def booster_decide(request: HttpRequest, external_id: str) -> HttpResponse:
+    require(request.user, Permission.BOOSTER_DECIDE)
+    try:
+        proposal = selectors.booster_get(user=request.user, external_id=str(external_id))
+    except BoosterProposal.DoesNotExist:
+        raise Http404("No such proposal.") from None
+    form = BoosterForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose accept or decline.")
+    else:
+        try:
+            services.booster_decide(user=request.user, proposal=proposal, **form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Booster {proposal.get_status_display().lower()}.")
+    return redirect("outcomes:patient", external_id=proposal.patient.external_id)
+
+
+def _filters(request: HttpRequest) -> tuple[DashboardForm, selectors.DashboardFilters]:
+    today = timezone.localdate()
+    form = DashboardForm(request.GET or None, initial={"start": today - timedelta(days=365), "end": today})
+    start, end, location, indication = today - timedelta(days=365), today, None, ""
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        if form.cleaned_data["location"]:
+            location = Location.objects.filter(code=form.cleaned_data["location"]).first()
+        indication = form.cleaned_data["indication"] or ""
+    return form, selectors.DashboardFilters(start=start, end=end, location=location, indication=indication)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.OUTCOMES_VIEW)
+    form, filters = _filters(request)
+    data = selectors.outcomes_dashboard(user=request.user, filters=filters)
+    largest = max((c for _, c in data.change_histogram), default=0) or 1
+    return render(request, "outcomes/dashboard.html", {
+        "form": form, "d": data, "definitions": selectors.DEFINITIONS, "locations": Location.objects.order_by("name"),
+        "indications": INDICATION_CHOICES, "histogram": [(label, c, round(c / largest * 100)) for label, c in data.change_histogram],
+        "query": request.GET.urlencode(),
+    })
+
+
+@login_required
+@require_GET
+def dashboard_csv(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.OUTCOMES_VIEW)
+    _form, filters = _filters(request)
+    data = selectors.outcomes_dashboard(user=request.user, filters=filters)
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="outcomes-{filters.start}-{filters.end}.csv"'
+    w = csv.writer(response)
+    w.writerow(["measure", "value", "unit", "ci95_low", "ci95_high", "interval", "n", "numerator", "period_start",
+                "period_end", "location", "indication", "definition"])
+    w.writerow(["completed_series", data.completed, "patients", "", "", "", data.completed, "", filters.start,
+                filters.end, filters.location.code if filters.location else "all", filters.indication or "all",
+                selectors.DEFINITIONS["completed"]])
+    for key, _label, est, unit in data.measures():
+        w.writerow([key, est.value, unit, est.low, est.high, est.method, est.n, est.numerator, filters.start,
+                    filters.end, filters.location.code if filters.location else "all", filters.indication or "all",
+                    selectors.DEFINITIONS[key]])
+    audit_record(action=AuditEntry.Action.EXPORT, actor=request.user, summary="Exported the outcomes dashboard (CSV)",
+                 detail={"start": str(filters.start), "end": str(filters.end)})
+    return response
+
+

@@ -1,0 +1,68 @@
+"""Measurement-based care in the browser: a patient answers on a phone through a single-use link, the
+urgent flag reaches the prescriber's dashboard at once, and the trajectory and clinic dashboard render."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_patient_answers_on_a_phone_and_the_escalation_reaches_the_prescriber(new_page, shot):
+    nurse = new_page("nurse.patel")
+    nurse.goto("/patients/")
+    nurse.locator("tr.rowlink a").first.click()
+    name = nurse.get_by_role("heading", level=1).inner_text()
+    nurse.get_by_role("link", name="Questionnaires and outcomes").click()
+    nurse.get_by_label("Questionnaire").select_option("phq9")
+    nurse.get_by_role("button", name="Create link").click()
+    link = nurse.locator("code.newlink").inner_text()
+    assert re.search(r"/q/[A-Za-z0-9_-]{40,}/$", link)
+    shot(nurse, "staff-link-created")
+
+    phone = new_page(viewport=PHONE)  # no account
+    phone.goto(link)
+    expect(phone.get_by_role("heading", name=re.compile(r"^Hello"))).to_be_visible()
+    assert name.split()[-1] not in phone.content()  # the family name is never shown
+    shot(phone, "phone-form")
+    for item, answer in enumerate(["Several days"] * 8 + ["More than half the days"], start=1):
+        phone.locator("fieldset").nth(item - 1).get_by_label(answer, exact=True).check()
+    phone.get_by_role("button", name="Send my answers").click()
+    expect(phone.get_by_role("heading", name=re.compile(r"^Thank you"))).to_be_visible()
+    expect(phone.get_by_text("988", exact=True)).to_be_visible()
+    shot(phone, "phone-done-crisis-lines")
+    phone.goto(link)  # single use
+    expect(phone.get_by_role("alert")).to_contain_text("already used")
+    shot(phone, "phone-link-reused")
+
+    prescriber = new_page("dr.rivera")
+    prescriber.goto("/dashboard/")
+    flags = prescriber.get_by_role("alert").filter(has_text="URGENT: safety flags to assess")
+    expect(flags).to_be_visible()
+    expect(flags).to_contain_text("item 9")
+    shot(prescriber, "prescriber-dashboard-urgent-flag")
+    flags.locator("a").last.click()
+    expect(prescriber.get_by_label("Assessment")).to_have_attribute("required", "")  # no empty dismissal
+    expect(prescriber.get_by_label("Plan")).to_have_attribute("required", "")
+    prescriber.get_by_label("Assessment").fill("Passive thoughts, no plan or intent; lives with partner.")
+    prescriber.get_by_label("Plan").fill("Safety plan reviewed by phone; 988 given; call back tomorrow 9:00.")
+    prescriber.get_by_role("button", name="Record assessment and plan").click()
+    expect(prescriber.get_by_text("Assessment and plan recorded; the flag is closed.")).to_be_visible()
+
+
+def test_trajectory_and_clinic_dashboard(new_page, shot):
+    page = new_page("dr.rivera")
+    page.goto("/dashboard/")
+    page.get_by_role("heading", name="Boosters proposed after relapse").locator("xpath=..").locator("a").first.click()
+    expect(page.locator(".status").first).to_contain_text("relapse")
+    image = page.locator("img.trajectory").first
+    expect(image).to_be_visible()
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    shot(page, "trajectory-relapse-booster")
+    page.goto("/outcomes/dashboard/")
+    expect(page.get_by_role("heading", name="Clinic outcomes")).to_be_visible()
+    expect(page.locator("[data-measure=response_rate]")).to_contain_text("Wilson")
+    expect(page.get_by_role("heading", name="Definitions")).to_be_visible()
+    shot(page, "clinic-outcomes-dashboard")

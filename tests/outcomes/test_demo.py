@@ -1,0 +1,30 @@
+"""The demo clinic's questionnaires: responders and non-responders, one relapse, one open flag; idempotent."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketaclinic.outcomes.models import BoosterProposal, QuestionnaireResponse, SafetyFlag
+from ketaclinic.web.demo import demo_load
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_outcomes_load_once():
+    assert demo_load() is True
+    count = QuestionnaireResponse.objects.count()
+    assert count > 100
+    assert SafetyFlag.objects.filter(status="open").count() == 1
+    assert SafetyFlag.objects.filter(status="assessed").count() >= 2
+    assert BoosterProposal.objects.filter(status="proposed").count() == 1
+    from ketaclinic.accounts.models import User
+    from ketaclinic.outcomes.selectors import DashboardFilters, outcomes_dashboard
+    from ketaclinic.web.demo import date, timedelta, timezone
+
+    today = timezone.localdate()
+    d = outcomes_dashboard(user=User.objects.get(username="dr.rivera"),
+                           filters=DashboardFilters(today - timedelta(days=120), today))
+    assert d.completed == 6 and 0 < d.response_rate.numerator < d.response_rate.n
+    assert isinstance(today, date)
+    assert demo_load() is False
+    assert QuestionnaireResponse.objects.count() == count
