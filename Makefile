@@ -51,10 +51,13 @@ test-sqlite: $(STAMP)
 	DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
 # Runs when PostgreSQL answers; under CI=true an unreachable PostgreSQL is a failure, never a skip.
+# The pure core and the CLI touch no database (tests/core/test_purity.py enforces it), so their tests
+# run once, in the SQLite pass; every test that uses the database runs again here.
+PG_SKIP_DB_FREE ?= --ignore=tests/core --ignore=tests/cli
 test-postgres: $(STAMP)
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.replace('postgres://','postgresql://',1), connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL ($(PG_TEST_URL)) =="; \
-	  DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS); \
+	  DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS) $(PG_SKIP_DB_FREE); \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "PostgreSQL at $(PG_TEST_URL) is unreachable and CI=true: failing rather than skipping." >&2; exit 1; \
 	else \
