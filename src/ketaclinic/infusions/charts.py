@@ -20,9 +20,6 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ketaclinic.core.pharmacology.models import pk_model_get  # noqa: E402
-from ketaclinic.core.pharmacology.regimen import Infusion, Pause, Regimen  # noqa: E402
-from ketaclinic.core.pharmacology.simulation import simulate  # noqa: E402
 from ketaclinic.infusions.selectors import ChartSeries  # noqa: E402
 
 RUNS = ("start", "resume", "rate")
@@ -45,34 +42,14 @@ def _periods(events: list[Any], origin: datetime) -> list[tuple[float, float, fl
     return out
 
 
-def delivered_curve(periods: list[tuple[float, float, float]], *, model_name: str, weight_kg: float,
-                    until_min: float) -> list[tuple[float, float]]:
-    """Predicted plasma concentration for the rates actually delivered (pauses and titrations included)."""
-    segments: list[Infusion | Pause] = []
-    t = 0.0
-    for start, end, rate in periods:
-        if start > t + 1e-6:
-            segments.append(Pause(start - t))
-        if end - start > 1e-6 and rate > 0:
-            segments.append(Infusion(end - start, rate_mg_per_min=rate / 60.0))
-            t = end
-    if not segments:
-        return []
-    until = max(until_min, Regimen.of(segments).end_min)
-    sim = simulate(pk_model_get(model_name), weight_kg, Regimen.of(segments), until_min=until, step_min=1.0)
-    return [(float(x), float(c)) for x, c in zip(sim.t_min, sim.plasma_ng_per_ml, strict=True)]
-
-
-def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None,
-                      model_name: str | None = None, weight_kg: float | None = None) -> str:
+def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None) -> str:
     buf = io.StringIO()
-    session_chart_figure(series, events, tz=tz, now=now, model_name=model_name, weight_kg=weight_kg).savefig(
+    session_chart_figure(series, events, tz=tz, now=now).savefig(
         buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
 
 
-def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None,
-                         model_name: str | None = None, weight_kg: float | None = None) -> Figure:
+def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None) -> Figure:
     from django.utils import timezone
 
     now = now or timezone.now()
@@ -115,9 +92,7 @@ def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo
         ax.legend(loc="upper left", ncol=4, fontsize=8.5, frameon=False)
     else:
         ax.text(0.5, 0.5, "No readings yet", transform=ax.transAxes, ha="center", color="#5b6775")
-    periods = [(a, end_now if b != b else b, r) for a, b, r in _periods(events, origin)]
-    delivered = (delivered_curve(periods, model_name=model_name, weight_kg=weight_kg, until_min=xmax)
-                 if periods and model_name and weight_kg else [])
+    delivered = series.predicted_given  # the selector's prediction for the rates actually delivered
     if series.predicted:
         ax_c.plot([t for t, _ in series.predicted], [c for _, c in series.predicted], color="#8c96a3", lw=1.6, ls="--",
                   label="order as signed")

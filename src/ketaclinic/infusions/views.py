@@ -188,11 +188,7 @@ def session_chart(request: HttpRequest, external_id: str) -> HttpResponse:
     session = _session(request, external_id)
     series = selectors.vitals_chart(user=request.user, session=session)
     audit_read(session.patient, "vital signs chart")
-    doc = session.protocol_version.parsed
-    order = services.signed_order(session)
-    svg = session_chart_svg(series, list(session.rate_events.all()), tz=_zone(session),
-                            model_name=doc.dosing.pk_model if doc.dosing else None,
-                            weight_kg=float(order.weight_kg) if order else None)
+    svg = session_chart_svg(series, list(session.rate_events.all()), tz=_zone(session))
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, no-store"
     return response
