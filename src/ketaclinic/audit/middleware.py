@@ -8,10 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from ketaclinic.audit.context import RequestContext, current
 from ketaclinic.audit.services import audit_denied, audit_flush_reads
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+from ketaclinic.web.client_ip import client_ip
 
 
 class AuditRequestMiddleware:

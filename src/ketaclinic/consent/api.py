@@ -13,6 +13,7 @@ from ketaclinic.consent import selectors, services
 from ketaclinic.consent.models import ConsentDocument, ConsentSignature
 from ketaclinic.core.access import Permission
 from ketaclinic.patients.selectors import patient_get
+from ketaclinic.web.client_ip import client_ip
 
 router = Router(tags=["consent"])
 
@@ -94,7 +95,7 @@ def consent_sign_in_clinic(request: HttpRequest, external_id: UUID, payload: Sig
     sig = services.consent_sign_in_clinic(user=request.user, patient=patient,
                                           document=ConsentDocument.objects.get(external_id=payload.document),
                                           typed_name=payload.typed_name, signature_data=payload.signature,
-                                          ip_address=request.META.get("REMOTE_ADDR"))
+                                          ip_address=client_ip(request))
     return Status(201, sig)
 
 

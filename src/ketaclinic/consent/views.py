@@ -18,6 +18,7 @@ from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.patients.views import form_error
+from ketaclinic.web.client_ip import client_ip
 
 DEFAULT_CODE = "ketamine-infusion"
 
@@ -27,10 +28,6 @@ def _patient(request: HttpRequest, external_id: str, permission: Permission) -> 
         return patient_get(user=request.user, external_id=external_id, permission=permission)
     except Patient.DoesNotExist:
         raise Http404("No such patient.") from None
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 @login_required
@@ -67,7 +64,7 @@ def sign_in_clinic(request: HttpRequest, external_id: str) -> HttpResponse:
         try:
             services.consent_sign_in_clinic(
                 user=request.user, patient=patient, document=ConsentDocument.objects.get(external_id=form.cleaned_data["document"]),
-                typed_name=form.cleaned_data["typed_name"], signature_data=form.cleaned_data["signature"], ip_address=_ip(request))
+                typed_name=form.cleaned_data["typed_name"], signature_data=form.cleaned_data["signature"], ip_address=client_ip(request))
         except ConsentDocument.DoesNotExist:
             form.add_error(None, "Unknown consent document.")
         except DomainError as exc:
@@ -102,14 +99,14 @@ def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
 def sign_by_link(request: HttpRequest, token: str) -> HttpResponse:
     """Public: reveals only the consent text and the patient's first name; one use, expires."""
     try:
-        link = services.consent_link_open(token=token, ip_address=_ip(request))
+        link = services.consent_link_open(token=token, ip_address=client_ip(request))
     except services.ConsentLinkRefused as exc:
         return render(request, "consent/link_refused.html", {"message": exc.message}, status=410)
     form = PublicSignatureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_sign_by_link(token=token, typed_name=form.cleaned_data["typed_name"],
-                                          signature_data=form.cleaned_data["signature"], ip_address=_ip(request))
+                                          signature_data=form.cleaned_data["signature"], ip_address=client_ip(request))
         except services.ConsentLinkRefused as exc:
             return render(request, "consent/link_refused.html", {"message": exc.message}, status=410)
         except DomainError as exc:

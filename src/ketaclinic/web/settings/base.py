@@ -126,6 +126,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Behind N reverse proxies, the client is the N-th X-Forwarded-For address from the right
+# (ketaclinic.web.client_ip); the audit trail, consent signatures and the lockout all use that one rule.
+KETACLINIC_PROXY_COUNT = int(os.environ.get("KETACLINIC_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "ketaclinic.web.client_ip.client_ip"
 
 # Automatic logoff after inactivity (HIPAA §164.312(a)(2)(iii)).
 KETACLINIC_IDLE_LOGOUT_SECONDS = int(os.environ.get("KETACLINIC_IDLE_LOGOUT_SECONDS", str(15 * 60)))
