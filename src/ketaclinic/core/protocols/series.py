@@ -30,7 +30,7 @@ class SeriesSection(_Section):
                                    description="Minimum hours between two infusions (clinic default 48 h).")
     evaluation_after: int = Field(6, ge=1, le=30, description="Evaluate the response after this many infusions.")
     chair_minutes: int = Field(120, ge=15, le=480, description="Default chair time per visit, incl. observation.")
-    booster: BoosterPolicy = BoosterPolicy()
+    booster: BoosterPolicy = Field(default_factory=BoosterPolicy)
     record_only: bool = Field(False, description="Scheduling follows a label the clinic records, not its own rule.")
     source: str = ""
 
