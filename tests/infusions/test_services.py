@@ -139,6 +139,15 @@ def test_order_needs_todays_weight(session, nurse):
     assert exc.value.message == s.NO_WEIGHT_TODAY
 
 
+def test_an_order_under_an_obese_dosing_rule_needs_the_patients_height(nurse, intake, downtown, depression, chair):
+    no_height = register(intake, downtown, given_name="Ann", family_name="Okafor", height=None)
+    session = _ready(schedule(nurse, no_height, depression, chair), nurse)
+    with pytest.raises(ValidationError, match="Height is needed for an infusion order") as exc:
+        s.order_create(user=nurse, session=session, expected_version=session.version)
+    assert exc.value.field == "height"
+    assert not fresh(session).orders.exists()
+
+
 def test_order_from_the_dose_engine_with_pump_and_prediction(session, nurse, prescriber):
     session = _ready(session, nurse)
     order = s.order_create(user=nurse, session=session, expected_version=session.version)

@@ -422,7 +422,8 @@ def order_create(*, user: User, session: InfusionSession, expected_version: int,
     parsed = None if not dose else quantity_parse(dose, Kind.RATE if doc.dosing.basis.is_rate else Kind.DOSE, field="dose")
     calc = dose_calculate(doc.dosing, weight_kg=float(session.weight_kg),
                           height_cm=None if height is None else float(height.value_si), sex=sex, dose=parsed,
-                          duration_min=duration_min, vial_mg_per_ml=vial_mg_per_ml, bag_ml=bag_ml)
+                          duration_min=duration_min, vial_mg_per_ml=vial_mg_per_ml, bag_ml=bag_ml,
+                          require_height=True)
     session.orders.filter(signed_at__isnull=True, superseded=False).update(superseded=True)
     p = calc.pump
     order = InfusionOrder(

@@ -57,6 +57,24 @@ def test_obese_policy_switches_basis_at_the_bmi_threshold() -> None:
     assert below.kg == 113.3
 
 
+def test_without_height_the_obese_rule_is_noted_for_a_quick_calculation_and_refused_for_an_order() -> None:
+    policy = DosingWeightPolicy(basis=WeightBasis.ACTUAL, obese=ObesePolicy(bmi_at_least=35, basis=WeightBasis.ADJUSTED))
+    quick = dosing_weight_compute(policy, actual_kg=130)
+    assert quick.kg == 130 and quick.bmi_kg_per_m2 is None
+    assert quick.notes == (dosing.OBESE_RULE_UNCHECKED.format(bmi=35, basis="adjusted"),)
+    with pytest.raises(ValidationError) as exc:
+        dosing_weight_compute(policy, actual_kg=130, require_height=True)
+    assert exc.value.field == "height"
+    assert "BMI of 35 or more on adjusted body weight" in exc.value.message
+    with pytest.raises(ValidationError, match="Height is needed"):
+        dose_calculate(DEPRESSION, weight_kg=130, require_height=True)
+    # with a height the order goes through (and the rule decides the basis)
+    assert dose_calculate(DEPRESSION, weight_kg=130, height_cm=180, sex="male", require_height=True).dosing_weight.basis \
+        is WeightBasis.ADJUSTED
+    # a protocol without an obese rule needs no height even for an order
+    assert dosing_weight_compute(DosingWeightPolicy(), actual_kg=130, require_height=True).kg == 130
+
+
 def test_ideal_basis_needs_height_and_sex() -> None:
     with pytest.raises(ValidationError) as exc:
         dosing_weight_compute(DosingWeightPolicy(basis=WeightBasis.IDEAL), actual_kg=80)

@@ -71,6 +71,11 @@ OBESE_RULE_UNCHECKED = (
     "Height not given: BMI and the protocol's obese rule (from BMI {bmi:g}, dose on {basis} body weight) "
     "were not checked; dosing on actual body weight."
 )
+OBESE_RULE_NEEDS_HEIGHT = (
+    "Height is needed for an infusion order: this protocol doses patients with a BMI of {bmi:g} or more on "
+    "{basis} body weight, and without a height the BMI cannot be checked. Record the patient's height; "
+    "the weight basis is never guessed for a patient."
+)
 NO_DURATION = "A rate-based protocol needs an infusion duration."
 NO_DEVICE = "An intranasal protocol needs its device (mg per device, allowed doses)."
 IBW_SHORT = "Height {height_in:.1f} in is under 5 ft: the Devine formula is defined from 5 ft and is extrapolated."
@@ -124,8 +129,12 @@ class DosingWeight:
 
 
 def dosing_weight_compute(policy: DosingWeightPolicy, *, actual_kg: float, height_cm: float | None = None,
-                          sex: Sex | str | None = None) -> DosingWeight:
-    """Apply a protocol's dosing-weight policy; the obese rule applies from ``policy.obese.bmi_at_least``."""
+                          sex: Sex | str | None = None, require_height: bool = False) -> DosingWeight:
+    """Apply a protocol's dosing-weight policy; the obese rule applies from ``policy.obese.bmi_at_least``.
+
+    Without a height the obese rule cannot be checked. A quick calculation (the CLI) then doses on actual
+    weight with a note saying so; an order for a patient passes ``require_height=True`` and is refused.
+    """
     check_range(actual_kg, *BODY_WEIGHT_RANGE_KG, field="weight", unit="kg")
     ideal = adjusted = bmi = None
     notes: list[str] = []
@@ -139,6 +148,10 @@ def dosing_weight_compute(policy: DosingWeightPolicy, *, actual_kg: float, heigh
                 notes.append(IBW_SHORT.format(height_in=height_cm / INCH_CM))
     basis = policy.basis
     if policy.obese is not None:
+        if bmi is None and require_height:
+            raise ValidationError(OBESE_RULE_NEEDS_HEIGHT.format(bmi=policy.obese.bmi_at_least,
+                                                                basis=policy.obese.basis.value),
+                                  field="height", value=height_cm)
         if bmi is None:
             notes.append(OBESE_RULE_UNCHECKED.format(bmi=policy.obese.bmi_at_least, basis=policy.obese.basis.value))
         elif bmi >= policy.obese.bmi_at_least:
@@ -314,13 +327,18 @@ _ALLOWED_FOR_BASIS = {
 
 def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float | None = None,
                    sex: Sex | str | None = None, dose: Quantity | None = None, duration_min: float | None = None,
-                   vial_mg_per_ml: float | None = None, bag_ml: float | None = None) -> DoseCalculation:
+                   vial_mg_per_ml: float | None = None, bag_ml: float | None = None,
+                   require_height: bool = False) -> DoseCalculation:
     """A session's dose under a protocol: the protocol default unless ``dose`` is given.
+
+    ``require_height`` refuses a calculation whose protocol has an obese-dosing rule when no height is
+    given (orders for patients); without it the rule is noted as unchecked (quick calculations).
 
     ``dose`` is a parsed quantity (``units.quantity_parse``): a dose (mg, mg/kg) for dose-based protocols,
     a rate (mg/h, mg/kg/h, ...) for rate-based ones. Hard-limit breaches raise :class:`HardLimitError`.
     """
-    dw = dosing_weight_compute(section.dosing_weight, actual_kg=weight_kg, height_cm=height_cm, sex=sex)
+    dw = dosing_weight_compute(section.dosing_weight, actual_kg=weight_kg, height_cm=height_cm, sex=sex,
+                               require_height=require_height)
     notes: list[str] = []
     basis = section.basis
     duration = section.infusion_duration_min if duration_min is None else duration_min
