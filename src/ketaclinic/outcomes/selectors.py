@@ -166,7 +166,9 @@ DEFINITIONS: dict[str, str] = {
                          "whose endpoint PHQ-9 item 9 was answered 0. An unanswered item 9 does not count as resolved.",
     "time_to_response": "Days from the baseline answer to the first PHQ-9 answer at or below half the baseline, over "
                         "the responders (mean with its t interval; the median is given too).",
-    "intervals": "95% confidence intervals: Wilson score intervals for proportions, Student's t intervals for means.",
+    "intervals": "95% confidence intervals: Wilson score intervals for proportions, Student's t intervals for means. "
+                 "An interval is clipped to what the measure can be (a change of at most 100%, at least 0 days), "
+                 "so with few patients it may be lopsided rather than show an impossible value.",
 }
 
 
@@ -300,10 +302,10 @@ def dashboard_from_rows(filters: DashboardFilters, phq: list[dict[str, Any]], ga
         filters=filters, completed=len(phq),
         response_rate=proportion_estimate(len(responders), len(eligible)),
         remission_rate=proportion_estimate(len(remitted), len(eligible)),
-        phq9_change=mean_estimate(changes),
-        gad7_change=mean_estimate(_percent_changes(gad)),
+        phq9_change=mean_estimate(changes, highest=100.0),
+        gad7_change=mean_estimate(_percent_changes(gad), highest=100.0),
         ideation_resolved=proportion_estimate(len(resolved), len(ideation)),
-        time_to_response=mean_estimate(days),
+        time_to_response=mean_estimate(days, lowest=0.0),
         time_to_response_median=round(median(days), 1) if days else None,
         change_histogram=[(label, sum(1 for c in changes if test(c))) for label, test in bins],
     )

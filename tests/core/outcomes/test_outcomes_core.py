@@ -77,6 +77,24 @@ def test_t_interval_by_hand():
     assert (e.value, e.low, e.high, e.method) == (2.5, 0.4, 4.6, "t")
 
 
+def test_an_interval_is_clipped_to_what_the_measure_can_be():
+    # days to response 2, 3 and 44: mean 16.3, t interval -40.8 to 73.5 before clipping
+    days = mean_estimate([2, 3, 44], lowest=0.0)
+    assert (days.value, days.low) == (16.3, 0.0)
+    assert days.high == mean_estimate([2, 3, 44]).high
+    change = mean_estimate([100.0, 100.0, 40.0], highest=100.0)
+    assert change.high == 100.0 and change.low == mean_estimate([100.0, 100.0, 40.0]).low
+    with pytest.raises(ValueError, match="outside the quantity's range"):
+        mean_estimate([-1.0, 3.0], lowest=0.0)
+
+
+@given(st.lists(st.floats(0, 400, allow_nan=False), min_size=2, max_size=50))
+def test_a_clipped_interval_never_leaves_the_range_and_still_holds_the_mean(values):
+    e = mean_estimate(values, lowest=0.0)
+    assert e.low is not None and e.high is not None
+    assert 0.0 <= e.low <= e.value + 0.05 <= e.high + 0.1
+
+
 @pytest.mark.parametrize(("df", "t"), [(1, 12.706), (10, 2.228), (30, 2.042), (40, 2.021), (60, 2.000), (120, 1.980)])
 def test_t_critical_values_against_the_table(df, t):
     assert t_critical_975(df) == pytest.approx(t, abs=1.5e-3)

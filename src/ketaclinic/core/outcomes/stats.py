@@ -62,13 +62,27 @@ def proportion_estimate(successes: int, n: int) -> Estimate:
                     n, "Wilson", successes)
 
 
-def mean_estimate(values: Sequence[float]) -> Estimate:
-    """The mean of ``values`` with its t 95 % interval."""
+def mean_estimate(values: Sequence[float], *, lowest: float | None = None,
+                  highest: float | None = None) -> Estimate:
+    """The mean of ``values`` with its t 95 % interval.
+
+    ``lowest``/``highest`` are the bounds the quantity cannot pass (0 days to response; a change of at
+    most 100 %): the symmetric t interval is clipped to them, as the Wilson interval is to 0–100 %, so
+    the page never shows an impossible "−3 days". A value outside the bounds is refused.
+    """
     n = len(values)
+    for v in values:
+        if (lowest is not None and v < lowest) or (highest is not None and v > highest):
+            raise ValueError(f"value {v} is outside the quantity's range {lowest} to {highest}")
     if n == 0:
         return Estimate(None, None, None, 0, "t")
     mean = fmean(values)
     if n == 1:
         return Estimate(round(mean, 1), None, None, 1, "t")
     half = t_critical_975(n - 1) * stdev(values) / math.sqrt(n)
-    return Estimate(round(mean, 1), round(mean - half, 1), round(mean + half, 1), n, "t")
+    low, high = mean - half, mean + half
+    if lowest is not None:
+        low = max(low, lowest)
+    if highest is not None:
+        high = min(high, highest)
+    return Estimate(round(mean, 1), round(low, 1), round(high, 1), n, "t")
