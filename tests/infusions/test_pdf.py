@@ -29,16 +29,20 @@ KEEP = os.environ.get("KETACLINIC_PDF_DIR", "")
 
 
 def pages(response, name: str) -> list[str]:  # type: ignore[no-untyped-def]
-    """The PDF's text, one string per page (whitespace collapsed)."""
-    if PDFTOTEXT is None:
-        pytest.fail("pdftotext is missing: install Debian's poppler-utils (`make system-deps` does).")
+    """The PDF response's text, one string per page (whitespace collapsed)."""
     assert response.status_code == 200, response.content[:400]
     assert response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF-")
+    return pdf_pages(response.content, name)
+
+
+def pdf_pages(content: bytes, name: str) -> list[str]:
+    if PDFTOTEXT is None:
+        pytest.fail("pdftotext is missing: install Debian's poppler-utils (`make system-deps` does).")
+    assert content.startswith(b"%PDF-")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(KEEP or tmp) / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(response.content)
+        path.write_bytes(content)
         raw = subprocess.run([PDFTOTEXT, "-layout", str(path), "-"], capture_output=True, check=True,  # noqa: S603
                              text=True).stdout
     return [re.sub(r"\s+", " ", p) for p in raw.split("\f") if p.strip()]
@@ -78,6 +82,21 @@ def test_discharge_instructions_pdf_has_everything_the_page_has(session, nurse, 
     (entry,) = AuditEntry.objects.filter(seq__gt=before, action="view")
     assert entry.patient_external_id == session.patient.external_id
     assert entry.detail["read"] == ["discharge instructions (PDF)"]
+
+
+def test_long_instructions_run_over_pages_numbered_with_the_patient_on_each(session, nurse, prescriber):
+    from ketaclinic.web.pdf import pdf_bytes
+
+    session = walk(session, "discharged", nurse=nurse, prescriber=prescriber)
+    with timezone.override(local(session)):
+        body = pdf_bytes("infusions/instructions.html", {
+            "session": session, "protocol_instructions": "Sip water and rest between meals today. " * 200,
+            "escort": "Ana Garcia (sister)", "printed_at": timezone.now()})
+    texts = pdf_pages(body, "instructions-long.pdf")
+    assert len(texts) >= 2
+    for number, text in enumerate(texts, start=1):
+        assert f"Page {number} of {len(texts)}" in text and session.patient.display_name in text, number
+    assert "Nurse:" in texts[-1]
 
 
 def test_the_html_pages_link_to_their_pdfs(session, nurse, prescriber, client_for):
