@@ -1,5 +1,6 @@
 # ketaclinic — the two commands a newcomer needs:
-#   make demo   install, create the embedded SQLite database, load the demo clinic, serve :8000
+#   make demo   install (with Debian's Pango for the PDFs), create the embedded SQLite database, load the
+#               demo clinic, serve :8000
 #   make test   install what the tests need (Python packages, Debian's chromium) and run the suite
 #               on SQLite, then again on PostgreSQL when one is reachable (required when CI=true).
 SHELL := /bin/bash
@@ -13,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres install system-deps lint bench clean screenshots
+.PHONY: demo test test-sqlite test-postgres install system-deps pdf-deps lint bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +26,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# Debian packages the tests need: chromium (browser tests), poppler-utils (PDF pages to PNG), fonts.
-system-deps:
+# Debian packages the PDFs need at run time (WeasyPrint lays pages out with Pango) and the font they use.
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+pdf-deps:
+	@if command -v dpkg-query >/dev/null; then \
+	  missing=""; \
+	  for p in $(PDF_DEBS); do dpkg-query -W -f='$${db:Status-Abbrev}' $$p 2>/dev/null | grep -q '^ii' || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages for the PDFs:$$missing"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	  fi; \
+	else echo "Not a Debian system: install Pango >= 1.44 and the DejaVu fonts yourself (the PDFs need them)."; fi
+
+# Debian packages the tests need on top: chromium (browser tests), poppler-utils (PDF text and pages to PNG).
+system-deps: pdf-deps
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
@@ -36,7 +49,7 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-demo: $(STAMP)
+demo: $(STAMP) pdf-deps
 	mkdir -p var
 	DATABASE_URL= $(BIN)/ketaclinic manage migrate --noinput
 	DATABASE_URL= $(BIN)/ketaclinic manage demo_load

@@ -36,6 +36,7 @@ from ketaclinic.infusions.charts import session_chart_svg
 from ketaclinic.infusions.models import AdverseEvent, InfusionOrder, InfusionSession, SessionNote, VitalAlert
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
+from ketaclinic.web.pdf import pdf_filename, pdf_response
 
 LOCATION_UNKNOWN = "No location {value!r}."
 STATES = {s.name: s.value for s in SessionState}  # templates call classes; a dict they only read
@@ -418,39 +419,54 @@ def note_addendum(request: HttpRequest, external_id: str) -> HttpResponse:
 # --- printables -----------------------------------------------------------------------------------------
 
 
+def _printable(request: HttpRequest, template: str, context: dict[str, Any], *, as_pdf: bool,
+               filename: str) -> HttpResponse:
+    """The page, or its PDF laid out from the same template (ketaclinic.web.pdf)."""
+    if as_pdf:
+        return pdf_response(request, template, context, filename=filename)
+    return render(request, template, context)
+
+
 @login_required
 @require_GET
-def discharge_instructions(request: HttpRequest, external_id: str) -> HttpResponse:
+def discharge_instructions(request: HttpRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
     session = _session(request, external_id)
-    audit_read(session.patient, "discharge instructions")
+    audit_read(session.patient, "discharge instructions (PDF)" if as_pdf else "discharge instructions")
     doc = session.protocol_version.parsed
+    assessment = session.discharge_assessments.order_by("-assessed_at", "-id").first()
     with timezone.override(_zone(session)):
-        return render(request, "infusions/instructions.html", {
+        return _printable(request, "infusions/instructions.html", {
             "session": session, "protocol_instructions": doc.discharge.instructions if doc.discharge else "",
+            "escort": assessment.escort_name if assessment and assessment.escort_present else "",
             "printed_at": timezone.now(),
-        })
+        }, as_pdf=as_pdf, filename=pdf_filename("discharge-instructions", session.patient.mrn,
+                                                timezone.localdate(session.scheduled_start).isoformat()))
 
 
 @login_required
 @require_GET
-def session_mar(request: HttpRequest, external_id: str) -> HttpResponse:
+def session_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
     session = _session(request, external_id, Permission.MAR_VIEW)
     entries = selectors.mar_for_session(user=request.user, session=session)
-    audit_read(session.patient, "medication administration record (session)")
+    audit_read(session.patient, "medication administration record (session, PDF)" if as_pdf
+               else "medication administration record (session)")
     with timezone.override(_zone(session)):
-        return render(request, "infusions/mar.html", {"patient": session.patient, "session": session,
-                                                      "entries": entries, "printed_at": timezone.now()})
+        return _printable(request, "infusions/mar.html", {
+            "patient": session.patient, "session": session, "entries": entries, "printed_at": timezone.now(),
+        }, as_pdf=as_pdf, filename=pdf_filename("mar", session.patient.mrn,
+                                                timezone.localdate(session.scheduled_start).isoformat()))
 
 
 @login_required
 @require_GET
-def patient_mar(request: HttpRequest, external_id: str) -> HttpResponse:
+def patient_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
     patient = _patient(request, external_id, Permission.MAR_VIEW)
     entries = selectors.mar_for_patient(user=request.user, patient=patient)
-    audit_read(patient, "medication administration record")
+    audit_read(patient, "medication administration record (PDF)" if as_pdf else "medication administration record")
     with timezone.override(ZoneInfo(patient.location.timezone)):
-        return render(request, "infusions/mar.html", {"patient": patient, "session": None, "entries": entries,
-                                                      "printed_at": timezone.now()})
+        return _printable(request, "infusions/mar.html", {
+            "patient": patient, "session": None, "entries": entries, "printed_at": timezone.now(),
+        }, as_pdf=as_pdf, filename=pdf_filename("mar", patient.mrn, "all-sessions"))
 
 
 @login_required
