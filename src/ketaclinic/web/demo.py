@@ -193,7 +193,7 @@ def demo_load(today: date | None = None) -> bool:
             if outcome == "eligible":
                 eligible.append((patient, screening))
     _demo_plans_and_consent(today, users, locations, eligible)
-    demo_outcomes_load(nurse=users["intake.jones"], prescriber=prescriber, patients=[p for p, _ in eligible],
+    demo_outcomes_load(nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible),
                        today=today)
     for loc in locations.values():
         _demo_day(loc, users, rng)
@@ -213,6 +213,21 @@ def _demo_signature_png() -> bytes:
 
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _outcome_order(eligible: list[tuple[Patient, object]]) -> list[Patient]:
+    """The eligible patients in the order the outcomes demo takes them, with the one who raises this morning's
+    open safety flag (the first after the courses) a Downtown patient with a signed plan, so that Downtown's
+    day board shows the flag on a slot to check in."""
+    from ketaclinic.outcomes.demo import COURSES
+
+    patients = [p for p, _ in eligible]
+    k = len(COURSES)
+    if len(patients) > k + 1 and patients[k].location.code != "downtown":
+        swap = next((i for i in range(k + 1, len(patients) - 1) if patients[i].location.code == "downtown"), None)
+        if swap is not None:  # the last eligible patient's plan stays a draft: never chosen
+            patients[k], patients[swap] = patients[swap], patients[k]
+    return patients
 
 
 def _demo_signature_data() -> str:
