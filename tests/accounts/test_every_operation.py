@@ -77,6 +77,8 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("consent:link_new", "POST"): (P.CONSENT_RECORD, "/consent/patient/{patient}/link/", {}),
     # Infusion session pages ({session}: a checked-in session; a refused form answers 400, never 403, once allowed).
     ("infusions:board", "GET"): (P.BOARD_VIEW, "/sessions/board/?location=downtown", None),
+    # {infusion} is a draft plan's slot next week: refused with a message on the board (302), never 403, once allowed.
+    ("infusions:slot_check_in", "POST"): (P.SCHEDULE_MANAGE, "/sessions/board/slots/{infusion}/check-in/", None),
     ("infusions:patient_sessions", "GET"): (P.SESSION_VIEW, "/sessions/patient/{patient}/", None),
     ("infusions:patient_mar", "GET"): (P.MAR_VIEW, "/sessions/patient/{patient}/mar/", None),
     ("infusions:patient_mar_pdf", "GET"): (P.MAR_VIEW, "/sessions/patient/{patient}/mar.pdf", None),
@@ -175,6 +177,7 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("session_schedule", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/patients/{patient}/sessions", {
         "scheduled_start": "2026-11-25T14:00:00Z", "protocol_id": "depression-standard"}),
     ("day_board", "GET"): (P.BOARD_VIEW, "/api/sessions/board?location=downtown", None),
+    ("planned_check_in", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/planned/{infusion}/check-in", None),
     ("patient_sessions", "GET"): (P.SESSION_VIEW, "/api/sessions/patients/{patient}/sessions", None),
     ("patient_mar", "GET"): (P.MAR_VIEW, "/api/sessions/patients/{patient}/mar", None),
     ("session_detail", "GET"): (P.SESSION_VIEW, "/api/sessions/{session}", None),

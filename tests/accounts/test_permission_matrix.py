@@ -150,6 +150,28 @@ SESSION_PAGE_PROBES: dict[Permission, Probe] = {
     P.MAR_VIEW: Probe("get", _page("discharged", "mar/")),
 }
 
+def _todays_slot(c: Clinic) -> str:
+    """A slot of today of a signed plan (a second Downtown patient), made on first use: checking in succeeds."""
+    from datetime import time
+
+    from ketaclinic.plans.models import PlannedInfusion
+    from tests.conftest import register
+    from tests.infusions.conftest import todays_plan
+
+    slot = PlannedInfusion.objects.filter(plan__patient__family_name="Board", plan__status="active").first()
+    if slot is None:
+        patient = register(c.staff[Role.INTAKE], c.patient.location, given_name="Tess", family_name="Board",
+                           email="tess.board@example.org")
+        slot = todays_plan(c.staff, patient, c.chair, at=time(15)).infusions.get(sequence=1)
+    return str(slot.external_id)
+
+
+# The day board's "Check in" on a planned slot (opens the session from it): a second route for schedule.manage.
+BOARD_SLOT_PROBES: dict[str, tuple[Permission, Probe]] = {
+    "page": (P.SCHEDULE_MANAGE, Probe("post", lambda c: f"/sessions/board/slots/{_todays_slot(c)}/check-in/")),
+    "api": (P.SCHEDULE_MANAGE, Probe("post", lambda c: f"/api/sessions/planned/{_todays_slot(c)}/check-in")),
+}
+
 PAGE_PROBES: dict[Permission, Probe] = {
     P.PATIENT_VIEW: Probe("get", lambda c: f"/patients/{c.patient.external_id}/"),
     P.PATIENT_REGISTER: Probe("get", lambda c: "/patients/new/"),
@@ -248,6 +270,18 @@ def test_api_cell(role, permission, clinic, client_for):
         assert response.json()["error"]["code"] == "forbidden"
         assert response.json()["error"]["message"] == PERMISSION_DENIED.format(
             role=role.value, action=ACTION_WORDS[permission])
+
+
+@pytest.mark.parametrize(("role", "kind"), [pytest.param(role, kind, id=f"{role.value}-{kind}")
+                                             for kind in BOARD_SLOT_PROBES for role in Role])
+def test_board_slot_check_in_cell(role, kind, clinic, client_for):
+    from ketaclinic.infusions.models import InfusionSession
+
+    permission, probe = BOARD_SLOT_PROBES[kind]
+    user = clinic.staff[role]
+    response = probe.send(client_for(user), clinic, json=kind == "api")
+    assert_cell(response, user, role, permission)
+    assert InfusionSession.objects.filter(planned_infusion__isnull=False).exists() is role_can(role, permission)
 
 
 def _load_new_protocol_version(user) -> None:  # type: ignore[no-untyped-def]

@@ -92,6 +92,10 @@ def test_tour(new_page, snap):
     snap(prescriber, "06-screening-signed")
     prescriber.goto(patient.url)
     snap(prescriber, "04-patient-chart", full_page=True)
+    prescriber.goto("/sessions/board/?location=downtown")  # the demo's day: every state, slots to check in, a flag
+    expect(prescriber.get_by_test_id("board")).to_contain_text("Running")
+    expect(prescriber.get_by_test_id("slot").first).to_contain_text("of 6")
+    snap(prescriber, "session-day-board", full_page=True)
     prescriber.goto("/protocols/")
     prescriber.get_by_role("link", name="Depression (TRD / MDD) — standard IV ketamine series").click()
     snap(prescriber, "08-protocol")

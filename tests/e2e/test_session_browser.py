@@ -23,17 +23,35 @@ def local(minutes_ago: float, now: datetime) -> str:
     return (now - timedelta(minutes=minutes_ago)).astimezone(ZONE).strftime("%Y-%m-%dT%H:%M")
 
 
-def schedule_session(page: Page) -> tuple[str, str]:
-    """The front desk books today's infusion for a Downtown patient (through the API, as a scheduler would)."""
+def schedule_session(page: Page) -> tuple[str, str, dict]:
+    """The front desk books today's infusion for a Downtown patient who has not signed the consent yet (through
+    the API, as a scheduler would)."""
     patients = page.request.get("/api/patients?q=").json()
-    patient = next(p for p in patients if p["location"] == "downtown")
+    patient = next(p for p in patients if p["location"] == "downtown"
+                   and page.request.get(f"/api/consent/patients/{p['id']}").json()["state"] != "on_file")
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     start = (datetime.now(tz=ZONE) - timedelta(minutes=120)).isoformat()
     r = page.request.post(f"/api/sessions/patients/{patient['id']}/sessions",
                           data={"scheduled_start": start, "protocol_id": "depression-standard"},
                           headers={"X-CSRFToken": csrf, "Referer": page.url})
     assert r.status == 201, r.text()
-    return r.json()["id"], patient["sex_at_birth"]
+    return r.json()["id"], patient["sex_at_birth"], patient
+
+
+def sign_consent(page: Page, patient: dict) -> None:
+    """The patient signs the consent on the clinic's tablet: reads, types the name, draws a signature."""
+    page.goto(f"/consent/patient/{patient['id']}/sign/")
+    page.get_by_label("I have read the text above").check()
+    page.get_by_label("Full name (typed)").fill(f"{patient['given_name']} {patient['family_name']}")
+    box = page.locator("#signature-pad").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 20 + step * 25, box["y"] + box["height"] / 2 + (15 if step % 2 else -15))
+    page.mouse.up()
+    page.get_by_role("button", name="Sign", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Consent signed and stored.")).to_be_visible()
 
 
 def settled(page: Page) -> None:
@@ -70,7 +88,7 @@ def vitals(page: Page, when: str, sys: int = 124, dia: int = 78, hr: int = 74, s
 def test_a_whole_session_on_the_tablet(new_page, shot):  # type: ignore[no-untyped-def]
     now = datetime.now(tz=ZONE)
     desk = new_page(INTAKE)
-    session_id, sex = schedule_session(desk)
+    session_id, sex, patient = schedule_session(desk)
     url = f"/sessions/{session_id}/"
 
     nurse = new_page(NURSE)
@@ -81,6 +99,14 @@ def test_a_whole_session_on_the_tablet(new_page, shot):  # type: ignore[no-untyp
     vitals(nurse, local(105, now))  # baseline
     done(nurse, "Vital signs recorded.")
 
+    # Consent is checked against the record, not taken on the nurse's word: refused until the patient signs.
+    nurse.get_by_role("button", name=re.compile(r"^Signed informed consent.*: yes$")).click()
+    settled(nurse)
+    expect(nurse.get_by_test_id("error")).to_contain_text("the patient's consent is not on file")
+    expect(nurse.get_by_test_id("consent-status")).to_contain_text("Not signed")
+    sign_consent(desk, patient)
+    nurse.goto(url)
+    expect(nurse.get_by_test_id("consent-status")).to_contain_text("Consent on file")
     for question in ("Identity checked", "Signed informed consent", "No heavy meal", "No alcohol",
                      "Current medications reviewed", "Escort or driver"):
         nurse.get_by_role("button", name=re.compile(rf"^{question}.*: yes$")).click()

@@ -1,18 +1,26 @@
-"""Sessions for the infusion tests, made by the real services; ``walk`` takes one to any state."""
+"""Sessions for the infusion tests, made by the real services; ``walk`` takes one to any state.
+
+The checklist's consent item is checked against the consent on file, so ``schedule`` has the patient sign
+the current consent documents first (``consent=False`` to leave it unsigned) and ``walk`` makes sure of it
+before the checklist."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, User
+from ketaclinic.consent.selectors import consent_on_file
+from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Role
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.protocols.models import ProtocolVersion
 
 CONFIRM = ("identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol_drugs", "medications_reviewed",
@@ -22,6 +30,16 @@ STATES = ("scheduled", "checked_in", "prechecks_done", "running", "recovering", 
 
 def fresh(session: InfusionSession) -> InfusionSession:
     return InfusionSession.objects.select_related("patient", "protocol_version", "location").get(pk=session.pk)
+
+
+def consent_sign(user: User, patient: Patient) -> None:
+    """The patient signs every current consent document on the clinic's tablet (``user`` witnesses), if needed."""
+    from tests.consent.conftest import SIGNATURE
+
+    consent_documents_load_shipped()
+    for document in consent_on_file(patient).missing:
+        consent_sign_in_clinic(user=user, patient=patient, document=document,
+                               typed_name=f"{patient.given_name} {patient.family_name}", signature_data=SIGNATURE)
 
 
 def vitals(nurse: User, session: InfusionSession, taken_at: datetime, **values: object) -> s.VitalsPosted:
@@ -38,6 +56,7 @@ def walk(session: InfusionSession, to: str, *, nurse: User, prescriber: User, st
     session = s.session_check_in(user=nurse, session=session, expected_version=session.version, at=t0)
     if to == "checked_in":
         return session
+    consent_sign(nurse, session.patient)
     vitals(nurse, session, t0 + timedelta(minutes=5))
     for code in CONFIRM:
         session = fresh(session)
@@ -99,7 +118,9 @@ def depression(protocols) -> ProtocolVersion:  # type: ignore[no-untyped-def]
 
 
 def schedule(user: User, patient: Patient, protocol: ProtocolVersion, chair: Chair | None = None,
-             when: datetime | None = None) -> InfusionSession:
+             when: datetime | None = None, *, consent: bool = True) -> InfusionSession:
+    if consent:
+        consent_sign(user, patient)
     return s.session_schedule(user=user, patient=patient, protocol_version=protocol, chair=chair,
                               scheduled_start=when or timezone.now() - timedelta(minutes=160))
 
@@ -107,3 +128,17 @@ def schedule(user: User, patient: Patient, protocol: ProtocolVersion, chair: Cha
 @pytest.fixture
 def session(nurse, patient, depression, chair) -> InfusionSession:  # type: ignore[no-untyped-def]
     return schedule(nurse, patient, depression, chair)
+
+
+def todays_plan(staff, patient, chair: Chair | None = None, *, sign: bool = True, **kw) -> TreatmentPlan:  # type: ignore[no-untyped-def]
+    """A plan whose series starts today at noon (the location's day) in ``chair``."""
+    from ketaclinic.plans.services import plan_draft, plan_sign
+    from tests.plans.conftest import eligible_screening
+
+    today = timezone.now().astimezone(ZoneInfo(patient.location.timezone)).date()
+    args = dict(user=staff[Role.PRESCRIBER], patient=patient, screening=eligible_screening(staff, patient), start=today,
+                weekdays=(today.weekday(), (today.weekday() + 3) % 7), at=time(12), location=patient.location,
+                chair=chair)
+    args.update(kw)
+    plan = plan_draft(**args)
+    return plan_sign(user=staff[Role.PRESCRIBER], plan=plan) if sign else plan

@@ -132,7 +132,7 @@ def test_schedule_and_the_board(api, patient, chair, depression):
     assert r.json()["chair"] == "Chair 1" and r.json()["version"] == 1
     board = api("get", "/board?location=downtown").json()
     assert board["chairs"][0]["chair"] == "Chair 1" and board["chairs"][0]["rows"][0]["session"]["state"] == "scheduled"
-    assert board["chairs"][-1] == {"chair": None, "rows": []}
+    assert board["chairs"][-1] == {"chair": None, "rows": [], "slots": []} and board["flags"] == []
     assert api("post", f"/patients/{patient.external_id}/sessions", {
         "scheduled_start": timezone.now().isoformat(), "protocol_id": "nope"}).status_code == 400
     assert api("get", "/board?location=atlantis").status_code == 400

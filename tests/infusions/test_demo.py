@@ -28,3 +28,27 @@ def test_the_demo_board_has_every_state_at_both_locations():
         discharged = next(r for r in board.rows if r.state.value == "discharged")
         assert SessionNote.objects.get(session=discharged.session).signed
     assert not demo_load()  # idempotent
+
+
+def test_the_demo_board_has_planned_slots_to_check_in_and_the_open_safety_flag():
+    from ketaclinic.consent.selectors import consent_on_file
+    from ketaclinic.outcomes.models import SafetyFlag
+
+    assert demo_load()
+    rivera = User.objects.get(username="dr.rivera")
+    boards = {loc.code: selectors.day_board(user=rivera, location=loc) for loc in Location.objects.all()}
+    downtown = boards["downtown"]
+    assert any(s.planned.chair is not None for s in downtown.slots)  # a chair slot not checked in yet
+    assert any(s.planned.at_home for s in boards["mobile"].slots)  # a home visit not started yet
+    assert all(s.number.endswith(" of 6") for b in boards.values() for s in b.slots)
+    flag = SafetyFlag.objects.get(status="open")
+    assert flag.patient.location.code == "downtown"  # on the board of the README's screenshot
+    board = boards[flag.patient.location.code]
+    assert flag in board.flags and any(s.flagged for s in board.slots)
+    # Every session past the checklist has the patient's signed consent; no patient is on the board twice.
+    for b in boards.values():
+        for r in b.rows:
+            if r.state.value not in ("scheduled", "checked_in"):
+                assert consent_on_file(r.session.patient, at=r.session.prechecks_done_at).ok
+        names = [r.session.patient_id for r in b.rows] + [s.patient.pk for s in b.slots]
+        assert len(names) == len(set(names))

@@ -581,7 +581,8 @@ def test_a_session_from_a_planned_infusion_marks_it_done_at_discharge(nurse, pre
 
     plan = TreatmentPlan.objects.create(patient=patient, screening=screen(intake, patient), indication="trd",
                                         protocol_version=depression, series_count=6, max_per_week=2,
-                                        min_spacing_hours=48, evaluation_after=6)
+                                        min_spacing_hours=48, evaluation_after=6, status="active",
+                                        signed_by=prescriber, signed_at=timezone.now())
     planned = PlannedInfusion.objects.create(plan=plan, sequence=1, scheduled_start=timezone.now() - timedelta(hours=3),
                                              location=patient.location, chair=chair)
     session = s.session_schedule(user=nurse, patient=patient, planned_infusion=planned,

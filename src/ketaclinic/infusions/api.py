@@ -318,15 +318,36 @@ class BoardRowOut(Schema):
     delivered_mg: float
 
 
+class BoardSlotOut(Schema):
+    planned_infusion: UUID
+    patient: UUID
+    patient_name: str
+    scheduled_start: datetime
+    at_home: bool
+    kind: str
+    number: str = Field(description='"3 of 6" for the series, "booster" for a booster.')
+    flagged: bool
+
+
 class BoardChairOut(Schema):
     chair: str | None
     rows: list[BoardRowOut]
+    slots: list[BoardSlotOut] = Field(description="Planned infusions of the day not checked in yet.")
+
+
+class BoardFlagOut(Schema):
+    flag: UUID
+    patient: UUID | None = Field(description="Only for staff who may see clinical data.")
+    patient_name: str | None
+    summary: str
+    raised_at: datetime
 
 
 class BoardOut(Schema):
     location: str
     day: date
     chairs: list[BoardChairOut]
+    flags: list[BoardFlagOut] = Field(description="Open urgent safety flags (PHQ-9 item 9, C-SSRS) to assess.")
 
 
 class MarOut(Schema):
@@ -393,10 +414,26 @@ def day_board(request: HttpRequest, location: str, day: date | None = None) -> d
     if loc is None:
         raise ValidationError(LOCATION_UNKNOWN.format(value=location), field="location", value=location)
     board = selectors.day_board(user=request.user, location=loc, day=day)
+    clinical = request.user.can(Permission.CLINICAL_VIEW)
     return {"location": loc.code, "day": board.day, "chairs": [
         {"chair": c.chair.name if c.chair else None, "rows": [
             {"session": r.session, "open_alerts": r.open_alerts, "overdue": r.overdue, "vitals_due": r.vitals_due,
-             "delivered_mg": r.delivery.delivered_mg} for r in c.rows]} for c in board.chairs]}
+             "delivered_mg": r.delivery.delivered_mg} for r in c.rows],
+         "slots": [{"planned_infusion": s.planned.external_id, "patient": s.patient.external_id,
+                    "patient_name": s.patient.display_name, "scheduled_start": s.planned.scheduled_start,
+                    "at_home": s.planned.at_home, "kind": s.planned.kind, "number": s.number, "flagged": s.flagged}
+                   for s in c.slots]} for c in board.chairs],
+        "flags": [{"flag": f.external_id, "patient": f.patient.external_id if clinical else None,
+                   "patient_name": f.patient.display_name if clinical else None, "summary": f.summary,
+                   "raised_at": f.raised_at} for f in board.flags]}
+
+
+@router.post("/planned/{external_id}/check-in", response={201: SessionOut},
+             summary="Check a patient in for today's planned infusion (opens the session from the slot)")
+def planned_check_in(request: HttpRequest, external_id: UUID) -> Status[InfusionSession]:
+    require(request.user, Permission.SCHEDULE_MANAGE)
+    planned = PlannedInfusion.objects.get(external_id=external_id)
+    return Status(201, services.session_check_in_planned(user=request.user, planned_infusion=planned))
 
 
 @router.get("/patients/{external_id}/sessions", response=list[SessionOut])

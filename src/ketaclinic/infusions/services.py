@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,9 +24,11 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.permissions import can_access_patient, patient_for, require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.consent.selectors import ConsentOnFile, consent_on_file
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.checklist import (
+    CONSENT_ITEM,
     ChecklistResult,
     ItemAnswer,
     answer_check,
@@ -78,7 +81,7 @@ from ketaclinic.infusions.models import (
 )
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.services import measurement_record
-from ketaclinic.plans.models import PlannedInfusion
+from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.web.models_base import clean_or_refuse
 
@@ -89,6 +92,13 @@ CHAIR_OTHER_LOCATION = "Chair {value} is not at {location}."
 HOME_AND_CHAIR = "A home infusion has no chair."
 PLANNED_OTHER_PATIENT = "That planned infusion belongs to another patient."
 PLANNED_HAS_SESSION = "That planned infusion already has a session."
+PLANNED_ALREADY_CHECKED_IN = ("{patient} was already checked in for {label} at {when} (by {who}); "
+                              "open the session from the board.")
+PLANNED_PLAN_NOT_ACTIVE = "{label} belongs to a plan that is {status}; only a signed, active plan's infusions are given."
+PLANNED_NOT_PLANNED = "{label} is {status}{reason}; it cannot be checked in."
+PLANNED_NOT_TODAY = "{label} is planned on {day}, not today ({today}); move it to today first."
+PLANNED_PATIENT_ELSEWHERE = ("This patient is cared for at {home}, which you do not work at; "
+                             "the staff of {home} check them in.")
 LOCATION_NOT_ALLOWED = "You do not work at {value}."
 IN_FUTURE = "{what} at {value} is in the future."
 BEFORE_PREVIOUS = "{what} at {value} is before the previous event of this session ({previous})."
@@ -213,10 +223,7 @@ def session_schedule(
     """Open a session for a day's infusion (from a planned infusion of the plan, or directly)."""
     patient_for(user, patient, Permission.SCHEDULE_MANAGE)
     if planned_infusion is not None:
-        if planned_infusion.plan.patient_id != patient.id:
-            raise ValidationError(PLANNED_OTHER_PATIENT, field="planned_infusion", value=str(planned_infusion.external_id))
-        if InfusionSession.objects.filter(planned_infusion=planned_infusion).exists():
-            raise ValidationError(PLANNED_HAS_SESSION, field="planned_infusion", value=str(planned_infusion.external_id))
+        planned_infusion = _planned_usable(planned_infusion, patient)
         protocol_version = protocol_version or planned_infusion.plan.protocol_version
         location = location or planned_infusion.location
         chair = chair or planned_infusion.chair
@@ -234,11 +241,47 @@ def session_schedule(
                               location=location, chair=chair, at_home=at_home, scheduled_start=scheduled_start,
                               created_by=user, updated_by=user)
     _doc(session)
-    clean_or_refuse(session)
-    session.save()
-    _audit(user, session, f"Scheduled infusion session {scheduled_start:%Y-%m-%d %H:%M} ({protocol_version})",
-           AuditEntry.Action.CREATE)
+    clean_or_refuse(session, exclude=["planned_infusion"])  # checked above; the database has the last word
+    try:
+        with transaction.atomic():  # a savepoint: the one-to-one on planned_infusion refuses a second session
+            session.save()
+    except IntegrityError:
+        if planned_infusion is not None and InfusionSession.objects.filter(planned_infusion=planned_infusion).exists():
+            raise ValidationError(PLANNED_HAS_SESSION, field="planned_infusion",
+                                  value=str(planned_infusion.external_id)) from None
+        raise
+    _audit(user, session, f"Scheduled infusion session {scheduled_start:%Y-%m-%d %H:%M} ({protocol_version})"
+           + (f" from {planned_infusion.label} of the plan" if planned_infusion is not None else ""),
+           AuditEntry.Action.CREATE,
+           **({"planned_infusion": str(planned_infusion.external_id)} if planned_infusion is not None else {}))
     return session
+
+
+def _planned_usable(planned: PlannedInfusion, patient: Patient) -> PlannedInfusion:
+    """The planned slot, locked, if a session may be made from it: the patient's, of an active (signed)
+    plan, still planned (not cancelled or done), without a session yet."""
+    planned = (PlannedInfusion.objects.select_for_update(of=("self",))
+               .select_related("plan", "location", "chair").get(pk=planned.pk))
+    value = str(planned.external_id)
+    if planned.plan.patient_id != patient.id:
+        raise ValidationError(PLANNED_OTHER_PATIENT, field="planned_infusion", value=value)
+    existing = (InfusionSession.objects.filter(planned_infusion=planned).select_related("created_by").first())
+    if existing is not None:
+        if existing.checked_in_at is not None:
+            raise ValidationError(PLANNED_ALREADY_CHECKED_IN.format(
+                patient=patient.display_name, label=planned.label, who=existing.created_by or "someone",
+                when=timezone.localtime(existing.checked_in_at, ZoneInfo(existing.location.timezone)).strftime("%H:%M")),
+                field="planned_infusion", value=value)
+        raise ValidationError(PLANNED_HAS_SESSION, field="planned_infusion", value=value)
+    if planned.plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(PLANNED_PLAN_NOT_ACTIVE.format(label=planned.label,
+                                                             status=planned.plan.get_status_display().lower()),
+                              field="plan", value=planned.plan.status)
+    if planned.status != PlannedInfusion.Status.PLANNED:
+        reason = f" ({planned.cancel_reason})" if planned.cancel_reason else ""
+        raise ValidationError(PLANNED_NOT_PLANNED.format(label=planned.label, status=planned.get_status_display().lower(),
+                                                         reason=reason), field="status", value=planned.status)
+    return planned
 
 
 @transaction.atomic
@@ -250,6 +293,31 @@ def session_check_in(*, user: User, session: InfusionSession, expected_version: 
     _save(session, user, "state", "checked_in_at")
     _audit(user, session, "Checked in for the infusion")
     return session
+
+
+@transaction.atomic
+def session_check_in_planned(*, user: User, planned_infusion: PlannedInfusion,
+                             at: datetime | None = None) -> InfusionSession:
+    """The patient arrives for today's planned infusion: open the session from the slot (its plan's protocol
+    version, location, chair or home visit, time) and check the patient in, in one transaction.
+
+    Refused, with nothing saved, when the patient is cared for at a location the user does not work at, the plan
+    is not signed and active, the slot is cancelled or done, is not today, or already has a session (two people
+    pressing "Check in" at once: the slot's row lock and the one-to-one constraint let only one through)."""
+    require(user, Permission.SCHEDULE_MANAGE)
+    planned = PlannedInfusion.objects.select_related("plan__patient__location", "location").get(pk=planned_infusion.pk)
+    patient = planned.plan.patient
+    if not can_access_patient(user, patient):
+        raise ValidationError(PLANNED_PATIENT_ELSEWHERE.format(home=patient.location.name),
+                              field="patient", value=str(patient.external_id))
+    tz = ZoneInfo(planned.location.timezone)
+    today = timezone.now().astimezone(tz).date()
+    if planned.scheduled_start.astimezone(tz).date() != today:
+        raise ValidationError(PLANNED_NOT_TODAY.format(label=planned.label, day=planned.scheduled_start.astimezone(tz).date(),
+                                                       today=today), field="scheduled_start", value=planned.scheduled_start)
+    session = session_schedule(user=user, patient=patient, scheduled_start=planned.scheduled_start,
+                               planned_infusion=planned)
+    return session_check_in(user=user, session=session, expected_version=session.version, at=at)
 
 
 @transaction.atomic
@@ -281,13 +349,26 @@ def reading_of(v: VitalSigns) -> VitalReading:
     )
 
 
+def session_consent(session: InfusionSession) -> ConsentOnFile:
+    """The patient's consent the checklist's consent item is checked against (never the nurse's word alone):
+    now until the infusion starts (the start re-checks it); once started, as it stood when the checklist was
+    completed (a real clock time; ``started_at`` may be backdated by the nurse)."""
+    started = session.started_at is not None and session.prechecks_done_at is not None
+    return consent_on_file(session.patient, at=session.prechecks_done_at if started else timezone.now())
+
+
+def _consent_problem(consent: ConsentOnFile) -> str | None:
+    return None if consent.ok else (consent.message if consent.missing else f"{consent.label}: no consent document is loaded")
+
+
 def checklist_result(session: InfusionSession) -> ChecklistResult:
-    """The checklist as it stands (answers, overrides and the baseline reading), evaluated by the core."""
+    """The checklist as it stands (answers, overrides, the baseline reading and the consent on file), evaluated by the core."""
     monitoring, checklist, _ = _sections(session)
     answers = {r.code: ItemAnswer(r.code, r.answer, None if r.value is None else float(r.value), r.override_reason)
                for r in session.checklist_responses.all()}
     return checklist_evaluate(checklist, answers, sex=session.patient.sex_at_birth,
-                              baseline_problems=baseline_problems(baseline_reading(session), monitoring))
+                              baseline_problems=baseline_problems(baseline_reading(session), monitoring),
+                              consent_problem=_consent_problem(session_consent(session)))
 
 
 def interacting_medications(patient: Patient) -> list[str]:
@@ -325,7 +406,8 @@ def checklist_record(*, user: User, session: InfusionSession, expected_version: 
             number = float(value)
         except (TypeError, ValueError):
             number = None
-    checked = answer_check(item, answer.strip().lower(), number)
+    consent = _consent_problem(session_consent(session)) if code == CONSENT_ITEM else None
+    checked = answer_check(item, answer.strip().lower(), number, consent_problem=consent)
     detail = "; ".join(interacting_medications(session.patient)) if code == "medications_reviewed" else ""
     if item.kind is ChecklistKind.NUMBER and item.code == "phq9_today" and checked.value is not None:
         session.phq9_total = int(checked.value)
@@ -350,7 +432,8 @@ def checklist_override(*, user: User, session: InfusionSession, expected_version
     session = _lock(user, session, Permission.ORDER_SIGN, expected_version)
     _checklist_open(session)
     item = item_get(_sections(session)[1], code)
-    text = override_check(item, reason)
+    text = override_check(item, reason, consent_problem=_consent_problem(session_consent(session))
+                          if code == CONSENT_ITEM else None)
     now = timezone.now()
     response, _ = ChecklistItemResponse.objects.get_or_create(
         session=session, code=code, defaults={"recorded_by": user, "recorded_at": now})

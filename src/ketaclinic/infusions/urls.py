@@ -5,6 +5,7 @@ from ketaclinic.infusions import views
 app_name = "infusions"
 urlpatterns = [
     path("board/", views.board, name="board"),
+    path("board/slots/<uuid:external_id>/check-in/", views.slot_check_in, name="slot_check_in"),
     path("patient/<uuid:external_id>/", views.patient_sessions, name="patient_sessions"),
     path("patient/<uuid:external_id>/mar/", views.patient_mar, name="patient_mar"),
     path("patient/<uuid:external_id>/mar.pdf", views.patient_mar, {"as_pdf": True}, name="patient_mar_pdf"),

@@ -26,8 +26,10 @@ from django.views.decorators.http import require_GET, require_POST
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
+from ketaclinic.consent.selectors import ConsentOnFile
 from ketaclinic.core.access import Permission, Role
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.infusion.checklist import CONSENT_ITEM
 from ketaclinic.core.infusion.medications import SESSION_MEDICATIONS
 from ketaclinic.core.infusion.state import TRANSITIONS, SessionAction, SessionState
 from ketaclinic.infusions import forms as f
@@ -36,6 +38,7 @@ from ketaclinic.infusions.charts import session_chart_svg
 from ketaclinic.infusions.models import AdverseEvent, InfusionOrder, InfusionSession, SessionNote, VitalAlert
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
+from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.web.pdf import pdf_filename, pdf_response
 
 LOCATION_UNKNOWN = "No location {value!r}."
@@ -80,6 +83,7 @@ class ChecklistRow:
     value: Any
     override_reason: str
     overridden_by: Any
+    consent: ConsentOnFile | None = None  # the consent item: the patient's consent on file, as checked
 
 
 def _checklist_rows(session: InfusionSession, detail: selectors.SessionDetail) -> list[ChecklistRow]:
@@ -91,11 +95,13 @@ def _checklist_rows(session: InfusionSession, detail: selectors.SessionDetail) -
     rows = []
     for item in doc.checklist.items:
         r, resp = results.get(item.code), responses.get(item.code)
+        consent = item.code == CONSENT_ITEM
         rows.append(ChecklistRow(
             code=item.code, question=item.question, kind=item.kind.value, status=r.status.value if r else "missing",
-            detail=r.detail if r else "", may_override=item.prescriber_may_override,
+            detail=r.detail if r and not consent else "", may_override=item.prescriber_may_override and not consent,
             answer=resp.answer if resp else "", value=resp.value if resp else None,
-            override_reason=resp.override_reason if resp else "", overridden_by=resp.overridden_by if resp else None))
+            override_reason=resp.override_reason if resp else "", overridden_by=resp.overridden_by if resp else None,
+            consent=services.session_consent(session) if consent else None))
     return rows
 
 
@@ -499,9 +505,34 @@ def board(request: HttpRequest) -> HttpResponse:
         except ValueError:
             raise Http404("The date must look like 2026-11-25.") from None
     b = selectors.day_board(user=request.user, location=location, day=day)
-    audit_list(dict.fromkeys(r.session.patient for r in b.rows), f"day board {location.code}")
+    audit_list(b.patients, f"day board {location.code}")
     template = "infusions/_board.html" if request.headers.get("HX-Request") else "infusions/board.html"
     with timezone.override(ZoneInfo(location.timezone)):
         return render(request, template, {"board": b, "locations": mine, "location": location,
                                           "can_view": request.user.can(Permission.SESSION_VIEW),
+                                          "can_clinical": request.user.can(Permission.CLINICAL_VIEW),
                                           "S": STATES})
+
+
+@login_required
+@require_POST
+def slot_check_in(request: HttpRequest, external_id: str) -> HttpResponse:
+    """"Check in" on a planned slot of the board: open the session from it and check the patient in, then the
+    live page (the board, with the message, for the front desk); a refusal goes back to the board, saying why."""
+    require(request.user, Permission.SCHEDULE_MANAGE)
+    planned = (PlannedInfusion.objects.select_related("plan", "plan__patient", "location")
+               .filter(external_id=external_id).first())
+    if planned is None:
+        raise Http404("No such planned infusion.")
+    back = f"{reverse('infusions:board')}?location={planned.location.code}"
+    try:
+        session = services.session_check_in_planned(user=request.user, planned_infusion=planned)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    number = selectors.infusion_number(planned)
+    done = f"{planned.plan.patient.display_name} checked in for " + ("a booster." if number == "booster" else f"infusion {number}.")
+    messages.success(request, done)
+    if not request.user.can(Permission.SESSION_VIEW):
+        return redirect(back)
+    return redirect("infusions:session", external_id=session.external_id)

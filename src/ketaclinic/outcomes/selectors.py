@@ -7,13 +7,14 @@ pure core's interval functions). Its definitions are :data:`DEFINITIONS`, shown 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -47,11 +48,14 @@ def current_responses() -> QuerySet[QuestionnaireResponse]:
 
 # -- safety flags ---------------------------------------------------------------------------------------
 
-def open_safety_flags(location: Location, on: date | None = None) -> list[SafetyFlag]:
-    """Open (urgent) flags of a location's patients raised on or before ``on``: for the day board."""
+def open_safety_flags(location: Location, on: date | None = None, *, patients: Iterable[int] = ()) -> list[SafetyFlag]:
+    """Open (urgent) flags of a location's patients, and of ``patients`` (ids: those on the day board, who may be
+    cared for elsewhere, as on a home visit), raised on or before ``on``: for the day board. One query; no
+    permission check (the board's selector checked ``board.view`` and the location)."""
     on = on or timezone.localdate()
     end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
-    return list(SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN, patient__location=location, raised_at__lt=end)
+    return list(SafetyFlag.objects.filter(Q(patient__location=location) | Q(patient_id__in=list(patients)),
+                                          status=SafetyFlag.Status.OPEN, raised_at__lt=end)
                 .select_related("patient", "response").order_by("raised_at"))
 
 

@@ -48,15 +48,17 @@ def infusion_get(*, user: User, external_id: str, permission: Permission = Permi
     return infusion
 
 
-def planned_infusions_on(*, user: User, location: Location, day: date) -> QuerySet[PlannedInfusion]:
+def planned_infusions_on(*, user: User, location: Location, day: date,
+                         permission: Permission = Permission.SESSION_VIEW) -> QuerySet[PlannedInfusion]:
     """Planned infusions of a location on a local day, in chair order then time: the day board's rows.
 
     Each row carries ``scheduled_start`` (aware UTC), ``duration_minutes`` (chair time incl. observation),
     ``location``, ``chair`` (None at home), ``at_home``, ``kind`` (series/booster), ``sequence``, ``status``
-    and ``plan`` (with ``patient``, ``protocol_version``, ``dose_strategy``)."""
+    and ``plan`` (with ``patient``, ``protocol_version``, ``dose_strategy``). The day board reads them with
+    ``board.view`` (the front desk checks patients in from it without seeing sessions)."""
     tz = ZoneInfo(location.timezone)
     start = datetime.combine(day, time.min, tzinfo=tz)
-    patients = patients_visible_to(user, Permission.SESSION_VIEW)
+    patients = patients_visible_to(user, permission)
     return (PlannedInfusion.objects
             .filter(location=location, scheduled_start__gte=start, scheduled_start__lt=start + timedelta(days=1),
                     plan__patient__in=patients, plan__status=TreatmentPlan.Status.ACTIVE)

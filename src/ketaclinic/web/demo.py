@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.services import staff_create
+from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.errors import ProtocolError
 from ketaclinic.infusions import services as sessions
@@ -27,6 +28,7 @@ from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.outcomes.demo import demo_outcomes_load
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import allergy_record, medication_record, patient_register
+from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.plans.services import plan_draft, plan_sign
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
@@ -191,7 +193,7 @@ def demo_load(today: date | None = None) -> bool:
             if outcome == "eligible":
                 eligible.append((patient, screening))
     _demo_plans_and_consent(today, users, locations, eligible)
-    demo_outcomes_load(nurse=users["intake.jones"], prescriber=prescriber, patients=[p for p, _ in eligible],
+    demo_outcomes_load(nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible),
                        today=today)
     for loc in locations.values():
         _demo_day(loc, users, rng)
@@ -213,12 +215,31 @@ def _demo_signature_png() -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
+def _outcome_order(eligible: list[tuple[Patient, object]]) -> list[Patient]:
+    """The eligible patients in the order the outcomes demo takes them, with the one who raises this morning's
+    open safety flag (the first after the courses) a Downtown patient with a signed plan, so that Downtown's
+    day board shows the flag on a slot to check in."""
+    from ketaclinic.outcomes.demo import COURSES
+
+    patients = [p for p, _ in eligible]
+    k = len(COURSES)
+    if len(patients) > k + 1 and patients[k].location.code != "downtown":
+        swap = next((i for i in range(k + 1, len(patients) - 1) if patients[i].location.code == "downtown"), None)
+        if swap is not None:  # the last eligible patient's plan stays a draft: never chosen
+            patients[k], patients[swap] = patients[swap], patients[k]
+    return patients
+
+
+def _demo_signature_data() -> str:
+    return "data:image/png;base64," + base64.b64encode(_demo_signature_png()).decode()
+
+
 def _demo_plans_and_consent(today: date, users: dict[str, User], locations: dict[str, Location],
                             eligible: list[tuple[Patient, object]]) -> None:
     """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, one at
     home), all signed but one draft; most have signed consent on the clinic's tablet."""
     prescriber = users["dr.rivera"]
-    signature = "data:image/png;base64," + base64.b64encode(_demo_signature_png()).decode()
+    signature = _demo_signature_data()
     weekdays = (today.weekday(), (today.weekday() + 3) % 7)
     per_location: dict[str, int] = {}
     for n, (patient, screening) in enumerate(eligible):
@@ -246,19 +267,29 @@ CONFIRMED = ("identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol
 
 
 def _demo_day(location: Location, users: dict[str, User], rng: random.Random) -> None:
-    """Run today's sessions through the real services, up to each one's state (times backdated from now)."""
+    """Run today's sessions through the real services, up to each one's state (times backdated from now).
+
+    They are for patients without a planned infusion today: those planned today stay on the board as slots
+    to check in."""
     nurse = users["nurse.patel"] if location.code == "downtown" else users["dr.okafor"]
     prescriber = users["dr.rivera"]
     protocol = ProtocolVersion.objects.filter(protocol_id="depression-standard").order_by("-version").first()
-    patients = list(Patient.objects.filter(location=location).order_by("mrn")[: len(DAY)])
     chairs = {c.name: c for c in Chair.objects.filter(location=location)}
     now = timezone.now()
     # On the board of today in the location's zone even when loaded in the small hours (the events keep their times).
     midnight = datetime.combine(now.astimezone(ZoneInfo(location.timezone)).date(), time(0, 1),
                                 tzinfo=ZoneInfo(location.timezone))
+    planned_today = {i.plan.patient_id: i for i in PlannedInfusion.objects.filter(
+        location=location, plan__status="active", status=PlannedInfusion.Status.PLANNED,
+        scheduled_start__gte=midnight - timedelta(minutes=1), scheduled_start__lt=midnight + timedelta(days=1),
+    ).select_related("plan")}
+    mine = list(Patient.objects.filter(location=location).order_by("mrn"))
+    # Patients with nothing planned today first; when a clinic runs short, a planned patient's slot becomes the session.
+    patients = [p for p in mine if p.pk not in planned_today] + [p for p in mine if p.pk in planned_today]
     for (state, chair, minutes), patient in zip(DAY, patients, strict=False):
         start = now + timedelta(minutes=minutes)
         session = sessions.session_schedule(user=nurse, patient=patient, protocol_version=protocol,
+                                            planned_infusion=planned_today.get(patient.pk),
                                             scheduled_start=min(max(start, midnight), midnight + timedelta(hours=23, minutes=58)),
                                             chair=chairs[f"Chair {chair}"] if chair else None, at_home=chair is None)
         if state != "scheduled":
@@ -282,6 +313,10 @@ def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: Us
     session = sessions.session_check_in(user=nurse, session=session, expected_version=session.version, at=t0)
     if state == "checked_in":
         return
+    for document in consent_on_file(session.patient).missing:  # signed on the tablet at check-in
+        consent_sign_in_clinic(user=nurse, patient=session.patient, document=document,
+                               typed_name=f"{session.patient.given_name} {session.patient.family_name}",
+                               signature_data=_demo_signature_data())
     _reading(nurse, session, t0 + timedelta(minutes=3), rng)
     answers: list[dict[str, object]] = [{"code": c, "answer": "yes"} for c in CONFIRMED]
     weight = session.patient.measurements.filter(kind="weight").first()

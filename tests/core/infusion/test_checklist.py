@@ -7,6 +7,8 @@ import pytest
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.checklist import (
     ANSWER_UNKNOWN,
+    CONSENT_NOT_ON_FILE,
+    CONSENT_NOT_OVERRIDABLE,
     ITEM_UNKNOWN,
     NOT_OVERRIDABLE,
     NUMBER_OUT_OF_RANGE,
@@ -35,44 +37,44 @@ def complete(**changes: ItemAnswer) -> dict[str, ItemAnswer]:
 
 
 def test_a_complete_checklist_passes() -> None:
-    result = checklist_evaluate(C, complete(), sex="female", baseline_problems=())
+    result = checklist_evaluate(C, complete(), sex="female", baseline_problems=(), consent_problem=None)
     assert result.passed and result.failures == () and result.overridden == ()
 
 
 def test_pregnancy_is_not_applicable_to_men() -> None:
     answers = complete()
     answers.pop("pregnancy_status")
-    result = checklist_evaluate(C, answers, sex="male", baseline_problems=())
+    result = checklist_evaluate(C, answers, sex="male", baseline_problems=(), consent_problem=None)
     assert result.passed
     assert next(i for i in result.items if i.code == "pregnancy_status").status is ItemStatus.NOT_APPLICABLE
-    assert not checklist_evaluate(C, answers, sex="female", baseline_problems=()).passed
+    assert not checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=None).passed
 
 
 def test_a_no_fails_and_a_missing_item_is_named() -> None:
     answers = complete(no_heavy_meal=ItemAnswer("no_heavy_meal", "no"))
     answers.pop("escort_confirmed")
-    result = checklist_evaluate(C, answers, sex="female", baseline_problems=())
+    result = checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=None)
     assert not result.passed
     assert result.failures == ("no_heavy_meal failed", "escort_confirmed missing")
 
 
 def test_an_override_with_a_reason_passes_the_item() -> None:
     answers = complete(no_heavy_meal=ItemAnswer("no_heavy_meal", "no", override_reason="Small breakfast 3 h ago, fine"))
-    result = checklist_evaluate(C, answers, sex="female", baseline_problems=())
+    result = checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=None)
     assert result.passed and result.overridden == ("no_heavy_meal",)
 
 
 def test_baseline_vitals_item_follows_the_baseline_problems() -> None:
-    result = checklist_evaluate(C, complete(), sex="female", baseline_problems=("baseline SpO2 93 % is below 94 %",))
+    result = checklist_evaluate(C, complete(), sex="female", baseline_problems=("baseline SpO2 93 % is below 94 %",), consent_problem=None)
     item = next(i for i in result.items if i.code == "baseline_vitals")
     assert item.status is ItemStatus.FAILED and "SpO2" in item.detail
-    missing = checklist_evaluate(C, complete(), sex="female", baseline_problems=("no baseline vital signs recorded",))
+    missing = checklist_evaluate(C, complete(), sex="female", baseline_problems=("no baseline vital signs recorded",), consent_problem=None)
     assert "baseline_vitals missing" in missing.failures
 
 
 def test_a_pregnant_answer_fails() -> None:
     result = checklist_evaluate(C, complete(pregnancy_status=ItemAnswer("pregnancy_status", "pregnant")), sex="female",
-                                baseline_problems=())
+                                baseline_problems=(), consent_problem=None)
     assert result.failures == ("pregnancy_status failed",)
 
 
@@ -111,4 +113,34 @@ def test_identity_cannot_be_overridden_and_reasons_must_say_why() -> None:
 
 def test_an_override_on_a_non_overridable_item_is_ignored_by_the_evaluation() -> None:
     answers = complete(identity_checked=ItemAnswer("identity_checked", "no", override_reason="should not count at all"))
-    assert checklist_evaluate(C, answers, sex="female", baseline_problems=()).failures == ("identity_checked failed",)
+    assert checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=None).failures == ("identity_checked failed",)
+
+
+MISSING = "Not signed: Informed consent for ketamine infusion v1"
+
+
+def test_consent_not_on_file_fails_the_item_whatever_was_answered_or_overridden() -> None:
+    answers = complete(consent_on_file=ItemAnswer("consent_on_file", "yes", override_reason="Patient said she signed"))
+    result = checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=MISSING)
+    item = next(i for i in result.items if i.code == "consent_on_file")
+    assert item.status is ItemStatus.FAILED and item.detail == MISSING
+    assert result.failures == (f"consent_on_file failed ({MISSING})",) and result.overridden == ()
+
+
+def test_consent_on_file_still_needs_the_nurses_confirmation() -> None:
+    answers = complete()
+    answers.pop("consent_on_file")
+    result = checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=None)
+    assert result.failures == ("consent_on_file missing",)
+
+
+def test_yes_to_consent_without_it_is_refused_and_it_is_never_overridable() -> None:
+    item = C.item("consent_on_file")
+    with pytest.raises(ValidationError) as exc:
+        answer_check(item, "yes", consent_problem=MISSING)
+    assert exc.value.message == CONSENT_NOT_ON_FILE.format(question=item.question, problem=MISSING)
+    assert answer_check(item, "no", consent_problem=MISSING).answer == "no"
+    assert answer_check(item, "yes", consent_problem=None).answer == "yes"
+    with pytest.raises(ValidationError) as exc:
+        override_check(item, "Signed on paper, scanning later", consent_problem=MISSING)
+    assert exc.value.message == CONSENT_NOT_OVERRIDABLE.format(question=item.question, problem=MISSING)

@@ -2,6 +2,11 @@
 
 The infusion may start only when every applicable item passes or is overridden with a reason (items
 the protocol marks ``prescriber_may_override: false`` cannot be overridden by anyone).
+
+The consent item (code ``consent_on_file``) is not only the nurse's word: the caller says whether the
+patient's current consent is signed (``consent_problem``: None when it is, else what is missing). The item
+passes only when the consent is on file *and* the nurse confirmed it; answering "yes" without it is refused,
+and nobody can override it, whatever the protocol says (consent is the patient's, not a clinical judgement).
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ NOT_OVERRIDABLE = "{question}: this item cannot be overridden; it must pass."
 OVERRIDE_REASON_SHORT = "An override needs a reason of at least {low} characters."
 OVERRIDE_NOT_NEEDED = "{question}: the item has passed; there is nothing to override."
 MIN_OVERRIDE_REASON_CHARS = 10
+CONSENT_ITEM = "consent_on_file"
+CONSENT_NOT_ON_FILE = "{question}: the patient's consent is not on file ({problem}). Collect the signature first."
+CONSENT_NOT_OVERRIDABLE = ("{question}: consent cannot be overridden by anyone; the patient must sign the current "
+                           "consent document ({problem}).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +59,16 @@ def item_get(section: ChecklistSection, code: str) -> ChecklistItem:
     return item
 
 
-def answer_check(item: ChecklistItem, answer: str = "", value: float | None = None) -> ItemAnswer:
-    """Refuse an answer of the wrong kind or out of range (a failing but valid answer is accepted)."""
+def answer_check(item: ChecklistItem, answer: str = "", value: float | None = None, *,
+                 consent_problem: str | None = None) -> ItemAnswer:
+    """Refuse an answer of the wrong kind or out of range (a failing but valid answer is accepted), and a
+    "yes" to the consent item while the consent is not on file (``consent_problem`` says what is missing)."""
     if item.kind is ChecklistKind.CONFIRM:
         if answer not in CONFIRM_ANSWERS:
             raise ValidationError(ANSWER_UNKNOWN.format(value=answer, question=item.question, allowed="yes, no"),
+                                  field=item.code, value=answer)
+        if item.code == CONSENT_ITEM and answer == "yes" and consent_problem is not None:
+            raise ValidationError(CONSENT_NOT_ON_FILE.format(question=item.question, problem=consent_problem),
                                   field=item.code, value=answer)
     elif item.kind is ChecklistKind.PREGNANCY:
         if answer not in PREGNANCY_ANSWERS:
@@ -71,7 +85,11 @@ def answer_check(item: ChecklistItem, answer: str = "", value: float | None = No
     return ItemAnswer(item.code, answer, value)
 
 
-def override_check(item: ChecklistItem, reason: str) -> str:
+def override_check(item: ChecklistItem, reason: str, *, consent_problem: str | None = None) -> str:
+    if item.code == CONSENT_ITEM:
+        raise ValidationError(CONSENT_NOT_OVERRIDABLE.format(question=item.question,
+                                                             problem=consent_problem or "it must be on file"),
+                              field=item.code, value=reason)
     if not item.prescriber_may_override:
         raise ValidationError(NOT_OVERRIDABLE.format(question=item.question), field=item.code, value=reason)
     text = (reason or "").strip()
@@ -98,9 +116,9 @@ class ChecklistResult:
 
     @property
     def failures(self) -> tuple[str, ...]:
-        """What still blocks the start, as short phrases for a message."""
-        return tuple(f"{i.code} {i.status.value}" for i in self.items
-                     if i.status in (ItemStatus.FAILED, ItemStatus.MISSING))
+        """What still blocks the start, as short phrases for a message (the consent item says what is missing)."""
+        return tuple(f"{i.code} {i.status.value}" + (f" ({i.detail})" if i.code == CONSENT_ITEM and i.detail else "")
+                     for i in self.items if i.status in (ItemStatus.FAILED, ItemStatus.MISSING))
 
     @property
     def overridden(self) -> tuple[str, ...]:
@@ -119,14 +137,18 @@ def _item_passes(item: ChecklistItem, a: ItemAnswer, baseline_problems: tuple[st
 
 
 def checklist_evaluate(section: ChecklistSection, answers: dict[str, ItemAnswer], *, sex: str | None,
-                       baseline_problems: tuple[str, ...]) -> ChecklistResult:
-    """Each item's status. The baseline-vitals item is evaluated from ``baseline_problems`` (no answer needed)."""
+                       baseline_problems: tuple[str, ...], consent_problem: str | None) -> ChecklistResult:
+    """Each item's status. The baseline-vitals item is evaluated from ``baseline_problems`` (no answer needed);
+    the consent item fails while ``consent_problem`` is set (what is missing), whatever was answered or overridden."""
     results = []
     for item in section.items:
         if item.applies_to_sex is not None and sex is not None and sex != item.applies_to_sex:
             results.append(ItemResult(item.code, item.question, ItemStatus.NOT_APPLICABLE))
             continue
         a = answers.get(item.code)
+        if item.code == CONSENT_ITEM and consent_problem is not None:
+            results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, consent_problem))
+            continue
         if a is None and item.kind is ChecklistKind.BASELINE_VITALS:
             a = ItemAnswer(item.code)
         if a is None:
@@ -135,7 +157,7 @@ def checklist_evaluate(section: ChecklistSection, answers: dict[str, ItemAnswer]
         ok, detail = _item_passes(item, a, baseline_problems)
         if ok:
             results.append(ItemResult(item.code, item.question, ItemStatus.PASSED))
-        elif a.override_reason and item.prescriber_may_override:
+        elif a.override_reason and item.prescriber_may_override and item.code != CONSENT_ITEM:
             results.append(ItemResult(item.code, item.question, ItemStatus.OVERRIDDEN,
                                       f"{detail}; overridden: {a.override_reason}"))
         elif item.kind is ChecklistKind.BASELINE_VITALS and detail == BASELINE_MISSING:
