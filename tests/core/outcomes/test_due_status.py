@@ -45,14 +45,14 @@ def find(items, timepoint: str, n: int | None = None, due_on: date | None = None
 
 def test_default_windows_are_the_documented_ones():
     assert DEFAULT_WINDOWS == {
-        "baseline": WindowRule(-14, 0, 0), "pre_infusion": WindowRule(-2, 0, 0), "follow_up": WindowRule(-1, 2, 7),
+        "baseline": WindowRule(-7, 0, 0), "pre_infusion": WindowRule(-2, 0, 0), "follow_up": WindowRule(-1, 2, 7),
         "post_series": WindowRule(-2, 3, 6), "monthly": WindowRule(-3, 7, 14)}
 
 
 def test_window_of_each_timepoint():
     items = due_schedule(SERIES, today=D0, schedule=ONE)
     w = dict(zip([(i.timepoint, i.infusion_number, i.due_on) for i in items], due_windows(items), strict=True))
-    assert w[("baseline", None, D0)] == DueWindow(D0 - timedelta(days=14), D0, D0)
+    assert w[("baseline", None, D0)] == DueWindow(D0 - timedelta(days=7), D0, D0)
     assert w[("pre_infusion", 2, SERIES[1])] == DueWindow(SERIES[1] - timedelta(days=2), SERIES[1], SERIES[1])
     fu = D0 + timedelta(days=3)
     assert w[("follow_up", None, fu)] == DueWindow(fu - timedelta(days=1), fu + timedelta(days=2), fu + timedelta(days=7))
@@ -114,9 +114,9 @@ def test_matching_rule_before_an_infusion(answer, counts):
 
 def test_matching_ignores_the_infusion_number_except_before_an_infusion():
     base = DueQuestionnaire("baseline", D0, "Baseline", ("phq9",))
-    window = DueWindow(D0 - timedelta(days=14), D0, D0)
+    window = DueWindow(D0 - timedelta(days=7), D0, D0)
     assert answer_counts_for(base, "phq9", window, Answered("phq9", "baseline", 1, D0))
-    assert answer_counts_for(base, "phq9", window, Answered("phq9", "baseline", None, D0 - timedelta(days=14)))
+    assert answer_counts_for(base, "phq9", window, Answered("phq9", "baseline", None, D0 - timedelta(days=7)))
 
 
 # -- the status ---------------------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def test_each_instrument_has_its_own_status():
 
 def test_without_infusions_the_baseline_is_due_today():
     (item,) = statuses([], D0, series=[])
-    assert item.status is DueStatus.DUE and item.open_today and item.window.opens == D0 - timedelta(days=14)
+    assert item.status is DueStatus.DUE and item.open_today and item.window.opens == D0 - timedelta(days=7)
 
 
 def test_rank_orders_the_statuses():

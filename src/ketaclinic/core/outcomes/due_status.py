@@ -10,7 +10,7 @@ says, for each due questionnaire and each instrument it names, whether it is **d
 ============  =====  ======  ===========  ==================================================================
 timepoint     opens  closes  late until   why
 ============  =====  ======  ===========  ==================================================================
-baseline       -14      0        0        after infusion 1 an answer is no longer a baseline
+baseline        -7      0        0        the week before infusion 1; after it, no longer a baseline
 pre_infusion    -2      0        0        after the infusion it is no longer "before the infusion"
 follow_up       -1     +2       +7        the clinician's visit a few days after infusion 1
 post_series     -2     +3       +6        1, 2, 4, 6 weeks after the series
@@ -88,7 +88,7 @@ class WindowRule:
 
 
 DEFAULT_WINDOWS: Mapping[str, WindowRule] = {
-    "baseline": WindowRule(-14, 0, 0),
+    "baseline": WindowRule(-7, 0, 0),
     "pre_infusion": WindowRule(-2, 0, 0),
     "follow_up": WindowRule(-1, 2, 7),
     "post_series": WindowRule(-2, 3, 6),
