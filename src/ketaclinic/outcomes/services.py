@@ -522,7 +522,7 @@ def due_links_send(*, user: User | None, base_url: str, location: Location | Non
 
 
 def due_link_email(*, user: User, patient: Patient, instrument: str, timepoint: str, infusion_number: int | None,
-                   due_on: date, base_url: str, today: date | None = None) -> LinkDispatch:
+                   due_on: date, base_url: str, today: date | None = None, connection: Any = None) -> LinkDispatch:
     """"Send link now" on the worklist: email a link for one questionnaire that is still waiting for an answer."""
     from ketaclinic.outcomes.selectors import due_status_for_patient, item_key
 
@@ -535,4 +535,4 @@ def due_link_email(*, user: User, patient: Patient, instrument: str, timepoint: 
                               field="questionnaire", value=instrument)
     if not patient.email:
         raise ValidationError(NO_EMAIL.format(name=patient.display_name), field="email", value="")
-    return _dispatch_email(actor=user, patient=patient, items=[item], base_url=base_url)[0]
+    return _dispatch_email(actor=user, patient=patient, items=[item], base_url=base_url, connection=connection)[0]
