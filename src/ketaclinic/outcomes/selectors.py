@@ -47,7 +47,7 @@ from ketaclinic.outcomes.models import (
     QuestionnaireResponse,
     SafetyFlag,
 )
-from ketaclinic.outcomes.services import current_plan, outcomes_settings
+from ketaclinic.outcomes.services import current_plan, outcomes_settings, until_words
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.screening.models import Referral
@@ -197,6 +197,10 @@ class WorklistRow:
     dispatch: LinkDispatch | None  # the latest attempt to email a link for it
     sendable: bool  # its wording ships, so it can go by link
     instrument_name: str
+
+    @property
+    def link_until(self) -> str:
+        return until_words(self.live_link.expires_at) if self.live_link is not None else ""
 
     @property
     def hand_out(self) -> bool:

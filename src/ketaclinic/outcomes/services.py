@@ -7,7 +7,6 @@ Scoring, flags, response and relapse are the pure core's (``core.instruments``);
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -252,16 +251,18 @@ def link_create(*, user: User, patient: Patient, instrument: str, hours: int = 7
 
 
 def _link_store(*, actor: User | None, patient: Patient, inst: Instrument, token: str, hours: int, timepoint: str,
-                infusion_number: int | None, how: str = "") -> PatientLink:
-    """Store a link (its token's hash only), audited. ``actor`` None is the daily ``send_due_links`` job."""
+                infusion_number: int | None, how: str = "", expires_at: datetime | None = None) -> PatientLink:
+    """Store a link (its token's hash only), audited. ``actor`` None is the daily ``send_due_links`` job;
+    ``expires_at`` (the emailed links: the end of the questionnaire's window) overrides ``hours``."""
     if not 1 <= hours <= 168:
         raise ValidationError(LINK_HOURS.format(value=hours), field="hours", value=hours)
+    expires_at = expires_at or timezone.now() + timedelta(hours=hours)
     link = PatientLink.objects.create(patient=patient, instrument=inst.id, timepoint=timepoint,
                                       infusion_number=infusion_number, token_sha256=token_hash(token),
-                                      expires_at=timezone.now() + timedelta(hours=hours), created_by=actor,
-                                      updated_by=actor)
+                                      expires_at=expires_at, created_by=actor, updated_by=actor)
     audit_record(action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM, actor=actor, patient=patient,
-                 summary=f"Sent a {inst.name} link (expires in {hours} h){how}", detail={"link": str(link.external_id)})
+                 summary=f"Sent a {inst.name} link (expires {timezone.localtime(expires_at):%b %d %H:%M}){how}",
+                 detail={"link": str(link.external_id)})
     return link
 
 
@@ -397,10 +398,19 @@ def crisis_line(location: Location | None) -> str:
     return (location.phone if location and location.phone else "") or settings.KETACLINIC_CRISIS_LINE
 
 
-def _link_hours(item: DueItem, now: datetime) -> int:
-    """Until the end of the last day an answer still counts (clinic time), at most 72 hours, at least 1."""
+def link_expiry(item: DueItem, now: datetime) -> datetime:
+    """An emailed link lasts until the end of the last day an answer still counts (clinic time), at most
+    72 hours and at least 1 hour from now."""
     end = timezone.make_aware(datetime.combine(item.window.late_until + timedelta(days=1), time.min))
-    return max(1, min(72, math.ceil((end - now).total_seconds() / 3600)))
+    return max(now + timedelta(hours=1), min(now + timedelta(hours=72), end))
+
+
+def until_words(expires: datetime) -> str:
+    """``the end of Wednesday November 25`` for a link ending at midnight, else ``Wednesday November 25 at 3:15 PM``."""
+    local = timezone.localtime(expires)
+    if local.time() == time.min:
+        return f"the end of {local - timedelta(days=1):%A %B %-d}"
+    return f"{local:%A %B %-d at %-I:%M %p}"
 
 
 def questionnaire_email(*, patient: Patient, urls: Sequence[str], expires: datetime) -> EmailMessage:
@@ -413,7 +423,7 @@ def questionnaire_email(*, patient: Patient, urls: Sequence[str], expires: datet
         what=f"{len(urls)} short questionnaires" if many else "a short questionnaire",
         this_link="each of these links" if many else "this link", links="\n\n".join(urls),
         each_link="Each link works" if many else "The link works",
-        expires=f"{timezone.localtime(expires):%A %B %-d at %-I:%M %p}", crisis=f", call {clinic} at {line}" if line else "")
+        expires=until_words(expires), crisis=f", call {clinic} at {line}" if line else "")
     return EmailMessage(subject=EMAIL_SUBJECT.format(clinic=clinic), body=body, to=[patient.email])
 
 
@@ -424,10 +434,10 @@ def _dispatch_email(*, actor: User | None, patient: Patient, items: Sequence[Due
     if not base_url:
         raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
     now = timezone.now()
-    planned = [(item, _instrument(item.instrument, for_patient=True), secrets.token_urlsafe(32), _link_hours(item, now))
+    planned = [(item, _instrument(item.instrument, for_patient=True), secrets.token_urlsafe(32), link_expiry(item, now))
                for item in items]
     urls = [base_url.rstrip("/") + reverse("questionnaire_answer", args=[token]) for _, _, token, _ in planned]
-    message = questionnaire_email(patient=patient, urls=urls, expires=now + timedelta(hours=min(h for *_, h in planned)))
+    message = questionnaire_email(patient=patient, urls=urls, expires=min(e for *_, e in planned))
     message.connection = connection
     error = ""
     try:
@@ -438,11 +448,11 @@ def _dispatch_email(*, actor: User | None, patient: Patient, items: Sequence[Due
     how = DAILY_JOB if actor is None else ""
     out = []
     with transaction.atomic():
-        for item, inst, token, hours in planned:
+        for item, inst, token, expires in planned:
             q = item.questionnaire
-            link = None if error else _link_store(actor=actor, patient=patient, inst=inst, token=token, hours=hours,
+            link = None if error else _link_store(actor=actor, patient=patient, inst=inst, token=token, hours=72,
                                                   timepoint=q.timepoint, infusion_number=q.infusion_number,
-                                                  how=f" by email to {masked}{how}")
+                                                  how=f" by email to {masked}{how}", expires_at=expires)
             dispatch = LinkDispatch.objects.create(
                 patient=patient, link=link, instrument=inst.id, timepoint=q.timepoint, infusion_number=q.infusion_number,
                 due_on=q.due_on, channel=LinkDispatch.Channel.EMAIL, to_masked=masked, sent_at=now,

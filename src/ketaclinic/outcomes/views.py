@@ -5,7 +5,10 @@ now", flag assessment, booster decisions, the clinic outcomes dashboard."""
 from __future__ import annotations
 
 import csv
+import re
 from datetime import timedelta
+from itertools import groupby
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +28,7 @@ from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.core.instruments import get_instrument, shipped_instruments
+from ketaclinic.core.outcomes import DueItem, DueStatus
 from ketaclinic.outcomes import selectors, services
 from ketaclinic.outcomes.charts import trajectory_svg
 from ketaclinic.outcomes.forms import (
@@ -63,6 +67,26 @@ def _instrument_or_404(instrument_id: str):  # type: ignore[no-untyped-def]
     return get_instrument(instrument_id)
 
 
+def short_name(instrument_id: str) -> str:
+    """``Patient Health Questionnaire-9 (PHQ-9)`` -> ``PHQ-9``; the id when the name has no abbreviation."""
+    try:
+        name = get_instrument(instrument_id).name
+    except DomainError:  # an instrument no longer shipped: show its id
+        return instrument_id
+    found = re.search(r"\(([A-Z][A-Z0-9-]+)\)$", name)
+    return found.group(1) if found else instrument_id
+
+
+def _due_groups(items: tuple[DueItem, ...]) -> list[dict[str, Any]]:
+    """One row per due questionnaire, its instruments' statuses side by side."""
+    groups = []
+    for (q, window), members in groupby(items, key=lambda i: (i.questionnaire, i.window)):
+        listed = list(members)
+        groups.append({"questionnaire": q, "window": window, "items": [(i, short_name(i.instrument)) for i in listed],
+                       "overdue": any(i.status is DueStatus.OVERDUE for i in listed)})
+    return groups
+
+
 @login_required
 @require_GET
 def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
@@ -74,7 +98,7 @@ def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
     audit_read(patient, "questionnaires and outcomes")
     return render(request, "outcomes/patient.html", {
         "patient": patient, "responses": responses, "trajectories": trajectories,
-        "due": selectors.due_status_for_patient(patient),
+        "due": _due_groups(selectors.due_status_for_patient(patient)),
         "flags": SafetyFlag.objects.filter(patient=patient).select_related("assessed_by").order_by("-raised_at"),
         "proposals": BoosterProposal.objects.filter(patient=patient).select_related("decided_by"),
         "links": PatientLink.objects.filter(patient=patient)[:10],
