@@ -311,24 +311,25 @@ def questionnaire_worklist(*, user: User | None, location: Location | None, toda
     today = today or timezone.localdate()
     patients = worklist_patients(location)
     by_patient = _due_items_by_patient(patients, today)
-    now = timezone.now()
+    waiting = [(patient, item) for patient, items in by_patient.items() for item in items if item.can_still_answer]
     live: dict[tuple[int, ItemKey], PatientLink] = {}
-    for link in PatientLink.objects.filter(patient__in=patients, used_at__isnull=True, expires_at__gt=now).order_by("expires_at"):
-        live[(link.patient_id, (link.instrument, link.timepoint, link.infusion_number))] = link
     dispatches: dict[tuple[int, ItemKey, date], LinkDispatch] = {}
-    for d in LinkDispatch.objects.filter(patient__in=patients).order_by("sent_at", "id"):
-        dispatches[(d.patient_id, (d.instrument, d.timepoint, d.infusion_number), d.due_on)] = d  # the latest wins
+    if waiting:
+        ids = {patient.pk for patient, _ in waiting}
+        for link in PatientLink.objects.filter(patient_id__in=ids, used_at__isnull=True,
+                                               expires_at__gt=timezone.now()).order_by("expires_at"):
+            live[(link.patient_id, (link.instrument, link.timepoint, link.infusion_number))] = link
+        earliest = min(item.questionnaire.due_on for _, item in waiting)
+        for d in LinkDispatch.objects.filter(patient_id__in=ids, due_on__gte=earliest).order_by("sent_at", "id"):
+            dispatches[(d.patient_id, (d.instrument, d.timepoint, d.infusion_number), d.due_on)] = d  # the latest wins
     library = shipped_instruments()
     rows = []
-    for patient, items in by_patient.items():
-        for item in items:
-            if not item.can_still_answer:
-                continue
-            key = item_key(item)
-            rows.append(WorklistRow(patient, item, live.get((patient.pk, key)),
-                                    dispatches.get((patient.pk, key, item.questionnaire.due_on)),
-                                    item.instrument in library and library[item.instrument].wording == "shipped",
-                                    library[item.instrument].name if item.instrument in library else item.instrument))
+    for patient, item in waiting:
+        key = item_key(item)
+        rows.append(WorklistRow(patient, item, live.get((patient.pk, key)),
+                                dispatches.get((patient.pk, key, item.questionnaire.due_on)),
+                                item.instrument in library and library[item.instrument].wording == "shipped",
+                                library[item.instrument].name if item.instrument in library else item.instrument))
     rows.sort(key=lambda r: (r.item.status is not DueStatus.OVERDUE, r.item.questionnaire.due_on,
                              r.patient.family_name, r.patient.given_name, r.patient.pk, r.item.instrument))
     return Worklist(today=today, location=location, rows=rows)

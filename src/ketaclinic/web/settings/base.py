@@ -175,5 +175,6 @@ KETACLINIC_CRISIS_LINE = os.environ.get("KETACLINIC_CRISIS_LINE", "")
 # print messages on the console; production sends through SMTP (production.py); tests keep them in memory.
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("KETACLINIC_EMAIL_FROM", "ketaclinic <no-reply@localhost>")
-# The address patients' links start with when no request is at hand (the daily job): scheme and host.
-KETACLINIC_BASE_URL = os.environ.get("KETACLINIC_BASE_URL", "http://127.0.0.1:8000")
+# The address patients' links start with (scheme and host), for the daily job and "Send link now"; unset,
+# "Send link now" uses the address the page was opened at and, with DEBUG on, the job http://127.0.0.1:8000.
+KETACLINIC_BASE_URL = os.environ.get("KETACLINIC_BASE_URL", "")

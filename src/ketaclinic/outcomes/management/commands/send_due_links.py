@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", dest="day", default="", help="The day to send for (YYYY-MM-DD); default today.")
 
     def handle(self, *args: object, location: str, day: str, **options: object) -> None:
-        base_url = settings.KETACLINIC_BASE_URL
+        base_url = settings.KETACLINIC_BASE_URL or ("http://127.0.0.1:8000" if settings.DEBUG else "")
         if not settings.DEBUG and not base_url.startswith("https://"):
             raise CommandError("KETACLINIC_BASE_URL must be the clinic's https:// address: patients' links start with it.")
         where = None
