@@ -95,7 +95,7 @@ def demo_worklist_load(*, nurse: User, location: Location, today: date) -> None:
     for n, (given, family, email, answers) in enumerate(TRANSFERS):
         patient = patient_register(user=nurse, location=location, given_name=given, family_name=family,
                                    birth_date=born - timedelta(days=400 * n), sex_at_birth="female" if n == 0 else "male",
-                                   weight=(74, "kg"), height=(170, "cm"), email=email, phone=f"617-555-{7000 + n:04d}")
+                                   weight=(74, "kg"), height=(170, "cm"), email=email, phone=f"617-555-{6800 + n:04d}")
         for days_ago, timepoint, number, phq, gad in answers:
             at = min(timezone.make_aware(datetime.combine(today - timedelta(days=days_ago), time(10, 15))), timezone.now())
             if phq is not None:
