@@ -255,6 +255,18 @@ def test_a_failed_send_is_recorded_without_a_link_and_retried_next_run(course, m
     assert len(mail.outbox) == 1 and LinkDispatch.objects.filter(outcome="sent").count() == 2
 
 
+def test_a_refused_address_is_masked_in_the_recorded_error(course, monkeypatch):
+    def refuse(self, fail_silently=False):  # type: ignore[no-untyped-def]
+        raise smtplib.SMTPRecipientsRefused({"maria.garcia@example.org": (550, b"No such user")})
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    with pytest.raises(CommandError):
+        send()
+    d = LinkDispatch.objects.first()
+    assert "m***@example.org" in d.error and "maria.garcia" not in d.error
+    assert not AuditEntry.objects.filter(summary__contains="maria.garcia").exists()
+
+
 def test_dispatches_are_append_only(course):
     send()
     d = LinkDispatch.objects.first()

@@ -443,8 +443,9 @@ def _dispatch_email(*, actor: User | None, patient: Patient, items: Sequence[Due
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, shown, and retried next run
-        error = f"{type(exc).__name__}: {exc}"[:300] or "unknown error"
+        error = f"{type(exc).__name__}: {exc}"
     masked = email_masked(patient.email)
+    error = error.replace(patient.email, masked)[:300] if patient.email else error[:300]  # e.g. SMTPRecipientsRefused
     how = DAILY_JOB if actor is None else ""
     out = []
     with transaction.atomic():
