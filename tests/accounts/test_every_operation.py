@@ -124,6 +124,11 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("outcomes:record", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/record/phq9/", {}),
     ("outcomes:link_new", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/link/",
                                     {"instrument": "phq9", "hours": "72"}),
+    ("outcomes:correct", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/responses/{response}/correct/", None),
+    ("outcomes:correct", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/responses/{response}/correct/", {}),
+    ("outcomes:worklist", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/worklist/?location=downtown", None),
+    ("outcomes:worklist_send", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/send-due-link/", {
+        "instrument": "phq9", "timepoint": "baseline", "due_on": "2026-11-25", "how": "email", "location": "downtown"}),
     ("outcomes:flag", "GET"): (P.CLINICAL_VIEW, "/outcomes/flags/{flag}/", None),
     ("outcomes:flag", "POST"): (P.SAFETY_ASSESS, "/outcomes/flags/{flag}/", ASSESS),
     ("outcomes:booster", "POST"): (P.BOOSTER_DECIDE, "/outcomes/boosters/{booster}/",

@@ -66,3 +66,40 @@ def test_trajectory_and_clinic_dashboard(new_page, shot):
     expect(page.locator("[data-measure=response_rate]")).to_contain_text("Wilson")
     expect(page.get_by_role("heading", name="Definitions")).to_be_visible()
     shot(page, "clinic-outcomes-dashboard")
+
+
+def test_worklist_statuses_send_now_and_a_correction(new_page, shot):
+    """The demo's worklist: overdue first (warning colour), one emailed link, a patient to hand a link to;
+    "Send link now" emails; the patient page shows each questionnaire's status; a correction is refused
+    with too short a reason and saved with one."""
+    nurse = new_page("nurse.patel")
+    nurse.goto("/outcomes/worklist/?location=downtown")
+    expect(nurse.get_by_role("heading", level=1)).to_have_text("Questionnaires due and overdue · Downtown Clinic")
+    overdue = nurse.locator("tr.due-overdue")
+    expect(overdue.first.locator(".badge.qs-overdue")).to_be_visible()
+    assert overdue.count() == 3
+    expect(nurse.get_by_text("No email address: hand out a link").first).to_be_visible()
+    expect(nurse.get_by_text(re.compile(r"Link emailed to \w\*\*\*@example\.org"))).to_be_visible()
+    shot(nurse, "worklist")
+    overdue.filter(has_text="Elena Vasquez").get_by_role("button", name="Send link now").click()
+    expect(nurse.get_by_role("status").first).to_contain_text("Link emailed to Elena Vasquez (e***@example.org)")
+    expect(nurse.locator("tr", has_text="Elena Vasquez").get_by_text(re.compile("Link emailed to e"))).to_be_visible()
+
+    nurse.locator("tr", has_text="Elena Vasquez").get_by_role("link", name="Elena Vasquez").click()
+    due = nurse.locator("section.due-status")
+    expect(due.locator(".badge.qs-done").first).to_be_visible()
+    expect(due.locator("tr.due-overdue .badge.qs-overdue")).to_have_count(1)
+    expect(due.locator(".badge.qs-upcoming").first).to_be_visible()
+    shot(nurse, "patient-due-status")
+    nurse.locator("tr", has_text="After the series").get_by_role("link", name="Correct").first.click()
+    expect(nurse.get_by_role("heading", level=1)).to_contain_text("Correct Generalized Anxiety Disorder-7")
+    nurse.get_by_label("Reason").fill("typo")  # the browser requires a reason; the service wants 5 characters
+    nurse.get_by_role("button", name="Save the correction").click()
+    expect(nurse.get_by_role("alert")).to_contain_text("Nothing was saved.")
+    expect(nurse.get_by_role("alert")).to_contain_text("A correction needs a reason (at least 5 characters).")
+    nurse.get_by_label("Reason").fill("Item 1 was entered one column too far right")
+    nurse.locator("fieldset").first.get_by_label("More than half the days", exact=True).check()
+    nurse.get_by_role("button", name="Save the correction").click()
+    expect(nurse.get_by_role("status").first).to_contain_text("corrected")
+    expect(nurse.get_by_text("correction: Item 1 was entered one column too far right")).to_be_visible()
+    shot(nurse, "corrected")

@@ -105,3 +105,8 @@ def test_tour(new_page, snap):
     admin.get_by_role("button", name="Verify the chain").click()
     expect(admin.get_by_role("status")).to_contain_text("Chain intact")
     snap(admin, "07-audit")
+
+    nurse = new_page("nurse.patel", viewport=TABLET)
+    nurse.goto("/outcomes/worklist/?location=downtown")
+    expect(nurse.locator("tr.due-overdue").first).to_be_visible()
+    snap(nurse, "questionnaires-due", full_page=True)

@@ -26,5 +26,15 @@ def test_demo_outcomes_load_once():
                            filters=DashboardFilters(today - timedelta(days=120), today))
     assert d.completed == 6 and 0 < d.response_rate.numerator < d.response_rate.n
     assert isinstance(today, date)
+    from ketaclinic.accounts.models import Location
+    from ketaclinic.outcomes.models import LinkDispatch
+    from ketaclinic.outcomes.selectors import questionnaire_worklist
+
+    w = questionnaire_worklist(user=User.objects.get(username="nurse.patel"), location=Location.objects.get(code="downtown"))
+    assert len(w.overdue) == 3 and len(w.due) >= 6
+    assert any(r.hand_out for r in w.overdue)
+    (sent,) = LinkDispatch.objects.all()
+    assert sent.outcome == "sent" and sent.link is not None
+    assert [r.live_link for r in w.rows if r.dispatch is not None] == [sent.link]
     assert demo_load() is False
     assert QuestionnaireResponse.objects.count() == count

@@ -56,3 +56,24 @@ class DashboardForm(forms.Form):
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     location = forms.CharField(required=False)
     indication = forms.CharField(required=False)
+
+
+class CorrectionForm(AnswersForm):
+    """The answers, pre-filled from the response being corrected, and the reason (required)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"] = forms.CharField(
+            max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Why the answers change (at least 5 characters), e.g. \"Item 3 entered as 3; the patient "
+                      "answered 1\". Kept with the correction.")
+
+
+class DueLinkForm(forms.Form):
+    """Which due questionnaire a worklist button is for, and how the link goes (email, or handed out)."""
+
+    instrument = forms.CharField(max_length=40)
+    timepoint = forms.ChoiceField(choices=TIMEPOINTS)
+    infusion_number = forms.IntegerField(required=False, min_value=1, max_value=99)
+    due_on = forms.DateField()
+    how = forms.ChoiceField(choices=[("email", "Email"), ("handout", "Hand out")])

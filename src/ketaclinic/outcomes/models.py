@@ -7,6 +7,8 @@ the current responses are those nothing replaces. The score (total, severity, fl
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -163,3 +165,47 @@ class BoosterProposal(ClinicRecord):
 
     def __str__(self) -> str:
         return f"Booster proposal for {self.patient} ({self.get_status_display()})"
+
+
+class LinkDispatch(models.Model):
+    """One attempt to send a patient their questionnaire link (append-only; a database trigger refuses
+    UPDATE and DELETE). ``created_by`` is the member of staff who pressed "Send link now", or empty for the
+    daily ``send_due_links`` job. Only a masked address is kept; the message itself is not stored."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Sent"
+        NO_ADDRESS = "no_address", "No email address: hand out a link"
+        FAILED = "failed", "Sending failed"
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="link_dispatches")
+    link = models.ForeignKey(PatientLink, null=True, blank=True, on_delete=models.PROTECT, related_name="dispatches",
+                             help_text="The link sent; empty when nothing was sent (no address, or sending failed).")
+    instrument = models.CharField(max_length=40)
+    timepoint = models.CharField(max_length=14, choices=TIMEPOINTS)
+    infusion_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_on = models.DateField(help_text="The due date of the questionnaire the link is for.")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    to_masked = models.CharField(max_length=120, blank=True, help_text="The address, masked (j***@example.org).")
+    sent_at = models.DateTimeField(help_text="When sending was attempted.")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    error = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["patient", "sent_at"], name="dispatch_patient_time")]
+        constraints = [
+            models.CheckConstraint(name="dispatch_link_iff_sent",
+                                   condition=models.Q(outcome="sent", link__isnull=False)
+                                   | (~models.Q(outcome="sent") & models.Q(link__isnull=True))),
+            models.CheckConstraint(name="dispatch_failed_has_error",
+                                   condition=~models.Q(outcome="failed") | ~models.Q(error="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.get_outcome_display().lower()} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -9,12 +9,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
+from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from ketaclinic.accounts.models import User
+from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import patient_for, require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
@@ -28,10 +33,12 @@ from ketaclinic.core.instruments import (
     score_instrument,
 )
 from ketaclinic.core.instruments.scoring import Score
+from ketaclinic.core.outcomes import DueItem
 from ketaclinic.core.protocols.document import OutcomesSection
 from ketaclinic.outcomes.models import (
     TIMEPOINTS,
     BoosterProposal,
+    LinkDispatch,
     PatientLink,
     QuestionnaireResponse,
     SafetyFlag,
@@ -238,16 +245,25 @@ def link_create(*, user: User, patient: Patient, instrument: str, hours: int = 7
     """A single-use link; returns the link and the token (shown once, never stored: only its SHA-256 is)."""
     patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument(instrument, for_patient=True)
+    token = secrets.token_urlsafe(32)
+    return _link_store(actor=user, patient=patient, inst=inst, token=token, hours=hours, timepoint=timepoint,
+                       infusion_number=infusion_number), token
+
+
+def _link_store(*, actor: User | None, patient: Patient, inst: Instrument, token: str, hours: int, timepoint: str,
+                infusion_number: int | None, how: str = "", expires_at: datetime | None = None) -> PatientLink:
+    """Store a link (its token's hash only), audited. ``actor`` None is the daily ``send_due_links`` job;
+    ``expires_at`` (the emailed links: the end of the questionnaire's window) overrides ``hours``."""
     if not 1 <= hours <= 168:
         raise ValidationError(LINK_HOURS.format(value=hours), field="hours", value=hours)
-    token = secrets.token_urlsafe(32)
+    expires_at = expires_at or timezone.now() + timedelta(hours=hours)
     link = PatientLink.objects.create(patient=patient, instrument=inst.id, timepoint=timepoint,
                                       infusion_number=infusion_number, token_sha256=token_hash(token),
-                                      expires_at=timezone.now() + timedelta(hours=hours), created_by=user,
-                                      updated_by=user)
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
-                 summary=f"Sent a {inst.name} link (expires in {hours} h)", detail={"link": str(link.external_id)})
-    return link, token
+                                      expires_at=expires_at, created_by=actor, updated_by=actor)
+    audit_record(action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM, actor=actor, patient=patient,
+                 summary=f"Sent a {inst.name} link (expires {timezone.localtime(expires_at):%b %d %H:%M}){how}",
+                 detail={"link": str(link.external_id)})
+    return link
 
 
 def link_open(token: str) -> PatientLink:
@@ -348,3 +364,186 @@ def booster_decide(*, user: User, proposal: BoosterProposal, decision: str, reas
                  detail={"proposal": str(proposal.external_id),
                          "planned_infusion": str(proposal.planned_infusion.external_id) if proposal.planned_infusion else None})
     return proposal
+
+
+# -- emailing questionnaire links (the daily job and "Send link now") ----------------------------------------
+
+EMAIL_SUBJECT = "A short questionnaire from {clinic}"
+EMAIL_BODY = """Hello {first_name},
+
+{clinic} asks you to answer {what}. It takes a few minutes. Please open {this_link}:
+
+{links}
+
+{each_link} once, until {expires}. Your answers go to your care team at {clinic}.
+
+If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) now{crisis}, or call 911.
+
+This message was sent automatically; please do not reply to it.
+"""
+NOT_WAITING = "{label} ({instrument}) is not waiting for an answer: nothing to send."
+NO_EMAIL = "{name} has no email address: hand out a link instead (or enter the answers)."
+NO_BASE_URL = "Set KETACLINIC_BASE_URL to the clinic's https:// address: patients' links start with it."
+DAILY_JOB = " (daily send_due_links job)"
+
+
+def email_masked(address: str) -> str:
+    """``maria.garcia@example.org`` -> ``m***@example.org``: enough to recognise, not to harvest."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def crisis_line(location: Location | None) -> str:
+    """The clinic's crisis line: the location's phone, else ``KETACLINIC_CRISIS_LINE`` (988 is always given too)."""
+    return (location.phone if location and location.phone else "") or settings.KETACLINIC_CRISIS_LINE
+
+
+def link_expiry(item: DueItem, now: datetime) -> datetime:
+    """An emailed link lasts until the end of the last day an answer still counts (clinic time), at most
+    72 hours and at least 1 hour from now."""
+    end = timezone.make_aware(datetime.combine(item.window.late_until + timedelta(days=1), time.min))
+    return max(now + timedelta(hours=1), min(now + timedelta(hours=72), end))
+
+
+def until_words(expires: datetime) -> str:
+    """``the end of Wednesday November 25`` for a link ending at midnight, else ``Wednesday November 25 at 3:15 PM``."""
+    local = timezone.localtime(expires)
+    if local.time() == time.min:
+        return f"the end of {local - timedelta(days=1):%A %B %-d}"
+    return f"{local:%A %B %-d at %-I:%M %p}"
+
+
+def questionnaire_email(*, patient: Patient, urls: Sequence[str], expires: datetime) -> EmailMessage:
+    """The message: the clinic's name, the links, the crisis line and 988; no questionnaire name, nothing clinical."""
+    clinic = patient.location.name
+    line = crisis_line(patient.location)
+    many = len(urls) > 1
+    body = EMAIL_BODY.format(
+        first_name=patient.preferred_name or patient.given_name, clinic=clinic,
+        what=f"{len(urls)} short questionnaires" if many else "a short questionnaire",
+        this_link="each of these links" if many else "this link", links="\n\n".join(urls),
+        each_link="Each link works" if many else "The link works",
+        expires=until_words(expires), crisis=f", call {clinic} at {line}" if line else "")
+    return EmailMessage(subject=EMAIL_SUBJECT.format(clinic=clinic), body=body, to=[patient.email])
+
+
+def _dispatch_email(*, actor: User | None, patient: Patient, items: Sequence[DueItem], base_url: str,
+                    connection: Any = None) -> list[LinkDispatch]:
+    """Email one message with a new link per item; then, in one transaction, store the links (only when the
+    message went) and one dispatch per item. A failed send stores no link: nobody can hold it."""
+    if not base_url:
+        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
+    now = timezone.now()
+    planned = [(item, _instrument(item.instrument, for_patient=True), secrets.token_urlsafe(32), link_expiry(item, now))
+               for item in items]
+    urls = [base_url.rstrip("/") + reverse("questionnaire_answer", args=[token]) for _, _, token, _ in planned]
+    message = questionnaire_email(patient=patient, urls=urls, expires=min(e for *_, e in planned))
+    message.connection = connection
+    error = ""
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, shown, and retried next run
+        error = f"{type(exc).__name__}: {exc}"
+    masked = email_masked(patient.email)
+    error = error.replace(patient.email, masked)[:300] if patient.email else error[:300]  # e.g. SMTPRecipientsRefused
+    how = DAILY_JOB if actor is None else ""
+    out = []
+    with transaction.atomic():
+        for item, inst, token, expires in planned:
+            q = item.questionnaire
+            link = None if error else _link_store(actor=actor, patient=patient, inst=inst, token=token, hours=72,
+                                                  timepoint=q.timepoint, infusion_number=q.infusion_number,
+                                                  how=f" by email to {masked}{how}", expires_at=expires)
+            dispatch = LinkDispatch.objects.create(
+                patient=patient, link=link, instrument=inst.id, timepoint=q.timepoint, infusion_number=q.infusion_number,
+                due_on=q.due_on, channel=LinkDispatch.Channel.EMAIL, to_masked=masked, sent_at=now,
+                outcome=LinkDispatch.Outcome.FAILED if error else LinkDispatch.Outcome.SENT, error=error, created_by=actor)
+            audit_record(action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM, actor=actor,
+                         patient=patient,
+                         summary=(f"Emailing a {inst.name} link to {masked} FAILED: {error}" if error
+                                  else f"Emailed a {inst.name} link to {masked}") + how,
+                         detail={"dispatch": str(dispatch.external_id), "outcome": dispatch.outcome,
+                                 "link": str(link.external_id) if link else None})
+            out.append(dispatch)
+    return out
+
+
+def _record_no_address(*, actor: User | None, patient: Patient, item: DueItem) -> LinkDispatch:
+    q = item.questionnaire
+    with transaction.atomic():
+        dispatch = LinkDispatch.objects.create(
+            patient=patient, instrument=item.instrument, timepoint=q.timepoint, infusion_number=q.infusion_number,
+            due_on=q.due_on, channel=LinkDispatch.Channel.EMAIL, sent_at=timezone.now(),
+            outcome=LinkDispatch.Outcome.NO_ADDRESS, created_by=actor)
+        audit_record(action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM, actor=actor, patient=patient,
+                     summary=f"No email address: the {item.instrument} link for {q.label.lower()} must be handed out"
+                     + (DAILY_JOB if actor is None else ""),
+                     detail={"dispatch": str(dispatch.external_id), "outcome": dispatch.outcome})
+    return dispatch
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    failed: int = 0
+    no_address: int = 0
+    live_link: int = 0  # a live link exists already: nothing sent
+    not_by_link: int = 0  # licensed wording: staff enter the answers
+
+    def __str__(self) -> str:
+        return (f"{self.sent} sent, {self.failed} failed (retried next run), {self.no_address} without an email "
+                f"address (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not sent "
+                "by link (licensed wording)")
+
+
+def due_links_send(*, user: User | None, base_url: str, location: Location | None = None, today: date | None = None,
+                   connection: Any = None) -> SendSummary:
+    """Email a link for every questionnaire due today (window open, no answer) that has no live link.
+
+    One message per patient (all their links). Idempotent: a sent link is live, so a second run the same
+    day sends nothing again; a patient without an email address is recorded once per questionnaire and
+    listed on the worklist as "hand out a link"; a failed send stores no link, so the next run tries again.
+    ``user`` None is the daily job (every location unless ``location`` is given)."""
+    from ketaclinic.outcomes.selectors import questionnaire_worklist
+
+    if user is not None:
+        require(user, Permission.QUESTIONNAIRE_RECORD)
+    if not base_url:
+        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
+    summary = SendSummary()
+    to_email: dict[Patient, list[DueItem]] = {}
+    for row in questionnaire_worklist(user=user, location=location, today=today).due:
+        if not row.sendable:
+            summary.not_by_link += 1
+        elif row.live_link is not None:
+            summary.live_link += 1
+        elif row.hand_out:
+            if row.dispatch is None or row.dispatch.outcome != LinkDispatch.Outcome.NO_ADDRESS:
+                _record_no_address(actor=user, patient=row.patient, item=row.item)
+            summary.no_address += 1
+        else:
+            to_email.setdefault(row.patient, []).append(row.item)
+    for patient, items in to_email.items():
+        for d in _dispatch_email(actor=user, patient=patient, items=items, base_url=base_url, connection=connection):
+            if d.outcome == LinkDispatch.Outcome.SENT:
+                summary.sent += 1
+            else:
+                summary.failed += 1
+    return summary
+
+
+def due_link_email(*, user: User, patient: Patient, instrument: str, timepoint: str, infusion_number: int | None,
+                   due_on: date, base_url: str, today: date | None = None, connection: Any = None) -> LinkDispatch:
+    """"Send link now" on the worklist: email a link for one questionnaire that is still waiting for an answer."""
+    from ketaclinic.outcomes.selectors import due_status_for_patient, item_key
+
+    patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
+    inst = _instrument(instrument, for_patient=True)
+    item = next((i for i in due_status_for_patient(patient, today) if item_key(i) == (instrument, timepoint, infusion_number)
+                 and i.questionnaire.due_on == due_on and i.can_still_answer), None)
+    if item is None:
+        raise ValidationError(NOT_WAITING.format(label=f"{timepoint} {due_on}", instrument=inst.name),
+                              field="questionnaire", value=instrument)
+    if not patient.email:
+        raise ValidationError(NO_EMAIL.format(name=patient.display_name), field="email", value="")
+    return _dispatch_email(actor=user, patient=patient, items=[item], base_url=base_url, connection=connection)[0]

@@ -1,10 +1,14 @@
-"""Pages: a patient's outcomes (trajectories, due questionnaires, answers, flags, boosters), staff entry,
-patient links (the public form), flag assessment, booster decisions, the clinic outcomes dashboard."""
+"""Pages: a patient's outcomes (trajectories, due questionnaires and their status, answers, flags, boosters),
+staff entry and correction, patient links (the public form), the questionnaires worklist with "Send link
+now", flag assessment, booster decisions, the clinic outcomes dashboard."""
 
 from __future__ import annotations
 
 import csv
+import re
 from datetime import timedelta
+from itertools import groupby
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -17,17 +21,32 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.accounts.models import Location
-from ketaclinic.accounts.permissions import require
+from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.models import AuditEntry
-from ketaclinic.audit.services import audit_read, audit_record
+from ketaclinic.audit.services import audit_list, audit_read, audit_record
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.core.instruments import get_instrument, shipped_instruments
+from ketaclinic.core.outcomes import DueItem, DueStatus
 from ketaclinic.outcomes import selectors, services
 from ketaclinic.outcomes.charts import trajectory_svg
-from ketaclinic.outcomes.forms import AnswersForm, AssessForm, BoosterForm, DashboardForm, LinkForm
-from ketaclinic.outcomes.models import BoosterProposal, PatientLink, SafetyFlag
+from ketaclinic.outcomes.forms import (
+    AnswersForm,
+    AssessForm,
+    BoosterForm,
+    CorrectionForm,
+    DashboardForm,
+    DueLinkForm,
+    LinkForm,
+)
+from ketaclinic.outcomes.models import (
+    BoosterProposal,
+    LinkDispatch,
+    PatientLink,
+    QuestionnaireResponse,
+    SafetyFlag,
+)
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.patients.views import form_error
@@ -48,6 +67,26 @@ def _instrument_or_404(instrument_id: str):  # type: ignore[no-untyped-def]
     return get_instrument(instrument_id)
 
 
+def short_name(instrument_id: str) -> str:
+    """``Patient Health Questionnaire-9 (PHQ-9)`` -> ``PHQ-9``; the id when the name has no abbreviation."""
+    try:
+        name = get_instrument(instrument_id).name
+    except DomainError:  # an instrument no longer shipped: show its id
+        return instrument_id
+    found = re.search(r"\(([A-Z][A-Z0-9-]+)\)$", name)
+    return found.group(1) if found else instrument_id
+
+
+def _due_groups(items: tuple[DueItem, ...]) -> list[dict[str, Any]]:
+    """One row per due questionnaire, its instruments' statuses side by side."""
+    groups = []
+    for (q, window), members in groupby(items, key=lambda i: (i.questionnaire, i.window)):
+        listed = list(members)
+        groups.append({"questionnaire": q, "window": window, "items": [(i, short_name(i.instrument)) for i in listed],
+                       "overdue": any(i.status is DueStatus.OVERDUE for i in listed)})
+    return groups
+
+
 @login_required
 @require_GET
 def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
@@ -59,7 +98,7 @@ def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
     audit_read(patient, "questionnaires and outcomes")
     return render(request, "outcomes/patient.html", {
         "patient": patient, "responses": responses, "trajectories": trajectories,
-        "due": selectors.due_for_patient(patient),
+        "due": _due_groups(selectors.due_status_for_patient(patient)),
         "flags": SafetyFlag.objects.filter(patient=patient).select_related("assessed_by").order_by("-raised_at"),
         "proposals": BoosterProposal.objects.filter(patient=patient).select_related("decided_by"),
         "links": PatientLink.objects.filter(patient=patient)[:10],
@@ -85,7 +124,8 @@ def response_new(request: HttpRequest, external_id: str, instrument: str) -> Htt
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument_or_404(instrument)
     form = AnswersForm(request.POST or None, instrument=inst,
-                       initial={"timepoint": request.GET.get("timepoint", "ad_hoc")})
+                       initial={"timepoint": request.GET.get("timepoint", "ad_hoc"),
+                                "infusion_number": request.GET.get("infusion_number") or None})
     if request.method == "POST" and form.is_valid():
         try:
             response = services.response_record(
@@ -121,8 +161,7 @@ def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
     return redirect("outcomes:patient", external_id=patient.external_id)
 
 
-def _crisis_line(location: Location | None) -> str:
-    return (location.phone if location and location.phone else "") or settings.KETACLINIC_CRISIS_LINE
+_crisis_line = services.crisis_line
 
 
 @never_cache
@@ -245,4 +284,94 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
                  detail={"start": str(filters.start), "end": str(filters.end)})
     return response
 
+
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def response_correct(request: HttpRequest, external_id: str) -> HttpResponse:
+    """Correct a response: a form pre-filled with its answers and a reason; the service saves a replacement
+    (the original stays, marked corrected) and raises safety flags exactly as for a new answer."""
+    require(request.user, Permission.QUESTIONNAIRE_RECORD)
+    try:
+        original = selectors.response_get(user=request.user, external_id=str(external_id),
+                                          permission=Permission.QUESTIONNAIRE_RECORD)
+    except QuestionnaireResponse.DoesNotExist:
+        raise Http404("No such response.") from None
+    inst = get_instrument(original.instrument)
+    newer = QuestionnaireResponse.objects.filter(replaces=original).first()
+    form = CorrectionForm(request.POST or None, instrument=inst, staff=False, initial=original.answers)
+    if request.method == "POST" and newer is None and form.is_valid():
+        try:
+            response = services.response_correct(user=request.user, response=original, answers=form.answers(),
+                                                 reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            form_error(form, exc)
+        else:
+            flagged = response.safety_flags.exists()
+            (messages.warning if flagged else messages.success)(
+                request, f"{inst.name} corrected: "
+                + (f"total {response.total:g} " if response.total is not None else "") + f"({response.severity}); "
+                "the original answers are kept, marked corrected."
+                + (" URGENT safety flag raised: the prescriber sees it now; assess the patient." if flagged else ""))
+            return redirect("outcomes:patient", external_id=original.patient.external_id)
+    audit_read(original.patient, f"a {inst.name} response (to correct it)")
+    return render(request, "outcomes/correct.html", {
+        "form": form, "patient": original.patient, "instrument": inst, "original": original, "newer": newer,
+    }, status=400 if request.method == "POST" else 200)
+
+
+def _worklist_location(request: HttpRequest) -> tuple[Location, list[Location]]:
+    mine = list(Location.objects.filter(pk__in=user_location_ids(request.user)).order_by("name"))
+    code = request.GET.get("location") or request.POST.get("location") or (mine[0].code if mine else "")
+    location = Location.objects.filter(code=code).first()
+    if location is None:
+        raise Http404("No such location.")
+    return location, mine
+
+
+@login_required
+@require_GET
+def worklist(request: HttpRequest) -> HttpResponse:
+    """Questionnaires due today and overdue (while an answer still counts) at one of the user's locations."""
+    require(request.user, Permission.QUESTIONNAIRE_RECORD)
+    location, mine = _worklist_location(request)
+    data = selectors.questionnaire_worklist(user=request.user, location=location)
+    audit_list(dict.fromkeys(r.patient for r in data.rows), f"questionnaires due at {location.code}")
+    return render(request, "outcomes/worklist.html", {
+        "w": data, "location": location, "locations": mine, "handout": request.session.pop("outcomes_handout", None),
+        "Outcome": LinkDispatch.Outcome,
+    })
+
+
+@login_required
+@require_POST
+def worklist_send(request: HttpRequest, external_id: str) -> HttpResponse:
+    """"Send link now" (email, the daily job's service) or, without an email address, a link to hand out."""
+    patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
+    form = DueLinkForm(request.POST)
+    back = reverse("outcomes:worklist") + f"?location={request.POST.get('location', '')}"
+    if not form.is_valid():
+        messages.error(request, "That questionnaire could not be identified; reload the worklist and try again.")
+        return redirect(back)
+    d = form.cleaned_data
+    try:
+        if d["how"] == "email":
+            base_url = settings.KETACLINIC_BASE_URL or request.build_absolute_uri("/")
+            dispatch = services.due_link_email(user=request.user, patient=patient, instrument=d["instrument"],
+                                               timepoint=d["timepoint"], infusion_number=d["infusion_number"],
+                                               due_on=d["due_on"], base_url=base_url)
+            if dispatch.outcome == LinkDispatch.Outcome.SENT:
+                messages.success(request, f"Link emailed to {patient.display_name} ({dispatch.to_masked}).")
+            else:
+                messages.error(request, f"Emailing {patient.display_name} failed: {dispatch.error}. Nothing was sent; "
+                               "try again, or hand out a link.")
+        else:
+            _link, token = services.link_create(user=request.user, patient=patient, instrument=d["instrument"],
+                                                timepoint=d["timepoint"], infusion_number=d["infusion_number"])
+            request.session["outcomes_handout"] = {
+                "patient": patient.display_name, "url": request.build_absolute_uri(reverse("questionnaire_answer", args=[token]))}
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(back)
 

@@ -25,7 +25,7 @@ from ketaclinic.consent.services import consent_documents_load_shipped, consent_
 from ketaclinic.core.errors import ProtocolError
 from ketaclinic.infusions import services as sessions
 from ketaclinic.infusions.models import InfusionSession
-from ketaclinic.outcomes.demo import demo_outcomes_load
+from ketaclinic.outcomes.demo import demo_outcomes_load, demo_worklist_load
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import allergy_record, medication_record, patient_register
 from ketaclinic.plans.models import PlannedInfusion
@@ -195,6 +195,7 @@ def demo_load(today: date | None = None) -> bool:
     _demo_plans_and_consent(today, users, locations, eligible)
     demo_outcomes_load(nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible),
                        today=today)
+    demo_worklist_load(nurse=users["nurse.patel"], location=locations["downtown"], today=today)
     for loc in locations.values():
         _demo_day(loc, users, rng)
     return True

@@ -174,3 +174,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # The crisis line a patient sees after answering through a link when the location has no phone number;
 # 988 (the US Suicide & Crisis Lifeline) is always shown beside it.
 KETACLINIC_CRISIS_LINE = os.environ.get("KETACLINIC_CRISIS_LINE", "")
+
+# Email: questionnaire links (``ketaclinic manage send_due_links`` and "Send link now"). Local and demo
+# print messages on the console; production sends through SMTP (production.py); tests keep them in memory.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("KETACLINIC_EMAIL_FROM", "ketaclinic <no-reply@localhost>")
+# The address patients' links start with (scheme and host), for the daily job and "Send link now"; unset,
+# "Send link now" uses the address the page was opened at and, with DEBUG on, the job http://127.0.0.1:8000.
+KETACLINIC_BASE_URL = os.environ.get("KETACLINIC_BASE_URL", "")

@@ -20,3 +20,5 @@ STORAGES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+KETACLINIC_BASE_URL = "https://clinic.example.org"
