@@ -118,6 +118,15 @@ def trajectory_chart(request: HttpRequest, external_id: str, instrument: str) ->
     return HttpResponse(trajectory_svg(trajectory), content_type="image/svg+xml")
 
 
+def _saved_message(request: HttpRequest, name: str, response: QuestionnaireResponse, verb: str, tail: str) -> None:
+    """The flash after answers are saved: the score, and the urgent warning when a safety flag was raised."""
+    flagged = response.safety_flags.exists()
+    (messages.warning if flagged else messages.success)(
+        request, f"{name} {verb}: " + (f"total {response.total:g} " if response.total is not None else "")
+        + f"({response.severity}){tail}"
+        + (" URGENT safety flag raised: the prescriber sees it now; assess the patient." if flagged else ""))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def response_new(request: HttpRequest, external_id: str, instrument: str) -> HttpResponse:
@@ -134,11 +143,7 @@ def response_new(request: HttpRequest, external_id: str, instrument: str) -> Htt
         except DomainError as exc:
             form_error(form, exc)
         else:
-            flagged = response.safety_flags.exists()
-            (messages.warning if flagged else messages.success)(
-                request, f"{inst.name} recorded: "
-                + (f"total {response.total:g} " if response.total is not None else "") + f"({response.severity})."
-                + (" URGENT safety flag raised: the prescriber sees it now; assess the patient." if flagged else ""))
+            _saved_message(request, inst.name, response, "recorded", ".")
             return redirect("outcomes:patient", external_id=patient.external_id)
     return render(request, "outcomes/response_form.html", {"form": form, "patient": patient, "instrument": inst},
                   status=400 if request.method == "POST" else 200)
@@ -308,12 +313,8 @@ def response_correct(request: HttpRequest, external_id: str) -> HttpResponse:
         except DomainError as exc:
             form_error(form, exc)
         else:
-            flagged = response.safety_flags.exists()
-            (messages.warning if flagged else messages.success)(
-                request, f"{inst.name} corrected: "
-                + (f"total {response.total:g} " if response.total is not None else "") + f"({response.severity}); "
-                "the original answers are kept, marked corrected."
-                + (" URGENT safety flag raised: the prescriber sees it now; assess the patient." if flagged else ""))
+            _saved_message(request, inst.name, response, "corrected",
+                           "; the original answers are kept, marked corrected.")
             return redirect("outcomes:patient", external_id=original.patient.external_id)
     audit_read(original.patient, f"a {inst.name} response (to correct it)")
     return render(request, "outcomes/correct.html", {
