@@ -225,6 +225,32 @@ def test_running_twice_the_same_day_sends_nothing_twice(course):
     assert len(mail.outbox) == 1 and LinkDispatch.objects.count() == 2 and PatientLink.objects.count() == 2
 
 
+@pytest.mark.parametrize("status", ["stopped", "draft"])
+def test_the_daily_job_never_emails_a_patient_whose_plan_was_stopped_or_is_not_signed(course, status):
+    plan = TreatmentPlan.objects.get(patient=course)
+    if status == "draft":  # a later revision awaiting signature replaces the signed one
+        TreatmentPlan.objects.filter(pk=plan.pk).update(status="superseded")
+        TreatmentPlan.objects.create(patient=course, screening=plan.screening, indication="trd",
+                                     protocol_version=plan.protocol_version, series_count=6, max_per_week=2,
+                                     min_spacing_hours=48, evaluation_after=3, status="draft")
+    else:
+        TreatmentPlan.objects.filter(pk=plan.pk).update(status="stopped")
+    out = send()
+    assert "0 sent" in out and "not sent: no active or completed plan" in out
+    assert not mail.outbox and not PatientLink.objects.exists() and not LinkDispatch.objects.exists()
+
+
+def test_answers_alone_never_start_automatic_emails(staff, intake, downtown):
+    """A baseline answered by someone screened out (no plan) must not set off follow-up emails."""
+    someone = register(intake, downtown, given_name="Lena", family_name="Park", email="lena.park@example.org")
+    answer(staff[Role.NURSE], someone, "phq9", -3, "baseline")
+    rows = selectors.questionnaire_worklist(user=None, location=None).due
+    assert any(r.patient == someone for r in rows)  # staff still see it on the worklist
+    out = send()
+    assert "0 sent" in out and " 0 not sent: no active" not in out
+    assert not mail.outbox and not PatientLink.objects.exists()
+
+
 def test_a_patient_without_email_is_recorded_once_and_listed_to_hand_out(course, staff, client_for):
     Patient.objects.filter(pk=course.pk).update(email="")
     assert "2 without an email address" in send()
@@ -306,6 +332,17 @@ def test_send_link_now_emails_an_overdue_questionnaire(course, staff, client_for
     refused = post_send(client, course, timepoint="pre_infusion", infusion_number="2", due_on=day(-7).isoformat())
     assert refused.status_code == 302 and len(mail.outbox) == 1
     assert "is not waiting for an answer" in client.get("/outcomes/worklist/").content.decode()
+
+
+def test_a_double_click_on_send_link_now_sends_once_and_a_later_resend_is_allowed(course, staff, client_for):
+    client = client_for(staff[Role.NURSE])
+    post_send(client, course)
+    post_send(client, course)
+    assert len(mail.outbox) == 1 and PatientLink.objects.count() == 1
+    assert "was not sent again" in client.get("/outcomes/worklist/").content.decode()
+    PatientLink.objects.update(created_at=timezone.now() - timedelta(minutes=11))  # the patient lost the email
+    post_send(client, course)
+    assert len(mail.outbox) == 2
 
 
 def test_without_email_staff_get_a_link_to_hand_out(course, staff, client_for):

@@ -482,6 +482,11 @@ def _record_no_address(*, actor: User | None, patient: Patient, item: DueItem) -
     return dispatch
 
 
+RESEND_AFTER = timedelta(minutes=10)
+JUST_SENT = ("A link for the {instrument} was made at {when} and still works: it was not sent again. "
+             "It can be re-sent after 10 minutes.")
+
+
 @dataclass
 class SendSummary:
     sent: int = 0
@@ -489,11 +494,25 @@ class SendSummary:
     no_address: int = 0
     live_link: int = 0  # a live link exists already: nothing sent
     not_by_link: int = 0  # licensed wording: staff enter the answers
+    not_in_treatment: int = 0  # no active or completed plan (screened out, draft, stopped): staff decide
 
     def __str__(self) -> str:
         return (f"{self.sent} sent, {self.failed} failed (retried next run), {self.no_address} without an email "
                 f"address (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not sent "
-                "by link (licensed wording)")
+                f"by link (licensed wording), {self.not_in_treatment} not sent: no active or completed plan")
+
+
+def _in_treatment(patients: set[Patient]) -> set[int]:
+    """Patients whose latest plan (superseded revisions aside) is active or completed: only they are emailed
+    automatically. A patient screened out, with a plan still in draft, or whose plan was stopped (an adverse
+    event, a withdrawal) is left to staff on the worklist, never emailed by the daily job."""
+    latest: dict[int, str] = {}
+    for patient_id, status in (TreatmentPlan.objects.filter(patient__in=patients)
+                               .exclude(status=TreatmentPlan.Status.SUPERSEDED)
+                               .order_by("patient_id", "-created_at", "-id").values_list("patient_id", "status")):
+        latest.setdefault(patient_id, status)
+    return {pid for pid, status in latest.items()
+            if status in (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)}
 
 
 def due_links_send(*, user: User | None, base_url: str, location: Location | None = None, today: date | None = None,
@@ -512,8 +531,12 @@ def due_links_send(*, user: User | None, base_url: str, location: Location | Non
         raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
     summary = SendSummary()
     to_email: dict[Patient, list[DueItem]] = {}
-    for row in questionnaire_worklist(user=user, location=location, today=today).due:
-        if not row.sendable:
+    rows = questionnaire_worklist(user=user, location=location, today=today).due
+    treated = _in_treatment({row.patient for row in rows})
+    for row in rows:
+        if row.patient.pk not in treated:
+            summary.not_in_treatment += 1
+        elif not row.sendable:
             summary.not_by_link += 1
         elif row.live_link is not None:
             summary.live_link += 1
@@ -546,4 +569,18 @@ def due_link_email(*, user: User, patient: Patient, instrument: str, timepoint: 
                               field="questionnaire", value=instrument)
     if not patient.email:
         raise ValidationError(NO_EMAIL.format(name=patient.display_name), field="email", value="")
-    return _dispatch_email(actor=user, patient=patient, items=[item], base_url=base_url, connection=connection)[0]
+    with transaction.atomic():
+        # One sender at a time per patient (a double click, or the daily job running meanwhile): a link for
+        # this questionnaire made in the last few minutes is not sent again. An older live link may be
+        # re-sent on purpose (the patient lost the email).
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        recent = (PatientLink.objects.filter(patient=patient, instrument=instrument, timepoint=timepoint,
+                                             infusion_number=infusion_number, used_at__isnull=True,
+                                             expires_at__gt=timezone.now(),
+                                             created_at__gt=timezone.now() - RESEND_AFTER).first())
+        if recent is not None:
+            raise ValidationError(JUST_SENT.format(instrument=inst.name,
+                                                   when=f"{timezone.localtime(recent.created_at):%H:%M}"),
+                                  field="questionnaire", value=instrument)
+        return _dispatch_email(actor=user, patient=patient, items=[item], base_url=base_url,
+                               connection=connection)[0]

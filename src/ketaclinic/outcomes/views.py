@@ -303,7 +303,7 @@ def response_correct(request: HttpRequest, external_id: str) -> HttpResponse:
                                           permission=Permission.QUESTIONNAIRE_RECORD)
     except QuestionnaireResponse.DoesNotExist:
         raise Http404("No such response.") from None
-    inst = get_instrument(original.instrument)
+    inst = _instrument_or_404(original.instrument)
     newer = QuestionnaireResponse.objects.filter(replaces=original).first()
     form = CorrectionForm(request.POST or None, instrument=inst, staff=False, initial=original.answers)
     if request.method == "POST" and newer is None and form.is_valid():
