@@ -49,6 +49,22 @@ def test_a_request_that_skipped_the_proxy_falls_back_to_the_peer(settings):
     assert client_ip(request("203.0.113.50")) == "203.0.113.50"
 
 
+def test_with_trusted_proxies_the_header_is_believed_only_from_them(settings):
+    settings.KETACLINIC_PROXY_COUNT = 1
+    settings.KETACLINIC_TRUSTED_PROXIES = ["10.0.0.0/8", "2001:db8:ffff::1"]
+    assert client_ip(request("10.1.2.3", forwarded="203.0.113.9")) == "203.0.113.9"
+    assert client_ip(request("2001:db8:ffff::1", forwarded="203.0.113.9")) == "203.0.113.9"
+    # straight to Django, around the proxy: the forged header is ignored
+    assert client_ip(request("198.51.100.7", forwarded="203.0.113.9")) == "198.51.100.7"
+
+
+def test_a_malformed_trusted_proxy_is_refused_with_its_setting_name(settings):
+    settings.KETACLINIC_PROXY_COUNT = 1
+    settings.KETACLINIC_TRUSTED_PROXIES = ["10.0.0.0/33"]
+    with pytest.raises(ImproperlyConfigured, match="KETACLINIC_TRUSTED_PROXIES"):
+        client_ip(request())
+
+
 @pytest.mark.parametrize(("forwarded", "expected"), [
     ("203.0.113.9:5123", "203.0.113.9"),
     ("[2001:db8::1]:443", "2001:db8::1"),

@@ -5,7 +5,9 @@ name the same address. ``KETACLINIC_PROXY_COUNT`` says how many proxies the depl
 Django (0, the default, trusts no header). With N proxies, each appends the address it received the
 request from to ``X-Forwarded-For``; the client is the N-th address from the right. Addresses further
 left were written by the client itself and are never trusted, so a forged header cannot hide an
-attacker behind somebody else's address.
+attacker behind somebody else's address. ``KETACLINIC_TRUSTED_PROXIES`` (addresses or networks, e.g.
+``10.0.0.0/8``) hardens this further: the header is believed only when the request arrives from one of
+them, so a client that reaches Django directly, around the proxy, cannot write its own address.
 """
 
 from __future__ import annotations
@@ -36,12 +38,23 @@ def proxy_count() -> int:
     return count
 
 
+def trusted_proxies() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    values = getattr(settings, "KETACLINIC_TRUSTED_PROXIES", ())
+    try:
+        return tuple(ipaddress.ip_network(str(v).strip(), strict=False) for v in values if str(v).strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"KETACLINIC_TRUSTED_PROXIES: {exc}") from None
+
+
 def client_ip(request: HttpRequest) -> str | None:
     """The address of the client that sent ``request``, or None when it cannot be known."""
     count = proxy_count()
     remote = _valid(request.META.get("REMOTE_ADDR") or "")
     if count == 0:
         return remote
+    networks = trusted_proxies()
+    if networks and (remote is None or not any(ipaddress.ip_address(remote) in n for n in networks)):
+        return remote  # not from our proxy: the header is the client's own words
     forwarded = [part for part in (request.META.get("HTTP_X_FORWARDED_FOR") or "").split(",") if part.strip()]
     if len(forwarded) < count:
         # Fewer hops than configured: the request did not come through every proxy (or a proxy is

@@ -129,6 +129,7 @@ AXES_VERBOSE = False
 # Behind N reverse proxies, the client is the N-th X-Forwarded-For address from the right
 # (ketaclinic.web.client_ip); the audit trail, consent signatures and the lockout all use that one rule.
 KETACLINIC_PROXY_COUNT = int(os.environ.get("KETACLINIC_PROXY_COUNT", "0"))
+KETACLINIC_TRUSTED_PROXIES = [v for v in os.environ.get("KETACLINIC_TRUSTED_PROXIES", "").split(",") if v.strip()]
 AXES_CLIENT_IP_CALLABLE = "ketaclinic.web.client_ip.client_ip"
 
 # Automatic logoff after inactivity (HIPAA §164.312(a)(2)(iii)).
