@@ -1,5 +1,5 @@
 """The day board lists today's planned infusions not checked in yet, "Check in" opens the session from the slot
-(once: never two sessions for one slot), refusals are messages with nothing saved, and open urgent safety flags
+(once: never two sessions for one slot unless the first was cancelled), refusals are messages with nothing saved, and open urgent safety flags
 show on the board (the polled part) until they are assessed."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def test_a_slot_never_gets_two_sessions(slot, nurse, staff, client_for):
 
 def test_a_race_lost_at_the_database_is_a_clear_refusal_with_nothing_saved(slot, nurse, monkeypatch):
     s.session_check_in_planned(user=nurse, planned_infusion=slot)
-    # The second "Check in" read the slot before the first committed: the one-to-one constraint refuses it.
+    # The second "Check in" read the slot before the first committed: the unique constraint refuses it.
     monkeypatch.setattr(s, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
     before = AuditEntry.objects.count()
     with pytest.raises(ValidationError) as exc:
