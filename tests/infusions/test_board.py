@@ -1,5 +1,5 @@
 """The day board lists today's planned infusions not checked in yet, "Check in" opens the session from the slot
-(once: never two sessions for one slot), refusals are messages with nothing saved, and open urgent safety flags
+(once: never two sessions for one slot unless the first was cancelled), refusals are messages with nothing saved, and open urgent safety flags
 show on the board (the polled part) until they are assessed."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def test_a_slot_never_gets_two_sessions(slot, nurse, staff, client_for):
 
 def test_a_race_lost_at_the_database_is_a_clear_refusal_with_nothing_saved(slot, nurse, monkeypatch):
     s.session_check_in_planned(user=nurse, planned_infusion=slot)
-    # The second "Check in" read the slot before the first committed: the one-to-one constraint refuses it.
+    # The second "Check in" read the slot before the first committed: the unique constraint refuses it.
     monkeypatch.setattr(s, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
     before = AuditEntry.objects.count()
     with pytest.raises(ValidationError) as exc:
@@ -130,14 +130,64 @@ def test_refusals_are_messages_on_the_board_and_nothing_is_saved(case, staff, pa
     before = (InfusionSession.objects.count(), AuditEntry.objects.filter(action="create").count())
     client = client_for(user)
     r = client.post(check_in_url(slot))
-    assert r.status_code == 302 and r["Location"] == board_url(slot)
-    shown = text(client.get(r["Location"])) if case != "elsewhere" else ""
-    if case != "elsewhere":
-        assert expected in shown.replace("&#x27;", "'")
-    else:
+    # back to a board the user may see: the slot's, or their own when the slot is at a location they do not work at
+    assert r.status_code == 302 and r["Location"] == (board_url(slot) if case != "elsewhere" else "/sessions/board/")
+    page = client.get(r["Location"])
+    assert page.status_code == 200 and expected in text(page).replace("&#x27;", "'")
+    if case == "elsewhere":
+        assert "Northside" in text(page)
         with pytest.raises(ValidationError, match=re.escape(expected)):
             s.session_check_in_planned(user=user, planned_infusion=slot)
     assert (InfusionSession.objects.count(), AuditEntry.objects.filter(action="create").count()) == before
+
+
+def test_a_refusal_returns_to_the_referring_board_but_never_to_another_site_or_a_board_not_theirs(
+        staff, patient, chair, protocols, client_for, northside):
+    slot = first(todays_plan(staff, patient, chair))
+    user = make_staff(Role.NURSE, northside, "n.northside")
+    client = client_for(user)
+    r = client.post(check_in_url(slot), HTTP_REFERER="http://testserver/sessions/board/?location=northside&date=2026-01-05")
+    assert r["Location"] == "/sessions/board/?location=northside&date=2026-01-05"
+    for referer in ("https://evil.example/sessions/board/?location=northside",
+                    "http://testserver/sessions/board/?location=downtown",  # a board this nurse may not see
+                    "http://testserver/patients/"):
+        assert client.post(check_in_url(slot), HTTP_REFERER=referer)["Location"] == "/sessions/board/"
+    assert InfusionSession.objects.count() == 0
+
+
+def test_a_cancelled_check_in_gives_the_slot_back_and_it_can_be_checked_in_again(slot, nurse, client_for):
+    client = client_for(nurse)
+    client.post(check_in_url(slot))
+    mistaken = InfusionSession.objects.get(planned_infusion=slot)
+    s.session_cancel(user=nurse, session=mistaken, expected_version=mistaken.version, reason="Wrong patient pressed")
+    board = selectors.day_board(user=nurse, location=slot.location)
+    assert [x.planned for x in board.slots] == [slot]  # expected again, next to the cancelled session's row
+    body = text(client.get(board_url(slot)))
+    assert 'data-testid="slot"' in body and "Expected" in body and check_in_url(slot) in body
+    r = client.post(check_in_url(slot))
+    again = InfusionSession.objects.filter(planned_infusion=slot).exclude(state="cancelled").get()
+    assert r.status_code == 302 and r["Location"] == f"/sessions/{again.external_id}/"
+    assert again.state == "checked_in" and again.pk != mistaken.pk
+    assert sorted(InfusionSession.objects.filter(planned_infusion=slot).values_list("state", flat=True)) == [
+        "cancelled", "checked_in"]
+    assert selectors.day_board(user=nurse, location=slot.location).slots == []
+    with pytest.raises(ValidationError, match="was already checked in for Infusion 1"):  # still only one at a time
+        s.session_check_in_planned(user=nurse, planned_infusion=slot)
+    assert InfusionSession.objects.filter(planned_infusion=slot).count() == 2
+
+
+def test_the_database_allows_one_session_per_slot_that_is_not_cancelled(slot, nurse, monkeypatch):
+    first_session = s.session_check_in_planned(user=nurse, planned_infusion=slot)
+    monkeypatch.setattr(s, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
+    with pytest.raises(ValidationError) as exc:  # a race lost at the database after a cancel and a new check-in
+        s.session_check_in_planned(user=nurse, planned_infusion=slot)
+    assert exc.value.message == s.PLANNED_HAS_SESSION
+    s.session_cancel(user=nurse, session=first_session, expected_version=first_session.version, reason="Mistake")
+    second = s.session_check_in_planned(user=nurse, planned_infusion=slot)
+    with pytest.raises(ValidationError) as exc:
+        s.session_check_in_planned(user=nurse, planned_infusion=slot)
+    assert exc.value.message == s.PLANNED_HAS_SESSION
+    assert list(InfusionSession.objects.filter(planned_infusion=slot).exclude(state="cancelled")) == [second]
 
 
 def test_check_in_from_a_slot_via_the_api(slot, nurse, client_for):

@@ -107,6 +107,43 @@ def test_a_new_consent_version_after_signing_is_refused_again(unconsented, nurse
     s.infusion_start(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
 
 
+@pytest.fixture
+def no_consent_item(monkeypatch):  # type: ignore[no-untyped-def]
+    """A clinic protocol whose checklist has no consent item at all."""
+    sections = s._sections
+
+    def without(session):  # type: ignore[no-untyped-def]
+        monitoring, checklist, discharge = sections(session)
+        items = tuple(i for i in checklist.items if i.code != "consent_on_file")
+        return monitoring, checklist.model_copy(update={"items": items}), discharge
+
+    monkeypatch.setattr(s, "_sections", without)
+
+
+def test_a_checklist_without_the_consent_item_still_needs_the_consent(unconsented, nurse, prescriber, staff,
+                                                                       no_consent_item):
+    everything_else(nurse, prescriber, unconsented)
+    result = s.checklist_result(fresh(unconsented))
+    assert result.passed and "consent_on_file" not in {i.code for i in result.items}
+    missing = "Not signed: Consent to treatment with intravenous ketamine v1"
+    with pytest.raises(ValidationError) as exc:
+        s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
+    assert exc.value.message == s.CONSENT_REQUIRED.format(problem=missing)
+    assert fresh(unconsented).state == "checked_in"
+    consent_sign(nurse, unconsented.patient)
+    s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
+    doc = consent_document_edit(user=staff[Role.ADMIN], code="ketamine-infusion", title="Consent to treatment v2",
+                                body="New text: a new risk is described.", changelog="Adds a risk")
+    with pytest.raises(ValidationError) as exc:  # the start checks the consent itself, not only the checklist
+        s.infusion_start(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
+    assert exc.value.message == s.CONSENT_REQUIRED.format(
+        problem=f"New signature needed (document changed): {doc.title} v{doc.version}")
+    assert fresh(unconsented).state == "prechecks_done" and not fresh(unconsented).rate_events.exists()
+    consent_sign(nurse, unconsented.patient)
+    s.infusion_start(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
+    assert fresh(unconsented).state == "running"
+
+
 def test_the_checklist_row_shows_the_consent_status_and_the_refusal(unconsented, nurse, client_for):
     client = client_for(nurse)
     page = f"/sessions/{unconsented.external_id}/"

@@ -21,14 +21,17 @@ from ketaclinic.web.models_base import ClinicRecord
 
 STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in SessionState]
 USER = settings.AUTH_USER_MODEL
+PLANNED_ONE_LIVE_SESSION = "session_planned_infusion_one_not_cancelled"
 
 
 class InfusionSession(ClinicRecord):
     """One infusion visit (FHIR Encounter) under one protocol version."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="infusion_sessions")
-    planned_infusion = models.OneToOneField(PlannedInfusion, null=True, blank=True, on_delete=models.PROTECT,
-                                            related_name="session")
+    # A slot may be checked in again after a mistaken check-in was cancelled: at most one session that is
+    # not cancelled per slot (the constraint below), any number of cancelled ones.
+    planned_infusion = models.ForeignKey(PlannedInfusion, null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="sessions")
     protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="infusion_sessions")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="infusion_sessions")
     chair = models.ForeignKey(Chair, null=True, blank=True, on_delete=models.PROTECT, related_name="infusion_sessions")
@@ -58,6 +61,8 @@ class InfusionSession(ClinicRecord):
             models.CheckConstraint(name="session_version_positive", condition=models.Q(version__gte=1)),
             models.CheckConstraint(name="session_phq9_range",
                                    condition=models.Q(phq9_total__isnull=True) | models.Q(phq9_total__lte=27)),
+            models.UniqueConstraint(fields=["planned_infusion"], condition=~models.Q(state=SessionState.CANCELLED.value),
+                                    name=PLANNED_ONE_LIVE_SESSION),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, Location, User
@@ -237,7 +237,10 @@ def day_board(*, user: User, location: Location, day: date | None = None, now: d
         .order_by("scheduled_start")
     )
     planned = list(planned_infusions_on(user=user, location=location, day=day, permission=Permission.BOARD_VIEW)
-                   .filter(status=PlannedInfusion.Status.PLANNED, session__isnull=True)
+                   .filter(status=PlannedInfusion.Status.PLANNED)
+                   # a slot whose sessions were all cancelled (a mistaken check-in) is expected again
+                   .filter(~Exists(InfusionSession.objects.filter(planned_infusion=OuterRef("pk"))
+                                   .exclude(state=SessionState.CANCELLED.value)))
                    .order_by("scheduled_start"))
     with timezone.override(tz):
         flags = open_safety_flags(location, day, patients=[*(s.patient_id for s in sessions),

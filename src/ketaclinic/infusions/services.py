@@ -92,6 +92,7 @@ CHAIR_OTHER_LOCATION = "Chair {value} is not at {location}."
 HOME_AND_CHAIR = "A home infusion has no chair."
 PLANNED_OTHER_PATIENT = "That planned infusion belongs to another patient."
 PLANNED_HAS_SESSION = "That planned infusion already has a session."
+CONSENT_REQUIRED = "The patient's consent is not on file ({problem}); collect the signature before the infusion."
 PLANNED_ALREADY_CHECKED_IN = ("{patient} was already checked in for {label} at {when} (by {who}); "
                               "open the session from the board.")
 PLANNED_PLAN_NOT_ACTIVE = "{label} belongs to a plan that is {status}; only a signed, active plan's infusions are given."
@@ -243,10 +244,11 @@ def session_schedule(
     _doc(session)
     clean_or_refuse(session, exclude=["planned_infusion"])  # checked above; the database has the last word
     try:
-        with transaction.atomic():  # a savepoint: the one-to-one on planned_infusion refuses a second session
+        with transaction.atomic():  # a savepoint: the constraint refuses a second session that is not cancelled
             session.save()
     except IntegrityError:
-        if planned_infusion is not None and InfusionSession.objects.filter(planned_infusion=planned_infusion).exists():
+        if planned_infusion is not None and (InfusionSession.objects.filter(planned_infusion=planned_infusion)
+                                             .exclude(state=SessionState.CANCELLED.value).exists()):
             raise ValidationError(PLANNED_HAS_SESSION, field="planned_infusion",
                                   value=str(planned_infusion.external_id)) from None
         raise
@@ -259,13 +261,15 @@ def session_schedule(
 
 def _planned_usable(planned: PlannedInfusion, patient: Patient) -> PlannedInfusion:
     """The planned slot, locked, if a session may be made from it: the patient's, of an active (signed)
-    plan, still planned (not cancelled or done), without a session yet."""
+    plan, still planned (not cancelled or done), without a session yet that is not cancelled (a mistaken
+    check-in that was cancelled gives the slot back)."""
     planned = (PlannedInfusion.objects.select_for_update(of=("self",))
                .select_related("plan", "location", "chair").get(pk=planned.pk))
     value = str(planned.external_id)
     if planned.plan.patient_id != patient.id:
         raise ValidationError(PLANNED_OTHER_PATIENT, field="planned_infusion", value=value)
-    existing = (InfusionSession.objects.filter(planned_infusion=planned).select_related("created_by").first())
+    existing = (InfusionSession.objects.filter(planned_infusion=planned).exclude(state=SessionState.CANCELLED.value)
+                .select_related("created_by", "location").first())
     if existing is not None:
         if existing.checked_in_at is not None:
             raise ValidationError(PLANNED_ALREADY_CHECKED_IN.format(
@@ -302,8 +306,9 @@ def session_check_in_planned(*, user: User, planned_infusion: PlannedInfusion,
     version, location, chair or home visit, time) and check the patient in, in one transaction.
 
     Refused, with nothing saved, when the patient is cared for at a location the user does not work at, the plan
-    is not signed and active, the slot is cancelled or done, is not today, or already has a session (two people
-    pressing "Check in" at once: the slot's row lock and the one-to-one constraint let only one through)."""
+    is not signed and active, the slot is cancelled or done, is not today, or already has a session that is not
+    cancelled (two people pressing "Check in" at once: the slot's row lock and the partial unique constraint let
+    only one through)."""
     require(user, Permission.SCHEDULE_MANAGE)
     planned = PlannedInfusion.objects.select_related("plan__patient__location", "location").get(pk=planned_infusion.pk)
     patient = planned.plan.patient
@@ -359,6 +364,14 @@ def session_consent(session: InfusionSession) -> ConsentOnFile:
 
 def _consent_problem(consent: ConsentOnFile) -> str | None:
     return None if consent.ok else (consent.message if consent.missing else f"{consent.label}: no consent document is loaded")
+
+
+def _consent_required(session: InfusionSession) -> None:
+    """Refuse unless the patient's consent is on file now, whatever the protocol's checklist says: a checklist
+    without the consent item must not let the pre-checks pass or an infusion start without consent."""
+    problem = _consent_problem(consent_on_file(session.patient, at=timezone.now()))
+    if problem is not None:
+        raise ValidationError(CONSENT_REQUIRED.format(problem=problem), field="consent", value=problem)
 
 
 def checklist_result(session: InfusionSession) -> ChecklistResult:
@@ -452,6 +465,7 @@ def checklist_complete(*, user: User, session: InfusionSession, expected_version
     if not result.passed:
         raise ValidationError(CHECKLIST_FAILED.format(items=", ".join(result.failures)), field="checklist",
                               value=list(result.failures))
+    _consent_required(session)  # even when the protocol's checklist has no consent item
     _move(session, SessionAction.PRECHECKS_PASS)
     session.prechecks_done_at = timezone.now()
     _save(session, user, "state", "prechecks_done_at")
@@ -597,6 +611,7 @@ def infusion_start(*, user: User, session: InfusionSession, expected_version: in
     if order is None:  # the guard refused already
         raise ValidationError(NO_SIGNED_ORDER, field="order", value=None)
     when = _when(at, "Start", not_before=session.checked_in_at)
+    _consent_required(session)  # at the real clock time (``when`` may be backdated), even without a consent item
     session.started_at = when
     event = _event(session, user, RateEvent.Kind.START, when, rate_mg=order.rate_mg_per_h or 0.0,
                    rate_ml=order.rate_ml_per_h or 0.0)

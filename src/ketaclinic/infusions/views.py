@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -21,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from ketaclinic.accounts.models import Location, User
@@ -514,6 +516,24 @@ def board(request: HttpRequest) -> HttpResponse:
                                           "S": STATES})
 
 
+def _board_back(request: HttpRequest, planned: PlannedInfusion) -> str:
+    """Where "Check in" on a slot returns to: the board the user pressed it on (the referring page, when it is
+    this site's board), else the slot's board if the user works there, else the user's own board. Never a board
+    the user may not see (that would hide the message saying why the check-in was refused behind a 403)."""
+    board_path = reverse("infusions:board")
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        parts = urlsplit(referer)
+        code = parse_qs(parts.query).get("location", [""])[0]
+        if parts.path == board_path and (not code or Location.objects.filter(
+                code=code, pk__in=user_location_ids(request.user)).exists()):
+            return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    if planned.location_id in user_location_ids(request.user):
+        return f"{board_path}?location={planned.location.code}"
+    return board_path  # the board of the user's (first) location
+
+
 @login_required
 @require_POST
 def slot_check_in(request: HttpRequest, external_id: str) -> HttpResponse:
@@ -524,7 +544,7 @@ def slot_check_in(request: HttpRequest, external_id: str) -> HttpResponse:
                .filter(external_id=external_id).first())
     if planned is None:
         raise Http404("No such planned infusion.")
-    back = f"{reverse('infusions:board')}?location={planned.location.code}"
+    back = _board_back(request, planned)
     try:
         session = services.session_check_in_planned(user=request.user, planned_infusion=planned)
     except DomainError as exc:

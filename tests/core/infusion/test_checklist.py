@@ -144,3 +144,18 @@ def test_yes_to_consent_without_it_is_refused_and_it_is_never_overridable() -> N
     with pytest.raises(ValidationError) as exc:
         override_check(item, "Signed on paper, scanning later", consent_problem=MISSING)
     assert exc.value.message == CONSENT_NOT_OVERRIDABLE.format(question=item.question, problem=MISSING)
+
+
+def test_consent_is_never_not_applicable_whatever_the_protocol_says_about_sex() -> None:
+    consent = C.item("consent_on_file")
+    assert consent is not None
+    women_only = C.model_copy(update={"items": tuple(
+        i.model_copy(update={"applies_to_sex": "female"}) if i.code == "consent_on_file" else i for i in C.items)})
+    answers = complete()
+    answers.pop("pregnancy_status")
+    result = checklist_evaluate(women_only, answers, sex="male", baseline_problems=(), consent_problem=MISSING)
+    item = next(i for i in result.items if i.code == "consent_on_file")
+    assert item.status is ItemStatus.FAILED and item.detail == MISSING and not result.passed
+    answers.pop("consent_on_file")
+    result = checklist_evaluate(women_only, answers, sex="male", baseline_problems=(), consent_problem=None)
+    assert result.failures == ("consent_on_file missing",)  # the nurse's confirmation is still needed

@@ -7,6 +7,9 @@ The consent item (code ``consent_on_file``) is not only the nurse's word: the ca
 patient's current consent is signed (``consent_problem``: None when it is, else what is missing). The item
 passes only when the consent is on file *and* the nurse confirmed it; answering "yes" without it is refused,
 and nobody can override it, whatever the protocol says (consent is the patient's, not a clinical judgement).
+It applies to every patient (``applies_to_sex`` is ignored for it). The session services also check the consent
+on file directly before the pre-checks pass and the infusion starts, so a protocol whose checklist lacks the
+item still cannot start an infusion without consent.
 """
 
 from __future__ import annotations
@@ -139,10 +142,12 @@ def _item_passes(item: ChecklistItem, a: ItemAnswer, baseline_problems: tuple[st
 def checklist_evaluate(section: ChecklistSection, answers: dict[str, ItemAnswer], *, sex: str | None,
                        baseline_problems: tuple[str, ...], consent_problem: str | None) -> ChecklistResult:
     """Each item's status. The baseline-vitals item is evaluated from ``baseline_problems`` (no answer needed);
-    the consent item fails while ``consent_problem`` is set (what is missing), whatever was answered or overridden."""
+    the consent item fails while ``consent_problem`` is set (what is missing), whatever was answered or overridden,
+    and applies to everyone (an ``applies_to_sex`` on it is ignored: consent is never "not applicable")."""
     results = []
     for item in section.items:
-        if item.applies_to_sex is not None and sex is not None and sex != item.applies_to_sex:
+        if (item.applies_to_sex is not None and sex is not None and sex != item.applies_to_sex
+                and item.code != CONSENT_ITEM):
             results.append(ItemResult(item.code, item.question, ItemStatus.NOT_APPLICABLE))
             continue
         a = answers.get(item.code)
