@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres install system-deps pdf-deps lint bench clean screenshots
+.PHONY: demo test test-sqlite test-postgres install system-deps pdf-deps lint bench bench-audit clean screenshots mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,11 +53,15 @@ demo: $(STAMP) pdf-deps
 	mkdir -p var
 	DATABASE_URL= $(BIN)/ketaclinic manage migrate --noinput
 	DATABASE_URL= $(BIN)/ketaclinic manage demo_load
-	DATABASE_URL= $(BIN)/ketaclinic manage runserver --noreload $(HOST):$(PORT)
+	@# beside the server: the audit checkpointer (a signed checkpoint of the audit trail every minute, var/audit-checkpoints.jsonl)
+	DATABASE_URL= $(BIN)/ketaclinic manage audit_checkpoint --every 60 > var/audit-checkpoint.log 2>&1 & cp=$$!; \
+	  trap 'kill $$cp 2>/dev/null' EXIT INT TERM; \
+	  DATABASE_URL= $(BIN)/ketaclinic manage runserver --noreload $(HOST):$(PORT)
 
+# The two passes run side by side (each pytest uses one core; the machine has two), each one's output printed
+# whole when it ends; the command fails when either fails.
 test: $(STAMP) system-deps
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgres
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	@echo "== test suite on SQLite =="
@@ -93,5 +97,18 @@ bench-deps: $(STAMP)
 bench: $(STAMP) bench-deps
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# 20 staff at once on PostgreSQL behind gunicorn, reads audited or not (benchmarks/audit_load.py).
+bench-audit: $(STAMP)
+	$(BIN)/python benchmarks/audit_load.py
+
+# Mutation testing of the pure core's safety modules (list: [tool.mutmut] only_mutate in pyproject.toml)
+# with tests/core/ only; not part of `make test` or CI. One worker at low priority; prints the share killed.
+MUTATION_WORKERS ?= 1
+mutation: $(STAMP)
+	$(BIN)/pip install --quiet 'mutmut>=3.8,<4'
+	rm -rf mutants && mkdir -p var
+	env -u PYTHONPATH DATABASE_URL= nice -n 10 $(BIN)/mutmut run --max-children $(MUTATION_WORKERS) > var/mutmut.log 2>&1 || (tail -c 2000 var/mutmut.log; exit 1)
+	$(BIN)/python scripts/mutation_report.py
+
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache mutants

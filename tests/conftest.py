@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.services import staff_create
@@ -21,8 +22,30 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import patient_register
 from ketaclinic.protocols.services import protocols_load_shipped
 
+# Speed is measured in benchmarks, never in timed tests: no per-example deadline (on a busy two-core machine
+# a 200 ms deadline fails correct code; hypothesis then reports the example as flaky).
+hypothesis_settings.register_profile("ketaclinic", deadline=None)
+hypothesis_settings.load_profile("ketaclinic")
+
 PASSWORD = "correct horse battery staple"
 TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+
+
+@pytest.fixture(autouse=True)
+def _cache_cleared():  # type: ignore[no-untyped-def]
+    """Rate-limit counts (django-ratelimit) live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _test_clock_reset():  # type: ignore[no-untyped-def]
+    """A test that moved the clock forward (``tests.clock``, e.g. by walking a session) gets the real one back."""
+    from tests.clock import reset
+
+    yield
+    reset()
 
 
 @pytest.fixture

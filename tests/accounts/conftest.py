@@ -41,11 +41,16 @@ class ProbeSessions:
     def _make(self, state: str) -> InfusionSession:
         from ketaclinic.infusions import services
         from ketaclinic.protocols.selectors import protocols_current
+        from tests.conftest import register
         from tests.infusions.conftest import fresh, schedule, walk
 
         nurse, prescriber = self.staff[Role.NURSE], self.staff[Role.PRESCRIBER]
         pv = next(p for p in protocols_current() if p.protocol_id == "depression-standard")
-        session = schedule(nurse, self.patient, pv)
+        # Each state is a session of its own patient at the same location: one patient is never infused twice in
+        # a day, nor while the clinic's patient has an open safety flag (the pathway rules).
+        probe = register(self.staff[Role.INTAKE], self.patient.location, given_name=f"Probe{len(self._made)}",
+                         family_name=state.title())
+        session = schedule(nurse, probe, pv)
         if state == "order":
             session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber)
             services.checklist_record(user=nurse, session=session, expected_version=session.version,
@@ -54,10 +59,17 @@ class ProbeSessions:
             services.order_create(user=nurse, session=session, expected_version=session.version)
             return fresh(session)
         if state == "alert":
+            from tests.clock import advance_to
             from tests.infusions.conftest import vitals
 
             session = walk(session, "running", nurse=nurse, prescriber=prescriber)
+            advance_to(session.started_at + timedelta(minutes=45))
             vitals(nurse, session, session.started_at + timedelta(minutes=45), systolic_mmhg=190)
+            return fresh(session)
+        if state == "severe_event":  # running, with a severe adverse event awaiting a prescriber's review
+            session = walk(session, "running", nurse=nurse, prescriber=prescriber)
+            services.adverse_event_record(user=nurse, session=session, expected_version=session.version, kind="fall",
+                                          severity="mild", notes="Slipped getting up")
             return fresh(session)
         if state == "note":
             session = walk(session, "discharged", nurse=nurse, prescriber=prescriber)

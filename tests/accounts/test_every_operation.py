@@ -107,6 +107,12 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("infusions:pause", "POST"): (P.SESSION_RUN, "/sessions/{session}/pause/", V1),
     ("infusions:resume", "POST"): (P.SESSION_RUN, "/sessions/{session}/resume/", V1),
     ("infusions:rate", "POST"): (P.SESSION_RUN, "/sessions/{session}/rate/", {**V1, "rate_mg_per_h": 40, "reason": "BP"}),
+    ("infusions:vial_check", "POST"): (P.SESSION_RUN, "/sessions/{session}/vial-check/",
+                                      {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7}),
+    ("infusions:bag_check", "GET"): (P.SESSION_RUN, "/sessions/{session}/bag-check/", None),
+    ("infusions:bag_check", "POST"): (P.SESSION_RUN, "/sessions/{session}/bag-check/",
+                                     {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7}),
+    ("infusions:titration_cosign", "POST"): (P.ORDER_SIGN, "/sessions/{session}/titration-cosign/", {"event": 1}),
     ("infusions:stop", "POST"): (P.SESSION_RUN, "/sessions/{session}/stop/", V1),
     ("infusions:vitals", "POST"): (P.SESSION_RUN, "/sessions/{session}/vitals/",
                                    {"client_id": "every-operation-page", "heart_rate_bpm": 72}),
@@ -118,6 +124,8 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("infusions:discharge_assess", "POST"): (P.SESSION_RUN, "/sessions/{session}/discharge-assess/", {
         **V1, "activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2}),
     ("infusions:discharge", "POST"): (P.SESSION_RUN, "/sessions/{session}/discharge/", V1),
+    ("infusions:adverse_review", "POST"): (P.ORDER_SIGN, "/sessions/{session}/adverse-review/",
+                                           {"event": "", "note": "Reviewed at the chair"}),
     ("outcomes:patient", "GET"): (P.CLINICAL_VIEW, "/outcomes/patient/{patient}/", None),
     ("outcomes:chart", "GET"): (P.CLINICAL_VIEW, "/outcomes/patient/{patient}/chart/phq9.svg", None),
     ("outcomes:record", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/record/phq9/", None),
@@ -195,12 +203,15 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("checklist_complete", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/checklist/complete", V1),
     ("order_create", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/orders", V1),
     ("order_sign", "POST"): (P.ORDER_SIGN, "/api/sessions/{order_session}/orders/{order}/sign", V1),
+    ("vial_check_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/vial-check",
+                                    {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7}),
     ("infusion_start", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/start", V1),
     ("infusion_pause", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/pause", V1),
     ("infusion_resume", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/resume", V1),
     ("infusion_rate_change", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/rate",
                                        {**V1, "rate_mg_per_h": 40, "reason": "BP rising"}),
     ("infusion_stop", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/stop", V1),
+    ("titration_cosign", "POST"): (P.ORDER_SIGN, "/api/sessions/{session}/rate-events/1/cosign", None),
     ("vitals_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/vitals",
                                 {"client_id": "every-operation", "heart_rate_bpm": 72}),
     ("vitals_chart", "GET"): (P.SESSION_VIEW, "/api/sessions/{session}/vitals", None),
@@ -213,6 +224,8 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
         **V1, "activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2,
         "escort_present": True, "instructions_given": True}),
     ("session_discharge", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/discharge", V1),
+    ("adverse_event_review", "POST"): (P.ORDER_SIGN, "/api/sessions/{event_session}/adverse-events/{event}/review",
+                                       {"note": "Reviewed at the chair"}),
     ("note_generate", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/note", V1),
     ("note_sign", "POST"): (P.NOTE_SIGN, "/api/sessions/{session}/note/sign", V1),
     ("note_addendum_add", "POST"): (P.NOTE_SIGN, "/api/sessions/{session}/note/addenda",
@@ -267,6 +280,9 @@ def fill(url: str, c: Clinic, protocols) -> str:  # type: ignore[no-untyped-def]
     if "{order}" in url:
         ids["order_session"] = c.sessions.get("order").external_id
         ids["order"] = c.sessions.get("order").orders.get().external_id
+    if "{event}" in url:
+        ids["event_session"] = c.sessions.get("severe_event").external_id
+        ids["event"] = c.sessions.get("severe_event").adverse_events.get().external_id
     if "{alert}" in url:
         ids["alert_session"] = c.sessions.get("alert").external_id
         ids["alert"] = c.sessions.get("alert").alerts.get().external_id

@@ -63,21 +63,30 @@ def run_command() -> tuple[int, str, str]:
 
 # --- the chain ----------------------------------------------------------------------------------------
 
-def test_entries_chain_each_to_the_one_before(trail):
+def head_of(entry: AuditEntry):  # type: ignore[no-untyped-def]
+    return AuditChainHead.objects.filter(id=entry.chain[0])
+
+
+def test_entries_chain_each_to_the_one_before_in_their_shard(trail):
     assert len(trail) > 10
-    assert trail[0].prev_hash == GENESIS
-    for before, entry in zip(trail, trail[1:], strict=False):
-        assert entry.seq == before.seq + 1
-        assert entry.prev_hash == before.entry_hash
-        assert entry.entry_hash == entry_seal(entry.prev_hash, sealed_fields(entry))
-    head = AuditChainHead.objects.get()
-    assert (head.seq, head.entry_hash) == (trail[-1].seq, trail[-1].entry_hash)
+    assert [e.seq for e in trail] == sorted({e.seq for e in trail})  # one clinic-wide order, no repeats
+    shards: dict[int, list[AuditEntry]] = {}
+    for entry in trail:
+        shards.setdefault(entry.chain[0], []).append(entry)
+    for shard, entries in shards.items():
+        assert entries[0].prev_hash == GENESIS and entries[0].chain == (shard, 1)
+        for before, entry in zip(entries, entries[1:], strict=False):
+            assert entry.chain == (shard, before.chain[1] + 1)
+            assert entry.prev_hash == before.entry_hash
+            assert entry.entry_hash == entry_seal(entry.prev_hash, sealed_fields(entry))
+        head = AuditChainHead.objects.get(id=shard)
+        assert (head.seq, head.entry_hash) == (entries[-1].chain[1], entries[-1].entry_hash)
 
 
 def test_verify_command_succeeds_on_an_intact_chain(trail):
     code, out, _ = run_command()
     assert code == 0
-    assert f"Audit chain intact: {len(trail)} entries verified." in out
+    assert f"Audit chain intact: {len(trail)} entries verified" in out
     assert audit_chain_verify() == (len(trail), [])
 
 
@@ -154,15 +163,18 @@ def test_deleting_an_entry_in_the_middle_breaks_the_sequence_and_the_link(trail)
 
 
 def test_the_database_refuses_to_wind_back_skip_or_delete_the_chain_head(trail):
-    head = AuditChainHead.objects.get()
+    head = head_of(trail[-1]).get()
     for seq, entry_hash in ((head.seq - 1, trail[-2].entry_hash),  # wound back to hide a deleted entry
                             (head.seq + 1, "f" * 64),  # to an entry that does not exist
                             (head.seq, "e" * 64)):  # re-pointed in place
         with pytest.raises(DatabaseError), transaction.atomic():
-            AuditChainHead.objects.update(seq=seq, entry_hash=entry_hash)
+            head_of(trail[-1]).update(seq=seq, entry_hash=entry_hash)
+    other = AuditChainHead.objects.exclude(id=head.id).first()
+    with pytest.raises(DatabaseError), transaction.atomic():  # another shard's head may not take this entry
+        AuditChainHead.objects.filter(id=other.id).update(seq=other.seq + 1, entry_hash=trail[-1].entry_hash)
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditChainHead.objects.all().delete()
-    assert AuditChainHead.objects.get().seq == trail[-1].seq
+    assert head_of(trail[-1]).get().seq == trail[-1].chain[1]
 
 
 def test_truncating_the_chain_and_winding_back_the_head_is_refused_with_the_entry_guards_off(trail):
@@ -174,7 +186,7 @@ def test_truncating_the_chain_and_winding_back_the_head_is_refused_with_the_entr
             cursor.execute("DROP TRIGGER audit_auditentry_no_delete")
     AuditEntry.objects.filter(pk=trail[-1].pk).delete()
     with pytest.raises(DatabaseError), transaction.atomic():
-        AuditChainHead.objects.update(seq=trail[-2].seq, entry_hash=trail[-2].entry_hash)
+        head_of(trail[-1]).update(seq=trail[-2].chain[1], entry_hash=trail[-2].entry_hash)
     assert problems() == ["head mismatch"]
 
 
@@ -205,7 +217,7 @@ def test_an_edit_resealed_without_the_key_is_still_found(seal, trail):
     target.refresh_from_db()
     _reseal(target, seal)
     target.refresh_from_db()
-    AuditChainHead.objects.update(entry_hash=target.entry_hash)
+    head_of(target).update(entry_hash=target.entry_hash)
     assert problems() == ["seal mismatch"]
 
 
@@ -218,7 +230,7 @@ def test_only_the_audit_key_can_reseal(trail, settings):
     target.refresh_from_db()
     _reseal(target, entry_seal)
     target.refresh_from_db()
-    AuditChainHead.objects.update(entry_hash=target.entry_hash)
+    head_of(target).update(entry_hash=target.entry_hash)
     assert problems() == []
     settings.KETACLINIC_AUDIT_KEY = "another deployment's key"
     assert "seal mismatch" in problems()

@@ -8,7 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaclinic.core.body import BAD_UNIT, NO_UNIT, NOT_A_NUMBER, height_measure, weight_measure
+from ketaclinic.core.body import (
+    BAD_UNIT,
+    BMI_IMPLAUSIBLE,
+    NO_UNIT,
+    NOT_A_NUMBER,
+    WEIGHT_CHANGED,
+    bmi,
+    height_measure,
+    order_weight_problem,
+    weight_change_percent,
+    weight_confirmations,
+    weight_measure,
+)
 from ketaclinic.core.errors import ValidationError
 
 
@@ -69,3 +81,45 @@ def test_absurd_heights_are_refused(value, unit):
 def test_pounds_round_trip_within_rounding(lb):
     kg = weight_measure(lb, "lb").value_si
     assert abs(kg * Decimal("2.20462262185") - lb) <= Decimal("0.012")
+
+
+# --- weight comparisons (confirmation of a large change or an implausible BMI; an order's weight) -------------
+
+def _confirm(new: str, previous: str | None = "79.80", height: str | None = None):  # type: ignore[no-untyped-def]
+    return weight_confirmations(Decimal(new), previous_kg=None if previous is None else Decimal(previous),
+                                height_cm=None if height is None else Decimal(height), change_percent=10, bmi_low=12,
+                                bmi_high=70)
+
+
+def test_176_kg_after_79_8_kg_needs_confirmation_showing_both_weights_regression() -> None:
+    (msg,) = _confirm("176.00")
+    assert msg.startswith(WEIGHT_CHANGED.split("{")[0]) and "176.00 kg" in msg and "79.80 kg" in msg
+
+
+def test_ten_percent_is_the_edge() -> None:
+    assert _confirm("110", "100") == () and _confirm("90", "100") == ()
+    assert len(_confirm("110.01", "100")) == 1 and len(_confirm("89.99", "100")) == 1
+
+
+def test_bmi_outside_the_range_needs_confirmation_only_when_height_is_known() -> None:
+    assert _confirm("206", "205", "165")[0].startswith(BMI_IMPLAUSIBLE.split("{")[0])
+    assert _confirm("206", "205", None) == ()
+    assert bmi(Decimal("70"), Decimal("175")).quantize(Decimal("0.1")) == Decimal("22.9")
+    assert len(_confirm("30", None, "165")) == 1  # BMI 11.0
+
+
+def test_no_previous_weight_and_plausible_bmi_needs_nothing() -> None:
+    assert _confirm("70", None, "170") == ()
+
+
+def test_an_order_for_another_weight_is_void() -> None:
+    assert order_weight_problem(Decimal("70.00"), Decimal("70.00")) is None
+    assert "70.00 kg" in (order_weight_problem(Decimal("70.00"), Decimal("57.00")) or "")
+    assert order_weight_problem(Decimal("70.00"), None) is not None
+
+
+@given(st.decimals(20, 350, places=2), st.decimals(20, 350, places=2))
+def test_confirmation_iff_change_beyond_the_limit(new, previous) -> None:  # type: ignore[no-untyped-def]
+    needed = _confirm(str(new), str(previous))
+    assert (len(needed) == 1) == (weight_change_percent(new, previous) > 10)
+    assert weight_change_percent(new, previous) >= 0

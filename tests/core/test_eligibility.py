@@ -51,7 +51,7 @@ def test_a_typical_trd_patient_is_eligible_with_no_reasons():
     decision = assess_eligibility(facts(), PROTOCOL)
     assert decision.outcome is Outcome.ELIGIBLE
     assert decision.reasons == ()
-    assert (decision.protocol_id, decision.protocol_version) == ("depression-standard", 2)
+    assert (decision.protocol_id, decision.protocol_version) == ("depression-standard", 3)
 
 
 @pytest.mark.parametrize(("age", "outcome"), [

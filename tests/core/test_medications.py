@@ -29,4 +29,4 @@ def test_other_medications_are_not_flagged(name):
 
 def test_matching_is_on_whole_words():
     assert interactions_for("dexamphetamine-free") == ()
-    assert interactions_for("amphetamine salts")[0].klass is InteractionClass.STIMULANT
+    assert interactions_for("amphetamine salts")[0].klass == InteractionClass.STIMULANT

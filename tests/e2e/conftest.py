@@ -34,6 +34,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,13 +68,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _postgres_e2e_database(url: str) -> tuple[str, Callable[[], None]]:
-    """Create ``<dbname>_e2e`` next to the database ``url`` names; return its URL and a drop function."""
+def _postgres_e2e_database(url: str, suffix: str = "e2e") -> tuple[str, Callable[[], None]]:
+    """Create ``<dbname>_<suffix>`` next to the database ``url`` names; return its URL and a drop function."""
     import psycopg
     from psycopg import sql
 
     parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'postgres'}_e2e"
+    name = f"{parts.path.lstrip('/') or 'postgres'}_{suffix}"
     admin_url = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
 
     def run(statement: sql.Composable) -> None:
@@ -96,9 +97,9 @@ def _ketaclinic_command() -> list[str]:
     return [found]
 
 
-@pytest.fixture(scope="package")
-def server() -> Iterator[str]:
-    """Base URL of a running ketaclinic server with the demo clinic loaded (fresh database)."""
+@contextmanager
+def _serving(command: list[str], extra_env: dict[str, str] | None = None, db_suffix: str = "e2e") -> Iterator[str]:
+    """A ketaclinic server over a fresh database loaded with the demo clinic; yields its base URL."""
     var_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-e2e-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
     env.update({
@@ -107,23 +108,24 @@ def server() -> Iterator[str]:
         "DJANGO_DEBUG": "false",  # what staff see: the real 403/404 pages, not Django's debug pages
         "DJANGO_SECRET_KEY": "ketaclinic-e2e-not-secret",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     })
     drop_database: Callable[[], None] | None = None
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
-        env["DATABASE_URL"], drop_database = _postgres_e2e_database(url)
+        env["DATABASE_URL"], drop_database = _postgres_e2e_database(url, db_suffix)
     else:
         env["DATABASE_URL"] = ""  # the embedded SQLite file in var_dir
-    command = _ketaclinic_command()
     for args in (["migrate", "--noinput", "-v", "0"], ["demo_load"]):
-        done = subprocess.run([*command, "manage", *args], env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run([*_ketaclinic_command(), "manage", *args], env=env, capture_output=True, text=True,
+                              timeout=300)
         if done.returncode != 0:
             pytest.fail(f"`ketaclinic manage {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}")
     port = _free_port()
     log = (var_dir / "server.log").open("w")
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
         [*command, "manage", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2],
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -156,6 +158,58 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="package")
+def server() -> Iterator[str]:
+    """Base URL of a running ketaclinic server with the demo clinic loaded (fresh database)."""
+    with _serving(_ketaclinic_command()) as base_url:
+        yield base_url
+
+
+class Clocked:
+    """A second server whose clock the test moves forward (``tests.e2e.clocked``), with its own sign-ins."""
+
+    def __init__(self, browser, base_url: str, clock_file: Path) -> None:  # type: ignore[no-untyped-def]
+        self.browser, self.base_url, self.clock_file = browser, base_url, clock_file
+        self.storage_states: dict[str, object] = {}
+        self.contexts: list[object] = []
+
+    def page(self, username: str | None = None, *, viewport: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
+        page = open_page(self.browser, self.base_url, self.storage_states, username, viewport)
+        self.contexts.append(page.context)
+        return page
+
+    def advance(self, minutes: float) -> None:
+        from tests.e2e.clocked import advance
+
+        advance(self.clock_file, minutes)
+
+
+@pytest.fixture(scope="module")
+def clocked_server() -> Iterator[tuple[str, Path]]:
+    """A server with its own fresh demo clinic whose clock can be moved forward (one per test module)."""
+    clock_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-clock-"))
+    clock_file = clock_dir / "offset"
+    clock_file.write_text("0")
+    command = [sys.executable, "-m", "tests.e2e.clocked"]
+    try:
+        with _serving(command, {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file)}, db_suffix="e2e_clock") as base_url:
+            yield base_url, clock_file
+    finally:
+        shutil.rmtree(clock_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def clocked(request: pytest.FixtureRequest, browser, clocked_server) -> Iterator[Clocked]:  # type: ignore[no-untyped-def]
+    """``clocked.page(username)`` opens a signed-in page on the clocked server; ``clocked.advance(minutes)``."""
+    c = Clocked(browser, *clocked_server)
+    yield c
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        save_failure_screenshots(request.node.name, c.contexts)
+    for context in c.contexts:
+        context.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright. Fails (never skips) when Chromium is missing."""
     from playwright.sync_api import sync_playwright
@@ -179,6 +233,16 @@ def storage_states() -> dict[str, object]:
 
 
 TABLET = {"width": 1180, "height": 820}
+CSP_VIOLATIONS: list[str] = []  # the browser's reports of anything the Content-Security-Policy blocked
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """Every browser test also checks that the pages it used ran nothing the policy blocks (an inline script, a
+    handler, an eval): the page would silently lose that behaviour in a clinic's browser."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)
 
 
 def open_page(browser, server: str, storage_states: dict[str, object], username: str | None = None,  # type: ignore[no-untyped-def]
@@ -188,6 +252,8 @@ def open_page(browser, server: str, storage_states: dict[str, object], username:
     context = browser.new_context(base_url=server, viewport=viewport or TABLET, storage_state=state)
     context.set_default_timeout(10_000)
     page = context.new_page()
+    page.on("console", lambda m: CSP_VIOLATIONS.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text else None)
     if username is not None and state is None:
         flows.sign_in(page, username)
         storage_states[username] = context.storage_state()

@@ -44,7 +44,7 @@ def test_trd_screening_is_eligible_and_signed_by_a_prescriber(new_page, shot):
     shot(page, "form")
     flows.compute(page)
     expect(decision(page).get_by_test_id("computed-outcome")).to_have_text("Eligible")
-    expect(decision(page)).to_contain_text(f"depression-standard v{DEPRESSION.version}")
+    expect(decision(page)).to_contain_text(f"standard IV ketamine series (v{DEPRESSION.version})")
     trials = page.locator("section", has=page.get_by_role("heading", name="Failed trials"))
     expect(trials).to_contain_text("sertraline 150 mg daily — 8 weeks")
     expect(trials).to_contain_text("venlafaxine XR 225 mg daily — 10 weeks")

@@ -22,6 +22,7 @@ from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.protocols.models import ProtocolVersion
+from tests.clock import advance, advance_to
 
 CONFIRM = ("identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol_drugs", "medications_reviewed",
            "escort_confirmed")
@@ -48,8 +49,36 @@ def vitals(nurse: User, session: InfusionSession, taken_at: datetime, **values: 
     return s.vitals_record(user=nurse, session=session, client_id=str(uuid.uuid4()), taken_at=taken_at, **reading)  # type: ignore[arg-type]
 
 
+def vial_check(checker: User, session: InfusionSession, **typed: object) -> s.VialCheck:
+    """A second clinician checks the bag: by default types exactly the order's vial strength and volume drawn."""
+    session = fresh(session)
+    order = s.signed_order(session)
+    assert order is not None
+    values = {"vial_mg_per_ml": order.vial_mg_per_ml, "drawn_ml": round(order.drug_volume_ml or 0, 2), **typed}
+    return s.vial_check_record(user=checker, session=session, expected_version=session.version, **values)  # type: ignore[arg-type]
+
+
+def start_infusion(session: InfusionSession, *, nurse: User, prescriber: User) -> datetime:
+    """From pre-checks done: the prescriber checks the bag, the nurse starts the pump a minute later (the test
+    clock moves); returns the start time. Move the clock on (``tests.clock.advance_to``) before later events."""
+    vial_check(prescriber, session)
+    advance(1)
+    session = fresh(session)
+    return s.infusion_start(user=nurse, session=session, expected_version=session.version).at
+
+
+def recovery_vitals(nurse: User, session: InfusionSession, minutes_ago: float = 1, **values: object) -> s.VitalsPosted:
+    """A complete set of vital signs taken ``minutes_ago`` (after the stop): the evidence discharge rests on."""
+    return vitals(nurse, session, timezone.now() - timedelta(minutes=minutes_ago), **values)
+
+
 def walk(session: InfusionSession, to: str, *, nurse: User, prescriber: User, start: datetime | None = None) -> InfusionSession:
-    """Take ``session`` through the day up to state ``to`` (one of STATES), backdating from ``start``."""
+    """Take ``session`` through the day up to state ``to`` (one of STATES).
+
+    The check-in is backdated to ``start`` (150 min ago by default); the checklist, order and the independent
+    check of the bag happen now; the pump events and readings happen as the test clock moves forward
+    (``tests.clock``): the infusion starts now, runs 40 min, recovery readings at 75 min, discharge then.
+    """
     t0 = start or timezone.now() - timedelta(minutes=150)
     if to == "scheduled":
         return session
@@ -57,7 +86,7 @@ def walk(session: InfusionSession, to: str, *, nurse: User, prescriber: User, st
     if to == "checked_in":
         return session
     consent_sign(nurse, session.patient)
-    vitals(nurse, session, t0 + timedelta(minutes=5))
+    vitals(nurse, session, timezone.now())
     for code in CONFIRM:
         session = fresh(session)
         s.checklist_record(user=nurse, session=session, expected_version=session.version, code=code, answer="yes")
@@ -77,16 +106,20 @@ def walk(session: InfusionSession, to: str, *, nurse: User, prescriber: User, st
     session = s.checklist_complete(user=nurse, session=session, expected_version=session.version)
     if to == "prechecks_done":
         return session
-    started = t0 + timedelta(minutes=15)
-    s.infusion_start(user=nurse, session=session, expected_version=session.version, at=started)
+    vial_check(prescriber, session)
+    session = fresh(session)
+    advance(1)
+    started = s.infusion_start(user=nurse, session=session, expected_version=session.version).at
     for minute in (10, 20, 30, 40):
+        advance_to(started + timedelta(minutes=minute))
         vitals(nurse, session, started + timedelta(minutes=minute))
     if to == "running":
         return fresh(session)
     session = fresh(session)
-    s.infusion_stop(user=nurse, session=session, expected_version=session.version, at=started + timedelta(minutes=40))
+    s.infusion_stop(user=nurse, session=session, expected_version=session.version)
     if to == "recovering":
         return fresh(session)
+    advance_to(started + timedelta(minutes=75))
     vitals(nurse, session, started + timedelta(minutes=75))
     session = fresh(session)
     s.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2, pain=2,
@@ -117,12 +150,46 @@ def depression(protocols) -> ProtocolVersion:  # type: ignore[no-untyped-def]
     return protocols["depression-standard"]
 
 
+PLAN_HOURS = (7, 11, 13, 15, 17)  # never 09:00
+
+
+def ensure_plan(patient: Patient) -> TreatmentPlan:
+    """The patient's active signed plan, made on a signed eligible TRD screening when there is none (no infusion
+    outside the pathway). Its dated series starts in two weeks, so it puts nothing on today's board."""
+    from ketaclinic.plans.services import plan_draft, plan_sign
+    from tests.conftest import make_staff
+    from tests.plans.conftest import eligible_screening
+
+    plan = s.active_plan(patient)
+    if plan is not None:
+        return plan
+    loc = patient.location
+
+    def someone(role: Role) -> User:
+        return (User.objects.filter(role=role.value, locations=loc, is_active=True).order_by("id").first()
+                or make_staff(role, loc, f"plan-{role.value}.{loc.code}"))
+
+    staff = {Role.INTAKE: someone(Role.INTAKE), Role.PRESCRIBER: someone(Role.PRESCRIBER)}
+    # each test plan gets its own chair times, so plans never collide with each other nor with the 09:00 Monday and
+    # Thursday plan other fixtures make (tests.accounts.conftest): whatever weekday the suite runs on
+    n = TreatmentPlan.objects.count()
+    start = timezone.now().astimezone(ZoneInfo(loc.timezone)).date() + timedelta(days=14 + 28 * (n // len(PLAN_HOURS)))
+    seat = Chair.objects.filter(location=loc).order_by("id").first() or Chair.objects.create(location=loc, name="Chair 1")
+    plan = plan_draft(user=staff[Role.PRESCRIBER], patient=patient, screening=eligible_screening(staff, patient),
+                      start=start, weekdays=(start.weekday(), (start.weekday() + 3) % 7), at=time(PLAN_HOURS[n % len(PLAN_HOURS)]),
+                      location=loc, chair=seat)
+    return plan_sign(user=staff[Role.PRESCRIBER], plan=plan)
+
+
 def schedule(user: User, patient: Patient, protocol: ProtocolVersion, chair: Chair | None = None,
-             when: datetime | None = None, *, consent: bool = True) -> InfusionSession:
+             when: datetime | None = None, *, consent: bool = True, plan: bool = True) -> InfusionSession:
     if consent:
         consent_sign(user, patient)
+    if plan:
+        ensure_plan(patient)
     return s.session_schedule(user=user, patient=patient, protocol_version=protocol, chair=chair,
-                              scheduled_start=when or timezone.now() - timedelta(minutes=160))
+                              scheduled_start=when or timezone.now() - timedelta(minutes=160),
+                              added_reason="Infusion booked on the day, outside the plan's dated series")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from ketaclinic.core.infusion.checklist import CONSENT_NOT_ON_FILE, CONSENT_NOT_
 from ketaclinic.core.infusion.state import TransitionRefused
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import ChecklistItemResponse
-from tests.infusions.conftest import CONFIRM, consent_sign, fresh, schedule, vitals
+from tests.infusions.conftest import CONFIRM, consent_sign, fresh, schedule, vial_check, vitals
 
 pytestmark = pytest.mark.django_db
 QUESTION = "Signed informed consent on file for this treatment?"
@@ -40,7 +40,7 @@ def answer(nurse, session, code: str, **kw):  # type: ignore[no-untyped-def]
 
 
 def everything_else(nurse, prescriber, session) -> None:  # type: ignore[no-untyped-def]
-    """Every item but consent answered, an order calculated and signed."""
+    """Every item but consent answered, an order calculated and signed, the bag checked by the prescriber."""
     vitals(nurse, session, timezone.now())
     for code in CONFIRM:
         if code != "consent_on_file":
@@ -50,6 +50,7 @@ def everything_else(nurse, prescriber, session) -> None:  # type: ignore[no-unty
     answer(nurse, session, "pregnancy_status", answer="not_pregnant")
     order = s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version)
+    vial_check(prescriber, session)
 
 
 def test_no_consent_refuses_yes_and_the_start(unconsented, nurse, prescriber):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -13,7 +14,8 @@ from django.utils import timezone
 from ketaclinic.core.access import Role
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession, MedicationAdministration, VitalAlert, VitalSigns
-from tests.infusions.conftest import CONFIRM, fresh, vitals, walk
+from tests.clock import advance
+from tests.infusions.conftest import CONFIRM, fresh, schedule, start_infusion, vitals, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +73,7 @@ def test_check_in_then_checklist_order_sign_and_start_through_the_pages(session,
     assert "Check in</button>" not in text(r) and "Checklist complete" in text(r)
     r = post(nurse_client, session, "checklist-complete")
     assert r.status_code == 400 and "The pre-infusion checklist has not passed" in text(r)
-    vitals(nurse, fresh(session), timezone.now() - timedelta(minutes=20))
+    vitals(nurse, fresh(session), timezone.now())
     for code in CONFIRM:
         assert post(nurse_client, session, "checklist", code=code, answer="yes").status_code == 200
     r = post(nurse_client, session, "checklist", code="weight_today", value="70", unit="kg")
@@ -90,7 +92,13 @@ def test_check_in_then_checklist_order_sign_and_start_through_the_pages(session,
     r = post(prescriber_client, session, "order-sign", order=str(order.external_id))
     assert r.status_code == 200 and "Order signed." in text(r)
     assert post(nurse_client, session, "checklist-complete").status_code == 200
-    r = post(nurse_client, session, "start", at=at(5))
+    r = post(nurse_client, session, "start")
+    assert r.status_code == 400 and "a second clinician must check the vial strength" in text(r)
+    order = fresh(session).orders.get(signed_at__isnull=False)
+    r = post(prescriber_client, session, "vial-check", vial_mg_per_ml=str(order.vial_mg_per_ml),
+             drawn_ml=f"{order.drug_volume_ml:.1f}")
+    assert r.status_code == 200 and "match the order" in text(r)
+    r = post(nurse_client, session, "start")
     assert r.status_code == 200 and "Infusion started." in text(r) and "Pause</button>" in text(r)
     assert "Start infusion" not in text(r)
     r = post(nurse_client, session, "start")
@@ -113,16 +121,26 @@ def test_running_session_rate_change_pause_resume_stop(session, nurse, prescribe
     session = walk(session, "running", nurse=nurse, prescriber=prescriber, start=timezone.now() - timedelta(minutes=90))
     r = nurse_client.get(page(session))
     assert 'data-testid="delivered"' in text(r) and "mg/h" in text(r)
-    r = post(nurse_client, session, "rate", rate_mg_per_h="500", reason="BP", signer=str(prescriber.external_id))
+    r = post(nurse_client, session, "rate", rate_mg_per_h="500", reason="BP", signer=str(prescriber.external_id),
+             read_back="on")
     assert r.status_code == 400 and "above" in text(r)
+    r = post(nurse_client, session, "rate", rate_mg_per_h="20", reason="BP rising", signer=str(prescriber.external_id))
+    assert r.status_code == 400 and "read" in text(r)  # a verbal order is recorded only after read-back
     r = post(nurse_client, session, "rate", rate_mg_per_h="20", reason="BP rising", signer=str(nurse.external_id))
     assert r.status_code == 400  # a nurse is not a prescriber: not offered, and refused
     r = post(nurse_client, session, "rate", rate_mg_per_h="20", reason="", signer=str(prescriber.external_id))
     assert r.status_code == 400
-    r = post(nurse_client, session, "rate", rate_mg_per_h="20", reason="BP rising", signer=str(prescriber.external_id))
-    assert r.status_code == 200 and "Rate changed." in text(r)
+    r = post(nurse_client, session, "rate", rate_mg_per_h="20", reason="BP rising", signer=str(prescriber.external_id),
+             read_back="on")
+    assert r.status_code == 200 and "Rate changed." in text(r) and "awaiting co-signature" in text(r)
     assert post(nurse_client, session, "resume").status_code == 400
     assert post(nurse_client, session, "pause", reason="Nausea").status_code == 200
+    advance(20)  # no complete set for 20 min: the page raises the overdue-vitals alert
+    nurse_client.get(page(session))
+    r = post(nurse_client, session, "resume")  # the pump resumes only once every alert is acknowledged
+    assert r.status_code == 400 and "not acknowledged" in text(r) and "Vital signs overdue" in text(r)
+    for alert in VitalAlert.objects.filter(session=session, acknowledged_at__isnull=True):
+        s.alert_acknowledge(user=nurse, alert=alert, note="Complete set taken")
     assert post(nurse_client, session, "resume").status_code == 200
     r = post(nurse_client, session, "stop")
     assert r.status_code == 200 and "recovery" in text(r) and "Discharge</button>" in text(r)
@@ -152,9 +170,9 @@ def test_vitals_alert_acknowledge_and_double_submit_stored_once(session, nurse, 
 
 def test_overdue_vitals_show_on_the_polled_status(session, nurse, prescriber, nurse_client):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber,
-                   start=timezone.now() - timedelta(minutes=90))
-    s.infusion_start(user=nurse, session=session, expected_version=session.version,
-                     at=timezone.now() - timedelta(minutes=60))
+                   start=timezone.now() - timedelta(minutes=30))
+    start_infusion(session, nurse=nurse, prescriber=prescriber)
+    advance(20)  # no reading since the start: due after 10 min, overdue 3 min later
     r = nurse_client.get(page(session, "status/"))
     assert 'data-testid="overdue"' in text(r) and 'hx-trigger="every 15s"' in text(r)
 
@@ -166,8 +184,12 @@ def test_adverse_event_and_rescue_medication_reach_the_mar(session, nurse, presc
     r = post(nurse_client, session, "administration", medication="ondansetron", dose="4", unit="mg", route="iv",
              adverse_event=str(event.external_id), reason="Nausea")
     assert r.status_code == 200
-    r = post(nurse_client, session, "administration", medication="clonidine", dose="0.1", unit="mg", route="iv")
+    r = post(nurse_client, session, "administration", medication="clonidine", dose="100", unit="mcg", route="iv")
     assert r.status_code == 400 and "Clonidine is given po" in text(r)
+    r = post(nurse_client, session, "administration", medication="clonidine", dose="100", unit="mg", route="po")
+    assert r.status_code == 400 and "Clonidine is dosed in mcg (usual dose 100 mcg)" in text(r)
+    r = post(nurse_client, session, "administration", medication="ondansetron", dose="4000", unit="mg", route="iv")
+    assert r.status_code == 400 and "most that may be given in one dose" in text(r)
     billing = client_for(staff[Role.BILLING])
     mar = text(billing.get(page(session, "mar/")))
     assert "Ondansetron" in mar and "4 mg" in mar
@@ -177,14 +199,17 @@ def test_adverse_event_and_rescue_medication_reach_the_mar(session, nurse, presc
     assert "Ketamine" in mar and "total infused" in mar and "Rate history" in mar
 
 
-def test_discharge_refused_with_reasons_then_allowed(session, nurse, prescriber, nurse_client):
+def test_discharge_refused_with_reasons_then_allowed(session, nurse, prescriber, nurse_client, staff):
+    from tests.conftest import register
+    from tests.infusions.conftest import schedule
+
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber, start=timezone.now() - timedelta(minutes=70))
     r = post(nurse_client, session, "discharge")
     assert r.status_code == 400 and "cannot be discharged yet" in text(r)
-    session = walk(InfusionSession.objects.create(
-        patient=session.patient, location=session.location, protocol_version=session.protocol_version,
-        scheduled_start=timezone.now() - timedelta(minutes=200), created_by=nurse, updated_by=nurse),
-        "recovering", nurse=nurse, prescriber=prescriber)
+    other = register(staff[Role.INTAKE], session.location, given_name="Lena", family_name="Okafor")
+    session = walk(schedule(nurse, other, session.protocol_version, when=timezone.now() - timedelta(minutes=200)),
+                   "recovering", nurse=nurse, prescriber=prescriber)
+    advance(35)
     vitals(nurse, session, timezone.now() - timedelta(minutes=1))
     r = post(nurse_client, session, "discharge-assess", activity_mental_status="2", pain="2", nausea_vomiting="2",
              intake_output="2", instructions_given="on")
@@ -221,16 +246,33 @@ def test_day_board_shows_states_alerts_and_polls(session, nurse, prescriber, nur
                                                  patient, depression):
     running = walk(session, "running", nurse=nurse, prescriber=prescriber)
     vitals(nurse, running, timezone.now() - timedelta(minutes=1), systolic_mmhg=185)
-    r = nurse_client.get(f"/sessions/board/?location={running.location.code}")
+    day = running.scheduled_start.astimezone(ZoneInfo(running.location.timezone)).date().isoformat()
+    r = nurse_client.get(f"/sessions/board/?location={running.location.code}&date={day}")
     body = text(r)
     assert r.status_code == 200 and "Running" in body and "1 alert" in body and "Chair 1" in body
     assert f"/sessions/{running.external_id}/" in body
     r = nurse_client.get(f"/sessions/board/?location={running.location.code}", HTTP_HX_REQUEST="true")
     assert "<html" not in text(r) and 'hx-trigger="every 15s"' in text(r)
-    front = text(client_for(staff[Role.INTAKE]).get("/sessions/board/"))
+    front = text(client_for(staff[Role.INTAKE]).get(f"/sessions/board/?date={day}"))
     assert "Running" in front and f"/sessions/{running.external_id}/\"" not in front  # no session.view: no link
     assert nurse_client.get("/sessions/board/?location=nowhere").status_code == 404
     assert nurse_client.get(f"/sessions/board/?location={running.location.code}&date=nope").status_code == 404
+
+
+def test_a_patient_still_in_the_chair_after_midnight_stays_on_todays_board(nurse, patient, depression, chair,
+                                                                         nurse_client):
+    """A session booked late yesterday (location time) that is still open is on today's board; once closed it
+    is only on yesterday's."""
+    tz = ZoneInfo(chair.location.timezone)
+    midnight = datetime.combine(timezone.now().astimezone(tz).date(), time.min, tzinfo=tz)
+    late = schedule(nurse, patient, depression, chair, when=midnight - timedelta(minutes=30))
+    late = s.session_check_in(user=nurse, session=late, expected_version=late.version)
+    board = f"/sessions/board/?location={chair.location.code}"
+    assert f"/sessions/{late.external_id}/" in text(nurse_client.get(board))
+    s.session_cancel(user=nurse, session=fresh(late), expected_version=fresh(late).version, reason="Booked in error")
+    assert f"/sessions/{late.external_id}/" not in text(nurse_client.get(board))
+    yesterday = (midnight - timedelta(days=1)).date().isoformat()
+    assert f"/sessions/{late.external_id}/" in text(nurse_client.get(f"{board}&date={yesterday}"))
 
 
 def test_other_location_sessions_are_refused(session, nurse, prescriber, client_for, northside):

@@ -20,7 +20,8 @@ from ketaclinic.core.access import Role
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.web.pdf import pdf_filename
-from tests.infusions.conftest import fresh, schedule, walk
+from tests.clock import advance, advance_to
+from tests.infusions.conftest import fresh, schedule, start_infusion, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -113,16 +114,18 @@ def test_the_html_pages_link_to_their_pdfs(session, nurse, prescriber, client_fo
 
 def test_session_mar_pdf_has_ketamine_with_times_rates_and_total_and_the_rescue_medication(
         session, nurse, prescriber, client_for, staff):
-    start = timezone.now() - timedelta(minutes=150)
-    session = walk(session, "running", nurse=nurse, prescriber=prescriber, start=start)
-    began = start + timedelta(minutes=15)
+    session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
+    began = start_infusion(session, nurse=nurse, prescriber=prescriber)
     session = fresh(session)
+    advance_to(began + timedelta(minutes=20))
     s.infusion_rate_change(user=nurse, session=session, expected_version=session.version, rate_mg_per_h=20,
-                           reason="BP 165/98", signer=prescriber, at=began + timedelta(minutes=20))
+                           reason="BP 165/98", signer=prescriber, read_back=True, at=began + timedelta(minutes=20))
     session = fresh(session)
+    advance_to(began + timedelta(minutes=25))
     s.administration_record(user=nurse, session=session, expected_version=session.version, medication="ondansetron",
                             dose="4", unit="mg", route="iv", reason="Nausea", at=began + timedelta(minutes=25))
     session = fresh(session)
+    advance_to(began + timedelta(minutes=40))
     s.infusion_stop(user=nurse, session=session, expected_version=session.version, at=began + timedelta(minutes=40))
     session = fresh(session)
     r = client_for(staff[Role.BILLING]).get(f"/sessions/{session.external_id}/mar.pdf")
@@ -143,19 +146,24 @@ def test_session_mar_pdf_has_ketamine_with_times_rates_and_total_and_the_rescue_
 def test_patient_mar_pdf_spans_pages_with_the_patient_on_each(patient, nurse, prescriber, depression, chair, client_for):
     n = 7
     for i in range(n):
-        start = timezone.now() - timedelta(days=7 * (n - i), minutes=150)
-        session = schedule(nurse, patient, depression, chair, when=start - timedelta(minutes=10))
-        session = walk(session, "running", nurse=nurse, prescriber=prescriber, start=start)
-        began = start + timedelta(minutes=15)
+        if i:
+            advance(7 * 24 * 60)  # a week later
+        session = schedule(nurse, patient, depression, chair, when=timezone.now() - timedelta(minutes=10))
+        session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber,
+                       start=timezone.now() - timedelta(minutes=5))
+        began = start_infusion(session, nurse=nurse, prescriber=prescriber)
         for k, rate in enumerate((20, 30, 25)):
             session = fresh(session)
+            advance_to(began + timedelta(minutes=5 + 5 * k))
             s.infusion_rate_change(user=nurse, session=session, expected_version=session.version, rate_mg_per_h=rate,
-                                   reason=f"Titration {i}.{k}", signer=prescriber, at=began + timedelta(minutes=5 + 5 * k))
+                                   reason=f"Titration {i}.{k}", signer=prescriber, read_back=True, at=began + timedelta(minutes=5 + 5 * k))
         session = fresh(session)
+        advance_to(began + timedelta(minutes=22))
         s.administration_record(user=nurse, session=session, expected_version=session.version, medication="ondansetron",
                                 dose="4", unit="mg", route="iv", reason=f"Nausea in session {i}",
                                 at=began + timedelta(minutes=22))
         session = fresh(session)
+        advance_to(began + timedelta(minutes=40))
         s.infusion_stop(user=nurse, session=session, expected_version=session.version, at=began + timedelta(minutes=40))
     r = client_for(prescriber).get(f"/sessions/patient/{patient.external_id}/mar.pdf")
     texts = pages(r, "mar-patient.pdf")

@@ -24,8 +24,9 @@ from ketaclinic.infusions.models import (
     VitalAlert,
     VitalSigns,
 )
+from tests.clock import advance, advance_to
 from tests.conftest import make_staff, register
-from tests.infusions.conftest import fresh, schedule, vitals, walk
+from tests.infusions.conftest import fresh, recovery_vitals, schedule, vial_check, vitals, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -165,7 +166,7 @@ def test_a_soft_limit_needs_an_override_reason_to_sign(session, nurse, prescribe
     assert order.warnings
     with pytest.raises(ValidationError, match="a prescriber must give an override reason"):
         s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version)
-    with pytest.raises(ValidationError, match="at least 10 characters"):
+    with pytest.raises(ValidationError, match="at least 15 characters"):
         s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version, override_reason="ok")
     signed = s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version,
                           override_reason="Partial response at 1.0 mg/kg after 4 infusions")
@@ -234,15 +235,21 @@ def test_start_twice_is_refused(session, nurse, prescriber):
 
 def test_pause_resume_titrate_stop_and_the_delivered_dose(session, nurse, prescriber):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    t0 = timezone.now() - timedelta(minutes=60)
-    s.infusion_start(user=nurse, session=session, expected_version=session.version, at=t0)
+    vial_check(prescriber, session)
+    t0 = timezone.now()
+    s.infusion_start(user=nurse, session=fresh(session), expected_version=fresh(session).version, at=t0)
+    advance_to(t0 + timedelta(minutes=10))
     s.infusion_pause(user=nurse, session=fresh(session), expected_version=fresh(session).version, reason="Restroom",
                      at=t0 + timedelta(minutes=10))
+    advance_to(t0 + timedelta(minutes=15))
     s.infusion_resume(user=nurse, session=fresh(session), expected_version=fresh(session).version,
                       at=t0 + timedelta(minutes=15))
+    advance_to(t0 + timedelta(minutes=25))
     e = s.infusion_rate_change(user=nurse, session=fresh(session), expected_version=fresh(session).version,
-                               rate_mg_per_h=42.0, reason="BP rising", signer=prescriber, at=t0 + timedelta(minutes=25))
+                               rate_mg_per_h=42.0, reason="BP rising", signer=prescriber, read_back=True,
+                               at=t0 + timedelta(minutes=25))
     assert e.rate_ml_per_h == pytest.approx(round(42.0 / fresh(session).orders.get().concentration_mg_per_ml, 1))
+    advance_to(t0 + timedelta(minutes=45))
     s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version,
                     at=t0 + timedelta(minutes=45))
     d = s.session_delivery(fresh(session))
@@ -261,11 +268,11 @@ def test_titration_needs_a_prescriber_signer_and_a_reason(session, nurse, prescr
     assert exc.value.message == s.SIGNER_NOT_PRESCRIBER.format(who=nurse)
     with pytest.raises(ValidationError) as exc:
         s.infusion_rate_change(user=nurse, session=session, expected_version=session.version, rate_mg_per_h=40,
-                               reason="  ", signer=prescriber)
+                               reason="  ", signer=prescriber, read_back=True)
     assert exc.value.message == s.REASON_REQUIRED
     with pytest.raises(ValidationError) as exc:
         s.infusion_rate_change(user=nurse, session=session, expected_version=session.version, rate_mg_per_h=0,
-                               reason="stop it", signer=prescriber)
+                               reason="stop it", signer=prescriber, read_back=True)
     assert exc.value.message == s.RATE_NOT_POSITIVE
 
 
@@ -279,9 +286,9 @@ def test_a_signer_from_another_location_is_refused(session, nurse, prescriber, n
 
 def test_events_cannot_be_backdated_before_the_previous_or_be_in_the_future(session, nurse, prescriber):
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)
-    with pytest.raises(ValidationError, match="is before the previous event"):
+    with pytest.raises(ValidationError, match="is before the last pump event"):
         s.infusion_pause(user=nurse, session=session, expected_version=session.version,
-                         at=session.started_at - timedelta(minutes=1))
+                         at=session.started_at - timedelta(minutes=1), backdate_reason="entered late")
     with pytest.raises(ValidationError, match="is in the future"):
         s.infusion_pause(user=nurse, session=session, expected_version=session.version,
                          at=timezone.now() + timedelta(minutes=10))
@@ -302,9 +309,10 @@ def test_a_retried_post_returns_the_same_reading(session, nurse, prescriber):
     assert [a.pk for a in again.alerts] == [a.pk for a in first.alerts]
 
 
-def test_a_client_id_of_another_session_is_refused(session, nurse, prescriber, patient, depression, chair):
+def test_a_client_id_of_another_session_is_refused(session, nurse, intake, prescriber, patient, depression, chair):
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)
-    other = walk(schedule(nurse, patient, depression), "checked_in", nurse=nurse, prescriber=prescriber)
+    neighbour = register(intake, patient.location, given_name="Next", family_name="Chair")
+    other = walk(schedule(nurse, neighbour, depression), "checked_in", nurse=nurse, prescriber=prescriber)
     cid = str(uuid.uuid4())
     s.vitals_record(user=nurse, session=session, client_id=cid, heart_rate_bpm=80)
     with pytest.raises(ValidationError) as exc:
@@ -316,7 +324,7 @@ def test_impossible_values_are_refused_with_the_range(session, nurse, prescriber
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)
     with pytest.raises(ValidationError) as exc:
         s.vitals_record(user=nurse, session=session, client_id="x1", spo2_percent=120)
-    assert exc.value.message == IMPLAUSIBLE.format(label="SpO2", value=120, unit="%", low=50, high=100)
+    assert exc.value.message == IMPLAUSIBLE.format(label="SpO2", value=120, unit="%", low=0, high=100)
     assert not VitalSigns.objects.filter(client_id="x1").exists()
 
 
@@ -324,13 +332,13 @@ def test_readings_in_the_future_or_before_check_in_are_refused(session, nurse, p
     with pytest.raises(ValidationError) as exc:
         s.vitals_record(user=nurse, session=session, client_id="a", heart_rate_bpm=70)
     assert exc.value.message == s.NOT_CHECKED_IN
-    session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber)
+    session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber, start=timezone.now() - timedelta(minutes=30))
     with pytest.raises(ValidationError, match="is in the future"):
         s.vitals_record(user=nurse, session=session, client_id="b", heart_rate_bpm=70,
                         taken_at=timezone.now() + timedelta(minutes=5))
     with pytest.raises(ValidationError, match="is before the patient checked in"):
         s.vitals_record(user=nurse, session=session, client_id="c", heart_rate_bpm=70,
-                        taken_at=session.checked_in_at - timedelta(minutes=1))
+                        taken_at=session.checked_in_at - timedelta(minutes=1), backdate_reason="entered late")
 
 
 def test_a_client_id_is_required(session, nurse):
@@ -341,8 +349,10 @@ def test_a_client_id_is_required(session, nurse):
 
 def test_phases_and_alerts_only_once_infusing(session, nurse, prescriber):
     session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber)
-    base = vitals(nurse, session, timezone.now() - timedelta(minutes=100), systolic_mmhg=185)
+    base = vitals(nurse, session, timezone.now() - timedelta(minutes=3), systolic_mmhg=185)
     assert base.reading.phase == "baseline" and base.alerts == ()
+    s.session_cancel(user=nurse, session=fresh(session), expected_version=fresh(session).version,
+                     reason="Booked twice by mistake")  # one infusion at a time
     session = walk(schedule(nurse, session.patient, session.protocol_version), "running", nurse=nurse, prescriber=prescriber)
     during = vitals(nurse, session, timezone.now(), heart_rate_bpm=135)
     assert during.reading.phase == "infusion"
@@ -351,7 +361,8 @@ def test_phases_and_alerts_only_once_infusing(session, nurse, prescriber):
 
 def test_alerts_are_acknowledged_once_and_block_discharge_until_then(session, nurse, prescriber, staff):
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
-    posted = vitals(nurse, session, timezone.now() - timedelta(minutes=30), spo2_percent=90)
+    advance(35)
+    posted = vitals(nurse, session, timezone.now(), spo2_percent=90)
     (alert,) = posted.alerts
     session = fresh(session)
     s.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2, pain=2,
@@ -362,6 +373,11 @@ def test_alerts_are_acknowledged_once_and_block_discharge_until_then(session, nu
     s.alert_acknowledge(user=nurse, alert=alert, note="Repositioned, O2 2 L; SpO2 97 at recheck")
     with pytest.raises(ValidationError, match="already acknowledged by Nurse Tester"):
         s.alert_acknowledge(user=prescriber, alert=alert)
+    advance(2)
+    recovery_vitals(nurse, session)  # the reading of SpO2 90 is not evidence for discharge: a new set is
+    session = fresh(session)
+    s.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2, pain=2,
+                       nausea_vomiting=2, intake_output=2, escort_present=True, instructions_given=True)
     assert s.session_discharge(user=nurse, session=fresh(session), expected_version=fresh(session).version).state == "discharged"
 
 
@@ -400,10 +416,13 @@ def test_adverse_event_and_rescue_medication(session, nurse, prescriber):
 
 def test_discharge_before_the_observation_minimum_is_refused(session, nurse, prescriber):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    t0 = timezone.now() - timedelta(minutes=50)
-    s.infusion_start(user=nurse, session=session, expected_version=session.version, at=t0)
+    vial_check(prescriber, session)
+    t0 = timezone.now()
+    s.infusion_start(user=nurse, session=fresh(session), expected_version=fresh(session).version, at=t0)
+    advance_to(t0 + timedelta(minutes=40))
     s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version,
                     at=t0 + timedelta(minutes=40))
+    advance_to(t0 + timedelta(minutes=50))
     vitals(nurse, session, timezone.now())
     a = s.discharge_assess(user=nurse, session=fresh(session), expected_version=fresh(session).version,
                            activity_mental_status=2, pain=2, nausea_vomiting=2, intake_output=2, escort_present=True,
@@ -415,6 +434,7 @@ def test_discharge_before_the_observation_minimum_is_refused(session, nurse, pre
 
 def test_discharge_needs_an_escort(session, nurse, prescriber):
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
+    advance(35)
     vitals(nurse, session, timezone.now())
     session = fresh(session)
     a = s.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2,
@@ -496,7 +516,7 @@ def test_an_esketamine_session_records_its_doses_and_observes_two_hours(nurse, p
     session = schedule(nurse, patient, esk)
     session = s.session_check_in(user=nurse, session=session, expected_version=1,
                                  at=timezone.now() - timedelta(minutes=100))
-    vitals(nurse, session, timezone.now() - timedelta(minutes=95))
+    vitals(nurse, session, timezone.now())
     answers = [{"code": c, "answer": "yes"} for c in CONFIRM] + [
         {"code": "weight_today", "value": "70", "unit": "kg"}, {"code": "phq9_today", "value": 20},
         {"code": "pregnancy_status", "answer": "not_pregnant"}]
@@ -506,18 +526,21 @@ def test_an_esketamine_session_records_its_doses_and_observes_two_hours(nurse, p
     assert order.route == "intranasal" and order.dose_mg == 56 and order.rate_ml_per_h is None and order.prediction is None
     s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version)
     session = s.checklist_complete(user=nurse, session=fresh(session), expected_version=fresh(session).version)
-    start = timezone.now() - timedelta(minutes=90)
+    start = timezone.now()
     s.infusion_start(user=nurse, session=session, expected_version=session.version, at=start)
+    advance_to(start + timedelta(minutes=5))
     for n in range(2):
         s.administration_record(user=nurse, session=fresh(session), expected_version=fresh(session).version,
                                 medication="esketamine", dose="28", unit="mg", route="intranasal",
                                 at=start + timedelta(minutes=5 * n), reason=f"Device {n + 1} of 2")
     with pytest.raises(ValidationError) as exc:
         s.infusion_rate_change(user=nurse, session=fresh(session), expected_version=fresh(session).version,
-                               rate_mg_per_h=10, reason="no pump", signer=prescriber)
+                               rate_mg_per_h=10, reason="no pump", signer=prescriber, read_back=True)
     assert exc.value.message == s.NO_PUMP.format(route="intranasal")
+    advance_to(start + timedelta(minutes=10))
     s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version,
                     at=start + timedelta(minutes=10))
+    advance_to(start + timedelta(minutes=90))
     assert not MedicationAdministration.objects.filter(session=session, medication="ketamine").exists()
     vitals(nurse, session, timezone.now())
     a = s.discharge_assess(user=nurse, session=fresh(session), expected_version=fresh(session).version,
@@ -577,9 +600,12 @@ def test_a_concurrent_retry_that_loses_the_race_returns_the_winners_reading(sess
 def test_a_session_from_a_planned_infusion_marks_it_done_at_discharge(nurse, prescriber, intake, patient, depression,
                                                                       chair, downtown):
     from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
-    from tests.accounts.conftest import screen
+    from ketaclinic.screening.services import screening_sign
+    from tests.accounts.conftest import refer, screen
 
-    plan = TreatmentPlan.objects.create(patient=patient, screening=screen(intake, patient), indication="trd",
+    eligible = screening_sign(user=prescriber, screening=screen(intake, patient, refer(intake, patient)), outcome="eligible",
+                              note="Reviewed in interview: eligible.")
+    plan = TreatmentPlan.objects.create(patient=patient, screening=eligible, indication="trd",
                                         protocol_version=depression, series_count=6, max_per_week=2,
                                         min_spacing_hours=48, evaluation_after=6, status="active",
                                         signed_by=prescriber, signed_at=timezone.now())
@@ -610,3 +636,21 @@ def test_interacting_medications_are_shown_for_review_and_noted(session, nurse, 
     assert advice.startswith("lorazepam: Benzodiazepine")
     r = s.checklist_record(user=nurse, session=session, expected_version=2, code="medications_reviewed", answer="yes")
     assert r.detail == advice
+
+
+def test_the_note_reads_in_the_locations_time_zone_whatever_the_server_uses(session, nurse, prescriber, settings):
+    """A Los Angeles session's note once read in New York time (the server's zone)."""
+    from zoneinfo import ZoneInfo
+
+    settings.TIME_ZONE = "America/New_York"
+    location = session.location
+    location.timezone = "America/Los_Angeles"
+    location.save(update_fields=["timezone"])
+    session = walk(fresh(session), "discharged", nurse=nurse, prescriber=prescriber)
+    note = s.note_generate(user=nurse, session=session, expected_version=session.version)
+    la = ZoneInfo("America/Los_Angeles")
+    started = session.started_at.astimezone(la).strftime("%H:%M")
+    ended = session.ended_at.astimezone(la).strftime("%H:%M")
+    assert f"Infusion {started}–{ended}" in note.text
+    assert f"Discharged {session.discharged_at.astimezone(la):%H:%M}." in note.text
+    assert "America/Los_Angeles time" in note.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import (
@@ -13,9 +14,11 @@ from ketaclinic.infusions.models import (
     NoteAddendum,
     RateEvent,
     SessionNote,
+    VialCheck,
     VitalAlert,
     VitalSigns,
 )
+from tests.clock import advance
 from tests.infusions.conftest import fresh, vitals, walk
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +35,8 @@ def done(session, nurse, prescriber):  # type: ignore[no-untyped-def]
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
     (alert,) = vitals(nurse, session, session.ended_at, spo2_percent=90).alerts
     s.alert_acknowledge(user=nurse, alert=alert, note="Recheck 97%")
+    advance(35)  # the observation minimum
+    vitals(nurse, session, timezone.now())
     session = fresh(session)
     s.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2, pain=2,
                        nausea_vomiting=2, intake_output=2, escort_present=True, instructions_given=True)
@@ -47,6 +52,7 @@ def done(session, nurse, prescriber):  # type: ignore[no-untyped-def]
     (RateEvent, "session", "rate_mg_per_h", 10.0),
     (MedicationAdministration, "session", "reason", "edited"),
     (NoteAddendum, "note__session", "text", "edited"),
+    (VialCheck, "session", "match", False),
 ])
 def test_append_only_rows_cannot_be_updated_or_deleted(done, model, owner, field, value):  # type: ignore[no-untyped-def]
     row = model.objects.filter(**{owner: done}).first()
@@ -70,6 +76,7 @@ def test_a_reading_cannot_be_changed_by_raw_sql(done):  # type: ignore[no-untype
 def test_a_signed_order_is_frozen(done):  # type: ignore[no-untyped-def]
     order = done.orders.get()
     refused(lambda: InfusionOrder.objects.filter(pk=order.pk).update(dose_mg=70))
+    refused(lambda: InfusionOrder.objects.filter(pk=order.pk).update(vtbi_ml=500))  # the bag is frozen with it
     refused(lambda: InfusionOrder.objects.filter(pk=order.pk).delete())
 
 

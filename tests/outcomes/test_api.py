@@ -34,7 +34,8 @@ def test_record_correct_trajectory_flags_over_the_api(staff, patient, client_for
     assert len(flags) == 1 and flags[0]["reason"] == "suicidal_ideation"  # a correction does not silence a flag
     refused = nurse.post(f"/api/outcomes/flags/{flags[0]['id']}/assess", {"assessment": "Seen in clinic today.",
                                                                          "plan": ""}, content_type="application/json")
-    assert refused.status_code == 400 and refused.json()["error"]["field"] == "plan"
+    # the schema says a plan is required (minLength 1): refused before the service, naming the field
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "plan"
     assert SafetyFlag.objects.get().status == "open"
     done = nurse.post(f"/api/outcomes/flags/{flags[0]['id']}/assess",
                       {"assessment": "Seen in clinic today; item 9 misread.", "plan": "No risk; routine follow-up."},

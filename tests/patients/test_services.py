@@ -10,6 +10,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.access import Role
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import BodyMeasurement, Patient
@@ -37,7 +38,7 @@ def test_mrns_are_unique_and_sequential(intake, downtown):
     ({"birth_date": date(1890, 1, 1)}, "birth_date", "more than 120 years ago"),
     ({"weight": ("0", "kg")}, "weight", "outside the allowed range 20.0–350.0 kg"),
     ({"weight": ("900", "kg")}, "weight", "outside the allowed range 20.0–350.0 kg"),
-    ({"weight": ("70", None)}, "weight", "has no unit"),
+    ({"weight": ("70", None)}, "weight", "needs a unit"),
     ({"height": ("170", "ft")}, "height", "unit 'ft' is unknown"),
     ({"given_name": "  "}, "given_name", "Given name is required"),
     ({"email": "not-an-email"}, "email", "valid email"),
@@ -89,7 +90,7 @@ def test_interacting_medications_are_flagged_on_record(intake, patient):
 def test_changing_demographics_audits_old_and_new_values(intake, patient):
     services.patient_update(user=intake, patient=patient, phone="617-555-9999")
     entry = AuditEntry.objects.filter(action="update").first()
-    assert entry.detail["changes"]["phone"] == {"from": "", "to": "617-555-9999"}
+    assert entry.detail["changes"]["phone"] == {"from": "", "to": "+16175559999"}
 
 
 class TestDuplicates:
@@ -105,12 +106,28 @@ class TestDuplicates:
                                           phone="617.555.0123")
         assert [d.mrn for d in found] == [p.mrn]
 
-    def test_a_duplicate_at_another_location_shows_no_name(self, intake, other_patient):
-        found = selectors.duplicates_find(user=intake, given_name="James", family_name="Nguyen",
-                                          birth_date=other_patient.birth_date)
-        assert found[0].mrn == other_patient.mrn
-        assert found[0].name == "(another location)"
-        assert not found[0].visible
+    def test_a_duplicate_at_another_location_reveals_nothing_about_the_person(self, intake, other_patient):
+        """Being a patient of a ketamine clinic is itself protected: a match elsewhere says only that it exists."""
+        for kw in ({"birth_date": other_patient.birth_date},
+                   {"birth_date": None, "email": other_patient.email or "x"},
+                   {"birth_date": None, "phone": other_patient.phone or "x"}):
+            found = selectors.duplicates_find(user=intake, given_name="James", family_name="Nguyen", **kw)
+            if not found:
+                continue
+            (d,) = found
+            assert (d.mrn, d.birth_date, d.why, d.visible) == (None, None, "", False)
+            assert d.name == selectors.ELSEWHERE and "Northside" not in d.location
+            assert d.patient_id == str(other_patient.external_id)  # the way to break-glass
+
+    def test_every_duplicate_lookup_is_audited(self, intake, patient, other_patient):
+        from ketaclinic.audit.models import AuditEntry
+
+        before = AuditEntry.objects.count()
+        selectors.duplicates_find(user=intake, given_name="James", family_name="Nguyen",
+                                  birth_date=other_patient.birth_date)
+        entry = AuditEntry.objects.order_by("-seq").first()
+        assert AuditEntry.objects.count() == before + 1 and entry.action == "view"
+        assert str(other_patient.external_id) in entry.detail["patients"]
 
     def test_a_different_person_is_not_flagged(self, intake, patient):
         assert selectors.duplicates_find(user=intake, given_name="Maria", family_name="Garcia",
@@ -135,6 +152,22 @@ class TestSearch:
     def test_search_runs_a_bounded_number_of_queries(self, intake, downtown, django_assert_max_num_queries):
         for i in range(15):
             register(intake, downtown, given_name=f"P{i}", birth_date=date(1980, 1, 1 + i))
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(7):
             patients = selectors.patient_search(user=intake, query="")
             assert [p.location.name for p in patients]
+
+
+def test_regression_the_duplicate_api_shows_no_other_locations_identifiers(client_for, staff, other_patient):
+    """A Downtown-only clinician posting a Northside patient's name and birth date, email or phone learns only that
+    a match exists elsewhere: no MRN, birth date or clinic."""
+    c = client_for(staff[Role.PRESCRIBER])
+    base = {"sex_at_birth": "male", "location": "downtown"}
+    for body in ({**base, "given_name": "James", "family_name": "Nguyen", "birth_date": "1979-09-30"},
+                 {**base, "given_name": "James", "family_name": "Nguyen", "birth_date": "1990-01-01",
+                  "email": other_patient.email or "none@example.org"}):
+        r = c.post("/api/patients/duplicates", body, content_type="application/json")
+        assert r.status_code == 200, r.content
+        text = r.content.decode()
+        assert other_patient.mrn not in text and "1979-09-30" not in text and "Northside" not in text
+        if body["birth_date"] == "1979-09-30":  # the match is found, and told as "elsewhere" only
+            assert [d["visible"] for d in r.json()] == [False]

@@ -242,7 +242,7 @@ def test_protocol_without_series_refused(staff, patient, chairs, protocols):
     s = screening_sign(user=staff[Role.PRESCRIBER], screening=s, outcome="eligible", note="Reviewed")
     with pytest.raises(ValidationError) as exc:
         draft(staff, patient, s, chairs[0])
-    assert exc.value.message == services.NO_SERIES.format(protocol="crps-schwartzman", version=1)
+    assert exc.value.message == services.NO_SERIES.format(protocol="crps-schwartzman", version=protocols["crps-schwartzman"].version)
 
 
 def test_one_active_plan_per_patient(staff, plan, patient, eligible, chairs):

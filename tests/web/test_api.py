@@ -41,7 +41,7 @@ def test_register_then_read_the_chart(intake_api):
     ({"weight": {"value": "0", "unit": "kg"}}, 400, "weight", "outside the allowed range 20.0–350.0 kg"),
     ({"weight": {"value": "900", "unit": "kg"}}, 400, "weight", "outside the allowed range"),
     ({"weight": {"value": "70"}}, 422, "weight.unit", "Field required"),
-    ({"weight": {"value": "70", "unit": ""}}, 400, "weight", "has no unit"),
+    ({"weight": {"value": "70", "unit": ""}}, 400, "weight", "needs a unit"),
     ({"sex_at_birth": "x"}, 422, "sex_at_birth", "String should match pattern"),
 ])
 def test_impossible_patients_are_refused_naming_the_field(intake_api, change, status, field, text):
@@ -65,7 +65,7 @@ def test_full_screening_through_the_api(staff, client_for, intake_api, protocols
                    {"kind": "antidepressant", "name": "bupropion", "weeks": 7}]})
     assert s.status_code == 201, s.content
     body = s.json()
-    assert (body["computed_outcome"], body["protocol_id"], body["protocol_version"]) == ("eligible", "depression-standard", 2)
+    assert (body["computed_outcome"], body["protocol_id"], body["protocol_version"]) == ("eligible", "depression-standard", 3)
     # intake may not sign; the prescriber may.
     assert post(intake_api, f"/api/screening/screenings/{body['id']}/sign", {"outcome": "eligible"}).status_code == 403
     signed = post(client_for(staff[Role.PRESCRIBER]), f"/api/screening/screenings/{body['id']}/sign", {"outcome": "eligible"})

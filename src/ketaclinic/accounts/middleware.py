@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 LAST_SEEN = "ketaclinic_last_seen"
 OPEN_PATHS = ("/accounts/login/", "/accounts/logout/", "/static/", "/api/openapi.json", "/api/docs", "/healthz")
@@ -34,16 +34,54 @@ class InactivityLogoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            now = time.time()
+            now = time.time()  # the wall clock (not the test clock tests move for infusions)
             last = request.session.get(LAST_SEEN)
             if last is not None and now - float(last) > settings.KETACLINIC_IDLE_LOGOUT_SECONDS:
                 setattr(request, LOGOUT_REASON, "Signed out after inactivity")
                 logout(request)
                 if request.path.startswith("/api/"):
                     return api_error(401, "signed_out", IDLE_SIGNED_OUT)
-                return redirect(f"{reverse('accounts:login')}?{urlencode({'timeout': 1, 'next': request.path})}")
-            request.session[LAST_SEEN] = now
+                login = f"{reverse('accounts:login')}?{urlencode({'timeout': 1, 'next': _page_of(request)})}"
+                if request.headers.get("HX-Request"):  # a poll or a form on the page: the whole page goes to sign-in
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = login
+                    return response
+                return redirect(login)
+            if last is None or not is_background_poll(request):
+                request.session[LAST_SEEN] = now
+        elif request.headers.get("HX-Request") and not request.path.startswith(("/accounts/", "/api/", "/static/")):
+            # signed out meanwhile (another tab timed out or signed out): the whole page goes to sign-in, never
+            # the sign-in form swapped into a status box
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = f"{reverse('accounts:login')}?{urlencode({'next': _page_of(request)})}"
+            return response
         return self.get_response(request)
+
+
+# Requests a page makes by itself (the session page's status box, the day board's refresh) are not activity: the
+# server decides from the address it serves, so an unattended tablet signs out like any other screen.
+BACKGROUND_POLLS = {"infusions:status"}  # always a poll
+BACKGROUND_WHEN_HTMX = {"infusions:board"}  # opening the board is a page; an htmx GET of it is its refresh
+
+
+def is_background_poll(request: HttpRequest) -> bool:
+    if request.method != "GET":
+        return False
+    try:
+        name = resolve(request.path_info).view_name
+    except Resolver404:
+        return False
+    return name in BACKGROUND_POLLS or (name in BACKGROUND_WHEN_HTMX and bool(request.headers.get("HX-Request")))
+
+
+def _page_of(request: HttpRequest) -> str:
+    """Where to come back after signing in: the page, not the fragment a poll asked for."""
+    current = request.headers.get("HX-Current-URL", "")
+    if current:
+        path = urlsplit(current).path
+        if path.startswith("/") and not path.startswith("//"):
+            return path
+    return request.path
 
 
 class RequireSecondFactorMiddleware:

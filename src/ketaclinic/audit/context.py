@@ -23,6 +23,7 @@ class RequestContext:
     reads: dict[str, list[str]] = field(default_factory=dict)
     listed_patients: list[str] = field(default_factory=list)
     denial_recorded: bool = False
+    shard: int = 0  # the audit shard this request appended to (it keeps to it)
 
 
 current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("audit_request", default=None)

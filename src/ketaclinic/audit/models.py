@@ -1,8 +1,14 @@
-"""Audit entries, each sealed with an HMAC over its content and the seal of the entry before it.
+"""Audit entries, each sealed with an HMAC over its content and the seal of the entry before it in its shard.
+
+The trail is sixteen hash chains (shards) rather than one, so that audited requests never queue on a single
+row: an append locks the head of whichever shard is free (``SELECT ... FOR UPDATE SKIP LOCKED`` on
+PostgreSQL) and links to that shard's last entry. Each entry still has a clinic-wide ``seq`` (a database
+sequence) for reading the trail in order.
 
 Append-only: the database refuses UPDATE and DELETE on this table (triggers on SQLite and PostgreSQL,
-see migration 0002), and the chain makes any edit that slips past (a restored backup, a superuser with
-the triggers dropped) visible to ``ketaclinic manage audit_verify``.
+see migration 0002), and the chains make any edit that slips past (a restored backup, a superuser with
+the triggers dropped) visible to ``ketaclinic manage audit_verify``; the checkpoints exported outside the
+database (``audit_checkpoint``) make a cut tail or a re-sealed chain visible too.
 """
 
 from __future__ import annotations
@@ -41,18 +47,29 @@ class AuditEntry(models.Model):
     method = models.CharField(max_length=10, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # Which chain the entry is linked in, and its place there (1, 2, 3... without gaps). Entries written
+    # before the trail was sharded have neither: they are shard 1, at their ``seq``.
+    shard = models.PositiveSmallIntegerField(null=True, blank=True)
+    shard_seq = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-seq"]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["actor", "-at"]), models.Index(fields=["action", "-at"])]
+        constraints = [models.UniqueConstraint(fields=["shard", "shard_seq"], condition=models.Q(shard_seq__isnull=False),
+                                               name="audit_entry_one_place_per_shard")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}: {self.summary}"
 
+    @property
+    def chain(self) -> tuple[int, int]:
+        """(shard, place in the shard), for old entries too."""
+        return (self.shard or 1, self.shard_seq if self.shard_seq is not None else self.seq)
+
 
 class AuditChainHead(models.Model):
-    """One row holding the last seal; locked (SELECT ... FOR UPDATE) to serialise appends on PostgreSQL."""
+    """The last entry of one shard (``id`` is the shard): its place and seal. Locked while appending to it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)

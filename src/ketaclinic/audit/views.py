@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.checkpoints import checkpoint_last
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.selectors import audit_chain_verify, audit_entries
 from ketaclinic.core.access import Permission
@@ -28,8 +29,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     verified = None
     if request.GET.get("verify"):
-        count, problems = audit_chain_verify()
-        verified = {"count": count, "problems": problems[:20], "ok": not problems}
+        checkpoint = checkpoint_last()
+        count, problems = audit_chain_verify(checkpoint=checkpoint)
+        verified = {"count": count, "problems": problems[:20], "ok": not problems, "checkpoint": checkpoint}
     return render(request, "audit/log.html", {
         "page": page, "actions": AuditEntry.Action.choices, "action": action, "patient": patient, "verified": verified,
     })

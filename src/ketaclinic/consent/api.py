@@ -12,6 +12,7 @@ from ketaclinic.accounts.permissions import require
 from ketaclinic.consent import selectors, services
 from ketaclinic.consent.models import ConsentDocument, ConsentSignature
 from ketaclinic.core.access import Permission
+from ketaclinic.core.input_rules import DOCUMENT_MAX, SIGNATURE_MAX
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.web.client_ip import client_ip
 
@@ -31,9 +32,9 @@ class DocumentOut(Schema):
 
 class DocumentIn(Schema):
     code: str = Field(pattern="^[a-z][a-z0-9-]{2,59}$")
-    title: str = Field(min_length=1)
-    body: str = Field(min_length=1)
-    changelog: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=DOCUMENT_MAX)
+    changelog: str = Field(min_length=1, max_length=300)
 
 
 class SignatureOut(Schema):
@@ -57,7 +58,7 @@ class StatusOut(Schema):
 
 
 class LinkIn(Schema):
-    document: str = Field("ketamine-infusion", description="Document code; the current version is sent.")
+    document: str = Field("ketamine-infusion", min_length=1, max_length=60, description="Document code; the current version is sent.")
 
 
 class LinkOut(Schema):
@@ -65,10 +66,10 @@ class LinkOut(Schema):
     expires_at: datetime
 
 
-class SignIn(Schema):
+class ConsentSignatureIn(Schema):
     document: UUID = Field(description="The document version the patient read and signs.")
-    typed_name: str = Field(min_length=1)
-    signature: str = Field(description="The drawn signature as a PNG data URL.")
+    typed_name: str = Field(min_length=1, max_length=160)
+    signature: str = Field(min_length=1, max_length=SIGNATURE_MAX, description="The drawn signature as a PNG data URL.")
 
 
 @router.get("/patients/{external_id}", response=StatusOut, summary="Consent status: on file, new signature needed, not signed")
@@ -89,7 +90,7 @@ def consent_link_create(request: HttpRequest, external_id: UUID, payload: LinkIn
 
 @router.post("/patients/{external_id}/signatures", response={201: SignatureOut},
              summary="Record a signature made on the clinic's tablet (the caller witnesses)")
-def consent_sign_in_clinic(request: HttpRequest, external_id: UUID, payload: SignIn) -> Status[ConsentSignature]:
+def consent_sign_in_clinic(request: HttpRequest, external_id: UUID, payload: ConsentSignatureIn) -> Status[ConsentSignature]:
     require(request.user, Permission.CONSENT_RECORD)
     patient = patient_get(user=request.user, external_id=str(external_id))
     sig = services.consent_sign_in_clinic(user=request.user, patient=patient,

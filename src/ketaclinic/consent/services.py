@@ -18,7 +18,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import patient_for, require
 from ketaclinic.audit.models import AuditEntry
-from ketaclinic.audit.services import audit_record
+from ketaclinic.audit.services import audit_anonymous_refusal, audit_record
 from ketaclinic.consent.models import ConsentDocument, ConsentLink, ConsentSignature
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError, ValidationError
@@ -187,6 +187,9 @@ def _check_link(link: ConsentLink | None) -> ConsentLink:
 
 
 def _refused(exc: ConsentLinkRefused, link: ConsentLink | None, ip_address: str | None) -> None:
+    if link is None:  # nobody's record behind it: counted per address, not one entry each
+        audit_anonymous_refusal("consent-link-unknown", f"Consent link refused: {exc.message}")
+        return
     audit_record(action=AuditEntry.Action.DENIED, patient=link.patient if link else None,
                  summary=f"Consent link refused: {exc.message}",
                  detail={"status": 400, "link": str(link.external_id) if link else None, "ip": ip_address})

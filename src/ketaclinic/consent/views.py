@@ -18,6 +18,7 @@ from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.patients.views import form_error
+from ketaclinic.web.anonymous import anonymous_limited
 from ketaclinic.web.client_ip import client_ip
 
 DEFAULT_CODE = "ketamine-infusion"
@@ -96,6 +97,7 @@ def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@anonymous_limited("consent")
 def sign_by_link(request: HttpRequest, token: str) -> HttpResponse:
     """Public: reveals only the consent text and the patient's first name; one use, expires."""
     try:

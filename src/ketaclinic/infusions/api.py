@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.input_rules import ADDENDUM_MAX, NUMBER_MAX_MAGNITUDE, REASON_MAX, TEXT_MAX
 from ketaclinic.infusions import selectors, services
 from ketaclinic.infusions.models import (
     AdverseEvent,
@@ -30,6 +31,7 @@ from ketaclinic.infusions.models import (
     NoteAddendum,
     RateEvent,
     SessionNote,
+    VialCheck,
     VitalAlert,
 )
 from ketaclinic.patients.selectors import patient_get
@@ -71,32 +73,55 @@ class VersionIn(Schema):
 
 class ScheduleIn(Schema):
     scheduled_start: datetime
-    protocol_id: str | None = Field(None, description="Current version of this protocol; or give planned_infusion.")
+    protocol_id: str | None = Field(None, max_length=60, description="Current version of this protocol; or give planned_infusion.")
     planned_infusion: UUID | None = None
-    location: str | None = Field(None, description="Location code; default the patient's.")
+    location: str | None = Field(None, max_length=40, description="Location code; default the patient's.")
     chair: UUID | None = None
     at_home: bool = False
+    added_reason: str = Field("", max_length=300, description="Why a session outside the plan's dated infusions is "
+                              "added to the patient's active plan (required then).")
 
 
 class AtIn(VersionIn):
     at: datetime | None = Field(None, description="When it happened (default now); never in the future.")
-    reason: str = ""
+    reason: str = Field("", max_length=REASON_MAX)
+    backdate_reason: str = Field("", max_length=REASON_MAX, description="Why the time is entered late (needed beyond the protocol's few minutes).")
 
 
-class CancelIn(VersionIn):
-    reason: str = Field(min_length=1)
+class VialCheckIn(VersionIn):
+    vial_mg_per_ml: float = Field(allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE, description="Vial strength read off the label (mg/mL), typed without seeing the order.")
+    drawn_ml: float = Field(allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE, description="Volume drawn from the vial (mL), read off the syringe.")
+
+
+class VialCheckOut(Schema):
+    checked_by: str
+    checked_at: datetime
+    typed_vial_mg_per_ml: float
+    typed_drawn_ml: float
+    match: bool
+    problems: list[str]
+
+    @staticmethod
+    def resolve_checked_by(obj: Any) -> str:
+        return str(obj.checked_by)
+
+
+class SessionCancelIn(VersionIn):
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 class ChecklistIn(VersionIn):
-    code: str
-    answer: str = Field("", description="yes/no; for pregnancy: not_pregnant/pregnant/unknown")
+    code: str = Field(min_length=1, max_length=41)
+    answer: str = Field("", max_length=20, description="yes/no; for pregnancy: not_pregnant/pregnant/unknown")
     value: Decimal | None = Field(None, description="Number items (PHQ-9 total) and today's weight")
-    unit: str | None = Field(None, description="kg or lb, for the weight")
+    unit: str | None = Field(None, max_length=10, description="kg or lb, for the weight (required: never assumed)")
+    confirm_weight: bool = Field(False, description="The nurse confirms a weight far from the last one or an "
+                                 "implausible BMI (refused without it, showing both weights)")
 
 
 class OverrideIn(VersionIn):
-    code: str
-    reason: str
+    code: str = Field(min_length=1, max_length=41)
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
 
 
 class ChecklistItemOut(Schema):
@@ -116,14 +141,14 @@ class ChecklistResultItemOut(Schema):
 
 
 class OrderIn(VersionIn):
-    dose: str | None = Field(None, description="e.g. 0.6mg/kg or 40mg (rate protocols: 0.35mg/kg/h); default the protocol's")
-    duration_min: float | None = None
-    vial_mg_per_ml: float | None = None
-    bag_ml: float | None = None
+    dose: str | None = Field(None, max_length=40, description="e.g. 0.6mg/kg or 40mg (rate protocols: 0.35mg/kg/h); default the protocol's")
+    duration_min: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    vial_mg_per_ml: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    bag_ml: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
 
 
 class OrderSignIn(VersionIn):
-    override_reason: str = ""
+    override_reason: str = Field("", max_length=REASON_MAX)
 
 
 class OrderOut(Schema):
@@ -138,6 +163,10 @@ class OrderOut(Schema):
     rate_mg_per_h: float | None
     rate_ml_per_h: float | None
     concentration_mg_per_ml: float | None
+    vial_mg_per_ml: float | None
+    drug_volume_ml: float | None
+    bag_ml: float | None
+    vtbi_ml: float | None
     calculation: dict[str, Any]
     prediction: dict[str, Any] | None
     warnings: list[str]
@@ -147,35 +176,61 @@ class OrderOut(Schema):
 
 
 class RateIn(VersionIn):
-    rate_mg_per_h: float
-    reason: str = Field(min_length=1)
-    signer: UUID | None = Field(None, description="The prescriber who ordered the titration; default the caller.")
+    rate_mg_per_h: float = Field(allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+    signer: UUID | None = Field(None, description="A nurse recording a verbal order: the prescriber who gave it. "
+                                "A prescriber orders as themselves (leave empty).")
+    read_back: bool = Field(False, description="A verbal order: the nurse read it back and the prescriber confirmed.")
+    override_reason: str = Field("", max_length=REASON_MAX, description="The prescriber's reason to go beyond a soft limit.")
     at: datetime | None = None
+    backdate_reason: str = Field("", max_length=REASON_MAX)
 
 
 class RateEventOut(Schema):
+    number: int = Field(description="Position among the session's pump events (1-based, time order).")
     kind: str
     at: datetime
     rate_mg_per_h: float
     rate_ml_per_h: float
     reason: str
+    signer: str | None = None
+    verbal_order: bool = False
+    read_back: bool = False
+    override_reason: str = ""
+    cosigned_by: str | None = None
+    cosigned_at: datetime | None = None
+    limit_check: dict[str, Any] = Field(default_factory=dict)
+
+    @staticmethod
+    def resolve_number(obj: RateEvent) -> int:
+        return selectors.rate_event_number(obj)
+
+    @staticmethod
+    def resolve_signer(obj: RateEvent) -> str | None:
+        return None if obj.signer_id is None else str(obj.signer)
+
+    @staticmethod
+    def resolve_cosigned_by(obj: RateEvent) -> str | None:
+        return None if obj.cosigned_by_id is None else str(obj.cosigned_by)
 
 
 class VitalsIn(Schema):
     client_id: str = Field(min_length=1, max_length=64, description="Client-generated id; a retry never duplicates.")
     taken_at: datetime | None = None
-    systolic_mmhg: float | None = None
-    diastolic_mmhg: float | None = None
-    heart_rate_bpm: float | None = None
-    spo2_percent: float | None = None
-    respiratory_rate_per_min: float | None = None
-    sedation: str = Field("", description="none, mild, moderate, severe (a plain observation, not a validated scale)")
-    source: str = "manual"
+    systolic_mmhg: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    diastolic_mmhg: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    heart_rate_bpm: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    spo2_percent: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    respiratory_rate_per_min: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    sedation: str = Field("", max_length=10, description="none, mild, moderate, severe (a plain observation, not a validated scale)")
+    source: str = Field("manual", max_length=20)
+    backdate_reason: str = Field("", max_length=REASON_MAX, description="Why the time is entered late (needed beyond the protocol's few minutes).")
 
 
 class AlertOut(Schema):
     id: UUID = Field(alias="external_id")
     rule: str
+    level: str = Field(description="hold, or critical (the highest alert: stop and call for help)")
     vital: str
     value: float
     limit: float
@@ -201,14 +256,14 @@ class VitalsOut(Schema):
 
 
 class AckIn(Schema):
-    note: str = ""
+    note: str = Field("", max_length=TEXT_MAX)
 
 
 class AdverseIn(VersionIn):
-    kind: str
-    severity: str
+    kind: str = Field(min_length=1, max_length=30)
+    severity: str = Field(min_length=1, max_length=10)
     at: datetime | None = None
-    notes: str = ""
+    notes: str = Field("", max_length=TEXT_MAX)
 
 
 class AdverseOut(Schema):
@@ -217,15 +272,23 @@ class AdverseOut(Schema):
     severity: str
     at: datetime
     notes: str
+    needs_review: bool
+    reviewed_at: datetime | None
+    review_note: str
+
+
+class AdverseReviewIn(Schema):
+    note: str = Field(min_length=1, max_length=TEXT_MAX)
 
 
 class AdministrationIn(VersionIn):
-    medication: str
+    medication: str = Field(min_length=1, max_length=40)
     dose: Decimal
-    unit: str
-    route: str
+    unit: str = Field(min_length=1, max_length=10)
+    route: str = Field(min_length=1, max_length=12)
     at: datetime | None = None
-    reason: str = ""
+    reason: str = Field("", max_length=200)
+    override_reason: str = Field("", max_length=REASON_MAX, description="A prescriber's reason to go beyond the formulary's soft maximum.")
     adverse_event: UUID | None = None
 
 
@@ -248,7 +311,7 @@ class DischargeIn(VersionIn):
     intake_output: int = Field(ge=0, le=2)
     escort_present: bool
     instructions_given: bool
-    escort_name: str = ""
+    escort_name: str = Field("", max_length=120)
 
 
 class DischargeOut(Schema):
@@ -276,8 +339,8 @@ class NoteOut(Schema):
 
 
 class AddendumIn(Schema):
-    text: str = Field(min_length=1)
-    reason: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=ADDENDUM_MAX)
+    reason: str = Field(min_length=1, max_length=300)
 
 
 class DeliveryOut(Schema):
@@ -288,6 +351,11 @@ class DeliveryOut(Schema):
     elapsed_min: float
     current_rate_mg_per_h: float
     current_rate_ml_per_h: float
+    vtbi_ml: float | None = Field(None, description="The bag's volume to be infused (mL), from the signed order.")
+    vtbi_reached_at: datetime | None = Field(None, description="When the delivered volume reached the VTBI.")
+    ordered_duration_min: float | None = None
+    ordered_end_passed: bool = False
+    stop_pump: bool = Field(False, description="The bag is empty or the ordered time has run: stop the pump.")
 
 
 class DueOut(Schema):
@@ -364,12 +432,17 @@ class MarOut(Schema):
     rates: list[dict[str, Any]]
 
 
-class ChartOut(Schema):
+#: A point of a curve, [x, y]: an array of two numbers (a tuple's prefixItems is not understood by every
+#: OpenAPI 3.0/3.1 tool; this says the same).
+Point = Annotated[list[float], Field(min_length=2, max_length=2)]
+
+
+class VitalsChartOut(Schema):
     started_at: datetime | None
     vitals: list[dict[str, Any]]
-    predicted: list[tuple[float, float]]
+    predicted: list[Point] = Field(description="[minutes since start, ng/mL] pairs of the ordered dose.")
     predicted_note: str
-    predicted_given: list[tuple[float, float]]
+    predicted_given: list[Point] = Field(description="[minutes since start, ng/mL] pairs of what was given.")
 
 
 def _session(request: HttpRequest, external_id: UUID, permission: Permission) -> InfusionSession:
@@ -404,7 +477,7 @@ def session_schedule(request: HttpRequest, external_id: UUID, payload: ScheduleI
     chair = Chair.objects.get(external_id=payload.chair) if payload.chair else None
     return Status(201, services.session_schedule(
         user=request.user, patient=patient, scheduled_start=payload.scheduled_start, location=location, chair=chair,
-        at_home=payload.at_home, planned_infusion=planned, protocol_version=pv))
+        at_home=payload.at_home, planned_infusion=planned, protocol_version=pv, added_reason=payload.added_reason))
 
 
 @router.get("/board", response=BoardOut, summary="The day board of a location (every chair and home visit)")
@@ -474,7 +547,7 @@ def session_check_in(request: HttpRequest, external_id: UUID, payload: AtIn) -> 
 
 
 @router.post("/{external_id}/cancel", response=SessionOut)
-def session_cancel(request: HttpRequest, external_id: UUID, payload: CancelIn) -> InfusionSession:
+def session_cancel(request: HttpRequest, external_id: UUID, payload: SessionCancelIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SCHEDULE_MANAGE)
     return services.session_cancel(user=request.user, session=session, expected_version=payload.expected_version,
                                    reason=payload.reason)
@@ -484,7 +557,8 @@ def session_cancel(request: HttpRequest, external_id: UUID, payload: CancelIn) -
 def checklist_record(request: HttpRequest, external_id: UUID, payload: ChecklistIn) -> ChecklistItemResponse:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.checklist_record(user=request.user, session=session, expected_version=payload.expected_version,
-                                     code=payload.code, answer=payload.answer, value=payload.value, unit=payload.unit)
+                                     code=payload.code, answer=payload.answer, value=payload.value, unit=payload.unit,
+                                     confirm_weight=payload.confirm_weight)
 
 
 @router.post("/{external_id}/checklist/override", response=ChecklistItemOut, summary="A prescriber overrides an item")
@@ -515,43 +589,64 @@ def order_sign(request: HttpRequest, external_id: UUID, order_id: UUID, payload:
                                override_reason=payload.override_reason)
 
 
+@router.post("/{external_id}/vial-check", response={201: VialCheckOut},
+             summary="A second clinician's independent check of the bag (vial strength, volume drawn); a mismatch "
+                     "is recorded and blocks the start")
+def vial_check_record(request: HttpRequest, external_id: UUID, payload: VialCheckIn) -> Status[VialCheck]:
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    return Status(201, services.vial_check_record(user=request.user, session=session,
+                                                  expected_version=payload.expected_version,
+                                                  vial_mg_per_ml=payload.vial_mg_per_ml, drawn_ml=payload.drawn_ml))
+
+
 @router.post("/{external_id}/start", response=RateEventOut)
 def infusion_start(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_start(user=request.user, session=session, expected_version=payload.expected_version,
-                                   at=payload.at)
+                                   at=payload.at, backdate_reason=payload.backdate_reason)
 
 
 @router.post("/{external_id}/pause", response=RateEventOut)
 def infusion_pause(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_pause(user=request.user, session=session, expected_version=payload.expected_version,
-                                   reason=payload.reason, at=payload.at)
+                                   reason=payload.reason, at=payload.at, backdate_reason=payload.backdate_reason)
 
 
 @router.post("/{external_id}/resume", response=RateEventOut)
 def infusion_resume(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_resume(user=request.user, session=session, expected_version=payload.expected_version,
-                                    reason=payload.reason, at=payload.at)
+                                    reason=payload.reason, at=payload.at, backdate_reason=payload.backdate_reason)
 
 
 @router.post("/{external_id}/rate", response=RateEventOut, summary="Titration: a new rate with reason and signer")
 def infusion_rate_change(request: HttpRequest, external_id: UUID, payload: RateIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
-    signer = request.user if payload.signer is None else User.objects.filter(external_id=payload.signer).first()
-    if signer is None:
+    signer = None if payload.signer is None else User.objects.filter(external_id=payload.signer).first()
+    if payload.signer is not None and signer is None:
         raise ValidationError(SIGNER_UNKNOWN.format(value=payload.signer), field="signer", value=str(payload.signer))
     return services.infusion_rate_change(user=request.user, session=session, expected_version=payload.expected_version,
                                          rate_mg_per_h=payload.rate_mg_per_h, reason=payload.reason, signer=signer,
-                                         at=payload.at)
+                                         read_back=payload.read_back, override_reason=payload.override_reason,
+                                         at=payload.at, backdate_reason=payload.backdate_reason)
+
+
+@router.post("/{external_id}/rate-events/{number}/cosign", response=RateEventOut,
+             summary="A prescriber co-signs a verbal titration order (the session's pump event number)")
+def titration_cosign(request: HttpRequest, external_id: UUID, number: int) -> RateEvent:
+    session = _session(request, external_id, Permission.ORDER_SIGN)
+    event = selectors.rate_event_get(session=session, number=number)
+    if event is None:
+        raise ValidationError(services.NO_SUCH_RATE_EVENT.format(value=number), field="number", value=number)
+    return services.titration_cosign(user=request.user, event=event)
 
 
 @router.post("/{external_id}/stop", response=RateEventOut, summary="Stop the infusion; recovery begins")
 def infusion_stop(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_stop(user=request.user, session=session, expected_version=payload.expected_version,
-                                  reason=payload.reason, at=payload.at)
+                                  reason=payload.reason, at=payload.at, backdate_reason=payload.backdate_reason)
 
 
 @router.post("/{external_id}/vitals", response={200: VitalsOut, 201: VitalsOut},
@@ -562,7 +657,7 @@ def vitals_record(request: HttpRequest, external_id: UUID, payload: VitalsIn) ->
     return Status(201 if posted.created else 200, _vitals_out(posted))
 
 
-@router.get("/{external_id}/vitals", response=ChartOut, summary="Vitals series and predicted plasma concentration")
+@router.get("/{external_id}/vitals", response=VitalsChartOut, summary="Vitals series and predicted plasma concentration")
 def vitals_chart(request: HttpRequest, external_id: UUID) -> selectors.ChartSeries:
     session = _session(request, external_id, Permission.SESSION_VIEW)
     return selectors.vitals_chart(user=request.user, session=session)
@@ -579,6 +674,16 @@ def alert_acknowledge(request: HttpRequest, external_id: UUID, alert_id: UUID, p
 def adverse_event_record(request: HttpRequest, external_id: UUID, payload: AdverseIn) -> Status[AdverseEvent]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return Status(201, services.adverse_event_record(user=request.user, session=session, **payload.dict()))
+
+
+@router.post("/{external_id}/adverse-events/{event_id}/review", response=AdverseOut,
+             summary="A prescriber reviews a severe adverse event (discharge waits for it)")
+def adverse_event_review(request: HttpRequest, external_id: UUID, event_id: UUID, payload: AdverseReviewIn) -> AdverseEvent:
+    session = _session(request, external_id, Permission.ORDER_SIGN)
+    event = AdverseEvent.objects.filter(external_id=event_id, session=session).first()
+    if event is None:
+        raise Http404("No such adverse event in this session.")
+    return services.adverse_event_review(user=request.user, event=event, note=payload.note)
 
 
 @router.post("/{external_id}/administrations", response={201: AdministrationOut},

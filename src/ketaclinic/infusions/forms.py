@@ -31,8 +31,21 @@ class VersionForm(forms.Form):
     expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+def _backdate_reason() -> forms.CharField:
+    return forms.CharField(required=False, max_length=300, label="Why entered late",
+                           help_text="Needed when the time is more than a few minutes ago.")
+
+
 class AtForm(VersionForm):
     at = _at()
+    backdate_reason = _backdate_reason()
+
+
+class VialCheckForm(VersionForm):
+    """The second clinician types what they read off the vial and the syringe; the order's numbers are not shown."""
+
+    vial_mg_per_ml = forms.FloatField(min_value=0, label="Vial strength on the label (mg/mL)")
+    drawn_ml = forms.FloatField(min_value=0, label="Volume drawn, on the syringe (mL)")
 
 
 class ReasonAtForm(AtForm):
@@ -47,7 +60,10 @@ class ChecklistAnswerForm(VersionForm):
     code = forms.CharField(max_length=41, widget=forms.HiddenInput)
     answer = forms.CharField(required=False, max_length=20)
     value = forms.CharField(required=False, max_length=20, label="Value")
-    unit = forms.ChoiceField(required=False, choices=[("kg", "kg"), ("lb", "lb")], label="Unit")
+    unit = forms.ChoiceField(required=False, choices=[("", "— unit —"), ("kg", "kg"), ("lb", "lb")], label="Unit",
+                             help_text="No unit is assumed: choose kg or lb.")
+    confirm_weight = forms.BooleanField(required=False, label="Confirmed after re-checking (needed for a large change "
+                                        "from the last record or an unusual BMI)")
 
 
 class ChecklistOverrideForm(VersionForm):
@@ -68,14 +84,25 @@ class OrderSignForm(VersionForm):
 
 
 class RateChangeForm(AtForm):
+    """A prescriber orders as themselves (no signer field); a nurse records a verbal order with read-back."""
+
     rate_mg_per_h = forms.FloatField(min_value=0, label="New rate (mg/h)")
     reason = forms.CharField(max_length=300, label="Reason for the change")
-    signer = forms.ModelChoiceField(queryset=None, to_field_name="external_id", label="Ordered by (prescriber)",
-                                    empty_label="Choose the prescriber who ordered it")
+    signer = forms.ModelChoiceField(queryset=None, to_field_name="external_id", required=False,
+                                    label="Verbal order from (prescriber)",
+                                    empty_label="Choose the prescriber who gave the order")
+    read_back = forms.BooleanField(required=False, label="I read the new rate back to the prescriber and they confirmed it")
+    override_reason = forms.CharField(required=False, max_length=500, label="Prescriber's reason to go beyond a soft limit",
+                                      help_text="Only when the rate or the dose goes beyond a soft limit (at least 15 characters).",
+                                      widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, prescribers=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["signer"].queryset = prescribers  # type: ignore[attr-defined]
+
+
+class CosignForm(forms.Form):
+    event = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
 SEDATION_CHOICES = [("", "Not assessed"), *VitalSigns.Sedation.choices]
@@ -84,6 +111,7 @@ SEDATION_CHOICES = [("", "Not assessed"), *VitalSigns.Sedation.choices]
 class VitalsForm(forms.Form):
     client_id = forms.CharField(max_length=64, widget=forms.HiddenInput(attrs={"data-client-id": ""}))
     taken_at = _at("Taken at, if not now")
+    backdate_reason = _backdate_reason()
     systolic_mmhg = forms.FloatField(required=False, label="BP systolic (mmHg)")
     diastolic_mmhg = forms.FloatField(required=False, label="BP diastolic (mmHg)")
     heart_rate_bpm = forms.FloatField(required=False, label="Heart rate (/min)")
@@ -108,16 +136,22 @@ class AdverseEventForm(AtForm):
 
 
 class AdministrationForm(AtForm):
+    """A medication from the session protocol's formulary. The unit is chosen every time (never defaulted):
+    the formulary declares one unit per drug and the core refuses any other."""
+
     medication = forms.ChoiceField(choices=[], label="Medication")
     dose = forms.CharField(max_length=20)
-    unit = forms.CharField(max_length=10, initial="mg")
-    route = forms.ChoiceField(choices=MedicationAdministration.Route.choices)
+    unit = forms.ChoiceField(choices=[("", "— unit —"), ("mg", "mg"), ("mcg", "mcg (micrograms)")], label="Unit")
+    route = forms.ChoiceField(choices=[("", "— route —"), *MedicationAdministration.Route.choices])
     reason = forms.CharField(required=False, max_length=200)
+    override_reason = forms.CharField(required=False, max_length=300,
+                                      label="Prescriber's reason to go beyond the usual maximum (soft limit)")
     adverse_event = forms.ChoiceField(required=False, choices=[], label="For adverse event")
 
     def __init__(self, *args, medications=(), adverse_events=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["medication"].choices = [(m.code, m.label) for m in medications]  # type: ignore[attr-defined]
+        self.fields["medication"].choices = [("", "— medication —"), *[  # type: ignore[attr-defined]
+            (m.code, m.label) for m in medications]]
         self.fields["adverse_event"].choices = [("", "—"), *[  # type: ignore[attr-defined]
             (str(e.external_id), f"{e.get_kind_display()} ({e.severity})") for e in adverse_events]]
 
@@ -125,20 +159,28 @@ class AdministrationForm(AtForm):
 PADSS = [(2, "2"), (1, "1"), (0, "0")]
 
 
+def _padss(choices: list[tuple[int, str]], label: str) -> forms.TypedChoiceField:
+    """A PADSS item scored from blank: radio buttons, none pre-selected, one required."""
+    return forms.TypedChoiceField(choices=choices, coerce=int, empty_value=None, required=True, label=label,
+                                  widget=forms.RadioSelect)
+
+
 class DischargeAssessForm(VersionForm):
-    activity_mental_status = forms.TypedChoiceField(choices=[
+    activity_mental_status = _padss([
         (2, "2 — steady gait, no dizziness, oriented"), (1, "1 — needs assistance"), (0, "0 — unable to walk / not oriented")],
-        coerce=int, label="Activity and mental status")
-    pain = forms.TypedChoiceField(choices=[(2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], coerce=int,
-                                  label="Pain")
-    nausea_vomiting = forms.TypedChoiceField(choices=[
-        (2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], coerce=int, label="Nausea / vomiting")
-    intake_output = forms.TypedChoiceField(choices=[
-        (2, "2 — drinking and voided"), (1, "1 — one of the two"), (0, "0 — neither")], coerce=int,
-        label="Intake and output")
+        "Activity and mental status")
+    pain = _padss([(2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], "Pain")
+    nausea_vomiting = _padss([(2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], "Nausea / vomiting")
+    intake_output = _padss([(2, "2 — drinking and voided"), (1, "1 — one of the two"), (0, "0 — neither")],
+                           "Intake and output")
     escort_present = forms.BooleanField(required=False, label="Escort present")
     escort_name = forms.CharField(required=False, max_length=120, label="Escort's name")
     instructions_given = forms.BooleanField(required=False, label="Discharge instructions given and explained")
+
+
+class AdverseReviewForm(forms.Form):
+    event = forms.CharField(max_length=40, widget=forms.HiddenInput)
+    note = forms.CharField(max_length=1000, label="Review note (assessment and plan)")
 
 
 class AddendumForm(forms.Form):

@@ -14,6 +14,7 @@ from django.db import models
 
 from ketaclinic.accounts.models import Chair, Location
 from ketaclinic.core.infusion.state import STATE_LABELS, SessionState
+from ketaclinic.core.protocols.monitoring import Vital
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.protocols.models import ProtocolVersion
@@ -37,6 +38,8 @@ class InfusionSession(ClinicRecord):
     chair = models.ForeignKey(Chair, null=True, blank=True, on_delete=models.PROTECT, related_name="infusion_sessions")
     at_home = models.BooleanField(default=False)
     scheduled_start = models.DateTimeField()
+    scheduled_end = models.DateTimeField(null=True, blank=True,
+                                         help_text="When the chair is free again: the start plus the protocol's chair time.")
     state = models.CharField(max_length=20, choices=STATE_CHOICES, default=SessionState.SCHEDULED.value)
     version = models.PositiveIntegerField(default=1, help_text="Increases with every change (optimistic concurrency).")
     checked_in_at = models.DateTimeField(null=True, blank=True)
@@ -49,6 +52,10 @@ class InfusionSession(ClinicRecord):
     weight_kg = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True,
                                     help_text="Today's weight, from the checklist (kg).")
     phq9_total = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Today's PHQ-9 total (0-27).")
+    treatment_plan = models.ForeignKey("plans.TreatmentPlan", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="sessions", help_text="The active signed plan the session is part of.")
+    added_reason = models.CharField(max_length=300, blank=True,
+                                    help_text="Why a session outside the plan's dated infusions was added to the plan.")
 
     class Meta:
         ordering = ["scheduled_start"]
@@ -112,6 +119,11 @@ class InfusionOrder(ClinicRecord):
     rate_mg_per_h = models.FloatField(null=True, blank=True)
     rate_ml_per_h = models.FloatField(null=True, blank=True)
     concentration_mg_per_ml = models.FloatField(null=True, blank=True)
+    # The order is the bag (computed by the dose engine's pump program; frozen with the order once signed).
+    vial_mg_per_ml = models.FloatField(null=True, blank=True, help_text="Strength of the ketamine vial (mg/mL).")
+    drug_volume_ml = models.FloatField(null=True, blank=True, help_text="Volume drawn from the vial into the bag (mL).")
+    bag_ml = models.FloatField(null=True, blank=True, help_text="Volume of the diluent bag before the drug is added (mL).")
+    vtbi_ml = models.FloatField(null=True, blank=True, help_text="Volume to be infused: the pump stops there (mL).")
     calculation = models.JSONField(help_text="The dose engine's full result (pump program, notes).")
     prediction = models.JSONField(null=True, blank=True,
                                   help_text="Predicted plasma concentration summary and curve (ng/mL).")
@@ -120,6 +132,9 @@ class InfusionOrder(ClinicRecord):
     signed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(null=True, blank=True)
     superseded = models.BooleanField(default=False, help_text="An unsigned order replaced by a newer calculation.")
+    voided_at = models.DateTimeField(null=True, blank=True,
+                                     help_text="A signed order made void (today's weight changed after signing).")
+    void_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -154,7 +169,17 @@ class RateEvent(models.Model):
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     signer = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                                help_text="The prescriber who ordered a titration.")
+    backdate_reason = models.TextField(blank=True, help_text="Why the time was entered late (beyond a few minutes).")
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # Titration ordered verbally: the nurse recorded it with read-back; the prescriber co-signs later
+    # (the only columns that may ever be set after the row is written, once, from empty).
+    verbal_order = models.BooleanField(default=False, help_text="Ordered verbally; recorded by the nurse.")
+    read_back = models.BooleanField(default=False, help_text="The nurse read the order back to the prescriber.")
+    override_reason = models.TextField(blank=True, help_text="The prescriber's reason for going beyond a soft limit.")
+    limit_check = models.JSONField(default=dict, blank=True,
+                                   help_text="What the titration was checked on (rates, doses, predicted peak, warnings).")
+    cosigned_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cosigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
@@ -163,7 +188,16 @@ class RateEvent(models.Model):
                                    condition=models.Q(rate_mg_per_h__gte=0, rate_ml_per_h__gte=0)),
             models.CheckConstraint(name="rate_change_has_signer_and_reason",
                                    condition=~models.Q(kind="rate") | (models.Q(signer__isnull=False) & ~models.Q(reason=""))),
+            models.CheckConstraint(name="rate_verbal_order_read_back",
+                                   condition=models.Q(verbal_order=False) | models.Q(read_back=True, kind="rate")),
+            models.CheckConstraint(name="rate_cosign_complete",
+                                   condition=models.Q(cosigned_by__isnull=True, cosigned_at__isnull=True)
+                                   | models.Q(cosigned_by__isnull=False, cosigned_at__isnull=False, verbal_order=True)),
         ]
+
+    @property
+    def awaiting_cosign(self) -> bool:
+        return self.verbal_order and self.cosigned_at is None
 
 
 class VitalSigns(models.Model):
@@ -193,6 +227,7 @@ class VitalSigns(models.Model):
     sedation = models.CharField(max_length=10, choices=Sedation.choices, blank=True)
     source = models.CharField(max_length=20, default="manual", help_text="manual, or the device gateway's name.")
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    backdate_reason = models.TextField(blank=True, help_text="Why the time was entered late (beyond a few minutes).")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -206,12 +241,14 @@ class VitalAlert(models.Model):
 
     external_id = models.UUIDField(unique=True)
     session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="alerts")
-    vitals = models.ForeignKey(VitalSigns, on_delete=models.PROTECT, related_name="alerts")
+    vitals = models.ForeignKey(VitalSigns, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts",
+                               help_text="The reading that crossed a threshold (none for 'vital signs overdue').")
     rule = models.CharField(max_length=41)
     vital = models.CharField(max_length=30)
     value = models.FloatField()
     limit = models.FloatField()
     suggested_action = models.CharField(max_length=20)
+    level = models.CharField(max_length=10, default="hold", help_text="hold, or critical (the highest alert).")
     message = models.TextField()
     raised_at = models.DateTimeField()
     acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -221,6 +258,7 @@ class VitalAlert(models.Model):
     class Meta:
         ordering = ["raised_at", "id"]
         constraints = [
+            models.CheckConstraint(name="alert_level_known", condition=models.Q(level__in=["hold", "critical"])),
             models.CheckConstraint(name="alert_ack_complete",
                                    condition=models.Q(acknowledged_by__isnull=True, acknowledged_at__isnull=True)
                                    | models.Q(acknowledged_by__isnull=False, acknowledged_at__isnull=False)),
@@ -230,6 +268,15 @@ class VitalAlert(models.Model):
     def open(self) -> bool:
         return self.acknowledged_at is None
 
+    @property
+    def vital_label(self) -> str:
+        """The vital sign in words, with its unit (never the stored key)."""
+        try:
+            v = Vital(self.vital)
+        except ValueError:
+            return self.vital.replace("_", " ")
+        return f"{v.label} ({v.unit})" if v is not Vital.SEDATION else v.label
+
 
 class AdverseEvent(ClinicRecord):
     class Kind(models.TextChoices):
@@ -238,6 +285,12 @@ class AdverseEvent(ClinicRecord):
         HYPERTENSION = "hypertension", "Hypertension"
         ANXIETY = "anxiety_agitation", "Anxiety / agitation"
         DISSOCIATION = "excessive_dissociation", "Excessive dissociation"
+        DESATURATION = "desaturation_apnoea", "Desaturation / apnoea"
+        CHEST_PAIN = "chest_pain", "Chest pain"
+        ALLERGIC = "allergic_reaction", "Allergic reaction / anaphylaxis"
+        FALL = "fall", "Fall"
+        SEIZURE = "seizure", "Seizure"
+        EMERGENCE_SEVERE = "emergence_reaction_severe", "Severe emergence reaction"
         OTHER = "other", "Other"
 
     class Severity(models.TextChoices):
@@ -250,11 +303,19 @@ class AdverseEvent(ClinicRecord):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     at = models.DateTimeField()
     notes = models.TextField(blank=True)
+    needs_review = models.BooleanField(default=False,
+                                       help_text="A severe event: a prescriber reviews it before discharge.")
+    reviewed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
 
     class Meta:
         ordering = ["at", "id"]
         constraints = [models.CheckConstraint(name="adverse_other_needs_notes",
-                                              condition=~models.Q(kind="other", notes=""))]
+                                              condition=~models.Q(kind="other", notes="")),
+                       models.CheckConstraint(name="adverse_review_complete",
+                                              condition=models.Q(reviewed_by__isnull=True, reviewed_at__isnull=True)
+                                              | models.Q(reviewed_by__isnull=False, reviewed_at__isnull=False))]
 
 
 class MedicationAdministration(ClinicRecord):
@@ -331,3 +392,20 @@ class NoteAddendum(ClinicRecord):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class VialCheck(models.Model):
+    """The second clinician's independent check of the bag before the start: the vial strength and volume drawn
+    they typed (without seeing the order's numbers), and whether they matched the order. Append-only."""
+
+    session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="vial_checks")
+    order = models.ForeignKey(InfusionOrder, on_delete=models.PROTECT, related_name="vial_checks")
+    checked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField()
+    typed_vial_mg_per_ml = models.FloatField()
+    typed_drawn_ml = models.FloatField()
+    match = models.BooleanField()
+    problems = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["checked_at", "id"]

@@ -10,7 +10,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet
+from django.db import models
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, Location, User
@@ -18,24 +19,29 @@ from ketaclinic.accounts.permissions import patient_for, require, user_location_
 from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.core.access import Permission
 from ketaclinic.core.infusion.checklist import ChecklistResult
-from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint, delivered_regimen, delivery
+from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint, delivered_regimen
 from ketaclinic.core.infusion.state import SessionState
-from ketaclinic.core.infusion.vitals import VitalsDue, vitals_due
+from ketaclinic.core.infusion.vitals import VitalsDue, reading_complete, vitals_due
 from ketaclinic.core.pharmacology.models import pk_model_get
 from ketaclinic.core.pharmacology.simulation import simulate
+from ketaclinic.core.protocols.monitoring import MonitoringSection
 from ketaclinic.infusions.models import (
     DischargeAssessment,
     InfusionOrder,
     InfusionSession,
     MedicationAdministration,
     RateEvent,
+    SessionNote,
+    VialCheck,
     VitalAlert,
     VitalSigns,
 )
 from ketaclinic.infusions.services import (
+    bag_delivery,
     checklist_result,
     current_order,
     interacting_medications,
+    reading_of,
     signed_order,
 )
 from ketaclinic.outcomes.models import SafetyFlag
@@ -62,6 +68,13 @@ def sessions_for_patient(*, user: User, patient: Patient) -> QuerySet[InfusionSe
     audit_read(patient, "infusion sessions")
     return (InfusionSession.objects.filter(patient=patient).select_related("location", "chair", "protocol_version")
             .order_by("-scheduled_start"))
+
+
+def last_complete_taken_at(vitals: list[VitalSigns], monitoring: MonitoringSection | None) -> datetime | None:
+    """When the last COMPLETE set of vital signs was taken (a partial reading does not reset the clock)."""
+    if monitoring is None:
+        return max((v.taken_at for v in vitals), default=None)
+    return max((v.taken_at for v in vitals if reading_complete(reading_of(v), monitoring)), default=None)
 
 
 def _due(session: InfusionSession, last_taken_at: datetime | None, now: datetime) -> VitalsDue | None:
@@ -96,6 +109,7 @@ class SessionDetail:
     now: datetime
     extra: dict[str, Any] = field(default_factory=dict)
     interacting_medications: list[str] = field(default_factory=list)  # for the "medications reviewed" item
+    vial_check: VialCheck | None = None  # the latest independent check of the signed order's bag
 
 
 def session_detail(*, user: User, session: InfusionSession, now: datetime | None = None) -> SessionDetail:
@@ -104,22 +118,25 @@ def session_detail(*, user: User, session: InfusionSession, now: datetime | None
     audit_read(session.patient, "infusion session")
     now = now or timezone.now()
     vitals = list(session.vitals.all())
-    events = list(session.rate_events.select_related("recorded_by", "signer"))
+    events = list(session.rate_events.select_related("recorded_by", "signer", "cosigned_by"))
     points = [RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h) for e in events]
-    last_taken = max((v.taken_at for v in vitals), default=None)
     doc = session.protocol_version.parsed
+    last_taken = last_complete_taken_at(vitals, doc.monitoring)
     remaining = None
     if session.ended_at is not None and doc.discharge is not None and session.state == SessionState.RECOVERING:
         remaining = max(doc.discharge.observation_min - (now - session.ended_at).total_seconds() / 60.0, 0.0)
     closed = session.state_enum in (SessionState.SCHEDULED, SessionState.CANCELLED)
+    signed = signed_order(session)
     return SessionDetail(
-        session=session, order=current_order(session), signed_order=signed_order(session),
+        session=session, order=current_order(session), signed_order=signed,
         checklist=None if closed or doc.checklist is None else checklist_result(session),
-        delivery=delivery(points, now), vitals_due=_due(session, last_taken, now),
+        delivery=bag_delivery(points, now, signed), vitals_due=_due(session, last_taken, now),
         open_alerts=[a for a in session.alerts.all() if a.open], vitals=vitals, rate_events=events,
         observation_remaining_min=remaining,
         discharge_assessment=session.discharge_assessments.order_by("-assessed_at", "-id").first(), now=now,
         interacting_medications=interacting_medications(session.patient),
+        vial_check=None if signed is None else signed.vial_checks.select_related("checked_by")
+        .order_by("-checked_at", "-id").first(),
     )
 
 
@@ -213,6 +230,10 @@ class DayBoard:
                                    *(f.patient for f in self.flags)]))
 
 
+OPEN_STATES = (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE, SessionState.RUNNING, SessionState.PAUSED,
+               SessionState.RECOVERING)
+
+
 def day_board(*, user: User, location: Location, day: date | None = None, now: datetime | None = None) -> DayBoard:
     """Every chair and home visit of a location for a day (in the location's time zone): the sessions, the
     planned infusions not checked in yet, and the open urgent safety flags of the location's patients and of
@@ -226,12 +247,17 @@ def day_board(*, user: User, location: Location, day: date | None = None, now: d
     tz = ZoneInfo(location.timezone)
     day = day or now.astimezone(tz).date()
     start = datetime.combine(day, time.min, tzinfo=tz)
+    on_day = Q(scheduled_start__gte=start, scheduled_start__lt=start + timedelta(days=1))
+    if day == now.astimezone(tz).date():  # a patient still in the chair after midnight stays on today's board
+        on_day |= Q(scheduled_start__gte=start - timedelta(days=1), scheduled_start__lt=start,
+                    state__in=[st.value for st in OPEN_STATES])
     sessions = list(
-        InfusionSession.objects.filter(location=location, scheduled_start__gte=start,
-                                       scheduled_start__lt=start + timedelta(days=1))
+        InfusionSession.objects.filter(on_day, location=location)
         .select_related("patient", "chair", "protocol_version", "planned_infusion__plan")
-        .annotate(last_taken_at=Max("vitals__taken_at"))
         .prefetch_related(Prefetch("rate_events", queryset=RateEvent.objects.order_by("at", "id")),
+                          Prefetch("vitals", queryset=VitalSigns.objects.order_by("taken_at", "id"), to_attr="vital_list"),
+                          Prefetch("orders", queryset=InfusionOrder.objects.filter(signed_at__isnull=False),
+                                   to_attr="signed_orders"),
                           Prefetch("alerts", queryset=VitalAlert.objects.filter(acknowledged_at__isnull=True),
                                    to_attr="open_alert_list"))
         .order_by("scheduled_start")
@@ -251,7 +277,8 @@ def day_board(*, user: User, location: Location, day: date | None = None, now: d
         points = [RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h) for e in s.rate_events.all()]
         rows.setdefault(s.chair_id, []).append(BoardRow(
             session=s, state=s.state_enum, open_alerts=len(s.open_alert_list),
-            vitals_due=_due(s, s.last_taken_at, now), delivery=delivery(points, now), flagged=s.patient_id in flagged))
+            vitals_due=_due(s, last_complete_taken_at(s.vital_list, s.protocol_version.parsed.monitoring), now),
+            delivery=bag_delivery(points, now, next(iter(s.signed_orders), None)), flagged=s.patient_id in flagged))
     slots: dict[int | None, list[BoardSlot]] = {}
     for p in planned:
         slots.setdefault(p.chair_id, []).append(BoardSlot(planned=p, flagged=p.plan.patient_id in flagged))
@@ -281,6 +308,7 @@ class MarEntry:
     given_by: str
     reason: str
     rates: list[dict[str, Any]]
+    bag: str = ""  # for the ketamine infusion: the bag it came from (the order is the bag)
 
 
 def _mar_entries(sessions: list[InfusionSession]) -> list[MarEntry]:
@@ -288,17 +316,28 @@ def _mar_entries(sessions: list[InfusionSession]) -> list[MarEntry]:
     for s in sessions:
         rates = [{"kind": e.kind, "at": e.at, "rate_mg_per_h": e.rate_mg_per_h, "rate_ml_per_h": e.rate_ml_per_h,
                   "reason": e.reason, "signer": str(e.signer) if e.signer else ""} for e in s.rate_events.all()]
+        order = next((o for o in s.orders.all() if o.signed_at is not None), None)
         for m in s.administrations.all():
+            infusion = m.medication == "ketamine" and m.ended_at is not None
             out.append(MarEntry(session=s, medication=m.medication, rxnorm=m.rxnorm, dose=f"{m.dose.normalize():f}",
                                 unit=m.unit, route=m.route, at=m.at, ended_at=m.ended_at, given_by=str(m.created_by),
-                                reason=m.reason, rates=rates if m.medication == "ketamine" and m.ended_at else []))
+                                reason=m.reason, rates=rates if infusion else [],
+                                bag=bag_summary(order) if infusion and order is not None else ""))
     return out
+
+
+def bag_summary(order: InfusionOrder) -> str:
+    """The bag of a signed order, in words: what was drawn into what, and the volume the pump gives."""
+    if order.vtbi_ml is None or order.vial_mg_per_ml is None or order.drug_volume_ml is None or order.bag_ml is None:
+        return ""
+    return (f"Bag: {order.dose_mg:.1f} mg ({order.drug_volume_ml:.2f} mL of {order.vial_mg_per_ml:g} mg/mL) in "
+            f"{order.bag_ml:g} mL; volume to be infused {order.vtbi_ml:.1f} mL")
 
 
 def _mar_queryset() -> QuerySet[InfusionSession]:
     return InfusionSession.objects.select_related("patient", "location").prefetch_related(
         Prefetch("administrations", queryset=MedicationAdministration.objects.select_related("created_by")),
-        Prefetch("rate_events", queryset=RateEvent.objects.select_related("signer").order_by("at", "id")))
+        Prefetch("rate_events", queryset=RateEvent.objects.select_related("signer").order_by("at", "id")), "orders")
 
 
 def mar_for_session(*, user: User, session: InfusionSession) -> list[MarEntry]:
@@ -348,9 +387,86 @@ def _given_curve(session: InfusionSession, order: InfusionOrder | None, now: dat
         return []
     events = list(session.rate_events.all())
     regimen = delivered_regimen([RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h)
-                                 for e in events], now)
+                                 for e in events], now, vtbi_ml=order.vtbi_ml or None)
     if regimen is None:
         return []
     sim = simulate(pk_model_get(dosing.pk_model), float(order.weight_kg), regimen,
                    until_min=regimen.end_min + 60.0, step_min=2.0)
     return [(round(float(t), 2), round(float(c), 2)) for t, c in zip(sim.t_min, sim.plasma_ng_per_ml, strict=True)]
+
+
+# --- the prescriber's worklist -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CosignItem:
+    """A verbal titration order waiting for a prescriber's co-signature, due within the protocol's window."""
+
+    event: RateEvent
+    due: datetime | None
+    overdue: bool
+
+    @property
+    def session(self) -> InfusionSession:
+        return self.event.session
+
+
+@dataclass(frozen=True)
+class PrescriberWorklist:
+    orders: list[InfusionOrder]  # calculated, not yet signed
+    cosigns: list[CosignItem]  # verbal titrations not yet co-signed (overdue first)
+    notes: list[SessionNote]  # generated, not yet signed
+
+    @property
+    def empty(self) -> bool:
+        return not (self.orders or self.cosigns or self.notes)
+
+    @property
+    def patients(self) -> list[Patient]:
+        return [*(o.session.patient for o in self.orders), *(c.session.patient for c in self.cosigns),
+                *(n.session.patient for n in self.notes)]
+
+
+def _cosign_hours(session: InfusionSession) -> float | None:
+    dosing = session.protocol_version.parsed.dosing
+    return None if dosing is None or dosing.verbal_orders is None else dosing.verbal_orders.cosign_within_hours
+
+
+def prescriber_worklist(*, user: User, now: datetime | None = None, limit: int = 50) -> PrescriberWorklist:
+    """Orders to sign, verbal titrations to co-sign (overdue past the protocol's window) and notes to sign,
+    at the prescriber's locations; a bounded number of queries whatever the length."""
+    require(user, Permission.ORDER_SIGN)
+    now = now or timezone.now()
+    where = user_location_ids(user)
+    related = ("session__patient", "session__protocol_version", "session__location")
+    orders = list(InfusionOrder.objects.filter(
+        session__location_id__in=where, signed_at__isnull=True, superseded=False,
+        session__state__in=[SessionState.CHECKED_IN.value, SessionState.PRECHECKS_DONE.value],
+    ).select_related(*related).order_by("created_at")[:limit])
+    events = list(RateEvent.objects.filter(session__location_id__in=where, verbal_order=True, cosigned_at__isnull=True)
+                  .select_related(*related, "signer", "recorded_by").order_by("recorded_at")[:limit])
+    cosigns: list[CosignItem] = []
+    windows: dict[int, float | None] = {}
+    for e in events:
+        pv = e.session.protocol_version_id
+        hours = windows[pv] if pv in windows else windows.setdefault(pv, _cosign_hours(e.session))
+        due = None if hours is None else e.recorded_at + timedelta(hours=hours)
+        cosigns.append(CosignItem(e, due, due is not None and now > due))
+    cosigns.sort(key=lambda c: (not c.overdue, c.event.recorded_at))
+    notes = list(SessionNote.objects.filter(session__location_id__in=where, signed_at__isnull=True)
+                 .select_related(*related).order_by("created_at")[:limit])
+    return PrescriberWorklist(orders, cosigns, notes)
+
+
+def rate_event_get(*, session: InfusionSession, number: int) -> RateEvent | None:
+    """The session's ``number``-th pump event (1-based, in time order), or None."""
+    if number < 1:
+        return None
+    return session.rate_events.order_by("at", "id").select_related("signer", "cosigned_by")[number - 1:number].first()
+
+
+def rate_event_number(event: RateEvent) -> int:
+    """The 1-based position of ``event`` among its session's pump events (time order)."""
+    earlier = RateEvent.objects.filter(session_id=event.session_id).filter(
+        models.Q(at__lt=event.at) | models.Q(at=event.at, id__lt=event.pk))
+    return earlier.count() + 1

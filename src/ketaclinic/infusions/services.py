@@ -26,6 +26,7 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.consent.selectors import ConsentOnFile, consent_on_file
 from ketaclinic.core.access import Permission
+from ketaclinic.core.body import order_weight_problem, weight_confirmations, weight_measure
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.checklist import (
     CONSENT_ITEM,
@@ -36,18 +37,41 @@ from ketaclinic.core.infusion.checklist import (
     item_get,
     override_check,
 )
-from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint, delivery
+from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint, delivered_regimen, delivery
+from ketaclinic.core.infusion.discharge import UNREVIEWED, TimedReading
+from ketaclinic.core.infusion.discharge import assessment_voided as core_assessment_voided
 from ketaclinic.core.infusion.discharge import discharge_assess as core_discharge_assess
-from ketaclinic.core.infusion.medications import medication_get
+from ketaclinic.core.infusion.discharge import recovery_evidence as core_recovery_evidence
+from ketaclinic.core.infusion.discharge import review_required as core_review_required
+from ketaclinic.core.infusion.event_times import BackdateLimits, event_time_check
+from ketaclinic.core.infusion.medications import (
+    PriorDose,
+    administration_check,
+    medication_get,
+    order_allergy_check,
+)
+from ketaclinic.core.infusion.pathway import OpenFlag, PathwayFacts, pathway_message, pathway_problems
 from ketaclinic.core.infusion.state import Guards, SessionAction, SessionState, transition
+from ketaclinic.core.infusion.titration import (
+    TITRATION_NO_WARNINGS,
+    TitrationCheck,
+    titration_check,
+    titration_override,
+)
+from ketaclinic.core.infusion.vial_check import typed_values, vial_check_compare
 from ketaclinic.core.infusion.vitals import (
+    OVERDUE_ALERT,
     Sedation,
     VitalReading,
+    VitalsDue,
     alerts_for,
     baseline_problems,
+    open_alerts_problem,
     reading_check,
 )
 from ketaclinic.core.medications import interactions_for
+from ketaclinic.core.medications import major_interactions as core_major_interactions
+from ketaclinic.core.pharmacology.ceiling import order_peak_check
 from ketaclinic.core.pharmacology.dosing import (
     MIN_OVERRIDE_REASON_CHARS,
     NO_WARNINGS_TO_OVERRIDE,
@@ -61,6 +85,7 @@ from ketaclinic.core.pharmacology.simulation import simulate
 from ketaclinic.core.pharmacology.units import Kind, quantity_parse
 from ketaclinic.core.protocols import ProtocolDocument
 from ketaclinic.core.protocols.monitoring import (
+    ChecklistItem,
     ChecklistKind,
     ChecklistSection,
     DischargeSection,
@@ -76,9 +101,12 @@ from ketaclinic.infusions.models import (
     NoteAddendum,
     RateEvent,
     SessionNote,
+    VialCheck,
     VitalAlert,
     VitalSigns,
 )
+from ketaclinic.infusions.notifications import adverse_event_notify
+from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.services import measurement_record
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
@@ -92,6 +120,10 @@ CHAIR_OTHER_LOCATION = "Chair {value} is not at {location}."
 HOME_AND_CHAIR = "A home infusion has no chair."
 PLANNED_OTHER_PATIENT = "That planned infusion belongs to another patient."
 PLANNED_HAS_SESSION = "That planned infusion already has a session."
+CHAIR_BUSY = ("{chair} is taken {other_start}-{other_end} by {what}; this session would need it {start}-{end} "
+              "(the protocol's chair time, {minutes} min). Choose another chair or time.")
+PATIENT_BUSY = ("The patient already has a session {other_start}-{other_end}; this one would be {start}-{end}. "
+                "A patient is in one place at a time: cancel or move the other session first.")
 CONSENT_REQUIRED = "The patient's consent is not on file ({problem}); collect the signature before the infusion."
 PLANNED_ALREADY_CHECKED_IN = ("{patient} was already checked in for {label} at {when} (by {who}); "
                               "open the session from the board.")
@@ -124,6 +156,16 @@ NO_PUMP = "This session's order has no pump program ({route}); rates cannot be c
 REASON_REQUIRED = "A reason is required."
 SIGNER_NOT_PRESCRIBER = "{who} may not order a titration: only a prescriber signs rate changes."
 SIGNER_OTHER_LOCATION = "{who} does not work at this patient's location."
+SIGNER_NOT_SELF = ("A prescriber orders a titration as themselves: {user} cannot record it for {who}; "
+                   "{who} signs in and orders it, or a nurse records it as a verbal order.")
+SIGNER_REQUIRED = "Name the prescriber who gave this verbal order."
+READ_BACK_REQUIRED = ("A verbal order is recorded only after reading it back to the prescriber: confirm the "
+                      "read-back of {rate:g} mg/h to {who}.")
+TITRATION_OVERRIDE_REQUIRED = ("This rate goes beyond a soft limit ({warnings}); the prescriber must give an "
+                               "override reason to order it.")
+COSIGN_NOT_VERBAL = "Only a verbal order is co-signed; this rate change was ordered by the prescriber in person."
+NO_SUCH_RATE_EVENT = "This session has no pump event number {value}; reload the session."
+COSIGN_ALREADY = "This verbal order was already co-signed by {who} at {when}."
 ALERT_ACKNOWLEDGED = "This alert was already acknowledged by {who} at {when}."
 OPEN_ALERTS = "Acknowledge the open alerts first: {rules}."
 ADVERSE_KIND_UNKNOWN = "Adverse event {value!r} is unknown: allowed are {allowed}."
@@ -132,6 +174,9 @@ OTHER_NEEDS_NOTES = "Describe an adverse event of kind other in the notes."
 ROUTE_UNKNOWN = "Route {value!r} is unknown: allowed are {allowed}."
 ADVERSE_OTHER_SESSION = "That adverse event belongs to another session."
 NOT_STARTED = "The infusion has not started."
+ADVERSE_NO_REVIEW = "That adverse event needs no review, or a prescriber has reviewed it already."
+REVIEW_NOTE_SHORT = "A review of a severe adverse event needs a note of at least {low} characters."
+MIN_REVIEW_NOTE_CHARS = 10
 NOT_RECOVERING = "A discharge assessment is taken while the patient recovers (the session is {state})."
 NOTE_WRONG_STATE = "The note is written once the patient is discharged (the session is {state})."
 NOTE_ALREADY_SIGNED = "The note was signed by {who} at {when}; add an addendum instead."
@@ -142,6 +187,18 @@ NO_PROTOCOL = "A session needs a protocol version (or a planned infusion of a pl
 NO_DOSING = "Protocol {value} has no dosing section."
 RATE_WHILE_RUNNING = "The rate can be changed while the infusion runs (the session is {state})."
 ADDENDUM_TEXT_REQUIRED = "An addendum needs its text."
+TAKEN_AT_NAIVE = ("The time the reading was taken ({value}) has no time zone: send it with its offset, "
+                  "e.g. 2026-12-02T09:30:00-05:00.")
+VIAL_CHECK_REQUIRED = ("Before the start, a second clinician must check the vial strength and the volume drawn "
+                       "against the order (the independent double check).")
+VIAL_CHECK_MISMATCH = ("The last independent check of the bag by {who} at {when} did not match the order; the infusion "
+                       "cannot start. Check the bag again (a new check by a second clinician), or prepare a new bag.")
+VIAL_CHECK_SAME_PERSON = ("The independent check must be made by a second clinician: {who} prepared the order or "
+                          "records the start.")
+VIAL_CHECK_WRONG_STATE = "The bag is checked before the infusion starts (the session is {state})."
+VIAL_CHECK_NO_BAG = "This session's order has no bag to check ({route})."
+MAR_BAG_EMPTY = ("Infusion per signed order; the whole bag ({vtbi:.1f} mL) was given, the pump ran empty "
+                 "before the stop (a second bag needs a new signed order)")
 ACTION_AFTER_STOP_SKEW = timedelta(minutes=1)  # clocks of tablets and gateways may be a little ahead
 
 
@@ -220,8 +277,10 @@ def session_schedule(
     at_home: bool = False,
     planned_infusion: PlannedInfusion | None = None,
     protocol_version: ProtocolVersion | None = None,
+    added_reason: str = "",
 ) -> InfusionSession:
-    """Open a session for a day's infusion (from a planned infusion of the plan, or directly)."""
+    """Open a session for a day's infusion (from a planned infusion of the plan, or added to the active plan with
+    a reason); refused outside the pathway (core ``pathway_problems``)."""
     patient_for(user, patient, Permission.SCHEDULE_MANAGE)
     if planned_infusion is not None:
         planned_infusion = _planned_usable(planned_infusion, patient)
@@ -238,25 +297,124 @@ def session_schedule(
         raise ValidationError(CHAIR_OTHER_LOCATION.format(value=chair.name, location=location), field="chair", value=chair.name)
     if at_home and chair is not None:
         raise ValidationError(HOME_AND_CHAIR, field="chair", value=chair.name)
+    plan = active_plan(patient)
     session = InfusionSession(patient=patient, planned_infusion=planned_infusion, protocol_version=protocol_version,
                               location=location, chair=chair, at_home=at_home, scheduled_start=scheduled_start,
+                              treatment_plan=plan, added_reason=added_reason.strip()[:300],
                               created_by=user, updated_by=user)
     _doc(session)
+    problems = pathway_problems(pathway_facts(session, at=scheduled_start))
+    if problems:
+        raise ValidationError(pathway_message(problems), field="pathway", value=list(problems))
+    minutes = _chair_minutes(protocol_version)
+    session.scheduled_end = scheduled_start + timedelta(minutes=minutes)
     clean_or_refuse(session, exclude=["planned_infusion"])  # checked above; the database has the last word
     try:
-        with transaction.atomic():  # a savepoint: the constraint refuses a second session that is not cancelled
+        with transaction.atomic():  # the chair's row is locked: two requests for one chair and time queue here
+            _place_free(session, minutes)
             session.save()
     except IntegrityError:
         if planned_infusion is not None and (InfusionSession.objects.filter(planned_infusion=planned_infusion)
                                              .exclude(state=SessionState.CANCELLED.value).exists()):
             raise ValidationError(PLANNED_HAS_SESSION, field="planned_infusion",
                                   value=str(planned_infusion.external_id)) from None
+        with transaction.atomic():  # PostgreSQL's exclusion constraint caught a race the lock did not: say which
+            _place_free(session, minutes)
         raise
     _audit(user, session, f"Scheduled infusion session {scheduled_start:%Y-%m-%d %H:%M} ({protocol_version})"
            + (f" from {planned_infusion.label} of the plan" if planned_infusion is not None else ""),
            AuditEntry.Action.CREATE,
            **({"planned_infusion": str(planned_infusion.external_id)} if planned_infusion is not None else {}))
     return session
+
+
+def _chair_minutes(protocol_version: ProtocolVersion) -> int:
+    series = getattr(protocol_version.parsed, "series", None)
+    return int(series.chair_minutes) if series is not None else 120
+
+
+def _window(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[str, str]:
+    return f"{start.astimezone(tz):%a %Y-%m-%d %H:%M}", f"{end.astimezone(tz):%H:%M}"
+
+
+def _place_free(session: InfusionSession, minutes: int) -> None:
+    """A session's chair (and its patient) must be free from its start to its end: no other session that is not
+    cancelled, and no planned infusion of another patient holding the chair. The chair's row is locked first (on
+    PostgreSQL; SQLite serialises writers), and PostgreSQL's exclusion constraints have the last word."""
+    start, end = session.scheduled_start, session.scheduled_end
+    assert end is not None
+    tz = ZoneInfo(session.location.timezone)
+    near = (InfusionSession.objects.exclude(state=SessionState.CANCELLED.value).exclude(pk=session.pk)
+            .filter(scheduled_start__lt=end, scheduled_start__gt=start - timedelta(hours=12))
+            .select_related("protocol_version"))
+    if session.planned_infusion_id is not None:  # a second session of the same slot: its own refusal (unique)
+        near = near.exclude(planned_infusion_id=session.planned_infusion_id)
+    when = dict(zip(("start", "end"), _window(start, end, tz), strict=True))
+    if session.chair_id is not None:
+        Chair.objects.select_for_update().filter(pk=session.chair_id).first()
+        for other in near.filter(chair_id=session.chair_id):
+            other_end = other.scheduled_end or other.scheduled_start + timedelta(minutes=_chair_minutes(other.protocol_version))
+            if other_end > start:
+                a, b = _window(other.scheduled_start, other_end, tz)
+                raise ValidationError(CHAIR_BUSY.format(chair=session.chair.name, other_start=a, other_end=b,
+                                                        what="another session", minutes=minutes, **when),
+                                      field="chair", value=session.chair.name)
+        held = (PlannedInfusion.objects.filter(chair_id=session.chair_id, status=PlannedInfusion.Status.PLANNED,
+                                               scheduled_start__lt=end, scheduled_start__gt=start - timedelta(hours=12))
+                .exclude(pk=session.planned_infusion_id or 0).exclude(plan__patient_id=session.patient_id))
+        for slot in held:
+            if slot.scheduled_end > start:
+                a, b = _window(slot.scheduled_start, slot.scheduled_end, tz)
+                raise ValidationError(CHAIR_BUSY.format(chair=session.chair.name, other_start=a, other_end=b,
+                                                        what="another patient's planned infusion", minutes=minutes,
+                                                        **when), field="chair", value=session.chair.name)
+    for other in near.filter(patient_id=session.patient_id):
+        other_end = other.scheduled_end or other.scheduled_start + timedelta(minutes=_chair_minutes(other.protocol_version))
+        if other_end > start:
+            a, b = _window(other.scheduled_start, other_end, tz)
+            raise ValidationError(PATIENT_BUSY.format(other_start=a, other_end=b, **when), field="scheduled_start",
+                                  value=start.isoformat())
+
+
+def active_plan(patient: Patient) -> TreatmentPlan | None:
+    return (TreatmentPlan.objects.select_related("screening").filter(patient=patient, status=TreatmentPlan.Status.ACTIVE)
+            .order_by("-signed_at").first())
+
+
+OPEN_STATES = (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE, SessionState.RUNNING, SessionState.PAUSED,
+               SessionState.RECOVERING)
+
+
+def pathway_facts(session: InfusionSession, *, at: datetime) -> PathwayFacts:
+    """The facts the pathway rule needs, read for ``session`` (saved or about to be)."""
+    plan = session.treatment_plan if session.treatment_plan_id else active_plan(session.patient)
+    doc = session.protocol_version.parsed
+    screening = plan.screening if plan is not None else None
+    others = InfusionSession.objects.filter(patient=session.patient).exclude(pk=session.pk)
+    previous = (others.filter(started_at__isnull=False, started_at__lte=at).order_by("-started_at")
+                .values_list("started_at", flat=True).first())
+    # one infusion at a time: another session of the patient open around this one (booked within 12 h of it)
+    other_open = (others.filter(state__in=[st.value for st in OPEN_STATES], scheduled_start__gt=at - timedelta(hours=12),
+                                scheduled_start__lt=at + timedelta(hours=12)).order_by("scheduled_start").first())
+    zone = ZoneInfo(session.location.timezone)
+    flags = tuple(OpenFlag(summary=f.summary, raised=f.raised_at.astimezone(zone).strftime("%a %d %b %H:%M"))
+                  for f in SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN)
+                  .order_by("raised_at"))
+    return PathwayFacts(
+        plan_active=plan is not None and plan.status == TreatmentPlan.Status.ACTIVE,
+        screening_status=("not screened" if screening is None else
+                          f"{screening.get_status_display().lower()}"
+                          + (f", {screening.get_signed_outcome_display().lower()}" if screening.signed_outcome else "")),
+        screening_eligible=screening is not None and screening.status == "signed" and screening.signed_outcome == "eligible",
+        indication=plan.indication if plan is not None else None,
+        protocol=doc.title, protocol_indications=tuple(i.value if hasattr(i, "value") else str(i) for i in doc.indications),
+        from_planned_slot=session.planned_infusion_id is not None, added_reason=session.added_reason,
+        at=at, previous_infusion_at=previous,
+        min_spacing_hours=float(doc.series.min_spacing_hours) if doc.series is not None else None,
+        other_open_session=None if other_open is None else
+        f"{other_open.get_state_display().lower()} since {other_open.scheduled_start.astimezone(zone):%H:%M}",
+        open_flags=flags,
+    )
 
 
 def _planned_usable(planned: PlannedInfusion, patient: Patient) -> PlannedInfusion:
@@ -381,7 +539,22 @@ def checklist_result(session: InfusionSession) -> ChecklistResult:
                for r in session.checklist_responses.all()}
     return checklist_evaluate(checklist, answers, sex=session.patient.sex_at_birth,
                               baseline_problems=baseline_problems(baseline_reading(session), monitoring),
-                              consent_problem=_consent_problem(session_consent(session)))
+                              consent_problem=_consent_problem(session_consent(session)),
+                              major_interactions=major_interactions(session.patient))
+
+
+def major_interactions(patient: Patient) -> tuple[str, ...]:
+    """The patient's current medications with a MAJOR interaction (they need a prescriber's sign-off)."""
+    return core_major_interactions(m.name for m in patient.medications.filter(stopped_at__isnull=True))
+
+
+def patient_allergies(patient: Patient) -> list[str]:
+    """The substances of the patient's current (not ended) charted allergies."""
+    return [a.substance for a in patient.allergies.filter(ended_at__isnull=True)]
+
+
+def _order_allergy_refuse(session: InfusionSession) -> None:
+    order_allergy_check(session.protocol_version.parsed.formulary, patient_allergies(session.patient))
 
 
 def interacting_medications(patient: Patient) -> list[str]:
@@ -404,23 +577,28 @@ def _reopen_if_failing(session: InfusionSession) -> None:
 
 @transaction.atomic
 def checklist_record(*, user: User, session: InfusionSession, expected_version: int, code: str, answer: str = "",
-                     value: Any = None, unit: str | None = None) -> ChecklistItemResponse:
-    """Answer one item (again: the new answer replaces the old, both audited). Weight needs its unit."""
+                     value: Any = None, unit: str | None = None, confirm_weight: bool = False) -> ChecklistItemResponse:
+    """Answer one item (again: the new answer replaces the old, both audited). Weight needs its unit (kg or lb,
+    never assumed); a weight far from the last one, or an implausible BMI, needs ``confirm_weight``; a changed
+    weight voids a signed order."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _checklist_open(session)
     item = item_get(_sections(session)[1], code)
     number: float | None = None
     if item.kind is ChecklistKind.WEIGHT:
+        _weight_confirmed(session, item, weight_measure(value, unit).value_si, confirm_weight)
         m = measurement_record(user=user, patient=session.patient, kind="weight", value=value, unit=unit)
         number = float(m.value_si)
         session.weight_kg = m.value_si
+        _void_if_weight_changed(user, session)
     elif item.kind is ChecklistKind.NUMBER:
         try:
             number = float(value)
         except (TypeError, ValueError):
             number = None
     consent = _consent_problem(session_consent(session)) if code == CONSENT_ITEM else None
-    checked = answer_check(item, answer.strip().lower(), number, consent_problem=consent)
+    checked = answer_check(item, answer.strip().lower(), number, consent_problem=consent,
+                           major_interactions=major_interactions(session.patient))
     detail = "; ".join(interacting_medications(session.patient)) if code == "medications_reviewed" else ""
     if item.kind is ChecklistKind.NUMBER and item.code == "phq9_today" and checked.value is not None:
         session.phq9_total = int(checked.value)
@@ -436,6 +614,31 @@ def checklist_record(*, user: User, session: InfusionSession, expected_version: 
     _audit(user, session, f"Checklist: {item.question} — {checked.answer or checked.value}",
            item=code, answer=checked.answer, value=checked.value)
     return response
+
+
+def _weight_confirmed(session: InfusionSession, item: ChecklistItem, new_kg: Decimal, confirmed: bool) -> None:
+    """Refuse, showing both weights, a weight the core says needs confirming unless the nurse confirmed it."""
+    previous = session.patient.measurements.filter(kind=BodyMeasurement.Kind.WEIGHT).order_by("-measured_at", "-id").first()
+    height = session.patient.measurements.filter(kind=BodyMeasurement.Kind.HEIGHT).order_by("-measured_at", "-id").first()
+    needed = weight_confirmations(
+        new_kg, previous_kg=None if previous is None else previous.value_si,
+        height_cm=None if height is None else height.value_si, change_percent=item.confirm_change_percent or 0.0,
+        bmi_low=item.confirm_bmi_below or 0.0, bmi_high=item.confirm_bmi_above or 0.0)
+    if needed and not confirmed:
+        raise ValidationError(" ".join(needed), field="confirm_weight", value=str(new_kg))
+
+
+def _void_if_weight_changed(user: User, session: InfusionSession) -> None:
+    """A signed order calculated for another weight is void (marked, audited); a new order must be signed."""
+    order = session.orders.filter(signed_at__isnull=False, voided_at__isnull=True).first()
+    if order is None:
+        return
+    problem = order_weight_problem(order.weight_kg, session.weight_kg)
+    if problem is None:
+        return
+    order.voided_at, order.void_reason, order.updated_by = timezone.now(), problem[:300], user
+    order.save(update_fields=["voided_at", "void_reason", "updated_by", "updated_at"])
+    _audit(user, session, f"Signed infusion order void: {problem}", order=str(order.external_id))
 
 
 @transaction.atomic
@@ -493,7 +696,7 @@ def order_prediction(model_name: str | None, calc: DoseCalculation, *, step_min:
 
 
 def current_order(session: InfusionSession) -> InfusionOrder | None:
-    return session.orders.filter(superseded=False).order_by("-created_at", "-id").first()
+    return session.orders.filter(superseded=False, voided_at__isnull=True).order_by("-created_at", "-id").first()
 
 
 @transaction.atomic
@@ -505,12 +708,13 @@ def order_create(*, user: User, session: InfusionSession, expected_version: int,
     if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
         raise ValidationError(ORDER_WRONG_STATE.format(state=session.get_state_display().lower()), field="state",
                               value=session.state)
-    signed = session.orders.filter(signed_at__isnull=False).select_related("signed_by").first()
+    signed = session.orders.filter(signed_at__isnull=False, voided_at__isnull=True).select_related("signed_by").first()
     if signed is not None:
         raise ValidationError(ORDER_ALREADY_SIGNED.format(who=signed.signed_by, when=f"{timezone.localtime(signed.signed_at):%H:%M}"),
                               field="order", value=str(signed.external_id))
     if session.weight_kg is None:
         raise ValidationError(NO_WEIGHT_TODAY, field="weight", value=None)
+    _order_allergy_refuse(session)
     doc = _doc(session)
     if doc.dosing is None:
         raise ValidationError(NO_DOSING.format(value=doc.id), field="protocol", value=doc.id)
@@ -521,6 +725,7 @@ def order_create(*, user: User, session: InfusionSession, expected_version: int,
                           height_cm=None if height is None else float(height.value_si), sex=sex, dose=parsed,
                           duration_min=duration_min, vial_mg_per_ml=vial_mg_per_ml, bag_ml=bag_ml,
                           require_height=True)
+    order_peak_check(doc.dosing, calc)
     session.orders.filter(signed_at__isnull=True, superseded=False).update(superseded=True)
     p = calc.pump
     order = InfusionOrder(
@@ -529,6 +734,8 @@ def order_create(*, user: User, session: InfusionSession, expected_version: int,
         route=calc.route.value, duration_min=calc.duration_min,
         rate_mg_per_h=None if p is None else p.delivered_rate_mg_per_h, rate_ml_per_h=None if p is None else p.rate_ml_per_h,
         concentration_mg_per_ml=None if p is None else p.concentration_mg_per_ml,
+        vial_mg_per_ml=None if p is None else p.vial_mg_per_ml, drug_volume_ml=None if p is None else p.drug_volume_ml,
+        bag_ml=None if p is None else p.bag_ml, vtbi_ml=None if p is None else p.vtbi_ml,
         calculation=calc.as_dict(), prediction=order_prediction(doc.dosing.pk_model, calc),
         warnings=[w.message for w in calc.warnings], created_by=user, updated_by=user,
     )
@@ -551,6 +758,7 @@ def order_sign(*, user: User, order: InfusionOrder, expected_version: int, overr
                               field="order", value=str(order.external_id))
     if order.superseded:
         raise ValidationError(ORDER_NOT_CURRENT, field="order", value=str(order.external_id))
+    _order_allergy_refuse(session)
     if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
         raise ValidationError(ORDER_WRONG_STATE.format(state=session.get_state_display().lower()), field="state",
                               value=session.state)
@@ -572,7 +780,11 @@ def order_sign(*, user: User, order: InfusionOrder, expected_version: int, overr
 
 
 def signed_order(session: InfusionSession) -> InfusionOrder | None:
-    return session.orders.filter(signed_at__isnull=False).first()
+    """The signed order in force: not void, and calculated for today's weight (checked again by the core)."""
+    order = session.orders.filter(signed_at__isnull=False, voided_at__isnull=True).first()
+    if order is None or order_weight_problem(order.weight_kg, session.weight_kg) is not None:
+        return None
+    return order
 
 
 # --- the running infusion ----------------------------------------------------------------------------
@@ -587,34 +799,126 @@ def rate_points(session: InfusionSession) -> list[RatePoint]:
     return [RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h) for e in session.rate_events.all()]
 
 
+def bag_delivery(points: list[RatePoint], now: datetime, order: InfusionOrder | None) -> Delivery:
+    """What the pump delivered by ``now``: never more than the signed order's bag (VTBI); says when the bag ran
+    empty and whether the ordered duration has run. The one place the bag caps a delivery."""
+    return delivery(points, now, vtbi_ml=order.vtbi_ml if order is not None and order.vtbi_ml else None,
+                    ordered_duration_min=order.duration_min if order is not None else None)
+
+
 def session_delivery(session: InfusionSession, now: datetime | None = None) -> Delivery:
-    return delivery(rate_points(session), now or timezone.now())
+    return bag_delivery(rate_points(session), now or timezone.now(), signed_order(session))
+
+
+def _limits(session: InfusionSession) -> BackdateLimits:
+    b = _sections(session)[0].backdating
+    return BackdateLimits(b.max_min, b.reason_after_min)
+
+
+def _event_at(session: InfusionSession, what: str, at: datetime | None, reason: str,
+              *after: tuple[str, datetime | None]) -> datetime:
+    """The time an event is recorded at: within the protocol's backdating bounds, with a reason when late,
+    never before the events it depends on (``core.infusion.event_times``)."""
+    return event_time_check(what=what, at=at, now=timezone.now(), limits=_limits(session), after=tuple(after),
+                            reason=reason)
+
+
+def _last_pump_event(session: InfusionSession) -> tuple[str, datetime | None]:
+    return ("the last pump event", _last_event_at(session))
+
+
+def latest_vial_check(session: InfusionSession, order: InfusionOrder) -> VialCheck | None:
+    return order.vial_checks.select_related("checked_by").order_by("-checked_at", "-id").first()
+
+
+def _vial_check_passed(session: InfusionSession, order: InfusionOrder, user: User) -> VialCheck | None:
+    """The matching independent check of this order's bag by a second clinician, or refused. None when the order
+    has no bag (e.g. an intranasal session)."""
+    if order.vial_mg_per_ml is None or order.drug_volume_ml is None:
+        return None
+    check = latest_vial_check(session, order)
+    if check is None:
+        raise ValidationError(VIAL_CHECK_REQUIRED, field="vial_check", value=None)
+    if not check.match:
+        raise ValidationError(VIAL_CHECK_MISMATCH.format(who=check.checked_by,
+                                                         when=f"{timezone.localtime(check.checked_at):%H:%M}"),
+                              field="vial_check", value=check.pk)
+    if check.checked_by_id in (user.pk, order.created_by_id):
+        raise ValidationError(VIAL_CHECK_SAME_PERSON.format(who=check.checked_by), field="vial_check",
+                              value=check.pk)
+    return check
+
+
+@transaction.atomic
+def vial_check_record(*, user: User, session: InfusionSession, expected_version: int, vial_mg_per_ml: Any,
+                      drawn_ml: Any) -> VialCheck:
+    """A second clinician's independent check of the bag: the vial strength and volume drawn they read, typed
+    without seeing the order. Recorded whether it matches or not; a mismatch blocks the start."""
+    session = _lock(user, session, Permission.SESSION_RUN, expected_version)
+    if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
+        raise ValidationError(VIAL_CHECK_WRONG_STATE.format(state=session.get_state_display().lower()), field="state",
+                              value=session.state)
+    order = signed_order(session)
+    if order is None:
+        raise ValidationError(NO_SIGNED_ORDER, field="order", value=None)
+    if order.vial_mg_per_ml is None or order.drug_volume_ml is None:
+        raise ValidationError(VIAL_CHECK_NO_BAG.format(route=order.route), field="order", value=str(order.external_id))
+    if user.pk == order.created_by_id:
+        raise ValidationError(VIAL_CHECK_SAME_PERSON.format(who=user), field="user", value=str(user.external_id))
+    vial, drawn = typed_values(vial_mg_per_ml, drawn_ml)
+    result = vial_check_compare(ordered_vial_mg_per_ml=order.vial_mg_per_ml, ordered_drawn_ml=order.drug_volume_ml,
+                                typed_vial_mg_per_ml=vial, typed_drawn_ml=drawn)
+    check = VialCheck.objects.create(session=session, order=order, checked_by=user, checked_at=timezone.now(),
+                                     typed_vial_mg_per_ml=vial, typed_drawn_ml=drawn, match=result.match,
+                                     problems=list(result.problems(vial, drawn)))
+    _save(session, user)
+    _audit(user, session, "Independent check of the bag: " + ("matches the order" if result.match else
+                                                              "DOES NOT match the order; the start is blocked"),
+           AuditEntry.Action.CREATE, vial_check=check.pk, match=result.match)
+    return check
 
 
 def _event(session: InfusionSession, user: User, kind: str, at: datetime, *, rate_mg: float = 0.0, rate_ml: float = 0.0,
-           reason: str = "", signer: User | None = None) -> RateEvent:
+           reason: str = "", signer: User | None = None, backdate_reason: str = "") -> RateEvent:
     event = RateEvent(session=session, kind=kind, at=at, rate_mg_per_h=rate_mg, rate_ml_per_h=rate_ml, reason=reason,
-                      recorded_by=user, signer=signer)
+                      recorded_by=user, signer=signer, backdate_reason=backdate_reason.strip())
     clean_or_refuse(event)
     event.save()
     return event
 
 
+def _no_open_alerts(session: InfusionSession, action: str) -> None:
+    """The pump does not (re)start while an alert is not acknowledged (the rule: core ``open_alerts_problem``)."""
+    messages = tuple(a.message for a in session.alerts.filter(acknowledged_at__isnull=True).order_by("raised_at", "id"))
+    problem = open_alerts_problem(action, messages)
+    if problem is not None:
+        raise ValidationError(problem, field="alerts", value=len(messages))
+
+
 @transaction.atomic
 def infusion_start(*, user: User, session: InfusionSession, expected_version: int,
-                   at: datetime | None = None) -> RateEvent:
-    """Start the pump at the signed order's rate; refused without a signed order or a passed checklist."""
+                   at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
+    """Start the pump at the signed order's rate; refused without a signed order, a passed checklist or a
+    matching independent check of the bag by a second clinician; never timed before any of them."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     order = signed_order(session)
     result = checklist_result(session)
     _move(session, SessionAction.START, Guards(order_signed=order is not None, checklist_failures=result.failures))
+    _no_open_alerts(session, "start")
     if order is None:  # the guard refused already
         raise ValidationError(NO_SIGNED_ORDER, field="order", value=None)
-    when = _when(at, "Start", not_before=session.checked_in_at)
+    _order_allergy_refuse(session)
+    check = _vial_check_passed(session, order, user)
+    when = _event_at(session, "Start", at, backdate_reason, ("the check-in", session.checked_in_at),
+                     ("the checklist passed", session.prechecks_done_at), ("the order was signed", order.signed_at),
+                     ("the independent check of the bag", None if check is None else check.checked_at))
+    start_problems = pathway_problems(pathway_facts(session, at=when), at_start=True)
+    if start_problems:
+        raise ValidationError(pathway_message(start_problems), field="pathway", value=list(start_problems))
     _consent_required(session)  # at the real clock time (``when`` may be backdated), even without a consent item
     session.started_at = when
     event = _event(session, user, RateEvent.Kind.START, when, rate_mg=order.rate_mg_per_h or 0.0,
-                   rate_ml=order.rate_ml_per_h or 0.0)
+                   rate_ml=order.rate_ml_per_h or 0.0, backdate_reason=backdate_reason)
     _save(session, user, "state", "started_at")
     _audit(user, session, f"Started the infusion at {event.rate_mg_per_h:.1f} mg/h ({event.rate_ml_per_h:.1f} mL/h)")
     return event
@@ -622,11 +926,12 @@ def infusion_start(*, user: User, session: InfusionSession, expected_version: in
 
 @transaction.atomic
 def infusion_pause(*, user: User, session: InfusionSession, expected_version: int, reason: str = "",
-                   at: datetime | None = None) -> RateEvent:
+                   at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _move(session, SessionAction.PAUSE)
-    event = _event(session, user, RateEvent.Kind.PAUSE, _when(at, "Pause", not_before=_last_event_at(session)),
-                   reason=reason.strip())
+    event = _event(session, user, RateEvent.Kind.PAUSE,
+                   _event_at(session, "Pause", at, backdate_reason, _last_pump_event(session)),
+                   reason=reason.strip(), backdate_reason=backdate_reason)
     _save(session, user, "state")
     _audit(user, session, "Paused the infusion" + (f": {reason.strip()}" if reason.strip() else ""))
     return event
@@ -634,32 +939,57 @@ def infusion_pause(*, user: User, session: InfusionSession, expected_version: in
 
 @transaction.atomic
 def infusion_resume(*, user: User, session: InfusionSession, expected_version: int, reason: str = "",
-                    at: datetime | None = None) -> RateEvent:
+                    at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
     """Resume at the rate in effect before the pause."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _move(session, SessionAction.RESUME)
+    _no_open_alerts(session, "resume")
     last_rate = session.rate_events.filter(kind__in=["start", "resume", "rate"]).order_by("-at", "-id").first()
     if last_rate is None:  # paused implies started
         raise ValidationError(NOT_STARTED, field="state", value=session.state)
-    event = _event(session, user, RateEvent.Kind.RESUME, _when(at, "Resume", not_before=_last_event_at(session)),
-                   rate_mg=last_rate.rate_mg_per_h, rate_ml=last_rate.rate_ml_per_h, reason=reason.strip())
+    event = _event(session, user, RateEvent.Kind.RESUME,
+                   _event_at(session, "Resume", at, backdate_reason, _last_pump_event(session)),
+                   rate_mg=last_rate.rate_mg_per_h, rate_ml=last_rate.rate_ml_per_h, reason=reason.strip(),
+                   backdate_reason=backdate_reason)
     _save(session, user, "state")
     _audit(user, session, f"Resumed the infusion at {event.rate_mg_per_h:.1f} mg/h")
     return event
 
 
-@transaction.atomic
-def infusion_rate_change(*, user: User, session: InfusionSession, expected_version: int, rate_mg_per_h: float,
-                         reason: str, signer: User, at: datetime | None = None) -> RateEvent:
-    """Titration: a new rate with its reason, ordered by a prescriber (the signer; may be the user)."""
-    session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    if session.state != SessionState.RUNNING:
-        raise ValidationError(RATE_WHILE_RUNNING.format(state=session.get_state_display().lower()), field="state",
-                              value=session.state)
+def _titration_signer(user: User, signer: User | None, read_back: bool, session: InfusionSession,
+                      rate_mg_per_h: float) -> tuple[User, bool]:
+    """Who orders the titration: a prescriber in person (the user), or a verbal order the nurse read back."""
+    if user.can(Permission.ORDER_SIGN):
+        if signer is not None and signer.pk != user.pk:
+            raise ValidationError(SIGNER_NOT_SELF.format(user=user, who=signer), field="signer",
+                                  value=str(signer.external_id))
+        return user, False
+    if signer is None:
+        raise ValidationError(SIGNER_REQUIRED, field="signer", value=None)
     if not signer.can(Permission.ORDER_SIGN):
         raise ValidationError(SIGNER_NOT_PRESCRIBER.format(who=signer), field="signer", value=str(signer.external_id))
     if not can_access_patient(signer, session.patient):
         raise ValidationError(SIGNER_OTHER_LOCATION.format(who=signer), field="signer", value=str(signer.external_id))
+    if not read_back:
+        raise ValidationError(READ_BACK_REQUIRED.format(rate=rate_mg_per_h, who=signer), field="read_back",
+                              value=read_back)
+    return signer, True
+
+
+@transaction.atomic
+def infusion_rate_change(*, user: User, session: InfusionSession, expected_version: int, rate_mg_per_h: float,
+                         reason: str, signer: User | None = None, read_back: bool = False, override_reason: str = "",
+                         at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
+    """Titration: a new rate with its reason, checked like an order by the core (limits, predicted peak).
+
+    Ordered by a prescriber as themselves: in person (the user is the prescriber) or as a verbal order the
+    nurse records with read-back, which the prescriber co-signs later (:func:`titration_cosign`).
+    """
+    session = _lock(user, session, Permission.SESSION_RUN, expected_version)
+    if session.state != SessionState.RUNNING:
+        raise ValidationError(RATE_WHILE_RUNNING.format(state=session.get_state_display().lower()), field="state",
+                              value=session.state)
+    signer, verbal = _titration_signer(user, signer, read_back, session, rate_mg_per_h)
     if not reason.strip():
         raise ValidationError(REASON_REQUIRED, field="reason", value=reason)
     order = signed_order(session)
@@ -668,37 +998,107 @@ def infusion_rate_change(*, user: User, session: InfusionSession, expected_versi
     if not rate_mg_per_h > 0:
         raise ValidationError(RATE_NOT_POSITIVE, field="rate_mg_per_h", value=rate_mg_per_h)
     dosing = _doc(session).dosing
-    if dosing is not None and dosing.max_rate_mg_per_h is not None and rate_mg_per_h > dosing.max_rate_mg_per_h:
-        raise ValidationError(RATE_ABOVE_MAX.format(value=rate_mg_per_h, high=dosing.max_rate_mg_per_h),
-                              field="rate_mg_per_h", value=rate_mg_per_h)
+    if dosing is None:
+        raise ValidationError(NO_DOSING.format(value=session.protocol_version), field="protocol", value=None)
+    when = _event_at(session, "Rate change", at, backdate_reason, _last_pump_event(session))
+    points = rate_points(session)
+    given = bag_delivery(points, when, order)  # the dose given so far, as the MAR will record it
+    check = titration_check(
+        dosing, new_rate_mg_per_h=rate_mg_per_h, dosing_weight_kg=order.dosing_weight_kg,
+        actual_weight_kg=float(order.weight_kg), given_mg=given.delivered_mg,
+        remaining_min=max((order.duration_min or 0.0) - given.infusing_min, 0.0),
+        history=delivered_regimen(points, when),
+    )
+    override = (override_reason or "").strip()
+    if check.warnings:
+        if not override:
+            raise ValidationError(TITRATION_OVERRIDE_REQUIRED.format(warnings="; ".join(w.message for w in check.warnings)),
+                                  field="override_reason", value=override_reason)
+        check = titration_override(check, override)
+    elif override:
+        raise ValidationError(TITRATION_NO_WARNINGS, field="override_reason", value=override_reason)
     rate_ml = round(rate_mg_per_h / order.concentration_mg_per_ml, 1)
-    pump_max = dosing.pump.max_rate_ml_per_h if dosing is not None and dosing.pump is not None else None
+    pump_max = dosing.pump.max_rate_ml_per_h if dosing.pump is not None else None
     if pump_max is not None and rate_ml > pump_max:
         raise ValidationError(RATE_ABOVE_PUMP.format(value=rate_ml, high=pump_max), field="rate_mg_per_h", value=rate_mg_per_h)
-    event = _event(session, user, RateEvent.Kind.RATE, _when(at, "Rate change", not_before=_last_event_at(session)),
-                   rate_mg=rate_mg_per_h, rate_ml=rate_ml, reason=reason.strip(), signer=signer)
+    event = RateEvent(
+        session=session, kind=RateEvent.Kind.RATE, at=when, rate_mg_per_h=rate_mg_per_h, rate_ml_per_h=rate_ml,
+        reason=reason.strip(), recorded_by=user, signer=signer, verbal_order=verbal, read_back=verbal and read_back,
+        override_reason=check.override_reason or "", limit_check=_limit_check(check),
+        backdate_reason=backdate_reason.strip(),
+    )
+    clean_or_refuse(event)
+    event.save()
     _save(session, user)
-    _audit(user, session, f"Changed the rate to {rate_mg_per_h:g} mg/h ({rate_ml:g} mL/h), ordered by {signer}: "
-           f"{reason.strip()}", signer=str(signer.external_id))
+    _audit(user, session, f"Changed the rate to {rate_mg_per_h:g} mg/h ({rate_ml:g} mL/h), "
+           + (f"verbal order of {signer}, read back" if verbal else f"ordered by {signer}") + f": {reason.strip()}"
+           + (f" (override: {check.override_reason})" if check.override_reason else ""),
+           signer=str(signer.external_id), verbal_order=verbal)
+    return event
+
+
+def _limit_check(check: TitrationCheck) -> dict[str, Any]:
+    return {"rate_mg_per_h": check.rate_mg_per_h, "rate_mg_per_kg_per_h": round(check.rate_mg_per_kg_per_h, 4),
+            "given_mg": round(check.given_mg, 3), "given_mg_per_kg": round(check.given_mg_per_kg, 4),
+            "remaining_min": round(check.remaining_min, 2), "projected_mg": round(check.projected_mg, 3),
+            "projected_mg_per_kg": round(check.projected_mg_per_kg, 4),
+            "predicted_peak_ng_per_ml": None if check.predicted_peak_ng_per_ml is None
+            else round(check.predicted_peak_ng_per_ml, 1),
+            "warnings": [w.message for w in check.warnings]}
+
+
+def cosign_due(event: RateEvent, hours: float) -> datetime:
+    return event.recorded_at + timedelta(hours=hours)
+
+
+@transaction.atomic
+def titration_cosign(*, user: User, event: RateEvent) -> RateEvent:
+    """A prescriber co-signs a verbal titration order: the named prescriber or another at the patient's location.
+
+    Fills the co-signature once (the database refuses any other change of a rate event); audited.
+    """
+    require(user, Permission.ORDER_SIGN)
+    event = RateEvent.objects.select_for_update(of=("self",)).select_related(
+        "session__patient", "cosigned_by", "signer").get(pk=event.pk)
+    patient_for(user, event.session.patient, Permission.ORDER_SIGN)
+    if not event.verbal_order:
+        raise ValidationError(COSIGN_NOT_VERBAL, field="event", value=event.pk)
+    if event.cosigned_at is not None:
+        raise ValidationError(COSIGN_ALREADY.format(who=event.cosigned_by, when=f"{timezone.localtime(event.cosigned_at):%Y-%m-%d %H:%M}"),
+                              field="event", value=event.pk)
+    event.cosigned_by, event.cosigned_at = user, timezone.now()
+    event.save(update_fields=["cosigned_by", "cosigned_at"])
+    _audit(user, event.session, f"Co-signed the verbal order of {event.signer} ({event.rate_mg_per_h:g} mg/h at "
+           f"{timezone.localtime(event.at):%H:%M})", AuditEntry.Action.SIGN, rate_event=event.pk)
     return event
 
 
 @transaction.atomic
 def infusion_stop(*, user: User, session: InfusionSession, expected_version: int, reason: str = "",
-                  at: datetime | None = None) -> RateEvent:
-    """Stop the pump: recovery (and the observation clock) begins; the ketamine given goes on the MAR."""
+                  at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
+    """Stop the pump: recovery (and the observation clock) begins at the stop; the ketamine given goes on the MAR.
+
+    The stop may be entered late within the protocol's bounds, never before the last pump event nor before the
+    last reading taken during the infusion (so a late stop cannot shorten the infusion the record shows). The MAR
+    records what the pump delivered up to the stop, never more than the bag held (its VTBI)."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _move(session, SessionAction.STOP)
-    when = _when(at, "Stop", not_before=_last_event_at(session))
-    event = _event(session, user, RateEvent.Kind.STOP, when, reason=reason.strip())
+    last_reading = (session.vitals.filter(phase=VitalSigns.Phase.INFUSION).order_by("-taken_at")
+                    .values_list("taken_at", flat=True).first())
+    when = _event_at(session, "Stop", at, backdate_reason, _last_pump_event(session),
+                     ("the last reading taken during the infusion", last_reading))
+    event = _event(session, user, RateEvent.Kind.STOP, when, reason=reason.strip(), backdate_reason=backdate_reason)
     session.ended_at = when
     given = session_delivery(session, when)
     order = signed_order(session)
     if round(given.delivered_mg, 3) > 0:  # an intranasal session's doses are recorded as administrations instead
+        bag_empty = given.vtbi_reached_at is not None
         MedicationAdministration.objects.create(
             session=session, medication="ketamine", rxnorm=medication_get("ketamine").rxnorm,
             dose=Decimal(str(round(given.delivered_mg, 3))), unit="mg", route=order.route if order else "iv",
-            at=session.started_at, ended_at=when, reason="Infusion per signed order", created_by=user, updated_by=user,
+            at=session.started_at, ended_at=when,
+            reason=(MAR_BAG_EMPTY.format(vtbi=given.vtbi_ml or 0.0) if bag_empty else "Infusion per signed order"),
+            created_by=user, updated_by=user,
         )
     _save(session, user, "state", "ended_at")
     _audit(user, session, f"Stopped the infusion after {given.elapsed_min:.0f} min: {given.delivered_mg:.1f} mg given"
@@ -737,18 +1137,22 @@ def vitals_record(
     respiratory_rate_per_min: float | None = None,
     sedation: str = "",
     source: str = "manual",
+    backdate_reason: str = "",
 ) -> VitalsPosted:
     """Record one reading, committed at once; a retry with the same ``client_id`` returns the stored reading."""
     client_id = (client_id or "").strip()
     if not client_id:
         raise ValidationError(CLIENT_ID_REQUIRED, field="client_id", value=client_id)
+    if taken_at is not None and taken_at.tzinfo is None:
+        raise ValidationError(TAKEN_AT_NAIVE.format(value=taken_at.isoformat(timespec="minutes")), field="taken_at",
+                              value=taken_at)
     try:
         with transaction.atomic():
             return _vitals_record(user=user, session=session, client_id=client_id, taken_at=taken_at,
                                   reading=VitalReading(systolic_mmhg, diastolic_mmhg, heart_rate_bpm, spo2_percent,
                                                        respiratory_rate_per_min,
                                                        Sedation.parse(sedation) if sedation else None),
-                                  source=source)
+                                  source=source, backdate_reason=backdate_reason)
     except IntegrityError:  # a concurrent retry stored it first: answer with that one
         existing = VitalSigns.objects.filter(client_id=client_id).first()
         if existing is None:
@@ -765,7 +1169,7 @@ def _existing(user: User, session: InfusionSession, existing: VitalSigns) -> Vit
 
 
 def _vitals_record(*, user: User, session: InfusionSession, client_id: str, taken_at: datetime | None,
-                   reading: VitalReading, source: str) -> VitalsPosted:
+                   reading: VitalReading, source: str, backdate_reason: str = "") -> VitalsPosted:
     session = _lock(user, session, Permission.SESSION_RUN, None)
     existing = VitalSigns.objects.filter(client_id=client_id).first()
     if existing is not None:
@@ -775,7 +1179,7 @@ def _vitals_record(*, user: User, session: InfusionSession, client_id: str, take
                               value=session.state)
     if session.checked_in_at is None:
         raise ValidationError(NOT_CHECKED_IN, field="state", value=session.state)
-    when = _when(taken_at, "A reading taken")
+    when = _event_at(session, "A reading taken", taken_at, backdate_reason)
     if when < session.checked_in_at:
         raise ValidationError(BEFORE_CHECK_IN.format(value=when.isoformat(timespec="minutes"),
                                                      check_in=session.checked_in_at.isoformat(timespec="minutes")),
@@ -788,7 +1192,7 @@ def _vitals_record(*, user: User, session: InfusionSession, client_id: str, take
         systolic_mmhg=reading.systolic_mmhg, diastolic_mmhg=reading.diastolic_mmhg, heart_rate_bpm=reading.heart_rate_bpm,
         spo2_percent=reading.spo2_percent, respiratory_rate_per_min=reading.respiratory_rate_per_min,
         sedation="" if reading.sedation is None else reading.sedation.name.lower(), source=source[:20] or "manual",
-        recorded_by=user,
+        recorded_by=user, backdate_reason=backdate_reason.strip(),
     )
     v.save()
     alerts = []
@@ -796,10 +1200,37 @@ def _vitals_record(*, user: User, session: InfusionSession, client_id: str, take
         for a in alerts_for(reading, monitoring):
             alerts.append(VitalAlert.objects.create(
                 external_id=uuid.uuid4(), session=session, vitals=v, rule=a.rule, vital=a.vital.value, value=a.value,
-                limit=a.limit, suggested_action=a.action.value, message=a.message, raised_at=when))
+                limit=a.limit, suggested_action=a.action.value, level=a.level.value, message=a.message, raised_at=when))
     _audit(user, session, f"Recorded vital signs ({phase})" + (f", {len(alerts)} alert(s)" if alerts else ""),
            AuditEntry.Action.CREATE, vitals=str(v.external_id), alerts=[a.rule for a in alerts])
     return VitalsPosted(v, True, tuple(alerts))
+
+
+OVERDUE_RULE = "vitals_overdue"
+
+
+@transaction.atomic
+def vitals_overdue_alert_raise(*, session: InfusionSession, due: VitalsDue | None) -> VitalAlert | None:
+    """Overdue vital signs become an alert that must be acknowledged (one open at a time; idempotent).
+
+    Called when the live page or its poll is read, with the due time computed from the last COMPLETE set
+    (a partial reading does not clear it). Nothing is written unless the set is overdue.
+    """
+    if due is None or not due.overdue:
+        return None
+    locked = InfusionSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
+    if locked.alerts.filter(rule=OVERDUE_RULE, acknowledged_at__isnull=True).exists():
+        return None
+    monitoring = _sections(locked)[0]
+    due_local = due.due_at.astimezone(ZoneInfo(locked.location.timezone)).strftime("%H:%M")
+    alert = VitalAlert.objects.create(
+        external_id=uuid.uuid4(), session=locked, vitals=None, rule=OVERDUE_RULE, vital="", value=round(due.overdue_by_min, 1),
+        limit=monitoring.overdue_grace_min, suggested_action="observe", level="hold",
+        message=OVERDUE_ALERT.format(late=due.overdue_by_min, due=due_local), raised_at=timezone.now())
+    audit_record(action=AuditEntry.Action.CREATE, actor=None, patient=locked.patient,
+                 summary=f"Alert: vital signs overdue by {due.overdue_by_min:.0f} min",
+                 detail={"session": str(locked.external_id), "alert": str(alert.external_id)})
+    return alert
 
 
 @transaction.atomic
@@ -841,28 +1272,64 @@ def adverse_event_record(*, user: User, session: InfusionSession, expected_versi
         raise ValidationError(OTHER_NEEDS_NOTES, field="notes", value=notes)
     event = AdverseEvent(session=session, kind=kind, severity=severity,
                          at=_when(at, "The adverse event", not_before=session.checked_in_at), notes=notes.strip(),
-                         created_by=user, updated_by=user)
+                         needs_review=core_review_required(kind, severity), created_by=user, updated_by=user)
     clean_or_refuse(event)
     event.save()
     _save(session, user)
     _audit(user, session, f"Adverse event: {event.get_kind_display()} ({severity})", AuditEntry.Action.CREATE,
            adverse_event=str(event.external_id))
+    if event.needs_review:  # the prescriber is told now; discharge waits for their review
+        adverse_event_notify(user=user, session=session, event=event)
     return event
+
+
+def adverse_events_unreviewed(session: InfusionSession) -> tuple[str, ...]:
+    """Severe adverse events of the session no prescriber has reviewed yet, in words (they block discharge)."""
+    zone = ZoneInfo(session.location.timezone)
+    return tuple(UNREVIEWED.format(kind=e.get_kind_display().lower(), time=f"{e.at.astimezone(zone):%H:%M}")
+                 for e in session.adverse_events.filter(needs_review=True, reviewed_at__isnull=True))
+
+
+@transaction.atomic
+def adverse_event_review(*, user: User, event: AdverseEvent, note: str) -> AdverseEvent:
+    """A prescriber reviews a severe adverse event (once), with a note; this lifts its block on discharge."""
+    session = _lock(user, event.session, Permission.ORDER_SIGN, None)
+    locked = AdverseEvent.objects.select_for_update().get(pk=event.pk)
+    if not locked.needs_review or locked.reviewed_at is not None:
+        raise ValidationError(ADVERSE_NO_REVIEW, field="adverse_event", value=str(locked.external_id))
+    text = note.strip()
+    if len(text) < MIN_REVIEW_NOTE_CHARS:
+        raise ValidationError(REVIEW_NOTE_SHORT.format(low=MIN_REVIEW_NOTE_CHARS), field="review_note", value=note)
+    locked.reviewed_by, locked.reviewed_at, locked.review_note, locked.updated_by = user, timezone.now(), text, user
+    locked.save(update_fields=["reviewed_by", "reviewed_at", "review_note", "updated_by", "updated_at"])
+    _save(session, user)
+    _audit(user, session, f"Reviewed the adverse event {locked.get_kind_display()}: {text}",
+           adverse_event=str(locked.external_id))
+    return locked
 
 
 @transaction.atomic
 def administration_record(*, user: User, session: InfusionSession, expected_version: int, medication: str,
                           dose: Any, unit: str, route: str, at: datetime | None = None, reason: str = "",
-                          adverse_event: AdverseEvent | None = None) -> MedicationAdministration:
-    """A rescue medication (or an intranasal dose) given in the session, for the MAR."""
+                          adverse_event: AdverseEvent | None = None, override_reason: str = "") -> MedicationAdministration:
+    """A rescue medication (or an intranasal dose) given in the session, for the MAR: the protocol's formulary
+    decides (``core.infusion.medications.administration_check``); ketamine is never recorded by hand."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _recordable(session)
-    med = medication_get(medication)
-    amount = med.dose_check(dose, unit)
     if route not in MedicationAdministration.Route.values:
         raise ValidationError(ROUTE_UNKNOWN.format(value=route, allowed=", ".join(MedicationAdministration.Route.values)),
                               field="route", value=route)
-    med.route_check(route)
+    code = (medication or "").strip().lower()
+    order = signed_order(session)
+    decision = administration_check(
+        session.protocol_version.parsed.formulary, code, dose=dose, unit=unit, route=route,
+        given=[PriorDose(g.dose, g.unit) for g in session.administrations.filter(medication=code)],
+        allergies=patient_allergies(session.patient), prescriber_order=user.can(Permission.ORDER_SIGN),
+        override_reason=override_reason, signed_order_dose_mg=None if order is None else order.dose_mg)
+    med = medication_get(code)
+    amount = decision.amount
+    if decision.override_reason:
+        reason = f"{reason.strip()} (beyond {'; '.join(decision.beyond_soft)}: {decision.override_reason})".strip()
     if adverse_event is not None and adverse_event.session_id != session.pk:
         raise ValidationError(ADVERSE_OTHER_SESSION, field="adverse_event", value=str(adverse_event.external_id))
     given = MedicationAdministration(
@@ -881,6 +1348,14 @@ def administration_record(*, user: User, session: InfusionSession, expected_vers
 # --- recovery and discharge ---------------------------------------------------------------------------
 
 
+def recovery_readings(session: InfusionSession) -> list[TimedReading]:
+    """Every reading taken after the infusion stopped, with its time, for the core's discharge evidence."""
+    if session.ended_at is None:
+        return []
+    return [TimedReading(v.taken_at, reading_of(v), v.recorded_at)
+            for v in session.vitals.filter(taken_at__gt=session.ended_at).order_by("taken_at", "id")]
+
+
 def _minutes_since_end(session: InfusionSession, now: datetime) -> float | None:
     return None if session.ended_at is None else (now - session.ended_at).total_seconds() / 60.0
 
@@ -894,14 +1369,16 @@ def discharge_assess(*, user: User, session: InfusionSession, expected_version: 
     if session.state != SessionState.RECOVERING:
         raise ValidationError(NOT_RECOVERING.format(state=session.get_state_display().lower()), field="state",
                               value=session.state)
-    section = _sections(session)[2]
+    monitoring, _, section = _sections(session)
     now = timezone.now()
-    latest = session.vitals.exclude(phase=VitalSigns.Phase.BASELINE).order_by("-taken_at", "-id").first()
+    baseline = baseline_reading(session)
+    evidence = core_recovery_evidence(recovery_readings(session), ended_at=session.ended_at, now=now, section=section,
+                                      monitoring=monitoring, baseline=baseline)
     decision = core_discharge_assess(
         section,
         scores={"activity_mental_status": activity_mental_status, "pain": pain, "nausea_vomiting": nausea_vomiting,
                 "intake_output": intake_output},
-        baseline=baseline_reading(session), latest=None if latest is None else reading_of(latest),
+        baseline=baseline, latest=evidence.latest, recovery_problems=evidence.problems,
         escort_present=escort_present, instructions_given=instructions_given,
         minutes_since_infusion_end=_minutes_since_end(session, now),
     )
@@ -925,10 +1402,14 @@ def session_discharge(*, user: User, session: InfusionSession, expected_version:
     open_alerts = list(session.alerts.filter(acknowledged_at__isnull=True).values_list("rule", flat=True))
     if open_alerts:
         raise ValidationError(OPEN_ALERTS.format(rules=", ".join(open_alerts)), field="alerts", value=open_alerts)
-    section = _sections(session)[2]
+    monitoring, _, section = _sections(session)
     now = timezone.now()
     last = session.discharge_assessments.order_by("-assessed_at", "-id").first()
     failures = ("no assessment",) if last is None else tuple(last.reasons) if not last.fit else ()
+    if last is not None and last.fit:  # re-evaluated with every reading taken since the assessment
+        failures = core_assessment_voided(last.assessed_at, recovery_readings(session), section=section,
+                                          monitoring=monitoring, baseline=baseline_reading(session))
+    failures += adverse_events_unreviewed(session)
     _move(session, SessionAction.DISCHARGE, Guards(minutes_since_infusion_end=_minutes_since_end(session, now),
                                                    observation_min=section.observation_min,
                                                    discharge_failures=failures))
@@ -945,14 +1426,17 @@ def session_discharge(*, user: User, session: InfusionSession, expected_version:
 
 def _note_text(session: InfusionSession) -> str:
     """The note, from what was recorded (times in the location's zone)."""
+    zone = ZoneInfo(session.location.timezone)  # the location's clock, whoever generates the note and wherever
+
     def t(dt: datetime | None) -> str:
-        return "—" if dt is None else timezone.localtime(dt).strftime("%H:%M")
+        return "—" if dt is None else dt.astimezone(zone).strftime("%H:%M")
 
     order = signed_order(session)
     given = session_delivery(session, session.ended_at or timezone.now())
     vitals = list(session.vitals.all())
     lines = [
-        f"Infusion session {timezone.localtime(session.scheduled_start):%Y-%m-%d}, {session.location.name}"
+        f"Infusion session {session.scheduled_start.astimezone(zone):%Y-%m-%d} ({session.location.timezone} time), "
+        f"{session.location.name}"
         + (" (home)" if session.at_home else f", {session.chair.name}" if session.chair else ""),
         f"Patient: {session.patient.display_name} (MRN {session.patient.mrn}). Protocol {session.protocol_version}.",
         f"Checked in {t(session.checked_in_at)}; checklist passed {t(session.prechecks_done_at)}"
@@ -968,10 +1452,19 @@ def _note_text(session: InfusionSession) -> str:
                      f"at {t(order.signed_at)}" + (f"; soft-limit override: {order.override_reason}" if order.override_reason else "") + ".")
     lines.append(f"Infusion {t(session.started_at)}–{t(session.ended_at)}: {given.delivered_mg:.1f} mg "
                  f"({given.delivered_ml:.1f} mL) over {given.infusing_min:.0f} min running, {given.paused_min:.0f} min paused.")
+    if order is not None and order.vtbi_ml:
+        lines.append(f"Bag: {order.drug_volume_ml or 0:.2f} mL of {order.vial_mg_per_ml or 0:g} mg/mL drawn into "
+                     f"{order.bag_ml or 0:g} mL; volume to be infused {order.vtbi_ml:.1f} mL"
+                     + (f"; the bag ran empty at {t(given.vtbi_reached_at)}: the record stops at what it held"
+                        if given.vtbi_reached_at else "") + ".")
     for e in session.rate_events.all():
         if e.kind == RateEvent.Kind.RATE:
-            lines.append(f"  {t(e.at)} rate changed to {e.rate_mg_per_h:g} mg/h, ordered by {e.signer}: {e.reason}")
-        elif e.kind in (RateEvent.Kind.PAUSE, RateEvent.Kind.RESUME) :
+            lines.append(f"  {t(e.at)} rate changed to {e.rate_mg_per_h:g} mg/h, "
+                         + (f"verbal order of {e.signer}, read back" if e.verbal_order else f"ordered by {e.signer}")
+                         + f": {e.reason}" + (f" (beyond a soft limit: {e.override_reason})" if e.override_reason else "")
+                         + ("" if not e.verbal_order else f"; co-signed by {e.cosigned_by} {t(e.cosigned_at)}"
+                            if e.cosigned_at else "; not yet co-signed"))
+        elif e.kind in (RateEvent.Kind.PAUSE, RateEvent.Kind.RESUME, RateEvent.Kind.STOP):
             lines.append(f"  {t(e.at)} {e.get_kind_display().lower()}" + (f": {e.reason}" if e.reason else ""))
     if vitals:
         def span(name: str) -> str:

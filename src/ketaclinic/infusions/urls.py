@@ -17,6 +17,7 @@ urlpatterns = [
     path("<uuid:external_id>/instructions/", views.discharge_instructions, name="instructions"),
     path("<uuid:external_id>/instructions.pdf", views.discharge_instructions, {"as_pdf": True},
          name="instructions_pdf"),
+    path("<uuid:external_id>/bag-check/", views.bag_check, name="bag_check"),
     path("<uuid:external_id>/note/", views.note_page, name="note"),
     path("<uuid:external_id>/note/generate/", views.note_generate, name="note_generate"),
     path("<uuid:external_id>/note/sign/", views.note_sign, name="note_sign"),

@@ -30,14 +30,15 @@ from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.consent.selectors import ConsentOnFile
 from ketaclinic.core.access import Permission, Role
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.core.infusion.checklist import CONSENT_ITEM
-from ketaclinic.core.infusion.medications import SESSION_MEDICATIONS
 from ketaclinic.core.infusion.state import TRANSITIONS, SessionAction, SessionState
+from ketaclinic.core.protocols.formulary import ROUTE_LABELS
 from ketaclinic.infusions import forms as f
 from ketaclinic.infusions import selectors, services
 from ketaclinic.infusions.charts import session_chart_svg
 from ketaclinic.infusions.models import AdverseEvent, InfusionOrder, InfusionSession, SessionNote, VitalAlert
+from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.plans.models import PlannedInfusion
@@ -114,26 +115,30 @@ def _prescribers(session: InfusionSession) -> Any:
 def _blank_forms(request: HttpRequest, session: InfusionSession) -> dict[str, forms.Form]:
     v = {"expected_version": session.version}
     return {
-        "check_in": f.AtForm(initial=v), "start": f.AtForm(initial=v), "pause": f.ReasonAtForm(initial=v),
+        "check_in": f.AtForm(initial=v), "start": f.AtForm(initial=v), "vial_check": f.VialCheckForm(initial=v), "pause": f.ReasonAtForm(initial=v),
         "resume": f.ReasonAtForm(initial=v), "stop": f.ReasonAtForm(initial=v), "cancel": f.CancelForm(initial=v),
         "checklist": f.ChecklistAnswerForm(initial=v), "checklist_override": f.ChecklistOverrideForm(initial=v),
         "order_create": f.OrderCreateForm(initial=v), "order_sign": f.OrderSignForm(initial=v),
-        "rate": f.RateChangeForm(initial={**v, "signer": getattr(request.user, "external_id", None)
-                                          if request.user.can(Permission.ORDER_SIGN) else None},
-                                 prescribers=_prescribers(session)),
+        "rate": f.RateChangeForm(initial=v, prescribers=_prescribers(session)),
         "vitals": f.VitalsForm(), "adverse": f.AdverseEventForm(initial=v),
-        "administration": f.AdministrationForm(initial={**v, "unit": "mg"}, medications=_rescue_meds(),
+        "administration": f.AdministrationForm(initial=v, medications=_rescue_meds(session),
                                                adverse_events=session.adverse_events.all()),
         "discharge_assess": f.DischargeAssessForm(initial=v), "alert_ack": f.AlertAckForm(),
+        "adverse_review": f.AdverseReviewForm(),
     }
 
 
-def _rescue_meds() -> list[Any]:
-    return [m for m in SESSION_MEDICATIONS.values() if m.code not in ("ketamine", "esketamine")]
+def _rescue_meds(session: InfusionSession) -> tuple[Any, ...]:
+    """The medications a nurse may record in this session: the protocol formulary's as-needed drugs (ketamine
+    and esketamine are given only as their signed order says)."""
+    return session.protocol_version.parsed.formulary.as_needed
 
 
 def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, Any]:
     detail = selectors.session_detail(user=request.user, session=session)
+    raised = services.vitals_overdue_alert_raise(session=session, due=detail.vitals_due)
+    if raised is not None:  # overdue vital signs are an alert to acknowledge, shown at once
+        detail.open_alerts.append(raised)
     audit_read(session.patient, "infusion session")
     doc = session.protocol_version.parsed
     state = session.state_enum
@@ -145,10 +150,14 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
         "forms": _blank_forms(request, session),
         "adverse_events": events,
         "administrations": list(session.administrations.exclude(medication="ketamine").select_related("created_by")),
+        "formulary": [{**m.model_dump(), "route_words": ", ".join(ROUTE_LABELS.get(r, r) for r in m.routes)}
+                      for m in _rescue_meds(session)],
         "alerts_all": list(session.alerts.select_related("acknowledged_by")),
         "open_alerts": [(a, thresholds.get(a.rule), ACTION_LABELS.get(a.suggested_action, a.suggested_action))
                         for a in detail.open_alerts],
         "note": SessionNote.objects.filter(session=session).first(),
+        "safety_flags": list(SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN)
+                             .order_by("raised_at")),
         "padss_rows": [(PADSS_LABELS.get(k, k), v) for k, v in detail.discharge_assessment.scores.items()]
         if detail.discharge_assessment else [],
         "observation_min": doc.discharge.observation_min if doc.discharge else None,
@@ -170,9 +179,14 @@ def _render_live(request: HttpRequest, session: InfusionSession, *, status: int 
         ctx = _live_context(request, session)
         if bound is not None:
             ctx["forms"][failed] = bound
+        for key, form in ctx["forms"].items():  # one page holds many forms: ids unique per form
+            form.auto_id = f"{key.replace('_', '-')}-%s"
         ctx.update({"failed": failed, "failed_form": bound, "error": error, "changed": changed, "notice": notice,
                     "action_row": ("check_in", "start", "pause", "resume", "stop", "complete", "discharge")})
-        return render(request, "infusions/session.html", ctx, status=status)
+        response = render(request, "infusions/session.html", ctx, status=status)
+    if request.headers.get("HX-Request"):  # the address bar keeps the session's page, never an action's POST address
+        response["HX-Replace-Url"] = reverse("infusions:session", kwargs={"external_id": session.external_id})
+    return response
 
 
 @login_required
@@ -199,7 +213,7 @@ def session_chart(request: HttpRequest, external_id: str) -> HttpResponse:
     audit_read(session.patient, "vital signs chart")
     svg = session_chart_svg(series, list(session.rate_events.all()), tz=_zone(session))
     response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Cache-Control"] = "private, no-store"
+    response["Cache-Control"] = "no-store, private"
     return response
 
 
@@ -234,8 +248,23 @@ def _alert(session: InfusionSession, external_id: Any) -> VitalAlert:
     return alert
 
 
+def _rate_event(session: InfusionSession, number: int) -> Any:
+    """The session's ``number``-th pump event (1-based, in time order): how pages and the API name one."""
+    event = selectors.rate_event_get(session=session, number=number)
+    if event is None:
+        raise ValidationError(services.NO_SUCH_RATE_EVENT.format(value=number), field="event", value=number)
+    return event
+
+
 def _adverse(session: InfusionSession, external_id: str) -> AdverseEvent | None:
     return None if not external_id else AdverseEvent.objects.filter(session=session, external_id=external_id).first()
+
+
+def _adverse_or_404(session: InfusionSession, external_id: str) -> AdverseEvent:
+    event = _adverse(session, external_id)
+    if event is None:
+        raise Http404("No such adverse event in this session.")
+    return event
 
 
 def _vitals_done(posted: services.VitalsPosted) -> str:
@@ -244,6 +273,12 @@ def _vitals_done(posted: services.VitalsPosted) -> str:
     if posted.alerts:
         return f"Vital signs recorded — {len(posted.alerts)} alert(s) to acknowledge."
     return "Vital signs recorded."
+
+
+def _vial_checked(check: Any) -> str:
+    if check.match:
+        return "Independent check recorded: the vial and the volume drawn match the order."
+    return "Independent check recorded: it DOES NOT match the order; do not start. " + " ".join(check.problems)
 
 
 def _form(cls: type[forms.Form]) -> Callable[[Any, InfusionSession], forms.Form]:
@@ -258,7 +293,8 @@ ACTIONS: dict[str, Action] = {
         user=u, session=s, expected_version=d["expected_version"], reason=d["reason"]), "Session cancelled."),
     "checklist": Action(S_RUN, "checklist", _form(f.ChecklistAnswerForm), lambda u, s, d: services.checklist_record(
         user=u, session=s, expected_version=d["expected_version"], code=d["code"], answer=d["answer"] or "",
-        value=d["value"] or None, unit=d["unit"] or None), "Checklist answer recorded."),
+        value=d["value"] or None, unit=d["unit"] or None, confirm_weight=d["confirm_weight"]),
+        "Checklist answer recorded."),
     "checklist_override": Action(S_SIGN, "checklist_override", _form(f.ChecklistOverrideForm),
                                  lambda u, s, d: services.checklist_override(
                                      user=u, session=s, expected_version=d["expected_version"], code=d["code"],
@@ -271,33 +307,49 @@ ACTIONS: dict[str, Action] = {
     "order_sign": Action(S_SIGN, "order_sign", _form(f.OrderSignForm), lambda u, s, d: services.order_sign(
         user=u, order=_order(s, d["order"]), expected_version=d["expected_version"],
         override_reason=d["override_reason"]), "Order signed."),
+    "vial_check": Action(S_RUN, "vial_check", _form(f.VialCheckForm), lambda u, s, d: services.vial_check_record(
+        user=u, session=s, expected_version=d["expected_version"], vial_mg_per_ml=d["vial_mg_per_ml"],
+        drawn_ml=d["drawn_ml"]), _vial_checked),
     "start": Action(S_RUN, "start", _form(f.AtForm), lambda u, s, d: services.infusion_start(
-        user=u, session=s, expected_version=d["expected_version"], at=d["at"]), "Infusion started."),
+        user=u, session=s, expected_version=d["expected_version"], at=d["at"],
+        backdate_reason=d["backdate_reason"] or ""), "Infusion started."),
     "pause": Action(S_RUN, "pause", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_pause(
-        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]), "Infusion paused."),
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"],
+        backdate_reason=d["backdate_reason"] or ""), "Infusion paused."),
     "resume": Action(S_RUN, "resume", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_resume(
-        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]), "Infusion resumed."),
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"],
+        backdate_reason=d["backdate_reason"] or ""), "Infusion resumed."),
     "rate": Action(S_RUN, "rate", lambda data, s: f.RateChangeForm(data, prescribers=_prescribers(s)),
                    lambda u, s, d: services.infusion_rate_change(
                        user=u, session=s, expected_version=d["expected_version"], rate_mg_per_h=d["rate_mg_per_h"],
-                       reason=d["reason"], signer=d["signer"], at=d["at"]), "Rate changed."),
+                       reason=d["reason"], signer=d["signer"], read_back=d["read_back"],
+                       override_reason=d["override_reason"], at=d["at"],
+                       backdate_reason=d["backdate_reason"] or ""), "Rate changed."),
+    "titration_cosign": Action(S_SIGN, "titration_cosign", _form(f.CosignForm), lambda u, s, d: services.titration_cosign(
+        user=u, event=_rate_event(s, d["event"])), "Verbal order co-signed."),
     "stop": Action(S_RUN, "stop", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_stop(
-        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"]),
+        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"],
+        backdate_reason=d["backdate_reason"] or ""),
         "Infusion stopped; recovery and the observation time begin."),
     "vitals": Action(S_RUN, "vitals", _form(f.VitalsForm), lambda u, s, d: services.vitals_record(
         user=u, session=s, client_id=d["client_id"], taken_at=d["taken_at"], systolic_mmhg=d["systolic_mmhg"],
         diastolic_mmhg=d["diastolic_mmhg"], heart_rate_bpm=d["heart_rate_bpm"], spo2_percent=d["spo2_percent"],
-        respiratory_rate_per_min=d["respiratory_rate_per_min"], sedation=d["sedation"]), _vitals_done),
+        respiratory_rate_per_min=d["respiratory_rate_per_min"], sedation=d["sedation"],
+        backdate_reason=d["backdate_reason"] or ""), _vitals_done),
     "alert_ack": Action(S_RUN, "alert_ack", _form(f.AlertAckForm), lambda u, s, d: services.alert_acknowledge(
         user=u, alert=_alert(s, d["alert"]), note=d["note"]), "Alert acknowledged."),
     "adverse_event": Action(S_RUN, "adverse", _form(f.AdverseEventForm), lambda u, s, d: services.adverse_event_record(
         user=u, session=s, expected_version=d["expected_version"], kind=d["kind"], severity=d["severity"], at=d["at"],
         notes=d["notes"]), "Adverse event recorded."),
+    "adverse_review": Action(S_SIGN, "adverse_review", _form(f.AdverseReviewForm),
+                             lambda u, s, d: services.adverse_event_review(
+                                 user=u, event=_adverse_or_404(s, d["event"]), note=d["note"]),
+                             "Adverse event reviewed."),
     "administration": Action(S_RUN, "administration", lambda data, s: f.AdministrationForm(
-        data, medications=_rescue_meds(), adverse_events=s.adverse_events.all()),
+        data, medications=_rescue_meds(s), adverse_events=s.adverse_events.all()),
         lambda u, s, d: services.administration_record(
             user=u, session=s, expected_version=d["expected_version"], medication=d["medication"], dose=d["dose"],
-            unit=d["unit"], route=d["route"], at=d["at"], reason=d["reason"],
+            unit=d["unit"], route=d["route"], at=d["at"], reason=d["reason"], override_reason=d["override_reason"],
             adverse_event=_adverse(s, d["adverse_event"])), "Medication given recorded on the MAR."),
     "discharge_assess": Action(S_RUN, "discharge_assess", _form(f.DischargeAssessForm),
                                lambda u, s, d: services.discharge_assess(
@@ -340,6 +392,42 @@ def session_action(request: HttpRequest, external_id: str, action: str) -> HttpR
         return redirect(f"{reverse('infusions:board')}?location={session.location.code}")
     return _render_live(request, selectors.session_get(user=request.user, external_id=str(session.external_id)),
                         status=status, failed=spec.form, bound=form, error=error, changed=changed)
+
+
+@login_required
+def bag_check(request: HttpRequest, external_id: str) -> HttpResponse:
+    """The independent check of the bag on its own page: the second clinician types the vial strength and the
+    volume drawn they read, on a page that never shows the order's numbers (the session page does)."""
+    require(request.user, Permission.SESSION_RUN)
+    session = _session(request, external_id, Permission.SESSION_RUN)
+    with timezone.override(_zone(session)):
+        order = services.signed_order(session)
+        problem, error, status = "", "", 200
+        if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
+            problem = f"This session is {session.get_state_display().lower()}: the bag is checked before the start."
+        elif order is None or order.vtbi_ml is None:
+            problem = "There is no signed order with a bag to check yet."
+        elif order.created_by_id == request.user.pk:
+            problem = ("You calculated this order and prepared the bag: a second clinician must check it. "
+                       "Ask a colleague to open this page.")
+        form = f.VialCheckForm(request.POST if request.method == "POST" else None,
+                               initial={"expected_version": session.version})
+        if request.method == "POST" and not problem:
+            if form.is_valid():
+                try:
+                    check = services.vial_check_record(
+                        user=request.user, session=session, expected_version=form.cleaned_data["expected_version"],
+                        vial_mg_per_ml=form.cleaned_data["vial_mg_per_ml"], drawn_ml=form.cleaned_data["drawn_ml"])
+                except DomainError as exc:
+                    error = exc.message
+                else:
+                    (messages.success if check.match else messages.error)(request, _vial_checked(check))
+                    return redirect("infusions:session", external_id=session.external_id)
+            else:
+                error = "Please correct the highlighted fields."
+            status = 400
+        return render(request, "infusions/bag_check.html",
+                      {"session": session, "form": form, "problem": problem, "error": error}, status=status)
 
 
 def _after(request: HttpRequest, session: InfusionSession, notice: str) -> HttpResponse:

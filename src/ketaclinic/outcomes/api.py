@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ketaclinic.accounts.models import Location
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
+from ketaclinic.core.input_rules import TEXT_MAX
 from ketaclinic.outcomes import selectors, services
 from ketaclinic.outcomes.models import BoosterProposal, QuestionnaireResponse, SafetyFlag
 from ketaclinic.patients.selectors import patient_get
@@ -20,16 +21,17 @@ router = Router(tags=["outcomes"])
 
 
 class ResponseIn(Schema):
-    instrument: str = Field(examples=["phq9"])
-    answers: list[int | None] = Field(description="One answer per item in the instrument's order; null = unanswered.")
+    instrument: str = Field(min_length=1, max_length=40, examples=["phq9"])
+    answers: list[int | None] = Field(max_length=100, description="One answer per item in the instrument's order; "
+                                      "null = unanswered.")
     authored_at: datetime | None = None
     timepoint: str = Field("ad_hoc", pattern="^(baseline|pre_infusion|follow_up|post_series|monthly|ad_hoc)$")
     infusion_number: int | None = Field(None, ge=1, le=99)
 
 
 class CorrectionIn(Schema):
-    answers: list[int | None]
-    reason: str = Field(min_length=1)
+    answers: list[int | None] = Field(max_length=100)
+    reason: str = Field(min_length=1, max_length=300)
 
 
 class ResponseOut(Schema):
@@ -66,13 +68,13 @@ class FlagOut(Schema):
 
 
 class AssessIn(Schema):
-    assessment: str
-    plan: str
+    assessment: str = Field(min_length=1, max_length=TEXT_MAX)
+    plan: str = Field(min_length=1, max_length=TEXT_MAX)
 
 
-class BoosterIn(Schema):
+class BoosterDecisionIn(Schema):
     decision: str = Field(pattern="^(accept|decline)$")
-    reason: str = ""
+    reason: str = Field("", max_length=TEXT_MAX)
 
 
 class BoosterOut(Schema):
@@ -91,7 +93,7 @@ class PointOut(Schema):
     infusions_before: int
 
 
-class InfusionOut(Schema):
+class TrajectoryInfusionOut(Schema):
     at: datetime
     number: int
 
@@ -106,14 +108,14 @@ class TrajectoryOut(Schema):
     response_line: float | None
     remission_line: float | None
     points: list[PointOut]
-    infusions: list[InfusionOut]
+    infusions: list[TrajectoryInfusionOut]
 
 
 class DashboardQuery(Schema):
     start: date
     end: date
-    location: str = ""
-    indication: str = ""
+    location: str = Field("", max_length=40)
+    indication: str = Field("", max_length=30)
 
 
 @router.get("/patients/{external_id}/responses", response=list[ResponseOut])
@@ -165,7 +167,7 @@ def safety_flag_assess(request: HttpRequest, external_id: UUID, payload: AssessI
 
 
 @router.post("/boosters/{external_id}/decide", response=BoosterOut)
-def booster_decide(request: HttpRequest, external_id: UUID, payload: BoosterIn) -> BoosterProposal:
+def booster_decide(request: HttpRequest, external_id: UUID, payload: BoosterDecisionIn) -> BoosterProposal:
     require(request.user, Permission.BOOSTER_DECIDE)
     proposal = selectors.booster_get(user=request.user, external_id=str(external_id))
     return services.booster_decide(user=request.user, proposal=proposal, **payload.dict())

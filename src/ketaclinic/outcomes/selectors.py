@@ -1,14 +1,14 @@
 """Reads shared by pages and the API: open safety flags, a patient's outcomes, trajectories, the dashboard.
 
 The clinic dashboard (:func:`outcomes_dashboard`) answers in a fixed number of queries whatever the data
-size (two: one row per patient for PHQ-9, one for GAD-7; the figures are computed from those rows by the
-pure core's interval functions). Its definitions are :data:`DEFINITIONS`, shown on the page.
+size (three: one row per patient for PHQ-9, one for GAD-7, and every current PHQ-9 total for the published
+measures; the figures are computed from those rows by the pure core's interval and measure functions). Its definitions are :data:`DEFINITIONS`, shown on the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import Any
@@ -39,6 +39,15 @@ from ketaclinic.core.outcomes import (
     proportion_estimate,
     trajectory_status,
 )
+from ketaclinic.core.outcomes.measures import INDEX_ABOVE as MEASURE_INDEX_ABOVE
+from ketaclinic.core.outcomes.measures import (
+    Exclusion,
+    MeasurePatient,
+    MeasureResult,
+    PHQ9Score,
+    cms159_remission,
+    nqf1884_response,
+)
 from ketaclinic.core.protocols.document import OutcomesSection
 from ketaclinic.outcomes.models import (
     BoosterProposal,
@@ -52,8 +61,8 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.screening.models import Referral
 
-PHQ9_RESPONSE_MIN_BASELINE = 10  # NQF 1884, the PHQ-9 definition's change section
-PHQ9_REMISSION_BELOW = 5  # CMS159
+PHQ9_RESPONSE_MIN_BASELINE = 10  # the clinic's short-term response definition (the PHQ-9 definition's change section)
+PHQ9_REMISSION_BELOW = 5  # the clinic's short-term remission definition
 LOCATION_NOT_YOURS = "You do not work at {value}: the questionnaires worklist shows only your own locations."
 
 
@@ -345,10 +354,22 @@ DEFINITIONS: dict[str, str] = {
                  "the last infusion of the series) within the period, at the chosen location and indication.",
     "baseline": "A patient's baseline is the first current (not corrected) answer of that questionnaire given at "
                 "the baseline timepoint; the endpoint is the latest current post-series answer within the period.",
-    "response_rate": "Share of completers with a PHQ-9 baseline of 10 or more whose endpoint fell by at least 50% "
-                     "(NQF 1884). n = completers with a baseline of 10 or more.",
-    "remission_rate": "Share of completers with a PHQ-9 baseline of 10 or more whose endpoint is below 5 (CMS159). "
+    "response_rate": "The clinic's own definition, not a published quality measure: share of completers with a "
+                     "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) fell by at least "
+                     "50%. n = completers with a baseline of 10 or more; patients who did not answer after the "
+                     "series are not counted.",
+    "remission_rate": "The clinic's own definition, not a published quality measure: share of completers with a "
+                      "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) is below 5. "
                       "n = completers with a baseline of 10 or more.",
+    "nqf1884_response": "As the measure specifies: patients with major depression (or dysthymia) whose first PHQ-9 "
+                        "above 9 (the index) falls in the period; responding = the most recent PHQ-9 from 6 months "
+                        "minus 60 days to 6 months plus 60 days after the index is at most half the index score. A "
+                        "patient with no PHQ-9 in that window is counted as not responding. Patients whose window "
+                        "has not closed yet are shown as pending and not counted; bipolar depression is excluded.",
+    "cms159_remission": "As the measure specifies: the same patients; in remission = the most recent PHQ-9 from 12 "
+                        "months minus 60 days to 12 months plus 60 days after the index is below 5. A patient with "
+                        "no PHQ-9 in that window is counted as not in remission. Excluded: bipolar disorder. "
+                        "Patients whose window has not closed yet are shown as pending and not counted.",
     "phq9_change": "Mean percent change of PHQ-9, (baseline − endpoint) / baseline × 100, so improvement is "
                    "positive. n = completers with a PHQ-9 baseline above 0.",
     "gad7_change": "Mean percent change of GAD-7, defined as for PHQ-9, over patients with a GAD-7 baseline above 0 "
@@ -361,6 +382,10 @@ DEFINITIONS: dict[str, str] = {
                  "An interval is clipped to what the measure can be (a change of at most 100%, at least 0 days), "
                  "so with few patients it may be lopsided rather than show an impossible value.",
 }
+
+
+RESPONSE_CLINIC_LABEL = "Response after the series (clinic definition)"
+REMISSION_CLINIC_LABEL = "Remission after the series (clinic definition)"
 
 
 @dataclass(frozen=True)
@@ -383,12 +408,18 @@ class Dashboard:
     time_to_response: Estimate
     time_to_response_median: float | None
     change_histogram: list[tuple[str, int]] = field(default_factory=list)
+    nqf1884: MeasureResult | None = None
+    cms159: MeasureResult | None = None
 
     def measures(self) -> list[tuple[str, str, Estimate, str]]:
-        """(key, label, estimate, unit) in display order."""
+        """(key, label, estimate, unit) in display order. Only figures computed by a measure's
+        specification (core.outcomes.measures) carry the measure's name."""
+        published = [(key, m.label, m.estimate, "%") for key, m in
+                     (("nqf1884_response", self.nqf1884), ("cms159_remission", self.cms159)) if m is not None]
         return [
-            ("response_rate", "Response rate (PHQ-9)", self.response_rate, "%"),
-            ("remission_rate", "Remission rate (PHQ-9)", self.remission_rate, "%"),
+            *published,
+            ("response_rate", RESPONSE_CLINIC_LABEL, self.response_rate, "%"),
+            ("remission_rate", REMISSION_CLINIC_LABEL, self.remission_rate, "%"),
             ("phq9_change", "Mean change in depression (PHQ-9)", self.phq9_change, "%"),
             ("gad7_change", "Mean change in anxiety (GAD-7)", self.gad7_change, "%"),
             ("ideation_resolved", "Suicidal ideation at baseline no longer reported", self.ideation_resolved, "%"),
@@ -403,6 +434,10 @@ class Dashboard:
             "completed": self.completed,
             "measures": {key: {**est.as_dict(), "unit": unit, "label": label} for key, label, est, unit in self.measures()},
             "time_to_response_median_days": self.time_to_response_median,
+            "published_measures": {key: {"initial_population": m.initial_population, "excluded": m.excluded,
+                                         "pending": m.pending, "no_follow_up": m.no_follow_up}
+                                   for key, m in (("nqf1884_response", self.nqf1884), ("cms159_remission", self.cms159))
+                                   if m is not None},
             "definitions": DEFINITIONS,
         }
 
@@ -503,11 +538,44 @@ def dashboard_from_rows(filters: DashboardFilters, phq: list[dict[str, Any]], ga
 
 
 def outcomes_dashboard(*, user: User, filters: DashboardFilters) -> Dashboard:
-    """Aggregates only (no patient is named); two queries whatever the data size."""
+    """Aggregates only (no patient is named); three queries whatever the data size. NQF 1884 and CMS159 are
+    computed by their specifications (core.outcomes.measures); the short-term figures are the clinic's own."""
     require(user, Permission.OUTCOMES_VIEW)
     phq = _cohort_rows("phq9", filters, with_response_time=True)
     gad = _cohort_rows("gad7", filters, with_response_time=False)
-    return dashboard_from_rows(filters, phq, gad)
+    patients = measure_patients(filters)
+    as_of = timezone.localdate()
+    return replace(dashboard_from_rows(filters, phq, gad),
+                   nqf1884=nqf1884_response(patients, start=filters.start, end=filters.end, as_of=as_of),
+                   cms159=cms159_remission(patients, start=filters.start, end=filters.end, as_of=as_of))
+
+
+DEPRESSION_INDICATIONS = frozenset({"trd", "mdd", "postpartum_depression", "bipolar_depression"})
+EXCLUSIONS_BY_INDICATION = {"bipolar_depression": frozenset({Exclusion.BIPOLAR})}
+
+
+def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
+    """Every patient's current PHQ-9 totals for the published measures (one query). A patient's diagnosis is
+    the latest indication recorded with their answers; the location filter applies to the index answer."""
+    rows = current_responses().filter(instrument="phq9", total__isnull=False).order_by(
+        "patient_id", "authored_at", "id").values_list("patient_id", "authored_at", "total", "indication",
+                                                       "location_id")
+    by_patient: dict[int, list[tuple[datetime, int, str, int]]] = {}
+    for patient_id, when, total, indication, location_id in rows:
+        by_patient.setdefault(patient_id, []).append((when, total, indication, location_id))
+    out = []
+    for answers in by_patient.values():
+        indication = next((i for _, _, i, _ in reversed(answers) if i), "")
+        if filters.indication and indication != filters.indication:
+            continue
+        index = next((a for a in answers if a[1] > MEASURE_INDEX_ABOVE), None)
+        if filters.location is not None and (index is None or index[3] != filters.location.pk):
+            continue
+        out.append(MeasurePatient(
+            scores=tuple(PHQ9Score(timezone.localdate(when), total) for when, total, _, _ in answers),
+            depression=indication in DEPRESSION_INDICATIONS,
+            exclusions=EXCLUSIONS_BY_INDICATION.get(indication, frozenset())))
+    return out
 
 
 def dashboard_locations(*, user: User) -> QuerySet[Location]:

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,18 +22,18 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import patient_for, require
 from ketaclinic.audit.models import AuditEntry
-from ketaclinic.audit.services import audit_record
+from ketaclinic.audit.services import audit_anonymous_refusal, audit_record
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.core.instruments import (
     Instrument,
     InstrumentDefinitionError,
     get_instrument,
-    relapse_check_for,
     score_instrument,
 )
 from ketaclinic.core.instruments.scoring import Score
 from ketaclinic.core.outcomes import DueItem
+from ketaclinic.core.outcomes.relapse import protocol_relapse_check_for
 from ketaclinic.core.protocols.document import OutcomesSection
 from ketaclinic.outcomes.models import (
     TIMEPOINTS,
@@ -182,7 +182,50 @@ def _raise_safety_flags(response: QuestionnaireResponse) -> list[SafetyFlag]:
                      summary=f"URGENT safety flag raised: {SAFETY_REASONS[flag]}",
                      detail={"flag": str(sf.external_id), "response": str(response.external_id)})
         raised.append(sf)
+        safety_flag_notify(sf)
     return raised
+
+
+FLAG_EMAIL_SUBJECT = "ketaclinic: a patient needs your review today"
+FLAG_EMAIL_BODY = ("A patient at {location} has an urgent safety flag that needs a prescriber's assessment and plan "
+                   "before any further infusion.\n\nOpen it in ketaclinic: {link}\n\n"
+                   "This message holds no clinical details; sign in to see them.")
+
+
+def _mask(address: str) -> str:
+    name, _, domain = address.partition("@")
+    return f"{name[:1]}***@{domain}" if domain else "***"
+
+
+def safety_flag_notify(flag: SafetyFlag) -> list[str]:
+    """Email the responsible prescriber(s) that a flag was raised: the signer of the patient's active plan, else the
+    prescribers of the patient's location. Nothing clinical in the message; each attempt is audited (masked)."""
+    plan = (TreatmentPlan.objects.filter(patient=flag.patient, status=TreatmentPlan.Status.ACTIVE)
+            .select_related("signed_by").order_by("-signed_at").first())
+    if plan is not None and plan.signed_by is not None and plan.signed_by.email:
+        to = [plan.signed_by]
+    else:
+        to = list(User.objects.filter(role="prescriber", is_active=True, locations=flag.patient.location)
+                  .exclude(email="").order_by("id"))
+    base = getattr(settings, "KETACLINIC_BASE_URL", "") or ""
+    link = f"{base}{reverse('outcomes:flag', args=[flag.external_id])}"
+    sent = []
+    for user in to:
+        try:
+            send_mail(FLAG_EMAIL_SUBJECT, FLAG_EMAIL_BODY.format(location=flag.patient.location.name, link=link),
+                      None, [user.email])
+            status = "sent"
+            sent.append(user.email)
+        except Exception as exc:  # noqa: BLE001 - a failed email is recorded, never lost, never blocks the answer
+            status = f"failed ({type(exc).__name__})"
+        audit_record(action=AuditEntry.Action.CREATE, patient=flag.patient,
+                     summary=f"Safety flag: prescriber {user} notified by email ({status})",
+                     detail={"flag": str(flag.external_id), "to": _mask(user.email), "status": status})
+    if not to:
+        audit_record(action=AuditEntry.Action.CREATE, patient=flag.patient,
+                     summary="Safety flag: no prescriber with an email address to notify",
+                     detail={"flag": str(flag.external_id)})
+    return sent
 
 
 def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: TreatmentPlan | None) -> None:
@@ -195,7 +238,7 @@ def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: Treatmen
     if len(totals) < 3 or totals[-1][0] != response.id:
         return
     inst = get_instrument(response.instrument)
-    check = relapse_check_for(inst, totals[0][1], [t for _, t in totals[1:]], section.relapse_fraction)
+    check = protocol_relapse_check_for(inst, totals[0][1], [t for _, t in totals[1:]], section.relapse_fraction)
     if not check.relapsed or BoosterProposal.objects.filter(patient=response.patient, status="proposed").exists():
         return
     proposal = BoosterProposal.objects.create(patient=response.patient, response=response, instrument=inst.id,
@@ -277,9 +320,12 @@ def link_open(token: str) -> PatientLink:
     elif link.expires_at <= timezone.now():
         message = LINK_EXPIRED.format(when=f"{timezone.localtime(link.expires_at):%b %d, %Y %H:%M}")
     if message is not None:
-        audit_record(action=AuditEntry.Action.DENIED, patient=link.patient if link else None,
-                     summary=f"Questionnaire link refused: {message}",
-                     detail={"link": str(link.external_id) if link else None, "status": 403})
+        if link is None:  # nobody's record behind it: counted per address, not one entry each
+            audit_anonymous_refusal("questionnaire-link-unknown", f"Questionnaire link refused: {message}")
+        else:
+            audit_record(action=AuditEntry.Action.DENIED, patient=link.patient,
+                         summary=f"Questionnaire link refused: {message}",
+                         detail={"link": str(link.external_id), "status": 403})
         raise ValidationError(message, field="link", value=None)
     assert link is not None
     return link

@@ -50,15 +50,20 @@ from ketaclinic.outcomes.models import (
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.patients.views import form_error
+from ketaclinic.web.anonymous import anonymous_limited
+from ketaclinic.web.time_zones import activate_for
 
 CHART_INSTRUMENTS = ("phq9", "gad7", "pcl5", "pain_nrs")
 
 
 def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+    """The patient, and this request's times in the time zone of the location that cares for them."""
     try:
-        return patient_get(user=request.user, external_id=str(external_id), permission=permission)
+        patient = patient_get(user=request.user, external_id=str(external_id), permission=permission)
     except Patient.DoesNotExist:
         raise Http404("No such patient.") from None
+    activate_for(patient.location)
+    return patient
 
 
 def _instrument_or_404(instrument_id: str):  # type: ignore[no-untyped-def]
@@ -171,12 +176,14 @@ _crisis_line = services.crisis_line
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@anonymous_limited("questionnaire")
 def answer(request: HttpRequest, token: str) -> HttpResponse:
     """The patient's form: no account; shows the questionnaire and the patient's first name, nothing else."""
     try:
         link = services.link_open(token)
     except DomainError as exc:
         return render(request, "outcomes/answer_refused.html", {"message": exc.message}, status=403)
+    activate_for(link.patient.location)
     inst = get_instrument(link.instrument)
     form = AnswersForm(request.POST or None, instrument=inst, staff=False)
     if request.method == "POST" and form.is_valid():
@@ -205,6 +212,7 @@ def flag_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         flag = selectors.safety_flag_get(user=request.user, external_id=str(external_id), permission=permission)
     except SafetyFlag.DoesNotExist:
         raise Http404("No such flag.") from None
+    activate_for(flag.patient.location)
     form = AssessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,21 +7,23 @@ from decimal import Decimal
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from ketaclinic.accounts.models import Location
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.input_rules import QUERY_MAX
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import Patient
 
 router = Router(tags=["patients"])
 
+PHONE = "A US number with its area code, or an international number starting with +; stored as E.164."
 LOCATION_UNKNOWN = "Location {value!r} is unknown: use a location code such as 'downtown'."
 
 
 class QuantityIn(Schema):
-    value: Decimal
-    unit: str = Field(description="kg or lb for weight; cm or in for height. Required: never guessed.")
+    value: Decimal = Field(description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in).")
+    unit: str = Field(max_length=5, description="kg or lb for weight; cm or in for height. Required: never guessed.")
 
 
 class PatientIn(Schema):
@@ -29,19 +31,19 @@ class PatientIn(Schema):
     family_name: str = Field(min_length=1, max_length=80)
     birth_date: date
     sex_at_birth: str = Field(pattern="^(female|male|other|unknown)$")
-    location: str = Field(description="Location code, e.g. 'downtown'.")
-    preferred_name: str = ""
-    phone: str = ""
-    email: str = ""
-    address: str = ""
-    city: str = ""
-    state: str = ""
-    postal_code: str = ""
-    emergency_contact_name: str = ""
-    emergency_contact_phone: str = ""
-    emergency_contact_relation: str = ""
-    escort_name: str = ""
-    escort_phone: str = ""
+    location: str = Field(min_length=1, max_length=40, description="Location code, e.g. 'downtown'.")
+    preferred_name: str = Field("", max_length=80)
+    phone: str = Field("", max_length=30, description=PHONE)
+    email: str = Field("", max_length=254)
+    address: str = Field("", max_length=200)
+    city: str = Field("", max_length=80)
+    state: str = Field("", max_length=2)
+    postal_code: str = Field("", max_length=10)
+    emergency_contact_name: str = Field("", max_length=120)
+    emergency_contact_phone: str = Field("", max_length=30, description=PHONE)
+    emergency_contact_relation: str = Field("", max_length=60)
+    escort_name: str = Field("", max_length=120)
+    escort_phone: str = Field("", max_length=30, description=PHONE)
     weight: QuantityIn | None = None
     height: QuantityIn | None = None
 
@@ -61,8 +63,8 @@ class PatientOut(Schema):
 
 class MeasurementIn(Schema):
     kind: str = Field(pattern="^(weight|height)$")
-    value: Decimal
-    unit: str
+    value: Decimal = Field(description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in).")
+    unit: str = Field(min_length=1, max_length=5, description="kg or lb for weight; cm or in for height.")
 
 
 class MeasurementOut(Schema):
@@ -74,14 +76,14 @@ class MeasurementOut(Schema):
 
 
 class AllergyIn(Schema):
-    substance: str
-    reaction: str = ""
+    substance: str = Field(min_length=1, max_length=120)
+    reaction: str = Field("", max_length=200)
     severity: str = Field("unknown", pattern="^(mild|moderate|severe|unknown)$")
 
 
 class MedicationIn(Schema):
-    name: str
-    dose: str = ""
+    name: str = Field(min_length=1, max_length=120)
+    dose: str = Field("", max_length=80)
 
 
 class MedicationOut(Schema):
@@ -91,7 +93,7 @@ class MedicationOut(Schema):
     interaction_classes: list[str]
 
 
-class ChartOut(Schema):
+class PatientChartOut(Schema):
     patient: PatientOut
     weight_kg: Decimal | None
     height_cm: Decimal | None
@@ -101,15 +103,19 @@ class ChartOut(Schema):
 
 
 class DuplicateOut(Schema):
-    mrn: str
+    """A possible match; at another location only ``visible: false`` and the id for break-glass."""
+
+    mrn: str | None
     name: str
-    birth_date: date
+    birth_date: date | None
     location: str
     why: str
+    visible: bool
+    patient_id: str | None = Field(None, description="Only for a match at another location: for break-glass.")
 
 
 @router.get("", response=list[PatientOut], summary="Search patients by name, birth date or MRN")
-def patient_search(request: HttpRequest, q: str = "") -> list[Patient]:
+def patient_search(request: HttpRequest, q: str = Query("", max_length=QUERY_MAX)) -> list[Patient]:
     return selectors.patient_search(user=request.user, query=q)
 
 
@@ -135,7 +141,7 @@ def patient_register(request: HttpRequest, payload: PatientIn) -> Status[Patient
     return Status(201, patient)
 
 
-@router.get("/{external_id}", response=ChartOut, summary="A patient's chart")
+@router.get("/{external_id}", response=PatientChartOut, summary="A patient's chart")
 def patient_chart(request: HttpRequest, external_id: UUID) -> dict[str, object]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
     chart = selectors.patient_chart_get(user=request.user, patient=patient)

@@ -55,20 +55,28 @@ def patient_find_elsewhere(*, user: User, mrn: str) -> Patient | None:
 
 @dataclass(frozen=True)
 class PossibleDuplicate:
-    mrn: str
+    """A possible match. Outside the user's locations nothing identifies the person (no MRN, name, birth date,
+    clinic or reason): only that a possible match exists elsewhere, and the way to it (break-glass)."""
+
+    mrn: str | None
     name: str
-    birth_date: date
+    birth_date: date | None
     location: str
     why: str
     visible: bool
+    patient_id: str | None = None  # for break-glass (an opaque id, not an identifier of the person)
+
+
+ELSEWHERE = "A possible match is registered at another location"
 
 
 def duplicates_find(
     *, user: User, given_name: str, family_name: str, birth_date: date | None, phone: str = "", email: str = ""
 ) -> list[PossibleDuplicate]:
     """Existing patients that may be the same person, across all locations (a person registered twice at
-    two locations is the duplicate that matters). Outside the user's locations only the MRN and location
-    are shown. Part of registering a patient: refused to roles that may not register."""
+    two locations is the duplicate that matters). Matches outside the user's locations
+    say only that a match exists there (break-glass opens it, with a reason, reviewed). Every lookup is audited.
+    Part of registering a patient: refused to roles that may not register."""
     require(user, Permission.PATIENT_REGISTER)
     digits = re.sub(r"\D", "", phone or "")
     cond = Q()
@@ -83,7 +91,8 @@ def duplicates_find(
     if not cond:
         return []
     mine = set(user_location_ids(user))
-    found = []
+    found: list[PossibleDuplicate] = []
+    matched: list[Patient] = []
     for p in Patient.objects.filter(cond).select_related("location")[:50]:
         why = []
         if birth_date and p.birth_date == birth_date:
@@ -99,10 +108,14 @@ def duplicates_find(
         if not why:  # matched only the last four phone digits
             continue
         visible = p.location_id in mine
-        found.append(PossibleDuplicate(
-            mrn=p.mrn, name=str(p.display_name) if visible else "(another location)", birth_date=p.birth_date,
-            location=p.location.name, why=", ".join(why), visible=visible,
-        ))
+        matched.append(p)
+        if visible:
+            found.append(PossibleDuplicate(mrn=p.mrn, name=str(p.display_name), birth_date=p.birth_date,
+                                           location=p.location.name, why=", ".join(why), visible=True))
+        else:
+            found.append(PossibleDuplicate(mrn=None, name=ELSEWHERE, birth_date=None, location="another location",
+                                           why="", visible=False, patient_id=str(p.external_id)))
+    audit_list(matched, "possible duplicates (registration)")  # every lookup that touches patients is audited
     return found[:10]
 
 

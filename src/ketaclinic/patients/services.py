@@ -15,6 +15,7 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.core.access import Permission
 from ketaclinic.core.body import height_measure, weight_measure
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.input_rules import phone_normalise
 from ketaclinic.core.medications import interactions_for
 from ketaclinic.patients.models import Allergy, BodyMeasurement, MedicationStatement, Patient
 from ketaclinic.web.models_base import clean_or_refuse
@@ -25,6 +26,7 @@ LOCATION_NOT_YOURS = "You can register patients only at your own locations; {val
 REQUIRED = "{field} is required."
 MEASURED_IN_FUTURE = "Measurement time {value} is in the future."
 
+PHONE_FIELDS = ("phone", "emergency_contact_phone", "escort_phone")
 DEMOGRAPHIC_FIELDS = (
     "given_name", "family_name", "preferred_name", "birth_date", "sex_at_birth", "gender_identity", "pronouns",
     "phone", "email", "address", "city", "state", "postal_code", "emergency_contact_name",
@@ -102,6 +104,9 @@ def patient_update(*, user: User, patient: Patient, **changes: Any) -> Patient:
         raise TypeError(f"unknown patient fields: {sorted(unknown)}")
     if "birth_date" in changes:
         _check_birth_date(changes["birth_date"])
+    for name in PHONE_FIELDS:  # the audit entry shows the number as stored (E.164)
+        if changes.get(name):
+            changes[name] = phone_normalise(changes[name], field=name)
     diff = {}
     for name, value in changes.items():
         old = getattr(patient, name)
@@ -160,7 +165,7 @@ def medication_record(*, user: User, patient: Patient, name: str, dose: str = ""
     patient_for(user, patient, Permission.CLINICAL_RECORD)
     if not name.strip():
         raise ValidationError(REQUIRED.format(field="Medication"), field="name", value=name)
-    flags = [i.klass.value for i in interactions_for(name)]
+    flags = [i.klass for i in interactions_for(name)]
     med = MedicationStatement(patient=patient, name=name.strip(), dose=dose, interaction_classes=flags,
                               created_by=user, updated_by=user)
     clean_or_refuse(med)

@@ -12,6 +12,7 @@ from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.services import audit_read
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.input_rules import QUERY_MAX
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.forms import AllergyForm, MeasurementForm, MedicationForm, PatientForm
 from ketaclinic.patients.models import Patient
@@ -35,9 +36,13 @@ def form_error(form, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
 @login_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
+    template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
+    if len(query) > QUERY_MAX:  # a search is a name, a date or an MRN: never run a pasted page as a query
+        return render(request, template, {"patients": [], "q": query[:QUERY_MAX], "elsewhere": None, "refused":
+                      f"Search has {len(query):,} characters; it may have at most {QUERY_MAX}."},
+                      status=200 if request.headers.get("HX-Request") else 400)  # htmx swaps only a 200 into the page
     patients = selectors.patient_search(user=request.user, query=query)
     elsewhere = selectors.patient_find_elsewhere(user=request.user, mrn=query) if not patients and query else None
-    template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     return render(request, template, {"patients": patients, "q": query, "elsewhere": elsewhere})
 
 

@@ -12,6 +12,7 @@ from ninja import Field, Router, Schema, Status
 from ketaclinic.accounts.models import Chair, Location
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
+from ketaclinic.core.input_rules import TEXT_MAX
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.plans import selectors, services
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
@@ -21,7 +22,7 @@ router = Router(tags=["plans"])
 
 
 class PlaceIn(Schema):
-    location: str = Field(description="Location code (a clinic, or a mobile location for home infusions).")
+    location: str = Field(min_length=1, max_length=40, description="Location code (a clinic, or a mobile location for home infusions).")
     chair: UUID | None = Field(None, description="Chair id at a clinic location.")
     at_home: bool = False
 
@@ -32,7 +33,7 @@ class PlanIn(PlaceIn):
     weekdays: list[int] = Field(min_length=1, description="0 = Monday ... 6 = Sunday")
     at: time = Field(description="Local start time at the location.")
     closed: list[date] = Field(default_factory=list, description="Dates the clinic is closed.")
-    notes: str = ""
+    notes: str = Field("", max_length=TEXT_MAX)
 
 
 class ReviseIn(Schema):
@@ -40,28 +41,28 @@ class ReviseIn(Schema):
     max_per_week: int | None = Field(None, ge=1, le=3)
     min_spacing_hours: int | None = Field(None, ge=0, le=672)
     evaluation_after: int | None = Field(None, ge=1, le=30)
-    booster_policy: str | None = None
+    booster_policy: str | None = Field(None, max_length=TEXT_MAX)
     booster_min_days: int | None = Field(None, ge=1, le=365)
     home_infusions: bool | None = None
-    notes: str | None = None
+    notes: str | None = Field(None, max_length=TEXT_MAX)
 
 
 class MoveIn(Schema):
     start: datetime = Field(description="New start, with a time-zone offset.")
-    location: str | None = None
+    location: str | None = Field(None, max_length=40)
     chair: UUID | None = None
     at_home: bool | None = None
 
 
-class CancelIn(Schema):
-    reason: str = Field(min_length=1)
+class PlannedInfusionCancelIn(Schema):
+    reason: str = Field(min_length=1, max_length=200)
 
 
-class BoosterIn(PlaceIn):
+class BoosterSlotIn(PlaceIn):
     start: datetime
 
 
-class InfusionOut(Schema):
+class PlannedInfusionOut(Schema):
     id: UUID = Field(alias="external_id")
     sequence: int
     kind: str
@@ -96,7 +97,7 @@ class PlanOut(Schema):
     status: str
     supersedes: UUID | None = None
     signed_at: datetime | None
-    infusions: list[InfusionOut]
+    infusions: list[PlannedInfusionOut]
 
     @staticmethod
     def resolve_supersedes(obj: TreatmentPlan) -> UUID | None:
@@ -160,22 +161,22 @@ def plan_revise(request: HttpRequest, external_id: UUID, payload: ReviseIn) -> S
     return Status(201, _plan(request, draft.external_id))
 
 
-@router.post("/infusions/{external_id}/move", response=InfusionOut, summary="Move a planned infusion")
+@router.post("/infusions/{external_id}/move", response=PlannedInfusionOut, summary="Move a planned infusion")
 def infusion_move(request: HttpRequest, external_id: UUID, payload: MoveIn) -> PlannedInfusion:
     require(request.user, Permission.SCHEDULE_MANAGE)
     infusion = selectors.infusion_get(user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE)
     return services.infusion_move(user=request.user, infusion=infusion, start=payload.start, **_place(payload))
 
 
-@router.post("/infusions/{external_id}/cancel", response=InfusionOut, summary="Cancel a planned infusion, with a reason")
-def infusion_cancel(request: HttpRequest, external_id: UUID, payload: CancelIn) -> PlannedInfusion:
+@router.post("/infusions/{external_id}/cancel", response=PlannedInfusionOut, summary="Cancel a planned infusion, with a reason")
+def infusion_cancel(request: HttpRequest, external_id: UUID, payload: PlannedInfusionCancelIn) -> PlannedInfusion:
     require(request.user, Permission.SCHEDULE_MANAGE)
     infusion = selectors.infusion_get(user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE)
     return services.infusion_cancel(user=request.user, infusion=infusion, reason=payload.reason)
 
 
-@router.post("/plans/{external_id}/boosters", response={201: InfusionOut}, summary="Add a booster after the series")
-def booster_add(request: HttpRequest, external_id: UUID, payload: BoosterIn) -> Status[PlannedInfusion]:
+@router.post("/plans/{external_id}/boosters", response={201: PlannedInfusionOut}, summary="Add a booster after the series")
+def booster_add(request: HttpRequest, external_id: UUID, payload: BoosterSlotIn) -> Status[PlannedInfusion]:
     require(request.user, Permission.SCHEDULE_MANAGE)
     booster = services.booster_add(user=request.user, plan=_plan(request, external_id), start=payload.start,
                                    **_place(payload))

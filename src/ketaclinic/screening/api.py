@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
+from ketaclinic.core.input_rules import TEXT_MAX
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.screening import selectors, services
 from ketaclinic.screening.models import Referral, Screening
@@ -18,15 +19,16 @@ router = Router(tags=["screening"])
 
 
 class ReferralIn(Schema):
-    indication: str
-    referrer_name: str = Field(min_length=1)
-    referrer_role: str
-    reason: str = Field(min_length=1)
-    received_on: date
-    referrer_organisation: str = ""
-    referrer_phone: str = ""
-    referrer_email: str = ""
-    referrer_npi: str = ""
+    indication: str = Field(min_length=1, max_length=30)
+    referrer_name: str = Field(min_length=1, max_length=120)
+    referrer_role: str = Field(min_length=1, max_length=20)
+    reason: str = Field(min_length=1, max_length=TEXT_MAX)
+    received_on: date = Field(description="From 1900-01-01, not before the patient's birth date.")
+    referrer_organisation: str = Field("", max_length=160)
+    referrer_phone: str = Field("", max_length=30, description="A US number with its area code, or one starting "
+                                "with +; stored as E.164.")
+    referrer_email: str = Field("", max_length=254)
+    referrer_npi: str = Field("", max_length=10, description="10 digits with a valid check digit.")
 
 
 class ReferralOut(Schema):
@@ -41,20 +43,20 @@ class ReferralOut(Schema):
 
 class TrialIn(Schema):
     kind: str = Field(pattern="^(antidepressant|pain_treatment)$")
-    name: str = Field(min_length=1)
-    dose: str = ""
+    name: str = Field(min_length=1, max_length=120)
+    dose: str = Field("", max_length=60)
     weeks: int = Field(ge=0, le=520)
     adequate_dose: bool = True
 
 
 class ScreeningIn(Schema):
-    indication: str
+    indication: str = Field(min_length=1, max_length=30)
     referral: UUID | None = None
     substance_use: str = Field("none", pattern="^(none|past|active)$")
-    substance_use_notes: str = ""
+    substance_use_notes: str = Field("", max_length=TEXT_MAX)
     contraindications: dict[str, str] = Field(default_factory=dict, description="question code -> yes/no/unknown")
     trials: list[TrialIn] = Field(default_factory=list)
-    failed_pain_treatments_notes: str = ""
+    failed_pain_treatments_notes: str = Field("", max_length=TEXT_MAX)
 
 
 class ReasonOut(Schema):
@@ -78,9 +80,9 @@ class ScreeningOut(Schema):
     signed_note: str
 
 
-class SignIn(Schema):
+class ScreeningSignIn(Schema):
     outcome: str = Field(pattern="^(eligible|not_eligible)$")
-    note: str = ""
+    note: str = Field("", max_length=TEXT_MAX)
 
 
 @router.get("/patients/{external_id}/referrals", response=list[ReferralOut])
@@ -118,7 +120,7 @@ def screening_get(request: HttpRequest, external_id: UUID) -> Screening:
 
 
 @router.post("/screenings/{external_id}/sign", response=ScreeningOut, summary="A prescriber signs the final decision")
-def screening_sign(request: HttpRequest, external_id: UUID, payload: SignIn) -> Screening:
+def screening_sign(request: HttpRequest, external_id: UUID, payload: ScreeningSignIn) -> Screening:
     require(request.user, Permission.SCREENING_SIGN)  # refuse naming the action tried, before reading
     screening = selectors.screening_get(user=request.user, external_id=str(external_id))
     return services.screening_sign(user=request.user, screening=screening, outcome=payload.outcome, note=payload.note)

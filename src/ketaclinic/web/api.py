@@ -1,10 +1,13 @@
 """The JSON API (django-ninja): OpenAPI at /api/openapi.json, interactive docs at /api/docs.
 
 Same permissions as the pages (the same services and selectors do the checks); session auth with CSRF.
-One error shape for the whole API: ``{"error": {"code", "message", "field", "value"}}``.
+One error shape for the whole API: ``{"error": {"code", "message", "field", "value"}}`` (``ApiError``), which
+every operation declares for the 4xx answers it can give (:func:`errors_declare`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -16,6 +19,8 @@ from ninja.security import django_auth
 from ketaclinic.accounts.permissions import OutsideLocations
 from ketaclinic.audit.services import audit_denied
 from ketaclinic.core.errors import DomainError
+from ketaclinic.core.input_rules import shown
+from ketaclinic.web.errors import ApiError, error_body
 
 api = NinjaAPI(
     title="ketaclinic API",
@@ -28,9 +33,7 @@ api = NinjaAPI(
 
 def _error(request: HttpRequest, status: int, code: str, message: str, field: str | None = None,
            value: object = None) -> HttpResponse:
-    body = {"error": {"code": code, "message": message, "field": field,
-                      "value": None if value is None else str(value)}}
-    return api.create_response(request, body, status=status)
+    return api.create_response(request, error_body(code, message, field, value), status=status)
 
 
 @api.exception_handler(DomainError)
@@ -66,7 +69,9 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     loc = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query")]
     field = ".".join(loc) or None
     message = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'body'}: {e.get('msg')}" for e in exc.errors)
-    return _error(request, 422, "invalid", message, field)
+    given = first.get("input")
+    value = shown(given) if isinstance(given, str | int | float) and field else None
+    return _error(request, 422, "invalid", message, field, value)
 
 
 @api.exception_handler(HttpError)
@@ -81,3 +86,31 @@ api.add_router("/plans", "ketaclinic.plans.api.router")
 api.add_router("/consent", "ketaclinic.consent.api.router")
 api.add_router("/sessions", "ketaclinic.infusions.api.router")
 api.add_router("/outcomes", "ketaclinic.outcomes.api.router")
+
+
+def error_statuses(operation: Any) -> list[int]:
+    """The 4xx answers an operation can give: 400 (input refused, by the request filter or a rule), 401 and 403
+    (not signed in; CSRF, permission or another location), 404 (a record named in the path or body that is
+    missing or not yours) and 422 (parameters or body not matching the schema)."""
+    has_params = bool(operation.signature.params)
+    names_a_record = "{" in operation.path or any(p.source.__class__.__name__ in ("Body", "Query")
+                                                  for p in operation.signature.params)
+    statuses = [400]
+    if operation.auth_callbacks:
+        statuses += [401, 403]
+    if names_a_record:
+        statuses.append(404)
+    if has_params:
+        statuses.append(422)
+    return statuses
+
+
+def errors_declare() -> None:
+    for bound in api._get_bound_routers():
+        for path_view in bound.path_operations.values():
+            for operation in path_view.operations:
+                for status in error_statuses(operation):
+                    operation.response_models.setdefault(status, operation._create_response_model(ApiError))
+
+
+errors_declare()

@@ -60,3 +60,27 @@ def fields_frozen_when_sql(vendor: str, table: str, condition: str, fields: list
             f"WHEN ({condition}) AND ({changed}) BEGIN SELECT RAISE(ABORT, '{what}'); END;",
             f"CREATE TRIGGER IF NOT EXISTS {table}_frozen_delete BEFORE DELETE ON {table} WHEN {condition} "
             f"BEGIN SELECT RAISE(ABORT, '{what}'); END;"]
+
+
+def settable_once_sql(vendor: str, table: str, condition: str, fixed: list[str], marker: str, what: str) -> list[str]:
+    """For rows whose OLD values satisfy ``condition``: refuse DELETE, and refuse an UPDATE that changes any of
+    ``fixed`` or that happens once ``marker`` is set. The other columns (a review, a void) may be set once, from
+    null; the row is then frozen. Replaces the table's append-only or frozen trigger."""
+    if vendor == "postgresql":
+        changed = " OR ".join(f"NEW.{f} IS DISTINCT FROM OLD.{f}" for f in fixed)
+        return [PG_FUNCTION, f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};",
+                f"DROP TRIGGER IF EXISTS {table}_frozen ON {table};",
+                f"DROP TRIGGER IF EXISTS {table}_set_once ON {table};",
+                f"CREATE TRIGGER {table}_set_once BEFORE UPDATE ON {table} FOR EACH ROW "
+                f"WHEN (({condition}) AND (OLD.{marker} IS NOT NULL OR {changed})) "
+                f"EXECUTE FUNCTION ketaclinic_refuse_change('{what}');",
+                f"DROP TRIGGER IF EXISTS {table}_set_once_delete ON {table};",
+                f"CREATE TRIGGER {table}_set_once_delete BEFORE DELETE ON {table} FOR EACH ROW "
+                f"WHEN ({condition}) EXECUTE FUNCTION ketaclinic_refuse_change('{what}');"]
+    changed = " OR ".join(f"NEW.{f} IS NOT OLD.{f}" for f in fixed)
+    return [f"DROP TRIGGER IF EXISTS {table}_no_update;", f"DROP TRIGGER IF EXISTS {table}_no_delete;",
+            f"DROP TRIGGER IF EXISTS {table}_frozen_update;", f"DROP TRIGGER IF EXISTS {table}_frozen_delete;",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_set_once BEFORE UPDATE ON {table} "
+            f"WHEN ({condition}) AND (OLD.{marker} IS NOT NULL OR {changed}) BEGIN SELECT RAISE(ABORT, '{what}'); END;",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_set_once_delete BEFORE DELETE ON {table} WHEN {condition} "
+            f"BEGIN SELECT RAISE(ABORT, '{what}'); END;"]

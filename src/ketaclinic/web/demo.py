@@ -12,6 +12,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -22,14 +23,16 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.services import staff_create
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
+from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ProtocolError
 from ketaclinic.infusions import services as sessions
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.outcomes.demo import demo_outcomes_load, demo_worklist_load
+from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import allergy_record, medication_record, patient_register
 from ketaclinic.plans.models import PlannedInfusion
-from ketaclinic.plans.services import plan_draft, plan_sign
+from ketaclinic.plans.services import infusion_cancel, plan_draft, plan_sign
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.protocols.services import protocols_load_shipped
@@ -76,6 +79,7 @@ PATHWAY = (
     + [("trd", "signed_not_eligible")] * 2 + [("anxiety", "referred")] * 1 + [("crps", "awaiting_signature")] * 2
     + [("fibromyalgia", "referred")] * 1 + [("bipolar_depression", "awaiting_signature")] * 1
     + [("postpartum_depression", "signed_eligible")] * 1 + [("trd", "registered")] * 2
+    + [("trd", "signed_eligible")] * 12  # patients in a series today: the day board's sessions come from their plans
 )
 
 
@@ -95,14 +99,56 @@ def demo_loaded() -> bool:
     return User.objects.filter(username="dr.rivera").exists()
 
 
-@transaction.atomic
+class _Replay:
+    """The demo replays today: the clinic's records are made through the services as the day happened, with the
+    clock (``django.utils.timezone.now``) set back to when each thing happened and moved forward event by event,
+    so every event is recorded at its time (event times may be backdated only within the protocol's bounds)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.real_now = _REAL_NOW()
+        self.offset = start - self.real_now
+
+    def now(self) -> datetime:
+        return _REAL_NOW() + self.offset
+
+    def to(self, at: datetime) -> None:
+        """Set the clock to ``at``: within one session it only moves forward; the next session of the day may
+        begin earlier than the previous one ended (sessions overlap in the chairs)."""
+        self.offset += at - self.now()
+
+
+_REAL_NOW = timezone.now
+_REPLAY: list[_Replay] = []
+REPLAY_FROM_MIN = 300  # the day's first events, minutes before the real now
+
+
+def _clock_to(at: datetime) -> None:
+    """Set the replayed clock to ``at`` (no effect outside the demo's replay)."""
+    if _REPLAY:
+        _REPLAY[-1].to(at)
+
+
+def _real_now() -> datetime:
+    return _REPLAY[-1].real_now if _REPLAY else timezone.now()
+
+
 def demo_load(today: date | None = None) -> bool:
     """Load the demo clinic; returns False (and changes nothing) when it is already loaded."""
+    replay = _Replay(_REAL_NOW() - timedelta(minutes=REPLAY_FROM_MIN))
+    _REPLAY.append(replay)
+    try:
+        with mock.patch("django.utils.timezone.now", replay.now):
+            return _demo_load(today or _REAL_NOW().astimezone(timezone.get_current_timezone()).date())
+    finally:
+        _REPLAY.pop()
+
+
+@transaction.atomic
+def _demo_load(today: date) -> bool:
     protocols_load_shipped()
     consent_documents_load_shipped()
     if demo_loaded():
         return False
-    today = today or timezone.localdate()
     rng = random.Random(20261125)  # noqa: S311 - demo data, not security
     locations = {
         "downtown": Location.objects.create(code="downtown", name="Downtown Clinic", address="120 Harbor St", city="Boston",
@@ -276,7 +322,7 @@ def _demo_day(location: Location, users: dict[str, User], rng: random.Random) ->
     prescriber = users["dr.rivera"]
     protocol = ProtocolVersion.objects.filter(protocol_id="depression-standard").order_by("-version").first()
     chairs = {c.name: c for c in Chair.objects.filter(location=location)}
-    now = timezone.now()
+    now = _real_now()
     # On the board of today in the location's zone even when loaded in the small hours (the events keep their times).
     midnight = datetime.combine(now.astimezone(ZoneInfo(location.timezone)).date(), time(0, 1),
                                 tzinfo=ZoneInfo(location.timezone))
@@ -284,15 +330,24 @@ def _demo_day(location: Location, users: dict[str, User], rng: random.Random) ->
         location=location, plan__status="active", status=PlannedInfusion.Status.PLANNED,
         scheduled_start__gte=midnight - timedelta(minutes=1), scheduled_start__lt=midnight + timedelta(days=1),
     ).select_related("plan")}
-    mine = list(Patient.objects.filter(location=location).order_by("mrn"))
-    # Patients with nothing planned today first; when a clinic runs short, a planned patient's slot becomes the session.
-    patients = [p for p in mine if p.pk not in planned_today] + [p for p in mine if p.pk in planned_today]
+    # No infusion outside the pathway: only patients in an active signed plan under this protocol's indications,
+    # without an open urgent safety flag (that patient's slot stays on the board, flagged, for the prescriber).
+    covered = {str(i) for i in protocol.parsed.indications} if protocol is not None else set()
+    flagged = set(SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN).values_list("patient_id", flat=True))
+    patients = [p for p in Patient.objects.filter(location=location).order_by("mrn")
+                if p.pk not in flagged and (plan := sessions.active_plan(p)) is not None and plan.indication in covered]
     for (state, chair, minutes), patient in zip(DAY, patients, strict=False):
         start = now + timedelta(minutes=minutes)
+        planned = planned_today.get(patient.pk)
+        if planned is not None and chair is None:  # today's infusion moves from the chair to a home visit
+            infusion_cancel(user=prescriber, infusion=planned, reason="Moved to a home visit today (patient unwell to travel)")
+            planned = None
         session = sessions.session_schedule(user=nurse, patient=patient, protocol_version=protocol,
-                                            planned_infusion=planned_today.get(patient.pk),
+                                            planned_infusion=planned,
+                                            added_reason="" if planned else "Home visit today instead of the clinic chair",
                                             scheduled_start=min(max(start, midnight), midnight + timedelta(hours=23, minutes=58)),
-                                            chair=chairs[f"Chair {chair}"] if chair else None, at_home=chair is None)
+                                            chair=None if planned else (chairs[f"Chair {chair}"] if chair else None),
+                                            at_home=chair is None)
         if state != "scheduled":
             _demo_walk(session, state, nurse, prescriber, start, rng)
 
@@ -311,6 +366,7 @@ def _reading(nurse: User, session: InfusionSession, at: datetime, rng: random.Ra
 
 def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: User, t0: datetime,
                rng: random.Random) -> None:
+    _clock_to(t0)
     session = sessions.session_check_in(user=nurse, session=session, expected_version=session.version, at=t0)
     if state == "checked_in":
         return
@@ -318,6 +374,7 @@ def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: Us
         consent_sign_in_clinic(user=nurse, patient=session.patient, document=document,
                                typed_name=f"{session.patient.given_name} {session.patient.family_name}",
                                signature_data=_demo_signature_data())
+    _clock_to(t0 + timedelta(minutes=3))
     _reading(nurse, session, t0 + timedelta(minutes=3), rng)
     answers: list[dict[str, object]] = [{"code": c, "answer": "yes"} for c in CONFIRMED]
     weight = session.patient.measurements.filter(kind="weight").first()
@@ -335,32 +392,48 @@ def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: Us
     session = sessions.checklist_complete(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
     if state == "prechecks_done":
         return
+    _clock_to(t0 + timedelta(minutes=10))
+    order = sessions.signed_order(session)
+    assert order is not None
+    sessions.vial_check_record(user=prescriber, session=_fresh(session), expected_version=_fresh(session).version,
+                               vial_mg_per_ml=order.vial_mg_per_ml, drawn_ml=round(order.drug_volume_ml or 0, 2))
+    session = _fresh(session)
     started = t0 + timedelta(minutes=12)
+    _clock_to(started)
     sessions.infusion_start(user=nurse, session=session, expected_version=session.version, at=started)
-    now = timezone.now()
+    now = _real_now()
     for minute in range(10, 50, 10):
         at = started + timedelta(minutes=minute)
         if at > now:
             break
+        _clock_to(at)
         if minute == 20:  # a transient rise in blood pressure: alert, acknowledged, rate reduced
             (alert, *_) = _reading(nurse, session, at, rng, systolic_mmhg=184, diastolic_mmhg=98, heart_rate_bpm=92).alerts
             sessions.alert_acknowledge(user=nurse, alert=alert, note="Paused briefly, reassured; 152/88 on recheck.")
             session = _fresh(session)
             order = sessions.signed_order(session)
-            sessions.infusion_rate_change(user=nurse, session=session, expected_version=session.version,
-                                          rate_mg_per_h=round((order.rate_mg_per_h if order else 50) * 0.8, 1),
-                                          reason="Systolic 184 at 20 min: rate reduced by 20 %", signer=prescriber,
-                                          at=at + timedelta(minutes=1))
+            _clock_to(at + timedelta(minutes=1))
+            in_person = nurse.can(Permission.ORDER_SIGN)  # a prescriber running the chair orders as themselves
+            titration = sessions.infusion_rate_change(
+                user=nurse, session=session, expected_version=session.version,
+                rate_mg_per_h=round((order.rate_mg_per_h if order else 50) * 0.8, 1),
+                reason="Systolic 184 at 20 min: rate reduced by 20 %", signer=None if in_person else prescriber,
+                read_back=not in_person, at=at + timedelta(minutes=1))
+            if titration.verbal_order and state != "running":  # co-signed; today's running one waits on the worklist
+                sessions.titration_cosign(user=prescriber, event=titration)
         else:
             _reading(nurse, session, at, rng, sedation=rng.choice(["mild", "moderate"]))
     if state == "running":
         return
     session = _fresh(session)
     ended = started + timedelta(minutes=45)
+    _clock_to(ended)
     sessions.infusion_stop(user=nurse, session=session, expected_version=session.version, at=ended)
+    _clock_to(ended + timedelta(minutes=15))
     _reading(nurse, session, ended + timedelta(minutes=15), rng, sedation="mild")
     if state == "recovering":
         return
+    _clock_to(ended + timedelta(minutes=35))
     _reading(nurse, session, ended + timedelta(minutes=35), rng)
     session = _fresh(session)
     sessions.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2,

@@ -35,9 +35,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ctx["booster_proposals"] = booster_proposals_open_for(user=user)
     if user.can(Permission.BREAK_GLASS_REVIEW):
         ctx["break_glass_queue"] = list(break_glass_queue(user=user)[:20])
+    if user.can(Permission.ORDER_SIGN):  # orders to sign, verbal titrations to co-sign, notes to sign
+        from ketaclinic.infusions.selectors import prescriber_worklist
+
+        ctx["worklist"] = prescriber_worklist(user=user)
     shown = [*(s.patient for s in ctx.get("awaiting_signature", [])), *(r.patient for r in ctx.get("open_referrals", [])),
              *(a.patient for a in ctx.get("break_glass_queue", [])),
              *(f.patient for f in ctx.get("safety_flags", [])), *(b.patient for b in ctx.get("booster_proposals", []))]
+    worklist = ctx.get("worklist")
+    if worklist is not None:
+        shown += worklist.patients  # type: ignore[attr-defined]
     if shown:  # the dashboard names these patients: a read like any list
         audit_list(dict.fromkeys(shown), "dashboard")
     if user.can(Permission.AUDIT_VIEW):

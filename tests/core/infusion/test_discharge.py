@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,12 +16,21 @@ from ketaclinic.core.infusion.discharge import (
     NO_ESCORT,
     NO_INSTRUCTIONS,
     OBSERVATION_SHORT,
+    RECOVERY_NONE,
+    RECOVERY_OLD,
     SCORE_RANGE,
+    SEVERE_KINDS,
+    RecoveryEvidence,
+    TimedReading,
+    assessment_voided,
+    describe,
     deviation_percent,
     discharge_assess,
+    recovery_evidence,
+    review_required,
     vital_signs_score,
 )
-from ketaclinic.core.infusion.vitals import VitalReading
+from ketaclinic.core.infusion.vitals import VitalReading, alerts_for
 from ketaclinic.protocols.files import shipped_protocols
 
 D = shipped_protocols()["depression-standard"].discharge
@@ -28,7 +40,7 @@ GOOD = {"activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_ou
 
 def assess(**kw):  # type: ignore[no-untyped-def]
     args = dict(scores=GOOD, baseline=BASE, latest=VitalReading(126, 82, 74), escort_present=True,
-                instructions_given=True, minutes_since_infusion_end=45)
+                instructions_given=True, minutes_since_infusion_end=45, recovery_problems=())
     args.update(kw)
     return discharge_assess(D, **args)
 
@@ -87,3 +99,114 @@ def test_fit_iff_every_criterion(scores, systolic, escort, instructions) -> None
     assert 0 <= d.total <= 10
     assert d.fit == (d.total >= 9 and escort and instructions and d.deviation_percent is not None
                      and d.deviation_percent <= 20)
+
+
+# --- discharge on evidence (complete, after the stop, recent, within thresholds; voided by later readings) ----
+
+M = shipped_protocols()["depression-standard"].monitoring
+STOP = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+FULL = VitalReading(124, 80, 72, 98, 14)
+
+
+def at(minutes: float, reading: VitalReading = FULL) -> TimedReading:
+    return TimedReading(STOP + timedelta(minutes=minutes), reading)
+
+
+def evidence(readings: list[TimedReading], now_min: float = 40) -> RecoveryEvidence:
+    return recovery_evidence(readings, ended_at=STOP, now=STOP + timedelta(minutes=now_min), section=D,
+                             monitoring=M, baseline=VitalReading(120, 80, 70, 98, 14))
+
+
+def test_shipped_protocols_declare_the_recovery_vitals_window() -> None:
+    for doc in shipped_protocols().values():
+        assert doc.discharge is not None and doc.discharge.recovery_vitals_max_age_min == 15, doc.id
+        assert "recovery vital signs" in doc.discharge.source
+
+
+def test_hr_only_reading_cannot_be_compared_regression() -> None:
+    """Seen: an HR-only reading gave "0 % deviation"."""
+    assert deviation_percent(BASE, VitalReading(heart_rate_bpm=70)) is None
+    assert deviation_percent(VitalReading(heart_rate_bpm=70), VitalReading(120, 80, 70)) is None
+    d = assess(latest=VitalReading(heart_rate_bpm=70))
+    assert not d.fit and NEEDS_BASELINE in d.reasons and d.scores["vital_signs"] == 0
+
+
+def test_a_complete_recent_normal_set_after_the_stop_is_evidence() -> None:
+    e = evidence([at(-20), at(30)])
+    assert e.problems == () and e.latest == FULL
+
+
+def test_a_reading_taken_during_the_infusion_is_not_recovery_evidence_regression() -> None:
+    """Seen: a 60-minute-old reading taken during the infusion counted as recovery vitals."""
+    e = evidence([at(-20)], now_min=40)
+    assert e.latest is None and e.problems == (RECOVERY_NONE,)
+
+
+def test_an_incomplete_set_is_not_evidence() -> None:
+    for missing in ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent", "respiratory_rate_per_min"):
+        partial = replace(FULL, **{missing: None})
+        assert evidence([at(30, partial)]).problems == (RECOVERY_NONE,), missing
+
+
+def test_an_old_set_is_not_recent_enough() -> None:
+    e = evidence([at(20)], now_min=36)
+    assert e.problems == (RECOVERY_OLD.format(reading=describe(FULL), age=16, limit=15),)
+    assert evidence([at(21)], now_min=36).problems == ()  # exactly 15 min
+
+
+def test_a_set_beyond_the_hold_thresholds_is_named() -> None:
+    bad = VitalReading(195, 115, 135, 98, 14)
+    e = evidence([at(30, bad)])
+    assert e.problems and all("BP 195/115 mmHg, HR 135/min" in p for p in e.problems)
+    assert any(a.message in e.problems[0] for a in alerts_for(bad, M))
+
+
+def test_a_partial_reading_after_the_set_that_breaks_thresholds_counts() -> None:
+    e = evidence([at(25), at(30, VitalReading(heart_rate_bpm=135))])
+    assert e.latest == FULL and len(e.problems) >= 1 and "HR 135/min" in e.problems[0]
+
+
+def test_deviation_beyond_the_padss_limit_is_a_problem() -> None:
+    far = VitalReading(150, 80, 72, 98, 14)  # 25 % above the baseline's 120
+    assert any("25% from baseline" in p for p in evidence([at(30, far)]).problems)
+
+
+def test_a_later_reading_voids_a_fit_assessment_regression() -> None:
+    """Seen: "fit" assessed, then BP 195/115 and HR 135 recorded — still discharged."""
+    assessed = STOP + timedelta(minutes=31)
+    later = [at(30), at(35, VitalReading(195, 115, 135))]
+    reasons = assessment_voided(assessed, later, section=D, monitoring=M, baseline=VitalReading(120, 80, 70))
+    assert reasons and all(r.startswith("the fit assessment is void: the reading BP 195/115 mmHg, HR 135/min")
+                           for r in reasons)
+    assert assessment_voided(assessed, [at(30, VitalReading(195, 115, 135)), at(35)], section=D, monitoring=M,
+                             baseline=VitalReading(120, 80, 70)) == ()
+    entered_late = TimedReading(STOP + timedelta(minutes=30), VitalReading(195, 115, 135), assessed + timedelta(minutes=1))
+    assert assessment_voided(assessed, [entered_late], section=D, monitoring=M, baseline=VitalReading(120, 80, 70))
+
+
+@pytest.mark.parametrize(("kind", "severity", "needed"), [
+    ("desaturation_apnoea", "mild", True), ("chest_pain", "moderate", True), ("allergic_reaction", "mild", True),
+    ("fall", "mild", True), ("seizure", "moderate", True), ("emergence_reaction_severe", "moderate", True),
+    ("nausea", "severe", True), ("nausea", "moderate", False), ("hypertension", "mild", False),
+])
+def test_severe_adverse_events_need_review(kind: str, severity: str, needed: bool) -> None:
+    assert review_required(kind, severity) is needed
+    assert SEVERE_KINDS >= {"desaturation_apnoea", "chest_pain", "allergic_reaction", "fall"}
+
+
+vital = st.one_of(st.none(), st.floats(40, 220))
+
+
+@given(vital, vital, vital, vital, vital, vital)
+def test_deviation_only_when_every_compared_vital_is_in_both(bs, bd, bh, ls, ld, lh) -> None:  # type: ignore[no-untyped-def]
+    dev = deviation_percent(VitalReading(bs, bd, bh), VitalReading(ls, ld, lh))
+    assert (dev is None) == (None in (bs, bd, bh, ls, ld, lh))
+    if dev is not None:
+        assert dev >= 0
+
+
+@given(st.floats(0.01, 120), st.floats(0, 120))
+def test_recent_iff_within_the_window(taken_min, now_after) -> None:  # type: ignore[no-untyped-def]
+    e = evidence([at(taken_min)], now_min=taken_min + now_after)
+    assert (e.problems == ()) == (now_after <= D.recovery_vitals_max_age_min + 1e-9) or abs(
+        now_after - D.recovery_vitals_max_age_min) < 1e-6

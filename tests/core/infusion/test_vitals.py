@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError as PydanticValidationError
 
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.vitals import (
     BASELINE_MISSING,
+    CRITICAL_PREFIX,
     DIASTOLIC_ABOVE_SYSTOLIC,
     IMPLAUSIBLE,
     READING_EMPTY,
@@ -19,10 +21,16 @@ from ketaclinic.core.infusion.vitals import (
     VitalReading,
     alerts_for,
     baseline_problems,
+    open_alerts_problem,
     reading_check,
     vitals_due,
 )
-from ketaclinic.core.protocols.monitoring import SuggestedAction
+from ketaclinic.core.protocols.monitoring import (
+    LOW_SIDE_REQUIRED,
+    AlertLevel,
+    MonitoringSection,
+    SuggestedAction,
+)
 from ketaclinic.protocols.files import shipped_protocols
 
 M = shipped_protocols()["depression-standard"].monitoring
@@ -37,14 +45,15 @@ def test_a_normal_reading_passes_without_alerts() -> None:
 
 
 @pytest.mark.parametrize(("field", "value", "label", "low", "high", "unit"), [
-    ("systolic_mmhg", 310, "Systolic blood pressure", 50, 300, "mmHg"),
-    ("systolic_mmhg", 49, "Systolic blood pressure", 50, 300, "mmHg"),
-    ("diastolic_mmhg", 19, "Diastolic blood pressure", 20, 200, "mmHg"),
-    ("heart_rate_bpm", 251, "Heart rate", 20, 250, "/min"),
-    ("spo2_percent", 101, "SpO2", 50, 100, "%"),
-    ("spo2_percent", 49, "SpO2", 50, 100, "%"),
-    ("respiratory_rate_per_min", 3, "Respiratory rate", 4, 60, "/min"),
-    ("respiratory_rate_per_min", 61, "Respiratory rate", 4, 60, "/min"),
+    ("systolic_mmhg", 351, "Systolic blood pressure", 0, 350, "mmHg"),
+    ("systolic_mmhg", -1, "Systolic blood pressure", 0, 350, "mmHg"),
+    ("diastolic_mmhg", 251, "Diastolic blood pressure", 0, 250, "mmHg"),
+    ("heart_rate_bpm", 351, "Heart rate", 0, 350, "/min"),
+    ("heart_rate_bpm", -5, "Heart rate", 0, 350, "/min"),
+    ("spo2_percent", 101, "SpO2", 0, 100, "%"),
+    ("spo2_percent", -1, "SpO2", 0, 100, "%"),
+    ("respiratory_rate_per_min", -1, "Respiratory rate", 0, 100, "/min"),
+    ("respiratory_rate_per_min", 101, "Respiratory rate", 0, 100, "/min"),
 ])
 def test_impossible_readings_are_refused_with_the_range_named(field, value, label, low, high, unit) -> None:  # type: ignore[no-untyped-def]
     reading = VitalReading(**{field: value})
@@ -55,9 +64,74 @@ def test_impossible_readings_are_refused_with_the_range_named(field, value, labe
     assert exc.value.field == field
 
 
-def test_range_ends_are_plausible() -> None:
-    reading_check(VitalReading(300, 200 - 1, 250, 100, 60), M)
-    reading_check(VitalReading(51, 20, 20, 50, 4), M)
+@pytest.mark.parametrize(("field", "value", "rule"), [
+    ("spo2_percent", 48, "spo2_critical"), ("spo2_percent", 40, "spo2_critical"),
+    ("respiratory_rate_per_min", 0, "respiratory_rate_critical"), ("respiratory_rate_per_min", 3, "respiratory_rate_critical"),
+    ("heart_rate_bpm", 18, "heart_rate_critical_low"), ("heart_rate_bpm", 25, "heart_rate_critical_low"),
+    ("systolic_mmhg", 45, "systolic_critical_low"), ("systolic_mmhg", 60, "systolic_critical_low"),
+    ("systolic_mmhg", 230, "systolic_critical_high"), ("heart_rate_bpm", 180, "heart_rate_critical_high"),
+])
+def test_the_worst_real_readings_are_accepted_and_raise_the_critical_alert(field, value, rule) -> None:  # type: ignore[no-untyped-def]
+    """SpO2 48, RR 0-3, systolic 45 and HR 18 were once refused as typos, so they raised no alert at all."""
+    reading = VitalReading(**{field: value})
+    assert reading_check(reading, M) is reading
+    alerts = alerts_for(reading, M)
+    assert alerts[0].rule == rule and alerts[0].level is AlertLevel.CRITICAL
+    assert alerts[0].action is SuggestedAction.STOP
+    assert alerts[0].message.startswith(CRITICAL_PREFIX)
+    assert len([a for a in alerts if a.vital.value == field]) == 1  # the loudest alert only, not also the hold one
+
+
+@pytest.mark.parametrize(("reading", "rule"), [
+    (VitalReading(heart_rate_bpm=48), "heart_rate_low"), (VitalReading(systolic_mmhg=85, diastolic_mmhg=50), "systolic_low"),
+    (VitalReading(respiratory_rate_per_min=7), "respiratory_rate_low"), (VitalReading(spo2_percent=90), "spo2_low"),
+])
+def test_low_side_hold_thresholds_bradycardia_hypotension_bradypnoea_desaturation(reading, rule) -> None:  # type: ignore[no-untyped-def]
+    (alert,) = alerts_for(reading, M)
+    assert alert.rule == rule and alert.level is AlertLevel.HOLD
+
+
+@pytest.mark.parametrize(("field", "value"), [("heart_rate_bpm", 91.6), ("spo2_percent", 97.5), ("systolic_mmhg", 120.2)])
+def test_a_fraction_is_refused_naming_the_field_never_truncated(field, value) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as exc:
+        reading_check(VitalReading(**{field: value}), M)
+    assert exc.value.field == field and f"{value:g}" in exc.value.message and "whole number" in exc.value.message
+
+
+def test_every_shipped_protocol_watches_the_low_side_and_accepts_the_real_extremes() -> None:
+    for doc in shipped_protocols().values():
+        assert doc.monitoring is not None
+        for vital in LOW_SIDE_REQUIRED:
+            assert {t.level for t in doc.monitoring.thresholds if t.vital is vital and t.below is not None} == \
+                {AlertLevel.HOLD, AlertLevel.CRITICAL}, (doc.id, vital)
+        reading_check(VitalReading(60, 30, 25, 40, 0), doc.monitoring)
+
+
+def test_a_protocol_without_low_side_thresholds_or_refusing_real_extremes_does_not_load() -> None:
+    data = M.model_dump(mode="json")
+    no_low = {**data, "thresholds": [t for t in data["thresholds"] if t["vital"] != "heart_rate_bpm" or t.get("below") is None]}
+    with pytest.raises(PydanticValidationError, match="low-side threshold on heart_rate_bpm"):
+        MonitoringSection.model_validate(no_low)
+    narrow = {**data, "plausible": [p if p["vital"] != "spo2_percent" else {**p, "low": 50} for p in data["plausible"]]}
+    with pytest.raises(PydanticValidationError, match="would refuse 40"):
+        MonitoringSection.model_validate(narrow)
+
+
+def test_the_pump_does_not_restart_while_an_alert_is_open() -> None:
+    assert open_alerts_problem("resume", ()) is None
+    problem = open_alerts_problem("resume", ("SpO2 88 % is below 92 %",))
+    assert problem is not None and "cannot resume" in problem and "SpO2 88" in problem
+
+
+@given(st.integers(0, 350), st.integers(0, 100), st.integers(0, 350), st.integers(0, 100))
+def test_any_possible_reading_is_saved_and_alarms_when_beyond_a_critical_limit(sys_, spo2, hr, rr) -> None:  # type: ignore[no-untyped-def]
+    reading = VitalReading(systolic_mmhg=sys_, spo2_percent=spo2, heart_rate_bpm=hr, respiratory_rate_per_min=rr)
+    reading_check(reading, M)
+    critical = {a.rule for a in alerts_for(reading, M) if a.level is AlertLevel.CRITICAL}
+    assert ("spo2_critical" in critical) == (spo2 < 85)
+    assert ("respiratory_rate_critical" in critical) == (rr < 6)
+    assert ("heart_rate_critical_low" in critical) == (hr < 40)
+    assert ("systolic_critical_low" in critical) == (sys_ < 80)
 
 
 def test_diastolic_not_below_systolic_is_refused() -> None:

@@ -173,7 +173,7 @@ def test_soft_warning_message_and_override() -> None:
     assert w.message == dosing.SOFT_ABOVE.format(what="Dose", value=1.2, unit="mg/kg", bound=1.0, source=DEPRESSION.limits[0].source, range="0–2 mg/kg")
     with pytest.raises(ValidationError) as exc:
         dose_override(c, "ok")
-    assert exc.value.message == dosing.OVERRIDE_TOO_SHORT.format(low=10, value="ok")
+    assert exc.value.message == dosing.OVERRIDE_TOO_SHORT.format(low=15, value="ok")
     signed = dose_override(c, "Partial response at 1.0 mg/kg x3; discussed with patient.")
     assert signed.ready_to_sign
     assert signed.warnings == c.warnings

@@ -86,3 +86,38 @@ def test_dosing_section_is_optional() -> None:
     data = _depression()
     del data["dosing"]
     assert parse_protocol(data).dosing is None
+
+
+@pytest.mark.parametrize(("drop", "fragment"), [
+    ("dose_mg_per_kg", "needs a limit with hard_max on dose_mg_per_kg or dose_mg"),
+    ("rate_mg_per_kg_per_h", "needs a limit with hard_max on rate_mg_per_kg_per_h or rate_mg_per_h"),
+])
+def test_a_protocol_without_dose_or_rate_limits_does_not_load(drop: str, fragment: str) -> None:
+    data = copy.deepcopy(_depression())
+    data["dosing"]["limits"] = [lim for lim in data["dosing"]["limits"] if lim["quantity"] != drop]
+    with pytest.raises(ProtocolError) as exc:
+        parse_protocol(data)
+    assert fragment in exc.value.message
+
+
+def test_an_iv_protocol_says_who_cosigns_verbal_orders_and_a_ceiling_needs_a_pk_model() -> None:
+    data = copy.deepcopy(_depression())
+    del data["dosing"]["verbal_orders"]
+    with pytest.raises(ProtocolError, match="verbal_orders"):
+        parse_protocol(data)
+    data = copy.deepcopy(_depression())
+    del data["dosing"]["pk_model"]
+    with pytest.raises(ProtocolError, match="max_predicted_peak needs a pk_model"):
+        parse_protocol(data)
+
+
+def test_every_shipped_protocol_declares_dose_and_rate_limits() -> None:
+    from ketaclinic.protocols.files import shipped_protocols
+
+    for doc in shipped_protocols().values():
+        assert doc.dosing is not None
+        hard = {lim.quantity.value for lim in doc.dosing.limits if lim.hard_max is not None}
+        assert hard & {"dose_mg_per_kg", "dose_mg"}, doc.id
+        if doc.dosing.route.value == "iv":
+            assert hard & {"rate_mg_per_kg_per_h", "rate_mg_per_h"}, doc.id
+            assert doc.dosing.verbal_orders is not None and doc.dosing.max_predicted_peak is not None, doc.id

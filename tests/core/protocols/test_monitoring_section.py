@@ -34,7 +34,7 @@ def test_hold_thresholds_are_the_domain_clinic_defaults() -> None:
     assert by["heart_rate_high"].above == 130 and by["spo2_low"].below == 92
     assert by["systolic_high"].action is SuggestedAction.PAUSE
     assert "clinic default" in by["systolic_high"].source
-    assert m.plausible_for(Vital.SYSTOLIC).low == 50 and m.plausible_for(Vital.SYSTOLIC).high == 300
+    assert m.plausible_for(Vital.SYSTOLIC).low == 0 and m.plausible_for(Vital.SYSTOLIC).high == 350
 
 
 def test_observation_is_30_min_and_2_h_for_esketamine() -> None:
@@ -51,7 +51,7 @@ def test_checklist_items_cover_the_issue() -> None:
     assert not items["identity_checked"].prescriber_may_override
     assert items["no_heavy_meal"].prescriber_may_override
     assert items["phq9_today"].kind is ChecklistKind.NUMBER and (items["phq9_today"].min, items["phq9_today"].max) == (0, 27)
-    assert items["pregnancy_status"].applies_to_sex == "female"
+    assert items["pregnancy_status"].not_applicable_to_sex == "male"  # asked for female, other and unknown
 
 
 def test_instructions_say_no_driving_and_no_alcohol() -> None:
@@ -66,6 +66,11 @@ def test_instructions_say_no_driving_and_no_alcohol() -> None:
     (("checklist", "items", 6, "min"), None, "needs min and max"),
     (("discharge", "vitals_within_percent"), 50, "must not exceed"),
     (("discharge", "padss_pass_score"), 11, "less than or equal to 10"),
+    (("discharge", "recovery_vitals_max_age_min"), None, "recovery_vitals_max_age_min"),
+    (("discharge", "recovery_vitals_max_age_min"), 0, "greater than 0"),
+    (("checklist", "items", 6, "confirm_change_percent"), None, "needs confirm_change_percent"),
+    (("checklist", "items", 6, "confirm_bmi_below"), 80, "confirm_bmi_below must be below confirm_bmi_above"),
+    (("checklist", "items", 0, "confirm_change_percent"), 10, "weight items only"),
 ])
 def test_bad_sections_are_refused_naming_the_problem(path, value, problem) -> None:  # type: ignore[no-untyped-def]
     data = copy.deepcopy(_doc())

@@ -43,6 +43,11 @@ OVERRIDE_NOT_NEEDED = "{question}: the item has passed; there is nothing to over
 MIN_OVERRIDE_REASON_CHARS = 10
 CONSENT_ITEM = "consent_on_file"
 CONSENT_NOT_ON_FILE = "{question}: the patient's consent is not on file ({problem}). Collect the signature first."
+MEDICATIONS_ITEM = "medications_reviewed"
+MAJOR_INTERACTION_NEEDS_PRESCRIBER = (
+    "{question}: the patient takes {value}, a major interaction with ketamine; a nurse's \"yes\" is not enough. "
+    "A prescriber must review it and sign off on this item with a reason.")
+MAJOR_INTERACTION_DETAIL = "major interaction needs a prescriber's sign-off: {value}"
 CONSENT_NOT_OVERRIDABLE = ("{question}: consent cannot be overridden by anyone; the patient must sign the current "
                            "consent document ({problem}).")
 
@@ -62,14 +67,30 @@ def item_get(section: ChecklistSection, code: str) -> ChecklistItem:
     return item
 
 
+def item_applies(item: ChecklistItem, sex: str | None) -> bool:
+    """Whether the item is asked for a patient of this recorded sex at birth. ``not_applicable_to_sex`` skips it
+    only for that sex; the older ``applies_to_sex`` skips it only for the OTHER binary sex, so a patient whose
+    sex is other or unknown is always asked (pregnancy is asked unless the sex at birth is male)."""
+    if item.code == CONSENT_ITEM:
+        return True
+    if item.not_applicable_to_sex is not None and sex == item.not_applicable_to_sex:
+        return False
+    return not (item.applies_to_sex is not None and sex in ("female", "male") and sex != item.applies_to_sex)
+
+
 def answer_check(item: ChecklistItem, answer: str = "", value: float | None = None, *,
-                 consent_problem: str | None = None) -> ItemAnswer:
-    """Refuse an answer of the wrong kind or out of range (a failing but valid answer is accepted), and a
-    "yes" to the consent item while the consent is not on file (``consent_problem`` says what is missing)."""
+                 consent_problem: str | None = None, major_interactions: tuple[str, ...] = ()) -> ItemAnswer:
+    """Refuse an answer of the wrong kind or out of range (a failing but valid answer is accepted), a
+    "yes" to the consent item while the consent is not on file (``consent_problem`` says what is missing), and a
+    "yes" to the medications item while the patient takes a medication with a major interaction
+    (``major_interactions``: those medications): a prescriber signs that item off instead."""
     if item.kind is ChecklistKind.CONFIRM:
         if answer not in CONFIRM_ANSWERS:
             raise ValidationError(ANSWER_UNKNOWN.format(value=answer, question=item.question, allowed="yes, no"),
                                   field=item.code, value=answer)
+        if item.code == MEDICATIONS_ITEM and answer == "yes" and major_interactions:
+            raise ValidationError(MAJOR_INTERACTION_NEEDS_PRESCRIBER.format(
+                question=item.question, value=", ".join(major_interactions)), field=item.code, value=answer)
         if item.code == CONSENT_ITEM and answer == "yes" and consent_problem is not None:
             raise ValidationError(CONSENT_NOT_ON_FILE.format(question=item.question, problem=consent_problem),
                                   field=item.code, value=answer)
@@ -120,7 +141,7 @@ class ChecklistResult:
     @property
     def failures(self) -> tuple[str, ...]:
         """What still blocks the start, as short phrases for a message (the consent item says what is missing)."""
-        return tuple(f"{i.code} {i.status.value}" + (f" ({i.detail})" if i.code == CONSENT_ITEM and i.detail else "")
+        return tuple(f"{i.code} {i.status.value}" + (f" ({i.detail})" if i.code in (CONSENT_ITEM, MEDICATIONS_ITEM) and i.detail else "")
                      for i in self.items if i.status in (ItemStatus.FAILED, ItemStatus.MISSING))
 
     @property
@@ -140,17 +161,27 @@ def _item_passes(item: ChecklistItem, a: ItemAnswer, baseline_problems: tuple[st
 
 
 def checklist_evaluate(section: ChecklistSection, answers: dict[str, ItemAnswer], *, sex: str | None,
-                       baseline_problems: tuple[str, ...], consent_problem: str | None) -> ChecklistResult:
+                       baseline_problems: tuple[str, ...], consent_problem: str | None,
+                       major_interactions: tuple[str, ...] = ()) -> ChecklistResult:
     """Each item's status. The baseline-vitals item is evaluated from ``baseline_problems`` (no answer needed);
     the consent item fails while ``consent_problem`` is set (what is missing), whatever was answered or overridden,
-    and applies to everyone (an ``applies_to_sex`` on it is ignored: consent is never "not applicable")."""
+    and applies to everyone (an ``applies_to_sex`` on it is ignored: consent is never "not applicable").
+    While ``major_interactions`` is not empty, the medications item passes only with a prescriber's sign-off
+    (an override with a reason), whatever the nurse answered."""
     results = []
     for item in section.items:
-        if (item.applies_to_sex is not None and sex is not None and sex != item.applies_to_sex
-                and item.code != CONSENT_ITEM):
+        if not item_applies(item, sex):
             results.append(ItemResult(item.code, item.question, ItemStatus.NOT_APPLICABLE))
             continue
         a = answers.get(item.code)
+        if item.code == MEDICATIONS_ITEM and major_interactions:
+            detail = MAJOR_INTERACTION_DETAIL.format(value=", ".join(major_interactions))
+            if a is not None and a.override_reason and item.prescriber_may_override:
+                results.append(ItemResult(item.code, item.question, ItemStatus.OVERRIDDEN,
+                                          f"{detail}; signed off: {a.override_reason}"))
+            else:
+                results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, detail))
+            continue
         if item.code == CONSENT_ITEM and consent_problem is not None:
             results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, consent_problem))
             continue

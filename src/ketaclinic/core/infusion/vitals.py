@@ -11,7 +11,13 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.protocols.monitoring import MonitoringSection, SuggestedAction, Threshold, Vital
+from ketaclinic.core.protocols.monitoring import (
+    AlertLevel,
+    MonitoringSection,
+    SuggestedAction,
+    Threshold,
+    Vital,
+)
 
 
 class Sedation(IntEnum):
@@ -33,7 +39,8 @@ class Sedation(IntEnum):
 
 
 SEDATION_UNKNOWN = "Sedation/dissociation {value!r} is unknown: allowed are none, mild, moderate, severe."
-IMPLAUSIBLE = "{label} {value:g} {unit} is outside the plausible range {low:g}–{high:g} {unit}; check the reading."
+IMPLAUSIBLE = "{label} {value:g} {unit} is not a possible reading (possible: {low:g}–{high:g} {unit}); check the reading."
+NOT_WHOLE = "{label} {value:g} {unit} must be a whole number (the monitor shows whole numbers); check the reading."
 NOT_A_NUMBER = "{label} must be a number, got {value!r}."
 DIASTOLIC_ABOVE_SYSTOLIC = "Diastolic {dia:g} mmHg is not below systolic {sys:g} mmHg; check the reading."
 READING_EMPTY = "A vital signs reading needs at least one value."
@@ -68,6 +75,9 @@ def reading_check(reading: VitalReading, monitoring: MonitoringSection) -> Vital
     for vital, value in values.items():
         if not math.isfinite(value):
             raise ValidationError(NOT_A_NUMBER.format(label=vital.label, value=value), field=vital.value, value=value)
+        if value != math.floor(value):
+            raise ValidationError(NOT_WHOLE.format(label=vital.label, value=value, unit=vital.unit), field=vital.value,
+                                  value=value)
         rng = monitoring.plausible_for(vital)
         if rng is not None and not rng.low <= value <= rng.high:
             raise ValidationError(
@@ -88,6 +98,7 @@ class Alert:
     limit: float
     action: SuggestedAction
     message: str
+    level: AlertLevel = AlertLevel.HOLD
 
 
 ALERT_ABOVE = "{label} {value:g} {unit} is above {limit:g} {unit}: {advice}"
@@ -103,19 +114,40 @@ def _breach(t: Threshold, value: float) -> float | None:
 
 
 def alerts_for(reading: VitalReading, monitoring: MonitoringSection) -> tuple[Alert, ...]:
-    """Every hold threshold the reading crosses, with the protocol's suggested action."""
+    """Every threshold the reading crosses, critical ones first, with the protocol's suggested action.
+
+    Where a critical threshold on a vital is crossed, the hold threshold on the same side of that vital is not
+    repeated: one alert per vital and side, the loudest.
+    """
     out = []
-    for t in monitoring.thresholds:
+    critical_sides = set()
+    ordered = sorted(monitoring.thresholds, key=lambda t: t.level is not AlertLevel.CRITICAL)
+    for t in ordered:
         value = reading.value(t.vital)
         if value is None:
             continue
         limit = _breach(t, value)
-        if limit is not None:
-            template = ALERT_ABOVE if t.above is not None else ALERT_BELOW
-            out.append(Alert(t.code, t.vital, value, limit, t.action,
-                             template.format(label=t.vital.label, value=value, unit=t.vital.unit, limit=limit,
-                                             advice=t.advice)))
+        side = (t.vital, t.above is not None)
+        if limit is None or side in critical_sides:
+            continue
+        if t.level is AlertLevel.CRITICAL:
+            critical_sides.add(side)
+        template = ALERT_ABOVE if t.above is not None else ALERT_BELOW
+        text = template.format(label=t.vital.label, value=value, unit=t.vital.unit, limit=limit, advice=t.advice)
+        out.append(Alert(t.code, t.vital, value, limit, t.action,
+                         (CRITICAL_PREFIX + text) if t.level is AlertLevel.CRITICAL else text, t.level))
     return tuple(out)
+
+
+CRITICAL_PREFIX = "CRITICAL: "
+OPEN_ALERTS_BLOCK = "The infusion cannot {action} while {count} alert(s) are not acknowledged: {alerts}."
+
+
+def open_alerts_problem(action: str, open_alert_messages: tuple[str, ...]) -> str | None:
+    """Why the pump may not (re)start: every open alert must be acknowledged first (None when none is open)."""
+    if not open_alert_messages:
+        return None
+    return OPEN_ALERTS_BLOCK.format(action=action, count=len(open_alert_messages), alerts="; ".join(open_alert_messages))
 
 
 BASELINE_ABOVE = "baseline {label} {value:g} {unit} is above the starting limit {limit:g} {unit}"
@@ -137,6 +169,15 @@ def baseline_problems(reading: VitalReading | None, monitoring: MonitoringSectio
         elif lim.below is not None and value < lim.below:
             out.append(BASELINE_BELOW.format(label=lim.vital.label, value=value, unit=lim.vital.unit, limit=lim.below))
     return tuple(out)
+
+
+def reading_complete(reading: VitalReading, monitoring: MonitoringSection) -> bool:
+    """Whether the reading holds every measurement the protocol requires (a heart rate alone is not a set)."""
+    return all(reading.value(v) is not None for v in monitoring.required)
+
+
+OVERDUE_ALERT = ("Vital signs overdue by {late:.0f} min (a complete set was due at {due}): take blood pressure, "
+                 "heart rate, SpO2 and respiratory rate now.")
 
 
 @dataclass(frozen=True, slots=True)

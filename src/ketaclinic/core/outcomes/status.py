@@ -2,7 +2,8 @@
 
 Uses the instrument's own response and remission definitions
 (:func:`ketaclinic.core.instruments.change_from_baseline_for`) and relapse rule
-(:func:`ketaclinic.core.instruments.relapse_check_for`). The baseline is the first total.
+(:func:`ketaclinic.core.outcomes.relapse.protocol_relapse_check_for`: the protocol's rule, in the instrument's
+meaningful change). The baseline is the first total.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ketaclinic.core.instruments import change_from_baseline_for, get_instrument, relapse_check_for
+from ketaclinic.core.instruments import change_from_baseline_for, get_instrument
+from ketaclinic.core.outcomes.relapse import protocol_relapse_check_for
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def trajectory_status(instrument_id: str, points: Sequence[TrajectoryPoint], *,
     relapsed = False
     words: str
     if c.response_drop_fraction is not None:
-        relapse = relapse_check_for(inst, baseline, [p.total for p in later], relapse_fraction)
+        relapse = protocol_relapse_check_for(inst, baseline, [p.total for p in later], relapse_fraction)
         relapsed = relapse.relapsed
         if c.response_min_baseline is not None and baseline < c.response_min_baseline:
             words = f"baseline {baseline:g} is below {c.response_min_baseline}: response is not defined"

@@ -49,7 +49,7 @@ DEVINE_KG_PER_INCH = 2.3
 DEVINE_FROM_INCHES = 60.0
 ADJUSTED_FACTOR = 0.4
 LIMIT_RTOL = 1e-9
-MIN_OVERRIDE_REASON_CHARS = 10
+MIN_OVERRIDE_REASON_CHARS = 15  # a sentence saying why, not "ok" or a 12-character token
 
 HARD_ABOVE = "{what} {value:.4g} {unit} is above the hard limit of {bound:g} {unit} ({source}); allowed range {range}. Refused."
 HARD_BELOW = "{what} {value:.4g} {unit} is below the hard limit of {bound:g} {unit} ({source}); allowed range {range}. Refused."

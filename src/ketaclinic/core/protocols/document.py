@@ -18,6 +18,7 @@ from ketaclinic.core.errors import ProtocolError
 from ketaclinic.core.indications import INDICATIONS
 from ketaclinic.core.protocols.dosing import DosingSection
 from ketaclinic.core.protocols.eligibility import EligibilitySection
+from ketaclinic.core.protocols.formulary import FormularySection
 from ketaclinic.core.protocols.monitoring import ChecklistSection, DischargeSection, MonitoringSection
 from ketaclinic.core.protocols.series import SeriesSection
 
@@ -71,6 +72,7 @@ class ProtocolDocument(BaseModel):
     checklist: ChecklistSection | None = None
     discharge: DischargeSection | None = None
     outcomes: OutcomesSection | None = None
+    formulary: FormularySection = Field(description="Every medication a session may record, with its limits.")
 
     @model_validator(mode="after")
     def _known_indications(self) -> ProtocolDocument:

@@ -170,6 +170,27 @@ class IntranasalDevice(_Section):
         return self
 
 
+class PeakCeiling(_Section):
+    """A ceiling on the plasma concentration the protocol's PK model predicts for this patient (ng/mL).
+
+    An order or a titration whose prediction exceeds it is refused (``ketaclinic.core.pharmacology.ceiling``).
+    """
+
+    ng_per_ml: float = Field(gt=0, le=100000)
+    source: str = Field(min_length=3, description="Where the ceiling comes from, or 'clinic default'.")
+
+
+class VerbalOrders(_Section):
+    """A titration ordered by telephone or in person and recorded by the nurse with read-back."""
+
+    cosign_within_hours: float = Field(gt=0, le=168, description="The prescriber co-signs within this many hours.")
+    source: str = Field(min_length=3)
+
+
+RATE_LIMITS = (LimitQuantity.RATE_MG_PER_KG_PER_H, LimitQuantity.RATE_MG_PER_H)
+DOSE_LIMITS = (LimitQuantity.DOSE_MG_PER_KG, LimitQuantity.DOSE_MG)
+
+
 class DosingSection(_Section):
     """How a session's dose is chosen, limited, prepared and predicted."""
 
@@ -190,6 +211,8 @@ class DosingSection(_Section):
     pump: PumpSettings | None = None
     intranasal: IntranasalDevice | None = None
     pk_model: str | None = Field(default=None, description="PK model to predict with; see `ketaclinic pk models`.")
+    max_predicted_peak: PeakCeiling | None = None
+    verbal_orders: VerbalOrders | None = None
     notes: str = ""
 
     @model_validator(mode="after")
@@ -216,7 +239,21 @@ class DosingSection(_Section):
                 raise ValueError(f"unknown pk_model {self.pk_model!r}; known models are {', '.join(PK_MODELS)}")
         for limit in self.limits:
             self._default_within_hard(limit)
+        self._limits_declared()
+        if self.max_predicted_peak is not None and self.pk_model is None:
+            raise ValueError("max_predicted_peak needs a pk_model to predict with")
         return self
+
+    def _limits_declared(self) -> None:
+        """Every protocol limits the dose (hard maximum); every IV protocol the rate too, and says who co-signs."""
+        hard_max = {limit.quantity for limit in self.limits if limit.hard_max is not None}
+        if not hard_max & set(DOSE_LIMITS):
+            raise ValueError("dosing needs a limit with hard_max on dose_mg_per_kg or dose_mg")
+        if self.route is Route.IV:
+            if not hard_max & set(RATE_LIMITS):
+                raise ValueError("an IV protocol needs a limit with hard_max on rate_mg_per_kg_per_h or rate_mg_per_h")
+            if self.verbal_orders is None:
+                raise ValueError("an IV protocol needs verbal_orders (co-sign window for titrations ordered verbally)")
 
     def _default_within_hard(self, limit: Limit) -> None:
         same = {

@@ -67,7 +67,9 @@ class SuggestedAction(StrEnum):
 
 
 class PlausibleRange(_Section):
-    """A reading outside this range is physiologically impossible here: refused as an entry error."""
+    """A reading outside this range is IMPOSSIBLE (a typing error): refused. Extreme but real readings (SpO2 40,
+    respiratory rate 0, heart rate 25) must lie inside it, so that they are saved and raise the critical alert:
+    a protocol whose range would refuse one of those does not load (``POSSIBLE_EXTREMES``)."""
 
     vital: Vital
     low: float
@@ -80,11 +82,19 @@ class PlausibleRange(_Section):
         return self
 
 
+class AlertLevel(StrEnum):
+    """How loud an alert is: ``hold`` (act on it, e.g. pause) or ``critical`` (the highest: stop, call for help)."""
+
+    HOLD = "hold"
+    CRITICAL = "critical"
+
+
 class Threshold(_Section):
     """A hold threshold: a reading above ``above`` or below ``below`` raises an alert suggesting ``action``."""
 
     code: str = Field(pattern="^[a-z][a-z0-9_]{1,40}$")
     vital: Vital
+    level: AlertLevel = AlertLevel.HOLD
     above: float | None = None
     below: float | None = None
     action: SuggestedAction
@@ -113,6 +123,23 @@ class BaselineLimit(_Section):
         return self
 
 
+class Backdating(_Section):
+    """How late an event's time may be entered (``ketaclinic.core.infusion.event_times``)."""
+
+    max_min: float = Field(ge=0, le=240, description="A time may be entered at most this many minutes late.")
+    reason_after_min: float = Field(ge=0, le=240, description="Later than this, the entry needs a reason.")
+    source: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Backdating:
+        if self.reason_after_min > self.max_min:
+            raise ValueError("backdating.reason_after_min must not be above backdating.max_min")
+        return self
+
+
+DEFAULT_BACKDATING = Backdating(max_min=60, reason_after_min=5, source="clinic default, no consensus source")
+
+
 class MonitoringSection(_Section):
     vitals_interval_min: float = Field(ge=1, le=60, description="A reading is due this often while infusing.")
     recovery_interval_min: float = Field(ge=1, le=120, description="A reading is due this often while recovering.")
@@ -120,6 +147,10 @@ class MonitoringSection(_Section):
     plausible: tuple[PlausibleRange, ...] = Field(min_length=1)
     thresholds: tuple[Threshold, ...] = ()
     baseline_limits: tuple[BaselineLimit, ...] = ()
+    required: tuple[Vital, ...] = Field(
+        default=(Vital.SYSTOLIC, Vital.DIASTOLIC, Vital.HEART_RATE, Vital.SPO2, Vital.RESPIRATORY_RATE), min_length=1,
+        description="What a complete set of vital signs holds: only a complete set resets the 'vitals due' clock.")
+    backdating: Backdating = DEFAULT_BACKDATING
     source: str = Field(min_length=3)
 
     @model_validator(mode="after")
@@ -130,10 +161,30 @@ class MonitoringSection(_Section):
         codes = [t.code for t in self.thresholds]
         if len(set(codes)) != len(codes):
             raise ValueError("threshold codes must be unique")
+        for vital, extremes in POSSIBLE_EXTREMES.items():
+            rng = self.plausible_for(vital)
+            for x in extremes:
+                if rng is not None and not rng.low <= x <= rng.high:
+                    raise ValueError(f"the plausible range of {vital.value} ({rng.low:g}-{rng.high:g}) would refuse "
+                                     f"{x:g}, a real reading that must be saved and raise the critical alert")
+        for vital in LOW_SIDE_REQUIRED:
+            levels = {t.level for t in self.thresholds if t.vital is vital and t.below is not None}
+            if levels != {AlertLevel.HOLD, AlertLevel.CRITICAL}:
+                raise ValueError(f"monitoring needs a hold and a critical low-side threshold on {vital.value} "
+                                 "(bradycardia, hypotension, bradypnoea, desaturation)")
         return self
 
     def plausible_for(self, vital: Vital) -> PlausibleRange | None:
         return next((p for p in self.plausible if p.vital is vital), None)
+
+
+# Real readings seen in patients in distress, which must be saved (and alarm), never refused as typos.
+POSSIBLE_EXTREMES: dict[Vital, tuple[float, ...]] = {
+    Vital.SPO2: (40.0, 48.0), Vital.RESPIRATORY_RATE: (0.0, 3.0), Vital.HEART_RATE: (18.0, 25.0, 220.0),
+    Vital.SYSTOLIC: (45.0, 60.0, 260.0), Vital.DIASTOLIC: (25.0, 160.0),
+}
+# Every protocol watches the low side of these (bradycardia, hypotension, bradypnoea, desaturation).
+LOW_SIDE_REQUIRED = (Vital.HEART_RATE, Vital.SYSTOLIC, Vital.RESPIRATORY_RATE, Vital.SPO2)
 
 
 class ChecklistKind(StrEnum):
@@ -141,7 +192,7 @@ class ChecklistKind(StrEnum):
     NUMBER = "number"  # a number within [min, max] is recorded (e.g. today's PHQ-9 total)
     WEIGHT = "weight"  # today's weight, in kg (converted from lb at entry)
     BASELINE_VITALS = "baseline_vitals"  # passes when the baseline reading is within the baseline limits
-    PREGNANCY = "pregnancy"  # "not_pregnant" passes; applies only where relevant (``applies_to_sex``)
+    PREGNANCY = "pregnancy"  # "not_pregnant" passes; not asked only for the sex in ``not_applicable_to_sex``
 
 
 class ChecklistItem(_Section):
@@ -152,12 +203,30 @@ class ChecklistItem(_Section):
     max: float | None = None
     prescriber_may_override: bool = True
     applies_to_sex: str | None = Field(default=None, pattern="^(female|male)$")
+    # Not asked only when the patient's recorded sex at birth is this one (pregnancy: male); asked whenever the
+    # sex is anything else, including other or unknown.
+    not_applicable_to_sex: str | None = Field(default=None, pattern="^(female|male)$")
+    confirm_change_percent: float | None = Field(
+        default=None, gt=0, le=100, description="Weight items: a change from the last weight beyond this needs confirming.")
+    confirm_bmi_below: float | None = Field(default=None, gt=0, le=100,
+                                            description="Weight items: a BMI below this needs confirming.")
+    confirm_bmi_above: float | None = Field(default=None, gt=0, le=200,
+                                            description="Weight items: a BMI above this needs confirming.")
     source: str = Field(min_length=3)
 
     @model_validator(mode="after")
     def _range(self) -> ChecklistItem:
         if self.kind in (ChecklistKind.NUMBER, ChecklistKind.WEIGHT) and (self.min is None or self.max is None):
             raise ValueError(f"checklist item {self.code} of kind {self.kind.value} needs min and max")
+        weight_options = (self.confirm_change_percent, self.confirm_bmi_below, self.confirm_bmi_above)
+        if self.kind is ChecklistKind.WEIGHT and None in weight_options:
+            raise ValueError(f"checklist item {self.code} of kind weight needs confirm_change_percent, "
+                             "confirm_bmi_below and confirm_bmi_above")
+        if self.kind is not ChecklistKind.WEIGHT and any(o is not None for o in weight_options):
+            raise ValueError(f"checklist item {self.code}: the weight confirmation options apply to weight items only")
+        if (self.confirm_bmi_below is not None and self.confirm_bmi_above is not None
+                and self.confirm_bmi_below >= self.confirm_bmi_above):
+            raise ValueError(f"checklist item {self.code}: confirm_bmi_below must be below confirm_bmi_above")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"checklist item {self.code}: min {self.min} is above max {self.max}")
         return self
@@ -182,6 +251,9 @@ class DischargeSection(_Section):
     padss_pass_score: int = Field(ge=0, le=10, description="PADSS total at or above which the patient is fit (Chung 1995: 9).")
     vitals_within_percent: float = Field(gt=0, le=100, description="PADSS vital signs score 2 within this % of baseline.")
     vitals_one_point_percent: float = Field(gt=0, le=100, description="PADSS vital signs score 1 up to this % of baseline.")
+    recovery_vitals_max_age_min: float = Field(
+        gt=0, le=120, description="A complete set of vital signs taken after the infusion stopped must be at most "
+        "this old at the discharge assessment.")
     escort_required: bool = True
     instructions: str = Field(min_length=10, description="What the patient receives at discharge.")
     source: str = Field(min_length=3)

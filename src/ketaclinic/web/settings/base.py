@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "django_ratelimit",
     "ninja",  # serves Swagger UI from its own static files (no CDN: clinics may run offline)
     "ketaclinic.accounts",
     "ketaclinic.audit",
@@ -51,11 +52,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ketaclinic.web.time_zones.ResetTimeZoneMiddleware",  # a page about a patient activates their location's zone
+    "csp.middleware.CSPMiddleware",
+    "ketaclinic.web.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Control characters and impossible numbers are refused here, before any view or audit write sees them
+    # (cookies first, so the session is read only once they are clean).
+    "ketaclinic.web.input_hygiene.InputHygieneMiddleware",
     # Before the sign-in guards, so their sign-outs and refusals carry the request (who, from where) and
     # a 403 they answer is audited like any other.
     "ketaclinic.audit.middleware.AuditRequestMiddleware",
@@ -147,6 +154,26 @@ OTP_TOTP_ISSUER = "ketaclinic"
 # The audit chain is sealed with a keyed hash (HMAC-SHA256) so a row edited in the database cannot be
 # re-sealed without this key. Production must set it; it defaults to SECRET_KEY.
 KETACLINIC_AUDIT_KEY = os.environ.get("KETACLINIC_AUDIT_KEY", "")
+# The audit trail: sixteen chains (appends never queue on one row); a read repeated by the same person within
+# these minutes (a page polling) is one entry; checkpoints exported outside the database by audit_checkpoint.
+# Anonymous pages (a patient's questionnaire or consent link): at most this many requests a minute from one
+# address (django-ratelimit, counted in the cache); refusals of unknown links are audited once per address and
+# ten minutes, with the count, not one entry each. The counts must be shared by every server process: Redis
+# (KETACLINIC_REDIS_URL; production requires it), else this process's memory (the demo's single server).
+KETACLINIC_ANONYMOUS_RATE = os.environ.get("KETACLINIC_ANONYMOUS_RATE", "30/m")
+KETACLINIC_REDIS_URL = os.environ.get("KETACLINIC_REDIS_URL", "")
+CACHES = {"default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": KETACLINIC_REDIS_URL}
+                      if KETACLINIC_REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
+RATELIMIT_USE_CACHE = "default"
+# W001: django-ratelimit's list of backends predates Django's own RedisCache, which increments atomically.
+# E003 (a cache only this process sees) is silenced only when there is no Redis: the demo's one server process.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if KETACLINIC_REDIS_URL else ["django_ratelimit.E003"])
+KETACLINIC_AUDIT_SHARDS = int(os.environ.get("KETACLINIC_AUDIT_SHARDS", "16"))
+KETACLINIC_AUDIT_READ_REPEAT_MINUTES = int(os.environ.get("KETACLINIC_AUDIT_READ_REPEAT_MINUTES", "5"))
+# Off only to measure what auditing reads costs (benchmarks/audit_load.py); never in a clinic.
+KETACLINIC_AUDIT_READS = env_bool("KETACLINIC_AUDIT_READS", True)
+KETACLINIC_AUDIT_CHECKPOINT_FILE = os.environ.get("KETACLINIC_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl"))
+KETACLINIC_AUDIT_CHECKPOINT_SINKS: list = ["ketaclinic.audit.checkpoints.FileSink"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"
@@ -163,7 +190,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # a refusal (403) is one line in the log, never a traceback
+    "filters": {"refusals_one_line": {"()": "ketaclinic.web.security_headers.RefusalsOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("KETACLINIC_LOG_LEVEL", "WARNING")},
 }
 
@@ -183,3 +212,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("KETACLINIC_EMAIL_FROM", "ketaclinic <no-rep
 # The address patients' links start with (scheme and host), for the daily job and "Send link now"; unset,
 # "Send link now" uses the address the page was opened at and, with DEBUG on, the job http://127.0.0.1:8000.
 KETACLINIC_BASE_URL = os.environ.get("KETACLINIC_BASE_URL", "")
+
+# Content-Security-Policy (django-csp: a kept library, with report-only mode and per-view overrides): scripts only
+# from our own static files (no inline script or handler anywhere; htmx needs no eval here); inline style
+# attributes allowed (htmx's indicator styles and a few templates). The API's Swagger UI page (ninja's own
+# static files and an inline start-up script) is excluded.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs"],
+    "DIRECTIVES": {
+        "default-src": [SELF], "script-src": [SELF], "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"], "font-src": [SELF], "connect-src": [SELF], "object-src": [NONE],
+        "base-uri": [SELF], "frame-ancestors": [NONE], "form-action": [SELF],
+    },
+}
+KETACLINIC_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"

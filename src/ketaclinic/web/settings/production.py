@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ketaclinic.web.settings.base import *  # noqa: F403
 from ketaclinic.web.settings.base import env_bool
 
-for _name in ("DJANGO_SECRET_KEY", "KETACLINIC_AUDIT_KEY", "DATABASE_URL"):
+for _name in ("DJANGO_SECRET_KEY", "KETACLINIC_AUDIT_KEY", "DATABASE_URL", "KETACLINIC_REDIS_URL"):
     if not os.environ.get(_name):
         raise ImproperlyConfigured(f"{_name} must be set in production.")
 

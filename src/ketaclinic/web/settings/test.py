@@ -22,3 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 KETACLINIC_BASE_URL = "https://clinic.example.org"
+# Each test run keeps its audit checkpoints to itself (never the demo's file); tests that need one make it.
+import tempfile as _tempfile  # noqa: E402
+
+KETACLINIC_AUDIT_CHECKPOINT_FILE = os.path.join(_tempfile.mkdtemp(prefix="ketaclinic-audit-"), "checkpoints.jsonl")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import template
@@ -46,3 +47,29 @@ def contraindication_answers(screening: Any) -> list[tuple[str, str]]:
         pass
     return [(questions.get(code) or code_label(code), str(answer).capitalize())
             for code, answer in (screening.contraindication_answers or {}).items()]
+
+
+_NOTES = {"1": "care pathway", "2": "dosing", "3": "pharmacokinetics", "4": "monitoring and discharge",
+          "5": "rating scales", "6": "clinical codes", "7": "controlled substances", "8": "privacy and security"}
+_CITATIONS = (
+    # our sourced-facts file, by section: named by subject, not by file
+    (re.compile(r"DOMAIN\.md\s*§\s*(\d)"), lambda m: f"ketaclinic reference notes, {_NOTES.get(m[1], 'section ' + m[1])}"),
+    (re.compile(r"DOMAIN\.md"), lambda m: "ketaclinic reference notes"),
+    # the published pathways of the clinics surveyed (numbered files in the project)
+    (re.compile(r"\bseeds?\s+\d{3}(?:\s*(?:,|/|and)\s*\d{3})*"), lambda m: "published clinic pathways"),
+    # a project issue number: what it asked for is said in words next to it, or it is a clinic requirement
+    (re.compile(r"\s*\(issue \d+\)"), lambda m: ""),
+    (re.compile(r"\bissue \d+\b"), lambda m: "clinic requirement"),
+    # a module path
+    (re.compile(r"\bketaclinic(?:\.\w+)+"), lambda m: "ketaclinic's interaction list"),
+)
+
+
+@register.filter
+def for_people(text: Any) -> str:
+    """A protocol's source or changelog in words for people: no file names, issue numbers or module paths
+    (the protocol document keeps them for the engineers who maintain it)."""
+    out = str(text or "")
+    for pattern, words in _CITATIONS:
+        out = pattern.sub(words, out)
+    return out

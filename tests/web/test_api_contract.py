@@ -1,0 +1,181 @@
+"""An honest API contract (issue 10, item 6): the OpenAPI document is valid, names each schema once, declares
+the errors each operation can answer, and the server keeps to it under a bounded schemathesis run.
+
+The fuzz run calls every operation through the WSGI application (same database transaction as the test) as
+several roles, with generated bodies, queries and path parameters; half of the path parameters are real
+records (a patient, a session), the other half random. It fails on a 5xx, a status code the operation does
+not declare, a content type or a body that does not match the declared schema. Bounded: few examples per
+operation, derandomized (the same requests every run), no deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.middleware.csrf import _get_new_csrf_string
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openapi_spec_validator import validate
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from ketaclinic.core.access import Role
+from ketaclinic.web.api import api
+from tests.infusions.conftest import schedule
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES_PER_OPERATION_AND_ROLE = 3
+ROLES = (Role.INTAKE, Role.NURSE, Role.PRESCRIBER)
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def _document() -> dict[str, Any]:
+    return json.loads(json.dumps(api.get_openapi_schema(), default=str))
+
+
+def test_the_document_is_valid_openapi_3_1():
+    doc = _document()
+    assert doc["openapi"].startswith("3.1")
+    validate(doc)
+
+
+def test_no_two_schemas_share_a_name():
+    """ninja names a component after its class: two classes with one name overwrite each other silently."""
+    from ninja import Schema
+
+    def subclasses(cls: type) -> list[type]:
+        return [c for s in cls.__subclasses__() for c in (s, *subclasses(s))]
+
+    ours = [c for c in subclasses(Schema) if c.__module__.startswith("ketaclinic.")]
+    names = Counter(c.__name__ for c in ours)
+    assert [f"{n} ({', '.join(c.__module__ for c in ours if c.__name__ == n)})" for n, k in names.items() if k > 1] == []
+    # and the document uses them as declared: the chart is the patient chart, sign is the screening's
+    doc = _document()
+    op = doc["paths"]["/api/patients/{external_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert op["schema"]["$ref"].endswith("/PatientChartOut")
+    sign = doc["paths"]["/api/screening/screenings/{external_id}/sign"]["post"]["requestBody"]["content"]
+    assert sign["application/json"]["schema"]["$ref"].endswith("/ScreeningSignIn")
+
+
+def test_every_operation_declares_its_errors_in_the_one_shape():
+    doc = _document()
+    assert set(doc["components"]["schemas"]["ApiError"]["properties"]) == {"error"}
+    missing = []
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if path == "/api/openapi.json":
+                continue
+            codes = set(op["responses"])
+            need = {"400", "401", "403"} | ({"404", "422"} if "{" in path else set())
+            if not need <= codes:
+                missing.append(f"{method.upper()} {path}: {sorted(need - codes)}")
+            for code in codes & {"400", "401", "403", "404", "409", "422"}:
+                ref = op["responses"][code]["content"]["application/json"]["schema"]["$ref"]
+                if not ref.endswith("/ApiError"):
+                    missing.append(f"{method.upper()} {path} {code}: {ref}")
+    assert missing == []
+
+
+#: A required string the schema lets be empty on purpose: the core's refusal names the allowed units
+#: ("Weight 70 needs a unit: kg or lb."), which says more than "at least 1 character".
+EMPTY_REFUSED_BY_THE_CORE = {"QuantityIn.unit"}
+
+
+def test_required_strings_may_not_be_empty():
+    doc = _document()
+    empty_allowed = []
+    for name, schema in doc["components"]["schemas"].items():
+        if not name.endswith("In"):
+            continue
+        for prop in schema.get("required", []):
+            spec = schema["properties"][prop]
+            if spec.get("type") == "string" and "format" not in spec and "pattern" not in spec \
+                    and spec.get("minLength", 0) < 1:
+                empty_allowed.append(f"{name}.{prop}")
+    assert sorted(set(empty_allowed) - EMPTY_REFUSED_BY_THE_CORE) == []
+
+
+@pytest.fixture
+def wsgi_keeps_the_test_connection():  # type: ignore[no-untyped-def]
+    """Django's WSGI handler closes the database connection after each request (which would end the test's
+    transaction on PostgreSQL); its test client switches that off for its requests, and so do we."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_world(staff, patient, protocols, downtown):  # type: ignore[no-untyped-def]
+    from ketaclinic.accounts.models import Chair
+
+    chair = Chair.objects.create(location=downtown, name="Chair 1")
+    session = schedule(staff[Role.NURSE], patient, protocols["depression-standard"], chair)
+    return {"patient": str(patient.external_id), "session": str(session.external_id)}
+
+
+def _real_id(path: str, world: dict[str, str]) -> str | None:
+    if "patients/{external_id}" in path:
+        return world["patient"]
+    if path.startswith("/api/sessions/{external_id}"):
+        return world["session"]
+    return None
+
+
+def _fuzz(operation: Any, role: Role, cookies: dict[str, str], csrf: str, real: str | None, requests: Counter[str],
+          statuses: Counter[int], failures: list[str]) -> None:
+    @settings(max_examples=EXAMPLES_PER_OPERATION_AND_ROLE, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(), use_real=st.booleans())
+    def run(case: Any, use_real: bool) -> None:
+        if use_real and real and "external_id" in (case.path_parameters or {}):
+            case.path_parameters["external_id"] = real
+        response = case.call(headers={"X-CSRFToken": csrf}, cookies=cookies)
+        requests[operation.label] += 1
+        statuses[response.status_code] += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except Exception as exc:  # noqa: BLE001 - collect every operation's failure, report them together
+            failures.append(f"{role.value} {operation.label}: {str(exc)[:600]}")
+
+    run()
+
+
+# Through the WSGI handler each request ends by closing connections that are not in autocommit, which would end
+# the test's own transaction on PostgreSQL: there the test's data really commits (flushed after by TRUNCATE).
+@pytest.mark.django_db(transaction=os.environ.get("DATABASE_URL", "").startswith("postgres"))
+def test_the_server_keeps_to_its_contract_under_fuzzing(staff, client_for, fuzz_world, wsgi_keeps_the_test_connection):
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 60
+    csrf = _get_new_csrf_string()
+    sessions = {role: client_for(staff[role]).cookies["sessionid"].value for role in ROLES}
+    requests: Counter[str] = Counter()
+    statuses: Counter[int] = Counter()
+    failures: list[str] = []
+
+    for operation in operations:
+        for role in ROLES:
+            _fuzz(operation, role, {"sessionid": sessions[role], "csrftoken": csrf}, csrf,
+                  _real_id(operation.path, fuzz_world), requests, statuses, failures)
+
+    total = sum(requests.values())
+    print(f"\nschemathesis: {len(requests)} operations, {total} requests, statuses {dict(sorted(statuses.items()))}")
+    assert not failures, "\n\n".join(failures)
+    assert len(requests) == len(operations)
+    assert statuses[200] + statuses[201] > 0, "no request succeeded: the fuzz run only saw refusals"
