@@ -96,11 +96,10 @@ STALE = re.compile(r"This session was changed meanwhile by (?P<who>.+) at \d\d:\
 
 def assert_stale(exc: DomainError, winner: User) -> None:
     """Refused as stale (``expected_version``) with the service's message, naming the winner as the one who changed
-    the session -- on PostgreSQL a request that waited for the session's lock says "someone" instead (a bug, see
-    test_a_request_that_waited_for_the_lock_is_told_who_changed_the_session), so there that is accepted too."""
+    the session, on PostgreSQL too, where the loser had waited for the session's row lock."""
     found = STALE.fullmatch(exc.message)
     assert exc.field == "expected_version" and found is not None, (exc.field, exc.message)
-    assert found["who"] in ({str(winner), "someone"} if PG else {str(winner)}), exc.message
+    assert found["who"] == str(winner), exc.message
 
 
 def text(response) -> str:  # type: ignore[no-untyped-def]
@@ -302,11 +301,6 @@ def test_twelve_nurses_pausing_one_running_infusion_at_once_record_one_pause(nur
 # --- the stale refusal names who changed the session --------------------------------------------------------------
 
 
-@pytest.mark.xfail(PG, strict=True, reason=(
-    "BUG: _lock reads the session FOR UPDATE OF self with select_related('updated_by'); a request that waited for "
-    "the lock gets the row as changed by the winner but PostgreSQL re-checks the outer join against the old user row "
-    "(EvalPlanQual), so updated_by comes back NULL and the refusal says 'changed meanwhile by someone'. Remove this "
-    "marker once fixed."))
 @pytest.mark.django_db(transaction=PG)
 def test_a_request_that_waited_for_the_lock_is_told_who_changed_the_session(nurse, intake, patient, depression, chair):
     """The front desk checks the patient in while a nurse's check-in of the same page (same version) waits for the
@@ -314,8 +308,8 @@ def test_a_request_that_waited_for_the_lock_is_told_who_changed_the_session(nurs
     Tester"), as when the two requests come one after the other.
 
     Deterministic: on PostgreSQL the front desk's transaction holds the lock until the nurse's request is seen
-    waiting on it (pg_stat_activity), then commits. Fails today on PostgreSQL (the nurse is told "someone"), hence
-    the strict xfail there; passes on SQLite, where requests never wait on a row lock."""
+    waiting on it (pg_stat_activity), then commits. Failed on PostgreSQL while _lock joined updated_by in its FOR UPDATE
+    read (the nurse was told "someone"); on SQLite requests never wait on a row lock."""
     session = schedule(nurse, patient, depression, chair)
     version = session.version
     assert fresh(session).updated_by == nurse  # the winner (the front desk) changes who last changed it

@@ -224,8 +224,11 @@ def _sections(session: InfusionSession) -> tuple[MonitoringSection, ChecklistSec
 def _lock(user: User, session: InfusionSession, permission: Permission, expected_version: int | None) -> InfusionSession:
     """Re-read the session FOR UPDATE, check the permission and the version the person saw."""
     require(user, permission)
+    # updated_by is not joined here: a request that waited for the row lock gets the row as the winner left it,
+    # but PostgreSQL re-checks a joined row against the old version and would give updated_by as NULL. Read
+    # lazily after the lock, it is the winner.
     locked = (InfusionSession.objects.select_for_update(of=("self",))
-              .select_related("patient", "protocol_version", "location", "updated_by").get(pk=session.pk))
+              .select_related("patient", "protocol_version", "location").get(pk=session.pk))
     patient_for(user, locked.patient, permission)
     if expected_version is not None and locked.version != expected_version:
         when = timezone.localtime(locked.updated_at).strftime("%H:%M:%S")
@@ -752,7 +755,7 @@ def order_create(*, user: User, session: InfusionSession, expected_version: int,
 def order_sign(*, user: User, order: InfusionOrder, expected_version: int, override_reason: str = "") -> InfusionOrder:
     """A prescriber signs; beyond a soft limit the override reason is required (hard limits never got here)."""
     session = _lock(user, order.session, Permission.ORDER_SIGN, expected_version)
-    order = InfusionOrder.objects.select_for_update(of=("self",)).select_related("signed_by").get(pk=order.pk)
+    order = InfusionOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)  # signed_by read after the lock
     if order.signed:
         raise ValidationError(ORDER_ALREADY_SIGNED.format(who=order.signed_by, when=f"{timezone.localtime(order.signed_at):%H:%M}"),
                               field="order", value=str(order.external_id))
@@ -1058,8 +1061,8 @@ def titration_cosign(*, user: User, event: RateEvent) -> RateEvent:
     Fills the co-signature once (the database refuses any other change of a rate event); audited.
     """
     require(user, Permission.ORDER_SIGN)
-    event = RateEvent.objects.select_for_update(of=("self",)).select_related(
-        "session__patient", "cosigned_by", "signer").get(pk=event.pk)
+    event = RateEvent.objects.select_for_update(of=("self",)).select_related(  # cosigned_by read after the lock
+        "session__patient", "signer").get(pk=event.pk)
     patient_for(user, event.session.patient, Permission.ORDER_SIGN)
     if not event.verbal_order:
         raise ValidationError(COSIGN_NOT_VERBAL, field="event", value=event.pk)
@@ -1237,7 +1240,7 @@ def vitals_overdue_alert_raise(*, session: InfusionSession, due: VitalsDue | Non
 def alert_acknowledge(*, user: User, alert: VitalAlert, note: str = "") -> VitalAlert:
     """Acknowledge an alert (once; the second nurse is told who did it first)."""
     _lock(user, alert.session, Permission.SESSION_RUN, None)
-    alert = VitalAlert.objects.select_for_update(of=("self",)).select_related("acknowledged_by", "session__patient").get(pk=alert.pk)
+    alert = VitalAlert.objects.select_for_update(of=("self",)).select_related("session__patient").get(pk=alert.pk)
     if alert.acknowledged_at is not None:
         raise ValidationError(ALERT_ACKNOWLEDGED.format(who=alert.acknowledged_by,
                                                         when=f"{timezone.localtime(alert.acknowledged_at):%H:%M}"),

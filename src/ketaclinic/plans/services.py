@@ -185,9 +185,10 @@ def plan_draft(
 
 
 def _locked(plan: TreatmentPlan) -> TreatmentPlan:
-    # of=("self",): PostgreSQL refuses FOR UPDATE over the outer joins to the nullable signer.
+    # signed_by is read after the lock, never joined: a request that waited for the lock would get the
+    # winner's row but PostgreSQL re-checks a joined row against the old version (signed_by NULL).
     return (TreatmentPlan.objects.select_for_update(of=("self",))
-            .select_related("patient", "protocol_version", "signed_by").get(pk=plan.pk))
+            .select_related("patient", "protocol_version").get(pk=plan.pk))
 
 
 @transaction.atomic

@@ -168,8 +168,9 @@ def screening_record(
 @transaction.atomic
 def screening_sign(*, user: User, screening: Screening, outcome: str, note: str = "") -> Screening:
     """A prescriber signs the final decision; afterwards the screening cannot change."""
-    # of=("self",): PostgreSQL refuses FOR UPDATE over the outer join to the (nullable) signer.
-    screening = Screening.objects.select_for_update(of=("self",)).select_related("protocol_version", "patient", "signed_by").get(pk=screening.pk)
+    # signed_by is read after the lock, never joined: a request that waited for the lock would get the
+    # winner's row but PostgreSQL re-checks a joined row against the old version (signed_by NULL).
+    screening = Screening.objects.select_for_update(of=("self",)).select_related("protocol_version", "patient").get(pk=screening.pk)
     patient_for(user, screening.patient, Permission.SCREENING_SIGN)
     if screening.status == Screening.Status.SIGNED:
         raise ValidationError(
