@@ -38,6 +38,7 @@ from ketaclinic.patients.selectors import patient_get
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocols_current
+from ketaclinic.web.api_types import DecimalIn
 
 router = Router(tags=["infusion sessions"])
 
@@ -113,7 +114,7 @@ class SessionCancelIn(VersionIn):
 class ChecklistIn(VersionIn):
     code: str = Field(min_length=1, max_length=41)
     answer: str = Field("", max_length=20, description="yes/no; for pregnancy: not_pregnant/pregnant/unknown")
-    value: Decimal | None = Field(None, description="Number items (PHQ-9 total) and today's weight")
+    value: DecimalIn | None = Field(None, description="Number items (PHQ-9 total) and today's weight")
     unit: str | None = Field(None, max_length=10, description="kg or lb, for the weight (required: never assumed)")
     confirm_weight: bool = Field(False, description="The nurse confirms a weight far from the last one or an "
                                  "implausible BMI (refused without it, showing both weights)")
@@ -283,7 +284,7 @@ class AdverseReviewIn(Schema):
 
 class AdministrationIn(VersionIn):
     medication: str = Field(min_length=1, max_length=40)
-    dose: Decimal
+    dose: DecimalIn
     unit: str = Field(min_length=1, max_length=10)
     route: str = Field(min_length=1, max_length=12)
     at: datetime | None = None

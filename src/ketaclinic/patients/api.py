@@ -14,6 +14,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.input_rules import QUERY_MAX
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import Patient
+from ketaclinic.web.api_types import DecimalIn
 
 router = Router(tags=["patients"])
 
@@ -22,7 +23,7 @@ LOCATION_UNKNOWN = "Location {value!r} is unknown: use a location code such as '
 
 
 class QuantityIn(Schema):
-    value: Decimal = Field(description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in).")
+    value: DecimalIn = Field(description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in).")
     unit: str = Field(max_length=5, description="kg or lb for weight; cm or in for height. Required: never guessed.")
 
 
@@ -63,7 +64,7 @@ class PatientOut(Schema):
 
 class MeasurementIn(Schema):
     kind: str = Field(pattern="^(weight|height)$")
-    value: Decimal = Field(description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in).")
+    value: DecimalIn = Field(description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in).")
     unit: str = Field(min_length=1, max_length=5, description="kg or lb for weight; cm or in for height.")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -56,6 +56,11 @@ def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 @api.exception_handler(ObjectDoesNotExist)
 def _missing(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
     return _error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(Http404)
+def _no_such(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", str(exc) or "Not found.")
 
 
 @api.exception_handler(AuthenticationError)
