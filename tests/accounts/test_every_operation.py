@@ -182,7 +182,8 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("consent_status", "GET"): (P.CLINICAL_VIEW, "/api/consent/patients/{patient}", None),
     ("consent_link_create", "POST"): (P.CONSENT_RECORD, "/api/consent/patients/{patient}/links", {}),
     ("consent_sign_in_clinic", "POST"): (P.CONSENT_RECORD, "/api/consent/patients/{patient}/signatures",
-                                         {"document": "{consent_doc}", "typed_name": "Maria Garcia", "signature": ""}),
+                                         {"document": "{consent_doc}", "typed_name": "Maria Garcia",
+                                          "signature": "data:image/png;base64,AAAA"}),
     ("consent_documents", "GET"): (P.CONSENT_MANAGE, "/api/consent/documents", None),
     ("consent_document_edit", "POST"): (P.CONSENT_MANAGE, "/api/consent/documents", {
         "code": "ketamine-infusion", "title": "Consent", "body": "New text.", "changelog": "Shorter"}),

@@ -24,7 +24,7 @@ from ketaclinic.accounts.services import staff_create
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Permission
-from ketaclinic.core.errors import ProtocolError
+from ketaclinic.core.errors import ProtocolError, ValidationError
 from ketaclinic.infusions import services as sessions
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.outcomes.demo import demo_outcomes_load, demo_worklist_load
@@ -157,7 +157,7 @@ def _demo_load(today: date) -> bool:
                                              city="Somerville", state="MA", postal_code="02144", phone="617-555-0200"),
     }
     for loc in locations.values():
-        for n in range(1, 5):
+        for n in range(1, CHAIRS + 1):
             Chair.objects.create(location=loc, name=f"Chair {n}")
     locations["mobile"] = Location.objects.create(code="mobile", name="Mobile infusions (home visits)",
                                                   kind=Location.Kind.MOBILE, address="120 Harbor St", city="Boston",
@@ -293,7 +293,7 @@ def _demo_plans_and_consent(today: date, users: dict[str, User], locations: dict
         home = n == 0
         k = per_location.get(patient.location.code, 0)
         per_location[patient.location.code] = k + 1
-        chair = None if home else Chair.objects.filter(location=patient.location).order_by("name")[k % 4]
+        chair = None if home else Chair.objects.filter(location=patient.location).order_by("name")[k % PLAN_CHAIRS]
         plan = plan_draft(user=prescriber, patient=patient, screening=screening, start=today, weekdays=weekdays,
                           at=time(8 + 2 * (k // 4), 30 if home else 0), location=locations["mobile"] if home else patient.location,
                           chair=chair, at_home=home)
@@ -304,6 +304,12 @@ def _demo_plans_and_consent(today: date, users: dict[str, User], locations: dict
                                    document=consent_documents_load_shipped()[0],
                                    typed_name=f"{patient.given_name} {patient.family_name}", signature_data=signature)
 
+
+# Chairs per clinic: the plans' series hold chairs 1-4 at 8:00 and 10:00; today's sessions (at times set from the
+# moment the demo is loaded) take the first chair free for their whole chair time, so three more chairs
+# guarantee one whatever the time of day.
+CHAIRS = 7
+PLAN_CHAIRS = 4
 
 # Today's sessions at each location, one in every state: (state, chair number or None for a home visit,
 # minutes from now of the scheduled start).
@@ -342,14 +348,38 @@ def _demo_day(location: Location, users: dict[str, User], rng: random.Random) ->
         if planned is not None and chair is None:  # today's infusion moves from the chair to a home visit
             infusion_cancel(user=prescriber, infusion=planned, reason="Moved to a home visit today (patient unwell to travel)")
             planned = None
-        session = sessions.session_schedule(user=nurse, patient=patient, protocol_version=protocol,
-                                            planned_infusion=planned,
-                                            added_reason="" if planned else "Home visit today instead of the clinic chair",
-                                            scheduled_start=min(max(start, midnight), midnight + timedelta(hours=23, minutes=58)),
-                                            chair=None if planned else (chairs[f"Chair {chair}"] if chair else None),
-                                            at_home=chair is None)
+        scheduled_start = min(max(start, midnight), midnight + timedelta(hours=23, minutes=58))
+        session = _demo_schedule(nurse, patient, protocol, planned, scheduled_start,
+                                 None if chair is None else _chairs_from(chairs, chair))
         if state != "scheduled":
             _demo_walk(session, state, nurse, prescriber, start, rng)
+
+
+def _chairs_from(chairs: dict[str, Chair], first: int) -> list[Chair]:
+    """The chair the day's plan names first, then every other chair of the clinic in order."""
+    names = [f"Chair {first}"] + [f"Chair {n}" for n in range(1, CHAIRS + 1) if n != first]
+    return [chairs[n] for n in names if n in chairs]
+
+
+def _demo_schedule(nurse: User, patient: Patient, protocol: ProtocolVersion | None, planned: PlannedInfusion | None,
+                   start: datetime, chairs: list[Chair] | None) -> InfusionSession:
+    """Schedule one of today's sessions through the service, in the first chair it finds free (the service
+    refuses a chair taken by another session or another patient's planned infusion); a home visit when
+    ``chairs`` is None."""
+    if chairs is None:
+        return sessions.session_schedule(user=nurse, patient=patient, protocol_version=protocol, planned_infusion=planned,
+                                         added_reason="" if planned else "Home visit today instead of the clinic chair",
+                                         scheduled_start=start, at_home=True)
+    for chair in chairs:
+        try:
+            return sessions.session_schedule(user=nurse, patient=patient, protocol_version=protocol,
+                                             planned_infusion=planned, scheduled_start=start, chair=chair,
+                                             added_reason="" if planned else "Seen today outside the planned series")
+        except ValidationError as exc:
+            if exc.field != "chair":
+                raise
+    raise ValidationError(f"No chair at {patient.location} is free at {start:%H:%M} for the demo's sessions.",
+                          field="chair", value=start.isoformat())
 
 
 def _fresh(session: InfusionSession) -> InfusionSession:
