@@ -141,7 +141,7 @@ def load(reload: bool) -> None:
         with raw.cursor() as pg, pg.copy(f"COPY outcomes_questionnaireresponse ({', '.join(COLUMNS)}) FROM STDIN") as cp:
             cp.write(buf.getvalue())
     with connection.cursor() as cur:
-        from ketaclinic.web.db_guards import append_only_sql
+        from ketaclinic.base.db_guards import append_only_sql
 
         for sql in append_only_sql("postgresql", "outcomes_questionnaireresponse"):
             cur.execute(sql)

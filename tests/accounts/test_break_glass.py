@@ -8,16 +8,10 @@ import pytest
 from django.utils import timezone
 
 from ketaclinic.accounts.models import BreakGlassAccess, Location
-from ketaclinic.accounts.services import (
-    BREAK_GLASS_NOT_NEEDED,
-    MIN_REASON,
-    REASON_TOO_SHORT,
-    REVIEW_NOT_IN_QUEUE,
-    REVIEW_NOTE_REQUIRED,
-    break_glass_open,
-)
+from ketaclinic.accounts.services import REVIEW_NOT_IN_QUEUE, REVIEW_NOTE_REQUIRED
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Permission, Role, role_can
+from ketaclinic.patients.access import BREAK_GLASS_NOT_NEEDED, MIN_REASON, REASON_TOO_SHORT, break_glass_open
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db

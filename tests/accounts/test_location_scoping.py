@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ketaclinic.accounts.permissions import OUTSIDE_LOCATIONS
 from ketaclinic.core.access import Permission, Role, role_can
+from ketaclinic.patients.access import OUTSIDE_LOCATIONS
 from tests.accounts.conftest import denials_of, refer, screen
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from ketaclinic.accounts.services import break_glass_open, break_glass_review, staff_create
+from ketaclinic.accounts.services import break_glass_review, staff_create
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
 from ketaclinic.core.errors import DomainError
+from ketaclinic.patients.access import break_glass_open
 from ketaclinic.patients.models import Allergy, BodyMeasurement, Patient
 from ketaclinic.patients.services import (
     allergy_record,

@@ -16,10 +16,10 @@ import pytest
 from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
+from ketaclinic.base.pdf import pdf_filename
 from ketaclinic.core.access import Role
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession
-from ketaclinic.web.pdf import pdf_filename
 from tests.clock import advance, advance_to
 from tests.infusions.conftest import fresh, schedule, start_infusion, walk
 
@@ -86,7 +86,7 @@ def test_discharge_instructions_pdf_has_everything_the_page_has(session, nurse, 
 
 
 def test_long_instructions_run_over_pages_numbered_with_the_patient_on_each(session, nurse, prescriber):
-    from ketaclinic.web.pdf import pdf_bytes
+    from ketaclinic.base.pdf import pdf_bytes
 
     session = walk(session, "discharged", nurse=nurse, prescriber=prescriber)
     with timezone.override(local(session)):
@@ -199,7 +199,7 @@ def test_pdf_filenames_are_safe():
 def test_a_template_cannot_make_the_pdf_fetch_anything():
     from weasyprint.urls import FatalURLFetchingError
 
-    from ketaclinic.web.pdf import pdf_from_html
+    from ketaclinic.base.pdf import pdf_from_html
 
     for url in ("file:///etc/passwd", "http://127.0.0.1:9/x.png"):
         with pytest.raises(FatalURLFetchingError):

@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from ketaclinic.accounts.permissions import OutsideLocations
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.checklist import NOT_OVERRIDABLE
@@ -24,6 +23,7 @@ from ketaclinic.infusions.models import (
     VitalAlert,
     VitalSigns,
 )
+from ketaclinic.patients.access import OutsideLocations
 from tests.clock import advance, advance_to
 from tests.conftest import make_staff, register
 from tests.infusions.conftest import fresh, recovery_vitals, schedule, vial_check, vitals, walk

@@ -210,7 +210,7 @@ def test_every_number_the_document_allows_as_text_is_taken(text: str):
 
     from pydantic import TypeAdapter
 
-    from ketaclinic.web.api_types import DECIMAL_TEXT, DecimalIn
+    from ketaclinic.base.api_types import DECIMAL_TEXT, DecimalIn
 
     assert re.fullmatch(DECIMAL_TEXT, text)
     assert TypeAdapter(DecimalIn).validate_python(text).is_finite()
@@ -220,7 +220,7 @@ def test_every_number_the_document_allows_as_text_is_taken(text: str):
 def test_text_that_is_not_a_number_is_not_promised(text: str):
     import re
 
-    from ketaclinic.web.api_types import DECIMAL_TEXT
+    from ketaclinic.base.api_types import DECIMAL_TEXT
 
     assert re.fullmatch(DECIMAL_TEXT, text) is None
 

@@ -7,9 +7,9 @@ from axes.models import AccessAttempt
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
+from ketaclinic.audit.client_ip import client_ip
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
-from ketaclinic.web.client_ip import client_ip
 from tests.conftest import PASSWORD
 
 LOGIN = "/accounts/login/"

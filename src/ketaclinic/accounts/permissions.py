@@ -1,8 +1,8 @@
 """Permission checks (business logic, used by services, selectors, pages and the API alike).
 
-Two gates, both deny-by-default: the role must hold the permission (``ketaclinic.core.access``), and
-a patient must belong to one of the user's locations, or the user must hold an unexpired break-glass
-access to that patient.
+The first of two gates, both deny-by-default: the role must hold the permission
+(``ketaclinic.core.access``). The second, that a patient belongs to one of the user's locations or is
+opened with an unexpired break-glass access, is ``ketaclinic.patients.access``.
 """
 
 from __future__ import annotations
@@ -10,16 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from ketaclinic.core.access import PERMISSION_DENIED, Permission
 
 if TYPE_CHECKING:
     from ketaclinic.accounts.models import User
-    from ketaclinic.patients.models import Patient
-
-OUTSIDE_LOCATIONS = "This patient is cared for at another location."
 
 ACTION_WORDS: dict[Permission, str] = {
     Permission.PATIENT_VIEW: "see patients",
@@ -53,14 +48,6 @@ ACTION_WORDS: dict[Permission, str] = {
 }
 
 
-class OutsideLocations(PermissionDenied):
-    """The patient exists but belongs to none of the user's locations (break-glass may open it)."""
-
-    def __init__(self, patient: Patient) -> None:
-        super().__init__(OUTSIDE_LOCATIONS)
-        self.patient = patient
-
-
 def require(user: User | Any, permission: Permission) -> None:
     if not getattr(user, "is_authenticated", False) or not user.can(permission):
         role = getattr(user, "role", "anonymous") or "anonymous"
@@ -73,28 +60,3 @@ def user_location_ids(user: User) -> list[int]:
         cache = list(user.locations.values_list("id", flat=True))
         user._location_ids = cache  # type: ignore[attr-defined]
     return cache
-
-
-def patients_visible_to(user: User, permission: Permission = Permission.PATIENT_VIEW) -> QuerySet[Patient]:
-    """Patients of the user's locations, plus those opened with an unexpired break-glass access."""
-    from ketaclinic.patients.models import Patient
-
-    require(user, permission)
-    return Patient.objects.filter(
-        Q(location_id__in=user_location_ids(user))
-        | Q(break_glass_accesses__user=user, break_glass_accesses__expires_at__gt=timezone.now())
-    ).distinct()
-
-
-def can_access_patient(user: User, patient: Patient) -> bool:
-    if patient.location_id in user_location_ids(user):
-        return True
-    return patient.break_glass_accesses.filter(user=user, expires_at__gt=timezone.now()).exists()
-
-
-def patient_for(user: User, patient: Patient, permission: Permission) -> Patient:
-    """Return ``patient`` if ``user`` may use ``permission`` on it; refuse otherwise."""
-    require(user, permission)
-    if not can_access_patient(user, patient):
-        raise OutsideLocations(patient)
-    return patient

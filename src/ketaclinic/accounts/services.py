@@ -1,9 +1,13 @@
-"""Staff and access actions: create staff, break-glass emergency access and its review, sign-in events."""
+"""Staff and access actions: create staff, review break-glass emergency accesses, sign-in events.
+
+Opening a record with break-glass access is ``ketaclinic.patients.access.break_glass_open``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -12,19 +16,15 @@ from ketaclinic.accounts.models import BreakGlassAccess, Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission, PrescriberKind, Role
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.patients.models import Patient
-from ketaclinic.web.models_base import clean_or_refuse
 
-REASON_TOO_SHORT = "State the reason for emergency access in at least {min} characters."
-BREAK_GLASS_NOT_NEEDED = "This patient is already at one of your locations; no emergency access is needed."
 REVIEW_OUTCOMES = ("appropriate", "inappropriate")
 REVIEW_OUTCOME_UNKNOWN = "Review outcome {value!r} is unknown: allowed are appropriate, inappropriate."
 ALREADY_REVIEWED = "This emergency access was already reviewed."
 REVIEW_NOTE_REQUIRED = "A note is required when an access is judged inappropriate."
 REVIEW_NOT_IN_QUEUE = "This emergency access is not in your review queue."
-MIN_REASON = 15
 
 
 ROLE_UNKNOWN = "Role {value!r} is unknown: allowed are {allowed}."
@@ -56,8 +56,6 @@ def staff_create(
     if not locations:
         raise ValidationError(LOCATIONS_REQUIRED, field="locations", value=None)
     if by is not None:
-        from django.contrib.auth.password_validation import validate_password
-        from django.core.exceptions import ValidationError as DjangoValidationError
 
         try:
             validate_password(password)
@@ -71,25 +69,6 @@ def staff_create(
     user.locations.set(locations)
     audit_record(action=AuditEntry.Action.CREATE, actor=by, summary=f"Created staff account {username} ({role})")
     return user
-
-
-@transaction.atomic
-def break_glass_open(*, user: User, patient: Patient, reason: str) -> BreakGlassAccess:
-    """Open a record outside one's locations for a stated reason: granted at once, time-limited, audited,
-    and queued for an admin's review."""
-    require(user, Permission.BREAK_GLASS)
-    if patient.location_id in user_location_ids(user):
-        raise ValidationError(BREAK_GLASS_NOT_NEEDED, field="patient", value=patient.mrn)
-    if len(reason.strip()) < MIN_REASON:
-        raise ValidationError(REASON_TOO_SHORT.format(min=MIN_REASON), field="reason", value=reason)
-    now = timezone.now()
-    access = BreakGlassAccess.objects.create(user=user, patient=patient, reason=reason.strip(), granted_at=now,
-                                             expires_at=now + BreakGlassAccess.DURATION)
-    audit_record(action=AuditEntry.Action.BREAK_GLASS, actor=user, patient=patient,
-                 location_code=patient.location.code,
-                 summary=f"Emergency access to {patient.mrn} for 4 h: {reason.strip()}",
-                 detail={"access": str(access.external_id), "expires_at": access.expires_at.isoformat()})
-    return access
 
 
 @transaction.atomic

@@ -9,7 +9,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("2fa/verify/", views.otp_verify, name="otp_verify"),
     path("2fa/setup/", views.otp_setup, name="otp_setup"),
-    path("break-glass/<uuid:external_id>/", views.break_glass, name="break_glass"),
     path("break-glass/reviews/", views.break_glass_reviews, name="break_glass_reviews"),
     path("staff/", views.staff_list, name="staff"),
 ]

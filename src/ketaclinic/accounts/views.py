@@ -1,8 +1,10 @@
-"""Sign-in, second factor (TOTP via django-otp), enrolment, sign-out, break-glass and its review queue."""
+"""Sign-in, second factor (TOTP via django-otp), enrolment, sign-out, and the review queue of break-glass
+accesses (opening one is a page about a patient: ``ketaclinic.web.pages``)."""
 
 from __future__ import annotations
 
 import base64
+import math
 import time
 import uuid
 from io import BytesIO
@@ -18,26 +20,28 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ketaclinic.accounts.forms import StaffForm
 from ketaclinic.accounts.middleware import LAST_SEEN, LOGOUT_REASON
-from ketaclinic.accounts.models import BreakGlassAccess
+from ketaclinic.accounts.models import BreakGlassAccess, User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.accounts.services import (
     REVIEW_NOT_IN_QUEUE,
-    break_glass_open,
     break_glass_queue,
     break_glass_review,
+    staff_create,
+    staff_set_active,
 )
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError, ValidationError
-from ketaclinic.patients.models import Patient
 
 INVALID_CODE = "That code is not valid. Enter the current 6-digit code from your authenticator app."
 CODE_THROTTLED = ("After {count} wrong code(s), codes are not checked for a moment: wait {seconds} s, "
@@ -82,9 +86,7 @@ def _safe_next(request: HttpRequest) -> str:
 def _code_throttled(user) -> str:  # type: ignore[no-untyped-def]
     """django-otp throttles a device after a wrong code (1 s, 2 s, 4 s, ...) and meanwhile refuses even
     the right code: say so, rather than call a right code wrong. Empty when codes are being checked."""
-    import math
 
-    from django.utils import timezone
 
     for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
         allowed, data = device.verify_is_allowed()
@@ -147,24 +149,6 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     }, status=400 if error else 200)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
-    require(request.user, Permission.BREAK_GLASS)  # the form itself names the patient and location
-    patient = get_object_or_404(Patient.objects.select_related("location"), external_id=external_id)
-    error = ""
-    if request.method == "POST":
-        try:
-            break_glass_open(user=request.user, patient=patient, reason=request.POST.get("reason", ""))
-        except DomainError as exc:
-            error = exc.message
-        else:
-            messages.warning(request, "Emergency access granted for 4 hours. It is recorded and will be reviewed.")
-            return redirect("patients:chart", external_id=patient.external_id)
-    return render(request, "accounts/break_glass.html", {"patient": patient, "error": error},
-                  status=400 if error else 200)
-
-
 def _access_or_none(external_id: str) -> BreakGlassAccess | None:
     try:
         return BreakGlassAccess.objects.filter(external_id=uuid.UUID(external_id)).first()
@@ -197,11 +181,6 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_list(request: HttpRequest) -> HttpResponse:
     """Clinic admins: staff accounts, their roles, locations and second-factor status; create or deactivate."""
-    from ketaclinic.accounts.forms import StaffForm
-    from ketaclinic.accounts.models import User
-    from ketaclinic.accounts.permissions import require
-    from ketaclinic.accounts.services import staff_create, staff_set_active
-    from ketaclinic.core.access import Permission
 
     require(request.user, Permission.STAFF_MANAGE)
     form = StaffForm(request.POST or None) if request.POST.get("action") == "create" else StaffForm()

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from ketaclinic.audit.client_ip import client_ip
 from ketaclinic.audit.context import RequestContext, current
 from ketaclinic.audit.services import audit_denied, audit_flush_reads
-from ketaclinic.web.client_ip import client_ip
 
 
 class AuditRequestMiddleware:

@@ -9,12 +9,12 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.client_ip import client_ip
 from ketaclinic.consent import selectors, services
 from ketaclinic.consent.models import ConsentDocument, ConsentSignature
 from ketaclinic.core.access import Permission
 from ketaclinic.core.input_rules import DOCUMENT_MAX, SIGNATURE_MAX
 from ketaclinic.patients.selectors import patient_get
-from ketaclinic.web.client_ip import client_ip
 
 router = Router(tags=["consent"])
 

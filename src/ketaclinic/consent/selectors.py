@@ -9,10 +9,11 @@ from datetime import datetime
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.permissions import patient_for, require
+from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.services import audit_read
 from ketaclinic.consent.models import ConsentDocument, ConsentSignature
 from ketaclinic.core.access import Permission
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 
 ON_FILE = "on_file"

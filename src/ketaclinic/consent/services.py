@@ -16,12 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.permissions import patient_for, require
+from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_anonymous_refusal, audit_record
 from ketaclinic.consent.models import ConsentDocument, ConsentLink, ConsentSignature
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError, ValidationError
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 
 LIBRARY_DIR = Path(__file__).with_name("library")

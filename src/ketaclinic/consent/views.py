@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.anonymous import anonymous_limited
+from ketaclinic.audit.client_ip import client_ip
 from ketaclinic.consent import selectors, services
 from ketaclinic.consent.forms import DocumentForm, PublicSignatureForm, SignatureForm
 from ketaclinic.consent.models import ConsentDocument
@@ -18,8 +20,6 @@ from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.patients.views import form_error
-from ketaclinic.web.anonymous import anonymous_limited
-from ketaclinic.web.client_ip import client_ip
 
 DEFAULT_CODE = "ketamine-infusion"
 

@@ -17,6 +17,7 @@ from ninja import Field, Router, Schema, Status
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.permissions import require
+from ketaclinic.base.api_types import DecimalIn
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.input_rules import ADDENDUM_MAX, NUMBER_MAX_MAGNITUDE, REASON_MAX, TEXT_MAX
@@ -38,7 +39,6 @@ from ketaclinic.patients.selectors import patient_get
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocols_current
-from ketaclinic.web.api_types import DecimalIn
 
 router = Router(tags=["infusion sessions"])
 

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.db import models
 
 from ketaclinic.accounts.models import Chair, Location
+from ketaclinic.base.models import ClinicRecord
 from ketaclinic.core.infusion.state import STATE_LABELS, SessionState
 from ketaclinic.core.protocols.monitoring import Vital
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.protocols.models import ProtocolVersion
-from ketaclinic.web.models_base import ClinicRecord
 
 STATE_CHOICES = [(s.value, STATE_LABELS[s]) for s in SessionState]
 USER = settings.AUTH_USER_MODEL

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, Location, User
-from ketaclinic.accounts.permissions import patient_for, require, user_location_ids
+from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.core.access import Permission
 from ketaclinic.core.infusion.checklist import ChecklistResult
@@ -46,6 +46,7 @@ from ketaclinic.infusions.services import (
 )
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.outcomes.selectors import open_safety_flags
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.plans.selectors import planned_infusions_on

@@ -21,9 +21,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, Location, User
-from ketaclinic.accounts.permissions import can_access_patient, patient_for, require
+from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.consent.selectors import ConsentOnFile, consent_on_file
 from ketaclinic.core.access import Permission
 from ketaclinic.core.body import order_weight_problem, weight_confirmations, weight_measure
@@ -107,11 +108,11 @@ from ketaclinic.infusions.models import (
 )
 from ketaclinic.infusions.notifications import adverse_event_notify
 from ketaclinic.outcomes.models import SafetyFlag
+from ketaclinic.patients.access import can_access_patient, patient_for
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.services import measurement_record
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.protocols.models import ProtocolVersion
-from ketaclinic.web.models_base import clean_or_refuse
 
 CHANGED_MEANWHILE = "This session was changed meanwhile by {who} at {when}; reload it and try again."
 NO_SESSION_SECTIONS = ("Protocol {value} has no monitoring, checklist and discharge sections; "

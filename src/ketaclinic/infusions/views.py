@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
+from ketaclinic.base.pdf import pdf_filename, pdf_response
 from ketaclinic.consent.selectors import ConsentOnFile
 from ketaclinic.core.access import Permission, Role
 from ketaclinic.core.errors import DomainError, ValidationError
@@ -42,7 +43,6 @@ from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.plans.models import PlannedInfusion
-from ketaclinic.web.pdf import pdf_filename, pdf_response
 
 LOCATION_UNKNOWN = "No location {value!r}."
 STATES = {s.name: s.value for s in SessionState}  # templates call classes; a dict they only read
@@ -517,7 +517,7 @@ def note_addendum(request: HttpRequest, external_id: str) -> HttpResponse:
 
 def _printable(request: HttpRequest, template: str, context: dict[str, Any], *, as_pdf: bool,
                filename: str) -> HttpResponse:
-    """The page, or its PDF laid out from the same template (ketaclinic.web.pdf)."""
+    """The page, or its PDF laid out from the same template (ketaclinic.base.pdf)."""
     if as_pdf:
         return pdf_response(request, template, context, filename=filename)
     return render(request, template, context)

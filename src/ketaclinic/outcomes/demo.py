@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.outcomes.models import SafetyFlag
+from ketaclinic.outcomes.selectors import questionnaire_worklist
 from ketaclinic.outcomes.services import due_link_email, response_record, safety_flag_assess
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import patient_register
@@ -104,7 +105,6 @@ def demo_worklist_load(*, nurse: User, location: Location, today: date) -> None:
             if gad is not None:
                 response_record(user=nurse, patient=patient, instrument="gad7", answers=_answers(gad, min(gad, 1), 7)[:7],
                                 authored_at=at + timedelta(minutes=3), timepoint=timepoint, infusion_number=number)
-    from ketaclinic.outcomes.selectors import questionnaire_worklist
 
     due = next((r for r in questionnaire_worklist(user=None, location=location, today=today).due
                 if r.sendable and r.patient.email), None)

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import models
 
 from ketaclinic.accounts.models import Location
+from ketaclinic.base.models import ClinicRecord
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.patients.models import Patient
-from ketaclinic.web.models_base import ClinicRecord
 
 TIMEPOINTS = [
     ("baseline", "Baseline"),

@@ -10,19 +10,18 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
-from ketaclinic.accounts.permissions import patient_for, require
+from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_anonymous_refusal, audit_record
+from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.core.instruments import (
@@ -34,7 +33,7 @@ from ketaclinic.core.instruments import (
 from ketaclinic.core.instruments.scoring import Score
 from ketaclinic.core.outcomes import DueItem
 from ketaclinic.core.outcomes.relapse import protocol_relapse_check_for
-from ketaclinic.core.protocols.document import OutcomesSection
+from ketaclinic.outcomes import emails
 from ketaclinic.outcomes.models import (
     TIMEPOINTS,
     BoosterProposal,
@@ -43,9 +42,19 @@ from ketaclinic.outcomes.models import (
     QuestionnaireResponse,
     SafetyFlag,
 )
+from ketaclinic.outcomes.selectors import (
+    current_plan,
+    due_status_for_patient,
+    indication_of,
+    item_key,
+    link_expiry,
+    outcomes_settings,
+    patients_in_treatment,
+    questionnaire_worklist,
+)
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
-from ketaclinic.web.models_base import clean_or_refuse
 
 UNKNOWN_INSTRUMENT = "Questionnaire {value!r} is unknown."
 NOT_ADMINISTRABLE = "{name} cannot be given here: {reason}"
@@ -100,36 +109,6 @@ def _answers_list(inst: Instrument, answers: Sequence[int | None] | dict[str, in
     return list(answers)
 
 
-def current_plan(patient: Patient) -> TreatmentPlan | None:
-    return (TreatmentPlan.objects.filter(patient=patient, status__in=["active", "completed"])
-            .select_related("protocol_version").order_by("-created_at").first())
-
-
-def outcomes_settings(patient: Patient, plan: TreatmentPlan | None = None) -> OutcomesSection:
-    """The protocol's ``outcomes`` section for this patient (the plan's protocol), or the defaults."""
-    plan = plan if plan is not None else current_plan(patient)
-    if plan is not None and plan.protocol_version.parsed.outcomes is not None:
-        return plan.protocol_version.parsed.outcomes
-    referral = patient.referrals.order_by("-received_on").first()
-    if referral is not None:
-        from ketaclinic.protocols.selectors import protocol_for_indication
-
-        try:
-            section = protocol_for_indication(referral.indication).parsed.outcomes
-        except DomainError:
-            section = None
-        if section is not None:
-            return section
-    return OutcomesSection()
-
-
-def _indication(patient: Patient, plan: TreatmentPlan | None) -> str:
-    if plan is not None:
-        return plan.indication
-    referral = patient.referrals.order_by("-received_on").first()
-    return referral.indication if referral else ""
-
-
 def _save_response(*, patient: Patient, inst: Instrument, answers: list[int | None], result: Score, authored_at: datetime,
                    source: str, user: User | None, timepoint: str, infusion_number: int | None,
                    link: PatientLink | None = None, replaces: QuestionnaireResponse | None = None,
@@ -149,7 +128,7 @@ def _save_response(*, patient: Patient, inst: Instrument, answers: list[int | No
         suicidal_ideation=_suicidal_ideation(inst, answers, result),
         loinc_panel=result.loinc_panel or "", loinc_result=result.loinc_result or "", authored_at=authored_at,
         source=source, link=link, timepoint=timepoint, infusion_number=infusion_number,
-        indication=_indication(patient, plan), location=patient.location, plan=plan, replaces=replaces,
+        indication=indication_of(patient, plan), location=patient.location, plan=plan, replaces=replaces,
         replace_reason=replace_reason, created_by=user, updated_by=user,
     )
     clean_or_refuse(response, exclude=["link", "replaces", "plan", "location", "patient"])
@@ -182,50 +161,8 @@ def _raise_safety_flags(response: QuestionnaireResponse) -> list[SafetyFlag]:
                      summary=f"URGENT safety flag raised: {SAFETY_REASONS[flag]}",
                      detail={"flag": str(sf.external_id), "response": str(response.external_id)})
         raised.append(sf)
-        safety_flag_notify(sf)
+        emails.safety_flag_notify(sf)
     return raised
-
-
-FLAG_EMAIL_SUBJECT = "ketaclinic: a patient needs your review today"
-FLAG_EMAIL_BODY = ("A patient at {location} has an urgent safety flag that needs a prescriber's assessment and plan "
-                   "before any further infusion.\n\nOpen it in ketaclinic: {link}\n\n"
-                   "This message holds no clinical details; sign in to see them.")
-
-
-def _mask(address: str) -> str:
-    name, _, domain = address.partition("@")
-    return f"{name[:1]}***@{domain}" if domain else "***"
-
-
-def safety_flag_notify(flag: SafetyFlag) -> list[str]:
-    """Email the responsible prescriber(s) that a flag was raised: the signer of the patient's active plan, else the
-    prescribers of the patient's location. Nothing clinical in the message; each attempt is audited (masked)."""
-    plan = (TreatmentPlan.objects.filter(patient=flag.patient, status=TreatmentPlan.Status.ACTIVE)
-            .select_related("signed_by").order_by("-signed_at").first())
-    if plan is not None and plan.signed_by is not None and plan.signed_by.email:
-        to = [plan.signed_by]
-    else:
-        to = list(User.objects.filter(role="prescriber", is_active=True, locations=flag.patient.location)
-                  .exclude(email="").order_by("id"))
-    base = getattr(settings, "KETACLINIC_BASE_URL", "") or ""
-    link = f"{base}{reverse('outcomes:flag', args=[flag.external_id])}"
-    sent = []
-    for user in to:
-        try:
-            send_mail(FLAG_EMAIL_SUBJECT, FLAG_EMAIL_BODY.format(location=flag.patient.location.name, link=link),
-                      None, [user.email])
-            status = "sent"
-            sent.append(user.email)
-        except Exception as exc:  # noqa: BLE001 - a failed email is recorded, never lost, never blocks the answer
-            status = f"failed ({type(exc).__name__})"
-        audit_record(action=AuditEntry.Action.CREATE, patient=flag.patient,
-                     summary=f"Safety flag: prescriber {user} notified by email ({status})",
-                     detail={"flag": str(flag.external_id), "to": _mask(user.email), "status": status})
-    if not to:
-        audit_record(action=AuditEntry.Action.CREATE, patient=flag.patient,
-                     summary="Safety flag: no prescriber with an email address to notify",
-                     detail={"flag": str(flag.external_id)})
-    return sent
 
 
 def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: TreatmentPlan | None) -> None:
@@ -414,63 +351,10 @@ def booster_decide(*, user: User, proposal: BoosterProposal, decision: str, reas
 
 # -- emailing questionnaire links (the daily job and "Send link now") ----------------------------------------
 
-EMAIL_SUBJECT = "A short questionnaire from {clinic}"
-EMAIL_BODY = """Hello {first_name},
-
-{clinic} asks you to answer {what}. It takes a few minutes. Please open {this_link}:
-
-{links}
-
-{each_link} once, until {expires}. Your answers go to your care team at {clinic}.
-
-If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) now{crisis}, or call 911.
-
-This message was sent automatically; please do not reply to it.
-"""
 NOT_WAITING = "{label} ({instrument}) is not waiting for an answer: nothing to send."
 NO_EMAIL = "{name} has no email address: hand out a link instead (or enter the answers)."
 NO_BASE_URL = "Set KETACLINIC_BASE_URL to the clinic's https:// address: patients' links start with it."
 DAILY_JOB = " (daily send_due_links job)"
-
-
-def email_masked(address: str) -> str:
-    """``maria.garcia@example.org`` -> ``m***@example.org``: enough to recognise, not to harvest."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
-
-
-def crisis_line(location: Location | None) -> str:
-    """The clinic's crisis line: the location's phone, else ``KETACLINIC_CRISIS_LINE`` (988 is always given too)."""
-    return (location.phone if location and location.phone else "") or settings.KETACLINIC_CRISIS_LINE
-
-
-def link_expiry(item: DueItem, now: datetime) -> datetime:
-    """An emailed link lasts until the end of the last day an answer still counts (clinic time), at most
-    72 hours and at least 1 hour from now."""
-    end = timezone.make_aware(datetime.combine(item.window.late_until + timedelta(days=1), time.min))
-    return max(now + timedelta(hours=1), min(now + timedelta(hours=72), end))
-
-
-def until_words(expires: datetime) -> str:
-    """``the end of Wednesday November 25`` for a link ending at midnight, else ``Wednesday November 25 at 3:15 PM``."""
-    local = timezone.localtime(expires)
-    if local.time() == time.min:
-        return f"the end of {local - timedelta(days=1):%A %B %-d}"
-    return f"{local:%A %B %-d at %-I:%M %p}"
-
-
-def questionnaire_email(*, patient: Patient, urls: Sequence[str], expires: datetime) -> EmailMessage:
-    """The message: the clinic's name, the links, the crisis line and 988; no questionnaire name, nothing clinical."""
-    clinic = patient.location.name
-    line = crisis_line(patient.location)
-    many = len(urls) > 1
-    body = EMAIL_BODY.format(
-        first_name=patient.preferred_name or patient.given_name, clinic=clinic,
-        what=f"{len(urls)} short questionnaires" if many else "a short questionnaire",
-        this_link="each of these links" if many else "this link", links="\n\n".join(urls),
-        each_link="Each link works" if many else "The link works",
-        expires=until_words(expires), crisis=f", call {clinic} at {line}" if line else "")
-    return EmailMessage(subject=EMAIL_SUBJECT.format(clinic=clinic), body=body, to=[patient.email])
 
 
 def _dispatch_email(*, actor: User | None, patient: Patient, items: Sequence[DueItem], base_url: str,
@@ -483,14 +367,9 @@ def _dispatch_email(*, actor: User | None, patient: Patient, items: Sequence[Due
     planned = [(item, _instrument(item.instrument, for_patient=True), secrets.token_urlsafe(32), link_expiry(item, now))
                for item in items]
     urls = [base_url.rstrip("/") + reverse("questionnaire_answer", args=[token]) for _, _, token, _ in planned]
-    message = questionnaire_email(patient=patient, urls=urls, expires=min(e for *_, e in planned))
-    message.connection = connection
-    error = ""
-    try:
-        message.send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - any transport failure is recorded, shown, and retried next run
-        error = f"{type(exc).__name__}: {exc}"
-    masked = email_masked(patient.email)
+    message = emails.questionnaire_email(patient=patient, urls=urls, expires=min(e for *_, e in planned))
+    error = emails.send(message, connection=connection)
+    masked = emails.email_masked(patient.email)
     error = error.replace(patient.email, masked)[:300] if patient.email else error[:300]  # e.g. SMTPRecipientsRefused
     how = DAILY_JOB if actor is None else ""
     out = []
@@ -548,19 +427,6 @@ class SendSummary:
                 f"by link (licensed wording), {self.not_in_treatment} not sent: no active or completed plan")
 
 
-def _in_treatment(patients: set[Patient]) -> set[int]:
-    """Patients whose latest plan (superseded revisions aside) is active or completed: only they are emailed
-    automatically. A patient screened out, with a plan still in draft, or whose plan was stopped (an adverse
-    event, a withdrawal) is left to staff on the worklist, never emailed by the daily job."""
-    latest: dict[int, str] = {}
-    for patient_id, status in (TreatmentPlan.objects.filter(patient__in=patients)
-                               .exclude(status=TreatmentPlan.Status.SUPERSEDED)
-                               .order_by("patient_id", "-created_at", "-id").values_list("patient_id", "status")):
-        latest.setdefault(patient_id, status)
-    return {pid for pid, status in latest.items()
-            if status in (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)}
-
-
 def due_links_send(*, user: User | None, base_url: str, location: Location | None = None, today: date | None = None,
                    connection: Any = None) -> SendSummary:
     """Email a link for every questionnaire due today (window open, no answer) that has no live link.
@@ -569,8 +435,6 @@ def due_links_send(*, user: User | None, base_url: str, location: Location | Non
     day sends nothing again; a patient without an email address is recorded once per questionnaire and
     listed on the worklist as "hand out a link"; a failed send stores no link, so the next run tries again.
     ``user`` None is the daily job (every location unless ``location`` is given)."""
-    from ketaclinic.outcomes.selectors import questionnaire_worklist
-
     if user is not None:
         require(user, Permission.QUESTIONNAIRE_RECORD)
     if not base_url:
@@ -578,7 +442,7 @@ def due_links_send(*, user: User | None, base_url: str, location: Location | Non
     summary = SendSummary()
     to_email: dict[Patient, list[DueItem]] = {}
     rows = questionnaire_worklist(user=user, location=location, today=today).due
-    treated = _in_treatment({row.patient for row in rows})
+    treated = patients_in_treatment({row.patient for row in rows})
     for row in rows:
         if row.patient.pk not in treated:
             summary.not_in_treatment += 1
@@ -604,8 +468,6 @@ def due_links_send(*, user: User | None, base_url: str, location: Location | Non
 def due_link_email(*, user: User, patient: Patient, instrument: str, timepoint: str, infusion_number: int | None,
                    due_on: date, base_url: str, today: date | None = None, connection: Any = None) -> LinkDispatch:
     """"Send link now" on the worklist: email a link for one questionnaire that is still waiting for an answer."""
-    from ketaclinic.outcomes.selectors import due_status_for_patient, item_key
-
     patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument(instrument, for_patient=True)
     item = next((i for i in due_status_for_patient(patient, today) if item_key(i) == (instrument, timepoint, infusion_number)

@@ -22,14 +22,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ketaclinic.accounts.models import Location
 from ketaclinic.accounts.permissions import require, user_location_ids
+from ketaclinic.audit.anonymous import anonymous_limited
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_list, audit_read, audit_record
+from ketaclinic.base.time_zones import activate_for
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.core.instruments import get_instrument, shipped_instruments
 from ketaclinic.core.outcomes import DueItem, DueStatus
-from ketaclinic.outcomes import selectors, services
+from ketaclinic.outcomes import emails, selectors, services
 from ketaclinic.outcomes.charts import trajectory_svg
 from ketaclinic.outcomes.forms import (
     AnswersForm,
@@ -50,8 +52,6 @@ from ketaclinic.outcomes.models import (
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.patients.views import form_error
-from ketaclinic.web.anonymous import anonymous_limited
-from ketaclinic.web.time_zones import activate_for
 
 CHART_INSTRUMENTS = ("phq9", "gad7", "pcl5", "pain_nrs")
 
@@ -171,7 +171,7 @@ def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
     return redirect("outcomes:patient", external_id=patient.external_id)
 
 
-_crisis_line = services.crisis_line
+_crisis_line = emails.crisis_line
 
 
 @never_cache

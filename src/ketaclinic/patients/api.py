@@ -10,11 +10,11 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from ketaclinic.accounts.models import Location
+from ketaclinic.base.api_types import DecimalIn
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.input_rules import QUERY_MAX
 from ketaclinic.patients import selectors, services
 from ketaclinic.patients.models import Patient
-from ketaclinic.web.api_types import DecimalIn
 
 router = Router(tags=["patients"])
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from ketaclinic.accounts.models import Location
-from ketaclinic.web.models_base import ClinicRecord
+from ketaclinic.base.models import ClinicRecord
 
 
 class Patient(ClinicRecord):

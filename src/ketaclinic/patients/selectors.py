@@ -9,9 +9,10 @@ from datetime import date, datetime
 from django.db.models import Prefetch, Q, QuerySet
 
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.permissions import patient_for, patients_visible_to, require, user_location_ids
+from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.core.access import Permission
+from ketaclinic.patients.access import patient_for, patients_visible_to
 from ketaclinic.patients.models import Allergy, BodyMeasurement, MedicationStatement, Patient
 
 MRN_RE = re.compile(r"^KC\d{6}$", re.IGNORECASE)

@@ -9,16 +9,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
-from ketaclinic.accounts.permissions import patient_for, require, user_location_ids
+from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.body import height_measure, weight_measure
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.input_rules import phone_normalise
 from ketaclinic.core.medications import interactions_for
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Allergy, BodyMeasurement, MedicationStatement, Patient
-from ketaclinic.web.models_base import clean_or_refuse
 
 BIRTH_DATE_FUTURE = "Birth date {value} is in the future."
 BIRTH_DATE_TOO_OLD = "Birth date {value} is more than 120 years ago."

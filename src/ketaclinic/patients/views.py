@@ -98,24 +98,6 @@ def patient_edit(request: HttpRequest, external_id: str) -> HttpResponse:
                   status=400 if request.method == "POST" else 200)
 
 
-@login_required
-def patient_chart(request: HttpRequest, external_id: str) -> HttpResponse:
-    from ketaclinic.consent.selectors import consent_status
-    from ketaclinic.plans.selectors import plans_for_patient
-    from ketaclinic.screening.selectors import referrals_for_patient, screenings_for_patient
-
-    patient = _patient(request, external_id)
-    chart = selectors.patient_chart_get(user=request.user, patient=patient)
-    ctx = {"chart": chart, "patient": patient, "measurement_form": MeasurementForm(),
-           "allergy_form": AllergyForm(), "medication_form": MedicationForm()}
-    if request.user.can(Permission.CLINICAL_VIEW):
-        ctx["referrals"] = referrals_for_patient(user=request.user, patient=patient)
-        ctx["screenings"] = screenings_for_patient(user=request.user, patient=patient)
-        ctx["plans"] = plans_for_patient(user=request.user, patient=patient)
-        ctx["consent"] = consent_status(user=request.user, patient=patient)
-    return render(request, "patients/chart.html", ctx)
-
-
 def _chart_action(request: HttpRequest, external_id: str, form_class, action) -> HttpResponse:  # type: ignore[no-untyped-def]
     patient = _patient(request, external_id)
     form = form_class(request.POST)

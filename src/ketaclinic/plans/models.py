@@ -7,15 +7,17 @@ clinic can move (each move audited), in a chair at a clinic location or at the p
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
 from ketaclinic.accounts.models import Chair, Location
+from ketaclinic.base.models import ClinicRecord
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.screening.models import Screening
-from ketaclinic.web.models_base import ClinicRecord
 
 
 class TreatmentPlan(ClinicRecord):
@@ -105,7 +107,6 @@ class PlannedInfusion(ClinicRecord):
 
     @property
     def scheduled_end(self):  # type: ignore[no-untyped-def]
-        from datetime import timedelta
 
         return self.scheduled_start + timedelta(minutes=self.duration_minutes)
 

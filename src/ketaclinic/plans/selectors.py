@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, QuerySet
 
 from ketaclinic.accounts.models import Location, User
-from ketaclinic.accounts.permissions import patient_for, patients_visible_to
 from ketaclinic.audit.services import audit_read
 from ketaclinic.core.access import Permission
+from ketaclinic.patients.access import patient_for, patients_visible_to
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 

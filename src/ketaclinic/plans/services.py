@@ -18,18 +18,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, Location, User
-from ketaclinic.accounts.permissions import patient_for
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.protocols.dosing import DosingSection
 from ketaclinic.core.series import SeriesRules, Slot, check_slot, propose_series
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.screening.models import Screening
-from ketaclinic.web.models_base import clean_or_refuse
 
 SCREENING_NOT_ELIGIBLE = ("A plan needs a signed eligible screening; this screening is {status}. "
                           "Sign an eligible decision first.")

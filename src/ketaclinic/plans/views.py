@@ -11,9 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ketaclinic.accounts.permissions import patient_for, require
+from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.patients.views import form_error

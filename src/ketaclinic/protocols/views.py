@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import yaml
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
+from ketaclinic.core.errors import ProtocolError
+from ketaclinic.core.protocols import parse_protocol
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_versions
+from ketaclinic.protocols.services import protocol_load
 
 
 @login_required
@@ -30,13 +35,7 @@ def protocol_detail(request: HttpRequest, protocol_id: str, version: int) -> Htt
 @login_required
 def protocol_upload(request: HttpRequest) -> HttpResponse:
     """Clinic admins load a new protocol version from a YAML/JSON file; it is validated before storing."""
-    import yaml
-    from django.contrib import messages
-    from django.shortcuts import redirect
 
-    from ketaclinic.core.errors import ProtocolError
-    from ketaclinic.core.protocols import parse_protocol
-    from ketaclinic.protocols.services import protocol_load
 
     require(request.user, Permission.PROTOCOL_LOAD)
     if request.method != "POST" or "document" not in request.FILES:

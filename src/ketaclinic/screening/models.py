@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ketaclinic.base.models import ClinicRecord
 from ketaclinic.core.eligibility import Outcome, SubstanceUseStatus
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.models import ProtocolVersion
-from ketaclinic.web.models_base import ClinicRecord
 
 OUTCOME_CHOICES = [
     (Outcome.ELIGIBLE.value, "Eligible"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.permissions import patient_for, patients_visible_to
 from ketaclinic.audit.services import audit_read
 from ketaclinic.core.access import Permission
+from ketaclinic.patients.access import patient_for, patients_visible_to
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.models import Referral, Screening
 

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
-from ketaclinic.accounts.permissions import patient_for
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.eligibility import (
     Answer,
@@ -28,11 +28,11 @@ from ketaclinic.core.eligibility import (
 )
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.indications import indication_get
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.screening.models import Referral, ReferralDocument, Screening, TreatmentTrial
-from ketaclinic.web.models_base import clean_or_refuse
 
 RECEIVED_IN_FUTURE = "Referral date {value} is in the future."
 REFERRAL_OTHER_PATIENT = "That referral belongs to another patient."

@@ -16,10 +16,10 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
-from ketaclinic.accounts.permissions import OutsideLocations
 from ketaclinic.audit.services import audit_denied
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.input_rules import shown
+from ketaclinic.patients.access import OutsideLocations
 from ketaclinic.web.errors import ApiError, error_body
 
 api = NinjaAPI(

@@ -7,6 +7,7 @@ work), and idempotent: loading it twice changes nothing the second time.
 from __future__ import annotations
 
 import base64
+import math
 import random
 import struct
 import zlib
@@ -27,7 +28,7 @@ from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ProtocolError, ValidationError
 from ketaclinic.infusions import services as sessions
 from ketaclinic.infusions.models import InfusionSession
-from ketaclinic.outcomes.demo import demo_outcomes_load, demo_worklist_load
+from ketaclinic.outcomes.demo import COURSES, demo_outcomes_load, demo_worklist_load
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import allergy_record, medication_record, patient_register
@@ -249,7 +250,6 @@ def _demo_load(today: date) -> bool:
 
 def _demo_signature_png() -> bytes:
     """A drawn-looking signature (a wave on white), as a grayscale PNG: the demo's tablet signatures."""
-    import math
 
     width, height = 240, 60
     ink = {(x, int(30 + 16 * math.sin(x / 11) * math.cos(x / 37)) + dy) for x in range(12, 228) for dy in (0, 1)}
@@ -266,7 +266,6 @@ def _outcome_order(eligible: list[tuple[Patient, object]]) -> list[Patient]:
     """The eligible patients in the order the outcomes demo takes them, with the one who raises this morning's
     open safety flag (the first after the courses) a Downtown patient with a signed plan, so that Downtown's
     day board shows the flag on a slot to check in."""
-    from ketaclinic.outcomes.demo import COURSES
 
     patients = [p for p, _ in eligible]
     k = len(COURSES)

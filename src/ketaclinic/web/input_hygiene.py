@@ -22,6 +22,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from ketaclinic.audit.client_ip import client_ip
+from ketaclinic.audit.context import RequestContext, current
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_record
 from ketaclinic.core import input_rules
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.web.errors import error_body
@@ -94,10 +98,6 @@ def request_check(request: HttpRequest) -> None:
 
 
 def _refusal_audited(request: HttpRequest, error: ValidationError, user: Any) -> None:
-    from ketaclinic.audit.context import RequestContext, current
-    from ketaclinic.audit.models import AuditEntry
-    from ketaclinic.audit.services import audit_record
-    from ketaclinic.web.client_ip import client_ip
 
     ctx = RequestContext(ip_address=client_ip(request),
                          user_agent=input_rules.shown(request.META.get("HTTP_USER_AGENT", ""), 300),

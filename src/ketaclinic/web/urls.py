@@ -1,16 +1,31 @@
-from django.http import HttpResponse
-from django.urls import include, path
+"""The site's addresses. Each app's pages come from its own ``urls``; the roof's pages that gather several
+apps (``ketaclinic.web.pages``) are added to the list of the app whose name they carry, so the chart is still
+``patients:chart`` though it lives here."""
 
+from types import ModuleType
+
+from django.http import HttpResponse
+from django.urls import URLPattern, include, path
+
+from ketaclinic.accounts import urls as accounts_urls
 from ketaclinic.outcomes import views as outcomes_views
-from ketaclinic.web import views
+from ketaclinic.patients import urls as patients_urls
+from ketaclinic.web import pages, views
 from ketaclinic.web.api import api
+
+
+def _app(app_urls: ModuleType, *roof: URLPattern) -> tuple[list[URLPattern], str]:
+    """An app's own pages plus the roof's pages under its name."""
+    return [*app_urls.urlpatterns, *roof], app_urls.app_name
+
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
-    path("accounts/", include("ketaclinic.accounts.urls")),
-    path("patients/", include("ketaclinic.patients.urls")),
+    path("accounts/", include(_app(accounts_urls, path(
+        "break-glass/<uuid:external_id>/", pages.break_glass, name="break_glass")))),
+    path("patients/", include(_app(patients_urls, path("<uuid:external_id>/", pages.patient_chart, name="chart")))),
     path("screening/", include("ketaclinic.screening.urls")),
-    path("audit/", include("ketaclinic.audit.urls")),
+    path("audit/", include(([path("", pages.audit_log, name="log")], "audit"))),
     path("plans/", include("ketaclinic.plans.urls")),
     path("consent/", include("ketaclinic.consent.urls")),
     path("sessions/", include("ketaclinic.infusions.urls")),

@@ -6,16 +6,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ketaclinic.accounts.permissions import OUTSIDE_LOCATIONS, OutsideLocations, patients_visible_to
+from ketaclinic.accounts.services import break_glass_queue
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_denied, audit_list
 from ketaclinic.core.access import Permission
+from ketaclinic.infusions.selectors import prescriber_worklist
+from ketaclinic.outcomes.selectors import booster_proposals_open_for, safety_flags_open_for
+from ketaclinic.patients.access import OUTSIDE_LOCATIONS, OutsideLocations, patients_visible_to
+from ketaclinic.screening.selectors import referrals_open, screenings_awaiting_signature
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    from ketaclinic.accounts.services import break_glass_queue
-    from ketaclinic.screening.selectors import referrals_open, screenings_awaiting_signature
 
     user = request.user
     ctx: dict[str, object] = {"locations": list(user.locations.all())}
@@ -26,17 +28,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.can(Permission.CLINICAL_VIEW):
         ctx["open_referrals"] = list(referrals_open(user=user)[:20])
     if user.can(Permission.SAFETY_ASSESS):  # urgent: shown first, at once, until assessed with a plan
-        from ketaclinic.outcomes.selectors import safety_flags_open_for
 
         ctx["safety_flags"] = safety_flags_open_for(user=user)
     if user.can(Permission.BOOSTER_DECIDE):
-        from ketaclinic.outcomes.selectors import booster_proposals_open_for
 
         ctx["booster_proposals"] = booster_proposals_open_for(user=user)
     if user.can(Permission.BREAK_GLASS_REVIEW):
         ctx["break_glass_queue"] = list(break_glass_queue(user=user)[:20])
     if user.can(Permission.ORDER_SIGN):  # orders to sign, verbal titrations to co-sign, notes to sign
-        from ketaclinic.infusions.selectors import prescriber_worklist
 
         ctx["worklist"] = prescriber_worklist(user=user)
     shown = [*(s.patient for s in ctx.get("awaiting_signature", [])), *(r.patient for r in ctx.get("open_referrals", [])),

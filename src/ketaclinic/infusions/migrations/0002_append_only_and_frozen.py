@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from ketaclinic.web.db_guards import append_only_sql, frozen_when_sql, run
+from ketaclinic.base.db_guards import append_only_sql, frozen_when_sql, run
 
 APPEND_ONLY = ("infusions_vitalsigns", "infusions_rateevent", "infusions_medicationadministration",
                "infusions_noteaddendum", "infusions_adverseevent", "infusions_dischargeassessment")

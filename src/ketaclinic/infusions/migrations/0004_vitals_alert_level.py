@@ -4,7 +4,7 @@ its triggers: the acknowledged-alert freeze of 0002 is put back (idempotent on b
 import django.db.models.deletion
 from django.db import migrations, models
 
-from ketaclinic.web.db_guards import frozen_when_sql, run
+from ketaclinic.base.db_guards import frozen_when_sql, run
 
 
 def refreeze(apps, schema_editor):

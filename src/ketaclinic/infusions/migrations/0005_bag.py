@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from ketaclinic.web.db_guards import append_only_sql, frozen_when_sql, run
+from ketaclinic.base.db_guards import append_only_sql, frozen_when_sql, run
 
 
 def vial_check_append_only(apps, schema_editor):

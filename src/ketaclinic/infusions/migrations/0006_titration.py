@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from ketaclinic.web.db_guards import PG_FUNCTION, run
+from ketaclinic.base.db_guards import PG_FUNCTION, run
 
 # A rate event is append-only, except that a verbal order's co-signature is written once, from empty.
 TABLE = "infusions_rateevent"

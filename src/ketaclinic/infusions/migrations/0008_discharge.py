@@ -11,7 +11,7 @@ VOID_COLUMNS = {"voided_at", "void_reason", "updated_at", "updated_by_id"}
 def guards(apps, schema_editor):
     """An adverse event stays append-only except its review, set once from null; a signed order stays frozen
     except its void, set once from null. (A later migration adding a column to these tables re-runs this.)"""
-    from ketaclinic.web.db_guards import run, settable_once_sql
+    from ketaclinic.base.db_guards import run, settable_once_sql
 
     vendor = schema_editor.connection.vendor
     true = "TRUE" if vendor == "postgresql" else "1"

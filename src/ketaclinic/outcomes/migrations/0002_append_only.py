@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from ketaclinic.web.db_guards import append_only_sql, frozen_when_sql, run
+from ketaclinic.base.db_guards import append_only_sql, frozen_when_sql, run
 
 
 def forwards(apps, schema_editor):

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from ketaclinic.web.db_guards import fields_frozen_when_sql, run
+from ketaclinic.base.db_guards import fields_frozen_when_sql, run
 
 # A signed plan's clinical content never changes (a change is a new plan version that supersedes it);
 # only its status may move on (completed, stopped, superseded). Columns as stored (foreign keys end in _id).

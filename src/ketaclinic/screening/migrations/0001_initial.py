@@ -6,8 +6,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import ketaclinic.core.eligibility
-
 
 class Migration(migrations.Migration):
 
@@ -67,7 +65,7 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('indication', models.CharField(choices=[('trd', 'Treatment-resistant depression'), ('mdd', 'Major depressive disorder'), ('bipolar_depression', 'Bipolar depression'), ('ptsd', 'Post-traumatic stress disorder'), ('ocd', 'Obsessive-compulsive disorder'), ('anxiety', 'Anxiety disorder'), ('postpartum_depression', 'Postpartum depression'), ('crps', 'Complex regional pain syndrome'), ('neuropathic_pain', 'Neuropathic pain'), ('fibromyalgia', 'Fibromyalgia'), ('migraine', 'Migraine'), ('chronic_pain_other', 'Other chronic pain')], max_length=30)),
                 ('screening_date', models.DateField()),
-                ('substance_use', models.CharField(choices=[('none', 'None'), ('past', 'Past'), ('active', 'Active')], default=ketaclinic.core.eligibility.SubstanceUseStatus['NONE'], max_length=10)),
+                ('substance_use', models.CharField(choices=[('none', 'None'), ('past', 'Past'), ('active', 'Active')], default='none', max_length=10)),
                 ('substance_use_notes', models.TextField(blank=True)),
                 ('failed_pain_treatments_notes', models.TextField(blank=True)),
                 ('contraindication_answers', models.JSONField(blank=True, default=dict)),

@@ -52,7 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "ketaclinic.web.time_zones.ResetTimeZoneMiddleware",  # a page about a patient activates their location's zone
+    "ketaclinic.base.time_zones.ResetTimeZoneMiddleware",  # a page about a patient activates their location's zone
     "csp.middleware.CSPMiddleware",
     "ketaclinic.web.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,10 +134,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 # Behind N reverse proxies, the client is the N-th X-Forwarded-For address from the right
-# (ketaclinic.web.client_ip); the audit trail, consent signatures and the lockout all use that one rule.
+# (ketaclinic.audit.client_ip); the audit trail, consent signatures and the lockout all use that one rule.
 KETACLINIC_PROXY_COUNT = int(os.environ.get("KETACLINIC_PROXY_COUNT", "0"))
 KETACLINIC_TRUSTED_PROXIES = [v for v in os.environ.get("KETACLINIC_TRUSTED_PROXIES", "").split(",") if v.strip()]
-AXES_CLIENT_IP_CALLABLE = "ketaclinic.web.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "ketaclinic.audit.client_ip.client_ip"
 
 # Automatic logoff after inactivity (HIPAA §164.312(a)(2)(iii)).
 KETACLINIC_IDLE_LOGOUT_SECONDS = int(os.environ.get("KETACLINIC_IDLE_LOGOUT_SECONDS", str(15 * 60)))

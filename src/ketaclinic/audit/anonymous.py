@@ -14,8 +14,8 @@ from django.shortcuts import render
 from django_ratelimit import ALL
 from django_ratelimit.core import is_ratelimited
 
+from ketaclinic.audit.client_ip import client_ip
 from ketaclinic.audit.services import audit_anonymous_refusal
-from ketaclinic.web.client_ip import client_ip
 
 
 def _address(group: str, request: HttpRequest) -> str:

@@ -1,26 +1,18 @@
-"""Reads shared by pages and the API: open safety flags, a patient's outcomes, trajectories, the dashboard.
-
-The clinic dashboard (:func:`outcomes_dashboard`) answers in a fixed number of queries whatever the data
-size (three: one row per patient for PHQ-9, one for GAD-7, and every current PHQ-9 total for the published
-measures; the figures are computed from those rows by the pure core's interval and measure functions). Its definitions are :data:`DEFINITIONS`, shown on the page.
-"""
+"""Reads of measurement-based care shared by pages and the API: open safety flags, boosters, a patient's
+responses and trajectories, which questionnaires are due, the worklist, and each patient's settings."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
-from statistics import median
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from ketaclinic.accounts.models import Location, User
-from ketaclinic.accounts.permissions import patient_for, require, user_location_ids
+from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.instruments import shipped_instruments
@@ -29,26 +21,15 @@ from ketaclinic.core.outcomes import (
     DueItem,
     DueQuestionnaire,
     DueStatus,
-    Estimate,
     MeasurementSchedule,
     TrajectoryPoint,
     TrajectoryStatus,
     due_schedule,
     due_statuses,
-    mean_estimate,
-    proportion_estimate,
     trajectory_status,
 )
-from ketaclinic.core.outcomes.measures import INDEX_ABOVE as MEASURE_INDEX_ABOVE
-from ketaclinic.core.outcomes.measures import (
-    Exclusion,
-    MeasurePatient,
-    MeasureResult,
-    PHQ9Score,
-    cms159_remission,
-    nqf1884_response,
-)
 from ketaclinic.core.protocols.document import OutcomesSection
+from ketaclinic.outcomes.emails import until_words
 from ketaclinic.outcomes.models import (
     BoosterProposal,
     LinkDispatch,
@@ -56,14 +37,62 @@ from ketaclinic.outcomes.models import (
     QuestionnaireResponse,
     SafetyFlag,
 )
-from ketaclinic.outcomes.services import current_plan, outcomes_settings, until_words
+from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.screening.models import Referral
 
 PHQ9_RESPONSE_MIN_BASELINE = 10  # the clinic's short-term response definition (the PHQ-9 definition's change section)
 PHQ9_REMISSION_BELOW = 5  # the clinic's short-term remission definition
 LOCATION_NOT_YOURS = "You do not work at {value}: the questionnaires worklist shows only your own locations."
+
+
+def current_plan(patient: Patient) -> TreatmentPlan | None:
+    return (TreatmentPlan.objects.filter(patient=patient, status__in=["active", "completed"])
+            .select_related("protocol_version").order_by("-created_at").first())
+
+
+def outcomes_settings_for(plan: TreatmentPlan | None, indication: str | None,
+                          by_indication: dict[str, OutcomesSection] | None = None) -> OutcomesSection:
+    """The one rule for a patient's measurement settings: the ``outcomes`` section of the plan's protocol;
+    without a plan (or a section there), that of the protocol for the referral's indication; else the
+    defaults. ``by_indication`` caches the protocol lookups when many patients are read at once."""
+    if plan is not None and plan.protocol_version.parsed.outcomes is not None:
+        return plan.protocol_version.parsed.outcomes
+    if not indication:
+        return OutcomesSection()
+    cache = by_indication if by_indication is not None else {}
+    if indication not in cache:
+        try:
+            found = protocol_for_indication(indication).parsed.outcomes
+        except DomainError:
+            found = None
+        cache[indication] = found or OutcomesSection()
+    return cache[indication]
+
+
+def outcomes_settings(patient: Patient, plan: TreatmentPlan | None = None) -> OutcomesSection:
+    """The protocol's ``outcomes`` section for this patient (the plan's protocol), or the defaults."""
+    plan = plan if plan is not None else current_plan(patient)
+    if plan is not None and plan.protocol_version.parsed.outcomes is not None:
+        return plan.protocol_version.parsed.outcomes
+    referral = patient.referrals.order_by("-received_on", "-id").first()
+    return outcomes_settings_for(plan, referral.indication if referral else None)
+
+
+def indication_of(patient: Patient, plan: TreatmentPlan | None) -> str:
+    if plan is not None:
+        return plan.indication
+    referral = patient.referrals.order_by("-received_on").first()
+    return referral.indication if referral else ""
+
+
+def link_expiry(item: DueItem, now: datetime) -> datetime:
+    """An emailed link lasts until the end of the last day an answer still counts (clinic time), at most
+    72 hours and at least 1 hour from now."""
+    end = timezone.make_aware(datetime.combine(item.window.late_until + timedelta(days=1), time.min))
+    return max(now + timedelta(hours=1), min(now + timedelta(hours=72), end))
 
 
 def current_responses() -> QuerySet[QuestionnaireResponse]:
@@ -264,20 +293,7 @@ def _due_items_by_patient(patients: QuerySet[Patient], today: date) -> dict[Pati
     by_indication: dict[str, OutcomesSection] = {}
 
     def section(patient_id: int, plan: TreatmentPlan | None) -> OutcomesSection:
-        if plan is not None and plan.protocol_version.parsed.outcomes is not None:
-            return plan.protocol_version.parsed.outcomes
-        indication = referrals.get(patient_id)
-        if indication is None:
-            return OutcomesSection()
-        if indication not in by_indication:
-            from ketaclinic.protocols.selectors import protocol_for_indication
-
-            try:
-                found = protocol_for_indication(indication).parsed.outcomes
-            except DomainError:
-                found = None
-            by_indication[indication] = found or OutcomesSection()
-        return by_indication[indication]
+        return outcomes_settings_for(plan, referrals.get(patient_id), by_indication)
 
     out: dict[Patient, tuple[DueItem, ...]] = {}
     for patient_id in [*plans, *others]:
@@ -347,239 +363,14 @@ def questionnaire_worklist(*, user: User | None, location: Location | None, toda
     return Worklist(today=today, location=location, rows=rows)
 
 
-# -- the clinic outcomes dashboard ------------------------------------------------------------------------
-
-DEFINITIONS: dict[str, str] = {
-    "completed": "Patients with at least one PHQ-9 answered at a post-series timepoint (1, 2, 4 or 6 weeks after "
-                 "the last infusion of the series) within the period, at the chosen location and indication.",
-    "baseline": "A patient's baseline is the first current (not corrected) answer of that questionnaire given at "
-                "the baseline timepoint; the endpoint is the latest current post-series answer within the period.",
-    "response_rate": "The clinic's own definition, not a published quality measure: share of completers with a "
-                     "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) fell by at least "
-                     "50%. n = completers with a baseline of 10 or more; patients who did not answer after the "
-                     "series are not counted.",
-    "remission_rate": "The clinic's own definition, not a published quality measure: share of completers with a "
-                      "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) is below 5. "
-                      "n = completers with a baseline of 10 or more.",
-    "nqf1884_response": "As the measure specifies: patients with major depression (or dysthymia) whose first PHQ-9 "
-                        "above 9 (the index) falls in the period; responding = the most recent PHQ-9 from 6 months "
-                        "minus 60 days to 6 months plus 60 days after the index is at most half the index score. A "
-                        "patient with no PHQ-9 in that window is counted as not responding. Patients whose window "
-                        "has not closed yet are shown as pending and not counted; bipolar depression is excluded.",
-    "cms159_remission": "As the measure specifies: the same patients; in remission = the most recent PHQ-9 from 12 "
-                        "months minus 60 days to 12 months plus 60 days after the index is below 5. A patient with "
-                        "no PHQ-9 in that window is counted as not in remission. Excluded: bipolar disorder. "
-                        "Patients whose window has not closed yet are shown as pending and not counted.",
-    "phq9_change": "Mean percent change of PHQ-9, (baseline − endpoint) / baseline × 100, so improvement is "
-                   "positive. n = completers with a PHQ-9 baseline above 0.",
-    "gad7_change": "Mean percent change of GAD-7, defined as for PHQ-9, over patients with a GAD-7 baseline above 0 "
-                   "and a GAD-7 post-series answer in the period.",
-    "ideation_resolved": "Of the completers whose baseline PHQ-9 item 9 was above 0 (suicidal ideation), the share "
-                         "whose endpoint PHQ-9 item 9 was answered 0. An unanswered item 9 does not count as resolved.",
-    "time_to_response": "Days from the baseline answer to the first PHQ-9 answer at or below half the baseline, over "
-                        "the responders (mean with its t interval; the median is given too).",
-    "intervals": "95% confidence intervals: Wilson score intervals for proportions, Student's t intervals for means. "
-                 "An interval is clipped to what the measure can be (a change of at most 100%, at least 0 days), "
-                 "so with few patients it may be lopsided rather than show an impossible value.",
-}
-
-
-RESPONSE_CLINIC_LABEL = "Response after the series (clinic definition)"
-REMISSION_CLINIC_LABEL = "Remission after the series (clinic definition)"
-
-
-@dataclass(frozen=True)
-class DashboardFilters:
-    start: date
-    end: date
-    location: Location | None = None
-    indication: str = ""
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    filters: DashboardFilters
-    completed: int
-    response_rate: Estimate
-    remission_rate: Estimate
-    phq9_change: Estimate
-    gad7_change: Estimate
-    ideation_resolved: Estimate
-    time_to_response: Estimate
-    time_to_response_median: float | None
-    change_histogram: list[tuple[str, int]] = field(default_factory=list)
-    nqf1884: MeasureResult | None = None
-    cms159: MeasureResult | None = None
-
-    def measures(self) -> list[tuple[str, str, Estimate, str]]:
-        """(key, label, estimate, unit) in display order. Only figures computed by a measure's
-        specification (core.outcomes.measures) carry the measure's name."""
-        published = [(key, m.label, m.estimate, "%") for key, m in
-                     (("nqf1884_response", self.nqf1884), ("cms159_remission", self.cms159)) if m is not None]
-        return [
-            *published,
-            ("response_rate", RESPONSE_CLINIC_LABEL, self.response_rate, "%"),
-            ("remission_rate", REMISSION_CLINIC_LABEL, self.remission_rate, "%"),
-            ("phq9_change", "Mean change in depression (PHQ-9)", self.phq9_change, "%"),
-            ("gad7_change", "Mean change in anxiety (GAD-7)", self.gad7_change, "%"),
-            ("ideation_resolved", "Suicidal ideation at baseline no longer reported", self.ideation_resolved, "%"),
-            ("time_to_response", "Time to response", self.time_to_response, "days"),
-        ]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "period": {"start": self.filters.start.isoformat(), "end": self.filters.end.isoformat()},
-            "location": self.filters.location.code if self.filters.location else None,
-            "indication": self.filters.indication or None,
-            "completed": self.completed,
-            "measures": {key: {**est.as_dict(), "unit": unit, "label": label} for key, label, est, unit in self.measures()},
-            "time_to_response_median_days": self.time_to_response_median,
-            "published_measures": {key: {"initial_population": m.initial_population, "excluded": m.excluded,
-                                         "pending": m.pending, "no_follow_up": m.no_follow_up}
-                                   for key, m in (("nqf1884_response", self.nqf1884), ("cms159_remission", self.cms159))
-                                   if m is not None},
-            "definitions": DEFINITIONS,
-        }
-
-
-_NOT_REPLACED = "NOT EXISTS (SELECT 1 FROM {t} k WHERE k.replaces_id = {a}.id)"
-_COHORT_SQL = """
-WITH ends AS MATERIALIZED (
-  SELECT e.patient_id, e.total, e.suicidal_ideation,
-         ROW_NUMBER() OVER (PARTITION BY e.patient_id ORDER BY e.authored_at DESC, e.id DESC) AS rn
-  FROM {t} e WHERE {endpoint}
-), bases AS MATERIALIZED (
-  SELECT b.patient_id, b.total, b.authored_at, b.suicidal_ideation,
-         ROW_NUMBER() OVER (PARTITION BY b.patient_id ORDER BY b.authored_at, b.id) AS rn
-  FROM {t} b WHERE b.instrument = %(inst)s AND b.timepoint = 'baseline' AND b.total IS NOT NULL AND {nr_b}
-    AND b.patient_id IN (SELECT patient_id FROM ends)
-), x AS MATERIALIZED (
-  SELECT ends.patient_id, bases.total AS b_total, bases.authored_at AS b_at, bases.suicidal_ideation AS b_si,
-         ends.total AS e_total, ends.suicidal_ideation AS e_si
-  FROM ends LEFT JOIN bases ON bases.patient_id = ends.patient_id AND bases.rn = 1
-  WHERE ends.rn = 1
-)
-SELECT x.b_total, x.b_at, x.b_si, x.e_total, x.e_si, {r_at} FROM x
-"""
-_R_AT_SQL = """CASE WHEN x.b_total >= %(min_baseline)s AND x.e_total <= x.b_total * 0.5 THEN
-  (SELECT MIN(c.authored_at) FROM {t} c WHERE c.patient_id = x.patient_id AND c.instrument = %(inst)s
-   AND c.total IS NOT NULL AND c.authored_at > x.b_at AND c.total <= x.b_total * 0.5 AND {nr_c}) END AS r_at"""
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
-    return parsed
-
-
-def _cohort_rows(instrument: str, filters: DashboardFilters, *, with_response_time: bool) -> list[dict[str, Any]]:
-    """One row per patient who completed the series: baseline and endpoint of ``instrument`` (one query).
-
-    Plain SQL (the same on SQLite and PostgreSQL) so that the per-patient baseline is computed once (a
-    materialised CTE, window functions) before the first-response search uses it; the lookups are index
-    ranges on (instrument, timepoint, authored_at) and (patient, instrument, authored_at)."""
-    t = QuestionnaireResponse._meta.db_table
-    endpoint = ("e.instrument = %(inst)s AND e.timepoint = 'post_series' AND e.authored_at >= %(lo)s "
-                "AND e.authored_at < %(hi)s AND " + _NOT_REPLACED.format(t=t, a="e"))
-    params: dict[str, Any] = {
-        "inst": instrument,
-        "min_baseline": PHQ9_RESPONSE_MIN_BASELINE,
-        "lo": timezone.make_aware(datetime.combine(filters.start, time.min)),
-        "hi": timezone.make_aware(datetime.combine(filters.end + timedelta(days=1), time.min)),
-    }
-    if filters.location is not None:
-        endpoint += " AND e.location_id = %(location)s"
-        params["location"] = filters.location.pk
-    if filters.indication:
-        endpoint += " AND e.indication = %(indication)s"
-        params["indication"] = filters.indication
-    r_at = _R_AT_SQL.format(t=t, nr_c=_NOT_REPLACED.format(t=t, a="c")) if with_response_time else "NULL AS r_at"
-    sql = _COHORT_SQL.format(t=t, endpoint=endpoint, r_at=r_at,
-                             nr_b=_NOT_REPLACED.format(t=t, a="b"))
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    return [{"b_total": bt, "b_at": _as_datetime(ba), "b_si": None if bs is None else bool(bs), "e_total": et,
-             "e_si": None if es is None else bool(es), "r_at": _as_datetime(ra)}
-            for bt, ba, bs, et, es, ra in rows]
-
-
-def _percent_changes(rows: list[dict[str, Any]]) -> list[float]:
-    return [(r["b_total"] - r["e_total"]) / r["b_total"] * 100 for r in rows
-            if r["b_total"] and r["e_total"] is not None]
-
-
-def dashboard_from_rows(filters: DashboardFilters, phq: list[dict[str, Any]], gad: list[dict[str, Any]]) -> Dashboard:
-    """The dashboard's figures from one row per completer (the definitions in :data:`DEFINITIONS`)."""
-    eligible = [r for r in phq if r["b_total"] is not None and r["b_total"] >= PHQ9_RESPONSE_MIN_BASELINE
-                and r["e_total"] is not None]
-    responders = [r for r in eligible if r["e_total"] <= r["b_total"] * 0.5]
-    remitted = [r for r in eligible if r["e_total"] < PHQ9_REMISSION_BELOW]
-    ideation = [r for r in phq if r["b_si"] is True]
-    resolved = [r for r in ideation if r["e_si"] is False]
-    days = [(r["r_at"] - r["b_at"]).total_seconds() / 86400 for r in responders if r.get("r_at") and r["b_at"]]
-    changes = _percent_changes(phq)
-    bins = [("worse", lambda c: c < 0), ("0–24%", lambda c: 0 <= c < 25), ("25–49%", lambda c: 25 <= c < 50),
-            ("50–74%", lambda c: 50 <= c < 75), ("75–100%", lambda c: c >= 75)]
-    return Dashboard(
-        filters=filters, completed=len(phq),
-        response_rate=proportion_estimate(len(responders), len(eligible)),
-        remission_rate=proportion_estimate(len(remitted), len(eligible)),
-        phq9_change=mean_estimate(changes, highest=100.0),
-        gad7_change=mean_estimate(_percent_changes(gad), highest=100.0),
-        ideation_resolved=proportion_estimate(len(resolved), len(ideation)),
-        time_to_response=mean_estimate(days, lowest=0.0),
-        time_to_response_median=round(median(days), 1) if days else None,
-        change_histogram=[(label, sum(1 for c in changes if test(c))) for label, test in bins],
-    )
-
-
-def outcomes_dashboard(*, user: User, filters: DashboardFilters) -> Dashboard:
-    """Aggregates only (no patient is named); three queries whatever the data size. NQF 1884 and CMS159 are
-    computed by their specifications (core.outcomes.measures); the short-term figures are the clinic's own."""
-    require(user, Permission.OUTCOMES_VIEW)
-    phq = _cohort_rows("phq9", filters, with_response_time=True)
-    gad = _cohort_rows("gad7", filters, with_response_time=False)
-    patients = measure_patients(filters)
-    as_of = timezone.localdate()
-    return replace(dashboard_from_rows(filters, phq, gad),
-                   nqf1884=nqf1884_response(patients, start=filters.start, end=filters.end, as_of=as_of),
-                   cms159=cms159_remission(patients, start=filters.start, end=filters.end, as_of=as_of))
-
-
-DEPRESSION_INDICATIONS = frozenset({"trd", "mdd", "postpartum_depression", "bipolar_depression"})
-EXCLUSIONS_BY_INDICATION = {"bipolar_depression": frozenset({Exclusion.BIPOLAR})}
-
-
-def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
-    """Every patient's current PHQ-9 totals for the published measures (one query). A patient's diagnosis is
-    the latest indication recorded with their answers; the location filter applies to the index answer."""
-    rows = current_responses().filter(instrument="phq9", total__isnull=False).order_by(
-        "patient_id", "authored_at", "id").values_list("patient_id", "authored_at", "total", "indication",
-                                                       "location_id")
-    by_patient: dict[int, list[tuple[datetime, int, str, int]]] = {}
-    for patient_id, when, total, indication, location_id in rows:
-        by_patient.setdefault(patient_id, []).append((when, total, indication, location_id))
-    out = []
-    for answers in by_patient.values():
-        indication = next((i for _, _, i, _ in reversed(answers) if i), "")
-        if filters.indication and indication != filters.indication:
-            continue
-        index = next((a for a in answers if a[1] > MEASURE_INDEX_ABOVE), None)
-        if filters.location is not None and (index is None or index[3] != filters.location.pk):
-            continue
-        out.append(MeasurePatient(
-            scores=tuple(PHQ9Score(timezone.localdate(when), total) for when, total, _, _ in answers),
-            depression=indication in DEPRESSION_INDICATIONS,
-            exclusions=EXCLUSIONS_BY_INDICATION.get(indication, frozenset())))
-    return out
-
-
-def dashboard_locations(*, user: User) -> QuerySet[Location]:
-    require(user, Permission.OUTCOMES_VIEW)
-    return Location.objects.order_by("name")
-
-
+def patients_in_treatment(patients: set[Patient]) -> set[int]:
+    """Patients whose latest plan (superseded revisions aside) is active or completed: only they are emailed
+    automatically. A patient screened out, with a plan still in draft, or whose plan was stopped (an adverse
+    event, a withdrawal) is left to staff on the worklist, never emailed by the daily job."""
+    latest: dict[int, str] = {}
+    for patient_id, status in (TreatmentPlan.objects.filter(patient__in=patients)
+                               .exclude(status=TreatmentPlan.Status.SUPERSEDED)
+                               .order_by("patient_id", "-created_at", "-id").values_list("patient_id", "status")):
+        latest.setdefault(patient_id, status)
+    return {pid for pid, status in latest.items()
+            if status in (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)}

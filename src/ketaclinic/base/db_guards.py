@@ -3,6 +3,9 @@
 The same guard on SQLite and PostgreSQL: a trigger that aborts UPDATE and DELETE on an append-only
 table, or UPDATE of a row once a condition holds (a signed screening). Services never try such writes;
 the triggers make sure nothing else (a shell, a bug, a raw query) can either.
+
+Frozen: migrations import this module and must replay the same SQL forever, so its text is pinned
+(tests/test_architecture.py). A new or different guard goes in a new module and a new migration.
 """
 
 from __future__ import annotations

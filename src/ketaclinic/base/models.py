@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+
+from ketaclinic.core.errors import ValidationError
 
 
 class ClinicRecord(models.Model):
@@ -25,9 +28,7 @@ class ClinicRecord(models.Model):
 
 def clean_or_refuse(obj: models.Model, *, exclude: list[str] | None = None) -> None:
     """``full_clean()`` whose refusal is the core's ValidationError naming the field, value and rule."""
-    from django.core.exceptions import ValidationError as DjangoValidationError
 
-    from ketaclinic.core.errors import ValidationError
 
     try:
         obj.full_clean(exclude=exclude)
