@@ -104,7 +104,7 @@ def _checklist_rows(session: InfusionSession, detail: selectors.SessionDetail) -
             detail=r.detail if r and not consent else "", may_override=item.prescriber_may_override and not consent,
             answer=resp.answer if resp else "", value=resp.value if resp else None,
             override_reason=resp.override_reason if resp else "", overridden_by=resp.overridden_by if resp else None,
-            consent=services.session_consent(session) if consent else None))
+            consent=selectors.session_consent(session) if consent else None))
     return rows
 
 
@@ -401,7 +401,7 @@ def bag_check(request: HttpRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.SESSION_RUN)
     session = _session(request, external_id, Permission.SESSION_RUN)
     with timezone.override(_zone(session)):
-        order = services.signed_order(session)
+        order = selectors.signed_order(session)
         problem, error, status = "", "", 200
         if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
             problem = f"This session is {session.get_state_display().lower()}: the bag is checked before the start."
