@@ -17,6 +17,7 @@ from ketaclinic.accounts.models import Chair, User
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Role
+from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
@@ -52,7 +53,7 @@ def vitals(nurse: User, session: InfusionSession, taken_at: datetime, **values: 
 def vial_check(checker: User, session: InfusionSession, **typed: object) -> s.VialCheck:
     """A second clinician checks the bag: by default types exactly the order's vial strength and volume drawn."""
     session = fresh(session)
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     assert order is not None
     values = {"vial_mg_per_ml": order.vial_mg_per_ml, "drawn_ml": round(order.drug_volume_ml or 0, 2), **typed}
     return s.vial_check_record(user=checker, session=session, expected_version=session.version, **values)  # type: ignore[arg-type]
@@ -160,7 +161,7 @@ def ensure_plan(patient: Patient) -> TreatmentPlan:
     from tests.conftest import make_staff
     from tests.plans.conftest import eligible_screening
 
-    plan = s.active_plan(patient)
+    plan = selectors.active_plan(patient)
     if plan is not None:
         return plan
     loc = patient.location

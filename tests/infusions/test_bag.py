@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.event_times import BACKDATE_REASON_REQUIRED, BACKDATE_TOO_FAR
+from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import MedicationAdministration, RateEvent, VialCheck
 from tests.clock import advance, advance_to
@@ -33,7 +34,7 @@ def text(response) -> str:  # type: ignore[no-untyped-def]
 
 def test_the_order_carries_the_bag_computed_by_the_dose_engine(session, nurse, prescriber):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     pump = order.calculation["pump"]
     assert order.vial_mg_per_ml == pump["vial_mg_per_ml"] and order.bag_ml == pump["bag_ml"]
     assert order.drug_volume_ml == pytest.approx(order.dose_mg / order.vial_mg_per_ml)
@@ -42,7 +43,7 @@ def test_the_order_carries_the_bag_computed_by_the_dose_engine(session, nurse, p
 
 def test_the_bag_is_shown_to_the_nurse_on_the_live_page_and_the_mar(session, nurse, prescriber, client_for):
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     client = client_for(nurse)
     live = text(client.get(page(session)))
     assert 'data-testid="order-bag"' in live and f"{order.vtbi_ml:.1f} mL" in live
@@ -53,15 +54,15 @@ def test_the_bag_is_shown_to_the_nurse_on_the_live_page_and_the_mar(session, nur
 
 def test_the_mar_never_records_more_than_the_bag_held(session, nurse, prescriber):
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)  # 40 min of a 40 min order
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     advance(30)  # nobody stopped the pump: the old integration gave ~26 mg more than the bag held
-    assert s.session_delivery(fresh(session)).delivered_ml == pytest.approx(order.vtbi_ml)
+    assert selectors.session_delivery(fresh(session)).delivered_ml == pytest.approx(order.vtbi_ml)
     s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     ket = MedicationAdministration.objects.get(session=session, medication="ketamine")
     assert float(ket.dose) == pytest.approx(order.vtbi_ml * order.concentration_mg_per_ml, abs=0.001)
     assert float(ket.dose) <= order.dose_mg
     assert ket.reason == s.MAR_BAG_EMPTY.format(vtbi=order.vtbi_ml)
-    assert "Infusion" in s._note_text(fresh(session)) and f"{float(ket.dose):.1f} mg" in s._note_text(fresh(session))
+    assert "Infusion" in selectors.note_text(fresh(session)) and f"{float(ket.dose):.1f} mg" in selectors.note_text(fresh(session))
 
 
 def test_the_live_status_says_to_stop_the_pump_when_the_bag_is_empty(session, nurse, prescriber, client_for):
@@ -89,7 +90,7 @@ def test_start_without_an_independent_check_is_refused(session, nurse, prescribe
 
 def test_a_mismatch_is_recorded_and_blocks_the_start_until_a_matching_check(session, nurse, prescriber):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     wrong = vial_check(prescriber, session, vial_mg_per_ml=order.vial_mg_per_ml * 10)  # the 10x vial
     assert not wrong.match and VialCheck.objects.filter(session=session, match=False).count() == 1
     assert wrong.typed_vial_mg_per_ml == order.vial_mg_per_ml * 10 and wrong.checked_by == prescriber
@@ -102,7 +103,7 @@ def test_a_mismatch_is_recorded_and_blocks_the_start_until_a_matching_check(sess
 
 def test_a_volume_drawn_off_by_more_than_the_tolerance_blocks_the_start(session, nurse, prescriber):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     assert not vial_check(prescriber, session, drawn_ml=order.drug_volume_ml + 0.5).match
     with pytest.raises(ValidationError, match="did not match the order"):
         s.infusion_start(user=nurse, session=fresh(session), expected_version=fresh(session).version)
@@ -125,7 +126,7 @@ def test_the_check_page_does_not_show_the_expected_numbers(session, nurse, presc
     """The second clinician types on a page of its own, which shows who the bag is for but none of the order's
     numbers (the session page, with the order card, only links to it)."""
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     doctor = client_for(prescriber)
     live = doctor.get(page(session)).content.decode()
     assert 'name="drawn_ml"' not in live and page(session, "bag-check/") in live
@@ -143,7 +144,7 @@ def test_the_check_page_does_not_show_the_expected_numbers(session, nurse, presc
 
 def test_the_check_page_records_a_match_and_returns_to_the_session(session, nurse, prescriber, client_for):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     r = client_for(prescriber).post(page(session, "bag-check/"), {
         "expected_version": fresh(session).version, "vial_mg_per_ml": f"{order.vial_mg_per_ml:g}",
         "drawn_ml": f"{order.drug_volume_ml:.2f}"}, follow=True)
@@ -213,7 +214,7 @@ def test_a_start_backdated_before_the_checklist_passed_is_refused(session, nurse
 
 def test_a_start_backdated_before_the_order_was_signed_is_refused(session, nurse, prescriber):
     session = _checked_and_signed_late(session, nurse, prescriber)
-    order = s.signed_order(session)
+    order = selectors.signed_order(session)
     with pytest.raises(ValidationError, match="is before the order was signed"):
         s.infusion_start(user=nurse, session=session, expected_version=session.version,
                          at=order.signed_at - timedelta(minutes=2))
@@ -250,7 +251,7 @@ def test_a_stop_entered_late_with_a_reason_starts_the_observation_at_the_stop(se
     e = s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version, at=stopped,
                         backdate_reason="Emergency in chair 2")
     assert e.backdate_reason == "Emergency in chair 2" and fresh(session).ended_at == stopped
-    d = s.session_delivery(fresh(session))
+    d = selectors.session_delivery(fresh(session))
     assert d.stopped_at == stopped
 
 

@@ -16,6 +16,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession
+from ketaclinic.infusions.services import scheduling
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.outcomes.services import response_record, safety_flag_assess
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
@@ -92,7 +93,7 @@ def test_a_slot_never_gets_two_sessions(slot, nurse, staff, client_for):
 def test_a_race_lost_at_the_database_is_a_clear_refusal_with_nothing_saved(slot, nurse, monkeypatch):
     s.session_check_in_planned(user=nurse, planned_infusion=slot)
     # The second "Check in" read the slot before the first committed: the unique constraint refuses it.
-    monkeypatch.setattr(s, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
+    monkeypatch.setattr(scheduling, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
     before = AuditEntry.objects.count()
     with pytest.raises(ValidationError) as exc:
         s.session_check_in_planned(user=nurse, planned_infusion=slot)
@@ -178,7 +179,7 @@ def test_a_cancelled_check_in_gives_the_slot_back_and_it_can_be_checked_in_again
 
 def test_the_database_allows_one_session_per_slot_that_is_not_cancelled(slot, nurse, monkeypatch):
     first_session = s.session_check_in_planned(user=nurse, planned_infusion=slot)
-    monkeypatch.setattr(s, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
+    monkeypatch.setattr(scheduling, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
     with pytest.raises(ValidationError) as exc:  # a race lost at the database after a cancel and a new check-in
         s.session_check_in_planned(user=nurse, planned_infusion=slot)
     assert exc.value.message == s.PLANNED_HAS_SESSION

@@ -15,8 +15,14 @@ from ketaclinic.core.access import Role
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.checklist import CONSENT_NOT_ON_FILE, CONSENT_NOT_OVERRIDABLE
 from ketaclinic.core.infusion.state import TransitionRefused
+from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import ChecklistItemResponse
+from ketaclinic.infusions.selectors import checklist as selectors_checklist
+from ketaclinic.infusions.services import _common as services_common
+from ketaclinic.infusions.services import checklist as services_checklist
+from ketaclinic.infusions.services import discharge as services_discharge
+from ketaclinic.infusions.services import vitals as services_vitals
 from tests.infusions.conftest import CONFIRM, consent_sign, fresh, schedule, vial_check, vitals
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +66,7 @@ def test_no_consent_refuses_yes_and_the_start(unconsented, nurse, prescriber):
     assert exc.value.message == CONSENT_NOT_ON_FILE.format(question=QUESTION, problem=missing)
     assert not ChecklistItemResponse.objects.filter(session=unconsented).exists()  # nothing half-saved
     everything_else(nurse, prescriber, unconsented)
-    item = next(i for i in s.checklist_result(fresh(unconsented)).items if i.code == "consent_on_file")
+    item = next(i for i in selectors.checklist_result(fresh(unconsented)).items if i.code == "consent_on_file")
     assert item.status == "failed" and item.detail == missing
     with pytest.raises(ValidationError, match=re.escape(f"consent_on_file failed ({missing})")):
         s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
@@ -84,7 +90,7 @@ def test_signed_consent_passes_and_the_infusion_starts(unconsented, nurse, presc
     session = s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
     s.infusion_start(user=nurse, session=session, expected_version=session.version)
     assert fresh(session).state == "running"
-    item = next(i for i in s.checklist_result(fresh(session)).items if i.code == "consent_on_file")
+    item = next(i for i in selectors.checklist_result(fresh(session)).items if i.code == "consent_on_file")
     assert item.status == "passed"
 
 
@@ -96,7 +102,7 @@ def test_a_new_consent_version_after_signing_is_refused_again(unconsented, nurse
     doc = consent_document_edit(user=staff[Role.ADMIN], code="ketamine-infusion", title="Consent to treatment v2",
                                 body="New text: a new risk is described.", changelog="Adds a risk")
     missing = f"New signature needed (document changed): {doc.title} v{doc.version}"
-    result = s.checklist_result(fresh(unconsented))
+    result = selectors.checklist_result(fresh(unconsented))
     assert not result.passed and f"consent_on_file failed ({missing})" in result.failures
     with pytest.raises(TransitionRefused, match=re.escape(missing)):
         s.infusion_start(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
@@ -110,21 +116,25 @@ def test_a_new_consent_version_after_signing_is_refused_again(unconsented, nurse
 
 @pytest.fixture
 def no_consent_item(monkeypatch):  # type: ignore[no-untyped-def]
-    """A clinic protocol whose checklist has no consent item at all."""
-    sections = s._sections
+    """A clinic protocol whose checklist has no consent item at all.
+
+    ``session_sections`` is patched in every module that looks it up (the services package and the checklist
+    selector import it by name, so patching the package attribute alone would not reach them)."""
+    sections = selectors.session_sections
 
     def without(session):  # type: ignore[no-untyped-def]
         monitoring, checklist, discharge = sections(session)
         items = tuple(i for i in checklist.items if i.code != "consent_on_file")
         return monitoring, checklist.model_copy(update={"items": items}), discharge
 
-    monkeypatch.setattr(s, "_sections", without)
+    for module in (selectors_checklist, services_common, services_checklist, services_vitals, services_discharge):
+        monkeypatch.setattr(module, "session_sections", without)
 
 
 def test_a_checklist_without_the_consent_item_still_needs_the_consent(unconsented, nurse, prescriber, staff,
                                                                        no_consent_item):
     everything_else(nurse, prescriber, unconsented)
-    result = s.checklist_result(fresh(unconsented))
+    result = selectors.checklist_result(fresh(unconsented))
     assert result.passed and "consent_on_file" not in {i.code for i in result.items}
     missing = "Not signed: Consent to treatment with intravenous ketamine v1"
     with pytest.raises(ValidationError) as exc:

@@ -15,6 +15,7 @@ from ketaclinic.core.infusion.checklist import NOT_OVERRIDABLE
 from ketaclinic.core.infusion.state import START_WITHOUT_SIGNED_ORDER, TransitionRefused
 from ketaclinic.core.infusion.vitals import IMPLAUSIBLE
 from ketaclinic.core.pharmacology.dosing import HardLimitError
+from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import (
     ChecklistItemResponse,
@@ -23,6 +24,7 @@ from ketaclinic.infusions.models import (
     VitalAlert,
     VitalSigns,
 )
+from ketaclinic.infusions.services import vitals as services_vitals
 from ketaclinic.patients.access import OutsideLocations
 from tests.clock import advance, advance_to
 from tests.conftest import make_staff, register
@@ -252,7 +254,7 @@ def test_pause_resume_titrate_stop_and_the_delivered_dose(session, nurse, prescr
     advance_to(t0 + timedelta(minutes=45))
     s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version,
                     at=t0 + timedelta(minutes=45))
-    d = s.session_delivery(fresh(session))
+    d = selectors.session_delivery(fresh(session))
     assert d.delivered_mg == pytest.approx(52.5 * 20 / 60 + 42.0 * 20 / 60, rel=1e-3)
     assert d.paused_min == pytest.approx(5) and d.elapsed_min == pytest.approx(45)
     ket = MedicationAdministration.objects.get(session=session, medication="ketamine")
@@ -590,7 +592,7 @@ def test_a_concurrent_retry_that_loses_the_race_returns_the_winners_reading(sess
     def lose(**kwargs):  # type: ignore[no-untyped-def]
         raise IntegrityError("UNIQUE constraint failed: infusions_vitalsigns.client_id")
 
-    monkeypatch.setattr(s, "_vitals_record", lose)
+    monkeypatch.setattr(services_vitals, "_vitals_record", lose)  # where vitals_record looks it up
     loser = s.vitals_record(user=nurse, session=session, client_id="race", heart_rate_bpm=80)
     assert not loser.created and loser.reading.pk == winner.reading.pk
     with pytest.raises(IntegrityError):
@@ -626,7 +628,6 @@ def test_a_session_from_a_planned_infusion_marks_it_done_at_discharge(nurse, pre
 
 
 def test_interacting_medications_are_shown_for_review_and_noted(session, nurse, prescriber, patient, intake):
-    from ketaclinic.infusions import selectors
     from ketaclinic.patients.services import medication_record
 
     medication_record(user=intake, patient=patient, name="lorazepam", dose="0.5 mg at night")

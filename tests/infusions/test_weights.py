@@ -12,6 +12,7 @@ from django.db import DatabaseError, transaction
 from ketaclinic.core.body import NO_UNIT
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.state import TransitionRefused
+from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionOrder
 from ketaclinic.patients.models import BodyMeasurement
@@ -74,12 +75,12 @@ def test_an_implausible_bmi_needs_confirmation(intake, downtown, nurse, depressi
 def test_a_weight_changed_after_signing_voids_the_order_and_start_is_refused_regression(session, nurse, prescriber):
     """Seen: a weight corrected after signing left the order valid (0.62 mg/kg infused on a 0.5 mg/kg order)."""
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    signed = s.signed_order(fresh(session))
+    signed = selectors.signed_order(fresh(session))
     assert signed is not None and signed.weight_kg == Decimal("70.00")
     weigh(nurse, session, "57", "kg", confirm_weight=True)
     signed = InfusionOrder.objects.get(pk=signed.pk)
     assert signed.voided_at is not None and "70.00 kg" in signed.void_reason and "57.00 kg" in signed.void_reason
-    assert s.signed_order(fresh(session)) is None
+    assert selectors.signed_order(fresh(session)) is None
     session = fresh(session)
     if session.state == "checked_in":
         session = s.checklist_complete(user=nurse, session=session, expected_version=session.version)
@@ -97,12 +98,12 @@ def test_a_weight_changed_after_signing_voids_the_order_and_start_is_refused_reg
 def test_the_same_weight_again_keeps_the_order(session, nurse, prescriber):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
     weigh(nurse, session, "154.32", "lb")  # 70.00 kg
-    assert s.signed_order(fresh(session)) is not None
+    assert selectors.signed_order(fresh(session)) is not None
 
 
 def test_a_signed_order_can_be_voided_once_and_nothing_else_changes(session, nurse, prescriber):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    order = s.signed_order(fresh(session))
+    order = selectors.signed_order(fresh(session))
     with pytest.raises(DatabaseError), transaction.atomic():
         InfusionOrder.objects.filter(pk=order.pk).update(dose_mg=99)
     weigh(nurse, session, "60", "kg", confirm_weight=True)

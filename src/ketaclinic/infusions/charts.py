@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import matplotlib
 
 matplotlib.use("Agg")
+from django.utils import timezone
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -50,7 +51,6 @@ def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, n
 
 
 def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None) -> Figure:
-    from django.utils import timezone
 
     now = now or timezone.now()
     origin = series.started_at or (series.vitals[0]["taken_at"] if series.vitals else now)

@@ -74,11 +74,6 @@ BOOSTER_ALREADY_DECIDED = "This proposal was already {status} by {who}."
 DECLINE_REASON = "Declining a booster needs a reason (at least 5 characters)."
 DECISION_UNKNOWN = "Decision {value!r} is unknown; allowed are accept, decline."
 
-SAFETY_REASONS = {
-    "suicidal_ideation": "PHQ-9 item 9 answered above 0 (thoughts of being better off dead or of self-harm)",
-    "suicide_item_unanswered": "PHQ-9 item 9 left unanswered: ask the patient in person",
-    "suicide_risk_moderate_or_high": "C-SSRS screener at moderate or high risk",
-}
 
 
 def token_hash(token: str) -> str:
@@ -125,7 +120,7 @@ def _save_response(*, patient: Patient, inst: Instrument, answers: list[int | No
         patient=patient, instrument=inst.id, instrument_version=inst.version,
         answers={item.code: value for item, value in zip(inst.items, answers, strict=True)},
         total=result.total, severity=result.severity or "", flags=list(result.flags), prorated=result.prorated,
-        suicidal_ideation=_suicidal_ideation(inst, answers, result),
+        suicidal_ideation=_suicidal_ideation(inst, answers),
         loinc_panel=result.loinc_panel or "", loinc_result=result.loinc_result or "", authored_at=authored_at,
         source=source, link=link, timepoint=timepoint, infusion_number=infusion_number,
         indication=indication_of(patient, plan), location=patient.location, plan=plan, replaces=replaces,
@@ -142,23 +137,26 @@ def _save_response(*, patient: Patient, inst: Instrument, answers: list[int | No
     return response
 
 
-def _suicidal_ideation(inst: Instrument, answers: list[int | None], result: Score) -> bool | None:
-    if "suicidal_ideation" in result.flags:
-        return True
-    if inst.id == "phq9" and answers[8] is not None:
-        return False
-    return None
+def _suicidal_ideation(inst: Instrument, answers: list[int | None]) -> bool | None:
+    """What the instrument's ideation item says (its declared ``ideation_item``): yes, no, or not known."""
+    if inst.ideation_item is None:
+        return None
+    index = [i.code for i in inst.items].index(inst.ideation_item)
+    answer = answers[index]
+    return None if answer is None else answer > inst.items[index].min_value
 
 
 def _raise_safety_flags(response: QuestionnaireResponse) -> list[SafetyFlag]:
+    """One safety flag per urgent flag the instrument declares and the answers raised."""
     raised = []
+    urgent = {f.id: f.summary for f in get_instrument(response.instrument).flags if f.urgent}
     for flag in response.flags:
-        if flag not in SAFETY_REASONS:
+        if flag not in urgent:
             continue
         sf = SafetyFlag.objects.create(patient=response.patient, response=response, reason=flag,
-                                       summary=SAFETY_REASONS[flag], raised_at=response.authored_at)
+                                       summary=urgent[flag], raised_at=response.authored_at)
         audit_record(action=AuditEntry.Action.CREATE, patient=response.patient,
-                     summary=f"URGENT safety flag raised: {SAFETY_REASONS[flag]}",
+                     summary=f"URGENT safety flag raised: {urgent[flag]}",
                      detail={"flag": str(sf.external_id), "response": str(response.external_id)})
         raised.append(sf)
         emails.safety_flag_notify(sf)

@@ -26,6 +26,7 @@ from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ProtocolError, ValidationError
+from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as sessions
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.outcomes.demo import COURSES, demo_outcomes_load, demo_worklist_load
@@ -340,7 +341,7 @@ def _demo_day(location: Location, users: dict[str, User], rng: random.Random) ->
     covered = {str(i) for i in protocol.parsed.indications} if protocol is not None else set()
     flagged = set(SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN).values_list("patient_id", flat=True))
     patients = [p for p in Patient.objects.filter(location=location).order_by("mrn")
-                if p.pk not in flagged and (plan := sessions.active_plan(p)) is not None and plan.indication in covered]
+                if p.pk not in flagged and (plan := selectors.active_plan(p)) is not None and plan.indication in covered]
     for (state, chair, minutes), patient in zip(DAY, patients, strict=False):
         start = now + timedelta(minutes=minutes)
         planned = planned_today.get(patient.pk)
@@ -422,7 +423,7 @@ def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: Us
     if state == "prechecks_done":
         return
     _clock_to(t0 + timedelta(minutes=10))
-    order = sessions.signed_order(session)
+    order = selectors.signed_order(session)
     assert order is not None
     sessions.vial_check_record(user=prescriber, session=_fresh(session), expected_version=_fresh(session).version,
                                vial_mg_per_ml=order.vial_mg_per_ml, drawn_ml=round(order.drug_volume_ml or 0, 2))
@@ -440,7 +441,7 @@ def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: Us
             (alert, *_) = _reading(nurse, session, at, rng, systolic_mmhg=184, diastolic_mmhg=98, heart_rate_bpm=92).alerts
             sessions.alert_acknowledge(user=nurse, alert=alert, note="Paused briefly, reassured; 152/88 on recheck.")
             session = _fresh(session)
-            order = sessions.signed_order(session)
+            order = selectors.signed_order(session)
             _clock_to(at + timedelta(minutes=1))
             in_person = nurse.can(Permission.ORDER_SIGN)  # a prescriber running the chair orders as themselves
             titration = sessions.infusion_rate_change(

@@ -159,11 +159,16 @@ class Flag(_Model):
     description: str = Field(min_length=3)
     rule: Rule | None = None
     severity_in: tuple[str, ...] = ()
+    urgent: bool = Field(default=False, description="Raises a safety flag a prescriber must assess before any "
+                         "further infusion, and emails them.")
+    summary: str | None = Field(default=None, min_length=10, description="The urgent flag's wording for staff.")
 
     @model_validator(mode="after")
     def _has_trigger(self) -> Flag:
         if self.rule is None and not self.severity_in:
             raise ValueError(f"flag {self.id} needs a rule or severity_in")
+        if self.urgent and self.summary is None:
+            raise ValueError(f"urgent flag {self.id} needs a summary for staff")
         return self
 
 
@@ -210,6 +215,8 @@ class Instrument(_Model):
     bands: tuple[Band, ...] = ()
     missing: MissingRule
     flags: tuple[Flag, ...] = ()
+    ideation_item: str | None = Field(default=None, description="The item whose answer records suicidal "
+                                      "ideation: above its minimum = yes, at its minimum = no, blank = unknown.")
     subscales: tuple[Subscale, ...] = ()
     change: ChangeDefinitions = ChangeDefinitions()
 
@@ -256,6 +263,8 @@ class Instrument(_Model):
                     problems.append(f"level {level.label} refers to an unknown item")
             if self.missing.method != "refuse":
                 problems.append("a classification-scored instrument must refuse missing items")
+        if self.ideation_item is not None and self.ideation_item not in known:
+            problems.append("ideation_item is not an item")
         for flag in self.flags:
             if flag.rule is not None and not flag.rule.items() <= known:
                 problems.append(f"flag {flag.id} refers to an unknown item")

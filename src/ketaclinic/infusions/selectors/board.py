@@ -1,0 +1,221 @@
+"""The day board of a location: chairs and home visits, sessions, planned slots not checked in, safety flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+
+from ketaclinic.accounts.models import Chair, Location, User
+from ketaclinic.accounts.permissions import require, user_location_ids
+from ketaclinic.audit.services import audit_list
+from ketaclinic.core.access import Permission
+from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint
+from ketaclinic.core.infusion.state import SessionState
+from ketaclinic.core.infusion.vitals import VitalsDue
+from ketaclinic.infusions.models import InfusionOrder, InfusionSession, RateEvent, VitalAlert, VitalSigns
+from ketaclinic.infusions.selectors.detail import _due, last_complete_taken_at
+from ketaclinic.infusions.selectors.orders import bag_delivery
+from ketaclinic.infusions.selectors.pathway import OPEN_STATES
+from ketaclinic.outcomes.models import SafetyFlag
+from ketaclinic.outcomes.selectors import open_safety_flags
+from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import PlannedInfusion
+from ketaclinic.plans.selectors import planned_infusions_on
+
+LOCATION_NOT_YOURS = "You do not work at {value}."
+
+
+def infusion_number(planned: PlannedInfusion | None) -> str:
+    """Which infusion of the plan a slot is, as the board says it: "3 of 6", or "booster"."""
+    if planned is None:
+        return ""
+    if planned.kind == PlannedInfusion.Kind.BOOSTER:
+        return "booster"
+    return f"{planned.sequence} of {planned.plan.series_count}"
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    session: InfusionSession
+    state: SessionState
+    open_alerts: int
+    vitals_due: VitalsDue | None
+    delivery: Delivery
+    flagged: bool = False  # the patient has an open safety flag
+
+    @property
+    def overdue(self) -> bool:
+        return self.vitals_due is not None and self.vitals_due.overdue
+
+    @property
+    def number(self) -> str:
+        return infusion_number(self.session.planned_infusion)
+
+    @property
+    def scheduled_start(self) -> datetime:
+        return self.session.scheduled_start
+
+    is_slot = False
+
+
+@dataclass(frozen=True)
+class BoardSlot:
+    """A planned infusion of today that has no session yet: the patient is expected, not checked in."""
+
+    planned: PlannedInfusion
+    flagged: bool = False
+
+    @property
+    def patient(self) -> Patient:
+        return self.planned.plan.patient
+
+    @property
+    def number(self) -> str:
+        return infusion_number(self.planned)
+
+    @property
+    def scheduled_start(self) -> datetime:
+        return self.planned.scheduled_start
+
+    is_slot = True
+
+
+@dataclass(frozen=True)
+class BoardChair:
+    chair: Chair | None  # None: home visits
+    rows: list[BoardRow]
+    slots: list[BoardSlot] = field(default_factory=list)
+
+    @property
+    def entries(self) -> list[BoardRow | BoardSlot]:
+        """Sessions and slots not yet checked in, by time: one lane of the board."""
+        return sorted([*self.rows, *self.slots], key=lambda e: e.scheduled_start)
+
+
+@dataclass(frozen=True)
+class DayBoard:
+    location: Location
+    day: date
+    chairs: list[BoardChair]
+    now: datetime
+    flags: list[SafetyFlag] = field(default_factory=list)  # open urgent safety flags, oldest first
+
+    @property
+    def rows(self) -> list[BoardRow]:
+        return [r for c in self.chairs for r in c.rows]
+
+    @property
+    def slots(self) -> list[BoardSlot]:
+        return [s for c in self.chairs for s in c.slots]
+
+    @property
+    def patients(self) -> list[Patient]:
+        """Every patient the board names (sessions, slots, flags), once each."""
+        return list(dict.fromkeys([*(r.session.patient for r in self.rows), *(s.patient for s in self.slots),
+                                   *(f.patient for f in self.flags)]))
+
+
+def day_board(
+    *, user: User, location: Location, day: date | None = None, now: datetime | None = None
+) -> DayBoard:
+    """Every chair and home visit of a location for a day (in the location's time zone): the sessions, the
+    planned infusions not checked in yet, and the open urgent safety flags of the location's patients and of
+    the patients on the board, in 6 queries (sessions, pump events, open alerts, planned slots, flags,
+    chairs)."""
+    require(user, Permission.BOARD_VIEW)
+    if location.pk not in user_location_ids(user):
+        raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
+    now = now or timezone.now()
+    tz = ZoneInfo(location.timezone)
+    day = day or now.astimezone(tz).date()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    on_day = Q(scheduled_start__gte=start, scheduled_start__lt=start + timedelta(days=1))
+    if day == now.astimezone(tz).date():  # a patient still in the chair after midnight stays on today's board
+        on_day |= Q(scheduled_start__gte=start - timedelta(days=1), scheduled_start__lt=start,
+                    state__in=[st.value for st in OPEN_STATES])
+    sessions = list(
+        InfusionSession.objects.filter(on_day, location=location)
+        .select_related("patient", "chair", "protocol_version", "planned_infusion__plan")
+        .prefetch_related(
+            Prefetch("rate_events", queryset=RateEvent.objects.order_by("at", "id")),
+            Prefetch("vitals", queryset=VitalSigns.objects.order_by("taken_at", "id"), to_attr="vital_list"),
+            Prefetch(
+                "orders",
+                queryset=InfusionOrder.objects.filter(signed_at__isnull=False),
+                to_attr="signed_orders",
+            ),
+            Prefetch(
+                "alerts",
+                queryset=VitalAlert.objects.filter(acknowledged_at__isnull=True),
+                to_attr="open_alert_list",
+            ),
+        )
+        .order_by("scheduled_start")
+    )
+    planned = list(
+        planned_infusions_on(user=user, location=location, day=day, permission=Permission.BOARD_VIEW)
+        .filter(status=PlannedInfusion.Status.PLANNED)
+        # a slot whose sessions were all cancelled (a mistaken check-in) is expected again
+        .filter(
+            ~Exists(
+                InfusionSession.objects.filter(planned_infusion=OuterRef("pk")).exclude(
+                    state=SessionState.CANCELLED.value
+                )
+            )
+        )
+        .order_by("scheduled_start")
+    )
+    with timezone.override(tz):
+        flags = open_safety_flags(location, day, patients=[*(s.patient_id for s in sessions),
+                                                           *(p.plan.patient_id for p in planned)])
+    flagged = {f.patient_id for f in flags}
+    rows: dict[int | None, list[BoardRow]] = {}
+    for s in sessions:
+        points = [
+            RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h)
+            for e in s.rate_events.all()
+        ]
+        rows.setdefault(s.chair_id, []).append(
+            BoardRow(
+                session=s,
+                state=s.state_enum,
+                open_alerts=len(s.open_alert_list),
+                vitals_due=_due(
+                    s, last_complete_taken_at(s.vital_list, s.protocol_version.parsed.monitoring), now
+                ),
+                delivery=bag_delivery(points, now, next(iter(s.signed_orders), None)),
+                flagged=s.patient_id in flagged,
+            )
+        )
+    slots: dict[int | None, list[BoardSlot]] = {}
+    for p in planned:
+        slots.setdefault(p.chair_id, []).append(BoardSlot(planned=p, flagged=p.plan.patient_id in flagged))
+    board = DayBoard(location=location, day=day, now=now, flags=flags, chairs=[])
+    audit_list(
+        [
+            *dict.fromkeys(
+                [
+                    *(s.patient for s in sessions),
+                    *(p.plan.patient for p in planned),
+                    *(f.patient for f in flags),
+                ]
+            )
+        ],
+        f"day board {location.code} {day.isoformat()}",
+    )
+    lanes = list(Chair.objects.filter(location=location, active=True))
+    # A chair taken out of service today still shows what was booked in it.
+    lanes += [
+        c
+        for c in {*(s.chair for s in sessions), *(p.chair for p in planned)} - {None, *lanes}
+        if c is not None
+    ]
+    board.chairs.extend(BoardChair(c, rows.get(c.pk, []), slots.get(c.pk, [])) for c in lanes)
+    board.chairs.append(BoardChair(None, rows.get(None, []), slots.get(None, [])))
+    return board
