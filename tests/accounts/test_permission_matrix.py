@@ -290,7 +290,7 @@ def _load_new_protocol_version(user) -> None:  # type: ignore[no-untyped-def]
 
 
 def _create_staff(user) -> None:  # type: ignore[no-untyped-def]
-    staff_create(by=user, username="new.nurse", password="another long passphrase", role="nurse",
+    staff_create(user=user, username="new.nurse", password="another long passphrase", role="nurse",
                  locations=list(user.locations.all()))
 
 
@@ -304,7 +304,7 @@ SERVICE_ACTIONS: dict[Permission, Callable[[Any], None]] = {
 def test_service_cell(role, permission, clinic):
     """``protocol.load`` and ``staff.manage`` are also reached off the web (``manage protocol_load``, the
     demo loader), so these cells are checked through ``require`` and the service that enforces them:
-    ``protocol_load`` and ``staff_create(by=...)``, beside the page probes."""
+    ``protocol_load`` and ``staff_create(user=...)``, beside the page probes."""
     user = clinic.staff[role]
     expected = PERMISSION_DENIED.format(role=role.value, action=ACTION_WORDS[permission])
     if role_can(role, permission):

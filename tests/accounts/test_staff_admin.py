@@ -30,9 +30,9 @@ def test_admin_creates_a_prescriber_with_a_strong_password(staff, downtown, clie
 
 def test_weak_passwords_and_missing_locations_are_refused(staff, downtown):
     with pytest.raises(ValidationError, match="too short"):
-        staff_create(by=staff[Role.ADMIN], username="x", password="short", role="nurse", locations=[downtown])
+        staff_create(user=staff[Role.ADMIN], username="x", password="short", role="nurse", locations=[downtown])
     with pytest.raises(ValidationError) as exc:
-        staff_create(by=staff[Role.ADMIN], username="y", password="a-long-and-unusual-passphrase",
+        staff_create(user=staff[Role.ADMIN], username="y", password="a-long-and-unusual-passphrase",
                      role="nurse", locations=[])
     assert exc.value.message == LOCATIONS_REQUIRED
 

@@ -233,7 +233,7 @@ def test_a_refused_write_leaves_a_denial_and_no_create_entry(role, clinic, clien
 
 def test_staff_creation_is_audited_with_who_created_the_account(clinic):
     admin = clinic.staff[Role.ADMIN]
-    staff_create(by=admin, username="new.billing", password=PASSWORD, role="billing",
+    staff_create(user=admin, username="new.billing", password=PASSWORD, role="billing",
                  locations=list(admin.locations.all()))
     entry = AuditEntry.objects.order_by("seq").last()
     assert (entry.action, entry.actor) == (A.CREATE, admin)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.views import INVALID_CODE
@@ -39,7 +40,7 @@ def test_choosing_no_indication_clears_the_questions(staff, patient, protocols, 
     from ketaclinic.screening.services import referral_record
 
     referral_record(user=staff[Role.INTAKE], patient=patient, indication="trd", referrer_name="Dr. Blake",
-                    referrer_role="psychiatrist", reason="TRD", received_on=patient.created_at.date())
+                    referrer_role="psychiatrist", reason="TRD", received_on=timezone.localdate(patient.created_at))
     client = client_for(staff[Role.INTAKE])
     url = f"/screening/patient/{patient.external_id}/new/"
     opened = client.get(url).content.decode()

@@ -36,12 +36,12 @@ LOCATIONS_REQUIRED = "Staff work at one or more locations: choose at least one."
 def staff_create(
     *, username: str, password: str, role: str, locations: Iterable[Location], first_name: str = "",
     last_name: str = "", prescriber_kind: str = "", credentials: str = "", email: str = "",
-    by: User | None = None,
+    user: User | None = None,
 ) -> User:
-    """Create a staff account. ``by`` is the member of staff doing it (must hold ``staff.manage``); ``None``
+    """Create a staff account. ``user`` is the member of staff doing it (must hold ``staff.manage``); ``None``
     only for the command line and the demo loader, where the operator is the system administrator."""
-    if by is not None:
-        require(by, Permission.STAFF_MANAGE)
+    if user is not None:
+        require(user, Permission.STAFF_MANAGE)
     try:
         role = Role(role).value
     except ValueError:
@@ -55,20 +55,19 @@ def staff_create(
     locations = list(locations)
     if not locations:
         raise ValidationError(LOCATIONS_REQUIRED, field="locations", value=None)
-    if by is not None:
-
+    if user is not None:
         try:
             validate_password(password)
         except DjangoValidationError as exc:
             raise ValidationError(" ".join(exc.messages), field="password", value=None) from None
-    user = User(username=username, role=role, prescriber_kind=prescriber_kind if role == Role.PRESCRIBER else "",
-                first_name=first_name, last_name=last_name, credentials=credentials, email=email)
-    user.set_password(password)
-    clean_or_refuse(user, exclude=["password"])
-    user.save()
-    user.locations.set(locations)
-    audit_record(action=AuditEntry.Action.CREATE, actor=by, summary=f"Created staff account {username} ({role})")
-    return user
+    member = User(username=username, role=role, prescriber_kind=prescriber_kind if role == Role.PRESCRIBER else "",
+                  first_name=first_name, last_name=last_name, credentials=credentials, email=email)
+    member.set_password(password)
+    clean_or_refuse(member, exclude=["password"])
+    member.save()
+    member.locations.set(locations)
+    audit_record(action=AuditEntry.Action.CREATE, actor=user, summary=f"Created staff account {username} ({role})")
+    return member
 
 
 @transaction.atomic

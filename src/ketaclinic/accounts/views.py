@@ -188,7 +188,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         try:
             if request.POST.get("action") == "create":
                 if form.is_valid():
-                    member = staff_create(by=request.user, **form.cleaned_data)
+                    member = staff_create(user=request.user, **form.cleaned_data)
                     messages.success(request, f"Created {member.username}.")
                     return redirect("accounts:staff")
             else:

@@ -51,7 +51,6 @@ def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, n
 
 
 def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None) -> Figure:
-
     now = now or timezone.now()
     origin = series.started_at or (series.vitals[0]["taken_at"] if series.vitals else now)
     fig = Figure(figsize=(9, 5.6), dpi=100)

@@ -98,7 +98,6 @@ def request_check(request: HttpRequest) -> None:
 
 
 def _refusal_audited(request: HttpRequest, error: ValidationError, user: Any) -> None:
-
     ctx = RequestContext(ip_address=client_ip(request),
                          user_agent=input_rules.shown(request.META.get("HTTP_USER_AGENT", ""), 300),
                          path=input_rules.shown(request.path, 290), method=request.method or "", actor=user)

@@ -18,7 +18,6 @@ from ketaclinic.screening.selectors import referrals_open, screenings_awaiting_s
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-
     user = request.user
     ctx: dict[str, object] = {"locations": list(user.locations.all())}
     if user.can(Permission.PATIENT_VIEW):
@@ -31,7 +30,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
         ctx["safety_flags"] = safety_flags_open_for(user=user)
     if user.can(Permission.BOOSTER_DECIDE):
-
         ctx["booster_proposals"] = booster_proposals_open_for(user=user)
     if user.can(Permission.BREAK_GLASS_REVIEW):
         ctx["break_glass_queue"] = list(break_glass_queue(user=user)[:20])
