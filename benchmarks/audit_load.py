@@ -51,21 +51,31 @@ MODES = [
     ("reads not audited", {"KETACLINIC_AUDIT_READS": "0"}),
     ("reads audited (the clinic's setting)", {}),
     ("every read an entry", {"KETACLINIC_AUDIT_READ_REPEAT_MINUTES": "0"}),
-    ("every read an entry, one chain", {"KETACLINIC_AUDIT_READ_REPEAT_MINUTES": "0", "KETACLINIC_AUDIT_SHARDS": "1"}),
+    (
+        "every read an entry, one chain",
+        {"KETACLINIC_AUDIT_READ_REPEAT_MINUTES": "0", "KETACLINIC_AUDIT_SHARDS": "1"},
+    ),
 ]
 
 
 def env(extra: dict[str, str] | None = None) -> dict[str, str]:
     e = dict(os.environ)
-    e.update({"DATABASE_URL": PG_URL, "DJANGO_SETTINGS_MODULE": "ketaclinic.web.settings.local", "DJANGO_DEBUG": "0",
-              "KETACLINIC_AUDIT_CHECKPOINT_FILE": "/tmp/ketaclinic-bench-checkpoints.jsonl"})
+    e.update(
+        {
+            "DATABASE_URL": PG_URL,
+            "DJANGO_SETTINGS_MODULE": "ketaclinic.web.settings.local",
+            "DJANGO_DEBUG": "0",
+            "KETACLINIC_AUDIT_CHECKPOINT_FILE": "/tmp/ketaclinic-bench-checkpoints.jsonl",
+        }
+    )
     e.update(extra or {})
     return e
 
 
 def manage(*args: str) -> str:
-    return subprocess.run([str(BIN / "ketaclinic"), "manage", *args], env=env(), check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        [str(BIN / "ketaclinic"), "manage", *args], env=env(), check=True, capture_output=True, text=True
+    ).stdout
 
 
 def prepare() -> list[str]:
@@ -79,8 +89,12 @@ def prepare() -> list[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     manage("migrate", "--noinput")
     manage("demo_load")
-    out = manage("shell", "-c", "from ketaclinic.patients.models import Patient; "
-                 "print(' '.join(str(p.external_id) for p in Patient.objects.filter(location__code='downtown')))")
+    out = manage(
+        "shell",
+        "-c",
+        "from ketaclinic.patients.models import Patient; "
+        "print(' '.join(str(p.external_id) for p in Patient.objects.filter(location__code='downtown')))",
+    )
     return re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", out)
 
 
@@ -139,9 +153,23 @@ class Result:
 
 
 def serve(extra: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "ketaclinic.web.wsgi:application", "-w", "2", "--threads", "10",
-                             "-b", f"127.0.0.1:{PORT}", "--log-level", "warning"], env=env(extra), cwd=ROOT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "ketaclinic.web.wsgi:application",
+            "-w",
+            "2",
+            "--threads",
+            "10",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        env=env(extra),
+        cwd=ROOT,
+        start_new_session=True,
+    )
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
@@ -170,8 +198,13 @@ def load(mode: str, extra: dict[str, str], charts: list[str], clients: int, seco
                 time.sleep(0.01)
             while time.perf_counter() < stop_at:
                 roll = rng.random()
-                path = ("/sessions/board/" if roll < 0.2 else "/patients/" if roll < 0.3
-                        else f"/patients/{rng.choice(charts)}/")
+                path = (
+                    "/sessions/board/"
+                    if roll < 0.2
+                    else "/patients/"
+                    if roll < 0.3
+                    else f"/patients/{rng.choice(charts)}/"
+                )
                 t0 = time.perf_counter()
                 status, _ = c.get(path)
                 dt = time.perf_counter() - t0
@@ -202,22 +235,41 @@ def main() -> int:
 
     django.setup()
     charts = prepare()
-    print(f"Demo clinic on PostgreSQL: {len(charts)} Downtown charts; {args.clients} clients for {args.seconds:g} s "
-          f"per setting and round, {args.rounds} rounds; gunicorn 2 workers x 10 threads; machine: {os.cpu_count()} cores.\n")
+    print(
+        f"Demo clinic on PostgreSQL: {len(charts)} Downtown charts; {args.clients} clients for {args.seconds:g} s "
+        f"per setting and round, {args.rounds} rounds; gunicorn 2 workers x 10 threads; machine: {os.cpu_count()} cores.\n"
+    )
     runs: dict[str, list[Result]] = {mode: [] for mode, _ in MODES}
-    for _ in range(args.rounds):  # the settings take turns, so a busy moment of the machine falls on all of them
+    for _ in range(
+        args.rounds
+    ):  # the settings take turns, so a busy moment of the machine falls on all of them
         for mode, extra in MODES:
             runs[mode].append(load(mode, extra, charts, args.clients, args.seconds))
-    results = [Result(mode, sum(r.requests for r in rs), sum(r.failures for r in rs), sum(r.seconds for r in rs),
-                      [x for r in rs for x in r.latencies]) for mode, rs in runs.items()]
+    results = [
+        Result(
+            mode,
+            sum(r.requests for r in rs),
+            sum(r.failures for r in rs),
+            sum(r.seconds for r in rs),
+            [x for r in rs for x in r.latencies],
+        )
+        for mode, rs in runs.items()
+    ]
     base = results[0]
-    print(f"{'setting':<40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'req/s vs base':>14} {'p95 vs base':>12} {'failed':>7}")
+    print(
+        f"{'setting':<40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'req/s vs base':>14} {'p95 vs base':>12} {'failed':>7}"
+    )
     for r in results:
-        print(f"{r.mode:<40} {r.throughput:8.1f} {r.pct(50):8.1f} {r.pct(95):8.1f} {r.throughput / base.throughput:14.2f} "
-              f"{r.pct(95) / base.pct(95):12.2f} {r.failures:7d}")
+        print(
+            f"{r.mode:<40} {r.throughput:8.1f} {r.pct(50):8.1f} {r.pct(95):8.1f} {r.throughput / base.throughput:14.2f} "
+            f"{r.pct(95) / base.pct(95):12.2f} {r.failures:7d}"
+        )
     audited = results[1]
-    ok = (audited.throughput >= 0.8 * base.throughput and audited.pct(95) <= 1.2 * base.pct(95)
-          and not any(r.failures for r in results))
+    ok = (
+        audited.throughput >= 0.8 * base.throughput
+        and audited.pct(95) <= 1.2 * base.pct(95)
+        and not any(r.failures for r in results)
+    )
     print("\nReads audited within 20% of the baseline (throughput and p95):", "yes" if ok else "NO")
     return 0 if ok else 1
 

@@ -31,9 +31,29 @@ from datetime import UTC, date, datetime, timedelta
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ketaclinic_bench"
 PATIENTS, PER_PATIENT = 10_000, 100
 INDICATIONS = ["trd", "trd", "trd", "mdd", "ptsd", "anxiety", "bipolar_depression"]
-COLUMNS = ("external_id", "created_at", "updated_at", "patient_id", "instrument", "instrument_version", "answers",
-           "total", "severity", "flags", "prorated", "suicidal_ideation", "loinc_panel", "loinc_result", "authored_at",
-           "source", "timepoint", "infusion_number", "indication", "location_id", "replace_reason")
+COLUMNS = (
+    "external_id",
+    "created_at",
+    "updated_at",
+    "patient_id",
+    "instrument",
+    "instrument_version",
+    "answers",
+    "total",
+    "severity",
+    "flags",
+    "prorated",
+    "suicidal_ideation",
+    "loinc_panel",
+    "loinc_result",
+    "authored_at",
+    "source",
+    "timepoint",
+    "infusion_number",
+    "indication",
+    "location_id",
+    "replace_reason",
+)
 
 
 def ensure_database(url: str) -> None:
@@ -82,13 +102,19 @@ def load(reload: bool) -> None:
     from ketaclinic.patients.models import Patient
 
     if not reload and QuestionnaireResponse.objects.count() >= PATIENTS * PER_PATIENT:
-        print(f"data already loaded: {QuestionnaireResponse.objects.count():,} responses (use --reload to rebuild)")
+        print(
+            f"data already loaded: {QuestionnaireResponse.objects.count():,} responses (use --reload to rebuild)"
+        )
         return
     t0 = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute("DROP TRIGGER IF EXISTS outcomes_questionnaireresponse_append_only ON outcomes_questionnaireresponse")
-        cur.execute("TRUNCATE outcomes_boosterproposal, outcomes_safetyflag, outcomes_questionnaireresponse, "
-                    "outcomes_patientlink CASCADE")
+        cur.execute(
+            "DROP TRIGGER IF EXISTS outcomes_questionnaireresponse_append_only ON outcomes_questionnaireresponse"
+        )
+        cur.execute(
+            "TRUNCATE outcomes_boosterproposal, outcomes_safetyflag, outcomes_questionnaireresponse, "
+            "outcomes_patientlink CASCADE"
+        )
         cur.execute("DELETE FROM patients_patient WHERE mrn LIKE 'BENCH%%'")
     rng = random.Random(42)  # noqa: S311 - synthetic data
     with transaction.atomic():
@@ -96,11 +122,21 @@ def load(reload: bool) -> None:
         for n in range(9):
             loc, _ = Location.objects.get_or_create(code=f"bench-{n}", defaults={"name": f"Bench Clinic {n}"})
             locations.append(loc)
-        batch = [Patient(mrn=f"BENCH{i:06d}", given_name=f"P{i}", family_name="Bench", birth_date=date(1980, 1, 1),
-                         sex_at_birth="female" if i % 2 else "male", location=locations[i % 9])
-                 for i in range(PATIENTS)]
+        batch = [
+            Patient(
+                mrn=f"BENCH{i:06d}",
+                given_name=f"P{i}",
+                family_name="Bench",
+                birth_date=date(1980, 1, 1),
+                sex_at_birth="female" if i % 2 else "male",
+                location=locations[i % 9],
+            )
+            for i in range(PATIENTS)
+        ]
         Patient.objects.bulk_create(batch, batch_size=2000)
-        patients = list(Patient.objects.filter(mrn__startswith="BENCH").order_by("id").values_list("id", "location_id"))
+        patients = list(
+            Patient.objects.filter(mrn__startswith="BENCH").order_by("id").values_list("id", "location_id")
+        )
     t1 = time.perf_counter()
     day0 = datetime(2024, 1, 1, 9, tzinfo=UTC)
     buf = io.StringIO()
@@ -113,15 +149,25 @@ def load(reload: bool) -> None:
         floor = rng.randint(1, max(1, base // 2)) if responder else max(0, base - rng.randint(0, base // 2))
         si = 1 if rng.random() < 0.25 else 0
         gad_base = rng.randint(3, 21)
-        times = [("baseline", None, 0.0), *[("pre_infusion", k, 3.5 * (k - 1)) for k in range(2, 7)],
-                 ("follow_up", None, 3.0), *[("post_series", None, 17.5 + 7 * w) for w in (1, 2, 4, 6)],
-                 *[("monthly", None, 59.5 + 30 * m) for m in range(1, 40)]]
+        times = [
+            ("baseline", None, 0.0),
+            *[("pre_infusion", k, 3.5 * (k - 1)) for k in range(2, 7)],
+            ("follow_up", None, 3.0),
+            *[("post_series", None, 17.5 + 7 * w) for w in (1, 2, 4, 6)],
+            *[("monthly", None, 59.5 + 30 * m) for m in range(1, 40)],
+        ]
         for step, (timepoint, infusion, days) in enumerate(times):
             progress = min(1.0, step / 8)
             total = round(base - (base - floor) * progress + rng.uniform(-1.5, 1.5))
             total = max(0, min(27, total))
             item9 = si if step < 3 and total >= si else (1 if rng.random() < 0.05 and total else 0)
-            gad = max(0, min(21, round(gad_base * (1 - 0.4 * progress * (1 if responder else 0.3))) + rng.randint(-1, 1)))
+            gad = max(
+                0,
+                min(
+                    21,
+                    round(gad_base * (1 - 0.4 * progress * (1 if responder else 0.3))) + rng.randint(-1, 1),
+                ),
+            )
             at = (start + timedelta(days=days)).isoformat()
             for inst, tot, answers, panel, result, flags_si in (
                 ("phq9", total, spread(total, 9, item9), "44249-1", "44261-6", item9 > 0),
@@ -130,15 +176,41 @@ def load(reload: bool) -> None:
                 ans = json.dumps({f"{inst}_{i}": v for i, v in enumerate(answers, start=1)})
                 flags = '["suicidal_ideation"]' if flags_si else "[]"
                 si_col = ("t" if flags_si else "f") if inst == "phq9" else "\\N"
-                buf.write("\t".join([
-                    str(uuid.UUID(int=rng.getrandbits(128), version=4)), now, now, str(pid), inst, "1", ans, str(tot),
-                    band(tot, inst), flags, "f", si_col, panel, result, at, "staff", timepoint,
-                    str(infusion) if infusion else "\\N", indication, str(loc), "",
-                ]) + "\n")
+                buf.write(
+                    "\t".join(
+                        [
+                            str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                            now,
+                            now,
+                            str(pid),
+                            inst,
+                            "1",
+                            ans,
+                            str(tot),
+                            band(tot, inst),
+                            flags,
+                            "f",
+                            si_col,
+                            panel,
+                            result,
+                            at,
+                            "staff",
+                            timepoint,
+                            str(infusion) if infusion else "\\N",
+                            indication,
+                            str(loc),
+                            "",
+                        ]
+                    )
+                    + "\n"
+                )
     t2 = time.perf_counter()
     with connection.cursor() as cur:
         raw = cur.connection
-        with raw.cursor() as pg, pg.copy(f"COPY outcomes_questionnaireresponse ({', '.join(COLUMNS)}) FROM STDIN") as cp:
+        with (
+            raw.cursor() as pg,
+            pg.copy(f"COPY outcomes_questionnaireresponse ({', '.join(COLUMNS)}) FROM STDIN") as cp,
+        ):
             cp.write(buf.getvalue())
     with connection.cursor() as cur:
         from ketaclinic.base.db_guards import append_only_sql
@@ -148,8 +220,10 @@ def load(reload: bool) -> None:
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE outcomes_questionnaireresponse")
     t3 = time.perf_counter()
-    print(f"loaded {len(patients):,} patients in {t1 - t0:.1f} s (bulk_create, batches of 2,000); "
-          f"{len(patients) * PER_PATIENT:,} responses generated in {t2 - t1:.1f} s, COPY + ANALYZE {t3 - t2:.1f} s")
+    print(
+        f"loaded {len(patients):,} patients in {t1 - t0:.1f} s (bulk_create, batches of 2,000); "
+        f"{len(patients) * PER_PATIENT:,} responses generated in {t2 - t1:.1f} s, COPY + ANALYZE {t3 - t2:.1f} s"
+    )
 
 
 def naive_dashboard(filters):  # type: ignore[no-untyped-def]
@@ -164,25 +238,50 @@ def naive_dashboard(filters):  # type: ignore[no-untyped-def]
     lo = timezone.make_aware(datetime.combine(filters.start, dtime.min))
     hi = timezone.make_aware(datetime.combine(filters.end + timedelta(days=1), dtime.min))
     rows = defaultdict(list)
-    for r in current_responses().filter(instrument__in=["phq9", "gad7"]).values_list(
-            "patient_id", "instrument", "timepoint", "authored_at", "id", "total", "suicidal_ideation", "location_id",
-            "indication").iterator(chunk_size=20000):
+    for r in (
+        current_responses()
+        .filter(instrument__in=["phq9", "gad7"])
+        .values_list(
+            "patient_id",
+            "instrument",
+            "timepoint",
+            "authored_at",
+            "id",
+            "total",
+            "suicidal_ideation",
+            "location_id",
+            "indication",
+        )
+        .iterator(chunk_size=20000)
+    ):
         rows[(r[0], r[1])].append(r)
     out = {"phq9": [], "gad7": []}
     for (_pid, inst), rs in rows.items():
         rs.sort(key=lambda r: (r[3], r[4]))
-        ends = [r for r in rs if r[2] == "post_series" and lo <= r[3] < hi
-                and (filters.location is None or r[7] == filters.location.id)
-                and (not filters.indication or r[8] == filters.indication)]
+        ends = [
+            r
+            for r in rs
+            if r[2] == "post_series"
+            and lo <= r[3] < hi
+            and (filters.location is None or r[7] == filters.location.id)
+            and (not filters.indication or r[8] == filters.indication)
+        ]
         if not ends:
             continue
         base = next((r for r in rs if r[2] == "baseline" and r[5] is not None), None)
         end = ends[-1]
-        row = {"b_total": base[5] if base else None, "b_at": base[3] if base else None, "b_si": base[6] if base else None,
-               "e_total": end[5], "e_si": end[6]}
+        row = {
+            "b_total": base[5] if base else None,
+            "b_at": base[3] if base else None,
+            "b_si": base[6] if base else None,
+            "e_total": end[5],
+            "e_si": end[6],
+        }
         if inst == "phq9":
-            row["r_at"] = next((r[3] for r in rs if base and r[3] > base[3] and r[5] is not None
-                                and r[5] <= base[5] * 0.5), None)
+            row["r_at"] = next(
+                (r[3] for r in rs if base and r[3] > base[3] and r[5] is not None and r[5] <= base[5] * 0.5),
+                None,
+            )
         out[inst].append(row)
     return dashboard_from_rows(filters, out["phq9"], out["gad7"])
 
@@ -215,14 +314,23 @@ def main(argv: list[str] | None = None) -> int:
     from ketaclinic.outcomes.selectors import DashboardFilters, outcomes_dashboard
 
     user = User.objects.filter(username="bench.admin").first() or staff_create(
-        username="bench.admin", password="bench only, never a real account", role="admin",
-        locations=list(Location.objects.filter(code__startswith="bench-")))
+        username="bench.admin",
+        password="bench only, never a real account",
+        role="admin",
+        locations=list(Location.objects.filter(code__startswith="bench-")),
+    )
     print(f"responses in the database: {QuestionnaireResponse.objects.count():,}")
     cases = [
         ("whole network, 12 months", DashboardFilters(date(2025, 7, 1), date(2026, 6, 30))),
-        ("one location, TRD, 12 months", DashboardFilters(date(2025, 7, 1), date(2026, 6, 30),
-                                                         location=Location.objects.get(code="bench-3"),
-                                                         indication="trd")),
+        (
+            "one location, TRD, 12 months",
+            DashboardFilters(
+                date(2025, 7, 1),
+                date(2026, 6, 30),
+                location=Location.objects.get(code="bench-3"),
+                indication="trd",
+            ),
+        ),
     ]
     worst = 0.0
     for label, filters in cases:
@@ -236,12 +344,21 @@ def main(argv: list[str] | None = None) -> int:
         med = statistics.median(fast_ms)
         worst = max(worst, med)
         print(f"\n{label}: {fast.completed:,} completers, {len(q)} queries")
-        print(f"  dashboard (selectors.outcomes_dashboard): median {med:.0f} ms, min {min(fast_ms):.0f} ms "
-              f"over {args.repeat} runs")
-        print(f"  naive baseline 'rows into Python':        {slow_ms[0]:.0f} ms  -> {slow_ms[0] / med:.1f}x slower")
+        print(
+            f"  dashboard (selectors.outcomes_dashboard): median {med:.0f} ms, min {min(fast_ms):.0f} ms "
+            f"over {args.repeat} runs"
+        )
+        print(
+            f"  naive baseline 'rows into Python':        {slow_ms[0]:.0f} ms  -> {slow_ms[0] / med:.1f}x slower"
+        )
         m = fast.as_dict()["measures"]
-        print("  figures: " + "; ".join(f"{k} {v['value']} [{v['low']}, {v['high']}] n={v['n']}" for k, v in m.items()))
-    print(f"\ntarget < 500 ms for the whole dashboard: {'MET' if worst < 500 else 'NOT MET'} (worst median {worst:.0f} ms)")
+        print(
+            "  figures: "
+            + "; ".join(f"{k} {v['value']} [{v['low']}, {v['high']}] n={v['n']}" for k, v in m.items())
+        )
+    print(
+        f"\ntarget < 500 ms for the whole dashboard: {'MET' if worst < 500 else 'NOT MET'} (worst median {worst:.0f} ms)"
+    )
     return 0 if worst < 500 else 1
 
 

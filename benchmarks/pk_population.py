@@ -57,8 +57,11 @@ def best_of(fn, repeat: int = 7) -> tuple[float, object]:  # type: ignore[no-unt
 def ketaclinic_runs() -> tuple[float, float, object, VirtualPatients]:
     """Whole run (draw + simulate + percentiles + summary) and the kernel alone (concentrations only)."""
     model = PK_MODELS["domino"]
-    whole, res = best_of(lambda: population_simulate(model, REGIMEN, until_min=UNTIL, step_min=STEP,
-                                                     threshold_ng_per_ml=300, **POPULATION))
+    whole, res = best_of(
+        lambda: population_simulate(
+            model, REGIMEN, until_min=UNTIL, step_min=STEP, threshold_ng_per_ml=300, **POPULATION
+        )
+    )
     patients = virtual_patients_draw(model, **POPULATION)
     times = event_times(REGIMEN, output_grid(UNTIL, STEP))
     kernel, _ = best_of(lambda: plasma_concentrations(REGIMEN, patients, times))
@@ -67,7 +70,9 @@ def ketaclinic_runs() -> tuple[float, float, object, VirtualPatients]:
 
 def individual_parameters(p: VirtualPatients) -> tuple[np.ndarray, np.ndarray]:
     """Per-patient (v1, k10, k12, k21, k13, k31) rows of the very population ketaclinic simulated."""
-    rows = np.stack([p.v1_l, p.k10_per_min, p.k12_per_min, p.k21_per_min, p.k13_per_min, p.k31_per_min], axis=1)
+    rows = np.stack(
+        [p.v1_l, p.k10_per_min, p.k12_per_min, p.k21_per_min, p.k13_per_min, p.k31_per_min], axis=1
+    )
     return p.weights_kg, rows
 
 
@@ -147,14 +152,20 @@ def main() -> int:
     ap.add_argument("--peer-sample", type=int, default=500)
     args = ap.parse_args()
     load = os.getloadavg()
-    print(f"cores available: {os.cpu_count()}; load average {load[0]:.2f}; python {sys.version.split()[0]}; "
-          f"numpy {np.__version__}")
+    print(
+        f"cores available: {os.cpu_count()}; load average {load[0]:.2f}; python {sys.version.split()[0]}; "
+        f"numpy {np.__version__}"
+    )
     total, kernel, res, patients = ketaclinic_runs()
     per_ours = kernel / N
-    print(f"ketaclinic whole run (draw, simulate, percentiles, summary): {N} patients in {total * 1000:.1f} ms "
-          f"(best of 7)  [target: < 1 s -> {'MET' if total < 1 else 'NOT MET'}]")
-    print(f"ketaclinic kernel (concentrations only, what the peers compute): {kernel * 1000:.1f} ms "
-          f"= {per_ours * 1e6:.3f} µs per patient")
+    print(
+        f"ketaclinic whole run (draw, simulate, percentiles, summary): {N} patients in {total * 1000:.1f} ms "
+        f"(best of 7)  [target: < 1 s -> {'MET' if total < 1 else 'NOT MET'}]"
+    )
+    print(
+        f"ketaclinic kernel (concentrations only, what the peers compute): {kernel * 1000:.1f} ms "
+        f"= {per_ours * 1e6:.3f} µs per patient"
+    )
     w, p = individual_parameters(patients)
     rng = np.random.default_rng(0)
     idx = np.sort(rng.choice(N, size=min(args.peer_sample, N), replace=False))
@@ -166,7 +177,9 @@ def main() -> int:
         check("opentiva calculate_cp", cp, ours)
         peers["opentiva 1.1.2 compiled PkPdModel.calculate_cp"] = t / idx.size
         few = idx[:20]
-        peers["opentiva 1.1.2 Pump.run (per-second grid + effect site)"] = opentiva_pump_run(w, p, few) / few.size
+        peers["opentiva 1.1.2 Pump.run (per-second grid + effect site)"] = (
+            opentiva_pump_run(w, p, few) / few.size
+        )
     except ImportError as exc:
         missing.append(f"opentiva ({exc})")
     try:
@@ -185,9 +198,13 @@ def main() -> int:
     if peers:
         fastest = min(peers.values())
         ratio = fastest / per_ours
-        print(f"\nvs the fastest peer: {ratio:,.0f}x per patient [target >= 100x -> {'MET' if ratio >= 100 else 'NOT MET'}]")
+        print(
+            f"\nvs the fastest peer: {ratio:,.0f}x per patient [target >= 100x -> {'MET' if ratio >= 100 else 'NOT MET'}]"
+        )
         print(f"whole run vs the fastest peer: {fastest / (total / N):,.0f}x per patient")
-        print(f"fastest peer extrapolated to {N} patients: {fastest * N:.2f} s; ketaclinic whole run: {total:.3f} s")
+        print(
+            f"fastest peer extrapolated to {N} patients: {fastest * N:.2f} s; ketaclinic whole run: {total:.3f} s"
+        )
     return 1 if missing else 0
 
 

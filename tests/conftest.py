@@ -66,9 +66,13 @@ def northside(db) -> Location:  # type: ignore[no-untyped-def]
 def make_staff(role: Role | str, location: Location, username: str | None = None) -> User:
     role = Role(role)
     user = staff_create(
-        username=username or f"{role.value}.{location.code}", password=PASSWORD, role=role.value,
-        locations=[location], prescriber_kind="psychiatrist" if role is Role.PRESCRIBER else "",
-        first_name=role.value.title(), last_name="Tester",
+        username=username or f"{role.value}.{location.code}",
+        password=PASSWORD,
+        role=role.value,
+        locations=[location],
+        prescriber_kind="psychiatrist" if role is Role.PRESCRIBER else "",
+        first_name=role.value.title(),
+        last_name="Tester",
     )
     if user.needs_second_factor:
         TOTPDevice.objects.create(user=user, name="test", key=TOTP_KEY_HEX, confirmed=True)
@@ -92,8 +96,14 @@ def intake(staff) -> User:  # type: ignore[no-untyped-def]
 
 
 def register(user: User, location: Location, **overrides) -> Patient:  # type: ignore[no-untyped-def]
-    fields = dict(given_name="Maria", family_name="Garcia", birth_date=date(1985, 4, 12), sex_at_birth="female",
-                  weight=("70", "kg"), height=("165", "cm"))
+    fields = dict(
+        given_name="Maria",
+        family_name="Garcia",
+        birth_date=date(1985, 4, 12),
+        sex_at_birth="female",
+        weight=("70", "kg"),
+        height=("165", "cm"),
+    )
     fields.update(overrides)
     return patient_register(user=user, location=location, **fields)
 
@@ -107,7 +117,9 @@ def patient(intake, downtown) -> Patient:  # type: ignore[no-untyped-def]
 def other_patient(northside) -> Patient:  # type: ignore[no-untyped-def]
     """A patient of Northside, where the ``staff`` users do not work."""
     registrar = make_staff(Role.INTAKE, northside)
-    return register(registrar, northside, given_name="James", family_name="Nguyen", birth_date=date(1979, 9, 30))
+    return register(
+        registrar, northside, given_name="James", family_name="Nguyen", birth_date=date(1979, 9, 30)
+    )
 
 
 def current_totp() -> str:

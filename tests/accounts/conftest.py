@@ -48,13 +48,23 @@ class ProbeSessions:
         pv = next(p for p in protocols_current() if p.protocol_id == "depression-standard")
         # Each state is a session of its own patient at the same location: one patient is never infused twice in
         # a day, nor while the clinic's patient has an open safety flag (the pathway rules).
-        probe = register(self.staff[Role.INTAKE], self.patient.location, given_name=f"Probe{len(self._made)}",
-                         family_name=state.title())
+        probe = register(
+            self.staff[Role.INTAKE],
+            self.patient.location,
+            given_name=f"Probe{len(self._made)}",
+            family_name=state.title(),
+        )
         session = schedule(nurse, probe, pv)
         if state == "order":
             session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber)
-            services.checklist_record(user=nurse, session=session, expected_version=session.version,
-                                      code="weight_today", value="70", unit="kg")
+            services.checklist_record(
+                user=nurse,
+                session=session,
+                expected_version=session.version,
+                code="weight_today",
+                value="70",
+                unit="kg",
+            )
             session = fresh(session)
             services.order_create(user=nurse, session=session, expected_version=session.version)
             return fresh(session)
@@ -68,8 +78,14 @@ class ProbeSessions:
             return fresh(session)
         if state == "severe_event":  # running, with a severe adverse event awaiting a prescriber's review
             session = walk(session, "running", nurse=nurse, prescriber=prescriber)
-            services.adverse_event_record(user=nurse, session=session, expected_version=session.version, kind="fall",
-                                          severity="mild", notes="Slipped getting up")
+            services.adverse_event_record(
+                user=nurse,
+                session=session,
+                expected_version=session.version,
+                kind="fall",
+                severity="mild",
+                notes="Slipped getting up",
+            )
             return fresh(session)
         if state == "note":
             session = walk(session, "discharged", nurse=nurse, prescriber=prescriber)
@@ -97,8 +113,12 @@ class Clinic:
 
 def screen(user: User, patient: Patient, referral: Referral | None = None) -> Screening:
     return screening_record(
-        user=user, patient=patient, indication="trd", referral=referral,
-        contraindications={}, trials=[
+        user=user,
+        patient=patient,
+        indication="trd",
+        referral=referral,
+        contraindications={},
+        trials=[
             {"kind": "antidepressant", "name": "sertraline", "dose": "200 mg", "weeks": 8},
             {"kind": "antidepressant", "name": "venlafaxine", "dose": "225 mg", "weeks": 8},
         ],
@@ -107,8 +127,13 @@ def screen(user: User, patient: Patient, referral: Referral | None = None) -> Sc
 
 def refer(user: User, patient: Patient) -> Referral:
     return referral_record(
-        user=user, patient=patient, indication="trd", referrer_name="Dr. Ada Referrer", referrer_role="psychiatrist",
-        reason="Treatment-resistant depression after two trials", received_on=date(2026, 11, 1),
+        user=user,
+        patient=patient,
+        indication="trd",
+        referrer_name="Dr. Ada Referrer",
+        referrer_role="psychiatrist",
+        reason="Treatment-resistant depression after two trials",
+        received_on=date(2026, 11, 1),
     )
 
 
@@ -119,24 +144,58 @@ def clinic(staff, patient, other_patient, protocols) -> Clinic:  # type: ignore[
     intake = staff[Role.INTAKE]
     referral = refer(intake, patient)
     for_page, for_api = screen(intake, patient, referral), screen(intake, patient)
-    eligible = screening_sign(user=staff[Role.PRESCRIBER], screening=screen(intake, patient, refer(intake, patient)),
-                              outcome="eligible", note="Reviewed in interview.")
+    eligible = screening_sign(
+        user=staff[Role.PRESCRIBER],
+        screening=screen(intake, patient, refer(intake, patient)),
+        outcome="eligible",
+        note="Reviewed in interview.",
+    )
     chair = Chair.objects.create(location=patient.location, name="Chair 1")
     today = timezone.localdate()
-    plan = plan_draft(user=staff[Role.PRESCRIBER], patient=patient, screening=eligible,
-                      start=today + timedelta(days=7 - today.weekday()), weekdays=(0, 3), at=time(9),
-                      location=patient.location, chair=chair)
+    plan = plan_draft(
+        user=staff[Role.PRESCRIBER],
+        patient=patient,
+        screening=eligible,
+        start=today + timedelta(days=7 - today.weekday()),
+        weekdays=(0, 3),
+        at=time(9),
+        location=patient.location,
+        chair=chair,
+    )
     consent_documents_load_shipped()
     start = timezone.now() - timedelta(days=30)
-    series = [("baseline", [3, 3, 3, 3, 2, 2, 2, 2, 0]), ("post_series", [1, 1, 1, 1, 1, 1, 1, 1, 0]),
-              ("monthly", [2, 2, 2, 2, 2, 2, 2, 2, 0]), ("ad_hoc", [1, 1, 1, 1, 1, 1, 1, 1, 1])]
-    responses = [response_record(user=intake, patient=patient, instrument="phq9", answers=answers, timepoint=tp,
-                                 authored_at=start + timedelta(days=7 * i)) for i, (tp, answers) in enumerate(series)]
-    return Clinic(staff=staff, patient=patient, other_patient=other_patient, referral=referral,
-                  screening_for_page=for_page, screening_for_api=for_api, plan=plan,
-                  infusion=plan.infusions.order_by("sequence").first(), chair=chair,
-                  response=responses[0], flag=SafetyFlag.objects.get(patient=patient),
-                  booster=BoosterProposal.objects.get(patient=patient), sessions=ProbeSessions(staff, patient))
+    series = [
+        ("baseline", [3, 3, 3, 3, 2, 2, 2, 2, 0]),
+        ("post_series", [1, 1, 1, 1, 1, 1, 1, 1, 0]),
+        ("monthly", [2, 2, 2, 2, 2, 2, 2, 2, 0]),
+        ("ad_hoc", [1, 1, 1, 1, 1, 1, 1, 1, 1]),
+    ]
+    responses = [
+        response_record(
+            user=intake,
+            patient=patient,
+            instrument="phq9",
+            answers=answers,
+            timepoint=tp,
+            authored_at=start + timedelta(days=7 * i),
+        )
+        for i, (tp, answers) in enumerate(series)
+    ]
+    return Clinic(
+        staff=staff,
+        patient=patient,
+        other_patient=other_patient,
+        referral=referral,
+        screening_for_page=for_page,
+        screening_for_api=for_api,
+        plan=plan,
+        infusion=plan.infusions.order_by("sequence").first(),
+        chair=chair,
+        response=responses[0],
+        flag=SafetyFlag.objects.get(patient=patient),
+        booster=BoosterProposal.objects.get(patient=patient),
+        sessions=ProbeSessions(staff, patient),
+    )
 
 
 def denials_of(user: User) -> list[AuditEntry]:

@@ -33,8 +33,12 @@ def admin(staff):  # type: ignore[no-untyped-def]
     return staff[Role.ADMIN]
 
 
-@pytest.mark.parametrize("reason", ["", "need it", " " * 20, "x" * (MIN_REASON - 1), "  " + "y" * (MIN_REASON - 1) + "  "])
-def test_a_reason_shorter_than_15_characters_is_refused_with_the_message(reason, nurse, other_patient, client_for):
+@pytest.mark.parametrize(
+    "reason", ["", "need it", " " * 20, "x" * (MIN_REASON - 1), "  " + "y" * (MIN_REASON - 1) + "  "]
+)
+def test_a_reason_shorter_than_15_characters_is_refused_with_the_message(
+    reason, nurse, other_patient, client_for
+):
     client = client_for(nurse)
     response = client.post(f"/accounts/break-glass/{other_patient.external_id}/", {"reason": reason})
     assert response.status_code == 400
@@ -75,8 +79,9 @@ def test_emergency_access_still_works_just_before_expiry_and_not_after(nurse, ot
     assert str(other_patient.external_id) not in {p["id"] for p in client.get("/api/patients").json()}
 
 
-def test_emergency_access_is_for_that_patient_and_that_clinician_only(staff, nurse, other_patient, northside,
-                                                                     client_for):
+def test_emergency_access_is_for_that_patient_and_that_clinician_only(
+    staff, nurse, other_patient, northside, client_for
+):
     from tests.conftest import register
 
     second = register(other_patient.created_by, northside, given_name="Omar", family_name="Haddad")
@@ -113,7 +118,9 @@ def test_roles_without_breakglass_use_cannot_open_a_record(role, staff, other_pa
     assert client.get(chart_url(other_patient)).status_code == 403
 
 
-def test_the_access_lands_in_the_admin_review_queue_and_on_the_dashboard(nurse, admin, other_patient, client_for):
+def test_the_access_lands_in_the_admin_review_queue_and_on_the_dashboard(
+    nurse, admin, other_patient, client_for
+):
     break_glass_open(user=nurse, patient=other_patient, reason=REASON)
     client = client_for(admin)
     queue = client.get("/accounts/break-glass/reviews/")
@@ -125,12 +132,14 @@ def test_the_access_lands_in_the_admin_review_queue_and_on_the_dashboard(nurse, 
     assert [a.patient for a in dashboard.context["break_glass_queue"]] == [other_patient]
 
 
-def test_an_appropriate_review_takes_the_access_out_of_the_queue_and_is_audited(nurse, admin, other_patient,
-                                                                              client_for):
+def test_an_appropriate_review_takes_the_access_out_of_the_queue_and_is_audited(
+    nurse, admin, other_patient, client_for
+):
     access = break_glass_open(user=nurse, patient=other_patient, reason=REASON)
     client = client_for(admin)
-    response = client.post("/accounts/break-glass/reviews/", {"access": str(access.external_id),
-                                                             "outcome": "appropriate"})
+    response = client.post(
+        "/accounts/break-glass/reviews/", {"access": str(access.external_id), "outcome": "appropriate"}
+    )
     assert response.status_code == 302
     access.refresh_from_db()
     assert (access.reviewed_by, access.review_outcome) == (admin, "appropriate")
@@ -152,8 +161,14 @@ def test_an_inappropriate_review_needs_a_note(nurse, admin, other_patient, clien
     access.refresh_from_db()
     assert access.reviewed_at is None
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.REVIEW).exists()
-    response = client.post(url, {"access": str(access.external_id), "outcome": "inappropriate",
-                                 "note": "No clinical need; discussed with the nurse."})
+    response = client.post(
+        url,
+        {
+            "access": str(access.external_id),
+            "outcome": "inappropriate",
+            "note": "No clinical need; discussed with the nurse.",
+        },
+    )
     assert response.status_code == 302
     access.refresh_from_db()
     assert access.review_outcome == "inappropriate"
@@ -165,8 +180,9 @@ def test_non_admins_cannot_see_or_record_reviews(role, staff, nurse, other_patie
     access = break_glass_open(user=nurse, patient=other_patient, reason=REASON)
     client = client_for(staff[role])
     assert client.get("/accounts/break-glass/reviews/").status_code == 403
-    response = client.post("/accounts/break-glass/reviews/", {"access": str(access.external_id),
-                                                             "outcome": "appropriate"})
+    response = client.post(
+        "/accounts/break-glass/reviews/", {"access": str(access.external_id), "outcome": "appropriate"}
+    )
     assert response.status_code == 403
     access.refresh_from_db()
     assert access.reviewed_at is None
@@ -181,14 +197,17 @@ def test_a_malformed_or_unknown_access_id_is_refused_with_a_message(admin, clien
         assert REVIEW_NOT_IN_QUEUE.encode() in response.content
 
 
-def test_an_admin_of_an_unrelated_location_neither_sees_nor_reviews_the_access(nurse, other_patient, client_for):
+def test_an_admin_of_an_unrelated_location_neither_sees_nor_reviews_the_access(
+    nurse, other_patient, client_for
+):
     elsewhere = Location.objects.create(code="westside", name="Westside Clinic")
     outsider = make_staff(Role.ADMIN, elsewhere)
     access = break_glass_open(user=nurse, patient=other_patient, reason=REASON)
     client = client_for(outsider)
     assert REASON.encode() not in client.get("/accounts/break-glass/reviews/").content
-    response = client.post("/accounts/break-glass/reviews/", {"access": str(access.external_id),
-                                                             "outcome": "appropriate"})
+    response = client.post(
+        "/accounts/break-glass/reviews/", {"access": str(access.external_id), "outcome": "appropriate"}
+    )
     assert response.status_code == 400
     access.refresh_from_db()
     assert access.reviewed_at is None

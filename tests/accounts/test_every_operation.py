@@ -17,37 +17,66 @@ pytestmark = pytest.mark.django_db
 P = Permission
 
 # Pages that are not behind a permission: signing in and out, and the per-role dashboard.
-OPEN_PAGES = {"accounts:login", "accounts:logout", "accounts:otp_verify", "accounts:otp_setup", "home",
-              "web:dashboard", "consent:public_sign", "questionnaire_answer", None}  # public pages: the one-time token is the key
+OPEN_PAGES = {
+    "accounts:login",
+    "accounts:logout",
+    "accounts:otp_verify",
+    "accounts:otp_setup",
+    "home",
+    "web:dashboard",
+    "consent:public_sign",
+    "questionnaire_answer",
+    None,
+}  # public pages: the one-time token is the key
 PHQ9 = [1, 1, 1, 1, 1, 1, 1, 1, 0]
-ASSESS = {"assessment": "Passive ideation, no plan or intent; protective factors.", "plan": "Safety plan reviewed; call in 24 h."}
+ASSESS = {
+    "assessment": "Passive ideation, no plan or intent; protective factors.",
+    "plan": "Safety plan reviewed; call in 24 h.",
+}
 
 ALLERGY = {"substance": "Latex", "reaction": "Rash", "severity": "mild"}
 SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview."}
-NEW_PATIENT = {"given_name": "Lena", "family_name": "Okafor", "birth_date": "1990-02-03", "sex_at_birth": "female",
-               "location": "downtown"}
+NEW_PATIENT = {
+    "given_name": "Lena",
+    "family_name": "Okafor",
+    "birth_date": "1990-02-03",
+    "sex_at_birth": "female",
+    "location": "downtown",
+}
 
 V1 = {"expected_version": 1}
 
 # (url name, method) -> (permission, url, data)
 PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("accounts:break_glass", "GET"): (P.BREAK_GLASS, "/accounts/break-glass/{other}/", None),
-    ("accounts:break_glass", "POST"): (P.BREAK_GLASS, "/accounts/break-glass/{other}/",
-                                       {"reason": "Patient presented here in crisis today"}),
+    ("accounts:break_glass", "POST"): (
+        P.BREAK_GLASS,
+        "/accounts/break-glass/{other}/",
+        {"reason": "Patient presented here in crisis today"},
+    ),
     ("accounts:break_glass_reviews", "GET"): (P.BREAK_GLASS_REVIEW, "/accounts/break-glass/reviews/", None),
-    ("accounts:break_glass_reviews", "POST"): (P.BREAK_GLASS_REVIEW, "/accounts/break-glass/reviews/",
-                                               {"access": "x", "outcome": "appropriate"}),
+    ("accounts:break_glass_reviews", "POST"): (
+        P.BREAK_GLASS_REVIEW,
+        "/accounts/break-glass/reviews/",
+        {"access": "x", "outcome": "appropriate"},
+    ),
     ("patients:list", "GET"): (P.PATIENT_VIEW, "/patients/", None),
     ("patients:new", "GET"): (P.PATIENT_REGISTER, "/patients/new/", None),
     ("patients:new", "POST"): (P.PATIENT_REGISTER, "/patients/new/", {"given_name": ""}),
     ("patients:chart", "GET"): (P.PATIENT_VIEW, "/patients/{patient}/", None),
     ("patients:edit", "GET"): (P.PATIENT_REGISTER, "/patients/{patient}/edit/", None),
     ("patients:edit", "POST"): (P.PATIENT_REGISTER, "/patients/{patient}/edit/", {"given_name": ""}),
-    ("patients:measurement_add", "POST"): (P.PATIENT_REGISTER, "/patients/{patient}/measurements/",
-                                           {"kind": "weight", "value": "71", "unit": "kg"}),
+    ("patients:measurement_add", "POST"): (
+        P.PATIENT_REGISTER,
+        "/patients/{patient}/measurements/",
+        {"kind": "weight", "value": "71", "unit": "kg"},
+    ),
     ("patients:allergy_add", "POST"): (P.CLINICAL_RECORD, "/patients/{patient}/allergies/", ALLERGY),
-    ("patients:medication_add", "POST"): (P.CLINICAL_RECORD, "/patients/{patient}/medications/",
-                                          {"name": "sertraline", "dose": "100 mg"}),
+    ("patients:medication_add", "POST"): (
+        P.CLINICAL_RECORD,
+        "/patients/{patient}/medications/",
+        {"name": "sertraline", "dose": "100 mg"},
+    ),
     ("screening:referral_new", "GET"): (P.REFERRAL_RECORD, "/screening/patient/{patient}/referral/", None),
     ("screening:referral_new", "POST"): (P.REFERRAL_RECORD, "/screening/patient/{patient}/referral/", {}),
     ("screening:new", "GET"): (P.SCREENING_RECORD, "/screening/patient/{patient}/new/", None),
@@ -78,7 +107,11 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     # Infusion session pages ({session}: a checked-in session; a refused form answers 400, never 403, once allowed).
     ("infusions:board", "GET"): (P.BOARD_VIEW, "/sessions/board/?location=downtown", None),
     # {infusion} is a draft plan's slot next week: refused with a message on the board (302), never 403, once allowed.
-    ("infusions:slot_check_in", "POST"): (P.SCHEDULE_MANAGE, "/sessions/board/slots/{infusion}/check-in/", None),
+    ("infusions:slot_check_in", "POST"): (
+        P.SCHEDULE_MANAGE,
+        "/sessions/board/slots/{infusion}/check-in/",
+        None,
+    ),
     ("infusions:patient_sessions", "GET"): (P.SESSION_VIEW, "/sessions/patient/{patient}/", None),
     ("infusions:patient_mar", "GET"): (P.MAR_VIEW, "/sessions/patient/{patient}/mar/", None),
     ("infusions:patient_mar_pdf", "GET"): (P.MAR_VIEW, "/sessions/patient/{patient}/mar.pdf", None),
@@ -92,55 +125,108 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("infusions:note", "GET"): (P.SESSION_VIEW, "/sessions/{session}/note/", None),
     ("infusions:note_generate", "POST"): (P.SESSION_RUN, "/sessions/{session}/note/generate/", V1),
     ("infusions:note_sign", "POST"): (P.NOTE_SIGN, "/sessions/{session}/note/sign/", V1),
-    ("infusions:note_addendum", "POST"): (P.NOTE_SIGN, "/sessions/{session}/note/addendum/",
-                                          {"text": "Escort was her sister.", "reason": "Correction"}),
+    ("infusions:note_addendum", "POST"): (
+        P.NOTE_SIGN,
+        "/sessions/{session}/note/addendum/",
+        {"text": "Escort was her sister.", "reason": "Correction"},
+    ),
     ("infusions:check_in", "POST"): (P.SCHEDULE_MANAGE, "/sessions/{session}/check-in/", V1),
     ("infusions:cancel", "POST"): (P.SCHEDULE_MANAGE, "/sessions/{session}/cancel/", V1),
-    ("infusions:checklist", "POST"): (P.SESSION_RUN, "/sessions/{session}/checklist/",
-                                      {**V1, "code": "identity_checked", "answer": "yes"}),
-    ("infusions:checklist_override", "POST"): (P.ORDER_SIGN, "/sessions/{session}/checklist-override/",
-                                               {**V1, "code": "no_heavy_meal", "reason": "Only toast three hours ago"}),
+    ("infusions:checklist", "POST"): (
+        P.SESSION_RUN,
+        "/sessions/{session}/checklist/",
+        {**V1, "code": "identity_checked", "answer": "yes"},
+    ),
+    ("infusions:checklist_override", "POST"): (
+        P.ORDER_SIGN,
+        "/sessions/{session}/checklist-override/",
+        {**V1, "code": "no_heavy_meal", "reason": "Only toast three hours ago"},
+    ),
     ("infusions:checklist_complete", "POST"): (P.SESSION_RUN, "/sessions/{session}/checklist-complete/", V1),
     ("infusions:order_create", "POST"): (P.SESSION_RUN, "/sessions/{session}/order-create/", V1),
     ("infusions:order_sign", "POST"): (P.ORDER_SIGN, "/sessions/{session}/order-sign/", V1),
     ("infusions:start", "POST"): (P.SESSION_RUN, "/sessions/{session}/start/", V1),
     ("infusions:pause", "POST"): (P.SESSION_RUN, "/sessions/{session}/pause/", V1),
     ("infusions:resume", "POST"): (P.SESSION_RUN, "/sessions/{session}/resume/", V1),
-    ("infusions:rate", "POST"): (P.SESSION_RUN, "/sessions/{session}/rate/", {**V1, "rate_mg_per_h": 40, "reason": "BP"}),
-    ("infusions:vial_check", "POST"): (P.SESSION_RUN, "/sessions/{session}/vial-check/",
-                                      {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7}),
+    ("infusions:rate", "POST"): (
+        P.SESSION_RUN,
+        "/sessions/{session}/rate/",
+        {**V1, "rate_mg_per_h": 40, "reason": "BP"},
+    ),
+    ("infusions:vial_check", "POST"): (
+        P.SESSION_RUN,
+        "/sessions/{session}/vial-check/",
+        {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7},
+    ),
     ("infusions:bag_check", "GET"): (P.SESSION_RUN, "/sessions/{session}/bag-check/", None),
-    ("infusions:bag_check", "POST"): (P.SESSION_RUN, "/sessions/{session}/bag-check/",
-                                     {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7}),
-    ("infusions:titration_cosign", "POST"): (P.ORDER_SIGN, "/sessions/{session}/titration-cosign/", {"event": 1}),
+    ("infusions:bag_check", "POST"): (
+        P.SESSION_RUN,
+        "/sessions/{session}/bag-check/",
+        {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7},
+    ),
+    ("infusions:titration_cosign", "POST"): (
+        P.ORDER_SIGN,
+        "/sessions/{session}/titration-cosign/",
+        {"event": 1},
+    ),
     ("infusions:stop", "POST"): (P.SESSION_RUN, "/sessions/{session}/stop/", V1),
-    ("infusions:vitals", "POST"): (P.SESSION_RUN, "/sessions/{session}/vitals/",
-                                   {"client_id": "every-operation-page", "heart_rate_bpm": 72}),
+    ("infusions:vitals", "POST"): (
+        P.SESSION_RUN,
+        "/sessions/{session}/vitals/",
+        {"client_id": "every-operation-page", "heart_rate_bpm": 72},
+    ),
     ("infusions:alert_ack", "POST"): (P.SESSION_RUN, "/sessions/{session}/alert-ack/", {}),
-    ("infusions:adverse_event", "POST"): (P.SESSION_RUN, "/sessions/{session}/adverse-event/",
-                                          {**V1, "kind": "nausea", "severity": "mild"}),
-    ("infusions:administration", "POST"): (P.SESSION_RUN, "/sessions/{session}/administration/",
-                                           {**V1, "medication": "ondansetron", "dose": "4", "unit": "mg", "route": "iv"}),
-    ("infusions:discharge_assess", "POST"): (P.SESSION_RUN, "/sessions/{session}/discharge-assess/", {
-        **V1, "activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2}),
+    ("infusions:adverse_event", "POST"): (
+        P.SESSION_RUN,
+        "/sessions/{session}/adverse-event/",
+        {**V1, "kind": "nausea", "severity": "mild"},
+    ),
+    ("infusions:administration", "POST"): (
+        P.SESSION_RUN,
+        "/sessions/{session}/administration/",
+        {**V1, "medication": "ondansetron", "dose": "4", "unit": "mg", "route": "iv"},
+    ),
+    ("infusions:discharge_assess", "POST"): (
+        P.SESSION_RUN,
+        "/sessions/{session}/discharge-assess/",
+        {**V1, "activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2},
+    ),
     ("infusions:discharge", "POST"): (P.SESSION_RUN, "/sessions/{session}/discharge/", V1),
-    ("infusions:adverse_review", "POST"): (P.ORDER_SIGN, "/sessions/{session}/adverse-review/",
-                                           {"event": "", "note": "Reviewed at the chair"}),
+    ("infusions:adverse_review", "POST"): (
+        P.ORDER_SIGN,
+        "/sessions/{session}/adverse-review/",
+        {"event": "", "note": "Reviewed at the chair"},
+    ),
     ("outcomes:patient", "GET"): (P.CLINICAL_VIEW, "/outcomes/patient/{patient}/", None),
     ("outcomes:chart", "GET"): (P.CLINICAL_VIEW, "/outcomes/patient/{patient}/chart/phq9.svg", None),
     ("outcomes:record", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/record/phq9/", None),
     ("outcomes:record", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/record/phq9/", {}),
-    ("outcomes:link_new", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/link/",
-                                    {"instrument": "phq9", "hours": "72"}),
+    ("outcomes:link_new", "POST"): (
+        P.QUESTIONNAIRE_RECORD,
+        "/outcomes/patient/{patient}/link/",
+        {"instrument": "phq9", "hours": "72"},
+    ),
     ("outcomes:correct", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/responses/{response}/correct/", None),
     ("outcomes:correct", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/responses/{response}/correct/", {}),
     ("outcomes:worklist", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/worklist/?location=downtown", None),
-    ("outcomes:worklist_send", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/patient/{patient}/send-due-link/", {
-        "instrument": "phq9", "timepoint": "baseline", "due_on": "2026-11-25", "how": "email", "location": "downtown"}),
+    ("outcomes:worklist_send", "POST"): (
+        P.QUESTIONNAIRE_RECORD,
+        "/outcomes/patient/{patient}/send-due-link/",
+        {
+            "instrument": "phq9",
+            "timepoint": "baseline",
+            "due_on": "2026-11-25",
+            "how": "email",
+            "location": "downtown",
+        },
+    ),
     ("outcomes:flag", "GET"): (P.CLINICAL_VIEW, "/outcomes/flags/{flag}/", None),
     ("outcomes:flag", "POST"): (P.SAFETY_ASSESS, "/outcomes/flags/{flag}/", ASSESS),
-    ("outcomes:booster", "POST"): (P.BOOSTER_DECIDE, "/outcomes/boosters/{booster}/",
-                                   {"decision": "decline", "reason": "Patient prefers to wait a week"}),
+    ("outcomes:booster", "POST"): (
+        P.BOOSTER_DECIDE,
+        "/outcomes/boosters/{booster}/",
+        {"decision": "decline", "reason": "Patient prefers to wait a week"},
+    ),
     ("outcomes:dashboard", "GET"): (P.OUTCOMES_VIEW, "/outcomes/dashboard/", None),
     ("outcomes:dashboard_csv", "GET"): (P.OUTCOMES_VIEW, "/outcomes/dashboard.csv", None),
 }
@@ -151,98 +237,204 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("patient_register", "POST"): (P.PATIENT_REGISTER, "/api/patients", NEW_PATIENT),
     ("patient_duplicates", "POST"): (P.PATIENT_REGISTER, "/api/patients/duplicates", NEW_PATIENT),
     ("patient_chart", "GET"): (P.PATIENT_VIEW, "/api/patients/{patient}", None),
-    ("measurement_record", "POST"): (P.PATIENT_REGISTER, "/api/patients/{patient}/measurements",
-                                     {"kind": "weight", "value": "71", "unit": "kg"}),
+    ("measurement_record", "POST"): (
+        P.PATIENT_REGISTER,
+        "/api/patients/{patient}/measurements",
+        {"kind": "weight", "value": "71", "unit": "kg"},
+    ),
     ("allergy_record", "POST"): (P.CLINICAL_RECORD, "/api/patients/{patient}/allergies", ALLERGY),
-    ("medication_record", "POST"): (P.CLINICAL_RECORD, "/api/patients/{patient}/medications",
-                                    {"name": "sertraline", "dose": "100 mg"}),
+    ("medication_record", "POST"): (
+        P.CLINICAL_RECORD,
+        "/api/patients/{patient}/medications",
+        {"name": "sertraline", "dose": "100 mg"},
+    ),
     ("referral_list", "GET"): (P.CLINICAL_VIEW, "/api/screening/patients/{patient}/referrals", None),
-    ("referral_record", "POST"): (P.REFERRAL_RECORD, "/api/screening/patients/{patient}/referrals", {
-        "indication": "trd", "referrer_name": "Dr. A", "referrer_role": "psychiatrist", "reason": "TRD",
-        "received_on": "2026-11-02"}),
+    ("referral_record", "POST"): (
+        P.REFERRAL_RECORD,
+        "/api/screening/patients/{patient}/referrals",
+        {
+            "indication": "trd",
+            "referrer_name": "Dr. A",
+            "referrer_role": "psychiatrist",
+            "reason": "TRD",
+            "received_on": "2026-11-02",
+        },
+    ),
     ("screening_list", "GET"): (P.CLINICAL_VIEW, "/api/screening/patients/{patient}/screenings", None),
-    ("screening_record", "POST"): (P.SCREENING_RECORD, "/api/screening/patients/{patient}/screenings",
-                                   {"indication": "trd"}),
+    ("screening_record", "POST"): (
+        P.SCREENING_RECORD,
+        "/api/screening/patients/{patient}/screenings",
+        {"indication": "trd"},
+    ),
     ("screening_get", "GET"): (P.CLINICAL_VIEW, "/api/screening/screenings/{screening}", None),
     ("screening_sign", "POST"): (P.SCREENING_SIGN, "/api/screening/screenings/{screening}/sign", SIGN),
     ("protocol_list", "GET"): (P.PROTOCOL_VIEW, "/api/protocols", None),
     ("protocol_document", "GET"): (P.PROTOCOL_VIEW, "/api/protocols/{protocol_id}/{version}", None),
     ("plan_list", "GET"): (P.CLINICAL_VIEW, "/api/plans/patients/{patient}/plans", None),
-    ("plan_draft", "POST"): (P.PLAN_WRITE, "/api/plans/patients/{patient}/plans", {
-        "screening": "{eligible}", "start": "2030-01-07", "weekdays": [0, 3], "at": "09:00", "location": "downtown",
-        "chair": "{chair}"}),
+    ("plan_draft", "POST"): (
+        P.PLAN_WRITE,
+        "/api/plans/patients/{patient}/plans",
+        {
+            "screening": "{eligible}",
+            "start": "2030-01-07",
+            "weekdays": [0, 3],
+            "at": "09:00",
+            "location": "downtown",
+            "chair": "{chair}",
+        },
+    ),
     ("plan_get", "GET"): (P.CLINICAL_VIEW, "/api/plans/plans/{plan}", None),
     ("plan_sign", "POST"): (P.PLAN_SIGN, "/api/plans/plans/{plan}/sign", None),
     ("plan_revise", "POST"): (P.PLAN_WRITE, "/api/plans/plans/{plan}/revise", {"notes": "x"}),
-    ("infusion_move", "POST"): (P.SCHEDULE_MANAGE, "/api/plans/infusions/{infusion}/move",
-                                {"start": "2030-01-08T14:00:00-05:00"}),
-    ("infusion_cancel", "POST"): (P.SCHEDULE_MANAGE, "/api/plans/infusions/{infusion}/cancel", {"reason": "Flu"}),
-    ("booster_add", "POST"): (P.SCHEDULE_MANAGE, "/api/plans/plans/{plan}/boosters",
-                              {"location": "downtown", "start": "2030-03-01T09:00:00-05:00"}),
+    ("infusion_move", "POST"): (
+        P.SCHEDULE_MANAGE,
+        "/api/plans/infusions/{infusion}/move",
+        {"start": "2030-01-08T14:00:00-05:00"},
+    ),
+    ("infusion_cancel", "POST"): (
+        P.SCHEDULE_MANAGE,
+        "/api/plans/infusions/{infusion}/cancel",
+        {"reason": "Flu"},
+    ),
+    ("booster_add", "POST"): (
+        P.SCHEDULE_MANAGE,
+        "/api/plans/plans/{plan}/boosters",
+        {"location": "downtown", "start": "2030-03-01T09:00:00-05:00"},
+    ),
     ("consent_status", "GET"): (P.CLINICAL_VIEW, "/api/consent/patients/{patient}", None),
     ("consent_link_create", "POST"): (P.CONSENT_RECORD, "/api/consent/patients/{patient}/links", {}),
-    ("consent_sign_in_clinic", "POST"): (P.CONSENT_RECORD, "/api/consent/patients/{patient}/signatures",
-                                         {"document": "{consent_doc}", "typed_name": "Maria Garcia",
-                                          "signature": "data:image/png;base64,AAAA"}),
+    ("consent_sign_in_clinic", "POST"): (
+        P.CONSENT_RECORD,
+        "/api/consent/patients/{patient}/signatures",
+        {
+            "document": "{consent_doc}",
+            "typed_name": "Maria Garcia",
+            "signature": "data:image/png;base64,AAAA",
+        },
+    ),
     ("consent_documents", "GET"): (P.CONSENT_MANAGE, "/api/consent/documents", None),
-    ("consent_document_edit", "POST"): (P.CONSENT_MANAGE, "/api/consent/documents", {
-        "code": "ketamine-infusion", "title": "Consent", "body": "New text.", "changelog": "Shorter"}),
+    ("consent_document_edit", "POST"): (
+        P.CONSENT_MANAGE,
+        "/api/consent/documents",
+        {"code": "ketamine-infusion", "title": "Consent", "body": "New text.", "changelog": "Shorter"},
+    ),
     # Infusion sessions ({session}: a checked-in session of the patient; unknown ids answer 404 once allowed).
-    ("session_schedule", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/patients/{patient}/sessions", {
-        "scheduled_start": "2026-11-25T14:00:00Z", "protocol_id": "depression-standard"}),
+    ("session_schedule", "POST"): (
+        P.SCHEDULE_MANAGE,
+        "/api/sessions/patients/{patient}/sessions",
+        {"scheduled_start": "2026-11-25T14:00:00Z", "protocol_id": "depression-standard"},
+    ),
     ("day_board", "GET"): (P.BOARD_VIEW, "/api/sessions/board?location=downtown", None),
     ("planned_check_in", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/planned/{infusion}/check-in", None),
     ("patient_sessions", "GET"): (P.SESSION_VIEW, "/api/sessions/patients/{patient}/sessions", None),
     ("patient_mar", "GET"): (P.MAR_VIEW, "/api/sessions/patients/{patient}/mar", None),
     ("session_detail", "GET"): (P.SESSION_VIEW, "/api/sessions/{session}", None),
     ("session_check_in", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/{session}/check-in", V1),
-    ("session_cancel", "POST"): (P.SCHEDULE_MANAGE, "/api/sessions/{session}/cancel", {**V1, "reason": "Unwell"}),
-    ("checklist_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/checklist",
-                                   {**V1, "code": "identity_checked", "answer": "yes"}),
-    ("checklist_override", "POST"): (P.ORDER_SIGN, "/api/sessions/{session}/checklist/override",
-                                     {**V1, "code": "no_heavy_meal", "reason": "Only toast three hours ago"}),
+    ("session_cancel", "POST"): (
+        P.SCHEDULE_MANAGE,
+        "/api/sessions/{session}/cancel",
+        {**V1, "reason": "Unwell"},
+    ),
+    ("checklist_record", "POST"): (
+        P.SESSION_RUN,
+        "/api/sessions/{session}/checklist",
+        {**V1, "code": "identity_checked", "answer": "yes"},
+    ),
+    ("checklist_override", "POST"): (
+        P.ORDER_SIGN,
+        "/api/sessions/{session}/checklist/override",
+        {**V1, "code": "no_heavy_meal", "reason": "Only toast three hours ago"},
+    ),
     ("checklist_complete", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/checklist/complete", V1),
     ("order_create", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/orders", V1),
     ("order_sign", "POST"): (P.ORDER_SIGN, "/api/sessions/{order_session}/orders/{order}/sign", V1),
-    ("vial_check_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/vial-check",
-                                    {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7}),
+    ("vial_check_record", "POST"): (
+        P.SESSION_RUN,
+        "/api/sessions/{session}/vial-check",
+        {**V1, "vial_mg_per_ml": 50, "drawn_ml": 0.7},
+    ),
     ("infusion_start", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/start", V1),
     ("infusion_pause", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/pause", V1),
     ("infusion_resume", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/resume", V1),
-    ("infusion_rate_change", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/rate",
-                                       {**V1, "rate_mg_per_h": 40, "reason": "BP rising"}),
+    ("infusion_rate_change", "POST"): (
+        P.SESSION_RUN,
+        "/api/sessions/{session}/rate",
+        {**V1, "rate_mg_per_h": 40, "reason": "BP rising"},
+    ),
     ("infusion_stop", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/stop", V1),
     ("titration_cosign", "POST"): (P.ORDER_SIGN, "/api/sessions/{session}/rate-events/1/cosign", None),
-    ("vitals_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/vitals",
-                                {"client_id": "every-operation", "heart_rate_bpm": 72}),
+    ("vitals_record", "POST"): (
+        P.SESSION_RUN,
+        "/api/sessions/{session}/vitals",
+        {"client_id": "every-operation", "heart_rate_bpm": 72},
+    ),
     ("vitals_chart", "GET"): (P.SESSION_VIEW, "/api/sessions/{session}/vitals", None),
-    ("alert_acknowledge", "POST"): (P.SESSION_RUN, "/api/sessions/{alert_session}/alerts/{alert}/acknowledge", {}),
-    ("adverse_event_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/adverse-events",
-                                       {**V1, "kind": "nausea", "severity": "mild"}),
-    ("administration_record", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/administrations",
-                                        {**V1, "medication": "ondansetron", "dose": "4", "unit": "mg", "route": "iv"}),
-    ("discharge_assess", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/discharge-assessments", {
-        **V1, "activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2,
-        "escort_present": True, "instructions_given": True}),
+    ("alert_acknowledge", "POST"): (
+        P.SESSION_RUN,
+        "/api/sessions/{alert_session}/alerts/{alert}/acknowledge",
+        {},
+    ),
+    ("adverse_event_record", "POST"): (
+        P.SESSION_RUN,
+        "/api/sessions/{session}/adverse-events",
+        {**V1, "kind": "nausea", "severity": "mild"},
+    ),
+    ("administration_record", "POST"): (
+        P.SESSION_RUN,
+        "/api/sessions/{session}/administrations",
+        {**V1, "medication": "ondansetron", "dose": "4", "unit": "mg", "route": "iv"},
+    ),
+    ("discharge_assess", "POST"): (
+        P.SESSION_RUN,
+        "/api/sessions/{session}/discharge-assessments",
+        {
+            **V1,
+            "activity_mental_status": 2,
+            "pain": 2,
+            "nausea_vomiting": 2,
+            "intake_output": 2,
+            "escort_present": True,
+            "instructions_given": True,
+        },
+    ),
     ("session_discharge", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/discharge", V1),
-    ("adverse_event_review", "POST"): (P.ORDER_SIGN, "/api/sessions/{event_session}/adverse-events/{event}/review",
-                                       {"note": "Reviewed at the chair"}),
+    ("adverse_event_review", "POST"): (
+        P.ORDER_SIGN,
+        "/api/sessions/{event_session}/adverse-events/{event}/review",
+        {"note": "Reviewed at the chair"},
+    ),
     ("note_generate", "POST"): (P.SESSION_RUN, "/api/sessions/{session}/note", V1),
     ("note_sign", "POST"): (P.NOTE_SIGN, "/api/sessions/{session}/note/sign", V1),
-    ("note_addendum_add", "POST"): (P.NOTE_SIGN, "/api/sessions/{session}/note/addenda",
-                                    {"text": "Escort was her sister.", "reason": "Correction"}),
+    ("note_addendum_add", "POST"): (
+        P.NOTE_SIGN,
+        "/api/sessions/{session}/note/addenda",
+        {"text": "Escort was her sister.", "reason": "Correction"},
+    ),
     ("session_mar", "GET"): (P.MAR_VIEW, "/api/sessions/{session}/mar", None),
     ("response_list", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/patients/{patient}/responses", None),
-    ("response_record", "POST"): (P.QUESTIONNAIRE_RECORD, "/api/outcomes/patients/{patient}/responses",
-                                  {"instrument": "phq9", "answers": PHQ9}),
-    ("response_correct", "POST"): (P.QUESTIONNAIRE_RECORD, "/api/outcomes/responses/{response}/correct",
-                                   {"answers": PHQ9, "reason": "Item 3 entered wrongly"}),
+    ("response_record", "POST"): (
+        P.QUESTIONNAIRE_RECORD,
+        "/api/outcomes/patients/{patient}/responses",
+        {"instrument": "phq9", "answers": PHQ9},
+    ),
+    ("response_correct", "POST"): (
+        P.QUESTIONNAIRE_RECORD,
+        "/api/outcomes/responses/{response}/correct",
+        {"answers": PHQ9, "reason": "Item 3 entered wrongly"},
+    ),
     ("trajectory_get", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/patients/{patient}/trajectory/phq9", None),
     ("safety_flag_list", "GET"): (P.CLINICAL_VIEW, "/api/outcomes/flags", None),
     ("safety_flag_assess", "POST"): (P.SAFETY_ASSESS, "/api/outcomes/flags/{flag}/assess", ASSESS),
-    ("booster_decide", "POST"): (P.BOOSTER_DECIDE, "/api/outcomes/boosters/{booster}/decide",
-                                 {"decision": "accept"}),
-    ("outcomes_dashboard", "GET"): (P.OUTCOMES_VIEW, "/api/outcomes/dashboard?start=2026-01-01&end=2026-12-31", None),
+    ("booster_decide", "POST"): (
+        P.BOOSTER_DECIDE,
+        "/api/outcomes/boosters/{booster}/decide",
+        {"decision": "accept"},
+    ),
+    ("outcomes_dashboard", "GET"): (
+        P.OUTCOMES_VIEW,
+        "/api/outcomes/dashboard?start=2026-01-01&end=2026-12-31",
+        None,
+    ),
 }
 
 
@@ -267,7 +459,11 @@ def test_every_page_is_listed_with_its_permission():
 
 def test_every_api_operation_is_listed_with_its_permission(client):
     ops = client.get("/api/openapi.json").json()["paths"]
-    found = {(op["operationId"].split("_api_", 1)[-1], method.upper()) for o in ops.values() for method, op in o.items()}
+    found = {
+        (op["operationId"].split("_api_", 1)[-1], method.upper())
+        for o in ops.values()
+        for method, op in o.items()
+    }
     assert found == set(API)
     routes = {n.split(":", 1)[1] for n in url_names() if (n or "").startswith("api-")}
     assert routes - {"api-root", "openapi-json", "openapi-view"} == {name for name, _ in API}
@@ -287,12 +483,22 @@ def fill(url: str, c: Clinic, protocols) -> str:  # type: ignore[no-untyped-def]
     if "{alert}" in url:
         ids["alert_session"] = c.sessions.get("alert").external_id
         ids["alert"] = c.sessions.get("alert").alerts.get().external_id
-    return url.format(**ids, patient=c.patient.external_id, other=c.other_patient.external_id,
-                      screening=c.screening_for_page.external_id, protocol_id=pv.protocol_id, version=pv.version,
-                      plan=c.plan.external_id, infusion=c.infusion.external_id, chair=c.chair.external_id,
-                      eligible=c.plan.screening.external_id,
-                      consent_doc=ConsentDocument.objects.values_list("external_id", flat=True).first(),
-                      flag=c.flag.external_id, booster=c.booster.external_id, response=c.response.external_id)
+    return url.format(
+        **ids,
+        patient=c.patient.external_id,
+        other=c.other_patient.external_id,
+        screening=c.screening_for_page.external_id,
+        protocol_id=pv.protocol_id,
+        version=pv.version,
+        plan=c.plan.external_id,
+        infusion=c.infusion.external_id,
+        chair=c.chair.external_id,
+        eligible=c.plan.screening.external_id,
+        consent_doc=ConsentDocument.objects.values_list("external_id", flat=True).first(),
+        flag=c.flag.external_id,
+        booster=c.booster.external_id,
+        response=c.response.external_id,
+    )
 
 
 def fill_data(data: dict[str, Any] | None, c: Clinic, protocols) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
@@ -334,5 +540,7 @@ def test_api_operation(key, role, clinic, protocols, client_for):
     permission, url, data = API[key]
     client = client_for(clinic.staff[role])
     url, data = fill(url, clinic, protocols), fill_data(data, clinic, protocols)
-    response = client.get(url) if key[1] == "GET" else client.post(url, data or {}, content_type="application/json")
+    response = (
+        client.get(url) if key[1] == "GET" else client.post(url, data or {}, content_type="application/json")
+    )
     check(response, clinic.staff[role], role, permission)

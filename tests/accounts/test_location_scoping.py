@@ -53,7 +53,9 @@ def test_downtown_staff_are_refused_every_northside_record_and_each_refusal_is_a
 
 
 @ALL_ROLES
-def test_outside_location_refusal_names_the_patient_in_the_audit_entry(role, staff, other_patient, client_for):
+def test_outside_location_refusal_names_the_patient_in_the_audit_entry(
+    role, staff, other_patient, client_for
+):
     user = staff[role]
     client_for(user).get(f"/patients/{other_patient.external_id}/")
     (denial,) = denials_of(user)
@@ -65,11 +67,24 @@ def test_writes_to_a_northside_patient_are_refused_and_save_nothing(role, staff,
     client = client_for(staff[role])
     pid = other_patient.external_id
     measurements_before = other_patient.measurements.count()
-    assert client.post(f"/api/patients/{pid}/allergies", {"substance": "Latex"},
-                       content_type="application/json").status_code == 403
-    assert client.post(f"/patients/{pid}/allergies/", {"substance": "Latex", "severity": "mild"}).status_code == 403
-    assert client.post(f"/api/patients/{pid}/measurements", {"kind": "weight", "value": "80", "unit": "kg"},
-                       content_type="application/json").status_code == 403
+    assert (
+        client.post(
+            f"/api/patients/{pid}/allergies", {"substance": "Latex"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/patients/{pid}/allergies/", {"substance": "Latex", "severity": "mild"}).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/patients/{pid}/measurements",
+            {"kind": "weight", "value": "80", "unit": "kg"},
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
     assert not other_patient.allergies.exists()
     assert other_patient.measurements.count() == measurements_before
 
@@ -78,9 +93,17 @@ def test_writes_to_a_northside_patient_are_refused_and_save_nothing(role, staff,
 def test_registering_a_patient_at_another_location_is_refused(role, staff, northside, client_for):
     from ketaclinic.patients.services import LOCATION_NOT_YOURS
 
-    response = client_for(staff[role]).post("/api/patients", {
-        "given_name": "Lena", "family_name": "Okafor", "birth_date": "1990-02-03", "sex_at_birth": "female",
-        "location": "northside"}, content_type="application/json")
+    response = client_for(staff[role]).post(
+        "/api/patients",
+        {
+            "given_name": "Lena",
+            "family_name": "Okafor",
+            "birth_date": "1990-02-03",
+            "sex_at_birth": "female",
+            "location": "northside",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"] == LOCATION_NOT_YOURS.format(value=northside.name)
     assert not northside.patients.filter(family_name="Okafor").exists()
@@ -102,7 +125,9 @@ def test_list_and_search_never_show_a_northside_patient(role, staff, patient, ot
 
 
 @ALL_ROLES
-def test_403_page_offers_emergency_access_only_to_roles_holding_breakglass_use(role, staff, other_patient, client_for):
+def test_403_page_offers_emergency_access_only_to_roles_holding_breakglass_use(
+    role, staff, other_patient, client_for
+):
     response = client_for(staff[role]).get(f"/patients/{other_patient.external_id}/")
     assert response.status_code == 403
     assert OUTSIDE_LOCATIONS.encode() in response.content
@@ -111,7 +136,9 @@ def test_403_page_offers_emergency_access_only_to_roles_holding_breakglass_use(r
 
 
 @ALL_ROLES
-def test_emergency_access_form_is_refused_to_roles_without_breakglass_use(role, staff, other_patient, client_for):
+def test_emergency_access_form_is_refused_to_roles_without_breakglass_use(
+    role, staff, other_patient, client_for
+):
     user = staff[role]
     response = client_for(user).get(f"/accounts/break-glass/{other_patient.external_id}/")
     if role_can(role, Permission.BREAK_GLASS):
@@ -144,9 +171,21 @@ def test_staff_of_both_locations_see_both_patients(staff, patient, other_patient
 def test_registering_at_an_unknown_location_is_bad_input_not_a_missing_record(staff, client_for):
     from ketaclinic.patients.api import LOCATION_UNKNOWN
 
-    response = client_for(staff[Role.INTAKE]).post("/api/patients", {
-        "given_name": "Lena", "family_name": "Okafor", "birth_date": "1990-02-03", "sex_at_birth": "female",
-        "location": "dwntown"}, content_type="application/json")
+    response = client_for(staff[Role.INTAKE]).post(
+        "/api/patients",
+        {
+            "given_name": "Lena",
+            "family_name": "Okafor",
+            "birth_date": "1990-02-03",
+            "sex_at_birth": "female",
+            "location": "dwntown",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 400
-    assert response.json()["error"] == {"code": "invalid", "message": LOCATION_UNKNOWN.format(value="dwntown"),
-                                        "field": "location", "value": "dwntown"}
+    assert response.json()["error"] == {
+        "code": "invalid",
+        "message": LOCATION_UNKNOWN.format(value="dwntown"),
+        "field": "location",
+        "value": "dwntown",
+    }

@@ -34,11 +34,13 @@ P = Permission
 def doc_matrix() -> dict[Role, set[Permission]]:
     """The first table of docs/permissions.md: header ``| Permission | role... |``, cells ✓ or —."""
     lines = DOC.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("| Permission |") and "prescriber" in line)
+    start = next(
+        i for i, line in enumerate(lines) if line.startswith("| Permission |") and "prescriber" in line
+    )
     header = [c.strip() for c in lines[start].strip("|").split("|")]
     roles = [Role(h) for h in header[1:]]
     matrix: dict[Role, set[Permission]] = {r: set() for r in roles}
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -53,7 +55,9 @@ def doc_matrix() -> dict[Role, set[Permission]]:
 
 def test_doc_lists_every_role_and_every_permission_once():
     text = DOC.read_text(encoding="utf-8")
-    header = next(line for line in text.splitlines() if line.startswith("| Permission |") and "prescriber" in line)
+    header = next(
+        line for line in text.splitlines() if line.startswith("| Permission |") and "prescriber" in line
+    )
     assert [c.strip() for c in header.strip("|").split("|")][1:] == [r.value for r in Role]
     rows = re.findall(r"^\| `([a-z.]+)` \| [✓—] ", text, flags=re.MULTILINE)
     assert sorted(rows) == sorted(p.value for p in Permission)
@@ -87,26 +91,50 @@ class Probe:
 
 
 def _patient_json(c: Clinic) -> dict[str, Any]:
-    return {"given_name": "Lena", "family_name": "Okafor", "birth_date": "1990-02-03", "sex_at_birth": "female",
-            "location": "downtown", "weight": {"value": "61", "unit": "kg"}}
+    return {
+        "given_name": "Lena",
+        "family_name": "Okafor",
+        "birth_date": "1990-02-03",
+        "sex_at_birth": "female",
+        "location": "downtown",
+        "weight": {"value": "61", "unit": "kg"},
+    }
 
 
 def _plan_json(c: Clinic) -> dict[str, Any]:
     """A second plan on the same screening, in the afternoons (the clinic's plan has the mornings)."""
     first = c.plan.infusions.order_by("sequence").first()
-    return {"screening": str(c.plan.screening.external_id), "start": first.scheduled_start.date().isoformat(),
-            "weekdays": [0, 3], "at": "14:00", "location": c.chair.location.code, "chair": str(c.chair.external_id)}
+    return {
+        "screening": str(c.plan.screening.external_id),
+        "start": first.scheduled_start.date().isoformat(),
+        "weekdays": [0, 3],
+        "at": "14:00",
+        "location": c.chair.location.code,
+        "chair": str(c.chair.external_id),
+    }
 
 
-REFERRAL_JSON = {"indication": "trd", "referrer_name": "Dr. Ada Referrer", "referrer_role": "psychiatrist",
-                 "reason": "Two failed trials", "received_on": "2026-11-02"}
-SCREENING_JSON = {"indication": "trd", "trials": [
-    {"kind": "antidepressant", "name": "sertraline", "weeks": 8},
-    {"kind": "antidepressant", "name": "bupropion", "weeks": 8}]}
+REFERRAL_JSON = {
+    "indication": "trd",
+    "referrer_name": "Dr. Ada Referrer",
+    "referrer_role": "psychiatrist",
+    "reason": "Two failed trials",
+    "received_on": "2026-11-02",
+}
+SCREENING_JSON = {
+    "indication": "trd",
+    "trials": [
+        {"kind": "antidepressant", "name": "sertraline", "weeks": 8},
+        {"kind": "antidepressant", "name": "bupropion", "weeks": 8},
+    ],
+}
 SIGN = {"outcome": "not_eligible", "note": "Prescriber judgement after interview."}
-ASSESS = {"assessment": "Passive ideation, no plan or intent; protective factors.",
-          "plan": "Safety plan reviewed; call in 24 h."}
+ASSESS = {
+    "assessment": "Passive ideation, no plan or intent; protective factors.",
+    "plan": "Safety plan reviewed; call in 24 h.",
+}
 BREAK_GLASS_REASON = {"reason": "Patient presented here in crisis; need her medication list"}
+
 
 def _session_url(state: str, tail: str = "") -> Callable[[Clinic], str]:
     return lambda c: f"/api/sessions/{c.sessions.get(state).external_id}{tail}"
@@ -124,14 +152,21 @@ def _order_sign_url(c: Clinic) -> str:
 # Infusion session permissions, through the API.
 SESSION_PROBES: dict[Permission, Probe] = {
     P.SESSION_VIEW: Probe("get", _session_url("running")),
-    P.SESSION_RUN: Probe("post", _session_url("checked_in", "/vitals"),
-                         lambda c: {"client_id": "probe-reading", "heart_rate_bpm": 72}, json_only=True),
-    P.SCHEDULE_MANAGE: Probe("post", _session_url("scheduled", "/check-in"), _version("scheduled"), json_only=True),
+    P.SESSION_RUN: Probe(
+        "post",
+        _session_url("checked_in", "/vitals"),
+        lambda c: {"client_id": "probe-reading", "heart_rate_bpm": 72},
+        json_only=True,
+    ),
+    P.SCHEDULE_MANAGE: Probe(
+        "post", _session_url("scheduled", "/check-in"), _version("scheduled"), json_only=True
+    ),
     P.ORDER_SIGN: Probe("post", _order_sign_url, _version("order"), json_only=True),
     P.NOTE_SIGN: Probe("post", _session_url("note", "/note/sign"), _version("note"), json_only=True),
     P.BOARD_VIEW: Probe("get", lambda c: "/api/sessions/board?location=downtown"),
     P.MAR_VIEW: Probe("get", _session_url("discharged", "/mar")),
 }
+
 
 def _page(state: str, tail: str = "") -> Callable[[Clinic], str]:
     return lambda c: f"/sessions/{c.sessions.get(state).external_id}/{tail}"
@@ -140,15 +175,25 @@ def _page(state: str, tail: str = "") -> Callable[[Clinic], str]:
 # The same permissions through the session pages.
 SESSION_PAGE_PROBES: dict[Permission, Probe] = {
     P.SESSION_VIEW: Probe("get", _page("running")),
-    P.SESSION_RUN: Probe("post", _page("checked_in", "vitals/"),
-                         lambda c: {"client_id": "probe-page-reading", "heart_rate_bpm": 72}),
+    P.SESSION_RUN: Probe(
+        "post",
+        _page("checked_in", "vitals/"),
+        lambda c: {"client_id": "probe-page-reading", "heart_rate_bpm": 72},
+    ),
     P.SCHEDULE_MANAGE: Probe("post", _page("scheduled", "check-in/"), _version("scheduled")),
-    P.ORDER_SIGN: Probe("post", _page("order", "order-sign/"), lambda c: {
-        "expected_version": c.sessions.get("order").version, "order": str(c.sessions.get("order").orders.get().external_id)}),
+    P.ORDER_SIGN: Probe(
+        "post",
+        _page("order", "order-sign/"),
+        lambda c: {
+            "expected_version": c.sessions.get("order").version,
+            "order": str(c.sessions.get("order").orders.get().external_id),
+        },
+    ),
     P.NOTE_SIGN: Probe("post", _page("note", "note/sign/"), _version("note")),
     P.BOARD_VIEW: Probe("get", lambda c: "/sessions/board/?location=downtown"),
     P.MAR_VIEW: Probe("get", _page("discharged", "mar/")),
 }
+
 
 def _todays_slot(c: Clinic) -> str:
     """A slot of today of a signed plan (a second Downtown patient), made on first use: checking in succeeds."""
@@ -160,15 +205,23 @@ def _todays_slot(c: Clinic) -> str:
 
     slot = PlannedInfusion.objects.filter(plan__patient__family_name="Board", plan__status="active").first()
     if slot is None:
-        patient = register(c.staff[Role.INTAKE], c.patient.location, given_name="Tess", family_name="Board",
-                           email="tess.board@example.org")
+        patient = register(
+            c.staff[Role.INTAKE],
+            c.patient.location,
+            given_name="Tess",
+            family_name="Board",
+            email="tess.board@example.org",
+        )
         slot = todays_plan(c.staff, patient, c.chair, at=time(15)).infusions.get(sequence=1)
     return str(slot.external_id)
 
 
 # The day board's "Check in" on a planned slot (opens the session from it): a second route for schedule.manage.
 BOARD_SLOT_PROBES: dict[str, tuple[Permission, Probe]] = {
-    "page": (P.SCHEDULE_MANAGE, Probe("post", lambda c: f"/sessions/board/slots/{_todays_slot(c)}/check-in/")),
+    "page": (
+        P.SCHEDULE_MANAGE,
+        Probe("post", lambda c: f"/sessions/board/slots/{_todays_slot(c)}/check-in/"),
+    ),
     "api": (P.SCHEDULE_MANAGE, Probe("post", lambda c: f"/api/sessions/planned/{_todays_slot(c)}/check-in")),
 }
 
@@ -176,13 +229,23 @@ PAGE_PROBES: dict[Permission, Probe] = {
     P.PATIENT_VIEW: Probe("get", lambda c: f"/patients/{c.patient.external_id}/"),
     P.PATIENT_REGISTER: Probe("get", lambda c: "/patients/new/"),
     P.CLINICAL_VIEW: Probe("get", lambda c: f"/screening/{c.screening_for_page.external_id}/"),
-    P.CLINICAL_RECORD: Probe("post", lambda c: f"/patients/{c.patient.external_id}/allergies/",
-                             lambda c: {"substance": "Latex", "reaction": "Rash", "severity": "mild"}),
+    P.CLINICAL_RECORD: Probe(
+        "post",
+        lambda c: f"/patients/{c.patient.external_id}/allergies/",
+        lambda c: {"substance": "Latex", "reaction": "Rash", "severity": "mild"},
+    ),
     P.REFERRAL_RECORD: Probe("get", lambda c: f"/screening/patient/{c.patient.external_id}/referral/"),
-    P.SCREENING_RECORD: Probe("get", lambda c: f"/screening/patient/{c.patient.external_id}/new/?indication=trd"),
-    P.SCREENING_SIGN: Probe("post", lambda c: f"/screening/{c.screening_for_page.external_id}/", lambda c: SIGN),
-    P.BREAK_GLASS: Probe("post", lambda c: f"/accounts/break-glass/{c.other_patient.external_id}/",
-                         lambda c: BREAK_GLASS_REASON),
+    P.SCREENING_RECORD: Probe(
+        "get", lambda c: f"/screening/patient/{c.patient.external_id}/new/?indication=trd"
+    ),
+    P.SCREENING_SIGN: Probe(
+        "post", lambda c: f"/screening/{c.screening_for_page.external_id}/", lambda c: SIGN
+    ),
+    P.BREAK_GLASS: Probe(
+        "post",
+        lambda c: f"/accounts/break-glass/{c.other_patient.external_id}/",
+        lambda c: BREAK_GLASS_REASON,
+    ),
     P.BREAK_GLASS_REVIEW: Probe("get", lambda c: "/accounts/break-glass/reviews/"),
     P.AUDIT_VIEW: Probe("get", lambda c: "/audit/"),
     P.PROTOCOL_VIEW: Probe("get", lambda c: "/protocols/"),
@@ -196,8 +259,11 @@ PAGE_PROBES: dict[Permission, Probe] = {
     **SESSION_PAGE_PROBES,
     P.QUESTIONNAIRE_RECORD: Probe("get", lambda c: f"/outcomes/patient/{c.patient.external_id}/record/phq9/"),
     P.SAFETY_ASSESS: Probe("post", lambda c: f"/outcomes/flags/{c.flag.external_id}/", lambda c: ASSESS),
-    P.BOOSTER_DECIDE: Probe("post", lambda c: f"/outcomes/boosters/{c.booster.external_id}/",
-                            lambda c: {"decision": "decline", "reason": "Patient prefers to wait a week"}),
+    P.BOOSTER_DECIDE: Probe(
+        "post",
+        lambda c: f"/outcomes/boosters/{c.booster.external_id}/",
+        lambda c: {"decision": "decline", "reason": "Patient prefers to wait a week"},
+    ),
     P.OUTCOMES_VIEW: Probe("get", lambda c: "/outcomes/dashboard/"),
 }
 
@@ -205,27 +271,50 @@ API_PROBES: dict[Permission, Probe] = {
     P.PATIENT_VIEW: Probe("get", lambda c: f"/api/patients/{c.patient.external_id}"),
     P.PATIENT_REGISTER: Probe("post", lambda c: "/api/patients", _patient_json),
     P.CLINICAL_VIEW: Probe("get", lambda c: f"/api/screening/patients/{c.patient.external_id}/referrals"),
-    P.CLINICAL_RECORD: Probe("post", lambda c: f"/api/patients/{c.patient.external_id}/allergies",
-                             lambda c: {"substance": "Latex", "reaction": "Rash", "severity": "mild"}),
-    P.REFERRAL_RECORD: Probe("post", lambda c: f"/api/screening/patients/{c.patient.external_id}/referrals",
-                             lambda c: REFERRAL_JSON),
-    P.SCREENING_RECORD: Probe("post", lambda c: f"/api/screening/patients/{c.patient.external_id}/screenings",
-                              lambda c: SCREENING_JSON),
-    P.SCREENING_SIGN: Probe("post", lambda c: f"/api/screening/screenings/{c.screening_for_api.external_id}/sign",
-                            lambda c: SIGN),
+    P.CLINICAL_RECORD: Probe(
+        "post",
+        lambda c: f"/api/patients/{c.patient.external_id}/allergies",
+        lambda c: {"substance": "Latex", "reaction": "Rash", "severity": "mild"},
+    ),
+    P.REFERRAL_RECORD: Probe(
+        "post",
+        lambda c: f"/api/screening/patients/{c.patient.external_id}/referrals",
+        lambda c: REFERRAL_JSON,
+    ),
+    P.SCREENING_RECORD: Probe(
+        "post",
+        lambda c: f"/api/screening/patients/{c.patient.external_id}/screenings",
+        lambda c: SCREENING_JSON,
+    ),
+    P.SCREENING_SIGN: Probe(
+        "post", lambda c: f"/api/screening/screenings/{c.screening_for_api.external_id}/sign", lambda c: SIGN
+    ),
     P.PROTOCOL_VIEW: Probe("get", lambda c: "/api/protocols"),
     P.PLAN_WRITE: Probe("post", lambda c: f"/api/plans/patients/{c.patient.external_id}/plans", _plan_json),
     P.PLAN_SIGN: Probe("post", lambda c: f"/api/plans/plans/{c.plan.external_id}/sign"),
-    P.SCHEDULE_MANAGE: Probe("post", lambda c: f"/api/plans/infusions/{c.infusion.external_id}/cancel",
-                             lambda c: {"reason": "Patient has the flu"}),
-    P.CONSENT_RECORD: Probe("post", lambda c: f"/api/consent/patients/{c.patient.external_id}/links", lambda c: {}),
+    P.SCHEDULE_MANAGE: Probe(
+        "post",
+        lambda c: f"/api/plans/infusions/{c.infusion.external_id}/cancel",
+        lambda c: {"reason": "Patient has the flu"},
+    ),
+    P.CONSENT_RECORD: Probe(
+        "post", lambda c: f"/api/consent/patients/{c.patient.external_id}/links", lambda c: {}
+    ),
     P.CONSENT_MANAGE: Probe("get", lambda c: "/api/consent/documents"),
     **SESSION_PROBES,
-    P.QUESTIONNAIRE_RECORD: Probe("post", lambda c: f"/api/outcomes/patients/{c.patient.external_id}/responses",
-                                  lambda c: {"instrument": "gad7", "answers": [1, 1, 1, 1, 1, 1, 1]}),
-    P.SAFETY_ASSESS: Probe("post", lambda c: f"/api/outcomes/flags/{c.flag.external_id}/assess", lambda c: ASSESS),
-    P.BOOSTER_DECIDE: Probe("post", lambda c: f"/api/outcomes/boosters/{c.booster.external_id}/decide",
-                            lambda c: {"decision": "accept"}),
+    P.QUESTIONNAIRE_RECORD: Probe(
+        "post",
+        lambda c: f"/api/outcomes/patients/{c.patient.external_id}/responses",
+        lambda c: {"instrument": "gad7", "answers": [1, 1, 1, 1, 1, 1, 1]},
+    ),
+    P.SAFETY_ASSESS: Probe(
+        "post", lambda c: f"/api/outcomes/flags/{c.flag.external_id}/assess", lambda c: ASSESS
+    ),
+    P.BOOSTER_DECIDE: Probe(
+        "post",
+        lambda c: f"/api/outcomes/boosters/{c.booster.external_id}/decide",
+        lambda c: {"decision": "accept"},
+    ),
     P.OUTCOMES_VIEW: Probe("get", lambda c: "/api/outcomes/dashboard?start=2026-01-01&end=2026-12-31"),
 }
 
@@ -269,11 +358,14 @@ def test_api_cell(role, permission, clinic, client_for):
     if response.status_code == 403:
         assert response.json()["error"]["code"] == "forbidden"
         assert response.json()["error"]["message"] == PERMISSION_DENIED.format(
-            role=role.value, action=ACTION_WORDS[permission])
+            role=role.value, action=ACTION_WORDS[permission]
+        )
 
 
-@pytest.mark.parametrize(("role", "kind"), [pytest.param(role, kind, id=f"{role.value}-{kind}")
-                                             for kind in BOARD_SLOT_PROBES for role in Role])
+@pytest.mark.parametrize(
+    ("role", "kind"),
+    [pytest.param(role, kind, id=f"{role.value}-{kind}") for kind in BOARD_SLOT_PROBES for role in Role],
+)
 def test_board_slot_check_in_cell(role, kind, clinic, client_for):
     from ketaclinic.infusions.models import InfusionSession
 
@@ -281,7 +373,9 @@ def test_board_slot_check_in_cell(role, kind, clinic, client_for):
     user = clinic.staff[role]
     response = probe.send(client_for(user), clinic, json=kind == "api")
     assert_cell(response, user, role, permission)
-    assert InfusionSession.objects.filter(planned_infusion__isnull=False).exists() is role_can(role, permission)
+    assert InfusionSession.objects.filter(planned_infusion__isnull=False).exists() is role_can(
+        role, permission
+    )
 
 
 def _load_new_protocol_version(user) -> None:  # type: ignore[no-untyped-def]
@@ -290,8 +384,13 @@ def _load_new_protocol_version(user) -> None:  # type: ignore[no-untyped-def]
 
 
 def _create_staff(user) -> None:  # type: ignore[no-untyped-def]
-    staff_create(user=user, username="new.nurse", password="another long passphrase", role="nurse",
-                 locations=list(user.locations.all()))
+    staff_create(
+        user=user,
+        username="new.nurse",
+        password="another long passphrase",
+        role="nurse",
+        locations=list(user.locations.all()),
+    )
 
 
 SERVICE_ACTIONS: dict[Permission, Callable[[Any], None]] = {
@@ -315,8 +414,11 @@ def test_service_cell(role, permission, clinic):
             require(user, permission)
         with pytest.raises(PermissionDenied, match=re.escape(expected)):
             SERVICE_ACTIONS[permission](user)
-    created = (ProtocolVersion.objects.filter(source_name="test").exists() if permission is P.PROTOCOL_LOAD
-               else clinic.staff[Role.NURSE].__class__.objects.filter(username="new.nurse").exists())
+    created = (
+        ProtocolVersion.objects.filter(source_name="test").exists()
+        if permission is P.PROTOCOL_LOAD
+        else clinic.staff[Role.NURSE].__class__.objects.filter(username="new.nurse").exists()
+    )
     assert created is role_can(role, permission)
 
 

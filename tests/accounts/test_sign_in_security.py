@@ -45,6 +45,7 @@ def entries(action: str, **filters) -> list[AuditEntry]:  # type: ignore[no-unty
 
 # --- passwords ----------------------------------------------------------------------------------------
 
+
 def test_argon2_is_the_first_password_hasher_in_the_base_settings():
     base = importlib.import_module("ketaclinic.web.settings.base")
     assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
@@ -52,7 +53,7 @@ def test_argon2_is_the_first_password_hasher_in_the_base_settings():
 
 def test_production_settings_do_not_replace_the_hashers():
     for name in ("production", "local"):
-        source = (Path(importlib.util.find_spec("ketaclinic.web.settings.base").origin).parent / f"{name}.py")
+        source = Path(importlib.util.find_spec("ketaclinic.web.settings.base").origin).parent / f"{name}.py"
         assert "PASSWORD_HASHERS" not in source.read_text(), name
 
 
@@ -65,6 +66,7 @@ def test_the_argon2_hasher_works_in_this_environment():
 
 
 # --- lockout (django-axes) -----------------------------------------------------------------------------
+
 
 def test_five_failures_lock_the_account_and_then_even_the_right_password_is_refused(staff):
     nurse = staff[Role.NURSE]
@@ -93,7 +95,9 @@ def test_four_failures_do_not_lock_and_a_success_resets_the_count(staff):
     assert client.post(LOGIN, {"username": nurse.username, "password": PASSWORD}).status_code == 302
     other = Client()
     for attempt in range(4):
-        assert other.post(LOGIN, {"username": nurse.username, "password": f"wrong {attempt}"}).status_code == 200
+        assert (
+            other.post(LOGIN, {"username": nurse.username, "password": f"wrong {attempt}"}).status_code == 200
+        )
     assert Client().post(LOGIN, {"username": nurse.username, "password": PASSWORD}).status_code == 302
 
 
@@ -112,13 +116,23 @@ def test_a_lockout_of_one_account_does_not_lock_another(staff):
     client = Client()
     for attempt in range(5):
         client.post(LOGIN, {"username": staff[Role.NURSE].username, "password": f"wrong {attempt}"})
-    assert client.post(LOGIN, {"username": staff[Role.INTAKE].username, "password": PASSWORD}).status_code == 302
+    assert (
+        client.post(LOGIN, {"username": staff[Role.INTAKE].username, "password": PASSWORD}).status_code == 302
+    )
 
 
 # --- second factor (django-otp TOTP) --------------------------------------------------------------------
 
 NEEDS_TOTP = pytest.mark.parametrize("role", sorted(ROLES_NEEDING_TOTP), ids=str)
-PAGES = ["/", "/dashboard/", "/patients/", "/patients/new/", "/protocols/", "/audit/", "/accounts/break-glass/reviews/"]
+PAGES = [
+    "/",
+    "/dashboard/",
+    "/patients/",
+    "/patients/new/",
+    "/protocols/",
+    "/audit/",
+    "/accounts/break-glass/reviews/",
+]
 
 
 def test_prescribers_and_admins_are_the_roles_needing_a_second_factor():
@@ -142,8 +156,12 @@ def test_password_only_gets_403_json_from_the_api_and_the_refusal_is_audited(rol
     for url in ("/api/patients", f"/api/patients/{patient.external_id}", "/api/protocols"):
         response = client.get(url)
         assert response.status_code == 403, url
-        assert response.json()["error"] == {"code": "second_factor_required", "message": SECOND_FACTOR_REQUIRED,
-                                             "field": None, "value": None}
+        assert response.json()["error"] == {
+            "code": "second_factor_required",
+            "message": SECOND_FACTOR_REQUIRED,
+            "field": None,
+            "value": None,
+        }
     assert len(entries(AuditEntry.Action.DENIED, actor=user)) == 3
 
 
@@ -179,8 +197,13 @@ def test_a_code_page_next_to_another_site_is_not_followed(staff):
 
 @NEEDS_TOTP
 def test_enrolment_for_a_user_without_a_device_confirms_with_a_valid_code(role, downtown):
-    user = staff_create(username=f"new.{role.value}", password=PASSWORD, role=role.value, locations=[downtown],
-                        prescriber_kind="anesthesiologist" if role is Role.PRESCRIBER else "")
+    user = staff_create(
+        username=f"new.{role.value}",
+        password=PASSWORD,
+        role=role.value,
+        locations=[downtown],
+        prescriber_kind="anesthesiologist" if role is Role.PRESCRIBER else "",
+    )
     client = password_only(user)
     to_verify = client.get("/dashboard/")
     assert to_verify["Location"].startswith(VERIFY)
@@ -195,7 +218,9 @@ def test_enrolment_for_a_user_without_a_device_confirms_with_a_valid_code(role, 
     assert wrong.status_code == 400
     assert INVALID_CODE.encode() in wrong.content
     # The wrong attempt started django-otp's throttle (1 s); clear it as a second later would.
-    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
     response = client.post(SETUP, {"token": f"{totp(device.bin_key):06d}"})
     assert response.status_code == 302
     device.refresh_from_db()
@@ -222,6 +247,7 @@ def test_nurses_intake_and_billing_need_no_second_factor(role, staff):
 
 
 # --- automatic logoff ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def idle_after_60s(settings):  # type: ignore[no-untyped-def]

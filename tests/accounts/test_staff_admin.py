@@ -18,22 +18,43 @@ pytestmark = pytest.mark.django_db
 
 def test_admin_creates_a_prescriber_with_a_strong_password(staff, downtown, client_for):
     admin = client_for(staff[Role.ADMIN])
-    response = admin.post("/accounts/staff/", {
-        "action": "create", "username": "dr.new", "first_name": "Nia", "last_name": "Obi", "role": "prescriber",
-        "prescriber_kind": "anesthesiologist", "credentials": "MD", "locations": [downtown.pk],
-        "password": "a-long-and-unusual-passphrase"})
+    response = admin.post(
+        "/accounts/staff/",
+        {
+            "action": "create",
+            "username": "dr.new",
+            "first_name": "Nia",
+            "last_name": "Obi",
+            "role": "prescriber",
+            "prescriber_kind": "anesthesiologist",
+            "credentials": "MD",
+            "locations": [downtown.pk],
+            "password": "a-long-and-unusual-passphrase",
+        },
+    )
     assert response.status_code == 302
     user = User.objects.get(username="dr.new")
-    assert (user.role, user.prescriber_kind, list(user.locations.all())) == ("prescriber", "anesthesiologist", [downtown])
+    assert (user.role, user.prescriber_kind, list(user.locations.all())) == (
+        "prescriber",
+        "anesthesiologist",
+        [downtown],
+    )
     assert user.password.startswith("md5$")  # test settings' fast hasher; base settings use argon2 first
 
 
 def test_weak_passwords_and_missing_locations_are_refused(staff, downtown):
     with pytest.raises(ValidationError, match="too short"):
-        staff_create(user=staff[Role.ADMIN], username="x", password="short", role="nurse", locations=[downtown])
+        staff_create(
+            user=staff[Role.ADMIN], username="x", password="short", role="nurse", locations=[downtown]
+        )
     with pytest.raises(ValidationError) as exc:
-        staff_create(user=staff[Role.ADMIN], username="y", password="a-long-and-unusual-passphrase",
-                     role="nurse", locations=[])
+        staff_create(
+            user=staff[Role.ADMIN],
+            username="y",
+            password="a-long-and-unusual-passphrase",
+            role="nurse",
+            locations=[],
+        )
     assert exc.value.message == LOCATIONS_REQUIRED
 
 
@@ -55,10 +76,15 @@ def test_admin_loads_a_new_protocol_version_from_a_file(staff, client_for, proto
     data = shipped_protocol("depression-standard").model_dump(mode="json")
     data.update(version=4, changelog="Upper age 70 after medical director review")
     data["eligibility"]["age"]["max_years"] = 70
-    upload = SimpleUploadedFile("depression-v3.yaml", yaml.safe_dump(data).encode(), content_type="application/x-yaml")
+    upload = SimpleUploadedFile(
+        "depression-v3.yaml", yaml.safe_dump(data).encode(), content_type="application/x-yaml"
+    )
     response = client_for(staff[Role.ADMIN]).post("/protocols/load/", {"document": upload}, follow=True)
     assert b"depression-standard v4 loaded" in response.content
-    assert ProtocolVersion.objects.get(protocol_id="depression-standard", version=4).loaded_by == staff[Role.ADMIN]
+    assert (
+        ProtocolVersion.objects.get(protocol_id="depression-standard", version=4).loaded_by
+        == staff[Role.ADMIN]
+    )
 
 
 def test_an_invalid_protocol_file_is_refused_with_the_problem(staff, client_for, protocols):

@@ -47,8 +47,12 @@ def disable_guards() -> None:
             cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER USER")
             cursor.execute("ALTER TABLE audit_auditchainhead DISABLE TRIGGER USER")
         else:
-            for trigger in ("audit_auditentry_no_update", "audit_auditentry_no_delete",
-                            "audit_auditchainhead_forward", "audit_auditchainhead_no_delete"):
+            for trigger in (
+                "audit_auditentry_no_update",
+                "audit_auditentry_no_delete",
+                "audit_auditchainhead_forward",
+                "audit_auditchainhead_no_delete",
+            ):
                 cursor.execute(f"DROP TRIGGER {trigger}")
 
 
@@ -62,6 +66,7 @@ def run_command() -> tuple[int, str, str]:
 
 
 # --- the chain ----------------------------------------------------------------------------------------
+
 
 def head_of(entry: AuditEntry):  # type: ignore[no-untyped-def]
     return AuditChainHead.objects.filter(id=entry.chain[0])
@@ -94,11 +99,16 @@ def test_an_entry_records_who_what_when_and_from_where(trail, clinic):
     view = next(e for e in trail if e.action == AuditEntry.Action.VIEW and e.patient_external_id)
     assert view.actor == clinic.staff[Role.NURSE]
     assert view.actor_label == "nurse.downtown (nurse)"
-    assert (view.ip_address, view.method, view.path) == ("127.0.0.1", "GET", f"/patients/{clinic.patient.external_id}/")
+    assert (view.ip_address, view.method, view.path) == (
+        "127.0.0.1",
+        "GET",
+        f"/patients/{clinic.patient.external_id}/",
+    )
     assert view.at is not None
 
 
 # --- the database guards ------------------------------------------------------------------------------
+
 
 def test_the_database_refuses_to_update_an_audit_row(trail):
     entry = trail[-1]
@@ -123,6 +133,7 @@ def test_the_database_refuses_to_delete_an_audit_row(trail):
 
 # --- tamper detection (guards removed) ----------------------------------------------------------------
 
+
 def test_an_edited_summary_breaks_the_seal_and_the_command_fails(trail):
     target = trail[len(trail) // 2]
     disable_guards()
@@ -136,13 +147,21 @@ def test_an_edited_summary_breaks_the_seal_and_the_command_fails(trail):
     assert "Audit chain BROKEN" in err
 
 
-@pytest.mark.parametrize("field", ["actor_label", "patient_external_id", "ip_address", "path", "detail", "at"])
+@pytest.mark.parametrize(
+    "field", ["actor_label", "patient_external_id", "ip_address", "path", "detail", "at"]
+)
 def test_any_edited_field_is_found(field, trail):
     from datetime import timedelta
 
     target = trail[2]
-    values = {"actor_label": "someone else", "patient_external_id": uuid.uuid4(), "ip_address": "10.9.9.9",
-              "path": "/elsewhere/", "detail": {"read": ["nothing"]}, "at": target.at - timedelta(days=1)}
+    values = {
+        "actor_label": "someone else",
+        "patient_external_id": uuid.uuid4(),
+        "ip_address": "10.9.9.9",
+        "path": "/elsewhere/",
+        "detail": {"read": ["nothing"]},
+        "at": target.at - timedelta(days=1),
+    }
     disable_guards()
     AuditEntry.objects.filter(pk=target.pk).update(**{field: values[field]})
     assert problems() == ["seal mismatch"]
@@ -164,9 +183,11 @@ def test_deleting_an_entry_in_the_middle_breaks_the_sequence_and_the_link(trail)
 
 def test_the_database_refuses_to_wind_back_skip_or_delete_the_chain_head(trail):
     head = head_of(trail[-1]).get()
-    for seq, entry_hash in ((head.seq - 1, trail[-2].entry_hash),  # wound back to hide a deleted entry
-                            (head.seq + 1, "f" * 64),  # to an entry that does not exist
-                            (head.seq, "e" * 64)):  # re-pointed in place
+    for seq, entry_hash in (
+        (head.seq - 1, trail[-2].entry_hash),  # wound back to hide a deleted entry
+        (head.seq + 1, "f" * 64),  # to an entry that does not exist
+        (head.seq, "e" * 64),
+    ):  # re-pointed in place
         with pytest.raises(DatabaseError), transaction.atomic():
             head_of(trail[-1]).update(seq=seq, entry_hash=entry_hash)
     other = AuditChainHead.objects.exclude(id=head.id).first()
@@ -205,7 +226,9 @@ def plain_sha256(prev: str, fields: dict) -> str:  # type: ignore[type-arg]
 
 
 def other_key(prev: str, fields: dict) -> str:  # type: ignore[type-arg]
-    return hmac.new(b"a guessed key", (prev + "|" + entry_content(fields)).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        b"a guessed key", (prev + "|" + entry_content(fields)).encode(), hashlib.sha256
+    ).hexdigest()
 
 
 @pytest.mark.parametrize("seal", [plain_sha256, other_key], ids=["plain-sha256", "another-key"])

@@ -43,9 +43,12 @@ def last_seq() -> int:
 
 # --- reads --------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", [Role.PRESCRIBER, Role.NURSE, Role.BILLING], ids=str)
 def test_a_chart_page_leaves_exactly_one_view_entry_per_request(role, clinic, client_for, settings):
-    settings.KETACLINIC_AUDIT_READ_REPEAT_MINUTES = 0  # every request its own entry (repeats: test_shards_and_checkpoints)
+    settings.KETACLINIC_AUDIT_READ_REPEAT_MINUTES = (
+        0  # every request its own entry (repeats: test_shards_and_checkpoints)
+    )
     client = client_for(clinic.staff[role])
     for request_number in (1, 2):
         before = last_seq()
@@ -60,16 +63,25 @@ def test_a_chart_page_leaves_exactly_one_view_entry_per_request(role, clinic, cl
     if role is Role.BILLING:
         assert read == ["chart (demographics)"]
     else:  # the chart, its referrals, screenings, treatment plans and consent: five reads, one entry
-        assert read == ["chart (demographics, allergies, medications)", "referrals", "screenings", "treatment plans",
-                        "consent"]
+        assert read == [
+            "chart (demographics, allergies, medications)",
+            "referrals",
+            "screenings",
+            "treatment plans",
+            "consent",
+        ]
 
 
 def test_a_screening_page_and_the_api_reads_are_audited_once_each(clinic, client_for):
     client = client_for(clinic.staff[Role.NURSE])
     pid = clinic.patient.external_id
-    for url in (f"/screening/{clinic.screening_for_page.external_id}/", f"/api/patients/{pid}",
-                f"/api/screening/patients/{pid}/referrals", f"/api/screening/patients/{pid}/screenings",
-                f"/api/screening/screenings/{clinic.screening_for_api.external_id}"):
+    for url in (
+        f"/screening/{clinic.screening_for_page.external_id}/",
+        f"/api/patients/{pid}",
+        f"/api/screening/patients/{pid}/referrals",
+        f"/api/screening/patients/{pid}/screenings",
+        f"/api/screening/screenings/{clinic.screening_for_api.external_id}",
+    ):
         before = last_seq()
         assert client.get(url).status_code == 200, url
         (entry,) = AuditEntry.objects.filter(seq__gt=before)
@@ -77,11 +89,20 @@ def test_a_screening_page_and_the_api_reads_are_audited_once_each(clinic, client
 
 
 def test_a_list_or_search_leaves_one_entry_listing_the_patients(clinic, client_for):
-    second = register(clinic.staff[Role.INTAKE], clinic.patient.location, given_name="Omar", family_name="Haddad",
-                      birth_date=date(1970, 1, 2))
+    second = register(
+        clinic.staff[Role.INTAKE],
+        clinic.patient.location,
+        given_name="Omar",
+        family_name="Haddad",
+        birth_date=date(1970, 1, 2),
+    )
     client = client_for(clinic.staff[Role.NURSE])
-    for url, expected in (("/patients/", {clinic.patient, second}), ("/patients/?q=Haddad", {second}),
-                          ("/api/patients", {clinic.patient, second}), ("/api/patients?q=Garcia", {clinic.patient})):
+    for url, expected in (
+        ("/patients/", {clinic.patient, second}),
+        ("/patients/?q=Haddad", {second}),
+        ("/api/patients", {clinic.patient, second}),
+        ("/api/patients?q=Garcia", {clinic.patient}),
+    ):
         before = last_seq()
         assert client.get(url).status_code == 200
         (entry,) = AuditEntry.objects.filter(seq__gt=before)
@@ -118,6 +139,7 @@ def test_a_refused_form_still_audits_the_record_it_showed(clinic, client_for):
 
 # --- writes -------------------------------------------------------------------------------------------
 
+
 def _writes(c):  # type: ignore[no-untyped-def]
     """(name, action, call) for every write service; each call returns the patient it wrote about."""
     s = c.staff
@@ -129,32 +151,75 @@ def _writes(c):  # type: ignore[no-untyped-def]
         return p
 
     def review():  # type: ignore[no-untyped-def]
-        access = break_glass_open(user=s[Role.NURSE], patient=c.other_patient, reason="Patient in crisis here today")
+        access = break_glass_open(
+            user=s[Role.NURSE], patient=c.other_patient, reason="Patient in crisis here today"
+        )
         break_glass_review(user=s[Role.ADMIN], access=access, outcome="appropriate")
         return c.other_patient
 
     return {
         "patient_register": (A.CREATE, lambda: register(s[Role.INTAKE], p.location, family_name="Haddad")),
-        "patient_update": (A.UPDATE, lambda: patient_update(user=s[Role.INTAKE], patient=p, phone="617-555-0100")),
-        "measurement_record": (A.CREATE, lambda: measurement_record(user=s[Role.NURSE], patient=p, kind="weight",
-                                                                    value=Decimal("150"), unit="lb").patient),
-        "allergy_record": (A.CREATE, lambda: allergy_record(user=s[Role.NURSE], patient=p, substance="Latex").patient),
-        "medication_record": (A.CREATE, lambda: medication_record(user=s[Role.NURSE], patient=p,
-                                                                  name="lamotrigine").patient),
+        "patient_update": (
+            A.UPDATE,
+            lambda: patient_update(user=s[Role.INTAKE], patient=p, phone="617-555-0100"),
+        ),
+        "measurement_record": (
+            A.CREATE,
+            lambda: (
+                measurement_record(
+                    user=s[Role.NURSE], patient=p, kind="weight", value=Decimal("150"), unit="lb"
+                ).patient
+            ),
+        ),
+        "allergy_record": (
+            A.CREATE,
+            lambda: allergy_record(user=s[Role.NURSE], patient=p, substance="Latex").patient,
+        ),
+        "medication_record": (
+            A.CREATE,
+            lambda: medication_record(user=s[Role.NURSE], patient=p, name="lamotrigine").patient,
+        ),
         "medication_stop": (A.UPDATE, stop_medication),
         "referral_record": (A.CREATE, lambda: refer(s[Role.INTAKE], p).patient),
         "screening_record": (A.CREATE, lambda: screen(s[Role.NURSE], p).patient),
-        "screening_sign": (A.SIGN, lambda: screening_sign(user=s[Role.PRESCRIBER], screening=c.screening_for_api,
-                                                          outcome="not_eligible", note="Judgement").patient),
-        "break_glass_open": (A.BREAK_GLASS, lambda: break_glass_open(
-            user=s[Role.PRESCRIBER], patient=c.other_patient, reason="Patient transferred to us tonight").patient),
+        "screening_sign": (
+            A.SIGN,
+            lambda: (
+                screening_sign(
+                    user=s[Role.PRESCRIBER],
+                    screening=c.screening_for_api,
+                    outcome="not_eligible",
+                    note="Judgement",
+                ).patient
+            ),
+        ),
+        "break_glass_open": (
+            A.BREAK_GLASS,
+            lambda: (
+                break_glass_open(
+                    user=s[Role.PRESCRIBER],
+                    patient=c.other_patient,
+                    reason="Patient transferred to us tonight",
+                ).patient
+            ),
+        ),
         "break_glass_review": (A.REVIEW, review),
     }
 
 
-WRITES = ["patient_register", "patient_update", "measurement_record", "allergy_record", "medication_record",
-          "medication_stop", "referral_record", "screening_record", "screening_sign", "break_glass_open",
-          "break_glass_review"]
+WRITES = [
+    "patient_register",
+    "patient_update",
+    "measurement_record",
+    "allergy_record",
+    "medication_record",
+    "medication_stop",
+    "referral_record",
+    "screening_record",
+    "screening_sign",
+    "break_glass_open",
+    "break_glass_review",
+]
 
 
 @pytest.mark.parametrize("name", WRITES)
@@ -204,10 +269,19 @@ def test_an_audit_failure_undoes_the_write(clinic, monkeypatch):
 def test_a_refused_registration_leaves_no_entry_and_no_half_saved_rows(clinic, client_for):
     client = client_for(clinic.staff[Role.INTAKE])
     patients, measurements, before = Patient.objects.count(), BodyMeasurement.objects.count(), last_seq()
-    response = client.post("/api/patients", {
-        "given_name": "Lena", "family_name": "Okafor", "birth_date": "1990-02-03", "sex_at_birth": "female",
-        "location": "downtown", "weight": {"value": "61", "unit": "kg"}, "height": {"value": "900", "unit": "cm"}},
-        content_type="application/json")
+    response = client.post(
+        "/api/patients",
+        {
+            "given_name": "Lena",
+            "family_name": "Okafor",
+            "birth_date": "1990-02-03",
+            "sex_at_birth": "female",
+            "location": "downtown",
+            "weight": {"value": "61", "unit": "kg"},
+            "height": {"value": "900", "unit": "cm"},
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "height"
     with pytest.raises(DomainError):
@@ -220,9 +294,17 @@ def test_a_refused_registration_leaves_no_entry_and_no_half_saved_rows(clinic, c
 def test_a_refused_write_leaves_a_denial_and_no_create_entry(role, clinic, client_for):
     client = client_for(clinic.staff[role])
     before, referrals = last_seq(), Referral.objects.count()
-    response = client.post(f"/api/screening/patients/{clinic.patient.external_id}/referrals", {
-        "indication": "trd", "referrer_name": "Dr. A", "referrer_role": "psychiatrist", "reason": "TRD",
-        "received_on": "2026-11-02"}, content_type="application/json")
+    response = client.post(
+        f"/api/screening/patients/{clinic.patient.external_id}/referrals",
+        {
+            "indication": "trd",
+            "referrer_name": "Dr. A",
+            "referrer_role": "psychiatrist",
+            "reason": "TRD",
+            "received_on": "2026-11-02",
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 403
     assert Referral.objects.count() == referrals  # the clinic's own
     assert [e.action for e in AuditEntry.objects.filter(seq__gt=before)] == [A.DENIED]
@@ -233,8 +315,13 @@ def test_a_refused_write_leaves_a_denial_and_no_create_entry(role, clinic, clien
 
 def test_staff_creation_is_audited_with_who_created_the_account(clinic):
     admin = clinic.staff[Role.ADMIN]
-    staff_create(user=admin, username="new.billing", password=PASSWORD, role="billing",
-                 locations=list(admin.locations.all()))
+    staff_create(
+        user=admin,
+        username="new.billing",
+        password=PASSWORD,
+        role="billing",
+        locations=list(admin.locations.all()),
+    )
     entry = AuditEntry.objects.order_by("seq").last()
     assert (entry.action, entry.actor) == (A.CREATE, admin)
     assert "new.billing" in entry.summary

@@ -11,19 +11,39 @@ from ketaclinic.core.access import Role
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/dashboard/", "/patients/", "/patients/new/", "/protocols/", "/audit/", "/accounts/break-glass/reviews/",
-         "/accounts/2fa/verify/", "/accounts/2fa/setup/"]
+PAGES = [
+    "/",
+    "/dashboard/",
+    "/patients/",
+    "/patients/new/",
+    "/protocols/",
+    "/audit/",
+    "/accounts/break-glass/reviews/",
+    "/accounts/2fa/verify/",
+    "/accounts/2fa/setup/",
+]
 
 
 def patient_pages(pid) -> list[str]:  # type: ignore[no-untyped-def]
-    return [f"/patients/{pid}/", f"/patients/{pid}/edit/", f"/screening/patient/{pid}/referral/",
-            f"/screening/patient/{pid}/new/", f"/accounts/break-glass/{pid}/"]
+    return [
+        f"/patients/{pid}/",
+        f"/patients/{pid}/edit/",
+        f"/screening/patient/{pid}/referral/",
+        f"/screening/patient/{pid}/new/",
+        f"/accounts/break-glass/{pid}/",
+    ]
 
 
 def api_operations(pid) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [("get", "/api/patients"), ("get", f"/api/patients/{pid}"), ("post", "/api/patients"),
-            ("post", f"/api/patients/{pid}/allergies"), ("get", f"/api/screening/patients/{pid}/referrals"),
-            ("post", f"/api/screening/patients/{pid}/screenings"), ("get", "/api/protocols")]
+    return [
+        ("get", "/api/patients"),
+        ("get", f"/api/patients/{pid}"),
+        ("post", "/api/patients"),
+        ("post", f"/api/patients/{pid}/allergies"),
+        ("get", f"/api/screening/patients/{pid}/referrals"),
+        ("post", f"/api/screening/patients/{pid}/screenings"),
+        ("get", "/api/protocols"),
+    ]
 
 
 def test_anonymous_requests_to_pages_are_sent_to_sign_in(client, patient):
@@ -35,7 +55,9 @@ def test_anonymous_requests_to_pages_are_sent_to_sign_in(client, patient):
 
 def test_anonymous_requests_to_the_api_get_401(client, patient):
     for method, url in api_operations(patient.external_id):
-        response = getattr(client, method)(url, {} if method == "post" else None, content_type="application/json")
+        response = getattr(client, method)(
+            url, {} if method == "post" else None, content_type="application/json"
+        )
         assert response.status_code == 401, url
         assert response.json()["error"]["code"] == "unauthenticated"
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.VIEW).exists()
@@ -47,10 +69,18 @@ def test_the_openapi_document_is_public_but_names_no_patient(client, patient):
     assert patient.family_name not in response.content.decode()
 
 
-@pytest.mark.parametrize("url", [
-    "/patients/{id}/", "/patients/{id}/edit/", "/screening/patient/{id}/new/", "/screening/{id}/",
-    "/api/patients/{id}", "/api/screening/patients/{id}/referrals", "/api/screening/screenings/{id}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/patients/{id}/",
+        "/patients/{id}/edit/",
+        "/screening/patient/{id}/new/",
+        "/screening/{id}/",
+        "/api/patients/{id}",
+        "/api/screening/patients/{id}/referrals",
+        "/api/screening/screenings/{id}",
+    ],
+)
 def test_a_missing_record_is_404_and_audited_as_denied(url, staff, client_for):
     user = staff[Role.NURSE]
     url = url.format(id=uuid.uuid4())
@@ -68,7 +98,9 @@ def test_the_admin_audit_page_lists_entries(staff, patient, client_for):
     assert page.status_code == 200
     newest = AuditEntry.objects.order_by("-seq").first()
     assert newest.summary.encode() in page.content
-    registered = AuditEntry.objects.get(action=AuditEntry.Action.CREATE, patient_external_id=patient.external_id)
+    registered = AuditEntry.objects.get(
+        action=AuditEntry.Action.CREATE, patient_external_id=patient.external_id
+    )
     filtered = client.get("/audit/", {"patient": str(patient.external_id)})
     assert [e.seq for e in filtered.context["page"]] == [registered.seq]
     by_action = client.get("/audit/", {"action": "login"})

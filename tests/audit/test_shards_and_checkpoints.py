@@ -73,7 +73,11 @@ def test_a_cut_tail_with_the_head_wound_back_is_found_only_against_a_checkpoint(
     assert verify() == []  # the chains alone cannot tell: this is what the checkpoint is for
     assert verify(checkpoint_last()) == ["cut"]
     code, err = command()
-    assert code == 1 and f"shard {shard} ends at place {keep[-1].chain[1]}" in err and f"saw {in_shard[-1].chain[1]} entries" in err
+    assert (
+        code == 1
+        and f"shard {shard} ends at place {keep[-1].chain[1]}" in err
+        and f"saw {in_shard[-1].chain[1]} entries" in err
+    )
 
 
 def test_a_shard_resealed_with_the_key_after_an_edit_is_found_against_a_checkpoint(trail, settings, tmp_path):
@@ -85,7 +89,7 @@ def test_a_shard_resealed_with_the_key_after_an_edit_is_found_against_a_checkpoi
     target = in_shard[-4]
     AuditEntry.objects.filter(pk=target.pk).update(summary="Viewed nothing")
     prev = target.prev_hash
-    for entry in in_shard[in_shard.index(target):]:  # the forger holds the key and re-seals forward
+    for entry in in_shard[in_shard.index(target) :]:  # the forger holds the key and re-seals forward
         entry.refresh_from_db()
         seal = entry_seal(prev, sealed_fields(entry))
         AuditEntry.objects.filter(pk=entry.pk).update(prev_hash=prev, entry_hash=seal)
@@ -111,10 +115,14 @@ def test_a_shard_emptied_of_every_entry_is_found(trail):
     assert verify() == ["head mismatch"]
 
 
-def test_a_page_polled_by_the_same_person_is_one_entry_until_the_repeat_window_ends(clinic, client_for, settings):
+def test_a_page_polled_by_the_same_person_is_one_entry_until_the_repeat_window_ends(
+    clinic, client_for, settings
+):
     client = client_for(clinic.staff[Role.NURSE])
     url = f"/patients/{clinic.patient.external_id}/"
-    views = AuditEntry.objects.filter(action=AuditEntry.Action.VIEW, patient_external_id=clinic.patient.external_id)
+    views = AuditEntry.objects.filter(
+        action=AuditEntry.Action.VIEW, patient_external_id=clinic.patient.external_id
+    )
     for _ in range(5):
         assert client.get(url).status_code == 200
     assert views.count() == 1
@@ -151,7 +159,10 @@ def test_concurrent_appends_take_different_shards_and_none_waits():
         with ThreadPoolExecutor(max_workers=n) as pool:
             shards = list(pool.map(append, range(n)))
     else:  # the in-memory SQLite of the tests takes one writer at a time (threads would only find it locked)
-        shards = [audit_record(action=AuditEntry.Action.SYSTEM, summary=f"Concurrent {i}").chain[0] for i in range(n)]
+        shards = [
+            audit_record(action=AuditEntry.Action.SYSTEM, summary=f"Concurrent {i}").chain[0]
+            for i in range(n)
+        ]
     if pg:
         assert len(set(shards)) == n, shards
     assert AuditEntry.objects.filter(summary__startswith="Concurrent").count() == n

@@ -28,7 +28,15 @@ def test_list_json(capsys):  # type: ignore[no-untyped-def]
     code, out, _ = run(capsys, "instrument", "list", "--json")
     assert code == 0
     rows = {r["id"]: r for r in json.loads(out)}
-    assert set(rows) >= {"phq9", "gad7", "pcl5", "pain_nrs", "cssrs_screener", "cadss", "dissociation_observation"}
+    assert set(rows) >= {
+        "phq9",
+        "gad7",
+        "pcl5",
+        "pain_nrs",
+        "cssrs_screener",
+        "cadss",
+        "dissociation_observation",
+    }
     assert rows["phq9"]["range"] == [0, 27]
     assert rows["cssrs_screener"]["wording_missing"] is True
     assert rows["dissociation_observation"]["validated"] is False
@@ -80,12 +88,18 @@ def test_cssrs_with_skipped_items(capsys):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["phq9", "--answers", "1,2,0,3,1,0,2,1,4"], MSG_OUT_OF_RANGE.format(item="phq9_9", value=4, allowed="0, 1, 2, 3")),
+        (
+            ["phq9", "--answers", "1,2,0,3,1,0,2,1,4"],
+            MSG_OUT_OF_RANGE.format(item="phq9_9", value=4, allowed="0, 1, 2, 3"),
+        ),
         (["phq9", "--answers", "1,2,x,3,1,0,2,1,0"], MSG_ANSWER_NOT_A_NUMBER.format(position=3, text="x")),
         (
             ["phq9", "--answers", "1,,,,1,0,2,1,0"],
             MSG_TOO_MANY_MISSING.format(
-                name="Patient Health Questionnaire-9 (PHQ-9)", missing=3, items="phq9_2, phq9_3, phq9_4", allowed=2
+                name="Patient Health Questionnaire-9 (PHQ-9)",
+                missing=3,
+                items="phq9_2, phq9_3, phq9_4",
+                allowed=2,
             ),
         ),
     ],

@@ -22,7 +22,13 @@ pytestmark = pytest.mark.django_db
 
 
 def sign(staff, patient, doc, **kw):  # type: ignore[no-untyped-def]
-    args = dict(user=staff[Role.NURSE], patient=patient, document=doc, typed_name="Maria Garcia", signature_data=SIGNATURE)
+    args = dict(
+        user=staff[Role.NURSE],
+        patient=patient,
+        document=doc,
+        typed_name="Maria Garcia",
+        signature_data=SIGNATURE,
+    )
     args.update(kw)
     return services.consent_sign_in_clinic(**args)
 
@@ -31,9 +37,19 @@ def test_shipped_document_loads_once_with_the_seed_text(consent_doc):
     again = services.consent_documents_load_shipped()
     assert [d.pk for d in again] == [consent_doc.pk] and ConsentDocument.objects.count() == 1
     text = consent_doc.body.lower()
-    for phrase in ("off-label", "dissociation", "perceptual changes", "nausea", "blood pressure", "drowsy",
-                   "do not drive or operate heavy machinery for 24 hours", "alcohol for 48 hours",
-                   "major decisions for 24 hours", "someone must drive you home", "stop the treatment"):
+    for phrase in (
+        "off-label",
+        "dissociation",
+        "perceptual changes",
+        "nausea",
+        "blood pressure",
+        "drowsy",
+        "do not drive or operate heavy machinery for 24 hours",
+        "alcohol for 48 hours",
+        "major decisions for 24 hours",
+        "someone must drive you home",
+        "stop the treatment",
+    ):
         assert phrase in text, phrase
 
 
@@ -41,19 +57,34 @@ def test_editing_makes_a_new_version_and_asks_for_a_new_signature(staff, patient
     sign(staff, patient, consent_doc)
     assert selectors.consent_on_file(patient).state == selectors.ON_FILE
     with pytest.raises(PermissionDenied, match="may not edit consent documents"):
-        services.consent_document_edit(user=staff[Role.NURSE], code=consent_doc.code, title="x", body="y", changelog="z")
+        services.consent_document_edit(
+            user=staff[Role.NURSE], code=consent_doc.code, title="x", body="y", changelog="z"
+        )
     with pytest.raises(ValidationError, match=services.UNCHANGED.format(version=1)):
-        services.consent_document_edit(user=staff[Role.ADMIN], code=consent_doc.code, title=consent_doc.title,
-                                       body=consent_doc.body, changelog="nothing")
-    v2 = services.consent_document_edit(user=staff[Role.ADMIN], code=consent_doc.code, title=consent_doc.title,
-                                        body=consent_doc.body + "\n\nA new paragraph.", changelog="Add paragraph")
+        services.consent_document_edit(
+            user=staff[Role.ADMIN],
+            code=consent_doc.code,
+            title=consent_doc.title,
+            body=consent_doc.body,
+            changelog="nothing",
+        )
+    v2 = services.consent_document_edit(
+        user=staff[Role.ADMIN],
+        code=consent_doc.code,
+        title=consent_doc.title,
+        body=consent_doc.body + "\n\nA new paragraph.",
+        changelog="Add paragraph",
+    )
     assert v2.version == 2 and ConsentDocument.objects.get(pk=consent_doc.pk).body == consent_doc.body
     status = selectors.consent_on_file(patient)
     assert status.state == selectors.NEW_SIGNATURE_NEEDED and status.missing == (v2,)
     assert status.label == "New signature needed (document changed)"
     # Consent as it stood before v2 existed was on file.
     assert selectors.consent_on_file(patient, at=v2.created_at - timedelta(microseconds=1)).ok
-    with pytest.raises(ValidationError, match=re.escape(services.NOT_CURRENT.format(title=consent_doc.title, version=1, current=2))):
+    with pytest.raises(
+        ValidationError,
+        match=re.escape(services.NOT_CURRENT.format(title=consent_doc.title, version=1, current=2)),
+    ):
         sign(staff, patient, consent_doc)
     sign(staff, patient, v2)
     assert selectors.consent_on_file(patient).ok
@@ -80,7 +111,9 @@ def test_tablet_signature_is_stored_witnessed_and_immutable(staff, patient, cons
     sig.refresh_from_db()
     assert bytes(sig.signature_png) == PNG and sig.witnessed_by == staff[Role.NURSE]
     assert sig.document_sha256 == consent_doc.sha256 and sig.method == "tablet"
-    assert AuditEntry.objects.filter(action="sign", summary__startswith="Consent signed in the clinic").exists()
+    assert AuditEntry.objects.filter(
+        action="sign", summary__startswith="Consent signed in the clinic"
+    ).exists()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         ConsentSignature.objects.filter(pk=sig.pk).update(typed_name="Someone else")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
@@ -94,7 +127,9 @@ def test_one_time_link_signs_once(staff, patient, consent_doc):
     assert link.token_sha256 != token and token not in str(ConsentLink.objects.values().get())
     assert link.expires_at - link.created_at == timedelta(hours=72)
     assert services.consent_link_open(token=token).pk == link.pk
-    sig = services.consent_sign_by_link(token=token, typed_name="maria garcia", signature_data=SIGNATURE, ip_address="10.0.0.9")
+    sig = services.consent_sign_by_link(
+        token=token, typed_name="maria garcia", signature_data=SIGNATURE, ip_address="10.0.0.9"
+    )
     assert sig.method == "link" and sig.link == link and sig.witnessed_by is None
     assert selectors.consent_on_file(patient).ok
     with pytest.raises(services.ConsentLinkRefused, match="already used"):
@@ -113,9 +148,16 @@ def test_unknown_expired_and_replaced_links_refused_and_audited(staff, patient, 
     ConsentLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(services.ConsentLinkRefused, match="expired"):
         services.consent_sign_by_link(token=token, typed_name="Maria Garcia", signature_data=SIGNATURE)
-    link2, token2 = services.consent_link_create(user=staff[Role.INTAKE], patient=patient, document=consent_doc)
-    services.consent_document_edit(user=staff[Role.ADMIN], code=consent_doc.code, title="New title",
-                                   body=consent_doc.body, changelog="Title")
+    link2, token2 = services.consent_link_create(
+        user=staff[Role.INTAKE], patient=patient, document=consent_doc
+    )
+    services.consent_document_edit(
+        user=staff[Role.ADMIN],
+        code=consent_doc.code,
+        title="New title",
+        body=consent_doc.body,
+        changelog="Title",
+    )
     with pytest.raises(services.ConsentLinkRefused, match=re.escape(services.LINK_REPLACED)):
         services.consent_link_open(token=token2)
     assert AuditEntry.objects.filter(action="denied", summary__startswith="Consent link refused").count() == 3

@@ -22,11 +22,20 @@ def test_tablet_page_has_the_pad_and_signs(client_for, staff, patient, consent_d
     page = nurse.get(f"/consent/patient/{patient.external_id}/sign/").content.decode()
     assert "<canvas" in page and "data-signature-pad" in page and "js/signature-pad.js" in page
     assert "do not drive or operate heavy machinery for 24 hours" in page.lower()
-    missing = nurse.post(f"/consent/patient/{patient.external_id}/sign/", {
-        "document": consent_doc.external_id, "typed_name": "Maria Garcia", "signature": "", "read": "on"})
+    missing = nurse.post(
+        f"/consent/patient/{patient.external_id}/sign/",
+        {"document": consent_doc.external_id, "typed_name": "Maria Garcia", "signature": "", "read": "on"},
+    )
     assert missing.status_code == 400 and "Draw the signature in the box." in missing.content.decode()
-    r = nurse.post(f"/consent/patient/{patient.external_id}/sign/", {
-        "document": consent_doc.external_id, "typed_name": "Maria Garcia", "signature": SIGNATURE, "read": "on"})
+    r = nurse.post(
+        f"/consent/patient/{patient.external_id}/sign/",
+        {
+            "document": consent_doc.external_id,
+            "typed_name": "Maria Garcia",
+            "signature": SIGNATURE,
+            "read": "on",
+        },
+    )
     assert r.status_code == 302
     chart = nurse.get(f"/patients/{patient.external_id}/").content.decode()
     assert "Consent on file" in chart
@@ -62,7 +71,9 @@ def test_expired_link_refused_on_post(staff, patient, consent_doc):
 
     link, token = consent_link_create(user=staff[Role.NURSE], patient=patient, document=consent_doc)
     ConsentLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    r = Client().post(f"/consent/sign/{token}/", {"typed_name": "Maria Garcia", "signature": SIGNATURE, "read": "on"})
+    r = Client().post(
+        f"/consent/sign/{token}/", {"typed_name": "Maria Garcia", "signature": SIGNATURE, "read": "on"}
+    )
     assert r.status_code == 410 and "expired" in r.content.decode()
     assert not ConsentSignature.objects.exists()
 
@@ -71,8 +82,15 @@ def test_admin_edits_a_new_version(client_for, staff, consent_doc):
     admin = client_for(staff[Role.ADMIN])
     page = admin.get("/consent/documents/").content.decode()
     assert "v1" in page and "Save as a new version" in page
-    r = admin.post("/consent/documents/", {"code": consent_doc.code, "title": consent_doc.title,
-                                           "body": consent_doc.body + "\n\nCall us at any time.", "changelog": "Phone line"})
+    r = admin.post(
+        "/consent/documents/",
+        {
+            "code": consent_doc.code,
+            "title": consent_doc.title,
+            "body": consent_doc.body + "\n\nCall us at any time.",
+            "changelog": "Phone line",
+        },
+    )
     assert r.status_code == 302
     assert ConsentDocument.objects.filter(code=consent_doc.code).count() == 2
 
@@ -80,11 +98,15 @@ def test_admin_edits_a_new_version(client_for, staff, consent_doc):
 def test_consent_api_status_link_and_signature(client_for, staff, patient, consent_doc):
     nurse = client_for(staff[Role.NURSE])
     assert nurse.get(f"/api/consent/patients/{patient.external_id}").json()["state"] == "not_signed"
-    link = nurse.post(f"/api/consent/patients/{patient.external_id}/links", {}, content_type="application/json")
+    link = nurse.post(
+        f"/api/consent/patients/{patient.external_id}/links", {}, content_type="application/json"
+    )
     assert link.status_code == 201 and "/consent/sign/" in link.json()["url"]
-    sig = nurse.post(f"/api/consent/patients/{patient.external_id}/signatures", {
-        "document": str(consent_doc.external_id), "typed_name": "Maria Garcia", "signature": SIGNATURE},
-        content_type="application/json")
+    sig = nurse.post(
+        f"/api/consent/patients/{patient.external_id}/signatures",
+        {"document": str(consent_doc.external_id), "typed_name": "Maria Garcia", "signature": SIGNATURE},
+        content_type="application/json",
+    )
     assert sig.status_code == 201 and sig.json()["document_version"] == 1
     status = nurse.get(f"/api/consent/patients/{patient.external_id}").json()
     assert status["state"] == "on_file" and status["missing"] == []

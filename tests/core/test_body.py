@@ -53,7 +53,10 @@ def test_an_unknown_unit_is_refused_naming_the_allowed_ones():
     assert exc.value.message == BAD_UNIT.format(field="Weight", unit="stone", units="kg or lb")
 
 
-@pytest.mark.parametrize(("value", "unit"), [(0, "kg"), (900, "kg"), (-5, "kg"), (19.99, "kg"), (350.01, "kg"), (40, "lb"), (800, "lb")])
+@pytest.mark.parametrize(
+    ("value", "unit"),
+    [(0, "kg"), (900, "kg"), (-5, "kg"), (19.99, "kg"), (350.01, "kg"), (40, "lb"), (800, "lb")],
+)
 def test_absurd_weights_are_refused_with_the_range(value, unit):
     with pytest.raises(ValidationError, match=r"outside the allowed range"):
         weight_measure(value, unit)
@@ -85,10 +88,16 @@ def test_pounds_round_trip_within_rounding(lb):
 
 # --- weight comparisons (confirmation of a large change or an implausible BMI; an order's weight) -------------
 
+
 def _confirm(new: str, previous: str | None = "79.80", height: str | None = None):  # type: ignore[no-untyped-def]
-    return weight_confirmations(Decimal(new), previous_kg=None if previous is None else Decimal(previous),
-                                height_cm=None if height is None else Decimal(height), change_percent=10, bmi_low=12,
-                                bmi_high=70)
+    return weight_confirmations(
+        Decimal(new),
+        previous_kg=None if previous is None else Decimal(previous),
+        height_cm=None if height is None else Decimal(height),
+        change_percent=10,
+        bmi_low=12,
+        bmi_high=70,
+    )
 
 
 def test_176_kg_after_79_8_kg_needs_confirmation_showing_both_weights_regression() -> None:

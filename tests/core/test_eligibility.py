@@ -37,8 +37,15 @@ def born_years_ago(years: int, days_after_birthday: int = 0) -> date:
 
 
 def facts(**overrides) -> ScreeningFacts:  # type: ignore[no-untyped-def]
-    base = dict(birth_date=born_years_ago(40), decision_date=TODAY, indication="trd", has_referral=True,
-                failed_trials=TWO_TRIALS, substance_use=SubstanceUseStatus.NONE, contraindications=dict(ALL_NO))
+    base = dict(
+        birth_date=born_years_ago(40),
+        decision_date=TODAY,
+        indication="trd",
+        has_referral=True,
+        failed_trials=TWO_TRIALS,
+        substance_use=SubstanceUseStatus.NONE,
+        contraindications=dict(ALL_NO),
+    )
     base.update(overrides)
     return ScreeningFacts(**base)
 
@@ -54,10 +61,16 @@ def test_a_typical_trd_patient_is_eligible_with_no_reasons():
     assert (decision.protocol_id, decision.protocol_version) == ("depression-standard", 3)
 
 
-@pytest.mark.parametrize(("age", "outcome"), [
-    (17, Outcome.NOT_ELIGIBLE), (18, Outcome.ELIGIBLE), (40, Outcome.ELIGIBLE), (65, Outcome.ELIGIBLE),
-    (66, Outcome.NOT_ELIGIBLE),
-])
+@pytest.mark.parametrize(
+    ("age", "outcome"),
+    [
+        (17, Outcome.NOT_ELIGIBLE),
+        (18, Outcome.ELIGIBLE),
+        (40, Outcome.ELIGIBLE),
+        (65, Outcome.ELIGIBLE),
+        (66, Outcome.NOT_ELIGIBLE),
+    ],
+)
 def test_age_edges_of_the_18_to_65_range(age, outcome):
     decision = assess_eligibility(facts(birth_date=born_years_ago(age)), PROTOCOL)
     assert decision.outcome is outcome
@@ -80,12 +93,15 @@ def test_leap_day_birthday_counts_from_the_first_of_march():
     assert age_in_years(date(2008, 2, 29), date(2026, 3, 1)) == 18
 
 
-@pytest.mark.parametrize(("trials", "outcome"), [
-    ((), Outcome.NOT_ELIGIBLE),
-    (TWO_TRIALS[:1], Outcome.NOT_ELIGIBLE),
-    (TWO_TRIALS, Outcome.ELIGIBLE),
-    (TWO_TRIALS + (FailedTrial("antidepressant", "escitalopram", 10),), Outcome.ELIGIBLE),
-])
+@pytest.mark.parametrize(
+    ("trials", "outcome"),
+    [
+        ((), Outcome.NOT_ELIGIBLE),
+        (TWO_TRIALS[:1], Outcome.NOT_ELIGIBLE),
+        (TWO_TRIALS, Outcome.ELIGIBLE),
+        (TWO_TRIALS + (FailedTrial("antidepressant", "escitalopram", 10),), Outcome.ELIGIBLE),
+    ],
+)
 def test_trd_needs_two_failed_adequate_antidepressant_trials(trials, outcome):
     decision = assess_eligibility(facts(failed_trials=trials), PROTOCOL)
     assert decision.outcome is outcome
@@ -117,11 +133,14 @@ def test_mdd_with_no_failed_trial_needs_review_not_exclusion():
     assert codes(decision) == {"too_few_failed_antidepressant_trials"}
 
 
-@pytest.mark.parametrize(("status", "outcome"), [
-    (SubstanceUseStatus.NONE, Outcome.ELIGIBLE),
-    (SubstanceUseStatus.PAST, Outcome.NEEDS_REVIEW),
-    (SubstanceUseStatus.ACTIVE, Outcome.NOT_ELIGIBLE),
-])
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        (SubstanceUseStatus.NONE, Outcome.ELIGIBLE),
+        (SubstanceUseStatus.PAST, Outcome.NEEDS_REVIEW),
+        (SubstanceUseStatus.ACTIVE, Outcome.NOT_ELIGIBLE),
+    ],
+)
 def test_substance_use_history(status, outcome):
     decision = assess_eligibility(facts(substance_use=status), PROTOCOL)
     assert decision.outcome is outcome
@@ -166,7 +185,9 @@ def test_answers_to_questions_the_protocol_does_not_ask_are_refused():
 def test_an_unknown_indication_is_refused_naming_the_allowed_ones():
     with pytest.raises(ValidationError) as exc:
         facts(indication="insomnia")
-    assert exc.value.message == UNKNOWN_INDICATION.format(value="insomnia", allowed=exc.value.message.split("allowed are ")[1][:-1])
+    assert exc.value.message == UNKNOWN_INDICATION.format(
+        value="insomnia", allowed=exc.value.message.split("allowed are ")[1][:-1]
+    )
     assert exc.value.field == "indication"
     assert "trd" in exc.value.message
 
@@ -184,23 +205,42 @@ def test_absurd_trial_durations_are_refused(weeks):
 
 def test_all_failures_are_reported_together_and_the_worst_wins():
     decision = assess_eligibility(
-        facts(birth_date=born_years_ago(70), failed_trials=(), substance_use=SubstanceUseStatus.PAST,
-              has_referral=False), PROTOCOL)
+        facts(
+            birth_date=born_years_ago(70),
+            failed_trials=(),
+            substance_use=SubstanceUseStatus.PAST,
+            has_referral=False,
+        ),
+        PROTOCOL,
+    )
     assert decision.outcome is Outcome.NOT_ELIGIBLE
-    assert codes(decision) == {"age_out_of_range", "too_few_failed_antidepressant_trials", "substance_use_past",
-                               "referral_missing"}
+    assert codes(decision) == {
+        "age_out_of_range",
+        "too_few_failed_antidepressant_trials",
+        "substance_use_past",
+        "referral_missing",
+    }
 
 
-answers_st = st.fixed_dictionaries({c.code: st.sampled_from(list(Answer)) for c in PROTOCOL.eligibility.contraindications})
+answers_st = st.fixed_dictionaries(
+    {c.code: st.sampled_from(list(Answer)) for c in PROTOCOL.eligibility.contraindications}
+)
 
 
 @given(
-    age=st.integers(0, 110), n_trials=st.integers(0, 2), su=st.sampled_from(list(SubstanceUseStatus)),
-    referral=st.booleans(), answers=answers_st,
+    age=st.integers(0, 110),
+    n_trials=st.integers(0, 2),
+    su=st.sampled_from(list(SubstanceUseStatus)),
+    referral=st.booleans(),
+    answers=answers_st,
 )
 def test_outcome_is_the_worst_reason_and_a_yes_never_improves_it(age, n_trials, su, referral, answers):
-    common = dict(birth_date=born_years_ago(age), failed_trials=TWO_TRIALS[:n_trials], substance_use=su,
-                  has_referral=referral)
+    common = dict(
+        birth_date=born_years_ago(age),
+        failed_trials=TWO_TRIALS[:n_trials],
+        substance_use=su,
+        has_referral=referral,
+    )
     decision = assess_eligibility(facts(contraindications=answers, **common), PROTOCOL)
     outcomes = {r.outcome for r in decision.reasons}
     if Outcome.NOT_ELIGIBLE in outcomes:
@@ -224,7 +264,9 @@ class TestSigning:
     def test_disagreeing_with_an_eligible_decision_needs_a_note(self):
         with pytest.raises(ValidationError, match="differs from the computed"):
             sign_check(self.decision(), "not_eligible", " ")
-        assert sign_check(self.decision(), "not_eligible", "Unstable housing; revisit") is Outcome.NOT_ELIGIBLE
+        assert (
+            sign_check(self.decision(), "not_eligible", "Unstable housing; revisit") is Outcome.NOT_ELIGIBLE
+        )
 
     def test_a_needs_review_decision_needs_a_note_either_way(self):
         d = self.decision(substance_use=SubstanceUseStatus.PAST)

@@ -19,11 +19,18 @@ from ketaclinic.core.input_rules import (
 )
 
 
-@pytest.mark.parametrize(("npi", "valid"), [
-    ("1234567893", True),   # the CMS worked example: 80840 123456789 -> check digit 3
-    ("1234567890", False), ("1234567894", False), ("ABCDEFGHIJ", False), ("123456789", False),
-    ("12345678931", False), ("１２３４５６７８９３", False),  # full-width digits are not digits here
-])
+@pytest.mark.parametrize(
+    ("npi", "valid"),
+    [
+        ("1234567893", True),  # the CMS worked example: 80840 123456789 -> check digit 3
+        ("1234567890", False),
+        ("1234567894", False),
+        ("ABCDEFGHIJ", False),
+        ("123456789", False),
+        ("12345678931", False),
+        ("１２３４５６７８９３", False),  # full-width digits are not digits here
+    ],
+)
 def test_npi_check_digit(npi, valid):
     assert npi_is_valid(npi) is valid
     if not valid:
@@ -31,10 +38,20 @@ def test_npi_check_digit(npi, valid):
             npi_check(npi, field="referrer_npi")
 
 
-@pytest.mark.parametrize(("value", "multiline", "ok"), [
-    ("Ana", False, True), ("A\tB", False, False), ("A\tB", True, True), ("A\nB", True, True), ("A\rB", True, True),
-    ("A\x00B", True, False), ("A\x1bB", True, False), ("A\x7fB", True, False), ("A\x0bB", True, False),
-])
+@pytest.mark.parametrize(
+    ("value", "multiline", "ok"),
+    [
+        ("Ana", False, True),
+        ("A\tB", False, False),
+        ("A\tB", True, True),
+        ("A\nB", True, True),
+        ("A\rB", True, True),
+        ("A\x00B", True, False),
+        ("A\x1bB", True, False),
+        ("A\x7fB", True, False),
+        ("A\x0bB", True, False),
+    ],
+)
 def test_control_characters(value, multiline, ok):
     if ok:
         assert text_check(value, field="f", max_length=10, multiline=multiline) == value
@@ -52,13 +69,22 @@ def test_text_direction_characters_only_matter_in_names():
 
 
 def test_length_names_the_length_and_the_limit():
-    with pytest.raises(ValidationError, match="Text is 1,000,000 characters long; the maximum is 10,000 characters."):
+    with pytest.raises(
+        ValidationError, match="Text is 1,000,000 characters long; the maximum is 10,000 characters."
+    ):
         text_check("x" * 1_000_000, field="text", max_length=10_000)
     assert len(shown("x" * 1_000_000)) < 100
 
 
-@pytest.mark.parametrize(("typed", "e164"), [("617-555-0100", "+16175550100"), ("(617) 555-0100", "+16175550100"),
-                                             ("+44 20 7946 0958", "+442079460958"), ("", "")])
+@pytest.mark.parametrize(
+    ("typed", "e164"),
+    [
+        ("617-555-0100", "+16175550100"),
+        ("(617) 555-0100", "+16175550100"),
+        ("+44 20 7946 0958", "+442079460958"),
+        ("", ""),
+    ],
+)
 def test_phone_numbers_are_normalised(typed, e164):
     assert phone_normalise(typed, field="phone") == e164
 
@@ -79,7 +105,9 @@ def test_dates_are_bounded():
         date_check(date(2030, 1, 2), field="birth_date", today=date(2030, 1, 1))
 
 
-@pytest.mark.parametrize("value", [1e308, -1e308, math.inf, -math.inf, math.nan, "1e999999", "NaN", 1_000_001])
+@pytest.mark.parametrize(
+    "value", [1e308, -1e308, math.inf, -math.inf, math.nan, "1e999999", "NaN", 1_000_001]
+)
 def test_huge_and_non_finite_numbers(value):
     with pytest.raises(ValidationError):
         number_check(value, field="weight")

@@ -42,5 +42,9 @@ def test_no_core_source_imports_a_forbidden_package() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN or n.startswith("ketaclinic.web")]
+            offenders += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.split(".")[0] in FORBIDDEN or n.startswith("ketaclinic.web")
+            ]
     assert offenders == []

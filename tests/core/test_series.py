@@ -64,8 +64,14 @@ def test_per_week_limit_with_three_weekdays():
 
 
 def test_closed_dates_are_skipped():
-    starts = propose_series(rules=RULES, start=MON, weekdays=(0, 3), at=time(9), tz=NY,
-                            closed={date(2026, 11, 26), date(2026, 11, 5)})
+    starts = propose_series(
+        rules=RULES,
+        start=MON,
+        weekdays=(0, 3),
+        at=time(9),
+        tz=NY,
+        closed={date(2026, 11, 26), date(2026, 11, 5)},
+    )
     assert date(2026, 11, 5) not in [s.date() for s in starts]
     assert [s.date().day for s in starts] == [2, 9, 12, 16, 19, 23]
 
@@ -96,8 +102,14 @@ def test_moved_slot_too_close_names_the_other_infusion_and_the_rule():
     moved = Slot("Infusion 2", datetime(2026, 11, 3, 9, tzinfo=NY))
     with pytest.raises(ValidationError) as exc:
         check_slot(rules=RULES, slot=moved, others=[s for s in plan if s.label != "Infusion 2"], tz=NY)
-    assert exc.value.message == TOO_CLOSE.format(label="Infusion 2", when="Tue 2026-11-03 09:00", hours=24,
-                                                 other="Infusion 1", other_when="Mon 2026-11-02 09:00", min_hours=48)
+    assert exc.value.message == TOO_CLOSE.format(
+        label="Infusion 2",
+        when="Tue 2026-11-03 09:00",
+        hours=24,
+        other="Infusion 1",
+        other_when="Mon 2026-11-02 09:00",
+        min_hours=48,
+    )
     assert exc.value.field == "scheduled_start"
 
 
@@ -108,16 +120,30 @@ def test_moved_slot_into_a_full_week_refused():
     with pytest.raises(ValidationError) as exc:
         check_slot(rules=rules, slot=moved, others=others, tz=NY)
     assert exc.value.message == WEEK_FULL.format(
-        label="Infusion 3", when="Fri 2026-11-06 09:00", n=3, monday="2026-11-02",
-        others="Infusion 1 on Mon 2026-11-02 09:00, Infusion 2 on Wed 2026-11-04 09:00", max_per_week=2)
+        label="Infusion 3",
+        when="Fri 2026-11-06 09:00",
+        n=3,
+        monday="2026-11-02",
+        others="Infusion 1 on Mon 2026-11-02 09:00, Infusion 2 on Wed 2026-11-04 09:00",
+        max_per_week=2,
+    )
     # The next Monday is another week, and 72 h after Friday's slot: allowed.
-    check_slot(rules=rules, slot=Slot("Infusion 3", datetime(2026, 11, 9, 9, tzinfo=NY)), others=others, tz=NY)
+    check_slot(
+        rules=rules, slot=Slot("Infusion 3", datetime(2026, 11, 9, 9, tzinfo=NY)), others=others, tz=NY
+    )
 
 
 def test_moved_slot_on_a_closed_date_refused():
-    with pytest.raises(ValidationError, match=CLOSED_DATE.format(label="Infusion 1", when="Mon 2026-11-02 09:00")):
-        check_slot(rules=RULES, slot=Slot("Infusion 1", datetime(2026, 11, 2, 9, tzinfo=NY)), others=[], tz=NY,
-                   closed={MON})
+    with pytest.raises(
+        ValidationError, match=CLOSED_DATE.format(label="Infusion 1", when="Mon 2026-11-02 09:00")
+    ):
+        check_slot(
+            rules=RULES,
+            slot=Slot("Infusion 1", datetime(2026, 11, 2, 9, tzinfo=NY)),
+            others=[],
+            tz=NY,
+            closed={MON},
+        )
 
 
 def test_week_is_local_monday_to_sunday():
@@ -128,14 +154,23 @@ def test_week_is_local_monday_to_sunday():
 
 def test_exactly_spaced_is_allowed():
     others = slots([datetime(2026, 11, 2, 9, tzinfo=NY)])
-    check_slot(rules=RULES, slot=Slot("Infusion 2", datetime(2026, 11, 4, 9, tzinfo=NY)), others=others, tz=NY)
+    check_slot(
+        rules=RULES, slot=Slot("Infusion 2", datetime(2026, 11, 4, 9, tzinfo=NY)), others=others, tz=NY
+    )
     with pytest.raises(ValidationError):
-        check_slot(rules=RULES, slot=Slot("Infusion 2", datetime(2026, 11, 4, 8, 59, tzinfo=NY)), others=others, tz=NY)
+        check_slot(
+            rules=RULES,
+            slot=Slot("Infusion 2", datetime(2026, 11, 4, 8, 59, tzinfo=NY)),
+            others=others,
+            tz=NY,
+        )
 
 
 @pytest.mark.parametrize("max_per_week", [1, 2, 3])
 @pytest.mark.parametrize("spacing", [0, 24, 48, 56])
-@pytest.mark.parametrize("weekday_set", [ws for n in (1, 2, 3, 4) for ws in itertools.combinations(range(7), n)])
+@pytest.mark.parametrize(
+    "weekday_set", [ws for n in (1, 2, 3, 4) for ws in itertools.combinations(range(7), n)]
+)
 def test_exhaustive_weekday_sets(max_per_week, spacing, weekday_set):
     if spacing * max_per_week > 7 * 24:
         return
@@ -149,12 +184,18 @@ def test_exhaustive_weekday_sets(max_per_week, spacing, weekday_set):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    count=st.integers(1, 12), max_per_week=st.integers(1, 3), spacing=st.integers(0, 56),
-    weekdays=st.sets(st.integers(0, 6), min_size=1), start=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
-    at=st.times(time(7), time(18)), closed_offsets=st.sets(st.integers(0, 60), max_size=15),
+    count=st.integers(1, 12),
+    max_per_week=st.integers(1, 3),
+    spacing=st.integers(0, 56),
+    weekdays=st.sets(st.integers(0, 6), min_size=1),
+    start=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+    at=st.times(time(7), time(18)),
+    closed_offsets=st.sets(st.integers(0, 60), max_size=15),
     tz=st.sampled_from([NY, ZoneInfo("America/Los_Angeles"), ZoneInfo("UTC")]),
 )
-def test_proposals_always_keep_the_rules(count, max_per_week, spacing, weekdays, start, at, closed_offsets, tz):
+def test_proposals_always_keep_the_rules(
+    count, max_per_week, spacing, weekdays, start, at, closed_offsets, tz
+):
     rules = SeriesRules(count=count, max_per_week=max_per_week, min_spacing_hours=spacing)
     closed = {start + timedelta(days=o) for o in closed_offsets}
     starts = propose_series(rules=rules, start=start, weekdays=tuple(weekdays), at=at, tz=tz, closed=closed)
@@ -167,7 +208,11 @@ def test_proposals_always_keep_the_rules(count, max_per_week, spacing, weekdays,
 def test_series_section_defaults_and_limits():
     s = SeriesSection()
     assert (s.initial_count, s.max_per_week, s.min_spacing_hours, s.evaluation_after) == (6, 2, 48, 6)
-    for bad in ({"max_per_week": 4}, {"max_per_week": 0}, {"evaluation_after": 7},
-                {"max_per_week": 3, "min_spacing_hours": 60}):
+    for bad in (
+        {"max_per_week": 4},
+        {"max_per_week": 0},
+        {"evaluation_after": 7},
+        {"max_per_week": 3, "min_spacing_hours": 60},
+    ):
         with pytest.raises(ValueError, match="max_per_week|evaluation_after|cannot be"):
             SeriesSection(**bad)

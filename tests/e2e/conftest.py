@@ -44,8 +44,13 @@ from tests.e2e import flows
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("KETACLINIC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SERVER_START_TIMEOUT_S = 60
 
 
@@ -93,23 +98,29 @@ def _ketaclinic_command() -> list[str]:
         return [str(script)]
     found = shutil.which("ketaclinic")
     if not found:
-        pytest.fail("The `ketaclinic` command is not installed: run `pip install -e '.[test]'` (make test does).")
+        pytest.fail(
+            "The `ketaclinic` command is not installed: run `pip install -e '.[test]'` (make test does)."
+        )
     return [found]
 
 
 @contextmanager
-def _serving(command: list[str], extra_env: dict[str, str] | None = None, db_suffix: str = "e2e") -> Iterator[str]:
+def _serving(
+    command: list[str], extra_env: dict[str, str] | None = None, db_suffix: str = "e2e"
+) -> Iterator[str]:
     """A ketaclinic server over a fresh database loaded with the demo clinic; yields its base URL."""
     var_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-e2e-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
-    env.update({
-        "KETACLINIC_VAR_DIR": str(var_dir),
-        "DJANGO_SETTINGS_MODULE": "ketaclinic.web.settings.local",
-        "DJANGO_DEBUG": "false",  # what staff see: the real 403/404 pages, not Django's debug pages
-        "DJANGO_SECRET_KEY": "ketaclinic-e2e-not-secret",
-        "PYTHONUNBUFFERED": "1",
-        **(extra_env or {}),
-    })
+    env.update(
+        {
+            "KETACLINIC_VAR_DIR": str(var_dir),
+            "DJANGO_SETTINGS_MODULE": "ketaclinic.web.settings.local",
+            "DJANGO_DEBUG": "false",  # what staff see: the real 403/404 pages, not Django's debug pages
+            "DJANGO_SECRET_KEY": "ketaclinic-e2e-not-secret",
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+    )
     drop_database: Callable[[], None] | None = None
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgres://", "postgresql://")):
@@ -117,22 +128,28 @@ def _serving(command: list[str], extra_env: dict[str, str] | None = None, db_suf
     else:
         env["DATABASE_URL"] = ""  # the embedded SQLite file in var_dir
     for args in (["migrate", "--noinput", "-v", "0"], ["demo_load"]):
-        done = subprocess.run([*_ketaclinic_command(), "manage", *args], env=env, capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            [*_ketaclinic_command(), "manage", *args], env=env, capture_output=True, text=True, timeout=300
+        )
         if done.returncode != 0:
             pytest.fail(f"`ketaclinic manage {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}")
     port = _free_port()
     log = (var_dir / "server.log").open("w")
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
         [*command, "manage", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).parents[2],
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
         while True:
             if process.poll() is not None:
-                pytest.fail(f"The e2e server exited with {process.returncode}:\n{(var_dir / 'server.log').read_text()}")
+                pytest.fail(
+                    f"The e2e server exited with {process.returncode}:\n{(var_dir / 'server.log').read_text()}"
+                )
             try:
                 with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310
                     if response.status == 200:
@@ -140,8 +157,10 @@ def _serving(command: list[str], extra_env: dict[str, str] | None = None, db_suf
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"The e2e server did not answer /healthz within {SERVER_START_TIMEOUT_S} s:\n"
-                            f"{(var_dir / 'server.log').read_text()}")
+                pytest.fail(
+                    f"The e2e server did not answer /healthz within {SERVER_START_TIMEOUT_S} s:\n"
+                    f"{(var_dir / 'server.log').read_text()}"
+                )
             time.sleep(0.1)
         yield base_url
     finally:
@@ -191,7 +210,9 @@ def clocked_server() -> Iterator[tuple[str, Path]]:
     clock_file.write_text("0")
     command = [sys.executable, "-m", "tests.e2e.clocked"]
     try:
-        with _serving(command, {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file)}, db_suffix="e2e_clock") as base_url:
+        with _serving(
+            command, {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file)}, db_suffix="e2e_clock"
+        ) as base_url:
             yield base_url, clock_file
     finally:
         shutil.rmtree(clock_dir, ignore_errors=True)
@@ -215,8 +236,10 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: the browser tests need it. "
-                    "Install it with `apt-get install chromium` (`make test` does), or set KETACLINIC_CHROMIUM.")
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: the browser tests need it. "
+            "Install it with `apt-get install chromium` (`make test` does), or set KETACLINIC_CHROMIUM."
+        )
     ARTIFACTS.mkdir(exist_ok=True)
     for old in ARTIFACTS.glob("*.png"):  # the directory shows the last run only
         old.unlink()
@@ -245,15 +268,24 @@ def no_csp_violations() -> Iterator[None]:
     assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)
 
 
-def open_page(browser, server: str, storage_states: dict[str, object], username: str | None = None,  # type: ignore[no-untyped-def]
-              viewport: dict[str, int] | None = None):
+def open_page(
+    browser,
+    server: str,
+    storage_states: dict[str, object],
+    username: str | None = None,  # type: ignore[no-untyped-def]
+    viewport: dict[str, int] | None = None,
+):
     """A page in a fresh browser context, signed in as ``username`` (signing in the first time only)."""
     state = storage_states.get(username) if username else None
     context = browser.new_context(base_url=server, viewport=viewport or TABLET, storage_state=state)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.on("console", lambda m: CSP_VIOLATIONS.append(f"{page.url}: {m.text}")
-            if "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            CSP_VIOLATIONS.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None
+        ),
+    )
     if username is not None and state is None:
         flows.sign_in(page, username)
         storage_states[username] = context.storage_state()

@@ -56,9 +56,18 @@ class Registered:
     name: str
 
 
-def fill_registration(page: Page, *, given: str, family: str, birth_date: str, sex: str = "Female",
-                      location: str = "Downtown Clinic", weight: tuple[str, str] | None = ("70", "kg"),
-                      height: tuple[str, str] | None = ("165", "cm"), phone: str | None = None) -> None:
+def fill_registration(
+    page: Page,
+    *,
+    given: str,
+    family: str,
+    birth_date: str,
+    sex: str = "Female",
+    location: str = "Downtown Clinic",
+    weight: tuple[str, str] | None = ("70", "kg"),
+    height: tuple[str, str] | None = ("165", "cm"),
+    phone: str | None = None,
+) -> None:
     page.goto("/patients/new/")
     page.get_by_label("Given name").fill(given)
     page.get_by_label("Family name").fill(family)
@@ -90,8 +99,15 @@ def register_patient(page: Page, **fields: object) -> Registered:
     return registered(page)
 
 
-def record_referral(page: Page, patient: Registered, *, indication: str = "Treatment-resistant depression",
-                    referrer: str = "Dr. Susan Blake", role: str = "Psychiatrist", received_on: str | None = None) -> None:
+def record_referral(
+    page: Page,
+    patient: Registered,
+    *,
+    indication: str = "Treatment-resistant depression",
+    referrer: str = "Dr. Susan Blake",
+    role: str = "Psychiatrist",
+    received_on: str | None = None,
+) -> None:
     page.goto(patient.url)
     page.get_by_role("link", name="Record referral").click()
     page.get_by_label("Indication").select_option(label=indication)
@@ -119,11 +135,18 @@ def open_screening(page: Page, patient: Registered) -> None:
 def choose_indication(page: Page, label: str = "Treatment-resistant depression") -> None:
     """Choose the indication; the protocol's contraindication questions load through htmx."""
     page.get_by_label("Indication").select_option(label=label)
-    expect(page.locator("#questions").get_by_text("Known allergy or hypersensitivity to ketamine?")).to_be_visible()
+    expect(
+        page.locator("#questions").get_by_text("Known allergy or hypersensitivity to ketamine?")
+    ).to_be_visible()
 
 
-def fill_screening(page: Page, *, trials: list[tuple[str, str, str]] = TRIALS, substance_use: str = "No history",
-                   answers: dict[str, str] | None = None) -> None:
+def fill_screening(
+    page: Page,
+    *,
+    trials: list[tuple[str, str, str]] = TRIALS,
+    substance_use: str = "No history",
+    answers: dict[str, str] | None = None,
+) -> None:
     for i, (name, dose, weeks) in enumerate(trials):
         page.locator(f"[name=trials-{i}-name]").fill(name)
         page.locator(f"[name=trials-{i}-dose]").fill(dose)

@@ -15,8 +15,13 @@ REASON = "Patient arrived at Downtown in crisis; need her medication list and al
 
 def test_nurse_uses_emergency_access_and_the_admin_reviews_it(new_page, shot):
     intake = new_page(INTAKE)
-    patient = flows.register_patient(intake, given="Nadia", family=flows.unique_family_name("Northside"),
-                                     birth_date="1969-03-30", location="Northside Clinic")
+    patient = flows.register_patient(
+        intake,
+        given="Nadia",
+        family=flows.unique_family_name("Northside"),
+        birth_date="1969-03-30",
+        location="Northside Clinic",
+    )
     external_id = patient.url.rstrip("/").rsplit("/", 1)[-1]
 
     nurse = new_page(NURSE)

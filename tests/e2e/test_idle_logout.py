@@ -16,7 +16,9 @@ IDLE_S = 45
 
 @pytest.fixture(scope="module")
 def idle_server() -> Iterator[str]:
-    with _serving(_ketaclinic_command(), {"KETACLINIC_IDLE_LOGOUT_SECONDS": str(IDLE_S)}, db_suffix="e2e_idle") as url:
+    with _serving(
+        _ketaclinic_command(), {"KETACLINIC_IDLE_LOGOUT_SECONDS": str(IDLE_S)}, db_suffix="e2e_idle"
+    ) as url:
         yield url
 
 

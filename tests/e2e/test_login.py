@@ -54,7 +54,9 @@ def test_prescriber_needs_the_authenticator_code(new_page, shot):
     page.wait_for_timeout(1_100)
     page.get_by_label("Code").fill(flows.totp_now())
     page.get_by_role("button", name="Verify").click()
-    expect(page.get_by_role("heading", name="Patients")).to_be_visible()  # back where the prescriber was going
+    expect(
+        page.get_by_role("heading", name="Patients")
+    ).to_be_visible()  # back where the prescriber was going
     expect(page.get_by_text("Mei Chen · Prescriber")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to ketaclinic")).to_be_visible()

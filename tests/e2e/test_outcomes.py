@@ -55,7 +55,9 @@ def test_patient_answers_on_a_phone_and_the_escalation_reaches_the_prescriber(ne
 def test_trajectory_and_clinic_dashboard(new_page, shot):
     page = new_page("dr.rivera")
     page.goto("/dashboard/")
-    page.get_by_role("heading", name="Boosters proposed after relapse").locator("xpath=..").locator("a").first.click()
+    page.get_by_role("heading", name="Boosters proposed after relapse").locator("xpath=..").locator(
+        "a"
+    ).first.click()
     expect(page.locator(".status").first).to_contain_text("relapse")
     image = page.locator("img.trajectory").first
     expect(image).to_be_visible()
@@ -74,7 +76,9 @@ def test_worklist_statuses_send_now_and_a_correction(new_page, shot):
     with too short a reason and saved with one."""
     nurse = new_page("nurse.patel")
     nurse.goto("/outcomes/worklist/?location=downtown")
-    expect(nurse.get_by_role("heading", level=1)).to_have_text("Questionnaires due and overdue · Downtown Clinic")
+    expect(nurse.get_by_role("heading", level=1)).to_have_text(
+        "Questionnaires due and overdue · Downtown Clinic"
+    )
     overdue = nurse.locator("tr.due-overdue")
     expect(overdue.first.locator(".badge.qs-overdue")).to_be_visible()
     assert overdue.count() == 3
@@ -82,8 +86,12 @@ def test_worklist_statuses_send_now_and_a_correction(new_page, shot):
     expect(nurse.get_by_text(re.compile(r"Link emailed to \w\*\*\*@example\.org"))).to_be_visible()
     shot(nurse, "worklist")
     overdue.filter(has_text="Elena Vasquez").get_by_role("button", name="Send link now").click()
-    expect(nurse.get_by_role("status").first).to_contain_text("Link emailed to Elena Vasquez (e***@example.org)")
-    expect(nurse.locator("tr", has_text="Elena Vasquez").get_by_text(re.compile("Link emailed to e"))).to_be_visible()
+    expect(nurse.get_by_role("status").first).to_contain_text(
+        "Link emailed to Elena Vasquez (e***@example.org)"
+    )
+    expect(
+        nurse.locator("tr", has_text="Elena Vasquez").get_by_text(re.compile("Link emailed to e"))
+    ).to_be_visible()
 
     nurse.locator("tr", has_text="Elena Vasquez").get_by_role("link", name="Elena Vasquez").click()
     due = nurse.locator("section.due-status")

@@ -18,8 +18,13 @@ SEARCH_BIRTH_DATE = "1952-07-19"  # older than every demo patient
 def searchable(server, browser, storage_states) -> flows.Registered:  # type: ignore[no-untyped-def]
     """A patient registered through the registration page, with a name no demo patient has."""
     page = open_page(browser, server, storage_states, INTAKE)
-    patient = flows.register_patient(page, given="Quentin", family=flows.unique_family_name("Zabriskie"),
-                                     birth_date=SEARCH_BIRTH_DATE, sex="Male")
+    patient = flows.register_patient(
+        page,
+        given="Quentin",
+        family=flows.unique_family_name("Zabriskie"),
+        birth_date=SEARCH_BIRTH_DATE,
+        sex="Male",
+    )
     page.context.close()
     return patient
 
@@ -78,8 +83,14 @@ def test_search_by_birth_date(patient_list, searchable, typed):
 
 def test_weight_in_pounds_is_stored_and_shown_in_kg(new_page, shot):
     page = new_page(INTAKE)
-    patient = flows.register_patient(page, given="Lena", family=flows.unique_family_name("Poundstone"),
-                                     birth_date="1990-02-11", weight=("154", "lb"), height=("64", "in"))
+    patient = flows.register_patient(
+        page,
+        given="Lena",
+        family=flows.unique_family_name("Poundstone"),
+        birth_date="1990-02-11",
+        weight=("154", "lb"),
+        height=("64", "in"),
+    )
     body = page.locator("section", has=page.get_by_role("heading", name="Body"))
     expect(body).to_contain_text("69.85 kg")  # 154 lb × 0.45359237
     expect(body).to_contain_text("(entered 154 lb")
@@ -99,7 +110,9 @@ def test_weight_without_a_unit_is_refused_naming_the_field(new_page, shot):
     family = flows.unique_family_name("Nounit")
     flows.fill_registration(page, given="Ada", family=family, birth_date="1988-08-08", weight=("70", ""))
     page.get_by_role("button", name="Register").click()
-    expect(field_with_error(page, "Weight unit")).to_contain_text("Choose the unit of the weight: it is never guessed.")
+    expect(field_with_error(page, "Weight unit")).to_contain_text(
+        "Choose the unit of the weight: it is never guessed."
+    )
     expect(page.get_by_label("Weight", exact=True)).to_have_value("70")  # what was typed is kept
     shot(page, "refused")
     page.goto(f"/patients/?q={family}")
@@ -119,7 +132,9 @@ def test_birth_date_in_the_future_is_refused(new_page):
 def test_duplicate_patient_warning_needs_the_confirmation_box(new_page, shot):
     page = new_page(INTAKE)
     family = flows.unique_family_name("Dupont")
-    first = flows.register_patient(page, given="Marie", family=family, birth_date="1979-11-23", phone="617-555-0199")
+    first = flows.register_patient(
+        page, given="Marie", family=family, birth_date="1979-11-23", phone="617-555-0199"
+    )
 
     flows.fill_registration(page, given="Marie", family=family, birth_date="1979-11-23", phone="617-555-0199")
     page.get_by_role("button", name="Register").click()

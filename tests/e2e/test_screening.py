@@ -13,8 +13,9 @@ INTAKE, PRESCRIBER = "intake.jones", "dr.rivera"
 
 
 def referred_patient(page, given: str, family_stem: str, birth_date: str) -> flows.Registered:  # type: ignore[no-untyped-def]
-    patient = flows.register_patient(page, given=given, family=flows.unique_family_name(family_stem),
-                                     birth_date=birth_date)
+    patient = flows.register_patient(
+        page, given=given, family=flows.unique_family_name(family_stem), birth_date=birth_date
+    )
     flows.record_referral(page, patient)
     referrals = page.locator("section", has=page.get_by_role("heading", name="Referrals"))
     expect(referrals).to_contain_text("Treatment-resistant depression — from Dr. Susan Blake (Psychiatrist)")
@@ -38,8 +39,12 @@ def test_trd_screening_is_eligible_and_signed_by_a_prescriber(new_page, shot):
     expect(page.locator("#questions fieldset")).to_have_count(0)
     flows.choose_indication(page)  # the protocol's questions arrive through htmx ...
     assert page.evaluate("window.__samePage === true")  # ... without reloading the page
-    expect(page.locator("#questions")).to_contain_text(f"Depression (TRD / MDD) — standard IV ketamine series (v{DEPRESSION.version})")
-    page.get_by_label("Referral").select_option(label="Referral from Dr. Susan Blake (Treatment-resistant depression)")
+    expect(page.locator("#questions")).to_contain_text(
+        f"Depression (TRD / MDD) — standard IV ketamine series (v{DEPRESSION.version})"
+    )
+    page.get_by_label("Referral").select_option(
+        label="Referral from Dr. Susan Blake (Treatment-resistant depression)"
+    )
     flows.fill_screening(page)
     shot(page, "form")
     flows.compute(page)
@@ -54,12 +59,16 @@ def test_trd_screening_is_eligible_and_signed_by_a_prescriber(new_page, shot):
 
     prescriber = new_page(PRESCRIBER)
     prescriber.goto("/dashboard/")
-    waiting = prescriber.locator("section", has=prescriber.get_by_role("heading", name="Screenings awaiting your signature"))
+    waiting = prescriber.locator(
+        "section", has=prescriber.get_by_role("heading", name="Screenings awaiting your signature")
+    )
     waiting.get_by_role("link", name=patient.name).click()
     expect(prescriber).to_have_url(screening_url)
     flows.sign_decision(prescriber, outcome="Eligible")
     expect(prescriber.get_by_role("status")).to_have_text("Decision signed.")
-    expect(decision(prescriber).get_by_role("heading", level=2)).to_have_text(re.compile(r"Signed decision:\s+Eligible"))
+    expect(decision(prescriber).get_by_role("heading", level=2)).to_have_text(
+        re.compile(r"Signed decision:\s+Eligible")
+    )
     expect(decision(prescriber)).to_contain_text("Signed by Elena Rivera")
     expect(prescriber.get_by_role("button", name="Sign decision")).to_have_count(0)  # final
     shot(prescriber, "signed")
@@ -88,11 +97,17 @@ def test_past_substance_use_needs_review_and_a_signing_note(new_page, shot):
     prescriber.goto(screening_url)
     flows.sign_decision(prescriber, outcome="Eligible")
     expect(prescriber.locator(".field.has-error")).to_contain_text(
-        "A note is required when the screening needed review.")
+        "A note is required when the screening needed review."
+    )
     expect(decision(prescriber).get_by_test_id("computed-outcome")).to_be_visible()  # still unsigned
     shot(prescriber, "note-required")
-    flows.sign_decision(prescriber, outcome="Eligible",
-                        note="Reviewed with the referring psychiatrist: sustained remission, low risk.")
-    expect(decision(prescriber).get_by_role("heading", level=2)).to_have_text(re.compile(r"Signed decision:\s+Eligible"))
+    flows.sign_decision(
+        prescriber,
+        outcome="Eligible",
+        note="Reviewed with the referring psychiatrist: sustained remission, low risk.",
+    )
+    expect(decision(prescriber).get_by_role("heading", level=2)).to_have_text(
+        re.compile(r"Signed decision:\s+Eligible")
+    )
     expect(decision(prescriber)).to_contain_text("(computed: Needs prescriber review)")
     expect(decision(prescriber)).to_contain_text("Note: “Reviewed with the referring psychiatrist")

@@ -57,16 +57,24 @@ def test_tour(new_page, snap):
     snap(page, "01-login")
 
     intake = new_page(INTAKE, viewport=TABLET)
-    patient = flows.register_patient(intake, given="Maya", family="Okonkwo", birth_date="1986-09-14",
-                                     weight=("163", "lb"), height=("168", "cm"))
+    patient = flows.register_patient(
+        intake,
+        given="Maya",
+        family="Okonkwo",
+        birth_date="1986-09-14",
+        weight=("163", "lb"),
+        height=("168", "cm"),
+    )
     intake.get_by_placeholder("Medication").fill("lorazepam")
     intake.get_by_placeholder("Dose").fill("0.5 mg at night")
     intake.locator("section", has=intake.get_by_role("heading", name="Current medications")).get_by_role(
-        "button", name="Add").click()
+        "button", name="Add"
+    ).click()
     intake.get_by_placeholder("Substance").fill("penicillin")
     intake.get_by_placeholder("Reaction").fill("hives")
     intake.locator("section", has=intake.get_by_role("heading", name="Allergies")).get_by_role(
-        "button", name="Add").click()
+        "button", name="Add"
+    ).click()
     flows.record_referral(intake, patient)
     flows.open_screening(intake, patient)
     flows.choose_indication(intake)
@@ -92,7 +100,9 @@ def test_tour(new_page, snap):
     snap(prescriber, "06-screening-signed")
     prescriber.goto(patient.url)
     snap(prescriber, "04-patient-chart", full_page=True)
-    prescriber.goto("/sessions/board/?location=downtown")  # the demo's day: every state, slots to check in, a flag
+    prescriber.goto(
+        "/sessions/board/?location=downtown"
+    )  # the demo's day: every state, slots to check in, a flag
     expect(prescriber.get_by_test_id("board")).to_contain_text("Running")
     expect(prescriber.get_by_test_id("slot").first).to_contain_text("of 6")
     snap(prescriber, "session-day-board", full_page=True)

@@ -41,8 +41,16 @@ def done(page: Page, text: str) -> None:
     expect(page.get_by_test_id("notice")).to_contain_text(text)
 
 
-def vitals(page: Page, when: str, sys: int = 124, dia: int = 78, hr: int = 74, spo2: int = 98, rr: int = 14,
-           sedation: str = "None") -> None:
+def vitals(
+    page: Page,
+    when: str,
+    sys: int = 124,
+    dia: int = 78,
+    hr: int = 74,
+    spo2: int = 98,
+    rr: int = 14,
+    sedation: str = "None",
+) -> None:
     page.get_by_label("BP systolic (mmHg)").fill(str(sys))
     page.get_by_label("BP diastolic (mmHg)").fill(str(dia))
     page.get_by_label("Heart rate (/min)").fill(str(hr))
@@ -56,8 +64,12 @@ def vitals(page: Page, when: str, sys: int = 124, dia: int = 78, hr: int = 74, s
 def checklist_on_the_page(nurse: Page, doctor: Page, url: str, weight_kg: str) -> None:
     """The nurse answers every item of the pre-infusion checklist on the session page; an item the nurse may not
     pass (a major interaction) is overridden by the prescriber on their own page."""
-    codes = [t.removeprefix("check-") for t in nurse.locator("li[data-testid^=check-]").evaluate_all(
-        "els => els.map(e => e.dataset.testid)")]
+    codes = [
+        t.removeprefix("check-")
+        for t in nurse.locator("li[data-testid^=check-]").evaluate_all(
+            "els => els.map(e => e.dataset.testid)"
+        )
+    ]
     for code in codes:
         item = nurse.get_by_test_id(f"check-{code}")
         status = item.get_attribute("class") or ""
@@ -79,16 +91,22 @@ def checklist_on_the_page(nurse: Page, doctor: Page, url: str, weight_kg: str) -
             item.get_by_role("button", name=re.compile(": yes$")).click()
         settled(nurse)
         if nurse.get_by_test_id("error").count() and code == "medications_reviewed":
-            doctor.goto(url)  # a major interaction: the nurse's yes is not enough, the prescriber signs it off
+            doctor.goto(
+                url
+            )  # a major interaction: the nurse's yes is not enough, the prescriber signs it off
             mine = doctor.get_by_test_id(f"check-{code}")
-            mine.get_by_label("Override reason").fill("Interacting medications reviewed with the patient today")
+            mine.get_by_label("Override reason").fill(
+                "Interacting medications reviewed with the patient today"
+            )
             mine.get_by_role("button", name="Override (prescriber)").click()
             settled(doctor)
             expect(doctor.get_by_test_id("error")).to_have_count(0)
             nurse.reload()
         else:
             expect(nurse.get_by_test_id("error")).to_have_count(0)
-        expect(nurse.get_by_test_id(f"check-{code}")).to_have_class(re.compile(r"\b(passed|overridden|not_applicable)\b"))
+        expect(nurse.get_by_test_id(f"check-{code}")).to_have_class(
+            re.compile(r"\b(passed|overridden|not_applicable)\b")
+        )
 
 
 def ack_all(page: Page, note: str) -> None:
@@ -143,7 +161,9 @@ def test_a_whole_infusion_on_the_tablet(clocked, shot):  # type: ignore[no-untyp
     doctor.goto(url)
     doctor.get_by_test_id("bag-check-link").click()
     expect(doctor.get_by_role("heading", name="Independent check of the bag")).to_be_visible()
-    assert drawn not in doctor.locator("main").inner_text()  # the checker's page does not show the order's numbers
+    assert (
+        drawn not in doctor.locator("main").inner_text()
+    )  # the checker's page does not show the order's numbers
     shot(doctor, "bag-check")
     doctor.get_by_label("Vial strength on the label (mg/mL)").fill(strength)
     doctor.get_by_label("Volume drawn, on the syringe (mL)").fill(drawn)
@@ -171,21 +191,34 @@ def test_a_whole_infusion_on_the_tablet(clocked, shot):  # type: ignore[no-untyp
     rate = nurse.locator("form[action$='/rate/']")
     rate.get_by_label("New rate (mg/h)").fill("900")
     rate.get_by_label("Reason for the change").fill("Trying a much higher rate")
-    rivera = rate.get_by_label("Verbal order from (prescriber)").locator("option", has_text="Rivera").get_attribute("value")
-    rate.get_by_label("Verbal order from (prescriber)").select_option(rivera)
-    rate.get_by_label(re.compile("I read the new rate back")).check()
-    rate.get_by_label(re.compile("Prescriber's reason to go beyond")).fill("Prescriber asked for a much higher rate")
-    rate.get_by_role("button", name="Change rate").click()
-    settled(nurse)
-    expect(nurse.get_by_test_id("error")).to_contain_text("New rate 900 mg/h")  # beyond the hard limit: refused for anyone
-    rate = nurse.locator("form[action$='/rate/']")
-    rate.get_by_label("New rate (mg/h)").fill("130")  # 1.03 mg/kg by the ordered end: beyond the soft 1.0
-    rate.get_by_label("Reason for the change").fill("No dissociation at 10 min; partial response last series")
-    rivera = rate.get_by_label("Verbal order from (prescriber)").locator("option", has_text="Rivera").get_attribute("value")
+    rivera = (
+        rate.get_by_label("Verbal order from (prescriber)")
+        .locator("option", has_text="Rivera")
+        .get_attribute("value")
+    )
     rate.get_by_label("Verbal order from (prescriber)").select_option(rivera)
     rate.get_by_label(re.compile("I read the new rate back")).check()
     rate.get_by_label(re.compile("Prescriber's reason to go beyond")).fill(
-        "Partial response at 0.5 mg/kg; just above 1 mg/kg in total ordered by phone")
+        "Prescriber asked for a much higher rate"
+    )
+    rate.get_by_role("button", name="Change rate").click()
+    settled(nurse)
+    expect(nurse.get_by_test_id("error")).to_contain_text(
+        "New rate 900 mg/h"
+    )  # beyond the hard limit: refused for anyone
+    rate = nurse.locator("form[action$='/rate/']")
+    rate.get_by_label("New rate (mg/h)").fill("130")  # 1.03 mg/kg by the ordered end: beyond the soft 1.0
+    rate.get_by_label("Reason for the change").fill("No dissociation at 10 min; partial response last series")
+    rivera = (
+        rate.get_by_label("Verbal order from (prescriber)")
+        .locator("option", has_text="Rivera")
+        .get_attribute("value")
+    )
+    rate.get_by_label("Verbal order from (prescriber)").select_option(rivera)
+    rate.get_by_label(re.compile("I read the new rate back")).check()
+    rate.get_by_label(re.compile("Prescriber's reason to go beyond")).fill(
+        "Partial response at 0.5 mg/kg; just above 1 mg/kg in total ordered by phone"
+    )
     rate.get_by_role("button", name="Change rate").click()
     done(nurse, "Rate changed.")
     expect(nurse.locator(".log")).to_contain_text("awaiting co-signature")

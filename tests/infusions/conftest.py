@@ -25,13 +25,21 @@ from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.protocols.models import ProtocolVersion
 from tests.clock import advance, advance_to
 
-CONFIRM = ("identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol_drugs", "medications_reviewed",
-           "escort_confirmed")
+CONFIRM = (
+    "identity_checked",
+    "consent_on_file",
+    "no_heavy_meal",
+    "no_alcohol_drugs",
+    "medications_reviewed",
+    "escort_confirmed",
+)
 STATES = ("scheduled", "checked_in", "prechecks_done", "running", "recovering", "discharged", "signed")
 
 
 def fresh(session: InfusionSession) -> InfusionSession:
-    return InfusionSession.objects.select_related("patient", "protocol_version", "location").get(pk=session.pk)
+    return InfusionSession.objects.select_related("patient", "protocol_version", "location").get(
+        pk=session.pk
+    )
 
 
 def consent_sign(user: User, patient: Patient) -> None:
@@ -40,14 +48,28 @@ def consent_sign(user: User, patient: Patient) -> None:
 
     consent_documents_load_shipped()
     for document in consent_on_file(patient).missing:
-        consent_sign_in_clinic(user=user, patient=patient, document=document,
-                               typed_name=f"{patient.given_name} {patient.family_name}", signature_data=SIGNATURE)
+        consent_sign_in_clinic(
+            user=user,
+            patient=patient,
+            document=document,
+            typed_name=f"{patient.given_name} {patient.family_name}",
+            signature_data=SIGNATURE,
+        )
 
 
 def vitals(nurse: User, session: InfusionSession, taken_at: datetime, **values: object) -> s.VitalsPosted:
-    reading = {"systolic_mmhg": 124, "diastolic_mmhg": 78, "heart_rate_bpm": 72, "spo2_percent": 98,
-               "respiratory_rate_per_min": 14, "sedation": "none", **values}
-    return s.vitals_record(user=nurse, session=session, client_id=str(uuid.uuid4()), taken_at=taken_at, **reading)  # type: ignore[arg-type]
+    reading = {
+        "systolic_mmhg": 124,
+        "diastolic_mmhg": 78,
+        "heart_rate_bpm": 72,
+        "spo2_percent": 98,
+        "respiratory_rate_per_min": 14,
+        "sedation": "none",
+        **values,
+    }
+    return s.vitals_record(
+        user=nurse, session=session, client_id=str(uuid.uuid4()), taken_at=taken_at, **reading
+    )  # type: ignore[arg-type]
 
 
 def vial_check(checker: User, session: InfusionSession, **typed: object) -> s.VialCheck:
@@ -55,7 +77,11 @@ def vial_check(checker: User, session: InfusionSession, **typed: object) -> s.Vi
     session = fresh(session)
     order = selectors.signed_order(session)
     assert order is not None
-    values = {"vial_mg_per_ml": order.vial_mg_per_ml, "drawn_ml": round(order.drug_volume_ml or 0, 2), **typed}
+    values = {
+        "vial_mg_per_ml": order.vial_mg_per_ml,
+        "drawn_ml": round(order.drug_volume_ml or 0, 2),
+        **typed,
+    }
     return s.vial_check_record(user=checker, session=session, expected_version=session.version, **values)  # type: ignore[arg-type]
 
 
@@ -68,12 +94,16 @@ def start_infusion(session: InfusionSession, *, nurse: User, prescriber: User) -
     return s.infusion_start(user=nurse, session=session, expected_version=session.version).at
 
 
-def recovery_vitals(nurse: User, session: InfusionSession, minutes_ago: float = 1, **values: object) -> s.VitalsPosted:
+def recovery_vitals(
+    nurse: User, session: InfusionSession, minutes_ago: float = 1, **values: object
+) -> s.VitalsPosted:
     """A complete set of vital signs taken ``minutes_ago`` (after the stop): the evidence discharge rests on."""
     return vitals(nurse, session, timezone.now() - timedelta(minutes=minutes_ago), **values)
 
 
-def walk(session: InfusionSession, to: str, *, nurse: User, prescriber: User, start: datetime | None = None) -> InfusionSession:
+def walk(
+    session: InfusionSession, to: str, *, nurse: User, prescriber: User, start: datetime | None = None
+) -> InfusionSession:
     """Take ``session`` through the day up to state ``to`` (one of STATES).
 
     The check-in is backdated to ``start`` (150 min ago by default); the checklist, order and the independent
@@ -90,15 +120,31 @@ def walk(session: InfusionSession, to: str, *, nurse: User, prescriber: User, st
     vitals(nurse, session, timezone.now())
     for code in CONFIRM:
         session = fresh(session)
-        s.checklist_record(user=nurse, session=session, expected_version=session.version, code=code, answer="yes")
+        s.checklist_record(
+            user=nurse, session=session, expected_version=session.version, code=code, answer="yes"
+        )
     session = fresh(session)
-    s.checklist_record(user=nurse, session=session, expected_version=session.version, code="weight_today", value="70", unit="kg")
+    s.checklist_record(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        code="weight_today",
+        value="70",
+        unit="kg",
+    )
     session = fresh(session)
-    s.checklist_record(user=nurse, session=session, expected_version=session.version, code="phq9_today", value=18)
+    s.checklist_record(
+        user=nurse, session=session, expected_version=session.version, code="phq9_today", value=18
+    )
     session = fresh(session)
     if session.patient.sex_at_birth == "female":
-        s.checklist_record(user=nurse, session=session, expected_version=session.version, code="pregnancy_status",
-                           answer="not_pregnant")
+        s.checklist_record(
+            user=nurse,
+            session=session,
+            expected_version=session.version,
+            code="pregnancy_status",
+            answer="not_pregnant",
+        )
         session = fresh(session)
     order = s.order_create(user=nurse, session=session, expected_version=session.version)
     session = fresh(session)
@@ -123,9 +169,18 @@ def walk(session: InfusionSession, to: str, *, nurse: User, prescriber: User, st
     advance_to(started + timedelta(minutes=75))
     vitals(nurse, session, started + timedelta(minutes=75))
     session = fresh(session)
-    s.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2, pain=2,
-                       nausea_vomiting=2, intake_output=1, escort_present=True, instructions_given=True,
-                       escort_name="Ana Garcia (sister)")
+    s.discharge_assess(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        activity_mental_status=2,
+        pain=2,
+        nausea_vomiting=2,
+        intake_output=1,
+        escort_present=True,
+        instructions_given=True,
+        escort_name="Ana Garcia (sister)",
+    )
     session = fresh(session)
     session = s.session_discharge(user=nurse, session=session, expected_version=session.version)
     if to == "discharged":
@@ -167,30 +222,55 @@ def ensure_plan(patient: Patient) -> TreatmentPlan:
     loc = patient.location
 
     def someone(role: Role) -> User:
-        return (User.objects.filter(role=role.value, locations=loc, is_active=True).order_by("id").first()
-                or make_staff(role, loc, f"plan-{role.value}.{loc.code}"))
+        return User.objects.filter(role=role.value, locations=loc, is_active=True).order_by(
+            "id"
+        ).first() or make_staff(role, loc, f"plan-{role.value}.{loc.code}")
 
     staff = {Role.INTAKE: someone(Role.INTAKE), Role.PRESCRIBER: someone(Role.PRESCRIBER)}
     # each test plan gets its own chair times, so plans never collide with each other nor with the 09:00 Monday and
     # Thursday plan other fixtures make (tests.accounts.conftest): whatever weekday the suite runs on
     n = TreatmentPlan.objects.count()
-    start = timezone.now().astimezone(ZoneInfo(loc.timezone)).date() + timedelta(days=14 + 28 * (n // len(PLAN_HOURS)))
-    seat = Chair.objects.filter(location=loc).order_by("id").first() or Chair.objects.create(location=loc, name="Chair 1")
-    plan = plan_draft(user=staff[Role.PRESCRIBER], patient=patient, screening=eligible_screening(staff, patient),
-                      start=start, weekdays=(start.weekday(), (start.weekday() + 3) % 7), at=time(PLAN_HOURS[n % len(PLAN_HOURS)]),
-                      location=loc, chair=seat)
+    start = timezone.now().astimezone(ZoneInfo(loc.timezone)).date() + timedelta(
+        days=14 + 28 * (n // len(PLAN_HOURS))
+    )
+    seat = Chair.objects.filter(location=loc).order_by("id").first() or Chair.objects.create(
+        location=loc, name="Chair 1"
+    )
+    plan = plan_draft(
+        user=staff[Role.PRESCRIBER],
+        patient=patient,
+        screening=eligible_screening(staff, patient),
+        start=start,
+        weekdays=(start.weekday(), (start.weekday() + 3) % 7),
+        at=time(PLAN_HOURS[n % len(PLAN_HOURS)]),
+        location=loc,
+        chair=seat,
+    )
     return plan_sign(user=staff[Role.PRESCRIBER], plan=plan)
 
 
-def schedule(user: User, patient: Patient, protocol: ProtocolVersion, chair: Chair | None = None,
-             when: datetime | None = None, *, consent: bool = True, plan: bool = True) -> InfusionSession:
+def schedule(
+    user: User,
+    patient: Patient,
+    protocol: ProtocolVersion,
+    chair: Chair | None = None,
+    when: datetime | None = None,
+    *,
+    consent: bool = True,
+    plan: bool = True,
+) -> InfusionSession:
     if consent:
         consent_sign(user, patient)
     if plan:
         ensure_plan(patient)
-    return s.session_schedule(user=user, patient=patient, protocol_version=protocol, chair=chair,
-                              scheduled_start=when or timezone.now() - timedelta(minutes=160),
-                              added_reason="Infusion booked on the day, outside the plan's dated series")
+    return s.session_schedule(
+        user=user,
+        patient=patient,
+        protocol_version=protocol,
+        chair=chair,
+        scheduled_start=when or timezone.now() - timedelta(minutes=160),
+        added_reason="Infusion booked on the day, outside the plan's dated series",
+    )
 
 
 @pytest.fixture
@@ -204,9 +284,16 @@ def todays_plan(staff, patient, chair: Chair | None = None, *, sign: bool = True
     from tests.plans.conftest import eligible_screening
 
     today = timezone.now().astimezone(ZoneInfo(patient.location.timezone)).date()
-    args = dict(user=staff[Role.PRESCRIBER], patient=patient, screening=eligible_screening(staff, patient), start=today,
-                weekdays=(today.weekday(), (today.weekday() + 3) % 7), at=time(12), location=patient.location,
-                chair=chair)
+    args = dict(
+        user=staff[Role.PRESCRIBER],
+        patient=patient,
+        screening=eligible_screening(staff, patient),
+        start=today,
+        weekdays=(today.weekday(), (today.weekday() + 3) % 7),
+        at=time(12),
+        location=patient.location,
+        chair=chair,
+    )
     args.update(kw)
     plan = plan_draft(**args)
     return plan_sign(user=staff[Role.PRESCRIBER], plan=plan) if sign else plan

@@ -38,7 +38,10 @@ def test_the_order_carries_the_bag_computed_by_the_dose_engine(session, nurse, p
     pump = order.calculation["pump"]
     assert order.vial_mg_per_ml == pump["vial_mg_per_ml"] and order.bag_ml == pump["bag_ml"]
     assert order.drug_volume_ml == pytest.approx(order.dose_mg / order.vial_mg_per_ml)
-    assert order.vtbi_ml == pytest.approx(pump["vtbi_ml"]) and order.vtbi_ml <= order.bag_ml + order.drug_volume_ml
+    assert (
+        order.vtbi_ml == pytest.approx(pump["vtbi_ml"])
+        and order.vtbi_ml <= order.bag_ml + order.drug_volume_ml
+    )
 
 
 def test_the_bag_is_shown_to_the_nurse_on_the_live_page_and_the_mar(session, nurse, prescriber, client_for):
@@ -62,7 +65,9 @@ def test_the_mar_never_records_more_than_the_bag_held(session, nurse, prescriber
     assert float(ket.dose) == pytest.approx(order.vtbi_ml * order.concentration_mg_per_ml, abs=0.001)
     assert float(ket.dose) <= order.dose_mg
     assert ket.reason == s.MAR_BAG_EMPTY.format(vtbi=order.vtbi_ml)
-    assert "Infusion" in selectors.note_text(fresh(session)) and f"{float(ket.dose):.1f} mg" in selectors.note_text(fresh(session))
+    assert "Infusion" in selectors.note_text(
+        fresh(session)
+    ) and f"{float(ket.dose):.1f} mg" in selectors.note_text(fresh(session))
 
 
 def test_the_live_status_says_to_stop_the_pump_when_the_bag_is_empty(session, nurse, prescriber, client_for):
@@ -134,23 +139,40 @@ def test_the_check_page_does_not_show_the_expected_numbers(session, nurse, presc
     body = r.content.decode()
     assert r.status_code == 200 and 'name="vial_mg_per_ml"' in body and 'name="drawn_ml"' in body
     assert session.patient.display_name in body
-    card = body[body.index('aria-labelledby="h-bag"'):body.index("</section>", body.index('aria-labelledby="h-bag"'))]
+    card = body[
+        body.index('aria-labelledby="h-bag"') : body.index(
+            "</section>", body.index('aria-labelledby="h-bag"')
+        )
+    ]
     assert "<form" in card
     # What a person can read: the text, and what a visible field holds or suggests (addresses, the CSRF token
     # and the version are random or unrelated digits).
     visible = re.sub(r'<input type="hidden"[^>]*>', "", card)
-    shown = re.sub(r"<[^>]+>", " ", visible) + " ".join(re.findall(r'(?:value|placeholder)="([^"]*)"', visible))
-    for number in (f"{order.vial_mg_per_ml:g}", f"{order.drug_volume_ml:.2f}", f"{order.drug_volume_ml:.1f}",
-                   f"{order.vtbi_ml:.1f}", f"{order.dose_mg:.1f}"):
+    shown = re.sub(r"<[^>]+>", " ", visible) + " ".join(
+        re.findall(r'(?:value|placeholder)="([^"]*)"', visible)
+    )
+    for number in (
+        f"{order.vial_mg_per_ml:g}",
+        f"{order.drug_volume_ml:.2f}",
+        f"{order.drug_volume_ml:.1f}",
+        f"{order.vtbi_ml:.1f}",
+        f"{order.dose_mg:.1f}",
+    ):
         assert not re.search(rf"(?<![\d.]){re.escape(number)}(?![\d])", shown), number
 
 
 def test_the_check_page_records_a_match_and_returns_to_the_session(session, nurse, prescriber, client_for):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
     order = selectors.signed_order(session)
-    r = client_for(prescriber).post(page(session, "bag-check/"), {
-        "expected_version": fresh(session).version, "vial_mg_per_ml": f"{order.vial_mg_per_ml:g}",
-        "drawn_ml": f"{order.drug_volume_ml:.2f}"}, follow=True)
+    r = client_for(prescriber).post(
+        page(session, "bag-check/"),
+        {
+            "expected_version": fresh(session).version,
+            "vial_mg_per_ml": f"{order.vial_mg_per_ml:g}",
+            "drawn_ml": f"{order.drug_volume_ml:.2f}",
+        },
+        follow=True,
+    )
     assert r.status_code == 200 and "match the order" in text(r)
     assert VialCheck.objects.get(session=session).match is True
 
@@ -160,24 +182,32 @@ def test_the_nurse_who_prepared_the_bag_is_told_to_ask_a_colleague(session, nurs
     c = client_for(nurse)
     r = c.get(page(session, "bag-check/"))
     assert "a second clinician must check it" in text(r) and 'name="drawn_ml"' not in r.content.decode()
-    r = c.post(page(session, "bag-check/"), {"expected_version": fresh(session).version,
-                                                            "vial_mg_per_ml": "50", "drawn_ml": "1"})
+    r = c.post(
+        page(session, "bag-check/"),
+        {"expected_version": fresh(session).version, "vial_mg_per_ml": "50", "drawn_ml": "1"},
+    )
     assert r.status_code == 200 and not VialCheck.objects.filter(session=session).exists()
 
 
 def test_a_refused_number_on_the_check_page_names_the_field(session, nurse, prescriber, client_for):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    r = client_for(prescriber).post(page(session, "bag-check/"), {"expected_version": fresh(session).version,
-                                                                 "vial_mg_per_ml": "fifty", "drawn_ml": "1"})
+    r = client_for(prescriber).post(
+        page(session, "bag-check/"),
+        {"expected_version": fresh(session).version, "vial_mg_per_ml": "fifty", "drawn_ml": "1"},
+    )
     assert r.status_code == 400 and "Vial strength on the label" in text(r)
     assert not VialCheck.objects.filter(session=session).exists()
 
 
-def test_a_mismatch_through_the_page_is_recorded_and_says_do_not_start(session, nurse, prescriber, client_for):
+def test_a_mismatch_through_the_page_is_recorded_and_says_do_not_start(
+    session, nurse, prescriber, client_for
+):
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
-    r = client_for(prescriber).post(page(session, "vial-check/"), {"expected_version": fresh(session).version,
-                                                                   "vial_mg_per_ml": "100", "drawn_ml": "7"},
-                                    HTTP_HX_REQUEST="true")
+    r = client_for(prescriber).post(
+        page(session, "vial-check/"),
+        {"expected_version": fresh(session).version, "vial_mg_per_ml": "100", "drawn_ml": "7"},
+        HTTP_HX_REQUEST="true",
+    )
     assert r.status_code == 200 and "DOES NOT match the order" in text(r)
     assert VialCheck.objects.get(session=session).match is False
 
@@ -187,17 +217,27 @@ def test_a_mismatch_through_the_page_is_recorded_and_says_do_not_start(session, 
 
 def _checked_and_signed_late(session, nurse, prescriber):  # type: ignore[no-untyped-def]
     """Checklist passed first; 10 min later the order is signed and the bag checked."""
-    session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber, start=timezone.now() - timedelta(minutes=20))
+    session = walk(
+        session,
+        "checked_in",
+        nurse=nurse,
+        prescriber=prescriber,
+        start=timezone.now() - timedelta(minutes=20),
+    )
     from tests.infusions.conftest import consent_sign
 
     consent_sign(nurse, session.patient)
     vitals(nurse, session, timezone.now())
     answers = [{"code": c, "answer": "yes"} for c in CONFIRM] + [
-        {"code": "weight_today", "value": "70", "unit": "kg"}, {"code": "phq9_today", "value": 18},
-        {"code": "pregnancy_status", "answer": "not_pregnant"}]
+        {"code": "weight_today", "value": "70", "unit": "kg"},
+        {"code": "phq9_today", "value": 18},
+        {"code": "pregnancy_status", "answer": "not_pregnant"},
+    ]
     for a in answers:
         s.checklist_record(user=nurse, session=fresh(session), expected_version=fresh(session).version, **a)
-    session = s.checklist_complete(user=nurse, session=fresh(session), expected_version=fresh(session).version)
+    session = s.checklist_complete(
+        user=nurse, session=fresh(session), expected_version=fresh(session).version
+    )
     advance(10)
     order = s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version)
@@ -210,8 +250,12 @@ def test_a_start_backdated_before_the_checklist_passed_is_refused(session, nurse
     vial_check(prescriber, session)
     advance(3)
     with pytest.raises(ValidationError, match="is before the checklist passed"):
-        s.infusion_start(user=nurse, session=fresh(session), expected_version=fresh(session).version,
-                         at=session.prechecks_done_at - timedelta(minutes=1))
+        s.infusion_start(
+            user=nurse,
+            session=fresh(session),
+            expected_version=fresh(session).version,
+            at=session.prechecks_done_at - timedelta(minutes=1),
+        )
     assert fresh(session).started_at is None
 
 
@@ -219,8 +263,12 @@ def test_a_start_backdated_before_the_order_was_signed_is_refused(session, nurse
     session = _checked_and_signed_late(session, nurse, prescriber)
     order = selectors.signed_order(session)
     with pytest.raises(ValidationError, match="is before the order was signed"):
-        s.infusion_start(user=nurse, session=session, expected_version=session.version,
-                         at=order.signed_at - timedelta(minutes=2))
+        s.infusion_start(
+            user=nurse,
+            session=session,
+            expected_version=session.version,
+            at=order.signed_at - timedelta(minutes=2),
+        )
     assert fresh(session).state == "prechecks_done"
 
 
@@ -229,8 +277,12 @@ def test_a_start_backdated_before_the_check_of_the_bag_is_refused(session, nurse
     advance(3)
     check = vial_check(prescriber, session)
     with pytest.raises(ValidationError, match="is before the independent check of the bag"):
-        s.infusion_start(user=nurse, session=fresh(session), expected_version=fresh(session).version,
-                         at=check.checked_at - timedelta(minutes=1))
+        s.infusion_start(
+            user=nurse,
+            session=fresh(session),
+            expected_version=fresh(session).version,
+            at=check.checked_at - timedelta(minutes=1),
+        )
 
 
 def test_a_stop_backdated_to_two_minutes_into_a_42_minute_run_is_refused(session, nurse, prescriber):
@@ -240,9 +292,17 @@ def test_a_stop_backdated_to_two_minutes_into_a_42_minute_run_is_refused(session
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)
     advance(2)  # 42 minutes after the start
     with pytest.raises(ValidationError, match="is before the last reading taken during the infusion"):
-        s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version,
-                        at=fresh(session).started_at + timedelta(minutes=2), backdate_reason="forgot to record")
-    assert fresh(session).ended_at is None and not MedicationAdministration.objects.filter(session=session).exists()
+        s.infusion_stop(
+            user=nurse,
+            session=fresh(session),
+            expected_version=fresh(session).version,
+            at=fresh(session).started_at + timedelta(minutes=2),
+            backdate_reason="forgot to record",
+        )
+    assert (
+        fresh(session).ended_at is None
+        and not MedicationAdministration.objects.filter(session=session).exists()
+    )
 
 
 def test_a_stop_entered_late_with_a_reason_starts_the_observation_at_the_stop(session, nurse, prescriber):
@@ -250,9 +310,16 @@ def test_a_stop_entered_late_with_a_reason_starts_the_observation_at_the_stop(se
     stopped = timezone.now()
     advance(8)
     with pytest.raises(ValidationError, match=re.escape("a time more than 5 min late needs a reason")):
-        s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version, at=stopped)
-    e = s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version, at=stopped,
-                        backdate_reason="Emergency in chair 2")
+        s.infusion_stop(
+            user=nurse, session=fresh(session), expected_version=fresh(session).version, at=stopped
+        )
+    e = s.infusion_stop(
+        user=nurse,
+        session=fresh(session),
+        expected_version=fresh(session).version,
+        at=stopped,
+        backdate_reason="Emergency in chair 2",
+    )
     assert e.backdate_reason == "Emergency in chair 2" and fresh(session).ended_at == stopped
     d = selectors.session_delivery(fresh(session))
     assert d.stopped_at == stopped
@@ -263,11 +330,17 @@ def test_a_time_beyond_the_protocols_maximum_is_refused_even_with_a_reason(sessi
     advance(61)
     at = timezone.now() - timedelta(minutes=61)
     with pytest.raises(ValidationError) as exc:
-        s.infusion_pause(user=nurse, session=fresh(session), expected_version=fresh(session).version, at=at,
-                         backdate_reason="late")
+        s.infusion_pause(
+            user=nurse,
+            session=fresh(session),
+            expected_version=fresh(session).version,
+            at=at,
+            backdate_reason="late",
+        )
     assert exc.value.message.startswith("Pause at ") and "at most 60 min late" in exc.value.message
-    assert exc.value.message == BACKDATE_TOO_FAR.format(what="Pause", value=at.isoformat(timespec="minutes"),
-                                                        minutes=61, high=60)
+    assert exc.value.message == BACKDATE_TOO_FAR.format(
+        what="Pause", value=at.isoformat(timespec="minutes"), minutes=61, high=60
+    )
 
 
 def test_beyond_five_minutes_without_a_reason_is_refused_for_events_and_readings(session, nurse, prescriber):
@@ -276,12 +349,19 @@ def test_beyond_five_minutes_without_a_reason_is_refused_for_events_and_readings
     at = timezone.now() - timedelta(minutes=6)
     with pytest.raises(ValidationError) as exc:
         s.infusion_pause(user=nurse, session=fresh(session), expected_version=fresh(session).version, at=at)
-    assert exc.value.message == BACKDATE_REASON_REQUIRED.format(what="Pause", value=at.isoformat(timespec="minutes"),
-                                                                minutes=6, low=5)
+    assert exc.value.message == BACKDATE_REASON_REQUIRED.format(
+        what="Pause", value=at.isoformat(timespec="minutes"), minutes=6, low=5
+    )
     with pytest.raises(ValidationError, match="needs a reason"):
         vitals(nurse, session, at)
-    posted = s.vitals_record(user=nurse, session=session, client_id="late-reading", taken_at=at, heart_rate_bpm=80,
-                             backdate_reason="Monitor printout entered after the call")
+    posted = s.vitals_record(
+        user=nurse,
+        session=session,
+        client_id="late-reading",
+        taken_at=at,
+        heart_rate_bpm=80,
+        backdate_reason="Monitor printout entered after the call",
+    )
     assert posted.reading.backdate_reason == "Monitor printout entered after the call"
 
 

@@ -50,7 +50,9 @@ def slot(staff, patient, chair, protocols) -> PlannedInfusion:  # type: ignore[n
     return first(todays_plan(staff, patient, chair))
 
 
-def test_the_board_lists_todays_planned_slots_with_the_infusion_number_and_check_in(slot, staff, client_for, nurse):
+def test_the_board_lists_todays_planned_slots_with_the_infusion_number_and_check_in(
+    slot, staff, client_for, nurse
+):
     board = selectors.day_board(user=nurse, location=slot.location)
     (entry,) = board.slots
     assert entry.planned == slot and entry.number == "1 of 6" and entry.patient == slot.plan.patient
@@ -58,7 +60,9 @@ def test_the_board_lists_todays_planned_slots_with_the_infusion_number_and_check
     assert lane.entries == [entry]
     for role in (Role.NURSE, Role.INTAKE, Role.PRESCRIBER):
         body = text(client_for(staff[role]).get(board_url(slot)))
-        assert 'data-testid="slot"' in body and "Maria Garcia" in body and "1 of 6" in body and "12:00" in body
+        assert (
+            'data-testid="slot"' in body and "Maria Garcia" in body and "1 of 6" in body and "12:00" in body
+        )
         assert check_in_url(slot) in body and "Expected" in body
 
 
@@ -70,8 +74,15 @@ def test_check_in_from_the_slot_opens_the_session_checks_in_and_shows_the_live_p
     assert session.state == "checked_in" and session.checked_in_at is not None
     assert session.chair == slot.chair and session.scheduled_start == slot.scheduled_start
     assert session.protocol_version == slot.plan.protocol_version
-    summaries = list(AuditEntry.objects.filter(patient_external_id=slot.plan.patient.external_id, actor=nurse).values_list("summary", flat=True))
-    assert any("from Infusion 1 of the plan" in x for x in summaries) and "Checked in for the infusion" in summaries
+    summaries = list(
+        AuditEntry.objects.filter(patient_external_id=slot.plan.patient.external_id, actor=nurse).values_list(
+            "summary", flat=True
+        )
+    )
+    assert (
+        any("from Infusion 1 of the plan" in x for x in summaries)
+        and "Checked in for the infusion" in summaries
+    )
     board = selectors.day_board(user=nurse, location=slot.location)
     assert board.slots == [] and [r.number for r in board.rows] == ["1 of 6"]  # now the session's row
 
@@ -93,12 +104,17 @@ def test_a_slot_never_gets_two_sessions(slot, nurse, staff, client_for):
 def test_a_race_lost_at_the_database_is_a_clear_refusal_with_nothing_saved(slot, nurse, monkeypatch):
     s.session_check_in_planned(user=nurse, planned_infusion=slot)
     # The second "Check in" read the slot before the first committed: the unique constraint refuses it.
-    monkeypatch.setattr(scheduling, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
+    monkeypatch.setattr(
+        scheduling, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk)
+    )
     before = AuditEntry.objects.count()
     with pytest.raises(ValidationError) as exc:
         s.session_check_in_planned(user=nurse, planned_infusion=slot)
     assert exc.value.message == s.PLANNED_HAS_SESSION
-    assert InfusionSession.objects.filter(planned_infusion=slot).count() == 1 and AuditEntry.objects.count() == before
+    assert (
+        InfusionSession.objects.filter(planned_infusion=slot).count() == 1
+        and AuditEntry.objects.count() == before
+    )
 
 
 def test_another_integrity_error_is_not_mistaken_for_a_race(slot, nurse, monkeypatch):
@@ -111,12 +127,15 @@ def test_another_integrity_error_is_not_mistaken_for_a_race(slot, nurse, monkeyp
 
 
 @pytest.mark.parametrize("case", ["draft plan", "cancelled", "not today", "elsewhere"])
-def test_refusals_are_messages_on_the_board_and_nothing_is_saved(case, staff, patient, chair, protocols, client_for,
-                                                                 nurse, northside):
+def test_refusals_are_messages_on_the_board_and_nothing_is_saved(
+    case, staff, patient, chair, protocols, client_for, nurse, northside
+):
     user = nurse
     if case == "draft plan":
         slot = first(todays_plan(staff, patient, chair, sign=False))
-        expected = "Infusion 1 belongs to a plan that is draft; only a signed, active plan's infusions are given."
+        expected = (
+            "Infusion 1 belongs to a plan that is draft; only a signed, active plan's infusions are given."
+        )
     elif case == "cancelled":
         slot = first(todays_plan(staff, patient, chair))
         infusion_cancel(user=nurse, infusion=slot, reason="Has the flu")
@@ -132,7 +151,9 @@ def test_refusals_are_messages_on_the_board_and_nothing_is_saved(case, staff, pa
     client = client_for(user)
     r = client.post(check_in_url(slot))
     # back to a board the user may see: the slot's, or their own when the slot is at a location they do not work at
-    assert r.status_code == 302 and r["Location"] == (board_url(slot) if case != "elsewhere" else "/sessions/board/")
+    assert r.status_code == 302 and r["Location"] == (
+        board_url(slot) if case != "elsewhere" else "/sessions/board/"
+    )
     page = client.get(r["Location"])
     assert page.status_code == 200 and expected in text(page).replace("&#x27;", "'")
     if case == "elsewhere":
@@ -143,15 +164,21 @@ def test_refusals_are_messages_on_the_board_and_nothing_is_saved(case, staff, pa
 
 
 def test_a_refusal_returns_to_the_referring_board_but_never_to_another_site_or_a_board_not_theirs(
-        staff, patient, chair, protocols, client_for, northside):
+    staff, patient, chair, protocols, client_for, northside
+):
     slot = first(todays_plan(staff, patient, chair))
     user = make_staff(Role.NURSE, northside, "n.northside")
     client = client_for(user)
-    r = client.post(check_in_url(slot), HTTP_REFERER="http://testserver/sessions/board/?location=northside&date=2026-01-05")
+    r = client.post(
+        check_in_url(slot),
+        HTTP_REFERER="http://testserver/sessions/board/?location=northside&date=2026-01-05",
+    )
     assert r["Location"] == "/sessions/board/?location=northside&date=2026-01-05"
-    for referer in ("https://evil.example/sessions/board/?location=northside",
-                    "http://testserver/sessions/board/?location=downtown",  # a board this nurse may not see
-                    "http://testserver/patients/"):
+    for referer in (
+        "https://evil.example/sessions/board/?location=northside",
+        "http://testserver/sessions/board/?location=downtown",  # a board this nurse may not see
+        "http://testserver/patients/",
+    ):
         assert client.post(check_in_url(slot), HTTP_REFERER=referer)["Location"] == "/sessions/board/"
     assert InfusionSession.objects.count() == 0
 
@@ -160,7 +187,9 @@ def test_a_cancelled_check_in_gives_the_slot_back_and_it_can_be_checked_in_again
     client = client_for(nurse)
     client.post(check_in_url(slot))
     mistaken = InfusionSession.objects.get(planned_infusion=slot)
-    s.session_cancel(user=nurse, session=mistaken, expected_version=mistaken.version, reason="Wrong patient pressed")
+    s.session_cancel(
+        user=nurse, session=mistaken, expected_version=mistaken.version, reason="Wrong patient pressed"
+    )
     board = selectors.day_board(user=nurse, location=slot.location)
     assert [x.planned for x in board.slots] == [slot]  # expected again, next to the cancelled session's row
     body = text(client.get(board_url(slot)))
@@ -170,20 +199,30 @@ def test_a_cancelled_check_in_gives_the_slot_back_and_it_can_be_checked_in_again
     assert r.status_code == 302 and r["Location"] == f"/sessions/{again.external_id}/"
     assert again.state == "checked_in" and again.pk != mistaken.pk
     assert sorted(InfusionSession.objects.filter(planned_infusion=slot).values_list("state", flat=True)) == [
-        "cancelled", "checked_in"]
+        "cancelled",
+        "checked_in",
+    ]
     assert selectors.day_board(user=nurse, location=slot.location).slots == []
-    with pytest.raises(ValidationError, match="was already checked in for Infusion 1"):  # still only one at a time
+    with pytest.raises(
+        ValidationError, match="was already checked in for Infusion 1"
+    ):  # still only one at a time
         s.session_check_in_planned(user=nurse, planned_infusion=slot)
     assert InfusionSession.objects.filter(planned_infusion=slot).count() == 2
 
 
 def test_the_database_allows_one_session_per_slot_that_is_not_cancelled(slot, nurse, monkeypatch):
     first_session = s.session_check_in_planned(user=nurse, planned_infusion=slot)
-    monkeypatch.setattr(scheduling, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk))
-    with pytest.raises(ValidationError) as exc:  # a race lost at the database after a cancel and a new check-in
+    monkeypatch.setattr(
+        scheduling, "_planned_usable", lambda planned, patient: PlannedInfusion.objects.get(pk=planned.pk)
+    )
+    with pytest.raises(
+        ValidationError
+    ) as exc:  # a race lost at the database after a cancel and a new check-in
         s.session_check_in_planned(user=nurse, planned_infusion=slot)
     assert exc.value.message == s.PLANNED_HAS_SESSION
-    s.session_cancel(user=nurse, session=first_session, expected_version=first_session.version, reason="Mistake")
+    s.session_cancel(
+        user=nurse, session=first_session, expected_version=first_session.version, reason="Mistake"
+    )
     second = s.session_check_in_planned(user=nurse, planned_infusion=slot)
     with pytest.raises(ValidationError) as exc:
         s.session_check_in_planned(user=nurse, planned_infusion=slot)
@@ -192,9 +231,13 @@ def test_the_database_allows_one_session_per_slot_that_is_not_cancelled(slot, nu
 
 
 def test_check_in_from_a_slot_via_the_api(slot, nurse, client_for):
-    r = client_for(nurse).post(f"/api/sessions/planned/{slot.external_id}/check-in", content_type="application/json")
+    r = client_for(nurse).post(
+        f"/api/sessions/planned/{slot.external_id}/check-in", content_type="application/json"
+    )
     assert r.status_code == 201 and r.json()["state"] == "checked_in"
-    again = client_for(nurse).post(f"/api/sessions/planned/{slot.external_id}/check-in", content_type="application/json")
+    again = client_for(nurse).post(
+        f"/api/sessions/planned/{slot.external_id}/check-in", content_type="application/json"
+    )
     assert again.status_code == 400 and "already checked in" in again.json()["error"]["message"]
 
 
@@ -224,18 +267,31 @@ def test_an_open_safety_flag_shows_on_the_polled_board_until_assessed(slot, staf
     assert selectors.day_board(user=nurse, location=slot.location).slots[0].flagged
     api = client.get(f"/api/sessions/board?location={slot.location.code}").json()
     assert api["flags"][0]["flag"] == str(flag.external_id) and api["chairs"][0]["slots"][0]["flagged"]
-    safety_flag_assess(user=staff[Role.PRESCRIBER], flag=flag, assessment="Passive ideation, no plan or intent.",
-                       plan="Safety plan reviewed; infusion may proceed; call tomorrow.")
+    safety_flag_assess(
+        user=staff[Role.PRESCRIBER],
+        flag=flag,
+        assessment="Passive ideation, no plan or intent.",
+        plan="Safety plan reviewed; infusion may proceed; call tomorrow.",
+    )
     body = text(client.get(board_url(slot), HTTP_HX_REQUEST="true"))
     assert 'data-testid="board-flags"' not in body and "safety flag</span>" not in body
 
 
 def test_flags_of_other_locations_patients_are_not_on_the_board(slot, staff, nurse, northside):
-    other = register(make_staff(Role.INTAKE, northside, "i.north"), northside, given_name="Nora", family_name="North")
-    response_record(user=make_staff(Role.NURSE, northside, "n.north"), patient=other, instrument="phq9",
-                    answers=PHQ9_ITEM9)
+    other = register(
+        make_staff(Role.INTAKE, northside, "i.north"), northside, given_name="Nora", family_name="North"
+    )
+    response_record(
+        user=make_staff(Role.NURSE, northside, "n.north"),
+        patient=other,
+        instrument="phq9",
+        answers=PHQ9_ITEM9,
+    )
     assert selectors.day_board(user=nurse, location=slot.location).flags == []
-    assert len(selectors.day_board(user=make_staff(Role.NURSE, northside, "n2.north"), location=northside).flags) == 1
+    assert (
+        len(selectors.day_board(user=make_staff(Role.NURSE, northside, "n2.north"), location=northside).flags)
+        == 1
+    )
 
 
 def test_the_session_row_of_a_flagged_patient_has_the_badge(slot, staff, nurse, client_for):

@@ -42,7 +42,9 @@ def unconsented(nurse, patient, depression, chair):  # type: ignore[no-untyped-d
 
 
 def answer(nurse, session, code: str, **kw):  # type: ignore[no-untyped-def]
-    return s.checklist_record(user=nurse, session=fresh(session), expected_version=fresh(session).version, code=code, **kw)
+    return s.checklist_record(
+        user=nurse, session=fresh(session), expected_version=fresh(session).version, code=code, **kw
+    )
 
 
 def everything_else(nurse, prescriber, session) -> None:  # type: ignore[no-untyped-def]
@@ -66,20 +68,30 @@ def test_no_consent_refuses_yes_and_the_start(unconsented, nurse, prescriber):
     assert exc.value.message == CONSENT_NOT_ON_FILE.format(question=QUESTION, problem=missing)
     assert not ChecklistItemResponse.objects.filter(session=unconsented).exists()  # nothing half-saved
     everything_else(nurse, prescriber, unconsented)
-    item = next(i for i in selectors.checklist_result(fresh(unconsented)).items if i.code == "consent_on_file")
+    item = next(
+        i for i in selectors.checklist_result(fresh(unconsented)).items if i.code == "consent_on_file"
+    )
     assert item.status == "failed" and item.detail == missing
     with pytest.raises(ValidationError, match=re.escape(f"consent_on_file failed ({missing})")):
-        s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
+        s.checklist_complete(
+            user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version
+        )
     with pytest.raises(TransitionRefused):
         s.infusion_start(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
 
 
 def test_consent_cannot_be_overridden_by_a_prescriber(unconsented, prescriber):
     with pytest.raises(ValidationError) as exc:
-        s.checklist_override(user=prescriber, session=fresh(unconsented), expected_version=fresh(unconsented).version,
-                             code="consent_on_file", reason="Signed on paper, will be scanned tomorrow")
+        s.checklist_override(
+            user=prescriber,
+            session=fresh(unconsented),
+            expected_version=fresh(unconsented).version,
+            code="consent_on_file",
+            reason="Signed on paper, will be scanned tomorrow",
+        )
     assert exc.value.message == CONSENT_NOT_OVERRIDABLE.format(
-        question=QUESTION, problem="Not signed: Consent to treatment with intravenous ketamine v1")
+        question=QUESTION, problem="Not signed: Consent to treatment with intravenous ketamine v1"
+    )
     assert not ChecklistItemResponse.objects.filter(session=unconsented).exists()
 
 
@@ -87,7 +99,9 @@ def test_signed_consent_passes_and_the_infusion_starts(unconsented, nurse, presc
     consent_sign(nurse, unconsented.patient)
     answer(nurse, unconsented, "consent_on_file", answer="yes")
     everything_else(nurse, prescriber, unconsented)
-    session = s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
+    session = s.checklist_complete(
+        user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version
+    )
     s.infusion_start(user=nurse, session=session, expected_version=session.version)
     assert fresh(session).state == "running"
     item = next(i for i in selectors.checklist_result(fresh(session)).items if i.code == "consent_on_file")
@@ -99,8 +113,13 @@ def test_a_new_consent_version_after_signing_is_refused_again(unconsented, nurse
     answer(nurse, unconsented, "consent_on_file", answer="yes")
     everything_else(nurse, prescriber, unconsented)
     s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
-    doc = consent_document_edit(user=staff[Role.ADMIN], code="ketamine-infusion", title="Consent to treatment v2",
-                                body="New text: a new risk is described.", changelog="Adds a risk")
+    doc = consent_document_edit(
+        user=staff[Role.ADMIN],
+        code="ketamine-infusion",
+        title="Consent to treatment v2",
+        body="New text: a new risk is described.",
+        changelog="Adds a risk",
+    )
     missing = f"New signature needed (document changed): {doc.title} v{doc.version}"
     result = selectors.checklist_result(fresh(unconsented))
     assert not result.passed and f"consent_on_file failed ({missing})" in result.failures
@@ -127,28 +146,43 @@ def no_consent_item(monkeypatch):  # type: ignore[no-untyped-def]
         items = tuple(i for i in checklist.items if i.code != "consent_on_file")
         return monitoring, checklist.model_copy(update={"items": items}), discharge
 
-    for module in (selectors_checklist, services_common, services_checklist, services_vitals, services_discharge):
+    for module in (
+        selectors_checklist,
+        services_common,
+        services_checklist,
+        services_vitals,
+        services_discharge,
+    ):
         monkeypatch.setattr(module, "session_sections", without)
 
 
-def test_a_checklist_without_the_consent_item_still_needs_the_consent(unconsented, nurse, prescriber, staff,
-                                                                       no_consent_item):
+def test_a_checklist_without_the_consent_item_still_needs_the_consent(
+    unconsented, nurse, prescriber, staff, no_consent_item
+):
     everything_else(nurse, prescriber, unconsented)
     result = selectors.checklist_result(fresh(unconsented))
     assert result.passed and "consent_on_file" not in {i.code for i in result.items}
     missing = "Not signed: Consent to treatment with intravenous ketamine v1"
     with pytest.raises(ValidationError) as exc:
-        s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
+        s.checklist_complete(
+            user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version
+        )
     assert exc.value.message == s.CONSENT_REQUIRED.format(problem=missing)
     assert fresh(unconsented).state == "checked_in"
     consent_sign(nurse, unconsented.patient)
     s.checklist_complete(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
-    doc = consent_document_edit(user=staff[Role.ADMIN], code="ketamine-infusion", title="Consent to treatment v2",
-                                body="New text: a new risk is described.", changelog="Adds a risk")
+    doc = consent_document_edit(
+        user=staff[Role.ADMIN],
+        code="ketamine-infusion",
+        title="Consent to treatment v2",
+        body="New text: a new risk is described.",
+        changelog="Adds a risk",
+    )
     with pytest.raises(ValidationError) as exc:  # the start checks the consent itself, not only the checklist
         s.infusion_start(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
     assert exc.value.message == s.CONSENT_REQUIRED.format(
-        problem=f"New signature needed (document changed): {doc.title} v{doc.version}")
+        problem=f"New signature needed (document changed): {doc.title} v{doc.version}"
+    )
     assert fresh(unconsented).state == "prechecks_done" and not fresh(unconsented).rate_events.exists()
     consent_sign(nurse, unconsented.patient)
     s.infusion_start(user=nurse, session=fresh(unconsented), expected_version=fresh(unconsented).version)
@@ -159,10 +193,18 @@ def test_the_checklist_row_shows_the_consent_status_and_the_refusal(unconsented,
     client = client_for(nurse)
     page = f"/sessions/{unconsented.external_id}/"
     body = text(client.get(page))
-    assert 'data-testid="consent-status"' in body and "Not signed: Consent to treatment with intravenous ketamine v1" in body
+    assert (
+        'data-testid="consent-status"' in body
+        and "Not signed: Consent to treatment with intravenous ketamine v1" in body
+    )
     assert f"/consent/patient/{unconsented.patient.external_id}/sign/" in body  # the nurse may collect it
-    r = client.post(f"{page}checklist/", {"expected_version": fresh(unconsented).version, "code": "consent_on_file",
-                                          "answer": "yes"}, HTTP_HX_REQUEST="true")
+    r = client.post(
+        f"{page}checklist/",
+        {"expected_version": fresh(unconsented).version, "code": "consent_on_file", "answer": "yes"},
+        HTTP_HX_REQUEST="true",
+    )
     assert r.status_code == 400 and "the patient's consent is not on file" in text(r)
     consent_sign(nurse, unconsented.patient)
-    assert "Consent on file: Consent to treatment with intravenous ketamine v1 signed" in text(client.get(page))
+    assert "Consent on file: Consent to treatment with intravenous ketamine v1 signed" in text(
+        client.get(page)
+    )

@@ -26,8 +26,17 @@ pytestmark = pytest.mark.django_db
 
 def assess(nurse, session):  # type: ignore[no-untyped-def]
     session = fresh(session)
-    return s.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2,
-                              pain=2, nausea_vomiting=2, intake_output=2, escort_present=True, instructions_given=True)
+    return s.discharge_assess(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        activity_mental_status=2,
+        pain=2,
+        nausea_vomiting=2,
+        intake_output=2,
+        escort_present=True,
+        instructions_given=True,
+    )
 
 
 def discharge(nurse, session):  # type: ignore[no-untyped-def]
@@ -40,14 +49,22 @@ def ack_all(nurse, session) -> None:  # type: ignore[no-untyped-def]
         s.alert_acknowledge(user=nurse, alert=alert, note="Seen, rechecking")
 
 
-def test_fit_then_hypertensive_tachycardic_reading_voids_the_assessment_regression(session, nurse, prescriber):
+def test_fit_then_hypertensive_tachycardic_reading_voids_the_assessment_regression(
+    session, nurse, prescriber
+):
     """Seen: "fit" assessed, then BP 195/115 and HR 135 recorded — still discharged."""
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
     advance(35)  # the observation minimum passes
     recovery_vitals(nurse, session, minutes_ago=3)
     assert assess(nurse, session).fit
-    vitals(nurse, session, timezone.now() - timedelta(minutes=1), systolic_mmhg=195, diastolic_mmhg=115,
-           heart_rate_bpm=135)
+    vitals(
+        nurse,
+        session,
+        timezone.now() - timedelta(minutes=1),
+        systolic_mmhg=195,
+        diastolic_mmhg=115,
+        heart_rate_bpm=135,
+    )
     ack_all(nurse, session)  # even with every alert acknowledged
     with pytest.raises(TransitionRefused) as exc:
         discharge(nurse, session)
@@ -61,7 +78,9 @@ def test_a_reading_taken_during_the_infusion_is_not_recovery_evidence_regression
     advance(35)  # the observation minimum passes
     a = assess(nurse, session)
     assert not a.fit and RECOVERY_NONE in a.reasons
-    with pytest.raises(TransitionRefused, match="no complete set of vital signs taken after the infusion stopped"):
+    with pytest.raises(
+        TransitionRefused, match="no complete set of vital signs taken after the infusion stopped"
+    ):
         discharge(nurse, session)
 
 
@@ -69,8 +88,16 @@ def test_an_hr_only_reading_gives_no_deviation_regression(session, nurse, prescr
     """Seen: an HR-only reading gave "0 % deviation"."""
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
     advance(35)  # the observation minimum passes
-    vitals(nurse, session, timezone.now() - timedelta(minutes=1), systolic_mmhg=None, diastolic_mmhg=None,
-           spo2_percent=None, respiratory_rate_per_min=None, sedation=None)
+    vitals(
+        nurse,
+        session,
+        timezone.now() - timedelta(minutes=1),
+        systolic_mmhg=None,
+        diastolic_mmhg=None,
+        spo2_percent=None,
+        respiratory_rate_per_min=None,
+        sedation=None,
+    )
     a = assess(nurse, session)
     assert not a.fit and a.deviation_percent is None
     assert RECOVERY_NONE in a.reasons and NEEDS_BASELINE in a.reasons
@@ -99,21 +126,40 @@ def test_a_recent_set_beyond_the_hold_thresholds_is_not_fit(session, nurse, pres
 # --- severe adverse events -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["desaturation_apnoea", "chest_pain", "allergic_reaction", "fall", "seizure",
-                                  "emergence_reaction_severe"])
-def test_a_severe_adverse_event_notifies_and_blocks_discharge_until_reviewed(session, nurse, prescriber, kind):
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "desaturation_apnoea",
+        "chest_pain",
+        "allergic_reaction",
+        "fall",
+        "seizure",
+        "emergence_reaction_severe",
+    ],
+)
+def test_a_severe_adverse_event_notifies_and_blocks_discharge_until_reviewed(
+    session, nurse, prescriber, kind
+):
     prescriber.email = "prescriber@clinic.example"
     prescriber.save()
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
     advance(35)  # the observation minimum passes
     mail.outbox.clear()
-    event = s.adverse_event_record(user=nurse, session=session, expected_version=session.version, kind=kind,
-                                   severity="moderate", notes="Seen by the nurse at the chair")
+    event = s.adverse_event_record(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        kind=kind,
+        severity="moderate",
+        notes="Seen by the nurse at the chair",
+    )
     assert event.needs_review and event.reviewed_at is None
     assert [m.to for m in mail.outbox] == [["prescriber@clinic.example"]]
     assert "review" in mail.outbox[0].subject and event.get_kind_display() in mail.outbox[0].body
     assert mail.outbox[0].body.count(session.patient.family_name) == 0  # nothing identifying in an email
-    assert AuditEntry.objects.filter(summary__startswith="Prescribers notified of a severe adverse event").exists()
+    assert AuditEntry.objects.filter(
+        summary__startswith="Prescribers notified of a severe adverse event"
+    ).exists()
     recovery_vitals(nurse, session)
     assert assess(nurse, session).fit
     with pytest.raises(TransitionRefused, match="not yet reviewed by a prescriber"):
@@ -135,8 +181,9 @@ def test_a_mild_common_event_needs_no_review(session, nurse, prescriber):
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
     advance(35)  # the observation minimum passes
     mail.outbox.clear()
-    event = s.adverse_event_record(user=nurse, session=session, expected_version=session.version, kind="nausea",
-                                   severity="mild")
+    event = s.adverse_event_record(
+        user=nurse, session=session, expected_version=session.version, kind="nausea", severity="mild"
+    )
     assert not event.needs_review and mail.outbox == []
     recovery_vitals(nurse, session)
     assess(nurse, session)
@@ -146,8 +193,14 @@ def test_a_mild_common_event_needs_no_review(session, nurse, prescriber):
 def test_the_database_lets_a_review_be_set_once_and_nothing_else(session, nurse, prescriber):
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
     advance(35)  # the observation minimum passes
-    event = s.adverse_event_record(user=nurse, session=session, expected_version=session.version, kind="fall",
-                                   severity="mild", notes="Slipped getting up")
+    event = s.adverse_event_record(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        kind="fall",
+        severity="mild",
+        notes="Slipped getting up",
+    )
     with pytest.raises(DatabaseError), transaction.atomic():
         AdverseEvent.objects.filter(pk=event.pk).update(kind="nausea")
     with pytest.raises(DatabaseError), transaction.atomic():

@@ -18,15 +18,26 @@ def test_a_megabyte_addendum_is_refused_on_the_page_and_the_api(session, nurse, 
     s.note_sign(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     client = client_for(prescriber)
     huge = "x" * 1_000_000
-    api = client.post(f"/api/sessions/{session.external_id}/note/addenda", {"text": huge, "reason": "Correction"},
-                      content_type="application/json")
+    api = client.post(
+        f"/api/sessions/{session.external_id}/note/addenda",
+        {"text": huge, "reason": "Correction"},
+        content_type="application/json",
+    )
     assert api.status_code == 422 and api.json()["error"]["field"] == "text"
     assert f"at most {ADDENDUM_MAX} characters" in api.json()["error"]["message"]
-    page = client.post(f"/sessions/{session.external_id}/note/addendum/", {"text": huge, "reason": "Correction"})
+    page = client.post(
+        f"/sessions/{session.external_id}/note/addendum/", {"text": huge, "reason": "Correction"}
+    )
     assert page.status_code == 400
-    assert "Addendum text is 1,000,000 characters long; the maximum is 10,000 characters." in page.content.decode() \
+    assert (
+        "Addendum text is 1,000,000 characters long; the maximum is 10,000 characters."
+        in page.content.decode()
         or "is 1,000,000 characters long; the maximum is 10,000 characters." in page.content.decode()
+    )
     assert NoteAddendum.objects.count() == 0
-    ok = client.post(f"/api/sessions/{session.external_id}/note/addenda", {"text": "x" * ADDENDUM_MAX, "reason": "Long"},
-                     content_type="application/json")
+    ok = client.post(
+        f"/api/sessions/{session.external_id}/note/addenda",
+        {"text": "x" * ADDENDUM_MAX, "reason": "Long"},
+        content_type="application/json",
+    )
     assert ok.status_code == 201, ok.content[:300]

@@ -51,15 +51,20 @@ def _page(session: InfusionSession) -> str:
 
 
 @pytest.mark.parametrize("state", ["checked_in", "prechecks_done", "running", "recovering"])
-def test_ids_are_unique_and_every_input_has_a_name_a_nurse_hears(state, session, nurse, prescriber, client_for):
+def test_ids_are_unique_and_every_input_has_a_name_a_nurse_hears(
+    state, session, nurse, prescriber, client_for
+):
     session = walk(session, state, nurse=nurse, prescriber=prescriber)
     for user in (nurse, prescriber):
         html = client_for(user).get(_page(session)).content.decode()
         d = _dom(html)
         dupes = sorted({i for i in d.ids if d.ids.count(i) > 1})
         assert not dupes, f"{state}: ids used twice: {dupes}"
-        unnamed = [c for c in d.controls if not (c.get("aria-label") or c["_in_label"]
-                                                 or (c.get("id") and c["id"] in d.label_for))]
+        unnamed = [
+            c
+            for c in d.controls
+            if not (c.get("aria-label") or c["_in_label"] or (c.get("id") and c["id"] in d.label_for))
+        ]
         assert not unnamed, f"{state}: inputs without a label: {[c.get('name') for c in unnamed]}"
 
 
@@ -75,14 +80,21 @@ def test_the_polled_status_box_replaces_only_itself(session, nurse, prescriber, 
     assert 'id="status"' in fragment  # what the poll selects is in what the poll gets
 
 
-def test_after_an_action_the_address_is_the_sessions_page_not_the_post(session, nurse, prescriber, client_for):
+def test_after_an_action_the_address_is_the_sessions_page_not_the_post(
+    session, nurse, prescriber, client_for
+):
     """Reloading after an action gave "405" because the POST address was pushed into the address bar."""
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)
     c = client_for(nurse)
-    ok = c.post(_page(session) + "pause/", {"expected_version": fresh(session).version, "reason": "patient asked"},
-                HTTP_HX_REQUEST="true")
+    ok = c.post(
+        _page(session) + "pause/",
+        {"expected_version": fresh(session).version, "reason": "patient asked"},
+        HTTP_HX_REQUEST="true",
+    )
     assert ok.status_code == 200 and ok["HX-Replace-Url"] == _page(session)
-    refused = c.post(_page(session) + "pause/", {"expected_version": fresh(session).version}, HTTP_HX_REQUEST="true")
+    refused = c.post(
+        _page(session) + "pause/", {"expected_version": fresh(session).version}, HTTP_HX_REQUEST="true"
+    )
     assert refused.status_code == 400 and refused["HX-Replace-Url"] == _page(session)
     assert c.get(refused["HX-Replace-Url"]).status_code == 200
 
@@ -98,7 +110,13 @@ def test_an_alert_names_the_vital_in_words_not_its_stored_key(session, nurse, pr
     vitals(nurse, fresh(session), timezone.now() - timedelta(minutes=1), systolic_mmhg=190)
     html = client_for(nurse).get(_page(session)).content.decode()
     assert "Systolic blood pressure (mmHg): 190" in html
-    for key in ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent", "respiratory_rate_per_min"):
+    for key in (
+        "systolic_mmhg",
+        "diastolic_mmhg",
+        "heart_rate_bpm",
+        "spo2_percent",
+        "respiratory_rate_per_min",
+    ):
         assert f">{key}" not in html and f" {key} " not in html
 
 
@@ -134,7 +152,9 @@ def test_polls_do_not_keep_an_unattended_tablet_signed_in(session, nurse, prescr
     _idle(c, 61)
     r = c.get(page + "status/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver{page}")
     assert r.status_code == 204 and r["HX-Redirect"].startswith("/accounts/login/?timeout=1")
-    assert f"next={page.replace('/', '%2F')}" in r["HX-Redirect"]  # back to the session page, not the fragment
+    assert (
+        f"next={page.replace('/', '%2F')}" in r["HX-Redirect"]
+    )  # back to the session page, not the fragment
     assert c.get(page)["Location"].startswith("/accounts/login/")  # signed out
 
 
@@ -145,7 +165,9 @@ def test_a_person_opening_a_page_is_activity(session, nurse, client_for, setting
     c = client_for(nurse)
     _idle(c, 50)
     before = c.session[LAST_SEEN]
-    assert c.get(f"/sessions/board/?location={session.location.code}").status_code == 200  # opened, not polled
+    assert (
+        c.get(f"/sessions/board/?location={session.location.code}").status_code == 200
+    )  # opened, not polled
     assert c.session[LAST_SEEN] > before + 40
 
 

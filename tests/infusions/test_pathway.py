@@ -22,8 +22,13 @@ def test_a_never_screened_patient_cannot_be_booked_under_any_protocol(nurse, pat
     consent_sign(nurse, patient)
     for protocol in ("crps-schwartzman", "depression-standard"):
         with pytest.raises(ValidationError) as exc:
-            s.session_schedule(user=nurse, patient=patient, protocol_version=protocols[protocol],
-                               scheduled_start=timezone.now(), added_reason="Walk-in")
+            s.session_schedule(
+                user=nurse,
+                patient=patient,
+                protocol_version=protocols[protocol],
+                scheduled_start=timezone.now(),
+                added_reason="Walk-in",
+            )
         assert "no active signed treatment plan" in exc.value.message
     assert not InfusionSession.objects.filter(patient=patient).exists()
 
@@ -32,8 +37,12 @@ def test_a_not_eligible_patient_gets_no_plan_and_so_no_infusion(staff, nurse, pa
     from ketaclinic.screening.services import screening_sign
     from tests.accounts.conftest import refer, screen
 
-    screening_sign(user=staff[Role.PRESCRIBER], screening=screen(staff[Role.INTAKE], patient, refer(staff[Role.INTAKE], patient)),
-                   outcome="not_eligible", note="Active substance use disclosed at interview.")
+    screening_sign(
+        user=staff[Role.PRESCRIBER],
+        screening=screen(staff[Role.INTAKE], patient, refer(staff[Role.INTAKE], patient)),
+        outcome="not_eligible",
+        note="Active substance use disclosed at interview.",
+    )
     with pytest.raises(ValidationError, match="no active signed treatment plan"):
         schedule(nurse, patient, protocols["depression-standard"], plan=False)
 
@@ -42,21 +51,35 @@ def test_a_session_under_a_protocol_for_another_indication_is_refused(nurse, pat
     ensure_plan(patient)  # a TRD plan
     consent_sign(nurse, patient)
     with pytest.raises(ValidationError) as exc:
-        s.session_schedule(user=nurse, patient=patient, protocol_version=protocols["crps-schwartzman"],
-                           scheduled_start=timezone.now(), added_reason="Pain flare")
+        s.session_schedule(
+            user=nurse,
+            patient=patient,
+            protocol_version=protocols["crps-schwartzman"],
+            scheduled_start=timezone.now(),
+            added_reason="Pain flare",
+        )
     assert "not written for the screened indication" in exc.value.message
 
 
-def test_a_second_infusion_the_same_day_is_refused_while_the_first_is_recovering(session, nurse, prescriber, depression):
-    walk(session, "recovering", nurse=nurse, prescriber=prescriber, start=timezone.now() - timedelta(minutes=100))
+def test_a_second_infusion_the_same_day_is_refused_while_the_first_is_recovering(
+    session, nurse, prescriber, depression
+):
+    walk(
+        session,
+        "recovering",
+        nurse=nurse,
+        prescriber=prescriber,
+        start=timezone.now() - timedelta(minutes=100),
+    )
     with pytest.raises(ValidationError) as exc:
         schedule(nurse, session.patient, depression, when=timezone.now())
     assert "at least 48 h between infusions" in exc.value.message
     assert InfusionSession.objects.filter(patient=session.patient).count() == 1
 
 
-def test_an_open_urgent_flag_shows_at_the_chair_and_blocks_the_start_until_assessed(session, nurse, prescriber,
-                                                                                     patient, client_for, staff):
+def test_an_open_urgent_flag_shows_at_the_chair_and_blocks_the_start_until_assessed(
+    session, nurse, prescriber, patient, client_for, staff
+):
     from ketaclinic.outcomes.services import response_record, safety_flag_assess
     from tests.outcomes.conftest import phq9
 
@@ -74,8 +97,12 @@ def test_an_open_urgent_flag_shows_at_the_chair_and_blocks_the_start_until_asses
     with pytest.raises(ValidationError) as exc:
         s.infusion_start(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     assert "urgent safety flag is open" in exc.value.message and fresh(session).state == "prechecks_done"
-    safety_flag_assess(user=prescriber, flag=flag, assessment="Passive ideation, no plan or intent; safe to proceed.",
-                       plan="Safety plan reviewed; follow-up call tomorrow; proceed with infusion.")
+    safety_flag_assess(
+        user=prescriber,
+        flag=flag,
+        assessment="Passive ideation, no plan or intent; safe to proceed.",
+        plan="Safety plan reviewed; follow-up call tomorrow; proceed with infusion.",
+    )
     s.infusion_start(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     assert fresh(session).state == "running"
 
@@ -84,13 +111,19 @@ def test_no_demo_patient_is_infused_outside_the_pathway():
     from ketaclinic.web.demo import demo_load
 
     assert demo_load()
-    for session in InfusionSession.objects.exclude(started_at=None).select_related("patient", "treatment_plan__screening"):
+    for session in InfusionSession.objects.exclude(started_at=None).select_related(
+        "patient", "treatment_plan__screening"
+    ):
         plan = session.treatment_plan
         assert plan is not None and plan.status in ("active", "completed"), session
         assert plan.screening.status == "signed" and plan.screening.signed_outcome == "eligible"
         assert plan.indication in [str(i) for i in session.protocol_version.parsed.indications]
         assert session.planned_infusion_id is not None or session.added_reason
         assert not SafetyFlag.objects.filter(patient=session.patient, status="open").exists(), session
-        same_day = InfusionSession.objects.filter(patient=session.patient, started_at__isnull=False).exclude(pk=session.pk)
-        assert not same_day.filter(started_at__gt=session.started_at - timedelta(hours=48),
-                                   started_at__lt=session.started_at + timedelta(hours=48)).exists()
+        same_day = InfusionSession.objects.filter(patient=session.patient, started_at__isnull=False).exclude(
+            pk=session.pk
+        )
+        assert not same_day.filter(
+            started_at__gt=session.started_at - timedelta(hours=48),
+            started_at__lt=session.started_at + timedelta(hours=48),
+        ).exists()

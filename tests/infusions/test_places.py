@@ -23,20 +23,32 @@ REASON = "Added for the test of chair times"
 
 
 def _book(nurse, patient, depression, chair, at):  # type: ignore[no-untyped-def]
-    return s.session_schedule(user=nurse, patient=patient, protocol_version=depression, chair=chair,
-                              scheduled_start=at, added_reason=REASON)
+    return s.session_schedule(
+        user=nurse,
+        patient=patient,
+        protocol_version=depression,
+        chair=chair,
+        scheduled_start=at,
+        added_reason=REASON,
+    )
 
 
 def test_a_taken_chair_is_refused_naming_both_times(nurse, intake, downtown, depression, chair):
     at = timezone.now() + timedelta(hours=3)
-    first, second = (register(intake, downtown, given_name=n, family_name="Chair", email=f"{n}@example.org")
-                     for n in ("First", "Second"))
+    first, second = (
+        register(intake, downtown, given_name=n, family_name="Chair", email=f"{n}@example.org")
+        for n in ("First", "Second")
+    )
     ensure_plan(first), ensure_plan(second)
     booked = _book(nurse, first, depression, chair, at)
     assert booked.scheduled_end == at + timedelta(minutes=depression.parsed.series.chair_minutes)
     with pytest.raises(ValidationError) as exc:
         _book(nurse, second, depression, chair, at + timedelta(minutes=90))  # overlaps the last 30 min
-    assert exc.value.field == "chair" and "Chair 1 is taken" in exc.value.message and "another session" in exc.value.message
+    assert (
+        exc.value.field == "chair"
+        and "Chair 1 is taken" in exc.value.message
+        and "another session" in exc.value.message
+    )
     assert _book(nurse, second, depression, chair, booked.scheduled_end).pk  # right after it: free
     other = Chair.objects.create(location=downtown, name="Chair 2")
     with pytest.raises(ValidationError) as exc:  # the same patient in another chair at the same time
@@ -46,15 +58,19 @@ def test_a_taken_chair_is_refused_naming_both_times(nurse, intake, downtown, dep
 
 def test_a_cancelled_session_frees_its_chair(nurse, intake, downtown, depression, chair):
     at = timezone.now() + timedelta(hours=3)
-    first, second = (register(intake, downtown, given_name=n, family_name="Cancel", email=f"c{n}@example.org")
-                     for n in ("One", "Two"))
+    first, second = (
+        register(intake, downtown, given_name=n, family_name="Cancel", email=f"c{n}@example.org")
+        for n in ("One", "Two")
+    )
     ensure_plan(first), ensure_plan(second)
     booked = _book(nurse, first, depression, chair, at)
     s.session_cancel(user=nurse, session=booked, expected_version=booked.version, reason="Patient is unwell")
     assert _book(nurse, second, depression, chair, at).pk
 
 
-def test_a_chair_held_by_another_plans_planned_infusion_is_refused(nurse, intake, downtown, depression, chair):
+def test_a_chair_held_by_another_plans_planned_infusion_is_refused(
+    nurse, intake, downtown, depression, chair
+):
     holder = register(intake, downtown, given_name="Holder", family_name="Plan", email="holder@example.org")
     slot = ensure_plan(holder).infusions.order_by("scheduled_start").first()
     other = register(intake, downtown, given_name="Other", family_name="Plan", email="other@example.org")
@@ -76,8 +92,10 @@ def test_twenty_requests_at_once_for_one_chair_give_one_session(staff, downtown,
     nurse, intake = staff[Role.NURSE], staff[Role.INTAKE]
     chair = Chair.objects.create(location=downtown, name="Race chair")
     depression = protocols["depression-standard"]
-    patients = [register(intake, downtown, given_name=f"Race{i}", family_name="Chair", email=f"race{i}@example.org")
-                for i in range(20)]
+    patients = [
+        register(intake, downtown, given_name=f"Race{i}", family_name="Chair", email=f"race{i}@example.org")
+        for i in range(20)
+    ]
     for p in patients:
         ensure_plan(p)
     at = timezone.now() + timedelta(hours=5)

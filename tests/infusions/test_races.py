@@ -70,7 +70,9 @@ def race(attempt: Callable[[Any], Any], args: Sequence[Any]) -> list[Outcome]:
         return list(pool.map(together, args))
 
 
-def split(outcomes: list[Outcome], args: Sequence[Any]) -> tuple[list[tuple[Any, Any]], list[tuple[Any, DomainError]]]:
+def split(
+    outcomes: list[Outcome], args: Sequence[Any]
+) -> tuple[list[tuple[Any, Any]], list[tuple[Any, DomainError]]]:
     """(arg, result) of the attempts that went through, (arg, refusal) of the others."""
     done = [(a, r) for a, (kind, r) in zip(args, outcomes, strict=True) if kind == "ok"]
     refused = [(a, r) for a, (kind, r) in zip(args, outcomes, strict=True) if kind == "refused"]
@@ -88,10 +90,14 @@ def people(role: Role, downtown, n: int = N) -> list[User]:  # type: ignore[no-u
 
 
 def audits(patient, summary: str) -> int:  # type: ignore[no-untyped-def]
-    return AuditEntry.objects.filter(patient_external_id=patient.external_id, summary__startswith=summary).count()
+    return AuditEntry.objects.filter(
+        patient_external_id=patient.external_id, summary__startswith=summary
+    ).count()
 
 
-STALE = re.compile(r"This session was changed meanwhile by (?P<who>.+) at \d\d:\d\d:\d\d; reload it and try again\.")
+STALE = re.compile(
+    r"This session was changed meanwhile by (?P<who>.+) at \d\d:\d\d:\d\d; reload it and try again\."
+)
 
 
 def assert_stale(exc: DomainError, winner: User) -> None:
@@ -110,8 +116,9 @@ def text(response) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=PG)
-def test_twelve_nurses_checking_in_one_planned_slot_at_once_give_one_session(staff, patient, chair, protocols,
-                                                                            downtown, client_for):
+def test_twelve_nurses_checking_in_one_planned_slot_at_once_give_one_session(
+    staff, patient, chair, protocols, downtown, client_for
+):
     """Twelve nurses press "Check in" on the same planned slot of the board at once (the real page: a POST each,
     signed in as themselves). Exactly one opens the session and lands on its live page; the eleven others go back to
     the board told, by name and time, who checked the patient in first. The slot has one session, checked in once.
@@ -132,30 +139,49 @@ def test_twelve_nurses_checking_in_one_planned_slot_at_once_give_one_session(sta
 
     session = InfusionSession.objects.select_related("created_by", "updated_by").get(planned_infusion=slot)
     assert session.state == "checked_in" and session.checked_in_at is not None
-    landed = [(n, c) for n, c, (_, r) in zip(nurses, clients, outcomes, strict=True)
-              if r.status_code == 302 and r["Location"] == f"/sessions/{session.external_id}/"]
-    sent_back = [(n, c) for n, c, (_, r) in zip(nurses, clients, outcomes, strict=True)
-                 if r.status_code == 302 and r["Location"] == board]
-    assert len(landed) == 1 and len(sent_back) == N - 1, [(kind, r.status_code, r.get("Location")) for kind, r in outcomes]
+    landed = [
+        (n, c)
+        for n, c, (_, r) in zip(nurses, clients, outcomes, strict=True)
+        if r.status_code == 302 and r["Location"] == f"/sessions/{session.external_id}/"
+    ]
+    sent_back = [
+        (n, c)
+        for n, c, (_, r) in zip(nurses, clients, outcomes, strict=True)
+        if r.status_code == 302 and r["Location"] == board
+    ]
+    assert len(landed) == 1 and len(sent_back) == N - 1, [
+        (kind, r.status_code, r.get("Location")) for kind, r in outcomes
+    ]
     ((winner, _),) = landed
     assert session.created_by == winner and session.updated_by == winner and session.version == 2
     assert InfusionSession.objects.filter(planned_infusion=slot).count() == 1
     assert audits(patient, "Checked in for the infusion") == 1
     assert audits(patient, "Scheduled infusion session") == 1
     when = timezone.localtime(session.checked_in_at, ZoneInfo(slot.location.timezone)).strftime("%H:%M")
-    told = s.PLANNED_ALREADY_CHECKED_IN.format(patient=patient.display_name, label=slot.label, when=when, who=winner)
+    told = s.PLANNED_ALREADY_CHECKED_IN.format(
+        patient=patient.display_name, label=slot.label, when=when, who=winner
+    )
     for nurse, client in sent_back:
         page = text(client.get(board))
-        assert told in page, (str(nurse), re.findall(r"was already checked in[^<]*|already has a session[^<]*", page))
-    assert text(clients[nurses.index(winner)].get(f"/sessions/{session.external_id}/")).count(
-        f"{patient.display_name} checked in for infusion 1 of 6.") == 1
+        assert told in page, (
+            str(nurse),
+            re.findall(r"was already checked in[^<]*|already has a session[^<]*", page),
+        )
+    assert (
+        text(clients[nurses.index(winner)].get(f"/sessions/{session.external_id}/")).count(
+            f"{patient.display_name} checked in for infusion 1 of 6."
+        )
+        == 1
+    )
 
 
 # --- 2. signing an order --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=PG)
-def test_twelve_prescribers_signing_one_order_at_once_give_one_signature(nurse, patient, depression, chair, downtown):
+def test_twelve_prescribers_signing_one_order_at_once_give_one_signature(
+    nurse, patient, depression, chair, downtown
+):
     """Twelve prescribers sign the same order, all from a page showing the same session version. Exactly one
     signature is recorded (the order's signer and time are the winner's, never overwritten by a later one; one
     "Signed" audit entry; the session's version moves by one). The eleven others are refused as stale: "This session
@@ -168,8 +194,14 @@ def test_twelve_prescribers_signing_one_order_at_once_give_one_signature(nurse, 
     signer would overwrite the signature (more than one success, several audit entries, version bumped N times)."""
     session = schedule(nurse, patient, depression, chair)
     session = s.session_check_in(user=nurse, session=session, expected_version=session.version)
-    s.checklist_record(user=nurse, session=session, expected_version=session.version, code="weight_today", value="70",
-                       unit="kg")
+    s.checklist_record(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        code="weight_today",
+        value="70",
+        unit="kg",
+    )
     session = fresh(session)
     order = s.order_create(user=nurse, session=session, expected_version=session.version)
     version = fresh(session).version
@@ -194,8 +226,9 @@ def test_twelve_prescribers_signing_one_order_at_once_give_one_signature(nurse, 
 
 
 @pytest.mark.django_db(transaction=PG)
-def test_twenty_posts_of_one_reading_at_once_store_it_once_and_answer_each_with_it(nurse, prescriber, patient,
-                                                                                   depression, chair):
+def test_twenty_posts_of_one_reading_at_once_store_it_once_and_answer_each_with_it(
+    nurse, prescriber, patient, depression, chair
+):
     """A bedside device posts the same reading (same ``client_id``) twenty times at once. The documented behaviour
     (``vitals_record``: "a retry with the same client_id returns the stored reading") is asserted: one VitalSigns row,
     one audit entry; every post answered without an error with that same reading, ``created`` True for exactly one
@@ -210,17 +243,27 @@ def test_twenty_posts_of_one_reading_at_once_store_it_once_and_answer_each_with_
     before = VitalSigns.objects.filter(session=session).count()
     recorded_before = audits(patient, "Recorded vital signs")
     client_id = "bedside-monitor-7f3c2a61-retry"
-    reading = {"systolic_mmhg": 131, "diastolic_mmhg": 82, "heart_rate_bpm": 77, "spo2_percent": 97,
-               "respiratory_rate_per_min": 15, "sedation": "mild"}
+    reading = {
+        "systolic_mmhg": 131,
+        "diastolic_mmhg": 82,
+        "heart_rate_bpm": 77,
+        "spo2_percent": 97,
+        "respiratory_rate_per_min": 15,
+        "sedation": "mild",
+    }
     copies = [fresh(session) for _ in range(RETRIES)]
 
-    outcomes = race(lambda copy: s.vitals_record(user=nurse, session=copy, client_id=client_id, **reading), copies)
+    outcomes = race(
+        lambda copy: s.vitals_record(user=nurse, session=copy, client_id=client_id, **reading), copies
+    )
 
     assert all(kind == "ok" for kind, _ in outcomes), [r for kind, r in outcomes if kind != "ok"]
     posted = [r for _, r in outcomes]
     (stored,) = VitalSigns.objects.filter(client_id=client_id)
     assert stored.session_id == session.pk and stored.heart_rate_bpm == 77 and stored.sedation == "mild"
-    assert [p.created for p in posted].count(True) == 1 and [p.created for p in posted].count(False) == RETRIES - 1
+    assert [p.created for p in posted].count(True) == 1 and [p.created for p in posted].count(
+        False
+    ) == RETRIES - 1
     assert {p.reading.pk for p in posted} == {stored.pk}
     assert VitalSigns.objects.filter(session=session).count() == before + 1
     assert audits(patient, "Recorded vital signs") == recorded_before + 1
@@ -230,8 +273,9 @@ def test_twenty_posts_of_one_reading_at_once_store_it_once_and_answer_each_with_
 
 
 @pytest.mark.django_db(transaction=PG)
-def test_twelve_nurses_acknowledging_one_alert_at_once_record_one_acknowledgement(nurse, prescriber, patient,
-                                                                                 depression, chair, downtown):
+def test_twelve_nurses_acknowledging_one_alert_at_once_record_one_acknowledgement(
+    nurse, prescriber, patient, depression, chair, downtown
+):
     """An SpO2 alert during the infusion; twelve nurses acknowledge it at once, each with their own note. One
     acknowledgement is recorded -- the winner's name, time and note stay on the alert, never overwritten by a later
     one -- and one audit entry; the eleven others are told "This alert was already acknowledged by <the winner> at
@@ -268,8 +312,9 @@ def test_twelve_nurses_acknowledging_one_alert_at_once_record_one_acknowledgemen
 
 
 @pytest.mark.django_db(transaction=PG)
-def test_twelve_nurses_pausing_one_running_infusion_at_once_record_one_pause(nurse, prescriber, patient, depression,
-                                                                             chair, downtown):
+def test_twelve_nurses_pausing_one_running_infusion_at_once_record_one_pause(
+    nurse, prescriber, patient, depression, chair, downtown
+):
     """The pump runs; twelve nurses press "Pause" at once from pages showing the same version. One pause event is
     recorded (the winner's, with their reason), the session is paused and its version moves by one; the eleven
     others are refused as stale: "This session was changed meanwhile by <the winner>", field ``expected_version``.
@@ -283,14 +328,25 @@ def test_twelve_nurses_pausing_one_running_infusion_at_once_record_one_pause(nur
     nurses = people(Role.NURSE, downtown)
     copies = {n.pk: fresh(session) for n in nurses}
 
-    outcomes = race(lambda n: s.infusion_pause(user=n, session=copies[n.pk], expected_version=version,
-                                               reason=f"Patient asked for a break ({n.first_name})"), nurses)
+    outcomes = race(
+        lambda n: s.infusion_pause(
+            user=n,
+            session=copies[n.pk],
+            expected_version=version,
+            reason=f"Patient asked for a break ({n.first_name})",
+        ),
+        nurses,
+    )
 
     done, refused = split(outcomes, nurses)
     assert len(done) == 1 and len(refused) == N - 1, outcomes
     ((winner, event),) = done
     (pause,) = RateEvent.objects.filter(session=session, kind=RateEvent.Kind.PAUSE)
-    assert pause.pk == event.pk and pause.recorded_by == winner and pause.reason == f"Patient asked for a break ({winner.first_name})"
+    assert (
+        pause.pk == event.pk
+        and pause.recorded_by == winner
+        and pause.reason == f"Patient asked for a break ({winner.first_name})"
+    )
     after = fresh(session)
     assert after.state == "paused" and after.version == version + 1 and after.updated_by == winner
     assert audits(patient, "Paused the infusion") == 1
@@ -302,7 +358,9 @@ def test_twelve_nurses_pausing_one_running_infusion_at_once_record_one_pause(nur
 
 
 @pytest.mark.django_db(transaction=PG)
-def test_a_request_that_waited_for_the_lock_is_told_who_changed_the_session(nurse, intake, patient, depression, chair):
+def test_a_request_that_waited_for_the_lock_is_told_who_changed_the_session(
+    nurse, intake, patient, depression, chair
+):
     """The front desk checks the patient in while a nurse's check-in of the same page (same version) waits for the
     session's lock; the nurse is refused as stale and told it was the front desk ("changed meanwhile by Intake
     Tester"), as when the two requests come one after the other.
@@ -328,8 +386,10 @@ def test_a_request_that_waited_for_the_lock_is_told_who_changed_the_session(nurs
             with connection.cursor() as cursor:
                 for _ in range(600):  # the nurse's request is waiting for the session's row lock
                     cursor.execute("select pg_stat_clear_snapshot()")
-                    cursor.execute("select count(*) from pg_stat_activity where datname = current_database() "
-                                   "and wait_event_type = 'Lock'")
+                    cursor.execute(
+                        "select count(*) from pg_stat_activity where datname = current_database() "
+                        "and wait_event_type = 'Lock'"
+                    )
                     if cursor.fetchone()[0]:
                         break
                     time.sleep(0.05)

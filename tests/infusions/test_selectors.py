@@ -46,28 +46,45 @@ def test_observation_remaining_while_recovering(session, nurse, prescriber):
 
 
 def test_the_day_board_shows_every_chair_and_home_visit_in_a_bounded_number_of_queries(
-        nurse, prescriber, intake, downtown, depression, chair):
+    nurse, prescriber, intake, downtown, depression, chair
+):
     daytime(downtown.timezone)  # every session on one local day
     chairs = [chair, *(Chair.objects.create(location=downtown, name=f"Chair {n}") for n in (2, 3, 4, 5, 6))]
-    patients = [register(intake, downtown, given_name=f"P{n}", family_name="Board", email=f"p{n}@example.org")
-                for n in range(len(STATES))]
+    patients = [
+        register(intake, downtown, given_name=f"P{n}", family_name="Board", email=f"p{n}@example.org")
+        for n in range(len(STATES))
+    ]
     for state, p, c in zip(STATES, patients, chairs + [None], strict=False):
         if c is None:
             ensure_plan(p)
-        session = schedule(nurse, p, depression, c) if c else s.session_schedule(
-            user=nurse, patient=p, protocol_version=depression, at_home=True,
-            scheduled_start=timezone.now() - timedelta(minutes=160), added_reason="Home visit added to the plan")
+        session = (
+            schedule(nurse, p, depression, c)
+            if c
+            else s.session_schedule(
+                user=nurse,
+                patient=p,
+                protocol_version=depression,
+                at_home=True,
+                scheduled_start=timezone.now() - timedelta(minutes=160),
+                added_reason="Home visit added to the plan",
+            )
+        )
         walk(session, state, nurse=nurse, prescriber=prescriber)
-    day = session.scheduled_start.astimezone(ZoneInfo(downtown.timezone)).date()  # their local day (not always today)
+    day = session.scheduled_start.astimezone(
+        ZoneInfo(downtown.timezone)
+    ).date()  # their local day (not always today)
     with CaptureQueriesContext(connection) as ctx:
         board = selectors.day_board(user=nurse, location=downtown, day=day)
         rows = board.rows
-    board_queries = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT") and "audit_" not in q["sql"]]
+    board_queries = [
+        q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT") and "audit_" not in q["sql"]
+    ]
     # sessions, pump events, readings (only a complete set resets the due clock), signed orders (the bag caps the
     # delivered dose), open alerts, planned slots, safety flags, chairs (outside a request the read is audited at once)
     assert len(board_queries) == 8, "\n".join(q[:50] + " … " + q[-60:] for q in board_queries)
-    assert sorted(r.state.value for r in rows) == sorted(["scheduled", "checked_in", "prechecks_done", "running",
-                                                          "recovering", "discharged", "discharged"])
+    assert sorted(r.state.value for r in rows) == sorted(
+        ["scheduled", "checked_in", "prechecks_done", "running", "recovering", "discharged", "discharged"]
+    )
     assert board.chairs[-1].chair is None and len(board.chairs[-1].rows) == 1  # the home visit
     running = next(r for r in rows if r.state.value == "running")
     assert running.delivery.delivered_mg > 0 and running.overdue  # last reading 40 min in, long ago
@@ -80,13 +97,25 @@ def test_the_board_is_for_ones_own_locations(nurse, northside):
 
 def test_the_mar_lists_ketamine_with_rates_and_rescue_medications(session, nurse, prescriber, patient, staff):
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)
-    s.administration_record(user=nurse, session=session, expected_version=session.version, medication="ondansetron",
-                            dose="4", unit="mg", route="iv", reason="Nausea")
+    s.administration_record(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        medication="ondansetron",
+        dose="4",
+        unit="mg",
+        route="iv",
+        reason="Nausea",
+    )
     s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     entries = selectors.mar_for_session(user=staff["billing"], session=session)
     assert [e.medication for e in entries] == ["ketamine", "ondansetron"]
     ket = entries[0]
-    assert ket.rxnorm == "6130" and ket.ended_at is not None and [r["kind"] for r in ket.rates] == ["start", "stop"]
+    assert (
+        ket.rxnorm == "6130"
+        and ket.ended_at is not None
+        and [r["kind"] for r in ket.rates] == ["start", "stop"]
+    )
     assert entries[1].dose == "4" and entries[1].route == "iv"
     assert len(selectors.mar_for_patient(user=nurse, patient=patient)) == 2
     with pytest.raises(PermissionDenied):

@@ -41,18 +41,33 @@ def running(session, nurse, prescriber):  # type: ignore[no-untyped-def]
 def rate(user, session, mg_h: float, at, **kw):  # type: ignore[no-untyped-def]
     session = fresh(session)
     kw.setdefault("backdate_reason", "Entered after the bedside check")
-    return s.infusion_rate_change(user=user, session=session, expected_version=session.version, rate_mg_per_h=mg_h,
-                                  reason=kw.pop("reason", "Clinical titration"), at=at, **kw)
+    return s.infusion_rate_change(
+        user=user,
+        session=session,
+        expected_version=session.version,
+        rate_mg_per_h=mg_h,
+        reason=kw.pop("reason", "Clinical titration"),
+        at=at,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("mg_h", [250.0, 300.0])
-def test_a_nurse_setting_250_to_300_mg_h_on_a_52_mg_h_order_is_refused_and_nothing_is_saved(running, nurse, prescriber,
-                                                                                           mg_h):
+def test_a_nurse_setting_250_to_300_mg_h_on_a_52_mg_h_order_is_refused_and_nothing_is_saved(
+    running, nurse, prescriber, mg_h
+):
     session, began = running
     before = (RateEvent.objects.count(), fresh(session).version)
     with pytest.raises(HardLimitError) as exc:
-        rate(nurse, session, mg_h, began + timedelta(minutes=10), signer=prescriber, read_back=True,
-             override_reason=REASON)
+        rate(
+            nurse,
+            session,
+            mg_h,
+            began + timedelta(minutes=10),
+            signer=prescriber,
+            read_back=True,
+            override_reason=REASON,
+        )
     assert "ng/mL" in exc.value.message or "hard limit" in exc.value.message
     assert (RateEvent.objects.count(), fresh(session).version) == before
 
@@ -61,7 +76,10 @@ def test_even_a_prescriber_in_person_cannot_order_an_anaesthetic_rate(running, p
     session, began = running
     with pytest.raises(PeakAboveCeilingError) as exc:
         rate(prescriber, session, 250.0, began + timedelta(minutes=10), override_reason=REASON)
-    assert "Predicted peak plasma ketamine concentration" in exc.value.message and "600 ng/mL" in exc.value.message
+    assert (
+        "Predicted peak plasma ketamine concentration" in exc.value.message
+        and "600 ng/mL" in exc.value.message
+    )
 
 
 def test_beyond_a_soft_limit_the_prescriber_must_give_a_reason(running, prescriber):
@@ -72,7 +90,9 @@ def test_beyond_a_soft_limit_the_prescriber_must_give_a_reason(running, prescrib
     assert exc.value.field == "override_reason" and "Dose projected to the ordered end" in exc.value.message
     with pytest.raises(ValidationError) as exc:
         rate(prescriber, session, 130.0, at, override_reason="wants more")
-    assert exc.value.message == TITRATION_OVERRIDE_TOO_SHORT.format(low=MIN_TITRATION_OVERRIDE_CHARS, value="wants more")
+    assert exc.value.message == TITRATION_OVERRIDE_TOO_SHORT.format(
+        low=MIN_TITRATION_OVERRIDE_CHARS, value="wants more"
+    )
     with pytest.raises(ValidationError):
         rate(prescriber, session, 130.0, at, override_reason=" " * 20)
     e = rate(prescriber, session, 130.0, at, override_reason=REASON)
@@ -90,8 +110,15 @@ def test_no_override_reason_when_nothing_is_beyond_a_limit(running, prescriber):
 
 def test_a_soft_override_through_a_verbal_order_needs_the_cosignature(running, nurse, prescriber):
     session, began = running
-    e = rate(nurse, session, 130.0, began + timedelta(minutes=10), signer=prescriber, read_back=True,
-             override_reason=REASON)
+    e = rate(
+        nurse,
+        session,
+        130.0,
+        began + timedelta(minutes=10),
+        signer=prescriber,
+        read_back=True,
+        override_reason=REASON,
+    )
     assert e.verbal_order and e.override_reason == REASON and e.awaiting_cosign
     assert [c.event for c in prescriber_worklist(user=prescriber).cosigns] == [e]
 
@@ -109,7 +136,13 @@ def test_a_nurse_records_a_verbal_order_only_naming_the_prescriber_with_read_bac
         rate(nurse, session, 42.0, at, signer=nurse, read_back=True)
     assert exc.value.message == s.SIGNER_NOT_PRESCRIBER.format(who=nurse)
     e = rate(nurse, session, 42.0, at, signer=prescriber, read_back=True)
-    assert e.verbal_order and e.read_back and e.signer == prescriber and e.recorded_by == nurse and e.awaiting_cosign
+    assert (
+        e.verbal_order
+        and e.read_back
+        and e.signer == prescriber
+        and e.recorded_by == nurse
+        and e.awaiting_cosign
+    )
 
 
 def test_a_prescriber_orders_as_themselves_not_for_another(running, prescriber, downtown):
@@ -133,11 +166,14 @@ def test_a_verbal_order_is_listed_until_cosigned_and_a_nurse_cannot_cosign(runni
     assert prescriber_worklist(user=prescriber).cosigns == []
     with pytest.raises(ValidationError, match="already co-signed"):
         s.titration_cosign(user=prescriber, event=e)
-    assert AuditEntry.objects.filter(action=AuditEntry.Action.SIGN, summary__startswith="Co-signed").count() == 1
+    assert (
+        AuditEntry.objects.filter(action=AuditEntry.Action.SIGN, summary__startswith="Co-signed").count() == 1
+    )
 
 
-def test_another_prescriber_of_the_location_may_cosign_but_not_one_elsewhere(running, nurse, prescriber, downtown,
-                                                                              northside):
+def test_another_prescriber_of_the_location_may_cosign_but_not_one_elsewhere(
+    running, nurse, prescriber, downtown, northside
+):
     session, began = running
     e = rate(nurse, session, 42.0, began + timedelta(minutes=10), signer=prescriber, read_back=True)
     far = make_staff(Role.PRESCRIBER, northside, username="dr.far")
@@ -158,7 +194,10 @@ def test_an_in_person_order_is_not_cosigned(running, prescriber):
 def test_the_database_lets_only_the_cosignature_be_written_once(running, nurse, prescriber):
     session, began = running
     e = rate(nurse, session, 42.0, began + timedelta(minutes=10), signer=prescriber, read_back=True)
-    for change in ({"rate_mg_per_h": 400.0}, {"cosigned_by": prescriber, "cosigned_at": timezone.now(), "reason": "x"}):
+    for change in (
+        {"rate_mg_per_h": 400.0},
+        {"cosigned_by": prescriber, "cosigned_at": timezone.now(), "reason": "x"},
+    ):
         with pytest.raises(DatabaseError), transaction.atomic():
             RateEvent.objects.filter(pk=e.pk).update(**change)
     s.titration_cosign(user=prescriber, event=e)
@@ -171,19 +210,31 @@ def test_the_database_lets_only_the_cosignature_be_written_once(running, nurse, 
 
 def test_an_order_of_2_mg_per_kg_over_20_min_is_refused_with_the_predicted_peak(session, nurse, prescriber):
     session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber)
-    s.checklist_record(user=nurse, session=fresh(session), expected_version=fresh(session).version, code="weight_today",
-                       value="70", unit="kg")
+    s.checklist_record(
+        user=nurse,
+        session=fresh(session),
+        expected_version=fresh(session).version,
+        code="weight_today",
+        value="70",
+        unit="kg",
+    )
     with pytest.raises(PeakAboveCeilingError) as exc:
-        s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version, dose="2 mg/kg",
-                       duration_min=20)
+        s.order_create(
+            user=nurse,
+            session=fresh(session),
+            expected_version=fresh(session).version,
+            dose="2 mg/kg",
+            duration_min=20,
+        )
     assert "1,677 ng/mL" in exc.value.message
     assert not InfusionOrder.objects.filter(session=session).exists()
     order = s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     assert order.dose_mg == pytest.approx(35.0)
 
 
-def test_the_worklist_lists_orders_verbal_orders_and_notes_in_bounded_queries(session, nurse, prescriber, patient,
-                                                                               depression, chair):
+def test_the_worklist_lists_orders_verbal_orders_and_notes_in_bounded_queries(
+    session, nurse, prescriber, patient, depression, chair
+):
     from django.db import connection
 
     from ketaclinic.accounts.models import Chair, User
@@ -196,10 +247,20 @@ def test_the_worklist_lists_orders_verbal_orders_and_notes_in_bounded_queries(se
         own = Chair.objects.create(location=patient.location, name=f"Worklist chair {i}")
         sess = schedule(nurse, other, depression, own, when=timezone.now() - timedelta(minutes=160))
         sess = walk(sess, "running", nurse=nurse, prescriber=prescriber)
-        rate(nurse, sess, 42.0, fresh(sess).started_at + timedelta(minutes=25), signer=prescriber, read_back=True)
+        rate(
+            nurse,
+            sess,
+            42.0,
+            fresh(sess).started_at + timedelta(minutes=25),
+            signer=prescriber,
+            read_back=True,
+        )
     with CaptureQueriesContext(connection) as few:
         w = prescriber_worklist(user=prescriber)
-        _ = [(c.session.patient.display_name, c.event.signer, c.event.recorded_by, c.overdue) for c in w.cosigns]
+        _ = [
+            (c.session.patient.display_name, c.event.signer, c.event.recorded_by, c.overdue)
+            for c in w.cosigns
+        ]
     assert len(w.cosigns) == 3 and len(few) <= 5
     assert not any(c.overdue for c in w.cosigns)  # recorded just now: none overdue yet
     with pytest.raises(PermissionDenied):
@@ -230,36 +291,69 @@ def test_the_api_records_a_verbal_order_and_the_prescriber_cosigns_it(running, n
     session, began = running
     sid, at = session.external_id, (began + timedelta(minutes=10)).isoformat()
     doctor = client_for(prescriber)
-    body = {"expected_version": fresh(session).version, "rate_mg_per_h": 42, "reason": "BP rising", "at": at,
-            "backdate_reason": "Entered after the bedside check"}
+    body = {
+        "expected_version": fresh(session).version,
+        "rate_mg_per_h": 42,
+        "reason": "BP rising",
+        "at": at,
+        "backdate_reason": "Entered after the bedside check",
+    }
     r = client_for(nurse).post(f"/api/sessions/{sid}/rate", body, content_type="application/json")
     assert r.status_code == 400 and r.json()["error"]["message"] == s.SIGNER_REQUIRED
     body |= {"signer": str(prescriber.external_id), "read_back": True}
     r = client_for(nurse).post(f"/api/sessions/{sid}/rate", body, content_type="application/json")
     assert r.status_code == 200, r.content
     out = r.json()
-    assert out["verbal_order"] and out["number"] == 2 and out["cosigned_at"] is None and out["signer"] == str(prescriber)
+    assert (
+        out["verbal_order"]
+        and out["number"] == 2
+        and out["cosigned_at"] is None
+        and out["signer"] == str(prescriber)
+    )
     r = client_for(nurse).post(f"/api/sessions/{sid}/rate-events/2/cosign", content_type="application/json")
     assert r.status_code == 403
     r = doctor.post(f"/api/sessions/{sid}/rate-events/2/cosign", content_type="application/json")
     assert r.status_code == 200 and r.json()["cosigned_by"] == str(prescriber)
     r = doctor.post(f"/api/sessions/{sid}/rate-events/9/cosign", content_type="application/json")
     assert r.status_code == 400 and r.json()["error"]["message"] == s.NO_SUCH_RATE_EVENT.format(value=9)
-    body = {"expected_version": fresh(session).version, "rate_mg_per_h": 300, "reason": "More", "at": at,
-            "override_reason": REASON, "backdate_reason": "Entered after the bedside check"}
+    body = {
+        "expected_version": fresh(session).version,
+        "rate_mg_per_h": 300,
+        "reason": "More",
+        "at": at,
+        "override_reason": REASON,
+        "backdate_reason": "Entered after the bedside check",
+    }
     r = doctor.post(f"/api/sessions/{sid}/rate", body, content_type="application/json")
     assert r.status_code == 400 and "Refused" in r.json()["error"]["message"]
 
 
 def test_an_order_beyond_a_soft_limit_is_not_signed_with_a_12_character_reason(session, nurse, prescriber):
     session = walk(session, "checked_in", nurse=nurse, prescriber=prescriber)
-    s.checklist_record(user=nurse, session=fresh(session), expected_version=fresh(session).version, code="weight_today",
-                       value="70", unit="kg")
-    order = s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version,
-                           dose="1.2 mg/kg", duration_min=60)
+    s.checklist_record(
+        user=nurse,
+        session=fresh(session),
+        expected_version=fresh(session).version,
+        code="weight_today",
+        value="70",
+        unit="kg",
+    )
+    order = s.order_create(
+        user=nurse,
+        session=fresh(session),
+        expected_version=fresh(session).version,
+        dose="1.2 mg/kg",
+        duration_min=60,
+    )
     assert order.warnings
     with pytest.raises(ValidationError, match="at least 15 characters"):
-        s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version,
-                     override_reason="Pt requested")
-    signed = s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version, override_reason=REASON)
+        s.order_sign(
+            user=prescriber,
+            order=order,
+            expected_version=fresh(session).version,
+            override_reason="Pt requested",
+        )
+    signed = s.order_sign(
+        user=prescriber, order=order, expected_version=fresh(session).version, override_reason=REASON
+    )
     assert signed.override_reason == REASON

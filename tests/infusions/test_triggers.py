@@ -38,8 +38,17 @@ def done(session, nurse, prescriber):  # type: ignore[no-untyped-def]
     advance(35)  # the observation minimum
     vitals(nurse, session, timezone.now())
     session = fresh(session)
-    s.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2, pain=2,
-                       nausea_vomiting=2, intake_output=2, escort_present=True, instructions_given=True)
+    s.discharge_assess(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        activity_mental_status=2,
+        pain=2,
+        nausea_vomiting=2,
+        intake_output=2,
+        escort_present=True,
+        instructions_given=True,
+    )
     session = s.session_discharge(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     s.note_generate(user=nurse, session=session, expected_version=session.version)
     s.note_sign(user=prescriber, session=fresh(session), expected_version=fresh(session).version)
@@ -47,13 +56,16 @@ def done(session, nurse, prescriber):  # type: ignore[no-untyped-def]
     return fresh(session)
 
 
-@pytest.mark.parametrize(("model", "owner", "field", "value"), [
-    (VitalSigns, "session", "systolic_mmhg", 120),
-    (RateEvent, "session", "rate_mg_per_h", 10.0),
-    (MedicationAdministration, "session", "reason", "edited"),
-    (NoteAddendum, "note__session", "text", "edited"),
-    (VialCheck, "session", "match", False),
-])
+@pytest.mark.parametrize(
+    ("model", "owner", "field", "value"),
+    [
+        (VitalSigns, "session", "systolic_mmhg", 120),
+        (RateEvent, "session", "rate_mg_per_h", 10.0),
+        (MedicationAdministration, "session", "reason", "edited"),
+        (NoteAddendum, "note__session", "text", "edited"),
+        (VialCheck, "session", "match", False),
+    ],
+)
 def test_append_only_rows_cannot_be_updated_or_deleted(done, model, owner, field, value):  # type: ignore[no-untyped-def]
     row = model.objects.filter(**{owner: done}).first()
     assert row is not None
@@ -76,13 +88,17 @@ def test_a_reading_cannot_be_changed_by_raw_sql(done):  # type: ignore[no-untype
 def test_a_signed_order_is_frozen(done):  # type: ignore[no-untyped-def]
     order = done.orders.get()
     refused(lambda: InfusionOrder.objects.filter(pk=order.pk).update(dose_mg=70))
-    refused(lambda: InfusionOrder.objects.filter(pk=order.pk).update(vtbi_ml=500))  # the bag is frozen with it
+    refused(
+        lambda: InfusionOrder.objects.filter(pk=order.pk).update(vtbi_ml=500)
+    )  # the bag is frozen with it
     refused(lambda: InfusionOrder.objects.filter(pk=order.pk).delete())
 
 
 def test_an_unsigned_order_may_still_be_superseded(session, nurse):  # type: ignore[no-untyped-def]
     session = s.session_check_in(user=nurse, session=session, expected_version=1)
-    s.checklist_record(user=nurse, session=session, expected_version=2, code="weight_today", value="70", unit="kg")
+    s.checklist_record(
+        user=nurse, session=session, expected_version=2, code="weight_today", value="70", unit="kg"
+    )
     order = s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     InfusionOrder.objects.filter(pk=order.pk).update(superseded=True)
     assert InfusionOrder.objects.get(pk=order.pk).superseded

@@ -22,15 +22,19 @@ def test_demo_outcomes_load_once():
     from ketaclinic.web.demo import date, timedelta, timezone
 
     today = timezone.localdate()
-    d = outcomes_dashboard(user=User.objects.get(username="dr.rivera"),
-                           filters=DashboardFilters(today - timedelta(days=120), today))
+    d = outcomes_dashboard(
+        user=User.objects.get(username="dr.rivera"),
+        filters=DashboardFilters(today - timedelta(days=120), today),
+    )
     assert d.completed == 6 and 0 < d.response_rate.numerator < d.response_rate.n
     assert isinstance(today, date)
     from ketaclinic.accounts.models import Location
     from ketaclinic.outcomes.models import LinkDispatch
     from ketaclinic.outcomes.selectors import questionnaire_worklist
 
-    w = questionnaire_worklist(user=User.objects.get(username="nurse.patel"), location=Location.objects.get(code="downtown"))
+    w = questionnaire_worklist(
+        user=User.objects.get(username="nurse.patel"), location=Location.objects.get(code="downtown")
+    )
     assert len(w.overdue) == 3 and len(w.due) >= 6
     assert any(r.hand_out for r in w.overdue)
     (sent,) = LinkDispatch.objects.all()

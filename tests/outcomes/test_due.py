@@ -41,21 +41,43 @@ def moment(offset: int, hour: int = 9) -> datetime:
 
 
 def give_plan(patient: Patient, protocols, prescriber, intake, days=SERIES_DAYS) -> TreatmentPlan:  # type: ignore[no-untyped-def]
-    plan = TreatmentPlan.objects.create(patient=patient, screening=screen(intake, patient), indication="trd",
-                                        protocol_version=protocols["depression-standard"], series_count=len(days),
-                                        max_per_week=2, min_spacing_hours=48, evaluation_after=3, status="active",
-                                        signed_by=prescriber, signed_at=timezone.now())
+    plan = TreatmentPlan.objects.create(
+        patient=patient,
+        screening=screen(intake, patient),
+        indication="trd",
+        protocol_version=protocols["depression-standard"],
+        series_count=len(days),
+        max_per_week=2,
+        min_spacing_hours=48,
+        evaluation_after=3,
+        status="active",
+        signed_by=prescriber,
+        signed_at=timezone.now(),
+    )
     for n, d in enumerate(days, start=1):
-        PlannedInfusion.objects.create(plan=plan, sequence=n, scheduled_start=moment(d, 10) if d <= 0 else
-                                       timezone.make_aware(datetime.combine(day(d), time(10))),
-                                       location=patient.location, status="done" if d < 0 else "planned")
+        PlannedInfusion.objects.create(
+            plan=plan,
+            sequence=n,
+            scheduled_start=moment(d, 10)
+            if d <= 0
+            else timezone.make_aware(datetime.combine(day(d), time(10))),
+            location=patient.location,
+            status="done" if d < 0 else "planned",
+        )
     return plan
 
 
 def answer(user, patient, instrument, offset, timepoint, n=None):  # type: ignore[no-untyped-def]
     answers = phq9(6) if instrument == "phq9" else gad7(5)
-    return services.response_record(user=user, patient=patient, instrument=instrument, answers=answers,
-                                    authored_at=moment(offset, 8), timepoint=timepoint, infusion_number=n)
+    return services.response_record(
+        user=user,
+        patient=patient,
+        instrument=instrument,
+        answers=answers,
+        authored_at=moment(offset, 8),
+        timepoint=timepoint,
+        infusion_number=n,
+    )
 
 
 @pytest.fixture
@@ -73,7 +95,9 @@ def course(staff, patient, protocols):  # type: ignore[no-untyped-def]
 
 
 def statuses(items) -> dict[tuple[str, int | None, str], DueStatus]:  # type: ignore[no-untyped-def]
-    return {(i.questionnaire.timepoint, i.questionnaire.infusion_number, i.instrument): i.status for i in items}
+    return {
+        (i.questionnaire.timepoint, i.questionnaire.infusion_number, i.instrument): i.status for i in items
+    }
 
 
 def test_each_due_questionnaire_has_a_status(course):
@@ -81,7 +105,10 @@ def test_each_due_questionnaire_has_a_status(course):
     assert s[("baseline", None, "phq9")] is s[("baseline", None, "gad7")] is DueStatus.DONE
     assert s[("pre_infusion", 2, "phq9")] is DueStatus.OVERDUE
     assert s[("follow_up", None, "phq9")] is DueStatus.OVERDUE  # day 3, window closed day 5: still answerable
-    assert s[("pre_infusion", 3, "phq9")] is DueStatus.DONE and s[("pre_infusion", 3, "gad7")] is DueStatus.OVERDUE
+    assert (
+        s[("pre_infusion", 3, "phq9")] is DueStatus.DONE
+        and s[("pre_infusion", 3, "gad7")] is DueStatus.OVERDUE
+    )
     assert s[("pre_infusion", 4, "phq9")] is s[("pre_infusion", 4, "gad7")] is DueStatus.DUE
     assert s[("pre_infusion", 5, "phq9")] is DueStatus.UPCOMING
     assert {v for k, v in s.items() if k[0] in ("post_series", "monthly")} == {DueStatus.UPCOMING}
@@ -91,8 +118,14 @@ def test_a_corrected_answer_still_counts_through_its_replacement_and_ad_hoc_neve
     nurse = staff[Role.NURSE]
     original = QuestionnaireResponse.objects.get(timepoint="pre_infusion", infusion_number=3)
     services.response_correct(user=nurse, response=original, answers=phq9(7), reason="Item 1 was misread")
-    services.response_record(user=nurse, patient=course, instrument="gad7", answers=gad7(4), timepoint="ad_hoc",
-                             authored_at=moment(-3, 9))
+    services.response_record(
+        user=nurse,
+        patient=course,
+        instrument="gad7",
+        answers=gad7(4),
+        timepoint="ad_hoc",
+        authored_at=moment(-3, 9),
+    )
     s = statuses(selectors.due_status_for_patient(course))
     assert s[("pre_infusion", 3, "phq9")] is DueStatus.DONE
     assert s[("pre_infusion", 3, "gad7")] is DueStatus.OVERDUE
@@ -100,10 +133,21 @@ def test_a_corrected_answer_still_counts_through_its_replacement_and_ad_hoc_neve
 
 def test_the_worklist_lists_due_and_overdue_while_an_answer_still_counts(course, staff):
     w = selectors.questionnaire_worklist(user=staff[Role.INTAKE], location=course.location)
-    rows = [(r.item.questionnaire.timepoint, r.item.questionnaire.infusion_number, r.item.instrument, r.item.status)
-            for r in w.rows]
-    assert rows == [("follow_up", None, "gad7", DueStatus.OVERDUE), ("follow_up", None, "phq9", DueStatus.OVERDUE),
-                    ("pre_infusion", 4, "gad7", DueStatus.DUE), ("pre_infusion", 4, "phq9", DueStatus.DUE)]
+    rows = [
+        (
+            r.item.questionnaire.timepoint,
+            r.item.questionnaire.infusion_number,
+            r.item.instrument,
+            r.item.status,
+        )
+        for r in w.rows
+    ]
+    assert rows == [
+        ("follow_up", None, "gad7", DueStatus.OVERDUE),
+        ("follow_up", None, "phq9", DueStatus.OVERDUE),
+        ("pre_infusion", 4, "gad7", DueStatus.DUE),
+        ("pre_infusion", 4, "phq9", DueStatus.DUE),
+    ]
     assert all(r.sendable and not r.hand_out and r.live_link is None for r in w.rows)
 
 
@@ -123,13 +167,20 @@ def test_bulk_statuses_equal_the_patients_own(course, staff, protocols, intake, 
 
 def _more_patients(n, staff, protocols, downtown):  # type: ignore[no-untyped-def]
     for k in range(n):
-        p = register(staff[Role.INTAKE], downtown, given_name=f"P{k}", family_name="Test", birth_date=date(1980, 1, 1 + k),
-                     email=f"p{k}@example.org")
+        p = register(
+            staff[Role.INTAKE],
+            downtown,
+            given_name=f"P{k}",
+            family_name="Test",
+            birth_date=date(1980, 1, 1 + k),
+            email=f"p{k}@example.org",
+        )
         give_plan(p, protocols, staff[Role.PRESCRIBER], staff[Role.INTAKE])
 
 
-def test_the_worklist_takes_a_bounded_number_of_queries(course, staff, protocols, downtown, client_for,
-                                                        django_assert_max_num_queries):
+def test_the_worklist_takes_a_bounded_number_of_queries(
+    course, staff, protocols, downtown, client_for, django_assert_max_num_queries
+):
     intake = staff[Role.INTAKE]
     _more_patients(2, staff, protocols, downtown)
     with CaptureQueriesContext(connection) as few:
@@ -155,7 +206,9 @@ def test_worklist_page_shows_statuses_and_actions(course, staff, client_for):
     assert "timepoint=pre_infusion&amp;infusion_number=4" in body
 
 
-def test_worklist_is_for_questionnaire_recorders_at_their_own_locations(course, staff, client_for, other_patient):
+def test_worklist_is_for_questionnaire_recorders_at_their_own_locations(
+    course, staff, client_for, other_patient
+):
     assert client_for(staff[Role.BILLING]).get("/outcomes/worklist/").status_code == 403
     assert client_for(staff[Role.ADMIN]).get("/outcomes/worklist/").status_code == 403
     assert client_for(staff[Role.NURSE]).get("/outcomes/worklist/?location=northside").status_code == 403
@@ -173,10 +226,27 @@ def test_the_patient_page_shows_status_badges(course, staff, client_for):
 
 # Nothing about the patient's care: no questionnaire name, treatment or diagnosis. (The crisis sentence names
 # the 988 Suicide & Crisis Lifeline, the same for everybody, so "suicid" is checked apart from it.)
-FORBIDDEN_WORDS = ("phq", "gad", "pcl", "cssrs", "cadss", "depress", "anxi", "ketamine", "infusion", "patient health",
-                   "ptsd", "trauma", "diagnos", "pain", "score")
-CRISIS = ("If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) now, "
-          "call Downtown Clinic at 617-555-0100, or call 911.")
+FORBIDDEN_WORDS = (
+    "phq",
+    "gad",
+    "pcl",
+    "cssrs",
+    "cadss",
+    "depress",
+    "anxi",
+    "ketamine",
+    "infusion",
+    "patient health",
+    "ptsd",
+    "trauma",
+    "diagnos",
+    "pain",
+    "score",
+)
+CRISIS = (
+    "If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) now, "
+    "call Downtown Clinic at 617-555-0100, or call 911."
+)
 
 
 def send() -> str:
@@ -202,21 +272,26 @@ def test_send_due_links_emails_one_message_per_patient_revealing_nothing_clinica
     assert len(urls) == 2
     links = PatientLink.objects.order_by("instrument")
     assert [(link.instrument, link.timepoint, link.infusion_number, link.created_by) for link in links] == [
-        ("gad7", "pre_infusion", 4, None), ("phq9", "pre_infusion", 4, None)]
+        ("gad7", "pre_infusion", 4, None),
+        ("phq9", "pre_infusion", 4, None),
+    ]
     end_of_today = timezone.make_aware(datetime.combine(day(1), time.min))  # infusion 4's window ends today
     if end_of_today - timezone.now() > timedelta(hours=1, minutes=5):  # else the 1-hour minimum applies
         assert {link.expires_at for link in links} == {end_of_today}
         assert f"until the end of {day(0):%A %B %-d}." in message.body
     dispatches = LinkDispatch.objects.all()
     assert {(d.outcome, d.to_masked, d.channel, d.due_on) for d in dispatches} == {
-        ("sent", "m***@example.org", "email", day(0))}
+        ("sent", "m***@example.org", "email", day(0))
+    }
     assert {d.link_id for d in dispatches} == {link.pk for link in links}
     assert AuditEntry.objects.filter(action="system", summary__startswith="Emailed a").count() == 2
     # The patient answers through the emailed link: that questionnaire is done.
     token = next(t for t in urls if services.link_open(t).instrument == "phq9")
     services.link_submit(token=token, answers=phq9(5))
     s = statuses(selectors.due_status_for_patient(course))
-    assert s[("pre_infusion", 4, "phq9")] is DueStatus.DONE and s[("pre_infusion", 4, "gad7")] is DueStatus.DUE
+    assert (
+        s[("pre_infusion", 4, "phq9")] is DueStatus.DONE and s[("pre_infusion", 4, "gad7")] is DueStatus.DUE
+    )
 
 
 def test_running_twice_the_same_day_sends_nothing_twice(course):
@@ -231,9 +306,17 @@ def test_the_daily_job_never_emails_a_patient_whose_plan_was_stopped_or_is_not_s
     plan = TreatmentPlan.objects.get(patient=course)
     if status == "draft":  # a later revision awaiting signature replaces the signed one
         TreatmentPlan.objects.filter(pk=plan.pk).update(status="superseded")
-        TreatmentPlan.objects.create(patient=course, screening=plan.screening, indication="trd",
-                                     protocol_version=plan.protocol_version, series_count=6, max_per_week=2,
-                                     min_spacing_hours=48, evaluation_after=3, status="draft")
+        TreatmentPlan.objects.create(
+            patient=course,
+            screening=plan.screening,
+            indication="trd",
+            protocol_version=plan.protocol_version,
+            series_count=6,
+            max_per_week=2,
+            min_spacing_hours=48,
+            evaluation_after=3,
+            status="draft",
+        )
     else:
         TreatmentPlan.objects.filter(pk=plan.pk).update(status="stopped")
     out = send()
@@ -274,7 +357,9 @@ def test_a_failed_send_is_recorded_without_a_link_and_retried_next_run(course, m
         send()
     failed = list(LinkDispatch.objects.all())
     assert [d.outcome for d in failed] == ["failed", "failed"]
-    assert failed[0].error == "SMTPServerDisconnected: Connection unexpectedly closed" and failed[0].link is None
+    assert (
+        failed[0].error == "SMTPServerDisconnected: Connection unexpectedly closed" and failed[0].link is None
+    )
     assert not PatientLink.objects.exists()
     assert AuditEntry.objects.filter(action="system", summary__contains="FAILED").count() == 2
     monkeypatch.undo()
@@ -312,9 +397,17 @@ def test_the_job_refuses_to_send_links_that_are_not_https(course):
 
 # -- "Send link now" ----------------------------------------------------------------------------------------
 
+
 def post_send(client, patient, **overrides):  # type: ignore[no-untyped-def]
-    data = {"instrument": "phq9", "timepoint": "follow_up", "infusion_number": "", "due_on": day(-7).isoformat(),
-            "how": "email", "location": "downtown", **overrides}
+    data = {
+        "instrument": "phq9",
+        "timepoint": "follow_up",
+        "infusion_number": "",
+        "due_on": day(-7).isoformat(),
+        "how": "email",
+        "location": "downtown",
+        **overrides,
+    }
     return client.post(f"/outcomes/patient/{patient.external_id}/send-due-link/", data)
 
 
@@ -326,11 +419,18 @@ def test_send_link_now_emails_an_overdue_questionnaire(course, staff, client_for
     assert len(mail.outbox) == 1 and "a short questionnaire" in mail.outbox[0].body
     d = LinkDispatch.objects.get()
     assert (d.outcome, d.created_by, d.timepoint, d.link.timepoint, d.link.created_by) == (
-        "sent", nurse, "follow_up", "follow_up", nurse)
+        "sent",
+        nurse,
+        "follow_up",
+        "follow_up",
+        nurse,
+    )
     body = client.get("/outcomes/worklist/").content.decode()
     assert "Link emailed to m***@example.org" in body
     # A questionnaire that can no longer be answered (infusion 2 is past) is refused; nothing is sent.
-    refused = post_send(client, course, timepoint="pre_infusion", infusion_number="2", due_on=day(-7).isoformat())
+    refused = post_send(
+        client, course, timepoint="pre_infusion", infusion_number="2", due_on=day(-7).isoformat()
+    )
     assert refused.status_code == 302 and len(mail.outbox) == 1
     assert "is not waiting for an answer" in client.get("/outcomes/worklist/").content.decode()
 
@@ -341,7 +441,9 @@ def test_a_double_click_on_send_link_now_sends_once_and_a_later_resend_is_allowe
     post_send(client, course)
     assert len(mail.outbox) == 1 and PatientLink.objects.count() == 1
     assert "was not sent again" in client.get("/outcomes/worklist/").content.decode()
-    PatientLink.objects.update(created_at=timezone.now() - timedelta(minutes=11))  # the patient lost the email
+    PatientLink.objects.update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )  # the patient lost the email
     post_send(client, course)
     assert len(mail.outbox) == 2
 
@@ -349,7 +451,14 @@ def test_a_double_click_on_send_link_now_sends_once_and_a_later_resend_is_allowe
 def test_without_email_staff_get_a_link_to_hand_out(course, staff, client_for):
     Patient.objects.filter(pk=course.pk).update(email="")
     client = client_for(staff[Role.INTAKE])
-    post_send(client, course, how="handout", timepoint="pre_infusion", infusion_number="4", due_on=day(0).isoformat())
+    post_send(
+        client,
+        course,
+        how="handout",
+        timepoint="pre_infusion",
+        infusion_number="4",
+        due_on=day(0).isoformat(),
+    )
     link = PatientLink.objects.get()
     assert (link.timepoint, link.infusion_number, link.instrument) == ("pre_infusion", 4, "phq9")
     body = client.get("/outcomes/worklist/").content.decode()
@@ -360,26 +469,39 @@ def test_without_email_staff_get_a_link_to_hand_out(course, staff, client_for):
 
 # -- the correction page ------------------------------------------------------------------------------------
 
+
 def correction_data(answers, reason="Item 1 entered as 3; the patient said 1"):  # type: ignore[no-untyped-def]
     data = {f"phq9_{n}": "" if a is None else str(a) for n, a in enumerate(answers, start=1)}
     return {**data, "reason": reason}
 
 
-def test_the_correction_page_is_prefilled_and_saves_a_replacement_that_raises_flags(staff, patient, client_for):
+def test_the_correction_page_is_prefilled_and_saves_a_replacement_that_raises_flags(
+    staff, patient, client_for
+):
     nurse = staff[Role.NURSE]
-    original = services.response_record(user=nurse, patient=patient, instrument="phq9", answers=[3, 1, 1, 1, 1, 1, 1, 1, 0],
-                                        timepoint="baseline")
+    original = services.response_record(
+        user=nurse,
+        patient=patient,
+        instrument="phq9",
+        answers=[3, 1, 1, 1, 1, 1, 1, 1, 0],
+        timepoint="baseline",
+    )
     client = client_for(nurse)
     url = f"/outcomes/responses/{original.external_id}/correct/"
     page = client.get(url).content.decode()
     assert 'name="phq9_1" value="3" class="" id="id_phq9_1_3" checked' in page or re.search(
-        r'name="phq9_1" value="3"[^>]*checked', page)
+        r'name="phq9_1" value="3"[^>]*checked', page
+    )
     assert 'name="reason"' in page
     done = client.post(url, correction_data([1, 1, 1, 1, 1, 1, 1, 1, 1]))
     assert done.status_code == 302
     new = QuestionnaireResponse.objects.get(replaces=original)
     assert (new.total, new.replace_reason, new.timepoint, new.authored_at) == (
-        9.0, "Item 1 entered as 3; the patient said 1", "baseline", original.authored_at)
+        9.0,
+        "Item 1 entered as 3; the patient said 1",
+        "baseline",
+        original.authored_at,
+    )
     assert QuestionnaireResponse.objects.get(pk=original.pk).answers["phq9_1"] == 3  # kept, unchanged
     flag = SafetyFlag.objects.get()
     assert flag.response == new and flag.reason == "suicidal_ideation"
@@ -389,17 +511,26 @@ def test_the_correction_page_is_prefilled_and_saves_a_replacement_that_raises_fl
     assert "already corrected" in again and 'name="reason"' not in again
 
 
-@pytest.mark.parametrize(("answers", "reason", "message"), [
-    ([1] * 9, "", "This field is required."),
-    ([1] * 9, "typo", "A correction needs a reason (at least 5 characters)."),
-    ([None, None, None, 1, 1, 1, 1, 1, 0], "Three items were left out",
-     "3 items unanswered (phq9_1, phq9_2, phq9_3); at most 2 may be missing"),
-])
-def test_a_refused_correction_saves_nothing_and_says_why(staff, patient, client_for, answers, reason, message):
+@pytest.mark.parametrize(
+    ("answers", "reason", "message"),
+    [
+        ([1] * 9, "", "This field is required."),
+        ([1] * 9, "typo", "A correction needs a reason (at least 5 characters)."),
+        (
+            [None, None, None, 1, 1, 1, 1, 1, 0],
+            "Three items were left out",
+            "3 items unanswered (phq9_1, phq9_2, phq9_3); at most 2 may be missing",
+        ),
+    ],
+)
+def test_a_refused_correction_saves_nothing_and_says_why(
+    staff, patient, client_for, answers, reason, message
+):
     nurse = staff[Role.NURSE]
     original = services.response_record(user=nurse, patient=patient, instrument="phq9", answers=phq9(8))
-    response = client_for(nurse).post(f"/outcomes/responses/{original.external_id}/correct/",
-                                      correction_data(answers, reason))
+    response = client_for(nurse).post(
+        f"/outcomes/responses/{original.external_id}/correct/", correction_data(answers, reason)
+    )
     assert response.status_code == 400
     body = response.content.decode()
     assert "Nothing was saved." in body and message in body
@@ -409,12 +540,22 @@ def test_a_refused_correction_saves_nothing_and_says_why(staff, patient, client_
 def test_a_gad7_with_a_missing_item_is_refused_stating_the_rule(staff, patient, client_for):
     nurse = staff[Role.NURSE]
     original = services.response_record(user=nurse, patient=patient, instrument="gad7", answers=gad7(8))
-    data = {f"gad7_{n}": str(a) for n, a in enumerate(gad7(8), start=1)} | {"gad7_7": "", "reason": "Item 7 was not asked"}
+    data = {f"gad7_{n}": str(a) for n, a in enumerate(gad7(8), start=1)} | {
+        "gad7_7": "",
+        "reason": "Item 7 was not asked",
+    }
     response = client_for(nurse).post(f"/outcomes/responses/{original.external_id}/correct/", data)
     assert response.status_code == 400
     assert "every item is required" in response.content.decode()
 
 
 def test_billing_may_not_open_the_correction_page(staff, patient, client_for):
-    original = services.response_record(user=staff[Role.NURSE], patient=patient, instrument="phq9", answers=phq9(8))
-    assert client_for(staff[Role.BILLING]).get(f"/outcomes/responses/{original.external_id}/correct/").status_code == 403
+    original = services.response_record(
+        user=staff[Role.NURSE], patient=patient, instrument="phq9", answers=phq9(8)
+    )
+    assert (
+        client_for(staff[Role.BILLING])
+        .get(f"/outcomes/responses/{original.external_id}/correct/")
+        .status_code
+        == 403
+    )

@@ -22,14 +22,26 @@ PERIOD = selectors.DashboardFilters(start=date(2025, 1, 1), end=date(2025, 12, 3
 
 
 def refer_for(user, patient, indication):  # type: ignore[no-untyped-def]
-    return referral_record(user=user, patient=patient, indication=indication, referrer_name="Dr. Ada Referrer",
-                           referrer_role="psychiatrist", reason="Referred for ketamine treatment",
-                           received_on=date(2025, 1, 2))
+    return referral_record(
+        user=user,
+        patient=patient,
+        indication=indication,
+        referrer_name="Dr. Ada Referrer",
+        referrer_role="psychiatrist",
+        reason="Referred for ketamine treatment",
+        received_on=date(2025, 1, 2),
+    )
 
 
 def add(user, patient, instrument, answers, days, timepoint="ad_hoc"):  # type: ignore[no-untyped-def]
-    return response_record(user=user, patient=patient, instrument=instrument, answers=answers,
-                           authored_at=at(days, INDEX_DAY), timepoint=timepoint)
+    return response_record(
+        user=user,
+        patient=patient,
+        instrument=instrument,
+        answers=answers,
+        authored_at=at(days, INDEX_DAY),
+        timepoint=timepoint,
+    )
 
 
 @pytest.fixture
@@ -67,7 +79,11 @@ def test_no_figure_named_nqf_or_cms_unless_computed_by_the_specification(cohort,
     for key in ("response_rate", "remission_rate"):
         assert "NQF" not in selectors.DEFINITIONS[key] and "CMS" not in selectors.DEFINITIONS[key]
         assert "clinic" in dict((k, lbl) for k, lbl, _e, _u in d.measures())[key]
-    body = client_for(staff[Role.PRESCRIBER]).get("/outcomes/dashboard/?start=2025-01-01&end=2025-12-31").content.decode()
+    body = (
+        client_for(staff[Role.PRESCRIBER])
+        .get("/outcomes/dashboard/?start=2025-01-01&end=2025-12-31")
+        .content.decode()
+    )
     assert "Response after the series (clinic definition)" in body
     assert NQF1884_LABEL in body and CMS159_LABEL in body
     assert "counted as not meeting the measure" in body

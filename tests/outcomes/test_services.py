@@ -21,17 +21,32 @@ pytestmark = pytest.mark.django_db
 
 
 def record(user, patient, answers, instrument="phq9", days=0.0, timepoint="ad_hoc", **kw):  # type: ignore[no-untyped-def]
-    return services.response_record(user=user, patient=patient, instrument=instrument, answers=answers,
-                                    authored_at=at(days), timepoint=timepoint, **kw)
+    return services.response_record(
+        user=user,
+        patient=patient,
+        instrument=instrument,
+        answers=answers,
+        authored_at=at(days),
+        timepoint=timepoint,
+        **kw,
+    )
 
 
 def test_staff_answers_are_scored_by_the_core_and_audited(staff, patient):
     nurse = staff[Role.NURSE]
     r = record(nurse, patient, phq9(14), timepoint="baseline")
     assert (r.total, r.severity, r.flags, r.instrument_version, r.loinc_panel, r.loinc_result) == (
-        14.0, "moderate", [], 1, "44249-1", "44261-6")
+        14.0,
+        "moderate",
+        [],
+        1,
+        "44249-1",
+        "44261-6",
+    )
     assert r.answers["phq9_1"] == 3 and r.source == "staff" and r.suicidal_ideation is False
-    assert AuditEntry.objects.filter(action="create", summary__startswith="Recorded Patient Health").count() == 1
+    assert (
+        AuditEntry.objects.filter(action="create", summary__startswith="Recorded Patient Health").count() == 1
+    )
     assert not SafetyFlag.objects.exists()
 
 
@@ -75,12 +90,15 @@ def test_a_correction_is_a_new_response_that_replaces_the_old_with_a_reason(staf
         services.response_correct(user=nurse, response=old, answers=phq9(11), reason="Again")
 
 
-@pytest.mark.parametrize(("instrument", "answers", "reason"), [
-    ("phq9", phq9(12, item9=1), "suicidal_ideation"),
-    ("phq9", [2, 2, 2, 2, 1, 1, 1, 1, None], "suicide_item_unanswered"),
-    ("cssrs_screener", [1, 1, 1, 0, 0, 0, None], "suicide_risk_moderate_or_high"),
-    ("cssrs_screener", [1, 1, 0, 1, 0, 0, None], "suicide_risk_moderate_or_high"),
-])
+@pytest.mark.parametrize(
+    ("instrument", "answers", "reason"),
+    [
+        ("phq9", phq9(12, item9=1), "suicidal_ideation"),
+        ("phq9", [2, 2, 2, 2, 1, 1, 1, 1, None], "suicide_item_unanswered"),
+        ("cssrs_screener", [1, 1, 1, 0, 0, 0, None], "suicide_risk_moderate_or_high"),
+        ("cssrs_screener", [1, 1, 0, 1, 0, 0, None], "suicide_risk_moderate_or_high"),
+    ],
+)
 def test_risk_answers_raise_an_urgent_flag_at_once(staff, patient, downtown, instrument, answers, reason):
     r = record(staff[Role.INTAKE], patient, answers, instrument=instrument)
     flag = SafetyFlag.objects.get()
@@ -96,7 +114,9 @@ def test_low_risk_answers_raise_no_flag(staff, patient):
     assert not SafetyFlag.objects.exists()
 
 
-def test_open_safety_flags_for_the_day_board_by_location_and_date(staff, patient, other_patient, downtown, northside):
+def test_open_safety_flags_for_the_day_board_by_location_and_date(
+    staff, patient, other_patient, downtown, northside
+):
     record(staff[Role.NURSE], patient, phq9(12, item9=2), days=0)
     flag = SafetyFlag.objects.get()
     assert selectors.open_safety_flags(downtown, date(2026, 3, 2)) == [flag]
@@ -109,9 +129,13 @@ def test_a_flag_cannot_be_dismissed_without_an_assessment_and_a_plan(staff, pati
     flag = SafetyFlag.objects.get()
     prescriber = staff[Role.PRESCRIBER]
     with pytest.raises(ValidationError, match="Record the assessment"):
-        services.safety_flag_assess(user=prescriber, flag=flag, assessment="", plan="Safety plan, call tomorrow")
+        services.safety_flag_assess(
+            user=prescriber, flag=flag, assessment="", plan="Safety plan, call tomorrow"
+        )
     with pytest.raises(ValidationError, match="Record the safety plan"):
-        services.safety_flag_assess(user=prescriber, flag=flag, assessment="Passive ideation, no intent", plan=" ")
+        services.safety_flag_assess(
+            user=prescriber, flag=flag, assessment="Passive ideation, no intent", plan=" "
+        )
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied, match="assess safety flags"):
@@ -122,13 +146,19 @@ def test_a_flag_cannot_be_dismissed_without_an_assessment_and_a_plan(staff, pati
     with pytest.raises(IntegrityError), transaction.atomic():
         SafetyFlag.objects.filter(pk=flag.pk).update(status="assessed")
     with pytest.raises(IntegrityError), transaction.atomic():
-        SafetyFlag.objects.filter(pk=flag.pk).update(status="assessed", assessed_by=prescriber,
-                                                     assessed_at=timezone.now(), assessment="Seen", plan="")
+        SafetyFlag.objects.filter(pk=flag.pk).update(
+            status="assessed", assessed_by=prescriber, assessed_at=timezone.now(), assessment="Seen", plan=""
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        SafetyFlag.objects.filter(pk=flag.pk).update(status="assessed", assessed_by=prescriber,
-                                                     assessed_at=timezone.now(), assessment="", plan="Plan")
-    done = services.safety_flag_assess(user=staff[Role.NURSE], flag=flag, assessment="Passive ideation, no intent",
-                                       plan="Safety plan reviewed; prescriber calls in 24 h")
+        SafetyFlag.objects.filter(pk=flag.pk).update(
+            status="assessed", assessed_by=prescriber, assessed_at=timezone.now(), assessment="", plan="Plan"
+        )
+    done = services.safety_flag_assess(
+        user=staff[Role.NURSE],
+        flag=flag,
+        assessment="Passive ideation, no intent",
+        plan="Safety plan reviewed; prescriber calls in 24 h",
+    )
     assert done.status == "assessed" and done.assessed_by == staff[Role.NURSE]
     assert AuditEntry.objects.filter(action="review", summary__startswith="Safety flag assessed").count() == 1
     with pytest.raises(ValidationError, match="already assessed"):
@@ -160,12 +190,27 @@ def test_no_relapse_without_a_response_first(staff, patient):
 
 def _plan(patient, protocols, prescriber, screening):  # type: ignore[no-untyped-def]
     pv = protocols["depression-standard"]
-    plan = TreatmentPlan.objects.create(patient=patient, screening=screening, indication="trd", protocol_version=pv,
-                                        series_count=6, max_per_week=2, min_spacing_hours=48, evaluation_after=3,
-                                        status="active", signed_by=prescriber, signed_at=timezone.now())
+    plan = TreatmentPlan.objects.create(
+        patient=patient,
+        screening=screening,
+        indication="trd",
+        protocol_version=pv,
+        series_count=6,
+        max_per_week=2,
+        min_spacing_hours=48,
+        evaluation_after=3,
+        status="active",
+        signed_by=prescriber,
+        signed_at=timezone.now(),
+    )
     for n in range(1, 7):
-        PlannedInfusion.objects.create(plan=plan, sequence=n, scheduled_start=at(3.5 * (n - 1) + 0.1),
-                                       location=patient.location, status="done")
+        PlannedInfusion.objects.create(
+            plan=plan,
+            sequence=n,
+            scheduled_start=at(3.5 * (n - 1) + 0.1),
+            location=patient.location,
+            status="done",
+        )
     return plan
 
 
@@ -184,9 +229,13 @@ def test_the_prescriber_accepts_a_booster_which_is_planned(staff, patient, proto
         services.booster_decide(user=nurse, proposal=proposal, decision="accept")
     done = services.booster_decide(user=prescriber, proposal=proposal, decision="accept")
     booster = done.planned_infusion
-    assert booster is not None and booster.plan == plan and booster.kind == "booster" and booster.sequence == 7
+    assert (
+        booster is not None and booster.plan == plan and booster.kind == "booster" and booster.sequence == 7
+    )
     with pytest.raises(ValidationError, match="already accepted"):
-        services.booster_decide(user=prescriber, proposal=proposal, decision="decline", reason="Changed my mind")
+        services.booster_decide(
+            user=prescriber, proposal=proposal, decision="decline", reason="Changed my mind"
+        )
     traj = selectors.trajectory_get(user=prescriber, patient=patient, instrument="phq9")
     assert [n for _, n in traj.infusions] == [1, 2, 3, 4, 5, 6]
     assert [n for _, _, n in traj.points] == [0, 6, 6]
@@ -200,8 +249,9 @@ def test_declining_a_booster_needs_a_reason(staff, patient):
     proposal = BoosterProposal.objects.get()
     with pytest.raises(ValidationError, match="needs a reason"):
         services.booster_decide(user=prescriber, proposal=proposal, decision="decline", reason="")
-    done = services.booster_decide(user=prescriber, proposal=proposal, decision="decline",
-                                   reason="Life event; recheck in two weeks")
+    done = services.booster_decide(
+        user=prescriber, proposal=proposal, decision="decline", reason="Life event; recheck in two weeks"
+    )
     assert done.status == "declined" and done.planned_infusion is None
     with pytest.raises(IntegrityError), transaction.atomic():
         BoosterProposal.objects.filter(pk=done.pk).update(decision_reason="")
@@ -236,7 +286,11 @@ def test_permissions_of_outcomes_are_declared():
     from ketaclinic.core.access import ROLE_PERMISSIONS
 
     P = Permission
-    assert {r for r, ps in ROLE_PERMISSIONS.items() if P.QUESTIONNAIRE_RECORD in ps} == {Role.PRESCRIBER, Role.NURSE, Role.INTAKE}
+    assert {r for r, ps in ROLE_PERMISSIONS.items() if P.QUESTIONNAIRE_RECORD in ps} == {
+        Role.PRESCRIBER,
+        Role.NURSE,
+        Role.INTAKE,
+    }
     assert {r for r, ps in ROLE_PERMISSIONS.items() if P.SAFETY_ASSESS in ps} == {Role.PRESCRIBER, Role.NURSE}
     assert {r for r, ps in ROLE_PERMISSIONS.items() if P.BOOSTER_DECIDE in ps} == {Role.PRESCRIBER}
     assert {r for r, ps in ROLE_PERMISSIONS.items() if P.OUTCOMES_VIEW in ps} == {Role.PRESCRIBER, Role.ADMIN}
@@ -244,5 +298,3 @@ def test_permissions_of_outcomes_are_declared():
 
     mine = {P.QUESTIONNAIRE_RECORD, P.SAFETY_ASSESS, P.BOOSTER_DECIDE, P.OUTCOMES_VIEW}
     assert mine <= set(PAGE_PROBES) and mine <= set(API_PROBES)
-
-

@@ -16,8 +16,13 @@ def test_a_los_angeles_patients_answers_are_shown_in_los_angeles_time(db, client
     west = Location.objects.create(code="west", name="West Clinic", timezone="America/Los_Angeles")
     clinician = make_staff(Role.PRESCRIBER.value, west, username="dr.west")
     patient = register(clinician, west, email="west@example.org")
-    services.response_record(user=clinician, patient=patient, instrument="phq9", answers=phq9(14),
-                             authored_at=datetime(2026, 11, 30, 17, 5, tzinfo=UTC))  # 09:05 in Los Angeles
+    services.response_record(
+        user=clinician,
+        patient=patient,
+        instrument="phq9",
+        answers=phq9(14),
+        authored_at=datetime(2026, 11, 30, 17, 5, tzinfo=UTC),
+    )  # 09:05 in Los Angeles
     c = client_for(clinician)
     body = c.get(f"/outcomes/patient/{patient.external_id}/").content.decode()
     assert "2026-11-30 09:05" in body and "2026-11-30 12:05" not in body and "2026-11-30 17:05" not in body
@@ -30,4 +35,6 @@ def test_the_zone_is_reset_after_each_request(db, client_for):
     clinician = make_staff(Role.PRESCRIBER.value, west, username="dr.west")
     patient = register(clinician, west, email="west@example.org")
     client_for(clinician).get(f"/outcomes/patient/{patient.external_id}/")
-    assert str(timezone.get_current_timezone()) == "America/New_York"  # the clinic default, not the last patient's
+    assert (
+        str(timezone.get_current_timezone()) == "America/New_York"
+    )  # the clinic default, not the last patient's

@@ -17,7 +17,9 @@ from tests.accounts.conftest import refer, screen
 
 def eligible_screening(staff, patient):  # type: ignore[no-untyped-def]
     s = screen(staff[Role.INTAKE], patient, refer(staff[Role.INTAKE], patient))
-    return screening_sign(user=staff[Role.PRESCRIBER], screening=s, outcome="eligible", note="Reviewed in interview: eligible.")
+    return screening_sign(
+        user=staff[Role.PRESCRIBER], screening=s, outcome="eligible", note="Reviewed in interview: eligible."
+    )
 
 
 def next_monday() -> date:
@@ -41,8 +43,16 @@ def eligible(staff, patient, protocols):  # type: ignore[no-untyped-def]
 
 
 def draft(staff, patient, screening, seat, **kw):  # type: ignore[no-untyped-def]
-    args = dict(user=staff[Role.PRESCRIBER], patient=patient, screening=screening, start=next_monday(),
-                weekdays=(0, 3), at=time(9), location=seat.location, chair=seat)
+    args = dict(
+        user=staff[Role.PRESCRIBER],
+        patient=patient,
+        screening=screening,
+        start=next_monday(),
+        weekdays=(0, 3),
+        at=time(9),
+        location=seat.location,
+        chair=seat,
+    )
     args.update(kw)
     return plan_draft(**args)
 

@@ -19,7 +19,10 @@ def test_chart_shows_the_plan_section_and_link(client_for, staff, patient, plan)
     assert "Treatment plan" in page and f"/plans/{plan.external_id}/" in page and "6 slots" in page
     assert "Not signed" in page  # consent status
     assert "New treatment plan" not in page  # nurses do not write plans
-    assert "New treatment plan" in client_for(staff[Role.PRESCRIBER]).get(f"/patients/{patient.external_id}/").content.decode()
+    assert (
+        "New treatment plan"
+        in client_for(staff[Role.PRESCRIBER]).get(f"/patients/{patient.external_id}/").content.decode()
+    )
 
 
 def test_draft_sign_move_cancel_through_the_pages(client_for, staff, patient, eligible, chairs):
@@ -27,14 +30,30 @@ def test_draft_sign_move_cancel_through_the_pages(client_for, staff, patient, el
     monday = next_monday()
     form = doc.get(f"/plans/patient/{patient.external_id}/new/")
     assert form.status_code == 200 and str(eligible.external_id) in form.content.decode()
-    bad = doc.post(f"/plans/patient/{patient.external_id}/new/", {
-        "screening": eligible.external_id, "start": monday.isoformat(), "weekdays": ["0", "3"], "at": "09:00",
-        "location": "downtown"})
+    bad = doc.post(
+        f"/plans/patient/{patient.external_id}/new/",
+        {
+            "screening": eligible.external_id,
+            "start": monday.isoformat(),
+            "weekdays": ["0", "3"],
+            "at": "09:00",
+            "location": "downtown",
+        },
+    )
     assert bad.status_code == 400 and "Choose a chair at Downtown Clinic" in bad.content.decode()
     assert not TreatmentPlan.objects.exists()
-    r = doc.post(f"/plans/patient/{patient.external_id}/new/", {
-        "screening": eligible.external_id, "start": monday.isoformat(), "weekdays": ["0", "3"], "at": "09:00",
-        "location": "downtown", "chair": chairs[0].external_id, "closed": (monday + timedelta(days=3)).isoformat()})
+    r = doc.post(
+        f"/plans/patient/{patient.external_id}/new/",
+        {
+            "screening": eligible.external_id,
+            "start": monday.isoformat(),
+            "weekdays": ["0", "3"],
+            "at": "09:00",
+            "location": "downtown",
+            "chair": chairs[0].external_id,
+            "closed": (monday + timedelta(days=3)).isoformat(),
+        },
+    )
     plan = TreatmentPlan.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/plans/{plan.external_id}/"
     assert (monday + timedelta(days=3)) not in [i.scheduled_start.date() for i in plan.infusions.all()]
@@ -47,11 +66,22 @@ def test_draft_sign_move_cancel_through_the_pages(client_for, staff, patient, el
     nurse = client_for(staff[Role.NURSE])
     second = plan.infusions.get(sequence=2)
     assert nurse.get(f"/plans/infusions/{second.external_id}/move/").status_code == 200
-    too_close = nurse.post(f"/plans/infusions/{second.external_id}/move/", {
-        "start": f"{monday.isoformat()}T15:00", "location": "downtown", "chair": chairs[0].external_id})
-    assert too_close.status_code == 400 and "the protocol sets at least 48 h between infusions" in too_close.content.decode()
-    ok = nurse.post(f"/plans/infusions/{second.external_id}/move/", {
-        "start": f"{(monday + timedelta(days=4)).isoformat()}T13:30", "location": "downtown", "chair": chairs[1].external_id})
+    too_close = nurse.post(
+        f"/plans/infusions/{second.external_id}/move/",
+        {"start": f"{monday.isoformat()}T15:00", "location": "downtown", "chair": chairs[0].external_id},
+    )
+    assert (
+        too_close.status_code == 400
+        and "the protocol sets at least 48 h between infusions" in too_close.content.decode()
+    )
+    ok = nurse.post(
+        f"/plans/infusions/{second.external_id}/move/",
+        {
+            "start": f"{(monday + timedelta(days=4)).isoformat()}T13:30",
+            "location": "downtown",
+            "chair": chairs[1].external_id,
+        },
+    )
     second.refresh_from_db()
     assert ok.status_code == 302 and second.chair == chairs[1]
     assert second.scheduled_start.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") == "13:30"
@@ -66,9 +96,18 @@ def test_revise_page_makes_a_new_draft(client_for, staff, plan):
 
     plan_sign(user=staff[Role.PRESCRIBER], plan=plan)
     doc = client_for(staff[Role.PRESCRIBER])
-    r = doc.post(f"/plans/{plan.external_id}/revise/", {
-        "series_count": 8, "max_per_week": 2, "min_spacing_hours": 48, "evaluation_after": 8, "booster_min_days": 14,
-        "booster_policy": "On recurrence", "notes": "Extend"})
+    r = doc.post(
+        f"/plans/{plan.external_id}/revise/",
+        {
+            "series_count": 8,
+            "max_per_week": 2,
+            "min_spacing_hours": 48,
+            "evaluation_after": 8,
+            "booster_min_days": 14,
+            "booster_policy": "On recurrence",
+            "notes": "Extend",
+        },
+    )
     new = TreatmentPlan.objects.get(supersedes=plan)
     assert r["Location"] == f"/plans/{new.external_id}/" and new.series_count == 8
 
@@ -76,12 +115,25 @@ def test_revise_page_makes_a_new_draft(client_for, staff, plan):
 def test_api_draft_sign_move_booster(client_for, staff, patient, eligible, chairs):
     doc = client_for(staff[Role.PRESCRIBER])
     monday = next_monday()
-    r = doc.post(f"/api/plans/patients/{patient.external_id}/plans", {
-        "screening": str(eligible.external_id), "start": monday.isoformat(), "weekdays": [0, 3], "at": "09:00",
-        "location": "downtown", "chair": str(chairs[0].external_id)}, content_type="application/json")
+    r = doc.post(
+        f"/api/plans/patients/{patient.external_id}/plans",
+        {
+            "screening": str(eligible.external_id),
+            "start": monday.isoformat(),
+            "weekdays": [0, 3],
+            "at": "09:00",
+            "location": "downtown",
+            "chair": str(chairs[0].external_id),
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 201, r.content
     body = r.json()
-    assert body["protocol_id"] == "depression-standard" and len(body["infusions"]) == 6 and body["status"] == "draft"
+    assert (
+        body["protocol_id"] == "depression-standard"
+        and len(body["infusions"]) == 6
+        and body["status"] == "draft"
+    )
     assert body["dose_strategy"]["starting_dose"] == 0.5 and body["infusions"][0]["chair"] == "Chair 1"
     signed = doc.post(f"/api/plans/plans/{body['id']}/sign", content_type="application/json").json()
     assert signed["status"] == "active"
@@ -89,14 +141,23 @@ def test_api_draft_sign_move_booster(client_for, staff, patient, eligible, chair
     assert again.status_code == 400 and "a signed plan cannot change" in again.json()["error"]["message"]
     nurse = client_for(staff[Role.NURSE])
     slot = body["infusions"][1]["id"]
-    bad = nurse.post(f"/api/plans/infusions/{slot}/move", {"start": f"{monday.isoformat()}T20:00:00-05:00"},
-                     content_type="application/json")
+    bad = nurse.post(
+        f"/api/plans/infusions/{slot}/move",
+        {"start": f"{monday.isoformat()}T20:00:00-05:00"},
+        content_type="application/json",
+    )
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "scheduled_start"
     last = body["infusions"][-1]["scheduled_start"][:10]
     booster_day = date.fromisoformat(last) + timedelta(days=21)
-    b = nurse.post(f"/api/plans/plans/{body['id']}/boosters", {
-        "start": f"{booster_day.isoformat()}T09:00:00-05:00", "location": "downtown", "chair": str(chairs[1].external_id)},
-        content_type="application/json")
+    b = nurse.post(
+        f"/api/plans/plans/{body['id']}/boosters",
+        {
+            "start": f"{booster_day.isoformat()}T09:00:00-05:00",
+            "location": "downtown",
+            "chair": str(chairs[1].external_id),
+        },
+        content_type="application/json",
+    )
     assert b.status_code == 201 and b.json()["kind"] == "booster"
     listed = nurse.get(f"/api/plans/patients/{patient.external_id}/plans").json()
     assert len(listed) == 1 and len(listed[0]["infusions"]) == 7
@@ -106,12 +167,24 @@ def test_api_refuses_a_draft_without_an_eligible_screening(client_for, staff, pa
     from tests.accounts.conftest import screen
 
     s = screen(staff[Role.INTAKE], patient)
-    r = client_for(staff[Role.PRESCRIBER]).post(f"/api/plans/patients/{patient.external_id}/plans", {
-        "screening": str(s.external_id), "start": next_monday().isoformat(), "weekdays": [0], "at": "09:00",
-        "location": "downtown", "chair": str(chairs[0].external_id)}, content_type="application/json")
+    r = client_for(staff[Role.PRESCRIBER]).post(
+        f"/api/plans/patients/{patient.external_id}/plans",
+        {
+            "screening": str(s.external_id),
+            "start": next_monday().isoformat(),
+            "weekdays": [0],
+            "at": "09:00",
+            "location": "downtown",
+            "chair": str(chairs[0].external_id),
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 400 and r.json()["error"]["field"] == "screening"
 
 
 def test_openapi_lists_the_plan_and_consent_operations(client_for, staff):
     paths = client_for(staff[Role.NURSE]).get("/api/openapi.json").json()["paths"]
-    assert "/api/plans/infusions/{external_id}/move" in paths and "/api/consent/patients/{external_id}/links" in paths
+    assert (
+        "/api/plans/infusions/{external_id}/move" in paths
+        and "/api/consent/patients/{external_id}/links" in paths
+    )

@@ -42,7 +42,9 @@ def _queries(staff, patient) -> int:  # type: ignore[no-untyped-def]
     return len(ctx.captured_queries)
 
 
-def test_plans_for_patient_query_count_does_not_grow_with_plans_or_slots(staff, plan, patient, eligible, chairs):
+def test_plans_for_patient_query_count_does_not_grow_with_plans_or_slots(
+    staff, plan, patient, eligible, chairs
+):
     _queries(staff, patient)  # the user's locations are cached after the first call
     one = _queries(staff, patient)
     draft(staff, patient, eligible, chairs[1])

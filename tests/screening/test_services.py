@@ -24,16 +24,33 @@ from tests.conftest import register
 
 pytestmark = pytest.mark.django_db
 
-NO = {"ketamine_hypersensitivity": "no", "uncontrolled_hypertension": "no", "vascular_aneurysm": "no",
-      "intracerebral_haemorrhage": "no", "raised_icp_iop": "no", "psychosis_history": "no", "pregnancy": "no",
-      "hepatic_impairment": "no"}
-TRIALS = [{"kind": "antidepressant", "name": "sertraline", "dose": "150 mg", "weeks": 8},
-          {"kind": "antidepressant", "name": "venlafaxine XR", "dose": "225 mg", "weeks": 10}]
+NO = {
+    "ketamine_hypersensitivity": "no",
+    "uncontrolled_hypertension": "no",
+    "vascular_aneurysm": "no",
+    "intracerebral_haemorrhage": "no",
+    "raised_icp_iop": "no",
+    "psychosis_history": "no",
+    "pregnancy": "no",
+    "hepatic_impairment": "no",
+}
+TRIALS = [
+    {"kind": "antidepressant", "name": "sertraline", "dose": "150 mg", "weeks": 8},
+    {"kind": "antidepressant", "name": "venlafaxine XR", "dose": "225 mg", "weeks": 10},
+]
 
 
 def refer(user, patient, role="psychiatrist", **kw):  # type: ignore[no-untyped-def]
-    return referral_record(user=user, patient=patient, indication=kw.pop("indication", "trd"), referrer_name="Dr. Blake",
-                           referrer_role=role, reason="TRD after two trials", received_on=date.today(), **kw)
+    return referral_record(
+        user=user,
+        patient=patient,
+        indication=kw.pop("indication", "trd"),
+        referrer_name="Dr. Blake",
+        referrer_role=role,
+        reason="TRD after two trials",
+        received_on=date.today(),
+        **kw,
+    )
 
 
 def screen(user, patient, referral, **kw):  # type: ignore[no-untyped-def]
@@ -51,25 +68,33 @@ def test_eligible_screening_records_the_protocol_version_and_its_trials(intake, 
     assert AuditEntry.objects.filter(action="create", summary__startswith="Screened for").exists()
 
 
-def test_a_referral_from_a_therapist_counts_but_from_a_primary_care_doctor_does_not(intake, patient, protocols):
+def test_a_referral_from_a_therapist_counts_but_from_a_primary_care_doctor_does_not(
+    intake, patient, protocols
+):
     assert screen(intake, patient, refer(intake, patient, role="therapist")).computed_outcome == "eligible"
     s = screen(intake, patient, refer(intake, patient, role="primary_care"))
     assert s.computed_outcome == "not_eligible"
     assert [r["code"] for r in s.computed_reasons] == ["referral_missing"]
 
 
-def test_past_substance_use_needs_review_then_prescriber_signs_with_a_note(intake, prescriber, patient, protocols):
+def test_past_substance_use_needs_review_then_prescriber_signs_with_a_note(
+    intake, prescriber, patient, protocols
+):
     s = screen(intake, patient, refer(intake, patient), substance_use="past")
     assert s.computed_outcome == "needs_review"
     with pytest.raises(ValidationError, match="note is required"):
         screening_sign(user=prescriber, screening=s, outcome="eligible", note="")
-    signed = screening_sign(user=prescriber, screening=s, outcome="eligible", note="Sober 6 years; sponsor letter")
+    signed = screening_sign(
+        user=prescriber, screening=s, outcome="eligible", note="Sober 6 years; sponsor letter"
+    )
     assert (signed.status, signed.signed_outcome, signed.signed_by) == ("signed", "eligible", prescriber)
     assert Referral.objects.get(pk=s.referral_id).status == Referral.Status.CLOSED
 
 
 def test_a_minor_cannot_be_signed_eligible(intake, prescriber, downtown, protocols):
-    minor = register(intake, downtown, given_name="Teen", birth_date=date.today() - timedelta(days=17 * 365 + 30))
+    minor = register(
+        intake, downtown, given_name="Teen", birth_date=date.today() - timedelta(days=17 * 365 + 30)
+    )
     s = screen(intake, minor, refer(intake, minor))
     with pytest.raises(ValidationError) as exc:
         screening_sign(user=prescriber, screening=s, outcome="eligible", note="parent consents")
@@ -86,7 +111,9 @@ def test_only_prescribers_sign(staff, intake, patient, protocols):
 
 
 def test_a_signed_decision_cannot_change(intake, prescriber, patient, protocols):
-    s = screening_sign(user=prescriber, screening=screen(intake, patient, refer(intake, patient)), outcome="eligible")
+    s = screening_sign(
+        user=prescriber, screening=screen(intake, patient, refer(intake, patient)), outcome="eligible"
+    )
     with pytest.raises(ValidationError) as exc:
         screening_sign(user=prescriber, screening=s, outcome="not_eligible", note="changed my mind")
     assert exc.value.message.startswith(ALREADY_SIGNED.split("{")[0])
@@ -107,8 +134,15 @@ def test_unknown_indication_and_bad_answers_are_refused_and_nothing_saved(intake
 
 def test_a_referral_dated_in_the_future_is_refused(intake, patient):
     with pytest.raises(ValidationError, match="in the future"):
-        referral_record(user=intake, patient=patient, indication="trd", referrer_name="Dr. B",
-                        referrer_role="psychiatrist", reason="x", received_on=date.today() + timedelta(days=2))
+        referral_record(
+            user=intake,
+            patient=patient,
+            indication="trd",
+            referrer_name="Dr. B",
+            referrer_role="psychiatrist",
+            reason="x",
+            received_on=date.today() + timedelta(days=2),
+        )
 
 
 def test_referral_documents_are_kept_and_bad_types_refused(intake, patient):

@@ -28,7 +28,10 @@ def test_one_address_is_limited_to_its_rate_and_told_in_words(page, settings):
     limited = guesser.get(page.format(token="guess-9"))
     assert limited["Retry-After"] == "60"
     assert "Wait one minute, then open your link again" in limited.content.decode()
-    assert neighbour.get(page.format(token="guess-x")).status_code in (403, 410)  # another address is not held back
+    assert neighbour.get(page.format(token="guess-x")).status_code in (
+        403,
+        410,
+    )  # another address is not held back
 
 
 @pytest.mark.parametrize("page", PAGES, ids=["questionnaire", "consent"])
@@ -43,7 +46,9 @@ def test_unknown_links_are_audited_once_per_address_with_the_count(page, setting
     assert "first from this address in 10 minutes" in new[0].summary
     assert new[1].detail["count"] == 10 and "10 from this address within 10 minutes" in new[1].summary
     assert {e.ip_address for e in new} == {"198.51.100.20"}
-    Client(REMOTE_ADDR="198.51.100.21").get(page.format(token="another"))  # another address: its own first entry
+    Client(REMOTE_ADDR="198.51.100.21").get(
+        page.format(token="another")
+    )  # another address: its own first entry
     assert len(denials()) == before + 3
 
 

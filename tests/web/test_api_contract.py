@@ -52,8 +52,13 @@ def valid_by_schema_is_not_refused_as_malformed(ctx: Any, response: Any, case: A
     return None
 
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          valid_by_schema_is_not_refused_as_malformed]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    valid_by_schema_is_not_refused_as_malformed,
+]
 
 
 def _document() -> dict[str, Any]:
@@ -75,7 +80,9 @@ def test_no_two_schemas_share_a_name():
 
     ours = [c for c in subclasses(Schema) if c.__module__.startswith("ketaclinic.")]
     names = Counter(c.__name__ for c in ours)
-    assert [f"{n} ({', '.join(c.__module__ for c in ours if c.__name__ == n)})" for n, k in names.items() if k > 1] == []
+    assert [
+        f"{n} ({', '.join(c.__module__ for c in ours if c.__name__ == n)})" for n, k in names.items() if k > 1
+    ] == []
     # and the document uses them as declared: the chart is the patient chart, sign is the screening's
     doc = _document()
     op = doc["paths"]["/api/patients/{external_id}"]["get"]["responses"]["200"]["content"]["application/json"]
@@ -116,8 +123,12 @@ def test_required_strings_may_not_be_empty():
             continue
         for prop in schema.get("required", []):
             spec = schema["properties"][prop]
-            if spec.get("type") == "string" and "format" not in spec and "pattern" not in spec \
-                    and spec.get("minLength", 0) < 1:
+            if (
+                spec.get("type") == "string"
+                and "format" not in spec
+                and "pattern" not in spec
+                and spec.get("minLength", 0) < 1
+            ):
                 empty_allowed.append(f"{name}.{prop}")
     assert sorted(set(empty_allowed) - EMPTY_REFUSED_BY_THE_CORE) == []
 
@@ -153,10 +164,24 @@ def _real_id(path: str, world: dict[str, str]) -> str | None:
     return None
 
 
-def _fuzz(operation: Any, role: Role, cookies: dict[str, str], csrf: str, real: str | None, requests: Counter[str],
-          statuses: Counter[int], failures: list[str], positive: list[int]) -> None:
-    @settings(max_examples=EXAMPLES_PER_OPERATION_AND_ROLE, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+def _fuzz(
+    operation: Any,
+    role: Role,
+    cookies: dict[str, str],
+    csrf: str,
+    real: str | None,
+    requests: Counter[str],
+    statuses: Counter[int],
+    failures: list[str],
+    positive: list[int],
+) -> None:
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION_AND_ROLE,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(), use_real=st.booleans())
     def run(case: Any, use_real: bool) -> None:
         if use_real and real and "external_id" in (case.path_parameters or {}):
@@ -176,7 +201,9 @@ def _fuzz(operation: Any, role: Role, cookies: dict[str, str], csrf: str, real: 
 # Through the WSGI handler each request ends by closing connections that are not in autocommit, which would end
 # the test's own transaction on PostgreSQL: there the test's data really commits (flushed after by TRUNCATE).
 @pytest.mark.django_db(transaction=os.environ.get("DATABASE_URL", "").startswith("postgres"))
-def test_the_server_keeps_to_its_contract_under_fuzzing(staff, client_for, fuzz_world, wsgi_keeps_the_test_connection):
+def test_the_server_keeps_to_its_contract_under_fuzzing(
+    staff, client_for, fuzz_world, wsgi_keeps_the_test_connection
+):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 60
@@ -189,16 +216,29 @@ def test_the_server_keeps_to_its_contract_under_fuzzing(staff, client_for, fuzz_
 
     for operation in operations:
         for role in ROLES:
-            _fuzz(operation, role, {"sessionid": sessions[role], "csrftoken": csrf}, csrf,
-                  _real_id(operation.path, fuzz_world), requests, statuses, failures, positive)
+            _fuzz(
+                operation,
+                role,
+                {"sessionid": sessions[role], "csrftoken": csrf},
+                csrf,
+                _real_id(operation.path, fuzz_world),
+                requests,
+                statuses,
+                failures,
+                positive,
+            )
 
     total = sum(requests.values())
-    print(f"\nschemathesis: {len(requests)} operations, {total} requests ({positive[0]} valid by the schema), "
-          f"statuses {dict(sorted(statuses.items()))}, failures {len(failures)}")
+    print(
+        f"\nschemathesis: {len(requests)} operations, {total} requests ({positive[0]} valid by the schema), "
+        f"statuses {dict(sorted(statuses.items()))}, failures {len(failures)}"
+    )
     assert not failures, "\n\n".join(failures)
     assert len(requests) == len(operations)
     assert statuses[200] + statuses[201] > 0, "no request succeeded: the fuzz run only saw refusals"
-    assert positive[0] == total, "every generated request is valid by the schema (the 422 check sees them all)"
+    assert positive[0] == total, (
+        "every generated request is valid by the schema (the 422 check sees them all)"
+    )
 
 
 @settings(max_examples=300, derandomize=True, database=None)
@@ -230,8 +270,17 @@ def test_a_missing_record_named_in_the_path_answers_in_the_one_error_shape(staff
     {"detail": "Not Found"}, which the document does not declare."""
     client = client_for(staff[Role.PRESCRIBER])
     missing = "78274c74-2207-49b7-9e20-3a40ee6b1dc1"
-    response = client.post(f"/api/sessions/{fuzz_world['session']}/adverse-events/{missing}/review",
-                           {"note": "Reviewed at the chair"}, content_type="application/json")
+    response = client.post(
+        f"/api/sessions/{fuzz_world['session']}/adverse-events/{missing}/review",
+        {"note": "Reviewed at the chair"},
+        content_type="application/json",
+    )
     assert response.status_code == 404
-    assert response.json() == {"error": {"code": "not_found", "message": "No such adverse event in this session.",
-                                         "field": None, "value": None}}
+    assert response.json() == {
+        "error": {
+            "code": "not_found",
+            "message": "No such adverse event in this session.",
+            "field": None,
+            "value": None,
+        }
+    }

@@ -65,13 +65,16 @@ def test_a_malformed_trusted_proxy_is_refused_with_its_setting_name(settings):
         client_ip(request())
 
 
-@pytest.mark.parametrize(("forwarded", "expected"), [
-    ("203.0.113.9:5123", "203.0.113.9"),
-    ("[2001:db8::1]:443", "2001:db8::1"),
-    ("2001:db8::2", "2001:db8::2"),
-    ("not-an-address", None),
-    ("unknown", None),
-])
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        ("203.0.113.9:5123", "203.0.113.9"),
+        ("[2001:db8::1]:443", "2001:db8::1"),
+        ("2001:db8::2", "2001:db8::2"),
+        ("not-an-address", None),
+        ("unknown", None),
+    ],
+)
 def test_addresses_are_parsed_and_garbage_is_refused(settings, forwarded, expected):
     settings.KETACLINIC_PROXY_COUNT = 1
     assert client_ip(request(forwarded=forwarded)) == expected

@@ -22,14 +22,19 @@ def test_demo_has_plans_today_in_chairs_and_at_home_and_consent():
     assert plans.filter(status="active").count() >= 8 and plans.filter(status="draft").count() == 1
     today = timezone.localdate()
     ny = ZoneInfo("America/New_York")
-    todays = [i for i in PlannedInfusion.objects.select_related("location", "chair")
-              if i.scheduled_start.astimezone(ny).date() == today]
+    todays = [
+        i
+        for i in PlannedInfusion.objects.select_related("location", "chair")
+        if i.scheduled_start.astimezone(ny).date() == today
+    ]
     assert {i.location.code for i in todays} >= {"downtown", "northside", "mobile"}
     assert sum(i.at_home for i in todays) == 1
     assert all(i.chair is not None and i.chair.location_id == i.location_id for i in todays if not i.at_home)
     slots = [(i.chair_id, i.scheduled_start) for i in PlannedInfusion.objects.filter(chair__isnull=False)]
     assert len(slots) == len(set(slots))
-    signed = {s.patient_id for s in ConsentSignature.objects.filter(patient__in=[p.patient_id for p in plans])}
+    signed = {
+        s.patient_id for s in ConsentSignature.objects.filter(patient__in=[p.patient_id for p in plans])
+    }
     assert len(signed) >= len(plans) * 3 // 4 and len(signed) < len(plans)
     assert all(consent_on_file(p.patient).ok == (p.patient_id in signed) for p in plans)
     assert demo_load() is False

@@ -9,21 +9,36 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = {"DJANGO_SETTINGS_MODULE": "ketaclinic.web.settings.production", "DJANGO_SECRET_KEY": "k" * 20 + "x9-Q" * 12,
-       "KETACLINIC_AUDIT_KEY": "audit-key-for-the-check", "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
-       "KETACLINIC_REDIS_URL": "redis://127.0.0.1:6379/0", "DJANGO_ALLOWED_HOSTS": "clinic.example.org"}
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "ketaclinic.web.settings.production",
+    "DJANGO_SECRET_KEY": "k" * 20 + "x9-Q" * 12,
+    "KETACLINIC_AUDIT_KEY": "audit-key-for-the-check",
+    "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+    "KETACLINIC_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
+}
 
 
 def check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KETACLINIC_", "DATABASE_URL"))}
-    return subprocess.run([sys.executable, "-m", "django", "check", "--deploy"], env={**clean, **env}, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KETACLINIC_", "DATABASE_URL"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy"],
+        env={**clean, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_deploy_reports_only_what_the_readme_explains() -> None:
     result = check(ENV)
     out = result.stdout + result.stderr
-    warnings = sorted({line.split(")")[0].split("(")[-1] for line in out.splitlines() if line.startswith("?: (")})
+    warnings = sorted(
+        {line.split(")")[0].split("(")[-1] for line in out.splitlines() if line.startswith("?: (")}
+    )
     assert warnings == ["security.W021"], out
     assert "security.W021" in (ROOT / "README.md").read_text()
 

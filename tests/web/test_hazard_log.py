@@ -15,7 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LOG = ROOT / "docs" / "safety" / "hazard-log.md"
 SEVERITIES = {"catastrophic", "major", "moderate", "minor"}
-ROW = re.compile(r"^\|\s*(?P<id>HZ-\d{3})\s*\|(?P<hazard>[^|]+)\|(?P<severity>[^|]+)\|(?P<control>[^|]+)\|(?P<tests>[^|]+)\|\s*$")
+ROW = re.compile(
+    r"^\|\s*(?P<id>HZ-\d{3})\s*\|(?P<hazard>[^|]+)\|(?P<severity>[^|]+)\|(?P<control>[^|]+)\|(?P<tests>[^|]+)\|\s*$"
+)
 
 
 def _rows() -> list[dict[str, str]]:
@@ -29,8 +31,11 @@ def _rows() -> list[dict[str, str]]:
 
 def _test_names(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-            and n.name.startswith("test_")}
+    return {
+        n.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test_")
+    }
 
 
 def test_the_log_has_the_hazards_of_the_chair() -> None:
@@ -50,7 +55,9 @@ def test_each_hazard_has_a_severity_an_existing_control_and_existing_tests(row: 
         for part in function.split("."):
             assert hasattr(obj, part), f"{row['id']}: control {control} does not exist"
             obj = getattr(obj, part)
-    tests = re.findall(r"`([^`]+)`", row["tests"]) or [t.strip() for t in row["tests"].split(",") if t.strip()]
+    tests = re.findall(r"`([^`]+)`", row["tests"]) or [
+        t.strip() for t in row["tests"].split(",") if t.strip()
+    ]
     assert tests, f"{row['id']}: names no test"
     for test in tests:
         path, _, name = test.partition("::")
@@ -65,4 +72,6 @@ def test_the_log_is_assembled_from_the_current_fragments() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     text, _ = module.assemble()
-    assert LOG.read_text(encoding="utf-8") == text, "run `python docs/safety/assemble.py` after editing a fragment"
+    assert LOG.read_text(encoding="utf-8") == text, (
+        "run `python docs/safety/assemble.py` after editing a fragment"
+    )

@@ -39,8 +39,15 @@ def test_navigation_is_hidden_until_the_second_factor(prescriber):
 def test_choosing_no_indication_clears_the_questions(staff, patient, protocols, client_for):
     from ketaclinic.screening.services import referral_record
 
-    referral_record(user=staff[Role.INTAKE], patient=patient, indication="trd", referrer_name="Dr. Blake",
-                    referrer_role="psychiatrist", reason="TRD", received_on=timezone.localdate(patient.created_at))
+    referral_record(
+        user=staff[Role.INTAKE],
+        patient=patient,
+        indication="trd",
+        referrer_name="Dr. Blake",
+        referrer_role="psychiatrist",
+        reason="TRD",
+        received_on=timezone.localdate(patient.created_at),
+    )
     client = client_for(staff[Role.INTAKE])
     url = f"/screening/patient/{patient.external_id}/new/"
     opened = client.get(url).content.decode()
@@ -54,7 +61,9 @@ def test_screening_form_preselects_no_safety_answer(staff, patient, protocols, c
     """An unanswered safety question must never be recorded as "no": the form pre-selects nothing."""
     import re
 
-    response = client_for(staff[Role.INTAKE]).get(f"/screening/patient/{patient.external_id}/new/?indication=trd")
+    response = client_for(staff[Role.INTAKE]).get(
+        f"/screening/patient/{patient.external_id}/new/?indication=trd"
+    )
     html = response.content.decode()
     assert response.status_code == 200
     radios = re.findall(r'<input type="radio" name="(substance_use|ci_\w+)"[^>]*>', html)

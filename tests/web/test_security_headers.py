@@ -14,7 +14,9 @@ from ketaclinic.core.access import Role
 SRC = Path(__file__).parents[2] / "src" / "ketaclinic"
 
 
-@pytest.mark.parametrize("path", ["/dashboard/", "/patients/", "/api/patients", "/sessions/board/?location=downtown"])
+@pytest.mark.parametrize(
+    "path", ["/dashboard/", "/patients/", "/api/patients", "/sessions/board/?location=downtown"]
+)
 def test_pages_and_the_api_are_never_cached_and_carry_the_policies(path, staff, client_for):
     r = client_for(staff[Role.NURSE]).get(path)
     assert r.status_code == 200

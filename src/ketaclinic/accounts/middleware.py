@@ -13,7 +13,14 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 
 LAST_SEEN = "ketaclinic_last_seen"
-OPEN_PATHS = ("/accounts/login/", "/accounts/logout/", "/static/", "/api/openapi.json", "/api/docs", "/healthz")
+OPEN_PATHS = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/static/",
+    "/api/openapi.json",
+    "/api/docs",
+    "/healthz",
+)
 IDLE_SIGNED_OUT = "Signed out after inactivity."
 SECOND_FACTOR_REQUIRED = "Second factor required: verify your authenticator code."
 # The user_logged_out receiver (accounts.views) writes the audit entry with this reason.
@@ -22,7 +29,9 @@ LOGOUT_REASON = "_ketaclinic_logout_reason"
 
 def api_error(status: int, code: str, message: str) -> JsonResponse:
     """The API's one error shape (see ketaclinic.web.api), for answers given before the API is reached."""
-    return JsonResponse({"error": {"code": code, "message": message, "field": None, "value": None}}, status=status)
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "field": None, "value": None}}, status=status
+    )
 
 
 class InactivityLogoutMiddleware:
@@ -42,14 +51,18 @@ class InactivityLogoutMiddleware:
                 if request.path.startswith("/api/"):
                     return api_error(401, "signed_out", IDLE_SIGNED_OUT)
                 login = f"{reverse('accounts:login')}?{urlencode({'timeout': 1, 'next': _page_of(request)})}"
-                if request.headers.get("HX-Request"):  # a poll or a form on the page: the whole page goes to sign-in
+                if request.headers.get(
+                    "HX-Request"
+                ):  # a poll or a form on the page: the whole page goes to sign-in
                     response = HttpResponse(status=204)
                     response["HX-Redirect"] = login
                     return response
                 return redirect(login)
             if last is None or not is_background_poll(request):
                 request.session[LAST_SEEN] = now
-        elif request.headers.get("HX-Request") and not request.path.startswith(("/accounts/", "/api/", "/static/")):
+        elif request.headers.get("HX-Request") and not request.path.startswith(
+            ("/accounts/", "/api/", "/static/")
+        ):
             # signed out meanwhile (another tab timed out or signed out): the whole page goes to sign-in, never
             # the sign-in form swapped into a status box
             response = HttpResponse(status=204)
@@ -71,7 +84,9 @@ def is_background_poll(request: HttpRequest) -> bool:
         name = resolve(request.path_info).view_name
     except Resolver404:
         return False
-    return name in BACKGROUND_POLLS or (name in BACKGROUND_WHEN_HTMX and bool(request.headers.get("HX-Request")))
+    return name in BACKGROUND_POLLS or (
+        name in BACKGROUND_WHEN_HTMX and bool(request.headers.get("HX-Request"))
+    )
 
 
 def _page_of(request: HttpRequest) -> str:
@@ -94,8 +109,11 @@ class RequireSecondFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if (
-            user is not None and user.is_authenticated and user.needs_second_factor
-            and not user.is_verified() and not request.path.startswith(OPEN_PATHS)
+            user is not None
+            and user.is_authenticated
+            and user.needs_second_factor
+            and not user.is_verified()
+            and not request.path.startswith(OPEN_PATHS)
             and not request.path.startswith("/accounts/2fa/")
         ):
             if request.path.startswith("/api/"):

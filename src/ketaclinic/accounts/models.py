@@ -101,14 +101,18 @@ class BreakGlassAccess(models.Model):
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_accesses")
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="break_glass_accesses")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="break_glass_accesses"
+    )
     reason = models.TextField()
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_outcome = models.CharField(
-        max_length=20, blank=True, choices=[("appropriate", "Appropriate"), ("inappropriate", "Inappropriate")]
+        max_length=20,
+        blank=True,
+        choices=[("appropriate", "Appropriate"), ("inappropriate", "Inappropriate")],
     )
     review_note = models.TextField(blank=True)
 
@@ -132,7 +136,9 @@ class Chair(models.Model):
 
     class Meta:
         ordering = ["location", "name"]
-        constraints = [models.UniqueConstraint(fields=["location", "name"], name="chair_name_unique_per_location")]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "name"], name="chair_name_unique_per_location")
+        ]
 
     def __str__(self) -> str:
         return f"{self.location.name} · {self.name}"

@@ -28,14 +28,24 @@ REVIEW_NOT_IN_QUEUE = "This emergency access is not in your review queue."
 
 
 ROLE_UNKNOWN = "Role {value!r} is unknown: allowed are {allowed}."
-PRESCRIBER_KIND_UNKNOWN = "A prescriber is a psychiatrist, anesthesiologist or nurse_practitioner, not {value!r}."
+PRESCRIBER_KIND_UNKNOWN = (
+    "A prescriber is a psychiatrist, anesthesiologist or nurse_practitioner, not {value!r}."
+)
 LOCATIONS_REQUIRED = "Staff work at one or more locations: choose at least one."
 
 
 @transaction.atomic
 def staff_create(
-    *, username: str, password: str, role: str, locations: Iterable[Location], first_name: str = "",
-    last_name: str = "", prescriber_kind: str = "", credentials: str = "", email: str = "",
+    *,
+    username: str,
+    password: str,
+    role: str,
+    locations: Iterable[Location],
+    first_name: str = "",
+    last_name: str = "",
+    prescriber_kind: str = "",
+    credentials: str = "",
+    email: str = "",
     user: User | None = None,
 ) -> User:
     """Create a staff account. ``user`` is the member of staff doing it (must hold ``staff.manage``); ``None``
@@ -45,13 +55,18 @@ def staff_create(
     try:
         role = Role(role).value
     except ValueError:
-        raise ValidationError(ROLE_UNKNOWN.format(value=role, allowed=", ".join(Role)), field="role", value=role) from None
+        raise ValidationError(
+            ROLE_UNKNOWN.format(value=role, allowed=", ".join(Role)), field="role", value=role
+        ) from None
     if role == Role.PRESCRIBER:
         try:
             prescriber_kind = PrescriberKind(prescriber_kind).value
         except ValueError:
-            raise ValidationError(PRESCRIBER_KIND_UNKNOWN.format(value=prescriber_kind), field="prescriber_kind",
-                                  value=prescriber_kind) from None
+            raise ValidationError(
+                PRESCRIBER_KIND_UNKNOWN.format(value=prescriber_kind),
+                field="prescriber_kind",
+                value=prescriber_kind,
+            ) from None
     locations = list(locations)
     if not locations:
         raise ValidationError(LOCATIONS_REQUIRED, field="locations", value=None)
@@ -60,18 +75,29 @@ def staff_create(
             validate_password(password)
         except DjangoValidationError as exc:
             raise ValidationError(" ".join(exc.messages), field="password", value=None) from None
-    member = User(username=username, role=role, prescriber_kind=prescriber_kind if role == Role.PRESCRIBER else "",
-                  first_name=first_name, last_name=last_name, credentials=credentials, email=email)
+    member = User(
+        username=username,
+        role=role,
+        prescriber_kind=prescriber_kind if role == Role.PRESCRIBER else "",
+        first_name=first_name,
+        last_name=last_name,
+        credentials=credentials,
+        email=email,
+    )
     member.set_password(password)
     clean_or_refuse(member, exclude=["password"])
     member.save()
     member.locations.set(locations)
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, summary=f"Created staff account {username} ({role})")
+    audit_record(
+        action=AuditEntry.Action.CREATE, actor=user, summary=f"Created staff account {username} ({role})"
+    )
     return member
 
 
 @transaction.atomic
-def break_glass_review(*, user: User, access: BreakGlassAccess, outcome: str, note: str = "") -> BreakGlassAccess:
+def break_glass_review(
+    *, user: User, access: BreakGlassAccess, outcome: str, note: str = ""
+) -> BreakGlassAccess:
     require(user, Permission.BREAK_GLASS_REVIEW)
     access = BreakGlassAccess.objects.select_for_update().get(pk=access.pk)
     if access.reviewed_at is not None:
@@ -85,9 +111,13 @@ def break_glass_review(*, user: User, access: BreakGlassAccess, outcome: str, no
     access.reviewed_by, access.reviewed_at = user, timezone.now()
     access.review_outcome, access.review_note = outcome, note.strip()
     access.save()
-    audit_record(action=AuditEntry.Action.REVIEW, actor=user, patient=access.patient,
-                 summary=f"Reviewed emergency access by {access.user.username}: {outcome}",
-                 detail={"access": str(access.external_id), "note": access.review_note})
+    audit_record(
+        action=AuditEntry.Action.REVIEW,
+        actor=user,
+        patient=access.patient,
+        summary=f"Reviewed emergency access by {access.user.username}: {outcome}",
+        detail={"access": str(access.external_id), "note": access.review_note},
+    )
     return access
 
 
@@ -96,10 +126,13 @@ def break_glass_queue(*, user: User) -> QuerySet[BreakGlassAccess]:
     by staff of those locations."""
     require(user, Permission.BREAK_GLASS_REVIEW)
     locs = user_location_ids(user)
-    return (BreakGlassAccess.objects.filter(reviewed_at__isnull=True)
-            .filter(Q(patient__location_id__in=locs) | Q(user__locations__id__in=locs))
-            .select_related("user", "patient", "patient__location").order_by("granted_at").distinct())
-
+    return (
+        BreakGlassAccess.objects.filter(reviewed_at__isnull=True)
+        .filter(Q(patient__location_id__in=locs) | Q(user__locations__id__in=locs))
+        .select_related("user", "patient", "patient__location")
+        .order_by("granted_at")
+        .distinct()
+    )
 
 
 STAFF_LAST_ADMIN = "You cannot deactivate the last active clinic admin."
@@ -110,11 +143,17 @@ def staff_set_active(*, user: User, staff_member: User, active: bool) -> User:
     """Deactivate (never delete: the audit trail points at staff) or reactivate an account."""
     require(user, Permission.STAFF_MANAGE)
     staff_member = User.objects.select_for_update().get(pk=staff_member.pk)
-    if not active and staff_member.role == Role.ADMIN and not User.objects.filter(
-        role=Role.ADMIN, is_active=True).exclude(pk=staff_member.pk).exists():
+    if (
+        not active
+        and staff_member.role == Role.ADMIN
+        and not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=staff_member.pk).exists()
+    ):
         raise ValidationError(STAFF_LAST_ADMIN, field="is_active", value=staff_member.username)
     staff_member.is_active = active
     staff_member.save(update_fields=["is_active"])
-    audit_record(action=AuditEntry.Action.UPDATE, actor=user,
-                 summary=f"{'Reactivated' if active else 'Deactivated'} staff account {staff_member.username}")
+    audit_record(
+        action=AuditEntry.Action.UPDATE,
+        actor=user,
+        summary=f"{'Reactivated' if active else 'Deactivated'} staff account {staff_member.username}",
+    )
     return staff_member

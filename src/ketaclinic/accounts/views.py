@@ -44,8 +44,10 @@ from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError, ValidationError
 
 INVALID_CODE = "That code is not valid. Enter the current 6-digit code from your authenticator app."
-CODE_THROTTLED = ("After {count} wrong code(s), codes are not checked for a moment: wait {seconds} s, "
-                  "then enter the current code.")
+CODE_THROTTLED = (
+    "After {count} wrong code(s), codes are not checked for a moment: wait {seconds} s, "
+    "then enter the current code."
+)
 
 
 @receiver(user_logged_in)
@@ -58,13 +60,17 @@ def _audit_login(sender, request, user, **kwargs):  # type: ignore[no-untyped-de
 @receiver(user_logged_out)
 def _audit_logout(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
     if user is not None:
-        audit_record(action=AuditEntry.Action.LOGOUT, actor=user,
-                     summary=getattr(request, LOGOUT_REASON, "Signed out"))
+        audit_record(
+            action=AuditEntry.Action.LOGOUT, actor=user, summary=getattr(request, LOGOUT_REASON, "Signed out")
+        )
 
 
 @receiver(user_login_failed)
 def _audit_login_failed(sender, credentials, request=None, **kwargs):  # type: ignore[no-untyped-def]
-    audit_record(action=AuditEntry.Action.LOGIN_FAILED, summary=f"Failed sign-in for {credentials.get('username', '?')!r}"[:300])
+    audit_record(
+        action=AuditEntry.Action.LOGIN_FAILED,
+        summary=f"Failed sign-in for {credentials.get('username', '?')!r}"[:300],
+    )
 
 
 class LoginView(auth_views.LoginView):
@@ -72,8 +78,11 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
-        return {**super().get_context_data(**kwargs), "failure_limit": settings.AXES_FAILURE_LIMIT,
-                "lockout_minutes": int(settings.AXES_COOLOFF_TIME * 60)}
+        return {
+            **super().get_context_data(**kwargs),
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "lockout_minutes": int(settings.AXES_COOLOFF_TIME * 60),
+        }
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -86,7 +95,6 @@ def _safe_next(request: HttpRequest) -> str:
 def _code_throttled(user) -> str:  # type: ignore[no-untyped-def]
     """django-otp throttles a device after a wrong code (1 s, 2 s, 4 s, ...) and meanwhile refuses even
     the right code: say so, rather than call a right code wrong. Empty when codes are being checked."""
-
 
     for device in TOTPDevice.objects.devices_for_user(user, confirmed=True):
         allowed, data = device.verify_is_allowed()
@@ -114,9 +122,17 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             audit_record(action=AuditEntry.Action.LOGIN, actor=user, summary="Second factor verified (TOTP)")
             return redirect(_safe_next(request))
         error = throttled or INVALID_CODE
-        audit_record(action=AuditEntry.Action.LOGIN_FAILED, actor=user,
-                     summary="Second-factor code not checked (throttled)" if throttled else "Wrong second-factor code")
-    return render(request, "accounts/otp_verify.html", {"error": error, "next": _safe_next(request)}, status=400 if error else 200)
+        audit_record(
+            action=AuditEntry.Action.LOGIN_FAILED,
+            actor=user,
+            summary="Second-factor code not checked (throttled)" if throttled else "Wrong second-factor code",
+        )
+    return render(
+        request,
+        "accounts/otp_verify.html",
+        {"error": error, "next": _safe_next(request)},
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -135,18 +151,32 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            audit_record(action=AuditEntry.Action.SYSTEM, actor=user, summary="Enrolled an authenticator app (TOTP)")
+            audit_record(
+                action=AuditEntry.Action.SYSTEM, actor=user, summary="Enrolled an authenticator app (TOTP)"
+            )
             messages.success(request, "Authenticator enrolled.")
             return redirect(_safe_next(request))
         error = INVALID_CODE
-        audit_record(action=AuditEntry.Action.LOGIN_FAILED, actor=user, summary="Wrong code while enrolling a second factor")
+        audit_record(
+            action=AuditEntry.Action.LOGIN_FAILED,
+            actor=user,
+            summary="Wrong code while enrolling a second factor",
+        )
     img = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
     buf = BytesIO()
     img.save(buf)
     secret = base64.b32encode(device.bin_key).decode()
-    return render(request, "accounts/otp_setup.html", {
-        "qr_svg": buf.getvalue().decode(), "secret": secret, "error": error, "next": _safe_next(request),
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "qr_svg": buf.getvalue().decode(),
+            "secret": secret,
+            "error": error,
+            "next": _safe_next(request),
+        },
+        status=400 if error else 200,
+    )
 
 
 def _access_or_none(external_id: str) -> BreakGlassAccess | None:
@@ -165,16 +195,26 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
         access = _access_or_none(request.POST.get("access", ""))
         try:
             if access is None:
-                raise ValidationError(REVIEW_NOT_IN_QUEUE, field="access", value=request.POST.get("access", ""))
-            break_glass_review(user=request.user, access=access, outcome=request.POST.get("outcome", ""),
-                               note=request.POST.get("note", ""))
+                raise ValidationError(
+                    REVIEW_NOT_IN_QUEUE, field="access", value=request.POST.get("access", "")
+                )
+            break_glass_review(
+                user=request.user,
+                access=access,
+                outcome=request.POST.get("outcome", ""),
+                note=request.POST.get("note", ""),
+            )
         except DomainError as exc:
             error = exc.message
         else:
             messages.success(request, "Review recorded.")
             return redirect("accounts:break_glass_reviews")
-    return render(request, "accounts/break_glass_reviews.html", {"queue": queue, "error": error},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "accounts/break_glass_reviews.html",
+        {"queue": queue, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -193,7 +233,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
                     return redirect("accounts:staff")
             else:
                 member = get_object_or_404(User, external_id=request.POST.get("staff"))
-                staff_set_active(user=request.user, staff_member=member, active=request.POST.get("action") == "activate")
+                staff_set_active(
+                    user=request.user, staff_member=member, active=request.POST.get("action") == "activate"
+                )
                 messages.success(request, "Saved.")
                 return redirect("accounts:staff")
         except DomainError as exc:
@@ -203,5 +245,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
                 messages.error(request, exc.message)
     staff = User.objects.prefetch_related("locations").order_by("last_name", "first_name")
     enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
-    return render(request, "accounts/staff.html", {"staff": staff, "enrolled": enrolled, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/staff.html",
+        {"staff": staff, "enrolled": enrolled, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -26,11 +26,22 @@ def anonymous_limited(group: str) -> Callable[[Callable[..., HttpResponse]], Cal
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if is_ratelimited(request, group=f"anonymous:{group}", key=_address, rate=settings.KETACLINIC_ANONYMOUS_RATE,
-                              method=ALL, increment=True):
-                audit_anonymous_refusal("rate-limit", "Too many requests to patient links (limit "
-                                        f"{settings.KETACLINIC_ANONYMOUS_RATE} per address)")
-                response = render(request, "web/too_many.html", {"rate": settings.KETACLINIC_ANONYMOUS_RATE}, status=429)
+            if is_ratelimited(
+                request,
+                group=f"anonymous:{group}",
+                key=_address,
+                rate=settings.KETACLINIC_ANONYMOUS_RATE,
+                method=ALL,
+                increment=True,
+            ):
+                audit_anonymous_refusal(
+                    "rate-limit",
+                    "Too many requests to patient links (limit "
+                    f"{settings.KETACLINIC_ANONYMOUS_RATE} per address)",
+                )
+                response = render(
+                    request, "web/too_many.html", {"rate": settings.KETACLINIC_ANONYMOUS_RATE}, status=429
+                )
                 response["Retry-After"] = "60"
                 return response
             return view(request, *args, **kwargs)

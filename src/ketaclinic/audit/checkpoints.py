@@ -40,7 +40,9 @@ class Checkpoint:
     signature: str = ""
 
     def body(self) -> str:
-        return json.dumps({"at": self.at, "size": self.size, "heads": self.heads}, sort_keys=True, separators=(",", ":"))
+        return json.dumps(
+            {"at": self.at, "size": self.size, "heads": self.heads}, sort_keys=True, separators=(",", ":")
+        )
 
     def signed(self) -> Checkpoint:
         return Checkpoint(self.at, self.size, self.heads, _sign(self.body()))
@@ -49,14 +51,21 @@ class Checkpoint:
         return hmac.compare_digest(self.signature, _sign(self.body()))
 
     def line(self) -> str:
-        return json.dumps({"at": self.at, "size": self.size, "heads": self.heads, "signature": self.signature},
-                          sort_keys=True, separators=(",", ":"))
+        return json.dumps(
+            {"at": self.at, "size": self.size, "heads": self.heads, "signature": self.signature},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_line(cls, line: str) -> Checkpoint:
         data = json.loads(line)
-        return cls(str(data["at"]), int(data["size"]), {str(k): list(v) for k, v in data["heads"].items()},
-                   str(data.get("signature", "")))
+        return cls(
+            str(data["at"]),
+            int(data["size"]),
+            {str(k): list(v) for k, v in data["heads"].items()},
+            str(data.get("signature", "")),
+        )
 
     @property
     def when(self) -> datetime:

@@ -22,7 +22,7 @@ from django.http import HttpRequest
 def _valid(value: str) -> str | None:
     value = value.strip()
     if value.startswith("[") and "]" in value:  # [IPv6]:port
-        value = value[1:value.index("]")]
+        value = value[1 : value.index("]")]
     elif value.count(":") == 1:  # IPv4:port
         value = value.split(":", 1)[0]
     try:
@@ -34,7 +34,9 @@ def _valid(value: str) -> str | None:
 def proxy_count() -> int:
     count = getattr(settings, "KETACLINIC_PROXY_COUNT", 0)
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise ImproperlyConfigured(f"KETACLINIC_PROXY_COUNT must be a whole number of proxies ≥ 0, not {count!r}.")
+        raise ImproperlyConfigured(
+            f"KETACLINIC_PROXY_COUNT must be a whole number of proxies ≥ 0, not {count!r}."
+        )
     return count
 
 

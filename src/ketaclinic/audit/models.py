@@ -34,7 +34,9 @@ class AuditEntry(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=150)
     action = models.CharField(max_length=20, choices=Action.choices)
     summary = models.CharField(max_length=300)
@@ -56,8 +58,13 @@ class AuditEntry(models.Model):
         ordering = ["-seq"]
         verbose_name_plural = "audit entries"
         indexes = [models.Index(fields=["actor", "-at"]), models.Index(fields=["action", "-at"])]
-        constraints = [models.UniqueConstraint(fields=["shard", "shard_seq"], condition=models.Q(shard_seq__isnull=False),
-                                               name="audit_entry_one_place_per_shard")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shard", "shard_seq"],
+                condition=models.Q(shard_seq__isnull=False),
+                name="audit_entry_one_place_per_shard",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}: {self.summary}"

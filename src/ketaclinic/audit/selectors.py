@@ -19,7 +19,9 @@ class ChainProblem:
     problem: str
 
 
-def audit_entries(*, action: str = "", patient_external_id: str = "", actor_id: int | None = None) -> QuerySet[AuditEntry]:
+def audit_entries(
+    *, action: str = "", patient_external_id: str = "", actor_id: int | None = None
+) -> QuerySet[AuditEntry]:
     qs = AuditEntry.objects.select_related("actor").order_by("-seq")
     if action:
         qs = qs.filter(action=action)
@@ -30,7 +32,9 @@ def audit_entries(*, action: str = "", patient_external_id: str = "", actor_id: 
     return qs
 
 
-def audit_chain_verify(batch_size: int = 2000, checkpoint: Checkpoint | None = None) -> tuple[int, list[ChainProblem]]:
+def audit_chain_verify(
+    batch_size: int = 2000, checkpoint: Checkpoint | None = None
+) -> tuple[int, list[ChainProblem]]:
     """Walk every shard's chain in order; return the number of entries checked and every problem found.
 
     Each entry must sit at the next place of its shard, link to the seal before it and carry its own seal;
@@ -41,11 +45,17 @@ def audit_chain_verify(batch_size: int = 2000, checkpoint: Checkpoint | None = N
     walked: dict[int, tuple[int, str, int]] = {}  # shard -> (entries, last seal, last entry's seq)
     marks = {int(k): (int(v[0]), str(v[1])) for k, v in checkpoint.heads.items()} if checkpoint else {}
     if checkpoint is not None and not checkpoint.valid():
-        problems.append(ChainProblem(0, f"checkpoint forged: the checkpoint of {checkpoint.at} is not signed with the audit key"))
+        problems.append(
+            ChainProblem(
+                0, f"checkpoint forged: the checkpoint of {checkpoint.at} is not signed with the audit key"
+            )
+        )
         marks = {}
-    entries: Iterator[AuditEntry] = (AuditEntry.objects
-                                     .annotate(in_shard=Coalesce("shard", Value(1)), place=Coalesce("shard_seq", "seq"))
-                                     .order_by("in_shard", "place").iterator(chunk_size=batch_size))
+    entries: Iterator[AuditEntry] = (
+        AuditEntry.objects.annotate(in_shard=Coalesce("shard", Value(1)), place=Coalesce("shard_seq", "seq"))
+        .order_by("in_shard", "place")
+        .iterator(chunk_size=batch_size)
+    )
     shard, prev_hash, expected = 0, GENESIS, 1
     for entry in entries:
         count += 1
@@ -55,15 +65,26 @@ def audit_chain_verify(batch_size: int = 2000, checkpoint: Checkpoint | None = N
                 walked[shard] = (expected - 1, prev_hash, walked.get(shard, (0, "", 0))[2])
             shard, prev_hash, expected = entry_shard, GENESIS, 1
         if place != expected:
-            problems.append(ChainProblem(entry.seq, f"sequence gap: expected place {expected} of shard {shard}, found {place}"))
+            problems.append(
+                ChainProblem(
+                    entry.seq, f"sequence gap: expected place {expected} of shard {shard}, found {place}"
+                )
+            )
         if entry.prev_hash != prev_hash:
             problems.append(ChainProblem(entry.seq, "link broken: prev_hash does not match the entry before"))
         if entry_seal(entry.prev_hash, sealed_fields(entry)) != entry.entry_hash:
-            problems.append(ChainProblem(entry.seq, "seal mismatch: the entry was altered after it was written"))
+            problems.append(
+                ChainProblem(entry.seq, "seal mismatch: the entry was altered after it was written")
+            )
         mark = marks.get(shard)
         if mark is not None and place == mark[0] and entry.entry_hash != mark[1]:
-            problems.append(ChainProblem(entry.seq, f"re-sealed: the entry at place {place} of shard {shard} is not the one "
-                                                    f"the checkpoint of {checkpoint.at if checkpoint else ''} recorded"))
+            problems.append(
+                ChainProblem(
+                    entry.seq,
+                    f"re-sealed: the entry at place {place} of shard {shard} is not the one "
+                    f"the checkpoint of {checkpoint.at if checkpoint else ''} recorded",
+                )
+            )
         prev_hash, expected = entry.entry_hash, place + 1
         walked[shard] = (place, prev_hash, entry.seq)
     if shard:
@@ -74,13 +95,20 @@ def audit_chain_verify(batch_size: int = 2000, checkpoint: Checkpoint | None = N
         if head is None:
             problems.append(ChainProblem(last_seq, f"head missing: the head of shard {s} was removed"))
         elif (head.seq, head.entry_hash) != (size, last_hash):
-            problems.append(ChainProblem(head.seq, f"head mismatch: entries were removed from the end of shard {s}"))
+            problems.append(
+                ChainProblem(head.seq, f"head mismatch: entries were removed from the end of shard {s}")
+            )
     for s, head in sorted(heads.items()):
         if s not in walked and (head.seq, head.entry_hash) != (0, GENESIS):
             problems.append(ChainProblem(head.seq, f"head mismatch: every entry of shard {s} was removed"))
     for s, (size, _) in sorted(marks.items()):
         held = walked.get(s, (0, "", 0))[0]
         if held < size:
-            problems.append(ChainProblem(walked.get(s, (0, "", 0))[2], f"cut: shard {s} ends at place {held} but the checkpoint "
-                                                                      f"of {checkpoint.at if checkpoint else ''} saw {size} entries"))
+            problems.append(
+                ChainProblem(
+                    walked.get(s, (0, "", 0))[2],
+                    f"cut: shard {s} ends at place {held} but the checkpoint "
+                    f"of {checkpoint.at if checkpoint else ''} saw {size} entries",
+                )
+            )
     return count, problems

@@ -82,17 +82,29 @@ def _take_head(ctx: Any) -> AuditChainHead:
     """Lock the head of a shard for this append: the one this request already holds or used, else the first
     free one from a starting point that differs between processes and threads."""
     n = _shards()
-    preferred = ctx.shard if ctx is not None and ctx.shard else (os.getpid() * 31 + threading.get_ident()) % n + 1
+    preferred = (
+        ctx.shard if ctx is not None and ctx.shard else (os.getpid() * 31 + threading.get_ident()) % n + 1
+    )
     head = None
     if connection.features.has_select_for_update_skip_locked:
         ring = Case(When(id__gte=preferred, then=F("id") - preferred), default=F("id") + n - preferred)
-        free = AuditChainHead.objects.select_for_update(skip_locked=True).filter(id__gte=1, id__lte=n).order_by(ring)
+        free = (
+            AuditChainHead.objects.select_for_update(skip_locked=True)
+            .filter(id__gte=1, id__lte=n)
+            .order_by(ring)
+        )
         head = free.first()
-        if head is None and AuditChainHead.objects.filter(id__gte=1, id__lte=n).count() < n:  # a flushed test db
+        if (
+            head is None and AuditChainHead.objects.filter(id__gte=1, id__lte=n).count() < n
+        ):  # a flushed test db
             audit_heads_ensure()
             head = free.first()
-    if head is None:  # SQLite (writers are serialised), every shard busy, or heads not made yet (a flushed test db)
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=preferred, defaults={"entry_hash": GENESIS})
+    if (
+        head is None
+    ):  # SQLite (writers are serialised), every shard busy, or heads not made yet (a flushed test db)
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=preferred, defaults={"entry_hash": GENESIS}
+        )
     if ctx is not None:
         ctx.shard = head.id
     return head
@@ -100,8 +112,10 @@ def _take_head(ctx: Any) -> AuditChainHead:
 
 def audit_heads_ensure() -> None:
     """Every shard's head exists (the migration makes them; a test database flushed between tests has none)."""
-    AuditChainHead.objects.bulk_create([AuditChainHead(id=i, seq=0, entry_hash=GENESIS) for i in range(1, _shards() + 1)],
-                                       ignore_conflicts=True)
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(id=i, seq=0, entry_hash=GENESIS) for i in range(1, _shards() + 1)],
+        ignore_conflicts=True,
+    )
 
 
 def _next_seq() -> int:
@@ -122,9 +136,15 @@ def _read_recently(ctx: Any, patient_key: str, summary: str, detail: dict[str, A
     minutes = int(getattr(settings, "KETACLINIC_AUDIT_READ_REPEAT_MINUTES", 5))
     if actor is None or not getattr(actor, "is_authenticated", False) or minutes <= 0:
         return False
-    return AuditEntry.objects.filter(actor=actor, action=AuditEntry.Action.VIEW, at__gte=timezone.now() - timedelta(minutes=minutes),
-                                     patient_external_id=patient_key or None, summary=summary[:300],
-                                     path=ctx.path[:300], detail=detail).exists()
+    return AuditEntry.objects.filter(
+        actor=actor,
+        action=AuditEntry.Action.VIEW,
+        at__gte=timezone.now() - timedelta(minutes=minutes),
+        patient_external_id=patient_key or None,
+        summary=summary[:300],
+        path=ctx.path[:300],
+        detail=detail,
+    ).exists()
 
 
 def audit_read(patient: Any, what: str) -> None:
@@ -144,7 +164,11 @@ def audit_list(patients: Any, what: str) -> None:
     ctx = request_context()
     ids = [str(getattr(p, "external_id", p)) for p in patients]
     if ctx is None:
-        audit_record(action=AuditEntry.Action.VIEW, summary=f"Listed {len(ids)} patients: {what}", detail={"patients": ids})
+        audit_record(
+            action=AuditEntry.Action.VIEW,
+            summary=f"Listed {len(ids)} patients: {what}",
+            detail={"patients": ids},
+        )
         return
     ctx.listed_patients.extend(i for i in ids if i not in ctx.listed_patients)
     ctx.reads.setdefault("", [])
@@ -183,8 +207,13 @@ def audit_denied(*, reason: str, status: int, patient: Any = None, location_code
         if ctx.denial_recorded:
             return
         ctx.denial_recorded = True
-    audit_record(action=AuditEntry.Action.DENIED, summary=f"{status} {reason}"[:300], patient=patient,
-                 location_code=location_code, detail={"status": status})
+    audit_record(
+        action=AuditEntry.Action.DENIED,
+        summary=f"{status} {reason}"[:300],
+        patient=patient,
+        location_code=location_code,
+        detail={"status": status},
+    )
 
 
 ANONYMOUS_WINDOW_MINUTES = 10
@@ -210,10 +239,15 @@ def audit_anonymous_refusal(kind: str, summary: str) -> None:
             cache.add(key, 1, timeout=ANONYMOUS_WINDOW_MINUTES * 60 + 60)
             count = 1
     if count == 1:
-        audit_record(action=AuditEntry.Action.DENIED, summary=f"{summary} (first from this address in "
-                     f"{ANONYMOUS_WINDOW_MINUTES} minutes; later ones are counted)",
-                     detail={"kind": kind, "count": 1, "window_minutes": ANONYMOUS_WINDOW_MINUTES})
+        audit_record(
+            action=AuditEntry.Action.DENIED,
+            summary=f"{summary} (first from this address in "
+            f"{ANONYMOUS_WINDOW_MINUTES} minutes; later ones are counted)",
+            detail={"kind": kind, "count": 1, "window_minutes": ANONYMOUS_WINDOW_MINUTES},
+        )
     elif count in ANONYMOUS_MILESTONES:
-        audit_record(action=AuditEntry.Action.DENIED, summary=f"{summary}: {count} from this address within "
-                     f"{ANONYMOUS_WINDOW_MINUTES} minutes", detail={"kind": kind, "count": count,
-                                                                   "window_minutes": ANONYMOUS_WINDOW_MINUTES})
+        audit_record(
+            action=AuditEntry.Action.DENIED,
+            summary=f"{summary}: {count} from this address within {ANONYMOUS_WINDOW_MINUTES} minutes",
+            detail={"kind": kind, "count": count, "window_minutes": ANONYMOUS_WINDOW_MINUTES},
+        )

@@ -14,5 +14,6 @@ from pydantic import WithJsonSchema
 
 DECIMAL_TEXT = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
-DecimalIn = Annotated[Decimal, WithJsonSchema({"anyOf": [{"type": "number"},
-                                                          {"type": "string", "pattern": DECIMAL_TEXT}]})]
+DecimalIn = Annotated[
+    Decimal, WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": DECIMAL_TEXT}]})
+]

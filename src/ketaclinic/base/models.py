@@ -29,7 +29,6 @@ class ClinicRecord(models.Model):
 def clean_or_refuse(obj: models.Model, *, exclude: list[str] | None = None) -> None:
     """``full_clean()`` whose refusal is the core's ValidationError naming the field, value and rule."""
 
-
     try:
         obj.full_clean(exclude=exclude)
     except DjangoValidationError as exc:
@@ -42,5 +41,6 @@ def clean_or_refuse(obj: models.Model, *, exclude: list[str] | None = None) -> N
             except Exception:  # noqa: BLE001 - a non-field key: keep it as it is
                 label = field
         value = getattr(obj, field, None) if field != "__all__" else None
-        raise ValidationError(f"{label}: {' '.join(messages)}", field=None if field == "__all__" else field,
-                              value=value) from None
+        raise ValidationError(
+            f"{label}: {' '.join(messages)}", field=None if field == "__all__" else field, value=value
+        ) from None

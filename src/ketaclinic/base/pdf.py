@@ -65,13 +65,20 @@ def pdf_from_html(html: str) -> bytes:
 
 def pdf_bytes(template_name: str, context: dict[str, Any], *, request: HttpRequest | None = None) -> bytes:
     """Render ``template_name`` (which extends ``base_template``) as a PDF."""
-    return pdf_from_html(render_to_string(template_name, {**context, "pdf": True, "base_template": PDF_BASE_TEMPLATE},
-                                          request=request))
+    return pdf_from_html(
+        render_to_string(
+            template_name, {**context, "pdf": True, "base_template": PDF_BASE_TEMPLATE}, request=request
+        )
+    )
 
 
-def pdf_response(request: HttpRequest, template_name: str, context: dict[str, Any], *, filename: str) -> HttpResponse:
+def pdf_response(
+    request: HttpRequest, template_name: str, context: dict[str, Any], *, filename: str
+) -> HttpResponse:
     """The PDF inline (the browser's viewer prints it), never cached: it carries a patient's record."""
-    response = HttpResponse(pdf_bytes(template_name, context, request=request), content_type="application/pdf")
+    response = HttpResponse(
+        pdf_bytes(template_name, context, request=request), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "no-store, private"
     return response

@@ -13,7 +13,9 @@ import json
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.instruments import score, shipped_instruments
 
-MSG_ANSWER_NOT_A_NUMBER = "answer {position}: {text!r} is not a whole number (leave the field empty if unanswered)."
+MSG_ANSWER_NOT_A_NUMBER = (
+    "answer {position}: {text!r} is not a whole number (leave the field empty if unanswered)."
+)
 
 
 def parse_answers(text: str) -> list[int | None]:
@@ -69,6 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lst.set_defaults(func=_list)
     sc = isub.add_parser("score", help="Score one administration.")
     sc.add_argument("instrument", help="Instrument id, e.g. phq9.")
-    sc.add_argument("--answers", required=True, help="Comma-separated answers in item order; empty = unanswered.")
+    sc.add_argument(
+        "--answers", required=True, help="Comma-separated answers in item order; empty = unanswered."
+    )
     sc.add_argument("--json", action="store_true")
     sc.set_defaults(func=_score)

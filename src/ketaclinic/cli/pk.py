@@ -40,14 +40,23 @@ WEIGHTS_OR_DISTRIBUTION = (
 )
 NO_MODEL = "No PK model: give --model (one of {allowed}) or a --protocol that names one."
 
-_PARSERS: dict[str, Callable[[str], Segment]] = {"bolus": bolus_parse, "infusion": infusion_parse, "pause": pause_parse}
+_PARSERS: dict[str, Callable[[str], Segment]] = {
+    "bolus": bolus_parse,
+    "infusion": infusion_parse,
+    "pause": pause_parse,
+}
 
 
 class _Segment(argparse.Action):
     """Collect --bolus/--infusion/--pause into one list, in command-line order."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         items = list(getattr(namespace, "segments", None) or [])
         items.append((self.dest, values))
         namespace.segments = items
@@ -62,7 +71,11 @@ def _minutes(text: str, field: str) -> float:
 
 
 def _threshold(args: argparse.Namespace) -> float | None:
-    return quantity_parse(args.threshold, Kind.CONCENTRATION, field="threshold").value if args.threshold else None
+    return (
+        quantity_parse(args.threshold, Kind.CONCENTRATION, field="threshold").value
+        if args.threshold
+        else None
+    )
 
 
 def _list(a: np.ndarray | None) -> list[float] | None:
@@ -81,7 +94,9 @@ def _protocol_regimen(args: argparse.Namespace, weight_kg: float) -> tuple[Regim
     rate_mg_per_min = calc.pump.delivered_rate_mg_per_h / 60.0
     if section.basis is DoseBasis.MG_PER_KG:
         # per-kg protocol: virtual patients of other weights get the same mg/kg (as delivered to this patient)
-        infusion = Infusion(calc.pump.run_time_min, rate_mg_per_kg_per_min=rate_mg_per_min / calc.dosing_weight.actual_kg)
+        infusion = Infusion(
+            calc.pump.run_time_min, rate_mg_per_kg_per_min=rate_mg_per_min / calc.dosing_weight.actual_kg
+        )
     else:  # fixed mg, or a per-kg rate capped in mg/h: every virtual patient gets this patient's mg/h
         infusion = Infusion(calc.pump.run_time_min, rate_mg_per_min=rate_mg_per_min)
     return Regimen.of([infusion]), section.pk_model
@@ -99,9 +114,14 @@ def _simulate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         regimen = _regimen(args)
     if not model_name:
         raise ValidationError(NO_MODEL.format(allowed=", ".join(PK_MODELS)), field="model", value=None)
-    return simulate(pk_model_get(model_name), weight, regimen,
-                    until_min=_minutes(args.until, "until"), step_min=_minutes(args.step, "step"),
-                    threshold_ng_per_ml=_threshold(args))
+    return simulate(
+        pk_model_get(model_name),
+        weight,
+        regimen,
+        until_min=_minutes(args.until, "until"),
+        step_min=_minutes(args.step, "step"),
+        threshold_ng_per_ml=_threshold(args),
+    )
 
 
 def _population(args: argparse.Namespace, *, regimen: Regimen | None = None):  # type: ignore[no-untyped-def]
@@ -114,12 +134,21 @@ def _population(args: argparse.Namespace, *, regimen: Regimen | None = None):  #
     else:
         if args.n is None or args.weight_mean is None:
             raise ValidationError(WEIGHTS_OR_DISTRIBUTION, field="weights", value=None)
-        sample = {"n": args.n, "weight_mean_kg": body_weight_kg(args.weight_mean),
-                  "weight_sd_kg": _weight_sd(args.weight_sd)}
+        sample = {
+            "n": args.n,
+            "weight_mean_kg": body_weight_kg(args.weight_mean),
+            "weight_sd_kg": _weight_sd(args.weight_sd),
+        }
     return population_simulate(
-        pk_model_get(args.model), regimen or _regimen(args), cv=args.cv, seed=args.seed,
-        until_min=_minutes(args.until, "until"), step_min=_minutes(args.step, "step"),
-        threshold_ng_per_ml=_threshold(args), effect_site=bool(getattr(args, "effect_site", False)), **sample,
+        pk_model_get(args.model),
+        regimen or _regimen(args),
+        cv=args.cv,
+        seed=args.seed,
+        until_min=_minutes(args.until, "until"),
+        step_min=_minutes(args.step, "step"),
+        threshold_ng_per_ml=_threshold(args),
+        effect_site=bool(getattr(args, "effect_site", False)),
+        **sample,
     )
 
 
@@ -130,17 +159,26 @@ def _weight_sd(text: str) -> float:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     sim = _simulate(args)
     out = {
-        "model": sim.model.name, "model_label": sim.model.label, "parameter_source": sim.model.parameter_source,
-        "weight_kg": sim.weight_kg, "unit": "ng/mL", "t_min": _list(sim.t_min), "plasma": _list(sim.plasma_ng_per_ml),
+        "model": sim.model.name,
+        "model_label": sim.model.label,
+        "parameter_source": sim.model.parameter_source,
+        "weight_kg": sim.weight_kg,
+        "unit": "ng/mL",
+        "t_min": _list(sim.t_min),
+        "plasma": _list(sim.plasma_ng_per_ml),
         "effect_site": _list(sim.effect_site_ng_per_ml),
-        "effect_site_note": None if sim.effect_site_ng_per_ml is None else "ke0 derived, not published: indicative only",
+        "effect_site_note": None
+        if sim.effect_site_ng_per_ml is None
+        else "ke0 derived, not published: indicative only",
         "summary": sim.summary.as_dict(),
     }
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
     _print_summary(sim.model.label, sim.weight_kg, out["summary"])  # type: ignore[arg-type]
-    every = max(1, int(round(10 / max(float(sim.t_min[1] - sim.t_min[0]), 1e-9)))) if sim.t_min.size > 1 else 1
+    every = (
+        max(1, int(round(10 / max(float(sim.t_min[1] - sim.t_min[0]), 1e-9)))) if sim.t_min.size > 1 else 1
+    )
     print("  t (min)   plasma (ng/mL)")
     for t, c in zip(sim.t_min[::every], sim.plasma_ng_per_ml[::every], strict=True):
         print(f"  {t:7.0f}   {c:10.1f}")
@@ -149,27 +187,40 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def _print_summary(label: str, weight: float, s: dict[str, Any]) -> None:
     print(f"{label}, {weight:.1f} kg (model prediction, ng/mL)")
-    print(f"  peak {s['cmax_ng_per_ml']:.1f} ng/mL at {s['tmax_min']:.1f} min; "
-          f"at end of infusion ({s['end_of_infusion_min']:g} min) {s['plasma_at_end_of_infusion_ng_per_ml']:.1f} ng/mL")
+    print(
+        f"  peak {s['cmax_ng_per_ml']:.1f} ng/mL at {s['tmax_min']:.1f} min; "
+        f"at end of infusion ({s['end_of_infusion_min']:g} min) {s['plasma_at_end_of_infusion_ng_per_ml']:.1f} ng/mL"
+    )
     t = s.get("threshold")
     if t:
-        below = "still above at the end" if t["below_from_min"] is None else f"below from {t['below_from_min']:.1f} min"
+        below = (
+            "still above at the end"
+            if t["below_from_min"] is None
+            else f"below from {t['below_from_min']:.1f} min"
+        )
         print(f"  above {t['threshold_ng_per_ml']:g} ng/mL for {t['minutes_above']:.1f} min; {below}")
 
 
 def _cmd_population(args: argparse.Namespace) -> int:
     pop = _population(args)
     out = {
-        "model": pop.model.name, "unit": "ng/mL", "t_min": _list(pop.t_min),
+        "model": pop.model.name,
+        "unit": "ng/mL",
+        "t_min": _list(pop.t_min),
         "percentiles": {f"p{int(k)}": _list(v) for k, v in pop.percentiles.items()},
         "share_above_threshold_by_time": _list(pop.share_above_by_time),
-        "effect_site_percentiles": None if pop.effect_site_percentiles is None else
-        {f"p{int(k)}": _list(v) for k, v in pop.effect_site_percentiles.items()},
-        "effect_site_note": None if pop.effect_site_percentiles is None else
-        "ke0 derived, not published, and not varied between patients: indicative only",
+        "effect_site_percentiles": None
+        if pop.effect_site_percentiles is None
+        else {f"p{int(k)}": _list(v) for k, v in pop.effect_site_percentiles.items()},
+        "effect_site_note": None
+        if pop.effect_site_percentiles is None
+        else "ke0 derived, not published, and not varied between patients: indicative only",
         "summary": pop.summary(),
-        "variability": {"cv": args.cv, "model": "log-normal on V1 and each rate constant, omega^2 = ln(1 + CV^2)",
-                        "seed": args.seed},
+        "variability": {
+            "cv": args.cv,
+            "model": "log-normal on V1 and each rate constant, omega^2 = ln(1 + CV^2)",
+            "seed": args.seed,
+        },
     }
     if args.json:
         print(json.dumps(out, indent=2))
@@ -188,25 +239,39 @@ def _cmd_target(args: argparse.Namespace) -> int:
     weight = body_weight_kg(args.weight)
     rate = quantity_parse(args.max_rate, Kind.RATE, field="max rate")
     max_rate_mg_h = rate.value * 60.0 * (weight if rate.per_kg else 1.0)
-    sched = target_schedule(model, weight,
-                            target_ng_per_ml=quantity_parse(args.target, Kind.CONCENTRATION, field="target").value,
-                            max_rate_mg_per_h=max_rate_mg_h, duration_min=_minutes(args.duration, "duration"),
-                            period_min=_minutes(args.period, "period"))
+    sched = target_schedule(
+        model,
+        weight,
+        target_ng_per_ml=quantity_parse(args.target, Kind.CONCENTRATION, field="target").value,
+        max_rate_mg_per_h=max_rate_mg_h,
+        duration_min=_minutes(args.duration, "duration"),
+        period_min=_minutes(args.period, "period"),
+    )
     t = 0.0
     rows: list[dict[str, float]] = []
     for seg, r in zip(sched.regimen.segments, sched.rates_mg_per_h, strict=True):
         rows.append({"start_min": t, "duration_min": seg.duration_min, "rate_mg_h": r})
         t += seg.duration_min
-    out = {"model": model.name, "weight_kg": weight, "target_ng_per_ml": sched.target_ng_per_ml,
-           "max_rate_mg_h": sched.max_rate_mg_per_h, "reached_at_min": sched.reached_at_min,
-           "total_mg": sched.total_mg, "schedule": rows}
+    out = {
+        "model": model.name,
+        "weight_kg": weight,
+        "target_ng_per_ml": sched.target_ng_per_ml,
+        "max_rate_mg_h": sched.max_rate_mg_per_h,
+        "reached_at_min": sched.reached_at_min,
+        "total_mg": sched.total_mg,
+        "schedule": rows,
+    }
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
-    print(f"Target {sched.target_ng_per_ml:g} ng/mL, {model.label}, {weight:.1f} kg, max {max_rate_mg_h:g} mg/h; "
-          f"reached at {sched.reached_at_min} min; total {sched.total_mg:.1f} mg")
+    print(
+        f"Target {sched.target_ng_per_ml:g} ng/mL, {model.label}, {weight:.1f} kg, max {max_rate_mg_h:g} mg/h; "
+        f"reached at {sched.reached_at_min} min; total {sched.total_mg:.1f} mg"
+    )
     for row in rows:
-        print(f"  from {row['start_min']:6.1f} min for {row['duration_min']:g} min: {row['rate_mg_h']:.2f} mg/h")
+        print(
+            f"  from {row['start_min']:6.1f} min for {row['duration_min']:g} min: {row['rate_mg_h']:.2f} mg/h"
+        )
     return 0
 
 
@@ -253,8 +318,12 @@ def _add_population(p: argparse.ArgumentParser, *, required: bool) -> None:
     if required:
         p.add_argument("--weights", help="Or the patients' weights as a list: 62kg,80kg,210lb.")
     p.add_argument("--weight-sd", default="0kg", help="Weight SD, e.g. 15kg.")
-    p.add_argument("--cv", type=float, default=0.3 if not required else 0.0,
-                   help="Log-normal CV on V1 and each rate constant (default 0 here; 0.3 for plot bands).")
+    p.add_argument(
+        "--cv",
+        type=float,
+        default=0.3 if not required else 0.0,
+        help="Log-normal CV on V1 and each rate constant (default 0 here; 0.3 for plot bands).",
+    )
     p.add_argument("--seed", type=int, default=1)
 
 
@@ -267,7 +336,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sim.add_argument("--weight", required=True, help="Body weight with unit: 70kg or 154lb.")
     _add_segments(sim)
     sim.set_defaults(func=_cmd_simulate)
-    pop = psub.add_parser("population", help="N virtual patients: percentile bands and share above a threshold.")
+    pop = psub.add_parser(
+        "population", help="N virtual patients: percentile bands and share above a threshold."
+    )
     pop.add_argument("--model", required=True)
     pop.add_argument("--effect-site", action="store_true", help="Also effect-site percentiles (derived ke0).")
     _add_population(pop, required=True)
@@ -293,5 +364,3 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mod = psub.add_parser("models", help="The PK models with parameters and sources.")
     mod.add_argument("--json", action="store_true")
     mod.set_defaults(func=_cmd_models)
-
-

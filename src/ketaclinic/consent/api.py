@@ -58,7 +58,12 @@ class StatusOut(Schema):
 
 
 class LinkIn(Schema):
-    document: str = Field("ketamine-infusion", min_length=1, max_length=60, description="Document code; the current version is sent.")
+    document: str = Field(
+        "ketamine-infusion",
+        min_length=1,
+        max_length=60,
+        description="Document code; the current version is sent.",
+    )
 
 
 class LinkOut(Schema):
@@ -69,34 +74,55 @@ class LinkOut(Schema):
 class ConsentSignatureIn(Schema):
     document: UUID = Field(description="The document version the patient read and signs.")
     typed_name: str = Field(min_length=1, max_length=160)
-    signature: str = Field(min_length=1, max_length=SIGNATURE_MAX, description="The drawn signature as a PNG data URL.")
+    signature: str = Field(
+        min_length=1, max_length=SIGNATURE_MAX, description="The drawn signature as a PNG data URL."
+    )
 
 
-@router.get("/patients/{external_id}", response=StatusOut, summary="Consent status: on file, new signature needed, not signed")
+@router.get(
+    "/patients/{external_id}",
+    response=StatusOut,
+    summary="Consent status: on file, new signature needed, not signed",
+)
 def consent_status(request: HttpRequest, external_id: UUID) -> selectors.ConsentOnFile:
     patient = patient_get(user=request.user, external_id=str(external_id))
     return selectors.consent_status(user=request.user, patient=patient)
 
 
-@router.post("/patients/{external_id}/links", response={201: LinkOut}, summary="Create a one-time consent link (72 h)")
+@router.post(
+    "/patients/{external_id}/links", response={201: LinkOut}, summary="Create a one-time consent link (72 h)"
+)
 def consent_link_create(request: HttpRequest, external_id: UUID, payload: LinkIn) -> Status[dict]:
     require(request.user, Permission.CONSENT_RECORD)
     patient = patient_get(user=request.user, external_id=str(external_id))
-    link, token = services.consent_link_create(user=request.user, patient=patient,
-                                               document=ConsentDocument.objects.filter(code=payload.document)
-                                               .order_by("-version")[:1].get())
-    return Status(201, {"url": request.build_absolute_uri(f"/consent/sign/{token}/"), "expires_at": link.expires_at})
+    link, token = services.consent_link_create(
+        user=request.user,
+        patient=patient,
+        document=ConsentDocument.objects.filter(code=payload.document).order_by("-version")[:1].get(),
+    )
+    return Status(
+        201, {"url": request.build_absolute_uri(f"/consent/sign/{token}/"), "expires_at": link.expires_at}
+    )
 
 
-@router.post("/patients/{external_id}/signatures", response={201: SignatureOut},
-             summary="Record a signature made on the clinic's tablet (the caller witnesses)")
-def consent_sign_in_clinic(request: HttpRequest, external_id: UUID, payload: ConsentSignatureIn) -> Status[ConsentSignature]:
+@router.post(
+    "/patients/{external_id}/signatures",
+    response={201: SignatureOut},
+    summary="Record a signature made on the clinic's tablet (the caller witnesses)",
+)
+def consent_sign_in_clinic(
+    request: HttpRequest, external_id: UUID, payload: ConsentSignatureIn
+) -> Status[ConsentSignature]:
     require(request.user, Permission.CONSENT_RECORD)
     patient = patient_get(user=request.user, external_id=str(external_id))
-    sig = services.consent_sign_in_clinic(user=request.user, patient=patient,
-                                          document=ConsentDocument.objects.get(external_id=payload.document),
-                                          typed_name=payload.typed_name, signature_data=payload.signature,
-                                          ip_address=client_ip(request))
+    sig = services.consent_sign_in_clinic(
+        user=request.user,
+        patient=patient,
+        document=ConsentDocument.objects.get(external_id=payload.document),
+        typed_name=payload.typed_name,
+        signature_data=payload.signature,
+        ip_address=client_ip(request),
+    )
     return Status(201, sig)
 
 
@@ -105,6 +131,8 @@ def consent_documents(request: HttpRequest) -> list[ConsentDocument]:
     return selectors.consent_documents(user=request.user)
 
 
-@router.post("/documents", response={201: DocumentOut}, summary="Save an edited consent document as a new version")
+@router.post(
+    "/documents", response={201: DocumentOut}, summary="Save an edited consent document as a new version"
+)
 def consent_document_edit(request: HttpRequest, payload: DocumentIn) -> Status[ConsentDocument]:
     return Status(201, services.consent_document_edit(user=request.user, **payload.dict()))

@@ -17,5 +17,7 @@ class PublicSignatureForm(SignatureForm):
 class DocumentForm(forms.Form):
     code = forms.SlugField(max_length=60, initial="ketamine-infusion")
     title = forms.CharField(max_length=200)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}), help_text="Blank lines separate paragraphs.")
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 18}), help_text="Blank lines separate paragraphs."
+    )
     changelog = forms.CharField(max_length=300, label="What changed, and why")

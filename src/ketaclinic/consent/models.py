@@ -25,19 +25,24 @@ class ConsentDocument(models.Model):
     code = models.SlugField(max_length=60, help_text="Stable name, e.g. ketamine-infusion.")
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
-    body = models.TextField(help_text="The text the patient reads (plain text; blank lines separate paragraphs).")
+    body = models.TextField(
+        help_text="The text the patient reads (plain text; blank lines separate paragraphs)."
+    )
     changelog = models.CharField(max_length=300)
     sha256 = models.CharField(max_length=64)
     source_name = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["code", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["code", "version"], name="consent_document_version_unique"),
-            models.CheckConstraint(name="consent_document_version_positive", condition=models.Q(version__gte=1)),
+            models.CheckConstraint(
+                name="consent_document_version_positive", condition=models.Q(version__gte=1)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -77,9 +82,12 @@ class ConsentSignature(models.Model):
     typed_name = models.CharField(max_length=160)
     signature_png = models.BinaryField(help_text="The drawn signature, PNG.")
     signed_at = models.DateTimeField()
-    witnessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
-    link = models.OneToOneField(ConsentLink, null=True, blank=True, on_delete=models.PROTECT, related_name="signature")
+    witnessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    link = models.OneToOneField(
+        ConsentLink, null=True, blank=True, on_delete=models.PROTECT, related_name="signature"
+    )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:

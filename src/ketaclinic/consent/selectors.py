@@ -19,8 +19,11 @@ from ketaclinic.patients.models import Patient
 ON_FILE = "on_file"
 NEW_SIGNATURE_NEEDED = "new_signature_needed"
 NOT_SIGNED = "not_signed"
-STATE_LABELS = {ON_FILE: "Consent on file", NEW_SIGNATURE_NEEDED: "New signature needed (document changed)",
-                NOT_SIGNED: "Not signed"}
+STATE_LABELS = {
+    ON_FILE: "Consent on file",
+    NEW_SIGNATURE_NEEDED: "New signature needed (document changed)",
+    NOT_SIGNED: "Not signed",
+}
 
 
 def documents_current(at: datetime | None = None) -> list[ConsentDocument]:
@@ -62,8 +65,10 @@ class ConsentOnFile:
     @property
     def message(self) -> str:
         if self.ok:
-            return "; ".join(f"{s.document.title} v{s.document.version} signed {s.signed_at:%Y-%m-%d}"
-                             for s in self.signatures)
+            return "; ".join(
+                f"{s.document.title} v{s.document.version} signed {s.signed_at:%Y-%m-%d}"
+                for s in self.signatures
+            )
         return f"{self.label}: " + ", ".join(f"{d.title} v{d.version}" for d in self.missing)
 
 
@@ -72,7 +77,9 @@ def consent_on_file(patient: Patient, at: datetime | None = None) -> ConsentOnFi
     "consent on file" item. No permission check: callers are services that already checked theirs."""
     at = at or timezone.now()
     current = documents_current(at)
-    signed = list(ConsentSignature.objects.filter(patient=patient, signed_at__lte=at).select_related("document"))
+    signed = list(
+        ConsentSignature.objects.filter(patient=patient, signed_at__lte=at).select_related("document")
+    )
     signatures, missing, older = [], [], False
     for doc in current:
         mine = [s for s in signed if s.document_id == doc.pk]

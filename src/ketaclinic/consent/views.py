@@ -45,11 +45,21 @@ def documents(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Saved {doc.title} v{doc.version}; patients who signed earlier versions will be asked to sign again.")
+            messages.success(
+                request,
+                f"Saved {doc.title} v{doc.version}; patients who signed earlier versions will be asked to sign again.",
+            )
             return redirect("consent:documents")
-    return render(request, "consent/documents.html", {
-        "form": form, "documents": selectors.consent_documents(user=request.user), "current": current,
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "consent/documents.html",
+        {
+            "form": form,
+            "documents": selectors.consent_documents(user=request.user),
+            "current": current,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -60,12 +70,19 @@ def sign_in_clinic(request: HttpRequest, external_id: str) -> HttpResponse:
     docs = selectors.documents_current()
     status = selectors.consent_status(user=request.user, patient=patient)
     document = next((d for d in status.missing), docs[0] if docs else None)
-    form = SignatureForm(request.POST or None, initial={"document": document.external_id if document else None})
+    form = SignatureForm(
+        request.POST or None, initial={"document": document.external_id if document else None}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_sign_in_clinic(
-                user=request.user, patient=patient, document=ConsentDocument.objects.get(external_id=form.cleaned_data["document"]),
-                typed_name=form.cleaned_data["typed_name"], signature_data=form.cleaned_data["signature"], ip_address=client_ip(request))
+                user=request.user,
+                patient=patient,
+                document=ConsentDocument.objects.get(external_id=form.cleaned_data["document"]),
+                typed_name=form.cleaned_data["typed_name"],
+                signature_data=form.cleaned_data["signature"],
+                ip_address=client_ip(request),
+            )
         except ConsentDocument.DoesNotExist:
             form.add_error(None, "Unknown consent document.")
         except DomainError as exc:
@@ -73,9 +90,19 @@ def sign_in_clinic(request: HttpRequest, external_id: str) -> HttpResponse:
         else:
             messages.success(request, "Consent signed and stored.")
             return redirect("patients:chart", external_id=patient.external_id)
-    return render(request, "consent/sign.html", {"form": form, "document": document, "patient": patient,
-                                                 "first_name": patient.given_name, "status": status, "public": False},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "consent/sign.html",
+        {
+            "form": form,
+            "document": document,
+            "patient": patient,
+            "first_name": patient.given_name,
+            "status": status,
+            "public": False,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -107,14 +134,21 @@ def sign_by_link(request: HttpRequest, token: str) -> HttpResponse:
     form = PublicSignatureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_sign_by_link(token=token, typed_name=form.cleaned_data["typed_name"],
-                                          signature_data=form.cleaned_data["signature"], ip_address=client_ip(request))
+            services.consent_sign_by_link(
+                token=token,
+                typed_name=form.cleaned_data["typed_name"],
+                signature_data=form.cleaned_data["signature"],
+                ip_address=client_ip(request),
+            )
         except services.ConsentLinkRefused as exc:
             return render(request, "consent/link_refused.html", {"message": exc.message}, status=410)
         except DomainError as exc:
             form_error(form, exc)
         else:
             return render(request, "consent/link_done.html", {"first_name": link.patient.given_name})
-    return render(request, "consent/sign.html", {"form": form, "document": link.document, "public": True,
-                                                 "first_name": link.patient.given_name},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "consent/sign.html",
+        {"form": form, "document": link.document, "public": True, "first_name": link.patient.given_name},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -72,29 +72,81 @@ class Permission(StrEnum):
 
 P = Permission
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
-    Role.PRESCRIBER: frozenset({
-        P.PATIENT_VIEW, P.PATIENT_REGISTER, P.CLINICAL_VIEW, P.CLINICAL_RECORD, P.REFERRAL_RECORD,
-        P.SCREENING_RECORD, P.SCREENING_SIGN, P.BREAK_GLASS, P.PROTOCOL_VIEW,
-        P.PLAN_WRITE, P.PLAN_SIGN, P.SCHEDULE_MANAGE, P.CONSENT_RECORD, P.SESSION_VIEW, P.SESSION_RUN,
-        P.ORDER_SIGN, P.NOTE_SIGN, P.BOARD_VIEW, P.MAR_VIEW,
-        P.QUESTIONNAIRE_RECORD, P.SAFETY_ASSESS, P.BOOSTER_DECIDE, P.OUTCOMES_VIEW,
-    }),
-    Role.NURSE: frozenset({
-        P.PATIENT_VIEW, P.PATIENT_REGISTER, P.CLINICAL_VIEW, P.CLINICAL_RECORD, P.SCREENING_RECORD,
-        P.BREAK_GLASS, P.PROTOCOL_VIEW,
-        P.SCHEDULE_MANAGE, P.CONSENT_RECORD, P.SESSION_VIEW, P.SESSION_RUN, P.NOTE_SIGN, P.BOARD_VIEW, P.MAR_VIEW,
-        P.QUESTIONNAIRE_RECORD, P.SAFETY_ASSESS,
-    }),
-    Role.INTAKE: frozenset({
-        P.PATIENT_VIEW, P.PATIENT_REGISTER, P.CLINICAL_VIEW, P.CLINICAL_RECORD, P.REFERRAL_RECORD,
-        P.SCREENING_RECORD, P.PROTOCOL_VIEW,
-        P.SCHEDULE_MANAGE, P.CONSENT_RECORD, P.BOARD_VIEW, P.QUESTIONNAIRE_RECORD,
-    }),
+    Role.PRESCRIBER: frozenset(
+        {
+            P.PATIENT_VIEW,
+            P.PATIENT_REGISTER,
+            P.CLINICAL_VIEW,
+            P.CLINICAL_RECORD,
+            P.REFERRAL_RECORD,
+            P.SCREENING_RECORD,
+            P.SCREENING_SIGN,
+            P.BREAK_GLASS,
+            P.PROTOCOL_VIEW,
+            P.PLAN_WRITE,
+            P.PLAN_SIGN,
+            P.SCHEDULE_MANAGE,
+            P.CONSENT_RECORD,
+            P.SESSION_VIEW,
+            P.SESSION_RUN,
+            P.ORDER_SIGN,
+            P.NOTE_SIGN,
+            P.BOARD_VIEW,
+            P.MAR_VIEW,
+            P.QUESTIONNAIRE_RECORD,
+            P.SAFETY_ASSESS,
+            P.BOOSTER_DECIDE,
+            P.OUTCOMES_VIEW,
+        }
+    ),
+    Role.NURSE: frozenset(
+        {
+            P.PATIENT_VIEW,
+            P.PATIENT_REGISTER,
+            P.CLINICAL_VIEW,
+            P.CLINICAL_RECORD,
+            P.SCREENING_RECORD,
+            P.BREAK_GLASS,
+            P.PROTOCOL_VIEW,
+            P.SCHEDULE_MANAGE,
+            P.CONSENT_RECORD,
+            P.SESSION_VIEW,
+            P.SESSION_RUN,
+            P.NOTE_SIGN,
+            P.BOARD_VIEW,
+            P.MAR_VIEW,
+            P.QUESTIONNAIRE_RECORD,
+            P.SAFETY_ASSESS,
+        }
+    ),
+    Role.INTAKE: frozenset(
+        {
+            P.PATIENT_VIEW,
+            P.PATIENT_REGISTER,
+            P.CLINICAL_VIEW,
+            P.CLINICAL_RECORD,
+            P.REFERRAL_RECORD,
+            P.SCREENING_RECORD,
+            P.PROTOCOL_VIEW,
+            P.SCHEDULE_MANAGE,
+            P.CONSENT_RECORD,
+            P.BOARD_VIEW,
+            P.QUESTIONNAIRE_RECORD,
+        }
+    ),
     Role.BILLING: frozenset({P.PATIENT_VIEW, P.MAR_VIEW}),
-    Role.ADMIN: frozenset({
-        P.PATIENT_VIEW, P.BREAK_GLASS_REVIEW, P.AUDIT_VIEW, P.PROTOCOL_VIEW, P.PROTOCOL_LOAD, P.STAFF_MANAGE,
-        P.CONSENT_MANAGE, P.OUTCOMES_VIEW,
-    }),
+    Role.ADMIN: frozenset(
+        {
+            P.PATIENT_VIEW,
+            P.BREAK_GLASS_REVIEW,
+            P.AUDIT_VIEW,
+            P.PROTOCOL_VIEW,
+            P.PROTOCOL_LOAD,
+            P.STAFF_MANAGE,
+            P.CONSENT_MANAGE,
+            P.OUTCOMES_VIEW,
+        }
+    ),
 }
 
 # Roles that must enrol a second factor (TOTP) before they can use the app.

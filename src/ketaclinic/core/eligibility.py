@@ -111,41 +111,54 @@ def assess_eligibility(facts: ScreeningFacts, protocol: ProtocolDocument) -> Eli
     indication = indication_get(facts.indication)
 
     if facts.indication not in protocol.indications:
-        reasons.append(Reason(
-            "indication_not_covered", Outcome.NOT_ELIGIBLE,
-            f"Protocol {protocol.id} v{protocol.version} does not cover {indication.label}; "
-            f"it covers {', '.join(protocol.indications)}.",
-        ))
+        reasons.append(
+            Reason(
+                "indication_not_covered",
+                Outcome.NOT_ELIGIBLE,
+                f"Protocol {protocol.id} v{protocol.version} does not cover {indication.label}; "
+                f"it covers {', '.join(protocol.indications)}.",
+            )
+        )
 
     age = age_in_years(facts.birth_date, facts.decision_date)
     if not rules.age.min_years <= age <= rules.age.max_years:
-        reasons.append(Reason(
-            "age_out_of_range", Outcome.NOT_ELIGIBLE,
-            f"Age {age} is outside the protocol's range {rules.age.min_years}–{rules.age.max_years} years.",
-        ))
+        reasons.append(
+            Reason(
+                "age_out_of_range",
+                Outcome.NOT_ELIGIBLE,
+                f"Age {age} is outside the protocol's range {rules.age.min_years}–{rules.age.max_years} years.",
+            )
+        )
 
     if indication.category in rules.referral_required_for and not facts.has_referral:
-        reasons.append(Reason(
-            "referral_missing", Outcome.NOT_ELIGIBLE,
-            f"{indication.label} needs a referral from the treating psychiatrist or mental-health "
-            "professional; none is on file.",
-        ))
+        reasons.append(
+            Reason(
+                "referral_missing",
+                Outcome.NOT_ELIGIBLE,
+                f"{indication.label} needs a referral from the treating psychiatrist or mental-health "
+                "professional; none is on file.",
+            )
+        )
 
     for rule in rules.treatment_resistance:
         if facts.indication not in rule.indications:
             continue
         adequate = [
-            t for t in facts.failed_trials
+            t
+            for t in facts.failed_trials
             if t.kind == rule.kind and t.adequate_dose and t.weeks >= rule.adequate_trial_min_weeks
         ]
         if len(adequate) < rule.min_failed_trials and rule.action_if_unmet is not Action.ALLOW:
             noun = "antidepressant trials" if rule.kind == "antidepressant" else "pain treatments"
-            reasons.append(Reason(
-                f"too_few_failed_{rule.kind}_trials", _ACTION_OUTCOME[rule.action_if_unmet],
-                f"{len(adequate)} failed adequate {noun} on record (adequate: at least "
-                f"{rule.adequate_trial_min_weeks} weeks at a therapeutic dose); the protocol requires "
-                f"at least {rule.min_failed_trials}.",
-            ))
+            reasons.append(
+                Reason(
+                    f"too_few_failed_{rule.kind}_trials",
+                    _ACTION_OUTCOME[rule.action_if_unmet],
+                    f"{len(adequate)} failed adequate {noun} on record (adequate: at least "
+                    f"{rule.adequate_trial_min_weeks} weeks at a therapeutic dose); the protocol requires "
+                    f"at least {rule.min_failed_trials}.",
+                )
+            )
 
     su_action = {
         SubstanceUseStatus.ACTIVE: rules.substance_use.active,
@@ -153,11 +166,14 @@ def assess_eligibility(facts: ScreeningFacts, protocol: ProtocolDocument) -> Eli
         SubstanceUseStatus.NONE: Action.ALLOW,
     }[facts.substance_use]
     if su_action is not Action.ALLOW:
-        reasons.append(Reason(
-            f"substance_use_{facts.substance_use.value}", _ACTION_OUTCOME[su_action],
-            f"{'Active' if facts.substance_use is SubstanceUseStatus.ACTIVE else 'Past'} substance use "
-            "on record.",
-        ))
+        reasons.append(
+            Reason(
+                f"substance_use_{facts.substance_use.value}",
+                _ACTION_OUTCOME[su_action],
+                f"{'Active' if facts.substance_use is SubstanceUseStatus.ACTIVE else 'Past'} substance use "
+                "on record.",
+            )
+        )
 
     known = {c.code for c in rules.contraindications}
     stray = sorted(set(facts.contraindications) - known)
@@ -172,9 +188,9 @@ def assess_eligibility(facts: ScreeningFacts, protocol: ProtocolDocument) -> Eli
         if answer is Answer.NO:
             continue
         if answer is Answer.UNKNOWN:
-            reasons.append(Reason(
-                f"unanswered_{item.code}", Outcome.NEEDS_REVIEW, f"Not answered: {item.question}"
-            ))
+            reasons.append(
+                Reason(f"unanswered_{item.code}", Outcome.NEEDS_REVIEW, f"Not answered: {item.question}")
+            )
         elif item.action is not Action.ALLOW:
             reasons.append(Reason(item.code, _ACTION_OUTCOME[item.action], f"Yes: {item.question}"))
 
@@ -205,7 +221,9 @@ def sign_check(computed: EligibilityDecision, signed: Outcome | str, note: str) 
         raise ValidationError(SIGN_NEEDS_FINAL.format(value="needs review"), field="outcome", value=signed)
     if computed.outcome is Outcome.NOT_ELIGIBLE and signed is Outcome.ELIGIBLE:
         excluded = ", ".join(r.code for r in computed.reasons if r.outcome is Outcome.NOT_ELIGIBLE)
-        raise ValidationError(SIGN_CANNOT_OVERRIDE_EXCLUSION.format(reasons=excluded), field="outcome", value=signed)
+        raise ValidationError(
+            SIGN_CANNOT_OVERRIDE_EXCLUSION.format(reasons=excluded), field="outcome", value=signed
+        )
     needs_note = None
     if computed.outcome is Outcome.NEEDS_REVIEW:
         needs_note = "the screening needed review"

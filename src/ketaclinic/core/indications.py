@@ -30,8 +30,12 @@ class Indication:
 
 _ALL: tuple[Indication, ...] = (
     Indication("trd", "Treatment-resistant depression", Category.PSYCHIATRIC, ("F32.2", "F33.2", "F33.1")),
-    Indication("mdd", "Major depressive disorder", Category.PSYCHIATRIC, ("F32.1", "F32.2", "F33.1", "F33.2")),
-    Indication("bipolar_depression", "Bipolar depression", Category.PSYCHIATRIC, ("F31.4", "F31.5", "F31.81")),
+    Indication(
+        "mdd", "Major depressive disorder", Category.PSYCHIATRIC, ("F32.1", "F32.2", "F33.1", "F33.2")
+    ),
+    Indication(
+        "bipolar_depression", "Bipolar depression", Category.PSYCHIATRIC, ("F31.4", "F31.5", "F31.81")
+    ),
     Indication("ptsd", "Post-traumatic stress disorder", Category.PSYCHIATRIC, ("F43.10", "F43.12")),
     Indication("ocd", "Obsessive-compulsive disorder", Category.PSYCHIATRIC, ("F42.2", "F42.9")),
     Indication("anxiety", "Anxiety disorder", Category.PSYCHIATRIC, ("F41.1",)),

@@ -47,15 +47,23 @@ NUMBER_MAX_MAGNITUDE = 1_000_000
 EARLIEST_DATE = date(1900, 1, 1)
 PHONE_REGION = "US"
 
-CONTROL_CHARACTER = ("{label} contains an invisible control character ({code}) at position {position}: "
-                     "only printable characters{breaks} are allowed.")
-BIDI_CHARACTER = ("{label} contains a text-direction character ({code}) at position {position}, which can make "
-                  "a name look different from what is stored: only ordinary letters are allowed.")
+CONTROL_CHARACTER = (
+    "{label} contains an invisible control character ({code}) at position {position}: "
+    "only printable characters{breaks} are allowed."
+)
+BIDI_CHARACTER = (
+    "{label} contains a text-direction character ({code}) at position {position}, which can make "
+    "a name look different from what is stored: only ordinary letters are allowed."
+)
 TOO_LONG = "{label} is {length:,} characters long; the maximum is {limit:,} characters."
-PHONE_INVALID = ("{label} {value!r} is not a phone number: give a US number with its area code "
-                 "(e.g. 617-555-0100) or an international number starting with +.")
-NPI_INVALID = ("{label} {value!r} is not a valid NPI: an NPI is 10 digits whose last digit is the check digit "
-               "(Luhn, with the 80840 prefix).")
+PHONE_INVALID = (
+    "{label} {value!r} is not a phone number: give a US number with its area code "
+    "(e.g. 617-555-0100) or an international number starting with +."
+)
+NPI_INVALID = (
+    "{label} {value!r} is not a valid NPI: an NPI is 10 digits whose last digit is the check digit "
+    "(Luhn, with the 80840 prefix)."
+)
 DATE_TOO_EARLY = "{label} {value} is before {earliest}: dates from {earliest} onwards are allowed."
 DATE_IN_FUTURE = "{label} {value} is in the future: dates up to today ({today}) are allowed."
 DATE_BEFORE_BIRTH = "{label} {value} is before the patient's birth date {birth}: it must be on or after it."
@@ -93,24 +101,42 @@ def control_character(value: str, *, multiline: bool = False) -> tuple[int, str]
     return None
 
 
-def text_check(value: str, *, field: str, max_length: int, label: str | None = None, multiline: bool = False,
-               name: bool = False) -> str:
+def text_check(
+    value: str,
+    *,
+    field: str,
+    max_length: int,
+    label: str | None = None,
+    multiline: bool = False,
+    name: bool = False,
+) -> str:
     """Refuse control characters, text-direction characters in a name, and text longer than ``max_length``."""
     label = label or label_for(field)
     found = control_character(value, multiline=multiline)
     if found:
         position, ch = found
-        raise ValidationError(CONTROL_CHARACTER.format(
-            label=label, code=_code(ch), position=position,
-            breaks=" and line breaks" if multiline else " (no line breaks)"), field=field, value=shown(value))
+        raise ValidationError(
+            CONTROL_CHARACTER.format(
+                label=label,
+                code=_code(ch),
+                position=position,
+                breaks=" and line breaks" if multiline else " (no line breaks)",
+            ),
+            field=field,
+            value=shown(value),
+        )
     if name:
         for position, ch in enumerate(value, start=1):
             if ch in BIDI_CONTROLS:
-                raise ValidationError(BIDI_CHARACTER.format(label=label, code=_name(ch), position=position),
-                                      field=field, value=shown(value))
+                raise ValidationError(
+                    BIDI_CHARACTER.format(label=label, code=_name(ch), position=position),
+                    field=field,
+                    value=shown(value),
+                )
     if len(value) > max_length:
-        raise ValidationError(TOO_LONG.format(label=label, length=len(value), limit=max_length), field=field,
-                              value=shown(value))
+        raise ValidationError(
+            TOO_LONG.format(label=label, length=len(value), limit=max_length), field=field, value=shown(value)
+        )
     return value
 
 
@@ -125,7 +151,9 @@ def phone_normalise(value: str, *, field: str, label: str | None = None, region:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(PHONE_INVALID.format(label=label, value=shown(text)), field=field, value=shown(text))
+        raise ValidationError(
+            PHONE_INVALID.format(label=label, value=shown(text)), field=field, value=shown(text)
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -144,28 +172,51 @@ def npi_is_valid(value: str) -> bool:
 def npi_check(value: str, *, field: str = "npi", label: str | None = None) -> str:
     text = (value or "").strip()
     if text and not npi_is_valid(text):
-        raise ValidationError(NPI_INVALID.format(label=label or "NPI", value=shown(text)), field=field, value=shown(text))
+        raise ValidationError(
+            NPI_INVALID.format(label=label or "NPI", value=shown(text)), field=field, value=shown(text)
+        )
     return text
 
 
-def date_check(value: date | datetime, *, field: str, label: str | None = None, birth_date: date | None = None,
-               today: date | None = None) -> None:
+def date_check(
+    value: date | datetime,
+    *,
+    field: str,
+    label: str | None = None,
+    birth_date: date | None = None,
+    today: date | None = None,
+) -> None:
     """No date before 1900-01-01; none after ``today`` when given; none before ``birth_date`` when given."""
     label = label or label_for(field)
     day = value.date() if isinstance(value, datetime) else value
     if day < EARLIEST_DATE:
-        raise ValidationError(DATE_TOO_EARLY.format(label=label, value=day.isoformat(), earliest=EARLIEST_DATE.isoformat()),
-                              field=field, value=value)
+        raise ValidationError(
+            DATE_TOO_EARLY.format(label=label, value=day.isoformat(), earliest=EARLIEST_DATE.isoformat()),
+            field=field,
+            value=value,
+        )
     if today is not None and day > today:
-        raise ValidationError(DATE_IN_FUTURE.format(label=label, value=day.isoformat(), today=today.isoformat()),
-                              field=field, value=value)
+        raise ValidationError(
+            DATE_IN_FUTURE.format(label=label, value=day.isoformat(), today=today.isoformat()),
+            field=field,
+            value=value,
+        )
     if birth_date is not None and day < birth_date:
-        raise ValidationError(DATE_BEFORE_BIRTH.format(label=label, value=day.isoformat(), birth=birth_date.isoformat()),
-                              field=field, value=value)
+        raise ValidationError(
+            DATE_BEFORE_BIRTH.format(label=label, value=day.isoformat(), birth=birth_date.isoformat()),
+            field=field,
+            value=value,
+        )
 
 
-def number_check(value: object, *, field: str, label: str | None = None, low: float = -NUMBER_MAX_MAGNITUDE,
-                 high: float = NUMBER_MAX_MAGNITUDE) -> None:
+def number_check(
+    value: object,
+    *,
+    field: str,
+    label: str | None = None,
+    low: float = -NUMBER_MAX_MAGNITUDE,
+    high: float = NUMBER_MAX_MAGNITUDE,
+) -> None:
     """Refuse NaN, infinities and numbers outside ``low``–``high`` (by default ±1,000,000)."""
     label = label or label_for(field)
     try:
@@ -173,8 +224,14 @@ def number_check(value: object, *, field: str, label: str | None = None, low: fl
     except (InvalidOperation, ValueError, OverflowError):
         number = math.nan
     if not math.isfinite(number):
-        raise ValidationError(NUMBER_NOT_FINITE.format(label=label, value=shown(value), low=low, high=high),
-                              field=field, value=shown(value))
+        raise ValidationError(
+            NUMBER_NOT_FINITE.format(label=label, value=shown(value), low=low, high=high),
+            field=field,
+            value=shown(value),
+        )
     if not low <= number <= high:
-        raise ValidationError(NUMBER_OUT_OF_RANGE.format(label=label, value=shown(value), low=low, high=high),
-                              field=field, value=shown(value))
+        raise ValidationError(
+            NUMBER_OUT_OF_RANGE.format(label=label, value=shown(value), low=low, high=high),
+            field=field,
+            value=shown(value),
+        )

@@ -87,8 +87,15 @@ def interaction_data() -> InteractionData:
 @cache
 def _patterns() -> tuple[tuple[InteractionClassData, re.Pattern[str]], ...]:
     return tuple(
-        (c, re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, sorted(c.names, key=len, reverse=True))) + r")(?![\w-])",
-                       re.IGNORECASE))
+        (
+            c,
+            re.compile(
+                r"(?<![\w-])("
+                + "|".join(map(re.escape, sorted(c.names, key=len, reverse=True)))
+                + r")(?![\w-])",
+                re.IGNORECASE,
+            ),
+        )
         for c in interaction_data().classes
     )
 
@@ -105,5 +112,9 @@ def interactions_for(medication_name: str) -> tuple[Interaction, ...]:
 
 def major_interactions(medication_names: Iterable[str]) -> tuple[str, ...]:
     """The medications (as named on the list) with a MAJOR interaction, each with its class, for a message."""
-    return tuple(f"{name} ({i.label})" for name in medication_names for i in interactions_for(name)
-                 if i.severity is Severity.MAJOR)
+    return tuple(
+        f"{name} ({i.label})"
+        for name in medication_names
+        for i in interactions_for(name)
+        if i.severity is Severity.MAJOR
+    )

@@ -29,12 +29,18 @@ SEARCH_DAYS = 366
 
 NO_WEEKDAYS = "Choose at least one weekday for the infusions."
 WEEKDAY_UNKNOWN = "Weekday {value} is unknown: 0 (Monday) to 6 (Sunday)."
-CANNOT_FIT = ("Only {found} of {count} infusions fit within a year from {start} on {weekdays}: choose more "
-              "weekdays or fewer closed dates.")
-TOO_CLOSE = ("{label} on {when} would be {hours:g} h from {other} on {other_when}; the protocol sets at least "
-             "{min_hours} h between infusions.")
-WEEK_FULL = ("{label} on {when} would be infusion {n} in the week of {monday}, with {others}; the protocol allows "
-             "at most {max_per_week} a week.")
+CANNOT_FIT = (
+    "Only {found} of {count} infusions fit within a year from {start} on {weekdays}: choose more "
+    "weekdays or fewer closed dates."
+)
+TOO_CLOSE = (
+    "{label} on {when} would be {hours:g} h from {other} on {other_when}; the protocol sets at least "
+    "{min_hours} h between infusions."
+)
+WEEK_FULL = (
+    "{label} on {when} would be infusion {n} in the week of {monday}, with {others}; the protocol allows "
+    "at most {max_per_week} a week."
+)
 CLOSED_DATE = "{label} on {when} falls on a closed date."
 
 
@@ -46,13 +52,21 @@ class SeriesRules:
 
     def __post_init__(self) -> None:
         if self.count < 1:
-            raise ValidationError(f"Series count {self.count} must be at least 1.", field="series_count", value=self.count)
+            raise ValidationError(
+                f"Series count {self.count} must be at least 1.", field="series_count", value=self.count
+            )
         if not 1 <= self.max_per_week <= 3:
-            raise ValidationError(f"At most {self.max_per_week} infusions a week is outside 1-3.",
-                                  field="max_per_week", value=self.max_per_week)
+            raise ValidationError(
+                f"At most {self.max_per_week} infusions a week is outside 1-3.",
+                field="max_per_week",
+                value=self.max_per_week,
+            )
         if self.min_spacing_hours < 0:
-            raise ValidationError(f"Minimum spacing {self.min_spacing_hours} h is negative.",
-                                  field="min_spacing_hours", value=self.min_spacing_hours)
+            raise ValidationError(
+                f"Minimum spacing {self.min_spacing_hours} h is negative.",
+                field="min_spacing_hours",
+                value=self.min_spacing_hours,
+            )
 
 
 @dataclass(frozen=True)
@@ -73,8 +87,15 @@ def _when(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%a %Y-%m-%d %H:%M")
 
 
-def propose_series(*, rules: SeriesRules, start: date, weekdays: Sequence[int], at: time, tz: tzinfo,
-                   closed: Iterable[date] = ()) -> tuple[datetime, ...]:
+def propose_series(
+    *,
+    rules: SeriesRules,
+    start: date,
+    weekdays: Sequence[int],
+    at: time,
+    tz: tzinfo,
+    closed: Iterable[date] = (),
+) -> tuple[datetime, ...]:
     """The earliest ``rules.count`` starts on the preferred weekdays from ``start`` that keep every rule."""
     if not weekdays:
         raise ValidationError(NO_WEEKDAYS, field="weekdays", value=())
@@ -100,33 +121,56 @@ def propose_series(*, rules: SeriesRules, start: date, weekdays: Sequence[int], 
         if len(chosen) == rules.count:
             return tuple(chosen)
     names = ", ".join(WEEKDAY_NAMES[w] for w in sorted(wanted))
-    raise ValidationError(CANNOT_FIT.format(found=len(chosen), count=rules.count, start=start.isoformat(), weekdays=names),
-                          field="weekdays", value=tuple(sorted(wanted)))
+    raise ValidationError(
+        CANNOT_FIT.format(found=len(chosen), count=rules.count, start=start.isoformat(), weekdays=names),
+        field="weekdays",
+        value=tuple(sorted(wanted)),
+    )
 
 
-def check_slot(*, rules: SeriesRules, slot: Slot, others: Iterable[Slot], tz: tzinfo,
-               closed: Iterable[date] = ()) -> None:
+def check_slot(
+    *, rules: SeriesRules, slot: Slot, others: Iterable[Slot], tz: tzinfo, closed: Iterable[date] = ()
+) -> None:
     """Refuse ``slot`` (a new or moved infusion) if it breaks a rule against the plan's ``others``,
     naming the conflicting infusion and the rule."""
     if slot.start.astimezone(tz).date() in frozenset(closed):
-        raise ValidationError(CLOSED_DATE.format(label=slot.label, when=_when(slot.start, tz)),
-                              field="scheduled_start", value=slot.start)
+        raise ValidationError(
+            CLOSED_DATE.format(label=slot.label, when=_when(slot.start, tz)),
+            field="scheduled_start",
+            value=slot.start,
+        )
     others = sorted(others, key=lambda s: s.start)
     spacing = timedelta(hours=rules.min_spacing_hours)
     for other in others:
         gap = abs(slot.start - other.start)
         if gap < spacing:
-            raise ValidationError(TOO_CLOSE.format(
-                label=slot.label, when=_when(slot.start, tz), hours=round(gap.total_seconds() / 3600, 1),
-                other=other.label, other_when=_when(other.start, tz), min_hours=rules.min_spacing_hours,
-            ), field="scheduled_start", value=slot.start)
+            raise ValidationError(
+                TOO_CLOSE.format(
+                    label=slot.label,
+                    when=_when(slot.start, tz),
+                    hours=round(gap.total_seconds() / 3600, 1),
+                    other=other.label,
+                    other_when=_when(other.start, tz),
+                    min_hours=rules.min_spacing_hours,
+                ),
+                field="scheduled_start",
+                value=slot.start,
+            )
     monday = week_of(slot.start, tz)
     same_week = [o for o in others if week_of(o.start, tz) == monday]
     if len(same_week) >= rules.max_per_week:
-        raise ValidationError(WEEK_FULL.format(
-            label=slot.label, when=_when(slot.start, tz), n=len(same_week) + 1, monday=monday.isoformat(),
-            others=", ".join(f"{o.label} on {_when(o.start, tz)}" for o in same_week), max_per_week=rules.max_per_week,
-        ), field="scheduled_start", value=slot.start)
+        raise ValidationError(
+            WEEK_FULL.format(
+                label=slot.label,
+                when=_when(slot.start, tz),
+                n=len(same_week) + 1,
+                monday=monday.isoformat(),
+                others=", ".join(f"{o.label} on {_when(o.start, tz)}" for o in same_week),
+                max_per_week=rules.max_per_week,
+            ),
+            field="scheduled_start",
+            value=slot.start,
+        )
 
 
 def check_schedule(*, rules: SeriesRules, slots: Sequence[Slot], tz: tzinfo) -> None:

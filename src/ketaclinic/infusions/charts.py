@@ -43,14 +43,17 @@ def _periods(events: list[Any], origin: datetime) -> list[tuple[float, float, fl
     return out
 
 
-def session_chart_svg(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None) -> str:
+def session_chart_svg(
+    series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None
+) -> str:
     buf = io.StringIO()
-    session_chart_figure(series, events, tz=tz, now=now).savefig(
-        buf, format="svg", metadata={"Date": None})
+    session_chart_figure(series, events, tz=tz, now=now).savefig(buf, format="svg", metadata={"Date": None})
     return buf.getvalue()
 
 
-def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None) -> Figure:
+def session_chart_figure(
+    series: ChartSeries, events: list[Any], *, tz: ZoneInfo, now: datetime | None = None
+) -> Figure:
     now = now or timezone.now()
     origin = series.started_at or (series.vitals[0]["taken_at"] if series.vitals else now)
     fig = Figure(figsize=(9, 5.6), dpi=100)
@@ -70,21 +73,33 @@ def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo
             end = end_now if end != end else end
             a.axvspan(start, end, color="#cfe3f7", lw=0, zorder=0)
             if a is ax_c and end - start >= 4:
-                a.text((start + end) / 2, 0.04, f"{rate:.1f} mg/h", transform=a.get_xaxis_transform(), ha="center",
-                       va="bottom", fontsize=9, color="#1f4e79")
+                a.text(
+                    (start + end) / 2,
+                    0.04,
+                    f"{rate:.1f} mg/h",
+                    transform=a.get_xaxis_transform(),
+                    ha="center",
+                    va="bottom",
+                    fontsize=9,
+                    color="#1f4e79",
+                )
         a.grid(True, color="#e3e7ec", lw=0.8)
         a.set_axisbelow(True)
 
     def line(key: str, label: str, color: str, marker: str) -> None:
         pts = [(v["minute"], v[key]) for v in series.vitals if v[key] is not None]
         if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker, ms=6, lw=2, label=label)
+            ax.plot(
+                [p[0] for p in pts], [p[1] for p in pts], color=color, marker=marker, ms=6, lw=2, label=label
+            )
 
     line("systolic_mmhg", "BP systolic (mmHg)", "#b2182b", "v")
     line("diastolic_mmhg", "BP diastolic (mmHg)", "#ef8a62", "^")
     line("heart_rate_bpm", "Heart rate (/min)", "#2166ac", "o")
     line("spo2_percent", "SpO₂ (%)", "#1a9850", "s")
-    ax.set_ylim(40, max([200.0, *[float(v["systolic_mmhg"]) + 10 for v in series.vitals if v["systolic_mmhg"]]]))
+    ax.set_ylim(
+        40, max([200.0, *[float(v["systolic_mmhg"]) + 10 for v in series.vitals if v["systolic_mmhg"]]])
+    )
     ax.set_ylabel("mmHg · /min · %")
     ax.set_title("Vital signs (shaded: pump running)", loc="left", fontsize=11)
     if series.vitals:
@@ -93,15 +108,29 @@ def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo
         ax.text(0.5, 0.5, "No readings yet", transform=ax.transAxes, ha="center", color="#5b6775")
     delivered = series.predicted_given  # the selector's prediction for the rates actually delivered
     if series.predicted:
-        ax_c.plot([t for t, _ in series.predicted], [c for _, c in series.predicted], color="#8c96a3", lw=1.6, ls="--",
-                  label="order as signed")
+        ax_c.plot(
+            [t for t, _ in series.predicted],
+            [c for _, c in series.predicted],
+            color="#8c96a3",
+            lw=1.6,
+            ls="--",
+            label="order as signed",
+        )
     if delivered:
         cut = [(t, c) for t, c in delivered if t <= end_now]
-        ax_c.plot([t for t, _ in cut], [c for _, c in cut], color="#0b3d91", lw=2.6, label="as delivered, until now")
+        ax_c.plot(
+            [t for t, _ in cut], [c for _, c in cut], color="#0b3d91", lw=2.6, label="as delivered, until now"
+        )
         ahead = [(t, c) for t, c in delivered if t >= end_now]
         if ahead and not any(e.kind == "stop" for e in events):
-            ax_c.plot([t for t, _ in ahead], [c for _, c in ahead], color="#0b3d91", lw=1.2, ls=":",
-                      label="if stopped now")
+            ax_c.plot(
+                [t for t, _ in ahead],
+                [c for _, c in ahead],
+                color="#0b3d91",
+                lw=1.2,
+                ls=":",
+                label="if stopped now",
+            )
     peak = max([c for _, c in series.predicted] + [c for _, c in delivered] + [0.0])
     if peak > 0:
         ax_c.set_ylim(0, peak * 1.3)
@@ -109,10 +138,19 @@ def session_chart_figure(series: ChartSeries, events: list[Any], *, tz: ZoneInfo
     else:
         ax_c.text(0.5, 0.5, "No order calculated yet", transform=ax_c.transAxes, ha="center", color="#5b6775")
     ax_c.set_ylabel("ng/mL")
-    ax_c.set_title("Predicted plasma ketamine concentration (pharmacokinetic model, not measured)", loc="left",
-                   fontsize=10)
-    ax_c.set_xlabel("Minutes from the infusion start" + (
-        f" ({origin.astimezone(tz):%H:%M})" if series.started_at else " (not started: from the first reading)"))
+    ax_c.set_title(
+        "Predicted plasma ketamine concentration (pharmacokinetic model, not measured)",
+        loc="left",
+        fontsize=10,
+    )
+    ax_c.set_xlabel(
+        "Minutes from the infusion start"
+        + (
+            f" ({origin.astimezone(tz):%H:%M})"
+            if series.started_at
+            else " (not started: from the first reading)"
+        )
+    )
     ax.set_xlim(min([0.0, *xs]) - 2, xmax)
     for a in (ax, ax_c):
         a.tick_params(labelsize=9)

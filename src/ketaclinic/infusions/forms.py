@@ -22,9 +22,13 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 def _at(label: str = "When, if not now") -> forms.DateTimeField:
-    return forms.DateTimeField(required=False, label=label, widget=DateTimeInput(),
-                               input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-                               help_text="Leave empty for now; a late entry gives the time it happened.")
+    return forms.DateTimeField(
+        required=False,
+        label=label,
+        widget=DateTimeInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        help_text="Leave empty for now; a late entry gives the time it happened.",
+    )
 
 
 class VersionForm(forms.Form):
@@ -32,8 +36,12 @@ class VersionForm(forms.Form):
 
 
 def _backdate_reason() -> forms.CharField:
-    return forms.CharField(required=False, max_length=300, label="Why entered late",
-                           help_text="Needed when the time is more than a few minutes ago.")
+    return forms.CharField(
+        required=False,
+        max_length=300,
+        label="Why entered late",
+        help_text="Needed when the time is more than a few minutes ago.",
+    )
 
 
 class AtForm(VersionForm):
@@ -60,10 +68,17 @@ class ChecklistAnswerForm(VersionForm):
     code = forms.CharField(max_length=41, widget=forms.HiddenInput)
     answer = forms.CharField(required=False, max_length=20)
     value = forms.CharField(required=False, max_length=20, label="Value")
-    unit = forms.ChoiceField(required=False, choices=[("", "— unit —"), ("kg", "kg"), ("lb", "lb")], label="Unit",
-                             help_text="No unit is assumed: choose kg or lb.")
-    confirm_weight = forms.BooleanField(required=False, label="Confirmed after re-checking (needed for a large change "
-                                        "from the last record or an unusual BMI)")
+    unit = forms.ChoiceField(
+        required=False,
+        choices=[("", "— unit —"), ("kg", "kg"), ("lb", "lb")],
+        label="Unit",
+        help_text="No unit is assumed: choose kg or lb.",
+    )
+    confirm_weight = forms.BooleanField(
+        required=False,
+        label="Confirmed after re-checking (needed for a large change "
+        "from the last record or an unusual BMI)",
+    )
 
 
 class ChecklistOverrideForm(VersionForm):
@@ -72,15 +87,20 @@ class ChecklistOverrideForm(VersionForm):
 
 
 class OrderCreateForm(VersionForm):
-    dose = forms.CharField(required=False, max_length=40, label="Dose, if not the protocol's default",
-                           help_text="With its unit, e.g. 0.5 mg/kg.")
+    dose = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Dose, if not the protocol's default",
+        help_text="With its unit, e.g. 0.5 mg/kg.",
+    )
     duration_min = forms.FloatField(required=False, min_value=1, max_value=600, label="Duration (min)")
 
 
 class OrderSignForm(VersionForm):
     order = forms.UUIDField(widget=forms.HiddenInput)
-    override_reason = forms.CharField(required=False, label="Soft-limit override reason",
-                                      widget=forms.Textarea(attrs={"rows": 2}))
+    override_reason = forms.CharField(
+        required=False, label="Soft-limit override reason", widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class RateChangeForm(AtForm):
@@ -88,13 +108,23 @@ class RateChangeForm(AtForm):
 
     rate_mg_per_h = forms.FloatField(min_value=0, label="New rate (mg/h)")
     reason = forms.CharField(max_length=300, label="Reason for the change")
-    signer = forms.ModelChoiceField(queryset=None, to_field_name="external_id", required=False,
-                                    label="Verbal order from (prescriber)",
-                                    empty_label="Choose the prescriber who gave the order")
-    read_back = forms.BooleanField(required=False, label="I read the new rate back to the prescriber and they confirmed it")
-    override_reason = forms.CharField(required=False, max_length=500, label="Prescriber's reason to go beyond a soft limit",
-                                      help_text="Only when the rate or the dose goes beyond a soft limit (at least 15 characters).",
-                                      widget=forms.Textarea(attrs={"rows": 2}))
+    signer = forms.ModelChoiceField(
+        queryset=None,
+        to_field_name="external_id",
+        required=False,
+        label="Verbal order from (prescriber)",
+        empty_label="Choose the prescriber who gave the order",
+    )
+    read_back = forms.BooleanField(
+        required=False, label="I read the new rate back to the prescriber and they confirmed it"
+    )
+    override_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Prescriber's reason to go beyond a soft limit",
+        help_text="Only when the rate or the dose goes beyond a soft limit (at least 15 characters).",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args, prescribers=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -141,19 +171,32 @@ class AdministrationForm(AtForm):
 
     medication = forms.ChoiceField(choices=[], label="Medication")
     dose = forms.CharField(max_length=20)
-    unit = forms.ChoiceField(choices=[("", "— unit —"), ("mg", "mg"), ("mcg", "mcg (micrograms)")], label="Unit")
+    unit = forms.ChoiceField(
+        choices=[("", "— unit —"), ("mg", "mg"), ("mcg", "mcg (micrograms)")], label="Unit"
+    )
     route = forms.ChoiceField(choices=[("", "— route —"), *MedicationAdministration.Route.choices])
     reason = forms.CharField(required=False, max_length=200)
-    override_reason = forms.CharField(required=False, max_length=300,
-                                      label="Prescriber's reason to go beyond the usual maximum (soft limit)")
+    override_reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Prescriber's reason to go beyond the usual maximum (soft limit)",
+    )
     adverse_event = forms.ChoiceField(required=False, choices=[], label="For adverse event")
 
     def __init__(self, *args, medications=(), adverse_events=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["medication"].choices = [("", "— medication —"), *[  # type: ignore[attr-defined]
-            (m.code, m.label) for m in medications]]
-        self.fields["adverse_event"].choices = [("", "—"), *[  # type: ignore[attr-defined]
-            (str(e.external_id), f"{e.get_kind_display()} ({e.severity})") for e in adverse_events]]
+        self.fields["medication"].choices = [
+            ("", "— medication —"),
+            *[  # type: ignore[attr-defined]
+                (m.code, m.label) for m in medications
+            ],
+        ]
+        self.fields["adverse_event"].choices = [
+            ("", "—"),
+            *[  # type: ignore[attr-defined]
+                (str(e.external_id), f"{e.get_kind_display()} ({e.severity})") for e in adverse_events
+            ],
+        ]
 
 
 PADSS = [(2, "2"), (1, "1"), (0, "0")]
@@ -161,21 +204,32 @@ PADSS = [(2, "2"), (1, "1"), (0, "0")]
 
 def _padss(choices: list[tuple[int, str]], label: str) -> forms.TypedChoiceField:
     """A PADSS item scored from blank: radio buttons, none pre-selected, one required."""
-    return forms.TypedChoiceField(choices=choices, coerce=int, empty_value=None, required=True, label=label,
-                                  widget=forms.RadioSelect)
+    return forms.TypedChoiceField(
+        choices=choices, coerce=int, empty_value=None, required=True, label=label, widget=forms.RadioSelect
+    )
 
 
 class DischargeAssessForm(VersionForm):
-    activity_mental_status = _padss([
-        (2, "2 — steady gait, no dizziness, oriented"), (1, "1 — needs assistance"), (0, "0 — unable to walk / not oriented")],
-        "Activity and mental status")
+    activity_mental_status = _padss(
+        [
+            (2, "2 — steady gait, no dizziness, oriented"),
+            (1, "1 — needs assistance"),
+            (0, "0 — unable to walk / not oriented"),
+        ],
+        "Activity and mental status",
+    )
     pain = _padss([(2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], "Pain")
-    nausea_vomiting = _padss([(2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], "Nausea / vomiting")
-    intake_output = _padss([(2, "2 — drinking and voided"), (1, "1 — one of the two"), (0, "0 — neither")],
-                           "Intake and output")
+    nausea_vomiting = _padss(
+        [(2, "2 — minimal"), (1, "1 — moderate"), (0, "0 — severe")], "Nausea / vomiting"
+    )
+    intake_output = _padss(
+        [(2, "2 — drinking and voided"), (1, "1 — one of the two"), (0, "0 — neither")], "Intake and output"
+    )
     escort_present = forms.BooleanField(required=False, label="Escort present")
     escort_name = forms.CharField(required=False, max_length=120, label="Escort's name")
-    instructions_given = forms.BooleanField(required=False, label="Discharge instructions given and explained")
+    instructions_given = forms.BooleanField(
+        required=False, label="Discharge instructions given and explained"
+    )
 
 
 class AdverseReviewForm(forms.Form):

@@ -29,8 +29,13 @@ Open the session in the clinic's software to review it.
 def session_prescribers(session: InfusionSession) -> list[User]:
     """Who is told: the prescriber(s) who signed the session's orders and the active prescribers of its location."""
     signers = session.orders.filter(signed_by__isnull=False).values_list("signed_by", flat=True)
-    return list(User.objects.filter(Q(pk__in=signers) | Q(role=Role.PRESCRIBER.value, locations=session.location),
-                                    is_active=True).distinct().order_by("username"))
+    return list(
+        User.objects.filter(
+            Q(pk__in=signers) | Q(role=Role.PRESCRIBER.value, locations=session.location), is_active=True
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 def adverse_event_notify(*, user: User, session: InfusionSession, event: AdverseEvent) -> list[str]:
@@ -41,14 +46,26 @@ def adverse_event_notify(*, user: User, session: InfusionSession, event: Adverse
     if addresses:
         EmailMessage(
             subject=ADVERSE_SUBJECT.format(location=session.location.name),
-            body=ADVERSE_BODY.format(kind=event.get_kind_display(), severity=event.get_severity_display().lower(),
-                                     time=f"{local:%H:%M}", recorder=user.get_full_name() or user.username,
-                                     notes=event.notes or "none"),
+            body=ADVERSE_BODY.format(
+                kind=event.get_kind_display(),
+                severity=event.get_severity_display().lower(),
+                time=f"{local:%H:%M}",
+                recorder=user.get_full_name() or user.username,
+                notes=event.notes or "none",
+            ),
             to=addresses,
         ).send()
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=session.patient,
-                 summary=f"Prescribers notified of a severe adverse event ({event.get_kind_display()}): "
-                 + (", ".join(p.username for p in people) or "no prescriber found"),
-                 detail={"session": str(session.external_id), "adverse_event": str(event.external_id),
-                         "notified": [p.username for p in people], "emailed": addresses})
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=session.patient,
+        summary=f"Prescribers notified of a severe adverse event ({event.get_kind_display()}): "
+        + (", ".join(p.username for p in people) or "no prescriber found"),
+        detail={
+            "session": str(session.external_id),
+            "adverse_event": str(event.external_id),
+            "notified": [p.username for p in people],
+            "emailed": addresses,
+        },
+    )
     return addresses

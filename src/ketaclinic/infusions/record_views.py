@@ -35,18 +35,35 @@ from ketaclinic.plans.models import PlannedInfusion
 # --- the note -------------------------------------------------------------------------------------------
 
 
-def _note_page(request: HttpRequest, session: InfusionSession, *, status: int = 200, error: str = "",
-               changed: bool = False, addendum_form: f.AddendumForm | None = None) -> HttpResponse:
+def _note_page(
+    request: HttpRequest,
+    session: InfusionSession,
+    *,
+    status: int = 200,
+    error: str = "",
+    changed: bool = False,
+    addendum_form: f.AddendumForm | None = None,
+) -> HttpResponse:
     with timezone.override(_zone(session)):
         note = SessionNote.objects.filter(session=session).select_related("signed_by").first()
         audit_read(session.patient, "session note")
-        return render(request, "infusions/note.html", {
-            "session": session, "note": note, "addenda": list(note.addenda.select_related("created_by")) if note else [],
-            "version_form": f.VersionForm(initial={"expected_version": session.version}),
-            "addendum_form": addendum_form or f.AddendumForm(), "error": error, "changed": changed,
-            "can_run": request.user.can(Permission.SESSION_RUN), "can_sign": request.user.can(Permission.NOTE_SIGN),
-            "discharged": session.state == SessionState.DISCHARGED,
-        }, status=status)
+        return render(
+            request,
+            "infusions/note.html",
+            {
+                "session": session,
+                "note": note,
+                "addenda": list(note.addenda.select_related("created_by")) if note else [],
+                "version_form": f.VersionForm(initial={"expected_version": session.version}),
+                "addendum_form": addendum_form or f.AddendumForm(),
+                "error": error,
+                "changed": changed,
+                "can_run": request.user.can(Permission.SESSION_RUN),
+                "can_sign": request.user.can(Permission.NOTE_SIGN),
+                "discharged": session.state == SessionState.DISCHARGED,
+            },
+            status=status,
+        )
 
 
 @login_required
@@ -55,8 +72,13 @@ def note_page(request: HttpRequest, external_id: str) -> HttpResponse:
     return _note_page(request, _session(request, external_id))
 
 
-def _note_action(request: HttpRequest, external_id: str, permission: Permission,
-                 run: Callable[[InfusionSession, int], Any], done: str) -> HttpResponse:
+def _note_action(
+    request: HttpRequest,
+    external_id: str,
+    permission: Permission,
+    run: Callable[[InfusionSession, int], Any],
+    done: str,
+) -> HttpResponse:
     require(request.user, permission)
     session = _session(request, external_id, permission)
     form = f.VersionForm(request.POST)
@@ -65,7 +87,9 @@ def _note_action(request: HttpRequest, external_id: str, permission: Permission,
     try:
         run(session, form.cleaned_data["expected_version"])
     except services.ChangedMeanwhile as exc:
-        return _note_page(request, _session(request, external_id), status=409, error=exc.message, changed=True)
+        return _note_page(
+            request, _session(request, external_id), status=409, error=exc.message, changed=True
+        )
     except DomainError as exc:
         return _note_page(request, _session(request, external_id), status=400, error=exc.message)
     messages.success(request, done)
@@ -75,15 +99,25 @@ def _note_action(request: HttpRequest, external_id: str, permission: Permission,
 @login_required
 @require_POST
 def note_generate(request: HttpRequest, external_id: str) -> HttpResponse:
-    return _note_action(request, external_id, Permission.SESSION_RUN, lambda s, v: services.note_generate(
-        user=request.user, session=s, expected_version=v), "Note generated from the session's record.")
+    return _note_action(
+        request,
+        external_id,
+        Permission.SESSION_RUN,
+        lambda s, v: services.note_generate(user=request.user, session=s, expected_version=v),
+        "Note generated from the session's record.",
+    )
 
 
 @login_required
 @require_POST
 def note_sign(request: HttpRequest, external_id: str) -> HttpResponse:
-    return _note_action(request, external_id, Permission.NOTE_SIGN, lambda s, v: services.note_sign(
-        user=request.user, session=s, expected_version=v), "Note signed; it is locked. Corrections are addenda.")
+    return _note_action(
+        request,
+        external_id,
+        Permission.NOTE_SIGN,
+        lambda s, v: services.note_sign(user=request.user, session=s, expected_version=v),
+        "Note signed; it is locked. Corrections are addenda.",
+    )
 
 
 @login_required
@@ -94,20 +128,27 @@ def note_addendum(request: HttpRequest, external_id: str) -> HttpResponse:
     form = f.AddendumForm(request.POST)
     if form.is_valid():
         try:
-            services.note_addendum_add(user=request.user, session=session, text=form.cleaned_data["text"],
-                                       reason=form.cleaned_data["reason"])
+            services.note_addendum_add(
+                user=request.user,
+                session=session,
+                text=form.cleaned_data["text"],
+                reason=form.cleaned_data["reason"],
+            )
         except DomainError as exc:
             return _note_page(request, session, status=400, error=exc.message, addendum_form=form)
         messages.success(request, "Addendum added.")
         return redirect("infusions:note", external_id=session.external_id)
-    return _note_page(request, session, status=400, error="An addendum needs its text and why.", addendum_form=form)
+    return _note_page(
+        request, session, status=400, error="An addendum needs its text and why.", addendum_form=form
+    )
 
 
 # --- printables -----------------------------------------------------------------------------------------
 
 
-def _printable(request: HttpRequest, template: str, context: dict[str, Any], *, as_pdf: bool,
-               filename: str) -> HttpResponse:
+def _printable(
+    request: HttpRequest, template: str, context: dict[str, Any], *, as_pdf: bool, filename: str
+) -> HttpResponse:
     """The page, or its PDF laid out from the same template (ketaclinic.base.pdf)."""
     if as_pdf:
         return pdf_response(request, template, context, filename=filename)
@@ -122,12 +163,22 @@ def discharge_instructions(request: HttpRequest, external_id: str, as_pdf: bool 
     doc = session.protocol_version.parsed
     assessment = session.discharge_assessments.order_by("-assessed_at", "-id").first()
     with timezone.override(_zone(session)):
-        return _printable(request, "infusions/instructions.html", {
-            "session": session, "protocol_instructions": doc.discharge.instructions if doc.discharge else "",
-            "escort": assessment.escort_name if assessment and assessment.escort_present else "",
-            "printed_at": timezone.now(),
-        }, as_pdf=as_pdf, filename=pdf_filename("discharge-instructions", session.patient.mrn,
-                                                timezone.localdate(session.scheduled_start).isoformat()))
+        return _printable(
+            request,
+            "infusions/instructions.html",
+            {
+                "session": session,
+                "protocol_instructions": doc.discharge.instructions if doc.discharge else "",
+                "escort": assessment.escort_name if assessment and assessment.escort_present else "",
+                "printed_at": timezone.now(),
+            },
+            as_pdf=as_pdf,
+            filename=pdf_filename(
+                "discharge-instructions",
+                session.patient.mrn,
+                timezone.localdate(session.scheduled_start).isoformat(),
+            ),
+        )
 
 
 @login_required
@@ -135,13 +186,27 @@ def discharge_instructions(request: HttpRequest, external_id: str, as_pdf: bool 
 def session_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
     session = _session(request, external_id, Permission.MAR_VIEW)
     entries = selectors.mar_for_session(user=request.user, session=session)
-    audit_read(session.patient, "medication administration record (session, PDF)" if as_pdf
-               else "medication administration record (session)")
+    audit_read(
+        session.patient,
+        "medication administration record (session, PDF)"
+        if as_pdf
+        else "medication administration record (session)",
+    )
     with timezone.override(_zone(session)):
-        return _printable(request, "infusions/mar.html", {
-            "patient": session.patient, "session": session, "entries": entries, "printed_at": timezone.now(),
-        }, as_pdf=as_pdf, filename=pdf_filename("mar", session.patient.mrn,
-                                                timezone.localdate(session.scheduled_start).isoformat()))
+        return _printable(
+            request,
+            "infusions/mar.html",
+            {
+                "patient": session.patient,
+                "session": session,
+                "entries": entries,
+                "printed_at": timezone.now(),
+            },
+            as_pdf=as_pdf,
+            filename=pdf_filename(
+                "mar", session.patient.mrn, timezone.localdate(session.scheduled_start).isoformat()
+            ),
+        )
 
 
 @login_required
@@ -149,11 +214,22 @@ def session_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) ->
 def patient_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
     patient = _patient(request, external_id, Permission.MAR_VIEW)
     entries = selectors.mar_for_patient(user=request.user, patient=patient)
-    audit_read(patient, "medication administration record (PDF)" if as_pdf else "medication administration record")
+    audit_read(
+        patient, "medication administration record (PDF)" if as_pdf else "medication administration record"
+    )
     with timezone.override(ZoneInfo(patient.location.timezone)):
-        return _printable(request, "infusions/mar.html", {
-            "patient": patient, "session": None, "entries": entries, "printed_at": timezone.now(),
-        }, as_pdf=as_pdf, filename=pdf_filename("mar", patient.mrn, "all-sessions"))
+        return _printable(
+            request,
+            "infusions/mar.html",
+            {
+                "patient": patient,
+                "session": None,
+                "entries": entries,
+                "printed_at": timezone.now(),
+            },
+            as_pdf=as_pdf,
+            filename=pdf_filename("mar", patient.mrn, "all-sessions"),
+        )
 
 
 @login_required
@@ -163,8 +239,11 @@ def patient_sessions(request: HttpRequest, external_id: str) -> HttpResponse:
     sessions = list(selectors.sessions_for_patient(user=request.user, patient=patient))
     audit_read(patient, "infusion sessions")
     with timezone.override(ZoneInfo(patient.location.timezone)):
-        return render(request, "infusions/patient_sessions.html", {
-            "patient": patient, "sessions": sessions, "can_mar": request.user.can(Permission.MAR_VIEW)})
+        return render(
+            request,
+            "infusions/patient_sessions.html",
+            {"patient": patient, "sessions": sessions, "can_mar": request.user.can(Permission.MAR_VIEW)},
+        )
 
 
 # --- the day board --------------------------------------------------------------------------------------
@@ -189,10 +268,18 @@ def board(request: HttpRequest) -> HttpResponse:
     audit_list(b.patients, f"day board {location.code}")
     template = "infusions/_board.html" if request.headers.get("HX-Request") else "infusions/board.html"
     with timezone.override(ZoneInfo(location.timezone)):
-        return render(request, template, {"board": b, "locations": mine, "location": location,
-                                          "can_view": request.user.can(Permission.SESSION_VIEW),
-                                          "can_clinical": request.user.can(Permission.CLINICAL_VIEW),
-                                          "S": STATES})
+        return render(
+            request,
+            template,
+            {
+                "board": b,
+                "locations": mine,
+                "location": location,
+                "can_view": request.user.can(Permission.SESSION_VIEW),
+                "can_clinical": request.user.can(Permission.CLINICAL_VIEW),
+                "S": STATES,
+            },
+        )
 
 
 def _board_back(request: HttpRequest, planned: PlannedInfusion) -> str:
@@ -201,12 +288,14 @@ def _board_back(request: HttpRequest, planned: PlannedInfusion) -> str:
     the user may not see (that would hide the message saying why the check-in was refused behind a 403)."""
     board_path = reverse("infusions:board")
     referer = request.headers.get("Referer", "")
-    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         parts = urlsplit(referer)
         code = parse_qs(parts.query).get("location", [""])[0]
-        if parts.path == board_path and (not code or Location.objects.filter(
-                code=code, pk__in=user_location_ids(request.user)).exists()):
+        if parts.path == board_path and (
+            not code or Location.objects.filter(code=code, pk__in=user_location_ids(request.user)).exists()
+        ):
             return f"{parts.path}?{parts.query}" if parts.query else parts.path
     if planned.location_id in user_location_ids(request.user):
         return f"{board_path}?location={planned.location.code}"
@@ -216,11 +305,14 @@ def _board_back(request: HttpRequest, planned: PlannedInfusion) -> str:
 @login_required
 @require_POST
 def slot_check_in(request: HttpRequest, external_id: str) -> HttpResponse:
-    """"Check in" on a planned slot of the board: open the session from it and check the patient in, then the
+    """ "Check in" on a planned slot of the board: open the session from it and check the patient in, then the
     live page (the board, with the message, for the front desk); a refusal goes back to the board, saying why."""
     require(request.user, Permission.SCHEDULE_MANAGE)
-    planned = (PlannedInfusion.objects.select_related("plan", "plan__patient", "location")
-               .filter(external_id=external_id).first())
+    planned = (
+        PlannedInfusion.objects.select_related("plan", "plan__patient", "location")
+        .filter(external_id=external_id)
+        .first()
+    )
     if planned is None:
         raise Http404("No such planned infusion.")
     back = _board_back(request, planned)
@@ -230,7 +322,9 @@ def slot_check_in(request: HttpRequest, external_id: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(back)
     number = selectors.infusion_number(planned)
-    done = f"{planned.plan.patient.display_name} checked in for " + ("a booster." if number == "booster" else f"infusion {number}.")
+    done = f"{planned.plan.patient.display_name} checked in for " + (
+        "a booster." if number == "booster" else f"infusion {number}."
+    )
     messages.success(request, done)
     if not request.user.can(Permission.SESSION_VIEW):
         return redirect(back)

@@ -41,29 +41,51 @@ class SessionOut(Schema):
 
 
 class VersionIn(Schema):
-    expected_version: int = Field(ge=1, description="The session's version as last read (optimistic concurrency).")
+    expected_version: int = Field(
+        ge=1, description="The session's version as last read (optimistic concurrency)."
+    )
 
 
 class ScheduleIn(Schema):
     scheduled_start: datetime
-    protocol_id: str | None = Field(None, max_length=60, description="Current version of this protocol; or give planned_infusion.")
+    protocol_id: str | None = Field(
+        None, max_length=60, description="Current version of this protocol; or give planned_infusion."
+    )
     planned_infusion: UUID | None = None
     location: str | None = Field(None, max_length=40, description="Location code; default the patient's.")
     chair: UUID | None = None
     at_home: bool = False
-    added_reason: str = Field("", max_length=300, description="Why a session outside the plan's dated infusions is "
-                              "added to the patient's active plan (required then).")
+    added_reason: str = Field(
+        "",
+        max_length=300,
+        description="Why a session outside the plan's dated infusions is "
+        "added to the patient's active plan (required then).",
+    )
 
 
 class AtIn(VersionIn):
     at: datetime | None = Field(None, description="When it happened (default now); never in the future.")
     reason: str = Field("", max_length=REASON_MAX)
-    backdate_reason: str = Field("", max_length=REASON_MAX, description="Why the time is entered late (needed beyond the protocol's few minutes).")
+    backdate_reason: str = Field(
+        "",
+        max_length=REASON_MAX,
+        description="Why the time is entered late (needed beyond the protocol's few minutes).",
+    )
 
 
 class VialCheckIn(VersionIn):
-    vial_mg_per_ml: float = Field(allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE, description="Vial strength read off the label (mg/mL), typed without seeing the order.")
-    drawn_ml: float = Field(allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE, description="Volume drawn from the vial (mL), read off the syringe.")
+    vial_mg_per_ml: float = Field(
+        allow_inf_nan=False,
+        ge=-NUMBER_MAX_MAGNITUDE,
+        le=NUMBER_MAX_MAGNITUDE,
+        description="Vial strength read off the label (mg/mL), typed without seeing the order.",
+    )
+    drawn_ml: float = Field(
+        allow_inf_nan=False,
+        ge=-NUMBER_MAX_MAGNITUDE,
+        le=NUMBER_MAX_MAGNITUDE,
+        description="Volume drawn from the vial (mL), read off the syringe.",
+    )
 
 
 class VialCheckOut(Schema):
@@ -87,9 +109,14 @@ class ChecklistIn(VersionIn):
     code: str = Field(min_length=1, max_length=41)
     answer: str = Field("", max_length=20, description="yes/no; for pregnancy: not_pregnant/pregnant/unknown")
     value: DecimalIn | None = Field(None, description="Number items (PHQ-9 total) and today's weight")
-    unit: str | None = Field(None, max_length=10, description="kg or lb, for the weight (required: never assumed)")
-    confirm_weight: bool = Field(False, description="The nurse confirms a weight far from the last one or an "
-                                 "implausible BMI (refused without it, showing both weights)")
+    unit: str | None = Field(
+        None, max_length=10, description="kg or lb, for the weight (required: never assumed)"
+    )
+    confirm_weight: bool = Field(
+        False,
+        description="The nurse confirms a weight far from the last one or an "
+        "implausible BMI (refused without it, showing both weights)",
+    )
 
 
 class OverrideIn(VersionIn):
@@ -114,9 +141,17 @@ class ChecklistResultItemOut(Schema):
 
 
 class OrderIn(VersionIn):
-    dose: str | None = Field(None, max_length=40, description="e.g. 0.6mg/kg or 40mg (rate protocols: 0.35mg/kg/h); default the protocol's")
-    duration_min: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
-    vial_mg_per_ml: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
+    dose: str | None = Field(
+        None,
+        max_length=40,
+        description="e.g. 0.6mg/kg or 40mg (rate protocols: 0.35mg/kg/h); default the protocol's",
+    )
+    duration_min: float | None = Field(
+        None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE
+    )
+    vial_mg_per_ml: float | None = Field(
+        None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE
+    )
     bag_ml: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
 
 
@@ -151,10 +186,17 @@ class OrderOut(Schema):
 class RateIn(VersionIn):
     rate_mg_per_h: float = Field(allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
     reason: str = Field(min_length=1, max_length=REASON_MAX)
-    signer: UUID | None = Field(None, description="A nurse recording a verbal order: the prescriber who gave it. "
-                                "A prescriber orders as themselves (leave empty).")
-    read_back: bool = Field(False, description="A verbal order: the nurse read it back and the prescriber confirmed.")
-    override_reason: str = Field("", max_length=REASON_MAX, description="The prescriber's reason to go beyond a soft limit.")
+    signer: UUID | None = Field(
+        None,
+        description="A nurse recording a verbal order: the prescriber who gave it. "
+        "A prescriber orders as themselves (leave empty).",
+    )
+    read_back: bool = Field(
+        False, description="A verbal order: the nurse read it back and the prescriber confirmed."
+    )
+    override_reason: str = Field(
+        "", max_length=REASON_MAX, description="The prescriber's reason to go beyond a soft limit."
+    )
     at: datetime | None = None
     backdate_reason: str = Field("", max_length=REASON_MAX)
 
@@ -188,16 +230,36 @@ class RateEventOut(Schema):
 
 
 class VitalsIn(Schema):
-    client_id: str = Field(min_length=1, max_length=64, description="Client-generated id; a retry never duplicates.")
+    client_id: str = Field(
+        min_length=1, max_length=64, description="Client-generated id; a retry never duplicates."
+    )
     taken_at: datetime | None = None
-    systolic_mmhg: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
-    diastolic_mmhg: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
-    heart_rate_bpm: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
-    spo2_percent: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
-    respiratory_rate_per_min: float | None = Field(None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE)
-    sedation: str = Field("", max_length=10, description="none, mild, moderate, severe (a plain observation, not a validated scale)")
+    systolic_mmhg: float | None = Field(
+        None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE
+    )
+    diastolic_mmhg: float | None = Field(
+        None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE
+    )
+    heart_rate_bpm: float | None = Field(
+        None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE
+    )
+    spo2_percent: float | None = Field(
+        None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE
+    )
+    respiratory_rate_per_min: float | None = Field(
+        None, allow_inf_nan=False, ge=-NUMBER_MAX_MAGNITUDE, le=NUMBER_MAX_MAGNITUDE
+    )
+    sedation: str = Field(
+        "",
+        max_length=10,
+        description="none, mild, moderate, severe (a plain observation, not a validated scale)",
+    )
     source: str = Field("manual", max_length=20)
-    backdate_reason: str = Field("", max_length=REASON_MAX, description="Why the time is entered late (needed beyond the protocol's few minutes).")
+    backdate_reason: str = Field(
+        "",
+        max_length=REASON_MAX,
+        description="Why the time is entered late (needed beyond the protocol's few minutes).",
+    )
 
 
 class AlertOut(Schema):
@@ -261,7 +323,11 @@ class AdministrationIn(VersionIn):
     route: str = Field(min_length=1, max_length=12)
     at: datetime | None = None
     reason: str = Field("", max_length=200)
-    override_reason: str = Field("", max_length=REASON_MAX, description="A prescriber's reason to go beyond the formulary's soft maximum.")
+    override_reason: str = Field(
+        "",
+        max_length=REASON_MAX,
+        description="A prescriber's reason to go beyond the formulary's soft maximum.",
+    )
     adverse_event: UUID | None = None
 
 
@@ -307,8 +373,10 @@ class NoteOut(Schema):
 
     @staticmethod
     def resolve_addenda(obj: SessionNote) -> list[dict[str, Any]]:
-        return [{"text": a.text, "reason": a.reason, "by": str(a.created_by), "at": a.created_at.isoformat()}
-                for a in obj.addenda.select_related("created_by")]
+        return [
+            {"text": a.text, "reason": a.reason, "by": str(a.created_by), "at": a.created_at.isoformat()}
+            for a in obj.addenda.select_related("created_by")
+        ]
 
 
 class AddendumIn(Schema):
@@ -324,7 +392,9 @@ class DeliveryOut(Schema):
     elapsed_min: float
     current_rate_mg_per_h: float
     current_rate_ml_per_h: float
-    vtbi_ml: float | None = Field(None, description="The bag's volume to be infused (mL), from the signed order.")
+    vtbi_ml: float | None = Field(
+        None, description="The bag's volume to be infused (mL), from the signed order."
+    )
     vtbi_reached_at: datetime | None = Field(None, description="When the delivered volume reached the VTBI.")
     ordered_duration_min: float | None = None
     ordered_end_passed: bool = False
@@ -388,7 +458,9 @@ class BoardOut(Schema):
     location: str
     day: date
     chairs: list[BoardChairOut]
-    flags: list[BoardFlagOut] = Field(description="Open urgent safety flags (PHQ-9 item 9, C-SSRS) to assess.")
+    flags: list[BoardFlagOut] = Field(
+        description="Open urgent safety flags (PHQ-9 item 9, C-SSRS) to assess."
+    )
 
 
 class MarOut(Schema):

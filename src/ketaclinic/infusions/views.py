@@ -41,14 +41,25 @@ from ketaclinic.patients.selectors import patient_get
 
 LOCATION_UNKNOWN = "No location {value!r}."
 STATES = {s.name: s.value for s in SessionState}  # templates call classes; a dict they only read
-ACTION_LABELS = {"pause": "pause the infusion", "reduce_rate": "reduce the rate", "call_prescriber": "call the prescriber",
-                 "stop": "stop the infusion", "observe": "observe closely"}
-PADSS_LABELS = {"vital_signs": "Vital signs (against baseline)", "activity_mental_status": "Activity and mental status",
-                "pain_nausea_vomiting": "Pain, nausea and vomiting (the worse)", "bleeding": "Surgical bleeding (not applicable)",
-                "intake_output": "Intake and output"}
+ACTION_LABELS = {
+    "pause": "pause the infusion",
+    "reduce_rate": "reduce the rate",
+    "call_prescriber": "call the prescriber",
+    "stop": "stop the infusion",
+    "observe": "observe closely",
+}
+PADSS_LABELS = {
+    "vital_signs": "Vital signs (against baseline)",
+    "activity_mental_status": "Activity and mental status",
+    "pain_nausea_vomiting": "Pain, nausea and vomiting (the worse)",
+    "bleeding": "Surgical bleeding (not applicable)",
+    "intake_output": "Intake and output",
+}
 
 
-def _session(request: HttpRequest, external_id: str, permission: Permission = Permission.SESSION_VIEW) -> InfusionSession:
+def _session(
+    request: HttpRequest, external_id: str, permission: Permission = Permission.SESSION_VIEW
+) -> InfusionSession:
     try:
         return selectors.session_get(user=request.user, external_id=str(external_id), permission=permission)
     except InfusionSession.DoesNotExist:
@@ -94,31 +105,52 @@ def _checklist_rows(session: InfusionSession, detail: selectors.SessionDetail) -
     for item in doc.checklist.items:
         r, resp = results.get(item.code), responses.get(item.code)
         consent = item.code == CONSENT_ITEM
-        rows.append(ChecklistRow(
-            code=item.code, question=item.question, kind=item.kind.value, status=r.status.value if r else "missing",
-            detail=r.detail if r and not consent else "", may_override=item.prescriber_may_override and not consent,
-            answer=resp.answer if resp else "", value=resp.value if resp else None,
-            override_reason=resp.override_reason if resp else "", overridden_by=resp.overridden_by if resp else None,
-            consent=selectors.session_consent(session) if consent else None))
+        rows.append(
+            ChecklistRow(
+                code=item.code,
+                question=item.question,
+                kind=item.kind.value,
+                status=r.status.value if r else "missing",
+                detail=r.detail if r and not consent else "",
+                may_override=item.prescriber_may_override and not consent,
+                answer=resp.answer if resp else "",
+                value=resp.value if resp else None,
+                override_reason=resp.override_reason if resp else "",
+                overridden_by=resp.overridden_by if resp else None,
+                consent=selectors.session_consent(session) if consent else None,
+            )
+        )
     return rows
 
 
 def _prescribers(session: InfusionSession) -> Any:
-    return User.objects.filter(role=Role.PRESCRIBER.value, is_active=True, locations=session.location).order_by("last_name")
+    return User.objects.filter(
+        role=Role.PRESCRIBER.value, is_active=True, locations=session.location
+    ).order_by("last_name")
 
 
 def _blank_forms(request: HttpRequest, session: InfusionSession) -> dict[str, forms.Form]:
     v = {"expected_version": session.version}
     return {
-        "check_in": f.AtForm(initial=v), "start": f.AtForm(initial=v), "vial_check": f.VialCheckForm(initial=v), "pause": f.ReasonAtForm(initial=v),
-        "resume": f.ReasonAtForm(initial=v), "stop": f.ReasonAtForm(initial=v), "cancel": f.CancelForm(initial=v),
-        "checklist": f.ChecklistAnswerForm(initial=v), "checklist_override": f.ChecklistOverrideForm(initial=v),
-        "order_create": f.OrderCreateForm(initial=v), "order_sign": f.OrderSignForm(initial=v),
+        "check_in": f.AtForm(initial=v),
+        "start": f.AtForm(initial=v),
+        "vial_check": f.VialCheckForm(initial=v),
+        "pause": f.ReasonAtForm(initial=v),
+        "resume": f.ReasonAtForm(initial=v),
+        "stop": f.ReasonAtForm(initial=v),
+        "cancel": f.CancelForm(initial=v),
+        "checklist": f.ChecklistAnswerForm(initial=v),
+        "checklist_override": f.ChecklistOverrideForm(initial=v),
+        "order_create": f.OrderCreateForm(initial=v),
+        "order_sign": f.OrderSignForm(initial=v),
         "rate": f.RateChangeForm(initial=v, prescribers=_prescribers(session)),
-        "vitals": f.VitalsForm(), "adverse": f.AdverseEventForm(initial=v),
-        "administration": f.AdministrationForm(initial=v, medications=_rescue_meds(session),
-                                               adverse_events=session.adverse_events.all()),
-        "discharge_assess": f.DischargeAssessForm(initial=v), "alert_ack": f.AlertAckForm(),
+        "vitals": f.VitalsForm(),
+        "adverse": f.AdverseEventForm(initial=v),
+        "administration": f.AdministrationForm(
+            initial=v, medications=_rescue_meds(session), adverse_events=session.adverse_events.all()
+        ),
+        "discharge_assess": f.DischargeAssessForm(initial=v),
+        "alert_ack": f.AlertAckForm(),
         "adverse_review": f.AdverseReviewForm(),
     }
 
@@ -140,26 +172,42 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
     events = list(session.adverse_events.all())
     thresholds = {t.code: t for t in (doc.monitoring.thresholds if doc.monitoring else ())}
     return {
-        "session": session, "d": detail, "state": state, "S": STATES, "doc": doc,
+        "session": session,
+        "d": detail,
+        "state": state,
+        "S": STATES,
+        "doc": doc,
         "checklist": _checklist_rows(session, detail),
         "forms": _blank_forms(request, session),
         "adverse_events": events,
-        "administrations": list(session.administrations.exclude(medication="ketamine").select_related("created_by")),
-        "formulary": [{**m.model_dump(), "route_words": ", ".join(ROUTE_LABELS.get(r, r) for r in m.routes)}
-                      for m in _rescue_meds(session)],
+        "administrations": list(
+            session.administrations.exclude(medication="ketamine").select_related("created_by")
+        ),
+        "formulary": [
+            {**m.model_dump(), "route_words": ", ".join(ROUTE_LABELS.get(r, r) for r in m.routes)}
+            for m in _rescue_meds(session)
+        ],
         "alerts_all": list(session.alerts.select_related("acknowledged_by")),
-        "open_alerts": [(a, thresholds.get(a.rule), ACTION_LABELS.get(a.suggested_action, a.suggested_action))
-                        for a in detail.open_alerts],
+        "open_alerts": [
+            (a, thresholds.get(a.rule), ACTION_LABELS.get(a.suggested_action, a.suggested_action))
+            for a in detail.open_alerts
+        ],
         "note": SessionNote.objects.filter(session=session).first(),
-        "safety_flags": list(SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN)
-                             .order_by("raised_at")),
+        "safety_flags": list(
+            SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN).order_by(
+                "raised_at"
+            )
+        ),
         "padss_rows": [(PADSS_LABELS.get(k, k), v) for k, v in detail.discharge_assessment.scores.items()]
-        if detail.discharge_assessment else [],
+        if detail.discharge_assessment
+        else [],
         "observation_min": doc.discharge.observation_min if doc.discharge else None,
         "chart_key": f"{session.version}-{len(detail.vitals)}",
         "can": {
-            "check_in": request.user.can(Permission.SCHEDULE_MANAGE) and (state, SessionAction.CHECK_IN) in TRANSITIONS,
-            "cancel": request.user.can(Permission.SCHEDULE_MANAGE) and (state, SessionAction.CANCEL) in TRANSITIONS,
+            "check_in": request.user.can(Permission.SCHEDULE_MANAGE)
+            and (state, SessionAction.CHECK_IN) in TRANSITIONS,
+            "cancel": request.user.can(Permission.SCHEDULE_MANAGE)
+            and (state, SessionAction.CANCEL) in TRANSITIONS,
             "run": request.user.can(Permission.SESSION_RUN),
             "sign": request.user.can(Permission.ORDER_SIGN),
             "note_sign": request.user.can(Permission.NOTE_SIGN),
@@ -168,18 +216,37 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
     }
 
 
-def _render_live(request: HttpRequest, session: InfusionSession, *, status: int = 200, failed: str = "",
-                 bound: forms.Form | None = None, error: str = "", changed: bool = False, notice: str = "") -> HttpResponse:
+def _render_live(
+    request: HttpRequest,
+    session: InfusionSession,
+    *,
+    status: int = 200,
+    failed: str = "",
+    bound: forms.Form | None = None,
+    error: str = "",
+    changed: bool = False,
+    notice: str = "",
+) -> HttpResponse:
     with timezone.override(_zone(session)):
         ctx = _live_context(request, session)
         if bound is not None:
             ctx["forms"][failed] = bound
         for key, form in ctx["forms"].items():  # one page holds many forms: ids unique per form
             form.auto_id = f"{key.replace('_', '-')}-%s"
-        ctx.update({"failed": failed, "failed_form": bound, "error": error, "changed": changed, "notice": notice,
-                    "action_row": ("check_in", "start", "pause", "resume", "stop", "complete", "discharge")})
+        ctx.update(
+            {
+                "failed": failed,
+                "failed_form": bound,
+                "error": error,
+                "changed": changed,
+                "notice": notice,
+                "action_row": ("check_in", "start", "pause", "resume", "stop", "complete", "discharge"),
+            }
+        )
         response = render(request, "infusions/session.html", ctx, status=status)
-    if request.headers.get("HX-Request"):  # the address bar keeps the session's page, never an action's POST address
+    if request.headers.get(
+        "HX-Request"
+    ):  # the address bar keeps the session's page, never an action's POST address
         response["HX-Replace-Url"] = reverse("infusions:session", kwargs={"external_id": session.external_id})
     return response
 
@@ -237,7 +304,9 @@ def _order(session: InfusionSession, external_id: Any) -> InfusionOrder:
 
 
 def _alert(session: InfusionSession, external_id: Any) -> VitalAlert:
-    alert = VitalAlert.objects.filter(session=session, external_id=external_id).select_related("session").first()
+    alert = (
+        VitalAlert.objects.filter(session=session, external_id=external_id).select_related("session").first()
+    )
     if alert is None:
         raise Http404("No such alert.")
     return alert
@@ -252,7 +321,11 @@ def _rate_event(session: InfusionSession, number: int) -> Any:
 
 
 def _adverse(session: InfusionSession, external_id: str) -> AdverseEvent | None:
-    return None if not external_id else AdverseEvent.objects.filter(session=session, external_id=external_id).first()
+    return (
+        None
+        if not external_id
+        else AdverseEvent.objects.filter(session=session, external_id=external_id).first()
+    )
 
 
 def _adverse_or_404(session: InfusionSession, external_id: str) -> AdverseEvent:
@@ -273,7 +346,9 @@ def _vitals_done(posted: services.VitalsPosted) -> str:
 def _vial_checked(check: Any) -> str:
     if check.match:
         return "Independent check recorded: the vial and the volume drawn match the order."
-    return "Independent check recorded: it DOES NOT match the order; do not start. " + " ".join(check.problems)
+    return "Independent check recorded: it DOES NOT match the order; do not start. " + " ".join(
+        check.problems
+    )
 
 
 def _form(cls: type[forms.Form]) -> Callable[[Any, InfusionSession], forms.Form]:
@@ -282,79 +357,272 @@ def _form(cls: type[forms.Form]) -> Callable[[Any, InfusionSession], forms.Form]
 
 S_RUN, S_SCHED, S_SIGN = Permission.SESSION_RUN, Permission.SCHEDULE_MANAGE, Permission.ORDER_SIGN
 ACTIONS: dict[str, Action] = {
-    "check_in": Action(S_SCHED, "check_in", _form(f.AtForm), lambda u, s, d: services.session_check_in(
-        user=u, session=s, expected_version=d["expected_version"], at=d["at"]), "Checked in."),
-    "cancel": Action(S_SCHED, "cancel", _form(f.CancelForm), lambda u, s, d: services.session_cancel(
-        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"]), "Session cancelled."),
-    "checklist": Action(S_RUN, "checklist", _form(f.ChecklistAnswerForm), lambda u, s, d: services.checklist_record(
-        user=u, session=s, expected_version=d["expected_version"], code=d["code"], answer=d["answer"] or "",
-        value=d["value"] or None, unit=d["unit"] or None, confirm_weight=d["confirm_weight"]),
-        "Checklist answer recorded."),
-    "checklist_override": Action(S_SIGN, "checklist_override", _form(f.ChecklistOverrideForm),
-                                 lambda u, s, d: services.checklist_override(
-                                     user=u, session=s, expected_version=d["expected_version"], code=d["code"],
-                                     reason=d["reason"]), "Checklist item overridden."),
-    "checklist_complete": Action(S_RUN, "complete", _form(f.VersionForm), lambda u, s, d: services.checklist_complete(
-        user=u, session=s, expected_version=d["expected_version"]), "Pre-infusion checklist passed."),
-    "order_create": Action(S_RUN, "order_create", _form(f.OrderCreateForm), lambda u, s, d: services.order_create(
-        user=u, session=s, expected_version=d["expected_version"], dose=d["dose"] or None,
-        duration_min=d["duration_min"]), "Order calculated; a prescriber signs it."),
-    "order_sign": Action(S_SIGN, "order_sign", _form(f.OrderSignForm), lambda u, s, d: services.order_sign(
-        user=u, order=_order(s, d["order"]), expected_version=d["expected_version"],
-        override_reason=d["override_reason"]), "Order signed."),
-    "vial_check": Action(S_RUN, "vial_check", _form(f.VialCheckForm), lambda u, s, d: services.vial_check_record(
-        user=u, session=s, expected_version=d["expected_version"], vial_mg_per_ml=d["vial_mg_per_ml"],
-        drawn_ml=d["drawn_ml"]), _vial_checked),
-    "start": Action(S_RUN, "start", _form(f.AtForm), lambda u, s, d: services.infusion_start(
-        user=u, session=s, expected_version=d["expected_version"], at=d["at"],
-        backdate_reason=d["backdate_reason"] or ""), "Infusion started."),
-    "pause": Action(S_RUN, "pause", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_pause(
-        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"],
-        backdate_reason=d["backdate_reason"] or ""), "Infusion paused."),
-    "resume": Action(S_RUN, "resume", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_resume(
-        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"],
-        backdate_reason=d["backdate_reason"] or ""), "Infusion resumed."),
-    "rate": Action(S_RUN, "rate", lambda data, s: f.RateChangeForm(data, prescribers=_prescribers(s)),
-                   lambda u, s, d: services.infusion_rate_change(
-                       user=u, session=s, expected_version=d["expected_version"], rate_mg_per_h=d["rate_mg_per_h"],
-                       reason=d["reason"], signer=d["signer"], read_back=d["read_back"],
-                       override_reason=d["override_reason"], at=d["at"],
-                       backdate_reason=d["backdate_reason"] or ""), "Rate changed."),
-    "titration_cosign": Action(S_SIGN, "titration_cosign", _form(f.CosignForm), lambda u, s, d: services.titration_cosign(
-        user=u, event=_rate_event(s, d["event"])), "Verbal order co-signed."),
-    "stop": Action(S_RUN, "stop", _form(f.ReasonAtForm), lambda u, s, d: services.infusion_stop(
-        user=u, session=s, expected_version=d["expected_version"], reason=d["reason"], at=d["at"],
-        backdate_reason=d["backdate_reason"] or ""),
-        "Infusion stopped; recovery and the observation time begin."),
-    "vitals": Action(S_RUN, "vitals", _form(f.VitalsForm), lambda u, s, d: services.vitals_record(
-        user=u, session=s, client_id=d["client_id"], taken_at=d["taken_at"], systolic_mmhg=d["systolic_mmhg"],
-        diastolic_mmhg=d["diastolic_mmhg"], heart_rate_bpm=d["heart_rate_bpm"], spo2_percent=d["spo2_percent"],
-        respiratory_rate_per_min=d["respiratory_rate_per_min"], sedation=d["sedation"],
-        backdate_reason=d["backdate_reason"] or ""), _vitals_done),
-    "alert_ack": Action(S_RUN, "alert_ack", _form(f.AlertAckForm), lambda u, s, d: services.alert_acknowledge(
-        user=u, alert=_alert(s, d["alert"]), note=d["note"]), "Alert acknowledged."),
-    "adverse_event": Action(S_RUN, "adverse", _form(f.AdverseEventForm), lambda u, s, d: services.adverse_event_record(
-        user=u, session=s, expected_version=d["expected_version"], kind=d["kind"], severity=d["severity"], at=d["at"],
-        notes=d["notes"]), "Adverse event recorded."),
-    "adverse_review": Action(S_SIGN, "adverse_review", _form(f.AdverseReviewForm),
-                             lambda u, s, d: services.adverse_event_review(
-                                 user=u, event=_adverse_or_404(s, d["event"]), note=d["note"]),
-                             "Adverse event reviewed."),
-    "administration": Action(S_RUN, "administration", lambda data, s: f.AdministrationForm(
-        data, medications=_rescue_meds(s), adverse_events=s.adverse_events.all()),
+    "check_in": Action(
+        S_SCHED,
+        "check_in",
+        _form(f.AtForm),
+        lambda u, s, d: services.session_check_in(
+            user=u, session=s, expected_version=d["expected_version"], at=d["at"]
+        ),
+        "Checked in.",
+    ),
+    "cancel": Action(
+        S_SCHED,
+        "cancel",
+        _form(f.CancelForm),
+        lambda u, s, d: services.session_cancel(
+            user=u, session=s, expected_version=d["expected_version"], reason=d["reason"]
+        ),
+        "Session cancelled.",
+    ),
+    "checklist": Action(
+        S_RUN,
+        "checklist",
+        _form(f.ChecklistAnswerForm),
+        lambda u, s, d: services.checklist_record(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            code=d["code"],
+            answer=d["answer"] or "",
+            value=d["value"] or None,
+            unit=d["unit"] or None,
+            confirm_weight=d["confirm_weight"],
+        ),
+        "Checklist answer recorded.",
+    ),
+    "checklist_override": Action(
+        S_SIGN,
+        "checklist_override",
+        _form(f.ChecklistOverrideForm),
+        lambda u, s, d: services.checklist_override(
+            user=u, session=s, expected_version=d["expected_version"], code=d["code"], reason=d["reason"]
+        ),
+        "Checklist item overridden.",
+    ),
+    "checklist_complete": Action(
+        S_RUN,
+        "complete",
+        _form(f.VersionForm),
+        lambda u, s, d: services.checklist_complete(
+            user=u, session=s, expected_version=d["expected_version"]
+        ),
+        "Pre-infusion checklist passed.",
+    ),
+    "order_create": Action(
+        S_RUN,
+        "order_create",
+        _form(f.OrderCreateForm),
+        lambda u, s, d: services.order_create(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            dose=d["dose"] or None,
+            duration_min=d["duration_min"],
+        ),
+        "Order calculated; a prescriber signs it.",
+    ),
+    "order_sign": Action(
+        S_SIGN,
+        "order_sign",
+        _form(f.OrderSignForm),
+        lambda u, s, d: services.order_sign(
+            user=u,
+            order=_order(s, d["order"]),
+            expected_version=d["expected_version"],
+            override_reason=d["override_reason"],
+        ),
+        "Order signed.",
+    ),
+    "vial_check": Action(
+        S_RUN,
+        "vial_check",
+        _form(f.VialCheckForm),
+        lambda u, s, d: services.vial_check_record(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            vial_mg_per_ml=d["vial_mg_per_ml"],
+            drawn_ml=d["drawn_ml"],
+        ),
+        _vial_checked,
+    ),
+    "start": Action(
+        S_RUN,
+        "start",
+        _form(f.AtForm),
+        lambda u, s, d: services.infusion_start(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            at=d["at"],
+            backdate_reason=d["backdate_reason"] or "",
+        ),
+        "Infusion started.",
+    ),
+    "pause": Action(
+        S_RUN,
+        "pause",
+        _form(f.ReasonAtForm),
+        lambda u, s, d: services.infusion_pause(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            reason=d["reason"],
+            at=d["at"],
+            backdate_reason=d["backdate_reason"] or "",
+        ),
+        "Infusion paused.",
+    ),
+    "resume": Action(
+        S_RUN,
+        "resume",
+        _form(f.ReasonAtForm),
+        lambda u, s, d: services.infusion_resume(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            reason=d["reason"],
+            at=d["at"],
+            backdate_reason=d["backdate_reason"] or "",
+        ),
+        "Infusion resumed.",
+    ),
+    "rate": Action(
+        S_RUN,
+        "rate",
+        lambda data, s: f.RateChangeForm(data, prescribers=_prescribers(s)),
+        lambda u, s, d: services.infusion_rate_change(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            rate_mg_per_h=d["rate_mg_per_h"],
+            reason=d["reason"],
+            signer=d["signer"],
+            read_back=d["read_back"],
+            override_reason=d["override_reason"],
+            at=d["at"],
+            backdate_reason=d["backdate_reason"] or "",
+        ),
+        "Rate changed.",
+    ),
+    "titration_cosign": Action(
+        S_SIGN,
+        "titration_cosign",
+        _form(f.CosignForm),
+        lambda u, s, d: services.titration_cosign(user=u, event=_rate_event(s, d["event"])),
+        "Verbal order co-signed.",
+    ),
+    "stop": Action(
+        S_RUN,
+        "stop",
+        _form(f.ReasonAtForm),
+        lambda u, s, d: services.infusion_stop(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            reason=d["reason"],
+            at=d["at"],
+            backdate_reason=d["backdate_reason"] or "",
+        ),
+        "Infusion stopped; recovery and the observation time begin.",
+    ),
+    "vitals": Action(
+        S_RUN,
+        "vitals",
+        _form(f.VitalsForm),
+        lambda u, s, d: services.vitals_record(
+            user=u,
+            session=s,
+            client_id=d["client_id"],
+            taken_at=d["taken_at"],
+            systolic_mmhg=d["systolic_mmhg"],
+            diastolic_mmhg=d["diastolic_mmhg"],
+            heart_rate_bpm=d["heart_rate_bpm"],
+            spo2_percent=d["spo2_percent"],
+            respiratory_rate_per_min=d["respiratory_rate_per_min"],
+            sedation=d["sedation"],
+            backdate_reason=d["backdate_reason"] or "",
+        ),
+        _vitals_done,
+    ),
+    "alert_ack": Action(
+        S_RUN,
+        "alert_ack",
+        _form(f.AlertAckForm),
+        lambda u, s, d: services.alert_acknowledge(user=u, alert=_alert(s, d["alert"]), note=d["note"]),
+        "Alert acknowledged.",
+    ),
+    "adverse_event": Action(
+        S_RUN,
+        "adverse",
+        _form(f.AdverseEventForm),
+        lambda u, s, d: services.adverse_event_record(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            kind=d["kind"],
+            severity=d["severity"],
+            at=d["at"],
+            notes=d["notes"],
+        ),
+        "Adverse event recorded.",
+    ),
+    "adverse_review": Action(
+        S_SIGN,
+        "adverse_review",
+        _form(f.AdverseReviewForm),
+        lambda u, s, d: services.adverse_event_review(
+            user=u, event=_adverse_or_404(s, d["event"]), note=d["note"]
+        ),
+        "Adverse event reviewed.",
+    ),
+    "administration": Action(
+        S_RUN,
+        "administration",
+        lambda data, s: f.AdministrationForm(
+            data, medications=_rescue_meds(s), adverse_events=s.adverse_events.all()
+        ),
         lambda u, s, d: services.administration_record(
-            user=u, session=s, expected_version=d["expected_version"], medication=d["medication"], dose=d["dose"],
-            unit=d["unit"], route=d["route"], at=d["at"], reason=d["reason"], override_reason=d["override_reason"],
-            adverse_event=_adverse(s, d["adverse_event"])), "Medication given recorded on the MAR."),
-    "discharge_assess": Action(S_RUN, "discharge_assess", _form(f.DischargeAssessForm),
-                               lambda u, s, d: services.discharge_assess(
-                                   user=u, session=s, expected_version=d["expected_version"],
-                                   activity_mental_status=d["activity_mental_status"], pain=d["pain"],
-                                   nausea_vomiting=d["nausea_vomiting"], intake_output=d["intake_output"],
-                                   escort_present=d["escort_present"], instructions_given=d["instructions_given"],
-                                   escort_name=d["escort_name"]), "Discharge assessment recorded."),
-    "discharge": Action(S_RUN, "discharge", _form(f.VersionForm), lambda u, s, d: services.session_discharge(
-        user=u, session=s, expected_version=d["expected_version"]), "Discharged."),
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            medication=d["medication"],
+            dose=d["dose"],
+            unit=d["unit"],
+            route=d["route"],
+            at=d["at"],
+            reason=d["reason"],
+            override_reason=d["override_reason"],
+            adverse_event=_adverse(s, d["adverse_event"]),
+        ),
+        "Medication given recorded on the MAR.",
+    ),
+    "discharge_assess": Action(
+        S_RUN,
+        "discharge_assess",
+        _form(f.DischargeAssessForm),
+        lambda u, s, d: services.discharge_assess(
+            user=u,
+            session=s,
+            expected_version=d["expected_version"],
+            activity_mental_status=d["activity_mental_status"],
+            pain=d["pain"],
+            nausea_vomiting=d["nausea_vomiting"],
+            intake_output=d["intake_output"],
+            escort_present=d["escort_present"],
+            instructions_given=d["instructions_given"],
+            escort_name=d["escort_name"],
+        ),
+        "Discharge assessment recorded.",
+    ),
+    "discharge": Action(
+        S_RUN,
+        "discharge",
+        _form(f.VersionForm),
+        lambda u, s, d: services.session_discharge(user=u, session=s, expected_version=d["expected_version"]),
+        "Discharged.",
+    ),
 }
 
 
@@ -375,7 +643,9 @@ def session_action(request: HttpRequest, external_id: str, action: str) -> HttpR
                 error, changed = exc.message, True
             except DomainError as exc:
                 error = exc.message
-                if exc.field in form.fields and not isinstance(form.fields[exc.field].widget, forms.HiddenInput):
+                if exc.field in form.fields and not isinstance(
+                    form.fields[exc.field].widget, forms.HiddenInput
+                ):
                     form.add_error(exc.field, exc.message)
             else:
                 return _after(request, session, notice)
@@ -385,8 +655,15 @@ def session_action(request: HttpRequest, external_id: str, action: str) -> HttpR
     if not request.user.can(Permission.SESSION_VIEW):  # the front desk checks in from the board
         messages.error(request, error)
         return redirect(f"{reverse('infusions:board')}?location={session.location.code}")
-    return _render_live(request, selectors.session_get(user=request.user, external_id=str(session.external_id)),
-                        status=status, failed=spec.form, bound=form, error=error, changed=changed)
+    return _render_live(
+        request,
+        selectors.session_get(user=request.user, external_id=str(session.external_id)),
+        status=status,
+        failed=spec.form,
+        bound=form,
+        error=error,
+        changed=changed,
+    )
 
 
 @login_required
@@ -399,20 +676,29 @@ def bag_check(request: HttpRequest, external_id: str) -> HttpResponse:
         order = selectors.signed_order(session)
         problem, error, status = "", "", 200
         if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
-            problem = f"This session is {session.get_state_display().lower()}: the bag is checked before the start."
+            problem = (
+                f"This session is {session.get_state_display().lower()}: the bag is checked before the start."
+            )
         elif order is None or order.vtbi_ml is None:
             problem = "There is no signed order with a bag to check yet."
         elif order.created_by_id == request.user.pk:
-            problem = ("You calculated this order and prepared the bag: a second clinician must check it. "
-                       "Ask a colleague to open this page.")
-        form = f.VialCheckForm(request.POST if request.method == "POST" else None,
-                               initial={"expected_version": session.version})
+            problem = (
+                "You calculated this order and prepared the bag: a second clinician must check it. "
+                "Ask a colleague to open this page."
+            )
+        form = f.VialCheckForm(
+            request.POST if request.method == "POST" else None, initial={"expected_version": session.version}
+        )
         if request.method == "POST" and not problem:
             if form.is_valid():
                 try:
                     check = services.vial_check_record(
-                        user=request.user, session=session, expected_version=form.cleaned_data["expected_version"],
-                        vial_mg_per_ml=form.cleaned_data["vial_mg_per_ml"], drawn_ml=form.cleaned_data["drawn_ml"])
+                        user=request.user,
+                        session=session,
+                        expected_version=form.cleaned_data["expected_version"],
+                        vial_mg_per_ml=form.cleaned_data["vial_mg_per_ml"],
+                        drawn_ml=form.cleaned_data["drawn_ml"],
+                    )
                 except DomainError as exc:
                     error = exc.message
                 else:
@@ -421,8 +707,12 @@ def bag_check(request: HttpRequest, external_id: str) -> HttpResponse:
             else:
                 error = "Please correct the highlighted fields."
             status = 400
-        return render(request, "infusions/bag_check.html",
-                      {"session": session, "form": form, "problem": problem, "error": error}, status=status)
+        return render(
+            request,
+            "infusions/bag_check.html",
+            {"session": session, "form": form, "problem": problem, "error": error},
+            status=status,
+        )
 
 
 def _after(request: HttpRequest, session: InfusionSession, notice: str) -> HttpResponse:
@@ -430,7 +720,10 @@ def _after(request: HttpRequest, session: InfusionSession, notice: str) -> HttpR
         messages.success(request, notice)
         return redirect(f"{reverse('infusions:board')}?location={session.location.code}")
     if request.headers.get("HX-Request"):
-        return _render_live(request, selectors.session_get(user=request.user, external_id=str(session.external_id)),
-                            notice=notice)
+        return _render_live(
+            request,
+            selectors.session_get(user=request.user, external_id=str(session.external_id)),
+            notice=notice,
+        )
     messages.success(request, notice)
     return redirect("infusions:session", external_id=session.external_id)

@@ -22,8 +22,9 @@ router = Router(tags=["outcomes"])
 
 class ResponseIn(Schema):
     instrument: str = Field(min_length=1, max_length=40, examples=["phq9"])
-    answers: list[int | None] = Field(max_length=100, description="One answer per item in the instrument's order; "
-                                      "null = unanswered.")
+    answers: list[int | None] = Field(
+        max_length=100, description="One answer per item in the instrument's order; null = unanswered."
+    )
     authored_at: datetime | None = None
     timepoint: str = Field("ad_hoc", pattern="^(baseline|pre_infusion|follow_up|post_series|monthly|ad_hoc)$")
     infusion_number: int | None = Field(None, ge=1, le=99)
@@ -120,37 +121,61 @@ class DashboardQuery(Schema):
 
 @router.get("/patients/{external_id}/responses", response=list[ResponseOut])
 def response_list(request: HttpRequest, external_id: UUID) -> list[QuestionnaireResponse]:
-    patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.CLINICAL_VIEW)
+    patient = patient_get(
+        user=request.user, external_id=str(external_id), permission=Permission.CLINICAL_VIEW
+    )
     return selectors.responses_for_patient(user=request.user, patient=patient)
 
 
-@router.post("/patients/{external_id}/responses", response={201: ResponseOut},
-             summary="Record answers; the core scores them; a risk answer raises an urgent safety flag")
-def response_record(request: HttpRequest, external_id: UUID, payload: ResponseIn) -> Status[QuestionnaireResponse]:
+@router.post(
+    "/patients/{external_id}/responses",
+    response={201: ResponseOut},
+    summary="Record answers; the core scores them; a risk answer raises an urgent safety flag",
+)
+def response_record(
+    request: HttpRequest, external_id: UUID, payload: ResponseIn
+) -> Status[QuestionnaireResponse]:
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
-    patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.QUESTIONNAIRE_RECORD)
+    patient = patient_get(
+        user=request.user, external_id=str(external_id), permission=Permission.QUESTIONNAIRE_RECORD
+    )
     return Status(201, services.response_record(user=request.user, patient=patient, **payload.dict()))
 
 
-@router.post("/responses/{external_id}/correct", response={201: ResponseOut},
-             summary="Correct a response: a new response replaces it, with a reason (the old one stays)")
-def response_correct(request: HttpRequest, external_id: UUID, payload: CorrectionIn) -> Status[QuestionnaireResponse]:
+@router.post(
+    "/responses/{external_id}/correct",
+    response={201: ResponseOut},
+    summary="Correct a response: a new response replaces it, with a reason (the old one stays)",
+)
+def response_correct(
+    request: HttpRequest, external_id: UUID, payload: CorrectionIn
+) -> Status[QuestionnaireResponse]:
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
-    response = selectors.response_get(user=request.user, external_id=str(external_id),
-                                      permission=Permission.QUESTIONNAIRE_RECORD)
+    response = selectors.response_get(
+        user=request.user, external_id=str(external_id), permission=Permission.QUESTIONNAIRE_RECORD
+    )
     return Status(201, services.response_correct(user=request.user, response=response, **payload.dict()))
 
 
 @router.get("/patients/{external_id}/trajectory/{instrument}", response=TrajectoryOut)
 def trajectory_get(request: HttpRequest, external_id: UUID, instrument: str) -> dict[str, Any]:
-    patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.CLINICAL_VIEW)
+    patient = patient_get(
+        user=request.user, external_id=str(external_id), permission=Permission.CLINICAL_VIEW
+    )
     t = selectors.trajectory_get(user=request.user, patient=patient, instrument=instrument)
     s = t.status
-    return {"instrument": t.instrument, "status": s.words, "responder": s.responder, "remission": s.remission,
-            "relapsed": s.relapsed, "percent_change": s.percent_change, "response_line": s.response_line,
-            "remission_line": s.remission_line,
-            "points": [{"authored_at": w, "total": v, "infusions_before": n} for w, v, n in t.points],
-            "infusions": [{"at": w, "number": n} for w, n in t.infusions]}
+    return {
+        "instrument": t.instrument,
+        "status": s.words,
+        "responder": s.responder,
+        "remission": s.remission,
+        "relapsed": s.relapsed,
+        "percent_change": s.percent_change,
+        "response_line": s.response_line,
+        "remission_line": s.remission_line,
+        "points": [{"authored_at": w, "total": v, "infusions_before": n} for w, v, n in t.points],
+        "infusions": [{"at": w, "number": n} for w, n in t.infusions],
+    }
 
 
 @router.get("/flags", response=list[FlagOut], summary="Open (urgent) safety flags at your locations")
@@ -158,11 +183,16 @@ def safety_flag_list(request: HttpRequest) -> list[SafetyFlag]:
     return selectors.safety_flags_open_for(user=request.user)
 
 
-@router.post("/flags/{external_id}/assess", response=FlagOut,
-             summary="Close a flag with the clinician's assessment AND a plan (refused without both)")
+@router.post(
+    "/flags/{external_id}/assess",
+    response=FlagOut,
+    summary="Close a flag with the clinician's assessment AND a plan (refused without both)",
+)
 def safety_flag_assess(request: HttpRequest, external_id: UUID, payload: AssessIn) -> SafetyFlag:
     require(request.user, Permission.SAFETY_ASSESS)
-    flag = selectors.safety_flag_get(user=request.user, external_id=str(external_id), permission=Permission.SAFETY_ASSESS)
+    flag = selectors.safety_flag_get(
+        user=request.user, external_id=str(external_id), permission=Permission.SAFETY_ASSESS
+    )
     return services.safety_flag_assess(user=request.user, flag=flag, **payload.dict())
 
 
@@ -173,9 +203,15 @@ def booster_decide(request: HttpRequest, external_id: UUID, payload: BoosterDeci
     return services.booster_decide(user=request.user, proposal=proposal, **payload.dict())
 
 
-@router.get("/dashboard", summary="Clinic outcomes for a period, location and indication (aggregates, 95% CIs)")
+@router.get(
+    "/dashboard", summary="Clinic outcomes for a period, location and indication (aggregates, 95% CIs)"
+)
 def outcomes_dashboard(request: HttpRequest, filters: Query[DashboardQuery]) -> dict[str, Any]:
     require(request.user, Permission.OUTCOMES_VIEW)
     location = Location.objects.get(code=filters.location) if filters.location else None
-    return selectors.outcomes_dashboard(user=request.user, filters=selectors.DashboardFilters(
-        start=filters.start, end=filters.end, location=location, indication=filters.indication)).as_dict()
+    return selectors.outcomes_dashboard(
+        user=request.user,
+        filters=selectors.DashboardFilters(
+            start=filters.start, end=filters.end, location=location, indication=filters.indication
+        ),
+    ).as_dict()

@@ -28,19 +28,45 @@ def trajectory_svg(trajectory: Trajectory) -> bytes:
     top = inst.scoring.max_total or 1
     for when, n in trajectory.infusions:
         ax.axvline(when, color="#6aa6d8", linewidth=1, zorder=1)
-        ax.annotate(str(n), (when, top), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=8,
-                    color="#2b6ca3")
+        ax.annotate(
+            str(n),
+            (when, top),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            fontsize=8,
+            color="#2b6ca3",
+        )
     if trajectory.points:
         xs = [p[0] for p in trajectory.points]
         ys = [p[1] for p in trajectory.points]
-        ax.plot(xs, ys, "-o", color="#1f3b57", markersize=5, linewidth=1.6, zorder=3, label=inst.name.split(" (")[0])
+        ax.plot(
+            xs,
+            ys,
+            "-o",
+            color="#1f3b57",
+            markersize=5,
+            linewidth=1.6,
+            zorder=3,
+            label=inst.name.split(" (")[0],
+        )
     s = trajectory.status
     if s.response_line is not None:
-        ax.axhline(s.response_line, color="#2e8540", linestyle="--", linewidth=1.2,
-                   label=f"response (≤ {s.response_line:g})")
+        ax.axhline(
+            s.response_line,
+            color="#2e8540",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"response (≤ {s.response_line:g})",
+        )
     if s.remission_line is not None:
-        ax.axhline(s.remission_line, color="#7a3e9d", linestyle=":", linewidth=1.4,
-                   label=f"remission (< {s.remission_line:g})")
+        ax.axhline(
+            s.remission_line,
+            color="#7a3e9d",
+            linestyle=":",
+            linewidth=1.4,
+            label=f"remission (< {s.remission_line:g})",
+        )
     ax.set_ylim(inst.scoring.min_total or 0, top * 1.08)
     ax.set_ylabel("total")
     short = inst.name.split("(")[-1].rstrip(")") if "(" in inst.name else inst.name

@@ -52,65 +52,154 @@ def demo_outcomes_load(*, nurse: User, prescriber: User, patients: list[Patient]
         first = start + timedelta(days=n)
         ideation = 1 if n in (1, 3) else 0
 
-        def rec(total: int, at: datetime, timepoint: str, infusion: int | None = None, si: int = 0,
-                patient: Patient = patient) -> None:
-            response_record(user=nurse, patient=patient, instrument="phq9", answers=_answers(total, min(si, total)),
-                            authored_at=at, timepoint=timepoint, infusion_number=infusion)
+        def rec(
+            total: int,
+            at: datetime,
+            timepoint: str,
+            infusion: int | None = None,
+            si: int = 0,
+            patient: Patient = patient,
+        ) -> None:
+            response_record(
+                user=nurse,
+                patient=patient,
+                instrument="phq9",
+                answers=_answers(total, min(si, total)),
+                authored_at=at,
+                timepoint=timepoint,
+                infusion_number=infusion,
+            )
             gad = max(0, min(21, round(total * 0.7) + rng.randint(-1, 1)))
-            response_record(user=nurse, patient=patient, instrument="gad7", answers=_answers(gad, min(gad, 1), 7)[:7],
-                            authored_at=at + timedelta(minutes=4), timepoint=timepoint, infusion_number=infusion)
+            response_record(
+                user=nurse,
+                patient=patient,
+                instrument="gad7",
+                answers=_answers(gad, min(gad, 1), 7)[:7],
+                authored_at=at + timedelta(minutes=4),
+                timepoint=timepoint,
+                infusion_number=infusion,
+            )
 
         rec(baseline, first, "baseline", si=ideation)
         for k, total in enumerate(series, start=2):
-            rec(total, first + timedelta(days=round(3.5 * (k - 1))), "pre_infusion", k, si=ideation if k < 4 else 0)
+            rec(
+                total,
+                first + timedelta(days=round(3.5 * (k - 1))),
+                "pre_infusion",
+                k,
+                si=ideation if k < 4 else 0,
+            )
         last_infusion = first + timedelta(days=round(3.5 * 5))
         for weeks, total in zip((1, 2, 4, 6), after, strict=True):
             if total is not None:
                 rec(total, last_infusion + timedelta(weeks=weeks), "post_series")
         for flag in SafetyFlag.objects.filter(patient=patient, status="open"):  # assessed at the time
-            safety_flag_assess(user=prescriber, flag=flag,
-                               assessment="Passive thoughts of being better off dead; no plan, no intent, no past "
-                                          "attempts; protective factors: family, work.",
-                               plan="Safety plan written with the patient; crisis line and 988 given; PHQ-9 item 9 "
-                                    "checked before every infusion.")
+            safety_flag_assess(
+                user=prescriber,
+                flag=flag,
+                assessment="Passive thoughts of being better off dead; no plan, no intent, no past "
+                "attempts; protective factors: family, work.",
+                plan="Safety plan written with the patient; crisis line and 988 given; PHQ-9 item 9 "
+                "checked before every infusion.",
+            )
     if len(patients) > len(COURSES):  # one patient answered item 9 above 0 this morning: an open urgent flag
         flagged = patients[len(COURSES)]
         rec_at = timezone.make_aware(datetime.combine(today, time(8, 10)))
-        response_record(user=nurse, patient=flagged, instrument="phq9", answers=_answers(17, 2), authored_at=min(
-            rec_at, timezone.now()), timepoint="baseline")
+        response_record(
+            user=nurse,
+            patient=flagged,
+            instrument="phq9",
+            answers=_answers(17, 2),
+            authored_at=min(rec_at, timezone.now()),
+            timepoint="baseline",
+        )
 
 
 # Transfers: (given, family, email, [(days ago, timepoint, infusion number, PHQ-9 total, GAD-7 total or None)]).
 TRANSFERS = [
-    ("Elena", "Vasquez", "elena.vasquez@example.org",  # infusions 28..11 days ago; week 1 after: overdue
-     [(28, "baseline", None, 19, 13), (25, "pre_infusion", 2, 17, 12), (25, "follow_up", None, 17, 12),
-      (21, "pre_infusion", 3, 15, 11), (18, "pre_infusion", 4, 12, 9), (14, "pre_infusion", 5, 11, 8),
-      (11, "pre_infusion", 6, 9, 7), (3, "post_series", None, None, 6)]),
-    ("Tom", "Becker", "",  # infusions 6 and 3 days ago; the follow-up visit's questionnaires: overdue
-     [(6, "baseline", None, 16, 11), (3, "pre_infusion", 2, 15, 10)]),
+    (
+        "Elena",
+        "Vasquez",
+        "elena.vasquez@example.org",  # infusions 28..11 days ago; week 1 after: overdue
+        [
+            (28, "baseline", None, 19, 13),
+            (25, "pre_infusion", 2, 17, 12),
+            (25, "follow_up", None, 17, 12),
+            (21, "pre_infusion", 3, 15, 11),
+            (18, "pre_infusion", 4, 12, 9),
+            (14, "pre_infusion", 5, 11, 8),
+            (11, "pre_infusion", 6, 9, 7),
+            (3, "post_series", None, None, 6),
+        ],
+    ),
+    (
+        "Tom",
+        "Becker",
+        "",  # infusions 6 and 3 days ago; the follow-up visit's questionnaires: overdue
+        [(6, "baseline", None, 16, 11), (3, "pre_infusion", 2, 15, 10)],
+    ),
 ]
 
 
 def demo_worklist_load(*, nurse: User, location: Location, today: date) -> None:
     born = today - timedelta(days=41 * 365)
     for n, (given, family, email, answers) in enumerate(TRANSFERS):
-        patient = patient_register(user=nurse, location=location, given_name=given, family_name=family,
-                                   birth_date=born - timedelta(days=400 * n), sex_at_birth="female" if n == 0 else "male",
-                                   weight=(74, "kg"), height=(170, "cm"), email=email, phone=f"617-555-{6800 + n:04d}")
+        patient = patient_register(
+            user=nurse,
+            location=location,
+            given_name=given,
+            family_name=family,
+            birth_date=born - timedelta(days=400 * n),
+            sex_at_birth="female" if n == 0 else "male",
+            weight=(74, "kg"),
+            height=(170, "cm"),
+            email=email,
+            phone=f"617-555-{6800 + n:04d}",
+        )
         for days_ago, timepoint, number, phq, gad in answers:
-            at = min(timezone.make_aware(datetime.combine(today - timedelta(days=days_ago), time(10, 15))), timezone.now())
+            at = min(
+                timezone.make_aware(datetime.combine(today - timedelta(days=days_ago), time(10, 15))),
+                timezone.now(),
+            )
             if phq is not None:
-                response_record(user=nurse, patient=patient, instrument="phq9", answers=_answers(phq, 0), authored_at=at,
-                                timepoint=timepoint, infusion_number=number)
+                response_record(
+                    user=nurse,
+                    patient=patient,
+                    instrument="phq9",
+                    answers=_answers(phq, 0),
+                    authored_at=at,
+                    timepoint=timepoint,
+                    infusion_number=number,
+                )
             if gad is not None:
-                response_record(user=nurse, patient=patient, instrument="gad7", answers=_answers(gad, min(gad, 1), 7)[:7],
-                                authored_at=at + timedelta(minutes=3), timepoint=timepoint, infusion_number=number)
+                response_record(
+                    user=nurse,
+                    patient=patient,
+                    instrument="gad7",
+                    answers=_answers(gad, min(gad, 1), 7)[:7],
+                    authored_at=at + timedelta(minutes=3),
+                    timepoint=timepoint,
+                    infusion_number=number,
+                )
 
-    due = next((r for r in questionnaire_worklist(user=None, location=location, today=today).due
-                if r.sendable and r.patient.email), None)
+    due = next(
+        (
+            r
+            for r in questionnaire_worklist(user=None, location=location, today=today).due
+            if r.sendable and r.patient.email
+        ),
+        None,
+    )
     if due is not None:
         q = due.item.questionnaire
-        due_link_email(user=nurse, patient=due.patient, instrument=due.item.instrument, timepoint=q.timepoint,
-                       infusion_number=q.infusion_number, due_on=q.due_on, base_url=settings.KETACLINIC_BASE_URL
-                       or "http://127.0.0.1:8000", today=today,
-                       connection=get_connection("django.core.mail.backends.dummy.EmailBackend"))
+        due_link_email(
+            user=nurse,
+            patient=due.patient,
+            instrument=due.item.instrument,
+            timepoint=q.timepoint,
+            infusion_number=q.infusion_number,
+            due_on=q.due_on,
+            base_url=settings.KETACLINIC_BASE_URL or "http://127.0.0.1:8000",
+            today=today,
+            connection=get_connection("django.core.mail.backends.dummy.EmailBackend"),
+        )

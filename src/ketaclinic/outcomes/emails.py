@@ -61,11 +61,15 @@ def questionnaire_email(*, patient: Patient, urls: Sequence[str], expires: datet
     line = crisis_line(patient.location)
     many = len(urls) > 1
     body = EMAIL_BODY.format(
-        first_name=patient.preferred_name or patient.given_name, clinic=clinic,
+        first_name=patient.preferred_name or patient.given_name,
+        clinic=clinic,
         what=f"{len(urls)} short questionnaires" if many else "a short questionnaire",
-        this_link="each of these links" if many else "this link", links="\n\n".join(urls),
+        this_link="each of these links" if many else "this link",
+        links="\n\n".join(urls),
         each_link="Each link works" if many else "The link works",
-        expires=until_words(expires), crisis=f", call {clinic} at {line}" if line else "")
+        expires=until_words(expires),
+        crisis=f", call {clinic} at {line}" if line else "",
+    )
     return EmailMessage(subject=EMAIL_SUBJECT.format(clinic=clinic), body=body, to=[patient.email])
 
 
@@ -80,37 +84,56 @@ def send(message: EmailMessage, *, connection: Any = None) -> str:
 
 
 FLAG_EMAIL_SUBJECT = "ketaclinic: a patient needs your review today"
-FLAG_EMAIL_BODY = ("A patient at {location} has an urgent safety flag that needs a prescriber's assessment and plan "
-                   "before any further infusion.\n\nOpen it in ketaclinic: {link}\n\n"
-                   "This message holds no clinical details; sign in to see them.")
+FLAG_EMAIL_BODY = (
+    "A patient at {location} has an urgent safety flag that needs a prescriber's assessment and plan "
+    "before any further infusion.\n\nOpen it in ketaclinic: {link}\n\n"
+    "This message holds no clinical details; sign in to see them."
+)
 
 
 def safety_flag_notify(flag: SafetyFlag) -> list[str]:
     """Email the responsible prescriber(s) that a flag was raised: the signer of the patient's active plan, else the
     prescribers of the patient's location. Nothing clinical in the message; each attempt is audited (masked)."""
-    plan = (TreatmentPlan.objects.filter(patient=flag.patient, status=TreatmentPlan.Status.ACTIVE)
-            .select_related("signed_by").order_by("-signed_at").first())
+    plan = (
+        TreatmentPlan.objects.filter(patient=flag.patient, status=TreatmentPlan.Status.ACTIVE)
+        .select_related("signed_by")
+        .order_by("-signed_at")
+        .first()
+    )
     if plan is not None and plan.signed_by is not None and plan.signed_by.email:
         to = [plan.signed_by]
     else:
-        to = list(User.objects.filter(role="prescriber", is_active=True, locations=flag.patient.location)
-                  .exclude(email="").order_by("id"))
+        to = list(
+            User.objects.filter(role="prescriber", is_active=True, locations=flag.patient.location)
+            .exclude(email="")
+            .order_by("id")
+        )
     base = getattr(settings, "KETACLINIC_BASE_URL", "") or ""
     link = f"{base}{reverse('outcomes:flag', args=[flag.external_id])}"
     sent = []
     for user in to:
         try:
-            send_mail(FLAG_EMAIL_SUBJECT, FLAG_EMAIL_BODY.format(location=flag.patient.location.name, link=link),
-                      None, [user.email])
+            send_mail(
+                FLAG_EMAIL_SUBJECT,
+                FLAG_EMAIL_BODY.format(location=flag.patient.location.name, link=link),
+                None,
+                [user.email],
+            )
             status = "sent"
             sent.append(user.email)
         except Exception as exc:  # noqa: BLE001 - a failed email is recorded, never lost, never blocks the answer
             status = f"failed ({type(exc).__name__})"
-        audit_record(action=AuditEntry.Action.CREATE, patient=flag.patient,
-                     summary=f"Safety flag: prescriber {user} notified by email ({status})",
-                     detail={"flag": str(flag.external_id), "to": email_masked(user.email), "status": status})
+        audit_record(
+            action=AuditEntry.Action.CREATE,
+            patient=flag.patient,
+            summary=f"Safety flag: prescriber {user} notified by email ({status})",
+            detail={"flag": str(flag.external_id), "to": email_masked(user.email), "status": status},
+        )
     if not to:
-        audit_record(action=AuditEntry.Action.CREATE, patient=flag.patient,
-                     summary="Safety flag: no prescriber with an email address to notify",
-                     detail={"flag": str(flag.external_id)})
+        audit_record(
+            action=AuditEntry.Action.CREATE,
+            patient=flag.patient,
+            summary="Safety flag: no prescriber with an email address to notify",
+            detail={"flag": str(flag.external_id)},
+        )
     return sent

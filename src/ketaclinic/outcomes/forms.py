@@ -18,13 +18,18 @@ class AnswersForm(forms.Form):
         self.instrument = instrument
         if staff:
             self.fields["timepoint"] = forms.ChoiceField(choices=TIMEPOINTS, initial="ad_hoc")
-            self.fields["infusion_number"] = forms.IntegerField(required=False, min_value=1, max_value=99,
-                                                                help_text="For 'before an infusion': which one.")
+            self.fields["infusion_number"] = forms.IntegerField(
+                required=False, min_value=1, max_value=99, help_text="For 'before an infusion': which one."
+            )
         for n, item in enumerate(instrument.items, start=1):
             label = item.text or f"Item {n} ({item.code}) — wording supplied by the clinic"
             self.fields[item.code] = forms.TypedChoiceField(
-                label=f"{n}. {label}", required=False, coerce=int, empty_value=None,
-                choices=[(o.value, o.label or str(o.value)) for o in item.options] if item.options
+                label=f"{n}. {label}",
+                required=False,
+                coerce=int,
+                empty_value=None,
+                choices=[(o.value, o.label or str(o.value)) for o in item.options]
+                if item.options
                 else [(v, str(v)) for v in item.allowed()],
                 widget=forms.RadioSelect,
             )
@@ -39,16 +44,21 @@ class LinkForm(forms.Form):
 
 
 class AssessForm(forms.Form):
-    assessment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
-                                 help_text="What you found when you assessed the patient (risk, protective factors).")
-    plan = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text="The safety plan: what happens next, who was told, when you will follow up.")
+    assessment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you found when you assessed the patient (risk, protective factors).",
+    )
+    plan = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The safety plan: what happens next, who was told, when you will follow up.",
+    )
 
 
 class BoosterForm(forms.Form):
     decision = forms.ChoiceField(choices=[("accept", "Accept: plan a booster"), ("decline", "Decline")])
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="Required when declining.")
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Required when declining."
+    )
 
 
 class DashboardForm(forms.Form):
@@ -64,9 +74,11 @@ class CorrectionForm(AnswersForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"] = forms.CharField(
-            max_length=300, widget=forms.Textarea(attrs={"rows": 2}),
-            help_text="Why the answers change (at least 5 characters), e.g. \"Item 3 entered as 3; the patient "
-                      "answered 1\". Kept with the correction.")
+            max_length=300,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text='Why the answers change (at least 5 characters), e.g. "Item 3 entered as 3; the patient '
+            'answered 1". Kept with the correction.',
+        )
 
 
 class DueLinkForm(forms.Form):

@@ -41,36 +41,54 @@ class QuestionnaireResponse(ClinicRecord):
     flags = models.JSONField(default=list, blank=True)
     prorated = models.BooleanField(default=False)
     suicidal_ideation = models.BooleanField(
-        null=True, blank=True,
-        help_text="PHQ-9 item 9: True when above 0 (core flag suicidal_ideation), False when 0, None otherwise.")
+        null=True,
+        blank=True,
+        help_text="PHQ-9 item 9: True when above 0 (core flag suicidal_ideation), False when 0, None otherwise.",
+    )
     loinc_panel = models.CharField(max_length=20, blank=True)
     loinc_result = models.CharField(max_length=20, blank=True)
     authored_at = models.DateTimeField()
     source = models.CharField(max_length=14, choices=Source.choices)
-    link = models.OneToOneField("PatientLink", null=True, blank=True, on_delete=models.PROTECT, related_name="response")
+    link = models.OneToOneField(
+        "PatientLink", null=True, blank=True, on_delete=models.PROTECT, related_name="response"
+    )
     timepoint = models.CharField(max_length=14, choices=TIMEPOINTS, default="ad_hoc")
     infusion_number = models.PositiveSmallIntegerField(null=True, blank=True)
     indication = models.CharField(max_length=30, choices=INDICATION_CHOICES, blank=True)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
-    plan = models.ForeignKey("plans.TreatmentPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
+    plan = models.ForeignKey(
+        "plans.TreatmentPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
     replace_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["authored_at", "id"]
         indexes = [
             # ``include`` (PostgreSQL) lets the dashboard's first-response search read the index only.
-            models.Index(fields=["patient", "instrument", "authored_at"], name="qr_patient_instrument_time",
-                         include=["total", "id"]),
-            models.Index(fields=["instrument", "timepoint", "authored_at"], name="qr_instrument_timepoint",
-                         include=["patient", "id", "total", "suicidal_ideation", "location", "indication"]),
+            models.Index(
+                fields=["patient", "instrument", "authored_at"],
+                name="qr_patient_instrument_time",
+                include=["total", "id"],
+            ),
+            models.Index(
+                fields=["instrument", "timepoint", "authored_at"],
+                name="qr_instrument_timepoint",
+                include=["patient", "id", "total", "suicidal_ideation", "location", "indication"],
+            ),
         ]
         constraints = [
-            models.CheckConstraint(name="qr_correction_has_reason",
-                                   condition=models.Q(replaces__isnull=True) | ~models.Q(replace_reason="")),
-            models.CheckConstraint(name="qr_link_iff_patient_source",
-                                   condition=models.Q(source="staff", link__isnull=True)
-                                   | models.Q(source="patient_link", link__isnull=False)),
+            models.CheckConstraint(
+                name="qr_correction_has_reason",
+                condition=models.Q(replaces__isnull=True) | ~models.Q(replace_reason=""),
+            ),
+            models.CheckConstraint(
+                name="qr_link_iff_patient_source",
+                condition=models.Q(source="staff", link__isnull=True)
+                | models.Q(source="patient_link", link__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -110,8 +128,9 @@ class SafetyFlag(ClinicRecord):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     assessment = models.TextField(blank=True)
     plan = models.TextField(blank=True)
-    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     assessed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -120,8 +139,11 @@ class SafetyFlag(ClinicRecord):
             models.CheckConstraint(
                 name="safety_flag_closed_only_with_assessment_and_plan",
                 condition=models.Q(status="open", assessed_by__isnull=True, assessed_at__isnull=True)
-                | (models.Q(status="assessed", assessed_by__isnull=False, assessed_at__isnull=False)
-                   & ~models.Q(assessment="") & ~models.Q(plan="")),
+                | (
+                    models.Q(status="assessed", assessed_by__isnull=False, assessed_at__isnull=False)
+                    & ~models.Q(assessment="")
+                    & ~models.Q(plan="")
+                ),
             ),
         ]
 
@@ -138,17 +160,21 @@ class BoosterProposal(ClinicRecord):
         DECLINED = "declined", "Declined"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="booster_proposals")
-    response = models.OneToOneField(QuestionnaireResponse, on_delete=models.PROTECT, related_name="booster_proposal")
+    response = models.OneToOneField(
+        QuestionnaireResponse, on_delete=models.PROTECT, related_name="booster_proposal"
+    )
     instrument = models.CharField(max_length=40)
     reason = models.CharField(max_length=300)
     relapse_fraction = models.FloatField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
-    planned_infusion = models.ForeignKey("plans.PlannedInfusion", null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="+")
+    planned_infusion = models.ForeignKey(
+        "plans.PlannedInfusion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -159,7 +185,8 @@ class BoosterProposal(ClinicRecord):
             ),
             models.CheckConstraint(
                 name="booster_decided_has_who",
-                condition=models.Q(status="proposed") | models.Q(decided_by__isnull=False, decided_at__isnull=False),
+                condition=models.Q(status="proposed")
+                | models.Q(decided_by__isnull=False, decided_at__isnull=False),
             ),
         ]
 
@@ -182,30 +209,44 @@ class LinkDispatch(models.Model):
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="link_dispatches")
-    link = models.ForeignKey(PatientLink, null=True, blank=True, on_delete=models.PROTECT, related_name="dispatches",
-                             help_text="The link sent; empty when nothing was sent (no address, or sending failed).")
+    link = models.ForeignKey(
+        PatientLink,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispatches",
+        help_text="The link sent; empty when nothing was sent (no address, or sending failed).",
+    )
     instrument = models.CharField(max_length=40)
     timepoint = models.CharField(max_length=14, choices=TIMEPOINTS)
     infusion_number = models.PositiveSmallIntegerField(null=True, blank=True)
     due_on = models.DateField(help_text="The due date of the questionnaire the link is for.")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
-    to_masked = models.CharField(max_length=120, blank=True, help_text="The address, masked (j***@example.org).")
+    to_masked = models.CharField(
+        max_length=120, blank=True, help_text="The address, masked (j***@example.org)."
+    )
     sent_at = models.DateTimeField(help_text="When sending was attempted.")
     outcome = models.CharField(max_length=12, choices=Outcome.choices)
     error = models.CharField(max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-sent_at", "-id"]
         indexes = [models.Index(fields=["patient", "sent_at"], name="dispatch_patient_time")]
         constraints = [
-            models.CheckConstraint(name="dispatch_link_iff_sent",
-                                   condition=models.Q(outcome="sent", link__isnull=False)
-                                   | (~models.Q(outcome="sent") & models.Q(link__isnull=True))),
-            models.CheckConstraint(name="dispatch_failed_has_error",
-                                   condition=~models.Q(outcome="failed") | ~models.Q(error="")),
+            models.CheckConstraint(
+                name="dispatch_link_iff_sent",
+                condition=models.Q(outcome="sent", link__isnull=False)
+                | (~models.Q(outcome="sent") & models.Q(link__isnull=True)),
+            ),
+            models.CheckConstraint(
+                name="dispatch_failed_has_error", condition=~models.Q(outcome="failed") | ~models.Q(error="")
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.get_outcome_display().lower()} {self.sent_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.get_channel_display()} {self.get_outcome_display().lower()} {self.sent_at:%Y-%m-%d %H:%M}"
+        )

@@ -75,7 +75,6 @@ DECLINE_REASON = "Declining a booster needs a reason (at least 5 characters)."
 DECISION_UNKNOWN = "Decision {value!r} is unknown; allowed are accept, decline."
 
 
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -86,15 +85,23 @@ def _instrument(instrument_id: str, *, for_patient: bool = False) -> Instrument:
     try:
         inst = get_instrument(instrument_id)
     except (DomainError, InstrumentDefinitionError, KeyError):
-        raise ValidationError(UNKNOWN_INSTRUMENT.format(value=instrument_id), field="instrument",
-                              value=instrument_id) from None
+        raise ValidationError(
+            UNKNOWN_INSTRUMENT.format(value=instrument_id), field="instrument", value=instrument_id
+        ) from None
     if for_patient and inst.wording != "shipped":
-        raise ValidationError(NOT_ADMINISTRABLE.format(name=inst.name, reason="its wording is licensed and the clinic "
-                                                       "has not supplied it"), field="instrument", value=instrument_id)
+        raise ValidationError(
+            NOT_ADMINISTRABLE.format(
+                name=inst.name, reason="its wording is licensed and the clinic has not supplied it"
+            ),
+            field="instrument",
+            value=instrument_id,
+        )
     return inst
 
 
-def _answers_list(inst: Instrument, answers: Sequence[int | None] | dict[str, int | None]) -> list[int | None]:
+def _answers_list(
+    inst: Instrument, answers: Sequence[int | None] | dict[str, int | None]
+) -> list[int | None]:
     if isinstance(answers, dict):
         unknown = set(answers) - {i.code for i in inst.items}
         if unknown:
@@ -104,34 +111,68 @@ def _answers_list(inst: Instrument, answers: Sequence[int | None] | dict[str, in
     return list(answers)
 
 
-def _save_response(*, patient: Patient, inst: Instrument, answers: list[int | None], result: Score, authored_at: datetime,
-                   source: str, user: User | None, timepoint: str, infusion_number: int | None,
-                   link: PatientLink | None = None, replaces: QuestionnaireResponse | None = None,
-                   replace_reason: str = "") -> QuestionnaireResponse:
+def _save_response(
+    *,
+    patient: Patient,
+    inst: Instrument,
+    answers: list[int | None],
+    result: Score,
+    authored_at: datetime,
+    source: str,
+    user: User | None,
+    timepoint: str,
+    infusion_number: int | None,
+    link: PatientLink | None = None,
+    replaces: QuestionnaireResponse | None = None,
+    replace_reason: str = "",
+) -> QuestionnaireResponse:
     allowed = [t for t, _ in TIMEPOINTS]
     if timepoint not in allowed:
-        raise ValidationError(TIMEPOINT_UNKNOWN.format(value=timepoint, allowed=", ".join(allowed)), field="timepoint",
-                              value=timepoint)
+        raise ValidationError(
+            TIMEPOINT_UNKNOWN.format(value=timepoint, allowed=", ".join(allowed)),
+            field="timepoint",
+            value=timepoint,
+        )
     if authored_at > timezone.now() + timedelta(minutes=5):
-        raise ValidationError(AUTHORED_IN_FUTURE.format(value=authored_at.isoformat()), field="authored_at",
-                              value=authored_at)
+        raise ValidationError(
+            AUTHORED_IN_FUTURE.format(value=authored_at.isoformat()), field="authored_at", value=authored_at
+        )
     plan = current_plan(patient)
     response = QuestionnaireResponse(
-        patient=patient, instrument=inst.id, instrument_version=inst.version,
+        patient=patient,
+        instrument=inst.id,
+        instrument_version=inst.version,
         answers={item.code: value for item, value in zip(inst.items, answers, strict=True)},
-        total=result.total, severity=result.severity or "", flags=list(result.flags), prorated=result.prorated,
+        total=result.total,
+        severity=result.severity or "",
+        flags=list(result.flags),
+        prorated=result.prorated,
         suicidal_ideation=_suicidal_ideation(inst, answers),
-        loinc_panel=result.loinc_panel or "", loinc_result=result.loinc_result or "", authored_at=authored_at,
-        source=source, link=link, timepoint=timepoint, infusion_number=infusion_number,
-        indication=indication_of(patient, plan), location=patient.location, plan=plan, replaces=replaces,
-        replace_reason=replace_reason, created_by=user, updated_by=user,
+        loinc_panel=result.loinc_panel or "",
+        loinc_result=result.loinc_result or "",
+        authored_at=authored_at,
+        source=source,
+        link=link,
+        timepoint=timepoint,
+        infusion_number=infusion_number,
+        indication=indication_of(patient, plan),
+        location=patient.location,
+        plan=plan,
+        replaces=replaces,
+        replace_reason=replace_reason,
+        created_by=user,
+        updated_by=user,
     )
     clean_or_refuse(response, exclude=["link", "replaces", "plan", "location", "patient"])
     response.save()
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
-                 summary=f"Recorded {inst.name}: total {result.total}, {result.severity or 'no band'}"
-                 + (f" (correction: {replace_reason})" if replaces else ""),
-                 detail={"response": str(response.external_id), "source": source, "flags": list(result.flags)})
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        summary=f"Recorded {inst.name}: total {result.total}, {result.severity or 'no band'}"
+        + (f" (correction: {replace_reason})" if replaces else ""),
+        detail={"response": str(response.external_id), "source": source, "flags": list(result.flags)},
+    )
     _raise_safety_flags(response)
     _propose_booster_if_relapsed(response, plan)
     return response
@@ -153,11 +194,19 @@ def _raise_safety_flags(response: QuestionnaireResponse) -> list[SafetyFlag]:
     for flag in response.flags:
         if flag not in urgent:
             continue
-        sf = SafetyFlag.objects.create(patient=response.patient, response=response, reason=flag,
-                                       summary=urgent[flag], raised_at=response.authored_at)
-        audit_record(action=AuditEntry.Action.CREATE, patient=response.patient,
-                     summary=f"URGENT safety flag raised: {urgent[flag]}",
-                     detail={"flag": str(sf.external_id), "response": str(response.external_id)})
+        sf = SafetyFlag.objects.create(
+            patient=response.patient,
+            response=response,
+            reason=flag,
+            summary=urgent[flag],
+            raised_at=response.authored_at,
+        )
+        audit_record(
+            action=AuditEntry.Action.CREATE,
+            patient=response.patient,
+            summary=f"URGENT safety flag raised: {urgent[flag]}",
+            detail={"flag": str(sf.external_id), "response": str(response.external_id)},
+        )
         raised.append(sf)
         emails.safety_flag_notify(sf)
     return raised
@@ -167,39 +216,79 @@ def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: Treatmen
     section = outcomes_settings(response.patient, plan)
     if response.instrument != section.relapse_instrument or response.total is None:
         return
-    totals = list(QuestionnaireResponse.objects.filter(
-        patient=response.patient, instrument=response.instrument, replaced_by__isnull=True, total__isnull=False,
-    ).order_by("authored_at", "id").values_list("id", "total"))
+    totals = list(
+        QuestionnaireResponse.objects.filter(
+            patient=response.patient,
+            instrument=response.instrument,
+            replaced_by__isnull=True,
+            total__isnull=False,
+        )
+        .order_by("authored_at", "id")
+        .values_list("id", "total")
+    )
     if len(totals) < 3 or totals[-1][0] != response.id:
         return
     inst = get_instrument(response.instrument)
-    check = protocol_relapse_check_for(inst, totals[0][1], [t for _, t in totals[1:]], section.relapse_fraction)
-    if not check.relapsed or BoosterProposal.objects.filter(patient=response.patient, status="proposed").exists():
+    check = protocol_relapse_check_for(
+        inst, totals[0][1], [t for _, t in totals[1:]], section.relapse_fraction
+    )
+    if (
+        not check.relapsed
+        or BoosterProposal.objects.filter(patient=response.patient, status="proposed").exists()
+    ):
         return
-    proposal = BoosterProposal.objects.create(patient=response.patient, response=response, instrument=inst.id,
-                                              reason=check.reason[:300], relapse_fraction=section.relapse_fraction)
-    audit_record(action=AuditEntry.Action.CREATE, patient=response.patient,
-                 summary=f"Booster proposed after relapse on {inst.name}: {check.reason}"[:300],
-                 detail={"proposal": str(proposal.external_id)})
+    proposal = BoosterProposal.objects.create(
+        patient=response.patient,
+        response=response,
+        instrument=inst.id,
+        reason=check.reason[:300],
+        relapse_fraction=section.relapse_fraction,
+    )
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        patient=response.patient,
+        summary=f"Booster proposed after relapse on {inst.name}: {check.reason}"[:300],
+        detail={"proposal": str(proposal.external_id)},
+    )
 
 
 @transaction.atomic
-def response_record(*, user: User, patient: Patient, instrument: str,
-                    answers: Sequence[int | None] | dict[str, int | None], authored_at: datetime | None = None,
-                    timepoint: str = "ad_hoc", infusion_number: int | None = None) -> QuestionnaireResponse:
+def response_record(
+    *,
+    user: User,
+    patient: Patient,
+    instrument: str,
+    answers: Sequence[int | None] | dict[str, int | None],
+    authored_at: datetime | None = None,
+    timepoint: str = "ad_hoc",
+    infusion_number: int | None = None,
+) -> QuestionnaireResponse:
     """Staff enter a patient's answers from the chart; the core scores them; flags and relapse follow."""
     patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument(instrument)
     values = _answers_list(inst, answers)
     result = score_instrument(inst, values)
-    return _save_response(patient=patient, inst=inst, answers=values, result=result,
-                          authored_at=authored_at or timezone.now(), source="staff", user=user, timepoint=timepoint,
-                          infusion_number=infusion_number)
+    return _save_response(
+        patient=patient,
+        inst=inst,
+        answers=values,
+        result=result,
+        authored_at=authored_at or timezone.now(),
+        source="staff",
+        user=user,
+        timepoint=timepoint,
+        infusion_number=infusion_number,
+    )
 
 
 @transaction.atomic
-def response_correct(*, user: User, response: QuestionnaireResponse,
-                     answers: Sequence[int | None] | dict[str, int | None], reason: str) -> QuestionnaireResponse:
+def response_correct(
+    *,
+    user: User,
+    response: QuestionnaireResponse,
+    answers: Sequence[int | None] | dict[str, int | None],
+    reason: str,
+) -> QuestionnaireResponse:
     """A correction is a new response that replaces the old one (which stays, unchanged)."""
     patient_for(user, response.patient, Permission.QUESTIONNAIRE_RECORD)
     if len(reason.strip()) < 5:
@@ -207,40 +296,88 @@ def response_correct(*, user: User, response: QuestionnaireResponse,
     previous = QuestionnaireResponse.objects.select_for_update().get(pk=response.pk)
     newer = QuestionnaireResponse.objects.filter(replaces=previous).first()
     if newer is not None:
-        raise ValidationError(ALREADY_REPLACED.format(when=f"{newer.created_at:%Y-%m-%d %H:%M}"), field="response",
-                              value=str(previous.external_id))
+        raise ValidationError(
+            ALREADY_REPLACED.format(when=f"{newer.created_at:%Y-%m-%d %H:%M}"),
+            field="response",
+            value=str(previous.external_id),
+        )
     inst = _instrument(previous.instrument)
     values = _answers_list(inst, answers)
     result = score_instrument(inst, values)
-    return _save_response(patient=previous.patient, inst=inst, answers=values, result=result,
-                          authored_at=previous.authored_at, source="staff", user=user, timepoint=previous.timepoint,
-                          infusion_number=previous.infusion_number, replaces=previous, replace_reason=reason.strip())
+    return _save_response(
+        patient=previous.patient,
+        inst=inst,
+        answers=values,
+        result=result,
+        authored_at=previous.authored_at,
+        source="staff",
+        user=user,
+        timepoint=previous.timepoint,
+        infusion_number=previous.infusion_number,
+        replaces=previous,
+        replace_reason=reason.strip(),
+    )
 
 
 @transaction.atomic
-def link_create(*, user: User, patient: Patient, instrument: str, hours: int = 72, timepoint: str = "ad_hoc",
-                infusion_number: int | None = None) -> tuple[PatientLink, str]:
+def link_create(
+    *,
+    user: User,
+    patient: Patient,
+    instrument: str,
+    hours: int = 72,
+    timepoint: str = "ad_hoc",
+    infusion_number: int | None = None,
+) -> tuple[PatientLink, str]:
     """A single-use link; returns the link and the token (shown once, never stored: only its SHA-256 is)."""
     patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument(instrument, for_patient=True)
     token = secrets.token_urlsafe(32)
-    return _link_store(actor=user, patient=patient, inst=inst, token=token, hours=hours, timepoint=timepoint,
-                       infusion_number=infusion_number), token
+    return _link_store(
+        actor=user,
+        patient=patient,
+        inst=inst,
+        token=token,
+        hours=hours,
+        timepoint=timepoint,
+        infusion_number=infusion_number,
+    ), token
 
 
-def _link_store(*, actor: User | None, patient: Patient, inst: Instrument, token: str, hours: int, timepoint: str,
-                infusion_number: int | None, how: str = "", expires_at: datetime | None = None) -> PatientLink:
+def _link_store(
+    *,
+    actor: User | None,
+    patient: Patient,
+    inst: Instrument,
+    token: str,
+    hours: int,
+    timepoint: str,
+    infusion_number: int | None,
+    how: str = "",
+    expires_at: datetime | None = None,
+) -> PatientLink:
     """Store a link (its token's hash only), audited. ``actor`` None is the daily ``send_due_links`` job;
     ``expires_at`` (the emailed links: the end of the questionnaire's window) overrides ``hours``."""
     if not 1 <= hours <= 168:
         raise ValidationError(LINK_HOURS.format(value=hours), field="hours", value=hours)
     expires_at = expires_at or timezone.now() + timedelta(hours=hours)
-    link = PatientLink.objects.create(patient=patient, instrument=inst.id, timepoint=timepoint,
-                                      infusion_number=infusion_number, token_sha256=token_hash(token),
-                                      expires_at=expires_at, created_by=actor, updated_by=actor)
-    audit_record(action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM, actor=actor, patient=patient,
-                 summary=f"Sent a {inst.name} link (expires {timezone.localtime(expires_at):%b %d %H:%M}){how}",
-                 detail={"link": str(link.external_id)})
+    link = PatientLink.objects.create(
+        patient=patient,
+        instrument=inst.id,
+        timepoint=timepoint,
+        infusion_number=infusion_number,
+        token_sha256=token_hash(token),
+        expires_at=expires_at,
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit_record(
+        action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM,
+        actor=actor,
+        patient=patient,
+        summary=f"Sent a {inst.name} link (expires {timezone.localtime(expires_at):%b %d %H:%M}){how}",
+        detail={"link": str(link.external_id)},
+    )
     return link
 
 
@@ -258,16 +395,20 @@ def link_open(token: str) -> PatientLink:
         if link is None:  # nobody's record behind it: counted per address, not one entry each
             audit_anonymous_refusal("questionnaire-link-unknown", f"Questionnaire link refused: {message}")
         else:
-            audit_record(action=AuditEntry.Action.DENIED, patient=link.patient,
-                         summary=f"Questionnaire link refused: {message}",
-                         detail={"link": str(link.external_id), "status": 403})
+            audit_record(
+                action=AuditEntry.Action.DENIED,
+                patient=link.patient,
+                summary=f"Questionnaire link refused: {message}",
+                detail={"link": str(link.external_id), "status": 403},
+            )
         raise ValidationError(message, field="link", value=None)
     assert link is not None
     return link
 
 
-def link_submit(*, token: str, answers: Sequence[int | None] | dict[str, int | None],
-                form_link: str | None = None) -> QuestionnaireResponse:
+def link_submit(
+    *, token: str, answers: Sequence[int | None] | dict[str, int | None], form_link: str | None = None
+) -> QuestionnaireResponse:
     """A patient answers through a link: single use, checked under a row lock; a refusal saves nothing."""
     try:
         with transaction.atomic():
@@ -282,15 +423,29 @@ def link_submit(*, token: str, answers: Sequence[int | None] | dict[str, int | N
             result = score_instrument(inst, values)
             link.used_at = timezone.now()
             link.save(update_fields=["used_at", "updated_at"])
-            return _save_response(patient=link.patient, inst=inst, answers=values, result=result,
-                                  authored_at=link.used_at, source="patient_link", user=None, timepoint=link.timepoint,
-                                  infusion_number=link.infusion_number, link=link)
+            return _save_response(
+                patient=link.patient,
+                inst=inst,
+                answers=values,
+                result=result,
+                authored_at=link.used_at,
+                source="patient_link",
+                user=None,
+                timepoint=link.timepoint,
+                infusion_number=link.infusion_number,
+                link=link,
+            )
     except DomainError as exc:
         if exc.field != "link" or exc.message in (LINK_USED, LINK_OTHER_PATIENT):
-            known = PatientLink.objects.filter(token_sha256=token_hash(token)).select_related("patient").first()
-            audit_record(action=AuditEntry.Action.DENIED, patient=known.patient if known else None,
-                         summary=f"Questionnaire link answer refused: {exc.message}"[:300],
-                         detail={"link": str(known.external_id) if known else None, "status": 400})
+            known = (
+                PatientLink.objects.filter(token_sha256=token_hash(token)).select_related("patient").first()
+            )
+            audit_record(
+                action=AuditEntry.Action.DENIED,
+                patient=known.patient if known else None,
+                summary=f"Questionnaire link answer refused: {exc.message}"[:300],
+                detail={"link": str(known.external_id) if known else None, "status": 400},
+            )
         raise
 
 
@@ -300,8 +455,11 @@ def safety_flag_assess(*, user: User, flag: SafetyFlag, assessment: str, plan: s
     patient_for(user, flag.patient, Permission.SAFETY_ASSESS)
     flag = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
     if flag.status == SafetyFlag.Status.ASSESSED:
-        raise ValidationError(FLAG_ALREADY_ASSESSED.format(who=flag.assessed_by, when=f"{flag.assessed_at:%Y-%m-%d %H:%M}"),
-                              field="flag", value=str(flag.external_id))
+        raise ValidationError(
+            FLAG_ALREADY_ASSESSED.format(who=flag.assessed_by, when=f"{flag.assessed_at:%Y-%m-%d %H:%M}"),
+            field="flag",
+            value=str(flag.external_id),
+        )
     if len(assessment.strip()) < 10:
         raise ValidationError(ASSESSMENT_REQUIRED, field="assessment", value=assessment)
     if len(plan.strip()) < 10:
@@ -309,21 +467,32 @@ def safety_flag_assess(*, user: User, flag: SafetyFlag, assessment: str, plan: s
     flag.status, flag.assessment, flag.plan = SafetyFlag.Status.ASSESSED, assessment.strip(), plan.strip()
     flag.assessed_by, flag.assessed_at, flag.updated_by = user, timezone.now(), user
     flag.save()
-    audit_record(action=AuditEntry.Action.REVIEW, actor=user, patient=flag.patient,
-                 summary=f"Safety flag assessed and plan recorded ({flag.reason})",
-                 detail={"flag": str(flag.external_id)})
+    audit_record(
+        action=AuditEntry.Action.REVIEW,
+        actor=user,
+        patient=flag.patient,
+        summary=f"Safety flag assessed and plan recorded ({flag.reason})",
+        detail={"flag": str(flag.external_id)},
+    )
     return flag
 
 
 @transaction.atomic
-def booster_decide(*, user: User, proposal: BoosterProposal, decision: str, reason: str = "") -> BoosterProposal:
+def booster_decide(
+    *, user: User, proposal: BoosterProposal, decision: str, reason: str = ""
+) -> BoosterProposal:
     """Accept (a booster PlannedInfusion is added when the patient has a plan) or decline with a reason."""
     require(user, Permission.BOOSTER_DECIDE)
     patient_for(user, proposal.patient, Permission.BOOSTER_DECIDE)
     proposal = BoosterProposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != BoosterProposal.Status.PROPOSED:
-        raise ValidationError(BOOSTER_ALREADY_DECIDED.format(status=proposal.get_status_display().lower(),
-                                                             who=proposal.decided_by), field="proposal", value=None)
+        raise ValidationError(
+            BOOSTER_ALREADY_DECIDED.format(
+                status=proposal.get_status_display().lower(), who=proposal.decided_by
+            ),
+            field="proposal",
+            value=None,
+        )
     if decision not in ("accept", "decline"):
         raise ValidationError(DECISION_UNKNOWN.format(value=decision), field="decision", value=decision)
     if decision == "decline" and len(reason.strip()) < 5:
@@ -334,16 +503,30 @@ def booster_decide(*, user: User, proposal: BoosterProposal, decision: str, reas
             last = plan.infusions.order_by("-sequence").first()
             start = timezone.now() + timedelta(days=7)
             proposal.planned_infusion = PlannedInfusion.objects.create(
-                plan=plan, sequence=(last.sequence + 1) if last else 1, kind=PlannedInfusion.Kind.BOOSTER,
+                plan=plan,
+                sequence=(last.sequence + 1) if last else 1,
+                kind=PlannedInfusion.Kind.BOOSTER,
                 scheduled_start=start.replace(hour=14, minute=0, second=0, microsecond=0),
-                location=last.location if last else proposal.patient.location, created_by=user, updated_by=user)
+                location=last.location if last else proposal.patient.location,
+                created_by=user,
+                updated_by=user,
+            )
     proposal.status = "accepted" if decision == "accept" else "declined"
     proposal.decision_reason, proposal.decided_by, proposal.decided_at = reason.strip(), user, timezone.now()
     proposal.save()
-    audit_record(action=AuditEntry.Action.SIGN, actor=user, patient=proposal.patient,
-                 summary=f"Booster {proposal.status}" + (f": {proposal.decision_reason}" if proposal.decision_reason else ""),
-                 detail={"proposal": str(proposal.external_id),
-                         "planned_infusion": str(proposal.planned_infusion.external_id) if proposal.planned_infusion else None})
+    audit_record(
+        action=AuditEntry.Action.SIGN,
+        actor=user,
+        patient=proposal.patient,
+        summary=f"Booster {proposal.status}"
+        + (f": {proposal.decision_reason}" if proposal.decision_reason else ""),
+        detail={
+            "proposal": str(proposal.external_id),
+            "planned_infusion": str(proposal.planned_infusion.external_id)
+            if proposal.planned_infusion
+            else None,
+        },
+    )
     return proposal
 
 
@@ -355,38 +538,82 @@ NO_BASE_URL = "Set KETACLINIC_BASE_URL to the clinic's https:// address: patient
 DAILY_JOB = " (daily send_due_links job)"
 
 
-def _dispatch_email(*, actor: User | None, patient: Patient, items: Sequence[DueItem], base_url: str,
-                    connection: Any = None) -> list[LinkDispatch]:
+def _dispatch_email(
+    *, actor: User | None, patient: Patient, items: Sequence[DueItem], base_url: str, connection: Any = None
+) -> list[LinkDispatch]:
     """Email one message with a new link per item; then, in one transaction, store the links (only when the
     message went) and one dispatch per item. A failed send stores no link: nobody can hold it."""
     if not base_url:
         raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
     now = timezone.now()
-    planned = [(item, _instrument(item.instrument, for_patient=True), secrets.token_urlsafe(32), link_expiry(item, now))
-               for item in items]
-    urls = [base_url.rstrip("/") + reverse("questionnaire_answer", args=[token]) for _, _, token, _ in planned]
+    planned = [
+        (
+            item,
+            _instrument(item.instrument, for_patient=True),
+            secrets.token_urlsafe(32),
+            link_expiry(item, now),
+        )
+        for item in items
+    ]
+    urls = [
+        base_url.rstrip("/") + reverse("questionnaire_answer", args=[token]) for _, _, token, _ in planned
+    ]
     message = emails.questionnaire_email(patient=patient, urls=urls, expires=min(e for *_, e in planned))
     error = emails.send(message, connection=connection)
     masked = emails.email_masked(patient.email)
-    error = error.replace(patient.email, masked)[:300] if patient.email else error[:300]  # e.g. SMTPRecipientsRefused
+    error = (
+        error.replace(patient.email, masked)[:300] if patient.email else error[:300]
+    )  # e.g. SMTPRecipientsRefused
     how = DAILY_JOB if actor is None else ""
     out = []
     with transaction.atomic():
         for item, inst, token, expires in planned:
             q = item.questionnaire
-            link = None if error else _link_store(actor=actor, patient=patient, inst=inst, token=token, hours=72,
-                                                  timepoint=q.timepoint, infusion_number=q.infusion_number,
-                                                  how=f" by email to {masked}{how}", expires_at=expires)
+            link = (
+                None
+                if error
+                else _link_store(
+                    actor=actor,
+                    patient=patient,
+                    inst=inst,
+                    token=token,
+                    hours=72,
+                    timepoint=q.timepoint,
+                    infusion_number=q.infusion_number,
+                    how=f" by email to {masked}{how}",
+                    expires_at=expires,
+                )
+            )
             dispatch = LinkDispatch.objects.create(
-                patient=patient, link=link, instrument=inst.id, timepoint=q.timepoint, infusion_number=q.infusion_number,
-                due_on=q.due_on, channel=LinkDispatch.Channel.EMAIL, to_masked=masked, sent_at=now,
-                outcome=LinkDispatch.Outcome.FAILED if error else LinkDispatch.Outcome.SENT, error=error, created_by=actor)
-            audit_record(action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM, actor=actor,
-                         patient=patient,
-                         summary=(f"Emailing a {inst.name} link to {masked} FAILED: {error}" if error
-                                  else f"Emailed a {inst.name} link to {masked}") + how,
-                         detail={"dispatch": str(dispatch.external_id), "outcome": dispatch.outcome,
-                                 "link": str(link.external_id) if link else None})
+                patient=patient,
+                link=link,
+                instrument=inst.id,
+                timepoint=q.timepoint,
+                infusion_number=q.infusion_number,
+                due_on=q.due_on,
+                channel=LinkDispatch.Channel.EMAIL,
+                to_masked=masked,
+                sent_at=now,
+                outcome=LinkDispatch.Outcome.FAILED if error else LinkDispatch.Outcome.SENT,
+                error=error,
+                created_by=actor,
+            )
+            audit_record(
+                action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM,
+                actor=actor,
+                patient=patient,
+                summary=(
+                    f"Emailing a {inst.name} link to {masked} FAILED: {error}"
+                    if error
+                    else f"Emailed a {inst.name} link to {masked}"
+                )
+                + how,
+                detail={
+                    "dispatch": str(dispatch.external_id),
+                    "outcome": dispatch.outcome,
+                    "link": str(link.external_id) if link else None,
+                },
+            )
             out.append(dispatch)
     return out
 
@@ -395,19 +622,32 @@ def _record_no_address(*, actor: User | None, patient: Patient, item: DueItem) -
     q = item.questionnaire
     with transaction.atomic():
         dispatch = LinkDispatch.objects.create(
-            patient=patient, instrument=item.instrument, timepoint=q.timepoint, infusion_number=q.infusion_number,
-            due_on=q.due_on, channel=LinkDispatch.Channel.EMAIL, sent_at=timezone.now(),
-            outcome=LinkDispatch.Outcome.NO_ADDRESS, created_by=actor)
-        audit_record(action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM, actor=actor, patient=patient,
-                     summary=f"No email address: the {item.instrument} link for {q.label.lower()} must be handed out"
-                     + (DAILY_JOB if actor is None else ""),
-                     detail={"dispatch": str(dispatch.external_id), "outcome": dispatch.outcome})
+            patient=patient,
+            instrument=item.instrument,
+            timepoint=q.timepoint,
+            infusion_number=q.infusion_number,
+            due_on=q.due_on,
+            channel=LinkDispatch.Channel.EMAIL,
+            sent_at=timezone.now(),
+            outcome=LinkDispatch.Outcome.NO_ADDRESS,
+            created_by=actor,
+        )
+        audit_record(
+            action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM,
+            actor=actor,
+            patient=patient,
+            summary=f"No email address: the {item.instrument} link for {q.label.lower()} must be handed out"
+            + (DAILY_JOB if actor is None else ""),
+            detail={"dispatch": str(dispatch.external_id), "outcome": dispatch.outcome},
+        )
     return dispatch
 
 
 RESEND_AFTER = timedelta(minutes=10)
-JUST_SENT = ("A link for the {instrument} was made at {when} and still works: it was not sent again. "
-             "It can be re-sent after 10 minutes.")
+JUST_SENT = (
+    "A link for the {instrument} was made at {when} and still works: it was not sent again. "
+    "It can be re-sent after 10 minutes."
+)
 
 
 @dataclass
@@ -420,13 +660,21 @@ class SendSummary:
     not_in_treatment: int = 0  # no active or completed plan (screened out, draft, stopped): staff decide
 
     def __str__(self) -> str:
-        return (f"{self.sent} sent, {self.failed} failed (retried next run), {self.no_address} without an email "
-                f"address (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not sent "
-                f"by link (licensed wording), {self.not_in_treatment} not sent: no active or completed plan")
+        return (
+            f"{self.sent} sent, {self.failed} failed (retried next run), {self.no_address} without an email "
+            f"address (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not sent "
+            f"by link (licensed wording), {self.not_in_treatment} not sent: no active or completed plan"
+        )
 
 
-def due_links_send(*, user: User | None, base_url: str, location: Location | None = None, today: date | None = None,
-                   connection: Any = None) -> SendSummary:
+def due_links_send(
+    *,
+    user: User | None,
+    base_url: str,
+    location: Location | None = None,
+    today: date | None = None,
+    connection: Any = None,
+) -> SendSummary:
     """Email a link for every questionnaire due today (window open, no answer) that has no live link.
 
     One message per patient (all their links). Idempotent: a sent link is live, so a second run the same
@@ -455,7 +703,9 @@ def due_links_send(*, user: User | None, base_url: str, location: Location | Non
         else:
             to_email.setdefault(row.patient, []).append(row.item)
     for patient, items in to_email.items():
-        for d in _dispatch_email(actor=user, patient=patient, items=items, base_url=base_url, connection=connection):
+        for d in _dispatch_email(
+            actor=user, patient=patient, items=items, base_url=base_url, connection=connection
+        ):
             if d.outcome == LinkDispatch.Outcome.SENT:
                 summary.sent += 1
             else:
@@ -463,16 +713,37 @@ def due_links_send(*, user: User | None, base_url: str, location: Location | Non
     return summary
 
 
-def due_link_email(*, user: User, patient: Patient, instrument: str, timepoint: str, infusion_number: int | None,
-                   due_on: date, base_url: str, today: date | None = None, connection: Any = None) -> LinkDispatch:
-    """"Send link now" on the worklist: email a link for one questionnaire that is still waiting for an answer."""
+def due_link_email(
+    *,
+    user: User,
+    patient: Patient,
+    instrument: str,
+    timepoint: str,
+    infusion_number: int | None,
+    due_on: date,
+    base_url: str,
+    today: date | None = None,
+    connection: Any = None,
+) -> LinkDispatch:
+    """ "Send link now" on the worklist: email a link for one questionnaire that is still waiting for an answer."""
     patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument(instrument, for_patient=True)
-    item = next((i for i in due_status_for_patient(patient, today) if item_key(i) == (instrument, timepoint, infusion_number)
-                 and i.questionnaire.due_on == due_on and i.can_still_answer), None)
+    item = next(
+        (
+            i
+            for i in due_status_for_patient(patient, today)
+            if item_key(i) == (instrument, timepoint, infusion_number)
+            and i.questionnaire.due_on == due_on
+            and i.can_still_answer
+        ),
+        None,
+    )
     if item is None:
-        raise ValidationError(NOT_WAITING.format(label=f"{timepoint} {due_on}", instrument=inst.name),
-                              field="questionnaire", value=instrument)
+        raise ValidationError(
+            NOT_WAITING.format(label=f"{timepoint} {due_on}", instrument=inst.name),
+            field="questionnaire",
+            value=instrument,
+        )
     if not patient.email:
         raise ValidationError(NO_EMAIL.format(name=patient.display_name), field="email", value="")
     with transaction.atomic():
@@ -480,13 +751,21 @@ def due_link_email(*, user: User, patient: Patient, instrument: str, timepoint: 
         # this questionnaire made in the last few minutes is not sent again. An older live link may be
         # re-sent on purpose (the patient lost the email).
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
-        recent = (PatientLink.objects.filter(patient=patient, instrument=instrument, timepoint=timepoint,
-                                             infusion_number=infusion_number, used_at__isnull=True,
-                                             expires_at__gt=timezone.now(),
-                                             created_at__gt=timezone.now() - RESEND_AFTER).first())
+        recent = PatientLink.objects.filter(
+            patient=patient,
+            instrument=instrument,
+            timepoint=timepoint,
+            infusion_number=infusion_number,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            created_at__gt=timezone.now() - RESEND_AFTER,
+        ).first()
         if recent is not None:
-            raise ValidationError(JUST_SENT.format(instrument=inst.name,
-                                                   when=f"{timezone.localtime(recent.created_at):%H:%M}"),
-                                  field="questionnaire", value=instrument)
-        return _dispatch_email(actor=user, patient=patient, items=[item], base_url=base_url,
-                               connection=connection)[0]
+            raise ValidationError(
+                JUST_SENT.format(instrument=inst.name, when=f"{timezone.localtime(recent.created_at):%H:%M}"),
+                field="questionnaire",
+                value=instrument,
+            )
+        return _dispatch_email(
+            actor=user, patient=patient, items=[item], base_url=base_url, connection=connection
+        )[0]

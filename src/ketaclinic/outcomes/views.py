@@ -87,8 +87,14 @@ def _due_groups(items: tuple[DueItem, ...]) -> list[dict[str, Any]]:
     groups = []
     for (q, window), members in groupby(items, key=lambda i: (i.questionnaire, i.window)):
         listed = list(members)
-        groups.append({"questionnaire": q, "window": window, "items": [(i, short_name(i.instrument)) for i in listed],
-                       "overdue": any(i.status is DueStatus.OVERDUE for i in listed)})
+        groups.append(
+            {
+                "questionnaire": q,
+                "window": window,
+                "items": [(i, short_name(i.instrument)) for i in listed],
+                "overdue": any(i.status is DueStatus.OVERDUE for i in listed),
+            }
+        )
     return groups
 
 
@@ -98,19 +104,35 @@ def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.CLINICAL_VIEW)
     responses = selectors.responses_for_patient(user=request.user, patient=patient)
     present = {r.instrument for r in responses}
-    trajectories = [selectors.trajectory_get(user=request.user, patient=patient, instrument=i)
-                    for i in CHART_INSTRUMENTS if i in present]
+    trajectories = [
+        selectors.trajectory_get(user=request.user, patient=patient, instrument=i)
+        for i in CHART_INSTRUMENTS
+        if i in present
+    ]
     audit_read(patient, "questionnaires and outcomes")
-    return render(request, "outcomes/patient.html", {
-        "patient": patient, "responses": responses, "trajectories": trajectories,
-        "due": _due_groups(selectors.due_status_for_patient(patient)),
-        "flags": SafetyFlag.objects.filter(patient=patient).select_related("assessed_by").order_by("-raised_at"),
-        "proposals": BoosterProposal.objects.filter(patient=patient).select_related("decided_by"),
-        "links": PatientLink.objects.filter(patient=patient)[:10],
-        "instruments": [i for i in shipped_instruments().values() if i.scoring.method == "sum" or i.id == "cssrs_screener"],
-        "link_instruments": [i for i in shipped_instruments().values() if i.wording == "shipped"],
-        "new_link": request.session.pop("outcomes_new_link", None), "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "outcomes/patient.html",
+        {
+            "patient": patient,
+            "responses": responses,
+            "trajectories": trajectories,
+            "due": _due_groups(selectors.due_status_for_patient(patient)),
+            "flags": SafetyFlag.objects.filter(patient=patient)
+            .select_related("assessed_by")
+            .order_by("-raised_at"),
+            "proposals": BoosterProposal.objects.filter(patient=patient).select_related("decided_by"),
+            "links": PatientLink.objects.filter(patient=patient)[:10],
+            "instruments": [
+                i
+                for i in shipped_instruments().values()
+                if i.scoring.method == "sum" or i.id == "cssrs_screener"
+            ],
+            "link_instruments": [i for i in shipped_instruments().values() if i.wording == "shipped"],
+            "new_link": request.session.pop("outcomes_new_link", None),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -123,13 +145,18 @@ def trajectory_chart(request: HttpRequest, external_id: str, instrument: str) ->
     return HttpResponse(trajectory_svg(trajectory), content_type="image/svg+xml")
 
 
-def _saved_message(request: HttpRequest, name: str, response: QuestionnaireResponse, verb: str, tail: str) -> None:
+def _saved_message(
+    request: HttpRequest, name: str, response: QuestionnaireResponse, verb: str, tail: str
+) -> None:
     """The flash after answers are saved: the score, and the urgent warning when a safety flag was raised."""
     flagged = response.safety_flags.exists()
     (messages.warning if flagged else messages.success)(
-        request, f"{name} {verb}: " + (f"total {response.total:g} " if response.total is not None else "")
+        request,
+        f"{name} {verb}: "
+        + (f"total {response.total:g} " if response.total is not None else "")
         + f"({response.severity}){tail}"
-        + (" URGENT safety flag raised: the prescriber sees it now; assess the patient." if flagged else ""))
+        + (" URGENT safety flag raised: the prescriber sees it now; assess the patient." if flagged else ""),
+    )
 
 
 @login_required
@@ -137,21 +164,35 @@ def _saved_message(request: HttpRequest, name: str, response: QuestionnaireRespo
 def response_new(request: HttpRequest, external_id: str, instrument: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument_or_404(instrument)
-    form = AnswersForm(request.POST or None, instrument=inst,
-                       initial={"timepoint": request.GET.get("timepoint", "ad_hoc"),
-                                "infusion_number": request.GET.get("infusion_number") or None})
+    form = AnswersForm(
+        request.POST or None,
+        instrument=inst,
+        initial={
+            "timepoint": request.GET.get("timepoint", "ad_hoc"),
+            "infusion_number": request.GET.get("infusion_number") or None,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             response = services.response_record(
-                user=request.user, patient=patient, instrument=inst.id, answers=form.answers(),
-                timepoint=form.cleaned_data["timepoint"], infusion_number=form.cleaned_data["infusion_number"])
+                user=request.user,
+                patient=patient,
+                instrument=inst.id,
+                answers=form.answers(),
+                timepoint=form.cleaned_data["timepoint"],
+                infusion_number=form.cleaned_data["infusion_number"],
+            )
         except DomainError as exc:
             form_error(form, exc)
         else:
             _saved_message(request, inst.name, response, "recorded", ".")
             return redirect("outcomes:patient", external_id=patient.external_id)
-    return render(request, "outcomes/response_form.html", {"form": form, "patient": patient, "instrument": inst},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "outcomes/response_form.html",
+        {"form": form, "patient": patient, "instrument": inst},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -165,7 +206,9 @@ def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            request.session["outcomes_new_link"] = request.build_absolute_uri(reverse("questionnaire_answer", args=[token]))
+            request.session["outcomes_new_link"] = request.build_absolute_uri(
+                reverse("questionnaire_answer", args=[token])
+            )
     else:
         messages.error(request, "Choose a questionnaire and how many hours the link lasts (1 to 168).")
     return redirect("outcomes:patient", external_id=patient.external_id)
@@ -194,13 +237,26 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
                 return render(request, "outcomes/answer_refused.html", {"message": exc.message}, status=403)
             form_error(form, exc)
         else:
-            return render(request, "outcomes/answer_done.html", {
-                "first_name": link.patient.preferred_name or link.patient.given_name,
-                "crisis_line": _crisis_line(link.patient.location)})
-    return render(request, "outcomes/answer.html", {
-        "form": form, "instrument": inst, "link": link, "first_name": link.patient.preferred_name or link.patient.given_name,
-        "crisis_line": _crisis_line(link.patient.location),
-    }, status=400 if request.method == "POST" else 200)
+            return render(
+                request,
+                "outcomes/answer_done.html",
+                {
+                    "first_name": link.patient.preferred_name or link.patient.given_name,
+                    "crisis_line": _crisis_line(link.patient.location),
+                },
+            )
+    return render(
+        request,
+        "outcomes/answer.html",
+        {
+            "form": form,
+            "instrument": inst,
+            "link": link,
+            "first_name": link.patient.preferred_name or link.patient.given_name,
+            "crisis_line": _crisis_line(link.patient.location),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -209,7 +265,9 @@ def flag_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     permission = Permission.SAFETY_ASSESS if request.method == "POST" else Permission.CLINICAL_VIEW
     require(request.user, permission)
     try:
-        flag = selectors.safety_flag_get(user=request.user, external_id=str(external_id), permission=permission)
+        flag = selectors.safety_flag_get(
+            user=request.user, external_id=str(external_id), permission=permission
+        )
     except SafetyFlag.DoesNotExist:
         raise Http404("No such flag.") from None
     activate_for(flag.patient.location)
@@ -223,9 +281,12 @@ def flag_detail(request: HttpRequest, external_id: str) -> HttpResponse:
             messages.success(request, "Assessment and plan recorded; the flag is closed.")
             return redirect("outcomes:patient", external_id=flag.patient.external_id)
     audit_read(flag.patient, "a safety flag")
-    return render(request, "outcomes/flag.html", {"flag": flag, "form": form,
-                                                  "can_assess": request.user.can(Permission.SAFETY_ASSESS)},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "outcomes/flag.html",
+        {"flag": flag, "form": form, "can_assess": request.user.can(Permission.SAFETY_ASSESS)},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -268,11 +329,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     data = selectors.outcomes_dashboard(user=request.user, filters=filters)
     largest = max((c for _, c in data.change_histogram), default=0) or 1
-    return render(request, "outcomes/dashboard.html", {
-        "form": form, "d": data, "definitions": selectors.DEFINITIONS, "locations": Location.objects.order_by("name"),
-        "indications": INDICATION_CHOICES, "histogram": [(label, c, round(c / largest * 100)) for label, c in data.change_histogram],
-        "query": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "outcomes/dashboard.html",
+        {
+            "form": form,
+            "d": data,
+            "definitions": selectors.DEFINITIONS,
+            "locations": Location.objects.order_by("name"),
+            "indications": INDICATION_CHOICES,
+            "histogram": [(label, c, round(c / largest * 100)) for label, c in data.change_histogram],
+            "query": request.GET.urlencode(),
+        },
+    )
 
 
 @login_required
@@ -284,20 +353,65 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="outcomes-{filters.start}-{filters.end}.csv"'
     w = csv.writer(response)
-    w.writerow(["measure", "value", "unit", "ci95_low", "ci95_high", "interval", "n", "numerator", "period_start",
-                "period_end", "location", "indication", "definition"])
-    w.writerow(["completed_series", data.completed, "patients", "", "", "", data.completed, "", filters.start,
-                filters.end, filters.location.code if filters.location else "all", filters.indication or "all",
-                selectors.DEFINITIONS["completed"]])
+    w.writerow(
+        [
+            "measure",
+            "value",
+            "unit",
+            "ci95_low",
+            "ci95_high",
+            "interval",
+            "n",
+            "numerator",
+            "period_start",
+            "period_end",
+            "location",
+            "indication",
+            "definition",
+        ]
+    )
+    w.writerow(
+        [
+            "completed_series",
+            data.completed,
+            "patients",
+            "",
+            "",
+            "",
+            data.completed,
+            "",
+            filters.start,
+            filters.end,
+            filters.location.code if filters.location else "all",
+            filters.indication or "all",
+            selectors.DEFINITIONS["completed"],
+        ]
+    )
     for key, _label, est, unit in data.measures():
-        w.writerow([key, est.value, unit, est.low, est.high, est.method, est.n, est.numerator, filters.start,
-                    filters.end, filters.location.code if filters.location else "all", filters.indication or "all",
-                    selectors.DEFINITIONS[key]])
-    audit_record(action=AuditEntry.Action.EXPORT, actor=request.user, summary="Exported the outcomes dashboard (CSV)",
-                 detail={"start": str(filters.start), "end": str(filters.end)})
+        w.writerow(
+            [
+                key,
+                est.value,
+                unit,
+                est.low,
+                est.high,
+                est.method,
+                est.n,
+                est.numerator,
+                filters.start,
+                filters.end,
+                filters.location.code if filters.location else "all",
+                filters.indication or "all",
+                selectors.DEFINITIONS[key],
+            ]
+        )
+    audit_record(
+        action=AuditEntry.Action.EXPORT,
+        actor=request.user,
+        summary="Exported the outcomes dashboard (CSV)",
+        detail={"start": str(filters.start), "end": str(filters.end)},
+    )
     return response
-
-
 
 
 @login_required
@@ -307,8 +421,9 @@ def response_correct(request: HttpRequest, external_id: str) -> HttpResponse:
     (the original stays, marked corrected) and raises safety flags exactly as for a new answer."""
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
     try:
-        original = selectors.response_get(user=request.user, external_id=str(external_id),
-                                          permission=Permission.QUESTIONNAIRE_RECORD)
+        original = selectors.response_get(
+            user=request.user, external_id=str(external_id), permission=Permission.QUESTIONNAIRE_RECORD
+        )
     except QuestionnaireResponse.DoesNotExist:
         raise Http404("No such response.") from None
     inst = _instrument_or_404(original.instrument)
@@ -316,18 +431,36 @@ def response_correct(request: HttpRequest, external_id: str) -> HttpResponse:
     form = CorrectionForm(request.POST or None, instrument=inst, staff=False, initial=original.answers)
     if request.method == "POST" and newer is None and form.is_valid():
         try:
-            response = services.response_correct(user=request.user, response=original, answers=form.answers(),
-                                                 reason=form.cleaned_data["reason"])
+            response = services.response_correct(
+                user=request.user,
+                response=original,
+                answers=form.answers(),
+                reason=form.cleaned_data["reason"],
+            )
         except DomainError as exc:
             form_error(form, exc)
         else:
-            _saved_message(request, inst.name, response, "corrected",
-                           "; the original answers are kept, marked corrected.")
+            _saved_message(
+                request,
+                inst.name,
+                response,
+                "corrected",
+                "; the original answers are kept, marked corrected.",
+            )
             return redirect("outcomes:patient", external_id=original.patient.external_id)
     audit_read(original.patient, f"a {inst.name} response (to correct it)")
-    return render(request, "outcomes/correct.html", {
-        "form": form, "patient": original.patient, "instrument": inst, "original": original, "newer": newer,
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "outcomes/correct.html",
+        {
+            "form": form,
+            "patient": original.patient,
+            "instrument": inst,
+            "original": original,
+            "newer": newer,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _worklist_location(request: HttpRequest) -> tuple[Location, list[Location]]:
@@ -347,40 +480,64 @@ def worklist(request: HttpRequest) -> HttpResponse:
     location, mine = _worklist_location(request)
     data = selectors.questionnaire_worklist(user=request.user, location=location)
     audit_list(dict.fromkeys(r.patient for r in data.rows), f"questionnaires due at {location.code}")
-    return render(request, "outcomes/worklist.html", {
-        "w": data, "location": location, "locations": mine, "handout": request.session.pop("outcomes_handout", None),
-        "Outcome": LinkDispatch.Outcome,
-    })
+    return render(
+        request,
+        "outcomes/worklist.html",
+        {
+            "w": data,
+            "location": location,
+            "locations": mine,
+            "handout": request.session.pop("outcomes_handout", None),
+            "Outcome": LinkDispatch.Outcome,
+        },
+    )
 
 
 @login_required
 @require_POST
 def worklist_send(request: HttpRequest, external_id: str) -> HttpResponse:
-    """"Send link now" (email, the daily job's service) or, without an email address, a link to hand out."""
+    """ "Send link now" (email, the daily job's service) or, without an email address, a link to hand out."""
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     form = DueLinkForm(request.POST)
     back = reverse("outcomes:worklist") + f"?location={request.POST.get('location', '')}"
     if not form.is_valid():
-        messages.error(request, "That questionnaire could not be identified; reload the worklist and try again.")
+        messages.error(
+            request, "That questionnaire could not be identified; reload the worklist and try again."
+        )
         return redirect(back)
     d = form.cleaned_data
     try:
         if d["how"] == "email":
             base_url = settings.KETACLINIC_BASE_URL or request.build_absolute_uri("/")
-            dispatch = services.due_link_email(user=request.user, patient=patient, instrument=d["instrument"],
-                                               timepoint=d["timepoint"], infusion_number=d["infusion_number"],
-                                               due_on=d["due_on"], base_url=base_url)
+            dispatch = services.due_link_email(
+                user=request.user,
+                patient=patient,
+                instrument=d["instrument"],
+                timepoint=d["timepoint"],
+                infusion_number=d["infusion_number"],
+                due_on=d["due_on"],
+                base_url=base_url,
+            )
             if dispatch.outcome == LinkDispatch.Outcome.SENT:
                 messages.success(request, f"Link emailed to {patient.display_name} ({dispatch.to_masked}).")
             else:
-                messages.error(request, f"Emailing {patient.display_name} failed: {dispatch.error}. Nothing was sent; "
-                               "try again, or hand out a link.")
+                messages.error(
+                    request,
+                    f"Emailing {patient.display_name} failed: {dispatch.error}. Nothing was sent; "
+                    "try again, or hand out a link.",
+                )
         else:
-            _link, token = services.link_create(user=request.user, patient=patient, instrument=d["instrument"],
-                                                timepoint=d["timepoint"], infusion_number=d["infusion_number"])
+            _link, token = services.link_create(
+                user=request.user,
+                patient=patient,
+                instrument=d["instrument"],
+                timepoint=d["timepoint"],
+                infusion_number=d["infusion_number"],
+            )
             request.session["outcomes_handout"] = {
-                "patient": patient.display_name, "url": request.build_absolute_uri(reverse("questionnaire_answer", args=[token]))}
+                "patient": patient.display_name,
+                "url": request.build_absolute_uri(reverse("questionnaire_answer", args=[token])),
+            }
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(back)
-

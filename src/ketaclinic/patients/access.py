@@ -65,10 +65,19 @@ def break_glass_open(*, user: User, patient: Patient, reason: str) -> BreakGlass
     if len(reason.strip()) < MIN_REASON:
         raise ValidationError(REASON_TOO_SHORT.format(min=MIN_REASON), field="reason", value=reason)
     now = timezone.now()
-    access = BreakGlassAccess.objects.create(user=user, patient=patient, reason=reason.strip(), granted_at=now,
-                                             expires_at=now + BreakGlassAccess.DURATION)
-    audit_record(action=AuditEntry.Action.BREAK_GLASS, actor=user, patient=patient,
-                 location_code=patient.location.code,
-                 summary=f"Emergency access to {patient.mrn} for 4 h: {reason.strip()}",
-                 detail={"access": str(access.external_id), "expires_at": access.expires_at.isoformat()})
+    access = BreakGlassAccess.objects.create(
+        user=user,
+        patient=patient,
+        reason=reason.strip(),
+        granted_at=now,
+        expires_at=now + BreakGlassAccess.DURATION,
+    )
+    audit_record(
+        action=AuditEntry.Action.BREAK_GLASS,
+        actor=user,
+        patient=patient,
+        location_code=patient.location.code,
+        summary=f"Emergency access to {patient.mrn} for 4 h: {reason.strip()}",
+        detail={"access": str(access.external_id), "expires_at": access.expires_at.isoformat()},
+    )
     return access

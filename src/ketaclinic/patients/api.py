@@ -23,8 +23,12 @@ LOCATION_UNKNOWN = "Location {value!r} is unknown: use a location code such as '
 
 
 class QuantityIn(Schema):
-    value: DecimalIn = Field(description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in).")
-    unit: str = Field(max_length=5, description="kg or lb for weight; cm or in for height. Required: never guessed.")
+    value: DecimalIn = Field(
+        description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in)."
+    )
+    unit: str = Field(
+        max_length=5, description="kg or lb for weight; cm or in for height. Required: never guessed."
+    )
 
 
 class PatientIn(Schema):
@@ -64,7 +68,9 @@ class PatientOut(Schema):
 
 class MeasurementIn(Schema):
     kind: str = Field(pattern="^(weight|height)$")
-    value: DecimalIn = Field(description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in).")
+    value: DecimalIn = Field(
+        description="Weight 20–350 kg (44.1–771.6 lb); height 100–250 cm (39.4–98.4 in)."
+    )
     unit: str = Field(min_length=1, max_length=5, description="kg or lb for weight; cm or in for height.")
 
 
@@ -122,8 +128,14 @@ def patient_search(request: HttpRequest, q: str = Query("", max_length=QUERY_MAX
 
 @router.post("/duplicates", response=list[DuplicateOut], summary="Possible duplicates of a new patient")
 def patient_duplicates(request: HttpRequest, payload: PatientIn) -> list[selectors.PossibleDuplicate]:
-    return selectors.duplicates_find(user=request.user, given_name=payload.given_name, family_name=payload.family_name,
-                                     birth_date=payload.birth_date, phone=payload.phone, email=payload.email)
+    return selectors.duplicates_find(
+        user=request.user,
+        given_name=payload.given_name,
+        family_name=payload.family_name,
+        birth_date=payload.birth_date,
+        phone=payload.phone,
+        email=payload.email,
+    )
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")
@@ -135,9 +147,11 @@ def patient_register(request: HttpRequest, payload: PatientIn) -> Status[Patient
         raise ValidationError(LOCATION_UNKNOWN.format(value=code), field="location", value=code)
     weight, height = data.pop("weight"), data.pop("height")
     patient = services.patient_register(
-        user=request.user, location=location,
+        user=request.user,
+        location=location,
         weight=(weight["value"], weight["unit"]) if weight else None,
-        height=(height["value"], height["unit"]) if height else None, **data,
+        height=(height["value"], height["unit"]) if height else None,
+        **data,
     )
     return Status(201, patient)
 
@@ -150,17 +164,32 @@ def patient_chart(request: HttpRequest, external_id: UUID) -> dict[str, object]:
         "patient": patient,
         "weight_kg": chart.latest_weight.value_si if chart.latest_weight else None,
         "height_cm": chart.latest_height.value_si if chart.latest_height else None,
-        "bmi": chart.bmi, "allergies": chart.allergies, "medications": chart.medications,
+        "bmi": chart.bmi,
+        "allergies": chart.allergies,
+        "medications": chart.medications,
     }
 
 
-@router.post("/{external_id}/measurements", response={201: MeasurementOut}, summary="Record a weight or height")
-def measurement_record(request: HttpRequest, external_id: UUID, payload: MeasurementIn) -> Status[dict[str, object]]:
+@router.post(
+    "/{external_id}/measurements", response={201: MeasurementOut}, summary="Record a weight or height"
+)
+def measurement_record(
+    request: HttpRequest, external_id: UUID, payload: MeasurementIn
+) -> Status[dict[str, object]]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
-    m = services.measurement_record(user=request.user, patient=patient, kind=payload.kind, value=payload.value,
-                                    unit=payload.unit)
-    return Status(201, {"kind": m.kind, "value_si": m.value_si, "entered_value": m.entered_value,
-                        "entered_unit": m.entered_unit, "measured_at": m.measured_at.isoformat()})
+    m = services.measurement_record(
+        user=request.user, patient=patient, kind=payload.kind, value=payload.value, unit=payload.unit
+    )
+    return Status(
+        201,
+        {
+            "kind": m.kind,
+            "value_si": m.value_si,
+            "entered_value": m.entered_value,
+            "entered_unit": m.entered_unit,
+            "measured_at": m.measured_at.isoformat(),
+        },
+    )
 
 
 @router.post("/{external_id}/allergies", response={201: AllergyIn}, summary="Record an allergy")
@@ -169,7 +198,9 @@ def allergy_record(request: HttpRequest, external_id: UUID, payload: AllergyIn) 
     return Status(201, services.allergy_record(user=request.user, patient=patient, **payload.dict()))
 
 
-@router.post("/{external_id}/medications", response={201: MedicationOut}, summary="Record a current medication")
+@router.post(
+    "/{external_id}/medications", response={201: MedicationOut}, summary="Record a current medication"
+)
 def medication_record(request: HttpRequest, external_id: UUID, payload: MedicationIn) -> Status[object]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
     return Status(201, services.medication_record(user=request.user, patient=patient, **payload.dict()))

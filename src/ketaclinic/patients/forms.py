@@ -24,10 +24,26 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
-            "given_name", "family_name", "preferred_name", "birth_date", "sex_at_birth", "gender_identity",
-            "pronouns", "location", "phone", "email", "address", "city", "state", "postal_code",
-            "emergency_contact_name", "emergency_contact_phone", "emergency_contact_relation",
-            "escort_name", "escort_phone", "part2_protected",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "birth_date",
+            "sex_at_birth",
+            "gender_identity",
+            "pronouns",
+            "location",
+            "phone",
+            "email",
+            "address",
+            "city",
+            "state",
+            "postal_code",
+            "emergency_contact_name",
+            "emergency_contact_phone",
+            "emergency_contact_relation",
+            "escort_name",
+            "escort_phone",
+            "part2_protected",
         ]
         widgets = {"birth_date": DateInput()}
 
@@ -50,13 +66,17 @@ class PatientForm(forms.ModelForm):
 class MeasurementForm(forms.Form):
     kind = forms.ChoiceField(choices=[("weight", "Weight"), ("height", "Height")])
     value = forms.DecimalField(max_digits=7, decimal_places=2)
-    unit = forms.ChoiceField(choices=[("", "— unit —"), ("kg", "kg"), ("lb", "lb"), ("cm", "cm"), ("in", "in")])
+    unit = forms.ChoiceField(
+        choices=[("", "— unit —"), ("kg", "kg"), ("lb", "lb"), ("cm", "cm"), ("in", "in")]
+    )
 
 
 class AllergyForm(forms.Form):
     substance = forms.CharField(max_length=120)
     reaction = forms.CharField(max_length=200, required=False)
-    severity = forms.ChoiceField(choices=[("unknown", "Unknown"), ("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")])
+    severity = forms.ChoiceField(
+        choices=[("unknown", "Unknown"), ("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")]
+    )
 
 
 class MedicationForm(forms.Form):

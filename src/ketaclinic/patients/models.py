@@ -37,15 +37,20 @@ class Patient(ClinicRecord):
     city = models.CharField(max_length=80, blank=True)
     state = models.CharField(max_length=2, blank=True)
     postal_code = models.CharField(max_length=10, blank=True)
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="patients",
-                                 help_text="The clinic location that cares for the patient.")
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.PROTECT,
+        related_name="patients",
+        help_text="The clinic location that cares for the patient.",
+    )
     emergency_contact_name = models.CharField(max_length=120, blank=True)
     emergency_contact_phone = models.CharField(max_length=30, blank=True)
     emergency_contact_relation = models.CharField(max_length=60, blank=True)
     escort_name = models.CharField("Escort / driver", max_length=120, blank=True)
     escort_phone = models.CharField("Escort phone", max_length=30, blank=True)
     part2_protected = models.BooleanField(
-        "42 CFR Part 2 records", default=False,
+        "42 CFR Part 2 records",
+        default=False,
         help_text="Holds records received from a substance-use programme: disclosure needs the patient's consent.",
     )
 
@@ -86,16 +91,22 @@ class BodyMeasurement(models.Model):
     class Meta:
         ordering = ["-measured_at", "-id"]
         constraints = [
-            models.CheckConstraint(name="measurement_kind_known", condition=models.Q(kind__in=["weight", "height"])),
+            models.CheckConstraint(
+                name="measurement_kind_known", condition=models.Q(kind__in=["weight", "height"])
+            ),
             models.CheckConstraint(
                 name="measurement_plausible_si",
-                condition=(models.Q(kind="weight", value_si__gte=20, value_si__lte=350)
-                           | models.Q(kind="height", value_si__gte=100, value_si__lte=250)),
+                condition=(
+                    models.Q(kind="weight", value_si__gte=20, value_si__lte=350)
+                    | models.Q(kind="height", value_si__gte=100, value_si__lte=250)
+                ),
             ),
             models.CheckConstraint(
                 name="measurement_unit_matches_kind",
-                condition=(models.Q(kind="weight", entered_unit__in=["kg", "lb"])
-                           | models.Q(kind="height", entered_unit__in=["cm", "in"])),
+                condition=(
+                    models.Q(kind="weight", entered_unit__in=["kg", "lb"])
+                    | models.Q(kind="height", entered_unit__in=["cm", "in"])
+                ),
             ),
         ]
 

@@ -39,7 +39,9 @@ def patient_search(*, user: User, query: str = "", limit: int = 50) -> list[Pati
     elif query:
         for token in query.replace(",", " ").split():
             qs = qs.filter(
-                Q(family_name__icontains=token) | Q(given_name__icontains=token) | Q(preferred_name__icontains=token)
+                Q(family_name__icontains=token)
+                | Q(given_name__icontains=token)
+                | Q(preferred_name__icontains=token)
             )
     patients = list(qs.order_by("family_name", "given_name", "id")[:limit])
     if patients:
@@ -51,7 +53,11 @@ def patient_find_elsewhere(*, user: User, mrn: str) -> Patient | None:
     """A patient found by exact MRN outside the user's locations: the break-glass entry point."""
     if not MRN_RE.match(mrn.strip()):
         return None
-    return Patient.objects.exclude(location_id__in=user_location_ids(user)).filter(mrn__iexact=mrn.strip()).first()
+    return (
+        Patient.objects.exclude(location_id__in=user_location_ids(user))
+        .filter(mrn__iexact=mrn.strip())
+        .first()
+    )
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,13 @@ ELSEWHERE = "A possible match is registered at another location"
 
 
 def duplicates_find(
-    *, user: User, given_name: str, family_name: str, birth_date: date | None, phone: str = "", email: str = ""
+    *,
+    user: User,
+    given_name: str,
+    family_name: str,
+    birth_date: date | None,
+    phone: str = "",
+    email: str = "",
 ) -> list[PossibleDuplicate]:
     """Existing patients that may be the same person, across all locations (a person registered twice at
     two locations is the duplicate that matters). Matches outside the user's locations
@@ -111,11 +123,28 @@ def duplicates_find(
         visible = p.location_id in mine
         matched.append(p)
         if visible:
-            found.append(PossibleDuplicate(mrn=p.mrn, name=str(p.display_name), birth_date=p.birth_date,
-                                           location=p.location.name, why=", ".join(why), visible=True))
+            found.append(
+                PossibleDuplicate(
+                    mrn=p.mrn,
+                    name=str(p.display_name),
+                    birth_date=p.birth_date,
+                    location=p.location.name,
+                    why=", ".join(why),
+                    visible=True,
+                )
+            )
         else:
-            found.append(PossibleDuplicate(mrn=None, name=ELSEWHERE, birth_date=None, location="another location",
-                                           why="", visible=False, patient_id=str(p.external_id)))
+            found.append(
+                PossibleDuplicate(
+                    mrn=None,
+                    name=ELSEWHERE,
+                    birth_date=None,
+                    location="another location",
+                    why="",
+                    visible=False,
+                    patient_id=str(p.external_id),
+                )
+            )
     audit_list(matched, "possible duplicates (registration)")  # every lookup that touches patients is audited
     return found[:10]
 
@@ -154,5 +183,7 @@ def patient_chart_get(*, user: User, patient: Patient) -> PatientChart:
 
 def patients_with_latest_weight(qs: QuerySet[Patient]) -> QuerySet[Patient]:
     return qs.prefetch_related(
-        Prefetch("measurements", queryset=BodyMeasurement.objects.filter(kind="weight").order_by("-measured_at"))
+        Prefetch(
+            "measurements", queryset=BodyMeasurement.objects.filter(kind="weight").order_by("-measured_at")
+        )
     )

@@ -29,18 +29,38 @@ MEASURED_IN_FUTURE = "Measurement time {value} is in the future."
 
 PHONE_FIELDS = ("phone", "emergency_contact_phone", "escort_phone")
 DEMOGRAPHIC_FIELDS = (
-    "given_name", "family_name", "preferred_name", "birth_date", "sex_at_birth", "gender_identity", "pronouns",
-    "phone", "email", "address", "city", "state", "postal_code", "emergency_contact_name",
-    "emergency_contact_phone", "emergency_contact_relation", "escort_name", "escort_phone", "part2_protected",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "birth_date",
+    "sex_at_birth",
+    "gender_identity",
+    "pronouns",
+    "phone",
+    "email",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relation",
+    "escort_name",
+    "escort_phone",
+    "part2_protected",
 )
 
 
 def _check_birth_date(value: date) -> None:
     today = timezone.localdate()
     if value > today:
-        raise ValidationError(BIRTH_DATE_FUTURE.format(value=value.isoformat()), field="birth_date", value=value)
+        raise ValidationError(
+            BIRTH_DATE_FUTURE.format(value=value.isoformat()), field="birth_date", value=value
+        )
     if value.year < today.year - 120:
-        raise ValidationError(BIRTH_DATE_TOO_OLD.format(value=value.isoformat()), field="birth_date", value=value)
+        raise ValidationError(
+            BIRTH_DATE_TOO_OLD.format(value=value.isoformat()), field="birth_date", value=value
+        )
 
 
 def _next_mrn() -> str:
@@ -65,10 +85,14 @@ def patient_register(
     """Register a new patient at one of the user's locations, with an optional first weight/height."""
     require(user, Permission.PATIENT_REGISTER)
     if location.id not in user_location_ids(user):
-        raise ValidationError(LOCATION_NOT_YOURS.format(value=location.name), field="location", value=location.code)
+        raise ValidationError(
+            LOCATION_NOT_YOURS.format(value=location.name), field="location", value=location.code
+        )
     for name, value in (("Given name", given_name), ("Family name", family_name)):
         if not (value or "").strip():
-            raise ValidationError(REQUIRED.format(field=name), field=name.lower().replace(" ", "_"), value=value)
+            raise ValidationError(
+                REQUIRED.format(field=name), field=name.lower().replace(" ", "_"), value=value
+            )
     _check_birth_date(birth_date)
     unknown = set(fields) - set(DEMOGRAPHIC_FIELDS)
     if unknown:
@@ -80,26 +104,46 @@ def patient_register(
     if height is not None:
         measures.append(("height", height_measure(*height)))
     patient = Patient(
-        mrn=_next_mrn(), location=location, given_name=given_name.strip(), family_name=family_name.strip(),
-        birth_date=birth_date, sex_at_birth=sex_at_birth, created_by=user, updated_by=user, **fields,
+        mrn=_next_mrn(),
+        location=location,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        birth_date=birth_date,
+        sex_at_birth=sex_at_birth,
+        created_by=user,
+        updated_by=user,
+        **fields,
     )
     clean_or_refuse(patient)
     patient.save()
     now = timezone.now()
     for kind, m in measures:
         BodyMeasurement.objects.create(
-            patient=patient, kind=kind, value_si=m.value_si, entered_value=m.entered_value,
-            entered_unit=m.entered_unit, measured_at=now, recorded_by=user,
+            patient=patient,
+            kind=kind,
+            value_si=m.value_si,
+            entered_value=m.entered_value,
+            entered_unit=m.entered_unit,
+            measured_at=now,
+            recorded_by=user,
         )
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient, location_code=location.code,
-                 summary=f"Registered patient {patient.mrn}", detail={"mrn": patient.mrn})
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        location_code=location.code,
+        summary=f"Registered patient {patient.mrn}",
+        detail={"mrn": patient.mrn},
+    )
     return patient
 
 
 @transaction.atomic
 def patient_update(*, user: User, patient: Patient, **changes: Any) -> Patient:
     """Change demographics and contacts; the audit entry keeps the old and new values."""
-    patient = patient_for(user, Patient.objects.select_for_update().get(pk=patient.pk), Permission.PATIENT_REGISTER)
+    patient = patient_for(
+        user, Patient.objects.select_for_update().get(pk=patient.pk), Permission.PATIENT_REGISTER
+    )
     unknown = set(changes) - set(DEMOGRAPHIC_FIELDS)
     if unknown:
         raise TypeError(f"unknown patient fields: {sorted(unknown)}")
@@ -119,43 +163,81 @@ def patient_update(*, user: User, patient: Patient, **changes: Any) -> Patient:
     patient.updated_by = user
     clean_or_refuse(patient)
     patient.save()
-    audit_record(action=AuditEntry.Action.UPDATE, actor=user, patient=patient, location_code=patient.location.code,
-                 summary=f"Changed {', '.join(sorted(diff))}", detail={"changes": diff})
+    audit_record(
+        action=AuditEntry.Action.UPDATE,
+        actor=user,
+        patient=patient,
+        location_code=patient.location.code,
+        summary=f"Changed {', '.join(sorted(diff))}",
+        detail={"changes": diff},
+    )
     return patient
 
 
 @transaction.atomic
 def measurement_record(
-    *, user: User, patient: Patient, kind: str, value: Any, unit: str | None, measured_at: datetime | None = None
+    *,
+    user: User,
+    patient: Patient,
+    kind: str,
+    value: Any,
+    unit: str | None,
+    measured_at: datetime | None = None,
 ) -> BodyMeasurement:
     """Record a weight (kg/lb) or height (cm/in); the unit is required and the value stored in SI."""
     patient_for(user, patient, Permission.PATIENT_REGISTER)
     if kind not in ("weight", "height"):
-        raise ValidationError(f"Measurement kind {kind!r} is unknown: allowed are weight, height.", field="kind", value=kind)
+        raise ValidationError(
+            f"Measurement kind {kind!r} is unknown: allowed are weight, height.", field="kind", value=kind
+        )
     m = (weight_measure if kind == "weight" else height_measure)(value, unit)
     when = measured_at or timezone.now()
     if when > timezone.now():
-        raise ValidationError(MEASURED_IN_FUTURE.format(value=when.isoformat()), field="measured_at", value=when)
+        raise ValidationError(
+            MEASURED_IN_FUTURE.format(value=when.isoformat()), field="measured_at", value=when
+        )
     row = BodyMeasurement.objects.create(
-        patient=patient, kind=kind, value_si=m.value_si, entered_value=m.entered_value, entered_unit=m.entered_unit,
-        measured_at=when, recorded_by=user,
+        patient=patient,
+        kind=kind,
+        value_si=m.value_si,
+        entered_value=m.entered_value,
+        entered_unit=m.entered_unit,
+        measured_at=when,
+        recorded_by=user,
     )
     si = "kg" if kind == "weight" else "cm"
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
-                 summary=f"Recorded {kind} {m.entered_value} {m.entered_unit} ({m.value_si} {si})")
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        summary=f"Recorded {kind} {m.entered_value} {m.entered_unit} ({m.value_si} {si})",
+    )
     return row
 
 
 @transaction.atomic
-def allergy_record(*, user: User, patient: Patient, substance: str, reaction: str = "", severity: str = "unknown") -> Allergy:
+def allergy_record(
+    *, user: User, patient: Patient, substance: str, reaction: str = "", severity: str = "unknown"
+) -> Allergy:
     patient_for(user, patient, Permission.CLINICAL_RECORD)
     if not substance.strip():
         raise ValidationError(REQUIRED.format(field="Substance"), field="substance", value=substance)
-    allergy = Allergy(patient=patient, substance=substance.strip(), reaction=reaction, severity=severity,
-                      created_by=user, updated_by=user)
+    allergy = Allergy(
+        patient=patient,
+        substance=substance.strip(),
+        reaction=reaction,
+        severity=severity,
+        created_by=user,
+        updated_by=user,
+    )
     clean_or_refuse(allergy)
     allergy.save()
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient, summary=f"Recorded allergy {allergy.substance}")
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        summary=f"Recorded allergy {allergy.substance}",
+    )
     return allergy
 
 
@@ -167,12 +249,22 @@ def medication_record(*, user: User, patient: Patient, name: str, dose: str = ""
     if not name.strip():
         raise ValidationError(REQUIRED.format(field="Medication"), field="name", value=name)
     flags = [i.klass for i in interactions_for(name)]
-    med = MedicationStatement(patient=patient, name=name.strip(), dose=dose, interaction_classes=flags,
-                              created_by=user, updated_by=user)
+    med = MedicationStatement(
+        patient=patient,
+        name=name.strip(),
+        dose=dose,
+        interaction_classes=flags,
+        created_by=user,
+        updated_by=user,
+    )
     clean_or_refuse(med)
     med.save()
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
-                 summary=f"Recorded medication {med.name}" + (f" (interacts: {', '.join(flags)})" if flags else ""))
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        summary=f"Recorded medication {med.name}" + (f" (interacts: {', '.join(flags)})" if flags else ""),
+    )
     return med
 
 
@@ -183,6 +275,10 @@ def medication_stop(*, user: User, medication: MedicationStatement, reason: str)
         raise ValidationError(REQUIRED.format(field="Reason"), field="reason", value=reason)
     medication.stopped_at, medication.stopped_reason, medication.updated_by = timezone.now(), reason, user
     medication.save(update_fields=["stopped_at", "stopped_reason", "updated_by", "updated_at"])
-    audit_record(action=AuditEntry.Action.UPDATE, actor=user, patient=medication.patient,
-                 summary=f"Stopped medication {medication.name}: {reason}")
+    audit_record(
+        action=AuditEntry.Action.UPDATE,
+        actor=user,
+        patient=medication.patient,
+        summary=f"Stopped medication {medication.name}: {reason}",
+    )
     return medication

@@ -18,7 +18,9 @@ from ketaclinic.patients.forms import AllergyForm, MeasurementForm, MedicationFo
 from ketaclinic.patients.models import Patient
 
 
-def _patient(request: HttpRequest, external_id: str, permission: Permission = Permission.PATIENT_VIEW) -> Patient:
+def _patient(
+    request: HttpRequest, external_id: str, permission: Permission = Permission.PATIENT_VIEW
+) -> Patient:
     try:
         return selectors.patient_get(user=request.user, external_id=external_id, permission=permission)
     except Patient.DoesNotExist:
@@ -38,11 +40,21 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     if len(query) > QUERY_MAX:  # a search is a name, a date or an MRN: never run a pasted page as a query
-        return render(request, template, {"patients": [], "q": query[:QUERY_MAX], "elsewhere": None, "refused":
-                      f"Search has {len(query):,} characters; it may have at most {QUERY_MAX}."},
-                      status=200 if request.headers.get("HX-Request") else 400)  # htmx swaps only a 200 into the page
+        return render(
+            request,
+            template,
+            {
+                "patients": [],
+                "q": query[:QUERY_MAX],
+                "elsewhere": None,
+                "refused": f"Search has {len(query):,} characters; it may have at most {QUERY_MAX}.",
+            },
+            status=200 if request.headers.get("HX-Request") else 400,
+        )  # htmx swaps only a 200 into the page
     patients = selectors.patient_search(user=request.user, query=query)
-    elsewhere = selectors.patient_find_elsewhere(user=request.user, mrn=query) if not patients and query else None
+    elsewhere = (
+        selectors.patient_find_elsewhere(user=request.user, mrn=query) if not patients and query else None
+    )
     return render(request, template, {"patients": patients, "q": query, "elsewhere": elsewhere})
 
 
@@ -55,19 +67,44 @@ def patient_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         duplicates = selectors.duplicates_find(
-            user=request.user, given_name=d["given_name"], family_name=d["family_name"],
-            birth_date=d["birth_date"], phone=d.get("phone", ""), email=d.get("email", ""),
+            user=request.user,
+            given_name=d["given_name"],
+            family_name=d["family_name"],
+            birth_date=d["birth_date"],
+            phone=d.get("phone", ""),
+            email=d.get("email", ""),
         )
         if not duplicates or request.POST.get("confirm_not_duplicate") == "yes":
-            fields = {k: v for k, v in d.items() if k not in {
-                "given_name", "family_name", "birth_date", "sex_at_birth", "location",
-                "weight_value", "weight_unit", "height_value", "height_unit"}}
+            fields = {
+                k: v
+                for k, v in d.items()
+                if k
+                not in {
+                    "given_name",
+                    "family_name",
+                    "birth_date",
+                    "sex_at_birth",
+                    "location",
+                    "weight_value",
+                    "weight_unit",
+                    "height_value",
+                    "height_unit",
+                }
+            }
             try:
                 patient = services.patient_register(
-                    user=request.user, location=d["location"], given_name=d["given_name"], family_name=d["family_name"],
-                    birth_date=d["birth_date"], sex_at_birth=d["sex_at_birth"],
-                    weight=(d["weight_value"], d["weight_unit"]) if d.get("weight_value") is not None else None,
-                    height=(d["height_value"], d["height_unit"]) if d.get("height_value") is not None else None,
+                    user=request.user,
+                    location=d["location"],
+                    given_name=d["given_name"],
+                    family_name=d["family_name"],
+                    birth_date=d["birth_date"],
+                    sex_at_birth=d["sex_at_birth"],
+                    weight=(d["weight_value"], d["weight_unit"])
+                    if d.get("weight_value") is not None
+                    else None,
+                    height=(d["height_value"], d["height_unit"])
+                    if d.get("height_value") is not None
+                    else None,
                     **fields,
                 )
             except DomainError as exc:
@@ -76,7 +113,12 @@ def patient_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Registered {patient.display_name} ({patient.mrn}).")
                 return redirect("patients:chart", external_id=patient.external_id)
     status = 400 if request.method == "POST" else 200
-    return render(request, "patients/form.html", {"form": form, "duplicates": duplicates, "creating": True}, status=status)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "duplicates": duplicates, "creating": True},
+        status=status,
+    )
 
 
 @login_required
@@ -94,8 +136,12 @@ def patient_edit(request: HttpRequest, external_id: str) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect("patients:chart", external_id=patient.external_id)
-    return render(request, "patients/form.html", {"form": form, "patient": patient, "creating": False},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": patient, "creating": False},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def _chart_action(request: HttpRequest, external_id: str, form_class, action) -> HttpResponse:  # type: ignore[no-untyped-def]
@@ -116,17 +162,30 @@ def _chart_action(request: HttpRequest, external_id: str, form_class, action) ->
 @login_required
 @require_POST
 def measurement_add(request: HttpRequest, external_id: str) -> HttpResponse:
-    return _chart_action(request, external_id, MeasurementForm, lambda u, p, d: services.measurement_record(
-        user=u, patient=p, kind=d["kind"], value=d["value"], unit=d["unit"]))
+    return _chart_action(
+        request,
+        external_id,
+        MeasurementForm,
+        lambda u, p, d: services.measurement_record(
+            user=u, patient=p, kind=d["kind"], value=d["value"], unit=d["unit"]
+        ),
+    )
 
 
 @login_required
 @require_POST
 def allergy_add(request: HttpRequest, external_id: str) -> HttpResponse:
-    return _chart_action(request, external_id, AllergyForm, lambda u, p, d: services.allergy_record(user=u, patient=p, **d))
+    return _chart_action(
+        request, external_id, AllergyForm, lambda u, p, d: services.allergy_record(user=u, patient=p, **d)
+    )
 
 
 @login_required
 @require_POST
 def medication_add(request: HttpRequest, external_id: str) -> HttpResponse:
-    return _chart_action(request, external_id, MedicationForm, lambda u, p, d: services.medication_record(user=u, patient=p, **d))
+    return _chart_action(
+        request,
+        external_id,
+        MedicationForm,
+        lambda u, p, d: services.medication_record(user=u, patient=p, **d),
+    )

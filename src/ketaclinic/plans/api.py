@@ -22,7 +22,11 @@ router = Router(tags=["plans"])
 
 
 class PlaceIn(Schema):
-    location: str = Field(min_length=1, max_length=40, description="Location code (a clinic, or a mobile location for home infusions).")
+    location: str = Field(
+        min_length=1,
+        max_length=40,
+        description="Location code (a clinic, or a mobile location for home infusions).",
+    )
     chair: UUID | None = Field(None, description="Chair id at a clinic location.")
     at_home: bool = False
 
@@ -129,15 +133,26 @@ def plan_list(request: HttpRequest, external_id: UUID) -> list[TreatmentPlan]:
     return selectors.plans_for_patient(user=request.user, patient=patient)
 
 
-@router.post("/patients/{external_id}/plans", response={201: PlanOut},
-             summary="Draft a plan from the current protocol; the series is proposed as dated slots")
+@router.post(
+    "/patients/{external_id}/plans",
+    response={201: PlanOut},
+    summary="Draft a plan from the current protocol; the series is proposed as dated slots",
+)
 def plan_draft(request: HttpRequest, external_id: UUID, payload: PlanIn) -> Status[TreatmentPlan]:
     require(request.user, Permission.PLAN_WRITE)
     patient = patient_get(user=request.user, external_id=str(external_id))
     screening = Screening.objects.get(external_id=payload.screening, patient=patient)
-    plan = services.plan_draft(user=request.user, patient=patient, screening=screening, start=payload.start,
-                               weekdays=payload.weekdays, at=payload.at, closed=payload.closed, notes=payload.notes,
-                               **_place(payload))
+    plan = services.plan_draft(
+        user=request.user,
+        patient=patient,
+        screening=screening,
+        start=payload.start,
+        weekdays=payload.weekdays,
+        at=payload.at,
+        closed=payload.closed,
+        notes=payload.notes,
+        **_place(payload),
+    )
     return Status(201, selectors.plan_get(user=request.user, external_id=str(plan.external_id)))
 
 
@@ -153,8 +168,11 @@ def plan_sign(request: HttpRequest, external_id: UUID) -> TreatmentPlan:
     return _plan(request, external_id)
 
 
-@router.post("/plans/{external_id}/revise", response={201: PlanOut},
-             summary="Revise a signed plan: a new draft version that supersedes it once signed")
+@router.post(
+    "/plans/{external_id}/revise",
+    response={201: PlanOut},
+    summary="Revise a signed plan: a new draft version that supersedes it once signed",
+)
 def plan_revise(request: HttpRequest, external_id: UUID, payload: ReviseIn) -> Status[TreatmentPlan]:
     require(request.user, Permission.PLAN_WRITE)
     draft = services.plan_revise(user=request.user, plan=_plan(request, external_id), **payload.dict())
@@ -164,20 +182,37 @@ def plan_revise(request: HttpRequest, external_id: UUID, payload: ReviseIn) -> S
 @router.post("/infusions/{external_id}/move", response=PlannedInfusionOut, summary="Move a planned infusion")
 def infusion_move(request: HttpRequest, external_id: UUID, payload: MoveIn) -> PlannedInfusion:
     require(request.user, Permission.SCHEDULE_MANAGE)
-    infusion = selectors.infusion_get(user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE)
-    return services.infusion_move(user=request.user, infusion=infusion, start=payload.start, **_place(payload))
+    infusion = selectors.infusion_get(
+        user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE
+    )
+    return services.infusion_move(
+        user=request.user, infusion=infusion, start=payload.start, **_place(payload)
+    )
 
 
-@router.post("/infusions/{external_id}/cancel", response=PlannedInfusionOut, summary="Cancel a planned infusion, with a reason")
-def infusion_cancel(request: HttpRequest, external_id: UUID, payload: PlannedInfusionCancelIn) -> PlannedInfusion:
+@router.post(
+    "/infusions/{external_id}/cancel",
+    response=PlannedInfusionOut,
+    summary="Cancel a planned infusion, with a reason",
+)
+def infusion_cancel(
+    request: HttpRequest, external_id: UUID, payload: PlannedInfusionCancelIn
+) -> PlannedInfusion:
     require(request.user, Permission.SCHEDULE_MANAGE)
-    infusion = selectors.infusion_get(user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE)
+    infusion = selectors.infusion_get(
+        user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE
+    )
     return services.infusion_cancel(user=request.user, infusion=infusion, reason=payload.reason)
 
 
-@router.post("/plans/{external_id}/boosters", response={201: PlannedInfusionOut}, summary="Add a booster after the series")
+@router.post(
+    "/plans/{external_id}/boosters",
+    response={201: PlannedInfusionOut},
+    summary="Add a booster after the series",
+)
 def booster_add(request: HttpRequest, external_id: UUID, payload: BoosterSlotIn) -> Status[PlannedInfusion]:
     require(request.user, Permission.SCHEDULE_MANAGE)
-    booster = services.booster_add(user=request.user, plan=_plan(request, external_id), start=payload.start,
-                                   **_place(payload))
+    booster = services.booster_add(
+        user=request.user, plan=_plan(request, external_id), start=payload.start, **_place(payload)
+    )
     return Status(201, booster)

@@ -23,29 +23,47 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class PlaceForm(forms.Form):
-    location = forms.ModelChoiceField(queryset=Location.objects.filter(active=True), to_field_name="code",
-                                      help_text="A clinic, or a mobile location for home infusions.")
-    chair = forms.ModelChoiceField(queryset=Chair.objects.filter(active=True).select_related("location"),
-                                   to_field_name="external_id", required=False)
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.filter(active=True),
+        to_field_name="code",
+        help_text="A clinic, or a mobile location for home infusions.",
+    )
+    chair = forms.ModelChoiceField(
+        queryset=Chair.objects.filter(active=True).select_related("location"),
+        to_field_name="external_id",
+        required=False,
+    )
     at_home = forms.BooleanField(required=False, label="At the patient's home (mobile clinic)")
 
 
 class PlanForm(PlaceForm):
-    screening = forms.ModelChoiceField(queryset=Screening.objects.none(), to_field_name="external_id",
-                                       help_text="Only signed eligible screenings can carry a plan.")
+    screening = forms.ModelChoiceField(
+        queryset=Screening.objects.none(),
+        to_field_name="external_id",
+        help_text="Only signed eligible screenings can carry a plan.",
+    )
     start = forms.DateField(widget=DateInput(), label="First infusion on or after")
-    weekdays = forms.TypedMultipleChoiceField(choices=list(enumerate(WEEKDAY_NAMES)), coerce=int,
-                                              widget=forms.CheckboxSelectMultiple, initial=[0, 3])
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=list(enumerate(WEEKDAY_NAMES)),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[0, 3],
+    )
     at = forms.TimeField(widget=TimeInput(), label="Start time (location's local time)", initial="09:00")
-    closed = forms.CharField(required=False, label="Closed dates",
-                             help_text="Dates the clinic is closed, as YYYY-MM-DD separated by commas.")
+    closed = forms.CharField(
+        required=False,
+        label="Closed dates",
+        help_text="Dates the clinic is closed, as YYYY-MM-DD separated by commas.",
+    )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     field_order = ["screening", "start", "weekdays", "at", "location", "chair", "at_home", "closed", "notes"]
 
     def __init__(self, *args, patient: Patient, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["screening"].queryset = patient.screenings.filter(status="signed", signed_outcome="eligible")
+        self.fields["screening"].queryset = patient.screenings.filter(
+            status="signed", signed_outcome="eligible"
+        )
 
     def clean_closed(self) -> list[date]:
         raw = [p.strip() for p in self.cleaned_data["closed"].split(",") if p.strip()]

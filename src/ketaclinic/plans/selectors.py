@@ -20,36 +20,49 @@ _INFUSIONS = Prefetch("infusions", queryset=PlannedInfusion.objects.select_relat
 def plans_for_patient(*, user: User, patient: Patient) -> list[TreatmentPlan]:
     patient_for(user, patient, Permission.CLINICAL_VIEW)
     audit_read(patient, "treatment plans")
-    return list(patient.treatment_plans.select_related("protocol_version", "signed_by", "supersedes")
-                .prefetch_related(_INFUSIONS).order_by("-created_at"))
+    return list(
+        patient.treatment_plans.select_related("protocol_version", "signed_by", "supersedes")
+        .prefetch_related(_INFUSIONS)
+        .order_by("-created_at")
+    )
 
 
 def plan_current(patient: Patient) -> TreatmentPlan | None:
     """The patient's active plan, else the newest draft (no permission check: for callers that checked)."""
     plans = patient.treatment_plans.exclude(status=TreatmentPlan.Status.SUPERSEDED)
-    return (plans.filter(status=TreatmentPlan.Status.ACTIVE).first()
-            or plans.filter(status=TreatmentPlan.Status.DRAFT).first())
+    return (
+        plans.filter(status=TreatmentPlan.Status.ACTIVE).first()
+        or plans.filter(status=TreatmentPlan.Status.DRAFT).first()
+    )
 
 
 def plan_get(*, user: User, external_id: str) -> TreatmentPlan:
-    plan = (TreatmentPlan.objects.select_related("patient", "patient__location", "protocol_version", "signed_by",
-                                                 "screening", "supersedes")
-            .prefetch_related(_INFUSIONS).get(external_id=external_id))
+    plan = (
+        TreatmentPlan.objects.select_related(
+            "patient", "patient__location", "protocol_version", "signed_by", "screening", "supersedes"
+        )
+        .prefetch_related(_INFUSIONS)
+        .get(external_id=external_id)
+    )
     patient_for(user, plan.patient, Permission.CLINICAL_VIEW)
     audit_read(plan.patient, "treatment plan")
     return plan
 
 
-def infusion_get(*, user: User, external_id: str, permission: Permission = Permission.CLINICAL_VIEW) -> PlannedInfusion:
-    infusion = PlannedInfusion.objects.select_related("plan", "plan__patient", "plan__patient__location", "location",
-                                                      "chair").get(external_id=external_id)
+def infusion_get(
+    *, user: User, external_id: str, permission: Permission = Permission.CLINICAL_VIEW
+) -> PlannedInfusion:
+    infusion = PlannedInfusion.objects.select_related(
+        "plan", "plan__patient", "plan__patient__location", "location", "chair"
+    ).get(external_id=external_id)
     patient_for(user, infusion.plan.patient, permission)
     audit_read(infusion.plan.patient, "planned infusion")
     return infusion
 
 
-def planned_infusions_on(*, user: User, location: Location, day: date,
-                         permission: Permission = Permission.SESSION_VIEW) -> QuerySet[PlannedInfusion]:
+def planned_infusions_on(
+    *, user: User, location: Location, day: date, permission: Permission = Permission.SESSION_VIEW
+) -> QuerySet[PlannedInfusion]:
     """Planned infusions of a location on a local day, in chair order then time: the day board's rows.
 
     Each row carries ``scheduled_start`` (aware UTC), ``duration_minutes`` (chair time incl. observation),
@@ -59,9 +72,15 @@ def planned_infusions_on(*, user: User, location: Location, day: date,
     tz = ZoneInfo(location.timezone)
     start = datetime.combine(day, time.min, tzinfo=tz)
     patients = patients_visible_to(user, permission)
-    return (PlannedInfusion.objects
-            .filter(location=location, scheduled_start__gte=start, scheduled_start__lt=start + timedelta(days=1),
-                    plan__patient__in=patients, plan__status=TreatmentPlan.Status.ACTIVE)
-            .exclude(status=PlannedInfusion.Status.CANCELLED)
-            .select_related("plan", "plan__patient", "plan__protocol_version", "chair", "location")
-            .order_by("chair__name", "scheduled_start"))
+    return (
+        PlannedInfusion.objects.filter(
+            location=location,
+            scheduled_start__gte=start,
+            scheduled_start__lt=start + timedelta(days=1),
+            plan__patient__in=patients,
+            plan__status=TreatmentPlan.Status.ACTIVE,
+        )
+        .exclude(status=PlannedInfusion.Status.CANCELLED)
+        .select_related("plan", "plan__patient", "plan__protocol_version", "chair", "location")
+        .order_by("chair__name", "scheduled_start")
+    )

@@ -32,7 +32,9 @@ def _plan(request: HttpRequest, external_id: str) -> TreatmentPlan:
 
 def _infusion(request: HttpRequest, external_id: str) -> PlannedInfusion:
     try:
-        return selectors.infusion_get(user=request.user, external_id=external_id, permission=Permission.SCHEDULE_MANAGE)
+        return selectors.infusion_get(
+            user=request.user, external_id=external_id, permission=Permission.SCHEDULE_MANAGE
+        )
     except PlannedInfusion.DoesNotExist:
         raise Http404("No such planned infusion.") from None
 
@@ -54,16 +56,30 @@ def plan_new(request: HttpRequest, external_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            plan = services.plan_draft(user=request.user, patient=patient, screening=d["screening"], start=d["start"],
-                                       weekdays=d["weekdays"], at=d["at"], location=d["location"], chair=d["chair"],
-                                       at_home=d["at_home"], closed=d["closed"], notes=d["notes"])
+            plan = services.plan_draft(
+                user=request.user,
+                patient=patient,
+                screening=d["screening"],
+                start=d["start"],
+                weekdays=d["weekdays"],
+                at=d["at"],
+                location=d["location"],
+                chair=d["chair"],
+                at_home=d["at_home"],
+                closed=d["closed"],
+                notes=d["notes"],
+            )
         except DomainError as exc:
             form_error(form, exc)
         else:
             messages.success(request, "Plan drafted: review the proposed dates, then a prescriber signs it.")
             return redirect("plans:detail", external_id=plan.external_id)
-    return render(request, "plans/plan_form.html", {"form": form, "patient": patient},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "plans/plan_form.html",
+        {"form": form, "patient": patient},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -83,10 +99,17 @@ def plan_detail(request: HttpRequest, external_id: str) -> HttpResponse:
             messages.success(request, "Plan signed.")
         return redirect("plans:detail", external_id=plan.external_id)
     revise = ReviseForm(initial={f: getattr(plan, f) for f in ReviseForm.base_fields})
-    return render(request, "plans/plan_detail.html", {
-        "plan": plan, "patient": plan.patient, "revise_form": revise, "cancel_form": CancelForm(),
-        "tz": ZoneInfo(plan.patient.location.timezone),
-    })
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "patient": plan.patient,
+            "revise_form": revise,
+            "cancel_form": CancelForm(),
+            "tz": ZoneInfo(plan.patient.location.timezone),
+        },
+    )
 
 
 @login_required
@@ -112,22 +135,37 @@ def plan_revise(request: HttpRequest, external_id: str) -> HttpResponse:
 def infusion_move(request: HttpRequest, external_id: str) -> HttpResponse:
     infusion = _infusion(request, external_id)
     tz = ZoneInfo(infusion.location.timezone)
-    form = MoveForm(request.POST or None, initial={
-        "start": infusion.scheduled_start.astimezone(tz).strftime("%Y-%m-%dT%H:%M"), "location": infusion.location,
-        "chair": infusion.chair, "at_home": infusion.at_home})
+    form = MoveForm(
+        request.POST or None,
+        initial={
+            "start": infusion.scheduled_start.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            "location": infusion.location,
+            "chair": infusion.chair,
+            "at_home": infusion.at_home,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.infusion_move(user=request.user, infusion=infusion, start=_local(form), location=d["location"],
-                                   chair=d["chair"], at_home=d["at_home"])
+            services.infusion_move(
+                user=request.user,
+                infusion=infusion,
+                start=_local(form),
+                location=d["location"],
+                chair=d["chair"],
+                at_home=d["at_home"],
+            )
         except DomainError as exc:
             form_error(form, exc)
         else:
             messages.success(request, f"{infusion.label} moved.")
             return redirect("plans:detail", external_id=infusion.plan.external_id)
-    return render(request, "plans/slot_form.html", {"form": form, "infusion": infusion, "plan": infusion.plan,
-                                                    "title": f"Move {infusion.label}"},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "plans/slot_form.html",
+        {"form": form, "infusion": infusion, "plan": infusion.plan, "title": f"Move {infusion.label}"},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -157,12 +195,22 @@ def booster_new(request: HttpRequest, external_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.booster_add(user=request.user, plan=plan, start=_local(form), location=d["location"],
-                                 chair=d["chair"], at_home=d["at_home"])
+            services.booster_add(
+                user=request.user,
+                plan=plan,
+                start=_local(form),
+                location=d["location"],
+                chair=d["chair"],
+                at_home=d["at_home"],
+            )
         except DomainError as exc:
             form_error(form, exc)
         else:
             messages.success(request, "Booster planned.")
             return redirect("plans:detail", external_id=plan.external_id)
-    return render(request, "plans/slot_form.html", {"form": form, "plan": plan, "title": "Plan a booster"},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "plans/slot_form.html",
+        {"form": form, "plan": plan, "title": "Plan a booster"},
+        status=400 if request.method == "POST" else 200,
+    )

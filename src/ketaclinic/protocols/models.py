@@ -20,11 +20,15 @@ class ProtocolVersion(models.Model):
     sha256 = models.CharField(max_length=64)
     source_name = models.CharField(max_length=200, blank=True)
     loaded_at = models.DateTimeField(auto_now_add=True)
-    loaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["protocol_id", "-version"]
-        constraints = [models.UniqueConstraint(fields=["protocol_id", "version"], name="protocol_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol_id", "version"], name="protocol_version_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.protocol_id} v{self.version}"

@@ -27,4 +27,6 @@ def protocol_for_indication(indication: str) -> ProtocolVersion:
     for pv in protocols_current():
         if indication in pv.parsed.indications:
             return pv
-    raise ProtocolError(NO_ACTIVE_PROTOCOL.format(indication=indication), field="indication", value=indication)
+    raise ProtocolError(
+        NO_ACTIVE_PROTOCOL.format(indication=indication), field="indication", value=indication
+    )

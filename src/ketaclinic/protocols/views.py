@@ -36,7 +36,6 @@ def protocol_detail(request: HttpRequest, protocol_id: str, version: int) -> Htt
 def protocol_upload(request: HttpRequest) -> HttpResponse:
     """Clinic admins load a new protocol version from a YAML/JSON file; it is validated before storing."""
 
-
     require(request.user, Permission.PROTOCOL_LOAD)
     if request.method != "POST" or "document" not in request.FILES:
         messages.error(request, "Choose a protocol file to load.")
@@ -51,5 +50,7 @@ def protocol_upload(request: HttpRequest) -> HttpResponse:
     except ProtocolError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{pv.protocol_id} v{pv.version} {'loaded' if created else 'was already loaded'}.")
+        messages.success(
+            request, f"{pv.protocol_id} v{pv.version} {'loaded' if created else 'was already loaded'}."
+        )
     return redirect("protocols:list")

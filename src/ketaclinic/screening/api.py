@@ -25,8 +25,11 @@ class ReferralIn(Schema):
     reason: str = Field(min_length=1, max_length=TEXT_MAX)
     received_on: date = Field(description="From 1900-01-01, not before the patient's birth date.")
     referrer_organisation: str = Field("", max_length=160)
-    referrer_phone: str = Field("", max_length=30, description="A US number with its area code, or one starting "
-                                "with +; stored as E.164.")
+    referrer_phone: str = Field(
+        "",
+        max_length=30,
+        description="A US number with its area code, or one starting with +; stored as E.164.",
+    )
     referrer_email: str = Field("", max_length=254)
     referrer_npi: str = Field("", max_length=10, description="10 digits with a valid check digit.")
 
@@ -54,7 +57,9 @@ class ScreeningIn(Schema):
     referral: UUID | None = None
     substance_use: str = Field("none", pattern="^(none|past|active)$")
     substance_use_notes: str = Field("", max_length=TEXT_MAX)
-    contraindications: dict[str, str] = Field(default_factory=dict, description="question code -> yes/no/unknown")
+    contraindications: dict[str, str] = Field(
+        default_factory=dict, description="question code -> yes/no/unknown"
+    )
     trials: list[TrialIn] = Field(default_factory=list)
     failed_pain_treatments_notes: str = Field("", max_length=TEXT_MAX)
 
@@ -103,15 +108,20 @@ def screening_list(request: HttpRequest, external_id: UUID) -> list[Screening]:
     return selectors.screenings_for_patient(user=request.user, patient=patient)
 
 
-@router.post("/patients/{external_id}/screenings", response={201: ScreeningOut},
-             summary="Record a screening; the eligibility decision is computed from the current protocol")
+@router.post(
+    "/patients/{external_id}/screenings",
+    response={201: ScreeningOut},
+    summary="Record a screening; the eligibility decision is computed from the current protocol",
+)
 def screening_record(request: HttpRequest, external_id: UUID, payload: ScreeningIn) -> Status[Screening]:
     patient = patient_get(user=request.user, external_id=str(external_id))
     data = payload.dict()
     referral = None
     if data.pop("referral"):
         referral = Referral.objects.get(external_id=payload.referral, patient=patient)
-    return Status(201, services.screening_record(user=request.user, patient=patient, referral=referral, **data))
+    return Status(
+        201, services.screening_record(user=request.user, patient=patient, referral=referral, **data)
+    )
 
 
 @router.get("/screenings/{external_id}", response=ScreeningOut)
@@ -119,8 +129,12 @@ def screening_get(request: HttpRequest, external_id: UUID) -> Screening:
     return selectors.screening_get(user=request.user, external_id=str(external_id))
 
 
-@router.post("/screenings/{external_id}/sign", response=ScreeningOut, summary="A prescriber signs the final decision")
+@router.post(
+    "/screenings/{external_id}/sign", response=ScreeningOut, summary="A prescriber signs the final decision"
+)
 def screening_sign(request: HttpRequest, external_id: UUID, payload: ScreeningSignIn) -> Screening:
     require(request.user, Permission.SCREENING_SIGN)  # refuse naming the action tried, before reading
     screening = selectors.screening_get(user=request.user, external_id=str(external_id))
-    return services.screening_sign(user=request.user, screening=screening, outcome=payload.outcome, note=payload.note)
+    return services.screening_sign(
+        user=request.user, screening=screening, outcome=payload.outcome, note=payload.note
+    )

@@ -16,13 +16,24 @@ class ReferralForm(forms.ModelForm):
 
     class Meta:
         model = Referral
-        fields = ["indication", "referrer_name", "referrer_role", "referrer_organisation", "referrer_phone",
-                  "referrer_email", "referrer_npi", "reason", "received_on"]
+        fields = [
+            "indication",
+            "referrer_name",
+            "referrer_role",
+            "referrer_organisation",
+            "referrer_phone",
+            "referrer_email",
+            "referrer_npi",
+            "reason",
+            "received_on",
+        ]
         widgets = {"received_on": DateInput(), "reason": forms.Textarea(attrs={"rows": 3})}
 
 
 class TrialForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("antidepressant", "Antidepressant"), ("pain_treatment", "Pain treatment")])
+    kind = forms.ChoiceField(
+        choices=[("antidepressant", "Antidepressant"), ("pain_treatment", "Pain treatment")]
+    )
     name = forms.CharField(max_length=120, required=False, label="Drug or treatment")
     dose = forms.CharField(max_length=60, required=False)
     weeks = forms.IntegerField(min_value=0, max_value=520, required=False)
@@ -40,15 +51,19 @@ TrialFormSet = forms.formset_factory(TrialForm, extra=4, max_num=20)
 
 class ScreeningForm(forms.Form):
     indication = forms.ChoiceField(choices=[("", "— choose —"), *INDICATION_CHOICES])
-    referral = forms.ModelChoiceField(queryset=Referral.objects.none(), required=False,
-                                      help_text="Psychiatric indications need a referral from the treating clinician.")
+    referral = forms.ModelChoiceField(
+        queryset=Referral.objects.none(),
+        required=False,
+        help_text="Psychiatric indications need a referral from the treating clinician.",
+    )
     substance_use = forms.ChoiceField(
         choices=[("none", "No history"), ("past", "Past substance use"), ("active", "Active substance use")],
         widget=forms.RadioSelect,  # no default: a screener must answer, never skip into "none"
     )
     substance_use_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    failed_pain_treatments_notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                                   label="Other failed pain treatments (notes)")
+    failed_pain_treatments_notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Other failed pain treatments (notes)"
+    )
 
     def __init__(self, *args, patient, questions=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -57,7 +72,8 @@ class ScreeningForm(forms.Form):
         for q in questions:
             name = f"ci_{q.code}"
             self.fields[name] = forms.ChoiceField(
-                label=q.question, choices=[("no", "No"), ("yes", "Yes"), ("unknown", "Unknown")],
+                label=q.question,
+                choices=[("no", "No"), ("yes", "Yes"), ("unknown", "Unknown")],
                 widget=forms.RadioSelect,
             )
             self.question_fields.append(name)
@@ -67,5 +83,7 @@ class ScreeningForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    outcome = forms.ChoiceField(choices=[("eligible", "Eligible"), ("not_eligible", "Not eligible")], widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(
+        choices=[("eligible", "Eligible"), ("not_eligible", "Not eligible")], widget=forms.RadioSelect
+    )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))

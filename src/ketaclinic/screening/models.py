@@ -76,12 +76,16 @@ class Screening(ClinicRecord):
         SIGNED = "signed", "Signed"
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
-    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="screenings")
+    referral = models.ForeignKey(
+        Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="screenings"
+    )
     indication = models.CharField(max_length=30, choices=INDICATION_CHOICES)
     protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="screenings")
     screening_date = models.DateField()
     substance_use = models.CharField(
-        max_length=10, choices=[(s.value, s.value.title()) for s in SubstanceUseStatus], default=SubstanceUseStatus.NONE
+        max_length=10,
+        choices=[(s.value, s.value.title()) for s in SubstanceUseStatus],
+        default=SubstanceUseStatus.NONE,
     )
     substance_use_notes = models.TextField(blank=True)
     failed_pain_treatments_notes = models.TextField(blank=True)
@@ -90,7 +94,9 @@ class Screening(ClinicRecord):
     computed_reasons = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPUTED)
     signed_outcome = models.CharField(max_length=15, choices=OUTCOME_CHOICES, blank=True)
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_note = models.TextField(blank=True)
 
@@ -100,8 +106,10 @@ class Screening(ClinicRecord):
             models.CheckConstraint(
                 name="signed_screening_is_complete",
                 condition=models.Q(status="computed", signed_by__isnull=True, signed_outcome="")
-                | (models.Q(status="signed", signed_by__isnull=False, signed_at__isnull=False)
-                   & models.Q(signed_outcome__in=["eligible", "not_eligible"])),
+                | (
+                    models.Q(status="signed", signed_by__isnull=False, signed_at__isnull=False)
+                    & models.Q(signed_outcome__in=["eligible", "not_eligible"])
+                ),
             ),
         ]
 

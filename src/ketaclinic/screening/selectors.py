@@ -21,12 +21,21 @@ def referrals_for_patient(*, user: User, patient: Patient) -> list[Referral]:
 def screenings_for_patient(*, user: User, patient: Patient) -> list[Screening]:
     patient_for(user, patient, Permission.CLINICAL_VIEW)
     audit_read(patient, "screenings")
-    return list(patient.screenings.select_related("protocol_version", "signed_by", "referral").prefetch_related("trials"))
+    return list(
+        patient.screenings.select_related("protocol_version", "signed_by", "referral").prefetch_related(
+            "trials"
+        )
+    )
 
 
 def screening_get(*, user: User, external_id: str) -> Screening:
-    screening = Screening.objects.select_related("patient", "patient__location", "protocol_version", "signed_by",
-                                                 "referral").prefetch_related("trials").get(external_id=external_id)
+    screening = (
+        Screening.objects.select_related(
+            "patient", "patient__location", "protocol_version", "signed_by", "referral"
+        )
+        .prefetch_related("trials")
+        .get(external_id=external_id)
+    )
     patient_for(user, screening.patient, Permission.CLINICAL_VIEW)
     audit_read(screening.patient, "screening")
     return screening
@@ -34,11 +43,17 @@ def screening_get(*, user: User, external_id: str) -> Screening:
 
 def screenings_awaiting_signature(*, user: User) -> QuerySet[Screening]:
     patients = patients_visible_to(user, Permission.SCREENING_SIGN)
-    return (Screening.objects.filter(status=Screening.Status.COMPUTED, patient__in=patients)
-            .select_related("patient", "protocol_version").order_by("screening_date", "id"))
+    return (
+        Screening.objects.filter(status=Screening.Status.COMPUTED, patient__in=patients)
+        .select_related("patient", "protocol_version")
+        .order_by("screening_date", "id")
+    )
 
 
 def referrals_open(*, user: User) -> QuerySet[Referral]:
     patients = patients_visible_to(user, Permission.CLINICAL_VIEW)
-    return (Referral.objects.filter(status=Referral.Status.RECEIVED, patient__in=patients)
-            .select_related("patient").order_by("received_on", "id"))
+    return (
+        Referral.objects.filter(status=Referral.Status.RECEIVED, patient__in=patients)
+        .select_related("patient")
+        .order_by("received_on", "id")
+    )

@@ -60,54 +60,105 @@ def referral_record(
     patient_for(user, patient, Permission.REFERRAL_RECORD)
     indication_get(indication)
     if received_on > timezone.localdate():
-        raise ValidationError(RECEIVED_IN_FUTURE.format(value=received_on.isoformat()), field="received_on", value=received_on)
+        raise ValidationError(
+            RECEIVED_IN_FUTURE.format(value=received_on.isoformat()), field="received_on", value=received_on
+        )
     for _title, f in documents:
         if f.size > 10 * 1024 * 1024:
-            raise ValidationError(DOCUMENT_TOO_LARGE.format(name=f.name, size=round(f.size / 2**20, 1)), field="documents", value=f.name)
+            raise ValidationError(
+                DOCUMENT_TOO_LARGE.format(name=f.name, size=round(f.size / 2**20, 1)),
+                field="documents",
+                value=f.name,
+            )
         if f.content_type not in DOCUMENT_TYPES:
-            raise ValidationError(DOCUMENT_TYPE_REFUSED.format(name=f.name, value=f.content_type), field="documents", value=f.content_type)
+            raise ValidationError(
+                DOCUMENT_TYPE_REFUSED.format(name=f.name, value=f.content_type),
+                field="documents",
+                value=f.content_type,
+            )
     referral = Referral(
-        patient=patient, indication=indication, referrer_name=referrer_name.strip(), referrer_role=referrer_role,
-        reason=reason.strip(), received_on=received_on, created_by=user, updated_by=user, **fields,
+        patient=patient,
+        indication=indication,
+        referrer_name=referrer_name.strip(),
+        referrer_role=referrer_role,
+        reason=reason.strip(),
+        received_on=received_on,
+        created_by=user,
+        updated_by=user,
+        **fields,
     )
     clean_or_refuse(referral)
     referral.save()
     for title, f in documents:
-        ReferralDocument.objects.create(referral=referral, title=title or f.name, file=f, content_type=f.content_type,
-                                        size_bytes=f.size, uploaded_by=user)
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
-                 summary=f"Recorded referral from {referral.referrer_name} for {referral.get_indication_display()}",
-                 detail={"referral": str(referral.external_id), "documents": len(documents)})
+        ReferralDocument.objects.create(
+            referral=referral,
+            title=title or f.name,
+            file=f,
+            content_type=f.content_type,
+            size_bytes=f.size,
+            uploaded_by=user,
+        )
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        summary=f"Recorded referral from {referral.referrer_name} for {referral.get_indication_display()}",
+        detail={"referral": str(referral.external_id), "documents": len(documents)},
+    )
     return referral
 
 
-def _facts(*, patient: Patient, indication: str, referral: Referral | None, screening_date: date,
-           substance_use: str, contraindications: dict[str, str], trials: list[dict[str, Any]]) -> ScreeningFacts:
+def _facts(
+    *,
+    patient: Patient,
+    indication: str,
+    referral: Referral | None,
+    screening_date: date,
+    substance_use: str,
+    contraindications: dict[str, str],
+    trials: list[dict[str, Any]],
+) -> ScreeningFacts:
     try:
         su = SubstanceUseStatus(substance_use)
     except ValueError:
-        raise ValidationError(SUBSTANCE_USE_UNKNOWN.format(value=substance_use), field="substance_use", value=substance_use) from None
+        raise ValidationError(
+            SUBSTANCE_USE_UNKNOWN.format(value=substance_use), field="substance_use", value=substance_use
+        ) from None
     answers = {}
     for code, value in contraindications.items():
         try:
             answers[code] = Answer(value)
         except ValueError:
-            raise ValidationError(ANSWER_UNKNOWN.format(value=value, code=code), field=code, value=value) from None
+            raise ValidationError(
+                ANSWER_UNKNOWN.format(value=value, code=code), field=code, value=value
+            ) from None
     has_referral = referral is not None and (
         referral.from_mental_health_professional or indication_get(indication).category.value == "pain"
     )
     return ScreeningFacts(
-        birth_date=patient.birth_date, decision_date=screening_date, indication=indication,
+        birth_date=patient.birth_date,
+        decision_date=screening_date,
+        indication=indication,
         has_referral=has_referral,
-        failed_trials=tuple(FailedTrial(kind=t["kind"], name=t["name"], weeks=int(t["weeks"]),
-                                        adequate_dose=bool(t.get("adequate_dose", True))) for t in trials),
-        substance_use=su, contraindications=answers,
+        failed_trials=tuple(
+            FailedTrial(
+                kind=t["kind"],
+                name=t["name"],
+                weeks=int(t["weeks"]),
+                adequate_dose=bool(t.get("adequate_dose", True)),
+            )
+            for t in trials
+        ),
+        substance_use=su,
+        contraindications=answers,
     )
 
 
 def decision_of(screening: Screening) -> EligibilityDecision:
     """The stored computed decision as the core's value (for sign checks and display)."""
-    reasons = tuple(Reason(r["code"], Outcome(r["outcome"]), r["message"]) for r in screening.computed_reasons)
+    reasons = tuple(
+        Reason(r["code"], Outcome(r["outcome"]), r["message"]) for r in screening.computed_reasons
+    )
     pv = screening.protocol_version
     return EligibilityDecision(Outcome(screening.computed_outcome), reasons, pv.protocol_id, pv.version)
 
@@ -135,33 +186,54 @@ def screening_record(
     pv = protocol_version or protocol_for_indication(indication)
     screening_date = screening_date or timezone.localdate()
     trials = trials or []
-    facts = _facts(patient=patient, indication=indication, referral=referral, screening_date=screening_date,
-                   substance_use=substance_use, contraindications=contraindications or {}, trials=trials)
+    facts = _facts(
+        patient=patient,
+        indication=indication,
+        referral=referral,
+        screening_date=screening_date,
+        substance_use=substance_use,
+        contraindications=contraindications or {},
+        trials=trials,
+    )
     decision = assess_eligibility(facts, pv.parsed)
     screening = Screening(
-        patient=patient, referral=referral, indication=indication, protocol_version=pv, screening_date=screening_date,
-        substance_use=substance_use, substance_use_notes=substance_use_notes,
+        patient=patient,
+        referral=referral,
+        indication=indication,
+        protocol_version=pv,
+        screening_date=screening_date,
+        substance_use=substance_use,
+        substance_use_notes=substance_use_notes,
         failed_pain_treatments_notes=failed_pain_treatments_notes,
         contraindication_answers={k: v.value for k, v in facts.contraindications.items()},
-        computed_outcome=decision.outcome.value, computed_reasons=[
-            {**asdict(r), "outcome": r.outcome.value} for r in decision.reasons
-        ],
-        created_by=user, updated_by=user,
+        computed_outcome=decision.outcome.value,
+        computed_reasons=[{**asdict(r), "outcome": r.outcome.value} for r in decision.reasons],
+        created_by=user,
+        updated_by=user,
     )
     clean_or_refuse(screening)
     screening.save()
     for t in trials:
         TreatmentTrial.objects.create(
-            screening=screening, kind=t["kind"], name=t["name"], dose=t.get("dose", ""), weeks=int(t["weeks"]),
-            adequate_dose=bool(t.get("adequate_dose", True)), outcome_note=t.get("outcome_note", ""),
+            screening=screening,
+            kind=t["kind"],
+            name=t["name"],
+            dose=t.get("dose", ""),
+            weeks=int(t["weeks"]),
+            adequate_dose=bool(t.get("adequate_dose", True)),
+            outcome_note=t.get("outcome_note", ""),
         )
     if referral is not None and referral.status == Referral.Status.RECEIVED:
         referral.status = Referral.Status.SCREENING
         referral.save(update_fields=["status", "updated_at"])
-    audit_record(action=AuditEntry.Action.CREATE, actor=user, patient=patient,
-                 summary=f"Screened for {screening.get_indication_display()}: {decision.outcome.value} "
-                         f"({pv.protocol_id} v{pv.version})",
-                 detail={"screening": str(screening.external_id), "reasons": [r.code for r in decision.reasons]})
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        summary=f"Screened for {screening.get_indication_display()}: {decision.outcome.value} "
+        f"({pv.protocol_id} v{pv.version})",
+        detail={"screening": str(screening.external_id), "reasons": [r.code for r in decision.reasons]},
+    )
     return screening
 
 
@@ -170,12 +242,17 @@ def screening_sign(*, user: User, screening: Screening, outcome: str, note: str 
     """A prescriber signs the final decision; afterwards the screening cannot change."""
     # signed_by is read after the lock, never joined: a request that waited for the lock would get the
     # winner's row but PostgreSQL re-checks a joined row against the old version (signed_by NULL).
-    screening = Screening.objects.select_for_update(of=("self",)).select_related("protocol_version", "patient").get(pk=screening.pk)
+    screening = (
+        Screening.objects.select_for_update(of=("self",))
+        .select_related("protocol_version", "patient")
+        .get(pk=screening.pk)
+    )
     patient_for(user, screening.patient, Permission.SCREENING_SIGN)
     if screening.status == Screening.Status.SIGNED:
         raise ValidationError(
             ALREADY_SIGNED.format(who=screening.signed_by, when=f"{screening.signed_at:%Y-%m-%d %H:%M}"),
-            field="status", value=screening.status,
+            field="status",
+            value=screening.status,
         )
     signed = sign_check(decision_of(screening), outcome, note)
     screening.status, screening.signed_outcome = Screening.Status.SIGNED, signed.value
@@ -184,8 +261,12 @@ def screening_sign(*, user: User, screening: Screening, outcome: str, note: str 
     screening.save()
     if screening.referral_id:
         Referral.objects.filter(pk=screening.referral_id).update(status=Referral.Status.CLOSED)
-    audit_record(action=AuditEntry.Action.SIGN, actor=user, patient=screening.patient,
-                 summary=f"Signed eligibility: {signed.value} (computed {screening.computed_outcome}, "
-                         f"{screening.protocol_version})",
-                 detail={"screening": str(screening.external_id), "note": screening.signed_note})
+    audit_record(
+        action=AuditEntry.Action.SIGN,
+        actor=user,
+        patient=screening.patient,
+        summary=f"Signed eligibility: {signed.value} (computed {screening.computed_outcome}, "
+        f"{screening.protocol_version})",
+        detail={"screening": str(screening.external_id), "note": screening.signed_note},
+    )
     return screening

@@ -37,15 +37,20 @@ def referral_new(request: HttpRequest, external_id: str) -> HttpResponse:
         d = dict(form.cleaned_data)
         upload, title = d.pop("document"), d.pop("document_title")
         try:
-            services.referral_record(user=request.user, patient=patient,
-                                     documents=[(title, upload)] if upload else [], **d)
+            services.referral_record(
+                user=request.user, patient=patient, documents=[(title, upload)] if upload else [], **d
+            )
         except DomainError as exc:
             form_error(form, exc)
         else:
             messages.success(request, "Referral recorded.")
             return redirect("patients:chart", external_id=patient.external_id)
-    return render(request, "screening/referral_form.html", {"form": form, "patient": patient},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "screening/referral_form.html",
+        {"form": form, "patient": patient},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -70,8 +75,12 @@ def screening_new(request: HttpRequest, external_id: str) -> HttpResponse:
         d = form.cleaned_data
         try:
             screening = services.screening_record(
-                user=request.user, patient=patient, indication=d["indication"], referral=d["referral"],
-                substance_use=d["substance_use"], substance_use_notes=d["substance_use_notes"],
+                user=request.user,
+                patient=patient,
+                indication=d["indication"],
+                referral=d["referral"],
+                substance_use=d["substance_use"],
+                substance_use_notes=d["substance_use_notes"],
                 failed_pain_treatments_notes=d["failed_pain_treatments_notes"],
                 contraindications=form.contraindications(),
                 trials=[t for t in trials.cleaned_data if t and t.get("name")],
@@ -81,10 +90,21 @@ def screening_new(request: HttpRequest, external_id: str) -> HttpResponse:
             form_error(form, exc)
         else:
             return redirect("screening:detail", external_id=screening.external_id)
-    template = "screening/_questions.html" if request.headers.get("HX-Request") else "screening/screening_form.html"
-    return render(request, template, {
-        "form": form, "trials": trials, "patient": patient, "protocol": protocol, "protocol_error": protocol_error,
-    }, status=400 if request.method == "POST" else 200)
+    template = (
+        "screening/_questions.html" if request.headers.get("HX-Request") else "screening/screening_form.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "trials": trials,
+            "patient": patient,
+            "protocol": protocol,
+            "protocol_error": protocol_error,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @login_required
@@ -101,12 +121,20 @@ def screening_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         patient_for(request.user, screening.patient, Permission.SCREENING_SIGN)
         if form.is_valid():
             try:
-                services.screening_sign(user=request.user, screening=screening, outcome=form.cleaned_data["outcome"],
-                                        note=form.cleaned_data["note"])
+                services.screening_sign(
+                    user=request.user,
+                    screening=screening,
+                    outcome=form.cleaned_data["outcome"],
+                    note=form.cleaned_data["note"],
+                )
             except DomainError as exc:
                 form_error(form, exc)
             else:
                 messages.success(request, "Decision signed.")
                 return redirect("screening:detail", external_id=screening.external_id)
-    return render(request, "screening/screening_detail.html", {"screening": screening, "form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "screening/screening_detail.html",
+        {"screening": screening, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -31,8 +31,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, field: str | None = None,
-           value: object = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, field: str | None = None, value: object = None
+) -> HttpResponse:
     return api.create_response(request, error_body(code, message, field, value), status=status)
 
 
@@ -43,8 +44,12 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 @api.exception_handler(OutsideLocations)
 def _outside(request: HttpRequest, exc: OutsideLocations) -> HttpResponse:
-    audit_denied(reason=f"{request.method} {request.path}: {exc}", status=403, patient=exc.patient,
-                 location_code=exc.patient.location.code)
+    audit_denied(
+        reason=f"{request.method} {request.path}: {exc}",
+        status=403,
+        patient=exc.patient,
+        location_code=exc.patient.location.code,
+    )
     return _error(request, 403, "outside_locations", str(exc))
 
 
@@ -73,7 +78,9 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
     loc = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query")]
     field = ".".join(loc) or None
-    message = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'body'}: {e.get('msg')}" for e in exc.errors)
+    message = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', [])[1:]) or 'body'}: {e.get('msg')}" for e in exc.errors
+    )
     given = first.get("input")
     value = shown(given) if isinstance(given, str | int | float) and field else None
     return _error(request, 422, "invalid", message, field, value)
@@ -98,8 +105,9 @@ def error_statuses(operation: Any) -> list[int]:
     (not signed in; CSRF, permission or another location), 404 (a record named in the path or body that is
     missing or not yours) and 422 (parameters or body not matching the schema)."""
     has_params = bool(operation.signature.params)
-    names_a_record = "{" in operation.path or any(p.source.__class__.__name__ in ("Body", "Query")
-                                                  for p in operation.signature.params)
+    names_a_record = "{" in operation.path or any(
+        p.source.__class__.__name__ in ("Body", "Query") for p in operation.signature.params
+    )
     statuses = [400]
     if operation.auth_callbacks:
         statuses += [401, 403]

@@ -53,35 +53,156 @@ class DemoLogin:
 
 
 STAFF = [
-    dict(username="dr.rivera", role="prescriber", prescriber_kind="psychiatrist", first_name="Elena", last_name="Rivera",
-         credentials="MD", locations=["downtown", "northside"]),
-    dict(username="dr.okafor", role="prescriber", prescriber_kind="anesthesiologist", first_name="Chidi", last_name="Okafor",
-         credentials="MD", locations=["northside"]),
-    dict(username="np.chen", role="prescriber", prescriber_kind="nurse_practitioner", first_name="Mei", last_name="Chen",
-         credentials="PMHNP-BC", locations=["downtown"]),
-    dict(username="nurse.patel", role="nurse", first_name="Asha", last_name="Patel", credentials="RN",
-         locations=["downtown"]),
-    dict(username="intake.jones", role="intake", first_name="Sam", last_name="Jones", locations=["downtown", "northside"]),
-    dict(username="billing.kim", role="billing", first_name="Jordan", last_name="Kim", locations=["downtown", "northside"]),
-    dict(username="admin.morgan", role="admin", first_name="Alex", last_name="Morgan", locations=["downtown", "northside"]),
+    dict(
+        username="dr.rivera",
+        role="prescriber",
+        prescriber_kind="psychiatrist",
+        first_name="Elena",
+        last_name="Rivera",
+        credentials="MD",
+        locations=["downtown", "northside"],
+    ),
+    dict(
+        username="dr.okafor",
+        role="prescriber",
+        prescriber_kind="anesthesiologist",
+        first_name="Chidi",
+        last_name="Okafor",
+        credentials="MD",
+        locations=["northside"],
+    ),
+    dict(
+        username="np.chen",
+        role="prescriber",
+        prescriber_kind="nurse_practitioner",
+        first_name="Mei",
+        last_name="Chen",
+        credentials="PMHNP-BC",
+        locations=["downtown"],
+    ),
+    dict(
+        username="nurse.patel",
+        role="nurse",
+        first_name="Asha",
+        last_name="Patel",
+        credentials="RN",
+        locations=["downtown"],
+    ),
+    dict(
+        username="intake.jones",
+        role="intake",
+        first_name="Sam",
+        last_name="Jones",
+        locations=["downtown", "northside"],
+    ),
+    dict(
+        username="billing.kim",
+        role="billing",
+        first_name="Jordan",
+        last_name="Kim",
+        locations=["downtown", "northside"],
+    ),
+    dict(
+        username="admin.morgan",
+        role="admin",
+        first_name="Alex",
+        last_name="Morgan",
+        locations=["downtown", "northside"],
+    ),
 ]
 
-GIVEN_F = ["Maria", "Jennifer", "Aisha", "Sofia", "Emily", "Grace", "Hannah", "Priya", "Olivia", "Chloe", "Leah", "Nora", "Ruth", "Ivy", "Zoe"]
-GIVEN_M = ["James", "Michael", "David", "Daniel", "Marcus", "Luis", "Ethan", "Omar", "Noah", "Samuel", "Victor", "Caleb", "Henry", "Felix", "Isaac"]
-FAMILY = ["Garcia", "Smith", "Johnson", "Nguyen", "Brown", "Williams", "Martinez", "Davis", "Lopez", "Wilson", "Anderson",
-          "Thomas", "Moore", "Jackson", "Martin", "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Walker", "Hall",
-          "Young", "King", "Wright", "Scott", "Green", "Baker", "Adams"]
-ANTIDEPRESSANTS = [("sertraline", "100 mg daily"), ("escitalopram", "20 mg daily"), ("bupropion XL", "300 mg daily"),
-                   ("venlafaxine XR", "225 mg daily"), ("duloxetine", "60 mg daily"), ("mirtazapine", "30 mg nightly"),
-                   ("fluoxetine", "40 mg daily")]
+GIVEN_F = [
+    "Maria",
+    "Jennifer",
+    "Aisha",
+    "Sofia",
+    "Emily",
+    "Grace",
+    "Hannah",
+    "Priya",
+    "Olivia",
+    "Chloe",
+    "Leah",
+    "Nora",
+    "Ruth",
+    "Ivy",
+    "Zoe",
+]
+GIVEN_M = [
+    "James",
+    "Michael",
+    "David",
+    "Daniel",
+    "Marcus",
+    "Luis",
+    "Ethan",
+    "Omar",
+    "Noah",
+    "Samuel",
+    "Victor",
+    "Caleb",
+    "Henry",
+    "Felix",
+    "Isaac",
+]
+FAMILY = [
+    "Garcia",
+    "Smith",
+    "Johnson",
+    "Nguyen",
+    "Brown",
+    "Williams",
+    "Martinez",
+    "Davis",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Hall",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Baker",
+    "Adams",
+]
+ANTIDEPRESSANTS = [
+    ("sertraline", "100 mg daily"),
+    ("escitalopram", "20 mg daily"),
+    ("bupropion XL", "300 mg daily"),
+    ("venlafaxine XR", "225 mg daily"),
+    ("duloxetine", "60 mg daily"),
+    ("mirtazapine", "30 mg nightly"),
+    ("fluoxetine", "40 mg daily"),
+]
 # (indication, stage) for 30 patients: where each one is on the pathway.
 PATHWAY = (
-    [("trd", "signed_eligible")] * 8 + [("trd", "awaiting_signature")] * 4 + [("trd", "referred")] * 3
-    + [("ptsd", "signed_eligible")] * 2 + [("ptsd", "referred")] * 1 + [("mdd", "awaiting_signature")] * 2
-    + [("trd", "signed_not_eligible")] * 2 + [("anxiety", "referred")] * 1 + [("crps", "awaiting_signature")] * 2
-    + [("fibromyalgia", "referred")] * 1 + [("bipolar_depression", "awaiting_signature")] * 1
-    + [("postpartum_depression", "signed_eligible")] * 1 + [("trd", "registered")] * 2
-    + [("trd", "signed_eligible")] * 12  # patients in a series today: the day board's sessions come from their plans
+    [("trd", "signed_eligible")] * 8
+    + [("trd", "awaiting_signature")] * 4
+    + [("trd", "referred")] * 3
+    + [("ptsd", "signed_eligible")] * 2
+    + [("ptsd", "referred")] * 1
+    + [("mdd", "awaiting_signature")] * 2
+    + [("trd", "signed_not_eligible")] * 2
+    + [("anxiety", "referred")] * 1
+    + [("crps", "awaiting_signature")] * 2
+    + [("fibromyalgia", "referred")] * 1
+    + [("bipolar_depression", "awaiting_signature")] * 1
+    + [("postpartum_depression", "signed_eligible")] * 1
+    + [("trd", "registered")] * 2
+    + [("trd", "signed_eligible")]
+    * 12  # patients in a series today: the day board's sessions come from their plans
 )
 
 
@@ -153,17 +274,38 @@ def _demo_load(today: date) -> bool:
         return False
     rng = random.Random(20261125)  # noqa: S311 - demo data, not security
     locations = {
-        "downtown": Location.objects.create(code="downtown", name="Downtown Clinic", address="120 Harbor St", city="Boston",
-                                            state="MA", postal_code="02110", phone="617-555-0100"),
-        "northside": Location.objects.create(code="northside", name="Northside Clinic", address="45 Elm Ave",
-                                             city="Somerville", state="MA", postal_code="02144", phone="617-555-0200"),
+        "downtown": Location.objects.create(
+            code="downtown",
+            name="Downtown Clinic",
+            address="120 Harbor St",
+            city="Boston",
+            state="MA",
+            postal_code="02110",
+            phone="617-555-0100",
+        ),
+        "northside": Location.objects.create(
+            code="northside",
+            name="Northside Clinic",
+            address="45 Elm Ave",
+            city="Somerville",
+            state="MA",
+            postal_code="02144",
+            phone="617-555-0200",
+        ),
     }
     for loc in locations.values():
         for n in range(1, CHAIRS + 1):
             Chair.objects.create(location=loc, name=f"Chair {n}")
-    locations["mobile"] = Location.objects.create(code="mobile", name="Mobile infusions (home visits)",
-                                                  kind=Location.Kind.MOBILE, address="120 Harbor St", city="Boston",
-                                                  state="MA", postal_code="02110", phone="617-555-0300")
+    locations["mobile"] = Location.objects.create(
+        code="mobile",
+        name="Mobile infusions (home visits)",
+        kind=Location.Kind.MOBILE,
+        address="120 Harbor St",
+        city="Boston",
+        state="MA",
+        postal_code="02110",
+        phone="617-555-0300",
+    )
     users = {}
     for s in STAFF:
         s = dict(s)
@@ -172,7 +314,9 @@ def _demo_load(today: date) -> bool:
             locs.append(locations["mobile"])
         users[s["username"]] = staff_create(password=DEMO_PASSWORD, locations=locs, **s)
         if s["role"] in ("prescriber", "admin"):
-            TOTPDevice.objects.create(user=users[s["username"]], name="Demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True)
+            TOTPDevice.objects.create(
+                user=users[s["username"]], name="Demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True
+            )
     intake, prescriber = users["intake.jones"], users["dr.rivera"]
     names = list(FAMILY)
     rng.shuffle(names)
@@ -186,31 +330,57 @@ def _demo_load(today: date) -> bool:
         kg = round(rng.uniform(52, 112), 1)
         use_lb = rng.random() < 0.5
         patient = patient_register(
-            user=intake, location=loc, given_name=given, family_name=names[i % len(names)], birth_date=born,
+            user=intake,
+            location=loc,
+            given_name=given,
+            family_name=names[i % len(names)],
+            birth_date=born,
             sex_at_birth="female" if female else "male",
             weight=(round(kg * 2.20462, 1), "lb") if use_lb else (kg, "kg"),
-            height=(rng.randint(152, 190), "cm"), phone=f"617-555-{1000 + i:04d}",
+            height=(rng.randint(152, 190), "cm"),
+            phone=f"617-555-{1000 + i:04d}",
             email=f"{given.lower()}.{names[i % len(names)].lower()}@example.org",
             address=f"{rng.randint(2, 400)} {rng.choice(['Maple', 'Oak', 'Cedar', 'Beacon', 'Summer'])} St",
-            city=loc.city, state="MA", postal_code=loc.postal_code,
+            city=loc.city,
+            state="MA",
+            postal_code=loc.postal_code,
             emergency_contact_name=f"{rng.choice(GIVEN_F + GIVEN_M)} {names[i % len(names)]}",
-            emergency_contact_phone=f"617-555-{3000 + i:04d}", emergency_contact_relation=rng.choice(["spouse", "parent", "sibling", "friend"]),
-            escort_name=f"{rng.choice(GIVEN_F + GIVEN_M)} {names[i % len(names)]}", escort_phone=f"617-555-{5000 + i:04d}",
+            emergency_contact_phone=f"617-555-{3000 + i:04d}",
+            emergency_contact_relation=rng.choice(["spouse", "parent", "sibling", "friend"]),
+            escort_name=f"{rng.choice(GIVEN_F + GIVEN_M)} {names[i % len(names)]}",
+            escort_phone=f"617-555-{5000 + i:04d}",
         )
         if i % 4 == 0:
-            medication_record(user=intake, patient=patient, name=rng.choice(["lorazepam", "clonazepam", "Adderall XR", "lamotrigine"]),
-                              dose="as prescribed")
+            medication_record(
+                user=intake,
+                patient=patient,
+                name=rng.choice(["lorazepam", "clonazepam", "Adderall XR", "lamotrigine"]),
+                dose="as prescribed",
+            )
         medication_record(user=intake, patient=patient, name=rng.choice(ANTIDEPRESSANTS)[0], dose="current")
         if i % 5 == 0:
-            allergy_record(user=intake, patient=patient, substance=rng.choice(["penicillin", "sulfa drugs", "latex"]),
-                           reaction="rash", severity="mild")
+            allergy_record(
+                user=intake,
+                patient=patient,
+                substance=rng.choice(["penicillin", "sulfa drugs", "latex"]),
+                reaction="rash",
+                severity="mild",
+            )
         if stage == "registered":
             continue
         pain = indication in ("crps", "fibromyalgia")
         referral = referral_record(
-            user=intake, patient=patient, indication=indication,
-            referrer_name=rng.choice(["Dr. Susan Blake", "Dr. Amir Haddad", "Karen Liu, LICSW", "Dr. Paul Ortiz"]) if not pain else "Dr. Nina Volkov",
-            referrer_role="pain_specialist" if pain else rng.choice(["psychiatrist", "psychiatrist", "therapist"]),
+            user=intake,
+            patient=patient,
+            indication=indication,
+            referrer_name=rng.choice(
+                ["Dr. Susan Blake", "Dr. Amir Haddad", "Karen Liu, LICSW", "Dr. Paul Ortiz"]
+            )
+            if not pain
+            else "Dr. Nina Volkov",
+            referrer_role="pain_specialist"
+            if pain
+            else rng.choice(["psychiatrist", "psychiatrist", "therapist"]),
             reason="Persistent symptoms despite adequate treatment; requests evaluation for IV ketamine.",
             received_on=today - timedelta(days=rng.randint(3, 60)),
         )
@@ -221,28 +391,56 @@ def _demo_load(today: date) -> bool:
         for drug, dose in rng.sample(ANTIDEPRESSANTS, n_trials):
             trials.append({"kind": "antidepressant", "name": drug, "dose": dose, "weeks": rng.randint(6, 16)})
         if pain:
-            trials = [{"kind": "pain_treatment", "name": t, "weeks": 12} for t in ("gabapentin", "physical therapy")]
-        answers = {q: "no" for q in ("ketamine_hypersensitivity", "uncontrolled_hypertension", "vascular_aneurysm",
-                                     "intracerebral_haemorrhage", "raised_icp_iop", "psychosis_history", "pregnancy",
-                                     "hepatic_impairment")}
+            trials = [
+                {"kind": "pain_treatment", "name": t, "weeks": 12} for t in ("gabapentin", "physical therapy")
+            ]
+        answers = {
+            q: "no"
+            for q in (
+                "ketamine_hypersensitivity",
+                "uncontrolled_hypertension",
+                "vascular_aneurysm",
+                "intracerebral_haemorrhage",
+                "raised_icp_iop",
+                "psychosis_history",
+                "pregnancy",
+                "hepatic_impairment",
+            )
+        }
         substance = "none"
         if stage == "awaiting_signature" and indication != "trd":
             substance = "past"
         if stage == "signed_not_eligible" and i % 2 == 1:
             substance = "active"
-        screening = screening_record(user=intake, patient=patient, indication=indication, referral=referral,
-                                     substance_use=substance, contraindications=answers, trials=trials,
-                                     screening_date=today - timedelta(days=rng.randint(0, 2)))
+        screening = screening_record(
+            user=intake,
+            patient=patient,
+            indication=indication,
+            referral=referral,
+            substance_use=substance,
+            contraindications=answers,
+            trials=trials,
+            screening_date=today - timedelta(days=rng.randint(0, 2)),
+        )
         if stage.startswith("signed_"):
             outcome = "eligible" if stage == "signed_eligible" else "not_eligible"
-            note = "" if screening.computed_outcome == outcome else "Reviewed history with the referring psychiatrist."
-            screening = screening_sign(user=prescriber if loc.code in ("downtown", "northside") else users["dr.okafor"],
-                           screening=screening, outcome=outcome, note=note)
+            note = (
+                ""
+                if screening.computed_outcome == outcome
+                else "Reviewed history with the referring psychiatrist."
+            )
+            screening = screening_sign(
+                user=prescriber if loc.code in ("downtown", "northside") else users["dr.okafor"],
+                screening=screening,
+                outcome=outcome,
+                note=note,
+            )
             if outcome == "eligible":
                 eligible.append((patient, screening))
     _demo_plans_and_consent(today, users, locations, eligible)
-    demo_outcomes_load(nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible),
-                       today=today)
+    demo_outcomes_load(
+        nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible), today=today
+    )
     demo_worklist_load(nurse=users["nurse.patel"], location=locations["downtown"], today=today)
     for loc in locations.values():
         _demo_day(loc, users, rng)
@@ -253,14 +451,20 @@ def _demo_signature_png() -> bytes:
     """A drawn-looking signature (a wave on white), as a grayscale PNG: the demo's tablet signatures."""
 
     width, height = 240, 60
-    ink = {(x, int(30 + 16 * math.sin(x / 11) * math.cos(x / 37)) + dy) for x in range(12, 228) for dy in (0, 1)}
+    ink = {
+        (x, int(30 + 16 * math.sin(x / 11) * math.cos(x / 37)) + dy) for x in range(12, 228) for dy in (0, 1)
+    }
     rows = b"".join(b"\x00" + bytes(0 if (x, y) in ink else 255 for x in range(width)) for y in range(height))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _outcome_order(eligible: list[tuple[Patient, object]]) -> list[Patient]:
@@ -271,7 +475,9 @@ def _outcome_order(eligible: list[tuple[Patient, object]]) -> list[Patient]:
     patients = [p for p, _ in eligible]
     k = len(COURSES)
     if len(patients) > k + 1 and patients[k].location.code != "downtown":
-        swap = next((i for i in range(k + 1, len(patients) - 1) if patients[i].location.code == "downtown"), None)
+        swap = next(
+            (i for i in range(k + 1, len(patients) - 1) if patients[i].location.code == "downtown"), None
+        )
         if swap is not None:  # the last eligible patient's plan stays a draft: never chosen
             patients[k], patients[swap] = patients[swap], patients[k]
     return patients
@@ -281,8 +487,12 @@ def _demo_signature_data() -> str:
     return "data:image/png;base64," + base64.b64encode(_demo_signature_png()).decode()
 
 
-def _demo_plans_and_consent(today: date, users: dict[str, User], locations: dict[str, Location],
-                            eligible: list[tuple[Patient, object]]) -> None:
+def _demo_plans_and_consent(
+    today: date,
+    users: dict[str, User],
+    locations: dict[str, Location],
+    eligible: list[tuple[Patient, object]],
+) -> None:
     """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, one at
     home), all signed but one draft; most have signed consent on the clinic's tablet."""
     prescriber = users["dr.rivera"]
@@ -293,16 +503,32 @@ def _demo_plans_and_consent(today: date, users: dict[str, User], locations: dict
         home = n == 0
         k = per_location.get(patient.location.code, 0)
         per_location[patient.location.code] = k + 1
-        chair = None if home else Chair.objects.filter(location=patient.location).order_by("name")[k % PLAN_CHAIRS]
-        plan = plan_draft(user=prescriber, patient=patient, screening=screening, start=today, weekdays=weekdays,
-                          at=time(8 + 2 * (k // 4), 30 if home else 0), location=locations["mobile"] if home else patient.location,
-                          chair=chair, at_home=home)
+        chair = (
+            None
+            if home
+            else Chair.objects.filter(location=patient.location).order_by("name")[k % PLAN_CHAIRS]
+        )
+        plan = plan_draft(
+            user=prescriber,
+            patient=patient,
+            screening=screening,
+            start=today,
+            weekdays=weekdays,
+            at=time(8 + 2 * (k // 4), 30 if home else 0),
+            location=locations["mobile"] if home else patient.location,
+            chair=chair,
+            at_home=home,
+        )
         if n != len(eligible) - 1:
             plan_sign(user=prescriber, plan=plan)
         if n % 5 != 4:
-            consent_sign_in_clinic(user=users["intake.jones"], patient=patient,
-                                   document=consent_documents_load_shipped()[0],
-                                   typed_name=f"{patient.given_name} {patient.family_name}", signature_data=signature)
+            consent_sign_in_clinic(
+                user=users["intake.jones"],
+                patient=patient,
+                document=consent_documents_load_shipped()[0],
+                typed_name=f"{patient.given_name} {patient.family_name}",
+                signature_data=signature,
+            )
 
 
 # Chairs per clinic: the plans' series hold chairs 1-4 at 8:00 and 10:00; today's sessions (at times set from the
@@ -313,10 +539,22 @@ PLAN_CHAIRS = 4
 
 # Today's sessions at each location, one in every state: (state, chair number or None for a home visit,
 # minutes from now of the scheduled start).
-DAY = [("discharged", 1, -240), ("recovering", 2, -85), ("running", 3, -40), ("prechecks_done", 4, -30),
-       ("checked_in", None, -15), ("scheduled", 1, 90)]
-CONFIRMED = ("identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol_drugs", "medications_reviewed",
-             "escort_confirmed")
+DAY = [
+    ("discharged", 1, -240),
+    ("recovering", 2, -85),
+    ("running", 3, -40),
+    ("prechecks_done", 4, -30),
+    ("checked_in", None, -15),
+    ("scheduled", 1, 90),
+]
+CONFIRMED = (
+    "identity_checked",
+    "consent_on_file",
+    "no_heavy_meal",
+    "no_alcohol_drugs",
+    "medications_reviewed",
+    "escort_confirmed",
+)
 
 
 def _demo_day(location: Location, users: dict[str, User], rng: random.Random) -> None:
@@ -330,27 +568,51 @@ def _demo_day(location: Location, users: dict[str, User], rng: random.Random) ->
     chairs = {c.name: c for c in Chair.objects.filter(location=location)}
     now = _real_now()
     # On the board of today in the location's zone even when loaded in the small hours (the events keep their times).
-    midnight = datetime.combine(now.astimezone(ZoneInfo(location.timezone)).date(), time(0, 1),
-                                tzinfo=ZoneInfo(location.timezone))
-    planned_today = {i.plan.patient_id: i for i in PlannedInfusion.objects.filter(
-        location=location, plan__status="active", status=PlannedInfusion.Status.PLANNED,
-        scheduled_start__gte=midnight - timedelta(minutes=1), scheduled_start__lt=midnight + timedelta(days=1),
-    ).select_related("plan")}
+    midnight = datetime.combine(
+        now.astimezone(ZoneInfo(location.timezone)).date(), time(0, 1), tzinfo=ZoneInfo(location.timezone)
+    )
+    planned_today = {
+        i.plan.patient_id: i
+        for i in PlannedInfusion.objects.filter(
+            location=location,
+            plan__status="active",
+            status=PlannedInfusion.Status.PLANNED,
+            scheduled_start__gte=midnight - timedelta(minutes=1),
+            scheduled_start__lt=midnight + timedelta(days=1),
+        ).select_related("plan")
+    }
     # No infusion outside the pathway: only patients in an active signed plan under this protocol's indications,
     # without an open urgent safety flag (that patient's slot stays on the board, flagged, for the prescriber).
     covered = {str(i) for i in protocol.parsed.indications} if protocol is not None else set()
-    flagged = set(SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN).values_list("patient_id", flat=True))
-    patients = [p for p in Patient.objects.filter(location=location).order_by("mrn")
-                if p.pk not in flagged and (plan := selectors.active_plan(p)) is not None and plan.indication in covered]
+    flagged = set(
+        SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN).values_list("patient_id", flat=True)
+    )
+    patients = [
+        p
+        for p in Patient.objects.filter(location=location).order_by("mrn")
+        if p.pk not in flagged
+        and (plan := selectors.active_plan(p)) is not None
+        and plan.indication in covered
+    ]
     for (state, chair, minutes), patient in zip(DAY, patients, strict=False):
         start = now + timedelta(minutes=minutes)
         planned = planned_today.get(patient.pk)
         if planned is not None and chair is None:  # today's infusion moves from the chair to a home visit
-            infusion_cancel(user=prescriber, infusion=planned, reason="Moved to a home visit today (patient unwell to travel)")
+            infusion_cancel(
+                user=prescriber,
+                infusion=planned,
+                reason="Moved to a home visit today (patient unwell to travel)",
+            )
             planned = None
         scheduled_start = min(max(start, midnight), midnight + timedelta(hours=23, minutes=58))
-        session = _demo_schedule(nurse, patient, protocol, planned, scheduled_start,
-                                 None if chair is None else _chairs_from(chairs, chair))
+        session = _demo_schedule(
+            nurse,
+            patient,
+            protocol,
+            planned,
+            scheduled_start,
+            None if chair is None else _chairs_from(chairs, chair),
+        )
         if state != "scheduled":
             _demo_walk(session, state, nurse, prescriber, start, rng)
 
@@ -361,49 +623,90 @@ def _chairs_from(chairs: dict[str, Chair], first: int) -> list[Chair]:
     return [chairs[n] for n in names if n in chairs]
 
 
-def _demo_schedule(nurse: User, patient: Patient, protocol: ProtocolVersion | None, planned: PlannedInfusion | None,
-                   start: datetime, chairs: list[Chair] | None) -> InfusionSession:
+def _demo_schedule(
+    nurse: User,
+    patient: Patient,
+    protocol: ProtocolVersion | None,
+    planned: PlannedInfusion | None,
+    start: datetime,
+    chairs: list[Chair] | None,
+) -> InfusionSession:
     """Schedule one of today's sessions through the service, in the first chair it finds free (the service
     refuses a chair taken by another session or another patient's planned infusion); a home visit when
     ``chairs`` is None."""
     if chairs is None:
-        return sessions.session_schedule(user=nurse, patient=patient, protocol_version=protocol, planned_infusion=planned,
-                                         added_reason="" if planned else "Home visit today instead of the clinic chair",
-                                         scheduled_start=start, at_home=True)
+        return sessions.session_schedule(
+            user=nurse,
+            patient=patient,
+            protocol_version=protocol,
+            planned_infusion=planned,
+            added_reason="" if planned else "Home visit today instead of the clinic chair",
+            scheduled_start=start,
+            at_home=True,
+        )
     for chair in chairs:
         try:
-            return sessions.session_schedule(user=nurse, patient=patient, protocol_version=protocol,
-                                             planned_infusion=planned, scheduled_start=start, chair=chair,
-                                             added_reason="" if planned else "Seen today outside the planned series")
+            return sessions.session_schedule(
+                user=nurse,
+                patient=patient,
+                protocol_version=protocol,
+                planned_infusion=planned,
+                scheduled_start=start,
+                chair=chair,
+                added_reason="" if planned else "Seen today outside the planned series",
+            )
         except ValidationError as exc:
             if exc.field != "chair":
                 raise
-    raise ValidationError(f"No chair at {patient.location} is free at {start:%H:%M} for the demo's sessions.",
-                          field="chair", value=start.isoformat())
+    raise ValidationError(
+        f"No chair at {patient.location} is free at {start:%H:%M} for the demo's sessions.",
+        field="chair",
+        value=start.isoformat(),
+    )
 
 
 def _fresh(session: InfusionSession) -> InfusionSession:
-    return InfusionSession.objects.select_related("patient", "protocol_version", "location").get(pk=session.pk)
+    return InfusionSession.objects.select_related("patient", "protocol_version", "location").get(
+        pk=session.pk
+    )
 
 
-def _reading(nurse: User, session: InfusionSession, at: datetime, rng: random.Random, **values: object) -> sessions.VitalsPosted:
-    reading: dict[str, object] = {"systolic_mmhg": rng.randint(118, 130), "diastolic_mmhg": rng.randint(74, 82),
-                                  "heart_rate_bpm": rng.randint(68, 78), "spo2_percent": rng.randint(96, 99),
-                                  "respiratory_rate_per_min": rng.randint(12, 16), "sedation": "none", **values}
-    return sessions.vitals_record(user=nurse, session=session, client_id=f"demo-{session.external_id}-{at:%H%M%S}",
-                                  taken_at=at, **reading)  # type: ignore[arg-type]
+def _reading(
+    nurse: User, session: InfusionSession, at: datetime, rng: random.Random, **values: object
+) -> sessions.VitalsPosted:
+    reading: dict[str, object] = {
+        "systolic_mmhg": rng.randint(118, 130),
+        "diastolic_mmhg": rng.randint(74, 82),
+        "heart_rate_bpm": rng.randint(68, 78),
+        "spo2_percent": rng.randint(96, 99),
+        "respiratory_rate_per_min": rng.randint(12, 16),
+        "sedation": "none",
+        **values,
+    }
+    return sessions.vitals_record(
+        user=nurse,
+        session=session,
+        client_id=f"demo-{session.external_id}-{at:%H%M%S}",
+        taken_at=at,
+        **reading,
+    )  # type: ignore[arg-type]
 
 
-def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: User, t0: datetime,
-               rng: random.Random) -> None:
+def _demo_walk(
+    session: InfusionSession, state: str, nurse: User, prescriber: User, t0: datetime, rng: random.Random
+) -> None:
     _clock_to(t0)
     session = sessions.session_check_in(user=nurse, session=session, expected_version=session.version, at=t0)
     if state == "checked_in":
         return
     for document in consent_on_file(session.patient).missing:  # signed on the tablet at check-in
-        consent_sign_in_clinic(user=nurse, patient=session.patient, document=document,
-                               typed_name=f"{session.patient.given_name} {session.patient.family_name}",
-                               signature_data=_demo_signature_data())
+        consent_sign_in_clinic(
+            user=nurse,
+            patient=session.patient,
+            document=document,
+            typed_name=f"{session.patient.given_name} {session.patient.family_name}",
+            signature_data=_demo_signature_data(),
+        )
     _clock_to(t0 + timedelta(minutes=3))
     _reading(nurse, session, t0 + timedelta(minutes=3), rng)
     answers: list[dict[str, object]] = [{"code": c, "answer": "yes"} for c in CONFIRMED]
@@ -419,14 +722,21 @@ def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: Us
     order = sessions.order_create(user=nurse, session=session, expected_version=session.version)
     session = _fresh(session)
     sessions.order_sign(user=prescriber, order=order, expected_version=session.version)
-    session = sessions.checklist_complete(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
+    session = sessions.checklist_complete(
+        user=nurse, session=_fresh(session), expected_version=_fresh(session).version
+    )
     if state == "prechecks_done":
         return
     _clock_to(t0 + timedelta(minutes=10))
     order = selectors.signed_order(session)
     assert order is not None
-    sessions.vial_check_record(user=prescriber, session=_fresh(session), expected_version=_fresh(session).version,
-                               vial_mg_per_ml=order.vial_mg_per_ml, drawn_ml=round(order.drug_volume_ml or 0, 2))
+    sessions.vial_check_record(
+        user=prescriber,
+        session=_fresh(session),
+        expected_version=_fresh(session).version,
+        vial_mg_per_ml=order.vial_mg_per_ml,
+        drawn_ml=round(order.drug_volume_ml or 0, 2),
+    )
     session = _fresh(session)
     started = t0 + timedelta(minutes=12)
     _clock_to(started)
@@ -438,18 +748,31 @@ def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: Us
             break
         _clock_to(at)
         if minute == 20:  # a transient rise in blood pressure: alert, acknowledged, rate reduced
-            (alert, *_) = _reading(nurse, session, at, rng, systolic_mmhg=184, diastolic_mmhg=98, heart_rate_bpm=92).alerts
-            sessions.alert_acknowledge(user=nurse, alert=alert, note="Paused briefly, reassured; 152/88 on recheck.")
+            (alert, *_) = _reading(
+                nurse, session, at, rng, systolic_mmhg=184, diastolic_mmhg=98, heart_rate_bpm=92
+            ).alerts
+            sessions.alert_acknowledge(
+                user=nurse, alert=alert, note="Paused briefly, reassured; 152/88 on recheck."
+            )
             session = _fresh(session)
             order = selectors.signed_order(session)
             _clock_to(at + timedelta(minutes=1))
-            in_person = nurse.can(Permission.ORDER_SIGN)  # a prescriber running the chair orders as themselves
+            in_person = nurse.can(
+                Permission.ORDER_SIGN
+            )  # a prescriber running the chair orders as themselves
             titration = sessions.infusion_rate_change(
-                user=nurse, session=session, expected_version=session.version,
+                user=nurse,
+                session=session,
+                expected_version=session.version,
                 rate_mg_per_h=round((order.rate_mg_per_h if order else 50) * 0.8, 1),
-                reason="Systolic 184 at 20 min: rate reduced by 20 %", signer=None if in_person else prescriber,
-                read_back=not in_person, at=at + timedelta(minutes=1))
-            if titration.verbal_order and state != "running":  # co-signed; today's running one waits on the worklist
+                reason="Systolic 184 at 20 min: rate reduced by 20 %",
+                signer=None if in_person else prescriber,
+                read_back=not in_person,
+                at=at + timedelta(minutes=1),
+            )
+            if (
+                titration.verbal_order and state != "running"
+            ):  # co-signed; today's running one waits on the worklist
                 sessions.titration_cosign(user=prescriber, event=titration)
         else:
             _reading(nurse, session, at, rng, sedation=rng.choice(["mild", "moderate"]))
@@ -466,9 +789,20 @@ def _demo_walk(session: InfusionSession, state: str, nurse: User, prescriber: Us
     _clock_to(ended + timedelta(minutes=35))
     _reading(nurse, session, ended + timedelta(minutes=35), rng)
     session = _fresh(session)
-    sessions.discharge_assess(user=nurse, session=session, expected_version=session.version, activity_mental_status=2,
-                              pain=2, nausea_vomiting=2, intake_output=1, escort_present=True, instructions_given=True,
-                              escort_name=session.patient.escort_name)
-    session = sessions.session_discharge(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
+    sessions.discharge_assess(
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        activity_mental_status=2,
+        pain=2,
+        nausea_vomiting=2,
+        intake_output=1,
+        escort_present=True,
+        instructions_given=True,
+        escort_name=session.patient.escort_name,
+    )
+    session = sessions.session_discharge(
+        user=nurse, session=_fresh(session), expected_version=_fresh(session).version
+    )
     sessions.note_generate(user=nurse, session=session, expected_version=session.version)
     sessions.note_sign(user=prescriber, session=_fresh(session), expected_version=_fresh(session).version)

@@ -42,10 +42,18 @@ def _text(value: str, field: str, label: str, *, multiline: bool) -> None:
     found = input_rules.control_character(value, multiline=multiline)
     if found:
         position, ch = found
-        raise _Reject(ValidationError(input_rules.CONTROL_CHARACTER.format(
-            label=input_rules.shown(label, 60), code=f"U+{ord(ch):04X}", position=position,
-            breaks=" and line breaks" if multiline else " (no line breaks)"), field=input_rules.shown(field, 60),
-            value=input_rules.shown(value)))
+        raise _Reject(
+            ValidationError(
+                input_rules.CONTROL_CHARACTER.format(
+                    label=input_rules.shown(label, 60),
+                    code=f"U+{ord(ch):04X}",
+                    position=position,
+                    breaks=" and line breaks" if multiline else " (no line breaks)",
+                ),
+                field=input_rules.shown(field, 60),
+                value=input_rules.shown(value),
+            )
+        )
 
 
 def _walk_json(node: Any, path: str) -> Iterator[tuple[str, Any]]:
@@ -92,20 +100,28 @@ def request_check(request: HttpRequest) -> None:
                     _text(value, key, input_rules.label_for(key.rsplit(".", 1)[-1]), multiline=True)
                 elif isinstance(value, float | int) and not isinstance(value, bool):
                     try:
-                        input_rules.number_check(value, field=key, label=input_rules.label_for(key.rsplit(".", 1)[-1]))
+                        input_rules.number_check(
+                            value, field=key, label=input_rules.label_for(key.rsplit(".", 1)[-1])
+                        )
                     except ValidationError as exc:
                         raise _Reject(exc) from None
 
 
 def _refusal_audited(request: HttpRequest, error: ValidationError, user: Any) -> None:
-    ctx = RequestContext(ip_address=client_ip(request),
-                         user_agent=input_rules.shown(request.META.get("HTTP_USER_AGENT", ""), 300),
-                         path=input_rules.shown(request.path, 290), method=request.method or "", actor=user)
+    ctx = RequestContext(
+        ip_address=client_ip(request),
+        user_agent=input_rules.shown(request.META.get("HTTP_USER_AGENT", ""), 300),
+        path=input_rules.shown(request.path, 290),
+        method=request.method or "",
+        actor=user,
+    )
     token = current.set(ctx)
     try:
-        audit_record(action=AuditEntry.Action.DENIED,
-                     summary=f"400 {request.method} {input_rules.shown(request.path, 120)}: {error.message}",
-                     detail={"status": 400, "field": error.field, "value": error.value})
+        audit_record(
+            action=AuditEntry.Action.DENIED,
+            summary=f"400 {request.method} {input_rules.shown(request.path, 120)}: {error.message}",
+            detail={"status": 400, "field": error.field, "value": error.value},
+        )
     finally:
         current.reset(token)
 
@@ -124,11 +140,18 @@ class InputHygieneMiddleware:
     def refuse(self, request: HttpRequest, error: ValidationError) -> HttpResponse:
         cookie_refused = (error.field or "").startswith("cookie ")
         user = None if cookie_refused else getattr(request, "user", None)
-        logger.warning("input refused: %s %s field=%s", request.method, input_rules.shown(request.path, 120),
-                       input_rules.shown(error.field or "", 60))
+        logger.warning(
+            "input refused: %s %s field=%s",
+            request.method,
+            input_rules.shown(request.path, 120),
+            input_rules.shown(error.field or "", 60),
+        )
         _refusal_audited(request, error, user)
         if request.path.startswith("/api/"):
             return JsonResponse(error_body("invalid", error.message, error.field, error.value), status=400)
-        html = render_to_string("web/input_refused.html", {"message": error.message, "field": error.field},
-                                request=None if cookie_refused else request)
+        html = render_to_string(
+            "web/input_refused.html",
+            {"message": error.message, "field": error.field},
+            request=None if cookie_refused else request,
+        )
         return HttpResponse(html, status=400)

@@ -34,13 +34,19 @@ from ketaclinic.screening.selectors import referrals_for_patient, screenings_for
 @login_required
 def patient_chart(request: HttpRequest, external_id: str) -> HttpResponse:
     try:
-        patient = patient_selectors.patient_get(user=request.user, external_id=external_id,
-                                                permission=Permission.PATIENT_VIEW)
+        patient = patient_selectors.patient_get(
+            user=request.user, external_id=external_id, permission=Permission.PATIENT_VIEW
+        )
     except Patient.DoesNotExist:
         raise Http404("No such patient.") from None
     chart = patient_selectors.patient_chart_get(user=request.user, patient=patient)
-    ctx = {"chart": chart, "patient": patient, "measurement_form": MeasurementForm(),
-           "allergy_form": AllergyForm(), "medication_form": MedicationForm()}
+    ctx = {
+        "chart": chart,
+        "patient": patient,
+        "measurement_form": MeasurementForm(),
+        "allergy_form": AllergyForm(),
+        "medication_form": MedicationForm(),
+    }
     if request.user.can(Permission.CLINICAL_VIEW):
         ctx["referrals"] = referrals_for_patient(user=request.user, patient=patient)
         ctx["screenings"] = screenings_for_patient(user=request.user, patient=patient)
@@ -61,10 +67,16 @@ def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
         else:
-            messages.warning(request, "Emergency access granted for 4 hours. It is recorded and will be reviewed.")
+            messages.warning(
+                request, "Emergency access granted for 4 hours. It is recorded and will be reviewed."
+            )
             return redirect("patients:chart", external_id=patient.external_id)
-    return render(request, "accounts/break_glass.html", {"patient": patient, "error": error},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "accounts/break_glass.html",
+        {"patient": patient, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @login_required
@@ -83,6 +95,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         checkpoint = checkpoint_last()
         count, problems = audit_chain_verify(checkpoint=checkpoint)
         verified = {"count": count, "problems": problems[:20], "ok": not problems, "checkpoint": checkpoint}
-    return render(request, "audit/log.html", {
-        "page": page, "actions": AuditEntry.Action.choices, "action": action, "patient": patient, "verified": verified,
-    })
+    return render(
+        request,
+        "audit/log.html",
+        {
+            "page": page,
+            "actions": AuditEntry.Action.choices,
+            "action": action,
+            "patient": patient,
+            "verified": verified,
+        },
+    )

@@ -40,12 +40,23 @@ TEXT_LIMITS = {
 }
 #: Phone numbers people type for a patient or a referrer: parsed (US by default) and stored in E.164.
 PHONE_FIELDS = {
-    "patients.Patient.phone", "patients.Patient.emergency_contact_phone", "patients.Patient.escort_phone",
+    "patients.Patient.phone",
+    "patients.Patient.emergency_contact_phone",
+    "patients.Patient.escort_phone",
     "screening.Referral.referrer_phone",
 }
 #: Names, where a text-direction character could make one person's name look like another's.
-NAME_FIELDS = {"given_name", "family_name", "preferred_name", "first_name", "last_name", "typed_name", "username",
-               "name", "substance"}
+NAME_FIELDS = {
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "first_name",
+    "last_name",
+    "typed_name",
+    "username",
+    "name",
+    "substance",
+}
 #: Record-keeping times the server sets itself, never a clinical date a person typed.
 SERVER_TIMES = {"created_at", "updated_at", "recorded_at", "loaded_at"}
 
@@ -83,15 +94,27 @@ def record_check(instance: models.Model, update_fields: frozenset[str] | None = 
         if value is None:
             continue
         if isinstance(field, models.CharField | models.TextField) and isinstance(value, str):
-            rules.text_check(value, field=field.name, label=str(field.verbose_name).capitalize(),
-                             max_length=text_limit(key, field), multiline=isinstance(field, models.TextField),
-                             name=_is_name(field.name))
+            rules.text_check(
+                value,
+                field=field.name,
+                label=str(field.verbose_name).capitalize(),
+                max_length=text_limit(key, field),
+                multiline=isinstance(field, models.TextField),
+                name=_is_name(field.name),
+            )
             if key in PHONE_FIELDS:
-                setattr(instance, field.attname, rules.phone_normalise(value, field=field.name,
-                                                                       label=str(field.verbose_name).capitalize()))
+                setattr(
+                    instance,
+                    field.attname,
+                    rules.phone_normalise(
+                        value, field=field.name, label=str(field.verbose_name).capitalize()
+                    ),
+                )
             elif field.name.endswith("npi"):
                 rules.npi_check(value, field=field.name, label=str(field.verbose_name))
-        elif isinstance(field, models.DateField) and isinstance(value, date) and field.name not in SERVER_TIMES:
+        elif (
+            isinstance(field, models.DateField) and isinstance(value, date) and field.name not in SERVER_TIMES
+        ):
             label = str(field.verbose_name).capitalize()
             if field.name == "birth_date":
                 rules.date_check(value, field=field.name, label=label, today=timezone.localdate())
@@ -101,8 +124,13 @@ def record_check(instance: models.Model, update_fields: frozenset[str] | None = 
             rules.number_check(value, field=field.name, label=str(field.verbose_name).capitalize())
 
 
-def _guard(sender: type[models.Model], instance: models.Model, raw: bool = False, update_fields: Any = None,
-           **kwargs: Any) -> None:
+def _guard(
+    sender: type[models.Model],
+    instance: models.Model,
+    raw: bool = False,
+    update_fields: Any = None,
+    **kwargs: Any,
+) -> None:
     if raw or sender._meta.app_label not in APPS:
         return  # fixtures load as stored; the audit trail and Django's own tables are not typed by people
     record_check(instance, frozenset(update_fields) if update_fields is not None else None)
@@ -110,4 +138,3 @@ def _guard(sender: type[models.Model], instance: models.Model, raw: bool = False
 
 def connect() -> None:
     pre_save.connect(_guard, dispatch_uid="ketaclinic.record_rules")
-

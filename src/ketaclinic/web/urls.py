@@ -21,9 +21,18 @@ def _app(app_urls: ModuleType, *roof: URLPattern) -> tuple[list[URLPattern], str
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
-    path("accounts/", include(_app(accounts_urls, path(
-        "break-glass/<uuid:external_id>/", pages.break_glass, name="break_glass")))),
-    path("patients/", include(_app(patients_urls, path("<uuid:external_id>/", pages.patient_chart, name="chart")))),
+    path(
+        "accounts/",
+        include(
+            _app(
+                accounts_urls, path("break-glass/<uuid:external_id>/", pages.break_glass, name="break_glass")
+            )
+        ),
+    ),
+    path(
+        "patients/",
+        include(_app(patients_urls, path("<uuid:external_id>/", pages.patient_chart, name="chart"))),
+    ),
     path("screening/", include("ketaclinic.screening.urls")),
     path("audit/", include(([path("", pages.audit_log, name="log")], "audit"))),
     path("plans/", include("ketaclinic.plans.urls")),
@@ -32,8 +41,7 @@ urlpatterns = [
     path("protocols/", include("ketaclinic.protocols.urls")),
     path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("q/<str:token>/", outcomes_views.answer, name="questionnaire_answer"),
-    path("", include((
-        [path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),
+    path("", include(([path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),
     path("api/", api.urls),
     path("healthz", lambda r: HttpResponse("ok", content_type="text/plain")),
 ]

@@ -27,39 +27,53 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.can(Permission.CLINICAL_VIEW):
         ctx["open_referrals"] = list(referrals_open(user=user)[:20])
     if user.can(Permission.SAFETY_ASSESS):  # urgent: shown first, at once, until assessed with a plan
-
         ctx["safety_flags"] = safety_flags_open_for(user=user)
     if user.can(Permission.BOOSTER_DECIDE):
         ctx["booster_proposals"] = booster_proposals_open_for(user=user)
     if user.can(Permission.BREAK_GLASS_REVIEW):
         ctx["break_glass_queue"] = list(break_glass_queue(user=user)[:20])
     if user.can(Permission.ORDER_SIGN):  # orders to sign, verbal titrations to co-sign, notes to sign
-
         ctx["worklist"] = prescriber_worklist(user=user)
-    shown = [*(s.patient for s in ctx.get("awaiting_signature", [])), *(r.patient for r in ctx.get("open_referrals", [])),
-             *(a.patient for a in ctx.get("break_glass_queue", [])),
-             *(f.patient for f in ctx.get("safety_flags", [])), *(b.patient for b in ctx.get("booster_proposals", []))]
+    shown = [
+        *(s.patient for s in ctx.get("awaiting_signature", [])),
+        *(r.patient for r in ctx.get("open_referrals", [])),
+        *(a.patient for a in ctx.get("break_glass_queue", [])),
+        *(f.patient for f in ctx.get("safety_flags", [])),
+        *(b.patient for b in ctx.get("booster_proposals", [])),
+    ]
     worklist = ctx.get("worklist")
     if worklist is not None:
         shown += worklist.patients  # type: ignore[attr-defined]
     if shown:  # the dashboard names these patients: a read like any list
         audit_list(dict.fromkeys(shown), "dashboard")
     if user.can(Permission.AUDIT_VIEW):
-        ctx["recent_denials"] = list(AuditEntry.objects.filter(action=AuditEntry.Action.DENIED).order_by("-seq")[:10])
+        ctx["recent_denials"] = list(
+            AuditEntry.objects.filter(action=AuditEntry.Action.DENIED).order_by("-seq")[:10]
+        )
     return render(request, "web/dashboard.html", ctx)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     patient = getattr(exception, "patient", None) if isinstance(exception, OutsideLocations) else None
     if patient is not None:  # the audit middleware would record the refusal, but not whose record it was
-        audit_denied(reason=f"{request.method} {request.path}: {OUTSIDE_LOCATIONS}", status=403, patient=patient,
-                     location_code=patient.location.code)
+        audit_denied(
+            reason=f"{request.method} {request.path}: {OUTSIDE_LOCATIONS}",
+            status=403,
+            patient=patient,
+            location_code=patient.location.code,
+        )
     user = getattr(request, "user", None)
     can_break_glass = bool(patient and user and user.is_authenticated and user.can(Permission.BREAK_GLASS))
-    return render(request, "web/403.html", {
-        "message": str(exception) if exception and str(exception) else "You may not open this page.",
-        "patient": patient, "can_break_glass": can_break_glass,
-    }, status=403)
+    return render(
+        request,
+        "web/403.html",
+        {
+            "message": str(exception) if exception and str(exception) else "You may not open this page.",
+            "patient": patient,
+            "can_break_glass": can_break_glass,
+        },
+        status=403,
+    )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

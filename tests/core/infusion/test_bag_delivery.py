@@ -36,7 +36,9 @@ def test_the_demo_overrun_is_capped_at_the_bag():
     assert d.delivered_ml == pytest.approx(100.7) and d.delivered_mg == pytest.approx(36.1, rel=1e-6)
     assert d.vtbi_reached_at is not None
     assert abs((d.vtbi_reached_at - at(100.7 / 151.1 * 60)).total_seconds()) < 1
-    assert d.stop_pump  # the bag ran empty (a few seconds before the ordered 40 min: the pump's rate is rounded)
+    assert (
+        d.stop_pump
+    )  # the bag ran empty (a few seconds before the ordered 40 min: the pump's rate is rounded)
     assert d.current_rate_ml_per_h == 0 and d.infusing_min == pytest.approx(100.7 / 151.1 * 60, rel=1e-6)
 
 

@@ -23,8 +23,14 @@ from ketaclinic.core.infusion.checklist import (
 from ketaclinic.protocols.files import shipped_protocols
 
 C = shipped_protocols()["depression-standard"].checklist
-YES = ("identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol_drugs", "medications_reviewed",
-       "escort_confirmed")
+YES = (
+    "identity_checked",
+    "consent_on_file",
+    "no_heavy_meal",
+    "no_alcohol_drugs",
+    "medications_reviewed",
+    "escort_confirmed",
+)
 
 
 def complete(**changes: ItemAnswer) -> dict[str, ItemAnswer]:
@@ -59,31 +65,69 @@ def test_a_no_fails_and_a_missing_item_is_named() -> None:
 
 
 def test_an_override_with_a_reason_passes_the_item() -> None:
-    answers = complete(no_heavy_meal=ItemAnswer("no_heavy_meal", "no", override_reason="Small breakfast 3 h ago, fine"))
+    answers = complete(
+        no_heavy_meal=ItemAnswer("no_heavy_meal", "no", override_reason="Small breakfast 3 h ago, fine")
+    )
     result = checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=None)
     assert result.passed and result.overridden == ("no_heavy_meal",)
 
 
 def test_baseline_vitals_item_follows_the_baseline_problems() -> None:
-    result = checklist_evaluate(C, complete(), sex="female", baseline_problems=("baseline SpO2 93 % is below 94 %",), consent_problem=None)
+    result = checklist_evaluate(
+        C,
+        complete(),
+        sex="female",
+        baseline_problems=("baseline SpO2 93 % is below 94 %",),
+        consent_problem=None,
+    )
     item = next(i for i in result.items if i.code == "baseline_vitals")
     assert item.status is ItemStatus.FAILED and "SpO2" in item.detail
-    missing = checklist_evaluate(C, complete(), sex="female", baseline_problems=("no baseline vital signs recorded",), consent_problem=None)
+    missing = checklist_evaluate(
+        C,
+        complete(),
+        sex="female",
+        baseline_problems=("no baseline vital signs recorded",),
+        consent_problem=None,
+    )
     assert "baseline_vitals missing" in missing.failures
 
 
 def test_a_pregnant_answer_fails() -> None:
-    result = checklist_evaluate(C, complete(pregnancy_status=ItemAnswer("pregnancy_status", "pregnant")), sex="female",
-                                baseline_problems=(), consent_problem=None)
+    result = checklist_evaluate(
+        C,
+        complete(pregnancy_status=ItemAnswer("pregnancy_status", "pregnant")),
+        sex="female",
+        baseline_problems=(),
+        consent_problem=None,
+    )
     assert result.failures == ("pregnancy_status failed",)
 
 
-@pytest.mark.parametrize(("code", "answer", "value", "message"), [
-    ("no_heavy_meal", "maybe", None, ANSWER_UNKNOWN.format(value="maybe", question=C.item("no_heavy_meal").question,
-                                                           allowed="yes, no")),
-    ("phq9_today", "", 28, NUMBER_OUT_OF_RANGE.format(question=C.item("phq9_today").question, value=28, low=0, high=27)),
-    ("phq9_today", "", -1, NUMBER_OUT_OF_RANGE.format(question=C.item("phq9_today").question, value=-1, low=0, high=27)),
-])
+@pytest.mark.parametrize(
+    ("code", "answer", "value", "message"),
+    [
+        (
+            "no_heavy_meal",
+            "maybe",
+            None,
+            ANSWER_UNKNOWN.format(
+                value="maybe", question=C.item("no_heavy_meal").question, allowed="yes, no"
+            ),
+        ),
+        (
+            "phq9_today",
+            "",
+            28,
+            NUMBER_OUT_OF_RANGE.format(question=C.item("phq9_today").question, value=28, low=0, high=27),
+        ),
+        (
+            "phq9_today",
+            "",
+            -1,
+            NUMBER_OUT_OF_RANGE.format(question=C.item("phq9_today").question, value=-1, low=0, high=27),
+        ),
+    ],
+)
 def test_bad_answers_are_refused(code, answer, value, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError) as exc:
         answer_check(C.item(code), answer, value)
@@ -108,19 +152,28 @@ def test_identity_cannot_be_overridden_and_reasons_must_say_why() -> None:
     with pytest.raises(ValidationError) as exc:
         override_check(C.item("no_heavy_meal"), "ok")
     assert exc.value.message == OVERRIDE_REASON_SHORT.format(low=10)
-    assert override_check(C.item("no_heavy_meal"), "  Light toast only, 3 h ago  ") == "Light toast only, 3 h ago"
+    assert (
+        override_check(C.item("no_heavy_meal"), "  Light toast only, 3 h ago  ")
+        == "Light toast only, 3 h ago"
+    )
 
 
 def test_an_override_on_a_non_overridable_item_is_ignored_by_the_evaluation() -> None:
-    answers = complete(identity_checked=ItemAnswer("identity_checked", "no", override_reason="should not count at all"))
-    assert checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=None).failures == ("identity_checked failed",)
+    answers = complete(
+        identity_checked=ItemAnswer("identity_checked", "no", override_reason="should not count at all")
+    )
+    assert checklist_evaluate(
+        C, answers, sex="female", baseline_problems=(), consent_problem=None
+    ).failures == ("identity_checked failed",)
 
 
 MISSING = "Not signed: Informed consent for ketamine infusion v1"
 
 
 def test_consent_not_on_file_fails_the_item_whatever_was_answered_or_overridden() -> None:
-    answers = complete(consent_on_file=ItemAnswer("consent_on_file", "yes", override_reason="Patient said she signed"))
+    answers = complete(
+        consent_on_file=ItemAnswer("consent_on_file", "yes", override_reason="Patient said she signed")
+    )
     result = checklist_evaluate(C, answers, sex="female", baseline_problems=(), consent_problem=MISSING)
     item = next(i for i in result.items if i.code == "consent_on_file")
     assert item.status is ItemStatus.FAILED and item.detail == MISSING
@@ -149,11 +202,19 @@ def test_yes_to_consent_without_it_is_refused_and_it_is_never_overridable() -> N
 def test_consent_is_never_not_applicable_whatever_the_protocol_says_about_sex() -> None:
     consent = C.item("consent_on_file")
     assert consent is not None
-    women_only = C.model_copy(update={"items": tuple(
-        i.model_copy(update={"applies_to_sex": "female"}) if i.code == "consent_on_file" else i for i in C.items)})
+    women_only = C.model_copy(
+        update={
+            "items": tuple(
+                i.model_copy(update={"applies_to_sex": "female"}) if i.code == "consent_on_file" else i
+                for i in C.items
+            )
+        }
+    )
     answers = complete()
     answers.pop("pregnancy_status")
-    result = checklist_evaluate(women_only, answers, sex="male", baseline_problems=(), consent_problem=MISSING)
+    result = checklist_evaluate(
+        women_only, answers, sex="male", baseline_problems=(), consent_problem=MISSING
+    )
     item = next(i for i in result.items if i.code == "consent_on_file")
     assert item.status is ItemStatus.FAILED and item.detail == MISSING and not result.passed
     answers.pop("consent_on_file")

@@ -39,10 +39,21 @@ def test_constant_rate_for_40_minutes() -> None:
 
 
 def test_a_pause_adds_nothing_and_is_counted_as_paused() -> None:
-    d = delivery([RatePoint(K.START, T0, 60), RatePoint(K.PAUSE, at(10)), RatePoint(K.RESUME, at(15), 60),
-                  RatePoint(K.STOP, at(45))], at(60))
+    d = delivery(
+        [
+            RatePoint(K.START, T0, 60),
+            RatePoint(K.PAUSE, at(10)),
+            RatePoint(K.RESUME, at(15), 60),
+            RatePoint(K.STOP, at(45)),
+        ],
+        at(60),
+    )
     assert d.delivered_mg == pytest.approx(40.0)  # 40 running minutes at 1 mg/min
-    assert d.paused_min == pytest.approx(5) and d.infusing_min == pytest.approx(40) and d.elapsed_min == pytest.approx(45)
+    assert (
+        d.paused_min == pytest.approx(5)
+        and d.infusing_min == pytest.approx(40)
+        and d.elapsed_min == pytest.approx(45)
+    )
 
 
 def test_titration_changes_the_rate_from_its_time() -> None:
@@ -61,10 +72,16 @@ def test_events_after_now_are_not_yet_in_effect() -> None:
     assert d.delivered_mg == pytest.approx(10) and d.stopped_at is None
 
 
-@pytest.mark.parametrize(("points", "message"), [
-    ([RatePoint(K.PAUSE, T0)], FIRST_NOT_START.format(value="pause")),
-    ([RatePoint(K.START, T0, 1), RatePoint(K.STOP, at(1)), RatePoint(K.RESUME, at(2), 1)], AFTER_STOP.format(value="resume")),
-])
+@pytest.mark.parametrize(
+    ("points", "message"),
+    [
+        ([RatePoint(K.PAUSE, T0)], FIRST_NOT_START.format(value="pause")),
+        (
+            [RatePoint(K.START, T0, 1), RatePoint(K.STOP, at(1)), RatePoint(K.RESUME, at(2), 1)],
+            AFTER_STOP.format(value="resume"),
+        ),
+    ],
+)
 def test_senseless_histories_are_refused(points, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError) as exc:
         delivery(points, at(60))
@@ -87,13 +104,21 @@ def test_naive_times_are_refused() -> None:
         RatePoint(K.START, datetime(2026, 1, 1), 1.0)  # noqa: DTZ001 - the point of the test
 
 
-segments = st.lists(st.tuples(st.sampled_from(["run", "pause"]), st.integers(0, 120),
-                              st.floats(0, 500, allow_nan=False)), min_size=1, max_size=12)
+segments = st.lists(
+    st.tuples(st.sampled_from(["run", "pause"]), st.integers(0, 120), st.floats(0, 500, allow_nan=False)),
+    min_size=1,
+    max_size=12,
+)
 
 
 def _history(segs):  # type: ignore[no-untyped-def]
     """Build events from (kind, minutes, rate) segments and the exact integral by hand."""
-    points, t, expected, paused = [RatePoint(K.START, T0, segs[0][2] if segs[0][0] == "run" else 0.0)], 0, 0.0, False
+    points, t, expected, paused = (
+        [RatePoint(K.START, T0, segs[0][2] if segs[0][0] == "run" else 0.0)],
+        0,
+        0.0,
+        False,
+    )
     if segs[0][0] == "pause":
         points.append(RatePoint(K.PAUSE, T0))
         paused = True
@@ -141,14 +166,35 @@ def test_the_delivered_regimen_follows_the_history() -> None:
     from ketaclinic.core.infusion.delivery import delivered_regimen
     from ketaclinic.core.pharmacology.regimen import Infusion, Pause
 
-    reg = delivered_regimen([RatePoint(K.START, T0, 60), RatePoint(K.PAUSE, at(10)), RatePoint(K.RESUME, at(15), 60),
-                             RatePoint(K.RATE, at(25), 30), RatePoint(K.STOP, at(45))], at(90))
+    reg = delivered_regimen(
+        [
+            RatePoint(K.START, T0, 60),
+            RatePoint(K.PAUSE, at(10)),
+            RatePoint(K.RESUME, at(15), 60),
+            RatePoint(K.RATE, at(25), 30),
+            RatePoint(K.STOP, at(45)),
+        ],
+        at(90),
+    )
     assert reg is not None
-    assert reg.segments == (Infusion(10, rate_mg_per_min=1.0), Pause(5), Infusion(10, rate_mg_per_min=1.0),
-                            Infusion(20, rate_mg_per_min=0.5))
-    assert reg.total_mg_for(70) == pytest.approx(delivery([RatePoint(K.START, T0, 60), RatePoint(K.PAUSE, at(10)),
-                                                           RatePoint(K.RESUME, at(15), 60), RatePoint(K.RATE, at(25), 30),
-                                                           RatePoint(K.STOP, at(45))], at(90)).delivered_mg)
+    assert reg.segments == (
+        Infusion(10, rate_mg_per_min=1.0),
+        Pause(5),
+        Infusion(10, rate_mg_per_min=1.0),
+        Infusion(20, rate_mg_per_min=0.5),
+    )
+    assert reg.total_mg_for(70) == pytest.approx(
+        delivery(
+            [
+                RatePoint(K.START, T0, 60),
+                RatePoint(K.PAUSE, at(10)),
+                RatePoint(K.RESUME, at(15), 60),
+                RatePoint(K.RATE, at(25), 30),
+                RatePoint(K.STOP, at(45)),
+            ],
+            at(90),
+        ).delivered_mg
+    )
     assert delivered_regimen([], T0) is None
     assert delivered_regimen([RatePoint(K.START, T0, 60)], T0) is None  # nothing run yet
 

@@ -39,8 +39,15 @@ GOOD = {"activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_ou
 
 
 def assess(**kw):  # type: ignore[no-untyped-def]
-    args = dict(scores=GOOD, baseline=BASE, latest=VitalReading(126, 82, 74), escort_present=True,
-                instructions_given=True, minutes_since_infusion_end=45, recovery_problems=())
+    args = dict(
+        scores=GOOD,
+        baseline=BASE,
+        latest=VitalReading(126, 82, 74),
+        escort_present=True,
+        instructions_given=True,
+        minutes_since_infusion_end=45,
+        recovery_problems=(),
+    )
     args.update(kw)
     return discharge_assess(D, **args)
 
@@ -51,13 +58,16 @@ def test_fit_with_full_scores() -> None:
     assert d.scores["bleeding"] == 2 and d.scores["vital_signs"] == 2
 
 
-@pytest.mark.parametrize(("latest", "points"), [
-    (VitalReading(144, 80, 70), 2),  # exactly 20 %
-    (VitalReading(145, 80, 70), 1),
-    (VitalReading(168, 80, 70), 1),  # exactly 40 %
-    (VitalReading(169, 80, 70), 0),
-    (VitalReading(120, 80, 42), 1),  # heart rate 40 % lower
-])
+@pytest.mark.parametrize(
+    ("latest", "points"),
+    [
+        (VitalReading(144, 80, 70), 2),  # exactly 20 %
+        (VitalReading(145, 80, 70), 1),
+        (VitalReading(168, 80, 70), 1),  # exactly 40 %
+        (VitalReading(169, 80, 70), 0),
+        (VitalReading(120, 80, 42), 1),  # heart rate 40 % lower
+    ],
+)
 def test_vital_signs_points_by_distance_from_baseline(latest: VitalReading, points: int) -> None:
     assert vital_signs_score(deviation_percent(BASE, latest), D) == points
 
@@ -71,13 +81,24 @@ def test_nine_passes_eight_does_not() -> None:
 def test_pain_and_nausea_are_one_padss_item_scored_by_the_worse() -> None:
     d = assess(scores={**GOOD, "pain": 1, "nausea_vomiting": 0})
     assert d.scores["pain_nausea_vomiting"] == 0 and d.total == 8
-    assert list(d.scores) == ["vital_signs", "activity_mental_status", "pain_nausea_vomiting", "bleeding", "intake_output"]
+    assert list(d.scores) == [
+        "vital_signs",
+        "activity_mental_status",
+        "pain_nausea_vomiting",
+        "bleeding",
+        "intake_output",
+    ]
 
 
 def test_every_missing_criterion_is_a_reason() -> None:
     d = assess(escort_present=False, instructions_given=False, minutes_since_infusion_end=10, latest=None)
-    assert d.reasons == (NEEDS_BASELINE, BELOW_PASS.format(total=8, score=9), NO_ESCORT, NO_INSTRUCTIONS,
-                         OBSERVATION_SHORT.format(elapsed=10, minimum=30))
+    assert d.reasons == (
+        NEEDS_BASELINE,
+        BELOW_PASS.format(total=8, score=9),
+        NO_ESCORT,
+        NO_INSTRUCTIONS,
+        OBSERVATION_SHORT.format(elapsed=10, minimum=30),
+    )
 
 
 def test_vitals_far_from_baseline_block_even_when_the_total_passes() -> None:
@@ -92,13 +113,27 @@ def test_scores_must_be_0_1_or_2(value) -> None:  # type: ignore[no-untyped-def]
     assert exc.value.message == SCORE_RANGE.format(item="pain", value=value)
 
 
-@given(st.fixed_dictionaries({k: st.integers(0, 2) for k in GOOD}), st.floats(50, 250), st.booleans(), st.booleans())
+@given(
+    st.fixed_dictionaries({k: st.integers(0, 2) for k in GOOD}),
+    st.floats(50, 250),
+    st.booleans(),
+    st.booleans(),
+)
 def test_fit_iff_every_criterion(scores, systolic, escort, instructions) -> None:  # type: ignore[no-untyped-def]
-    d = assess(scores=scores, latest=VitalReading(systolic, 80, 70), escort_present=escort,
-               instructions_given=instructions)
+    d = assess(
+        scores=scores,
+        latest=VitalReading(systolic, 80, 70),
+        escort_present=escort,
+        instructions_given=instructions,
+    )
     assert 0 <= d.total <= 10
-    assert d.fit == (d.total >= 9 and escort and instructions and d.deviation_percent is not None
-                     and d.deviation_percent <= 20)
+    assert d.fit == (
+        d.total >= 9
+        and escort
+        and instructions
+        and d.deviation_percent is not None
+        and d.deviation_percent <= 20
+    )
 
 
 # --- discharge on evidence (complete, after the stop, recent, within thresholds; voided by later readings) ----
@@ -113,8 +148,14 @@ def at(minutes: float, reading: VitalReading = FULL) -> TimedReading:
 
 
 def evidence(readings: list[TimedReading], now_min: float = 40) -> RecoveryEvidence:
-    return recovery_evidence(readings, ended_at=STOP, now=STOP + timedelta(minutes=now_min), section=D,
-                             monitoring=M, baseline=VitalReading(120, 80, 70, 98, 14))
+    return recovery_evidence(
+        readings,
+        ended_at=STOP,
+        now=STOP + timedelta(minutes=now_min),
+        section=D,
+        monitoring=M,
+        baseline=VitalReading(120, 80, 70, 98, 14),
+    )
 
 
 def test_shipped_protocols_declare_the_recovery_vitals_window() -> None:
@@ -143,7 +184,13 @@ def test_a_reading_taken_during_the_infusion_is_not_recovery_evidence_regression
 
 
 def test_an_incomplete_set_is_not_evidence() -> None:
-    for missing in ("systolic_mmhg", "diastolic_mmhg", "heart_rate_bpm", "spo2_percent", "respiratory_rate_per_min"):
+    for missing in (
+        "systolic_mmhg",
+        "diastolic_mmhg",
+        "heart_rate_bpm",
+        "spo2_percent",
+        "respiratory_rate_per_min",
+    ):
         partial = replace(FULL, **{missing: None})
         assert evidence([at(30, partial)]).problems == (RECOVERY_NONE,), missing
 
@@ -176,19 +223,41 @@ def test_a_later_reading_voids_a_fit_assessment_regression() -> None:
     assessed = STOP + timedelta(minutes=31)
     later = [at(30), at(35, VitalReading(195, 115, 135))]
     reasons = assessment_voided(assessed, later, section=D, monitoring=M, baseline=VitalReading(120, 80, 70))
-    assert reasons and all(r.startswith("the fit assessment is void: the reading BP 195/115 mmHg, HR 135/min")
-                           for r in reasons)
-    assert assessment_voided(assessed, [at(30, VitalReading(195, 115, 135)), at(35)], section=D, monitoring=M,
-                             baseline=VitalReading(120, 80, 70)) == ()
-    entered_late = TimedReading(STOP + timedelta(minutes=30), VitalReading(195, 115, 135), assessed + timedelta(minutes=1))
-    assert assessment_voided(assessed, [entered_late], section=D, monitoring=M, baseline=VitalReading(120, 80, 70))
+    assert reasons and all(
+        r.startswith("the fit assessment is void: the reading BP 195/115 mmHg, HR 135/min") for r in reasons
+    )
+    assert (
+        assessment_voided(
+            assessed,
+            [at(30, VitalReading(195, 115, 135)), at(35)],
+            section=D,
+            monitoring=M,
+            baseline=VitalReading(120, 80, 70),
+        )
+        == ()
+    )
+    entered_late = TimedReading(
+        STOP + timedelta(minutes=30), VitalReading(195, 115, 135), assessed + timedelta(minutes=1)
+    )
+    assert assessment_voided(
+        assessed, [entered_late], section=D, monitoring=M, baseline=VitalReading(120, 80, 70)
+    )
 
 
-@pytest.mark.parametrize(("kind", "severity", "needed"), [
-    ("desaturation_apnoea", "mild", True), ("chest_pain", "moderate", True), ("allergic_reaction", "mild", True),
-    ("fall", "mild", True), ("seizure", "moderate", True), ("emergence_reaction_severe", "moderate", True),
-    ("nausea", "severe", True), ("nausea", "moderate", False), ("hypertension", "mild", False),
-])
+@pytest.mark.parametrize(
+    ("kind", "severity", "needed"),
+    [
+        ("desaturation_apnoea", "mild", True),
+        ("chest_pain", "moderate", True),
+        ("allergic_reaction", "mild", True),
+        ("fall", "mild", True),
+        ("seizure", "moderate", True),
+        ("emergence_reaction_severe", "moderate", True),
+        ("nausea", "severe", True),
+        ("nausea", "moderate", False),
+        ("hypertension", "mild", False),
+    ],
+)
 def test_severe_adverse_events_need_review(kind: str, severity: str, needed: bool) -> None:
     assert review_required(kind, severity) is needed
     assert SEVERE_KINDS >= {"desaturation_apnoea", "chest_pain", "allergic_reaction", "fall"}
@@ -209,4 +278,5 @@ def test_deviation_only_when_every_compared_vital_is_in_both(bs, bd, bh, ls, ld,
 def test_recent_iff_within_the_window(taken_min, now_after) -> None:  # type: ignore[no-untyped-def]
     e = evidence([at(taken_min)], now_min=taken_min + now_after)
     assert (e.problems == ()) == (now_after <= D.recovery_vitals_max_age_min + 1e-9) or abs(
-        now_after - D.recovery_vitals_max_age_min) < 1e-6
+        now_after - D.recovery_vitals_max_age_min
+    ) < 1e-6

@@ -42,25 +42,38 @@ def test_in_the_future_is_refused():
 def test_beyond_the_maximum_is_refused_even_with_a_reason():
     with pytest.raises(ValidationError) as exc:
         event_time_check(what="Start", at=ago(61), now=NOW, limits=LIMITS, reason="forgot to press start")
-    assert exc.value.message == BACKDATE_TOO_FAR.format(what="Start", value="2026-12-01T10:59+00:00", minutes=61,
-                                                        high=60)
+    assert exc.value.message == BACKDATE_TOO_FAR.format(
+        what="Start", value="2026-12-01T10:59+00:00", minutes=61, high=60
+    )
 
 
 def test_beyond_the_reason_threshold_needs_a_reason():
     with pytest.raises(ValidationError) as exc:
         event_time_check(what="Stop", at=ago(6), now=NOW, limits=LIMITS, reason="  ")
-    assert exc.value.message == BACKDATE_REASON_REQUIRED.format(what="Stop", value="2026-12-01T11:54+00:00",
-                                                                minutes=6, low=5)
-    assert event_time_check(what="Stop", at=ago(6), now=NOW, limits=LIMITS, reason="was with the patient") == ago(6)
+    assert exc.value.message == BACKDATE_REASON_REQUIRED.format(
+        what="Stop", value="2026-12-01T11:54+00:00", minutes=6, low=5
+    )
+    assert event_time_check(
+        what="Stop", at=ago(6), now=NOW, limits=LIMITS, reason="was with the patient"
+    ) == ago(6)
 
 
 def test_never_before_an_event_it_depends_on():
     with pytest.raises(ValidationError) as exc:
-        event_time_check(what="Start", at=ago(10), now=NOW, limits=LIMITS, reason="late entry",
-                         after=(("the order was signed", ago(20)), ("the checklist passed", ago(8))))
-    assert exc.value.message == BEFORE_DEPENDENCY.format(what="Start", value="2026-12-01T11:50+00:00",
-                                                         dependency="the checklist passed",
-                                                         previous="2026-12-01T11:52+00:00")
+        event_time_check(
+            what="Start",
+            at=ago(10),
+            now=NOW,
+            limits=LIMITS,
+            reason="late entry",
+            after=(("the order was signed", ago(20)), ("the checklist passed", ago(8))),
+        )
+    assert exc.value.message == BEFORE_DEPENDENCY.format(
+        what="Start",
+        value="2026-12-01T11:50+00:00",
+        dependency="the checklist passed",
+        previous="2026-12-01T11:52+00:00",
+    )
 
 
 @pytest.mark.parametrize(("high", "low"), [(-1, 0), (5, 10), (float("nan"), 1)])
@@ -75,8 +88,9 @@ def test_an_accepted_time_is_always_within_the_bounds(late, high, low, with_reas
     low = min(low, high)
     limits = BackdateLimits(high, low)
     try:
-        when = event_time_check(what="Event", at=ago(late), now=NOW, limits=limits,
-                                reason="late entry" if with_reason else "")
+        when = event_time_check(
+            what="Event", at=ago(late), now=NOW, limits=limits, reason="late entry" if with_reason else ""
+        )
     except ValidationError:
         return
     minutes = (NOW - when).total_seconds() / 60

@@ -28,7 +28,9 @@ def test_rescue_medications_of_domain() -> None:
 def test_unknown_medication_lists_the_allowed() -> None:
     with pytest.raises(ValidationError) as exc:
         medication_get("aspirin")
-    assert exc.value.message == MEDICATION_UNKNOWN.format(value="aspirin", allowed=", ".join(SESSION_MEDICATIONS))
+    assert exc.value.message == MEDICATION_UNKNOWN.format(
+        value="aspirin", allowed=", ".join(SESSION_MEDICATIONS)
+    )
 
 
 def test_dose_unit_and_route() -> None:

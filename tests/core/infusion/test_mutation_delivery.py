@@ -49,31 +49,50 @@ def test_a_zero_rate_is_a_rate_and_a_time_needs_its_zone():
     assert (err.value.field, err.value.value, err.value.message) == ("at", naive, NAIVE_TIME)
 
 
-HISTORY = [RatePoint(K.START, at(0), 60.0, 120.0),  # 10 min at 60 mg/h = 10 mg, 20 mL
-           RatePoint(K.PAUSE, at(10)),  # 5 min paused
-           RatePoint(K.RESUME, at(15), 30.0, 60.0),  # 10 min at 30 mg/h = 5 mg, 10 mL
-           RatePoint(K.RATE, at(25), 90.0, 180.0),  # 20 min at 90 mg/h = 30 mg, 60 mL
-           RatePoint(K.STOP, at(45))]
+HISTORY = [
+    RatePoint(K.START, at(0), 60.0, 120.0),  # 10 min at 60 mg/h = 10 mg, 20 mL
+    RatePoint(K.PAUSE, at(10)),  # 5 min paused
+    RatePoint(K.RESUME, at(15), 30.0, 60.0),  # 10 min at 30 mg/h = 5 mg, 10 mL
+    RatePoint(K.RATE, at(25), 90.0, 180.0),  # 20 min at 90 mg/h = 30 mg, 60 mL
+    RatePoint(K.STOP, at(45)),
+]
 
 
 def test_every_figure_of_a_delivery_with_a_pause_and_a_rate_change():
     assert delivery(HISTORY, at(60)) == Delivery(
-        delivered_mg=pytest.approx(45.0), delivered_ml=pytest.approx(90.0), infusing_min=pytest.approx(40.0),
-        paused_min=pytest.approx(5.0), elapsed_min=pytest.approx(45.0), current_rate_mg_per_h=0.0,
-        current_rate_ml_per_h=0.0, started_at=at(0), stopped_at=at(45))
+        delivered_mg=pytest.approx(45.0),
+        delivered_ml=pytest.approx(90.0),
+        infusing_min=pytest.approx(40.0),
+        paused_min=pytest.approx(5.0),
+        elapsed_min=pytest.approx(45.0),
+        current_rate_mg_per_h=0.0,
+        current_rate_ml_per_h=0.0,
+        started_at=at(0),
+        stopped_at=at(45),
+    )
 
 
 def test_a_reading_in_the_middle_counts_only_up_to_now():
     d = delivery(HISTORY, at(20))  # 10 mg + 5 min at 30 mg/h
     assert (d.delivered_mg, d.delivered_ml) == (pytest.approx(12.5), pytest.approx(25.0))
-    assert (d.infusing_min, d.paused_min, d.elapsed_min) == (pytest.approx(15.0), pytest.approx(5.0), pytest.approx(20.0))
+    assert (d.infusing_min, d.paused_min, d.elapsed_min) == (
+        pytest.approx(15.0),
+        pytest.approx(5.0),
+        pytest.approx(20.0),
+    )
     assert (d.current_rate_mg_per_h, d.current_rate_ml_per_h, d.stopped_at) == (30.0, 60.0, None)
     paused = delivery(HISTORY, at(12))
     assert (paused.current_rate_mg_per_h, paused.current_rate_ml_per_h) == (0.0, 0.0)
-    assert (paused.infusing_min, paused.paused_min, paused.elapsed_min) == (pytest.approx(10.0), pytest.approx(2.0),
-                                                                           pytest.approx(12.0))
+    assert (paused.infusing_min, paused.paused_min, paused.elapsed_min) == (
+        pytest.approx(10.0),
+        pytest.approx(2.0),
+        pytest.approx(12.0),
+    )
     exactly_at_change = delivery(HISTORY, at(25))
-    assert exactly_at_change.current_rate_mg_per_h == 90.0 and exactly_at_change.delivered_mg == pytest.approx(15.0)
+    assert (
+        exactly_at_change.current_rate_mg_per_h == 90.0
+        and exactly_at_change.delivered_mg == pytest.approx(15.0)
+    )
 
 
 def test_a_reading_before_the_start_delivers_nothing_and_has_no_elapsed_time():
@@ -85,21 +104,35 @@ def test_a_reading_before_the_start_delivers_nothing_and_has_no_elapsed_time():
 def test_a_paused_pump_still_paused_now_counts_the_pause():
     d = delivery(HISTORY[:2], at(30))
     assert (d.delivered_mg, d.infusing_min, d.paused_min, d.elapsed_min) == (
-        pytest.approx(10.0), pytest.approx(10.0), pytest.approx(20.0), pytest.approx(30.0))
+        pytest.approx(10.0),
+        pytest.approx(10.0),
+        pytest.approx(20.0),
+        pytest.approx(30.0),
+    )
 
 
 def test_refusals_name_the_event():
     with pytest.raises(ValidationError) as err:
         delivery([RatePoint(K.RESUME, T0, 10, 10)], at(5))
-    assert (err.value.field, err.value.value, err.value.message) == ("kind", "resume",
-                                                                     FIRST_NOT_START.format(value="resume"))
+    assert (err.value.field, err.value.value, err.value.message) == (
+        "kind",
+        "resume",
+        FIRST_NOT_START.format(value="resume"),
+    )
     with pytest.raises(ValidationError) as err:
         delivery([RatePoint(K.START, at(5), 10, 10), RatePoint(K.RATE, at(4), 5, 5)], at(10))
     assert (err.value.field, err.value.value) == ("at", at(4))
     assert err.value.message == OUT_OF_ORDER.format(later=at(4).isoformat(), earlier=at(5).isoformat())
     with pytest.raises(ValidationError) as err:
-        delivery([RatePoint(K.START, T0, 10, 10), RatePoint(K.STOP, at(5)), RatePoint(K.RESUME, at(6), 1, 1)], at(10))
-    assert (err.value.field, err.value.value, err.value.message) == ("kind", "resume", AFTER_STOP.format(value="resume"))
+        delivery(
+            [RatePoint(K.START, T0, 10, 10), RatePoint(K.STOP, at(5)), RatePoint(K.RESUME, at(6), 1, 1)],
+            at(10),
+        )
+    assert (err.value.field, err.value.value, err.value.message) == (
+        "kind",
+        "resume",
+        AFTER_STOP.format(value="resume"),
+    )
     same_time = delivery([RatePoint(K.START, T0, 10, 10), RatePoint(K.RATE, T0, 20, 20)], at(60))
     assert same_time.delivered_mg == pytest.approx(20.0)  # two events at the same minute are in order
 
@@ -108,8 +141,12 @@ def test_the_delivered_regimen_is_what_ran_with_its_pauses():
     regimen = delivered_regimen(HISTORY, at(60))
     assert regimen is not None
     segments = list(regimen.segments)
-    assert segments == [Infusion(10.0, rate_mg_per_min=1.0), Pause(5.0), Infusion(10.0, rate_mg_per_min=0.5),
-                        Infusion(20.0, rate_mg_per_min=1.5)]
+    assert segments == [
+        Infusion(10.0, rate_mg_per_min=1.0),
+        Pause(5.0),
+        Infusion(10.0, rate_mg_per_min=0.5),
+        Infusion(20.0, rate_mg_per_min=1.5),
+    ]
     up_to_now = list(delivered_regimen(HISTORY, at(20)).segments)  # type: ignore[union-attr]
     assert up_to_now == [Infusion(10.0, rate_mg_per_min=1.0), Pause(5.0), Infusion(5.0, rate_mg_per_min=0.5)]
 

@@ -25,7 +25,9 @@ from ketaclinic.core.infusion.vitals import (
 )
 from ketaclinic.protocols.files import shipped_protocols
 
-M = shipped_protocols()["depression-standard"].monitoring  # baseline: SBP ≤ 160, DBP ≤ 100, HR ≤ 110, SpO2 ≥ 94
+M = shipped_protocols()[
+    "depression-standard"
+].monitoring  # baseline: SBP ≤ 160, DBP ≤ 100, HR ≤ 110, SpO2 ≥ 94
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 NORMAL = {"systolic_mmhg": 120, "diastolic_mmhg": 80, "heart_rate_bpm": 70, "spo2_percent": 98}
 
@@ -44,7 +46,9 @@ def test_an_empty_reading_is_refused():
 @pytest.mark.parametrize("value", [math.nan, math.inf])
 def test_a_value_that_is_not_a_number_is_refused_naming_the_vital(value):
     err = refusal(VitalReading(heart_rate_bpm=value))
-    assert err.field == "heart_rate_bpm" and err.message == NOT_A_NUMBER.format(label="Heart rate", value=value)
+    assert err.field == "heart_rate_bpm" and err.message == NOT_A_NUMBER.format(
+        label="Heart rate", value=value
+    )
     assert err.value == value or value != value
 
 
@@ -57,13 +61,24 @@ def test_an_implausible_value_is_refused_naming_vital_value_and_range():
 
 def test_diastolic_at_or_above_systolic_is_refused_naming_both():
     err = refusal(VitalReading(systolic_mmhg=90, diastolic_mmhg=90))
-    assert (err.field, err.value, err.message) == ("diastolic_mmhg", 90,
-                                                   DIASTOLIC_ABOVE_SYSTOLIC.format(dia=90, sys=90))
+    assert (err.field, err.value, err.message) == (
+        "diastolic_mmhg",
+        90,
+        DIASTOLIC_ABOVE_SYSTOLIC.format(dia=90, sys=90),
+    )
     assert reading_check(VitalReading(systolic_mmhg=90, diastolic_mmhg=89), M).diastolic_mmhg == 89
 
 
-@pytest.mark.parametrize(("given", "level"), [("none", Sedation.NONE), (" Mild ", Sedation.MILD), (0, Sedation.NONE),
-                                              (3, Sedation.SEVERE), ("moderate", Sedation.MODERATE)])
+@pytest.mark.parametrize(
+    ("given", "level"),
+    [
+        ("none", Sedation.NONE),
+        (" Mild ", Sedation.MILD),
+        (0, Sedation.NONE),
+        (3, Sedation.SEVERE),
+        ("moderate", Sedation.MODERATE),
+    ],
+)
 def test_sedation_levels_by_word_or_number(given, level):
     assert Sedation.parse(given) is level
 
@@ -100,15 +115,28 @@ def test_alerts_name_the_vital_and_the_limit_crossed():
 
 
 def test_the_next_reading_is_due_an_interval_after_the_last_and_overdue_after_the_grace():
-    due = vitals_due(since=T0, last_reading_at=None, now=T0 + timedelta(minutes=20), interval_min=15, grace_min=5)
+    due = vitals_due(
+        since=T0, last_reading_at=None, now=T0 + timedelta(minutes=20), interval_min=15, grace_min=5
+    )
     assert (due.due_at, due.overdue, due.overdue_by_min) == (T0 + timedelta(minutes=15), False, 5.0)
-    late = vitals_due(since=T0, last_reading_at=None, now=T0 + timedelta(minutes=21), interval_min=15, grace_min=5)
+    late = vitals_due(
+        since=T0, last_reading_at=None, now=T0 + timedelta(minutes=21), interval_min=15, grace_min=5
+    )
     assert (late.overdue, late.overdue_by_min) == (True, 6.0)
-    early = vitals_due(since=T0, last_reading_at=None, now=T0 + timedelta(minutes=5), interval_min=15, grace_min=5)
+    early = vitals_due(
+        since=T0, last_reading_at=None, now=T0 + timedelta(minutes=5), interval_min=15, grace_min=5
+    )
     assert (early.overdue, early.overdue_by_min) == (False, 0.0)
-    after_reading = vitals_due(since=T0, last_reading_at=T0 + timedelta(minutes=10), now=T0 + timedelta(minutes=20),
-                               interval_min=15, grace_min=5)
+    after_reading = vitals_due(
+        since=T0,
+        last_reading_at=T0 + timedelta(minutes=10),
+        now=T0 + timedelta(minutes=20),
+        interval_min=15,
+        grace_min=5,
+    )
     assert after_reading.due_at == T0 + timedelta(minutes=25)
     at_since = vitals_due(since=T0, last_reading_at=T0, now=T0, interval_min=15, grace_min=5)
-    old_reading = vitals_due(since=T0, last_reading_at=T0 - timedelta(minutes=30), now=T0, interval_min=15, grace_min=5)
+    old_reading = vitals_due(
+        since=T0, last_reading_at=T0 - timedelta(minutes=30), now=T0, interval_min=15, grace_min=5
+    )
     assert at_since.due_at == old_reading.due_at == T0 + timedelta(minutes=15)

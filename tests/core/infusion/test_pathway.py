@@ -17,9 +17,20 @@ from ketaclinic.core.infusion.pathway import (
 )
 
 T = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
-OK = PathwayFacts(plan_active=True, screening_status="signed, eligible", screening_eligible=True, indication="trd",
-                  protocol="Depression", protocol_indications=("trd", "mdd"), from_planned_slot=True, added_reason="",
-                  at=T, previous_infusion_at=T - timedelta(hours=72), min_spacing_hours=48, other_open_session=None)
+OK = PathwayFacts(
+    plan_active=True,
+    screening_status="signed, eligible",
+    screening_eligible=True,
+    indication="trd",
+    protocol="Depression",
+    protocol_indications=("trd", "mdd"),
+    from_planned_slot=True,
+    added_reason="",
+    at=T,
+    previous_infusion_at=T - timedelta(hours=72),
+    min_spacing_hours=48,
+    other_open_session=None,
+)
 
 
 def test_a_planned_infusion_in_an_active_plan_goes_ahead() -> None:
@@ -32,7 +43,9 @@ def test_a_never_screened_patient_has_no_plan_and_is_refused() -> None:
 
 
 def test_a_not_eligible_screening_is_refused() -> None:
-    problems = pathway_problems(replace(OK, screening_eligible=False, screening_status="signed, not eligible"))
+    problems = pathway_problems(
+        replace(OK, screening_eligible=False, screening_status="signed, not eligible")
+    )
     assert len(problems) == 1 and "not signed as eligible (signed, not eligible)" in problems[0]
 
 
@@ -53,7 +66,9 @@ def test_spacing_is_counted_from_the_previous_infusion() -> None:
 
 
 def test_a_second_infusion_while_the_first_is_open_and_an_open_flag_block_the_start_only() -> None:
-    f = replace(OK, other_open_session="recovering since 09:10", open_flags=(OpenFlag("PHQ-9 item 9", "Wed 09:00"),))
+    f = replace(
+        OK, other_open_session="recovering since 09:10", open_flags=(OpenFlag("PHQ-9 item 9", "Wed 09:00"),)
+    )
     assert pathway_problems(f) == ()
     problems = pathway_problems(f, at_start=True)
     assert any("still open (recovering since 09:10)" in p for p in problems)

@@ -21,8 +21,13 @@ from ketaclinic.core.infusion.state import (
 )
 
 S, A = SessionState, SessionAction
-OK = Guards(order_signed=True, checklist_failures=(), minutes_since_infusion_end=45, observation_min=30,
-            discharge_failures=())
+OK = Guards(
+    order_signed=True,
+    checklist_failures=(),
+    minutes_since_infusion_end=45,
+    observation_min=30,
+    discharge_failures=(),
+)
 
 
 def test_the_happy_path() -> None:
@@ -47,7 +52,10 @@ def test_every_cell_of_the_table(state: SessionState, action: SessionAction) -> 
 def test_start_twice_is_refused() -> None:
     with pytest.raises(TransitionRefused, match="Cannot start a session that is running"):
         transition(S.RUNNING, A.START, OK)
-    assert TRANSITION_REFUSED.format(action="start", state="running") == "Cannot start a session that is running."
+    assert (
+        TRANSITION_REFUSED.format(action="start", state="running")
+        == "Cannot start a session that is running."
+    )
 
 
 def test_start_without_a_signed_order_is_refused() -> None:
@@ -58,7 +66,9 @@ def test_start_without_a_signed_order_is_refused() -> None:
 
 def test_start_without_a_passed_checklist_names_the_items() -> None:
     with pytest.raises(TransitionRefused) as exc:
-        transition(S.PRECHECKS_DONE, A.START, Guards(order_signed=True, checklist_failures=("no_heavy_meal failed",)))
+        transition(
+            S.PRECHECKS_DONE, A.START, Guards(order_signed=True, checklist_failures=("no_heavy_meal failed",))
+        )
     assert exc.value.message == START_WITHOUT_CHECKLIST.format(items="no_heavy_meal failed")
 
 
@@ -70,20 +80,34 @@ def test_discharge_before_the_infusion_ends_is_refused() -> None:
 @pytest.mark.parametrize("elapsed", [None, 0.0, 29.9])
 def test_discharge_before_the_observation_minimum_is_refused(elapsed: float | None) -> None:
     with pytest.raises(TransitionRefused) as exc:
-        transition(S.RECOVERING, A.DISCHARGE, Guards(minutes_since_infusion_end=elapsed, observation_min=30,
-                                                     discharge_failures=()))
+        transition(
+            S.RECOVERING,
+            A.DISCHARGE,
+            Guards(minutes_since_infusion_end=elapsed, observation_min=30, discharge_failures=()),
+        )
     assert exc.value.message == DISCHARGE_BEFORE_OBSERVATION.format(elapsed=elapsed or 0.0, minimum=30)
 
 
 def test_discharge_at_exactly_the_minimum_is_allowed() -> None:
-    assert transition(S.RECOVERING, A.DISCHARGE, Guards(minutes_since_infusion_end=30, observation_min=30,
-                                                        discharge_failures=())) is S.DISCHARGED
+    assert (
+        transition(
+            S.RECOVERING,
+            A.DISCHARGE,
+            Guards(minutes_since_infusion_end=30, observation_min=30, discharge_failures=()),
+        )
+        is S.DISCHARGED
+    )
 
 
 def test_discharge_without_a_fit_assessment_is_refused() -> None:
     with pytest.raises(TransitionRefused) as exc:
-        transition(S.RECOVERING, A.DISCHARGE, Guards(minutes_since_infusion_end=60, observation_min=30,
-                                                     discharge_failures=("no escort present",)))
+        transition(
+            S.RECOVERING,
+            A.DISCHARGE,
+            Guards(
+                minutes_since_infusion_end=60, observation_min=30, discharge_failures=("no escort present",)
+            ),
+        )
     assert exc.value.message == DISCHARGE_WITHOUT_ASSESSMENT.format(reasons="no escort present")
 
 
@@ -96,8 +120,13 @@ def test_default_guards_refuse_start_and_discharge() -> None:
 
 @given(st.lists(st.sampled_from(list(A)), max_size=40), st.booleans(), st.booleans())
 def test_discharged_only_through_running_and_recovering(actions, signed, checklist_ok) -> None:  # type: ignore[no-untyped-def]
-    guards = Guards(order_signed=signed, checklist_failures=() if checklist_ok else ("x missing",),
-                    minutes_since_infusion_end=60, observation_min=30, discharge_failures=())
+    guards = Guards(
+        order_signed=signed,
+        checklist_failures=() if checklist_ok else ("x missing",),
+        minutes_since_infusion_end=60,
+        observation_min=30,
+        discharge_failures=(),
+    )
     state, seen = S.SCHEDULED, [S.SCHEDULED]
     for action in actions:
         try:
@@ -114,7 +143,7 @@ def test_discharged_only_through_running_and_recovering(actions, signed, checkli
     # nothing leaves a closed state
     for closed in (S.DISCHARGED, S.CANCELLED):
         if closed in seen:
-            assert all(s is closed for s in seen[seen.index(closed):])
+            assert all(s is closed for s in seen[seen.index(closed) :])
 
 
 def test_cancel_only_before_the_infusion_starts() -> None:

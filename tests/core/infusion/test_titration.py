@@ -33,11 +33,24 @@ def history(minutes: float, rate_mg_per_h: float) -> Regimen:
     return Regimen.of([Infusion(minutes, rate_mg_per_min=rate_mg_per_h / 60.0)])
 
 
-def check(rate: float, *, kg: float = 80.0, given_min: float = 10.0, ordered_rate: float = 60.0,
-          duration: float = 40.0, section: DosingSection = DEPRESSION) -> t.TitrationCheck:
-    return titration_check(section, new_rate_mg_per_h=rate, dosing_weight_kg=kg, actual_weight_kg=kg,
-                           given_mg=ordered_rate * given_min / 60.0, remaining_min=max(duration - given_min, 0.0),
-                           history=history(given_min, ordered_rate) if given_min > 0 else None)
+def check(
+    rate: float,
+    *,
+    kg: float = 80.0,
+    given_min: float = 10.0,
+    ordered_rate: float = 60.0,
+    duration: float = 40.0,
+    section: DosingSection = DEPRESSION,
+) -> t.TitrationCheck:
+    return titration_check(
+        section,
+        new_rate_mg_per_h=rate,
+        dosing_weight_kg=kg,
+        actual_weight_kg=kg,
+        given_mg=ordered_rate * given_min / 60.0,
+        remaining_min=max(duration - given_min, 0.0),
+        history=history(given_min, ordered_rate) if given_min > 0 else None,
+    )
 
 
 # --- the case of the issue: 250-300 mg/h on a ~60 mg/h order -------------------------------------------
@@ -64,8 +77,9 @@ def test_a_rate_beyond_the_soft_limit_needs_an_override_reason() -> None:
     assert not c.ready
     with pytest.raises(ValidationError) as exc:
         titration_override(c, "BP fine, more")
-    assert exc.value.message == t.TITRATION_OVERRIDE_TOO_SHORT.format(low=MIN_TITRATION_OVERRIDE_CHARS,
-                                                                      value="BP fine, more")
+    assert exc.value.message == t.TITRATION_OVERRIDE_TOO_SHORT.format(
+        low=MIN_TITRATION_OVERRIDE_CHARS, value="BP fine, more"
+    )
     with pytest.raises(ValidationError):
         titration_override(c, " " * 30)
     done = titration_override(c, "No response at 0.5 mg/kg after six infusions")
@@ -95,7 +109,9 @@ def test_the_protocol_maximum_rate_is_a_hard_limit() -> None:
 
 
 def test_a_lower_rate_is_never_refused_for_a_low_total() -> None:
-    c = check(5.0)  # projected 10 + 2.5 mg: far under the soft minimum dose, which does not apply to titrations
+    c = check(
+        5.0
+    )  # projected 10 + 2.5 mg: far under the soft minimum dose, which does not apply to titrations
     assert all(w.quantity.value.startswith("rate") for w in c.warnings)
 
 
@@ -119,7 +135,9 @@ def mgkg(x: float):  # type: ignore[no-untyped-def]
 
 
 def test_two_mg_per_kg_over_20_min_is_refused_with_the_predicted_peak() -> None:
-    calc = dose_calculate(DEPRESSION, weight_kg=80, height_cm=180, sex="male", dose=mgkg(2.0), duration_min=20)
+    calc = dose_calculate(
+        DEPRESSION, weight_kg=80, height_cm=180, sex="male", dose=mgkg(2.0), duration_min=20
+    )
     with pytest.raises(PeakAboveCeilingError) as exc:
         order_peak_check(DEPRESSION, calc)
     assert "1,677 ng/mL" in exc.value.message and "600 ng/mL" in exc.value.message
@@ -151,8 +169,11 @@ def test_titration_peak_uses_the_history_and_the_new_rate_to_the_end() -> None:
     with pytest.raises(PeakAboveCeilingError) as exc:
         check(250.0, kg=120.0, ordered_rate=90.0)
     assert "ng/mL" in exc.value.message
-    expected = predicted_peak("domino", 120.0, Regimen.of([Infusion(10, rate_mg_per_min=1.5),
-                                                           Infusion(30, rate_mg_per_min=250 / 60)]))
+    expected = predicted_peak(
+        "domino",
+        120.0,
+        Regimen.of([Infusion(10, rate_mg_per_min=1.5), Infusion(30, rate_mg_per_min=250 / 60)]),
+    )
     assert expected > 600
     assert ceiling.PEAK_ABOVE_CEILING.split("{")[0] in exc.value.message
 
@@ -181,7 +202,9 @@ def test_limits_are_monotonic_in_the_rate(a: float, b: float, kg: float, given_m
 
 @settings(max_examples=20, deadline=None)
 @given(rates, weights, minutes)
-def test_projected_dose_is_given_plus_new_rate_for_the_time_left(rate: float, kg: float, given_min: float) -> None:
+def test_projected_dose_is_given_plus_new_rate_for_the_time_left(
+    rate: float, kg: float, given_min: float
+) -> None:
     try:
         c = check(rate, kg=kg, given_min=given_min, ordered_rate=0.75 * kg)
     except HardLimitError:

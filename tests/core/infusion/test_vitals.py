@@ -44,17 +44,20 @@ def test_a_normal_reading_passes_without_alerts() -> None:
     assert baseline_problems(NORMAL, M) == ()
 
 
-@pytest.mark.parametrize(("field", "value", "label", "low", "high", "unit"), [
-    ("systolic_mmhg", 351, "Systolic blood pressure", 0, 350, "mmHg"),
-    ("systolic_mmhg", -1, "Systolic blood pressure", 0, 350, "mmHg"),
-    ("diastolic_mmhg", 251, "Diastolic blood pressure", 0, 250, "mmHg"),
-    ("heart_rate_bpm", 351, "Heart rate", 0, 350, "/min"),
-    ("heart_rate_bpm", -5, "Heart rate", 0, 350, "/min"),
-    ("spo2_percent", 101, "SpO2", 0, 100, "%"),
-    ("spo2_percent", -1, "SpO2", 0, 100, "%"),
-    ("respiratory_rate_per_min", -1, "Respiratory rate", 0, 100, "/min"),
-    ("respiratory_rate_per_min", 101, "Respiratory rate", 0, 100, "/min"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "label", "low", "high", "unit"),
+    [
+        ("systolic_mmhg", 351, "Systolic blood pressure", 0, 350, "mmHg"),
+        ("systolic_mmhg", -1, "Systolic blood pressure", 0, 350, "mmHg"),
+        ("diastolic_mmhg", 251, "Diastolic blood pressure", 0, 250, "mmHg"),
+        ("heart_rate_bpm", 351, "Heart rate", 0, 350, "/min"),
+        ("heart_rate_bpm", -5, "Heart rate", 0, 350, "/min"),
+        ("spo2_percent", 101, "SpO2", 0, 100, "%"),
+        ("spo2_percent", -1, "SpO2", 0, 100, "%"),
+        ("respiratory_rate_per_min", -1, "Respiratory rate", 0, 100, "/min"),
+        ("respiratory_rate_per_min", 101, "Respiratory rate", 0, 100, "/min"),
+    ],
+)
 def test_impossible_readings_are_refused_with_the_range_named(field, value, label, low, high, unit) -> None:  # type: ignore[no-untyped-def]
     reading = VitalReading(**{field: value})
     with pytest.raises(ValidationError) as exc:
@@ -64,13 +67,21 @@ def test_impossible_readings_are_refused_with_the_range_named(field, value, labe
     assert exc.value.field == field
 
 
-@pytest.mark.parametrize(("field", "value", "rule"), [
-    ("spo2_percent", 48, "spo2_critical"), ("spo2_percent", 40, "spo2_critical"),
-    ("respiratory_rate_per_min", 0, "respiratory_rate_critical"), ("respiratory_rate_per_min", 3, "respiratory_rate_critical"),
-    ("heart_rate_bpm", 18, "heart_rate_critical_low"), ("heart_rate_bpm", 25, "heart_rate_critical_low"),
-    ("systolic_mmhg", 45, "systolic_critical_low"), ("systolic_mmhg", 60, "systolic_critical_low"),
-    ("systolic_mmhg", 230, "systolic_critical_high"), ("heart_rate_bpm", 180, "heart_rate_critical_high"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("spo2_percent", 48, "spo2_critical"),
+        ("spo2_percent", 40, "spo2_critical"),
+        ("respiratory_rate_per_min", 0, "respiratory_rate_critical"),
+        ("respiratory_rate_per_min", 3, "respiratory_rate_critical"),
+        ("heart_rate_bpm", 18, "heart_rate_critical_low"),
+        ("heart_rate_bpm", 25, "heart_rate_critical_low"),
+        ("systolic_mmhg", 45, "systolic_critical_low"),
+        ("systolic_mmhg", 60, "systolic_critical_low"),
+        ("systolic_mmhg", 230, "systolic_critical_high"),
+        ("heart_rate_bpm", 180, "heart_rate_critical_high"),
+    ],
+)
 def test_the_worst_real_readings_are_accepted_and_raise_the_critical_alert(field, value, rule) -> None:  # type: ignore[no-untyped-def]
     """SpO2 48, RR 0-3, systolic 45 and HR 18 were once refused as typos, so they raised no alert at all."""
     reading = VitalReading(**{field: value})
@@ -79,40 +90,60 @@ def test_the_worst_real_readings_are_accepted_and_raise_the_critical_alert(field
     assert alerts[0].rule == rule and alerts[0].level is AlertLevel.CRITICAL
     assert alerts[0].action is SuggestedAction.STOP
     assert alerts[0].message.startswith(CRITICAL_PREFIX)
-    assert len([a for a in alerts if a.vital.value == field]) == 1  # the loudest alert only, not also the hold one
+    assert (
+        len([a for a in alerts if a.vital.value == field]) == 1
+    )  # the loudest alert only, not also the hold one
 
 
-@pytest.mark.parametrize(("reading", "rule"), [
-    (VitalReading(heart_rate_bpm=48), "heart_rate_low"), (VitalReading(systolic_mmhg=85, diastolic_mmhg=50), "systolic_low"),
-    (VitalReading(respiratory_rate_per_min=7), "respiratory_rate_low"), (VitalReading(spo2_percent=90), "spo2_low"),
-])
+@pytest.mark.parametrize(
+    ("reading", "rule"),
+    [
+        (VitalReading(heart_rate_bpm=48), "heart_rate_low"),
+        (VitalReading(systolic_mmhg=85, diastolic_mmhg=50), "systolic_low"),
+        (VitalReading(respiratory_rate_per_min=7), "respiratory_rate_low"),
+        (VitalReading(spo2_percent=90), "spo2_low"),
+    ],
+)
 def test_low_side_hold_thresholds_bradycardia_hypotension_bradypnoea_desaturation(reading, rule) -> None:  # type: ignore[no-untyped-def]
     (alert,) = alerts_for(reading, M)
     assert alert.rule == rule and alert.level is AlertLevel.HOLD
 
 
-@pytest.mark.parametrize(("field", "value"), [("heart_rate_bpm", 91.6), ("spo2_percent", 97.5), ("systolic_mmhg", 120.2)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("heart_rate_bpm", 91.6), ("spo2_percent", 97.5), ("systolic_mmhg", 120.2)]
+)
 def test_a_fraction_is_refused_naming_the_field_never_truncated(field, value) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValidationError) as exc:
         reading_check(VitalReading(**{field: value}), M)
-    assert exc.value.field == field and f"{value:g}" in exc.value.message and "whole number" in exc.value.message
+    assert (
+        exc.value.field == field and f"{value:g}" in exc.value.message and "whole number" in exc.value.message
+    )
 
 
 def test_every_shipped_protocol_watches_the_low_side_and_accepts_the_real_extremes() -> None:
     for doc in shipped_protocols().values():
         assert doc.monitoring is not None
         for vital in LOW_SIDE_REQUIRED:
-            assert {t.level for t in doc.monitoring.thresholds if t.vital is vital and t.below is not None} == \
-                {AlertLevel.HOLD, AlertLevel.CRITICAL}, (doc.id, vital)
+            assert {
+                t.level for t in doc.monitoring.thresholds if t.vital is vital and t.below is not None
+            } == {AlertLevel.HOLD, AlertLevel.CRITICAL}, (doc.id, vital)
         reading_check(VitalReading(60, 30, 25, 40, 0), doc.monitoring)
 
 
 def test_a_protocol_without_low_side_thresholds_or_refusing_real_extremes_does_not_load() -> None:
     data = M.model_dump(mode="json")
-    no_low = {**data, "thresholds": [t for t in data["thresholds"] if t["vital"] != "heart_rate_bpm" or t.get("below") is None]}
+    no_low = {
+        **data,
+        "thresholds": [
+            t for t in data["thresholds"] if t["vital"] != "heart_rate_bpm" or t.get("below") is None
+        ],
+    }
     with pytest.raises(PydanticValidationError, match="low-side threshold on heart_rate_bpm"):
         MonitoringSection.model_validate(no_low)
-    narrow = {**data, "plausible": [p if p["vital"] != "spo2_percent" else {**p, "low": 50} for p in data["plausible"]]}
+    narrow = {
+        **data,
+        "plausible": [p if p["vital"] != "spo2_percent" else {**p, "low": 50} for p in data["plausible"]],
+    }
     with pytest.raises(PydanticValidationError, match="would refuse 40"):
         MonitoringSection.model_validate(narrow)
 
@@ -125,7 +156,9 @@ def test_the_pump_does_not_restart_while_an_alert_is_open() -> None:
 
 @given(st.integers(0, 350), st.integers(0, 100), st.integers(0, 350), st.integers(0, 100))
 def test_any_possible_reading_is_saved_and_alarms_when_beyond_a_critical_limit(sys_, spo2, hr, rr) -> None:  # type: ignore[no-untyped-def]
-    reading = VitalReading(systolic_mmhg=sys_, spo2_percent=spo2, heart_rate_bpm=hr, respiratory_rate_per_min=rr)
+    reading = VitalReading(
+        systolic_mmhg=sys_, spo2_percent=spo2, heart_rate_bpm=hr, respiratory_rate_per_min=rr
+    )
     reading_check(reading, M)
     critical = {a.rule for a in alerts_for(reading, M) if a.level is AlertLevel.CRITICAL}
     assert ("spo2_critical" in critical) == (spo2 < 85)
@@ -151,17 +184,20 @@ def test_nan_is_refused() -> None:
         reading_check(VitalReading(heart_rate_bpm=float("nan")), M)
 
 
-@pytest.mark.parametrize(("reading", "rules"), [
-    (VitalReading(181, 80), {"systolic_high"}),
-    (VitalReading(180, 110), set()),  # at the threshold is not above it
-    (VitalReading(190, 115), {"systolic_high", "diastolic_high"}),
-    (VitalReading(heart_rate_bpm=131), {"heart_rate_high"}),
-    (VitalReading(spo2_percent=91), {"spo2_low"}),
-    (VitalReading(spo2_percent=92), set()),
-    (VitalReading(respiratory_rate_per_min=7), {"respiratory_rate_low"}),
-    (VitalReading(sedation=Sedation.SEVERE), {"sedation_severe"}),
-    (VitalReading(sedation=Sedation.MODERATE), set()),
-])
+@pytest.mark.parametrize(
+    ("reading", "rules"),
+    [
+        (VitalReading(181, 80), {"systolic_high"}),
+        (VitalReading(180, 110), set()),  # at the threshold is not above it
+        (VitalReading(190, 115), {"systolic_high", "diastolic_high"}),
+        (VitalReading(heart_rate_bpm=131), {"heart_rate_high"}),
+        (VitalReading(spo2_percent=91), {"spo2_low"}),
+        (VitalReading(spo2_percent=92), set()),
+        (VitalReading(respiratory_rate_per_min=7), {"respiratory_rate_low"}),
+        (VitalReading(sedation=Sedation.SEVERE), {"sedation_severe"}),
+        (VitalReading(sedation=Sedation.MODERATE), set()),
+    ],
+)
 def test_hold_thresholds(reading: VitalReading, rules: set[str]) -> None:
     assert {a.rule for a in alerts_for(reading, M)} == rules
 
@@ -180,8 +216,10 @@ def test_baseline_limits() -> None:
     assert "baseline SpO2 not recorded" in baseline_problems(VitalReading(120, 80, 70), M)
 
 
-@pytest.mark.parametrize(("value", "level"), [("none", Sedation.NONE), ("Mild", Sedation.MILD), (2, Sedation.MODERATE),
-                                              (" severe ", Sedation.SEVERE)])
+@pytest.mark.parametrize(
+    ("value", "level"),
+    [("none", Sedation.NONE), ("Mild", Sedation.MILD), (2, Sedation.MODERATE), (" severe ", Sedation.SEVERE)],
+)
 def test_sedation_parse(value, level) -> None:  # type: ignore[no-untyped-def]
     assert Sedation.parse(value) is level
 
@@ -194,25 +232,52 @@ def test_sedation_unknown(value) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_due_after_the_interval_overdue_after_the_grace() -> None:
-    due = vitals_due(since=T0, last_reading_at=None, now=T0 + timedelta(minutes=12), interval_min=10, grace_min=3)
-    assert due.due_at == T0 + timedelta(minutes=10) and not due.overdue and due.overdue_by_min == pytest.approx(2)
-    late = vitals_due(since=T0, last_reading_at=None, now=T0 + timedelta(minutes=13, seconds=1), interval_min=10, grace_min=3)
+    due = vitals_due(
+        since=T0, last_reading_at=None, now=T0 + timedelta(minutes=12), interval_min=10, grace_min=3
+    )
+    assert (
+        due.due_at == T0 + timedelta(minutes=10)
+        and not due.overdue
+        and due.overdue_by_min == pytest.approx(2)
+    )
+    late = vitals_due(
+        since=T0,
+        last_reading_at=None,
+        now=T0 + timedelta(minutes=13, seconds=1),
+        interval_min=10,
+        grace_min=3,
+    )
     assert late.overdue
 
 
 def test_a_reading_resets_the_clock_but_one_before_the_start_does_not() -> None:
-    after = vitals_due(since=T0, last_reading_at=T0 + timedelta(minutes=8), now=T0 + timedelta(minutes=14),
-                       interval_min=10, grace_min=3)
+    after = vitals_due(
+        since=T0,
+        last_reading_at=T0 + timedelta(minutes=8),
+        now=T0 + timedelta(minutes=14),
+        interval_min=10,
+        grace_min=3,
+    )
     assert after.due_at == T0 + timedelta(minutes=18) and not after.overdue
-    before = vitals_due(since=T0, last_reading_at=T0 - timedelta(minutes=5), now=T0 + timedelta(minutes=14),
-                        interval_min=10, grace_min=3)
+    before = vitals_due(
+        since=T0,
+        last_reading_at=T0 - timedelta(minutes=5),
+        now=T0 + timedelta(minutes=14),
+        interval_min=10,
+        grace_min=3,
+    )
     assert before.overdue
 
 
 @given(st.floats(0, 600), st.floats(1, 60), st.floats(0, 30))
 def test_overdue_exactly_when_past_due_plus_grace(minutes, interval, grace) -> None:  # type: ignore[no-untyped-def]
-    due = vitals_due(since=T0, last_reading_at=None, now=T0 + timedelta(minutes=minutes), interval_min=interval,
-                     grace_min=grace)
+    due = vitals_due(
+        since=T0,
+        last_reading_at=None,
+        now=T0 + timedelta(minutes=minutes),
+        interval_min=interval,
+        grace_min=grace,
+    )
     late = minutes - interval
     assert due.overdue_by_min >= 0
     if abs(late - grace) > 1e-6:

@@ -53,7 +53,10 @@ def test_pcl5_worked_example_cut_off_and_clusters():
 def test_pcl5_cut_off_edge_30_31():
     below = [2] * 15 + [0] * 5  # 30
     at = [2] * 15 + [1] + [0] * 4  # 31
-    assert (score("pcl5", below).total, score("pcl5", below).severity) == (30, "below provisional PTSD cut-off")
+    assert (score("pcl5", below).total, score("pcl5", below).severity) == (
+        30,
+        "below provisional PTSD cut-off",
+    )
     assert (score("pcl5", at).total, score("pcl5", at).severity) == (31, "provisional PTSD")
     assert score("pcl5", [4] * 20).total == 80
 

@@ -45,10 +45,14 @@ def _with_total(total: int) -> list[int]:
 @pytest.mark.parametrize(
     ("total", "band"),
     [
-        (4, "minimal"), (5, "mild"),
-        (9, "mild"), (10, "moderate"),
-        (14, "moderate"), (15, "moderately severe"),
-        (19, "moderately severe"), (20, "severe"),
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately severe"),
+        (19, "moderately severe"),
+        (20, "severe"),
         (24, "severe"),
     ],
 )

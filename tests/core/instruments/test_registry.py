@@ -48,12 +48,26 @@ def test_codes_match_domain_md():
     phq9 = get_instrument("phq9")
     assert (phq9.loinc_panel, phq9.loinc_result) == ("44249-1", "44261-6")
     assert [i.loinc for i in phq9.items] == [
-        "44250-9", "44255-8", "44259-0", "44254-1", "44251-7", "44258-2", "44252-5", "44253-3", "44260-8",
+        "44250-9",
+        "44255-8",
+        "44259-0",
+        "44254-1",
+        "44251-7",
+        "44258-2",
+        "44252-5",
+        "44253-3",
+        "44260-8",
     ]
     gad7 = get_instrument("gad7")
     assert (gad7.loinc_panel, gad7.loinc_result) == ("69737-5", "70274-6")
     assert [i.loinc for i in gad7.items] == [
-        "69725-0", "68509-9", "69733-4", "69734-2", "69735-9", "69689-8", "69736-7",
+        "69725-0",
+        "68509-9",
+        "69733-4",
+        "69734-2",
+        "69735-9",
+        "69689-8",
+        "69736-7",
     ]
     pcl5 = get_instrument("pcl5")
     assert (pcl5.loinc_panel, pcl5.loinc_result) == ("101697-1", "101698-9")
@@ -61,7 +75,13 @@ def test_codes_match_domain_md():
     cssrs = get_instrument("cssrs_screener")
     assert (cssrs.loinc_panel, cssrs.loinc_result) == ("93373-9", "93374-7")
     assert [i.loinc for i in cssrs.items] == [
-        "93246-7", "93247-5", "93248-3", "93249-1", "93250-9", "93267-3", "93269-9",
+        "93246-7",
+        "93247-5",
+        "93248-3",
+        "93249-1",
+        "93250-9",
+        "93267-3",
+        "93269-9",
     ]
 
 
@@ -106,7 +126,10 @@ def _broken(mutate) -> dict:  # type: ignore[no-untyped-def]
         (lambda d: d["missing"].update(max_missing=9), "below the number of items"),
         (lambda d: d["missing"].update(method="refuse"), "refuse takes max_missing 0"),
         (lambda d: d.update(colour="blue"), "colour"),
-        (lambda d: d["items"][0]["options"].append({"value": 0, "label": "again"}), "repeats an answer value"),
+        (
+            lambda d: d["items"][0]["options"].append({"value": 0, "label": "again"}),
+            "repeats an answer value",
+        ),
     ],
 )
 def test_a_malformed_definition_is_refused_naming_the_problem(mutate, problem):  # type: ignore[no-untyped-def]

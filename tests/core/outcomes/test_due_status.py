@@ -31,45 +31,66 @@ LAST = SERIES[-1]
 ONE = MeasurementSchedule(instruments=("phq9",))
 
 
-def statuses(answers: list[Answered], today: date, series: list[date] = SERIES, schedule: MeasurementSchedule = ONE):
+def statuses(
+    answers: list[Answered], today: date, series: list[date] = SERIES, schedule: MeasurementSchedule = ONE
+):
     return due_statuses(due_schedule(series, today=today, schedule=schedule), answers, today=today)
 
 
 def find(items, timepoint: str, n: int | None = None, due_on: date | None = None):  # type: ignore[no-untyped-def]
-    return next(i for i in items if i.questionnaire.timepoint == timepoint
-                and (n is None or i.questionnaire.infusion_number == n)
-                and (due_on is None or i.questionnaire.due_on == due_on))
+    return next(
+        i
+        for i in items
+        if i.questionnaire.timepoint == timepoint
+        and (n is None or i.questionnaire.infusion_number == n)
+        and (due_on is None or i.questionnaire.due_on == due_on)
+    )
 
 
 # -- the windows ------------------------------------------------------------------------------------------
 
+
 def test_default_windows_are_the_documented_ones():
     assert DEFAULT_WINDOWS == {
-        "baseline": WindowRule(-7, 0, 0), "pre_infusion": WindowRule(-2, 0, 0), "follow_up": WindowRule(-1, 2, 7),
-        "post_series": WindowRule(-2, 3, 6), "monthly": WindowRule(-3, 7, 14)}
+        "baseline": WindowRule(-7, 0, 0),
+        "pre_infusion": WindowRule(-2, 0, 0),
+        "follow_up": WindowRule(-1, 2, 7),
+        "post_series": WindowRule(-2, 3, 6),
+        "monthly": WindowRule(-3, 7, 14),
+    }
 
 
 def test_window_of_each_timepoint():
     items = due_schedule(SERIES, today=D0, schedule=ONE)
-    w = dict(zip([(i.timepoint, i.infusion_number, i.due_on) for i in items], due_windows(items), strict=True))
+    w = dict(
+        zip([(i.timepoint, i.infusion_number, i.due_on) for i in items], due_windows(items), strict=True)
+    )
     assert w[("baseline", None, D0)] == DueWindow(D0 - timedelta(days=7), D0, D0)
     assert w[("pre_infusion", 2, SERIES[1])] == DueWindow(SERIES[1] - timedelta(days=2), SERIES[1], SERIES[1])
     fu = D0 + timedelta(days=3)
-    assert w[("follow_up", None, fu)] == DueWindow(fu - timedelta(days=1), fu + timedelta(days=2), fu + timedelta(days=7))
+    assert w[("follow_up", None, fu)] == DueWindow(
+        fu - timedelta(days=1), fu + timedelta(days=2), fu + timedelta(days=7)
+    )
     week1, week2, week4 = (LAST + timedelta(weeks=k) for k in (1, 2, 4))
     # Week 1's window stops the day before week 2's opens (week 2 opens on day 12): closes day 10, late until day 11.
-    assert w[("post_series", None, week1)] == DueWindow(week1 - timedelta(days=2), week1 + timedelta(days=3),
-                                                        week2 - timedelta(days=3))
-    assert w[("post_series", None, week2)] == DueWindow(week2 - timedelta(days=2), week2 + timedelta(days=3),
-                                                        week2 + timedelta(days=6))
+    assert w[("post_series", None, week1)] == DueWindow(
+        week1 - timedelta(days=2), week1 + timedelta(days=3), week2 - timedelta(days=3)
+    )
+    assert w[("post_series", None, week2)] == DueWindow(
+        week2 - timedelta(days=2), week2 + timedelta(days=3), week2 + timedelta(days=6)
+    )
     assert w[("post_series", None, week4)].late_until == week4 + timedelta(days=6)
     month1 = LAST + timedelta(weeks=6, days=30)
-    assert w[("monthly", None, month1)] == DueWindow(month1 - timedelta(days=3), month1 + timedelta(days=7),
-                                                     month1 + timedelta(days=14))
+    assert w[("monthly", None, month1)] == DueWindow(
+        month1 - timedelta(days=3), month1 + timedelta(days=7), month1 + timedelta(days=14)
+    )
 
 
 def test_clipping_never_closes_before_the_due_day():
-    close = [DueQuestionnaire("post_series", D0, "a", ("phq9",)), DueQuestionnaire("post_series", D0 + timedelta(days=1), "b", ("phq9",))]
+    close = [
+        DueQuestionnaire("post_series", D0, "a", ("phq9",)),
+        DueQuestionnaire("post_series", D0 + timedelta(days=1), "b", ("phq9",)),
+    ]
     first, second = due_windows(close)
     assert first.closes == D0 and first.late_until == D0  # the next one opens 2 days before its due day
     assert second == DueWindow(D0 - timedelta(days=1), D0 + timedelta(days=4), D0 + timedelta(days=7))
@@ -97,17 +118,20 @@ PRE2 = DueQuestionnaire("pre_infusion", SERIES[1], "Before infusion 2", ("phq9",
 PRE2_WINDOW = DueWindow(SERIES[1] - timedelta(days=2), SERIES[1], SERIES[1])
 
 
-@pytest.mark.parametrize(("answer", "counts"), [
-    (Answered("phq9", "pre_infusion", 2, SERIES[1]), True),
-    (Answered("phq9", "pre_infusion", 2, SERIES[1] - timedelta(days=2)), True),
-    (Answered("phq9", "pre_infusion", 2, SERIES[1] - timedelta(days=3)), False),  # too early
-    (Answered("phq9", "pre_infusion", 2, SERIES[1] + timedelta(days=1)), False),  # after the infusion
-    (Answered("phq9", "pre_infusion", 3, SERIES[1]), False),  # another infusion
-    (Answered("phq9", "pre_infusion", None, SERIES[1]), False),
-    (Answered("gad7", "pre_infusion", 2, SERIES[1]), False),  # another instrument
-    (Answered("phq9", "ad_hoc", None, SERIES[1]), False),  # another timepoint
-    (Answered("phq9", "baseline", None, SERIES[1]), False),
-])
+@pytest.mark.parametrize(
+    ("answer", "counts"),
+    [
+        (Answered("phq9", "pre_infusion", 2, SERIES[1]), True),
+        (Answered("phq9", "pre_infusion", 2, SERIES[1] - timedelta(days=2)), True),
+        (Answered("phq9", "pre_infusion", 2, SERIES[1] - timedelta(days=3)), False),  # too early
+        (Answered("phq9", "pre_infusion", 2, SERIES[1] + timedelta(days=1)), False),  # after the infusion
+        (Answered("phq9", "pre_infusion", 3, SERIES[1]), False),  # another infusion
+        (Answered("phq9", "pre_infusion", None, SERIES[1]), False),
+        (Answered("gad7", "pre_infusion", 2, SERIES[1]), False),  # another instrument
+        (Answered("phq9", "ad_hoc", None, SERIES[1]), False),  # another timepoint
+        (Answered("phq9", "baseline", None, SERIES[1]), False),
+    ],
+)
 def test_matching_rule_before_an_infusion(answer, counts):
     assert answer_counts_for(PRE2, "phq9", PRE2_WINDOW, answer) is counts
 
@@ -124,29 +148,36 @@ def test_matching_ignores_the_infusion_number_except_before_an_infusion():
 W = DueWindow(D0, D0 + timedelta(days=3), D0 + timedelta(days=6))
 
 
-@pytest.mark.parametrize(("today_offset", "answered", "expected", "on"), [
-    (-1, [], DueStatus.UPCOMING, None),
-    (0, [], DueStatus.DUE, None),
-    (3, [], DueStatus.DUE, None),
-    (4, [], DueStatus.OVERDUE, None),
-    (30, [], DueStatus.OVERDUE, None),
-    (1, [1], DueStatus.DONE, 1),
-    (1, [2], DueStatus.DUE, None),  # answered later than "today": not yet
-    (5, [5], DueStatus.DONE, 5),  # late, but within the late limit
-    (8, [7], DueStatus.OVERDUE, None),  # after the late limit: does not count
-    (-1, [-1], DueStatus.UPCOMING, None),  # before the window: does not count
-    (9, [6, 2, 4], DueStatus.DONE, 2),  # the first counting answer
-])
+@pytest.mark.parametrize(
+    ("today_offset", "answered", "expected", "on"),
+    [
+        (-1, [], DueStatus.UPCOMING, None),
+        (0, [], DueStatus.DUE, None),
+        (3, [], DueStatus.DUE, None),
+        (4, [], DueStatus.OVERDUE, None),
+        (30, [], DueStatus.OVERDUE, None),
+        (1, [1], DueStatus.DONE, 1),
+        (1, [2], DueStatus.DUE, None),  # answered later than "today": not yet
+        (5, [5], DueStatus.DONE, 5),  # late, but within the late limit
+        (8, [7], DueStatus.OVERDUE, None),  # after the late limit: does not count
+        (-1, [-1], DueStatus.UPCOMING, None),  # before the window: does not count
+        (9, [6, 2, 4], DueStatus.DONE, 2),  # the first counting answer
+    ],
+)
 def test_item_status_table(today_offset, answered, expected, on):
-    status, day = item_status(W, [D0 + timedelta(days=d) for d in answered], today=D0 + timedelta(days=today_offset))
+    status, day = item_status(
+        W, [D0 + timedelta(days=d) for d in answered], today=D0 + timedelta(days=today_offset)
+    )
     assert status is expected
     assert day == (None if on is None else D0 + timedelta(days=on))
 
 
 def test_status_of_a_series_in_progress():
     today = SERIES[2]  # the day of infusion 3
-    answers = [Answered("phq9", "baseline", None, D0 - timedelta(days=5)),
-               Answered("phq9", "pre_infusion", 3, today)]
+    answers = [
+        Answered("phq9", "baseline", None, D0 - timedelta(days=5)),
+        Answered("phq9", "pre_infusion", 3, today),
+    ]
     items = statuses(answers, today)
     assert find(items, "baseline").status is DueStatus.DONE
     assert find(items, "pre_infusion", 2).status is DueStatus.OVERDUE  # infusion 2 passed without one
@@ -154,8 +185,12 @@ def test_status_of_a_series_in_progress():
     assert find(items, "pre_infusion", 3).status is DueStatus.DONE
     assert find(items, "pre_infusion", 4).status is DueStatus.UPCOMING
     follow_up = find(items, "follow_up")
-    assert follow_up.status is DueStatus.OVERDUE and follow_up.can_still_answer  # closed day 5, late until day 10
-    assert {i.status for i in items if i.questionnaire.timepoint in ("post_series", "monthly")} == {DueStatus.UPCOMING}
+    assert (
+        follow_up.status is DueStatus.OVERDUE and follow_up.can_still_answer
+    )  # closed day 5, late until day 10
+    assert {i.status for i in items if i.questionnaire.timepoint in ("post_series", "monthly")} == {
+        DueStatus.UPCOMING
+    }
 
 
 def test_late_answer_is_done_and_marked_late():
@@ -186,26 +221,47 @@ def test_without_infusions_the_baseline_is_due_today():
 
 
 def test_rank_orders_the_statuses():
-    assert [s.rank for s in (DueStatus.UPCOMING, DueStatus.DUE, DueStatus.OVERDUE, DueStatus.DONE)] == [0, 1, 2, 3]
+    assert [s.rank for s in (DueStatus.UPCOMING, DueStatus.DUE, DueStatus.OVERDUE, DueStatus.DONE)] == [
+        0,
+        1,
+        2,
+        3,
+    ]
     assert DueStatus.OVERDUE.label == "Overdue"
 
 
 # -- properties -------------------------------------------------------------------------------------------
 
 TIMEPOINTS = ["baseline", "pre_infusion", "follow_up", "post_series", "monthly", "ad_hoc"]
-series_dates = st.lists(st.integers(0, 60), min_size=0, max_size=8).map(lambda xs: [D0 + timedelta(days=x) for x in sorted(xs)])
+series_dates = st.lists(st.integers(0, 60), min_size=0, max_size=8).map(
+    lambda xs: [D0 + timedelta(days=x) for x in sorted(xs)]
+)
 schedules = st.builds(
-    MeasurementSchedule, instruments=st.just(("phq9", "gad7")), follow_up_days=st.integers(1, 10),
+    MeasurementSchedule,
+    instruments=st.just(("phq9", "gad7")),
+    follow_up_days=st.integers(1, 10),
     post_series_weeks=st.lists(st.integers(1, 8), min_size=1, max_size=4).map(lambda xs: tuple(sorted(xs))),
-    monthly_days=st.integers(5, 40), monthly_count=st.integers(0, 4))
-answers = st.builds(Answered, instrument=st.sampled_from(["phq9", "gad7"]), timepoint=st.sampled_from(TIMEPOINTS),
-                    infusion_number=st.one_of(st.none(), st.integers(1, 8)),
-                    answered_on=st.integers(-20, 400).map(lambda d: D0 + timedelta(days=d)))
+    monthly_days=st.integers(5, 40),
+    monthly_count=st.integers(0, 4),
+)
+answers = st.builds(
+    Answered,
+    instrument=st.sampled_from(["phq9", "gad7"]),
+    timepoint=st.sampled_from(TIMEPOINTS),
+    infusion_number=st.one_of(st.none(), st.integers(1, 8)),
+    answered_on=st.integers(-20, 400).map(lambda d: D0 + timedelta(days=d)),
+)
 days = st.integers(-20, 400).map(lambda d: D0 + timedelta(days=d))
 
 
 @settings(max_examples=300, deadline=None)
-@given(series=series_dates, schedule=schedules, given_answers=st.lists(answers, max_size=12), extra=answers, today=days)
+@given(
+    series=series_dates,
+    schedule=schedules,
+    given_answers=st.lists(answers, max_size=12),
+    extra=answers,
+    today=days,
+)
 def test_an_answer_never_lowers_a_status(series, schedule, given_answers, extra, today):
     items = due_schedule(series, today=today, schedule=schedule)
     before = due_statuses(items, given_answers, today=today)
@@ -217,8 +273,13 @@ def test_an_answer_never_lowers_a_status(series, schedule, given_answers, extra,
 
 
 @settings(max_examples=300, deadline=None)
-@given(series=series_dates, schedule=schedules, given_answers=st.lists(answers, max_size=12), today=days,
-       step=st.integers(1, 120))
+@given(
+    series=series_dates,
+    schedule=schedules,
+    given_answers=st.lists(answers, max_size=12),
+    today=days,
+    step=st.integers(1, 120),
+)
 def test_status_only_moves_forward_in_time(series, schedule, given_answers, today, step):
     items = due_schedule(series, today=min(today, D0), schedule=schedule)  # one schedule, seen on two days
     now = due_statuses(items, given_answers, today=today)
@@ -232,18 +293,32 @@ def test_status_only_moves_forward_in_time(series, schedule, given_answers, toda
 @settings(max_examples=300, deadline=None)
 @given(series=series_dates, schedule=schedules, given_answers=st.lists(answers, max_size=12), today=days)
 def test_done_exactly_when_a_counting_answer_exists(series, schedule, given_answers, today):
-    for item in due_statuses(due_schedule(series, today=today, schedule=schedule), given_answers, today=today):
+    for item in due_statuses(
+        due_schedule(series, today=today, schedule=schedule), given_answers, today=today
+    ):
         q, w = item.questionnaire, item.window
-        counting = [a for a in given_answers if a.instrument == item.instrument and a.timepoint == q.timepoint
-                    and (q.timepoint != "pre_infusion" or a.infusion_number == q.infusion_number)
-                    and w.opens <= a.answered_on <= min(w.late_until, today)]
+        counting = [
+            a
+            for a in given_answers
+            if a.instrument == item.instrument
+            and a.timepoint == q.timepoint
+            and (q.timepoint != "pre_infusion" or a.infusion_number == q.infusion_number)
+            and w.opens <= a.answered_on <= min(w.late_until, today)
+        ]
         assert (item.status is DueStatus.DONE) == bool(counting)
         if not counting:
-            expected = (DueStatus.UPCOMING if today < w.opens else DueStatus.DUE if today <= w.closes
-                        else DueStatus.OVERDUE)
+            expected = (
+                DueStatus.UPCOMING
+                if today < w.opens
+                else DueStatus.DUE
+                if today <= w.closes
+                else DueStatus.OVERDUE
+            )
             assert item.status is expected
         assert w.opens <= q.due_on <= w.closes <= w.late_until
-        assert item.can_still_answer == (item.status is not DueStatus.DONE and w.opens <= today <= w.late_until)
+        assert item.can_still_answer == (
+            item.status is not DueStatus.DONE and w.opens <= today <= w.late_until
+        )
 
 
 @settings(max_examples=300, deadline=None)
@@ -254,7 +329,10 @@ def test_one_answer_counts_for_one_item_of_a_kind_when_they_are_spaced(series, s
     pairs = list(zip(items, windows, strict=True))
     for q, w in pairs:
         for q2, w2 in pairs:
-            if (q2.timepoint, q2.infusion_number) != (q.timepoint, q.infusion_number) or q2.due_on <= q.due_on:
+            if (q2.timepoint, q2.infusion_number) != (
+                q.timepoint,
+                q.infusion_number,
+            ) or q2.due_on <= q.due_on:
                 continue
             if w2.opens > q.due_on:  # spaced enough for clipping: the windows are disjoint
                 assert w.late_until < w2.opens

@@ -30,14 +30,17 @@ TWELVE = date(2026, 1, 15)  # index + 12 months
 PERIOD = {"start": date(2025, 1, 1), "end": date(2025, 12, 31), "as_of": date(2026, 12, 1)}
 
 
-def patient(*scores: tuple[date, int], depression: bool = True,
-            exclusions: frozenset[Exclusion] = frozenset()) -> MeasurePatient:
+def patient(
+    *scores: tuple[date, int], depression: bool = True, exclusions: frozenset[Exclusion] = frozenset()
+) -> MeasurePatient:
     return MeasurePatient(tuple(PHQ9Score(d, t) for d, t in scores), depression, exclusions)
 
 
 def test_lost_to_follow_up_stays_in_the_denominator_as_not_responding():
-    cohort = [patient((INDEX, 20), (SIX, 8)),  # responder
-              patient((INDEX, 20))]  # never seen again: lost to follow-up
+    cohort = [
+        patient((INDEX, 20), (SIX, 8)),  # responder
+        patient((INDEX, 20)),
+    ]  # never seen again: lost to follow-up
     r = nqf1884_response(cohort, **PERIOD)
     assert (r.estimate.numerator, r.estimate.n, r.estimate.value) == (1, 2, 50.0)
     assert r.no_follow_up == 1 and r.label == NQF1884_LABEL
@@ -45,8 +48,11 @@ def test_lost_to_follow_up_stays_in_the_denominator_as_not_responding():
 
 def test_a_completers_only_figure_would_differ_the_spec_counts_everyone_indexed():
     """Three indexed, one responds at 6 months: 33%, not the 100% a completers-only count would show."""
-    cohort = [patient((INDEX, 18), (SIX, 6)), patient((INDEX, 18), (INDEX + timedelta(days=21), 6)),
-              patient((INDEX, 18))]
+    cohort = [
+        patient((INDEX, 18), (SIX, 6)),
+        patient((INDEX, 18), (INDEX + timedelta(days=21), 6)),
+        patient((INDEX, 18)),
+    ]
     r = nqf1884_response(cohort, **PERIOD)
     assert (r.estimate.numerator, r.estimate.n) == (1, 3) and r.no_follow_up == 2
 
@@ -61,7 +67,10 @@ def test_nqf1884_window_edges_are_included_and_one_day_outside_is_not():
     lo, hi = window(INDEX, 6)
     assert (lo, hi) == (SIX - timedelta(days=60), SIX + timedelta(days=60))
     inside = [patient((INDEX, 20), (lo, 10)), patient((INDEX, 20), (hi, 10))]
-    outside = [patient((INDEX, 20), (lo - timedelta(days=1), 10)), patient((INDEX, 20), (hi + timedelta(days=1), 10))]
+    outside = [
+        patient((INDEX, 20), (lo - timedelta(days=1), 10)),
+        patient((INDEX, 20), (hi + timedelta(days=1), 10)),
+    ]
     assert nqf1884_response(inside, **PERIOD).estimate.numerator == 2
     assert nqf1884_response(outside, **PERIOD).estimate.numerator == 0
 
@@ -75,10 +84,12 @@ def test_response_is_at_least_half_the_index_score_and_uses_the_most_recent_scor
 
 
 def test_cms159_remission_is_below_5_at_12_months_with_lost_to_follow_up_counted_as_not_remitted():
-    cohort = [patient((INDEX, 16), (TWELVE, 4)),  # remission
-              patient((INDEX, 16), (TWELVE, 5)),  # 5 is not below 5
-              patient((INDEX, 16), (SIX, 2)),  # remitted at 6 months, nothing at 12: not in remission
-              patient((INDEX, 16))]
+    cohort = [
+        patient((INDEX, 16), (TWELVE, 4)),  # remission
+        patient((INDEX, 16), (TWELVE, 5)),  # 5 is not below 5
+        patient((INDEX, 16), (SIX, 2)),  # remitted at 6 months, nothing at 12: not in remission
+        patient((INDEX, 16)),
+    ]
     r = cms159_remission(cohort, **PERIOD)
     assert (r.estimate.numerator, r.estimate.n, r.no_follow_up) == (1, 4, 2) and r.label == CMS159_LABEL
 
@@ -86,8 +97,14 @@ def test_cms159_remission_is_below_5_at_12_months_with_lost_to_follow_up_counted
 def test_cms159_window_edges():
     lo, hi = window(INDEX, 12)
     assert (lo, hi) == (TWELVE - timedelta(days=60), TWELVE + timedelta(days=60))
-    r = cms159_remission([patient((INDEX, 16), (lo, 3)), patient((INDEX, 16), (hi, 3)),
-                          patient((INDEX, 16), (hi + timedelta(days=1), 3))], **PERIOD)
+    r = cms159_remission(
+        [
+            patient((INDEX, 16), (lo, 3)),
+            patient((INDEX, 16), (hi, 3)),
+            patient((INDEX, 16), (hi + timedelta(days=1), 3)),
+        ],
+        **PERIOD,
+    )
     assert (r.estimate.numerator, r.estimate.n) == (2, 3)
 
 
@@ -114,7 +131,9 @@ def test_a_window_not_yet_closed_is_pending_not_a_failure():
     assert (r.pending, r.estimate.n, r.initial_population) == (1, 0, 1)
     _lo, hi = window(INDEX, 6)
     closes_today = nqf1884_response([patient((INDEX, 20))], start=INDEX, end=INDEX, as_of=hi)
-    one_day_early = nqf1884_response([patient((INDEX, 20))], start=INDEX, end=INDEX, as_of=hi - timedelta(days=1))
+    one_day_early = nqf1884_response(
+        [patient((INDEX, 20))], start=INDEX, end=INDEX, as_of=hi - timedelta(days=1)
+    )
     assert (closes_today.estimate.n, one_day_early.pending) == (1, 1)
 
 
@@ -130,11 +149,22 @@ def test_calendar_months_clip_to_the_months_last_day():
     assert add_months(date(2025, 1, 15), 12) == date(2026, 1, 15)
 
 
-@given(st.lists(st.tuples(st.integers(0, 27), st.integers(0, 9), st.integers(0, 500), st.booleans(),
-                          st.booleans()), max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 27), st.integers(0, 9), st.integers(0, 500), st.booleans(), st.booleans()),
+        max_size=30,
+    )
+)
 def test_counts_add_up_and_the_rate_never_exceeds_the_denominator(rows):
-    cohort = [patient((INDEX, i), (INDEX + timedelta(days=d), f), exclusions=frozenset({Exclusion.BIPOLAR}) if x
-                      else frozenset(), depression=dep) for i, f, d, x, dep in rows]
+    cohort = [
+        patient(
+            (INDEX, i),
+            (INDEX + timedelta(days=d), f),
+            exclusions=frozenset({Exclusion.BIPOLAR}) if x else frozenset(),
+            depression=dep,
+        )
+        for i, f, d, x, dep in rows
+    ]
     for measure in (nqf1884_response, cms159_remission):
         r = measure(cohort, **PERIOD)
         assert r.initial_population == sum(1 for i, _f, _d, _x, dep in rows if dep and i > 9)

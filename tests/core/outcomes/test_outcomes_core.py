@@ -30,9 +30,13 @@ def test_due_schedule_follows_the_documented_rule():
     for d in due:
         by_kind.setdefault(d.timepoint, []).append(d)
     assert [d.due_on for d in by_kind["baseline"]] == [date(2026, 3, 2)]
-    assert [(d.infusion_number, d.due_on) for d in by_kind["pre_infusion"]] == list(zip(range(2, 7), SERIES[1:], strict=True))
+    assert [(d.infusion_number, d.due_on) for d in by_kind["pre_infusion"]] == list(
+        zip(range(2, 7), SERIES[1:], strict=True)
+    )
     assert [d.due_on for d in by_kind["follow_up"]] == [date(2026, 3, 5)]
-    assert [d.due_on for d in by_kind["post_series"]] == [SERIES[-1] + timedelta(weeks=w) for w in (1, 2, 4, 6)]
+    assert [d.due_on for d in by_kind["post_series"]] == [
+        SERIES[-1] + timedelta(weeks=w) for w in (1, 2, 4, 6)
+    ]
     last_post = SERIES[-1] + timedelta(weeks=6)
     assert [d.due_on for d in by_kind["monthly"]] == [last_post + timedelta(days=30 * m) for m in range(1, 7)]
     assert [d.due_on for d in due] == sorted(d.due_on for d in due)
@@ -40,12 +44,17 @@ def test_due_schedule_follows_the_documented_rule():
 
 
 def test_due_schedule_without_infusions_is_a_baseline_today_and_honours_the_protocol():
-    assert [(d.timepoint, d.due_on) for d in due_schedule([], today=date(2026, 5, 1))] == [("baseline", date(2026, 5, 1))]
+    assert [(d.timepoint, d.due_on) for d in due_schedule([], today=date(2026, 5, 1))] == [
+        ("baseline", date(2026, 5, 1))
+    ]
     s = MeasurementSchedule(instruments=("pcl5",), follow_up_days=5, post_series_weeks=(2,), monthly_count=0)
     due = due_schedule(SERIES[:2], today=date(2026, 3, 1), schedule=s)
     assert [(d.timepoint, d.due_on) for d in due] == [
-        ("baseline", SERIES[0]), ("pre_infusion", SERIES[1]), ("follow_up", SERIES[0] + timedelta(days=5)),
-        ("post_series", SERIES[1] + timedelta(weeks=2))]
+        ("baseline", SERIES[0]),
+        ("pre_infusion", SERIES[1]),
+        ("follow_up", SERIES[0] + timedelta(days=5)),
+        ("post_series", SERIES[1] + timedelta(weeks=2)),
+    ]
 
 
 def test_due_schedule_refuses_unsorted_dates():
@@ -53,12 +62,15 @@ def test_due_schedule_refuses_unsorted_dates():
         due_schedule([SERIES[2], SERIES[0]], today=date(2026, 3, 1))
 
 
-@pytest.mark.parametrize(("successes", "n", "expected"), [
-    (5, 10, (50.0, 23.7, 76.3)),  # Wilson 1927; Brown, Cai & DasGupta 2001 table values
-    (0, 10, (0.0, 0.0, 27.8)),
-    (10, 10, (100.0, 72.2, 100.0)),
-    (2, 3, (66.7, 20.8, 93.9)),
-])
+@pytest.mark.parametrize(
+    ("successes", "n", "expected"),
+    [
+        (5, 10, (50.0, 23.7, 76.3)),  # Wilson 1927; Brown, Cai & DasGupta 2001 table values
+        (0, 10, (0.0, 0.0, 27.8)),
+        (10, 10, (100.0, 72.2, 100.0)),
+        (2, 3, (66.7, 20.8, 93.9)),
+    ],
+)
 def test_wilson_interval_matches_worked_values(successes, n, expected):
     e = proportion_estimate(successes, n)
     assert (e.value, e.low, e.high) == expected
@@ -96,8 +108,21 @@ def test_a_clipped_interval_never_leaves_the_range_and_still_holds_the_mean(valu
     assert 0.0 <= e.low <= e.value + 0.05 <= e.high + 0.1
 
 
-@pytest.mark.parametrize(("df", "t"), [(1, 12.706), (2, 4.303), (5, 2.571), (10, 2.228), (20, 2.086), (30, 2.042),
-                                       (40, 2.021), (60, 2.000), (100, 1.984), (120, 1.980)])
+@pytest.mark.parametrize(
+    ("df", "t"),
+    [
+        (1, 12.706),
+        (2, 4.303),
+        (5, 2.571),
+        (10, 2.228),
+        (20, 2.086),
+        (30, 2.042),
+        (40, 2.021),
+        (60, 2.000),
+        (100, 1.984),
+        (120, 1.980),
+    ],
+)
 def test_t_critical_values_against_the_nist_table(df, t):
     """NIST/SEMATECH e-Handbook 1.3.6.7.2, upper 0.025 critical values (three decimals)."""
     assert t_critical_975(df) == pytest.approx(t, abs=5e-4)

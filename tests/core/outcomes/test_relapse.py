@@ -53,8 +53,11 @@ def test_the_trajectory_status_reports_a_pain_relapse():
     assert status.relapsed and status.words.startswith("relapse")
 
 
-@given(st.integers(0, 10), st.lists(st.integers(0, 10), min_size=1, max_size=8),
-       st.sampled_from([0.25, 0.5, 0.75, 1.0]))
+@given(
+    st.integers(0, 10),
+    st.lists(st.integers(0, 10), min_size=1, max_size=8),
+    st.sampled_from([0.25, 0.5, 0.75, 1.0]),
+)
 def test_a_pain_relapse_is_always_a_meaningful_rise_from_the_best(baseline, totals, fraction):
     check = protocol_relapse_check("pain_nrs", baseline, totals, fraction)
     if check.relapsed:

@@ -5,16 +5,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.pharmacology import dosing
-from ketaclinic.core.pharmacology.dosing import (
-    HardLimitError,
+from ketaclinic.core.pharmacology import body_weight, dosing
+from ketaclinic.core.pharmacology.body_weight import (
     Sex,
     adjusted_body_weight_kg,
     body_mass_index,
-    dose_calculate,
-    dose_override,
     dosing_weight_compute,
     ideal_body_weight_kg,
+)
+from ketaclinic.core.pharmacology.dosing import (
+    HardLimitError,
+    dose_calculate,
+    dose_override,
     pump_program,
     titration_next,
 )
@@ -46,7 +48,9 @@ def test_adjusted_and_bmi() -> None:
 
 
 def test_obese_policy_switches_basis_at_the_bmi_threshold() -> None:
-    policy = DosingWeightPolicy(basis=WeightBasis.ACTUAL, obese=ObesePolicy(bmi_at_least=35, basis=WeightBasis.ADJUSTED))
+    policy = DosingWeightPolicy(
+        basis=WeightBasis.ACTUAL, obese=ObesePolicy(bmi_at_least=35, basis=WeightBasis.ADJUSTED)
+    )
     # 180 cm: BMI 35 at 113.4 kg exactly
     at = dosing_weight_compute(policy, actual_kg=113.4, height_cm=180, sex="male")
     below = dosing_weight_compute(policy, actual_kg=113.3, height_cm=180, sex="male")
@@ -58,10 +62,12 @@ def test_obese_policy_switches_basis_at_the_bmi_threshold() -> None:
 
 
 def test_without_height_the_obese_rule_is_noted_for_a_quick_calculation_and_refused_for_an_order() -> None:
-    policy = DosingWeightPolicy(basis=WeightBasis.ACTUAL, obese=ObesePolicy(bmi_at_least=35, basis=WeightBasis.ADJUSTED))
+    policy = DosingWeightPolicy(
+        basis=WeightBasis.ACTUAL, obese=ObesePolicy(bmi_at_least=35, basis=WeightBasis.ADJUSTED)
+    )
     quick = dosing_weight_compute(policy, actual_kg=130)
     assert quick.kg == 130 and quick.bmi_kg_per_m2 is None
-    assert quick.notes == (dosing.OBESE_RULE_UNCHECKED.format(bmi=35, basis="adjusted"),)
+    assert quick.notes == (body_weight.OBESE_RULE_UNCHECKED.format(bmi=35, basis="adjusted"),)
     with pytest.raises(ValidationError) as exc:
         dosing_weight_compute(policy, actual_kg=130, require_height=True)
     assert exc.value.field == "height"
@@ -69,8 +75,12 @@ def test_without_height_the_obese_rule_is_noted_for_a_quick_calculation_and_refu
     with pytest.raises(ValidationError, match="Height is needed"):
         dose_calculate(DEPRESSION, weight_kg=130, require_height=True)
     # with a height the order goes through (and the rule decides the basis)
-    assert dose_calculate(DEPRESSION, weight_kg=130, height_cm=180, sex="male", require_height=True).dosing_weight.basis \
+    assert (
+        dose_calculate(
+            DEPRESSION, weight_kg=130, height_cm=180, sex="male", require_height=True
+        ).dosing_weight.basis
         is WeightBasis.ADJUSTED
+    )
     # a protocol without an obese rule needs no height even for an order
     assert dosing_weight_compute(DosingWeightPolicy(), actual_kg=130, require_height=True).kg == 130
 
@@ -78,17 +88,19 @@ def test_without_height_the_obese_rule_is_noted_for_a_quick_calculation_and_refu
 def test_ideal_basis_needs_height_and_sex() -> None:
     with pytest.raises(ValidationError) as exc:
         dosing_weight_compute(DosingWeightPolicy(basis=WeightBasis.IDEAL), actual_kg=80)
-    assert exc.value.message == dosing.NEEDS_HEIGHT_SEX.format(basis="ideal", height=None, sex=None)
+    assert exc.value.message == body_weight.NEEDS_HEIGHT_SEX.format(basis="ideal", height=None, sex=None)
 
 
 def test_unknown_sex_refused() -> None:
     with pytest.raises(ValidationError) as exc:
         dosing_weight_compute(DosingWeightPolicy(), actual_kg=80, height_cm=170, sex="x")
-    assert exc.value.message == dosing.UNKNOWN_SEX.format(value="x")
+    assert exc.value.message == body_weight.UNKNOWN_SEX.format(value="x")
 
 
 def test_lesser_of_ideal_and_actual() -> None:
-    w = dosing_weight_compute(DosingWeightPolicy(basis=WeightBasis.IDEAL), actual_kg=60, height_cm=190, sex="male")
+    w = dosing_weight_compute(
+        DosingWeightPolicy(basis=WeightBasis.IDEAL), actual_kg=60, height_cm=190, sex="male"
+    )
     assert w.kg == 60
 
 
@@ -130,11 +142,19 @@ def test_vial_not_in_protocol_refused() -> None:
 
 
 # --- soft and hard limits: at, just below and just above each -------------------------------------------
-@pytest.mark.parametrize(("dose", "warned"), [
-    (0.2, False), (0.2 + 1e-6, False), (0.2 - 1e-6, True),
-    (1.0, False), (1.0 - 1e-6, False), (1.0 + 1e-6, True),
-    (2.0, True), (2.0 - 1e-6, True),
-])
+@pytest.mark.parametrize(
+    ("dose", "warned"),
+    [
+        (0.2, False),
+        (0.2 + 1e-6, False),
+        (0.2 - 1e-6, True),
+        (1.0, False),
+        (1.0 - 1e-6, False),
+        (1.0 + 1e-6, True),
+        (2.0, True),
+        (2.0 - 1e-6, True),
+    ],
+)
 def test_soft_limits_edges(dose: float, warned: bool) -> None:
     c = dose_calculate(DEPRESSION, weight_kg=70, dose=mgkg(dose))
     assert bool(c.warnings) is warned
@@ -153,9 +173,17 @@ def test_dose_in_mg_at_the_limit_is_not_refused_for_round_off() -> None:
     assert c.dose_mg_per_kg == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize(("duration", "outcome"), [
-    (20, "warn"), (20 - 1e-6, "refuse"), (40, "ok"), (40 - 1e-6, "warn"), (60, "ok"), (60 + 1e-6, "warn"),
-])
+@pytest.mark.parametrize(
+    ("duration", "outcome"),
+    [
+        (20, "warn"),
+        (20 - 1e-6, "refuse"),
+        (40, "ok"),
+        (40 - 1e-6, "warn"),
+        (60, "ok"),
+        (60 + 1e-6, "warn"),
+    ],
+)
 def test_duration_limit_edges(duration: float, outcome: str) -> None:
     if outcome == "refuse":
         with pytest.raises(HardLimitError):
@@ -170,7 +198,9 @@ def test_soft_warning_message_and_override() -> None:
     (w,) = c.warnings
     assert w.bound == "soft_max"
     assert w.limit == 1.0
-    assert w.message == dosing.SOFT_ABOVE.format(what="Dose", value=1.2, unit="mg/kg", bound=1.0, source=DEPRESSION.limits[0].source, range="0–2 mg/kg")
+    assert w.message == dosing.SOFT_ABOVE.format(
+        what="Dose", value=1.2, unit="mg/kg", bound=1.0, source=DEPRESSION.limits[0].source, range="0–2 mg/kg"
+    )
     with pytest.raises(ValidationError) as exc:
         dose_override(c, "ok")
     assert exc.value.message == dosing.OVERRIDE_TOO_SHORT.format(low=15, value="ok")
@@ -205,11 +235,17 @@ def test_crps_light_patient_gets_0_35_mg_kg_h() -> None:
     assert c.dose_mg == pytest.approx(84.0)
 
 
-@pytest.mark.parametrize(("rate", "weight", "refused"), [
-    ("25mg/h", 80, False), ("25.001mg/h", 80, True), ("0.35mg/kg/h", 70, False), ("0.351mg/kg/h", 70, True),
-    ("25mg/h", 70, True),  # 0.357 mg/kg/h: beyond Schwartzman's 0.35 mg/kg/h
-    ("0.35mg/kg/h", 80, True),  # 28 mg/h: beyond 25 mg/h
-])
+@pytest.mark.parametrize(
+    ("rate", "weight", "refused"),
+    [
+        ("25mg/h", 80, False),
+        ("25.001mg/h", 80, True),
+        ("0.35mg/kg/h", 70, False),
+        ("0.351mg/kg/h", 70, True),
+        ("25mg/h", 70, True),  # 0.357 mg/kg/h: beyond Schwartzman's 0.35 mg/kg/h
+        ("0.35mg/kg/h", 80, True),  # 28 mg/h: beyond 25 mg/h
+    ],
+)
 def test_crps_rate_edges(rate: str, weight: float, refused: bool) -> None:
     q = quantity_parse(rate, Kind.RATE)
     if refused:
@@ -275,11 +311,20 @@ def test_zero_or_negative_dose_refused(text: str) -> None:
 
 
 # chronic pain at 480 min (its duration hard maximum) so the 25 mg/h rate limit stays out of the way
-@pytest.mark.parametrize(("mg", "outcome"), [
-    (80, "ok"), (80 - 1e-4, "warn:soft_min"), (80 + 1e-4, "ok"),
-    (100, "ok"), (100 - 1e-4, "ok"), (100 + 1e-4, "warn:soft_max"),
-    (150, "warn:soft_max"), (150 - 1e-4, "warn:soft_max"), (150 + 1e-4, "refuse"),
-])
+@pytest.mark.parametrize(
+    ("mg", "outcome"),
+    [
+        (80, "ok"),
+        (80 - 1e-4, "warn:soft_min"),
+        (80 + 1e-4, "ok"),
+        (100, "ok"),
+        (100 - 1e-4, "ok"),
+        (100 + 1e-4, "warn:soft_max"),
+        (150, "warn:soft_max"),
+        (150 - 1e-4, "warn:soft_max"),
+        (150 + 1e-4, "refuse"),
+    ],
+)
 def test_chronic_pain_dose_edges(mg: float, outcome: str) -> None:
     dose = quantity_parse(f"{mg!r}mg", Kind.DOSE)
     if outcome == "refuse":
@@ -292,9 +337,14 @@ def test_chronic_pain_dose_edges(mg: float, outcome: str) -> None:
     assert got == ([] if outcome == "ok" else [outcome])
 
 
-@pytest.mark.parametrize(("minutes", "outcome"), [
-    (480, "ok"), (480 - 1e-4, "ok"), (480 + 1e-4, "refuse"),
-])
+@pytest.mark.parametrize(
+    ("minutes", "outcome"),
+    [
+        (480, "ok"),
+        (480 - 1e-4, "ok"),
+        (480 + 1e-4, "refuse"),
+    ],
+)
 def test_chronic_pain_duration_hard_max(minutes: float, outcome: str) -> None:
     if outcome == "refuse":
         with pytest.raises(HardLimitError):

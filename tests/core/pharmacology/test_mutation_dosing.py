@@ -30,22 +30,36 @@ def refused(**changes: float) -> ValidationError:
     return err.value
 
 
-@pytest.mark.parametrize(("field", "name", "value", "unit", "low", "high"), [
-    ("dose_mg", "dose", 10000.5, "mg", "0.001", "10000"),
-    ("dose_mg", "dose", 0.0009, "mg", "0.001", "10000"),
-    ("duration_min", "infusion duration", 10081, "min", "0.001", "10080"),
-    ("duration_min", "infusion duration", 0.0009, "min", "0.001", "10080"),
-    ("vial_mg_per_ml", "vial strength", 1000.5, "mg/mL", "0.1", "1000"),
-    ("vial_mg_per_ml", "vial strength", 0.09, "mg/mL", "0.1", "1000"),
-])
-def test_pump_inputs_outside_their_range_are_refused_naming_field_value_and_range(field, name, value, unit, low, high):
+@pytest.mark.parametrize(
+    ("field", "name", "value", "unit", "low", "high"),
+    [
+        ("dose_mg", "dose", 10000.5, "mg", "0.001", "10000"),
+        ("dose_mg", "dose", 0.0009, "mg", "0.001", "10000"),
+        ("duration_min", "infusion duration", 10081, "min", "0.001", "10080"),
+        ("duration_min", "infusion duration", 0.0009, "min", "0.001", "10080"),
+        ("vial_mg_per_ml", "vial strength", 1000.5, "mg/mL", "0.1", "1000"),
+        ("vial_mg_per_ml", "vial strength", 0.09, "mg/mL", "0.1", "1000"),
+    ],
+)
+def test_pump_inputs_outside_their_range_are_refused_naming_field_value_and_range(
+    field, name, value, unit, low, high
+):
     err = refused(**{field: value})
     assert (err.field, err.value) == (name, value)
     assert name in err.message and unit in err.message and low in err.message and high in err.message
 
 
-@pytest.mark.parametrize(("field", "value"), [("dose_mg", 10000), ("duration_min", 10080), ("vial_mg_per_ml", 1000),
-                                              ("vial_mg_per_ml", 0.1), ("bag_ml", 10), ("bag_ml", 1000)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("dose_mg", 10000),
+        ("duration_min", 10080),
+        ("vial_mg_per_ml", 1000),
+        ("vial_mg_per_ml", 0.1),
+        ("bag_ml", 10),
+        ("bag_ml", 1000),
+    ],
+)
 def test_the_edges_of_each_pump_range_are_allowed(field, value):
     changes = {field: value}
     if field in ("dose_mg", "bag_ml"):
@@ -81,28 +95,58 @@ def test_the_pump_program_is_what_the_nurse_prepares():
     p = pump_program(**GOOD)
     assert (p.vial_mg_per_ml, p.drug_volume_ml, p.bag_ml, p.total_volume_ml) == (50.0, 0.7, 100.0, 100.7)
     assert p.concentration_mg_per_ml == pytest.approx(35 / 100.7)
-    assert (p.exact_rate_ml_per_h, p.rate_ml_per_h, p.precision_ml_per_h) == (pytest.approx(151.05), 151.1, 0.1)
+    assert (p.exact_rate_ml_per_h, p.rate_ml_per_h, p.precision_ml_per_h) == (
+        pytest.approx(151.05),
+        151.1,
+        0.1,
+    )
     assert (p.duration_min, p.vtbi_ml, p.residual_ml, p.residual_mg) == (40.0, 100.7, 0.0, 0.0)
     assert p.run_time_min == pytest.approx(100.7 / 151.1 * 60)
-    assert p.delivered_mg == pytest.approx(35.0) and p.delivered_rate_mg_per_h == pytest.approx(151.1 * 35 / 100.7)
+    assert p.delivered_mg == pytest.approx(35.0) and p.delivered_rate_mg_per_h == pytest.approx(
+        151.1 * 35 / 100.7
+    )
 
 
 def test_the_recorded_calculation_carries_the_dose_the_weights_and_the_pump_program():
     calc = dose_calculate(DEPRESSION, weight_kg=70, height_cm=175, sex="female")
     ibw = 45.5 + 2.3 * (175 / 2.54 - 60)
     assert calc.as_dict() == {
-        "route": "iv", "basis": "mg_per_kg", "dose_mg": 35.0, "dose_mg_per_kg": 0.5,
-        "dosing_weight_kg": 70, "dosing_weight_basis": "actual", "actual_weight_kg": 70,
-        "ideal_weight_kg": pytest.approx(ibw), "adjusted_weight_kg": pytest.approx(ibw + 0.4 * (70 - ibw)),
-        "bmi_kg_per_m2": pytest.approx(70 / 1.75**2), "duration_min": 40.0, "rate_mg_h": 52.5,
-        "rate_mg_kg_h": 0.75, "rate_ml_h": 151.1,
-        "pump": {"vial_mg_per_ml": 50.0, "drug_volume_ml": 0.7, "bag_ml": 100.0, "total_volume_ml": 100.7,
-                 "concentration_mg_per_ml": pytest.approx(35 / 100.7), "exact_rate_ml_h": pytest.approx(151.05),
-                 "rate_ml_h": 151.1, "precision_ml_h": 0.1, "vtbi_ml": 100.7,
-                 "run_time_min": pytest.approx(100.7 / 151.1 * 60), "delivered_mg": pytest.approx(35.0),
-                 "delivered_rate_mg_h": pytest.approx(151.1 * 35 / 100.7), "residual_ml": 0.0, "residual_mg": 0.0},
-        "devices": None, "warnings": [], "requires_override": False, "ready_to_sign": True,
-        "override_reason": None, "notes": [],
+        "route": "iv",
+        "basis": "mg_per_kg",
+        "dose_mg": 35.0,
+        "dose_mg_per_kg": 0.5,
+        "dosing_weight_kg": 70,
+        "dosing_weight_basis": "actual",
+        "actual_weight_kg": 70,
+        "ideal_weight_kg": pytest.approx(ibw),
+        "adjusted_weight_kg": pytest.approx(ibw + 0.4 * (70 - ibw)),
+        "bmi_kg_per_m2": pytest.approx(70 / 1.75**2),
+        "duration_min": 40.0,
+        "rate_mg_h": 52.5,
+        "rate_mg_kg_h": 0.75,
+        "rate_ml_h": 151.1,
+        "pump": {
+            "vial_mg_per_ml": 50.0,
+            "drug_volume_ml": 0.7,
+            "bag_ml": 100.0,
+            "total_volume_ml": 100.7,
+            "concentration_mg_per_ml": pytest.approx(35 / 100.7),
+            "exact_rate_ml_h": pytest.approx(151.05),
+            "rate_ml_h": 151.1,
+            "precision_ml_h": 0.1,
+            "vtbi_ml": 100.7,
+            "run_time_min": pytest.approx(100.7 / 151.1 * 60),
+            "delivered_mg": pytest.approx(35.0),
+            "delivered_rate_mg_h": pytest.approx(151.1 * 35 / 100.7),
+            "residual_ml": 0.0,
+            "residual_mg": 0.0,
+        },
+        "devices": None,
+        "warnings": [],
+        "requires_override": False,
+        "ready_to_sign": True,
+        "override_reason": None,
+        "notes": [],
     }
 
 
@@ -114,13 +158,21 @@ def test_a_soft_limit_warning_and_its_override_are_in_the_record():
     assert record["requires_override"] is True and record["ready_to_sign"] is False
     assert len(record["warnings"]) == 1 and "soft limit of 1 mg/kg" in record["warnings"][0]
     signed = dose_override(calc, "Partial response at 1 mg/kg, discussed").as_dict()
-    assert signed["ready_to_sign"] is True and signed["override_reason"] == "Partial response at 1 mg/kg, discussed"
+    assert (
+        signed["ready_to_sign"] is True
+        and signed["override_reason"] == "Partial response at 1 mg/kg, discussed"
+    )
 
 
 def test_an_intranasal_dose_has_devices_and_no_rate_or_pump():
     calc = dose_calculate(NASAL, weight_kg=70)
     record = calc.as_dict()
-    assert (record["route"], record["basis"], record["devices"], record["dose_mg"]) == ("intranasal", "mg", 2, 56.0)
+    assert (record["route"], record["basis"], record["devices"], record["dose_mg"]) == (
+        "intranasal",
+        "mg",
+        2,
+        56.0,
+    )
     assert record["duration_min"] is None and record["rate_mg_h"] is None and record["rate_mg_kg_h"] is None
     assert record["pump"] is None and record["rate_ml_h"] is None
     assert any("2 device(s)" in n for n in record["notes"])

@@ -19,16 +19,29 @@ MODELS = list(PK_MODELS)
 STANDARD = Regimen.of([Infusion.dose_over(duration_min=40, dose_mg_per_kg=0.5)])
 
 
-def ode_reference(model_name: str, weight: float, reg: Regimen, t_eval: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ode_reference(
+    model_name: str, weight: float, reg: Regimen, t_eval: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Independent: the ODEs written out by hand, integrated piecewise by solve_ivp (rtol 1e-10)."""
     m = PK_MODELS[model_name]
     v1 = m.v1_l_per_kg * weight
-    k10, k12, k21, k13, k31, ke0 = m.k10_per_min, m.k12_per_min, m.k21_per_min, m.k13_per_min, m.k31_per_min, m.ke0_per_min
+    k10, k12, k21, k13, k31, ke0 = (
+        m.k10_per_min,
+        m.k12_per_min,
+        m.k21_per_min,
+        m.k13_per_min,
+        m.k31_per_min,
+        m.ke0_per_min,
+    )
 
     def rhs(_t: float, y: np.ndarray, u: float) -> list[float]:
         x1, x2, x3, ce = y
-        return [-(k10 + k12 + k13) * x1 + k21 * x2 + k31 * x3 + u, k12 * x1 - k21 * x2, k13 * x1 - k31 * x3,
-                ke0 * (x1 / v1 - ce)]
+        return [
+            -(k10 + k12 + k13) * x1 + k21 * x2 + k31 * x3 + u,
+            k12 * x1 - k21 * x2,
+            k13 * x1 - k31 * x3,
+            ke0 * (x1 / v1 - ce),
+        ]
 
     y = np.zeros(4)
     cp, ce = np.full(t_eval.size, np.nan), np.full(t_eval.size, np.nan)
@@ -53,8 +66,18 @@ def ode_reference(model_name: str, weight: float, reg: Regimen, t_eval: np.ndarr
         if b <= a:
             continue
         sel = (t_eval >= a) & (t_eval <= b)
-        sol = solve_ivp(rhs, (a, b), y, args=(val,), method="DOP853", rtol=1e-10, atol=1e-14, max_step=0.5,
-                        t_eval=t_eval[sel], dense_output=False)
+        sol = solve_ivp(
+            rhs,
+            (a, b),
+            y,
+            args=(val,),
+            method="DOP853",
+            rtol=1e-10,
+            atol=1e-14,
+            max_step=0.5,
+            t_eval=t_eval[sel],
+            dense_output=False,
+        )
         cp[sel], ce[sel] = sol.y[0] / v1, sol.y[3]
         y = solve_ivp(rhs, (a, b), y, args=(val,), method="DOP853", rtol=1e-10, atol=1e-14).y[:, -1]
     return cp * 1000, ce * 1000
@@ -62,8 +85,14 @@ def ode_reference(model_name: str, weight: float, reg: Regimen, t_eval: np.ndarr
 
 @pytest.mark.parametrize("name", MODELS)
 def test_matches_independent_ode_solution(name: str) -> None:
-    reg = Regimen.of([Bolus(dose_mg_per_kg=0.1), Infusion.dose_over(duration_min=40, dose_mg_per_kg=0.5), Pause(10),
-                      infusion_parse("20mg/h/30min")])
+    reg = Regimen.of(
+        [
+            Bolus(dose_mg_per_kg=0.1),
+            Infusion.dose_over(duration_min=40, dose_mg_per_kg=0.5),
+            Pause(10),
+            infusion_parse("20mg/h/30min"),
+        ]
+    )
     s = simulate(PK_MODELS[name], 70, reg, until_min=180, step_min=1)
     cp, ce = ode_reference(name, 70, reg, s.t_min)
     np.testing.assert_allclose(s.plasma_ng_per_ml, cp, rtol=1e-8, atol=1e-9)
@@ -123,7 +152,9 @@ segment = st.one_of(
     st.builds(lambda r, t: Infusion(t, rate_mg_per_min=r), st.floats(0.01, 5), st.floats(0.5, 120)),
     st.builds(Pause, st.floats(0.5, 60)),
 )
-regimens = st.lists(segment, min_size=1, max_size=5).filter(lambda s: not all(isinstance(x, Pause) for x in s))
+regimens = st.lists(segment, min_size=1, max_size=5).filter(
+    lambda s: not all(isinstance(x, Pause) for x in s)
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -135,7 +166,9 @@ def test_concentrations_never_negative(segs: list, name: str, weight: float) -> 
     assert (s.effect_site_ng_per_ml >= -1e-12).all()
 
 
-shapes = st.lists(st.tuples(st.sampled_from(["bolus", "infusion", "pause"]), st.floats(0.5, 90)), min_size=1, max_size=5)
+shapes = st.lists(
+    st.tuples(st.sampled_from(["bolus", "infusion", "pause"]), st.floats(0.5, 90)), min_size=1, max_size=5
+)
 
 
 def _build(shape: list[tuple[str, float]], amounts: list[float]) -> list:
@@ -161,7 +194,9 @@ def test_superposition(shape: list[tuple[str, float]], data: st.DataObject, name
     ra, rb = Regimen.of(_build(shape, a_amt)), Regimen.of(_build(shape, b_amt))
     rab = Regimen.of(_build(shape, [x + y for x, y in zip(a_amt, b_amt, strict=True)]))
     until = ra.end_min + 20
-    ca, cb, cab = (simulate(PK_MODELS[name], 70, r, until_min=until, step_min=1).plasma_ng_per_ml for r in (ra, rb, rab))
+    ca, cb, cab = (
+        simulate(PK_MODELS[name], 70, r, until_min=until, step_min=1).plasma_ng_per_ml for r in (ra, rb, rab)
+    )
     np.testing.assert_allclose(cab, ca + cb, rtol=1e-10, atol=1e-9)
 
 
@@ -169,23 +204,49 @@ def test_superposition(shape: list[tuple[str, float]], data: st.DataObject, name
 @given(st.sampled_from(MODELS), st.floats(0.5, 50), st.floats(1, 120))
 def test_bolus_plus_infusion_superposition(name: str, dose: float, minutes: float) -> None:
     until = minutes + 60
-    b = simulate(PK_MODELS[name], 70, Regimen.of([Bolus(dose_mg=dose), Pause(minutes)]), until_min=until, step_min=1)
-    i = simulate(PK_MODELS[name], 70, Regimen.of([Infusion(minutes, rate_mg_per_min=dose / minutes)]),
-                 until_min=until, step_min=1)
-    both = simulate(PK_MODELS[name], 70, Regimen.of([Bolus(dose_mg=dose), Infusion(minutes, rate_mg_per_min=dose / minutes)]),
-                    until_min=until, step_min=1)
-    np.testing.assert_allclose(both.plasma_ng_per_ml, b.plasma_ng_per_ml + i.plasma_ng_per_ml, rtol=1e-10, atol=1e-9)
+    b = simulate(
+        PK_MODELS[name], 70, Regimen.of([Bolus(dose_mg=dose), Pause(minutes)]), until_min=until, step_min=1
+    )
+    i = simulate(
+        PK_MODELS[name],
+        70,
+        Regimen.of([Infusion(minutes, rate_mg_per_min=dose / minutes)]),
+        until_min=until,
+        step_min=1,
+    )
+    both = simulate(
+        PK_MODELS[name],
+        70,
+        Regimen.of([Bolus(dose_mg=dose), Infusion(minutes, rate_mg_per_min=dose / minutes)]),
+        until_min=until,
+        step_min=1,
+    )
+    np.testing.assert_allclose(
+        both.plasma_ng_per_ml, b.plasma_ng_per_ml + i.plasma_ng_per_ml, rtol=1e-10, atol=1e-9
+    )
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.sampled_from(MODELS), st.floats(0.05, 2.0), st.floats(2.5, 240), st.floats(1.0, 4.0))
-def test_longer_infusion_of_same_dose_never_peaks_higher(name: str, mg_per_kg: float, d1: float, factor: float) -> None:
+def test_longer_infusion_of_same_dose_never_peaks_higher(
+    name: str, mg_per_kg: float, d1: float, factor: float
+) -> None:
     d2 = d1 * factor
     until = d2 + 10
-    short = simulate(PK_MODELS[name], 70, Regimen.of([Infusion.dose_over(duration_min=d1, dose_mg_per_kg=mg_per_kg)]),
-                     until_min=until, step_min=1)
-    long = simulate(PK_MODELS[name], 70, Regimen.of([Infusion.dose_over(duration_min=d2, dose_mg_per_kg=mg_per_kg)]),
-                    until_min=until, step_min=1)
+    short = simulate(
+        PK_MODELS[name],
+        70,
+        Regimen.of([Infusion.dose_over(duration_min=d1, dose_mg_per_kg=mg_per_kg)]),
+        until_min=until,
+        step_min=1,
+    )
+    long = simulate(
+        PK_MODELS[name],
+        70,
+        Regimen.of([Infusion.dose_over(duration_min=d2, dose_mg_per_kg=mg_per_kg)]),
+        until_min=until,
+        step_min=1,
+    )
     assert long.summary.cmax_ng_per_ml <= short.summary.cmax_ng_per_ml * (1 + 1e-9)
 
 
@@ -210,11 +271,18 @@ def test_simulation_that_ends_before_the_segments_end() -> None:
     assert exc.value.message == sim_module.ENDS_BEFORE_REGIMEN.format(value=30, end=40)
 
 
-@pytest.mark.parametrize(("until", "step", "template"), [
-    (0, 1, sim_module.BAD_UNTIL), (-5, 1, sim_module.BAD_UNTIL), (float("nan"), 1, sim_module.BAD_UNTIL),
-    (1e9, 1, sim_module.BAD_UNTIL), (180, 0, sim_module.BAD_STEP), (180, -1, sim_module.BAD_STEP),
-    (180, 200, sim_module.BAD_STEP),
-])
+@pytest.mark.parametrize(
+    ("until", "step", "template"),
+    [
+        (0, 1, sim_module.BAD_UNTIL),
+        (-5, 1, sim_module.BAD_UNTIL),
+        (float("nan"), 1, sim_module.BAD_UNTIL),
+        (1e9, 1, sim_module.BAD_UNTIL),
+        (180, 0, sim_module.BAD_STEP),
+        (180, -1, sim_module.BAD_STEP),
+        (180, 200, sim_module.BAD_STEP),
+    ],
+)
 def test_bad_grid(until: float, step: float, template: str) -> None:
     with pytest.raises(ValidationError) as exc:
         simulate(PK_MODELS["domino"], 70, STANDARD, until_min=until, step_min=step)
@@ -223,8 +291,13 @@ def test_bad_grid(until: float, step: float, template: str) -> None:
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), 1e6])
 def test_bad_segments(bad: float) -> None:
-    for make in (lambda: Infusion(bad, rate_mg_per_min=1), lambda: Infusion(10, rate_mg_per_min=bad),
-                 lambda: Bolus(dose_mg=bad), lambda: Pause(bad), lambda: Infusion(10, rate_mg_per_kg_per_min=bad)):
+    for make in (
+        lambda: Infusion(bad, rate_mg_per_min=1),
+        lambda: Infusion(10, rate_mg_per_min=bad),
+        lambda: Bolus(dose_mg=bad),
+        lambda: Pause(bad),
+        lambda: Infusion(10, rate_mg_per_kg_per_min=bad),
+    ):
         with pytest.raises(ValidationError) as exc:
             make()
         assert "outside the allowed range" in exc.value.message

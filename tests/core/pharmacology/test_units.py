@@ -12,15 +12,30 @@ from ketaclinic.core.pharmacology.units import Kind, body_weight_kg, height_cm, 
 UREG = pint.UnitRegistry()
 
 
-@pytest.mark.parametrize(("spelling", "pint_unit", "kind"), [
-    ("lb", "pound", Kind.BODY_WEIGHT), ("in", "inch", Kind.HEIGHT), ("m", "meter", Kind.HEIGHT),
-    ("mg/h", "mg/hour", Kind.RATE), ("h", "hour", Kind.DURATION), ("s", "second", Kind.DURATION),
-    ("ug/mL", "microgram/milliliter", Kind.CONCENTRATION), ("mg/L", "mg/liter", Kind.CONCENTRATION),
-    ("L", "liter", Kind.VOLUME),
-])
+@pytest.mark.parametrize(
+    ("spelling", "pint_unit", "kind"),
+    [
+        ("lb", "pound", Kind.BODY_WEIGHT),
+        ("in", "inch", Kind.HEIGHT),
+        ("m", "meter", Kind.HEIGHT),
+        ("mg/h", "mg/hour", Kind.RATE),
+        ("h", "hour", Kind.DURATION),
+        ("s", "second", Kind.DURATION),
+        ("ug/mL", "microgram/milliliter", Kind.CONCENTRATION),
+        ("mg/L", "mg/liter", Kind.CONCENTRATION),
+        ("L", "liter", Kind.VOLUME),
+    ],
+)
 def test_conversion_factors_agree_with_pint(spelling: str, pint_unit: str, kind: Kind) -> None:
     spec = units.UNITS[kind][spelling]
-    canonical = {"kg": "kg", "cm": "cm", "mg/min": "mg/minute", "min": "minute", "ng/mL": "ng/mL", "mL": "mL"}[spec.canonical]
+    canonical = {
+        "kg": "kg",
+        "cm": "cm",
+        "mg/min": "mg/minute",
+        "min": "minute",
+        "ng/mL": "ng/mL",
+        "mL": "mL",
+    }[spec.canonical]
     expected = UREG.Quantity(1, pint_unit).to(canonical).magnitude
     assert spec.factor == pytest.approx(expected, rel=1e-15)
 
@@ -40,14 +55,18 @@ def test_height_units() -> None:
 def test_a_number_without_unit_is_refused_naming_value_and_allowed_units(text: str) -> None:
     with pytest.raises(ValidationError) as exc:
         body_weight_kg(text)
-    assert exc.value.message == units.UNITLESS.format(field="weight", value=text, allowed="kg, lb", example="82kg or 180lb")
+    assert exc.value.message == units.UNITLESS.format(
+        field="weight", value=text, allowed="kg, lb", example="82kg or 180lb"
+    )
     assert exc.value.field == "weight"
 
 
 def test_unknown_unit_is_refused() -> None:
     with pytest.raises(ValidationError) as exc:
         body_weight_kg("12stone")
-    assert exc.value.message == units.UNKNOWN_UNIT.format(field="weight", value="12stone", unit="stone", allowed="kg, lb")
+    assert exc.value.message == units.UNKNOWN_UNIT.format(
+        field="weight", value="12stone", unit="stone", allowed="kg, lb"
+    )
 
 
 @pytest.mark.parametrize("text", ["nankg", "infkg", "-infkg"])
@@ -64,15 +83,23 @@ def test_garbage_refused(text: str) -> None:
     assert exc.value.message.startswith(units.NOT_A_NUMBER.split("{")[0])
 
 
-@pytest.mark.parametrize(("text", "template"), [
-    ("0kg", units.NOT_POSITIVE), ("-5kg", units.NOT_POSITIVE), ("1000kg", units.OUT_OF_RANGE),
-    ("19.9kg", units.OUT_OF_RANGE), ("350.1kg", units.OUT_OF_RANGE),
-])
+@pytest.mark.parametrize(
+    ("text", "template"),
+    [
+        ("0kg", units.NOT_POSITIVE),
+        ("-5kg", units.NOT_POSITIVE),
+        ("1000kg", units.OUT_OF_RANGE),
+        ("19.9kg", units.OUT_OF_RANGE),
+        ("350.1kg", units.OUT_OF_RANGE),
+    ],
+)
 def test_absurd_weights_refused_with_range(text: str, template: str) -> None:
     with pytest.raises(ValidationError) as exc:
         body_weight_kg(text)
     value = float(text[:-2])
-    assert exc.value.message == template.format(field="weight", value=f"{value:.6g}", unit="kg", low="20", high="350")
+    assert exc.value.message == template.format(
+        field="weight", value=f"{value:.6g}", unit="kg", low="20", high="350"
+    )
 
 
 @pytest.mark.parametrize("text", ["20kg", "350kg"])

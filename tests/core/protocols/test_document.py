@@ -40,18 +40,31 @@ def test_the_hash_is_stable_and_changes_with_content():
     assert parse_protocol(changed).sha256() != a.sha256()
 
 
-@pytest.mark.parametrize(("mutate", "message"), [
-    (lambda d: d.pop("version"), "version: Field required"),
-    (lambda d: d.update(version=0), "version: Input should be greater than or equal to 1"),
-    (lambda d: d.update(format="other/1"), "format: Input should be 'ketaclinic.protocol/1'"),
-    (lambda d: d.update(id="Bad Id"), "id: String should match pattern"),
-    (lambda d: d.update(indications=["insomnia"]), "unknown indications insomnia"),
-    (lambda d: d["eligibility"]["age"].update(min_years=70), "min_years (70) is above max_years (65)"),
-    (lambda d: d["eligibility"].update(unexpected=1), "eligibility.unexpected: Extra inputs are not permitted"),
-    (lambda d: d["eligibility"]["contraindications"].append(dict(d["eligibility"]["contraindications"][0])),
-     "contraindication codes repeat: ketamine_hypersensitivity"),
-    (lambda d: d["eligibility"]["contraindications"][0].update(action="maybe"), "action: Input should be"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("version"), "version: Field required"),
+        (lambda d: d.update(version=0), "version: Input should be greater than or equal to 1"),
+        (lambda d: d.update(format="other/1"), "format: Input should be 'ketaclinic.protocol/1'"),
+        (lambda d: d.update(id="Bad Id"), "id: String should match pattern"),
+        (lambda d: d.update(indications=["insomnia"]), "unknown indications insomnia"),
+        (lambda d: d["eligibility"]["age"].update(min_years=70), "min_years (70) is above max_years (65)"),
+        (
+            lambda d: d["eligibility"].update(unexpected=1),
+            "eligibility.unexpected: Extra inputs are not permitted",
+        ),
+        (
+            lambda d: d["eligibility"]["contraindications"].append(
+                dict(d["eligibility"]["contraindications"][0])
+            ),
+            "contraindication codes repeat: ketamine_hypersensitivity",
+        ),
+        (
+            lambda d: d["eligibility"]["contraindications"][0].update(action="maybe"),
+            "action: Input should be",
+        ),
+    ],
+)
 def test_invalid_documents_are_refused_naming_the_problem(mutate, message):
     doc = copy.deepcopy(raw())
     mutate(doc)

@@ -33,7 +33,12 @@ def test_iv_protocols_predict_with_a_known_model() -> None:
 
 def test_depression_defaults_match_domain() -> None:
     d = shipped_protocols()["depression-standard"].dosing
-    assert (d.basis.value, d.default, d.infusion_duration_min, d.titration_step) == ("mg_per_kg", 0.5, 40, 0.1)
+    assert (d.basis.value, d.default, d.infusion_duration_min, d.titration_step) == (
+        "mg_per_kg",
+        0.5,
+        40,
+        0.1,
+    )
     (dose_limit,) = [lim for lim in d.limits if lim.quantity.value == "dose_mg_per_kg"]
     assert (dose_limit.soft_min, dose_limit.soft_max, dose_limit.hard_max) == (0.2, 1.0, 2.0)
     assert "clinic default" in dose_limit.source
@@ -53,16 +58,19 @@ def _depression() -> dict:
     return yaml.safe_load((LIBRARY_DIR / "depression-standard.yaml").read_text())
 
 
-@pytest.mark.parametrize(("path", "value", "fragment"), [
-    (("default",), 3.0, "outside range"),
-    (("limits", 0, "soft_max"), 3.0, "hard_min <= soft_min <= soft_max <= hard_max"),
-    (("pk_model",), "hornik", "unknown pk_model"),
-    (("route",), "intranasal", "intranasal protocol"),
-    (("pump", "default_vial_mg_per_ml"), 20, "not one of the allowed vial strengths"),
-    (("range", "max"), 2.5, "beyond the hard limit"),
-    (("infusion_duration_min",), -5, "greater than 0"),
-    (("basis",), "mg/kg", "dosing.basis"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        (("default",), 3.0, "outside range"),
+        (("limits", 0, "soft_max"), 3.0, "hard_min <= soft_min <= soft_max <= hard_max"),
+        (("pk_model",), "hornik", "unknown pk_model"),
+        (("route",), "intranasal", "intranasal protocol"),
+        (("pump", "default_vial_mg_per_ml"), 20, "not one of the allowed vial strengths"),
+        (("range", "max"), 2.5, "beyond the hard limit"),
+        (("infusion_duration_min",), -5, "greater than 0"),
+        (("basis",), "mg/kg", "dosing.basis"),
+    ],
+)
 def test_invalid_dosing_sections_are_refused(path: tuple, value: object, fragment: str) -> None:
     data = copy.deepcopy(_depression())
     node = data["dosing"]
@@ -88,10 +96,13 @@ def test_dosing_section_is_optional() -> None:
     assert parse_protocol(data).dosing is None
 
 
-@pytest.mark.parametrize(("drop", "fragment"), [
-    ("dose_mg_per_kg", "needs a limit with hard_max on dose_mg_per_kg or dose_mg"),
-    ("rate_mg_per_kg_per_h", "needs a limit with hard_max on rate_mg_per_kg_per_h or rate_mg_per_h"),
-])
+@pytest.mark.parametrize(
+    ("drop", "fragment"),
+    [
+        ("dose_mg_per_kg", "needs a limit with hard_max on dose_mg_per_kg or dose_mg"),
+        ("rate_mg_per_kg_per_h", "needs a limit with hard_max on rate_mg_per_kg_per_h or rate_mg_per_h"),
+    ],
+)
 def test_a_protocol_without_dose_or_rate_limits_does_not_load(drop: str, fragment: str) -> None:
     data = copy.deepcopy(_depression())
     data["dosing"]["limits"] = [lim for lim in data["dosing"]["limits"] if lim["quantity"] != drop]

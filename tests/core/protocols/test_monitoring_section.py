@@ -45,12 +45,24 @@ def test_observation_is_30_min_and_2_h_for_esketamine() -> None:
 
 def test_checklist_items_cover_the_issue() -> None:
     items = {i.code: i for i in shipped_protocols()["depression-standard"].checklist.items}
-    assert set(items) == {"identity_checked", "consent_on_file", "no_heavy_meal", "no_alcohol_drugs",
-                          "medications_reviewed", "escort_confirmed", "weight_today", "baseline_vitals",
-                          "phq9_today", "pregnancy_status"}
+    assert set(items) == {
+        "identity_checked",
+        "consent_on_file",
+        "no_heavy_meal",
+        "no_alcohol_drugs",
+        "medications_reviewed",
+        "escort_confirmed",
+        "weight_today",
+        "baseline_vitals",
+        "phq9_today",
+        "pregnancy_status",
+    }
     assert not items["identity_checked"].prescriber_may_override
     assert items["no_heavy_meal"].prescriber_may_override
-    assert items["phq9_today"].kind is ChecklistKind.NUMBER and (items["phq9_today"].min, items["phq9_today"].max) == (0, 27)
+    assert items["phq9_today"].kind is ChecklistKind.NUMBER and (
+        items["phq9_today"].min,
+        items["phq9_today"].max,
+    ) == (0, 27)
     assert items["pregnancy_status"].not_applicable_to_sex == "male"  # asked for female, other and unknown
 
 
@@ -59,19 +71,26 @@ def test_instructions_say_no_driving_and_no_alcohol() -> None:
     assert "24 hours" in text and "48 hours" in text and "drive" in text
 
 
-@pytest.mark.parametrize(("path", "value", "problem"), [
-    (("monitoring", "thresholds", 0, "below"), 50, "exactly one of above or below"),
-    (("monitoring", "plausible", 0, "low"), 400, "must be below high"),
-    (("checklist", "items", 1, "code"), "identity_checked", "unique"),
-    (("checklist", "items", 6, "min"), None, "needs min and max"),
-    (("discharge", "vitals_within_percent"), 50, "must not exceed"),
-    (("discharge", "padss_pass_score"), 11, "less than or equal to 10"),
-    (("discharge", "recovery_vitals_max_age_min"), None, "recovery_vitals_max_age_min"),
-    (("discharge", "recovery_vitals_max_age_min"), 0, "greater than 0"),
-    (("checklist", "items", 6, "confirm_change_percent"), None, "needs confirm_change_percent"),
-    (("checklist", "items", 6, "confirm_bmi_below"), 80, "confirm_bmi_below must be below confirm_bmi_above"),
-    (("checklist", "items", 0, "confirm_change_percent"), 10, "weight items only"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "problem"),
+    [
+        (("monitoring", "thresholds", 0, "below"), 50, "exactly one of above or below"),
+        (("monitoring", "plausible", 0, "low"), 400, "must be below high"),
+        (("checklist", "items", 1, "code"), "identity_checked", "unique"),
+        (("checklist", "items", 6, "min"), None, "needs min and max"),
+        (("discharge", "vitals_within_percent"), 50, "must not exceed"),
+        (("discharge", "padss_pass_score"), 11, "less than or equal to 10"),
+        (("discharge", "recovery_vitals_max_age_min"), None, "recovery_vitals_max_age_min"),
+        (("discharge", "recovery_vitals_max_age_min"), 0, "greater than 0"),
+        (("checklist", "items", 6, "confirm_change_percent"), None, "needs confirm_change_percent"),
+        (
+            ("checklist", "items", 6, "confirm_bmi_below"),
+            80,
+            "confirm_bmi_below must be below confirm_bmi_above",
+        ),
+        (("checklist", "items", 0, "confirm_change_percent"), 10, "weight items only"),
+    ],
+)
 def test_bad_sections_are_refused_naming_the_problem(path, value, problem) -> None:  # type: ignore[no-untyped-def]
     data = copy.deepcopy(_doc())
     node = data

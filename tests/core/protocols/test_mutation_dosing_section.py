@@ -12,7 +12,9 @@ from ketaclinic.core.errors import ProtocolError
 from ketaclinic.core.protocols import parse_protocol
 from ketaclinic.protocols.files import LIBRARY_DIR
 
-BASE = yaml.safe_load((LIBRARY_DIR / "depression-standard.yaml").read_text())  # hard max 2 mg/kg; duration ≥ 20
+BASE = yaml.safe_load(
+    (LIBRARY_DIR / "depression-standard.yaml").read_text()
+)  # hard max 2 mg/kg; duration ≥ 20
 
 
 def with_dosing(**changes: object) -> dict:
@@ -54,7 +56,9 @@ def test_an_infusion_duration_outside_the_duration_hard_limits_is_refused():
     assert parse_protocol(at_min).dosing.infusion_duration_min == 20
     with pytest.raises(ProtocolError) as err:
         parse_protocol(with_dosing(infusion_duration_min=19))
-    assert "infusion_duration_min 19" in err.value.message and "hard limit on duration_min" in err.value.message
+    assert (
+        "infusion_duration_min 19" in err.value.message and "hard limit on duration_min" in err.value.message
+    )
     data = with_dosing(infusion_duration_min=60)
     data["dosing"]["limits"][limit("duration_min")]["hard_max"] = 60
     assert parse_protocol(data).dosing.infusion_duration_min == 60

@@ -42,14 +42,19 @@ OVERRIDE_REASON_SHORT = "An override needs a reason of at least {low} characters
 OVERRIDE_NOT_NEEDED = "{question}: the item has passed; there is nothing to override."
 MIN_OVERRIDE_REASON_CHARS = 10
 CONSENT_ITEM = "consent_on_file"
-CONSENT_NOT_ON_FILE = "{question}: the patient's consent is not on file ({problem}). Collect the signature first."
+CONSENT_NOT_ON_FILE = (
+    "{question}: the patient's consent is not on file ({problem}). Collect the signature first."
+)
 MEDICATIONS_ITEM = "medications_reviewed"
 MAJOR_INTERACTION_NEEDS_PRESCRIBER = (
-    "{question}: the patient takes {value}, a major interaction with ketamine; a nurse's \"yes\" is not enough. "
-    "A prescriber must review it and sign off on this item with a reason.")
+    '{question}: the patient takes {value}, a major interaction with ketamine; a nurse\'s "yes" is not enough. '
+    "A prescriber must review it and sign off on this item with a reason."
+)
 MAJOR_INTERACTION_DETAIL = "major interaction needs a prescriber's sign-off: {value}"
-CONSENT_NOT_OVERRIDABLE = ("{question}: consent cannot be overridden by anyone; the patient must sign the current "
-                           "consent document ({problem}).")
+CONSENT_NOT_OVERRIDABLE = (
+    "{question}: consent cannot be overridden by anyone; the patient must sign the current "
+    "consent document ({problem})."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,47 +83,84 @@ def item_applies(item: ChecklistItem, sex: str | None) -> bool:
     return not (item.applies_to_sex is not None and sex in ("female", "male") and sex != item.applies_to_sex)
 
 
-def answer_check(item: ChecklistItem, answer: str = "", value: float | None = None, *,
-                 consent_problem: str | None = None, major_interactions: tuple[str, ...] = ()) -> ItemAnswer:
+def answer_check(
+    item: ChecklistItem,
+    answer: str = "",
+    value: float | None = None,
+    *,
+    consent_problem: str | None = None,
+    major_interactions: tuple[str, ...] = (),
+) -> ItemAnswer:
     """Refuse an answer of the wrong kind or out of range (a failing but valid answer is accepted), a
     "yes" to the consent item while the consent is not on file (``consent_problem`` says what is missing), and a
     "yes" to the medications item while the patient takes a medication with a major interaction
     (``major_interactions``: those medications): a prescriber signs that item off instead."""
     if item.kind is ChecklistKind.CONFIRM:
         if answer not in CONFIRM_ANSWERS:
-            raise ValidationError(ANSWER_UNKNOWN.format(value=answer, question=item.question, allowed="yes, no"),
-                                  field=item.code, value=answer)
+            raise ValidationError(
+                ANSWER_UNKNOWN.format(value=answer, question=item.question, allowed="yes, no"),
+                field=item.code,
+                value=answer,
+            )
         if item.code == MEDICATIONS_ITEM and answer == "yes" and major_interactions:
-            raise ValidationError(MAJOR_INTERACTION_NEEDS_PRESCRIBER.format(
-                question=item.question, value=", ".join(major_interactions)), field=item.code, value=answer)
+            raise ValidationError(
+                MAJOR_INTERACTION_NEEDS_PRESCRIBER.format(
+                    question=item.question, value=", ".join(major_interactions)
+                ),
+                field=item.code,
+                value=answer,
+            )
         if item.code == CONSENT_ITEM and answer == "yes" and consent_problem is not None:
-            raise ValidationError(CONSENT_NOT_ON_FILE.format(question=item.question, problem=consent_problem),
-                                  field=item.code, value=answer)
+            raise ValidationError(
+                CONSENT_NOT_ON_FILE.format(question=item.question, problem=consent_problem),
+                field=item.code,
+                value=answer,
+            )
     elif item.kind is ChecklistKind.PREGNANCY:
         if answer not in PREGNANCY_ANSWERS:
-            raise ValidationError(ANSWER_UNKNOWN.format(value=answer, question=item.question,
-                                                        allowed=", ".join(PREGNANCY_ANSWERS)), field=item.code, value=answer)
+            raise ValidationError(
+                ANSWER_UNKNOWN.format(
+                    value=answer, question=item.question, allowed=", ".join(PREGNANCY_ANSWERS)
+                ),
+                field=item.code,
+                value=answer,
+            )
     elif item.kind in (ChecklistKind.NUMBER, ChecklistKind.WEIGHT):
-        low, high = item.min if item.min is not None else -math.inf, item.max if item.max is not None else math.inf
+        low, high = (
+            item.min if item.min is not None else -math.inf,
+            item.max if item.max is not None else math.inf,
+        )
         if value is None or not math.isfinite(value):
-            raise ValidationError(NUMBER_REQUIRED.format(question=item.question, low=low, high=high, value=value),
-                                  field=item.code, value=value)
+            raise ValidationError(
+                NUMBER_REQUIRED.format(question=item.question, low=low, high=high, value=value),
+                field=item.code,
+                value=value,
+            )
         if not low <= value <= high:
-            raise ValidationError(NUMBER_OUT_OF_RANGE.format(question=item.question, value=value, low=low, high=high),
-                                  field=item.code, value=value)
+            raise ValidationError(
+                NUMBER_OUT_OF_RANGE.format(question=item.question, value=value, low=low, high=high),
+                field=item.code,
+                value=value,
+            )
     return ItemAnswer(item.code, answer, value)
 
 
 def override_check(item: ChecklistItem, reason: str, *, consent_problem: str | None = None) -> str:
     if item.code == CONSENT_ITEM:
-        raise ValidationError(CONSENT_NOT_OVERRIDABLE.format(question=item.question,
-                                                             problem=consent_problem or "it must be on file"),
-                              field=item.code, value=reason)
+        raise ValidationError(
+            CONSENT_NOT_OVERRIDABLE.format(
+                question=item.question, problem=consent_problem or "it must be on file"
+            ),
+            field=item.code,
+            value=reason,
+        )
     if not item.prescriber_may_override:
         raise ValidationError(NOT_OVERRIDABLE.format(question=item.question), field=item.code, value=reason)
     text = (reason or "").strip()
     if len(text) < MIN_OVERRIDE_REASON_CHARS:
-        raise ValidationError(OVERRIDE_REASON_SHORT.format(low=MIN_OVERRIDE_REASON_CHARS), field="reason", value=reason)
+        raise ValidationError(
+            OVERRIDE_REASON_SHORT.format(low=MIN_OVERRIDE_REASON_CHARS), field="reason", value=reason
+        )
     return text
 
 
@@ -136,13 +178,20 @@ class ChecklistResult:
 
     @property
     def passed(self) -> bool:
-        return all(i.status in (ItemStatus.PASSED, ItemStatus.OVERRIDDEN, ItemStatus.NOT_APPLICABLE) for i in self.items)
+        return all(
+            i.status in (ItemStatus.PASSED, ItemStatus.OVERRIDDEN, ItemStatus.NOT_APPLICABLE)
+            for i in self.items
+        )
 
     @property
     def failures(self) -> tuple[str, ...]:
         """What still blocks the start, as short phrases for a message (the consent item says what is missing)."""
-        return tuple(f"{i.code} {i.status.value}" + (f" ({i.detail})" if i.code in (CONSENT_ITEM, MEDICATIONS_ITEM) and i.detail else "")
-                     for i in self.items if i.status in (ItemStatus.FAILED, ItemStatus.MISSING))
+        return tuple(
+            f"{i.code} {i.status.value}"
+            + (f" ({i.detail})" if i.code in (CONSENT_ITEM, MEDICATIONS_ITEM) and i.detail else "")
+            for i in self.items
+            if i.status in (ItemStatus.FAILED, ItemStatus.MISSING)
+        )
 
     @property
     def overridden(self) -> tuple[str, ...]:
@@ -156,13 +205,23 @@ def _item_passes(item: ChecklistItem, a: ItemAnswer, baseline_problems: tuple[st
         return a.answer == "not_pregnant", "" if a.answer == "not_pregnant" else f"answered {a.answer}"
     if item.kind is ChecklistKind.BASELINE_VITALS:
         return not baseline_problems, "; ".join(baseline_problems)
-    ok = a.value is not None and (item.min is None or a.value >= item.min) and (item.max is None or a.value <= item.max)
+    ok = (
+        a.value is not None
+        and (item.min is None or a.value >= item.min)
+        and (item.max is None or a.value <= item.max)
+    )
     return ok, "" if ok else "out of range"
 
 
-def checklist_evaluate(section: ChecklistSection, answers: dict[str, ItemAnswer], *, sex: str | None,
-                       baseline_problems: tuple[str, ...], consent_problem: str | None,
-                       major_interactions: tuple[str, ...] = ()) -> ChecklistResult:
+def checklist_evaluate(
+    section: ChecklistSection,
+    answers: dict[str, ItemAnswer],
+    *,
+    sex: str | None,
+    baseline_problems: tuple[str, ...],
+    consent_problem: str | None,
+    major_interactions: tuple[str, ...] = (),
+) -> ChecklistResult:
     """Each item's status. The baseline-vitals item is evaluated from ``baseline_problems`` (no answer needed);
     the consent item fails while ``consent_problem`` is set (what is missing), whatever was answered or overridden,
     and applies to everyone (an ``applies_to_sex`` on it is ignored: consent is never "not applicable").
@@ -177,8 +236,14 @@ def checklist_evaluate(section: ChecklistSection, answers: dict[str, ItemAnswer]
         if item.code == MEDICATIONS_ITEM and major_interactions:
             detail = MAJOR_INTERACTION_DETAIL.format(value=", ".join(major_interactions))
             if a is not None and a.override_reason and item.prescriber_may_override:
-                results.append(ItemResult(item.code, item.question, ItemStatus.OVERRIDDEN,
-                                          f"{detail}; signed off: {a.override_reason}"))
+                results.append(
+                    ItemResult(
+                        item.code,
+                        item.question,
+                        ItemStatus.OVERRIDDEN,
+                        f"{detail}; signed off: {a.override_reason}",
+                    )
+                )
             else:
                 results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, detail))
             continue
@@ -194,8 +259,14 @@ def checklist_evaluate(section: ChecklistSection, answers: dict[str, ItemAnswer]
         if ok:
             results.append(ItemResult(item.code, item.question, ItemStatus.PASSED))
         elif a.override_reason and item.prescriber_may_override and item.code != CONSENT_ITEM:
-            results.append(ItemResult(item.code, item.question, ItemStatus.OVERRIDDEN,
-                                      f"{detail}; overridden: {a.override_reason}"))
+            results.append(
+                ItemResult(
+                    item.code,
+                    item.question,
+                    ItemStatus.OVERRIDDEN,
+                    f"{detail}; overridden: {a.override_reason}",
+                )
+            )
         elif item.kind is ChecklistKind.BASELINE_VITALS and detail == BASELINE_MISSING:
             results.append(ItemResult(item.code, item.question, ItemStatus.MISSING, detail))
         else:

@@ -81,8 +81,13 @@ VTBI_NOT_POSITIVE = "The bag's volume to be infused must be a number above 0 mL,
 VTBI_TOLERANCE_ML = 1e-9  # float noise, not a clinical margin
 
 
-def delivery(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, *, vtbi_ml: float | None = None,
-             ordered_duration_min: float | None = None) -> Delivery:
+def delivery(
+    points: tuple[RatePoint, ...] | list[RatePoint],
+    now: datetime,
+    *,
+    vtbi_ml: float | None = None,
+    ordered_duration_min: float | None = None,
+) -> Delivery:
     """Integrate the rate history up to ``now`` (events after ``now`` are not yet in effect), capped at the
     bag's ``vtbi_ml`` when given."""
     if vtbi_ml is not None and not (math.isfinite(vtbi_ml) and vtbi_ml > 0):
@@ -92,14 +97,31 @@ def delivery(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, *, 
         d = raw
     else:
         d = _capped(points, now, vtbi_ml, raw)
-    passed = (ordered_duration_min is not None and d.started_at is not None
-              and d.infusing_min >= ordered_duration_min - 1e-9)
-    return Delivery(d.delivered_mg, d.delivered_ml, d.infusing_min, d.paused_min, d.elapsed_min,
-                    d.current_rate_mg_per_h, d.current_rate_ml_per_h, d.started_at, d.stopped_at, vtbi_ml,
-                    d.vtbi_reached_at, ordered_duration_min, passed)
+    passed = (
+        ordered_duration_min is not None
+        and d.started_at is not None
+        and d.infusing_min >= ordered_duration_min - 1e-9
+    )
+    return Delivery(
+        d.delivered_mg,
+        d.delivered_ml,
+        d.infusing_min,
+        d.paused_min,
+        d.elapsed_min,
+        d.current_rate_mg_per_h,
+        d.current_rate_ml_per_h,
+        d.started_at,
+        d.stopped_at,
+        vtbi_ml,
+        d.vtbi_reached_at,
+        ordered_duration_min,
+        passed,
+    )
 
 
-def _capped(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, vtbi_ml: float, raw: Delivery) -> Delivery:
+def _capped(
+    points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, vtbi_ml: float, raw: Delivery
+) -> Delivery:
     """``raw`` with the pump stopped at the moment the delivered volume reached ``vtbi_ml`` (if it did by ``now``)."""
     if raw.delivered_ml <= vtbi_ml + VTBI_TOLERANCE_ML:
         return raw
@@ -112,7 +134,11 @@ def _capped(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, vtbi
     for p, end in zip(points, ends, strict=True):
         if p.at > now:
             break
-        rate_ml = p.rate_ml_per_h if p.kind in (RateEventKind.START, RateEventKind.RESUME, RateEventKind.RATE) else 0.0
+        rate_ml = (
+            p.rate_ml_per_h
+            if p.kind in (RateEventKind.START, RateEventKind.RESUME, RateEventKind.RATE)
+            else 0.0
+        )
         at = p.at
         span_h = max((end - at).total_seconds() / 3600.0, 0.0)
         if rate_ml > 0 and ml + rate_ml * span_h >= vtbi_ml:
@@ -128,10 +154,16 @@ def _capped(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, vtbi
     end = raw.stopped_at or max(now, raw.started_at or now)
     after = max((min(end, now) - reached).total_seconds() / 60.0, 0.0)
     return Delivery(
-        delivered_mg=upto.delivered_mg * min(ratio, 1.0), delivered_ml=vtbi_ml,
-        infusing_min=upto.infusing_min, paused_min=upto.paused_min + after,  # the bag was empty: the pump ran no more
-        elapsed_min=raw.elapsed_min, current_rate_mg_per_h=0.0, current_rate_ml_per_h=0.0,
-        started_at=raw.started_at, stopped_at=raw.stopped_at, vtbi_reached_at=reached,
+        delivered_mg=upto.delivered_mg * min(ratio, 1.0),
+        delivered_ml=vtbi_ml,
+        infusing_min=upto.infusing_min,
+        paused_min=upto.paused_min + after,  # the bag was empty: the pump ran no more
+        elapsed_min=raw.elapsed_min,
+        current_rate_mg_per_h=0.0,
+        current_rate_ml_per_h=0.0,
+        started_at=raw.started_at,
+        stopped_at=raw.stopped_at,
+        vtbi_reached_at=reached,
     )
 
 
@@ -139,7 +171,9 @@ def _integrate(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime) -
     if not points:
         return NOTHING
     if points[0].kind is not RateEventKind.START:
-        raise ValidationError(FIRST_NOT_START.format(value=points[0].kind.value), field="kind", value=points[0].kind.value)
+        raise ValidationError(
+            FIRST_NOT_START.format(value=points[0].kind.value), field="kind", value=points[0].kind.value
+        )
     mg = ml = infusing = paused = 0.0
     rate_mg = rate_ml = 0.0
     running = False
@@ -147,8 +181,11 @@ def _integrate(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime) -
     prev = points[0].at
     for i, p in enumerate(points):
         if i and p.at < points[i - 1].at:
-            raise ValidationError(OUT_OF_ORDER.format(later=p.at.isoformat(), earlier=points[i - 1].at.isoformat()),
-                                  field="at", value=p.at)
+            raise ValidationError(
+                OUT_OF_ORDER.format(later=p.at.isoformat(), earlier=points[i - 1].at.isoformat()),
+                field="at",
+                value=p.at,
+            )
         if stopped_at is not None:
             raise ValidationError(AFTER_STOP.format(value=p.kind.value), field="kind", value=p.kind.value)
         at = min(p.at, now)
@@ -179,14 +216,21 @@ def _integrate(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime) -
     started = points[0].at
     end = stopped_at or max(now, started)
     return Delivery(
-        delivered_mg=mg, delivered_ml=ml, infusing_min=infusing, paused_min=paused,
+        delivered_mg=mg,
+        delivered_ml=ml,
+        infusing_min=infusing,
+        paused_min=paused,
         elapsed_min=max((end - started).total_seconds() / 60.0, 0.0),
-        current_rate_mg_per_h=rate_mg, current_rate_ml_per_h=rate_ml, started_at=started, stopped_at=stopped_at,
+        current_rate_mg_per_h=rate_mg,
+        current_rate_ml_per_h=rate_ml,
+        started_at=started,
+        stopped_at=stopped_at,
     )
 
 
-def delivered_regimen(points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, *,
-                      vtbi_ml: float | None = None) -> Regimen | None:
+def delivered_regimen(
+    points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, *, vtbi_ml: float | None = None
+) -> Regimen | None:
     """The rate history up to ``now`` (or the stop, or the bag running empty) as a PK regimen from the start:
     what the patient received.
 

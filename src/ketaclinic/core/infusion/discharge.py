@@ -72,21 +72,34 @@ class DischargeDecision:
     reasons: tuple[str, ...]
 
 
-def discharge_assess(section: DischargeSection, *, scores: dict[str, int], baseline: VitalReading | None,
-                     latest: VitalReading | None, escort_present: bool, instructions_given: bool,
-                     minutes_since_infusion_end: float | None,
-                     recovery_problems: tuple[str, ...]) -> DischargeDecision:
+def discharge_assess(
+    section: DischargeSection,
+    *,
+    scores: dict[str, int],
+    baseline: VitalReading | None,
+    latest: VitalReading | None,
+    escort_present: bool,
+    instructions_given: bool,
+    minutes_since_infusion_end: float | None,
+    recovery_problems: tuple[str, ...],
+) -> DischargeDecision:
     """Score PADSS and decide; ``reasons`` says every criterion not met (empty when fit).
 
     ``latest`` is the recovery set of ``recovery_evidence`` and ``recovery_problems`` its problems (each a reason)."""
     for item in SCORED_BY_NURSE:
         value = scores.get(item)
         if isinstance(value, bool) or value not in (0, 1, 2):
-            raise ValidationError(SCORE_RANGE.format(item=item.replace("_", " "), value=value), field=item, value=value)
+            raise ValidationError(
+                SCORE_RANGE.format(item=item.replace("_", " "), value=value), field=item, value=value
+            )
     dev = deviation_percent(baseline, latest)
-    full = {"vital_signs": vital_signs_score(dev, section), "activity_mental_status": scores["activity_mental_status"],
-            "pain_nausea_vomiting": min(scores["pain"], scores["nausea_vomiting"]), "bleeding": 2,
-            "intake_output": scores["intake_output"]}
+    full = {
+        "vital_signs": vital_signs_score(dev, section),
+        "activity_mental_status": scores["activity_mental_status"],
+        "pain_nausea_vomiting": min(scores["pain"], scores["nausea_vomiting"]),
+        "bleeding": 2,
+        "intake_output": scores["intake_output"],
+    }
     total = sum(full.values())
     reasons = list(recovery_problems)
     if dev is None:
@@ -101,18 +114,28 @@ def discharge_assess(section: DischargeSection, *, scores: dict[str, int], basel
         reasons.append(NO_INSTRUCTIONS)
     elapsed = minutes_since_infusion_end
     if elapsed is None or elapsed < section.observation_min:
-        reasons.append(OBSERVATION_SHORT.format(elapsed=max(elapsed or 0.0, 0.0), minimum=section.observation_min))
+        reasons.append(
+            OBSERVATION_SHORT.format(elapsed=max(elapsed or 0.0, 0.0), minimum=section.observation_min)
+        )
     return DischargeDecision(full, total, dev, not reasons, tuple(reasons))
 
 
 COMPLETE_SET = (Vital.SYSTOLIC, Vital.DIASTOLIC, Vital.HEART_RATE, Vital.SPO2, Vital.RESPIRATORY_RATE)
-RECOVERY_NONE = "no complete set of vital signs taken after the infusion stopped (blood pressure, heart rate, SpO2 " \
+RECOVERY_NONE = (
+    "no complete set of vital signs taken after the infusion stopped (blood pressure, heart rate, SpO2 "
     "and respiratory rate are all needed)"
-RECOVERY_OLD = "the last complete recovery vital signs ({reading}) were taken {age:.0f} min ago; a set taken within " \
+)
+RECOVERY_OLD = (
+    "the last complete recovery vital signs ({reading}) were taken {age:.0f} min ago; a set taken within "
     "the last {limit:g} min is needed"
-RECOVERY_BREACH = "the recovery reading {reading}, taken {age:.0f} min ago, is outside the discharge thresholds: {problem}"
-VOIDED = "the fit assessment is void: the reading {reading}, taken after it, is outside the discharge thresholds: " \
+)
+RECOVERY_BREACH = (
+    "the recovery reading {reading}, taken {age:.0f} min ago, is outside the discharge thresholds: {problem}"
+)
+VOIDED = (
+    "the fit assessment is void: the reading {reading}, taken after it, is outside the discharge thresholds: "
     "{problem}"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +160,11 @@ def describe(reading: VitalReading) -> str:
     sys_, dia = reading.systolic_mmhg, reading.diastolic_mmhg
     if sys_ is not None or dia is not None:
         parts.append(f"BP {'?' if sys_ is None else f'{sys_:g}'}/{'?' if dia is None else f'{dia:g}'} mmHg")
-    for label, value, unit in (("HR", reading.heart_rate_bpm, "/min"), ("SpO2", reading.spo2_percent, "%"),
-                               ("RR", reading.respiratory_rate_per_min, "/min")):
+    for label, value, unit in (
+        ("HR", reading.heart_rate_bpm, "/min"),
+        ("SpO2", reading.spo2_percent, "%"),
+        ("RR", reading.respiratory_rate_per_min, "/min"),
+    ):
         if value is not None:
             parts.append(f"{label} {value:g}{unit}")
     return ", ".join(parts) or "with no values"
@@ -148,8 +174,12 @@ def complete(reading: VitalReading) -> bool:
     return all(reading.value(v) is not None for v in COMPLETE_SET)
 
 
-def threshold_problems(reading: VitalReading, monitoring: MonitoringSection, section: DischargeSection,
-                       baseline: VitalReading | None) -> tuple[str, ...]:
+def threshold_problems(
+    reading: VitalReading,
+    monitoring: MonitoringSection,
+    section: DischargeSection,
+    baseline: VitalReading | None,
+) -> tuple[str, ...]:
     """Why this reading is outside the discharge thresholds: the protocol's hold thresholds and, when it can be
     compared with the baseline, the PADSS deviation beyond ``vitals_within_percent``."""
     out = [a.message for a in alerts_for(reading, monitoring)]
@@ -163,13 +193,21 @@ def _age(now: datetime, at: datetime) -> float:
     return max((now - at).total_seconds() / 60.0, 0.0)
 
 
-def recovery_evidence(readings: Sequence[TimedReading], *, ended_at: datetime | None, now: datetime,
-                      section: DischargeSection, monitoring: MonitoringSection,
-                      baseline: VitalReading | None) -> RecoveryEvidence:
+def recovery_evidence(
+    readings: Sequence[TimedReading],
+    *,
+    ended_at: datetime | None,
+    now: datetime,
+    section: DischargeSection,
+    monitoring: MonitoringSection,
+    baseline: VitalReading | None,
+) -> RecoveryEvidence:
     """The latest complete set taken after ``ended_at`` and why it does not support discharge (empty when it does):
     none, older than ``recovery_vitals_max_age_min``, or it or any later reading outside the thresholds."""
-    after = sorted((r for r in readings if ended_at is not None and ended_at < r.taken_at <= now),
-                   key=lambda r: r.taken_at)
+    after = sorted(
+        (r for r in readings if ended_at is not None and ended_at < r.taken_at <= now),
+        key=lambda r: r.taken_at,
+    )
     full = [r for r in after if complete(r.reading)]
     if not full:
         return RecoveryEvidence(None, (RECOVERY_NONE,))
@@ -177,18 +215,29 @@ def recovery_evidence(readings: Sequence[TimedReading], *, ended_at: datetime | 
     problems = []
     age = _age(now, last.taken_at)
     if age > section.recovery_vitals_max_age_min:
-        problems.append(RECOVERY_OLD.format(reading=describe(last.reading), age=age,
-                                            limit=section.recovery_vitals_max_age_min))
+        problems.append(
+            RECOVERY_OLD.format(
+                reading=describe(last.reading), age=age, limit=section.recovery_vitals_max_age_min
+            )
+        )
     for r in after:
         if r.taken_at < last.taken_at:
             continue
         for p in threshold_problems(r.reading, monitoring, section, baseline):
-            problems.append(RECOVERY_BREACH.format(reading=describe(r.reading), age=_age(now, r.taken_at), problem=p))
+            problems.append(
+                RECOVERY_BREACH.format(reading=describe(r.reading), age=_age(now, r.taken_at), problem=p)
+            )
     return RecoveryEvidence(last.reading, tuple(problems))
 
 
-def assessment_voided(assessed_at: datetime, later: Sequence[TimedReading], *, section: DischargeSection,
-                      monitoring: MonitoringSection, baseline: VitalReading | None) -> tuple[str, ...]:
+def assessment_voided(
+    assessed_at: datetime,
+    later: Sequence[TimedReading],
+    *,
+    section: DischargeSection,
+    monitoring: MonitoringSection,
+    baseline: VitalReading | None,
+) -> tuple[str, ...]:
     """Why a fit assessment no longer holds: each reading taken or recorded after ``assessed_at`` (a reading
     entered after the assessment with an earlier time counts too) outside the thresholds."""
     out = []
@@ -201,8 +250,9 @@ def assessment_voided(assessed_at: datetime, later: Sequence[TimedReading], *, s
 
 
 # Severe adverse events: each notifies the prescriber and blocks discharge until a prescriber reviews it.
-SEVERE_KINDS = frozenset({"desaturation_apnoea", "chest_pain", "allergic_reaction", "fall", "seizure",
-                          "emergence_reaction_severe"})
+SEVERE_KINDS = frozenset(
+    {"desaturation_apnoea", "chest_pain", "allergic_reaction", "fall", "seizure", "emergence_reaction_severe"}
+)
 UNREVIEWED = "the {kind} recorded at {time} is not yet reviewed by a prescriber"
 
 

@@ -15,14 +15,21 @@ from datetime import datetime, timedelta
 
 NO_PLAN = "the patient has no active signed treatment plan (sign a plan on an eligible screening first)"
 SCREENING_NOT_ELIGIBLE = "the plan's screening is not signed as eligible ({status})"
-PROTOCOL_NOT_FOR_INDICATION = ("protocol {protocol} is not written for the screened indication ({indication}); "
-                               "it covers {covered}")
-ADDED_NEEDS_REASON = "a session outside the plan's dated infusions needs a reason (why it is added to the plan)"
-TOO_SOON = ("the previous infusion was {hours:.0f} h before; the protocol asks for at least {minimum:g} h between "
-            "infusions (next possible {next_at})")
+PROTOCOL_NOT_FOR_INDICATION = (
+    "protocol {protocol} is not written for the screened indication ({indication}); it covers {covered}"
+)
+ADDED_NEEDS_REASON = (
+    "a session outside the plan's dated infusions needs a reason (why it is added to the plan)"
+)
+TOO_SOON = (
+    "the previous infusion was {hours:.0f} h before; the protocol asks for at least {minimum:g} h between "
+    "infusions (next possible {next_at})"
+)
 ANOTHER_OPEN = "another infusion of this patient is still open ({what}); one infusion at a time"
-FLAG_OPEN = ("an urgent safety flag is open ({summary}, raised {raised}); a prescriber must record the assessment "
-             "and plan first")
+FLAG_OPEN = (
+    "an urgent safety flag is open ({summary}, raised {raised}); a prescriber must record the assessment "
+    "and plan first"
+)
 PATHWAY_REFUSED = "This infusion cannot go ahead: {problems}."
 
 
@@ -61,14 +68,21 @@ def pathway_problems(f: PathwayFacts, *, at_start: bool = False) -> tuple[str, .
     elif not f.screening_eligible:
         out.append(SCREENING_NOT_ELIGIBLE.format(status=f.screening_status))
     if f.indication is not None and f.indication not in f.protocol_indications:
-        out.append(PROTOCOL_NOT_FOR_INDICATION.format(protocol=f.protocol, indication=f.indication.replace("_", " "),
-                                                      covered=", ".join(i.replace("_", " ") for i in f.protocol_indications)))
+        out.append(
+            PROTOCOL_NOT_FOR_INDICATION.format(
+                protocol=f.protocol,
+                indication=f.indication.replace("_", " "),
+                covered=", ".join(i.replace("_", " ") for i in f.protocol_indications),
+            )
+        )
     if not f.from_planned_slot and not f.added_reason.strip():
         out.append(ADDED_NEEDS_REASON)
     if f.previous_infusion_at is not None and f.min_spacing_hours is not None:
         hours = (f.at - f.previous_infusion_at).total_seconds() / 3600.0
         if hours < f.min_spacing_hours:
-            next_at = (f.previous_infusion_at + timedelta(hours=f.min_spacing_hours)).strftime("%Y-%m-%d %H:%M")
+            next_at = (f.previous_infusion_at + timedelta(hours=f.min_spacing_hours)).strftime(
+                "%Y-%m-%d %H:%M"
+            )
             out.append(TOO_SOON.format(hours=max(hours, 0.0), minimum=f.min_spacing_hours, next_at=next_at))
     if at_start:
         if f.other_open_session is not None:

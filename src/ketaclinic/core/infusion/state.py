@@ -41,10 +41,14 @@ class SessionState(StrEnum):
 
 
 STATE_LABELS = {
-    SessionState.SCHEDULED: "Scheduled", SessionState.CHECKED_IN: "Checked in",
-    SessionState.PRECHECKS_DONE: "Pre-checks done", SessionState.RUNNING: "Running",
-    SessionState.PAUSED: "Paused", SessionState.RECOVERING: "Recovering",
-    SessionState.DISCHARGED: "Discharged", SessionState.CANCELLED: "Cancelled",
+    SessionState.SCHEDULED: "Scheduled",
+    SessionState.CHECKED_IN: "Checked in",
+    SessionState.PRECHECKS_DONE: "Pre-checks done",
+    SessionState.RUNNING: "Running",
+    SessionState.PAUSED: "Paused",
+    SessionState.RECOVERING: "Recovering",
+    SessionState.DISCHARGED: "Discharged",
+    SessionState.CANCELLED: "Cancelled",
 }
 
 
@@ -83,11 +87,19 @@ DISCHARGE_BEFORE_OBSERVATION = (
     "The patient cannot be discharged yet: {elapsed:.0f} of the protocol's {minimum:g} min of observation "
     "after the infusion ended have passed."
 )
-DISCHARGE_WITHOUT_ASSESSMENT = "The patient cannot be discharged: no passing discharge assessment ({reasons})."
+DISCHARGE_WITHOUT_ASSESSMENT = (
+    "The patient cannot be discharged: no passing discharge assessment ({reasons})."
+)
 
 ACTION_WORDS = {
-    A.CHECK_IN: "check in", A.PRECHECKS_PASS: "complete the pre-checks of", A.PRECHECKS_REOPEN: "reopen the pre-checks of",
-    A.START: "start", A.PAUSE: "pause", A.RESUME: "resume", A.STOP: "stop", A.DISCHARGE: "discharge",
+    A.CHECK_IN: "check in",
+    A.PRECHECKS_PASS: "complete the pre-checks of",
+    A.PRECHECKS_REOPEN: "reopen the pre-checks of",
+    A.START: "start",
+    A.PAUSE: "pause",
+    A.RESUME: "resume",
+    A.STOP: "stop",
+    A.DISCHARGE: "discharge",
     A.CANCEL: "cancel",
 }
 
@@ -107,23 +119,35 @@ def transition(state: SessionState, action: SessionAction, guards: Guards | None
     """The state after ``action`` or :class:`TransitionRefused` naming why."""
     new = TRANSITIONS.get((state, action))
     if new is None:
-        raise TransitionRefused(TRANSITION_REFUSED.format(action=ACTION_WORDS[action], state=state.label.lower()),
-                                field="state", value=state.value)
+        raise TransitionRefused(
+            TRANSITION_REFUSED.format(action=ACTION_WORDS[action], state=state.label.lower()),
+            field="state",
+            value=state.value,
+        )
     g = guards or Guards()
     if action is A.START:
         if not g.order_signed:
             raise TransitionRefused(START_WITHOUT_SIGNED_ORDER, field="order", value=None)
         if g.checklist_failures:
-            raise TransitionRefused(START_WITHOUT_CHECKLIST.format(items=", ".join(g.checklist_failures)),
-                                    field="checklist", value=list(g.checklist_failures))
+            raise TransitionRefused(
+                START_WITHOUT_CHECKLIST.format(items=", ".join(g.checklist_failures)),
+                field="checklist",
+                value=list(g.checklist_failures),
+            )
     if action is A.DISCHARGE:
         elapsed = g.minutes_since_infusion_end
         if elapsed is None or elapsed < g.observation_min:
             raise TransitionRefused(
-                DISCHARGE_BEFORE_OBSERVATION.format(elapsed=max(elapsed or 0.0, 0.0), minimum=g.observation_min),
-                field="observation", value=elapsed,
+                DISCHARGE_BEFORE_OBSERVATION.format(
+                    elapsed=max(elapsed or 0.0, 0.0), minimum=g.observation_min
+                ),
+                field="observation",
+                value=elapsed,
             )
         if g.discharge_failures:
-            raise TransitionRefused(DISCHARGE_WITHOUT_ASSESSMENT.format(reasons="; ".join(g.discharge_failures)),
-                                    field="discharge", value=list(g.discharge_failures))
+            raise TransitionRefused(
+                DISCHARGE_WITHOUT_ASSESSMENT.format(reasons="; ".join(g.discharge_failures)),
+                field="discharge",
+                value=list(g.discharge_failures),
+            )
     return new

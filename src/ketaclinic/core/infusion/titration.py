@@ -35,7 +35,9 @@ from ketaclinic.core.pharmacology.regimen import Infusion, Regimen, Segment
 from ketaclinic.core.protocols.dosing import DosingSection, Limit, LimitQuantity
 
 MIN_TITRATION_OVERRIDE_CHARS = MIN_OVERRIDE_REASON_CHARS  # the same rule as an order's override
-RATE_NOT_POSITIVE = "A new rate must be above 0 mg/h; to stop the pump use pause or stop (got {value!r} mg/h)."
+RATE_NOT_POSITIVE = (
+    "A new rate must be above 0 mg/h; to stop the pump use pause or stop (got {value!r} mg/h)."
+)
 BAD_AMOUNT = "{what} {value!r} must be a finite number of at least 0 {unit}."
 BAD_WEIGHT = "Dosing weight {value!r} kg must be above 0 kg."
 TITRATION_OVERRIDE_TOO_SHORT = (
@@ -78,15 +80,29 @@ def _check(limit: Limit, what: str, value: float, *, minima: bool) -> LimitWarni
     unit = limit.quantity.unit
     low = limit.hard_min if limit.hard_min is not None and minima else 0
     high = limit.hard_max if limit.hard_max is not None else math.inf
-    fmt = {"what": what, "value": value, "unit": unit, "source": limit.source, "range": f"{low:g}–{high:g} {unit}"}
+    fmt = {
+        "what": what,
+        "value": value,
+        "unit": unit,
+        "source": limit.source,
+        "range": f"{low:g}–{high:g} {unit}",
+    }
     if limit.hard_max is not None and value > limit.hard_max * (1 + LIMIT_RTOL):
-        raise HardLimitError(HARD_ABOVE.format(bound=limit.hard_max, **fmt), field=limit.quantity.value, value=value)
+        raise HardLimitError(
+            HARD_ABOVE.format(bound=limit.hard_max, **fmt), field=limit.quantity.value, value=value
+        )
     if minima and limit.hard_min is not None and value < limit.hard_min * (1 - LIMIT_RTOL):
-        raise HardLimitError(HARD_BELOW.format(bound=limit.hard_min, **fmt), field=limit.quantity.value, value=value)
+        raise HardLimitError(
+            HARD_BELOW.format(bound=limit.hard_min, **fmt), field=limit.quantity.value, value=value
+        )
     if limit.soft_max is not None and value > limit.soft_max * (1 + LIMIT_RTOL):
-        return LimitWarning(limit.quantity, "soft_max", limit.soft_max, value, SOFT_ABOVE.format(bound=limit.soft_max, **fmt))
+        return LimitWarning(
+            limit.quantity, "soft_max", limit.soft_max, value, SOFT_ABOVE.format(bound=limit.soft_max, **fmt)
+        )
     if minima and limit.soft_min is not None and value < limit.soft_min * (1 - LIMIT_RTOL):
-        return LimitWarning(limit.quantity, "soft_min", limit.soft_min, value, SOFT_BELOW.format(bound=limit.soft_min, **fmt))
+        return LimitWarning(
+            limit.quantity, "soft_min", limit.soft_min, value, SOFT_BELOW.format(bound=limit.soft_min, **fmt)
+        )
     return None
 
 
@@ -95,9 +111,16 @@ def _finite(value: float, what: str, unit: str) -> None:
         raise ValidationError(BAD_AMOUNT.format(what=what, value=value, unit=unit), field=what, value=value)
 
 
-def titration_check(section: DosingSection, *, new_rate_mg_per_h: float, dosing_weight_kg: float,
-                    actual_weight_kg: float, given_mg: float, remaining_min: float,
-                    history: Regimen | None = None) -> TitrationCheck:
+def titration_check(
+    section: DosingSection,
+    *,
+    new_rate_mg_per_h: float,
+    dosing_weight_kg: float,
+    actual_weight_kg: float,
+    given_mg: float,
+    remaining_min: float,
+    history: Regimen | None = None,
+) -> TitrationCheck:
     """Check a new rate against the protocol's limits and predicted-peak ceiling.
 
     ``given_mg`` is what the pump delivered so far; ``remaining_min`` the ordered infusion time that is
@@ -105,25 +128,35 @@ def titration_check(section: DosingSection, *, new_rate_mg_per_h: float, dosing_
     so far as a PK regimen (None when no drug ran yet). Hard breaches raise :class:`HardLimitError`.
     """
     if not (math.isfinite(new_rate_mg_per_h) and new_rate_mg_per_h > 0):
-        raise ValidationError(RATE_NOT_POSITIVE.format(value=new_rate_mg_per_h), field="rate_mg_per_h",
-                              value=new_rate_mg_per_h)
+        raise ValidationError(
+            RATE_NOT_POSITIVE.format(value=new_rate_mg_per_h), field="rate_mg_per_h", value=new_rate_mg_per_h
+        )
     if not (math.isfinite(dosing_weight_kg) and dosing_weight_kg > 0):
-        raise ValidationError(BAD_WEIGHT.format(value=dosing_weight_kg), field="weight", value=dosing_weight_kg)
+        raise ValidationError(
+            BAD_WEIGHT.format(value=dosing_weight_kg), field="weight", value=dosing_weight_kg
+        )
     _finite(given_mg, GIVEN, "mg")
     _finite(remaining_min, "Remaining infusion time", "min")
     projected_mg = given_mg + new_rate_mg_per_h * remaining_min / 60.0
     values: list[tuple[LimitQuantity, str, float, bool]] = [
         (LimitQuantity.RATE_MG_PER_H, NEW_RATE, new_rate_mg_per_h, True),
-        (LimitQuantity.RATE_MG_PER_KG_PER_H,
-         NEW_RATE_PER_KG.format(rate=new_rate_mg_per_h, weight=dosing_weight_kg), new_rate_mg_per_h / dosing_weight_kg, True),
+        (
+            LimitQuantity.RATE_MG_PER_KG_PER_H,
+            NEW_RATE_PER_KG.format(rate=new_rate_mg_per_h, weight=dosing_weight_kg),
+            new_rate_mg_per_h / dosing_weight_kg,
+            True,
+        ),
         (LimitQuantity.DOSE_MG, GIVEN, given_mg, False),
         (LimitQuantity.DOSE_MG_PER_KG, GIVEN, given_mg / dosing_weight_kg, False),
         (LimitQuantity.DOSE_MG, PROJECTED, projected_mg, False),
         (LimitQuantity.DOSE_MG_PER_KG, PROJECTED, projected_mg / dosing_weight_kg, False),
     ]
     if section.max_rate_mg_per_h is not None:
-        cap = Limit(quantity=LimitQuantity.RATE_MG_PER_H, hard_max=section.max_rate_mg_per_h,
-                    source="protocol maximum rate")
+        cap = Limit(
+            quantity=LimitQuantity.RATE_MG_PER_H,
+            hard_max=section.max_rate_mg_per_h,
+            source="protocol maximum rate",
+        )
         _check(cap, NEW_RATE, new_rate_mg_per_h, minima=False)
     limits = {limit.quantity: limit for limit in section.limits}
     warnings: list[LimitWarning] = []
@@ -140,10 +173,15 @@ def titration_check(section: DosingSection, *, new_rate_mg_per_h: float, dosing_
     regimen = Regimen.of(segments) if segments else None
     peak = peak_check(section, weight_kg=actual_weight_kg, regimen=regimen)
     return TitrationCheck(
-        rate_mg_per_h=new_rate_mg_per_h, rate_mg_per_kg_per_h=new_rate_mg_per_h / dosing_weight_kg,
-        given_mg=given_mg, given_mg_per_kg=given_mg / dosing_weight_kg, remaining_min=remaining_min,
-        projected_mg=projected_mg, projected_mg_per_kg=projected_mg / dosing_weight_kg,
-        predicted_peak_ng_per_ml=peak, warnings=tuple(warnings),
+        rate_mg_per_h=new_rate_mg_per_h,
+        rate_mg_per_kg_per_h=new_rate_mg_per_h / dosing_weight_kg,
+        given_mg=given_mg,
+        given_mg_per_kg=given_mg / dosing_weight_kg,
+        remaining_min=remaining_min,
+        projected_mg=projected_mg,
+        projected_mg_per_kg=projected_mg / dosing_weight_kg,
+        predicted_peak_ng_per_ml=peak,
+        warnings=tuple(warnings),
     )
 
 
@@ -151,8 +189,11 @@ def override_reason_check(reason: str) -> str:
     """A prescriber's reason for going beyond a soft limit: at least 15 characters that are not spaces."""
     text = " ".join((reason or "").split())
     if len(text) < MIN_TITRATION_OVERRIDE_CHARS:
-        raise ValidationError(TITRATION_OVERRIDE_TOO_SHORT.format(low=MIN_TITRATION_OVERRIDE_CHARS, value=reason),
-                              field="override_reason", value=reason)
+        raise ValidationError(
+            TITRATION_OVERRIDE_TOO_SHORT.format(low=MIN_TITRATION_OVERRIDE_CHARS, value=reason),
+            field="override_reason",
+            value=reason,
+        )
     return text
 
 

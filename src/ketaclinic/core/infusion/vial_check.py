@@ -12,15 +12,21 @@ from dataclasses import dataclass
 
 from ketaclinic.core.errors import ValidationError
 
-VOLUME_TOLERANCE_ML = 0.1  # clinic default, no consensus source: the smallest mark of a 10 mL syringe is 0.2 mL
+VOLUME_TOLERANCE_ML = (
+    0.1  # clinic default, no consensus source: the smallest mark of a 10 mL syringe is 0.2 mL
+)
 
 VIAL_STRENGTH_NOT_NUMBER = "Vial strength must be a number above 0 mg/mL, got {value}."
 VOLUME_NOT_NUMBER = "Volume drawn must be a number above 0 mL, got {value}."
-VIAL_MISMATCH = ("The vial strength typed ({typed:g} mg/mL) does not match the order: the bag must not be started. "
-                 "Check the vial label with the nurse who prepared it; prepare a new bag if it is wrong.")
-VOLUME_MISMATCH = ("The volume drawn typed ({typed:g} mL) does not match the order (allowed difference {tolerance:g} mL): "
-                   "the bag must not be started. Check the syringe with the nurse who prepared it; prepare a new bag "
-                   "if it is wrong.")
+VIAL_MISMATCH = (
+    "The vial strength typed ({typed:g} mg/mL) does not match the order: the bag must not be started. "
+    "Check the vial label with the nurse who prepared it; prepare a new bag if it is wrong."
+)
+VOLUME_MISMATCH = (
+    "The volume drawn typed ({typed:g} mL) does not match the order (allowed difference {tolerance:g} mL): "
+    "the bag must not be started. Check the syringe with the nurse who prepared it; prepare a new bag "
+    "if it is wrong."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +38,9 @@ class VialCheckResult:
     def match(self) -> bool:
         return self.vial_matches and self.volume_matches
 
-    def problems(self, typed_vial: float, typed_volume: float, tolerance_ml: float = VOLUME_TOLERANCE_ML) -> tuple[str, ...]:
+    def problems(
+        self, typed_vial: float, typed_volume: float, tolerance_ml: float = VOLUME_TOLERANCE_ML
+    ) -> tuple[str, ...]:
         out: list[str] = []
         if not self.vial_matches:
             out.append(VIAL_MISMATCH.format(typed=typed_vial))
@@ -53,12 +61,20 @@ def _positive(value: object, message: str, field: str) -> float:
 
 def typed_values(vial_mg_per_ml: object, volume_ml: object) -> tuple[float, float]:
     """The numbers the second clinician typed, refused when not positive numbers."""
-    return (_positive(vial_mg_per_ml, VIAL_STRENGTH_NOT_NUMBER, "vial_mg_per_ml"),
-            _positive(volume_ml, VOLUME_NOT_NUMBER, "drawn_ml"))
+    return (
+        _positive(vial_mg_per_ml, VIAL_STRENGTH_NOT_NUMBER, "vial_mg_per_ml"),
+        _positive(volume_ml, VOLUME_NOT_NUMBER, "drawn_ml"),
+    )
 
 
-def vial_check_compare(*, ordered_vial_mg_per_ml: float, ordered_drawn_ml: float, typed_vial_mg_per_ml: float,
-                       typed_drawn_ml: float, tolerance_ml: float = VOLUME_TOLERANCE_ML) -> VialCheckResult:
+def vial_check_compare(
+    *,
+    ordered_vial_mg_per_ml: float,
+    ordered_drawn_ml: float,
+    typed_vial_mg_per_ml: float,
+    typed_drawn_ml: float,
+    tolerance_ml: float = VOLUME_TOLERANCE_ML,
+) -> VialCheckResult:
     """Compare what the second clinician typed with the order: vial strength exactly (to 0.001 mg/mL), volume
     drawn within ``tolerance_ml``."""
     vial_ok = math.isclose(typed_vial_mg_per_ml, ordered_vial_mg_per_ml, rel_tol=0, abs_tol=1e-3)

@@ -35,12 +35,16 @@ class Sedation(IntEnum):
         try:
             return cls[str(value).strip().upper()]
         except KeyError:
-            raise ValidationError(SEDATION_UNKNOWN.format(value=value), field="sedation", value=value) from None
+            raise ValidationError(
+                SEDATION_UNKNOWN.format(value=value), field="sedation", value=value
+            ) from None
 
 
 SEDATION_UNKNOWN = "Sedation/dissociation {value!r} is unknown: allowed are none, mild, moderate, severe."
 IMPLAUSIBLE = "{label} {value:g} {unit} is not a possible reading (possible: {low:g}–{high:g} {unit}); check the reading."
-NOT_WHOLE = "{label} {value:g} {unit} must be a whole number (the monitor shows whole numbers); check the reading."
+NOT_WHOLE = (
+    "{label} {value:g} {unit} must be a whole number (the monitor shows whole numbers); check the reading."
+)
 NOT_A_NUMBER = "{label} must be a number, got {value!r}."
 DIASTOLIC_ABOVE_SYSTOLIC = "Diastolic {dia:g} mmHg is not below systolic {sys:g} mmHg; check the reading."
 READING_EMPTY = "A vital signs reading needs at least one value."
@@ -74,19 +78,29 @@ def reading_check(reading: VitalReading, monitoring: MonitoringSection) -> Vital
         raise ValidationError(READING_EMPTY, field="reading", value=None)
     for vital, value in values.items():
         if not math.isfinite(value):
-            raise ValidationError(NOT_A_NUMBER.format(label=vital.label, value=value), field=vital.value, value=value)
+            raise ValidationError(
+                NOT_A_NUMBER.format(label=vital.label, value=value), field=vital.value, value=value
+            )
         if value != math.floor(value):
-            raise ValidationError(NOT_WHOLE.format(label=vital.label, value=value, unit=vital.unit), field=vital.value,
-                                  value=value)
+            raise ValidationError(
+                NOT_WHOLE.format(label=vital.label, value=value, unit=vital.unit),
+                field=vital.value,
+                value=value,
+            )
         rng = monitoring.plausible_for(vital)
         if rng is not None and not rng.low <= value <= rng.high:
             raise ValidationError(
-                IMPLAUSIBLE.format(label=vital.label, value=value, unit=vital.unit, low=rng.low, high=rng.high),
-                field=vital.value, value=value,
+                IMPLAUSIBLE.format(
+                    label=vital.label, value=value, unit=vital.unit, low=rng.low, high=rng.high
+                ),
+                field=vital.value,
+                value=value,
             )
     sys_, dia = reading.systolic_mmhg, reading.diastolic_mmhg
     if sys_ is not None and dia is not None and dia >= sys_:
-        raise ValidationError(DIASTOLIC_ABOVE_SYSTOLIC.format(dia=dia, sys=sys_), field="diastolic_mmhg", value=dia)
+        raise ValidationError(
+            DIASTOLIC_ABOVE_SYSTOLIC.format(dia=dia, sys=sys_), field="diastolic_mmhg", value=dia
+        )
     return reading
 
 
@@ -133,9 +147,20 @@ def alerts_for(reading: VitalReading, monitoring: MonitoringSection) -> tuple[Al
         if t.level is AlertLevel.CRITICAL:
             critical_sides.add(side)
         template = ALERT_ABOVE if t.above is not None else ALERT_BELOW
-        text = template.format(label=t.vital.label, value=value, unit=t.vital.unit, limit=limit, advice=t.advice)
-        out.append(Alert(t.code, t.vital, value, limit, t.action,
-                         (CRITICAL_PREFIX + text) if t.level is AlertLevel.CRITICAL else text, t.level))
+        text = template.format(
+            label=t.vital.label, value=value, unit=t.vital.unit, limit=limit, advice=t.advice
+        )
+        out.append(
+            Alert(
+                t.code,
+                t.vital,
+                value,
+                limit,
+                t.action,
+                (CRITICAL_PREFIX + text) if t.level is AlertLevel.CRITICAL else text,
+                t.level,
+            )
+        )
     return tuple(out)
 
 
@@ -147,7 +172,9 @@ def open_alerts_problem(action: str, open_alert_messages: tuple[str, ...]) -> st
     """Why the pump may not (re)start: every open alert must be acknowledged first (None when none is open)."""
     if not open_alert_messages:
         return None
-    return OPEN_ALERTS_BLOCK.format(action=action, count=len(open_alert_messages), alerts="; ".join(open_alert_messages))
+    return OPEN_ALERTS_BLOCK.format(
+        action=action, count=len(open_alert_messages), alerts="; ".join(open_alert_messages)
+    )
 
 
 BASELINE_ABOVE = "baseline {label} {value:g} {unit} is above the starting limit {limit:g} {unit}"
@@ -165,9 +192,17 @@ def baseline_problems(reading: VitalReading | None, monitoring: MonitoringSectio
         if value is None:
             out.append(f"baseline {lim.vital.label} not recorded")
         elif lim.above is not None and value > lim.above:
-            out.append(BASELINE_ABOVE.format(label=lim.vital.label, value=value, unit=lim.vital.unit, limit=lim.above))
+            out.append(
+                BASELINE_ABOVE.format(
+                    label=lim.vital.label, value=value, unit=lim.vital.unit, limit=lim.above
+                )
+            )
         elif lim.below is not None and value < lim.below:
-            out.append(BASELINE_BELOW.format(label=lim.vital.label, value=value, unit=lim.vital.unit, limit=lim.below))
+            out.append(
+                BASELINE_BELOW.format(
+                    label=lim.vital.label, value=value, unit=lim.vital.unit, limit=lim.below
+                )
+            )
     return tuple(out)
 
 
@@ -176,8 +211,10 @@ def reading_complete(reading: VitalReading, monitoring: MonitoringSection) -> bo
     return all(reading.value(v) is not None for v in monitoring.required)
 
 
-OVERDUE_ALERT = ("Vital signs overdue by {late:.0f} min (a complete set was due at {due}): take blood pressure, "
-                 "heart rate, SpO2 and respiratory rate now.")
+OVERDUE_ALERT = (
+    "Vital signs overdue by {late:.0f} min (a complete set was due at {due}): take blood pressure, "
+    "heart rate, SpO2 and respiratory rate now."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +224,9 @@ class VitalsDue:
     overdue_by_min: float
 
 
-def vitals_due(*, since: datetime, last_reading_at: datetime | None, now: datetime, interval_min: float,
-               grace_min: float) -> VitalsDue:
+def vitals_due(
+    *, since: datetime, last_reading_at: datetime | None, now: datetime, interval_min: float, grace_min: float
+) -> VitalsDue:
     """The next reading is due ``interval_min`` after the last one taken since ``since`` (or after ``since``).
 
     It shows as overdue once ``grace_min`` has passed beyond that.

@@ -67,7 +67,9 @@ class RelapseCheck:
 def _sum_scored(instrument: Instrument) -> tuple[int, int]:
     lo, hi = instrument.scoring.min_total, instrument.scoring.max_total
     if instrument.scoring.method != "sum" or lo is None or hi is None:
-        raise ValidationError(MSG_NOT_SUM_SCORED.format(name=instrument.name), field="instrument", value=instrument.id)
+        raise ValidationError(
+            MSG_NOT_SUM_SCORED.format(name=instrument.name), field="instrument", value=instrument.id
+        )
     return lo, hi
 
 
@@ -106,7 +108,9 @@ def change_from_baseline_for(instrument: Instrument, baseline: float, current: f
     if c.reliable_change_points is not None:
         step = Fraction(str(c.reliable_change_points))
         reliable = "improved" if b - now >= step else "worsened" if now - b >= step else "no reliable change"
-    important = None if c.important_change_points is None else b - now >= Fraction(str(c.important_change_points))
+    important = (
+        None if c.important_change_points is None else b - now >= Fraction(str(c.important_change_points))
+    )
     return ChangeFromBaseline(
         instrument=instrument.id,
         baseline=float(b),
@@ -129,10 +133,15 @@ def relapse_check_for(
 ) -> RelapseCheck:
     """Has the latest of ``totals`` (after baseline, oldest first) relapsed after a response?"""
     if isinstance(threshold_fraction, bool) or not 0 < threshold_fraction <= 1:
-        raise ValidationError(MSG_THRESHOLD.format(value=threshold_fraction), field="threshold_fraction",
-                              value=threshold_fraction)
+        raise ValidationError(
+            MSG_THRESHOLD.format(value=threshold_fraction),
+            field="threshold_fraction",
+            value=threshold_fraction,
+        )
     if instrument.change.response_drop_fraction is None:
-        raise ValidationError(MSG_NOT_SUM_SCORED.format(name=instrument.name), field="instrument", value=instrument.id)
+        raise ValidationError(
+            MSG_NOT_SUM_SCORED.format(name=instrument.name), field="instrument", value=instrument.id
+        )
     b = _checked_total(instrument, "baseline", baseline)
     checked = [_checked_total(instrument, f"totals[{i}]", t) for i, t in enumerate(totals)]
     responded_at = next((i for i, t in enumerate(checked) if _responded(instrument, b, t)), None)

@@ -30,7 +30,9 @@ def registry_from_definitions(definitions: Iterable[Mapping[str, Any]]) -> dict[
     for data in definitions:
         instrument = parse_instrument(data)
         if instrument.id in registry:
-            raise InstrumentDefinitionError(MSG_DUPLICATE_INSTRUMENT.format(id=instrument.id), value=instrument.id)
+            raise InstrumentDefinitionError(
+                MSG_DUPLICATE_INSTRUMENT.format(id=instrument.id), value=instrument.id
+            )
         registry[instrument.id] = instrument
     return registry
 
@@ -47,9 +49,12 @@ def definition_from_yaml(name: str, text: str) -> Any:
 def shipped_instruments() -> Mapping[str, Instrument]:
     """Every instrument shipped with ketaclinic, by id (parsed once per process)."""
     files = sorted(
-        (f for f in resources.files(LIBRARY_PACKAGE).iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name
+        (f for f in resources.files(LIBRARY_PACKAGE).iterdir() if f.name.endswith(".yaml")),
+        key=lambda f: f.name,
     )
-    return registry_from_definitions(definition_from_yaml(f.name, f.read_text(encoding="utf-8")) for f in files)
+    return registry_from_definitions(
+        definition_from_yaml(f.name, f.read_text(encoding="utf-8")) for f in files
+    )
 
 
 def get_instrument(instrument_id: str, registry: Mapping[str, Instrument] | None = None) -> Instrument:

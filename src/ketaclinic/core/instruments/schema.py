@@ -159,9 +159,14 @@ class Flag(_Model):
     description: str = Field(min_length=3)
     rule: Rule | None = None
     severity_in: tuple[str, ...] = ()
-    urgent: bool = Field(default=False, description="Raises a safety flag a prescriber must assess before any "
-                         "further infusion, and emails them.")
-    summary: str | None = Field(default=None, min_length=10, description="The urgent flag's wording for staff.")
+    urgent: bool = Field(
+        default=False,
+        description="Raises a safety flag a prescriber must assess before any "
+        "further infusion, and emails them.",
+    )
+    summary: str | None = Field(
+        default=None, min_length=10, description="The urgent flag's wording for staff."
+    )
 
     @model_validator(mode="after")
     def _has_trigger(self) -> Flag:
@@ -215,8 +220,11 @@ class Instrument(_Model):
     bands: tuple[Band, ...] = ()
     missing: MissingRule
     flags: tuple[Flag, ...] = ()
-    ideation_item: str | None = Field(default=None, description="The item whose answer records suicidal "
-                                      "ideation: above its minimum = yes, at its minimum = no, blank = unknown.")
+    ideation_item: str | None = Field(
+        default=None,
+        description="The item whose answer records suicidal "
+        "ideation: above its minimum = yes, at its minimum = no, blank = unknown.",
+    )
     subscales: tuple[Subscale, ...] = ()
     change: ChangeDefinitions = ChangeDefinitions()
 
@@ -310,7 +318,9 @@ class Instrument(_Model):
 def parse_instrument(data: Any) -> Instrument:
     """Validate a mapping (parsed YAML/JSON) as an instrument definition, or refuse it naming every problem."""
     if not isinstance(data, Mapping):
-        raise InstrumentDefinitionError(MSG_DEFINITION_NOT_MAPPING.format(kind=type(data).__name__), value=data)
+        raise InstrumentDefinitionError(
+            MSG_DEFINITION_NOT_MAPPING.format(kind=type(data).__name__), value=data
+        )
     try:
         return Instrument.model_validate(dict(data))
     except PydanticValidationError as exc:
@@ -324,5 +334,3 @@ def parse_instrument(data: Any) -> Instrument:
 
 def instrument_json_schema() -> dict[str, Any]:
     return Instrument.model_json_schema()
-
-

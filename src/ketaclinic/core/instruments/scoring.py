@@ -94,11 +94,15 @@ def _checked_answers(instrument: Instrument, answers: Sequence[int | None]) -> d
         if value is not None:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValidationError(
-                    MSG_NOT_AN_INTEGER.format(item=item.code, value=value, allowed=allowed), field=item.code, value=value
+                    MSG_NOT_AN_INTEGER.format(item=item.code, value=value, allowed=allowed),
+                    field=item.code,
+                    value=value,
                 )
             if value not in item.allowed():
                 raise ValidationError(
-                    MSG_OUT_OF_RANGE.format(item=item.code, value=value, allowed=allowed), field=item.code, value=value
+                    MSG_OUT_OF_RANGE.format(item=item.code, value=value, allowed=allowed),
+                    field=item.code,
+                    value=value,
                 )
         by_code[item.code] = value
     return by_code
@@ -157,7 +161,8 @@ def score_instrument(instrument: Instrument, answers: Sequence[int | None]) -> S
     flags = tuple(
         f.id
         for f in instrument.flags
-        if (f.rule is not None and f.rule.holds(by_code)) or (severity is not None and severity in f.severity_in)
+        if (f.rule is not None and f.rule.holds(by_code))
+        or (severity is not None and severity in f.severity_in)
     )
     subscores = {
         s.id: sum(by_code[c] or 0 for c in s.items)

@@ -28,24 +28,32 @@ MSG_WORDING_SHIPPED = "{name} ships its own wording; only clinic-supplied instru
 def apply_wording(instrument: Instrument, wording: Mapping[str, str]) -> Instrument:
     """A copy of ``instrument`` with every item's text from ``wording`` (every item, nothing else)."""
     if instrument.wording != "clinic_supplied":
-        raise ValidationError(MSG_WORDING_SHIPPED.format(name=instrument.name), field="wording", value=instrument.id)
+        raise ValidationError(
+            MSG_WORDING_SHIPPED.format(name=instrument.name), field="wording", value=instrument.id
+        )
     codes = [i.code for i in instrument.items]
     unknown = sorted(set(wording) - set(codes))
     if unknown:
         raise ValidationError(
-            MSG_WORDING_UNKNOWN_ITEMS.format(name=instrument.name, items=", ".join(unknown), known=", ".join(codes)),
+            MSG_WORDING_UNKNOWN_ITEMS.format(
+                name=instrument.name, items=", ".join(unknown), known=", ".join(codes)
+            ),
             field="wording",
             value=unknown,
         )
     lacking = [c for c in codes if c not in wording]
     if lacking:
         raise ValidationError(
-            MSG_WORDING_INCOMPLETE.format(name=instrument.name, items=", ".join(lacking)), field="wording", value=lacking
+            MSG_WORDING_INCOMPLETE.format(name=instrument.name, items=", ".join(lacking)),
+            field="wording",
+            value=lacking,
         )
     for code in codes:
         text = wording[code]
         if not isinstance(text, str) or not text.strip():
-            raise ValidationError(MSG_WORDING_EMPTY.format(name=instrument.name, item=code), field=code, value=text)
+            raise ValidationError(
+                MSG_WORDING_EMPTY.format(name=instrument.name, item=code), field=code, value=text
+            )
     items = tuple(i.model_copy(update={"text": wording[i.code].strip()}) for i in instrument.items)
     return instrument.model_copy(update={"items": items})
 
@@ -53,5 +61,7 @@ def apply_wording(instrument: Instrument, wording: Mapping[str, str]) -> Instrum
 def require_administrable(instrument: Instrument) -> Instrument:
     """The instrument itself if every item has wording; otherwise refuse (it cannot be shown to patients)."""
     if instrument.wording_missing:
-        raise ValidationError(MSG_WORDING_MISSING.format(name=instrument.name), field="wording", value=instrument.id)
+        raise ValidationError(
+            MSG_WORDING_MISSING.format(name=instrument.name), field="wording", value=instrument.id
+        )
     return instrument

@@ -49,8 +49,12 @@ from enum import StrEnum
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.outcomes.schedule import DueQuestionnaire
 
-MSG_WINDOW_ORDER = "A questionnaire window must open on or before its due day and close on or after it: {value}."
-MSG_WINDOW_DATES = "A questionnaire window must open before it closes and close before its late limit: {value}."
+MSG_WINDOW_ORDER = (
+    "A questionnaire window must open on or before its due day and close on or after it: {value}."
+)
+MSG_WINDOW_DATES = (
+    "A questionnaire window must open before it closes and close before its late limit: {value}."
+)
 MSG_NO_WINDOW = "No answer window is defined for timepoint {value!r}."
 
 
@@ -71,7 +75,12 @@ class DueStatus(StrEnum):
 
 
 _RANK = {DueStatus.UPCOMING: 0, DueStatus.DUE: 1, DueStatus.OVERDUE: 2, DueStatus.DONE: 3}
-_LABEL = {DueStatus.UPCOMING: "Upcoming", DueStatus.DUE: "Due", DueStatus.OVERDUE: "Overdue", DueStatus.DONE: "Done"}
+_LABEL = {
+    DueStatus.UPCOMING: "Upcoming",
+    DueStatus.DUE: "Due",
+    DueStatus.OVERDUE: "Overdue",
+    DueStatus.DONE: "Done",
+}
 
 
 @dataclass(frozen=True)
@@ -147,21 +156,33 @@ class DueItem:
         return self.status is DueStatus.DUE
 
 
-def due_windows(items: Sequence[DueQuestionnaire],
-                rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS) -> tuple[DueWindow, ...]:
+def due_windows(
+    items: Sequence[DueQuestionnaire], rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS
+) -> tuple[DueWindow, ...]:
     """Each item's window (in the items' order), clipped so consecutive items of one timepoint never overlap."""
     raw: list[tuple[date, date, date]] = []
     for item in items:
         rule = rules.get(item.timepoint)
         if rule is None:
-            raise ValidationError(MSG_NO_WINDOW.format(value=item.timepoint), field="timepoint", value=item.timepoint)
-        raw.append((item.due_on + timedelta(days=rule.opens_days), item.due_on + timedelta(days=rule.closes_days),
-                    item.due_on + timedelta(days=rule.late_days)))
+            raise ValidationError(
+                MSG_NO_WINDOW.format(value=item.timepoint), field="timepoint", value=item.timepoint
+            )
+        raw.append(
+            (
+                item.due_on + timedelta(days=rule.opens_days),
+                item.due_on + timedelta(days=rule.closes_days),
+                item.due_on + timedelta(days=rule.late_days),
+            )
+        )
     windows = []
     for item, (opens, closes, late) in zip(items, raw, strict=True):
-        later = [other_opens for other, (other_opens, _, _) in zip(items, raw, strict=True)
-                 if other.timepoint == item.timepoint and other.infusion_number == item.infusion_number
-                 and other.due_on > item.due_on]
+        later = [
+            other_opens
+            for other, (other_opens, _, _) in zip(items, raw, strict=True)
+            if other.timepoint == item.timepoint
+            and other.infusion_number == item.infusion_number
+            and other.due_on > item.due_on
+        ]
         if later:
             stop = min(later) - timedelta(days=1)
             closes = max(item.due_on, min(closes, stop))
@@ -179,7 +200,9 @@ def answer_counts_for(item: DueQuestionnaire, instrument: str, window: DueWindow
     return window.accepts(answer.answered_on)
 
 
-def item_status(window: DueWindow, answered_on: Iterable[date], *, today: date) -> tuple[DueStatus, date | None]:
+def item_status(
+    window: DueWindow, answered_on: Iterable[date], *, today: date
+) -> tuple[DueStatus, date | None]:
     """The status on ``today`` given the days counting answers were given (see the module docstring)."""
     counted = sorted(d for d in answered_on if window.accepts(d) and d <= today)
     if counted:
@@ -191,8 +214,13 @@ def item_status(window: DueWindow, answered_on: Iterable[date], *, today: date) 
     return DueStatus.OVERDUE, None
 
 
-def due_statuses(items: Sequence[DueQuestionnaire], answers: Sequence[Answered], *, today: date,
-                 rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS) -> tuple[DueItem, ...]:
+def due_statuses(
+    items: Sequence[DueQuestionnaire],
+    answers: Sequence[Answered],
+    *,
+    today: date,
+    rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS,
+) -> tuple[DueItem, ...]:
     """Every (due questionnaire, instrument) with its status on ``today``, in the schedule's order."""
     out = []
     for item, window in zip(items, due_windows(items, rules), strict=True):

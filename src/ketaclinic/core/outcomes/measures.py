@@ -104,8 +104,16 @@ def latest_in_window(patient: MeasurePatient, index: PHQ9Score, months: int) -> 
     return max(inside, key=lambda s: s.on) if inside else None
 
 
-def _measure(patients: Sequence[MeasurePatient], *, start: date, end: date, as_of: date, months: int,
-             label: str, met: Callable[[int, int], bool]) -> MeasureResult:
+def _measure(
+    patients: Sequence[MeasurePatient],
+    *,
+    start: date,
+    end: date,
+    as_of: date,
+    months: int,
+    label: str,
+    met: Callable[[int, int], bool],
+) -> MeasureResult:
     population = excluded = pending = no_follow_up = numerator = denominator = 0
     for patient in patients:
         index = index_score(patient)
@@ -124,8 +132,9 @@ def _measure(patients: Sequence[MeasurePatient], *, start: date, end: date, as_o
             no_follow_up += 1
         elif met(index.total, follow_up.total):
             numerator += 1
-    return MeasureResult(label, proportion_estimate(numerator, denominator), population, excluded, pending,
-                         no_follow_up)
+    return MeasureResult(
+        label, proportion_estimate(numerator, denominator), population, excluded, pending, no_follow_up
+    )
 
 
 def _responded(index_total: int, follow_up_total: int) -> bool:
@@ -138,13 +147,25 @@ def _remitted(index_total: int, follow_up_total: int) -> bool:
     return follow_up_total < REMISSION_BELOW
 
 
-def nqf1884_response(patients: Sequence[MeasurePatient], *, start: date, end: date, as_of: date) -> MeasureResult:
+def nqf1884_response(
+    patients: Sequence[MeasurePatient], *, start: date, end: date, as_of: date
+) -> MeasureResult:
     """NQF 1884 over the patients whose index date falls in ``start``..``end`` (module docstring)."""
-    return _measure(patients, start=start, end=end, as_of=as_of, months=NQF1884_MONTHS, label=NQF1884_LABEL,
-                    met=_responded)
+    return _measure(
+        patients,
+        start=start,
+        end=end,
+        as_of=as_of,
+        months=NQF1884_MONTHS,
+        label=NQF1884_LABEL,
+        met=_responded,
+    )
 
 
-def cms159_remission(patients: Sequence[MeasurePatient], *, start: date, end: date, as_of: date) -> MeasureResult:
+def cms159_remission(
+    patients: Sequence[MeasurePatient], *, start: date, end: date, as_of: date
+) -> MeasureResult:
     """CMS159 over the patients whose index date falls in ``start``..``end`` (module docstring)."""
-    return _measure(patients, start=start, end=end, as_of=as_of, months=CMS159_MONTHS, label=CMS159_LABEL,
-                    met=_remitted)
+    return _measure(
+        patients, start=start, end=end, as_of=as_of, months=CMS159_MONTHS, label=CMS159_LABEL, met=_remitted
+    )

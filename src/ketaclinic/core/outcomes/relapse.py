@@ -38,11 +38,20 @@ def protocol_relapse_check_for(
 ) -> RelapseCheck:
     """The relapse rule a protocol's ``outcomes.relapse_instrument`` uses (module docstring)."""
     check = relapse_check_for(instrument, baseline, totals, relapse_fraction)
-    if not check.relapsed or check.best is None or meaningful_rise(instrument, baseline, check.best, totals[-1]):
+    if (
+        not check.relapsed
+        or check.best is None
+        or meaningful_rise(instrument, baseline, check.best, totals[-1])
+    ):
         return check
-    return RelapseCheck(False, check.responded_at, check.best, check.regained_fraction,
-                        f"{check.reason}, but a rise of {float(totals[-1]) - check.best:g} is within the "
-                        f"{instrument.name}'s everyday variation")
+    return RelapseCheck(
+        False,
+        check.responded_at,
+        check.best,
+        check.regained_fraction,
+        f"{check.reason}, but a rise of {float(totals[-1]) - check.best:g} is within the "
+        f"{instrument.name}'s everyday variation",
+    )
 
 
 def protocol_relapse_check(

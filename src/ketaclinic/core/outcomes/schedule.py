@@ -49,19 +49,38 @@ def due_schedule(
     s = schedule or MeasurementSchedule()
     for earlier, later in zip(infusion_dates, infusion_dates[1:], strict=False):
         if later < earlier:
-            raise ValidationError(MSG_UNSORTED.format(value=earlier.isoformat()), field="infusion_dates", value=earlier)
+            raise ValidationError(
+                MSG_UNSORTED.format(value=earlier.isoformat()), field="infusion_dates", value=earlier
+            )
     inst = s.instruments
     if not infusion_dates:
         return (DueQuestionnaire("baseline", today, "Baseline", inst),)
     first, last = infusion_dates[0], infusion_dates[-1]
     due = [DueQuestionnaire("baseline", first, "Baseline (before infusion 1)", inst)]
-    due += [DueQuestionnaire("pre_infusion", d, f"Before infusion {n}", inst, n)
-            for n, d in enumerate(infusion_dates, start=1) if n > 1]
-    due.append(DueQuestionnaire("follow_up", first + timedelta(days=s.follow_up_days),
-                                f"Follow-up visit, {s.follow_up_days} days after infusion 1", inst))
-    due += [DueQuestionnaire("post_series", last + timedelta(weeks=w), f"{w} week{'s' if w > 1 else ''} after the series", inst)
-            for w in s.post_series_weeks]
+    due += [
+        DueQuestionnaire("pre_infusion", d, f"Before infusion {n}", inst, n)
+        for n, d in enumerate(infusion_dates, start=1)
+        if n > 1
+    ]
+    due.append(
+        DueQuestionnaire(
+            "follow_up",
+            first + timedelta(days=s.follow_up_days),
+            f"Follow-up visit, {s.follow_up_days} days after infusion 1",
+            inst,
+        )
+    )
+    due += [
+        DueQuestionnaire(
+            "post_series", last + timedelta(weeks=w), f"{w} week{'s' if w > 1 else ''} after the series", inst
+        )
+        for w in s.post_series_weeks
+    ]
     start = last + timedelta(weeks=max(s.post_series_weeks, default=0))
-    due += [DueQuestionnaire("monthly", start + timedelta(days=s.monthly_days * m), f"Maintenance, month {m}", inst)
-            for m in range(1, s.monthly_count + 1)]
+    due += [
+        DueQuestionnaire(
+            "monthly", start + timedelta(days=s.monthly_days * m), f"Maintenance, month {m}", inst
+        )
+        for m in range(1, s.monthly_count + 1)
+    ]
     return tuple(sorted(due, key=lambda d: (d.due_on, d.infusion_number or 0)))

@@ -38,8 +38,14 @@ class Estimate:
     numerator: int | None = None
 
     def as_dict(self) -> dict[str, float | int | str | None]:
-        return {"value": self.value, "low": self.low, "high": self.high, "n": self.n, "method": self.method,
-                "numerator": self.numerator}
+        return {
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "n": self.n,
+            "method": self.method,
+            "numerator": self.numerator,
+        }
 
 
 def proportion_estimate(successes: int, n: int) -> Estimate:
@@ -51,12 +57,19 @@ def proportion_estimate(successes: int, n: int) -> Estimate:
     p, z = successes / n, Z_975
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Estimate(round(p * 100, 1), round(max(0.0, centre - half) * 100, 1), round(min(1.0, centre + half) * 100, 1),
-                    n, "Wilson", successes)
+    return Estimate(
+        round(p * 100, 1),
+        round(max(0.0, centre - half) * 100, 1),
+        round(min(1.0, centre + half) * 100, 1),
+        n,
+        "Wilson",
+        successes,
+    )
 
 
-def mean_estimate(values: Sequence[float], *, lowest: float | None = None,
-                  highest: float | None = None) -> Estimate:
+def mean_estimate(
+    values: Sequence[float], *, lowest: float | None = None, highest: float | None = None
+) -> Estimate:
     """The mean of ``values`` with its t 95 % interval.
 
     ``lowest``/``highest`` are the bounds the quantity cannot pass (0 days to response; a change of at

@@ -36,19 +36,24 @@ def _since(point: TrajectoryPoint) -> str:
     return f"infusion {point.infusions_before}" if point.infusions_before else "before the first infusion"
 
 
-def trajectory_status(instrument_id: str, points: Sequence[TrajectoryPoint], *,
-                      relapse_fraction: float = 0.5) -> TrajectoryStatus:
+def trajectory_status(
+    instrument_id: str, points: Sequence[TrajectoryPoint], *, relapse_fraction: float = 0.5
+) -> TrajectoryStatus:
     inst = get_instrument(instrument_id)
     c = inst.change
     if not points:
         return TrajectoryStatus("no answers yet", None, None, False, None, None, None)
     baseline = points[0].total
     response_line = None
-    if c.response_drop_fraction is not None and (c.response_min_baseline is None or baseline >= c.response_min_baseline):
+    if c.response_drop_fraction is not None and (
+        c.response_min_baseline is None or baseline >= c.response_min_baseline
+    ):
         response_line = baseline * (1 - c.response_drop_fraction)
     remission_line = float(c.remission_below) if c.remission_below is not None else None
     if len(points) == 1:
-        return TrajectoryStatus(f"baseline {baseline:g}", None, None, False, None, response_line, remission_line)
+        return TrajectoryStatus(
+            f"baseline {baseline:g}", None, None, False, None, response_line, remission_line
+        )
     latest = change_from_baseline_for(inst, baseline, points[-1].total)
     later = points[1:]
     relapsed = False
@@ -65,11 +70,20 @@ def trajectory_status(instrument_id: str, points: Sequence[TrajectoryPoint], *,
             first = next(p for p in later if change_from_baseline_for(inst, baseline, p.total).response)
             words = f"responder since {_since(first)}"
             if latest.remission:
-                remitted = next(p for p in later if change_from_baseline_for(inst, baseline, p.total).remission)
+                remitted = next(
+                    p for p in later if change_from_baseline_for(inst, baseline, p.total).remission
+                )
                 words = f"in remission since {_since(remitted)} (responder since {_since(first)})"
         else:
             words = f"not responding yet ({latest.percent_change or 0:g}% change from baseline {baseline:g})"
     else:
         words = f"{latest.change_points:+g} points from baseline {baseline:g}"
-    return TrajectoryStatus(words, latest.response, latest.remission, relapsed, latest.percent_change,
-                            response_line, remission_line)
+    return TrajectoryStatus(
+        words,
+        latest.response,
+        latest.remission,
+        relapsed,
+        latest.percent_change,
+        response_line,
+        remission_line,
+    )

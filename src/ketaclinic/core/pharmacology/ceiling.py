@@ -44,7 +44,8 @@ def peak_check(section: DosingSection, *, weight_kg: float, regimen: Regimen | N
     if ceiling is not None and peak > ceiling.ng_per_ml:
         raise PeakAboveCeilingError(
             PEAK_ABOVE_CEILING.format(value=peak, ceiling=ceiling.ng_per_ml, source=ceiling.source),
-            field="predicted_peak_ng_per_ml", value=round(peak, 1),
+            field="predicted_peak_ng_per_ml",
+            value=round(peak, 1),
         )
     return peak
 
@@ -53,7 +54,9 @@ def order_regimen(calc: DoseCalculation) -> Regimen | None:
     """What the pump program of an order gives, as a PK regimen (None without a pump program)."""
     if calc.pump is None or calc.pump.run_time_min <= 0:
         return None
-    return Regimen.of([Infusion(calc.pump.run_time_min, rate_mg_per_min=calc.pump.delivered_rate_mg_per_h / 60.0)])
+    return Regimen.of(
+        [Infusion(calc.pump.run_time_min, rate_mg_per_min=calc.pump.delivered_rate_mg_per_h / 60.0)]
+    )
 
 
 def order_peak_check(section: DosingSection, calc: DoseCalculation) -> float | None:

@@ -1,13 +1,8 @@
-"""Dosing weight, a session's dose checked against the protocol's soft and hard limits, and the pump program.
+"""A session's dose checked against the protocol's soft and hard limits, and the pump program.
 
-Formulas, each a clinic-visible default from DOMAIN.md §2:
+The dosing weight (Devine, adjusted body weight, BMI, the obese rule) is in
+:mod:`ketaclinic.core.pharmacology.body_weight`. Formulas here, each a clinic-visible default from DOMAIN.md §2:
 
-* Devine ideal body weight (Devine BJ, Drug Intell Clin Pharm 1974;8:650): men 50 kg, women 45.5 kg,
-  plus 2.3 kg **per inch** of height over 5 ft (60 in). (opentiva's IBW uses 2.3 kg per *cm*: a bug,
-  not copied.)
-* Adjusted body weight = IBW + 0.4 x (actual - IBW) (Traynor et al., Antimicrob Agents Chemother
-  1995;39:545).
-* BMI = weight (kg) / height (m)^2 (WHO).
 * Pump: concentration = dose / (bag volume + drug volume drawn from the vial); rate (mL/h) = total
   volume / duration (h), rounded half-up to the pump's precision; dose delivered = rounded rate x
   duration x concentration (DOMAIN.md §2: rate = dose / concentration / duration).
@@ -24,12 +19,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.pharmacology.body_weight import DosingWeight, Sex, dosing_weight_compute
 from ketaclinic.core.pharmacology.units import (
-    BODY_WEIGHT_RANGE_KG,
-    HEIGHT_RANGE_CM,
     Kind,
     Quantity,
     check_range,
@@ -37,17 +30,10 @@ from ketaclinic.core.pharmacology.units import (
 from ketaclinic.core.protocols.dosing import (
     DoseBasis,
     DosingSection,
-    DosingWeightPolicy,
     LimitQuantity,
     Route,
-    WeightBasis,
 )
 
-INCH_CM = 2.54
-DEVINE_BASE_KG = {"male": 50.0, "female": 45.5}
-DEVINE_KG_PER_INCH = 2.3
-DEVINE_FROM_INCHES = 60.0
-ADJUSTED_FACTOR = 0.4
 LIMIT_RTOL = 1e-9
 MIN_OVERRIDE_REASON_CHARS = 15  # a sentence saying why, not "ok" or a 12-character token
 
@@ -55,118 +41,26 @@ HARD_ABOVE = "{what} {value:.4g} {unit} is above the hard limit of {bound:g} {un
 HARD_BELOW = "{what} {value:.4g} {unit} is below the hard limit of {bound:g} {unit} ({source}); allowed range {range}. Refused."
 SOFT_ABOVE = "{what} {value:.4g} {unit} is above the soft limit of {bound:g} {unit} ({source}): a prescriber must give an override reason."
 SOFT_BELOW = "{what} {value:.4g} {unit} is below the soft limit of {bound:g} {unit} ({source}): a prescriber must give an override reason."
-NEEDS_HEIGHT_SEX = "The dosing-weight policy ({basis}) needs the patient's height and sex (male or female); got height {height!r}, sex {sex!r}."
-UNKNOWN_SEX = "Sex {value!r} is not one the Devine formula defines: allowed are male, female."
 WRONG_DOSE_UNIT = "Dose {value!r} is in {unit}, but protocol basis is {basis}: give it in one of {allowed}."
 NOT_AN_INTRANASAL_DOSE = "Intranasal dose {value:g} mg is not one of the allowed doses {allowed} mg. Refused."
 NO_PUMP = "Protocol route {route} has no pump program."
-VIAL_NOT_ALLOWED = "Vial strength {value:g} mg/mL is not one the protocol allows: allowed are {allowed} mg/mL."
+VIAL_NOT_ALLOWED = (
+    "Vial strength {value:g} mg/mL is not one the protocol allows: allowed are {allowed} mg/mL."
+)
 BAG_RANGE = "Bag volume {value!r} mL is outside the allowed range 10–1000 mL."
 RATE_ROUNDS_TO_ZERO = "Pump rate {value:.4g} mL/h rounds to zero at precision {precision:g} mL/h: use a weaker dilution or a longer infusion."
 RATE_ABOVE_PUMP = "Pump rate {value:.4g} mL/h is above the pump maximum of {high:g} mL/h: use a stronger dilution or a longer infusion."
-RATE_CAPPED = "Rate capped at the protocol maximum of {cap:g} mg/h (weight-based rate would be {uncapped:.4g} mg/h)."
+RATE_CAPPED = (
+    "Rate capped at the protocol maximum of {cap:g} mg/h (weight-based rate would be {uncapped:.4g} mg/h)."
+)
 OVERRIDE_TOO_SHORT = "An override reason needs at least {low} characters saying why; got {value!r}."
 NO_WARNINGS_TO_OVERRIDE = "This dose breaches no soft limit, so there is nothing to override."
-OBESE_RULE_UNCHECKED = (
-    "Height not given: BMI and the protocol's obese rule (from BMI {bmi:g}, dose on {basis} body weight) "
-    "were not checked; dosing on actual body weight."
-)
-OBESE_RULE_NEEDS_HEIGHT = (
-    "Height is needed for an infusion order: this protocol doses patients with a BMI of {bmi:g} or more on "
-    "{basis} body weight, and without a height the BMI cannot be checked. Record the patient's height; "
-    "the weight basis is never guessed for a patient."
-)
 NO_DURATION = "A rate-based protocol needs an infusion duration."
 NO_DEVICE = "An intranasal protocol needs its device (mg per device, allowed doses)."
-IBW_SHORT = "Height {height_in:.1f} in is under 5 ft: the Devine formula is defined from 5 ft and is extrapolated."
 
 
 class HardLimitError(ValidationError):
     """A dose, rate or duration beyond a protocol's hard limit: the calculation is refused."""
-
-
-class Sex(StrEnum):
-    MALE = "male"
-    FEMALE = "female"
-
-
-def sex_parse(value: str) -> Sex:
-    try:
-        return Sex(str(value).strip().lower())
-    except ValueError:
-        raise ValidationError(UNKNOWN_SEX.format(value=value), field="sex", value=value) from None
-
-
-def ideal_body_weight_kg(height_cm: float, sex: Sex) -> float:
-    """Devine 1974: 50 kg (men) or 45.5 kg (women) + 2.3 kg per inch over 60 in."""
-    check_range(height_cm, *HEIGHT_RANGE_CM, field="height", unit="cm")
-    inches = height_cm / INCH_CM
-    return DEVINE_BASE_KG[Sex(sex).value] + DEVINE_KG_PER_INCH * (inches - DEVINE_FROM_INCHES)
-
-
-def adjusted_body_weight_kg(actual_kg: float, ideal_kg: float) -> float:
-    """Traynor 1995: IBW + 0.4 x (actual - IBW)."""
-    return ideal_kg + ADJUSTED_FACTOR * (actual_kg - ideal_kg)
-
-
-def body_mass_index(weight_kg: float, height_cm: float) -> float:
-    """WHO: kg / m²."""
-    check_range(height_cm, *HEIGHT_RANGE_CM, field="height", unit="cm")
-    return weight_kg / (height_cm / 100.0) ** 2
-
-
-@dataclass(frozen=True, slots=True)
-class DosingWeight:
-    """The weight a per-kg dose is computed on, with every weight considered and the basis chosen."""
-
-    kg: float
-    basis: WeightBasis
-    actual_kg: float
-    ideal_kg: float | None
-    adjusted_kg: float | None
-    bmi_kg_per_m2: float | None
-    notes: tuple[str, ...] = ()
-
-
-def dosing_weight_compute(policy: DosingWeightPolicy, *, actual_kg: float, height_cm: float | None = None,
-                          sex: Sex | str | None = None, require_height: bool = False) -> DosingWeight:
-    """Apply a protocol's dosing-weight policy; the obese rule applies from ``policy.obese.bmi_at_least``.
-
-    Without a height the obese rule cannot be checked. A quick calculation (the CLI) then doses on actual
-    weight with a note saying so; an order for a patient passes ``require_height=True`` and is refused.
-    """
-    check_range(actual_kg, *BODY_WEIGHT_RANGE_KG, field="weight", unit="kg")
-    ideal = adjusted = bmi = None
-    notes: list[str] = []
-    sex_value = sex_parse(sex) if sex is not None else None
-    if height_cm is not None:
-        bmi = body_mass_index(actual_kg, height_cm)
-        if sex_value is not None:
-            ideal = ideal_body_weight_kg(height_cm, sex_value)
-            adjusted = adjusted_body_weight_kg(actual_kg, ideal)
-            if height_cm / INCH_CM < DEVINE_FROM_INCHES:
-                notes.append(IBW_SHORT.format(height_in=height_cm / INCH_CM))
-    basis = policy.basis
-    if policy.obese is not None:
-        if bmi is None and require_height:
-            raise ValidationError(OBESE_RULE_NEEDS_HEIGHT.format(bmi=policy.obese.bmi_at_least,
-                                                                basis=policy.obese.basis.value),
-                                  field="height", value=height_cm)
-        if bmi is None:
-            notes.append(OBESE_RULE_UNCHECKED.format(bmi=policy.obese.bmi_at_least, basis=policy.obese.basis.value))
-        elif bmi >= policy.obese.bmi_at_least:
-            basis = policy.obese.basis
-            notes.append(f"BMI {bmi:.1f} ≥ {policy.obese.bmi_at_least:g}: dosing on {basis.value} body weight (protocol obese rule).")
-    if basis is WeightBasis.ACTUAL:
-        kg = actual_kg
-    else:
-        if ideal is None or adjusted is None:
-            raise ValidationError(NEEDS_HEIGHT_SEX.format(basis=basis.value, height=height_cm, sex=sex), field="height", value=height_cm)
-        kg = ideal if basis is WeightBasis.IDEAL else adjusted
-        if policy.lesser_of_ideal_and_actual and actual_kg < kg:
-            notes.append(f"Actual weight {actual_kg:.1f} kg is below the {basis.value} weight {kg:.1f} kg: dosing on actual weight.")
-            kg = actual_kg
-    return DosingWeight(kg, basis, actual_kg, ideal, adjusted, bmi, tuple(notes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +88,9 @@ class PumpProgram:
     precision_ml_per_h: float
     vtbi_ml: float
     duration_min: float
-    run_time_min: float  # how long the pump runs to deliver vtbi_ml (shorter than duration if the bag empties first)
+    run_time_min: (
+        float  # how long the pump runs to deliver vtbi_ml (shorter than duration if the bag empties first)
+    )
     delivered_mg: float
     delivered_rate_mg_per_h: float
     residual_ml: float
@@ -208,8 +104,15 @@ def _round_half_up(value: float, precision: float) -> float:
     return float(steps * q)
 
 
-def pump_program(*, dose_mg: float, duration_min: float, vial_mg_per_ml: float, bag_ml: float,
-                 precision_ml_per_h: float = 0.1, max_rate_ml_per_h: float = 999.0) -> PumpProgram:
+def pump_program(
+    *,
+    dose_mg: float,
+    duration_min: float,
+    vial_mg_per_ml: float,
+    bag_ml: float,
+    precision_ml_per_h: float = 0.1,
+    max_rate_ml_per_h: float = 999.0,
+) -> PumpProgram:
     """The dose drawn from the vial into the bag; the whole mixture is the reservoir (line dead space ignored).
 
     The pump runs ``rate_ml_per_h`` (rounded) for the prescribed duration: ``vtbi_ml`` = rounded rate x
@@ -227,17 +130,33 @@ def pump_program(*, dose_mg: float, duration_min: float, vial_mg_per_ml: float, 
     exact_rate = total_ml / hours
     rate = _round_half_up(exact_rate, precision_ml_per_h)
     if rate <= 0:
-        raise ValidationError(RATE_ROUNDS_TO_ZERO.format(value=exact_rate, precision=precision_ml_per_h), field="rate", value=exact_rate)
+        raise ValidationError(
+            RATE_ROUNDS_TO_ZERO.format(value=exact_rate, precision=precision_ml_per_h),
+            field="rate",
+            value=exact_rate,
+        )
     if rate > max_rate_ml_per_h:
-        raise ValidationError(RATE_ABOVE_PUMP.format(value=rate, high=max_rate_ml_per_h), field="rate", value=rate)
+        raise ValidationError(
+            RATE_ABOVE_PUMP.format(value=rate, high=max_rate_ml_per_h), field="rate", value=rate
+        )
     vtbi = min(rate * hours, total_ml)
     delivered = vtbi * conc
     return PumpProgram(
-        vial_mg_per_ml=vial_mg_per_ml, drug_volume_ml=drug_ml, bag_ml=bag_ml, total_volume_ml=total_ml,
-        concentration_mg_per_ml=conc, exact_rate_ml_per_h=exact_rate, rate_ml_per_h=rate,
-        precision_ml_per_h=precision_ml_per_h, vtbi_ml=vtbi, duration_min=duration_min,
-        run_time_min=vtbi / rate * 60.0, delivered_mg=delivered,
-        delivered_rate_mg_per_h=rate * conc, residual_ml=total_ml - vtbi, residual_mg=(total_ml - vtbi) * conc,
+        vial_mg_per_ml=vial_mg_per_ml,
+        drug_volume_ml=drug_ml,
+        bag_ml=bag_ml,
+        total_volume_ml=total_ml,
+        concentration_mg_per_ml=conc,
+        exact_rate_ml_per_h=exact_rate,
+        rate_ml_per_h=rate,
+        precision_ml_per_h=precision_ml_per_h,
+        vtbi_ml=vtbi,
+        duration_min=duration_min,
+        run_time_min=vtbi / rate * 60.0,
+        delivered_mg=delivered,
+        delivered_rate_mg_per_h=rate * conc,
+        residual_ml=total_ml - vtbi,
+        residual_mg=(total_ml - vtbi) * conc,
     )
 
 
@@ -271,24 +190,42 @@ class DoseCalculation:
         w = self.dosing_weight
         p = self.pump
         return {
-            "route": self.route.value, "basis": self.basis.value,
-            "dose_mg": self.dose_mg, "dose_mg_per_kg": self.dose_mg_per_kg,
-            "dosing_weight_kg": w.kg, "dosing_weight_basis": w.basis.value, "actual_weight_kg": w.actual_kg,
-            "ideal_weight_kg": w.ideal_kg, "adjusted_weight_kg": w.adjusted_kg, "bmi_kg_per_m2": w.bmi_kg_per_m2,
-            "duration_min": self.duration_min, "rate_mg_h": self.rate_mg_per_h,
+            "route": self.route.value,
+            "basis": self.basis.value,
+            "dose_mg": self.dose_mg,
+            "dose_mg_per_kg": self.dose_mg_per_kg,
+            "dosing_weight_kg": w.kg,
+            "dosing_weight_basis": w.basis.value,
+            "actual_weight_kg": w.actual_kg,
+            "ideal_weight_kg": w.ideal_kg,
+            "adjusted_weight_kg": w.adjusted_kg,
+            "bmi_kg_per_m2": w.bmi_kg_per_m2,
+            "duration_min": self.duration_min,
+            "rate_mg_h": self.rate_mg_per_h,
             "rate_mg_kg_h": self.rate_mg_per_kg_per_h,
             "rate_ml_h": None if p is None else p.rate_ml_per_h,
-            "pump": None if p is None else {
-                "vial_mg_per_ml": p.vial_mg_per_ml, "drug_volume_ml": p.drug_volume_ml, "bag_ml": p.bag_ml,
-                "total_volume_ml": p.total_volume_ml, "concentration_mg_per_ml": p.concentration_mg_per_ml,
-                "exact_rate_ml_h": p.exact_rate_ml_per_h, "rate_ml_h": p.rate_ml_per_h,
-                "precision_ml_h": p.precision_ml_per_h, "vtbi_ml": p.vtbi_ml, "run_time_min": p.run_time_min,
+            "pump": None
+            if p is None
+            else {
+                "vial_mg_per_ml": p.vial_mg_per_ml,
+                "drug_volume_ml": p.drug_volume_ml,
+                "bag_ml": p.bag_ml,
+                "total_volume_ml": p.total_volume_ml,
+                "concentration_mg_per_ml": p.concentration_mg_per_ml,
+                "exact_rate_ml_h": p.exact_rate_ml_per_h,
+                "rate_ml_h": p.rate_ml_per_h,
+                "precision_ml_h": p.precision_ml_per_h,
+                "vtbi_ml": p.vtbi_ml,
+                "run_time_min": p.run_time_min,
                 "delivered_mg": p.delivered_mg,
-                "delivered_rate_mg_h": p.delivered_rate_mg_per_h, "residual_ml": p.residual_ml, "residual_mg": p.residual_mg,
+                "delivered_rate_mg_h": p.delivered_rate_mg_per_h,
+                "residual_ml": p.residual_ml,
+                "residual_mg": p.residual_mg,
             },
             "devices": self.devices,
             "warnings": [w.message for w in self.warnings],
-            "requires_override": self.requires_override, "ready_to_sign": self.ready_to_sign,
+            "requires_override": self.requires_override,
+            "ready_to_sign": self.ready_to_sign,
             "override_reason": self.override_reason,
             "notes": list(self.notes) + list(self.dosing_weight.notes),
         }
@@ -306,29 +243,56 @@ def _check_limits(section: DosingSection, values: dict[LimitQuantity, float]) ->
         allowed = f"{low:g}–{high:g} {unit}"
         fmt = {"what": what, "value": value, "unit": unit, "source": limit.source, "range": allowed}
         if limit.hard_max is not None and value > limit.hard_max * (1 + LIMIT_RTOL):
-            raise HardLimitError(HARD_ABOVE.format(bound=limit.hard_max, **fmt), field=limit.quantity.value, value=value)
+            raise HardLimitError(
+                HARD_ABOVE.format(bound=limit.hard_max, **fmt), field=limit.quantity.value, value=value
+            )
         if limit.hard_min is not None and value < limit.hard_min * (1 - LIMIT_RTOL):
-            raise HardLimitError(HARD_BELOW.format(bound=limit.hard_min, **fmt), field=limit.quantity.value, value=value)
+            raise HardLimitError(
+                HARD_BELOW.format(bound=limit.hard_min, **fmt), field=limit.quantity.value, value=value
+            )
         if limit.soft_max is not None and value > limit.soft_max * (1 + LIMIT_RTOL):
-            warnings.append(LimitWarning(limit.quantity, "soft_max", limit.soft_max, value,
-                                         SOFT_ABOVE.format(bound=limit.soft_max, **fmt)))
+            warnings.append(
+                LimitWarning(
+                    limit.quantity,
+                    "soft_max",
+                    limit.soft_max,
+                    value,
+                    SOFT_ABOVE.format(bound=limit.soft_max, **fmt),
+                )
+            )
         if limit.soft_min is not None and value < limit.soft_min * (1 - LIMIT_RTOL):
-            warnings.append(LimitWarning(limit.quantity, "soft_min", limit.soft_min, value,
-                                         SOFT_BELOW.format(bound=limit.soft_min, **fmt)))
+            warnings.append(
+                LimitWarning(
+                    limit.quantity,
+                    "soft_min",
+                    limit.soft_min,
+                    value,
+                    SOFT_BELOW.format(bound=limit.soft_min, **fmt),
+                )
+            )
     return tuple(warnings)
 
 
 _ALLOWED_FOR_BASIS = {
-    DoseBasis.MG_PER_KG: (Kind.DOSE, "mg/kg, mg"), DoseBasis.MG: (Kind.DOSE, "mg, mg/kg"),
+    DoseBasis.MG_PER_KG: (Kind.DOSE, "mg/kg, mg"),
+    DoseBasis.MG: (Kind.DOSE, "mg, mg/kg"),
     DoseBasis.MG_PER_KG_PER_H: (Kind.RATE, "mg/kg/h, mg/h, mg/kg/min, mg/min"),
     DoseBasis.MG_PER_H: (Kind.RATE, "mg/h, mg/kg/h, mg/min, mg/kg/min"),
 }
 
 
-def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float | None = None,
-                   sex: Sex | str | None = None, dose: Quantity | None = None, duration_min: float | None = None,
-                   vial_mg_per_ml: float | None = None, bag_ml: float | None = None,
-                   require_height: bool = False) -> DoseCalculation:
+def dose_calculate(
+    section: DosingSection,
+    *,
+    weight_kg: float,
+    height_cm: float | None = None,
+    sex: Sex | str | None = None,
+    dose: Quantity | None = None,
+    duration_min: float | None = None,
+    vial_mg_per_ml: float | None = None,
+    bag_ml: float | None = None,
+    require_height: bool = False,
+) -> DoseCalculation:
     """A session's dose under a protocol: the protocol default unless ``dose`` is given.
 
     ``require_height`` refuses a calculation whose protocol has an obese-dosing rule when no height is
@@ -337,8 +301,13 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
     ``dose`` is a parsed quantity (``units.quantity_parse``): a dose (mg, mg/kg) for dose-based protocols,
     a rate (mg/h, mg/kg/h, ...) for rate-based ones. Hard-limit breaches raise :class:`HardLimitError`.
     """
-    dw = dosing_weight_compute(section.dosing_weight, actual_kg=weight_kg, height_cm=height_cm, sex=sex,
-                               require_height=require_height)
+    dw = dosing_weight_compute(
+        section.dosing_weight,
+        actual_kg=weight_kg,
+        height_cm=height_cm,
+        sex=sex,
+        require_height=require_height,
+    )
     notes: list[str] = []
     basis = section.basis
     duration = section.infusion_duration_min if duration_min is None else duration_min
@@ -347,12 +316,18 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
     kind, allowed = _ALLOWED_FOR_BASIS[basis]
     if dose is not None and dose.kind is not kind:
         raise ValidationError(
-            WRONG_DOSE_UNIT.format(value=dose.text or dose.value, unit=dose.unit, basis=basis.unit, allowed=allowed),
-            field="dose", value=dose.text,
+            WRONG_DOSE_UNIT.format(
+                value=dose.text or dose.value, unit=dose.unit, basis=basis.unit, allowed=allowed
+            ),
+            field="dose",
+            value=dose.text,
         )
     if dose is not None and not (math.isfinite(dose.value) and dose.value > 0):
-        raise ValidationError(f"Dose {dose.text or dose.value!r} must be above zero (allowed units {allowed}).",
-                              field="dose", value=dose.text)
+        raise ValidationError(
+            f"Dose {dose.text or dose.value!r} must be above zero (allowed units {allowed}).",
+            field="dose",
+            value=dose.text,
+        )
     rate_mg_per_h: float | None = None
     capped = False
     if basis.is_rate:
@@ -366,11 +341,20 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
                 capped = True
         else:  # canonical rate unit is mg/min or mg/kg/min
             rate_mg_per_h = dose.value * 60.0 * (dw.kg if dose.per_kg else 1.0)
-            if section.max_rate_mg_per_h is not None and rate_mg_per_h > section.max_rate_mg_per_h * (1 + LIMIT_RTOL):
+            if section.max_rate_mg_per_h is not None and rate_mg_per_h > section.max_rate_mg_per_h * (
+                1 + LIMIT_RTOL
+            ):
                 raise HardLimitError(
-                    HARD_ABOVE.format(what="Rate", value=rate_mg_per_h, unit="mg/h", bound=section.max_rate_mg_per_h,
-                                      source="protocol maximum rate", range=f"0–{section.max_rate_mg_per_h:g} mg/h"),
-                    field="rate_mg_per_h", value=rate_mg_per_h,
+                    HARD_ABOVE.format(
+                        what="Rate",
+                        value=rate_mg_per_h,
+                        unit="mg/h",
+                        bound=section.max_rate_mg_per_h,
+                        source="protocol maximum rate",
+                        range=f"0–{section.max_rate_mg_per_h:g} mg/h",
+                    ),
+                    field="rate_mg_per_h",
+                    value=rate_mg_per_h,
                 )
         dose_mg = rate_mg_per_h * duration / 60.0
     elif dose is None:
@@ -384,12 +368,17 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
             raise ValidationError(NO_DEVICE, field="intranasal", value=None)
         if not any(abs(dose_mg - d) <= 1e-9 * d for d in device.allowed_doses_mg):
             raise HardLimitError(
-                NOT_AN_INTRANASAL_DOSE.format(value=dose_mg, allowed=", ".join(f"{d:g}" for d in device.allowed_doses_mg)),
-                field="dose", value=dose_mg,
+                NOT_AN_INTRANASAL_DOSE.format(
+                    value=dose_mg, allowed=", ".join(f"{d:g}" for d in device.allowed_doses_mg)
+                ),
+                field="dose",
+                value=dose_mg,
             )
         devices = round(dose_mg / device.mg_per_device)
-        notes.append(f"{devices} device(s) of {device.mg_per_device:g} mg, {device.minutes_between_devices:g} min apart; "
-                     f"observe at least {device.observation_min:g} min. Recorded only: no pump program.")
+        notes.append(
+            f"{devices} device(s) of {device.mg_per_device:g} mg, {device.minutes_between_devices:g} min apart; "
+            f"observe at least {device.observation_min:g} min. Recorded only: no pump program."
+        )
     if duration is not None and rate_mg_per_h is None:
         rate_mg_per_h = dose_mg * 60.0 / duration
     values: dict[LimitQuantity, float] = {
@@ -412,19 +401,35 @@ def dose_calculate(section: DosingSection, *, weight_kg: float, height_cm: float
         vial = section.pump.default_vial_mg_per_ml if vial_mg_per_ml is None else vial_mg_per_ml
         if vial not in section.pump.vial_strengths_mg_per_ml:
             raise ValidationError(
-                VIAL_NOT_ALLOWED.format(value=vial, allowed=", ".join(f"{v:g}" for v in section.pump.vial_strengths_mg_per_ml)),
-                field="vial", value=vial,
+                VIAL_NOT_ALLOWED.format(
+                    value=vial, allowed=", ".join(f"{v:g}" for v in section.pump.vial_strengths_mg_per_ml)
+                ),
+                field="vial",
+                value=vial,
             )
-        pump = pump_program(dose_mg=dose_mg, duration_min=duration, vial_mg_per_ml=vial,
-                            bag_ml=section.pump.default_bag_ml if bag_ml is None else bag_ml,
-                            precision_ml_per_h=section.pump.precision_ml_per_h,
-                            max_rate_ml_per_h=section.pump.max_rate_ml_per_h)
+        pump = pump_program(
+            dose_mg=dose_mg,
+            duration_min=duration,
+            vial_mg_per_ml=vial,
+            bag_ml=section.pump.default_bag_ml if bag_ml is None else bag_ml,
+            precision_ml_per_h=section.pump.precision_ml_per_h,
+            max_rate_ml_per_h=section.pump.max_rate_ml_per_h,
+        )
     return DoseCalculation(
-        route=section.route, basis=basis, dosing_weight=dw, dose_mg=dose_mg, dose_mg_per_kg=values[LimitQuantity.DOSE_MG_PER_KG],
+        route=section.route,
+        basis=basis,
+        dosing_weight=dw,
+        dose_mg=dose_mg,
+        dose_mg_per_kg=values[LimitQuantity.DOSE_MG_PER_KG],
         duration_min=None if section.route is Route.INTRANASAL else duration,
         rate_mg_per_h=None if section.route is Route.INTRANASAL else rate_mg_per_h,
-        rate_mg_per_kg_per_h=values.get(LimitQuantity.RATE_MG_PER_KG_PER_H) if section.route is Route.IV else None,
-        warnings=warnings, notes=tuple(notes), pump=pump, devices=devices,
+        rate_mg_per_kg_per_h=values.get(LimitQuantity.RATE_MG_PER_KG_PER_H)
+        if section.route is Route.IV
+        else None,
+        warnings=warnings,
+        notes=tuple(notes),
+        pump=pump,
+        devices=devices,
     )
 
 
@@ -441,8 +446,11 @@ def dose_override(calc: DoseCalculation, reason: str) -> DoseCalculation:
         raise ValidationError(NO_WARNINGS_TO_OVERRIDE, field="override_reason", value=reason)
     text = (reason or "").strip()
     if len(text) < MIN_OVERRIDE_REASON_CHARS:
-        raise ValidationError(OVERRIDE_TOO_SHORT.format(low=MIN_OVERRIDE_REASON_CHARS, value=reason),
-                              field="override_reason", value=reason)
+        raise ValidationError(
+            OVERRIDE_TOO_SHORT.format(low=MIN_OVERRIDE_REASON_CHARS, value=reason),
+            field="override_reason",
+            value=reason,
+        )
     return replace(calc, override_reason=text)
 
 

@@ -84,7 +84,9 @@ def population_weights(*, n: int, mean_kg: float, sd_kg: float, rng: np.random.G
     """Normal weights truncated to the plausibility range by redrawing (not clipping)."""
     low, high = BODY_WEIGHT_RANGE_KG
     if not (math.isfinite(mean_kg) and low <= mean_kg <= high):
-        raise ValidationError(BAD_WEIGHTS.format(low=low, high=high, value=mean_kg), field="weight_mean", value=mean_kg)
+        raise ValidationError(
+            BAD_WEIGHTS.format(low=low, high=high, value=mean_kg), field="weight_mean", value=mean_kg
+        )
     if not (math.isfinite(sd_kg) and 0 <= sd_kg <= 100):
         raise ValidationError(BAD_WEIGHT_SD.format(value=sd_kg), field="weight_sd", value=sd_kg)
     w = rng.normal(mean_kg, sd_kg, n)
@@ -109,13 +111,25 @@ class VirtualPatients:
     k31_per_min: np.ndarray | None
 
     def rates(self) -> dict[str, np.ndarray | None]:
-        return {"k10": self.k10_per_min, "k12": self.k12_per_min, "k21": self.k21_per_min,
-                "k13": self.k13_per_min, "k31": self.k31_per_min}
+        return {
+            "k10": self.k10_per_min,
+            "k12": self.k12_per_min,
+            "k21": self.k21_per_min,
+            "k13": self.k13_per_min,
+            "k31": self.k31_per_min,
+        }
 
 
-def virtual_patients_draw(model: PkModel, *, n: int | None = None, weights_kg: np.ndarray | None = None,
-                          weight_mean_kg: float | None = None, weight_sd_kg: float = 0.0, cv: float = 0.0,
-                          seed: int = 0) -> VirtualPatients:
+def virtual_patients_draw(
+    model: PkModel,
+    *,
+    n: int | None = None,
+    weights_kg: np.ndarray | None = None,
+    weight_mean_kg: float | None = None,
+    weight_sd_kg: float = 0.0,
+    cv: float = 0.0,
+    seed: int = 0,
+) -> VirtualPatients:
     """Draw (or take) weights, then log-normal IIV, from ``PCG64(seed)`` in that fixed order."""
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValidationError(BAD_SEED.format(value=seed), field="seed", value=seed)
@@ -126,13 +140,17 @@ def virtual_patients_draw(model: PkModel, *, n: int | None = None, weights_kg: n
         w = np.asarray(weights_kg, dtype=float).ravel()
         low, high = BODY_WEIGHT_RANGE_KG
         if w.size == 0 or not np.all(np.isfinite(w)) or w.min() < low or w.max() > high:
-            raise ValidationError(BAD_WEIGHTS.format(low=low, high=high, value=w.tolist()[:5]), field="weights", value=None)
+            raise ValidationError(
+                BAD_WEIGHTS.format(low=low, high=high, value=w.tolist()[:5]), field="weights", value=None
+            )
         n = w.size
     if n is None or isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_PATIENTS:
         raise ValidationError(BAD_N.format(value=n, high=MAX_PATIENTS), field="n", value=n)
     if weights_kg is None:
         if weight_mean_kg is None:
-            raise ValidationError("Give either weights or a weight mean (and SD).", field="weight_mean", value=None)
+            raise ValidationError(
+                "Give either weights or a weight mean (and SD).", field="weight_mean", value=None
+            )
         w = population_weights(n=int(n), mean_kg=weight_mean_kg, sd_kg=weight_sd_kg, rng=rng)
     three = model.compartments == 3
     omega = math.sqrt(math.log1p(cv * cv))
@@ -140,8 +158,11 @@ def virtual_patients_draw(model: PkModel, *, n: int | None = None, weights_kg: n
     eta = rng.normal(0.0, omega, (w.size, len(names))) if cv > 0 else np.zeros((w.size, len(names)))
     f = {nm: np.exp(eta[:, i]) for i, nm in enumerate(names)}
     return VirtualPatients(
-        weights_kg=w, v1_l=model.v1_l_per_kg * w * f["v1"], k10_per_min=model.k10_per_min * f["k10"],
-        k12_per_min=model.k12_per_min * f["k12"], k21_per_min=model.k21_per_min * f["k21"],
+        weights_kg=w,
+        v1_l=model.v1_l_per_kg * w * f["v1"],
+        k10_per_min=model.k10_per_min * f["k10"],
+        k12_per_min=model.k12_per_min * f["k12"],
+        k21_per_min=model.k21_per_min * f["k21"],
         k13_per_min=model.k13_per_min * f["k13"] if three else None,
         k31_per_min=model.k31_per_min * f["k31"] if three else None,
     )
@@ -161,34 +182,61 @@ def plasma_concentrations(regimen: Regimen, patients: VirtualPatients, times: np
     k = patients.rates()
     lam, wts = _modes(k)
     coef = wts / patients.v1_l * NG_PER_ML_PER_MG_PER_L  # (m, N): ng/mL per mg in each mode
-    plasma, _ = _modal_march(lam, coef, times, regimen.phases_for(1.0), regimen.phases_for(0.0), patients.weights_kg)
+    plasma, _ = _modal_march(
+        lam, coef, times, regimen.phases_for(1.0), regimen.phases_for(0.0), patients.weights_kg
+    )
     return plasma
 
 
-def effect_site_concentrations(regimen: Regimen, patients: VirtualPatients, times: np.ndarray,
-                               ke0_per_min: float) -> tuple[np.ndarray, np.ndarray]:
+def effect_site_concentrations(
+    regimen: Regimen, patients: VirtualPatients, times: np.ndarray, ke0_per_min: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact plasma and effect-site concentrations (ng/mL), each (len(times), N); ke0 is not varied."""
     lam, wts = _modes(patients.rates())
     coef = wts / patients.v1_l * NG_PER_ML_PER_MG_PER_L
-    plasma, effect = _modal_march(lam, coef, times, regimen.phases_for(1.0), regimen.phases_for(0.0),
-                                  patients.weights_kg, ke0_per_min)
+    plasma, effect = _modal_march(
+        lam, coef, times, regimen.phases_for(1.0), regimen.phases_for(0.0), patients.weights_kg, ke0_per_min
+    )
     if effect is None:  # cannot happen: ke0 was given
         raise ValidationError("effect site not computed", field="ke0_per_min", value=ke0_per_min)
     return plasma, effect
 
 
-def population_simulate(model: PkModel, regimen: Regimen, *, n: int | None = None, weights_kg: np.ndarray | None = None,
-                        weight_mean_kg: float | None = None, weight_sd_kg: float = 0.0, cv: float = 0.0,
-                        seed: int = 0, until_min: float, step_min: float,
-                        threshold_ng_per_ml: float | None = None, effect_site: bool = False) -> PopulationResult:
+def population_simulate(
+    model: PkModel,
+    regimen: Regimen,
+    *,
+    n: int | None = None,
+    weights_kg: np.ndarray | None = None,
+    weight_mean_kg: float | None = None,
+    weight_sd_kg: float = 0.0,
+    cv: float = 0.0,
+    seed: int = 0,
+    until_min: float,
+    step_min: float,
+    threshold_ng_per_ml: float | None = None,
+    effect_site: bool = False,
+) -> PopulationResult:
     """Simulate N patients exactly and return percentile bands and the share above a threshold."""
-    patients = virtual_patients_draw(model, n=n, weights_kg=weights_kg, weight_mean_kg=weight_mean_kg,
-                                     weight_sd_kg=weight_sd_kg, cv=cv, seed=seed)
+    patients = virtual_patients_draw(
+        model,
+        n=n,
+        weights_kg=weights_kg,
+        weight_mean_kg=weight_mean_kg,
+        weight_sd_kg=weight_sd_kg,
+        cv=cv,
+        seed=seed,
+    )
     grid = output_grid(until_min, step_min)
     check_covers_regimen(regimen, until_min)
-    if threshold_ng_per_ml is not None and not (math.isfinite(threshold_ng_per_ml) and 0 < threshold_ng_per_ml <= 1e5):
-        raise ValidationError(f"Threshold {threshold_ng_per_ml!r} ng/mL is outside the allowed range above 0–100000 ng/mL.",
-                              field="threshold", value=threshold_ng_per_ml)
+    if threshold_ng_per_ml is not None and not (
+        math.isfinite(threshold_ng_per_ml) and 0 < threshold_ng_per_ml <= 1e5
+    ):
+        raise ValidationError(
+            f"Threshold {threshold_ng_per_ml!r} ng/mL is outside the allowed range above 0–100000 ng/mL.",
+            field="threshold",
+            value=threshold_ng_per_ml,
+        )
     times = event_times(regimen, grid)
     N = patients.weights_kg.size
     if N * times.size > 50_000_000:
@@ -213,10 +261,17 @@ def population_simulate(model: PkModel, regimen: Regimen, *, n: int | None = Non
         share_t = (plasma_t >= threshold_ng_per_ml).mean(axis=1)
         share = float((cmax >= threshold_ng_per_ml).mean())
     return PopulationResult(
-        model=model, t_min=grid, weights_kg=w, plasma_ng_per_ml=plasma_t.T,
-        percentiles={p: pct[j] for j, p in enumerate(PERCENTILES)}, cmax_ng_per_ml=cmax,
-        plasma_at_end_of_infusion_ng_per_ml=conc[end_idx], threshold_ng_per_ml=threshold_ng_per_ml,
-        share_above_by_time=share_t, share_ever_above=share, effect_site_percentiles=effect_pct,
+        model=model,
+        t_min=grid,
+        weights_kg=w,
+        plasma_ng_per_ml=plasma_t.T,
+        percentiles={p: pct[j] for j, p in enumerate(PERCENTILES)},
+        cmax_ng_per_ml=cmax,
+        plasma_at_end_of_infusion_ng_per_ml=conc[end_idx],
+        threshold_ng_per_ml=threshold_ng_per_ml,
+        share_above_by_time=share_t,
+        share_ever_above=share,
+        effect_site_percentiles=effect_pct,
     )
 
 
@@ -292,8 +347,15 @@ def _modes_by_eigh(k: dict[str, np.ndarray | None]) -> tuple[np.ndarray, np.ndar
     return lam.T, (q[:, 0, :] ** 2).T
 
 
-def _modal_march(lam: np.ndarray, coef: np.ndarray, times: np.ndarray, phases: tuple[Phase, ...], fixed: tuple[Phase, ...],
-                 w: np.ndarray, ke0_per_min: float | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def _modal_march(
+    lam: np.ndarray,
+    coef: np.ndarray,
+    times: np.ndarray,
+    phases: tuple[Phase, ...],
+    fixed: tuple[Phase, ...],
+    w: np.ndarray,
+    ke0_per_min: float | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Plasma (and effect-site) concentrations (T, N) at every event time, exactly, all patients together.
 
     Effect site (when ``ke0_per_min`` is given): ``dCe/dt = ke0 (Cp - Ce)`` with ``Cp(t + s) = sum_j c_j

@@ -36,7 +36,8 @@ def _positive(value: float | None, *, field: str, unit: str, high: float) -> Non
     if not (isinstance(value, int | float) and math.isfinite(value) and 0 < value <= high):
         raise ValidationError(
             NOT_IN_RANGE.format(field=field, value=value, unit=unit, low="above 0", high=f"{high:g}"),
-            field=field, value=value,
+            field=field,
+            value=value,
         )
 
 
@@ -49,7 +50,9 @@ class Bolus:
 
     def __post_init__(self) -> None:
         if (self.dose_mg is None) == (self.dose_mg_per_kg is None):
-            raise ValidationError(EXACTLY_ONE.format(what="A bolus", a="dose_mg", b="dose_mg_per_kg"), field="bolus")
+            raise ValidationError(
+                EXACTLY_ONE.format(what="A bolus", a="dose_mg", b="dose_mg_per_kg"), field="bolus"
+            )
         _positive(self.dose_mg, field="bolus dose", unit="mg", high=MAX_BOLUS_MG)
         _positive(self.dose_mg_per_kg, field="bolus dose", unit="mg/kg", high=MAX_BOLUS_MG_PER_KG)
 
@@ -72,19 +75,28 @@ class Infusion:
     def __post_init__(self) -> None:
         if (self.rate_mg_per_min is None) == (self.rate_mg_per_kg_per_min is None):
             raise ValidationError(
-                EXACTLY_ONE.format(what="An infusion", a="rate_mg_per_min", b="rate_mg_per_kg_per_min"), field="infusion"
+                EXACTLY_ONE.format(what="An infusion", a="rate_mg_per_min", b="rate_mg_per_kg_per_min"),
+                field="infusion",
             )
         _positive(self.duration_min, field="infusion duration", unit="min", high=MAX_DURATION_MIN)
         _positive(self.rate_mg_per_min, field="infusion rate", unit="mg/min", high=MAX_RATE_MG_PER_MIN)
-        _positive(self.rate_mg_per_kg_per_min, field="infusion rate", unit="mg/kg/min", high=MAX_RATE_MG_PER_KG_PER_MIN)
+        _positive(
+            self.rate_mg_per_kg_per_min,
+            field="infusion rate",
+            unit="mg/kg/min",
+            high=MAX_RATE_MG_PER_KG_PER_MIN,
+        )
 
     @classmethod
-    def dose_over(cls, *, duration_min: float, dose_mg: float | None = None,
-                  dose_mg_per_kg: float | None = None) -> Infusion:
+    def dose_over(
+        cls, *, duration_min: float, dose_mg: float | None = None, dose_mg_per_kg: float | None = None
+    ) -> Infusion:
         """A dose given evenly over ``duration_min``: rate = dose / duration."""
         _positive(duration_min, field="infusion duration", unit="min", high=MAX_DURATION_MIN)
         if (dose_mg is None) == (dose_mg_per_kg is None):
-            raise ValidationError(EXACTLY_ONE.format(what="An infusion dose", a="dose_mg", b="dose_mg_per_kg"), field="infusion")
+            raise ValidationError(
+                EXACTLY_ONE.format(what="An infusion dose", a="dose_mg", b="dose_mg_per_kg"), field="infusion"
+            )
         _positive(dose_mg, field="infusion dose", unit="mg", high=MAX_BOLUS_MG)
         _positive(dose_mg_per_kg, field="infusion dose", unit="mg/kg", high=MAX_BOLUS_MG_PER_KG)
         if dose_mg is not None:
@@ -130,7 +142,9 @@ class Regimen:
         if not self.segments:
             raise ValidationError(EMPTY_REGIMEN.format(value=list(self.segments)), field="segments", value=())
         if len(self.segments) > MAX_SEGMENTS:
-            raise ValidationError(TOO_MANY_SEGMENTS.format(high=MAX_SEGMENTS, value=len(self.segments)), field="segments")
+            raise ValidationError(
+                TOO_MANY_SEGMENTS.format(high=MAX_SEGMENTS, value=len(self.segments)), field="segments"
+            )
         for s in self.segments:
             if not isinstance(s, Bolus | Infusion | Pause):
                 raise ValidationError(f"Not a segment: {s!r}.", field="segments", value=s)
@@ -170,7 +184,9 @@ class Regimen:
         return tuple(phases)
 
     def total_mg_for(self, weight_kg: float) -> float:
-        return math.fsum(p.bolus_mg + p.rate_mg_per_min * (p.end_min - p.start_min) for p in self.phases_for(weight_kg))
+        return math.fsum(
+            p.bolus_mg + p.rate_mg_per_min * (p.end_min - p.start_min) for p in self.phases_for(weight_kg)
+        )
 
 
 BAD_INFUSION_SPEC = (

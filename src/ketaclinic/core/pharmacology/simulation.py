@@ -41,8 +41,12 @@ ENDS_BEFORE_REGIMEN = (
     "The simulation ends at {value:g} min, before the dosing segments end at {end:g} min: "
     "simulate until at least {end:g} min."
 )
-BAD_STEP = "Output step {value!r} min is outside the allowed range above 0–{high:g} min (the simulation length)."
-TOO_MANY_POINTS = "Simulating {until:g} min every {step:g} min gives {value} points; the most allowed is {high}."
+BAD_STEP = (
+    "Output step {value!r} min is outside the allowed range above 0–{high:g} min (the simulation length)."
+)
+TOO_MANY_POINTS = (
+    "Simulating {until:g} min every {step:g} min gives {value} points; the most allowed is {high}."
+)
 BAD_THRESHOLD = "Threshold {value!r} ng/mL is outside the allowed range above 0–100000 ng/mL."
 
 
@@ -114,18 +118,25 @@ class Summary:
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
-            "cmax_ng_per_ml": self.cmax_ng_per_ml, "tmax_min": self.tmax_min,
+            "cmax_ng_per_ml": self.cmax_ng_per_ml,
+            "tmax_min": self.tmax_min,
             "end_of_infusion_min": self.end_of_infusion_min,
             "plasma_at_end_of_infusion_ng_per_ml": self.plasma_at_end_of_infusion_ng_per_ml,
             "effect_site_max_ng_per_ml": self.effect_site_max_ng_per_ml,
             "effect_site_tmax_min": self.effect_site_tmax_min,
         }
         t = self.threshold
-        out["threshold"] = None if t is None else {
-            "threshold_ng_per_ml": t.threshold_ng_per_ml, "minutes_above": t.minutes_above,
-            "first_above_min": t.first_above_min, "below_from_min": t.below_from_min,
-            "minutes_after_end_of_infusion_until_below": t.minutes_after_end_of_infusion_until_below,
-        }
+        out["threshold"] = (
+            None
+            if t is None
+            else {
+                "threshold_ng_per_ml": t.threshold_ng_per_ml,
+                "minutes_above": t.minutes_above,
+                "first_above_min": t.first_above_min,
+                "below_from_min": t.below_from_min,
+                "minutes_after_end_of_infusion_until_below": t.minutes_after_end_of_infusion_until_below,
+            }
+        )
         return out
 
 
@@ -143,15 +154,23 @@ class Simulation:
 
 def output_grid(until_min: float, step_min: float) -> np.ndarray:
     """``0, step, 2 step, ... until`` (``until`` appended when it is not a multiple of ``step``)."""
-    if not (isinstance(until_min, int | float) and math.isfinite(until_min) and 0 < until_min <= MAX_SIMULATION_MIN):
-        raise ValidationError(BAD_UNTIL.format(value=until_min, high=MAX_SIMULATION_MIN), field="until", value=until_min)
+    if not (
+        isinstance(until_min, int | float)
+        and math.isfinite(until_min)
+        and 0 < until_min <= MAX_SIMULATION_MIN
+    ):
+        raise ValidationError(
+            BAD_UNTIL.format(value=until_min, high=MAX_SIMULATION_MIN), field="until", value=until_min
+        )
     if not (isinstance(step_min, int | float) and math.isfinite(step_min) and 0 < step_min <= until_min):
         raise ValidationError(BAD_STEP.format(value=step_min, high=until_min), field="step", value=step_min)
     k = math.floor(until_min / step_min + 1e-9)
     count = k + 1 + (0 if abs(k * step_min - until_min) <= 1e-9 * until_min else 1)
     if count > MAX_POINTS:
         raise ValidationError(
-            TOO_MANY_POINTS.format(until=until_min, step=step_min, value=count, high=MAX_POINTS), field="step", value=step_min
+            TOO_MANY_POINTS.format(until=until_min, step=step_min, value=count, high=MAX_POINTS),
+            field="step",
+            value=step_min,
         )
     grid = np.arange(k + 1) * float(step_min)
     if count > k + 1:
@@ -163,7 +182,9 @@ def output_grid(until_min: float, step_min: float) -> np.ndarray:
 def check_covers_regimen(regimen: Regimen, until_min: float) -> None:
     end = regimen.end_min
     if until_min < end - 1e-9:
-        raise ValidationError(ENDS_BEFORE_REGIMEN.format(value=until_min, end=end), field="until", value=until_min)
+        raise ValidationError(
+            ENDS_BEFORE_REGIMEN.format(value=until_min, end=end), field="until", value=until_min
+        )
 
 
 class Trajectory:
@@ -234,8 +255,9 @@ class Trajectory:
         return float(s[0] / self.micro.v1_l * NG_PER_ML_PER_MG_PER_L)
 
 
-def _refined_extrema(traj: Trajectory, values: np.ndarray, *, effect: bool, minima: bool = True,
-                     near_fraction: float = 0.0) -> list[tuple[float, float]]:
+def _refined_extrema(
+    traj: Trajectory, values: np.ndarray, *, effect: bool, minima: bool = True, near_fraction: float = 0.0
+) -> list[tuple[float, float]]:
     """Local maxima (and minima) of the sampled curve, each refined by bounded Brent minimisation inside
     the two sample intervals around it (each interval has a constant input, so the curve is smooth there).
 
@@ -262,8 +284,12 @@ def _refined_extrema(traj: Trajectory, values: np.ndarray, *, effect: bool, mini
         for lo, hi in ((times[max(i - 1, 0)], times[i]), (times[i], times[min(i + 1, n - 1)])):
             if hi - lo <= 1e-9:
                 continue
-            res = minimize_scalar(lambda t, sign=sign: sign * traj.value_at(t, effect=effect), bounds=(lo, hi),
-                                  method="bounded", options={"xatol": 1e-7})
+            res = minimize_scalar(
+                lambda t, sign=sign: sign * traj.value_at(t, effect=effect),
+                bounds=(lo, hi),
+                method="bounded",
+                options={"xatol": 1e-7},
+            )
             out.append((float(res.x), float(sign * res.fun)))
     return out
 
@@ -312,8 +338,15 @@ def _threshold(traj: Trajectory, values: np.ndarray, thr: float, end_infusion: f
     return ThresholdSummary(thr, minutes_above, first_above, below_from, after)
 
 
-def simulate(model: PkModel, weight_kg: float, regimen: Regimen, *, until_min: float, step_min: float,
-             threshold_ng_per_ml: float | None = None) -> Simulation:
+def simulate(
+    model: PkModel,
+    weight_kg: float,
+    regimen: Regimen,
+    *,
+    until_min: float,
+    step_min: float,
+    threshold_ng_per_ml: float | None = None,
+) -> Simulation:
     """Plasma (and effect-site, where the model has a ke0) concentrations on the output grid, exactly."""
     micro = model.for_weight(weight_kg)
     grid = output_grid(until_min, step_min)
@@ -321,7 +354,9 @@ def simulate(model: PkModel, weight_kg: float, regimen: Regimen, *, until_min: f
     if threshold_ng_per_ml is not None and not (
         math.isfinite(threshold_ng_per_ml) and 0 < threshold_ng_per_ml <= 100000
     ):
-        raise ValidationError(BAD_THRESHOLD.format(value=threshold_ng_per_ml), field="threshold", value=threshold_ng_per_ml)
+        raise ValidationError(
+            BAD_THRESHOLD.format(value=threshold_ng_per_ml), field="threshold", value=threshold_ng_per_ml
+        )
     traj = Trajectory(micro, regimen.phases_for(weight_kg), grid)
     cp_all = traj.plasma()
     ce_all = traj.effect_site()

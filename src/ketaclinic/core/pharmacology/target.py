@@ -36,16 +36,29 @@ class TargetSchedule:
     total_mg: float
 
 
-def target_schedule(model: PkModel, weight_kg: float, *, target_ng_per_ml: float, max_rate_mg_per_h: float,
-                    duration_min: float, period_min: float = 10.0) -> TargetSchedule:
+def target_schedule(
+    model: PkModel,
+    weight_kg: float,
+    *,
+    target_ng_per_ml: float,
+    max_rate_mg_per_h: float,
+    duration_min: float,
+    period_min: float = 10.0,
+) -> TargetSchedule:
     if not (math.isfinite(target_ng_per_ml) and 0 < target_ng_per_ml <= 5000):
-        raise ValidationError(BAD_TARGET.format(value=target_ng_per_ml), field="target", value=target_ng_per_ml)
+        raise ValidationError(
+            BAD_TARGET.format(value=target_ng_per_ml), field="target", value=target_ng_per_ml
+        )
     if not (math.isfinite(max_rate_mg_per_h) and 0 < max_rate_mg_per_h <= 6000):
-        raise ValidationError(BAD_MAX_RATE.format(value=max_rate_mg_per_h), field="max_rate", value=max_rate_mg_per_h)
+        raise ValidationError(
+            BAD_MAX_RATE.format(value=max_rate_mg_per_h), field="max_rate", value=max_rate_mg_per_h
+        )
     if not (math.isfinite(duration_min) and 0 < duration_min <= 10080):
         raise ValidationError(BAD_DURATION.format(value=duration_min), field="duration", value=duration_min)
     if not (math.isfinite(period_min) and 1 <= period_min <= duration_min):
-        raise ValidationError(BAD_PERIOD.format(value=period_min, high=duration_min), field="period", value=period_min)
+        raise ValidationError(
+            BAD_PERIOD.format(value=period_min, high=duration_min), field="period", value=period_min
+        )
     micro = model.for_weight(weight_kg)
     prop = Propagator(micro)
     target_mg_per_l = target_ng_per_ml / NG_PER_ML_PER_MG_PER_L
@@ -65,5 +78,12 @@ def target_schedule(model: PkModel, weight_kg: float, *, target_ng_per_ml: float
         rates.append(float(u_clipped * 60.0))
         segments.append(Infusion(h, rate_mg_per_min=u_clipped) if u_clipped > 0 else Pause(h))
     regimen = Regimen.of(segments)
-    return TargetSchedule(target_ng_per_ml, max_rate_mg_per_h, period_min, regimen, tuple(rates), reached,
-                          regimen.total_mg_for(weight_kg))
+    return TargetSchedule(
+        target_ng_per_ml,
+        max_rate_mg_per_h,
+        period_min,
+        regimen,
+        tuple(rates),
+        reached,
+        regimen.total_mg_for(weight_kg),
+    )

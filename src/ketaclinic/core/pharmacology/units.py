@@ -94,8 +94,10 @@ _EXAMPLES = {
 BODY_WEIGHT_RANGE_KG = (20.0, 350.0)
 HEIGHT_RANGE_CM = (100.0, 250.0)
 
-_NUMBER = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?nan|[+-]?inf(?:inity)?)\s*(.*?)\s*$",
-                     re.IGNORECASE)
+_NUMBER = re.compile(
+    r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?nan|[+-]?inf(?:inity)?)\s*(.*?)\s*$",
+    re.IGNORECASE,
+)
 
 
 def allowed_units(kind: Kind) -> str:
@@ -125,7 +127,8 @@ def quantity_parse(text: str, kind: Kind, *, field: str | None = None) -> Quanti
     if not match:
         raise ValidationError(
             NOT_A_NUMBER.format(field=name, value=raw, allowed=allowed, example=_EXAMPLES[kind]),
-            field=name, value=raw,
+            field=name,
+            value=raw,
         )
     number_text, unit_text = match.group(1), match.group(2)
     number = float(number_text)
@@ -134,7 +137,8 @@ def quantity_parse(text: str, kind: Kind, *, field: str | None = None) -> Quanti
     if unit_text == "":
         raise ValidationError(
             UNITLESS.format(field=name, value=raw, allowed=allowed, example=_EXAMPLES[kind]),
-            field=name, value=raw,
+            field=name,
+            value=raw,
         )
     spec = UNITS[kind].get(unit_text) or _case_insensitive(kind, unit_text)
     if spec is None:
@@ -167,12 +171,14 @@ def check_range(value: float, low: float, high: float, *, field: str, unit: str)
     if value <= 0:
         raise ValidationError(
             NOT_POSITIVE.format(field=field, value=_fmt(value), unit=unit, low=_fmt(low), high=_fmt(high)),
-            field=field, value=value,
+            field=field,
+            value=value,
         )
     if value < low or value > high:
         raise ValidationError(
             OUT_OF_RANGE.format(field=field, value=_fmt(value), unit=unit, low=_fmt(low), high=_fmt(high)),
-            field=field, value=value,
+            field=field,
+            value=value,
         )
     return value
 

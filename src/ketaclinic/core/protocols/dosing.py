@@ -42,7 +42,9 @@ class DoseBasis(StrEnum):
 
     @property
     def unit(self) -> str:
-        return {"mg_per_kg": "mg/kg", "mg": "mg", "mg_per_kg_per_h": "mg/kg/h", "mg_per_h": "mg/h"}[self.value]
+        return {"mg_per_kg": "mg/kg", "mg": "mg", "mg_per_kg_per_h": "mg/kg/h", "mg_per_h": "mg/h"}[
+            self.value
+        ]
 
     @property
     def is_rate(self) -> bool:
@@ -66,15 +68,21 @@ class LimitQuantity(StrEnum):
     def label(self) -> str:
         """How a nurse reads it in a message."""
         return {
-            "dose_mg_per_kg": "Dose", "dose_mg": "Dose", "rate_mg_per_kg_per_h": "Rate", "rate_mg_per_h": "Rate",
+            "dose_mg_per_kg": "Dose",
+            "dose_mg": "Dose",
+            "rate_mg_per_kg_per_h": "Rate",
+            "rate_mg_per_h": "Rate",
             "duration_min": "Infusion duration",
         }[self.value]
 
     @property
     def unit(self) -> str:
         return {
-            "dose_mg_per_kg": "mg/kg", "dose_mg": "mg", "rate_mg_per_kg_per_h": "mg/kg/h",
-            "rate_mg_per_h": "mg/h", "duration_min": "min",
+            "dose_mg_per_kg": "mg/kg",
+            "dose_mg": "mg",
+            "rate_mg_per_kg_per_h": "mg/kg/h",
+            "rate_mg_per_h": "mg/h",
+            "duration_min": "min",
         }[self.value]
 
 
@@ -166,7 +174,9 @@ class IntranasalDevice(_Section):
         for dose in self.allowed_doses_mg:
             devices = dose / self.mg_per_device
             if dose <= 0 or abs(devices - round(devices)) > 1e-9:
-                raise ValueError(f"allowed dose {dose} mg is not a whole number of {self.mg_per_device} mg devices")
+                raise ValueError(
+                    f"allowed dose {dose} mg is not a whole number of {self.mg_per_device} mg devices"
+                )
         return self
 
 
@@ -183,7 +193,9 @@ class PeakCeiling(_Section):
 class VerbalOrders(_Section):
     """A titration ordered by telephone or in person and recorded by the nurse with read-back."""
 
-    cosign_within_hours: float = Field(gt=0, le=168, description="The prescriber co-signs within this many hours.")
+    cosign_within_hours: float = Field(
+        gt=0, le=168, description="The prescriber co-signs within this many hours."
+    )
     source: str = Field(min_length=3)
 
 
@@ -196,21 +208,28 @@ class DosingSection(_Section):
 
     route: Route = Route.IV
     record_only: bool = Field(
-        default=False, description="True: the engine records the dose given (e.g. esketamine nasal); no pump, no PK."
+        default=False,
+        description="True: the engine records the dose given (e.g. esketamine nasal); no pump, no PK.",
     )
     basis: DoseBasis
     default: float = Field(gt=0, description="Default dose, in the unit of `basis`.")
     range: DoseRange
-    titration_step: float | None = Field(default=None, gt=0, description="Titration step, in the unit of `basis`.")
+    titration_step: float | None = Field(
+        default=None, gt=0, description="Titration step, in the unit of `basis`."
+    )
     infusion_duration_min: float | None = Field(default=None, gt=0, le=10080)
     max_rate_mg_per_h: float | None = Field(
-        default=None, gt=0, description="A rate-based default is capped here (and a requested rate above it refused)."
+        default=None,
+        gt=0,
+        description="A rate-based default is capped here (and a requested rate above it refused).",
     )
     limits: tuple[Limit, ...] = ()
     dosing_weight: DosingWeightPolicy = DosingWeightPolicy()
     pump: PumpSettings | None = None
     intranasal: IntranasalDevice | None = None
-    pk_model: str | None = Field(default=None, description="PK model to predict with; see `ketaclinic pk models`.")
+    pk_model: str | None = Field(
+        default=None, description="PK model to predict with; see `ketaclinic pk models`."
+    )
     max_predicted_peak: PeakCeiling | None = None
     verbal_orders: VerbalOrders | None = None
     notes: str = ""
@@ -224,7 +243,9 @@ class DosingSection(_Section):
             raise ValueError("each limit quantity may appear only once")
         if self.route is Route.INTRANASAL:
             if self.intranasal is None or self.basis is not DoseBasis.MG or not self.record_only:
-                raise ValueError("an intranasal protocol needs basis mg, record_only true and an intranasal device")
+                raise ValueError(
+                    "an intranasal protocol needs basis mg, record_only true and an intranasal device"
+                )
             if self.pump is not None or self.pk_model is not None or self.infusion_duration_min is not None:
                 raise ValueError("an intranasal protocol has no pump, no PK model and no infusion duration")
             if self.default not in self.intranasal.allowed_doses_mg:
@@ -236,7 +257,9 @@ class DosingSection(_Section):
                 raise ValueError("an IV protocol needs infusion_duration_min and pump settings")
         if self.pk_model is not None:
             if self.pk_model not in PK_MODELS:
-                raise ValueError(f"unknown pk_model {self.pk_model!r}; known models are {', '.join(PK_MODELS)}")
+                raise ValueError(
+                    f"unknown pk_model {self.pk_model!r}; known models are {', '.join(PK_MODELS)}"
+                )
         for limit in self.limits:
             self._default_within_hard(limit)
         self._limits_declared()
@@ -251,22 +274,32 @@ class DosingSection(_Section):
             raise ValueError("dosing needs a limit with hard_max on dose_mg_per_kg or dose_mg")
         if self.route is Route.IV:
             if not hard_max & set(RATE_LIMITS):
-                raise ValueError("an IV protocol needs a limit with hard_max on rate_mg_per_kg_per_h or rate_mg_per_h")
+                raise ValueError(
+                    "an IV protocol needs a limit with hard_max on rate_mg_per_kg_per_h or rate_mg_per_h"
+                )
             if self.verbal_orders is None:
-                raise ValueError("an IV protocol needs verbal_orders (co-sign window for titrations ordered verbally)")
+                raise ValueError(
+                    "an IV protocol needs verbal_orders (co-sign window for titrations ordered verbally)"
+                )
 
     def _default_within_hard(self, limit: Limit) -> None:
         same = {
-            DoseBasis.MG_PER_KG: LimitQuantity.DOSE_MG_PER_KG, DoseBasis.MG: LimitQuantity.DOSE_MG,
-            DoseBasis.MG_PER_KG_PER_H: LimitQuantity.RATE_MG_PER_KG_PER_H, DoseBasis.MG_PER_H: LimitQuantity.RATE_MG_PER_H,
+            DoseBasis.MG_PER_KG: LimitQuantity.DOSE_MG_PER_KG,
+            DoseBasis.MG: LimitQuantity.DOSE_MG,
+            DoseBasis.MG_PER_KG_PER_H: LimitQuantity.RATE_MG_PER_KG_PER_H,
+            DoseBasis.MG_PER_H: LimitQuantity.RATE_MG_PER_H,
         }[self.basis]
         if limit.quantity is same:
             for value, what in ((self.range.min, "range min"), (self.range.max, "range max")):
                 if (limit.hard_min is not None and value < limit.hard_min) or (
                     limit.hard_max is not None and value > limit.hard_max
                 ):
-                    raise ValueError(f"{what} {value} {self.basis.unit} is beyond the hard limit on {same.value}")
+                    raise ValueError(
+                        f"{what} {value} {self.basis.unit} is beyond the hard limit on {same.value}"
+                    )
         if limit.quantity is LimitQuantity.DURATION_MIN and self.infusion_duration_min is not None:
             d = self.infusion_duration_min
-            if (limit.hard_min is not None and d < limit.hard_min) or (limit.hard_max is not None and d > limit.hard_max):
+            if (limit.hard_min is not None and d < limit.hard_min) or (
+                limit.hard_max is not None and d > limit.hard_max
+            ):
                 raise ValueError(f"infusion_duration_min {d} is beyond the hard limit on duration_min")

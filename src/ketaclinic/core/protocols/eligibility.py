@@ -43,7 +43,9 @@ class TreatmentResistance(_Section):
     indications: tuple[str, ...] = Field(description="Indication codes the rule applies to.")
     min_failed_trials: int = Field(ge=0, le=10)
     adequate_trial_min_weeks: int = Field(
-        ge=1, le=52, description="A trial counts as adequate after at least this many weeks at a therapeutic dose."
+        ge=1,
+        le=52,
+        description="A trial counts as adequate after at least this many weeks at a therapeutic dose.",
     )
     kind: str = Field(pattern="^(antidepressant|pain_treatment)$")
     action_if_unmet: Action = Action.EXCLUDE

@@ -42,14 +42,21 @@ class AdministrationKind(StrEnum):
 
 
 ROUTES = ("iv", "im", "po", "sl", "intranasal")
-ROUTE_LABELS = {"iv": "intravenous", "im": "intramuscular", "po": "by mouth", "sl": "sublingual",
-                "intranasal": "intranasal"}
+ROUTE_LABELS = {
+    "iv": "intravenous",
+    "im": "intramuscular",
+    "po": "by mouth",
+    "sl": "sublingual",
+    "intranasal": "intranasal",
+}
 
 
 class FormularyEntry(_Section):
     code: str = Field(pattern="^[a-z][a-z0-9_]{1,40}$")
     label: str = Field(min_length=2, max_length=80)
-    rxnorm: str = Field(default="", pattern="^[0-9]{0,10}$", description="RxNorm ingredient RxCUI; blank until verified.")
+    rxnorm: str = Field(
+        default="", pattern="^[0-9]{0,10}$", description="RxNorm ingredient RxCUI; blank until verified."
+    )
     use: str = Field(min_length=3)
     administration: AdministrationKind = AdministrationKind.AS_NEEDED
     routes: tuple[str, ...] = Field(min_length=1)
@@ -68,26 +75,43 @@ class FormularyEntry(_Section):
     def _limits(self) -> FormularyEntry:
         unknown = [r for r in self.routes if r not in ROUTES]
         if unknown:
-            raise ValueError(f"formulary entry {self.code}: unknown routes {', '.join(unknown)}; allowed are {', '.join(ROUTES)}")
+            raise ValueError(
+                f"formulary entry {self.code}: unknown routes {', '.join(unknown)}; allowed are {', '.join(ROUTES)}"
+            )
         if self.administration is AdministrationKind.AS_NEEDED:
-            limits = (self.usual_dose, self.soft_max_per_dose, self.hard_max_per_dose, self.soft_max_per_session,
-                      self.hard_max_per_session)
+            limits = (
+                self.usual_dose,
+                self.soft_max_per_dose,
+                self.hard_max_per_dose,
+                self.soft_max_per_session,
+                self.hard_max_per_session,
+            )
             if any(v is None for v in limits):
-                raise ValueError(f"formulary entry {self.code} (as needed) needs usual_dose and soft and hard maxima "
-                                 "per dose and per session")
+                raise ValueError(
+                    f"formulary entry {self.code} (as needed) needs usual_dose and soft and hard maxima "
+                    "per dose and per session"
+                )
             usual, soft_d, hard_d, soft_s, hard_s = (float(v) for v in limits if v is not None)
             if not usual <= soft_d <= hard_d:
-                raise ValueError(f"formulary entry {self.code}: needs usual_dose <= soft_max_per_dose <= hard_max_per_dose")
+                raise ValueError(
+                    f"formulary entry {self.code}: needs usual_dose <= soft_max_per_dose <= hard_max_per_dose"
+                )
             if not soft_s <= hard_s:
-                raise ValueError(f"formulary entry {self.code}: soft_max_per_session must not exceed hard_max_per_session")
+                raise ValueError(
+                    f"formulary entry {self.code}: soft_max_per_session must not exceed hard_max_per_session"
+                )
             if soft_d > soft_s or hard_d > hard_s:
-                raise ValueError(f"formulary entry {self.code}: a per-dose maximum must not exceed the per-session one")
+                raise ValueError(
+                    f"formulary entry {self.code}: a per-dose maximum must not exceed the per-session one"
+                )
         return self
 
     @property
     def names(self) -> tuple[str, ...]:
         """Every name a charted allergy may use for this drug: code, label, other names, classes."""
-        return tuple(dict.fromkeys(n.lower() for n in (self.code, self.label, *self.allergy_names, *self.classes) if n))
+        return tuple(
+            dict.fromkeys(n.lower() for n in (self.code, self.label, *self.allergy_names, *self.classes) if n)
+        )
 
 
 class FormularySection(_Section):

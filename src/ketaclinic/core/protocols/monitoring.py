@@ -43,18 +43,29 @@ class Vital(StrEnum):
 
 
 VITAL_LABELS = {
-    Vital.SYSTOLIC: "Systolic blood pressure", Vital.DIASTOLIC: "Diastolic blood pressure",
-    Vital.HEART_RATE: "Heart rate", Vital.SPO2: "SpO2", Vital.RESPIRATORY_RATE: "Respiratory rate",
+    Vital.SYSTOLIC: "Systolic blood pressure",
+    Vital.DIASTOLIC: "Diastolic blood pressure",
+    Vital.HEART_RATE: "Heart rate",
+    Vital.SPO2: "SpO2",
+    Vital.RESPIRATORY_RATE: "Respiratory rate",
     Vital.SEDATION: "Sedation/dissociation",
 }
 VITAL_UNITS = {
-    Vital.SYSTOLIC: "mmHg", Vital.DIASTOLIC: "mmHg", Vital.HEART_RATE: "/min", Vital.SPO2: "%",
-    Vital.RESPIRATORY_RATE: "/min", Vital.SEDATION: "(0 none, 1 mild, 2 moderate, 3 severe)",
+    Vital.SYSTOLIC: "mmHg",
+    Vital.DIASTOLIC: "mmHg",
+    Vital.HEART_RATE: "/min",
+    Vital.SPO2: "%",
+    Vital.RESPIRATORY_RATE: "/min",
+    Vital.SEDATION: "(0 none, 1 mild, 2 moderate, 3 severe)",
 }
 # DOMAIN.md §6: BP panel 85354-9 (systolic 8480-6, diastolic 8462-4), HR 8867-4, RR 9279-1, SpO2 59408-5 and 2708-6.
 LOINC = {
-    Vital.SYSTOLIC: ("8480-6",), Vital.DIASTOLIC: ("8462-4",), Vital.HEART_RATE: ("8867-4",),
-    Vital.SPO2: ("59408-5", "2708-6"), Vital.RESPIRATORY_RATE: ("9279-1",), Vital.SEDATION: (),
+    Vital.SYSTOLIC: ("8480-6",),
+    Vital.DIASTOLIC: ("8462-4",),
+    Vital.HEART_RATE: ("8867-4",),
+    Vital.SPO2: ("59408-5", "2708-6"),
+    Vital.RESPIRATORY_RATE: ("9279-1",),
+    Vital.SEDATION: (),
 }
 
 
@@ -78,7 +89,9 @@ class PlausibleRange(_Section):
     @model_validator(mode="after")
     def _ordered(self) -> PlausibleRange:
         if self.low >= self.high:
-            raise ValueError(f"plausible range of {self.vital.value}: low {self.low} must be below high {self.high}")
+            raise ValueError(
+                f"plausible range of {self.vital.value}: low {self.low} must be below high {self.high}"
+            )
         return self
 
 
@@ -142,14 +155,20 @@ DEFAULT_BACKDATING = Backdating(max_min=60, reason_after_min=5, source="clinic d
 
 class MonitoringSection(_Section):
     vitals_interval_min: float = Field(ge=1, le=60, description="A reading is due this often while infusing.")
-    recovery_interval_min: float = Field(ge=1, le=120, description="A reading is due this often while recovering.")
-    overdue_grace_min: float = Field(ge=0, le=30, description="Minutes after due before a reading shows as overdue.")
+    recovery_interval_min: float = Field(
+        ge=1, le=120, description="A reading is due this often while recovering."
+    )
+    overdue_grace_min: float = Field(
+        ge=0, le=30, description="Minutes after due before a reading shows as overdue."
+    )
     plausible: tuple[PlausibleRange, ...] = Field(min_length=1)
     thresholds: tuple[Threshold, ...] = ()
     baseline_limits: tuple[BaselineLimit, ...] = ()
     required: tuple[Vital, ...] = Field(
-        default=(Vital.SYSTOLIC, Vital.DIASTOLIC, Vital.HEART_RATE, Vital.SPO2, Vital.RESPIRATORY_RATE), min_length=1,
-        description="What a complete set of vital signs holds: only a complete set resets the 'vitals due' clock.")
+        default=(Vital.SYSTOLIC, Vital.DIASTOLIC, Vital.HEART_RATE, Vital.SPO2, Vital.RESPIRATORY_RATE),
+        min_length=1,
+        description="What a complete set of vital signs holds: only a complete set resets the 'vitals due' clock.",
+    )
     backdating: Backdating = DEFAULT_BACKDATING
     source: str = Field(min_length=3)
 
@@ -165,13 +184,17 @@ class MonitoringSection(_Section):
             rng = self.plausible_for(vital)
             for x in extremes:
                 if rng is not None and not rng.low <= x <= rng.high:
-                    raise ValueError(f"the plausible range of {vital.value} ({rng.low:g}-{rng.high:g}) would refuse "
-                                     f"{x:g}, a real reading that must be saved and raise the critical alert")
+                    raise ValueError(
+                        f"the plausible range of {vital.value} ({rng.low:g}-{rng.high:g}) would refuse "
+                        f"{x:g}, a real reading that must be saved and raise the critical alert"
+                    )
         for vital in LOW_SIDE_REQUIRED:
             levels = {t.level for t in self.thresholds if t.vital is vital and t.below is not None}
             if levels != {AlertLevel.HOLD, AlertLevel.CRITICAL}:
-                raise ValueError(f"monitoring needs a hold and a critical low-side threshold on {vital.value} "
-                                 "(bradycardia, hypotension, bradypnoea, desaturation)")
+                raise ValueError(
+                    f"monitoring needs a hold and a critical low-side threshold on {vital.value} "
+                    "(bradycardia, hypotension, bradypnoea, desaturation)"
+                )
         return self
 
     def plausible_for(self, vital: Vital) -> PlausibleRange | None:
@@ -180,8 +203,11 @@ class MonitoringSection(_Section):
 
 # Real readings seen in patients in distress, which must be saved (and alarm), never refused as typos.
 POSSIBLE_EXTREMES: dict[Vital, tuple[float, ...]] = {
-    Vital.SPO2: (40.0, 48.0), Vital.RESPIRATORY_RATE: (0.0, 3.0), Vital.HEART_RATE: (18.0, 25.0, 220.0),
-    Vital.SYSTOLIC: (45.0, 60.0, 260.0), Vital.DIASTOLIC: (25.0, 160.0),
+    Vital.SPO2: (40.0, 48.0),
+    Vital.RESPIRATORY_RATE: (0.0, 3.0),
+    Vital.HEART_RATE: (18.0, 25.0, 220.0),
+    Vital.SYSTOLIC: (45.0, 60.0, 260.0),
+    Vital.DIASTOLIC: (25.0, 160.0),
 }
 # Every protocol watches the low side of these (bradycardia, hypotension, bradypnoea, desaturation).
 LOW_SIDE_REQUIRED = (Vital.HEART_RATE, Vital.SYSTOLIC, Vital.RESPIRATORY_RATE, Vital.SPO2)
@@ -207,25 +233,40 @@ class ChecklistItem(_Section):
     # sex is anything else, including other or unknown.
     not_applicable_to_sex: str | None = Field(default=None, pattern="^(female|male)$")
     confirm_change_percent: float | None = Field(
-        default=None, gt=0, le=100, description="Weight items: a change from the last weight beyond this needs confirming.")
-    confirm_bmi_below: float | None = Field(default=None, gt=0, le=100,
-                                            description="Weight items: a BMI below this needs confirming.")
-    confirm_bmi_above: float | None = Field(default=None, gt=0, le=200,
-                                            description="Weight items: a BMI above this needs confirming.")
+        default=None,
+        gt=0,
+        le=100,
+        description="Weight items: a change from the last weight beyond this needs confirming.",
+    )
+    confirm_bmi_below: float | None = Field(
+        default=None, gt=0, le=100, description="Weight items: a BMI below this needs confirming."
+    )
+    confirm_bmi_above: float | None = Field(
+        default=None, gt=0, le=200, description="Weight items: a BMI above this needs confirming."
+    )
     source: str = Field(min_length=3)
 
     @model_validator(mode="after")
     def _range(self) -> ChecklistItem:
-        if self.kind in (ChecklistKind.NUMBER, ChecklistKind.WEIGHT) and (self.min is None or self.max is None):
+        if self.kind in (ChecklistKind.NUMBER, ChecklistKind.WEIGHT) and (
+            self.min is None or self.max is None
+        ):
             raise ValueError(f"checklist item {self.code} of kind {self.kind.value} needs min and max")
         weight_options = (self.confirm_change_percent, self.confirm_bmi_below, self.confirm_bmi_above)
         if self.kind is ChecklistKind.WEIGHT and None in weight_options:
-            raise ValueError(f"checklist item {self.code} of kind weight needs confirm_change_percent, "
-                             "confirm_bmi_below and confirm_bmi_above")
+            raise ValueError(
+                f"checklist item {self.code} of kind weight needs confirm_change_percent, "
+                "confirm_bmi_below and confirm_bmi_above"
+            )
         if self.kind is not ChecklistKind.WEIGHT and any(o is not None for o in weight_options):
-            raise ValueError(f"checklist item {self.code}: the weight confirmation options apply to weight items only")
-        if (self.confirm_bmi_below is not None and self.confirm_bmi_above is not None
-                and self.confirm_bmi_below >= self.confirm_bmi_above):
+            raise ValueError(
+                f"checklist item {self.code}: the weight confirmation options apply to weight items only"
+            )
+        if (
+            self.confirm_bmi_below is not None
+            and self.confirm_bmi_above is not None
+            and self.confirm_bmi_below >= self.confirm_bmi_above
+        ):
             raise ValueError(f"checklist item {self.code}: confirm_bmi_below must be below confirm_bmi_above")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"checklist item {self.code}: min {self.min} is above max {self.max}")
@@ -248,12 +289,21 @@ class ChecklistSection(_Section):
 
 class DischargeSection(_Section):
     observation_min: float = Field(ge=0, le=1440, description="Minimum observation after the infusion ends.")
-    padss_pass_score: int = Field(ge=0, le=10, description="PADSS total at or above which the patient is fit (Chung 1995: 9).")
-    vitals_within_percent: float = Field(gt=0, le=100, description="PADSS vital signs score 2 within this % of baseline.")
-    vitals_one_point_percent: float = Field(gt=0, le=100, description="PADSS vital signs score 1 up to this % of baseline.")
+    padss_pass_score: int = Field(
+        ge=0, le=10, description="PADSS total at or above which the patient is fit (Chung 1995: 9)."
+    )
+    vitals_within_percent: float = Field(
+        gt=0, le=100, description="PADSS vital signs score 2 within this % of baseline."
+    )
+    vitals_one_point_percent: float = Field(
+        gt=0, le=100, description="PADSS vital signs score 1 up to this % of baseline."
+    )
     recovery_vitals_max_age_min: float = Field(
-        gt=0, le=120, description="A complete set of vital signs taken after the infusion stopped must be at most "
-        "this old at the discharge assessment.")
+        gt=0,
+        le=120,
+        description="A complete set of vital signs taken after the infusion stopped must be at most "
+        "this old at the discharge assessment.",
+    )
     escort_required: bool = True
     instructions: str = Field(min_length=10, description="What the patient receives at discharge.")
     source: str = Field(min_length=3)

@@ -25,20 +25,33 @@ class BoosterPolicy(_Section):
 
 class SeriesSection(_Section):
     initial_count: int = Field(6, ge=1, le=30, description="Infusions in the initial series.")
-    max_per_week: int = Field(2, ge=1, le=3, description="At most this many infusions in one calendar week (Mon-Sun).")
-    min_spacing_hours: int = Field(48, ge=0, le=24 * 28,
-                                   description="Minimum hours between two infusions (clinic default 48 h).")
-    evaluation_after: int = Field(6, ge=1, le=30, description="Evaluate the response after this many infusions.")
-    chair_minutes: int = Field(120, ge=15, le=480, description="Default chair time per visit, incl. observation.")
+    max_per_week: int = Field(
+        2, ge=1, le=3, description="At most this many infusions in one calendar week (Mon-Sun)."
+    )
+    min_spacing_hours: int = Field(
+        48, ge=0, le=24 * 28, description="Minimum hours between two infusions (clinic default 48 h)."
+    )
+    evaluation_after: int = Field(
+        6, ge=1, le=30, description="Evaluate the response after this many infusions."
+    )
+    chair_minutes: int = Field(
+        120, ge=15, le=480, description="Default chair time per visit, incl. observation."
+    )
     booster: BoosterPolicy = Field(default_factory=BoosterPolicy)
-    record_only: bool = Field(False, description="Scheduling follows a label the clinic records, not its own rule.")
+    record_only: bool = Field(
+        False, description="Scheduling follows a label the clinic records, not its own rule."
+    )
     source: str = ""
 
     @model_validator(mode="after")
     def _evaluation_within_series(self) -> SeriesSection:
         if self.evaluation_after > self.initial_count:
-            raise ValueError(f"evaluation_after ({self.evaluation_after}) is after the last infusion of the "
-                             f"series ({self.initial_count})")
+            raise ValueError(
+                f"evaluation_after ({self.evaluation_after}) is after the last infusion of the "
+                f"series ({self.initial_count})"
+            )
         if self.min_spacing_hours * self.max_per_week > 7 * 24:
-            raise ValueError(f"{self.max_per_week} infusions a week cannot be {self.min_spacing_hours} h apart")
+            raise ValueError(
+                f"{self.max_per_week} infusions a week cannot be {self.min_spacing_hours} h apart"
+            )
         return self

@@ -1,5 +1,4 @@
-"""The day board of a location: chairs and home visits, sessions, planned slots not checked in, safety flags.
-"""
+"""The day board of a location: chairs and home visits, sessions, planned slots not checked in, safety flags."""
 
 from __future__ import annotations
 
@@ -117,8 +116,15 @@ class DayBoard:
     @property
     def patients(self) -> list[Patient]:
         """Every patient the board names (sessions, slots, flags), once each."""
-        return list(dict.fromkeys([*(r.session.patient for r in self.rows), *(s.patient for s in self.slots),
-                                   *(f.patient for f in self.flags)]))
+        return list(
+            dict.fromkeys(
+                [
+                    *(r.session.patient for r in self.rows),
+                    *(s.patient for s in self.slots),
+                    *(f.patient for f in self.flags),
+                ]
+            )
+        )
 
 
 def day_board(
@@ -137,8 +143,11 @@ def day_board(
     start = datetime.combine(day, time.min, tzinfo=tz)
     on_day = Q(scheduled_start__gte=start, scheduled_start__lt=start + timedelta(days=1))
     if day == now.astimezone(tz).date():  # a patient still in the chair after midnight stays on today's board
-        on_day |= Q(scheduled_start__gte=start - timedelta(days=1), scheduled_start__lt=start,
-                    state__in=[st.value for st in OPEN_STATES])
+        on_day |= Q(
+            scheduled_start__gte=start - timedelta(days=1),
+            scheduled_start__lt=start,
+            state__in=[st.value for st in OPEN_STATES],
+        )
     sessions = list(
         InfusionSession.objects.filter(on_day, location=location)
         .select_related("patient", "chair", "protocol_version", "planned_infusion__plan")
@@ -172,8 +181,9 @@ def day_board(
         .order_by("scheduled_start")
     )
     with timezone.override(tz):
-        flags = open_safety_flags(location, day, patients=[*(s.patient_id for s in sessions),
-                                                           *(p.plan.patient_id for p in planned)])
+        flags = open_safety_flags(
+            location, day, patients=[*(s.patient_id for s in sessions), *(p.plan.patient_id for p in planned)]
+        )
     flagged = {f.patient_id for f in flags}
     rows: dict[int | None, list[BoardRow]] = {}
     for s in sessions:

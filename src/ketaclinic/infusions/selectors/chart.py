@@ -34,17 +34,30 @@ def vitals_chart(*, user: User, session: InfusionSession, now: datetime | None =
     patient_for(user, session.patient, Permission.SESSION_VIEW)
     audit_read(session.patient, "vital signs chart")
     origin = session.started_at or session.checked_in_at or session.scheduled_start
-    vitals = [{"minute": round((v.taken_at - origin).total_seconds() / 60.0, 1), "taken_at": v.taken_at,
-               "phase": v.phase, "systolic_mmhg": v.systolic_mmhg, "diastolic_mmhg": v.diastolic_mmhg,
-               "heart_rate_bpm": v.heart_rate_bpm, "spo2_percent": v.spo2_percent,
-               "respiratory_rate_per_min": v.respiratory_rate_per_min, "sedation": v.sedation}
-              for v in session.vitals.all()]
+    vitals = [
+        {
+            "minute": round((v.taken_at - origin).total_seconds() / 60.0, 1),
+            "taken_at": v.taken_at,
+            "phase": v.phase,
+            "systolic_mmhg": v.systolic_mmhg,
+            "diastolic_mmhg": v.diastolic_mmhg,
+            "heart_rate_bpm": v.heart_rate_bpm,
+            "spo2_percent": v.spo2_percent,
+            "respiratory_rate_per_min": v.respiratory_rate_per_min,
+            "sedation": v.sedation,
+        }
+        for v in session.vitals.all()
+    ]
     order = signed_order(session) or current_order(session)
     prediction = (order.prediction or {}) if order is not None else {}
     curve = [(float(t), float(c)) for t, c in prediction.get("curve", [])]
-    return ChartSeries(started_at=session.started_at, vitals=vitals, predicted=curve,
-                       predicted_note=str(prediction.get("note", "")),
-                       predicted_given=_given_curve(session, order, now or timezone.now()))
+    return ChartSeries(
+        started_at=session.started_at,
+        vitals=vitals,
+        predicted=curve,
+        predicted_note=str(prediction.get("note", "")),
+        predicted_given=_given_curve(session, order, now or timezone.now()),
+    )
 
 
 def _given_curve(
@@ -56,12 +69,20 @@ def _given_curve(
     if order is None or dosing is None or dosing.pk_model is None:
         return []
     events = list(session.rate_events.all())
-    regimen = delivered_regimen([RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h)
-                                 for e in events], now, vtbi_ml=order.vtbi_ml or None)
+    regimen = delivered_regimen(
+        [RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h) for e in events],
+        now,
+        vtbi_ml=order.vtbi_ml or None,
+    )
     if regimen is None:
         return []
-    sim = simulate(pk_model_get(dosing.pk_model), float(order.weight_kg), regimen,
-                   until_min=regimen.end_min + 60.0, step_min=2.0)
+    sim = simulate(
+        pk_model_get(dosing.pk_model),
+        float(order.weight_kg),
+        regimen,
+        until_min=regimen.end_min + 60.0,
+        step_min=2.0,
+    )
     return [
         (round(float(t), 2), round(float(c), 2)) for t, c in zip(sim.t_min, sim.plasma_ng_per_ml, strict=True)
     ]

@@ -17,8 +17,11 @@ from ketaclinic.patients.models import Patient
 
 def reading_of(v: VitalSigns) -> VitalReading:
     return VitalReading(
-        systolic_mmhg=v.systolic_mmhg, diastolic_mmhg=v.diastolic_mmhg, heart_rate_bpm=v.heart_rate_bpm,
-        spo2_percent=v.spo2_percent, respiratory_rate_per_min=v.respiratory_rate_per_min,
+        systolic_mmhg=v.systolic_mmhg,
+        diastolic_mmhg=v.diastolic_mmhg,
+        heart_rate_bpm=v.heart_rate_bpm,
+        spo2_percent=v.spo2_percent,
+        respiratory_rate_per_min=v.respiratory_rate_per_min,
         sedation=Sedation.parse(v.sedation) if v.sedation else None,
     )
 
@@ -53,10 +56,14 @@ def checklist_result(session: InfusionSession) -> ChecklistResult:
         r.code: ItemAnswer(r.code, r.answer, None if r.value is None else float(r.value), r.override_reason)
         for r in session.checklist_responses.all()
     }
-    return checklist_evaluate(checklist, answers, sex=session.patient.sex_at_birth,
-                              baseline_problems=baseline_problems(baseline_reading(session), monitoring),
-                              consent_problem=consent_problem(session_consent(session)),
-                              major_interactions=major_interactions(session.patient))
+    return checklist_evaluate(
+        checklist,
+        answers,
+        sex=session.patient.sex_at_birth,
+        baseline_problems=baseline_problems(baseline_reading(session), monitoring),
+        consent_problem=consent_problem(session_consent(session)),
+        major_interactions=major_interactions(session.patient),
+    )
 
 
 def major_interactions(patient: Patient) -> tuple[str, ...]:
@@ -70,7 +77,9 @@ def patient_allergies(patient: Patient) -> list[str]:
 
 
 def interacting_medications(patient: Patient) -> list[str]:
-    """The patient's current medications that interact with ketamine, with the advice (``core.medications``).
-    """
-    return [f"{m.name}: {i.advice}" for m in patient.medications.filter(stopped_at__isnull=True)
-            for i in interactions_for(m.name)]
+    """The patient's current medications that interact with ketamine, with the advice (``core.medications``)."""
+    return [
+        f"{m.name}: {i.advice}"
+        for m in patient.medications.filter(stopped_at__isnull=True)
+        for i in interactions_for(m.name)
+    ]

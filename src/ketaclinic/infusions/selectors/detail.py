@@ -39,8 +39,7 @@ from ketaclinic.patients.models import Patient
 def session_get(
     *, user: User, external_id: str, permission: Permission = Permission.SESSION_VIEW
 ) -> InfusionSession:
-    """One session by its public id, if the user may see it (404 when unknown, 403 outside their locations).
-    """
+    """One session by its public id, if the user may see it (404 when unknown, 403 outside their locations)."""
     require(user, permission)
     session = InfusionSession.objects.select_related(
         "patient", "patient__location", "protocol_version", "location", "chair", "updated_by"
@@ -74,11 +73,21 @@ def _due(session: InfusionSession, last_taken_at: datetime | None, now: datetime
     m = doc.monitoring
     state = session.state_enum
     if state.infusing and session.started_at is not None:
-        return vitals_due(since=session.started_at, last_reading_at=last_taken_at, now=now,
-                          interval_min=m.vitals_interval_min, grace_min=m.overdue_grace_min)
+        return vitals_due(
+            since=session.started_at,
+            last_reading_at=last_taken_at,
+            now=now,
+            interval_min=m.vitals_interval_min,
+            grace_min=m.overdue_grace_min,
+        )
     if state is SessionState.RECOVERING and session.ended_at is not None:
-        return vitals_due(since=session.ended_at, last_reading_at=last_taken_at, now=now,
-                          interval_min=m.recovery_interval_min, grace_min=m.overdue_grace_min)
+        return vitals_due(
+            since=session.ended_at,
+            last_reading_at=last_taken_at,
+            now=now,
+            interval_min=m.recovery_interval_min,
+            grace_min=m.overdue_grace_min,
+        )
     return None
 
 
@@ -121,15 +130,22 @@ def session_detail(*, user: User, session: InfusionSession, now: datetime | None
     closed = session.state_enum in (SessionState.SCHEDULED, SessionState.CANCELLED)
     signed = signed_order(session)
     return SessionDetail(
-        session=session, order=current_order(session), signed_order=signed,
+        session=session,
+        order=current_order(session),
+        signed_order=signed,
         checklist=None if closed or doc.checklist is None else checklist_result(session),
-        delivery=bag_delivery(points, now, signed), vitals_due=_due(session, last_taken, now),
-        open_alerts=[a for a in session.alerts.all() if a.open], vitals=vitals, rate_events=events,
+        delivery=bag_delivery(points, now, signed),
+        vitals_due=_due(session, last_taken, now),
+        open_alerts=[a for a in session.alerts.all() if a.open],
+        vitals=vitals,
+        rate_events=events,
         observation_remaining_min=remaining,
-        discharge_assessment=session.discharge_assessments.order_by("-assessed_at", "-id").first(), now=now,
+        discharge_assessment=session.discharge_assessments.order_by("-assessed_at", "-id").first(),
+        now=now,
         interacting_medications=interacting_medications(session.patient),
-        vial_check=None if signed is None else signed.vial_checks.select_related("checked_by")
-        .order_by("-checked_at", "-id").first(),
+        vial_check=None
+        if signed is None
+        else signed.vial_checks.select_related("checked_by").order_by("-checked_at", "-id").first(),
     )
 
 
@@ -147,5 +163,6 @@ def rate_event_get(*, session: InfusionSession, number: int) -> RateEvent | None
 def rate_event_number(event: RateEvent) -> int:
     """The 1-based position of ``event`` among its session's pump events (time order)."""
     earlier = RateEvent.objects.filter(session_id=event.session_id).filter(
-        models.Q(at__lt=event.at) | models.Q(at=event.at, id__lt=event.pk))
+        models.Q(at__lt=event.at) | models.Q(at=event.at, id__lt=event.pk)
+    )
     return earlier.count() + 1

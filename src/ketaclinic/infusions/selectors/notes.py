@@ -88,9 +88,11 @@ def note_text(session: InfusionSession) -> str:
                 f"  {t(e.at)} {e.get_kind_display().lower()}" + (f": {e.reason}" if e.reason else "")
             )
     if vitals:
+
         def span(name: str) -> str:
             xs = [getattr(v, name) for v in vitals if getattr(v, name) is not None]
             return f"{min(xs)}–{max(xs)}" if xs else "—"
+
         lines.append(
             f"Vital signs: {len(vitals)} readings; BP systolic {span('systolic_mmhg')}, diastolic "
             f"{span('diastolic_mmhg')} mmHg; HR {span('heart_rate_bpm')}/min; SpO2 {span('spo2_percent')}%; "

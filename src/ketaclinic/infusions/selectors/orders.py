@@ -68,8 +68,12 @@ def rate_points(session: InfusionSession) -> list[RatePoint]:
 def bag_delivery(points: list[RatePoint], now: datetime, order: InfusionOrder | None) -> Delivery:
     """What the pump delivered by ``now``: never more than the signed order's bag (VTBI); says when the bag
     ran empty and whether the ordered duration has run. The one place the bag caps a delivery."""
-    return delivery(points, now, vtbi_ml=order.vtbi_ml if order is not None and order.vtbi_ml else None,
-                    ordered_duration_min=order.duration_min if order is not None else None)
+    return delivery(
+        points,
+        now,
+        vtbi_ml=order.vtbi_ml if order is not None and order.vtbi_ml else None,
+        ordered_duration_min=order.duration_min if order is not None else None,
+    )
 
 
 def session_delivery(session: InfusionSession, now: datetime | None = None) -> Delivery:

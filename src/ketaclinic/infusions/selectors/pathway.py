@@ -15,8 +15,10 @@ from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
 
-NO_SESSION_SECTIONS = ("Protocol {value} has no monitoring, checklist and discharge sections; "
-                       "load a version that has them before running a session under it.")
+NO_SESSION_SECTIONS = (
+    "Protocol {value} has no monitoring, checklist and discharge sections; "
+    "load a version that has them before running a session under it."
+)
 
 
 def session_document(session: InfusionSession) -> ProtocolDocument:
@@ -65,8 +67,12 @@ def pathway_facts(session: InfusionSession, *, at: datetime) -> PathwayFacts:
     doc = session.protocol_version.parsed
     screening = plan.screening if plan is not None else None
     others = InfusionSession.objects.filter(patient=session.patient).exclude(pk=session.pk)
-    previous = (others.filter(started_at__isnull=False, started_at__lte=at).order_by("-started_at")
-                .values_list("started_at", flat=True).first())
+    previous = (
+        others.filter(started_at__isnull=False, started_at__lte=at)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
     # one infusion at a time: another session of the patient open around this one (booked within 12 h of it)
     other_open = (
         others.filter(
@@ -78,9 +84,12 @@ def pathway_facts(session: InfusionSession, *, at: datetime) -> PathwayFacts:
         .first()
     )
     zone = ZoneInfo(session.location.timezone)
-    flags = tuple(OpenFlag(summary=f.summary, raised=f.raised_at.astimezone(zone).strftime("%a %d %b %H:%M"))
-                  for f in SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN)
-                  .order_by("raised_at"))
+    flags = tuple(
+        OpenFlag(summary=f.summary, raised=f.raised_at.astimezone(zone).strftime("%a %d %b %H:%M"))
+        for f in SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN).order_by(
+            "raised_at"
+        )
+    )
     return PathwayFacts(
         plan_active=plan is not None and plan.status == TreatmentPlan.Status.ACTIVE,
         screening_status=(

@@ -40,8 +40,11 @@ class PrescriberWorklist:
 
     @property
     def patients(self) -> list[Patient]:
-        return [*(o.session.patient for o in self.orders), *(c.session.patient for c in self.cosigns),
-                *(n.session.patient for n in self.notes)]
+        return [
+            *(o.session.patient for o in self.orders),
+            *(c.session.patient for c in self.cosigns),
+            *(n.session.patient for n in self.notes),
+        ]
 
 
 def _cosign_hours(session: InfusionSession) -> float | None:
@@ -58,10 +61,16 @@ def prescriber_worklist(*, user: User, now: datetime | None = None, limit: int =
     now = now or timezone.now()
     where = user_location_ids(user)
     related = ("session__patient", "session__protocol_version", "session__location")
-    orders = list(InfusionOrder.objects.filter(
-        session__location_id__in=where, signed_at__isnull=True, superseded=False,
-        session__state__in=[SessionState.CHECKED_IN.value, SessionState.PRECHECKS_DONE.value],
-    ).select_related(*related).order_by("created_at")[:limit])
+    orders = list(
+        InfusionOrder.objects.filter(
+            session__location_id__in=where,
+            signed_at__isnull=True,
+            superseded=False,
+            session__state__in=[SessionState.CHECKED_IN.value, SessionState.PRECHECKS_DONE.value],
+        )
+        .select_related(*related)
+        .order_by("created_at")[:limit]
+    )
     events = list(
         RateEvent.objects.filter(session__location_id__in=where, verbal_order=True, cosigned_at__isnull=True)
         .select_related(*related, "signer", "recorded_by")
@@ -75,6 +84,9 @@ def prescriber_worklist(*, user: User, now: datetime | None = None, limit: int =
         due = None if hours is None else e.recorded_at + timedelta(hours=hours)
         cosigns.append(CosignItem(e, due, due is not None and now > due))
     cosigns.sort(key=lambda c: (not c.overdue, c.event.recorded_at))
-    notes = list(SessionNote.objects.filter(session__location_id__in=where, signed_at__isnull=True)
-                 .select_related(*related).order_by("created_at")[:limit])
+    notes = list(
+        SessionNote.objects.filter(session__location_id__in=where, signed_at__isnull=True)
+        .select_related(*related)
+        .order_by("created_at")[:limit]
+    )
     return PrescriberWorklist(orders, cosigns, notes)

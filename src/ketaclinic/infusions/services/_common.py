@@ -51,13 +51,19 @@ def _lock(
     # updated_by is not joined here: a request that waited for the row lock gets the row as the winner left
     # it, but PostgreSQL re-checks a joined row against the old version and would give updated_by as NULL.
     # Read lazily after the lock, it is the winner.
-    locked = (InfusionSession.objects.select_for_update(of=("self",))
-              .select_related("patient", "protocol_version", "location").get(pk=session.pk))
+    locked = (
+        InfusionSession.objects.select_for_update(of=("self",))
+        .select_related("patient", "protocol_version", "location")
+        .get(pk=session.pk)
+    )
     patient_for(user, locked.patient, permission)
     if expected_version is not None and locked.version != expected_version:
         when = timezone.localtime(locked.updated_at).strftime("%H:%M:%S")
-        raise ChangedMeanwhile(CHANGED_MEANWHILE.format(who=locked.updated_by or "someone", when=when),
-                               field="expected_version", value=expected_version)
+        raise ChangedMeanwhile(
+            CHANGED_MEANWHILE.format(who=locked.updated_by or "someone", when=when),
+            field="expected_version",
+            value=expected_version,
+        )
     return locked
 
 
@@ -76,16 +82,28 @@ def _when(at: datetime | None, what: str, *, not_before: datetime | None = None)
             IN_FUTURE.format(what=what, value=at.isoformat(timespec="minutes")), field="at", value=at
         )
     if not_before is not None and at < not_before:
-        raise ValidationError(BEFORE_PREVIOUS.format(what=what, value=at.isoformat(timespec="minutes"),
-                                                     previous=not_before.isoformat(timespec="minutes")),
-                              field="at", value=at)
+        raise ValidationError(
+            BEFORE_PREVIOUS.format(
+                what=what,
+                value=at.isoformat(timespec="minutes"),
+                previous=not_before.isoformat(timespec="minutes"),
+            ),
+            field="at",
+            value=at,
+        )
     return at
 
 
-def _audit(user: User, session: InfusionSession, summary: str, action: str = AuditEntry.Action.UPDATE,
-           **detail: Any) -> None:
-    audit_record(action=action, actor=user, patient=session.patient, summary=summary,
-                 detail={"session": str(session.external_id), "version": session.version, **detail})
+def _audit(
+    user: User, session: InfusionSession, summary: str, action: str = AuditEntry.Action.UPDATE, **detail: Any
+) -> None:
+    audit_record(
+        action=action,
+        actor=user,
+        patient=session.patient,
+        summary=summary,
+        detail={"session": str(session.external_id), "version": session.version, **detail},
+    )
 
 
 def _move(session: InfusionSession, action: SessionAction, guards: Guards | None = None) -> None:
@@ -97,12 +115,14 @@ def _limits(session: InfusionSession) -> BackdateLimits:
     return BackdateLimits(b.max_min, b.reason_after_min)
 
 
-def _event_at(session: InfusionSession, what: str, at: datetime | None, reason: str,
-              *after: tuple[str, datetime | None]) -> datetime:
+def _event_at(
+    session: InfusionSession, what: str, at: datetime | None, reason: str, *after: tuple[str, datetime | None]
+) -> datetime:
     """The time an event is recorded at: within the protocol's backdating bounds, with a reason when late,
     never before the events it depends on (``core.infusion.event_times``)."""
-    return event_time_check(what=what, at=at, now=timezone.now(), limits=_limits(session), after=tuple(after),
-                            reason=reason)
+    return event_time_check(
+        what=what, at=at, now=timezone.now(), limits=_limits(session), after=tuple(after), reason=reason
+    )
 
 
 def _consent_required(session: InfusionSession) -> None:

@@ -34,8 +34,11 @@ CHECKLIST_CLOSED = "The checklist can be changed only before the infusion starts
 
 def _checklist_open(session: InfusionSession) -> None:
     if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
-        raise ValidationError(CHECKLIST_CLOSED.format(state=session.get_state_display().lower()),
-                              field="state", value=session.state)
+        raise ValidationError(
+            CHECKLIST_CLOSED.format(state=session.get_state_display().lower()),
+            field="state",
+            value=session.state,
+        )
 
 
 def _reopen_if_failing(session: InfusionSession) -> None:
@@ -75,8 +78,13 @@ def checklist_record(
         except (TypeError, ValueError):
             number = None
     consent = consent_problem(session_consent(session)) if code == CONSENT_ITEM else None
-    checked = answer_check(item, answer.strip().lower(), number, consent_problem=consent,
-                           major_interactions=major_interactions(session.patient))
+    checked = answer_check(
+        item,
+        answer.strip().lower(),
+        number,
+        consent_problem=consent,
+        major_interactions=major_interactions(session.patient),
+    )
     detail = "; ".join(interacting_medications(session.patient)) if code == "medications_reviewed" else ""
     if item.kind is ChecklistKind.NUMBER and item.code == "phq9_today" and checked.value is not None:
         session.phq9_total = int(checked.value)
@@ -96,8 +104,14 @@ def checklist_record(
     )
     _reopen_if_failing(session)
     _save(session, user, "weight_kg", "phq9_total", "state", "prechecks_done_at")
-    _audit(user, session, f"Checklist: {item.question} — {checked.answer or checked.value}",
-           item=code, answer=checked.answer, value=checked.value)
+    _audit(
+        user,
+        session,
+        f"Checklist: {item.question} — {checked.answer or checked.value}",
+        item=code,
+        answer=checked.answer,
+        value=checked.value,
+    )
     return response
 
 
@@ -141,18 +155,22 @@ def _void_if_weight_changed(user: User, session: InfusionSession) -> None:
 
 
 @transaction.atomic
-def checklist_override(*, user: User, session: InfusionSession, expected_version: int, code: str,
-                       reason: str) -> ChecklistItemResponse:
-    """A prescriber overrides a failed (or unanswerable) item with a reason; some items cannot be overridden.
-    """
+def checklist_override(
+    *, user: User, session: InfusionSession, expected_version: int, code: str, reason: str
+) -> ChecklistItemResponse:
+    """A prescriber overrides a failed (or unanswerable) item with a reason; some items cannot be overridden."""
     session = _lock(user, session, Permission.ORDER_SIGN, expected_version)
     _checklist_open(session)
     item = item_get(session_sections(session)[1], code)
-    text = override_check(item, reason, consent_problem=consent_problem(session_consent(session))
-                          if code == CONSENT_ITEM else None)
+    text = override_check(
+        item,
+        reason,
+        consent_problem=consent_problem(session_consent(session)) if code == CONSENT_ITEM else None,
+    )
     now = timezone.now()
     response, _ = ChecklistItemResponse.objects.get_or_create(
-        session=session, code=code, defaults={"recorded_by": user, "recorded_at": now})
+        session=session, code=code, defaults={"recorded_by": user, "recorded_at": now}
+    )
     response.override_reason, response.overridden_by, response.overridden_at = text, user, now
     response.save()
     _save(session, user)
@@ -166,12 +184,19 @@ def checklist_complete(*, user: User, session: InfusionSession, expected_version
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     result = checklist_result(session)
     if not result.passed:
-        raise ValidationError(CHECKLIST_FAILED.format(items=", ".join(result.failures)), field="checklist",
-                              value=list(result.failures))
+        raise ValidationError(
+            CHECKLIST_FAILED.format(items=", ".join(result.failures)),
+            field="checklist",
+            value=list(result.failures),
+        )
     _consent_required(session)  # even when the protocol's checklist has no consent item
     _move(session, SessionAction.PRECHECKS_PASS)
     session.prechecks_done_at = timezone.now()
     _save(session, user, "state", "prechecks_done_at")
-    _audit(user, session, "Pre-infusion checklist passed" + (
-        f" (overridden: {', '.join(result.overridden)})" if result.overridden else ""))
+    _audit(
+        user,
+        session,
+        "Pre-infusion checklist passed"
+        + (f" (overridden: {', '.join(result.overridden)})" if result.overridden else ""),
+    )
     return session

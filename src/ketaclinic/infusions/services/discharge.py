@@ -48,8 +48,11 @@ def discharge_assess(
     """Score PADSS with the latest vitals against baseline; the core decides fit or not, with reasons."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     if session.state != SessionState.RECOVERING:
-        raise ValidationError(NOT_RECOVERING.format(state=session.get_state_display().lower()), field="state",
-                              value=session.state)
+        raise ValidationError(
+            NOT_RECOVERING.format(state=session.get_state_display().lower()),
+            field="state",
+            value=session.state,
+        )
     monitoring, _, section = session_sections(session)
     now = timezone.now()
     baseline = baseline_reading(session)
@@ -93,9 +96,14 @@ def discharge_assess(
     clean_or_refuse(a)
     a.save()
     _save(session, user)
-    _audit(user, session, f"Discharge assessment: PADSS {decision.total}/10, "
-           + ("fit for discharge" if decision.fit else "not yet fit: " + "; ".join(decision.reasons)),
-           AuditEntry.Action.CREATE, assessment=str(a.external_id))
+    _audit(
+        user,
+        session,
+        f"Discharge assessment: PADSS {decision.total}/10, "
+        + ("fit for discharge" if decision.fit else "not yet fit: " + "; ".join(decision.reasons)),
+        AuditEntry.Action.CREATE,
+        assessment=str(a.external_id),
+    )
     return a
 
 
@@ -113,8 +121,13 @@ def session_discharge(*, user: User, session: InfusionSession, expected_version:
     last = session.discharge_assessments.order_by("-assessed_at", "-id").first()
     failures = ("no assessment",) if last is None else tuple(last.reasons) if not last.fit else ()
     if last is not None and last.fit:  # re-evaluated with every reading taken since the assessment
-        failures = core_assessment_voided(last.assessed_at, recovery_readings(session), section=section,
-                                          monitoring=monitoring, baseline=baseline_reading(session))
+        failures = core_assessment_voided(
+            last.assessed_at,
+            recovery_readings(session),
+            section=section,
+            monitoring=monitoring,
+            baseline=baseline_reading(session),
+        )
     failures += adverse_events_unreviewed(session)
     _move(
         session,

@@ -34,8 +34,11 @@ ADVERSE_KIND_UNKNOWN = "Adverse event {value!r} is unknown: allowed are {allowed
 
 def _recordable(session: InfusionSession) -> None:
     if session.state in (SessionState.SCHEDULED, SessionState.CANCELLED, SessionState.DISCHARGED):
-        raise ValidationError(SESSION_CLOSED.format(state=session.get_state_display().lower()), field="state",
-                              value=session.state)
+        raise ValidationError(
+            SESSION_CLOSED.format(state=session.get_state_display().lower()),
+            field="state",
+            value=session.state,
+        )
 
 
 @transaction.atomic
@@ -74,8 +77,13 @@ def adverse_event_record(
     clean_or_refuse(event)
     event.save()
     _save(session, user)
-    _audit(user, session, f"Adverse event: {event.get_kind_display()} ({severity})", AuditEntry.Action.CREATE,
-           adverse_event=str(event.external_id))
+    _audit(
+        user,
+        session,
+        f"Adverse event: {event.get_kind_display()} ({severity})",
+        AuditEntry.Action.CREATE,
+        adverse_event=str(event.external_id),
+    )
     if event.needs_review:  # the prescriber is told now; discharge waits for their review
         adverse_event_notify(user=user, session=session, event=event)
     return event
@@ -101,8 +109,12 @@ def adverse_event_review(*, user: User, event: AdverseEvent, note: str) -> Adver
     )
     locked.save(update_fields=["reviewed_by", "reviewed_at", "review_note", "updated_by", "updated_at"])
     _save(session, user)
-    _audit(user, session, f"Reviewed the adverse event {locked.get_kind_display()}: {text}",
-           adverse_event=str(locked.external_id))
+    _audit(
+        user,
+        session,
+        f"Reviewed the adverse event {locked.get_kind_display()}: {text}",
+        adverse_event=str(locked.external_id),
+    )
     return locked
 
 
@@ -134,10 +146,17 @@ def administration_record(
     code = (medication or "").strip().lower()
     order = signed_order(session)
     decision = administration_check(
-        session.protocol_version.parsed.formulary, code, dose=dose, unit=unit, route=route,
+        session.protocol_version.parsed.formulary,
+        code,
+        dose=dose,
+        unit=unit,
+        route=route,
         given=[PriorDose(g.dose, g.unit) for g in session.administrations.filter(medication=code)],
-        allergies=patient_allergies(session.patient), prescriber_order=user.can(Permission.ORDER_SIGN),
-        override_reason=override_reason, signed_order_dose_mg=None if order is None else order.dose_mg)
+        allergies=patient_allergies(session.patient),
+        prescriber_order=user.can(Permission.ORDER_SIGN),
+        override_reason=override_reason,
+        signed_order_dose_mg=None if order is None else order.dose_mg,
+    )
     med = medication_get(code)
     amount = decision.amount
     if decision.override_reason:
@@ -149,9 +168,17 @@ def administration_record(
             ADVERSE_OTHER_SESSION, field="adverse_event", value=str(adverse_event.external_id)
         )
     given = MedicationAdministration(
-        session=session, medication=med.code, rxnorm=med.rxnorm, dose=amount, unit=unit, route=route,
-        at=_when(at, "The administration", not_before=session.checked_in_at), reason=reason.strip()[:200],
-        adverse_event=adverse_event, created_by=user, updated_by=user,
+        session=session,
+        medication=med.code,
+        rxnorm=med.rxnorm,
+        dose=amount,
+        unit=unit,
+        route=route,
+        at=_when(at, "The administration", not_before=session.checked_in_at),
+        reason=reason.strip()[:200],
+        adverse_event=adverse_event,
+        created_by=user,
+        updated_by=user,
     )
     clean_or_refuse(given)
     given.save()

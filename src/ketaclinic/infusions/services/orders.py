@@ -52,9 +52,16 @@ NO_WEIGHT_TODAY = "Record today's weight on the checklist before calculating the
 
 
 @transaction.atomic
-def order_create(*, user: User, session: InfusionSession, expected_version: int, dose: str | None = None,
-                 duration_min: float | None = None, vial_mg_per_ml: float | None = None,
-                 bag_ml: float | None = None) -> InfusionOrder:
+def order_create(
+    *,
+    user: User,
+    session: InfusionSession,
+    expected_version: int,
+    dose: str | None = None,
+    duration_min: float | None = None,
+    vial_mg_per_ml: float | None = None,
+    bag_ml: float | None = None,
+) -> InfusionOrder:
     """Calculate the order from today's weight with the dose engine (hard limits refused for anyone)."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
@@ -89,10 +96,17 @@ def order_create(*, user: User, session: InfusionSession, expected_version: int,
         if not dose
         else quantity_parse(dose, Kind.RATE if doc.dosing.basis.is_rate else Kind.DOSE, field="dose")
     )
-    calc = dose_calculate(doc.dosing, weight_kg=float(session.weight_kg),
-                          height_cm=None if height is None else float(height.value_si), sex=sex, dose=parsed,
-                          duration_min=duration_min, vial_mg_per_ml=vial_mg_per_ml, bag_ml=bag_ml,
-                          require_height=True)
+    calc = dose_calculate(
+        doc.dosing,
+        weight_kg=float(session.weight_kg),
+        height_cm=None if height is None else float(height.value_si),
+        sex=sex,
+        dose=parsed,
+        duration_min=duration_min,
+        vial_mg_per_ml=vial_mg_per_ml,
+        bag_ml=bag_ml,
+        require_height=True,
+    )
     order_peak_check(doc.dosing, calc)
     session.orders.filter(signed_at__isnull=True, superseded=False).update(superseded=True)
     p = calc.pump
@@ -137,8 +151,7 @@ def order_create(*, user: User, session: InfusionSession, expected_version: int,
 def order_sign(
     *, user: User, order: InfusionOrder, expected_version: int, override_reason: str = ""
 ) -> InfusionOrder:
-    """A prescriber signs; beyond a soft limit the override reason is required (hard limits never got here).
-    """
+    """A prescriber signs; beyond a soft limit the override reason is required (hard limits never got here)."""
     session = _lock(user, order.session, Permission.ORDER_SIGN, expected_version)
     order = InfusionOrder.objects.select_for_update(of=("self",)).get(
         pk=order.pk
@@ -170,8 +183,11 @@ def order_sign(
     if reason and not order.warnings:
         raise ValidationError(NO_WARNINGS_TO_OVERRIDE, field="override_reason", value=override_reason)
     if reason and len(reason) < MIN_OVERRIDE_REASON_CHARS:
-        raise ValidationError(OVERRIDE_TOO_SHORT.format(low=MIN_OVERRIDE_REASON_CHARS, value=override_reason),
-                              field="override_reason", value=override_reason)
+        raise ValidationError(
+            OVERRIDE_TOO_SHORT.format(low=MIN_OVERRIDE_REASON_CHARS, value=override_reason),
+            field="override_reason",
+            value=override_reason,
+        )
     order.override_reason, order.signed_by, order.signed_at, order.updated_by = (
         reason,
         user,
@@ -191,8 +207,9 @@ def order_sign(
 
 
 @transaction.atomic
-def vial_check_record(*, user: User, session: InfusionSession, expected_version: int, vial_mg_per_ml: Any,
-                      drawn_ml: Any) -> VialCheck:
+def vial_check_record(
+    *, user: User, session: InfusionSession, expected_version: int, vial_mg_per_ml: Any, drawn_ml: Any
+) -> VialCheck:
     """A second clinician's independent check of the bag: the vial strength and volume drawn they read, typed
     without seeing the order. Recorded whether it matches or not; a mismatch blocks the start."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
@@ -220,9 +237,16 @@ def vial_check_record(*, user: User, session: InfusionSession, expected_version:
         typed_vial_mg_per_ml=vial,
         typed_drawn_ml=drawn,
     )
-    check = VialCheck.objects.create(session=session, order=order, checked_by=user, checked_at=timezone.now(),
-                                     typed_vial_mg_per_ml=vial, typed_drawn_ml=drawn, match=result.match,
-                                     problems=list(result.problems(vial, drawn)))
+    check = VialCheck.objects.create(
+        session=session,
+        order=order,
+        checked_by=user,
+        checked_at=timezone.now(),
+        typed_vial_mg_per_ml=vial,
+        typed_drawn_ml=drawn,
+        match=result.match,
+        problems=list(result.problems(vial, drawn)),
+    )
     _save(session, user)
     _audit(
         user,

@@ -58,8 +58,10 @@ from ketaclinic.infusions.services._common import (
 )
 from ketaclinic.patients.access import can_access_patient, patient_for
 
-MAR_BAG_EMPTY = ("Infusion per signed order; the whole bag ({vtbi:.1f} mL) was given, the pump ran empty "
-                 "before the stop (a second bag needs a new signed order)")
+MAR_BAG_EMPTY = (
+    "Infusion per signed order; the whole bag ({vtbi:.1f} mL) was given, the pump ran empty "
+    "before the stop (a second bag needs a new signed order)"
+)
 VIAL_CHECK_MISMATCH = (
     "The last independent check of the bag by {who} at {when} did not match the order; the infusion "
     "cannot start. Check the bag again (a new check by a second clinician), or prepare a new bag."
@@ -75,13 +77,19 @@ NO_SUCH_RATE_EVENT = "This session has no pump event number {value}; reload the 
 COSIGN_NOT_VERBAL = (
     "Only a verbal order is co-signed; this rate change was ordered by the prescriber in person."
 )
-TITRATION_OVERRIDE_REQUIRED = ("This rate goes beyond a soft limit ({warnings}); the prescriber must give an "
-                               "override reason to order it.")
-READ_BACK_REQUIRED = ("A verbal order is recorded only after reading it back to the prescriber: confirm the "
-                      "read-back of {rate:g} mg/h to {who}.")
+TITRATION_OVERRIDE_REQUIRED = (
+    "This rate goes beyond a soft limit ({warnings}); the prescriber must give an "
+    "override reason to order it."
+)
+READ_BACK_REQUIRED = (
+    "A verbal order is recorded only after reading it back to the prescriber: confirm the "
+    "read-back of {rate:g} mg/h to {who}."
+)
 SIGNER_REQUIRED = "Name the prescriber who gave this verbal order."
-SIGNER_NOT_SELF = ("A prescriber orders a titration as themselves: {user} cannot record it for {who}; "
-                   "{who} signs in and orders it, or a nurse records it as a verbal order.")
+SIGNER_NOT_SELF = (
+    "A prescriber orders a titration as themselves: {user} cannot record it for {who}; "
+    "{who} signs in and orders it, or a nurse records it as a verbal order."
+)
 SIGNER_OTHER_LOCATION = "{who} does not work at this patient's location."
 SIGNER_NOT_PRESCRIBER = "{who} may not order a titration: only a prescriber signs rate changes."
 NO_PUMP = "This session's order has no pump program ({route}); rates cannot be changed."
@@ -116,8 +124,9 @@ def _vial_check_passed(session: InfusionSession, order: InfusionOrder, user: Use
             value=check.pk,
         )
     if check.checked_by_id in (user.pk, order.created_by_id):
-        raise ValidationError(VIAL_CHECK_SAME_PERSON.format(who=check.checked_by), field="vial_check",
-                              value=check.pk)
+        raise ValidationError(
+            VIAL_CHECK_SAME_PERSON.format(who=check.checked_by), field="vial_check", value=check.pk
+        )
     return check
 
 
@@ -161,8 +170,14 @@ def _no_open_alerts(session: InfusionSession, action: str) -> None:
 
 
 @transaction.atomic
-def infusion_start(*, user: User, session: InfusionSession, expected_version: int,
-                   at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
+def infusion_start(
+    *,
+    user: User,
+    session: InfusionSession,
+    expected_version: int,
+    at: datetime | None = None,
+    backdate_reason: str = "",
+) -> RateEvent:
     """Start the pump at the signed order's rate; refused without a signed order, a passed checklist or a
     matching independent check of the bag by a second clinician; never timed before any of them."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
@@ -195,8 +210,15 @@ def infusion_start(*, user: User, session: InfusionSession, expected_version: in
         session
     )  # at the real clock time (``when`` may be backdated), even without a consent item
     session.started_at = when
-    event = _event(session, user, RateEvent.Kind.START, when, rate_mg=order.rate_mg_per_h or 0.0,
-                   rate_ml=order.rate_ml_per_h or 0.0, backdate_reason=backdate_reason)
+    event = _event(
+        session,
+        user,
+        RateEvent.Kind.START,
+        when,
+        rate_mg=order.rate_mg_per_h or 0.0,
+        rate_ml=order.rate_ml_per_h or 0.0,
+        backdate_reason=backdate_reason,
+    )
     _save(session, user, "state", "started_at")
     _audit(
         user,
@@ -207,21 +229,40 @@ def infusion_start(*, user: User, session: InfusionSession, expected_version: in
 
 
 @transaction.atomic
-def infusion_pause(*, user: User, session: InfusionSession, expected_version: int, reason: str = "",
-                   at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
+def infusion_pause(
+    *,
+    user: User,
+    session: InfusionSession,
+    expected_version: int,
+    reason: str = "",
+    at: datetime | None = None,
+    backdate_reason: str = "",
+) -> RateEvent:
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _move(session, SessionAction.PAUSE)
-    event = _event(session, user, RateEvent.Kind.PAUSE,
-                   _event_at(session, "Pause", at, backdate_reason, _last_pump_event(session)),
-                   reason=reason.strip(), backdate_reason=backdate_reason)
+    event = _event(
+        session,
+        user,
+        RateEvent.Kind.PAUSE,
+        _event_at(session, "Pause", at, backdate_reason, _last_pump_event(session)),
+        reason=reason.strip(),
+        backdate_reason=backdate_reason,
+    )
     _save(session, user, "state")
     _audit(user, session, "Paused the infusion" + (f": {reason.strip()}" if reason.strip() else ""))
     return event
 
 
 @transaction.atomic
-def infusion_resume(*, user: User, session: InfusionSession, expected_version: int, reason: str = "",
-                    at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
+def infusion_resume(
+    *,
+    user: User,
+    session: InfusionSession,
+    expected_version: int,
+    reason: str = "",
+    at: datetime | None = None,
+    backdate_reason: str = "",
+) -> RateEvent:
     """Resume at the rate in effect before the pause."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _move(session, SessionAction.RESUME)
@@ -231,22 +272,30 @@ def infusion_resume(*, user: User, session: InfusionSession, expected_version: i
     )
     if last_rate is None:  # paused implies started
         raise ValidationError(NOT_STARTED, field="state", value=session.state)
-    event = _event(session, user, RateEvent.Kind.RESUME,
-                   _event_at(session, "Resume", at, backdate_reason, _last_pump_event(session)),
-                   rate_mg=last_rate.rate_mg_per_h, rate_ml=last_rate.rate_ml_per_h, reason=reason.strip(),
-                   backdate_reason=backdate_reason)
+    event = _event(
+        session,
+        user,
+        RateEvent.Kind.RESUME,
+        _event_at(session, "Resume", at, backdate_reason, _last_pump_event(session)),
+        rate_mg=last_rate.rate_mg_per_h,
+        rate_ml=last_rate.rate_ml_per_h,
+        reason=reason.strip(),
+        backdate_reason=backdate_reason,
+    )
     _save(session, user, "state")
     _audit(user, session, f"Resumed the infusion at {event.rate_mg_per_h:.1f} mg/h")
     return event
 
 
-def _titration_signer(user: User, signer: User | None, read_back: bool, session: InfusionSession,
-                      rate_mg_per_h: float) -> tuple[User, bool]:
+def _titration_signer(
+    user: User, signer: User | None, read_back: bool, session: InfusionSession, rate_mg_per_h: float
+) -> tuple[User, bool]:
     """Who orders the titration: a prescriber in person (the user), or a verbal order the nurse read back."""
     if user.can(Permission.ORDER_SIGN):
         if signer is not None and signer.pk != user.pk:
-            raise ValidationError(SIGNER_NOT_SELF.format(user=user, who=signer), field="signer",
-                                  value=str(signer.external_id))
+            raise ValidationError(
+                SIGNER_NOT_SELF.format(user=user, who=signer), field="signer", value=str(signer.external_id)
+            )
         return user, False
     if signer is None:
         raise ValidationError(SIGNER_REQUIRED, field="signer", value=None)
@@ -259,8 +308,9 @@ def _titration_signer(user: User, signer: User | None, read_back: bool, session:
             SIGNER_OTHER_LOCATION.format(who=signer), field="signer", value=str(signer.external_id)
         )
     if not read_back:
-        raise ValidationError(READ_BACK_REQUIRED.format(rate=rate_mg_per_h, who=signer), field="read_back",
-                              value=read_back)
+        raise ValidationError(
+            READ_BACK_REQUIRED.format(rate=rate_mg_per_h, who=signer), field="read_back", value=read_back
+        )
     return signer, True
 
 
@@ -307,8 +357,11 @@ def infusion_rate_change(
     points = rate_points(session)
     given = bag_delivery(points, when, order)  # the dose given so far, as the MAR will record it
     check = titration_check(
-        dosing, new_rate_mg_per_h=rate_mg_per_h, dosing_weight_kg=order.dosing_weight_kg,
-        actual_weight_kg=float(order.weight_kg), given_mg=given.delivered_mg,
+        dosing,
+        new_rate_mg_per_h=rate_mg_per_h,
+        dosing_weight_kg=order.dosing_weight_kg,
+        actual_weight_kg=float(order.weight_kg),
+        given_mg=given.delivered_mg,
         remaining_min=max((order.duration_min or 0.0) - given.infusing_min, 0.0),
         history=delivered_regimen(points, when),
     )
@@ -415,8 +468,15 @@ def titration_cosign(*, user: User, event: RateEvent) -> RateEvent:
 
 
 @transaction.atomic
-def infusion_stop(*, user: User, session: InfusionSession, expected_version: int, reason: str = "",
-                  at: datetime | None = None, backdate_reason: str = "") -> RateEvent:
+def infusion_stop(
+    *,
+    user: User,
+    session: InfusionSession,
+    expected_version: int,
+    reason: str = "",
+    at: datetime | None = None,
+    backdate_reason: str = "",
+) -> RateEvent:
     """Stop the pump: recovery (and the observation clock) begins at the stop; the ketamine given goes on the
     MAR.
 
@@ -425,10 +485,20 @@ def infusion_stop(*, user: User, session: InfusionSession, expected_version: int
     MAR records what the pump delivered up to the stop, never more than the bag held (its VTBI)."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _move(session, SessionAction.STOP)
-    last_reading = (session.vitals.filter(phase=VitalSigns.Phase.INFUSION).order_by("-taken_at")
-                    .values_list("taken_at", flat=True).first())
-    when = _event_at(session, "Stop", at, backdate_reason, _last_pump_event(session),
-                     ("the last reading taken during the infusion", last_reading))
+    last_reading = (
+        session.vitals.filter(phase=VitalSigns.Phase.INFUSION)
+        .order_by("-taken_at")
+        .values_list("taken_at", flat=True)
+        .first()
+    )
+    when = _event_at(
+        session,
+        "Stop",
+        at,
+        backdate_reason,
+        _last_pump_event(session),
+        ("the last reading taken during the infusion", last_reading),
+    )
     event = _event(
         session, user, RateEvent.Kind.STOP, when, reason=reason.strip(), backdate_reason=backdate_reason
     )

@@ -27,15 +27,17 @@ from ketaclinic.protocols.models import ProtocolVersion
 NO_PROTOCOL = "A session needs a protocol version (or a planned infusion of a plan)."
 CANCEL_REASON_REQUIRED = "Say why the session is cancelled."
 LOCATION_NOT_ALLOWED = "You do not work at {value}."
-PLANNED_PATIENT_ELSEWHERE = ("This patient is cared for at {home}, which you do not work at; "
-                             "the staff of {home} check them in.")
+PLANNED_PATIENT_ELSEWHERE = (
+    "This patient is cared for at {home}, which you do not work at; the staff of {home} check them in."
+)
 PLANNED_NOT_TODAY = "{label} is planned on {day}, not today ({today}); move it to today first."
 PLANNED_NOT_PLANNED = "{label} is {status}{reason}; it cannot be checked in."
 PLANNED_PLAN_NOT_ACTIVE = (
     "{label} belongs to a plan that is {status}; only a signed, active plan's infusions are given."
 )
-PLANNED_ALREADY_CHECKED_IN = ("{patient} was already checked in for {label} at {when} (by {who}); "
-                              "open the session from the board.")
+PLANNED_ALREADY_CHECKED_IN = (
+    "{patient} was already checked in for {label} at {when} (by {who}); open the session from the board."
+)
 PATIENT_BUSY = (
     "The patient already has a session {other_start}-{other_end}; this one would be {start}-{end}. "
     "A patient is in one place at a time: cancel or move the other session first."
@@ -113,10 +115,14 @@ def session_schedule(
             _place_free(session, minutes)
             session.save()
     except IntegrityError:
-        if planned_infusion is not None and (InfusionSession.objects.filter(planned_infusion=planned_infusion)
-                                             .exclude(state=SessionState.CANCELLED.value).exists()):
-            raise ValidationError(PLANNED_HAS_SESSION, field="planned_infusion",
-                                  value=str(planned_infusion.external_id)) from None
+        if planned_infusion is not None and (
+            InfusionSession.objects.filter(planned_infusion=planned_infusion)
+            .exclude(state=SessionState.CANCELLED.value)
+            .exists()
+        ):
+            raise ValidationError(
+                PLANNED_HAS_SESSION, field="planned_infusion", value=str(planned_infusion.external_id)
+            ) from None
         with (
             transaction.atomic()
         ):  # PostgreSQL's exclusion constraint caught a race the lock did not: say which
@@ -150,9 +156,12 @@ def _place_free(session: InfusionSession, minutes: int) -> None:
     start, end = session.scheduled_start, session.scheduled_end
     assert end is not None
     tz = ZoneInfo(session.location.timezone)
-    near = (InfusionSession.objects.exclude(state=SessionState.CANCELLED.value).exclude(pk=session.pk)
-            .filter(scheduled_start__lt=end, scheduled_start__gt=start - timedelta(hours=12))
-            .select_related("protocol_version"))
+    near = (
+        InfusionSession.objects.exclude(state=SessionState.CANCELLED.value)
+        .exclude(pk=session.pk)
+        .filter(scheduled_start__lt=end, scheduled_start__gt=start - timedelta(hours=12))
+        .select_related("protocol_version")
+    )
     if session.planned_infusion_id is not None:  # a second session of the same slot: its own refusal (unique)
         near = near.exclude(planned_infusion_id=session.planned_infusion_id)
     when = dict(zip(("start", "end"), _window(start, end, tz), strict=True))
@@ -164,9 +173,18 @@ def _place_free(session: InfusionSession, minutes: int) -> None:
             )
             if other_end > start:
                 a, b = _window(other.scheduled_start, other_end, tz)
-                raise ValidationError(CHAIR_BUSY.format(chair=session.chair.name, other_start=a, other_end=b,
-                                                        what="another session", minutes=minutes, **when),
-                                      field="chair", value=session.chair.name)
+                raise ValidationError(
+                    CHAIR_BUSY.format(
+                        chair=session.chair.name,
+                        other_start=a,
+                        other_end=b,
+                        what="another session",
+                        minutes=minutes,
+                        **when,
+                    ),
+                    field="chair",
+                    value=session.chair.name,
+                )
         held = (
             PlannedInfusion.objects.filter(
                 chair_id=session.chair_id,
@@ -209,8 +227,11 @@ def _planned_usable(planned: PlannedInfusion, patient: Patient) -> PlannedInfusi
     """The planned slot, locked, if a session may be made from it: the patient's, of an active (signed)
     plan, still planned (not cancelled or done), without a session yet that is not cancelled (a mistaken
     check-in that was cancelled gives the slot back)."""
-    planned = (PlannedInfusion.objects.select_for_update(of=("self",))
-               .select_related("plan", "location", "chair").get(pk=planned.pk))
+    planned = (
+        PlannedInfusion.objects.select_for_update(of=("self",))
+        .select_related("plan", "location", "chair")
+        .get(pk=planned.pk)
+    )
     value = str(planned.external_id)
     if planned.plan.patient_id != patient.id:
         raise ValidationError(PLANNED_OTHER_PATIENT, field="planned_infusion", value=value)
@@ -256,8 +277,9 @@ def _planned_usable(planned: PlannedInfusion, patient: Patient) -> PlannedInfusi
 
 
 @transaction.atomic
-def session_check_in(*, user: User, session: InfusionSession, expected_version: int,
-                     at: datetime | None = None) -> InfusionSession:
+def session_check_in(
+    *, user: User, session: InfusionSession, expected_version: int, at: datetime | None = None
+) -> InfusionSession:
     session = _lock(user, session, Permission.SCHEDULE_MANAGE, expected_version)
     _move(session, SessionAction.CHECK_IN)
     session.checked_in_at = _when(at, "Check-in")
@@ -267,8 +289,9 @@ def session_check_in(*, user: User, session: InfusionSession, expected_version: 
 
 
 @transaction.atomic
-def session_check_in_planned(*, user: User, planned_infusion: PlannedInfusion,
-                             at: datetime | None = None) -> InfusionSession:
+def session_check_in_planned(
+    *, user: User, planned_infusion: PlannedInfusion, at: datetime | None = None
+) -> InfusionSession:
     """The patient arrives for today's planned infusion: open the session from the slot (its plan's protocol
     version, location, chair or home visit, time) and check the patient in, in one transaction.
 
@@ -282,8 +305,11 @@ def session_check_in_planned(*, user: User, planned_infusion: PlannedInfusion,
     )
     patient = planned.plan.patient
     if not can_access_patient(user, patient):
-        raise ValidationError(PLANNED_PATIENT_ELSEWHERE.format(home=patient.location.name),
-                              field="patient", value=str(patient.external_id))
+        raise ValidationError(
+            PLANNED_PATIENT_ELSEWHERE.format(home=patient.location.name),
+            field="patient",
+            value=str(patient.external_id),
+        )
     tz = ZoneInfo(planned.location.timezone)
     today = timezone.now().astimezone(tz).date()
     if planned.scheduled_start.astimezone(tz).date() != today:
@@ -294,8 +320,9 @@ def session_check_in_planned(*, user: User, planned_infusion: PlannedInfusion,
             field="scheduled_start",
             value=planned.scheduled_start,
         )
-    session = session_schedule(user=user, patient=patient, scheduled_start=planned.scheduled_start,
-                               planned_infusion=planned)
+    session = session_schedule(
+        user=user, patient=patient, scheduled_start=planned.scheduled_start, planned_infusion=planned
+    )
     return session_check_in(user=user, session=session, expected_version=session.version, at=at)
 
 

@@ -29,8 +29,10 @@ from ketaclinic.infusions.selectors.pathway import session_sections
 from ketaclinic.infusions.services._common import SESSION_CLOSED, _audit, _event_at, _lock
 from ketaclinic.patients.access import patient_for
 
-TAKEN_AT_NAIVE = ("The time the reading was taken ({value}) has no time zone: send it with its offset, "
-                  "e.g. 2026-12-02T09:30:00-05:00.")
+TAKEN_AT_NAIVE = (
+    "The time the reading was taken ({value}) has no time zone: send it with its offset, "
+    "e.g. 2026-12-02T09:30:00-05:00."
+)
 ALERT_ACKNOWLEDGED = "This alert was already acknowledged by {who} at {when}."
 CLIENT_ID_REQUIRED = (
     "A reading needs a client id (a UUID the device or page generates) so a retry never duplicates it."
@@ -70,8 +72,7 @@ def vitals_record(
     source: str = "manual",
     backdate_reason: str = "",
 ) -> VitalsPosted:
-    """Record one reading, committed at once; a retry with the same ``client_id`` returns the stored reading.
-    """
+    """Record one reading, committed at once; a retry with the same ``client_id`` returns the stored reading."""
     client_id = (client_id or "").strip()
     if not client_id:
         raise ValidationError(CLIENT_ID_REQUIRED, field="client_id", value=client_id)
@@ -109,20 +110,34 @@ def vitals_record(
 def _existing(user: User, session: InfusionSession, existing: VitalSigns) -> VitalsPosted:
     patient_for(user, session.patient, Permission.SESSION_RUN)
     if existing.session_id != session.pk:
-        raise ValidationError(CLIENT_ID_OTHER_SESSION.format(value=existing.client_id), field="client_id",
-                              value=existing.client_id)
+        raise ValidationError(
+            CLIENT_ID_OTHER_SESSION.format(value=existing.client_id),
+            field="client_id",
+            value=existing.client_id,
+        )
     return VitalsPosted(existing, False, tuple(existing.alerts.all()))
 
 
-def _vitals_record(*, user: User, session: InfusionSession, client_id: str, taken_at: datetime | None,
-                   reading: VitalReading, source: str, backdate_reason: str = "") -> VitalsPosted:
+def _vitals_record(
+    *,
+    user: User,
+    session: InfusionSession,
+    client_id: str,
+    taken_at: datetime | None,
+    reading: VitalReading,
+    source: str,
+    backdate_reason: str = "",
+) -> VitalsPosted:
     session = _lock(user, session, Permission.SESSION_RUN, None)
     existing = VitalSigns.objects.filter(client_id=client_id).first()
     if existing is not None:
         return _existing(user, session, existing)
     if session.state_enum.closed:
-        raise ValidationError(SESSION_CLOSED.format(state=session.get_state_display().lower()), field="state",
-                              value=session.state)
+        raise ValidationError(
+            SESSION_CLOSED.format(state=session.get_state_display().lower()),
+            field="state",
+            value=session.state,
+        )
     if session.checked_in_at is None:
         raise ValidationError(NOT_CHECKED_IN, field="state", value=session.state)
     when = _event_at(session, "A reading taken", taken_at, backdate_reason)
@@ -173,8 +188,14 @@ def _vitals_record(*, user: User, session: InfusionSession, client_id: str, take
                     raised_at=when,
                 )
             )
-    _audit(user, session, f"Recorded vital signs ({phase})" + (f", {len(alerts)} alert(s)" if alerts else ""),
-           AuditEntry.Action.CREATE, vitals=str(v.external_id), alerts=[a.rule for a in alerts])
+    _audit(
+        user,
+        session,
+        f"Recorded vital signs ({phase})" + (f", {len(alerts)} alert(s)" if alerts else ""),
+        AuditEntry.Action.CREATE,
+        vitals=str(v.external_id),
+        alerts=[a.rule for a in alerts],
+    )
     return VitalsPosted(v, True, tuple(alerts))
 
 
@@ -208,9 +229,13 @@ def vitals_overdue_alert_raise(*, session: InfusionSession, due: VitalsDue | Non
         message=OVERDUE_ALERT.format(late=due.overdue_by_min, due=due_local),
         raised_at=timezone.now(),
     )
-    audit_record(action=AuditEntry.Action.CREATE, actor=None, patient=locked.patient,
-                 summary=f"Alert: vital signs overdue by {due.overdue_by_min:.0f} min",
-                 detail={"session": str(locked.external_id), "alert": str(alert.external_id)})
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=None,
+        patient=locked.patient,
+        summary=f"Alert: vital signs overdue by {due.overdue_by_min:.0f} min",
+        detail={"session": str(locked.external_id), "alert": str(alert.external_id)},
+    )
     return alert
 
 

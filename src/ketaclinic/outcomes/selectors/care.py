@@ -43,18 +43,27 @@ from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.screening.models import Referral
 
-PHQ9_RESPONSE_MIN_BASELINE = 10  # the clinic's short-term response definition (the PHQ-9 definition's change section)
+PHQ9_RESPONSE_MIN_BASELINE = (
+    10  # the clinic's short-term response definition (the PHQ-9 definition's change section)
+)
 PHQ9_REMISSION_BELOW = 5  # the clinic's short-term remission definition
 LOCATION_NOT_YOURS = "You do not work at {value}: the questionnaires worklist shows only your own locations."
 
 
 def current_plan(patient: Patient) -> TreatmentPlan | None:
-    return (TreatmentPlan.objects.filter(patient=patient, status__in=["active", "completed"])
-            .select_related("protocol_version").order_by("-created_at").first())
+    return (
+        TreatmentPlan.objects.filter(patient=patient, status__in=["active", "completed"])
+        .select_related("protocol_version")
+        .order_by("-created_at")
+        .first()
+    )
 
 
-def outcomes_settings_for(plan: TreatmentPlan | None, indication: str | None,
-                          by_indication: dict[str, OutcomesSection] | None = None) -> OutcomesSection:
+def outcomes_settings_for(
+    plan: TreatmentPlan | None,
+    indication: str | None,
+    by_indication: dict[str, OutcomesSection] | None = None,
+) -> OutcomesSection:
     """The one rule for a patient's measurement settings: the ``outcomes`` section of the plan's protocol;
     without a plan (or a section there), that of the protocol for the referral's indication; else the
     defaults. ``by_indication`` caches the protocol lookups when many patients are read at once."""
@@ -102,34 +111,55 @@ def current_responses() -> QuerySet[QuestionnaireResponse]:
 
 # -- safety flags ---------------------------------------------------------------------------------------
 
-def open_safety_flags(location: Location, on: date | None = None, *, patients: Iterable[int] = ()) -> list[SafetyFlag]:
+
+def open_safety_flags(
+    location: Location, on: date | None = None, *, patients: Iterable[int] = ()
+) -> list[SafetyFlag]:
     """Open (urgent) flags of a location's patients, and of ``patients`` (ids: those on the day board, who may be
     cared for elsewhere, as on a home visit), raised on or before ``on``: for the day board. One query; no
     permission check (the board's selector checked ``board.view`` and the location)."""
     on = on or timezone.localdate()
     end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
-    return list(SafetyFlag.objects.filter(Q(patient__location=location) | Q(patient_id__in=list(patients)),
-                                          status=SafetyFlag.Status.OPEN, raised_at__lt=end)
-                .select_related("patient", "response").order_by("raised_at"))
+    return list(
+        SafetyFlag.objects.filter(
+            Q(patient__location=location) | Q(patient_id__in=list(patients)),
+            status=SafetyFlag.Status.OPEN,
+            raised_at__lt=end,
+        )
+        .select_related("patient", "response")
+        .order_by("raised_at")
+    )
 
 
 def safety_flags_open_for(*, user: User) -> list[SafetyFlag]:
     """Open flags of the user's locations (dashboard and API); one query."""
     require(user, Permission.CLINICAL_VIEW)
-    return list(SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN, patient__location_id__in=user_location_ids(user))
-                .select_related("patient", "response").order_by("raised_at"))
+    return list(
+        SafetyFlag.objects.filter(
+            status=SafetyFlag.Status.OPEN, patient__location_id__in=user_location_ids(user)
+        )
+        .select_related("patient", "response")
+        .order_by("raised_at")
+    )
 
 
-def safety_flag_get(*, user: User, external_id: str, permission: Permission = Permission.CLINICAL_VIEW) -> SafetyFlag:
-    flag = SafetyFlag.objects.select_related("patient", "response", "assessed_by").get(external_id=external_id)
+def safety_flag_get(
+    *, user: User, external_id: str, permission: Permission = Permission.CLINICAL_VIEW
+) -> SafetyFlag:
+    flag = SafetyFlag.objects.select_related("patient", "response", "assessed_by").get(
+        external_id=external_id
+    )
     patient_for(user, flag.patient, permission)
     return flag
 
 
 def booster_proposals_open_for(*, user: User) -> list[BoosterProposal]:
     require(user, Permission.BOOSTER_DECIDE)
-    return list(BoosterProposal.objects.filter(status="proposed", patient__location_id__in=user_location_ids(user))
-                .select_related("patient", "response"))
+    return list(
+        BoosterProposal.objects.filter(
+            status="proposed", patient__location_id__in=user_location_ids(user)
+        ).select_related("patient", "response")
+    )
 
 
 def booster_get(*, user: User, external_id: str) -> BoosterProposal:
@@ -138,7 +168,9 @@ def booster_get(*, user: User, external_id: str) -> BoosterProposal:
     return proposal
 
 
-def response_get(*, user: User, external_id: str, permission: Permission = Permission.CLINICAL_VIEW) -> QuestionnaireResponse:
+def response_get(
+    *, user: User, external_id: str, permission: Permission = Permission.CLINICAL_VIEW
+) -> QuestionnaireResponse:
     response = QuestionnaireResponse.objects.select_related("patient").get(external_id=external_id)
     patient_for(user, response.patient, permission)
     return response
@@ -146,11 +178,15 @@ def response_get(*, user: User, external_id: str, permission: Permission = Permi
 
 def responses_for_patient(*, user: User, patient: Patient) -> list[QuestionnaireResponse]:
     patient_for(user, patient, Permission.CLINICAL_VIEW)
-    return list(QuestionnaireResponse.objects.filter(patient=patient).select_related("replaced_by")
-                .order_by("-authored_at", "-id"))
+    return list(
+        QuestionnaireResponse.objects.filter(patient=patient)
+        .select_related("replaced_by")
+        .order_by("-authored_at", "-id")
+    )
 
 
 # -- trajectory -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Trajectory:
@@ -163,12 +199,19 @@ class Trajectory:
 def infusion_marks(patient: Patient) -> list[tuple[datetime, int]]:
     """Infusions given: the plan's done PlannedInfusions; without a plan, one after each baseline or
     before-infusion questionnaire (a pre-infusion questionnaire N is answered just before infusion N)."""
-    done = list(PlannedInfusion.objects.filter(plan__patient=patient, status="done").order_by("scheduled_start")
-                .values_list("scheduled_start", flat=True))
+    done = list(
+        PlannedInfusion.objects.filter(plan__patient=patient, status="done")
+        .order_by("scheduled_start")
+        .values_list("scheduled_start", flat=True)
+    )
     if done:
         return [(when, n) for n, when in enumerate(done, start=1)]
-    rows = (current_responses().filter(patient=patient, timepoint__in=["baseline", "pre_infusion"])
-            .values_list("authored_at", "infusion_number", "timepoint").order_by("authored_at"))
+    rows = (
+        current_responses()
+        .filter(patient=patient, timepoint__in=["baseline", "pre_infusion"])
+        .values_list("authored_at", "infusion_number", "timepoint")
+        .order_by("authored_at")
+    )
     marks: dict[int, datetime] = {}
     for when, number, timepoint in rows:
         n = 1 if timepoint == "baseline" else number
@@ -180,18 +223,28 @@ def infusion_marks(patient: Patient) -> list[tuple[datetime, int]]:
 def trajectory_get(*, user: User, patient: Patient, instrument: str) -> Trajectory:
     patient_for(user, patient, Permission.CLINICAL_VIEW)
     marks = infusion_marks(patient)
-    rows = list(current_responses().filter(patient=patient, instrument=instrument, total__isnull=False)
-                .order_by("authored_at", "id").values_list("authored_at", "total"))
+    rows = list(
+        current_responses()
+        .filter(patient=patient, instrument=instrument, total__isnull=False)
+        .order_by("authored_at", "id")
+        .values_list("authored_at", "total")
+    )
     points = [(when, total, sum(1 for m, _ in marks if m < when)) for when, total in rows]
     fraction = outcomes_settings(patient).relapse_fraction
-    status = trajectory_status(instrument, [TrajectoryPoint(t, n) for _, t, n in points], relapse_fraction=fraction)
+    status = trajectory_status(
+        instrument, [TrajectoryPoint(t, n) for _, t, n in points], relapse_fraction=fraction
+    )
     return Trajectory(instrument, points, marks, status)
 
 
 def _schedule(section: OutcomesSection) -> MeasurementSchedule:
-    return MeasurementSchedule(instruments=section.instruments, follow_up_days=section.follow_up_days,
-                               post_series_weeks=section.post_series_weeks, monthly_days=section.monthly_days,
-                               monthly_count=section.monthly_count)
+    return MeasurementSchedule(
+        instruments=section.instruments,
+        follow_up_days=section.follow_up_days,
+        post_series_weeks=section.post_series_weeks,
+        monthly_days=section.monthly_days,
+        monthly_count=section.monthly_count,
+    )
 
 
 def due_for_patient(patient: Patient, today: date | None = None) -> tuple[DueQuestionnaire, ...]:
@@ -200,15 +253,23 @@ def due_for_patient(patient: Patient, today: date | None = None) -> tuple[DueQue
     plan = current_plan(patient)
     dates = []
     if plan is not None:
-        dates = [timezone.localdate(s) for s in plan.infusions.filter(kind="series").exclude(status="cancelled")
-                 .order_by("scheduled_start").values_list("scheduled_start", flat=True)]
+        dates = [
+            timezone.localdate(s)
+            for s in plan.infusions.filter(kind="series")
+            .exclude(status="cancelled")
+            .order_by("scheduled_start")
+            .values_list("scheduled_start", flat=True)
+        ]
     if not dates:  # no plan on this branch of the pathway: the infusions the answers show
         dates = [timezone.localdate(when) for when, _ in infusion_marks(patient)]
     return due_schedule(dates, today=today, schedule=_schedule(outcomes_settings(patient, plan)))
 
 
 def _answered(rows: Iterable[tuple[str, str, int | None, datetime]]) -> list[Answered]:
-    return [Answered(instrument, timepoint, number, timezone.localdate(at)) for instrument, timepoint, number, at in rows]
+    return [
+        Answered(instrument, timepoint, number, timezone.localdate(at))
+        for instrument, timepoint, number, at in rows
+    ]
 
 
 _ANSWER_FIELDS = ("instrument", "timepoint", "infusion_number", "authored_at")
@@ -217,7 +278,9 @@ _ANSWER_FIELDS = ("instrument", "timepoint", "infusion_number", "authored_at")
 def due_status_for_patient(patient: Patient, today: date | None = None) -> tuple[DueItem, ...]:
     """Each due questionnaire and instrument with its status (core ``due_statuses``) from the current answers."""
     today = today or timezone.localdate()
-    rows = current_responses().filter(patient=patient).exclude(timepoint="ad_hoc").values_list(*_ANSWER_FIELDS)
+    rows = (
+        current_responses().filter(patient=patient).exclude(timepoint="ad_hoc").values_list(*_ANSWER_FIELDS)
+    )
     return due_statuses(due_for_patient(patient, today), _answered(rows), today=today)
 
 
@@ -268,27 +331,46 @@ def _due_items_by_patient(patients: QuerySet[Patient], today: date) -> dict[Pati
     """``due_status_for_patient`` for many patients in a bounded number of queries (plans, their series,
     done infusions of patients without a plan, current answers, referrals, plus one per protocol lookup)."""
     plans: dict[int, TreatmentPlan] = {}
-    for plan in (TreatmentPlan.objects.filter(patient__in=patients, status__in=["active", "completed"])
-                 .select_related("protocol_version", "patient", "patient__location").order_by("-created_at", "-id")):
+    for plan in (
+        TreatmentPlan.objects.filter(patient__in=patients, status__in=["active", "completed"])
+        .select_related("protocol_version", "patient", "patient__location")
+        .order_by("-created_at", "-id")
+    ):
         plans.setdefault(plan.patient_id, plan)
     series: dict[int, list[date]] = {}
-    for plan_id, start in (PlannedInfusion.objects.filter(plan__in=list(plans.values()), kind="series")
-                           .exclude(status="cancelled").order_by("scheduled_start")
-                           .values_list("plan_id", "scheduled_start")):
+    for plan_id, start in (
+        PlannedInfusion.objects.filter(plan__in=list(plans.values()), kind="series")
+        .exclude(status="cancelled")
+        .order_by("scheduled_start")
+        .values_list("plan_id", "scheduled_start")
+    ):
         series.setdefault(plan_id, []).append(timezone.localdate(start))
     answers: dict[int, list[tuple[str, str, int | None, datetime]]] = {}
-    for patient_id, *row in (current_responses().filter(patient__in=patients).exclude(timepoint="ad_hoc")
-                             .order_by("authored_at", "id").values_list("patient_id", *_ANSWER_FIELDS)):
+    for patient_id, *row in (
+        current_responses()
+        .filter(patient__in=patients)
+        .exclude(timepoint="ad_hoc")
+        .order_by("authored_at", "id")
+        .values_list("patient_id", *_ANSWER_FIELDS)
+    ):
         answers.setdefault(patient_id, []).append(tuple(row))  # type: ignore[arg-type]
-    others = {p.pk: p for p in Patient.objects.filter(pk__in=set(answers) - set(plans)).select_related("location")}
+    others = {
+        p.pk: p for p in Patient.objects.filter(pk__in=set(answers) - set(plans)).select_related("location")
+    }
     fallback = {pid for pid in [*plans, *others] if not (pid in plans and series.get(plans[pid].pk))}
     done: dict[int, list[date]] = {}
-    for patient_id, start in (PlannedInfusion.objects.filter(plan__patient_id__in=fallback, status="done")
-                              .order_by("scheduled_start").values_list("plan__patient_id", "scheduled_start")):
+    for patient_id, start in (
+        PlannedInfusion.objects.filter(plan__patient_id__in=fallback, status="done")
+        .order_by("scheduled_start")
+        .values_list("plan__patient_id", "scheduled_start")
+    ):
         done.setdefault(patient_id, []).append(timezone.localdate(start))
     referrals: dict[int, str] = {}
-    for patient_id, indication in (Referral.objects.filter(patient_id__in=[*plans, *others]).order_by("received_on", "id")
-                                   .values_list("patient_id", "indication")):
+    for patient_id, indication in (
+        Referral.objects.filter(patient_id__in=[*plans, *others])
+        .order_by("received_on", "id")
+        .values_list("patient_id", "indication")
+    ):
         referrals[patient_id] = indication  # the latest wins
     by_indication: dict[str, OutcomesSection] = {}
 
@@ -324,10 +406,15 @@ def worklist_patients(location: Location | None) -> QuerySet[Patient]:
     patients = Patient.objects.all() if location is None else Patient.objects.filter(location=location)
     return patients.filter(
         Exists(TreatmentPlan.objects.filter(patient=OuterRef("pk"), status__in=["active", "completed"]))
-        | Exists(current_responses().filter(patient=OuterRef("pk"), timepoint__in=["baseline", "pre_infusion"])))
+        | Exists(
+            current_responses().filter(patient=OuterRef("pk"), timepoint__in=["baseline", "pre_infusion"])
+        )
+    )
 
 
-def questionnaire_worklist(*, user: User | None, location: Location | None, today: date | None = None) -> Worklist:
+def questionnaire_worklist(
+    *, user: User | None, location: Location | None, today: date | None = None
+) -> Worklist:
     """Questionnaires due today or overdue (while an answer would still count) at a location, with each one's
     live link and latest emailing; a fixed number of queries whatever the number of patients.
 
@@ -339,27 +426,48 @@ def questionnaire_worklist(*, user: User | None, location: Location | None, toda
     today = today or timezone.localdate()
     patients = worklist_patients(location)
     by_patient = _due_items_by_patient(patients, today)
-    waiting = [(patient, item) for patient, items in by_patient.items() for item in items if item.can_still_answer]
+    waiting = [
+        (patient, item) for patient, items in by_patient.items() for item in items if item.can_still_answer
+    ]
     live: dict[tuple[int, ItemKey], PatientLink] = {}
     dispatches: dict[tuple[int, ItemKey, date], LinkDispatch] = {}
     if waiting:
         ids = {patient.pk for patient, _ in waiting}
-        for link in PatientLink.objects.filter(patient_id__in=ids, used_at__isnull=True,
-                                               expires_at__gt=timezone.now()).order_by("expires_at"):
+        for link in PatientLink.objects.filter(
+            patient_id__in=ids, used_at__isnull=True, expires_at__gt=timezone.now()
+        ).order_by("expires_at"):
             live[(link.patient_id, (link.instrument, link.timepoint, link.infusion_number))] = link
         earliest = min(item.questionnaire.due_on for _, item in waiting)
-        for d in LinkDispatch.objects.filter(patient_id__in=ids, due_on__gte=earliest).order_by("sent_at", "id"):
-            dispatches[(d.patient_id, (d.instrument, d.timepoint, d.infusion_number), d.due_on)] = d  # the latest wins
+        for d in LinkDispatch.objects.filter(patient_id__in=ids, due_on__gte=earliest).order_by(
+            "sent_at", "id"
+        ):
+            dispatches[(d.patient_id, (d.instrument, d.timepoint, d.infusion_number), d.due_on)] = (
+                d  # the latest wins
+            )
     library = shipped_instruments()
     rows = []
     for patient, item in waiting:
         key = item_key(item)
-        rows.append(WorklistRow(patient, item, live.get((patient.pk, key)),
-                                dispatches.get((patient.pk, key, item.questionnaire.due_on)),
-                                item.instrument in library and library[item.instrument].wording == "shipped",
-                                library[item.instrument].name if item.instrument in library else item.instrument))
-    rows.sort(key=lambda r: (r.item.status is not DueStatus.OVERDUE, r.item.questionnaire.due_on,
-                             r.patient.family_name, r.patient.given_name, r.patient.pk, r.item.instrument))
+        rows.append(
+            WorklistRow(
+                patient,
+                item,
+                live.get((patient.pk, key)),
+                dispatches.get((patient.pk, key, item.questionnaire.due_on)),
+                item.instrument in library and library[item.instrument].wording == "shipped",
+                library[item.instrument].name if item.instrument in library else item.instrument,
+            )
+        )
+    rows.sort(
+        key=lambda r: (
+            r.item.status is not DueStatus.OVERDUE,
+            r.item.questionnaire.due_on,
+            r.patient.family_name,
+            r.patient.given_name,
+            r.patient.pk,
+            r.item.instrument,
+        )
+    )
     return Worklist(today=today, location=location, rows=rows)
 
 
@@ -368,9 +476,15 @@ def patients_in_treatment(patients: set[Patient]) -> set[int]:
     automatically. A patient screened out, with a plan still in draft, or whose plan was stopped (an adverse
     event, a withdrawal) is left to staff on the worklist, never emailed by the daily job."""
     latest: dict[int, str] = {}
-    for patient_id, status in (TreatmentPlan.objects.filter(patient__in=patients)
-                               .exclude(status=TreatmentPlan.Status.SUPERSEDED)
-                               .order_by("patient_id", "-created_at", "-id").values_list("patient_id", "status")):
+    for patient_id, status in (
+        TreatmentPlan.objects.filter(patient__in=patients)
+        .exclude(status=TreatmentPlan.Status.SUPERSEDED)
+        .order_by("patient_id", "-created_at", "-id")
+        .values_list("patient_id", "status")
+    ):
         latest.setdefault(patient_id, status)
-    return {pid for pid, status in latest.items()
-            if status in (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)}
+    return {
+        pid
+        for pid, status in latest.items()
+        if status in (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)
+    }

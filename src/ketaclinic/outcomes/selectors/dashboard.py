@@ -3,7 +3,6 @@ the data size (three: one row per patient for PHQ-9, one for GAD-7, and every cu
 published measures; the figures are computed from those rows by the pure core's interval and measure
 functions). Its definitions are :data:`DEFINITIONS`, shown on the page."""
 
-
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -50,38 +49,37 @@ REMISSION_CLINIC_LABEL = "Remission after the series (clinic definition)"
 
 DEFINITIONS: dict[str, str] = {
     "completed": "Patients with at least one PHQ-9 answered at a post-series timepoint (1, 2, 4 or 6 weeks after "
-                 "the last infusion of the series) within the period, at the chosen location and indication.",
+    "the last infusion of the series) within the period, at the chosen location and indication.",
     "baseline": "A patient's baseline is the first current (not corrected) answer of that questionnaire given at "
-                "the baseline timepoint; the endpoint is the latest current post-series answer within the period.",
+    "the baseline timepoint; the endpoint is the latest current post-series answer within the period.",
     "response_rate": "The clinic's own definition, not a published quality measure: share of completers with a "
-                     "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) fell by at least "
-                     "50%. n = completers with a baseline of 10 or more; patients who did not answer after the "
-                     "series are not counted.",
+    "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) fell by at least "
+    "50%. n = completers with a baseline of 10 or more; patients who did not answer after the "
+    "series are not counted.",
     "remission_rate": "The clinic's own definition, not a published quality measure: share of completers with a "
-                      "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) is below 5. "
-                      "n = completers with a baseline of 10 or more.",
+    "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) is below 5. "
+    "n = completers with a baseline of 10 or more.",
     "nqf1884_response": "As the measure specifies: patients with major depression (or dysthymia) whose first PHQ-9 "
-                        "above 9 (the index) falls in the period; responding = the most recent PHQ-9 from 6 months "
-                        "minus 60 days to 6 months plus 60 days after the index is at most half the index score. A "
-                        "patient with no PHQ-9 in that window is counted as not responding. Patients whose window "
-                        "has not closed yet are shown as pending and not counted; bipolar depression is excluded.",
+    "above 9 (the index) falls in the period; responding = the most recent PHQ-9 from 6 months "
+    "minus 60 days to 6 months plus 60 days after the index is at most half the index score. A "
+    "patient with no PHQ-9 in that window is counted as not responding. Patients whose window "
+    "has not closed yet are shown as pending and not counted; bipolar depression is excluded.",
     "cms159_remission": "As the measure specifies: the same patients; in remission = the most recent PHQ-9 from 12 "
-                        "months minus 60 days to 12 months plus 60 days after the index is below 5. A patient with "
-                        "no PHQ-9 in that window is counted as not in remission. Excluded: bipolar disorder. "
-                        "Patients whose window has not closed yet are shown as pending and not counted.",
+    "months minus 60 days to 12 months plus 60 days after the index is below 5. A patient with "
+    "no PHQ-9 in that window is counted as not in remission. Excluded: bipolar disorder. "
+    "Patients whose window has not closed yet are shown as pending and not counted.",
     "phq9_change": "Mean percent change of PHQ-9, (baseline − endpoint) / baseline × 100, so improvement is "
-                   "positive. n = completers with a PHQ-9 baseline above 0.",
+    "positive. n = completers with a PHQ-9 baseline above 0.",
     "gad7_change": "Mean percent change of GAD-7, defined as for PHQ-9, over patients with a GAD-7 baseline above 0 "
-                   "and a GAD-7 post-series answer in the period.",
+    "and a GAD-7 post-series answer in the period.",
     "ideation_resolved": "Of the completers whose baseline PHQ-9 item 9 was above 0 (suicidal ideation), the share "
-                         "whose endpoint PHQ-9 item 9 was answered 0. An unanswered item 9 does not count as resolved.",
+    "whose endpoint PHQ-9 item 9 was answered 0. An unanswered item 9 does not count as resolved.",
     "time_to_response": "Days from the baseline answer to the first PHQ-9 answer at or below half the baseline, over "
-                        "the responders (mean with its t interval; the median is given too).",
+    "the responders (mean with its t interval; the median is given too).",
     "intervals": "95% confidence intervals: Wilson score intervals for proportions, Student's t intervals for means. "
-                 "An interval is clipped to what the measure can be (a change of at most 100%, at least 0 days), "
-                 "so with few patients it may be lopsided rather than show an impossible value.",
+    "An interval is clipped to what the measure can be (a change of at most 100%, at least 0 days), "
+    "so with few patients it may be lopsided rather than show an impossible value.",
 }
-
 
 
 @dataclass(frozen=True)
@@ -110,15 +108,23 @@ class Dashboard:
     def measures(self) -> list[tuple[str, str, Estimate, str]]:
         """(key, label, estimate, unit) in display order. Only figures computed by a measure's
         specification (core.outcomes.measures) carry the measure's name."""
-        published = [(key, m.label, m.estimate, "%") for key, m in
-                     (("nqf1884_response", self.nqf1884), ("cms159_remission", self.cms159)) if m is not None]
+        published = [
+            (key, m.label, m.estimate, "%")
+            for key, m in (("nqf1884_response", self.nqf1884), ("cms159_remission", self.cms159))
+            if m is not None
+        ]
         return [
             *published,
             ("response_rate", RESPONSE_CLINIC_LABEL, self.response_rate, "%"),
             ("remission_rate", REMISSION_CLINIC_LABEL, self.remission_rate, "%"),
             ("phq9_change", "Mean change in depression (PHQ-9)", self.phq9_change, "%"),
             ("gad7_change", "Mean change in anxiety (GAD-7)", self.gad7_change, "%"),
-            ("ideation_resolved", "Suicidal ideation at baseline no longer reported", self.ideation_resolved, "%"),
+            (
+                "ideation_resolved",
+                "Suicidal ideation at baseline no longer reported",
+                self.ideation_resolved,
+                "%",
+            ),
             ("time_to_response", "Time to response", self.time_to_response, "days"),
         ]
 
@@ -128,12 +134,21 @@ class Dashboard:
             "location": self.filters.location.code if self.filters.location else None,
             "indication": self.filters.indication or None,
             "completed": self.completed,
-            "measures": {key: {**est.as_dict(), "unit": unit, "label": label} for key, label, est, unit in self.measures()},
+            "measures": {
+                key: {**est.as_dict(), "unit": unit, "label": label}
+                for key, label, est, unit in self.measures()
+            },
             "time_to_response_median_days": self.time_to_response_median,
-            "published_measures": {key: {"initial_population": m.initial_population, "excluded": m.excluded,
-                                         "pending": m.pending, "no_follow_up": m.no_follow_up}
-                                   for key, m in (("nqf1884_response", self.nqf1884), ("cms159_remission", self.cms159))
-                                   if m is not None},
+            "published_measures": {
+                key: {
+                    "initial_population": m.initial_population,
+                    "excluded": m.excluded,
+                    "pending": m.pending,
+                    "no_follow_up": m.no_follow_up,
+                }
+                for key, m in (("nqf1884_response", self.nqf1884), ("cms159_remission", self.cms159))
+                if m is not None
+            },
             "definitions": DEFINITIONS,
         }
 
@@ -171,15 +186,19 @@ def _as_datetime(value: Any) -> datetime | None:
     return parsed
 
 
-def _cohort_rows(instrument: str, filters: DashboardFilters, *, with_response_time: bool) -> list[dict[str, Any]]:
+def _cohort_rows(
+    instrument: str, filters: DashboardFilters, *, with_response_time: bool
+) -> list[dict[str, Any]]:
     """One row per patient who completed the series: baseline and endpoint of ``instrument`` (one query).
 
     Plain SQL (the same on SQLite and PostgreSQL) so that the per-patient baseline is computed once (a
     materialised CTE, window functions) before the first-response search uses it; the lookups are index
     ranges on (instrument, timepoint, authored_at) and (patient, instrument, authored_at)."""
     t = QuestionnaireResponse._meta.db_table
-    endpoint = ("e.instrument = %(inst)s AND e.timepoint = 'post_series' AND e.authored_at >= %(lo)s "
-                "AND e.authored_at < %(hi)s AND " + _NOT_REPLACED.format(t=t, a="e"))
+    endpoint = (
+        "e.instrument = %(inst)s AND e.timepoint = 'post_series' AND e.authored_at >= %(lo)s "
+        "AND e.authored_at < %(hi)s AND " + _NOT_REPLACED.format(t=t, a="e")
+    )
     params: dict[str, Any] = {
         "inst": instrument,
         "min_baseline": PHQ9_RESPONSE_MIN_BASELINE,
@@ -192,36 +211,63 @@ def _cohort_rows(instrument: str, filters: DashboardFilters, *, with_response_ti
     if filters.indication:
         endpoint += " AND e.indication = %(indication)s"
         params["indication"] = filters.indication
-    r_at = _R_AT_SQL.format(t=t, nr_c=_NOT_REPLACED.format(t=t, a="c")) if with_response_time else "NULL AS r_at"
-    sql = _COHORT_SQL.format(t=t, endpoint=endpoint, r_at=r_at,
-                             nr_b=_NOT_REPLACED.format(t=t, a="b"))
+    r_at = (
+        _R_AT_SQL.format(t=t, nr_c=_NOT_REPLACED.format(t=t, a="c")) if with_response_time else "NULL AS r_at"
+    )
+    sql = _COHORT_SQL.format(t=t, endpoint=endpoint, r_at=r_at, nr_b=_NOT_REPLACED.format(t=t, a="b"))
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    return [{"b_total": bt, "b_at": _as_datetime(ba), "b_si": None if bs is None else bool(bs), "e_total": et,
-             "e_si": None if es is None else bool(es), "r_at": _as_datetime(ra)}
-            for bt, ba, bs, et, es, ra in rows]
+    return [
+        {
+            "b_total": bt,
+            "b_at": _as_datetime(ba),
+            "b_si": None if bs is None else bool(bs),
+            "e_total": et,
+            "e_si": None if es is None else bool(es),
+            "r_at": _as_datetime(ra),
+        }
+        for bt, ba, bs, et, es, ra in rows
+    ]
 
 
 def _percent_changes(rows: list[dict[str, Any]]) -> list[float]:
-    return [(r["b_total"] - r["e_total"]) / r["b_total"] * 100 for r in rows
-            if r["b_total"] and r["e_total"] is not None]
+    return [
+        (r["b_total"] - r["e_total"]) / r["b_total"] * 100
+        for r in rows
+        if r["b_total"] and r["e_total"] is not None
+    ]
 
 
-def dashboard_from_rows(filters: DashboardFilters, phq: list[dict[str, Any]], gad: list[dict[str, Any]]) -> Dashboard:
+def dashboard_from_rows(
+    filters: DashboardFilters, phq: list[dict[str, Any]], gad: list[dict[str, Any]]
+) -> Dashboard:
     """The dashboard's figures from one row per completer (the definitions in :data:`DEFINITIONS`)."""
-    eligible = [r for r in phq if r["b_total"] is not None and r["b_total"] >= PHQ9_RESPONSE_MIN_BASELINE
-                and r["e_total"] is not None]
+    eligible = [
+        r
+        for r in phq
+        if r["b_total"] is not None
+        and r["b_total"] >= PHQ9_RESPONSE_MIN_BASELINE
+        and r["e_total"] is not None
+    ]
     responders = [r for r in eligible if r["e_total"] <= r["b_total"] * 0.5]
     remitted = [r for r in eligible if r["e_total"] < PHQ9_REMISSION_BELOW]
     ideation = [r for r in phq if r["b_si"] is True]
     resolved = [r for r in ideation if r["e_si"] is False]
-    days = [(r["r_at"] - r["b_at"]).total_seconds() / 86400 for r in responders if r.get("r_at") and r["b_at"]]
+    days = [
+        (r["r_at"] - r["b_at"]).total_seconds() / 86400 for r in responders if r.get("r_at") and r["b_at"]
+    ]
     changes = _percent_changes(phq)
-    bins = [("worse", lambda c: c < 0), ("0–24%", lambda c: 0 <= c < 25), ("25–49%", lambda c: 25 <= c < 50),
-            ("50–74%", lambda c: 50 <= c < 75), ("75–100%", lambda c: c >= 75)]
+    bins = [
+        ("worse", lambda c: c < 0),
+        ("0–24%", lambda c: 0 <= c < 25),
+        ("25–49%", lambda c: 25 <= c < 50),
+        ("50–74%", lambda c: 50 <= c < 75),
+        ("75–100%", lambda c: c >= 75),
+    ]
     return Dashboard(
-        filters=filters, completed=len(phq),
+        filters=filters,
+        completed=len(phq),
         response_rate=proportion_estimate(len(responders), len(eligible)),
         remission_rate=proportion_estimate(len(remitted), len(eligible)),
         phq9_change=mean_estimate(changes, highest=100.0),
@@ -241,9 +287,11 @@ def outcomes_dashboard(*, user: User, filters: DashboardFilters) -> Dashboard:
     gad = _cohort_rows("gad7", filters, with_response_time=False)
     patients = measure_patients(filters)
     as_of = timezone.localdate()
-    return replace(dashboard_from_rows(filters, phq, gad),
-                   nqf1884=nqf1884_response(patients, start=filters.start, end=filters.end, as_of=as_of),
-                   cms159=cms159_remission(patients, start=filters.start, end=filters.end, as_of=as_of))
+    return replace(
+        dashboard_from_rows(filters, phq, gad),
+        nqf1884=nqf1884_response(patients, start=filters.start, end=filters.end, as_of=as_of),
+        cms159=cms159_remission(patients, start=filters.start, end=filters.end, as_of=as_of),
+    )
 
 
 DEPRESSION_INDICATIONS = frozenset({"trd", "mdd", "postpartum_depression", "bipolar_depression"})
@@ -253,9 +301,12 @@ EXCLUSIONS_BY_INDICATION = {"bipolar_depression": frozenset({Exclusion.BIPOLAR})
 def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
     """Every patient's current PHQ-9 totals for the published measures (one query). A patient's diagnosis is
     the latest indication recorded with their answers; the location filter applies to the index answer."""
-    rows = current_responses().filter(instrument="phq9", total__isnull=False).order_by(
-        "patient_id", "authored_at", "id").values_list("patient_id", "authored_at", "total", "indication",
-                                                       "location_id")
+    rows = (
+        current_responses()
+        .filter(instrument="phq9", total__isnull=False)
+        .order_by("patient_id", "authored_at", "id")
+        .values_list("patient_id", "authored_at", "total", "indication", "location_id")
+    )
     by_patient: dict[int, list[tuple[datetime, int, str, int]]] = {}
     for patient_id, when, total, indication, location_id in rows:
         by_patient.setdefault(patient_id, []).append((when, total, indication, location_id))
@@ -267,15 +318,16 @@ def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
         index = next((a for a in answers if a[1] > MEASURE_INDEX_ABOVE), None)
         if filters.location is not None and (index is None or index[3] != filters.location.pk):
             continue
-        out.append(MeasurePatient(
-            scores=tuple(PHQ9Score(timezone.localdate(when), total) for when, total, _, _ in answers),
-            depression=indication in DEPRESSION_INDICATIONS,
-            exclusions=EXCLUSIONS_BY_INDICATION.get(indication, frozenset())))
+        out.append(
+            MeasurePatient(
+                scores=tuple(PHQ9Score(timezone.localdate(when), total) for when, total, _, _ in answers),
+                depression=indication in DEPRESSION_INDICATIONS,
+                exclusions=EXCLUSIONS_BY_INDICATION.get(indication, frozenset()),
+            )
+        )
     return out
 
 
 def dashboard_locations(*, user: User) -> QuerySet[Location]:
     require(user, Permission.OUTCOMES_VIEW)
     return Location.objects.order_by("name")
-
-

@@ -136,7 +136,9 @@ AXES_VERBOSE = False
 # Behind N reverse proxies, the client is the N-th X-Forwarded-For address from the right
 # (ketaclinic.audit.client_ip); the audit trail, consent signatures and the lockout all use that one rule.
 KETACLINIC_PROXY_COUNT = int(os.environ.get("KETACLINIC_PROXY_COUNT", "0"))
-KETACLINIC_TRUSTED_PROXIES = [v for v in os.environ.get("KETACLINIC_TRUSTED_PROXIES", "").split(",") if v.strip()]
+KETACLINIC_TRUSTED_PROXIES = [
+    v for v in os.environ.get("KETACLINIC_TRUSTED_PROXIES", "").split(",") if v.strip()
+]
 AXES_CLIENT_IP_CALLABLE = "ketaclinic.audit.client_ip.client_ip"
 
 # Automatic logoff after inactivity (HIPAA §164.312(a)(2)(iii)).
@@ -162,17 +164,26 @@ KETACLINIC_AUDIT_KEY = os.environ.get("KETACLINIC_AUDIT_KEY", "")
 # (KETACLINIC_REDIS_URL; production requires it), else this process's memory (the demo's single server).
 KETACLINIC_ANONYMOUS_RATE = os.environ.get("KETACLINIC_ANONYMOUS_RATE", "30/m")
 KETACLINIC_REDIS_URL = os.environ.get("KETACLINIC_REDIS_URL", "")
-CACHES = {"default": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": KETACLINIC_REDIS_URL}
-                      if KETACLINIC_REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"})}
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": KETACLINIC_REDIS_URL}
+        if KETACLINIC_REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 RATELIMIT_USE_CACHE = "default"
 # W001: django-ratelimit's list of backends predates Django's own RedisCache, which increments atomically.
 # E003 (a cache only this process sees) is silenced only when there is no Redis: the demo's one server process.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if KETACLINIC_REDIS_URL else ["django_ratelimit.E003"])
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (
+    [] if KETACLINIC_REDIS_URL else ["django_ratelimit.E003"]
+)
 KETACLINIC_AUDIT_SHARDS = int(os.environ.get("KETACLINIC_AUDIT_SHARDS", "16"))
 KETACLINIC_AUDIT_READ_REPEAT_MINUTES = int(os.environ.get("KETACLINIC_AUDIT_READ_REPEAT_MINUTES", "5"))
 # Off only to measure what auditing reads costs (benchmarks/audit_load.py); never in a clinic.
 KETACLINIC_AUDIT_READS = env_bool("KETACLINIC_AUDIT_READS", True)
-KETACLINIC_AUDIT_CHECKPOINT_FILE = os.environ.get("KETACLINIC_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl"))
+KETACLINIC_AUDIT_CHECKPOINT_FILE = os.environ.get(
+    "KETACLINIC_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")
+)
 KETACLINIC_AUDIT_CHECKPOINT_SINKS: list = ["ketaclinic.audit.checkpoints.FileSink"]
 
 LANGUAGE_CODE = "en-us"
@@ -222,9 +233,18 @@ from csp.constants import NONE, SELF  # noqa: E402
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/api/docs"],
     "DIRECTIVES": {
-        "default-src": [SELF], "script-src": [SELF], "style-src": [SELF, "'unsafe-inline'"],
-        "img-src": [SELF, "data:", "blob:"], "font-src": [SELF], "connect-src": [SELF], "object-src": [NONE],
-        "base-uri": [SELF], "frame-ancestors": [NONE], "form-action": [SELF],
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
     },
 }
-KETACLINIC_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+KETACLINIC_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)

@@ -28,4 +28,3 @@ EMAIL_HOST_PASSWORD = os.environ.get("KETACLINIC_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("KETACLINIC_EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = 30
 # ``send_due_links`` refuses to run until KETACLINIC_BASE_URL is the clinic's https:// address.
-

@@ -11,9 +11,7 @@ KETACLINIC_AUDIT_KEY = "ketaclinic-tests-audit-key"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
-DATABASES = {
-    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or "sqlite:///:memory:")
-}
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or "sqlite:///:memory:")}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -25,4 +23,6 @@ KETACLINIC_BASE_URL = "https://clinic.example.org"
 # Each test run keeps its audit checkpoints to itself (never the demo's file); tests that need one make it.
 import tempfile as _tempfile  # noqa: E402
 
-KETACLINIC_AUDIT_CHECKPOINT_FILE = os.path.join(_tempfile.mkdtemp(prefix="ketaclinic-audit-"), "checkpoints.jsonl")
+KETACLINIC_AUDIT_CHECKPOINT_FILE = os.path.join(
+    _tempfile.mkdtemp(prefix="ketaclinic-audit-"), "checkpoints.jsonl"
+)

@@ -42,18 +42,33 @@ def contraindication_answers(screening: Any) -> list[tuple[str, str]]:
     """(question as the protocol asked it, answer) for each contraindication answered in ``screening``."""
     questions: dict[str, str] = {}
     try:
-        questions = {q.code: q.question for q in screening.protocol_version.parsed.eligibility.contraindications}
+        questions = {
+            q.code: q.question for q in screening.protocol_version.parsed.eligibility.contraindications
+        }
     except (AttributeError, DomainError):
         pass
-    return [(questions.get(code) or code_label(code), str(answer).capitalize())
-            for code, answer in (screening.contraindication_answers or {}).items()]
+    return [
+        (questions.get(code) or code_label(code), str(answer).capitalize())
+        for code, answer in (screening.contraindication_answers or {}).items()
+    ]
 
 
-_NOTES = {"1": "care pathway", "2": "dosing", "3": "pharmacokinetics", "4": "monitoring and discharge",
-          "5": "rating scales", "6": "clinical codes", "7": "controlled substances", "8": "privacy and security"}
+_NOTES = {
+    "1": "care pathway",
+    "2": "dosing",
+    "3": "pharmacokinetics",
+    "4": "monitoring and discharge",
+    "5": "rating scales",
+    "6": "clinical codes",
+    "7": "controlled substances",
+    "8": "privacy and security",
+}
 _CITATIONS = (
     # our sourced-facts file, by section: named by subject, not by file
-    (re.compile(r"DOMAIN\.md\s*§\s*(\d)"), lambda m: f"ketaclinic reference notes, {_NOTES.get(m[1], 'section ' + m[1])}"),
+    (
+        re.compile(r"DOMAIN\.md\s*§\s*(\d)"),
+        lambda m: f"ketaclinic reference notes, {_NOTES.get(m[1], 'section ' + m[1])}",
+    ),
     (re.compile(r"DOMAIN\.md"), lambda m: "ketaclinic reference notes"),
     # the published pathways of the clinics surveyed (numbered files in the project)
     (re.compile(r"\bseeds?\s+\d{3}(?:\s*(?:,|/|and)\s*\d{3})*"), lambda m: "published clinic pathways"),

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         while True:
             close_old_connections()
             checkpoint = checkpoint_export()
-            self.stdout.write(f"Audit checkpoint {checkpoint.at}: {checkpoint.size} entries in {len(checkpoint.heads)} shards.")
+            self.stdout.write(
+                f"Audit checkpoint {checkpoint.at}: {checkpoint.size} entries in {len(checkpoint.heads)} shards."
+            )
             if options["every"] <= 0:
                 return
             time.sleep(options["every"])

@@ -16,8 +16,11 @@ class Command(BaseCommand):
     help = "Verify the audit trail's hash chains, and them against the last exported checkpoint."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--checkpoints", default="",
-                            help="A checkpoint file to verify against (default: the configured sinks' last checkpoint).")
+        parser.add_argument(
+            "--checkpoints",
+            default="",
+            help="A checkpoint file to verify against (default: the configured sinks' last checkpoint).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         checkpoint: Checkpoint | None
@@ -33,6 +36,9 @@ class Command(BaseCommand):
             for p in problems[:50]:
                 self.stderr.write(f"entry #{p.seq}: {p.problem}")
             raise CommandError(f"Audit chain BROKEN: {len(problems)} problem(s) in {count} entries.")
-        against = (f" against the checkpoint of {checkpoint.at} ({checkpoint.size} entries)" if checkpoint
-                   else " (no checkpoint exported yet: a cut tail would not show; run audit_checkpoint)")
+        against = (
+            f" against the checkpoint of {checkpoint.at} ({checkpoint.size} entries)"
+            if checkpoint
+            else " (no checkpoint exported yet: a cut tail would not show; run audit_checkpoint)"
+        )
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {count} entries verified{against}."))

@@ -20,12 +20,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--location", default="", help="Only this location's patients (its code).")
-        parser.add_argument("--date", dest="day", default="", help="The day to send for (YYYY-MM-DD); default today.")
+        parser.add_argument(
+            "--date", dest="day", default="", help="The day to send for (YYYY-MM-DD); default today."
+        )
 
     def handle(self, *args: object, location: str, day: str, **options: object) -> None:
         base_url = settings.KETACLINIC_BASE_URL or ("http://127.0.0.1:8000" if settings.DEBUG else "")
         if not settings.DEBUG and not base_url.startswith("https://"):
-            raise CommandError("KETACLINIC_BASE_URL must be the clinic's https:// address: patients' links start with it.")
+            raise CommandError(
+                "KETACLINIC_BASE_URL must be the clinic's https:// address: patients' links start with it."
+            )
         where = None
         if location:
             where = Location.objects.filter(code=location).first()
@@ -37,7 +41,9 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         self.stdout.write(f"Questionnaire links: {summary}.")
         if summary.failed:
-            raise CommandError(f"{summary.failed} email(s) failed; they are recorded and will be retried at the next run.")
+            raise CommandError(
+                f"{summary.failed} email(s) failed; they are recorded and will be retried at the next run."
+            )
 
 
 def _day(value: str) -> date | None:

@@ -22,7 +22,11 @@ class Command(BaseCommand):
                 for pv in protocols_load_shipped():
                     self.stdout.write(f"{pv.protocol_id} v{pv.version}: loaded")
             for path in files:
-                pv, created = protocol_load(document=protocol_file_read(path), user=None, source_name=str(path))
-                self.stdout.write(f"{pv.protocol_id} v{pv.version}: {'loaded' if created else 'already loaded'}")
+                pv, created = protocol_load(
+                    document=protocol_file_read(path), user=None, source_name=str(path)
+                )
+                self.stdout.write(
+                    f"{pv.protocol_id} v{pv.version}: {'loaded' if created else 'already loaded'}"
+                )
         except ProtocolError as exc:
             raise CommandError(exc.message) from None

@@ -13,10 +13,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         created = demo_load()
-        self.stdout.write("Demo clinic loaded." if created else "Demo clinic already loaded: nothing changed.")
+        self.stdout.write(
+            "Demo clinic loaded." if created else "Demo clinic already loaded: nothing changed."
+        )
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for login in demo_logins():
-            self.stdout.write(f"  {login.username:<14} {login.role:<11}{'  + authenticator code' if login.needs_totp else ''}")
+            self.stdout.write(
+                f"  {login.username:<14} {login.role:<11}{'  + authenticator code' if login.needs_totp else ''}"
+            )
         code = f"{totp(bytes.fromhex(DEMO_TOTP_KEY_HEX)):06d}"
         self.stdout.write(
             "\nPrescribers and the admin also need a code: add the key JBSWY3DPEHPK3PXP (base32) to an authenticator "
