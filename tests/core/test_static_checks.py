@@ -19,7 +19,12 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing_in_the_code_tests_and_benchmarks() -> None:
-    result = run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks")
+    result = run(str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "scripts")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_code_is_laid_out_by_ruff_format() -> None:
+    result = run(str(BIN / "ruff"), "format", "--check", "src", "tests", "benchmarks", "scripts")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
