@@ -1,12 +1,14 @@
 """Deny by default, checked exhaustively: every page (URL name and method) and every API operation is
 listed here with the permission that gates it, a new one without an entry fails the first tests, and
-each is refused (403, audited) to every role without that permission and allowed to the others."""
+each is refused (403, audited) to every role without that permission and answers every other role exactly
+what ``EXPECTED`` says. One test per operation: each role's attempt is rolled back, so all meet one clinic."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from ketaclinic.consent.models import ConsentDocument
@@ -437,6 +439,174 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ),
 }
 
+# What each operation answers a role that may use it, on the sweep's clinic: 200 a page, 201 a created record,
+# 302 a redirect after a write, 400 a rule's refusal naming the field, 409 "changed meanwhile" (the sweep posts
+# version 1 of a session that has moved on). A role-by-role answer is written out where roles differ (the
+# front desk, who cannot open a session, is sent back to the board with the message). Every other role: 403.
+EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
+    ("accounts:break_glass", "GET"): 200,
+    ("accounts:break_glass", "POST"): 302,
+    ("accounts:break_glass_reviews", "GET"): 200,
+    ("accounts:break_glass_reviews", "POST"): 400,
+    ("patients:list", "GET"): 200,
+    ("patients:new", "GET"): 200,
+    ("patients:new", "POST"): 400,
+    ("patients:chart", "GET"): 200,
+    ("patients:edit", "GET"): 200,
+    ("patients:edit", "POST"): 400,
+    ("patients:measurement_add", "POST"): 302,
+    ("patients:allergy_add", "POST"): 302,
+    ("patients:medication_add", "POST"): 302,
+    ("screening:referral_new", "GET"): 200,
+    ("screening:referral_new", "POST"): 400,
+    ("screening:new", "GET"): 200,
+    ("screening:new", "POST"): 400,
+    ("screening:detail", "GET"): 200,
+    ("screening:detail", "POST"): 302,
+    ("audit:log", "GET"): 200,
+    ("protocols:list", "GET"): 200,
+    ("protocols:detail", "GET"): 200,
+    ("protocols:upload", "POST"): 302,
+    ("accounts:staff", "GET"): 200,
+    ("accounts:staff", "POST"): 400,
+    ("plans:new", "GET"): 200,
+    ("plans:new", "POST"): 400,
+    ("plans:detail", "GET"): 200,
+    ("plans:detail", "POST"): 302,
+    ("plans:revise", "POST"): 302,
+    ("plans:booster", "GET"): 200,
+    ("plans:booster", "POST"): 400,
+    ("plans:move", "GET"): 200,
+    ("plans:move", "POST"): 400,
+    ("plans:cancel", "POST"): 302,
+    ("consent:documents", "GET"): 200,
+    ("consent:documents", "POST"): 400,
+    ("consent:sign", "GET"): 200,
+    ("consent:sign", "POST"): 400,
+    ("consent:link_new", "POST"): 200,
+    ("infusions:board", "GET"): 200,
+    ("infusions:slot_check_in", "POST"): 302,
+    ("infusions:patient_sessions", "GET"): 200,
+    ("infusions:patient_mar", "GET"): 200,
+    ("infusions:patient_mar_pdf", "GET"): 200,
+    ("infusions:session", "GET"): 200,
+    ("infusions:status", "GET"): 200,
+    ("infusions:chart", "GET"): 200,
+    ("infusions:mar", "GET"): 200,
+    ("infusions:mar_pdf", "GET"): 200,
+    ("infusions:instructions", "GET"): 200,
+    ("infusions:instructions_pdf", "GET"): 200,
+    ("infusions:note", "GET"): 200,
+    ("infusions:note_generate", "POST"): 409,
+    ("infusions:note_sign", "POST"): 409,
+    ("infusions:note_addendum", "POST"): 400,
+    ("infusions:check_in", "POST"): {Role.PRESCRIBER: 409, Role.NURSE: 409, Role.INTAKE: 302},
+    ("infusions:cancel", "POST"): {Role.PRESCRIBER: 400, Role.NURSE: 400, Role.INTAKE: 302},
+    ("infusions:checklist", "POST"): 409,
+    ("infusions:checklist_override", "POST"): 409,
+    ("infusions:checklist_complete", "POST"): 409,
+    ("infusions:order_create", "POST"): 409,
+    ("infusions:order_sign", "POST"): 400,
+    ("infusions:start", "POST"): 409,
+    ("infusions:pause", "POST"): 409,
+    ("infusions:resume", "POST"): 409,
+    ("infusions:rate", "POST"): 409,
+    ("infusions:vial_check", "POST"): 409,
+    ("infusions:bag_check", "GET"): 200,
+    ("infusions:bag_check", "POST"): 200,
+    ("infusions:titration_cosign", "POST"): 400,
+    ("infusions:stop", "POST"): 409,
+    ("infusions:vitals", "POST"): 302,
+    ("infusions:alert_ack", "POST"): 400,
+    ("infusions:adverse_event", "POST"): 409,
+    ("infusions:administration", "POST"): 409,
+    ("infusions:discharge_assess", "POST"): 409,
+    ("infusions:discharge", "POST"): 409,
+    ("infusions:adverse_review", "POST"): 400,
+    ("outcomes:patient", "GET"): 200,
+    ("outcomes:chart", "GET"): 200,
+    ("outcomes:record", "GET"): 200,
+    ("outcomes:record", "POST"): 400,
+    ("outcomes:link_new", "POST"): 302,
+    ("outcomes:correct", "GET"): 200,
+    ("outcomes:correct", "POST"): 400,
+    ("outcomes:worklist", "GET"): 200,
+    ("outcomes:worklist_send", "POST"): 302,
+    ("outcomes:flag", "GET"): 200,
+    ("outcomes:flag", "POST"): 302,
+    ("outcomes:booster", "POST"): 302,
+    ("outcomes:dashboard", "GET"): 200,
+    ("outcomes:dashboard_csv", "GET"): 200,
+    ("patient_search", "GET"): 200,
+    ("patient_register", "POST"): 201,
+    ("patient_duplicates", "POST"): 200,
+    ("patient_chart", "GET"): 200,
+    ("measurement_record", "POST"): 201,
+    ("allergy_record", "POST"): 201,
+    ("medication_record", "POST"): 201,
+    ("referral_list", "GET"): 200,
+    ("referral_record", "POST"): 201,
+    ("screening_list", "GET"): 200,
+    ("screening_record", "POST"): 201,
+    ("screening_get", "GET"): 200,
+    ("screening_sign", "POST"): 200,
+    ("protocol_list", "GET"): 200,
+    ("protocol_document", "GET"): 200,
+    ("plan_list", "GET"): 200,
+    ("plan_draft", "POST"): 201,
+    ("plan_get", "GET"): 200,
+    ("plan_sign", "POST"): 200,
+    ("plan_revise", "POST"): 400,
+    ("infusion_move", "POST"): 200,
+    ("infusion_cancel", "POST"): 200,
+    ("booster_add", "POST"): 400,
+    ("consent_status", "GET"): 200,
+    ("consent_link_create", "POST"): 201,
+    ("consent_sign_in_clinic", "POST"): 400,
+    ("consent_documents", "GET"): 200,
+    ("consent_document_edit", "POST"): 201,
+    ("session_schedule", "POST"): 400,
+    ("day_board", "GET"): 200,
+    ("planned_check_in", "POST"): 400,
+    ("patient_sessions", "GET"): 200,
+    ("patient_mar", "GET"): 200,
+    ("session_detail", "GET"): 200,
+    ("session_check_in", "POST"): 400,
+    ("session_cancel", "POST"): 400,
+    ("checklist_record", "POST"): 400,
+    ("checklist_override", "POST"): 400,
+    ("checklist_complete", "POST"): 400,
+    ("order_create", "POST"): 400,
+    ("order_sign", "POST"): 400,
+    ("vial_check_record", "POST"): 400,
+    ("infusion_start", "POST"): 400,
+    ("infusion_pause", "POST"): 400,
+    ("infusion_resume", "POST"): 400,
+    ("infusion_rate_change", "POST"): 400,
+    ("infusion_stop", "POST"): 400,
+    ("titration_cosign", "POST"): 400,
+    ("vitals_record", "POST"): 201,
+    ("vitals_chart", "GET"): 200,
+    ("alert_acknowledge", "POST"): 200,
+    ("adverse_event_record", "POST"): 400,
+    ("administration_record", "POST"): 400,
+    ("discharge_assess", "POST"): 400,
+    ("session_discharge", "POST"): 400,
+    ("adverse_event_review", "POST"): 200,
+    ("note_generate", "POST"): 400,
+    ("note_sign", "POST"): 400,
+    ("note_addendum_add", "POST"): 400,
+    ("session_mar", "GET"): 200,
+    ("response_list", "GET"): 200,
+    ("response_record", "POST"): 201,
+    ("response_correct", "POST"): 201,
+    ("trajectory_get", "GET"): 200,
+    ("safety_flag_list", "GET"): 200,
+    ("safety_flag_assess", "POST"): 200,
+    ("booster_decide", "POST"): 200,
+    ("outcomes_dashboard", "GET"): 200,
+}
+
 
 def url_names() -> set[str | None]:
     names: set[str | None] = set()
@@ -455,6 +625,12 @@ def url_names() -> set[str | None]:
 def test_every_page_is_listed_with_its_permission():
     pages = {n for n in url_names() if not (n or "").startswith("api-") and n not in OPEN_PAGES}
     assert pages == {name for name, _ in PAGES}
+
+
+def test_every_operation_has_its_expected_answer():
+    assert set(EXPECTED) == set(PAGES) | set(API)
+    answers = {a for v in EXPECTED.values() for a in ([v] if isinstance(v, int) else v.values())}
+    assert answers <= {200, 201, 204, 302, 400, 409}
 
 
 def test_every_api_operation_is_listed_with_its_permission(client):
@@ -507,40 +683,56 @@ def fill_data(data: dict[str, Any] | None, c: Clinic, protocols) -> dict[str, An
     return {k: fill(v, c, protocols) if isinstance(v, str) and "{" in v else v for k, v in data.items()}
 
 
-def cells(table) -> list:  # type: ignore[no-untyped-def]
-    return [pytest.param(key, role, id=f"{key[0]}-{key[1]}-{role.value}") for key in table for role in Role]
+def attempt(send, user, url: str, data: dict[str, Any] | None, client_for) -> tuple[int, int, bytes]:  # type: ignore[no-untyped-def]
+    """One role's request, in a savepoint rolled back afterwards, so every role meets the same clinic: the
+    status, the user's ``denied`` audit entries, and the start of the body (for a failure's message)."""
+    with transaction.atomic():
+        response = send(client_for(user), url, data)
+        outcome = response.status_code, len(denials_of(user)), response.content[:300]
+        transaction.set_rollback(True)
+    return outcome
 
 
-ALLOWED_ANSWERS = {200, 201, 204, 302, 400, 409}
-
-
-def check(response, user, role: Role, permission: Permission) -> None:  # type: ignore[no-untyped-def]
-    if role_can(role, permission):
-        # Allowed: the operation's own logic answers (a page, a redirect after a write, a created record, a
-        # rule's refusal naming a field, or "changed meanwhile"). A 404 would mean the sweep never reached the
-        # logic (a broken address or a missing record) and a 403 a wrong permission: both fail, as does a 500.
-        assert response.status_code in ALLOWED_ANSWERS, (response.status_code, response.content[:300])
-        assert denials_of(user) == []
-    else:
-        assert response.status_code == 403, (response.status_code, response.content[:300])
-        assert len(denials_of(user)) == 1
-
-
-@pytest.mark.parametrize(("key", "role"), cells(PAGES))
-def test_page_operation(key, role, clinic, protocols, client_for):
-    permission, url, data = PAGES[key]
-    client = client_for(clinic.staff[role])
-    url = fill(url, clinic, protocols)
-    response = client.get(url) if key[1] == "GET" else client.post(url, data or {})
-    check(response, clinic.staff[role], role, permission)
-
-
-@pytest.mark.parametrize(("key", "role"), cells(API))
-def test_api_operation(key, role, clinic, protocols, client_for):
-    permission, url, data = API[key]
-    client = client_for(clinic.staff[role])
+def sweep(table, key, clinic, protocols, client_for, send) -> None:  # type: ignore[no-untyped-def]
+    """Every role tries the operation: a role without the permission gets 403 and one ``denied`` entry; a role
+    with it gets the operation's own answer, the same for every such role (a page, a redirect after a write, a
+    created record, a rule's refusal naming a field, or "changed meanwhile"): exactly the status ``EXPECTED``
+    says, so a 404 (the sweep did not reach the logic), a 403 (a wrong permission) or a 500 fails."""
+    permission, url, data = table[key]
     url, data = fill(url, clinic, protocols), fill_data(data, clinic, protocols)
-    response = (
-        client.get(url) if key[1] == "GET" else client.post(url, data or {}, content_type="application/json")
+    for role in Role:
+        status, denials, body = attempt(send, clinic.staff[role], url, data, client_for)
+        if role_can(role, permission):
+            answer = EXPECTED[key]
+            expected = answer if isinstance(answer, int) else answer[role]
+            assert (status, denials) == (expected, 0), (role.value, status, denials, body)
+        else:
+            assert (status, denials) == (403, 1), (role.value, status, denials, body)
+
+
+@pytest.mark.parametrize("key", list(PAGES), ids=lambda k: f"{k[0]}-{k[1]}")
+def test_page_operation(key, clinic, protocols, client_for):
+    method = key[1]
+    sweep(
+        PAGES,
+        key,
+        clinic,
+        protocols,
+        client_for,
+        lambda c, url, data: c.get(url) if method == "GET" else c.post(url, data or {}),
     )
-    check(response, clinic.staff[role], role, permission)
+
+
+@pytest.mark.parametrize("key", list(API), ids=lambda k: f"{k[0]}-{k[1]}")
+def test_api_operation(key, clinic, protocols, client_for):
+    method = key[1]
+    sweep(
+        API,
+        key,
+        clinic,
+        protocols,
+        client_for,
+        lambda c, url, data: (
+            c.get(url) if method == "GET" else c.post(url, data or {}, content_type="application/json")
+        ),
+    )

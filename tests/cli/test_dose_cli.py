@@ -41,7 +41,7 @@ def test_dose_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["rate_mg_h"] == pytest.approx(61.5)
     assert data["duration_min"] == 40
     assert data["warnings"] == []
-    assert data["protocol_version"] == 3
+    assert data["protocol_version"] == 4
 
 
 def test_dose_in_pounds(capsys: pytest.CaptureFixture[str]) -> None:

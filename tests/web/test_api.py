@@ -105,7 +105,7 @@ def test_full_screening_through_the_api(staff, client_for, intake_api, protocols
     assert (body["computed_outcome"], body["protocol_id"], body["protocol_version"]) == (
         "eligible",
         "depression-standard",
-        3,
+        4,
     )
     # intake may not sign; the prescriber may.
     assert (

@@ -28,9 +28,9 @@ from ketaclinic.audit.services import audit_read
 from ketaclinic.consent.selectors import ConsentOnFile
 from ketaclinic.core.access import Permission, Role
 from ketaclinic.core.errors import DomainError, ValidationError
-from ketaclinic.core.infusion.checklist import CONSENT_ITEM
 from ketaclinic.core.infusion.state import TRANSITIONS, SessionAction, SessionState
 from ketaclinic.core.protocols.formulary import ROUTE_LABELS
+from ketaclinic.core.protocols.monitoring import ChecklistKind
 from ketaclinic.infusions import forms as f
 from ketaclinic.infusions import selectors, services
 from ketaclinic.infusions.charts import session_chart_svg
@@ -85,6 +85,7 @@ class ChecklistRow:
     code: str
     question: str
     kind: str
+    answer_form: str  # yes_no, pregnancy, weight, number or reading (ChecklistKind.answer_form)
     status: str
     detail: str
     may_override: bool
@@ -104,12 +105,13 @@ def _checklist_rows(session: InfusionSession, detail: selectors.SessionDetail) -
     rows = []
     for item in doc.checklist.items:
         r, resp = results.get(item.code), responses.get(item.code)
-        consent = item.code == CONSENT_ITEM
+        consent = item.kind is ChecklistKind.CONSENT
         rows.append(
             ChecklistRow(
                 code=item.code,
                 question=item.question,
                 kind=item.kind.value,
+                answer_form=item.kind.answer_form,
                 status=r.status.value if r else "missing",
                 detail=r.detail if r and not consent else "",
                 may_override=item.prescriber_may_override and not consent,

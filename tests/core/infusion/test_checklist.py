@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.checklist import (
@@ -20,6 +21,7 @@ from ketaclinic.core.infusion.checklist import (
     item_get,
     override_check,
 )
+from ketaclinic.core.protocols.monitoring import ChecklistItem, ChecklistKind, ChecklistSection
 from ketaclinic.protocols.files import shipped_protocols
 
 C = shipped_protocols()["depression-standard"].checklist
@@ -220,3 +222,84 @@ def test_consent_is_never_not_applicable_whatever_the_protocol_says_about_sex() 
     answers.pop("consent_on_file")
     result = checklist_evaluate(women_only, answers, sex="male", baseline_problems=(), consent_problem=None)
     assert result.failures == ("consent_on_file missing",)  # the nurse's confirmation is still needed
+
+
+# --- the checklist knows its items by the kind they declare, never by their code -------------------------------
+
+RENAMED = C.model_copy(
+    update={
+        "items": tuple(
+            i.model_copy(
+                update={
+                    "code": {"consent_on_file": "consent_signed", "medications_reviewed": "meds_ok"}.get(
+                        i.code, i.code
+                    )
+                }
+            )
+            for i in C.items
+        )
+    }
+)
+
+
+def test_a_consent_item_under_another_code_is_still_backed_by_the_signed_consent() -> None:
+    item = item_get(RENAMED, "consent_signed")
+    assert item.kind is ChecklistKind.CONSENT
+    with pytest.raises(ValidationError) as exc:
+        answer_check(item, "yes", consent_problem="not signed: Ketamine treatment consent")
+    assert exc.value.message == CONSENT_NOT_ON_FILE.format(
+        question=item.question, problem="not signed: Ketamine treatment consent"
+    )
+    with pytest.raises(ValidationError, match="cannot be overridden by anyone"):
+        override_check(item, "the patient said yes on the phone", consent_problem="not signed")
+    answers = {
+        ("consent_signed" if k == "consent_on_file" else "meds_ok" if k == "medications_reviewed" else k): v
+        for k, v in complete().items()
+    }
+    answers = {k: ItemAnswer(k, v.answer, v.value) for k, v in answers.items()}
+    failed = checklist_evaluate(
+        RENAMED, answers, sex="male", baseline_problems=(), consent_problem="not signed"
+    )
+    assert failed.failures == ("consent_signed failed (not signed)",)
+
+
+def test_a_medications_review_under_another_code_still_needs_the_prescriber_for_a_major_interaction() -> None:
+    item = item_get(RENAMED, "meds_ok")
+    with pytest.raises(ValidationError, match="a major interaction with ketamine"):
+        answer_check(item, "yes", major_interactions=("tramadol",))
+    assert answer_check(item, "yes").answer == "yes"
+
+
+def test_a_plain_confirm_item_named_like_consent_is_not_a_consent_item_once_kinds_are_declared() -> None:
+    plain = ChecklistItem(code="consent_on_file", question="Leaflet given?", kind="confirm", source="clinic")
+    # an older stored document said the consent item by its code: it keeps the consent check
+    assert plain.kind is ChecklistKind.CONSENT
+    other = ChecklistItem(code="leaflet_given", question="Leaflet given?", kind="confirm", source="clinic")
+    assert other.kind is ChecklistKind.CONFIRM
+    assert answer_check(other, "yes", consent_problem="not signed").answer == "yes"
+
+
+def test_a_checklist_has_one_consent_item_and_a_phq9_item_keeps_to_0_to_27() -> None:
+    consent = ChecklistItem(code="consent_a", question="Consent?", kind="consent", source="clinic")
+    with pytest.raises(PydanticValidationError, match="at most one item of kind consent"):
+        ChecklistSection(items=(consent, consent.model_copy(update={"code": "consent_b"})))
+    with pytest.raises(PydanticValidationError, match="lie within 0-27"):
+        ChecklistItem(code="phq", question="PHQ-9 today", kind="phq9_today", min=0, max=30, source="clinic")
+    phq = ChecklistItem(code="phq", question="PHQ-9 today", kind="phq9_today", min=0, max=27, source="clinic")
+    assert phq.kind.answer_form == "number"
+    with pytest.raises(ValidationError) as exc:
+        answer_check(phq, value=28)
+    assert exc.value.message == NUMBER_OUT_OF_RANGE.format(question="PHQ-9 today", value=28, low=0, high=27)
+
+
+def test_every_kind_says_how_it_is_answered() -> None:
+    assert {k: k.answer_form for k in ChecklistKind} == {
+        ChecklistKind.CONFIRM: "yes_no",
+        ChecklistKind.CONSENT: "yes_no",
+        ChecklistKind.MEDICATIONS_REVIEW: "yes_no",
+        ChecklistKind.PREGNANCY: "pregnancy",
+        ChecklistKind.WEIGHT: "weight",
+        ChecklistKind.NUMBER: "number",
+        ChecklistKind.PHQ9_TODAY: "number",
+        ChecklistKind.BASELINE_VITALS: "reading",
+    }

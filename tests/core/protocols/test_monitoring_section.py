@@ -59,7 +59,9 @@ def test_checklist_items_cover_the_issue() -> None:
     }
     assert not items["identity_checked"].prescriber_may_override
     assert items["no_heavy_meal"].prescriber_may_override
-    assert items["phq9_today"].kind is ChecklistKind.NUMBER and (
+    assert items["consent_on_file"].kind is ChecklistKind.CONSENT
+    assert items["medications_reviewed"].kind is ChecklistKind.MEDICATIONS_REVIEW
+    assert items["phq9_today"].kind is ChecklistKind.PHQ9_TODAY and (
         items["phq9_today"].min,
         items["phq9_today"].max,
     ) == (0, 27)

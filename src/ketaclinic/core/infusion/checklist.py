@@ -3,7 +3,7 @@
 The infusion may start only when every applicable item passes or is overridden with a reason (items
 the protocol marks ``prescriber_may_override: false`` cannot be overridden by anyone).
 
-The consent item (code ``consent_on_file``) is not only the nurse's word: the caller says whether the
+The consent item (kind ``consent``) is not only the nurse's word: the caller says whether the
 patient's current consent is signed (``consent_problem``: None when it is, else what is missing). The item
 passes only when the consent is on file *and* the nurse confirmed it; answering "yes" without it is refused,
 and nobody can override it, whatever the protocol says (consent is the patient's, not a clinical judgement).
@@ -41,11 +41,9 @@ NOT_OVERRIDABLE = "{question}: this item cannot be overridden; it must pass."
 OVERRIDE_REASON_SHORT = "An override needs a reason of at least {low} characters."
 OVERRIDE_NOT_NEEDED = "{question}: the item has passed; there is nothing to override."
 MIN_OVERRIDE_REASON_CHARS = 10
-CONSENT_ITEM = "consent_on_file"
 CONSENT_NOT_ON_FILE = (
     "{question}: the patient's consent is not on file ({problem}). Collect the signature first."
 )
-MEDICATIONS_ITEM = "medications_reviewed"
 MAJOR_INTERACTION_NEEDS_PRESCRIBER = (
     '{question}: the patient takes {value}, a major interaction with ketamine; a nurse\'s "yes" is not enough. '
     "A prescriber must review it and sign off on this item with a reason."
@@ -76,7 +74,7 @@ def item_applies(item: ChecklistItem, sex: str | None) -> bool:
     """Whether the item is asked for a patient of this recorded sex at birth. ``not_applicable_to_sex`` skips it
     only for that sex; the older ``applies_to_sex`` skips it only for the OTHER binary sex, so a patient whose
     sex is other or unknown is always asked (pregnancy is asked unless the sex at birth is male)."""
-    if item.code == CONSENT_ITEM:
+    if item.kind is ChecklistKind.CONSENT:
         return True
     if item.not_applicable_to_sex is not None and sex == item.not_applicable_to_sex:
         return False
@@ -95,14 +93,14 @@ def answer_check(
     "yes" to the consent item while the consent is not on file (``consent_problem`` says what is missing), and a
     "yes" to the medications item while the patient takes a medication with a major interaction
     (``major_interactions``: those medications): a prescriber signs that item off instead."""
-    if item.kind is ChecklistKind.CONFIRM:
+    if item.kind.answer_form == "yes_no":
         if answer not in CONFIRM_ANSWERS:
             raise ValidationError(
                 ANSWER_UNKNOWN.format(value=answer, question=item.question, allowed="yes, no"),
                 field=item.code,
                 value=answer,
             )
-        if item.code == MEDICATIONS_ITEM and answer == "yes" and major_interactions:
+        if item.kind is ChecklistKind.MEDICATIONS_REVIEW and answer == "yes" and major_interactions:
             raise ValidationError(
                 MAJOR_INTERACTION_NEEDS_PRESCRIBER.format(
                     question=item.question, value=", ".join(major_interactions)
@@ -110,7 +108,7 @@ def answer_check(
                 field=item.code,
                 value=answer,
             )
-        if item.code == CONSENT_ITEM and answer == "yes" and consent_problem is not None:
+        if item.kind is ChecklistKind.CONSENT and answer == "yes" and consent_problem is not None:
             raise ValidationError(
                 CONSENT_NOT_ON_FILE.format(question=item.question, problem=consent_problem),
                 field=item.code,
@@ -125,7 +123,7 @@ def answer_check(
                 field=item.code,
                 value=answer,
             )
-    elif item.kind in (ChecklistKind.NUMBER, ChecklistKind.WEIGHT):
+    elif item.kind.answer_form in ("number", "weight"):
         low, high = (
             item.min if item.min is not None else -math.inf,
             item.max if item.max is not None else math.inf,
@@ -146,7 +144,7 @@ def answer_check(
 
 
 def override_check(item: ChecklistItem, reason: str, *, consent_problem: str | None = None) -> str:
-    if item.code == CONSENT_ITEM:
+    if item.kind is ChecklistKind.CONSENT:
         raise ValidationError(
             CONSENT_NOT_OVERRIDABLE.format(
                 question=item.question, problem=consent_problem or "it must be on file"
@@ -170,6 +168,11 @@ class ItemResult:
     question: str
     status: ItemStatus
     detail: str = ""
+    kind: ChecklistKind = ChecklistKind.CONFIRM
+
+
+# a failure of these kinds says what is missing (the consent documents, the interacting medications)
+_DETAIL_IN_FAILURES = (ChecklistKind.CONSENT, ChecklistKind.MEDICATIONS_REVIEW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +191,7 @@ class ChecklistResult:
         """What still blocks the start, as short phrases for a message (the consent item says what is missing)."""
         return tuple(
             f"{i.code} {i.status.value}"
-            + (f" ({i.detail})" if i.code in (CONSENT_ITEM, MEDICATIONS_ITEM) and i.detail else "")
+            + (f" ({i.detail})" if i.kind in _DETAIL_IN_FAILURES and i.detail else "")
             for i in self.items
             if i.status in (ItemStatus.FAILED, ItemStatus.MISSING)
         )
@@ -199,7 +202,7 @@ class ChecklistResult:
 
 
 def _item_passes(item: ChecklistItem, a: ItemAnswer, baseline_problems: tuple[str, ...]) -> tuple[bool, str]:
-    if item.kind is ChecklistKind.CONFIRM:
+    if item.kind.answer_form == "yes_no":
         return a.answer == "yes", "" if a.answer == "yes" else "answered no"
     if item.kind is ChecklistKind.PREGNANCY:
         return a.answer == "not_pregnant", "" if a.answer == "not_pregnant" else f"answered {a.answer}"
@@ -230,10 +233,10 @@ def checklist_evaluate(
     results = []
     for item in section.items:
         if not item_applies(item, sex):
-            results.append(ItemResult(item.code, item.question, ItemStatus.NOT_APPLICABLE))
+            results.append(ItemResult(item.code, item.question, ItemStatus.NOT_APPLICABLE, kind=item.kind))
             continue
         a = answers.get(item.code)
-        if item.code == MEDICATIONS_ITEM and major_interactions:
+        if item.kind is ChecklistKind.MEDICATIONS_REVIEW and major_interactions:
             detail = MAJOR_INTERACTION_DETAIL.format(value=", ".join(major_interactions))
             if a is not None and a.override_reason and item.prescriber_may_override:
                 results.append(
@@ -242,33 +245,37 @@ def checklist_evaluate(
                         item.question,
                         ItemStatus.OVERRIDDEN,
                         f"{detail}; signed off: {a.override_reason}",
+                        item.kind,
                     )
                 )
             else:
-                results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, detail))
+                results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, detail, item.kind))
             continue
-        if item.code == CONSENT_ITEM and consent_problem is not None:
-            results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, consent_problem))
+        if item.kind is ChecklistKind.CONSENT and consent_problem is not None:
+            results.append(
+                ItemResult(item.code, item.question, ItemStatus.FAILED, consent_problem, item.kind)
+            )
             continue
         if a is None and item.kind is ChecklistKind.BASELINE_VITALS:
             a = ItemAnswer(item.code)
         if a is None:
-            results.append(ItemResult(item.code, item.question, ItemStatus.MISSING))
+            results.append(ItemResult(item.code, item.question, ItemStatus.MISSING, kind=item.kind))
             continue
         ok, detail = _item_passes(item, a, baseline_problems)
         if ok:
-            results.append(ItemResult(item.code, item.question, ItemStatus.PASSED))
-        elif a.override_reason and item.prescriber_may_override and item.code != CONSENT_ITEM:
+            results.append(ItemResult(item.code, item.question, ItemStatus.PASSED, kind=item.kind))
+        elif a.override_reason and item.prescriber_may_override and item.kind is not ChecklistKind.CONSENT:
             results.append(
                 ItemResult(
                     item.code,
                     item.question,
                     ItemStatus.OVERRIDDEN,
                     f"{detail}; overridden: {a.override_reason}",
+                    item.kind,
                 )
             )
         elif item.kind is ChecklistKind.BASELINE_VITALS and detail == BASELINE_MISSING:
-            results.append(ItemResult(item.code, item.question, ItemStatus.MISSING, detail))
+            results.append(ItemResult(item.code, item.question, ItemStatus.MISSING, detail, item.kind))
         else:
-            results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, detail))
+            results.append(ItemResult(item.code, item.question, ItemStatus.FAILED, detail, item.kind))
     return ChecklistResult(tuple(results))

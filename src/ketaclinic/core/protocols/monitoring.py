@@ -15,6 +15,7 @@ Every number is a clinic default with its source in the protocol file, never a c
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -219,6 +220,43 @@ class ChecklistKind(StrEnum):
     WEIGHT = "weight"  # today's weight, in kg (converted from lb at entry)
     BASELINE_VITALS = "baseline_vitals"  # passes when the baseline reading is within the baseline limits
     PREGNANCY = "pregnancy"  # "not_pregnant" passes; not asked only for the sex in ``not_applicable_to_sex``
+    # the patient's current consent is on file: the nurse's "yes" must be backed by the signed consent; asked of
+    # everyone and never overridden (consent is the patient's, not a clinical judgement)
+    CONSENT = "consent"
+    # current medications reviewed: the interacting medications on file are listed with the answer, and a major
+    # interaction with ketamine needs a prescriber's sign-off instead of a nurse's "yes"
+    MEDICATIONS_REVIEW = "medications_review"
+    # today's PHQ-9 total (0-27), kept on the session and shown in its note
+    PHQ9_TODAY = "phq9_today"
+
+    @property
+    def answer_form(self) -> str:
+        """How the item is answered: ``yes_no``, ``pregnancy``, ``weight``, ``number`` or ``reading`` (from the
+        baseline vital signs, no answer)."""
+        return _ANSWER_FORM[self]
+
+
+_ANSWER_FORM = {
+    ChecklistKind.CONFIRM: "yes_no",
+    ChecklistKind.CONSENT: "yes_no",
+    ChecklistKind.MEDICATIONS_REVIEW: "yes_no",
+    ChecklistKind.PREGNANCY: "pregnancy",
+    ChecklistKind.WEIGHT: "weight",
+    ChecklistKind.NUMBER: "number",
+    ChecklistKind.PHQ9_TODAY: "number",
+    ChecklistKind.BASELINE_VITALS: "reading",
+}
+# A checklist has at most one item of each of these kinds (each is recorded once per session).
+SINGLE_KINDS = (ChecklistKind.CONSENT, ChecklistKind.MEDICATIONS_REVIEW, ChecklistKind.PHQ9_TODAY)
+PHQ9_TOTAL_RANGE = (0.0, 27.0)
+# Protocol documents stored before checklist items declared these kinds (the shipped library up to version 3)
+# named them by code with the kind "confirm" or "number"; such a stored document is read with the kind its
+# code meant, so a session on an older version keeps the consent and interaction checks.
+KIND_OF_CODE_BEFORE_KINDS = {
+    "consent_on_file": ChecklistKind.CONSENT,
+    "medications_reviewed": ChecklistKind.MEDICATIONS_REVIEW,
+    "phq9_today": ChecklistKind.PHQ9_TODAY,
+}
 
 
 class ChecklistItem(_Section):
@@ -246,8 +284,23 @@ class ChecklistItem(_Section):
     )
     source: str = Field(min_length=3)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_of_an_older_document(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind", "confirm") in ("confirm", "number"):
+            kind = KIND_OF_CODE_BEFORE_KINDS.get(str(data.get("code")))
+            if kind is not None:
+                return {**data, "kind": kind.value}
+        return data
+
     @model_validator(mode="after")
     def _range(self) -> ChecklistItem:
+        if self.kind is ChecklistKind.PHQ9_TODAY and not (
+            self.min is not None
+            and self.max is not None
+            and PHQ9_TOTAL_RANGE[0] <= self.min < self.max <= PHQ9_TOTAL_RANGE[1]
+        ):
+            raise ValueError(f"checklist item {self.code}: a PHQ-9 total's min and max lie within 0-27")
         if self.kind in (ChecklistKind.NUMBER, ChecklistKind.WEIGHT) and (
             self.min is None or self.max is None
         ):
@@ -281,7 +334,13 @@ class ChecklistSection(_Section):
         codes = [i.code for i in self.items]
         if len(set(codes)) != len(codes):
             raise ValueError("checklist item codes must be unique")
+        for kind in SINGLE_KINDS:
+            if sum(1 for i in self.items if i.kind is kind) > 1:
+                raise ValueError(f"a checklist has at most one item of kind {kind.value}")
         return self
+
+    def item_of_kind(self, kind: ChecklistKind) -> ChecklistItem | None:
+        return next((i for i in self.items if i.kind is kind), None)
 
     def item(self, code: str) -> ChecklistItem | None:
         return next((i for i in self.items if i.code == code), None)

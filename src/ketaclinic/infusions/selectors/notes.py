@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from ketaclinic.core.protocols.monitoring import ChecklistKind
 from ketaclinic.infusions.models import InfusionSession, RateEvent
 from ketaclinic.infusions.selectors.checklist import checklist_result
 from ketaclinic.infusions.selectors.orders import session_delivery, signed_order
@@ -40,7 +41,13 @@ def note_text(session: InfusionSession) -> str:
         + (f"; PHQ-9 today {session.phq9_total}" if session.phq9_total is not None else "")
         + ".",
     ]
-    reviewed = session.checklist_responses.filter(code="medications_reviewed").exclude(detail="").first()
+    checklist = session.protocol_version.parsed.checklist
+    item = None if checklist is None else checklist.item_of_kind(ChecklistKind.MEDICATIONS_REVIEW)
+    reviewed = (
+        None
+        if item is None
+        else session.checklist_responses.filter(code=item.code).exclude(detail="").first()
+    )
     if reviewed is not None:
         lines.append(f"Interacting medications reviewed: {reviewed.detail}")
     if order is not None:

@@ -12,7 +12,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.core.access import Permission
 from ketaclinic.core.body import order_weight_problem, weight_confirmations, weight_measure
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.infusion.checklist import CONSENT_ITEM, answer_check, item_get, override_check
+from ketaclinic.core.infusion.checklist import answer_check, item_get, override_check
 from ketaclinic.core.infusion.state import SessionAction, SessionState
 from ketaclinic.core.protocols.monitoring import ChecklistItem, ChecklistKind
 from ketaclinic.infusions.models import ChecklistItemResponse, InfusionSession
@@ -72,12 +72,12 @@ def checklist_record(
         number = float(m.value_si)
         session.weight_kg = m.value_si
         _void_if_weight_changed(user, session)
-    elif item.kind is ChecklistKind.NUMBER:
+    elif item.kind.answer_form == "number":
         try:
             number = float(value)
         except (TypeError, ValueError):
             number = None
-    consent = consent_problem(session_consent(session)) if code == CONSENT_ITEM else None
+    consent = consent_problem(session_consent(session)) if item.kind is ChecklistKind.CONSENT else None
     checked = answer_check(
         item,
         answer.strip().lower(),
@@ -85,8 +85,9 @@ def checklist_record(
         consent_problem=consent,
         major_interactions=major_interactions(session.patient),
     )
-    detail = "; ".join(interacting_medications(session.patient)) if code == "medications_reviewed" else ""
-    if item.kind is ChecklistKind.NUMBER and item.code == "phq9_today" and checked.value is not None:
+    reviewed = item.kind is ChecklistKind.MEDICATIONS_REVIEW
+    detail = "; ".join(interacting_medications(session.patient)) if reviewed else ""
+    if item.kind is ChecklistKind.PHQ9_TODAY and checked.value is not None:
         session.phq9_total = int(checked.value)
     response, _ = ChecklistItemResponse.objects.update_or_create(
         session=session,
@@ -165,7 +166,9 @@ def checklist_override(
     text = override_check(
         item,
         reason,
-        consent_problem=consent_problem(session_consent(session)) if code == CONSENT_ITEM else None,
+        consent_problem=consent_problem(session_consent(session))
+        if item.kind is ChecklistKind.CONSENT
+        else None,
     )
     now = timezone.now()
     response, _ = ChecklistItemResponse.objects.get_or_create(
