@@ -1,6 +1,6 @@
 """The session's records and the day board: the note (generate, sign, addendum), printables (discharge
 instructions, MAR, as pages and PDFs), a patient's sessions, and the board with its check-in. The live
-session page and its actions are ``infusions.views``."""
+session page is ``infusions.views``, its actions ``infusions.action_views``."""
 
 from __future__ import annotations
 
