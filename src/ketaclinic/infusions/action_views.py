@@ -37,7 +37,8 @@ Runner = Callable[[User, InfusionSession, dict[str, Any]], Any]
 
 @dataclass(frozen=True)
 class Action:
-    """One thing a person does on the live page: who may, the form it reads, the service it calls, what it says."""
+    """One thing a person does on the live page: who may, the form it reads, the service it calls, what it
+    says."""
 
     permission: Permission
     form: str  # key in the live page's forms

@@ -113,8 +113,8 @@ api.add_router("/outcomes", "ketaclinic.outcomes.api.router")
 
 
 def error_statuses(operation: Any) -> list[int]:
-    """The 4xx answers an operation can give: 400 (input refused, by the request filter or a rule), 401 and 403
-    (not signed in; CSRF, permission or another location), 404 (a record named in the path or body that is
+    """The 4xx answers an operation can give: 400 (input refused, by the request filter or a rule), 401 and
+    403 (not signed in; CSRF, permission or another location), 404 (a record named in the path or body that is
     missing or not yours) and 422 (parameters or body not matching the schema)."""
     has_params = bool(operation.signature.params)
     names_a_record = "{" in operation.path or any(

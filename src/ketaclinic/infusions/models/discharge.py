@@ -9,7 +9,8 @@ from ketaclinic.infusions.models.session import InfusionSession
 
 
 class DischargeAssessment(ClinicRecord):
-    """PADSS and the other discharge criteria at one moment; several may be taken, the last passing one counts."""
+    """PADSS and the other discharge criteria at one moment; several may be taken, the last passing one
+    counts."""
 
     session = models.ForeignKey(
         InfusionSession, on_delete=models.PROTECT, related_name="discharge_assessments"

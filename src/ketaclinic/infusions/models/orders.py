@@ -72,8 +72,8 @@ class InfusionOrder(ClinicRecord):
 
 
 class VialCheck(models.Model):
-    """The second clinician's independent check of the bag before the start: the vial strength and volume drawn
-    they typed (without seeing the order's numbers), and whether they matched the order. Append-only."""
+    """The second clinician's independent check of the bag before the start: the vial strength and volume
+    drawn they typed (without seeing the order's numbers), and whether they matched the order. Append-only."""
 
     session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="vial_checks")
     order = models.ForeignKey(InfusionOrder, on_delete=models.PROTECT, related_name="vial_checks")

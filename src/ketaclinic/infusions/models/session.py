@@ -101,7 +101,10 @@ class InfusionSession(ClinicRecord):
         ]
 
     def __str__(self) -> str:
-        return f"Infusion session {self.patient} {self.scheduled_start:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+        return (
+            f"Infusion session {self.patient} "
+            f"{self.scheduled_start:%Y-%m-%d %H:%M} ({self.get_state_display()})"
+        )
 
     @property
     def state_enum(self) -> SessionState:

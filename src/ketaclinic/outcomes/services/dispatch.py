@@ -162,8 +162,8 @@ class SendSummary:
     def __str__(self) -> str:
         return (
             f"{self.sent} sent, {self.failed} failed (retried next run), {self.no_address} without an email "
-            f"address (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not sent "
-            f"by link (licensed wording), {self.not_in_treatment} not sent: no active or completed plan"
+            f"address (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not "
+            f"sent by link (licensed wording), {self.not_in_treatment} not sent: no active or completed plan"
         )
 
 
@@ -225,7 +225,8 @@ def due_link_email(
     today: date | None = None,
     connection: Any = None,
 ) -> LinkDispatch:
-    """ "Send link now" on the worklist: email a link for one questionnaire that is still waiting for an answer."""
+    """ "Send link now" on the worklist: email a link for one questionnaire that is still waiting for an
+    answer."""
     patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument(instrument, for_patient=True)
     item = next(

@@ -28,7 +28,8 @@ DECISION_UNKNOWN = "Decision {value!r} is unknown; allowed are accept, decline."
 
 @transaction.atomic
 def safety_flag_assess(*, user: User, flag: SafetyFlag, assessment: str, plan: str) -> SafetyFlag:
-    """Close an urgent flag: only with a clinician's assessment AND a plan (the database refuses otherwise)."""
+    """Close an urgent flag: only with a clinician's assessment AND a plan (the database refuses
+    otherwise)."""
     patient_for(user, flag.patient, Permission.SAFETY_ASSESS)
     flag = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
     if flag.status == SafetyFlag.Status.ASSESSED:

@@ -29,7 +29,10 @@ SCREENING_NOT_ELIGIBLE = (
     "A plan needs a signed eligible screening; this screening is {status}. Sign an eligible decision first."
 )
 SCREENING_OTHER_PATIENT = "That screening belongs to another patient."
-NO_SERIES = "Protocol {protocol} v{version} has no series section; it cannot propose a series. Load a version that has one."
+NO_SERIES = (
+    "Protocol {protocol} v{version} has no series section; "
+    "it cannot propose a series. Load a version that has one."
+)
 ALREADY_SIGNED = (
     "This plan was signed by {who} on {when}; a signed plan cannot change. Revise it to make a new version."
 )

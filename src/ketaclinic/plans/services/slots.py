@@ -53,7 +53,8 @@ def infusion_move(
     chair: Chair | None = None,
     at_home: bool | None = None,
 ) -> PlannedInfusion:
-    """Move a planned slot (and optionally its place); the series rules and the chair's other bookings hold."""
+    """Move a planned slot (and optionally its place); the series rules and the chair's other bookings
+    hold."""
     infusion, plan = _infusion_locked(infusion)
     patient_for(user, plan.patient, Permission.SCHEDULE_MANAGE)
     if infusion.status != PlannedInfusion.Status.PLANNED:
@@ -144,7 +145,8 @@ def infusion_cancel(*, user: User, infusion: PlannedInfusion, reason: str) -> Pl
         action=AuditEntry.Action.UPDATE,
         actor=user,
         patient=plan.patient,
-        summary=f"Cancelled {infusion.label} of {infusion.scheduled_start:%Y-%m-%d}: {infusion.cancel_reason}",
+        summary=f"Cancelled {infusion.label} of "
+        f"{infusion.scheduled_start:%Y-%m-%d}: {infusion.cancel_reason}",
         detail={"infusion": str(infusion.external_id), "reason": infusion.cancel_reason},
     )
     return infusion
