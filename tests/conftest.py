@@ -41,7 +41,8 @@ def _cache_cleared():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _test_clock_reset():  # type: ignore[no-untyped-def]
-    """A test that moved the clock forward (``tests.clock``, e.g. by walking a session) gets the real one back."""
+    """A test that moved the clock forward (``tests.clock``, e.g. by walking a session) gets the real one
+    back."""
     from tests.clock import reset
 
     yield

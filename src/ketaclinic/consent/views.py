@@ -47,7 +47,8 @@ def documents(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Saved {doc.title} v{doc.version}; patients who signed earlier versions will be asked to sign again.",
+                f"Saved {doc.title} v{doc.version}; patients who "
+                "signed earlier versions will be asked to sign again.",
             )
             return redirect("consent:documents")
     return render(
@@ -65,7 +66,8 @@ def documents(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def sign_in_clinic(request: HttpRequest, external_id: str) -> HttpResponse:
-    """The tablet page: the patient reads, types their name and signs; the signed-in staff member witnesses."""
+    """The tablet page: the patient reads, types their name and signs; the signed-in staff member
+    witnesses."""
     patient = _patient(request, external_id, Permission.CONSENT_RECORD)
     docs = selectors.documents_current()
     status = selectors.consent_status(user=request.user, patient=patient)
