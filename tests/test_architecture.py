@@ -148,3 +148,18 @@ def test_no_module_is_longer_than_a_newcomer_can_read():
         and (n := len(path.read_text().splitlines())) > limit
     }
     assert not long
+
+
+def test_every_record_known_outside_the_database_takes_its_external_id_from_one_base():
+    from django.apps import apps
+
+    from ketaclinic.base.models import ExternalIdentity
+
+    by_hand = [
+        m.__name__
+        for m in apps.get_models()
+        if m.__module__.startswith("ketaclinic.")
+        and any(f.name == "external_id" for f in m._meta.get_fields())
+        and not issubclass(m, ExternalIdentity)
+    ]
+    assert by_hand == []

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
+from ketaclinic.base.models import ExternalIdentity
 from ketaclinic.core.access import (
     ROLE_LABELS,
     SECOND_FACTOR_REQUIRED,
@@ -26,12 +26,11 @@ PRESCRIBER_KIND_CHOICES = [
 ]
 
 
-class Location(models.Model):
+class Location(ExternalIdentity):
     class Kind(models.TextChoices):
         CLINIC = "clinic", "Clinic"
         MOBILE = "mobile", "Mobile (home infusions)"
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CLINIC)
@@ -50,8 +49,7 @@ class Location(models.Model):
         return self.name
 
 
-class User(AbstractUser):
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class User(ExternalIdentity, AbstractUser):
     role = models.CharField(max_length=20, choices=ROLE_CHOICES)
     prescriber_kind = models.CharField(max_length=30, choices=PRESCRIBER_KIND_CHOICES, blank=True)
     credentials = models.CharField(max_length=40, blank=True, help_text="e.g. MD, DO, NP, RN")
@@ -93,13 +91,12 @@ class User(AbstractUser):
         return self.role_enum in SECOND_FACTOR_REQUIRED
 
 
-class BreakGlassAccess(models.Model):
+class BreakGlassAccess(ExternalIdentity):
     """An emergency access to one patient outside the clinician's locations (HIPAA §164.312(a)(2)(ii)).
 
     Granted at once on a stated reason, for a limited time, audited, and queued for an admin's review.
     """
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_accesses")
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.PROTECT, related_name="break_glass_accesses"
@@ -126,10 +123,9 @@ class BreakGlassAccess(models.Model):
         return (now or timezone.now()) < self.expires_at
 
 
-class Chair(models.Model):
+class Chair(ExternalIdentity):
     """An infusion chair (or room) at a clinic location; home visits have no chair."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="chairs")
     name = models.CharField(max_length=60)
     active = models.BooleanField(default=True)

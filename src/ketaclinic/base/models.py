@@ -11,8 +11,17 @@ from django.db import models
 from ketaclinic.core.errors import ValidationError
 
 
-class ClinicRecord(models.Model):
+class ExternalIdentity(models.Model):
+    """The identifier a record is known by outside the database (addresses, the API, FHIR): a random UUID
+    given when the record is made, never the row's key and never edited."""
+
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class ClinicRecord(ExternalIdentity):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

@@ -10,18 +10,16 @@ A new document version asks for a new signature: a signature names the exact ver
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 
+from ketaclinic.base.models import ExternalIdentity
 from ketaclinic.patients.models import Patient
 
 
-class ConsentDocument(models.Model):
+class ConsentDocument(ExternalIdentity):
     """One version of one consent document (``code``); editing makes a new version, never a change."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.SlugField(max_length=60, help_text="Stable name, e.g. ketamine-infusion.")
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
@@ -53,10 +51,9 @@ class ConsentDocument(models.Model):
         return [p.strip() for p in self.body.split("\n\n") if p.strip()]
 
 
-class ConsentLink(models.Model):
+class ConsentLink(ExternalIdentity):
     """A one-time link sent to the patient: only the token's hash is stored; it expires and is used once."""
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consent_links")
     document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="links")
     token_sha256 = models.CharField(max_length=64, unique=True)
@@ -69,12 +66,11 @@ class ConsentLink(models.Model):
         ordering = ["-created_at"]
 
 
-class ConsentSignature(models.Model):
+class ConsentSignature(ExternalIdentity):
     class Method(models.TextChoices):
         TABLET = "tablet", "On a tablet in the clinic"
         LINK = "link", "Through a one-time link"
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consent_signatures")
     document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="signatures")
     document_sha256 = models.CharField(max_length=64, help_text="The exact text signed.")

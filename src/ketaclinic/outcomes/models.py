@@ -7,13 +7,11 @@ the current responses are those nothing replaces. The score (total, severity, fl
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 
 from ketaclinic.accounts.models import Location
-from ketaclinic.base.models import ClinicRecord
+from ketaclinic.base.models import ClinicRecord, ExternalIdentity
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.patients.models import Patient
 
@@ -196,7 +194,7 @@ class BoosterProposal(ClinicRecord):
         return f"Booster proposal for {self.patient} ({self.get_status_display()})"
 
 
-class LinkDispatch(models.Model):
+class LinkDispatch(ExternalIdentity):
     """One attempt to send a patient their questionnaire link (append-only; a database trigger refuses
     UPDATE and DELETE). ``created_by`` is the member of staff who pressed "Send link now", or empty for the
     daily ``send_due_links`` job. Only a masked address is kept; the message itself is not stored."""
@@ -209,7 +207,6 @@ class LinkDispatch(models.Model):
         NO_ADDRESS = "no_address", "No email address: hand out a link"
         FAILED = "failed", "Sending failed"
 
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="link_dispatches")
     link = models.ForeignKey(
         PatientLink,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 
+from ketaclinic.base.models import ExternalIdentity
 from ketaclinic.core.protocols import ProtocolDocument, parse_protocol
 
 
-class ProtocolVersion(models.Model):
-    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class ProtocolVersion(ExternalIdentity):
     protocol_id = models.SlugField(max_length=64)
     version = models.PositiveIntegerField()
     title = models.CharField(max_length=200)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ketaclinic.base.models import ExternalIdentity
 from ketaclinic.core.protocols.monitoring import Vital
 from ketaclinic.infusions.models.session import InfusionSession
 
 USER = settings.AUTH_USER_MODEL
 
 
-class VitalSigns(models.Model):
+class VitalSigns(ExternalIdentity):
     """One reading (FHIR Observation, vital-signs panel 85353-1). Append-only; idempotent by ``client_id``."""
 
     class Sedation(models.TextChoices):
@@ -25,7 +26,6 @@ class VitalSigns(models.Model):
         INFUSION = "infusion", "During infusion"
         RECOVERY = "recovery", "Recovery"
 
-    external_id = models.UUIDField(unique=True)
     client_id = models.CharField(
         max_length=64, unique=True, help_text="Sent by the client; a retried post returns this reading."
     )
@@ -53,10 +53,9 @@ class VitalSigns(models.Model):
         indexes = [models.Index(fields=["session", "taken_at"])]
 
 
-class VitalAlert(models.Model):
+class VitalAlert(ExternalIdentity):
     """A hold threshold crossed by a reading; must be acknowledged (who, when, note)."""
 
-    external_id = models.UUIDField(unique=True)
     session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="alerts")
     vitals = models.ForeignKey(
         VitalSigns,
