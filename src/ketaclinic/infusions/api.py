@@ -254,6 +254,10 @@ def session_detail(request: HttpRequest, external_id: UUID) -> dict[str, Any]:
     d = selectors.session_detail(user=request.user, session=session)
     return {
         "session": session,
+        "actions": [
+            {"action": op, "allowed": x.allowed, "reason": x.reason}
+            for op, x in selectors.session_actions(request.user, session).items()
+        ],
         "order": d.order,
         "checklist": [] if d.checklist is None else list(d.checklist.items),
         "checklist_passed": None if d.checklist is None else d.checklist.passed,

@@ -407,8 +407,18 @@ class DueOut(Schema):
     overdue_by_min: float
 
 
+class ActionOut(Schema):
+    action: str = Field(description="check_in, checklist_answer, start, rate_change, discharge, note_sign...")
+    allowed: bool = Field(description="Whether you may do it now.")
+    reason: str = Field(description="Why not, in words for people (empty when allowed).")
+
+
 class DetailOut(Schema):
     session: SessionOut
+    actions: list[ActionOut] = Field(
+        description="What you may do on this session now, and why not the rest (a start or a discharge that "
+        "the state allows is refused when done if its guards, such as a signed order, are not met)."
+    )
     order: OrderOut | None
     checklist: list[ChecklistResultItemOut]
     checklist_passed: bool | None

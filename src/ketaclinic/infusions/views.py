@@ -28,7 +28,7 @@ from ketaclinic.audit.services import audit_read
 from ketaclinic.consent.selectors import ConsentOnFile
 from ketaclinic.core.access import Permission, Role
 from ketaclinic.core.errors import DomainError, ValidationError
-from ketaclinic.core.infusion.state import TRANSITIONS, SessionAction, SessionState
+from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.core.protocols.formulary import ROUTE_LABELS
 from ketaclinic.core.protocols.monitoring import ChecklistKind
 from ketaclinic.infusions import forms as f
@@ -205,11 +205,8 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
         else [],
         "observation_min": doc.discharge.observation_min if doc.discharge else None,
         "chart_key": f"{session.version}-{len(detail.vitals)}",
+        "do": selectors.session_actions(request.user, session),
         "can": {
-            "check_in": request.user.can(Permission.SCHEDULE_MANAGE)
-            and (state, SessionAction.CHECK_IN) in TRANSITIONS,
-            "cancel": request.user.can(Permission.SCHEDULE_MANAGE)
-            and (state, SessionAction.CANCEL) in TRANSITIONS,
             "run": request.user.can(Permission.SESSION_RUN),
             "sign": request.user.can(Permission.ORDER_SIGN),
             "note_sign": request.user.can(Permission.NOTE_SIGN),

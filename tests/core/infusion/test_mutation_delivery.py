@@ -161,3 +161,147 @@ def test_no_regimen_before_any_drug_ran():
     assert delivered_regimen([], T0) is None
     assert delivered_regimen([RatePoint(K.START, T0, 0.0, 0.0)], at(30)) is None
     assert delivered_regimen([RatePoint(K.START, T0, 60.0, 60.0)], T0) is None
+
+
+# --- the bag (VTBI): the pump stops when the bag's volume is delivered -----------------------------------------
+
+
+def same_moment(a: datetime | None, b: datetime) -> bool:
+    """Equal to the millisecond (a timedelta rounds to the microsecond)."""
+    return a is not None and abs((a - b).total_seconds()) < 1e-3
+
+
+@pytest.mark.parametrize("vtbi", [0.0, -5.0, math.inf])
+def test_a_refused_vtbi_names_the_field_and_the_value(vtbi):
+    with pytest.raises(ValidationError) as err:
+        delivery([RatePoint(K.START, T0, 10, 10)], at(5), vtbi_ml=vtbi)
+    assert (err.value.field, err.value.value) == ("vtbi_ml", vtbi)
+
+
+def test_the_stop_is_asked_exactly_when_the_ordered_time_has_run_not_before():
+    points = [RatePoint(K.START, T0, 20.0, 50.0)]  # 40 min at 50 mL/h: 33 mL of a 100 mL bag
+    on_time = delivery(points, at(40), vtbi_ml=100.0, ordered_duration_min=40)
+    assert on_time.ordered_end_passed and on_time.stop_pump
+    assert (on_time.vtbi_ml, on_time.ordered_duration_min, on_time.vtbi_reached_at) == (100.0, 40, None)
+    half_a_minute_early = delivery(points, at(39.5), vtbi_ml=100.0, ordered_duration_min=40)
+    assert not half_a_minute_early.ordered_end_passed and not half_a_minute_early.stop_pump
+
+
+# 0.5 mg/mL: 30 mg in 60 mL/h, then 60 mg at 120 mL/h, then back to 30 mg at 60 mL/h
+TITRATED = [
+    RatePoint(K.START, at(0), 30.0, 60.0),  # 0-30 min: 30 mL
+    RatePoint(K.RATE, at(30), 60.0, 120.0),  # 30-45 min: 30 mL (60 mL in all)
+    RatePoint(K.RATE, at(45), 30.0, 60.0),  # a 70 mL bag is empty 10 min later, at 55 min
+]
+
+
+def test_a_bag_running_empty_after_rate_changes_stops_the_delivery_when_it_is_empty():
+    d = delivery(TITRATED, at(120), vtbi_ml=70.0)
+    assert same_moment(d.vtbi_reached_at, at(55))
+    assert (d.delivered_ml, d.delivered_mg) == (pytest.approx(70.0), pytest.approx(35.0))
+    assert (d.infusing_min, d.paused_min, d.elapsed_min) == (
+        pytest.approx(55.0),
+        pytest.approx(65.0),  # nothing ran from the empty bag at 55 min to now
+        pytest.approx(120.0),
+    )
+    assert (d.current_rate_mg_per_h, d.current_rate_ml_per_h, d.stopped_at) == (0.0, 0.0, None)
+    assert d.stop_pump  # the nurse must stop the pump
+
+
+def test_before_the_bag_is_empty_the_delivery_is_what_ran():
+    d = delivery(TITRATED, at(50), vtbi_ml=70.0)  # 65 mL of 70
+    assert d.vtbi_reached_at is None and not d.stop_pump
+    assert (d.delivered_ml, d.delivered_mg, d.infusing_min, d.paused_min) == (
+        pytest.approx(65.0),
+        pytest.approx(32.5),
+        pytest.approx(50.0),
+        0.0,
+    )
+    assert (d.current_rate_mg_per_h, d.current_rate_ml_per_h) == (30.0, 60.0)
+
+
+def test_a_paused_bag_does_not_drain_even_when_the_pause_records_the_pump_rate():
+    points = [
+        RatePoint(K.START, at(0), 30.0, 60.0),  # 30 mL by 30 min
+        RatePoint(K.PAUSE, at(30), 30.0, 60.0),  # the pump's set rate, shown but not running
+        RatePoint(K.RESUME, at(60), 30.0, 60.0),  # the other 30 mL of a 60 mL bag by 90 min
+    ]
+    d = delivery(points, at(150), vtbi_ml=60.0)
+    assert same_moment(d.vtbi_reached_at, at(90))
+    assert (d.delivered_ml, d.delivered_mg, d.infusing_min, d.paused_min, d.elapsed_min) == (
+        pytest.approx(60.0),
+        pytest.approx(30.0),
+        pytest.approx(60.0),
+        pytest.approx(90.0),  # 30 min paused + 60 min with the bag empty
+        pytest.approx(150.0),
+    )
+
+
+def test_a_bag_that_ran_empty_as_the_nurse_paused_was_empty_at_the_pause_not_at_the_resume():
+    points = [
+        RatePoint(K.START, at(0), 30.0, 60.0),  # 60 mL: the whole bag by 60 min
+        RatePoint(K.PAUSE, at(60)),
+        RatePoint(K.RESUME, at(90), 30.0, 60.0),  # resumed on an empty bag: nothing more runs
+    ]
+    d = delivery(points, at(120), vtbi_ml=60.0)
+    assert same_moment(d.vtbi_reached_at, at(60))
+    assert (d.delivered_ml, d.delivered_mg, d.infusing_min, d.paused_min) == (
+        pytest.approx(60.0),
+        pytest.approx(30.0),
+        pytest.approx(60.0),
+        pytest.approx(60.0),
+    )
+
+
+def test_a_stop_half_a_minute_after_the_bag_ran_empty_counts_half_a_minute_without_flow():
+    points = [RatePoint(K.START, at(0), 30.0, 60.0), RatePoint(K.STOP, at(60.5))]
+    d = delivery(points, at(90), vtbi_ml=60.0)
+    assert same_moment(d.vtbi_reached_at, at(60)) and d.stopped_at == at(60.5)
+    assert (d.delivered_ml, d.infusing_min, d.paused_min, d.elapsed_min) == (
+        pytest.approx(60.0),
+        pytest.approx(60.0),
+        pytest.approx(0.5),
+        pytest.approx(60.5),
+    )
+    assert not d.stop_pump  # already stopped
+
+
+def test_a_stop_before_the_bag_is_empty_delivers_what_ran_up_to_the_stop():
+    points = [RatePoint(K.START, at(0), 30.0, 60.0), RatePoint(K.STOP, at(30))]
+    d = delivery(points, at(90), vtbi_ml=60.0)
+    assert d.vtbi_reached_at is None and not d.stop_pump
+    assert (d.delivered_ml, d.delivered_mg, d.infusing_min, d.paused_min, d.elapsed_min) == (
+        pytest.approx(30.0),
+        pytest.approx(15.0),
+        pytest.approx(30.0),
+        0.0,
+        pytest.approx(30.0),
+    )
+
+
+def test_a_slow_syringe_of_half_a_millilitre_empties_at_one_millilitre_an_hour():
+    points = [RatePoint(K.START, at(0), 10.0, 1.0)]  # 10 mg/mL at 1 mL/h
+    d = delivery(points, at(60), vtbi_ml=0.5)
+    assert same_moment(d.vtbi_reached_at, at(30))
+    assert (d.delivered_ml, d.delivered_mg, d.infusing_min, d.paused_min) == (
+        pytest.approx(0.5),
+        pytest.approx(5.0),  # what the half millilitre held
+        pytest.approx(30.0),
+        pytest.approx(30.0),
+    )
+
+
+def test_every_pause_counts_when_the_pump_is_paused_again_now():
+    points = [
+        RatePoint(K.START, at(0), 60.0, 120.0),  # 10 mg
+        RatePoint(K.PAUSE, at(10)),  # 5 min
+        RatePoint(K.RESUME, at(15), 60.0, 120.0),  # 10 mg
+        RatePoint(K.PAUSE, at(25)),  # still paused at 40 min: 15 min
+    ]
+    d = delivery(points, at(40))
+    assert (d.delivered_mg, d.infusing_min, d.paused_min, d.elapsed_min) == (
+        pytest.approx(20.0),
+        pytest.approx(20.0),
+        pytest.approx(20.0),
+        pytest.approx(40.0),
+    )

@@ -21,6 +21,7 @@ from ketaclinic.core.infusion.vitals import (
     VitalReading,
     alerts_for,
     baseline_problems,
+    open_alerts_problem,
     reading_check,
     vitals_due,
 )
@@ -146,3 +147,21 @@ def test_the_next_reading_is_due_an_interval_after_the_last_and_overdue_after_th
         since=T0, last_reading_at=T0 - timedelta(minutes=30), now=T0, interval_min=15, grace_min=5
     )
     assert at_since.due_at == old_reading.due_at == T0 + timedelta(minutes=15)
+
+
+def test_a_fraction_is_refused_naming_the_vital_its_unit_and_the_value():
+    err = refusal(VitalReading(heart_rate_bpm=91.5))
+    assert (err.field, err.value) == ("heart_rate_bpm", 91.5)
+    assert err.message == (
+        "Heart rate 91.5 /min must be a whole number (the monitor shows whole numbers); check the reading."
+    )
+
+
+def test_the_pump_restart_refusal_counts_and_lists_every_open_alert():
+    problem = open_alerts_problem(
+        "resume", ("SpO2 88 % is below 92 %", "Heart rate 131 /min is above 130 /min")
+    )
+    assert problem == (
+        "The infusion cannot resume while 2 alert(s) are not acknowledged: "
+        "SpO2 88 % is below 92 %; Heart rate 131 /min is above 130 /min."
+    )

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ketaclinic.core.errors import DomainError
+from ketaclinic.core.errors import ValidationError
 
 
-class TransitionRefused(DomainError):
+class TransitionRefused(ValidationError):
     """A state change that makes no sense now (start twice, discharge before the infusion ends...)."""
 
 

@@ -8,6 +8,7 @@ services (services import selectors)."""
 
 from __future__ import annotations
 
+from ketaclinic.infusions.selectors.actions import session_actions
 from ketaclinic.infusions.selectors.board import (
     LOCATION_NOT_YOURS,
     BoardChair,
@@ -61,6 +62,7 @@ from ketaclinic.infusions.selectors.recovery import adverse_events_unreviewed, r
 from ketaclinic.infusions.selectors.worklist import CosignItem, PrescriberWorklist, prescriber_worklist
 
 __all__ = [
+    "session_actions",
     "BoardChair",
     "BoardRow",
     "BoardSlot",

@@ -13,6 +13,16 @@ Services write; what only reads or formats lives in :mod:`ketaclinic.infusions.s
 
 from __future__ import annotations
 
+from ketaclinic.core.infusion.actions import (
+    CHECKLIST_CLOSED,
+    NOT_CHECKED_IN,
+    NOT_RECOVERING,
+    NOTE_WRONG_STATE,
+    ORDER_WRONG_STATE,
+    RATE_WHILE_RUNNING,
+    SESSION_CLOSED,
+    VIAL_CHECK_WRONG_STATE,
+)
 from ketaclinic.infusions.services._common import (
     ACTION_AFTER_STOP_SKEW,
     BEFORE_PREVIOUS,
@@ -22,19 +32,16 @@ from ketaclinic.infusions.services._common import (
     NO_DOSING,
     NO_SIGNED_ORDER,
     REASON_REQUIRED,
-    SESSION_CLOSED,
     VIAL_CHECK_SAME_PERSON,
     ChangedMeanwhile,
 )
 from ketaclinic.infusions.services.checklist import (
-    CHECKLIST_CLOSED,
     CHECKLIST_FAILED,
     checklist_complete,
     checklist_override,
     checklist_record,
 )
 from ketaclinic.infusions.services.discharge import (
-    NOT_RECOVERING,
     OPEN_ALERTS,
     discharge_assess,
     session_discharge,
@@ -57,7 +64,6 @@ from ketaclinic.infusions.services.notes import (
     NOTE_ALREADY_SIGNED,
     NOTE_MISSING,
     NOTE_NOT_SIGNED,
-    NOTE_WRONG_STATE,
     note_addendum_add,
     note_generate,
     note_sign,
@@ -67,10 +73,8 @@ from ketaclinic.infusions.services.orders import (
     ORDER_ALREADY_SIGNED,
     ORDER_NOT_CURRENT,
     ORDER_OTHER_SESSION,
-    ORDER_WRONG_STATE,
     OVERRIDE_REQUIRED,
     VIAL_CHECK_NO_BAG,
-    VIAL_CHECK_WRONG_STATE,
     order_create,
     order_sign,
     vial_check_record,
@@ -85,7 +89,6 @@ from ketaclinic.infusions.services.pump import (
     RATE_ABOVE_MAX,
     RATE_ABOVE_PUMP,
     RATE_NOT_POSITIVE,
-    RATE_WHILE_RUNNING,
     READ_BACK_REQUIRED,
     SIGNER_NOT_PRESCRIBER,
     SIGNER_NOT_SELF,
@@ -126,7 +129,6 @@ from ketaclinic.infusions.services.vitals import (
     BEFORE_CHECK_IN,
     CLIENT_ID_OTHER_SESSION,
     CLIENT_ID_REQUIRED,
-    NOT_CHECKED_IN,
     OVERDUE_RULE,
     TAKEN_AT_NAIVE,
     VitalsPosted,

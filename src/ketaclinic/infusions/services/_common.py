@@ -15,6 +15,7 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.actions import OP_OF_TRANSITION, SessionOp, action_require
 from ketaclinic.core.infusion.event_times import BackdateLimits, event_time_check
 from ketaclinic.core.infusion.medications import order_allergy_check
 from ketaclinic.core.infusion.state import Guards, SessionAction, transition
@@ -29,7 +30,6 @@ VIAL_CHECK_SAME_PERSON = (
 NO_DOSING = "Protocol {value} has no dosing section."
 REASON_REQUIRED = "A reason is required."
 NO_SIGNED_ORDER = "No signed order for this session."
-SESSION_CLOSED = "This session is {state}; nothing more can be recorded on it."
 CHANGED_MEANWHILE = "This session was changed meanwhile by {who} at {when}; reload it and try again."
 IN_FUTURE = "{what} at {value} is in the future."
 BEFORE_PREVIOUS = "{what} at {value} is before the previous event of this session ({previous})."
@@ -107,7 +107,20 @@ def _audit(
 
 
 def _move(session: InfusionSession, action: SessionAction, guards: Guards | None = None) -> None:
-    session.state = transition(session.state_enum, action, guards).value
+    """A state change: a person's act goes through the one answer of what may be done now
+    (:func:`ketaclinic.core.infusion.actions.action_require`); reopening the pre-checks is not an act but the
+    consequence of a failing answer."""
+    if action is SessionAction.PRECHECKS_REOPEN:
+        session.state = transition(session.state_enum, action, guards).value
+        return
+    new = action_require(OP_OF_TRANSITION[action], session.state_enum, guards)
+    assert new is not None  # noqa: S101 — a state change always leads somewhere
+    session.state = new.value
+
+
+def _allowed(session: InfusionSession, op: SessionOp) -> None:
+    """Refuse an operation the session's state does not allow now (the core's answer, with its reason)."""
+    action_require(op, session.state_enum)
 
 
 def _limits(session: InfusionSession) -> BackdateLimits:

@@ -12,6 +12,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.core.access import Permission
 from ketaclinic.core.body import order_weight_problem, weight_confirmations, weight_measure
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.core.infusion.checklist import answer_check, item_get, override_check
 from ketaclinic.core.infusion.state import SessionAction, SessionState
 from ketaclinic.core.protocols.monitoring import ChecklistItem, ChecklistKind
@@ -24,21 +25,11 @@ from ketaclinic.infusions.selectors.checklist import (
     session_consent,
 )
 from ketaclinic.infusions.selectors.pathway import session_sections
-from ketaclinic.infusions.services._common import _audit, _consent_required, _lock, _move, _save
+from ketaclinic.infusions.services._common import _allowed, _audit, _consent_required, _lock, _move, _save
 from ketaclinic.patients.models import BodyMeasurement
 from ketaclinic.patients.services import measurement_record
 
 CHECKLIST_FAILED = "The pre-infusion checklist has not passed: {items}."
-CHECKLIST_CLOSED = "The checklist can be changed only before the infusion starts (the session is {state})."
-
-
-def _checklist_open(session: InfusionSession) -> None:
-    if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
-        raise ValidationError(
-            CHECKLIST_CLOSED.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
 
 
 def _reopen_if_failing(session: InfusionSession) -> None:
@@ -63,7 +54,7 @@ def checklist_record(
     lb, never assumed); a weight far from the last one, or an implausible BMI, needs ``confirm_weight``; a
     changed weight voids a signed order."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    _checklist_open(session)
+    _allowed(session, SessionOp.CHECKLIST_ANSWER)
     item = item_get(session_sections(session)[1], code)
     number: float | None = None
     if item.kind is ChecklistKind.WEIGHT:
@@ -161,7 +152,7 @@ def checklist_override(
 ) -> ChecklistItemResponse:
     """A prescriber overrides a failed (or unanswerable) item with a reason; some items cannot be overridden."""
     session = _lock(user, session, Permission.ORDER_SIGN, expected_version)
-    _checklist_open(session)
+    _allowed(session, SessionOp.CHECKLIST_OVERRIDE)
     item = item_get(session_sections(session)[1], code)
     text = override_check(
         item,

@@ -12,18 +12,18 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.core.infusion.discharge import assessment_voided as core_assessment_voided
 from ketaclinic.core.infusion.discharge import discharge_assess as core_discharge_assess
 from ketaclinic.core.infusion.discharge import recovery_evidence as core_recovery_evidence
-from ketaclinic.core.infusion.state import Guards, SessionAction, SessionState
+from ketaclinic.core.infusion.state import Guards, SessionAction
 from ketaclinic.infusions.models import DischargeAssessment, InfusionSession
 from ketaclinic.infusions.selectors.checklist import baseline_reading
 from ketaclinic.infusions.selectors.pathway import session_sections
 from ketaclinic.infusions.selectors.recovery import adverse_events_unreviewed, recovery_readings
-from ketaclinic.infusions.services._common import _audit, _lock, _move, _save
+from ketaclinic.infusions.services._common import _allowed, _audit, _lock, _move, _save
 from ketaclinic.plans.models import PlannedInfusion
 
-NOT_RECOVERING = "A discharge assessment is taken while the patient recovers (the session is {state})."
 OPEN_ALERTS = "Acknowledge the open alerts first: {rules}."
 
 
@@ -47,12 +47,7 @@ def discharge_assess(
 ) -> DischargeAssessment:
     """Score PADSS with the latest vitals against baseline; the core decides fit or not, with reasons."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    if session.state != SessionState.RECOVERING:
-        raise ValidationError(
-            NOT_RECOVERING.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
+    _allowed(session, SessionOp.DISCHARGE_ASSESS)
     monitoring, _, section = session_sections(session)
     now = timezone.now()
     baseline = baseline_reading(session)

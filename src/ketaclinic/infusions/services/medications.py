@@ -13,14 +13,14 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.core.infusion.discharge import review_required as core_review_required
 from ketaclinic.core.infusion.medications import PriorDose, administration_check, medication_get
-from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import AdverseEvent, InfusionSession, MedicationAdministration
 from ketaclinic.infusions.notifications import adverse_event_notify
 from ketaclinic.infusions.selectors.checklist import patient_allergies
 from ketaclinic.infusions.selectors.orders import signed_order
-from ketaclinic.infusions.services._common import SESSION_CLOSED, _audit, _lock, _save, _when
+from ketaclinic.infusions.services._common import _allowed, _audit, _lock, _save, _when
 
 MIN_REVIEW_NOTE_CHARS = 10
 REVIEW_NOTE_SHORT = "A review of a severe adverse event needs a note of at least {low} characters."
@@ -32,13 +32,8 @@ SEVERITY_UNKNOWN = "Severity {value!r} is unknown: allowed are mild, moderate, s
 ADVERSE_KIND_UNKNOWN = "Adverse event {value!r} is unknown: allowed are {allowed}."
 
 
-def _recordable(session: InfusionSession) -> None:
-    if session.state in (SessionState.SCHEDULED, SessionState.CANCELLED, SessionState.DISCHARGED):
-        raise ValidationError(
-            SESSION_CLOSED.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
+def _recordable(session: InfusionSession, op: SessionOp) -> None:
+    _allowed(session, op)
 
 
 @transaction.atomic
@@ -53,7 +48,7 @@ def adverse_event_record(
     notes: str = "",
 ) -> AdverseEvent:
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    _recordable(session)
+    _recordable(session, SessionOp.ADVERSE_EVENT)
     if kind not in AdverseEvent.Kind.values:
         raise ValidationError(
             ADVERSE_KIND_UNKNOWN.format(value=kind, allowed=", ".join(AdverseEvent.Kind.values)),
@@ -136,7 +131,7 @@ def administration_record(
     """A rescue medication (or an intranasal dose) given in the session, for the MAR: the protocol's formulary
     decides (``core.infusion.medications.administration_check``); ketamine is never recorded by hand."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    _recordable(session)
+    _recordable(session, SessionOp.ADMINISTRATION)
     if route not in MedicationAdministration.Route.values:
         raise ValidationError(
             ROUTE_UNKNOWN.format(value=route, allowed=", ".join(MedicationAdministration.Route.values)),

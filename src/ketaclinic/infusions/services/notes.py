@@ -9,28 +9,22 @@ from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.infusion.state import SessionState
+from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.infusions.models import InfusionSession, NoteAddendum, SessionNote
 from ketaclinic.infusions.selectors.notes import note_text
-from ketaclinic.infusions.services._common import REASON_REQUIRED, _audit, _lock, _save
+from ketaclinic.infusions.services._common import REASON_REQUIRED, _allowed, _audit, _lock, _save
 
 ADDENDUM_TEXT_REQUIRED = "An addendum needs its text."
 NOTE_NOT_SIGNED = "Addenda are for signed notes; the note is not signed yet (regenerate it instead)."
 NOTE_MISSING = "No note has been generated for this session yet."
 NOTE_ALREADY_SIGNED = "The note was signed by {who} at {when}; add an addendum instead."
-NOTE_WRONG_STATE = "The note is written once the patient is discharged (the session is {state})."
 
 
 @transaction.atomic
 def note_generate(*, user: User, session: InfusionSession, expected_version: int) -> SessionNote:
     """Write (or rewrite, while unsigned) the note from what happened."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    if session.state != SessionState.DISCHARGED:
-        raise ValidationError(
-            NOTE_WRONG_STATE.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
+    _allowed(session, SessionOp.NOTE_GENERATE)
     note = SessionNote.objects.filter(session=session).select_related("signed_by").first()
     if note is not None and note.signed:
         raise ValidationError(

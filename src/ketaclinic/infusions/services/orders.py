@@ -13,7 +13,7 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.infusion.state import SessionState
+from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.core.infusion.vial_check import typed_values, vial_check_compare
 from ketaclinic.core.pharmacology.ceiling import order_peak_check
 from ketaclinic.core.pharmacology.dosing import (
@@ -30,6 +30,7 @@ from ketaclinic.infusions.services._common import (
     NO_DOSING,
     NO_SIGNED_ORDER,
     VIAL_CHECK_SAME_PERSON,
+    _allowed,
     _audit,
     _lock,
     _order_allergy_refuse,
@@ -38,12 +39,8 @@ from ketaclinic.infusions.services._common import (
 from ketaclinic.patients.models import BodyMeasurement
 
 VIAL_CHECK_NO_BAG = "This session's order has no bag to check ({route})."
-VIAL_CHECK_WRONG_STATE = "The bag is checked before the infusion starts (the session is {state})."
 OVERRIDE_REQUIRED = (
     "This order goes beyond a soft limit ({warnings}); a prescriber must give an override reason to sign it."
-)
-ORDER_WRONG_STATE = (
-    "An order can be calculated or signed only before the infusion starts (the session is {state})."
 )
 ORDER_OTHER_SESSION = "That order belongs to another session."
 ORDER_NOT_CURRENT = "This order was replaced by a newer calculation; sign the current one."
@@ -64,12 +61,7 @@ def order_create(
 ) -> InfusionOrder:
     """Calculate the order from today's weight with the dose engine (hard limits refused for anyone)."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
-        raise ValidationError(
-            ORDER_WRONG_STATE.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
+    _allowed(session, SessionOp.ORDER_CALCULATE)
     signed = (
         session.orders.filter(signed_at__isnull=False, voided_at__isnull=True)
         .select_related("signed_by")
@@ -167,12 +159,7 @@ def order_sign(
     if order.superseded:
         raise ValidationError(ORDER_NOT_CURRENT, field="order", value=str(order.external_id))
     _order_allergy_refuse(session)
-    if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
-        raise ValidationError(
-            ORDER_WRONG_STATE.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
+    _allowed(session, SessionOp.ORDER_SIGN)
     reason = (override_reason or "").strip()
     if order.warnings and not reason:
         raise ValidationError(
@@ -213,12 +200,7 @@ def vial_check_record(
     """A second clinician's independent check of the bag: the vial strength and volume drawn they read, typed
     without seeing the order. Recorded whether it matches or not; a mismatch blocks the start."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    if session.state not in (SessionState.CHECKED_IN, SessionState.PRECHECKS_DONE):
-        raise ValidationError(
-            VIAL_CHECK_WRONG_STATE.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
+    _allowed(session, SessionOp.BAG_CHECK)
     order = signed_order(session)
     if order is None:
         raise ValidationError(NO_SIGNED_ORDER, field="order", value=None)

@@ -15,10 +15,11 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.core.infusion.delivery import delivered_regimen
 from ketaclinic.core.infusion.medications import medication_get
 from ketaclinic.core.infusion.pathway import pathway_message, pathway_problems
-from ketaclinic.core.infusion.state import Guards, SessionAction, SessionState
+from ketaclinic.core.infusion.state import Guards, SessionAction
 from ketaclinic.core.infusion.titration import (
     TITRATION_NO_WARNINGS,
     TitrationCheck,
@@ -48,6 +49,7 @@ from ketaclinic.infusions.services._common import (
     NO_SIGNED_ORDER,
     REASON_REQUIRED,
     VIAL_CHECK_SAME_PERSON,
+    _allowed,
     _audit,
     _consent_required,
     _event_at,
@@ -70,7 +72,6 @@ VIAL_CHECK_REQUIRED = (
     "Before the start, a second clinician must check the vial strength and the volume drawn "
     "against the order (the independent double check)."
 )
-RATE_WHILE_RUNNING = "The rate can be changed while the infusion runs (the session is {state})."
 NOT_STARTED = "The infusion has not started."
 COSIGN_ALREADY = "This verbal order was already co-signed by {who} at {when}."
 NO_SUCH_RATE_EVENT = "This session has no pump event number {value}; reload the session."
@@ -334,12 +335,7 @@ def infusion_rate_change(
     nurse records with read-back, which the prescriber co-signs later (:func:`titration_cosign`).
     """
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    if session.state != SessionState.RUNNING:
-        raise ValidationError(
-            RATE_WHILE_RUNNING.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
+    _allowed(session, SessionOp.RATE_CHANGE)
     signer, verbal = _titration_signer(user, signer, read_back, session, rate_mg_per_h)
     if not reason.strip():
         raise ValidationError(REASON_REQUIRED, field="reason", value=reason)

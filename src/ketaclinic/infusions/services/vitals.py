@@ -16,6 +16,7 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.core.infusion.vitals import (
     OVERDUE_ALERT,
     Sedation,
@@ -26,7 +27,7 @@ from ketaclinic.core.infusion.vitals import (
 )
 from ketaclinic.infusions.models import InfusionSession, VitalAlert, VitalSigns
 from ketaclinic.infusions.selectors.pathway import session_sections
-from ketaclinic.infusions.services._common import SESSION_CLOSED, _audit, _event_at, _lock
+from ketaclinic.infusions.services._common import _allowed, _audit, _event_at, _lock
 from ketaclinic.patients.access import patient_for
 
 TAKEN_AT_NAIVE = (
@@ -38,7 +39,6 @@ CLIENT_ID_REQUIRED = (
     "A reading needs a client id (a UUID the device or page generates) so a retry never duplicates it."
 )
 CLIENT_ID_OTHER_SESSION = "Reading id {value} was already used for another session."
-NOT_CHECKED_IN = "Vital signs can be recorded once the patient has checked in."
 BEFORE_CHECK_IN = "A reading taken at {value} is before the patient checked in ({check_in})."
 
 
@@ -132,14 +132,7 @@ def _vitals_record(
     existing = VitalSigns.objects.filter(client_id=client_id).first()
     if existing is not None:
         return _existing(user, session, existing)
-    if session.state_enum.closed:
-        raise ValidationError(
-            SESSION_CLOSED.format(state=session.get_state_display().lower()),
-            field="state",
-            value=session.state,
-        )
-    if session.checked_in_at is None:
-        raise ValidationError(NOT_CHECKED_IN, field="state", value=session.state)
+    _allowed(session, SessionOp.VITALS_RECORD)
     when = _event_at(session, "A reading taken", taken_at, backdate_reason)
     if when < session.checked_in_at:
         raise ValidationError(
