@@ -11,9 +11,10 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Router, Status
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
@@ -78,7 +79,7 @@ PROTOCOL_UNKNOWN = "Protocol {value!r} has no active version."
 SIGNER_UNKNOWN = "Signer {value} is not a staff member."
 
 
-def _session(request: HttpRequest, external_id: UUID, permission: Permission) -> InfusionSession:
+def _session(request: AuthedRequest, external_id: UUID, permission: Permission) -> InfusionSession:
     return selectors.session_get(user=request.user, external_id=str(external_id), permission=permission)
 
 
@@ -109,7 +110,9 @@ def _vitals_out(posted: services.VitalsPosted) -> dict[str, Any]:
     response={201: SessionOut},
     summary="Schedule a session for a patient (from a planned infusion or directly)",
 )
-def session_schedule(request: HttpRequest, external_id: UUID, payload: ScheduleIn) -> Status[InfusionSession]:
+def session_schedule(
+    request: AuthedRequest, external_id: UUID, payload: ScheduleIn
+) -> Status[InfusionSession]:
     require(request.user, Permission.SCHEDULE_MANAGE)
     patient = patient_get(
         user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE
@@ -153,7 +156,7 @@ def session_schedule(request: HttpRequest, external_id: UUID, payload: ScheduleI
 
 
 @router.get("/board", response=BoardOut, summary="The day board of a location (every chair and home visit)")
-def day_board(request: HttpRequest, location: str, day: date | None = None) -> dict[str, Any]:
+def day_board(request: AuthedRequest, location: str, day: date | None = None) -> dict[str, Any]:
     require(request.user, Permission.BOARD_VIEW)
     loc = Location.objects.filter(code=location).first()
     if loc is None:
@@ -210,14 +213,14 @@ def day_board(request: HttpRequest, location: str, day: date | None = None) -> d
     response={201: SessionOut},
     summary="Check a patient in for today's planned infusion (opens the session from the slot)",
 )
-def planned_check_in(request: HttpRequest, external_id: UUID) -> Status[InfusionSession]:
+def planned_check_in(request: AuthedRequest, external_id: UUID) -> Status[InfusionSession]:
     require(request.user, Permission.SCHEDULE_MANAGE)
     planned = PlannedInfusion.objects.get(external_id=external_id)
     return Status(201, services.session_check_in_planned(user=request.user, planned_infusion=planned))
 
 
 @router.get("/patients/{external_id}/sessions", response=list[SessionOut])
-def patient_sessions(request: HttpRequest, external_id: UUID) -> list[InfusionSession]:
+def patient_sessions(request: AuthedRequest, external_id: UUID) -> list[InfusionSession]:
     patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.SESSION_VIEW)
     return list(selectors.sessions_for_patient(user=request.user, patient=patient))
 
@@ -227,7 +230,7 @@ def patient_sessions(request: HttpRequest, external_id: UUID) -> list[InfusionSe
     response=list[MarOut],
     summary="Medication administration record of a patient",
 )
-def patient_mar(request: HttpRequest, external_id: UUID) -> list[dict[str, Any]]:
+def patient_mar(request: AuthedRequest, external_id: UUID) -> list[dict[str, Any]]:
     patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.MAR_VIEW)
     return [_mar(e) for e in selectors.mar_for_patient(user=request.user, patient=patient)]
 
@@ -249,7 +252,7 @@ def _mar(e: selectors.MarEntry) -> dict[str, Any]:
 
 
 @router.get("/{external_id}", response=DetailOut, summary="A session as the live page shows it")
-def session_detail(request: HttpRequest, external_id: UUID) -> dict[str, Any]:
+def session_detail(request: AuthedRequest, external_id: UUID) -> dict[str, Any]:
     session = _session(request, external_id, Permission.SESSION_VIEW)
     d = selectors.session_detail(user=request.user, session=session)
     return {
@@ -272,7 +275,7 @@ def session_detail(request: HttpRequest, external_id: UUID) -> dict[str, Any]:
 
 
 @router.post("/{external_id}/check-in", response=SessionOut)
-def session_check_in(request: HttpRequest, external_id: UUID, payload: AtIn) -> InfusionSession:
+def session_check_in(request: AuthedRequest, external_id: UUID, payload: AtIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SCHEDULE_MANAGE)
     return services.session_check_in(
         user=request.user, session=session, expected_version=payload.expected_version, at=payload.at
@@ -280,7 +283,7 @@ def session_check_in(request: HttpRequest, external_id: UUID, payload: AtIn) -> 
 
 
 @router.post("/{external_id}/cancel", response=SessionOut)
-def session_cancel(request: HttpRequest, external_id: UUID, payload: SessionCancelIn) -> InfusionSession:
+def session_cancel(request: AuthedRequest, external_id: UUID, payload: SessionCancelIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SCHEDULE_MANAGE)
     return services.session_cancel(
         user=request.user, session=session, expected_version=payload.expected_version, reason=payload.reason
@@ -288,7 +291,9 @@ def session_cancel(request: HttpRequest, external_id: UUID, payload: SessionCanc
 
 
 @router.post("/{external_id}/checklist", response=ChecklistItemOut, summary="Answer one checklist item")
-def checklist_record(request: HttpRequest, external_id: UUID, payload: ChecklistIn) -> ChecklistItemResponse:
+def checklist_record(
+    request: AuthedRequest, external_id: UUID, payload: ChecklistIn
+) -> ChecklistItemResponse:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.checklist_record(
         user=request.user,
@@ -305,7 +310,9 @@ def checklist_record(request: HttpRequest, external_id: UUID, payload: Checklist
 @router.post(
     "/{external_id}/checklist/override", response=ChecklistItemOut, summary="A prescriber overrides an item"
 )
-def checklist_override(request: HttpRequest, external_id: UUID, payload: OverrideIn) -> ChecklistItemResponse:
+def checklist_override(
+    request: AuthedRequest, external_id: UUID, payload: OverrideIn
+) -> ChecklistItemResponse:
     session = _session(request, external_id, Permission.ORDER_SIGN)
     return services.checklist_override(
         user=request.user,
@@ -319,7 +326,7 @@ def checklist_override(request: HttpRequest, external_id: UUID, payload: Overrid
 @router.post(
     "/{external_id}/checklist/complete", response=SessionOut, summary="Pre-checks done (the checklist passed)"
 )
-def checklist_complete(request: HttpRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
+def checklist_complete(request: AuthedRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.checklist_complete(
         user=request.user, session=session, expected_version=payload.expected_version
@@ -329,7 +336,7 @@ def checklist_complete(request: HttpRequest, external_id: UUID, payload: Version
 @router.post(
     "/{external_id}/orders", response={201: OrderOut}, summary="Calculate the order from today's weight"
 )
-def order_create(request: HttpRequest, external_id: UUID, payload: OrderIn) -> Status[InfusionOrder]:
+def order_create(request: AuthedRequest, external_id: UUID, payload: OrderIn) -> Status[InfusionOrder]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     data = payload.dict()
     return Status(201, services.order_create(user=request.user, session=session, **data))
@@ -339,7 +346,7 @@ def order_create(request: HttpRequest, external_id: UUID, payload: OrderIn) -> S
     "/{external_id}/orders/{order_id}/sign", response=OrderOut, summary="A prescriber signs the order"
 )
 def order_sign(
-    request: HttpRequest, external_id: UUID, order_id: UUID, payload: OrderSignIn
+    request: AuthedRequest, external_id: UUID, order_id: UUID, payload: OrderSignIn
 ) -> InfusionOrder:
     session = _session(request, external_id, Permission.ORDER_SIGN)
     order = InfusionOrder.objects.get(external_id=order_id, session=session)
@@ -357,7 +364,7 @@ def order_sign(
     summary="A second clinician's independent check of the bag (vial strength, volume drawn); a mismatch "
     "is recorded and blocks the start",
 )
-def vial_check_record(request: HttpRequest, external_id: UUID, payload: VialCheckIn) -> Status[VialCheck]:
+def vial_check_record(request: AuthedRequest, external_id: UUID, payload: VialCheckIn) -> Status[VialCheck]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return Status(
         201,
@@ -372,7 +379,7 @@ def vial_check_record(request: HttpRequest, external_id: UUID, payload: VialChec
 
 
 @router.post("/{external_id}/start", response=RateEventOut)
-def infusion_start(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+def infusion_start(request: AuthedRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_start(
         user=request.user,
@@ -384,7 +391,7 @@ def infusion_start(request: HttpRequest, external_id: UUID, payload: AtIn) -> Ra
 
 
 @router.post("/{external_id}/pause", response=RateEventOut)
-def infusion_pause(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+def infusion_pause(request: AuthedRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_pause(
         user=request.user,
@@ -397,7 +404,7 @@ def infusion_pause(request: HttpRequest, external_id: UUID, payload: AtIn) -> Ra
 
 
 @router.post("/{external_id}/resume", response=RateEventOut)
-def infusion_resume(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+def infusion_resume(request: AuthedRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_resume(
         user=request.user,
@@ -412,7 +419,7 @@ def infusion_resume(request: HttpRequest, external_id: UUID, payload: AtIn) -> R
 @router.post(
     "/{external_id}/rate", response=RateEventOut, summary="Titration: a new rate with reason and signer"
 )
-def infusion_rate_change(request: HttpRequest, external_id: UUID, payload: RateIn) -> RateEvent:
+def infusion_rate_change(request: AuthedRequest, external_id: UUID, payload: RateIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     signer = None if payload.signer is None else User.objects.filter(external_id=payload.signer).first()
     if payload.signer is not None and signer is None:
@@ -438,7 +445,7 @@ def infusion_rate_change(request: HttpRequest, external_id: UUID, payload: RateI
     response=RateEventOut,
     summary="A prescriber co-signs a verbal titration order (the session's pump event number)",
 )
-def titration_cosign(request: HttpRequest, external_id: UUID, number: int) -> RateEvent:
+def titration_cosign(request: AuthedRequest, external_id: UUID, number: int) -> RateEvent:
     session = _session(request, external_id, Permission.ORDER_SIGN)
     event = selectors.rate_event_get(session=session, number=number)
     if event is None:
@@ -447,7 +454,7 @@ def titration_cosign(request: HttpRequest, external_id: UUID, number: int) -> Ra
 
 
 @router.post("/{external_id}/stop", response=RateEventOut, summary="Stop the infusion; recovery begins")
-def infusion_stop(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+def infusion_stop(request: AuthedRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_stop(
         user=request.user,
@@ -464,7 +471,7 @@ def infusion_stop(request: HttpRequest, external_id: UUID, payload: AtIn) -> Rat
     response={200: VitalsOut, 201: VitalsOut},
     summary="Record vital signs (idempotent by client_id: 201 first, 200 for a retry)",
 )
-def vitals_record(request: HttpRequest, external_id: UUID, payload: VitalsIn) -> Status[dict[str, Any]]:
+def vitals_record(request: AuthedRequest, external_id: UUID, payload: VitalsIn) -> Status[dict[str, Any]]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     posted = services.vitals_record(user=request.user, session=session, **payload.dict())
     return Status(201 if posted.created else 200, _vitals_out(posted))
@@ -475,20 +482,24 @@ def vitals_record(request: HttpRequest, external_id: UUID, payload: VitalsIn) ->
     response=VitalsChartOut,
     summary="Vitals series and predicted plasma concentration",
 )
-def vitals_chart(request: HttpRequest, external_id: UUID) -> selectors.ChartSeries:
+def vitals_chart(request: AuthedRequest, external_id: UUID) -> selectors.ChartSeries:
     session = _session(request, external_id, Permission.SESSION_VIEW)
     return selectors.vitals_chart(user=request.user, session=session)
 
 
 @router.post("/{external_id}/alerts/{alert_id}/acknowledge", response=AlertOut)
-def alert_acknowledge(request: HttpRequest, external_id: UUID, alert_id: UUID, payload: AckIn) -> VitalAlert:
+def alert_acknowledge(
+    request: AuthedRequest, external_id: UUID, alert_id: UUID, payload: AckIn
+) -> VitalAlert:
     session = _session(request, external_id, Permission.SESSION_RUN)
     alert = VitalAlert.objects.get(external_id=alert_id, session=session)
     return services.alert_acknowledge(user=request.user, alert=alert, note=payload.note)
 
 
 @router.post("/{external_id}/adverse-events", response={201: AdverseOut})
-def adverse_event_record(request: HttpRequest, external_id: UUID, payload: AdverseIn) -> Status[AdverseEvent]:
+def adverse_event_record(
+    request: AuthedRequest, external_id: UUID, payload: AdverseIn
+) -> Status[AdverseEvent]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return Status(201, services.adverse_event_record(user=request.user, session=session, **payload.dict()))
 
@@ -499,7 +510,7 @@ def adverse_event_record(request: HttpRequest, external_id: UUID, payload: Adver
     summary="A prescriber reviews a severe adverse event (discharge waits for it)",
 )
 def adverse_event_review(
-    request: HttpRequest, external_id: UUID, event_id: UUID, payload: AdverseReviewIn
+    request: AuthedRequest, external_id: UUID, event_id: UUID, payload: AdverseReviewIn
 ) -> AdverseEvent:
     session = _session(request, external_id, Permission.ORDER_SIGN)
     event = AdverseEvent.objects.filter(external_id=event_id, session=session).first()
@@ -514,7 +525,7 @@ def adverse_event_review(
     summary="A rescue medication (or an intranasal dose) given",
 )
 def administration_record(
-    request: HttpRequest, external_id: UUID, payload: AdministrationIn
+    request: AuthedRequest, external_id: UUID, payload: AdministrationIn
 ) -> Status[MedicationAdministration]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     data = payload.dict()
@@ -531,14 +542,14 @@ def administration_record(
     summary="PADSS and discharge criteria",
 )
 def discharge_assess(
-    request: HttpRequest, external_id: UUID, payload: DischargeIn
+    request: AuthedRequest, external_id: UUID, payload: DischargeIn
 ) -> Status[DischargeAssessment]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return Status(201, services.discharge_assess(user=request.user, session=session, **payload.dict()))
 
 
 @router.post("/{external_id}/discharge", response=SessionOut)
-def session_discharge(request: HttpRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
+def session_discharge(request: AuthedRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.session_discharge(
         user=request.user, session=session, expected_version=payload.expected_version
@@ -548,7 +559,7 @@ def session_discharge(request: HttpRequest, external_id: UUID, payload: VersionI
 @router.post(
     "/{external_id}/note", response=NoteOut, summary="Generate (or regenerate, while unsigned) the note"
 )
-def note_generate(request: HttpRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
+def note_generate(request: AuthedRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.note_generate(
         user=request.user, session=session, expected_version=payload.expected_version
@@ -556,7 +567,7 @@ def note_generate(request: HttpRequest, external_id: UUID, payload: VersionIn) -
 
 
 @router.post("/{external_id}/note/sign", response=NoteOut)
-def note_sign(request: HttpRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
+def note_sign(request: AuthedRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
     session = _session(request, external_id, Permission.NOTE_SIGN)
     return services.note_sign(user=request.user, session=session, expected_version=payload.expected_version)
 
@@ -564,7 +575,7 @@ def note_sign(request: HttpRequest, external_id: UUID, payload: VersionIn) -> Se
 @router.post(
     "/{external_id}/note/addenda", response={201: NoteOut}, summary="Add an addendum to the signed note"
 )
-def note_addendum_add(request: HttpRequest, external_id: UUID, payload: AddendumIn) -> Status[SessionNote]:
+def note_addendum_add(request: AuthedRequest, external_id: UUID, payload: AddendumIn) -> Status[SessionNote]:
     session = _session(request, external_id, Permission.NOTE_SIGN)
     addendum: NoteAddendum = services.note_addendum_add(
         user=request.user, session=session, text=payload.text, reason=payload.reason
@@ -575,6 +586,6 @@ def note_addendum_add(request: HttpRequest, external_id: UUID, payload: Addendum
 @router.get(
     "/{external_id}/mar", response=list[MarOut], summary="Medication administration record of a session"
 )
-def session_mar(request: HttpRequest, external_id: UUID) -> list[dict[str, Any]]:
+def session_mar(request: AuthedRequest, external_id: UUID) -> list[dict[str, Any]]:
     session = _session(request, external_id, Permission.MAR_VIEW)
     return [_mar(e) for e in selectors.mar_for_session(user=request.user, session=session)]

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.services import audit_read
@@ -58,7 +59,7 @@ PADSS_LABELS = {
 
 
 def _session(
-    request: HttpRequest, external_id: str, permission: Permission = Permission.SESSION_VIEW
+    request: AuthedRequest, external_id: str, permission: Permission = Permission.SESSION_VIEW
 ) -> InfusionSession:
     try:
         return selectors.session_get(user=request.user, external_id=str(external_id), permission=permission)
@@ -66,7 +67,7 @@ def _session(
         raise Http404("No such session.") from None
 
 
-def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+def _patient(request: AuthedRequest, external_id: str, permission: Permission) -> Patient:
     try:
         return patient_get(user=request.user, external_id=str(external_id), permission=permission)
     except Patient.DoesNotExist:
@@ -163,7 +164,7 @@ def _rescue_meds(session: InfusionSession) -> tuple[Any, ...]:
     return session.protocol_version.parsed.formulary.as_needed
 
 
-def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, Any]:
+def _live_context(request: AuthedRequest, session: InfusionSession) -> dict[str, Any]:
     detail = selectors.session_detail(user=request.user, session=session)
     raised = services.vitals_overdue_alert_raise(session=session, due=detail.vitals_due)
     if raised is not None:  # overdue vital signs are an alert to acknowledge, shown at once
@@ -216,7 +217,7 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
 
 
 def _render_live(
-    request: HttpRequest,
+    request: AuthedRequest,
     session: InfusionSession,
     *,
     status: int = 200,
@@ -252,13 +253,13 @@ def _render_live(
 
 @login_required
 @require_GET
-def session_page(request: HttpRequest, external_id: str) -> HttpResponse:
+def session_page(request: AuthedRequest, external_id: str) -> HttpResponse:
     return _render_live(request, _session(request, external_id))
 
 
 @login_required
 @require_GET
-def session_status(request: HttpRequest, external_id: str) -> HttpResponse:
+def session_status(request: AuthedRequest, external_id: str) -> HttpResponse:
     """The part of the live page that changes by itself (overdue vitals, alerts, elapsed time): polled."""
     session = _session(request, external_id)
     with timezone.override(_zone(session)):
@@ -268,7 +269,7 @@ def session_status(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def session_chart(request: HttpRequest, external_id: str) -> HttpResponse:
+def session_chart(request: AuthedRequest, external_id: str) -> HttpResponse:
     session = _session(request, external_id)
     series = selectors.vitals_chart(user=request.user, session=session)
     audit_read(session.patient, "vital signs chart")
@@ -627,7 +628,7 @@ ACTIONS: dict[str, Action] = {
 
 @login_required
 @require_POST
-def session_action(request: HttpRequest, external_id: str, action: str) -> HttpResponse:
+def session_action(request: AuthedRequest, external_id: str, action: str) -> HttpResponse:
     spec = ACTIONS[action]
     require(request.user, spec.permission)  # refuse naming the action tried, before reading anything
     session = _session(request, external_id, spec.permission)
@@ -666,7 +667,7 @@ def session_action(request: HttpRequest, external_id: str, action: str) -> HttpR
 
 
 @login_required
-def bag_check(request: HttpRequest, external_id: str) -> HttpResponse:
+def bag_check(request: AuthedRequest, external_id: str) -> HttpResponse:
     """The independent check of the bag on its own page: the second clinician types the vial strength and the
     volume drawn they read, on a page that never shows the order's numbers (the session page does)."""
     require(request.user, Permission.SESSION_RUN)
@@ -714,7 +715,7 @@ def bag_check(request: HttpRequest, external_id: str) -> HttpResponse:
         )
 
 
-def _after(request: HttpRequest, session: InfusionSession, notice: str) -> HttpResponse:
+def _after(request: AuthedRequest, session: InfusionSession, notice: str) -> HttpResponse:
     if not request.user.can(Permission.SESSION_VIEW):
         messages.success(request, notice)
         return redirect(f"{reverse('infusions:board')}?location={session.location.code}")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Location
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.anonymous import anonymous_limited
@@ -29,7 +30,7 @@ from ketaclinic.base.time_zones import activate_for
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.indications import INDICATION_CHOICES
-from ketaclinic.core.instruments import get_instrument, shipped_instruments
+from ketaclinic.core.instruments import Instrument, get_instrument, shipped_instruments
 from ketaclinic.core.outcomes import DueItem, DueStatus
 from ketaclinic.outcomes import emails, selectors, services
 from ketaclinic.outcomes.charts import trajectory_svg
@@ -56,7 +57,7 @@ from ketaclinic.patients.views import form_error
 CHART_INSTRUMENTS = ("phq9", "gad7", "pcl5", "pain_nrs")
 
 
-def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+def _patient(request: AuthedRequest, external_id: str, permission: Permission) -> Patient:
     """The patient, and this request's times in the time zone of the location that cares for them."""
     try:
         patient = patient_get(user=request.user, external_id=str(external_id), permission=permission)
@@ -66,7 +67,7 @@ def _patient(request: HttpRequest, external_id: str, permission: Permission) -> 
     return patient
 
 
-def _instrument_or_404(instrument_id: str):  # type: ignore[no-untyped-def]
+def _instrument_or_404(instrument_id: str) -> Instrument:
     if instrument_id not in shipped_instruments():
         raise Http404("No such questionnaire.")
     return get_instrument(instrument_id)
@@ -100,7 +101,7 @@ def _due_groups(items: tuple[DueItem, ...]) -> list[dict[str, Any]]:
 
 @login_required
 @require_GET
-def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
+def patient_outcomes(request: AuthedRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.CLINICAL_VIEW)
     responses = selectors.responses_for_patient(user=request.user, patient=patient)
     present = {r.instrument for r in responses}
@@ -137,7 +138,7 @@ def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def trajectory_chart(request: HttpRequest, external_id: str, instrument: str) -> HttpResponse:
+def trajectory_chart(request: AuthedRequest, external_id: str, instrument: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.CLINICAL_VIEW)
     _instrument_or_404(instrument)
     trajectory = selectors.trajectory_get(user=request.user, patient=patient, instrument=instrument)
@@ -161,7 +162,7 @@ def _saved_message(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def response_new(request: HttpRequest, external_id: str, instrument: str) -> HttpResponse:
+def response_new(request: AuthedRequest, external_id: str, instrument: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument_or_404(instrument)
     form = AnswersForm(
@@ -197,7 +198,7 @@ def response_new(request: HttpRequest, external_id: str, instrument: str) -> Htt
 
 @login_required
 @require_POST
-def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
+def link_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     form = LinkForm(request.POST)
     if form.is_valid():
@@ -261,7 +262,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def flag_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+def flag_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
     permission = Permission.SAFETY_ASSESS if request.method == "POST" else Permission.CLINICAL_VIEW
     require(request.user, permission)
     try:
@@ -291,7 +292,7 @@ def flag_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def booster_decide(request: HttpRequest, external_id: str) -> HttpResponse:
+def booster_decide(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.BOOSTER_DECIDE)
     try:
         proposal = selectors.booster_get(user=request.user, external_id=str(external_id))
@@ -324,7 +325,7 @@ def _filters(request: HttpRequest) -> tuple[DashboardForm, selectors.DashboardFi
 
 @login_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.OUTCOMES_VIEW)
     form, filters = _filters(request)
     data = selectors.outcomes_dashboard(user=request.user, filters=filters)
@@ -346,7 +347,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def dashboard_csv(request: HttpRequest) -> HttpResponse:
+def dashboard_csv(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.OUTCOMES_VIEW)
     _form, filters = _filters(request)
     data = selectors.outcomes_dashboard(user=request.user, filters=filters)
@@ -416,7 +417,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def response_correct(request: HttpRequest, external_id: str) -> HttpResponse:
+def response_correct(request: AuthedRequest, external_id: str) -> HttpResponse:
     """Correct a response: a form pre-filled with its answers and a reason; the service saves a replacement
     (the original stays, marked corrected) and raises safety flags exactly as for a new answer."""
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
@@ -463,7 +464,7 @@ def response_correct(request: HttpRequest, external_id: str) -> HttpResponse:
     )
 
 
-def _worklist_location(request: HttpRequest) -> tuple[Location, list[Location]]:
+def _worklist_location(request: AuthedRequest) -> tuple[Location, list[Location]]:
     mine = list(Location.objects.filter(pk__in=user_location_ids(request.user)).order_by("name"))
     code = request.GET.get("location") or request.POST.get("location") or (mine[0].code if mine else "")
     location = Location.objects.filter(code=code).first()
@@ -474,7 +475,7 @@ def _worklist_location(request: HttpRequest) -> tuple[Location, list[Location]]:
 
 @login_required
 @require_GET
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthedRequest) -> HttpResponse:
     """Questionnaires due today and overdue (while an answer still counts) at one of the user's locations."""
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
     location, mine = _worklist_location(request)
@@ -495,7 +496,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def worklist_send(request: HttpRequest, external_id: str) -> HttpResponse:
+def worklist_send(request: AuthedRequest, external_id: str) -> HttpResponse:
     """ "Send link now" (email, the daily job's service) or, without an email address, a link to hand out."""
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     form = DueLinkForm(request.POST)

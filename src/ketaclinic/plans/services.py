@@ -164,7 +164,9 @@ def _chair_free(
         status=PlannedInfusion.Status.PLANNED,
         scheduled_start__lt=end,
         scheduled_start__gt=start - timedelta(days=1),
-    ).exclude(pk=exclude)
+    )
+    if exclude is not None:
+        nearby = nearby.exclude(pk=exclude)
     for other in nearby:
         if other.scheduled_end > start:
             tz = _tz(location)
@@ -184,7 +186,9 @@ def _chair_free(
 
 
 def _slots(plan: TreatmentPlan, exclude: int | None = None) -> list[Slot]:
-    rows = plan.infusions.exclude(status=PlannedInfusion.Status.CANCELLED).exclude(pk=exclude)
+    rows = plan.infusions.exclude(status=PlannedInfusion.Status.CANCELLED)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
     return [Slot(r.label, r.scheduled_start) for r in rows]
 
 
@@ -306,20 +310,20 @@ def plan_sign(*, user: User, plan: TreatmentPlan) -> TreatmentPlan:
             field="status",
             value=plan.status,
         )
-    active = (
-        TreatmentPlan.objects.select_for_update()
-        .filter(patient=plan.patient, status=TreatmentPlan.Status.ACTIVE)
-        .exclude(pk=plan.supersedes_id)
-        .first()
+    actives = TreatmentPlan.objects.select_for_update().filter(
+        patient=plan.patient, status=TreatmentPlan.Status.ACTIVE
     )
+    if plan.supersedes_id is not None:  # the plan this one revises is replaced below, not refused
+        actives = actives.exclude(pk=plan.supersedes_id)
+    active = actives.first()
     if active is not None:
         raise ValidationError(
             ANOTHER_ACTIVE.format(when=f"{active.signed_at:%Y-%m-%d}"), field="status", value=plan.status
         )
     detail: dict[str, Any] = {"plan": str(plan.external_id)}
     old = None
-    if plan.supersedes_id:  # the old version steps down first: one active plan per patient (a constraint)
-        old = _locked(plan.supersedes)  # type: ignore[arg-type]
+    if plan.supersedes is not None:  # the old version steps down first: one active plan per patient
+        old = _locked(plan.supersedes)
         old.status, old.updated_by = TreatmentPlan.Status.SUPERSEDED, user
         old.save(update_fields=["status", "updated_by", "updated_at"])
     plan.status, plan.signed_by, plan.signed_at, plan.updated_by = (
@@ -455,7 +459,7 @@ def infusion_move(
         location=location,
         exclude=infusion.pk,
     )
-    before = {
+    before: dict[str, Any] = {
         "start": infusion.scheduled_start.isoformat(),
         "location": infusion.location.code,
         "chair": infusion.chair.name if infusion.chair else None,
@@ -470,7 +474,7 @@ def infusion_move(
     infusion.updated_by = user
     clean_or_refuse(infusion)
     infusion.save()
-    after = {
+    after: dict[str, Any] = {
         "start": start.isoformat(),
         "location": location.code,
         "chair": chair.name if chair else None,
