@@ -15,7 +15,8 @@ the chair board, as fast as they can, for a fixed time. The same load runs under
 It prints requests per second and the median and 95th-percentile latency of each, and the ratios of the
 audited runs to the baseline. The target: reads audited within 20% of the baseline on both.
 
-    make bench-audit   # or: .venv/bin/python benchmarks/audit_load.py [--seconds 20] [--clients 20] [--rounds 2]
+    make bench-audit
+    # or: .venv/bin/python benchmarks/audit_load.py [--seconds 20] [--clients 20] [--rounds 2]
 
 Needs PostgreSQL at BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/ketaclinic_bench, dropped and
 made anew). Exits 1 if the audited run is more than 20% off the baseline, or if any request failed.
@@ -236,8 +237,9 @@ def main() -> int:
     django.setup()
     charts = prepare()
     print(
-        f"Demo clinic on PostgreSQL: {len(charts)} Downtown charts; {args.clients} clients for {args.seconds:g} s "
-        f"per setting and round, {args.rounds} rounds; gunicorn 2 workers x 10 threads; machine: {os.cpu_count()} cores.\n"
+        f"Demo clinic on PostgreSQL: {len(charts)} Downtown charts; {args.clients} clients for "
+        f"{args.seconds:g} s per setting and round, {args.rounds} rounds; "
+        f"gunicorn 2 workers x 10 threads; machine: {os.cpu_count()} cores.\n"
     )
     runs: dict[str, list[Result]] = {mode: [] for mode, _ in MODES}
     for _ in range(
@@ -257,12 +259,13 @@ def main() -> int:
     ]
     base = results[0]
     print(
-        f"{'setting':<40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'req/s vs base':>14} {'p95 vs base':>12} {'failed':>7}"
+        f"{'setting':<40} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'req/s vs base':>14} {'p95 vs base':>12} {'failed':>7}"
     )
     for r in results:
         print(
-            f"{r.mode:<40} {r.throughput:8.1f} {r.pct(50):8.1f} {r.pct(95):8.1f} {r.throughput / base.throughput:14.2f} "
-            f"{r.pct(95) / base.pct(95):12.2f} {r.failures:7d}"
+            f"{r.mode:<40} {r.throughput:8.1f} {r.pct(50):8.1f} {r.pct(95):8.1f} "
+            f"{r.throughput / base.throughput:14.2f} {r.pct(95) / base.pct(95):12.2f} {r.failures:7d}"
         )
     audited = results[1]
     ok = (

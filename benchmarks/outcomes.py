@@ -103,13 +103,15 @@ def load(reload: bool) -> None:
 
     if not reload and QuestionnaireResponse.objects.count() >= PATIENTS * PER_PATIENT:
         print(
-            f"data already loaded: {QuestionnaireResponse.objects.count():,} responses (use --reload to rebuild)"
+            f"data already loaded: {QuestionnaireResponse.objects.count():,} "
+            "responses (use --reload to rebuild)"
         )
         return
     t0 = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(
-            "DROP TRIGGER IF EXISTS outcomes_questionnaireresponse_append_only ON outcomes_questionnaireresponse"
+            "DROP TRIGGER IF EXISTS outcomes_questionnaireresponse_append_only "
+            "ON outcomes_questionnaireresponse"
         )
         cur.execute(
             "TRUNCATE outcomes_boosterproposal, outcomes_safetyflag, outcomes_questionnaireresponse, "
@@ -222,7 +224,8 @@ def load(reload: bool) -> None:
     t3 = time.perf_counter()
     print(
         f"loaded {len(patients):,} patients in {t1 - t0:.1f} s (bulk_create, batches of 2,000); "
-        f"{len(patients) * PER_PATIENT:,} responses generated in {t2 - t1:.1f} s, COPY + ANALYZE {t3 - t2:.1f} s"
+        f"{len(patients) * PER_PATIENT:,} responses generated "
+        f"in {t2 - t1:.1f} s, COPY + ANALYZE {t3 - t2:.1f} s"
     )
 
 
@@ -349,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
             f"over {args.repeat} runs"
         )
         print(
-            f"  naive baseline 'rows into Python':        {slow_ms[0]:.0f} ms  -> {slow_ms[0] / med:.1f}x slower"
+            "  naive baseline 'rows into Python':        "
+            f"{slow_ms[0]:.0f} ms  -> {slow_ms[0] / med:.1f}x slower"
         )
         m = fast.as_dict()["measures"]
         print(
@@ -357,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
             + "; ".join(f"{k} {v['value']} [{v['low']}, {v['high']}] n={v['n']}" for k, v in m.items())
         )
     print(
-        f"\ntarget < 500 ms for the whole dashboard: {'MET' if worst < 500 else 'NOT MET'} (worst median {worst:.0f} ms)"
+        "\ntarget < 500 ms for the whole dashboard: "
+        f"{'MET' if worst < 500 else 'NOT MET'} (worst median {worst:.0f} ms)"
     )
     return 0 if worst < 500 else 1
 

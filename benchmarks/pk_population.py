@@ -12,9 +12,9 @@ CV 0.3 on V1 and each rate constant, seed 1 (``ketaclinic.core.pharmacology.popu
 
 ketaclinic is timed twice: the whole run (draw, simulate, percentiles, summary) and the kernel alone
 (concentrations only — what the peers compute); the per-patient ratio uses the kernel, and the whole run
-is reported against the same peers too. Peers are slow, so they run on a sample of patients (``--peer-sample``, default 500) and the time per
-patient is compared; every sampled patient is checked against ketaclinic to 1e-6 relative.
-Install the peers (benchmark-only): ``make bench-deps``.
+is reported against the same peers too. Peers are slow, so they run on a sample of patients
+(``--peer-sample``, default 500) and the time per patient is compared; every sampled patient is checked
+against ketaclinic to 1e-6 relative. Install the peers (benchmark-only): ``make bench-deps``.
 """
 
 from __future__ import annotations
@@ -199,11 +199,13 @@ def main() -> int:
         fastest = min(peers.values())
         ratio = fastest / per_ours
         print(
-            f"\nvs the fastest peer: {ratio:,.0f}x per patient [target >= 100x -> {'MET' if ratio >= 100 else 'NOT MET'}]"
+            f"\nvs the fastest peer: {ratio:,.0f}x per patient "
+            f"[target >= 100x -> {'MET' if ratio >= 100 else 'NOT MET'}]"
         )
         print(f"whole run vs the fastest peer: {fastest / (total / N):,.0f}x per patient")
         print(
-            f"fastest peer extrapolated to {N} patients: {fastest * N:.2f} s; ketaclinic whole run: {total:.3f} s"
+            f"fastest peer extrapolated to {N} patients: "
+            f"{fastest * N:.2f} s; ketaclinic whole run: {total:.3f} s"
         )
     return 1 if missing else 0
 

@@ -43,9 +43,9 @@ def reset() -> None:
 
 
 def daytime(zone: str, hours: float = 10.0) -> datetime:
-    """Make sure the location's day has ``hours`` left after 03:00 local (a test that schedules sessions 2-3 h in
-    the past and walks them forward needs the same local day throughout): when the local time is before 03:00
-    or too late in the evening, move the clock forward to 03:00 of the next local day (never back)."""
+    """Make sure the location's day has ``hours`` left after 03:00 local (a test that schedules sessions 2-3 h
+    in the past and walks them forward needs the same local day throughout): when the local time is before
+    03:00 or too late in the evening, move the clock forward to 03:00 of the next local day (never back)."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(zone)

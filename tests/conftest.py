@@ -42,7 +42,8 @@ def _cache_cleared():
 
 @pytest.fixture(autouse=True)
 def _test_clock_reset():
-    """A test that moved the clock forward (``tests.clock``, e.g. by walking a session) gets the real one back."""
+    """A test that moved the clock forward (``tests.clock``, e.g. by walking a session) gets the real one
+    back."""
     from tests.clock import reset
 
     yield

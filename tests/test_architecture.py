@@ -145,7 +145,6 @@ def test_no_module_is_longer_than_a_newcomer_can_read():
         for name, path in _modules()
         if not _is_migration(name)
         and name not in RULES["long_modules"]
-        and name not in RULES.get("long_modules_to_split", [])
         and (n := len(path.read_text().splitlines())) > limit
     }
     assert not long

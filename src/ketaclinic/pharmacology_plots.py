@@ -52,7 +52,8 @@ def concentration_figure(
             ax.text(
                 (p.start_min + p.end_min) / 2,
                 ytop * 0.97,
-                f"infusion\n{p.rate_mg_per_min * 60:.1f} mg/h\n{mg:.1f} mg in {p.end_min - p.start_min:.1f} min",
+                f"infusion\n{p.rate_mg_per_min * 60:.1f} mg/h\n"
+                f"{mg:.1f} mg in {p.end_min - p.start_min:.1f} min",
                 ha="center",
                 va="top",
                 fontsize=11,

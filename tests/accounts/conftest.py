@@ -47,8 +47,8 @@ class ProbeSessions:
 
         nurse, prescriber = self.staff[Role.NURSE], self.staff[Role.PRESCRIBER]
         pv = next(p for p in protocols_current() if p.protocol_id == "depression-standard")
-        # Each state is a session of its own patient at the same location: one patient is never infused twice in
-        # a day, nor while the clinic's patient has an open safety flag (the pathway rules).
+        # Each state is a session of its own patient at the same location: one patient is never infused twice
+        # in a day, nor while the clinic's patient has an open safety flag (the pathway rules).
         probe = register(
             self.staff[Role.INTAKE],
             self.patient.location,

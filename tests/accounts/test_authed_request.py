@@ -1,7 +1,7 @@
-"""A view that takes an ``AuthedRequest`` tells the type checker its user is signed in (ketaclinic.accounts.http).
-Django does not read the annotation: these tests hold the promise. Every page that declares one sends an
-anonymous request to sign-in before the view runs, and every API operation that declares one authenticates
-first (ninja answers 401 before the operation runs)."""
+"""A view that takes an ``AuthedRequest`` (ketaclinic.accounts.http) tells the type checker its user is
+signed in. Django does not read the annotation: these tests hold the promise. Every page that declares one
+sends an anonymous request to sign-in before the view runs, and every API operation that declares one
+authenticates first (ninja answers 401 before the operation runs)."""
 
 from __future__ import annotations
 

@@ -106,9 +106,11 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("consent:sign", "GET"): (P.CONSENT_RECORD, "/consent/patient/{patient}/sign/", None),
     ("consent:sign", "POST"): (P.CONSENT_RECORD, "/consent/patient/{patient}/sign/", {}),
     ("consent:link_new", "POST"): (P.CONSENT_RECORD, "/consent/patient/{patient}/link/", {}),
-    # Infusion session pages ({session}: a checked-in session; a refused form answers 400, never 403, once allowed).
+    # Infusion session pages ({session}: a checked-in session; a refused form answers 400, never 403, once
+    # allowed).
     ("infusions:board", "GET"): (P.BOARD_VIEW, "/sessions/board/?location=downtown", None),
-    # {infusion} is a draft plan's slot next week: refused with a message on the board (302), never 403, once allowed.
+    # {infusion} is a draft plan's slot next week: refused with a message on the board (302), never 403, once
+    # allowed.
     ("infusions:slot_check_in", "POST"): (
         P.SCHEDULE_MANAGE,
         "/sessions/board/slots/{infusion}/check-in/",
@@ -440,9 +442,10 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
 }
 
 # What each operation answers a role that may use it, on the sweep's clinic: 200 a page, 201 a created record,
-# 302 a redirect after a write, 400 a rule's refusal naming the field, 409 "changed meanwhile" (the sweep posts
-# version 1 of a session that has moved on). A role-by-role answer is written out where roles differ (the
-# front desk, who cannot open a session, is sent back to the board with the message). Every other role: 403.
+# 302 a redirect after a write, 400 a rule's refusal naming the field, 409 "changed meanwhile" (the sweep
+# posts version 1 of a session that has moved on). A role-by-role answer is written out where roles differ
+# (the front desk, who cannot open a session, is sent back to the board with the message). Every other role:
+# 403.
 EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("accounts:break_glass", "GET"): 200,
     ("accounts:break_glass", "POST"): 302,

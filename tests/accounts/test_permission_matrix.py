@@ -199,7 +199,8 @@ SESSION_PAGE_PROBES: dict[Permission, Probe] = {
 
 
 def _todays_slot(c: Clinic) -> str:
-    """A slot of today of a signed plan (a second Downtown patient), made on first use: checking in succeeds."""
+    """A slot of today of a signed plan (a second Downtown patient), made on first use: checking in
+    succeeds."""
     from datetime import time
 
     from ketaclinic.plans.models import PlannedInfusion
@@ -219,7 +220,8 @@ def _todays_slot(c: Clinic) -> str:
     return str(slot.external_id)
 
 
-# The day board's "Check in" on a planned slot (opens the session from it): a second route for schedule.manage.
+# The day board's "Check in" on a planned slot (opens the session from it): a second route for
+# schedule.manage.
 BOARD_SLOT_PROBES: dict[str, tuple[Permission, Probe]] = {
     "page": (
         P.SCHEDULE_MANAGE,

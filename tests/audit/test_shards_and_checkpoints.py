@@ -134,7 +134,8 @@ def test_a_page_polled_by_the_same_person_is_one_entry_until_the_repeat_window_e
 
 
 # On PostgreSQL the threads' transactions must really commit (flushed after by TRUNCATE, which the append-only
-# triggers allow); SQLite's flush would DELETE, which they refuse, and there the appends run in the test's own.
+# triggers allow); SQLite's flush would DELETE, which they refuse, and there the appends run in the test's
+# own.
 @pytest.mark.django_db(transaction=os.environ.get("DATABASE_URL", "").startswith("postgres"))
 def test_concurrent_appends_take_different_shards_and_none_waits():
     """Eight transactions each append and then hold their shard's lock until all eight have appended. On

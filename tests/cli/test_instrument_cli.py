@@ -126,7 +126,8 @@ def test_parse_answers():
 
 def test_console_script_exit_status_and_no_django():
     code = (
-        "import sys; from ketaclinic.cli import main; rc = main(['instrument','score','gad7','--answers','1,1,1,1,1,1,9']);"
+        "import sys; from ketaclinic.cli import main; "
+        "rc = main(['instrument','score','gad7','--answers','1,1,1,1,1,1,9']);"
         "print('django' in sys.modules); sys.exit(rc)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)

@@ -86,7 +86,8 @@ def test_pounds_round_trip_within_rounding(lb):
     assert abs(kg * Decimal("2.20462262185") - lb) <= Decimal("0.012")
 
 
-# --- weight comparisons (confirmation of a large change or an implausible BMI; an order's weight) -------------
+# --- weight comparisons (confirmation of a large change or an implausible BMI; an order's weight)
+# -------------
 
 
 def _confirm(new: str, previous: str | None = "79.80", height: str | None = None):

@@ -1,4 +1,5 @@
-"""The pure input rules (core.input_rules): control and text-direction characters, lengths, phones, NPI, dates, numbers."""
+"""The pure input rules (core.input_rules): control and text-direction characters, lengths, phones, NPI,
+dates, numbers."""
 
 from __future__ import annotations
 

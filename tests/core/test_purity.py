@@ -26,7 +26,8 @@ def test_importing_the_whole_core_loads_no_django() -> None:
     code = (
         "import importlib, sys\n"
         f"for m in {_core_modules()!r}: importlib.import_module(m)\n"
-        f"bad = sorted(k for k in sys.modules if k.split('.')[0] in {FORBIDDEN!r} or k.startswith('ketaclinic.web'))\n"
+        f"bad = sorted(k for k in sys.modules if k.split('.')[0] in {FORBIDDEN!r} "
+        "or k.startswith('ketaclinic.web'))\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -147,7 +147,8 @@ def test_moved_slot_on_a_closed_date_refused():
 
 
 def test_week_is_local_monday_to_sunday():
-    # Sunday 23:30 in New York is Monday in UTC; it belongs to the New York week that started the Monday before.
+    # Sunday 23:30 in New York is Monday in UTC; it belongs to the New York week that started the Monday
+    # before.
     sunday_night = datetime(2026, 11, 8, 23, 30, tzinfo=NY)
     assert week_of(sunday_night, NY) == MON
 

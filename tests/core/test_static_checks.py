@@ -1,4 +1,4 @@
-"""Static checks that run with the suite, so CI enforces them: ruff on all code, mypy on the package and tests.
+"""Static checks that run with the suite, so CI enforces them: ruff on all code, mypy on the code and tests.
 
 A type is a guarantee only if it is checked: the whole package is type-checked strictly, with Django's types
 and mypy plugin (django-stubs) and pydantic's, and the tests with it, less strictly (configuration in

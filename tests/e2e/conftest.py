@@ -152,7 +152,8 @@ def _serving(
         while True:
             if process.poll() is not None:
                 pytest.fail(
-                    f"The e2e server exited with {process.returncode}:\n{(var_dir / 'server.log').read_text()}"
+                    f"The e2e server exited with {process.returncode}:\n"
+                    f"{(var_dir / 'server.log').read_text()}"
                 )
             try:
                 with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:  # noqa: S310
@@ -224,7 +225,8 @@ def clocked_server() -> Iterator[tuple[str, Path]]:
 
 @pytest.fixture
 def clocked(request: pytest.FixtureRequest, browser, clocked_server) -> Iterator[Clocked]:
-    """``clocked.page(username)`` opens a signed-in page on the clocked server; ``clocked.advance(minutes)``."""
+    """``clocked.page(username)`` opens a signed-in page on the clocked server;
+    ``clocked.advance(minutes)``."""
     c = Clocked(browser, *clocked_server)
     yield c
     report = getattr(request.node, "rep_call", None)
@@ -265,8 +267,8 @@ CSP_VIOLATIONS: list[str] = []  # the browser's reports of anything the Content-
 
 @pytest.fixture(autouse=True)
 def no_csp_violations() -> Iterator[None]:
-    """Every browser test also checks that the pages it used ran nothing the policy blocks (an inline script, a
-    handler, an eval): the page would silently lose that behaviour in a clinic's browser."""
+    """Every browser test also checks that the pages it used ran nothing the policy blocks (an inline script,
+    a handler, an eval): the page would silently lose that behaviour in a clinic's browser."""
     CSP_VIOLATIONS.clear()
     yield
     assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)

@@ -1,4 +1,5 @@
-"""Polled pages left open on the tablet for several poll cycles, as a nurse leaves them all through an infusion.
+"""Polled pages left open on the tablet for several poll cycles, as a nurse leaves them all through an
+infusion.
 
 The live session page once blanked itself 15 s after every load (its polled status box inherited the page's
 target and selector), and reloading after an action gave "405". A test that finishes within one poll cycle
@@ -80,8 +81,8 @@ def test_session_page_and_board_survive_three_polls_and_reloads(new_page, shot):
     expect(nurse.get_by_role("button", name="Resume")).to_be_visible()
     shot(nurse, "paused-after-reload-and-poll")
 
-    # Every open alert is acknowledged (the pump does not resume before), then the infusion resumes: the demo's
-    # running session is left running for the other browser tests.
+    # Every open alert is acknowledged (the pump does not resume before), then the infusion resumes: the
+    # demo's running session is left running for the other browser tests.
     while nurse.get_by_test_id("alert").count():
         alert = nurse.get_by_test_id("alert").first
         alert.get_by_label("What was done").fill("Seen at the chair; complete set taken")

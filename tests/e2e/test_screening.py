@@ -1,4 +1,5 @@
-"""A full screening decision: referral, screening with the protocol's questions, the prescriber's signature."""
+"""A full screening decision: referral, screening with the protocol's questions, the prescriber's
+signature."""
 
 from __future__ import annotations
 

@@ -62,8 +62,8 @@ def vitals(
 
 
 def checklist_on_the_page(nurse: Page, doctor: Page, url: str, weight_kg: str) -> None:
-    """The nurse answers every item of the pre-infusion checklist on the session page; an item the nurse may not
-    pass (a major interaction) is overridden by the prescriber on their own page."""
+    """The nurse answers every item of the pre-infusion checklist on the session page; an item the nurse may
+    not pass (a major interaction) is overridden by the prescriber on their own page."""
     codes = [
         t.removeprefix("check-")
         for t in nurse.locator("li[data-testid^=check-]").evaluate_all(
@@ -119,12 +119,13 @@ def ack_all(page: Page, note: str) -> None:
 
 def test_a_whole_infusion_on_the_tablet(clocked, shot):
     """Check-in from the board, the checklist on the page, the order calculated by the nurse and signed by the
-    prescriber in their own session, the bag checked by a second clinician on a page without the order's numbers,
-    start; a hypertensive alert and a critical desaturation alert acknowledged; a titration beyond the hard limit
-    refused; a verbal order beyond a soft limit recorded with read-back and co-signed by the prescriber from the
-    worklist; an antiemetic from the formulary (and a thousand-fold dose refused); the stop-the-pump alert arriving
-    by the page's own poll when the bag is empty; stop, 30 minutes of observation with recovery vital signs,
-    PADSS scored from blank, discharge. The session page stays open (and polls) throughout."""
+    prescriber in their own session, the bag checked by a second clinician on a page without the order's
+    numbers, start; a hypertensive alert and a critical desaturation alert acknowledged; a titration beyond
+    the hard limit refused; a verbal order beyond a soft limit recorded with read-back and co-signed by the
+    prescriber from the worklist; an antiemetic from the formulary (and a thousand-fold dose refused); the
+    stop-the-pump alert arriving by the page's own poll when the bag is empty; stop, 30 minutes of observation
+    with recovery vital signs, PADSS scored from blank, discharge. The session page stays open (and polls)
+    throughout."""
     nurse = clocked.page(NURSE)
     nurse.goto("/sessions/board/?location=downtown")
     slot = nurse.get_by_test_id("slot").filter(has_not=nurse.locator(".badge.not_eligible")).first
@@ -155,7 +156,8 @@ def test_a_whole_infusion_on_the_tablet(clocked, shot):
     settled(nurse)
     expect(nurse.get_by_test_id("error")).to_contain_text("second clinician")
 
-    # What the nurse drew (the order card on the nurse's page) is what the checker reads off the vial and syringe.
+    # What the nurse drew (the order card on the nurse's page) is what the checker reads off the vial and
+    # syringe.
     bag = nurse.get_by_test_id("order-bag").inner_text()
     drawn, strength = re.search(r"draw ([\d.]+) mL of the ([\d.]+) mg/mL vial", bag).groups()
     doctor.goto(url)

@@ -44,7 +44,8 @@ def fresh(session: InfusionSession) -> InfusionSession:
 
 
 def consent_sign(user: User, patient: Patient) -> None:
-    """The patient signs every current consent document on the clinic's tablet (``user`` witnesses), if needed."""
+    """The patient signs every current consent document on the clinic's tablet (``user`` witnesses), if
+    needed."""
     from tests.consent.conftest import SIGNATURE
 
     consent_documents_load_shipped()
@@ -74,7 +75,8 @@ def vitals(nurse: User, session: InfusionSession, taken_at: datetime, **values: 
 
 
 def vial_check(checker: User, session: InfusionSession, **typed: Any) -> VialCheck:
-    """A second clinician checks the bag: by default types exactly the order's vial strength and volume drawn."""
+    """A second clinician checks the bag: by default types exactly the order's vial strength and volume
+    drawn."""
     session = fresh(session)
     order = selectors.signed_order(session)
     assert order is not None
@@ -88,7 +90,8 @@ def vial_check(checker: User, session: InfusionSession, **typed: Any) -> VialChe
 
 def start_infusion(session: InfusionSession, *, nurse: User, prescriber: User) -> datetime:
     """From pre-checks done: the prescriber checks the bag, the nurse starts the pump a minute later (the test
-    clock moves); returns the start time. Move the clock on (``tests.clock.advance_to``) before later events."""
+    clock moves); returns the start time. Move the clock on (``tests.clock.advance_to``) before later
+    events."""
     vial_check(prescriber, session)
     advance(1)
     session = fresh(session)
@@ -98,7 +101,8 @@ def start_infusion(session: InfusionSession, *, nurse: User, prescriber: User) -
 def recovery_vitals(
     nurse: User, session: InfusionSession, minutes_ago: float = 1, **values: object
 ) -> s.VitalsPosted:
-    """A complete set of vital signs taken ``minutes_ago`` (after the stop): the evidence discharge rests on."""
+    """A complete set of vital signs taken ``minutes_ago`` (after the stop): the evidence discharge rests
+    on."""
     return vitals(nurse, session, timezone.now() - timedelta(minutes=minutes_ago), **values)
 
 
@@ -211,8 +215,9 @@ PLAN_HOURS = (7, 11, 13, 15, 17)  # never 09:00
 
 
 def ensure_plan(patient: Patient) -> TreatmentPlan:
-    """The patient's active signed plan, made on a signed eligible TRD screening when there is none (no infusion
-    outside the pathway). Its dated series starts in two weeks, so it puts nothing on today's board."""
+    """The patient's active signed plan, made on a signed eligible TRD screening when there is none (no
+    infusion outside the pathway). Its dated series starts in two weeks, so it puts nothing on today's
+    board."""
     from ketaclinic.plans.services import plan_draft, plan_sign
     from tests.conftest import make_staff
     from tests.plans.conftest import eligible_screening
@@ -228,8 +233,9 @@ def ensure_plan(patient: Patient) -> TreatmentPlan:
         ).first() or make_staff(role, loc, f"plan-{role.value}.{loc.code}")
 
     staff = {Role.INTAKE: someone(Role.INTAKE), Role.PRESCRIBER: someone(Role.PRESCRIBER)}
-    # each test plan gets its own chair times, so plans never collide with each other nor with the 09:00 Monday and
-    # Thursday plan other fixtures make (tests.accounts.conftest): whatever weekday the suite runs on
+    # each test plan gets its own chair times, so plans never collide with each other nor with the 09:00
+    # Monday and Thursday plan other fixtures make (tests.accounts.conftest): whatever weekday the suite runs
+    # on
     n = TreatmentPlan.objects.count()
     start = timezone.now().astimezone(ZoneInfo(loc.timezone)).date() + timedelta(
         days=14 + 28 * (n // len(PLAN_HOURS))

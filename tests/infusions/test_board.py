@@ -1,6 +1,6 @@
-"""The day board lists today's planned infusions not checked in yet, "Check in" opens the session from the slot
-(once: never two sessions for one slot unless the first was cancelled), refusals are messages with nothing saved, and open urgent safety flags
-show on the board (the polled part) until they are assessed."""
+"""The day board lists today's planned infusions not checked in yet, "Check in" opens the session from the
+slot (once: never two sessions for one slot unless the first was cancelled), refusals are messages with
+nothing saved, and open urgent safety flags show on the board (the polled part) until they are assessed."""
 
 from __future__ import annotations
 
@@ -150,7 +150,8 @@ def test_refusals_are_messages_on_the_board_and_nothing_is_saved(
     before = (InfusionSession.objects.count(), AuditEntry.objects.filter(action="create").count())
     client = client_for(user)
     r = client.post(check_in_url(slot))
-    # back to a board the user may see: the slot's, or their own when the slot is at a location they do not work at
+    # back to a board the user may see: the slot's, or their own when the slot is at a location they do not
+    # work at
     assert r.status_code == 302 and r["Location"] == (
         board_url(slot) if case != "elsewhere" else "/sessions/board/"
     )

@@ -53,12 +53,14 @@ def test_regression_maoi_needs_the_prescribers_sign_off(session, nurse, prescrib
         walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
     assert e.value.message.startswith(
         MAJOR_INTERACTION_NEEDS_PRESCRIBER.split("{value}")[0].format(
-            question="Current medications reviewed, including benzodiazepines and other interacting medications?"
+            question="Current medications reviewed, including "
+            "benzodiazepines and other interacting medications?"
         )
     )
 
 
-# --- the page ------------------------------------------------------------------------------------------------
+# --- the page
+# ------------------------------------------------------------------------------------------------
 
 
 def _page(session) -> str:

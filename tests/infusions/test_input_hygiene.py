@@ -1,4 +1,5 @@
-"""A megabyte addendum (issue 10, item 5): an addendum is permanent and append-only, so its length is bounded."""
+"""A megabyte addendum (issue 10, item 5): an addendum is permanent and append-only, so its length is
+bounded."""
 
 from __future__ import annotations
 

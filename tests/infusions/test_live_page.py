@@ -120,7 +120,8 @@ def test_an_alert_names_the_vital_in_words_not_its_stored_key(session, nurse, pr
         assert f">{key}" not in html and f" {key} " not in html
 
 
-# --- automatic logoff: the page's own polls are not activity ---------------------------------------------------
+# --- automatic logoff: the page's own polls are not activity
+# ---------------------------------------------------
 
 
 def _idle(client, seconds: float) -> None:
@@ -134,8 +135,8 @@ def _idle(client, seconds: float) -> None:
 
 
 def test_polls_do_not_keep_an_unattended_tablet_signed_in(session, nurse, prescriber, client_for, settings):
-    """The status box and the board refresh every 15 s; they are not activity, so the idle limit still signs the
-    tablet out, and the next poll sends the whole page to the sign-in page (not into the status box)."""
+    """The status box and the board refresh every 15 s; they are not activity, so the idle limit still signs
+    the tablet out, and the next poll sends the whole page to the sign-in page (not into the status box)."""
     from ketaclinic.accounts.middleware import LAST_SEEN
 
     settings.KETACLINIC_IDLE_LOGOUT_SECONDS = 60

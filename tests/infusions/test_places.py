@@ -1,6 +1,6 @@
 """No chair or patient in two places: a session takes its chair (and its patient) from its start to its end
-(the protocol's chair time) only when no other session and no planned infusion of another patient holds it; twenty
-requests at once for one chair and time give exactly one session, on SQLite and PostgreSQL."""
+(the protocol's chair time) only when no other session and no planned infusion of another patient holds it;
+twenty requests at once for one chair and time give exactly one session, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -80,8 +80,9 @@ def test_a_chair_held_by_another_plans_planned_infusion_is_refused(
     assert "another patient's planned infusion" in exc.value.message
 
 
-# On PostgreSQL the twenty run at once on their own connections, so the test's data must really commit (flushed
-# after by TRUNCATE); the tests' in-memory SQLite takes one writer at a time, so there they run one after another.
+# On PostgreSQL the twenty run at once on their own connections, so the test's data must really commit
+# (flushed after by TRUNCATE); the tests' in-memory SQLite takes one writer at a time, so there they run one
+# after another.
 PG = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 

@@ -1,15 +1,16 @@
 """Two people (or one device retrying) doing the same thing at the same moment get it done exactly once.
 
-Each test fires N conflicting requests at one record and checks that exactly the right number go through and that
-every other one is refused with the service's own message (or, for a retried reading, answered with the stored
-reading): one session for a planned slot checked in from the board by twelve nurses, one signature on an order,
-one reading for twenty posts of one client id, one acknowledgement of an alert, one pause of a running pump.
+Each test fires N conflicting requests at one record and checks that exactly the right number go through and
+that every other one is refused with the service's own message (or, for a retried reading, answered with the
+stored reading): one session for a planned slot checked in from the board by twelve nurses, one signature on
+an order, one reading for twenty posts of one client id, one acknowledgement of an alert, one pause of a
+running pump.
 
-On PostgreSQL the requests really run at once: one thread and one database connection each, released together by a
-barrier, on committed data (``transaction=True``, emptied after by TRUNCATE). The tests' in-memory SQLite takes one
-writer at a time (threads would only find it locked), so there the same attempts run one after another in the test's
-own transaction and the same outcome is asserted: what a late request sees is then exactly what a request that
-waited for a lock sees on PostgreSQL.
+On PostgreSQL the requests really run at once: one thread and one database connection each, released together
+by a barrier, on committed data (``transaction=True``, emptied after by TRUNCATE). The tests' in-memory SQLite
+takes one writer at a time (threads would only find it locked), so there the same attempts run one after
+another in the test's own transaction and the same outcome is asserted: what a late request sees is then
+exactly what a request that waited for a lock sees on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ Outcome = tuple[str, Any]  # ("ok", what the service returned) or ("refused", Do
 
 
 def race(attempt: Callable[[Any], Any], args: Sequence[Any]) -> list[Outcome]:
-    """``attempt(arg)`` for every arg: at once on PostgreSQL (one thread and connection each, started together by a
-    barrier once every thread is connected), one after another on SQLite. A refusal is an outcome, not an error."""
+    """``attempt(arg)`` for every arg: at once on PostgreSQL (one thread and connection each, started together
+    by a barrier once every thread is connected), one after another on SQLite. A refusal is an outcome, not an
+    error."""
 
     def one(arg: Any) -> Outcome:
         try:
@@ -80,7 +82,8 @@ def split(
 
 
 def people(role: Role, downtown, n: int = N) -> list[User]:
-    """``n`` colleagues of one role at Downtown, each with their own name (so a message naming one can be checked)."""
+    """``n`` colleagues of one role at Downtown, each with their own name (so a message naming one can be
+    checked)."""
     made = []
     for i in range(n):
         user = make_staff(role, downtown, f"{role.value}{i}.race")
@@ -101,8 +104,8 @@ STALE = re.compile(
 
 
 def assert_stale(exc: DomainError, winner: User) -> None:
-    """Refused as stale (``expected_version``) with the service's message, naming the winner as the one who changed
-    the session, on PostgreSQL too, where the loser had waited for the session's row lock."""
+    """Refused as stale (``expected_version``) with the service's message, naming the winner as the one who
+    changed the session, on PostgreSQL too, where the loser had waited for the session's row lock."""
     found = STALE.fullmatch(exc.message)
     assert exc.field == "expected_version" and found is not None, (exc.field, exc.message)
     assert found["who"] == str(winner), exc.message
@@ -112,23 +115,25 @@ def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode()).replace("&#x27;", "'")
 
 
-# --- 1. "Check in" on a planned slot of the board -----------------------------------------------------------------
+# --- 1. "Check in" on a planned slot of the board
+# -----------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=PG)
 def test_twelve_nurses_checking_in_one_planned_slot_at_once_give_one_session(
     staff, patient, chair, protocols, downtown, client_for
 ):
-    """Twelve nurses press "Check in" on the same planned slot of the board at once (the real page: a POST each,
-    signed in as themselves). Exactly one opens the session and lands on its live page; the eleven others go back to
-    the board told, by name and time, who checked the patient in first. The slot has one session, checked in once.
+    """Twelve nurses press "Check in" on the same planned slot of the board at once (the real page: a POST
+    each, signed in as themselves). Exactly one opens the session and lands on its live page; the eleven
+    others go back to the board told, by name and time, who checked the patient in first. The slot has one
+    session, checked in once.
 
     Can fail: without the unique constraint of one live session per slot and the slot's row lock, two or more
-    sessions would be opened (count, audit). Without the row lock alone (constraint kept), the requests that read
-    the slot before the winner committed would lose at the constraint instead and be told only "That planned
-    infusion already has a session." (PostgreSQL) -- the exact message each loser is shown is asserted. With the
-    check of an existing session removed, the later requests would be refused by the constraint or open a second
-    session on SQLite too."""
+    sessions would be opened (count, audit). Without the row lock alone (constraint kept), the requests that
+    read the slot before the winner committed would lose at the constraint instead and be told only "That
+    planned infusion already has a session." (PostgreSQL) -- the exact message each loser is shown is
+    asserted. With the check of an existing session removed, the later requests would be refused by the
+    constraint or open a second session on SQLite too."""
     slot: PlannedInfusion = todays_plan(staff, patient, chair).infusions.order_by("sequence").first()
     nurses = people(Role.NURSE, downtown)
     clients = [client_for(n) for n in nurses]
@@ -175,7 +180,8 @@ def test_twelve_nurses_checking_in_one_planned_slot_at_once_give_one_session(
     )
 
 
-# --- 2. signing an order --------------------------------------------------------------------------------------------
+# --- 2. signing an order
+# --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=PG)
@@ -184,14 +190,15 @@ def test_twelve_prescribers_signing_one_order_at_once_give_one_signature(
 ):
     """Twelve prescribers sign the same order, all from a page showing the same session version. Exactly one
     signature is recorded (the order's signer and time are the winner's, never overwritten by a later one; one
-    "Signed" audit entry; the session's version moves by one). The eleven others are refused as stale: "This session
-    was changed meanwhile by <the winner>", field ``expected_version``.
+    "Signed" audit entry; the session's version moves by one). The eleven others are refused as stale: "This
+    session was changed meanwhile by <the winner>", field ``expected_version``.
 
-    Can fail: without the version check, the later signers would get past the session lock and be refused by the
-    order's own "already signed" check instead (field ``order``), so the field asserted here would differ; without
-    the session's row lock (FOR UPDATE), on PostgreSQL the signers would all read the old version, pass the check and
-    queue on the order's row, again refused with field ``order``; without both locks and the signed check, every
-    signer would overwrite the signature (more than one success, several audit entries, version bumped N times)."""
+    Can fail: without the version check, the later signers would get past the session lock and be refused by
+    the order's own "already signed" check instead (field ``order``), so the field asserted here would differ;
+    without the session's row lock (FOR UPDATE), on PostgreSQL the signers would all read the old version,
+    pass the check and queue on the order's row, again refused with field ``order``; without both locks and
+    the signed check, every signer would overwrite the signature (more than one success, several audit
+    entries, version bumped N times)."""
     session = schedule(nurse, patient, depression, chair)
     session = s.session_check_in(user=nurse, session=session, expected_version=session.version)
     s.checklist_record(
@@ -222,23 +229,25 @@ def test_twelve_prescribers_signing_one_order_at_once_give_one_signature(
         assert_stale(exc, winner)
 
 
-# --- 3. one reading posted twenty times ---------------------------------------------------------------------------
+# --- 3. one reading posted twenty times
+# ---------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=PG)
 def test_twenty_posts_of_one_reading_at_once_store_it_once_and_answer_each_with_it(
     nurse, prescriber, patient, depression, chair
 ):
-    """A bedside device posts the same reading (same ``client_id``) twenty times at once. The documented behaviour
-    (``vitals_record``: "a retry with the same client_id returns the stored reading") is asserted: one VitalSigns row,
-    one audit entry; every post answered without an error with that same reading, ``created`` True for exactly one
-    of them and False for the nineteen retries.
+    """A bedside device posts the same reading (same ``client_id``) twenty times at once. The documented
+    behaviour (``vitals_record``: "a retry with the same client_id returns the stored reading") is asserted:
+    one VitalSigns row, one audit entry; every post answered without an error with that same reading,
+    ``created`` True for exactly one of them and False for the nineteen retries.
 
-    Can fail: without the unique client id (and the session lock that makes a retry find the stored reading), the
-    posts would store up to twenty readings -- twenty points on the chart and in the note for one measurement; without
-    the fallback that answers a retry that lost at the unique index with the stored reading, those retries would get
-    an IntegrityError (a 500 to the device) instead of the reading. (Removing only the session lock is not visible
-    here: the unique index and that fallback then give the same answers.)"""
+    Can fail: without the unique client id (and the session lock that makes a retry find the stored reading),
+    the posts would store up to twenty readings -- twenty points on the chart and in the note for one
+    measurement; without the fallback that answers a retry that lost at the unique index with the stored
+    reading, those retries would get an IntegrityError (a 500 to the device) instead of the reading. (Removing
+    only the session lock is not visible here: the unique index and that fallback then give the same
+    answers.)"""
     session = walk(schedule(nurse, patient, depression, chair), "running", nurse=nurse, prescriber=prescriber)
     before = VitalSigns.objects.filter(session=session).count()
     recorded_before = audits(patient, "Recorded vital signs")
@@ -269,7 +278,8 @@ def test_twenty_posts_of_one_reading_at_once_store_it_once_and_answer_each_with_
     assert audits(patient, "Recorded vital signs") == recorded_before + 1
 
 
-# --- 4. acknowledging one alert -----------------------------------------------------------------------------------
+# --- 4. acknowledging one alert
+# -----------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=PG)
@@ -277,16 +287,17 @@ def test_twelve_nurses_acknowledging_one_alert_at_once_record_one_acknowledgemen
     nurse, prescriber, patient, depression, chair, downtown
 ):
     """An SpO2 alert during the infusion; twelve nurses acknowledge it at once, each with their own note. One
-    acknowledgement is recorded -- the winner's name, time and note stay on the alert, never overwritten by a later
-    one -- and one audit entry; the eleven others are told "This alert was already acknowledged by <the winner> at
-    <time>" (field ``alert``).
+    acknowledgement is recorded -- the winner's name, time and note stay on the alert, never overwritten by a
+    later one -- and one audit entry; the eleven others are told "This alert was already acknowledged by <the
+    winner> at <time>" (field ``alert``).
 
-    Can fail: without the check of an existing acknowledgement, every nurse would overwrite the acknowledgement
-    (eleven more successes, the alert's acknowledged_by/at/note the last writer's). Without both row locks (the
-    session's and the alert's FOR UPDATE), on PostgreSQL the nurses would all read the alert unacknowledged and all
-    overwrite it. Without the session's lock alone, the nurses queue on the alert's lock and are refused, but told
-    "already acknowledged by None" (the join re-checked after the wait, as in the xfail test below): the exact
-    message asserted fails. Removing only the alert's lock is not visible (the session's lock queues them)."""
+    Can fail: without the check of an existing acknowledgement, every nurse would overwrite the
+    acknowledgement (eleven more successes, the alert's acknowledged_by/at/note the last writer's). Without
+    both row locks (the session's and the alert's FOR UPDATE), on PostgreSQL the nurses would all read the
+    alert unacknowledged and all overwrite it. Without the session's lock alone, the nurses queue on the
+    alert's lock and are refused, but told "already acknowledged by None" (the join re-checked after the wait,
+    as in the xfail test below): the exact message asserted fails. Removing only the alert's lock is not
+    visible (the session's lock queues them)."""
     session = walk(schedule(nurse, patient, depression, chair), "running", nurse=nurse, prescriber=prescriber)
     (alert,) = vitals(nurse, session, timezone.now(), spo2_percent=90).alerts
     assert alert.rule == "spo2_low" and alert.acknowledged_at is None
@@ -303,26 +314,31 @@ def test_twelve_nurses_acknowledging_one_alert_at_once_record_one_acknowledgemen
     assert alert.acknowledged_by == winner and alert.acknowledged_at == acknowledged.acknowledged_at
     assert alert.acknowledgement_note == note[winner.pk]
     assert audits(patient, "Acknowledged alert spo2_low") == 1
-    told = f"This alert was already acknowledged by {winner} at {timezone.localtime(alert.acknowledged_at):%H:%M}."
+    told = (
+        f"This alert was already acknowledged by {winner} at "
+        f"{timezone.localtime(alert.acknowledged_at):%H:%M}."
+    )
     for _, exc in refused:
         assert exc.field == "alert" and exc.message == told, (exc.field, exc.message)
 
 
-# --- 5. pausing a running infusion --------------------------------------------------------------------------------
+# --- 5. pausing a running infusion
+# --------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=PG)
 def test_twelve_nurses_pausing_one_running_infusion_at_once_record_one_pause(
     nurse, prescriber, patient, depression, chair, downtown
 ):
-    """The pump runs; twelve nurses press "Pause" at once from pages showing the same version. One pause event is
-    recorded (the winner's, with their reason), the session is paused and its version moves by one; the eleven
-    others are refused as stale: "This session was changed meanwhile by <the winner>", field ``expected_version``.
+    """The pump runs; twelve nurses press "Pause" at once from pages showing the same version. One pause event
+    is recorded (the winner's, with their reason), the session is paused and its version moves by one; the
+    eleven others are refused as stale: "This session was changed meanwhile by <the winner>", field
+    ``expected_version``.
 
-    Can fail: without the version check, the later nurses (queued on the session's lock) would be refused by the
-    state machine instead ("pause" while paused), not with ``expected_version``; without the session's row lock, on
-    PostgreSQL they would all read the running session at the old version and each record a pause event (several
-    pauses in the pump's record, and in the delivered dose computed from it)."""
+    Can fail: without the version check, the later nurses (queued on the session's lock) would be refused by
+    the state machine instead ("pause" while paused), not with ``expected_version``; without the session's row
+    lock, on PostgreSQL they would all read the running session at the old version and each record a pause
+    event (several pauses in the pump's record, and in the delivered dose computed from it)."""
     session = walk(schedule(nurse, patient, depression, chair), "running", nurse=nurse, prescriber=prescriber)
     version = session.version
     nurses = people(Role.NURSE, downtown)
@@ -354,20 +370,21 @@ def test_twelve_nurses_pausing_one_running_infusion_at_once_record_one_pause(
         assert_stale(exc, winner)
 
 
-# --- the stale refusal names who changed the session --------------------------------------------------------------
+# --- the stale refusal names who changed the session
+# --------------------------------------------------------------
 
 
 @pytest.mark.django_db(transaction=PG)
 def test_a_request_that_waited_for_the_lock_is_told_who_changed_the_session(
     nurse, intake, patient, depression, chair
 ):
-    """The front desk checks the patient in while a nurse's check-in of the same page (same version) waits for the
-    session's lock; the nurse is refused as stale and told it was the front desk ("changed meanwhile by Intake
-    Tester"), as when the two requests come one after the other.
+    """The front desk checks the patient in while a nurse's check-in of the same page (same version) waits for
+    the session's lock; the nurse is refused as stale and told it was the front desk ("changed meanwhile by
+    Intake Tester"), as when the two requests come one after the other.
 
     Deterministic: on PostgreSQL the front desk's transaction holds the lock until the nurse's request is seen
-    waiting on it (pg_stat_activity), then commits. Failed on PostgreSQL while _lock joined updated_by in its FOR UPDATE
-    read (the nurse was told "someone"); on SQLite requests never wait on a row lock."""
+    waiting on it (pg_stat_activity), then commits. Failed on PostgreSQL while _lock joined updated_by in its
+    FOR UPDATE read (the nurse was told "someone"); on SQLite requests never wait on a row lock."""
     session = schedule(nurse, patient, depression, chair)
     version = session.version
     assert fresh(session).updated_by == nurse  # the winner (the front desk) changes who last changed it

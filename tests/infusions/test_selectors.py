@@ -27,7 +27,8 @@ def test_detail_of_a_running_session(session, nurse, prescriber):
     now = session.started_at + timedelta(minutes=60)
     d = selectors.session_detail(user=nurse, session=session, now=now)
     order = d.signed_order
-    # Still "running" an hour into a 40-minute order: the pump stopped when the bag ran empty, never more than it held.
+    # Still "running" an hour into a 40-minute order: the pump stopped when the bag ran empty, never more than
+    # it held.
     assert d.delivery.delivered_ml == pytest.approx(order.vtbi_ml)
     assert d.delivery.delivered_mg == pytest.approx(order.vtbi_ml * order.concentration_mg_per_ml, rel=1e-6)
     assert d.delivery.delivered_mg <= order.dose_mg + 1e-6
@@ -79,8 +80,9 @@ def test_the_day_board_shows_every_chair_and_home_visit_in_a_bounded_number_of_q
     board_queries = [
         q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT") and "audit_" not in q["sql"]
     ]
-    # sessions, pump events, readings (only a complete set resets the due clock), signed orders (the bag caps the
-    # delivered dose), open alerts, planned slots, safety flags, chairs (outside a request the read is audited at once)
+    # sessions, pump events, readings (only a complete set resets the due clock), signed orders (the bag caps
+    # the delivered dose), open alerts, planned slots, safety flags, chairs (outside a request the read is
+    # audited at once)
     assert len(board_queries) == 8, "\n".join(q[:50] + " … " + q[-60:] for q in board_queries)
     assert sorted(r.state.value for r in rows) == sorted(
         ["scheduled", "checked_in", "prechecks_done", "running", "recovering", "discharged", "discharged"]

@@ -899,7 +899,8 @@ def test_a_session_needs_a_protocol(nurse, patient):
 def test_a_concurrent_retry_that_loses_the_race_returns_the_winners_reading(
     session, nurse, prescriber, monkeypatch
 ):
-    """Two posts of one reading at once: the loser hits the unique client_id and answers with the stored one."""
+    """Two posts of one reading at once: the loser hits the unique client_id and answers with the stored
+    one."""
     from django.db import IntegrityError
 
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)

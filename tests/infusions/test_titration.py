@@ -31,8 +31,8 @@ REASON = "No response after six infusions at 0.5 mg/kg"
 
 @pytest.fixture
 def running(session, nurse, prescriber):
-    """70 kg, 35 mg over 40 min at 52.5 mg/h; the test clock stands 40 min into the run (titrations are entered
-    late into the run, with a reason)."""
+    """70 kg, 35 mg over 40 min at 52.5 mg/h; the test clock stands 40 min into the run (titrations are
+    entered late into the run, with a reason)."""
     start = timezone.now() - timedelta(minutes=150)
     session = walk(session, "running", nurse=nurse, prescriber=prescriber, start=start)
     return session, fresh(session).started_at

@@ -102,7 +102,8 @@ def test_an_implausible_bmi_needs_confirmation(intake, downtown, nurse, depressi
 def test_a_weight_changed_after_signing_voids_the_order_and_start_is_refused_regression(
     session, nurse, prescriber
 ):
-    """Seen: a weight corrected after signing left the order valid (0.62 mg/kg infused on a 0.5 mg/kg order)."""
+    """Seen: a weight corrected after signing left the order valid (0.62 mg/kg infused on a 0.5 mg/kg
+    order)."""
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
     signed = selectors.signed_order(fresh(session))
     assert signed is not None and signed.weight_kg == Decimal("70.00")

@@ -82,7 +82,8 @@ def answer(user, patient, instrument, offset, timepoint, n=None):
 
 @pytest.fixture
 def course(staff, patient, protocols):
-    """Baseline answered; infusion 2 passed without answers; infusion 3 with PHQ-9 only; infusion 4 is today."""
+    """Baseline answered; infusion 2 passed without answers; infusion 3 with PHQ-9 only; infusion 4 is
+    today."""
     nurse = staff[Role.NURSE]
     give_plan(patient, protocols, staff[Role.PRESCRIBER], staff[Role.INTAKE])
     for inst in ("phq9", "gad7"):
@@ -244,8 +245,8 @@ FORBIDDEN_WORDS = (
     "score",
 )
 CRISIS = (
-    "If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) now, "
-    "call Downtown Clinic at 617-555-0100, or call 911."
+    "If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) "
+    "now, call Downtown Clinic at 617-555-0100, or call 911."
 )
 
 
@@ -264,7 +265,8 @@ def test_send_due_links_emails_one_message_per_patient_revealing_nothing_clinica
     message = mail.outbox[0]
     assert message.to == ["maria.garcia@example.org"]
     assert message.subject == "A short questionnaire from Downtown Clinic"
-    # The link tokens are random letters (one may spell "gad"): the words are checked with the links taken out.
+    # The link tokens are random letters (one may spell "gad"): the words are checked with the links taken
+    # out.
     text = re.sub(r"https://\S+", "", message.subject + message.body).lower()
     assert not [w for w in FORBIDDEN_WORDS if w in text]
     assert CRISIS in message.body and text.count("suicid") == 1 and "2 short questionnaires" in message.body

@@ -1,4 +1,5 @@
-"""Issue 9: the dashboard shows NQF 1884 / CMS159 only as specified; pain protocols relapse on the pain scale."""
+"""Issue 9: the dashboard shows NQF 1884 / CMS159 only as specified; pain protocols relapse on the pain
+scale."""
 
 from __future__ import annotations
 

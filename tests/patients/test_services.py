@@ -1,4 +1,5 @@
-"""Registering patients: units, refusals that name the field and range, nothing half-saved, duplicates, search."""
+"""Registering patients: units, refusals that name the field and range, nothing half-saved, duplicates,
+search."""
 
 from __future__ import annotations
 
@@ -135,7 +136,8 @@ class TestDuplicates:
         assert [d.mrn for d in found] == [p.mrn]
 
     def test_a_duplicate_at_another_location_reveals_nothing_about_the_person(self, intake, other_patient):
-        """Being a patient of a ketamine clinic is itself protected: a match elsewhere says only that it exists."""
+        """Being a patient of a ketamine clinic is itself protected: a match elsewhere says only that it
+        exists."""
         for kw in (
             {"birth_date": other_patient.birth_date},
             {"birth_date": None, "email": other_patient.email or "x"},
@@ -193,8 +195,8 @@ class TestSearch:
 
 
 def test_regression_the_duplicate_api_shows_no_other_locations_identifiers(client_for, staff, other_patient):
-    """A Downtown-only clinician posting a Northside patient's name and birth date, email or phone learns only that
-    a match exists elsewhere: no MRN, birth date or clinic."""
+    """A Downtown-only clinician posting a Northside patient's name and birth date, email or phone learns only
+    that a match exists elsewhere: no MRN, birth date or clinic."""
     c = client_for(staff[Role.PRESCRIBER])
     base = {"sex_at_birth": "male", "location": "downtown"}
     for body in (

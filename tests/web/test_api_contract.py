@@ -45,8 +45,8 @@ ROLES = (Role.INTAKE, Role.NURSE, Role.PRESCRIBER)
 
 @schemathesis.check
 def valid_by_schema_is_not_refused_as_malformed(ctx: Any, response: Any, case: Any) -> bool | None:
-    """A request generated from the document (positive data) answered 422 means the server's parser is stricter
-    than the document says."""
+    """A request generated from the document (positive data) answered 422 means the server's parser is
+    stricter than the document says."""
     meta = case.meta
     if meta is not None and meta.generation.mode.is_positive and response.status_code == 422:
         raise AssertionError(f"valid by the schema but refused as malformed (422): {response.text[:300]}")
@@ -200,8 +200,9 @@ def _fuzz(
     run()
 
 
-# Through the WSGI handler each request ends by closing connections that are not in autocommit, which would end
-# the test's own transaction on PostgreSQL: there the test's data really commits (flushed after by TRUNCATE).
+# Through the WSGI handler each request ends by closing connections that are not in autocommit, which would
+# end the test's own transaction on PostgreSQL: there the test's data really commits (flushed after by
+# TRUNCATE).
 @pytest.mark.django_db(transaction=os.environ.get("DATABASE_URL", "").startswith("postgres"))
 def test_the_server_keeps_to_its_contract_under_fuzzing(
     staff, client_for, fuzz_world, wsgi_keeps_the_test_connection

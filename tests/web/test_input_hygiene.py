@@ -53,7 +53,8 @@ def refused(response, status, field, *words):
     return error
 
 
-# --- NUL and other control characters: refused before any view, with a trace in the audit trail ----------------
+# --- NUL and other control characters: refused before any view, with a trace in the audit trail
+# ----------------
 
 
 @pytest.mark.parametrize(
@@ -114,7 +115,8 @@ def test_nul_posted_to_the_public_consent_form_is_refused(client):
     assert "Typed name contains an invisible control character (U+0000)" in r.content.decode()
 
 
-# --- numbers ---------------------------------------------------------------------------------------------------
+# --- numbers
+# ---------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -149,7 +151,8 @@ def test_huge_weight_on_a_measurement_is_refused(intake_api, patient):
     refused(r, 400, "weight", "outside the allowed range")
 
 
-# --- names, phones, NPI ----------------------------------------------------------------------------------------
+# --- names, phones, NPI
+# ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -225,7 +228,8 @@ def test_a_valid_npi_is_accepted(intake_api, patient):
     assert r.status_code == 201, r.content
 
 
-# --- lengths ---------------------------------------------------------------------------------------------------
+# --- lengths
+# ---------------------------------------------------------------------------------------------------
 
 
 def test_a_100000_character_referral_reason_is_refused(intake_api, patient):
@@ -259,7 +263,8 @@ def test_every_free_text_field_in_the_schema_has_a_maximum_length(client):
     assert missing == []
 
 
-# --- dates -----------------------------------------------------------------------------------------------------
+# --- dates
+# -----------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -291,7 +296,8 @@ def test_a_referral_dated_before_1900_or_before_the_birth_is_refused(intake_api,
     assert Referral.objects.count() == 0
 
 
-# --- the pages refuse the same, with the message on the page -----------------------------------------------------
+# --- the pages refuse the same, with the message on the page
+# -----------------------------------------------------
 
 PAGE_NEW = {
     "given_name": "Ana",

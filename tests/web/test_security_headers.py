@@ -1,5 +1,5 @@
-"""Headers on every response: no caching of anything that may carry patient data, a Content-Security-Policy with
-no inline script, a Permissions-Policy; a refusal logged in one line."""
+"""Headers on every response: no caching of anything that may carry patient data, a Content-Security-Policy
+with no inline script, a Permissions-Policy; a refusal logged in one line."""
 
 from __future__ import annotations
 

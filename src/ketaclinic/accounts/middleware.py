@@ -63,16 +63,16 @@ class InactivityLogoutMiddleware:
         elif request.headers.get("HX-Request") and not request.path.startswith(
             ("/accounts/", "/api/", "/static/")
         ):
-            # signed out meanwhile (another tab timed out or signed out): the whole page goes to sign-in, never
-            # the sign-in form swapped into a status box
+            # signed out meanwhile (another tab timed out or signed out): the whole page goes to sign-in,
+            # never the sign-in form swapped into a status box
             response = HttpResponse(status=204)
             response["HX-Redirect"] = f"{reverse('accounts:login')}?{urlencode({'next': _page_of(request)})}"
             return response
         return self.get_response(request)
 
 
-# Requests a page makes by itself (the session page's status box, the day board's refresh) are not activity: the
-# server decides from the address it serves, so an unattended tablet signs out like any other screen.
+# Requests a page makes by itself (the session page's status box, the day board's refresh) are not activity:
+# the server decides from the address it serves, so an unattended tablet signs out like any other screen.
 BACKGROUND_POLLS = {"infusions:status"}  # always a poll
 BACKGROUND_WHEN_HTMX = {"infusions:board"}  # opening the board is a page; an htmx GET of it is its refresh
 

@@ -224,7 +224,8 @@ def break_glass_reviews(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_list(request: AuthedRequest) -> HttpResponse:
-    """Clinic admins: staff accounts, their roles, locations and second-factor status; create or deactivate."""
+    """Clinic admins: staff accounts, their roles, locations and second-factor status; create or
+    deactivate."""
 
     require(request.user, Permission.STAFF_MANAGE)
     form = StaffForm(request.POST or None) if request.POST.get("action") == "create" else StaffForm()

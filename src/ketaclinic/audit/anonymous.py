@@ -1,6 +1,6 @@
-"""Pages anyone can open (a patient's questionnaire or consent link): limited per address with django-ratelimit
-(counted in the shared cache), so that nobody can guess links at speed or slow the clinic down from outside.
-A limited request gets a page in words (429, Retry-After) and an aggregated audit entry."""
+"""Pages anyone can open (a patient's questionnaire or consent link): limited per address with
+django-ratelimit (counted in the shared cache), so that nobody can guess links at speed or slow the clinic
+down from outside. A limited request gets a page in words (429, Retry-After) and an aggregated audit entry."""
 
 from __future__ import annotations
 

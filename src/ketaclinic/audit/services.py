@@ -112,7 +112,8 @@ def _take_head(ctx: Any) -> AuditChainHead:
 
 
 def audit_heads_ensure() -> None:
-    """Every shard's head exists (the migration makes them; a test database flushed between tests has none)."""
+    """Every shard's head exists (the migration makes them; a test database flushed between tests has
+    none)."""
     AuditChainHead.objects.bulk_create(
         [AuditChainHead(id=i, seq=0, entry_hash=GENESIS) for i in range(1, _shards() + 1)],
         ignore_conflicts=True,

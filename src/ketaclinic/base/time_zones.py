@@ -1,5 +1,5 @@
-"""Times in the location's time zone. A page about one patient shows times in the zone of the location that cares
-for them (:func:`activate_for`); the zone is put back to the clinic default after every request, so one
+"""Times in the location's time zone. A page about one patient shows times in the zone of the location that
+cares for them (:func:`activate_for`); the zone is put back to the clinic default after every request, so one
 request's zone never leaks into the next one served by the same thread."""
 
 from __future__ import annotations

@@ -93,7 +93,8 @@ def _run(args: argparse.Namespace) -> int:
     pred = out["prediction"]
     if isinstance(pred, dict):
         print(
-            f"Predicted plasma peak {pred['cmax_ng_per_ml']:.0f} ng/mL at {pred['tmax_min']:.0f} min ({pred['note']})"
+            f"Predicted plasma peak {pred['cmax_ng_per_ml']:.0f} "
+            f"ng/mL at {pred['tmax_min']:.0f} min ({pred['note']})"
         )
     for note in [*calc.notes, *calc.dosing_weight.notes]:
         print(f"Note: {note}")

@@ -190,7 +190,8 @@ def _print_summary(label: str, weight: float, s: dict[str, Any]) -> None:
     print(f"{label}, {weight:.1f} kg (model prediction, ng/mL)")
     print(
         f"  peak {s['cmax_ng_per_ml']:.1f} ng/mL at {s['tmax_min']:.1f} min; "
-        f"at end of infusion ({s['end_of_infusion_min']:g} min) {s['plasma_at_end_of_infusion_ng_per_ml']:.1f} ng/mL"
+        f"at end of infusion ({s['end_of_infusion_min']:g} min) "
+        f"{s['plasma_at_end_of_infusion_ng_per_ml']:.1f} ng/mL"
     )
     t = s.get("threshold")
     if t:
@@ -267,8 +268,8 @@ def _cmd_target(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
         return 0
     print(
-        f"Target {sched.target_ng_per_ml:g} ng/mL, {model.label}, {weight:.1f} kg, max {max_rate_mg_h:g} mg/h; "
-        f"reached at {sched.reached_at_min} min; total {sched.total_mg:.1f} mg"
+        f"Target {sched.target_ng_per_ml:g} ng/mL, {model.label}, {weight:.1f} kg, max {max_rate_mg_h:g} "
+        f"mg/h; reached at {sched.reached_at_min} min; total {sched.total_mg:.1f} mg"
     )
     for row in rows:
         print(

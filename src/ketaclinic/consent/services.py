@@ -309,7 +309,8 @@ def consent_sign_by_link(
             audit_record(
                 action=AuditEntry.Action.SIGN,
                 patient=link.patient,
-                summary=f"Consent signed through a one-time link: {link.document.code} v{link.document.version}",
+                summary="Consent signed through a one-time link: "
+                f"{link.document.code} v{link.document.version}",
                 detail={"signature": str(sig.external_id), "link": str(link.external_id), "ip": ip_address},
             )
     except ConsentLinkRefused as exc:

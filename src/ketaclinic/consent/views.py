@@ -48,7 +48,8 @@ def documents(request: AuthedRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Saved {doc.title} v{doc.version}; patients who signed earlier versions will be asked to sign again.",
+                f"Saved {doc.title} v{doc.version}; patients who "
+                "signed earlier versions will be asked to sign again.",
             )
             return redirect("consent:documents")
     return render(
@@ -66,7 +67,8 @@ def documents(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def sign_in_clinic(request: AuthedRequest, external_id: str) -> HttpResponse:
-    """The tablet page: the patient reads, types their name and signs; the signed-in staff member witnesses."""
+    """The tablet page: the patient reads, types their name and signs; the signed-in staff member
+    witnesses."""
     patient = _patient(request, external_id, Permission.CONSENT_RECORD)
     docs = selectors.documents_current()
     status = selectors.consent_status(user=request.user, patient=patient)

@@ -126,8 +126,9 @@ def weight_confirmations(
     bmi_high: float,
 ) -> tuple[str, ...]:
     """What a nurse must explicitly confirm before this weight is used (empty when nothing): a change from the
-    patient's last recorded weight beyond ``change_percent``, or a BMI outside ``bmi_low``–``bmi_high`` when the
-    height is known. Each message shows both weights (or the weight and height) so a unit slip is visible."""
+    patient's last recorded weight beyond ``change_percent``, or a BMI outside ``bmi_low``–``bmi_high`` when
+    the height is known. Each message shows both weights (or the weight and height) so a unit slip is
+    visible."""
     out = []
     if previous_kg is not None and previous_kg > 0:
         pct = weight_change_percent(new_kg, previous_kg)

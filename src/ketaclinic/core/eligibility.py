@@ -126,7 +126,8 @@ def assess_eligibility(facts: ScreeningFacts, protocol: ProtocolDocument) -> Eli
             Reason(
                 "age_out_of_range",
                 Outcome.NOT_ELIGIBLE,
-                f"Age {age} is outside the protocol's range {rules.age.min_years}–{rules.age.max_years} years.",
+                f"Age {age} is outside the protocol's range "
+                f"{rules.age.min_years}–{rules.age.max_years} years.",
             )
         )
 

@@ -141,7 +141,8 @@ def text_check(
 
 
 def phone_normalise(value: str, *, field: str, label: str | None = None, region: str = PHONE_REGION) -> str:
-    """A phone number in E.164 (``+16175550123``), parsed with libphonenumber (US by default); ``""`` stays."""
+    """A phone number in E.164 (``+16175550123``), parsed with libphonenumber (US by default); ``""``
+    stays."""
     text = (value or "").strip()
     if not text:
         return ""

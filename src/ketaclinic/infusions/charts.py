@@ -1,4 +1,5 @@
-"""The live page's chart: vital signs over time above, the predicted plasma concentration below (matplotlib Agg → SVG).
+"""The live page's chart: vital signs over time above, the predicted plasma concentration below (matplotlib
+Agg → SVG).
 
 Kept outside ``ketaclinic.core`` (matplotlib reads font caches when imported). Both panels share the x axis:
 minutes from the infusion start (from check-in before it starts). Periods when the pump ran are shaded in

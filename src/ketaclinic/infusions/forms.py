@@ -55,7 +55,8 @@ class AtForm(VersionForm):
 
 
 class VialCheckForm(VersionForm):
-    """The second clinician types what they read off the vial and the syringe; the order's numbers are not shown."""
+    """The second clinician types what they read off the vial and the syringe; the order's numbers are not
+    shown."""
 
     vial_mg_per_ml = forms.FloatField(min_value=0, label="Vial strength on the label (mg/mL)")
     drawn_ml = forms.FloatField(min_value=0, label="Volume drawn, on the syringe (mL)")

@@ -27,7 +27,8 @@ Open the session in the clinic's software to review it.
 
 
 def session_prescribers(session: InfusionSession) -> list[User]:
-    """Who is told: the prescriber(s) who signed the session's orders and the active prescribers of its location."""
+    """Who is told: the prescriber(s) who signed the session's orders and the active prescribers of its
+    location."""
     signers = session.orders.filter(signed_by__isnull=False).values_list("signed_by", flat=True)
     return list(
         User.objects.filter(

@@ -1,6 +1,6 @@
 """The session's records and the day board: the note (generate, sign, addendum), printables (discharge
 instructions, MAR, as pages and PDFs), a patient's sessions, and the board with its check-in. The live
-session page and its actions are ``infusions.views``."""
+session page is ``infusions.views``, its actions ``infusions.action_views``."""
 
 from __future__ import annotations
 
@@ -285,8 +285,9 @@ def board(request: AuthedRequest) -> HttpResponse:
 
 def _board_back(request: AuthedRequest, planned: PlannedInfusion) -> str:
     """Where "Check in" on a slot returns to: the board the user pressed it on (the referring page, when it is
-    this site's board), else the slot's board if the user works there, else the user's own board. Never a board
-    the user may not see (that would hide the message saying why the check-in was refused behind a 403)."""
+    this site's board), else the slot's board if the user works there, else the user's own board. Never a
+    board the user may not see (that would hide the message saying why the check-in was refused behind a
+    403)."""
     board_path = reverse("infusions:board")
     referer = request.headers.get("Referer", "")
     if referer and url_has_allowed_host_and_scheme(
@@ -307,7 +308,8 @@ def _board_back(request: AuthedRequest, planned: PlannedInfusion) -> str:
 @require_POST
 def slot_check_in(request: AuthedRequest, external_id: str) -> HttpResponse:
     """ "Check in" on a planned slot of the board: open the session from it and check the patient in, then the
-    live page (the board, with the message, for the front desk); a refusal goes back to the board, saying why."""
+    live page (the board, with the message, for the front desk); a refusal goes back to the board, saying
+    why."""
     require(request.user, Permission.SCHEDULE_MANAGE)
     planned = (
         PlannedInfusion.objects.select_related("plan", "plan__patient", "location")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.infusions import record_views, views
+from ketaclinic.infusions import action_views, record_views, views
 
 app_name = "infusions"
 urlpatterns = [
@@ -26,15 +26,18 @@ urlpatterns = [
         {"as_pdf": True},
         name="instructions_pdf",
     ),
-    path("<uuid:external_id>/bag-check/", views.bag_check, name="bag_check"),
+    path("<uuid:external_id>/bag-check/", action_views.bag_check, name="bag_check"),
     path("<uuid:external_id>/note/", record_views.note_page, name="note"),
     path("<uuid:external_id>/note/generate/", record_views.note_generate, name="note_generate"),
     path("<uuid:external_id>/note/sign/", record_views.note_sign, name="note_sign"),
     path("<uuid:external_id>/note/addendum/", record_views.note_addendum, name="note_addendum"),
     *[
         path(
-            f"<uuid:external_id>/{name.replace('_', '-')}/", views.session_action, {"action": name}, name=name
+            f"<uuid:external_id>/{name.replace('_', '-')}/",
+            action_views.session_action,
+            {"action": name},
+            name=name,
         )
-        for name in views.ACTIONS
+        for name in action_views.ACTIONS
     ],
 ]

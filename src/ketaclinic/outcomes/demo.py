@@ -115,7 +115,8 @@ def demo_outcomes_load(*, nurse: User, prescriber: User, patients: list[Patient]
         )
 
 
-# Transfers: (given, family, email, [(days ago, timepoint, infusion number, PHQ-9 total, GAD-7 total or None)]).
+# Transfers: (given, family, email, [(days ago, timepoint, infusion number, PHQ-9 total, GAD-7 total or
+# None)]).
 TRANSFERS: list[tuple[str, str, str, list[tuple[int, str, int | None, int | None, int | None]]]] = [
     (
         "Elena",

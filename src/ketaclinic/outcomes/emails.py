@@ -1,6 +1,7 @@
 """Email: composing the messages patients and prescribers receive, and sending them. Nothing clinical goes
 in a message (no questionnaire name, no score): a patient's message carries links, the clinic's name and the
-crisis lines; a prescriber's says a flag waits and links to it. Each attempt is recorded by the caller or here.
+crisis lines; a prescriber's says a flag waits and links to it. Each attempt is recorded by the caller or
+here.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ EMAIL_BODY = """Hello {first_name},
 
 {each_link} once, until {expires}. Your answers go to your care team at {clinic}.
 
-If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) now{crisis}, or call 911.
+If you are in crisis or thinking about harming yourself, call or text 988 (Suicide & Crisis Lifeline) \
+now{crisis}, or call 911.
 
 This message was sent automatically; please do not reply to it.
 """
@@ -43,12 +45,14 @@ def email_masked(address: str) -> str:
 
 
 def crisis_line(location: Location | None) -> str:
-    """The clinic's crisis line: the location's phone, else ``KETACLINIC_CRISIS_LINE`` (988 is always given too)."""
+    """The clinic's crisis line: the location's phone, else ``KETACLINIC_CRISIS_LINE`` (988 is always given
+    too)."""
     return (location.phone if location and location.phone else "") or settings.KETACLINIC_CRISIS_LINE
 
 
 def until_words(expires: datetime) -> str:
-    """``the end of Wednesday November 25`` for a link ending at midnight, else ``Wednesday November 25 at 3:15 PM``."""
+    """``the end of Wednesday November 25`` for a link ending at midnight, else ``Wednesday November 25 at
+    3:15 PM``."""
     local = timezone.localtime(expires)
     if local.time() == time.min:
         return f"the end of {local - timedelta(days=1):%A %B %-d}"
@@ -56,7 +60,8 @@ def until_words(expires: datetime) -> str:
 
 
 def questionnaire_email(*, patient: Patient, urls: Sequence[str], expires: datetime) -> EmailMessage:
-    """The message: the clinic's name, the links, the crisis line and 988; no questionnaire name, nothing clinical."""
+    """The message: the clinic's name, the links, the crisis line and 988; no questionnaire name, nothing
+    clinical."""
     clinic = patient.location.name
     line = crisis_line(patient.location)
     many = len(urls) > 1
@@ -74,7 +79,8 @@ def questionnaire_email(*, patient: Patient, urls: Sequence[str], expires: datet
 
 
 def send(message: EmailMessage, *, connection: Any = None) -> str:
-    """Send one message; the transport's failure as words ('' when sent), for the caller to record and retry."""
+    """Send one message; the transport's failure as words ('' when sent), for the caller to record and
+    retry."""
     message.connection = connection
     try:
         message.send(fail_silently=False)
@@ -92,8 +98,9 @@ FLAG_EMAIL_BODY = (
 
 
 def safety_flag_notify(flag: SafetyFlag) -> list[str]:
-    """Email the responsible prescriber(s) that a flag was raised: the signer of the patient's active plan, else the
-    prescribers of the patient's location. Nothing clinical in the message; each attempt is audited (masked)."""
+    """Email the responsible prescriber(s) that a flag was raised: the signer of the patient's active plan,
+    else the prescribers of the patient's location. Nothing clinical in the message; each attempt is audited
+    (masked)."""
     plan = (
         TreatmentPlan.objects.filter(patient=flag.patient, status=TreatmentPlan.Status.ACTIVE)
         .select_related("signed_by")

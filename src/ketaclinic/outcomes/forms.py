@@ -76,8 +76,8 @@ class CorrectionForm(AnswersForm):
         self.fields["reason"] = forms.CharField(
             max_length=300,
             widget=forms.Textarea(attrs={"rows": 2}),
-            help_text='Why the answers change (at least 5 characters), e.g. "Item 3 entered as 3; the patient '
-            'answered 1". Kept with the correction.',
+            help_text='Why the answers change (at least 5 characters), e.g. "Item 3 entered as 3; the '
+            'patient answered 1". Kept with the correction.',
         )
 
 

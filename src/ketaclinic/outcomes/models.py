@@ -43,7 +43,8 @@ class QuestionnaireResponse(ClinicRecord):
     suicidal_ideation = models.BooleanField(
         null=True,
         blank=True,
-        help_text="PHQ-9 item 9: True when above 0 (core flag suicidal_ideation), False when 0, None otherwise.",
+        help_text="PHQ-9 item 9: True when above 0 (core flag "
+        "suicidal_ideation), False when 0, None otherwise.",
     )
     loinc_panel = models.CharField(max_length=20, blank=True)
     loinc_result = models.CharField(max_length=20, blank=True)
@@ -114,7 +115,8 @@ class PatientLink(ClinicRecord):
 
 
 class SafetyFlag(ClinicRecord):
-    """An urgent flag raised by an answer that signals suicide risk; closed only by an assessment and a plan."""
+    """An urgent flag raised by an answer that signals suicide risk; closed only by an assessment and a
+    plan."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open — urgent"

@@ -51,7 +51,8 @@ class Patient(ClinicRecord):
     part2_protected = models.BooleanField(
         "42 CFR Part 2 records",
         default=False,
-        help_text="Holds records received from a substance-use programme: disclosure needs the patient's consent.",
+        help_text="Holds records received from a substance-use "
+        "programme: disclosure needs the patient's consent.",
     )
 
     class Meta:

@@ -88,8 +88,8 @@ def duplicates_find(
 ) -> list[PossibleDuplicate]:
     """Existing patients that may be the same person, across all locations (a person registered twice at
     two locations is the duplicate that matters). Matches outside the user's locations
-    say only that a match exists there (break-glass opens it, with a reason, reviewed). Every lookup is audited.
-    Part of registering a patient: refused to roles that may not register."""
+    say only that a match exists there (break-glass opens it, with a reason, reviewed). Every lookup is
+    audited. Part of registering a patient: refused to roles that may not register."""
     require(user, Permission.PATIENT_REGISTER)
     digits = re.sub(r"\D", "", phone or "")
     cond = Q()

@@ -1,4 +1,5 @@
-"""Treatment plan pages: draft (series proposed), the plan with its slots, sign, revise; move, cancel, booster."""
+"""Treatment plan pages: draft (series proposed), the plan with its slots, sign, revise; move, cancel,
+booster."""
 
 from __future__ import annotations
 

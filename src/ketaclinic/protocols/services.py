@@ -14,7 +14,10 @@ from ketaclinic.core.protocols import ProtocolDocument
 from ketaclinic.protocols.files import shipped_protocols
 from ketaclinic.protocols.models import ProtocolVersion
 
-VERSION_CHANGED = "Protocol {id} v{version} is already loaded with different content; raise the version number to load a change."
+VERSION_CHANGED = (
+    "Protocol {id} v{version} is already loaded with different "
+    "content; raise the version number to load a change."
+)
 VERSION_NOT_NEWER = "Protocol {id} v{version} is older than the loaded v{latest}; versions only go up."
 
 

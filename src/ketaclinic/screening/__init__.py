@@ -1,1 +1,2 @@
-"""Referrals and screening: the first step of the pathway, ending in a prescriber-signed eligibility decision."""
+"""Referrals and screening: the first step of the pathway, ending in a prescriber-signed eligibility
+decision."""

@@ -7,6 +7,7 @@ every operation declares for the 4xx answers it can give (:func:`errors_declare`
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -14,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation
 from ninja.security import django_auth
 
 from ketaclinic.audit.services import audit_denied
@@ -22,7 +24,17 @@ from ketaclinic.core.input_rules import shown
 from ketaclinic.patients.access import OutsideLocations
 from ketaclinic.web.errors import ApiError, error_body
 
-api = NinjaAPI(
+
+class _Api(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        """Named after the app's API (``ketaclinic_infusions_api_infusion_start``), not the module inside
+        it that holds the operation: an API split into modules (``ketaclinic.infusions.api.running``) keeps
+        its operation ids."""
+        module = re.sub(r"\.api\..*$", ".api", operation.view_func.__module__)
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")
+
+
+api = _Api(
     title="ketaclinic API",
     version="1",
     description="Patients, referrals, screening and eligibility for an IV ketamine clinic. "
@@ -101,8 +113,8 @@ api.add_router("/outcomes", "ketaclinic.outcomes.api.router")
 
 
 def error_statuses(operation: Any) -> list[int]:
-    """The 4xx answers an operation can give: 400 (input refused, by the request filter or a rule), 401 and 403
-    (not signed in; CSRF, permission or another location), 404 (a record named in the path or body that is
+    """The 4xx answers an operation can give: 400 (input refused, by the request filter or a rule), 401 and
+    403 (not signed in; CSRF, permission or another location), 404 (a record named in the path or body that is
     missing or not yours) and 422 (parameters or body not matching the schema)."""
     has_params = bool(operation.signature.params)
     names_a_record = "{" in operation.path or any(

@@ -245,9 +245,10 @@ def demo_loaded() -> bool:
 
 
 class _Replay:
-    """The demo replays today: the clinic's records are made through the services as the day happened, with the
-    clock (``django.utils.timezone.now``) set back to when each thing happened and moved forward event by event,
-    so every event is recorded at its time (event times may be backdated only within the protocol's bounds)."""
+    """The demo replays today: the clinic's records are made through the services as the day happened, with
+    the clock (``django.utils.timezone.now``) set back to when each thing happened and moved forward event by
+    event, so every event is recorded at its time (event times may be backdated only within the protocol's
+    bounds)."""
 
     def __init__(self, start: datetime) -> None:
         self.real_now = _REAL_NOW()
@@ -561,8 +562,8 @@ def _demo_plans_and_consent(
             )
 
 
-# Chairs per clinic: the plans' series hold chairs 1-4 at 8:00 and 10:00; today's sessions (at times set from the
-# moment the demo is loaded) take the first chair free for their whole chair time, so three more chairs
+# Chairs per clinic: the plans' series hold chairs 1-4 at 8:00 and 10:00; today's sessions (at times set from
+# the moment the demo is loaded) take the first chair free for their whole chair time, so three more chairs
 # guarantee one whatever the time of day.
 CHAIRS = 7
 PLAN_CHAIRS = 4
@@ -597,7 +598,8 @@ def _demo_day(location: Location, users: dict[str, User], rng: random.Random) ->
     protocol = ProtocolVersion.objects.filter(protocol_id="depression-standard").order_by("-version").first()
     chairs = {c.name: c for c in Chair.objects.filter(location=location)}
     now = _real_now()
-    # On the board of today in the location's zone even when loaded in the small hours (the events keep their times).
+    # On the board of today in the location's zone even when loaded in the small hours (the events keep their
+    # times).
     midnight = datetime.combine(
         now.astimezone(ZoneInfo(location.timezone)).date(), time(0, 1), tzinfo=ZoneInfo(location.timezone)
     )
@@ -611,8 +613,9 @@ def _demo_day(location: Location, users: dict[str, User], rng: random.Random) ->
             scheduled_start__lt=midnight + timedelta(days=1),
         ).select_related("plan")
     }
-    # No infusion outside the pathway: only patients in an active signed plan under this protocol's indications,
-    # without an open urgent safety flag (that patient's slot stays on the board, flagged, for the prescriber).
+    # No infusion outside the pathway: only patients in an active signed plan under this protocol's
+    # indications, without an open urgent safety flag (that patient's slot stays on the board, flagged, for
+    # the prescriber).
     covered = {str(i) for i in protocol.parsed.indications} if protocol is not None else set()
     flagged = set(
         SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN).values_list("patient_id", flat=True)

@@ -83,7 +83,8 @@ def _birth_date(instance: models.Model) -> date | None:
 
 
 def record_check(instance: models.Model, update_fields: frozenset[str] | None = None) -> None:
-    """Apply the rules to ``instance`` (only ``update_fields`` when given); normalise phone numbers in place."""
+    """Apply the rules to ``instance`` (only ``update_fields`` when given); normalise phone numbers in
+    place."""
     meta = instance._meta
     birth = _birth_date(instance)
     for field in meta.concrete_fields:

@@ -1,8 +1,10 @@
-"""Headers every response carries (beyond Django's SecurityMiddleware and django-csp's Content-Security-Policy).
+"""Headers every response carries (beyond Django's SecurityMiddleware and django-csp's
+Content-Security-Policy).
 
 * ``Cache-Control: no-store`` on every response but static files: pages, fragments, the API, PDFs and patient
   links all carry (or may carry) patient data, which no browser or proxy cache should keep.
-* ``Permissions-Policy`` turning off the browser features the clinic never uses (camera, microphone, location...).
+* ``Permissions-Policy`` turning off the browser features the clinic never uses (camera, microphone,
+  location...).
 
 And a log filter: a refused request (403) is logged in one line, without the traceback Django attaches.
 """

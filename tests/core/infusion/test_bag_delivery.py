@@ -1,5 +1,6 @@
-"""The order is the bag: delivery never exceeds the bag's volume to be infused (VTBI), says when it ran empty and
-when the ordered time has run (issue: 42.5 mg / 118.5 mL "given" from a 36.1 mg / 100.7 mL bag, still running)."""
+"""The order is the bag: delivery never exceeds the bag's volume to be infused (VTBI), says when it ran empty
+and when the ordered time has run (issue: 42.5 mg / 118.5 mL "given" from a 36.1 mg / 100.7 mL bag, still
+running)."""
 
 from __future__ import annotations
 

@@ -224,7 +224,8 @@ def test_consent_is_never_not_applicable_whatever_the_protocol_says_about_sex() 
     assert result.failures == ("consent_on_file missing",)  # the nurse's confirmation is still needed
 
 
-# --- the checklist knows its items by the kind they declare, never by their code -------------------------------
+# --- the checklist knows its items by the kind they declare, never by their code
+# -------------------------------
 
 RENAMED = C.model_copy(
     update={

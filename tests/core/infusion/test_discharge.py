@@ -137,7 +137,8 @@ def test_fit_iff_every_criterion(scores, systolic, escort, instructions) -> None
     )
 
 
-# --- discharge on evidence (complete, after the stop, recent, within thresholds; voided by later readings) ----
+# --- discharge on evidence (complete, after the stop, recent, within thresholds; voided by later readings)
+# ----
 
 M = shipped_protocols()["depression-standard"].monitoring
 STOP = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
-"""When an event may be recorded: not in the future, at most the protocol's maximum late, with a reason beyond a
-few minutes, never before the events it depends on."""
+"""When an event may be recorded: not in the future, at most the protocol's maximum late, with a reason beyond
+a few minutes, never before the events it depends on."""
 
 from __future__ import annotations
 

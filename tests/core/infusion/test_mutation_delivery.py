@@ -163,7 +163,7 @@ def test_no_regimen_before_any_drug_ran():
     assert delivered_regimen([RatePoint(K.START, T0, 60.0, 60.0)], T0) is None
 
 
-# --- the bag (VTBI): the pump stops when the bag's volume is delivered -----------------------------------------
+# --- the bag (VTBI): the pump stops when the bag's volume is delivered ---
 
 
 def same_moment(a: datetime | None, b: datetime) -> bool:

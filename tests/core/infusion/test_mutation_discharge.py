@@ -1,7 +1,7 @@
-"""Discharge behaviours that mutation testing showed were unpinned: a refused PADSS score names the item and the
-value; the 20 % deviation and the observation minimum are inclusive edges; the observation reason's minutes;
-readings described as a nurse would read them; which readings are recovery evidence and which void a fit
-assessment."""
+"""Discharge behaviours that mutation testing showed were unpinned: a refused PADSS score names the item and
+the value; the 20 % deviation and the observation minimum are inclusive edges; the observation reason's
+minutes; readings described as a nurse would read them; which readings are recovery evidence and which void
+a fit assessment."""
 
 from __future__ import annotations
 

@@ -95,7 +95,8 @@ def test_no_override_when_nothing_breaches() -> None:
 
 
 def test_the_projected_dose_beyond_the_hard_limit_is_refused_naming_quantity_value_and_limits() -> None:
-    # CRPS: 100 mg per session hard; 60 kg at 20 mg/h for 200 min given (66.7 mg), then 24 mg/h for 100 min more
+    # CRPS: 100 mg per session hard; 60 kg at 20 mg/h for 200 min given (66.7 mg), then 24 mg/h for 100 min
+    # more
     c_args: dict[str, Any] = {
         "section": CRPS,
         "kg": 70.0,

@@ -1,4 +1,5 @@
-"""The independent check of the bag: the vial strength exactly, the volume drawn within a syringe's tolerance."""
+"""The independent check of the bag: the vial strength exactly, the volume drawn within a syringe's
+tolerance."""
 
 from __future__ import annotations
 

@@ -86,7 +86,8 @@ def test_two_missing_items_and_a_prorated_total_stays_in_the_lower_band():
     assert result.severity == "moderate"
     # answered 7 items summing 7: total = 9.0 exactly -> mild
     assert score("phq9", [1, None, 1, 1, 1, 1, 1, None, 1]).total == 9
-    # answered 8 items summing 8 with one missing -> 9 exactly; answered 8 summing 4 -> 4.5 is "minimal" (not rounded up)
+    # answered 8 items summing 8 with one missing -> 9 exactly; answered 8 summing 4 -> 4.5 is "minimal" (not
+    # rounded up)
     half = score("phq9", [1, 1, 1, 1, 0, 0, 0, None, 0])
     assert half.total == 4.5
     assert half.severity == "minimal"

@@ -72,7 +72,8 @@ def test_window_of_each_timepoint():
         fu - timedelta(days=1), fu + timedelta(days=2), fu + timedelta(days=7)
     )
     week1, week2, week4 = (LAST + timedelta(weeks=k) for k in (1, 2, 4))
-    # Week 1's window stops the day before week 2's opens (week 2 opens on day 12): closes day 10, late until day 11.
+    # Week 1's window stops the day before week 2's opens (week 2 opens on day 12): closes day 10, late until
+    # day 11.
     assert w[("post_series", None, week1)] == DueWindow(
         week1 - timedelta(days=2), week1 + timedelta(days=3), week2 - timedelta(days=3)
     )

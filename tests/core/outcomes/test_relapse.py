@@ -23,7 +23,8 @@ def test_a_pain_rise_of_two_points_that_regains_half_the_improvement_is_a_relaps
 
 
 def test_a_one_point_pain_wobble_is_not_a_relapse_even_when_it_regains_half():
-    """Baseline 4, best 2 (a 50% response), then 3: half the improvement, but 1 point is everyday variation."""
+    """Baseline 4, best 2 (a 50% response), then 3: half the improvement, but 1 point is everyday
+    variation."""
     assert relapse_check("pain_nrs", 4, [2, 3], 0.5).relapsed  # the bare rule would propose a booster
     check = protocol_relapse_check("pain_nrs", 4, [2, 3], 0.5)
     assert not check.relapsed and "everyday variation" in check.reason

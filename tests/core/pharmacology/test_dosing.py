@@ -291,7 +291,8 @@ def test_dose_scales_linearly_with_weight(weight: float, per_kg: float) -> None:
 
 
 def test_rounding_up_empties_the_bag_a_little_early() -> None:
-    """1.2 mg/kg at 82 kg: 101.968 mL over 40 min = 152.952 mL/h -> 153.0; the bag empties just before 40 min."""
+    """1.2 mg/kg at 82 kg: 101.968 mL over 40 min = 152.952 mL/h -> 153.0; the bag empties just before 40
+    min."""
     c = dose_calculate(DEPRESSION, weight_kg=82, dose=mgkg(1.2))
     p = c.pump
     assert p is not None

@@ -76,7 +76,8 @@ def test_percentiles_ordered_and_share_consistent() -> None:
 
 
 def test_lognormal_cv_is_the_parameter_cv() -> None:
-    """omega^2 = ln(1 + CV^2): with CV 0.3 and no weight variability, V1 has CV 0.3 (checked via C at a bolus)."""
+    """omega^2 = ln(1 + CV^2): with CV 0.3 and no weight variability, V1 has CV 0.3 (checked via C at a
+    bolus)."""
     p = population_simulate(
         PK_MODELS["hijazi"],
         Regimen.of([Bolus(dose_mg=70)]),

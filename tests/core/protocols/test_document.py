@@ -1,4 +1,5 @@
-"""The one protocol format: every shipped file validates; bad documents are refused with every problem named."""
+"""The one protocol format: every shipped file validates; bad documents are refused with every problem
+named."""
 
 from __future__ import annotations
 

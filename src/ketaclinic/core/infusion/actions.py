@@ -186,7 +186,7 @@ def action_decide(
     permissions: Collection[Permission],
     guards: Guards | None = None,
 ) -> Decision:
-    """May a person with ``permissions`` (of ``role``) do ``op`` on a session in ``state`` now, and if not, why."""
+    """May a person with ``permissions`` (of ``role``) do ``op`` on a ``state`` session now; if not, why."""
     rule = RULES[op]
     if rule.permission not in permissions:
         return Decision(op, False, PERMISSION_DENIED.format(role=role, action=rule.words), "permission")

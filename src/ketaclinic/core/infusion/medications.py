@@ -226,8 +226,8 @@ def administration_check(
     ``given``: the doses of the same drug already recorded this session; ``allergies``: the patient's charted
     allergies (substances); ``prescriber_order``: a prescriber is recording it as themselves (their order);
     ``signed_order_dose_mg``: the session's signed order dose (esketamine). Refused: a drug not in the
-    formulary, ketamine by hand, an allergy, the wrong unit or route, a dose above the hard maximum per dose or
-    a session total above the hard maximum per session, an esketamine dose other than the signed order's, a
+    formulary, ketamine by hand, an allergy, the wrong unit or route, a dose above the hard maximum per dose
+    or a session total above the hard maximum per session, an esketamine dose other than the signed order's, a
     drug needing an order without one, and beyond a soft maximum without a prescriber's reason."""
     entry = formulary.entry((code or "").strip().lower())
     if entry is None:

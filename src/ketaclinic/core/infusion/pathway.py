@@ -1,4 +1,5 @@
-"""No infusion outside the pathway: the facts a session must rest on before it is booked and before the pump starts.
+"""No infusion outside the pathway: the facts a session must rest on before it is booked and before the pump
+starts.
 
 A clinic infuses a patient only on a signed eligible screening, under a protocol written for the screened
 indication, inside an active signed treatment plan (a session outside the plan's dated slots joins it with a
@@ -59,8 +60,8 @@ class PathwayFacts:
 def pathway_problems(f: PathwayFacts, *, at_start: bool = False) -> tuple[str, ...]:
     """Everything that keeps this infusion outside the pathway (empty when it may go ahead).
 
-    ``at_start``: the flags and the one-at-a-time rule are checked when the pump is to start (booking a session
-    for a flagged patient is allowed: the flag is assessed before the chair).
+    ``at_start``: the flags and the one-at-a-time rule are checked when the pump is to start (booking a
+    session for a flagged patient is allowed: the flag is assessed before the chair).
     """
     out: list[str] = []
     if not f.plan_active:

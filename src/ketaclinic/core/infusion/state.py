@@ -1,4 +1,5 @@
-"""The session state machine: scheduled → checked_in → prechecks_done → running ⇄ paused → recovering → discharged.
+"""The session state machine: scheduled → checked_in → prechecks_done → running ⇄ paused → recovering →
+discharged.
 
 A session may be cancelled before the infusion starts. Stopping the infusion (from running or paused)
 begins recovery. Guards: the infusion starts only with a signed order and a passed checklist; discharge

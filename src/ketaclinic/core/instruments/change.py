@@ -96,7 +96,8 @@ def _responded(instrument: Instrument, baseline: Fraction, current: Fraction) ->
 
 
 def change_from_baseline_for(instrument: Instrument, baseline: float, current: float) -> ChangeFromBaseline:
-    """Compare one total with the baseline total of the same instrument (definitions in the module docstring)."""
+    """Compare one total with the baseline total of the same instrument (definitions in the module
+    docstring)."""
     b = _checked_total(instrument, "baseline", baseline)
     now = _checked_total(instrument, "current", current)
     c = instrument.change
@@ -154,8 +155,8 @@ def relapse_check_for(
     regained = (current - best) / (b - best) if b > best else Fraction(0)
     relapsed = regained >= Fraction(str(threshold_fraction))
     reason = (
-        f"rose from {float(best):g} to {float(current):g}, {float(regained) * 100:.0f}% of the way back to the "
-        f"baseline {float(b):g} (threshold {threshold_fraction * 100:g}%)"
+        f"rose from {float(best):g} to {float(current):g}, {float(regained) * 100:.0f}% of the way back to "
+        f"the baseline {float(b):g} (threshold {threshold_fraction * 100:g}%)"
     )
     return RelapseCheck(relapsed, responded_at, float(best), round(float(regained), 4), reason)
 

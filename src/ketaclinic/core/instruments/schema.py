@@ -316,7 +316,8 @@ class Instrument(_Model):
 
 
 def parse_instrument(data: Any) -> Instrument:
-    """Validate a mapping (parsed YAML/JSON) as an instrument definition, or refuse it naming every problem."""
+    """Validate a mapping (parsed YAML/JSON) as an instrument definition, or refuse it naming every
+    problem."""
     if not isinstance(data, Mapping):
         raise InstrumentDefinitionError(
             MSG_DEFINITION_NOT_MAPPING.format(kind=type(data).__name__), value=data

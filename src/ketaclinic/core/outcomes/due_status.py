@@ -159,7 +159,8 @@ class DueItem:
 def due_windows(
     items: Sequence[DueQuestionnaire], rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS
 ) -> tuple[DueWindow, ...]:
-    """Each item's window (in the items' order), clipped so consecutive items of one timepoint never overlap."""
+    """Each item's window (in the items' order), clipped so consecutive items of one timepoint never
+    overlap."""
     raw: list[tuple[date, date, date]] = []
     for item in items:
         rule = rules.get(item.timepoint)
@@ -192,7 +193,8 @@ def due_windows(
 
 
 def answer_counts_for(item: DueQuestionnaire, instrument: str, window: DueWindow, answer: Answered) -> bool:
-    """The matching rule: same instrument and timepoint, same infusion number before an infusion, in the window."""
+    """The matching rule: same instrument and timepoint, same infusion number before an infusion, in the
+    window."""
     if answer.instrument != instrument or answer.timepoint != item.timepoint:
         return False
     if item.timepoint == "pre_infusion" and answer.infusion_number != item.infusion_number:

@@ -60,5 +60,6 @@ def order_regimen(calc: DoseCalculation) -> Regimen | None:
 
 
 def order_peak_check(section: DosingSection, calc: DoseCalculation) -> float | None:
-    """An order's predicted peak for this patient (actual body weight); refused above the protocol's ceiling."""
+    """An order's predicted peak for this patient (actual body weight); refused above the protocol's
+    ceiling."""
     return peak_check(section, weight_kg=calc.dosing_weight.actual_kg, regimen=order_regimen(calc))

@@ -195,8 +195,8 @@ def _kamp() -> PkModel:
             Parameter("q2_l_per_h_per_70kg", 161.0, "L/h"),
             Parameter("q3_l_per_h_per_70kg", 79.0, "L/h"),
         ),
-        reference="Kamp J, Olofsen E, Henthorn TK, et al. Ketamine pharmacokinetics: a systematic review of the "
-        "literature, meta-analysis, and population analysis. Anesthesiology 2020;133(6):1192-1213",
+        reference="Kamp J, Olofsen E, Henthorn TK, et al. Ketamine pharmacokinetics: a systematic review of "
+        "the literature, meta-analysis, and population analysis. Anesthesiology 2020;133(6):1192-1213",
         doi="10.1097/ALN.0000000000003577",
         pmid="32997732",
         population="meta-analysis of 18 studies (11 in healthy adults, 3 in adult patients, 5 in paediatric "
@@ -280,7 +280,8 @@ PK_MODELS: dict[str, PkModel] = {
             Parameter("k21_per_min", 0.0030, "1/min"),
         ),
         reference="Hijazi Y, Bodonian C, Bolon M, Salord F, Boulieu R. Pharmacokinetics and haemodynamics of "
-        "ketamine in intensive care patients with brain or spinal cord injury. Br J Anaesth 2003;90(2):155-160",
+        "ketamine in intensive care patients with brain or "
+        "spinal cord injury. Br J Anaesth 2003;90(2):155-160",
         doi="10.1093/bja/aeg028",
         pmid="12538370",
         population="12 adult intensive-care patients with brain or spinal cord injury (abstract); "

@@ -4,9 +4,10 @@ Variability (the usual exponential IIV model of population PK, e.g. Mould & Upto
 Syst Pharmacol 2013;2:e38): each patient's V1 and each rate constant is ``typical x exp(eta)`` with
 ``eta ~ Normal(0, omega^2)`` drawn independently per parameter and ``omega^2 = ln(1 + CV^2)`` so that
 the parameter's coefficient of variation is ``CV`` and its median the typical value. ke0 is not varied
-and the effect site (on request) is indicative only, like every derived ke0. Weights come from a list or from a normal distribution
-truncated to the plausibility range (redrawn outside it). All draws come from ``numpy.random.Generator
-(PCG64(seed))`` in a fixed order (weights, then etas), so a seed reproduces a population exactly.
+and the effect site (on request) is indicative only, like every derived ke0. Weights come from a list or from
+a normal distribution truncated to the plausibility range (redrawn outside it). All draws come from
+``numpy.random.Generator (PCG64(seed))`` in a fixed order (weights, then etas), so a seed reproduces a
+population exactly.
 
 Solver (exact, vectorised, no ODE stepping). The plasma amount after input ``u(t)`` into the central
 compartment is the convolution of ``u`` with the unit impulse response ``g(t) = sum_j w_j exp(lambda_j t)``
@@ -100,7 +101,8 @@ def population_weights(*, n: int, mean_kg: float, sd_kg: float, rng: np.random.G
 
 @dataclass(frozen=True)
 class VirtualPatients:
-    """N patients' weights and individual parameters (arrays of shape (N,)); k13/k31 None for 2 compartments."""
+    """N patients' weights and individual parameters (arrays of shape (N,)); k13/k31 None for 2
+    compartments."""
 
     weights_kg: np.ndarray
     v1_l: np.ndarray

@@ -196,7 +196,8 @@ BAD_INFUSION_SPEC = (
 
 
 def infusion_parse(text: str) -> Infusion:
-    """``0.5mg/kg/40min`` (dose over duration) or ``20mg/h/120min`` (rate for duration) → :class:`Infusion`."""
+    """``0.5mg/kg/40min`` (dose over duration) or ``20mg/h/120min`` (rate for duration) →
+    :class:`Infusion`."""
     raw = str(text).strip()
     head, sep, tail = raw.rpartition("/")
     if not sep or not head:

@@ -6,7 +6,7 @@ The model is the linear system ``dx/dt = A x + b u(t)`` (amounts in mg; Gibaldi 
     dx1/dt = -(k10 + k12 + k13) x1 + k21 x2 + k31 x3 + u
     dx2/dt = k12 x1 - k21 x2
     dx3/dt = k13 x1 - k31 x3
-    dCe/dt = ke0 (x1 / V1 - Ce)                      (effect site; Sheiner et al., Clin Pharmacol Ther 1979;25:358)
+    dCe/dt = ke0 (x1 / V1 - Ce)   (effect site; Sheiner et al., Clin Pharmacol Ther 1979;25:358)
 
 and plasma concentration ``Cp = x1 / V1``. Over an interval where the input rate ``u`` is constant the
 solution is exact: ``x(t + h) = Phi(h) x(t) + Gamma(h) u`` with ``Phi = exp(A h)`` and

@@ -165,7 +165,8 @@ def _case_insensitive(kind: Kind, unit_text: str) -> UnitSpec | None:
 
 
 def check_range(value: float, low: float, high: float, *, field: str, unit: str) -> float:
-    """Return ``value`` if it is finite, above zero and within ``[low, high]`` (inclusive); refuse otherwise."""
+    """Return ``value`` if it is finite, above zero and within ``[low, high]`` (inclusive); refuse
+    otherwise."""
     if not math.isfinite(value):
         raise ValidationError(NOT_FINITE.format(field=field, value=value), field=field, value=value)
     if value <= 0:

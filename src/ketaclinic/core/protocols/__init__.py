@@ -2,8 +2,9 @@
 
 A protocol document is a YAML (or JSON) file a clinic can edit and load. It has a header (id, version,
 status, changelog, sources) and one section per part of the clinic's day: ``eligibility`` (screening),
-``dosing`` (the dose engine), ``series`` (the plan's schedule), ``monitoring`` and ``discharge`` (infusion sessions). There is exactly
-one format; new parts of the clinic add a section to :class:`ProtocolDocument`, never a second format.
+``dosing`` (the dose engine), ``series`` (the plan's schedule), ``monitoring`` and ``discharge`` (infusion
+sessions). There is exactly one format; new parts of the clinic add a section to :class:`ProtocolDocument`,
+never a second format.
 """
 
 from ketaclinic.core.protocols.document import (

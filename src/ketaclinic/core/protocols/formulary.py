@@ -76,7 +76,8 @@ class FormularyEntry(_Section):
         unknown = [r for r in self.routes if r not in ROUTES]
         if unknown:
             raise ValueError(
-                f"formulary entry {self.code}: unknown routes {', '.join(unknown)}; allowed are {', '.join(ROUTES)}"
+                f"formulary entry {self.code}: unknown routes "
+                f"{', '.join(unknown)}; allowed are {', '.join(ROUTES)}"
             )
         if self.administration is AdministrationKind.AS_NEEDED:
             limits = (

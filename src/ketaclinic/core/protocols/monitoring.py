@@ -59,7 +59,8 @@ VITAL_UNITS = {
     Vital.RESPIRATORY_RATE: "/min",
     Vital.SEDATION: "(0 none, 1 mild, 2 moderate, 3 severe)",
 }
-# DOMAIN.md §6: BP panel 85354-9 (systolic 8480-6, diastolic 8462-4), HR 8867-4, RR 9279-1, SpO2 59408-5 and 2708-6.
+# DOMAIN.md §6: BP panel 85354-9 (systolic 8480-6, diastolic 8462-4), HR 8867-4, RR 9279-1, SpO2 59408-5 and
+# 2708-6.
 LOINC = {
     Vital.SYSTOLIC: ("8480-6",),
     Vital.DIASTOLIC: ("8462-4",),
@@ -79,9 +80,9 @@ class SuggestedAction(StrEnum):
 
 
 class PlausibleRange(_Section):
-    """A reading outside this range is IMPOSSIBLE (a typing error): refused. Extreme but real readings (SpO2 40,
-    respiratory rate 0, heart rate 25) must lie inside it, so that they are saved and raise the critical alert:
-    a protocol whose range would refuse one of those does not load (``POSSIBLE_EXTREMES``)."""
+    """A reading outside this range is IMPOSSIBLE (a typing error): refused. Extreme but real readings (SpO2
+    40, respiratory rate 0, heart rate 25) must lie inside it, so that they are saved and raise the critical
+    alert: a protocol whose range would refuse one of those does not load (``POSSIBLE_EXTREMES``)."""
 
     vital: Vital
     low: float
@@ -97,14 +98,16 @@ class PlausibleRange(_Section):
 
 
 class AlertLevel(StrEnum):
-    """How loud an alert is: ``hold`` (act on it, e.g. pause) or ``critical`` (the highest: stop, call for help)."""
+    """How loud an alert is: ``hold`` (act on it, e.g. pause) or ``critical`` (the highest: stop, call for
+    help)."""
 
     HOLD = "hold"
     CRITICAL = "critical"
 
 
 class Threshold(_Section):
-    """A hold threshold: a reading above ``above`` or below ``below`` raises an alert suggesting ``action``."""
+    """A hold threshold: a reading above ``above`` or below ``below`` raises an alert suggesting
+    ``action``."""
 
     code: str = Field(pattern="^[a-z][a-z0-9_]{1,40}$")
     vital: Vital
@@ -168,7 +171,8 @@ class MonitoringSection(_Section):
     required: tuple[Vital, ...] = Field(
         default=(Vital.SYSTOLIC, Vital.DIASTOLIC, Vital.HEART_RATE, Vital.SPO2, Vital.RESPIRATORY_RATE),
         min_length=1,
-        description="What a complete set of vital signs holds: only a complete set resets the 'vitals due' clock.",
+        description="What a complete set of vital signs holds: only "
+        "a complete set resets the 'vitals due' clock.",
     )
     backdating: Backdating = DEFAULT_BACKDATING
     source: str = Field(min_length=3)
@@ -220,19 +224,19 @@ class ChecklistKind(StrEnum):
     WEIGHT = "weight"  # today's weight, in kg (converted from lb at entry)
     BASELINE_VITALS = "baseline_vitals"  # passes when the baseline reading is within the baseline limits
     PREGNANCY = "pregnancy"  # "not_pregnant" passes; not asked only for the sex in ``not_applicable_to_sex``
-    # the patient's current consent is on file: the nurse's "yes" must be backed by the signed consent; asked of
-    # everyone and never overridden (consent is the patient's, not a clinical judgement)
+    # the patient's current consent is on file: the nurse's "yes" must be backed by the signed consent; asked
+    # of everyone and never overridden (consent is the patient's, not a clinical judgement)
     CONSENT = "consent"
-    # current medications reviewed: the interacting medications on file are listed with the answer, and a major
-    # interaction with ketamine needs a prescriber's sign-off instead of a nurse's "yes"
+    # current medications reviewed: the interacting medications on file are listed with the answer, and a
+    # major interaction with ketamine needs a prescriber's sign-off instead of a nurse's "yes"
     MEDICATIONS_REVIEW = "medications_review"
     # today's PHQ-9 total (0-27), kept on the session and shown in its note
     PHQ9_TODAY = "phq9_today"
 
     @property
     def answer_form(self) -> str:
-        """How the item is answered: ``yes_no``, ``pregnancy``, ``weight``, ``number`` or ``reading`` (from the
-        baseline vital signs, no answer)."""
+        """How the item is answered: ``yes_no``, ``pregnancy``, ``weight``, ``number`` or ``reading`` (from
+        the baseline vital signs, no answer)."""
         return _ANSWER_FORM[self]
 
 
@@ -267,8 +271,8 @@ class ChecklistItem(_Section):
     max: float | None = None
     prescriber_may_override: bool = True
     applies_to_sex: str | None = Field(default=None, pattern="^(female|male)$")
-    # Not asked only when the patient's recorded sex at birth is this one (pregnancy: male); asked whenever the
-    # sex is anything else, including other or unknown.
+    # Not asked only when the patient's recorded sex at birth is this one (pregnancy: male); asked whenever
+    # the sex is anything else, including other or unknown.
     not_applicable_to_sex: str | None = Field(default=None, pattern="^(female|male)$")
     confirm_change_percent: float | None = Field(
         default=None,

@@ -11,8 +11,8 @@ from ketaclinic.infusions.models import InfusionSession
 
 
 def session_actions(user: User, session: InfusionSession) -> dict[str, Decision]:
-    """Each operation's decision for ``user`` on ``session`` in its state now, keyed by the operation's name. A
-    guarded state change (start, discharge) is offered when the state allows it; its guards (a signed order,
+    """Each operation's decision for ``user`` on ``session`` in its state now, keyed by the operation's name.
+    A guarded state change (start, discharge) is offered when the state allows it; its guards (a signed order,
     the observation time) are weighed when the person acts, and a refusal then says which is missing."""
     permissions = {p for p in Permission if user.can(p)}
     decisions = actions_decide(session.state_enum, role=user.role, permissions=permissions)

@@ -1,4 +1,5 @@
-"""The day board of a location: chairs and home visits, sessions, planned slots not checked in, safety flags."""
+"""The day board of a location: chairs and home visits, sessions, planned slots not checked in, safety
+flags."""
 
 from __future__ import annotations
 

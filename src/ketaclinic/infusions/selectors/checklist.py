@@ -77,7 +77,8 @@ def patient_allergies(patient: Patient) -> list[str]:
 
 
 def interacting_medications(patient: Patient) -> list[str]:
-    """The patient's current medications that interact with ketamine, with the advice (``core.medications``)."""
+    """The patient's current medications that interact with ketamine, with the advice
+    (``core.medications``)."""
     return [
         f"{m.name}: {i.advice}"
         for m in patient.medications.filter(stopped_at__isnull=True)

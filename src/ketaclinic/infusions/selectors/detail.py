@@ -39,7 +39,8 @@ from ketaclinic.patients.models import Patient
 def session_get(
     *, user: User, external_id: str, permission: Permission = Permission.SESSION_VIEW
 ) -> InfusionSession:
-    """One session by its public id, if the user may see it (404 when unknown, 403 outside their locations)."""
+    """One session by its public id, if the user may see it (404 when unknown, 403 outside their
+    locations)."""
     require(user, permission)
     session = InfusionSession.objects.select_related(
         "patient", "patient__location", "protocol_version", "location", "chair", "updated_by"

@@ -11,7 +11,8 @@ from ketaclinic.infusions.selectors.checklist import reading_of
 
 
 def adverse_events_unreviewed(session: InfusionSession) -> tuple[str, ...]:
-    """Severe adverse events of the session no prescriber has reviewed yet, in words (they block discharge)."""
+    """Severe adverse events of the session no prescriber has reviewed yet, in words (they block
+    discharge)."""
     zone = ZoneInfo(session.location.timezone)
     return tuple(
         UNREVIEWED.format(kind=e.get_kind_display().lower(), time=f"{e.at.astimezone(zone):%H:%M}")

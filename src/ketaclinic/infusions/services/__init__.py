@@ -8,7 +8,8 @@ Actions that record something that already happened take ``at`` (default now): n
 before the previous event.
 
 The actions are split by stage of the session (``scheduling``, ``checklist``, ``orders``, ``pump``,
-``vitals``, ``medications``, ``discharge``, ``notes``; shared helpers in ``_common``) and re-exported here.
+``titration``, ``vitals``, ``medications``, ``discharge``, ``notes``; shared helpers in ``_common``) and
+re-exported here.
 Services write; what only reads or formats lives in :mod:`ketaclinic.infusions.selectors`."""
 
 from __future__ import annotations
@@ -80,29 +81,14 @@ from ketaclinic.infusions.services.orders import (
     vial_check_record,
 )
 from ketaclinic.infusions.services.pump import (
-    COSIGN_ALREADY,
-    COSIGN_NOT_VERBAL,
     MAR_BAG_EMPTY,
-    NO_PUMP,
-    NO_SUCH_RATE_EVENT,
     NOT_STARTED,
-    RATE_ABOVE_MAX,
-    RATE_ABOVE_PUMP,
-    RATE_NOT_POSITIVE,
-    READ_BACK_REQUIRED,
-    SIGNER_NOT_PRESCRIBER,
-    SIGNER_NOT_SELF,
-    SIGNER_OTHER_LOCATION,
-    SIGNER_REQUIRED,
-    TITRATION_OVERRIDE_REQUIRED,
     VIAL_CHECK_MISMATCH,
     VIAL_CHECK_REQUIRED,
     infusion_pause,
-    infusion_rate_change,
     infusion_resume,
     infusion_start,
     infusion_stop,
-    titration_cosign,
 )
 from ketaclinic.infusions.services.scheduling import (
     CANCEL_REASON_REQUIRED,
@@ -123,6 +109,23 @@ from ketaclinic.infusions.services.scheduling import (
     session_check_in,
     session_check_in_planned,
     session_schedule,
+)
+from ketaclinic.infusions.services.titration import (
+    COSIGN_ALREADY,
+    COSIGN_NOT_VERBAL,
+    NO_PUMP,
+    NO_SUCH_RATE_EVENT,
+    RATE_ABOVE_MAX,
+    RATE_ABOVE_PUMP,
+    RATE_NOT_POSITIVE,
+    READ_BACK_REQUIRED,
+    SIGNER_NOT_PRESCRIBER,
+    SIGNER_NOT_SELF,
+    SIGNER_OTHER_LOCATION,
+    SIGNER_REQUIRED,
+    TITRATION_OVERRIDE_REQUIRED,
+    infusion_rate_change,
+    titration_cosign,
 )
 from ketaclinic.infusions.services.vitals import (
     ALERT_ACKNOWLEDGED,

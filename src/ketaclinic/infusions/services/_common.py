@@ -148,3 +148,12 @@ def _consent_required(session: InfusionSession) -> None:
 
 def _order_allergy_refuse(session: InfusionSession) -> None:
     order_allergy_check(session.protocol_version.parsed.formulary, patient_allergies(session.patient))
+
+
+def _last_event_at(session: InfusionSession) -> datetime | None:
+    last = session.rate_events.order_by("-at", "-id").first()
+    return None if last is None else last.at
+
+
+def _last_pump_event(session: InfusionSession) -> tuple[str, datetime | None]:
+    return ("the last pump event", _last_event_at(session))

@@ -150,7 +150,8 @@ def _void_if_weight_changed(user: User, session: InfusionSession) -> None:
 def checklist_override(
     *, user: User, session: InfusionSession, expected_version: int, code: str, reason: str
 ) -> ChecklistItemResponse:
-    """A prescriber overrides a failed (or unanswerable) item with a reason; some items cannot be overridden."""
+    """A prescriber overrides a failed (or unanswerable) item with a reason; some items cannot be
+    overridden."""
     session = _lock(user, session, Permission.ORDER_SIGN, expected_version)
     _allowed(session, SessionOp.CHECKLIST_OVERRIDE)
     item = item_get(session_sections(session)[1], code)

@@ -143,7 +143,8 @@ def order_create(
 def order_sign(
     *, user: User, order: InfusionOrder, expected_version: int, override_reason: str = ""
 ) -> InfusionOrder:
-    """A prescriber signs; beyond a soft limit the override reason is required (hard limits never got here)."""
+    """A prescriber signs; beyond a soft limit the override reason is required (hard limits never got
+    here)."""
     session = _lock(user, order.session, Permission.ORDER_SIGN, expected_version)
     order = InfusionOrder.objects.select_for_update(of=("self",)).get(
         pk=order.pk

@@ -72,7 +72,8 @@ def vitals_record(
     source: str = "manual",
     backdate_reason: str = "",
 ) -> VitalsPosted:
-    """Record one reading, committed at once; a retry with the same ``client_id`` returns the stored reading."""
+    """Record one reading, committed at once; a retry with the same ``client_id`` returns the stored
+    reading."""
     client_id = (client_id or "").strip()
     if not client_id:
         raise ValidationError(CLIENT_ID_REQUIRED, field="client_id", value=client_id)

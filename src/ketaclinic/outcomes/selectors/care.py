@@ -115,8 +115,8 @@ def current_responses() -> QuerySet[QuestionnaireResponse]:
 def open_safety_flags(
     location: Location, on: date | None = None, *, patients: Iterable[int] = ()
 ) -> list[SafetyFlag]:
-    """Open (urgent) flags of a location's patients, and of ``patients`` (ids: those on the day board, who may be
-    cared for elsewhere, as on a home visit), raised on or before ``on``: for the day board. One query; no
+    """Open (urgent) flags of a location's patients, and of ``patients`` (ids: those on the day board, who may
+    be cared for elsewhere, as on a home visit), raised on or before ``on``: for the day board. One query; no
     permission check (the board's selector checked ``board.view`` and the location)."""
     on = on or timezone.localdate()
     end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
@@ -278,7 +278,8 @@ _ANSWER_FIELDS = ("instrument", "timepoint", "infusion_number", "authored_at")
 
 
 def due_status_for_patient(patient: Patient, today: date | None = None) -> tuple[DueItem, ...]:
-    """Each due questionnaire and instrument with its status (core ``due_statuses``) from the current answers."""
+    """Each due questionnaire and instrument with its status (core ``due_statuses``) from the current
+    answers."""
     today = today or timezone.localdate()
     rows = (
         current_responses().filter(patient=patient).exclude(timepoint="ad_hoc").values_list(*_ANSWER_FIELDS)
@@ -404,7 +405,8 @@ def _marks_from_answers(rows: list[tuple[str, str, int | None, datetime]]) -> li
 
 
 def worklist_patients(location: Location | None) -> QuerySet[Patient]:
-    """Patients who can have questionnaires due: a signed plan, or answers at a baseline or before an infusion."""
+    """Patients who can have questionnaires due: a signed plan, or answers at a baseline or before an
+    infusion."""
     patients = Patient.objects.all() if location is None else Patient.objects.filter(location=location)
     return patients.filter(
         Exists(TreatmentPlan.objects.filter(patient=OuterRef("pk"), status__in=["active", "completed"]))

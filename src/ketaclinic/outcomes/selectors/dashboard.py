@@ -1,6 +1,6 @@
-"""The clinic outcomes dashboard (:func:`outcomes_dashboard`): it answers in a fixed number of queries whatever
-the data size (three: one row per patient for PHQ-9, one for GAD-7, and every current PHQ-9 total for the
-published measures; the figures are computed from those rows by the pure core's interval and measure
+"""The clinic outcomes dashboard (:func:`outcomes_dashboard`): it answers in a fixed number of queries
+whatever the data size (three: one row per patient for PHQ-9, one for GAD-7, and every current PHQ-9 total for
+the published measures; the figures are computed from those rows by the pure core's interval and measure
 functions). Its definitions are :data:`DEFINITIONS`, shown on the page."""
 
 from __future__ import annotations
@@ -49,37 +49,38 @@ REMISSION_CLINIC_LABEL = "Remission after the series (clinic definition)"
 # -- the clinic outcomes dashboard ------------------------------------------------------------------------
 
 DEFINITIONS: dict[str, str] = {
-    "completed": "Patients with at least one PHQ-9 answered at a post-series timepoint (1, 2, 4 or 6 weeks after "
-    "the last infusion of the series) within the period, at the chosen location and indication.",
-    "baseline": "A patient's baseline is the first current (not corrected) answer of that questionnaire given at "
-    "the baseline timepoint; the endpoint is the latest current post-series answer within the period.",
-    "response_rate": "The clinic's own definition, not a published quality measure: share of completers with a "
-    "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) fell by at least "
+    "completed": "Patients with at least one PHQ-9 answered at a post-series timepoint (1, 2, 4 or 6 weeks "
+    "after the last infusion of the series) within the period, at the chosen location and indication.",
+    "baseline": "A patient's baseline is the first current (not corrected) answer of that questionnaire "
+    "given at the baseline timepoint; the endpoint is the latest current post-series answer within the "
+    "period.",
+    "response_rate": "The clinic's own definition, not a published quality measure: share of completers with "
+    "a PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) fell by at least "
     "50%. n = completers with a baseline of 10 or more; patients who did not answer after the "
     "series are not counted.",
-    "remission_rate": "The clinic's own definition, not a published quality measure: share of completers with a "
-    "PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) is below 5. "
+    "remission_rate": "The clinic's own definition, not a published quality measure: share of completers "
+    "with a PHQ-9 baseline of 10 or more whose endpoint (1 to 6 weeks after the series) is below 5. "
     "n = completers with a baseline of 10 or more.",
-    "nqf1884_response": "As the measure specifies: patients with major depression (or dysthymia) whose first PHQ-9 "
-    "above 9 (the index) falls in the period; responding = the most recent PHQ-9 from 6 months "
+    "nqf1884_response": "As the measure specifies: patients with major depression (or dysthymia) whose first "
+    "PHQ-9 above 9 (the index) falls in the period; responding = the most recent PHQ-9 from 6 months "
     "minus 60 days to 6 months plus 60 days after the index is at most half the index score. A "
     "patient with no PHQ-9 in that window is counted as not responding. Patients whose window "
     "has not closed yet are shown as pending and not counted; bipolar depression is excluded.",
-    "cms159_remission": "As the measure specifies: the same patients; in remission = the most recent PHQ-9 from 12 "
-    "months minus 60 days to 12 months plus 60 days after the index is below 5. A patient with "
+    "cms159_remission": "As the measure specifies: the same patients; in remission = the most recent PHQ-9 "
+    "from 12 months minus 60 days to 12 months plus 60 days after the index is below 5. A patient with "
     "no PHQ-9 in that window is counted as not in remission. Excluded: bipolar disorder. "
     "Patients whose window has not closed yet are shown as pending and not counted.",
     "phq9_change": "Mean percent change of PHQ-9, (baseline − endpoint) / baseline × 100, so improvement is "
     "positive. n = completers with a PHQ-9 baseline above 0.",
-    "gad7_change": "Mean percent change of GAD-7, defined as for PHQ-9, over patients with a GAD-7 baseline above 0 "
-    "and a GAD-7 post-series answer in the period.",
-    "ideation_resolved": "Of the completers whose baseline PHQ-9 item 9 was above 0 (suicidal ideation), the share "
-    "whose endpoint PHQ-9 item 9 was answered 0. An unanswered item 9 does not count as resolved.",
-    "time_to_response": "Days from the baseline answer to the first PHQ-9 answer at or below half the baseline, over "
-    "the responders (mean with its t interval; the median is given too).",
-    "intervals": "95% confidence intervals: Wilson score intervals for proportions, Student's t intervals for means. "
-    "An interval is clipped to what the measure can be (a change of at most 100%, at least 0 days), "
-    "so with few patients it may be lopsided rather than show an impossible value.",
+    "gad7_change": "Mean percent change of GAD-7, defined as for PHQ-9, over patients with a GAD-7 baseline "
+    "above 0 and a GAD-7 post-series answer in the period.",
+    "ideation_resolved": "Of the completers whose baseline PHQ-9 item 9 was above 0 (suicidal ideation), the "
+    "share whose endpoint PHQ-9 item 9 was answered 0. An unanswered item 9 does not count as resolved.",
+    "time_to_response": "Days from the baseline answer to the first PHQ-9 answer at or below half the "
+    "baseline, over the responders (mean with its t interval; the median is given too).",
+    "intervals": "95% confidence intervals: Wilson score intervals for proportions, Student's t intervals "
+    "for means. An interval is clipped to what the measure can be (a change of at most 100%, at least 0 "
+    "days), so with few patients it may be lopsided rather than show an impossible value.",
 }
 
 
@@ -175,7 +176,8 @@ SELECT x.b_total, x.b_at, x.b_si, x.e_total, x.e_si, {r_at} FROM x
 """
 _R_AT_SQL = """CASE WHEN x.b_total >= %(min_baseline)s AND x.e_total <= x.b_total * 0.5 THEN
   (SELECT MIN(c.authored_at) FROM {t} c WHERE c.patient_id = x.patient_id AND c.instrument = %(inst)s
-   AND c.total IS NOT NULL AND c.authored_at > x.b_at AND c.total <= x.b_total * 0.5 AND {nr_c}) END AS r_at"""
+   AND c.total IS NOT NULL AND c.authored_at > x.b_at AND c.total <= x.b_total * 0.5 AND {nr_c})
+  END AS r_at"""
 
 
 def _as_datetime(value: Any) -> datetime | None:

@@ -53,7 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "ketaclinic.base.time_zones.ResetTimeZoneMiddleware",  # a page about a patient activates their location's zone
+    # a page about a patient activates their location's zone
+    "ketaclinic.base.time_zones.ResetTimeZoneMiddleware",
     "csp.middleware.CSPMiddleware",
     "ketaclinic.web.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -174,7 +175,8 @@ CACHES = {
 }
 RATELIMIT_USE_CACHE = "default"
 # W001: django-ratelimit's list of backends predates Django's own RedisCache, which increments atomically.
-# E003 (a cache only this process sees) is silenced only when there is no Redis: the demo's one server process.
+# E003 (a cache only this process sees) is silenced only when there is no Redis: the demo's one server
+# process.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (
     [] if KETACLINIC_REDIS_URL else ["django_ratelimit.E003"]
 )
@@ -185,7 +187,7 @@ KETACLINIC_AUDIT_READS = env_bool("KETACLINIC_AUDIT_READS", True)
 KETACLINIC_AUDIT_CHECKPOINT_FILE = os.environ.get(
     "KETACLINIC_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")
 )
-# each a dotted path, or (dotted path, keyword arguments), e.g. ("ketaclinic.audit.checkpoints.SyslogSink", {...})
+# each a dotted path, or (dotted path, keyword arguments): ("ketaclinic.audit.checkpoints.SyslogSink", {...})
 KETACLINIC_AUDIT_CHECKPOINT_SINKS: list[str | tuple[str, dict[str, Any]]] = [
     "ketaclinic.audit.checkpoints.FileSink"
 ]
@@ -228,8 +230,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("KETACLINIC_EMAIL_FROM", "ketaclinic <no-rep
 # "Send link now" uses the address the page was opened at and, with DEBUG on, the job http://127.0.0.1:8000.
 KETACLINIC_BASE_URL = os.environ.get("KETACLINIC_BASE_URL", "")
 
-# Content-Security-Policy (django-csp: a kept library, with report-only mode and per-view overrides): scripts only
-# from our own static files (no inline script or handler anywhere; htmx needs no eval here); inline style
+# Content-Security-Policy (django-csp: a kept library, with report-only mode and per-view overrides): scripts
+# only from our own static files (no inline script or handler anywhere; htmx needs no eval here); inline style
 # attributes allowed (htmx's indicator styles and a few templates). The API's Swagger UI page (ninja's own
 # static files and an inline start-up script) is excluded.
 from csp.constants import NONE, SELF  # noqa: E402

@@ -14,7 +14,10 @@ from ketaclinic.audit.checkpoints import checkpoint_export
 
 
 class Command(BaseCommand):
-    help = "Export a signed checkpoint of the audit trail (each shard's size and last seal) outside the database."
+    help = (
+        "Export a signed checkpoint of the audit trail (each "
+        "shard's size and last seal) outside the database."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=int, default=0, help="Repeat every so many seconds (0: once).")
@@ -24,7 +27,8 @@ class Command(BaseCommand):
             close_old_connections()
             checkpoint = checkpoint_export()
             self.stdout.write(
-                f"Audit checkpoint {checkpoint.at}: {checkpoint.size} entries in {len(checkpoint.heads)} shards."
+                f"Audit checkpoint {checkpoint.at}: {checkpoint.size} "
+                f"entries in {len(checkpoint.heads)} shards."
             )
             if options["every"] <= 0:
                 return

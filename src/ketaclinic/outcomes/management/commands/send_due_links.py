@@ -16,7 +16,10 @@ from ketaclinic.outcomes.services import due_links_send
 
 
 class Command(BaseCommand):
-    help = "Email patients a single-use link for each questionnaire due today that has no answer and no live link."
+    help = (
+        "Email patients a single-use link for each questionnaire "
+        "due today that has no answer and no live link."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--location", default="", help="Only this location's patients (its code).")

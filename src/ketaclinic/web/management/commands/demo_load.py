@@ -19,11 +19,13 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for login in demo_logins():
             self.stdout.write(
-                f"  {login.username:<14} {login.role:<11}{'  + authenticator code' if login.needs_totp else ''}"
+                f"  {login.username:<14} {login.role:<11}"
+                f"{'  + authenticator code' if login.needs_totp else ''}"
             )
         code = f"{totp(bytes.fromhex(DEMO_TOTP_KEY_HEX)):06d}"
         self.stdout.write(
-            "\nPrescribers and the admin also need a code: add the key JBSWY3DPEHPK3PXP (base32) to an authenticator "
-            f"app, or run `ketaclinic manage demo_totp` for the current one (right now: {code}).\n"
+            "\nPrescribers and the admin also need a code: add the key JBSWY3DPEHPK3PXP (base32) to an "
+            "authenticator app, or run `ketaclinic manage demo_totp` for the current one "
+            f"(right now: {code}).\n"
             "Open http://127.0.0.1:8000\n"
         )

@@ -1,0 +1,87 @@
+"""Measurement-based care actions: record answers (staff or a patient's link), correct a response, send a
+link, raise and assess safety flags, propose and decide boosters. Each is one transaction and audited.
+
+Scoring, flags, response and relapse are the pure core's (``core.instruments``); nothing is re-decided here.
+
+The actions are split by what they act on (``responses``, ``links``, ``reviews`` of flags and boosters,
+``dispatch`` of links by email; shared helpers in ``_common``) and re-exported here.
+"""
+
+from __future__ import annotations
+
+from ketaclinic.outcomes.services._common import LINK_HOURS, NOT_ADMINISTRABLE, UNKNOWN_INSTRUMENT, token_hash
+from ketaclinic.outcomes.services.dispatch import (
+    DAILY_JOB,
+    JUST_SENT,
+    NO_BASE_URL,
+    NO_EMAIL,
+    NOT_WAITING,
+    RESEND_AFTER,
+    SendSummary,
+    due_link_email,
+    due_links_send,
+)
+from ketaclinic.outcomes.services.links import (
+    LINK_EXPIRED,
+    LINK_OTHER_PATIENT,
+    LINK_UNKNOWN,
+    LINK_USED,
+    link_create,
+    link_open,
+    link_submit,
+)
+from ketaclinic.outcomes.services.responses import (
+    ALREADY_REPLACED,
+    AUTHORED_IN_FUTURE,
+    CORRECTION_REASON,
+    TIMEPOINT_UNKNOWN,
+    response_correct,
+    response_record,
+)
+from ketaclinic.outcomes.services.reviews import (
+    ASSESSMENT_REQUIRED,
+    BOOSTER_ALREADY_DECIDED,
+    DECISION_UNKNOWN,
+    DECLINE_REASON,
+    FLAG_ALREADY_ASSESSED,
+    PLAN_REQUIRED,
+    booster_decide,
+    safety_flag_assess,
+)
+
+__all__ = [
+    "ALREADY_REPLACED",
+    "ASSESSMENT_REQUIRED",
+    "AUTHORED_IN_FUTURE",
+    "BOOSTER_ALREADY_DECIDED",
+    "CORRECTION_REASON",
+    "DAILY_JOB",
+    "DECISION_UNKNOWN",
+    "DECLINE_REASON",
+    "FLAG_ALREADY_ASSESSED",
+    "JUST_SENT",
+    "LINK_EXPIRED",
+    "LINK_HOURS",
+    "LINK_OTHER_PATIENT",
+    "LINK_UNKNOWN",
+    "LINK_USED",
+    "NOT_ADMINISTRABLE",
+    "NOT_WAITING",
+    "NO_BASE_URL",
+    "NO_EMAIL",
+    "PLAN_REQUIRED",
+    "RESEND_AFTER",
+    "SendSummary",
+    "TIMEPOINT_UNKNOWN",
+    "UNKNOWN_INSTRUMENT",
+    "booster_decide",
+    "due_link_email",
+    "due_links_send",
+    "link_create",
+    "link_open",
+    "link_submit",
+    "response_correct",
+    "response_record",
+    "safety_flag_assess",
+    "token_hash",
+]

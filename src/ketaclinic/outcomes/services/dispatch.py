@@ -1,0 +1,272 @@
+"""Emailing questionnaire links: the daily job (``send_due_links``) and "Send link now" on the worklist."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from ketaclinic.accounts.models import Location, User
+from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.audit.services import audit_record
+from ketaclinic.core.access import Permission
+from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.outcomes import DueItem
+from ketaclinic.outcomes import emails
+from ketaclinic.outcomes.models import LinkDispatch, PatientLink
+from ketaclinic.outcomes.selectors import (
+    due_status_for_patient,
+    item_key,
+    link_expiry,
+    patients_in_treatment,
+    questionnaire_worklist,
+)
+from ketaclinic.outcomes.services._common import _instrument, _link_store
+from ketaclinic.patients.access import patient_for
+from ketaclinic.patients.models import Patient
+
+NOT_WAITING = "{label} ({instrument}) is not waiting for an answer: nothing to send."
+NO_EMAIL = "{name} has no email address: hand out a link instead (or enter the answers)."
+NO_BASE_URL = "Set KETACLINIC_BASE_URL to the clinic's https:// address: patients' links start with it."
+DAILY_JOB = " (daily send_due_links job)"
+
+
+def _dispatch_email(
+    *, actor: User | None, patient: Patient, items: Sequence[DueItem], base_url: str, connection: Any = None
+) -> list[LinkDispatch]:
+    """Email one message with a new link per item; then, in one transaction, store the links (only when the
+    message went) and one dispatch per item. A failed send stores no link: nobody can hold it."""
+    if not base_url:
+        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
+    now = timezone.now()
+    planned = [
+        (
+            item,
+            _instrument(item.instrument, for_patient=True),
+            secrets.token_urlsafe(32),
+            link_expiry(item, now),
+        )
+        for item in items
+    ]
+    urls = [
+        base_url.rstrip("/") + reverse("questionnaire_answer", args=[token]) for _, _, token, _ in planned
+    ]
+    message = emails.questionnaire_email(patient=patient, urls=urls, expires=min(e for *_, e in planned))
+    error = emails.send(message, connection=connection)
+    masked = emails.email_masked(patient.email)
+    error = (
+        error.replace(patient.email, masked)[:300] if patient.email else error[:300]
+    )  # e.g. SMTPRecipientsRefused
+    how = DAILY_JOB if actor is None else ""
+    out = []
+    with transaction.atomic():
+        for item, inst, token, expires in planned:
+            q = item.questionnaire
+            link = (
+                None
+                if error
+                else _link_store(
+                    actor=actor,
+                    patient=patient,
+                    inst=inst,
+                    token=token,
+                    hours=72,
+                    timepoint=q.timepoint,
+                    infusion_number=q.infusion_number,
+                    how=f" by email to {masked}{how}",
+                    expires_at=expires,
+                )
+            )
+            dispatch = LinkDispatch.objects.create(
+                patient=patient,
+                link=link,
+                instrument=inst.id,
+                timepoint=q.timepoint,
+                infusion_number=q.infusion_number,
+                due_on=q.due_on,
+                channel=LinkDispatch.Channel.EMAIL,
+                to_masked=masked,
+                sent_at=now,
+                outcome=LinkDispatch.Outcome.FAILED if error else LinkDispatch.Outcome.SENT,
+                error=error,
+                created_by=actor,
+            )
+            audit_record(
+                action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM,
+                actor=actor,
+                patient=patient,
+                summary=(
+                    f"Emailing a {inst.name} link to {masked} FAILED: {error}"
+                    if error
+                    else f"Emailed a {inst.name} link to {masked}"
+                )
+                + how,
+                detail={
+                    "dispatch": str(dispatch.external_id),
+                    "outcome": dispatch.outcome,
+                    "link": str(link.external_id) if link else None,
+                },
+            )
+            out.append(dispatch)
+    return out
+
+
+def _record_no_address(*, actor: User | None, patient: Patient, item: DueItem) -> LinkDispatch:
+    q = item.questionnaire
+    with transaction.atomic():
+        dispatch = LinkDispatch.objects.create(
+            patient=patient,
+            instrument=item.instrument,
+            timepoint=q.timepoint,
+            infusion_number=q.infusion_number,
+            due_on=q.due_on,
+            channel=LinkDispatch.Channel.EMAIL,
+            sent_at=timezone.now(),
+            outcome=LinkDispatch.Outcome.NO_ADDRESS,
+            created_by=actor,
+        )
+        audit_record(
+            action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM,
+            actor=actor,
+            patient=patient,
+            summary=f"No email address: the {item.instrument} link for {q.label.lower()} must be handed out"
+            + (DAILY_JOB if actor is None else ""),
+            detail={"dispatch": str(dispatch.external_id), "outcome": dispatch.outcome},
+        )
+    return dispatch
+
+
+RESEND_AFTER = timedelta(minutes=10)
+JUST_SENT = (
+    "A link for the {instrument} was made at {when} and still works: it was not sent again. "
+    "It can be re-sent after 10 minutes."
+)
+
+
+@dataclass
+class SendSummary:
+    sent: int = 0
+    failed: int = 0
+    no_address: int = 0
+    live_link: int = 0  # a live link exists already: nothing sent
+    not_by_link: int = 0  # licensed wording: staff enter the answers
+    not_in_treatment: int = 0  # no active or completed plan (screened out, draft, stopped): staff decide
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent} sent, {self.failed} failed (retried next run), {self.no_address} without an email "
+            f"address (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not "
+            f"sent by link (licensed wording), {self.not_in_treatment} not sent: no active or completed plan"
+        )
+
+
+def due_links_send(
+    *,
+    user: User | None,
+    base_url: str,
+    location: Location | None = None,
+    today: date | None = None,
+    connection: Any = None,
+) -> SendSummary:
+    """Email a link for every questionnaire due today (window open, no answer) that has no live link.
+
+    One message per patient (all their links). Idempotent: a sent link is live, so a second run the same
+    day sends nothing again; a patient without an email address is recorded once per questionnaire and
+    listed on the worklist as "hand out a link"; a failed send stores no link, so the next run tries again.
+    ``user`` None is the daily job (every location unless ``location`` is given)."""
+    if user is not None:
+        require(user, Permission.QUESTIONNAIRE_RECORD)
+    if not base_url:
+        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
+    summary = SendSummary()
+    to_email: dict[Patient, list[DueItem]] = {}
+    rows = questionnaire_worklist(user=user, location=location, today=today).due
+    treated = patients_in_treatment({row.patient for row in rows})
+    for row in rows:
+        if row.patient.pk not in treated:
+            summary.not_in_treatment += 1
+        elif not row.sendable:
+            summary.not_by_link += 1
+        elif row.live_link is not None:
+            summary.live_link += 1
+        elif row.hand_out:
+            if row.dispatch is None or row.dispatch.outcome != LinkDispatch.Outcome.NO_ADDRESS:
+                _record_no_address(actor=user, patient=row.patient, item=row.item)
+            summary.no_address += 1
+        else:
+            to_email.setdefault(row.patient, []).append(row.item)
+    for patient, items in to_email.items():
+        for d in _dispatch_email(
+            actor=user, patient=patient, items=items, base_url=base_url, connection=connection
+        ):
+            if d.outcome == LinkDispatch.Outcome.SENT:
+                summary.sent += 1
+            else:
+                summary.failed += 1
+    return summary
+
+
+def due_link_email(
+    *,
+    user: User,
+    patient: Patient,
+    instrument: str,
+    timepoint: str,
+    infusion_number: int | None,
+    due_on: date,
+    base_url: str,
+    today: date | None = None,
+    connection: Any = None,
+) -> LinkDispatch:
+    """ "Send link now" on the worklist: email a link for one questionnaire that is still waiting for an
+    answer."""
+    patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
+    inst = _instrument(instrument, for_patient=True)
+    item = next(
+        (
+            i
+            for i in due_status_for_patient(patient, today)
+            if item_key(i) == (instrument, timepoint, infusion_number)
+            and i.questionnaire.due_on == due_on
+            and i.can_still_answer
+        ),
+        None,
+    )
+    if item is None:
+        raise ValidationError(
+            NOT_WAITING.format(label=f"{timepoint} {due_on}", instrument=inst.name),
+            field="questionnaire",
+            value=instrument,
+        )
+    if not patient.email:
+        raise ValidationError(NO_EMAIL.format(name=patient.display_name), field="email", value="")
+    with transaction.atomic():
+        # One sender at a time per patient (a double click, or the daily job running meanwhile): a link for
+        # this questionnaire made in the last few minutes is not sent again. An older live link may be
+        # re-sent on purpose (the patient lost the email).
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        recent = PatientLink.objects.filter(
+            patient=patient,
+            instrument=instrument,
+            timepoint=timepoint,
+            infusion_number=infusion_number,
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            created_at__gt=timezone.now() - RESEND_AFTER,
+        ).first()
+        if recent is not None:
+            raise ValidationError(
+                JUST_SENT.format(instrument=inst.name, when=f"{timezone.localtime(recent.created_at):%H:%M}"),
+                field="questionnaire",
+                value=instrument,
+            )
+        return _dispatch_email(
+            actor=user, patient=patient, items=[item], base_url=base_url, connection=connection
+        )[0]
