@@ -24,8 +24,9 @@ def advance_to(at: datetime) -> None:
     if at <= now:
         return
     if _state["patcher"] is None:
-        _state["patcher"] = mock.patch("django.utils.timezone.now", _now)
-        _state["patcher"].start()
+        patcher = mock.patch("django.utils.timezone.now", _now)
+        _state["patcher"] = patcher
+        patcher.start()
     _state["offset"] += at - now
 
 

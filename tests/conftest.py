@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -32,7 +33,7 @@ TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
 
 
 @pytest.fixture(autouse=True)
-def _cache_cleared():  # type: ignore[no-untyped-def]
+def _cache_cleared():
     """Rate-limit counts (django-ratelimit) live in the cache: each test starts with none."""
     from django.core.cache import cache
 
@@ -40,7 +41,7 @@ def _cache_cleared():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _test_clock_reset():  # type: ignore[no-untyped-def]
+def _test_clock_reset():
     """A test that moved the clock forward (``tests.clock``, e.g. by walking a session) gets the real one
     back."""
     from tests.clock import reset
@@ -50,17 +51,17 @@ def _test_clock_reset():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def protocols(db):  # type: ignore[no-untyped-def]
+def protocols(db):
     return {pv.protocol_id: pv for pv in protocols_load_shipped()}
 
 
 @pytest.fixture
-def downtown(db) -> Location:  # type: ignore[no-untyped-def]
+def downtown(db) -> Location:
     return Location.objects.create(code="downtown", name="Downtown Clinic")
 
 
 @pytest.fixture
-def northside(db) -> Location:  # type: ignore[no-untyped-def]
+def northside(db) -> Location:
     return Location.objects.create(code="northside", name="Northside Clinic")
 
 
@@ -81,23 +82,23 @@ def make_staff(role: Role | str, location: Location, username: str | None = None
 
 
 @pytest.fixture
-def staff(downtown) -> dict[Role, User]:  # type: ignore[no-untyped-def]
+def staff(downtown) -> dict[Role, User]:
     """One user of each role, all at Downtown."""
     return {role: make_staff(role, downtown) for role in Role}
 
 
 @pytest.fixture
-def prescriber(staff) -> User:  # type: ignore[no-untyped-def]
+def prescriber(staff) -> User:
     return staff[Role.PRESCRIBER]
 
 
 @pytest.fixture
-def intake(staff) -> User:  # type: ignore[no-untyped-def]
+def intake(staff) -> User:
     return staff[Role.INTAKE]
 
 
-def register(user: User, location: Location, **overrides) -> Patient:  # type: ignore[no-untyped-def]
-    fields = dict(
+def register(user: User, location: Location, **overrides) -> Patient:
+    fields: dict[str, Any] = dict(
         given_name="Maria",
         family_name="Garcia",
         birth_date=date(1985, 4, 12),
@@ -110,12 +111,12 @@ def register(user: User, location: Location, **overrides) -> Patient:  # type: i
 
 
 @pytest.fixture
-def patient(intake, downtown) -> Patient:  # type: ignore[no-untyped-def]
+def patient(intake, downtown) -> Patient:
     return register(intake, downtown)
 
 
 @pytest.fixture
-def other_patient(northside) -> Patient:  # type: ignore[no-untyped-def]
+def other_patient(northside) -> Patient:
     """A patient of Northside, where the ``staff`` users do not work."""
     registrar = make_staff(Role.INTAKE, northside)
     return register(
@@ -128,7 +129,7 @@ def current_totp() -> str:
 
 
 @pytest.fixture
-def client_for(db) -> Callable[[User], Client]:  # type: ignore[no-untyped-def]
+def client_for(db) -> Callable[[User], Client]:
     """A client signed in as ``user`` through the real sign-in pages (password, then TOTP when required)."""
 
     def make(user: User) -> Client:

@@ -31,7 +31,8 @@ class ProbeSessions:
     """
 
     def __init__(self, staff: dict[Role, User], patient: Patient) -> None:
-        self.staff, self.patient, self._made = staff, patient, {}  # type: dict[str, InfusionSession]
+        self.staff, self.patient = staff, patient
+        self._made: dict[str, InfusionSession] = {}
 
     def get(self, state: str) -> InfusionSession:
         if state not in self._made:
@@ -108,7 +109,7 @@ class Clinic:
     response: QuestionnaireResponse  # the PHQ-9 baseline
     flag: SafetyFlag  # open: PHQ-9 item 9 answered 1
     booster: BoosterProposal  # proposed: PHQ-9 20 -> 8 (response) -> 16 (relapse)
-    sessions: ProbeSessions = field(default=None)  # type: ignore[assignment]
+    sessions: ProbeSessions = field(default=None)
 
 
 def screen(user: User, patient: Patient, referral: Referral | None = None) -> Screening:
@@ -138,7 +139,7 @@ def refer(user: User, patient: Patient) -> Referral:
 
 
 @pytest.fixture
-def clinic(staff, patient, other_patient, protocols) -> Clinic:  # type: ignore[no-untyped-def]
+def clinic(staff, patient, other_patient, protocols) -> Clinic:
     from ketaclinic.plans.services import plan_draft
 
     intake = staff[Role.INTAKE]

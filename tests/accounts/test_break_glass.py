@@ -19,17 +19,17 @@ pytestmark = pytest.mark.django_db
 REASON = "Patient presented at Downtown in crisis; need her medication list"
 
 
-def chart_url(patient) -> str:  # type: ignore[no-untyped-def]
+def chart_url(patient) -> str:
     return f"/patients/{patient.external_id}/"
 
 
 @pytest.fixture
-def nurse(staff):  # type: ignore[no-untyped-def]
+def nurse(staff):
     return staff[Role.NURSE]
 
 
 @pytest.fixture
-def admin(staff):  # type: ignore[no-untyped-def]
+def admin(staff):
     return staff[Role.ADMIN]
 
 

@@ -648,7 +648,7 @@ def test_every_api_operation_is_listed_with_its_permission(client):
     assert routes - {"api-root", "openapi-json", "openapi-view"} == {name for name, _ in API}
 
 
-def fill(url: str, c: Clinic, protocols) -> str:  # type: ignore[no-untyped-def]
+def fill(url: str, c: Clinic, protocols) -> str:
     pv = next(iter(protocols.values()))
     ids = {}
     if "{session}" in url:
@@ -680,13 +680,13 @@ def fill(url: str, c: Clinic, protocols) -> str:  # type: ignore[no-untyped-def]
     )
 
 
-def fill_data(data: dict[str, Any] | None, c: Clinic, protocols) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+def fill_data(data: dict[str, Any] | None, c: Clinic, protocols) -> dict[str, Any] | None:
     if data is None:
         return None
     return {k: fill(v, c, protocols) if isinstance(v, str) and "{" in v else v for k, v in data.items()}
 
 
-def attempt(send, user, url: str, data: dict[str, Any] | None, client_for) -> tuple[int, int, bytes]:  # type: ignore[no-untyped-def]
+def attempt(send, user, url: str, data: dict[str, Any] | None, client_for) -> tuple[int, int, bytes]:
     """One role's request, in a savepoint rolled back afterwards, so every role meets the same clinic: the
     status, the user's ``denied`` audit entries, and the start of the body (for a failure's message)."""
     with transaction.atomic():
@@ -696,7 +696,7 @@ def attempt(send, user, url: str, data: dict[str, Any] | None, client_for) -> tu
     return outcome
 
 
-def sweep(table, key, clinic, protocols, client_for, send) -> None:  # type: ignore[no-untyped-def]
+def sweep(table, key, clinic, protocols, client_for, send) -> None:
     """Every role tries the operation: a role without the permission gets 403 and one ``denied`` entry; a role
     with it gets the operation's own answer, the same for every such role (a page, a redirect after a write, a
     created record, a rule's refusal naming a field, or "changed meanwhile"): exactly the status ``EXPECTED``

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 ALL_ROLES = pytest.mark.parametrize("role", list(Role), ids=str)
 
 
-def northside_urls(other_patient, screening) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def northside_urls(other_patient, screening) -> dict[str, str]:
     pid = other_patient.external_id
     return {
         "chart page": f"/patients/{pid}/",
@@ -30,7 +30,7 @@ def northside_urls(other_patient, screening) -> dict[str, str]:  # type: ignore[
 
 
 @pytest.fixture
-def northside_screening(other_patient, northside, protocols):  # type: ignore[no-untyped-def]
+def northside_screening(other_patient, northside, protocols):
     registrar = other_patient.created_by
     return screen(registrar, other_patient, refer(registrar, other_patient))
 

@@ -82,10 +82,10 @@ class Probe:
 
     json_only: bool = False  # an API operation standing in for a page not built yet (none left)
 
-    def send(self, client, clinic: Clinic, *, json: bool):  # type: ignore[no-untyped-def]
+    def send(self, client, clinic: Clinic, *, json: bool):
         return self.send_to(client, self.url(clinic), self.data(clinic) if self.data else None, json=json)
 
-    def send_to(self, client, url: str, data: dict[str, Any] | None, *, json: bool):  # type: ignore[no-untyped-def]
+    def send_to(self, client, url: str, data: dict[str, Any] | None, *, json: bool):
         if self.method == "get":
             return client.get(url)
         if json or self.json_only:
@@ -332,11 +332,11 @@ def test_every_permission_is_exercised_somewhere():
     assert not set(API_PROBES) - set(PAGE_PROBES)
 
 
-def cells(probes) -> list:  # type: ignore[no-untyped-def]
+def cells(probes) -> list:
     return [pytest.param(role, perm, id=f"{role.value}-{perm.value}") for perm in probes for role in Role]
 
 
-def assert_cell(response, user, role: Role, permission: Permission) -> None:  # type: ignore[no-untyped-def]
+def assert_cell(response, user, role: Role, permission: Permission) -> None:
     denials = denials_of(user)
     if role_can(role, permission):
         assert 200 <= response.status_code < 400, (role.value, response.status_code, response.content[:400])
@@ -348,7 +348,7 @@ def assert_cell(response, user, role: Role, permission: Permission) -> None:  # 
         assert denials[0].detail["status"] == 403
 
 
-def every_role_tries(probe: Probe, permission: Permission, clinic: Clinic, client_for, *, json: bool) -> None:  # type: ignore[no-untyped-def]
+def every_role_tries(probe: Probe, permission: Permission, clinic: Clinic, client_for, *, json: bool) -> None:
     """Each role sends the probe in a savepoint rolled back afterwards, so every role meets the same clinic
     (the probe's address and body are made first, outside it: a session it needs is made once and kept)."""
     url, data = probe.url(clinic), probe.data(clinic) if probe.data else None
@@ -391,12 +391,12 @@ def test_board_slot_check_in_cell(role, kind, clinic, client_for):
     )
 
 
-def _load_new_protocol_version(user) -> None:  # type: ignore[no-untyped-def]
+def _load_new_protocol_version(user) -> None:
     doc = next(iter(shipped_protocols().values()))
     protocol_load(document=doc.model_copy(update={"version": doc.version + 1}), user=user, source_name="test")
 
 
-def _create_staff(user) -> None:  # type: ignore[no-untyped-def]
+def _create_staff(user) -> None:
     staff_create(
         user=user,
         username="new.nurse",

@@ -32,14 +32,14 @@ VERIFY = "/accounts/2fa/verify/"
 SETUP = "/accounts/2fa/setup/"
 
 
-def password_only(user) -> Client:  # type: ignore[no-untyped-def]
+def password_only(user) -> Client:
     client = Client()
     response = client.post(LOGIN, {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     return client
 
 
-def entries(action: str, **filters) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+def entries(action: str, **filters) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(action=action, **filters).order_by("seq"))
 
 
@@ -250,7 +250,7 @@ def test_nurses_intake_and_billing_need_no_second_factor(role, staff):
 
 
 @pytest.fixture
-def idle_after_60s(settings):  # type: ignore[no-untyped-def]
+def idle_after_60s(settings):
     settings.KETACLINIC_IDLE_LOGOUT_SECONDS = 60
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def trail(clinic, client_for):  # type: ignore[no-untyped-def]
+def trail(clinic, client_for):
     """A trail with sign-ins, reads, writes and a denial in it."""
     client = client_for(clinic.staff[Role.NURSE])
     client.get(f"/patients/{clinic.patient.external_id}/")
@@ -68,7 +68,7 @@ def run_command() -> tuple[int, str, str]:
 # --- the chain ----------------------------------------------------------------------------------------
 
 
-def head_of(entry: AuditEntry):  # type: ignore[no-untyped-def]
+def head_of(entry: AuditEntry):
     return AuditChainHead.objects.filter(id=entry.chain[0])
 
 
@@ -217,15 +217,15 @@ def test_removing_the_chain_head_is_found(trail):
     assert problems() == ["head missing"]
 
 
-def _reseal(entry: AuditEntry, seal) -> None:  # type: ignore[no-untyped-def]
+def _reseal(entry: AuditEntry, seal) -> None:
     AuditEntry.objects.filter(pk=entry.pk).update(entry_hash=seal(entry.prev_hash, sealed_fields(entry)))
 
 
-def plain_sha256(prev: str, fields: dict) -> str:  # type: ignore[type-arg]
+def plain_sha256(prev: str, fields: dict) -> str:
     return hashlib.sha256((prev + "|" + entry_content(fields)).encode()).hexdigest()
 
 
-def other_key(prev: str, fields: dict) -> str:  # type: ignore[type-arg]
+def other_key(prev: str, fields: dict) -> str:
     return hmac.new(
         b"a guessed key", (prev + "|" + entry_content(fields)).encode(), hashlib.sha256
     ).hexdigest()

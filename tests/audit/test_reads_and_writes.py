@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 A = AuditEntry.Action
 
 
-def views(**filters) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+def views(**filters) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(action=A.VIEW, **filters).order_by("seq"))
 
 
@@ -140,17 +140,17 @@ def test_a_refused_form_still_audits_the_record_it_showed(clinic, client_for):
 # --- writes -------------------------------------------------------------------------------------------
 
 
-def _writes(c):  # type: ignore[no-untyped-def]
+def _writes(c):
     """(name, action, call) for every write service; each call returns the patient it wrote about."""
     s = c.staff
     p = c.patient
 
-    def stop_medication():  # type: ignore[no-untyped-def]
+    def stop_medication():
         med = medication_record(user=s[Role.NURSE], patient=p, name="lorazepam", dose="1 mg")
         medication_stop(user=s[Role.NURSE], medication=med, reason="Stopped before the first infusion")
         return p
 
-    def review():  # type: ignore[no-untyped-def]
+    def review():
         access = break_glass_open(
             user=s[Role.NURSE], patient=c.other_patient, reason="Patient in crisis here today"
         )
@@ -254,7 +254,7 @@ def test_a_write_and_its_entry_commit_or_roll_back_together(name, clinic):
 def test_an_audit_failure_undoes_the_write(clinic, monkeypatch):
     import ketaclinic.patients.services as patient_services
 
-    def broken(**kwargs):  # type: ignore[no-untyped-def]
+    def broken(**kwargs):
         raise RuntimeError("audit trail unavailable")
 
     monkeypatch.setattr(patient_services, "audit_record", broken)

@@ -24,7 +24,7 @@ PAGES = [
 ]
 
 
-def patient_pages(pid) -> list[str]:  # type: ignore[no-untyped-def]
+def patient_pages(pid) -> list[str]:
     return [
         f"/patients/{pid}/",
         f"/patients/{pid}/edit/",
@@ -34,7 +34,7 @@ def patient_pages(pid) -> list[str]:  # type: ignore[no-untyped-def]
     ]
 
 
-def api_operations(pid) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def api_operations(pid) -> list[tuple[str, str]]:
     return [
         ("get", "/api/patients"),
         ("get", f"/api/patients/{pid}"),

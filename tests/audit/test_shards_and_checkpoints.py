@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def trail(clinic, client_for):  # type: ignore[no-untyped-def]
+def trail(clinic, client_for):
     client = client_for(clinic.staff[Role.NURSE])
     for p in (clinic.patient, clinic.other_patient):
         client.get(f"/patients/{p.external_id}/")

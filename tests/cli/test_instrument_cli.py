@@ -24,7 +24,7 @@ def test_registered():
     assert "ketaclinic.cli.instrument" in SUBCOMMAND_MODULES
 
 
-def test_list_json(capsys):  # type: ignore[no-untyped-def]
+def test_list_json(capsys):
     code, out, _ = run(capsys, "instrument", "list", "--json")
     assert code == 0
     rows = {r["id"]: r for r in json.loads(out)}
@@ -42,14 +42,14 @@ def test_list_json(capsys):  # type: ignore[no-untyped-def]
     assert rows["dissociation_observation"]["validated"] is False
 
 
-def test_list_text_marks_unvalidated_and_missing_wording(capsys):  # type: ignore[no-untyped-def]
+def test_list_text_marks_unvalidated_and_missing_wording(capsys):
     code, out, _ = run(capsys, "instrument", "list")
     assert code == 0
     assert "NOT a validated scale" in out
     assert "wording clinic-supplied, missing" in out
 
 
-def test_score_json_example_from_the_issue(capsys):  # type: ignore[no-untyped-def]
+def test_score_json_example_from_the_issue(capsys):
     code, out, err = run(capsys, "instrument", "score", "phq9", "--answers", "1,2,0,3,1,0,2,1,0", "--json")
     assert (code, err) == (0, "")
     result = json.loads(out)
@@ -60,7 +60,7 @@ def test_score_json_example_from_the_issue(capsys):  # type: ignore[no-untyped-d
     assert result["loinc"] == {"panel": "44249-1", "result": "44261-6"}
 
 
-def test_an_empty_field_is_a_missing_answer(capsys):  # type: ignore[no-untyped-def]
+def test_an_empty_field_is_a_missing_answer(capsys):
     code, out, _ = run(capsys, "instrument", "score", "phq9", "--answers", "1,,0,3,1,0,2,1,1", "--json")
     assert code == 0
     result = json.loads(out)
@@ -70,14 +70,14 @@ def test_an_empty_field_is_a_missing_answer(capsys):  # type: ignore[no-untyped-
     assert result["flags"] == ["suicidal_ideation"]
 
 
-def test_text_output(capsys):  # type: ignore[no-untyped-def]
+def test_text_output(capsys):
     code, out, _ = run(capsys, "instrument", "score", "phq9", "--answers", "1,,0,3,1,0,2,1,1")
     assert code == 0
     assert "total 10.12, severity moderate" in out
     assert "FLAG: suicidal_ideation" in out
 
 
-def test_cssrs_with_skipped_items(capsys):  # type: ignore[no-untyped-def]
+def test_cssrs_with_skipped_items(capsys):
     code, out, _ = run(capsys, "instrument", "score", "cssrs_screener", "--answers", "1,0,,,,1,1", "--json")
     assert code == 0
     result = json.loads(out)
@@ -104,14 +104,14 @@ def test_cssrs_with_skipped_items(capsys):  # type: ignore[no-untyped-def]
         ),
     ],
 )
-def test_refused_input_exits_2_with_the_message(capsys, argv, message):  # type: ignore[no-untyped-def]
+def test_refused_input_exits_2_with_the_message(capsys, argv, message):
     code, out, err = run(capsys, "instrument", "score", *argv, "--json")
     assert code == 2
     assert out == ""
     assert err.strip() == f"ketaclinic: {message}"
 
 
-def test_unknown_instrument_exits_2(capsys):  # type: ignore[no-untyped-def]
+def test_unknown_instrument_exits_2(capsys):
     code, _, err = run(capsys, "instrument", "score", "phq10", "--answers", "1")
     assert code == 2
     assert "Unknown instrument 'phq10'" in err

@@ -14,5 +14,5 @@ SIGNATURE = "data:image/png;base64," + base64.b64encode(PNG).decode()
 
 
 @pytest.fixture
-def consent_doc(db):  # type: ignore[no-untyped-def]
+def consent_doc(db):
     return consent_documents_load_shipped()[0]

@@ -21,7 +21,7 @@ from tests.consent.conftest import PNG, SIGNATURE
 pytestmark = pytest.mark.django_db
 
 
-def sign(staff, patient, doc, **kw):  # type: ignore[no-untyped-def]
+def sign(staff, patient, doc, **kw):
     args = dict(
         user=staff[Role.NURSE],
         patient=patient,

@@ -90,7 +90,7 @@ def test_pounds_round_trip_within_rounding(lb):
 # -------------
 
 
-def _confirm(new: str, previous: str | None = "79.80", height: str | None = None):  # type: ignore[no-untyped-def]
+def _confirm(new: str, previous: str | None = "79.80", height: str | None = None):
     return weight_confirmations(
         Decimal(new),
         previous_kg=None if previous is None else Decimal(previous),
@@ -129,7 +129,7 @@ def test_an_order_for_another_weight_is_void() -> None:
 
 
 @given(st.decimals(20, 350, places=2), st.decimals(20, 350, places=2))
-def test_confirmation_iff_change_beyond_the_limit(new, previous) -> None:  # type: ignore[no-untyped-def]
+def test_confirmation_iff_change_beyond_the_limit(new, previous) -> None:
     needed = _confirm(str(new), str(previous))
     assert (len(needed) == 1) == (weight_change_percent(new, previous) > 10)
     assert weight_change_percent(new, previous) >= 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -36,8 +37,8 @@ def born_years_ago(years: int, days_after_birthday: int = 0) -> date:
     return date.fromordinal(d.toordinal() - days_after_birthday)
 
 
-def facts(**overrides) -> ScreeningFacts:  # type: ignore[no-untyped-def]
-    base = dict(
+def facts(**overrides) -> ScreeningFacts:
+    base: dict[str, Any] = dict(
         birth_date=born_years_ago(40),
         decision_date=TODAY,
         indication="trd",
@@ -50,7 +51,7 @@ def facts(**overrides) -> ScreeningFacts:  # type: ignore[no-untyped-def]
     return ScreeningFacts(**base)
 
 
-def codes(decision) -> set[str]:  # type: ignore[no-untyped-def]
+def codes(decision) -> set[str]:
     return {r.code for r in decision.reasons}
 
 
@@ -255,7 +256,7 @@ def test_outcome_is_the_worst_reason_and_a_yes_never_improves_it(age, n_trials, 
 
 
 class TestSigning:
-    def decision(self, **overrides):  # type: ignore[no-untyped-def]
+    def decision(self, **overrides):
         return assess_eligibility(facts(**overrides), PROTOCOL)
 
     def test_eligible_signed_eligible_needs_no_note(self):

@@ -32,11 +32,11 @@ MON = date(2026, 11, 2)
 RULES = SeriesRules(count=6, max_per_week=2, min_spacing_hours=48)
 
 
-def slots(starts) -> list[Slot]:  # type: ignore[no-untyped-def]
+def slots(starts) -> list[Slot]:
     return [Slot(f"Infusion {i}", s) for i, s in enumerate(starts, 1)]
 
 
-def assert_keeps_rules(rules: SeriesRules, starts, tz=NY) -> None:  # type: ignore[no-untyped-def]
+def assert_keeps_rules(rules: SeriesRules, starts, tz=NY) -> None:
     assert list(starts) == sorted(starts)
     for a, b in itertools.pairwise(starts):
         assert b - a >= timedelta(hours=rules.min_spacing_hours)

@@ -36,11 +36,15 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.e2e import flows
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("KETACLINIC_CHROMIUM", "/usr/bin/chromium")
@@ -61,7 +65,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
@@ -82,7 +86,7 @@ def _postgres_e2e_database(url: str, suffix: str = "e2e") -> tuple[str, Callable
     name = f"{parts.path.lstrip('/') or 'postgres'}_{suffix}"
     admin_url = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
 
-    def run(statement: sql.Composable) -> None:
+    def run(statement: sql.Composed) -> None:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(statement)
 
@@ -187,12 +191,12 @@ def server() -> Iterator[str]:
 class Clocked:
     """A second server whose clock the test moves forward (``tests.e2e.clocked``), with its own sign-ins."""
 
-    def __init__(self, browser, base_url: str, clock_file: Path) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, browser, base_url: str, clock_file: Path) -> None:
         self.browser, self.base_url, self.clock_file = browser, base_url, clock_file
         self.storage_states: dict[str, object] = {}
-        self.contexts: list[object] = []
+        self.contexts: list[BrowserContext] = []
 
-    def page(self, username: str | None = None, *, viewport: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
+    def page(self, username: str | None = None, *, viewport: dict[str, int] | None = None):
         page = open_page(self.browser, self.base_url, self.storage_states, username, viewport)
         self.contexts.append(page.context)
         return page
@@ -220,7 +224,7 @@ def clocked_server() -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture
-def clocked(request: pytest.FixtureRequest, browser, clocked_server) -> Iterator[Clocked]:  # type: ignore[no-untyped-def]
+def clocked(request: pytest.FixtureRequest, browser, clocked_server) -> Iterator[Clocked]:
     """``clocked.page(username)`` opens a signed-in page on the clocked server;
     ``clocked.advance(minutes)``."""
     c = Clocked(browser, *clocked_server)
@@ -229,7 +233,7 @@ def clocked(request: pytest.FixtureRequest, browser, clocked_server) -> Iterator
     if report is not None and report.failed:
         save_failure_screenshots(request.node.name, c.contexts)
     for context in c.contexts:
-        context.close()  # type: ignore[attr-defined]
+        context.close()
 
 
 @pytest.fixture(scope="package")
@@ -274,7 +278,7 @@ def open_page(
     browser,
     server: str,
     storage_states: dict[str, object],
-    username: str | None = None,  # type: ignore[no-untyped-def]
+    username: str | None = None,
     viewport: dict[str, int] | None = None,
 ):
     """A page in a fresh browser context, signed in as ``username`` (signing in the first time only)."""
@@ -294,7 +298,7 @@ def open_page(
     return page
 
 
-def save_failure_screenshots(name: str, contexts) -> None:  # type: ignore[no-untyped-def]
+def save_failure_screenshots(name: str, contexts) -> None:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     for i, context in enumerate(contexts):
         for j, page in enumerate(context.pages):
@@ -305,14 +309,14 @@ def save_failure_screenshots(name: str, contexts) -> None:  # type: ignore[no-un
 
 
 @pytest.fixture
-def new_page(request: pytest.FixtureRequest, browser, server: str, storage_states):  # type: ignore[no-untyped-def]
+def new_page(request: pytest.FixtureRequest, browser, server: str, storage_states):
     """``new_page(username=None, viewport=None)``: a page in a fresh context, signed in as ``username``.
 
     On failure every page the test opened is saved to the artifacts directory.
     """
     contexts = []
 
-    def make(username: str | None = None, *, viewport: dict[str, int] | None = None):  # type: ignore[no-untyped-def]
+    def make(username: str | None = None, *, viewport: dict[str, int] | None = None):
         page = open_page(browser, server, storage_states, username, viewport)
         contexts.append(page.context)
         return page
@@ -329,7 +333,7 @@ def new_page(request: pytest.FixtureRequest, browser, server: str, storage_state
 def shot(request: pytest.FixtureRequest) -> Callable[..., Path]:
     """``shot(page, "step")`` saves a screenshot into the artifacts directory, named after the test."""
 
-    def save(page, step: str, *, full_page: bool = True) -> Path:  # type: ignore[no-untyped-def]
+    def save(page, step: str, *, full_page: bool = True) -> Path:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{request.node.name}-{step}")
         path = ARTIFACTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=full_page)

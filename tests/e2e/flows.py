@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -93,8 +94,8 @@ def registered(page: Page) -> Registered:
     return Registered(url=page.url, mrn=match.group(2), name=match.group(1))
 
 
-def register_patient(page: Page, **fields: object) -> Registered:
-    fill_registration(page, **fields)  # type: ignore[arg-type]
+def register_patient(page: Page, **fields: Any) -> Registered:
+    fill_registration(page, **fields)
     page.get_by_role("button", name="Register").click()
     return registered(page)
 

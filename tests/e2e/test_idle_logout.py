@@ -22,7 +22,7 @@ def idle_server() -> Iterator[str]:
         yield url
 
 
-def test_the_board_and_a_session_left_open_sign_out_at_the_idle_limit(browser, idle_server, shot):  # type: ignore[no-untyped-def]
+def test_the_board_and_a_session_left_open_sign_out_at_the_idle_limit(browser, idle_server, shot):
     states: dict[str, object] = {}
     board = open_page(browser, idle_server, states, "nurse.patel")
     board.goto("/sessions/board/?location=downtown")

@@ -15,7 +15,7 @@ SEARCH_BIRTH_DATE = "1952-07-19"  # older than every demo patient
 
 
 @pytest.fixture(scope="module")
-def searchable(server, browser, storage_states) -> flows.Registered:  # type: ignore[no-untyped-def]
+def searchable(server, browser, storage_states) -> flows.Registered:
     """A patient registered through the registration page, with a name no demo patient has."""
     page = open_page(browser, server, storage_states, INTAKE)
     patient = flows.register_patient(
@@ -29,18 +29,18 @@ def searchable(server, browser, storage_states) -> flows.Registered:  # type: ig
     return patient
 
 
-def results(page):  # type: ignore[no-untyped-def]
+def results(page):
     return page.locator("#results tbody tr")
 
 
-def live_search(page, text: str) -> None:  # type: ignore[no-untyped-def]
+def live_search(page, text: str) -> None:
     """Type into the search box without pressing Enter; the results update in place (htmx)."""
     page.get_by_label("Search patients").fill(text)
     expect(page).to_have_url(re.compile(r"\?q="))  # htmx pushed the search into the address bar
 
 
 @pytest.fixture
-def patient_list(new_page):  # type: ignore[no-untyped-def]
+def patient_list(new_page):
     page = new_page(INTAKE)
     page.goto("/patients/")
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
@@ -99,7 +99,7 @@ def test_weight_in_pounds_is_stored_and_shown_in_kg(new_page, shot):
     assert patient.mrn.startswith("KC")
 
 
-def field_with_error(page, label: str):  # type: ignore[no-untyped-def]
+def field_with_error(page, label: str):
     """The form field labelled ``label`` (required fields show a ``*``) when it carries an error."""
     name = page.locator("label, legend", has_text=re.compile(rf"^{re.escape(label)}( \*)?$"))
     return page.locator(".field.has-error").filter(has=name)

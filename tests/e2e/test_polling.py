@@ -26,7 +26,7 @@ def _running_session(board: Page) -> str:
     return href
 
 
-def test_session_page_and_board_survive_three_polls_and_reloads(new_page, shot):  # type: ignore[no-untyped-def]
+def test_session_page_and_board_survive_three_polls_and_reloads(new_page, shot):
     board = new_page(NURSE)
     board.goto("/sessions/board/?location=downtown")
     url = _running_session(board)

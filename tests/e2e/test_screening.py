@@ -13,7 +13,7 @@ from tests.e2e import flows
 INTAKE, PRESCRIBER = "intake.jones", "dr.rivera"
 
 
-def referred_patient(page, given: str, family_stem: str, birth_date: str) -> flows.Registered:  # type: ignore[no-untyped-def]
+def referred_patient(page, given: str, family_stem: str, birth_date: str) -> flows.Registered:
     patient = flows.register_patient(
         page, given=given, family=flows.unique_family_name(family_stem), birth_date=birth_date
     )
@@ -23,7 +23,7 @@ def referred_patient(page, given: str, family_stem: str, birth_date: str) -> flo
     return patient
 
 
-def decision(page):  # type: ignore[no-untyped-def]
+def decision(page):
     return page.locator("section.decision")
 
 

@@ -33,10 +33,10 @@ def tour_dirs() -> list[Path]:
 
 
 @pytest.fixture
-def snap(tour_dirs):  # type: ignore[no-untyped-def]
+def snap(tour_dirs):
     from PIL import Image
 
-    def save(page, name: str, *, full_page: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def save(page, name: str, *, full_page: bool = False) -> None:
         page.mouse.move(0, 0)  # no hover effects
         raw = ARTIFACTS / f"tour-{name}.raw.png"
         page.screenshot(path=str(raw), animations="disabled", caret="hide", full_page=full_page)

@@ -117,7 +117,7 @@ def ack_all(page: Page, note: str) -> None:
         done(page, "Alert acknowledged.")
 
 
-def test_a_whole_infusion_on_the_tablet(clocked, shot):  # type: ignore[no-untyped-def]
+def test_a_whole_infusion_on_the_tablet(clocked, shot):
     """Check-in from the board, the checklist on the page, the order calculated by the nurse and signed by the
     prescriber in their own session, the bag checked by a second clinician on a page without the order's
     numbers, start; a hypertensive alert and a critical desaturation alert acknowledged; a titration beyond

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +20,7 @@ from ketaclinic.consent.services import consent_documents_load_shipped, consent_
 from ketaclinic.core.access import Role
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
-from ketaclinic.infusions.models import InfusionSession
+from ketaclinic.infusions.models import InfusionSession, VialCheck
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.protocols.models import ProtocolVersion
@@ -58,8 +59,8 @@ def consent_sign(user: User, patient: Patient) -> None:
         )
 
 
-def vitals(nurse: User, session: InfusionSession, taken_at: datetime, **values: object) -> s.VitalsPosted:
-    reading = {
+def vitals(nurse: User, session: InfusionSession, taken_at: datetime, **values: Any) -> s.VitalsPosted:
+    reading: dict[str, Any] = {
         "systolic_mmhg": 124,
         "diastolic_mmhg": 78,
         "heart_rate_bpm": 72,
@@ -70,21 +71,21 @@ def vitals(nurse: User, session: InfusionSession, taken_at: datetime, **values: 
     }
     return s.vitals_record(
         user=nurse, session=session, client_id=str(uuid.uuid4()), taken_at=taken_at, **reading
-    )  # type: ignore[arg-type]
+    )
 
 
-def vial_check(checker: User, session: InfusionSession, **typed: object) -> s.VialCheck:
+def vial_check(checker: User, session: InfusionSession, **typed: Any) -> VialCheck:
     """A second clinician checks the bag: by default types exactly the order's vial strength and volume
     drawn."""
     session = fresh(session)
     order = selectors.signed_order(session)
     assert order is not None
-    values = {
+    values: dict[str, Any] = {
         "vial_mg_per_ml": order.vial_mg_per_ml,
         "drawn_ml": round(order.drug_volume_ml or 0, 2),
         **typed,
     }
-    return s.vial_check_record(user=checker, session=session, expected_version=session.version, **values)  # type: ignore[arg-type]
+    return s.vial_check_record(user=checker, session=session, expected_version=session.version, **values)
 
 
 def start_infusion(session: InfusionSession, *, nurse: User, prescriber: User) -> datetime:
@@ -196,17 +197,17 @@ def walk(
 
 
 @pytest.fixture
-def nurse(staff) -> User:  # type: ignore[no-untyped-def]
+def nurse(staff) -> User:
     return staff[Role.NURSE]
 
 
 @pytest.fixture
-def chair(downtown) -> Chair:  # type: ignore[no-untyped-def]
+def chair(downtown) -> Chair:
     return Chair.objects.create(location=downtown, name="Chair 1")
 
 
 @pytest.fixture
-def depression(protocols) -> ProtocolVersion:  # type: ignore[no-untyped-def]
+def depression(protocols) -> ProtocolVersion:
     return protocols["depression-standard"]
 
 
@@ -280,11 +281,11 @@ def schedule(
 
 
 @pytest.fixture
-def session(nurse, patient, depression, chair) -> InfusionSession:  # type: ignore[no-untyped-def]
+def session(nurse, patient, depression, chair) -> InfusionSession:
     return schedule(nurse, patient, depression, chair)
 
 
-def todays_plan(staff, patient, chair: Chair | None = None, *, sign: bool = True, **kw) -> TreatmentPlan:  # type: ignore[no-untyped-def]
+def todays_plan(staff, patient, chair: Chair | None = None, *, sign: bool = True, **kw) -> TreatmentPlan:
     """A plan whose series starts today at noon (the location's day) in ``chair``."""
     from ketaclinic.plans.services import plan_draft, plan_sign
     from tests.plans.conftest import eligible_screening

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client_for, nurse):  # type: ignore[no-untyped-def]
+def api(client_for, nurse):
     c = client_for(nurse)
 
-    def call(method: str, url: str, body: dict | None = None):  # type: ignore[no-untyped-def,type-arg]
+    def call(method: str, url: str, body: dict | None = None):
         if method == "get":
             return c.get(f"/api/sessions{url}")
         return c.post(f"/api/sessions{url}", body or {}, content_type="application/json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -21,11 +22,11 @@ from tests.infusions.conftest import CONFIRM, fresh, start_infusion, vial_check,
 pytestmark = pytest.mark.django_db
 
 
-def page(session, tail: str = "") -> str:  # type: ignore[no-untyped-def]
+def page(session, tail: str = "") -> str:
     return f"/sessions/{session.external_id}/{tail}"
 
 
-def text(response) -> str:  # type: ignore[no-untyped-def]
+def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
 
@@ -215,7 +216,7 @@ def test_a_mismatch_through_the_page_is_recorded_and_says_do_not_start(
 # --- backdating bounds ------------------------------------------------------------------------------------
 
 
-def _checked_and_signed_late(session, nurse, prescriber):  # type: ignore[no-untyped-def]
+def _checked_and_signed_late(session, nurse, prescriber):
     """Checklist passed first; 10 min later the order is signed and the bag checked."""
     session = walk(
         session,
@@ -228,7 +229,7 @@ def _checked_and_signed_late(session, nurse, prescriber):  # type: ignore[no-unt
 
     consent_sign(nurse, session.patient)
     vitals(nurse, session, timezone.now())
-    answers = [{"code": c, "answer": "yes"} for c in CONFIRM] + [
+    answers: list[dict[str, Any]] = [{"code": c, "answer": "yes"} for c in CONFIRM] + [
         {"code": "weight_today", "value": "70", "unit": "kg"},
         {"code": "phq9_today", "value": 18},
         {"code": "pregnancy_status", "answer": "not_pregnant"},

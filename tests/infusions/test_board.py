@@ -29,12 +29,12 @@ NY = ZoneInfo("America/New_York")
 PHQ9_ITEM9 = [2, 2, 2, 2, 2, 2, 2, 2, 1]  # item 9 (thoughts of self-harm) above 0: an urgent flag
 
 
-def text(response) -> str:  # type: ignore[no-untyped-def]
+def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
 
 def first(plan: TreatmentPlan) -> PlannedInfusion:
-    return plan.infusions.order_by("sequence").first()  # type: ignore[return-value]
+    return plan.infusions.order_by("sequence").first()
 
 
 def board_url(slot: PlannedInfusion) -> str:
@@ -46,7 +46,7 @@ def check_in_url(slot: PlannedInfusion) -> str:
 
 
 @pytest.fixture
-def slot(staff, patient, chair, protocols) -> PlannedInfusion:  # type: ignore[no-untyped-def]
+def slot(staff, patient, chair, protocols) -> PlannedInfusion:
     return first(todays_plan(staff, patient, chair))
 
 
@@ -118,7 +118,7 @@ def test_a_race_lost_at_the_database_is_a_clear_refusal_with_nothing_saved(slot,
 
 
 def test_another_integrity_error_is_not_mistaken_for_a_race(slot, nurse, monkeypatch):
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise IntegrityError("CHECK constraint failed: something else")
 
     monkeypatch.setattr(InfusionSession, "save", broken)

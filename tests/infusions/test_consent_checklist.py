@@ -29,25 +29,25 @@ pytestmark = pytest.mark.django_db
 QUESTION = "Signed informed consent on file for this treatment?"
 
 
-def text(response) -> str:  # type: ignore[no-untyped-def]
+def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode()).replace("&#x27;", "'")
 
 
 @pytest.fixture
-def unconsented(nurse, patient, depression, chair):  # type: ignore[no-untyped-def]
+def unconsented(nurse, patient, depression, chair):
     """A checked-in session of a patient who has not signed the consent."""
     consent_documents_load_shipped()
     session = schedule(nurse, patient, depression, chair, consent=False)
     return s.session_check_in(user=nurse, session=session, expected_version=session.version)
 
 
-def answer(nurse, session, code: str, **kw):  # type: ignore[no-untyped-def]
+def answer(nurse, session, code: str, **kw):
     return s.checklist_record(
         user=nurse, session=fresh(session), expected_version=fresh(session).version, code=code, **kw
     )
 
 
-def everything_else(nurse, prescriber, session) -> None:  # type: ignore[no-untyped-def]
+def everything_else(nurse, prescriber, session) -> None:
     """Every item but consent answered, an order calculated and signed, the bag checked by the prescriber."""
     vitals(nurse, session, timezone.now())
     for code in CONFIRM:
@@ -134,14 +134,14 @@ def test_a_new_consent_version_after_signing_is_refused_again(unconsented, nurse
 
 
 @pytest.fixture
-def no_consent_item(monkeypatch):  # type: ignore[no-untyped-def]
+def no_consent_item(monkeypatch):
     """A clinic protocol whose checklist has no consent item at all.
 
     ``session_sections`` is patched in every module that looks it up (the services package and the checklist
     selector import it by name, so patching the package attribute alone would not reach them)."""
     sections = selectors.session_sections
 
-    def without(session):  # type: ignore[no-untyped-def]
+    def without(session):
         monitoring, checklist, discharge = sections(session)
         items = tuple(i for i in checklist.items if i.code != "consent_on_file")
         return monitoring, checklist.model_copy(update={"items": items}), discharge

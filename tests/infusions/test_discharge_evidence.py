@@ -24,7 +24,7 @@ from tests.infusions.conftest import fresh, recovery_vitals, vitals, walk
 pytestmark = pytest.mark.django_db
 
 
-def assess(nurse, session):  # type: ignore[no-untyped-def]
+def assess(nurse, session):
     session = fresh(session)
     return s.discharge_assess(
         user=nurse,
@@ -39,12 +39,12 @@ def assess(nurse, session):  # type: ignore[no-untyped-def]
     )
 
 
-def discharge(nurse, session):  # type: ignore[no-untyped-def]
+def discharge(nurse, session):
     session = fresh(session)
     return s.session_discharge(user=nurse, session=session, expected_version=session.version)
 
 
-def ack_all(nurse, session) -> None:  # type: ignore[no-untyped-def]
+def ack_all(nurse, session) -> None:
     for alert in fresh(session).alerts.filter(acknowledged_at__isnull=True):
         s.alert_acknowledge(user=nurse, alert=alert, note="Seen, rechecking")
 

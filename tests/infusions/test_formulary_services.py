@@ -63,7 +63,7 @@ def test_regression_maoi_needs_the_prescribers_sign_off(session, nurse, prescrib
 # ------------------------------------------------------------------------------------------------
 
 
-def _page(session) -> str:  # type: ignore[no-untyped-def]
+def _page(session) -> str:
     return f"/sessions/{session.external_id}/"
 
 

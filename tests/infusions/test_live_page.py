@@ -124,7 +124,7 @@ def test_an_alert_names_the_vital_in_words_not_its_stored_key(session, nurse, pr
 # ---------------------------------------------------
 
 
-def _idle(client, seconds: float) -> None:  # type: ignore[no-untyped-def]
+def _idle(client, seconds: float) -> None:
     import time
 
     from ketaclinic.accounts.middleware import LAST_SEEN

@@ -21,12 +21,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def nurse_client(client_for, nurse):  # type: ignore[no-untyped-def]
+def nurse_client(client_for, nurse):
     return client_for(nurse)
 
 
 @pytest.fixture
-def prescriber_client(client_for, prescriber):  # type: ignore[no-untyped-def]
+def prescriber_client(client_for, prescriber):
     return client_for(prescriber)
 
 
@@ -34,12 +34,12 @@ def page(session: InfusionSession, tail: str = "") -> str:
     return f"/sessions/{session.external_id}/{tail}"
 
 
-def post(client, session: InfusionSession, action: str, **data):  # type: ignore[no-untyped-def]
+def post(client, session: InfusionSession, action: str, **data):
     data.setdefault("expected_version", fresh(session).version)
     return client.post(page(session, f"{action}/"), data, HTTP_HX_REQUEST="true")
 
 
-def text(response) -> str:  # type: ignore[no-untyped-def]
+def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
 

@@ -29,7 +29,7 @@ PDFTOTEXT = shutil.which("pdftotext")
 KEEP = os.environ.get("KETACLINIC_PDF_DIR", "")
 
 
-def pages(response, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+def pages(response, name: str) -> list[str]:
     """The PDF response's text, one string per page (whitespace collapsed)."""
     assert response.status_code == 200, response.content[:400]
     assert response["Content-Type"] == "application/pdf"
@@ -53,13 +53,13 @@ def pdf_pages(content: bytes, name: str) -> list[str]:
     return [re.sub(r"\s+", " ", p) for p in raw.split("\f") if p.strip()]
 
 
-def disposition(response) -> str:  # type: ignore[no-untyped-def]
+def disposition(response) -> str:
     match = re.fullmatch(r'inline; filename="([^"]+)"', response["Content-Disposition"])
     assert match, response["Content-Disposition"]
     return match[1]
 
 
-def local(session: InfusionSession):  # type: ignore[no-untyped-def]
+def local(session: InfusionSession):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(session.location.timezone)

@@ -22,7 +22,7 @@ from tests.infusions.conftest import ensure_plan
 REASON = "Added for the test of chair times"
 
 
-def _book(nurse, patient, depression, chair, at):  # type: ignore[no-untyped-def]
+def _book(nurse, patient, depression, chair, at):
     return s.session_schedule(
         user=nurse,
         patient=patient,
@@ -101,7 +101,7 @@ def test_twenty_requests_at_once_for_one_chair_give_one_session(staff, downtown,
         ensure_plan(p)
     at = timezone.now() + timedelta(hours=5)
 
-    def attempt(patient):  # type: ignore[no-untyped-def]
+    def attempt(patient):
         try:
             _book(nurse, patient, depression, chair, at)
             return "booked"

@@ -81,7 +81,7 @@ def split(
     return done, refused
 
 
-def people(role: Role, downtown, n: int = N) -> list[User]:  # type: ignore[no-untyped-def]
+def people(role: Role, downtown, n: int = N) -> list[User]:
     """``n`` colleagues of one role at Downtown, each with their own name (so a message naming one can be
     checked)."""
     made = []
@@ -92,7 +92,7 @@ def people(role: Role, downtown, n: int = N) -> list[User]:  # type: ignore[no-u
     return made
 
 
-def audits(patient, summary: str) -> int:  # type: ignore[no-untyped-def]
+def audits(patient, summary: str) -> int:
     return AuditEntry.objects.filter(
         patient_external_id=patient.external_id, summary__startswith=summary
     ).count()
@@ -111,7 +111,7 @@ def assert_stale(exc: DomainError, winner: User) -> None:
     assert found["who"] == str(winner), exc.message
 
 
-def text(response) -> str:  # type: ignore[no-untyped-def]
+def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode()).replace("&#x27;", "'")
 
 
@@ -134,7 +134,7 @@ def test_twelve_nurses_checking_in_one_planned_slot_at_once_give_one_session(
     planned infusion already has a session." (PostgreSQL) -- the exact message each loser is shown is
     asserted. With the check of an existing session removed, the later requests would be refused by the
     constraint or open a second session on SQLite too."""
-    slot: PlannedInfusion = todays_plan(staff, patient, chair).infusions.order_by("sequence").first()  # type: ignore[assignment]
+    slot: PlannedInfusion = todays_plan(staff, patient, chair).infusions.order_by("sequence").first()
     nurses = people(Role.NURSE, downtown)
     clients = [client_for(n) for n in nurses]
     url = f"/sessions/board/slots/{slot.external_id}/check-in/"
@@ -252,7 +252,7 @@ def test_twenty_posts_of_one_reading_at_once_store_it_once_and_answer_each_with_
     before = VitalSigns.objects.filter(session=session).count()
     recorded_before = audits(patient, "Recorded vital signs")
     client_id = "bedside-monitor-7f3c2a61-retry"
-    reading = {
+    reading: dict[str, Any] = {
         "systolic_mmhg": 131,
         "diastolic_mmhg": 82,
         "heart_rate_bpm": 77,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -33,7 +34,7 @@ from tests.infusions.conftest import fresh, recovery_vitals, schedule, vial_chec
 pytestmark = pytest.mark.django_db
 
 
-def at(session, minutes):  # type: ignore[no-untyped-def]
+def at(session, minutes):
     return session.started_at + timedelta(minutes=minutes)
 
 
@@ -154,7 +155,7 @@ def test_a_failing_answer_after_prechecks_reopens_them(session, nurse, prescribe
 # --- the order -------------------------------------------------------------------------------------------
 
 
-def _ready(session, nurse):  # type: ignore[no-untyped-def]
+def _ready(session, nurse):
     session = s.session_check_in(user=nurse, session=session, expected_version=session.version)
     s.checklist_record(
         user=nurse,
@@ -786,13 +787,15 @@ def test_an_esketamine_session_records_its_doses_and_observes_two_hours(
         user=nurse, session=session, expected_version=1, at=timezone.now() - timedelta(minutes=100)
     )
     vitals(nurse, session, timezone.now())
-    answers = [{"code": c, "answer": "yes"} for c in CONFIRM] + [
+    answers: list[dict[str, Any]] = [{"code": c, "answer": "yes"} for c in CONFIRM] + [
         {"code": "weight_today", "value": "70", "unit": "kg"},
         {"code": "phq9_today", "value": 20},
         {"code": "pregnancy_status", "answer": "not_pregnant"},
     ]
-    for a in answers:
-        s.checklist_record(user=nurse, session=fresh(session), expected_version=fresh(session).version, **a)
+    for answer in answers:
+        s.checklist_record(
+            user=nurse, session=fresh(session), expected_version=fresh(session).version, **answer
+        )
     order = s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     assert (
         order.route == "intranasal"
@@ -903,7 +906,7 @@ def test_a_concurrent_retry_that_loses_the_race_returns_the_winners_reading(
     session = walk(session, "running", nurse=nurse, prescriber=prescriber)
     winner = s.vitals_record(user=nurse, session=session, client_id="race", heart_rate_bpm=80)
 
-    def lose(**kwargs):  # type: ignore[no-untyped-def]
+    def lose(**kwargs):
         raise IntegrityError("UNIQUE constraint failed: infusions_vitalsigns.client_id")
 
     monkeypatch.setattr(services_vitals, "_vitals_record", lose)  # where vitals_record looks it up

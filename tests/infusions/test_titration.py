@@ -30,7 +30,7 @@ REASON = "No response after six infusions at 0.5 mg/kg"
 
 
 @pytest.fixture
-def running(session, nurse, prescriber):  # type: ignore[no-untyped-def]
+def running(session, nurse, prescriber):
     """70 kg, 35 mg over 40 min at 52.5 mg/h; the test clock stands 40 min into the run (titrations are
     entered late into the run, with a reason)."""
     start = timezone.now() - timedelta(minutes=150)
@@ -38,7 +38,7 @@ def running(session, nurse, prescriber):  # type: ignore[no-untyped-def]
     return session, fresh(session).started_at
 
 
-def rate(user, session, mg_h: float, at, **kw):  # type: ignore[no-untyped-def]
+def rate(user, session, mg_h: float, at, **kw):
     session = fresh(session)
     kw.setdefault("backdate_reason", "Entered after the bedside check")
     return s.infusion_rate_change(

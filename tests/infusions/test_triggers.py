@@ -25,13 +25,13 @@ pytestmark = pytest.mark.django_db
 REFUSED = DatabaseError  # IntegrityError on SQLite, a raised exception (ProgrammingError) on PostgreSQL
 
 
-def refused(fn) -> None:  # type: ignore[no-untyped-def]
+def refused(fn) -> None:
     with pytest.raises(REFUSED), transaction.atomic():
         fn()
 
 
 @pytest.fixture
-def done(session, nurse, prescriber):  # type: ignore[no-untyped-def]
+def done(session, nurse, prescriber):
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
     (alert,) = vitals(nurse, session, session.ended_at, spo2_percent=90).alerts
     s.alert_acknowledge(user=nurse, alert=alert, note="Recheck 97%")
@@ -66,7 +66,7 @@ def done(session, nurse, prescriber):  # type: ignore[no-untyped-def]
         (VialCheck, "session", "match", False),
     ],
 )
-def test_append_only_rows_cannot_be_updated_or_deleted(done, model, owner, field, value):  # type: ignore[no-untyped-def]
+def test_append_only_rows_cannot_be_updated_or_deleted(done, model, owner, field, value):
     row = model.objects.filter(**{owner: done}).first()
     assert row is not None
     refused(lambda: model.objects.filter(pk=row.pk).update(**{field: value}))
@@ -74,7 +74,7 @@ def test_append_only_rows_cannot_be_updated_or_deleted(done, model, owner, field
     assert getattr(model.objects.get(pk=row.pk), field) == getattr(row, field)
 
 
-def test_a_reading_cannot_be_changed_by_raw_sql(done):  # type: ignore[no-untyped-def]
+def test_a_reading_cannot_be_changed_by_raw_sql(done):
     v = done.vitals.first()
 
     def raw() -> None:
@@ -85,7 +85,7 @@ def test_a_reading_cannot_be_changed_by_raw_sql(done):  # type: ignore[no-untype
     assert VitalSigns.objects.get(pk=v.pk).systolic_mmhg == v.systolic_mmhg
 
 
-def test_a_signed_order_is_frozen(done):  # type: ignore[no-untyped-def]
+def test_a_signed_order_is_frozen(done):
     order = done.orders.get()
     refused(lambda: InfusionOrder.objects.filter(pk=order.pk).update(dose_mg=70))
     refused(
@@ -94,7 +94,7 @@ def test_a_signed_order_is_frozen(done):  # type: ignore[no-untyped-def]
     refused(lambda: InfusionOrder.objects.filter(pk=order.pk).delete())
 
 
-def test_an_unsigned_order_may_still_be_superseded(session, nurse):  # type: ignore[no-untyped-def]
+def test_an_unsigned_order_may_still_be_superseded(session, nurse):
     session = s.session_check_in(user=nurse, session=session, expected_version=1)
     s.checklist_record(
         user=nurse, session=session, expected_version=2, code="weight_today", value="70", unit="kg"
@@ -104,13 +104,13 @@ def test_an_unsigned_order_may_still_be_superseded(session, nurse):  # type: ign
     assert InfusionOrder.objects.get(pk=order.pk).superseded
 
 
-def test_a_signed_note_is_locked(done):  # type: ignore[no-untyped-def]
+def test_a_signed_note_is_locked(done):
     note = SessionNote.objects.get(session=done)
     refused(lambda: SessionNote.objects.filter(pk=note.pk).update(text="rewritten"))
     refused(lambda: SessionNote.objects.filter(pk=note.pk).delete())
     assert SessionNote.objects.get(pk=note.pk).text == note.text
 
 
-def test_an_acknowledged_alert_is_frozen(done):  # type: ignore[no-untyped-def]
+def test_an_acknowledged_alert_is_frozen(done):
     alert = VitalAlert.objects.get(session=done)
     refused(lambda: VitalAlert.objects.filter(pk=alert.pk).update(acknowledgement_note="changed"))

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client_for, nurse):  # type: ignore[no-untyped-def]
+def api(client_for, nurse):
     c = client_for(nurse)
 
-    def call(url: str, body: dict):  # type: ignore[type-arg,no-untyped-def]
+    def call(url: str, body: dict):
         return c.post(f"/api/sessions{url}", body, content_type="application/json")
 
     return call

@@ -23,7 +23,7 @@ from tests.infusions.conftest import fresh, schedule, vial_check, walk
 pytestmark = pytest.mark.django_db
 
 
-def weigh(nurse, session, value, unit, **kw):  # type: ignore[no-untyped-def]
+def weigh(nurse, session, value, unit, **kw):
     session = fresh(session)
     return s.checklist_record(
         user=nurse,
@@ -36,12 +36,12 @@ def weigh(nurse, session, value, unit, **kw):  # type: ignore[no-untyped-def]
     )
 
 
-def weights(patient) -> list[Decimal]:  # type: ignore[no-untyped-def]
+def weights(patient) -> list[Decimal]:
     return [m.value_si for m in patient.measurements.filter(kind=BodyMeasurement.Kind.WEIGHT)]
 
 
 @pytest.fixture
-def heavier(intake, downtown):  # type: ignore[no-untyped-def]
+def heavier(intake, downtown):
     return register(
         intake,
         downtown,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 YEAR = selectors.DashboardFilters(start=date(2026, 1, 1), end=date(2026, 11, 24))
 
 
-def add(user, patient, instrument, answers, days, timepoint):  # type: ignore[no-untyped-def]
+def add(user, patient, instrument, answers, days, timepoint):
     return response_record(
         user=user,
         patient=patient,
@@ -31,7 +31,7 @@ def add(user, patient, instrument, answers, days, timepoint):  # type: ignore[no
 
 
 @pytest.fixture
-def dataset(staff, downtown, northside):  # type: ignore[no-untyped-def]
+def dataset(staff, downtown, northside):
     """A: 20 (ideation) -> 12 -> 10 on day 14 -> 8: responder at day 14, ideation resolved; GAD-7 14 -> 7.
     B: 15 -> 7 on day 7 -> 4: responder at day 7, remission; GAD-7 10 -> 8.
     C: 12 (ideation) -> 10 (ideation still): no response.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
+from django.utils import timezone
 
 from ketaclinic.outcomes.models import BoosterProposal, QuestionnaireResponse, SafetyFlag
 from ketaclinic.web.demo import demo_load
@@ -19,7 +22,6 @@ def test_demo_outcomes_load_once():
     assert BoosterProposal.objects.filter(status="proposed").count() == 1
     from ketaclinic.accounts.models import User
     from ketaclinic.outcomes.selectors import DashboardFilters, outcomes_dashboard
-    from ketaclinic.web.demo import date, timedelta, timezone
 
     today = timezone.localdate()
     d = outcomes_dashboard(

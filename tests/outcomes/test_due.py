@@ -40,7 +40,7 @@ def moment(offset: int, hour: int = 9) -> datetime:
     return min(when, timezone.now() - timedelta(minutes=1))
 
 
-def give_plan(patient: Patient, protocols, prescriber, intake, days=SERIES_DAYS) -> TreatmentPlan:  # type: ignore[no-untyped-def]
+def give_plan(patient: Patient, protocols, prescriber, intake, days=SERIES_DAYS) -> TreatmentPlan:
     plan = TreatmentPlan.objects.create(
         patient=patient,
         screening=screen(intake, patient),
@@ -67,7 +67,7 @@ def give_plan(patient: Patient, protocols, prescriber, intake, days=SERIES_DAYS)
     return plan
 
 
-def answer(user, patient, instrument, offset, timepoint, n=None):  # type: ignore[no-untyped-def]
+def answer(user, patient, instrument, offset, timepoint, n=None):
     answers = phq9(6) if instrument == "phq9" else gad7(5)
     return services.response_record(
         user=user,
@@ -81,7 +81,7 @@ def answer(user, patient, instrument, offset, timepoint, n=None):  # type: ignor
 
 
 @pytest.fixture
-def course(staff, patient, protocols):  # type: ignore[no-untyped-def]
+def course(staff, patient, protocols):
     """Baseline answered; infusion 2 passed without answers; infusion 3 with PHQ-9 only; infusion 4 is
     today."""
     nurse = staff[Role.NURSE]
@@ -95,7 +95,7 @@ def course(staff, patient, protocols):  # type: ignore[no-untyped-def]
     return patient
 
 
-def statuses(items) -> dict[tuple[str, int | None, str], DueStatus]:  # type: ignore[no-untyped-def]
+def statuses(items) -> dict[tuple[str, int | None, str], DueStatus]:
     return {
         (i.questionnaire.timepoint, i.questionnaire.infusion_number, i.instrument): i.status for i in items
     }
@@ -166,7 +166,7 @@ def test_bulk_statuses_equal_the_patients_own(course, staff, protocols, intake, 
         assert items == selectors.due_status_for_patient(p), p
 
 
-def _more_patients(n, staff, protocols, downtown):  # type: ignore[no-untyped-def]
+def _more_patients(n, staff, protocols, downtown):
     for k in range(n):
         p = register(
             staff[Role.INTAKE],
@@ -270,7 +270,7 @@ def test_send_due_links_emails_one_message_per_patient_revealing_nothing_clinica
     text = re.sub(r"https://\S+", "", message.subject + message.body).lower()
     assert not [w for w in FORBIDDEN_WORDS if w in text]
     assert CRISIS in message.body and text.count("suicid") == 1 and "2 short questionnaires" in message.body
-    urls = re.findall(r"https://clinic\.example\.org/q/([\w-]+)/", message.body)
+    urls = re.findall(r"https://clinic\.example\.org/q/([\w-]+)/", str(message.body))
     assert len(urls) == 2
     links = PatientLink.objects.order_by("instrument")
     assert [(link.instrument, link.timepoint, link.infusion_number, link.created_by) for link in links] == [
@@ -351,7 +351,7 @@ def test_a_patient_without_email_is_recorded_once_and_listed_to_hand_out(course,
 
 
 def test_a_failed_send_is_recorded_without_a_link_and_retried_next_run(course, monkeypatch):
-    def refuse(self, fail_silently=False):  # type: ignore[no-untyped-def]
+    def refuse(self, fail_silently=False):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
@@ -370,7 +370,7 @@ def test_a_failed_send_is_recorded_without_a_link_and_retried_next_run(course, m
 
 
 def test_a_refused_address_is_masked_in_the_recorded_error(course, monkeypatch):
-    def refuse(self, fail_silently=False):  # type: ignore[no-untyped-def]
+    def refuse(self, fail_silently=False):
         raise smtplib.SMTPRecipientsRefused({"maria.garcia@example.org": (550, b"No such user")})
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
@@ -400,7 +400,7 @@ def test_the_job_refuses_to_send_links_that_are_not_https(course):
 # -- "Send link now" ----------------------------------------------------------------------------------------
 
 
-def post_send(client, patient, **overrides):  # type: ignore[no-untyped-def]
+def post_send(client, patient, **overrides):
     data = {
         "instrument": "phq9",
         "timepoint": "follow_up",
@@ -472,7 +472,7 @@ def test_without_email_staff_get_a_link_to_hand_out(course, staff, client_for):
 # -- the correction page ------------------------------------------------------------------------------------
 
 
-def correction_data(answers, reason="Item 1 entered as 3; the patient said 1"):  # type: ignore[no-untyped-def]
+def correction_data(answers, reason="Item 1 entered as 3; the patient said 1"):
     data = {f"phq9_{n}": "" if a is None else str(a) for n, a in enumerate(answers, start=1)}
     return {**data, "reason": reason}
 

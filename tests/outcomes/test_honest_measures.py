@@ -22,7 +22,7 @@ INDEX_DAY = timezone.make_aware(datetime(2025, 1, 15, 10, 0))  # both windows cl
 PERIOD = selectors.DashboardFilters(start=date(2025, 1, 1), end=date(2025, 12, 31))
 
 
-def refer_for(user, patient, indication):  # type: ignore[no-untyped-def]
+def refer_for(user, patient, indication):
     return referral_record(
         user=user,
         patient=patient,
@@ -34,7 +34,7 @@ def refer_for(user, patient, indication):  # type: ignore[no-untyped-def]
     )
 
 
-def add(user, patient, instrument, answers, days, timepoint="ad_hoc"):  # type: ignore[no-untyped-def]
+def add(user, patient, instrument, answers, days, timepoint="ad_hoc"):
     return response_record(
         user=user,
         patient=patient,
@@ -46,7 +46,7 @@ def add(user, patient, instrument, answers, days, timepoint="ad_hoc"):  # type: 
 
 
 @pytest.fixture
-def cohort(staff, downtown):  # type: ignore[no-untyped-def]
+def cohort(staff, downtown):
     """R responds at 6 months and remits at 12; L is lost to follow-up after a good end of series;
     B (bipolar depression) remits but is excluded from CMS159."""
     nurse, intake = staff[Role.NURSE], staff[Role.INTAKE]

@@ -17,14 +17,14 @@ from tests.outcomes.conftest import phq9
 pytestmark = pytest.mark.django_db
 
 
-def post_answers(client, url, link, answers):  # type: ignore[no-untyped-def]
+def post_answers(client, url, link, answers):
     data = {f"phq9_{i}": a for i, a in enumerate(answers, start=1) if a is not None}
     data["link"] = str(link.external_id)
     return client.post(url, data)
 
 
 @pytest.fixture
-def link(staff, patient):  # type: ignore[no-untyped-def]
+def link(staff, patient):
     return services.link_create(user=staff[Role.NURSE], patient=patient, instrument="phq9")
 
 

@@ -20,7 +20,7 @@ from tests.outcomes.conftest import at, gad7, phq9
 pytestmark = pytest.mark.django_db
 
 
-def record(user, patient, answers, instrument="phq9", days=0.0, timepoint="ad_hoc", **kw):  # type: ignore[no-untyped-def]
+def record(user, patient, answers, instrument="phq9", days=0.0, timepoint="ad_hoc", **kw):
     return services.response_record(
         user=user,
         patient=patient,
@@ -188,7 +188,7 @@ def test_no_relapse_without_a_response_first(staff, patient):
     assert not BoosterProposal.objects.exists()
 
 
-def _plan(patient, protocols, prescriber, screening):  # type: ignore[no-untyped-def]
+def _plan(patient, protocols, prescriber, screening):
     pv = protocols["depression-standard"]
     plan = TreatmentPlan.objects.create(
         patient=patient,

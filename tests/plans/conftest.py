@@ -15,7 +15,7 @@ from ketaclinic.screening.services import screening_sign
 from tests.accounts.conftest import refer, screen
 
 
-def eligible_screening(staff, patient):  # type: ignore[no-untyped-def]
+def eligible_screening(staff, patient):
     s = screen(staff[Role.INTAKE], patient, refer(staff[Role.INTAKE], patient))
     return screening_sign(
         user=staff[Role.PRESCRIBER], screening=s, outcome="eligible", note="Reviewed in interview: eligible."
@@ -28,21 +28,21 @@ def next_monday() -> date:
 
 
 @pytest.fixture
-def chairs(downtown) -> list[Chair]:  # type: ignore[no-untyped-def]
+def chairs(downtown) -> list[Chair]:
     return [Chair.objects.create(location=downtown, name=f"Chair {n}") for n in (1, 2)]
 
 
 @pytest.fixture
-def mobile(db) -> Location:  # type: ignore[no-untyped-def]
+def mobile(db) -> Location:
     return Location.objects.create(code="mobile", name="Mobile infusions", kind=Location.Kind.MOBILE)
 
 
 @pytest.fixture
-def eligible(staff, patient, protocols):  # type: ignore[no-untyped-def]
+def eligible(staff, patient, protocols):
     return eligible_screening(staff, patient)
 
 
-def draft(staff, patient, screening, seat, **kw):  # type: ignore[no-untyped-def]
+def draft(staff, patient, screening, seat, **kw):
     args = dict(
         user=staff[Role.PRESCRIBER],
         patient=patient,
@@ -58,5 +58,5 @@ def draft(staff, patient, screening, seat, **kw):  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def plan(staff, patient, eligible, chairs):  # type: ignore[no-untyped-def]
+def plan(staff, patient, eligible, chairs):
     return draft(staff, patient, eligible, chairs[0])

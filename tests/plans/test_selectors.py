@@ -34,7 +34,7 @@ def test_plan_current_prefers_the_active_plan(staff, plan, patient):
     assert plan_current(patient).status == "active"
 
 
-def _queries(staff, patient) -> int:  # type: ignore[no-untyped-def]
+def _queries(staff, patient) -> int:
     with CaptureQueriesContext(connection) as ctx:
         plans = plans_for_patient(user=staff[Role.NURSE], patient=patient)
         for p in plans:

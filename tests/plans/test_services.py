@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
 
 
-def local(day, hour=9, minute=0):  # type: ignore[no-untyped-def]
+def local(day, hour=9, minute=0):
     return datetime.combine(day, time(hour, minute), tzinfo=NY)
 
 

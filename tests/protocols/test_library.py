@@ -16,7 +16,7 @@ from ketaclinic.protocols.services import VERSION_CHANGED, VERSION_NOT_NEWER, pr
 pytestmark = pytest.mark.django_db
 
 
-def doc(version: int, max_age: int = 65):  # type: ignore[no-untyped-def]
+def doc(version: int, max_age: int = 65):
     data = shipped_protocol("depression-standard").model_dump(mode="json")
     data.update(version=version, changelog=f"version {version}")
     data["eligibility"]["age"]["max_years"] = max_age

@@ -16,7 +16,7 @@ INTERNAL = re.compile(
 
 
 @pytest.fixture
-def prescriber_client(client_for, downtown):  # type: ignore[no-untyped-def]
+def prescriber_client(client_for, downtown):
     return client_for(make_staff(Role.PRESCRIBER.value, downtown, username="dr.protocol"))
 
 

@@ -40,7 +40,7 @@ TRIALS = [
 ]
 
 
-def refer(user, patient, role="psychiatrist", **kw):  # type: ignore[no-untyped-def]
+def refer(user, patient, role="psychiatrist", **kw):
     return referral_record(
         user=user,
         patient=patient,
@@ -53,7 +53,7 @@ def refer(user, patient, role="psychiatrist", **kw):  # type: ignore[no-untyped-
     )
 
 
-def screen(user, patient, referral, **kw):  # type: ignore[no-untyped-def]
+def screen(user, patient, referral, **kw):
     args = dict(indication="trd", referral=referral, contraindications=dict(NO), trials=list(TRIALS))
     args.update(kw)
     return screening_record(user=user, patient=patient, **args)

@@ -36,11 +36,11 @@ NO = {
 
 
 @pytest.fixture
-def intake_api(staff, client_for):  # type: ignore[no-untyped-def]
+def intake_api(staff, client_for):
     return client_for(staff[Role.INTAKE])
 
 
-def post(client, url, body):  # type: ignore[no-untyped-def]
+def post(client, url, body):
     return client.post(url, body, content_type="application/json")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from axes.models import AccessAttempt
 from django.core.exceptions import ImproperlyConfigured
@@ -15,8 +17,8 @@ from tests.conftest import PASSWORD
 LOGIN = "/accounts/login/"
 
 
-def request(remote: str = "10.0.0.2", forwarded: str | None = None):  # type: ignore[no-untyped-def]
-    extra = {"REMOTE_ADDR": remote}
+def request(remote: str = "10.0.0.2", forwarded: str | None = None):
+    extra: dict[str, Any] = {"REMOTE_ADDR": remote}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
     return RequestFactory().get("/", **extra)

@@ -36,15 +36,15 @@ NUL, RLO = "\x00", "\u202e"
 
 
 @pytest.fixture
-def intake_api(staff, client_for):  # type: ignore[no-untyped-def]
+def intake_api(staff, client_for):
     return client_for(staff[Role.INTAKE])
 
 
-def post(client, url, body):  # type: ignore[no-untyped-def]
+def post(client, url, body):
     return client.post(url, body, content_type="application/json")
 
 
-def refused(response, status, field, *words):  # type: ignore[no-untyped-def]
+def refused(response, status, field, *words):
     assert response.status_code == status, response.content[:800]
     error = response.json()["error"]
     assert error["field"] == field, error

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -55,6 +55,8 @@ class User(ExternalIdentity, AbstractUser):
     credentials = models.CharField(max_length=40, blank=True, help_text="e.g. MD, DO, NP, RN")
     npi = models.CharField("NPI", max_length=10, blank=True)
     locations = models.ManyToManyField(Location, related_name="staff", blank=True)
+    # the ids of ``locations``, kept on the instance by ketaclinic.accounts.permissions.user_location_ids
+    _location_ids: list[int]
 
     class Meta:
         constraints = [
@@ -119,7 +121,7 @@ class BreakGlassAccess(ExternalIdentity):
         ordering = ["-granted_at"]
         indexes = [models.Index(fields=["user", "patient", "expires_at"])]
 
-    def is_active(self, now=None) -> bool:  # type: ignore[no-untyped-def]
+    def is_active(self, now: datetime | None = None) -> bool:
         return (now or timezone.now()) < self.expires_at
 
 

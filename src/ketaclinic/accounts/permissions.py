@@ -58,5 +58,5 @@ def user_location_ids(user: User) -> list[int]:
     cache = getattr(user, "_location_ids", None)
     if cache is None:
         cache = list(user.locations.values_list("id", flat=True))
-        user._location_ids = cache  # type: ignore[attr-defined]
+        user._location_ids = cache
     return cache

@@ -8,6 +8,7 @@ import math
 import time
 import uuid
 from io import BytesIO
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
@@ -28,6 +29,7 @@ from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.forms import StaffForm
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.middleware import LAST_SEEN, LOGOUT_REASON
 from ketaclinic.accounts.models import BreakGlassAccess, User
 from ketaclinic.accounts.permissions import require
@@ -51,14 +53,14 @@ CODE_THROTTLED = (
 
 
 @receiver(user_logged_in)
-def _audit_login(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+def _audit_login(sender: object, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[LAST_SEEN] = time.time()  # the idle clock starts at sign-in, not at the next page
     audit_record(action=AuditEntry.Action.LOGIN, actor=user, summary="Signed in (password)")
 
 
 @receiver(user_logged_out)
-def _audit_logout(sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+def _audit_logout(sender: object, request: HttpRequest | None, user: User | None, **kwargs: Any) -> None:
     if user is not None:
         audit_record(
             action=AuditEntry.Action.LOGOUT, actor=user, summary=getattr(request, LOGOUT_REASON, "Signed out")
@@ -66,7 +68,9 @@ def _audit_logout(sender, request, user, **kwargs):  # type: ignore[no-untyped-d
 
 
 @receiver(user_login_failed)
-def _audit_login_failed(sender, credentials, request=None, **kwargs):  # type: ignore[no-untyped-def]
+def _audit_login_failed(
+    sender: object, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     audit_record(
         action=AuditEntry.Action.LOGIN_FAILED,
         summary=f"Failed sign-in for {credentials.get('username', '?')!r}"[:300],
@@ -77,7 +81,7 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def get_context_data(self, **kwargs):  # type: ignore[no-untyped-def]
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {
             **super().get_context_data(**kwargs),
             "failure_limit": settings.AXES_FAILURE_LIMIT,
@@ -92,7 +96,7 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse("web:dashboard")
 
 
-def _code_throttled(user) -> str:  # type: ignore[no-untyped-def]
+def _code_throttled(user: User) -> str:
     """django-otp throttles a device after a wrong code (1 s, 2 s, 4 s, ...) and meanwhile refuses even
     the right code: say so, rather than call a right code wrong. Empty when codes are being checked."""
 
@@ -106,7 +110,7 @@ def _code_throttled(user) -> str:  # type: ignore[no-untyped-def]
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthedRequest) -> HttpResponse:
     """Second step of sign-in: a TOTP code from an enrolled device."""
     user = request.user
     if not user_has_device(user, confirmed=True):
@@ -137,7 +141,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: AuthedRequest) -> HttpResponse:
     """Enrol an authenticator app: scan the QR code, confirm with a code."""
     user = request.user
     if user_has_device(user, confirmed=True):
@@ -188,7 +192,7 @@ def _access_or_none(external_id: str) -> BreakGlassAccess | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def break_glass_reviews(request: HttpRequest) -> HttpResponse:
+def break_glass_reviews(request: AuthedRequest) -> HttpResponse:
     queue = break_glass_queue(user=request.user)
     error = ""
     if request.method == "POST":
@@ -219,7 +223,7 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: AuthedRequest) -> HttpResponse:
     """Clinic admins: staff accounts, their roles, locations and second-factor status; create or
     deactivate."""
 

@@ -77,8 +77,9 @@ def _sign(body: str) -> str:
 
 
 def checkpoint_take() -> Checkpoint:
-    heads = {str(h.id): [h.seq, h.entry_hash] for h in AuditChainHead.objects.order_by("id") if h.seq}
-    return Checkpoint(timezone.now().isoformat(), sum(v[0] for v in heads.values()), heads).signed()
+    shards = [h for h in AuditChainHead.objects.order_by("id") if h.seq]
+    heads: dict[str, list[Any]] = {str(h.id): [h.seq, h.entry_hash] for h in shards}
+    return Checkpoint(timezone.now().isoformat(), sum(h.seq for h in shards), heads).signed()
 
 
 class Sink(Protocol):
@@ -125,6 +126,7 @@ class SyslogSink:
 def sinks() -> list[Sink]:
     made: list[Sink] = []
     for spec in settings.KETACLINIC_AUDIT_CHECKPOINT_SINKS:
+        kwargs: dict[str, Any]
         path, kwargs = (spec, {}) if isinstance(spec, str) else (spec[0], dict(spec[1]))
         made.append(import_string(path)(**kwargs))
     return made

@@ -48,10 +48,11 @@ def audit_record(
     patient_id = getattr(patient, "external_id", patient)
     with transaction.atomic():
         head = _take_head(ctx)
+        shard_seq = head.seq + 1
         entry = AuditEntry(
             seq=_next_seq(),
             shard=head.id,
-            shard_seq=head.seq + 1,
+            shard_seq=shard_seq,
             at=timezone.now(),
             actor=actor,
             actor_label=_actor_label(actor),
@@ -69,7 +70,7 @@ def audit_record(
         # Seal what the database will give back (JSON round trip, microsecond datetimes).
         entry.entry_hash = entry_seal(head.entry_hash, sealed_fields(entry))
         entry.save(force_insert=True)
-        head.seq, head.entry_hash = entry.shard_seq, entry.entry_hash
+        head.seq, head.entry_hash = shard_seq, entry.entry_hash
         head.save(update_fields=["seq", "entry_hash"])
     return entry
 

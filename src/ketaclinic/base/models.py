@@ -46,9 +46,11 @@ def clean_or_refuse(obj: models.Model, *, exclude: list[str] | None = None) -> N
         label = field
         if field != "__all__":
             try:
-                label = str(obj._meta.get_field(field).verbose_name).capitalize()
+                named = obj._meta.get_field(field)
             except Exception:  # noqa: BLE001 - a non-field key: keep it as it is
-                label = field
+                named = None
+            if isinstance(named, models.Field):  # a reverse relation has no verbose name either
+                label = str(named.verbose_name).capitalize()
         value = getattr(obj, field, None) if field != "__all__" else None
         raise ValidationError(
             f"{label}: {' '.join(messages)}", field=None if field == "__all__" else field, value=value

@@ -41,11 +41,14 @@ def _stylesheets() -> tuple[str, ...]:
 def _refusing_fetcher() -> Any:
     from weasyprint.urls import URLFetcher
 
-    class RefusingFetcher(URLFetcher):  # type: ignore[misc]
+    class RefusingFetcher(URLFetcher):
+        def __init__(self) -> None:
+            URLFetcher.__init__(self, fail_on_errors=True)
+
         def fetch(self, url: str, headers: Any = None) -> Any:
             raise ValueError(FETCH_REFUSED.format(url=url))
 
-    return RefusingFetcher(fail_on_errors=True)
+    return RefusingFetcher()
 
 
 def pdf_filename(*parts: str) -> str:

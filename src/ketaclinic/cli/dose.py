@@ -109,7 +109,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("dose", help="Dose, rate and pump program for a session under a protocol.")
     p.add_argument("--protocol", required=True, help="Protocol id, e.g. depression-standard.")
     p.add_argument("--weight", required=True, help="Body weight with its unit: 82kg or 180lb.")

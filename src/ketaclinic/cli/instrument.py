@@ -63,7 +63,7 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("instrument", help="List questionnaires and score one administration.")
     isub = p.add_subparsers(dest="instrument_command", required=True)
     lst = isub.add_parser("list", help="The instruments ketaclinic ships.")

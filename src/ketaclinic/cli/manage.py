@@ -15,7 +15,7 @@ def run_manage(argv: Sequence[str]) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("manage", help="Run a Django management command (migrate, runserver, ...).")
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda a: run_manage(a.args))

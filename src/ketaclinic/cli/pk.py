@@ -17,7 +17,7 @@ import numpy as np
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.pharmacology.dosing import dose_calculate
 from ketaclinic.core.pharmacology.models import PK_MODELS, pk_model_get
-from ketaclinic.core.pharmacology.population import population_simulate
+from ketaclinic.core.pharmacology.population import PopulationResult, population_simulate
 from ketaclinic.core.pharmacology.regimen import (
     Infusion,
     Regimen,
@@ -26,7 +26,7 @@ from ketaclinic.core.pharmacology.regimen import (
     infusion_parse,
     pause_parse,
 )
-from ketaclinic.core.pharmacology.simulation import simulate
+from ketaclinic.core.pharmacology.simulation import Simulation, simulate
 from ketaclinic.core.pharmacology.target import target_schedule
 from ketaclinic.core.pharmacology.units import Kind, body_weight_kg, quantity_parse
 from ketaclinic.core.protocols.dosing import DoseBasis, Route
@@ -102,7 +102,7 @@ def _protocol_regimen(args: argparse.Namespace, weight_kg: float) -> tuple[Regim
     return Regimen.of([infusion]), section.pk_model
 
 
-def _simulate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _simulate(args: argparse.Namespace) -> Simulation:
     weight = body_weight_kg(args.weight)
     model_name = args.model
     if getattr(args, "protocol", None):
@@ -124,7 +124,7 @@ def _simulate(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     )
 
 
-def _population(args: argparse.Namespace, *, regimen: Regimen | None = None):  # type: ignore[no-untyped-def]
+def _population(args: argparse.Namespace, *, regimen: Regimen | None = None) -> PopulationResult:
     weights = getattr(args, "weights", None)
     if weights:
         if args.weight_mean is not None or args.n is not None:
@@ -158,6 +158,7 @@ def _weight_sd(text: str) -> float:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     sim = _simulate(args)
+    summary = sim.summary.as_dict()
     out = {
         "model": sim.model.name,
         "model_label": sim.model.label,
@@ -170,12 +171,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         "effect_site_note": None
         if sim.effect_site_ng_per_ml is None
         else "ke0 derived, not published: indicative only",
-        "summary": sim.summary.as_dict(),
+        "summary": summary,
     }
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return 0
-    _print_summary(sim.model.label, sim.weight_kg, out["summary"])  # type: ignore[arg-type]
+    _print_summary(sim.model.label, sim.weight_kg, summary)
     every = (
         max(1, int(round(10 / max(float(sim.t_min[1] - sim.t_min[0]), 1e-9)))) if sim.t_min.size > 1 else 1
     )
@@ -228,8 +229,9 @@ def _cmd_population(args: argparse.Namespace) -> int:
         return 0
     s = pop.summary()
     c = s["cmax_ng_per_ml"]
+    assert isinstance(c, dict)  # percentile -> ng/mL
     print(f"{pop.model.label}: {s['n']} virtual patients, CV {args.cv:g}, seed {args.seed}")
-    print(f"  peak plasma ng/mL: 5th {c['p5']:.0f}, median {c['p50']:.0f}, 95th {c['p95']:.0f}")  # type: ignore[index]
+    print(f"  peak plasma ng/mL: 5th {c['p5']:.0f}, median {c['p50']:.0f}, 95th {c['p95']:.0f}")
     if pop.share_ever_above is not None:
         print(f"  share ever above {pop.threshold_ng_per_ml:g} ng/mL: {100 * pop.share_ever_above:.1f}%")
     return 0
@@ -328,7 +330,7 @@ def _add_population(p: argparse.ArgumentParser, *, required: bool) -> None:
     p.add_argument("--seed", type=int, default=1)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pk = sub.add_parser("pk", help="Predicted ketamine concentrations (PK models).")
     psub = pk.add_subparsers(dest="pk_command", required=True)
     sim = psub.add_parser("simulate", help="One patient: plasma and effect-site curves and a summary.")

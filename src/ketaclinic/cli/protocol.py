@@ -35,7 +35,7 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("protocol", help="List, check and describe protocol documents.")
     psub = p.add_subparsers(dest="protocol_command", required=True)
     lst = psub.add_parser("list", help="The protocols ketaclinic ships.")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.client_ip import client_ip
 from ketaclinic.consent import selectors, services
@@ -84,7 +85,7 @@ class ConsentSignatureIn(Schema):
     response=StatusOut,
     summary="Consent status: on file, new signature needed, not signed",
 )
-def consent_status(request: HttpRequest, external_id: UUID) -> selectors.ConsentOnFile:
+def consent_status(request: AuthedRequest, external_id: UUID) -> selectors.ConsentOnFile:
     patient = patient_get(user=request.user, external_id=str(external_id))
     return selectors.consent_status(user=request.user, patient=patient)
 
@@ -92,7 +93,7 @@ def consent_status(request: HttpRequest, external_id: UUID) -> selectors.Consent
 @router.post(
     "/patients/{external_id}/links", response={201: LinkOut}, summary="Create a one-time consent link (72 h)"
 )
-def consent_link_create(request: HttpRequest, external_id: UUID, payload: LinkIn) -> Status[dict]:
+def consent_link_create(request: AuthedRequest, external_id: UUID, payload: LinkIn) -> Status[dict[str, Any]]:
     require(request.user, Permission.CONSENT_RECORD)
     patient = patient_get(user=request.user, external_id=str(external_id))
     link, token = services.consent_link_create(
@@ -111,7 +112,7 @@ def consent_link_create(request: HttpRequest, external_id: UUID, payload: LinkIn
     summary="Record a signature made on the clinic's tablet (the caller witnesses)",
 )
 def consent_sign_in_clinic(
-    request: HttpRequest, external_id: UUID, payload: ConsentSignatureIn
+    request: AuthedRequest, external_id: UUID, payload: ConsentSignatureIn
 ) -> Status[ConsentSignature]:
     require(request.user, Permission.CONSENT_RECORD)
     patient = patient_get(user=request.user, external_id=str(external_id))
@@ -127,12 +128,12 @@ def consent_sign_in_clinic(
 
 
 @router.get("/documents", response=list[DocumentOut])
-def consent_documents(request: HttpRequest) -> list[ConsentDocument]:
+def consent_documents(request: AuthedRequest) -> list[ConsentDocument]:
     return selectors.consent_documents(user=request.user)
 
 
 @router.post(
     "/documents", response={201: DocumentOut}, summary="Save an edited consent document as a new version"
 )
-def consent_document_edit(request: HttpRequest, payload: DocumentIn) -> Status[ConsentDocument]:
+def consent_document_edit(request: AuthedRequest, payload: DocumentIn) -> Status[ConsentDocument]:
     return Status(201, services.consent_document_edit(user=request.user, **payload.dict()))

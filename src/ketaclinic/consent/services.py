@@ -55,8 +55,9 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def document_current(code: str) -> ConsentDocument:
-    return ConsentDocument.objects.filter(code=code).order_by("-version").first()  # type: ignore[return-value]
+def document_current(code: str) -> ConsentDocument | None:
+    """The latest version of the document ``code``; None when no version of it is loaded."""
+    return ConsentDocument.objects.filter(code=code).order_by("-version").first()
 
 
 @transaction.atomic
@@ -160,6 +161,7 @@ def _signature(*, patient: Patient, typed_name: str, signature_data: str) -> Dra
 
 def _current(document: ConsentDocument) -> None:
     latest = document_current(document.code)
+    assert latest is not None  # ``document`` itself is a version of it
     if latest.pk != document.pk:
         raise ValidationError(
             NOT_CURRENT.format(title=document.title, version=document.version, current=latest.version),
@@ -244,7 +246,8 @@ def _check_link(link: ConsentLink | None) -> ConsentLink:
         raise ConsentLinkRefused(
             LINK_EXPIRED.format(when=f"{link.expires_at:%Y-%m-%d %H:%M} UTC"), field="token"
         )
-    if document_current(link.document.code).pk != link.document_id:
+    current = document_current(link.document.code)
+    if current is None or current.pk != link.document_id:  # never None: the link's document is a version
         raise ConsentLinkRefused(LINK_REPLACED, field="token")
     return link
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.anonymous import anonymous_limited
 from ketaclinic.audit.client_ip import client_ip
@@ -24,7 +25,7 @@ from ketaclinic.patients.views import form_error
 DEFAULT_CODE = "ketamine-infusion"
 
 
-def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+def _patient(request: AuthedRequest, external_id: str, permission: Permission) -> Patient:
     try:
         return patient_get(user=request.user, external_id=external_id, permission=permission)
     except Patient.DoesNotExist:
@@ -33,7 +34,7 @@ def _patient(request: HttpRequest, external_id: str, permission: Permission) -> 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def documents(request: HttpRequest) -> HttpResponse:
+def documents(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.CONSENT_MANAGE)
     current = {d.code: d for d in selectors.documents_current()}
     base = current.get(request.GET.get("code", DEFAULT_CODE)) or next(iter(current.values()), None)
@@ -65,7 +66,7 @@ def documents(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sign_in_clinic(request: HttpRequest, external_id: str) -> HttpResponse:
+def sign_in_clinic(request: AuthedRequest, external_id: str) -> HttpResponse:
     """The tablet page: the patient reads, types their name and signs; the signed-in staff member
     witnesses."""
     patient = _patient(request, external_id, Permission.CONSENT_RECORD)
@@ -109,7 +110,7 @@ def sign_in_clinic(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
+def link_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.CONSENT_RECORD)
     patient = _patient(request, external_id, Permission.CONSENT_RECORD)
     document = services.document_current(request.POST.get("code") or DEFAULT_CODE)

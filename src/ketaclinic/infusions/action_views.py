@@ -16,12 +16,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
@@ -379,7 +380,7 @@ ACTIONS: dict[str, Action] = {
 
 @login_required
 @require_POST
-def session_action(request: HttpRequest, external_id: str, action: str) -> HttpResponse:
+def session_action(request: AuthedRequest, external_id: str, action: str) -> HttpResponse:
     spec = ACTIONS[action]
     require(request.user, spec.permission)  # refuse naming the action tried, before reading anything
     session = _session(request, external_id, spec.permission)
@@ -418,7 +419,7 @@ def session_action(request: HttpRequest, external_id: str, action: str) -> HttpR
 
 
 @login_required
-def bag_check(request: HttpRequest, external_id: str) -> HttpResponse:
+def bag_check(request: AuthedRequest, external_id: str) -> HttpResponse:
     """The independent check of the bag on its own page: the second clinician types the vial strength and the
     volume drawn they read, on a page that never shows the order's numbers (the session page does)."""
     require(request.user, Permission.SESSION_RUN)
@@ -466,7 +467,7 @@ def bag_check(request: HttpRequest, external_id: str) -> HttpResponse:
         )
 
 
-def _after(request: HttpRequest, session: InfusionSession, notice: str) -> HttpResponse:
+def _after(request: AuthedRequest, session: InfusionSession, notice: str) -> HttpResponse:
     if not request.user.can(Permission.SESSION_VIEW):
         messages.success(request, notice)
         return redirect(f"{reverse('infusions:board')}?location={session.location.code}")

@@ -8,9 +8,14 @@ location's time zone, which the view activates.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
+from ketaclinic.accounts.models import User
+from ketaclinic.core.protocols.formulary import FormularyEntry
 from ketaclinic.infusions.models import AdverseEvent, MedicationAdministration, VitalSigns
 
 
@@ -109,7 +114,7 @@ class RateChangeForm(AtForm):
 
     rate_mg_per_h = forms.FloatField(min_value=0, label="New rate (mg/h)")
     reason = forms.CharField(max_length=300, label="Reason for the change")
-    signer = forms.ModelChoiceField(
+    signer: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         queryset=None,
         to_field_name="external_id",
         required=False,
@@ -127,9 +132,11 @@ class RateChangeForm(AtForm):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, prescribers=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, prescribers: QuerySet[User] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["signer"].queryset = prescribers  # type: ignore[attr-defined]
+        signer = self.fields["signer"]
+        assert isinstance(signer, forms.ModelChoiceField)
+        signer.queryset = prescribers
 
 
 class CosignForm(forms.Form):
@@ -150,7 +157,7 @@ class VitalsForm(forms.Form):
     respiratory_rate_per_min = forms.FloatField(required=False, label="Respiratory rate (/min)")
     sedation = forms.ChoiceField(required=False, choices=SEDATION_CHOICES, label="Sedation / dissociation")
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"client_id": str(uuid.uuid4())})
         super().__init__(*args, **kwargs)
 
@@ -184,19 +191,21 @@ class AdministrationForm(AtForm):
     )
     adverse_event = forms.ChoiceField(required=False, choices=[], label="For adverse event")
 
-    def __init__(self, *args, medications=(), adverse_events=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        *args: Any,
+        medications: Iterable[FormularyEntry] = (),
+        adverse_events: Iterable[AdverseEvent] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["medication"].choices = [
-            ("", "— medication —"),
-            *[  # type: ignore[attr-defined]
-                (m.code, m.label) for m in medications
-            ],
-        ]
-        self.fields["adverse_event"].choices = [
+        medication, adverse_event = self.fields["medication"], self.fields["adverse_event"]
+        assert isinstance(medication, forms.ChoiceField)
+        assert isinstance(adverse_event, forms.ChoiceField)
+        medication.choices = [("", "— medication —"), *[(m.code, m.label) for m in medications]]
+        adverse_event.choices = [
             ("", "—"),
-            *[  # type: ignore[attr-defined]
-                (str(e.external_id), f"{e.get_kind_display()} ({e.severity})") for e in adverse_events
-            ],
+            *[(str(e.external_id), f"{e.get_kind_display()} ({e.severity})") for e in adverse_events],
         ]
 
 

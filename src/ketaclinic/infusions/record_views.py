@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Location
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
@@ -36,7 +37,7 @@ from ketaclinic.plans.models import PlannedInfusion
 
 
 def _note_page(
-    request: HttpRequest,
+    request: AuthedRequest,
     session: InfusionSession,
     *,
     status: int = 200,
@@ -68,12 +69,12 @@ def _note_page(
 
 @login_required
 @require_GET
-def note_page(request: HttpRequest, external_id: str) -> HttpResponse:
+def note_page(request: AuthedRequest, external_id: str) -> HttpResponse:
     return _note_page(request, _session(request, external_id))
 
 
 def _note_action(
-    request: HttpRequest,
+    request: AuthedRequest,
     external_id: str,
     permission: Permission,
     run: Callable[[InfusionSession, int], Any],
@@ -98,7 +99,7 @@ def _note_action(
 
 @login_required
 @require_POST
-def note_generate(request: HttpRequest, external_id: str) -> HttpResponse:
+def note_generate(request: AuthedRequest, external_id: str) -> HttpResponse:
     return _note_action(
         request,
         external_id,
@@ -110,7 +111,7 @@ def note_generate(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def note_sign(request: HttpRequest, external_id: str) -> HttpResponse:
+def note_sign(request: AuthedRequest, external_id: str) -> HttpResponse:
     return _note_action(
         request,
         external_id,
@@ -122,7 +123,7 @@ def note_sign(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def note_addendum(request: HttpRequest, external_id: str) -> HttpResponse:
+def note_addendum(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.NOTE_SIGN)
     session = _session(request, external_id, Permission.NOTE_SIGN)
     form = f.AddendumForm(request.POST)
@@ -157,7 +158,7 @@ def _printable(
 
 @login_required
 @require_GET
-def discharge_instructions(request: HttpRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
+def discharge_instructions(request: AuthedRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
     session = _session(request, external_id)
     audit_read(session.patient, "discharge instructions (PDF)" if as_pdf else "discharge instructions")
     doc = session.protocol_version.parsed
@@ -183,7 +184,7 @@ def discharge_instructions(request: HttpRequest, external_id: str, as_pdf: bool 
 
 @login_required
 @require_GET
-def session_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
+def session_mar(request: AuthedRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
     session = _session(request, external_id, Permission.MAR_VIEW)
     entries = selectors.mar_for_session(user=request.user, session=session)
     audit_read(
@@ -211,7 +212,7 @@ def session_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) ->
 
 @login_required
 @require_GET
-def patient_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
+def patient_mar(request: AuthedRequest, external_id: str, as_pdf: bool = False) -> HttpResponse:
     patient = _patient(request, external_id, Permission.MAR_VIEW)
     entries = selectors.mar_for_patient(user=request.user, patient=patient)
     audit_read(
@@ -234,7 +235,7 @@ def patient_mar(request: HttpRequest, external_id: str, as_pdf: bool = False) ->
 
 @login_required
 @require_GET
-def patient_sessions(request: HttpRequest, external_id: str) -> HttpResponse:
+def patient_sessions(request: AuthedRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.SESSION_VIEW)
     sessions = list(selectors.sessions_for_patient(user=request.user, patient=patient))
     audit_read(patient, "infusion sessions")
@@ -251,7 +252,7 @@ def patient_sessions(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.BOARD_VIEW)
     mine = list(Location.objects.filter(pk__in=user_location_ids(request.user)).order_by("name"))
     code = request.GET.get("location") or (mine[0].code if mine else "")
@@ -282,7 +283,7 @@ def board(request: HttpRequest) -> HttpResponse:
         )
 
 
-def _board_back(request: HttpRequest, planned: PlannedInfusion) -> str:
+def _board_back(request: AuthedRequest, planned: PlannedInfusion) -> str:
     """Where "Check in" on a slot returns to: the board the user pressed it on (the referring page, when it is
     this site's board), else the slot's board if the user works there, else the user's own board. Never a
     board the user may not see (that would hide the message saying why the check-in was refused behind a
@@ -305,7 +306,7 @@ def _board_back(request: HttpRequest, planned: PlannedInfusion) -> str:
 
 @login_required
 @require_POST
-def slot_check_in(request: HttpRequest, external_id: str) -> HttpResponse:
+def slot_check_in(request: AuthedRequest, external_id: str) -> HttpResponse:
     """ "Check in" on a planned slot of the board: open the session from it and check the patient in, then the
     live page (the board, with the message, for the front desk); a refusal goes back to the board, saying
     why."""

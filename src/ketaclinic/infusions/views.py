@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.services import audit_read
 from ketaclinic.consent.selectors import ConsentOnFile
@@ -53,7 +54,7 @@ PADSS_LABELS = {
 
 
 def _session(
-    request: HttpRequest, external_id: str, permission: Permission = Permission.SESSION_VIEW
+    request: AuthedRequest, external_id: str, permission: Permission = Permission.SESSION_VIEW
 ) -> InfusionSession:
     try:
         return selectors.session_get(user=request.user, external_id=str(external_id), permission=permission)
@@ -61,7 +62,7 @@ def _session(
         raise Http404("No such session.") from None
 
 
-def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+def _patient(request: AuthedRequest, external_id: str, permission: Permission) -> Patient:
     try:
         return patient_get(user=request.user, external_id=str(external_id), permission=permission)
     except Patient.DoesNotExist:
@@ -158,7 +159,7 @@ def _rescue_meds(session: InfusionSession) -> tuple[Any, ...]:
     return session.protocol_version.parsed.formulary.as_needed
 
 
-def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, Any]:
+def _live_context(request: AuthedRequest, session: InfusionSession) -> dict[str, Any]:
     detail = selectors.session_detail(user=request.user, session=session)
     raised = services.vitals_overdue_alert_raise(session=session, due=detail.vitals_due)
     if raised is not None:  # overdue vital signs are an alert to acknowledge, shown at once
@@ -211,7 +212,7 @@ def _live_context(request: HttpRequest, session: InfusionSession) -> dict[str, A
 
 
 def _render_live(
-    request: HttpRequest,
+    request: AuthedRequest,
     session: InfusionSession,
     *,
     status: int = 200,
@@ -247,13 +248,13 @@ def _render_live(
 
 @login_required
 @require_GET
-def session_page(request: HttpRequest, external_id: str) -> HttpResponse:
+def session_page(request: AuthedRequest, external_id: str) -> HttpResponse:
     return _render_live(request, _session(request, external_id))
 
 
 @login_required
 @require_GET
-def session_status(request: HttpRequest, external_id: str) -> HttpResponse:
+def session_status(request: AuthedRequest, external_id: str) -> HttpResponse:
     """The part of the live page that changes by itself (overdue vitals, alerts, elapsed time): polled."""
     session = _session(request, external_id)
     with timezone.override(_zone(session)):
@@ -263,7 +264,7 @@ def session_status(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def session_chart(request: HttpRequest, external_id: str) -> HttpResponse:
+def session_chart(request: AuthedRequest, external_id: str) -> HttpResponse:
     session = _session(request, external_id)
     series = selectors.vitals_chart(user=request.user, session=session)
     audit_read(session.patient, "vital signs chart")

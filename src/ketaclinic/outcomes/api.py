@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Location
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
@@ -120,7 +120,7 @@ class DashboardQuery(Schema):
 
 
 @router.get("/patients/{external_id}/responses", response=list[ResponseOut])
-def response_list(request: HttpRequest, external_id: UUID) -> list[QuestionnaireResponse]:
+def response_list(request: AuthedRequest, external_id: UUID) -> list[QuestionnaireResponse]:
     patient = patient_get(
         user=request.user, external_id=str(external_id), permission=Permission.CLINICAL_VIEW
     )
@@ -133,7 +133,7 @@ def response_list(request: HttpRequest, external_id: UUID) -> list[Questionnaire
     summary="Record answers; the core scores them; a risk answer raises an urgent safety flag",
 )
 def response_record(
-    request: HttpRequest, external_id: UUID, payload: ResponseIn
+    request: AuthedRequest, external_id: UUID, payload: ResponseIn
 ) -> Status[QuestionnaireResponse]:
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
     patient = patient_get(
@@ -148,7 +148,7 @@ def response_record(
     summary="Correct a response: a new response replaces it, with a reason (the old one stays)",
 )
 def response_correct(
-    request: HttpRequest, external_id: UUID, payload: CorrectionIn
+    request: AuthedRequest, external_id: UUID, payload: CorrectionIn
 ) -> Status[QuestionnaireResponse]:
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
     response = selectors.response_get(
@@ -158,7 +158,7 @@ def response_correct(
 
 
 @router.get("/patients/{external_id}/trajectory/{instrument}", response=TrajectoryOut)
-def trajectory_get(request: HttpRequest, external_id: UUID, instrument: str) -> dict[str, Any]:
+def trajectory_get(request: AuthedRequest, external_id: UUID, instrument: str) -> dict[str, Any]:
     patient = patient_get(
         user=request.user, external_id=str(external_id), permission=Permission.CLINICAL_VIEW
     )
@@ -179,7 +179,7 @@ def trajectory_get(request: HttpRequest, external_id: UUID, instrument: str) -> 
 
 
 @router.get("/flags", response=list[FlagOut], summary="Open (urgent) safety flags at your locations")
-def safety_flag_list(request: HttpRequest) -> list[SafetyFlag]:
+def safety_flag_list(request: AuthedRequest) -> list[SafetyFlag]:
     return selectors.safety_flags_open_for(user=request.user)
 
 
@@ -188,7 +188,7 @@ def safety_flag_list(request: HttpRequest) -> list[SafetyFlag]:
     response=FlagOut,
     summary="Close a flag with the clinician's assessment AND a plan (refused without both)",
 )
-def safety_flag_assess(request: HttpRequest, external_id: UUID, payload: AssessIn) -> SafetyFlag:
+def safety_flag_assess(request: AuthedRequest, external_id: UUID, payload: AssessIn) -> SafetyFlag:
     require(request.user, Permission.SAFETY_ASSESS)
     flag = selectors.safety_flag_get(
         user=request.user, external_id=str(external_id), permission=Permission.SAFETY_ASSESS
@@ -197,7 +197,7 @@ def safety_flag_assess(request: HttpRequest, external_id: UUID, payload: AssessI
 
 
 @router.post("/boosters/{external_id}/decide", response=BoosterOut)
-def booster_decide(request: HttpRequest, external_id: UUID, payload: BoosterDecisionIn) -> BoosterProposal:
+def booster_decide(request: AuthedRequest, external_id: UUID, payload: BoosterDecisionIn) -> BoosterProposal:
     require(request.user, Permission.BOOSTER_DECIDE)
     proposal = selectors.booster_get(user=request.user, external_id=str(external_id))
     return services.booster_decide(user=request.user, proposal=proposal, **payload.dict())
@@ -206,7 +206,7 @@ def booster_decide(request: HttpRequest, external_id: UUID, payload: BoosterDeci
 @router.get(
     "/dashboard", summary="Clinic outcomes for a period, location and indication (aggregates, 95% CIs)"
 )
-def outcomes_dashboard(request: HttpRequest, filters: Query[DashboardQuery]) -> dict[str, Any]:
+def outcomes_dashboard(request: AuthedRequest, filters: Query[DashboardQuery]) -> dict[str, Any]:
     require(request.user, Permission.OUTCOMES_VIEW)
     location = Location.objects.get(code=filters.location) if filters.location else None
     return selectors.outcomes_dashboard(

@@ -27,7 +27,8 @@ def trajectory_svg(trajectory: Trajectory) -> bytes:
     ax = fig.add_subplot(1, 1, 1)
     top = inst.scoring.max_total or 1
     for when, n in trajectory.infusions:
-        ax.axvline(when, color="#6aa6d8", linewidth=1, zorder=1)
+        # matplotlib's units place a datetime on a date axis; its type hints only say float
+        ax.axvline(when, color="#6aa6d8", linewidth=1, zorder=1)  # type: ignore[arg-type]
         ax.annotate(
             str(n),
             (when, top),
@@ -41,7 +42,7 @@ def trajectory_svg(trajectory: Trajectory) -> bytes:
         xs = [p[0] for p in trajectory.points]
         ys = [p[1] for p in trajectory.points]
         ax.plot(
-            xs,
+            xs,  # type: ignore[arg-type]  # datetimes, placed by matplotlib's date units (as axvline above)
             ys,
             "-o",
             color="#1f3b57",

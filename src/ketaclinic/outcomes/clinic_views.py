@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Location
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.models import AuditEntry
@@ -42,7 +43,7 @@ def _filters(request: HttpRequest) -> tuple[DashboardForm, selectors.DashboardFi
 
 @login_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.OUTCOMES_VIEW)
     form, filters = _filters(request)
     data = selectors.outcomes_dashboard(user=request.user, filters=filters)
@@ -64,7 +65,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def dashboard_csv(request: HttpRequest) -> HttpResponse:
+def dashboard_csv(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.OUTCOMES_VIEW)
     _form, filters = _filters(request)
     data = selectors.outcomes_dashboard(user=request.user, filters=filters)
@@ -132,7 +133,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _worklist_location(request: HttpRequest) -> tuple[Location, list[Location]]:
+def _worklist_location(request: AuthedRequest) -> tuple[Location, list[Location]]:
     mine = list(Location.objects.filter(pk__in=user_location_ids(request.user)).order_by("name"))
     code = request.GET.get("location") or request.POST.get("location") or (mine[0].code if mine else "")
     location = Location.objects.filter(code=code).first()
@@ -143,7 +144,7 @@ def _worklist_location(request: HttpRequest) -> tuple[Location, list[Location]]:
 
 @login_required
 @require_GET
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: AuthedRequest) -> HttpResponse:
     """Questionnaires due today and overdue (while an answer still counts) at one of the user's locations."""
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
     location, mine = _worklist_location(request)
@@ -164,7 +165,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def worklist_send(request: HttpRequest, external_id: str) -> HttpResponse:
+def worklist_send(request: AuthedRequest, external_id: str) -> HttpResponse:
     """ "Send link now" (email, the daily job's service) or, without an email address, a link to hand out."""
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     form = DueLinkForm(request.POST)

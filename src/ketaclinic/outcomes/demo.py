@@ -25,7 +25,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.services import patient_register
 
 # PHQ-9 totals at baseline, before infusions 2..6, 1/2/4/6 weeks after the series; None = not yet answered.
-COURSES = [
+COURSES: list[tuple[int, list[int], list[int | None]]] = [
     (21, [18, 15, 12, 9, 8], [7, 6, 5, 4]),  # responder since infusion 4, remission
     (18, [16, 12, 8, 7, 6], [5, 4, 4, 3]),  # responder since infusion 3, remission later
     (16, [15, 15, 14, 13, 13], [12, 13, 13, 12]),  # not responding
@@ -90,9 +90,9 @@ def demo_outcomes_load(*, nurse: User, prescriber: User, patients: list[Patient]
                 si=ideation if k < 4 else 0,
             )
         last_infusion = first + timedelta(days=round(3.5 * 5))
-        for weeks, total in zip((1, 2, 4, 6), after, strict=True):
-            if total is not None:
-                rec(total, last_infusion + timedelta(weeks=weeks), "post_series")
+        for weeks, answered in zip((1, 2, 4, 6), after, strict=True):
+            if answered is not None:
+                rec(answered, last_infusion + timedelta(weeks=weeks), "post_series")
         for flag in SafetyFlag.objects.filter(patient=patient, status="open"):  # assessed at the time
             safety_flag_assess(
                 user=prescriber,
@@ -117,7 +117,7 @@ def demo_outcomes_load(*, nurse: User, prescriber: User, patients: list[Patient]
 
 # Transfers: (given, family, email, [(days ago, timepoint, infusion number, PHQ-9 total, GAD-7 total or
 # None)]).
-TRANSFERS = [
+TRANSFERS: list[tuple[str, str, str, list[tuple[int, str, int | None, int | None, int | None]]]] = [
     (
         "Elena",
         "Vasquez",

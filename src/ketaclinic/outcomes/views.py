@@ -17,13 +17,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.anonymous import anonymous_limited
 from ketaclinic.audit.services import audit_read
 from ketaclinic.base.time_zones import activate_for
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
-from ketaclinic.core.instruments import get_instrument, shipped_instruments
+from ketaclinic.core.instruments import Instrument, get_instrument, shipped_instruments
 from ketaclinic.core.outcomes import DueItem, DueStatus
 from ketaclinic.outcomes import emails, selectors, services
 from ketaclinic.outcomes.charts import trajectory_svg
@@ -36,7 +37,7 @@ from ketaclinic.patients.views import form_error
 CHART_INSTRUMENTS = ("phq9", "gad7", "pcl5", "pain_nrs")
 
 
-def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+def _patient(request: AuthedRequest, external_id: str, permission: Permission) -> Patient:
     """The patient, and this request's times in the time zone of the location that cares for them."""
     try:
         patient = patient_get(user=request.user, external_id=str(external_id), permission=permission)
@@ -46,7 +47,7 @@ def _patient(request: HttpRequest, external_id: str, permission: Permission) -> 
     return patient
 
 
-def _instrument_or_404(instrument_id: str):  # type: ignore[no-untyped-def]
+def _instrument_or_404(instrument_id: str) -> Instrument:
     if instrument_id not in shipped_instruments():
         raise Http404("No such questionnaire.")
     return get_instrument(instrument_id)
@@ -80,7 +81,7 @@ def _due_groups(items: tuple[DueItem, ...]) -> list[dict[str, Any]]:
 
 @login_required
 @require_GET
-def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
+def patient_outcomes(request: AuthedRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.CLINICAL_VIEW)
     responses = selectors.responses_for_patient(user=request.user, patient=patient)
     present = {r.instrument for r in responses}
@@ -117,7 +118,7 @@ def patient_outcomes(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def trajectory_chart(request: HttpRequest, external_id: str, instrument: str) -> HttpResponse:
+def trajectory_chart(request: AuthedRequest, external_id: str, instrument: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.CLINICAL_VIEW)
     _instrument_or_404(instrument)
     trajectory = selectors.trajectory_get(user=request.user, patient=patient, instrument=instrument)
@@ -141,7 +142,7 @@ def _saved_message(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def response_new(request: HttpRequest, external_id: str, instrument: str) -> HttpResponse:
+def response_new(request: AuthedRequest, external_id: str, instrument: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument_or_404(instrument)
     form = AnswersForm(
@@ -177,7 +178,7 @@ def response_new(request: HttpRequest, external_id: str, instrument: str) -> Htt
 
 @login_required
 @require_POST
-def link_new(request: HttpRequest, external_id: str) -> HttpResponse:
+def link_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     form = LinkForm(request.POST)
     if form.is_valid():
@@ -241,7 +242,7 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def flag_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+def flag_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
     permission = Permission.SAFETY_ASSESS if request.method == "POST" else Permission.CLINICAL_VIEW
     require(request.user, permission)
     try:
@@ -271,7 +272,7 @@ def flag_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def booster_decide(request: HttpRequest, external_id: str) -> HttpResponse:
+def booster_decide(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.BOOSTER_DECIDE)
     try:
         proposal = selectors.booster_get(user=request.user, external_id=str(external_id))
@@ -292,7 +293,7 @@ def booster_decide(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def response_correct(request: HttpRequest, external_id: str) -> HttpResponse:
+def response_correct(request: AuthedRequest, external_id: str) -> HttpResponse:
     """Correct a response: a form pre-filled with its answers and a reason; the service saves a replacement
     (the original stays, marked corrected) and raises safety flags exactly as for a new answer."""
     require(request.user, Permission.QUESTIONNAIRE_RECORD)

@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
+from ninja.params.functions import Query  # ninja.Query itself, typed as a call (not mypy's alias)
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Location
 from ketaclinic.base.api_types import DecimalIn
 from ketaclinic.core.errors import ValidationError
@@ -122,12 +123,12 @@ class DuplicateOut(Schema):
 
 
 @router.get("", response=list[PatientOut], summary="Search patients by name, birth date or MRN")
-def patient_search(request: HttpRequest, q: str = Query("", max_length=QUERY_MAX)) -> list[Patient]:
+def patient_search(request: AuthedRequest, q: str = Query("", max_length=QUERY_MAX)) -> list[Patient]:
     return selectors.patient_search(user=request.user, query=q)
 
 
 @router.post("/duplicates", response=list[DuplicateOut], summary="Possible duplicates of a new patient")
-def patient_duplicates(request: HttpRequest, payload: PatientIn) -> list[selectors.PossibleDuplicate]:
+def patient_duplicates(request: AuthedRequest, payload: PatientIn) -> list[selectors.PossibleDuplicate]:
     return selectors.duplicates_find(
         user=request.user,
         given_name=payload.given_name,
@@ -139,7 +140,7 @@ def patient_duplicates(request: HttpRequest, payload: PatientIn) -> list[selecto
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")
-def patient_register(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
+def patient_register(request: AuthedRequest, payload: PatientIn) -> Status[Patient]:
     data = payload.dict()
     code = data.pop("location")
     location = Location.objects.filter(code=code).first()
@@ -157,7 +158,7 @@ def patient_register(request: HttpRequest, payload: PatientIn) -> Status[Patient
 
 
 @router.get("/{external_id}", response=PatientChartOut, summary="A patient's chart")
-def patient_chart(request: HttpRequest, external_id: UUID) -> dict[str, object]:
+def patient_chart(request: AuthedRequest, external_id: UUID) -> dict[str, object]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
     chart = selectors.patient_chart_get(user=request.user, patient=patient)
     return {
@@ -174,7 +175,7 @@ def patient_chart(request: HttpRequest, external_id: UUID) -> dict[str, object]:
     "/{external_id}/measurements", response={201: MeasurementOut}, summary="Record a weight or height"
 )
 def measurement_record(
-    request: HttpRequest, external_id: UUID, payload: MeasurementIn
+    request: AuthedRequest, external_id: UUID, payload: MeasurementIn
 ) -> Status[dict[str, object]]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
     m = services.measurement_record(
@@ -193,7 +194,7 @@ def measurement_record(
 
 
 @router.post("/{external_id}/allergies", response={201: AllergyIn}, summary="Record an allergy")
-def allergy_record(request: HttpRequest, external_id: UUID, payload: AllergyIn) -> Status[object]:
+def allergy_record(request: AuthedRequest, external_id: UUID, payload: AllergyIn) -> Status[object]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
     return Status(201, services.allergy_record(user=request.user, patient=patient, **payload.dict()))
 
@@ -201,6 +202,6 @@ def allergy_record(request: HttpRequest, external_id: UUID, payload: AllergyIn) 
 @router.post(
     "/{external_id}/medications", response={201: MedicationOut}, summary="Record a current medication"
 )
-def medication_record(request: HttpRequest, external_id: UUID, payload: MedicationIn) -> Status[object]:
+def medication_record(request: AuthedRequest, external_id: UUID, payload: MedicationIn) -> Status[object]:
     patient = selectors.patient_get(user=request.user, external_id=str(external_id))
     return Status(201, services.medication_record(user=request.user, patient=patient, **payload.dict()))

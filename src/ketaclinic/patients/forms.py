@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 
-from ketaclinic.accounts.models import Location
+from ketaclinic.accounts.models import Location, User
 from ketaclinic.patients.models import Patient
+
+if TYPE_CHECKING:  # the model is ModelForm's type argument for the type checker only (django-stubs)
+    _PatientModelForm = forms.ModelForm[Patient]
+else:
+    _PatientModelForm = forms.ModelForm
 
 UNIT_WEIGHT = [("", "— unit —"), ("kg", "kg"), ("lb", "lb")]
 UNIT_HEIGHT = [("", "— unit —"), ("cm", "cm"), ("in", "in")]
@@ -15,7 +22,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(_PatientModelForm):
     weight_value = forms.DecimalField(label="Weight", required=False, max_digits=7, decimal_places=2)
     weight_unit = forms.ChoiceField(label="Weight unit", choices=UNIT_WEIGHT, required=False)
     height_value = forms.DecimalField(label="Height", required=False, max_digits=7, decimal_places=2)
@@ -47,15 +54,18 @@ class PatientForm(forms.ModelForm):
         ]
         widgets = {"birth_date": DateInput()}
 
-    def __init__(self, *args, user, with_measurements: bool = True, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, user: User, with_measurements: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = Location.objects.filter(id__in=user.locations.values("id"))
+        location = self.fields["location"]
+        assert isinstance(location, forms.ModelChoiceField)
+        location.queryset = Location.objects.filter(id__in=user.locations.values("id"))
         if not with_measurements:
             for name in ("weight_value", "weight_unit", "height_value", "height_unit"):
                 del self.fields[name]
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # ModelForm.clean returns cleaned_data
         for kind in ("weight", "height"):
             value, unit = data.get(f"{kind}_value"), data.get(f"{kind}_unit")
             if value is not None and not unit:

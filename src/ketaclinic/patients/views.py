@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
+from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.services import audit_read
 from ketaclinic.core.access import Permission
@@ -19,7 +25,7 @@ from ketaclinic.patients.models import Patient
 
 
 def _patient(
-    request: HttpRequest, external_id: str, permission: Permission = Permission.PATIENT_VIEW
+    request: AuthedRequest, external_id: str, permission: Permission = Permission.PATIENT_VIEW
 ) -> Patient:
     try:
         return selectors.patient_get(user=request.user, external_id=external_id, permission=permission)
@@ -27,7 +33,7 @@ def _patient(
         raise Http404("No such patient.") from None
 
 
-def form_error(form, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
+def form_error(form: forms.BaseForm, exc: DomainError) -> None:
     """Attach a domain refusal to the field it names, or to the form."""
     field = exc.field if exc.field in form.fields else None
     if field is None and exc.field and f"{exc.field}_value" in form.fields:
@@ -36,7 +42,7 @@ def form_error(form, exc: DomainError) -> None:  # type: ignore[no-untyped-def]
 
 
 @login_required
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: AuthedRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     template = "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
     if len(query) > QUERY_MAX:  # a search is a name, a date or an MRN: never run a pasted page as a query
@@ -60,7 +66,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_new(request: HttpRequest) -> HttpResponse:
+def patient_new(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.PATIENT_REGISTER)
     form = PatientForm(request.POST or None, user=request.user)
     duplicates = []
@@ -123,7 +129,7 @@ def patient_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, external_id: str) -> HttpResponse:
+def patient_edit(request: AuthedRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.PATIENT_REGISTER)
     audit_read(patient, "demographics (edit form)")
     form = PatientForm(request.POST or None, instance=patient, user=request.user, with_measurements=False)
@@ -144,7 +150,12 @@ def patient_edit(request: HttpRequest, external_id: str) -> HttpResponse:
     )
 
 
-def _chart_action(request: HttpRequest, external_id: str, form_class, action) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _chart_action(
+    request: AuthedRequest,
+    external_id: str,
+    form_class: type[forms.Form],
+    action: Callable[[User, Patient, dict[str, Any]], object],
+) -> HttpResponse:
     patient = _patient(request, external_id)
     form = form_class(request.POST)
     if form.is_valid():
@@ -155,13 +166,15 @@ def _chart_action(request: HttpRequest, external_id: str, form_class, action) ->
         else:
             messages.success(request, "Recorded.")
     else:
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        )
     return redirect("patients:chart", external_id=patient.external_id)
 
 
 @login_required
 @require_POST
-def measurement_add(request: HttpRequest, external_id: str) -> HttpResponse:
+def measurement_add(request: AuthedRequest, external_id: str) -> HttpResponse:
     return _chart_action(
         request,
         external_id,
@@ -174,7 +187,7 @@ def measurement_add(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def allergy_add(request: HttpRequest, external_id: str) -> HttpResponse:
+def allergy_add(request: AuthedRequest, external_id: str) -> HttpResponse:
     return _chart_action(
         request, external_id, AllergyForm, lambda u, p, d: services.allergy_record(user=u, patient=p, **d)
     )
@@ -182,7 +195,7 @@ def allergy_add(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def medication_add(request: HttpRequest, external_id: str) -> HttpResponse:
+def medication_add(request: AuthedRequest, external_id: str) -> HttpResponse:
     return _chart_action(
         request,
         external_id,

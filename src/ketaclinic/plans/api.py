@@ -6,9 +6,9 @@ from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Chair, Location
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
@@ -105,7 +105,7 @@ class PlanOut(Schema):
 
     @staticmethod
     def resolve_supersedes(obj: TreatmentPlan) -> UUID | None:
-        return obj.supersedes.external_id if obj.supersedes_id else None
+        return obj.supersedes.external_id if obj.supersedes is not None else None
 
     @staticmethod
     def resolve_infusions(obj: TreatmentPlan) -> list[PlannedInfusion]:
@@ -123,12 +123,12 @@ def _place(payload: PlaceIn | MoveIn) -> dict[str, Any]:
     return place
 
 
-def _plan(request: HttpRequest, external_id: UUID) -> TreatmentPlan:
+def _plan(request: AuthedRequest, external_id: UUID) -> TreatmentPlan:
     return selectors.plan_get(user=request.user, external_id=str(external_id))
 
 
 @router.get("/patients/{external_id}/plans", response=list[PlanOut])
-def plan_list(request: HttpRequest, external_id: UUID) -> list[TreatmentPlan]:
+def plan_list(request: AuthedRequest, external_id: UUID) -> list[TreatmentPlan]:
     patient = patient_get(user=request.user, external_id=str(external_id))
     return selectors.plans_for_patient(user=request.user, patient=patient)
 
@@ -138,7 +138,7 @@ def plan_list(request: HttpRequest, external_id: UUID) -> list[TreatmentPlan]:
     response={201: PlanOut},
     summary="Draft a plan from the current protocol; the series is proposed as dated slots",
 )
-def plan_draft(request: HttpRequest, external_id: UUID, payload: PlanIn) -> Status[TreatmentPlan]:
+def plan_draft(request: AuthedRequest, external_id: UUID, payload: PlanIn) -> Status[TreatmentPlan]:
     require(request.user, Permission.PLAN_WRITE)
     patient = patient_get(user=request.user, external_id=str(external_id))
     screening = Screening.objects.get(external_id=payload.screening, patient=patient)
@@ -157,12 +157,12 @@ def plan_draft(request: HttpRequest, external_id: UUID, payload: PlanIn) -> Stat
 
 
 @router.get("/plans/{external_id}", response=PlanOut)
-def plan_get(request: HttpRequest, external_id: UUID) -> TreatmentPlan:
+def plan_get(request: AuthedRequest, external_id: UUID) -> TreatmentPlan:
     return _plan(request, external_id)
 
 
 @router.post("/plans/{external_id}/sign", response=PlanOut, summary="A prescriber signs the plan")
-def plan_sign(request: HttpRequest, external_id: UUID) -> TreatmentPlan:
+def plan_sign(request: AuthedRequest, external_id: UUID) -> TreatmentPlan:
     require(request.user, Permission.PLAN_SIGN)
     services.plan_sign(user=request.user, plan=_plan(request, external_id))
     return _plan(request, external_id)
@@ -173,14 +173,14 @@ def plan_sign(request: HttpRequest, external_id: UUID) -> TreatmentPlan:
     response={201: PlanOut},
     summary="Revise a signed plan: a new draft version that supersedes it once signed",
 )
-def plan_revise(request: HttpRequest, external_id: UUID, payload: ReviseIn) -> Status[TreatmentPlan]:
+def plan_revise(request: AuthedRequest, external_id: UUID, payload: ReviseIn) -> Status[TreatmentPlan]:
     require(request.user, Permission.PLAN_WRITE)
     draft = services.plan_revise(user=request.user, plan=_plan(request, external_id), **payload.dict())
     return Status(201, _plan(request, draft.external_id))
 
 
 @router.post("/infusions/{external_id}/move", response=PlannedInfusionOut, summary="Move a planned infusion")
-def infusion_move(request: HttpRequest, external_id: UUID, payload: MoveIn) -> PlannedInfusion:
+def infusion_move(request: AuthedRequest, external_id: UUID, payload: MoveIn) -> PlannedInfusion:
     require(request.user, Permission.SCHEDULE_MANAGE)
     infusion = selectors.infusion_get(
         user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE
@@ -196,7 +196,7 @@ def infusion_move(request: HttpRequest, external_id: UUID, payload: MoveIn) -> P
     summary="Cancel a planned infusion, with a reason",
 )
 def infusion_cancel(
-    request: HttpRequest, external_id: UUID, payload: PlannedInfusionCancelIn
+    request: AuthedRequest, external_id: UUID, payload: PlannedInfusionCancelIn
 ) -> PlannedInfusion:
     require(request.user, Permission.SCHEDULE_MANAGE)
     infusion = selectors.infusion_get(
@@ -210,7 +210,7 @@ def infusion_cancel(
     response={201: PlannedInfusionOut},
     summary="Add a booster after the series",
 )
-def booster_add(request: HttpRequest, external_id: UUID, payload: BoosterSlotIn) -> Status[PlannedInfusion]:
+def booster_add(request: AuthedRequest, external_id: UUID, payload: BoosterSlotIn) -> Status[PlannedInfusion]:
     require(request.user, Permission.SCHEDULE_MANAGE)
     booster = services.booster_add(
         user=request.user, plan=_plan(request, external_id), start=payload.start, **_place(payload)

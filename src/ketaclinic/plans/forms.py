@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 
@@ -59,11 +60,11 @@ class PlanForm(PlaceForm):
 
     field_order = ["screening", "start", "weekdays", "at", "location", "chair", "at_home", "closed", "notes"]
 
-    def __init__(self, *args, patient: Patient, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["screening"].queryset = patient.screenings.filter(
-            status="signed", signed_outcome="eligible"
-        )
+        screening = self.fields["screening"]
+        assert isinstance(screening, forms.ModelChoiceField)
+        screening.queryset = patient.screenings.filter(status="signed", signed_outcome="eligible")
 
     def clean_closed(self) -> list[date]:
         raw = [p.strip() for p in self.cleaned_data["closed"].split(",") if p.strip()]

@@ -7,7 +7,7 @@ clinic can move (each move audited), in a chair at a clinic location or at the p
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -146,8 +146,7 @@ class PlannedInfusion(ClinicRecord):
         return f"{'Booster' if self.kind == self.Kind.BOOSTER else 'Infusion'} {self.sequence}"
 
     @property
-    def scheduled_end(self):  # type: ignore[no-untyped-def]
-
+    def scheduled_end(self) -> datetime:
         return self.scheduled_start + timedelta(minutes=self.duration_minutes)
 
     def __str__(self) -> str:

@@ -3,15 +3,18 @@ booster."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
@@ -24,14 +27,14 @@ from ketaclinic.plans.forms import BoosterForm, CancelForm, MoveForm, PlanForm, 
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 
 
-def _plan(request: HttpRequest, external_id: str) -> TreatmentPlan:
+def _plan(request: AuthedRequest, external_id: str) -> TreatmentPlan:
     try:
         return selectors.plan_get(user=request.user, external_id=external_id)
     except TreatmentPlan.DoesNotExist:
         raise Http404("No such plan.") from None
 
 
-def _infusion(request: HttpRequest, external_id: str) -> PlannedInfusion:
+def _infusion(request: AuthedRequest, external_id: str) -> PlannedInfusion:
     try:
         return selectors.infusion_get(
             user=request.user, external_id=external_id, permission=Permission.SCHEDULE_MANAGE
@@ -40,15 +43,15 @@ def _infusion(request: HttpRequest, external_id: str) -> PlannedInfusion:
         raise Http404("No such planned infusion.") from None
 
 
-def _local(form, key: str = "start"):  # type: ignore[no-untyped-def]
+def _local(form: forms.Form, key: str = "start") -> datetime:
     """A datetime-local field read in the chosen location's time zone."""
-    naive = form.cleaned_data[key].replace(tzinfo=None)
+    naive: datetime = form.cleaned_data[key].replace(tzinfo=None)
     return naive.replace(tzinfo=ZoneInfo(form.cleaned_data["location"].timezone))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_new(request: HttpRequest, external_id: str) -> HttpResponse:
+def plan_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     try:
         patient = patient_get(user=request.user, external_id=external_id, permission=Permission.PLAN_WRITE)
     except Patient.DoesNotExist:
@@ -85,7 +88,7 @@ def plan_new(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+def plan_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
     """The plan and its slots; POST signs it (``plan.sign``)."""
     if request.method == "POST":
         require(request.user, Permission.PLAN_SIGN)  # refuse naming the action tried, before reading
@@ -115,12 +118,14 @@ def plan_detail(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_revise(request: HttpRequest, external_id: str) -> HttpResponse:
+def plan_revise(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.PLAN_WRITE)
     plan = _plan(request, external_id)
     form = ReviseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(
+            request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
+        )
         return redirect("plans:detail", external_id=plan.external_id)
     try:
         draft = services.plan_revise(user=request.user, plan=plan, **form.cleaned_data)
@@ -133,7 +138,7 @@ def plan_revise(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def infusion_move(request: HttpRequest, external_id: str) -> HttpResponse:
+def infusion_move(request: AuthedRequest, external_id: str) -> HttpResponse:
     infusion = _infusion(request, external_id)
     tz = ZoneInfo(infusion.location.timezone)
     form = MoveForm(
@@ -171,7 +176,7 @@ def infusion_move(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def infusion_cancel(request: HttpRequest, external_id: str) -> HttpResponse:
+def infusion_cancel(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.SCHEDULE_MANAGE)
     infusion = _infusion(request, external_id)
     form = CancelForm(request.POST)
@@ -188,7 +193,7 @@ def infusion_cancel(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def booster_new(request: HttpRequest, external_id: str) -> HttpResponse:
+def booster_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.SCHEDULE_MANAGE)
     plan = _plan(request, external_id)
     patient_for(request.user, plan.patient, Permission.SCHEDULE_MANAGE)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
 from ketaclinic.protocols.models import ProtocolVersion
@@ -26,12 +26,13 @@ class ProtocolVersionOut(Schema):
 
 
 @router.get("", response=list[ProtocolVersionOut])
-def protocol_list(request: HttpRequest) -> list[ProtocolVersion]:
+def protocol_list(request: AuthedRequest) -> list[ProtocolVersion]:
     require(request.user, Permission.PROTOCOL_VIEW)
     return list(protocol_versions())
 
 
 @router.get("/{protocol_id}/{version}", response=dict[str, Any])
-def protocol_document(request: HttpRequest, protocol_id: str, version: int) -> dict[str, Any]:
+def protocol_document(request: AuthedRequest, protocol_id: str, version: int) -> dict[str, Any]:
     require(request.user, Permission.PROTOCOL_VIEW)
-    return ProtocolVersion.objects.get(protocol_id=protocol_id, version=version).document
+    document: dict[str, Any] = ProtocolVersion.objects.get(protocol_id=protocol_id, version=version).document
+    return document  # a protocol document is a mapping (parse_protocol refuses anything else)

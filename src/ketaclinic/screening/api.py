@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
 from ketaclinic.core.input_rules import TEXT_MAX
@@ -91,19 +91,19 @@ class ScreeningSignIn(Schema):
 
 
 @router.get("/patients/{external_id}/referrals", response=list[ReferralOut])
-def referral_list(request: HttpRequest, external_id: UUID) -> list[Referral]:
+def referral_list(request: AuthedRequest, external_id: UUID) -> list[Referral]:
     patient = patient_get(user=request.user, external_id=str(external_id))
     return selectors.referrals_for_patient(user=request.user, patient=patient)
 
 
 @router.post("/patients/{external_id}/referrals", response={201: ReferralOut})
-def referral_record(request: HttpRequest, external_id: UUID, payload: ReferralIn) -> Status[Referral]:
+def referral_record(request: AuthedRequest, external_id: UUID, payload: ReferralIn) -> Status[Referral]:
     patient = patient_get(user=request.user, external_id=str(external_id))
     return Status(201, services.referral_record(user=request.user, patient=patient, **payload.dict()))
 
 
 @router.get("/patients/{external_id}/screenings", response=list[ScreeningOut])
-def screening_list(request: HttpRequest, external_id: UUID) -> list[Screening]:
+def screening_list(request: AuthedRequest, external_id: UUID) -> list[Screening]:
     patient = patient_get(user=request.user, external_id=str(external_id))
     return selectors.screenings_for_patient(user=request.user, patient=patient)
 
@@ -113,11 +113,12 @@ def screening_list(request: HttpRequest, external_id: UUID) -> list[Screening]:
     response={201: ScreeningOut},
     summary="Record a screening; the eligibility decision is computed from the current protocol",
 )
-def screening_record(request: HttpRequest, external_id: UUID, payload: ScreeningIn) -> Status[Screening]:
+def screening_record(request: AuthedRequest, external_id: UUID, payload: ScreeningIn) -> Status[Screening]:
     patient = patient_get(user=request.user, external_id=str(external_id))
     data = payload.dict()
+    data.pop("referral")
     referral = None
-    if data.pop("referral"):
+    if payload.referral:
         referral = Referral.objects.get(external_id=payload.referral, patient=patient)
     return Status(
         201, services.screening_record(user=request.user, patient=patient, referral=referral, **data)
@@ -125,14 +126,14 @@ def screening_record(request: HttpRequest, external_id: UUID, payload: Screening
 
 
 @router.get("/screenings/{external_id}", response=ScreeningOut)
-def screening_get(request: HttpRequest, external_id: UUID) -> Screening:
+def screening_get(request: AuthedRequest, external_id: UUID) -> Screening:
     return selectors.screening_get(user=request.user, external_id=str(external_id))
 
 
 @router.post(
     "/screenings/{external_id}/sign", response=ScreeningOut, summary="A prescriber signs the final decision"
 )
-def screening_sign(request: HttpRequest, external_id: UUID, payload: ScreeningSignIn) -> Screening:
+def screening_sign(request: AuthedRequest, external_id: UUID, payload: ScreeningSignIn) -> Screening:
     require(request.user, Permission.SCREENING_SIGN)  # refuse naming the action tried, before reading
     screening = selectors.screening_get(user=request.user, external_id=str(external_id))
     return services.screening_sign(

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 
 from ketaclinic.core.indications import INDICATION_CHOICES
+from ketaclinic.core.protocols.eligibility import Contraindication
+from ketaclinic.patients.models import Patient
 from ketaclinic.screening.models import Referral
+
+if TYPE_CHECKING:  # the model is ModelForm's type argument for the type checker only (django-stubs)
+    _ReferralModelForm = forms.ModelForm[Referral]
+else:
+    _ReferralModelForm = forms.ModelForm
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class ReferralForm(forms.ModelForm):
+class ReferralForm(_ReferralModelForm):
     document = forms.FileField(required=False, help_text="PDF, JPEG, PNG or text, up to 10 MB.")
     document_title = forms.CharField(required=False, max_length=160)
 
@@ -39,8 +49,9 @@ class TrialForm(forms.Form):
     weeks = forms.IntegerField(min_value=0, max_value=520, required=False)
     adequate_dose = forms.BooleanField(required=False, initial=True, label="Therapeutic dose")
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if data.get("name") and data.get("weeks") is None:
             self.add_error("weeks", "How many weeks was it tried?")
         return data
@@ -65,10 +76,14 @@ class ScreeningForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Other failed pain treatments (notes)"
     )
 
-    def __init__(self, *args, patient, questions=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(
+        self, *args: Any, patient: Patient, questions: Iterable[Contraindication] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["referral"].queryset = patient.referrals.all()
-        self.question_fields = []
+        referral = self.fields["referral"]
+        assert isinstance(referral, forms.ModelChoiceField)
+        referral.queryset = patient.referrals.all()
+        self.question_fields: list[str] = []
         for q in questions:
             name = f"ci_{q.code}"
             self.fields[name] = forms.ChoiceField(

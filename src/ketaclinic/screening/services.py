@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -54,7 +55,7 @@ def referral_record(
     referrer_role: str,
     reason: str,
     received_on: date,
-    documents: list[tuple[str, UploadedFile]] = (),  # type: ignore[assignment]
+    documents: Sequence[tuple[str, UploadedFile[bytes]]] = (),
     **fields: Any,
 ) -> Referral:
     patient_for(user, patient, Permission.REFERRAL_RECORD)
@@ -63,19 +64,22 @@ def referral_record(
         raise ValidationError(
             RECEIVED_IN_FUTURE.format(value=received_on.isoformat()), field="received_on", value=received_on
         )
-    for _title, f in documents:
-        if f.size > 10 * 1024 * 1024:
+    checked: list[tuple[str, UploadedFile[bytes], str, int]] = []  # title, file, content type, size
+    for title, f in documents:
+        name, size, content_type = f.name or "", f.size or 0, f.content_type or ""
+        if size > 10 * 1024 * 1024:
             raise ValidationError(
-                DOCUMENT_TOO_LARGE.format(name=f.name, size=round(f.size / 2**20, 1)),
+                DOCUMENT_TOO_LARGE.format(name=name, size=round(size / 2**20, 1)),
                 field="documents",
-                value=f.name,
+                value=name,
             )
-        if f.content_type not in DOCUMENT_TYPES:
+        if content_type not in DOCUMENT_TYPES:
             raise ValidationError(
-                DOCUMENT_TYPE_REFUSED.format(name=f.name, value=f.content_type),
+                DOCUMENT_TYPE_REFUSED.format(name=name, value=content_type),
                 field="documents",
-                value=f.content_type,
+                value=content_type,
             )
+        checked.append((title or name, f, content_type, size))
     referral = Referral(
         patient=patient,
         indication=indication,
@@ -89,13 +93,13 @@ def referral_record(
     )
     clean_or_refuse(referral)
     referral.save()
-    for title, f in documents:
+    for title, f, content_type, size in checked:
         ReferralDocument.objects.create(
             referral=referral,
-            title=title or f.name,
+            title=title,
             file=f,
-            content_type=f.content_type,
-            size_bytes=f.size,
+            content_type=content_type,
+            size_bytes=size,
             uploaded_by=user,
         )
     audit_record(

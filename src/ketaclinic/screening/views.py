@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
@@ -21,7 +22,7 @@ from ketaclinic.screening.forms import ReferralForm, ScreeningForm, SignForm, Tr
 from ketaclinic.screening.models import Screening
 
 
-def _patient(request: HttpRequest, external_id: str, permission: Permission) -> Patient:
+def _patient(request: AuthedRequest, external_id: str, permission: Permission) -> Patient:
     try:
         return patient_get(user=request.user, external_id=external_id, permission=permission)
     except Patient.DoesNotExist:
@@ -30,7 +31,7 @@ def _patient(request: HttpRequest, external_id: str, permission: Permission) -> 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def referral_new(request: HttpRequest, external_id: str) -> HttpResponse:
+def referral_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.REFERRAL_RECORD)
     form = ReferralForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -55,7 +56,7 @@ def referral_new(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def screening_new(request: HttpRequest, external_id: str) -> HttpResponse:
+def screening_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     patient = _patient(request, external_id, Permission.SCREENING_RECORD)
     data = request.POST if request.method == "POST" else None
     indication = (data or request.GET).get("indication")
@@ -109,7 +110,7 @@ def screening_new(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def screening_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+def screening_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
     if request.method == "POST":
         require(request.user, Permission.SCREENING_SIGN)  # refuse naming the action tried, before reading
     try:

@@ -13,6 +13,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import NotRequired, TypedDict
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -38,11 +40,31 @@ from ketaclinic.plans.services import infusion_cancel, plan_draft, plan_sign
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.protocols.services import protocols_load_shipped
+from ketaclinic.screening.models import Screening
 from ketaclinic.screening.services import referral_record, screening_record, screening_sign
 
 DEMO_PASSWORD = "ketaclinic-demo"
 # Published on purpose: the demo's authenticator key (base32 JBSWY3DPEHPK3PXP). Never use in production.
 DEMO_TOTP_KEY_HEX = "48656c6c6f21deadbeef"
+
+
+class StaffSeed(TypedDict):
+    username: str
+    role: str
+    first_name: str
+    last_name: str
+    locations: list[str]  # location codes
+    credentials: NotRequired[str]
+    prescriber_kind: NotRequired[str]
+
+
+class ChecklistAnswer(TypedDict):
+    """One pre-infusion checklist answer, as ``checklist_record`` takes it."""
+
+    code: str
+    answer: NotRequired[str]
+    value: NotRequired[Decimal | int]
+    unit: NotRequired[str]
 
 
 @dataclass(frozen=True)
@@ -52,8 +74,8 @@ class DemoLogin:
     needs_totp: bool
 
 
-STAFF = [
-    dict(
+STAFF: list[StaffSeed] = [
+    StaffSeed(
         username="dr.rivera",
         role="prescriber",
         prescriber_kind="psychiatrist",
@@ -62,7 +84,7 @@ STAFF = [
         credentials="MD",
         locations=["downtown", "northside"],
     ),
-    dict(
+    StaffSeed(
         username="dr.okafor",
         role="prescriber",
         prescriber_kind="anesthesiologist",
@@ -71,7 +93,7 @@ STAFF = [
         credentials="MD",
         locations=["northside"],
     ),
-    dict(
+    StaffSeed(
         username="np.chen",
         role="prescriber",
         prescriber_kind="nurse_practitioner",
@@ -80,7 +102,7 @@ STAFF = [
         credentials="PMHNP-BC",
         locations=["downtown"],
     ),
-    dict(
+    StaffSeed(
         username="nurse.patel",
         role="nurse",
         first_name="Asha",
@@ -88,21 +110,21 @@ STAFF = [
         credentials="RN",
         locations=["downtown"],
     ),
-    dict(
+    StaffSeed(
         username="intake.jones",
         role="intake",
         first_name="Sam",
         last_name="Jones",
         locations=["downtown", "northside"],
     ),
-    dict(
+    StaffSeed(
         username="billing.kim",
         role="billing",
         first_name="Jordan",
         last_name="Kim",
         locations=["downtown", "northside"],
     ),
-    dict(
+    StaffSeed(
         username="admin.morgan",
         role="admin",
         first_name="Alex",
@@ -307,13 +329,21 @@ def _demo_load(today: date) -> bool:
         postal_code="02110",
         phone="617-555-0300",
     )
-    users = {}
+    users: dict[str, User] = {}
     for s in STAFF:
-        s = dict(s)
-        locs = [locations[c] for c in s.pop("locations")]
+        locs = [locations[c] for c in s["locations"]]
         if s["username"] in ("dr.rivera", "nurse.patel", "intake.jones"):
             locs.append(locations["mobile"])
-        users[s["username"]] = staff_create(password=DEMO_PASSWORD, locations=locs, **s)
+        users[s["username"]] = staff_create(
+            username=s["username"],
+            password=DEMO_PASSWORD,
+            role=s["role"],
+            locations=locs,
+            first_name=s["first_name"],
+            last_name=s["last_name"],
+            prescriber_kind=s.get("prescriber_kind", ""),
+            credentials=s.get("credentials", ""),
+        )
         if s["role"] in ("prescriber", "admin"):
             TOTPDevice.objects.create(
                 user=users[s["username"]], name="Demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True
@@ -321,7 +351,7 @@ def _demo_load(today: date) -> bool:
     intake, prescriber = users["intake.jones"], users["dr.rivera"]
     names = list(FAMILY)
     rng.shuffle(names)
-    eligible: list[tuple[Patient, object]] = []
+    eligible: list[tuple[Patient, Screening]] = []
     for i, (indication, stage) in enumerate(PATHWAY):
         female = rng.random() < 0.6
         given = rng.choice(GIVEN_F if female else GIVEN_M)
@@ -468,7 +498,7 @@ def _demo_signature_png() -> bytes:
     )
 
 
-def _outcome_order(eligible: list[tuple[Patient, object]]) -> list[Patient]:
+def _outcome_order(eligible: list[tuple[Patient, Screening]]) -> list[Patient]:
     """The eligible patients in the order the outcomes demo takes them, with the one who raises this morning's
     open safety flag (the first after the courses) a Downtown patient with a signed plan, so that Downtown's
     day board shows the flag on a slot to check in."""
@@ -492,7 +522,7 @@ def _demo_plans_and_consent(
     today: date,
     users: dict[str, User],
     locations: dict[str, Location],
-    eligible: list[tuple[Patient, object]],
+    eligible: list[tuple[Patient, Screening]],
 ) -> None:
     """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, one at
     home), all signed but one draft; most have signed consent on the clinic's tablet."""
@@ -675,24 +705,36 @@ def _fresh(session: InfusionSession) -> InfusionSession:
 
 
 def _reading(
-    nurse: User, session: InfusionSession, at: datetime, rng: random.Random, **values: object
+    nurse: User,
+    session: InfusionSession,
+    at: datetime,
+    rng: random.Random,
+    *,
+    systolic_mmhg: int | None = None,
+    diastolic_mmhg: int | None = None,
+    heart_rate_bpm: int | None = None,
+    sedation: str = "none",
 ) -> sessions.VitalsPosted:
-    reading: dict[str, object] = {
-        "systolic_mmhg": rng.randint(118, 130),
-        "diastolic_mmhg": rng.randint(74, 82),
-        "heart_rate_bpm": rng.randint(68, 78),
-        "spo2_percent": rng.randint(96, 99),
-        "respiratory_rate_per_min": rng.randint(12, 16),
-        "sedation": "none",
-        **values,
-    }
+    """A normal reading (drawn from ``rng``, always the same five draws) but for the values given."""
+    systolic, diastolic, heart_rate, spo2, respiratory_rate = (
+        rng.randint(118, 130),
+        rng.randint(74, 82),
+        rng.randint(68, 78),
+        rng.randint(96, 99),
+        rng.randint(12, 16),
+    )
     return sessions.vitals_record(
         user=nurse,
         session=session,
         client_id=f"demo-{session.external_id}-{at:%H%M%S}",
         taken_at=at,
-        **reading,
-    )  # type: ignore[arg-type]
+        systolic_mmhg=systolic if systolic_mmhg is None else systolic_mmhg,
+        diastolic_mmhg=diastolic if diastolic_mmhg is None else diastolic_mmhg,
+        heart_rate_bpm=heart_rate if heart_rate_bpm is None else heart_rate_bpm,
+        spo2_percent=spo2,
+        respiratory_rate_per_min=respiratory_rate,
+        sedation=sedation,
+    )
 
 
 def _demo_walk(
@@ -712,7 +754,7 @@ def _demo_walk(
         )
     _clock_to(t0 + timedelta(minutes=3))
     _reading(nurse, session, t0 + timedelta(minutes=3), rng)
-    answers: list[dict[str, object]] = [{"code": c, "answer": "yes"} for c in CONFIRMED]
+    answers: list[ChecklistAnswer] = [{"code": c, "answer": "yes"} for c in CONFIRMED]
     weight = session.patient.measurements.filter(kind="weight").first()
     answers.append({"code": "weight_today", "value": weight.value_si if weight else 70, "unit": "kg"})
     answers.append({"code": "phq9_today", "value": rng.randint(12, 22)})
@@ -720,7 +762,7 @@ def _demo_walk(
         answers.append({"code": "pregnancy_status", "answer": "not_pregnant"})
     for a in answers:
         session = _fresh(session)
-        sessions.checklist_record(user=nurse, session=session, expected_version=session.version, **a)  # type: ignore[arg-type]
+        sessions.checklist_record(user=nurse, session=session, expected_version=session.version, **a)
     session = _fresh(session)
     order = sessions.order_create(user=nurse, session=session, expected_version=session.version)
     session = _fresh(session)
@@ -731,14 +773,14 @@ def _demo_walk(
     if state == "prechecks_done":
         return
     _clock_to(t0 + timedelta(minutes=10))
-    order = selectors.signed_order(session)
-    assert order is not None
+    signed = selectors.signed_order(session)
+    assert signed is not None
     sessions.vial_check_record(
         user=prescriber,
         session=_fresh(session),
         expected_version=_fresh(session).version,
-        vial_mg_per_ml=order.vial_mg_per_ml,
-        drawn_ml=round(order.drug_volume_ml or 0, 2),
+        vial_mg_per_ml=signed.vial_mg_per_ml,
+        drawn_ml=round(signed.drug_volume_ml or 0, 2),
     )
     session = _fresh(session)
     started = t0 + timedelta(minutes=12)
@@ -758,7 +800,9 @@ def _demo_walk(
                 user=nurse, alert=alert, note="Paused briefly, reassured; 152/88 on recheck."
             )
             session = _fresh(session)
-            order = selectors.signed_order(session)
+            signed = selectors.signed_order(session)
+            rate = signed.rate_mg_per_h if signed else 50
+            assert rate is not None  # a signed order has its rate
             _clock_to(at + timedelta(minutes=1))
             in_person = nurse.can(
                 Permission.ORDER_SIGN
@@ -767,7 +811,7 @@ def _demo_walk(
                 user=nurse,
                 session=session,
                 expected_version=session.version,
-                rate_mg_per_h=round((order.rate_mg_per_h if order else 50) * 0.8, 1),
+                rate_mg_per_h=round(rate * 0.8, 1),
                 reason="Systolic 184 at 20 min: rate reduced by 20 %",
                 signer=None if in_person else prescriber,
                 read_back=not in_person,

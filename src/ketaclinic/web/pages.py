@@ -12,10 +12,11 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.checkpoints import checkpoint_last
 from ketaclinic.audit.models import AuditEntry
@@ -32,7 +33,7 @@ from ketaclinic.screening.selectors import referrals_for_patient, screenings_for
 
 
 @login_required
-def patient_chart(request: HttpRequest, external_id: str) -> HttpResponse:
+def patient_chart(request: AuthedRequest, external_id: str) -> HttpResponse:
     try:
         patient = patient_selectors.patient_get(
             user=request.user, external_id=external_id, permission=Permission.PATIENT_VIEW
@@ -57,7 +58,7 @@ def patient_chart(request: HttpRequest, external_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
+def break_glass(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.BREAK_GLASS)  # the form itself names the patient and location
     patient = get_object_or_404(Patient.objects.select_related("location"), external_id=external_id)
     error = ""
@@ -80,7 +81,7 @@ def break_glass(request: HttpRequest, external_id: str) -> HttpResponse:
 
 
 @login_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.AUDIT_VIEW)
     action = request.GET.get("action", "")
     patient = request.GET.get("patient", "").strip()

@@ -65,7 +65,7 @@ def _is_name(field: str) -> bool:
     return field in NAME_FIELDS or field.endswith("_name")
 
 
-def text_limit(key: str, field: models.Field) -> int:  # type: ignore[type-arg]
+def text_limit(key: str, field: models.Field[Any, Any]) -> int:
     if isinstance(field, models.TextField):
         return TEXT_LIMITS.get(key, rules.TEXT_MAX)
     return int(field.max_length or rules.TEXT_MAX)

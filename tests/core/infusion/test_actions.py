@@ -34,7 +34,7 @@ PRESCRIBER = ROLE_PERMISSIONS[Role.PRESCRIBER]
 INTAKE = ROLE_PERMISSIONS[Role.INTAKE]
 
 
-def allowed(state: SessionState, permissions=NURSE, role: str = "nurse") -> set[SessionOp]:  # type: ignore[no-untyped-def]
+def allowed(state: SessionState, permissions=NURSE, role: str = "nurse") -> set[SessionOp]:
     return {op for op, d in actions_decide(state, role=role, permissions=permissions).items() if d.allowed}
 
 

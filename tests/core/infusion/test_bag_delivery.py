@@ -82,7 +82,7 @@ def test_a_vtbi_that_is_not_a_positive_number_is_refused(vtbi):
 
 
 @st.composite
-def histories(draw):  # type: ignore[no-untyped-def]
+def histories(draw):
     """Any pump history: a start, then pauses, resumes, rate changes, maybe a stop, at increasing times."""
     n = draw(st.integers(0, 8))
     t = 0.0

@@ -130,7 +130,7 @@ def test_a_pregnant_answer_fails() -> None:
         ),
     ],
 )
-def test_bad_answers_are_refused(code, answer, value, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_answers_are_refused(code, answer, value, message) -> None:
     with pytest.raises(ValidationError) as exc:
         answer_check(C.item(code), answer, value)
     assert exc.value.message == message

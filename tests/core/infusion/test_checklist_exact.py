@@ -177,7 +177,7 @@ def test_a_consent_override_without_a_known_problem_says_the_consent_must_be_on_
         ("male", None, True),
     ],
 )
-def test_an_item_for_one_sex_is_skipped_only_for_the_other_binary_sex(applies_to, sex, asked) -> None:  # type: ignore[no-untyped-def]
+def test_an_item_for_one_sex_is_skipped_only_for_the_other_binary_sex(applies_to, sex, asked) -> None:
     item = ChecklistItem(code="x_check", question="Asked?", applies_to_sex=applies_to, source="clinic")
     assert item_applies(item, sex) is asked
 

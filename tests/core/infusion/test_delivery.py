@@ -82,7 +82,7 @@ def test_events_after_now_are_not_yet_in_effect() -> None:
         ),
     ],
 )
-def test_senseless_histories_are_refused(points, message) -> None:  # type: ignore[no-untyped-def]
+def test_senseless_histories_are_refused(points, message) -> None:
     with pytest.raises(ValidationError) as exc:
         delivery(points, at(60))
     assert exc.value.message == message
@@ -111,7 +111,7 @@ segments = st.lists(
 )
 
 
-def _history(segs):  # type: ignore[no-untyped-def]
+def _history(segs):
     """Build events from (kind, minutes, rate) segments and the exact integral by hand."""
     points, t, expected, paused = (
         [RatePoint(K.START, T0, segs[0][2] if segs[0][0] == "run" else 0.0)],
@@ -138,7 +138,7 @@ def _history(segs):  # type: ignore[no-untyped-def]
 
 
 @given(segments)
-def test_delivered_is_the_integral_of_the_rate(segs) -> None:  # type: ignore[no-untyped-def]
+def test_delivered_is_the_integral_of_the_rate(segs) -> None:
     points, end, expected = _history(segs)
     d = delivery([*points, RatePoint(K.STOP, at(end))], at(end + 30))
     assert d.delivered_mg == pytest.approx(expected, rel=1e-9, abs=1e-9)
@@ -147,7 +147,7 @@ def test_delivered_is_the_integral_of_the_rate(segs) -> None:  # type: ignore[no
 
 
 @given(segments, st.integers(0, 300))
-def test_never_negative_and_monotone_in_time(segs, later) -> None:  # type: ignore[no-untyped-def]
+def test_never_negative_and_monotone_in_time(segs, later) -> None:
     points, end, _ = _history(segs)
     a = delivery(points, at(end))
     b = delivery(points, at(end + later))
@@ -155,7 +155,7 @@ def test_never_negative_and_monotone_in_time(segs, later) -> None:  # type: igno
 
 
 @given(segments, st.integers(1, 120))
-def test_inserting_a_pause_never_adds(segs, pause_len) -> None:  # type: ignore[no-untyped-def]
+def test_inserting_a_pause_never_adds(segs, pause_len) -> None:
     points, end, _ = _history(segs)
     base = delivery(points, at(end)).delivered_mg
     with_pause = [*points, RatePoint(K.PAUSE, at(end))]
@@ -200,7 +200,7 @@ def test_the_delivered_regimen_follows_the_history() -> None:
 
 
 @given(segments)
-def test_the_regimen_delivers_what_the_history_delivered(segs) -> None:  # type: ignore[no-untyped-def]
+def test_the_regimen_delivers_what_the_history_delivered(segs) -> None:
     """Found by hypothesis: a rate of 5e-324 mg/h is 0 mg/min — treated as no drug, not refused."""
     from ketaclinic.core.infusion.delivery import delivered_regimen
 

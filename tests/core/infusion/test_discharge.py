@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -38,8 +39,8 @@ BASE = VitalReading(120, 80, 70)
 GOOD = {"activity_mental_status": 2, "pain": 2, "nausea_vomiting": 2, "intake_output": 2}
 
 
-def assess(**kw):  # type: ignore[no-untyped-def]
-    args = dict(
+def assess(**kw):
+    args: dict[str, Any] = dict(
         scores=GOOD,
         baseline=BASE,
         latest=VitalReading(126, 82, 74),
@@ -107,7 +108,7 @@ def test_vitals_far_from_baseline_block_even_when_the_total_passes() -> None:
 
 
 @pytest.mark.parametrize("value", [3, -1, None, True, 1.5])
-def test_scores_must_be_0_1_or_2(value) -> None:  # type: ignore[no-untyped-def]
+def test_scores_must_be_0_1_or_2(value) -> None:
     with pytest.raises(ValidationError) as exc:
         assess(scores={**GOOD, "pain": value})
     assert exc.value.message == SCORE_RANGE.format(item="pain", value=value)
@@ -119,7 +120,7 @@ def test_scores_must_be_0_1_or_2(value) -> None:  # type: ignore[no-untyped-def]
     st.booleans(),
     st.booleans(),
 )
-def test_fit_iff_every_criterion(scores, systolic, escort, instructions) -> None:  # type: ignore[no-untyped-def]
+def test_fit_iff_every_criterion(scores, systolic, escort, instructions) -> None:
     d = assess(
         scores=scores,
         latest=VitalReading(systolic, 80, 70),
@@ -268,7 +269,7 @@ vital = st.one_of(st.none(), st.floats(40, 220))
 
 
 @given(vital, vital, vital, vital, vital, vital)
-def test_deviation_only_when_every_compared_vital_is_in_both(bs, bd, bh, ls, ld, lh) -> None:  # type: ignore[no-untyped-def]
+def test_deviation_only_when_every_compared_vital_is_in_both(bs, bd, bh, ls, ld, lh) -> None:
     dev = deviation_percent(VitalReading(bs, bd, bh), VitalReading(ls, ld, lh))
     assert (dev is None) == (None in (bs, bd, bh, ls, ld, lh))
     if dev is not None:
@@ -276,7 +277,7 @@ def test_deviation_only_when_every_compared_vital_is_in_both(bs, bd, bh, ls, ld,
 
 
 @given(st.floats(0.01, 120), st.floats(0, 120))
-def test_recent_iff_within_the_window(taken_min, now_after) -> None:  # type: ignore[no-untyped-def]
+def test_recent_iff_within_the_window(taken_min, now_after) -> None:
     e = evidence([at(taken_min)], now_min=taken_min + now_after)
     assert (e.problems == ()) == (now_after <= D.recovery_vitals_max_age_min + 1e-9) or abs(
         now_after - D.recovery_vitals_max_age_min

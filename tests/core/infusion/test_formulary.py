@@ -4,6 +4,7 @@ allergies, ketamine and esketamine only as ordered; interactions as data; pregna
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -273,7 +274,7 @@ def test_regression_an_maoi_is_not_passed_on_the_nurses_yes():
     assert e.value.message == MAJOR_INTERACTION_NEEDS_PRESCRIBER.format(
         question=item.question, value=majors[0]
     )
-    kw = {"sex": "male", "baseline_problems": (), "consent_problem": None}
+    kw: dict[str, Any] = {"sex": "male", "baseline_problems": (), "consent_problem": None}
     yes = checklist_evaluate(
         section, {item.code: ItemAnswer(item.code, "yes")}, major_interactions=majors, **kw
     )

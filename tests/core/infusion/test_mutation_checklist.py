@@ -28,13 +28,13 @@ from ketaclinic.core.infusion.checklist import (
 from tests.core.infusion.test_checklist import C, complete  # the same complete checklist
 
 
-def refusal(fn, *args, **kwargs) -> ValidationError:  # type: ignore[no-untyped-def]
+def refusal(fn, *args, **kwargs) -> ValidationError:
     with pytest.raises(ValidationError) as err:
         fn(*args, **kwargs)
     return err.value
 
 
-def status(result, code: str) -> ItemResult:  # type: ignore[no-untyped-def]
+def status(result, code: str) -> ItemResult:
     return next(i for i in result.items if i.code == code)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,12 @@ M = shipped_protocols()[
     "depression-standard"
 ].monitoring  # baseline: SBP ≤ 160, DBP ≤ 100, HR ≤ 110, SpO2 ≥ 94
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-NORMAL = {"systolic_mmhg": 120, "diastolic_mmhg": 80, "heart_rate_bpm": 70, "spo2_percent": 98}
+NORMAL: dict[str, Any] = {
+    "systolic_mmhg": 120,
+    "diastolic_mmhg": 80,
+    "heart_rate_bpm": 70,
+    "spo2_percent": 98,
+}
 
 
 def refusal(reading: VitalReading) -> ValidationError:

@@ -119,7 +119,7 @@ def test_default_guards_refuse_start_and_discharge() -> None:
 
 
 @given(st.lists(st.sampled_from(list(A)), max_size=40), st.booleans(), st.booleans())
-def test_discharged_only_through_running_and_recovering(actions, signed, checklist_ok) -> None:  # type: ignore[no-untyped-def]
+def test_discharged_only_through_running_and_recovering(actions, signed, checklist_ok) -> None:
     guards = Guards(
         order_signed=signed,
         checklist_failures=() if checklist_ok else ("x missing",),

@@ -3,6 +3,8 @@ each against the protocol's soft and hard limits, then the predicted peak agains
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,7 +97,13 @@ def test_no_override_when_nothing_breaches() -> None:
 def test_the_projected_dose_beyond_the_hard_limit_is_refused_naming_quantity_value_and_limits() -> None:
     # CRPS: 100 mg per session hard; 60 kg at 20 mg/h for 200 min given (66.7 mg), then 24 mg/h for 100 min
     # more
-    c_args = {"section": CRPS, "kg": 70.0, "given_min": 200.0, "ordered_rate": 20.0, "duration": 300.0}
+    c_args: dict[str, Any] = {
+        "section": CRPS,
+        "kg": 70.0,
+        "given_min": 200.0,
+        "ordered_rate": 20.0,
+        "duration": 300.0,
+    }
     with pytest.raises(HardLimitError) as exc:
         check(24.0, **c_args)
     msg = exc.value.message
@@ -131,7 +139,7 @@ def test_override_reason_is_15_characters_that_are_not_only_spaces() -> None:
 
 
 # --- the predicted-peak ceiling ----------------------------------------------------------------------
-def mgkg(x: float):  # type: ignore[no-untyped-def]
+def mgkg(x: float):
     return quantity_parse(f"{x!r}mg/kg", Kind.DOSE)
 
 

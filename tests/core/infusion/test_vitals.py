@@ -58,7 +58,7 @@ def test_a_normal_reading_passes_without_alerts() -> None:
         ("respiratory_rate_per_min", 101, "Respiratory rate", 0, 100, "/min"),
     ],
 )
-def test_impossible_readings_are_refused_with_the_range_named(field, value, label, low, high, unit) -> None:  # type: ignore[no-untyped-def]
+def test_impossible_readings_are_refused_with_the_range_named(field, value, label, low, high, unit) -> None:
     reading = VitalReading(**{field: value})
     with pytest.raises(ValidationError) as exc:
         reading_check(reading, M)
@@ -82,7 +82,7 @@ def test_impossible_readings_are_refused_with_the_range_named(field, value, labe
         ("heart_rate_bpm", 180, "heart_rate_critical_high"),
     ],
 )
-def test_the_worst_real_readings_are_accepted_and_raise_the_critical_alert(field, value, rule) -> None:  # type: ignore[no-untyped-def]
+def test_the_worst_real_readings_are_accepted_and_raise_the_critical_alert(field, value, rule) -> None:
     """SpO2 48, RR 0-3, systolic 45 and HR 18 were once refused as typos, so they raised no alert at all."""
     reading = VitalReading(**{field: value})
     assert reading_check(reading, M) is reading
@@ -104,7 +104,7 @@ def test_the_worst_real_readings_are_accepted_and_raise_the_critical_alert(field
         (VitalReading(spo2_percent=90), "spo2_low"),
     ],
 )
-def test_low_side_hold_thresholds_bradycardia_hypotension_bradypnoea_desaturation(reading, rule) -> None:  # type: ignore[no-untyped-def]
+def test_low_side_hold_thresholds_bradycardia_hypotension_bradypnoea_desaturation(reading, rule) -> None:
     (alert,) = alerts_for(reading, M)
     assert alert.rule == rule and alert.level is AlertLevel.HOLD
 
@@ -112,7 +112,7 @@ def test_low_side_hold_thresholds_bradycardia_hypotension_bradypnoea_desaturatio
 @pytest.mark.parametrize(
     ("field", "value"), [("heart_rate_bpm", 91.6), ("spo2_percent", 97.5), ("systolic_mmhg", 120.2)]
 )
-def test_a_fraction_is_refused_naming_the_field_never_truncated(field, value) -> None:  # type: ignore[no-untyped-def]
+def test_a_fraction_is_refused_naming_the_field_never_truncated(field, value) -> None:
     with pytest.raises(ValidationError) as exc:
         reading_check(VitalReading(**{field: value}), M)
     assert (
@@ -155,7 +155,7 @@ def test_the_pump_does_not_restart_while_an_alert_is_open() -> None:
 
 
 @given(st.integers(0, 350), st.integers(0, 100), st.integers(0, 350), st.integers(0, 100))
-def test_any_possible_reading_is_saved_and_alarms_when_beyond_a_critical_limit(sys_, spo2, hr, rr) -> None:  # type: ignore[no-untyped-def]
+def test_any_possible_reading_is_saved_and_alarms_when_beyond_a_critical_limit(sys_, spo2, hr, rr) -> None:
     reading = VitalReading(
         systolic_mmhg=sys_, spo2_percent=spo2, heart_rate_bpm=hr, respiratory_rate_per_min=rr
     )
@@ -220,12 +220,12 @@ def test_baseline_limits() -> None:
     ("value", "level"),
     [("none", Sedation.NONE), ("Mild", Sedation.MILD), (2, Sedation.MODERATE), (" severe ", Sedation.SEVERE)],
 )
-def test_sedation_parse(value, level) -> None:  # type: ignore[no-untyped-def]
+def test_sedation_parse(value, level) -> None:
     assert Sedation.parse(value) is level
 
 
 @pytest.mark.parametrize("value", ["asleep", 4, True, ""])
-def test_sedation_unknown(value) -> None:  # type: ignore[no-untyped-def]
+def test_sedation_unknown(value) -> None:
     with pytest.raises(ValidationError) as exc:
         Sedation.parse(value)
     assert exc.value.message == SEDATION_UNKNOWN.format(value=value)
@@ -270,7 +270,7 @@ def test_a_reading_resets_the_clock_but_one_before_the_start_does_not() -> None:
 
 
 @given(st.floats(0, 600), st.floats(1, 60), st.floats(0, 30))
-def test_overdue_exactly_when_past_due_plus_grace(minutes, interval, grace) -> None:  # type: ignore[no-untyped-def]
+def test_overdue_exactly_when_past_due_plus_grace(minutes, interval, grace) -> None:
     due = vitals_due(
         since=T0,
         last_reading_at=None,

@@ -29,7 +29,7 @@ def test_percent_change_is_positive_for_improvement():
         (27, 13.51, False),
     ],
 )
-def test_phq9_response(baseline, current, responded):  # type: ignore[no-untyped-def]
+def test_phq9_response(baseline, current, responded):
     assert change_from_baseline("phq9", baseline, current).response is responded
 
 
@@ -43,7 +43,7 @@ def test_phq9_response(baseline, current, responded):  # type: ignore[no-untyped
         (27, 4, True),
     ],
 )
-def test_phq9_remission(baseline, current, remitted):  # type: ignore[no-untyped-def]
+def test_phq9_remission(baseline, current, remitted):
     assert change_from_baseline("phq9", baseline, current).remission is remitted
 
 
@@ -63,7 +63,7 @@ def test_definitions_an_instrument_lacks_are_none_not_false():
         (36, 50, "no reliable change"),
     ],
 )
-def test_pcl5_reliable_change_of_15(baseline, current, verdict):  # type: ignore[no-untyped-def]
+def test_pcl5_reliable_change_of_15(baseline, current, verdict):
     assert change_from_baseline("pcl5", baseline, current).reliable_change == verdict
 
 
@@ -78,7 +78,7 @@ def test_pcl5_reliable_change_of_15(baseline, current, verdict):  # type: ignore
         (0, 0, False, False),
     ],
 )
-def test_pain_nrs_important_change_and_30_percent(baseline, current, important, responded):  # type: ignore[no-untyped-def]
+def test_pain_nrs_important_change_and_30_percent(baseline, current, important, responded):
     c = change_from_baseline("pain_nrs", baseline, current)
     assert c.important_improvement is important
     assert c.response is responded
@@ -132,7 +132,7 @@ def test_the_best_is_taken_from_the_response_onward():
 
 
 @pytest.mark.parametrize("bad", [0, -0.1, 1.01, True])
-def test_threshold_must_be_a_fraction(bad):  # type: ignore[no-untyped-def]
+def test_threshold_must_be_a_fraction(bad):
     with pytest.raises(ValidationError) as err:
         relapse_check("phq9", 20, [10, 14], bad)
     assert err.value.message == MSG_THRESHOLD.format(value=bad)

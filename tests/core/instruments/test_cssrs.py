@@ -29,7 +29,7 @@ FLAG = "suicide_risk_moderate_or_high"
         ([1, 1, 0, 0, 0, 1, 1], "high"),
     ],
 )
-def test_risk_levels(answers, risk):  # type: ignore[no-untyped-def]
+def test_risk_levels(answers, risk):
     result = score("cssrs_screener", answers)
     assert result.severity == risk
     assert result.total is None

@@ -28,7 +28,7 @@ def test_gad7_worked_example():
         ([3, 3, 3, 3, 3, 3, 3], 21, "severe"),
     ],
 )
-def test_gad7_band_edges(answers, total, band):  # type: ignore[no-untyped-def]
+def test_gad7_band_edges(answers, total, band):
     result = score("gad7", answers)
     assert (result.total, result.severity) == (total, band)
 
@@ -93,7 +93,7 @@ def test_cadss_total_and_the_unvalidated_cadss6_subscale():
 
 
 @pytest.mark.parametrize(("value", "label"), [(0, "none"), (1, "mild"), (2, "moderate"), (3, "severe")])
-def test_dissociation_observation(value, label):  # type: ignore[no-untyped-def]
+def test_dissociation_observation(value, label):
     result = score("dissociation_observation", [value])
     assert result.severity == label
     assert result.validated is False

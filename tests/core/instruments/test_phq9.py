@@ -56,14 +56,14 @@ def _with_total(total: int) -> list[int]:
         (24, "severe"),
     ],
 )
-def test_band_edges(total, band):  # type: ignore[no-untyped-def]
+def test_band_edges(total, band):
     result = score("phq9", _with_total(total))
     assert result.total == total
     assert result.severity == band
 
 
 @pytest.mark.parametrize(("item9", "flagged"), [(0, False), (1, True), (2, True), (3, True)])
-def test_item_9_flag(item9, flagged):  # type: ignore[no-untyped-def]
+def test_item_9_flag(item9, flagged):
     result = score("phq9", [0, 0, 0, 0, 0, 0, 0, 0, item9])
     assert ("suicidal_ideation" in result.flags) is flagged
     assert result.total == item9
@@ -119,14 +119,14 @@ def test_out_of_range_answer_names_item_value_and_allowed():
 
 
 @pytest.mark.parametrize("bad", [1.5, "2", True])
-def test_non_integer_answers_are_refused(bad):  # type: ignore[no-untyped-def]
+def test_non_integer_answers_are_refused(bad):
     with pytest.raises(ValidationError) as err:
         score("phq9", [bad, 0, 0, 0, 0, 0, 0, 0, 0])
     assert err.value.message == MSG_NOT_AN_INTEGER.format(item="phq9_1", value=bad, allowed="0, 1, 2, 3")
 
 
 @pytest.mark.parametrize("count", [0, 8, 10])
-def test_wrong_number_of_answers(count):  # type: ignore[no-untyped-def]
+def test_wrong_number_of_answers(count):
     with pytest.raises(ValidationError) as err:
         score("phq9", [0] * count)
     assert err.value.message == MSG_WRONG_COUNT.format(
@@ -137,7 +137,7 @@ def test_wrong_number_of_answers(count):  # type: ignore[no-untyped-def]
 
 def test_answers_given_as_text_are_refused_not_split_into_characters():
     with pytest.raises(ValidationError) as err:
-        score("phq9", "120310210")  # type: ignore[arg-type]
+        score("phq9", "120310210")  # type: ignore[arg-type]  # text on purpose: it is refused
     assert err.value.field == "answers"
     assert err.value.message == MSG_WRONG_COUNT.format(
         name="Patient Health Questionnaire-9 (PHQ-9)", expected=9, given="text, not a list of"

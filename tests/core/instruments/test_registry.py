@@ -105,7 +105,7 @@ def test_unknown_instrument_is_refused_with_the_known_ids():
     )
 
 
-def _broken(mutate) -> dict:  # type: ignore[no-untyped-def]
+def _broken(mutate) -> dict:
     data = copy.deepcopy(raw("phq9"))
     mutate(data)
     return data
@@ -132,7 +132,7 @@ def _broken(mutate) -> dict:  # type: ignore[no-untyped-def]
         ),
     ],
 )
-def test_a_malformed_definition_is_refused_naming_the_problem(mutate, problem):  # type: ignore[no-untyped-def]
+def test_a_malformed_definition_is_refused_naming_the_problem(mutate, problem):
     with pytest.raises(InstrumentDefinitionError) as err:
         parse_instrument(_broken(mutate))
     assert problem in err.value.message

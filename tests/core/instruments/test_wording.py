@@ -31,7 +31,7 @@ def test_without_wording_it_scores_but_cannot_be_administered():
 
 
 @pytest.mark.parametrize("instrument_id", ["cssrs_screener", "cadss"])
-def test_placeholder_wording_makes_it_administrable(instrument_id):  # type: ignore[no-untyped-def]
+def test_placeholder_wording_makes_it_administrable(instrument_id):
     worded = apply_wording(get_instrument(instrument_id), placeholder(instrument_id))
     assert not worded.wording_missing
     assert require_administrable(worded) is worded

@@ -37,7 +37,7 @@ def statuses(
     return due_statuses(due_schedule(series, today=today, schedule=schedule), answers, today=today)
 
 
-def find(items, timepoint: str, n: int | None = None, due_on: date | None = None):  # type: ignore[no-untyped-def]
+def find(items, timepoint: str, n: int | None = None, due_on: date | None = None):
     return next(
         i
         for i in items

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -26,7 +27,7 @@ SERIES = [date(2026, 3, 2) + timedelta(days=d) for d in (0, 3, 7, 10, 14, 17)]  
 
 def test_due_schedule_follows_the_documented_rule():
     due = due_schedule(SERIES, today=date(2026, 3, 1))
-    by_kind = {}
+    by_kind: dict[str, list[Any]] = {}
     for d in due:
         by_kind.setdefault(d.timepoint, []).append(d)
     assert [d.due_on for d in by_kind["baseline"]] == [date(2026, 3, 2)]

@@ -10,6 +10,7 @@ from ketaclinic.core.pharmacology.body_weight import (
     IBW_SHORT,
     NEEDS_HEIGHT_SEX,
     OBESE_RULE_NEEDS_HEIGHT,
+    Sex,
     dosing_weight_compute,
     ideal_body_weight_kg,
 )
@@ -31,7 +32,7 @@ def test_a_patient_under_five_feet_gets_a_note_with_her_height_in_inches() -> No
 
 def test_on_an_ideal_basis_the_ideal_weight_is_used_and_on_adjusted_the_adjusted() -> None:
     ideal = dosing_weight_compute(IDEAL, actual_kg=100, height_cm=180, sex="male")
-    assert ideal.kg == pytest.approx(ideal_body_weight_kg(180, "male")) == ideal.ideal_kg
+    assert ideal.kg == pytest.approx(ideal_body_weight_kg(180, Sex.MALE)) == ideal.ideal_kg
     adjusted = dosing_weight_compute(ADJUSTED, actual_kg=100, height_cm=180, sex="male")
     assert adjusted.kg == adjusted.adjusted_kg != ideal.kg
 
@@ -63,7 +64,7 @@ def test_an_order_without_a_height_under_an_obese_rule_is_refused_on_the_height_
 
 
 @pytest.mark.parametrize(("height", "sex"), [(180.0, None), (None, "male")])
-def test_an_ideal_basis_without_height_or_sex_is_refused_naming_what_was_given(height, sex) -> None:  # type: ignore[no-untyped-def]
+def test_an_ideal_basis_without_height_or_sex_is_refused_naming_what_was_given(height, sex) -> None:
     with pytest.raises(ValidationError) as exc:
         dosing_weight_compute(IDEAL, actual_kg=80, height_cm=height, sex=sex)
     assert (exc.value.field, exc.value.value) == ("height", height)

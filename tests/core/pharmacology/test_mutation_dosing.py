@@ -5,6 +5,8 @@ exactly what the nurse prepares and keys in (hand-worked: 70 kg, 0.5 mg/kg over 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ketaclinic.core.errors import ValidationError
@@ -154,7 +156,7 @@ def test_a_soft_limit_warning_and_its_override_are_in_the_record():
     from ketaclinic.core.pharmacology.dosing import dose_override
 
     calc = dose_calculate(DEPRESSION, weight_kg=70, dose=quantity_parse("1.5mg/kg", Kind.DOSE))
-    record = calc.as_dict()
+    record: dict[str, Any] = calc.as_dict()
     assert record["requires_override"] is True and record["ready_to_sign"] is False
     assert len(record["warnings"]) == 1 and "soft limit of 1 mg/kg" in record["warnings"][0]
     signed = dose_override(calc, "Partial response at 1 mg/kg, discussed").as_dict()
@@ -166,7 +168,7 @@ def test_a_soft_limit_warning_and_its_override_are_in_the_record():
 
 def test_an_intranasal_dose_has_devices_and_no_rate_or_pump():
     calc = dose_calculate(NASAL, weight_kg=70)
-    record = calc.as_dict()
+    record: dict[str, Any] = calc.as_dict()
     assert (record["route"], record["basis"], record["devices"], record["dose_mg"]) == (
         "intranasal",
         "mg",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -36,7 +38,14 @@ def test_without_variability_equals_the_single_patient_engine(name: str) -> None
 
 
 def test_seed_reproduces_and_differs() -> None:
-    kw = {"n": 500, "weight_mean_kg": 80, "weight_sd_kg": 15, "cv": 0.3, "until_min": 120, "step_min": 1}
+    kw: dict[str, Any] = {
+        "n": 500,
+        "weight_mean_kg": 80,
+        "weight_sd_kg": 15,
+        "cv": 0.3,
+        "until_min": 120,
+        "step_min": 1,
+    }
     a = population_simulate(PK_MODELS["domino"], STANDARD, seed=1, **kw)
     b = population_simulate(PK_MODELS["domino"], STANDARD, seed=1, **kw)
     c = population_simulate(PK_MODELS["domino"], STANDARD, seed=2, **kw)

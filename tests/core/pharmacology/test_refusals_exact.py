@@ -37,7 +37,7 @@ CRPS = shipped_protocol("crps-schwartzman").dosing  # 0.35 mg/kg/h over 240 min,
 GOOD = {"dose_mg": 35.0, "duration_min": 40.0, "vial_mg_per_ml": 50.0, "bag_ml": 100.0}
 
 
-def refusal(call, *args, **kwargs) -> ValidationError:  # type: ignore[no-untyped-def]
+def refusal(call, *args, **kwargs) -> ValidationError:
     with pytest.raises(ValidationError) as err:
         call(*args, **kwargs)
     return err.value
@@ -49,7 +49,7 @@ def test_an_unknown_sex_is_refused_on_the_sex_field_with_what_was_typed() -> Non
 
 
 @pytest.mark.parametrize("formula", [ideal_body_weight_kg, body_mass_index])
-def test_a_height_outside_its_range_is_refused_on_the_height_field_in_cm(formula) -> None:  # type: ignore[no-untyped-def]
+def test_a_height_outside_its_range_is_refused_on_the_height_field_in_cm(formula) -> None:
     args = (10.0, Sex.FEMALE) if formula is ideal_body_weight_kg else (70.0, 10.0)
     if formula is body_mass_index:
         err = refusal(formula, *args)
@@ -67,7 +67,7 @@ def test_a_height_outside_its_range_is_refused_on_the_height_field_in_cm(formula
         ({"vial_mg_per_ml": 1001.0}, "vial strength", "mg/mL", "0.1", "1000"),
     ],
 )
-def test_pump_inputs_out_of_range_are_refused_word_for_word(change, name, unit, low, high) -> None:  # type: ignore[no-untyped-def]
+def test_pump_inputs_out_of_range_are_refused_word_for_word(change, name, unit, low, high) -> None:
     err = refusal(pump_program, **{**GOOD, **change})
     value = next(iter(change.values()))
     assert (err.field, err.value) == (name, value)
@@ -148,7 +148,7 @@ def test_a_rate_above_the_protocol_maximum_is_refused_word_for_word() -> None:
     assert at_max.rate_mg_per_h == pytest.approx(25.0)
 
 
-def _only(limit: Limit):  # type: ignore[no-untyped-def]
+def _only(limit: Limit):
     return DEPRESSION.model_copy(update={"limits": (limit,)})
 
 

@@ -171,8 +171,8 @@ shapes = st.lists(
 )
 
 
-def _build(shape: list[tuple[str, float]], amounts: list[float]) -> list:
-    out = []
+def _build(shape: list[tuple[str, float]], amounts: list[float]) -> list[Bolus | Infusion | Pause]:
+    out: list[Bolus | Infusion | Pause] = []
     for (kind, minutes), amount in zip(shape, amounts, strict=True):
         if kind == "bolus":
             out.append(Bolus(dose_mg=amount * 10))

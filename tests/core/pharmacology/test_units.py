@@ -9,7 +9,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.pharmacology import units
 from ketaclinic.core.pharmacology.units import Kind, body_weight_kg, height_cm, quantity_parse
 
-UREG = pint.UnitRegistry()
+UREG: pint.UnitRegistry = pint.UnitRegistry()
 
 
 @pytest.mark.parametrize(

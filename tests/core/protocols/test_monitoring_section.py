@@ -13,7 +13,7 @@ from ketaclinic.core.protocols.monitoring import ChecklistKind, SuggestedAction,
 from ketaclinic.protocols.files import LIBRARY_DIR, shipped_protocols
 
 
-def _doc(name: str = "depression-standard") -> dict:  # type: ignore[type-arg]
+def _doc(name: str = "depression-standard") -> dict:
     return yaml.safe_load((LIBRARY_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
@@ -93,7 +93,7 @@ def test_instructions_say_no_driving_and_no_alcohol() -> None:
         (("checklist", "items", 0, "confirm_change_percent"), 10, "weight items only"),
     ],
 )
-def test_bad_sections_are_refused_naming_the_problem(path, value, problem) -> None:  # type: ignore[no-untyped-def]
+def test_bad_sections_are_refused_naming_the_problem(path, value, problem) -> None:
     data = copy.deepcopy(_doc())
     node = data
     for key in path[:-1]:

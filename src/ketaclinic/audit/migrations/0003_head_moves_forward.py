@@ -6,6 +6,8 @@ head's own trigger must be removed too.
 """
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 PG = [
     """
@@ -33,7 +35,7 @@ SQLITE = [
 ]
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     for sql in PG if schema_editor.connection.vendor == "postgresql" else SQLITE:
         schema_editor.execute(sql, params=None)
 

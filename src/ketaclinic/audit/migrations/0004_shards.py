@@ -7,6 +7,8 @@ the shard: a head moves forward one place at a time, to its own shard's newest e
 """
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 SHARDS = 16
 
@@ -37,7 +39,7 @@ SQLITE = [
 ]
 
 
-def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     for sql in PG if schema_editor.connection.vendor == "postgresql" else SQLITE:
         schema_editor.execute(sql, params=None)
     head = apps.get_model("audit", "AuditChainHead")

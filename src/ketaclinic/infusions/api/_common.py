@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Router
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.core.access import Permission
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions.models import InfusionSession
@@ -16,7 +16,7 @@ from ketaclinic.infusions.models import InfusionSession
 router = Router(tags=["infusion sessions"])
 
 
-def _session(request: HttpRequest, external_id: UUID, permission: Permission) -> InfusionSession:
+def _session(request: AuthedRequest, external_id: UUID, permission: Permission) -> InfusionSession:
     return selectors.session_get(user=request.user, external_id=str(external_id), permission=permission)
 
 

@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Status
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Chair, Location
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
@@ -49,7 +49,9 @@ PROTOCOL_UNKNOWN = "Protocol {value!r} has no active version."
     response={201: SessionOut},
     summary="Schedule a session for a patient (from a planned infusion or directly)",
 )
-def session_schedule(request: HttpRequest, external_id: UUID, payload: ScheduleIn) -> Status[InfusionSession]:
+def session_schedule(
+    request: AuthedRequest, external_id: UUID, payload: ScheduleIn
+) -> Status[InfusionSession]:
     require(request.user, Permission.SCHEDULE_MANAGE)
     patient = patient_get(
         user=request.user, external_id=str(external_id), permission=Permission.SCHEDULE_MANAGE
@@ -93,7 +95,7 @@ def session_schedule(request: HttpRequest, external_id: UUID, payload: ScheduleI
 
 
 @router.get("/board", response=BoardOut, summary="The day board of a location (every chair and home visit)")
-def day_board(request: HttpRequest, location: str, day: date | None = None) -> dict[str, Any]:
+def day_board(request: AuthedRequest, location: str, day: date | None = None) -> dict[str, Any]:
     require(request.user, Permission.BOARD_VIEW)
     loc = Location.objects.filter(code=location).first()
     if loc is None:
@@ -150,14 +152,14 @@ def day_board(request: HttpRequest, location: str, day: date | None = None) -> d
     response={201: SessionOut},
     summary="Check a patient in for today's planned infusion (opens the session from the slot)",
 )
-def planned_check_in(request: HttpRequest, external_id: UUID) -> Status[InfusionSession]:
+def planned_check_in(request: AuthedRequest, external_id: UUID) -> Status[InfusionSession]:
     require(request.user, Permission.SCHEDULE_MANAGE)
     planned = PlannedInfusion.objects.get(external_id=external_id)
     return Status(201, services.session_check_in_planned(user=request.user, planned_infusion=planned))
 
 
 @router.get("/patients/{external_id}/sessions", response=list[SessionOut])
-def patient_sessions(request: HttpRequest, external_id: UUID) -> list[InfusionSession]:
+def patient_sessions(request: AuthedRequest, external_id: UUID) -> list[InfusionSession]:
     patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.SESSION_VIEW)
     return list(selectors.sessions_for_patient(user=request.user, patient=patient))
 
@@ -167,13 +169,13 @@ def patient_sessions(request: HttpRequest, external_id: UUID) -> list[InfusionSe
     response=list[MarOut],
     summary="Medication administration record of a patient",
 )
-def patient_mar(request: HttpRequest, external_id: UUID) -> list[dict[str, Any]]:
+def patient_mar(request: AuthedRequest, external_id: UUID) -> list[dict[str, Any]]:
     patient = patient_get(user=request.user, external_id=str(external_id), permission=Permission.MAR_VIEW)
     return [_mar(e) for e in selectors.mar_for_patient(user=request.user, patient=patient)]
 
 
 @router.get("/{external_id}", response=DetailOut, summary="A session as the live page shows it")
-def session_detail(request: HttpRequest, external_id: UUID) -> dict[str, Any]:
+def session_detail(request: AuthedRequest, external_id: UUID) -> dict[str, Any]:
     session = _session(request, external_id, Permission.SESSION_VIEW)
     d = selectors.session_detail(user=request.user, session=session)
     return {
@@ -196,7 +198,7 @@ def session_detail(request: HttpRequest, external_id: UUID) -> dict[str, Any]:
 
 
 @router.post("/{external_id}/check-in", response=SessionOut)
-def session_check_in(request: HttpRequest, external_id: UUID, payload: AtIn) -> InfusionSession:
+def session_check_in(request: AuthedRequest, external_id: UUID, payload: AtIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SCHEDULE_MANAGE)
     return services.session_check_in(
         user=request.user, session=session, expected_version=payload.expected_version, at=payload.at
@@ -204,7 +206,7 @@ def session_check_in(request: HttpRequest, external_id: UUID, payload: AtIn) -> 
 
 
 @router.post("/{external_id}/cancel", response=SessionOut)
-def session_cancel(request: HttpRequest, external_id: UUID, payload: SessionCancelIn) -> InfusionSession:
+def session_cancel(request: AuthedRequest, external_id: UUID, payload: SessionCancelIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SCHEDULE_MANAGE)
     return services.session_cancel(
         user=request.user, session=session, expected_version=payload.expected_version, reason=payload.reason
@@ -212,7 +214,9 @@ def session_cancel(request: HttpRequest, external_id: UUID, payload: SessionCanc
 
 
 @router.post("/{external_id}/checklist", response=ChecklistItemOut, summary="Answer one checklist item")
-def checklist_record(request: HttpRequest, external_id: UUID, payload: ChecklistIn) -> ChecklistItemResponse:
+def checklist_record(
+    request: AuthedRequest, external_id: UUID, payload: ChecklistIn
+) -> ChecklistItemResponse:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.checklist_record(
         user=request.user,
@@ -229,7 +233,9 @@ def checklist_record(request: HttpRequest, external_id: UUID, payload: Checklist
 @router.post(
     "/{external_id}/checklist/override", response=ChecklistItemOut, summary="A prescriber overrides an item"
 )
-def checklist_override(request: HttpRequest, external_id: UUID, payload: OverrideIn) -> ChecklistItemResponse:
+def checklist_override(
+    request: AuthedRequest, external_id: UUID, payload: OverrideIn
+) -> ChecklistItemResponse:
     session = _session(request, external_id, Permission.ORDER_SIGN)
     return services.checklist_override(
         user=request.user,
@@ -243,7 +249,7 @@ def checklist_override(request: HttpRequest, external_id: UUID, payload: Overrid
 @router.post(
     "/{external_id}/checklist/complete", response=SessionOut, summary="Pre-checks done (the checklist passed)"
 )
-def checklist_complete(request: HttpRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
+def checklist_complete(request: AuthedRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.checklist_complete(
         user=request.user, session=session, expected_version=payload.expected_version
@@ -253,7 +259,7 @@ def checklist_complete(request: HttpRequest, external_id: UUID, payload: Version
 @router.post(
     "/{external_id}/orders", response={201: OrderOut}, summary="Calculate the order from today's weight"
 )
-def order_create(request: HttpRequest, external_id: UUID, payload: OrderIn) -> Status[InfusionOrder]:
+def order_create(request: AuthedRequest, external_id: UUID, payload: OrderIn) -> Status[InfusionOrder]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     data = payload.dict()
     return Status(201, services.order_create(user=request.user, session=session, **data))
@@ -263,7 +269,7 @@ def order_create(request: HttpRequest, external_id: UUID, payload: OrderIn) -> S
     "/{external_id}/orders/{order_id}/sign", response=OrderOut, summary="A prescriber signs the order"
 )
 def order_sign(
-    request: HttpRequest, external_id: UUID, order_id: UUID, payload: OrderSignIn
+    request: AuthedRequest, external_id: UUID, order_id: UUID, payload: OrderSignIn
 ) -> InfusionOrder:
     session = _session(request, external_id, Permission.ORDER_SIGN)
     order = InfusionOrder.objects.get(external_id=order_id, session=session)
@@ -281,7 +287,7 @@ def order_sign(
     summary="A second clinician's independent check of the bag (vial strength, volume drawn); a mismatch "
     "is recorded and blocks the start",
 )
-def vial_check_record(request: HttpRequest, external_id: UUID, payload: VialCheckIn) -> Status[VialCheck]:
+def vial_check_record(request: AuthedRequest, external_id: UUID, payload: VialCheckIn) -> Status[VialCheck]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return Status(
         201,

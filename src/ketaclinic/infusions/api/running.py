@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Status
 
+from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import User
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
@@ -73,7 +74,7 @@ def _vitals_out(posted: services.VitalsPosted) -> dict[str, Any]:
 
 
 @router.post("/{external_id}/start", response=RateEventOut)
-def infusion_start(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+def infusion_start(request: AuthedRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_start(
         user=request.user,
@@ -85,7 +86,7 @@ def infusion_start(request: HttpRequest, external_id: UUID, payload: AtIn) -> Ra
 
 
 @router.post("/{external_id}/pause", response=RateEventOut)
-def infusion_pause(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+def infusion_pause(request: AuthedRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_pause(
         user=request.user,
@@ -98,7 +99,7 @@ def infusion_pause(request: HttpRequest, external_id: UUID, payload: AtIn) -> Ra
 
 
 @router.post("/{external_id}/resume", response=RateEventOut)
-def infusion_resume(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+def infusion_resume(request: AuthedRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_resume(
         user=request.user,
@@ -113,7 +114,7 @@ def infusion_resume(request: HttpRequest, external_id: UUID, payload: AtIn) -> R
 @router.post(
     "/{external_id}/rate", response=RateEventOut, summary="Titration: a new rate with reason and signer"
 )
-def infusion_rate_change(request: HttpRequest, external_id: UUID, payload: RateIn) -> RateEvent:
+def infusion_rate_change(request: AuthedRequest, external_id: UUID, payload: RateIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     signer = None if payload.signer is None else User.objects.filter(external_id=payload.signer).first()
     if payload.signer is not None and signer is None:
@@ -139,7 +140,7 @@ def infusion_rate_change(request: HttpRequest, external_id: UUID, payload: RateI
     response=RateEventOut,
     summary="A prescriber co-signs a verbal titration order (the session's pump event number)",
 )
-def titration_cosign(request: HttpRequest, external_id: UUID, number: int) -> RateEvent:
+def titration_cosign(request: AuthedRequest, external_id: UUID, number: int) -> RateEvent:
     session = _session(request, external_id, Permission.ORDER_SIGN)
     event = selectors.rate_event_get(session=session, number=number)
     if event is None:
@@ -148,7 +149,7 @@ def titration_cosign(request: HttpRequest, external_id: UUID, number: int) -> Ra
 
 
 @router.post("/{external_id}/stop", response=RateEventOut, summary="Stop the infusion; recovery begins")
-def infusion_stop(request: HttpRequest, external_id: UUID, payload: AtIn) -> RateEvent:
+def infusion_stop(request: AuthedRequest, external_id: UUID, payload: AtIn) -> RateEvent:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.infusion_stop(
         user=request.user,
@@ -165,7 +166,7 @@ def infusion_stop(request: HttpRequest, external_id: UUID, payload: AtIn) -> Rat
     response={200: VitalsOut, 201: VitalsOut},
     summary="Record vital signs (idempotent by client_id: 201 first, 200 for a retry)",
 )
-def vitals_record(request: HttpRequest, external_id: UUID, payload: VitalsIn) -> Status[dict[str, Any]]:
+def vitals_record(request: AuthedRequest, external_id: UUID, payload: VitalsIn) -> Status[dict[str, Any]]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     posted = services.vitals_record(user=request.user, session=session, **payload.dict())
     return Status(201 if posted.created else 200, _vitals_out(posted))
@@ -176,20 +177,24 @@ def vitals_record(request: HttpRequest, external_id: UUID, payload: VitalsIn) ->
     response=VitalsChartOut,
     summary="Vitals series and predicted plasma concentration",
 )
-def vitals_chart(request: HttpRequest, external_id: UUID) -> selectors.ChartSeries:
+def vitals_chart(request: AuthedRequest, external_id: UUID) -> selectors.ChartSeries:
     session = _session(request, external_id, Permission.SESSION_VIEW)
     return selectors.vitals_chart(user=request.user, session=session)
 
 
 @router.post("/{external_id}/alerts/{alert_id}/acknowledge", response=AlertOut)
-def alert_acknowledge(request: HttpRequest, external_id: UUID, alert_id: UUID, payload: AckIn) -> VitalAlert:
+def alert_acknowledge(
+    request: AuthedRequest, external_id: UUID, alert_id: UUID, payload: AckIn
+) -> VitalAlert:
     session = _session(request, external_id, Permission.SESSION_RUN)
     alert = VitalAlert.objects.get(external_id=alert_id, session=session)
     return services.alert_acknowledge(user=request.user, alert=alert, note=payload.note)
 
 
 @router.post("/{external_id}/adverse-events", response={201: AdverseOut})
-def adverse_event_record(request: HttpRequest, external_id: UUID, payload: AdverseIn) -> Status[AdverseEvent]:
+def adverse_event_record(
+    request: AuthedRequest, external_id: UUID, payload: AdverseIn
+) -> Status[AdverseEvent]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return Status(201, services.adverse_event_record(user=request.user, session=session, **payload.dict()))
 
@@ -200,7 +205,7 @@ def adverse_event_record(request: HttpRequest, external_id: UUID, payload: Adver
     summary="A prescriber reviews a severe adverse event (discharge waits for it)",
 )
 def adverse_event_review(
-    request: HttpRequest, external_id: UUID, event_id: UUID, payload: AdverseReviewIn
+    request: AuthedRequest, external_id: UUID, event_id: UUID, payload: AdverseReviewIn
 ) -> AdverseEvent:
     session = _session(request, external_id, Permission.ORDER_SIGN)
     event = AdverseEvent.objects.filter(external_id=event_id, session=session).first()
@@ -215,7 +220,7 @@ def adverse_event_review(
     summary="A rescue medication (or an intranasal dose) given",
 )
 def administration_record(
-    request: HttpRequest, external_id: UUID, payload: AdministrationIn
+    request: AuthedRequest, external_id: UUID, payload: AdministrationIn
 ) -> Status[MedicationAdministration]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     data = payload.dict()
@@ -232,14 +237,14 @@ def administration_record(
     summary="PADSS and discharge criteria",
 )
 def discharge_assess(
-    request: HttpRequest, external_id: UUID, payload: DischargeIn
+    request: AuthedRequest, external_id: UUID, payload: DischargeIn
 ) -> Status[DischargeAssessment]:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return Status(201, services.discharge_assess(user=request.user, session=session, **payload.dict()))
 
 
 @router.post("/{external_id}/discharge", response=SessionOut)
-def session_discharge(request: HttpRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
+def session_discharge(request: AuthedRequest, external_id: UUID, payload: VersionIn) -> InfusionSession:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.session_discharge(
         user=request.user, session=session, expected_version=payload.expected_version
@@ -249,7 +254,7 @@ def session_discharge(request: HttpRequest, external_id: UUID, payload: VersionI
 @router.post(
     "/{external_id}/note", response=NoteOut, summary="Generate (or regenerate, while unsigned) the note"
 )
-def note_generate(request: HttpRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
+def note_generate(request: AuthedRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
     session = _session(request, external_id, Permission.SESSION_RUN)
     return services.note_generate(
         user=request.user, session=session, expected_version=payload.expected_version
@@ -257,7 +262,7 @@ def note_generate(request: HttpRequest, external_id: UUID, payload: VersionIn) -
 
 
 @router.post("/{external_id}/note/sign", response=NoteOut)
-def note_sign(request: HttpRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
+def note_sign(request: AuthedRequest, external_id: UUID, payload: VersionIn) -> SessionNote:
     session = _session(request, external_id, Permission.NOTE_SIGN)
     return services.note_sign(user=request.user, session=session, expected_version=payload.expected_version)
 
@@ -265,7 +270,7 @@ def note_sign(request: HttpRequest, external_id: UUID, payload: VersionIn) -> Se
 @router.post(
     "/{external_id}/note/addenda", response={201: NoteOut}, summary="Add an addendum to the signed note"
 )
-def note_addendum_add(request: HttpRequest, external_id: UUID, payload: AddendumIn) -> Status[SessionNote]:
+def note_addendum_add(request: AuthedRequest, external_id: UUID, payload: AddendumIn) -> Status[SessionNote]:
     session = _session(request, external_id, Permission.NOTE_SIGN)
     addendum: NoteAddendum = services.note_addendum_add(
         user=request.user, session=session, text=payload.text, reason=payload.reason
@@ -276,6 +281,6 @@ def note_addendum_add(request: HttpRequest, external_id: UUID, payload: Addendum
 @router.get(
     "/{external_id}/mar", response=list[MarOut], summary="Medication administration record of a session"
 )
-def session_mar(request: HttpRequest, external_id: UUID) -> list[dict[str, Any]]:
+def session_mar(request: AuthedRequest, external_id: UUID) -> list[dict[str, Any]]:
     session = _session(request, external_id, Permission.MAR_VIEW)
     return [_mar(e) for e in selectors.mar_for_session(user=request.user, session=session)]

@@ -1,4 +1,6 @@
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 from ketaclinic.base.db_guards import append_only_sql, frozen_when_sql, run
 
@@ -6,7 +8,7 @@ APPEND_ONLY = ("infusions_vitalsigns", "infusions_rateevent", "infusions_medicat
                "infusions_noteaddendum", "infusions_adverseevent", "infusions_dischargeassessment")
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     vendor = schema_editor.connection.vendor
     for table in APPEND_ONLY:
         run(schema_editor, append_only_sql(vendor, table))

@@ -3,11 +3,13 @@ its triggers: the acknowledged-alert freeze of 0002 is put back (idempotent on b
 
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 from ketaclinic.base.db_guards import frozen_when_sql, run
 
 
-def refreeze(apps, schema_editor):
+def refreeze(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     run(schema_editor, frozen_when_sql(schema_editor.connection.vendor, "infusions_vitalalert",
                                        "OLD.acknowledged_at IS NOT NULL", "an acknowledged alert cannot change"))
 

@@ -3,11 +3,13 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 from ketaclinic.base.db_guards import append_only_sql, frozen_when_sql, run
 
 
-def vial_check_append_only(apps, schema_editor):
+def vial_check_append_only(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """The new check table is append-only; SQLite rebuilds a table to add a NOT NULL column, dropping its
     triggers, so the guards of the tables changed here are made again (idempotent on both databases)."""
     vendor = schema_editor.connection.vendor

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 from ketaclinic.base.db_guards import PG_FUNCTION, run
 
@@ -14,7 +16,7 @@ FROZEN = ("id", "session_id", "kind", "at", "rate_mg_per_h", "rate_ml_per_h", "r
 WHAT = "infusions_rateevent is append-only; only the co-signature of a verbal order may be added, once"
 
 
-def cosign_once_sql(vendor):
+def cosign_once_sql(vendor: str) -> list[str]:
     if vendor == "postgresql":
         same = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in FROZEN)
         allowed = f"OLD.verbal_order AND OLD.cosigned_at IS NULL AND OLD.cosigned_by_id IS NULL AND {same}"
@@ -36,7 +38,7 @@ def cosign_once_sql(vendor):
             f"BEGIN SELECT RAISE(ABORT, '{WHAT}'); END;"]
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     run(schema_editor, cosign_once_sql(schema_editor.connection.vendor))
 
 

@@ -3,12 +3,14 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 REVIEW_COLUMNS = {"reviewed_by_id", "reviewed_at", "review_note", "updated_at", "updated_by_id"}
 VOID_COLUMNS = {"voided_at", "void_reason", "updated_at", "updated_by_id"}
 
 
-def guards(apps, schema_editor):
+def guards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """An adverse event stays append-only except its review, set once from null; a signed order stays frozen
     except its void, set once from null. (A later migration adding a column to these tables re-runs this.)"""
     from ketaclinic.base.db_guards import run, settable_once_sql

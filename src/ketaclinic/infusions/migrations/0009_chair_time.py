@@ -6,6 +6,8 @@ transaction that SQLite serialises (IMMEDIATE), so the result is the same. Sessi
 have no end and are not covered (they are in the past)."""
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 PG_UP = [
     "CREATE EXTENSION IF NOT EXISTS btree_gist;",
@@ -22,13 +24,13 @@ PG_DOWN = [
 ]
 
 
-def up(apps, schema_editor):  # type: ignore[no-untyped-def]
+def up(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         for sql in PG_UP:
             schema_editor.execute(sql)
 
 
-def down(apps, schema_editor):  # type: ignore[no-untyped-def]
+def down(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         for sql in PG_DOWN:
             schema_editor.execute(sql)

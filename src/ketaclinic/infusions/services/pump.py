@@ -277,6 +277,7 @@ def infusion_stop(
         round(given.delivered_mg, 3) > 0
     ):  # an intranasal session's doses are recorded as administrations instead
         bag_empty = given.vtbi_reached_at is not None
+        assert session.started_at is not None  # ketamine was delivered: the infusion started
         MedicationAdministration.objects.create(
             session=session,
             medication="ketamine",

@@ -148,6 +148,10 @@ def _window(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[str, str]:
     return f"{start.astimezone(tz):%a %Y-%m-%d %H:%M}", f"{end.astimezone(tz):%H:%M}"
 
 
+def _chair_name(session: InfusionSession) -> str:
+    return session.chair.name if session.chair is not None else ""
+
+
 def _place_free(session: InfusionSession, minutes: int) -> None:
     """A session's chair (and its patient) must be free from its start to its end: no other session that is
     not cancelled, and no planned infusion of another patient holding the chair. The chair's row is locked
@@ -175,7 +179,7 @@ def _place_free(session: InfusionSession, minutes: int) -> None:
                 a, b = _window(other.scheduled_start, other_end, tz)
                 raise ValidationError(
                     CHAIR_BUSY.format(
-                        chair=session.chair.name,
+                        chair=_chair_name(session),
                         other_start=a,
                         other_end=b,
                         what="another session",
@@ -183,7 +187,7 @@ def _place_free(session: InfusionSession, minutes: int) -> None:
                         **when,
                     ),
                     field="chair",
-                    value=session.chair.name,
+                    value=_chair_name(session),
                 )
         held = (
             PlannedInfusion.objects.filter(
@@ -200,7 +204,7 @@ def _place_free(session: InfusionSession, minutes: int) -> None:
                 a, b = _window(slot.scheduled_start, slot.scheduled_end, tz)
                 raise ValidationError(
                     CHAIR_BUSY.format(
-                        chair=session.chair.name,
+                        chair=_chair_name(session),
                         other_start=a,
                         other_end=b,
                         what="another patient's planned infusion",
@@ -208,7 +212,7 @@ def _place_free(session: InfusionSession, minutes: int) -> None:
                         **when,
                     ),
                     field="chair",
-                    value=session.chair.name,
+                    value=_chair_name(session),
                 )
     for other in near.filter(patient_id=session.patient_id):
         other_end = other.scheduled_end or other.scheduled_start + timedelta(

@@ -135,11 +135,13 @@ def _vitals_record(
         return _existing(user, session, existing)
     _allowed(session, SessionOp.VITALS_RECORD)
     when = _event_at(session, "A reading taken", taken_at, backdate_reason)
-    if when < session.checked_in_at:
+    checked_in_at = session.checked_in_at
+    assert checked_in_at is not None  # readings are allowed from check-in on (_allowed above)
+    if when < checked_in_at:
         raise ValidationError(
             BEFORE_CHECK_IN.format(
                 value=when.isoformat(timespec="minutes"),
-                check_in=session.checked_in_at.isoformat(timespec="minutes"),
+                check_in=checked_in_at.isoformat(timespec="minutes"),
             ),
             field="taken_at",
             value=when,

@@ -1,7 +1,7 @@
 """Reads of measurement-based care: due questionnaires, the worklist and safety flags (``care``), and the
 outcomes dashboard (``dashboard``). Services write; nothing here changes a record."""
 
-from ketaclinic.outcomes.selectors.care import (  # noqa: F401 - the package's names
+from ketaclinic.outcomes.selectors.care import (
     _ANSWER_FIELDS,
     LOCATION_NOT_YOURS,
     PHQ9_REMISSION_BELOW,
@@ -36,7 +36,7 @@ from ketaclinic.outcomes.selectors.care import (  # noqa: F401 - the package's n
     trajectory_get,
     worklist_patients,
 )
-from ketaclinic.outcomes.selectors.dashboard import (  # noqa: F401 - the package's names
+from ketaclinic.outcomes.selectors.dashboard import (
     _COHORT_SQL,
     _NOT_REPLACED,
     _R_AT_SQL,
@@ -55,3 +55,57 @@ from ketaclinic.outcomes.selectors.dashboard import (  # noqa: F401 - the packag
     measure_patients,
     outcomes_dashboard,
 )
+
+# the package's names: what pages, the API, the services and the tests read from here
+__all__ = [
+    "_ANSWER_FIELDS",
+    "_answered",
+    "_as_datetime",
+    "_cohort_rows",
+    "_COHORT_SQL",
+    "_due_items_by_patient",
+    "_marks_from_answers",
+    "_NOT_REPLACED",
+    "_percent_changes",
+    "_R_AT_SQL",
+    "_schedule",
+    "booster_get",
+    "booster_proposals_open_for",
+    "current_plan",
+    "current_responses",
+    "Dashboard",
+    "dashboard_from_rows",
+    "dashboard_locations",
+    "DashboardFilters",
+    "DEFINITIONS",
+    "DEPRESSION_INDICATIONS",
+    "due_for_patient",
+    "due_status_for_patient",
+    "EXCLUSIONS_BY_INDICATION",
+    "indication_of",
+    "infusion_marks",
+    "item_key",
+    "ItemKey",
+    "link_expiry",
+    "LOCATION_NOT_YOURS",
+    "measure_patients",
+    "open_safety_flags",
+    "outcomes_dashboard",
+    "outcomes_settings",
+    "outcomes_settings_for",
+    "patients_in_treatment",
+    "PHQ9_REMISSION_BELOW",
+    "PHQ9_RESPONSE_MIN_BASELINE",
+    "questionnaire_worklist",
+    "REMISSION_CLINIC_LABEL",
+    "RESPONSE_CLINIC_LABEL",
+    "response_get",
+    "responses_for_patient",
+    "safety_flag_get",
+    "safety_flags_open_for",
+    "Trajectory",
+    "trajectory_get",
+    "Worklist",
+    "worklist_patients",
+    "WorklistRow",
+]

@@ -5,6 +5,7 @@ functions). Its definitions are :data:`DEFINITIONS`, shown on the page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
@@ -260,7 +261,7 @@ def dashboard_from_rows(
         (r["r_at"] - r["b_at"]).total_seconds() / 86400 for r in responders if r.get("r_at") and r["b_at"]
     ]
     changes = _percent_changes(phq)
-    bins = [
+    bins: list[tuple[str, Callable[[float], bool]]] = [
         ("worse", lambda c: c < 0),
         ("0–24%", lambda c: 0 <= c < 25),
         ("25–49%", lambda c: 25 <= c < 50),
@@ -309,9 +310,10 @@ def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
         .order_by("patient_id", "authored_at", "id")
         .values_list("patient_id", "authored_at", "total", "indication", "location_id")
     )
-    by_patient: dict[int, list[tuple[datetime, int, str, int]]] = {}
+    by_patient: dict[int, list[tuple[datetime, float, str, int]]] = {}
     for patient_id, when, total, indication, location_id in rows:
-        by_patient.setdefault(patient_id, []).append((when, total, indication, location_id))
+        if total is not None:  # always (the filter): the check is for the type checker
+            by_patient.setdefault(patient_id, []).append((when, total, indication, location_id))
     out = []
     for answers in by_patient.values():
         indication = next((i for _, _, i, _ in reversed(answers) if i), "")
@@ -322,7 +324,10 @@ def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
             continue
         out.append(
             MeasurePatient(
-                scores=tuple(PHQ9Score(timezone.localdate(when), total) for when, total, _, _ in answers),
+                # a PHQ-9 total is a sum of nine 0-3 answers, stored in a float column: a whole number
+                scores=tuple(
+                    PHQ9Score(timezone.localdate(when), int(total)) for when, total, _, _ in answers
+                ),
                 depression=indication in DEPRESSION_INDICATIONS,
                 exclusions=EXCLUSIONS_BY_INDICATION.get(indication, frozenset()),
             )

@@ -117,7 +117,11 @@ def _suicidal_ideation(inst: Instrument, answers: list[int | None]) -> bool | No
 def _raise_safety_flags(response: QuestionnaireResponse) -> list[SafetyFlag]:
     """One safety flag per urgent flag the instrument declares and the answers raised."""
     raised = []
-    urgent = {f.id: f.summary for f in get_instrument(response.instrument).flags if f.urgent}
+    urgent: dict[str, str] = {}
+    for declared in get_instrument(response.instrument).flags:
+        if declared.urgent:
+            assert declared.summary is not None  # the instrument schema requires an urgent flag's summary
+            urgent[declared.id] = declared.summary
     for flag in response.flags:
         if flag not in urgent:
             continue
@@ -143,8 +147,9 @@ def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: Treatmen
     section = outcomes_settings(response.patient, plan)
     if response.instrument != section.relapse_instrument or response.total is None:
         return
-    totals = list(
-        QuestionnaireResponse.objects.filter(
+    totals = [
+        (pk, total)
+        for pk, total in QuestionnaireResponse.objects.filter(
             patient=response.patient,
             instrument=response.instrument,
             replaced_by__isnull=True,
@@ -152,7 +157,8 @@ def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: Treatmen
         )
         .order_by("authored_at", "id")
         .values_list("id", "total")
-    )
+        if total is not None  # always (the filter): the check is for the type checker
+    ]
     if len(totals) < 3 or totals[-1][0] != response.id:
         return
     inst = get_instrument(response.instrument)

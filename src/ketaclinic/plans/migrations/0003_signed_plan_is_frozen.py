@@ -1,4 +1,6 @@
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 from ketaclinic.base.db_guards import fields_frozen_when_sql, run
 
@@ -9,7 +11,7 @@ FIELDS = ["patient_id", "screening_id", "indication", "protocol_version_id", "do
           "home_infusions", "notes", "supersedes_id", "signed_by_id", "signed_at"]
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     run(schema_editor, fields_frozen_when_sql(schema_editor.connection.vendor, "plans_treatmentplan",
                                               "OLD.status <> 'draft'", FIELDS, "a signed treatment plan cannot change"))
 

@@ -84,7 +84,9 @@ def _chair_free(
         status=PlannedInfusion.Status.PLANNED,
         scheduled_start__lt=end,
         scheduled_start__gt=start - timedelta(days=1),
-    ).exclude(pk=exclude)
+    )
+    if exclude is not None:
+        nearby = nearby.exclude(pk=exclude)
     for other in nearby:
         if other.scheduled_end > start:
             tz = _tz(location)
@@ -104,7 +106,9 @@ def _chair_free(
 
 
 def _slots(plan: TreatmentPlan, exclude: int | None = None) -> list[Slot]:
-    rows = plan.infusions.exclude(status=PlannedInfusion.Status.CANCELLED).exclude(pk=exclude)
+    rows = plan.infusions.exclude(status=PlannedInfusion.Status.CANCELLED)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
     return [Slot(r.label, r.scheduled_start) for r in rows]
 
 

@@ -192,20 +192,20 @@ def plan_sign(*, user: User, plan: TreatmentPlan) -> TreatmentPlan:
             field="status",
             value=plan.status,
         )
-    active = (
-        TreatmentPlan.objects.select_for_update()
-        .filter(patient=plan.patient, status=TreatmentPlan.Status.ACTIVE)
-        .exclude(pk=plan.supersedes_id)
-        .first()
+    actives = TreatmentPlan.objects.select_for_update().filter(
+        patient=plan.patient, status=TreatmentPlan.Status.ACTIVE
     )
+    if plan.supersedes_id is not None:  # the plan this one revises is replaced below, not refused
+        actives = actives.exclude(pk=plan.supersedes_id)
+    active = actives.first()
     if active is not None:
         raise ValidationError(
             ANOTHER_ACTIVE.format(when=f"{active.signed_at:%Y-%m-%d}"), field="status", value=plan.status
         )
     detail: dict[str, Any] = {"plan": str(plan.external_id)}
     old = None
-    if plan.supersedes_id:  # the old version steps down first: one active plan per patient (a constraint)
-        old = _locked(plan.supersedes)  # type: ignore[arg-type]
+    if plan.supersedes is not None:  # the old version steps down first: one active plan per patient
+        old = _locked(plan.supersedes)
         old.status, old.updated_by = TreatmentPlan.Status.SUPERSEDED, user
         old.save(update_fields=["status", "updated_by", "updated_at"])
     plan.status, plan.signed_by, plan.signed_at, plan.updated_by = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -89,7 +90,7 @@ def infusion_move(
         location=location,
         exclude=infusion.pk,
     )
-    before = {
+    before: dict[str, Any] = {
         "start": infusion.scheduled_start.isoformat(),
         "location": infusion.location.code,
         "chair": infusion.chair.name if infusion.chair else None,
@@ -104,7 +105,7 @@ def infusion_move(
     infusion.updated_by = user
     clean_or_refuse(infusion)
     infusion.save()
-    after = {
+    after: dict[str, Any] = {
         "start": start.isoformat(),
         "location": location.code,
         "chair": chair.name if chair else None,

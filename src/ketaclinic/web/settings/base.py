@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -186,7 +187,10 @@ KETACLINIC_AUDIT_READS = env_bool("KETACLINIC_AUDIT_READS", True)
 KETACLINIC_AUDIT_CHECKPOINT_FILE = os.environ.get(
     "KETACLINIC_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl")
 )
-KETACLINIC_AUDIT_CHECKPOINT_SINKS: list = ["ketaclinic.audit.checkpoints.FileSink"]
+# each a dotted path, or (dotted path, keyword arguments): ("ketaclinic.audit.checkpoints.SyslogSink", {...})
+KETACLINIC_AUDIT_CHECKPOINT_SINKS: list[str | tuple[str, dict[str, Any]]] = [
+    "ketaclinic.audit.checkpoints.FileSink"
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/New_York"

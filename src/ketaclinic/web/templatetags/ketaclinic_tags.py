@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django import template
+from django import forms, template
+from django.forms import BoundField
 
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.indications import indication_get
@@ -16,7 +17,7 @@ OUTCOME_LABELS = {"eligible": "Eligible", "not_eligible": "Not eligible", "needs
 
 
 @register.filter
-def getfield(form, name):  # type: ignore[no-untyped-def]
+def getfield(form: forms.BaseForm, name: str) -> BoundField:
     """A bound field of ``form`` by name (for fields built from protocol data)."""
     return form[name]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketaclinic.accounts.models import Location
 from ketaclinic.core.errors import DomainError
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         "due today that has no answer and no live link."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--location", default="", help="Only this location's patients (its code).")
         parser.add_argument(
             "--date", dest="day", default="", help="The day to send for (YYYY-MM-DD); default today."

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketaclinic.core.errors import ProtocolError
 from ketaclinic.protocols.files import protocol_file_read
@@ -12,7 +12,7 @@ from ketaclinic.protocols.services import protocol_load, protocols_load_shipped
 class Command(BaseCommand):
     help = "Load protocol documents (YAML/JSON) into the clinic's versioned protocol library."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="*")
         parser.add_argument("--shipped", action="store_true", help="Load the protocols ketaclinic ships.")
 
