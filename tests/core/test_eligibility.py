@@ -59,7 +59,7 @@ def test_a_typical_trd_patient_is_eligible_with_no_reasons():
     decision = assess_eligibility(facts(), PROTOCOL)
     assert decision.outcome is Outcome.ELIGIBLE
     assert decision.reasons == ()
-    assert (decision.protocol_id, decision.protocol_version) == ("depression-standard", 3)
+    assert (decision.protocol_id, decision.protocol_version) == ("depression-standard", PROTOCOL.version)
 
 
 @pytest.mark.parametrize(
