@@ -4,10 +4,13 @@ eligible screening, and the shipped consent document, all made by the real servi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, User
@@ -201,3 +204,11 @@ def clinic(staff, patient, other_patient, protocols) -> Clinic:
 
 def denials_of(user: User) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(action=AuditEntry.Action.DENIED, actor=user).order_by("seq"))
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """A savepoint undone afterwards: each role's attempt in the access sweeps meets the same clinic."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)

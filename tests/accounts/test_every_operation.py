@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from ketaclinic.consent.models import ConsentDocument
 from ketaclinic.core.access import Permission, Role, role_can
-from tests.accounts.conftest import Clinic, denials_of
+from tests.accounts.conftest import Clinic, denials_of, rolled_back
 
 pytestmark = pytest.mark.django_db
 P = Permission
@@ -689,11 +688,9 @@ def fill_data(data: dict[str, Any] | None, c: Clinic, protocols) -> dict[str, An
 def attempt(send, user, url: str, data: dict[str, Any] | None, client_for) -> tuple[int, int, bytes]:
     """One role's request, in a savepoint rolled back afterwards, so every role meets the same clinic: the
     status, the user's ``denied`` audit entries, and the start of the body (for a failure's message)."""
-    with transaction.atomic():
+    with rolled_back():
         response = send(client_for(user), url, data)
-        outcome = response.status_code, len(denials_of(user)), response.content[:300]
-        transaction.set_rollback(True)
-    return outcome
+        return response.status_code, len(denials_of(user)), response.content[:300]
 
 
 def sweep(table, key, clinic, protocols, client_for, send) -> None:

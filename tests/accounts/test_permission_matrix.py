@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 
 from ketaclinic.accounts.permissions import ACTION_WORDS, require
 from ketaclinic.accounts.services import staff_create
@@ -25,7 +24,7 @@ from ketaclinic.core.access import PERMISSION_DENIED, ROLE_PERMISSIONS, Permissi
 from ketaclinic.protocols.files import shipped_protocols
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.services import protocol_load
-from tests.accounts.conftest import Clinic, denials_of
+from tests.accounts.conftest import Clinic, denials_of, rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -354,7 +353,7 @@ def every_role_tries(probe: Probe, permission: Permission, clinic: Clinic, clien
     url, data = probe.url(clinic), probe.data(clinic) if probe.data else None
     for role in Role:
         user = clinic.staff[role]
-        with transaction.atomic():
+        with rolled_back():
             response = probe.send_to(client_for(user), url, data, json=json)
             assert_cell(response, user, role, permission)
             if json and response.status_code == 403:
@@ -362,7 +361,6 @@ def every_role_tries(probe: Probe, permission: Permission, clinic: Clinic, clien
                 assert response.json()["error"]["message"] == PERMISSION_DENIED.format(
                     role=role.value, action=ACTION_WORDS[permission]
                 )
-            transaction.set_rollback(True)
 
 
 @pytest.mark.parametrize("permission", list(PAGE_PROBES), ids=str)

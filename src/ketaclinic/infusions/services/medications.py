@@ -32,10 +32,6 @@ SEVERITY_UNKNOWN = "Severity {value!r} is unknown: allowed are mild, moderate, s
 ADVERSE_KIND_UNKNOWN = "Adverse event {value!r} is unknown: allowed are {allowed}."
 
 
-def _recordable(session: InfusionSession, op: SessionOp) -> None:
-    _allowed(session, op)
-
-
 @transaction.atomic
 def adverse_event_record(
     *,
@@ -48,7 +44,7 @@ def adverse_event_record(
     notes: str = "",
 ) -> AdverseEvent:
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    _recordable(session, SessionOp.ADVERSE_EVENT)
+    _allowed(session, SessionOp.ADVERSE_EVENT)
     if kind not in AdverseEvent.Kind.values:
         raise ValidationError(
             ADVERSE_KIND_UNKNOWN.format(value=kind, allowed=", ".join(AdverseEvent.Kind.values)),
@@ -131,7 +127,7 @@ def administration_record(
     """A rescue medication (or an intranasal dose) given in the session, for the MAR: the protocol's formulary
     decides (``core.infusion.medications.administration_check``); ketamine is never recorded by hand."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
-    _recordable(session, SessionOp.ADMINISTRATION)
+    _allowed(session, SessionOp.ADMINISTRATION)
     if route not in MedicationAdministration.Route.values:
         raise ValidationError(
             ROUTE_UNKNOWN.format(value=route, allowed=", ".join(MedicationAdministration.Route.values)),
