@@ -133,7 +133,12 @@ def _serving(
         env["DATABASE_URL"] = ""  # the embedded SQLite file in var_dir
     for args in (["migrate", "--noinput", "-v", "0"], ["demo_load"]):
         done = subprocess.run(
-            [*_ketaclinic_command(), "manage", *args], env=env, capture_output=True, text=True, timeout=300
+            [*command, "manage", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=Path(__file__).parents[2],
         )
         if done.returncode != 0:
             pytest.fail(f"`ketaclinic manage {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}")
@@ -181,10 +186,43 @@ def _serving(
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
+def _mid_morning_offset_s() -> float:
+    """Seconds from now to 10:00 today in the demo clinic's time zone.
+
+    The demo clinic is loaded relative to "today", and a run that crossed the clinic's midnight would see
+    its dates shift under it (an overdue count one short, a series' "session 3 of 6" a day off). Every
+    browser-test server therefore runs on a clock that starts at 10:00 of the clinic's day and then runs
+    at real speed: the same day, on every run, whatever hour the run starts."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo(DEMO_TIME_ZONE))
+    return (now.replace(hour=10, minute=0, second=0, microsecond=0) - now).total_seconds()
+
+
+DEMO_TIME_ZONE = "America/New_York"
+CLOCKED_COMMAND = [sys.executable, "-m", "tests.e2e.clocked"]
+
+
+@contextmanager
+def _clock_file() -> Iterator[Path]:
+    clock_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-clock-"))
+    clock_file = clock_dir / "offset"
+    clock_file.write_text(str(_mid_morning_offset_s()))
+    try:
+        yield clock_file
+    finally:
+        shutil.rmtree(clock_dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="package")
 def server() -> Iterator[str]:
-    """Base URL of a running ketaclinic server with the demo clinic loaded (fresh database)."""
-    with _serving(_ketaclinic_command()) as base_url:
+    """Base URL of a running ketaclinic server with the demo clinic loaded (fresh database), on a clock
+    that starts at 10:00 of the clinic's day."""
+    with (
+        _clock_file() as clock_file,
+        _serving(CLOCKED_COMMAND, {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file)}) as base_url,
+    ):
         yield base_url
 
 
@@ -210,17 +248,13 @@ class Clocked:
 @pytest.fixture(scope="module")
 def clocked_server() -> Iterator[tuple[str, Path]]:
     """A server with its own fresh demo clinic whose clock can be moved forward (one per test module)."""
-    clock_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-clock-"))
-    clock_file = clock_dir / "offset"
-    clock_file.write_text("0")
-    command = [sys.executable, "-m", "tests.e2e.clocked"]
-    try:
-        with _serving(
-            command, {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file)}, db_suffix="e2e_clock"
-        ) as base_url:
-            yield base_url, clock_file
-    finally:
-        shutil.rmtree(clock_dir, ignore_errors=True)
+    with (
+        _clock_file() as clock_file,
+        _serving(
+            CLOCKED_COMMAND, {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file)}, db_suffix="e2e_clock"
+        ) as base_url,
+    ):
+        yield base_url, clock_file
 
 
 @pytest.fixture

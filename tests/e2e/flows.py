@@ -134,8 +134,17 @@ def open_screening(page: Page, patient: Registered) -> None:
 
 
 def choose_indication(page: Page, label: str = "Treatment-resistant depression") -> None:
-    """Choose the indication; the protocol's contraindication questions load through htmx."""
-    page.get_by_label("Indication").select_option(label=label)
+    """Choose the indication; the protocol's contraindication questions load through htmx.
+
+    When the page already shows questions (an indication chosen from the referral), the old ones stay
+    visible until the swap lands, and answers given in between would be lost: so mark the old section
+    and wait for the new one to replace it."""
+    select = page.get_by_label("Indication")
+    before = select.input_value()
+    page.locator("#questions").evaluate("e => { e.dataset.stale = 'yes'; }")
+    select.select_option(label=label)
+    if select.input_value() != before:
+        expect(page.locator("#questions[data-stale]")).to_have_count(0)
     expect(
         page.locator("#questions").get_by_text("Known allergy or hypersensitivity to ketamine?")
     ).to_be_visible()
