@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
@@ -98,8 +98,15 @@ def link_expiry(item: DueItem, now: datetime) -> datetime:
 
 
 def current_responses() -> QuerySet[QuestionnaireResponse]:
-    """Responses no correction has replaced."""
-    return QuestionnaireResponse.objects.filter(replaced_by__isnull=True)
+    """Responses no correction has replaced.
+
+    ``NOT EXISTS`` rather than ``replaced_by__isnull=True``: Django writes the latter as a LEFT JOIN filtered
+    on the joined row's key being NULL, which PostgreSQL neither turns into an anti-join nor estimates (a key
+    is never NULL: it counts on 1 row, then nests loops over the whole table); ``NOT EXISTS`` is an anti-join
+    on the unique index of ``replaces`` with the right estimate, on both databases."""
+    return QuestionnaireResponse.objects.filter(
+        ~Exists(QuestionnaireResponse.objects.filter(replaces=OuterRef("pk")))
+    )
 
 
 # -- safety flags ---------------------------------------------------------------------------------------
@@ -173,7 +180,7 @@ def responses_for_patient(*, user: User, patient: Patient) -> list[Questionnaire
     patient_for(user, patient, Permission.CLINICAL_VIEW)
     return list(
         QuestionnaireResponse.objects.filter(patient=patient)
-        .select_related("replaced_by")
+        .select_related("patient", "replaces", "replaced_by")
         .order_by("-authored_at", "-id")
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
@@ -18,7 +18,7 @@ from ketaclinic.core.instruments import shipped_instruments
 from ketaclinic.core.outcomes import DueItem, DueStatus, due_schedule, due_statuses
 from ketaclinic.core.protocols.document import OutcomesSection
 from ketaclinic.outcomes.emails import until_words
-from ketaclinic.outcomes.models import LinkDispatch, PatientLink
+from ketaclinic.outcomes.models import LinkDispatch, PatientLink, QuestionnaireResponse
 from ketaclinic.outcomes.selectors.care import (
     _ANSWER_FIELDS,
     LOCATION_NOT_YOURS,
@@ -150,14 +150,20 @@ def _marks_from_answers(rows: list[tuple[str, str, int | None, datetime]]) -> li
 
 def worklist_patients(location: Location | None) -> QuerySet[Patient]:
     """Patients who can have questionnaires due: a signed plan, or answers at a baseline or before an
-    infusion."""
-    patients = Patient.objects.all() if location is None else Patient.objects.filter(location=location)
-    return patients.filter(
-        Exists(TreatmentPlan.objects.filter(patient=OuterRef("pk"), status__in=["active", "completed"]))
-        | Exists(
-            current_responses().filter(patient=OuterRef("pk"), timepoint__in=["baseline", "pre_infusion"])
-        )
-    )
+    infusion.
+
+    Each condition is a subquery restricted to the location's patients (an index range on the patient's
+    location), so the cost follows the clinic, not the network. A corrected answer counts like its correction
+    (a correction keeps the patient and the time point: ``response_correct``), so "answers" need not be the
+    current ones here."""
+    patients = Patient.objects.all()
+    plans = TreatmentPlan.objects.filter(status__in=["active", "completed"])
+    answers = QuestionnaireResponse.objects.filter(timepoint__in=["baseline", "pre_infusion"])
+    if location is not None:
+        patients = patients.filter(location=location)
+        plans = plans.filter(patient__location=location)
+        answers = answers.filter(patient__location=location)
+    return patients.filter(Q(pk__in=plans.values("patient_id")) | Q(pk__in=answers.values("patient_id")))
 
 
 def questionnaire_worklist(
@@ -173,6 +179,10 @@ def questionnaire_worklist(
             raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
     today = today or timezone.localdate()
     patients = worklist_patients(location)
+    if location is not None:
+        # One clinic: its patients' keys first (an index range on the location), so that every later query
+        # probes the patient indexes for those keys instead of joining the network's rows.
+        patients = Patient.objects.filter(pk__in=list(patients.values_list("pk", flat=True)))
     by_patient = _due_items_by_patient(patients, today)
     waiting = [
         (patient, item) for patient, items in by_patient.items() for item in items if item.can_still_answer
