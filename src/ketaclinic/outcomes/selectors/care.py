@@ -268,8 +268,9 @@ def due_for_patient(patient: Patient, today: date | None = None) -> tuple[DueQue
 
 
 def _answered(rows: Iterable[tuple[str, str, int | None, datetime]]) -> list[Answered]:
+    zone = timezone.get_current_timezone()  # once: looking it up per answer cost the worklist a tenth
     return [
-        Answered(instrument, timepoint, number, timezone.localdate(at))
+        Answered(instrument, timepoint, number, at.astimezone(zone).date())
         for instrument, timepoint, number, at in rows
     ]
 

@@ -77,6 +77,7 @@ class Worklist:
 def _due_items_by_patient(patients: QuerySet[Patient], today: date) -> dict[Patient, tuple[DueItem, ...]]:
     """``due_status_for_patient`` for many patients in a bounded number of queries (plans, their series,
     done infusions of patients without a plan, current answers, referrals, plus one per protocol lookup)."""
+    zone = timezone.get_current_timezone()
     plans: dict[int, TreatmentPlan] = {}
     for latest in (
         TreatmentPlan.objects.filter(patient__in=patients, status__in=["active", "completed"])
@@ -91,7 +92,7 @@ def _due_items_by_patient(patients: QuerySet[Patient], today: date) -> dict[Pati
         .order_by("scheduled_start")
         .values_list("plan_id", "scheduled_start")
     ):
-        series.setdefault(plan_id, []).append(timezone.localdate(start))
+        series.setdefault(plan_id, []).append(start.astimezone(zone).date())
     answers: dict[int, list[tuple[str, str, int | None, datetime]]] = {}
     for patient_id, *row in (
         current_responses()
@@ -111,7 +112,7 @@ def _due_items_by_patient(patients: QuerySet[Patient], today: date) -> dict[Pati
         .order_by("scheduled_start")
         .values_list("plan__patient_id", "scheduled_start")
     ):
-        done.setdefault(patient_id, []).append(timezone.localdate(start))
+        done.setdefault(patient_id, []).append(start.astimezone(zone).date())
     referrals: dict[int, str] = {}
     for patient_id, indication in (
         Referral.objects.filter(patient_id__in=[*plans, *others])
