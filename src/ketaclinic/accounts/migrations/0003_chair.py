@@ -7,39 +7,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0002_initial"),
+        ('accounts', '0002_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Chair",
+            name='Chair',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("external_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ("name", models.CharField(max_length=60)),
-                ("active", models.BooleanField(default=True)),
-                (
-                    "location",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="chairs",
-                        to="accounts.location",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ('name', models.CharField(max_length=60)),
+                ('active', models.BooleanField(default=True)),
+                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='chairs', to='accounts.location')),
             ],
             options={
-                "ordering": ["location", "name"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("location", "name"), name="chair_name_unique_per_location"
-                    )
-                ],
+                'ordering': ['location', 'name'],
+                'constraints': [models.UniqueConstraint(fields=('location', 'name'), name='chair_name_unique_per_location')],
             },
         ),
     ]

@@ -9,29 +9,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("infusions", "0002_append_only_and_frozen"),
-        ("plans", "0001_initial"),
+        ('infusions', '0002_append_only_and_frozen'),
+        ('plans', '0001_initial'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="infusionsession",
-            name="planned_infusion",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="sessions",
-                to="plans.plannedinfusion",
-            ),
+            model_name='infusionsession',
+            name='planned_infusion',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT,
+                                    related_name='sessions', to='plans.plannedinfusion'),
         ),
         migrations.AddConstraint(
-            model_name="infusionsession",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("state", "cancelled"), _negated=True),
-                fields=("planned_infusion",),
-                name="session_planned_infusion_one_not_cancelled",
-            ),
+            model_name='infusionsession',
+            constraint=models.UniqueConstraint(condition=models.Q(('state', 'cancelled'), _negated=True),
+                                               fields=('planned_infusion',),
+                                               name='session_planned_infusion_one_not_cancelled'),
         ),
     ]

@@ -15,107 +15,63 @@ def vial_check_append_only(apps: StateApps, schema_editor: BaseDatabaseSchemaEdi
     vendor = schema_editor.connection.vendor
     for table in ("infusions_vialcheck", "infusions_vitalsigns", "infusions_rateevent"):
         run(schema_editor, append_only_sql(vendor, table))
-    run(
-        schema_editor,
-        frozen_when_sql(
-            vendor,
-            "infusions_infusionorder",
-            "OLD.signed_at IS NOT NULL",
-            "a signed infusion order cannot change",
-        ),
-    )
+    run(schema_editor, frozen_when_sql(vendor, "infusions_infusionorder", "OLD.signed_at IS NOT NULL",
+                                       "a signed infusion order cannot change"))
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("infusions", "0004_vitals_alert_level"),
+        ('infusions', '0004_vitals_alert_level'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="infusionorder",
-            name="bag_ml",
-            field=models.FloatField(
-                blank=True, help_text="Volume of the diluent bag before the drug is added (mL).", null=True
-            ),
+            model_name='infusionorder',
+            name='bag_ml',
+            field=models.FloatField(blank=True, help_text='Volume of the diluent bag before the drug is added (mL).', null=True),
         ),
         migrations.AddField(
-            model_name="infusionorder",
-            name="drug_volume_ml",
-            field=models.FloatField(
-                blank=True, help_text="Volume drawn from the vial into the bag (mL).", null=True
-            ),
+            model_name='infusionorder',
+            name='drug_volume_ml',
+            field=models.FloatField(blank=True, help_text='Volume drawn from the vial into the bag (mL).', null=True),
         ),
         migrations.AddField(
-            model_name="infusionorder",
-            name="vial_mg_per_ml",
-            field=models.FloatField(
-                blank=True, help_text="Strength of the ketamine vial (mg/mL).", null=True
-            ),
+            model_name='infusionorder',
+            name='vial_mg_per_ml',
+            field=models.FloatField(blank=True, help_text='Strength of the ketamine vial (mg/mL).', null=True),
         ),
         migrations.AddField(
-            model_name="infusionorder",
-            name="vtbi_ml",
-            field=models.FloatField(
-                blank=True, help_text="Volume to be infused: the pump stops there (mL).", null=True
-            ),
+            model_name='infusionorder',
+            name='vtbi_ml',
+            field=models.FloatField(blank=True, help_text='Volume to be infused: the pump stops there (mL).', null=True),
         ),
         migrations.AddField(
-            model_name="rateevent",
-            name="backdate_reason",
-            field=models.TextField(
-                blank=True, help_text="Why the time was entered late (beyond a few minutes)."
-            ),
+            model_name='rateevent',
+            name='backdate_reason',
+            field=models.TextField(blank=True, help_text='Why the time was entered late (beyond a few minutes).'),
         ),
         migrations.AddField(
-            model_name="vitalsigns",
-            name="backdate_reason",
-            field=models.TextField(
-                blank=True, help_text="Why the time was entered late (beyond a few minutes)."
-            ),
+            model_name='vitalsigns',
+            name='backdate_reason',
+            field=models.TextField(blank=True, help_text='Why the time was entered late (beyond a few minutes).'),
         ),
         migrations.CreateModel(
-            name="VialCheck",
+            name='VialCheck',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("checked_at", models.DateTimeField()),
-                ("typed_vial_mg_per_ml", models.FloatField()),
-                ("typed_drawn_ml", models.FloatField()),
-                ("match", models.BooleanField()),
-                ("problems", models.JSONField(blank=True, default=list)),
-                (
-                    "checked_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="vial_checks",
-                        to="infusions.infusionorder",
-                    ),
-                ),
-                (
-                    "session",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="vial_checks",
-                        to="infusions.infusionsession",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('checked_at', models.DateTimeField()),
+                ('typed_vial_mg_per_ml', models.FloatField()),
+                ('typed_drawn_ml', models.FloatField()),
+                ('match', models.BooleanField()),
+                ('problems', models.JSONField(blank=True, default=list)),
+                ('checked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vial_checks', to='infusions.infusionorder')),
+                ('session', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vial_checks', to='infusions.infusionsession')),
             ],
             options={
-                "ordering": ["checked_at", "id"],
+                'ordering': ['checked_at', 'id'],
             },
         ),
         migrations.RunPython(vial_check_append_only, migrations.RunPython.noop),

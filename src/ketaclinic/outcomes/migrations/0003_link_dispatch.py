@@ -8,111 +8,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("outcomes", "0002_append_only"),
-        ("patients", "0002_append_only"),
+        ('outcomes', '0002_append_only'),
+        ('patients', '0002_append_only'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="LinkDispatch",
+            name='LinkDispatch',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("external_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ("instrument", models.CharField(max_length=40)),
-                (
-                    "timepoint",
-                    models.CharField(
-                        choices=[
-                            ("baseline", "Baseline"),
-                            ("pre_infusion", "Before an infusion"),
-                            ("follow_up", "Follow-up visit"),
-                            ("post_series", "After the series"),
-                            ("monthly", "Maintenance (monthly)"),
-                            ("ad_hoc", "Unscheduled"),
-                        ],
-                        max_length=14,
-                    ),
-                ),
-                ("infusion_number", models.PositiveSmallIntegerField(blank=True, null=True)),
-                ("due_on", models.DateField(help_text="The due date of the questionnaire the link is for.")),
-                ("channel", models.CharField(choices=[("email", "Email")], default="email", max_length=10)),
-                (
-                    "to_masked",
-                    models.CharField(
-                        blank=True, help_text="The address, masked (j***@example.org).", max_length=120
-                    ),
-                ),
-                ("sent_at", models.DateTimeField(help_text="When sending was attempted.")),
-                (
-                    "outcome",
-                    models.CharField(
-                        choices=[
-                            ("sent", "Sent"),
-                            ("no_address", "No email address: hand out a link"),
-                            ("failed", "Sending failed"),
-                        ],
-                        max_length=12,
-                    ),
-                ),
-                ("error", models.CharField(blank=True, max_length=300)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "link",
-                    models.ForeignKey(
-                        blank=True,
-                        help_text="The link sent; empty when nothing was sent (no address, or sending failed).",
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="dispatches",
-                        to="outcomes.patientlink",
-                    ),
-                ),
-                (
-                    "patient",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="link_dispatches",
-                        to="patients.patient",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ('instrument', models.CharField(max_length=40)),
+                ('timepoint', models.CharField(choices=[('baseline', 'Baseline'), ('pre_infusion', 'Before an infusion'), ('follow_up', 'Follow-up visit'), ('post_series', 'After the series'), ('monthly', 'Maintenance (monthly)'), ('ad_hoc', 'Unscheduled')], max_length=14)),
+                ('infusion_number', models.PositiveSmallIntegerField(blank=True, null=True)),
+                ('due_on', models.DateField(help_text='The due date of the questionnaire the link is for.')),
+                ('channel', models.CharField(choices=[('email', 'Email')], default='email', max_length=10)),
+                ('to_masked', models.CharField(blank=True, help_text='The address, masked (j***@example.org).', max_length=120)),
+                ('sent_at', models.DateTimeField(help_text='When sending was attempted.')),
+                ('outcome', models.CharField(choices=[('sent', 'Sent'), ('no_address', 'No email address: hand out a link'), ('failed', 'Sending failed')], max_length=12)),
+                ('error', models.CharField(blank=True, max_length=300)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('link', models.ForeignKey(blank=True, help_text='The link sent; empty when nothing was sent (no address, or sending failed).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='dispatches', to='outcomes.patientlink')),
+                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='link_dispatches', to='patients.patient')),
             ],
             options={
-                "ordering": ["-sent_at", "-id"],
-                "indexes": [models.Index(fields=["patient", "sent_at"], name="dispatch_patient_time")],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            models.Q(("link__isnull", False), ("outcome", "sent")),
-                            models.Q(models.Q(("outcome", "sent"), _negated=True), ("link__isnull", True)),
-                            _connector="OR",
-                        ),
-                        name="dispatch_link_iff_sent",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(
-                            models.Q(("outcome", "failed"), _negated=True),
-                            models.Q(("error", ""), _negated=True),
-                            _connector="OR",
-                        ),
-                        name="dispatch_failed_has_error",
-                    ),
-                ],
+                'ordering': ['-sent_at', '-id'],
+                'indexes': [models.Index(fields=['patient', 'sent_at'], name='dispatch_patient_time')],
+                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('link__isnull', False), ('outcome', 'sent')), models.Q(models.Q(('outcome', 'sent'), _negated=True), ('link__isnull', True)), _connector='OR'), name='dispatch_link_iff_sent'), models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'failed'), _negated=True), models.Q(('error', ''), _negated=True), _connector='OR'), name='dispatch_failed_has_error')],
             },
         ),
     ]
