@@ -12,6 +12,16 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or "sqlite:///:memory:")}
+# The replica is a test mirror of the primary (Django opens a second connection to the same test database),
+# so a test can see which alias a page read from. Reports read from it only in the tests that say so
+# (settings.KETACLINIC_REPORTS_DATABASE = "replica" and the replica in their databases).
+DATABASES["replica"] = {
+    **dj_database_url.parse(
+        os.environ.get("DATABASE_REPLICA_URL") or os.environ.get("DATABASE_URL") or "sqlite:///:memory:"
+    ),
+    "TEST": {"MIRROR": "default"},
+}
+KETACLINIC_REPORTS_DATABASE = "default"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
