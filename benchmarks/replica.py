@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -69,7 +70,8 @@ def free_port() -> int:
 
 def one(url: str, sql: str, params: tuple[Any, ...] = ()) -> Any:
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-        row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+        cur = conn.execute(sql, params)  # type: ignore[arg-type]
+        row = cur.fetchone() if cur.description else None
         return row[0] if row else None
 
 
@@ -128,7 +130,7 @@ class Clusters:
     def private_primary(self) -> str:
         data = self.root / "primary"
         run([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"])
-        return self.start(data, free_port())
+        return self.start(data, free_port(), "-c log_statement=all")
 
     def replica(self, primary: str) -> str:
         host_port = primary.rsplit("@", 1)[1]
@@ -139,7 +141,14 @@ class Clusters:
         return self.start(data, free_port(), "-c hot_standby=on -c log_statement=all")
 
     def log(self, name: str) -> str:
-        return (self.root / f"{name}.log").read_text(errors="replace")
+        path = self.root / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def statements(self, name: str, since: int) -> list[str]:
+        """The statements a cluster logged after offset ``since`` of its log (none if it logs none)."""
+        # a statement's SQL runs over several lines; each entry starts with the time
+        entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:)", self.log(name)[since:])
+        return [e.split("statement: ", 1)[1] for e in entries if "statement: " in e]
 
     def remove(self) -> None:
         for data in reversed(self.running):
@@ -297,6 +306,7 @@ def demonstrate(primary: str, replica: str, clusters: Clusters, rounds: int) -> 
     from django.test import override_settings
 
     started = time.perf_counter()
+    lsn = one(primary + "/postgres", "SELECT pg_current_wal_lsn()::text")
     call_command("migrate", verbosity=0)
     call_command("demo_load", stdout=open(os.devnull, "w"))  # noqa: SIM115
     loaded = time.perf_counter() - started
@@ -306,9 +316,12 @@ def demonstrate(primary: str, replica: str, clusters: Clusters, rounds: int) -> 
         (one(replica + "/postgres", "SELECT pg_last_wal_replay_lsn()::text"),),
     )
     caught_up = wait_replayed(primary, replica)
+    streamed = one(primary + "/postgres", "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", (lsn,))
     print(
-        f"migrated and loaded the demo clinic on the primary in {loaded:.1f} s; the replica was "
-        f"{int(behind or 0) / 1e6:.1f} MB behind and caught up in {caught_up * 1000:.0f} ms"
+        f"migrated and loaded the demo clinic on the primary in {loaded:.1f} s: "
+        f"{float(streamed) / 1e6:.0f} MB "
+        f"of WAL, all streamed to the replica, which was {int(behind or 0) / 1e6:.1f} MB behind at the end "
+        f"and caught up in {caught_up * 1000:.0f} ms"
     )
     assert settings.DATABASES["replica"]["PORT"] != settings.DATABASES["default"]["PORT"]
 
@@ -321,25 +334,32 @@ def demonstrate(primary: str, replica: str, clusters: Clusters, rounds: int) -> 
     connections.close_all()
     time.sleep(1.2)  # PostgreSQL 15 publishes a backend's counters at most once a second
     before = {"primary": stats(f"{primary}/{DATABASE}"), "replica": stats(f"{replica}/{DATABASE}")}
-    log_before = len(clusters.log("standby"))
+    log_before = {name: len(clusters.log(name)) for name in ("standby", "primary")}
     for path in pages.values():
         timed(lambda path=path: client.get(path))
     connections.close_all()
     time.sleep(1.2)
     after = {"primary": stats(f"{primary}/{DATABASE}"), "replica": stats(f"{replica}/{DATABASE}")}
-    logged = clusters.log("standby")[log_before:]
-    report_sql = [line for line in logged.splitlines() if "statement:" in line]
+    report_sql = clusters.statements("standby", log_before["standby"])
+    primary_sql = clusters.statements("primary", log_before["primary"])
     print("\nWhere one pass over the three pages read (the benchmark database only):")
     for name in ("primary", "replica"):
         delta = {k: after[name][k] - before[name][k] for k in after[name]}
         print(f"  {name:8} " + ", ".join(f"{k} +{v}" for k, v in delta.items()))
-    verbs = [s.split("statement: ", 1)[1].lstrip()[:6].upper() for s in report_sql]
+    verbs = [s.lstrip()[:6].upper() for s in report_sql]
     print(
         f"  the replica's statement log: {len(report_sql)} statements, "
         f"{sum('outcomes_questionnaireresponse' in s for s in report_sql)} on questionnaire answers, "
         f"{sum('audit_auditentry' in s for s in report_sql)} on audit entries, "
         f"{sum(v in ('INSERT', 'UPDATE', 'DELETE') for v in verbs)} writes"
     )
+    if clusters.log("primary"):  # the private primary logs its statements too
+        print(
+            f"  the primary's statement log: {len(primary_sql)} statements, "
+            f"{sum('outcomes_questionnaireresponse' in s for s in primary_sql)} on questionnaire answers, "
+            f"{sum('audit_auditentry' in s and s.lstrip()[:6].upper() == 'SELECT' for s in primary_sql)} "
+            "reading audit entries"
+        )
     served = sum("outcomes_questionnaireresponse" in s for s in report_sql)
     if not served:
         print("FAILED: the dashboard's queries did not reach the replica")
