@@ -1,7 +1,8 @@
 """Would monthly range partitioning help ketaclinic's vital-sign readings on PostgreSQL? Measured.
 
 In its own database (``replica_partitioning`` on ``--server``, default ``postgres://postgres@127.0.0.1:5432``;
-made here, dropped after unless ``--keep``; a database of that name it did not make is refused) it builds a
+made here, dropped after unless ``--keep``, reused when kept; a database of that name it did not make is
+refused) it builds a
 table shaped like ``infusions_vitalsigns`` with ``--rows`` readings (default 10,000,000) spread over 24 months
 — sessions of 20 readings 5 minutes apart at 9 locations, a sessions table with the real
 ``(location, scheduled_start)`` index — twice, on the same rows:
@@ -160,7 +161,6 @@ def partitions_read(conn: psycopg.Connection[Any], sql: str, params: tuple[Any, 
 
 def measure(conn: psycopg.Connection[Any], sessions: int, samples: int) -> None:
     rng = random.Random(7)  # noqa: S311 - sampling keys, not security
-    rows = sessions * PER_SESSION
     sid = [rng.randint(1, sessions) for _ in range(samples + 1)]
     starts = dict(
         conn.execute("SELECT id, scheduled_start FROM sessions WHERE id = ANY(%s)", (sid,)).fetchall()
@@ -228,7 +228,8 @@ def measure(conn: psycopg.Connection[Any], sessions: int, samples: int) -> None:
         "120, 80, 70, 98, "
         "14, 'none', 'manual', 1, '', now())"
     )
-    ids = iter(range(10 * rows, 20 * rows))
+    first = conn.execute("SELECT max(id) + 1 FROM vitals_plain").fetchone()
+    ids = itertools.count(int(first[0]) if first else 1)
     now = month(MONTHS) - timedelta(days=1)
     ins = {
         t: timed(lambda t=t: conn.execute(insert.format(t=t), (next(ids), now)), samples)  # type: ignore[misc]
@@ -275,7 +276,9 @@ def main() -> int:
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--samples", type=int, default=50)
-    parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database and skip the removal of a month (for a rerun)"
+    )
     args = parser.parse_args()
     admin = psycopg.connect(args.server + "/postgres", autocommit=True)
     row = admin.execute(
@@ -283,17 +286,26 @@ def main() -> int:
     ).fetchone()
     if row is not None and row[0] != MARK:
         raise SystemExit(f"Refusing: database {DATABASE} exists and was not made by this script.")
-    reuse = row is not None and args.keep
-    if row is not None and not reuse:
-        admin.execute(f'DROP DATABASE "{DATABASE}" WITH (FORCE)')
-    if not reuse:
+    if row is None:
         admin.execute(f'CREATE DATABASE "{DATABASE}"')
         admin.execute(f"COMMENT ON DATABASE \"{DATABASE}\" IS '{MARK}'")
     try:
-        with psycopg.connect(f"{args.server}/{DATABASE}", autocommit=True) as conn:
-            conn.execute("SET jit = off")  # as the app runs (settings/base.py)
+        # as Django talks to PostgreSQL: parameters bound in the client (so every plan is a custom plan,
+        # pruned at planning), no prepared statements, no JIT (settings/base.py)
+        with psycopg.connect(
+            f"{args.server}/{DATABASE}",
+            autocommit=True,
+            prepare_threshold=None,
+            cursor_factory=psycopg.ClientCursor,
+        ) as conn:
+            conn.execute("SET jit = off")
             built = conn.execute("SELECT to_regclass('vitals_part') IS NOT NULL").fetchone()
-            if not (built and built[0]):
+            stale = (
+                built and built[0] and not conn.execute("SELECT to_regclass('vitals_part_00')").fetchone()[0]
+            )
+            if stale:  # a run that removed its first month: build again
+                conn.execute("DROP TABLE IF EXISTS vitals_plain, vitals_part, sessions")
+            if stale or not (built and built[0]):
                 print(f"building {args.rows:,} readings over {MONTHS} months, plain and partitioned:")
                 build(conn, args.rows)
             sessions = int(conn.execute("SELECT count(*) FROM sessions").fetchone()[0])  # type: ignore[index]
