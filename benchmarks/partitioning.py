@@ -153,10 +153,12 @@ def size(conn: psycopg.Connection[Any], table: str) -> tuple[int, int]:
     return int(row[0] or 0), int(row[1] or 0)
 
 
-def partitions_read(conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...]) -> int:
-    plan = conn.execute("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()  # type: ignore[operator]
-    assert plan is not None
-    return str(plan[0]).count("'Relation Name': 'vitals_part_")
+def plan_of(conn: psycopg.Connection[Any], sql: str, params: tuple[Any, ...]) -> tuple[int, float]:
+    """(partitions in the plan, planning ms) of one run under EXPLAIN ANALYZE."""
+    row = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()  # type: ignore[operator]
+    assert row is not None
+    plan = row[0][0]
+    return str(plan).count("'Relation Name': 'vitals_part_"), float(plan["Planning Time"])
 
 
 def measure(conn: psycopg.Connection[Any], sessions: int, samples: int) -> None:
@@ -210,18 +212,22 @@ def measure(conn: psycopg.Connection[Any], sessions: int, samples: int) -> None:
     )
     print(
         f"\n{'query (ms)':44} {'plain med':>9} {'p95':>7} {'part. med':>9} {'p95':>7} {'ratio':>6} "
-        f"{'parts':>5}"
+        f"{'parts':>5} {'plan':>6} {'plan':>6}\n"
+        "(parts: partitions in the partitioned plan; plan: planning ms of one run, plain then partitioned)"
     )
     for name, sql, params in cases:
         result = {}
         for table in ("vitals_plain", "vitals_part"):
             query = sql.format(t=table)
             result[table] = timed(lambda q=query, p=params: conn.execute(q, p()).fetchall(), samples)  # type: ignore[misc]
-        scanned = partitions_read(conn, sql.format(t="vitals_part"), params())
+        key = params()
+        _, plan_plain = plan_of(conn, sql.format(t="vitals_plain"), key)
+        scanned, plan_part = plan_of(conn, sql.format(t="vitals_part"), key)
         plain, part = result["vitals_plain"], result["vitals_part"]
         print(
             f"{name:44} {statistics.median(plain):9.2f} {p95(plain):7.2f} {statistics.median(part):9.2f} "
-            f"{p95(part):7.2f} {statistics.median(part) / statistics.median(plain):6.2f} {scanned:5d}"
+            f"{p95(part):7.2f} {statistics.median(part) / statistics.median(plain):6.2f} {scanned:5d} "
+            f"{plan_plain:6.2f} {plan_part:6.2f}"
         )
     insert = (
         "INSERT INTO {t} VALUES (%s, gen_random_uuid(), md5(random()::text), 1, 'infusion', %s, "
