@@ -9,7 +9,7 @@ import runpy
 from datetime import date
 
 import pytest
-from django.db import connections, router, transaction
+from django.db import OperationalError, connections, router, transaction
 from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.audit.models import AuditEntry
@@ -169,6 +169,24 @@ def test_the_settings_add_the_replica_only_when_its_address_is_given(monkeypatch
     replica = with_replica["DATABASES"]["replica"]
     assert (replica["HOST"], replica["PORT"], replica["NAME"]) == ("10.0.0.7", 5433, "clinic")
     assert with_replica["KETACLINIC_REPORTS_DATABASE"] == "replica"
+
+
+@postgresql
+@committed
+def test_a_replica_that_cannot_be_reached_sends_the_reports_to_the_primary(
+    replica_configured, two_completers, staff, client_for, monkeypatch
+):
+    client = client_for(staff[Role.PRESCRIBER])
+    connections["replica"].close()
+
+    def refused() -> None:
+        raise OperationalError("connection to server at 10.0.0.7, port 5433 failed: Connection refused")
+
+    monkeypatch.setattr(connections["replica"], "ensure_connection", refused)
+    with CaptureQueriesContext(connections["default"]) as primary:
+        page = client.get(DASHBOARD)
+    assert page.status_code == 200 and page.context["d"].completed == 2
+    assert len(_touching(primary.captured_queries, RESPONSES)) == 3
 
 
 @postgresql

@@ -21,19 +21,27 @@ the change it must show.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Model
 
 REPLICA = "replica"
+logger = logging.getLogger(__name__)
 
 
 def report_database() -> str:
-    """The alias a report reads from now: the configured reports database, or the primary in a transaction."""
+    """The alias a report reads from now: the configured reports database, or the primary in a transaction
+    or while the replica cannot be reached (a report is slower on the primary, never refused)."""
     alias: str = getattr(settings, "KETACLINIC_REPORTS_DATABASE", DEFAULT_DB_ALIAS)
     if alias == DEFAULT_DB_ALIAS or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        return DEFAULT_DB_ALIAS
+    try:
+        connections[alias].ensure_connection()
+    except DatabaseError as exc:
+        logger.warning("The replica (%s) cannot be reached, reports read the primary: %s", alias, exc)
         return DEFAULT_DB_ALIAS
     return alias
 

@@ -113,7 +113,8 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
         os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)
     )
-    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # a replica that does not answer in 3 s is skipped: the reports read the primary (db_routing)
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(options="-c jit=off", connect_timeout=3)
 KETACLINIC_REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
 DATABASE_ROUTERS = ["ketaclinic.base.db_routing.PrimaryRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
