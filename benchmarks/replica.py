@@ -216,14 +216,11 @@ def visibility_lag(primary_db: str, replica_db: str, n: int = 20) -> list[float]
 
 
 def stats(url: str) -> dict[str, int]:
-    row = (
-        psycopg.connect(url, autocommit=True)
-        .execute(
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
             "SELECT xact_commit, tup_returned, tup_fetched FROM pg_stat_database WHERE datname = %s",
             (DATABASE,),
-        )
-        .fetchone()
-    )
+        ).fetchone()
     return dict(zip(("transactions", "rows returned", "rows fetched"), row or (0, 0, 0), strict=True))
 
 
