@@ -303,8 +303,9 @@ EXCLUSIONS_BY_INDICATION = {"bipolar_depression": frozenset({Exclusion.BIPOLAR})
 
 
 def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
-    """Every patient's current PHQ-9 totals for the published measures (one query). A patient's diagnosis is
-    the latest indication recorded with their answers; the location filter applies to the index answer."""
+    """Every patient's current PHQ-9 totals for the published measures (one query, two at a location). A
+    patient's diagnosis is the latest indication recorded with their answers; the location filter applies to
+    the index answer."""
     rows = (
         current_responses()
         .using(report_database())
@@ -315,7 +316,9 @@ def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
     if filters.location is not None:
         # The index answer is one given there: only who answered there at all. Their keys first (an index
         # range on instrument and location), so that the answers are read by patient, not over the network.
-        answered_there = QuestionnaireResponse.objects.filter(instrument="phq9", location=filters.location)
+        answered_there = QuestionnaireResponse.objects.using(report_database()).filter(
+            instrument="phq9", location=filters.location
+        )
         rows = rows.filter(patient_id__in=sorted(set(answered_there.values_list("patient_id", flat=True))))
     by_patient: dict[int, list[tuple[datetime, float, str, int]]] = {}
     for patient_id, when, total, indication, location_id in rows:
