@@ -47,7 +47,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.outcomes.schedule import DueQuestionnaire
+from ketaclinic.core.outcomes.schedule import DueQuestionnaire, MeasurementSchedule
 
 MSG_WINDOW_ORDER = (
     "A questionnaire window must open on or before its due day and close on or after it: {value}."
@@ -243,3 +243,30 @@ def due_statuses(
             status, on = item_status(window, days, today=today)
             out.append(DueItem(item, instrument, window, status, today, on))
     return tuple(out)
+
+
+def answerable_days_after_last(
+    schedule: MeasurementSchedule, rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS
+) -> int:
+    """How many days after a series' last infusion an answer to one of its questionnaires can still count.
+
+    Every questionnaire of ``due_schedule`` is due on or before its offset from the last infusion (the
+    follow-up counts from the first, which is never later), and is worth asking up to its late limit; the
+    clipping of :func:`due_windows` only shortens windows. So once ``today`` is more than this many days after
+    a patient's last infusion, nothing of that series is due or overdue-but-answerable: the worklist need not
+    look at the patient (its test checks this against ``due_statuses``)."""
+    weeks = max(schedule.post_series_weeks, default=0) * 7
+    offsets = [
+        ("baseline", 0),
+        ("pre_infusion", 0),
+        ("follow_up", schedule.follow_up_days),
+        *(("post_series", w * 7) for w in schedule.post_series_weeks),
+        *(("monthly", weeks + schedule.monthly_days * m) for m in range(1, schedule.monthly_count + 1)),
+    ]
+    horizon = 0
+    for timepoint, offset in offsets:
+        rule = rules.get(timepoint)
+        if rule is None:
+            raise ValidationError(MSG_NO_WINDOW.format(value=timepoint), field="timepoint", value=timepoint)
+        horizon = max(horizon, offset + rule.late_days)
+    return horizon
