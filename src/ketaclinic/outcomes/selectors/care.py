@@ -3,7 +3,7 @@ responses and trajectories, which questionnaires are due, the worklist, and each
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -417,18 +417,24 @@ def worklist_patients(location: Location | None) -> QuerySet[Patient]:
 
 
 def questionnaire_worklist(
-    *, user: User | None, location: Location | None, today: date | None = None
+    *,
+    user: User | None,
+    location: Location | None,
+    today: date | None = None,
+    among: Sequence[int] | None = None,
 ) -> Worklist:
     """Questionnaires due today or overdue (while an answer would still count) at a location, with each one's
     live link and latest emailing; a fixed number of queries whatever the number of patients.
 
-    ``user=None`` is the daily ``send_due_links`` job (every location when ``location`` is None)."""
+    ``user=None`` is the daily job (every location when ``location`` is None), by chunks of ``among`` ids."""
     if user is not None:
         require(user, Permission.QUESTIONNAIRE_RECORD)
         if location is None or location.pk not in user_location_ids(user):
             raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
     today = today or timezone.localdate()
-    patients = worklist_patients(location)
+    patients = (
+        worklist_patients(location) if among is None else worklist_patients(location).filter(pk__in=among)
+    )
     by_patient = _due_items_by_patient(patients, today)
     waiting = [
         (patient, item) for patient, items in by_patient.items() for item in items if item.can_still_answer

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "axes",
     "django_ratelimit",
     "ninja",  # serves Swagger UI from its own static files (no CDN: clinics may run offline)
+    "django_tasks",  # Django's Tasks API (backport); tasks are stored in the database (docs/jobs.md)
+    "django_tasks_db",
     "ketaclinic.accounts",
     "ketaclinic.audit",
     "ketaclinic.protocols",
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "ketaclinic.consent",
     "ketaclinic.infusions",
     "ketaclinic.outcomes",
+    "ketaclinic.jobs",
     "ketaclinic.web",
 ]
 
@@ -105,6 +108,9 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # PostgreSQL's JIT compiles "expensive" plans: for the outcomes dashboard's report query it costs more
     # (~1 s) than the query itself (benchmarks/outcomes.py). Short clinic queries never gain from it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Background jobs live in the database itself (SQLite or PostgreSQL): a task enqueued inside a transaction is
+# sent only if that transaction commits. `ketaclinic manage jobs_worker` runs them (docs/jobs.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
