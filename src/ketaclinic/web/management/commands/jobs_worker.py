@@ -26,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, interval: float, once: bool, worker_id: str, **options: object) -> None:
         log = logging.getLogger("django_tasks_db")
-        if not log.handlers:
+        if not log.hasHandlers():
             log.addHandler(logging.StreamHandler(self.stdout))
         log.setLevel(logging.INFO if int(str(options.get("verbosity", 1))) >= 1 else logging.WARNING)
         jobs_run(SCHEDULE, interval=interval, once=once, worker_id=worker_id)
