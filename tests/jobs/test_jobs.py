@@ -21,6 +21,7 @@ from ketaclinic.core.access import Role
 from ketaclinic.jobs.models import PeriodicRun
 from ketaclinic.jobs.retries import FINAL_FAILURE, backoff
 from ketaclinic.jobs.schedule import periodic_enqueue
+from ketaclinic.jobs.tasks import finished_jobs_prune
 from ketaclinic.outcomes import selectors
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.outcomes.services import due_links_send, response_record
@@ -31,6 +32,7 @@ from tests.outcomes.conftest import phq9
 from tests.outcomes.test_due import course, give_plan  # noqa: F401 - the due-links course fixture
 
 pytestmark = pytest.mark.django_db
+LINKS = [p for p in SCHEDULE if p.job == "due_links"]
 
 
 @pytest.fixture
@@ -134,13 +136,13 @@ def test_the_daily_links_are_enqueued_once_per_location_and_day_in_its_own_time_
     west = Location.objects.create(code="west", name="West Clinic", timezone="America/Los_Angeles")
     ny = ZoneInfo("America/New_York")
     morning = datetime(2026, 11, 25, 8, 30, tzinfo=ny)  # 05:30 in Los Angeles: not yet due there
-    made = periodic_enqueue(SCHEDULE, now=morning)
+    made = periodic_enqueue(LINKS, now=morning)
     assert [(r.location, r.period) for r in made] == [(downtown, "2026-11-25")]
-    assert periodic_enqueue(SCHEDULE, now=morning + timedelta(minutes=5)) == []  # a restarted worker
-    later = periodic_enqueue(SCHEDULE, now=morning + timedelta(hours=3))  # 08:30 in Los Angeles
+    assert periodic_enqueue(LINKS, now=morning + timedelta(minutes=5)) == []  # a restarted worker
+    later = periodic_enqueue(LINKS, now=morning + timedelta(hours=3))  # 08:30 in Los Angeles
     assert [(r.location, r.period) for r in later] == [(west, "2026-11-25")]
-    assert periodic_enqueue(SCHEDULE, now=datetime(2026, 11, 25, 7, 59, tzinfo=ny) + timedelta(days=1)) == []
-    assert len(periodic_enqueue(SCHEDULE, now=morning + timedelta(days=1))) == 1
+    assert periodic_enqueue(LINKS, now=datetime(2026, 11, 25, 7, 59, tzinfo=ny) + timedelta(days=1)) == []
+    assert len(periodic_enqueue(LINKS, now=morning + timedelta(days=1))) == 1
     tasks = DBTaskResult.objects.order_by("enqueued_at")
     assert [t.args_kwargs["args"] for t in tasks] == [
         [downtown.pk, "2026-11-25"],
@@ -150,15 +152,37 @@ def test_the_daily_links_are_enqueued_once_per_location_and_day_in_its_own_time_
     assert PeriodicRun.objects.count() == 3
 
 
+def test_finished_jobs_are_pruned_once_a_day_after_30_days_and_queued_ones_never(downtown):
+    ny = ZoneInfo("America/New_York")
+    night = datetime(2026, 11, 25, 3, 5, tzinfo=ny)
+    old_done, old_queued, recent_done = (
+        finished_jobs_prune.enqueue("2026-01-01"),
+        finished_jobs_prune.enqueue("2026-01-02"),
+        finished_jobs_prune.enqueue("2026-01-03"),
+    )
+    DBTaskResult.objects.filter(pk__in=[old_done.id, recent_done.id]).update(
+        status="SUCCESSFUL", finished_at=night - timedelta(days=20)
+    )
+    DBTaskResult.objects.filter(pk=old_done.id).update(finished_at=night - timedelta(days=31))
+    DBTaskResult.objects.filter(pk=old_queued.id).update(run_after=night + timedelta(days=365))
+    made = periodic_enqueue(SCHEDULE, now=night)  # 03:05: the prune is due, the links (08:00) not yet
+    assert [(r.job, r.location, r.period) for r in made] == [("prune", None, "2026-11-25")]
+    assert periodic_enqueue(SCHEDULE, now=night + timedelta(hours=1)) == []
+    assert run_ready_jobs() == 1
+    left = set(DBTaskResult.objects.values_list("id", flat=True))
+    assert str(old_done.id) not in {str(i) for i in left}
+    assert {str(old_queued.id), str(recent_done.id)} <= {str(i) for i in left}
+
+
 def test_a_day_claimed_by_another_worker_is_not_enqueued_again(downtown):
     morning = datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo("America/New_York"))
     PeriodicRun.objects.create(key="due_links:downtown:2026-11-25", job="due_links", period="2026-11-25")
-    assert periodic_enqueue(SCHEDULE, now=morning) == [] and not DBTaskResult.objects.exists()
+    assert periodic_enqueue(LINKS, now=morning) == [] and not DBTaskResult.objects.exists()
 
 
 def test_the_daily_links_job_sends_a_locations_links_and_retries_what_failed(course, monkeypatch):  # noqa: F811
     downtown = course.location
-    periodic_enqueue(SCHEDULE, now=timezone.now().astimezone(ZoneInfo(downtown.timezone)).replace(hour=9))
+    periodic_enqueue(LINKS, now=timezone.now().astimezone(ZoneInfo(downtown.timezone)).replace(hour=9))
     monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
     run_ready_jobs()
     failed = DBTaskResult.objects.get(status="FAILED")

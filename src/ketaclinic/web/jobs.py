@@ -13,6 +13,7 @@ from django.shortcuts import render
 from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.core.access import Permission
+from ketaclinic.jobs import tasks as jobs_tasks
 from ketaclinic.jobs.models import PeriodicRun
 from ketaclinic.jobs.schedule import Periodic
 from ketaclinic.jobs.selectors import STATES, job_counts, job_results, job_row
@@ -25,6 +26,13 @@ SCHEDULE: tuple[Periodic, ...] = (
         task=outcomes_tasks.due_links_location,
         at=time(8, 0),
         description="Email patients the questionnaire links due today",
+    ),
+    Periodic(
+        job="prune",
+        task=jobs_tasks.finished_jobs_prune,
+        at=time(3, 0),
+        description="Delete finished jobs more than 30 days old",
+        per_location=False,
     ),
 )
 
