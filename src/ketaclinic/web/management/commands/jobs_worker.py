@@ -25,8 +25,17 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default="", help="A name for this worker (default: random).")
 
     def handle(self, *args: object, interval: float, once: bool, worker_id: str, **options: object) -> None:
-        log = logging.getLogger("django_tasks_db")
-        if not log.hasHandlers():
-            log.addHandler(logging.StreamHandler(self.stdout))
-        log.setLevel(logging.INFO if int(str(options.get("verbosity", 1))) >= 1 else logging.WARNING)
+        # Each task started, finished or failed (with its traceback) is logged by django-tasks; the worker
+        # loop's own "starting"/"no more tasks" lines would repeat every pass, so only its warnings show.
+        tasks_log, loop_log = logging.getLogger("django_tasks"), logging.getLogger("django_tasks_db")
+        for log in (tasks_log, loop_log):
+            if not log.hasHandlers():
+                log.addHandler(logging.StreamHandler(self.stdout))
+        tasks_log.setLevel(logging.INFO if int(str(options.get("verbosity", 1))) >= 1 else logging.WARNING)
+        loop_log.setLevel(logging.WARNING)
+        jobs = ", ".join(f"{p.job} at {p.at:%H:%M}" for p in SCHEDULE)
+        self.stdout.write(
+            f"Jobs worker: running queued jobs; daily: {jobs}; idle check every {interval:g} s."
+        )
+        self.stdout.flush()
         jobs_run(SCHEDULE, interval=interval, once=once, worker_id=worker_id)
