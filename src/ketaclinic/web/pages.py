@@ -21,6 +21,7 @@ from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.checkpoints import checkpoint_last
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.selectors import audit_chain_verify, audit_entries
+from ketaclinic.base.db_routing import report_database
 from ketaclinic.consent.selectors import consent_status
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
@@ -89,7 +90,9 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         patient_id = str(uuid.UUID(patient)) if patient else ""
     except ValueError:  # not a patient id: show everything rather than fail
         patient_id = ""
-    qs = audit_entries(action=action, patient_external_id=patient_id)
+    # the list is a report (the replica when there is one); verifying reads the primary, which the
+    # checkpoint was taken from: a replica a moment behind it would report entries missing
+    qs = audit_entries(action=action, patient_external_id=patient_id).using(report_database())
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     verified = None
     if request.GET.get("verify"):
