@@ -1,6 +1,6 @@
 # ketaclinic — the two commands a newcomer needs:
 #   make demo   install (with Debian's Pango for the PDFs), create the embedded SQLite database, load the
-#               demo clinic, serve :8000
+#               demo clinic, serve :8000 (with the background jobs' worker beside it)
 #   make test   install what the tests need (Python packages, Debian's chromium) and run the suite
 #               on SQLite, then again on PostgreSQL when one is reachable (required when CI=true).
 SHELL := /bin/bash
@@ -54,8 +54,10 @@ demo: $(STAMP) pdf-deps
 	DATABASE_URL= $(BIN)/ketaclinic manage migrate --noinput
 	DATABASE_URL= $(BIN)/ketaclinic manage demo_load
 	@# beside the server: the audit checkpointer (a signed checkpoint of the audit trail every minute, var/audit-checkpoints.jsonl)
+	@# and the background jobs' worker (emails, the daily questionnaire links; docs/jobs.md), logging to var/
 	DATABASE_URL= $(BIN)/ketaclinic manage audit_checkpoint --every 60 > var/audit-checkpoint.log 2>&1 & cp=$$!; \
-	  trap 'kill $$cp 2>/dev/null' EXIT INT TERM; \
+	  DATABASE_URL= $(BIN)/ketaclinic manage jobs_worker > var/jobs-worker.log 2>&1 & jw=$$!; \
+	  trap 'kill $$cp $$jw 2>/dev/null' EXIT INT TERM; \
 	  DATABASE_URL= $(BIN)/ketaclinic manage runserver --noreload $(HOST):$(PORT)
 
 # The two passes run side by side (each pytest uses one core; the machine has two), each one's output printed

@@ -4,18 +4,25 @@ number of patients, and each query bounded by the location's patients, never by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.core.access import Permission
 from ketaclinic.core.instruments import shipped_instruments
-from ketaclinic.core.outcomes import DueItem, DueStatus, due_schedule, due_statuses
+from ketaclinic.core.outcomes import (
+    DueItem,
+    DueStatus,
+    answerable_days_after_last,
+    due_schedule,
+    due_statuses,
+)
 from ketaclinic.core.protocols.document import OutcomesSection
 from ketaclinic.outcomes.emails import until_words
 from ketaclinic.outcomes.models import LinkDispatch, PatientLink, QuestionnaireResponse
@@ -29,6 +36,7 @@ from ketaclinic.outcomes.selectors.care import (
 )
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.screening.models import Referral
 
 # -- the questionnaires worklist --------------------------------------------------------------------------
@@ -149,37 +157,85 @@ def _marks_from_answers(rows: list[tuple[str, str, int | None, datetime]]) -> li
     return [timezone.localdate(when) for when in sorted(marks.values())]
 
 
-def worklist_patients(location: Location | None) -> QuerySet[Patient]:
+def worklist_patients(location: Location | None, today: date | None = None) -> QuerySet[Patient]:
     """Patients who can have questionnaires due: a signed plan, or answers at a baseline or before an
     infusion.
 
     Each condition is a subquery restricted to the location's patients (an index range on the patient's
     location), so the cost follows the clinic, not the network. A corrected answer counts like its correction
     (a correction keeps the patient and the time point: ``response_correct``), so "answers" need not be the
-    current ones here."""
+    current ones here.
+
+    With ``today``, only patients for whom something can still be answered: an infusion or a dated answer
+    within the longest answerable stretch after a series (:func:`answerable_horizon_days`), or a plan with no
+    infusion scheduled yet (its baseline is due today). A clinic's former patients, years of them, cost
+    nothing. The conditions are a superset of what ``_due_items_by_patient`` reads its dates from, so no
+    patient with an answerable questionnaire is left out (tests/outcomes/test_worklist_horizon.py)."""
     patients = Patient.objects.all()
     plans = TreatmentPlan.objects.filter(status__in=["active", "completed"])
     answers = QuestionnaireResponse.objects.filter(timepoint__in=["baseline", "pre_infusion"])
+    infusions = PlannedInfusion.objects.all()
     if location is not None:
         patients = patients.filter(location=location)
         plans = plans.filter(patient__location=location)
         answers = answers.filter(patient__location=location)
-    return patients.filter(Q(pk__in=plans.values("patient_id")) | Q(pk__in=answers.values("patient_id")))
+        infusions = infusions.filter(plan__patient__location=location)
+    if today is None:
+        return patients.filter(Q(pk__in=plans.values("patient_id")) | Q(pk__in=answers.values("patient_id")))
+    zone = timezone.get_current_timezone()
+    # two days' margin: dates are local days, an answer marks its infusion 30 minutes later
+    since = datetime.combine(
+        today - timedelta(days=answerable_horizon_days() + 2), datetime.min.time(), tzinfo=zone
+    )
+    live_series = infusions.filter(kind="series").exclude(status="cancelled")
+    recent = (
+        Q(pk__in=live_series.filter(plan__in=plans, scheduled_start__gte=since).values("plan__patient_id"))
+        | Q(pk__in=infusions.filter(status="done", scheduled_start__gte=since).values("plan__patient_id"))
+        | Q(
+            pk__in=answers.filter(
+                Q(authored_at__gte=since)
+                | Q(timepoint="pre_infusion", infusion_number__isnull=True)  # marks no infusion
+                | Q(timepoint="pre_infusion", infusion_number=0)
+            ).values("patient_id")
+        )
+        | Q(pk__in=plans.exclude(Exists(live_series.filter(plan=OuterRef("pk")))).values("patient_id"))
+    )
+    return patients.filter(recent)
+
+
+def answerable_horizon_days() -> int:
+    """The longest stretch after a series' last infusion in which any protocol loaded here (or the default
+    schedule) still takes an answer."""
+    digests = set(ProtocolVersion.objects.values_list("sha256", flat=True))
+    for version in ProtocolVersion.objects.filter(sha256__in=digests - _HORIZONS.keys()):
+        section = version.parsed.outcomes or OutcomesSection()
+        _HORIZONS[version.sha256] = answerable_days_after_last(_schedule(section))
+    default = answerable_days_after_last(_schedule(OutcomesSection()))
+    return max([default, *(_HORIZONS[d] for d in digests if d in _HORIZONS)])
+
+
+_HORIZONS: dict[str, int] = {}  # a protocol document's sha256 -> its horizon in days (parsed once)
 
 
 def questionnaire_worklist(
-    *, user: User | None, location: Location | None, today: date | None = None
+    *,
+    user: User | None,
+    location: Location | None,
+    today: date | None = None,
+    among: Sequence[int] | None = None,
 ) -> Worklist:
     """Questionnaires due today or overdue (while an answer would still count) at a location, with each one's
     live link and latest emailing; a fixed number of queries whatever the number of patients.
 
-    ``user=None`` is the daily ``send_due_links`` job (every location when ``location`` is None)."""
+    ``user=None`` is the daily job (every location when ``location`` is None), by chunks of ``among`` ids."""
     if user is not None:
         require(user, Permission.QUESTIONNAIRE_RECORD)
         if location is None or location.pk not in user_location_ids(user):
             raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
     today = today or timezone.localdate()
-    patients = worklist_patients(location)
+    patients = worklist_patients(location, today)
+    if among is not None:
+        patients = patients.filter(pk__in=among)
     if location is not None:
         # One clinic: its patients' keys first (an index range on the location), so that every later query
         # probes the patient indexes for those keys instead of joining the network's rows.

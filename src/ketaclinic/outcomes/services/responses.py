@@ -18,7 +18,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.instruments import Instrument, get_instrument, score_instrument
 from ketaclinic.core.instruments.scoring import Score
 from ketaclinic.core.outcomes.relapse import protocol_relapse_check_for
-from ketaclinic.outcomes import emails
+from ketaclinic.outcomes import tasks
 from ketaclinic.outcomes.models import (
     TIMEPOINTS,
     BoosterProposal,
@@ -139,7 +139,7 @@ def _raise_safety_flags(response: QuestionnaireResponse) -> list[SafetyFlag]:
             detail={"flag": str(sf.external_id), "response": str(response.external_id)},
         )
         raised.append(sf)
-        emails.safety_flag_notify(sf)
+        tasks.safety_flag_notify(sf)  # enqueued in this transaction: a rolled-back answer tells nobody
     return raised
 
 

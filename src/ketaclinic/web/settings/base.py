@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "axes",
     "django_ratelimit",
     "ninja",  # serves Swagger UI from its own static files (no CDN: clinics may run offline)
+    "django_tasks",  # Django's Tasks API (backport); tasks are stored in the database (docs/jobs.md)
+    "django_tasks_db",
     "ketaclinic.accounts",
     "ketaclinic.audit",
     "ketaclinic.protocols",
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "ketaclinic.consent",
     "ketaclinic.infusions",
     "ketaclinic.outcomes",
+    "ketaclinic.jobs",
     "ketaclinic.web",
 ]
 
@@ -117,6 +120,9 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"].setdefault("OPTIONS", {}).update(options="-c jit=off", connect_timeout=3)
 KETACLINIC_REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
 DATABASE_ROUTERS = ["ketaclinic.base.db_routing.PrimaryRouter"]
+# Background jobs live in the database itself (SQLite or PostgreSQL): a task enqueued inside a transaction is
+# sent only if that transaction commits. `ketaclinic manage jobs_worker` runs them (docs/jobs.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
