@@ -25,7 +25,8 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.protocols.services import protocols_load_shipped
-from ketaclinic.web.network.histories import Chairs, History
+from ketaclinic.web.network.context import Chairs
+from ketaclinic.web.network.histories import History
 from ketaclinic.web.network.people import PatientDraft, clinics_create, network_staff_create, patients_add
 from ketaclinic.web.network.store import Store
 from ketaclinic.web.network.visits import session_add

@@ -7,11 +7,8 @@ reading through ``reading_check``, alerts from ``alerts_for``), questionnaires o
 
 from __future__ import annotations
 
-import random
 import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
@@ -28,8 +25,8 @@ from ketaclinic.plans.services.plan import dose_strategy_of
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.screening.models import Referral, Screening, TreatmentTrial
 from ketaclinic.web.demo import ANTIDEPRESSANTS
+from ketaclinic.web.network.context import Context
 from ketaclinic.web.network.people import PatientDraft
-from ketaclinic.web.network.store import AuditEvent, Store
 from ketaclinic.web.network.visits import questionnaires_add, session_add
 
 CONTRAINDICATIONS = (
@@ -43,76 +40,10 @@ CONTRAINDICATIONS = (
     "hepatic_impairment",
 )
 REFERRERS = ("Dr. Susan Blake", "Dr. Amir Haddad", "Karen Liu, LICSW", "Dr. Paul Ortiz")
-ACTIVE_SESSION_STATES = ("scheduled", "checked_in", "running", "recovering")
 
 
-@dataclass
-class Tally:
-    treated: int = 0
-    sessions_today: int = 0
-    running: int = 0
-    open_flags: int = 0
-    alerts: int = 0
-
-
-@dataclass(frozen=True)
-class Slot:
-    """Where a clinic's sessions go: chair ``chair`` at the ``n``-th start of the day."""
-
-    chair: int
-    n: int
-
-
-class Chairs:
-    """Which chair is taken at which start, per clinic; a series keeps one chair and one start time. The
-    last two chairs are kept free for the sessions added today (see ``generate``)."""
-
-    def __init__(self, chairs: int, starts: tuple[time, ...]) -> None:
-        self.chairs, self.starts = chairs, starts
-        self.taken: set[tuple[int, date, int]] = set()
-
-    def free(self, day: date, slot: Slot) -> bool:
-        return (slot.chair, day, slot.n) not in self.taken
-
-    def take(self, day: date, slot: Slot) -> None:
-        self.taken.add((slot.chair, day, slot.n))
-
-    def slots(self, rng: random.Random) -> list[Slot]:
-        out = [Slot(c, n) for c in range(self.chairs - 2) for n in range(len(self.starts))]
-        rng.shuffle(out)
-        return out
-
-
-@dataclass
-class History:
-    """Draws one patient's history into ``store``; ``now`` is the real time of the run (UTC)."""
-
-    store: Store
-    rng: random.Random
-    now: datetime
-    today: date
-    chairs: dict[int, Chairs]
-    protocols: dict[str, ProtocolVersion]
-    tally: Tally = field(default_factory=Tally)
-    plans: dict[int, tuple[TreatmentPlan, ProtocolVersion]] = field(default_factory=dict)
-
-    def audit(
-        self, at: datetime, actor: User, action: str, summary: str, d: PatientDraft, **detail: Any
-    ) -> None:
-        self.store.audit_add(
-            AuditEvent(
-                at=at,
-                actor=actor,
-                action=action,
-                summary=summary,
-                patient=d.patient.external_id,
-                location_code=d.clinic.location.code,
-                detail={k: str(v) for k, v in detail.items()},
-            )
-        )
-
-    def at(self, d: PatientDraft, day: date, clock: time) -> datetime:
-        return datetime.combine(day, clock, d.clinic.tz).astimezone(UTC)
+class History(Context):
+    """Draws one patient's history into ``store``."""
 
     def patient(self, d: PatientDraft, stage: str) -> None:
         """``stage``: registered, referred, not_eligible or treated."""

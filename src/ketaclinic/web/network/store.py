@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection, models
@@ -78,7 +79,7 @@ class Store:
     """Rows waiting to be written, by model, flushed in batches; counts and seconds per table."""
 
     def __init__(self) -> None:
-        self.pending: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+        self.pending: dict[type[models.Model], list[Any]] = defaultdict(list)
         self.counts: dict[str, int] = defaultdict(int)
         self.seconds: dict[str, float] = defaultdict(float)
         self.audit: list[AuditEvent] = []
@@ -96,6 +97,20 @@ class Store:
         if len(rows) >= BATCH:
             self.flush(type(obj))
         return obj
+
+    def add_row(self, model: type[models.Model], **columns: Any) -> int:
+        """Queue a plain row of ``model`` (every column by its attribute name, ``session_id`` for a key),
+        for the largest tables, where making a model instance per row would cost more than the rest; returns
+        its key."""
+        free = self.keys[model]
+        if not free:
+            free.extend(reversed(keys_take(model, 5000)))
+        columns["id"] = free.pop()
+        rows = self.pending[model]
+        rows.append(SimpleNamespace(**columns))
+        if len(rows) >= BATCH:
+            self.flush(model)
+        return int(columns["id"])
 
     def flush(self, model: type[models.Model] | None = None) -> None:
         """Write what is waiting (for one model, or for all in the order they were first added)."""
@@ -148,10 +163,10 @@ def _copy_values(fields: list[models.Field[Any, Any]], obj: models.Model) -> lis
     return out
 
 
-def rows_write(model: type[models.Model], rows: list[models.Model]) -> None:
+def rows_write(model: type[models.Model], rows: list[Any]) -> None:
     """Insert ``rows`` (keys already set): COPY on PostgreSQL, one prepared INSERT run over them elsewhere."""
     fields = list(model._meta.concrete_fields)
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    cols = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     if not _pg():
         marks = ", ".join(["%s"] * len(fields))
@@ -180,15 +195,15 @@ def audit_chains_append(events: Iterable[AuditEvent]) -> int:
     was = {h.id: h.seq for h in heads.values()}
     order = sorted(heads)
     seqs = _audit_seqs(len(events))
-    rows: list[models.Model] = []
+    rows: list[Any] = []
     for i, (e, seq) in enumerate(zip(events, seqs, strict=True)):
         head = heads[order[i % len(order)]]
-        entry = AuditEntry(
+        entry = SimpleNamespace(
             seq=seq,
             shard=head.id,
             shard_seq=head.seq + 1,
             at=e.at.astimezone(UTC),
-            actor=e.actor,
+            actor_id=None if e.actor is None else e.actor.pk,
             actor_label=_actor_label(e.actor),
             action=e.action,
             summary=e.summary[:300],
@@ -202,6 +217,7 @@ def audit_chains_append(events: Iterable[AuditEvent]) -> int:
             prev_hash=head.entry_hash or GENESIS,
         )
         entry.entry_hash = entry_seal(entry.prev_hash, sealed_fields(entry))
+        entry.id = None
         head.seq, head.entry_hash = entry.shard_seq, entry.entry_hash
         rows.append(entry)
         if len(rows) >= BATCH:
@@ -235,10 +251,10 @@ def _head_forward(shard: int, old: int, new: int) -> None:
         )
 
 
-def _audit_rows_write(rows: list[models.Model]) -> None:
+def _audit_rows_write(rows: list[Any]) -> None:
     if not rows:
         return
     ids = keys_take(AuditEntry, len(rows))
     for obj, pk in zip(rows, ids, strict=True):
-        obj.pk = pk
+        obj.id = pk
     rows_write(AuditEntry, rows)

@@ -4,13 +4,12 @@ the core (``reading_check``, ``alerts_for``, ``score``) before it is queued."""
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
@@ -24,10 +23,8 @@ from ketaclinic.infusions.selectors.orders import order_prediction
 from ketaclinic.outcomes.models import QuestionnaireResponse, SafetyFlag
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.protocols.models import ProtocolVersion
-
-if TYPE_CHECKING:
-    from ketaclinic.web.network.histories import History
-    from ketaclinic.web.network.people import PatientDraft
+from ketaclinic.web.network.context import Context
+from ketaclinic.web.network.people import PatientDraft
 
 READING_EVERY_MIN = 5
 RECOVERY_MIN = 30
@@ -60,7 +57,8 @@ def _order_fields(pv_pk: int, weight_kg: Decimal, height_cm: Decimal, sex: str) 
         doc.dosing, weight_kg=float(weight_kg), height_cm=float(height_cm), sex=sex, require_height=True
     )
     p = calc.pump
-    key = json.dumps(calc.as_dict(), sort_keys=True, default=str)
+    # what the prediction depends on (selectors.orders.order_prediction): the pump program and the weight
+    key = "" if p is None else f"{calc.dosing_weight.actual_kg}|{p.run_time_min}|{p.delivered_rate_mg_per_h}"
     return {
         "weight_kg": weight_kg,
         "dosing_weight_kg": calc.dosing_weight.kg,
@@ -126,7 +124,7 @@ def _state(t: dict[str, datetime | None]) -> str:
 
 
 def session_add(
-    h: History,
+    h: Context,
     d: PatientDraft,
     plan: TreatmentPlan | None,
     pv: ProtocolVersion,
@@ -232,8 +230,21 @@ def session_add(
     return session
 
 
+_CHECKED: dict[tuple[int, VitalReading], tuple[Any, ...]] = {}
+
+
+def _checked(pv_pk: int, reading: VitalReading, monitoring: Any) -> tuple[Any, ...]:
+    """The core's check of a reading and the alerts it raises (the same values under the same protocol give
+    the same answer, so each distinct reading is checked once)."""
+    key = (pv_pk, reading)
+    if key not in _CHECKED:
+        reading_check(reading, monitoring)
+        _CHECKED[key] = alerts_for(reading, monitoring)
+    return _CHECKED[key]
+
+
 def _vital(
-    h: History,
+    h: Context,
     session: InfusionSession,
     nurse: User,
     at: datetime,
@@ -244,11 +255,12 @@ def _vital(
     reading = _reading(h.rng, phase, minute)
     if phase == "infusion" and h.rng.random() < SPIKE_SHARE / 4:
         reading = VitalReading(h.rng.randint(172, 186), 96, 92, 97, 16, Sedation.MILD)
-    reading_check(reading, monitoring)
-    v = VitalSigns(
+    alerts = _checked(session.protocol_version_id, reading, monitoring)
+    vitals_id = h.store.add_row(
+        VitalSigns,
         external_id=uuid.uuid4(),
         client_id=uuid.uuid4().hex,
-        session=session,
+        session_id=session.pk,
         phase=phase,
         taken_at=at,
         systolic_mmhg=reading.systolic_mmhg,
@@ -258,19 +270,19 @@ def _vital(
         respiratory_rate_per_min=reading.respiratory_rate_per_min,
         sedation="" if reading.sedation is None else reading.sedation.name.lower(),
         source="manual",
-        recorded_by=nurse,
+        recorded_by_id=nurse.pk,
+        backdate_reason="",
         recorded_at=at + timedelta(seconds=40),
     )
-    h.store.add(v)
     if phase == "baseline":
         return
-    for a in alerts_for(reading, monitoring):
+    for a in alerts:
         h.tally.alerts += 1
         h.store.add(
             VitalAlert(
                 external_id=uuid.uuid4(),
                 session=session,
-                vitals=v,
+                vitals_id=vitals_id,
                 rule=a.rule,
                 vital=a.vital.value,
                 value=a.value,
@@ -287,7 +299,7 @@ def _vital(
 
 
 def questionnaires_add(
-    h: History, d: PatientDraft, plan: TreatmentPlan, series_days: list[date], prescriber: User
+    h: Context, d: PatientDraft, plan: TreatmentPlan, series_days: list[date], prescriber: User
 ) -> None:
     """PHQ-9 and GAD-7 at every time point the plan's schedule makes due up to today (a few missed), on a
     course that improves for about half the patients; an ideation answer raises the core's urgent flag."""
@@ -306,13 +318,15 @@ def questionnaires_add(
             total = max(0, round(base.get(instrument, 10) * (1 - fall) + rng.randint(-2, 2)))
             item9 = ideation if (k < 3 or not responder) and instrument == "phq9" else 0
             answers = answers_for(instrument, total, rng, item9)
-            result = score(instrument, answers)
-            response = QuestionnaireResponse(
+            result = _score(instrument, tuple(answers))
+            response_id = h.store.add_row(
+                QuestionnaireResponse,
                 external_id=uuid.uuid4(),
                 created_at=authored,
                 updated_at=authored,
-                created_by=staff,
-                patient=d.patient,
+                created_by_id=staff.pk,
+                updated_by_id=None,
+                patient_id=d.patient.pk,
                 instrument=inst.id,
                 instrument_version=inst.version,
                 answers={item.code: a for item, a in zip(inst.items, answers, strict=True)},
@@ -328,10 +342,12 @@ def questionnaires_add(
                 timepoint=due.timepoint,
                 infusion_number=due.infusion_number,
                 indication=plan.indication,
-                location=clinic.location,
-                plan=plan,
+                location_id=clinic.location.pk,
+                plan_id=plan.pk,
+                link_id=None,
+                replaces_id=None,
+                replace_reason="",
             )
-            h.store.add(response)
             h.audit(
                 authored, staff, AuditEntry.Action.CREATE, f"Recorded {inst.name}: total {result.total}", d
             )
@@ -345,7 +361,7 @@ def questionnaires_add(
                             created_at=authored,
                             updated_at=authored,
                             patient=d.patient,
-                            response=response,
+                            response_id=response_id,
                             reason=declared.id,
                             summary=declared.summary or declared.id,
                             raised_at=authored,
@@ -365,6 +381,16 @@ def questionnaires_add(
                         f"URGENT safety flag raised: {declared.summary}",
                         d,
                     )
+
+
+_SCORES: dict[tuple[str, tuple[int | None, ...]], Any] = {}
+
+
+def _score(instrument: str, answers: tuple[int | None, ...]) -> Any:
+    """The core's score of these answers (computed once for the same answers)."""
+    if (instrument, answers) not in _SCORES:
+        _SCORES[instrument, answers] = score(instrument, list(answers))
+    return _SCORES[instrument, answers]
 
 
 def answers_for(instrument: str, total: int, rng: random.Random, ideation: int = 0) -> list[int | None]:
