@@ -24,6 +24,7 @@ import argparse
 import logging
 import os
 import re
+import resource
 import statistics
 import sys
 import time
@@ -145,9 +146,15 @@ def build(size: int, registry: int) -> float:
     call_command("migrate", verbosity=0)
     from ketaclinic.web.network import network_generate
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     report = network_generate(locations=9, patients=size, registry=registry, seed=1)
-    took = time.perf_counter() - t0
+    took, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        "  parts: "
+        + ", ".join(f"{name} {s:.0f} s" for name, s in report.seconds)
+        + f"; CPU of this process {cpu:.0f} s; peak memory "
+        + f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     print(
         f"  generated {size:,} patients (+{registry:,} registry) in {took:.0f} s: "
         + ", ".join(f"{k} {v:,}" for k, v in report.counts.items()),
