@@ -36,7 +36,7 @@ NOT_EMPTY = (
     "(give --force to add to it anyway)."
 )
 INDICATIONS = ("trd", "trd", "trd", "mdd", "ptsd", "bipolar_depression")
-HISTORY_DAYS = 730
+HISTORY_DAYS = 1095
 STAGES = (("treated", 0.86), ("referred", 0.05), ("not_eligible", 0.05), ("registered", 0.04))
 REGISTRY_CLINICS = 20
 
@@ -145,8 +145,8 @@ def network_generate(
             reg.flush()
             report.counts["registry patients"] = reg.counts.get("patients.Patient", 0)
             t = part("registry", t)
-        store.audit_seal()
-        t = part("audit entries", t)
+    store.audit_seal()  # after the records it describes are committed, in transactions of its own
+    t = part("audit entries", t)
     if connection.vendor == "postgresql":  # the planner's statistics, as a database in use has them
         with connection.cursor() as cur:
             cur.execute("ANALYZE")

@@ -179,14 +179,14 @@ class History(Context):
         self.plans[d.patient.pk] = (plan, pv)
         self.audit(plan_signed, prescriber, AuditEntry.Action.SIGN, "Signed treatment plan", d)
         booked = [(x, slot) for x in starts]
-        # boosters: every five to nine weeks after the series while the patient stays in care
-        b = starts[-1].astimezone(clinic.tz).date() + timedelta(days=rng.randint(35, 63))
-        while rng.random() < 0.85 and b <= self.today:
+        # boosters: every three to six weeks after the series while the patient stays in care
+        b = starts[-1].astimezone(clinic.tz).date() + timedelta(days=rng.randint(21, 42))
+        while rng.random() < 0.95 and b <= self.today:
             free = next((s for s in chairs.slots(rng) if chairs.free(b, s)), None)
             if free is not None:
                 chairs.take(b, free)
                 booked.append((self.at(d, b, chairs.starts[free.n]), free))
-            b += timedelta(days=rng.randint(35, 63))
+            b += timedelta(days=rng.randint(21, 42))
         for seq, (start, s) in enumerate(booked, 1):
             day = start.astimezone(clinic.tz).date()
             planned = PlannedInfusion(

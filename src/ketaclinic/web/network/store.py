@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -28,6 +28,7 @@ from ketaclinic.audit.models import AuditChainHead, AuditEntry
 from ketaclinic.audit.services import _actor_label, _shards, audit_heads_ensure
 
 BATCH = 20_000
+AUDIT_BATCH = 16_000  # a thousand steps per head and transaction
 
 
 def _pg() -> bool:
@@ -45,10 +46,15 @@ def keys_take(model: type[models.Model], n: int) -> range:
             seq = cur.fetchone()[0]
             cur.execute("SELECT setval(%s, nextval(%s) + %s - 1)", [seq, seq, n])
             last = int(cur.fetchone()[0])
-        else:
-            cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - a model's own table
+        else:  # the larger of the last key handed out (rows may still wait to be written) and the last used
+            cur.execute(
+                f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "  # noqa: S608
+                f"COALESCE((SELECT MAX(id) FROM {table}), 0))",
+                [table],
+            )
             last = int(cur.fetchone()[0]) + n
-            cur.execute("INSERT OR REPLACE INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last])
+            cur.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
+            cur.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, last])
     return range(last - n + 1, last + 1)
 
 
@@ -185,11 +191,23 @@ def rows_write(model: type[models.Model], rows: list[Any]) -> None:
 
 
 def audit_chains_append(events: Iterable[AuditEvent]) -> int:
-    """Append sealed entries for ``events`` to the trail, spread over its shards, holding every head's lock
-    (the generator runs alone on its database; an audited request would wait, never break a chain)."""
+    """Append sealed entries for ``events`` to the trail, spread over its shards, in transactions of
+    ``AUDIT_BATCH`` entries, each holding every head's lock and leaving every head at its shard's last entry
+    (the generator runs alone on its database; an audited request would wait, never break a chain).
+
+    Batches, not one transaction: a head moved forward many thousand times in one transaction leaves as
+    many versions of its row for every later step to walk past (the steps grew quadratic: 300 s for 400,000
+    entries); committed batches let PostgreSQL prune them."""
     events = list(events)
+    for start in range(0, len(events), AUDIT_BATCH):
+        with transaction.atomic():
+            _audit_batch(events[start : start + AUDIT_BATCH])
+    return len(events)
+
+
+def _audit_batch(events: list[AuditEvent]) -> None:
     if not events:
-        return 0
+        return
     audit_heads_ensure()
     heads = {h.id: h for h in AuditChainHead.objects.select_for_update().filter(id__gte=1, id__lte=_shards())}
     was = {h.id: h.seq for h in heads.values()}
@@ -220,13 +238,9 @@ def audit_chains_append(events: Iterable[AuditEvent]) -> int:
         entry.id = None
         head.seq, head.entry_hash = entry.shard_seq, entry.entry_hash
         rows.append(entry)
-        if len(rows) >= BATCH:
-            _audit_rows_write(rows)
-            rows = []
     _audit_rows_write(rows)
     for head in heads.values():
         _head_forward(head.id, was[head.id], head.seq)
-    return len(events)
 
 
 def _head_forward(shard: int, old: int, new: int) -> None:
