@@ -244,7 +244,7 @@ def measure(client: Any, url: str, n: int, explain: bool) -> Result:
 def explain(sql: str, params: Any) -> str:
     from django.db import connection
 
-    if not sql.lstrip().upper().startswith("SELECT"):
+    if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
         return "(not a SELECT)"
     with connection.cursor() as cur:
         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
