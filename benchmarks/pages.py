@@ -1,7 +1,8 @@
 """Page budgets: every page and API list a clinic uses, at growing network sizes, beside a wider registry.
 
-For each size (1,000 and 10,000 patients; 100,000 with ``--large``) the benchmark creates its own PostgreSQL
-database (``ketaclinic_pages``; any other name is refused), migrates it, generates the synthetic network
+For each size (1,000 and 10,000 patients; 100,000 with ``--large``) the benchmark makes its own PostgreSQL
+database anew (``ketaclinic_bench_pages``, see bench_db.py: a DATABASE_URL or BENCH_DATABASE_URL naming any
+other is refused before anything connects), migrates it, generates the synthetic network
 (``ketaclinic.web.network.network_generate``: 9 clinics) plus a registry of 100,000 patients at other
 locations (1,000,000 with ``--large-registry``) that the clinic's staff cannot see, and then requests every
 page in process with Django's test ``Client``, signed in through the real sign-in pages as the role that uses
@@ -23,17 +24,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import re
 import resource
 import statistics
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
-DB_NAME = "ketaclinic_pages"
-NAME_RULE = re.compile(r"^[a-z][a-z0-9_]*_pages(_[a-z0-9]+)?$")
+from bench_db import _admin as bench_admin
+from bench_db import bench_url, database_name
+
+BENCHMARK = "pages"
 TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
 
 
@@ -102,30 +102,19 @@ class Run:
     results: dict[str, Result] = field(default_factory=dict)
 
 
-def _admin(sql: str) -> None:
-    import psycopg
+def database_fresh() -> None:
+    """The benchmark's own database, made anew (``bench_db`` checked the name before anything connected)."""
+    from django.db import connections
 
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def database_fresh(name: str) -> None:
-    if not NAME_RULE.match(name):
-        sys.exit(
-            f"refusing database {name!r}: this benchmark creates and drops only its own "
-            f"({DB_NAME!r}, or another name ending in _pages)"
-        )
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin(f'CREATE DATABASE "{name}"')
+    connections.close_all()
+    name = database_name(BENCHMARK)
+    with bench_admin(bench_url(BENCHMARK)) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def setup_django(name: str) -> None:
-    if not NAME_RULE.match(name):
-        sys.exit(
-            f"refusing database {name!r}: this benchmark creates and drops only its own "
-            f"({DB_NAME!r}, or another name ending in _pages)"
-        )
-    os.environ["DATABASE_URL"] = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketaclinic.web.settings.local")
     os.environ.setdefault("DJANGO_DEBUG", "0")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
@@ -139,10 +128,8 @@ def setup_django(name: str) -> None:
 
 def build(size: int, registry: int) -> float:
     from django.core.management import call_command
-    from django.db import connections
 
-    connections.close_all()
-    database_fresh(connections["default"].settings_dict["NAME"])
+    database_fresh()
     call_command("migrate", verbosity=0)
     from ketaclinic.web.network import network_generate
 
@@ -317,12 +304,12 @@ def main() -> None:
     ap.add_argument("--registry", type=int, default=100_000, help="Other-location patients per size.")
     ap.add_argument("--large-registry", action="store_true", help="A registry of 1,000,000.")
     ap.add_argument("--requests", type=int, default=15, help="Timed requests per page (at least 15).")
-    ap.add_argument("--database", default=DB_NAME, help=f"Its own database (default {DB_NAME}; *_pages).")
     ap.add_argument("--keep", action="store_true", help="Leave the database (the largest size) behind.")
     args = ap.parse_args()
+    url = bench_url(BENCHMARK)  # refuses a DATABASE_URL naming another database, before connecting
     sizes = [int(s) for s in args.sizes.split(",") if s] + ([100_000] if args.large else [])
     registry = 1_000_000 if args.large_registry else args.registry
-    setup_django(args.database)
+    setup_django(url)
     runs = []
     try:
         for size in sizes:
@@ -333,7 +320,9 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            _admin(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+            with bench_admin(url) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database_name(BENCHMARK)}" WITH (FORCE)')
+            print(f"benchmark database {database_name(BENCHMARK)} dropped")
     print(
         "\nIn process (Django test Client), PostgreSQL, signed in through the sign-in pages; "
         f"{args.requests} timed requests per page after one counted.\n"

@@ -26,7 +26,7 @@ from ketaclinic.outcomes.models import (
     QuestionnaireResponse,
     SafetyFlag,
 )
-from ketaclinic.outcomes.selectors import current_plan, indication_of, outcomes_settings
+from ketaclinic.outcomes.selectors import current_plan, current_responses, indication_of, outcomes_settings
 from ketaclinic.outcomes.services._common import _answers_list, _instrument
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
@@ -149,12 +149,8 @@ def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: Treatmen
         return
     totals = [
         (pk, total)
-        for pk, total in QuestionnaireResponse.objects.filter(
-            patient=response.patient,
-            instrument=response.instrument,
-            replaced_by__isnull=True,
-            total__isnull=False,
-        )
+        for pk, total in current_responses()
+        .filter(patient=response.patient, instrument=response.instrument, total__isnull=False)
         .order_by("authored_at", "id")
         .values_list("id", "total")
         if total is not None  # always (the filter): the check is for the type checker
