@@ -27,7 +27,8 @@ def bench_db() -> Any:
 
 
 @pytest.mark.parametrize(
-    ("script", "database"), [("outcomes.py", "outcomes"), ("audit_load.py", "audit_load")]
+    ("script", "database"),
+    [("outcomes.py", "outcomes"), ("audit_load.py", "audit_load"), ("pages.py", "pages")],
 )
 @pytest.mark.parametrize("variable", ["DATABASE_URL", "BENCH_DATABASE_URL"])
 def test_a_benchmark_pointed_at_another_database_refuses_before_connecting(script, database, variable):
