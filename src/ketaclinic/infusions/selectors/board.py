@@ -151,7 +151,7 @@ def day_board(
         )
     sessions = list(
         InfusionSession.objects.filter(on_day, location=location)
-        .select_related("patient", "chair", "protocol_version", "planned_infusion__plan")
+        .select_related("patient", "location", "chair", "protocol_version", "planned_infusion__plan")
         .prefetch_related(
             Prefetch("rate_events", queryset=RateEvent.objects.order_by("at", "id")),
             Prefetch("vitals", queryset=VitalSigns.objects.order_by("taken_at", "id"), to_attr="vital_list"),
