@@ -18,6 +18,7 @@ from ketaclinic.core.errors import DomainError
 # Modules are imported lazily by name so a command that needs no Django never loads it.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "ketaclinic.cli.manage",
+    "ketaclinic.cli.serve",
     "ketaclinic.cli.protocol",
     "ketaclinic.cli.dose",
     "ketaclinic.cli.pk",
