@@ -216,7 +216,8 @@ class Staff(HttpUser):
             catch_response=True,
         ) as r:
             if r.status_code != 302:
-                r.failure(f"{r.status_code} from POST {path}: {r.text[:200]!r}")
+                said = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]{3,200})', r.text)
+                r.failure(f"{r.status_code} from POST {path}: {said[:2] or r.text[:200]!r}")
         self._plain_cookies()
         return r
 
@@ -297,12 +298,12 @@ class Intake(Staff):
         self.post(
             "/patients/new/",
             {
-                "given_name": "Load",
+                "given_name": f"Load{n % 100000}",  # the duplicate check matches a name with the birth date
                 "family_name": f"Patient{n}",
                 "birth_date": f"19{random.randint(50, 99)}-0{random.randint(1, 9)}-1{random.randint(0, 9)}",
                 "sex_at_birth": random.choice(["female", "male"]),
                 "location": location.group(1) if location else "",
-                "phone": f"857-{n % 900 + 100}-{n % 10000:04d}",  # unlikely to match anyone (duplicate check)
+                "phone": f"857-{n % 800 + 200}-{n % 10000:04d}",  # unlikely to match anyone (duplicate check)
             },
             "register patient",
         )
