@@ -216,7 +216,11 @@ class Staff(HttpUser):
             catch_response=True,
         ) as r:
             if r.status_code != 302:
-                said = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]{3,200})', r.text)
+                said = [
+                    t.strip()
+                    for t in re.findall(r'class="[^"]*error[^"]*"[^>]*>([^<]{3,300})', r.text)
+                    if t.strip()
+                ]
                 r.failure(f"{r.status_code} from POST {path}: {said[:2] or r.text[:200]!r}")
         self._plain_cookies()
         return r
