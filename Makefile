@@ -1,6 +1,6 @@
 # ketaclinic — the two commands a newcomer needs:
 #   make demo   install (with Debian's Pango for the PDFs), create the embedded SQLite database, load the
-#               demo clinic, serve :8000
+#               demo clinic, serve :8000 (with the background jobs' worker beside it)
 #   make test   install what the tests need (Python packages, Debian's chromium) and run the suite
 #               on SQLite, then again on PostgreSQL when one is reachable (required when CI=true).
 SHELL := /bin/bash
@@ -54,12 +54,15 @@ demo: $(STAMP) pdf-deps
 	DATABASE_URL= $(BIN)/ketaclinic manage migrate --noinput
 	DATABASE_URL= $(BIN)/ketaclinic manage demo_load
 	@# beside the server: the audit checkpointer (a signed checkpoint of the audit trail every minute, var/audit-checkpoints.jsonl)
+	@# and the background jobs' worker (emails, the daily questionnaire links; docs/jobs.md), logging to var/
 	DATABASE_URL= $(BIN)/ketaclinic manage audit_checkpoint --every 60 > var/audit-checkpoint.log 2>&1 & cp=$$!; \
-	  trap 'kill $$cp 2>/dev/null' EXIT INT TERM; \
+	  DATABASE_URL= $(BIN)/ketaclinic manage jobs_worker > var/jobs-worker.log 2>&1 & jw=$$!; \
+	  trap 'kill $$cp $$jw 2>/dev/null' EXIT INT TERM; \
 	  DATABASE_URL= $(BIN)/ketaclinic manage runserver --noreload $(HOST):$(PORT)
 
 # The production server on PostgreSQL (docs/production.md): migrate, load the shipped protocols, then gunicorn
-# (`ketaclinic serve`: static files collected, workers from the cores) beside the audit checkpointer.
+# (`ketaclinic serve`: static files collected, workers from the cores) beside the audit checkpointer and the
+# background jobs' worker.
 # DATABASE_URL must name PostgreSQL. Secrets come from the environment; those unset are made once and kept in
 # var/production.env (mode 600; the audit key must never change: keep that file, or set them yourself).
 PROD_ENV = set -a && . var/production.env && set +a && export DJANGO_SETTINGS_MODULE=ketaclinic.web.settings.production \
@@ -70,10 +73,10 @@ serve: $(STAMP) pdf-deps
 	  echo "$$k=\$${$$k:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')}"; done > var/production.env)
 	$(PROD_ENV) $(BIN)/ketaclinic manage migrate --noinput
 	$(PROD_ENV) $(BIN)/ketaclinic manage protocol_load --shipped
-	@# >>> BACKGROUND-JOB WORKER (branch jobs) STARTS HERE: start it in the line below like the checkpointer
-	@#     (in the background, its pid kept) and add that pid to the trap, so both stop with the server. <<<
+	@# beside the server, stopping with it: the audit checkpointer and the background jobs' worker (docs/jobs.md)
 	$(PROD_ENV) { $(BIN)/ketaclinic manage audit_checkpoint --every 60 >> var/audit-checkpoint.log 2>&1 & cp=$$!; \
-	  trap 'kill $$cp 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/ketaclinic manage jobs_worker >> var/jobs-worker.log 2>&1 & jw=$$!; \
+	  trap 'kill $$cp $$jw 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/ketaclinic serve --host $(HOST) --port $(PORT); }
 
 # The two passes run side by side (each pytest uses one core; the machine has two), each one's output printed

@@ -18,8 +18,10 @@ audited runs to the baseline. The target: reads audited within 20% of the baseli
     make bench-audit
     # or: .venv/bin/python benchmarks/audit_load.py [--seconds 20] [--clients 20] [--rounds 2]
 
-Needs PostgreSQL at BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/ketaclinic_bench, dropped and
-made anew). Exits 1 if the audited run is more than 20% off the baseline, or if any request failed.
+Needs PostgreSQL; runs in its own database ``ketaclinic_bench_audit_load`` (benchmarks/bench_db.py: made
+anew, dropped at the end; ``BENCH_DATABASE_URL`` or ``DATABASE_URL`` may choose the server, but a URL naming
+any other database is refused before anything connects). Exits 1 if the audited run is more than 20% off
+the baseline, or if any request failed.
 """
 
 from __future__ import annotations
@@ -41,9 +43,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_db import bench_url, dedicated_database
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
-PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ketaclinic_bench")
+BENCHMARK = "audit_load"  # its database: ketaclinic_bench_audit_load, and no other
+PG_URL = bench_url(BENCHMARK)  # refuses a BENCH_DATABASE_URL or DATABASE_URL naming another database
 PORT = 8765
 BASE = f"http://127.0.0.1:{PORT}"
 USERS = ["nurse.patel", "dr.rivera", "np.chen"]
@@ -80,14 +85,7 @@ def manage(*args: str) -> str:
 
 
 def prepare() -> list[str]:
-    """A fresh database with the demo clinic; returns the charts the load may open (Downtown's patients)."""
-    import psycopg
-
-    admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    name = PG_URL.rsplit("/", 1)[1]
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    """The demo clinic in the benchmark's new database; returns the charts the load may open (Downtown's)."""
     manage("migrate", "--noinput")
     manage("demo_load")
     out = manage(
@@ -231,6 +229,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    with dedicated_database(BENCHMARK):
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     os.environ.update(env())
     import django
 

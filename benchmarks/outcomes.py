@@ -1,8 +1,9 @@
 """Clinic outcomes dashboard on a synthetic network: 10,000 patients, 1,000,000 questionnaire responses.
 
-Loads the data into a dedicated PostgreSQL database (``ketaclinic_bench`` on ``BENCH_DATABASE_URL``,
-default ``postgres://postgres@127.0.0.1:5432/ketaclinic_bench``; created and migrated when missing, the
-load is skipped when the data are already there, ``--reload`` forces it): patients with
+Loads the data into its own PostgreSQL database, ``ketaclinic_bench_outcomes`` (benchmarks/bench_db.py:
+created anew and migrated, dropped at the end unless ``--keep``; ``BENCH_DATABASE_URL`` or ``DATABASE_URL``
+may choose the server but a URL naming any other database is refused before anything connects; with
+``--keep`` a later run reuses the loaded data, ``--reload`` forces a new load): patients with
 ``bulk_create`` in batches, responses with PostgreSQL ``COPY``. Then times the dashboard as the page
 computes it (``ketaclinic.outcomes.selectors.outcomes_dashboard``: two queries, one row per completer)
 and, in the same process on the same data, the named naive baseline **"rows into Python"**: every
@@ -28,7 +29,9 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ketaclinic_bench"
+from bench_db import dedicated_database
+
+BENCHMARK = "outcomes"  # its database: ketaclinic_bench_outcomes, and no other
 PATIENTS, PER_PATIENT = 10_000, 100
 INDICATIONS = ["trd", "trd", "trd", "mdd", "ptsd", "anxiety", "bipolar_depression"]
 COLUMNS = (
@@ -54,16 +57,6 @@ COLUMNS = (
     "location_id",
     "replace_reason",
 )
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup_django(url: str) -> None:
@@ -301,12 +294,16 @@ def timed(fn, repeat: int):  # type: ignore[no-untyped-def]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reload", action="store_true", help="rebuild the synthetic data")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's database for the next run")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    ensure_database(url)
-    setup_django(url)
-    load(args.reload)
+    with dedicated_database(BENCHMARK, keep=args.keep) as url:
+        setup_django(url)
+        load(args.reload)
+        return measure(args.repeat)
+
+
+def measure(repeat: int) -> int:
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -339,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, filters in cases:
         with CaptureQueriesContext(connection) as q:
             outcomes_dashboard(user=user, filters=filters)
-        fast, fast_ms = timed(lambda f=filters: outcomes_dashboard(user=user, filters=f), args.repeat)
+        fast, fast_ms = timed(lambda f=filters: outcomes_dashboard(user=user, filters=f), repeat)
         slow, slow_ms = timed(lambda f=filters: naive_dashboard(f), 1)
         if fast.as_dict() != slow.as_dict():
             print(f"MISMATCH for {label}:\n{fast.as_dict()}\n{slow.as_dict()}")
@@ -349,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{label}: {fast.completed:,} completers, {len(q)} queries")
         print(
             f"  dashboard (selectors.outcomes_dashboard): median {med:.0f} ms, min {min(fast_ms):.0f} ms "
-            f"over {args.repeat} runs"
+            f"over {repeat} runs"
         )
         print(
             "  naive baseline 'rows into Python':        "
@@ -368,5 +365,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
     sys.exit(main())

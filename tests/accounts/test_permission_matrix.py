@@ -252,6 +252,7 @@ PAGE_PROBES: dict[Permission, Probe] = {
     ),
     P.BREAK_GLASS_REVIEW: Probe("get", lambda c: "/accounts/break-glass/reviews/"),
     P.AUDIT_VIEW: Probe("get", lambda c: "/audit/"),
+    P.JOBS_VIEW: Probe("get", lambda c: "/jobs/"),
     P.PROTOCOL_VIEW: Probe("get", lambda c: "/protocols/"),
     P.PROTOCOL_LOAD: Probe("post", lambda c: "/protocols/load/", lambda c: {}),
     P.STAFF_MANAGE: Probe("get", lambda c: "/accounts/staff/"),

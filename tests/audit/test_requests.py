@@ -102,9 +102,9 @@ def test_the_admin_audit_page_lists_entries(staff, patient, client_for):
         action=AuditEntry.Action.CREATE, patient_external_id=patient.external_id
     )
     filtered = client.get("/audit/", {"patient": str(patient.external_id)})
-    assert [e.seq for e in filtered.context["page"]] == [registered.seq]
+    assert [e.seq for e in filtered.context["page"].entries] == [registered.seq]
     by_action = client.get("/audit/", {"action": "login"})
-    assert {e.action for e in by_action.context["page"]} == {"login"}
+    assert {e.action for e in by_action.context["page"].entries} == {"login"}
 
 
 def test_a_malformed_patient_filter_on_the_audit_page_is_ignored(staff, client_for):

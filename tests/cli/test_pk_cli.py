@@ -353,7 +353,25 @@ def test_population_size_out_of_range_names_the_range(capsys: pytest.CaptureFixt
         "60min",
     )
     assert code == 2
-    assert "allowed range 1–1000000" in err
+    # the range said is the range enforced: on 61 time points, 50,000,000 values allow 819,672 patients
+    assert (
+        "allowed range 1–819,672 for 61 time points" if n == "2000000" else "allowed range 1–1,000,000"
+    ) in err
+
+
+def test_the_population_limit_said_is_the_limit_enforced(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketaclinic.core.pharmacology import population
+
+    monkeypatch.setattr(population, "MAX_VALUES", 61 * 100)  # 100 patients on a 61-point grid
+    args = ["pk", "population", "--model", "domino", "--weight-mean", "80kg", "--infusion", "0.5mg/kg/40min"]
+    assert run(capsys, *args, "--until", "60min", "--n=100")[0] == 0
+    code, _, err = run(capsys, *args, "--until", "60min", "--n=101")
+    assert (
+        code == 2 and "Number of virtual patients 101 is outside the allowed range 1–100 for 61 time" in err
+    )
+    assert run(capsys, *args, "--until", "120min", "--n=100")[0] == 2  # a longer grid: fewer patients
 
 
 def test_population_effect_site_is_labelled(capsys: pytest.CaptureFixture[str]) -> None:

@@ -81,6 +81,7 @@ def test_an_open_urgent_flag_shows_at_the_chair_and_blocks_the_start_until_asses
     session, nurse, prescriber, patient, client_for, staff
 ):
     from ketaclinic.outcomes.services import response_record, safety_flag_assess
+    from tests.jobs.runner import run_ready_jobs
     from tests.outcomes.conftest import phq9
 
     session = walk(session, "prechecks_done", nurse=nurse, prescriber=prescriber)
@@ -89,6 +90,7 @@ def test_an_open_urgent_flag_shows_at_the_chair_and_blocks_the_start_until_asses
     mail.outbox.clear()
     response_record(user=nurse, patient=patient, instrument="phq9", answers=phq9(18, item9=2))
     flag = SafetyFlag.objects.get(patient=patient, status="open")
+    assert mail.outbox == [] and run_ready_jobs() >= 1  # the prescriber's email goes through the worker
     assert len(mail.outbox) >= 1 and "needs your review" in mail.outbox[0].subject
     assert "item 9" not in mail.outbox[0].body.lower()  # nothing clinical in the email
     vial_check(prescriber, session)  # the independent check of the bag, by a second clinician

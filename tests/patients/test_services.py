@@ -189,7 +189,8 @@ class TestSearch:
     def test_search_runs_a_bounded_number_of_queries(self, intake, downtown, django_assert_max_num_queries):
         for i in range(15):
             register(intake, downtown, given_name=f"P{i}", birth_date=date(1980, 1, 1 + i))
-        with django_assert_max_num_queries(7):
+        # 8: the break-glass accesses are read on their own (one query) so the list uses the location index
+        with django_assert_max_num_queries(8):
             patients = selectors.patient_search(user=intake, query="")
             assert [p.location.name for p in patients]
 

@@ -45,6 +45,7 @@ ACTION_WORDS: dict[Permission, str] = {
     Permission.SAFETY_ASSESS: "assess safety flags",
     Permission.BOOSTER_DECIDE: "decide on boosters",
     Permission.OUTCOMES_VIEW: "see the clinic outcomes dashboard",
+    Permission.JOBS_VIEW: "see the background jobs",
 }
 
 

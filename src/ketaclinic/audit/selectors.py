@@ -32,6 +32,35 @@ def audit_entries(
     return qs
 
 
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the trail, newest first, and where the pages beside it start: ``newer`` is the ``after``
+    and ``older`` the ``before`` of the links (None: no such page). Pages are cut by ``seq`` (keyset), so a
+    page reads its 50 rows and one more on the ``seq`` index, and never counts the trail."""
+
+    entries: list[AuditEntry]
+    newer: int | None
+    older: int | None
+
+
+def audit_page(
+    entries: QuerySet[AuditEntry], *, before: int | None = None, after: int | None = None, size: int = 50
+) -> AuditPage:
+    """The page of ``entries`` (ordered newest first) just older than ``before``, or just newer than
+    ``after``, or the newest."""
+    if after is not None:
+        rows = list(entries.filter(seq__gt=after).order_by("seq")[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size][::-1]
+        return AuditPage(rows, rows[0].seq if more and rows else None, rows[-1].seq if rows else None)
+    rows = list((entries.filter(seq__lt=before) if before is not None else entries)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return AuditPage(
+        rows, rows[0].seq if before is not None and rows else None, rows[-1].seq if more and rows else None
+    )
+
+
 def audit_chain_verify(
     batch_size: int = 2000, checkpoint: Checkpoint | None = None
 ) -> tuple[int, list[ChainProblem]]:

@@ -68,6 +68,7 @@ class Permission(StrEnum):
     SAFETY_ASSESS = "safety.assess"  # record the assessment and plan that close a safety flag
     BOOSTER_DECIDE = "booster.decide"  # accept or decline a proposed booster
     OUTCOMES_VIEW = "outcomes.view"  # the clinic outcomes dashboard (aggregates only)
+    JOBS_VIEW = "jobs.view"  # the background jobs: what is queued, running, done or failed, with the error
 
 
 P = Permission
@@ -145,6 +146,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.STAFF_MANAGE,
             P.CONSENT_MANAGE,
             P.OUTCOMES_VIEW,
+            P.JOBS_VIEW,
         }
     ),
 }

@@ -10,6 +10,7 @@ order's prediction dashed beside it; a model, not a measurement, as the panel's 
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 import matplotlib
 
 matplotlib.use("Agg")
+from django.core.cache import cache
 from django.utils import timezone
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -25,6 +27,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from ketaclinic.infusions.selectors import ChartSeries  # noqa: E402
 
 RUNS = ("start", "resume", "rate")
+CHART_CACHE_SECONDS = (
+    600  # a picture is keyed by its content and its minute: kept long enough for every viewer
+)
 
 
 def _periods(events: list[Any], origin: datetime) -> list[tuple[float, float, float]]:
@@ -42,6 +47,22 @@ def _periods(events: list[Any], origin: datetime) -> list[tuple[float, float, fl
     if open_at is not None:
         out.append((open_at, float("nan"), rate))
     return out
+
+
+def session_chart_svg_cached(series: ChartSeries, events: list[Any], *, tz: ZoneInfo) -> str:
+    """The chart as ``session_chart_svg`` draws it, drawn once per content: the key is a digest of everything
+    the picture is drawn from (the series, the pump's events, the zone, and the minute, which moves "now" on
+    a running infusion), so an unchanged picture is served from Django's cache (Redis shared by every server
+    process in production, local memory otherwise) instead of being drawn again (0.3-1 s with matplotlib),
+    and a new reading or event is a new key: nothing to invalidate."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    drawn_from = (series, [(e.id, e.kind, e.at, e.rate_mg_per_h) for e in events], str(tz), now)
+    key = "session-chart:" + hashlib.sha256(repr(drawn_from).encode()).hexdigest()
+    svg = cache.get(key)
+    if svg is None:
+        svg = session_chart_svg(series, events, tz=tz, now=now)
+        cache.set(key, svg, timeout=CHART_CACHE_SECONDS)
+    return str(svg)
 
 
 def session_chart_svg(

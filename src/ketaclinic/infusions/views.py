@@ -29,7 +29,7 @@ from ketaclinic.core.protocols.formulary import ROUTE_LABELS
 from ketaclinic.core.protocols.monitoring import ChecklistKind
 from ketaclinic.infusions import forms as f
 from ketaclinic.infusions import selectors, services
-from ketaclinic.infusions.charts import session_chart_svg
+from ketaclinic.infusions.charts import session_chart_svg_cached
 from ketaclinic.infusions.models import InfusionSession, SessionNote
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
@@ -268,7 +268,7 @@ def session_chart(request: AuthedRequest, external_id: str) -> HttpResponse:
     session = _session(request, external_id)
     series = selectors.vitals_chart(user=request.user, session=session)
     audit_read(session.patient, "vital signs chart")
-    svg = session_chart_svg(series, list(session.rate_events.all()), tz=_zone(session))
+    svg = session_chart_svg_cached(series, list(session.rate_events.all()), tz=_zone(session))
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "no-store, private"
     return response

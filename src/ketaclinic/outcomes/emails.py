@@ -97,10 +97,9 @@ FLAG_EMAIL_BODY = (
 )
 
 
-def safety_flag_notify(flag: SafetyFlag) -> list[str]:
-    """Email the responsible prescriber(s) that a flag was raised: the signer of the patient's active plan,
-    else the prescribers of the patient's location. Nothing clinical in the message; each attempt is audited
-    (masked)."""
+def safety_flag_recipients(flag: SafetyFlag) -> list[User]:
+    """Who is told that a flag was raised: the signer of the patient's active plan, else the prescribers of
+    the patient's location (those with an email address)."""
     plan = (
         TreatmentPlan.objects.filter(patient=flag.patient, status=TreatmentPlan.Status.ACTIVE)
         .select_related("signed_by")
@@ -108,39 +107,42 @@ def safety_flag_notify(flag: SafetyFlag) -> list[str]:
         .first()
     )
     if plan is not None and plan.signed_by is not None and plan.signed_by.email:
-        to = [plan.signed_by]
-    else:
-        to = list(
-            User.objects.filter(role="prescriber", is_active=True, locations=flag.patient.location)
-            .exclude(email="")
-            .order_by("id")
-        )
+        return [plan.signed_by]
+    return list(
+        User.objects.filter(role="prescriber", is_active=True, locations=flag.patient.location)
+        .exclude(email="")
+        .order_by("id")
+    )
+
+
+def safety_flag_email(flag: SafetyFlag, user: User) -> str:
+    """Email one prescriber that a flag waits (nothing clinical in it) and audit the attempt (the address
+    masked); the transport's failure as words, '' when sent."""
     base = getattr(settings, "KETACLINIC_BASE_URL", "") or ""
     link = f"{base}{reverse('outcomes:flag', args=[flag.external_id])}"
-    sent = []
-    for user in to:
-        try:
-            send_mail(
-                FLAG_EMAIL_SUBJECT,
-                FLAG_EMAIL_BODY.format(location=flag.patient.location.name, link=link),
-                None,
-                [user.email],
-            )
-            status = "sent"
-            sent.append(user.email)
-        except Exception as exc:  # noqa: BLE001 - a failed email is recorded, never lost, never blocks the answer
-            status = f"failed ({type(exc).__name__})"
-        audit_record(
-            action=AuditEntry.Action.CREATE,
-            patient=flag.patient,
-            summary=f"Safety flag: prescriber {user} notified by email ({status})",
-            detail={"flag": str(flag.external_id), "to": email_masked(user.email), "status": status},
+    try:
+        send_mail(
+            FLAG_EMAIL_SUBJECT,
+            FLAG_EMAIL_BODY.format(location=flag.patient.location.name, link=link),
+            None,
+            [user.email],
         )
-    if not to:
-        audit_record(
-            action=AuditEntry.Action.CREATE,
-            patient=flag.patient,
-            summary="Safety flag: no prescriber with an email address to notify",
-            detail={"flag": str(flag.external_id)},
-        )
-    return sent
+        error, status = "", "sent"
+    except Exception as exc:  # noqa: BLE001 - a failed email is recorded here and retried by the job
+        error, status = f"{type(exc).__name__}: {exc}", f"failed ({type(exc).__name__})"
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        patient=flag.patient,
+        summary=f"Safety flag: prescriber {user} notified by email ({status})",
+        detail={"flag": str(flag.external_id), "to": email_masked(user.email), "status": status},
+    )
+    return error.replace(user.email, email_masked(user.email))
+
+
+def safety_flag_nobody(flag: SafetyFlag) -> None:
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        patient=flag.patient,
+        summary="Safety flag: no prescriber with an email address to notify",
+        detail={"flag": str(flag.external_id)},
+    )

@@ -77,6 +77,12 @@ class QuestionnaireResponse(ClinicRecord):
                 name="qr_instrument_timepoint",
                 include=["patient", "id", "total", "suicidal_ideation", "location", "indication"],
             ),
+            # the dashboard at one location: its endpoints in a period, and who answered there at all
+            models.Index(
+                fields=["instrument", "location", "timepoint", "authored_at"],
+                name="qr_instrument_tp_location",
+                include=["patient", "id", "total", "suicidal_ideation", "indication"],
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -135,6 +141,10 @@ class SafetyFlag(ClinicRecord):
 
     class Meta:
         ordering = ["raised_at", "id"]
+        # the day board, the home dashboard and the API read only the open flags: a few rows among many
+        indexes = [
+            models.Index(fields=["raised_at"], name="safety_flag_open", condition=models.Q(status="open"))
+        ]
         constraints = [
             models.CheckConstraint(
                 name="safety_flag_closed_only_with_assessment_and_plan",

@@ -33,12 +33,20 @@ class OutsideLocations(PermissionDenied):
 
 
 def patients_visible_to(user: User, permission: Permission = Permission.PATIENT_VIEW) -> QuerySet[Patient]:
-    """Patients of the user's locations, plus those opened with an unexpired break-glass access."""
+    """Patients of the user's locations, plus those opened with an unexpired break-glass access.
+
+    The few patients opened with break-glass are read first (one query on the user's accesses), so that the
+    patients' filter is ``location IN (...) OR id IN (...)`` over constants: an index on each side (a bitmap
+    OR), no join and no DISTINCT. A join under DISTINCT, as before, let no index choose the location, and a
+    clinic's lists read every patient of the network."""
     require(user, permission)
-    return Patient.objects.filter(
-        Q(location_id__in=user_location_ids(user))
-        | Q(break_glass_accesses__user=user, break_glass_accesses__expires_at__gt=timezone.now())
-    ).distinct()
+    opened = list(
+        BreakGlassAccess.objects.filter(user=user, expires_at__gt=timezone.now()).values_list(
+            "patient_id", flat=True
+        )
+    )
+    mine = Q(location_id__in=user_location_ids(user))
+    return Patient.objects.filter(mine | Q(pk__in=opened) if opened else mine)
 
 
 def can_access_patient(user: User, patient: Patient) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 
 from ketaclinic.accounts.models import Location
 from ketaclinic.base.models import ClinicRecord
@@ -60,6 +60,8 @@ class Patient(ClinicRecord):
         indexes = [
             models.Index(Lower("family_name"), Lower("given_name"), name="patient_name_ci"),
             models.Index(fields=["birth_date"]),
+            # the duplicate check compares emails whatever their case (``Upper``: the same on both databases)
+            models.Index(Upper("email"), name="patient_email_ci"),
         ]
 
     def __str__(self) -> str:

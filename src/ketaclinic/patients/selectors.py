@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Upper
 
 from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require, user_location_ids
@@ -17,6 +18,12 @@ from ketaclinic.patients.models import Allergy, BodyMeasurement, MedicationState
 
 MRN_RE = re.compile(r"^KC\d{6}$", re.IGNORECASE)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
+
+
+def mrn_normal(text: str) -> str:
+    """An MRN as stored: capitals (the registry writes ``KC`` and six digits), so that a lookup typed in any
+    case is an exact match on the MRN's unique index (a case-insensitive comparison reads every patient)."""
+    return text.strip().upper()
 
 
 def parse_search_date(text: str) -> date | None:
@@ -33,7 +40,7 @@ def patient_search(*, user: User, query: str = "", limit: int = 50) -> list[Pati
     qs = patients_visible_to(user).select_related("location")
     query = (query or "").strip()
     if MRN_RE.match(query):
-        qs = qs.filter(mrn__iexact=query)
+        qs = qs.filter(mrn=mrn_normal(query))
     elif (dob := parse_search_date(query)) is not None:
         qs = qs.filter(birth_date=dob)
     elif query:
@@ -54,9 +61,7 @@ def patient_find_elsewhere(*, user: User, mrn: str) -> Patient | None:
     if not MRN_RE.match(mrn.strip()):
         return None
     return (
-        Patient.objects.exclude(location_id__in=user_location_ids(user))
-        .filter(mrn__iexact=mrn.strip())
-        .first()
+        Patient.objects.exclude(location_id__in=user_location_ids(user)).filter(mrn=mrn_normal(mrn)).first()
     )
 
 
@@ -92,21 +97,30 @@ def duplicates_find(
     audited. Part of registering a patient: refused to roles that may not register."""
     require(user, Permission.PATIENT_REGISTER)
     digits = re.sub(r"\D", "", phone or "")
-    cond = Q()
-    if birth_date and family_name:
-        cond |= Q(birth_date=birth_date, family_name__iexact=family_name.strip())
-    if birth_date and given_name:
-        cond |= Q(birth_date=birth_date, given_name__iexact=given_name.strip())
+    # One query per way of matching, each served by its own index (birth date; the email's capitals), rather
+    # than one OR that no index serves; then the matches themselves, by key.
+    keys: set[int] = set()
+    names = Q()
+    if family_name:
+        names |= Q(family_name__iexact=family_name.strip())
+    if given_name:
+        names |= Q(given_name__iexact=given_name.strip())
+    if birth_date and names:
+        keys |= set(Patient.objects.filter(names, birth_date=birth_date).values_list("pk", flat=True)[:50])
     if email:
-        cond |= Q(email__iexact=email.strip())
-    if len(digits) >= 7:
-        cond |= Q(phone__endswith=digits[-4:])  # narrowed below on the digits alone
-    if not cond:
+        keys |= set(
+            Patient.objects.alias(email_ci=Upper("email"))
+            .filter(email_ci=email.strip().upper())
+            .values_list("pk", flat=True)[:50]
+        )
+    if len(digits) >= 7:  # narrowed below on the digits alone
+        keys |= set(Patient.objects.filter(phone__endswith=digits[-4:]).values_list("pk", flat=True)[:50])
+    if not keys:
         return []
     mine = set(user_location_ids(user))
     found: list[PossibleDuplicate] = []
     matched: list[Patient] = []
-    for p in Patient.objects.filter(cond).select_related("location")[:50]:
+    for p in Patient.objects.filter(pk__in=keys).select_related("location")[:50]:
         why = []
         if birth_date and p.birth_date == birth_date:
             why.append("same birth date")

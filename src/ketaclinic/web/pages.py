@@ -11,7 +11,6 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -20,7 +19,8 @@ from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.checkpoints import checkpoint_last
 from ketaclinic.audit.models import AuditEntry
-from ketaclinic.audit.selectors import audit_chain_verify, audit_entries
+from ketaclinic.audit.selectors import audit_chain_verify, audit_entries, audit_page
+from ketaclinic.base.db_routing import report_database
 from ketaclinic.consent.selectors import consent_status
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
@@ -80,6 +80,11 @@ def break_glass(request: AuthedRequest, external_id: str) -> HttpResponse:
     )
 
 
+def _place(text: str | None) -> int | None:
+    """A page's boundary from the address (an entry's number); anything else means the newest page."""
+    return int(text) if text and text.isdigit() else None
+
+
 @login_required
 def audit_log(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.AUDIT_VIEW)
@@ -89,8 +94,10 @@ def audit_log(request: AuthedRequest) -> HttpResponse:
         patient_id = str(uuid.UUID(patient)) if patient else ""
     except ValueError:  # not a patient id: show everything rather than fail
         patient_id = ""
-    qs = audit_entries(action=action, patient_external_id=patient_id)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    # the list is a report (the replica when there is one); verifying reads the primary, which the
+    # checkpoint was taken from: a replica a moment behind it would report entries missing
+    qs = audit_entries(action=action, patient_external_id=patient_id).using(report_database())
+    page = audit_page(qs, before=_place(request.GET.get("before")), after=_place(request.GET.get("after")))
     verified = None
     if request.GET.get("verify"):
         checkpoint = checkpoint_last()

@@ -9,7 +9,7 @@ from django.urls import URLPattern, include, path
 from ketaclinic.accounts import urls as accounts_urls
 from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.patients import urls as patients_urls
-from ketaclinic.web import health, pages, views
+from ketaclinic.web import health, jobs, pages, views
 from ketaclinic.web.api import api
 
 
@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("screening/", include("ketaclinic.screening.urls")),
     path("audit/", include(([path("", pages.audit_log, name="log")], "audit"))),
+    path("jobs/", include(([path("", jobs.jobs_page, name="list")], "jobs"))),
     path("plans/", include("ketaclinic.plans.urls")),
     path("consent/", include("ketaclinic.consent.urls")),
     path("sessions/", include("ketaclinic.infusions.urls")),

@@ -337,3 +337,44 @@ def test_one_answer_counts_for_one_item_of_a_kind_when_they_are_spaced(series, s
                 continue
             if w2.opens > q.due_on:  # spaced enough for clipping: the windows are disjoint
                 assert w.late_until < w2.opens
+
+
+def _windows_pairwise(items: list[DueQuestionnaire]) -> list[DueWindow]:
+    """The clipping rule read literally: each item's window stops the day before the earliest later item of
+    its timepoint and infusion number opens (every pair compared)."""
+    out = []
+    for item in items:
+        rule = DEFAULT_WINDOWS[item.timepoint]
+        opens = item.due_on + timedelta(days=rule.opens_days)
+        closes = item.due_on + timedelta(days=rule.closes_days)
+        late = item.due_on + timedelta(days=rule.late_days)
+        later = [
+            o.due_on + timedelta(days=DEFAULT_WINDOWS[o.timepoint].opens_days)
+            for o in items
+            if (o.timepoint, o.infusion_number) == (item.timepoint, item.infusion_number)
+            and o.due_on > item.due_on
+        ]
+        if later:
+            stop = min(later) - timedelta(days=1)
+            closes = max(item.due_on, min(closes, stop))
+            late = max(closes, min(late, stop))
+        out.append(DueWindow(opens, closes, late))
+    return out
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(DEFAULT_WINDOWS)),
+            st.integers(min_value=0, max_value=60),
+            st.sampled_from([None, 1, 2]),
+        ),
+        max_size=25,
+    )
+)
+def test_the_windows_are_those_of_the_pairwise_rule_in_any_order(rows):
+    """The windows are computed per group in linear time (the worklist computes them for every patient of a
+    clinic); they must be exactly the pairwise rule's, same-day items included."""
+    items = [DueQuestionnaire(tp, D0 + timedelta(days=d), "x", ("phq9",), n) for tp, d, n in rows]
+    assert list(due_windows(items)) == _windows_pairwise(items)

@@ -102,8 +102,10 @@ def test_a_dose_in_the_wrong_kind_of_unit_is_refused_with_the_units_the_protocol
     err = refusal(dose_calculate, DEPRESSION, weight_kg=70, dose=quantity_parse("30 mg/h", Kind.RATE))
     assert (err.field, err.value) == ("dose", "30 mg/h")
     assert err.message == WRONG_DOSE_UNIT.format(
-        value="30 mg/h", unit="mg/min", basis="mg/kg", allowed="mg/kg, mg"
+        value="30 mg/h", kind="dose rate", basis="mg/kg", allowed="mg/kg, mg"
     )
+    # the message names what was typed, never the unit the core converts it to
+    assert "'30 mg/h' is a dose rate" in err.message and "mg/min" not in err.message
 
 
 def test_a_dose_of_zero_is_refused_naming_what_was_typed() -> None:

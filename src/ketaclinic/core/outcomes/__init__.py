@@ -15,6 +15,7 @@ from ketaclinic.core.outcomes.due_status import (
     DueStatus,
     DueWindow,
     WindowRule,
+    answerable_days_after_last,
     due_statuses,
     due_windows,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "DueStatus",
     "DueWindow",
     "WindowRule",
+    "answerable_days_after_last",
     "due_statuses",
     "due_windows",
     "DueQuestionnaire",

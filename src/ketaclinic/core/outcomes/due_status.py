@@ -47,7 +47,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.outcomes.schedule import DueQuestionnaire
+from ketaclinic.core.outcomes.schedule import DueQuestionnaire, MeasurementSchedule
 
 MSG_WINDOW_ORDER = (
     "A questionnaire window must open on or before its due day and close on or after it: {value}."
@@ -175,17 +175,29 @@ def due_windows(
                 item.due_on + timedelta(days=rule.late_days),
             )
         )
+    # The earliest opening of a later item of the same timepoint and infusion number: per group, walking the
+    # items from the latest due date back (linear in the items, where comparing every pair was quadratic).
+    groups: dict[tuple[str, int | None], list[int]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault((item.timepoint, item.infusion_number), []).append(i)
+    next_opens: list[date | None] = [None] * len(items)
+    for members in groups.values():
+        members.sort(key=lambda i: items[i].due_on, reverse=True)
+        earliest: date | None = None
+        start = 0
+        while start < len(members):
+            end = start
+            while end < len(members) and items[members[end]].due_on == items[members[start]].due_on:
+                end += 1
+            for i in members[start:end]:  # items due the same day do not clip each other
+                next_opens[i] = earliest
+            for i in members[start:end]:
+                earliest = raw[i][0] if earliest is None else min(earliest, raw[i][0])
+            start = end
     windows = []
-    for item, (opens, closes, late) in zip(items, raw, strict=True):
-        later = [
-            other_opens
-            for other, (other_opens, _, _) in zip(items, raw, strict=True)
-            if other.timepoint == item.timepoint
-            and other.infusion_number == item.infusion_number
-            and other.due_on > item.due_on
-        ]
-        if later:
-            stop = min(later) - timedelta(days=1)
+    for item, (opens, closes, late), later in zip(items, raw, next_opens, strict=True):
+        if later is not None:
+            stop = later - timedelta(days=1)
             closes = max(item.due_on, min(closes, stop))
             late = max(closes, min(late, stop))
         windows.append(DueWindow(opens, closes, late))
@@ -206,9 +218,9 @@ def item_status(
     window: DueWindow, answered_on: Iterable[date], *, today: date
 ) -> tuple[DueStatus, date | None]:
     """The status on ``today`` given the days counting answers were given (see the module docstring)."""
-    counted = sorted(d for d in answered_on if window.accepts(d) and d <= today)
-    if counted:
-        return DueStatus.DONE, counted[0]
+    first = min((d for d in answered_on if window.accepts(d) and d <= today), default=None)
+    if first is not None:
+        return DueStatus.DONE, first
     if today < window.opens:
         return DueStatus.UPCOMING, None
     if today <= window.closes:
@@ -231,3 +243,30 @@ def due_statuses(
             status, on = item_status(window, days, today=today)
             out.append(DueItem(item, instrument, window, status, today, on))
     return tuple(out)
+
+
+def answerable_days_after_last(
+    schedule: MeasurementSchedule, rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS
+) -> int:
+    """How many days after a series' last infusion an answer to one of its questionnaires can still count.
+
+    Every questionnaire of ``due_schedule`` is due on or before its offset from the last infusion (the
+    follow-up counts from the first, which is never later), and is worth asking up to its late limit; the
+    clipping of :func:`due_windows` only shortens windows. So once ``today`` is more than this many days after
+    a patient's last infusion, nothing of that series is due or overdue-but-answerable: the worklist need not
+    look at the patient (its test checks this against ``due_statuses``)."""
+    weeks = max(schedule.post_series_weeks, default=0) * 7
+    offsets = [
+        ("baseline", 0),
+        ("pre_infusion", 0),
+        ("follow_up", schedule.follow_up_days),
+        *(("post_series", w * 7) for w in schedule.post_series_weeks),
+        *(("monthly", weeks + schedule.monthly_days * m) for m in range(1, schedule.monthly_count + 1)),
+    ]
+    horizon = 0
+    for timepoint, offset in offsets:
+        rule = rules.get(timepoint)
+        if rule is None:
+            raise ValidationError(MSG_NO_WINDOW.format(value=timepoint), field="timepoint", value=timepoint)
+        horizon = max(horizon, offset + rule.late_days)
+    return horizon

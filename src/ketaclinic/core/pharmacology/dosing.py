@@ -41,7 +41,9 @@ HARD_ABOVE = "{what} {value:.4g} {unit} is above the hard limit of {bound:g} {un
 HARD_BELOW = "{what} {value:.4g} {unit} is below the hard limit of {bound:g} {unit} ({source}); allowed range {range}. Refused."
 SOFT_ABOVE = "{what} {value:.4g} {unit} is above the soft limit of {bound:g} {unit} ({source}): a prescriber must give an override reason."
 SOFT_BELOW = "{what} {value:.4g} {unit} is below the soft limit of {bound:g} {unit} ({source}): a prescriber must give an override reason."
-WRONG_DOSE_UNIT = "Dose {value!r} is in {unit}, but protocol basis is {basis}: give it in one of {allowed}."
+WRONG_DOSE_UNIT = (
+    "Dose {value!r} is a {kind}, but the protocol doses in {basis}: give it in one of {allowed}."
+)
 NOT_AN_INTRANASAL_DOSE = "Intranasal dose {value:g} mg is not one of the allowed doses {allowed} mg. Refused."
 NO_PUMP = "Protocol route {route} has no pump program."
 VIAL_NOT_ALLOWED = (
@@ -317,7 +319,7 @@ def dose_calculate(
     if dose is not None and dose.kind is not kind:
         raise ValidationError(
             WRONG_DOSE_UNIT.format(
-                value=dose.text or dose.value, unit=dose.unit, basis=basis.unit, allowed=allowed
+                value=dose.text or dose.value, kind=dose.kind, basis=basis.unit, allowed=allowed
             ),
             field="dose",
             value=dose.text,

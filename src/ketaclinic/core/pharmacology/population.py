@@ -41,15 +41,21 @@ from ketaclinic.core.pharmacology.simulation import NG_PER_ML_PER_MG_PER_L, chec
 from ketaclinic.core.pharmacology.units import BODY_WEIGHT_RANGE_KG
 
 MAX_PATIENTS = 1_000_000
+# Concentrations held at once (patients x time points): the (T, N) float64 array is 400 MB at this size, and
+# the percentile step works on a copy of it. Fewer patients are allowed on a long grid: ``max_patients``.
+MAX_VALUES = 50_000_000
 MAX_CV = 2.0
 PERCENTILES = (5.0, 50.0, 95.0)
 
-BAD_N = "Number of virtual patients {value!r} is outside the allowed range 1–{high}."
+BAD_N = "Number of virtual patients {value!r} is outside the allowed range 1–{high:,}."
+BAD_N_FOR_GRID = (
+    "Number of virtual patients {value!r} is outside the allowed range 1–{high:,} for {t:,} time points "
+    "(at most {values:,} concentrations at once: fewer time points allow more patients, up to {most:,})."
+)
 BAD_CV = "Variability CV {value!r} is outside the allowed range 0–{high:g}."
 BAD_WEIGHT_SD = "Weight SD {value!r} kg is outside the allowed range 0–100 kg."
 BAD_WEIGHTS = "Weights must be between {low:g} and {high:g} kg; got {value!r}."
 BAD_SEED = "Seed {value!r} must be a whole number 0 or above."
-TOO_BIG = "{n} patients x {t} time points is too large to simulate at once (at most 50,000,000 values)."
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,11 @@ class PopulationResult:
             "threshold_ng_per_ml": self.threshold_ng_per_ml,
             "share_ever_above_threshold": self.share_ever_above,
         }
+
+
+def max_patients(time_points: int) -> int:
+    """The most virtual patients one run may hold on a grid of ``time_points`` (``MAX_VALUES`` in all)."""
+    return max(1, min(MAX_PATIENTS, MAX_VALUES // max(1, time_points)))
 
 
 def population_weights(*, n: int, mean_kg: float, sd_kg: float, rng: np.random.Generator) -> np.ndarray:
@@ -220,6 +231,17 @@ def population_simulate(
     effect_site: bool = False,
 ) -> PopulationResult:
     """Simulate N patients exactly and return percentile bands and the share above a threshold."""
+    grid = output_grid(until_min, step_min)
+    check_covers_regimen(regimen, until_min)
+    times = event_times(regimen, grid)
+    high = max_patients(times.size)
+    asked = np.asarray(weights_kg).size if weights_kg is not None else n
+    if isinstance(asked, int | np.integer) and not isinstance(asked, bool) and asked > high:
+        raise ValidationError(
+            BAD_N_FOR_GRID.format(value=asked, high=high, t=times.size, values=MAX_VALUES, most=MAX_PATIENTS),
+            field="n",
+            value=asked,
+        )
     patients = virtual_patients_draw(
         model,
         n=n,
@@ -229,8 +251,6 @@ def population_simulate(
         cv=cv,
         seed=seed,
     )
-    grid = output_grid(until_min, step_min)
-    check_covers_regimen(regimen, until_min)
     if threshold_ng_per_ml is not None and not (
         math.isfinite(threshold_ng_per_ml) and 0 < threshold_ng_per_ml <= 1e5
     ):
@@ -239,10 +259,6 @@ def population_simulate(
             field="threshold",
             value=threshold_ng_per_ml,
         )
-    times = event_times(regimen, grid)
-    N = patients.weights_kg.size
-    if N * times.size > 50_000_000:
-        raise ValidationError(TOO_BIG.format(n=N, t=times.size), field="n", value=N)
     w = patients.weights_kg
     effect_pct = None
     if effect_site and model.ke0_per_min is not None:

@@ -54,7 +54,7 @@ def sessions_for_patient(*, user: User, patient: Patient) -> QuerySet[InfusionSe
     audit_read(patient, "infusion sessions")
     return (
         InfusionSession.objects.filter(patient=patient)
-        .select_related("location", "chair", "protocol_version")
+        .select_related("patient", "location", "chair", "protocol_version")
         .order_by("-scheduled_start")
     )
 

@@ -1,18 +1,13 @@
-"""Reads of measurement-based care: due questionnaires, the worklist and safety flags (``care``), and the
-outcomes dashboard (``dashboard``). Services write; nothing here changes a record."""
+"""Reads of measurement-based care: due questionnaires and safety flags (``care``), the worklist
+(``worklist``), and the outcomes dashboard (``dashboard``). Services write; nothing here changes a record."""
 
 from ketaclinic.outcomes.selectors.care import (
     _ANSWER_FIELDS,
     LOCATION_NOT_YOURS,
     PHQ9_REMISSION_BELOW,
     PHQ9_RESPONSE_MIN_BASELINE,
-    ItemKey,
     Trajectory,
-    Worklist,
-    WorklistRow,
     _answered,
-    _due_items_by_patient,
-    _marks_from_answers,
     _schedule,
     booster_get,
     booster_proposals_open_for,
@@ -22,19 +17,15 @@ from ketaclinic.outcomes.selectors.care import (
     due_status_for_patient,
     indication_of,
     infusion_marks,
-    item_key,
     link_expiry,
     open_safety_flags,
     outcomes_settings,
     outcomes_settings_for,
-    patients_in_treatment,
-    questionnaire_worklist,
     response_get,
     responses_for_patient,
     safety_flag_get,
     safety_flags_open_for,
     trajectory_get,
-    worklist_patients,
 )
 from ketaclinic.outcomes.selectors.dashboard import (
     _COHORT_SQL,
@@ -54,6 +45,17 @@ from ketaclinic.outcomes.selectors.dashboard import (
     dashboard_locations,
     measure_patients,
     outcomes_dashboard,
+)
+from ketaclinic.outcomes.selectors.worklist import (
+    ItemKey,
+    Worklist,
+    WorklistRow,
+    _due_items_by_patient,
+    _marks_from_answers,
+    item_key,
+    patients_in_treatment,
+    questionnaire_worklist,
+    worklist_patients,
 )
 
 # the package's names: what pages, the API, the services and the tests read from here

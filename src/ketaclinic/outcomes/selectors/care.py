@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -15,12 +14,10 @@ from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
-from ketaclinic.core.instruments import shipped_instruments
 from ketaclinic.core.outcomes import (
     Answered,
     DueItem,
     DueQuestionnaire,
-    DueStatus,
     MeasurementSchedule,
     TrajectoryPoint,
     TrajectoryStatus,
@@ -29,11 +26,8 @@ from ketaclinic.core.outcomes import (
     trajectory_status,
 )
 from ketaclinic.core.protocols.document import OutcomesSection
-from ketaclinic.outcomes.emails import until_words
 from ketaclinic.outcomes.models import (
     BoosterProposal,
-    LinkDispatch,
-    PatientLink,
     QuestionnaireResponse,
     SafetyFlag,
 )
@@ -41,7 +35,6 @@ from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.protocols.selectors import protocol_for_indication
-from ketaclinic.screening.models import Referral
 
 PHQ9_RESPONSE_MIN_BASELINE = (
     10  # the clinic's short-term response definition (the PHQ-9 definition's change section)
@@ -105,8 +98,15 @@ def link_expiry(item: DueItem, now: datetime) -> datetime:
 
 
 def current_responses() -> QuerySet[QuestionnaireResponse]:
-    """Responses no correction has replaced."""
-    return QuestionnaireResponse.objects.filter(replaced_by__isnull=True)
+    """Responses no correction has replaced.
+
+    ``NOT EXISTS`` rather than ``replaced_by__isnull=True``: Django writes the latter as a LEFT JOIN filtered
+    on the joined row's key being NULL, which PostgreSQL neither turns into an anti-join nor estimates (a key
+    is never NULL: it counts on 1 row, then nests loops over the whole table); ``NOT EXISTS`` is an anti-join
+    on the unique index of ``replaces`` with the right estimate, on both databases."""
+    return QuestionnaireResponse.objects.filter(
+        ~Exists(QuestionnaireResponse.objects.filter(replaces=OuterRef("pk")))
+    )
 
 
 # -- safety flags ---------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def responses_for_patient(*, user: User, patient: Patient) -> list[Questionnaire
     patient_for(user, patient, Permission.CLINICAL_VIEW)
     return list(
         QuestionnaireResponse.objects.filter(patient=patient)
-        .select_related("replaced_by")
+        .select_related("patient", "replaces", "replaced_by")
         .order_by("-authored_at", "-id")
     )
 
@@ -268,8 +268,9 @@ def due_for_patient(patient: Patient, today: date | None = None) -> tuple[DueQue
 
 
 def _answered(rows: Iterable[tuple[str, str, int | None, datetime]]) -> list[Answered]:
+    zone = timezone.get_current_timezone()  # once: looking it up per answer cost the worklist a tenth
     return [
-        Answered(instrument, timepoint, number, timezone.localdate(at))
+        Answered(instrument, timepoint, number, at.astimezone(zone).date())
         for instrument, timepoint, number, at in rows
     ]
 
@@ -285,210 +286,3 @@ def due_status_for_patient(patient: Patient, today: date | None = None) -> tuple
         current_responses().filter(patient=patient).exclude(timepoint="ad_hoc").values_list(*_ANSWER_FIELDS)
     )
     return due_statuses(due_for_patient(patient, today), _answered(rows), today=today)
-
-
-# -- the questionnaires worklist --------------------------------------------------------------------------
-
-ItemKey = tuple[str, str, int | None]  # instrument, timepoint, infusion number
-
-
-def item_key(item: DueItem) -> ItemKey:
-    return item.instrument, item.questionnaire.timepoint, item.questionnaire.infusion_number
-
-
-@dataclass(frozen=True)
-class WorklistRow:
-    patient: Patient
-    item: DueItem
-    live_link: PatientLink | None  # an unused, unexpired link for this questionnaire
-    dispatch: LinkDispatch | None  # the latest attempt to email a link for it
-    sendable: bool  # its wording ships, so it can go by link
-    instrument_name: str
-
-    @property
-    def link_until(self) -> str:
-        return until_words(self.live_link.expires_at) if self.live_link is not None else ""
-
-    @property
-    def hand_out(self) -> bool:
-        """No email address: a member of staff hands the patient a link (or enters the answers)."""
-        return not self.patient.email
-
-
-@dataclass(frozen=True)
-class Worklist:
-    today: date
-    location: Location | None
-    rows: list[WorklistRow]
-
-    @property
-    def overdue(self) -> list[WorklistRow]:
-        return [r for r in self.rows if r.item.status is DueStatus.OVERDUE]
-
-    @property
-    def due(self) -> list[WorklistRow]:
-        return [r for r in self.rows if r.item.status is DueStatus.DUE]
-
-
-def _due_items_by_patient(patients: QuerySet[Patient], today: date) -> dict[Patient, tuple[DueItem, ...]]:
-    """``due_status_for_patient`` for many patients in a bounded number of queries (plans, their series,
-    done infusions of patients without a plan, current answers, referrals, plus one per protocol lookup)."""
-    plans: dict[int, TreatmentPlan] = {}
-    for latest in (
-        TreatmentPlan.objects.filter(patient__in=patients, status__in=["active", "completed"])
-        .select_related("protocol_version", "patient", "patient__location")
-        .order_by("-created_at", "-id")
-    ):
-        plans.setdefault(latest.patient_id, latest)
-    series: dict[int, list[date]] = {}
-    for plan_id, start in (
-        PlannedInfusion.objects.filter(plan__in=list(plans.values()), kind="series")
-        .exclude(status="cancelled")
-        .order_by("scheduled_start")
-        .values_list("plan_id", "scheduled_start")
-    ):
-        series.setdefault(plan_id, []).append(timezone.localdate(start))
-    answers: dict[int, list[tuple[str, str, int | None, datetime]]] = {}
-    for patient_id, *row in (
-        current_responses()
-        .filter(patient__in=patients)
-        .exclude(timepoint="ad_hoc")
-        .order_by("authored_at", "id")
-        .values_list("patient_id", *_ANSWER_FIELDS)
-    ):
-        answers.setdefault(patient_id, []).append(tuple(row))
-    others = {
-        p.pk: p for p in Patient.objects.filter(pk__in=set(answers) - set(plans)).select_related("location")
-    }
-    fallback = {pid for pid in [*plans, *others] if not (pid in plans and series.get(plans[pid].pk))}
-    done: dict[int, list[date]] = {}
-    for patient_id, start in (
-        PlannedInfusion.objects.filter(plan__patient_id__in=fallback, status="done")
-        .order_by("scheduled_start")
-        .values_list("plan__patient_id", "scheduled_start")
-    ):
-        done.setdefault(patient_id, []).append(timezone.localdate(start))
-    referrals: dict[int, str] = {}
-    for patient_id, indication in (
-        Referral.objects.filter(patient_id__in=[*plans, *others])
-        .order_by("received_on", "id")
-        .values_list("patient_id", "indication")
-    ):
-        referrals[patient_id] = indication  # the latest wins
-    by_indication: dict[str, OutcomesSection] = {}
-
-    def section(patient_id: int, plan: TreatmentPlan | None) -> OutcomesSection:
-        return outcomes_settings_for(plan, referrals.get(patient_id), by_indication)
-
-    out: dict[Patient, tuple[DueItem, ...]] = {}
-    for patient_id in [*plans, *others]:
-        plan = plans.get(patient_id)
-        patient = plan.patient if plan is not None else others[patient_id]
-        rows = answers.get(patient_id, [])
-        dates = series.get(plan.pk, []) if plan is not None else []
-        if not dates:  # as infusion_marks: done infusions, else one per baseline / before-infusion answer
-            dates = done.get(patient_id) or _marks_from_answers(rows)
-        items = due_schedule(sorted(dates), today=today, schedule=_schedule(section(patient_id, plan)))
-        out[patient] = due_statuses(items, _answered(rows), today=today)
-    return out
-
-
-def _marks_from_answers(rows: list[tuple[str, str, int | None, datetime]]) -> list[date]:
-    marks: dict[int, datetime] = {}
-    for _instrument, timepoint, number, when in sorted(rows, key=lambda r: r[3]):
-        if timepoint not in ("baseline", "pre_infusion"):
-            continue
-        n = 1 if timepoint == "baseline" else number
-        if n and n not in marks:
-            marks[n] = when + timedelta(minutes=30)
-    return [timezone.localdate(when) for when in sorted(marks.values())]
-
-
-def worklist_patients(location: Location | None) -> QuerySet[Patient]:
-    """Patients who can have questionnaires due: a signed plan, or answers at a baseline or before an
-    infusion."""
-    patients = Patient.objects.all() if location is None else Patient.objects.filter(location=location)
-    return patients.filter(
-        Exists(TreatmentPlan.objects.filter(patient=OuterRef("pk"), status__in=["active", "completed"]))
-        | Exists(
-            current_responses().filter(patient=OuterRef("pk"), timepoint__in=["baseline", "pre_infusion"])
-        )
-    )
-
-
-def questionnaire_worklist(
-    *, user: User | None, location: Location | None, today: date | None = None
-) -> Worklist:
-    """Questionnaires due today or overdue (while an answer would still count) at a location, with each one's
-    live link and latest emailing; a fixed number of queries whatever the number of patients.
-
-    ``user=None`` is the daily ``send_due_links`` job (every location when ``location`` is None)."""
-    if user is not None:
-        require(user, Permission.QUESTIONNAIRE_RECORD)
-        if location is None or location.pk not in user_location_ids(user):
-            raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
-    today = today or timezone.localdate()
-    patients = worklist_patients(location)
-    by_patient = _due_items_by_patient(patients, today)
-    waiting = [
-        (patient, item) for patient, items in by_patient.items() for item in items if item.can_still_answer
-    ]
-    live: dict[tuple[int, ItemKey], PatientLink] = {}
-    dispatches: dict[tuple[int, ItemKey, date], LinkDispatch] = {}
-    if waiting:
-        ids = {patient.pk for patient, _ in waiting}
-        for link in PatientLink.objects.filter(
-            patient_id__in=ids, used_at__isnull=True, expires_at__gt=timezone.now()
-        ).order_by("expires_at"):
-            live[(link.patient_id, (link.instrument, link.timepoint, link.infusion_number))] = link
-        earliest = min(item.questionnaire.due_on for _, item in waiting)
-        for d in LinkDispatch.objects.filter(patient_id__in=ids, due_on__gte=earliest).order_by(
-            "sent_at", "id"
-        ):
-            dispatches[(d.patient_id, (d.instrument, d.timepoint, d.infusion_number), d.due_on)] = (
-                d  # the latest wins
-            )
-    library = shipped_instruments()
-    rows = []
-    for patient, item in waiting:
-        key = item_key(item)
-        rows.append(
-            WorklistRow(
-                patient,
-                item,
-                live.get((patient.pk, key)),
-                dispatches.get((patient.pk, key, item.questionnaire.due_on)),
-                item.instrument in library and library[item.instrument].wording == "shipped",
-                library[item.instrument].name if item.instrument in library else item.instrument,
-            )
-        )
-    rows.sort(
-        key=lambda r: (
-            r.item.status is not DueStatus.OVERDUE,
-            r.item.questionnaire.due_on,
-            r.patient.family_name,
-            r.patient.given_name,
-            r.patient.pk,
-            r.item.instrument,
-        )
-    )
-    return Worklist(today=today, location=location, rows=rows)
-
-
-def patients_in_treatment(patients: set[Patient]) -> set[int]:
-    """Patients whose latest plan (superseded revisions aside) is active or completed: only they are emailed
-    automatically. A patient screened out, with a plan still in draft, or whose plan was stopped (an adverse
-    event, a withdrawal) is left to staff on the worklist, never emailed by the daily job."""
-    latest: dict[int, str] = {}
-    for patient_id, status in (
-        TreatmentPlan.objects.filter(patient__in=patients)
-        .exclude(status=TreatmentPlan.Status.SUPERSEDED)
-        .order_by("patient_id", "-created_at", "-id")
-        .values_list("patient_id", "status")
-    ):
-        latest.setdefault(patient_id, status)
-    return {
-        pid
-        for pid, status in latest.items()
-        if status in (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)
-    }

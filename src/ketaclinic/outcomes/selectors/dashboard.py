@@ -11,13 +11,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require
+from ketaclinic.base.db_routing import report_database
 from ketaclinic.core.access import Permission
 from ketaclinic.core.outcomes import (
     Estimate,
@@ -218,7 +219,7 @@ def _cohort_rows(
         _R_AT_SQL.format(t=t, nr_c=_NOT_REPLACED.format(t=t, a="c")) if with_response_time else "NULL AS r_at"
     )
     sql = _COHORT_SQL.format(t=t, endpoint=endpoint, r_at=r_at, nr_b=_NOT_REPLACED.format(t=t, a="b"))
-    with connection.cursor() as cur:
+    with connections[report_database()].cursor() as cur:  # a report: the replica when there is one
         cur.execute(sql, params)
         rows = cur.fetchall()
     return [
@@ -302,14 +303,23 @@ EXCLUSIONS_BY_INDICATION = {"bipolar_depression": frozenset({Exclusion.BIPOLAR})
 
 
 def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
-    """Every patient's current PHQ-9 totals for the published measures (one query). A patient's diagnosis is
-    the latest indication recorded with their answers; the location filter applies to the index answer."""
+    """Every patient's current PHQ-9 totals for the published measures (one query, two at a location). A
+    patient's diagnosis is the latest indication recorded with their answers; the location filter applies to
+    the index answer."""
     rows = (
         current_responses()
+        .using(report_database())
         .filter(instrument="phq9", total__isnull=False)
         .order_by("patient_id", "authored_at", "id")
         .values_list("patient_id", "authored_at", "total", "indication", "location_id")
     )
+    if filters.location is not None:
+        # The index answer is one given there: only who answered there at all. Their keys first (an index
+        # range on instrument and location), so that the answers are read by patient, not over the network.
+        answered_there = QuestionnaireResponse.objects.using(report_database()).filter(
+            instrument="phq9", location=filters.location
+        )
+        rows = rows.filter(patient_id__in=sorted(set(answered_there.values_list("patient_id", flat=True))))
     by_patient: dict[int, list[tuple[datetime, float, str, int]]] = {}
     for patient_id, when, total, indication, location_id in rows:
         if total is not None:  # always (the filter): the check is for the type checker

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from ketaclinic.outcomes.selectors import (
     link_expiry,
     patients_in_treatment,
     questionnaire_worklist,
+    worklist_patients,
 )
 from ketaclinic.outcomes.services._common import _instrument, _link_store
 from ketaclinic.patients.access import patient_for
@@ -167,27 +168,40 @@ class SendSummary:
         )
 
 
-def due_links_send(
+CHUNK_SIZE = 200  # patients read and emailed at a time by the daily job: its memory does not grow with them
+
+
+def due_link_chunks(
+    location: Location | None, chunk_size: int, today: date | None = None
+) -> Iterator[list[int]]:
+    """The ids of the patients who can have questionnaires due, ``chunk_size`` at a time, in id order (each
+    chunk one indexed range query from the last id, so no chunk costs more than the first)."""
+    after = 0
+    while True:
+        chunk = list(
+            worklist_patients(location, today or timezone.localdate())
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk_size]
+        )
+        if not chunk:
+            return
+        yield chunk
+        after = chunk[-1]
+
+
+def _send_chunk(
     *,
     user: User | None,
     base_url: str,
-    location: Location | None = None,
-    today: date | None = None,
-    connection: Any = None,
-) -> SendSummary:
-    """Email a link for every questionnaire due today (window open, no answer) that has no live link.
-
-    One message per patient (all their links). Idempotent: a sent link is live, so a second run the same
-    day sends nothing again; a patient without an email address is recorded once per questionnaire and
-    listed on the worklist as "hand out a link"; a failed send stores no link, so the next run tries again.
-    ``user`` None is the daily job (every location unless ``location`` is given)."""
-    if user is not None:
-        require(user, Permission.QUESTIONNAIRE_RECORD)
-    if not base_url:
-        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
-    summary = SendSummary()
+    location: Location | None,
+    today: date | None,
+    among: list[int],
+    summary: SendSummary,
+    connection: Any,
+) -> None:
     to_email: dict[Patient, list[DueItem]] = {}
-    rows = questionnaire_worklist(user=user, location=location, today=today).due
+    rows = questionnaire_worklist(user=user, location=location, today=today, among=among).due
     treated = patients_in_treatment({row.patient for row in rows})
     for row in rows:
         if row.patient.pk not in treated:
@@ -210,6 +224,39 @@ def due_links_send(
                 summary.sent += 1
             else:
                 summary.failed += 1
+
+
+def due_links_send(
+    *,
+    user: User | None,
+    base_url: str,
+    location: Location | None = None,
+    today: date | None = None,
+    connection: Any = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> SendSummary:
+    """Email a link for every questionnaire due today (window open, no answer) that has no live link.
+
+    One message per patient (all their links). Idempotent: a sent link is live, so a second run the same
+    day sends nothing again; a patient without an email address is recorded once per questionnaire and
+    listed on the worklist as "hand out a link"; a failed send stores no link, so the next run tries again.
+    ``user`` None is the daily job (every location unless ``location`` is given). Patients are read and
+    emailed ``chunk_size`` at a time, so memory stays bounded however large the network."""
+    if user is not None:
+        require(user, Permission.QUESTIONNAIRE_RECORD)
+    if not base_url:
+        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
+    summary = SendSummary()
+    for chunk in due_link_chunks(location, chunk_size, today):
+        _send_chunk(
+            user=user,
+            base_url=base_url,
+            location=location,
+            today=today,
+            among=chunk,
+            summary=summary,
+            connection=connection,
+        )
     return summary
 
 

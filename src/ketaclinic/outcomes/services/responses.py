@@ -18,7 +18,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.instruments import Instrument, get_instrument, score_instrument
 from ketaclinic.core.instruments.scoring import Score
 from ketaclinic.core.outcomes.relapse import protocol_relapse_check_for
-from ketaclinic.outcomes import emails
+from ketaclinic.outcomes import tasks
 from ketaclinic.outcomes.models import (
     TIMEPOINTS,
     BoosterProposal,
@@ -26,7 +26,7 @@ from ketaclinic.outcomes.models import (
     QuestionnaireResponse,
     SafetyFlag,
 )
-from ketaclinic.outcomes.selectors import current_plan, indication_of, outcomes_settings
+from ketaclinic.outcomes.selectors import current_plan, current_responses, indication_of, outcomes_settings
 from ketaclinic.outcomes.services._common import _answers_list, _instrument
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
@@ -139,7 +139,7 @@ def _raise_safety_flags(response: QuestionnaireResponse) -> list[SafetyFlag]:
             detail={"flag": str(sf.external_id), "response": str(response.external_id)},
         )
         raised.append(sf)
-        emails.safety_flag_notify(sf)
+        tasks.safety_flag_notify(sf)  # enqueued in this transaction: a rolled-back answer tells nobody
     return raised
 
 
@@ -149,12 +149,8 @@ def _propose_booster_if_relapsed(response: QuestionnaireResponse, plan: Treatmen
         return
     totals = [
         (pk, total)
-        for pk, total in QuestionnaireResponse.objects.filter(
-            patient=response.patient,
-            instrument=response.instrument,
-            replaced_by__isnull=True,
-            total__isnull=False,
-        )
+        for pk, total in current_responses()
+        .filter(patient=response.patient, instrument=response.instrument, total__isnull=False)
         .order_by("authored_at", "id")
         .values_list("id", "total")
         if total is not None  # always (the filter): the check is for the type checker

@@ -2,6 +2,7 @@
 
 ``DATABASE_URL`` chooses the database: unset means the embedded SQLite file ``var/ketaclinic.sqlite3``;
 ``postgres://user@host:5432/name`` means PostgreSQL (production and the second test run).
+``DATABASE_REPLICA_URL`` (optional, PostgreSQL) names a streaming replica the reports read from.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "django_guid",  # request ids (below)
     "ninja",  # serves Swagger UI from its own static files (no CDN: clinics may run offline)
+    "django_tasks",  # Django's Tasks API (backport); tasks are stored in the database (docs/jobs.md)
+    "django_tasks_db",
     "ketaclinic.accounts",
     "ketaclinic.audit",
     "ketaclinic.protocols",
@@ -49,6 +52,7 @@ INSTALLED_APPS = [
     "ketaclinic.consent",
     "ketaclinic.infusions",
     "ketaclinic.outcomes",
+    "ketaclinic.jobs",
     "ketaclinic.web",
 ]
 
@@ -108,6 +112,20 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # PostgreSQL's JIT compiles "expensive" plans: for the outcomes dashboard's report query it costs more
     # (~1 s) than the query itself (benchmarks/outcomes.py). Short clinic queries never gain from it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# A PostgreSQL streaming replica (hot standby) that reports read from (ketaclinic.base.db_routing): the
+# outcomes dashboard and its CSV and API, and the audit trail's list. Writes, migrations and every other
+# read stay on the primary.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)
+    )
+    # a replica that does not answer in 3 s is skipped: the reports read the primary (db_routing)
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(options="-c jit=off", connect_timeout=3)
+KETACLINIC_REPORTS_DATABASE = "replica" if "replica" in DATABASES else "default"
+DATABASE_ROUTERS = ["ketaclinic.base.db_routing.PrimaryRouter"]
+# Background jobs live in the database itself (SQLite or PostgreSQL): a task enqueued inside a transaction is
+# sent only if that transaction commits. `ketaclinic manage jobs_worker` runs them (docs/jobs.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

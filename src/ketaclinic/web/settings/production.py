@@ -11,6 +11,11 @@ for _name in ("DJANGO_SECRET_KEY", "KETACLINIC_AUDIT_KEY", "DATABASE_URL", "KETA
     if not os.environ.get(_name):
         raise ImproperlyConfigured(f"{_name} must be set in production.")
 
+if "replica" in DATABASES and not DATABASES["replica"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_URL must name a PostgreSQL streaming replica of DATABASE_URL."
+    )
+
 DEBUG = False
 SECURE_SSL_REDIRECT = True
 SESSION_COOKIE_SECURE = True

@@ -12,6 +12,18 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["*"]
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or "sqlite:///:memory:")}
+# The replica (DATABASE_REPLICA_URL when set, else the primary's address) is a test mirror of the primary:
+# Django points it at the same test database through a second connection, so a test sees which alias a page
+# read from, and its rows (committed ones: a replica never sees a transaction that has not committed).
+# Reports read from it only in the tests that say so (settings.KETACLINIC_REPORTS_DATABASE = "replica" and
+# the replica in their databases).
+DATABASES["replica"] = {
+    **dj_database_url.parse(
+        os.environ.get("DATABASE_REPLICA_URL") or os.environ.get("DATABASE_URL") or "sqlite:///:memory:"
+    ),
+    "TEST": {"MIRROR": "default"},
+}
+KETACLINIC_REPORTS_DATABASE = "default"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,7 +1,9 @@
 """``ketaclinic manage send_due_links``: email each patient a link for every questionnaire due today.
 
-Run it once a day (cron or a systemd timer; see docs/outcomes.md). Idempotent: a second run the same day
-sends nothing already sent; a failed email is recorded and tried again at the next run."""
+The worker (``ketaclinic manage jobs_worker``, docs/jobs.md) runs the same code every day by itself, one task
+per location; this command is the manual trigger: it sends now, or with ``--enqueue`` hands the work to the
+worker. Idempotent: a second run the same day sends nothing already sent; a failed email is recorded and
+tried again at the next run."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ketaclinic.accounts.models import Location
 from ketaclinic.core.errors import DomainError
 from ketaclinic.outcomes.services import due_links_send
+from ketaclinic.outcomes.tasks import due_links_enqueue
 
 
 class Command(BaseCommand):
@@ -26,8 +29,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--date", dest="day", default="", help="The day to send for (YYYY-MM-DD); default today."
         )
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Queue one job per location for the worker instead of sending now.",
+        )
 
-    def handle(self, *args: object, location: str, day: str, **options: object) -> None:
+    def handle(self, *args: object, location: str, day: str, enqueue: bool, **options: object) -> None:
         base_url = settings.KETACLINIC_BASE_URL or ("http://127.0.0.1:8000" if settings.DEBUG else "")
         if not settings.DEBUG and not base_url.startswith("https://"):
             raise CommandError(
@@ -38,6 +46,10 @@ class Command(BaseCommand):
             where = Location.objects.filter(code=location).first()
             if where is None:
                 raise CommandError(f"No location {location!r}.")
+        if enqueue:
+            count = due_links_enqueue(day=_day(day), location=where)
+            self.stdout.write(f"Questionnaire links: {count} location job(s) queued for the worker.")
+            return
         try:
             summary = due_links_send(user=None, base_url=base_url, location=where, today=_day(day))
         except DomainError as exc:

@@ -1,0 +1,58 @@
+"""The background jobs of the whole clinic: what runs periodically (``SCHEDULE``, the table the worker reads)
+and the admin's page that shows the queue (queued, running, done, failed, with each failure's error)."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from ketaclinic.accounts.http import AuthedRequest
+from ketaclinic.accounts.permissions import require
+from ketaclinic.core.access import Permission
+from ketaclinic.jobs import tasks as jobs_tasks
+from ketaclinic.jobs.models import PeriodicRun
+from ketaclinic.jobs.schedule import Periodic
+from ketaclinic.jobs.selectors import STATES, job_counts, job_results, job_row
+from ketaclinic.outcomes import tasks as outcomes_tasks
+
+# Every periodic job, declared here rather than in a crontab; times are each location's local time.
+SCHEDULE: tuple[Periodic, ...] = (
+    Periodic(
+        job="due_links",
+        task=outcomes_tasks.due_links_location,
+        at=time(8, 0),
+        description="Email patients the questionnaire links due today",
+    ),
+    Periodic(
+        job="prune",
+        task=jobs_tasks.finished_jobs_prune,
+        at=time(3, 0),
+        description="Delete finished jobs more than 30 days old",
+        per_location=False,
+    ),
+)
+
+
+@login_required
+def jobs_page(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Permission.JOBS_VIEW)
+    status = request.GET.get("status", "")
+    page = Paginator(job_results(status=status), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "jobs/list.html",
+        {
+            "rows": [job_row(result) for result in page],
+            "page": page,
+            "status": status if status in STATES else "",
+            "states": [
+                (key, label, n) for (key, label), n in zip(STATES.items(), job_counts().values(), strict=True)
+            ],
+            "schedule": SCHEDULE,
+            "runs": PeriodicRun.objects.select_related("location")[:20],
+        },
+    )
