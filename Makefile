@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres install system-deps pdf-deps lint bench bench-audit clean screenshots mutation
+.PHONY: demo serve bench-load bench-deps test test-sqlite test-postgres install system-deps pdf-deps lint bench bench-audit clean screenshots mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,25 @@ demo: $(STAMP) pdf-deps
 	  trap 'kill $$cp $$jw 2>/dev/null' EXIT INT TERM; \
 	  DATABASE_URL= $(BIN)/ketaclinic manage runserver --noreload $(HOST):$(PORT)
 
+# The production server on PostgreSQL (docs/production.md): migrate, load the shipped protocols, then gunicorn
+# (`ketaclinic serve`: static files collected, workers from the cores) beside the audit checkpointer and the
+# background jobs' worker.
+# DATABASE_URL must name PostgreSQL. Secrets come from the environment; those unset are made once and kept in
+# var/production.env (mode 600; the audit key must never change: keep that file, or set them yourself).
+PROD_ENV = set -a && . var/production.env && set +a && export DJANGO_SETTINGS_MODULE=ketaclinic.web.settings.production \
+  KETACLINIC_REDIS_URL=$${KETACLINIC_REDIS_URL:-redis://127.0.0.1:6379/0} &&
+serve: $(STAMP) pdf-deps
+	@case "$${DATABASE_URL:-}" in postgres*) ;; *) echo "make serve runs on PostgreSQL: set DATABASE_URL=postgres://user@host:5432/name" >&2; exit 2;; esac
+	@mkdir -p var && [ -f var/production.env ] || (umask 077 && for k in DJANGO_SECRET_KEY KETACLINIC_AUDIT_KEY; do \
+	  echo "$$k=\$${$$k:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')}"; done > var/production.env)
+	$(PROD_ENV) $(BIN)/ketaclinic manage migrate --noinput
+	$(PROD_ENV) $(BIN)/ketaclinic manage protocol_load --shipped
+	@# beside the server, stopping with it: the audit checkpointer and the background jobs' worker (docs/jobs.md)
+	$(PROD_ENV) { $(BIN)/ketaclinic manage audit_checkpoint --every 60 >> var/audit-checkpoint.log 2>&1 & cp=$$!; \
+	  $(BIN)/ketaclinic manage jobs_worker >> var/jobs-worker.log 2>&1 & jw=$$!; \
+	  trap 'kill $$cp $$jw 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/ketaclinic serve --host $(HOST) --port $(PORT); }
+
 # The two passes run side by side (each pytest uses one core; the machine has two), each one's output printed
 # whole when it ends; the command fails when either fails.
 test: $(STAMP) system-deps
@@ -92,7 +111,7 @@ lint: $(STAMP)
 
 # Benchmark-only peers (never runtime dependencies): opentiva builds its Cython extension from source.
 bench-deps: $(STAMP)
-	$(BIN)/pip install --quiet numpy cython setuptools wheel
+	$(BIN)/pip install --quiet numpy cython setuptools wheel 'locust>=2.37,<3'
 	$(BIN)/pip install --quiet --no-build-isolation opentiva==1.1.2
 	$(BIN)/pip install --quiet PyTCI==1.2.0
 
@@ -102,6 +121,11 @@ bench: $(STAMP) bench-deps
 # 20 staff at once on PostgreSQL behind gunicorn, reads audited or not (benchmarks/audit_load.py).
 bench-audit: $(STAMP)
 	$(BIN)/python benchmarks/audit_load.py
+
+# A clinic's day against the production server on PostgreSQL (benchmarks/load.py; its own database).
+LOAD_ARGS ?=
+bench-load: $(STAMP) bench-deps
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
 # Mutation testing of the pure core's safety modules (list: [tool.mutmut] only_mutate in pyproject.toml)
 # with tests/core/ only; not part of `make test` or CI. One worker at low priority; prints the share killed.

@@ -20,6 +20,7 @@ OPEN_PATHS = (
     "/api/openapi.json",
     "/api/docs",
     "/healthz",
+    "/readyz",
 )
 IDLE_SIGNED_OUT = "Signed out after inactivity."
 SECOND_FACTOR_REQUIRED = "Second factor required: verify your authenticator code."

@@ -21,6 +21,10 @@ from ketaclinic.core.errors import DomainError
 # command is one line here and a module with ``register(sub)``.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "manage": ("ketaclinic.cli.manage", "Run a Django management command (migrate, runserver, ...)."),
+    "serve": (
+        "ketaclinic.cli.serve",
+        "Run the production server (gunicorn, production settings, static files collected).",
+    ),
     "protocol": ("ketaclinic.cli.protocol", "List, check and describe protocol documents."),
     "dose": ("ketaclinic.cli.dose", "Dose, rate and pump program for a session under a protocol."),
     "pk": ("ketaclinic.cli.pk", "Predicted ketamine concentrations (PK models)."),

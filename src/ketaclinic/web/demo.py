@@ -853,3 +853,50 @@ def _demo_walk(
     )
     sessions.note_generate(user=nurse, session=session, expected_version=session.version)
     sessions.note_sign(user=prescriber, session=_fresh(session), expected_version=_fresh(session).version)
+
+
+def demo_running_sessions_add(*, count: int, minutes_ago: int = 40) -> list[InfusionSession]:
+    """Up to ``count`` more infusions running now, as home visits of the demo's patients in an active signed
+    plan with no session today, walked through the real services like the day's running one (started about
+    ``minutes_ago`` minutes ago; each has a verbal order awaiting a prescriber's co-signature). For the load
+    test (benchmarks/load.py): the day's nurses each keep one open."""
+    replay = _Replay(_REAL_NOW() - timedelta(minutes=minutes_ago))
+    _REPLAY.append(replay)
+    try:
+        with mock.patch("django.utils.timezone.now", replay.now):
+            return _running_sessions_add(count, minutes_ago)
+    finally:
+        _REPLAY.pop()
+
+
+@transaction.atomic
+def _running_sessions_add(count: int, minutes_ago: int) -> list[InfusionSession]:
+    users = {
+        u.username: u for u in User.objects.filter(username__in=["nurse.patel", "dr.okafor", "dr.rivera"])
+    }
+    nurses = {"downtown": users["nurse.patel"], "northside": users["dr.okafor"]}  # as in _demo_day
+    prescriber = users["dr.rivera"]
+    protocol = ProtocolVersion.objects.filter(protocol_id="depression-standard").order_by("-version").first()
+    covered = {str(i) for i in protocol.parsed.indications} if protocol is not None else set()
+    flagged = set(
+        SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN).values_list("patient_id", flat=True)
+    )
+    start = _real_now() - timedelta(minutes=minutes_ago)
+    today = start - timedelta(hours=12)
+    busy = set(InfusionSession.objects.filter(created_at__gte=today).values_list("patient_id", flat=True))
+    rng = random.Random(20261204)  # noqa: S311 - demo data, not security
+    added: list[InfusionSession] = []
+    patients = Patient.objects.filter(location__code__in=nurses).select_related("location").order_by("mrn")
+    for patient in patients:
+        if len(added) >= count:
+            break
+        if patient.pk in flagged or patient.pk in busy:
+            continue
+        plan = selectors.active_plan(patient)
+        if plan is None or plan.indication not in covered:
+            continue
+        nurse = nurses[patient.location.code]
+        session = _demo_schedule(nurse, patient, protocol, None, start, None)
+        _demo_walk(session, "running", nurse, prescriber, start, rng)
+        added.append(_fresh(session))
+    return added

@@ -4,13 +4,12 @@ apps (``ketaclinic.web.pages``) are added to the list of the app whose name they
 
 from types import ModuleType
 
-from django.http import HttpResponse
 from django.urls import URLPattern, include, path
 
 from ketaclinic.accounts import urls as accounts_urls
 from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.patients import urls as patients_urls
-from ketaclinic.web import jobs, pages, views
+from ketaclinic.web import health, jobs, pages, views
 from ketaclinic.web.api import api
 
 
@@ -44,7 +43,8 @@ urlpatterns = [
     path("q/<str:token>/", outcomes_views.answer, name="questionnaire_answer"),
     path("", include(([path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),
     path("api/", api.urls),
-    path("healthz", lambda r: HttpResponse("ok", content_type="text/plain")),
+    path("healthz", health.healthz),
+    path("readyz", health.readyz),
 ]
 
 handler403 = "ketaclinic.web.views.permission_denied"

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "django_ratelimit",
+    "django_guid",  # request ids (below)
     "ninja",  # serves Swagger UI from its own static files (no CDN: clinics may run offline)
     "django_tasks",  # Django's Tasks API (backport); tasks are stored in the database (docs/jobs.md)
     "django_tasks_db",
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first, so every log line of the request carries its id (DJANGO_GUID below)
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     # a page about a patient activates their location's zone
     "ketaclinic.base.time_zones.ResetTimeZoneMiddleware",
@@ -222,12 +225,28 @@ MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-LOGGING = {
+# Request ids (django-guid, a kept library: middleware, a log filter, sync and async): an incoming
+# X-Request-ID that is a UUID (a proxy's) is kept, anything else replaced by a new one; the response echoes it
+# and every log line written while the request runs carries it as ``request_id``.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": True,
+    "UUID_LENGTH": 32,
+}
+
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     # a refusal (403) is one line in the log, never a traceback
-    "filters": {"refusals_one_line": {"()": "ketaclinic.web.security_headers.RefusalsOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_one_line"]}},
+    "filters": {
+        "refusals_one_line": {"()": "ketaclinic.web.security_headers.RefusalsOneLine"},
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id", "refusals_one_line"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("KETACLINIC_LOG_LEVEL", "WARNING")},
 }
 
