@@ -179,3 +179,39 @@ def test_a_poll_after_signing_out_sends_the_page_to_sign_in(session, nurse, clie
     r = c.get(page + "status/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver{page}")
     assert r.status_code == 204 and r["HX-Redirect"] == "/accounts/login/?next=" + page.replace("/", "%2F")
     assert c.get(page + "status/").status_code == 302  # a plain request keeps the usual redirect
+
+
+def _status_box(html: str) -> str:
+    import re
+
+    start = html.index('<div id="status"')
+    depth, i = 0, start
+    for m in re.finditer(r"<div\b|</div>", html[start:]):
+        depth += 1 if m.group(0) == "<div" else -1
+        if depth == 0:
+            i = start + m.end()
+            break
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html[start:i])
+
+
+def test_the_poll_shows_what_the_page_shows_for_less(session, nurse, prescriber, client_for):
+    """The status poll runs every 15 s on every open live page: it builds only the status box's context, and
+    that box is the same as on the whole page (an alert to acknowledge, the bag, the elapsed time)."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from tests.infusions.conftest import vitals
+
+    session = walk(session, "running", nurse=nurse, prescriber=prescriber)
+    vitals(nurse, fresh(session), timezone.now() - timedelta(minutes=1), systolic_mmhg=190)
+    c = client_for(nurse)
+    with CaptureQueriesContext(connection) as page_queries:
+        page = c.get(_page(session)).content.decode()
+    with CaptureQueriesContext(connection) as poll_queries:
+        poll = c.get(_page(session) + "status/").content.decode()
+    assert "Systolic blood pressure (mmHg): 190" in poll and "Acknowledge" in poll
+    assert _status_box(poll) == _status_box(page)
+    assert len(poll_queries) < len(page_queries) * 2 // 3, (len(poll_queries), len(page_queries))

@@ -160,24 +160,15 @@ def _rescue_meds(session: InfusionSession) -> tuple[Any, ...]:
 
 
 def _live_context(request: AuthedRequest, session: InfusionSession) -> dict[str, Any]:
-    detail = selectors.session_detail(user=request.user, session=session)
-    raised = services.vitals_overdue_alert_raise(session=session, due=detail.vitals_due)
-    if raised is not None:  # overdue vital signs are an alert to acknowledge, shown at once
-        detail.open_alerts.append(raised)
-    audit_read(session.patient, "infusion session")
-    doc = session.protocol_version.parsed
-    state = session.state_enum
-    events = list(session.adverse_events.all())
-    thresholds = {t.code: t for t in (doc.monitoring.thresholds if doc.monitoring else ())}
+    status = _status_context(request, session)
+    detail, doc = status["d"], session.protocol_version.parsed
     return {
-        "session": session,
-        "d": detail,
-        "state": state,
+        **status,
         "S": STATES,
         "doc": doc,
         "checklist": _checklist_rows(session, detail),
         "forms": _blank_forms(request, session),
-        "adverse_events": events,
+        "adverse_events": list(session.adverse_events.all()),
         "administrations": list(
             session.administrations.exclude(medication="ketamine").select_related("created_by")
         ),
@@ -186,20 +177,10 @@ def _live_context(request: AuthedRequest, session: InfusionSession) -> dict[str,
             for m in _rescue_meds(session)
         ],
         "alerts_all": list(session.alerts.select_related("acknowledged_by")),
-        "open_alerts": [
-            (a, thresholds.get(a.rule), ACTION_LABELS.get(a.suggested_action, a.suggested_action))
-            for a in detail.open_alerts
-        ],
         "note": SessionNote.objects.filter(session=session).first(),
-        "safety_flags": list(
-            SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN).order_by(
-                "raised_at"
-            )
-        ),
         "padss_rows": [(PADSS_LABELS.get(k, k), v) for k, v in detail.discharge_assessment.scores.items()]
         if detail.discharge_assessment
         else [],
-        "observation_min": doc.discharge.observation_min if doc.discharge else None,
         "chart_key": f"{session.version}-{len(detail.vitals)}",
         "do": selectors.session_actions(request.user, session),
         "can": {
@@ -258,8 +239,35 @@ def session_status(request: AuthedRequest, external_id: str) -> HttpResponse:
     """The part of the live page that changes by itself (overdue vitals, alerts, elapsed time): polled."""
     session = _session(request, external_id)
     with timezone.override(_zone(session)):
-        ctx = _live_context(request, session)
-        return render(request, "infusions/_status.html", ctx)
+        return render(request, "infusions/_status.html", _status_context(request, session))
+
+
+def _status_context(request: AuthedRequest, session: InfusionSession) -> dict[str, Any]:
+    """What the polled status box shows, and only that: the poll runs every 15 s on every open live page,
+    so it must not build the whole page's context (the checklist, forms, formulary, medications...)."""
+    detail = selectors.session_detail(user=request.user, session=session)
+    raised = services.vitals_overdue_alert_raise(session=session, due=detail.vitals_due)
+    if raised is not None:
+        detail.open_alerts.append(raised)
+    audit_read(session.patient, "infusion session")
+    doc = session.protocol_version.parsed
+    thresholds = {t.code: t for t in (doc.monitoring.thresholds if doc.monitoring else ())}
+    return {
+        "session": session,
+        "d": detail,
+        "state": session.state_enum,
+        "open_alerts": [
+            (a, thresholds.get(a.rule), ACTION_LABELS.get(a.suggested_action, a.suggested_action))
+            for a in detail.open_alerts
+        ],
+        "safety_flags": list(
+            SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN).order_by(
+                "raised_at"
+            )
+        ),
+        "observation_min": doc.discharge.observation_min if doc.discharge else None,
+        "can": {"run": request.user.can(Permission.SESSION_RUN)},
+    }
 
 
 @login_required
