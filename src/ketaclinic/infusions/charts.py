@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,17 +50,20 @@ def _periods(events: list[Any], origin: datetime) -> list[tuple[float, float, fl
     return out
 
 
-def session_chart_svg_cached(series: ChartSeries, events: list[Any], *, tz: ZoneInfo) -> str:
-    """The chart as ``session_chart_svg`` draws it, drawn once per content: the key is a digest of everything
-    the picture is drawn from (the series, the pump's events, the zone, and the minute, which moves "now" on
-    a running infusion), so an unchanged picture is served from Django's cache (Redis shared by every server
-    process in production, local memory otherwise) instead of being drawn again (0.3-1 s with matplotlib),
-    and a new reading or event is a new key: nothing to invalidate."""
+def session_chart_svg_cached(
+    version: tuple[Any, ...], draw_from: Callable[[], tuple[ChartSeries, list[Any]]], *, tz: ZoneInfo
+) -> str:
+    """The chart as ``session_chart_svg`` draws it, drawn once per content. ``version`` names everything the
+    picture is drawn from (``selectors.chart_version``: the session's state, its readings, pump events and
+    orders); with the zone and the minute (which moves "now" on a running infusion) it keys Django's cache
+    (Redis shared by every server process in production, local memory otherwise). An unchanged picture is
+    served from the cache without reading the series or predicting concentrations again (the prediction
+    and matplotlib cost 0.1-1 s); a new reading, event or order is a new key: nothing to invalidate."""
     now = timezone.now().replace(second=0, microsecond=0)
-    drawn_from = (series, [(e.id, e.kind, e.at, e.rate_mg_per_h) for e in events], str(tz), now)
-    key = "session-chart:" + hashlib.sha256(repr(drawn_from).encode()).hexdigest()
+    key = "session-chart:" + hashlib.sha256(repr((version, str(tz), now)).encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
+        series, events = draw_from()
         svg = session_chart_svg(series, events, tz=tz, now=now)
         cache.set(key, svg, timeout=CHART_CACHE_SECONDS)
     return str(svg)

@@ -274,9 +274,12 @@ def _status_context(request: AuthedRequest, session: InfusionSession) -> dict[st
 @require_GET
 def session_chart(request: AuthedRequest, external_id: str) -> HttpResponse:
     session = _session(request, external_id)
-    series = selectors.vitals_chart(user=request.user, session=session)
     audit_read(session.patient, "vital signs chart")
-    svg = session_chart_svg_cached(series, list(session.rate_events.all()), tz=_zone(session))
+    svg = session_chart_svg_cached(
+        selectors.chart_version(session),
+        lambda: (selectors.vitals_chart(user=request.user, session=session), list(session.rate_events.all())),
+        tz=_zone(session),
+    )
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "no-store, private"
     return response

@@ -18,7 +18,7 @@ from ketaclinic.infusions.selectors.board import (
     day_board,
     infusion_number,
 )
-from ketaclinic.infusions.selectors.chart import ChartSeries, vitals_chart
+from ketaclinic.infusions.selectors.chart import ChartSeries, chart_version, vitals_chart
 from ketaclinic.infusions.selectors.checklist import (
     baseline_reading,
     checklist_result,
@@ -111,4 +111,5 @@ __all__ = [
     "sessions_for_patient",
     "signed_order",
     "vitals_chart",
+    "chart_version",
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from ketaclinic.accounts.models import User
@@ -86,3 +87,36 @@ def _given_curve(
     return [
         (round(float(t), 2), round(float(c), 2)) for t, c in zip(sim.t_min, sim.plasma_ng_per_ml, strict=True)
     ]
+
+
+def chart_version(session: InfusionSession) -> tuple[Any, ...]:
+    """Everything the session's chart is drawn from, as a key: the session's state and times, and the count,
+    last id and last change of its readings, pump events and orders (an order is signed by an update). One
+    query; the chart itself is only drawn when this changes (or the minute does)."""
+    row = (
+        InfusionSession.objects.filter(pk=session.pk)
+        .annotate(
+            vitals_n=Count("vitals", distinct=True),
+            vitals_last=Max("vitals__id"),
+            events_n=Count("rate_events", distinct=True),
+            events_last=Max("rate_events__id"),
+            orders_n=Count("orders", distinct=True),
+            orders_signed=Max("orders__signed_at"),
+            orders_last=Max("orders__id"),
+        )
+        .values_list(
+            "version",
+            "state",
+            "started_at",
+            "ended_at",
+            "vitals_n",
+            "vitals_last",
+            "events_n",
+            "events_last",
+            "orders_n",
+            "orders_signed",
+            "orders_last",
+        )
+        .get()
+    )
+    return (session.pk, *row)
