@@ -298,3 +298,30 @@ def test_permissions_of_outcomes_are_declared():
 
     mine = {P.QUESTIONNAIRE_RECORD, P.SAFETY_ASSESS, P.BOOSTER_DECIDE, P.OUTCOMES_VIEW}
     assert mine <= set(PAGE_PROBES) and mine <= set(API_PROBES)
+
+
+def test_an_unchanged_trajectory_is_drawn_once_and_a_new_answer_draws_it_again(staff, patient, monkeypatch):
+    from ketaclinic.outcomes import charts
+
+    nurse = staff[Role.NURSE]
+    record(nurse, patient, phq9(20), days=0, timepoint="baseline")
+    drawn: list[int] = []
+    draw = charts.trajectory_svg
+
+    def counted(trajectory):
+        drawn.append(1)
+        return draw(trajectory)
+
+    monkeypatch.setattr(charts, "trajectory_svg", counted)
+    first = charts.trajectory_svg_cached(
+        selectors.trajectory_get(user=nurse, patient=patient, instrument="phq9")
+    )
+    again = charts.trajectory_svg_cached(
+        selectors.trajectory_get(user=nurse, patient=patient, instrument="phq9")
+    )
+    assert first == again and first.startswith(b"<?xml") and len(drawn) == 1
+    record(nurse, patient, phq9(11), days=3.5, timepoint="pre_infusion", infusion_number=2)
+    after = charts.trajectory_svg_cached(
+        selectors.trajectory_get(user=nurse, patient=patient, instrument="phq9")
+    )
+    assert len(drawn) == 2 and after != first

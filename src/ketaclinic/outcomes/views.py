@@ -27,7 +27,7 @@ from ketaclinic.core.errors import DomainError
 from ketaclinic.core.instruments import Instrument, get_instrument, shipped_instruments
 from ketaclinic.core.outcomes import DueItem, DueStatus
 from ketaclinic.outcomes import emails, selectors, services
-from ketaclinic.outcomes.charts import trajectory_svg
+from ketaclinic.outcomes.charts import trajectory_svg_cached
 from ketaclinic.outcomes.forms import AnswersForm, AssessForm, BoosterForm, CorrectionForm, LinkForm
 from ketaclinic.outcomes.models import BoosterProposal, PatientLink, QuestionnaireResponse, SafetyFlag
 from ketaclinic.patients.models import Patient
@@ -123,7 +123,7 @@ def trajectory_chart(request: AuthedRequest, external_id: str, instrument: str) 
     _instrument_or_404(instrument)
     trajectory = selectors.trajectory_get(user=request.user, patient=patient, instrument=instrument)
     audit_read(patient, f"{instrument} trajectory")
-    return HttpResponse(trajectory_svg(trajectory), content_type="image/svg+xml")
+    return HttpResponse(trajectory_svg_cached(trajectory), content_type="image/svg+xml")
 
 
 def _saved_message(
