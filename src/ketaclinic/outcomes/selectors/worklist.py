@@ -95,8 +95,8 @@ def _due_items_by_patient(patients: QuerySet[Patient], today: date) -> dict[Pati
         plans.setdefault(latest.patient_id, latest)
     # one instance per protocol version, so each document is parsed once, not once per patient's plan
     versions: dict[int, ProtocolVersion] = {}
-    for plan in plans.values():
-        plan.protocol_version = versions.setdefault(plan.protocol_version_id, plan.protocol_version)
+    for signed in plans.values():
+        signed.protocol_version = versions.setdefault(signed.protocol_version_id, signed.protocol_version)
     series: dict[int, list[date]] = {}
     for plan_id, start in (
         PlannedInfusion.objects.filter(plan__in=list(plans.values()), kind="series")
