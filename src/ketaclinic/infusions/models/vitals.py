@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
 from ketaclinic.base.models import ExternalIdentity
+from ketaclinic.core.infusion.vitals import VitalReading
 from ketaclinic.core.protocols.monitoring import Vital
 from ketaclinic.infusions.models.session import InfusionSession
 
@@ -52,6 +55,18 @@ class VitalSigns(ExternalIdentity):
         verbose_name_plural = "vital signs"
         indexes = [models.Index(fields=["session", "taken_at"])]
 
+    @staticmethod
+    def measured(reading: VitalReading) -> dict[str, Any]:
+        """The row's fields for a reading the core has checked (``reading_check``)."""
+        return {
+            "systolic_mmhg": reading.systolic_mmhg,
+            "diastolic_mmhg": reading.diastolic_mmhg,
+            "heart_rate_bpm": reading.heart_rate_bpm,
+            "spo2_percent": reading.spo2_percent,
+            "respiratory_rate_per_min": reading.respiratory_rate_per_min,
+            "sedation": "" if reading.sedation is None else reading.sedation.name.lower(),
+        }
+
 
 class VitalAlert(ExternalIdentity):
     """A hold threshold crossed by a reading; must be acknowledged (who, when, note)."""
@@ -93,6 +108,21 @@ class VitalAlert(ExternalIdentity):
                 | models.Q(acknowledged_by__isnull=False, acknowledged_at__isnull=False),
             ),
         ]
+
+    @classmethod
+    def raised_by(cls, alert: Any, **row: Any) -> VitalAlert:
+        """An unsaved alert row for one alert of the core's ``alerts_for`` (the rule, the vital, the value and
+        limit, the suggested action and level, the message); ``row`` gives the session, reading and times."""
+        return cls(
+            rule=alert.rule,
+            vital=alert.vital.value,
+            value=alert.value,
+            limit=alert.limit,
+            suggested_action=alert.action.value,
+            level=alert.level.value,
+            message=alert.message,
+            **row,
+        )
 
     @property
     def open(self) -> bool:

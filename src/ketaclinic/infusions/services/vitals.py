@@ -155,12 +155,7 @@ def _vitals_record(
         session=session,
         phase=phase,
         taken_at=when,
-        systolic_mmhg=reading.systolic_mmhg,
-        diastolic_mmhg=reading.diastolic_mmhg,
-        heart_rate_bpm=reading.heart_rate_bpm,
-        spo2_percent=reading.spo2_percent,
-        respiratory_rate_per_min=reading.respiratory_rate_per_min,
-        sedation="" if reading.sedation is None else reading.sedation.name.lower(),
+        **VitalSigns.measured(reading),
         source=source[:20] or "manual",
         recorded_by=user,
         backdate_reason=backdate_reason.strip(),
@@ -169,21 +164,9 @@ def _vitals_record(
     alerts = []
     if phase != VitalSigns.Phase.BASELINE:
         for a in alerts_for(reading, monitoring):
-            alerts.append(
-                VitalAlert.objects.create(
-                    external_id=uuid.uuid4(),
-                    session=session,
-                    vitals=v,
-                    rule=a.rule,
-                    vital=a.vital.value,
-                    value=a.value,
-                    limit=a.limit,
-                    suggested_action=a.action.value,
-                    level=a.level.value,
-                    message=a.message,
-                    raised_at=when,
-                )
-            )
+            alert = VitalAlert.raised_by(a, session=session, vitals=v, raised_at=when)
+            alert.save()
+            alerts.append(alert)
     _audit(
         user,
         session,

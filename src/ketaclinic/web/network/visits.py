@@ -263,12 +263,7 @@ def _vital(
         session_id=session.pk,
         phase=phase,
         taken_at=at,
-        systolic_mmhg=reading.systolic_mmhg,
-        diastolic_mmhg=reading.diastolic_mmhg,
-        heart_rate_bpm=reading.heart_rate_bpm,
-        spo2_percent=reading.spo2_percent,
-        respiratory_rate_per_min=reading.respiratory_rate_per_min,
-        sedation="" if reading.sedation is None else reading.sedation.name.lower(),
+        **VitalSigns.measured(reading),
         source="manual",
         recorded_by_id=nurse.pk,
         backdate_reason="",
@@ -279,17 +274,11 @@ def _vital(
     for a in alerts:
         h.tally.alerts += 1
         h.store.add(
-            VitalAlert(
+            VitalAlert.raised_by(
+                a,
                 external_id=uuid.uuid4(),
                 session=session,
                 vitals_id=vitals_id,
-                rule=a.rule,
-                vital=a.vital.value,
-                value=a.value,
-                limit=a.limit,
-                suggested_action=a.action.value,
-                level=a.level.value,
-                message=a.message,
                 raised_at=at,
                 acknowledged_by=nurse,
                 acknowledged_at=at + timedelta(minutes=1),
