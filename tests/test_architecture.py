@@ -163,3 +163,68 @@ def test_every_record_known_outside_the_database_takes_its_external_id_from_one_
         and not issubclass(m, ExternalIdentity)
     ]
     assert by_hand == []
+
+
+# What a service does that a selector never does: save, delete, lock, audit, queue or send.
+WRITE_CALLS = {
+    "save", "create", "update", "delete", "bulk_create", "bulk_update", "get_or_create", "update_or_create",
+    "select_for_update", "audit_record", "audit_anonymous_refusal", "enqueue", "send", "send_mail",
+    "set", "add", "remove", "clear",
+}  # fmt: skip
+
+
+def _service_modules() -> dict[str, ast.Module]:
+    return {
+        name: ast.parse(path.read_text())
+        for name, path in _modules()
+        if (".services." in name or name.endswith(".services")) and path.name != "__init__.py"
+    }
+
+
+def _reads_in_services(modules: dict[str, ast.Module]) -> list[str]:
+    """Public functions of service modules that neither write nor call a function that writes
+    (transitively, by name, over every service module's functions)."""
+    functions = {
+        (mod, node.name): node
+        for mod, tree in modules.items()
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+
+    def called(node: ast.FunctionDef) -> set[str]:
+        return {
+            c.func.attr if isinstance(c.func, ast.Attribute) else c.func.id
+            for c in ast.walk(node)
+            if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute | ast.Name)
+        }
+
+    def atomic(node: ast.FunctionDef) -> bool:
+        return any("atomic" in ast.unparse(d) for d in node.decorator_list)
+
+    writers = {key for key, node in functions.items() if atomic(node) or called(node) & WRITE_CALLS}
+    while True:
+        names = {name for _, name in writers}
+        more = {key for key, node in functions.items() if key not in writers and called(node) & names}
+        if not more:
+            break
+        writers |= more
+    return sorted(
+        f"{mod}.{name}"
+        for (mod, name) in functions
+        if not name.startswith("_") and (mod, name) not in writers
+    )
+
+
+def test_service_modules_hold_only_actions_that_write():
+    """Services write, selectors read: a read or a formatter in a service module belongs in selectors."""
+    assert _reads_in_services(_service_modules()) == []
+
+
+def test_the_services_rule_finds_a_read_in_a_service_module():
+    tree = ast.parse(
+        "def plan_of(p):\n    return p.plans.first()\n\n"
+        "@transaction.atomic\ndef plan_sign(p):\n    return p\n\n"
+        "def _store(p):\n    p.save()\n\n"
+        "def plan_close(p):\n    _store(p)\n"
+    )
+    assert _reads_in_services({"ketaclinic.plans.services": tree}) == ["ketaclinic.plans.services.plan_of"]

@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ketaclinic.accounts.models import BreakGlassAccess, Location, User
-from ketaclinic.accounts.permissions import require, user_location_ids
+from ketaclinic.accounts.permissions import require
+from ketaclinic.accounts.selectors import break_glass_queue
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
@@ -119,20 +119,6 @@ def break_glass_review(
         detail={"access": str(access.external_id), "note": access.review_note},
     )
     return access
-
-
-def break_glass_queue(*, user: User) -> QuerySet[BreakGlassAccess]:
-    """Unreviewed emergency accesses, oldest first, for accesses to patients of the admin's locations or
-    by staff of those locations."""
-    require(user, Permission.BREAK_GLASS_REVIEW)
-    locs = user_location_ids(user)
-    return (
-        BreakGlassAccess.objects.filter(reviewed_at__isnull=True)
-        .filter(Q(patient__location_id__in=locs) | Q(user__locations__id__in=locs))
-        .select_related("user", "patient", "patient__location")
-        .order_by("granted_at")
-        .distinct()
-    )
 
 
 STAFF_LAST_ADMIN = "You cannot deactivate the last active clinic admin."

@@ -33,9 +33,9 @@ from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.middleware import LAST_SEEN, LOGOUT_REASON
 from ketaclinic.accounts.models import BreakGlassAccess, User
 from ketaclinic.accounts.permissions import require
+from ketaclinic.accounts.selectors import break_glass_queue
 from ketaclinic.accounts.services import (
     REVIEW_NOT_IN_QUEUE,
-    break_glass_queue,
     break_glass_review,
     staff_create,
     staff_set_active,

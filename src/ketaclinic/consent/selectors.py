@@ -105,3 +105,8 @@ def consent_signatures(*, user: User, patient: Patient) -> list[ConsentSignature
     patient_for(user, patient, Permission.CLINICAL_VIEW)
     audit_read(patient, "consent signatures")
     return list(patient.consent_signatures.select_related("document", "witnessed_by").order_by("-signed_at"))
+
+
+def document_current(code: str) -> ConsentDocument | None:
+    """The latest version of the document ``code``; None when no version of it is loaded."""
+    return ConsentDocument.objects.filter(code=code).order_by("-version").first()

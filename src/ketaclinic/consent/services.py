@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,9 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_anonymous_refusal, audit_record
+from ketaclinic.base.tokens import token_new, token_sha256
 from ketaclinic.consent.models import ConsentDocument, ConsentLink, ConsentSignature
+from ketaclinic.consent.selectors import document_current
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.patients.access import patient_for
@@ -53,11 +54,6 @@ class ConsentLinkRefused(DomainError):
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def document_current(code: str) -> ConsentDocument | None:
-    """The latest version of the document ``code``; None when no version of it is loaded."""
-    return ConsentDocument.objects.filter(code=code).order_by("-version").first()
 
 
 @transaction.atomic
@@ -205,10 +201,6 @@ def consent_sign_in_clinic(
     return sig
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def consent_link_create(
     *, user: User, patient: Patient, document: ConsentDocument
@@ -216,12 +208,12 @@ def consent_link_create(
     """A one-time link for the patient to sign from home; returns the link and the token (shown once)."""
     patient_for(user, patient, Permission.CONSENT_RECORD)
     _current(document)
-    token = secrets.token_urlsafe(32)
+    token = token_new()
     now = timezone.now()
     link = ConsentLink.objects.create(
         patient=patient,
         document=document,
-        token_sha256=_token_hash(token),
+        token_sha256=token_sha256(token),
         created_at=now,
         created_by=user,
         expires_at=now + LINK_LIFETIME,
@@ -268,7 +260,7 @@ def consent_link_open(*, token: str, ip_address: str | None = None) -> ConsentLi
     """The link a patient opened, or a refusal (audited) naming why it cannot be used."""
     link = (
         ConsentLink.objects.select_related("patient", "document")
-        .filter(token_sha256=_token_hash(token))
+        .filter(token_sha256=token_sha256(token))
         .first()
     )
     try:

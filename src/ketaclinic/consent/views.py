@@ -113,7 +113,7 @@ def sign_in_clinic(request: AuthedRequest, external_id: str) -> HttpResponse:
 def link_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     require(request.user, Permission.CONSENT_RECORD)
     patient = _patient(request, external_id, Permission.CONSENT_RECORD)
-    document = services.document_current(request.POST.get("code") or DEFAULT_CODE)
+    document = selectors.document_current(request.POST.get("code") or DEFAULT_CODE)
     if document is None:
         messages.error(request, "No consent document is loaded.")
         return redirect("patients:chart", external_id=patient.external_id)

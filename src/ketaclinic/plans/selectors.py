@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet
@@ -10,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.audit.services import audit_read
 from ketaclinic.core.access import Permission
+from ketaclinic.core.protocols.dosing import DosingSection
 from ketaclinic.patients.access import patient_for, patients_visible_to
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
@@ -84,3 +86,32 @@ def planned_infusions_on(
         .select_related("plan", "plan__patient", "plan__protocol_version", "chair", "location")
         .order_by("chair__name", "scheduled_start")
     )
+
+
+def dose_strategy_of(dosing: DosingSection | None) -> dict[str, Any]:
+    """The plan's dose strategy: starting dose, titration step, range and limits, from the dosing section."""
+    if dosing is None:
+        return {}
+    unit = dosing.basis.unit
+    limits = []
+    for lim in dosing.limits:
+        parts = [
+            f"{name.replace('_', ' ')} {value:g}"
+            for name in ("soft_min", "soft_max", "hard_min", "hard_max")
+            if (value := getattr(lim, name, None)) is not None
+        ]
+        limits.append(f"{lim.quantity.label} ({lim.quantity.unit}): {', '.join(parts)}")
+    return {
+        "route": dosing.route.value,
+        "basis": dosing.basis.value,
+        "unit": unit,
+        "starting_dose": dosing.default,
+        "titration_step": dosing.titration_step,
+        "range": [dosing.range.min, dosing.range.max],
+        "infusion_duration_min": getattr(dosing, "infusion_duration_min", None),
+        "record_only": bool(getattr(dosing, "record_only", False)),
+        "limits": limits,
+        "summary": f"Start {dosing.default:g} {unit}"
+        + (f", titrate by {dosing.titration_step:g} {unit}" if dosing.titration_step else "")
+        + f" within {dosing.range.min:g}-{dosing.range.max:g} {unit}",
+    }

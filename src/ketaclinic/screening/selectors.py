@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.services import audit_read
 from ketaclinic.core.access import Permission
+from ketaclinic.core.eligibility import EligibilityDecision, Outcome, Reason
 from ketaclinic.patients.access import patient_for, patients_visible_to
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.models import Referral, Screening
@@ -57,3 +58,12 @@ def referrals_open(*, user: User) -> QuerySet[Referral]:
         .select_related("patient")
         .order_by("received_on", "id")
     )
+
+
+def decision_of(screening: Screening) -> EligibilityDecision:
+    """The stored computed decision as the core's value (for sign checks and display)."""
+    reasons = tuple(
+        Reason(r["code"], Outcome(r["outcome"]), r["message"]) for r in screening.computed_reasons
+    )
+    pv = screening.protocol_version
+    return EligibilityDecision(Outcome(screening.computed_outcome), reasons, pv.protocol_id, pv.version)

@@ -18,10 +18,7 @@ from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.eligibility import (
     Answer,
-    EligibilityDecision,
     FailedTrial,
-    Outcome,
-    Reason,
     ScreeningFacts,
     SubstanceUseStatus,
     assess_eligibility,
@@ -34,6 +31,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.screening.models import Referral, ReferralDocument, Screening, TreatmentTrial
+from ketaclinic.screening.selectors import decision_of
 
 RECEIVED_IN_FUTURE = "Referral date {value} is in the future."
 REFERRAL_OTHER_PATIENT = "That referral belongs to another patient."
@@ -156,15 +154,6 @@ def _facts(
         substance_use=su,
         contraindications=answers,
     )
-
-
-def decision_of(screening: Screening) -> EligibilityDecision:
-    """The stored computed decision as the core's value (for sign checks and display)."""
-    reasons = tuple(
-        Reason(r["code"], Outcome(r["outcome"]), r["message"]) for r in screening.computed_reasons
-    )
-    pv = screening.protocol_version
-    return EligibilityDecision(Outcome(screening.computed_outcome), reasons, pv.protocol_id, pv.version)
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.shortcuts import render
 
 from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import BreakGlassAccess
-from ketaclinic.accounts.services import break_glass_queue
+from ketaclinic.accounts.selectors import break_glass_queue
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_denied, audit_list
 from ketaclinic.core.access import Permission

@@ -52,6 +52,7 @@ from ketaclinic.outcomes.selectors.worklist import (
     WorklistRow,
     _due_items_by_patient,
     _marks_from_answers,
+    due_link_chunks,
     item_key,
     patients_in_treatment,
     questionnaire_worklist,
@@ -60,6 +61,7 @@ from ketaclinic.outcomes.selectors.worklist import (
 
 # the package's names: what pages, the API, the services and the tests read from here
 __all__ = [
+    "due_link_chunks",
     "_ANSWER_FIELDS",
     "_answered",
     "_as_datetime",

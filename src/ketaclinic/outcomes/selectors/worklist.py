@@ -4,7 +4,7 @@ number of patients, and each query bounded by the location's patients, never by 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -307,3 +307,22 @@ def patients_in_treatment(patients: set[Patient]) -> set[int]:
         for pid, status in latest.items()
         if status in (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)
     }
+
+
+def due_link_chunks(
+    location: Location | None, chunk_size: int, today: date | None = None
+) -> Iterator[list[int]]:
+    """The ids of the patients who can have questionnaires due, ``chunk_size`` at a time, in id order (each
+    chunk one indexed range query from the last id, so no chunk costs more than the first)."""
+    after = 0
+    while True:
+        chunk = list(
+            worklist_patients(location, today or timezone.localdate())
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk_size]
+        )
+        if not chunk:
+            return
+        yield chunk
+        after = chunk[-1]

@@ -9,7 +9,7 @@ The actions are split by what they act on (``responses``, ``links``, ``reviews``
 
 from __future__ import annotations
 
-from ketaclinic.outcomes.services._common import LINK_HOURS, NOT_ADMINISTRABLE, UNKNOWN_INSTRUMENT, token_hash
+from ketaclinic.outcomes.services._common import LINK_HOURS, NOT_ADMINISTRABLE, UNKNOWN_INSTRUMENT
 from ketaclinic.outcomes.services.dispatch import (
     DAILY_JOB,
     JUST_SENT,
@@ -83,5 +83,4 @@ __all__ = [
     "response_correct",
     "response_record",
     "safety_flag_assess",
-    "token_hash",
 ]

@@ -3,7 +3,6 @@ link's token and how a link is stored."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -12,6 +11,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.tokens import token_sha256
 from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.core.instruments import Instrument, InstrumentDefinitionError, get_instrument
 from ketaclinic.outcomes.models import PatientLink
@@ -20,10 +20,6 @@ from ketaclinic.patients.models import Patient
 UNKNOWN_INSTRUMENT = "Questionnaire {value!r} is unknown."
 NOT_ADMINISTRABLE = "{name} cannot be given here: {reason}"
 LINK_HOURS = "A link must last between 1 and 168 hours, not {value}."
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _instrument(instrument_id: str, *, for_patient: bool = False) -> Instrument:
@@ -80,7 +76,7 @@ def _link_store(
         instrument=inst.id,
         timepoint=timepoint,
         infusion_number=infusion_number,
-        token_sha256=token_hash(token),
+        token_sha256=token_sha256(token),
         expires_at=expires_at,
         created_by=actor,
         updated_by=actor,

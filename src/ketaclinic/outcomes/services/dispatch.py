@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -16,18 +15,19 @@ from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.tokens import token_new
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.outcomes import DueItem
 from ketaclinic.outcomes import emails
 from ketaclinic.outcomes.models import LinkDispatch, PatientLink
 from ketaclinic.outcomes.selectors import (
+    due_link_chunks,
     due_status_for_patient,
     item_key,
     link_expiry,
     patients_in_treatment,
     questionnaire_worklist,
-    worklist_patients,
 )
 from ketaclinic.outcomes.services._common import _instrument, _link_store
 from ketaclinic.patients.access import patient_for
@@ -51,7 +51,7 @@ def _dispatch_email(
         (
             item,
             _instrument(item.instrument, for_patient=True),
-            secrets.token_urlsafe(32),
+            token_new(),
             link_expiry(item, now),
         )
         for item in items
@@ -169,25 +169,6 @@ class SendSummary:
 
 
 CHUNK_SIZE = 200  # patients read and emailed at a time by the daily job: its memory does not grow with them
-
-
-def due_link_chunks(
-    location: Location | None, chunk_size: int, today: date | None = None
-) -> Iterator[list[int]]:
-    """The ids of the patients who can have questionnaires due, ``chunk_size`` at a time, in id order (each
-    chunk one indexed range query from the last id, so no chunk costs more than the first)."""
-    after = 0
-    while True:
-        chunk = list(
-            worklist_patients(location, today or timezone.localdate())
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:chunk_size]
-        )
-        if not chunk:
-            return
-        yield chunk
-        after = chunk[-1]
 
 
 def _send_chunk(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -11,11 +10,12 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_anonymous_refusal, audit_record
+from ketaclinic.base.tokens import token_new, token_sha256
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.core.instruments import score_instrument
 from ketaclinic.outcomes.models import PatientLink, QuestionnaireResponse
-from ketaclinic.outcomes.services._common import _answers_list, _instrument, _link_store, token_hash
+from ketaclinic.outcomes.services._common import _answers_list, _instrument, _link_store
 from ketaclinic.outcomes.services.responses import _save_response
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
@@ -39,7 +39,7 @@ def link_create(
     """A single-use link; returns the link and the token (shown once, never stored: only its SHA-256 is)."""
     patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument(instrument, for_patient=True)
-    token = secrets.token_urlsafe(32)
+    token = token_new()
     return _link_store(
         actor=user,
         patient=patient,
@@ -53,7 +53,7 @@ def link_create(
 
 def link_open(token: str) -> PatientLink:
     """The link a token opens, or a refusal (unknown, expired, used), audited."""
-    link = PatientLink.objects.select_related("patient").filter(token_sha256=token_hash(token)).first()
+    link = PatientLink.objects.select_related("patient").filter(token_sha256=token_sha256(token)).first()
     message = None
     if link is None:
         message = LINK_UNKNOWN
@@ -108,7 +108,7 @@ def link_submit(
     except DomainError as exc:
         if exc.field != "link" or exc.message in (LINK_USED, LINK_OTHER_PATIENT):
             known = (
-                PatientLink.objects.filter(token_sha256=token_hash(token)).select_related("patient").first()
+                PatientLink.objects.filter(token_sha256=token_sha256(token)).select_related("patient").first()
             )
             audit_record(
                 action=AuditEntry.Action.DENIED,

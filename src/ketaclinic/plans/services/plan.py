@@ -16,11 +16,11 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.protocols.dosing import DosingSection
 from ketaclinic.core.series import SeriesRules, propose_series
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+from ketaclinic.plans.selectors import dose_strategy_of
 from ketaclinic.plans.services._common import IN_THE_PAST, NOT_ACTIVE, _chair_free, _locked, _place, _tz
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.screening.models import Screening
@@ -53,35 +53,6 @@ REVISABLE = (
     "home_infusions",
     "notes",
 )
-
-
-def dose_strategy_of(dosing: DosingSection | None) -> dict[str, Any]:
-    """The plan's dose strategy: starting dose, titration step, range and limits, from the dosing section."""
-    if dosing is None:
-        return {}
-    unit = dosing.basis.unit
-    limits = []
-    for lim in dosing.limits:
-        parts = [
-            f"{name.replace('_', ' ')} {value:g}"
-            for name in ("soft_min", "soft_max", "hard_min", "hard_max")
-            if (value := getattr(lim, name, None)) is not None
-        ]
-        limits.append(f"{lim.quantity.label} ({lim.quantity.unit}): {', '.join(parts)}")
-    return {
-        "route": dosing.route.value,
-        "basis": dosing.basis.value,
-        "unit": unit,
-        "starting_dose": dosing.default,
-        "titration_step": dosing.titration_step,
-        "range": [dosing.range.min, dosing.range.max],
-        "infusion_duration_min": getattr(dosing, "infusion_duration_min", None),
-        "record_only": bool(getattr(dosing, "record_only", False)),
-        "limits": limits,
-        "summary": f"Start {dosing.default:g} {unit}"
-        + (f", titrate by {dosing.titration_step:g} {unit}" if dosing.titration_step else "")
-        + f" within {dosing.range.min:g}-{dosing.range.max:g} {unit}",
-    }
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from ketaclinic.core.eligibility import (
 )
 from ketaclinic.core.series import SeriesRules, propose_series
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
-from ketaclinic.plans.services.plan import dose_strategy_of
+from ketaclinic.plans.selectors import dose_strategy_of
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.screening.models import Referral, Screening, TreatmentTrial
 from ketaclinic.web.demo import ANTIDEPRESSANTS
