@@ -129,7 +129,7 @@ bench-load: $(STAMP) bench-deps
 
 # Mutation testing of the pure core's safety modules (list: [tool.mutmut] only_mutate in pyproject.toml)
 # with tests/core/ only; not part of `make test` or CI. One worker at low priority; prints the share killed.
-MUTATION_WORKERS ?= 1
+MUTATION_WORKERS ?= 2
 mutation: $(STAMP)
 	$(BIN)/pip install --quiet 'mutmut>=3.8,<4'
 	rm -rf mutants && mkdir -p var

@@ -3,10 +3,13 @@ box that replaces only itself, and an address bar that always holds the session'
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 
+from ketaclinic.infusions import services
 from ketaclinic.infusions.models import InfusionSession
 from tests.infusions.conftest import fresh, walk
 
@@ -215,3 +218,24 @@ def test_the_poll_shows_what_the_page_shows_for_less(session, nurse, prescriber,
     assert "Systolic blood pressure (mmHg): 190" in poll and "Acknowledge" in poll
     assert _status_box(poll) == _status_box(page)
     assert len(poll_queries) < len(page_queries) * 2 // 3, (len(poll_queries), len(page_queries))
+
+
+def test_what_happened_reads_in_the_order_it_happened(session, nurse, prescriber, client_for):
+    """A nausea recorded late (backdated into the infusion) sits between the start and the stop, not after
+    every pump event: the list is the session's story in time order, whatever kind each line is."""
+    session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
+    started = session.rate_events.order_by("at").first().at
+    services.adverse_event_record(
+        user=nurse,
+        session=fresh(session),
+        expected_version=fresh(session).version,
+        kind="nausea",
+        severity="mild",
+        at=started + timedelta(minutes=10),
+    )
+    html = client_for(nurse).get(f"/sessions/{session.external_id}/").content.decode()
+    log = html[html.index('id="h-log"') : html.index("</ul>", html.index('id="h-log"'))]
+    lines = re.findall(r"<li>(\d\d:\d\d) · ([^<]*?)(?: at | —| ·|\()", log)
+    kinds = [what.strip() for _, what in lines]
+    assert [t for t, _ in lines] == sorted(t for t, _ in lines)
+    assert kinds.index("adverse event: Nausea") < kinds.index("Stop")

@@ -168,15 +168,17 @@ def _live_context(request: AuthedRequest, session: InfusionSession) -> dict[str,
         "doc": doc,
         "checklist": _checklist_rows(session, detail),
         "forms": _blank_forms(request, session),
-        "adverse_events": list(session.adverse_events.all()),
-        "administrations": list(
-            session.administrations.exclude(medication="ketamine").select_related("created_by")
+        "adverse_events": (adverse := list(session.adverse_events.select_related("reviewed_by"))),
+        "log": selectors.session_log(
+            detail.rate_events,
+            list(session.alerts.select_related("acknowledged_by")),
+            adverse,
+            list(session.administrations.exclude(medication="ketamine").select_related("created_by")),
         ),
         "formulary": [
             {**m.model_dump(), "route_words": ", ".join(ROUTE_LABELS.get(r, r) for r in m.routes)}
             for m in _rescue_meds(session)
         ],
-        "alerts_all": list(session.alerts.select_related("acknowledged_by")),
         "note": SessionNote.objects.filter(session=session).first(),
         "padss_rows": [(PADSS_LABELS.get(k, k), v) for k, v in detail.discharge_assessment.scores.items()]
         if detail.discharge_assessment

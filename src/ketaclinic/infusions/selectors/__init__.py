@@ -30,12 +30,14 @@ from ketaclinic.infusions.selectors.checklist import (
     session_consent,
 )
 from ketaclinic.infusions.selectors.detail import (
+    LogEntry,
     SessionDetail,
     last_complete_taken_at,
     rate_event_get,
     rate_event_number,
     session_detail,
     session_get,
+    session_log,
     sessions_for_patient,
 )
 from ketaclinic.infusions.selectors.mar import MarEntry, bag_summary, mar_for_patient, mar_for_session
@@ -105,6 +107,8 @@ __all__ = [
     "session_consent",
     "session_delivery",
     "session_detail",
+    "session_log",
+    "LogEntry",
     "session_document",
     "session_get",
     "session_sections",

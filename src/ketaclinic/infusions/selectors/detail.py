@@ -22,9 +22,11 @@ from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.core.infusion.vitals import VitalsDue, reading_complete, vitals_due
 from ketaclinic.core.protocols.monitoring import MonitoringSection
 from ketaclinic.infusions.models import (
+    AdverseEvent,
     DischargeAssessment,
     InfusionOrder,
     InfusionSession,
+    MedicationAdministration,
     RateEvent,
     VialCheck,
     VitalAlert,
@@ -167,3 +169,32 @@ def rate_event_number(event: RateEvent) -> int:
         models.Q(at__lt=event.at) | models.Q(at=event.at, id__lt=event.pk)
     )
     return earlier.count() + 1
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the session's "what happened" list: ``kind`` is rate, alert, adverse or given; ``index``
+    is a rate event's position in the session's rate events (its co-signature form names it)."""
+
+    at: datetime
+    kind: str
+    item: Any
+    index: int = 0
+
+
+_LOG_ORDER = {"rate": 0, "alert": 1, "adverse": 2, "given": 3}
+
+
+def session_log(
+    rate_events: list[RateEvent],
+    alerts: list[VitalAlert],
+    adverse_events: list[AdverseEvent],
+    administrations: list[MedicationAdministration],
+) -> list[LogEntry]:
+    """What happened in the session, in the order it happened (an acknowledged alert at the time it was
+    raised); entries at the same moment keep the order rate change, alert, adverse event, medication."""
+    entries = [LogEntry(e.at, "rate", e, i) for i, e in enumerate(rate_events, 1)]
+    entries += [LogEntry(a.raised_at, "alert", a) for a in alerts if a.acknowledged_at]
+    entries += [LogEntry(e.at, "adverse", e) for e in adverse_events]
+    entries += [LogEntry(m.at, "given", m) for m in administrations]
+    return sorted(entries, key=lambda e: (e.at, _LOG_ORDER[e.kind]))
