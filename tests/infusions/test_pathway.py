@@ -129,3 +129,27 @@ def test_no_demo_patient_is_infused_outside_the_pathway():
             started_at__gt=session.started_at - timedelta(hours=48),
             started_at__lt=session.started_at + timedelta(hours=48),
         ).exists()
+
+
+def test_the_note_states_the_patients_safety_flags(session, nurse, prescriber, patient):
+    """The signed note says whether an urgent flag was open, and what the prescriber assessed and planned
+    for one assessed during the visit; a note of a patient without one says none is open."""
+    from ketaclinic.infusions import selectors
+    from ketaclinic.outcomes.services import response_record, safety_flag_assess
+    from tests.outcomes.conftest import phq9
+
+    session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
+    assert "Safety flags: none open." in selectors.note_text(fresh(session))
+    response_record(user=nurse, patient=patient, instrument="phq9", answers=phq9(18, item9=2))
+    flag = SafetyFlag.objects.get(patient=patient, status="open")
+    text = selectors.note_text(fresh(session))
+    assert "Safety flag OPEN" in text and "Not yet assessed" in text and "none open" not in text
+    safety_flag_assess(
+        user=prescriber,
+        flag=flag,
+        assessment="Passive ideation, no plan or intent.",
+        plan="Safety plan reviewed; call tomorrow.",
+    )
+    text = selectors.note_text(fresh(session))
+    assert f"Assessed by {prescriber}" in text and "Plan: Safety plan reviewed; call tomorrow." in text
+    assert "OPEN" not in text

@@ -173,7 +173,7 @@ def _live_context(request: AuthedRequest, session: InfusionSession) -> dict[str,
             detail.rate_events,
             list(session.alerts.select_related("acknowledged_by")),
             adverse,
-            list(session.administrations.exclude(medication="ketamine").select_related("created_by")),
+            list(session.administrations.by_hand().select_related("created_by")),
         ),
         "formulary": [
             {**m.model_dump(), "route_words": ", ".join(ROUTE_LABELS.get(r, r) for r in m.routes)}

@@ -19,6 +19,10 @@ from decimal import Decimal, InvalidOperation
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.protocols.formulary import AdministrationKind, FormularyEntry, FormularySection
 
+# The drug the pump gives under the signed order: its MAR entry is written when the pump stops, from the
+# delivered dose; every other entry (rescue medications, intranasal doses) is given by hand.
+INFUSED_DRUG = "ketamine"
+
 MEDICATION_UNKNOWN = "Medication {value!r} is not one the session records: allowed are {allowed}."
 UNIT_NOT_ALLOWED = "{label} is recorded in {allowed}, not {value!r}."
 ROUTE_NOT_ALLOWED = "{label} is given {allowed}, not {value!r}."

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from ketaclinic.base.models import ClinicRecord
+from ketaclinic.core.infusion.medications import INFUSED_DRUG
 from ketaclinic.infusions.models.session import InfusionSession
 
 USER = settings.AUTH_USER_MODEL
@@ -57,8 +58,16 @@ class AdverseEvent(ClinicRecord):
         ]
 
 
+class AdministrationQuerySet(models.QuerySet["MedicationAdministration"]):
+    def by_hand(self) -> AdministrationQuerySet:
+        """Everything given besides the pump's infusion (rescue medications, intranasal doses)."""
+        return self.exclude(medication=INFUSED_DRUG)
+
+
 class MedicationAdministration(ClinicRecord):
     """A drug given in the session (ketamine or a rescue medication). Append-only."""
+
+    objects = AdministrationQuerySet.as_manager()
 
     class Route(models.TextChoices):
         IV = "iv", "Intravenous"

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.services import audit_read
 from ketaclinic.core.access import Permission
+from ketaclinic.core.infusion.medications import INFUSED_DRUG
 from ketaclinic.infusions.models import InfusionOrder, InfusionSession, MedicationAdministration, RateEvent
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
@@ -50,7 +51,7 @@ def _mar_entries(sessions: list[InfusionSession]) -> list[MarEntry]:
         ]
         order = next((o for o in s.orders.all() if o.signed_at is not None), None)
         for m in s.administrations.all():
-            infusion = m.medication == "ketamine" and m.ended_at is not None
+            infusion = m.medication == INFUSED_DRUG and m.ended_at is not None
             out.append(
                 MarEntry(
                     session=s,

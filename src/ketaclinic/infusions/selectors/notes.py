@@ -1,30 +1,46 @@
-"""The session note's text, formatted from what was recorded (a read: nothing is written here)."""
+"""The session note's text, formatted from what was recorded (a read: nothing is written here).
+
+One function per part of the note, in the order a reader meets them: who and where, pre-checks, the order
+and the bag, the pump, vital signs and alerts, events and medications, safety flags, discharge."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
 from django.utils import timezone
 
 from ketaclinic.core.protocols.monitoring import ChecklistKind
-from ketaclinic.infusions.models import InfusionSession, RateEvent
+from ketaclinic.infusions.models import InfusionOrder, InfusionSession, RateEvent
 from ketaclinic.infusions.selectors.checklist import checklist_result
 from ketaclinic.infusions.selectors.orders import session_delivery, signed_order
+from ketaclinic.outcomes.models import SafetyFlag
+
+Clock = Callable[[datetime | None], str]
 
 
 def note_text(session: InfusionSession) -> str:
-    """The note, from what was recorded (times in the location's zone)."""
-    zone = ZoneInfo(
-        session.location.timezone
-    )  # the location's clock, whoever generates the note and wherever
+    """The note, from what was recorded (times in the location's zone, whoever generates it and wherever)."""
+    zone = ZoneInfo(session.location.timezone)
 
     def t(dt: datetime | None) -> str:
         return "—" if dt is None else dt.astimezone(zone).strftime("%H:%M")
 
     order = signed_order(session)
-    given = session_delivery(session, session.ended_at or timezone.now())
-    vitals = list(session.vitals.all())
+    lines = _header(session, zone, t)
+    lines += _order_and_bag(session, order, t)
+    lines += _pump(session, t)
+    lines += _vitals_and_alerts(session, t)
+    lines += _events_and_medications(session, t)
+    lines += _safety_flags(session, zone)
+    lines += _discharge(session, t)
+    return "\n".join(lines)
+
+
+def _header(session: InfusionSession, zone: ZoneInfo, t: Clock) -> list[str]:
+    overridden = checklist_result(session).overridden
     lines = [
         f"Infusion session {session.scheduled_start.astimezone(zone):%Y-%m-%d} "
         f"({session.location.timezone} time), "
@@ -33,11 +49,7 @@ def note_text(session: InfusionSession) -> str:
         f"Patient: {session.patient.display_name} (MRN {session.patient.mrn}). "
         f"Protocol {session.protocol_version}.",
         f"Checked in {t(session.checked_in_at)}; checklist passed {t(session.prechecks_done_at)}"
-        + (
-            f"; overridden: {', '.join(checklist_result(session).overridden)}"
-            if checklist_result(session).overridden
-            else ""
-        )
+        + (f"; overridden: {', '.join(overridden)}" if overridden else "")
         + (f"; PHQ-9 today {session.phq9_total}" if session.phq9_total is not None else "")
         + ".",
     ]
@@ -50,6 +62,12 @@ def note_text(session: InfusionSession) -> str:
     )
     if reviewed is not None:
         lines.append(f"Interacting medications reviewed: {reviewed.detail}")
+    return lines
+
+
+def _order_and_bag(session: InfusionSession, order: InfusionOrder | None, t: Clock) -> list[str]:
+    given = session_delivery(session, session.ended_at or timezone.now())
+    lines = []
     if order is not None:
         lines.append(
             f"Order: ketamine {order.dose_mg:.1f} mg ({order.dose_mg_per_kg:.2f} mg/kg, dosing weight "
@@ -75,6 +93,11 @@ def note_text(session: InfusionSession) -> str:
             )
             + "."
         )
+    return lines
+
+
+def _pump(session: InfusionSession, t: Clock) -> list[str]:
+    lines = []
     for e in session.rate_events.all():
         if e.kind == RateEvent.Kind.RATE:
             lines.append(
@@ -94,6 +117,12 @@ def note_text(session: InfusionSession) -> str:
             lines.append(
                 f"  {t(e.at)} {e.get_kind_display().lower()}" + (f": {e.reason}" if e.reason else "")
             )
+    return lines
+
+
+def _vitals_and_alerts(session: InfusionSession, t: Clock) -> list[str]:
+    vitals = list(session.vitals.all())
+    lines = []
     if vitals:
 
         def span(name: str) -> str:
@@ -112,16 +141,51 @@ def note_text(session: InfusionSession) -> str:
             + (f" ({a.acknowledgement_note})" if a.acknowledgement_note else "")
             + "."
         )
-    for ev in session.adverse_events.all():
-        lines.append(
-            f"Adverse event {t(ev.at)}: {ev.get_kind_display()} ({ev.severity})"
-            + (f" — {ev.notes}" if ev.notes else "")
-        )
-    for m in session.administrations.exclude(medication="ketamine"):
-        lines.append(
-            f"Given {t(m.at)}: {m.medication} {m.dose.normalize()} {m.unit} {m.route}"
-            + (f" ({m.reason})" if m.reason else "")
-        )
+    return lines
+
+
+def _events_and_medications(session: InfusionSession, t: Clock) -> list[str]:
+    lines = [
+        f"Adverse event {t(ev.at)}: {ev.get_kind_display()} ({ev.severity})"
+        + (f" — {ev.notes}" if ev.notes else "")
+        for ev in session.adverse_events.all()
+    ]
+    lines += [
+        f"Given {t(m.at)}: {m.medication} {m.dose.normalize()} {m.unit} {m.route}"
+        + (f" ({m.reason})" if m.reason else "")
+        for m in session.administrations.by_hand()
+    ]
+    return lines
+
+
+def _safety_flags(session: InfusionSession, zone: ZoneInfo) -> list[str]:
+    """The patient's urgent safety flags that bear on this session: those still open, and those assessed
+    since the patient checked in (the start waited for that assessment)."""
+
+    def when(dt: datetime | None) -> str:
+        return "—" if dt is None else f"{dt.astimezone(zone):%Y-%m-%d %H:%M}"
+
+    since = session.checked_in_at or session.scheduled_start
+    flags = (
+        SafetyFlag.objects.filter(patient=session.patient)
+        .filter(Q(status=SafetyFlag.Status.OPEN) | Q(assessed_at__gte=since))
+        .select_related("assessed_by")
+        .order_by("raised_at", "id")
+    )
+    lines = []
+    for f in flags:
+        if f.status == SafetyFlag.Status.OPEN:
+            lines.append(f"Safety flag OPEN, raised {when(f.raised_at)}: {f.summary} Not yet assessed.")
+        else:
+            lines.append(
+                f"Safety flag raised {when(f.raised_at)}: {f.summary} Assessed by {f.assessed_by} "
+                f"{when(f.assessed_at)}: {f.assessment} Plan: {f.plan}"
+            )
+    return lines or ["Safety flags: none open."]
+
+
+def _discharge(session: InfusionSession, t: Clock) -> list[str]:
+    lines = []
     last = session.discharge_assessments.order_by("-assessed_at", "-id").first()
     if last is not None:
         lines.append(
@@ -136,4 +200,4 @@ def note_text(session: InfusionSession) -> str:
             + f"; instructions {'given' if last.instructions_given else 'not given'}."
         )
     lines.append(f"Discharged {t(session.discharged_at)}.")
-    return "\n".join(lines)
+    return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -43,6 +44,11 @@ class ChangedMeanwhile(ValidationError):
     """Optimistic concurrency: the session changed since the person loaded it."""
 
 
+def _local(session: InfusionSession, at: datetime | None, fmt: str = "%H:%M") -> str:
+    """``at`` on the session location's clock, for a refusal's words (whoever reads it, wherever)."""
+    return "—" if at is None else at.astimezone(ZoneInfo(session.location.timezone)).strftime(fmt)
+
+
 def _lock(
     user: User, session: InfusionSession, permission: Permission, expected_version: int | None
 ) -> InfusionSession:
@@ -58,7 +64,7 @@ def _lock(
     )
     patient_for(user, locked.patient, permission)
     if expected_version is not None and locked.version != expected_version:
-        when = timezone.localtime(locked.updated_at).strftime("%H:%M:%S")
+        when = _local(locked, locked.updated_at, "%H:%M:%S")
         raise ChangedMeanwhile(
             CHANGED_MEANWHILE.format(who=locked.updated_by or "someone", when=when),
             field="expected_version",

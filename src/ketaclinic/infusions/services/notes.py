@@ -12,7 +12,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.infusions.models import InfusionSession, NoteAddendum, SessionNote
 from ketaclinic.infusions.selectors.notes import note_text
-from ketaclinic.infusions.services._common import REASON_REQUIRED, _allowed, _audit, _lock, _save
+from ketaclinic.infusions.services._common import REASON_REQUIRED, _allowed, _audit, _local, _lock, _save
 
 ADDENDUM_TEXT_REQUIRED = "An addendum needs its text."
 NOTE_NOT_SIGNED = "Addenda are for signed notes; the note is not signed yet (regenerate it instead)."
@@ -29,7 +29,7 @@ def note_generate(*, user: User, session: InfusionSession, expected_version: int
     if note is not None and note.signed:
         raise ValidationError(
             NOTE_ALREADY_SIGNED.format(
-                who=note.signed_by, when=f"{timezone.localtime(note.signed_at):%Y-%m-%d %H:%M}"
+                who=note.signed_by, when=_local(session, note.signed_at, "%Y-%m-%d %H:%M")
             ),
             field="note",
             value=str(note.external_id),
@@ -55,7 +55,7 @@ def note_sign(*, user: User, session: InfusionSession, expected_version: int) ->
     if note.signed:
         raise ValidationError(
             NOTE_ALREADY_SIGNED.format(
-                who=note.signed_by, when=f"{timezone.localtime(note.signed_at):%Y-%m-%d %H:%M}"
+                who=note.signed_by, when=_local(session, note.signed_at, "%Y-%m-%d %H:%M")
             ),
             field="note",
             value=str(note.external_id),

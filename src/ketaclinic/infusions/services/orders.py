@@ -32,6 +32,7 @@ from ketaclinic.infusions.services._common import (
     VIAL_CHECK_SAME_PERSON,
     _allowed,
     _audit,
+    _local,
     _lock,
     _order_allergy_refuse,
     _save,
@@ -69,9 +70,7 @@ def order_create(
     )
     if signed is not None:
         raise ValidationError(
-            ORDER_ALREADY_SIGNED.format(
-                who=signed.signed_by, when=f"{timezone.localtime(signed.signed_at):%H:%M}"
-            ),
+            ORDER_ALREADY_SIGNED.format(who=signed.signed_by, when=_local(session, signed.signed_at)),
             field="order",
             value=str(signed.external_id),
         )
@@ -151,9 +150,7 @@ def order_sign(
     )  # signed_by read after the lock
     if order.signed:
         raise ValidationError(
-            ORDER_ALREADY_SIGNED.format(
-                who=order.signed_by, when=f"{timezone.localtime(order.signed_at):%H:%M}"
-            ),
+            ORDER_ALREADY_SIGNED.format(who=order.signed_by, when=_local(session, order.signed_at)),
             field="order",
             value=str(order.external_id),
         )

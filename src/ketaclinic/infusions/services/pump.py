@@ -6,13 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.infusion.medications import medication_get
+from ketaclinic.core.infusion.medications import INFUSED_DRUG, medication_get
 from ketaclinic.core.infusion.pathway import pathway_message, pathway_problems
 from ketaclinic.core.infusion.state import Guards, SessionAction
 from ketaclinic.core.infusion.vitals import open_alerts_problem
@@ -34,6 +33,7 @@ from ketaclinic.infusions.services._common import (
     _consent_required,
     _event_at,
     _last_pump_event,
+    _local,
     _lock,
     _move,
     _order_allergy_refuse,
@@ -65,9 +65,7 @@ def _vial_check_passed(session: InfusionSession, order: InfusionOrder, user: Use
         raise ValidationError(VIAL_CHECK_REQUIRED, field="vial_check", value=None)
     if not check.match:
         raise ValidationError(
-            VIAL_CHECK_MISMATCH.format(
-                who=check.checked_by, when=f"{timezone.localtime(check.checked_at):%H:%M}"
-            ),
+            VIAL_CHECK_MISMATCH.format(who=check.checked_by, when=_local(session, check.checked_at)),
             field="vial_check",
             value=check.pk,
         )
@@ -280,8 +278,8 @@ def infusion_stop(
         assert session.started_at is not None  # ketamine was delivered: the infusion started
         MedicationAdministration.objects.create(
             session=session,
-            medication="ketamine",
-            rxnorm=medication_get("ketamine").rxnorm,
+            medication=INFUSED_DRUG,
+            rxnorm=medication_get(INFUSED_DRUG).rxnorm,
             dose=Decimal(str(round(given.delivered_mg, 3))),
             unit="mg",
             route=order.route if order else "iv",

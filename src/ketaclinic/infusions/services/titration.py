@@ -33,6 +33,7 @@ from ketaclinic.infusions.services._common import (
     _audit,
     _event_at,
     _last_pump_event,
+    _local,
     _lock,
     _save,
 )
@@ -211,7 +212,7 @@ def titration_cosign(*, user: User, event: RateEvent) -> RateEvent:
     event = (
         RateEvent.objects.select_for_update(of=("self",))
         .select_related(  # cosigned_by read after the lock
-            "session__patient", "signer"
+            "session__patient", "session__location", "signer"
         )
         .get(pk=event.pk)
     )
@@ -221,7 +222,7 @@ def titration_cosign(*, user: User, event: RateEvent) -> RateEvent:
     if event.cosigned_at is not None:
         raise ValidationError(
             COSIGN_ALREADY.format(
-                who=event.cosigned_by, when=f"{timezone.localtime(event.cosigned_at):%Y-%m-%d %H:%M}"
+                who=event.cosigned_by, when=_local(event.session, event.cosigned_at, "%Y-%m-%d %H:%M")
             ),
             field="event",
             value=event.pk,
@@ -232,7 +233,7 @@ def titration_cosign(*, user: User, event: RateEvent) -> RateEvent:
         user,
         event.session,
         f"Co-signed the verbal order of {event.signer} ({event.rate_mg_per_h:g} mg/h at "
-        f"{timezone.localtime(event.at):%H:%M})",
+        f"{_local(event.session, event.at)})",
         AuditEntry.Action.SIGN,
         rate_event=event.pk,
     )

@@ -27,7 +27,7 @@ from ketaclinic.core.infusion.vitals import (
 )
 from ketaclinic.infusions.models import InfusionSession, VitalAlert, VitalSigns
 from ketaclinic.infusions.selectors.pathway import session_sections
-from ketaclinic.infusions.services._common import _allowed, _audit, _event_at, _lock
+from ketaclinic.infusions.services._common import _allowed, _audit, _event_at, _local, _lock
 from ketaclinic.patients.access import patient_for
 
 TAKEN_AT_NAIVE = (
@@ -223,12 +223,14 @@ def alert_acknowledge(*, user: User, alert: VitalAlert, note: str = "") -> Vital
     """Acknowledge an alert (once; the second nurse is told who did it first)."""
     _lock(user, alert.session, Permission.SESSION_RUN, None)
     alert = (
-        VitalAlert.objects.select_for_update(of=("self",)).select_related("session__patient").get(pk=alert.pk)
+        VitalAlert.objects.select_for_update(of=("self",))
+        .select_related("session__patient", "session__location")
+        .get(pk=alert.pk)
     )
     if alert.acknowledged_at is not None:
         raise ValidationError(
             ALERT_ACKNOWLEDGED.format(
-                who=alert.acknowledged_by, when=f"{timezone.localtime(alert.acknowledged_at):%H:%M}"
+                who=alert.acknowledged_by, when=_local(alert.session, alert.acknowledged_at)
             ),
             field="alert",
             value=str(alert.external_id),
