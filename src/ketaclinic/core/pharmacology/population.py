@@ -36,13 +36,15 @@ import numpy as np
 
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.pharmacology.models import PkModel
+from ketaclinic.core.pharmacology.percentiles import row_percentiles
 from ketaclinic.core.pharmacology.regimen import Phase, Regimen
 from ketaclinic.core.pharmacology.simulation import NG_PER_ML_PER_MG_PER_L, check_covers_regimen, output_grid
 from ketaclinic.core.pharmacology.units import BODY_WEIGHT_RANGE_KG
 
 MAX_PATIENTS = 1_000_000
-# Concentrations held at once (patients x time points): the (T, N) float64 array is 400 MB at this size, and
-# the percentile step works on a copy of it. Fewer patients are allowed on a long grid: ``max_patients``.
+# Concentrations held at once (patients x time points): the (T, N) float64 array is 400 MB at this size; the
+# percentile step adds scratch for one block of rows (``percentiles.BLOCK_VALUES``), not a copy of it all.
+# Fewer patients are allowed on a long grid: ``max_patients``.
 MAX_VALUES = 50_000_000
 MAX_CV = 2.0
 PERCENTILES = (5.0, 50.0, 95.0)
@@ -264,7 +266,7 @@ def population_simulate(
     if effect_site and model.ke0_per_min is not None:
         conc, effect = effect_site_concentrations(regimen, patients, times, model.ke0_per_min)
         on = np.searchsorted(times, grid - 1e-12)
-        epct = np.percentile(effect[on], PERCENTILES, axis=1)
+        epct = row_percentiles(effect[on], PERCENTILES)
         effect_pct = {p: epct[j] for j, p in enumerate(PERCENTILES)}
     else:
         conc = plasma_concentrations(regimen, patients, times)  # (T, N)
@@ -272,7 +274,7 @@ def population_simulate(
     plasma_t = conc if on_grid.size == times.size else conc[on_grid]  # (T, N), contiguous per time point
     end_inf = float(regimen.last_infusion_end_min or 0.0)
     end_idx = int(np.searchsorted(times, end_inf - 1e-12))
-    pct = np.percentile(plasma_t, PERCENTILES, axis=1)
+    pct = row_percentiles(plasma_t, PERCENTILES)  # exactly np.percentile(plasma_t, PERCENTILES, axis=1)
     cmax = conc.max(axis=0)
     share_t = share = None
     if threshold_ng_per_ml is not None:
