@@ -3,7 +3,9 @@
 The benchmarks drop append-only triggers, truncate tables and drop whole databases, so they must never be
 pointed at a clinic's database by mistake. Each benchmark names its database (``ketaclinic_bench_<name>``);
 ``BENCH_DATABASE_URL`` or ``DATABASE_URL`` may choose the server, but a URL naming any other database is
-refused before anything connects. ``dedicated_database`` creates the database (anew unless kept from an
+refused before anything connects. ``BENCH_DATABASE_PREFIX`` (ending in ``_bench_``, say ``kc_mine_bench_``)
+gives the databases another prefix, so that two people on one server each run a benchmark in their own.
+``dedicated_database`` creates the database (anew unless kept from an
 earlier ``--keep`` run) and drops it when the benchmark ends, whatever happens.
 
     with dedicated_database("outcomes", keep=args.keep) as url:
@@ -13,7 +15,8 @@ earlier ``--keep`` run) and drops it when the benchmark ends, whatever happens.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,8 +34,17 @@ class NotTheBenchmarkDatabase(SystemExit):
     stops with the message on stderr and exit status 1."""
 
 
-def database_name(benchmark: str) -> str:
-    return PREFIX + benchmark
+PREFIX_SHAPE = re.compile(r"^[a-z][a-z0-9_]*_bench_$")
+
+
+def database_name(benchmark: str, environ: Mapping[str, str] | None = None) -> str:
+    """``ketaclinic_bench_<benchmark>``, or under BENCH_DATABASE_PREFIX (which must end in ``_bench_``)."""
+    prefix = (os.environ if environ is None else environ).get("BENCH_DATABASE_PREFIX") or PREFIX
+    if not PREFIX_SHAPE.match(prefix):
+        raise NotTheBenchmarkDatabase(
+            f"BENCH_DATABASE_PREFIX {prefix!r} refused: lower case, ending in _bench_ (say kc_mine_bench_)."
+        )
+    return prefix + benchmark
 
 
 def _shown(url: str) -> str:
@@ -48,7 +60,7 @@ def _shown(url: str) -> str:
 def bench_url(benchmark: str, environ: dict[str, str] | None = None) -> str:
     """The URL of the benchmark's database; refuses a BENCH_DATABASE_URL or DATABASE_URL naming another."""
     env = os.environ if environ is None else environ
-    name = database_name(benchmark)
+    name = database_name(benchmark, env)
     server = DEFAULT_SERVER
     for variable in reversed(VARIABLES):  # BENCH_DATABASE_URL wins over DATABASE_URL for the server
         value = env.get(variable, "")

@@ -58,3 +58,14 @@ def test_the_server_may_be_chosen_but_not_the_database():
         module.bench_url("audit_load", {"DATABASE_URL": url})
     with pytest.raises(module.NotTheBenchmarkDatabase):
         module.bench_url("outcomes", {"DATABASE_URL": "sqlite:///ketaclinic_bench_outcomes"})
+
+
+def test_a_prefix_gives_each_person_their_own_benchmark_databases_and_nothing_else():
+    module = bench_db()
+    mine = {"BENCH_DATABASE_PREFIX": "kc_mine_bench_"}
+    assert module.bench_url("pages", mine) == "postgres://postgres@127.0.0.1:5432/kc_mine_bench_pages"
+    with pytest.raises(module.NotTheBenchmarkDatabase):  # the default database is not this prefix's
+        module.bench_url("pages", {**mine, "DATABASE_URL": "postgres://h/ketaclinic_bench_pages"})
+    for prefix in ("clinic_", "kc_mine_", "KC_bench_"):  # a prefix must say it names benchmark databases
+        with pytest.raises(module.NotTheBenchmarkDatabase):
+            module.database_name("pages", {"BENCH_DATABASE_PREFIX": prefix})

@@ -8,6 +8,7 @@ minutes (a page's own polling) is not recorded again."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from datetime import timedelta
@@ -22,6 +23,8 @@ from django.utils import timezone
 from ketaclinic.audit.chain import GENESIS, entry_seal, sealed_fields
 from ketaclinic.audit.context import request_context
 from ketaclinic.audit.models import AuditChainHead, AuditEntry
+
+READ_MARKER_MARGIN_S = 30  # a read remembered in the cache is forgotten this long before its window ends
 
 
 def _actor_label(actor: Any) -> str:
@@ -131,22 +134,55 @@ def _next_seq() -> int:
         return int(cursor.fetchone()[0])
 
 
+def _read_marker(ctx: Any, patient_key: str, summary: str, detail: dict[str, Any]) -> str:
+    what = repr((getattr(ctx.actor, "pk", None), patient_key, summary[:300], ctx.path[:300], detail))
+    return "audit-read:" + hashlib.sha256(what.encode()).hexdigest()[:40]
+
+
+def _read_recorded(
+    ctx: Any, patient_key: str, summary: str, detail: dict[str, Any], since: Any = None
+) -> None:
+    """Remember, once the entry (recorded now, or ``since``) is committed, that this read is in the trail for
+    the rest of its window less a margin: the polls that repeat it meanwhile need not look for it."""
+    minutes = int(getattr(settings, "KETACLINIC_AUDIT_READ_REPEAT_MINUTES", 5))
+    if ctx.actor is None or minutes <= 0:
+        return
+    marker = _read_marker(ctx, patient_key, summary, detail)
+    age = (timezone.now() - since).total_seconds() if since is not None else 0.0
+    seconds = int(minutes * 60 - age - READ_MARKER_MARGIN_S)
+    if seconds > 0:
+        transaction.on_commit(lambda: cache.set(marker, 1, timeout=seconds))
+
+
 def _read_recently(ctx: Any, patient_key: str, summary: str, detail: dict[str, Any]) -> bool:
     """The same person saw the same thing of the same record at the same address a moment ago (a page
-    polling): one entry is enough."""
+    polling): one entry is enough. Known from the cache when this process or another recorded it (no query),
+    else looked for in the trail."""
     actor = ctx.actor
     minutes = int(getattr(settings, "KETACLINIC_AUDIT_READ_REPEAT_MINUTES", 5))
     if actor is None or not getattr(actor, "is_authenticated", False) or minutes <= 0:
         return False
-    return AuditEntry.objects.filter(
-        actor=actor,
-        action=AuditEntry.Action.VIEW,
-        at__gte=timezone.now() - timedelta(minutes=minutes),
-        patient_external_id=patient_key or None,
-        summary=summary[:300],
-        path=ctx.path[:300],
-        detail=detail,
-    ).exists()
+    if cache.get(_read_marker(ctx, patient_key, summary, detail)):
+        return True
+    now = timezone.now()
+    at = (
+        AuditEntry.objects.filter(
+            actor=actor,
+            action=AuditEntry.Action.VIEW,
+            at__gte=now - timedelta(minutes=minutes),
+            patient_external_id=patient_key or None,
+            summary=summary[:300],
+            path=ctx.path[:300],
+            detail=detail,
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if at is None:
+        return False
+    _read_recorded(ctx, patient_key, summary, detail, since=at)
+    return True
 
 
 def audit_read(patient: Any, what: str) -> None:
@@ -192,11 +228,13 @@ def audit_flush_reads() -> None:
             detail: dict[str, Any] = {"read": items}
             if not _read_recently(ctx, key, summary, detail):
                 audit_record(action=AuditEntry.Action.VIEW, summary=summary, patient=key, detail=detail)
+                _read_recorded(ctx, key, summary, detail)
         elif ctx.listed_patients:
             summary = f"Listed {len(ctx.listed_patients)} patients: " + ", ".join(items)
             detail = {"read": items, "patients": list(ctx.listed_patients)}
             if not _read_recently(ctx, "", summary, detail):
                 audit_record(action=AuditEntry.Action.VIEW, summary=summary, detail=detail)
+                _read_recorded(ctx, "", summary, detail)
     ctx.reads.clear()
     ctx.listed_patients.clear()
 

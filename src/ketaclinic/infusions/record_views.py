@@ -254,8 +254,12 @@ def patient_sessions(request: AuthedRequest, external_id: str) -> HttpResponse:
 @require_GET
 def board(request: AuthedRequest) -> HttpResponse:
     require(request.user, Permission.BOARD_VIEW)
-    mine = list(Location.objects.filter(pk__in=user_location_ids(request.user)).order_by("name"))
-    code = request.GET.get("location") or (mine[0].code if mine else "")
+    polled = bool(request.headers.get("HX-Request"))
+    code = request.GET.get("location", "")
+    mine: list[Location] = []
+    if not polled or not code:  # the whole page offers the user's locations; a poll names its own
+        mine = list(Location.objects.filter(pk__in=user_location_ids(request.user)).order_by("name"))
+        code = code or (mine[0].code if mine else "")
     location = Location.objects.filter(code=code).first()
     if location is None:
         raise Http404(LOCATION_UNKNOWN.format(value=code))
@@ -267,7 +271,7 @@ def board(request: AuthedRequest) -> HttpResponse:
             raise Http404("The date must look like 2026-11-25.") from None
     b = selectors.day_board(user=request.user, location=location, day=day)
     audit_list(b.patients, f"day board {location.code}")
-    template = "infusions/_board.html" if request.headers.get("HX-Request") else "infusions/board.html"
+    template = "infusions/_board.html" if polled else "infusions/board.html"
     with timezone.override(ZoneInfo(location.timezone)):
         return render(
             request,

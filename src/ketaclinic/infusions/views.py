@@ -160,8 +160,9 @@ def _rescue_meds(session: InfusionSession) -> tuple[Any, ...]:
 
 
 def _live_context(request: AuthedRequest, session: InfusionSession) -> dict[str, Any]:
-    status = _status_context(request, session)
-    detail, doc = status["d"], session.protocol_version.parsed
+    detail = selectors.session_detail(user=request.user, session=session)
+    status = _status_context(request, session, detail)
+    doc = session.protocol_version.parsed
     return {
         **status,
         "S": STATES,
@@ -239,34 +240,49 @@ def session_page(request: AuthedRequest, external_id: str) -> HttpResponse:
 @require_GET
 def session_status(request: AuthedRequest, external_id: str) -> HttpResponse:
     """The part of the live page that changes by itself (overdue vitals, alerts, elapsed time): polled."""
-    session = _session(request, external_id)
+    try:
+        session = selectors.session_polled_get(user=request.user, external_id=str(external_id))
+    except InfusionSession.DoesNotExist:
+        raise Http404("No such session.") from None
     with timezone.override(_zone(session)):
         return render(request, "infusions/_status.html", _status_context(request, session))
 
 
-def _status_context(request: AuthedRequest, session: InfusionSession) -> dict[str, Any]:
-    """What the polled status box shows, and only that: the poll runs every 15 s on every open live page,
-    so it must not build the whole page's context (the checklist, forms, formulary, medications...)."""
-    detail = selectors.session_detail(user=request.user, session=session)
-    raised = services.vitals_overdue_alert_raise(session=session, due=detail.vitals_due)
-    if raised is not None:
-        detail.open_alerts.append(raised)
+def _status_context(
+    request: AuthedRequest, session: InfusionSession, detail: selectors.SessionDetail | None = None
+) -> dict[str, Any]:
+    """What the status box shows, and only that: the poll runs every 15 s on every open live page, so it
+    builds neither the whole page's context (the checklist, forms, formulary, medications...) nor reads
+    rows that have not changed since the last poll (``selectors.session_status``). The whole page gives
+    its ``detail``."""
+    if detail is None:
+        polled = selectors.session_status(user=request.user, session=session)
+        d: selectors.SessionDetail | selectors.SessionStatus = polled
+        flags = polled.safety_flags
+    else:
+        d = detail
+        flags = list(
+            SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN).order_by(
+                "raised_at"
+            )
+        )
+    overdue = d.vitals_due is not None and d.vitals_due.overdue
+    if overdue and not any(a.rule == services.OVERDUE_RULE for a in d.open_alerts):  # one open at a time
+        raised = services.vitals_overdue_alert_raise(session=session, due=d.vitals_due)
+        if raised is not None:
+            d.open_alerts.append(raised)
     audit_read(session.patient, "infusion session")
     doc = session.protocol_version.parsed
     thresholds = {t.code: t for t in (doc.monitoring.thresholds if doc.monitoring else ())}
     return {
         "session": session,
-        "d": detail,
+        "d": d,
         "state": session.state_enum,
         "open_alerts": [
             (a, thresholds.get(a.rule), ACTION_LABELS.get(a.suggested_action, a.suggested_action))
-            for a in detail.open_alerts
+            for a in d.open_alerts
         ],
-        "safety_flags": list(
-            SafetyFlag.objects.filter(patient=session.patient, status=SafetyFlag.Status.OPEN).order_by(
-                "raised_at"
-            )
-        ),
+        "safety_flags": flags,
         "observation_min": doc.discharge.observation_min if doc.discharge else None,
         "can": {"run": request.user.can(Permission.SESSION_RUN)},
     }

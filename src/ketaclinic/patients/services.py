@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
@@ -26,6 +26,8 @@ BIRTH_DATE_TOO_OLD = "Birth date {value} is more than 120 years ago."
 LOCATION_NOT_YOURS = "You can register patients only at your own locations; {value} is not one of them."
 REQUIRED = "{field} is required."
 MEASURED_IN_FUTURE = "Measurement time {value} is in the future."
+
+MRN_LOCK = 0x6B63_6D72_6E  # "kcmrn": the transaction-level advisory lock that hands out MRNs one at a time
 
 PHONE_FIELDS = ("phone", "emergency_contact_phone", "escort_phone")
 DEMOGRAPHIC_FIELDS = (
@@ -64,7 +66,16 @@ def _check_birth_date(value: date) -> None:
 
 
 def _next_mrn() -> str:
-    last = Patient.objects.select_for_update().order_by("-id").values_list("mrn", flat=True).first()
+    """The number after the last patient's, one registration at a time: on PostgreSQL under an advisory lock
+    held until the registration commits, and read after the lock is granted (so it sees the registration that
+    held it). Locking the last patient's row instead let a registration that waited for it read that same row
+    again (its snapshot predates the other's insert), and one arriving after the commit lock the new last row
+    beside a waiting one: both took the same number and one was refused. SQLite serialises writers (IMMEDIATE
+    transactions)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MRN_LOCK])
+    last = Patient.objects.order_by("-id").values_list("mrn", flat=True).first()
     number = int(last[2:]) + 1 if last and last.startswith("KC") and last[2:].isdigit() else 1001
     return f"KC{number:06d}"
 

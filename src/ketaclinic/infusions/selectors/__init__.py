@@ -60,6 +60,7 @@ from ketaclinic.infusions.selectors.pathway import (
     session_document,
     session_sections,
 )
+from ketaclinic.infusions.selectors.polls import SessionStatus, session_polled_get, session_status
 from ketaclinic.infusions.selectors.recovery import adverse_events_unreviewed, recovery_readings
 from ketaclinic.infusions.selectors.worklist import CosignItem, PrescriberWorklist, prescriber_worklist
 
@@ -116,4 +117,7 @@ __all__ = [
     "signed_order",
     "vitals_chart",
     "chart_version",
+    "SessionStatus",
+    "session_status",
+    "session_polled_get",
 ]

@@ -8,20 +8,19 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list
 from ketaclinic.core.access import Permission
-from ketaclinic.core.infusion.delivery import Delivery, RateEventKind, RatePoint
+from ketaclinic.core.infusion.delivery import Delivery
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.core.infusion.vitals import VitalsDue
-from ketaclinic.infusions.models import InfusionOrder, InfusionSession, RateEvent, VitalAlert, VitalSigns
-from ketaclinic.infusions.selectors.detail import _due, last_complete_taken_at
-from ketaclinic.infusions.selectors.orders import bag_delivery
+from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.infusions.selectors.pathway import OPEN_STATES
+from ketaclinic.infusions.selectors.polls import board_row_parts, board_rows, fingerprinted
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.outcomes.selectors import open_safety_flags
 from ketaclinic.patients.models import Patient
@@ -133,8 +132,8 @@ def day_board(
 ) -> DayBoard:
     """Every chair and home visit of a location for a day (in the location's time zone): the sessions, the
     planned infusions not checked in yet, and the open urgent safety flags of the location's patients and of
-    the patients on the board, in 6 queries (sessions, pump events, open alerts, planned slots, flags,
-    chairs)."""
+    the patients on the board: sessions, planned slots, flags, chairs; each session's pump events, readings,
+    signed order and open alerts are read only when they changed since the board was last read (``polls``)."""
     require(user, Permission.BOARD_VIEW)
     if location.pk not in user_location_ids(user):
         raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
@@ -150,24 +149,11 @@ def day_board(
             state__in=[st.value for st in OPEN_STATES],
         )
     sessions = list(
-        InfusionSession.objects.filter(on_day, location=location)
+        fingerprinted(InfusionSession.objects.filter(on_day, location=location))
         .select_related("patient", "location", "chair", "protocol_version", "planned_infusion__plan")
-        .prefetch_related(
-            Prefetch("rate_events", queryset=RateEvent.objects.order_by("at", "id")),
-            Prefetch("vitals", queryset=VitalSigns.objects.order_by("taken_at", "id"), to_attr="vital_list"),
-            Prefetch(
-                "orders",
-                queryset=InfusionOrder.objects.filter(signed_at__isnull=False),
-                to_attr="signed_orders",
-            ),
-            Prefetch(
-                "alerts",
-                queryset=VitalAlert.objects.filter(acknowledged_at__isnull=True),
-                to_attr="open_alert_list",
-            ),
-        )
         .order_by("scheduled_start")
     )
+    polled = board_rows(sessions)  # pump events, readings, signed order, open alerts: cached per session
     planned = list(
         planned_infusions_on(user=user, location=location, day=day, permission=Permission.BOARD_VIEW)
         .filter(status=PlannedInfusion.Status.PLANNED)
@@ -188,19 +174,14 @@ def day_board(
     flagged = {f.patient_id for f in flags}
     rows: dict[int | None, list[BoardRow]] = {}
     for s in sessions:
-        points = [
-            RatePoint(RateEventKind(e.kind), e.at, e.rate_mg_per_h, e.rate_ml_per_h)
-            for e in s.rate_events.all()
-        ]
+        alerts, due, delivered = board_row_parts(s, polled[s.pk], now)
         rows.setdefault(s.chair_id, []).append(
             BoardRow(
                 session=s,
                 state=s.state_enum,
-                open_alerts=len(s.open_alert_list),
-                vitals_due=_due(
-                    s, last_complete_taken_at(s.vital_list, s.protocol_version.parsed.monitoring), now
-                ),
-                delivery=bag_delivery(points, now, next(iter(s.signed_orders), None)),
+                open_alerts=alerts,
+                vitals_due=due,
+                delivery=delivered,
                 flagged=s.patient_id in flagged,
             )
         )
