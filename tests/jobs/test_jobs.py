@@ -23,7 +23,7 @@ from ketaclinic.jobs.retries import FINAL_FAILURE, backoff
 from ketaclinic.jobs.schedule import periodic_enqueue
 from ketaclinic.jobs.tasks import finished_jobs_prune
 from ketaclinic.outcomes import selectors
-from ketaclinic.outcomes.models import SafetyFlag
+from ketaclinic.outcomes.models import QuestionnaireDue, SafetyFlag
 from ketaclinic.outcomes.services import due_links_send, response_record
 from ketaclinic.web.jobs import SCHEDULE
 from tests.conftest import register
@@ -195,7 +195,7 @@ def test_the_daily_links_job_sends_a_locations_links_and_retries_what_failed(cou
 
 
 def test_the_daily_links_walk_patients_in_fixed_chunks_with_the_same_queries_per_chunk(
-    staff, downtown, protocols, monkeypatch
+    staff, downtown, northside, protocols, monkeypatch
 ):
     """Memory and queries per chunk do not grow with the network: each chunk reads at most ``chunk_size``
     patients, and every further chunk costs the same number of queries."""
@@ -219,10 +219,9 @@ def test_the_daily_links_walk_patients_in_fixed_chunks_with_the_same_queries_per
 
     def queries(limit: int) -> int:
         ids = [p.pk for p in patients[:limit]]
-        monkeypatch.setattr(
-            where + "worklist_patients",
-            lambda location, today=None: selectors.worklist_patients(location, today).filter(pk__in=ids),
-        )
+        # the clinic's first ``limit`` patients: the others' questionnaires are listed elsewhere for this run
+        QuestionnaireDue.objects.update(location=downtown)
+        QuestionnaireDue.objects.exclude(patient_id__in=ids).update(location=northside)
         with CaptureQueriesContext(connection) as ctx:
             summary = due_links_send(user=None, base_url=base, location=downtown, chunk_size=2)
         assert summary.live_link == limit * 2  # PHQ-9 and GAD-7 each: nothing sent twice

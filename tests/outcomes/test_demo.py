@@ -44,3 +44,9 @@ def test_demo_outcomes_load_once():
     assert [r.live_link for r in w.rows if r.dispatch is not None] == [sent.link]
     assert demo_load() is False
     assert QuestionnaireResponse.objects.count() == count
+    # the demo went through the services: what is due is stored as a rebuild makes it
+    from ketaclinic.outcomes.services import due_rebuild
+    from tests.outcomes.test_due_stored import rows
+
+    kept = rows()
+    assert kept and due_rebuild() == len(kept) and rows() == kept

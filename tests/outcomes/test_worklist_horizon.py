@@ -1,5 +1,5 @@
-"""The worklist reads only patients for whom a questionnaire can still be answered: a clinic's former
-patients (years of them) must cost nothing, and no patient with something answerable may be left out."""
+"""The worklist reads only the windows opened in the last few weeks: a clinic's former patients (years of
+them) cost nothing, and no patient with something answerable is left out."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from ketaclinic.core.access import Role
 from ketaclinic.outcomes import selectors
-from ketaclinic.outcomes.selectors import worklist
+from ketaclinic.outcomes.models import QuestionnaireDue
 from tests.conftest import register
 from tests.outcomes.test_due import answer, give_plan
+from tests.outcomes.test_due_stored import key, oracle
 
 pytestmark = pytest.mark.django_db
 
@@ -53,17 +54,19 @@ def histories(staff, protocols, intake, downtown):
 def test_former_patients_are_not_read_and_answerable_ones_are(histories, downtown):
     today = timezone.localdate()
     everyone = set(selectors.worklist_patients(downtown).values_list("pk", flat=True))
-    read = set(selectors.worklist_patients(downtown, today).values_list("pk", flat=True))
     assert {p.pk for p in histories.values()} <= everyone
+    read = set(
+        QuestionnaireDue.objects.filter(selectors.waiting_on(today), location=downtown).values_list(
+            "patient_id", flat=True
+        )
+    )
     assert histories["finished"].pk not in read and histories["answers_only"].pk not in read
     assert histories["edge"].pk in read and histories["current"].pk in read
 
 
-def test_the_worklist_is_the_same_as_reading_every_patient(histories, staff, downtown, monkeypatch):
+def test_the_worklist_is_the_same_as_reading_every_patient(histories, staff, downtown):
     user = staff[Role.INTAKE]
-    restricted = _rows(selectors.questionnaire_worklist(user=user, location=downtown))
-    monkeypatch.setattr(worklist, "answerable_horizon_days", lambda: 100_000)  # every patient read
-    unrestricted = _rows(selectors.questionnaire_worklist(user=user, location=downtown))
-    assert restricted == unrestricted
-    edge = [row for row in restricted if row[0] == histories["edge"].pk]
+    w = selectors.questionnaire_worklist(user=user, location=downtown)
+    assert [key(r.patient, r.item) for r in w.rows] == oracle(downtown, timezone.localdate())
+    edge = [row for row in _rows(w) if row[0] == histories["edge"].pk]
     assert edge and {row[1] for row in edge} == {"monthly"}  # the edge patient's last questionnaire is listed

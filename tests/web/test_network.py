@@ -9,7 +9,8 @@ from django.core.management.base import CommandError
 
 from ketaclinic.audit.selectors import audit_chain_verify
 from ketaclinic.infusions.models import InfusionSession, VitalSigns
-from ketaclinic.outcomes.models import QuestionnaireResponse
+from ketaclinic.outcomes.models import QuestionnaireDue, QuestionnaireResponse
+from ketaclinic.outcomes.services import due_rebuild
 from ketaclinic.patients.models import Patient
 from ketaclinic.web.network import network_generate
 
@@ -29,6 +30,11 @@ def test_network_counts_plausibility_and_audit() -> None:
     count, problems = audit_chain_verify(checkpoint=None)
     assert problems == []
     assert count >= report.counts["audit.AuditEntry"]
+    # what is due per patient is stored for the worklist, as the services would have kept it
+    stored = report.counts["outcomes.QuestionnaireDue"]
+    assert stored == QuestionnaireDue.objects.count() > 0
+    assert not QuestionnaireDue.objects.filter(patient__location__code__startswith="other-").exists()
+    assert due_rebuild() == stored
 
 
 def test_network_refuses_a_database_with_patients() -> None:

@@ -148,7 +148,10 @@ def worklist(request: AuthedRequest) -> HttpResponse:
     """Questionnaires due today and overdue (while an answer still counts) at one of the user's locations."""
     require(request.user, Permission.QUESTIONNAIRE_RECORD)
     location, mine = _worklist_location(request)
-    data = selectors.questionnaire_worklist(user=request.user, location=location)
+    page = request.GET.get("page", "1")
+    data = selectors.questionnaire_worklist(
+        user=request.user, location=location, page=int(page) if page.isdigit() else 1
+    )
     audit_list(dict.fromkeys(r.patient for r in data.rows), f"questionnaires due at {location.code}")
     return render(
         request,

@@ -259,3 +259,58 @@ class LinkDispatch(ExternalIdentity):
         return (
             f"{self.get_channel_display()} {self.get_outcome_display().lower()} {self.sent_at:%Y-%m-%d %H:%M}"
         )
+
+
+class QuestionnaireDue(models.Model):
+    """What is due for a patient: one row per instrument of each questionnaire the core schedules
+    (``core.outcomes.dated_items``), with its dated window and the first day an answer counted, in the
+    patient's location's time zone. Derived, never clinical: the services that change what is due
+    (``outcomes.services.due``) replace a patient's rows in their own transaction, and
+    ``ketaclinic manage outcomes_due_rebuild`` rebuilds them all. The status on a day is a comparison of
+    dates (``due``: opened, not closed; ``overdue``: closed, not past the late limit; ``done`` from
+    ``answered_on``), so the worklist is one indexed range at a location, whatever its patients in care.
+
+    One row per item rather than one "next due" row per patient: a patient can have several questionnaires
+    waiting at once (an overdue follow-up beside today's pre-infusion one, each with two instruments), and the
+    worklist lists each of them; a single row would need the per-patient schedule again to list the rest."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(help_text="The item's place in the patient's schedule.")
+    instrument = models.CharField(max_length=40)
+    timepoint = models.CharField(max_length=14, choices=TIMEPOINTS)
+    infusion_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=120)
+    due_on = models.DateField(null=True, blank=True, help_text="Empty: due today, whatever the day.")
+    opens_on = models.DateField(null=True, blank=True)
+    closes_on = models.DateField(null=True, blank=True)
+    late_until = models.DateField(null=True, blank=True, help_text="The last day a late answer counts.")
+    answered_on = models.DateField(null=True, blank=True, help_text="The first day an answer counted.")
+
+    class Meta:
+        ordering = ["patient", "position", "instrument"]
+        indexes = [
+            # the worklist: the items opened in the last few weeks at a location (a bounded range)
+            models.Index(fields=["location", "opens_on"], name="due_location_opens"),
+            # a baseline due today whatever the day (no infusion planned yet)
+            models.Index(fields=["location"], name="due_location_today", condition=models.Q(due_on=None)),
+            models.Index(fields=["patient", "position"], name="due_patient"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="due_dated_or_today",
+                condition=models.Q(
+                    due_on=None, opens_on=None, closes_on=None, late_until=None, answered_on=None
+                )
+                | models.Q(
+                    due_on__isnull=False,
+                    opens_on__lte=models.F("closes_on"),
+                    closes_on__lte=models.F("late_until"),
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.instrument} {self.timepoint} due {self.due_on or 'today'} for patient {self.patient_id}"
+        )

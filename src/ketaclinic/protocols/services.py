@@ -8,6 +8,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.signals import due_inputs_changed
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ProtocolError
 from ketaclinic.core.protocols import ProtocolDocument
@@ -60,6 +61,8 @@ def protocol_load(
         summary=f"Loaded protocol {document.id} v{document.version}",
         detail={"sha256": digest},
     )
+    # a newer version may become the current protocol of an indication: the schedules that follow it
+    due_inputs_changed.send(sender=ProtocolVersion, indication_settings=True)
     return row, True
 
 

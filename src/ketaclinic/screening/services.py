@@ -15,6 +15,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
+from ketaclinic.base.signals import due_inputs_changed
 from ketaclinic.core.access import Permission
 from ketaclinic.core.eligibility import (
     Answer,
@@ -107,6 +108,7 @@ def referral_record(
         summary=f"Recorded referral from {referral.referrer_name} for {referral.get_indication_display()}",
         detail={"referral": str(referral.external_id), "documents": len(documents)},
     )
+    due_inputs_changed.send(sender=Referral, patient_ids=[patient.pk])  # its indication's settings may apply
     return referral
 
 

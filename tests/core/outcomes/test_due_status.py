@@ -22,7 +22,12 @@ from ketaclinic.core.outcomes import (
     due_statuses,
     due_windows,
 )
-from ketaclinic.core.outcomes.due_status import answer_counts_for, item_status
+from ketaclinic.core.outcomes.due_status import (
+    answer_counts_for,
+    dated_items,
+    item_status,
+    longest_window_days,
+)
 from ketaclinic.core.outcomes.schedule import DueQuestionnaire
 
 D0 = date(2026, 3, 2)
@@ -378,3 +383,21 @@ def test_the_windows_are_those_of_the_pairwise_rule_in_any_order(rows):
     clinic); they must be exactly the pairwise rule's, same-day items included."""
     items = [DueQuestionnaire(tp, D0 + timedelta(days=d), "x", ("phq9",), n) for tp, d, n in rows]
     assert list(due_windows(items)) == _windows_pairwise(items)
+
+
+@settings(max_examples=300, deadline=None)
+@given(series=series_dates, schedule=schedules, given_answers=st.lists(answers, max_size=12), today=days)
+def test_the_dated_items_give_every_days_status_from_dates_alone(series, schedule, given_answers, today):
+    """What is stored per patient (the windows and the first counting answer's day, computed once) gives the
+    status on any day that the answers themselves give, and no window is longer than the worklist reads."""
+    items = due_schedule(series, today=D0, schedule=schedule)
+    stored = dated_items(items, given_answers)
+    for d, item in zip(stored, due_statuses(items, given_answers, today=today), strict=True):
+        days = [
+            a.answered_on
+            for a in given_answers
+            if answer_counts_for(d.questionnaire, d.instrument, d.window, a)
+        ]
+        assert d.on(today) == item
+        assert (item.status, item.answered_on) == item_status(d.window, days, today=today)
+        assert (d.window.late_until - d.window.opens).days <= longest_window_days() == 17

@@ -11,13 +11,16 @@ from __future__ import annotations
 from ketaclinic.core.outcomes.due_status import (
     DEFAULT_WINDOWS,
     Answered,
+    DatedItem,
     DueItem,
     DueStatus,
     DueWindow,
     WindowRule,
     answerable_days_after_last,
+    dated_items,
     due_statuses,
     due_windows,
+    longest_window_days,
 )
 from ketaclinic.core.outcomes.schedule import DueQuestionnaire, MeasurementSchedule, due_schedule
 from ketaclinic.core.outcomes.stats import Estimate, mean_estimate, proportion_estimate, t_critical_975
@@ -26,13 +29,16 @@ from ketaclinic.core.outcomes.status import TrajectoryPoint, TrajectoryStatus, t
 __all__ = [
     "DEFAULT_WINDOWS",
     "Answered",
+    "DatedItem",
     "DueItem",
     "DueStatus",
     "DueWindow",
     "WindowRule",
     "answerable_days_after_last",
+    "dated_items",
     "due_statuses",
     "due_windows",
+    "longest_window_days",
     "DueQuestionnaire",
     "Estimate",
     "MeasurementSchedule",

@@ -228,6 +228,45 @@ def item_status(
     return DueStatus.OVERDUE, None
 
 
+@dataclass(frozen=True)
+class DatedItem:
+    """One instrument of one due questionnaire with its window and the first day a counting answer was
+    given, whatever the day it is looked at: what is stored per patient so that the status on any day is a
+    comparison of dates (:meth:`on`), with no answer to read."""
+
+    questionnaire: DueQuestionnaire
+    instrument: str
+    window: DueWindow
+    answered_on: date | None  # the earliest day a counting answer was given, if any
+
+    def on(self, today: date) -> DueItem:
+        """The status on ``today``: done from the first counting answer's day, else by the window.
+
+        The same as :func:`item_status` over every counting answer: the earliest counting day is on or
+        before ``today`` exactly when some counting day is, and then it is the earliest of those."""
+        if self.answered_on is not None and self.answered_on <= today:
+            return DueItem(
+                self.questionnaire, self.instrument, self.window, DueStatus.DONE, today, self.answered_on
+            )
+        status, _ = item_status(self.window, (), today=today)
+        return DueItem(self.questionnaire, self.instrument, self.window, status, today, None)
+
+
+def dated_items(
+    items: Sequence[DueQuestionnaire],
+    answers: Sequence[Answered],
+    rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS,
+) -> tuple[DatedItem, ...]:
+    """Every (due questionnaire, instrument) with its window and its first counting answer's day, in the
+    schedule's order: :func:`due_statuses` without a ``today``."""
+    out = []
+    for item, window in zip(items, due_windows(items, rules), strict=True):
+        for instrument in item.instruments:
+            days = [a.answered_on for a in answers if answer_counts_for(item, instrument, window, a)]
+            out.append(DatedItem(item, instrument, window, min(days, default=None)))
+    return tuple(out)
+
+
 def due_statuses(
     items: Sequence[DueQuestionnaire],
     answers: Sequence[Answered],
@@ -236,13 +275,13 @@ def due_statuses(
     rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS,
 ) -> tuple[DueItem, ...]:
     """Every (due questionnaire, instrument) with its status on ``today``, in the schedule's order."""
-    out = []
-    for item, window in zip(items, due_windows(items, rules), strict=True):
-        for instrument in item.instruments:
-            days = [a.answered_on for a in answers if answer_counts_for(item, instrument, window, a)]
-            status, on = item_status(window, days, today=today)
-            out.append(DueItem(item, instrument, window, status, today, on))
-    return tuple(out)
+    return tuple(d.on(today) for d in dated_items(items, answers, rules))
+
+
+def longest_window_days(rules: Mapping[str, WindowRule] = DEFAULT_WINDOWS) -> int:
+    """The most days from a window's opening to its late limit (clipping only shortens a window): an item
+    still answerable today opened at most this many days ago, so a worklist reads a bounded range."""
+    return max(rule.late_days - rule.opens_days for rule in rules.values())
 
 
 def answerable_days_after_last(

@@ -22,6 +22,7 @@ from ketaclinic.infusions.selectors.checklist import baseline_reading
 from ketaclinic.infusions.selectors.pathway import session_sections
 from ketaclinic.infusions.selectors.recovery import adverse_events_unreviewed, recovery_readings
 from ketaclinic.infusions.services._common import _allowed, _audit, _lock, _move, _save
+from ketaclinic.outcomes.services.due import due_refresh
 from ketaclinic.plans.models import PlannedInfusion
 
 OPEN_ALERTS = "Acknowledge the open alerts first: {rules}."
@@ -139,6 +140,7 @@ def session_discharge(*, user: User, session: InfusionSession, expected_version:
         PlannedInfusion.objects.filter(pk=session.planned_infusion_id).update(
             status=PlannedInfusion.Status.DONE
         )
+        due_refresh(patient_ids=[session.patient_id])  # an infusion given: what is due may follow it
     _audit(
         user, session, "Discharged home" + (f" with {last.escort_name}" if last and last.escort_name else "")
     )

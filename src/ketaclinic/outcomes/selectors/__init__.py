@@ -1,5 +1,6 @@
-"""Reads of measurement-based care: due questionnaires and safety flags (``care``), the worklist
-(``worklist``), and the outcomes dashboard (``dashboard``). Services write; nothing here changes a record."""
+"""Reads of measurement-based care: due questionnaires and safety flags (``care``), what is due for many
+patients (``schedules``, the source of the stored windows), the worklist read from those (``worklist``), and
+the outcomes dashboard (``dashboard``). Services write; nothing here changes a record."""
 
 from ketaclinic.outcomes.selectors.care import (
     _ANSWER_FIELDS,
@@ -46,29 +47,41 @@ from ketaclinic.outcomes.selectors.dashboard import (
     measure_patients,
     outcomes_dashboard,
 )
+from ketaclinic.outcomes.selectors.schedules import (
+    PatientDue,
+    patients_due,
+    patients_on_indication_settings,
+    worklist_patients,
+)
 from ketaclinic.outcomes.selectors.worklist import (
+    PAGE_SIZE,
     ItemKey,
     Worklist,
     WorklistRow,
-    _due_items_by_patient,
-    _marks_from_answers,
     due_link_chunks,
+    due_today,
     item_key,
+    location_today,
     patients_in_treatment,
     questionnaire_worklist,
-    worklist_patients,
+    waiting_on,
 )
 
 # the package's names: what pages, the API, the services and the tests read from here
 __all__ = [
     "due_link_chunks",
+    "due_today",
+    "location_today",
+    "PAGE_SIZE",
+    "PatientDue",
+    "patients_due",
+    "patients_on_indication_settings",
+    "waiting_on",
     "_ANSWER_FIELDS",
     "_answered",
     "_as_datetime",
     "_cohort_rows",
     "_COHORT_SQL",
-    "_due_items_by_patient",
-    "_marks_from_answers",
     "_NOT_REPLACED",
     "_percent_changes",
     "_R_AT_SQL",

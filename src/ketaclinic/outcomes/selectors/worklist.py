@@ -1,15 +1,20 @@
 """The questionnaires worklist: which questionnaires are due or overdue at a location, with each one's live
-link and latest emailing; and which patients the daily job may email. A fixed number of queries whatever the
-number of patients, and each query bounded by the location's patients, never by the network's."""
+link and latest emailing; and which patients the daily job may email.
+
+It reads the stored windows (``outcomes.QuestionnaireDue``, kept by the services): "due" and "overdue" on a
+day are comparisons of dates in one indexed range at the location (the items opened in the last few weeks),
+paged, so its cost follows the rows listed, not the patients in care. A fixed number of queries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
@@ -17,27 +22,20 @@ from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.core.access import Permission
 from ketaclinic.core.instruments import shipped_instruments
 from ketaclinic.core.outcomes import (
+    DEFAULT_WINDOWS,
     DueItem,
+    DueQuestionnaire,
     DueStatus,
-    answerable_days_after_last,
-    due_schedule,
-    due_statuses,
+    DueWindow,
+    longest_window_days,
 )
-from ketaclinic.core.protocols.document import OutcomesSection
 from ketaclinic.outcomes.emails import until_words
-from ketaclinic.outcomes.models import LinkDispatch, PatientLink, QuestionnaireResponse
-from ketaclinic.outcomes.selectors.care import (
-    _ANSWER_FIELDS,
-    LOCATION_NOT_YOURS,
-    _answered,
-    _schedule,
-    current_responses,
-    outcomes_settings_for,
-)
+from ketaclinic.outcomes.models import LinkDispatch, PatientLink, QuestionnaireDue
+from ketaclinic.outcomes.selectors.care import LOCATION_NOT_YOURS
 from ketaclinic.patients.models import Patient
-from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
-from ketaclinic.protocols.models import ProtocolVersion
-from ketaclinic.screening.models import Referral
+from ketaclinic.plans.models import TreatmentPlan
+
+PAGE_SIZE = 100  # rows a page lists
 
 # -- the questionnaires worklist --------------------------------------------------------------------------
 
@@ -71,7 +69,11 @@ class WorklistRow:
 class Worklist:
     today: date
     location: Location | None
-    rows: list[WorklistRow]
+    rows: list[WorklistRow]  # this page's
+    overdue_count: int = 0  # on every page
+    due_count: int = 0
+    page: int = 1
+    page_size: int | None = None  # None: every row on one page
 
     @property
     def overdue(self) -> list[WorklistRow]:
@@ -81,144 +83,66 @@ class Worklist:
     def due(self) -> list[WorklistRow]:
         return [r for r in self.rows if r.item.status is DueStatus.DUE]
 
+    @property
+    def total(self) -> int:
+        return self.overdue_count + self.due_count
 
-def _due_items_by_patient(patients: QuerySet[Patient], today: date) -> dict[Patient, tuple[DueItem, ...]]:
-    """``due_status_for_patient`` for many patients in a bounded number of queries (plans, their series,
-    done infusions of patients without a plan, current answers, referrals, plus one per protocol lookup)."""
-    zone = timezone.get_current_timezone()
-    plans: dict[int, TreatmentPlan] = {}
-    for latest in (
-        TreatmentPlan.objects.filter(patient__in=patients, status__in=["active", "completed"])
-        .select_related("protocol_version", "patient", "patient__location")
-        .order_by("-created_at", "-id")
-    ):
-        plans.setdefault(latest.patient_id, latest)
-    # one instance per protocol version, so each document is parsed once, not once per patient's plan
-    versions: dict[int, ProtocolVersion] = {}
-    for signed in plans.values():
-        signed.protocol_version = versions.setdefault(signed.protocol_version_id, signed.protocol_version)
-    series: dict[int, list[date]] = {}
-    for plan_id, start in (
-        PlannedInfusion.objects.filter(plan__in=list(plans.values()), kind="series")
-        .exclude(status="cancelled")
-        .order_by("scheduled_start")
-        .values_list("plan_id", "scheduled_start")
-    ):
-        series.setdefault(plan_id, []).append(start.astimezone(zone).date())
-    answers: dict[int, list[tuple[str, str, int | None, datetime]]] = {}
-    for patient_id, *row in (
-        current_responses()
-        .filter(patient__in=patients)
-        .exclude(timepoint="ad_hoc")
-        .order_by("authored_at", "id")
-        .values_list("patient_id", *_ANSWER_FIELDS)
-    ):
-        answers.setdefault(patient_id, []).append(tuple(row))
-    others = {
-        p.pk: p for p in Patient.objects.filter(pk__in=set(answers) - set(plans)).select_related("location")
-    }
-    fallback = {pid for pid in [*plans, *others] if not (pid in plans and series.get(plans[pid].pk))}
-    done: dict[int, list[date]] = {}
-    for patient_id, start in (
-        PlannedInfusion.objects.filter(plan__patient_id__in=fallback, status="done")
-        .order_by("scheduled_start")
-        .values_list("plan__patient_id", "scheduled_start")
-    ):
-        done.setdefault(patient_id, []).append(start.astimezone(zone).date())
-    referrals: dict[int, str] = {}
-    for patient_id, indication in (
-        Referral.objects.filter(patient_id__in=[*plans, *others])
-        .order_by("received_on", "id")
-        .values_list("patient_id", "indication")
-    ):
-        referrals[patient_id] = indication  # the latest wins
-    by_indication: dict[str, OutcomesSection] = {}
+    @property
+    def first_shown(self) -> int:
+        return min(self.total, (self.page - 1) * (self.page_size or 0) + 1)
 
-    def section(patient_id: int, plan: TreatmentPlan | None) -> OutcomesSection:
-        return outcomes_settings_for(plan, referrals.get(patient_id), by_indication)
+    @property
+    def last_shown(self) -> int:
+        return min(self.total, self.first_shown + len(self.rows) - 1)
 
-    out: dict[Patient, tuple[DueItem, ...]] = {}
-    for patient_id in [*plans, *others]:
-        plan = plans.get(patient_id)
-        patient = plan.patient if plan is not None else others[patient_id]
-        rows = answers.get(patient_id, [])
-        dates = series.get(plan.pk, []) if plan is not None else []
-        if not dates:  # as infusion_marks: done infusions, else one per baseline / before-infusion answer
-            dates = done.get(patient_id) or _marks_from_answers(rows)
-        items = due_schedule(sorted(dates), today=today, schedule=_schedule(section(patient_id, plan)))
-        out[patient] = due_statuses(items, _answered(rows), today=today)
-    return out
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.last_shown < self.total else None
+
+    @property
+    def previous_page(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
 
 
-def _marks_from_answers(rows: list[tuple[str, str, int | None, datetime]]) -> list[date]:
-    marks: dict[int, datetime] = {}
-    for _instrument, timepoint, number, when in sorted(rows, key=lambda r: r[3]):
-        if timepoint not in ("baseline", "pre_infusion"):
-            continue
-        n = 1 if timepoint == "baseline" else number
-        if n and n not in marks:
-            marks[n] = when + timedelta(minutes=30)
-    return [timezone.localdate(when) for when in sorted(marks.values())]
-
-
-def worklist_patients(location: Location | None, today: date | None = None) -> QuerySet[Patient]:
-    """Patients who can have questionnaires due: a signed plan, or answers at a baseline or before an
-    infusion.
-
-    Each condition is a subquery restricted to the location's patients (an index range on the patient's
-    location), so the cost follows the clinic, not the network. A corrected answer counts like its correction
-    (a correction keeps the patient and the time point: ``response_correct``), so "answers" need not be the
-    current ones here.
-
-    With ``today``, only patients for whom something can still be answered: an infusion or a dated answer
-    within the longest answerable stretch after a series (:func:`answerable_horizon_days`), or a plan with no
-    infusion scheduled yet (its baseline is due today). A clinic's former patients, years of them, cost
-    nothing. The conditions are a superset of what ``_due_items_by_patient`` reads its dates from, so no
-    patient with an answerable questionnaire is left out (tests/outcomes/test_worklist_horizon.py)."""
-    patients = Patient.objects.all()
-    plans = TreatmentPlan.objects.filter(status__in=["active", "completed"])
-    answers = QuestionnaireResponse.objects.filter(timepoint__in=["baseline", "pre_infusion"])
-    infusions = PlannedInfusion.objects.all()
-    if location is not None:
-        patients = patients.filter(location=location)
-        plans = plans.filter(patient__location=location)
-        answers = answers.filter(patient__location=location)
-        infusions = infusions.filter(plan__patient__location=location)
-    if today is None:
-        return patients.filter(Q(pk__in=plans.values("patient_id")) | Q(pk__in=answers.values("patient_id")))
-    zone = timezone.get_current_timezone()
-    # two days' margin: dates are local days, an answer marks its infusion 30 minutes later
-    since = datetime.combine(
-        today - timedelta(days=answerable_horizon_days() + 2), datetime.min.time(), tzinfo=zone
+def waiting_on(today: date) -> Q:
+    """Stored items with something to answer on ``today``: a baseline due whatever the day (no infusion yet),
+    or a window opened on or before today (and at most the longest window ago: a bounded index range) whose
+    late limit has not passed, with no answer counted on or before today."""
+    opened = Q(
+        opens_on__gte=today - timedelta(days=longest_window_days()),
+        opens_on__lte=today,
+        late_until__gte=today,
     )
-    live_series = infusions.filter(kind="series").exclude(status="cancelled")
-    recent = (
-        Q(pk__in=live_series.filter(plan__in=plans, scheduled_start__gte=since).values("plan__patient_id"))
-        | Q(pk__in=infusions.filter(status="done", scheduled_start__gte=since).values("plan__patient_id"))
-        | Q(
-            pk__in=answers.filter(
-                Q(authored_at__gte=since)
-                | Q(timepoint="pre_infusion", infusion_number__isnull=True)  # marks no infusion
-                | Q(timepoint="pre_infusion", infusion_number=0)
-            ).values("patient_id")
+    return Q(due_on=None) | (opened & (Q(answered_on=None) | Q(answered_on__gt=today)))
+
+
+def due_today(today: date) -> Q:
+    """Of those, the ones whose window is open (due, not overdue): what the daily job emails."""
+    return waiting_on(today) & (Q(due_on=None) | Q(closes_on__gte=today))
+
+
+def _item(row: QuestionnaireDue, today: date) -> DueItem:
+    opens, closes, late = row.opens_on, row.closes_on, row.late_until
+    if row.due_on is None or opens is None or closes is None or late is None:  # undated: all four (a check)
+        rule = DEFAULT_WINDOWS[row.timepoint]  # due today, its window the rule's days around today
+        due_on = today
+        window = DueWindow(
+            today + timedelta(days=rule.opens_days),
+            today + timedelta(days=rule.closes_days),
+            today + timedelta(days=rule.late_days),
         )
-        | Q(pk__in=plans.exclude(Exists(live_series.filter(plan=OuterRef("pk")))).values("patient_id"))
-    )
-    return patients.filter(recent)
+    else:
+        due_on, window = row.due_on, DueWindow(opens, closes, late)
+    questionnaire = DueQuestionnaire(row.timepoint, due_on, row.label, (row.instrument,), row.infusion_number)
+    status = DueStatus.OVERDUE if today > window.closes else DueStatus.DUE
+    return DueItem(questionnaire, row.instrument, window, status, today)
 
 
-def answerable_horizon_days() -> int:
-    """The longest stretch after a series' last infusion in which any protocol loaded here (or the default
-    schedule) still takes an answer."""
-    digests = set(ProtocolVersion.objects.values_list("sha256", flat=True))
-    for version in ProtocolVersion.objects.filter(sha256__in=digests - _HORIZONS.keys()):
-        section = version.parsed.outcomes or OutcomesSection()
-        _HORIZONS[version.sha256] = answerable_days_after_last(_schedule(section))
-    default = answerable_days_after_last(_schedule(OutcomesSection()))
-    return max([default, *(_HORIZONS[d] for d in digests if d in _HORIZONS)])
-
-
-_HORIZONS: dict[str, int] = {}  # a protocol document's sha256 -> its horizon in days (parsed once)
+def location_today(location: Location | None) -> date:
+    """Today in the location's time zone (the clinic default's without a location)."""
+    if location is None:
+        return timezone.localdate()
+    return timezone.localtime(timezone=ZoneInfo(location.timezone)).date()
 
 
 def questionnaire_worklist(
@@ -227,27 +151,40 @@ def questionnaire_worklist(
     location: Location | None,
     today: date | None = None,
     among: Sequence[int] | None = None,
+    page: int = 1,
+    page_size: int | None = PAGE_SIZE,
+    only_due: bool = False,
 ) -> Worklist:
-    """Questionnaires due today or overdue (while an answer would still count) at a location, with each one's
-    live link and latest emailing; a fixed number of queries whatever the number of patients.
+    """Questionnaires due today or overdue (while an answer would still count) at a location, overdue first,
+    then by due date and name, ``page_size`` at a time (``None``: all), with each one's live link and latest
+    emailing: a count, a page of rows, the rows' links and their emailings (four queries).
 
-    ``user=None`` is the daily job (every location when ``location`` is None), by chunks of ``among`` ids."""
+    ``user=None`` is the daily job (every location when ``location`` is None), by chunks of ``among`` ids;
+    ``only_due`` leaves out the overdue ones."""
     if user is not None:
         require(user, Permission.QUESTIONNAIRE_RECORD)
         if location is None or location.pk not in user_location_ids(user):
             raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
-    today = today or timezone.localdate()
-    patients = worklist_patients(location, today)
-    if among is not None:
-        patients = patients.filter(pk__in=among)
+    today = today or location_today(location)
+    found = QuestionnaireDue.objects.filter(due_today(today) if only_due else waiting_on(today))
     if location is not None:
-        # One clinic: its patients' keys first (an index range on the location), so that every later query
-        # probes the patient indexes for those keys instead of joining the network's rows.
-        patients = Patient.objects.filter(pk__in=list(patients.values_list("pk", flat=True)))
-    by_patient = _due_items_by_patient(patients, today)
-    waiting = [
-        (patient, item) for patient, items in by_patient.items() for item in items if item.can_still_answer
-    ]
+        found = found.filter(location=location)
+    if among is not None:
+        found = found.filter(patient_id__in=list(among))
+    late = Q(closes_on__lt=today)
+    counts = found.aggregate(overdue=Count("pk", filter=late), due=Count("pk", filter=~late))
+    ordered = found.select_related("patient").order_by(
+        Case(When(late, then=Value(0)), default=Value(1)),
+        Coalesce("due_on", Value(today)),
+        "patient__family_name",
+        "patient__given_name",
+        "patient_id",
+        "instrument",
+        "position",
+    )
+    page = max(1, page)
+    shown = list(ordered if page_size is None else ordered[(page - 1) * page_size : page * page_size])
+    waiting = [(row.patient, _item(row, today)) for row in shown]
     live: dict[tuple[int, ItemKey], PatientLink] = {}
     dispatches: dict[tuple[int, ItemKey, date], LinkDispatch] = {}
     if waiting:
@@ -277,17 +214,15 @@ def questionnaire_worklist(
                 library[item.instrument].name if item.instrument in library else item.instrument,
             )
         )
-    rows.sort(
-        key=lambda r: (
-            r.item.status is not DueStatus.OVERDUE,
-            r.item.questionnaire.due_on,
-            r.patient.family_name,
-            r.patient.given_name,
-            r.patient.pk,
-            r.item.instrument,
-        )
+    return Worklist(
+        today=today,
+        location=location,
+        rows=rows,
+        overdue_count=counts["overdue"],
+        due_count=counts["due"],
+        page=page,
+        page_size=page_size,
     )
-    return Worklist(today=today, location=location, rows=rows)
 
 
 def patients_in_treatment(patients: set[Patient]) -> set[int]:
@@ -312,15 +247,20 @@ def patients_in_treatment(patients: set[Patient]) -> set[int]:
 def due_link_chunks(
     location: Location | None, chunk_size: int, today: date | None = None
 ) -> Iterator[list[int]]:
-    """The ids of the patients who can have questionnaires due, ``chunk_size`` at a time, in id order (each
-    chunk one indexed range query from the last id, so no chunk costs more than the first)."""
+    """The ids of the patients with a questionnaire due on ``today`` (window open, nothing answered),
+    ``chunk_size`` at a time, in id order (each chunk one query from the last id, so no chunk costs more than
+    the first)."""
+    today = today or location_today(location)
+    due = QuestionnaireDue.objects.filter(due_today(today))
+    if location is not None:
+        due = due.filter(location=location)
     after = 0
     while True:
         chunk = list(
-            worklist_patients(location, today or timezone.localdate())
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:chunk_size]
+            due.filter(patient_id__gt=after)
+            .order_by("patient_id")
+            .values_list("patient_id", flat=True)
+            .distinct()[:chunk_size]
         )
         if not chunk:
             return

@@ -4,7 +4,8 @@ link, raise and assess safety flags, propose and decide boosters. Each is one tr
 Scoring, flags, response and relapse are the pure core's (``core.instruments``); nothing is re-decided here.
 
 The actions are split by what they act on (``responses``, ``links``, ``reviews`` of flags and boosters,
-``dispatch`` of links by email; shared helpers in ``_common``) and re-exported here.
+``dispatch`` of links by email, ``due``: what is due per patient, stored; shared helpers in ``_common``) and
+re-exported here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from ketaclinic.outcomes.services.dispatch import (
     SendSummary,
     due_link_email,
     due_links_send,
+)
+from ketaclinic.outcomes.services.due import (
+    REBUILD_BATCH,
+    due_rebuild,
+    due_refresh,
+    due_refresh_indication_settings,
 )
 from ketaclinic.outcomes.services.links import (
     LINK_EXPIRED,
@@ -70,12 +77,16 @@ __all__ = [
     "NO_BASE_URL",
     "NO_EMAIL",
     "PLAN_REQUIRED",
+    "REBUILD_BATCH",
     "RESEND_AFTER",
     "SendSummary",
     "TIMEPOINT_UNKNOWN",
     "UNKNOWN_INSTRUMENT",
     "booster_decide",
     "due_link_email",
+    "due_rebuild",
+    "due_refresh",
+    "due_refresh_indication_settings",
     "due_links_send",
     "link_create",
     "link_open",

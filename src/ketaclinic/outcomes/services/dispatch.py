@@ -182,7 +182,9 @@ def _send_chunk(
     connection: Any,
 ) -> None:
     to_email: dict[Patient, list[DueItem]] = {}
-    rows = questionnaire_worklist(user=user, location=location, today=today, among=among).due
+    rows = questionnaire_worklist(
+        user=user, location=location, today=today, among=among, page_size=None, only_due=True
+    ).due
     treated = patients_in_treatment({row.patient for row in rows})
     for row in rows:
         if row.patient.pk not in treated:

@@ -28,6 +28,7 @@ from ketaclinic.outcomes.models import (
 )
 from ketaclinic.outcomes.selectors import current_plan, current_responses, indication_of, outcomes_settings
 from ketaclinic.outcomes.services._common import _answers_list, _instrument
+from ketaclinic.outcomes.services.due import due_refresh
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
@@ -100,6 +101,7 @@ def _save_response(
         + (f" (correction: {replace_reason})" if replaces else ""),
         detail={"response": str(response.external_id), "source": source, "flags": list(result.flags)},
     )
+    due_refresh(patient_ids=[patient.pk])  # an answer may complete a questionnaire, or mark an infusion
     _raise_safety_flags(response)
     _propose_booster_if_relapsed(response, plan)
     return response

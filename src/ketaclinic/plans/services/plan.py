@@ -14,6 +14,7 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
+from ketaclinic.base.signals import due_inputs_changed
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.series import SeriesRules, propose_series
@@ -197,6 +198,7 @@ def plan_sign(*, user: User, plan: TreatmentPlan) -> TreatmentPlan:
         + (" superseding the previous version" if plan.supersedes_id else ""),
         detail=detail,
     )
+    due_inputs_changed.send(sender=TreatmentPlan, patient_ids=[plan.patient_id])  # its series is what is due
     return plan
 
 

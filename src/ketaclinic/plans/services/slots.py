@@ -12,6 +12,7 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
+from ketaclinic.base.signals import due_inputs_changed
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.series import Slot, check_slot
@@ -118,6 +119,7 @@ def infusion_move(
         summary=f"Moved {infusion.label} from {before['start'][:16]} to {after['start'][:16]}",
         detail={"infusion": str(infusion.external_id), "from": before, "to": after},
     )
+    due_inputs_changed.send(sender=PlannedInfusion, patient_ids=[plan.patient_id])  # its questionnaires move
     return infusion
 
 
@@ -150,6 +152,7 @@ def infusion_cancel(*, user: User, infusion: PlannedInfusion, reason: str) -> Pl
         f"{infusion.scheduled_start:%Y-%m-%d}: {infusion.cancel_reason}",
         detail={"infusion": str(infusion.external_id), "reason": infusion.cancel_reason},
     )
+    due_inputs_changed.send(sender=PlannedInfusion, patient_ids=[plan.patient_id])  # one infusion fewer
     return infusion
 
 

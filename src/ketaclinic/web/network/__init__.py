@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ketaclinic.consent.services import consent_documents_load_shipped
 from ketaclinic.core.errors import ProtocolError
+from ketaclinic.outcomes.services.due import due_rebuild
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
@@ -130,6 +131,9 @@ def network_generate(
         _running_now(h, drafts, now)
         store.flush()
         t = part("histories", t)
+        # what is due per patient, as the services would have kept it (the histories are written in bulk)
+        report.counts["outcomes.QuestionnaireDue"] = due_rebuild(batch_size=1000)
+        t = part("questionnaire windows", t)
         if registry:
             others = clinics_create(count=REGISTRY_CLINICS, chairs=4, code="other", staffed=False)
             reg = Store()
@@ -152,6 +156,7 @@ def network_generate(
             cur.execute("ANALYZE")
         part("statistics (ANALYZE)", t)
     report.counts.update({k: v for k, v in sorted(store.counts.items())})
+    report.counts = dict(sorted(report.counts.items()))
     report.counts["staff accounts"] = sum(len(c.prescribers) + len(c.nurses) + 1 for c in clinics) + len(
         staff
     )

@@ -1,0 +1,14 @@
+"""Signals by which an app tells the apps above it that something they derive must be redone, in the same
+transaction: a receiver runs synchronously, inside the sender's ``transaction.atomic``, so a rolled-back
+action leaves nothing stale behind and a committed one nothing out of date.
+
+``due_inputs_changed`` — what is due for these patients may have changed (``patient_ids``), or, with
+``indication_settings=True``, the protocol an indication falls back to did. Sent by the plans, screening and
+protocols services (they sit below ``outcomes`` and may not call it); ``outcomes`` replaces the patients'
+stored questionnaire windows (``outcomes.services.due``)."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+due_inputs_changed = Signal()
