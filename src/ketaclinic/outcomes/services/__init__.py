@@ -1,5 +1,6 @@
 """Measurement-based care actions: record answers (staff or a patient's link), correct a response, send a
-link, raise and assess safety flags, propose and decide boosters. Each is one transaction and audited.
+link, raise and assess safety flags, propose and decide boosters. Each is one transaction and audited. The
+dashboard's summaries (``summaries``) are derived rows, kept in the transaction of each answer.
 
 Scoring, flags, response and relapse are the pure core's (``core.instruments``); nothing is re-decided here.
 
@@ -48,6 +49,11 @@ from ketaclinic.outcomes.services.reviews import (
     booster_decide,
     safety_flag_assess,
 )
+from ketaclinic.outcomes.services.summaries import (
+    REBUILD_BATCH,
+    outcome_summaries_rebuild,
+    outcome_summaries_refresh,
+)
 
 __all__ = [
     "ALREADY_REPLACED",
@@ -69,6 +75,7 @@ __all__ = [
     "NOT_WAITING",
     "NO_BASE_URL",
     "NO_EMAIL",
+    "REBUILD_BATCH",
     "PLAN_REQUIRED",
     "RESEND_AFTER",
     "SendSummary",
@@ -80,6 +87,8 @@ __all__ = [
     "link_create",
     "link_open",
     "link_submit",
+    "outcome_summaries_rebuild",
+    "outcome_summaries_refresh",
     "response_correct",
     "response_record",
     "safety_flag_assess",
