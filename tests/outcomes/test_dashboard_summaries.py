@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.core.access import Role
+from ketaclinic.jobs.schedule import periodic_enqueue
 from ketaclinic.outcomes import selectors
 from ketaclinic.outcomes.models import (
     DashboardEndpoint,
@@ -31,8 +32,10 @@ from ketaclinic.outcomes.models import (
 from ketaclinic.outcomes.services import outcome_summaries_rebuild, response_correct, response_record
 from ketaclinic.patients.models import Patient
 from ketaclinic.screening.services import referral_record
+from ketaclinic.web.jobs import SCHEDULE
 from tests.accounts.conftest import refer
 from tests.conftest import make_staff, register
+from tests.jobs.runner import run_ready_jobs
 from tests.outcomes.conftest import gad7
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +253,24 @@ def test_an_answer_recorded_in_a_clinics_time_zone_counts_on_the_sites_day(netwo
     december = selectors.DashboardFilters(date(2024, 12, 13), date(2024, 12, 13))
     d = selectors.outcomes_dashboard(user=admin, filters=december)
     assert d.nqf1884 is not None and d.nqf1884.initial_population == 1
+
+
+def test_the_nightly_job_builds_summaries_left_to_build_once(network, staff):
+    """After an upgrade of a database with answers nobody has to remember the rebuild: the worker's nightly
+    job does it, and on the nights after finds them complete and leaves them."""
+    locations, nurses = network
+    _history(random.Random(5), nurses, locations, patients=4)
+    kept = _summary_rows()
+    DashboardEndpoint.objects.all().delete()
+    DashboardMeasurePatient.objects.all().delete()
+    migration = importlib.import_module("ketaclinic.outcomes.migrations.0006_dashboard_summaries")
+    migration.build_needed_when_answers_exist(apps, SimpleNamespace(connection=connection))
+    night = datetime(2026, 11, 25, 4, 35, tzinfo=ZoneInfo("America/New_York"))
+    made = periodic_enqueue(SCHEDULE, now=night)  # 04:35: the job is due (the prune of 03:00 too)
+    assert ("outcome_summaries", "2026-11-25") in [(r.job, r.period) for r in made]
+    assert run_ready_jobs() == len(made)
+    assert selectors.summaries_built() and _summary_rows() == kept
+    builds = DashboardSummaryBuild.objects.count()
+    made = periodic_enqueue(SCHEDULE, now=night + timedelta(days=1))
+    assert "outcome_summaries" in [r.job for r in made]
+    assert run_ready_jobs() == len(made) and DashboardSummaryBuild.objects.count() == builds
