@@ -279,16 +279,16 @@ def naive_dashboard(filters):  # type: ignore[no-untyped-def]
         end = ends[-1]
         row = {
             "b_total": base[5] if base else None,
-            "b_at": base[3] if base else None,
             "b_si": base[6] if base else None,
             "e_total": end[5],
             "e_si": end[6],
         }
         if inst == "phq9":
-            row["r_at"] = next(
+            r_at = next(
                 (r[3] for r in rs if base and r[3] > base[3] and r[5] is not None and r[5] <= base[5] * 0.5),
                 None,
             )
+            row["r_days"] = (r_at - base[3]).total_seconds() / 86400 if r_at and base else None
         out[inst].append(row)
     return dashboard_from_rows(filters, out["phq9"], out["gad7"])
 

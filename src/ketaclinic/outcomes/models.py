@@ -283,10 +283,9 @@ class DashboardEndpoint(models.Model):
     total = models.FloatField(null=True)
     suicidal_ideation = models.BooleanField(null=True)
     baseline_total = models.FloatField(null=True)
-    baseline_at = models.DateTimeField(null=True)
     baseline_ideation = models.BooleanField(null=True)
-    first_response_at = models.DateTimeField(
-        null=True, help_text="The first answer at or below half the baseline after it."
+    first_response_days = models.FloatField(
+        null=True, help_text="Days from the baseline to the first answer at or below half of it."
     )
 
     class Meta:
@@ -302,9 +301,8 @@ class DashboardEndpoint(models.Model):
                     "total",
                     "suicidal_ideation",
                     "baseline_total",
-                    "baseline_at",
                     "baseline_ideation",
-                    "first_response_at",
+                    "first_response_days",
                 ],
             ),
             models.Index(fields=["instrument", "location", "authored_at"], name="dash_endpoint_location"),

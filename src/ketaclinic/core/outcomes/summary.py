@@ -68,9 +68,8 @@ class Endpoint:
     total: float | None
     suicidal_ideation: bool | None
     baseline_total: float | None
-    baseline_at: datetime | None
     baseline_ideation: bool | None
-    first_response_at: datetime | None
+    first_response_days: float | None  # from the baseline to the first answer at or below half of it
 
 
 @dataclass(frozen=True)
@@ -80,6 +79,13 @@ class MeasureIndex:
     indication: str
     six_months: PHQ9Score | None  # the most recent PHQ-9 in NQF 1884's window
     twelve_months: PHQ9Score | None  # ... in CMS159's
+
+
+def days_between(start: datetime | None, end: datetime | None) -> float | None:
+    """Days from ``start`` to ``end`` (fractional), ``None`` without either: the time to response."""
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds() / 86400
 
 
 def _ordered(answers: Sequence[Answer], instrument: str) -> list[Answer]:
@@ -114,9 +120,8 @@ def patient_endpoints(answers: Sequence[Answer], instruments: Sequence[str]) -> 
                 total=a.total,
                 suicidal_ideation=a.suicidal_ideation,
                 baseline_total=None if baseline is None else baseline.total,
-                baseline_at=None if baseline is None else baseline.authored_at,
                 baseline_ideation=None if baseline is None else baseline.suicidal_ideation,
-                first_response_at=first_response,
+                first_response_days=days_between(baseline.authored_at if baseline else None, first_response),
             )
             for a in mine
             if a.timepoint == "post_series"

@@ -164,9 +164,7 @@ def dashboard_from_rows(
     remitted = [r for r in eligible if r["e_total"] < PHQ9_REMISSION_BELOW]
     ideation = [r for r in phq if r["b_si"] is True]
     resolved = [r for r in ideation if r["e_si"] is False]
-    days = [
-        (r["r_at"] - r["b_at"]).total_seconds() / 86400 for r in responders if r.get("r_at") and r["b_at"]
-    ]
+    days = [r["r_days"] for r in responders if r.get("r_days") is not None]
     changes = _percent_changes(phq)
     bins: list[tuple[str, Callable[[float], bool]]] = [
         ("worse", lambda c: c < 0),

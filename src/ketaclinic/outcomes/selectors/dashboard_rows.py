@@ -21,7 +21,7 @@ from ketaclinic.accounts.models import Location
 from ketaclinic.base.db_routing import report_database
 from ketaclinic.core.outcomes.measures import INDEX_ABOVE as MEASURE_INDEX_ABOVE
 from ketaclinic.core.outcomes.measures import MeasurePatient, PHQ9Score
-from ketaclinic.core.outcomes.summary import DEPRESSION_INDICATIONS, EXCLUSIONS_BY_INDICATION
+from ketaclinic.core.outcomes.summary import DEPRESSION_INDICATIONS, EXCLUSIONS_BY_INDICATION, days_between
 from ketaclinic.outcomes.models import QuestionnaireResponse
 from ketaclinic.outcomes.selectors.care import PHQ9_RESPONSE_MIN_BASELINE, current_responses
 
@@ -110,11 +110,10 @@ def cohort_rows_from_answers(
     return [
         {
             "b_total": bt,
-            "b_at": _as_datetime(ba),
             "b_si": None if bs is None else bool(bs),
             "e_total": et,
             "e_si": None if es is None else bool(es),
-            "r_at": _as_datetime(ra),
+            "r_days": days_between(_as_datetime(ba), _as_datetime(ra)),
         }
         for bt, ba, bs, et, es, ra in rows
     ]

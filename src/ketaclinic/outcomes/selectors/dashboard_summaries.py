@@ -20,17 +20,17 @@ from ketaclinic.core.outcomes.measures import MeasurePatient, PHQ9Score
 from ketaclinic.core.outcomes.summary import Answer, MeasureIndex, measure_patient
 from ketaclinic.outcomes.models import DashboardEndpoint, DashboardMeasurePatient, DashboardSummaryBuild
 from ketaclinic.outcomes.selectors.care import PHQ9_RESPONSE_MIN_BASELINE, current_responses
-from ketaclinic.outcomes.selectors.dashboard_rows import DashboardFilters, _as_datetime, period_bounds
+from ketaclinic.outcomes.selectors.dashboard_rows import DashboardFilters, period_bounds
 from ketaclinic.patients.models import Patient
 
 SUMMARISED_INSTRUMENTS = ("phq9", "gad7")
 
 _ENDPOINTS_SQL = """
-SELECT x.instrument, x.baseline_total, x.baseline_at, x.baseline_ideation, x.total, x.suicidal_ideation,
-       x.first_response_at
+SELECT x.instrument, x.baseline_total, x.baseline_ideation, x.total, x.suicidal_ideation,
+       x.first_response_days
 FROM (
-  SELECT e.instrument, e.baseline_total, e.baseline_at, e.baseline_ideation, e.total, e.suicidal_ideation,
-         e.first_response_at,
+  SELECT e.instrument, e.baseline_total, e.baseline_ideation, e.total, e.suicidal_ideation,
+         e.first_response_days,
          ROW_NUMBER() OVER (PARTITION BY e.instrument, e.patient_id
                             ORDER BY e.authored_at DESC, e.response_id DESC) AS rn
   FROM {t} e
@@ -68,7 +68,7 @@ def cohort_rows_from_summaries(
         rows = cur.fetchall()
     phq: list[dict[str, Any]] = []
     gad: list[dict[str, Any]] = []
-    for instrument, bt, ba, bs, et, es, first_response in rows:
+    for instrument, bt, bs, et, es, first_response_days in rows:
         responded = (
             instrument == "phq9"  # the time to response is PHQ-9's
             and bt is not None
@@ -79,11 +79,10 @@ def cohort_rows_from_summaries(
         (phq if instrument == "phq9" else gad).append(
             {
                 "b_total": bt,
-                "b_at": _as_datetime(ba),
                 "b_si": None if bs is None else bool(bs),
                 "e_total": et,
                 "e_si": None if es is None else bool(es),
-                "r_at": _as_datetime(first_response) if responded else None,
+                "r_days": first_response_days if responded else None,
             }
         )
     return phq, gad

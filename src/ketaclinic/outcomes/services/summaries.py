@@ -51,9 +51,8 @@ def outcome_summaries_refresh(*, patient_ids: Sequence[int]) -> int:
                 total=e.total,
                 suicidal_ideation=e.suicidal_ideation,
                 baseline_total=e.baseline_total,
-                baseline_at=e.baseline_at,
                 baseline_ideation=e.baseline_ideation,
-                first_response_at=e.first_response_at,
+                first_response_days=e.first_response_days,
             )
             for e in patient_endpoints(mine, SUMMARISED_INSTRUMENTS)
         ]
