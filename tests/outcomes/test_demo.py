@@ -7,7 +7,12 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from ketaclinic.outcomes.models import BoosterProposal, QuestionnaireResponse, SafetyFlag
+from ketaclinic.outcomes.models import (
+    BoosterProposal,
+    DashboardEndpoint,
+    QuestionnaireResponse,
+    SafetyFlag,
+)
 from ketaclinic.web.demo import demo_load
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +26,7 @@ def test_demo_outcomes_load_once():
     assert SafetyFlag.objects.filter(status="assessed").count() >= 2
     assert BoosterProposal.objects.filter(status="proposed").count() == 1
     from ketaclinic.accounts.models import User
-    from ketaclinic.outcomes.selectors import DashboardFilters, outcomes_dashboard
+    from ketaclinic.outcomes.selectors import DashboardFilters, outcomes_dashboard, summaries_built
 
     today = timezone.localdate()
     d = outcomes_dashboard(
@@ -29,6 +34,13 @@ def test_demo_outcomes_load_once():
         filters=DashboardFilters(today - timedelta(days=120), today),
     )
     assert d.completed == 6 and 0 < d.response_rate.numerator < d.response_rate.n
+    # the demo records its answers through the services, which keep the dashboard's summaries
+    assert summaries_built() and DashboardEndpoint.objects.exists()
+    assert d == outcomes_dashboard(
+        user=User.objects.get(username="dr.rivera"),
+        filters=DashboardFilters(today - timedelta(days=120), today),
+        from_answers=True,
+    )
     assert isinstance(today, date)
     from ketaclinic.accounts.models import Location
     from ketaclinic.outcomes.models import LinkDispatch

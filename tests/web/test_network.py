@@ -3,13 +3,18 @@ a database that already holds patients."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from ketaclinic.accounts.models import Location, User
 from ketaclinic.audit.selectors import audit_chain_verify
 from ketaclinic.infusions.models import InfusionSession, VitalSigns
-from ketaclinic.outcomes.models import QuestionnaireDue, QuestionnaireResponse
+from ketaclinic.outcomes.models import DashboardEndpoint, QuestionnaireDue, QuestionnaireResponse
+from ketaclinic.outcomes.selectors import DashboardFilters, outcomes_dashboard
 from ketaclinic.outcomes.services import due_rebuild
 from ketaclinic.patients.models import Patient
 from ketaclinic.web.network import network_generate
@@ -35,6 +40,23 @@ def test_network_counts_plausibility_and_audit() -> None:
     assert stored == QuestionnaireDue.objects.count() > 0
     assert not QuestionnaireDue.objects.filter(patient__location__code__startswith="other-").exists()
     assert due_rebuild() == stored
+
+
+def test_network_fills_the_dashboards_summaries() -> None:
+    """The answers are written in bulk, past the services: the generator builds the summaries, and the
+    dashboard gives from them what it gives from the answers."""
+    report = network_generate(locations=2, patients=40, registry=10, seed=5)
+    assert report.counts["outcome summaries for patients"] == 50 and DashboardEndpoint.objects.exists()
+    admin = User.objects.get(username="admin.network")
+    today = timezone.localdate()
+    for filters in (
+        DashboardFilters(today - timedelta(days=365), today),
+        DashboardFilters(today - timedelta(days=1095), today, location=Location.objects.get(code="net-01")),
+        DashboardFilters(today - timedelta(days=730), today, indication="trd"),
+    ):
+        d = outcomes_dashboard(user=admin, filters=filters)
+        assert d == outcomes_dashboard(user=admin, filters=filters, from_answers=True)
+    assert d.completed > 0
 
 
 def test_network_refuses_a_database_with_patients() -> None:

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.base.db_routing import report_database
 from ketaclinic.core.access import Role
-from ketaclinic.outcomes.models import QuestionnaireResponse
+from ketaclinic.outcomes.models import DashboardEndpoint, QuestionnaireResponse
 from ketaclinic.outcomes.services import response_record
 from ketaclinic.web.settings import base as base_settings
 from tests.conftest import register
@@ -28,6 +28,7 @@ PG = os.environ.get("DATABASE_URL", "").startswith("postgres")
 postgresql = pytest.mark.skipif(not PG, reason="a streaming replica is a PostgreSQL feature")
 committed = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 RESPONSES = QuestionnaireResponse._meta.db_table
+ENDPOINTS = DashboardEndpoint._meta.db_table
 AUDIT = AuditEntry._meta.db_table
 DASHBOARD = "/outcomes/dashboard/?start=2026-01-01&end=2026-11-24"
 
@@ -75,11 +76,14 @@ def test_the_dashboard_reads_its_figures_from_the_replica(
     assert api.status_code == 200 and api.json()["completed"] == 2
     assert page.status_code == 200 and page.context["d"].completed == 2
     assert "completed_series,2,patients" in csv.content.decode()
-    # the figures came from the replica (two cohort queries and the measures' query, for each page) ...
-    assert len(_touching(replica.captured_queries, RESPONSES)) == 9
-    # ... and nothing about the answers from the primary, which still signed the user in and took the CSV's
-    # export into the audit trail
+    # the figures came from the replica (the summaries' state, the endpoints and the measures' patients, for
+    # each page) ...
+    summaries = [q for q in replica.captured_queries if "outcomes_dashboard" in q["sql"]]
+    assert len(summaries) == 9 and len(_touching(replica.captured_queries, ENDPOINTS)) == 3
+    # ... and nothing about the answers or their summaries from the primary, which still signed the user in
+    # and took the CSV's export into the audit trail
     assert _touching(primary.captured_queries, RESPONSES) == []
+    assert [q for q in primary.captured_queries if "outcomes_dashboard" in q["sql"]] == []
     assert _touching(primary.captured_queries, AUDIT) != []
     assert _touching(replica.captured_queries, AUDIT) == []
 
@@ -186,7 +190,9 @@ def test_a_replica_that_cannot_be_reached_sends_the_reports_to_the_primary(
     with CaptureQueriesContext(connections["default"]) as primary:
         page = client.get(DASHBOARD)
     assert page.status_code == 200 and page.context["d"].completed == 2
-    assert len(_touching(primary.captured_queries, RESPONSES)) == 3
+    # the summaries' state, the endpoints and the measures' patients, read from the primary instead
+    assert len([q for q in primary.captured_queries if "outcomes_dashboard" in q["sql"]]) == 3
+    assert len(_touching(primary.captured_queries, ENDPOINTS)) == 1
 
 
 @postgresql

@@ -314,3 +314,96 @@ class QuestionnaireDue(models.Model):
         return (
             f"{self.instrument} {self.timepoint} due {self.due_on or 'today'} for patient {self.patient_id}"
         )
+
+
+# -- the outcomes dashboard's summaries: derived from the current answers, never clinical ------------------
+# Kept by the service that records or corrects an answer, in its transaction (services.summaries); rebuilt
+# from the answers by ``ketaclinic manage outcome_summaries_rebuild``. Their rows are replaced, never edited
+# by hand: the answers stay the record.
+
+
+class DashboardEndpoint(models.Model):
+    """A current post-series PHQ-9 or GAD-7 answer (a candidate endpoint: the dashboard's endpoint is the
+    latest one in the chosen period), with the patient's baseline of that questionnaire beside it
+    (``core.outcomes.summary.Endpoint``)."""
+
+    response = models.OneToOneField(
+        QuestionnaireResponse, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    instrument = models.CharField(max_length=40)
+    authored_at = models.DateTimeField()
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    indication = models.CharField(max_length=30, blank=True)
+    total = models.FloatField(null=True)
+    suicidal_ideation = models.BooleanField(null=True)
+    baseline_total = models.FloatField(null=True)
+    baseline_ideation = models.BooleanField(null=True)
+    first_response_days = models.FloatField(
+        null=True, help_text="Days from the baseline to the first answer at or below half of it."
+    )
+
+    class Meta:
+        indexes = [
+            # a period's endpoints, network-wide and at one location: an index-only range (PostgreSQL)
+            models.Index(
+                fields=["instrument", "authored_at"],
+                name="dash_endpoint_period",
+                include=[
+                    "patient",
+                    "location",
+                    "indication",
+                    "total",
+                    "suicidal_ideation",
+                    "baseline_total",
+                    "baseline_ideation",
+                    "first_response_days",
+                ],
+            ),
+            models.Index(fields=["instrument", "location", "authored_at"], name="dash_endpoint_location"),
+        ]
+
+
+class DashboardMeasurePatient(models.Model):
+    """A patient with an index PHQ-9 (the first above 9): what NQF 1884 and CMS159 read of them
+    (``core.outcomes.summary.MeasureIndex``). Dates are in the site's time zone."""
+
+    patient = models.OneToOneField(Patient, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    index_on = models.DateField()
+    index_total = models.PositiveSmallIntegerField()
+    index_location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="+")
+    indication = models.CharField(max_length=30, blank=True)
+    six_months_on = models.DateField(null=True)
+    six_months_total = models.PositiveSmallIntegerField(null=True)
+    twelve_months_on = models.DateField(null=True)
+    twelve_months_total = models.PositiveSmallIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["index_on"],
+                name="dash_measure_period",
+                include=[
+                    "index_total",
+                    "index_location",
+                    "indication",
+                    "six_months_on",
+                    "six_months_total",
+                    "twelve_months_on",
+                    "twelve_months_total",
+                ],
+            ),
+        ]
+
+
+class DashboardSummaryBuild(models.Model):
+    """A build of the summaries over every patient (``outcome_summaries_rebuild``). One left unfinished by the
+    migration, on a database that already held answers, means the summaries are not complete yet: until the
+    rebuild finishes it, the dashboard reads the answers themselves."""
+
+    finished_at = models.DateTimeField(null=True, blank=True)
+    patients = models.PositiveIntegerField(default=0)
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["-id"]

@@ -34,6 +34,13 @@ SCHEDULE: tuple[Periodic, ...] = (
         description="Delete finished jobs more than 30 days old",
         per_location=False,
     ),
+    Periodic(
+        job="outcome_summaries",
+        task=outcomes_tasks.outcome_summaries_complete,
+        at=time(4, 30),
+        description="Build the outcomes dashboard's summaries if a build waits (after an upgrade)",
+        per_location=False,
+    ),
 )
 
 

@@ -2,6 +2,7 @@
 patients (``schedules``, the source of the stored windows), the worklist read from those (``worklist``), and
 the outcomes dashboard (``dashboard``). Services write; nothing here changes a record."""
 
+from ketaclinic.core.outcomes.summary import DEPRESSION_INDICATIONS, EXCLUSIONS_BY_INDICATION
 from ketaclinic.outcomes.selectors.care import (
     _ANSWER_FIELDS,
     LOCATION_NOT_YOURS,
@@ -29,23 +30,31 @@ from ketaclinic.outcomes.selectors.care import (
     trajectory_get,
 )
 from ketaclinic.outcomes.selectors.dashboard import (
-    _COHORT_SQL,
-    _NOT_REPLACED,
-    _R_AT_SQL,
     DEFINITIONS,
-    DEPRESSION_INDICATIONS,
-    EXCLUSIONS_BY_INDICATION,
     REMISSION_CLINIC_LABEL,
     RESPONSE_CLINIC_LABEL,
     Dashboard,
-    DashboardFilters,
-    _as_datetime,
-    _cohort_rows,
     _percent_changes,
     dashboard_from_rows,
     dashboard_locations,
-    measure_patients,
     outcomes_dashboard,
+)
+from ketaclinic.outcomes.selectors.dashboard_rows import (
+    _COHORT_SQL,
+    _NOT_REPLACED,
+    _R_AT_SQL,
+    DashboardFilters,
+    _as_datetime,
+    cohort_rows_from_answers,
+    measure_patients,
+)
+from ketaclinic.outcomes.selectors.dashboard_summaries import (
+    SUMMARISED_INSTRUMENTS,
+    cohort_rows_from_summaries,
+    measure_patients_from_summaries,
+    summaries_built,
+    summary_answers,
+    summary_patient_chunks,
 )
 from ketaclinic.outcomes.selectors.schedules import (
     PatientDue,
@@ -80,7 +89,13 @@ __all__ = [
     "_ANSWER_FIELDS",
     "_answered",
     "_as_datetime",
-    "_cohort_rows",
+    "cohort_rows_from_answers",
+    "cohort_rows_from_summaries",
+    "measure_patients_from_summaries",
+    "summaries_built",
+    "summary_answers",
+    "summary_patient_chunks",
+    "SUMMARISED_INSTRUMENTS",
     "_COHORT_SQL",
     "_NOT_REPLACED",
     "_percent_changes",

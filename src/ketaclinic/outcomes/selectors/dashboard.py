@@ -1,46 +1,39 @@
 """The clinic outcomes dashboard (:func:`outcomes_dashboard`): it answers in a fixed number of queries
-whatever the data size (three: one row per patient for PHQ-9, one for GAD-7, and every current PHQ-9 total for
-the published measures; the figures are computed from those rows by the pure core's interval and measure
-functions). Its definitions are :data:`DEFINITIONS`, shown on the page."""
+whatever the data size. It reads the dashboard's summaries (:mod:`.dashboard_summaries`: a row per candidate
+endpoint in the period and per patient whose index PHQ-9 falls in it, kept in the transaction of every
+answer) once they are built, and the answers themselves before (:mod:`.dashboard_rows`): the same rows
+either way. The figures are computed from those rows by the pure core's interval and measure functions. Its
+definitions are :data:`DEFINITIONS`, shown on the page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require
-from ketaclinic.base.db_routing import report_database
 from ketaclinic.core.access import Permission
 from ketaclinic.core.outcomes import (
     Estimate,
     mean_estimate,
     proportion_estimate,
 )
-from ketaclinic.core.outcomes.measures import INDEX_ABOVE as MEASURE_INDEX_ABOVE
-from ketaclinic.core.outcomes.measures import (
-    Exclusion,
-    MeasurePatient,
-    MeasureResult,
-    PHQ9Score,
-    cms159_remission,
-    nqf1884_response,
+from ketaclinic.core.outcomes.measures import MeasureResult, cms159_remission, nqf1884_response
+from ketaclinic.outcomes.selectors.care import PHQ9_REMISSION_BELOW, PHQ9_RESPONSE_MIN_BASELINE
+from ketaclinic.outcomes.selectors.dashboard_rows import (
+    DashboardFilters,
+    cohort_rows_from_answers,
+    measure_patients,
 )
-from ketaclinic.outcomes.models import (
-    QuestionnaireResponse,
-)
-from ketaclinic.outcomes.selectors.care import (
-    PHQ9_REMISSION_BELOW,
-    PHQ9_RESPONSE_MIN_BASELINE,
-    current_responses,
+from ketaclinic.outcomes.selectors.dashboard_summaries import (
+    cohort_rows_from_summaries,
+    measure_patients_from_summaries,
+    summaries_built,
 )
 
 RESPONSE_CLINIC_LABEL = "Response after the series (clinic definition)"
@@ -83,14 +76,6 @@ DEFINITIONS: dict[str, str] = {
     "for means. An interval is clipped to what the measure can be (a change of at most 100%, at least 0 "
     "days), so with few patients it may be lopsided rather than show an impossible value.",
 }
-
-
-@dataclass(frozen=True)
-class DashboardFilters:
-    start: date
-    end: date
-    location: Location | None = None
-    indication: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,85 +141,6 @@ class Dashboard:
         }
 
 
-_NOT_REPLACED = "NOT EXISTS (SELECT 1 FROM {t} k WHERE k.replaces_id = {a}.id)"
-_COHORT_SQL = """
-WITH ends AS MATERIALIZED (
-  SELECT e.patient_id, e.total, e.suicidal_ideation,
-         ROW_NUMBER() OVER (PARTITION BY e.patient_id ORDER BY e.authored_at DESC, e.id DESC) AS rn
-  FROM {t} e WHERE {endpoint}
-), bases AS MATERIALIZED (
-  SELECT b.patient_id, b.total, b.authored_at, b.suicidal_ideation,
-         ROW_NUMBER() OVER (PARTITION BY b.patient_id ORDER BY b.authored_at, b.id) AS rn
-  FROM {t} b WHERE b.instrument = %(inst)s AND b.timepoint = 'baseline' AND b.total IS NOT NULL AND {nr_b}
-    AND b.patient_id IN (SELECT patient_id FROM ends)
-), x AS MATERIALIZED (
-  SELECT ends.patient_id, bases.total AS b_total, bases.authored_at AS b_at, bases.suicidal_ideation AS b_si,
-         ends.total AS e_total, ends.suicidal_ideation AS e_si
-  FROM ends LEFT JOIN bases ON bases.patient_id = ends.patient_id AND bases.rn = 1
-  WHERE ends.rn = 1
-)
-SELECT x.b_total, x.b_at, x.b_si, x.e_total, x.e_si, {r_at} FROM x
-"""
-_R_AT_SQL = """CASE WHEN x.b_total >= %(min_baseline)s AND x.e_total <= x.b_total * 0.5 THEN
-  (SELECT MIN(c.authored_at) FROM {t} c WHERE c.patient_id = x.patient_id AND c.instrument = %(inst)s
-   AND c.total IS NOT NULL AND c.authored_at > x.b_at AND c.total <= x.b_total * 0.5 AND {nr_c})
-  END AS r_at"""
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
-    return parsed
-
-
-def _cohort_rows(
-    instrument: str, filters: DashboardFilters, *, with_response_time: bool
-) -> list[dict[str, Any]]:
-    """One row per patient who completed the series: baseline and endpoint of ``instrument`` (one query).
-
-    Plain SQL (the same on SQLite and PostgreSQL) so that the per-patient baseline is computed once (a
-    materialised CTE, window functions) before the first-response search uses it; the lookups are index
-    ranges on (instrument, timepoint, authored_at) and (patient, instrument, authored_at)."""
-    t = QuestionnaireResponse._meta.db_table
-    endpoint = (
-        "e.instrument = %(inst)s AND e.timepoint = 'post_series' AND e.authored_at >= %(lo)s "
-        "AND e.authored_at < %(hi)s AND " + _NOT_REPLACED.format(t=t, a="e")
-    )
-    params: dict[str, Any] = {
-        "inst": instrument,
-        "min_baseline": PHQ9_RESPONSE_MIN_BASELINE,
-        "lo": timezone.make_aware(datetime.combine(filters.start, time.min)),
-        "hi": timezone.make_aware(datetime.combine(filters.end + timedelta(days=1), time.min)),
-    }
-    if filters.location is not None:
-        endpoint += " AND e.location_id = %(location)s"
-        params["location"] = filters.location.pk
-    if filters.indication:
-        endpoint += " AND e.indication = %(indication)s"
-        params["indication"] = filters.indication
-    r_at = (
-        _R_AT_SQL.format(t=t, nr_c=_NOT_REPLACED.format(t=t, a="c")) if with_response_time else "NULL AS r_at"
-    )
-    sql = _COHORT_SQL.format(t=t, endpoint=endpoint, r_at=r_at, nr_b=_NOT_REPLACED.format(t=t, a="b"))
-    with connections[report_database()].cursor() as cur:  # a report: the replica when there is one
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    return [
-        {
-            "b_total": bt,
-            "b_at": _as_datetime(ba),
-            "b_si": None if bs is None else bool(bs),
-            "e_total": et,
-            "e_si": None if es is None else bool(es),
-            "r_at": _as_datetime(ra),
-        }
-        for bt, ba, bs, et, es, ra in rows
-    ]
-
-
 def _percent_changes(rows: list[dict[str, Any]]) -> list[float]:
     return [
         (r["b_total"] - r["e_total"]) / r["b_total"] * 100
@@ -258,9 +164,7 @@ def dashboard_from_rows(
     remitted = [r for r in eligible if r["e_total"] < PHQ9_REMISSION_BELOW]
     ideation = [r for r in phq if r["b_si"] is True]
     resolved = [r for r in ideation if r["e_si"] is False]
-    days = [
-        (r["r_at"] - r["b_at"]).total_seconds() / 86400 for r in responders if r.get("r_at") and r["b_at"]
-    ]
+    days = [r["r_days"] for r in responders if r.get("r_days") is not None]
     changes = _percent_changes(phq)
     bins: list[tuple[str, Callable[[float], bool]]] = [
         ("worse", lambda c: c < 0),
@@ -283,66 +187,24 @@ def dashboard_from_rows(
     )
 
 
-def outcomes_dashboard(*, user: User, filters: DashboardFilters) -> Dashboard:
+def outcomes_dashboard(*, user: User, filters: DashboardFilters, from_answers: bool = False) -> Dashboard:
     """Aggregates only (no patient is named); three queries whatever the data size. NQF 1884 and CMS159 are
-    computed by their specifications (core.outcomes.measures); the short-term figures are the clinic's own."""
+    computed by their specifications (core.outcomes.measures); the short-term figures are the clinic's own.
+    ``from_answers`` reads every answer instead of the summaries (the reference the tests compare with)."""
     require(user, Permission.OUTCOMES_VIEW)
-    phq = _cohort_rows("phq9", filters, with_response_time=True)
-    gad = _cohort_rows("gad7", filters, with_response_time=False)
-    patients = measure_patients(filters)
+    if not from_answers and summaries_built():
+        phq, gad = cohort_rows_from_summaries(filters)
+        patients = measure_patients_from_summaries(filters)
+    else:
+        phq = cohort_rows_from_answers("phq9", filters, with_response_time=True)
+        gad = cohort_rows_from_answers("gad7", filters, with_response_time=False)
+        patients = measure_patients(filters)
     as_of = timezone.localdate()
     return replace(
         dashboard_from_rows(filters, phq, gad),
         nqf1884=nqf1884_response(patients, start=filters.start, end=filters.end, as_of=as_of),
         cms159=cms159_remission(patients, start=filters.start, end=filters.end, as_of=as_of),
     )
-
-
-DEPRESSION_INDICATIONS = frozenset({"trd", "mdd", "postpartum_depression", "bipolar_depression"})
-EXCLUSIONS_BY_INDICATION = {"bipolar_depression": frozenset({Exclusion.BIPOLAR})}
-
-
-def measure_patients(filters: DashboardFilters) -> list[MeasurePatient]:
-    """Every patient's current PHQ-9 totals for the published measures (one query, two at a location). A
-    patient's diagnosis is the latest indication recorded with their answers; the location filter applies to
-    the index answer."""
-    rows = (
-        current_responses()
-        .using(report_database())
-        .filter(instrument="phq9", total__isnull=False)
-        .order_by("patient_id", "authored_at", "id")
-        .values_list("patient_id", "authored_at", "total", "indication", "location_id")
-    )
-    if filters.location is not None:
-        # The index answer is one given there: only who answered there at all. Their keys first (an index
-        # range on instrument and location), so that the answers are read by patient, not over the network.
-        answered_there = QuestionnaireResponse.objects.using(report_database()).filter(
-            instrument="phq9", location=filters.location
-        )
-        rows = rows.filter(patient_id__in=sorted(set(answered_there.values_list("patient_id", flat=True))))
-    by_patient: dict[int, list[tuple[datetime, float, str, int]]] = {}
-    for patient_id, when, total, indication, location_id in rows:
-        if total is not None:  # always (the filter): the check is for the type checker
-            by_patient.setdefault(patient_id, []).append((when, total, indication, location_id))
-    out = []
-    for answers in by_patient.values():
-        indication = next((i for _, _, i, _ in reversed(answers) if i), "")
-        if filters.indication and indication != filters.indication:
-            continue
-        index = next((a for a in answers if a[1] > MEASURE_INDEX_ABOVE), None)
-        if filters.location is not None and (index is None or index[3] != filters.location.pk):
-            continue
-        out.append(
-            MeasurePatient(
-                # a PHQ-9 total is a sum of nine 0-3 answers, stored in a float column: a whole number
-                scores=tuple(
-                    PHQ9Score(timezone.localdate(when), int(total)) for when, total, _, _ in answers
-                ),
-                depression=indication in DEPRESSION_INDICATIONS,
-                exclusions=EXCLUSIONS_BY_INDICATION.get(indication, frozenset()),
-            )
-        )
-    return out
 
 
 def dashboard_locations(*, user: User) -> QuerySet[Location]:

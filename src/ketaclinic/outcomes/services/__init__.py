@@ -1,5 +1,6 @@
 """Measurement-based care actions: record answers (staff or a patient's link), correct a response, send a
-link, raise and assess safety flags, propose and decide boosters. Each is one transaction and audited.
+link, raise and assess safety flags, propose and decide boosters. Each is one transaction and audited. The
+dashboard's summaries (``summaries``) are derived rows, kept in the transaction of each answer.
 
 Scoring, flags, response and relapse are the pure core's (``core.instruments``); nothing is re-decided here.
 
@@ -23,7 +24,6 @@ from ketaclinic.outcomes.services.dispatch import (
     due_links_send,
 )
 from ketaclinic.outcomes.services.due import (
-    REBUILD_BATCH,
     due_rebuild,
     due_refresh,
     due_refresh_indication_settings,
@@ -55,6 +55,10 @@ from ketaclinic.outcomes.services.reviews import (
     booster_decide,
     safety_flag_assess,
 )
+from ketaclinic.outcomes.services.summaries import (
+    outcome_summaries_rebuild,
+    outcome_summaries_refresh,
+)
 
 __all__ = [
     "ALREADY_REPLACED",
@@ -77,7 +81,6 @@ __all__ = [
     "NO_BASE_URL",
     "NO_EMAIL",
     "PLAN_REQUIRED",
-    "REBUILD_BATCH",
     "RESEND_AFTER",
     "SendSummary",
     "TIMEPOINT_UNKNOWN",
@@ -91,6 +94,8 @@ __all__ = [
     "link_create",
     "link_open",
     "link_submit",
+    "outcome_summaries_rebuild",
+    "outcome_summaries_refresh",
     "response_correct",
     "response_record",
     "safety_flag_assess",

@@ -26,9 +26,16 @@ from ketaclinic.outcomes.models import (
     QuestionnaireResponse,
     SafetyFlag,
 )
-from ketaclinic.outcomes.selectors import current_plan, current_responses, indication_of, outcomes_settings
+from ketaclinic.outcomes.selectors import (
+    SUMMARISED_INSTRUMENTS,
+    current_plan,
+    current_responses,
+    indication_of,
+    outcomes_settings,
+)
 from ketaclinic.outcomes.services._common import _answers_list, _instrument
 from ketaclinic.outcomes.services.due import due_refresh
+from ketaclinic.outcomes.services.summaries import outcome_summaries_refresh
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
@@ -93,6 +100,8 @@ def _save_response(
     )
     clean_or_refuse(response, exclude=["link", "replaces", "plan", "location", "patient"])
     response.save()
+    if inst.id in SUMMARISED_INSTRUMENTS:  # the dashboard's summaries, in this transaction
+        outcome_summaries_refresh(patient_ids=[patient.pk])
     audit_record(
         action=AuditEntry.Action.CREATE,
         actor=user,

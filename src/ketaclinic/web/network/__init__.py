@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from ketaclinic.consent.services import consent_documents_load_shipped
 from ketaclinic.core.errors import ProtocolError
+from ketaclinic.outcomes.services import outcome_summaries_rebuild
 from ketaclinic.outcomes.services.due import due_rebuild
 from ketaclinic.patients.models import Patient
 from ketaclinic.protocols.models import ProtocolVersion
@@ -151,6 +152,9 @@ def network_generate(
             t = part("registry", t)
     store.audit_seal()  # after the records it describes are committed, in transactions of its own
     t = part("audit entries", t)
+    # the answers were written in bulk, past the services that keep the dashboard's summaries: build them
+    report.counts["outcome summaries for patients"] = outcome_summaries_rebuild().patients
+    t = part("outcome summaries", t)
     if connection.vendor == "postgresql":  # the planner's statistics, as a database in use has them
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
