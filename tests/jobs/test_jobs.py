@@ -219,8 +219,8 @@ def test_the_daily_links_walk_patients_in_fixed_chunks_with_the_same_queries_per
 
     def queries(limit: int) -> int:
         ids = [p.pk for p in patients[:limit]]
-        monkeypatch.setattr(
-            where + "worklist_patients",
+        monkeypatch.setattr(  # read by the chunks' selector (outcomes.selectors.worklist.due_link_chunks)
+            "ketaclinic.outcomes.selectors.worklist.worklist_patients",
             lambda location, today=None: selectors.worklist_patients(location, today).filter(pk__in=ids),
         )
         with CaptureQueriesContext(connection) as ctx:
