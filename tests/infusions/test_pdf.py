@@ -219,7 +219,7 @@ def test_session_mar_pdf_has_ketamine_with_times_rates_and_total_and_the_rescue_
         hhmm[2],
         "Nausea",
         str(nurse),
-        "printed",
+        "record as of",
         "Reviewed by",
         "Page 1 of 1",
     ):
@@ -282,7 +282,7 @@ def test_patient_mar_pdf_spans_pages_with_the_patient_on_each(
             patient.display_name,
             f"MRN {patient.mrn}",
             "born 1985-04-12",
-            "printed",
+            "record as of",
             f"Page {number} of {len(texts)}",
             "DATE MEDICATION DOSE ROUTE TIME GIVEN BY REASON",
         ):

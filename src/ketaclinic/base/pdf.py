@@ -7,23 +7,34 @@ the stylesheets are read from the static files here and passed in, and any other
 name (an image, a font, a remote stylesheet) stops the rendering instead of being fetched, so a PDF
 never reaches the network or the file system on a template's say-so.
 
+A printable that is asked for again unchanged (the MAR) is laid out once: ``pdf_response_reused`` keeps the
+PDF's bytes in Django's cache under a digest of the very HTML it is laid out from, with the time the copy was
+made left out, so whatever the page shows (an entry, a stop, a name) gives a new key and a fresh PDF, and
+nothing needs invalidating.
+
 WeasyPrint needs Debian's Pango (``libpango-1.0-0``, ``libpangoft2-1.0-0``); ``make system-deps``
 installs them. It is imported when a PDF is asked for, so the rest of the site runs without them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from django.contrib.staticfiles import finders
+from django.core.cache import cache as django_cache
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 PDF_BASE_TEMPLATE = "web/pdf_base.html"
 STYLESHEETS = ("css/ketaclinic.css", "css/pdf.css")
+# A reused PDF carries a patient's record: kept one clinic day in the site's cache (Redis in production, which
+# the production settings require and which must be the clinic's private instance; this process's memory
+# otherwise), then laid out again.
+PDF_CACHE_SECONDS = 12 * 3600
 FETCH_REFUSED = "A PDF fetches nothing: {url!r} is not allowed (inline it or drop it from the template)."
 
 
@@ -82,6 +93,35 @@ def pdf_response(
     response = HttpResponse(
         pdf_bytes(template_name, context, request=request), content_type="application/pdf"
     )
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def pdf_bytes_reused(
+    template_name: str, context: dict[str, Any], *, stamp: str, request: HttpRequest | None = None
+) -> bytes:
+    """The PDF of ``template_name``, laid out once per content. The key is a digest of the HTML the PDF is
+    laid out from, rendered with ``context[stamp]`` (the time the copy was made) left empty; a copy served
+    again shows the time it was made, when the record was already as it is now."""
+    pdf_context = {**context, "pdf": True, "base_template": PDF_BASE_TEMPLATE}
+    content = render_to_string(template_name, {**pdf_context, stamp: None}, request=request)
+    key = "pdf:" + hashlib.sha256(f"{template_name}\0{content}".encode()).hexdigest()
+    kept = django_cache.get(key)
+    if isinstance(kept, bytes):
+        return kept
+    body = pdf_from_html(render_to_string(template_name, pdf_context, request=request))
+    django_cache.set(key, body, timeout=PDF_CACHE_SECONDS)
+    return body
+
+
+def pdf_response_reused(
+    request: HttpRequest, template_name: str, context: dict[str, Any], *, filename: str, stamp: str
+) -> HttpResponse:
+    """As :func:`pdf_response`, the bytes laid out once per content (:func:`pdf_bytes_reused`); the browser
+    is still told to keep nothing."""
+    body = pdf_bytes_reused(template_name, context, stamp=stamp, request=request)
+    response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "no-store, private"
     return response

@@ -46,6 +46,7 @@ QUERY_MAX = 200  # a search box
 NUMBER_MAX_MAGNITUDE = 1_000_000
 EARLIEST_DATE = date(1900, 1, 1)
 PHONE_REGION = "US"
+PHONE_MATCH_DIGITS = 7  # the duplicate check compares the last seven digits of two phone numbers
 
 CONTROL_CHARACTER = (
     "{label} contains an invisible control character ({code}) at position {position}: "
@@ -156,6 +157,14 @@ def phone_normalise(value: str, *, field: str, label: str | None = None, region:
             PHONE_INVALID.format(label=label, value=shown(text)), field=field, value=shown(text)
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_match_key(value: str) -> str:
+    """The last ``PHONE_MATCH_DIGITS`` digits of a phone number however it is written (``(617) 555-0123``,
+    ``+16175550123`` and ``555 0123`` all give ``5550123``), or ``""`` when it has fewer digits: what the
+    registry's duplicate check compares. Digits are what ``\\d`` matches (``str.isdecimal``)."""
+    digits = "".join(ch for ch in value or "" if ch.isdecimal())
+    return digits[-PHONE_MATCH_DIGITS:] if len(digits) >= PHONE_MATCH_DIGITS else ""
 
 
 def npi_is_valid(value: str) -> bool:

@@ -23,7 +23,7 @@ from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Location
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
-from ketaclinic.base.pdf import pdf_filename, pdf_response
+from ketaclinic.base.pdf import pdf_filename, pdf_response, pdf_response_reused
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.infusion.state import SessionState
@@ -148,9 +148,18 @@ def note_addendum(request: AuthedRequest, external_id: str) -> HttpResponse:
 
 
 def _printable(
-    request: HttpRequest, template: str, context: dict[str, Any], *, as_pdf: bool, filename: str
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    as_pdf: bool,
+    filename: str,
+    reused_but_for: str = "",
 ) -> HttpResponse:
-    """The page, or its PDF laid out from the same template (ketaclinic.base.pdf)."""
+    """The page, or its PDF laid out from the same template (ketaclinic.base.pdf); with ``reused_but_for``
+    (the context's print time) an unchanged PDF is laid out once and served again from the cache."""
+    if as_pdf and reused_but_for:
+        return pdf_response_reused(request, template, context, filename=filename, stamp=reused_but_for)
     if as_pdf:
         return pdf_response(request, template, context, filename=filename)
     return render(request, template, context)
@@ -207,6 +216,7 @@ def session_mar(request: AuthedRequest, external_id: str, as_pdf: bool = False) 
             filename=pdf_filename(
                 "mar", session.patient.mrn, timezone.localdate(session.scheduled_start).isoformat()
             ),
+            reused_but_for="printed_at",  # a new entry, rate or stop changes the page: a fresh PDF
         )
 
 
@@ -230,6 +240,7 @@ def patient_mar(request: AuthedRequest, external_id: str, as_pdf: bool = False) 
             },
             as_pdf=as_pdf,
             filename=pdf_filename("mar", patient.mrn, "all-sessions"),
+            reused_but_for="printed_at",  # a new entry, rate or stop changes the page: a fresh PDF
         )
 
 

@@ -6,12 +6,31 @@ Body measurements, allergies and medications are append-only records: a correcti
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Upper
 
 from ketaclinic.accounts.models import Location
 from ketaclinic.base.models import ClinicRecord
+from ketaclinic.core.input_rules import PHONE_MATCH_DIGITS, phone_match_key
+
+
+class PhoneMatchKeyField(models.CharField):  # type: ignore[type-arg]
+    """The last digits of the row's ``phone`` (``core.input_rules.phone_match_key``), worked out by the row
+    itself whenever it is written: ``save()`` and ``bulk_create()`` both ask each field's ``pre_save`` (after
+    the input rules have normalised the phone), so no write path can forget it. Migrations see a plain
+    ``CharField`` (``deconstruct``): they import nothing of ours."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = phone_match_key(getattr(model_instance, "phone", "") or "")
+        setattr(model_instance, self.attname, value)
+        return value
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
 
 
 class Patient(ClinicRecord):
@@ -32,6 +51,8 @@ class Patient(ClinicRecord):
     gender_identity = models.CharField(max_length=60, blank=True)
     pronouns = models.CharField(max_length=30, blank=True)
     phone = models.CharField(max_length=30, blank=True)
+    # the duplicate check's key: the phone's last seven digits, compared by equality on its index
+    phone_last7 = PhoneMatchKeyField(max_length=PHONE_MATCH_DIGITS, blank=True, default="", editable=False)
     email = models.EmailField(blank=True)
     address = models.CharField("Home address", max_length=200, blank=True)
     city = models.CharField(max_length=80, blank=True)
@@ -62,10 +83,18 @@ class Patient(ClinicRecord):
             models.Index(fields=["birth_date"]),
             # the duplicate check compares emails whatever their case (``Upper``: the same on both databases)
             models.Index(Upper("email"), name="patient_email_ci"),
+            models.Index(fields=["phone_last7"], name="patient_phone_last7"),
         ]
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.mrn})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A save of some fields that include the phone also writes its match key."""
+        fields = kwargs.get("update_fields")
+        if fields is not None and "phone" in fields:
+            kwargs["update_fields"] = {*fields, "phone_last7"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

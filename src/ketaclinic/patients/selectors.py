@@ -13,6 +13,7 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.core.access import Permission
+from ketaclinic.core.input_rules import phone_match_key
 from ketaclinic.patients.access import patient_for, patients_visible_to
 from ketaclinic.patients.models import Allergy, BodyMeasurement, MedicationStatement, Patient
 
@@ -96,9 +97,10 @@ def duplicates_find(
     say only that a match exists there (break-glass opens it, with a reason, reviewed). Every lookup is
     audited. Part of registering a patient: refused to roles that may not register."""
     require(user, Permission.PATIENT_REGISTER)
-    digits = re.sub(r"\D", "", phone or "")
-    # One query per way of matching, each served by its own index (birth date; the email's capitals), rather
-    # than one OR that no index serves; then the matches themselves, by key.
+    phone_key = phone_match_key(phone)  # the last seven digits, '' for fewer
+    # One query per way of matching, each served by its own index (birth date; the email's capitals; the
+    # phone's last seven digits, kept in ``phone_last7``), rather than one OR that no index serves; then the
+    # matches themselves, by key.
     keys: set[int] = set()
     names = Q()
     if family_name:
@@ -113,8 +115,8 @@ def duplicates_find(
             .filter(email_ci=email.strip().upper())
             .values_list("pk", flat=True)[:50]
         )
-    if len(digits) >= 7:  # narrowed below on the digits alone
-        keys |= set(Patient.objects.filter(phone__endswith=digits[-4:]).values_list("pk", flat=True)[:50])
+    if phone_key:
+        keys |= set(Patient.objects.filter(phone_last7=phone_key).values_list("pk", flat=True)[:50])
     if not keys:
         return []
     mine = set(user_location_ids(user))
@@ -130,9 +132,9 @@ def duplicates_find(
             why.append("same given name")
         if email and p.email.lower() == email.strip().lower():
             why.append("same email")
-        if len(digits) >= 7 and re.sub(r"\D", "", p.phone).endswith(digits[-7:]):
+        if phone_key and p.phone_last7 == phone_key:
             why.append("same phone")
-        if not why:  # matched only the last four phone digits
+        if not why:  # every lookup above matches a reason; this keeps a row without one out
             continue
         visible = p.location_id in mine
         matched.append(p)

@@ -17,10 +17,10 @@ from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.core.infusion.discharge import review_required as core_review_required
 from ketaclinic.core.infusion.medications import PriorDose, administration_check, medication_get
 from ketaclinic.infusions.models import AdverseEvent, InfusionSession, MedicationAdministration
-from ketaclinic.infusions.notifications import adverse_event_notify
 from ketaclinic.infusions.selectors.checklist import patient_allergies
 from ketaclinic.infusions.selectors.orders import signed_order
 from ketaclinic.infusions.services._common import _allowed, _audit, _lock, _save, _when
+from ketaclinic.infusions.tasks import adverse_event_notify
 
 MIN_REVIEW_NOTE_CHARS = 10
 REVIEW_NOTE_SHORT = "A review of a severe adverse event needs a note of at least {low} characters."
@@ -75,8 +75,8 @@ def adverse_event_record(
         AuditEntry.Action.CREATE,
         adverse_event=str(event.external_id),
     )
-    if event.needs_review:  # the prescriber is told now; discharge waits for their review
-        adverse_event_notify(user=user, session=session, event=event)
+    if event.needs_review:  # the prescriber is emailed by the worker; discharge waits for their review
+        adverse_event_notify(user=user, event=event)  # enqueued in this transaction: a rollback tells nobody
     return event
 
 
