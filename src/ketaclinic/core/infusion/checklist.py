@@ -7,9 +7,9 @@ The consent item (kind ``consent``) is not only the nurse's word: the caller say
 patient's current consent is signed (``consent_problem``: None when it is, else what is missing). The item
 passes only when the consent is on file *and* the nurse confirmed it; answering "yes" without it is refused,
 and nobody can override it, whatever the protocol says (consent is the patient's, not a clinical judgement).
-It applies to every patient (``applies_to_sex`` is ignored for it). The session services also check the consent
-on file directly before the pre-checks pass and the infusion starts, so a protocol whose checklist lacks the
-item still cannot start an infusion without consent.
+It applies to every patient (``applies_to_sex`` is ignored for it). The session services also check the
+consent on file directly before the pre-checks pass and the infusion starts, so a protocol whose checklist
+lacks the item still cannot start an infusion without consent.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ CONSENT_NOT_ON_FILE = (
     "{question}: the patient's consent is not on file ({problem}). Collect the signature first."
 )
 MAJOR_INTERACTION_NEEDS_PRESCRIBER = (
-    '{question}: the patient takes {value}, a major interaction with ketamine; a nurse\'s "yes" is not enough. '
+    "{question}: the patient takes {value}, a major interaction with ketamine; "
+    'a nurse\'s "yes" is not enough. '
     "A prescriber must review it and sign off on this item with a reason."
 )
 MAJOR_INTERACTION_DETAIL = "major interaction needs a prescriber's sign-off: {value}"
@@ -71,7 +72,8 @@ def item_get(section: ChecklistSection, code: str) -> ChecklistItem:
 
 
 def item_applies(item: ChecklistItem, sex: str | None) -> bool:
-    """Whether the item is asked for a patient of this recorded sex at birth. ``not_applicable_to_sex`` skips it
+    """Whether the item is asked for a patient of this recorded sex at birth. ``not_applicable_to_sex``
+    skips it
     only for that sex; the older ``applies_to_sex`` skips it only for the OTHER binary sex, so a patient whose
     sex is other or unknown is always asked (pregnancy is asked unless the sex at birth is male)."""
     if item.kind is ChecklistKind.CONSENT:
@@ -90,7 +92,8 @@ def answer_check(
     major_interactions: tuple[str, ...] = (),
 ) -> ItemAnswer:
     """Refuse an answer of the wrong kind or out of range (a failing but valid answer is accepted), a
-    "yes" to the consent item while the consent is not on file (``consent_problem`` says what is missing), and a
+    "yes" to the consent item while the consent is not on file (``consent_problem`` says what is missing),
+    and a
     "yes" to the medications item while the patient takes a medication with a major interaction
     (``major_interactions``: those medications): a prescriber signs that item off instead."""
     if item.kind.answer_form == "yes_no":
@@ -188,7 +191,8 @@ class ChecklistResult:
 
     @property
     def failures(self) -> tuple[str, ...]:
-        """What still blocks the start, as short phrases for a message (the consent item says what is missing)."""
+        """What still blocks the start, as short phrases for a message (the consent item says what is
+        missing)."""
         return tuple(
             f"{i.code} {i.status.value}"
             + (f" ({i.detail})" if i.kind in _DETAIL_IN_FAILURES and i.detail else "")
@@ -225,8 +229,10 @@ def checklist_evaluate(
     consent_problem: str | None,
     major_interactions: tuple[str, ...] = (),
 ) -> ChecklistResult:
-    """Each item's status. The baseline-vitals item is evaluated from ``baseline_problems`` (no answer needed);
-    the consent item fails while ``consent_problem`` is set (what is missing), whatever was answered or overridden,
+    """Each item's status. The baseline-vitals item is evaluated from ``baseline_problems`` (no answer
+    needed);
+    the consent item fails while ``consent_problem`` is set (what is missing), whatever was answered or
+    overridden,
     and applies to everyone (an ``applies_to_sex`` on it is ignored: consent is never "not applicable").
     While ``major_interactions`` is not empty, the medications item passes only with a prescriber's sign-off
     (an override with a reason), whatever the nurse answered."""

@@ -122,7 +122,8 @@ def delivery(
 def _capped(
     points: tuple[RatePoint, ...] | list[RatePoint], now: datetime, vtbi_ml: float, raw: Delivery
 ) -> Delivery:
-    """``raw`` with the pump stopped at the moment the delivered volume reached ``vtbi_ml`` (if it did by ``now``)."""
+    """``raw`` with the pump stopped at the moment the delivered volume reached ``vtbi_ml`` (if it did by
+    ``now``)."""
     if raw.delivered_ml <= vtbi_ml + VTBI_TOLERANCE_ML:
         return raw
     # Find the segment in which the volume crossed the VTBI (the volume is non-decreasing in time).

@@ -9,9 +9,11 @@ the total reaches the protocol's pass score (9 of 10), the vitals are within ``v
 baseline, the escort is present when required, the instructions were given, and the observation minimum
 has passed since the infusion ended.
 
-Discharge rests on evidence (``recovery_evidence``): a COMPLETE set of vital signs (blood pressure, heart rate,
+Discharge rests on evidence (``recovery_evidence``): a COMPLETE set of vital signs (blood pressure, heart
+rate,
 SpO2, respiratory rate) taken after the infusion stopped, no older than the protocol's
-``recovery_vitals_max_age_min``, within the protocol's hold thresholds; every reading taken after that set must
+``recovery_vitals_max_age_min``, within the protocol's hold thresholds; every reading taken after that set
+must
 be within them too. The PADSS deviation compares every one of systolic, diastolic and heart rate: a reading
 missing one of them cannot be compared (never "0 %"). A "fit" assessment is voided by any later reading that
 breaks the thresholds or the deviation (``assessment_voided``), checked again at the moment of discharge.
@@ -85,7 +87,8 @@ def discharge_assess(
 ) -> DischargeDecision:
     """Score PADSS and decide; ``reasons`` says every criterion not met (empty when fit).
 
-    ``latest`` is the recovery set of ``recovery_evidence`` and ``recovery_problems`` its problems (each a reason)."""
+    ``latest`` is the recovery set of ``recovery_evidence`` and ``recovery_problems`` its problems (each a
+    reason)."""
     for item in SCORED_BY_NURSE:
         value = scores.get(item)
         if isinstance(value, bool) or value not in (0, 1, 2):
@@ -180,7 +183,8 @@ def threshold_problems(
     section: DischargeSection,
     baseline: VitalReading | None,
 ) -> tuple[str, ...]:
-    """Why this reading is outside the discharge thresholds: the protocol's hold thresholds and, when it can be
+    """Why this reading is outside the discharge thresholds: the protocol's hold thresholds and, when it
+    can be
     compared with the baseline, the PADSS deviation beyond ``vitals_within_percent``."""
     out = [a.message for a in alerts_for(reading, monitoring)]
     dev = deviation_percent(baseline, reading)
@@ -202,7 +206,8 @@ def recovery_evidence(
     monitoring: MonitoringSection,
     baseline: VitalReading | None,
 ) -> RecoveryEvidence:
-    """The latest complete set taken after ``ended_at`` and why it does not support discharge (empty when it does):
+    """The latest complete set taken after ``ended_at`` and why it does not support discharge (empty when
+    it does):
     none, older than ``recovery_vitals_max_age_min``, or it or any later reading outside the thresholds."""
     after = sorted(
         (r for r in readings if ended_at is not None and ended_at < r.taken_at <= now),

@@ -1,4 +1,5 @@
-"""Vital signs during a session: plausibility (refuse typos), hold thresholds (alerts), baseline limits, overdue.
+"""Vital signs during a session: plausibility (refuse typos), hold thresholds (alerts), baseline limits,
+overdue.
 
 Ranges, thresholds and intervals come from the protocol's ``monitoring`` section (DOMAIN.md §4).
 """
@@ -41,7 +42,10 @@ class Sedation(IntEnum):
 
 
 SEDATION_UNKNOWN = "Sedation/dissociation {value!r} is unknown: allowed are none, mild, moderate, severe."
-IMPLAUSIBLE = "{label} {value:g} {unit} is not a possible reading (possible: {low:g}–{high:g} {unit}); check the reading."
+IMPLAUSIBLE = (
+    "{label} {value:g} {unit} is not a possible reading (possible: {low:g}–{high:g} {unit}); check the "
+    "reading."
+)
 NOT_WHOLE = (
     "{label} {value:g} {unit} must be a whole number (the monitor shows whole numbers); check the reading."
 )
@@ -169,7 +173,8 @@ OPEN_ALERTS_BLOCK = "The infusion cannot {action} while {count} alert(s) are not
 
 
 def open_alerts_problem(action: str, open_alert_messages: tuple[str, ...]) -> str | None:
-    """Why the pump may not (re)start: every open alert must be acknowledged first (None when none is open)."""
+    """Why the pump may not (re)start: every open alert must be acknowledged first (None when none is
+    open)."""
     if not open_alert_messages:
         return None
     return OPEN_ALERTS_BLOCK.format(

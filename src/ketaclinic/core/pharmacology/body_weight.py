@@ -25,7 +25,10 @@ DEVINE_BASE_KG = {"male": 50.0, "female": 45.5}
 DEVINE_KG_PER_INCH = 2.3
 DEVINE_FROM_INCHES = 60.0
 ADJUSTED_FACTOR = 0.4
-NEEDS_HEIGHT_SEX = "The dosing-weight policy ({basis}) needs the patient's height and sex (male or female); got height {height!r}, sex {sex!r}."
+NEEDS_HEIGHT_SEX = (
+    "The dosing-weight policy ({basis}) needs the patient's height and sex (male or female); got height "
+    "{height!r}, sex {sex!r}."
+)
 UNKNOWN_SEX = "Sex {value!r} is not one the Devine formula defines: allowed are male, female."
 OBESE_RULE_UNCHECKED = (
     "Height not given: BMI and the protocol's obese rule (from BMI {bmi:g}, dose on {basis} body weight) "
@@ -123,7 +126,8 @@ def dosing_weight_compute(
         elif bmi >= policy.obese.bmi_at_least:
             basis = policy.obese.basis
             notes.append(
-                f"BMI {bmi:.1f} ≥ {policy.obese.bmi_at_least:g}: dosing on {basis.value} body weight (protocol obese rule)."
+                f"BMI {bmi:.1f} ≥ {policy.obese.bmi_at_least:g}: dosing on {basis.value} body weight "
+                f"(protocol obese rule)."
             )
     if basis is WeightBasis.ACTUAL:
         kg = actual_kg
@@ -137,7 +141,8 @@ def dosing_weight_compute(
         kg = ideal if basis is WeightBasis.IDEAL else adjusted
         if policy.lesser_of_ideal_and_actual and actual_kg < kg:
             notes.append(
-                f"Actual weight {actual_kg:.1f} kg is below the {basis.value} weight {kg:.1f} kg: dosing on actual weight."
+                f"Actual weight {actual_kg:.1f} kg is below the {basis.value} weight {kg:.1f} kg: dosing "
+                f"on actual weight."
             )
             kg = actual_kg
     return DosingWeight(kg, basis, actual_kg, ideal, adjusted, bmi, tuple(notes))

@@ -1,7 +1,8 @@
 """A session's dose checked against the protocol's soft and hard limits, and the pump program.
 
 The dosing weight (Devine, adjusted body weight, BMI, the obese rule) is in
-:mod:`ketaclinic.core.pharmacology.body_weight`. Formulas here, each a clinic-visible default from DOMAIN.md §2:
+:mod:`ketaclinic.core.pharmacology.body_weight`. Formulas here, each a clinic-visible default from
+DOMAIN.md §2:
 
 * Pump: concentration = dose / (bag volume + drug volume drawn from the vial); rate (mL/h) = total
   volume / duration (h), rounded half-up to the pump's precision; dose delivered = rounded rate x
@@ -37,10 +38,22 @@ from ketaclinic.core.protocols.dosing import (
 LIMIT_RTOL = 1e-9
 MIN_OVERRIDE_REASON_CHARS = 15  # a sentence saying why, not "ok" or a 12-character token
 
-HARD_ABOVE = "{what} {value:.4g} {unit} is above the hard limit of {bound:g} {unit} ({source}); allowed range {range}. Refused."
-HARD_BELOW = "{what} {value:.4g} {unit} is below the hard limit of {bound:g} {unit} ({source}); allowed range {range}. Refused."
-SOFT_ABOVE = "{what} {value:.4g} {unit} is above the soft limit of {bound:g} {unit} ({source}): a prescriber must give an override reason."
-SOFT_BELOW = "{what} {value:.4g} {unit} is below the soft limit of {bound:g} {unit} ({source}): a prescriber must give an override reason."
+HARD_ABOVE = (
+    "{what} {value:.4g} {unit} is above the hard limit of {bound:g} {unit} ({source}); allowed range "
+    "{range}. Refused."
+)
+HARD_BELOW = (
+    "{what} {value:.4g} {unit} is below the hard limit of {bound:g} {unit} ({source}); allowed range "
+    "{range}. Refused."
+)
+SOFT_ABOVE = (
+    "{what} {value:.4g} {unit} is above the soft limit of {bound:g} {unit} ({source}): a prescriber must "
+    "give an override reason."
+)
+SOFT_BELOW = (
+    "{what} {value:.4g} {unit} is below the soft limit of {bound:g} {unit} ({source}): a prescriber must "
+    "give an override reason."
+)
 WRONG_DOSE_UNIT = (
     "Dose {value!r} is a {kind}, but the protocol doses in {basis}: give it in one of {allowed}."
 )
@@ -50,8 +63,14 @@ VIAL_NOT_ALLOWED = (
     "Vial strength {value:g} mg/mL is not one the protocol allows: allowed are {allowed} mg/mL."
 )
 BAG_RANGE = "Bag volume {value!r} mL is outside the allowed range 10–1000 mL."
-RATE_ROUNDS_TO_ZERO = "Pump rate {value:.4g} mL/h rounds to zero at precision {precision:g} mL/h: use a weaker dilution or a longer infusion."
-RATE_ABOVE_PUMP = "Pump rate {value:.4g} mL/h is above the pump maximum of {high:g} mL/h: use a stronger dilution or a longer infusion."
+RATE_ROUNDS_TO_ZERO = (
+    "Pump rate {value:.4g} mL/h rounds to zero at precision {precision:g} mL/h: use a weaker dilution or "
+    "a longer infusion."
+)
+RATE_ABOVE_PUMP = (
+    "Pump rate {value:.4g} mL/h is above the pump maximum of {high:g} mL/h: use a stronger dilution or a "
+    "longer infusion."
+)
 RATE_CAPPED = (
     "Rate capped at the protocol maximum of {cap:g} mg/h (weight-based rate would be {uncapped:.4g} mg/h)."
 )
@@ -100,7 +119,8 @@ class PumpProgram:
 
 
 def _round_half_up(value: float, precision: float) -> float:
-    """Round ``value`` to a multiple of ``precision`` half-up, in decimal (no binary artefacts: 151.25 → 151.3)."""
+    """Round ``value`` to a multiple of ``precision`` half-up, in decimal (no binary artefacts: 151.25 →
+    151.3)."""
     q = Decimal(str(precision))
     steps = (Decimal(repr(value)) / q).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return float(steps * q)
@@ -115,7 +135,8 @@ def pump_program(
     precision_ml_per_h: float = 0.1,
     max_rate_ml_per_h: float = 999.0,
 ) -> PumpProgram:
-    """The dose drawn from the vial into the bag; the whole mixture is the reservoir (line dead space ignored).
+    """The dose drawn from the vial into the bag; the whole mixture is the reservoir (line dead space
+    ignored).
 
     The pump runs ``rate_ml_per_h`` (rounded) for the prescribed duration: ``vtbi_ml`` = rounded rate x
     duration (never more than the bag holds); what stays in the bag is ``residual_ml`` (waste to record).
@@ -378,7 +399,8 @@ def dose_calculate(
             )
         devices = round(dose_mg / device.mg_per_device)
         notes.append(
-            f"{devices} device(s) of {device.mg_per_device:g} mg, {device.minutes_between_devices:g} min apart; "
+            f"{devices} device(s) of {device.mg_per_device:g} mg, {device.minutes_between_devices:g} min "
+            f"apart; "
             f"observe at least {device.observation_min:g} min. Recorded only: no pump program."
         )
     if duration is not None and rate_mg_per_h is None:
@@ -457,7 +479,8 @@ def dose_override(calc: DoseCalculation, reason: str) -> DoseCalculation:
 
 
 def titration_next(section: DosingSection, current: float) -> float | None:
-    """The next titration step up from ``current`` (in the protocol's basis unit), or None at the range maximum."""
+    """The next titration step up from ``current`` (in the protocol's basis unit), or None at the range
+    maximum."""
     if section.titration_step is None:
         return None
     step = Decimal(repr(section.titration_step))

@@ -87,7 +87,8 @@ class LimitQuantity(StrEnum):
 
 
 class Limit(_Section):
-    """Soft and hard limits on one quantity of a session, all inclusive (a value *at* a limit is within it)."""
+    """Soft and hard limits on one quantity of a session, all inclusive (a value *at* a limit is within
+    it)."""
 
     quantity: LimitQuantity
     hard_min: float | None = Field(default=None, gt=0)
@@ -138,7 +139,9 @@ class DosingWeightPolicy(_Section):
     obese: ObesePolicy | None = None
     lesser_of_ideal_and_actual: bool = Field(
         default=True,
-        description="When the basis is ideal or adjusted and the actual weight is lower, dose on the actual weight.",
+        description=(
+            "When the basis is ideal or adjusted and the actual weight is lower, dose on the actual weight."
+        ),
     )
 
 
@@ -155,8 +158,8 @@ class PumpSettings(_Section):
             raise ValueError("vial strengths must be above zero")
         if self.default_vial_mg_per_ml not in self.vial_strengths_mg_per_ml:
             raise ValueError(
-                f"default_vial_mg_per_ml {self.default_vial_mg_per_ml} is not one of the allowed vial strengths "
-                f"{list(self.vial_strengths_mg_per_ml)}"
+                f"default_vial_mg_per_ml {self.default_vial_mg_per_ml} is not one of the allowed vial "
+                f"strengths {list(self.vial_strengths_mg_per_ml)}"
             )
         return self
 
@@ -268,7 +271,8 @@ class DosingSection(_Section):
         return self
 
     def _limits_declared(self) -> None:
-        """Every protocol limits the dose (hard maximum); every IV protocol the rate too, and says who co-signs."""
+        """Every protocol limits the dose (hard maximum); every IV protocol the rate too, and says who
+        co-signs."""
         hard_max = {limit.quantity for limit in self.limits if limit.hard_max is not None}
         if not hard_max & set(DOSE_LIMITS):
             raise ValueError("dosing needs a limit with hard_max on dose_mg_per_kg or dose_mg")
