@@ -3,6 +3,7 @@ that job's times in the location's own time zone, with the same number of querie
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -25,11 +26,11 @@ UTC_MOMENT = datetime(2026, 11, 25, 13, 30, tzinfo=ZoneInfo("UTC"))  # 08:30 in 
 
 
 def rows(page: str, testid: str) -> list[list[str]]:
-    """The cells of each row marked ``data-testid``, tags stripped."""
+    """The cells of each row marked ``data-testid``, as a person reads them (tags stripped, entities read)."""
     out = []
     for row in re.findall(rf'<tr data-testid="{testid}">(.*?)</tr>', page, re.S):
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-        out.append([re.sub(r"<[^>]+>", "", c).strip() for c in cells])
+        out.append([html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
     return out
 
 
@@ -71,7 +72,9 @@ def test_the_daily_runs_queued_say_the_job_and_location_in_words_and_local_time(
     page = client_for(staff[Role.ADMIN]).get("/jobs/").content.decode()
     runs = sorted(rows(page, "run"))
     links = "Email patients the questionnaire links due today"
+    summaries = "Build the outcomes dashboard's summaries if a build waits (after an upgrade)"
     assert runs == [
+        [summaries, "All locations", "2026-11-25", "Nov 25 08:30 EST"],
         ["Delete finished jobs more than 30 days old", "All locations", "2026-11-25", "Nov 25 08:30 EST"],
         [links, "Downtown Clinic", "2026-11-25", "Nov 25 08:30 EST"],
         [links, "West Clinic", "2026-11-25", "Nov 25 05:30 PST"],
