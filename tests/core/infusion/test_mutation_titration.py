@@ -161,10 +161,12 @@ def test_a_rate_just_below_the_soft_minimum_warns_with_the_soft_bound() -> None:
     assert w.message.startswith("New rate 20 mg/h is below the soft limit of 20 mg/h (test protocol)")
 
 
-def test_without_hard_bounds_the_range_runs_from_zero_to_infinity() -> None:
+def test_without_hard_bounds_the_range_says_there_is_no_upper_hard_limit() -> None:
     soft_only = Limit(quantity=Q.RATE_MG_PER_H, soft_max=100.0, source=SOURCE)
     (w,) = check(section(soft_only), 150.0).warnings
-    assert w.message == SOFT_ABOVE.format(**fmt(NEW_RATE, 150.0, "mg/h", 100, 0, math.inf))
+    expected = fmt(NEW_RATE, 150.0, "mg/h", 100, 0, 0) | {"range": "0 mg/h or more (no upper hard limit)"}
+    assert w.message == SOFT_ABOVE.format(**expected)
+    assert "inf" not in w.message.replace("infusion", "")
 
 
 # --- the new rate per kg: the message names the mg/h the nurse typed and the weight ----------------------

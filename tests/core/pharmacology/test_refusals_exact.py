@@ -158,12 +158,17 @@ def test_a_hard_maximum_without_a_minimum_says_the_range_starts_at_zero() -> Non
     )
 
 
-def test_a_hard_minimum_without_a_maximum_says_the_range_runs_to_infinity() -> None:
+def test_a_hard_minimum_without_a_maximum_says_there_is_no_upper_hard_limit() -> None:
     section = _only(Limit(quantity=LimitQuantity.DOSE_MG, hard_min=40, source="clinic"))
     err = refusal(dose_calculate, section, weight_kg=70)  # 35 mg
     assert (err.field, err.value) == ("dose_mg", 35.0)
     assert err.message == HARD_BELOW.format(
-        what="Dose", value=35.0, unit="mg", bound=40, source="clinic", range="40–inf mg"
+        what="Dose",
+        value=35.0,
+        unit="mg",
+        bound=40,
+        source="clinic",
+        range="40 mg or more (no upper hard limit)",
     )
 
 
@@ -204,7 +209,12 @@ def test_a_limit_on_a_quantity_the_calculation_lacks_does_not_hide_the_limits_af
         (LimitQuantity.DOSE_MG, "soft_min", 90, 84.0)
     ]
     assert c.warnings[0].message == SOFT_BELOW.format(
-        what="Dose", value=84.0, unit="mg", bound=90, source="clinic", range="0–inf mg"
+        what="Dose",
+        value=84.0,
+        unit="mg",
+        bound=90,
+        source="clinic",
+        range="0 mg or more (no upper hard limit)",
     )
 
 

@@ -30,6 +30,7 @@ from ketaclinic.core.pharmacology.dosing import (
     SOFT_BELOW,
     HardLimitError,
     LimitWarning,
+    allowed_range,
 )
 from ketaclinic.core.pharmacology.regimen import Infusion, Regimen, Segment
 from ketaclinic.core.protocols.dosing import DosingSection, Limit, LimitQuantity
@@ -79,13 +80,12 @@ class TitrationCheck:
 def _check(limit: Limit, what: str, value: float, *, minima: bool) -> LimitWarning | None:
     unit = limit.quantity.unit
     low = limit.hard_min if limit.hard_min is not None and minima else 0
-    high = limit.hard_max if limit.hard_max is not None else math.inf
     fmt = {
         "what": what,
         "value": value,
         "unit": unit,
         "source": limit.source,
-        "range": f"{low:g}–{high:g} {unit}",
+        "range": allowed_range(low, limit.hard_max, unit),
     }
     if limit.hard_max is not None and value > limit.hard_max * (1 + LIMIT_RTOL):
         raise HardLimitError(

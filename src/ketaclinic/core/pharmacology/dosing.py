@@ -254,6 +254,13 @@ class DoseCalculation:
         }
 
 
+def allowed_range(low: float, high: float | None, unit: str) -> str:
+    """The hard range in words: "0–50 mg", or "40 mg or more (no upper hard limit)" without a maximum."""
+    if high is None:
+        return f"{low:g} {unit} or more (no upper hard limit)"
+    return f"{low:g}–{high:g} {unit}"
+
+
 def _check_limits(section: DosingSection, values: dict[LimitQuantity, float]) -> tuple[LimitWarning, ...]:
     warnings: list[LimitWarning] = []
     for limit in section.limits:
@@ -262,8 +269,7 @@ def _check_limits(section: DosingSection, values: dict[LimitQuantity, float]) ->
             continue
         unit, what = limit.quantity.unit, limit.quantity.label
         low = limit.hard_min if limit.hard_min is not None else 0
-        high = limit.hard_max if limit.hard_max is not None else math.inf
-        allowed = f"{low:g}–{high:g} {unit}"
+        allowed = allowed_range(low, limit.hard_max, unit)
         fmt = {"what": what, "value": value, "unit": unit, "source": limit.source, "range": allowed}
         if limit.hard_max is not None and value > limit.hard_max * (1 + LIMIT_RTOL):
             raise HardLimitError(

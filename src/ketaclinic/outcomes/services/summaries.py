@@ -17,6 +17,7 @@ patients take turns, and whichever comes second reads the other's answers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 
 from django.db import transaction
 from django.utils import timezone
@@ -41,19 +42,7 @@ def outcome_summaries_refresh(*, patient_ids: Sequence[int]) -> int:
     endpoints, measures = [], []
     for patient_id, mine in answers.items():
         endpoints += [
-            DashboardEndpoint(
-                response_id=e.response_id,
-                patient_id=patient_id,
-                instrument=e.instrument,
-                authored_at=e.authored_at,
-                location_id=e.location_id,
-                indication=e.indication,
-                total=e.total,
-                suicidal_ideation=e.suicidal_ideation,
-                baseline_total=e.baseline_total,
-                baseline_ideation=e.baseline_ideation,
-                first_response_days=e.first_response_days,
-            )
+            DashboardEndpoint(patient_id=patient_id, **asdict(e))
             for e in patient_endpoints(mine, SUMMARISED_INSTRUMENTS)
         ]
         m = patient_measure_index(mine)
