@@ -91,7 +91,7 @@ def test_a_catalogue_unit_the_drug_is_not_recorded_in_is_refused_listing_its_uni
 @pytest.mark.parametrize("code", [None, "  "])
 def test_no_medication_named_is_refused_with_the_catalogue(code: str | None) -> None:
     with pytest.raises(ValidationError) as err:
-        medication_get(code)  # type: ignore[arg-type]
+        medication_get(code)
     assert err.value.message == MEDICATION_UNKNOWN.format(
         value=code, allowed="ketamine, esketamine, ondansetron, clonidine, labetalol, midazolam, lorazepam"
     )
