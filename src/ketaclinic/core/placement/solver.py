@@ -1,0 +1,222 @@
+"""Fill the chairs: the week's placement proposed by Google OR-Tools' CP-SAT solver.
+
+The model, per wanted session of each request:
+
+* a start variable on the quarter-hour grid (:mod:`ketaclinic.core.placement.grid`: inside opening hours,
+  from the earliest start, within hard windows, clear of fixed bookings and of the patient's own);
+* one optional interval per chair opening interval (a chair-day) it could go in, at most one present; the
+  chair-day's sessions and fixed bookings are in one ``AddNoOverlap``;
+* a patient's sessions in order, each ``max(spacing, duration)`` after the one before (spacing between
+  starts, as :func:`ketaclinic.core.series.check_slot`), at most ``max_per_week`` less what is booked.
+
+The objective is lexicographic, by weights chosen so that one more session placed outweighs any
+combination of the rest: **most sessions placed**, then least **idle chair time** (per chair-day, the
+minutes between its first and last use not spent in a session), least **patient waiting** (quarter hours
+from the earliest time the patient could have had that session: the earliest start, plus the spacing per
+session before it) and fewest sessions outside a patient's **soft** preferred windows.
+
+One worker and a fixed seed make a run reproducible when the solver proves its answer optimal within the
+time limit; when the limit cuts it short the best solution found is returned (marked so). The first-fit
+placement is given as a hint, and if the solver ends with fewer sessions than first-fit the first-fit
+placement is returned instead (marked so). Whatever is returned has passed the independent checker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.placement.first_fit import first_fit_place
+from ketaclinic.core.placement.grid import in_soft_windows, starts_in_window
+from ketaclinic.core.placement.plan import plan_assemble
+from ketaclinic.core.placement.week import GRID_MINUTES, WEEK_MINUTES, Placement, Request, Week, WeekPlan
+
+Window = tuple[int, int]  # (chair index, opening interval index)
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    time_limit_s: float = 5.0
+    seed: int = 1
+    workers: int = 1  # one worker: the same input gives the same proposal
+    idle_weight: int = 1  # per idle chair-minute
+    wait_weight: int = 1  # per quarter hour a session starts later than the patient could have had it
+    soft_window_penalty: int = 96  # a session outside the patient's soft windows: as a day's waiting
+
+    def __post_init__(self) -> None:
+        if not 0 < self.time_limit_s <= 600 or self.workers < 1:
+            raise ValidationError(
+                f"Solver time limit {self.time_limit_s} s must be within 0-600 s and workers at least 1.",
+                field="time_limit_s",
+                value=self.time_limit_s,
+            )
+        if min(self.idle_weight, self.wait_weight, self.soft_window_penalty) < 0:
+            raise ValidationError("Objective weights cannot be negative.", field="weights", value=self)
+
+
+@dataclass
+class _Session:
+    request: Request
+    start: cp_model.IntVar
+    present: cp_model.IntVar
+    where: dict[Window, cp_model.IntVar] = field(default_factory=dict)
+
+
+class _WeekModel:
+    def __init__(self, week: Week, settings: SolverSettings) -> None:
+        self.week, self.settings, self.model = week, settings, cp_model.CpModel()
+        self.sessions: list[_Session] = []
+        self.in_window: dict[Window, list[tuple[_Session, cp_model.IntVar]]] = {}
+        self.costs: list[cp_model.LinearExprT] = []
+        for request in week.requests:
+            self._add_request(request)
+        for key, members in self.in_window.items():
+            self._add_window(key, members)
+
+    def _add_request(self, request: Request) -> None:
+        starts = {
+            (c, w): starts_in_window(self.week, request, chair, w)
+            for c, chair in enumerate(self.week.chairs)
+            for w in range(len(chair.open_hours))
+        }
+        starts = {key: values for key, values in starts.items() if values}
+        every = sorted({s for values in starts.values() for s in values})
+        if not every:
+            return
+        step = max(request.spacing_min, request.duration_min)
+        previous: _Session | None = None
+        for k in range(self.week.wanted(request)):
+            session = self._add_session(request, starts, every)
+            if previous is not None:
+                self.model.add_implication(session.present, previous.present)
+                gap = session.start >= previous.start + step
+                self.model.add(gap).only_enforce_if(session.present)
+            self._add_costs(session, desired=request.earliest_min + k * step, every=every)
+            previous = session
+
+    def _add_session(
+        self, request: Request, starts: dict[Window, tuple[int, ...]], every: list[int]
+    ) -> _Session:
+        m = self.model
+        start = m.new_int_var_from_domain(cp_model.Domain.from_values(every), "start")
+        session = _Session(request, start, m.new_bool_var("present"))
+        for key, values in starts.items():
+            here = m.new_bool_var("here")
+            m.add_linear_expression_in_domain(start, cp_model.Domain.from_values(values)).only_enforce_if(
+                here
+            )
+            session.where[key] = here
+            self.in_window.setdefault(key, []).append((session, here))
+        m.add(sum(session.where.values()) == session.present)
+        self.sessions.append(session)
+        return session
+
+    def _add_costs(self, session: _Session, desired: int, every: list[int]) -> None:
+        m, s = self.model, self.settings
+        wait = m.new_int_var(0, WEEK_MINUTES // GRID_MINUTES, "wait")
+        m.add(GRID_MINUTES * wait >= session.start - desired).only_enforce_if(session.present)
+        self.costs.append(s.wait_weight * wait)
+        request = session.request
+        if request.windows and not request.windows_hard:
+            outside = m.new_bool_var("outside")
+            preferred = [v for v in every if in_soft_windows(request, v)]
+            if preferred:
+                inside = m.add_linear_expression_in_domain(
+                    session.start, cp_model.Domain.from_values(preferred)
+                )
+                inside.only_enforce_if([session.present, outside.Not()])
+            else:
+                m.add_implication(session.present, outside)
+            self.costs.append(s.soft_window_penalty * outside)
+
+    def _add_window(self, key: Window, members: list[tuple[_Session, cp_model.IntVar]]) -> None:
+        m = self.model
+        chair = self.week.chairs[key[0]]
+        hours = chair.open_hours[key[1]]
+        low = m.new_int_var(hours.start_min, hours.end_min, "first_use")
+        high = m.new_int_var(hours.start_min, hours.end_min, "last_use")
+        m.add(low <= high)
+        intervals = []
+        for b in chair.booked:
+            if b.interval.overlaps(hours.start_min, hours.end_min):
+                fixed_start = max(b.interval.start_min, hours.start_min)
+                fixed_end = min(b.interval.end_min, hours.end_min)
+                intervals.append(m.new_fixed_size_interval_var(fixed_start, fixed_end - fixed_start, "fixed"))
+                m.add(low <= fixed_start)
+                m.add(high >= fixed_end)
+        for session, here in members:
+            size = session.request.duration_min
+            intervals.append(m.new_optional_fixed_size_interval_var(session.start, size, here, "session"))
+            m.add(low <= session.start).only_enforce_if(here)
+            m.add(high >= session.start + size).only_enforce_if(here)
+            self.costs.append(-self.settings.idle_weight * size * here)
+        m.add_no_overlap(intervals)
+        self.costs.append(self.settings.idle_weight * (high - low))
+
+    def objective(self) -> None:
+        s = self.settings
+        per_session = s.wait_weight * (WEEK_MINUTES // GRID_MINUTES) + s.soft_window_penalty
+        big = 1 + 2 * s.idle_weight * self.week.open_minutes + per_session * len(self.sessions)
+        unplaced = sum(1 - session.present for session in self.sessions)
+        self.model.minimize(big * unplaced + sum(self.costs))
+
+    def hint(self, placements: list[Placement]) -> None:
+        chair_index = {c.chair_id: i for i, c in enumerate(self.week.chairs)}
+        by_patient: dict[str, list[Placement]] = {}
+        for p in sorted(placements, key=lambda p: p.start_min):
+            by_patient.setdefault(p.patient_id, []).append(p)
+        for session in self.sessions:
+            mine = by_patient.get(session.request.patient_id, [])
+            p = mine.pop(0) if mine else None
+            self.model.add_hint(session.present, p is not None)
+            if p is not None:
+                self.model.add_hint(session.start, p.start_min)
+            for (c, _w), here in session.where.items():
+                hours = self.week.chairs[c].open_hours[_w]
+                chosen = (
+                    p is not None and c == chair_index[p.chair_id] and hours.contains(p.start_min, p.end_min)
+                )
+                self.model.add_hint(here, chosen)
+
+    def solve(self) -> tuple[str, list[Placement]] | None:
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = self.settings.time_limit_s
+        solver.parameters.num_workers = self.settings.workers
+        solver.parameters.random_seed = self.settings.seed
+        status = solver.solve(self.model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        placements = []
+        for session in self.sessions:
+            for (c, _w), here in session.where.items():
+                if solver.boolean_value(here):
+                    start = solver.value(session.start)
+                    chair_id = self.week.chairs[c].chair_id
+                    placements.append(
+                        Placement(
+                            session.request.patient_id, chair_id, start, start + session.request.duration_min
+                        )
+                    )
+        method = "cp-sat optimal" if status == cp_model.OPTIMAL else "cp-sat best within the time limit"
+        return method, placements
+
+
+def week_place(week: Week, settings: SolverSettings | None = None) -> WeekPlan:
+    """Propose the week's placement of the pending requests (checked before it is returned)."""
+    baseline = first_fit_place(week)
+    model = _WeekModel(week, settings or SolverSettings())
+    model.objective()
+    model.hint(baseline)
+    found = model.solve()
+    if found is None:
+        return plan_assemble(
+            week, baseline, "first-fit (the solver found no placement within the time limit)"
+        )
+    method, placements = found
+    if len(placements) < len(baseline):
+        return plan_assemble(
+            week, baseline, "first-fit (it placed more than the solver within the time limit)"
+        )
+    return plan_assemble(week, placements, method)
