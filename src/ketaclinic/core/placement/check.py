@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from ketaclinic.core.errors import DomainError
-from ketaclinic.core.placement.week import GRID_MINUTES, Placement, Week, clock
+from ketaclinic.core.placement.week import GRID_MINUTES, Interval, Placement, Request, Week, clock
 
 
 class PlacementRefused(DomainError):
@@ -74,17 +74,26 @@ def _check_patients(week: Week, placements: Sequence[Placement]) -> list[str]:
             problems.append(
                 f"{request.patient_id} has {len(mine)} sessions placed, asked for {request.sessions}"
             )
-        if len(mine) + len(fixed) > request.rules.max_per_week:
+        if mine and len(mine) + len(fixed) > request.rules.max_per_week:
             problems.append(
                 f"{request.patient_id} would have {len(mine) + len(fixed)} sessions this week; "
                 f"the protocol allows at most {request.rules.max_per_week}"
             )
-        times = sorted([(p.start_min, p.end_min) for p in mine] + [(i.start_min, i.end_min) for i in fixed])
-        for (s1, e1), (s2, _e2) in zip(times, times[1:], strict=False):
-            if s2 - s1 < request.spacing_min or s2 < e1:
+        problems += _spacing(request, [(p.start_min, p.end_min) for p in mine], fixed)
+    return problems
+
+
+def _spacing(request: Request, mine: list[tuple[int, int]], fixed: tuple[Interval, ...]) -> list[str]:
+    """Each placed session against the patient's others, placed or fixed (two fixed ones are not ours)."""
+    others = mine + [(i.start_min, i.end_min) for i in fixed]
+    problems = []
+    for n, (s1, e1) in enumerate(mine):
+        for s2, e2 in others[n + 1 :]:
+            (a, a_end), (b, _b_end) = sorted([(s1, e1), (s2, e2)])
+            if b - a < request.spacing_min or b < a_end:
                 problems.append(
-                    f"{request.patient_id}'s sessions at {clock(s1)} and {clock(s2)} are "
-                    f"{(s2 - s1) / 60:g} h apart; the protocol sets at least "
+                    f"{request.patient_id}'s sessions at {clock(a)} and {clock(b)} are "
+                    f"{(b - a) / 60:g} h apart; the protocol sets at least "
                     f"{request.rules.min_spacing_hours} h"
                 )
     return problems
