@@ -52,16 +52,17 @@ def starts(plan, patient: str) -> list[str]:
 def test_the_solver_fits_a_series_that_first_fit_splits():
     # One chair, one 2-hour slot on Monday, Wednesday and Thursday. The booster asked first: the desk gives
     # it Monday, and the series can then have Wednesday only (Thursday is 24 h later). The optimum gives the
-    # series Monday and Wednesday and the booster Thursday: all three sessions.
+    # series Monday and a later day, and the booster the day left: all three sessions.
     week = Week(one_chair(MON, WED, THU), (booster("booster"), series("series")))
     desk = week_first_fit(week)
     plan = week_place(week, FAST)
     assert desk.sessions_placed == 2
     assert [(u.patient_id, u.sessions) for u in desk.unplaced] == [("series", 1)]
     assert plan.sessions_placed == 3 and plan.unplaced == ()
-    assert starts(plan, "series") == ["Mon 09:00", "Wed 09:00"]
-    assert starts(plan, "booster") == ["Thu 09:00"]
-    assert plan.method == "cp-sat optimal"
+    # Mon+Wed or Mon+Thu for the series, the booster on the other day: both wait as long in total
+    assert starts(plan, "series")[0] == "Mon 09:00"
+    assert sorted(p.start_min // 1440 for p in plan.placements) == [MON, WED, THU]
+    assert plan.method == "cp-sat: optimal"
     assert plan.utilisation == pytest.approx(1.0)
     assert desk.utilisation == pytest.approx(2 / 3)
 

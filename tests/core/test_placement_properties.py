@@ -84,7 +84,7 @@ def test_every_proposal_passes_the_checker_and_places_at_least_as_many_as_first_
     assert placement_problems(week, plan.placements) == ()
     assert plan.sessions_placed >= desk.sessions_placed
     assert plan.booked_minutes <= plan.open_minutes
-    left = Counter()
+    left: Counter[str] = Counter()
     for u in plan.unplaced:
         left[u.patient_id] += u.sessions
         assert u.reason

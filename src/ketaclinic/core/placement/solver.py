@@ -155,12 +155,9 @@ class _WeekModel:
         m.add_no_overlap(intervals)
         self.costs.append(self.settings.idle_weight * (high - low))
 
-    def objective(self) -> None:
-        s = self.settings
-        per_session = s.wait_weight * (WEEK_MINUTES // GRID_MINUTES) + s.soft_window_penalty
-        big = 1 + 2 * s.idle_weight * self.week.open_minutes + per_session * len(self.sessions)
-        unplaced = sum(1 - session.present for session in self.sessions)
-        self.model.minimize(big * unplaced + sum(self.costs))
+    @property
+    def placed(self) -> cp_model.LinearExpr:
+        return cp_model.LinearExpr.sum([session.present for session in self.sessions])
 
     def hint(self, placements: list[Placement]) -> None:
         chair_index = {c.chair_id: i for i, c in enumerate(self.week.chairs)}
@@ -169,47 +166,76 @@ class _WeekModel:
             by_patient.setdefault(p.patient_id, []).append(p)
         for session in self.sessions:
             mine = by_patient.get(session.request.patient_id, [])
-            p = mine.pop(0) if mine else None
-            self.model.add_hint(session.present, p is not None)
-            if p is not None:
-                self.model.add_hint(session.start, p.start_min)
-            for (c, _w), here in session.where.items():
-                hours = self.week.chairs[c].open_hours[_w]
+            booked = mine.pop(0) if mine else None
+            self.model.add_hint(session.present, booked is not None)
+            if booked is not None:
+                self.model.add_hint(session.start, booked.start_min)
+            for (c, w), here in session.where.items():
+                hours = self.week.chairs[c].open_hours[w]
                 chosen = (
-                    p is not None and c == chair_index[p.chair_id] and hours.contains(p.start_min, p.end_min)
+                    booked is not None
+                    and c == chair_index[booked.chair_id]
+                    and hours.contains(booked.start_min, booked.end_min)
                 )
                 self.model.add_hint(here, chosen)
 
-    def solve(self) -> tuple[str, list[Placement]] | None:
+    def _solver(self, seconds: float) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = self.settings.time_limit_s
+        solver.parameters.max_time_in_seconds = seconds
         solver.parameters.num_workers = self.settings.workers
         solver.parameters.random_seed = self.settings.seed
-        status = solver.solve(self.model)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return None
+        return solver
+
+    def _read(self, solver: cp_model.CpSolver) -> list[Placement]:
         placements = []
         for session in self.sessions:
             for (c, _w), here in session.where.items():
                 if solver.boolean_value(here):
-                    start = solver.value(session.start)
-                    chair_id = self.week.chairs[c].chair_id
+                    start, size = solver.value(session.start), session.request.duration_min
                     placements.append(
                         Placement(
-                            session.request.patient_id, chair_id, start, start + session.request.duration_min
+                            session.request.patient_id, self.week.chairs[c].chair_id, start, start + size
                         )
                     )
-        method = "cp-sat optimal" if status == cp_model.OPTIMAL else "cp-sat best within the time limit"
-        return method, placements
+        return placements
+
+    def solve(self, baseline: list[Placement]) -> tuple[str, list[Placement]] | None:
+        """Two solves, each with half the time: the most sessions, then the best layout of that many."""
+        half = self.settings.time_limit_s / 2
+        self.hint(baseline)
+        self.model.maximize(self.placed)
+        first = self._solver(half)
+        count_status = first.solve(self.model)
+        if count_status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        most = self._read(first)
+        self.model.add(self.placed >= len(most))
+        self.model.clear_hints()
+        self.hint(most)
+        self.model.minimize(cp_model.LinearExpr.sum(self.costs))
+        second = self._solver(half)
+        layout_status = second.solve(self.model)
+        if layout_status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return "cp-sat: " + _STATUS[count_status, cp_model.UNKNOWN], most
+        return "cp-sat: " + _STATUS[count_status, layout_status], self._read(second)
+
+
+_PROVEN, _BEST = cp_model.OPTIMAL, cp_model.FEASIBLE
+_STATUS = {
+    (_PROVEN, _PROVEN): "optimal",
+    (_PROVEN, _BEST): "most sessions proven, layout best within the time limit",
+    (_BEST, _PROVEN): "most sessions found within the time limit, their layout optimal",
+    (_BEST, _BEST): "best within the time limit",
+    (_PROVEN, cp_model.UNKNOWN): "most sessions proven, layout not improved within the time limit",
+    (_BEST, cp_model.UNKNOWN): "most sessions found within the time limit, layout not improved",
+}
 
 
 def week_place(week: Week, settings: SolverSettings | None = None) -> WeekPlan:
     """Propose the week's placement of the pending requests (checked before it is returned)."""
     baseline = first_fit_place(week)
     model = _WeekModel(week, settings or SolverSettings())
-    model.objective()
-    model.hint(baseline)
-    found = model.solve()
+    found = model.solve(baseline)
     if found is None:
         return plan_assemble(
             week, baseline, "first-fit (the solver found no placement within the time limit)"
