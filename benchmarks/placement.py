@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections.abc import Callable
+from functools import partial
 
 from ketaclinic.core.placement import (
     Booking,
@@ -27,6 +29,7 @@ from ketaclinic.core.placement import (
     Request,
     SolverSettings,
     Week,
+    WeekPlan,
     placement_problems,
     week_first_fit,
     week_place,
@@ -62,7 +65,8 @@ def _request(rng: random.Random, i: int) -> Request:
     is_series = rng.random() < 0.6
     earliest = rng.randrange(0, 3 if is_series else 4) * 1440
     kind = rng.random()
-    windows, hard = (), False
+    windows: tuple[Interval, ...] = ()
+    hard = False
     if kind < 0.2:
         windows = tuple(_day(d, OPEN_H, 13) for d in range(DAYS))
     elif kind < 0.3:
@@ -85,7 +89,7 @@ def _week(seed: int, requests: int) -> Week:
     return Week(chairs, tuple(_request(rng, i) for i in range(requests)))
 
 
-def _timed(run):  # type: ignore[no-untyped-def]
+def _timed(run: Callable[[], WeekPlan]) -> tuple[WeekPlan, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = run()
     return result, time.perf_counter() - wall, time.process_time() - cpu
@@ -99,7 +103,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = SolverSettings(time_limit_s=args.time_limit)
     print(
-        f"{CHAIRS} chairs, {OPEN_H}:00-{CLOSE_H}:00 Mon-Fri, seed {args.seed}, CP-SAT limit {args.time_limit:g} s"
+        f"{CHAIRS} chairs, {OPEN_H}:00-{CLOSE_H}:00 Mon-Fri, seed {args.seed}, "
+        f"CP-SAT limit {args.time_limit:g} s"
     )
     print(
         f"{'requests':>8} {'wanted':>6} | {'FF placed':>9} {'FF util':>7} {'FF idle':>7} | "
@@ -109,11 +114,12 @@ def main() -> None:
     for n in args.levels:
         week = _week(args.seed, n)
         wanted = sum(week.wanted(r) for r in week.requests)
-        desk, desk_s, _ = _timed(lambda week=week: week_first_fit(week))
-        plan, wall_s, cpu_s = _timed(lambda week=week: week_place(week, settings))
+        desk, desk_s, _ = _timed(partial(week_first_fit, week))
+        plan, wall_s, cpu_s = _timed(partial(week_place, week, settings))
         assert placement_problems(week, plan.placements) == () == placement_problems(week, desk.placements)
         print(
-            f"{n:>8} {wanted:>6} | {desk.sessions_placed:>9} {desk.utilisation:>7.1%} {desk.idle_minutes:>7} | "
+            f"{n:>8} {wanted:>6} | "
+            f"{desk.sessions_placed:>9} {desk.utilisation:>7.1%} {desk.idle_minutes:>7} | "
             f"{plan.sessions_placed:>9} {plan.utilisation:>7.1%} {plan.idle_minutes:>7} | "
             f"{plan.sessions_placed / max(desk.sessions_placed, 1):>8.3f} "
             f"{plan.utilisation / max(desk.utilisation, 1e-9):>6.3f} | "

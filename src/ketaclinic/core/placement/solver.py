@@ -9,15 +9,16 @@ The model, per wanted session of each request:
 * a patient's sessions in order, each ``max(spacing, duration)`` after the one before (spacing between
   starts, as :func:`ketaclinic.core.series.check_slot`), at most ``max_per_week`` less what is booked.
 
-The objective is lexicographic, by weights chosen so that one more session placed outweighs any
-combination of the rest: **most sessions placed**, then least **idle chair time** (per chair-day, the
-minutes between its first and last use not spent in a session), least **patient waiting** (quarter hours
-from the earliest time the patient could have had that session: the earliest start, plus the spacing per
-session before it) and fewest sessions outside a patient's **soft** preferred windows.
+The objective is lexicographic, in two solves that share the time limit: first the **most sessions
+placed**; then, with at least that many kept, the least **idle chair time** (per chair-day, the minutes
+between its first and last use not spent in a session), **patient waiting** (quarter hours after the
+earliest time the patient could have had that session: the earliest start, plus the spacing per session
+before it) and sessions outside a patient's **soft** preferred windows, weighted by :class:`SolverSettings`.
 
 One worker and a fixed seed make a run reproducible when the solver proves its answer optimal within the
-time limit; when the limit cuts it short the best solution found is returned (marked so). The first-fit
-placement is given as a hint, and if the solver ends with fewer sessions than first-fit the first-fit
+time limit; when the (wall-clock) limit cuts it short the best solution found is returned, marked so, and
+may differ between runs on a busy machine. The first-fit placement is the first solve's hint (the second
+starts from the first's answer); if the solver ends with fewer sessions than first-fit, the first-fit
 placement is returned instead (marked so). Whatever is returned has passed the independent checker.
 """
 
