@@ -5,7 +5,7 @@ checker does not use it."""
 
 from __future__ import annotations
 
-from ketaclinic.core.placement.week import GRID_MINUTES, Chair, Request, Week
+from ketaclinic.core.placement.week import GRID_MINUTES, Chair, Interval, Request, Week
 
 
 def _first_on_grid(minute: int) -> int:
@@ -49,3 +49,12 @@ def longest_chain(starts: list[int], spacing_min: int, duration_min: int) -> int
         if last is None or start - last >= max(spacing_min, duration_min):
             count, last = count + 1, start
     return count
+
+
+def free_stretches(chair: Chair, hours: Interval) -> list[int]:
+    """The lengths (minutes) of the stretches of ``hours`` the chair's fixed bookings leave free."""
+    lengths, at = [], hours.start_min
+    for b in sorted(b.interval for b in chair.booked if b.interval.overlaps(hours.start_min, hours.end_min)):
+        lengths.append(max(0, b.start_min - at))
+        at = max(at, b.end_min)
+    return [*lengths, max(0, hours.end_min - at)]

@@ -30,7 +30,7 @@ from ortools.sat.python import cp_model
 
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.placement.first_fit import first_fit_place
-from ketaclinic.core.placement.grid import in_soft_windows, starts_in_window
+from ketaclinic.core.placement.grid import free_stretches, in_soft_windows, starts_in_window
 from ketaclinic.core.placement.plan import plan_assemble
 from ketaclinic.core.placement.week import GRID_MINUTES, WEEK_MINUTES, Placement, Request, Week, WeekPlan
 
@@ -63,6 +63,9 @@ class _Session:
     start: cp_model.IntVar
     present: cp_model.IntVar
     where: dict[Window, cp_model.IntVar] = field(default_factory=dict)
+    desired: int = 0
+    wait: cp_model.IntVar | None = None
+    outside: cp_model.IntVar | None = None
 
 
 class _WeekModel:
@@ -71,6 +74,7 @@ class _WeekModel:
         self.sessions: list[_Session] = []
         self.in_window: dict[Window, list[tuple[_Session, cp_model.IntVar]]] = {}
         self.costs: list[cp_model.LinearExprT] = []
+        self.spans: dict[Window, tuple[cp_model.IntVar, cp_model.IntVar]] = {}
         for request in week.requests:
             self._add_request(request)
         for key, members in self.in_window.items():
@@ -117,11 +121,12 @@ class _WeekModel:
     def _add_costs(self, session: _Session, desired: int, every: list[int]) -> None:
         m, s = self.model, self.settings
         wait = m.new_int_var(0, WEEK_MINUTES // GRID_MINUTES, "wait")
+        session.desired, session.wait = desired, wait
         m.add(GRID_MINUTES * wait >= session.start - desired).only_enforce_if(session.present)
         self.costs.append(s.wait_weight * wait)
         request = session.request
         if request.windows and not request.windows_hard:
-            outside = m.new_bool_var("outside")
+            outside = session.outside = m.new_bool_var("outside")
             preferred = [v for v in every if in_soft_windows(request, v)]
             if preferred:
                 inside = m.add_linear_expression_in_domain(
@@ -138,6 +143,7 @@ class _WeekModel:
         hours = chair.open_hours[key[1]]
         low = m.new_int_var(hours.start_min, hours.end_min, "first_use")
         high = m.new_int_var(hours.start_min, hours.end_min, "last_use")
+        self.spans[key] = (low, high)
         m.add(low <= high)
         intervals = []
         for b in chair.booked:
@@ -154,6 +160,10 @@ class _WeekModel:
             m.add(high >= session.start + size).only_enforce_if(here)
             self.costs.append(-self.settings.idle_weight * size * here)
         m.add_no_overlap(intervals)
+        # redundant, for a tighter bound: no more sessions than the shortest fits in the free stretches
+        shortest = min(session.request.duration_min for session, _ in members)
+        room = sum(length // shortest for length in free_stretches(chair, hours))
+        m.add(cp_model.LinearExpr.sum([here for _, here in members]) <= room)
         self.costs.append(self.settings.idle_weight * (high - low))
 
     @property
@@ -161,16 +171,16 @@ class _WeekModel:
         return cp_model.LinearExpr.sum([session.present for session in self.sessions])
 
     def hint(self, placements: list[Placement]) -> None:
+        """A complete hint (every variable) from ``placements``, so the solver starts from them."""
         chair_index = {c.chair_id: i for i, c in enumerate(self.week.chairs)}
         by_patient: dict[str, list[Placement]] = {}
         for p in sorted(placements, key=lambda p: p.start_min):
             by_patient.setdefault(p.patient_id, []).append(p)
+        used: dict[Window, list[tuple[int, int]]] = {}
         for session in self.sessions:
             mine = by_patient.get(session.request.patient_id, [])
             booked = mine.pop(0) if mine else None
-            self.model.add_hint(session.present, booked is not None)
-            if booked is not None:
-                self.model.add_hint(session.start, booked.start_min)
+            self._hint_session(session, booked)
             for (c, w), here in session.where.items():
                 hours = self.week.chairs[c].open_hours[w]
                 chosen = (
@@ -179,6 +189,32 @@ class _WeekModel:
                     and hours.contains(booked.start_min, booked.end_min)
                 )
                 self.model.add_hint(here, chosen)
+                if booked is not None and chosen:
+                    used.setdefault((c, w), []).append((booked.start_min, booked.end_min))
+        self._hint_spans(used)
+
+    def _hint_session(self, session: _Session, booked: Placement | None) -> None:
+        m = self.model
+        m.add_hint(session.present, booked is not None)
+        start = booked.start_min if booked else session.start.proto.domain[0]
+        m.add_hint(session.start, start)
+        if session.wait is not None:
+            late = max(0, start - session.desired) if booked else 0
+            m.add_hint(session.wait, -(-late // GRID_MINUTES))
+        if session.outside is not None:
+            m.add_hint(session.outside, booked is not None and not in_soft_windows(session.request, start))
+
+    def _hint_spans(self, used: dict[Window, list[tuple[int, int]]]) -> None:
+        for (c, w), (low, high) in self.spans.items():
+            chair = self.week.chairs[c]
+            hours = chair.open_hours[w]
+            busy = used.get((c, w), []) + [
+                (max(b.interval.start_min, hours.start_min), min(b.interval.end_min, hours.end_min))
+                for b in chair.booked
+                if b.interval.overlaps(hours.start_min, hours.end_min)
+            ]
+            self.model.add_hint(low, min((s for s, _ in busy), default=hours.start_min))
+            self.model.add_hint(high, max((e for _, e in busy), default=hours.start_min))
 
     def _solver(self, seconds: float) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
