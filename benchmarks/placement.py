@@ -10,8 +10,9 @@ come after 14:00 (hard). The same week goes to both; both results pass the indep
 
 Prints per demand level: sessions wanted and placed, chair utilisation (booked chair-minutes / open
 chair-minutes, fixed bookings included), idle chair-minutes between a chair-day's first and last use, the
-ratio CP-SAT / first-fit of sessions placed and of utilisation, and the solve time (wall and CPU).
-``nice -n 5 .venv/bin/python benchmarks/placement.py [--seed 7] [--time-limit 20] [--levels 20 35 50 65]``
+mean wait (hours a session starts after the earliest the patient could have had it), the ratio CP-SAT /
+first-fit of sessions placed and of utilisation, and the solve time (wall and CPU).
+``nice -n 5 .venv/bin/python benchmarks/placement.py [--seed 7] [--time-limit 20] [--levels 20 35 45 55 65]``
 """
 
 from __future__ import annotations
@@ -89,6 +90,25 @@ def _week(seed: int, requests: int) -> Week:
     return Week(chairs, tuple(_request(rng, i) for i in range(requests)))
 
 
+def _mean_wait_h(week: Week, plan: WeekPlan) -> float:
+    """Mean hours a placed session starts after the earliest the patient could have had it."""
+    requests = {r.patient_id: r for r in week.requests}
+    waits, seen = [], dict.fromkeys(requests, 0)
+    for p in plan.placements:  # in time order
+        r = requests[p.patient_id]
+        desired = r.earliest_min + seen[p.patient_id] * max(r.spacing_min, r.duration_min)
+        waits.append(max(0, p.start_min - desired) / 60)
+        seen[p.patient_id] += 1
+    return sum(waits) / len(waits) if waits else 0.0
+
+
+def _columns(week: Week, plan: WeekPlan) -> str:
+    return (
+        f"{plan.sessions_placed:>9} {plan.utilisation:>7.1%} {plan.idle_minutes:>7} "
+        f"{_mean_wait_h(week, plan):>6.1f}h"
+    )
+
+
 def _timed(run: Callable[[], WeekPlan]) -> tuple[WeekPlan, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = run()
@@ -99,7 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--time-limit", type=float, default=20.0)
-    parser.add_argument("--levels", type=int, nargs="+", default=[20, 35, 50, 65])
+    parser.add_argument("--levels", type=int, nargs="+", default=[20, 35, 45, 55, 65])
     args = parser.parse_args()
     settings = SolverSettings(time_limit_s=args.time_limit)
     print(
@@ -107,8 +127,8 @@ def main() -> None:
         f"CP-SAT limit {args.time_limit:g} s"
     )
     print(
-        f"{'requests':>8} {'wanted':>6} | {'FF placed':>9} {'FF util':>7} {'FF idle':>7} | "
-        f"{'CP placed':>9} {'CP util':>7} {'CP idle':>7} | {'placed x':>8} {'util x':>6} | "
+        f"{'requests':>8} {'wanted':>6} | {'FF placed':>9} {'FF util':>7} {'FF idle':>7} {'FF wait':>7} | "
+        f"{'CP placed':>9} {'CP util':>7} {'CP idle':>7} {'CP wait':>7} | {'placed x':>8} {'util x':>6} | "
         f"{'FF ms':>6} {'CP wall s':>9} {'CP cpu s':>8}  status"
     )
     for n in args.levels:
@@ -119,8 +139,7 @@ def main() -> None:
         assert placement_problems(week, plan.placements) == () == placement_problems(week, desk.placements)
         print(
             f"{n:>8} {wanted:>6} | "
-            f"{desk.sessions_placed:>9} {desk.utilisation:>7.1%} {desk.idle_minutes:>7} | "
-            f"{plan.sessions_placed:>9} {plan.utilisation:>7.1%} {plan.idle_minutes:>7} | "
+            f"{_columns(week, desk)} | {_columns(week, plan)} | "
             f"{plan.sessions_placed / max(desk.sessions_placed, 1):>8.3f} "
             f"{plan.utilisation / max(desk.utilisation, 1e-9):>6.3f} | "
             f"{desk_s * 1000:>6.0f} {wall_s:>9.1f} {cpu_s:>8.1f}  {plan.method}"

@@ -42,6 +42,7 @@ class SolverSettings:
     time_limit_s: float = 5.0
     seed: int = 1
     workers: int = 1  # one worker: the same input gives the same proposal
+    interleave: bool = True
     idle_weight: int = 1  # per idle chair-minute
     wait_weight: int = 1  # per quarter hour a session starts later than the patient could have had it
     soft_window_penalty: int = 96  # a session outside the patient's soft windows: as a day's waiting
@@ -221,6 +222,8 @@ class _WeekModel:
         solver.parameters.max_time_in_seconds = seconds
         solver.parameters.num_workers = self.settings.workers
         solver.parameters.random_seed = self.settings.seed
+        # one thread still interleaves its search strategies and large-neighbourhood search, reproducibly
+        solver.parameters.interleave_search = self.settings.interleave
         return solver
 
     def _read(self, solver: cp_model.CpSolver) -> list[Placement]:
@@ -237,7 +240,7 @@ class _WeekModel:
         return placements
 
     def solve(self, baseline: list[Placement]) -> tuple[str, list[Placement]] | None:
-        """Two solves, each with half the time: the most sessions, then the best layout of that many."""
+        """Two solves: the most sessions (half the time at most), then the best layout of that many."""
         half = self.settings.time_limit_s / 2
         self.hint(baseline)
         self.model.maximize(self.placed)
@@ -250,7 +253,7 @@ class _WeekModel:
         self.model.clear_hints()
         self.hint(most)
         self.model.minimize(cp_model.LinearExpr.sum(self.costs))
-        second = self._solver(half)
+        second = self._solver(max(half, self.settings.time_limit_s - first.wall_time))
         layout_status = second.solve(self.model)
         if layout_status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return "cp-sat: " + _STATUS[count_status, cp_model.UNKNOWN], most
