@@ -18,6 +18,7 @@ from ketaclinic.core.placement import (
     Week,
     clock,
     placement_check,
+    solver,
     week_first_fit,
     week_place,
 )
@@ -228,3 +229,24 @@ def test_bad_input_is_refused_with_the_field():
         Interval(600, 600)
     with pytest.raises(ValidationError):
         booster("p", windows_hard=True)
+
+
+# --- the solver's answer is never trusted unchecked -----------------------------------------------------
+
+
+def test_a_broken_answer_from_the_solver_is_refused_not_returned(monkeypatch):
+    week = Week(one_chair(MON, WED, THU), (booster("a"), booster("b")))
+    clash = [Placement("a", "chair 1", 540, 660), Placement("b", "chair 1", 600, 720)]
+    monkeypatch.setattr(solver._WeekModel, "solve", lambda self, baseline: ("cp-sat: optimal", clash))
+    with pytest.raises(PlacementRefused, match="overlaps"):
+        week_place(week, FAST)
+
+
+def test_when_the_solver_finds_nothing_or_less_the_desk_placement_is_returned(monkeypatch):
+    week = Week(one_chair(MON, WED, THU), (booster("a"), booster("b")))
+    monkeypatch.setattr(solver._WeekModel, "solve", lambda self, baseline: None)
+    plan = week_place(week, FAST)
+    assert plan.method.startswith("first-fit") and plan.sessions_placed == 2
+    monkeypatch.setattr(solver._WeekModel, "solve", lambda self, baseline: ("cp-sat: optimal", baseline[:1]))
+    plan = week_place(week, FAST)
+    assert plan.method.startswith("first-fit") and plan.sessions_placed == 2
