@@ -99,7 +99,7 @@ def test_hard_windows_are_kept_even_when_a_session_is_left_out():
     assert plan.sessions_placed == 2
     assert all(p.end_min <= 13 * 60 for p in plan.placements)
     assert [(u.sessions, u.reason) for u in plan.unplaced] == [
-        (1, "the chairs are full: no free 120-min slot is left that keeps 48 h spacing")
+        (1, "the chairs are full: no free 120-min slot is left")
     ]
     soft = Week(chairs, tuple(booster(f"m{i}", windows=mornings) for i in range(3)))
     assert week_place(soft, FAST).sessions_placed == 3
@@ -250,3 +250,17 @@ def test_when_the_solver_finds_nothing_or_less_the_desk_placement_is_returned(mo
     monkeypatch.setattr(solver._WeekModel, "solve", lambda self, baseline: ("cp-sat: optimal", baseline[:1]))
     plan = week_place(week, FAST)
     assert plan.method.startswith("first-fit") and plan.sessions_placed == 2
+
+
+def test_a_series_crowded_out_is_told_the_chairs_are_full_with_its_spacing():
+    # two slots, two series: one series gets both (less waiting than one each), the other is told why
+    week = Week(one_chair(MON, WED), (series("first"), series("second")))
+    plan = week_place(week, FAST)
+    assert plan.sessions_placed == 2
+    assert [(u.patient_id, u.reason) for u in plan.unplaced] == [
+        (
+            "second",
+            "the chairs are full: no free 120-min slot is left "
+            "that keeps 48 h from the patient's other sessions",
+        )
+    ]

@@ -16,7 +16,8 @@ NO_SLOT = (
     "{spacing} h from the patient's booked sessions"
 )
 SPACING = "only {fit} session(s) {spacing} h apart fit between {earliest} and the end of the week"
-CHAIRS_FULL = "the chairs are full: no free {minutes}-min slot is left that keeps {spacing} h spacing"
+CHAIRS_FULL = "the chairs are full: no free {minutes}-min slot is left{keeping}"
+KEEPING = " that keeps {spacing} h from the patient's other sessions"
 
 
 def _reason(week: Week, request: Request, placed: int) -> str:
@@ -37,7 +38,8 @@ def _reason(week: Week, request: Request, placed: int) -> str:
     fit = longest_chain(starts, request.spacing_min, request.duration_min)
     if fit < week.wanted(request) and placed >= fit:
         return SPACING.format(fit=fit, **words)
-    return CHAIRS_FULL.format(**words)
+    alone = week.wanted(request) == 1 and not week.patient_bookings(request.patient_id)
+    return CHAIRS_FULL.format(keeping="" if alone else KEEPING.format(**words), **words)
 
 
 def _unplaced(week: Week, placements: Sequence[Placement]) -> tuple[Unplaced, ...]:
