@@ -264,3 +264,19 @@ def test_a_series_crowded_out_is_told_the_chairs_are_full_with_its_spacing():
             "that keeps 48 h from the patient's other sessions",
         )
     ]
+
+
+def test_a_run_cut_short_by_the_work_limit_gives_the_same_proposal_every_time():
+    fixed = tuple(Booking(hours(d, 10.25, 12.25)) for d in (MON, TUE, THU))
+    week = Week(
+        tuple(
+            Chair(f"c{i}", tuple(hours(d, 9, 18) for d in range(5)), booked=fixed if i == 0 else ())
+            for i in range(3)
+        ),
+        tuple(series(f"s{i}", earliest=(i % 3) * 1440) for i in range(8))
+        + tuple(booster(f"b{i}", windows=(hours(i % 5, 9, 13),)) for i in range(6)),
+    )
+    cut_short = SolverSettings(time_limit_s=30, work_limit=0.05)
+    first = week_place(week, cut_short)
+    assert week_place(week, cut_short) == first
+    assert first.sessions_placed == 22

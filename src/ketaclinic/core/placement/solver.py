@@ -17,7 +17,8 @@ before it) and sessions outside a patient's **soft** preferred windows, weighted
 
 One worker and a fixed seed make a run reproducible when the solver proves its answer optimal within the
 time limit; when the (wall-clock) limit cuts it short the best solution found is returned, marked so, and
-may differ between runs on a busy machine. The first-fit placement is the first solve's hint (the second
+may differ between runs on a busy machine, unless ``work_limit`` (deterministic work) cuts it first.
+The first-fit placement is the first solve's hint (the second
 starts from the first's answer); if the solver ends with fewer sessions than first-fit, the first-fit
 placement is returned instead (marked so). Whatever is returned has passed the independent checker.
 """
@@ -41,7 +42,10 @@ Window = tuple[int, int]  # (chair index, opening interval index)
 class SolverSettings:
     time_limit_s: float = 5.0
     seed: int = 1
-    workers: int = 1  # one worker: the same input gives the same proposal
+    workers: int = 1  # one worker: the same input gives the same proposal, see work_limit
+    # a limit in the solver's own deterministic work units (about seconds on a quiet machine): when set, a
+    # run cut short by it gives the same proposal on any machine at any load; the time limit still caps it
+    work_limit: float | None = None
     interleave: bool = True
     idle_weight: int = 1  # per idle chair-minute
     wait_weight: int = 1  # per quarter hour a session starts later than the patient could have had it
@@ -53,6 +57,12 @@ class SolverSettings:
                 f"Solver time limit {self.time_limit_s} s must be within 0-600 s and workers at least 1.",
                 field="time_limit_s",
                 value=self.time_limit_s,
+            )
+        if self.work_limit is not None and self.work_limit <= 0:
+            raise ValidationError(
+                f"Solver work limit {self.work_limit} must be positive.",
+                field="work_limit",
+                value=self.work_limit,
             )
         if min(self.idle_weight, self.wait_weight, self.soft_window_penalty) < 0:
             raise ValidationError("Objective weights cannot be negative.", field="weights", value=self)
@@ -217,9 +227,11 @@ class _WeekModel:
             self.model.add_hint(low, min((s for s, _ in busy), default=hours.start_min))
             self.model.add_hint(high, max((e for _, e in busy), default=hours.start_min))
 
-    def _solver(self, seconds: float) -> cp_model.CpSolver:
+    def _solver(self, seconds: float, work: float | None) -> cp_model.CpSolver:
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = seconds
+        if work is not None:
+            solver.parameters.max_deterministic_time = work
         solver.parameters.num_workers = self.settings.workers
         solver.parameters.random_seed = self.settings.seed
         # one thread still interleaves its search strategies and large-neighbourhood search, reproducibly
@@ -241,10 +253,10 @@ class _WeekModel:
 
     def solve(self, baseline: list[Placement]) -> tuple[str, list[Placement]] | None:
         """Two solves: the most sessions (half the time at most), then the best layout of that many."""
-        half = self.settings.time_limit_s / 2
+        limit, work = self.settings.time_limit_s, self.settings.work_limit
         self.hint(baseline)
         self.model.maximize(self.placed)
-        first = self._solver(half)
+        first = self._solver(limit / 2, work / 2 if work else None)
         count_status = first.solve(self.model)
         if count_status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
@@ -253,7 +265,10 @@ class _WeekModel:
         self.model.clear_hints()
         self.hint(most)
         self.model.minimize(cp_model.LinearExpr.sum(self.costs))
-        second = self._solver(max(half, self.settings.time_limit_s - first.wall_time))
+        second = self._solver(
+            max(limit / 2, limit - first.wall_time),
+            max(work / 2, work - first.response_proto.deterministic_time) if work else None,
+        )
         layout_status = second.solve(self.model)
         if layout_status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return "cp-sat: " + _STATUS[count_status, cp_model.UNKNOWN], most
