@@ -1,9 +1,11 @@
 """Random small weeks: whatever CP-SAT proposes passes the independent checker, places at least as many
 sessions as the first-fit desk, accounts for every wanted session, and the checker refuses it once a
-session is moved off the grid or onto another."""
+session is moved off the grid or onto another. On tiny weeks, it places as many as a brute-force search
+over every quarter-hour start (judged by the checker) finds possible."""
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -110,3 +112,43 @@ def test_the_checker_refuses_a_session_moved_off_the_grid_or_onto_another(week, 
     assert any("overlaps" in x or "no such request" in x for x in placement_problems(week, doubled))
     twice = [*plan.placements, p]
     assert any("overlaps" in x for x in placement_problems(week, twice))
+
+
+def _most_by_brute_force(week: Week) -> int:
+    """The most sessions any placement keeps (every quarter-hour start tried, the checker as the judge)."""
+    chair = week.chairs[0]
+    slots = [
+        (r.patient_id, s, s + r.duration_min)
+        for r in week.requests
+        for hours in chair.open_hours
+        for s in range(hours.start_min, hours.end_min - r.duration_min + 1, 15)
+        if s >= r.earliest_min
+    ]
+    best = 0
+    for size in range(1, sum(r.sessions for r in week.requests) + 1):
+        for combo in itertools.combinations(slots, size):
+            placements = [Placement(p, chair.chair_id, s, e) for p, s, e in combo]
+            if not placement_problems(week, placements):
+                best = size
+                break
+        if best < size:
+            return best
+    return best
+
+
+@settings(max_examples=10)
+@given(
+    st.lists(st.integers(0, 2), min_size=2, max_size=2, unique=True),
+    st.lists(st.tuples(st.booleans(), st.sampled_from([90, 120]), st.integers(0, 2)), min_size=1, max_size=2),
+)
+def test_on_tiny_weeks_the_solver_places_as_many_as_the_best_placement_there_is(days, wishes):
+    chair = Chair("chair 1", tuple(Interval(d * 1440 + 540, d * 1440 + 780) for d in sorted(days)))
+    rules = SeriesRules(count=6, max_per_week=2, min_spacing_hours=24)
+    week = Week(
+        (chair,),
+        tuple(
+            Request(f"p{i}", "infusion", minutes, 2 if is_series else 1, rules, earliest_min=day * 1440)
+            for i, (is_series, minutes, day) in enumerate(wishes)
+        ),
+    )
+    assert week_place(week, QUICK).sessions_placed == _most_by_brute_force(week)
