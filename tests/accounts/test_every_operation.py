@@ -23,6 +23,7 @@ OPEN_PAGES = {
     "accounts:logout",
     "accounts:otp_verify",
     "accounts:otp_setup",
+    "accounts:password_change",
     "home",
     "web:dashboard",
     "consent:public_sign",
@@ -91,6 +92,12 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("protocols:upload", "POST"): (P.PROTOCOL_LOAD, "/protocols/load/", {}),
     ("accounts:staff", "GET"): (P.STAFF_MANAGE, "/accounts/staff/", None),
     ("accounts:staff", "POST"): (P.STAFF_MANAGE, "/accounts/staff/", {"action": "create", "username": ""}),
+    ("accounts:staff_edit", "GET"): (P.STAFF_MANAGE, "/accounts/staff/{staff}/", None),
+    ("accounts:staff_edit", "POST"): (
+        P.STAFF_MANAGE,
+        "/accounts/staff/{staff}/",
+        {"action": "save", "first_name": ""},
+    ),
     ("plans:new", "GET"): (P.PLAN_WRITE, "/plans/patient/{patient}/new/", None),
     ("plans:new", "POST"): (P.PLAN_WRITE, "/plans/patient/{patient}/new/", {}),
     ("plans:detail", "GET"): (P.CLINICAL_VIEW, "/plans/{plan}/", None),
@@ -473,6 +480,8 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("protocols:upload", "POST"): 302,
     ("accounts:staff", "GET"): 200,
     ("accounts:staff", "POST"): 400,
+    ("accounts:staff_edit", "GET"): 200,
+    ("accounts:staff_edit", "POST"): 400,
     ("plans:new", "GET"): 200,
     ("plans:new", "POST"): 400,
     ("plans:detail", "GET"): 200,
@@ -678,6 +687,7 @@ def fill(url: str, c: Clinic, protocols) -> str:
         flag=c.flag.external_id,
         booster=c.booster.external_id,
         response=c.response.external_id,
+        staff=c.staff[Role.NURSE].external_id,
     )
 
 

@@ -90,6 +90,7 @@ def test_licence_status_edges(days, state):
     assert status.state == state
     assert status.days_left == days
     assert status.needs_attention is (state != "valid")
+    assert status.days_expired == max(0, -days)
 
 
 @given(days=st.integers(-2000, 2000), window=st.integers(0, 365))

@@ -86,6 +86,11 @@ class LicenceStatus:
     days_left: int
 
     @property
+    def days_expired(self) -> int:
+        """Days since an expired licence lapsed (0 for one still valid)."""
+        return max(0, -self.days_left)
+
+    @property
     def needs_attention(self) -> bool:
         return self.state != "valid"
 
