@@ -24,6 +24,8 @@ OPEN_PAGES = {
     "accounts:otp_verify",
     "accounts:otp_setup",
     "accounts:password_change",
+    "inquiries:public",
+    "inquiries:thanks",
     "home",
     "web:dashboard",
     "consent:public_sign",
@@ -93,6 +95,13 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("accounts:staff", "GET"): (P.STAFF_MANAGE, "/accounts/staff/", None),
     ("accounts:staff", "POST"): (P.STAFF_MANAGE, "/accounts/staff/", {"action": "create", "username": ""}),
     ("accounts:staff_edit", "GET"): (P.STAFF_MANAGE, "/accounts/staff/{staff}/", None),
+    ("inquiries:queue", "GET"): (P.INQUIRY_MANAGE, "/intake/inquiries/", None),
+    ("inquiries:detail", "GET"): (P.INQUIRY_MANAGE, "/intake/inquiries/{inquiry}/", None),
+    ("inquiries:detail", "POST"): (
+        P.INQUIRY_MANAGE,
+        "/intake/inquiries/{inquiry}/",
+        {"action": "close", "reason": ""},
+    ),
     ("accounts:staff_edit", "POST"): (
         P.STAFF_MANAGE,
         "/accounts/staff/{staff}/",
@@ -481,6 +490,9 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("accounts:staff", "GET"): 200,
     ("accounts:staff", "POST"): 400,
     ("accounts:staff_edit", "GET"): 200,
+    ("inquiries:queue", "GET"): 200,
+    ("inquiries:detail", "GET"): 200,
+    ("inquiries:detail", "POST"): 400,
     ("accounts:staff_edit", "POST"): 400,
     ("plans:new", "GET"): 200,
     ("plans:new", "POST"): 400,
@@ -688,6 +700,21 @@ def fill(url: str, c: Clinic, protocols) -> str:
         booster=c.booster.external_id,
         response=c.response.external_id,
         staff=c.staff[Role.NURSE].external_id,
+        inquiry=_inquiry(c).external_id if "{inquiry}" in url else None,
+    )
+
+
+def _inquiry(c: Clinic):
+    """An open request for an assessment at the clinic's location, made on first use."""
+    from ketaclinic.inquiries.models import Inquiry
+    from ketaclinic.inquiries.services import inquiry_submit
+
+    return Inquiry.objects.filter(status="open").first() or inquiry_submit(
+        location=c.patient.location,
+        given_name="Rosa",
+        family_name="Quintero",
+        phone="617-555-0142",
+        consent=True,
     )
 
 
