@@ -86,6 +86,7 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("screening:new", "GET"): (P.SCREENING_RECORD, "/screening/patient/{patient}/new/", None),
     ("screening:new", "POST"): (P.SCREENING_RECORD, "/screening/patient/{patient}/new/", {}),
     ("screening:detail", "GET"): (P.CLINICAL_VIEW, "/screening/{screening}/", None),
+    ("screening:document", "GET"): (P.CLINICAL_VIEW, "/screening/documents/{document}/", None),
     ("screening:detail", "POST"): (P.SCREENING_SIGN, "/screening/{screening}/", SIGN),
     ("audit:log", "GET"): (P.AUDIT_VIEW, "/audit/", None),
     ("jobs:list", "GET"): (P.JOBS_VIEW, "/jobs/", None),
@@ -481,6 +482,7 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("screening:new", "GET"): 200,
     ("screening:new", "POST"): 400,
     ("screening:detail", "GET"): 200,
+    ("screening:document", "GET"): 200,
     ("screening:detail", "POST"): 302,
     ("audit:log", "GET"): 200,
     ("jobs:list", "GET"): 200,
@@ -701,6 +703,23 @@ def fill(url: str, c: Clinic, protocols) -> str:
         response=c.response.external_id,
         staff=c.staff[Role.NURSE].external_id,
         inquiry=_inquiry(c).external_id if "{inquiry}" in url else None,
+        document=_document(c).external_id if "{document}" in url else None,
+    )
+
+
+def _document(c: Clinic):
+    """A document of the clinic's referral, made on first use."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ketaclinic.screening.models import ReferralDocument
+
+    return ReferralDocument.objects.filter(referral=c.referral).first() or ReferralDocument.objects.create(
+        referral=c.referral,
+        title="Referral letter",
+        file=SimpleUploadedFile("letter.pdf", b"%PDF-1.4", "application/pdf"),
+        content_type="application/pdf",
+        size_bytes=8,
+        uploaded_by=c.staff[Role.INTAKE],
     )
 
 
