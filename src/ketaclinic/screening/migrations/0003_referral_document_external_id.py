@@ -3,9 +3,11 @@
 import uuid
 
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 
-def give_ids(apps, schema_editor):
+def give_ids(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     document = apps.get_model("screening", "ReferralDocument")
     for row in document.objects.using(schema_editor.connection.alias).filter(external_id__isnull=True):
         row.external_id = uuid.uuid4()
