@@ -156,5 +156,6 @@ def referral_document(request: AuthedRequest, external_id: str) -> HttpResponse:
     with document.file.open("rb") as f:
         body = f.read()
     response = HttpResponse(body, content_type=document.content_type or "application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(True, (document.file.name or "").rsplit("/", 1)[-1])
+    name = (document.file.name or "").rsplit("/", 1)[-1]
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
