@@ -23,6 +23,9 @@ OPEN_PAGES = {
     "accounts:logout",
     "accounts:otp_verify",
     "accounts:otp_setup",
+    "accounts:password_change",
+    "inquiries:public",
+    "inquiries:thanks",
     "home",
     "web:dashboard",
     "consent:public_sign",
@@ -83,6 +86,7 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("screening:new", "GET"): (P.SCREENING_RECORD, "/screening/patient/{patient}/new/", None),
     ("screening:new", "POST"): (P.SCREENING_RECORD, "/screening/patient/{patient}/new/", {}),
     ("screening:detail", "GET"): (P.CLINICAL_VIEW, "/screening/{screening}/", None),
+    ("screening:document", "GET"): (P.CLINICAL_VIEW, "/screening/documents/{document}/", None),
     ("screening:detail", "POST"): (P.SCREENING_SIGN, "/screening/{screening}/", SIGN),
     ("audit:log", "GET"): (P.AUDIT_VIEW, "/audit/", None),
     ("jobs:list", "GET"): (P.JOBS_VIEW, "/jobs/", None),
@@ -91,6 +95,19 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("protocols:upload", "POST"): (P.PROTOCOL_LOAD, "/protocols/load/", {}),
     ("accounts:staff", "GET"): (P.STAFF_MANAGE, "/accounts/staff/", None),
     ("accounts:staff", "POST"): (P.STAFF_MANAGE, "/accounts/staff/", {"action": "create", "username": ""}),
+    ("accounts:staff_edit", "GET"): (P.STAFF_MANAGE, "/accounts/staff/{staff}/", None),
+    ("inquiries:queue", "GET"): (P.INQUIRY_MANAGE, "/intake/inquiries/", None),
+    ("inquiries:detail", "GET"): (P.INQUIRY_MANAGE, "/intake/inquiries/{inquiry}/", None),
+    ("inquiries:detail", "POST"): (
+        P.INQUIRY_MANAGE,
+        "/intake/inquiries/{inquiry}/",
+        {"action": "close", "reason": ""},
+    ),
+    ("accounts:staff_edit", "POST"): (
+        P.STAFF_MANAGE,
+        "/accounts/staff/{staff}/",
+        {"action": "save", "first_name": ""},
+    ),
     ("plans:new", "GET"): (P.PLAN_WRITE, "/plans/patient/{patient}/new/", None),
     ("plans:new", "POST"): (P.PLAN_WRITE, "/plans/patient/{patient}/new/", {}),
     ("plans:detail", "GET"): (P.CLINICAL_VIEW, "/plans/{plan}/", None),
@@ -465,6 +482,7 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("screening:new", "GET"): 200,
     ("screening:new", "POST"): 400,
     ("screening:detail", "GET"): 200,
+    ("screening:document", "GET"): 200,
     ("screening:detail", "POST"): 302,
     ("audit:log", "GET"): 200,
     ("jobs:list", "GET"): 200,
@@ -473,6 +491,11 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("protocols:upload", "POST"): 302,
     ("accounts:staff", "GET"): 200,
     ("accounts:staff", "POST"): 400,
+    ("accounts:staff_edit", "GET"): 200,
+    ("inquiries:queue", "GET"): 200,
+    ("inquiries:detail", "GET"): 200,
+    ("inquiries:detail", "POST"): 400,
+    ("accounts:staff_edit", "POST"): 400,
     ("plans:new", "GET"): 200,
     ("plans:new", "POST"): 400,
     ("plans:detail", "GET"): 200,
@@ -678,6 +701,39 @@ def fill(url: str, c: Clinic, protocols) -> str:
         flag=c.flag.external_id,
         booster=c.booster.external_id,
         response=c.response.external_id,
+        staff=c.staff[Role.NURSE].external_id,
+        inquiry=_inquiry(c).external_id if "{inquiry}" in url else None,
+        document=_document(c).external_id if "{document}" in url else None,
+    )
+
+
+def _document(c: Clinic):
+    """A document of the clinic's referral, made on first use."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ketaclinic.screening.models import ReferralDocument
+
+    return ReferralDocument.objects.filter(referral=c.referral).first() or ReferralDocument.objects.create(
+        referral=c.referral,
+        title="Referral letter",
+        file=SimpleUploadedFile("letter.pdf", b"%PDF-1.4", "application/pdf"),
+        content_type="application/pdf",
+        size_bytes=8,
+        uploaded_by=c.staff[Role.INTAKE],
+    )
+
+
+def _inquiry(c: Clinic):
+    """An open request for an assessment at the clinic's location, made on first use."""
+    from ketaclinic.inquiries.models import Inquiry
+    from ketaclinic.inquiries.services import inquiry_submit
+
+    return Inquiry.objects.filter(status="open").first() or inquiry_submit(
+        location=c.patient.location,
+        given_name="Rosa",
+        family_name="Quintero",
+        phone="617-555-0142",
+        consent=True,
     )
 
 

@@ -270,6 +270,7 @@ PAGE_PROBES: dict[Permission, Probe] = {
         lambda c: {"decision": "decline", "reason": "Patient prefers to wait a week"},
     ),
     P.OUTCOMES_VIEW: Probe("get", lambda c: "/outcomes/dashboard/"),
+    P.INQUIRY_MANAGE: Probe("get", lambda c: "/intake/inquiries/"),
 }
 
 API_PROBES: dict[Permission, Probe] = {

@@ -24,6 +24,8 @@ OPEN_PATHS = (
 )
 IDLE_SIGNED_OUT = "Signed out after inactivity."
 SECOND_FACTOR_REQUIRED = "Second factor required: verify your authenticator code."
+PASSWORD_CHANGE_REQUIRED = "Your password was reset: sign in on the web pages and choose a new one first."
+PASSWORD_CHANGE_PATH = "/accounts/password/"
 # The user_logged_out receiver (accounts.views) writes the audit entry with this reason.
 LOGOUT_REASON = "_ketaclinic_logout_reason"
 
@@ -102,7 +104,7 @@ def _page_of(request: HttpRequest) -> str:
 
 class RequireSecondFactorMiddleware:
     """Prescribers and admins must verify a TOTP device (django-otp) before anything else; those without
-    one are sent to enrol."""
+    one are sent to enrol. Then a user whose password an admin reset must choose a new one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -120,4 +122,14 @@ class RequireSecondFactorMiddleware:
             if request.path.startswith("/api/"):
                 return api_error(403, "second_factor_required", SECOND_FACTOR_REQUIRED)
             return redirect(f"{reverse('accounts:otp_verify')}?{urlencode({'next': request.path})}")
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.must_change_password
+            and not request.path.startswith(OPEN_PATHS)
+            and not request.path.startswith(("/accounts/2fa/", PASSWORD_CHANGE_PATH))
+        ):
+            if request.path.startswith("/api/"):
+                return api_error(403, "password_change_required", PASSWORD_CHANGE_REQUIRED)
+            return redirect(PASSWORD_CHANGE_PATH)
         return self.get_response(request)

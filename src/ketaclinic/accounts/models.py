@@ -54,6 +54,9 @@ class User(ExternalIdentity, AbstractUser):
     prescriber_kind = models.CharField(max_length=30, choices=PRESCRIBER_KIND_CHOICES, blank=True)
     credentials = models.CharField(max_length=40, blank=True, help_text="e.g. MD, DO, NP, RN")
     npi = models.CharField("NPI", max_length=10, blank=True)
+    dea_number = models.CharField("DEA registration", max_length=9, blank=True)
+    # set when an admin gives a temporary password: the next sign-in must choose a new one
+    must_change_password = models.BooleanField(default=False)
     locations = models.ManyToManyField(Location, related_name="staff", blank=True)
     # the ids of ``locations``, kept on the instance by ketaclinic.accounts.permissions.user_location_ids
     _location_ids: list[int]
@@ -140,3 +143,40 @@ class Chair(ExternalIdentity):
 
     def __str__(self) -> str:
         return f"{self.location.name} · {self.name}"
+
+
+LICENCE_KINDS = ["MD", "NP", "RN", "LPN", "PA", "CRNA", "DEA", "CSR", "other"]
+
+
+class StaffLicence(ExternalIdentity):
+    """A professional licence or registration of a member of staff, with its expiry (shown on the admin's
+    staff list from ``core.identifiers.LICENCE_EXPIRY_WARNING_DAYS`` before it lapses)."""
+
+    class Kind(models.TextChoices):
+        MD = "MD", "Physician (MD/DO)"
+        NP = "NP", "Nurse practitioner (NP)"
+        RN = "RN", "Registered nurse (RN)"
+        LPN = "LPN", "Licensed practical nurse (LPN)"
+        PA = "PA", "Physician assistant (PA)"
+        CRNA = "CRNA", "Nurse anesthetist (CRNA)"
+        DEA = "DEA", "DEA registration"
+        CSR = "CSR", "State controlled-substance registration"
+        OTHER = "other", "Other"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="licences")
+    state = models.CharField(max_length=2, help_text="Two-letter state, e.g. NY")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    number = models.CharField(max_length=40)
+    expires_on = models.DateField()
+    added_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["expires_on", "id"]
+        indexes = [models.Index(fields=["removed_at", "expires_on"])]
+        constraints = [
+            models.CheckConstraint(name="licence_kind_known", condition=models.Q(kind__in=LICENCE_KINDS)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.state} {self.number}"

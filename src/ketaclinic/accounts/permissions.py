@@ -46,6 +46,7 @@ ACTION_WORDS: dict[Permission, str] = {
     Permission.BOOSTER_DECIDE: "decide on boosters",
     Permission.OUTCOMES_VIEW: "see the clinic outcomes dashboard",
     Permission.JOBS_VIEW: "see the background jobs",
+    Permission.INQUIRY_MANAGE: "see or answer requests for an assessment",
 }
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from ketaclinic.accounts import views
+from ketaclinic.accounts import staff_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("2fa/setup/", views.otp_setup, name="otp_setup"),
     path("break-glass/reviews/", views.break_glass_reviews, name="break_glass_reviews"),
     path("staff/", views.staff_list, name="staff"),
+    path("staff/<uuid:external_id>/", staff_views.staff_edit, name="staff_edit"),
+    path("password/", staff_views.password_change, name="password_change"),
 ]

@@ -33,7 +33,12 @@ from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.middleware import LAST_SEEN, LOGOUT_REASON
 from ketaclinic.accounts.models import BreakGlassAccess, User
 from ketaclinic.accounts.permissions import require
-from ketaclinic.accounts.selectors import break_glass_queue
+from ketaclinic.accounts.selectors import (
+    break_glass_queue,
+    licences_needing_attention,
+    second_factor_enrolled_ids,
+    staff_directory,
+)
 from ketaclinic.accounts.services import (
     REVIEW_NOT_IN_QUEUE,
     break_glass_review,
@@ -224,8 +229,8 @@ def break_glass_reviews(request: AuthedRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_list(request: AuthedRequest) -> HttpResponse:
-    """Clinic admins: staff accounts, their roles, locations and second-factor status; create or
-    deactivate."""
+    """Clinic admins: staff accounts, their roles, locations, second-factor status and licences to renew;
+    create or deactivate (editing one is ``staff_views.staff_edit``)."""
 
     require(request.user, Permission.STAFF_MANAGE)
     form = StaffForm(request.POST or None) if request.POST.get("action") == "create" else StaffForm()
@@ -248,11 +253,14 @@ def staff_list(request: AuthedRequest) -> HttpResponse:
                 form.add_error(exc.field, exc.message)
             else:
                 messages.error(request, exc.message)
-    staff = User.objects.prefetch_related("locations").order_by("last_name", "first_name")
-    enrolled = set(TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
     return render(
         request,
         "accounts/staff.html",
-        {"staff": staff, "enrolled": enrolled, "form": form},
+        {
+            "staff": staff_directory(user=request.user),
+            "enrolled": second_factor_enrolled_ids(),
+            "form": form,
+            "alerts": licences_needing_attention(user=request.user, today=timezone.localdate()),
+        },
         status=400 if form.errors else 200,
     )

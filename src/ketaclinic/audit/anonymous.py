@@ -22,26 +22,33 @@ def _address(group: str, request: HttpRequest) -> str:
     return client_ip(request) or "unknown"
 
 
-def anonymous_limited(group: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def anonymous_limited(
+    group: str,
+    *,
+    rate_setting: str = "KETACLINIC_ANONYMOUS_RATE",
+    method: object = ALL,
+    what: str = "patient links",
+    template: str = "web/too_many.html",
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """At most ``settings.<rate_setting>`` requests (of ``method``) per address to the view, counted per
+    ``group``; over it, a page in words (429, Retry-After) and an aggregated audit entry naming ``what``."""
+
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            rate = getattr(settings, rate_setting)
             if is_ratelimited(
                 request,
                 group=f"anonymous:{group}",
                 key=_address,
-                rate=settings.KETACLINIC_ANONYMOUS_RATE,
-                method=ALL,
+                rate=rate,
+                method=method,
                 increment=True,
             ):
                 audit_anonymous_refusal(
-                    "rate-limit",
-                    "Too many requests to patient links (limit "
-                    f"{settings.KETACLINIC_ANONYMOUS_RATE} per address)",
+                    "rate-limit", f"Too many requests to {what} (limit {rate} per address)"
                 )
-                response = render(
-                    request, "web/too_many.html", {"rate": settings.KETACLINIC_ANONYMOUS_RATE}, status=429
-                )
+                response = render(request, template, {"rate": rate}, status=429)
                 response["Retry-After"] = "60"
                 return response
             return view(request, *args, **kwargs)

@@ -69,6 +69,9 @@ class Permission(StrEnum):
     BOOSTER_DECIDE = "booster.decide"  # accept or decline a proposed booster
     OUTCOMES_VIEW = "outcomes.view"  # the clinic outcomes dashboard (aggregates only)
     JOBS_VIEW = "jobs.view"  # the background jobs: what is queued, running, done or failed, with the error
+    INQUIRY_MANAGE = (
+        "inquiry.manage"  # the queue of assessment requests: open, convert (with register), close
+    )
 
 
 P = Permission
@@ -133,6 +136,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.CONSENT_RECORD,
             P.BOARD_VIEW,
             P.QUESTIONNAIRE_RECORD,
+            P.INQUIRY_MANAGE,
         }
     ),
     Role.BILLING: frozenset({P.PATIENT_VIEW, P.MAR_VIEW}),
@@ -147,6 +151,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.CONSENT_MANAGE,
             P.OUTCOMES_VIEW,
             P.JOBS_VIEW,
+            P.INQUIRY_MANAGE,
         }
     ),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from ketaclinic.base.models import ClinicRecord
+from ketaclinic.base.models import ClinicRecord, ExternalIdentity
 from ketaclinic.core.eligibility import Outcome, SubstanceUseStatus
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.patients.models import Patient
@@ -60,7 +60,9 @@ class Referral(ClinicRecord):
         return self.referrer_role in self.MENTAL_HEALTH_ROLES
 
 
-class ReferralDocument(models.Model):
+class ReferralDocument(ExternalIdentity):
+    """A letter or record that came with a referral; opened from the chart, each opening audited."""
+
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="documents")
     title = models.CharField(max_length=160)
     file = models.FileField(upload_to="referrals/%Y/%m/")

@@ -10,7 +10,7 @@ from ketaclinic.core.access import Permission
 from ketaclinic.core.eligibility import EligibilityDecision, Outcome, Reason
 from ketaclinic.patients.access import patient_for, patients_visible_to
 from ketaclinic.patients.models import Patient
-from ketaclinic.screening.models import Referral, Screening
+from ketaclinic.screening.models import Referral, ReferralDocument, Screening
 
 
 def referrals_for_patient(*, user: User, patient: Patient) -> list[Referral]:
@@ -67,3 +67,14 @@ def decision_of(screening: Screening) -> EligibilityDecision:
     )
     pv = screening.protocol_version
     return EligibilityDecision(Outcome(screening.computed_outcome), reasons, pv.protocol_id, pv.version)
+
+
+def referral_document_get(*, user: User, external_id: str) -> ReferralDocument:
+    """A referral's document, within the user's reach (clinical view of the patient); each opening is
+    audited. Raises ReferralDocument.DoesNotExist."""
+    document = ReferralDocument.objects.select_related(
+        "referral__patient", "referral__patient__location"
+    ).get(external_id=external_id)
+    patient_for(user, document.referral.patient, Permission.CLINICAL_VIEW)
+    audit_read(document.referral.patient, f"referral document '{document.title}'")
+    return document

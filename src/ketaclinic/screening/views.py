@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from ketaclinic.accounts.http import AuthedRequest
@@ -19,7 +21,7 @@ from ketaclinic.patients.views import form_error
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.screening import selectors, services
 from ketaclinic.screening.forms import ReferralForm, ScreeningForm, SignForm, TrialFormSet
-from ketaclinic.screening.models import Screening
+from ketaclinic.screening.models import ReferralDocument, Screening
 
 
 def _patient(request: AuthedRequest, external_id: str, permission: Permission) -> Patient:
@@ -139,3 +141,21 @@ def screening_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
         {"screening": screening, "form": form},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def referral_document(request: AuthedRequest, external_id: str) -> HttpResponse:
+    """A referral document, opened from the chart: only for staff who may see the patient's clinical
+    record (documents are at most 10 MB: sent whole)."""
+    try:
+        document = selectors.referral_document_get(user=request.user, external_id=str(external_id))
+    except ReferralDocument.DoesNotExist:
+        raise Http404("No such document.") from None
+    with document.file.open("rb") as f:
+        body = f.read()
+    response = HttpResponse(body, content_type=document.content_type or "application/octet-stream")
+    name = (document.file.name or "").rsplit("/", 1)[-1]
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Chair, Location, User
-from ketaclinic.accounts.services import staff_create
+from ketaclinic.accounts.services import licence_add, staff_create, staff_update
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Permission
@@ -31,6 +31,8 @@ from ketaclinic.core.errors import ProtocolError, ValidationError
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as sessions
 from ketaclinic.infusions.models import InfusionSession
+from ketaclinic.inquiries.models import Inquiry
+from ketaclinic.inquiries.services import inquiry_close, inquiry_submit
 from ketaclinic.outcomes.demo import COURSES, demo_outcomes_load, demo_worklist_load
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
@@ -469,6 +471,7 @@ def _demo_load(today: date) -> bool:
             if outcome == "eligible":
                 eligible.append((patient, screening))
     _demo_plans_and_consent(today, users, locations, eligible)
+    _demo_front_desk(today, users, locations)
     demo_outcomes_load(
         nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible), today=today
     )
@@ -476,6 +479,73 @@ def _demo_load(today: date) -> bool:
     for loc in locations.values():
         _demo_day(loc, users, rng)
     return True
+
+
+# Requests for a free assessment waiting in the intake queue: (location, given, family, phone, interest,
+# suggested by, hours ago).
+DEMO_INQUIRIES = [
+    ("downtown", "Rosa", "Quintero", "617-555-0142", "trd", "therapist", 52),
+    ("downtown", "Marcus", "Bell", "617-555-0178", "ptsd", "self", 20),
+    ("downtown", "Hana", "Sato", "857-555-0119", "", "primary_care", 3),
+    ("northside", "Leo", "Fischer", "781-555-0165", "crps", "other", 30),
+]
+# Staff identifiers and licences (made-up numbers with valid check digits): one licence expires within
+# 60 days, so the admin's staff list shows it.
+DEMO_CREDENTIALS = {
+    "dr.rivera": (
+        "1234567893",
+        "BR1234563",
+        [("MD", "MA", "MD-245781", 45), ("DEA", "MA", "BR1234563", 700)],
+    ),
+    "np.chen": ("1245319599", "MC4175293", [("NP", "MA", "NP-99812", 300)]),
+    "nurse.patel": ("", "", [("RN", "MA", "RN-2231904", 20)]),
+}
+
+
+def _demo_front_desk(today: date, users: dict[str, User], locations: dict[str, Location]) -> None:
+    """A few open requests for an assessment (one closed), and staff NPI, DEA and licences."""
+    now = timezone.now()
+    for code, given, family, phone, interest, suggested, hours in DEMO_INQUIRIES:
+        inquiry = inquiry_submit(
+            location=locations[code],
+            given_name=given,
+            family_name=family,
+            phone=phone,
+            email=f"{given.lower()}.{family.lower()}@example.org",
+            interest=interest,
+            referred_by=suggested,
+            consent=True,
+        )
+        Inquiry.objects.filter(pk=inquiry.pk).update(
+            received_at=now - timedelta(hours=hours), contact_consent_at=now - timedelta(hours=hours)
+        )
+    spam = inquiry_submit(
+        location=locations["downtown"],
+        given_name="Test",
+        family_name="Test",
+        phone="617-555-0199",
+        consent=True,
+    )
+    inquiry_close(user=users["intake.jones"], inquiry=spam, reason="spam", note="")
+    admin = users["admin.morgan"]
+    for username, (npi, dea, licences) in DEMO_CREDENTIALS.items():
+        member = users[username]
+        staff_update(
+            user=admin,
+            staff_member=member,
+            locations=list(member.locations.all()),
+            npi=npi,
+            dea_number=dea,
+        )
+        for kind, state, number, days in licences:
+            licence_add(
+                user=admin,
+                staff_member=member,
+                kind=kind,
+                state=state,
+                number=number,
+                expires_on=today + timedelta(days=days),
+            )
 
 
 def _demo_signature_png() -> bytes:

@@ -23,7 +23,17 @@ from django.utils import timezone
 
 from ketaclinic.core import input_rules as rules
 
-APPS = {"accounts", "patients", "screening", "plans", "consent", "infusions", "outcomes", "protocols"}
+APPS = {
+    "accounts",
+    "inquiries",
+    "patients",
+    "screening",
+    "plans",
+    "consent",
+    "infusions",
+    "outcomes",
+    "protocols",
+}
 
 #: Maximum lengths of multi-line text (TextField) by ``app.Model.field``; any other: rules.TEXT_MAX.
 TEXT_LIMITS = {
@@ -44,6 +54,7 @@ PHONE_FIELDS = {
     "patients.Patient.emergency_contact_phone",
     "patients.Patient.escort_phone",
     "screening.Referral.referrer_phone",
+    "inquiries.Inquiry.phone",
 }
 #: Names, where a text-direction character could make one person's name look like another's.
 NAME_FIELDS = {

@@ -33,6 +33,7 @@ urlpatterns = [
         include(_app(patients_urls, path("<uuid:external_id>/", pages.patient_chart, name="chart"))),
     ),
     path("screening/", include("ketaclinic.screening.urls")),
+    path("", include("ketaclinic.inquiries.urls")),
     path("audit/", include(([path("", pages.audit_log, name="log")], "audit"))),
     path("jobs/", include(([path("", jobs.jobs_page, name="list")], "jobs"))),
     path("plans/", include("ketaclinic.plans.urls")),

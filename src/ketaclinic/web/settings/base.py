@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "ketaclinic.protocols",
     "ketaclinic.patients",
     "ketaclinic.screening",
+    "ketaclinic.inquiries",
     "ketaclinic.plans",
     "ketaclinic.consent",
     "ketaclinic.infusions",
@@ -186,6 +187,9 @@ KETACLINIC_AUDIT_KEY = os.environ.get("KETACLINIC_AUDIT_KEY", "")
 # ten minutes, with the count, not one entry each. The counts must be shared by every server process: Redis
 # (KETACLINIC_REDIS_URL; production requires it), else this process's memory (the demo's single server).
 KETACLINIC_ANONYMOUS_RATE = os.environ.get("KETACLINIC_ANONYMOUS_RATE", "30/m")
+# The public "Request a free assessment" page: at most this many requests sent from one address (the page
+# itself is under the anonymous limit above).
+KETACLINIC_INQUIRY_RATE = os.environ.get("KETACLINIC_INQUIRY_RATE", "5/h")
 KETACLINIC_REDIS_URL = os.environ.get("KETACLINIC_REDIS_URL", "")
 CACHES = {
     "default": (
