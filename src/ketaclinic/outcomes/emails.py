@@ -146,3 +146,20 @@ def safety_flag_nobody(flag: SafetyFlag) -> None:
         summary="Safety flag: no prescriber with an email address to notify",
         detail={"flag": str(flag.external_id)},
     )
+
+
+SMS_BODY = (
+    "{clinic}: please answer a short questionnaire for your care team: {links} "
+    "(works once, until {expires}). In crisis? Call or text 988{crisis}."
+)
+
+
+def questionnaire_sms(*, patient: Patient, urls: Sequence[str], expires: datetime) -> str:
+    """The text message: the clinic's name, the link(s), until when, 988; nothing clinical."""
+    line = crisis_line(patient.location)
+    return SMS_BODY.format(
+        clinic=patient.location.name,
+        links=" ".join(urls),
+        expires=until_words(expires),
+        crisis=f" or call {line}" if line else "",
+    )

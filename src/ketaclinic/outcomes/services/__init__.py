@@ -37,6 +37,7 @@ from ketaclinic.outcomes.services.links import (
     link_open,
     link_submit,
 )
+from ketaclinic.outcomes.services.messages import link_send
 from ketaclinic.outcomes.services.responses import (
     ALREADY_REPLACED,
     AUTHORED_IN_FUTURE,
@@ -61,6 +62,7 @@ from ketaclinic.outcomes.services.summaries import (
 )
 
 __all__ = [
+    "link_send",
     "ALREADY_REPLACED",
     "ASSESSMENT_REQUIRED",
     "AUTHORED_IN_FUTURE",
