@@ -11,6 +11,8 @@ import pytest
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
+from ketaclinic.messaging.senders import SendFailed
+
 ACCEPTED = {
     "sid": "SM0123456789abcdef0123456789abcdef",
     "status": "queued",
@@ -41,14 +43,12 @@ def twilio_settings(settings):
 
 
 class RecordingSender:
-    """A provider the test controls: ``failures`` refusals first, then accepts; every accepted message kept."""
+    """A provider the test controls: ``failures`` refusals first, then accepts; keeps what it accepted."""
 
     accepted: list[Any] = []
     failures = 0
 
     def send(self, message):
-        from ketaclinic.messaging.senders import SendFailed
-
         if RecordingSender.failures > 0:
             RecordingSender.failures -= 1
             raise SendFailed(f"The provider is down (to {message.to})")

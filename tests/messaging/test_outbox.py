@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -56,10 +56,17 @@ def test_a_queued_message_is_sent_by_the_worker_and_only_then_shows_as_sent(reac
 
 
 def test_a_rolled_back_change_sends_nothing(reachable, provider):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        queue(reachable)
-        assert DBTaskResult.objects.count() == 1  # queued inside the change's transaction...
-        raise RuntimeError("the change that caused the message fails")
+    queued_inside = []
+
+    def change_then_fail() -> None:
+        with transaction.atomic():
+            queue(reachable)
+            queued_inside.append(DBTaskResult.objects.count())
+            raise RuntimeError("the change that caused the message fails")
+
+    with pytest.raises(RuntimeError):
+        change_then_fail()
+    assert queued_inside == [1]  # queued inside the change's transaction...
     assert not OutboundMessage.objects.exists() and not DBTaskResult.objects.exists()  # ...and left with it
     assert run_ready_jobs() == 0 and provider.accepted == []
 
@@ -132,8 +139,6 @@ def test_a_message_the_provider_never_accepts_shows_as_failed_never_sent_and_can
 
 
 def test_the_database_refuses_a_sent_message_without_the_providers_reference(reachable, provider):
-    from django.db import IntegrityError
-
     message = queue(reachable)
     with pytest.raises(IntegrityError), transaction.atomic():
         OutboundMessage.objects.filter(pk=message.pk).update(status="sent", sent_at=timezone.now())
