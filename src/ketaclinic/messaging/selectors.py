@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
 from ketaclinic.messaging.models import ContactPreference, OutboundMessage, address_masked
 from ketaclinic.patients.models import Patient
@@ -12,6 +13,7 @@ RECENT = 5  # the last messages a patient's page shows
 __all__ = [
     "address_masked",
     "contact_preference_get",
+    "email_opted_out",
     "message_for_patient",
     "messages_by_reference",
     "messages_for_patient",
@@ -34,15 +36,33 @@ def messages_for_patient(
     return list(rows.order_by("-created_at", "-id")[:limit])
 
 
-def messages_by_reference(references: Iterable[str]) -> dict[str, OutboundMessage]:
-    """The latest message about each reference (one query)."""
+def messages_by_reference(
+    patient_ids: Iterable[int], references: Iterable[str], since: datetime
+) -> dict[str, OutboundMessage]:
+    """The latest message about each reference (a message may carry several, space-separated), among these
+    patients' questionnaire-link messages queued since ``since`` (one query)."""
+    wanted = {r for r in references if r}
     out: dict[str, OutboundMessage] = {}
-    wanted = [r for r in references if r]
     if not wanted:
         return out
-    for message in OutboundMessage.objects.filter(reference__in=wanted).order_by("created_at", "id"):
-        out[message.reference] = message
+    for message in OutboundMessage.objects.filter(
+        patient_id__in=list(patient_ids),
+        purpose=OutboundMessage.Purpose.QUESTIONNAIRE_LINK,
+        created_at__gte=since,
+    ).order_by("created_at", "id"):
+        for reference in message.reference.split():
+            if reference in wanted:
+                out[reference] = message  # the latest wins
     return out
+
+
+def email_opted_out(patient_ids: Iterable[int]) -> set[int]:
+    """Which of these patients opted out of email (one query)."""
+    return set(
+        ContactPreference.objects.filter(patient_id__in=list(patient_ids), email_opted_out=True).values_list(
+            "patient_id", flat=True
+        )
+    )
 
 
 def message_for_patient(patient: Patient, external_id: str) -> OutboundMessage | None:
