@@ -29,8 +29,18 @@ class FakeTwilioHttp(HttpClient):
         self.answer = ACCEPTED if answer is None else answer
         self.requests: list[dict[str, Any]] = []
 
-    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, **kw):
-        self.requests.append({"method": method, "url": url, "data": data, "auth": auth})
+    def request(
+        self,
+        method,
+        uri,
+        params=None,
+        data=None,
+        headers=None,
+        auth=None,
+        timeout=None,
+        allow_redirects=False,
+    ):
+        self.requests.append({"method": method, "url": uri, "data": data, "auth": auth})
         return Response(self.status, json.dumps(self.answer))
 
 

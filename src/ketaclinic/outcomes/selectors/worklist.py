@@ -219,16 +219,16 @@ def questionnaire_worklist(
     rows = []
     for patient, item in waiting:
         key = item_key(item)
-        link = live.get((patient.pk, key))
+        live_link = live.get((patient.pk, key))
         rows.append(
             WorklistRow(
                 patient,
                 item,
-                link,
+                live_link,
                 dispatches.get((patient.pk, key, item.questionnaire.due_on)),
                 item.instrument in library and library[item.instrument].wording == "shipped",
                 library[item.instrument].name if item.instrument in library else item.instrument,
-                carried.get(str(link.external_id)) if link is not None else None,
+                carried.get(str(live_link.external_id)) if live_link is not None else None,
                 patient.pk in opted_out,
             )
         )

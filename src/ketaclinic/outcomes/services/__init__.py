@@ -11,11 +11,11 @@ re-exported here.
 
 from __future__ import annotations
 
+from ketaclinic.outcomes.emails import NO_BASE_URL
 from ketaclinic.outcomes.services._common import LINK_HOURS, NOT_ADMINISTRABLE, UNKNOWN_INSTRUMENT
 from ketaclinic.outcomes.services.dispatch import (
     DAILY_JOB,
     JUST_SENT,
-    NO_BASE_URL,
     NO_EMAIL,
     NOT_WAITING,
     RESEND_AFTER,

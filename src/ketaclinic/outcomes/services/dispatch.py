@@ -21,6 +21,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.outcomes import DueItem
 from ketaclinic.messaging.models import Channel, OutboundMessage
 from ketaclinic.outcomes import emails
+from ketaclinic.outcomes.emails import NO_BASE_URL, link_url
 from ketaclinic.outcomes.models import LinkDispatch, PatientLink
 from ketaclinic.outcomes.selectors import (
     due_link_chunks,
@@ -31,7 +32,7 @@ from ketaclinic.outcomes.selectors import (
     questionnaire_worklist,
 )
 from ketaclinic.outcomes.services._common import _instrument, _link_store
-from ketaclinic.outcomes.services.messages import NO_BASE_URL, link_url, links_message_queue
+from ketaclinic.outcomes.services.messages import links_message_queue
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 
@@ -100,8 +101,7 @@ def _record_no_address(*, actor: User | None, patient: Patient, item: DueItem) -
             actor=actor,
             patient=patient,
             summary=f"No email address (or opted out of email): the {item.instrument} link for "
-            f"{q.label.lower()} must be handed out"
-            + (DAILY_JOB if actor is None else ""),
+            f"{q.label.lower()} must be handed out" + (DAILY_JOB if actor is None else ""),
             detail={"dispatch": str(dispatch.external_id), "outcome": dispatch.outcome},
         )
     return dispatch

@@ -8,27 +8,19 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import transaction
-from django.urls import reverse
 
 from ketaclinic.accounts.models import User
 from ketaclinic.base.tokens import token_new
 from ketaclinic.core.access import Permission
-from ketaclinic.core.errors import ValidationError
 from ketaclinic.messaging.models import Channel, OutboundMessage
 from ketaclinic.messaging.services import message_queue
 from ketaclinic.outcomes import emails
+from ketaclinic.outcomes.emails import link_url
 from ketaclinic.outcomes.services._common import _instrument, _link_store
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 
-NO_BASE_URL = "Set KETACLINIC_BASE_URL to the clinic's https:// address: patients' links start with it."
 LINK_HIDDEN = "(link, works once)"
-
-
-def link_url(base_url: str, token: str) -> str:
-    if not base_url:
-        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
-    return base_url.rstrip("/") + reverse("questionnaire_answer", args=[token])
 
 
 def links_message_queue(
