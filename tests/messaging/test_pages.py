@@ -105,6 +105,7 @@ def test_without_a_phone_or_after_an_opt_out_nothing_is_queued_and_no_link_made(
     patient, staff, client_for, provider
 ):
     client = client_for(staff[Role.INTAKE])
+    assert 'value="sms" disabled' in page(client, patient)
     assert "has no phone number on the chart" in send(client, patient)
     Patient.objects.filter(pk=patient.pk).update(phone="+16175550123")
     chart = client.get(f"/patients/{patient.external_id}/").content.decode()
@@ -114,6 +115,8 @@ def test_without_a_phone_or_after_an_opt_out_nothing_is_queued_and_no_link_made(
     )
     assert "Message preferences saved." in r.content.decode()
     assert 'name="sms_opted_out" checked' in r.content.decode()
+    form = page(client, patient)
+    assert 'value="sms" disabled' in form and "— opted out" in form  # offered no more; refused anyway
     assert "asked not to receive text messages from the clinic: nothing was queued" in send(client, patient)
     assert not OutboundMessage.objects.exists() and not PatientLink.objects.exists()
     assert not DBTaskResult.objects.exists()

@@ -28,7 +28,7 @@ from ketaclinic.core.errors import DomainError
 from ketaclinic.core.instruments import Instrument, get_instrument, shipped_instruments
 from ketaclinic.core.outcomes import DueItem, DueStatus
 from ketaclinic.messaging.models import OutboundMessage
-from ketaclinic.messaging.selectors import messages_for_patient
+from ketaclinic.messaging.selectors import contact_preference_get, messages_for_patient
 from ketaclinic.outcomes import emails, selectors, services
 from ketaclinic.outcomes.charts import trajectory_svg_cached
 from ketaclinic.outcomes.forms import AnswersForm, AssessForm, BoosterForm, CorrectionForm, LinkForm
@@ -95,6 +95,7 @@ def patient_outcomes(request: AuthedRequest, external_id: str) -> HttpResponse:
         if i in present
     ]
     audit_read(patient, "questionnaires and outcomes")
+    preference = contact_preference_get(patient)
     return render(
         request,
         "outcomes/patient.html",
@@ -119,6 +120,9 @@ def patient_outcomes(request: AuthedRequest, external_id: str) -> HttpResponse:
                 patient, purpose=OutboundMessage.Purpose.QUESTIONNAIRE_LINK
             ),
             "can_resend": request.user.can(Permission.PATIENT_REGISTER),
+            "contact_preference": preference,
+            "sms_ok": bool(patient.phone) and not preference.sms_opted_out,
+            "email_ok": bool(patient.email) and not preference.email_opted_out,
             "back": request.get_full_path(),
             "today": timezone.localdate(),
         },
