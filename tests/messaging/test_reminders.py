@@ -57,3 +57,8 @@ def test_a_time_without_its_zone_is_refused():
     with pytest.raises(ValidationError, match="needs its time zone") as refused:
         body(starts_at=datetime(2026, 12, 8, 9, 30))
     assert refused.value.field == "starts_at"
+
+
+def test_a_clinic_can_give_its_own_preparation():
+    text = body(preparation=("Nothing to eat for 6 hours before.",))
+    assert "- Nothing to eat for 6 hours before." in text and PREPARATION[0] not in text

@@ -1,13 +1,14 @@
 """The words of an appointment reminder: when and where, the preparation the clinic asks for, and the link to
 confirm. Nothing clinical beyond the preparation: no drug, no diagnosis, no dose.
 
-The preparation is what the clinics' own patient pages ask (docs: /work/shared/DOMAIN.md §1 "Before" and
+The preparation is what the clinics' own patient pages ask (the project's domain notes, §1 "Before" and
 "After", seeds 000, 001 and 003): a light meal only, nothing heavy in the 4 hours before; no alcohol or
 recreational drugs for 24 hours before; a driver home, since the patient must not drive for 24 hours after.
 They are the clinic's defaults, in words a patient reads on a phone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,14 +39,21 @@ def reminder_when(starts_at: datetime, time_zone: str) -> str:
 
 
 def reminder_body(
-    *, first_name: str, starts_at: datetime, time_zone: str, location_name: str, confirm_url: str
+    *,
+    first_name: str,
+    starts_at: datetime,
+    time_zone: str,
+    location_name: str,
+    confirm_url: str,
+    preparation: Sequence[str] = PREPARATION,
 ) -> str:
-    """The reminder a patient receives the day before: time (in the location's zone), place, preparation,
-    and the one-tap link to confirm preparation and driver."""
+    """The reminder a patient receives the day before: time (in the location's zone), place, preparation
+    (the defaults above, or the clinic's own from its protocol), and the one-tap link to confirm preparation
+    and driver."""
     return REMINDER_BODY.format(
         first_name=first_name,
         location=location_name,
         when=reminder_when(starts_at, time_zone),
-        preparation="\n".join(f"- {line}" for line in PREPARATION),
+        preparation="\n".join(f"- {line}" for line in preparation),
         confirm_url=confirm_url,
     )
