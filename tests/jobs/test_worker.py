@@ -13,8 +13,10 @@ from django.core.management import call_command
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
+from ketaclinic.accounts.models import Location
 from ketaclinic.jobs.models import PeriodicRun
 from ketaclinic.outcomes.tasks import due_links_enqueue
+from ketaclinic.web.jobs import SCHEDULE
 from tests.outcomes.test_due import course  # noqa: F401 - the due-links course fixture
 
 # Committed data on PostgreSQL (emptied after by TRUNCATE); the tests' in-memory SQLite cannot be emptied
@@ -28,11 +30,13 @@ def test_links_queued_by_hand_are_sent_by_the_worker_and_the_days_run_is_queued_
     assert "1 location job(s) queued for the worker" in out.getvalue() and mail.outbox == []
     call_command("jobs_worker", "--once", stdout=StringIO())
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["maria.garcia@example.org"]
-    # The schedule's runs for today (the links, the prune) were queued by the same pass when their time has
-    # come (it depends on when the test runs): either way once, however many passes.
+    # The schedule's runs for today (the links per location, the prune, the summaries) were queued by the
+    # same pass when their time has come (it depends on when the test runs): either way once, however many
+    # passes.
     runs = PeriodicRun.objects.count()
     call_command("jobs_worker", "--once", stdout=StringIO())
-    assert PeriodicRun.objects.count() == runs <= 2
+    most = sum(Location.objects.filter(active=True).count() if p.per_location else 1 for p in SCHEDULE)
+    assert PeriodicRun.objects.count() == runs <= most
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
     assert len(mail.outbox) == 1  # the scheduled run found every link already sent
 
