@@ -225,7 +225,17 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("outcomes:link_new", "POST"): (
         P.QUESTIONNAIRE_RECORD,
         "/outcomes/patient/{patient}/link/",
-        {"instrument": "phq9", "hours": "72"},
+        {"instrument": "phq9", "hours": "72", "how": "sms"},
+    ),
+    ("messaging:preferences", "POST"): (
+        P.PATIENT_REGISTER,
+        "/messages/patient/{patient}/preferences/",
+        {"sms_opted_out": "on"},
+    ),
+    ("messaging:resend", "POST"): (
+        P.PATIENT_REGISTER,
+        "/messages/patient/{patient}/resend/",
+        {"message": ""},
     ),
     ("outcomes:correct", "GET"): (P.QUESTIONNAIRE_RECORD, "/outcomes/responses/{response}/correct/", None),
     ("outcomes:correct", "POST"): (P.QUESTIONNAIRE_RECORD, "/outcomes/responses/{response}/correct/", {}),
@@ -555,6 +565,8 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("outcomes:record", "GET"): 200,
     ("outcomes:record", "POST"): 400,
     ("outcomes:link_new", "POST"): 302,
+    ("messaging:preferences", "POST"): 302,
+    ("messaging:resend", "POST"): 302,
     ("outcomes:correct", "GET"): 200,
     ("outcomes:correct", "POST"): 400,
     ("outcomes:worklist", "GET"): 200,

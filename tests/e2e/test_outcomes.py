@@ -8,6 +8,7 @@ import re
 from playwright.sync_api import expect
 
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 1024, "height": 1366}
 
 
 def test_patient_answers_on_a_phone_and_the_escalation_reaches_the_prescriber(new_page, shot):
@@ -17,7 +18,8 @@ def test_patient_answers_on_a_phone_and_the_escalation_reaches_the_prescriber(ne
     name = nurse.get_by_role("heading", level=1).inner_text()
     nurse.get_by_role("link", name="Questionnaires and outcomes").click()
     nurse.get_by_label("Questionnaire").select_option("phq9")
-    nurse.get_by_role("button", name="Create link").click()
+    nurse.get_by_label("Show the link here (to read out or print)").check()
+    nurse.get_by_role("button", name="Send link").click()
     link = nurse.locator("code.newlink").inner_text()
     assert re.search(r"/q/[A-Za-z0-9_-]{40,}/$", link)
     shot(nurse, "staff-link-created")
@@ -83,14 +85,18 @@ def test_worklist_statuses_send_now_and_a_correction(new_page, shot):
     expect(overdue.first.locator(".badge.qs-overdue")).to_be_visible()
     assert overdue.count() == 3
     expect(nurse.get_by_text("No email address: hand out a link").first).to_be_visible()
-    expect(nurse.get_by_text(re.compile(r"Link emailed to \w\*\*\*@example\.org"))).to_be_visible()
+    expect(
+        nurse.get_by_text(re.compile(r"Link waiting to be sent by email to \w\*\*\*@example\.org"))
+    ).to_be_visible()
     shot(nurse, "worklist")
     overdue.filter(has_text="Elena Vasquez").get_by_role("button", name="Send link now").click()
     expect(nurse.get_by_role("status").first).to_contain_text(
-        "Link emailed to Elena Vasquez (e***@example.org)"
+        "Link queued by email to Elena Vasquez (e***@example.org)"
     )
     expect(
-        nurse.locator("tr", has_text="Elena Vasquez").get_by_text(re.compile("Link emailed to e"))
+        nurse.locator("tr", has_text="Elena Vasquez").get_by_text(
+            re.compile("waiting to be sent by email to e")
+        )
     ).to_be_visible()
 
     nurse.locator("tr", has_text="Elena Vasquez").get_by_role("link", name="Elena Vasquez").click()
@@ -111,3 +117,24 @@ def test_worklist_statuses_send_now_and_a_correction(new_page, shot):
     expect(nurse.get_by_role("status").first).to_contain_text("corrected")
     expect(nurse.get_by_text("correction: Item 1 was entered one column too far right")).to_be_visible()
     shot(nurse, "corrected")
+
+
+def test_send_a_link_by_text_message_shows_it_waiting_on_a_tablet(new_page, shot):
+    """ "Send a link to the patient's phone" queues a text message; the page lists it with its status and
+    shows no link (it goes to the patient's phone)."""
+    nurse = new_page("nurse.patel", viewport=TABLET)
+    nurse.goto("/patients/")
+    nurse.locator("tr.rowlink a").first.click()
+    nurse.get_by_role("link", name="Questionnaires and outcomes").click()
+    card = nurse.locator("section.send-link")
+    expect(card.get_by_label(re.compile(r"Text message to \+1617555"))).to_be_checked()
+    card.get_by_label("Questionnaire").select_option("phq9")
+    card.get_by_role("button", name="Send link").click()
+    expect(nurse.get_by_role("status").first).to_contain_text(
+        "The link is queued by text message to phone ending"
+    )
+    row = nurse.locator("section.sent-links table.messages-table tbody tr").first
+    expect(row).to_contain_text("Questionnaire link")
+    expect(row.locator(".badge")).to_have_text("Waiting to be sent")
+    assert "/q/" not in card.inner_text()
+    shot(nurse, "outcomes-link-queued-by-text")

@@ -22,6 +22,7 @@ from ketaclinic.jobs.models import PeriodicRun
 from ketaclinic.jobs.retries import FINAL_FAILURE, backoff
 from ketaclinic.jobs.schedule import periodic_enqueue
 from ketaclinic.jobs.tasks import finished_jobs_prune
+from ketaclinic.messaging.models import OutboundMessage
 from ketaclinic.outcomes import selectors
 from ketaclinic.outcomes.models import QuestionnaireDue, SafetyFlag
 from ketaclinic.outcomes.services import due_links_send, response_record
@@ -180,18 +181,22 @@ def test_a_day_claimed_by_another_worker_is_not_enqueued_again(downtown):
     assert periodic_enqueue(LINKS, now=morning) == [] and not DBTaskResult.objects.exists()
 
 
-def test_the_daily_links_job_sends_a_locations_links_and_retries_what_failed(course, monkeypatch):  # noqa: F811
+def test_the_daily_links_job_queues_a_locations_links_and_the_outbox_retries_what_failed(course, monkeypatch):  # noqa: F811
     downtown = course.location
     periodic_enqueue(LINKS, now=timezone.now().astimezone(ZoneInfo(downtown.timezone)).replace(hour=9))
     monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
-    run_ready_jobs()
+    assert run_ready_jobs() == 2  # the location's run, then the email's first attempt
+    run = DBTaskResult.objects.get(status="SUCCESSFUL")
+    assert run.return_value.startswith("2 queued to be emailed")
     failed = DBTaskResult.objects.get(status="FAILED")
-    assert "2 questionnaire email(s) failed at Downtown Clinic" in failed.traceback
+    assert "The message was not sent: The mail server did not accept it" in failed.traceback
+    message = OutboundMessage.objects.get()
+    assert (message.status, message.attempts, mail.outbox) == ("queued", 1, [])
     monkeypatch.undo()
     time_passes()
     assert run_ready_jobs() == 1 and len(mail.outbox) == 1
-    done = DBTaskResult.objects.get(status="SUCCESSFUL")
-    assert done.return_value.startswith("2 sent, 0 failed")
+    message.refresh_from_db()
+    assert message.status == "sent" and message.attempts == 2
 
 
 def test_the_daily_links_walk_patients_in_fixed_chunks_with_the_same_queries_per_chunk(

@@ -43,7 +43,7 @@ def test_demo_outcomes_load_once():
     )
     assert isinstance(today, date)
     from ketaclinic.accounts.models import Location
-    from ketaclinic.outcomes.models import LinkDispatch
+    from ketaclinic.messaging.models import OutboundMessage
     from ketaclinic.outcomes.selectors import questionnaire_worklist
 
     w = questionnaire_worklist(
@@ -51,9 +51,9 @@ def test_demo_outcomes_load_once():
     )
     assert len(w.overdue) == 3 and len(w.due) >= 6
     assert any(r.hand_out for r in w.overdue)
-    (sent,) = LinkDispatch.objects.all()
-    assert sent.outcome == "sent" and sent.link is not None
-    assert [r.live_link for r in w.rows if r.dispatch is not None] == [sent.link]
+    (queued,) = OutboundMessage.objects.all()  # one link emailed through the outbox (its worker sends it)
+    assert queued.channel == "email" and queued.purpose == "questionnaire_link"
+    assert [str(r.live_link.external_id) for r in w.rows if r.message is not None] == [queued.reference]
     assert demo_load() is False
     assert QuestionnaireResponse.objects.count() == count
     # the demo went through the services: what is due is stored as a rebuild makes it

@@ -3,6 +3,7 @@ now", and the correction page."""
 
 from __future__ import annotations
 
+import html
 import re
 import smtplib
 from datetime import date, datetime, time, timedelta
@@ -14,16 +15,20 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
 from ketaclinic.core.outcomes import DueStatus
+from ketaclinic.messaging.models import SEND_ATTEMPTS, OutboundMessage
+from ketaclinic.messaging.services import contact_preference_set
 from ketaclinic.outcomes import selectors, services
 from ketaclinic.outcomes.models import LinkDispatch, PatientLink, QuestionnaireResponse, SafetyFlag
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from tests.accounts.conftest import screen
 from tests.conftest import register
+from tests.jobs.runner import run_ready_jobs
 from tests.outcomes.conftest import gad7, phq9
 
 pytestmark = pytest.mark.django_db
@@ -258,12 +263,13 @@ def send() -> str:
 
     out = StringIO()
     call_command("send_due_links", stdout=out)
+    run_ready_jobs()  # the outbox's worker sends what was queued
     return out.getvalue()
 
 
 def test_send_due_links_emails_one_message_per_patient_revealing_nothing_clinical(course):
     out = send()
-    assert "2 sent, 0 failed" in out
+    assert "2 queued to be emailed" in out
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["maria.garcia@example.org"]
@@ -284,12 +290,16 @@ def test_send_due_links_emails_one_message_per_patient_revealing_nothing_clinica
     if end_of_today - timezone.now() > timedelta(hours=1, minutes=5):  # else the 1-hour minimum applies
         assert {link.expires_at for link in links} == {end_of_today}
         assert f"until the end of {day(0):%A %B %-d}." in message.body
-    dispatches = LinkDispatch.objects.all()
-    assert {(d.outcome, d.to_masked, d.channel, d.due_on) for d in dispatches} == {
-        ("sent", "m***@example.org", "email", day(0))
-    }
-    assert {d.link_id for d in dispatches} == {link.pk for link in links}
-    assert AuditEntry.objects.filter(action="system", summary__startswith="Emailed a").count() == 2
+    (sent,) = OutboundMessage.objects.all()
+    assert (sent.status, sent.to_masked, sent.channel, sent.created_by) == (
+        "sent",
+        "m***@example.org",
+        "email",
+        None,
+    )
+    assert set(sent.reference.split()) == {str(link.external_id) for link in links}
+    assert not re.search(r"/q/[\w-]{20,}/", sent.body)  # the delivered links are not kept readable
+    assert AuditEntry.objects.filter(action="system", summary__endswith="m***@example.org: sent").count() == 1
     # The patient answers through the emailed link: that questionnaire is done.
     token = next(t for t in urls if services.link_open(t).instrument == "phq9")
     services.link_submit(token=token, answers=phq9(5))
@@ -302,8 +312,8 @@ def test_send_due_links_emails_one_message_per_patient_revealing_nothing_clinica
 def test_running_twice_the_same_day_sends_nothing_twice(course):
     send()
     out = send()
-    assert "0 sent" in out and "2 already have a live link" in out
-    assert len(mail.outbox) == 1 and LinkDispatch.objects.count() == 2 and PatientLink.objects.count() == 2
+    assert "0 queued" in out and "2 already have a live link" in out
+    assert len(mail.outbox) == 1 and OutboundMessage.objects.count() == 1 and PatientLink.objects.count() == 2
 
 
 @pytest.mark.parametrize("status", ["stopped", "draft"])
@@ -325,8 +335,8 @@ def test_the_daily_job_never_emails_a_patient_whose_plan_was_stopped_or_is_not_s
     else:
         TreatmentPlan.objects.filter(pk=plan.pk).update(status="stopped")
     out = send()
-    assert "0 sent" in out and "not sent: no active or completed plan" in out
-    assert not mail.outbox and not PatientLink.objects.exists() and not LinkDispatch.objects.exists()
+    assert "0 queued" in out and "not sent: no active or completed plan" in out
+    assert not mail.outbox and not PatientLink.objects.exists() and not OutboundMessage.objects.exists()
 
 
 def test_answers_alone_never_start_automatic_emails(staff, intake, downtown):
@@ -336,7 +346,7 @@ def test_answers_alone_never_start_automatic_emails(staff, intake, downtown):
     rows = selectors.questionnaire_worklist(user=None, location=None).due
     assert any(r.patient == someone for r in rows)  # staff still see it on the worklist
     out = send()
-    assert "0 sent" in out and " 0 not sent: no active" not in out
+    assert "0 queued" in out and " 0 not sent: no active" not in out
     assert not mail.outbox and not PatientLink.objects.exists()
 
 
@@ -353,38 +363,39 @@ def test_a_patient_without_email_is_recorded_once_and_listed_to_hand_out(course,
     assert body.count("No email address: hand out a link") == 4 and "Create link to hand out" in body
 
 
-def test_a_failed_send_is_recorded_without_a_link_and_retried_next_run(course, monkeypatch):
-    def refuse(self, fail_silently=False):
-        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-
-    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
-    with pytest.raises(CommandError, match="2 email"):
-        send()
-    failed = list(LinkDispatch.objects.all())
-    assert [d.outcome for d in failed] == ["failed", "failed"]
-    assert (
-        failed[0].error == "SMTPServerDisconnected: Connection unexpectedly closed" and failed[0].link is None
-    )
-    assert not PatientLink.objects.exists()
-    assert AuditEntry.objects.filter(action="system", summary__contains="FAILED").count() == 2
-    monkeypatch.undo()
-    assert "2 sent" in send()
-    assert len(mail.outbox) == 1 and LinkDispatch.objects.filter(outcome="sent").count() == 2
+def test_a_patient_opted_out_of_email_is_listed_to_hand_out_and_never_emailed(course, staff, client_for):
+    contact_preference_set(user=staff[Role.INTAKE], patient=course, sms_opted_out=False, email_opted_out=True)
+    assert "2 without an email address or opted out of email" in send()
+    assert mail.outbox == [] and not PatientLink.objects.exists() and not OutboundMessage.objects.exists()
+    body = client_for(staff[Role.NURSE]).get("/outcomes/worklist/").content.decode()
+    assert body.count("Opted out of email: hand out a link") == 4
 
 
-def test_a_refused_address_is_masked_in_the_recorded_error(course, monkeypatch):
+def test_a_failed_email_is_retried_by_the_outbox_and_shown_failed_never_sent(
+    course, staff, client_for, monkeypatch
+):
     def refuse(self, fail_silently=False):
         raise smtplib.SMTPRecipientsRefused({"maria.garcia@example.org": (550, b"No such user")})
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
-    with pytest.raises(CommandError):
-        send()
-    d = LinkDispatch.objects.first()
-    assert "m***@example.org" in d.error and "maria.garcia" not in d.error
+    send()
+    for _ in range(SEND_ATTEMPTS):
+        DBTaskResult.objects.filter(status="READY").update(run_after=timezone.now() - timedelta(seconds=1))
+        run_ready_jobs()
+    message = OutboundMessage.objects.get()
+    assert (message.status, message.attempts, message.sent_at) == ("failed", SEND_ATTEMPTS, None)
+    assert "m***@example.org" in message.last_error and "maria.garcia" not in message.last_error
     assert not AuditEntry.objects.filter(summary__contains="maria.garcia").exists()
+    assert mail.outbox == []
+    body = html.unescape(client_for(staff[Role.NURSE]).get("/outcomes/worklist/").content.decode())
+    assert body.count("Email to m***@example.org failed: The mail server did not accept it") == 2
+    assert "sent by email" not in body
+    monkeypatch.undo()
+    assert "2 already have a live link" in send()  # the run does not send the same links twice
 
 
 def test_dispatches_are_append_only(course):
+    Patient.objects.filter(pk=course.pk).update(email="")
     send()
     d = LinkDispatch.objects.first()
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -421,22 +432,23 @@ def test_send_link_now_emails_an_overdue_questionnaire(course, staff, client_for
     client = client_for(nurse)
     response = post_send(client, course)
     assert response.status_code == 302 and response["Location"] == "/outcomes/worklist/?location=downtown"
-    assert len(mail.outbox) == 1 and "a short questionnaire" in mail.outbox[0].body
-    d = LinkDispatch.objects.get()
-    assert (d.outcome, d.created_by, d.timepoint, d.link.timepoint, d.link.created_by) == (
-        "sent",
-        nurse,
-        "follow_up",
-        "follow_up",
-        nurse,
+    assert "Link queued by email" in client.get("/outcomes/worklist/").content.decode()
+    assert (
+        "waiting to be sent by email to m***@example.org"
+        in client.get("/outcomes/worklist/").content.decode()
     )
+    assert mail.outbox == [] and run_ready_jobs() == 1
+    assert len(mail.outbox) == 1 and "a short questionnaire" in mail.outbox[0].body
+    m = OutboundMessage.objects.get()
+    link = PatientLink.objects.get()
+    assert (m.status, m.created_by, link.timepoint, link.created_by) == ("sent", nurse, "follow_up", nurse)
     body = client.get("/outcomes/worklist/").content.decode()
-    assert "Link emailed to m***@example.org" in body
+    assert "Link sent by email to m***@example.org" in body
     # A questionnaire that can no longer be answered (infusion 2 is past) is refused; nothing is sent.
     refused = post_send(
         client, course, timepoint="pre_infusion", infusion_number="2", due_on=day(-7).isoformat()
     )
-    assert refused.status_code == 302 and len(mail.outbox) == 1
+    assert refused.status_code == 302 and run_ready_jobs() == 0 and len(mail.outbox) == 1
     assert "is not waiting for an answer" in client.get("/outcomes/worklist/").content.decode()
 
 
@@ -444,12 +456,14 @@ def test_a_double_click_on_send_link_now_sends_once_and_a_later_resend_is_allowe
     client = client_for(staff[Role.NURSE])
     post_send(client, course)
     post_send(client, course)
+    run_ready_jobs()
     assert len(mail.outbox) == 1 and PatientLink.objects.count() == 1
     assert "was not sent again" in client.get("/outcomes/worklist/").content.decode()
     PatientLink.objects.update(
         created_at=timezone.now() - timedelta(minutes=11)
     )  # the patient lost the email
     post_send(client, course)
+    run_ready_jobs()
     assert len(mail.outbox) == 2
 
 

@@ -108,7 +108,9 @@ def test_link_service_refusals(staff, patient):
 def test_staff_page_creates_a_link_shown_once(staff, patient, client_for):
     client = client_for(staff[Role.INTAKE])
     r = client.post(
-        f"/outcomes/patient/{patient.external_id}/link/", {"instrument": "gad7", "hours": "24"}, follow=True
+        f"/outcomes/patient/{patient.external_id}/link/",
+        {"instrument": "gad7", "hours": "24", "how": "show"},
+        follow=True,
     )
     body = r.content.decode()
     assert "/q/" in body and PatientLink.objects.filter(instrument="gad7").count() == 1

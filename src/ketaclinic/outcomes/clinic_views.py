@@ -182,7 +182,7 @@ def worklist_send(request: AuthedRequest, external_id: str) -> HttpResponse:
     try:
         if d["how"] == "email":
             base_url = settings.KETACLINIC_BASE_URL or request.build_absolute_uri("/")
-            dispatch = services.due_link_email(
+            sent = services.due_link_email(
                 user=request.user,
                 patient=patient,
                 instrument=d["instrument"],
@@ -191,14 +191,11 @@ def worklist_send(request: AuthedRequest, external_id: str) -> HttpResponse:
                 due_on=d["due_on"],
                 base_url=base_url,
             )
-            if dispatch.outcome == LinkDispatch.Outcome.SENT:
-                messages.success(request, f"Link emailed to {patient.display_name} ({dispatch.to_masked}).")
-            else:
-                messages.error(
-                    request,
-                    f"Emailing {patient.display_name} failed: {dispatch.error}. Nothing was sent; "
-                    "try again, or hand out a link.",
-                )
+            messages.success(
+                request,
+                f"Link queued by email to {patient.display_name} ({sent.to_masked}); "
+                "the worklist shows when it is sent.",
+            )
         else:
             _link, token = services.link_create(
                 user=request.user,

@@ -14,7 +14,6 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.core.mail import get_connection
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
@@ -202,5 +201,4 @@ def demo_worklist_load(*, nurse: User, location: Location, today: date) -> None:
             due_on=q.due_on,
             base_url=settings.KETACLINIC_BASE_URL or "http://127.0.0.1:8000",
             today=today,
-            connection=get_connection("django.core.mail.backends.dummy.EmailBackend"),
         )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.core.errors import ValidationError
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
@@ -36,6 +37,16 @@ now{crisis}, or call 911.
 
 This message was sent automatically; please do not reply to it.
 """
+
+
+NO_BASE_URL = "Set KETACLINIC_BASE_URL to the clinic's https:// address: patients' links start with it."
+
+
+def link_url(base_url: str, token: str) -> str:
+    """The address a patient opens: the clinic's base address and the link's token."""
+    if not base_url:
+        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
+    return base_url.rstrip("/") + reverse("questionnaire_answer", args=[token])
 
 
 def email_masked(address: str) -> str:
@@ -145,4 +156,21 @@ def safety_flag_nobody(flag: SafetyFlag) -> None:
         patient=flag.patient,
         summary="Safety flag: no prescriber with an email address to notify",
         detail={"flag": str(flag.external_id)},
+    )
+
+
+SMS_BODY = (
+    "{clinic}: please answer a short questionnaire for your care team: {links} "
+    "(works once, until {expires}). In crisis? Call or text 988{crisis}."
+)
+
+
+def questionnaire_sms(*, patient: Patient, urls: Sequence[str], expires: datetime) -> str:
+    """The text message: the clinic's name, the link(s), until when, 988; nothing clinical."""
+    line = crisis_line(patient.location)
+    return SMS_BODY.format(
+        clinic=patient.location.name,
+        links=" ".join(urls),
+        expires=until_words(expires),
+        crisis=f" or call {line}" if line else "",
     )

@@ -41,6 +41,9 @@ class AnswersForm(forms.Form):
 class LinkForm(forms.Form):
     instrument = forms.CharField(max_length=40)
     hours = forms.IntegerField(min_value=1, max_value=168, initial=72)
+    how = forms.ChoiceField(
+        choices=[("sms", "Text message"), ("email", "Email"), ("show", "Show it here")], initial="sms"
+    )
 
 
 class AssessForm(forms.Form):

@@ -8,6 +8,7 @@ import re
 from itertools import groupby
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,6 +27,8 @@ from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.instruments import Instrument, get_instrument, shipped_instruments
 from ketaclinic.core.outcomes import DueItem, DueStatus
+from ketaclinic.messaging.models import OutboundMessage
+from ketaclinic.messaging.selectors import contact_preference_get, messages_for_patient
 from ketaclinic.outcomes import emails, selectors, services
 from ketaclinic.outcomes.charts import trajectory_svg_cached
 from ketaclinic.outcomes.forms import AnswersForm, AssessForm, BoosterForm, CorrectionForm, LinkForm
@@ -34,6 +37,7 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.patients.selectors import patient_get
 from ketaclinic.patients.views import form_error
 
+LINK_FORM_INVALID = "Choose a questionnaire, how to send it, and how many hours the link lasts (1 to 168)."
 CHART_INSTRUMENTS = ("phq9", "gad7", "pcl5", "pain_nrs")
 
 
@@ -91,6 +95,7 @@ def patient_outcomes(request: AuthedRequest, external_id: str) -> HttpResponse:
         if i in present
     ]
     audit_read(patient, "questionnaires and outcomes")
+    preference = contact_preference_get(patient)
     return render(
         request,
         "outcomes/patient.html",
@@ -111,6 +116,14 @@ def patient_outcomes(request: AuthedRequest, external_id: str) -> HttpResponse:
             ],
             "link_instruments": [i for i in shipped_instruments().values() if i.wording == "shipped"],
             "new_link": request.session.pop("outcomes_new_link", None),
+            "sent_messages": messages_for_patient(
+                patient, purpose=OutboundMessage.Purpose.QUESTIONNAIRE_LINK
+            ),
+            "can_resend": request.user.can(Permission.PATIENT_REGISTER),
+            "contact_preference": preference,
+            "sms_ok": bool(patient.phone) and not preference.sms_opted_out,
+            "email_ok": bool(patient.email) and not preference.email_opted_out,
+            "back": request.get_full_path(),
             "today": timezone.localdate(),
         },
     )
@@ -179,19 +192,34 @@ def response_new(request: AuthedRequest, external_id: str, instrument: str) -> H
 @login_required
 @require_POST
 def link_new(request: AuthedRequest, external_id: str) -> HttpResponse:
+    """A one-time link: sent by text message or email through the outbox, or shown once to hand out."""
     patient = _patient(request, external_id, Permission.QUESTIONNAIRE_RECORD)
     form = LinkForm(request.POST)
-    if form.is_valid():
-        try:
+    if not form.is_valid():
+        messages.error(request, LINK_FORM_INVALID)
+        return redirect("outcomes:patient", external_id=patient.external_id)
+    how = form.cleaned_data.pop("how")
+    try:
+        if how == "show":
             _link, token = services.link_create(user=request.user, patient=patient, **form.cleaned_data)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
             request.session["outcomes_new_link"] = request.build_absolute_uri(
                 reverse("questionnaire_answer", args=[token])
             )
-    else:
-        messages.error(request, "Choose a questionnaire and how many hours the link lasts (1 to 168).")
+        else:
+            sent = services.link_send(
+                user=request.user,
+                patient=patient,
+                channel=how,
+                base_url=settings.KETACLINIC_BASE_URL or request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
+            messages.success(
+                request,
+                f"The link is queued by {sent.get_channel_display().lower()} to {sent.to_masked}; "
+                "its status shows below.",
+            )
+    except DomainError as exc:
+        messages.error(request, exc.message)
     return redirect("outcomes:patient", external_id=patient.external_id)
 
 

@@ -24,6 +24,7 @@ from ketaclinic.base.db_routing import report_database
 from ketaclinic.consent.selectors import consent_status
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
+from ketaclinic.messaging.selectors import contact_preference_get
 from ketaclinic.patients import selectors as patient_selectors
 from ketaclinic.patients.access import break_glass_open
 from ketaclinic.patients.forms import AllergyForm, MeasurementForm, MedicationForm
@@ -47,6 +48,8 @@ def patient_chart(request: AuthedRequest, external_id: str) -> HttpResponse:
         "measurement_form": MeasurementForm(),
         "allergy_form": AllergyForm(),
         "medication_form": MedicationForm(),
+        "contact_preference": contact_preference_get(patient),
+        "can_edit_contacts": request.user.can(Permission.PATIENT_REGISTER),
     }
     if request.user.can(Permission.CLINICAL_VIEW):
         ctx["referrals"] = referrals_for_patient(user=request.user, patient=patient)

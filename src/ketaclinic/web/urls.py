@@ -41,6 +41,7 @@ urlpatterns = [
     path("sessions/", include("ketaclinic.infusions.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),
     path("outcomes/", include("ketaclinic.outcomes.urls")),
+    path("messages/", include("ketaclinic.messaging.urls")),
     path("q/<str:token>/", outcomes_views.answer, name="questionnaire_answer"),
     path("", include(([path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),
     path("api/", api.urls),

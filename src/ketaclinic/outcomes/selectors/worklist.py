@@ -29,6 +29,8 @@ from ketaclinic.core.outcomes import (
     DueWindow,
     longest_window_days,
 )
+from ketaclinic.messaging.models import OutboundMessage
+from ketaclinic.messaging.selectors import email_opted_out, messages_by_reference
 from ketaclinic.outcomes.emails import until_words
 from ketaclinic.outcomes.models import LinkDispatch, PatientLink, QuestionnaireDue
 from ketaclinic.outcomes.selectors.care import LOCATION_NOT_YOURS
@@ -51,9 +53,11 @@ class WorklistRow:
     patient: Patient
     item: DueItem
     live_link: PatientLink | None  # an unused, unexpired link for this questionnaire
-    dispatch: LinkDispatch | None  # the latest attempt to email a link for it
+    dispatch: LinkDispatch | None  # the latest record of a patient without an address for it
     sendable: bool  # its wording ships, so it can go by link
     instrument_name: str
+    message: OutboundMessage | None = None  # the outbox's message carrying the live link, with its status
+    email_opted_out: bool = False
 
     @property
     def link_until(self) -> str:
@@ -61,8 +65,9 @@ class WorklistRow:
 
     @property
     def hand_out(self) -> bool:
-        """No email address: a member of staff hands the patient a link (or enters the answers)."""
-        return not self.patient.email
+        """No email address, or opted out of email: a member of staff hands the patient a link (or enters the
+        answers)."""
+        return not self.patient.email or self.email_opted_out
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,8 @@ def questionnaire_worklist(
 ) -> Worklist:
     """Questionnaires due today or overdue (while an answer would still count) at a location, overdue first,
     then by due date and name, ``page_size`` at a time (``None``: all), with each one's live link and latest
-    emailing: a count, a page of rows, the rows' links and their emailings (four queries).
+    emailing: a count, a page of rows, the rows' links, their address records, their messages and the
+    patients' opt-outs (six queries).
 
     ``user=None`` is the daily job (every location when ``location`` is None), by chunks of ``among`` ids;
     ``only_due`` leaves out the overdue ones."""
@@ -187,6 +193,8 @@ def questionnaire_worklist(
     waiting = [(row.patient, _item(row, today)) for row in shown]
     live: dict[tuple[int, ItemKey], PatientLink] = {}
     dispatches: dict[tuple[int, ItemKey, date], LinkDispatch] = {}
+    carried: dict[str, OutboundMessage] = {}
+    opted_out: set[int] = set()
     if waiting:
         ids = {patient.pk for patient, _ in waiting}
         for link in PatientLink.objects.filter(
@@ -200,18 +208,28 @@ def questionnaire_worklist(
             dispatches[(d.patient_id, (d.instrument, d.timepoint, d.infusion_number), d.due_on)] = (
                 d  # the latest wins
             )
+        if live:
+            carried = messages_by_reference(
+                ids,
+                [str(link.external_id) for link in live.values()],
+                since=min(link.created_at for link in live.values()) - timedelta(minutes=1),
+            )
+        opted_out = email_opted_out(ids)
     library = shipped_instruments()
     rows = []
     for patient, item in waiting:
         key = item_key(item)
+        live_link = live.get((patient.pk, key))
         rows.append(
             WorklistRow(
                 patient,
                 item,
-                live.get((patient.pk, key)),
+                live_link,
                 dispatches.get((patient.pk, key, item.questionnaire.due_on)),
                 item.instrument in library and library[item.instrument].wording == "shipped",
                 library[item.instrument].name if item.instrument in library else item.instrument,
+                carried.get(str(live_link.external_id)) if live_link is not None else None,
+                patient.pk in opted_out,
             )
         )
     return Worklist(

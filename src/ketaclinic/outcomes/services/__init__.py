@@ -11,11 +11,11 @@ re-exported here.
 
 from __future__ import annotations
 
+from ketaclinic.outcomes.emails import NO_BASE_URL
 from ketaclinic.outcomes.services._common import LINK_HOURS, NOT_ADMINISTRABLE, UNKNOWN_INSTRUMENT
 from ketaclinic.outcomes.services.dispatch import (
     DAILY_JOB,
     JUST_SENT,
-    NO_BASE_URL,
     NO_EMAIL,
     NOT_WAITING,
     RESEND_AFTER,
@@ -37,6 +37,7 @@ from ketaclinic.outcomes.services.links import (
     link_open,
     link_submit,
 )
+from ketaclinic.outcomes.services.messages import link_send
 from ketaclinic.outcomes.services.responses import (
     ALREADY_REPLACED,
     AUTHORED_IN_FUTURE,
@@ -61,6 +62,7 @@ from ketaclinic.outcomes.services.summaries import (
 )
 
 __all__ = [
+    "link_send",
     "ALREADY_REPLACED",
     "ASSESSMENT_REQUIRED",
     "AUTHORED_IN_FUTURE",

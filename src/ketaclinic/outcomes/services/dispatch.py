@@ -1,14 +1,14 @@
-"""Emailing questionnaire links: the daily job (``send_due_links``) and "Send link now" on the worklist."""
+"""Emailing questionnaire links through the outbox (``ketaclinic.messaging``): the daily job and "Send link
+now" on the worklist. A patient without an email address (or opted out of email) is recorded to hand a link
+out."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
@@ -19,7 +19,9 @@ from ketaclinic.base.tokens import token_new
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.outcomes import DueItem
+from ketaclinic.messaging.models import Channel, OutboundMessage
 from ketaclinic.outcomes import emails
+from ketaclinic.outcomes.emails import NO_BASE_URL, link_url
 from ketaclinic.outcomes.models import LinkDispatch, PatientLink
 from ketaclinic.outcomes.selectors import (
     due_link_chunks,
@@ -30,93 +32,54 @@ from ketaclinic.outcomes.selectors import (
     questionnaire_worklist,
 )
 from ketaclinic.outcomes.services._common import _instrument, _link_store
+from ketaclinic.outcomes.services.messages import links_message_queue
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 
 NOT_WAITING = "{label} ({instrument}) is not waiting for an answer: nothing to send."
 NO_EMAIL = "{name} has no email address: hand out a link instead (or enter the answers)."
-NO_BASE_URL = "Set KETACLINIC_BASE_URL to the clinic's https:// address: patients' links start with it."
-DAILY_JOB = " (daily send_due_links job)"
+DAILY_JOB = " (the daily run)"
 
 
 def _dispatch_email(
-    *, actor: User | None, patient: Patient, items: Sequence[DueItem], base_url: str, connection: Any = None
-) -> list[LinkDispatch]:
-    """Email one message with a new link per item; then, in one transaction, store the links (only when the
-    message went) and one dispatch per item. A failed send stores no link: nobody can hold it."""
+    *, actor: User | None, patient: Patient, items: Sequence[DueItem], base_url: str
+) -> OutboundMessage:
+    """Queue one email with a new link per item through the outbox: the links, the message and its sending
+    job in one transaction (the worker sends it, retries it, and shows it sent only once the mail server
+    accepted it). An opted-out or missing address is refused and stores nothing."""
     if not base_url:
         raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
     now = timezone.now()
     planned = [
-        (
-            item,
-            _instrument(item.instrument, for_patient=True),
-            token_new(),
-            link_expiry(item, now),
-        )
+        (item, _instrument(item.instrument, for_patient=True), token_new(), link_expiry(item, now))
         for item in items
     ]
-    urls = [
-        base_url.rstrip("/") + reverse("questionnaire_answer", args=[token]) for _, _, token, _ in planned
-    ]
-    message = emails.questionnaire_email(patient=patient, urls=urls, expires=min(e for *_, e in planned))
-    error = emails.send(message, connection=connection)
-    masked = emails.email_masked(patient.email)
-    error = (
-        error.replace(patient.email, masked)[:300] if patient.email else error[:300]
-    )  # e.g. SMTPRecipientsRefused
-    how = DAILY_JOB if actor is None else ""
-    out = []
+    urls = [link_url(base_url, token) for _, _, token, _ in planned]
+    how = f" to send by email to {emails.email_masked(patient.email)}" + (DAILY_JOB if actor is None else "")
     with transaction.atomic():
-        for item, inst, token, expires in planned:
-            q = item.questionnaire
-            link = (
-                None
-                if error
-                else _link_store(
-                    actor=actor,
-                    patient=patient,
-                    inst=inst,
-                    token=token,
-                    hours=72,
-                    timepoint=q.timepoint,
-                    infusion_number=q.infusion_number,
-                    how=f" by email to {masked}{how}",
-                    expires_at=expires,
-                )
-            )
-            dispatch = LinkDispatch.objects.create(
-                patient=patient,
-                link=link,
-                instrument=inst.id,
-                timepoint=q.timepoint,
-                infusion_number=q.infusion_number,
-                due_on=q.due_on,
-                channel=LinkDispatch.Channel.EMAIL,
-                to_masked=masked,
-                sent_at=now,
-                outcome=LinkDispatch.Outcome.FAILED if error else LinkDispatch.Outcome.SENT,
-                error=error,
-                created_by=actor,
-            )
-            audit_record(
-                action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM,
+        links = [
+            _link_store(
                 actor=actor,
                 patient=patient,
-                summary=(
-                    f"Emailing a {inst.name} link to {masked} FAILED: {error}"
-                    if error
-                    else f"Emailed a {inst.name} link to {masked}"
-                )
-                + how,
-                detail={
-                    "dispatch": str(dispatch.external_id),
-                    "outcome": dispatch.outcome,
-                    "link": str(link.external_id) if link else None,
-                },
+                inst=inst,
+                token=token,
+                hours=72,
+                timepoint=item.questionnaire.timepoint,
+                infusion_number=item.questionnaire.infusion_number,
+                how=how,
+                expires_at=expires,
             )
-            out.append(dispatch)
-    return out
+            for item, inst, token, expires in planned
+        ]
+        return links_message_queue(
+            actor=actor,
+            patient=patient,
+            channel=Channel.EMAIL,
+            urls=urls,
+            tokens=[token for _, _, token, _ in planned],
+            expires=min(e for *_, e in planned),
+            reference=" ".join(str(link.external_id) for link in links),
+        )
 
 
 def _record_no_address(*, actor: User | None, patient: Patient, item: DueItem) -> LinkDispatch:
@@ -137,8 +100,8 @@ def _record_no_address(*, actor: User | None, patient: Patient, item: DueItem) -
             action=AuditEntry.Action.CREATE if actor else AuditEntry.Action.SYSTEM,
             actor=actor,
             patient=patient,
-            summary=f"No email address: the {item.instrument} link for {q.label.lower()} must be handed out"
-            + (DAILY_JOB if actor is None else ""),
+            summary=f"No email address (or opted out of email): the {item.instrument} link for "
+            f"{q.label.lower()} must be handed out" + (DAILY_JOB if actor is None else ""),
             detail={"dispatch": str(dispatch.external_id), "outcome": dispatch.outcome},
         )
     return dispatch
@@ -153,17 +116,16 @@ JUST_SENT = (
 
 @dataclass
 class SendSummary:
-    sent: int = 0
-    failed: int = 0
-    no_address: int = 0
+    queued: int = 0  # links queued in the outbox (its worker sends them, retries, and shows what failed)
+    no_address: int = 0  # no email address, or the patient opted out of email
     live_link: int = 0  # a live link exists already: nothing sent
     not_by_link: int = 0  # licensed wording: staff enter the answers
     not_in_treatment: int = 0  # no active or completed plan (screened out, draft, stopped): staff decide
 
     def __str__(self) -> str:
         return (
-            f"{self.sent} sent, {self.failed} failed (retried next run), {self.no_address} without an email "
-            f"address (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not "
+            f"{self.queued} queued to be emailed, {self.no_address} without an email address or opted out "
+            f"of email (hand out a link), {self.live_link} already have a live link, {self.not_by_link} not "
             f"sent by link (licensed wording), {self.not_in_treatment} not sent: no active or completed plan"
         )
 
@@ -179,7 +141,6 @@ def _send_chunk(
     today: date | None,
     among: list[int],
     summary: SendSummary,
-    connection: Any,
 ) -> None:
     to_email: dict[Patient, list[DueItem]] = {}
     rows = questionnaire_worklist(
@@ -200,13 +161,8 @@ def _send_chunk(
         else:
             to_email.setdefault(row.patient, []).append(row.item)
     for patient, items in to_email.items():
-        for d in _dispatch_email(
-            actor=user, patient=patient, items=items, base_url=base_url, connection=connection
-        ):
-            if d.outcome == LinkDispatch.Outcome.SENT:
-                summary.sent += 1
-            else:
-                summary.failed += 1
+        _dispatch_email(actor=user, patient=patient, items=items, base_url=base_url)
+        summary.queued += len(items)
 
 
 def due_links_send(
@@ -215,14 +171,15 @@ def due_links_send(
     base_url: str,
     location: Location | None = None,
     today: date | None = None,
-    connection: Any = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> SendSummary:
-    """Email a link for every questionnaire due today (window open, no answer) that has no live link.
+    """Queue an email with a link for every questionnaire due today (window open, no answer) that has no live
+    link.
 
-    One message per patient (all their links). Idempotent: a sent link is live, so a second run the same
-    day sends nothing again; a patient without an email address is recorded once per questionnaire and
-    listed on the worklist as "hand out a link"; a failed send stores no link, so the next run tries again.
+    One message per patient (all their links), sent by the outbox's worker. Idempotent: a queued link is
+    live, so a second run the same day queues nothing again; a patient without an email address (or opted out
+    of email) is recorded once per questionnaire and listed on the worklist as "hand out a link"; a message
+    that the mail server never accepts shows as failed on the worklist and the patient's page.
     ``user`` None is the daily job (every location unless ``location`` is given). Patients are read and
     emailed ``chunk_size`` at a time, so memory stays bounded however large the network."""
     if user is not None:
@@ -238,7 +195,6 @@ def due_links_send(
             today=today,
             among=chunk,
             summary=summary,
-            connection=connection,
         )
     return summary
 
@@ -253,10 +209,9 @@ def due_link_email(
     due_on: date,
     base_url: str,
     today: date | None = None,
-    connection: Any = None,
-) -> LinkDispatch:
-    """ "Send link now" on the worklist: email a link for one questionnaire that is still waiting for an
-    answer."""
+) -> OutboundMessage:
+    """ "Send link now" on the worklist: queue an email with a link for one questionnaire that is still
+    waiting for an answer."""
     patient_for(user, patient, Permission.QUESTIONNAIRE_RECORD)
     inst = _instrument(instrument, for_patient=True)
     item = next(
@@ -297,6 +252,4 @@ def due_link_email(
                 field="questionnaire",
                 value=instrument,
             )
-        return _dispatch_email(
-            actor=user, patient=patient, items=[item], base_url=base_url, connection=connection
-        )[0]
+        return _dispatch_email(actor=user, patient=patient, items=[item], base_url=base_url)

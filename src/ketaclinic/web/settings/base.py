@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "ketaclinic.audit",
     "ketaclinic.protocols",
     "ketaclinic.patients",
+    "ketaclinic.messaging",
     "ketaclinic.screening",
     "ketaclinic.inquiries",
     "ketaclinic.plans",
@@ -270,6 +271,22 @@ DEFAULT_FROM_EMAIL = os.environ.get("KETACLINIC_EMAIL_FROM", "ketaclinic <no-rep
 # The address patients' links start with (scheme and host), for the daily job and "Send link now"; unset,
 # "Send link now" uses the address the page was opened at and, with DEBUG on, the job http://127.0.0.1:8000.
 KETACLINIC_BASE_URL = os.environ.get("KETACLINIC_BASE_URL", "")
+
+# Messages to patients (ketaclinic.messaging): the sender of each channel, a dotted path to a class with
+# ``send(message) -> provider reference``. Out of the box: ConsoleSender (prints), EmailSender (EMAIL_BACKEND
+# above) and TwilioSmsSender (text messages through Twilio). Text messages print on the console until the
+# clinic's Twilio account is configured (KETACLINIC_SMS_SENDER=twilio and the three TWILIO_ values).
+MESSAGE_SENDERS = {
+    "sms": (
+        "ketaclinic.messaging.senders.TwilioSmsSender"
+        if os.environ.get("KETACLINIC_SMS_SENDER", "console") == "twilio"
+        else "ketaclinic.messaging.senders.ConsoleSender"
+    ),
+    "email": "ketaclinic.messaging.senders.EmailSender",
+}
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")  # E.164, e.g. +16175550100
 
 # Content-Security-Policy (django-csp: a kept library, with report-only mode and per-view overrides): scripts
 # only from our own static files (no inline script or handler anywhere; htmx needs no eval here); inline style

@@ -33,6 +33,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("KETACLINIC_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("KETACLINIC_EMAIL_USE_TLS", True)
 EMAIL_TIMEOUT = 30
 # ``send_due_links`` refuses to run until KETACLINIC_BASE_URL is the clinic's https:// address.
+# Text messages to patients: KETACLINIC_SMS_SENDER=twilio with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and
+# TWILIO_FROM_NUMBER (base.py, docs/messaging.md); until then they print on the console.
 
 # Probes come over plain HTTP from the load balancer, inside the network: no redirect to https for them.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -1,9 +1,9 @@
 """``ketaclinic manage send_due_links``: email each patient a link for every questionnaire due today.
 
 The worker (``ketaclinic manage jobs_worker``, docs/jobs.md) runs the same code every day by itself, one task
-per location; this command is the manual trigger: it sends now, or with ``--enqueue`` hands the work to the
-worker. Idempotent: a second run the same day sends nothing already sent; a failed email is recorded and
-tried again at the next run."""
+per location; this command is the manual trigger: it queues the emails in the outbox now (the worker sends
+them, retries each with backoff and shows a failure on the worklist), or with ``--enqueue`` hands the whole
+run to the worker. Idempotent: a second run the same day queues nothing already queued."""
 
 from __future__ import annotations
 
@@ -55,10 +55,6 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Questionnaire links: {summary}.")
-        if summary.failed:
-            raise CommandError(
-                f"{summary.failed} email(s) failed; they are recorded and will be retried at the next run."
-            )
 
 
 def _day(value: str) -> date | None:
