@@ -30,6 +30,7 @@ OPEN_PAGES = {
     "web:dashboard",
     "consent:public_sign",
     "questionnaire_answer",
+    "preparation_confirm",
     None,
 }  # public pages: the one-time token is the key
 PHQ9 = [1, 1, 1, 1, 1, 1, 1, 1, 0]

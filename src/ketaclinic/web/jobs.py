@@ -20,6 +20,7 @@ from ketaclinic.jobs.models import PeriodicRun
 from ketaclinic.jobs.schedule import Periodic
 from ketaclinic.jobs.selectors import STATES, UNKNOWN_JOB, job_counts, job_results, job_rows
 from ketaclinic.outcomes import tasks as outcomes_tasks
+from ketaclinic.reminders import tasks as reminders_tasks
 
 # Every periodic job, declared here rather than in a crontab; times are each location's local time.
 SCHEDULE: tuple[Periodic, ...] = (
@@ -28,6 +29,12 @@ SCHEDULE: tuple[Periodic, ...] = (
         task=outcomes_tasks.due_links_location,
         at=time(8, 0),
         description="Email patients the questionnaire links due today",
+    ),
+    Periodic(
+        job="infusion_reminders",
+        task=reminders_tasks.preparation_reminders_location,
+        at=time(10, 0),
+        description="Remind tomorrow's infusion patients to prepare and bring a driver (link to confirm)",
     ),
     Periodic(
         job="prune",

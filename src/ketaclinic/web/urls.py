@@ -9,6 +9,7 @@ from django.urls import URLPattern, include, path
 from ketaclinic.accounts import urls as accounts_urls
 from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.patients import urls as patients_urls
+from ketaclinic.reminders import views as reminders_views
 from ketaclinic.web import health, jobs, pages, views
 from ketaclinic.web.api import api
 
@@ -43,6 +44,7 @@ urlpatterns = [
     path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("messages/", include("ketaclinic.messaging.urls")),
     path("q/<str:token>/", outcomes_views.answer, name="questionnaire_answer"),
+    path("prep/<str:token>/", reminders_views.confirm, name="preparation_confirm"),
     path("", include(([path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),
     path("api/", api.urls),
     path("healthz", health.healthz),

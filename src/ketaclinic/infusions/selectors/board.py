@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
@@ -77,6 +78,11 @@ class BoardSlot:
     @property
     def number(self) -> str:
         return infusion_number(self.planned)
+
+    @property
+    def preparation(self) -> Any:
+        """The day-before reminder's answer (the reminders app's row), or None before a reminder was made."""
+        return getattr(self.planned, "preparation", None)
 
     @property
     def scheduled_start(self) -> datetime:
@@ -165,6 +171,7 @@ def day_board(
                 )
             )
         )
+        .select_related("preparation__message")  # the day-before reminder's answer, in the same query
         .order_by("scheduled_start")
     )
     with timezone.override(tz):

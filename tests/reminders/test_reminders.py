@@ -1,0 +1,169 @@
+"""The day-before reminder: tomorrow's expected patients get a text (or an email) with the preparation and a
+one-time link; their answer shows on the day board, so the desk calls before the chair sits empty."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from ketaclinic.audit.models import AuditEntry
+from ketaclinic.core.access import Role
+from ketaclinic.messaging.models import ContactPreference, OutboundMessage
+from ketaclinic.plans.models import PlannedInfusion
+from ketaclinic.reminders.models import PreparationCheck
+from ketaclinic.reminders.services import (
+    LINK_ANSWERED,
+    LINK_EXPIRED,
+    LINK_UNKNOWN,
+    preparation_reminders_send,
+)
+from tests.outcomes.test_due import give_plan
+
+BASE = "https://clinic.example"
+
+
+@pytest.fixture
+def tomorrow(staff, patient, protocols):
+    """Maria expected tomorrow at 10:00 (the location's time), infusion 1 of her series."""
+    give_plan(patient, protocols, staff[Role.PRESCRIBER], staff[Role.INTAKE], days=(20, 24))
+    tz = ZoneInfo(patient.location.timezone)
+    today = timezone.now().astimezone(tz).date()
+    first = PlannedInfusion.objects.get(plan__patient=patient, sequence=1)
+    first.scheduled_start = datetime.combine(today + timedelta(days=1), time(10), tzinfo=tz)
+    first.save()
+    type(patient).objects.filter(pk=patient.pk).update(phone="617-555-0142", email="maria@example.org")
+    patient.refresh_from_db()
+    return first
+
+
+def send(location):
+    today = timezone.now().astimezone(ZoneInfo(location.timezone)).date()
+    return preparation_reminders_send(location=location, day=today, base_url=BASE)
+
+
+def token_of(message: OutboundMessage) -> str:
+    found = re.search(r"/prep/([^/\s]+)/", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def test_tomorrows_patient_gets_a_text_with_preparation_and_a_link_once(tomorrow, downtown):
+    summary = send(downtown)
+    assert (summary.queued, summary.not_sent) == (1, 0)
+    check = PreparationCheck.objects.get(planned=tomorrow)
+    assert check.status == "waiting" and check.token_sha256 and check.expires_at == tomorrow.scheduled_start
+    message = check.message
+    assert message.channel == "sms" and message.to_address == "+16175550142"
+    assert "at least 4 hours before" in message.body and "driver" in message.body
+    assert f"{BASE}/prep/" in message.body and downtown.name in message.body
+    assert "10:00 AM" in message.body  # the location's time
+    assert "ketamine" not in message.body.lower()  # nothing clinical in a text
+    assert AuditEntry.objects.filter(summary="Infusion reminder queued").count() == 1
+    again = send(downtown)
+    assert (again.queued, again.not_sent) == (0, 0)
+    assert OutboundMessage.objects.count() == 1
+
+
+def test_a_patient_who_opted_out_of_texts_is_reminded_by_email(tomorrow, downtown):
+    ContactPreference.objects.create(patient=tomorrow.plan.patient, sms_opted_out=True)
+    send(downtown)
+    assert PreparationCheck.objects.get(planned=tomorrow).message.channel == "email"
+
+
+def test_a_patient_who_cannot_be_reached_is_left_for_the_desk_to_call(tomorrow, downtown, client_for, staff):
+    type(tomorrow.plan.patient).objects.filter(pk=tomorrow.plan.patient_id).update(phone="", email="")
+    summary = send(downtown)
+    assert (summary.queued, summary.not_sent) == (0, 1)
+    check = PreparationCheck.objects.get(planned=tomorrow)
+    assert check.status == "not_sent" and check.token_sha256 is None and check.message is None
+    assert "no phone number" in check.not_sent_reason and "no email address" in check.not_sent_reason
+    board = board_html(client_for(staff[Role.NURSE]), downtown, tomorrow)
+    assert "No reminder sent: call" in board
+
+
+@pytest.mark.parametrize("status", ["cancelled", "done"])
+def test_a_cancelled_or_done_slot_is_not_reminded(tomorrow, downtown, status):
+    PlannedInfusion.objects.filter(pk=tomorrow.pk).update(status=status)
+    assert send(downtown).queued == 0
+
+
+def test_the_day_after_tomorrow_is_not_reminded_yet(tomorrow, downtown):
+    PlannedInfusion.objects.filter(pk=tomorrow.pk).update(
+        scheduled_start=tomorrow.scheduled_start + timedelta(days=1)
+    )
+    assert send(downtown).queued == 0
+
+
+def board_html(client, location, planned) -> str:
+    day = planned.scheduled_start.astimezone(ZoneInfo(location.timezone)).date()
+    r = client.get(reverse("infusions:board"), {"location": location.code, "date": day.isoformat()})
+    assert r.status_code == 200
+    return r.content.decode()
+
+
+def test_the_patient_confirms_from_the_phone_and_the_board_shows_it(
+    tomorrow, downtown, client, client_for, staff
+):
+    send(downtown)
+    nurse = client_for(staff[Role.NURSE])
+    assert "Not confirmed yet" in board_html(nurse, downtown, tomorrow)
+    url = reverse("preparation_confirm", args=[token_of(OutboundMessage.objects.get())])
+    page = client.get(url)
+    assert page.status_code == 200 and "10:00 AM" in page.content.decode()
+    assert "ketamine" not in page.content.decode().lower()
+    done = client.post(
+        url, {"light_meal": "on", "no_alcohol": "on", "driver": "on", "driver_name": "Ana Ruiz"}
+    )
+    assert done.status_code == 200 and "You are all set" in done.content.decode()
+    check = PreparationCheck.objects.get(planned=tomorrow)
+    assert check.status == "confirmed" and check.driver_name == "Ana Ruiz" and check.answered_at
+    assert "Prepared, driver Ana Ruiz" in board_html(nurse, downtown, tomorrow)
+    second = client.post(url, {"light_meal": "on"})
+    assert second.status_code == 403 and LINK_ANSWERED in second.content.decode()
+    assert PreparationCheck.objects.get(planned=tomorrow).driver_name == "Ana Ruiz"  # nothing overwritten
+
+
+def test_no_driver_is_a_problem_the_desk_sees_on_the_board(tomorrow, downtown, client, client_for, staff):
+    send(downtown)
+    url = reverse("preparation_confirm", args=[token_of(OutboundMessage.objects.get())])
+    r = client.post(url, {"light_meal": "on", "no_alcohol": "on"})
+    assert r.status_code == 200 and "will call you" in r.content.decode()
+    check = PreparationCheck.objects.get(planned=tomorrow)
+    assert check.status == "problem"
+    assert check.problems == ["A driver home after the infusion: not confirmed"]
+    assert "Call: A driver home after the infusion: not confirmed" in board_html(
+        client_for(staff[Role.NURSE]), downtown, tomorrow
+    )
+
+
+def test_a_link_after_the_appointment_started_is_refused(tomorrow, downtown, client):
+    send(downtown)
+    PreparationCheck.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    r = client.get(reverse("preparation_confirm", args=[token_of(OutboundMessage.objects.get())]))
+    assert r.status_code == 403 and LINK_EXPIRED in r.content.decode()
+
+
+def test_an_unknown_link_is_refused_and_saves_nothing(db, client):
+    r = client.post(reverse("preparation_confirm", args=["not-a-real-token"]), {"light_meal": "on"})
+    assert r.status_code == 403 and LINK_UNKNOWN in r.content.decode()
+    assert not PreparationCheck.objects.exists()
+
+
+def test_a_too_long_note_is_refused_naming_the_limit_and_nothing_is_saved(tomorrow, downtown, client):
+    send(downtown)
+    url = reverse("preparation_confirm", args=[token_of(OutboundMessage.objects.get())])
+    r = client.post(url, {"light_meal": "on", "note": "x" * 501})
+    assert r.status_code == 400
+    assert PreparationCheck.objects.get(planned=tomorrow).answered_at is None
+
+
+def test_the_daily_job_is_in_the_schedule_in_each_locations_morning():
+    from ketaclinic.web.jobs import SCHEDULE
+
+    entry = next(e for e in SCHEDULE if e.job == "infusion_reminders")
+    assert entry.per_location and entry.at == time(10, 0)
