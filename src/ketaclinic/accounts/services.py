@@ -5,12 +5,14 @@ Opening a record with break-glass access is ``ketaclinic.patients.access.break_g
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ketaclinic.accounts.geography import zip_centre
 from ketaclinic.accounts.models import BreakGlassAccess, Location, User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.accounts.selectors import break_glass_queue
@@ -19,6 +21,7 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission, PrescriberKind, Role
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.travel import ServiceArea
 
 REVIEW_OUTCOMES = ("appropriate", "inappropriate")
 REVIEW_OUTCOME_UNKNOWN = "Review outcome {value!r} is unknown: allowed are appropriate, inappropriate."
@@ -31,6 +34,7 @@ ROLE_UNKNOWN = "Role {value!r} is unknown: allowed are {allowed}."
 PRESCRIBER_KIND_UNKNOWN = (
     "A prescriber is a psychiatrist, anesthesiologist or nurse_practitioner, not {value!r}."
 )
+SERVICE_AREA_MOBILE_ONLY = "{location} is a clinic; only a mobile location has a service area for home visits."
 LOCATIONS_REQUIRED = "Staff work at one or more locations: choose at least one."
 
 
@@ -143,3 +147,33 @@ def staff_set_active(*, user: User, staff_member: User, active: bool) -> User:
         summary=f"{'Reactivated' if active else 'Deactivated'} staff account {staff_member.username}",
     )
     return staff_member
+
+
+@transaction.atomic
+def location_service_area_set(
+    *, user: User, location: Location, centre_postal_code: str, radius_miles: float
+) -> Location:
+    """Set a mobile location's service area: homes within ``radius_miles`` of the centre ZIP code's centre."""
+    require(user, Permission.STAFF_MANAGE)
+    location = Location.objects.select_for_update().get(pk=location.pk)
+    if location.kind != Location.Kind.MOBILE:
+        raise ValidationError(
+            SERVICE_AREA_MOBILE_ONLY.format(location=location.name), field="location", value=location.code
+        )
+    area = ServiceArea(
+        name=location.name,
+        centre_postal_code=centre_postal_code.strip(),
+        centre=zip_centre(centre_postal_code, what="The service area's centre", field="centre_postal_code"),
+        radius_miles=float(radius_miles),
+    )
+    location.service_centre_postal_code = area.centre_postal_code
+    location.service_radius_miles = Decimal(str(round(area.radius_miles, 1)))
+    clean_or_refuse(location)
+    location.save(update_fields=["service_centre_postal_code", "service_radius_miles"])
+    audit_record(
+        action=AuditEntry.Action.UPDATE,
+        actor=user,
+        summary=f"Service area of {location.name}: within {location.service_radius_miles} miles of ZIP "
+        f"{location.service_centre_postal_code}",
+    )
+    return location

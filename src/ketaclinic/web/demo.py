@@ -34,7 +34,7 @@ from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.outcomes.demo import COURSES, demo_outcomes_load, demo_worklist_load
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.services import allergy_record, medication_record, patient_register
+from ketaclinic.patients.services import allergy_record, medication_record, patient_register, patient_update
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.plans.services import infusion_cancel, plan_draft, plan_sign
 from ketaclinic.protocols.models import ProtocolVersion
@@ -328,6 +328,9 @@ def _demo_load(today: date) -> bool:
         state="MA",
         postal_code="02110",
         phone="617-555-0300",
+        # homes within 12 miles of downtown Boston's ZIP centre
+        service_centre_postal_code="02110",
+        service_radius_miles=12,
     )
     users: dict[str, User] = {}
     for s in STAFF:
@@ -531,7 +534,12 @@ def _demo_plans_and_consent(
     weekdays = (today.weekday(), (today.weekday() + 3) % 7)
     per_location: dict[str, int] = {}
     for n, (patient, screening) in enumerate(eligible):
-        home = n == 0
+        home = n < len(HOME_VISITS)
+        if home:  # the nurse's route today: three homes in the mobile location's area
+            address, city, postal_code, _ = HOME_VISITS[n]
+            patient = patient_update(
+                user=users["intake.jones"], patient=patient, address=address, city=city, postal_code=postal_code
+            )
         k = per_location.get(patient.location.code, 0)
         per_location[patient.location.code] = k + 1
         chair = (
@@ -545,7 +553,7 @@ def _demo_plans_and_consent(
             screening=screening,
             start=today,
             weekdays=weekdays,
-            at=time(8 + 2 * (k // 4), 30 if home else 0),
+            at=HOME_VISITS[n][3] if home else time(8 + 2 * (k // 4)),
             location=locations["mobile"] if home else patient.location,
             chair=chair,
             at_home=home,
@@ -560,6 +568,15 @@ def _demo_plans_and_consent(
                 typed_name=f"{patient.given_name} {patient.family_name}",
                 signature_data=signature,
             )
+
+
+# The first eligible patients are visited at home (street, city, ZIP, time): Back Bay, Cambridge, Jamaica Plain,
+# with time between the visits to drive (the route page shows each leg's estimate).
+HOME_VISITS = (
+    ("18 Marlborough St", "Boston", "02116", time(8, 30)),
+    ("7 Hancock St", "Cambridge", "02139", time(11, 0)),
+    ("52 Burroughs St", "Jamaica Plain", "02130", time(13, 30)),
+)
 
 
 # Chairs per clinic: the plans' series hold chairs 1-4 at 8:00 and 10:00; today's sessions (at times set from
