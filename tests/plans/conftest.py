@@ -57,7 +57,7 @@ def draft(staff, patient, screening, seat, **kw):
         start=next_monday(),
         weekdays=(0, 3),
         at=time(9),
-        location=seat.location,
+        location=seat.location if seat is not None else None,
         chair=seat,
     )
     args.update(kw)

@@ -68,8 +68,9 @@ def _visit(infusion: PlannedInfusion) -> HomeVisit | str:
 
 
 def home_route_for(*, user: User, location: Location, day: date | None = None) -> HomeRoute:
-    """The location's home visits of ``day`` (its local day; today by default) in time order. Two queries
-    whatever the number of visits (the user's locations, the slots with their plans and patients)."""
+    """The location's home visits of ``day`` (its local day; today by default) in time order, in a fixed
+    number of queries whatever the number of visits (the user's locations, break-glass grants, the slots with
+    their plans and patients)."""
     require(user, Permission.BOARD_VIEW)
     if location.pk not in user_location_ids(user):
         raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location))
