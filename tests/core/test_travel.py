@@ -4,6 +4,7 @@ rounding up and buffer exactly, the refusals, and the properties a distance must
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -88,7 +89,7 @@ def test_the_rules_are_the_clinic_defaults_and_change_the_estimate() -> None:
         ("average_speed_mph", math.nan, "The average speed must be from 5 to 80 mph, got nan."),
     ],
 )
-def test_rules_out_of_range_are_refused_in_words(field: str, value: float, words: str) -> None:
+def test_rules_out_of_range_are_refused_in_words(field: str, value: Any, words: str) -> None:
     with pytest.raises(ValidationError) as exc:
         TravelRules(**{field: value})
     assert exc.value.message == words and exc.value.field == "travel"
@@ -145,7 +146,8 @@ def test_distance_obeys_the_triangle_inequality(a, b, c) -> None:
 
 
 @given(
-    st.floats(min_value=0, max_value=500, allow_nan=False), st.floats(min_value=0, max_value=500, allow_nan=False)
+    st.floats(min_value=0, max_value=500, allow_nan=False),
+    st.floats(min_value=0, max_value=500, allow_nan=False),
 )
 def test_minutes_never_fall_as_the_distance_grows_and_are_whole_steps_plus_the_buffer(x, y) -> None:
     near, far = sorted((x, y))

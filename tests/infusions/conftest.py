@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, User
 from ketaclinic.consent.selectors import consent_on_file
-from ketaclinic.core.infusion.home_safety import HOME_SAFETY_CODES
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Role
+from ketaclinic.core.infusion.home_safety import HOME_SAFETY_CODES
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession, VialCheck

@@ -58,7 +58,9 @@ def test_a_no_to_the_responsible_adult_keeps_the_session_from_starting(home_sess
     session = fresh(home_session)
     for code in HOME_SAFETY_CODES:
         answer = "no" if code == "home_responsible_adult" else "yes"
-        s.checklist_record(user=nurse, session=session, expected_version=session.version, code=code, answer=answer)
+        s.checklist_record(
+            user=nurse, session=session, expected_version=session.version, code=code, answer=answer
+        )
         session = fresh(session)
     with pytest.raises(ValidationError, match="home_responsible_adult failed"):
         s.checklist_complete(user=nurse, session=session, expected_version=session.version)
@@ -72,7 +74,11 @@ def test_a_no_to_the_responsible_adult_keeps_the_session_from_starting(home_sess
         )
     assert exc.value.message == NOT_OVERRIDABLE.format(question=HOME_SAFETY_ITEMS[0].question)
     s.checklist_record(
-        user=nurse, session=session, expected_version=session.version, code="home_responsible_adult", answer="yes"
+        user=nurse,
+        session=session,
+        expected_version=session.version,
+        code="home_responsible_adult",
+        answer="yes",
     )
     session = fresh(session)
     session = s.checklist_complete(user=nurse, session=session, expected_version=session.version)

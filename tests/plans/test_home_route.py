@@ -155,8 +155,12 @@ def test_a_visit_whose_zip_code_is_unknown_is_flagged_and_the_next_leg_starts_fr
         given_name="Ben"
     ).update(postal_code="99999")
     r = route(nurse, mobile)
-    assert r.rows[1].travel is None and "ZIP code 99999 is not in the list of US ZIP codes" in r.rows[1].problem
-    assert r.rows[2].travel is not None and r.rows[2].problem == ""  # from Ana's home, 2 h 45 min after she is done
+    assert (
+        r.rows[1].travel is None and "ZIP code 99999 is not in the list of US ZIP codes" in r.rows[1].problem
+    )
+    assert (
+        r.rows[2].travel is not None and r.rows[2].problem == ""
+    )  # from Ana's home, 2 h 45 min after she is done
 
 
 def test_the_route_reads_in_a_bounded_number_of_queries(staff, mobile, nurse, protocols):
@@ -167,7 +171,8 @@ def test_the_route_reads_in_a_bounded_number_of_queries(staff, mobile, nurse, pr
         home_plan(staff, mobile, *home)
     with CaptureQueriesContext(connection) as four:
         assert len(route(User.objects.get(pk=nurse.pk), mobile).rows) == 4
-    assert len(four) == len(one) <= 4  # locations, break-glass grants, the slots with plan and patient
+    # the user (the test reads it afresh), locations, slots, break-glass grants, which patients the user sees
+    assert len(four) == len(one) <= 5
 
 
 def test_a_user_who_does_not_work_at_the_mobile_location_may_not_read_its_route(staff, mobile):
@@ -185,7 +190,9 @@ def test_the_route_page_from_the_board_shows_times_in_the_location_zone_the_meth
     board = client.get(f"/sessions/board/?location=mobile&date={day}").content.decode()
     link = f"/plans/home-visits/route/?location=mobile&amp;date={day}"
     assert link in board
-    assert "/plans/home-visits/route/" not in client.get("/sessions/board/?location=downtown").content.decode()
+    assert (
+        "/plans/home-visits/route/" not in client.get("/sessions/board/?location=downtown").content.decode()
+    )
     page = client.get(link.replace("&amp;", "&")).content.decode()
     assert page.count('data-testid="route-stop"') == 4
     assert "08:30–10:30" in page and "Ana Home" in page and "18 Marlborough St, Boston, MA 02116" in page
@@ -198,3 +205,21 @@ def test_the_route_page_from_the_board_shows_times_in_the_location_zone_the_meth
 def test_the_route_page_of_a_clinic_says_home_visits_come_from_a_mobile_location(staff, client_for):
     page = client_for(staff[Role.NURSE]).get("/plans/home-visits/route/?location=downtown").content.decode()
     assert "Downtown Clinic is a clinic; home visits are planned from a mobile location." in page
+
+
+def test_a_visit_to_a_patient_the_user_may_not_see_is_on_the_route_unnamed_and_still_counts(
+    staff, mobile, nurse, northside, protocols, client_for
+):
+    home_plan(staff, mobile, *HOMES[0])
+    home_plan(staff, mobile, *HOMES[2])
+    ben = home_plan(staff, mobile, *HOMES[1]).patient
+    ben.location = northside  # moved to a clinic where the nurse does not work
+    ben.save()
+    r = route(nurse, mobile)
+    assert [row.patient and row.patient.given_name for row in r.rows] == ["Ana", None, "Cleo"]
+    assert r.rows[1].address == "" and r.rows[1].travel is not None
+    assert r.problems == (r.rows[2].problem,)  # Cleo's leg still starts from Ben's home at 13:00
+    assert "from another location's patient (Infusion 1) (ends 13:00) to Cleo Home" in r.problems[0]
+    page = client_for(nurse).get(f"/plans/home-visits/route/?location=mobile&date={next_monday()}")
+    body = page.content.decode()
+    assert "A patient of another location" in body and "Ben Home" not in body and "7 Hancock St" not in body

@@ -1,5 +1,6 @@
 """The demo clinic's plans and consent: signed plans with today's infusions at both clinics (in chairs)
-and three at home (the nurse's route, every leg with time to drive), consent on file for most, deterministic and loaded once."""
+and three at home (the nurse's route, every leg with time to drive), consent on file for most,
+deterministic and loaded once."""
 
 from __future__ import annotations
 

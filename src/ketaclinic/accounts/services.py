@@ -34,7 +34,9 @@ ROLE_UNKNOWN = "Role {value!r} is unknown: allowed are {allowed}."
 PRESCRIBER_KIND_UNKNOWN = (
     "A prescriber is a psychiatrist, anesthesiologist or nurse_practitioner, not {value!r}."
 )
-SERVICE_AREA_MOBILE_ONLY = "{location} is a clinic; only a mobile location has a service area for home visits."
+SERVICE_AREA_MOBILE_ONLY = (
+    "{location} is a clinic; only a mobile location has a service area for home visits."
+)
 LOCATIONS_REQUIRED = "Staff work at one or more locations: choose at least one."
 
 

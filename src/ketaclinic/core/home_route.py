@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.travel import DEFAULT_TRAVEL_RULES, Coordinates, TravelEstimate, TravelRules, travel_estimate
+from ketaclinic.core.travel import (
+    DEFAULT_TRAVEL_RULES,
+    Coordinates,
+    TravelEstimate,
+    TravelRules,
+    travel_estimate,
+)
 
 NAIVE_START = "{label}: the start must carry its time zone."
 DURATION_RANGE = "{label}: a visit lasts from 1 to 720 minutes, got {value}."
@@ -97,9 +103,7 @@ def leg_problem(before: HomeVisit, after: HomeVisit, rules: TravelRules, tz: tzi
     )
 
 
-def route_problems(
-    stops: tuple[RouteStop, ...], rules: TravelRules, tz: tzinfo
-) -> tuple[str, ...]:
+def route_problems(stops: tuple[RouteStop, ...], rules: TravelRules, tz: tzinfo) -> tuple[str, ...]:
     """The words for every leg of a route that does not fit, in time order."""
     return tuple(
         problem

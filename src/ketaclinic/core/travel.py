@@ -114,7 +114,9 @@ class TravelEstimate:
         return f"about {self.minutes} min by road ({self.road_miles:.1f} mi)"
 
 
-def travel_estimate(a: Coordinates, b: Coordinates, rules: TravelRules = DEFAULT_TRAVEL_RULES) -> TravelEstimate:
+def travel_estimate(
+    a: Coordinates, b: Coordinates, rules: TravelRules = DEFAULT_TRAVEL_RULES
+) -> TravelEstimate:
     """The estimated door-to-door minutes from ``a`` to ``b`` (method in the module's docstring)."""
     straight = great_circle_miles(a, b)
     road = straight * rules.circuity
@@ -138,7 +140,8 @@ class ServiceArea:
         if not (math.isfinite(self.radius_miles) and 0.0 < self.radius_miles <= 200.0):
             raise ValidationError(
                 RULE_RANGE.format(
-                    what="A service area's radius", allowed="more than 0 and at most 200 miles",
+                    what="A service area's radius",
+                    allowed="more than 0 and at most 200 miles",
                     value=self.radius_miles,
                 ),
                 field="service_radius_miles",

@@ -240,6 +240,6 @@ def home_route(request: AuthedRequest) -> HttpResponse:
         except ValueError:
             raise Http404("The date must look like 2026-11-25.") from None
     route = home_route_for(user=request.user, location=location, day=day)
-    audit_list([r.patient for r in route.rows], f"home visit route {location.code}")
+    audit_list(route.patients, f"home visit route {location.code}")
     with timezone.override(ZoneInfo(location.timezone)):
         return render(request, "plans/home_route.html", {"route": route, "location": location})

@@ -527,21 +527,30 @@ def _demo_plans_and_consent(
     locations: dict[str, Location],
     eligible: list[tuple[Patient, Screening]],
 ) -> None:
-    """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, one at
-    home), all signed but one draft; most have signed consent on the clinic's tablet."""
+    """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, three
+    Downtown patients at home: the mobile nurse's route), all signed but one draft; most have signed consent on
+    the clinic's tablet."""
     prescriber = users["dr.rivera"]
     signature = _demo_signature_data()
     weekdays = (today.weekday(), (today.weekday() + 3) % 7)
     per_location: dict[str, int] = {}
+    # the nurse's route today: three Downtown patients (the mobile nurse works there) at home in the area
+    visited = [n for n, (p, _) in enumerate(eligible) if p.location.code == "downtown"][: len(HOME_VISITS)]
     for n, (patient, screening) in enumerate(eligible):
-        home = n < len(HOME_VISITS)
-        if home:  # the nurse's route today: three homes in the mobile location's area
-            address, city, postal_code, _ = HOME_VISITS[n]
+        home = n in visited
+        if home:
+            address, city, postal_code, at = HOME_VISITS[visited.index(n)]
             patient = patient_update(
-                user=users["intake.jones"], patient=patient, address=address, city=city, postal_code=postal_code
+                user=users["intake.jones"],
+                patient=patient,
+                address=address,
+                city=city,
+                postal_code=postal_code,
             )
         k = per_location.get(patient.location.code, 0)
         per_location[patient.location.code] = k + 1
+        if not home:
+            at = time(8 + 2 * (k // 4))
         chair = (
             None
             if home
@@ -553,7 +562,7 @@ def _demo_plans_and_consent(
             screening=screening,
             start=today,
             weekdays=weekdays,
-            at=HOME_VISITS[n][3] if home else time(8 + 2 * (k // 4)),
+            at=at,
             location=locations["mobile"] if home else patient.location,
             chair=chair,
             at_home=home,
@@ -570,8 +579,8 @@ def _demo_plans_and_consent(
             )
 
 
-# The first eligible patients are visited at home (street, city, ZIP, time): Back Bay, Cambridge, Jamaica Plain,
-# with time between the visits to drive (the route page shows each leg's estimate).
+# The first eligible patients are visited at home (street, city, ZIP, time): Back Bay, Cambridge, Jamaica
+# Plain, with time between the visits to drive (the route page shows each leg's estimate).
 HOME_VISITS = (
     ("18 Marlborough St", "Boston", "02116", time(8, 30)),
     ("7 Hancock St", "Cambridge", "02139", time(11, 0)),

@@ -27,7 +27,10 @@ def home_yes() -> dict[str, ItemAnswer]:
 
 def test_the_three_items_are_the_responsible_adult_a_place_to_lie_down_and_the_evening_escort() -> None:
     assert HOME_SAFETY_CODES == ("home_responsible_adult", "home_place_to_lie_down", "home_evening_escort")
-    assert "responsible adult" in HOME_SAFETY_ITEMS[0].question and "whole visit" in HOME_SAFETY_ITEMS[0].question
+    assert (
+        "responsible adult" in HOME_SAFETY_ITEMS[0].question
+        and "whole visit" in HOME_SAFETY_ITEMS[0].question
+    )
     assert "lie down" in HOME_SAFETY_ITEMS[1].question
     assert "evening" in HOME_SAFETY_ITEMS[2].question
     assert all(i.kind is ChecklistKind.CONFIRM and not i.prescriber_may_override for i in HOME_SAFETY_ITEMS)
