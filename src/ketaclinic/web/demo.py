@@ -528,8 +528,8 @@ def _demo_plans_and_consent(
     eligible: list[tuple[Patient, Screening]],
 ) -> None:
     """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, three
-    Downtown patients at home: the mobile nurse's route), all signed but one draft; most have signed consent on
-    the clinic's tablet."""
+    Downtown patients at home: the mobile nurse's route), all signed but one draft; most have signed consent
+    on the clinic's tablet."""
     prescriber = users["dr.rivera"]
     signature = _demo_signature_data()
     weekdays = (today.weekday(), (today.weekday() + 3) % 7)

@@ -22,8 +22,8 @@ from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.home_route import HomeVisit, leg_problem
 from ketaclinic.core.travel import DEFAULT_TRAVEL_RULES, TravelEstimate, travel_estimate
-from ketaclinic.patients.models import Patient
 from ketaclinic.patients.access import patients_visible_to
+from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 
 LOCATION_NOT_YOURS = "You do not work at {value}."
