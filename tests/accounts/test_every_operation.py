@@ -127,6 +127,7 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     # Infusion session pages ({session}: a checked-in session; a refused form answers 400, never 403, once
     # allowed).
     ("infusions:board", "GET"): (P.BOARD_VIEW, "/sessions/board/?location=downtown", None),
+    ("plans:home_route", "GET"): (P.BOARD_VIEW, "/plans/home-visits/route/?location=downtown", None),
     # {infusion} is a draft plan's slot next week: refused with a message on the board (302), never 403, once
     # allowed.
     ("infusions:slot_check_in", "POST"): (
@@ -523,6 +524,7 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("consent:sign", "POST"): 400,
     ("consent:link_new", "POST"): 200,
     ("infusions:board", "GET"): 200,
+    ("plans:home_route", "GET"): 200,
     ("infusions:slot_check_in", "POST"): 302,
     ("infusions:patient_sessions", "GET"): 200,
     ("infusions:patient_mar", "GET"): 200,

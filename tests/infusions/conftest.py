@@ -18,6 +18,7 @@ from ketaclinic.accounts.models import Chair, User
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Role
+from ketaclinic.core.infusion.home_safety import HOME_SAFETY_CODES
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession, VialCheck
@@ -107,13 +108,20 @@ def recovery_vitals(
 
 
 def walk(
-    session: InfusionSession, to: str, *, nurse: User, prescriber: User, start: datetime | None = None
+    session: InfusionSession,
+    to: str,
+    *,
+    nurse: User,
+    prescriber: User,
+    start: datetime | None = None,
+    home_safety: bool = True,
 ) -> InfusionSession:
     """Take ``session`` through the day up to state ``to`` (one of STATES).
 
     The check-in is backdated to ``start`` (150 min ago by default); the checklist, order and the independent
     check of the bag happen now; the pump events and readings happen as the test clock moves forward
-    (``tests.clock``): the infusion starts now, runs 40 min, recovery readings at 75 min, discharge then.
+    (``tests.clock``): the infusion starts now, runs 40 min, recovery readings at 75 min, discharge then. A
+    session at home also answers "yes" to the home-safety items unless ``home_safety`` is False.
     """
     t0 = start or timezone.now() - timedelta(minutes=150)
     if to == "scheduled":
@@ -149,6 +157,11 @@ def walk(
             expected_version=session.version,
             code="pregnancy_status",
             answer="not_pregnant",
+        )
+        session = fresh(session)
+    for code in HOME_SAFETY_CODES if session.at_home and home_safety else ():
+        s.checklist_record(
+            user=nurse, session=session, expected_version=session.version, code=code, answer="yes"
         )
         session = fresh(session)
     order = s.order_create(user=nurse, session=session, expected_version=session.version)

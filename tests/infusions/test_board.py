@@ -245,9 +245,15 @@ def test_check_in_from_a_slot_via_the_api(slot, nurse, client_for):
 def test_a_home_visit_slot_is_in_the_home_visit_lane(staff, patient, protocols, client_for, nurse):
     from ketaclinic.accounts.models import Location
 
-    mobile = Location.objects.create(code="mobile", name="Mobile infusions", kind=Location.Kind.MOBILE)
+    mobile = Location.objects.create(
+        code="mobile",
+        name="Mobile infusions",
+        kind=Location.Kind.MOBILE,
+        service_centre_postal_code="02110",
+        service_radius_miles=15,
+    )
     nurse.locations.add(mobile)
-    patient.address = "12 Beacon St"
+    patient.address, patient.postal_code = "12 Beacon St", "02108"
     patient.save()
     slot = first(todays_plan(staff, patient, None, location=mobile, at_home=True))
     board = selectors.day_board(user=nurse, location=mobile)

@@ -19,8 +19,8 @@ from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import ChecklistItemResponse
 from ketaclinic.infusions.selectors import checklist as selectors_checklist
+from ketaclinic.infusions.selectors import pathway as selectors_pathway
 from ketaclinic.infusions.services import _common as services_common
-from ketaclinic.infusions.services import checklist as services_checklist
 from ketaclinic.infusions.services import discharge as services_discharge
 from ketaclinic.infusions.services import vitals as services_vitals
 from tests.infusions.conftest import CONFIRM, consent_sign, fresh, schedule, vial_check, vitals
@@ -138,7 +138,8 @@ def no_consent_item(monkeypatch):
     """A clinic protocol whose checklist has no consent item at all.
 
     ``session_sections`` is patched in every module that looks it up (the services package and the checklist
-    selector import it by name, so patching the package attribute alone would not reach them)."""
+    selector import it by name, so patching the package attribute alone would not reach them; the checklist
+    items come through ``session_checklist``, which looks it up in the pathway selectors)."""
     sections = selectors.session_sections
 
     def without(session):
@@ -147,9 +148,9 @@ def no_consent_item(monkeypatch):
         return monitoring, checklist.model_copy(update={"items": items}), discharge
 
     for module in (
+        selectors_pathway,
         selectors_checklist,
         services_common,
-        services_checklist,
         services_vitals,
         services_discharge,
     ):

@@ -34,7 +34,14 @@ def chairs(downtown) -> list[Chair]:
 
 @pytest.fixture
 def mobile(db) -> Location:
-    return Location.objects.create(code="mobile", name="Mobile infusions", kind=Location.Kind.MOBILE)
+    """Home visits within 15 miles of the centre of ZIP 02110 (downtown Boston)."""
+    return Location.objects.create(
+        code="mobile",
+        name="Mobile infusions",
+        kind=Location.Kind.MOBILE,
+        service_centre_postal_code="02110",
+        service_radius_miles=15,
+    )
 
 
 @pytest.fixture
@@ -50,7 +57,7 @@ def draft(staff, patient, screening, seat, **kw):
         start=next_monday(),
         weekdays=(0, 3),
         at=time(9),
-        location=seat.location,
+        location=seat.location if seat is not None else None,
         chair=seat,
     )
     args.update(kw)

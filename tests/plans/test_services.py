@@ -88,7 +88,7 @@ def test_home_infusion_needs_address_and_mobile_location(staff, patient, eligibl
     with pytest.raises(ValidationError) as exc:
         draft(staff, patient, eligible, chairs[0], location=mobile)
     assert exc.value.message == services.LOCATION_IS_MOBILE.format(location="Mobile infusions")
-    patient.address = "12 Elm Street"
+    patient.address, patient.postal_code = "12 Elm Street", "02139"
     patient.save()
     plan = draft(staff, patient, eligible, chairs[0], location=mobile, chair=None, at_home=True)
     assert plan.home_infusions and all(s.at_home and s.chair is None for s in plan.infusions.all())

@@ -1,5 +1,6 @@
 """The demo clinic's plans and consent: signed plans with today's infusions at both clinics (in chairs)
-and one at home, consent on file for most, deterministic and loaded once."""
+and three at home (the nurse's route, every leg with time to drive), consent on file for most,
+deterministic and loaded once."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from ketaclinic.accounts.models import Location, User
 from ketaclinic.consent.models import ConsentSignature
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+from ketaclinic.plans.selectors.route import home_route_for
 from ketaclinic.web.demo import _demo_signature_png, demo_load
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +31,11 @@ def test_demo_has_plans_today_in_chairs_and_at_home_and_consent():
         if i.scheduled_start.astimezone(ny).date() == today
     ]
     assert {i.location.code for i in todays} >= {"downtown", "northside", "mobile"}
-    assert sum(i.at_home for i in todays) == 1
+    assert sum(i.at_home for i in todays) == 3  # the nurse's route: three homes
+    mobile = Location.objects.get(code="mobile")
+    route = home_route_for(user=User.objects.get(username="nurse.patel"), location=mobile, day=today)
+    assert [r.patient.postal_code for r in route.rows] == ["02116", "02139", "02130"]
+    assert route.problems == () and all(r.travel is not None for r in route.rows[1:])
     assert all(i.chair is not None and i.chair.location_id == i.location_id for i in todays if not i.at_home)
     slots = [(i.chair_id, i.scheduled_start) for i in PlannedInfusion.objects.filter(chair__isnull=False)]
     assert len(slots) == len(set(slots))

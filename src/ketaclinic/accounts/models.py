@@ -41,9 +41,22 @@ class Location(ExternalIdentity):
     phone = models.CharField(max_length=30, blank=True)
     timezone = models.CharField(max_length=64, default="America/New_York")
     active = models.BooleanField(default=True)
+    # A mobile location's service area: homes within the radius (straight line) of this ZIP code's centre
+    # (ketaclinic.core.travel.ServiceArea). Blank/None: no area set, so no home visit can be booked from it.
+    service_centre_postal_code = models.CharField("service area centre (ZIP)", max_length=10, blank=True)
+    service_radius_miles = models.DecimalField(
+        "service area radius (miles)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                name="service_radius_positive_at_most_200_miles",
+                condition=models.Q(service_radius_miles__isnull=True)
+                | models.Q(service_radius_miles__gt=0, service_radius_miles__lte=200),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,6 +18,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import LICENCE_KINDS, BreakGlassAccess, Location, StaffLicence, User
+from ketaclinic.accounts.geography import zip_centre
+from ketaclinic.accounts.models import BreakGlassAccess, Location, User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.accounts.selectors import break_glass_queue
 from ketaclinic.audit.models import AuditEntry
@@ -25,6 +28,7 @@ from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.core.access import Permission, PrescriberKind, Role
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.identifiers import dea_check, npi_check
+from ketaclinic.core.travel import ServiceArea
 
 REVIEW_OUTCOMES = ("appropriate", "inappropriate")
 REVIEW_OUTCOME_UNKNOWN = "Review outcome {value!r} is unknown: allowed are appropriate, inappropriate."
@@ -36,6 +40,9 @@ REVIEW_NOT_IN_QUEUE = "This emergency access is not in your review queue."
 ROLE_UNKNOWN = "Role {value!r} is unknown: allowed are {allowed}."
 PRESCRIBER_KIND_UNKNOWN = (
     "A prescriber is a psychiatrist, anesthesiologist or nurse_practitioner, not {value!r}."
+)
+SERVICE_AREA_MOBILE_ONLY = (
+    "{location} is a clinic; only a mobile location has a service area for home visits."
 )
 LOCATIONS_REQUIRED = "Staff work at one or more locations: choose at least one."
 
@@ -333,3 +340,31 @@ def own_password_change(*, user: User, current_password: str, new_password: str)
     member.save(update_fields=["password", "must_change_password"])
     audit_record(action=AuditEntry.Action.UPDATE, actor=member, summary="Changed own password")
     return member
+@transaction.atomic
+def location_service_area_set(
+    *, user: User, location: Location, centre_postal_code: str, radius_miles: float
+) -> Location:
+    """Set a mobile location's service area: homes within ``radius_miles`` of the centre ZIP code's centre."""
+    require(user, Permission.STAFF_MANAGE)
+    location = Location.objects.select_for_update().get(pk=location.pk)
+    if location.kind != Location.Kind.MOBILE:
+        raise ValidationError(
+            SERVICE_AREA_MOBILE_ONLY.format(location=location.name), field="location", value=location.code
+        )
+    area = ServiceArea(
+        name=location.name,
+        centre_postal_code=centre_postal_code.strip(),
+        centre=zip_centre(centre_postal_code, what="The service area's centre", field="centre_postal_code"),
+        radius_miles=float(radius_miles),
+    )
+    location.service_centre_postal_code = area.centre_postal_code
+    location.service_radius_miles = Decimal(str(round(area.radius_miles, 1)))
+    clean_or_refuse(location)
+    location.save(update_fields=["service_centre_postal_code", "service_radius_miles"])
+    audit_record(
+        action=AuditEntry.Action.UPDATE,
+        actor=user,
+        summary=f"Service area of {location.name}: within {location.service_radius_miles} miles of ZIP "
+        f"{location.service_centre_postal_code}",
+    )
+    return location

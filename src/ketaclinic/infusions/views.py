@@ -93,13 +93,12 @@ class ChecklistRow:
 
 
 def _checklist_rows(session: InfusionSession, detail: selectors.SessionDetail) -> list[ChecklistRow]:
-    doc = session.protocol_version.parsed
-    if doc.checklist is None or detail.checklist is None:
+    if session.protocol_version.parsed.checklist is None or detail.checklist is None:
         return []
     results = {r.code: r for r in detail.checklist.items}
     responses = {r.code: r for r in session.checklist_responses.select_related("overridden_by")}
     rows = []
-    for item in doc.checklist.items:
+    for item in selectors.session_checklist(session).items:
         r, resp = results.get(item.code), responses.get(item.code)
         consent = item.kind is ChecklistKind.CONSENT
         rows.append(

@@ -1,9 +1,9 @@
 """Treatment plan pages: draft (series proposed), the plan with its slots, sign, revise; move, cancel,
-booster."""
+booster; the nurse's day route for home visits."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -12,10 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ketaclinic.accounts.http import AuthedRequest
+from ketaclinic.accounts.models import Location
 from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.services import audit_list
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.access import patient_for
@@ -25,6 +27,7 @@ from ketaclinic.patients.views import form_error
 from ketaclinic.plans import selectors, services
 from ketaclinic.plans.forms import BoosterForm, CancelForm, MoveForm, PlanForm, ReviseForm
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+from ketaclinic.plans.selectors.route import home_route_for
 
 
 def _plan(request: AuthedRequest, external_id: str) -> TreatmentPlan:
@@ -220,3 +223,23 @@ def booster_new(request: AuthedRequest, external_id: str) -> HttpResponse:
         {"form": form, "plan": plan, "title": "Plan a booster"},
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@require_GET
+def home_route(request: AuthedRequest) -> HttpResponse:
+    """The nurse's day route for a mobile location's home visits (the board's permission and locations)."""
+    require(request.user, Permission.BOARD_VIEW)
+    location = Location.objects.filter(code=request.GET.get("location", "")).first()
+    if location is None:
+        raise Http404("No such location.")
+    day: date | None = None
+    if request.GET.get("date"):
+        try:
+            day = date.fromisoformat(request.GET["date"])
+        except ValueError:
+            raise Http404("The date must look like 2026-11-25.") from None
+    route = home_route_for(user=request.user, location=location, day=day)
+    audit_list(route.patients, f"home visit route {location.code}")
+    with timezone.override(ZoneInfo(location.timezone)):
+        return render(request, "plans/home_route.html", {"route": route, "location": location})

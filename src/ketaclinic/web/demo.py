@@ -36,7 +36,7 @@ from ketaclinic.inquiries.services import inquiry_close, inquiry_submit
 from ketaclinic.outcomes.demo import COURSES, demo_outcomes_load, demo_worklist_load
 from ketaclinic.outcomes.models import SafetyFlag
 from ketaclinic.patients.models import Patient
-from ketaclinic.patients.services import allergy_record, medication_record, patient_register
+from ketaclinic.patients.services import allergy_record, medication_record, patient_register, patient_update
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.plans.services import infusion_cancel, plan_draft, plan_sign
 from ketaclinic.protocols.models import ProtocolVersion
@@ -330,6 +330,9 @@ def _demo_load(today: date) -> bool:
         state="MA",
         postal_code="02110",
         phone="617-555-0300",
+        # homes within 12 miles of downtown Boston's ZIP centre
+        service_centre_postal_code="02110",
+        service_radius_miles=12,
     )
     users: dict[str, User] = {}
     for s in STAFF:
@@ -594,16 +597,30 @@ def _demo_plans_and_consent(
     locations: dict[str, Location],
     eligible: list[tuple[Patient, Screening]],
 ) -> None:
-    """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, one at
-    home), all signed but one draft; most have signed consent on the clinic's tablet."""
+    """Every signed-eligible patient gets a plan whose series starts today (chairs at both clinics, three
+    Downtown patients at home: the mobile nurse's route), all signed but one draft; most have signed consent
+    on the clinic's tablet."""
     prescriber = users["dr.rivera"]
     signature = _demo_signature_data()
     weekdays = (today.weekday(), (today.weekday() + 3) % 7)
     per_location: dict[str, int] = {}
+    # the nurse's route today: three Downtown patients (the mobile nurse works there) at home in the area
+    visited = [n for n, (p, _) in enumerate(eligible) if p.location.code == "downtown"][: len(HOME_VISITS)]
     for n, (patient, screening) in enumerate(eligible):
-        home = n == 0
+        home = n in visited
+        if home:
+            address, city, postal_code, at = HOME_VISITS[visited.index(n)]
+            patient = patient_update(
+                user=users["intake.jones"],
+                patient=patient,
+                address=address,
+                city=city,
+                postal_code=postal_code,
+            )
         k = per_location.get(patient.location.code, 0)
         per_location[patient.location.code] = k + 1
+        if not home:
+            at = time(8 + 2 * (k // 4))
         chair = (
             None
             if home
@@ -615,7 +632,7 @@ def _demo_plans_and_consent(
             screening=screening,
             start=today,
             weekdays=weekdays,
-            at=time(8 + 2 * (k // 4), 30 if home else 0),
+            at=at,
             location=locations["mobile"] if home else patient.location,
             chair=chair,
             at_home=home,
@@ -630,6 +647,15 @@ def _demo_plans_and_consent(
                 typed_name=f"{patient.given_name} {patient.family_name}",
                 signature_data=signature,
             )
+
+
+# The first eligible patients are visited at home (street, city, ZIP, time): Back Bay, Cambridge, Jamaica
+# Plain, with time between the visits to drive (the route page shows each leg's estimate).
+HOME_VISITS = (
+    ("18 Marlborough St", "Boston", "02116", time(8, 30)),
+    ("7 Hancock St", "Cambridge", "02139", time(11, 0)),
+    ("52 Burroughs St", "Jamaica Plain", "02130", time(13, 30)),
+)
 
 
 # Chairs per clinic: the plans' series hold chairs 1-4 at 8:00 and 10:00; today's sessions (at times set from

@@ -57,6 +57,7 @@ from ketaclinic.infusions.selectors.pathway import (
     OPEN_STATES,
     active_plan,
     pathway_facts,
+    session_checklist,
     session_document,
     session_sections,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "LogEntry",
     "session_document",
     "session_get",
+    "session_checklist",
     "session_sections",
     "sessions_for_patient",
     "signed_order",

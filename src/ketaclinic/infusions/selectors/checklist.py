@@ -11,7 +11,7 @@ from ketaclinic.core.infusion.vitals import Sedation, VitalReading, baseline_pro
 from ketaclinic.core.medications import interactions_for
 from ketaclinic.core.medications import major_interactions as core_major_interactions
 from ketaclinic.infusions.models import InfusionSession, VitalSigns
-from ketaclinic.infusions.selectors.pathway import session_sections
+from ketaclinic.infusions.selectors.pathway import session_checklist, session_sections
 from ketaclinic.patients.models import Patient
 
 
@@ -51,7 +51,8 @@ def consent_problem(consent: ConsentOnFile) -> str | None:
 def checklist_result(session: InfusionSession) -> ChecklistResult:
     """The checklist as it stands (answers, overrides, the baseline reading and the consent on file),
     evaluated by the core."""
-    monitoring, checklist, _ = session_sections(session)
+    monitoring = session_sections(session)[0]
+    checklist = session_checklist(session)
     answers = {
         r.code: ItemAnswer(r.code, r.answer, None if r.value is None else float(r.value), r.override_reason)
         for r in session.checklist_responses.all()

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.home_safety import checklist_for_place
 from ketaclinic.core.infusion.pathway import OpenFlag, PathwayFacts
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.core.protocols import ProtocolDocument
@@ -41,6 +42,11 @@ def session_sections(
     ):  # session_document refused already
         raise ValidationError(NO_SESSION_SECTIONS.format(value=doc.id), field="protocol", value=doc.id)
     return doc.monitoring, doc.checklist, doc.discharge
+
+
+def session_checklist(session: InfusionSession) -> ChecklistSection:
+    """The protocol's pre-infusion checklist, with the home-safety items when the session is at home."""
+    return checklist_for_place(session_sections(session)[1], at_home=session.at_home)
 
 
 def active_plan(patient: Patient) -> TreatmentPlan | None:

@@ -24,7 +24,7 @@ from ketaclinic.infusions.selectors.checklist import (
     major_interactions,
     session_consent,
 )
-from ketaclinic.infusions.selectors.pathway import session_sections
+from ketaclinic.infusions.selectors.pathway import session_checklist
 from ketaclinic.infusions.services._common import _allowed, _audit, _consent_required, _lock, _move, _save
 from ketaclinic.patients.models import BodyMeasurement
 from ketaclinic.patients.services import measurement_record
@@ -55,7 +55,7 @@ def checklist_record(
     changed weight voids a signed order."""
     session = _lock(user, session, Permission.SESSION_RUN, expected_version)
     _allowed(session, SessionOp.CHECKLIST_ANSWER)
-    item = item_get(session_sections(session)[1], code)
+    item = item_get(session_checklist(session), code)
     number: float | None = None
     if item.kind is ChecklistKind.WEIGHT:
         _weight_confirmed(session, item, weight_measure(value, unit).value_si, confirm_weight)
@@ -154,7 +154,7 @@ def checklist_override(
     overridden."""
     session = _lock(user, session, Permission.ORDER_SIGN, expected_version)
     _allowed(session, SessionOp.CHECKLIST_OVERRIDE)
-    item = item_get(session_sections(session)[1], code)
+    item = item_get(session_checklist(session), code)
     text = override_check(
         item,
         reason,

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ketaclinic.accounts.geography import service_area_of, zip_centre
 from ketaclinic.accounts.models import Chair, Location
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.series import SeriesRules, Slot
+from ketaclinic.core.travel import service_area_check
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 
@@ -50,6 +52,7 @@ def _place(*, patient: Patient, location: Location, chair: Chair | None, at_home
             )
         if not patient.address.strip():
             raise ValidationError(HOME_NEEDS_ADDRESS, field="at_home", value=True)
+        _in_service_area(patient, location)
         return
     if location.kind == Location.Kind.MOBILE:
         raise ValidationError(
@@ -63,6 +66,14 @@ def _place(*, patient: Patient, location: Location, chair: Chair | None, at_home
         )
     if not chair.active:
         raise ValidationError(CHAIR_INACTIVE.format(chair=chair.name), field="chair", value=chair.name)
+
+
+def _in_service_area(patient: Patient, location: Location) -> None:
+    """Refuse a home outside the mobile location's service area (or a location without one, or an unknown
+    ZIP code), naming the ZIP code, its distance and the radius."""
+    area = service_area_of(location)
+    home = zip_centre(patient.postal_code, what="The patient's ZIP code")
+    service_area_check(area, home=home, postal_code=patient.postal_code, place="The patient's home")
 
 
 def _chair_free(
