@@ -17,9 +17,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts.models import LICENCE_KINDS, BreakGlassAccess, Location, StaffLicence, User
 from ketaclinic.accounts.geography import zip_centre
-from ketaclinic.accounts.models import BreakGlassAccess, Location, User
+from ketaclinic.accounts.models import LICENCE_KINDS, BreakGlassAccess, Location, StaffLicence, User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.accounts.selectors import break_glass_queue
 from ketaclinic.audit.models import AuditEntry
@@ -340,6 +339,8 @@ def own_password_change(*, user: User, current_password: str, new_password: str)
     member.save(update_fields=["password", "must_change_password"])
     audit_record(action=AuditEntry.Action.UPDATE, actor=member, summary="Changed own password")
     return member
+
+
 @transaction.atomic
 def location_service_area_set(
     *, user: User, location: Location, centre_postal_code: str, radius_miles: float

@@ -42,6 +42,8 @@ from ketaclinic.plans.services import infusion_cancel, plan_draft, plan_sign
 from ketaclinic.protocols.models import ProtocolVersion
 from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.protocols.services import protocols_load_shipped
+from ketaclinic.reminders.models import PreparationCheck
+from ketaclinic.reminders.services import preparation_answer, preparation_reminders_send
 from ketaclinic.screening.models import Screening
 from ketaclinic.screening.services import referral_record, screening_record, screening_sign
 
@@ -481,7 +483,45 @@ def _demo_load(today: date) -> bool:
     demo_worklist_load(nurse=users["nurse.patel"], location=locations["downtown"], today=today)
     for loc in locations.values():
         _demo_day(loc, users, rng)
+    _demo_reminders(today, locations)
     return True
+
+
+# Answers to the day-before reminder of today's expected patients (in slot order): prepared with a driver; no
+# driver yet; no answer. The board shows each; tomorrow's patients are reminded as the daily job would.
+DEMO_PREPARATION = [
+    {"light_meal": True, "no_alcohol": True, "driver": True, "driver_name": "Sam Okoro", "note": ""},
+    {
+        "light_meal": True,
+        "no_alcohol": True,
+        "driver": False,
+        "driver_name": "",
+        "note": "My sister may be late",
+    },
+]
+
+
+def _demo_reminders(today: date, locations: dict[str, Location]) -> None:
+    base = "http://127.0.0.1:8000"
+    for loc in locations.values():
+        preparation_reminders_send(location=loc, day=today - timedelta(days=1), base_url=base)
+        preparation_reminders_send(location=loc, day=today, base_url=base)
+    waiting = (
+        PreparationCheck.objects.filter(
+            planned__location=locations["downtown"],
+            planned__status=PlannedInfusion.Status.PLANNED,
+            planned__sessions__isnull=True,
+            status=PreparationCheck.Status.WAITING,
+            expires_at__gt=timezone.now(),
+            expires_at__date__lte=today + timedelta(days=1),
+        )
+        .select_related("message")
+        .order_by("expires_at")
+    )
+    for check, answer in zip(waiting, DEMO_PREPARATION, strict=False):
+        assert check.message is not None
+        token = check.message.body.split("/prep/", 1)[1].split("/", 1)[0]
+        preparation_answer(token=token, **answer)
 
 
 # Requests for a free assessment waiting in the intake queue: (location, given, family, phone, interest,
