@@ -26,7 +26,7 @@ class RemsMonitoringForm(ClinicRecord):
     discharged_at = models.DateTimeField(
         null=True, blank=True, help_text="Completion of monitoring (the patient's discharge)."
     )
-    dose_total_mg = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    dose_total_mg = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
     device_count = models.PositiveSmallIntegerField(default=0)
     device_lots = models.CharField(max_length=200, blank=True, help_text="Lot numbers, comma separated.")
     checks = models.JSONField(
