@@ -13,7 +13,7 @@ AREA = {
     "live": "The nurse's page", "titration": "Dose and rate limits", "bag": "The bag, the vial check and the clock",
     "formulary": "Other medications, allergies and interactions", "vitals": "Vital signs",
     "discharge": "Discharge, adverse events and weights", "outcomes": "Outcome measures",
-    "privacy": "Privacy",
+    "privacy": "Privacy", "rems": "Esketamine (Spravato) REMS monitoring form",
 }
 
 
