@@ -295,8 +295,8 @@ class RemsConfirmForm(forms.Form):
         self.check_groups: list[tuple[str, str, list[str]]] = []
         for n, (code, label, bp) in enumerate(checks):
             names = [f"c{n}_at"]
-            self.fields[f"c{n}_at"] = _at(f"{label}: time")
-            self.fields[f"c{n}_at"].help_text = ""
+            self.fields[f"c{n}_at"] = _at("Time taken")
+            self.fields[f"c{n}_at"].help_text = "Leave empty if none was taken."
             if bp:
                 self.fields[f"c{n}_sys"] = forms.IntegerField(label="Systolic (mmHg)", required=False)
                 self.fields[f"c{n}_dia"] = forms.IntegerField(label="Diastolic (mmHg)", required=False)
