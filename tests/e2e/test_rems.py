@@ -21,7 +21,9 @@ def test_the_prescriber_sees_the_overdue_form_and_completes_it(new_page, shot):
     expect(missing).to_contain_text("Device lot numbers: none entered")
     shot(page, "form")
     page.get_by_label("Device lot numbers").fill("24KX118")
-    page.get_by_label("Concomitant medications that may cause sedation or blood pressure changes").fill("none")
+    page.get_by_label("Concomitant medications that may cause sedation or blood pressure changes").fill(
+        "none"
+    )
     page.get_by_label("No", exact=True).check()
     page.get_by_role("button", name="Confirm the form").click()
     expect(page.get_by_test_id("rems-complete")).to_be_visible()
