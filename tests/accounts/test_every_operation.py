@@ -148,6 +148,13 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("infusions:note", "GET"): (P.SESSION_VIEW, "/sessions/{session}/note/", None),
     ("infusions:note_generate", "POST"): (P.SESSION_RUN, "/sessions/{session}/note/generate/", V1),
     ("infusions:note_sign", "POST"): (P.NOTE_SIGN, "/sessions/{session}/note/sign/", V1),
+    ("infusions:rems_form", "GET"): (P.SESSION_VIEW, "/sessions/{session}/rems/", None),
+    ("infusions:rems_form_confirm", "POST"): (P.ORDER_SIGN, "/sessions/{session}/rems/confirm/", {}),
+    ("infusions:rems_form_submit", "POST"): (
+        P.NOTE_SIGN,
+        "/sessions/{session}/rems/submit/",
+        {"reference": "PMF-1"},
+    ),
     ("infusions:note_addendum", "POST"): (
         P.NOTE_SIGN,
         "/sessions/{session}/note/addendum/",
@@ -539,6 +546,9 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("infusions:note", "GET"): 200,
     ("infusions:note_generate", "POST"): 409,
     ("infusions:note_sign", "POST"): 409,
+    ("infusions:rems_form", "GET"): 200,
+    ("infusions:rems_form_confirm", "POST"): 400,
+    ("infusions:rems_form_submit", "POST"): 400,
     ("infusions:note_addendum", "POST"): 400,
     ("infusions:check_in", "POST"): {Role.PRESCRIBER: 409, Role.NURSE: 409, Role.INTAKE: 302},
     ("infusions:cancel", "POST"): {Role.PRESCRIBER: 400, Role.NURSE: 400, Role.INTAKE: 302},

@@ -52,3 +52,21 @@ def test_the_demo_board_has_planned_slots_to_check_in_and_the_open_safety_flag()
                 assert consent_on_file(r.session.patient, at=r.session.prechecks_done_at).ok
         names = [r.session.patient_id for r in b.rows] + [s.patient.pk for s in b.slots]
         assert len(names) == len(set(names))
+
+
+def test_the_demo_prescriber_has_an_overdue_and_a_due_soon_rems_form():
+    assert demo_load()
+    rivera = User.objects.get(username="dr.rivera")
+    forms = selectors.rems_forms_due(user=rivera)
+    assert [(f.deadline.days_overdue, f.due_soon, f.confirmed) for f in forms] == [
+        (2, False, False),
+        (0, True, True),
+    ]
+    overdue = forms[0].session
+    assert not SessionNote.objects.get(session=overdue).signed  # the note waits for the form
+    missing = selectors.rems_missing_items(overdue)
+    assert (
+        missing[0].startswith("Device lot numbers")
+        and missing[-1] == "The prescriber has not confirmed the form yet"
+    )
+    assert selectors.rems_missing_items(forms[1].session) == ()

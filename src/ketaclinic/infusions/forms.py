@@ -250,3 +250,69 @@ class AdverseReviewForm(forms.Form):
 class AddendumForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Addendum")
     reason = forms.CharField(max_length=300, label="Why")
+
+
+LEVEL_CHOICES = [
+    ("", "—"),
+    ("none", "None"),
+    ("mild", "Mild"),
+    ("moderate", "Moderate"),
+    ("severe", "Severe"),
+]
+SAE_CHOICES = [("yes", "Yes"), ("no", "No")]
+
+
+class RemsConfirmForm(forms.Form):
+    """The prescriber's answers to the REMS Patient Monitoring Form; one group of fields per required check
+    of the protocol's ``rems`` section (``check_fields`` names them)."""
+
+    device_lots = forms.CharField(
+        label="Device lot numbers",
+        max_length=200,
+        required=False,
+        help_text="As printed on each box, comma separated.",
+    )
+    spo2_lowest_percent = forms.IntegerField(label="Lowest oxygen saturation (%)", required=False)
+    concomitant_medications = forms.CharField(
+        label="Concomitant medications that may cause sedation or blood pressure changes",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Benzodiazepines, sedative hypnotics, psychostimulants, MAOIs, opioids; 'none' if none.",
+    )
+    serious_adverse_event = forms.ChoiceField(
+        label="Serious adverse event during the session?",
+        choices=SAE_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    serious_adverse_event_description = forms.CharField(
+        label="If yes, what happened", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+    def __init__(self, *args: Any, checks: Iterable[tuple[str, str, bool]] = (), **kwargs: Any) -> None:
+        """``checks``: (code, label, is_blood_pressure) for every check the protocol requires."""
+        super().__init__(*args, **kwargs)
+        self.check_groups: list[tuple[str, str, list[str]]] = []
+        for n, (code, label, bp) in enumerate(checks):
+            names = [f"c{n}_at"]
+            self.fields[f"c{n}_at"] = _at("Time taken")
+            self.fields[f"c{n}_at"].help_text = "Leave empty if none was taken."
+            if bp:
+                self.fields[f"c{n}_sys"] = forms.IntegerField(label="Systolic (mmHg)", required=False)
+                self.fields[f"c{n}_dia"] = forms.IntegerField(label="Diastolic (mmHg)", required=False)
+                names += [f"c{n}_sys", f"c{n}_dia"]
+            else:
+                self.fields[f"c{n}_level"] = forms.ChoiceField(
+                    label="Observed", choices=LEVEL_CHOICES, required=False
+                )
+                names.append(f"c{n}_level")
+            self.check_groups.append((code, label, names))
+
+
+class RemsSubmitForm(forms.Form):
+    reference = forms.CharField(
+        label="REMS confirmation number",
+        max_length=60,
+        help_text="The number the REMS programme gave on submission.",
+    )
+    submitted_at = _at("Submitted at, if not now")

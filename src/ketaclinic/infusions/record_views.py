@@ -62,6 +62,7 @@ def _note_page(
                 "can_run": request.user.can(Permission.SESSION_RUN),
                 "can_sign": request.user.can(Permission.NOTE_SIGN),
                 "discharged": session.state == SessionState.DISCHARGED,
+                "rems": selectors.rems_form_state(session),
             },
             status=status,
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.infusions import action_views, record_views, views
+from ketaclinic.infusions import action_views, record_views, rems_views, views
 
 app_name = "infusions"
 urlpatterns = [
@@ -31,6 +31,9 @@ urlpatterns = [
     path("<uuid:external_id>/note/generate/", record_views.note_generate, name="note_generate"),
     path("<uuid:external_id>/note/sign/", record_views.note_sign, name="note_sign"),
     path("<uuid:external_id>/note/addendum/", record_views.note_addendum, name="note_addendum"),
+    path("<uuid:external_id>/rems/", rems_views.rems_form_page, name="rems_form"),
+    path("<uuid:external_id>/rems/confirm/", rems_views.rems_form_confirm, name="rems_form_confirm"),
+    path("<uuid:external_id>/rems/submit/", rems_views.rems_form_submit, name="rems_form_submit"),
     *[
         path(
             f"<uuid:external_id>/{name.replace('_', '-')}/",

@@ -30,6 +30,7 @@ from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ProtocolError, ValidationError
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as sessions
+from ketaclinic.infusions.demo import demo_rems_load
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.inquiries.models import Inquiry
 from ketaclinic.inquiries.services import inquiry_close, inquiry_submit
@@ -270,6 +271,7 @@ class _Replay:
 _REAL_NOW = timezone.now
 _REPLAY: list[_Replay] = []
 REPLAY_FROM_MIN = 300  # the day's first events, minutes before the real now
+DOCUMENTS_IN_USE_DAYS = 30  # the consent documents were loaded before the demo's past esketamine sessions
 
 
 def _clock_to(at: datetime) -> None:
@@ -296,7 +298,10 @@ def demo_load(today: date | None = None) -> bool:
 @transaction.atomic
 def _demo_load(today: date) -> bool:
     protocols_load_shipped()
+    replay_start = timezone.now()
+    _clock_to(replay_start - timedelta(days=DOCUMENTS_IN_USE_DAYS))  # in use before the past sessions
     consent_documents_load_shipped()
+    _clock_to(replay_start)
     if demo_loaded():
         return False
     rng = random.Random(20261125)  # noqa: S311 - demo data, not security
@@ -481,6 +486,7 @@ def _demo_load(today: date) -> bool:
         nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible), today=today
     )
     demo_worklist_load(nurse=users["nurse.patel"], location=locations["downtown"], today=today)
+    _demo_rems(today, users, locations["downtown"])
     for loc in locations.values():
         _demo_day(loc, users, rng)
     _demo_reminders(today, locations)
@@ -522,6 +528,34 @@ def _demo_reminders(today: date, locations: dict[str, Location]) -> None:
         assert check.message is not None
         token = check.message.body.split("/prep/", 1)[1].split("/", 1)[0]
         preparation_answer(token=token, **answer)
+
+
+def _demo_rems(today: date, users: dict[str, User], location: Location) -> None:
+    """Two past esketamine sessions whose REMS forms are not submitted (the prescriber's worklist), for the
+    last TRD patient in an active plan (today's sessions take the first ones)."""
+    flagged = set(
+        SafetyFlag.objects.filter(status=SafetyFlag.Status.OPEN).values_list("patient_id", flat=True)
+    )
+    patient = next(
+        (
+            p
+            for p in Patient.objects.filter(location=location).order_by("-mrn")
+            if p.pk not in flagged
+            and (plan := selectors.active_plan(p)) is not None
+            and plan.indication == "trd"
+        ),
+        None,
+    )
+    if patient is not None:
+        demo_rems_load(
+            nurse=users["nurse.patel"],
+            prescriber=users["dr.rivera"],
+            patient=patient,
+            location=location,
+            today=today,
+            clock_to=_clock_to,
+            signature=_demo_signature_data(),
+        )
 
 
 # Requests for a free assessment waiting in the intake queue: (location, given, family, phone, interest,

@@ -20,6 +20,7 @@ from ketaclinic.core.protocols.dosing import DosingSection
 from ketaclinic.core.protocols.eligibility import EligibilitySection
 from ketaclinic.core.protocols.formulary import FormularySection
 from ketaclinic.core.protocols.monitoring import ChecklistSection, DischargeSection, MonitoringSection
+from ketaclinic.core.protocols.rems import RemsSection
 from ketaclinic.core.protocols.series import SeriesSection
 
 PROTOCOL_FORMAT = "ketaclinic.protocol/1"
@@ -72,6 +73,9 @@ class ProtocolDocument(BaseModel):
     checklist: ChecklistSection | None = None
     discharge: DischargeSection | None = None
     outcomes: OutcomesSection | None = None
+    rems: RemsSection | None = Field(
+        None, description="A REMS Patient Monitoring Form after every session (esketamine nasal spray)."
+    )
     formulary: FormularySection = Field(description="Every medication a session may record, with its limits.")
 
     @model_validator(mode="after")
@@ -84,8 +88,12 @@ class ProtocolDocument(BaseModel):
         return self
 
     def canonical_json(self) -> str:
-        """The document as canonical JSON (sorted keys): what is stored and hashed."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """The document as canonical JSON (sorted keys): what is stored and hashed. An absent optional
+        section added after versions were loaded (``rems``) is left out, so their hashes stay the same."""
+        data = self.model_dump(mode="json")
+        if data.get("rems") is None:
+            data.pop("rems", None)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def sha256(self) -> str:
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()

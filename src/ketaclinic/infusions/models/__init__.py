@@ -7,7 +7,7 @@ services and by database triggers (migration 0002). ``InfusionSession.version`` 
 change so two nurses never overwrite each other (optimistic concurrency).
 
 The models live in one module per stage of the session (``session``, ``orders``, ``vitals``,
-``medications``, ``discharge``, ``notes``); every model is imported here, so Django finds them and
+``medications``, ``discharge``, ``notes``, ``rems``); every model is imported here, so Django finds them and
 ``ketaclinic.infusions.models`` names them all.
 """
 
@@ -17,6 +17,7 @@ from ketaclinic.infusions.models.discharge import DischargeAssessment
 from ketaclinic.infusions.models.medications import AdverseEvent, MedicationAdministration
 from ketaclinic.infusions.models.notes import NoteAddendum, SessionNote
 from ketaclinic.infusions.models.orders import InfusionOrder, RateEvent, VialCheck
+from ketaclinic.infusions.models.rems import RemsMonitoringForm
 from ketaclinic.infusions.models.session import ChecklistItemResponse, InfusionSession
 from ketaclinic.infusions.models.vitals import VitalAlert, VitalSigns
 
@@ -29,6 +30,7 @@ __all__ = [
     "MedicationAdministration",
     "NoteAddendum",
     "RateEvent",
+    "RemsMonitoringForm",
     "SessionNote",
     "VialCheck",
     "VitalAlert",

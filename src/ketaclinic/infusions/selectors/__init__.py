@@ -63,9 +63,23 @@ from ketaclinic.infusions.selectors.pathway import (
 )
 from ketaclinic.infusions.selectors.polls import SessionStatus, session_polled_get, session_status
 from ketaclinic.infusions.selectors.recovery import adverse_events_unreviewed, recovery_readings
+from ketaclinic.infusions.selectors.rems import (
+    RemsDue,
+    RemsFormState,
+    rems_form_state,
+    rems_forms_due,
+    rems_missing_items,
+    rems_section,
+)
 from ketaclinic.infusions.selectors.worklist import CosignItem, PrescriberWorklist, prescriber_worklist
 
 __all__ = [
+    "RemsDue",
+    "RemsFormState",
+    "rems_form_state",
+    "rems_forms_due",
+    "rems_missing_items",
+    "rems_section",
     "session_actions",
     "BoardChair",
     "BoardRow",

@@ -1,8 +1,9 @@
-"""The prescriber's worklist: orders to sign, verbal titrations to co-sign, notes to sign."""
+"""The prescriber's worklist: orders to sign, verbal titrations to co-sign, notes to sign, REMS monitoring
+forms still to submit (overdue and due soon)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -12,6 +13,7 @@ from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.core.access import Permission
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import InfusionOrder, InfusionSession, RateEvent, SessionNote
+from ketaclinic.infusions.selectors.rems import RemsDue, rems_forms_due
 from ketaclinic.patients.models import Patient
 
 
@@ -33,10 +35,15 @@ class PrescriberWorklist:
     orders: list[InfusionOrder]  # calculated, not yet signed
     cosigns: list[CosignItem]  # verbal titrations not yet co-signed (overdue first)
     notes: list[SessionNote]  # generated, not yet signed
+    rems: list[RemsDue] = field(default_factory=list)  # REMS forms not submitted (overdue first)
 
     @property
     def empty(self) -> bool:
-        return not (self.orders or self.cosigns or self.notes)
+        return not (self.orders or self.cosigns or self.notes or self.rems)
+
+    @property
+    def rems_overdue(self) -> int:
+        return sum(1 for r in self.rems if r.deadline.overdue)
 
     @property
     def patients(self) -> list[Patient]:
@@ -44,6 +51,7 @@ class PrescriberWorklist:
             *(o.session.patient for o in self.orders),
             *(c.session.patient for c in self.cosigns),
             *(n.session.patient for n in self.notes),
+            *(r.session.patient for r in self.rems),
         ]
 
 
@@ -55,8 +63,8 @@ def _cosign_hours(session: InfusionSession) -> float | None:
 
 
 def prescriber_worklist(*, user: User, now: datetime | None = None, limit: int = 50) -> PrescriberWorklist:
-    """Orders to sign, verbal titrations to co-sign (overdue past the protocol's window) and notes to sign,
-    at the prescriber's locations; a bounded number of queries whatever the length."""
+    """Orders to sign, verbal titrations to co-sign (overdue past the protocol's window), notes to sign and
+    REMS forms to submit, at the prescriber's locations; a bounded number of queries whatever the length."""
     require(user, Permission.ORDER_SIGN)
     now = now or timezone.now()
     where = user_location_ids(user)
@@ -89,4 +97,4 @@ def prescriber_worklist(*, user: User, now: datetime | None = None, limit: int =
         .select_related(*related)
         .order_by("created_at")[:limit]
     )
-    return PrescriberWorklist(orders, cosigns, notes)
+    return PrescriberWorklist(orders, cosigns, notes, rems_forms_due(user=user, now=now, limit=limit))

@@ -8,8 +8,8 @@ Actions that record something that already happened take ``at`` (default now): n
 before the previous event.
 
 The actions are split by stage of the session (``scheduling``, ``checklist``, ``orders``, ``pump``,
-``titration``, ``vitals``, ``medications``, ``discharge``, ``notes``; shared helpers in ``_common``) and
-re-exported here.
+``titration``, ``vitals``, ``medications``, ``discharge``, ``notes``, ``rems``; shared helpers in
+``_common``) and re-exported here.
 Services write; what only reads or formats lives in :mod:`ketaclinic.infusions.selectors`."""
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ from ketaclinic.infusions.services.notes import (
     NOTE_ALREADY_SIGNED,
     NOTE_MISSING,
     NOTE_NOT_SIGNED,
+    REMS_INCOMPLETE,
     note_addendum_add,
     note_generate,
     note_sign,
@@ -89,6 +90,13 @@ from ketaclinic.infusions.services.pump import (
     infusion_resume,
     infusion_start,
     infusion_stop,
+)
+from ketaclinic.infusions.services.rems import (
+    ALREADY_SUBMITTED,
+    NOT_READY,
+    REFERENCE_REQUIRED,
+    rems_form_confirm,
+    rems_form_submit,
 )
 from ketaclinic.infusions.services.scheduling import (
     CANCEL_REASON_REQUIRED,
@@ -141,6 +149,12 @@ from ketaclinic.infusions.services.vitals import (
 )
 
 __all__ = [
+    "ALREADY_SUBMITTED",
+    "NOT_READY",
+    "REFERENCE_REQUIRED",
+    "REMS_INCOMPLETE",
+    "rems_form_confirm",
+    "rems_form_submit",
     "ACTION_AFTER_STOP_SKEW",
     "ADDENDUM_TEXT_REQUIRED",
     "ADVERSE_KIND_UNKNOWN",

@@ -12,12 +12,14 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.actions import SessionOp
 from ketaclinic.infusions.models import InfusionSession, NoteAddendum, SessionNote
 from ketaclinic.infusions.selectors.notes import note_text
+from ketaclinic.infusions.selectors.rems import rems_missing_items
 from ketaclinic.infusions.services._common import REASON_REQUIRED, _allowed, _audit, _local, _lock, _save
 
 ADDENDUM_TEXT_REQUIRED = "An addendum needs its text."
 NOTE_NOT_SIGNED = "Addenda are for signed notes; the note is not signed yet (regenerate it instead)."
 NOTE_MISSING = "No note has been generated for this session yet."
 NOTE_ALREADY_SIGNED = "The note was signed by {who} at {when}; add an addendum instead."
+REMS_INCOMPLETE = "The note cannot be signed until the REMS monitoring form is complete. Missing: {items}."
 
 
 @transaction.atomic
@@ -47,7 +49,8 @@ def note_generate(*, user: User, session: InfusionSession, expected_version: int
 
 @transaction.atomic
 def note_sign(*, user: User, session: InfusionSession, expected_version: int) -> SessionNote:
-    """Sign the note; it is locked from then on (the database refuses changes)."""
+    """Sign the note; it is locked from then on (the database refuses changes). An esketamine session's note
+    waits for a complete, confirmed REMS monitoring form (the refusal lists every missing item)."""
     session = _lock(user, session, Permission.NOTE_SIGN, expected_version)
     note = SessionNote.objects.select_for_update(of=("self",)).filter(session=session).first()
     if note is None:
@@ -59,6 +62,11 @@ def note_sign(*, user: User, session: InfusionSession, expected_version: int) ->
             ),
             field="note",
             value=str(note.external_id),
+        )
+    missing = rems_missing_items(session)
+    if missing:
+        raise ValidationError(
+            REMS_INCOMPLETE.format(items="; ".join(missing)), field="rems_form", value=list(missing)
         )
     note.signed_by, note.signed_at, note.updated_by = user, timezone.now(), user
     note.save()
