@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ketaclinic.consent",
     "ketaclinic.infusions",
     "ketaclinic.outcomes",
+    "ketaclinic.scheduling",
     "ketaclinic.jobs",
     "ketaclinic.web",
 ]
