@@ -170,18 +170,27 @@ def test_hours_must_open_before_they_close():
 # --- what a type needs
 
 INFUSION = AppointmentRules(
-    name="Ketamine infusion", duration_minutes=120, needs_chair=True, skill=Skill.INFUSES,
-    prescriber_on_site=True, at_home_allowed=True,
-)  # fmt: skip
+    name="Ketamine infusion",
+    duration_minutes=120,
+    needs_chair=True,
+    skill=Skill.INFUSES,
+    prescriber_on_site=True,
+    at_home_allowed=True,
+)
 TMS = AppointmentRules(name="TMS session", duration_minutes=40, needs_room=True, prescriber_on_site=True)
 NURSE = frozenset({Skill.INFUSES})
 
 
 def needs(rules=INFUSION, chair="Chair 1", room=None, at_home=False, skills=NURSE):
     return needs_problem(
-        rules, chair=chair, room=room, at_home=at_home, staff="Ann Lee, RN", staff_skills=skills,
+        rules,
+        chair=chair,
+        room=room,
+        at_home=at_home,
+        staff="Ann Lee, RN",
+        staff_skills=skills,
         prescriber_present=True,
-    )  # fmt: skip
+    )
 
 
 def test_a_type_gets_the_place_and_the_skill_it_needs():
