@@ -4,10 +4,12 @@ slots are Mondays and Thursdays at 09:00 in Chair 1 (made by the plans' own serv
 
 from __future__ import annotations
 
+import importlib
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core.access import Role
@@ -35,8 +37,18 @@ def kind(code: str) -> AppointmentType:
     return AppointmentType.objects.get(code=code)
 
 
+SEED = importlib.import_module("ketaclinic.scheduling.migrations.0003_appointment_types")
+
+
 @pytest.fixture
-def desk(staff, downtown, chairs):  # noqa: F811 - the plans' fixture
+def appointment_types(db) -> None:
+    """The kinds of appointment migration 0003 seeds, put back if a test on committed data
+    (``transaction=True``, emptied by TRUNCATE) ran before."""
+    SEED.seed(apps, None)
+
+
+@pytest.fixture
+def desk(staff, downtown, chairs, appointment_types):  # noqa: F811 - the plans' fixture
     for weekday in range(5):
         OpeningHours.objects.create(location=downtown, weekday=weekday, opens=time(8), closes=time(18))
     StaffSkills.objects.create(user=staff[Role.NURSE], infuses=True)
