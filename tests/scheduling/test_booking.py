@@ -20,7 +20,7 @@ from ketaclinic.core.scheduling.intervals import Interval
 from ketaclinic.core.scheduling.needs import NO_PRESCRIBER_ON_SITE, STAFF_LACKS_SKILL
 from ketaclinic.core.series import TOO_CLOSE
 from ketaclinic.plans.models import PlannedInfusion
-from ketaclinic.scheduling.models import Appointment, Closure, StaffShift
+from ketaclinic.scheduling.models import NO_DOUBLE_BOOKING, Appointment, Closure, StaffShift
 from ketaclinic.scheduling.selectors import clashing, week_grid
 from ketaclinic.scheduling.services import (
     appointment_book,
@@ -276,6 +276,11 @@ def test_the_database_refuses_a_double_booking_that_bypasses_the_service(staff, 
         booked_by=staff[Role.INTAKE],
     )
     if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE contype = 'x' AND conname LIKE 'appointment_%%'"
+            )
+            assert sorted(r[0] for r in cursor.fetchall()) == sorted(NO_DOUBLE_BOOKING)
         with pytest.raises(IntegrityError, match="appointment_room_no_overlap"), transaction.atomic():
             raw.save()
         assert Appointment.objects.count() == 1

@@ -18,6 +18,14 @@ from ketaclinic.core.series import WEEKDAY_NAMES
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion
 
+#: The PostgreSQL exclusion constraints of migration 0002: booked appointments never overlap per chair, room,
+#: staff member or patient.
+NO_DOUBLE_BOOKING = (
+    "appointment_chair_no_overlap",
+    "appointment_room_no_overlap",
+    "appointment_staff_no_overlap",
+    "appointment_patient_no_overlap",
+)
 WEEKDAY_CHOICES = list(enumerate(WEEKDAY_NAMES))
 SKILL_CHOICES = [(s.value, s.value.replace("_", " ").capitalize()) for s in Skill]
 

@@ -44,6 +44,7 @@ from ketaclinic.protocols.selectors import protocol_for_indication
 from ketaclinic.protocols.services import protocols_load_shipped
 from ketaclinic.screening.models import Screening
 from ketaclinic.screening.services import referral_record, screening_record, screening_sign
+from ketaclinic.web.demo_desk import demo_front_desk_load
 
 DEMO_PASSWORD = "ketaclinic-demo"
 # Published on purpose: the demo's authenticator key (base32 JBSWY3DPEHPK3PXP). Never use in production.
@@ -472,6 +473,7 @@ def _demo_load(today: date) -> bool:
                 eligible.append((patient, screening))
     _demo_plans_and_consent(today, users, locations, eligible)
     _demo_front_desk(today, users, locations)
+    demo_front_desk_load(today, users, locations)
     demo_outcomes_load(
         nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible), today=today
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
@@ -16,14 +17,15 @@ from ketaclinic.scheduling.services._checks import Request
 from ketaclinic.scheduling.services.appointments import _book
 
 PLAN_NOT_ACTIVE = "This plan is {status}; only a signed, active plan's series is booked."
-NOTHING_TO_BOOK = "Every planned infusion of this plan is booked already (or done or cancelled)."
+NOTHING_TO_BOOK = "Every planned infusion ahead in this plan is booked already (or done or cancelled)."
 SLOT_REFUSED = "{label} ({when}) cannot be booked, so none of the series was: {why}"
 
 
 @transaction.atomic
 def plan_series_book(*, user: User, plan: TreatmentPlan, staff: User) -> list[Appointment]:
-    """Book each planned (not yet booked) slot of an active plan as an infusion or booster appointment with
-    ``staff``, at the slot's time, place and chair time. One refusal books none of them, naming the slot."""
+    """Book each planned slot still ahead (not yet booked) of an active plan as an infusion or booster
+    appointment with ``staff``, at the slot's time, place and chair time. One refusal books none of them,
+    naming the slot. A slot whose time has passed is the day board's business (check-in), not the desk's."""
     plan = TreatmentPlan.objects.select_for_update(of=("self",)).select_related("patient").get(pk=plan.pk)
     patient_for(user, plan.patient, Permission.SCHEDULE_MANAGE)
     if plan.status != TreatmentPlan.Status.ACTIVE:
@@ -31,7 +33,7 @@ def plan_series_book(*, user: User, plan: TreatmentPlan, staff: User) -> list[Ap
             PLAN_NOT_ACTIVE.format(status=plan.get_status_display().lower()), field="plan", value=plan.status
         )
     slots = list(
-        plan.infusions.filter(status=PlannedInfusion.Status.PLANNED)
+        plan.infusions.filter(status=PlannedInfusion.Status.PLANNED, scheduled_start__gt=timezone.now())
         .exclude(appointments__status=Appointment.Status.BOOKED)
         .select_related("location", "chair", "plan")
         .order_by("scheduled_start")
