@@ -75,13 +75,15 @@ def clashing(
     window: Interval,
     chair: Chair | None,
     room: Room | None,
-    staff: User,
+    staff: User | None,
     patient: Patient,
     exclude: int | None = None,
 ) -> list[Appointment]:
     """Booked appointments sharing a moment of ``window`` with the chair, the room, the staff member or the
     patient (one query)."""
-    who = Q(staff=staff) | Q(patient=patient)
+    who = Q(patient=patient)
+    if staff is not None:
+        who |= Q(staff=staff)
     if chair is not None:
         who |= Q(chair=chair)
     if room is not None:
@@ -99,13 +101,14 @@ def free_starts(
     minutes: int,
     chair: Chair | None,
     room: Room | None,
-    staff: User,
+    staff: User | None,
     patient: Patient,
     now: datetime,
     exclude: int | None = None,
     n: int = 3,
 ) -> tuple[datetime, ...]:
-    """The ``n`` free starts nearest ``want`` for this chair or room, staff member and patient."""
+    """The ``n`` free starts nearest ``want`` for this chair or room, staff member (inside their shifts; any
+    time the location is open when no one is named) and patient."""
     reach = timedelta(days=HORIZON_DAYS, hours=12)
     window = Interval(want - reach, want + reach)
     busy = [
@@ -120,7 +123,7 @@ def free_starts(
         calendar=location_calendar(location, around=want.date()),
         busy=busy,
         now=now,
-        shifts=shifts_of(staff, location, window),
+        shifts=shifts_of(staff, location, window) if staff is not None else None,
         n=n,
     )
 
@@ -198,3 +201,37 @@ def week_grid(location: Location, week_start: date) -> WeekGrid:
 
 def appointment_types() -> Sequence[AppointmentType]:
     return list(AppointmentType.objects.filter(active=True).order_by("name"))
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The records a booking request names by public id, found within the user's locations."""
+
+    location: Location
+    kind: AppointmentType
+    staff: User | None
+    chair: Chair | None
+    room: Room | None
+
+
+def booking_resources(
+    *,
+    user: User,
+    location: str,
+    kind: str,
+    staff: str | None = None,
+    chair: str | None = None,
+    room: str | None = None,
+) -> Resources:
+    """The location (one the user works at), the type, and the staff member, chair and room of that location;
+    a missing one (or one elsewhere) raises DoesNotExist."""
+    place = Location.objects.get(code=location, pk__in=user.locations.values("pk"))
+    return Resources(
+        location=place,
+        kind=AppointmentType.objects.get(code=kind, active=True),
+        staff=User.objects.select_related("skills").get(external_id=staff, locations=place)
+        if staff
+        else None,
+        chair=Chair.objects.get(external_id=chair, location=place) if chair else None,
+        room=Room.objects.get(external_id=room, location=place) if room else None,
+    )
