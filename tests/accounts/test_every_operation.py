@@ -341,6 +341,22 @@ API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
         "/api/plans/plans/{plan}/boosters",
         {"location": "downtown", "start": "2030-03-01T09:00:00-05:00"},
     ),
+    ("free_slots", "GET"): (
+        P.SCHEDULE_MANAGE,
+        "/api/desk/free-slots?location=downtown&type=consultation&start=2030-03-04T10:00:00-05:00&patient={patient}",
+        None,
+    ),
+    ("book", "POST"): (
+        P.SCHEDULE_MANAGE,
+        "/api/desk/appointments",
+        {
+            "patient": "{patient}",
+            "type": "consultation",
+            "location": "downtown",
+            "start": "2030-03-04T10:00:00-05:00",
+            "staff": "{staff}",
+        },
+    ),
     ("consent_status", "GET"): (P.CLINICAL_VIEW, "/api/consent/patients/{patient}", None),
     ("consent_link_create", "POST"): (P.CONSENT_RECORD, "/api/consent/patients/{patient}/links", {}),
     ("consent_sign_in_clinic", "POST"): (
@@ -612,6 +628,8 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("infusion_move", "POST"): 200,
     ("infusion_cancel", "POST"): 200,
     ("booster_add", "POST"): 400,
+    ("free_slots", "GET"): 200,  # the test clinic has no opening hours: no free start, said in an empty list
+    ("book", "POST"): 400,  # closed on that day: the rule's refusal
     ("consent_status", "GET"): 200,
     ("consent_link_create", "POST"): 201,
     ("consent_sign_in_clinic", "POST"): 400,

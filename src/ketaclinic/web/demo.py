@@ -47,6 +47,7 @@ from ketaclinic.reminders.models import PreparationCheck
 from ketaclinic.reminders.services import preparation_answer, preparation_reminders_send
 from ketaclinic.screening.models import Screening
 from ketaclinic.screening.services import referral_record, screening_record, screening_sign
+from ketaclinic.web.demo_desk import demo_front_desk_load
 
 DEMO_PASSWORD = "ketaclinic-demo"
 # Published on purpose: the demo's authenticator key (base32 JBSWY3DPEHPK3PXP). Never use in production.
@@ -482,6 +483,7 @@ def _demo_load(today: date) -> bool:
                 eligible.append((patient, screening))
     _demo_plans_and_consent(today, users, locations, eligible)
     _demo_front_desk(today, users, locations)
+    demo_front_desk_load(today, users, locations)
     demo_outcomes_load(
         nurse=users["intake.jones"], prescriber=prescriber, patients=_outcome_order(eligible), today=today
     )

@@ -33,6 +33,7 @@ APPS = {
     "infusions",
     "outcomes",
     "protocols",
+    "scheduling",
 }
 
 #: Maximum lengths of multi-line text (TextField) by ``app.Model.field``; any other: rules.TEXT_MAX.

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "ketaclinic.infusions",
     "ketaclinic.outcomes",
     "ketaclinic.reminders",
+    "ketaclinic.scheduling",
     "ketaclinic.jobs",
     "ketaclinic.web",
 ]

@@ -1,0 +1,237 @@
+"""Reads of the front desk: a location's calendar (hours and closures), busy times and shifts around a
+moment, the nearest free starts, and the week grid the calendar page draws (chairs and rooms by time, and
+one lane per member of staff), each in a fixed number of queries whatever the week holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from ketaclinic.accounts.models import Chair, Location, User
+from ketaclinic.core.scheduling.hours import Closure as ClosureRule
+from ketaclinic.core.scheduling.hours import DayHours, LocationCalendar
+from ketaclinic.core.scheduling.intervals import Interval
+from ketaclinic.core.scheduling.needs import ON_SITE_SKILLS, AppointmentRules, Skill
+from ketaclinic.core.scheduling.slots import HORIZON_DAYS, nearest_free_slots
+from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling.models import Appointment, AppointmentType, Closure, OpeningHours, Room, StaffShift
+
+BOOKED = Appointment.Status.BOOKED
+
+
+def location_calendar(location: Location, *, around: date | None = None) -> LocationCalendar:
+    """The location's weekly hours and its closures (those within a year around ``around`` when given)."""
+    closures = Closure.objects.filter(location=location)
+    if around is not None:
+        closures = closures.filter(
+            last_day__gte=around - timedelta(days=366), first_day__lte=around + timedelta(days=366)
+        )
+    return LocationCalendar(
+        tz=ZoneInfo(location.timezone),
+        hours=tuple(
+            DayHours(h.weekday, h.opens, h.closes) for h in OpeningHours.objects.filter(location=location)
+        ),
+        closures=tuple(ClosureRule(c.first_day, c.last_day, c.reason) for c in closures),
+    )
+
+
+def type_rules(kind: AppointmentType, minutes: int | None = None) -> AppointmentRules:
+    return AppointmentRules(
+        name=kind.name,
+        duration_minutes=minutes or kind.duration_minutes,
+        needs_chair=kind.needs_chair,
+        needs_room=kind.needs_room,
+        skill=Skill(kind.staff_skill) if kind.staff_skill else None,
+        prescriber_on_site=kind.prescriber_on_site,
+        at_home_allowed=kind.at_home_allowed,
+    )
+
+
+def staff_skills(user: User) -> frozenset[Skill]:
+    row = getattr(user, "skills", None)
+    return row.skills() if row is not None else frozenset()
+
+
+def shifts_of(user: User, location: Location, window: Interval) -> list[Interval]:
+    rows = StaffShift.objects.filter(user=user, location=location, start__lt=window.end, end__gt=window.start)
+    return [Interval(s.start, s.end) for s in rows]
+
+
+def on_site_shifts(location: Location, window: Interval) -> list[Interval]:
+    """The shifts at ``location`` of everyone who prescribes or supervises on site."""
+    skilled = Q()
+    for skill in ON_SITE_SKILLS:
+        skilled |= Q(**{f"user__skills__{skill.value}": True})
+    rows = StaffShift.objects.filter(skilled, location=location, start__lt=window.end, end__gt=window.start)
+    return [Interval(s.start, s.end) for s in rows]
+
+
+def clashing(
+    *,
+    window: Interval,
+    chair: Chair | None,
+    room: Room | None,
+    staff: User | None,
+    patient: Patient,
+    exclude: int | None = None,
+) -> list[Appointment]:
+    """Booked appointments sharing a moment of ``window`` with the chair, the room, the staff member or the
+    patient (one query)."""
+    who = Q(patient=patient)
+    if staff is not None:
+        who |= Q(staff=staff)
+    if chair is not None:
+        who |= Q(chair=chair)
+    if room is not None:
+        who |= Q(room=room)
+    rows = Appointment.objects.filter(who, status=BOOKED, start__lt=window.end, end__gt=window.start)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude)
+    return list(rows.select_related("type", "chair", "room", "staff").order_by("start"))
+
+
+def free_starts(
+    *,
+    location: Location,
+    want: datetime,
+    minutes: int,
+    chair: Chair | None,
+    room: Room | None,
+    staff: User | None,
+    patient: Patient,
+    now: datetime,
+    exclude: int | None = None,
+    n: int = 3,
+) -> tuple[datetime, ...]:
+    """The ``n`` free starts nearest ``want`` for this chair or room, staff member (inside their shifts; any
+    time the location is open when no one is named) and patient."""
+    reach = timedelta(days=HORIZON_DAYS, hours=12)
+    window = Interval(want - reach, want + reach)
+    busy = [
+        Interval(a.start, a.end)
+        for a in clashing(
+            window=window, chair=chair, room=room, staff=staff, patient=patient, exclude=exclude
+        )
+    ]
+    return nearest_free_slots(
+        want=want,
+        minutes=minutes,
+        calendar=location_calendar(location, around=want.date()),
+        busy=busy,
+        now=now,
+        shifts=shifts_of(staff, location, window) if staff is not None else None,
+        n=n,
+    )
+
+
+@dataclass(frozen=True)
+class Lane:
+    """A row of the week grid: a chair, a room or a member of staff, with its appointments (and shifts)."""
+
+    kind: str  # "chair", "room" or "staff"
+    name: str
+    key: str  # the public id of the chair, room or staff member
+    appointments: list[Appointment] = field(default_factory=list)
+    shifts: list[StaffShift] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WeekGrid:
+    location: Location
+    days: tuple[date, ...]
+    chairs: tuple[Lane, ...]
+    rooms: tuple[Lane, ...]
+    staff: tuple[Lane, ...]
+    hours: tuple[OpeningHours, ...]
+    closures: tuple[Closure, ...]
+
+
+def week_grid(location: Location, week_start: date) -> WeekGrid:
+    """The week from ``week_start`` (seven days in the location's zone): chairs x time, rooms x time and one
+    lane per staff member on shift or booked, in six queries whatever the number of appointments."""
+    tz = ZoneInfo(location.timezone)
+    days = tuple(week_start + timedelta(days=i) for i in range(7))
+    start = datetime.combine(week_start, time(0), tzinfo=tz)
+    end = datetime.combine(week_start + timedelta(days=7), time(0), tzinfo=tz)
+    booked = list(
+        Appointment.objects.filter(location=location, status=BOOKED, start__lt=end, end__gt=start)
+        .select_related("type", "patient", "chair", "room", "staff")
+        .order_by("start")
+    )
+    shifts = list(
+        StaffShift.objects.filter(location=location, start__lt=end, end__gt=start)
+        .select_related("user")
+        .order_by("start")
+    )
+    chairs = tuple(
+        Lane("chair", c.name, str(c.external_id), [a for a in booked if a.chair_id == c.pk])
+        for c in Chair.objects.filter(location=location, active=True).order_by("name")
+    )
+    rooms = tuple(
+        Lane("room", r.name, str(r.external_id), [a for a in booked if a.room_id == r.pk])
+        for r in Room.objects.filter(location=location, active=True).order_by("name")
+    )
+    people: dict[int, User] = {s.user_id: s.user for s in shifts} | {a.staff_id: a.staff for a in booked}
+    staff = tuple(
+        Lane(
+            "staff",
+            str(u),
+            str(u.external_id),
+            [a for a in booked if a.staff_id == uid],
+            [s for s in shifts if s.user_id == uid],
+        )
+        for uid, u in sorted(people.items(), key=lambda p: str(p[1]))
+    )
+    return WeekGrid(
+        location=location,
+        days=days,
+        chairs=chairs,
+        rooms=rooms,
+        staff=staff,
+        hours=tuple(OpeningHours.objects.filter(location=location)),
+        closures=tuple(
+            Closure.objects.filter(location=location, first_day__lte=days[-1], last_day__gte=days[0])
+        ),
+    )
+
+
+def appointment_types() -> Sequence[AppointmentType]:
+    return list(AppointmentType.objects.filter(active=True).order_by("name"))
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The records a booking request names by public id, found within the user's locations."""
+
+    location: Location
+    kind: AppointmentType
+    staff: User | None
+    chair: Chair | None
+    room: Room | None
+
+
+def booking_resources(
+    *,
+    user: User,
+    location: str,
+    kind: str,
+    staff: str | None = None,
+    chair: str | None = None,
+    room: str | None = None,
+) -> Resources:
+    """The location (one the user works at), the type, and the staff member, chair and room of that location;
+    a missing one (or one elsewhere) raises DoesNotExist."""
+    place = Location.objects.get(code=location, pk__in=user.locations.values("pk"))
+    return Resources(
+        location=place,
+        kind=AppointmentType.objects.get(code=kind, active=True),
+        staff=User.objects.select_related("skills").get(external_id=staff, locations=place)
+        if staff
+        else None,
+        chair=Chair.objects.get(external_id=chair, location=place) if chair else None,
+        room=Room.objects.get(external_id=room, location=place) if room else None,
+    )

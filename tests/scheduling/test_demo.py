@@ -1,0 +1,30 @@
+"""`make demo` shows a front desk: rooms, hours and shifts at each clinic, and the signed plans' slots booked
+as appointments at the slots' times and chairs, with nobody in two places at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from ketaclinic.core.scheduling.intervals import Interval
+from ketaclinic.scheduling.models import Appointment, OpeningHours, Room, StaffShift
+from ketaclinic.web.demo import demo_load
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_books_the_plans_slots_without_a_double_booking():
+    assert demo_load()
+    booked = list(Appointment.objects.select_related("planned_infusion").order_by("start"))
+    assert len(booked) >= 30
+    assert all(
+        (a.start, a.chair_id, a.location_id)
+        == (a.planned_infusion.scheduled_start, a.planned_infusion.chair_id, a.planned_infusion.location_id)
+        for a in booked
+        if a.planned_infusion is not None
+    )
+    for key in ("staff_id", "patient_id", "chair_id"):
+        for i, a in enumerate(booked):
+            for b in booked[i + 1 :]:
+                if getattr(a, key) is not None and getattr(a, key) == getattr(b, key):
+                    assert not Interval(a.start, a.end).overlaps(Interval(b.start, b.end)), (key, a, b)
+    assert Room.objects.count() == 4 and OpeningHours.objects.count() == 21 and StaffShift.objects.exists()
