@@ -497,16 +497,8 @@ def _demo_load(today: date) -> bool:
 
 # Answers to the day-before reminder of today's expected patients (in slot order): prepared with a driver; no
 # driver yet; no answer. The board shows each; tomorrow's patients are reminded as the daily job would.
-DEMO_PREPARATION = [
-    {"light_meal": True, "no_alcohol": True, "driver": True, "driver_name": "Sam Okoro", "note": ""},
-    {
-        "light_meal": True,
-        "no_alcohol": True,
-        "driver": False,
-        "driver_name": "",
-        "note": "My sister may be late",
-    },
-]
+# (light meal, no alcohol, driver, driver's name, note)
+DEMO_PREPARATION = [(True, True, True, "Sam Okoro", ""), (True, True, False, "", "My sister may be late")]
 
 
 def _demo_reminders(today: date, locations: dict[str, Location]) -> None:
@@ -529,7 +521,10 @@ def _demo_reminders(today: date, locations: dict[str, Location]) -> None:
     for check, answer in zip(waiting, DEMO_PREPARATION, strict=False):
         assert check.message is not None
         token = check.message.body.split("/prep/", 1)[1].split("/", 1)[0]
-        preparation_answer(token=token, **answer)
+        meal, alcohol, driver, name, note = answer
+        preparation_answer(
+            token=token, light_meal=meal, no_alcohol=alcohol, driver=driver, driver_name=name, note=note
+        )
 
 
 def _demo_rems(today: date, users: dict[str, User], location: Location) -> None:
