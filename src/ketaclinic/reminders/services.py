@@ -93,10 +93,10 @@ def preparation_reminders_send(*, location: Location, day: date, base_url: str) 
     queued = not_sent = 0
     for planned in infusions_to_remind(location=location, appointment_day=day + timedelta(days=1)):
         with transaction.atomic():
-            locked = PlannedInfusion.objects.select_for_update().filter(
-                pk=planned.pk, preparation__isnull=True
-            )
-            if not locked.exists():
+            PlannedInfusion.objects.select_for_update().filter(
+                pk=planned.pk
+            ).first()  # one reminder at a time
+            if PreparationCheck.objects.filter(planned_id=planned.pk).exists():
                 continue
             check = _remind(planned, base_url)
         if check.status == PreparationCheck.Status.WAITING:
