@@ -115,7 +115,7 @@ def test_refused_when_the_staff_member_is_off_shift_or_lacks_the_skill(staff, pa
         staff=staff[Role.NURSE],
         room=desk["room"],
     )
-    assert exc.message == STAFF_LACKS_SKILL.format(
+    assert exc.field == "staff" and exc.message == STAFF_LACKS_SKILL.format(
         staff=staff[Role.NURSE], skill="prescribes", type="consultation and screening"
     )
 
