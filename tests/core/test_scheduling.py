@@ -182,7 +182,7 @@ NURSE = frozenset({Skill.INFUSES})
 
 
 def needs(rules=INFUSION, chair="Chair 1", room=None, at_home=False, skills=NURSE):
-    return needs_problem(
+    problem = needs_problem(
         rules,
         chair=chair,
         room=room,
@@ -191,6 +191,7 @@ def needs(rules=INFUSION, chair="Chair 1", room=None, at_home=False, skills=NURS
         staff_skills=skills,
         prescriber_present=True,
     )
+    return None if problem is None else problem.message
 
 
 def test_a_type_gets_the_place_and_the_skill_it_needs():
@@ -201,6 +202,46 @@ def test_a_type_gets_the_place_and_the_skill_it_needs():
         staff="Ann Lee, RN", skill="gives infusions", type="ketamine infusion"
     )
     assert needs(rules=TMS, chair=None, room="Room A", skills=frozenset()) is None
+
+
+def test_each_refusal_names_the_field_to_change():
+    fields = {
+        "chair": needs_problem(
+            INFUSION,
+            chair=None,
+            room=None,
+            at_home=False,
+            staff="A",
+            staff_skills=NURSE,
+            prescriber_present=True,
+        ),
+        "room": needs_problem(
+            INFUSION,
+            chair="Chair 1",
+            room="Room A",
+            at_home=False,
+            staff="A",
+            staff_skills=NURSE,
+            prescriber_present=True,
+        ),
+        "staff": needs_problem(
+            INFUSION,
+            chair="Chair 1",
+            room=None,
+            at_home=False,
+            staff="A",
+            staff_skills=frozenset(),
+            prescriber_present=True,
+        ),
+        "at_home": needs_problem(
+            TMS, chair=None, room=None, at_home=True, staff="A", staff_skills=NURSE, prescriber_present=True
+        ),
+    }
+    assert {field: p.field if p else None for field, p in fields.items()} == {f: f for f in fields}
+    assert (
+        fields["room"] is not None
+        and fields["room"].message == "A ketamine infusion needs a chair; choose one."
+    )
 
 
 def test_a_home_visit_needs_a_type_given_at_home_and_someone_who_visits():

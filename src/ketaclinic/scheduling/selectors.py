@@ -18,7 +18,15 @@ from ketaclinic.core.scheduling.intervals import Interval
 from ketaclinic.core.scheduling.needs import ON_SITE_SKILLS, AppointmentRules, Skill
 from ketaclinic.core.scheduling.slots import HORIZON_DAYS, nearest_free_slots
 from ketaclinic.patients.models import Patient
-from ketaclinic.scheduling.models import Appointment, AppointmentType, Closure, OpeningHours, Room, StaffShift
+from ketaclinic.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Closure,
+    OpeningHours,
+    Room,
+    StaffShift,
+    StaffSkills,
+)
 
 BOOKED = Appointment.Status.BOOKED
 
@@ -52,7 +60,8 @@ def type_rules(kind: AppointmentType, minutes: int | None = None) -> Appointment
 
 
 def staff_skills(user: User) -> frozenset[Skill]:
-    row = getattr(user, "skills", None)
+    """Read fresh (not from a relation cached on ``user``): a skill taken away counts at once."""
+    row = StaffSkills.objects.filter(user=user).first()
     return row.skills() if row is not None else frozenset()
 
 
@@ -229,9 +238,7 @@ def booking_resources(
     return Resources(
         location=place,
         kind=AppointmentType.objects.get(code=kind, active=True),
-        staff=User.objects.select_related("skills").get(external_id=staff, locations=place)
-        if staff
-        else None,
+        staff=User.objects.get(external_id=staff, locations=place) if staff else None,
         chair=Chair.objects.get(external_id=chair, location=place) if chair else None,
         room=Room.objects.get(external_id=room, location=place) if room else None,
     )

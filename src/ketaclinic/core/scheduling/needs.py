@@ -4,7 +4,7 @@ whether a prescriber must be on site (present at the location for the whole appo
 >>> infusion = AppointmentRules(name="Ketamine infusion", duration_minutes=120, needs_chair=True,
 ...     skill=Skill.INFUSES, prescriber_on_site=True)
 >>> needs_problem(infusion, chair=None, room=None, at_home=False, staff="Ann Lee, RN",
-...     staff_skills=frozenset({Skill.INFUSES}), prescriber_present=True)
+...     staff_skills=frozenset({Skill.INFUSES}), prescriber_present=True).message
 'A ketamine infusion needs a chair; choose one.'
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from ketaclinic.core.errors import ValidationError
 
@@ -49,6 +50,13 @@ DURATION_RANGE = "An appointment of {value} minutes is outside {low}-{high} minu
 CHAIR_AND_ROOM = "A {type} needs a chair or a room, not both."
 
 
+class Problem(NamedTuple):
+    """What is wrong with a booking, and the field of the request it is about."""
+
+    field: str
+    message: str
+
+
 @dataclass(frozen=True, slots=True)
 class AppointmentRules:
     name: str
@@ -81,30 +89,41 @@ def needs_problem(
     staff: str,
     staff_skills: frozenset[Skill],
     prescriber_present: bool,
-) -> str | None:
+) -> Problem | None:
     """Why this appointment cannot be booked as asked (None when it can). ``prescriber_present`` says
     whether someone who prescribes or supervises is on shift at the location for the whole appointment."""
     kind = rules.name.lower()
     if at_home:
         if not rules.at_home_allowed:
-            return HOME_NOT_ALLOWED.format(type=kind)
+            return Problem("at_home", HOME_NOT_ALLOWED.format(type=kind))
         if chair is not None or room is not None:
-            return HOME_NO_PLACE
+            return Problem("chair" if chair is not None else "room", HOME_NO_PLACE)
         if Skill.HOME_VISITS not in staff_skills:
-            return STAFF_LACKS_SKILL.format(staff=staff, skill=SKILL_WORDS[Skill.HOME_VISITS], type=kind)
+            words = SKILL_WORDS[Skill.HOME_VISITS]
+            return Problem("staff", STAFF_LACKS_SKILL.format(staff=staff, skill=words, type=kind))
     else:
-        if rules.needs_chair and chair is None:
-            return NEEDS_CHAIR.format(type=kind)
-        if rules.needs_room and room is None:
-            return NEEDS_ROOM.format(type=kind)
-        if (chair is not None and not rules.needs_chair) or (room is not None and not rules.needs_room):
-            return (
-                NO_CHAIR_OR_ROOM.format(type=kind)
-                if not (rules.needs_chair or rules.needs_room)
-                else (NEEDS_CHAIR if rules.needs_chair else NEEDS_ROOM).format(type=kind)
-            )
+        place = _place_problem(rules, chair=chair, room=room)
+        if place is not None:
+            return place
     if rules.skill is not None and rules.skill not in staff_skills:
-        return STAFF_LACKS_SKILL.format(staff=staff, skill=SKILL_WORDS[rules.skill], type=kind)
+        return Problem(
+            "staff", STAFF_LACKS_SKILL.format(staff=staff, skill=SKILL_WORDS[rules.skill], type=kind)
+        )
+    return None
+
+
+def _place_problem(rules: AppointmentRules, *, chair: str | None, room: str | None) -> Problem | None:
+    kind = rules.name.lower()
+    if rules.needs_chair and chair is None:
+        return Problem("chair", NEEDS_CHAIR.format(type=kind))
+    if rules.needs_room and room is None:
+        return Problem("room", NEEDS_ROOM.format(type=kind))
+    if chair is not None and not rules.needs_chair:
+        words = NEEDS_ROOM.format(type=kind) if rules.needs_room else NO_CHAIR_OR_ROOM.format(type=kind)
+        return Problem("chair", words)
+    if room is not None and not rules.needs_room:
+        words = NEEDS_CHAIR.format(type=kind) if rules.needs_chair else NO_CHAIR_OR_ROOM.format(type=kind)
+        return Problem("room", words)
     return None
 
 

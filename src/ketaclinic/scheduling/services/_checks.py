@@ -131,9 +131,7 @@ def _check_people(req: Request) -> None:
         prescriber_present=True,
     )
     if problem is not None:
-        raise ValidationError(
-            problem, field="staff" if "is not recorded" in problem else "type", value=req.kind.code
-        )
+        raise ValidationError(problem.message, field=problem.field, value=req.kind.code)
     if not req.staff.locations.filter(pk=location.pk).exists():
         raise ValidationError(
             STAFF_ELSEWHERE.format(staff=req.staff, location=location.name),

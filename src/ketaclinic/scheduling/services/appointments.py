@@ -21,6 +21,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.scheduling.hours import span_words
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.plans.services import infusion_move
 from ketaclinic.scheduling.models import Appointment, AppointmentType, Room
 from ketaclinic.scheduling.services._checks import Request, _check_all, _check_free
@@ -154,6 +155,8 @@ def appointment_move(
     """Move an appointment (and optionally change its chair, room or staff member), re-checking everything,
     the series spacing included; a plan slot's appointment moves the plan's slot with it."""
     a = _locked(user, appointment, "moved")
+    if a.planned_infusion is not None:  # the plan before the chair, in the order plan_series_book locks them
+        TreatmentPlan.objects.select_for_update(of=("self",)).filter(pk=a.planned_infusion.plan_id).first()
     before = _detail(a)
     chair = chair or (a.chair if room is None else None)
     room = room or (a.room if chair is None else None)
