@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def home_plan(staff, patient, eligible, desk, mobile):  # noqa: F811 - the plans' fixture
-    Patient.objects.filter(pk=patient.pk).update(address="12 Linden St, Boston MA")
+    Patient.objects.filter(pk=patient.pk).update(address="12 Linden St, Boston MA", postal_code="02116")
     patient.refresh_from_db()
     nurse = staff[Role.NURSE]
     nurse.locations.add(mobile)
