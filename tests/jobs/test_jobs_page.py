@@ -73,13 +73,16 @@ def test_the_daily_runs_queued_say_the_job_and_location_in_words_and_local_time(
     runs = sorted(rows(page, "run"))
     links = "Email patients the questionnaire links due today"
     summaries = "Build the outcomes dashboard's summaries if a build waits (after an upgrade)"
+    reminders = "Remind tomorrow's infusion patients to prepare and bring a driver (link to confirm)"
     assert runs == [
         [summaries, "All locations", "2026-11-25", "Nov 25 08:30 EST"],
         ["Delete finished jobs more than 30 days old", "All locations", "2026-11-25", "Nov 25 08:30 EST"],
         [links, "Downtown Clinic", "2026-11-25", "Nov 25 08:30 EST"],
         [links, "West Clinic", "2026-11-25", "Nov 25 05:30 PST"],
+        # at noon in New York the reminders (10:00 local) are due there, not yet in Los Angeles (09:00)
+        [reminders, "Downtown Clinic", "2026-11-25", "Nov 25 08:30 EST"],
     ]
-    assert "due_links" not in page and "west-coast" not in page
+    assert "due_links" not in page and "infusion_reminders" not in page and "west-coast" not in page
 
 
 def test_the_page_costs_the_same_queries_with_one_location_or_many(staff, downtown, client_for):
