@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.urls import reverse
@@ -39,7 +40,7 @@ class ReminderSummary:
     not_sent: int
 
 
-def _queue(planned: PlannedInfusion, body: str) -> tuple[OutboundMessage | None, str]:
+def _queue(planned: PlannedInfusion, body: str, shown: str) -> tuple[OutboundMessage | None, str]:
     """The message queued (text first, then email), or None with every channel's refusal in words."""
     reasons = []
     for channel in (Channel.SMS, Channel.EMAIL):
@@ -50,7 +51,7 @@ def _queue(planned: PlannedInfusion, body: str) -> tuple[OutboundMessage | None,
                     channel=channel,
                     body=body,
                     subject="Your infusion tomorrow" if channel == Channel.EMAIL else "",
-                    shown_body=body.rsplit("Please confirm", 1)[0] + "Please confirm: (one-time link)",
+                    shown_body=shown,
                     purpose=PURPOSE,
                 ), ""
         except ValidationError as exc:
@@ -61,14 +62,15 @@ def _queue(planned: PlannedInfusion, body: str) -> tuple[OutboundMessage | None,
 def _remind(planned: PlannedInfusion, base_url: str) -> PreparationCheck:
     patient, location = planned.plan.patient, planned.location
     token = token_new()
-    body = reminder_body(
+    words = partial(
+        reminder_body,
         first_name=patient.preferred_name or patient.given_name,
         starts_at=planned.scheduled_start,
         time_zone=location.timezone,
         location_name=location.name,
-        confirm_url=base_url + reverse("preparation_confirm", args=[token]),
     )
-    message, reason = _queue(planned, body)
+    body = words(confirm_url=base_url + reverse("preparation_confirm", args=[token]))
+    message, reason = _queue(planned, body, words(confirm_url="(one-time link)"))
     check = PreparationCheck.objects.create(
         planned=planned,
         token_sha256=token_sha256(token) if message is not None else None,
