@@ -186,17 +186,15 @@ def _check_home(req: Request) -> None:
     )
     local_day = req.start.astimezone(req.tz).date()
     day_start = datetime.combine(local_day, time(0), tzinfo=req.tz)
-    others = (
-        Appointment.objects.filter(
-            staff=req.staff,
-            at_home=True,
-            status=Appointment.Status.BOOKED,
-            start__lt=day_start + timedelta(days=1),
-            end__gt=day_start,
-        )
-        .exclude(pk=req.exclude)
-        .select_related("patient", "type")
-    )
+    others = Appointment.objects.filter(
+        staff=req.staff,
+        at_home=True,
+        status=Appointment.Status.BOOKED,
+        start__lt=day_start + timedelta(days=1),
+        end__gt=day_start,
+    ).select_related("patient", "type")
+    if req.exclude is not None:
+        others = others.exclude(pk=req.exclude)
     visits = [
         HomeVisit(
             _visit_label(a.patient, a.type),
