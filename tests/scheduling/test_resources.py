@@ -107,7 +107,7 @@ def test_a_closure_over_booked_appointments_is_refused_and_lists_them(admin, dow
         svc.closure_add, user=admin, location=downtown, first_day=tuesday, last_day=tuesday, reason="Storm"
     )
     assert exc.message.startswith(f"Downtown Clinic cannot close {tuesday:%a %Y-%m-%d}: 1 booked appointment")
-    assert exc.field == "first_day" and not Closure.objects.filter(reason="Storm").exists()
+    assert exc.field == "booked" and not Closure.objects.filter(reason="Storm").exists()
     refused(svc.closure_add, user=admin, location=downtown, first_day=tuesday, last_day=tuesday, reason=" ")
     wednesday = tuesday + timedelta(days=1)
     svc.closure_add(user=admin, location=downtown, first_day=wednesday, last_day=wednesday, reason="Training")

@@ -68,8 +68,8 @@ def _location(request: AuthedRequest, code: str) -> Location:
 
 
 def _error(request: AuthedRequest, form: forms.Form | None, exc: DomainError) -> None:
-    if form is not None and exc.field in form.fields:
-        form.add_error(exc.field, exc.message)
+    if form is not None:  # a rule about the whole form (what it would strand) sits above its fields
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     else:
         messages.error(request, exc.message)
 

@@ -82,7 +82,7 @@ def _listed(rows: list[Appointment], tz: ZoneInfo) -> str:
     return "; ".join(words) + (f"; and {more} more" if more > 0 else "")
 
 
-def _refuse_stranded(what: str, lost: str, rows: list[Appointment], tz: ZoneInfo, field: str) -> None:
+def _refuse_stranded(what: str, lost: str, rows: list[Appointment], tz: ZoneInfo) -> None:
     if rows:
         raise ValidationError(
             STILL_BOOKED.format(
@@ -93,7 +93,7 @@ def _refuse_stranded(what: str, lost: str, rows: list[Appointment], tz: ZoneInfo
                 listed=_listed(rows, tz),
                 then=MOVE_FIRST,
             ),
-            field=field,
+            field="booked",
             value=len(rows),
         )
 
@@ -176,9 +176,7 @@ def place_active_set(*, user: User, place: Place, active: bool) -> Place:
         return place
     if not active:
         rows = list(_booked_ahead().filter(**{what: place}))
-        _refuse_stranded(
-            f"{place.name} cannot be taken out of service", f"their {what}", rows, _tz(location), "active"
-        )
+        _refuse_stranded(f"{place.name} cannot be taken out of service", f"their {what}", rows, _tz(location))
     place.active = active
     place.save(update_fields=["active"])
     state = "back in service" if active else "out of service"
@@ -237,7 +235,7 @@ def hours_remove(*, user: User, hours: OpeningHours) -> None:
         and hours_problem(calendar, Interval(a.start, a.end)) is not None
     ]
     words = f"{WEEKDAY_NAMES[hours.weekday]}s {hours.opens:%H:%M}-{hours.closes:%H:%M}"
-    _refuse_stranded(f"The hours {words} cannot be removed", "opening hours", rows, tz, "hours")
+    _refuse_stranded(f"The hours {words} cannot be removed", "opening hours", rows, tz)
     hours.delete()
     _audit(user, location, f"Opening hours of {location.name}: {words} removed", {"weekday": hours.weekday})
 
@@ -261,7 +259,7 @@ def closure_add(*, user: User, location: Location, first_day: date, last_day: da
     end = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=tz)
     rows = list(_booked_ahead().filter(location=location, start__lt=end, end__gt=start))
     span = f"{first_day:%a %Y-%m-%d}" + ("" if days == 1 else f" to {last_day:%a %Y-%m-%d}")
-    _refuse_stranded(f"{location.name} cannot close {span}", "an open clinic", rows, tz, "first_day")
+    _refuse_stranded(f"{location.name} cannot close {span}", "an open clinic", rows, tz)
     closure = Closure(
         location=location,
         first_day=first_day,
@@ -376,9 +374,7 @@ def shift_remove(*, user: User, shift: StaffShift) -> None:
     ]
     tz = _tz(location)
     words = span_words(Interval(shift.start, shift.end), tz)
-    _refuse_stranded(
-        f"{member}'s shift {words} cannot be removed", "their staff member on shift", rows, tz, "shift"
-    )
+    _refuse_stranded(f"{member}'s shift {words} cannot be removed", "their staff member on shift", rows, tz)
     shift.delete()
     _audit(
         user,
