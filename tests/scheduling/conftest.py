@@ -4,12 +4,10 @@ slots are Mondays and Thursdays at 09:00 in Chair 1 (made by the plans' own serv
 
 from __future__ import annotations
 
-import importlib
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.apps import apps
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core.access import Role
@@ -36,16 +34,6 @@ def on_shift(user: User, location, first: date, days: int = 35, hours: tuple[int
 
 def kind(code: str) -> AppointmentType:
     return AppointmentType.objects.get(code=code)
-
-
-SEED = importlib.import_module("ketaclinic.scheduling.migrations.0003_appointment_types")
-
-
-@pytest.fixture
-def appointment_types(db) -> None:
-    """The kinds of appointment migration 0003 seeds, put back if a test on committed data
-    (``transaction=True``, emptied by TRUNCATE) ran before."""
-    SEED.seed(apps, None)
 
 
 @pytest.fixture
