@@ -4,6 +4,7 @@ refused), and the skills card on a staff record."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from playwright.sync_api import expect
@@ -20,13 +21,9 @@ def test_the_admin_edits_a_locations_resources_and_shifts(new_page, shot):
     expect(page.get_by_role("heading", name="Chairs and rooms")).to_be_visible()
     shot(page, "location")
     closure = page.locator("form", has=page.locator("input[value=closure_add]"))
-    today = page.locator("body").get_attribute("data-today") or ""
-    if not today:
-        import datetime
-
-        today = datetime.date.today().isoformat()
-    closure.get_by_label("First day closed").fill(today)
-    closure.get_by_label("Last day closed").fill(today)
+    today = datetime.date.today()  # the week ahead holds the demo's booked series (twice a week)
+    closure.get_by_label("First day closed").fill(today.isoformat())
+    closure.get_by_label("Last day closed").fill((today + datetime.timedelta(days=7)).isoformat())
     closure.get_by_label("Reason").fill("Burst pipe")
     closure.get_by_role("button", name="Add closure").click()
     expect(page.locator(".msg.error").first).to_contain_text(re.compile("cannot close .* booked"))
@@ -35,3 +32,12 @@ def test_the_admin_edits_a_locations_resources_and_shifts(new_page, shot):
     page.get_by_role("link", name="Staff shifts").first.click()
     expect(page.get_by_test_id("shift-week")).to_contain_text(re.compile(r"\d\d:\d\d–\d\d:\d\d"))
     shot(page, "shifts")
+    page.goto("/accounts/staff/")
+    page.get_by_role("link", name="Grace Kim, RN").click()
+    skills = page.get_by_test_id("staff-skills")
+    expect(skills.get_by_label("Gives infusions")).to_be_checked()
+    skills.get_by_label("Makes home visits").check()
+    skills.get_by_role("button", name="Save skills").click()
+    expect(page.locator(".msg.success")).to_contain_text("Skills saved.")
+    expect(page.get_by_test_id("staff-skills").get_by_label("Makes home visits")).to_be_checked()
+    shot(page, "staff-skills")
