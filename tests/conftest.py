@@ -6,6 +6,7 @@ TOTP device; ``client_for(user)`` returns a Django test client signed in *and* s
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -142,3 +143,17 @@ def client_for(db) -> Callable[[User], Client]:
         return client
 
     return make
+
+
+SEED_TYPES = importlib.import_module("ketaclinic.scheduling.migrations.0003_appointment_types")
+
+
+@pytest.fixture
+def appointment_types(db) -> None:
+    """The kinds of appointment migration 0003 seeds, put back by the migration's own ``seed`` (idempotent:
+    update or create by code). A test on committed data (``transaction=True``) empties every table with
+    TRUNCATE when it ends, migration data included, so a test that needs the types asks for this fixture
+    instead of trusting the migration to have left them there."""
+    from django.apps import apps
+
+    SEED_TYPES.seed(apps, None)

@@ -142,7 +142,7 @@ def refer(user: User, patient: Patient) -> Referral:
 
 
 @pytest.fixture
-def clinic(staff, patient, other_patient, protocols) -> Clinic:
+def clinic(staff, patient, other_patient, protocols, appointment_types) -> Clinic:
     from ketaclinic.plans.services import plan_draft
 
     intake = staff[Role.INTAKE]

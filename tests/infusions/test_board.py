@@ -284,6 +284,25 @@ def test_an_open_safety_flag_shows_on_the_polled_board_until_assessed(slot, staf
     assert 'data-testid="board-flags"' not in body and "safety flag</span>" not in body
 
 
+def test_the_front_desk_sees_that_a_flag_is_open_but_not_whose_it_is(slot, staff, nurse, client_for):
+    """The intake coordinator's board (a screen at the public desk) says a patient has an urgent flag and
+    to call a clinician, without the patient's name or a badge on their slot; nurses and prescribers, who
+    assess flags, see whose it is."""
+    patient = slot.plan.patient
+    response_record(user=staff[Role.INTAKE], patient=patient, instrument="phq9", answers=PHQ9_ITEM9)
+    desk = client_for(staff[Role.INTAKE])
+    body = text(desk.get(board_url(slot), HTTP_HX_REQUEST="true"))
+    assert 'data-testid="board-flags"' in body and "A patient of this location" in body
+    flag_line = body[body.index('data-testid="board-flag"') :].split("</li>")[0]
+    assert "Maria Garcia" not in flag_line and "/outcomes/flags/" not in flag_line
+    assert "safety flag</span>" not in body  # no badge pointing at her slot either
+    api = desk.get(f"/api/sessions/board?location={slot.location.code}").json()
+    assert api["flags"][0]["patient_name"] is None and api["flags"][0]["patient"] is None
+    assert not api["chairs"][0]["slots"][0]["flagged"]
+    nurse_body = text(client_for(nurse).get(board_url(slot), HTTP_HX_REQUEST="true"))
+    assert "safety flag</span>" in nurse_body and "Maria Garcia</strong>" in nurse_body
+
+
 def test_flags_of_other_locations_patients_are_not_on_the_board(slot, staff, nurse, northside):
     other = register(
         make_staff(Role.INTAKE, northside, "i.north"), northside, given_name="Nora", family_name="North"

@@ -16,6 +16,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion import rems as core
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as s
+from ketaclinic.infusions.demo import esketamine_given
 from ketaclinic.infusions.models import InfusionSession, RemsMonitoringForm
 from tests.clock import advance_to
 from tests.infusions.conftest import CONFIRM, fresh, schedule, vitals
@@ -37,31 +38,16 @@ def esketamine_discharged(nurse, prescriber, patient, protocol, *, bp_at_40: boo
         {"code": "phq9_today", "value": 20},
         {"code": "pregnancy_status", "answer": "not_pregnant"},
     ]
-    for answer in answers:
-        s.checklist_record(
-            user=nurse, session=fresh(session), expected_version=fresh(session).version, **answer
-        )
-    order = s.order_create(user=nurse, session=fresh(session), expected_version=fresh(session).version)
-    s.order_sign(user=prescriber, order=order, expected_version=fresh(session).version)
-    s.checklist_complete(user=nurse, session=fresh(session), expected_version=fresh(session).version)
     start = timezone.now() + timedelta(minutes=1)
-    advance_to(start)
-    s.infusion_start(user=nurse, session=fresh(session), expected_version=fresh(session).version, at=start)
-    for n in range(2):
-        advance_to(start + timedelta(minutes=5 * n))
-        s.administration_record(
-            user=nurse,
-            session=fresh(session),
-            expected_version=fresh(session).version,
-            medication="esketamine",
-            dose="28",
-            unit="mg",
-            route="intranasal",
-            at=start + timedelta(minutes=5 * n),
-            reason=f"Device {n + 1} of 2",
-        )
-    advance_to(start + timedelta(minutes=10))
-    s.infusion_stop(user=nurse, session=fresh(session), expected_version=fresh(session).version)
+    esketamine_given(
+        session,
+        nurse=nurse,
+        prescriber=prescriber,
+        answers=answers,
+        first=start,
+        stop_after_min=10,
+        clock_to=advance_to,
+    )
     if bp_at_40:
         advance_to(start + timedelta(minutes=40))
         vitals(nurse, session, timezone.now(), systolic_mmhg=148, diastolic_mmhg=92, sedation="moderate")

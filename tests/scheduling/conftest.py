@@ -4,18 +4,17 @@ slots are Mondays and Thursdays at 09:00 in Chair 1 (made by the plans' own serv
 
 from __future__ import annotations
 
-import importlib
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.apps import apps
 
 from ketaclinic.accounts.models import User
 from ketaclinic.core.access import Role
+from ketaclinic.patients.models import Patient
 from ketaclinic.plans.services import plan_sign
 from ketaclinic.scheduling.models import AppointmentType, OpeningHours, Room, StaffShift, StaffSkills
-from tests.plans.conftest import chairs, draft, eligible, next_monday  # noqa: F401 - fixtures
+from tests.plans.conftest import chairs, draft, eligible, mobile, next_monday  # noqa: F401 - fixtures
 
 NY = ZoneInfo("America/New_York")
 
@@ -37,16 +36,6 @@ def kind(code: str) -> AppointmentType:
     return AppointmentType.objects.get(code=code)
 
 
-SEED = importlib.import_module("ketaclinic.scheduling.migrations.0003_appointment_types")
-
-
-@pytest.fixture
-def appointment_types(db) -> None:
-    """The kinds of appointment migration 0003 seeds, put back if a test on committed data
-    (``transaction=True``, emptied by TRUNCATE) ran before."""
-    SEED.seed(apps, None)
-
-
 @pytest.fixture
 def desk(staff, downtown, chairs, appointment_types):  # noqa: F811 - the plans' fixture
     for weekday in range(5):
@@ -62,3 +51,19 @@ def desk(staff, downtown, chairs, appointment_types):  # noqa: F811 - the plans'
 @pytest.fixture
 def signed(staff, patient, eligible, chairs, desk):  # noqa: F811 - the plans' fixtures
     return plan_sign(user=staff[Role.PRESCRIBER], plan=draft(staff, patient, eligible, chairs[0]))
+
+
+@pytest.fixture
+def home_plan(staff, patient, eligible, desk, mobile):  # noqa: F811 - the plans' fixtures
+    """A signed plan of six home infusions from the mobile location (within 15 miles of ZIP 02110) for a
+    patient at ZIP 02116; the nurse and the prescriber on shift there every weekday (the prescriber
+    reachable by phone: a home infusion's supervision)."""
+    Patient.objects.filter(pk=patient.pk).update(address="12 Linden St, Boston MA", postal_code="02116")
+    patient.refresh_from_db()
+    for weekday in range(5):
+        OpeningHours.objects.create(location=mobile, weekday=weekday, opens=time(8), closes=time(18))
+    for role in (Role.NURSE, Role.PRESCRIBER):
+        staff[role].locations.add(mobile)
+        on_shift(staff[role], mobile, desk["monday"] - timedelta(days=7))
+    plan = draft(staff, patient, eligible, desk["chairs"][0], location=mobile, chair=None, at_home=True)
+    return plan_sign(user=staff[Role.PRESCRIBER], plan=plan)

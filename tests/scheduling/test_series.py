@@ -3,7 +3,6 @@ slot back to be booked again, and only a signed plan's series is booked."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,28 +10,12 @@ import pytest
 from ketaclinic.core.access import Role
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.scheduling.needs import STAFF_LACKS_SKILL
-from ketaclinic.patients.models import Patient
-from ketaclinic.plans.services import plan_sign
-from ketaclinic.scheduling.models import Appointment, OpeningHours, StaffSkills
+from ketaclinic.scheduling.models import Appointment, StaffSkills
 from ketaclinic.scheduling.services import appointment_cancel, plan_series_book
 from ketaclinic.scheduling.services.series import NOTHING_TO_BOOK, PLAN_NOT_ACTIVE, SLOT_REFUSED
-from tests.plans.conftest import draft, mobile  # noqa: F401 - fixture
-from tests.scheduling.conftest import on_shift
+from tests.plans.conftest import draft
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def home_plan(staff, patient, eligible, desk, mobile):  # noqa: F811 - the plans' fixture
-    Patient.objects.filter(pk=patient.pk).update(address="12 Linden St, Boston MA", postal_code="02116")
-    patient.refresh_from_db()
-    nurse = staff[Role.NURSE]
-    nurse.locations.add(mobile)
-    for weekday in range(5):
-        OpeningHours.objects.create(location=mobile, weekday=weekday, opens=time(8), closes=time(18))
-    on_shift(nurse, mobile, desk["monday"] - timedelta(days=7))
-    plan = draft(staff, patient, eligible, desk["chairs"][0], location=mobile, chair=None, at_home=True)
-    return plan_sign(user=staff[Role.PRESCRIBER], plan=plan)
 
 
 def test_a_home_series_is_booked_only_with_someone_who_makes_home_visits(staff, home_plan):

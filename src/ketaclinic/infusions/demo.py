@@ -54,6 +54,46 @@ def _reading(nurse: User, session: InfusionSession, at: datetime, sys: int, dia:
     )
 
 
+def esketamine_given(
+    session: InfusionSession,
+    *,
+    nurse: User,
+    prescriber: User,
+    answers: list[dict[str, Any]],
+    first: datetime,
+    stop_after_min: int,
+    clock_to: Callable[[datetime], object],
+) -> InfusionSession:
+    """A checked-in esketamine session from its checklist to the end of dosing, through the services
+    staff use: the checklist ``answers``, the order created by the nurse and signed by the prescriber, the
+    pre-checks completed, then two 28 mg devices 5 minutes apart from ``first`` and the dosing stopped
+    ``stop_after_min`` after it (``clock_to`` moves the replayed or test clock). Shared by the demo and the
+    REMS tests, so the two walk the same day."""
+    for a in answers:
+        s.checklist_record(user=nurse, session=_fresh(session), expected_version=_fresh(session).version, **a)
+    order = s.order_create(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
+    s.order_sign(user=prescriber, order=order, expected_version=_fresh(session).version)
+    s.checklist_complete(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
+    clock_to(first)
+    s.infusion_start(user=nurse, session=_fresh(session), expected_version=_fresh(session).version, at=first)
+    for n in range(2):
+        clock_to(first + timedelta(minutes=5 * n))
+        s.administration_record(
+            user=nurse,
+            session=_fresh(session),
+            expected_version=_fresh(session).version,
+            medication="esketamine",
+            dose="28",
+            unit="mg",
+            route="intranasal",
+            at=first + timedelta(minutes=5 * n),
+            reason=f"Device {n + 1} of 2",
+        )
+    clock_to(first + timedelta(minutes=stop_after_min))
+    s.infusion_stop(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
+    return _fresh(session)
+
+
 def _walk(
     session: InfusionSession, nurse: User, prescriber: User, t0: datetime, clock_to: Any, signature: str
 ) -> InfusionSession:
@@ -80,28 +120,15 @@ def _walk(
     ]
     if session.patient.sex_at_birth == "female":
         answers.append({"code": "pregnancy_status", "answer": "not_pregnant"})
-    for a in answers:
-        s.checklist_record(user=nurse, session=_fresh(session), expected_version=_fresh(session).version, **a)
-    order = s.order_create(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
-    s.order_sign(user=prescriber, order=order, expected_version=_fresh(session).version)
-    s.checklist_complete(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
-    clock_to(first)
-    s.infusion_start(user=nurse, session=_fresh(session), expected_version=_fresh(session).version, at=first)
-    for n in range(2):
-        clock_to(first + timedelta(minutes=5 * n))
-        s.administration_record(
-            user=nurse,
-            session=_fresh(session),
-            expected_version=_fresh(session).version,
-            medication="esketamine",
-            dose="28",
-            unit="mg",
-            route="intranasal",
-            at=first + timedelta(minutes=5 * n),
-            reason=f"Device {n + 1} of 2",
-        )
-    clock_to(first + timedelta(minutes=6))
-    s.infusion_stop(user=nurse, session=_fresh(session), expected_version=_fresh(session).version)
+    esketamine_given(
+        session,
+        nurse=nurse,
+        prescriber=prescriber,
+        answers=answers,
+        first=first,
+        stop_after_min=6,
+        clock_to=clock_to,
+    )
     for minutes, sys, dia, sedation in READINGS[1:]:
         clock_to(first + timedelta(minutes=minutes))
         _reading(nurse, session, first + timedelta(minutes=minutes), sys, dia, sedation)

@@ -293,7 +293,7 @@ def board(request: AuthedRequest) -> HttpResponse:
                 "locations": mine,
                 "location": location,
                 "can_view": request.user.can(Permission.SESSION_VIEW),
-                "can_clinical": request.user.can(Permission.CLINICAL_VIEW),
+                "can_flags": request.user.can(Permission.SAFETY_ASSESS),  # whose flag: only for assessors
                 "S": STATES,
             },
         )

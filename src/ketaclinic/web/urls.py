@@ -38,6 +38,7 @@ urlpatterns = [
     path("audit/", include(([path("", pages.audit_log, name="log")], "audit"))),
     path("jobs/", include(([path("", jobs.jobs_page, name="list")], "jobs"))),
     path("plans/", include("ketaclinic.plans.urls")),
+    path("desk/", include("ketaclinic.scheduling.urls")),
     path("consent/", include("ketaclinic.consent.urls")),
     path("sessions/", include("ketaclinic.infusions.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),

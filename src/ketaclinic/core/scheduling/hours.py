@@ -119,3 +119,26 @@ def check_hours(calendar: LocationCalendar, interval: Interval) -> None:
     problem = hours_problem(calendar, interval)
     if problem is not None:
         raise ValidationError(problem, field="start", value=interval.start)
+
+
+HOURS_OVERLAP = (
+    "{weekday}s {opens}-{closes} overlaps the opening hours already set for {weekday}s ({other}); "
+    "a day's periods must not overlap. Change or remove that period first."
+)
+
+
+def check_new_period(existing: Sequence[DayHours], new: DayHours) -> None:
+    """Refuse ``new`` when it shares a minute with another period of the same weekday (a period ending at
+    12:00 and one opening at 12:00 touch, and do not overlap)."""
+    for other in existing:
+        if other.weekday == new.weekday and other.opens < new.closes and new.opens < other.closes:
+            raise ValidationError(
+                HOURS_OVERLAP.format(
+                    weekday=WEEKDAY_NAMES[new.weekday],
+                    opens=f"{new.opens:%H:%M}",
+                    closes=f"{new.closes:%H:%M}",
+                    other=f"{other.opens:%H:%M}-{other.closes:%H:%M}",
+                ),
+                field="opens",
+                value=f"{new.opens:%H:%M}",
+            )

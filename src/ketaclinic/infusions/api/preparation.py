@@ -101,7 +101,8 @@ def day_board(request: AuthedRequest, location: str, day: date | None = None) ->
     if loc is None:
         raise ValidationError(LOCATION_UNKNOWN.format(value=location), field="location", value=location)
     board = selectors.day_board(user=request.user, location=loc, day=day)
-    clinical = request.user.can(Permission.CLINICAL_VIEW)
+    # whose flag it is: only for those who assess flags (not the front desk, whose screen the public sees)
+    assesses = request.user.can(Permission.SAFETY_ASSESS)
     return {
         "location": loc.code,
         "day": board.day,
@@ -127,7 +128,7 @@ def day_board(request: AuthedRequest, location: str, day: date | None = None) ->
                         "at_home": s.planned.at_home,
                         "kind": s.planned.kind,
                         "number": s.number,
-                        "flagged": s.flagged,
+                        "flagged": s.flagged and assesses,
                     }
                     for s in c.slots
                 ],
@@ -137,8 +138,8 @@ def day_board(request: AuthedRequest, location: str, day: date | None = None) ->
         "flags": [
             {
                 "flag": f.external_id,
-                "patient": f.patient.external_id if clinical else None,
-                "patient_name": f.patient.display_name if clinical else None,
+                "patient": f.patient.external_id if assesses else None,
+                "patient_name": f.patient.display_name if assesses else None,
                 "summary": f.summary,
                 "raised_at": f.raised_at,
             }

@@ -6,19 +6,22 @@ starts). Reads only; the actions in ``appointments`` and ``series`` lock, save a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from ketaclinic.accounts.geography import service_area_of, zip_centre
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.home_route import HomeVisit, travel_fits
 from ketaclinic.core.infusion.pathway import NO_PLAN, pathway_message, pathway_problems
 from ketaclinic.core.scheduling.hours import check_hours, span_words
 from ketaclinic.core.scheduling.intervals import Interval, covered
 from ketaclinic.core.scheduling.needs import check_prescriber_on_site, needs_problem
 from ketaclinic.core.scheduling.slots import slots_words
 from ketaclinic.core.series import SeriesRules, Slot, check_slot
+from ketaclinic.core.travel import service_area_check
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.infusions.selectors.pathway import active_plan, pathway_facts
 from ketaclinic.patients.models import Patient
@@ -50,6 +53,12 @@ CLASH = (
     "Nearest free starts: {free}."
 )
 PLAN_SLOT_OTHER_PATIENT = "That planned infusion belongs to another patient."
+HOME_NEEDS_ADDRESS = "A home visit needs the patient's home address and ZIP code on file; add them first."
+NO_PRESCRIBER_REACHABLE = (
+    "No prescriber or supervising physician is on shift at {location} for all of {when}; a home {type} "
+    "needs one on shift and reachable by phone throughout (they are not at the patient's home). "
+    "Choose a time when one is on shift, or add their shift first."
+)
 
 
 @dataclass(frozen=True)
@@ -144,13 +153,59 @@ def _check_people(req: Request) -> None:
             field="staff",
             value=str(req.staff),
         )
-    if not req.at_home:  # a home visit has no site; its supervision is the mobile team's (hazard log)
-        check_prescriber_on_site(
-            rules,
-            present=covered(interval, on_site_shifts(location, interval)),
-            location=location.name,
-            when=_words(req),
+    present = covered(interval, on_site_shifts(location, interval))
+    if req.at_home:  # no prescriber at the patient's home: one on shift at the mobile location, reachable
+        if rules.prescriber_on_site and not present:
+            raise ValidationError(
+                NO_PRESCRIBER_REACHABLE.format(
+                    location=location.name, when=_words(req), type=req.kind.name.lower()
+                ),
+                field="start",
+                value=_words(req),
+            )
+        return
+    check_prescriber_on_site(rules, present=present, location=location.name, when=_words(req))
+
+
+def _visit_label(patient: Patient, kind: AppointmentType) -> str:
+    return f"{patient.display_name}'s {kind.name.lower()}"
+
+
+def _check_home(req: Request) -> None:
+    """A home visit: the patient's home inside the mobile location's service area, and the drive from the
+    staff member's previous home visit of that day and to the next one fitting the gaps (``travel_fits``,
+    ZIP-code centres, the method of ``core.travel``)."""
+    if not req.at_home:
+        return
+    patient = req.patient
+    if not (patient.address or "").strip() or not (patient.postal_code or "").strip():
+        raise ValidationError(HOME_NEEDS_ADDRESS, field="at_home", value=True)
+    home = zip_centre(patient.postal_code, what="The patient's ZIP code")
+    service_area_check(
+        service_area_of(req.location), home=home, postal_code=patient.postal_code, place="The patient's home"
+    )
+    local_day = req.start.astimezone(req.tz).date()
+    day_start = datetime.combine(local_day, time(0), tzinfo=req.tz)
+    others = Appointment.objects.filter(
+        staff=req.staff,
+        at_home=True,
+        status=Appointment.Status.BOOKED,
+        start__lt=day_start + timedelta(days=1),
+        end__gt=day_start,
+    ).select_related("patient", "type")
+    if req.exclude is not None:
+        others = others.exclude(pk=req.exclude)
+    visits = [
+        HomeVisit(
+            _visit_label(a.patient, a.type),
+            a.start,
+            int((a.end - a.start).total_seconds() // 60),
+            zip_centre(a.patient.postal_code, what=f"{a.patient.display_name}'s ZIP code"),
         )
+        for a in others
+    ]
+    mine = HomeVisit(f"this {req.kind.name.lower()} for {patient.display_name}", req.start, req.minutes, home)
+    travel_fits(mine, visits, tz=req.tz)
 
 
 def _series_others(req: Request) -> tuple[SeriesRules | None, list[Slot]]:
@@ -262,5 +317,6 @@ def _check_all(req: Request) -> None:
     _check_place(req)
     _check_time(req)
     _check_people(req)
+    _check_home(req)
     _check_pathway(req)
     _check_free(req)

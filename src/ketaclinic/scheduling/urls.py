@@ -1,0 +1,17 @@
+"""The front desk's pages (mounted at /desk/)."""
+
+from django.urls import URLPattern, path
+
+from ketaclinic.scheduling import resource_views
+
+app_name = "scheduling"
+urlpatterns: list[URLPattern] = []
+
+# --- resources: the administrator's pages for chairs, rooms, hours, closures, shifts and skills ----------
+urlpatterns += [
+    path("resources/", resource_views.resources_index, name="resources"),
+    path("resources/<slug:code>/", resource_views.location_resources, name="location_resources"),
+    path("resources/<slug:code>/shifts/", resource_views.location_shifts, name="location_shifts"),
+    path("staff/<uuid:external_id>/skills/", resource_views.staff_skills, name="staff_skills"),
+]
+# --- end of resources -------------------------------------------------------------------------------------
