@@ -40,6 +40,7 @@ urlpatterns = [
     path("plans/", include("ketaclinic.plans.urls")),
     path("consent/", include("ketaclinic.consent.urls")),
     path("sessions/", include("ketaclinic.infusions.urls")),
+    path("desk/", include("ketaclinic.scheduling.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),
     path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("messages/", include("ketaclinic.messaging.urls")),
