@@ -183,7 +183,7 @@ def _requests(slots: list[PlannedInfusion], monday: date, tz: ZoneInfo, now: dat
 
 
 def week_proposal(
-    *, user: User, location: Location, monday: date, now: datetime, seconds: float = PROPOSAL_SECONDS
+    *, user: User, location: Location, monday: date, now: datetime, seconds: float | None = None
 ) -> WeekProposal:
     """The week's pending slots placed by CP-SAT, with the first-fit placement for comparison."""
     require(user, Permission.SCHEDULE_MANAGE)
@@ -193,7 +193,7 @@ def week_proposal(
     chairs = list(Chair.objects.filter(location=location, active=True).order_by("name"))
     slots = pending_slots(location, monday)
     week = Week(_chairs(location, monday, tz, chairs), _requests(slots, monday, tz, now))
-    plan = week_place(week, SolverSettings(time_limit_s=seconds))
+    plan = week_place(week, SolverSettings(time_limit_s=seconds or PROPOSAL_SECONDS))
     desk = week_first_fit(week)
     by_chair = {str(c.external_id): c for c in chairs}
     waiting: dict[str, list[PlannedInfusion]] = defaultdict(list)
