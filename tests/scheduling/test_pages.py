@@ -202,7 +202,7 @@ def test_a_clash_shows_the_refusal_keeps_the_form_and_offers_the_nearest_free_st
     consult(staff, other, downtown, desk, local(tuesday, 10))
     client = client_for(staff[Role.INTAKE])
     at = f"{tuesday:%Y-%m-%d}T10:30"
-    response = client.post(BOOK, form_for(patient, staff, desk, tuesday, slot=at))
+    response = client.post(BOOK, form_for(patient, staff, desk, tuesday, at="10:30", book_at="1"))
     assert response.status_code == 400 and Appointment.objects.count() == 1  # nothing half-saved
     html = page(response)
     assert "is already booked" in html and "Nearest free starts" in html

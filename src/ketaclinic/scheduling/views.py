@@ -25,7 +25,6 @@ from ketaclinic.audit.services import audit_list, audit_read
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.access import patient_for
-from ketaclinic.patients.views import form_error
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.scheduling import selectors
 from ketaclinic.scheduling.calendar import calendar_week, week_monday
@@ -131,7 +130,7 @@ def book(request: AuthedRequest) -> HttpResponse:
     initial = {"patient": request.GET.get("patient"), "day": request.GET.get("day")}
     form = BookForm(request.POST or None, location=location, initial=initial)
     slots: list[datetime] = []
-    status = 200
+    status, refused = 200, False
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -140,6 +139,8 @@ def book(request: AuthedRequest) -> HttpResponse:
             who = {"patient": d["patient"], "minutes": d["type"].duration_minutes}
             chosen = request.POST.get("slot", "")
             start = _slot(chosen, location) if chosen else None
+            if not chosen and request.POST.get("book_at"):  # "Book at this time": the typed day and time
+                start = want
             if chosen and start is None:
                 form.add_error(None, BAD_SLOT)
             elif start is not None:
@@ -157,7 +158,8 @@ def book(request: AuthedRequest) -> HttpResponse:
                         reason=d["reason"],
                     )
                 except DomainError as exc:
-                    form_error(form, exc)
+                    form.add_error(None, exc.message)  # at the top of the form, where the desk looks
+                    refused = True
                     slots = _free(form, location, start, **who)
                 else:
                     messages.success(
@@ -173,7 +175,13 @@ def book(request: AuthedRequest) -> HttpResponse:
         return render(
             request,
             "scheduling/book.html",
-            {"form": form, "location": location, "slots": slots, "searched": request.method == "POST"},
+            {
+                "form": form,
+                "location": location,
+                "slots": slots,
+                "searched": request.method == "POST",
+                "refused": refused,
+            },
             status=status,
         )
 
@@ -250,7 +258,7 @@ def appointment_move_page(request: AuthedRequest, external_id: str) -> HttpRespo
             user=request.user, appointment=a, start=start, chair=d["chair"], room=d["room"], staff=d["staff"]
         )
     except DomainError as exc:
-        form_error(form, exc)
+        form.add_error(None, exc.message)
         a.refresh_from_db()
         who = {"patient": a.patient, "minutes": int((a.end - a.start).total_seconds() // 60), "exclude": a.pk}
         return _detail(request, a, form, _free(form, a.location, start, **who), status=400)
