@@ -71,3 +71,16 @@ def test_book_from_the_free_starts_then_a_taken_time_offers_the_nearest(new_page
     page.reload()
     again = page.locator(f"#day-{other[:10]}").get_by_test_id("appointment").filter(has_text=other[11:16])
     expect(again.filter(has_text=family).first).to_be_visible()
+
+
+def test_fill_the_chairs_and_an_appointments_page(new_page, shot):
+    page = new_page(INTAKE, viewport=TABLET)
+    page.goto("/desk/calendar/?location=downtown")
+    page.get_by_test_id("fill-link").click()
+    expect(page.get_by_test_id("fill-compare")).to_contain_text("First free slot, in order")
+    shot(page, "fill")
+    page.goto("/desk/calendar/?location=downtown")
+    page.locator("section.cal-day.today a[data-testid=appointment]").first.click()
+    expect(page.get_by_test_id("appointment-detail")).to_be_visible()
+    expect(page.get_by_test_id("cancel-form")).to_be_visible()
+    shot(page, "appointment")

@@ -3,8 +3,8 @@ proposal it makes.
 
 The chairs are the location's active chairs, open in its opening hours (not on a closure), with the week's
 booked chair appointments fixed. The requests are the **pending** planned infusions and boosters of active
-(signed) plans at the location in that week: in a chair, not at home, still planned and not booked as an
-appointment. A patient's pending slots make one request: as many sessions as slots, the plan's series rules
+(signed) plans at the location in that week: in a chair, not at home, still planned, ahead and not booked as
+an appointment. A patient's pending slots make one request: as many sessions as slots, the plan's series rules
 (spacing between starts, at most so many a week), the slot's chair time, not before now nor before the day of
 the patient's first pending slot (so a proposal never pulls an infusion closer to the one before the week).
 ``week_place`` (OR-Tools CP-SAT, with a time limit) proposes; ``week_first_fit`` (the desk booking by hand)
@@ -100,8 +100,9 @@ def _clip(start: int, end: int) -> Interval | None:
     return Interval(start, end) if start < end else None
 
 
-def pending_slots(location: Location, monday: date) -> list[PlannedInfusion]:
-    """The week's planned infusions and boosters in a chair at ``location`` not yet booked (one query)."""
+def pending_slots(location: Location, monday: date, now: datetime) -> list[PlannedInfusion]:
+    """The week's planned infusions and boosters in a chair at ``location`` still ahead and not yet booked
+    (one query); a slot whose time has passed is the day board's (check-in), not the desk's."""
     tz = ZoneInfo(location.timezone)
     start = datetime.combine(monday, time(0), tzinfo=tz)
     return list(
@@ -110,7 +111,7 @@ def pending_slots(location: Location, monday: date) -> list[PlannedInfusion]:
             status=PlannedInfusion.Status.PLANNED,
             at_home=False,
             plan__status=TreatmentPlan.Status.ACTIVE,
-            scheduled_start__gte=start,
+            scheduled_start__gte=max(start, now),
             scheduled_start__lt=start + timedelta(days=7),
         )
         .exclude(appointments__status=Appointment.Status.BOOKED)
@@ -191,7 +192,7 @@ def week_proposal(
         raise PermissionDenied(LOCATION_NOT_YOURS.format(value=location.name))
     tz = ZoneInfo(location.timezone)
     chairs = list(Chair.objects.filter(location=location, active=True).order_by("name"))
-    slots = pending_slots(location, monday)
+    slots = pending_slots(location, monday, now)
     week = Week(_chairs(location, monday, tz, chairs), _requests(slots, monday, tz, now))
     plan = week_place(week, SolverSettings(time_limit_s=seconds or PROPOSAL_SECONDS))
     desk = week_first_fit(week)
