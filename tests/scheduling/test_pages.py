@@ -272,3 +272,12 @@ def test_move_and_cancel_from_the_appointments_page(staff, patient, downtown, de
     assert (a.status, a.cancel_reason) == (Appointment.Status.CANCELLED, "Patient asked to rebook")
     assert blocker.status == Appointment.Status.BOOKED
     assert AuditEntry.objects.filter(summary__startswith="Cancelled consultation").count() == 1
+
+
+def test_the_chart_opens_the_booking_form_with_the_patient_chosen(staff, patient, desk, client_for):
+    client = client_for(staff[Role.INTAKE])
+    chart = page(client.get(f"/patients/{patient.external_id}/"))
+    link = re.search(r'href="(/desk/book/\?[^"]+)"[^>]*>Book an appointment', chart)
+    assert link is not None
+    form = page(client.get(link.group(1)))
+    assert f'value="{patient.external_id}" selected' in form
