@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
+from ketaclinic.core.infusion.pathway import NO_PLAN
 from ketaclinic.core.scheduling.hours import OUTSIDE_HOURS
 from ketaclinic.reminders.models import PreparationCheck
 from ketaclinic.scheduling.models import Appointment
@@ -281,3 +282,20 @@ def test_the_chart_opens_the_booking_form_with_the_patient_chosen(staff, patient
     assert link is not None
     form = page(client.get(link.group(1)))
     assert f'value="{patient.external_id}" selected' in form
+
+
+def test_the_dashboard_links_the_calendar_for_the_roles_that_use_it(staff, desk, client_for):
+    for role in (Role.INTAKE, Role.NURSE, Role.PRESCRIBER, Role.ADMIN):
+        assert "/desk/calendar/?location=downtown" in page(client_for(staff[role]).get("/dashboard/"))
+    assert "/desk/calendar/" not in page(client_for(staff[Role.BILLING]).get("/dashboard/"))
+
+
+def test_an_infusion_outside_the_treatment_pathway_is_refused_on_the_form(staff, patient, desk, client_for):
+    tuesday = desk["monday"] + timedelta(days=1)
+    data = form_for(patient, staff, desk, tuesday, type="infusion", room="", slot=f"{tuesday:%Y-%m-%d}T10:00")
+    data.update(staff=str(staff[Role.NURSE].external_id), chair=str(desk["chairs"][0].external_id))
+    response = client_for(staff[Role.INTAKE]).post(BOOK, data)
+    assert response.status_code == 400 and not Appointment.objects.exists()
+    html = page(response)
+    assert NO_PLAN in html  # the check-in's words: no active signed plan
+    assert 'value="infusion" selected' in html and f'value="{desk["chairs"][0].external_id}" selected' in html
