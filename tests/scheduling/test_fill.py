@@ -15,7 +15,9 @@ from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.scheduling import placement
 from ketaclinic.scheduling.models import Appointment, StaffShift
 from ketaclinic.scheduling.services import plan_series_book
-from tests.scheduling.conftest import local
+from ketaclinic.scheduling.services._checks import Request
+from ketaclinic.scheduling.services.appointments import _book
+from tests.scheduling.conftest import kind, local
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +84,26 @@ def test_fill_is_for_roles_that_manage_the_schedule_at_their_own_locations(
     assert client_for(staff[Role.INTAKE]).get("/desk/fill/?location=northside").status_code == 403
     nothing = client_for(staff[Role.INTAKE]).post("/desk/fill/", {"location": "downtown", "take": ["x|y|z"]})
     assert nothing.status_code == 302 and not Appointment.objects.exists()
+
+
+def test_a_patients_booked_infusion_counts_against_the_weekly_limit(staff, desk, signed, client_for):
+    """The patient's Monday slot is booked already: of a plan allowing two a week, one is left to place."""
+    first = signed.infusions.order_by("sequence").first()
+    _book(
+        Request(
+            user=staff[Role.NURSE],
+            location=first.location,
+            kind=kind("infusion"),
+            patient=signed.patient,
+            start=first.scheduled_start,
+            minutes=first.duration_minutes,
+            staff=staff[Role.NURSE],
+            chair=first.chair,
+            planned=first,
+        )
+    )
+    html = unescape(client_for(staff[Role.INTAKE]).get(fill_url(desk)).content.decode())
+    keys = proposals(html)
+    assert len(keys) == 1 and keys[0].split("|")[0] != str(first.external_id)
+    start = datetime.fromisoformat(keys[0].split("|")[2])
+    assert start - first.scheduled_start >= timedelta(hours=signed.min_spacing_hours)

@@ -146,10 +146,13 @@ def _chairs(location: Location, monday: date, tz: ZoneInfo, chairs: list[Chair])
         status=Appointment.Status.BOOKED,
         start__lt=start + timedelta(days=7),
         end__gt=start,
-    ).select_related("patient"):
+    ).select_related("patient", "type"):
         span = _clip(_minute(monday, a.start, tz), _minute(monday, a.end, tz))
         if span is not None and a.chair_id is not None:
-            booked[a.chair_id].append(Booking(span, str(a.patient.external_id)))
+            # an infusion or booster counts against the patient's spacing and weekly limit; any other use of
+            # the chair (an esketamine session) only holds the chair
+            who = str(a.patient.external_id) if a.type.is_infusion else ""
+            booked[a.chair_id].append(Booking(span, who))
     return tuple(ChairWeek(str(c.external_id), open_hours, tuple(booked[c.pk])) for c in chairs)
 
 
