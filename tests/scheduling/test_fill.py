@@ -107,3 +107,18 @@ def test_a_patients_booked_infusion_counts_against_the_weekly_limit(staff, desk,
     assert len(keys) == 1 and keys[0].split("|")[0] != str(first.external_id)
     start = datetime.fromisoformat(keys[0].split("|")[2])
     assert start - first.scheduled_start >= timedelta(hours=signed.min_spacing_hours)
+
+
+def test_overlapping_opening_hours_are_named_not_a_crash(staff, downtown, desk, client_for):
+    from datetime import time
+
+    from ketaclinic.scheduling.models import OpeningHours
+
+    OpeningHours.objects.create(location=downtown, weekday=1, opens=time(17), closes=time(20))
+    OpeningHours.objects.create(location=downtown, weekday=1, opens=time(19), closes=time(21))
+    response = client_for(staff[Role.INTAKE]).get(fill_url(desk))
+    assert response.status_code == 400
+    assert (
+        "This week cannot be placed: Opening hours of chair Chair 1 Tue 08:00-Tue 18:00 and Tue 17:00"
+        in unescape(response.content.decode())
+    )

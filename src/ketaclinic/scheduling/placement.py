@@ -153,7 +153,8 @@ def _chairs(location: Location, monday: date, tz: ZoneInfo, chairs: list[Chair])
             # the chair (an esketamine session) only holds the chair
             who = str(a.patient.external_id) if a.type.is_infusion else ""
             booked[a.chair_id].append(Booking(span, who))
-    return tuple(ChairWeek(str(c.external_id), open_hours, tuple(booked[c.pk])) for c in chairs)
+    # a chair goes to the core by its name (unique at a location): the core's words name it as the desk does
+    return tuple(ChairWeek(c.name, open_hours, tuple(booked[c.pk])) for c in chairs)
 
 
 def _requests(slots: list[PlannedInfusion], monday: date, tz: ZoneInfo, now: datetime) -> tuple[Request, ...]:
@@ -199,7 +200,7 @@ def week_proposal(
     week = Week(_chairs(location, monday, tz, chairs), _requests(slots, monday, tz, now))
     plan = week_place(week, SolverSettings(time_limit_s=seconds or PROPOSAL_SECONDS))
     desk = week_first_fit(week)
-    by_chair = {str(c.external_id): c for c in chairs}
+    by_chair = {c.name: c for c in chairs}
     waiting: dict[str, list[PlannedInfusion]] = defaultdict(list)
     for s in slots:
         waiting[str(s.plan.patient.external_id)].append(s)

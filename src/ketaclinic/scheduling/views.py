@@ -324,7 +324,12 @@ def fill(request: AuthedRequest) -> HttpResponse:
         context["results"] = results
         context["booked"] = sum(1 for r in results if r.appointment is not None)
     else:
-        proposal = week_proposal(user=request.user, location=location, monday=monday, now=timezone.now())
+        try:
+            proposal = week_proposal(user=request.user, location=location, monday=monday, now=timezone.now())
+        except DomainError as exc:  # the week cannot be read as the solver needs it (overlapping hours)
+            context["problem"] = exc.message
+            with timezone.override(tz):
+                return render(request, "scheduling/fill.html", context, status=400)
         audit_list(
             [*(p.patient for p in proposal.proposals), *(n.patient for n in proposal.not_placed)],
             f"fill the chairs {location.code} {monday.isoformat()}",
