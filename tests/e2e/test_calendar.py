@@ -32,7 +32,7 @@ def fill_booking(page, *, day: str, at: str) -> str:
 def test_book_from_the_free_starts_then_a_taken_time_offers_the_nearest(new_page, shot):
     page = new_page(INTAKE, viewport=TABLET)
     page.goto("/")
-    page.get_by_role("link", name="Calendar").click()
+    page.get_by_role("link", name="Calendar", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Calendar · Downtown Clinic")
     today = page.locator("section.cal-day.today").get_attribute("id")
     tomorrow = (date.fromisoformat(today.removeprefix("day-")) + timedelta(days=1)).isoformat()
