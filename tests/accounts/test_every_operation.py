@@ -141,6 +141,14 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     # Infusion session pages ({session}: a checked-in session; a refused form answers 400, never 403, once
     # allowed).
     ("infusions:board", "GET"): (P.BOARD_VIEW, "/sessions/board/?location=downtown", None),
+    ("scheduling:calendar", "GET"): (P.CALENDAR_VIEW, "/desk/calendar/?location=downtown", None),
+    ("scheduling:book", "GET"): (P.SCHEDULE_MANAGE, "/desk/book/?location=downtown", None),
+    ("scheduling:book", "POST"): (P.SCHEDULE_MANAGE, "/desk/book/", {"location": "downtown"}),
+    ("scheduling:appointment", "GET"): (P.SCHEDULE_MANAGE, "/desk/appointments/{appointment}/", None),
+    ("scheduling:move", "POST"): (P.SCHEDULE_MANAGE, "/desk/appointments/{appointment}/move/", {"start": ""}),
+    ("scheduling:cancel", "POST"): (P.SCHEDULE_MANAGE, "/desk/appointments/{appointment}/cancel/", {}),
+    ("scheduling:fill", "GET"): (P.SCHEDULE_MANAGE, "/desk/fill/?location=downtown&week=2030-01-07", None),
+    ("scheduling:fill", "POST"): (P.SCHEDULE_MANAGE, "/desk/fill/", {"location": "downtown"}),
     ("plans:home_route", "GET"): (P.BOARD_VIEW, "/plans/home-visits/route/?location=downtown", None),
     # {infusion} is a draft plan's slot next week: refused with a message on the board (302), never 403, once
     # allowed.
@@ -567,6 +575,14 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("consent:sign", "POST"): 400,
     ("consent:link_new", "POST"): 200,
     ("infusions:board", "GET"): 200,
+    ("scheduling:calendar", "GET"): 200,
+    ("scheduling:book", "GET"): 200,
+    ("scheduling:book", "POST"): 400,
+    ("scheduling:appointment", "GET"): 200,
+    ("scheduling:move", "POST"): 400,
+    ("scheduling:cancel", "POST"): 302,
+    ("scheduling:fill", "GET"): 200,
+    ("scheduling:fill", "POST"): 302,
     ("plans:home_route", "GET"): 200,
     ("infusions:slot_check_in", "POST"): 302,
     ("infusions:patient_sessions", "GET"): 200,
@@ -767,6 +783,30 @@ def fill(url: str, c: Clinic, protocols) -> str:
         staff=c.staff[Role.NURSE].external_id,
         inquiry=_inquiry(c).external_id if "{inquiry}" in url else None,
         document=_document(c).external_id if "{document}" in url else None,
+        appointment=_appointment(c).external_id if "{appointment}" in url else None,
+    )
+
+
+def _appointment(c: Clinic):
+    """A booked consultation of the clinic's patient, made on first use (stored as it is: the sweep tests who
+    may open it, not the booking rules)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ketaclinic.scheduling.models import Appointment, AppointmentType
+
+    start = timezone.now() + timedelta(days=3)
+    return Appointment.objects.filter(patient=c.patient).first() or Appointment.objects.create(
+        location=c.patient.location,
+        type=AppointmentType.objects.get_or_create(
+            code="consultation", defaults={"name": "Consultation", "duration_minutes": 60, "needs_room": True}
+        )[0],
+        patient=c.patient,
+        start=start,
+        end=start + timedelta(hours=1),
+        staff=c.staff[Role.PRESCRIBER],
+        booked_by=c.staff[Role.INTAKE],
     )
 
 

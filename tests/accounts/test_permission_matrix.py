@@ -271,6 +271,7 @@ PAGE_PROBES: dict[Permission, Probe] = {
     ),
     P.OUTCOMES_VIEW: Probe("get", lambda c: "/outcomes/dashboard/"),
     P.INQUIRY_MANAGE: Probe("get", lambda c: "/intake/inquiries/"),
+    P.CALENDAR_VIEW: Probe("get", lambda c: "/desk/calendar/?location=downtown"),
 }
 
 API_PROBES: dict[Permission, Probe] = {

@@ -120,3 +120,11 @@ def test_tour(new_page, snap):
     nurse.goto("/outcomes/worklist/?location=downtown")
     expect(nurse.locator("tr.due-overdue").first).to_be_visible()
     snap(nurse, "questionnaires-due", full_page=True)
+
+
+def test_tour_desk_calendar(new_page, snap):
+    """The front desk's week calendar at Downtown, opened at today: chairs, rooms and staff by time of day."""
+    desk = new_page(INTAKE, viewport=TABLET)
+    desk.goto("/desk/calendar/?location=downtown")
+    expect(desk.locator("section.cal-day.today").get_by_test_id("appointment").first).to_be_in_viewport()
+    snap(desk, "desk-calendar")

@@ -47,6 +47,7 @@ ACTION_WORDS: dict[Permission, str] = {
     Permission.OUTCOMES_VIEW: "see the clinic outcomes dashboard",
     Permission.JOBS_VIEW: "see the background jobs",
     Permission.INQUIRY_MANAGE: "see or answer requests for an assessment",
+    Permission.CALENDAR_VIEW: "see the week calendar",
 }
 
 

@@ -72,6 +72,7 @@ class Permission(StrEnum):
     INQUIRY_MANAGE = (
         "inquiry.manage"  # the queue of assessment requests: open, convert (with register), close
     )
+    CALENDAR_VIEW = "calendar.view"  # the front desk's week calendar of a location (chairs, rooms, staff)
 
 
 P = Permission
@@ -101,6 +102,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.SAFETY_ASSESS,
             P.BOOSTER_DECIDE,
             P.OUTCOMES_VIEW,
+            P.CALENDAR_VIEW,
         }
     ),
     Role.NURSE: frozenset(
@@ -121,6 +123,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.MAR_VIEW,
             P.QUESTIONNAIRE_RECORD,
             P.SAFETY_ASSESS,
+            P.CALENDAR_VIEW,
         }
     ),
     Role.INTAKE: frozenset(
@@ -137,6 +140,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.BOARD_VIEW,
             P.QUESTIONNAIRE_RECORD,
             P.INQUIRY_MANAGE,
+            P.CALENDAR_VIEW,
         }
     ),
     Role.BILLING: frozenset({P.PATIENT_VIEW, P.MAR_VIEW}),
@@ -152,6 +156,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.OUTCOMES_VIEW,
             P.JOBS_VIEW,
             P.INQUIRY_MANAGE,
+            P.CALENDAR_VIEW,
         }
     ),
 }

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.core.scheduling.hours import Closure as ClosureRule
@@ -168,7 +168,8 @@ def week_grid(location: Location, week_start: date) -> WeekGrid:
     end = datetime.combine(week_start + timedelta(days=7), time(0), tzinfo=tz)
     booked = list(
         Appointment.objects.filter(location=location, status=BOOKED, start__lt=end, end__gt=start)
-        .select_related("type", "patient", "chair", "room", "staff")
+        # the plan slot's day-before reminder answer (the reminders app's row) comes in the same query
+        .select_related("type", "patient", "chair", "room", "staff", "planned_infusion__preparation__message")
         .order_by("start")
     )
     shifts = list(
@@ -242,3 +243,28 @@ def booking_resources(
         chair=Chair.objects.get(external_id=chair, location=place) if chair else None,
         room=Room.objects.get(external_id=room, location=place) if room else None,
     )
+
+
+def staff_free(
+    *, location: Location, kind: AppointmentType, window: Interval, patient: Patient
+) -> User | None:
+    """The first member of staff (by name) at ``location`` who does the type's work, is on one shift there for
+    all of ``window`` and is in no booked appointment then (one query); None when nobody is."""
+    found = User.objects.filter(
+        locations=location,
+        is_active=True,
+        shifts__location=location,
+        shifts__start__lte=window.start,
+        shifts__end__gte=window.end,
+    )
+    if kind.staff_skill:
+        found = found.filter(**{f"skills__{kind.staff_skill}": True})
+    busy = Appointment.objects.filter(
+        staff=OuterRef("pk"), status=BOOKED, start__lt=window.end, end__gt=window.start
+    )
+    return found.exclude(Exists(busy)).distinct().order_by("last_name", "first_name", "pk").first()
+
+
+def location_staff(location: Location) -> list[User]:
+    """Who works at ``location``, by name (the booking form's choice of staff)."""
+    return list(User.objects.filter(locations=location, is_active=True).order_by("last_name", "first_name"))

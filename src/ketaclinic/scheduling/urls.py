@@ -2,10 +2,17 @@
 
 from django.urls import URLPattern, path
 
-from ketaclinic.scheduling import resource_views
+from ketaclinic.scheduling import resource_views, views
 
 app_name = "scheduling"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("calendar/", views.calendar, name="calendar"),
+    path("book/", views.book, name="book"),
+    path("appointments/<uuid:external_id>/", views.appointment, name="appointment"),
+    path("appointments/<uuid:external_id>/move/", views.appointment_move_page, name="move"),
+    path("appointments/<uuid:external_id>/cancel/", views.appointment_cancel_page, name="cancel"),
+    path("fill/", views.fill, name="fill"),
+]
 
 # --- resources: the administrator's pages for chairs, rooms, hours, closures, shifts and skills ----------
 urlpatterns += [
