@@ -102,14 +102,22 @@ def test_ketamine_is_one_unit_of_j3490_with_the_drug_and_dose_named() -> None:
     [(date(2025, 12, 31), "S0013"), (date(2026, 1, 1), "J0013"), (date(2026, 11, 20), "J0013")],
 )
 def test_esketamine_code_depends_on_the_day_given(day: date, code: str) -> None:
-    drug, _visit = drug_lines(Drug.ESKETAMINE, 56, day)
+    (drug,) = drug_lines(Drug.ESKETAMINE, 56, day)
     assert (drug.code, drug.units) == (code, 56)
 
 
 @pytest.mark.parametrize(("mg", "visit"), [(28, "G2082"), (56, "G2082"), (84, "G2083"), (112, "G2083")])
 def test_esketamine_visit_code_by_dose(mg: int, visit: str) -> None:
-    _drug, line = drug_lines(Drug.ESKETAMINE, mg, date(2026, 11, 20))
+    (line,) = drug_lines(Drug.ESKETAMINE, mg, date(2026, 11, 20), medicare=True)
     assert (line.code, line.units) == (visit, 1)
+
+
+def test_medicare_gets_the_bundled_visit_code_and_no_separate_drug_line() -> None:
+    medicare = drug_lines(Drug.ESKETAMINE, 84, date(2026, 11, 20), medicare=True)
+    assert [line.code for line in medicare] == ["G2083"]
+    assert "drug and 2 hours of observation included" in medicare[0].description
+    commercial = drug_lines(Drug.ESKETAMINE, 84, date(2026, 11, 20))
+    assert [(line.code, line.units) for line in commercial] == [("J0013", 84)]
 
 
 @pytest.mark.parametrize(

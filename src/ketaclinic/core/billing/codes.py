@@ -16,8 +16,9 @@ Rules and sources (DOMAIN.md §6; docs/billing-codes.md explains each with its s
 * HCPCS J3490 "unclassified drugs" for ketamine, 1 unit, with the drug's name, NDC and milligrams in the
   claim note (payers' instructions for unclassified drug codes). [S]
 * HCPCS J0013 "esketamine, nasal spray, 1 mg" from 2026-01-01, S0013 (same descriptor) before; units = mg
-  given. G2082 (up to 56 mg) / G2083 (more than 56 mg): the esketamine visit including 2 hours of
-  post-administration observation (CMS Physician Fee Schedule 2020 final rule). [S]/[C]
+  given — for Medicaid and commercial payers. Medicare instead pays G2082 (up to 56 mg) / G2083 (more than
+  56 mg): the esketamine visit with the drug and 2 hours of post-administration observation bundled (CMS
+  Physician Fee Schedule 2020 final rule), so a Medicare claim carries the G-code and no drug line. [S]/[C]
 * ICD-10-CM FY2026 via the ``simple-icd-10-cm`` package (it ships the CMS FY2026 tabular): only billable
   (leaf) codes, and only in the families that fit the screened indication. There is no ICD-10-CM code for
   treatment-resistant depression: F32/F33 with the failed trials documented. [C]
@@ -210,9 +211,21 @@ def ndc_check(value: str | None) -> str:
 
 
 def drug_lines(
-    drug: Drug, dose_mg: Decimal | int, on_day: date, *, ndc: str | None = None
+    drug: Drug,
+    dose_mg: Decimal | int,
+    on_day: date,
+    *,
+    ndc: str | None = None,
+    medicare: bool = False,
 ) -> tuple[CodeLine, ...]:
-    """The HCPCS lines for the drug given in one session, by the code in force on ``on_day``."""
+    """The HCPCS lines for the drug given in one session, by the code in force on ``on_day``.
+
+    Ketamine: J3490 × 1 with the drug and mg in the note. Esketamine billed to Medicare: one G2082 (up to
+    56 mg) or G2083 (more than 56 mg) line, which *includes* the drug and the 2-hour observation (CMS PFS 2020), so
+    no drug line is added (billing both would bill the drug twice; S-codes are not payable by Medicare).
+    Esketamine billed to any other payer: J0013 (S0013 before 2026-01-01) × the mg given; the visit and
+    observation are billed with the payer's own E/M codes, which the clinician chooses.
+    """
     drug = Drug(drug)
     ndc_digits = ndc_check(ndc)
     if drug is Drug.KETAMINE:
@@ -235,21 +248,16 @@ def drug_lines(
             DOSE_NOT_DEVICES.format(value=dose, device=ESKETAMINE_DEVICE_MG), field="dose_mg", value=dose
         )
     mg = int(dose)
-    code, source = ("J0013", SOURCE_J0013) if on_day >= J0013_FROM else ("S0013", SOURCE_S0013)
     note = f"esketamine nasal spray {mg} mg"
-    drug_line = CodeLine(
-        CodeSystem.HCPCS, code, mg, "Esketamine, nasal spray, 1 mg", source, note, ndc=ndc_digits
+    if medicare:
+        visit = "G2082" if mg <= ESKETAMINE_VISIT_THRESHOLD_MG else "G2083"
+        words = "up to" if visit == "G2082" else "more than"
+        description = f"Esketamine visit, {words} 56 mg, drug and 2 hours of observation included"
+        return (CodeLine(CodeSystem.HCPCS, visit, 1, description, SOURCE_G2082, note, ndc=ndc_digits),)
+    code, source = ("J0013", SOURCE_J0013) if on_day >= J0013_FROM else ("S0013", SOURCE_S0013)
+    return (
+        CodeLine(CodeSystem.HCPCS, code, mg, "Esketamine, nasal spray, 1 mg", source, note, ndc=ndc_digits),
     )
-    visit = "G2082" if mg <= ESKETAMINE_VISIT_THRESHOLD_MG else "G2083"
-    visit_line = CodeLine(
-        CodeSystem.HCPCS,
-        visit,
-        1,
-        f"Esketamine visit, {'up to' if visit == 'G2082' else 'more than'} 56 mg, "
-        "with 2 hours of observation",
-        SOURCE_G2082,
-    )
-    return (drug_line, visit_line)
 
 
 # --- diagnoses ----------------------------------------------------------------------------------------------
