@@ -222,7 +222,8 @@ def drug_lines(
 
     Ketamine: J3490 × 1 with the drug and mg in the note. Esketamine billed to Medicare: one G2082 (up to
     56 mg) or G2083 (more than 56 mg) line, which *includes* the drug and the 2-hour observation (CMS PFS
-    2020), so no drug line is added (billing both would bill the drug twice; S-codes are not payable by Medicare).
+    2020), so no drug line is added (billing both would bill the drug twice; S-codes are not paid by
+    Medicare).
     Esketamine billed to any other payer: J0013 (S0013 before 2026-01-01) × the mg given; the visit and
     observation are billed with the payer's own E/M codes, which the clinician chooses.
     """
