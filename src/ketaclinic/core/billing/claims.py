@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -185,23 +186,47 @@ class Claim:
 # --- problems --------------------------------------------------------------------------------------------
 
 
-def _text_problem(value: str, label: str, problems: list[str], *, required: bool = True) -> None:
-    text = (value or "").strip()
+#: Letters NFKD does not take apart, written as a claim spells them.
+_LETTERS = str.maketrans(
+    {"ß": "ss", "Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Œ": "OE"}
+    | {"œ": "oe", "’": "'", "‘": "'", "–": "-", "—": "-"}
+)
+
+
+def claim_text(value: str) -> str:
+    """Text as a claim carries it: accents taken off (José → Jose), other letters spelled in ASCII (ß → ss),
+    runs of spaces made one. Characters with no ASCII spelling are left for ``claim_problems`` to name."""
+    decomposed = unicodedata.normalize("NFKD", (value or "").translate(_LETTERS))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.split())
+
+
+def _text_problem(
+    value: str, label: str, problems: list[str], *, required: bool = True, low: int = 1, high: int = 60
+) -> None:
+    """Names a missing value, one with a character X12 reserves or cannot carry, or one outside the element's
+    length in 005010X222A1 (e.g. a city is 2 to 30 characters)."""
+    text = claim_text(value)
     if required and not text:
         problems.append(f"{label} is missing.")
+    elif text and not low <= len(text) <= high:
+        size = f"{len(text)} character{'s' if len(text) != 1 else ''}"
+        problems.append(f"{label} {text!r} is {size} long: {low} to {high} are allowed.")
     elif _X12_RESERVED.search(text):
         problems.append(
             f"{label} {text!r} contains one of the characters * ~ : ^ | \\, which claims cannot carry."
         )
+    elif any(not " " <= ch <= "~" for ch in text):
+        problems.append(f"{label} {value!r} has characters a claim cannot carry: write it in Latin letters.")
 
 
 def _address_problems(address: Address | None, label: str, problems: list[str]) -> None:
     if address is None:
         problems.append(f"{label} address is missing.")
         return
-    _text_problem(address.line1, f"{label} street address", problems)
-    _text_problem(address.line2, f"{label} second address line", problems, required=False)
-    _text_problem(address.city, f"{label} city", problems)
+    _text_problem(address.line1, f"{label} street address", problems, high=55)
+    _text_problem(address.line2, f"{label} second address line", problems, required=False, high=55)
+    _text_problem(address.city, f"{label} city", problems, low=2, high=30)
     if not _STATE.match((address.state or "").strip().upper()):
         problems.append(f"{label} state {address.state!r} is not a 2-letter state code (e.g. TX).")
     if not _ZIP.match((address.postal_code or "").replace("-", "").strip()):
@@ -210,14 +235,16 @@ def _address_problems(address: Address | None, label: str, problems: list[str]) 
 
 def _person_problems(person: Person, label: str, problems: list[str], *, member: bool) -> None:
     _text_problem(person.last_name, f"{label}'s last name", problems)
-    _text_problem(person.first_name, f"{label}'s first name", problems)
+    _text_problem(person.first_name, f"{label}'s first name", problems, high=35)
     if person.birth_date is None:
         problems.append(f"{label}'s date of birth is missing.")
     if person.sex not in SEXES:
         problems.append(f"{label}'s sex {person.sex!r} is not one of F, M or U (unknown).")
     _address_problems(person.address, label, problems)
     if member:
-        _text_problem(person.member_id, f"{label}'s member id (insurance id number)", problems)
+        _text_problem(
+            person.member_id, f"{label}'s member id (insurance id number)", problems, low=2, high=80
+        )
 
 
 def claim_total(claim: Claim) -> Money:
@@ -232,9 +259,7 @@ def claim_total(claim: Claim) -> Money:
 def claim_problems(claim: Claim) -> tuple[str, ...]:
     """Every required item that is missing or malformed, in words for the front desk; () when it can go."""
     problems: list[str] = []
-    _text_problem(claim.claim_id, "Claim number (patient account number)", problems)
-    if len((claim.claim_id or "").strip()) > 38:
-        problems.append(f"Claim number {claim.claim_id!r} is longer than 38 characters.")
+    _text_problem(claim.claim_id, "Claim number (patient account number)", problems, high=38)
     provider = claim.billing_provider
     _text_problem(provider.name, "Billing provider name", problems)
     if not npi_is_valid((provider.npi or "").strip()):
@@ -247,7 +272,7 @@ def claim_problems(claim: Claim) -> tuple[str, ...]:
             f"Rendering provider NPI {claim.rendering_npi!r} is missing or not a valid 10-digit NPI."
         )
     _text_problem(claim.rendering_last_name, "Rendering provider's last name", problems)
-    _text_problem(claim.rendering_first_name, "Rendering provider's first name", problems)
+    _text_problem(claim.rendering_first_name, "Rendering provider's first name", problems, high=35)
     _person_problems(claim.subscriber, "Subscriber", problems, member=True)
     if claim.relationship not in RELATIONSHIPS:
         problems.append(
@@ -262,14 +287,14 @@ def claim_problems(claim: Claim) -> tuple[str, ...]:
         else:
             _person_problems(claim.patient, "Patient", problems, member=False)
     _text_problem(claim.payer.name, "Payer name", problems)
-    _text_problem(claim.payer.payer_id, "Payer id", problems)
+    _text_problem(claim.payer.payer_id, "Payer id", problems, low=2, high=80)
     if claim.payer.filing_indicator not in CLAIM_FILING_INDICATORS:
         problems.append(
             f"Payer's claim filing type {claim.payer.filing_indicator!r} is not one of "
             f"{', '.join(CLAIM_FILING_INDICATORS)}."
         )
-    _text_problem(claim.prior_authorization, "Prior authorization number", problems, required=False)
-    _text_problem(claim.group_number, "Group number", problems, required=False)
+    _text_problem(claim.prior_authorization, "Prior authorization number", problems, required=False, high=50)
+    _text_problem(claim.group_number, "Group number", problems, required=False, high=50)
     if not re.fullmatch(r"\d{2}", claim.place_of_service or ""):
         problems.append(f"Place of service {claim.place_of_service!r} is not a 2-digit code (11 = office).")
     if not claim.diagnosis_codes:
@@ -324,7 +349,7 @@ def _line_problems(line: ServiceLine, index: int, diagnoses: int, problems: list
             )
         if not line.ndc:
             problems.append(f"{label}: {line.code} is an unclassified drug code and needs the drug's NDC.")
-    _text_problem(line.description, f"{label} description", problems, required=False)
+    _text_problem(line.description, f"{label} description", problems, required=False, high=80)
     if line.ndc:
         try:
             ndc_check(line.ndc)
@@ -332,8 +357,6 @@ def _line_problems(line: ServiceLine, index: int, diagnoses: int, problems: list
             problems.append(f"{label}: {exc.message}")
         if line.drug_quantity is None or line.drug_quantity <= 0:
             problems.append(f"{label}: the drug's quantity given (e.g. mg) is missing for NDC {line.ndc}.")
-    if len(line.description) > 80:
-        problems.append(f"{label}: description is longer than 80 characters.")
 
 
 def _refuse_problems(claim: Claim) -> None:
@@ -353,7 +376,7 @@ def _amount(money: Money) -> str:
 
 
 def _up(text: str) -> str:
-    return " ".join((text or "").upper().split())
+    return claim_text(text).upper()
 
 
 def _zip(address: Address) -> str:
@@ -368,7 +391,7 @@ def _address_segments(address: Address) -> list[list[str]]:
 def _person_segments(code: str, person: Person, *, member: bool) -> list[list[str]]:
     nm1 = ["NM1", code, "1", _up(person.last_name), _up(person.first_name)]
     if member:
-        nm1 += ["", "", "", "MI", person.member_id.strip()]
+        nm1 += ["", "", "", "MI", claim_text(person.member_id)]
     out = [nm1]
     assert person.address is not None  # claim_problems refused a missing address
     out += _address_segments(person.address)
@@ -414,7 +437,7 @@ def claim_837p(
             value=control_number,
         )
     for label, value in (("Sender id", sender_id), ("Receiver id", receiver_id)):
-        if not 2 <= len(value.strip()) <= 15 or _X12_RESERVED.search(value):
+        if not 2 <= len(value.strip()) <= 15 or not value.isascii() or _X12_RESERVED.search(value):
             raise ValidationError(
                 f"{label} {value!r} must be 2 to 15 characters without * ~ : ^.",
                 field=label.lower(),
@@ -429,7 +452,7 @@ def claim_837p(
             "BHT",
             "0019",
             "00",
-            claim.claim_id.strip()[:30],
+            claim_text(claim.claim_id)[:30],
             now.strftime("%Y%m%d"),
             now.strftime("%H%M"),
             "CH",
@@ -455,7 +478,7 @@ def claim_837p(
             "SBR",
             "P",
             "18" if self_pay else "",
-            claim.group_number.strip(),
+            claim_text(claim.group_number),
             "",
             "",
             "",
@@ -464,7 +487,7 @@ def claim_837p(
             claim.payer.filing_indicator,
         ],
         *_person_segments("IL", claim.subscriber, member=True),
-        ["NM1", "PR", "2", _up(claim.payer.name), "", "", "", "", "PI", claim.payer.payer_id.strip()],
+        ["NM1", "PR", "2", _up(claim.payer.name), "", "", "", "", "PI", claim_text(claim.payer.payer_id)],
     ]
     if not self_pay:
         assert claim.patient is not None
@@ -477,7 +500,7 @@ def claim_837p(
     body.append(
         [
             "CLM",
-            claim.claim_id.strip(),
+            claim_text(claim.claim_id),
             _amount(claim_total(claim)),
             "",
             "",
@@ -488,8 +511,8 @@ def claim_837p(
             "Y" if claim.signature_on_file else "N",
         ]
     )
-    if claim.prior_authorization.strip():
-        body.append(["REF", "G1", claim.prior_authorization.strip()])
+    if claim_text(claim.prior_authorization):
+        body.append(["REF", "G1", claim_text(claim.prior_authorization)])
     diagnoses = [diagnosis_check(c).replace(".", "") for c in claim.diagnosis_codes]
     body.append(["HI", *[f"{'ABK' if i == 0 else 'ABF'}:{code}" for i, code in enumerate(diagnoses)]])
     body.append(
