@@ -254,3 +254,27 @@ def test_any_claim_without_problems_is_a_valid_837p_whose_total_is_its_lines(
     clm = next(s for s in text.split("~\n") if s.startswith("CLM*"))
     sv1_total = sum(Decimal(s.split("*")[2]) for s in text.split("~\n") if s.startswith("SV1*"))
     assert Decimal(clm.split("*")[2]) == sv1_total == claim_total(claim).amount
+
+
+def test_a_corrected_claim_names_the_claim_it_replaces() -> None:
+    claim = example_claim(frequency="7", original_reference="PAYER-CLM-991")
+    text = claim_837p(claim, 11, "KETACLINIC", "CLEARHOUSE", NOW)
+    assert x12_problems(text) == ()
+    assert "*11:B:7*" in text and "REF*G1*PA-778812~\nREF*F8*PAYER-CLM-991~" in text
+    assert cms1500_fields(claim)["22"] == "7 PAYER-CLM-991"
+    assert cms1500_fields(example_claim())["22"] == ""
+
+
+@pytest.mark.parametrize(
+    ("frequency", "reference", "named"),
+    [
+        ("8", "", "The payer's number of the claim replaced or voided is missing."),
+        ("2", "", "Claim type '2' is not one of 1 (original), 7 (replacement"),
+        ("1", "PAYER-1", "An original claim has no payer's claim number to replace"),
+    ],
+)
+def test_a_correction_without_the_claim_it_corrects_is_named(
+    frequency: str, reference: str, named: str
+) -> None:
+    problems = claim_problems(example_claim(frequency=frequency, original_reference=reference))
+    assert any(named in p for p in problems), problems

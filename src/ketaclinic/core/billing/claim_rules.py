@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -32,6 +32,8 @@ CLAIM_FILING_INDICATORS = {
 #: Patient's relationship to the subscriber (PAT01 / SBR02): 18 = self.
 RELATIONSHIPS = {"18": "Self", "01": "Spouse", "19": "Child", "20": "Employee", "G8": "Other relationship"}
 SEXES = {"F", "M", "U"}
+#: Claim frequency (CLM05-3, CMS-1500 box 22): a corrected claim replaces or voids the payer's earlier one.
+CLAIM_FREQUENCIES = {"1": "original", "7": "replacement of an earlier claim", "8": "void of an earlier claim"}
 #: Up to 12 diagnosis codes on an 837P (HI segment) and on the CMS-1500 (box 21 A–L).
 DIAGNOSES_MAX = 12
 #: Up to 4 diagnosis pointers and 4 modifiers per line; 50 service lines per 837P claim.
@@ -153,7 +155,8 @@ class Claim:
     signature_on_file: bool = True
     assignment_of_benefits: bool = True
     indication: str | None = None
-    service_facility: Address | None = field(default=None)
+    frequency: str = "1"  # 1 original, 7 replacement, 8 void (CLM05-3; CMS-1500 box 22)
+    original_reference: str = ""  # the payer's claim number of the claim replaced or voided
 
 
 # --- problems --------------------------------------------------------------------------------------------
@@ -268,6 +271,19 @@ def claim_problems(claim: Claim) -> tuple[str, ...]:
         )
     _text_problem(claim.prior_authorization, "Prior authorization number", problems, required=False, high=50)
     _text_problem(claim.group_number, "Group number", problems, required=False, high=50)
+    if claim.frequency not in CLAIM_FREQUENCIES:
+        problems.append(
+            f"Claim type {claim.frequency!r} is not one of "
+            f"{', '.join(f'{k} ({v})' for k, v in CLAIM_FREQUENCIES.items())}."
+        )
+    elif claim.frequency != "1":
+        _text_problem(
+            claim.original_reference, "The payer's number of the claim replaced or voided", problems, high=50
+        )
+    elif claim.original_reference.strip():
+        problems.append(
+            "An original claim has no payer's claim number to replace: leave it empty or choose 7 or 8."
+        )
     if not re.fullmatch(r"\d{2}", claim.place_of_service or ""):
         problems.append(f"Place of service {claim.place_of_service!r} is not a 2-digit code (11 = office).")
     if not claim.diagnosis_codes:

@@ -94,7 +94,8 @@ def cms1500_fields(claim: Claim) -> dict[str, str]:
         "12": "SIGNATURE ON FILE" if claim.signature_on_file else "",
         "13": "SIGNATURE ON FILE" if claim.assignment_of_benefits else "",
         "21": "0",  # ICD indicator: 0 = ICD-10-CM
-        "23": claim.prior_authorization.strip(),
+        "22": f"{claim.frequency} {claim_text(claim.original_reference)}" if claim.frequency != "1" else "",
+        "23": claim_text(claim.prior_authorization),
         "25": provider.tax_id.replace("-", "").strip(),
         "25_type": "EIN",
         "26": claim.claim_id.strip(),

@@ -166,7 +166,7 @@ def claim_837p(
             _amount(claim_total(claim)),
             "",
             "",
-            f"{claim.place_of_service}:B:1",
+            f"{claim.place_of_service}:B:{claim.frequency}",
             yes[True],
             "A",
             yes[claim.assignment_of_benefits],
@@ -175,6 +175,8 @@ def claim_837p(
     )
     if claim_text(claim.prior_authorization):
         body.append(["REF", "G1", claim_text(claim.prior_authorization)])
+    if claim.frequency != "1":
+        body.append(["REF", "F8", claim_text(claim.original_reference)])
     diagnoses = [diagnosis_check(c).replace(".", "") for c in claim.diagnosis_codes]
     body.append(["HI", *[f"{'ABK' if i == 0 else 'ABF'}:{code}" for i, code in enumerate(diagnoses)]])
     body.append(
