@@ -98,7 +98,7 @@ def test_each_missing_or_wrong_item_is_named(changes: dict, named: str) -> None:
 
 
 def test_the_billing_provider_and_subscriber_are_checked_field_by_field() -> None:
-    provider = BillingProvider("", "123", "12-34", Address("", "", "Texas", "7870"))
+    provider = BillingProvider("", "123", "12-34", Address("", "", "Texas", "7870"), phone="555-0100")
     subscriber = Person("", "", None, "X", None, "")
     problems = claim_problems(example_claim(billing_provider=provider, subscriber=subscriber))
     for named in [
@@ -109,6 +109,8 @@ def test_the_billing_provider_and_subscriber_are_checked_field_by_field() -> Non
         "Billing provider city is missing.",
         "Billing provider state 'Texas' is not a 2-letter state code (e.g. TX).",
         "Billing provider ZIP code '7870' is not 5 or 9 digits.",
+        "Billing provider phone '555-0100' is missing or not a 10-digit US number "
+        "(the clearinghouse's contact for this claim).",
         "Subscriber's last name is missing.",
         "Subscriber's date of birth is missing.",
         "Subscriber's sex 'X' is not one of F, M or U (unknown).",
@@ -260,6 +262,7 @@ def test_a_corrected_claim_names_the_claim_it_replaces() -> None:
     claim = example_claim(frequency="7", original_reference="PAYER-CLM-991")
     text = claim_837p(claim, 11, "KETACLINIC", "CLEARHOUSE", NOW)
     assert x12_problems(text) == ()
+    assert "PER*IC*LAKESIDE KETAMINE CLINIC*TE*5125550100~" in text
     assert "*11:B:7*" in text and "REF*G1*PA-778812~\nREF*F8*PAYER-CLM-991~" in text
     assert cms1500_fields(claim)["22"] == "7 PAYER-CLM-991"
     assert cms1500_fields(example_claim())["22"] == ""

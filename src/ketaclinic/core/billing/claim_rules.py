@@ -243,6 +243,11 @@ def claim_problems(claim: Claim) -> tuple[str, ...]:
     if not _TAX_ID.match((provider.tax_id or "").replace("-", "").strip()):
         problems.append(f"Billing provider tax id (EIN) {provider.tax_id!r} is missing or not 9 digits.")
     _address_problems(provider.address, "Billing provider", problems)
+    if len(phone_digits(provider.phone)) != 10:
+        problems.append(
+            f"Billing provider phone {provider.phone!r} is missing or not a 10-digit US number "
+            "(the clearinghouse's contact for this claim)."
+        )
     if not npi_is_valid((claim.rendering_npi or "").strip()):
         problems.append(
             f"Rendering provider NPI {claim.rendering_npi!r} is missing or not a valid 10-digit NPI."
@@ -360,6 +365,13 @@ def refuse_problems(claim: Claim) -> None:
 def upper_text(text: str) -> str:
     """Text as written on a claim: ``claim_text`` in capitals."""
     return claim_text(text).upper()
+
+
+def phone_digits(phone: str) -> str:
+    """A US phone number's 10 digits as a claim carries them ("(512) 555-0100" → 5125550100; a leading 1
+    dropped)."""
+    digits = "".join(ch for ch in phone or "" if ch.isascii() and ch.isdigit())
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
 
 
 def zip_digits(address: Address) -> str:

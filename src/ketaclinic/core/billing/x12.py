@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -27,6 +26,7 @@ from ketaclinic.core.billing.claim_rules import (
     ServiceLine,
     claim_text,
     claim_total,
+    phone_digits,
     refuse_problems,
     upper_text,
     zip_digits,
@@ -125,7 +125,7 @@ def claim_837p(
             "IC",
             upper_text(provider.contact_name or provider.name),
             "TE",
-            re.sub(r"\D", "", provider.phone) or "0000000000",
+            phone_digits(provider.phone),
         ],
         ["NM1", "40", "2", upper_text(claim.payer.name), "", "", "", "", "46", receiver_id.strip()],
         ["HL", "1", "", "20", "1"],
