@@ -47,6 +47,8 @@ ACTION_WORDS: dict[Permission, str] = {
     Permission.OUTCOMES_VIEW: "see the clinic outcomes dashboard",
     Permission.JOBS_VIEW: "see the background jobs",
     Permission.INQUIRY_MANAGE: "see or answer requests for an assessment",
+    Permission.BILLING_VIEW: "see patient accounts and billing",
+    Permission.BILLING_RECORD: "take payments or sell packages",
 }
 
 

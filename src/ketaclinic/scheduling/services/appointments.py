@@ -16,6 +16,7 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
+from ketaclinic.base.signals import booking_requested
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.scheduling.hours import span_words
@@ -123,6 +124,8 @@ def appointment_book(
         at_home=at_home,
         reason=reason,
     )
+    # the apps above (billing: a prior authorization's dates and units) may refuse the booking
+    booking_requested.send(sender=Appointment, patient=patient, kind=kind, start=start, location=location)
     return _book(req)
 
 
