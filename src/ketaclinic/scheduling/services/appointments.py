@@ -67,6 +67,10 @@ def _detail(a: Appointment) -> dict[str, str | None]:
 
 def _book(req: Request) -> Appointment:
     interval = req.interval
+    # the apps above (billing: a prior authorization's dates and units) may refuse the booking
+    booking_requested.send(
+        sender=Appointment, patient=req.patient, kind=req.kind, start=interval.start, location=req.location
+    )
     appointment = Appointment(
         location=req.location,
         type=req.kind,
@@ -124,8 +128,6 @@ def appointment_book(
         at_home=at_home,
         reason=reason,
     )
-    # the apps above (billing: a prior authorization's dates and units) may refuse the booking
-    booking_requested.send(sender=Appointment, patient=patient, kind=kind, start=start, location=location)
     return _book(req)
 
 
