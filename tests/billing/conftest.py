@@ -7,9 +7,20 @@ import pytest
 from ketaclinic.accounts.models import User
 from ketaclinic.billing.models import Package
 from ketaclinic.core.access import Role
-from tests.infusions.conftest import chair, depression, nurse, session  # noqa: F401 - fixtures shared
+from tests.infusions.conftest import chair, depression, nurse, session
+from tests.scheduling.conftest import appointment_types, chairs, desk, eligible, signed
 
-__all__ = ["chair", "depression", "nurse", "session"]
+__all__ = [
+    "appointment_types",
+    "chair",
+    "chairs",
+    "depression",
+    "desk",
+    "eligible",
+    "nurse",
+    "session",
+    "signed",
+]
 
 
 @pytest.fixture

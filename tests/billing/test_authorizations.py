@@ -1,5 +1,6 @@
-"""Prior authorizations (workers' compensation and others): an infusion beyond the approved sessions or
-outside the dates is refused at booking and at check-in, with nothing saved; self-pay patients are not held."""
+"""Prior authorizations (workers' compensation and others): an infusion beyond the approved sessions
+or outside the dates is refused at booking and at check-in, with nothing saved; self-pay patients are
+not held."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.infusions import services as s
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.scheduling.services import appointment_book, plan_series_book
-from tests.scheduling.conftest import appointment_types, chairs, desk, eligible, kind, local, signed  # noqa: F401
+from tests.scheduling.conftest import kind, local
 
 pytestmark = pytest.mark.django_db
 
