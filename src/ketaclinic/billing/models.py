@@ -262,3 +262,18 @@ class StatementLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+
+class BillingProvider(models.Model):
+    """Who bills: the clinic's legal name, group NPI and tax id, for a location (or every location)."""
+
+    location = models.OneToOneField(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="billing_provider"
+    )
+    name = models.CharField(max_length=120)
+    npi = models.CharField("NPI", max_length=10)
+    tax_id = models.CharField("Tax id (EIN)", max_length=10)
+    address = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.name

@@ -235,3 +235,37 @@ def package_sell(*, user: User, patient: Patient, package: Package) -> PackageSa
         charge=charge,
         sold_by=user,
     )
+
+
+SESSION_ALREADY_BILLED = "This session is already billed (on a package or charged)."
+
+
+@transaction.atomic
+def session_charge(*, user: User, session: Any) -> LedgerEntry:
+    """Bill a given session that no package covers, at the single-infusion price of the patient's location."""
+    require(user, Permission.BILLING_RECORD)
+    patient = session.patient
+    patient_for(user, patient, Permission.BILLING_RECORD)
+    account = _locked(patient)
+    if (
+        session.package_uses.filter(kind="use").exists()
+        or session.ledger_entries.filter(kind=Kind.CHARGE).exists()
+    ):
+        raise ValidationError(SESSION_ALREADY_BILLED, field="session", value=str(session.external_id))
+    single = Package.objects.get(code="maintenance-1")
+    day = timezone.localtime(session.scheduled_start).date()
+    price = price_for(single, session.location, day)
+    if price is None:
+        raise ValidationError(
+            NO_PRICE.format(name=single.name, location=session.location.name, day=day),
+            field="package",
+            value=single.code,
+        )
+    return _post(
+        account,
+        user,
+        kind=Kind.CHARGE,
+        amount_cents=price.amount_cents,
+        session=session,
+        description=f"Infusion of {day:%Y-%m-%d}",
+    )

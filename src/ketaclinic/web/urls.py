@@ -41,6 +41,7 @@ urlpatterns = [
     path("consent/", include("ketaclinic.consent.urls")),
     path("sessions/", include("ketaclinic.infusions.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),
+    path("billing/", include("ketaclinic.billing.urls")),
     path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("messages/", include("ketaclinic.messaging.urls")),
     path("q/<str:token>/", outcomes_views.answer, name="questionnaire_answer"),

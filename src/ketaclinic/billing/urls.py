@@ -1,0 +1,16 @@
+from django.urls import path
+
+from ketaclinic.billing import views
+
+app_name = "billing"
+urlpatterns = [
+    path("", views.worklist, name="worklist"),
+    path("patients/<uuid:external_id>/", views.account, name="account"),
+    path("patients/<uuid:external_id>/receipt/", views.receipt, name="receipt"),
+    path("patients/<uuid:external_id>/receipt.pdf", views.receipt, {"as_pdf": True}, name="receipt_pdf"),
+    path("sessions/<uuid:external_id>/bill/", views.session_bill, name="session_bill"),
+    path("sessions/<uuid:external_id>/superbill/", views.superbill, name="superbill"),
+    path(
+        "sessions/<uuid:external_id>/superbill.pdf", views.superbill, {"as_pdf": True}, name="superbill_pdf"
+    ),
+]

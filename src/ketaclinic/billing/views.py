@@ -1,0 +1,175 @@
+"""The billing pages: the worklist, a patient's account (sell a package, take a payment, refund, correct),
+billing a session, and the printable superbill and itemised receipt (pages and PDFs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from ketaclinic.accounts.http import AuthedRequest
+from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.services import audit_read
+from ketaclinic.base.pdf import pdf_filename, pdf_response
+from ketaclinic.billing import documents, forms, selectors, services
+from ketaclinic.billing.models import LedgerEntry, Package
+from ketaclinic.billing.packages import sales_with_units_left
+from ketaclinic.core.access import Permission
+from ketaclinic.core.errors import DomainError
+from ketaclinic.infusions.models import InfusionSession
+from ketaclinic.patients.access import patient_for
+from ketaclinic.patients.models import Patient
+
+
+def _patient(user: Any, external_id: Any, permission: Permission) -> Patient:
+    patient = Patient.objects.select_related("location").filter(external_id=external_id).first()
+    if patient is None:
+        raise Http404
+    return patient_for(user, patient, permission)
+
+
+@login_required
+@require_GET
+def worklist(request: AuthedRequest) -> HttpResponse:
+    work = selectors.worklist(request.user)
+    return render(request, "billing/worklist.html", {"work": work, "ageing": selectors.ageing(request.user)})
+
+
+def _account_page(request: AuthedRequest, patient: Patient, status: int = 200, **bound: Any) -> HttpResponse:
+    account = services.account_for(patient)
+    audit_read(patient, "billing account")
+    rows = selectors.account_entries(account)
+    context = {
+        "patient": patient,
+        "account": account,
+        "rows": rows,
+        "balance": rows[-1].running if rows else 0,
+        "packages": sales_with_units_left(account),
+        "policies": patient.insurance_policies.select_related("payer").prefetch_related("authorizations"),
+        "sessions": InfusionSession.objects.filter(patient=patient, state="discharged").order_by(
+            "-scheduled_start"
+        )[:20],
+        "sell": bound.get("sell") or forms.SellForm(),
+        "pay": bound.get("pay") or forms.PaymentForm(),
+        "refund_error": bound.get("refund_error", ""),
+        "can_record": request.user.can(Permission.BILLING_RECORD),
+    }
+    return render(request, "billing/account.html", context, status=status)
+
+
+@login_required
+def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    patient = _patient(request.user, external_id, Permission.BILLING_VIEW)
+    if request.method != "POST":
+        return _account_page(request, patient)
+    require(request.user, Permission.BILLING_RECORD)
+    action = request.POST.get("action")
+    user = request.user
+    try:
+        if action == "sell":
+            sell = forms.SellForm(request.POST)
+            if not sell.is_valid():
+                return _account_page(request, patient, 400, sell=sell)
+            package: Package = sell.cleaned_data["package"]
+            services.package_sell(user=user, patient=patient, package=package)
+            messages.success(request, f"Sold: {package.name}.")
+        elif action == "pay":
+            pay = forms.PaymentForm(request.POST)
+            if not pay.is_valid():
+                return _account_page(request, patient, 400, pay=pay)
+            data = dict(pay.cleaned_data)
+            data["amount_cents"] = data.pop("amount")
+            entry = services.payment_record(user=user, patient=patient, **data)
+            messages.success(request, f"{entry.description}: recorded.")
+        elif action in ("refund", "reverse"):
+            form = forms.RefundForm(request.POST) if action == "refund" else forms.ReverseForm(request.POST)
+            if not form.is_valid():
+                return _account_page(
+                    request, patient, 400, refund_error=" ".join(str(e) for e in form.errors.values())
+                )
+            key = form.cleaned_data["payment" if action == "refund" else "entry"]
+            entry = get_object_or_404(LedgerEntry, external_id=key, account__patient=patient)
+            if action == "refund":
+                services.refund_record(
+                    user=user,
+                    payment=entry,
+                    amount_cents=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                )
+            else:
+                services.entry_reverse(user=user, entry=entry, reason=form.cleaned_data["reason"])
+            messages.success(request, "Refund recorded." if action == "refund" else "Entry reversed.")
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _account_page(request, patient, 400, **({"pay": pay} if action == "pay" else {}))
+    return redirect("billing:account", patient.external_id)
+
+
+@login_required
+@require_POST
+def session_bill(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    session = get_object_or_404(
+        InfusionSession.objects.select_related("patient", "location"), external_id=external_id
+    )
+    try:
+        services.session_charge(user=request.user, session=session)
+        messages.success(request, "Session billed.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:account", session.patient.external_id)
+
+
+@login_required
+@require_GET
+def superbill(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> HttpResponse:
+    session = get_object_or_404(
+        InfusionSession.objects.select_related("patient", "location", "protocol_version"),
+        external_id=external_id,
+    )
+    patient = patient_for(request.user, session.patient, Permission.BILLING_VIEW)
+    account = services.account_for(patient)
+    use = session.package_uses.filter(kind="use").select_related("sale__charge").first()
+    charge = session.ledger_entries.filter(kind="charge").first()
+    charge_cents = (
+        charge.amount_cents if charge else (use.sale.charge.amount_cents // use.sale.infusions if use else 0)
+    )
+    paid = sum(
+        e.amount_cents if e.kind == "payment" else -e.amount_cents for e in documents.payments_of(account)
+    )
+    bill = documents.superbill(session, paid, charge_cents)
+    audit_read(patient, "superbill")
+    context = {"bill": bill, "patient": patient, "printed_at": timezone.now()}
+    with timezone.override(session.location.timezone):
+        if as_pdf:
+            name = pdf_filename("superbill", patient.mrn, f"{bill.day:%Y-%m-%d}")
+            return pdf_response(request, "billing/superbill.html", context, filename=name)
+        return render(request, "billing/superbill.html", context)
+
+
+@login_required
+@require_GET
+def receipt(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> HttpResponse:
+    patient = _patient(request.user, external_id, Permission.BILLING_VIEW)
+    account = services.account_for(patient)
+    rows = selectors.account_entries(account)
+    audit_read(patient, "itemised receipt")
+    context = {
+        "patient": patient,
+        "rows": rows,
+        "balance": rows[-1].running if rows else 0,
+        "provider": documents.provider_for(patient.location),
+        "printed_at": timezone.now(),
+    }
+    with timezone.override(patient.location.timezone):
+        if as_pdf:
+            return pdf_response(
+                request, "billing/receipt.html", context, filename=pdf_filename("receipt", patient.mrn)
+            )
+        return render(request, "billing/receipt.html", context)
