@@ -8,7 +8,8 @@ from ketaclinic.accounts.models import User
 from ketaclinic.billing.models import Package
 from ketaclinic.core.access import Role
 from tests.infusions.conftest import chair, depression, nurse, session
-from tests.scheduling.conftest import appointment_types, chairs, desk, eligible, signed
+from tests.plans.conftest import chairs, eligible
+from tests.scheduling.conftest import appointment_types, desk, signed
 
 __all__ = [
     "appointment_types",

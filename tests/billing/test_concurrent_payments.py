@@ -7,6 +7,7 @@ import pytest
 
 from ketaclinic.billing import services as b
 from ketaclinic.billing.models import LedgerEntry, Package
+from ketaclinic.billing.selectors import balance_cents
 from ketaclinic.core.access import Role
 from tests.infusions.test_races import PG, people, race, split
 
@@ -23,4 +24,4 @@ def test_twelve_payments_at_once_take_exactly_what_is_owed(downtown, patient):
     assert len(done) == 3 and len(refused) == 9
     assert all("more than the balance due" in str(r) for _, r in refused)
     assert LedgerEntry.objects.filter(account__patient=patient, kind="payment").count() == 3
-    assert b.balance_cents(b.account_for(patient)) == 47_500
+    assert balance_cents(b.account_for(patient)) == 47_500

@@ -11,6 +11,7 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.billing import rules
 from ketaclinic.billing import services as b
 from ketaclinic.billing.models import LedgerEntry, PriceList
+from ketaclinic.billing.selectors import balance_cents
 from ketaclinic.core.access import Role
 from ketaclinic.core.errors import ValidationError
 
@@ -25,11 +26,11 @@ def test_a_package_sale_charges_the_seeded_price_and_the_balance_follows_the_ent
     sale = b.package_sell(user=clerk, patient=patient, package=series)
     assert sale.infusions == 6 and sale.charge.amount_cents == 347_500
     account = b.account_for(patient)
-    assert b.balance_cents(account) == 347_500
+    assert balance_cents(account) == 347_500
     b.payment_record(user=clerk, patient=patient, amount_cents=100_000, method="cash")
     b.payment_record(user=clerk, patient=patient, amount_cents=47_500, method="check", check_number="1042")
-    assert b.balance_cents(account) == 200_000
-    assert rules.money_words(b.balance_cents(account)) == "$2,000.00"
+    assert balance_cents(account) == 200_000
+    assert rules.money_words(balance_cents(account)) == "$2,000.00"
     assert (
         AuditEntry.objects.filter(
             patient_external_id=patient.external_id, summary__startswith="Payment"
@@ -78,14 +79,14 @@ def test_a_refund_is_at_most_what_was_paid_that_way_and_not_yet_refunded(clerk, 
     ):
         b.refund_record(user=clerk, payment=card, amount_cents=50_001, reason="Again")
     assert entries(patient) == before
-    assert b.balance_cents(b.account_for(patient)) == 347_500 - 250_000 + 150_000
+    assert balance_cents(b.account_for(patient)) == 347_500 - 250_000 + 150_000
 
 
 def test_a_correction_is_a_reversal_made_once_and_never_itself_reversed(clerk, patient, series):
     b.package_sell(user=clerk, patient=patient, package=series)
     wrong = b.payment_record(user=clerk, patient=patient, amount_cents=30_000, method="cash")
     reversal = b.entry_reverse(user=clerk, entry=wrong, reason="Typed against the wrong patient")
-    assert b.balance_cents(b.account_for(patient)) == 347_500
+    assert balance_cents(b.account_for(patient)) == 347_500
     with pytest.raises(ValidationError, match="already reversed"):
         b.entry_reverse(user=clerk, entry=wrong, reason="Twice")
     with pytest.raises(ValidationError, match="cannot itself be reversed"):

@@ -9,6 +9,7 @@ import pytest
 
 from ketaclinic.billing import services as b
 from ketaclinic.billing.models import BillingProvider, LedgerEntry
+from ketaclinic.billing.selectors import balance_cents
 from ketaclinic.core.access import Role
 from tests.conftest import register
 from tests.infusions.conftest import walk
@@ -38,7 +39,7 @@ def test_the_billing_clerk_sells_a_package_and_takes_payments_on_the_account_pag
         url, {"action": "refund", "payment": paid.external_id, "amount": "100", "reason": "Overcharged"}
     )
     assert refund.status_code == 302
-    assert b.balance_cents(b.account_for(patient)) == 257_500
+    assert balance_cents(b.account_for(patient)) == 257_500
     receipt = client.get(f"/billing/patients/{patient.external_id}/receipt/").content.decode()
     assert "card ending 4242" in receipt and "$2,575.00" in receipt
 

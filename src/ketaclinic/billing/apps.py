@@ -8,10 +8,15 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ketaclinic.base import signals
-        from ketaclinic.billing import receivers
+        from ketaclinic.base.signals import (
+            booking_requested,
+            session_cancelled,
+            session_checked_in,
+            session_completed,
+        )
+        from ketaclinic.billing.receivers import on_booking, on_cancelled, on_check_in, on_completed
 
-        signals.session_checked_in.connect(receivers.on_check_in, dispatch_uid="ketaclinic.billing.check_in")
-        signals.session_completed.connect(receivers.on_completed, dispatch_uid="ketaclinic.billing.completed")
-        signals.session_cancelled.connect(receivers.on_cancelled, dispatch_uid="ketaclinic.billing.cancelled")
-        signals.booking_requested.connect(receivers.on_booking, dispatch_uid="ketaclinic.billing.booking")
+        session_checked_in.connect(on_check_in, dispatch_uid="ketaclinic.billing.check_in")
+        session_completed.connect(on_completed, dispatch_uid="ketaclinic.billing.completed")
+        session_cancelled.connect(on_cancelled, dispatch_uid="ketaclinic.billing.cancelled")
+        booking_requested.connect(on_booking, dispatch_uid="ketaclinic.billing.booking")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ketaclinic.billing import rules
 from ketaclinic.billing.models import PriorAuthorization
+from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
@@ -50,7 +51,7 @@ def check_covered(patient: Patient, day: date, used_by: str, exclude_session: in
     if not auths:
         return
     covering = [a for a in auths if a.first_day <= day <= a.last_day] or auths
-    problem: rules.ValidationError | None = None
+    problem: ValidationError | None = None
     for a in covering:
         used = (
             booked_units(a, patient.pk)
@@ -59,7 +60,7 @@ def check_covered(patient: Patient, day: date, used_by: str, exclude_session: in
         )
         try:
             rules.check_authorization(_plain(a), day, used)
-        except rules.ValidationError as exc:
+        except ValidationError as exc:
             problem = problem or exc
             continue
         return

@@ -1,12 +1,14 @@
 """The billing codes of one session, computed from what was recorded, never typed.
 
-Temporary home (pure, no Django): the agreed core module ``ketaclinic.core.billing.codes`` is being written on
-another branch; these follow its names (``CodeLine``, ``infusion_cpt_lines``, ``drug_lines``) and give way to it.
+Temporary home (pure, no Django): the agreed core module ``ketaclinic.core.billing.codes`` is being written
+on another branch; these follow its names (``CodeLine``, ``infusion_cpt_lines``, ``drug_lines``) and give way
+to it.
 
 Sources (DOMAIN.md §6): 96365 initial IV infusion up to 1 h, which needs at least 16 minutes (15 minutes or
-less is a push, 96374); 96366 each additional hour, counted for more than 30 minutes beyond each hour; one
-initial code per encounter. Ketamine has no drug code of its own: J3490 (unclassified drug), one unit, with the
-drug and the milligrams given in the note. Esketamine: S0013 per 1 mg until 2025-12-31, J0013 from 2026-01-01.
+less is a push, 96374); 96366 each additional hour, counted for more than 30 minutes beyond each hour;
+one initial code per encounter. Ketamine has no drug code of its own: J3490 (unclassified drug), one unit,
+with the drug and the milligrams given in the note. Esketamine: S0013 per 1 mg until 2025-12-31, J0013
+from 2026-01-01.
 """
 
 from __future__ import annotations

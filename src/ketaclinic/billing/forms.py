@@ -10,7 +10,7 @@ from ketaclinic.core.errors import ValidationError
 
 
 class AmountField(forms.CharField):
-    def clean(self, value: object) -> int:  # type: ignore[override]
+    def clean(self, value: object) -> int:
         text = super().clean(value)
         try:
             return rules.parse_cents(str(text))
@@ -31,7 +31,7 @@ class PaymentForm(forms.Form):
         label="Card (from the card reader)",
         required=False,
         max_length=80,
-        help_text="For a card or HSA/FSA card: the reader fills this in. The clinic never keeps the card number.",
+        help_text="For a card or HSA/FSA card: the reader fills this in. The card number is never kept.",
     )
     check_number = forms.CharField(label="Check number", required=False, max_length=20)
     note = forms.CharField(required=False, max_length=300)

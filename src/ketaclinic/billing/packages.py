@@ -23,7 +23,7 @@ def sales_with_units_left(account: Account) -> list[tuple[PackageSale, int]]:
         )
         .order_by("sold_at", "id")
     )
-    return [(s, s.infusions - s.used + s.returned) for s in sales]  # type: ignore[attr-defined]
+    return [(s, s.infusions - s.used + s.returned) for s in sales]
 
 
 def package_use(*, session: InfusionSession, user: User) -> PackageUse | None:

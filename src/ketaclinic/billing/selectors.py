@@ -11,10 +11,10 @@ from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ketaclinic.accounts.models import User
+from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.billing import rules
-from ketaclinic.billing.models import Account, LedgerEntry, PriorAuthorization
+from ketaclinic.billing.models import Account, LedgerEntry, Package, Price, PriceList, PriorAuthorization
 from ketaclinic.core.access import Permission
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import InfusionSession
@@ -77,7 +77,9 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
         .select_related("patient", "location")
         .order_by("scheduled_start")[:limit]
     )
-    balances = list(accounts_with_balance(user).filter(balance__gt=0).order_by("first_charge")[:limit])
+    balances = list(
+        accounts_with_balance(user).filter(**{"balance__gt": 0}).order_by(F("first_charge").asc())[:limit]
+    )
     sessions = "policy__patient__infusion_sessions"
     auths = (
         PriorAuthorization.objects.filter(
@@ -105,9 +107,9 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
     rows = []
     for a in auths[:limit]:
         plain = rules.Authorization(a.number, a.approved_units, a.first_day, a.last_day, a.status)
-        reason = rules.authorization_expiring(plain, today, a.used)  # type: ignore[attr-defined]
+        reason = rules.authorization_expiring(plain, today, a.used)
         if reason:
-            rows.append(AuthRow(a, a.used, reason))  # type: ignore[attr-defined]
+            rows.append(AuthRow(a, a.used, reason))
     return Worklist(to_bill, balances, rows)
 
 
@@ -129,7 +131,7 @@ def account_entries(account: Account) -> list[EntryRow]:
     for e in entries:
         signed = e.signed_cents()
         running += signed
-        refundable = e.kind == "payment" and e.reversed_by_id is None and e.refunded < e.amount_cents  # type: ignore[attr-defined]
+        refundable = e.kind == "payment" and e.reversed_by_id is None and e.refunded < e.amount_cents
         rows.append(EntryRow(e, signed, running, refundable))
     return rows
 
@@ -139,7 +141,19 @@ def ageing(user: User, today: date | None = None) -> dict[str, int]:
     require(user, Permission.BILLING_VIEW)
     today = today or timezone.localdate()
     buckets = {b: 0 for b in ("0–30", "31–60", "61–90", "90+")}
-    for a in accounts_with_balance(user).filter(balance__gt=0):
+    for a in accounts_with_balance(user).filter(**{"balance__gt": 0}):
         days = (today - timezone.localtime(a.first_charge).date()).days if a.first_charge else 0  # type: ignore[attr-defined]
         buckets[rules.ageing_bucket(days)] += a.balance  # type: ignore[attr-defined]
     return buckets
+
+
+def balance_cents(account: Account) -> int:
+    """What the patient owes (negative: a credit), derived from the entries in one query."""
+    return sum(e.signed_cents() for e in account.entries.select_related("reverses"))
+
+
+def price_for(package: Package, location: Location, on_day: date) -> Price | None:
+    """The location's own price list in effect that day, else the clinic-wide one."""
+    lists = PriceList.objects.filter(effective_from__lte=on_day, prices__package=package)
+    chosen = lists.filter(location=location).first() or lists.filter(location__isnull=True).first()
+    return None if chosen is None else chosen.prices.select_related("price_list").get(package=package)

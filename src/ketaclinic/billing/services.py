@@ -5,20 +5,20 @@ Every write is audited in the same transaction."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from ketaclinic.accounts.models import Location, User
+from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.billing import rules
-from ketaclinic.billing.models import Account, LedgerEntry, Package, PackageSale, Price, PriceList
+from ketaclinic.billing.models import Account, LedgerEntry, Package, PackageSale
 from ketaclinic.billing.processors import processor
+from ketaclinic.billing.selectors import balance_cents, price_for
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.patients.access import patient_for
@@ -41,11 +41,6 @@ def _locked(patient: Patient) -> Account:
     outer join)."""
     account_for(patient)
     return Account.objects.select_for_update().get(patient_id=patient.pk)
-
-
-def balance_cents(account: Account) -> int:
-    """What the patient owes (negative: a credit), derived from the entries in one query."""
-    return sum(e.signed_cents() for e in account.entries.select_related("reverses"))
 
 
 def _refundable_cents(account: Account, method: str | None = None) -> int:
@@ -201,13 +196,6 @@ def write_off_record(*, user: User, patient: Patient, amount_cents: int, reason:
     return _post(
         account, user, kind=Kind.WRITE_OFF, amount_cents=amount_cents, description="Write-off", reason=why
     )
-
-
-def price_for(package: Package, location: Location, on_day: date) -> Price | None:
-    """The location's own price list in effect that day, else the clinic-wide one."""
-    lists = PriceList.objects.filter(effective_from__lte=on_day, prices__package=package)
-    chosen = lists.filter(location=location).first() or lists.filter(location__isnull=True).first()
-    return None if chosen is None else chosen.prices.select_related("price_list").get(package=package)
 
 
 @transaction.atomic

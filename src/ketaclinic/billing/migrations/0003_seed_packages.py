@@ -5,6 +5,8 @@
 import datetime
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 PACKAGES = [
     ("series-6", "6-infusion series", 6, 0, 347500),
@@ -13,7 +15,7 @@ PACKAGES = [
 ]
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Package = apps.get_model("billing", "Package")
     PriceList = apps.get_model("billing", "PriceList")
     Price = apps.get_model("billing", "Price")
