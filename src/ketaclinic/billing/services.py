@@ -225,6 +225,7 @@ def package_sell(*, user: User, patient: Patient, package: Package) -> PackageSa
     )
 
 
+SESSION_NOT_GIVEN = "Only a session that was given (the patient discharged) can be billed."
 SESSION_ALREADY_BILLED = "This session is already billed (on a package or charged)."
 
 
@@ -235,6 +236,8 @@ def session_charge(*, user: User, session: Any) -> LedgerEntry:
     patient = session.patient
     patient_for(user, patient, Permission.BILLING_RECORD)
     account = _locked(patient)
+    if session.state != "discharged":
+        raise ValidationError(SESSION_NOT_GIVEN, field="session", value=session.state)
     if (
         session.package_uses.filter(kind="use").exists()
         or session.ledger_entries.filter(kind=Kind.CHARGE).exists()

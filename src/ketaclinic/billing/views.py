@@ -105,7 +105,7 @@ def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
                 services.entry_reverse(user=user, entry=entry, reason=form.cleaned_data["reason"])
             messages.success(request, "Refund recorded." if action == "refund" else "Entry reversed.")
         else:
-            raise Http404
+            return _account_page(request, patient, 400)
     except DomainError as exc:
         messages.error(request, exc.message)
         return _account_page(request, patient, 400, **({"pay": pay} if action == "pay" else {}))
@@ -115,6 +115,7 @@ def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
 @login_required
 @require_POST
 def session_bill(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    require(request.user, Permission.BILLING_RECORD)
     session = get_object_or_404(
         InfusionSession.objects.select_related("patient", "location"), external_id=external_id
     )
