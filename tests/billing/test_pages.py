@@ -69,7 +69,10 @@ def test_a_given_session_is_on_the_worklist_until_billed_and_its_superbill_has_t
         name="Downtown Ketamine Clinic LLC",
         npi="1234567893",
         tax_id="12-3456789",
-        address="1 Main St, Boston MA",
+        address="1 Main St",
+        city="Boston",
+        state="MA",
+        postal_code="02108",
     )
     walk(session, "discharged", nurse=nurse, prescriber=prescriber)
     client = client_for(clerk)

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from ketaclinic.billing.codes import CodeLine, drug_lines, infusion_cpt_lines
 from ketaclinic.billing.models import BillingProvider, LedgerEntry
+from ketaclinic.core.billing.codes import CodeLine, Drug, diagnosis_check, drug_lines, infusion_cpt_lines
 from ketaclinic.core.infusion.medications import INFUSED_DRUG
 from ketaclinic.infusions.models import InfusionOrder, InfusionSession, MedicationAdministration
 
@@ -44,6 +44,7 @@ class Superbill:
     diagnoses: tuple[tuple[str, str], ...]
     charge_cents: int
     paid_cents: int
+    dose_mg: Decimal | None = None
 
 
 def superbill(session: InfusionSession, account_paid_cents: int, charge_cents: int) -> Superbill:
@@ -51,22 +52,29 @@ def superbill(session: InfusionSession, account_paid_cents: int, charge_cents: i
     infused = MedicationAdministration.objects.filter(session=session, medication=INFUSED_DRUG).first()
     day = (session.started_at or session.scheduled_start).astimezone(tz).date()
     lines: tuple[CodeLine, ...] = ()
+    dose_mg: Decimal | None = None
     if session.started_at and session.ended_at:
         lines += infusion_cpt_lines(session.started_at, session.ended_at)
     if infused is not None:
-        lines += drug_lines(INFUSED_DRUG, Decimal(infused.dose), day)
+        provider = provider_for(session.location)
+        ndc = provider.ketamine_ndc if provider and provider.ketamine_ndc else None
+        lines += drug_lines(Drug.KETAMINE, Decimal(infused.dose), day, ndc=ndc)
+        dose_mg = Decimal(infused.dose)
     order = (
         InfusionOrder.objects.filter(session=session, signed_by__isnull=False)
         .select_related("signed_by")
         .first()
     )
     slug = session.protocol_version.protocol_id.lower()
-    diagnoses = tuple((code, words) for key, code, words in ICD10_BY_INDICATION if key in slug)[:1]
+    diagnoses = tuple(
+        (diagnosis_check(code), words) for key, code, words in ICD10_BY_INDICATION if key in slug
+    )[:1]
     return Superbill(
         session=session,
         provider=provider_for(session.location),
         prescriber=order.signed_by if order else None,
         day=day,
+        dose_mg=dose_mg,
         lines=lines,
         diagnoses=diagnoses,
         charge_cents=charge_cents,

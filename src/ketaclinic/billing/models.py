@@ -274,6 +274,16 @@ class BillingProvider(models.Model):
     npi = models.CharField("NPI", max_length=10)
     tax_id = models.CharField("Tax id (EIN)", max_length=10)
     address = models.CharField(max_length=200)
+    city = models.CharField(max_length=80)
+    state = models.CharField(max_length=2)
+    postal_code = models.CharField(max_length=10)
+    phone = models.CharField(max_length=30, blank=True)
+    ketamine_ndc = models.CharField(
+        "Ketamine NDC",
+        max_length=13,
+        blank=True,
+        help_text="The 11-digit NDC of the ketamine vials stocked: a claim's J3490 line must carry it.",
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -16,10 +16,11 @@ from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.services import audit_read
 from ketaclinic.base.pdf import pdf_filename, pdf_response
-from ketaclinic.billing import documents, forms, selectors, services
+from ketaclinic.billing import claims, documents, forms, selectors, services
 from ketaclinic.billing.models import LedgerEntry, Package
 from ketaclinic.billing.packages import sales_with_units_left
 from ketaclinic.core.access import Permission
+from ketaclinic.core.billing.claims import cms1500_fields
 from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.access import patient_for
@@ -130,6 +131,17 @@ def session_bill(request: AuthedRequest, external_id: Any) -> HttpResponse:
 @login_required
 @require_GET
 def superbill(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> HttpResponse:
+    bill, patient = _superbill(request, external_id)
+    audit_read(patient, "superbill")
+    context = {"bill": bill, "patient": patient, "printed_at": timezone.now()}
+    with timezone.override(bill.session.location.timezone):
+        if as_pdf:
+            name = pdf_filename("superbill", patient.mrn, f"{bill.day:%Y-%m-%d}")
+            return pdf_response(request, "billing/superbill.html", context, filename=name)
+        return render(request, "billing/superbill.html", context)
+
+
+def _superbill(request: AuthedRequest, external_id: Any) -> tuple[documents.Superbill, Patient]:
     session = get_object_or_404(
         InfusionSession.objects.select_related("patient", "location", "protocol_version"),
         external_id=external_id,
@@ -144,14 +156,39 @@ def superbill(request: AuthedRequest, external_id: Any, as_pdf: bool = False) ->
     paid = sum(
         e.amount_cents if e.kind == "payment" else -e.amount_cents for e in documents.payments_of(account)
     )
-    bill = documents.superbill(session, paid, charge_cents)
-    audit_read(patient, "superbill")
-    context = {"bill": bill, "patient": patient, "printed_at": timezone.now()}
-    with timezone.override(session.location.timezone):
-        if as_pdf:
-            name = pdf_filename("superbill", patient.mrn, f"{bill.day:%Y-%m-%d}")
-            return pdf_response(request, "billing/superbill.html", context, filename=name)
-        return render(request, "billing/superbill.html", context)
+    return documents.superbill(session, paid, charge_cents), patient
+
+
+@login_required
+@require_GET
+def claim(
+    request: AuthedRequest, external_id: Any, as_pdf: bool = False, as_x12: bool = False
+) -> HttpResponse:
+    """The session's insurance claim: the CMS-1500 boxes (page and PDF) or the X12 837P file."""
+    bill, patient = _superbill(request, external_id)
+    try:
+        plain = claims.claim_for(bill)
+        boxes = cms1500_fields(plain)
+        text = claims.claim_file(plain, timezone.now()) if as_x12 else ""
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:account", patient.external_id)
+    audit_read(patient, "insurance claim")
+    if as_x12:
+        response = HttpResponse(text, content_type="application/edi-x12")
+        name = pdf_filename("claim", patient.mrn, f"{bill.day:%Y-%m-%d}").removesuffix(".pdf") + ".837"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "no-store, private"
+        return response
+    lines = [
+        {k.split(".")[0]: v for k, v in boxes.items() if k.endswith(f".{i}")}
+        for i in range(1, len(plain.lines) + 1)
+    ]
+    context = {"boxes": boxes, "lines": lines, "bill": bill, "patient": patient, "printed_at": timezone.now()}
+    if as_pdf:
+        name = pdf_filename("cms1500", patient.mrn, f"{bill.day:%Y-%m-%d}")
+        return pdf_response(request, "billing/cms1500.html", context, filename=name)
+    return render(request, "billing/cms1500.html", context)
 
 
 @login_required
