@@ -99,6 +99,8 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("accounts:staff_edit", "GET"): (P.STAFF_MANAGE, "/accounts/staff/{staff}/", None),
     ("inquiries:queue", "GET"): (P.INQUIRY_MANAGE, "/intake/inquiries/", None),
     ("billing:worklist", "GET"): (P.BILLING_VIEW, "/billing/", None),
+    ("billing:report", "GET"): (P.BILLING_VIEW, "/billing/reports/", None),
+    ("billing:report_csv", "GET"): (P.BILLING_VIEW, "/billing/reports.csv", None),
     ("billing:account", "GET"): (P.BILLING_VIEW, "/billing/patients/{patient}/", None),
     ("billing:account", "POST"): (
         P.BILLING_RECORD,
@@ -544,6 +546,8 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("accounts:staff_edit", "GET"): 200,
     ("inquiries:queue", "GET"): 200,
     ("billing:worklist", "GET"): 200,
+    ("billing:report", "GET"): 200,
+    ("billing:report_csv", "GET"): 200,
     ("billing:account", "GET"): 200,
     ("billing:account", "POST"): 400,  # a payment on a balance of nothing
     ("billing:receipt", "GET"): 200,

@@ -83,3 +83,19 @@ def test_a_given_session_is_on_the_worklist_until_billed_and_its_superbill_has_t
     assert "CPT 96365" in page and "HCPCS J3490" in page and "NPI 1234567893" in page and "$475.00" in page
     pdf = client.get(f"/billing/sessions/{session.external_id}/superbill.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content[:4] == b"%PDF"
+
+
+def test_the_reports_show_payments_by_method_receivables_and_package_liabilities_as_csv(
+    client_for, clerk, patient, series
+):
+    b.package_sell(user=clerk, patient=patient, package=series)
+    b.payment_record(user=clerk, patient=patient, amount_cents=100_000, method="cash")
+    b.payment_record(
+        user=clerk, patient=patient, amount_cents=47_500, method="hsa_fsa", card_token="tok_hsa_1881"
+    )
+    client = client_for(clerk)
+    page = client.get("/billing/reports/").content.decode()
+    assert "Cash" in page and "$1,000.00" in page and "HSA/FSA card" in page and "$475.00" in page
+    csv_text = client.get("/billing/reports.csv").content.decode()
+    assert '0–30,"$2,000.00"' in csv_text
+    assert ',6,"$3,475.00"' in csv_text  # six infusions paid for, none given

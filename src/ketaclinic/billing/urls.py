@@ -5,6 +5,8 @@ from ketaclinic.billing import views
 app_name = "billing"
 urlpatterns = [
     path("", views.worklist, name="worklist"),
+    path("reports/", views.report, name="report"),
+    path("reports.csv", views.report, {"as_csv": True}, name="report_csv"),
     path("patients/<uuid:external_id>/", views.account, name="account"),
     path("patients/<uuid:external_id>/receipt/", views.receipt, name="receipt"),
     path("patients/<uuid:external_id>/receipt.pdf", views.receipt, {"as_pdf": True}, name="receipt_pdf"),

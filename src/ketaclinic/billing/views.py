@@ -3,7 +3,9 @@ billing a session, and the printable superbill and itemised receipt (pages and P
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +18,7 @@ from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.services import audit_read
 from ketaclinic.base.pdf import pdf_filename, pdf_response
-from ketaclinic.billing import claims, documents, forms, selectors, services
+from ketaclinic.billing import claims, documents, forms, reports, selectors, services
 from ketaclinic.billing.models import LedgerEntry, Package
 from ketaclinic.billing.packages import sales_with_units_left
 from ketaclinic.core.access import Permission
@@ -211,3 +213,34 @@ def receipt(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> H
                 request, "billing/receipt.html", context, filename=pdf_filename("receipt", patient.mrn)
             )
         return render(request, "billing/receipt.html", context)
+
+
+def _period(request: AuthedRequest) -> tuple[date, date, str]:
+    tz = request.user.locations.values_list("timezone", flat=True).first() or "America/New_York"
+    today = timezone.now().astimezone(ZoneInfo(tz)).date()
+    try:
+        first = date.fromisoformat(request.GET.get("from", ""))
+        last = date.fromisoformat(request.GET.get("to", ""))
+    except ValueError:
+        first, last = today.replace(day=1), today
+    return first, last, tz
+
+
+@login_required
+@require_GET
+def report(request: AuthedRequest, as_csv: bool = False) -> HttpResponse:
+    """Payments by method over a period, receivables by age and package liabilities (page or CSV)."""
+    require(request.user, Permission.BILLING_VIEW)
+    first, last, tz = _period(request)
+    if as_csv:
+        response = HttpResponse(reports.report_csv(request.user, first, last, tz), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="billing-report-{first}-{last}.csv"'
+        return response
+    context = {
+        "first": first,
+        "last": last,
+        "payments": reports.payments_by_method(request.user, first, last, tz),
+        "ageing": selectors.ageing(request.user),
+        "liabilities": reports.package_liabilities(request.user),
+    }
+    return render(request, "billing/report.html", context)
