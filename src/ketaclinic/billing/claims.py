@@ -16,7 +16,7 @@ from ketaclinic.core.errors import ValidationError
 NO_POLICY = (
     "The patient has no active insurance policy: a claim needs a payer (self-pay patients get a superbill)."
 )
-FILING = {
+FILING: dict[str, str] = {
     Payer.Kind.WORKERS_COMP: "WC",
     Payer.Kind.MEDICARE: "MB",
     Payer.Kind.COMMERCIAL: "CI",

@@ -60,9 +60,9 @@ def package_liabilities(user: User) -> list[tuple[PackageSale, int, int]]:
             used=Count("uses", filter=Q(uses__kind="use")), back=Count("uses", filter=Q(uses__kind="return"))
         )
     )
-    out = []
+    out: list[tuple[PackageSale, int, int]] = []
     for s in sales:
-        left = s.infusions - s.used + s.back  # type: ignore[attr-defined]
+        left = s.infusions - s.used + s.back
         if left > 0:
             out.append((s, left, s.charge.amount_cents * left // s.infusions))
     return out
