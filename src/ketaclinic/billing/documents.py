@@ -23,6 +23,7 @@ ICD10_BY_INDICATION = (
     ("anxiety", "F41.1", "Generalized anxiety disorder"),
     ("pain", "G89.29", "Other chronic pain"),
     ("depress", "F33.9", "Major depressive disorder, recurrent, unspecified"),
+    ("trd", "F33.9", "Major depressive disorder, recurrent, unspecified"),
 )
 
 
