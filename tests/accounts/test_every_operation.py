@@ -31,6 +31,7 @@ OPEN_PAGES = {
     "consent:public_sign",
     "questionnaire_answer",
     "preparation_confirm",
+    "statement",
     None,
 }  # public pages: the one-time token is the key
 PHQ9 = [1, 1, 1, 1, 1, 1, 1, 1, 0]
@@ -100,6 +101,11 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("inquiries:queue", "GET"): (P.INQUIRY_MANAGE, "/intake/inquiries/", None),
     ("billing:worklist", "GET"): (P.BILLING_VIEW, "/billing/", None),
     ("billing:report", "GET"): (P.BILLING_VIEW, "/billing/reports/", None),
+    ("billing:statement_link", "POST"): (
+        P.BILLING_RECORD,
+        "/billing/patients/{patient}/statement-link/",
+        None,
+    ),
     ("billing:report_csv", "GET"): (P.BILLING_VIEW, "/billing/reports.csv", None),
     ("billing:account", "GET"): (P.BILLING_VIEW, "/billing/patients/{patient}/", None),
     ("billing:account", "POST"): (
@@ -547,6 +553,7 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("inquiries:queue", "GET"): 200,
     ("billing:worklist", "GET"): 200,
     ("billing:report", "GET"): 200,
+    ("billing:statement_link", "POST"): 302,
     ("billing:report_csv", "GET"): 200,
     ("billing:account", "GET"): 200,
     ("billing:account", "POST"): 400,  # a payment on a balance of nothing

@@ -99,3 +99,12 @@ def test_the_reports_show_payments_by_method_receivables_and_package_liabilities
     csv_text = client.get("/billing/reports.csv").content.decode()
     assert '0–30,"$2,000.00"' in csv_text
     assert ',6,"$3,475.00"' in csv_text  # six infusions paid for, none given
+
+
+def test_the_patient_reads_the_statement_once_through_the_link(client_for, clerk, patient, series, client):
+    b.package_sell(user=clerk, patient=patient, package=series)
+    token = b.statement_link_create(user=clerk, patient=patient)
+    first = client.get(f"/statement/{token}/")
+    assert first.status_code == 200 and "Balance due: <strong>$3,475.00" in first.content.decode()
+    assert client.get(f"/statement/{token}/").status_code == 410
+    assert client.get("/statement/not-a-token/").status_code == 410

@@ -5,6 +5,7 @@ Every write is audited in the same transaction."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -15,8 +16,9 @@ from ketaclinic.accounts.models import User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.tokens import token_new, token_sha256
 from ketaclinic.billing import rules
-from ketaclinic.billing.models import Account, LedgerEntry, Package, PackageSale
+from ketaclinic.billing.models import Account, LedgerEntry, Package, PackageSale, StatementLink
 from ketaclinic.billing.processors import processor
 from ketaclinic.billing.selectors import balance_cents, price_for
 from ketaclinic.core.access import Permission
@@ -260,3 +262,51 @@ def session_charge(*, user: User, session: Any) -> LedgerEntry:
         session=session,
         description=f"Infusion of {day:%Y-%m-%d}",
     )
+
+
+STATEMENT_LINK_DAYS = 7
+
+
+@transaction.atomic
+def statement_link_create(*, user: User, patient: Patient) -> str:
+    """A one-time link by which the patient reads their statement; returns the token (only its SHA-256 is
+    kept), valid for a week and for one opening."""
+    require(user, Permission.BILLING_RECORD)
+    patient_for(user, patient, Permission.BILLING_RECORD)
+    token = token_new()
+    StatementLink.objects.create(
+        account=account_for(patient),
+        token_hash=token_sha256(token),
+        created_by=user,
+        expires_at=timezone.now() + timedelta(days=STATEMENT_LINK_DAYS),
+    )
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        summary="Made a one-time statement link",
+        location_code=patient.location.code,
+    )
+    return token
+
+
+@transaction.atomic
+def statement_link_open(*, token: str) -> Account | None:
+    """The account a valid, unused, unexpired link opens (the link is then used up), else None."""
+    link = (
+        StatementLink.objects.select_for_update()
+        .filter(token_hash=token_sha256(token), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if link is None:
+        return None
+    link.used_at = timezone.now()
+    link.save(update_fields=["used_at"])
+    account = Account.objects.select_related("patient", "patient__location").get(pk=link.account_id)
+    audit_record(
+        action=AuditEntry.Action.VIEW,
+        patient=account.patient,
+        summary="The patient opened their statement link",
+        location_code=account.patient.location.code,
+    )
+    return account

@@ -6,6 +6,7 @@ app_name = "billing"
 urlpatterns = [
     path("", views.worklist, name="worklist"),
     path("reports/", views.report, name="report"),
+    path("patients/<uuid:external_id>/statement-link/", views.statement_link, name="statement_link"),
     path("reports.csv", views.report, {"as_csv": True}, name="report_csv"),
     path("patients/<uuid:external_id>/", views.account, name="account"),
     path("patients/<uuid:external_id>/receipt/", views.receipt, name="receipt"),

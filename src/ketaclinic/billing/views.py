@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -244,3 +245,26 @@ def report(request: AuthedRequest, as_csv: bool = False) -> HttpResponse:
         "liabilities": reports.package_liabilities(request.user),
     }
     return render(request, "billing/report.html", context)
+
+
+@login_required
+@require_POST
+def statement_link(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    """Make a one-time link for the patient to read their statement (shown once, to give or send)."""
+    patient = _patient(request.user, external_id, Permission.BILLING_RECORD)
+    token = services.statement_link_create(user=request.user, patient=patient)
+    url = request.build_absolute_uri(reverse("statement", args=[token]))
+    messages.success(request, f"One-time statement link (valid 7 days, opens once): {url}")
+    return redirect("billing:account", patient.external_id)
+
+
+@require_GET
+def statement(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient's statement through their one-time link (no sign-in: the token is the key)."""
+    account = services.statement_link_open(token=token)
+    if account is None:
+        return render(request, "billing/statement_gone.html", status=410)
+    rows = selectors.account_entries(account)
+    context = {"patient": account.patient, "rows": rows, "balance": rows[-1].running if rows else 0}
+    with timezone.override(account.patient.location.timezone):
+        return render(request, "billing/statement.html", context)
