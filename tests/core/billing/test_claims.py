@@ -4,22 +4,28 @@ by pyx12); the CMS-1500 boxes carry the same facts."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ketaclinic.core.billing.claims import (
     Address,
     BillingProvider,
+    Claim,
+    Payer,
     Person,
     ServiceLine,
     claim_837p,
     claim_problems,
+    claim_text,
     claim_total,
     cms1500_fields,
     x12_problems,
 )
+from ketaclinic.core.billing.money import Money
 from ketaclinic.core.errors import ValidationError
 from tests.core.billing.claim_examples import NOW, SESSION_DAY, example_claim, usd
 
@@ -81,6 +87,9 @@ def test_an_unclassified_drug_line_without_its_ndc_is_named() -> None:
         ({"relationship": "19"}, "the patient's details are missing"),
         ({"prior_authorization": "PA*1"}, "contains one of the characters"),
         ({"place_of_service": "1"}, "Place of service '1' is not a 2-digit code"),
+        ({"claim_id": "K" * 39}, "is 39 characters long: 1 to 38 are allowed"),
+        ({"payer": Payer("Acme", "6", "CI")}, "Payer id '6' is 1 character long: 2 to 80 are allowed"),
+        ({"payer": Payer("Acme", "60054", "XX")}, "Payer's claim filing type 'XX' is not one of"),
     ],
 )
 def test_each_missing_or_wrong_item_is_named(changes: dict, named: str) -> None:
@@ -89,7 +98,7 @@ def test_each_missing_or_wrong_item_is_named(changes: dict, named: str) -> None:
 
 
 def test_the_billing_provider_and_subscriber_are_checked_field_by_field() -> None:
-    provider = BillingProvider("", "123", "12-34", Address("", "", "Texas", "7870"))
+    provider = BillingProvider("", "123", "12-34", Address("", "", "Texas", "7870"), phone="555-0100")
     subscriber = Person("", "", None, "X", None, "")
     problems = claim_problems(example_claim(billing_provider=provider, subscriber=subscriber))
     for named in [
@@ -100,6 +109,8 @@ def test_the_billing_provider_and_subscriber_are_checked_field_by_field() -> Non
         "Billing provider city is missing.",
         "Billing provider state 'Texas' is not a 2-letter state code (e.g. TX).",
         "Billing provider ZIP code '7870' is not 5 or 9 digits.",
+        "Billing provider phone '555-0100' is missing or not a 10-digit US number "
+        "(the clearinghouse's contact for this claim).",
         "Subscriber's last name is missing.",
         "Subscriber's date of birth is missing.",
         "Subscriber's sex 'X' is not one of F, M or U (unknown).",
@@ -157,3 +168,116 @@ def test_a_line_from_computed_codes_carries_the_drug_note() -> None:
     assert (line.description, line.ndc) == ("ketamine hydrochloride 35 mg IV", "00409205105")
     claim = dataclasses.replace(example_claim(), lines=(line,))
     assert x12_problems(claim_837p(claim, 9, "KETACLINIC", "CLEARHOUSE", NOW)) == ()
+
+
+def test_accented_names_are_spelled_as_a_claim_carries_them() -> None:
+    subscriber = Person(
+        "Núñez", "José", date(1984, 3, 2), "F", Address("9 Straße", "Zürich", "TX", "78702"), "X1"
+    )
+    text = claim_837p(example_claim(subscriber=subscriber), 5, "KETACLINIC", "CLEARHOUSE", NOW)
+    assert "NM1*IL*1*NUNEZ*JOSE****MI*X1~" in text and "N3*9 STRASSE~" in text
+    assert x12_problems(text) == ()
+    assert claim_text("  Zoë   O’Neil ") == "Zoe O'Neil"
+
+
+def test_a_name_with_no_latin_spelling_is_named_not_dropped() -> None:
+    subscriber = Person(
+        "王", "Wei", date(1984, 3, 2), "M", Address("9 Oak Lane", "Austin", "TX", "78702"), "X1"
+    )
+    assert claim_problems(example_claim(subscriber=subscriber)) == (
+        "Subscriber's last name '王' has characters a claim cannot carry: write it in Latin letters.",
+    )
+
+
+# --- property: any claim without problems is a valid 837P ---------------------------------------------
+
+names = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzéñüç '-.", min_size=2, max_size=25
+).filter(lambda t: len(claim_text(t)) >= 2)
+DIAGNOSES = ("F33.2", "F33.1", "F32.A", "F41.1", "F43.10", "G90.511", "M79.7", "F33.40")
+CODE_LINES = (
+    ("96365", 1, ""),
+    ("96366", 2, ""),
+    ("96374", 1, ""),
+    ("J0013", 84, ""),
+    ("G2082", 1, ""),
+    ("J3490", 1, "0409-2051-05"),
+)
+
+
+@st.composite
+def claims(draw: st.DrawFn) -> Claim:
+    diagnoses = tuple(draw(st.lists(st.sampled_from(DIAGNOSES), min_size=1, max_size=8, unique=True)))
+    lines = []
+    for code, units, ndc in draw(st.lists(st.sampled_from(CODE_LINES), min_size=1, max_size=6)):
+        pointers = tuple(draw(st.lists(st.integers(1, len(diagnoses)), min_size=1, max_size=4, unique=True)))
+        cents = draw(st.integers(1, 2_000_000))
+        lines.append(
+            ServiceLine(
+                SESSION_DAY - timedelta(days=draw(st.integers(0, 300))),
+                code,
+                units,
+                Money.from_cents(cents, "USD"),
+                pointers,
+                modifiers=tuple(
+                    draw(st.lists(st.sampled_from(["GT", "25", "59", "KX"]), max_size=2, unique=True))
+                ),
+                ndc=ndc,
+                drug_quantity=Decimal(draw(st.integers(1, 200))) if ndc else None,
+                description="ketamine hydrochloride IV" if ndc else "",
+            )
+        )
+    address = Address(draw(names), draw(names), "TX", draw(st.sampled_from(["78701", "787011234"])))
+    subscriber = Person(
+        draw(names), draw(names), date(1980, 1, 1), draw(st.sampled_from("FMU")), address, "M12345"
+    )
+    dependent = draw(st.booleans())
+    patient = Person(draw(names), draw(names), date(2010, 5, 5), "U", address) if dependent else None
+    return example_claim(
+        subscriber=subscriber,
+        patient=patient,
+        relationship="19" if dependent else "18",
+        diagnosis_codes=diagnoses,
+        lines=tuple(lines),
+        indication=None,
+        prior_authorization=draw(st.sampled_from(["", "PA-1", "WC 55012"])),
+        group_number=draw(st.sampled_from(["", "G-1"])),
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(claims(), st.integers(1, 999_999_999))
+def test_any_claim_without_problems_is_a_valid_837p_whose_total_is_its_lines(
+    claim: Claim, control: int
+) -> None:
+    assert claim_problems(claim) == ()
+    text = claim_837p(claim, control, "KETACLINIC", "CLEARHOUSE", NOW)
+    assert x12_problems(text) == ()
+    clm = next(s for s in text.split("~\n") if s.startswith("CLM*"))
+    sv1_total = sum(Decimal(s.split("*")[2]) for s in text.split("~\n") if s.startswith("SV1*"))
+    assert Decimal(clm.split("*")[2]) == sv1_total == claim_total(claim).amount
+
+
+def test_a_corrected_claim_names_the_claim_it_replaces() -> None:
+    claim = example_claim(frequency="7", original_reference="PAYER-CLM-991")
+    text = claim_837p(claim, 11, "KETACLINIC", "CLEARHOUSE", NOW)
+    assert x12_problems(text) == ()
+    assert "PER*IC*LAKESIDE KETAMINE CLINIC*TE*5125550100~" in text
+    assert "*11:B:7*" in text and "REF*G1*PA-778812~\nREF*F8*PAYER-CLM-991~" in text
+    assert cms1500_fields(claim)["22"] == "7 PAYER-CLM-991"
+    assert cms1500_fields(example_claim())["22"] == ""
+
+
+@pytest.mark.parametrize(
+    ("frequency", "reference", "named"),
+    [
+        ("8", "", "The payer's number of the claim replaced or voided is missing."),
+        ("2", "", "Claim type '2' is not one of 1 (original), 7 (replacement"),
+        ("1", "PAYER-1", "An original claim has no payer's claim number to replace"),
+    ],
+)
+def test_a_correction_without_the_claim_it_corrects_is_named(
+    frequency: str, reference: str, named: str
+) -> None:
+    problems = claim_problems(example_claim(frequency=frequency, original_reference=reference))
+    assert any(named in p for p in problems), problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -59,6 +60,17 @@ def test_a_part_minute_does_not_count() -> None:
 def test_times_in_different_zones_count_the_real_elapsed_time() -> None:
     stop = datetime(2026, 11, 20, 9, 45, tzinfo=timezone(timedelta(hours=-5)))  # 14:45 UTC
     assert infusion_minutes(START, stop) == 45
+
+
+def test_an_infusion_across_the_daylight_saving_change_counts_real_minutes() -> None:
+    new_york = ZoneInfo("America/New_York")
+    start = datetime(2026, 11, 1, 1, 50, tzinfo=new_york)  # 01:50 EDT, before the clocks go back
+    stop = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=new_york)  # 01:10 EST, 20 minutes later
+    assert infusion_minutes(start, stop) == 20
+    spring_start = datetime(2026, 3, 8, 1, 30, tzinfo=new_york)  # 01:30 EST
+    spring_stop = datetime(2026, 3, 8, 3, 10, tzinfo=new_york)  # 03:10 EDT: 40 minutes later
+    assert [line.code for line in infusion_cpt_lines(spring_start, spring_stop)] == ["96365"]
+    assert infusion_minutes(spring_start, spring_stop) == 40
 
 
 def test_each_line_carries_its_rule_source_and_system() -> None:

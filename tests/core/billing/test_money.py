@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -131,6 +132,7 @@ def test_typed_amounts_are_read_exactly(text: str, cents: int) -> None:
         ("3,4750", "not an amount of money"),
         ("1e3", "not an amount of money"),
         ("€20", "not an amount of money"),
+        ("١٢", "not an amount of money"),
         ("-20", "negative"),
         ("−$20.00", "negative"),
         ("10000000.01", "larger than the allowed"),
@@ -164,3 +166,24 @@ def test_addition_is_exact(a: int, b: int) -> None:
     total = a + b
     if abs(total) <= MONEY_MAX.scaleb(2):
         assert (Money.from_cents(a, "USD") + Money.from_cents(b, "USD")).cents == total
+
+
+@given(st.text(max_size=20))
+def test_any_typed_text_is_read_exactly_or_refused_in_words(text: str) -> None:
+    refusal: ValidationError | None = None
+    try:
+        money = parse_money(text, "USD", allow_negative=True)
+    except ValidationError as exc:
+        refusal = exc
+    if refusal is not None:
+        assert refusal.field == "amount" and refusal.message.startswith("Amount")
+    else:
+        number = re.sub(r"\s|,|\$|-|−|USD", "", text)
+        assert number.isascii() and Decimal(number) == abs(money.amount)
+        assert ("-" in text or "−" in text) == money.is_negative or money.is_zero
+
+
+@given(cents, cents)
+def test_order_follows_the_cents(a: int, b: int) -> None:
+    left, right = Money.from_cents(a, "USD"), Money.from_cents(b, "USD")
+    assert (left < right) == (a < b) and (left <= right) == (a <= b) and (left == right) == (a == b)

@@ -8,6 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ketaclinic.core.billing.ledger import (
+    AdjustmentDirection,
+    EntryKind,
+    LedgerEntry,
+    account_balance,
+    check_adjustment,
+    check_refund,
+    refundable,
+)
 from ketaclinic.core.billing.money import Money
 from ketaclinic.core.billing.packages import (
     PACKAGE_UNITS_MAX,
@@ -17,6 +26,7 @@ from ketaclinic.core.billing.packages import (
     check_package_return,
     check_package_use,
     package_units_left,
+    package_unused_value,
 )
 from ketaclinic.core.errors import ValidationError
 
@@ -118,3 +128,36 @@ def test_units_left_stay_between_zero_and_what_was_sold(bookings: list[bool]) ->
         left = package_units_left(SERIES, used, returned, UnitKind.INFUSION)
         assert 0 <= left <= 6
         assert left == 6 - (used - returned)
+
+
+def test_a_returned_package_is_refunded_then_the_charge_reduced_and_nothing_is_left_owing() -> None:
+    """Worked example: 6 infusions sold for $3,475 and paid by card; 2 given, the patient stops. The 4 unused
+    are worth 4/6 of $3,475 = $2,316.666… → $2,316.66 (rounded down). Refund first, then decrease the
+    charge."""
+    unused = package_unused_value(SERIES, used_infusions=2, used_integration=0)
+    assert unused == Money(Decimal("2316.66"), "USD")
+    entries = [
+        LedgerEntry("sale", EntryKind.CHARGE, SERIES.price),
+        LedgerEntry("paid", EntryKind.PAYMENT, SERIES.price, method="card"),
+    ]
+    with pytest.raises(ValidationError, match="record the refund first"):
+        check_adjustment(entries, unused, AdjustmentDirection.DECREASE)
+    check_refund(entries, unused, "card")
+    entries.append(LedgerEntry("refund", EntryKind.REFUND, unused, method="card"))
+    check_adjustment(entries, unused, AdjustmentDirection.DECREASE)
+    entries.append(
+        LedgerEntry("return", EntryKind.ADJUSTMENT, unused, direction=AdjustmentDirection.DECREASE)
+    )
+    assert account_balance(entries, "USD") == Money.zero("USD")
+    assert refundable(entries, "USD") == Money(Decimal("1158.34"), "USD")
+
+
+@pytest.mark.parametrize(
+    ("used_infusions", "used_integration", "returned", "cents"),
+    [(0, 0, 0, 446_600), (6, 6, 0, 0), (3, 3, 0, 223_300), (6, 6, 6, 223_300), (1, 0, 0, 409_383)],
+)
+def test_unused_value_shares_the_price_over_every_session(
+    used_infusions: int, used_integration: int, returned: int, cents: int
+) -> None:
+    value = package_unused_value(SERIES_WITH_INTEGRATION, used_infusions, used_integration, returned, 0)
+    assert value.cents == cents

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -111,13 +111,16 @@ TIME_TOO_LONG = (
 
 
 def infusion_minutes(start: datetime, stop: datetime) -> int:
-    """Whole minutes from start to stop (a part minute does not count)."""
+    """Whole minutes from start to stop (a part minute does not count), counted in real elapsed time."""
     for label, value in (("start", start), ("stop", stop)):
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValidationError(TIME_NAIVE.format(label=label, value=value), field=label, value=value)
-    if stop <= start:
+    # in UTC: two times with the same zone are compared on the wall clock by Python, which is wrong across a
+    # daylight-saving change (01:50 EDT to 01:10 EST is 20 minutes, not −40)
+    start_utc, stop_utc = start.astimezone(UTC), stop.astimezone(UTC)
+    if stop_utc <= start_utc:
         raise ValidationError(TIME_BACKWARDS.format(start=start, stop=stop), field="stop", value=stop)
-    minutes = int((stop - start).total_seconds() // 60)
+    minutes = int((stop_utc - start_utc).total_seconds() // 60)
     if minutes > INFUSION_MAX_MINUTES:
         raise ValidationError(
             TIME_TOO_LONG.format(minutes=minutes, limit=INFUSION_MAX_MINUTES), field="stop", value=stop

@@ -216,7 +216,9 @@ def format_money(money: Money) -> str:
     return f"−{body}" if money.is_negative else body
 
 
-_MONEY_TEXT = re.compile(r"^(?P<sign>[-−]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<cents>\d{1,2}))?$")
+_MONEY_TEXT = re.compile(
+    r"^(?P<sign>[-−]?)(?P<digits>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.(?P<cents>[0-9]{1,2}))?$"
+)
 
 
 def parse_money(
@@ -241,7 +243,7 @@ def parse_money(
                 break
     match = _MONEY_TEXT.match(cleaned)
     if not match:
-        if re.match(r"^[-−]?\d+\.\d{3,}$", cleaned):
+        if re.match(r"^[-−]?[0-9]+\.[0-9]{3,}$", cleaned):
             raise ValidationError(
                 AMOUNT_TOO_PRECISE.format(label=label, value=shown(raw)), field=field, value=raw
             )

@@ -27,6 +27,7 @@ __all__ = [
     "check_package_return",
     "check_package_use",
     "package_units_left",
+    "package_unused_value",
 ]
 
 #: A typo guard on the number of sessions in one package.
@@ -175,3 +176,23 @@ SEED_PACKAGES: tuple[PackageTerms, ...] = (
     ),
     PackageTerms(1, 0, Money(Decimal("475.00"), "USD"), "Maintenance infusion"),
 )
+
+
+def package_unused_value(
+    terms: PackageTerms,
+    used_infusions: int,
+    used_integration: int,
+    returned_infusions: int = 0,
+    returned_integration: int = 0,
+) -> Money:
+    """What the sessions not used are worth when a patient returns a package: the price shared equally over
+    every session it includes, times the sessions not used, rounded down to the cent (the clinic never pays
+    back a fraction of a cent more than it received). A **clinic default** — no standard says how a package is
+    prorated; a clinic with another policy records its own amount. The billing app records the refund first,
+    then decreases the charge by the same amount (``ledger`` keeps the balance from going below zero)."""
+    left = package_units_left(
+        terms, used_infusions, returned_infusions, UnitKind.INFUSION
+    ) + package_units_left(terms, used_integration, returned_integration, UnitKind.INTEGRATION)
+    total = terms.infusions + terms.integration_sessions
+    cents = terms.price.cents * left // total
+    return Money.from_cents(cents, terms.price.currency)
