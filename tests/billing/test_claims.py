@@ -59,6 +59,7 @@ def test_a_workers_comp_claim_has_the_boxes_and_a_valid_837p(
         state="MA",
         postal_code="02108",
         ketamine_ndc="42023-0113-10",
+        phone="617-555-0100",
     )
     session = given(session, nurse, prescriber, clerk)
     client = client_for(clerk)
