@@ -272,6 +272,12 @@ PAGE_PROBES: dict[Permission, Probe] = {
     P.OUTCOMES_VIEW: Probe("get", lambda c: "/outcomes/dashboard/"),
     P.INQUIRY_MANAGE: Probe("get", lambda c: "/intake/inquiries/"),
     P.CALENDAR_VIEW: Probe("get", lambda c: "/desk/calendar/?location=downtown"),
+    P.BILLING_VIEW: Probe("get", lambda c: "/billing/"),
+    P.BILLING_RECORD: Probe(
+        "post",
+        lambda c: f"/billing/patients/{c.patient.external_id}/",
+        lambda c: {"action": "sell", "package": 1},
+    ),
 }
 
 API_PROBES: dict[Permission, Probe] = {

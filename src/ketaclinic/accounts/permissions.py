@@ -48,6 +48,8 @@ ACTION_WORDS: dict[Permission, str] = {
     Permission.JOBS_VIEW: "see the background jobs",
     Permission.INQUIRY_MANAGE: "see or answer requests for an assessment",
     Permission.CALENDAR_VIEW: "see the week calendar",
+    Permission.BILLING_VIEW: "see patient accounts and billing",
+    Permission.BILLING_RECORD: "take payments or sell packages",
 }
 
 

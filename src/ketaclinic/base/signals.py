@@ -12,3 +12,13 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 due_inputs_changed = Signal()
+
+#: Sent by the infusions services inside their transaction, for the apps above (``billing``): a session was
+#: checked in (``session``), discharged (a completed session), or cancelled. A receiver may raise the core's
+#: ValidationError to refuse the action (billing refuses a check-in beyond a prior authorization).
+session_checked_in = Signal()
+session_completed = Signal()
+session_cancelled = Signal()
+#: Sent by the scheduling service before it books (``patient``, ``kind``, ``start``, ``location``); a receiver
+#: may raise the core's ValidationError to refuse the booking (billing: outside a prior authorization).
+booking_requested = Signal()

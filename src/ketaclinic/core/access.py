@@ -69,6 +69,8 @@ class Permission(StrEnum):
     BOOSTER_DECIDE = "booster.decide"  # accept or decline a proposed booster
     OUTCOMES_VIEW = "outcomes.view"  # the clinic outcomes dashboard (aggregates only)
     JOBS_VIEW = "jobs.view"  # the background jobs: what is queued, running, done or failed, with the error
+    BILLING_VIEW = "billing.view"  # accounts, ledgers, packages, authorizations, codes (no clinical notes)
+    BILLING_RECORD = "billing.record"  # sell packages, take payments, refund, reverse, record authorizations
     INQUIRY_MANAGE = (
         "inquiry.manage"  # the queue of assessment requests: open, convert (with register), close
     )
@@ -143,7 +145,7 @@ ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
             P.CALENDAR_VIEW,
         }
     ),
-    Role.BILLING: frozenset({P.PATIENT_VIEW, P.MAR_VIEW}),
+    Role.BILLING: frozenset({P.PATIENT_VIEW, P.MAR_VIEW, P.BILLING_VIEW, P.BILLING_RECORD}),
     Role.ADMIN: frozenset(
         {
             P.PATIENT_VIEW,

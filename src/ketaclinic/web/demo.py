@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.services import licence_add, staff_create, staff_update
+from ketaclinic.billing.demo import demo_billing_load
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Permission
@@ -492,6 +493,7 @@ def _demo_load(today: date) -> bool:
     for loc in locations.values():
         _demo_day(loc, users, rng)
     _demo_reminders(today, locations)
+    demo_billing_load(clerk=users["billing.kim"])
     return True
 
 

@@ -7,6 +7,7 @@ from types import ModuleType
 from django.urls import URLPattern, include, path
 
 from ketaclinic.accounts import urls as accounts_urls
+from ketaclinic.billing import views as billing_views
 from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.patients import urls as patients_urls
 from ketaclinic.reminders import views as reminders_views
@@ -42,6 +43,8 @@ urlpatterns = [
     path("consent/", include("ketaclinic.consent.urls")),
     path("sessions/", include("ketaclinic.infusions.urls")),
     path("protocols/", include("ketaclinic.protocols.urls")),
+    path("billing/", include("ketaclinic.billing.urls")),
+    path("statement/<str:token>/", billing_views.statement, name="statement"),
     path("outcomes/", include("ketaclinic.outcomes.urls")),
     path("messages/", include("ketaclinic.messaging.urls")),
     path("q/<str:token>/", outcomes_views.answer, name="questionnaire_answer"),

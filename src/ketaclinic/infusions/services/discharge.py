@@ -10,6 +10,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.base.models import clean_or_refuse
+from ketaclinic.base.signals import session_completed
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.actions import SessionOp
@@ -144,4 +145,7 @@ def session_discharge(*, user: User, session: InfusionSession, expected_version:
     _audit(
         user, session, "Discharged home" + (f" with {last.escort_name}" if last and last.escort_name else "")
     )
+    session_completed.send(
+        sender=InfusionSession, session=session, user=user
+    )  # billing: the package unit used
     return session

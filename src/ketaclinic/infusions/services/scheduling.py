@@ -12,6 +12,7 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.base.models import clean_or_refuse
+from ketaclinic.base.signals import session_cancelled, session_checked_in
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.pathway import pathway_message, pathway_problems
@@ -289,6 +290,9 @@ def session_check_in(
     session.checked_in_at = _when(at, "Check-in")
     _save(session, user, "state", "checked_in_at")
     _audit(user, session, "Checked in for the infusion")
+    session_checked_in.send(
+        sender=InfusionSession, session=session, user=user
+    )  # billing: authorization, package
     return session
 
 
@@ -341,4 +345,7 @@ def session_cancel(
     session.cancelled_at, session.cancel_reason = timezone.now(), reason.strip()[:200]
     _save(session, user, "state", "cancelled_at", "cancel_reason")
     _audit(user, session, f"Cancelled the infusion session: {session.cancel_reason}")
+    session_cancelled.send(
+        sender=InfusionSession, session=session, user=user
+    )  # billing: the package unit back
     return session

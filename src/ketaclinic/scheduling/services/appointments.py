@@ -16,6 +16,7 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
+from ketaclinic.base.signals import booking_requested
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.scheduling.hours import span_words
@@ -66,6 +67,10 @@ def _detail(a: Appointment) -> dict[str, str | None]:
 
 def _book(req: Request) -> Appointment:
     interval = req.interval
+    # the apps above (billing: a prior authorization's dates and units) may refuse the booking
+    booking_requested.send(
+        sender=Appointment, patient=req.patient, kind=req.kind, start=interval.start, location=req.location
+    )
     appointment = Appointment(
         location=req.location,
         type=req.kind,

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "ketaclinic.outcomes",
     "ketaclinic.reminders",
     "ketaclinic.scheduling",
+    "ketaclinic.billing",
     "ketaclinic.jobs",
     "ketaclinic.web",
 ]
@@ -314,3 +315,12 @@ CONTENT_SECURITY_POLICY = {
 KETACLINIC_PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )
+
+# Card payments (ketaclinic.billing.processors): the fake processor until a clinic sets
+# KETACLINIC_PAYMENT_PROCESSOR=stripe and STRIPE_SECRET_KEY.
+BILLING_PAYMENT_PROCESSOR = (
+    "ketaclinic.billing.processors.StripeProcessor"
+    if os.environ.get("KETACLINIC_PAYMENT_PROCESSOR", "fake") == "stripe"
+    else "ketaclinic.billing.processors.FakeProcessor"
+)
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

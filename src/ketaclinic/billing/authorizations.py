@@ -1,0 +1,72 @@
+"""Prior authorizations held against bookings and check-ins: a patient with an authorization on an active
+policy has an infusion booked or checked in only inside an approved authorization's dates and units."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from ketaclinic.billing import rules
+from ketaclinic.billing.models import PriorAuthorization
+from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.infusion.state import SessionState
+from ketaclinic.infusions.models import InfusionSession
+from ketaclinic.patients.models import Patient
+from ketaclinic.scheduling.models import Appointment
+
+
+def _plain(a: PriorAuthorization) -> rules.Authorization:
+    return rules.Authorization(a.number, a.approved_units, a.first_day, a.last_day, a.status)
+
+
+def patient_authorizations(patient: Patient) -> list[PriorAuthorization]:
+    return list(
+        PriorAuthorization.objects.filter(policy__patient=patient, policy__active=True).order_by("-last_day")
+    )
+
+
+def booked_units(a: PriorAuthorization, patient_id: int) -> int:
+    return Appointment.objects.filter(
+        patient_id=patient_id,
+        type__is_infusion=True,
+        status__in=[Appointment.Status.BOOKED, Appointment.Status.DONE],
+        start__date__gte=a.first_day,
+        start__date__lte=a.last_day,
+    ).count()
+
+
+def given_units(a: PriorAuthorization, patient_id: int, exclude_session: int | None = None) -> int:
+    sessions = InfusionSession.objects.filter(
+        patient_id=patient_id, scheduled_start__date__gte=a.first_day, scheduled_start__date__lte=a.last_day
+    ).exclude(state=SessionState.CANCELLED.value)
+    if exclude_session is not None:
+        sessions = sessions.exclude(pk=exclude_session)
+    return sessions.exclude(checked_in_at__isnull=True).count()
+
+
+def check_covered(patient: Patient, day: date, used_by: str, exclude_session: int | None = None) -> None:
+    """Refuse (the core's ValidationError) when the patient's authorizations do not cover one more session on
+    ``day``; patients without an authorization (self-pay) are not held."""
+    auths = patient_authorizations(patient)
+    if not auths:
+        return
+    covering = [a for a in auths if a.first_day <= day <= a.last_day] or auths
+    problem: ValidationError | None = None
+    for a in covering:
+        used = (
+            booked_units(a, patient.pk)
+            if used_by == "booking"
+            else given_units(a, patient.pk, exclude_session)
+        )
+        try:
+            rules.check_authorization(_plain(a), day, used)
+        except ValidationError as exc:
+            problem = problem or exc
+            continue
+        return
+    assert problem is not None  # noqa: S101 - at least one authorization was tried
+    raise problem
+
+
+def local_day(at: datetime, tz_name: str) -> date:
+    return at.astimezone(ZoneInfo(tz_name)).date()

@@ -1,0 +1,159 @@
+"""Reads for the billing pages and the API, each in a fixed number of queries whatever the data: balances are
+summed by the database from the entries' signed amounts (:func:`signed_amount`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ketaclinic.accounts.models import Location, User
+from ketaclinic.accounts.permissions import require, user_location_ids
+from ketaclinic.billing import rules
+from ketaclinic.billing.models import Account, LedgerEntry, Package, Price, PriceList, PriorAuthorization
+from ketaclinic.core.access import Permission
+from ketaclinic.core.infusion.state import SessionState
+from ketaclinic.infusions.models import InfusionSession
+
+ADDS, TAKES = ("charge", "refund"), ("payment", "write_off")
+
+
+def signed_amount(prefix: str = "") -> Case:
+    """An entry's effect on what the patient owes, in cents, as a database expression (a reversal undoes the
+    entry it points at)."""
+    amount, direction = F(f"{prefix}amount_cents"), F(f"{prefix}direction")
+    r_amount, r_direction = F(f"{prefix}reverses__amount_cents"), F(f"{prefix}reverses__direction")
+    return Case(
+        When(**{f"{prefix}kind__in": ADDS}, then=amount),
+        When(**{f"{prefix}kind__in": TAKES}, then=-amount),
+        When(**{f"{prefix}kind": "adjustment"}, then=amount * direction),
+        When(**{f"{prefix}kind": "reversal", f"{prefix}reverses__kind__in": ADDS}, then=-r_amount),
+        When(**{f"{prefix}kind": "reversal", f"{prefix}reverses__kind__in": TAKES}, then=r_amount),
+        When(**{f"{prefix}kind": "reversal"}, then=-r_amount * r_direction),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def accounts_with_balance(user: User) -> QuerySet[Account]:
+    return (
+        Account.objects.filter(patient__location_id__in=user_location_ids(user))
+        .select_related("patient", "patient__location")
+        .annotate(
+            balance=Coalesce(Sum(signed_amount("entries__")), 0),
+            first_charge=Min("entries__recorded_at", filter=Q(entries__kind="charge")),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AuthRow:
+    authorization: PriorAuthorization
+    used: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Worklist:
+    to_bill: list[InfusionSession]
+    balances: list[Any]
+    authorizations: list[AuthRow]
+
+
+def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Worklist:
+    """Sessions given but neither on a package nor charged; balances due, oldest first; approved
+    authorizations running out (dates or units). Five queries."""
+    require(user, Permission.BILLING_VIEW)
+    today = today or timezone.localdate()
+    locations = user_location_ids(user)
+    to_bill = list(
+        InfusionSession.objects.filter(location_id__in=locations, state=SessionState.DISCHARGED.value)
+        .exclude(package_uses__kind="use")
+        .exclude(ledger_entries__kind="charge")
+        .select_related("patient", "location")
+        .order_by("scheduled_start")[:limit]
+    )
+    balances = list(
+        accounts_with_balance(user).filter(**{"balance__gt": 0}).order_by(F("first_charge").asc())[:limit]
+    )
+    sessions = "policy__patient__infusion_sessions"
+    auths = (
+        PriorAuthorization.objects.filter(
+            policy__patient__location_id__in=locations,
+            policy__active=True,
+            status="approved",
+            last_day__gte=today - timedelta(days=30),
+        )
+        .select_related("policy__patient", "policy__payer")
+        .annotate(
+            used=Count(
+                sessions,
+                filter=Q(
+                    **{
+                        f"{sessions}__scheduled_start__date__gte": F("first_day"),
+                        f"{sessions}__scheduled_start__date__lte": F("last_day"),
+                        f"{sessions}__checked_in_at__isnull": False,
+                    }
+                )
+                & ~Q(**{f"{sessions}__state": SessionState.CANCELLED.value}),
+            )
+        )
+        .order_by("last_day")
+    )
+    rows = []
+    for a in auths[:limit]:
+        plain = rules.Authorization(a.number, a.approved_units, a.first_day, a.last_day, a.status)
+        reason = rules.authorization_expiring(plain, today, a.used)
+        if reason:
+            rows.append(AuthRow(a, a.used, reason))
+    return Worklist(to_bill, balances, rows)
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    entry: LedgerEntry
+    signed: int
+    running: int
+    refundable: bool
+
+
+def account_entries(account: Account) -> list[EntryRow]:
+    """The ledger with a running balance, oldest first (one query)."""
+    entries = account.entries.select_related("reverses", "recorded_by").annotate(
+        reversed_by_id=F("reversed_by__id"),
+        refunded=Coalesce(Sum("refunds__amount_cents"), 0),
+    )
+    rows, running = [], 0
+    for e in entries:
+        signed = e.signed_cents()
+        running += signed
+        refundable = e.kind == "payment" and e.reversed_by_id is None and e.refunded < e.amount_cents
+        rows.append(EntryRow(e, signed, running, refundable))
+    return rows
+
+
+def ageing(user: User, today: date | None = None) -> dict[str, int]:
+    """Accounts receivable by age of the oldest charge still owed on: '0–30' … '90+' (cents)."""
+    require(user, Permission.BILLING_VIEW)
+    today = today or timezone.localdate()
+    buckets = {b: 0 for b in ("0–30", "31–60", "61–90", "90+")}
+    for a in accounts_with_balance(user).filter(**{"balance__gt": 0}):
+        days = (today - timezone.localtime(a.first_charge).date()).days if a.first_charge else 0  # type: ignore[attr-defined]
+        buckets[rules.ageing_bucket(days)] += a.balance  # type: ignore[attr-defined]
+    return buckets
+
+
+def balance_cents(account: Account) -> int:
+    """What the patient owes (negative: a credit), derived from the entries in one query."""
+    return sum(e.signed_cents() for e in account.entries.select_related("reverses"))
+
+
+def price_for(package: Package, location: Location, on_day: date) -> Price | None:
+    """The location's own price list in effect that day, else the clinic-wide one."""
+    lists = PriceList.objects.filter(effective_from__lte=on_day, prices__package=package)
+    chosen = lists.filter(location=location).first() or lists.filter(location__isnull=True).first()
+    return None if chosen is None else chosen.prices.select_related("price_list").get(package=package)

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from ketaclinic.billing import views
+
+app_name = "billing"
+urlpatterns = [
+    path("", views.worklist, name="worklist"),
+    path("reports/", views.report, name="report"),
+    path("patients/<uuid:external_id>/statement-link/", views.statement_link, name="statement_link"),
+    path("reports.csv", views.report, {"as_csv": True}, name="report_csv"),
+    path("patients/<uuid:external_id>/", views.account, name="account"),
+    path("patients/<uuid:external_id>/receipt/", views.receipt, name="receipt"),
+    path("patients/<uuid:external_id>/receipt.pdf", views.receipt, {"as_pdf": True}, name="receipt_pdf"),
+    path("sessions/<uuid:external_id>/bill/", views.session_bill, name="session_bill"),
+    path("sessions/<uuid:external_id>/claim/", views.claim, name="claim"),
+    path("sessions/<uuid:external_id>/claim.pdf", views.claim, {"as_pdf": True}, name="claim_pdf"),
+    path("sessions/<uuid:external_id>/claim.837", views.claim, {"as_x12": True}, name="claim_837"),
+    path("sessions/<uuid:external_id>/superbill/", views.superbill, name="superbill"),
+    path(
+        "sessions/<uuid:external_id>/superbill.pdf", views.superbill, {"as_pdf": True}, name="superbill_pdf"
+    ),
+]

@@ -1,0 +1,270 @@
+"""The billing pages: the worklist, a patient's account (sell a package, take a payment, refund, correct),
+billing a session, and the printable superbill and itemised receipt (pages and PDFs)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from ketaclinic.accounts.http import AuthedRequest
+from ketaclinic.accounts.permissions import require
+from ketaclinic.audit.services import audit_read
+from ketaclinic.base.pdf import pdf_filename, pdf_response
+from ketaclinic.billing import claims, documents, forms, reports, selectors, services
+from ketaclinic.billing.models import LedgerEntry, Package
+from ketaclinic.billing.packages import sales_with_units_left
+from ketaclinic.core.access import Permission
+from ketaclinic.core.billing.claims import cms1500_fields
+from ketaclinic.core.errors import DomainError
+from ketaclinic.infusions.models import InfusionSession
+from ketaclinic.patients.access import patient_for
+from ketaclinic.patients.models import Patient
+
+
+def _patient(user: Any, external_id: Any, permission: Permission) -> Patient:
+    patient = Patient.objects.select_related("location").filter(external_id=external_id).first()
+    if patient is None:
+        raise Http404
+    return patient_for(user, patient, permission)
+
+
+@login_required
+@require_GET
+def worklist(request: AuthedRequest) -> HttpResponse:
+    work = selectors.worklist(request.user)
+    return render(request, "billing/worklist.html", {"work": work, "ageing": selectors.ageing(request.user)})
+
+
+def _account_page(request: AuthedRequest, patient: Patient, status: int = 200, **bound: Any) -> HttpResponse:
+    account = services.account_for(patient)
+    audit_read(patient, "billing account")
+    rows = selectors.account_entries(account)
+    context = {
+        "patient": patient,
+        "account": account,
+        "rows": rows,
+        "balance": rows[-1].running if rows else 0,
+        "packages": sales_with_units_left(account),
+        "policies": patient.insurance_policies.select_related("payer").prefetch_related("authorizations"),
+        "sessions": InfusionSession.objects.filter(patient=patient, state="discharged").order_by(
+            "-scheduled_start"
+        )[:20],
+        "sell": bound.get("sell") or forms.SellForm(),
+        "pay": bound.get("pay") or forms.PaymentForm(),
+        "refund_error": bound.get("refund_error", ""),
+        "can_record": request.user.can(Permission.BILLING_RECORD),
+    }
+    return render(request, "billing/account.html", context, status=status)
+
+
+@login_required
+def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    patient = _patient(request.user, external_id, Permission.BILLING_VIEW)
+    if request.method != "POST":
+        return _account_page(request, patient)
+    require(request.user, Permission.BILLING_RECORD)
+    action = request.POST.get("action")
+    user = request.user
+    try:
+        if action == "sell":
+            sell = forms.SellForm(request.POST)
+            if not sell.is_valid():
+                return _account_page(request, patient, 400, sell=sell)
+            package: Package = sell.cleaned_data["package"]
+            services.package_sell(user=user, patient=patient, package=package)
+            messages.success(request, f"Sold: {package.name}.")
+        elif action == "pay":
+            pay = forms.PaymentForm(request.POST)
+            if not pay.is_valid():
+                return _account_page(request, patient, 400, pay=pay)
+            data = dict(pay.cleaned_data)
+            data["amount_cents"] = data.pop("amount")
+            entry = services.payment_record(user=user, patient=patient, **data)
+            messages.success(request, f"{entry.description}: recorded.")
+        elif action in ("refund", "reverse"):
+            form = forms.RefundForm(request.POST) if action == "refund" else forms.ReverseForm(request.POST)
+            if not form.is_valid():
+                return _account_page(
+                    request, patient, 400, refund_error=" ".join(str(e) for e in form.errors.values())
+                )
+            key = form.cleaned_data["payment" if action == "refund" else "entry"]
+            entry = get_object_or_404(LedgerEntry, external_id=key, account__patient=patient)
+            if action == "refund":
+                services.refund_record(
+                    user=user,
+                    payment=entry,
+                    amount_cents=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                )
+            else:
+                services.entry_reverse(user=user, entry=entry, reason=form.cleaned_data["reason"])
+            messages.success(request, "Refund recorded." if action == "refund" else "Entry reversed.")
+        else:
+            return _account_page(request, patient, 400)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _account_page(request, patient, 400, **({"pay": pay} if action == "pay" else {}))
+    return redirect("billing:account", patient.external_id)
+
+
+@login_required
+@require_POST
+def session_bill(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    require(request.user, Permission.BILLING_RECORD)
+    session = get_object_or_404(
+        InfusionSession.objects.select_related("patient", "location"), external_id=external_id
+    )
+    try:
+        services.session_charge(user=request.user, session=session)
+        messages.success(request, "Session billed.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:account", session.patient.external_id)
+
+
+@login_required
+@require_GET
+def superbill(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> HttpResponse:
+    bill, patient = _superbill(request, external_id)
+    audit_read(patient, "superbill")
+    context = {"bill": bill, "patient": patient, "printed_at": timezone.now()}
+    with timezone.override(bill.session.location.timezone):
+        if as_pdf:
+            name = pdf_filename("superbill", patient.mrn, f"{bill.day:%Y-%m-%d}")
+            return pdf_response(request, "billing/superbill.html", context, filename=name)
+        return render(request, "billing/superbill.html", context)
+
+
+def _superbill(request: AuthedRequest, external_id: Any) -> tuple[documents.Superbill, Patient]:
+    session = get_object_or_404(
+        InfusionSession.objects.select_related("patient", "location", "protocol_version"),
+        external_id=external_id,
+    )
+    patient = patient_for(request.user, session.patient, Permission.BILLING_VIEW)
+    account = services.account_for(patient)
+    use = session.package_uses.filter(kind="use").select_related("sale__charge").first()
+    charge = session.ledger_entries.filter(kind="charge").first()
+    charge_cents = (
+        charge.amount_cents if charge else (use.sale.charge.amount_cents // use.sale.infusions if use else 0)
+    )
+    paid = sum(
+        e.amount_cents if e.kind == "payment" else -e.amount_cents for e in documents.payments_of(account)
+    )
+    return documents.superbill(session, paid, charge_cents), patient
+
+
+@login_required
+@require_GET
+def claim(
+    request: AuthedRequest, external_id: Any, as_pdf: bool = False, as_x12: bool = False
+) -> HttpResponse:
+    """The session's insurance claim: the CMS-1500 boxes (page and PDF) or the X12 837P file."""
+    bill, patient = _superbill(request, external_id)
+    try:
+        plain = claims.claim_for(bill)
+        boxes = cms1500_fields(plain)
+        text = claims.claim_file(plain, timezone.now()) if as_x12 else ""
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:account", patient.external_id)
+    audit_read(patient, "insurance claim")
+    if as_x12:
+        response = HttpResponse(text, content_type="application/edi-x12")
+        name = pdf_filename("claim", patient.mrn, f"{bill.day:%Y-%m-%d}").removesuffix(".pdf") + ".837"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "no-store, private"
+        return response
+    lines = [
+        {k.split(".")[0]: v for k, v in boxes.items() if k.endswith(f".{i}")}
+        for i in range(1, len(plain.lines) + 1)
+    ]
+    context = {"boxes": boxes, "lines": lines, "bill": bill, "patient": patient, "printed_at": timezone.now()}
+    if as_pdf:
+        name = pdf_filename("cms1500", patient.mrn, f"{bill.day:%Y-%m-%d}")
+        return pdf_response(request, "billing/cms1500.html", context, filename=name)
+    return render(request, "billing/cms1500.html", context)
+
+
+@login_required
+@require_GET
+def receipt(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> HttpResponse:
+    patient = _patient(request.user, external_id, Permission.BILLING_VIEW)
+    account = services.account_for(patient)
+    rows = selectors.account_entries(account)
+    audit_read(patient, "itemised receipt")
+    context = {
+        "patient": patient,
+        "rows": rows,
+        "balance": rows[-1].running if rows else 0,
+        "provider": documents.provider_for(patient.location),
+        "printed_at": timezone.now(),
+    }
+    with timezone.override(patient.location.timezone):
+        if as_pdf:
+            return pdf_response(
+                request, "billing/receipt.html", context, filename=pdf_filename("receipt", patient.mrn)
+            )
+        return render(request, "billing/receipt.html", context)
+
+
+def _period(request: AuthedRequest) -> tuple[date, date, str]:
+    tz = request.user.locations.values_list("timezone", flat=True).first() or "America/New_York"
+    today = timezone.now().astimezone(ZoneInfo(tz)).date()
+    try:
+        first = date.fromisoformat(request.GET.get("from", ""))
+        last = date.fromisoformat(request.GET.get("to", ""))
+    except ValueError:
+        first, last = today.replace(day=1), today
+    return first, last, tz
+
+
+@login_required
+@require_GET
+def report(request: AuthedRequest, as_csv: bool = False) -> HttpResponse:
+    """Payments by method over a period, receivables by age and package liabilities (page or CSV)."""
+    require(request.user, Permission.BILLING_VIEW)
+    first, last, tz = _period(request)
+    if as_csv:
+        response = HttpResponse(reports.report_csv(request.user, first, last, tz), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="billing-report-{first}-{last}.csv"'
+        return response
+    context = {
+        "first": first,
+        "last": last,
+        "payments": reports.payments_by_method(request.user, first, last, tz),
+        "ageing": selectors.ageing(request.user),
+        "liabilities": reports.package_liabilities(request.user),
+    }
+    return render(request, "billing/report.html", context)
+
+
+@login_required
+@require_POST
+def statement_link(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    """Make a one-time link for the patient to read their statement (shown once, to give or send)."""
+    patient = _patient(request.user, external_id, Permission.BILLING_RECORD)
+    token = services.statement_link_create(user=request.user, patient=patient)
+    url = request.build_absolute_uri(reverse("statement", args=[token]))
+    messages.success(request, f"One-time statement link (valid 7 days, opens once): {url}")
+    return redirect("billing:account", patient.external_id)
+
+
+@require_GET
+def statement(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient's statement through their one-time link (no sign-in: the token is the key)."""
+    account = services.statement_link_open(token=token)
+    if account is None:
+        return render(request, "billing/statement_gone.html", status=410)
+    rows = selectors.account_entries(account)
+    context = {"patient": account.patient, "rows": rows, "balance": rows[-1].running if rows else 0}
+    with timezone.override(account.patient.location.timezone):
+        return render(request, "billing/statement.html", context)
