@@ -9,10 +9,9 @@ from ketaclinic.billing.models import Package
 from ketaclinic.core.access import Role
 from tests.infusions.conftest import chair, depression, nurse, session
 from tests.plans.conftest import chairs, eligible
-from tests.scheduling.conftest import appointment_types, desk, signed
+from tests.scheduling.conftest import desk, signed
 
 __all__ = [
-    "appointment_types",
     "chair",
     "chairs",
     "depression",
