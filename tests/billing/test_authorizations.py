@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from ketaclinic.billing import rules
 from ketaclinic.billing.models import InsurancePolicy, Payer, PriorAuthorization
 from ketaclinic.core.access import Role
+from ketaclinic.core.billing.authorization import Authorization, authorization_expiring
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.infusions import services as s
 from ketaclinic.scheduling.models import Appointment
@@ -43,7 +43,7 @@ def test_a_series_beyond_the_authorized_sessions_is_refused_and_nothing_is_booke
 ):
     monday = desk["monday"]
     authorize(patient, 4, monday - timedelta(days=1), monday + timedelta(days=60))
-    with pytest.raises(ValidationError, match="approves 4 sessions and 4 are already booked"):
+    with pytest.raises(ValidationError, match="approves 4 sessions and 4 are already used"):
         plan_series_book(user=staff[Role.NURSE], plan=signed, staff=staff[Role.NURSE])
     assert not Appointment.objects.filter(patient=patient).exists()
 
@@ -51,7 +51,7 @@ def test_a_series_beyond_the_authorized_sessions_is_refused_and_nothing_is_booke
 def test_a_booking_outside_the_authorized_dates_is_refused(staff, patient, signed, desk, downtown):
     monday = desk["monday"]
     authorize(patient, 12, monday + timedelta(days=30), monday + timedelta(days=60))
-    with pytest.raises(ValidationError, match="covers .* outside those dates"):
+    with pytest.raises(ValidationError, match="before prior authorization .* starts"):
         plan_series_book(user=staff[Role.NURSE], plan=signed, staff=staff[Role.NURSE])
     assert not Appointment.objects.filter(patient=patient).exists()
 
@@ -80,7 +80,7 @@ def test_check_in_beyond_the_units_or_with_a_pending_authorization_is_refused(pa
     session.refresh_from_db()
     assert session.checked_in_at is None
     PriorAuthorization.objects.filter(pk=auth.pk).update(status="approved", approved_units=0)
-    with pytest.raises(ValidationError, match="approves 0 sessions"):
+    with pytest.raises(ValidationError, match="Approved units 0 is outside the allowed range"):
         s.session_check_in(user=nurse, session=session, expected_version=session.version)
     PriorAuthorization.objects.filter(pk=auth.pk).update(approved_units=1)
     assert s.session_check_in(user=nurse, session=session, expected_version=session.version).checked_in_at
@@ -90,14 +90,14 @@ def test_check_in_beyond_the_units_or_with_a_pending_authorization_is_refused(pa
     ("last_day_in", "used", "expected"),
     [
         (30, 0, None),
-        (14, 0, "ends on"),
-        (3, 5, "ends on"),
+        (14, 0, "ends in 14 days"),
+        (3, 5, "ends in 3 days"),
         (-1, 0, "ended on"),
-        (40, 5, "1 of 6 sessions left"),
+        (40, 5, "has 1 session left of 6"),
     ],
 )
 def test_the_worklist_names_authorizations_running_out(last_day_in, used, expected):
     today = date(2026, 12, 4)
-    auth = rules.Authorization("PA-1", 6, date(2026, 11, 1), today + timedelta(days=last_day_in), "approved")
-    reason = rules.authorization_expiring(auth, today, used)
+    auth = Authorization("PA-1", 6, date(2026, 11, 1), today + timedelta(days=last_day_in), "approved")
+    reason = authorization_expiring(auth, today, units_used=used)
     assert (reason is None) if expected is None else (expected in str(reason))

@@ -22,6 +22,6 @@ def test_twelve_payments_at_once_take_exactly_what_is_owed(downtown, patient):
 
     done, refused = split(race(pay, clerks), clerks)
     assert len(done) == 3 and len(refused) == 9
-    assert all("more than the balance due" in str(r) for _, r in refused)
+    assert all("larger than the balance due" in str(r) for _, r in refused)
     assert LedgerEntry.objects.filter(account__patient=patient, kind="payment").count() == 3
     assert balance_cents(b.account_for(patient)) == 47_500

@@ -8,15 +8,12 @@ from zoneinfo import ZoneInfo
 
 from ketaclinic.billing import rules
 from ketaclinic.billing.models import PriorAuthorization
+from ketaclinic.core.billing.authorization import check_authorization
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import Appointment
-
-
-def _plain(a: PriorAuthorization) -> rules.Authorization:
-    return rules.Authorization(a.number, a.approved_units, a.first_day, a.last_day, a.status)
 
 
 def patient_authorizations(patient: Patient) -> list[PriorAuthorization]:
@@ -59,7 +56,7 @@ def check_covered(patient: Patient, day: date, used_by: str, exclude_session: in
             else given_units(a, patient.pk, exclude_session)
         )
         try:
-            rules.check_authorization(_plain(a), day, used)
+            check_authorization(rules.authorization(a), day, used)
         except ValidationError as exc:
             problem = problem or exc
             continue

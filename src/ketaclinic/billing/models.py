@@ -148,14 +148,6 @@ class LedgerEntry(ExternalIdentity):
             ),
         ]
 
-    def signed_cents(self) -> int:
-        """Positive adds to what the patient owes."""
-        sign = {"charge": 1, "payment": -1, "refund": 1, "write_off": -1, "adjustment": self.direction}
-        if self.kind == self.Kind.REVERSAL:
-            assert self.reverses is not None  # noqa: S101 - a reversal always names its entry (service)
-            return -self.reverses.signed_cents()
-        return sign[self.kind] * self.amount_cents
-
 
 class PackageSale(ExternalIdentity):
     """A package sold to a patient, with what it includes as sold (the package may change later)."""

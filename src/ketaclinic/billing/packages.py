@@ -8,6 +8,8 @@ from django.db.models import Count, Q
 
 from ketaclinic.accounts.models import User
 from ketaclinic.billing.models import Account, PackageSale, PackageUse
+from ketaclinic.core.billing.money import Money
+from ketaclinic.core.billing.packages import PackageTerms, UnitKind, package_units_left
 from ketaclinic.infusions.models import InfusionSession
 
 USE, RETURN = PackageUse.Kind.USE, PackageUse.Kind.RETURN
@@ -17,13 +19,19 @@ def sales_with_units_left(account: Account) -> list[tuple[PackageSale, int]]:
     """The account's packages, oldest first, with the infusions each has left (one query)."""
     sales = (
         PackageSale.objects.filter(account=account, charge__reversed_by__isnull=True)
-        .select_related("package")
+        .select_related("package", "charge")
         .annotate(
             used=Count("uses", filter=Q(uses__kind=USE)), returned=Count("uses", filter=Q(uses__kind=RETURN))
         )
         .order_by("sold_at", "id")
     )
-    return [(s, s.infusions - s.used + s.returned) for s in sales]
+    return [(s, package_units_left(terms(s), s.used, s.returned, UnitKind.INFUSION)) for s in sales]
+
+
+def terms(sale: PackageSale) -> PackageTerms:
+    """The sale as the core's package terms (what it includes, at the price charged)."""
+    price = Money.from_cents(sale.charge.amount_cents, sale.charge.currency)
+    return PackageTerms(sale.infusions, sale.integration_sessions, price, sale.package.name)
 
 
 def package_use(*, session: InfusionSession, user: User) -> PackageUse | None:

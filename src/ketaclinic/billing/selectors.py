@@ -16,6 +16,9 @@ from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.billing import rules
 from ketaclinic.billing.models import Account, LedgerEntry, Package, Price, PriceList, PriorAuthorization
 from ketaclinic.core.access import Permission
+from ketaclinic.core.billing.authorization import authorization_expiring
+from ketaclinic.core.billing.ledger import account_balance, signed
+from ketaclinic.core.billing.reports import AGEING_BUCKETS, ageing_bucket
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import InfusionSession
 
@@ -106,8 +109,7 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
     )
     rows = []
     for a in auths[:limit]:
-        plain = rules.Authorization(a.number, a.approved_units, a.first_day, a.last_day, a.status)
-        reason = rules.authorization_expiring(plain, today, a.used)
+        reason = authorization_expiring(rules.authorization(a), today, units_used=a.used)
         if reason:
             rows.append(AuthRow(a, a.used, reason))
     return Worklist(to_bill, balances, rows)
@@ -127,12 +129,15 @@ def account_entries(account: Account) -> list[EntryRow]:
         reversed_by_id=F("reversed_by__id"),
         refunded=Coalesce(Sum("refunds__amount_cents"), 0),
     )
+    listed = list(entries)
+    core, keys = rules.core_entries(listed)
+    by_key = {c.key: c for c in core}
     rows, running = [], 0
-    for e in entries:
-        signed = e.signed_cents()
-        running += signed
+    for e in listed:
+        signed_cents = signed(by_key[keys[e.pk]], by_key).cents
+        running += signed_cents
         refundable = e.kind == "payment" and e.reversed_by_id is None and e.refunded < e.amount_cents
-        rows.append(EntryRow(e, signed, running, refundable))
+        rows.append(EntryRow(e, signed_cents, running, refundable))
     return rows
 
 
@@ -140,16 +145,17 @@ def ageing(user: User, today: date | None = None) -> dict[str, int]:
     """Accounts receivable by age of the oldest charge still owed on: '0–30' … '90+' (cents)."""
     require(user, Permission.BILLING_VIEW)
     today = today or timezone.localdate()
-    buckets = {b: 0 for b in ("0–30", "31–60", "61–90", "90+")}
+    buckets = {b: 0 for b in AGEING_BUCKETS}
     for a in accounts_with_balance(user).filter(**{"balance__gt": 0}):
         days = (today - timezone.localtime(a.first_charge).date()).days if a.first_charge else 0  # type: ignore[attr-defined]
-        buckets[rules.ageing_bucket(days)] += a.balance  # type: ignore[attr-defined]
+        buckets[ageing_bucket(days)] += a.balance  # type: ignore[attr-defined]
     return buckets
 
 
 def balance_cents(account: Account) -> int:
     """What the patient owes (negative: a credit), derived from the entries in one query."""
-    return sum(e.signed_cents() for e in account.entries.select_related("reverses"))
+    entries, _ = rules.core_entries(account.entries.order_by("recorded_at", "id"))
+    return account_balance(entries, account.currency).cents
 
 
 def price_for(package: Package, location: Location, on_day: date) -> Price | None:

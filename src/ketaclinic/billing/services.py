@@ -20,8 +20,10 @@ from ketaclinic.base.tokens import token_new, token_sha256
 from ketaclinic.billing import rules
 from ketaclinic.billing.models import Account, LedgerEntry, Package, PackageSale, StatementLink
 from ketaclinic.billing.processors import processor
-from ketaclinic.billing.selectors import balance_cents, price_for
+from ketaclinic.billing.selectors import price_for
 from ketaclinic.core.access import Permission
+from ketaclinic.core.billing import ledger
+from ketaclinic.core.billing.money import Money
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
@@ -30,6 +32,9 @@ Kind, Method = LedgerEntry.Kind, LedgerEntry.Method
 NO_PRICE = "The package '{name}' has no price at {location} on {day}; add it to a price list first."
 REASON_REQUIRED = "Say why (a few words for the account's history)."
 CARD_TOKEN_REQUIRED = "A card payment needs the card read by the payment terminal or form first."
+REFUND_OVER_PAYMENT = (
+    "A refund of {amount} is more than this payment has left to refund ({left}): refund up to {left}."
+)
 NOT_REFUNDABLE = "Only a payment can be refunded; this entry is a {kind}."
 
 
@@ -45,13 +50,13 @@ def _locked(patient: Patient) -> Account:
     return Account.objects.select_for_update().get(patient_id=patient.pk)
 
 
-def _refundable_cents(account: Account, method: str | None = None) -> int:
-    live = account.entries.filter(reversed_by__isnull=True)
-    if method:
-        live = live.filter(method=method)
-    paid = live.filter(kind=Kind.PAYMENT).aggregate(t=Sum("amount_cents"))["t"] or 0
-    refunded = live.filter(kind=Kind.REFUND).aggregate(t=Sum("amount_cents"))["t"] or 0
-    return int(paid) - int(refunded)
+def _ledger(account: Account) -> tuple[list[ledger.LedgerEntry], dict[int, str]]:
+    """The locked account's entries as the core's ledger (the rules are the core's)."""
+    return rules.core_entries(account.entries.order_by("recorded_at", "id"))
+
+
+def _money(account: Account, cents: int) -> Money:
+    return Money.from_cents(cents, account.currency)
 
 
 def _post(account: Account, user: User, **fields: Any) -> LedgerEntry:
@@ -106,7 +111,7 @@ def payment_record(
     require(user, Permission.BILLING_RECORD)
     patient_for(user, patient, Permission.BILLING_RECORD)
     account = _locked(patient)
-    rules.check_payment(balance_cents(account), amount_cents, account.currency)
+    ledger.check_payment(_ledger(account)[0], _money(account, amount_cents))
     reference, last4 = "", ""
     if method in (Method.CARD, Method.HSA_FSA):
         if not card_token:
@@ -147,8 +152,17 @@ def refund_record(*, user: User, payment: LedgerEntry, amount_cents: int, reason
     left_on_payment = payment.amount_cents - int(
         payment.refunds.filter(reversed_by__isnull=True).aggregate(t=Sum("amount_cents"))["t"] or 0
     )
-    refundable = min(left_on_payment, _refundable_cents(account, payment.method))
-    rules.check_refund(refundable, amount_cents, account.currency, Method(payment.method).label.lower())
+    entries = _ledger(account)[0]
+    ledger.check_refund(entries, _money(account, amount_cents), method=rules.method_words(payment))
+    if amount_cents > left_on_payment:  # the account's rule holds; this payment itself has less left on it
+        raise ValidationError(
+            REFUND_OVER_PAYMENT.format(
+                amount=rules.money_words(amount_cents, account.currency),
+                left=rules.money_words(left_on_payment, account.currency),
+            ),
+            field="amount",
+            value=amount_cents,
+        )
     reference = ""
     if payment.processor_reference:
         reference = processor().refund(reference=payment.processor_reference, amount_cents=amount_cents)
@@ -173,10 +187,8 @@ def entry_reverse(*, user: User, entry: LedgerEntry, reason: str) -> LedgerEntry
     patient_for(user, entry.account.patient, Permission.BILLING_RECORD)
     why = _reason(reason)
     account = _locked(entry.account.patient)
-    if entry.kind == Kind.REVERSAL:
-        raise ValidationError(rules.REVERSAL_NOT_REVERSED, field="entry", value=str(entry.external_id))
-    if LedgerEntry.objects.filter(reverses=entry).exists():
-        raise ValidationError(rules.ALREADY_REVERSED, field="entry", value=str(entry.external_id))
+    entries, keys = _ledger(account)
+    ledger.check_reversal(entries, keys[entry.pk])
     return _post(
         account,
         user,
@@ -194,7 +206,7 @@ def write_off_record(*, user: User, patient: Patient, amount_cents: int, reason:
     patient_for(user, patient, Permission.BILLING_RECORD)
     why = _reason(reason)
     account = _locked(patient)
-    rules.check_payment(balance_cents(account), amount_cents, account.currency)
+    ledger.check_write_off(_ledger(account)[0], _money(account, amount_cents))
     return _post(
         account, user, kind=Kind.WRITE_OFF, amount_cents=amount_cents, description="Write-off", reason=why
     )
