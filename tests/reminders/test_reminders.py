@@ -160,7 +160,8 @@ def test_every_other_appointment_type_is_reminded_with_time_place_and_how_to_can
     type(patient).objects.filter(pk=patient.pk).update(phone="617-555-0142")
     patient.refresh_from_db()
     tz = ZoneInfo(downtown.timezone)
-    start = datetime.combine(timezone.now().astimezone(tz).date() + timedelta(days=1), time(14, 30), tzinfo=tz)
+    day = timezone.now().astimezone(tz).date() + timedelta(days=1)
+    start = datetime.combine(day, time(14, 30), tzinfo=tz)
     book(patient, code, start, staff[Role.PRESCRIBER])
     assert send(downtown).queued == 1
     body = OutboundMessage.objects.get().body

@@ -150,3 +150,13 @@ def test_a_staff_feed_names_the_chair_or_home_visit_but_no_patient_and_no_treatm
         assert word.lower() not in raw.lower(), word
     nurse.post(reverse("my_calendar_feed"), {"action": "revoke"})
     assert client.get(path_of(url)).status_code == 404
+
+
+def test_the_chart_lists_the_upcoming_appointments_for_staff(booked, patient, staff, client_for):
+    consult, home, cancelled = booked
+    page = client_for(staff[Role.INTAKE]).get(f"/patients/{patient.external_id}/").content.decode()
+    section = page.split('data-testid="upcoming"', 1)[1].split("</section>", 1)[0]
+    day = consult.start.astimezone(NY)
+    assert f"{day:%A, %B} {day.day} at 2:30 PM" in section and "Consultation and screening" in section
+    assert "At your home" in section and "Follow-up visit" not in section  # the cancelled one is not listed
+    assert "Make a calendar link" in section

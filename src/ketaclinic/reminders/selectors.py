@@ -38,3 +38,9 @@ def appointments_to_remind(*, location: Location, appointment_day: date) -> Quer
         .select_related("patient", "location", "type")
         .order_by("start", "pk")
     )
+
+
+def asks_preparation(appointment: Appointment) -> bool:
+    """A dosing session (a type that takes a chair: infusion, booster, esketamine) asks the preparation,
+    the driver home and the patient's confirmation; any other appointment is only reminded."""
+    return appointment.type.is_infusion or appointment.type.needs_chair

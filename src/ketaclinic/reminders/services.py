@@ -27,7 +27,7 @@ from ketaclinic.messaging.models import Channel, OutboundMessage
 from ketaclinic.messaging.reminders import reminder_body, visit_place, visit_reminder_body
 from ketaclinic.messaging.services import message_queue
 from ketaclinic.reminders.models import PreparationCheck
-from ketaclinic.reminders.selectors import appointments_to_remind
+from ketaclinic.reminders.selectors import appointments_to_remind, asks_preparation
 from ketaclinic.scheduling.models import Appointment
 
 LINK_UNKNOWN = "This link is not valid. Please call the clinic."
@@ -35,12 +35,6 @@ LINK_ANSWERED = "You have already answered, thank you. To change your answer, pl
 LINK_EXPIRED = "This link has expired: the appointment has started. Please call the clinic."
 LINK_MOVED = "This appointment was moved or cancelled, so this link no longer works. Please call the clinic."
 PURPOSE = "Appointment reminder"
-
-
-def asks_preparation(appointment: Appointment) -> bool:
-    """A dosing session (a type that takes a chair: infusion, booster, esketamine) asks the preparation,
-    the driver home and the patient's confirmation; any other appointment is only reminded."""
-    return appointment.type.is_infusion or appointment.type.needs_chair
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The patient's page behind the reminder's link: no account; shows the time and place and (a dosing session)
-asks three questions and the driver's name, and lists the patient's upcoming appointments; nothing clinical."""
+"""The patient's page behind the reminder's link: no account; shows the time and place and (a dosing
+session) asks three questions and the driver's name, and lists the patient's upcoming appointments; nothing
+clinical."""
 
 from __future__ import annotations
 

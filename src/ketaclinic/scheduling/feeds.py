@@ -133,4 +133,5 @@ def feed_ics(feed: CalendarFeed) -> bytes:
         event.add("status", "CONFIRMED")
         cal.add_component(event)
     cal.add_missing_timezones()
-    return cal.to_ical()
+    ics: bytes = cal.to_ical()
+    return ics
