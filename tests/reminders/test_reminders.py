@@ -264,3 +264,29 @@ def test_the_daily_job_is_in_the_schedule_in_each_locations_morning():
 
     entry = next(e for e in SCHEDULE if e.job == "infusion_reminders")
     assert entry.per_location and entry.at == time(10, 0)
+
+
+def test_the_migration_links_an_answered_infusion_reminder_to_its_booked_appointment(tomorrow, downtown):
+    """Reminders made before they moved onto appointments keep their answer and find their appointment."""
+    import importlib
+
+    from django.apps import apps
+
+    link = importlib.import_module("ketaclinic.reminders.migrations.0002_reminder_on_appointment").link
+    check = PreparationCheck.objects.create(
+        planned=tomorrow,
+        starts_at=tomorrow.scheduled_start - timedelta(days=3),  # as 0002 finds it: no start of its own yet
+        token_sha256="a" * 64,
+        expires_at=tomorrow.scheduled_start,
+        status="confirmed",
+        answered_at=timezone.now(),
+        light_meal=True,
+        no_alcohol=True,
+        driver=True,
+        driver_name="Ana Ruiz",
+    )
+    link(apps, None)
+    check.refresh_from_db()
+    booked = Appointment.objects.get(planned_infusion=tomorrow)
+    assert check.appointment == booked and check.starts_at == booked.start and check.asks_preparation
+    assert (check.status, check.driver_name, check.planned) == ("confirmed", "Ana Ruiz", tomorrow)

@@ -98,7 +98,7 @@ def _remind(appointment: Appointment, base_url: str) -> PreparationCheck:
         expires_at=appointment.start,
         message=message,
         status=PreparationCheck.Status.WAITING if message is not None else PreparationCheck.Status.NOT_SENT,
-        not_sent_reason=reason,
+        not_sent_reason=reason[:300],
     )
     audit_record(
         action=AuditEntry.Action.CREATE,
