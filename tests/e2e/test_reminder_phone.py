@@ -36,7 +36,8 @@ check = (
         planned__isnull=False, planned__sessions__isnull=True,
     ).select_related("message", "appointment__patient").order_by("starts_at").first()
 )
-print(check.message.body.split("8000", 1)[1].split()[0], check.appointment.patient.display_name, sep="|")
+patient = check.appointment.patient
+print(check.message.body.split("8000", 1)[1].split()[0], patient.display_name, patient.external_id, sep="|")
 """
 
 
@@ -59,7 +60,7 @@ def desk_server() -> Iterator[tuple[str, Path, dict[str, str]]]:
             yield base_url, clock_file, env
 
 
-def waiting_reminder(env: dict[str, str]) -> tuple[str, str]:
+def waiting_reminder(env: dict[str, str]) -> tuple[str, str, str]:
     done = subprocess.run(
         [*CLOCKED_COMMAND, "manage", "shell", "-c", FIND],
         env=env,
@@ -69,14 +70,14 @@ def waiting_reminder(env: dict[str, str]) -> tuple[str, str]:
         cwd=Path(__file__).parents[2],
     )
     assert done.returncode == 0, done.stderr
-    path, name = done.stdout.strip().splitlines()[-1].split("|")
-    return path, name
+    path, name, external_id = done.stdout.strip().splitlines()[-1].split("|")
+    return path, name, external_id
 
 
 def test_a_patient_confirms_on_the_phone_and_the_desk_sees_the_badge(browser, desk_server, shot):
     base_url, clock_file, env = desk_server
     site = Clocked(browser, base_url, clock_file)
-    path, patient_name = waiting_reminder(env)
+    path, patient_name, patient_id = waiting_reminder(env)
     assert path.startswith("/prep/")
     try:
         desk = site.page(NURSE)
@@ -102,6 +103,20 @@ def test_a_patient_confirms_on_the_phone_and_the_desk_sees_the_badge(browser, de
         row = desk.locator("tr", has_text=patient_name).first
         assert "Prepared, driver Ana Ruiz" in row.inner_text()
         shot(desk, "3-board")
+
+        # the chart lists the upcoming appointments; the desk makes the patient's calendar link
+        desk.goto(f"/patients/{patient_id}/")
+        upcoming = desk.get_by_test_id("upcoming")
+        assert "Ketamine infusion" in upcoming.inner_text()
+        upcoming.get_by_role("button", name="Make a calendar link").click()
+        link = desk.get_by_test_id("feed-link").input_value()
+        shot(desk, "4-calendar-link")
+        feed = desk.request.get(link)
+        assert feed.ok and feed.headers["content-type"].startswith("text/calendar")
+        ics = feed.text()
+        assert "BEGIN:VEVENT" in ics and "TZID=America/New_York" in ics
+        for word in (*patient_name.split(), "ketamine", "infusion"):
+            assert word.lower() not in ics.lower()
     finally:
         for context in site.contexts:
             context.close()
