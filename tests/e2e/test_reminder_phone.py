@@ -8,6 +8,7 @@ read from the outbox of its database by a ``manage shell`` command run against t
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -57,7 +58,10 @@ def desk_server() -> Iterator[tuple[str, Path, dict[str, str]]]:
                 env["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
             else:
                 env["DATABASE_URL"] = ""
-            yield base_url, clock_file, env
+            try:
+                yield base_url, clock_file, env
+            finally:
+                shutil.rmtree(var_dir, ignore_errors=True)
 
 
 def waiting_reminder(env: dict[str, str]) -> tuple[str, str, str]:
