@@ -7,12 +7,12 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 HEAD = (HERE / "hazard-log.head.md").read_text(encoding="utf-8")
-ORDER = ["base", "pathway", "live", "titration", "bag", "formulary", "vitals", "discharge", "outcomes", "messaging", "reminders", "booking", "home", "rems", "billing-core", "billing", "privacy"]
+ORDER = ["base", "pathway", "live", "titration", "bag", "formulary", "vitals", "discharge", "outcomes", "messaging", "reminders", "booking", "calendar", "home", "rems", "billing-core", "billing", "privacy"]
 AREA = {
     "base": "Controls in place before this log", "pathway": "The pathway and safety flags",
     "live": "The nurse's page", "titration": "Dose and rate limits", "bag": "The bag, the vial check and the clock",
     "formulary": "Other medications, allergies and interactions", "vitals": "Vital signs",
-    "discharge": "Discharge, adverse events and weights", "outcomes": "Outcome measures", "messaging": "Messages to patients", "reminders": "Reminders and preparation", "booking": "Bookings: chairs, rooms, staff and patients", "home": "Home visits", "rems": "Esketamine (Spravato) REMS monitoring form",
+    "discharge": "Discharge, adverse events and weights", "outcomes": "Outcome measures", "messaging": "Messages to patients", "reminders": "Reminders and preparation", "booking": "Bookings: chairs, rooms, staff and patients", "calendar": "Calendar feeds", "home": "Home visits", "rems": "Esketamine (Spravato) REMS monitoring form",
     "billing-core": "Money, codes and claims: the rules", "billing": "The back office",
     "privacy": "Privacy",
 }

@@ -24,6 +24,7 @@ OPEN_PAGES = {
     "accounts:otp_verify",
     "accounts:otp_setup",
     "accounts:password_change",
+    "my_calendar_feed",  # every member of staff's own calendar feed link
     "inquiries:public",
     "inquiries:thanks",
     "home",
@@ -32,6 +33,7 @@ OPEN_PAGES = {
     "questionnaire_answer",
     "preparation_confirm",
     "statement",
+    "calendar_feed",
     None,
 }  # public pages: the one-time token is the key
 PHQ9 = [1, 1, 1, 1, 1, 1, 1, 1, 0]
@@ -285,6 +287,11 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
         P.PATIENT_REGISTER,
         "/messages/patient/{patient}/preferences/",
         {"sms_opted_out": "on"},
+    ),
+    ("patient_calendar_feed", "POST"): (
+        P.PATIENT_REGISTER,
+        "/patients/{patient}/calendar-feed/",
+        {"action": "create"},
     ),
     ("messaging:resend", "POST"): (
         P.PATIENT_REGISTER,
@@ -669,6 +676,7 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("outcomes:link_new", "POST"): 302,
     ("messaging:preferences", "POST"): 302,
     ("messaging:resend", "POST"): 302,
+    ("patient_calendar_feed", "POST"): 200,
     ("outcomes:correct", "GET"): 200,
     ("outcomes:correct", "POST"): 400,
     ("outcomes:worklist", "GET"): 200,

@@ -19,9 +19,11 @@ from ketaclinic.reminders.models import PreparationCheck
 from ketaclinic.reminders.services import (
     LINK_ANSWERED,
     LINK_EXPIRED,
+    LINK_MOVED,
     LINK_UNKNOWN,
     preparation_reminders_send,
 )
+from ketaclinic.scheduling.models import Appointment, AppointmentType
 from tests.outcomes.test_due import give_plan
 
 BASE = "https://clinic.example"
@@ -38,7 +40,24 @@ def tomorrow(staff, patient, protocols):
     first.save()
     type(patient).objects.filter(pk=patient.pk).update(phone="617-555-0142", email="maria@example.org")
     patient.refresh_from_db()
+    book(patient, "infusion", first.scheduled_start, staff[Role.NURSE], planned=first)
     return first
+
+
+def book(patient, code, start, staff_member, planned=None, at_home=False) -> Appointment:
+    """An appointment as the booking service stores it (its checks are the scheduling tests' concern)."""
+    kind = AppointmentType.objects.get(code=code)
+    return Appointment.objects.create(
+        location=patient.location,
+        type=kind,
+        patient=patient,
+        start=start,
+        end=start + timedelta(minutes=kind.duration_minutes),
+        at_home=at_home,
+        staff=staff_member,
+        booked_by=staff_member,
+        planned_infusion=planned,
+    )
 
 
 def send(location):
@@ -63,7 +82,7 @@ def test_tomorrows_patient_gets_a_text_with_preparation_and_a_link_once(tomorrow
     assert f"{BASE}/prep/" in message.body and downtown.name in message.body
     assert "10:00 AM" in message.body  # the location's time
     assert "ketamine" not in message.body.lower()  # nothing clinical in a text
-    assert AuditEntry.objects.filter(summary="Infusion reminder queued").count() == 1
+    assert AuditEntry.objects.filter(summary="Appointment reminder queued").count() == 1
     again = send(downtown)
     assert (again.queued, again.not_sent) == (0, 0)
     assert OutboundMessage.objects.count() == 1
@@ -93,10 +112,88 @@ def test_a_cancelled_or_done_slot_is_not_reminded(tomorrow, downtown, status):
 
 
 def test_the_day_after_tomorrow_is_not_reminded_yet(tomorrow, downtown):
-    PlannedInfusion.objects.filter(pk=tomorrow.pk).update(
-        scheduled_start=tomorrow.scheduled_start + timedelta(days=1)
-    )
+    later = tomorrow.scheduled_start + timedelta(days=1)
+    PlannedInfusion.objects.filter(pk=tomorrow.pk).update(scheduled_start=later)
+    Appointment.objects.filter(planned_infusion=tomorrow).update(start=later, end=later + timedelta(hours=2))
     assert send(downtown).queued == 0
+
+
+def test_a_cancelled_appointment_is_not_reminded_and_its_sent_link_stops_working(tomorrow, downtown, client):
+    send(downtown)
+    url = reverse("preparation_confirm", args=[token_of(OutboundMessage.objects.get())])
+    Appointment.objects.update(status="cancelled", cancel_reason="Patient unwell")
+    r = client.get(url)
+    assert r.status_code == 403 and LINK_MOVED in r.content.decode()
+    assert send(downtown).queued == 0 and OutboundMessage.objects.count() == 1
+
+
+def test_a_cancelled_appointment_before_the_daily_job_gets_no_reminder(tomorrow, downtown):
+    Appointment.objects.update(status="cancelled", cancel_reason="Patient unwell")
+    assert (send(downtown).queued, OutboundMessage.objects.count()) == (0, 0)
+
+
+def test_a_moved_appointment_is_reminded_for_its_new_time_and_the_old_link_is_refused(
+    tomorrow, downtown, client, client_for, staff
+):
+    send(downtown)
+    old_url = reverse("preparation_confirm", args=[token_of(OutboundMessage.objects.get())])
+    new_start = tomorrow.scheduled_start + timedelta(hours=3)  # 1:00 PM the same day
+    PlannedInfusion.objects.filter(pk=tomorrow.pk).update(scheduled_start=new_start)
+    Appointment.objects.update(start=new_start, end=new_start + timedelta(hours=2))
+    nurse = client_for(staff[Role.NURSE])
+    assert "Not confirmed yet" not in board_html(nurse, downtown, tomorrow)  # the old time's is not shown
+    assert client.get(old_url).status_code == 403
+    assert send(downtown).queued == 1
+    assert "Not confirmed yet" in board_html(nurse, downtown, tomorrow)
+    newest = OutboundMessage.objects.order_by("-created_at", "-id").first()
+    assert "1:00 PM" in newest.body and "10:00 AM" not in newest.body
+    assert client.get(reverse("preparation_confirm", args=[token_of(newest)])).status_code == 200
+    assert PreparationCheck.objects.filter(appointment__isnull=False).count() == 2  # the old one kept
+
+
+@pytest.mark.parametrize("code", ["consultation", "follow_up", "integration", "tms", "stellate_block"])
+def test_every_other_appointment_type_is_reminded_with_time_place_and_how_to_cancel_only(
+    staff, patient, downtown, client, code
+):
+    Location = type(downtown)
+    Location.objects.filter(pk=downtown.pk).update(address="12 Main Street", phone="617-555-0100")
+    type(patient).objects.filter(pk=patient.pk).update(phone="617-555-0142")
+    patient.refresh_from_db()
+    tz = ZoneInfo(downtown.timezone)
+    day = timezone.now().astimezone(tz).date() + timedelta(days=1)
+    start = datetime.combine(day, time(14, 30), tzinfo=tz)
+    book(patient, code, start, staff[Role.PRESCRIBER])
+    assert send(downtown).queued == 1
+    body = OutboundMessage.objects.get().body
+    assert "2:30 PM" in body and "12 Main Street" in body and "call the clinic on 617-555-0100" in body
+    kind = AppointmentType.objects.get(code=code).name.lower()
+    for clinical in (kind, "ketamine", "driver", "alcohol", "meal", "block", "therapy"):
+        assert clinical not in body.lower()
+    page = client.get(reverse("preparation_confirm", args=[token_of(OutboundMessage.objects.get())]))
+    text = page.content.decode()
+    assert page.status_code == 200 and "Your upcoming appointments" in text and "2:30 PM" in text
+    assert "driver" not in text.lower() and kind not in text.lower()
+
+
+@pytest.mark.parametrize("code", ["infusion", "booster", "esketamine"])
+def test_every_dosing_session_asks_the_preparation_and_a_home_visit_says_at_your_home(
+    staff, patient, downtown, code
+):
+    type(patient).objects.filter(pk=patient.pk).update(phone="617-555-0142")
+    patient.refresh_from_db()
+    tz = ZoneInfo(downtown.timezone)
+    start = datetime.combine(timezone.now().astimezone(tz).date() + timedelta(days=1), time(9), tzinfo=tz)
+    book(patient, code, start, staff[Role.NURSE], at_home=code != "esketamine")
+    assert send(downtown).queued == 1
+    body = OutboundMessage.objects.get().body
+    assert "at least 4 hours before" in body and "driver" in body and "/prep/" in body
+    assert ("at your home" in body) == (code != "esketamine")
+
+
+def test_an_opted_out_patient_gets_no_text_and_no_email_and_the_desk_sees_it(tomorrow, downtown):
+    ContactPreference.objects.create(patient=tomorrow.plan.patient, sms_opted_out=True, email_opted_out=True)
+    assert (send(downtown).not_sent, OutboundMessage.objects.count()) == (1, 0)
+    assert PreparationCheck.objects.get().status == "not_sent"
 
 
 def board_html(client, location, planned) -> str:
@@ -167,3 +264,29 @@ def test_the_daily_job_is_in_the_schedule_in_each_locations_morning():
 
     entry = next(e for e in SCHEDULE if e.job == "infusion_reminders")
     assert entry.per_location and entry.at == time(10, 0)
+
+
+def test_the_migration_links_an_answered_infusion_reminder_to_its_booked_appointment(tomorrow, downtown):
+    """Reminders made before they moved onto appointments keep their answer and find their appointment."""
+    import importlib
+
+    from django.apps import apps
+
+    link = importlib.import_module("ketaclinic.reminders.migrations.0002_reminder_on_appointment").link
+    check = PreparationCheck.objects.create(
+        planned=tomorrow,
+        starts_at=tomorrow.scheduled_start - timedelta(days=3),  # as 0002 finds it: no start of its own yet
+        token_sha256="a" * 64,
+        expires_at=tomorrow.scheduled_start,
+        status="confirmed",
+        answered_at=timezone.now(),
+        light_meal=True,
+        no_alcohol=True,
+        driver=True,
+        driver_name="Ana Ruiz",
+    )
+    link(apps, None)
+    check.refresh_from_db()
+    booked = Appointment.objects.get(planned_infusion=tomorrow)
+    assert check.appointment == booked and check.starts_at == booked.start and check.asks_preparation
+    assert (check.status, check.driver_name, check.planned) == ("confirmed", "Ana Ruiz", tomorrow)

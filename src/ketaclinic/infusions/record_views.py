@@ -182,6 +182,7 @@ def discharge_instructions(request: AuthedRequest, external_id: str, as_pdf: boo
                 "protocol_instructions": doc.discharge.instructions if doc.discharge else "",
                 "escort": assessment.escort_name if assessment and assessment.escort_present else "",
                 "printed_at": timezone.now(),
+                "next_visit": next_appointment_words(session),
             },
             as_pdf=as_pdf,
             filename=pdf_filename(
@@ -190,6 +191,30 @@ def discharge_instructions(request: AuthedRequest, external_id: str, as_pdf: boo
                 timezone.localdate(session.scheduled_start).isoformat(),
             ),
         )
+
+
+def next_appointment_words(session: InfusionSession) -> dict[str, str] | None:
+    """The patient's next booked appointment after this session (one query through the patient's bookings,
+    whose app sits above this one): its kind, day and time on its location's wall clock, and its place."""
+    upcoming = (
+        session.patient.appointments.filter(
+            status="booked", start__gt=max(session.scheduled_start, timezone.now())
+        )
+        .select_related("type", "location")
+        .order_by("start", "pk")
+        .first()
+    )
+    if upcoming is None:
+        return None
+    location = upcoming.location
+    local = upcoming.start.astimezone(ZoneInfo(location.timezone))
+    place = (
+        "At your home"
+        if upcoming.at_home
+        else ", ".join(p for p in (location.name, location.address, location.city) if p)
+    )
+    when = f"{local:%A, %B} {local.day}, {local.year} at {local:%I:%M %p}".replace(" at 0", " at ")
+    return {"kind": upcoming.type.name, "when": when, "place": place}
 
 
 @login_required

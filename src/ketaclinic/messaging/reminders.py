@@ -57,3 +57,38 @@ def reminder_body(
         preparation="\n".join(f"- {line}" for line in preparation),
         confirm_url=confirm_url,
     )
+
+
+VISIT_BODY = (
+    "Hello {first_name}, this is a reminder of your appointment on {when}, {place}.\n"
+    "Your upcoming appointments: {link_url}\n"
+    "To cancel or change the time, please call the clinic{phone}."
+)
+
+
+def visit_place(*, at_home: bool, location_name: str, address: str) -> str:
+    """Where the patient goes: "at your home", or the clinic's name and street address."""
+    if at_home:
+        return "at your home"
+    return f"at {location_name}, {address}" if address else f"at {location_name}"
+
+
+def visit_reminder_body(
+    *,
+    first_name: str,
+    starts_at: datetime,
+    time_zone: str,
+    place: str,
+    link_url: str,
+    clinic_phone: str = "",
+) -> str:
+    """The reminder of an appointment that is not a dosing session (a consultation, a follow-up, therapy):
+    time (in the location's zone), place and how to cancel, nothing clinical: not even the kind of
+    appointment, since a text is read on a lock screen and "nerve block" or "therapy" says why."""
+    return VISIT_BODY.format(
+        first_name=first_name,
+        when=reminder_when(starts_at, time_zone),
+        place=place,
+        link_url=link_url,
+        phone=f" on {clinic_phone}" if clinic_phone else "",
+    )

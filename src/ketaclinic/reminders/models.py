@@ -1,15 +1,21 @@
-"""The day-before reminder of a planned infusion and the patient's answer: prepared, and a driver home.
+"""The day-before reminder of an appointment (of any type) and, for an infusion, the patient's answer:
+prepared, and a driver home.
 
-One row per planned infusion: made when the reminder is queued (its one-time link's token kept only as a
-SHA-256), answered once through the link. The day board shows its status beside the expected patient."""
+One row per appointment and start time (``starts_at``): made when the reminder is queued (its one-time
+link's token kept only as a SHA-256), answered once through the link. A moved appointment gets a new row for
+its new time; the old row's link is refused. An infusion's row also names its plan slot (``planned``), so
+the day board shows its status beside the expected patient."""
 
 from __future__ import annotations
 
 from django.db import models
 
+from ketaclinic.accounts.models import Location
 from ketaclinic.base.models import ExternalIdentity
 from ketaclinic.messaging.models import OutboundMessage
+from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlannedInfusion
+from ketaclinic.scheduling.models import Appointment
 
 
 class PreparationCheck(ExternalIdentity):
@@ -19,7 +25,16 @@ class PreparationCheck(ExternalIdentity):
         PROBLEM = "problem", "Answered with a problem"
         NOT_SENT = "not_sent", "No reminder could be sent"
 
-    planned = models.OneToOneField(PlannedInfusion, on_delete=models.PROTECT, related_name="preparation")
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="reminders"
+    )
+    starts_at = models.DateTimeField(help_text="The appointment's start the reminder was sent for.")
+    asks_preparation = models.BooleanField(
+        default=True, help_text="An infusion's reminder: preparation and driver asked through the link."
+    )
+    planned = models.ForeignKey(
+        PlannedInfusion, null=True, blank=True, on_delete=models.PROTECT, related_name="preparations"
+    )
     token_sha256 = models.CharField(max_length=64, unique=True, null=True, blank=True)
     expires_at = models.DateTimeField()
     message = models.ForeignKey(
@@ -38,6 +53,9 @@ class PreparationCheck(ExternalIdentity):
 
     class Meta:
         constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "starts_at"], name="one_reminder_per_appointment_time"
+            ),
             models.CheckConstraint(
                 name="preparation_answered_has_time",
                 condition=models.Q(status__in=["waiting", "not_sent"], answered_at__isnull=True)
@@ -48,6 +66,24 @@ class PreparationCheck(ExternalIdentity):
                 condition=models.Q(status="not_sent") | models.Q(token_sha256__isnull=False),
             ),
         ]
+
+    @property
+    def patient(self) -> Patient:
+        return self.appointment.patient if self.appointment is not None else self.planned_or_fail.plan.patient
+
+    @property
+    def location(self) -> Location:
+        return self.appointment.location if self.appointment is not None else self.planned_or_fail.location
+
+    @property
+    def at_home(self) -> bool:
+        return self.appointment.at_home if self.appointment is not None else self.planned_or_fail.at_home
+
+    @property
+    def planned_or_fail(self) -> PlannedInfusion:
+        """A reminder made before reminders moved onto appointments names its plan slot instead."""
+        assert self.planned is not None, "a reminder names its appointment or its plan slot"
+        return self.planned
 
     @property
     def needs_the_desk(self) -> bool:

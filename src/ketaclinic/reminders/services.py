@@ -1,15 +1,17 @@
-"""The day-before reminder of each planned infusion, and the patient's answer through its one-time link.
+"""The day-before reminder of every booked appointment, and an infusion patient's answer through its link.
 
-``preparation_reminders_send`` queues, per planned infusion of tomorrow, a text message (or an email when the
-patient has no phone that takes texts, or opted out of texts) with the time, the place, the preparation and
-the link; a patient who cannot be reached on either is marked "no reminder could be sent", so the desk calls.
-``preparation_answer`` records the answer once (the row locked), judged by ``core.preparation``."""
+``preparation_reminders_send`` queues, per booked appointment of tomorrow (any type), a text message (or an
+email when the patient has no phone that takes texts, or opted out of texts): for a dosing session
+(infusion, booster, esketamine) the time, the place, the preparation and the link to confirm it; for any
+other appointment the time, the place, how to cancel and a link to the patient's upcoming appointments,
+nothing clinical. A patient who cannot be reached on either is marked "no reminder could be sent", so the
+desk calls. ``preparation_answer`` records the answer once (the row locked), judged by
+``core.preparation``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
 
 from django.db import transaction
 from django.urls import reverse
@@ -22,16 +24,17 @@ from ketaclinic.base.tokens import token_new, token_sha256
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.preparation import preparation_judge
 from ketaclinic.messaging.models import Channel, OutboundMessage
-from ketaclinic.messaging.reminders import reminder_body
+from ketaclinic.messaging.reminders import reminder_body, visit_place, visit_reminder_body
 from ketaclinic.messaging.services import message_queue
-from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.reminders.models import PreparationCheck
-from ketaclinic.reminders.selectors import infusions_to_remind
+from ketaclinic.reminders.selectors import appointments_to_remind, asks_preparation
+from ketaclinic.scheduling.models import Appointment
 
 LINK_UNKNOWN = "This link is not valid. Please call the clinic."
 LINK_ANSWERED = "You have already answered, thank you. To change your answer, please call the clinic."
 LINK_EXPIRED = "This link has expired: the appointment has started. Please call the clinic."
-PURPOSE = "Infusion reminder"
+LINK_MOVED = "This appointment was moved or cancelled, so this link no longer works. Please call the clinic."
+PURPOSE = "Appointment reminder"
 
 
 @dataclass(frozen=True)
@@ -40,67 +43,89 @@ class ReminderSummary:
     not_sent: int
 
 
-def _queue(planned: PlannedInfusion, body: str, shown: str) -> tuple[OutboundMessage | None, str]:
+def _queue(appointment: Appointment, body: str, shown: str) -> tuple[OutboundMessage | None, str]:
     """The message queued (text first, then email), or None with every channel's refusal in words."""
     reasons = []
     for channel in (Channel.SMS, Channel.EMAIL):
         try:
             with transaction.atomic():
                 return message_queue(
-                    patient=planned.plan.patient,
+                    patient=appointment.patient,
                     channel=channel,
                     body=body,
-                    subject="Your infusion tomorrow" if channel == Channel.EMAIL else "",
+                    subject="Your appointment tomorrow" if channel == Channel.EMAIL else "",
                     shown_body=shown,
-                    purpose=PURPOSE,
+                    purpose=OutboundMessage.Purpose.APPOINTMENT_REMINDER,
                 ), ""
         except ValidationError as exc:
             reasons.append(exc.message)
     return None, " ".join(reasons)
 
 
-def _remind(planned: PlannedInfusion, base_url: str) -> PreparationCheck:
-    patient, location = planned.plan.patient, planned.location
+def _remind(appointment: Appointment, base_url: str) -> PreparationCheck:
+    patient, location = appointment.patient, appointment.location
     token = token_new()
-    words = partial(
-        reminder_body,
-        first_name=patient.preferred_name or patient.given_name,
-        starts_at=planned.scheduled_start,
-        time_zone=location.timezone,
-        location_name=location.name,
-    )
-    body = words(confirm_url=base_url + reverse("preparation_confirm", args=[token]))
-    message, reason = _queue(planned, body, words(confirm_url="(one-time link)"))
+    first_name = patient.preferred_name or patient.given_name
+    place = visit_place(at_home=appointment.at_home, location_name=location.name, address=location.address)
+    prepared = asks_preparation(appointment)
+
+    def words(url: str) -> str:
+        if prepared:
+            return reminder_body(
+                first_name=first_name,
+                starts_at=appointment.start,
+                time_zone=location.timezone,
+                location_name="your home" if appointment.at_home else location.name,
+                confirm_url=url,
+            )
+        return visit_reminder_body(
+            first_name=first_name,
+            starts_at=appointment.start,
+            time_zone=location.timezone,
+            place=place,
+            link_url=url,
+            clinic_phone=location.phone,
+        )
+
+    body = words(base_url + reverse("preparation_confirm", args=[token]))
+    message, reason = _queue(appointment, body, words("(one-time link)"))
     check = PreparationCheck.objects.create(
-        planned=planned,
+        appointment=appointment,
+        starts_at=appointment.start,
+        asks_preparation=prepared,
+        planned=appointment.planned_infusion,
         token_sha256=token_sha256(token) if message is not None else None,
-        expires_at=planned.scheduled_start,
+        expires_at=appointment.start,
         message=message,
         status=PreparationCheck.Status.WAITING if message is not None else PreparationCheck.Status.NOT_SENT,
-        not_sent_reason=reason,
+        not_sent_reason=reason[:300],
     )
     audit_record(
         action=AuditEntry.Action.CREATE,
         patient=patient,
-        summary=f"Infusion reminder {'queued' if message is not None else 'not sent: ' + reason}",
-        detail={"planned_infusion": str(planned.external_id)},
+        summary=f"{PURPOSE} {'queued' if message is not None else 'not sent: ' + reason}",
+        detail={"appointment": str(appointment.external_id), "starts_at": appointment.start.isoformat()},
         location_code=location.code,
     )
     return check
 
 
 def preparation_reminders_send(*, location: Location, day: date, base_url: str) -> ReminderSummary:
-    """Remind every patient expected at ``location`` the day after ``day`` (local); each in its own
-    transaction, a patient already reminded skipped (a second run sends nothing twice)."""
+    """Remind every patient with an appointment at ``location`` the day after ``day`` (local); each in its
+    own transaction, an appointment already reminded for its start skipped (a second run sends nothing
+    twice)."""
     queued = not_sent = 0
-    for planned in infusions_to_remind(location=location, appointment_day=day + timedelta(days=1)):
+    for appointment in appointments_to_remind(location=location, appointment_day=day + timedelta(days=1)):
         with transaction.atomic():
-            PlannedInfusion.objects.select_for_update().filter(
-                pk=planned.pk
-            ).first()  # one reminder at a time
-            if PreparationCheck.objects.filter(planned_id=planned.pk).exists():
+            locked = Appointment.objects.select_for_update().filter(pk=appointment.pk).first()
+            if (
+                locked is None  # one reminder at a time; moved or cancelled since it was read: not this one
+                or locked.status != Appointment.Status.BOOKED
+                or locked.start != appointment.start
+                or PreparationCheck.objects.filter(appointment=locked, starts_at=locked.start).exists()
+            ):
                 continue
-            check = _remind(planned, base_url)
+            check = _remind(appointment, base_url)
         if check.status == PreparationCheck.Status.WAITING:
             queued += 1
         else:
@@ -111,7 +136,9 @@ def preparation_reminders_send(*, location: Location, day: date, base_url: str) 
 def preparation_open(token: str) -> PreparationCheck:
     """The reminder a token opens, or a refusal in words (unknown, answered, expired), audited."""
     check = (
-        PreparationCheck.objects.select_related("planned__plan__patient", "planned__location")
+        PreparationCheck.objects.select_related(
+            "appointment__patient", "appointment__location", "planned__plan__patient", "planned__location"
+        )
         .filter(token_sha256=token_sha256(token))
         .first()
     )
@@ -119,14 +146,19 @@ def preparation_open(token: str) -> PreparationCheck:
         audit_anonymous_refusal("preparation-link-unknown", f"Preparation link refused: {LINK_UNKNOWN}")
         raise ValidationError(LINK_UNKNOWN, field="link", value=None)
     message = None
-    if check.answered_at is not None:
+    appointment = check.appointment
+    if appointment is not None and (
+        appointment.status != Appointment.Status.BOOKED or appointment.start != check.starts_at
+    ):
+        message = LINK_MOVED
+    elif check.answered_at is not None and check.asks_preparation:
         message = LINK_ANSWERED
     elif check.expires_at <= timezone.now():
         message = LINK_EXPIRED
     if message is not None:
         audit_record(
             action=AuditEntry.Action.DENIED,
-            patient=check.planned.plan.patient,
+            patient=check.patient,
             summary=f"Preparation link refused: {message}",
             detail={"reminder": str(check.external_id), "status": 403},
         )
@@ -141,7 +173,7 @@ def preparation_answer(
     opened = preparation_open(token)  # a refusal is audited outside the answer's transaction
     with transaction.atomic():
         check = PreparationCheck.objects.select_for_update().get(pk=opened.pk)
-        if check.answered_at is not None:
+        if check.answered_at is not None or not check.asks_preparation:
             raise ValidationError(LINK_ANSWERED, field="link", value=None)
         judged = preparation_judge(
             light_meal=light_meal, no_alcohol=no_alcohol, driver=driver, driver_name=driver_name, note=note
@@ -154,7 +186,7 @@ def preparation_answer(
         check.save()
         audit_record(
             action=AuditEntry.Action.UPDATE,
-            patient=opened.planned.plan.patient,
+            patient=opened.patient,
             summary=f"Preparation answered through the reminder link: {check.get_status_display()}",
             detail={"reminder": str(check.external_id), "problems": check.problems},
         )

@@ -209,3 +209,44 @@ class Appointment(ClinicRecord):
 
     def __str__(self) -> str:
         return f"{self.type} on {self.start:%Y-%m-%d %H:%M}"
+
+
+class CalendarFeed(ExternalIdentity):
+    """A calendar subscription link (iCalendar) of one member of staff or one patient: its token is in the
+    link only, the database keeps its SHA-256 (as the reminders' and questionnaires' links), so a copy of the
+    database opens no feed. Revoked, the link answers "not found"; a new link revokes the old one."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calendar_feeds",
+    )
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="feed_of_staff_or_patient",
+                condition=models.Q(user__isnull=False, patient__isnull=True)
+                | models.Q(user__isnull=True, patient__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(revoked_at__isnull=True), name="one_live_feed_per_staff"
+            ),
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_live_feed_per_patient",
+            ),
+        ]

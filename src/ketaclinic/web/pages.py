@@ -30,6 +30,8 @@ from ketaclinic.patients.access import break_glass_open
 from ketaclinic.patients.forms import AllergyForm, MeasurementForm, MedicationForm
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.selectors import plans_for_patient
+from ketaclinic.scheduling.feeds import feed_live
+from ketaclinic.scheduling.upcoming import upcoming_appointments
 from ketaclinic.screening.selectors import referrals_for_patient, screenings_for_patient
 
 
@@ -50,6 +52,8 @@ def patient_chart(request: AuthedRequest, external_id: str) -> HttpResponse:
         "medication_form": MedicationForm(),
         "contact_preference": contact_preference_get(patient),
         "can_edit_contacts": request.user.can(Permission.PATIENT_REGISTER),
+        "upcoming": upcoming_appointments(patient),
+        "calendar_feed": feed_live(patient=patient),
     }
     if request.user.can(Permission.CLINICAL_VIEW):
         ctx["referrals"] = referrals_for_patient(user=request.user, patient=patient)

@@ -11,6 +11,7 @@ from ketaclinic.billing import views as billing_views
 from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.patients import urls as patients_urls
 from ketaclinic.reminders import views as reminders_views
+from ketaclinic.scheduling import feed_views
 from ketaclinic.web import health, jobs, pages, views
 from ketaclinic.web.api import api
 
@@ -49,6 +50,9 @@ urlpatterns = [
     path("messages/", include("ketaclinic.messaging.urls")),
     path("q/<str:token>/", outcomes_views.answer, name="questionnaire_answer"),
     path("prep/<str:token>/", reminders_views.confirm, name="preparation_confirm"),
+    path("cal/<str:token>/appointments.ics", feed_views.feed, name="calendar_feed"),
+    path("account/calendar/", feed_views.my_feed, name="my_calendar_feed"),
+    path("patients/<uuid:external_id>/calendar-feed/", feed_views.patient_feed, name="patient_calendar_feed"),
     path("", include(([path("dashboard/", views.dashboard, name="dashboard")], "web"), namespace="web")),
     path("api/", api.urls),
     path("healthz", health.healthz),

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair, Location, User
@@ -81,8 +81,15 @@ class BoardSlot:
 
     @property
     def preparation(self) -> Any:
-        """The day-before reminder's answer (the reminders app's row), or None before a reminder was made."""
-        return getattr(self.planned, "preparation", None)
+        """The day-before reminder's answer (the reminders app's row) for the slot's present time, or None
+        before one was made: a reminder of a cancelled booking, or of the time before a move, is not it."""
+        current = [
+            r
+            for r in self.planned.preparations.all()  # prefetched with their message and appointment
+            if r.starts_at == self.planned.scheduled_start
+            and (r.appointment is None or r.appointment.status == "booked")
+        ]
+        return max(current, key=lambda r: r.created_at, default=None)
 
     @property
     def scheduled_start(self) -> datetime:
@@ -171,7 +178,15 @@ def day_board(
                 )
             )
         )
-        .select_related("preparation__message")  # the day-before reminder's answer, in the same query
+        # the day-before reminders' answers: two queries, however many slots
+        .prefetch_related(
+            Prefetch(
+                "preparations",
+                queryset=PlannedInfusion._meta.get_field("preparations")
+                .related_model._default_manager.select_related("message", "appointment")
+                .order_by("pk"),
+            )
+        )
         .order_by("scheduled_start")
     )
     with timezone.override(tz):
