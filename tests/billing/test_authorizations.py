@@ -98,6 +98,6 @@ def test_check_in_beyond_the_units_or_with_a_pending_authorization_is_refused(pa
 )
 def test_the_worklist_names_authorizations_running_out(last_day_in, used, expected):
     today = date(2026, 12, 4)
-    auth = Authorization("PA-1", 6, date(2026, 11, 1), today + timedelta(days=last_day_in), "approved")
+    auth = Authorization("PA-1", 6, date(2026, 11, 1), today + timedelta(days=last_day_in))
     reason = authorization_expiring(auth, today, units_used=used)
     assert (reason is None) if expected is None else (expected in str(reason))

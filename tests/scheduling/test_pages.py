@@ -126,6 +126,8 @@ def test_the_preparation_answer_is_on_each_infusion(staff, downtown, desk, signe
     first, second = booked[0].planned_infusion, booked[1].planned_infusion
     now = timezone.now()
     PreparationCheck.objects.create(
+        appointment=booked[0],
+        starts_at=booked[0].start,
         planned=first,
         token_sha256="a" * 64,
         expires_at=now + timedelta(days=2),
@@ -137,6 +139,8 @@ def test_the_preparation_answer_is_on_each_infusion(staff, downtown, desk, signe
         driver_name="Ana",
     )
     PreparationCheck.objects.create(
+        appointment=booked[1],
+        starts_at=booked[1].start,
         planned=second,
         token_sha256="b" * 64,
         expires_at=now + timedelta(days=5),

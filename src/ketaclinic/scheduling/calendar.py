@@ -56,11 +56,13 @@ class Block:
 
     @property
     def preparation(self) -> tuple[str, str, str] | None:
-        """The day-before answer of an infusion's plan slot (the reminders app's row), None for others."""
+        """The day-before answer of an infusion (the reminders app's row for the appointment's present start:
+        a reminder of the time before a move is not it), None for other types."""
         a = self.appointment
         if not a.type.is_infusion:
             return None
-        check = getattr(a.planned_infusion, "preparation", None) if a.planned_infusion_id else None
+        current = [r for r in a.reminders.all() if r.starts_at == a.start]
+        check = max(current, key=lambda r: r.created_at, default=None)
         if check is None:
             return PREP_NOT_CONFIRMED
         if check.status == "confirmed":
