@@ -290,3 +290,56 @@ def test_the_migration_links_an_answered_infusion_reminder_to_its_booked_appoint
     booked = Appointment.objects.get(planned_infusion=tomorrow)
     assert check.appointment == booked and check.starts_at == booked.start and check.asks_preparation
     assert (check.status, check.driver_name, check.planned) == ("confirmed", "Ana Ruiz", tomorrow)
+
+
+def test_a_reminder_still_in_the_outbox_is_withdrawn_when_its_appointment_is_cancelled(
+    tomorrow, downtown, staff
+):
+    from ketaclinic.reminders.receivers import WITHDRAWN_CANCELLED
+    from ketaclinic.scheduling.services import appointment_cancel
+
+    send(downtown)
+    message = OutboundMessage.objects.get()
+    assert message.status == OutboundMessage.Status.QUEUED and "/prep/" in message.body
+    appointment_cancel(
+        user=staff[Role.INTAKE], appointment=Appointment.objects.get(), reason="Patient unwell"
+    )
+    message.refresh_from_db()
+    assert message.status == OutboundMessage.Status.WITHDRAWN and message.last_error == WITHDRAWN_CANCELLED
+    assert "/prep/" not in message.body  # the link is not kept readable
+    check = PreparationCheck.objects.get()
+    assert check.status == PreparationCheck.Status.NOT_SENT and check.not_sent_reason == WITHDRAWN_CANCELLED
+    from ketaclinic.messaging.delivery import message_attempt
+
+    assert message_attempt(message_id=str(message.external_id)).status == OutboundMessage.Status.WITHDRAWN
+
+
+def test_a_reminder_already_sent_is_not_withdrawn_and_a_move_withdraws_only_the_old_times(
+    tomorrow, downtown, staff
+):
+    from ketaclinic.reminders.receivers import on_appointment_changed
+
+    send(downtown)
+    sent = OutboundMessage.objects.get()
+    OutboundMessage.objects.filter(pk=sent.pk).update(
+        status=OutboundMessage.Status.SENT, sent_at=timezone.now(), provider_reference="SM123"
+    )
+    appointment = Appointment.objects.get()
+    Appointment.objects.filter(pk=appointment.pk).update(status="cancelled", cancel_reason="Unwell")
+    appointment.refresh_from_db()
+    on_appointment_changed(sender=Appointment, appointment=appointment)
+    assert OutboundMessage.objects.get().status == OutboundMessage.Status.SENT  # cannot be called back
+    # a move: the reminder for the present start stays queued, the old time's is withdrawn
+    Appointment.objects.filter(pk=appointment.pk).update(status="booked", cancel_reason="")
+    OutboundMessage.objects.filter(pk=sent.pk).update(
+        status=OutboundMessage.Status.QUEUED, sent_at=None, provider_reference=""
+    )
+    appointment.refresh_from_db()
+    on_appointment_changed(sender=Appointment, appointment=appointment)
+    assert OutboundMessage.objects.get().status == OutboundMessage.Status.QUEUED
+    Appointment.objects.filter(pk=appointment.pk).update(
+        start=appointment.start + timedelta(hours=3), end=appointment.end + timedelta(hours=3)
+    )
+    appointment.refresh_from_db()
+    on_appointment_changed(sender=Appointment, appointment=appointment)
+    assert OutboundMessage.objects.get().status == OutboundMessage.Status.WITHDRAWN

@@ -35,6 +35,7 @@ class OutboundMessage(ExternalIdentity):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
         FAILED = "failed", "Sending failed"
+        WITHDRAWN = "withdrawn", "Withdrawn before sending"
 
     class Purpose(models.TextChoices):
         QUESTIONNAIRE_LINK = "questionnaire_link", "Questionnaire link"

@@ -132,3 +132,19 @@ def contact_preference_set(
         detail={"sms_opted_out": sms_opted_out, "email_opted_out": email_opted_out},
     )
     return preference
+
+
+def message_withdraw(*, message: OutboundMessage, reason: str) -> bool:
+    """Withdraw a message still waiting in the outbox (its appointment was cancelled or moved), under the same
+    row lock the worker takes, so it is either sent already or never sent; True when it was withdrawn. The
+    link it carried is no longer kept readable."""
+    with transaction.atomic():
+        locked = OutboundMessage.objects.select_for_update().get(pk=message.pk)
+        if locked.status != OutboundMessage.Status.QUEUED:
+            return False
+        locked.status = OutboundMessage.Status.WITHDRAWN
+        locked.last_error = reason[:300]
+        locked.body = locked.shown_body
+        locked.save(update_fields=["status", "last_error", "body"])
+        message_audit(locked, None, f"withdrawn: {reason}")
+    return True

@@ -6,3 +6,11 @@ class RemindersConfig(AppConfig):
     label = "reminders"
     verbose_name = "Reminders and preparation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ketaclinic.base.signals import appointment_changed
+        from ketaclinic.reminders.receivers import on_appointment_changed
+
+        appointment_changed.connect(
+            on_appointment_changed, dispatch_uid="ketaclinic.reminders.appointment_changed"
+        )

@@ -16,7 +16,7 @@ from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
-from ketaclinic.base.signals import booking_requested
+from ketaclinic.base.signals import appointment_changed, booking_requested
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.scheduling.hours import span_words
@@ -200,6 +200,7 @@ def appointment_move(
         detail={"from": before, "to": _detail(a)},
         location_code=a.location.code,
     )
+    appointment_changed.send(sender=Appointment, appointment=a)
     return a
 
 
@@ -221,4 +222,5 @@ def appointment_cancel(*, user: User, appointment: Appointment, reason: str) -> 
         detail={"appointment": str(a.external_id), "reason": a.cancel_reason},
         location_code=a.location.code,
     )
+    appointment_changed.send(sender=Appointment, appointment=a)
     return a
