@@ -15,14 +15,15 @@ INTAKE = "intake.jones"
 
 
 def fill_booking(page, *, day: str, at: str) -> str:
-    """The booking form for a follow-up with Dr Rivera in the consultation room; returns the patient's
-    family name (the first patient of the list)."""
+    """The booking form for a follow-up with the nurse practitioner on shift at Downtown (Mei Chen; Dr Rivera
+    works the mobile team) in the consultation room; returns the patient's family name (the first patient of
+    the list)."""
     patient = page.locator("#id_patient")
     patient.select_option(index=1)
     family = patient.locator("option:checked").inner_text().split(",")[0]
     page.locator("#id_type").select_option(label="Follow-up visit")
-    rivera = page.locator("#id_staff option", has_text="Rivera").first.get_attribute("value")
-    page.locator("#id_staff").select_option(rivera)
+    chen = page.locator("#id_staff option", has_text="Chen").first.get_attribute("value")
+    page.locator("#id_staff").select_option(chen)
     page.locator("#id_room").select_option(label="Consultation room")
     page.locator("#id_day").fill(day)
     page.locator("#id_at").fill(at)
