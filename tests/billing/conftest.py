@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from ketaclinic.accounts.models import User
@@ -26,6 +28,19 @@ __all__ = [
 @pytest.fixture
 def clerk(staff) -> User:
     return staff[Role.BILLING]
+
+
+SEED_PACKAGES = importlib.import_module("ketaclinic.billing.migrations.0003_seed_packages")
+
+
+@pytest.fixture(autouse=True)
+def seeded_packages(db) -> None:
+    """The seeds' packages and prices, put back by the migration's own (idempotent) function: a test on
+    committed data (``transaction=True``, the PostgreSQL races) empties every table when it ends, migration
+    data included."""
+    from django.apps import apps
+
+    SEED_PACKAGES.forwards(apps, None)
 
 
 @pytest.fixture

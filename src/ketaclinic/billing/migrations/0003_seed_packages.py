@@ -15,17 +15,27 @@ PACKAGES = [
 ]
 
 
-def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor | None) -> None:
+    """Idempotent (update or create by code and list name), so a test that committed data and emptied the
+    tables can put the seeds back with this same function."""
     Package = apps.get_model("billing", "Package")
     PriceList = apps.get_model("billing", "PriceList")
     Price = apps.get_model("billing", "Price")
-    prices = PriceList.objects.create(
-        name="Standard prices", currency="USD", effective_from=datetime.date(2024, 1, 1),
-        late_cancel_hours=24, late_cancel_fee_cents=10000,
+    prices, _ = PriceList.objects.get_or_create(
+        name="Standard prices",
+        location=None,
+        defaults={
+            "currency": "USD",
+            "effective_from": datetime.date(2024, 1, 1),
+            "late_cancel_hours": 24,
+            "late_cancel_fee_cents": 10000,
+        },
     )
     for code, name, infusions, integration, cents in PACKAGES:
-        package = Package.objects.create(code=code, name=name, infusions=infusions, integration_sessions=integration)
-        Price.objects.create(price_list=prices, package=package, amount_cents=cents)
+        package, _ = Package.objects.update_or_create(
+            code=code, defaults={"name": name, "infusions": infusions, "integration_sessions": integration}
+        )
+        Price.objects.update_or_create(price_list=prices, package=package, defaults={"amount_cents": cents})
 
 
 class Migration(migrations.Migration):
