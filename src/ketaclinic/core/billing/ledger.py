@@ -283,23 +283,23 @@ def _positive(amount: Money, label: str, field: str = "amount") -> None:
         )
 
 
+def _within_balance(entries: Iterable[LedgerEntry], amount: Money, nothing_due: str, too_large: str) -> None:
+    """What takes money off the balance (a payment, a write-off) needs a balance due and never exceeds it."""
+    balance = account_balance(entries, amount.currency)
+    words = {"amount": format_money(amount), "balance": format_money(balance)}
+    if balance.amount <= 0 or amount > balance:
+        raise ValidationError(
+            (nothing_due if balance.amount <= 0 else too_large).format(**words),
+            field="amount",
+            value=amount.amount,
+        )
+
+
 def check_payment(entries: Iterable[LedgerEntry], amount: Money) -> None:
     """Refuses a payment of zero, or larger than the balance due. A package sale is a CHARGE, so its payment
     follows the charge; there is no prepayment into credit (the balance never goes below zero)."""
     _positive(amount, "Payment")
-    balance = account_balance(entries, amount.currency)
-    if balance.amount <= 0:
-        raise ValidationError(
-            PAYMENT_NOTHING_DUE.format(amount=format_money(amount), balance=format_money(balance)),
-            field="amount",
-            value=amount.amount,
-        )
-    if amount > balance:
-        raise ValidationError(
-            PAYMENT_TOO_LARGE.format(amount=format_money(amount), balance=format_money(balance)),
-            field="amount",
-            value=amount.amount,
-        )
+    _within_balance(entries, amount, PAYMENT_NOTHING_DUE, PAYMENT_TOO_LARGE)
 
 
 def check_refund(entries: Iterable[LedgerEntry], amount: Money, method: str | None = None) -> None:
@@ -326,19 +326,7 @@ def check_refund(entries: Iterable[LedgerEntry], amount: Money, method: str | No
 def check_write_off(entries: Iterable[LedgerEntry], amount: Money) -> None:
     """Refuses a write-off of zero or larger than the balance due."""
     _positive(amount, "Write-off")
-    balance = account_balance(entries, amount.currency)
-    if balance.amount <= 0:
-        raise ValidationError(
-            WRITE_OFF_NOTHING_DUE.format(amount=format_money(amount), balance=format_money(balance)),
-            field="amount",
-            value=amount.amount,
-        )
-    if amount > balance:
-        raise ValidationError(
-            WRITE_OFF_TOO_LARGE.format(amount=format_money(amount), balance=format_money(balance)),
-            field="amount",
-            value=amount.amount,
-        )
+    _within_balance(entries, amount, WRITE_OFF_NOTHING_DUE, WRITE_OFF_TOO_LARGE)
 
 
 def check_adjustment(entries: Iterable[LedgerEntry], amount: Money, direction: AdjustmentDirection) -> None:
