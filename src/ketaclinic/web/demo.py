@@ -29,6 +29,7 @@ from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import ProtocolError, ValidationError
+from ketaclinic.core.infusion.home_safety import HOME_SAFETY_CODES
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as sessions
 from ketaclinic.infusions.demo import demo_rems_load
@@ -923,7 +924,8 @@ def _demo_walk(
         )
     _clock_to(t0 + timedelta(minutes=3))
     _reading(nurse, session, t0 + timedelta(minutes=3), rng)
-    answers: list[ChecklistAnswer] = [{"code": c, "answer": "yes"} for c in CONFIRMED]
+    confirmed = CONFIRMED + (HOME_SAFETY_CODES if session.at_home else ())
+    answers: list[ChecklistAnswer] = [{"code": c, "answer": "yes"} for c in confirmed]
     weight = session.patient.measurements.filter(kind="weight").first()
     answers.append({"code": "weight_today", "value": weight.value_si if weight else 70, "unit": "kg"})
     answers.append({"code": "phq9_today", "value": rng.randint(12, 22)})
@@ -1065,7 +1067,11 @@ def _running_sessions_add(count: int, minutes_ago: int) -> list[InfusionSession]
         if plan is None or plan.indication not in covered:
             continue
         nurse = nurses[patient.location.code]
-        session = _demo_schedule(nurse, patient, protocol, None, start, None)
+        try:
+            with transaction.atomic():  # a patient the pathway refuses (spacing, eligibility) is passed over
+                session = _demo_schedule(nurse, patient, protocol, None, start, None)
+        except ValidationError:
+            continue
         _demo_walk(session, "running", nurse, prescriber, start, rng)
         added.append(_fresh(session))
     return added
