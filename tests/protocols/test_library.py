@@ -67,3 +67,15 @@ def test_protocol_for_an_uncovered_indication_is_refused():
     protocol_load(document=doc(1), user=None)
     with pytest.raises(ProtocolError, match="No active protocol covers migraine"):
         protocol_for_indication("migraine")
+
+
+def test_each_row_of_a_version_reads_the_one_validated_document_and_each_version_its_own():
+    """The day board and the polls read many sessions of one version: it is validated once per process, and
+    a newer version (another digest) is never answered from an older one's."""
+    first, _ = protocol_load(document=doc(1), user=None)
+    second, _ = protocol_load(document=doc(2, max_age=70), user=None)
+    a, b = ProtocolVersion.objects.get(pk=first.pk), ProtocolVersion.objects.get(pk=first.pk)
+    assert a.parsed is b.parsed
+    newer = ProtocolVersion.objects.get(pk=second.pk).parsed
+    assert (a.parsed.version, a.parsed.eligibility.age.max_years) == (1, 65)
+    assert (newer.version, newer.eligibility.age.max_years) == (2, 70)

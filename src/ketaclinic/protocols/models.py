@@ -8,6 +8,9 @@ from django.db import models
 from ketaclinic.base.models import ExternalIdentity
 from ketaclinic.core.protocols import ProtocolDocument, parse_protocol
 
+_PARSED: dict[tuple[int, str], ProtocolDocument] = {}  # (pk, sha256) -> the validated document
+_PARSED_MAX = 256  # versions kept validated in one process; far more than a clinic network loads
+
 
 class ProtocolVersion(ExternalIdentity):
     protocol_id = models.SlugField(max_length=64)
@@ -33,8 +36,17 @@ class ProtocolVersion(ExternalIdentity):
 
     @property
     def parsed(self) -> ProtocolDocument:
+        """The document validated, once per process: a loaded version never changes (its digest is part of
+        the key), and the validated document is frozen, so every row of the version shares one."""
         cached = getattr(self, "_parsed", None)
         if cached is None:
-            cached = parse_protocol(self.document)
+            key = (self.pk, self.sha256)
+            cached = _PARSED.get(key) if self.pk is not None else None
+            if cached is None:
+                cached = parse_protocol(self.document)
+                if self.pk is not None:
+                    if len(_PARSED) >= _PARSED_MAX:
+                        _PARSED.clear()
+                    _PARSED[key] = cached
             self._parsed = cached
         return cached
