@@ -51,6 +51,21 @@ def _test_clock_reset():
     reset()
 
 
+@pytest.fixture(scope="module")
+def demo_loaded(django_db_setup, django_db_blocker):
+    """The demo clinic loaded once for a whole test module (it takes seconds): each test of the module runs
+    in its own savepoint inside the module's transaction, so it sees the demo as loaded and leaves it so;
+    the module's transaction is rolled back at its end. Tests use it with ``pytest.mark.django_db``."""
+    from django.db import transaction
+
+    from ketaclinic.web.demo import demo_load
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        assert demo_load() is True
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
 def protocols(db):
     return {pv.protocol_id: pv for pv in protocols_load_shipped()}

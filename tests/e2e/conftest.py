@@ -77,8 +77,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _postgres_e2e_database(url: str, suffix: str = "e2e") -> tuple[str, Callable[[], None]]:
-    """Create ``<dbname>_<suffix>`` next to the database ``url`` names; return its URL and a drop function."""
+def _postgres_e2e_database(
+    url: str, suffix: str = "e2e", template: str | None = None
+) -> tuple[str, Callable[[], None]]:
+    """Create ``<dbname>_<suffix>`` next to the database ``url`` names (a copy of ``template`` when given);
+    return its URL and a drop function."""
     import psycopg
     from psycopg import sql
 
@@ -92,7 +95,10 @@ def _postgres_e2e_database(url: str, suffix: str = "e2e") -> tuple[str, Callable
 
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     run(drop)
-    run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if template is None:
+        run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    else:
+        run(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), lambda: run(drop)
 
 
@@ -106,6 +112,48 @@ def _ketaclinic_command() -> list[str]:
             "The `ketaclinic` command is not installed: run `pip install -e '.[test]'` (make test does)."
         )
     return [found]
+
+
+class _DemoTemplate:
+    """The demo clinic as the first clocked server loaded it (its var directory, and on PostgreSQL a template
+    database), so the next clocked servers of the run start from a copy instead of loading it again (tens of
+    seconds each). A copy starts its clock where the loaded clinic's stood, as if it had just been loaded."""
+
+    def __init__(
+        self, var_copy: Path, database: str | None, drop_database: Callable[[], None], clock_at: float
+    ) -> None:
+        self.var_copy, self.database, self.clock_at = var_copy, database, clock_at
+        self._drop_database = drop_database
+
+    @classmethod
+    def keep(cls, env: dict[str, str], clock_file: Path) -> _DemoTemplate:
+        var_copy = Path(tempfile.mkdtemp(prefix="ketaclinic-e2e-template-")) / "var"
+        shutil.copytree(env["KETACLINIC_VAR_DIR"], var_copy, ignore=shutil.ignore_patterns("server.log"))
+        database, drop_database = None, lambda: None
+        if env["DATABASE_URL"]:  # the loaded database, copied (no server is connected to it yet)
+            loaded = urlsplit(env["DATABASE_URL"]).path.lstrip("/")
+            database = f"{loaded}_template"
+            drop_database = _postgres_e2e_database(env["DATABASE_URL"], "template", loaded)[1]
+        return cls(var_copy, database, drop_database, time.time() + float(clock_file.read_text() or 0))
+
+    def copy_into(self, var_dir: Path, clock_file: Path) -> None:
+        shutil.copytree(self.var_copy, var_dir, dirs_exist_ok=True)
+        clock_file.write_text(str(self.clock_at - time.time()))
+
+    def drop(self) -> None:
+        shutil.rmtree(self.var_copy.parent, ignore_errors=True)
+        self._drop_database()
+
+
+_DEMO_TEMPLATE: dict[str, _DemoTemplate] = {}  # by DATABASE_URL ('' for SQLite)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _demo_templates_dropped() -> Iterator[None]:
+    yield
+    for template in _DEMO_TEMPLATE.values():
+        template.drop()
+    _DEMO_TEMPLATE.clear()
 
 
 @contextmanager
@@ -127,21 +175,30 @@ def _serving(
     )
     drop_database: Callable[[], None] | None = None
     url = os.environ.get("DATABASE_URL", "")
+    clock = (extra_env or {}).get("KETACLINIC_E2E_CLOCK_FILE")
+    template = _DEMO_TEMPLATE.get(url) if clock else None
     if url.startswith(("postgres://", "postgresql://")):
-        env["DATABASE_URL"], drop_database = _postgres_e2e_database(url, db_suffix)
+        env["DATABASE_URL"], drop_database = _postgres_e2e_database(
+            url, db_suffix, template=template.database if template else None
+        )
     else:
         env["DATABASE_URL"] = ""  # the embedded SQLite file in var_dir
-    for args in (["migrate", "--noinput", "-v", "0"], ["demo_load"]):
-        done = subprocess.run(
-            [*command, "manage", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=Path(__file__).parents[2],
-        )
-        if done.returncode != 0:
-            pytest.fail(f"`ketaclinic manage {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}")
+    if template is not None and clock is not None:
+        template.copy_into(Path(env["KETACLINIC_VAR_DIR"]), Path(clock))
+    else:
+        for args in (["migrate", "--noinput", "-v", "0"], ["demo_load"]):
+            done = subprocess.run(
+                [*command, "manage", *args],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                cwd=Path(__file__).parents[2],
+            )
+            if done.returncode != 0:
+                pytest.fail(f"`ketaclinic manage {' '.join(args)}` failed:\n{done.stdout}\n{done.stderr}")
+        if clock is not None:
+            _DEMO_TEMPLATE[url] = _DemoTemplate.keep(env, Path(clock))
     port = _free_port()
     log = (var_dir / "server.log").open("w")
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments

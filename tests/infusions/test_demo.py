@@ -9,13 +9,12 @@ from ketaclinic.infusions import selectors
 from ketaclinic.infusions.models import SessionNote, VitalAlert
 from ketaclinic.web.demo import demo_load
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_loaded")]
 
 EVERY_STATE = {"scheduled", "checked_in", "prechecks_done", "running", "recovering", "discharged"}
 
 
 def test_the_demo_board_has_every_state_at_both_locations():
-    assert demo_load()
     rivera = User.objects.get(username="dr.rivera")
     for location in Location.objects.filter(kind=Location.Kind.CLINIC):
         board = selectors.day_board(user=rivera, location=location)
@@ -34,7 +33,6 @@ def test_the_demo_board_has_planned_slots_to_check_in_and_the_open_safety_flag()
     from ketaclinic.consent.selectors import consent_on_file
     from ketaclinic.outcomes.models import SafetyFlag
 
-    assert demo_load()
     rivera = User.objects.get(username="dr.rivera")
     boards = {loc.code: selectors.day_board(user=rivera, location=loc) for loc in Location.objects.all()}
     downtown = boards["downtown"]
@@ -55,7 +53,6 @@ def test_the_demo_board_has_planned_slots_to_check_in_and_the_open_safety_flag()
 
 
 def test_the_demo_prescriber_has_an_overdue_and_a_due_soon_rems_form():
-    assert demo_load()
     rivera = User.objects.get(username="dr.rivera")
     forms = selectors.rems_forms_due(user=rivera)
     assert [(f.deadline.days_overdue, f.due_soon, f.confirmed) for f in forms] == [

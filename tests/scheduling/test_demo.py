@@ -9,14 +9,12 @@ from django.utils import timezone
 from ketaclinic.core.scheduling.intervals import Interval
 from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.scheduling.models import Appointment, OpeningHours, Room, StaffShift
-from ketaclinic.web.demo import demo_load
 from ketaclinic.web.demo_desk import demo_unbooked
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo_loaded")]
 
 
 def test_the_demo_books_the_plans_slots_without_a_double_booking():
-    assert demo_load()
     booked = list(Appointment.objects.select_related("planned_infusion").order_by("start"))
     assert len(booked) >= 30
     assert all(
@@ -34,7 +32,6 @@ def test_the_demo_books_the_plans_slots_without_a_double_booking():
 
 
 def test_the_demo_staffs_every_active_plans_series_with_home_visits_that_fit_the_drive():
-    assert demo_load()
     assert demo_unbooked(timezone.now()) == []  # every slot still ahead of every active plan is booked
     active = TreatmentPlan.objects.filter(status=TreatmentPlan.Status.ACTIVE)
     assert active.count() >= 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,9 +29,17 @@ def protocol_file_read(path: str | Path) -> ProtocolDocument:
 
 
 def shipped_protocols() -> dict[str, ProtocolDocument]:
-    """Every protocol shipped in ``library/``, by id."""
-    docs = [protocol_file_read(p) for p in sorted(LIBRARY_DIR.glob("*.yaml"))]
-    return {d.id: d for d in docs}
+    """Every protocol shipped in ``library/``, by id: read and validated again only when a file changed
+    (its name, size or modification time; the validated documents are frozen, so they are shared)."""
+    paths = sorted(LIBRARY_DIR.glob("*.yaml"))
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    if _SHIPPED.get("stamp") != stamp:
+        docs = [protocol_file_read(p) for p in paths]
+        _SHIPPED.update(stamp=stamp, docs={d.id: d for d in docs})
+    return dict(_SHIPPED["docs"])
+
+
+_SHIPPED: dict[str, Any] = {}  # the library's files' stamp and their validated documents
 
 
 def shipped_protocol(protocol_id: str) -> ProtocolDocument:

@@ -97,3 +97,21 @@ def test_the_json_schema_describes_the_document():
     assert schema["title"] == "ProtocolDocument"
     assert {"format", "id", "version", "eligibility"} <= set(schema["required"])
     json.dumps(schema)  # serialisable for docs/protocol.schema.json
+
+
+def test_the_shipped_library_is_read_again_when_a_file_changes(tmp_path, monkeypatch):
+    """The library is validated once and shared, but an edited or added file is never answered from the old
+    reading."""
+    from ketaclinic.protocols import files
+
+    (tmp_path / "depression-standard.yaml").write_text((LIBRARY_DIR / "depression-standard.yaml").read_text())
+    monkeypatch.setattr(files, "LIBRARY_DIR", tmp_path)
+    first = shipped_protocols()
+    assert shipped_protocols()["depression-standard"] is first["depression-standard"]
+    edited = raw()
+    edited["title"] = "Edited on disk"
+    (tmp_path / "depression-standard.yaml").write_text(yaml.safe_dump(edited))
+    (tmp_path / "ptsd-standard.yaml").write_text((LIBRARY_DIR / "ptsd-standard.yaml").read_text())
+    again = shipped_protocols()
+    assert again["depression-standard"].title == "Edited on disk"
+    assert set(again) == {"depression-standard", "ptsd-standard"}
