@@ -46,3 +46,15 @@ class RefundForm(forms.Form):
 class ReverseForm(forms.Form):
     entry = forms.UUIDField(widget=forms.HiddenInput)
     reason = forms.CharField(label="Why", max_length=300)
+
+
+class FinancingForm(forms.Form):
+    amount = AmountField(label="Amount financed ($)")
+    instalments = forms.IntegerField(label="Number of instalments", help_text="From 2 to 24.")
+    first_due = forms.DateField(
+        label="First due on", widget=forms.DateInput(attrs={"type": "date"}), help_text="Today or later."
+    )
+    interval_months = forms.IntegerField(
+        label="Months between instalments", initial=1, help_text="1 for monthly (same day each month)."
+    )
+    note = forms.CharField(required=False, max_length=300)

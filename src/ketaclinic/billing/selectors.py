@@ -4,20 +4,44 @@ summed by the database from the entries' signed amounts (:func:`signed_amount`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.billing import rules
-from ketaclinic.billing.models import Account, LedgerEntry, Package, Price, PriceList, PriorAuthorization
+from ketaclinic.billing.authorizations import local_day
+from ketaclinic.billing.models import (
+    Account,
+    FinancingPlan,
+    LedgerEntry,
+    Package,
+    Price,
+    PriceList,
+    PriorAuthorization,
+)
 from ketaclinic.core.access import Permission
+from ketaclinic.core.billing import fees, financing
 from ketaclinic.core.billing.authorization import authorization_expiring
 from ketaclinic.core.billing.ledger import account_balance, signed
+from ketaclinic.core.billing.money import Money
 from ketaclinic.core.billing.reports import AGEING_BUCKETS, ageing_bucket
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import InfusionSession
@@ -163,3 +187,96 @@ def price_for(package: Package, location: Location, on_day: date) -> Price | Non
     lists = PriceList.objects.filter(effective_from__lte=on_day, prices__package=package)
     chosen = lists.filter(location=location).first() or lists.filter(location__isnull=True).first()
     return None if chosen is None else chosen.prices.select_related("price_list").get(package=package)
+
+
+# --- financing plans --------------------------------------------------------------------------------------
+PAYMENT_KINDS = ("payment", "refund")
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    plan: FinancingPlan
+    states: list[financing.InstalmentState]
+
+    @property
+    def is_open(self) -> bool:
+        return any(s.status is not financing.InstalmentStatus.PAID for s in self.states)
+
+    @property
+    def overdue(self) -> list[financing.InstalmentState]:
+        return [s for s in self.states if s.status is financing.InstalmentStatus.OVERDUE]
+
+
+def _plans_with_paid(plans: QuerySet[FinancingPlan]) -> QuerySet[FinancingPlan]:
+    """Plans annotated with what was paid (net of refunds and reversals) on their account since each was set
+    up, in cents owed less (negative), in the same query."""
+    paid = (
+        LedgerEntry.objects.filter(account=OuterRef("account"), recorded_at__gte=OuterRef("created_at"))
+        .filter(Q(kind__in=PAYMENT_KINDS) | Q(kind="reversal", reverses__kind__in=PAYMENT_KINDS))
+        .values("account")
+        .annotate(t=Sum(signed_amount()))
+        .values("t")
+    )
+    return plans.annotate(paid_signed=Coalesce(Subquery(paid, output_field=IntegerField()), 0))
+
+
+def plan_row(plan: FinancingPlan, paid_signed: int, on: date) -> PlanRow:
+    schedule = financing.instalment_schedule(
+        Money.from_cents(plan.amount_cents, plan.currency),
+        plan.instalments,
+        plan.first_due,
+        interval_months=plan.interval_months,
+    )
+    paid = Money.from_cents(max(0, -paid_signed), plan.currency)
+    return PlanRow(plan, financing.instalment_states(schedule, [paid], on))
+
+
+def financing_plans(account: Account, on: date) -> list[PlanRow]:
+    """The account's plans, oldest first, each instalment's status as of ``on`` (the clinic's day at the
+    patient's location). One query."""
+    return [plan_row(p, p.paid_signed, on) for p in _plans_with_paid(account.financing_plans.all())]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    plan: FinancingPlan
+    state: financing.InstalmentState
+
+
+def overdue_instalments(user: User, *, limit: int = 100) -> list[OverdueRow]:
+    """Instalments past their due date and not fully paid, at the user's locations, oldest due first; each
+    judged on its location's own day. One query."""
+    require(user, Permission.BILLING_VIEW)
+    plans = _plans_with_paid(
+        FinancingPlan.objects.filter(
+            account__patient__location_id__in=user_location_ids(user),
+            first_due__lt=timezone.localdate() + timedelta(days=1),
+        ).select_related("account__patient__location")
+    )
+    rows = []
+    now = timezone.now()
+    for p in plans:
+        on = local_day(now, p.account.patient.location.timezone)
+        rows += [OverdueRow(p, s) for s in plan_row(p, p.paid_signed, on).overdue]  # type: ignore[attr-defined]
+    rows.sort(key=lambda r: r.state.instalment.due)
+    return rows[:limit]
+
+
+# --- the late-cancellation fee ------------------------------------------------------------------------
+def late_cancel_policy(location: Location, on_day: date) -> fees.LateCancelPolicy | None:
+    """The location's own price list in effect that day, else the clinic-wide one (as prices are found)."""
+    lists = PriceList.objects.filter(effective_from__lte=on_day)
+    chosen = lists.filter(location=location).first() or lists.filter(location__isnull=True).first()
+    if chosen is None:
+        return None
+    return fees.LateCancelPolicy(
+        hours=chosen.late_cancel_hours, fee=Money.from_cents(chosen.late_cancel_fee_cents, chosen.currency)
+    )
+
+
+def late_cancel_fee_due(appointment: Any, *, at: datetime, by: str) -> Money | None:
+    """The fee a cancellation at ``at`` by ``by`` (patient or clinic) would owe, or None (the core
+    decides)."""
+    tz = appointment.location.timezone
+    policy = late_cancel_policy(appointment.location, local_day(appointment.start, tz))
+    return fees.late_cancel_fee(policy, start=appointment.start, cancelled_at=at, by=fees.CancelledBy(by))

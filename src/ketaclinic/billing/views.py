@@ -20,6 +20,7 @@ from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.services import audit_read
 from ketaclinic.base.pdf import pdf_filename, pdf_response
 from ketaclinic.billing import claims, documents, forms, reports, selectors, services
+from ketaclinic.billing.authorizations import local_day
 from ketaclinic.billing.models import LedgerEntry, Package
 from ketaclinic.billing.packages import sales_with_units_left
 from ketaclinic.core.access import Permission
@@ -41,7 +42,12 @@ def _patient(user: Any, external_id: Any, permission: Permission) -> Patient:
 @require_GET
 def worklist(request: AuthedRequest) -> HttpResponse:
     work = selectors.worklist(request.user)
-    return render(request, "billing/worklist.html", {"work": work, "ageing": selectors.ageing(request.user)})
+    context = {
+        "work": work,
+        "ageing": selectors.ageing(request.user),
+        "overdue": selectors.overdue_instalments(request.user),
+    }
+    return render(request, "billing/worklist.html", context)
 
 
 def _account_page(request: AuthedRequest, patient: Patient, status: int = 200, **bound: Any) -> HttpResponse:
@@ -60,6 +66,8 @@ def _account_page(request: AuthedRequest, patient: Patient, status: int = 200, *
         )[:20],
         "sell": bound.get("sell") or forms.SellForm(),
         "pay": bound.get("pay") or forms.PaymentForm(),
+        "finance": bound.get("finance") or forms.FinancingForm(),
+        "plans": selectors.financing_plans(account, local_day(timezone.now(), patient.location.timezone)),
         "refund_error": bound.get("refund_error", ""),
         "can_record": request.user.can(Permission.BILLING_RECORD),
     }
@@ -90,6 +98,15 @@ def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
             data["amount_cents"] = data.pop("amount")
             entry = services.payment_record(user=user, patient=patient, **data)
             messages.success(request, f"{entry.description}: recorded.")
+        elif action == "finance":
+            finance = forms.FinancingForm(request.POST)
+            if not finance.is_valid():
+                return _account_page(request, patient, 400, finance=finance)
+            data = dict(finance.cleaned_data)
+            data["amount_cents"] = data.pop("amount")
+            data["interval_months"] = data["interval_months"] or 1
+            plan = services.financing_plan_create(user=user, patient=patient, **data)
+            messages.success(request, f"Financing plan set up: {plan.instalments} instalments.")
         elif action in ("refund", "reverse"):
             form = forms.RefundForm(request.POST) if action == "refund" else forms.ReverseForm(request.POST)
             if not form.is_valid():
@@ -112,7 +129,8 @@ def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
             return _account_page(request, patient, 400)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return _account_page(request, patient, 400, **({"pay": pay} if action == "pay" else {}))
+        bound = {"pay": pay} if action == "pay" else {"finance": finance} if action == "finance" else {}
+        return _account_page(request, patient, 400, **bound)
     return redirect("billing:account", patient.external_id)
 
 
