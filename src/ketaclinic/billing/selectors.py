@@ -7,14 +7,22 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Min, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.billing import rules
-from ketaclinic.billing.models import Account, LedgerEntry, Package, Price, PriceList, PriorAuthorization
+from ketaclinic.billing.models import (
+    Account,
+    InsurancePolicy,
+    LedgerEntry,
+    Package,
+    Price,
+    PriceList,
+    PriorAuthorization,
+)
 from ketaclinic.core.access import Permission
 from ketaclinic.core.billing.authorization import authorization_expiring
 from ketaclinic.core.billing.ledger import account_balance, signed
@@ -163,3 +171,51 @@ def price_for(package: Package, location: Location, on_day: date) -> Price | Non
     lists = PriceList.objects.filter(effective_from__lte=on_day, prices__package=package)
     chosen = lists.filter(location=location).first() or lists.filter(location__isnull=True).first()
     return None if chosen is None else chosen.prices.select_related("price_list").get(package=package)
+
+
+@dataclass(frozen=True)
+class AuthLine:
+    authorization: PriorAuthorization
+    used: int
+    units_left: int
+    days_left: int
+
+
+@dataclass(frozen=True)
+class PolicyLine:
+    policy: Any
+    authorizations: list[AuthLine]
+
+
+def patient_policies(patient: Any, *, today: date) -> list[PolicyLine]:
+    """The patient's policies (active first, by priority) and each one's authorizations with the sessions
+    used so far (checked in, not cancelled, inside its dates) and the days left counted from ``today`` (the
+    location's day). Two queries, however many policies and authorizations."""
+    sessions = "policy__patient__infusion_sessions"
+    auths = PriorAuthorization.objects.annotate(
+        used=Count(
+            sessions,
+            filter=Q(
+                **{
+                    f"{sessions}__scheduled_start__date__gte": F("first_day"),
+                    f"{sessions}__scheduled_start__date__lte": F("last_day"),
+                    f"{sessions}__checked_in_at__isnull": False,
+                }
+            )
+            & ~Q(**{f"{sessions}__state": SessionState.CANCELLED.value}),
+        )
+    ).order_by("-last_day")
+    policies = (
+        InsurancePolicy.objects.filter(patient=patient)
+        .select_related("payer")
+        .prefetch_related(Prefetch("authorizations", queryset=auths, to_attr="annotated"))
+        .order_by("-active", "priority", "-created_at")
+    )
+    lines = []
+    for p in policies:
+        rows = []
+        for a in p.annotated:
+            days_left = max(0, (a.last_day - max(today, a.first_day)).days + 1)
+            rows.append(AuthLine(a, a.used, max(0, a.approved_units - a.used), days_left))
+        lines.append(PolicyLine(p, rows))
+    return lines
