@@ -4,16 +4,17 @@ summed by the database from the entries' signed amounts (:func:`signed_amount`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.billing import rules
+from ketaclinic.billing.authorizations import count_in_local_days, utc_window
 from ketaclinic.billing.models import Account, LedgerEntry, Package, Price, PriceList, PriorAuthorization
 from ketaclinic.core.access import Permission
 from ketaclinic.core.billing.authorization import authorization_expiring
@@ -69,7 +70,7 @@ class Worklist:
 
 def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Worklist:
     """Sessions given but neither on a package nor charged; balances due, oldest first; approved
-    authorizations running out (dates or units). Five queries."""
+    authorizations running out (dates or units). Six queries."""
     require(user, Permission.BILLING_VIEW)
     today = today or timezone.localdate()
     locations = user_location_ids(user)
@@ -83,8 +84,7 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
     balances = list(
         accounts_with_balance(user).filter(**{"balance__gt": 0}).order_by(F("first_charge").asc())[:limit]
     )
-    sessions = "policy__patient__infusion_sessions"
-    auths = (
+    auths = list(
         PriorAuthorization.objects.filter(
             policy__patient__location_id__in=locations,
             policy__active=True,
@@ -92,27 +92,39 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
             last_day__gte=today - timedelta(days=30),
         )
         .select_related("policy__patient", "policy__payer")
-        .annotate(
-            used=Count(
-                sessions,
-                filter=Q(
-                    **{
-                        f"{sessions}__scheduled_start__date__gte": F("first_day"),
-                        f"{sessions}__scheduled_start__date__lte": F("last_day"),
-                        f"{sessions}__checked_in_at__isnull": False,
-                    }
-                )
-                & ~Q(**{f"{sessions}__state": SessionState.CANCELLED.value}),
-            )
-        )
-        .order_by("last_day")
+        .order_by("last_day")[:limit]
     )
+    used = _units_given(auths)
     rows = []
-    for a in auths[:limit]:
-        reason = authorization_expiring(rules.authorization(a), today, units_used=a.used)
+    for a in auths:
+        reason = authorization_expiring(rules.authorization(a), today, units_used=used[a.pk])
         if reason:
-            rows.append(AuthRow(a, a.used, reason))
+            rows.append(AuthRow(a, used[a.pk], reason))
     return Worklist(to_bill, balances, rows)
+
+
+def _units_given(auths: list[PriorAuthorization]) -> dict[int, int]:
+    """Sessions checked in (not cancelled) on each authorization's days, a session's day being the local day
+    of its location's time zone (one query for all the authorizations)."""
+    used = dict.fromkeys((a.pk for a in auths), 0)
+    if not auths:
+        return used
+    start, end = utc_window(min(a.first_day for a in auths), max(a.last_day for a in auths))
+    by_patient: dict[int, list[tuple[datetime, str]]] = {}
+    for patient_id, at, tz_name in (
+        InfusionSession.objects.filter(
+            patient_id__in={a.policy.patient_id for a in auths},
+            scheduled_start__gte=start,
+            scheduled_start__lt=end,
+            checked_in_at__isnull=False,
+        )
+        .exclude(state=SessionState.CANCELLED.value)
+        .values_list("patient_id", "scheduled_start", "location__timezone")
+    ):
+        by_patient.setdefault(patient_id, []).append((at, tz_name))
+    for a in auths:
+        used[a.pk] = count_in_local_days(by_patient.get(a.policy.patient_id, []), a.first_day, a.last_day)
+    return used
 
 
 @dataclass(frozen=True)
