@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db.models import (
     Case,
-    Count,
     F,
     IntegerField,
     Min,
@@ -28,7 +27,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.billing import rules
-from ketaclinic.billing.authorizations import local_day
+from ketaclinic.billing.authorizations import count_in_local_days, local_day, utc_window
 from ketaclinic.billing.models import (
     Account,
     FinancingPlan,
@@ -95,7 +94,7 @@ class Worklist:
 
 def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Worklist:
     """Sessions given but neither on a package nor charged; balances due, oldest first; approved
-    authorizations running out (dates or units). Five queries."""
+    authorizations running out (dates or units). Six queries."""
     require(user, Permission.BILLING_VIEW)
     today = today or timezone.localdate()
     locations = user_location_ids(user)
@@ -109,8 +108,7 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
     balances = list(
         accounts_with_balance(user).filter(**{"balance__gt": 0}).order_by(F("first_charge").asc())[:limit]
     )
-    sessions = "policy__patient__infusion_sessions"
-    auths = (
+    auths = list(
         PriorAuthorization.objects.filter(
             policy__patient__location_id__in=locations,
             policy__active=True,
@@ -118,27 +116,39 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
             last_day__gte=today - timedelta(days=30),
         )
         .select_related("policy__patient", "policy__payer")
-        .annotate(
-            used=Count(
-                sessions,
-                filter=Q(
-                    **{
-                        f"{sessions}__scheduled_start__date__gte": F("first_day"),
-                        f"{sessions}__scheduled_start__date__lte": F("last_day"),
-                        f"{sessions}__checked_in_at__isnull": False,
-                    }
-                )
-                & ~Q(**{f"{sessions}__state": SessionState.CANCELLED.value}),
-            )
-        )
-        .order_by("last_day")
+        .order_by("last_day")[:limit]
     )
+    used = _units_given(auths)
     rows = []
-    for a in auths[:limit]:
-        reason = authorization_expiring(rules.authorization(a), today, units_used=a.used)
+    for a in auths:
+        reason = authorization_expiring(rules.authorization(a), today, units_used=used[a.pk])
         if reason:
-            rows.append(AuthRow(a, a.used, reason))
+            rows.append(AuthRow(a, used[a.pk], reason))
     return Worklist(to_bill, balances, rows)
+
+
+def _units_given(auths: list[PriorAuthorization]) -> dict[int, int]:
+    """Sessions checked in (not cancelled) on each authorization's days, a session's day being the local day
+    of its location's time zone (one query for all the authorizations)."""
+    used = dict.fromkeys((a.pk for a in auths), 0)
+    if not auths:
+        return used
+    start, end = utc_window(min(a.first_day for a in auths), max(a.last_day for a in auths))
+    by_patient: dict[int, list[tuple[datetime, str]]] = {}
+    for patient_id, at, tz_name in (
+        InfusionSession.objects.filter(
+            patient_id__in={a.policy.patient_id for a in auths},
+            scheduled_start__gte=start,
+            scheduled_start__lt=end,
+            checked_in_at__isnull=False,
+        )
+        .exclude(state=SessionState.CANCELLED.value)
+        .values_list("patient_id", "scheduled_start", "location__timezone")
+    ):
+        by_patient.setdefault(patient_id, []).append((at, tz_name))
+    for a in auths:
+        used[a.pk] = count_in_local_days(by_patient.get(a.policy.patient_id, []), a.first_day, a.last_day)
+    return used
 
 
 @dataclass(frozen=True)
@@ -300,33 +310,33 @@ class PolicyLine:
 
 def patient_policies(patient: Any, *, today: date) -> list[PolicyLine]:
     """The patient's policies (active first, by priority) and each one's authorizations with the sessions
-    used so far (checked in, not cancelled, inside its dates) and the days left counted from ``today`` (the
-    location's day). Two queries, however many policies and authorizations."""
-    sessions = "policy__patient__infusion_sessions"
-    auths = PriorAuthorization.objects.annotate(
-        used=Count(
-            sessions,
-            filter=Q(
-                **{
-                    f"{sessions}__scheduled_start__date__gte": F("first_day"),
-                    f"{sessions}__scheduled_start__date__lte": F("last_day"),
-                    f"{sessions}__checked_in_at__isnull": False,
-                }
-            )
-            & ~Q(**{f"{sessions}__state": SessionState.CANCELLED.value}),
-        )
-    ).order_by("-last_day")
+    used so far (checked in, not cancelled, on a local day inside its dates) and the days left counted from
+    ``today`` (the location's day). Three queries, however many policies and authorizations."""
+    auths = PriorAuthorization.objects.order_by("-last_day")
     policies = (
         InsurancePolicy.objects.filter(patient=patient)
         .select_related("payer")
         .prefetch_related(Prefetch("authorizations", queryset=auths, to_attr="annotated"))
         .order_by("-active", "priority", "-created_at")
     )
+    listed = list(policies)
+    every = [a for p in listed for a in p.annotated]
+    # the sessions given inside any of them (one query, also with none), each counted on its location's day
+    start, end = utc_window(
+        min((a.first_day for a in every), default=today), max((a.last_day for a in every), default=today)
+    )
+    given = list(
+        InfusionSession.objects.filter(patient=patient, scheduled_start__gte=start, scheduled_start__lt=end)
+        .exclude(checked_in_at__isnull=True)
+        .exclude(state=SessionState.CANCELLED.value)
+        .values_list("scheduled_start", "location__timezone")
+    )
     lines = []
-    for p in policies:
+    for p in listed:
         rows = []
         for a in p.annotated:
+            used = count_in_local_days(given, a.first_day, a.last_day)
             days_left = max(0, (a.last_day - max(today, a.first_day)).days + 1)
-            rows.append(AuthLine(a, a.used, max(0, a.approved_units - a.used), days_left))
+            rows.append(AuthLine(a, used, max(0, a.approved_units - used), days_left))
         lines.append(PolicyLine(p, rows))
     return lines

@@ -169,11 +169,16 @@ def superbill(request: AuthedRequest, external_id: Any, as_pdf: bool = False) ->
 
 
 def _superbill(request: AuthedRequest, external_id: Any) -> tuple[documents.Superbill, Patient]:
+    return superbill_for(request.user, external_id)
+
+
+def superbill_for(user: Any, external_id: Any) -> tuple[documents.Superbill, Patient]:
+    """A given session's superbill (codes, charge, what was paid) for the pages and the API."""
     session = get_object_or_404(
         InfusionSession.objects.select_related("patient", "location", "protocol_version"),
         external_id=external_id,
     )
-    patient = patient_for(request.user, session.patient, Permission.BILLING_VIEW)
+    patient = patient_for(user, session.patient, Permission.BILLING_VIEW)
     account = services.account_for(patient)
     use = session.package_uses.filter(kind="use").select_related("sale__charge").first()
     charge = session.ledger_entries.filter(kind="charge").first()
