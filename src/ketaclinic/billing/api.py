@@ -260,11 +260,34 @@ def account(request: AuthedRequest, external_id: UUID) -> AccountOut:
     return _account(_patient(request.user, external_id, Permission.BILLING_VIEW))
 
 
+def _entry(patient: Any, external_id: UUID, field: str) -> LedgerEntry:
+    """An entry of this patient's account, or a refusal naming the field (never another patient's entry)."""
+    entry = (
+        LedgerEntry.objects.select_related("account__patient")
+        .filter(external_id=external_id, account__patient=patient)
+        .first()
+    )
+    if entry is None:
+        raise ValidationError(
+            f"{field.title()}: no entry {external_id} on this patient's account.",
+            field=field,
+            value=str(external_id),
+        )
+    return entry
+
+
 @router.post("/accounts/{external_id}/packages", response={201: AccountOut}, summary="Sell a package")
 def package_sell(request: AuthedRequest, external_id: UUID, payload: SaleIn) -> Status[AccountOut]:
     require(request.user, Permission.BILLING_RECORD)
     who = _patient(request.user, external_id, Permission.BILLING_RECORD)
-    package = get_object_or_404(Package, code=payload.package, active=True)
+    package = Package.objects.filter(code=payload.package, active=True).first()
+    if package is None:
+        codes = ", ".join(Package.objects.filter(active=True).order_by("code").values_list("code", flat=True))
+        raise ValidationError(
+            f"Package: no package on sale has the code {payload.package!r}; one of: {codes}.",
+            field="package",
+            value=payload.package,
+        )
     services.package_sell(user=request.user, patient=who, package=package)
     return Status(201, _account(who))
 
@@ -297,11 +320,7 @@ def payment(request: AuthedRequest, external_id: UUID, payload: PaymentIn) -> St
 def refund(request: AuthedRequest, external_id: UUID, payload: RefundIn) -> Status[AccountOut]:
     require(request.user, Permission.BILLING_RECORD)
     who = _patient(request.user, external_id, Permission.BILLING_RECORD)
-    paid = get_object_or_404(
-        LedgerEntry.objects.select_related("account__patient"),
-        external_id=payload.payment,
-        account__patient=who,
-    )
+    paid = _entry(who, payload.payment, "payment")
     cents = _cents(paid.account, payload.amount, payload.currency)
     services.refund_record(user=request.user, payment=paid, amount_cents=cents, reason=payload.reason)
     return Status(201, _account(who))
@@ -322,11 +341,7 @@ def write_off(request: AuthedRequest, external_id: UUID, payload: WriteOffIn) ->
 def entry_reversal(request: AuthedRequest, external_id: UUID, payload: ReverseIn) -> Status[AccountOut]:
     require(request.user, Permission.BILLING_RECORD)
     who = _patient(request.user, external_id, Permission.BILLING_RECORD)
-    entry = get_object_or_404(
-        LedgerEntry.objects.select_related("account__patient"),
-        external_id=payload.entry,
-        account__patient=who,
-    )
+    entry = _entry(who, payload.entry, "entry")
     services.entry_reverse(user=request.user, entry=entry, reason=payload.reason)
     return Status(201, _account(who))
 

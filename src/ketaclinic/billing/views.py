@@ -72,7 +72,7 @@ def _account_page(request: AuthedRequest, patient: Patient, status: int = 200, *
         )[:20],
         "sell": bound.get("sell") or forms.SellForm(),
         "pay": bound.get("pay") or forms.PaymentForm(),
-        "finance": bound.get("finance") or forms.FinancingForm(),
+        "finance": bound.get("finance") or forms.FinancingForm(auto_id="id_finance_%s"),
         "plans": selectors.financing_plans(account, local_day(timezone.now(), patient.location.timezone)),
         "refund_error": bound.get("refund_error", ""),
         "can_record": request.user.can(Permission.BILLING_RECORD),
@@ -105,7 +105,7 @@ def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
             entry = services.payment_record(user=user, patient=patient, **data)
             messages.success(request, f"{entry.description}: recorded.")
         elif action == "finance":
-            finance = forms.FinancingForm(request.POST)
+            finance = forms.FinancingForm(request.POST, auto_id="id_finance_%s")
             if not finance.is_valid():
                 return _account_page(request, patient, 400, finance=finance)
             data = dict(finance.cleaned_data)
