@@ -137,6 +137,24 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("billing:claim_837", "GET"): (P.BILLING_VIEW, "/billing/sessions/{session}/claim.837", None),
     ("billing:superbill", "GET"): (P.BILLING_VIEW, "/billing/sessions/{session}/superbill/", None),
     ("billing:superbill_pdf", "GET"): (P.BILLING_VIEW, "/billing/sessions/{session}/superbill.pdf", None),
+    ("billing:payers", "GET"): (P.BILLING_VIEW, "/billing/payers/", None),
+    ("billing:payers", "POST"): (P.BILLING_RECORD, "/billing/payers/", {"name": "", "kind": "other"}),
+    ("billing:payer_edit", "GET"): (P.BILLING_RECORD, "/billing/payers/{payer}/", None),
+    ("billing:payer_edit", "POST"): (P.BILLING_RECORD, "/billing/payers/{payer}/", {"name": ""}),
+    ("billing:policy_add", "POST"): (P.BILLING_RECORD, "/billing/patients/{patient}/policies/", {}),
+    ("billing:policy_edit", "GET"): (P.BILLING_RECORD, "/billing/policies/{policy}/", None),
+    ("billing:policy_edit", "POST"): (P.BILLING_RECORD, "/billing/policies/{policy}/", {}),
+    ("billing:policy_deactivate", "POST"): (P.BILLING_RECORD, "/billing/policies/{policy}/deactivate/", {}),
+    ("billing:authorization_add", "POST"): (
+        P.BILLING_RECORD,
+        "/billing/policies/{policy}/authorizations/",
+        {},
+    ),
+    ("billing:authorization_status", "POST"): (
+        P.BILLING_RECORD,
+        "/billing/authorizations/{authorization}/status/",
+        {"status": "pending"},
+    ),
     ("inquiries:detail", "GET"): (P.INQUIRY_MANAGE, "/intake/inquiries/{inquiry}/", None),
     ("inquiries:detail", "POST"): (
         P.INQUIRY_MANAGE,
@@ -325,6 +343,41 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
 
 # (operation name, method) -> (permission, url, json body)
 API: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
+    ("worklist", "GET"): (P.BILLING_VIEW, "/api/billing/worklist", None),
+    ("account", "GET"): (P.BILLING_VIEW, "/api/billing/accounts/{patient}", None),
+    ("package_sell", "POST"): (
+        P.BILLING_RECORD,
+        "/api/billing/accounts/{patient}/packages",
+        {"package": "series-6"},
+    ),
+    ("payment", "POST"): (
+        P.BILLING_RECORD,
+        "/api/billing/accounts/{patient}/payments",
+        {"amount": "0.00", "currency": "USD", "method": "cash"},
+    ),
+    ("refund", "POST"): (
+        P.BILLING_RECORD,
+        "/api/billing/accounts/{patient}/refunds",
+        {
+            "payment": "00000000-0000-4000-8000-000000000000",
+            "amount": "1.00",
+            "currency": "USD",
+            "reason": "r",
+        },
+    ),
+    ("write_off", "POST"): (
+        P.BILLING_RECORD,
+        "/api/billing/accounts/{patient}/write-offs",
+        {"amount": "0.00", "currency": "USD", "reason": "r"},
+    ),
+    ("entry_reversal", "POST"): (
+        P.BILLING_RECORD,
+        "/api/billing/accounts/{patient}/reversals",
+        {"entry": "00000000-0000-4000-8000-000000000000", "reason": "r"},
+    ),
+    ("statement_link", "POST"): (P.BILLING_RECORD, "/api/billing/accounts/{patient}/statement-link", {}),
+    ("claim", "GET"): (P.BILLING_VIEW, "/api/billing/sessions/{session}/claim", None),
+    ("claim_837", "GET"): (P.BILLING_VIEW, "/api/billing/sessions/{session}/claim.837", None),
     ("patient_search", "GET"): (P.PATIENT_VIEW, "/api/patients", None),
     ("patient_register", "POST"): (P.PATIENT_REGISTER, "/api/patients", NEW_PATIENT),
     ("patient_duplicates", "POST"): (P.PATIENT_REGISTER, "/api/patients/duplicates", NEW_PATIENT),
@@ -596,6 +649,26 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("billing:receipt_pdf", "GET"): 200,
     ("billing:session_bill", "POST"): 302,
     ("billing:superbill", "GET"): 200,
+    ("billing:payers", "GET"): 200,
+    ("billing:payers", "POST"): 400,
+    ("billing:payer_edit", "GET"): 200,
+    ("billing:payer_edit", "POST"): 400,
+    ("billing:policy_add", "POST"): 400,
+    ("billing:policy_edit", "GET"): 200,
+    ("billing:policy_edit", "POST"): 400,
+    ("billing:policy_deactivate", "POST"): 302,
+    ("billing:authorization_add", "POST"): 400,
+    ("billing:authorization_status", "POST"): 302,
+    ("worklist", "GET"): 200,
+    ("account", "GET"): 200,
+    ("package_sell", "POST"): 201,
+    ("payment", "POST"): 400,
+    ("refund", "POST"): 400,
+    ("write_off", "POST"): 400,
+    ("entry_reversal", "POST"): 400,
+    ("statement_link", "POST"): 201,
+    ("claim", "GET"): 400,
+    ("claim_837", "GET"): 400,
     ("billing:claim", "GET"): 302,  # no insurance on file: back to the account, saying so
     ("billing:claim_pdf", "GET"): 302,
     ("billing:claim_837", "GET"): 302,
@@ -810,6 +883,10 @@ def fill(url: str, c: Clinic, protocols) -> str:
     if "{alert}" in url:
         ids["alert_session"] = c.sessions.get("alert").external_id
         ids["alert"] = c.sessions.get("alert").alerts.get().external_id
+    if "{payer}" in url or "{policy}" in url or "{authorization}" in url:
+        policy = _policy(c)
+        ids.update(policy=policy.external_id, payer=policy.payer.external_id)
+        ids["authorization"] = _authorization(policy).external_id
     return url.format(
         **ids,
         patient=c.patient.external_id,
@@ -869,6 +946,31 @@ def _document(c: Clinic):
         size_bytes=8,
         uploaded_by=c.staff[Role.INTAKE],
     )
+
+
+def _policy(c: Clinic):
+    """A workers' compensation policy of the clinic's patient, made on first use."""
+    from ketaclinic.billing.models import InsurancePolicy, Payer
+
+    payer, _ = Payer.objects.get_or_create(name="Every-page Comp", kind=Payer.Kind.WORKERS_COMP)
+    policy, _ = InsurancePolicy.objects.get_or_create(
+        patient=c.patient, payer=payer, defaults={"member_id": "EP-1", "coverage_percent": 100}
+    )
+    return policy
+
+
+def _authorization(policy):
+    """An approved authorization of that policy, made on first use."""
+    from datetime import date
+
+    from ketaclinic.billing.models import PriorAuthorization
+
+    auth, _ = PriorAuthorization.objects.get_or_create(
+        policy=policy,
+        number="EP-AUTH-1",
+        defaults={"approved_units": 6, "first_day": date(2026, 1, 1), "last_day": date(2027, 12, 31)},
+    )
+    return auth
 
 
 def _inquiry(c: Clinic):

@@ -4,17 +4,22 @@ not held."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from ketaclinic.accounts.models import Location
+from ketaclinic.billing.authorizations import booked_units, given_units
 from ketaclinic.billing.models import InsurancePolicy, Payer, PriorAuthorization
+from ketaclinic.billing.selectors import worklist
 from ketaclinic.core.access import Role
 from ketaclinic.core.billing.authorization import Authorization, authorization_expiring
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.infusions import services as s
-from ketaclinic.scheduling.models import Appointment
+from ketaclinic.infusions.models import InfusionSession
+from ketaclinic.scheduling.models import Appointment, AppointmentType
 from ketaclinic.scheduling.services import appointment_book, plan_series_book
 from tests.scheduling.conftest import kind, local
 
@@ -101,3 +106,54 @@ def test_the_worklist_names_authorizations_running_out(last_day_in, used, expect
     auth = Authorization("PA-1", 6, date(2026, 11, 1), today + timedelta(days=last_day_in))
     reason = authorization_expiring(auth, today, units_used=used)
     assert (reason is None) if expected is None else (expected in str(reason))
+
+
+# An authorization's days are the clinic's days: a session late in the evening on the last day, on the
+# clinic's wall clock, is inside it even though it is already the next day in UTC (and on the server).
+LA = ZoneInfo("America/Los_Angeles")
+FIRST, LAST = date(2026, 11, 2), date(2026, 11, 20)
+
+
+def la_session(session, day: date, hour: int, minute: int) -> None:
+    """Move the (checked-in) session to ``day`` at ``hour:minute`` in Los Angeles."""
+    Location.objects.filter(pk=session.location_id).update(timezone="America/Los_Angeles")
+    at = datetime.combine(day, time(hour, minute), tzinfo=LA)
+    InfusionSession.objects.filter(pk=session.pk).update(scheduled_start=at, checked_in_at=at)
+
+
+@pytest.mark.parametrize(
+    ("day", "hour", "minute", "inside"),
+    [
+        (LAST, 23, 30, True),  # 07:30 UTC the day after the last day
+        (LAST + timedelta(days=1), 0, 30, False),  # 08:30 UTC the day after
+        (FIRST, 0, 30, True),
+        (FIRST - timedelta(days=1), 23, 30, False),  # 07:30 UTC on the first day
+    ],
+)
+def test_an_authorizations_days_are_the_locations_days_for_sessions_and_the_worklist(
+    patient, session, clerk, day, hour, minute, inside
+):
+    auth = authorize(patient, 6, FIRST, LAST)
+    la_session(session, day, hour, minute)
+    assert given_units(auth, patient.pk) == (1 if inside else 0)
+    (row,) = [r for r in worklist(clerk, today=LAST - timedelta(days=3)).authorizations]
+    assert row.used == (1 if inside else 0)
+
+
+@pytest.mark.parametrize(("day", "hour", "inside"), [(LAST, 23, True), (LAST + timedelta(days=1), 0, False)])
+def test_a_booking_late_on_the_last_local_day_counts_against_the_authorization(
+    patient, nurse, appointment_types, day, hour, inside
+):
+    auth = authorize(patient, 6, FIRST, LAST)
+    Location.objects.filter(pk=patient.location_id).update(timezone="America/Los_Angeles")
+    start = datetime.combine(day, time(hour, 30), tzinfo=LA)
+    Appointment.objects.create(
+        location=patient.location,
+        type=AppointmentType.objects.filter(is_infusion=True).first(),
+        patient=patient,
+        start=start,
+        end=start + timedelta(minutes=20),
+        staff=nurse,
+        booked_by=nurse,
+    )
+    assert booked_units(auth, patient.pk) == (1 if inside else 0)

@@ -40,7 +40,7 @@ from tests.infusions.conftest import schedule
 pytestmark = pytest.mark.django_db
 
 EXAMPLES_PER_OPERATION_AND_ROLE = 3
-ROLES = (Role.INTAKE, Role.NURSE, Role.PRESCRIBER)
+ROLES = (Role.INTAKE, Role.NURSE, Role.PRESCRIBER, Role.BILLING)
 
 
 @schemathesis.check
@@ -159,9 +159,9 @@ def fuzz_world(staff, patient, protocols, downtown):
 
 
 def _real_id(path: str, world: dict[str, str]) -> str | None:
-    if "patients/{external_id}" in path:
+    if "patients/{external_id}" in path or "billing/accounts/{external_id}" in path:
         return world["patient"]
-    if path.startswith("/api/sessions/{external_id}"):
+    if path.startswith(("/api/sessions/{external_id}", "/api/billing/sessions/{external_id}")):
         return world["session"]
     return None
 

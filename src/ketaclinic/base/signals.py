@@ -25,4 +25,9 @@ booking_requested = Signal()
 #: Sent by the scheduling services inside their transaction when an appointment is moved or cancelled
 #: (``appointment``, now at its new start or cancelled), for the apps above (``reminders``: a reminder queued
 #: for the old time and not yet sent is withdrawn, so a patient is never told to come to a cancelled visit).
+#: A cancellation also sends ``user`` and ``cancelled_by`` ("patient" or "clinic"): billing charges a late
+#: cancellation by the patient the price list's fee.
 appointment_changed = Signal()
+#: Asked by the scheduling pages before the desk cancels (``appointment``, ``at``, ``cancelled_by``): each
+#: receiver returns a sentence the desk must see first, or None (billing: "a late-cancellation fee applies").
+appointment_cancel_notices = Signal()

@@ -3,7 +3,8 @@ policy has an infusion booked or checked in only inside an approved authorizatio
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ketaclinic.billing import rules
@@ -22,23 +23,42 @@ def patient_authorizations(patient: Patient) -> list[PriorAuthorization]:
     )
 
 
+def utc_window(first: date, last: date) -> tuple[datetime, datetime]:
+    """A window in absolute time wide enough to hold every moment whose local day, in any time zone on earth
+    (UTC-12 to UTC+14), lies in ``first``..``last``; rows inside it are then kept by their own local day."""
+    return (
+        datetime.combine(first - timedelta(days=1), time(0), tzinfo=UTC),
+        datetime.combine(last + timedelta(days=2), time(0), tzinfo=UTC),
+    )
+
+
+def count_in_local_days(rows: Iterable[tuple[datetime, str]], first: date, last: date) -> int:
+    """How many (moment, time zone name) fall on a local day from ``first`` to ``last`` inclusive, each on the
+    wall clock of its own location (never the server's)."""
+    return sum(1 for at, tz_name in rows if first <= local_day(at, tz_name) <= last)
+
+
 def booked_units(a: PriorAuthorization, patient_id: int) -> int:
-    return Appointment.objects.filter(
+    start, end = utc_window(a.first_day, a.last_day)
+    rows = Appointment.objects.filter(
         patient_id=patient_id,
         type__is_infusion=True,
         status__in=[Appointment.Status.BOOKED, Appointment.Status.DONE],
-        start__date__gte=a.first_day,
-        start__date__lte=a.last_day,
-    ).count()
+        start__gte=start,
+        start__lt=end,
+    ).values_list("start", "location__timezone")
+    return count_in_local_days(rows, a.first_day, a.last_day)
 
 
 def given_units(a: PriorAuthorization, patient_id: int, exclude_session: int | None = None) -> int:
+    start, end = utc_window(a.first_day, a.last_day)
     sessions = InfusionSession.objects.filter(
-        patient_id=patient_id, scheduled_start__date__gte=a.first_day, scheduled_start__date__lte=a.last_day
+        patient_id=patient_id, scheduled_start__gte=start, scheduled_start__lt=end
     ).exclude(state=SessionState.CANCELLED.value)
     if exclude_session is not None:
         sessions = sessions.exclude(pk=exclude_session)
-    return sessions.exclude(checked_in_at__isnull=True).count()
+    rows = sessions.exclude(checked_in_at__isnull=True).values_list("scheduled_start", "location__timezone")
+    return count_in_local_days(rows, a.first_day, a.last_day)
 
 
 def check_covered(patient: Patient, day: date, used_by: str, exclude_session: int | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ketaclinic.billing import rules
-from ketaclinic.billing.models import LedgerEntry, Package
+from ketaclinic.billing.models import LedgerEntry, Package, Payer, PriorAuthorization
 from ketaclinic.core.errors import ValidationError
 
 
@@ -46,3 +46,42 @@ class RefundForm(forms.Form):
 class ReverseForm(forms.Form):
     entry = forms.UUIDField(widget=forms.HiddenInput)
     reason = forms.CharField(label="Why", max_length=300)
+
+
+class FinancingForm(forms.Form):
+    amount = AmountField(label="Amount financed ($)")
+    instalments = forms.IntegerField(label="Number of instalments", help_text="From 2 to 24.")
+    first_due = forms.DateField(
+        label="First due on", widget=forms.DateInput(attrs={"type": "date"}), help_text="Today or later."
+    )
+    interval_months = forms.IntegerField(
+        label="Months between instalments", initial=1, help_text="1 for monthly (same day each month)."
+    )
+    note = forms.CharField(required=False, max_length=300)
+
+
+class PayerForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=Payer.Kind.choices, help_text="A self-paying patient needs no payer.")
+    payer_id = forms.CharField(label="Electronic payer id", required=False, max_length=20)
+    address = forms.CharField(label="Claims address", required=False, max_length=200)
+
+
+class PolicyForm(forms.Form):
+    payer = forms.ModelChoiceField(Payer.objects.all(), empty_label=None)
+    member_id = forms.CharField(label="Member id", max_length=40)
+    group_number = forms.CharField(label="Group number", required=False, max_length=40)
+    coverage_percent = forms.IntegerField(
+        label="Coverage (%)", help_text="The share the payer covers, 0 to 100."
+    )
+    priority = forms.TypedChoiceField(
+        choices=[(1, "1 · primary"), (2, "2 · secondary")], coerce=int, initial=1
+    )
+
+
+class AuthorizationForm(forms.Form):
+    number = forms.CharField(label="Authorization number", max_length=40)
+    approved_units = forms.IntegerField(label="Approved sessions")
+    first_day = forms.DateField(label="First day", widget=forms.DateInput(attrs={"type": "date"}))
+    last_day = forms.DateField(label="Last day", widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(choices=PriorAuthorization.Status.choices)

@@ -279,3 +279,41 @@ class BillingProvider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FinancingPlan(ExternalIdentity):
+    """A balance due paid in instalments (issue 14): the instalments and their due dates are the core's
+    (``core.billing.financing``), computed from these fields; payments recorded on the account from the plan's
+    creation on are applied to them oldest-due-first."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="financing_plans")
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3, choices=CURRENCIES)
+    instalments = models.PositiveSmallIntegerField()
+    interval_months = models.PositiveSmallIntegerField(default=1)
+    first_due = models.DateField()
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="financing_plan_amount_positive", condition=models.Q(amount_cents__gt=0)
+            ),
+            models.CheckConstraint(
+                name="financing_plan_instalments_2_to_24",
+                condition=models.Q(instalments__gte=2, instalments__lte=24),
+            ),
+        ]
+
+
+class LateCancelFee(models.Model):
+    """The late-cancellation fee charged for one cancelled appointment: at most one per appointment (the
+    unique key makes the charge idempotent), pointing at its ledger charge (waived by reversing that)."""
+
+    appointment = models.OneToOneField(
+        "scheduling.Appointment", on_delete=models.PROTECT, related_name="late_cancel_fee"
+    )
+    charge = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="late_cancel_fee")

@@ -4,20 +4,45 @@ summed by the database from the entries' signed amounts (:func:`signed_amount`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.billing import rules
-from ketaclinic.billing.models import Account, LedgerEntry, Package, Price, PriceList, PriorAuthorization
+from ketaclinic.billing.authorizations import count_in_local_days, local_day, utc_window
+from ketaclinic.billing.models import (
+    Account,
+    FinancingPlan,
+    InsurancePolicy,
+    LedgerEntry,
+    Package,
+    Price,
+    PriceList,
+    PriorAuthorization,
+)
 from ketaclinic.core.access import Permission
+from ketaclinic.core.billing import fees, financing
 from ketaclinic.core.billing.authorization import authorization_expiring
 from ketaclinic.core.billing.ledger import account_balance, signed
+from ketaclinic.core.billing.money import Money
 from ketaclinic.core.billing.reports import AGEING_BUCKETS, ageing_bucket
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import InfusionSession
@@ -69,7 +94,7 @@ class Worklist:
 
 def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Worklist:
     """Sessions given but neither on a package nor charged; balances due, oldest first; approved
-    authorizations running out (dates or units). Five queries."""
+    authorizations running out (dates or units). Six queries."""
     require(user, Permission.BILLING_VIEW)
     today = today or timezone.localdate()
     locations = user_location_ids(user)
@@ -83,8 +108,7 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
     balances = list(
         accounts_with_balance(user).filter(**{"balance__gt": 0}).order_by(F("first_charge").asc())[:limit]
     )
-    sessions = "policy__patient__infusion_sessions"
-    auths = (
+    auths = list(
         PriorAuthorization.objects.filter(
             policy__patient__location_id__in=locations,
             policy__active=True,
@@ -92,27 +116,39 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
             last_day__gte=today - timedelta(days=30),
         )
         .select_related("policy__patient", "policy__payer")
-        .annotate(
-            used=Count(
-                sessions,
-                filter=Q(
-                    **{
-                        f"{sessions}__scheduled_start__date__gte": F("first_day"),
-                        f"{sessions}__scheduled_start__date__lte": F("last_day"),
-                        f"{sessions}__checked_in_at__isnull": False,
-                    }
-                )
-                & ~Q(**{f"{sessions}__state": SessionState.CANCELLED.value}),
-            )
-        )
-        .order_by("last_day")
+        .order_by("last_day")[:limit]
     )
+    used = _units_given(auths)
     rows = []
-    for a in auths[:limit]:
-        reason = authorization_expiring(rules.authorization(a), today, units_used=a.used)
+    for a in auths:
+        reason = authorization_expiring(rules.authorization(a), today, units_used=used[a.pk])
         if reason:
-            rows.append(AuthRow(a, a.used, reason))
+            rows.append(AuthRow(a, used[a.pk], reason))
     return Worklist(to_bill, balances, rows)
+
+
+def _units_given(auths: list[PriorAuthorization]) -> dict[int, int]:
+    """Sessions checked in (not cancelled) on each authorization's days, a session's day being the local day
+    of its location's time zone (one query for all the authorizations)."""
+    used = dict.fromkeys((a.pk for a in auths), 0)
+    if not auths:
+        return used
+    start, end = utc_window(min(a.first_day for a in auths), max(a.last_day for a in auths))
+    by_patient: dict[int, list[tuple[datetime, str]]] = {}
+    for patient_id, at, tz_name in (
+        InfusionSession.objects.filter(
+            patient_id__in={a.policy.patient_id for a in auths},
+            scheduled_start__gte=start,
+            scheduled_start__lt=end,
+            checked_in_at__isnull=False,
+        )
+        .exclude(state=SessionState.CANCELLED.value)
+        .values_list("patient_id", "scheduled_start", "location__timezone")
+    ):
+        by_patient.setdefault(patient_id, []).append((at, tz_name))
+    for a in auths:
+        used[a.pk] = count_in_local_days(by_patient.get(a.policy.patient_id, []), a.first_day, a.last_day)
+    return used
 
 
 @dataclass(frozen=True)
@@ -163,3 +199,144 @@ def price_for(package: Package, location: Location, on_day: date) -> Price | Non
     lists = PriceList.objects.filter(effective_from__lte=on_day, prices__package=package)
     chosen = lists.filter(location=location).first() or lists.filter(location__isnull=True).first()
     return None if chosen is None else chosen.prices.select_related("price_list").get(package=package)
+
+
+# --- financing plans --------------------------------------------------------------------------------------
+PAYMENT_KINDS = ("payment", "refund")
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    plan: FinancingPlan
+    states: list[financing.InstalmentState]
+
+    @property
+    def is_open(self) -> bool:
+        return any(s.status is not financing.InstalmentStatus.PAID for s in self.states)
+
+    @property
+    def overdue(self) -> list[financing.InstalmentState]:
+        return [s for s in self.states if s.status is financing.InstalmentStatus.OVERDUE]
+
+
+def _plans_with_paid(plans: QuerySet[FinancingPlan]) -> QuerySet[FinancingPlan]:
+    """Plans annotated with what was paid (net of refunds and reversals) on their account since each was set
+    up, in cents owed less (negative), in the same query."""
+    paid = (
+        LedgerEntry.objects.filter(account=OuterRef("account"), recorded_at__gte=OuterRef("created_at"))
+        .filter(Q(kind__in=PAYMENT_KINDS) | Q(kind="reversal", reverses__kind__in=PAYMENT_KINDS))
+        .values("account")
+        .annotate(t=Sum(signed_amount()))
+        .values("t")
+    )
+    return plans.annotate(paid_signed=Coalesce(Subquery(paid, output_field=IntegerField()), 0))
+
+
+def plan_row(plan: FinancingPlan, paid_signed: int, on: date) -> PlanRow:
+    schedule = financing.instalment_schedule(
+        Money.from_cents(plan.amount_cents, plan.currency),
+        plan.instalments,
+        plan.first_due,
+        interval_months=plan.interval_months,
+    )
+    paid = Money.from_cents(max(0, -paid_signed), plan.currency)
+    return PlanRow(plan, financing.instalment_states(schedule, [paid], on))
+
+
+def financing_plans(account: Account, on: date) -> list[PlanRow]:
+    """The account's plans, oldest first, each instalment's status as of ``on`` (the clinic's day at the
+    patient's location). One query."""
+    return [plan_row(p, p.paid_signed, on) for p in _plans_with_paid(account.financing_plans.all())]  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    plan: FinancingPlan
+    state: financing.InstalmentState
+
+
+def overdue_instalments(user: User, *, limit: int = 100) -> list[OverdueRow]:
+    """Instalments past their due date and not fully paid, at the user's locations, oldest due first; each
+    judged on its location's own day. One query."""
+    require(user, Permission.BILLING_VIEW)
+    plans = _plans_with_paid(
+        FinancingPlan.objects.filter(
+            account__patient__location_id__in=user_location_ids(user),
+            first_due__lt=timezone.localdate() + timedelta(days=1),
+        ).select_related("account__patient__location")
+    )
+    rows = []
+    now = timezone.now()
+    for p in plans:
+        on = local_day(now, p.account.patient.location.timezone)
+        rows += [OverdueRow(p, s) for s in plan_row(p, p.paid_signed, on).overdue]  # type: ignore[attr-defined]
+    rows.sort(key=lambda r: r.state.instalment.due)
+    return rows[:limit]
+
+
+# --- the late-cancellation fee ------------------------------------------------------------------------
+def late_cancel_policy(location: Location, on_day: date) -> fees.LateCancelPolicy | None:
+    """The location's own price list in effect that day, else the clinic-wide one (as prices are found)."""
+    lists = PriceList.objects.filter(effective_from__lte=on_day)
+    chosen = lists.filter(location=location).first() or lists.filter(location__isnull=True).first()
+    if chosen is None:
+        return None
+    return fees.LateCancelPolicy(
+        hours=chosen.late_cancel_hours, fee=Money.from_cents(chosen.late_cancel_fee_cents, chosen.currency)
+    )
+
+
+def late_cancel_fee_due(appointment: Any, *, at: datetime, by: str) -> Money | None:
+    """The fee a cancellation at ``at`` by ``by`` (patient or clinic) would owe, or None (the core
+    decides)."""
+    tz = appointment.location.timezone
+    policy = late_cancel_policy(appointment.location, local_day(appointment.start, tz))
+    return fees.late_cancel_fee(policy, start=appointment.start, cancelled_at=at, by=fees.CancelledBy(by))
+
+
+@dataclass(frozen=True)
+class AuthLine:
+    authorization: PriorAuthorization
+    used: int
+    units_left: int
+    days_left: int
+
+
+@dataclass(frozen=True)
+class PolicyLine:
+    policy: Any
+    authorizations: list[AuthLine]
+
+
+def patient_policies(patient: Any, *, today: date) -> list[PolicyLine]:
+    """The patient's policies (active first, by priority) and each one's authorizations with the sessions
+    used so far (checked in, not cancelled, on a local day inside its dates) and the days left counted from
+    ``today`` (the location's day). Three queries, however many policies and authorizations."""
+    auths = PriorAuthorization.objects.order_by("-last_day")
+    policies = (
+        InsurancePolicy.objects.filter(patient=patient)
+        .select_related("payer")
+        .prefetch_related(Prefetch("authorizations", queryset=auths, to_attr="annotated"))
+        .order_by("-active", "priority", "-created_at")
+    )
+    listed = list(policies)
+    every = [a for p in listed for a in p.annotated]
+    # the sessions given inside any of them (one query, also with none), each counted on its location's day
+    start, end = utc_window(
+        min((a.first_day for a in every), default=today), max((a.last_day for a in every), default=today)
+    )
+    given = list(
+        InfusionSession.objects.filter(patient=patient, scheduled_start__gte=start, scheduled_start__lt=end)
+        .exclude(checked_in_at__isnull=True)
+        .exclude(state=SessionState.CANCELLED.value)
+        .values_list("scheduled_start", "location__timezone")
+    )
+    lines = []
+    for p in listed:
+        rows = []
+        for a in p.annotated:
+            used = count_in_local_days(given, a.first_day, a.last_day)
+            days_left = max(0, (a.last_day - max(today, a.first_day)).days + 1)
+            rows.append(AuthLine(a, used, max(0, a.approved_units - used), days_left))
+        lines.append(PolicyLine(p, rows))
+    return lines

@@ -5,8 +5,9 @@ Every write is audited in the same transaction."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Sum
@@ -17,12 +18,21 @@ from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
 from ketaclinic.base.tokens import token_new, token_sha256
-from ketaclinic.billing import rules
-from ketaclinic.billing.models import Account, LedgerEntry, Package, PackageSale, StatementLink
+from ketaclinic.billing import rules, selectors
+from ketaclinic.billing.authorizations import local_day
+from ketaclinic.billing.models import (
+    Account,
+    FinancingPlan,
+    LateCancelFee,
+    LedgerEntry,
+    Package,
+    PackageSale,
+    StatementLink,
+)
 from ketaclinic.billing.processors import processor
 from ketaclinic.billing.selectors import price_for
 from ketaclinic.core.access import Permission
-from ketaclinic.core.billing import ledger
+from ketaclinic.core.billing import financing, ledger
 from ketaclinic.core.billing.money import Money
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.patients.access import patient_for
@@ -34,6 +44,10 @@ REASON_REQUIRED = "Say why (a few words for the account's history)."
 CARD_TOKEN_REQUIRED = "A card payment needs the card read by the payment terminal or form first."
 REFUND_OVER_PAYMENT = (
     "A refund of {amount} is more than this payment has left to refund ({left}): refund up to {left}."
+)
+FEE_CURRENCY = (
+    "The late-cancellation fee is in {fee} but this account is in {account}: "
+    "give the price list the account's currency."
 )
 NOT_REFUNDABLE = "Only a payment can be refunded; this entry is a {kind}."
 
@@ -322,3 +336,110 @@ def statement_link_open(*, token: str) -> Account | None:
         location_code=account.patient.location.code,
     )
     return account
+
+
+# --- financing plans and the late-cancellation fee -------------------------------------------------------
+PLAN_STILL_OPEN = (
+    "This account already has a financing plan with instalments still to pay ({amount} from {day}): "
+    "finish or waive it before setting up another."
+)
+
+
+@transaction.atomic
+def financing_plan_create(
+    *,
+    user: User,
+    patient: Patient,
+    amount_cents: int,
+    instalments: int,
+    first_due: date,
+    interval_months: int = 1,
+    note: str = "",
+) -> FinancingPlan:
+    """Finance part or all of the balance due in 2 to 24 instalments, the first due today or later (the
+    clinic's day at the patient's location); one open plan per account, so each payment counts once."""
+    require(user, Permission.BILLING_RECORD)
+    patient_for(user, patient, Permission.BILLING_RECORD)
+    account = _locked(patient)
+    today = local_day(timezone.now(), patient.location.timezone)
+    for row in selectors.financing_plans(account, today):
+        if row.is_open:
+            raise ValidationError(
+                PLAN_STILL_OPEN.format(
+                    amount=rules.money_words(row.plan.amount_cents, row.plan.currency),
+                    day=f"{row.plan.first_due:%d %b %Y}",
+                ),
+                field="amount",
+                value=amount_cents,
+            )
+    financing.check_plan(
+        amount=_money(account, amount_cents),
+        balance=ledger.account_balance(_ledger(account)[0], account.currency),
+        count=instalments,
+        interval_months=interval_months,
+        first_due=first_due,
+        today=today,
+    )
+    plan = FinancingPlan(
+        account=account,
+        amount_cents=amount_cents,
+        currency=account.currency,
+        instalments=instalments,
+        interval_months=interval_months,
+        first_due=first_due,
+        note=note.strip()[:300],
+        created_by=user,
+    )
+    plan.full_clean(exclude=["account", "created_by"])
+    plan.save(force_insert=True)
+    audit_record(
+        action=AuditEntry.Action.CREATE,
+        actor=user,
+        patient=patient,
+        summary=f"Financing plan of {rules.money_words(amount_cents, account.currency)} in {instalments} "
+        f"instalments from {first_due:%Y-%m-%d}",
+        detail={
+            "plan": str(plan.external_id),
+            "amount_cents": amount_cents,
+            "instalments": instalments,
+            "interval_months": interval_months,
+            "first_due": first_due.isoformat(),
+        },
+        location_code=patient.location.code,
+    )
+    return plan
+
+
+def late_cancel_fee_charge(*, user: User, appointment: Any, by: str) -> LedgerEntry | None:
+    """Inside the cancellation's transaction: charge the late-cancellation fee once for this appointment (a
+    second call finds the first charge and posts nothing). Audited like every entry; a clerk waives it by
+    reversing the charge with a reason."""
+    existing = LateCancelFee.objects.filter(appointment=appointment).select_related("charge").first()
+    if existing is not None:
+        return None
+    fee = selectors.late_cancel_fee_due(appointment, at=timezone.now(), by=by)
+    if fee is None:
+        return None
+    account = _locked(appointment.patient)
+    if fee.currency != account.currency:
+        raise ValidationError(
+            FEE_CURRENCY.format(fee=fee.currency, account=account.currency),
+            field="currency",
+            value=fee.currency,
+        )
+    tz = ZoneInfo(appointment.location.timezone)
+    hours = selectors.late_cancel_policy(
+        appointment.location, local_day(appointment.start, appointment.location.timezone)
+    )
+    entry = _post(
+        account,
+        user,
+        kind=Kind.CHARGE,
+        amount_cents=fee.cents,
+        description=f"Late-cancellation fee: {appointment.type.name.lower()} of "
+        f"{appointment.start.astimezone(tz):%d %b %Y %H:%M}",
+        reason=f"Cancelled less than {hours.hours if hours else 0} hours before the start: "
+        f"{appointment.cancel_reason}"[:300],
+    )
+    LateCancelFee.objects.create(appointment=appointment, charge=entry)
+    return entry

@@ -19,4 +19,13 @@ urlpatterns = [
     path(
         "sessions/<uuid:external_id>/superbill.pdf", views.superbill, {"as_pdf": True}, name="superbill_pdf"
     ),
+    path("payers/", views.payers, name="payers"),
+    path("payers/<uuid:external_id>/", views.payer_edit, name="payer_edit"),
+    path("patients/<uuid:external_id>/policies/", views.policy_add, name="policy_add"),
+    path("policies/<uuid:external_id>/", views.policy_edit, name="policy_edit"),
+    path("policies/<uuid:external_id>/deactivate/", views.policy_deactivate, name="policy_deactivate"),
+    path("policies/<uuid:external_id>/authorizations/", views.authorization_add, name="authorization_add"),
+    path(
+        "authorizations/<uuid:external_id>/status/", views.authorization_status, name="authorization_status"
+    ),
 ]

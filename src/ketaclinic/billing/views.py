@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,8 +20,9 @@ from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.permissions import require
 from ketaclinic.audit.services import audit_read
 from ketaclinic.base.pdf import pdf_filename, pdf_response
-from ketaclinic.billing import claims, documents, forms, reports, selectors, services
-from ketaclinic.billing.models import LedgerEntry, Package
+from ketaclinic.billing import claims, documents, forms, insurance, reports, selectors, services
+from ketaclinic.billing.authorizations import local_day
+from ketaclinic.billing.models import InsurancePolicy, LedgerEntry, Package, Payer, PriorAuthorization
 from ketaclinic.billing.packages import sales_with_units_left
 from ketaclinic.core.access import Permission
 from ketaclinic.core.billing.claims import cms1500_fields
@@ -41,7 +43,12 @@ def _patient(user: Any, external_id: Any, permission: Permission) -> Patient:
 @require_GET
 def worklist(request: AuthedRequest) -> HttpResponse:
     work = selectors.worklist(request.user)
-    return render(request, "billing/worklist.html", {"work": work, "ageing": selectors.ageing(request.user)})
+    context = {
+        "work": work,
+        "ageing": selectors.ageing(request.user),
+        "overdue": selectors.overdue_instalments(request.user),
+    }
+    return render(request, "billing/worklist.html", context)
 
 
 def _account_page(request: AuthedRequest, patient: Patient, status: int = 200, **bound: Any) -> HttpResponse:
@@ -54,12 +61,19 @@ def _account_page(request: AuthedRequest, patient: Patient, status: int = 200, *
         "rows": rows,
         "balance": rows[-1].running if rows else 0,
         "packages": sales_with_units_left(account),
-        "policies": patient.insurance_policies.select_related("payer").prefetch_related("authorizations"),
+        "policies": selectors.patient_policies(
+            patient, today=timezone.localdate(timezone=ZoneInfo(patient.location.timezone))
+        ),
+        "policy_form": bound.get("policy_form") or forms.PolicyForm(),
+        "auth_form": forms.AuthorizationForm(),
+        "statuses": PriorAuthorization.Status.choices,
         "sessions": InfusionSession.objects.filter(patient=patient, state="discharged").order_by(
             "-scheduled_start"
         )[:20],
         "sell": bound.get("sell") or forms.SellForm(),
         "pay": bound.get("pay") or forms.PaymentForm(),
+        "finance": bound.get("finance") or forms.FinancingForm(auto_id="id_finance_%s"),
+        "plans": selectors.financing_plans(account, local_day(timezone.now(), patient.location.timezone)),
         "refund_error": bound.get("refund_error", ""),
         "can_record": request.user.can(Permission.BILLING_RECORD),
     }
@@ -90,6 +104,15 @@ def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
             data["amount_cents"] = data.pop("amount")
             entry = services.payment_record(user=user, patient=patient, **data)
             messages.success(request, f"{entry.description}: recorded.")
+        elif action == "finance":
+            finance = forms.FinancingForm(request.POST, auto_id="id_finance_%s")
+            if not finance.is_valid():
+                return _account_page(request, patient, 400, finance=finance)
+            data = dict(finance.cleaned_data)
+            data["amount_cents"] = data.pop("amount")
+            data["interval_months"] = data["interval_months"] or 1
+            plan = services.financing_plan_create(user=user, patient=patient, **data)
+            messages.success(request, f"Financing plan set up: {plan.instalments} instalments.")
         elif action in ("refund", "reverse"):
             form = forms.RefundForm(request.POST) if action == "refund" else forms.ReverseForm(request.POST)
             if not form.is_valid():
@@ -112,7 +135,8 @@ def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
             return _account_page(request, patient, 400)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return _account_page(request, patient, 400, **({"pay": pay} if action == "pay" else {}))
+        bound = {"pay": pay} if action == "pay" else {"finance": finance} if action == "finance" else {}
+        return _account_page(request, patient, 400, **bound)
     return redirect("billing:account", patient.external_id)
 
 
@@ -145,11 +169,16 @@ def superbill(request: AuthedRequest, external_id: Any, as_pdf: bool = False) ->
 
 
 def _superbill(request: AuthedRequest, external_id: Any) -> tuple[documents.Superbill, Patient]:
+    return superbill_for(request.user, external_id)
+
+
+def superbill_for(user: Any, external_id: Any) -> tuple[documents.Superbill, Patient]:
+    """A given session's superbill (codes, charge, what was paid) for the pages and the API."""
     session = get_object_or_404(
         InfusionSession.objects.select_related("patient", "location", "protocol_version"),
         external_id=external_id,
     )
-    patient = patient_for(request.user, session.patient, Permission.BILLING_VIEW)
+    patient = patient_for(user, session.patient, Permission.BILLING_VIEW)
     account = services.account_for(patient)
     use = session.package_uses.filter(kind="use").select_related("sale__charge").first()
     charge = session.ledger_entries.filter(kind="charge").first()
@@ -268,3 +297,154 @@ def statement(request: HttpRequest, token: str) -> HttpResponse:
     context = {"patient": account.patient, "rows": rows, "balance": rows[-1].running if rows else 0}
     with timezone.override(account.patient.location.timezone):
         return render(request, "billing/statement.html", context)
+
+
+# --- Insurance: payers, a patient's policies and their prior authorizations ---------------------------------
+
+
+def _form_words(form: Any) -> str:
+    return " ".join(
+        f"{form.fields[k].label or k}: {' '.join(v)}" if k in form.fields else " ".join(v)
+        for k, v in form.errors.items()
+    )
+
+
+@login_required
+def payers(request: AuthedRequest) -> HttpResponse:
+    require(request.user, Permission.BILLING_VIEW)
+    form = forms.PayerForm()
+    status = 200
+    if request.method == "POST":
+        require(request.user, Permission.BILLING_RECORD)
+        form = forms.PayerForm(request.POST)
+        if form.is_valid():
+            try:
+                payer = insurance.payer_add(user=request.user, **form.cleaned_data)
+                messages.success(request, f"Payer added: {payer.name}.")
+                return redirect("billing:payers")
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        status = 400
+    context = {
+        "payers": Payer.objects.annotate(n_policies=Count("policies")).order_by("name"),
+        "form": form,
+        "can_record": request.user.can(Permission.BILLING_RECORD),
+    }
+    return render(request, "billing/payers.html", context, status=status)
+
+
+@login_required
+def payer_edit(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    require(request.user, Permission.BILLING_RECORD)
+    payer = get_object_or_404(Payer, external_id=external_id)
+    form = forms.PayerForm(
+        initial={"name": payer.name, "kind": payer.kind, "payer_id": payer.payer_id, "address": payer.address}
+    )
+    status = 200
+    if request.method == "POST":
+        form = forms.PayerForm(request.POST)
+        if form.is_valid():
+            try:
+                insurance.payer_edit(user=request.user, payer=payer, **form.cleaned_data)
+                messages.success(request, f"Payer saved: {form.cleaned_data['name']}.")
+                return redirect("billing:payers")
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        status = 400
+    return render(request, "billing/payer_edit.html", {"payer": payer, "form": form}, status=status)
+
+
+@login_required
+@require_POST
+def policy_add(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    patient = _patient(request.user, external_id, Permission.BILLING_RECORD)
+    require(request.user, Permission.BILLING_RECORD)
+    form = forms.PolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            insurance.policy_add(user=request.user, patient=patient, **form.cleaned_data)
+            messages.success(request, f"Insurance policy added: {form.cleaned_data['payer'].name}.")
+            return redirect("billing:account", patient.external_id)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    return _account_page(request, patient, 400, policy_form=form)
+
+
+def _policy(request: AuthedRequest, external_id: Any) -> InsurancePolicy:
+    policy = get_object_or_404(
+        InsurancePolicy.objects.select_related("patient__location", "payer"), external_id=external_id
+    )
+    patient_for(request.user, policy.patient, Permission.BILLING_RECORD)
+    require(request.user, Permission.BILLING_RECORD)
+    return policy
+
+
+@login_required
+def policy_edit(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    policy = _policy(request, external_id)
+    form = forms.PolicyForm(
+        initial={
+            "payer": policy.payer_id,
+            "member_id": policy.member_id,
+            "group_number": policy.group_number,
+            "coverage_percent": policy.coverage_percent,
+            "priority": policy.priority,
+        }
+    )
+    status = 200
+    if request.method == "POST":
+        form = forms.PolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                insurance.policy_edit(user=request.user, policy=policy, **form.cleaned_data)
+                messages.success(request, "Insurance policy saved.")
+                return redirect("billing:account", policy.patient.external_id)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        status = 400
+    context = {"policy": policy, "patient": policy.patient, "form": form}
+    return render(request, "billing/policy_edit.html", context, status=status)
+
+
+@login_required
+@require_POST
+def policy_deactivate(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    policy = _policy(request, external_id)
+    insurance.policy_deactivate(user=request.user, policy=policy)
+    messages.success(
+        request, f"Insurance policy deactivated: {policy.payer.name}, member {policy.member_id}."
+    )
+    return redirect("billing:account", policy.patient.external_id)
+
+
+@login_required
+@require_POST
+def authorization_add(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    policy = _policy(request, external_id)
+    form = forms.AuthorizationForm(request.POST)
+    if form.is_valid():
+        try:
+            auth = insurance.authorization_add(user=request.user, policy=policy, **form.cleaned_data)
+            messages.success(request, f"Prior authorization {auth.number} added.")
+            return redirect("billing:account", policy.patient.external_id)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, _form_words(form))
+    return _account_page(request, policy.patient, 400)
+
+
+@login_required
+@require_POST
+def authorization_status(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    auth = get_object_or_404(PriorAuthorization.objects.select_related("policy"), external_id=external_id)
+    policy = _policy(request, auth.policy.external_id)
+    try:
+        insurance.authorization_status_set(
+            user=request.user, authorization=auth, status=request.POST.get("status", "")
+        )
+        messages.success(request, f"Prior authorization {auth.number}: status saved.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _account_page(request, policy.patient, 400)
+    return redirect("billing:account", policy.patient.external_id)

@@ -87,3 +87,11 @@ class MoveForm(_PlaceForm):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Reason for cancelling")
+    cancelled_by = forms.ChoiceField(
+        choices=[("patient", "The patient"), ("clinic", "The clinic")],
+        initial="patient",
+        required=False,
+        widget=forms.RadioSelect,
+        label="Who cancels",
+        help_text="A cancellation by the clinic is never charged a fee.",
+    )

@@ -22,6 +22,7 @@ from ketaclinic.accounts.http import AuthedRequest
 from ketaclinic.accounts.models import Chair, Location
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.audit.services import audit_list, audit_read
+from ketaclinic.base.signals import appointment_cancel_notices
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.access import patient_for
@@ -209,11 +210,22 @@ def _detail(
                 "a": a,
                 "move": move,
                 "cancel": CancelForm(),
+                "cancel_notices": _cancel_notices(a),
                 "slots": slots,
                 "back": _calendar_url(a.location, a.start.astimezone(ZoneInfo(a.location.timezone)).date()),
             },
             status=status,
         )
+
+
+def _cancel_notices(a: Appointment) -> list[str]:
+    """What the apps above want the desk to read before cancelling (billing: a late-cancellation fee)."""
+    if a.status != Appointment.Status.BOOKED:
+        return []
+    replies = appointment_cancel_notices.send(
+        sender=Appointment, appointment=a, at=timezone.now(), cancelled_by="patient"
+    )
+    return [text for _, text in replies if isinstance(text, str) and text]
 
 
 def _move_form(a: Appointment, data: QueryDict | None = None) -> MoveForm:
@@ -272,7 +284,12 @@ def appointment_cancel_page(request: AuthedRequest, external_id: str) -> HttpRes
     require(request.user, Permission.SCHEDULE_MANAGE)
     a = _appointment(request, external_id)
     try:
-        appointment_cancel(user=request.user, appointment=a, reason=request.POST.get("reason", ""))
+        appointment_cancel(
+            user=request.user,
+            appointment=a,
+            reason=request.POST.get("reason", ""),
+            cancelled_by=request.POST.get("cancelled_by") or "patient",
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("scheduling:appointment", external_id=a.external_id)

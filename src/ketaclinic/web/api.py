@@ -111,6 +111,7 @@ api.add_router("/consent", "ketaclinic.consent.api.router")
 api.add_router("/sessions", "ketaclinic.infusions.api.router")
 api.add_router("/outcomes", "ketaclinic.outcomes.api.router")
 api.add_router("/desk", "ketaclinic.scheduling.api.router")
+api.add_router("/billing", "ketaclinic.billing.api.router")
 
 
 def error_statuses(operation: Any) -> list[int]:

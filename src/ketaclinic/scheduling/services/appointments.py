@@ -29,6 +29,9 @@ from ketaclinic.scheduling.services._checks import Request, _check_all, _check_f
 
 NOT_BOOKED = "This appointment is {status}; only a booked appointment can be {what}."
 REASON_REQUIRED = "Give a reason for cancelling."
+CANCELLED_BY_PATIENT, CANCELLED_BY_CLINIC = "patient", "clinic"
+CANCELLED_BY = {CANCELLED_BY_PATIENT: "The patient", CANCELLED_BY_CLINIC: "The clinic"}
+CANCELLED_BY_UNKNOWN = "Who cancelled {value!r} is not one of the choices: the patient or the clinic."
 
 
 def _lock_places(req: Request) -> None:
@@ -205,9 +208,16 @@ def appointment_move(
 
 
 @transaction.atomic
-def appointment_cancel(*, user: User, appointment: Appointment, reason: str) -> Appointment:
-    """Cancel with a reason; the chair, room, staff member and patient are free again at that time (a plan
-    slot stays planned, to be booked again)."""
+def appointment_cancel(
+    *, user: User, appointment: Appointment, reason: str, cancelled_by: str = CANCELLED_BY_PATIENT
+) -> Appointment:
+    """Cancel with a reason, saying who cancelled (the patient or the clinic); the chair, room, staff
+    member and patient are free again at that time (a plan slot stays planned, to be booked again). The apps
+    above hear of it in this transaction (billing charges a late cancellation by the patient its fee)."""
+    if cancelled_by not in CANCELLED_BY:
+        raise ValidationError(
+            CANCELLED_BY_UNKNOWN.format(value=cancelled_by), field="cancelled_by", value=cancelled_by
+        )
     a = _locked(user, appointment, "cancelled")
     if not reason.strip():
         raise ValidationError(REASON_REQUIRED, field="reason", value=reason)
@@ -219,8 +229,8 @@ def appointment_cancel(*, user: User, appointment: Appointment, reason: str) -> 
         actor=user,
         patient=a.patient,
         summary=f"Cancelled {a.type.name.lower()} of {a.start:%Y-%m-%d %H:%M}: {a.cancel_reason}",
-        detail={"appointment": str(a.external_id), "reason": a.cancel_reason},
+        detail={"appointment": str(a.external_id), "reason": a.cancel_reason, "cancelled_by": cancelled_by},
         location_code=a.location.code,
     )
-    appointment_changed.send(sender=Appointment, appointment=a)
+    appointment_changed.send(sender=Appointment, appointment=a, user=user, cancelled_by=cancelled_by)
     return a
