@@ -8,7 +8,8 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
@@ -64,6 +65,16 @@ def test_the_board_lists_todays_planned_slots_with_the_infusion_number_and_check
             'data-testid="slot"' in body and "Maria Garcia" in body and "1 of 6" in body and "12:00" in body
         )
         assert check_in_url(slot) in body and "Expected" in body
+
+
+def test_a_board_poll_with_a_planned_slot_never_reads_the_protocol_document(slot, nurse, client_for):
+    """The plan's protocol version comes with each slot; its 20 kB document is not read at every poll."""
+    client = client_for(nurse)
+    client.get(board_url(slot), HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as ctx:
+        assert "1 of 6" in text(client.get(board_url(slot), HTTP_HX_REQUEST="true"))
+    assert any("plans_plannedinfusion" in q["sql"] for q in ctx.captured_queries)
+    assert not [q for q in ctx.captured_queries if '"protocols_protocolversion"."document"' in q["sql"]]
 
 
 def test_check_in_from_the_slot_opens_the_session_checks_in_and_shows_the_live_page(slot, nurse, client_for):

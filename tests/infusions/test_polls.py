@@ -9,6 +9,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ketaclinic.accounts.models import Chair
@@ -89,6 +91,20 @@ def test_a_board_poll_makes_as_many_queries_for_6_running_sessions_as_for_2(
     # fingerprints, the user's break-glass accesses, the planned slots, the flags, the chairs, the audit
     # trail's check (none of the sessions' pump events, readings, orders or alerts: unchanged)
     assert two <= 10, two
+
+
+def test_steady_polls_never_read_a_protocol_document(session, nurse, prescriber, client_for):
+    """A protocol version's document is about 20 kB of JSON; a poll uses the version validated once per
+    process, so neither poll carries the document from the database on every call (it did, per row)."""
+    running = walk(session, "running", nurse=nurse, prescriber=prescriber)
+    client = client_for(nurse)
+    document = '"protocols_protocolversion"."document"'
+    for url in (status_url(running), board_url(running)):
+        poll(client, url)
+        with CaptureQueriesContext(connection) as ctx:
+            assert "Running" in poll(client, url)
+        assert ctx.captured_queries, url
+        assert not [q["sql"] for q in ctx.captured_queries if document in q["sql"]], url
 
 
 def test_a_status_poll_after_a_change_shows_it(session, nurse, prescriber, staff, client_for):

@@ -164,6 +164,8 @@ def day_board(
     sessions = list(
         fingerprinted(InfusionSession.objects.filter(on_day, location=location))
         .select_related("patient", "location", "chair", "protocol_version", "planned_infusion__plan")
+        # the version's document (about 20 kB of JSON a row) is read only when ``parsed`` has not seen it
+        .defer("protocol_version__document")
         .order_by("scheduled_start")
     )
     polled = board_rows(sessions)  # pump events, readings, signed order, open alerts: cached per session

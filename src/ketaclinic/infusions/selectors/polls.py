@@ -146,6 +146,7 @@ def session_polled_get(*, user: User, external_id: str) -> InfusionSession:
     session = (
         fingerprinted(InfusionSession.objects.all())
         .select_related("patient", "patient__location", "protocol_version", "location", "chair", "updated_by")
+        .defer("protocol_version__document")  # read only when ``parsed`` has not seen the version
         .get(external_id=external_id)
     )
     patient_for(user, session.patient, Permission.SESSION_VIEW)

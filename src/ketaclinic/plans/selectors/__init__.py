@@ -84,6 +84,8 @@ def planned_infusions_on(
         )
         .exclude(status=PlannedInfusion.Status.CANCELLED)
         .select_related("plan", "plan__patient", "plan__protocol_version", "chair", "location")
+        # the version's document (about 20 kB of JSON a row) is read only when ``parsed`` has not seen it
+        .defer("plan__protocol_version__document")
         .order_by("chair__name", "scheduled_start")
     )
 

@@ -202,6 +202,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# With the shared cache, a signed-in request reads its session from Redis, not the database (every request
+# reads it; the database stays the record: cached_db writes both, and sign-out deletes both).
+if KETACLINIC_REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 RATELIMIT_USE_CACHE = "default"
 # W001: django-ratelimit's list of backends predates Django's own RedisCache, which increments atomically.
 # E003 (a cache only this process sees) is silenced only when there is no Redis: the demo's one server
