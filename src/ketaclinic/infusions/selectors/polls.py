@@ -14,6 +14,7 @@ poll.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,7 +64,14 @@ def _last(
 def fingerprinted(sessions: QuerySet[InfusionSession]) -> QuerySet[InfusionSession]:
     """The sessions, each with ``poll_key``'s parts: the last reading, pump event and alert, the alerts still
     open, the orders' last change, and the patient's open safety flags."""
-    return sessions.annotate(
+    return sessions.annotate(**_fingerprint_columns())
+
+
+@functools.cache
+def _fingerprint_columns() -> dict[str, Subquery]:
+    """The ten subqueries, built once per process (building them cost more than running them; Django copies
+    an expression each time a query uses it, so one set serves every query)."""
+    return dict(
         fp_vitals=_last(VitalSigns, Max("id")),
         fp_events=_last(RateEvent, Max("id")),
         fp_alerts=_last(VitalAlert, Max("id")),
