@@ -46,10 +46,22 @@ class Chairs:
     def take(self, day: date, slot: Slot) -> None:
         self.taken.add((slot.chair, day, slot.n))
 
-    def slots(self, rng: random.Random) -> list[Slot]:
-        out = [Slot(c, n) for c in range(self.chairs - 2) for n in range(len(self.starts))]
-        rng.shuffle(out)
-        return out
+    def slots(self, rng: random.Random, k: int) -> list[Slot]:
+        """``k`` distinct chair-and-start slots drawn at random (the two kept chairs left out), in the time
+        ``k`` takes, not the clinic's size: it is drawn for every patient and booster, and building and
+        shuffling every slot each time made the generation's cost grow with patients times chairs."""
+        n = len(self.starts)
+        total = (self.chairs - 2) * n
+        return [Slot(i // n, i % n) for i in rng.sample(range(total), min(k, total))]
+
+    def free_slot(self, day: date, rng: random.Random) -> Slot | None:
+        """A free slot on ``day`` drawn at random, or None when every slot is taken: a few random draws
+        (chairs are planned with room to spare), then every slot in random order."""
+        drawn = next((s for s in self.slots(rng, 16) if self.free(day, s)), None)
+        if drawn is not None:
+            return drawn
+        every = self.slots(rng, (self.chairs - 2) * len(self.starts))
+        return next((s for s in every if self.free(day, s)), None)
 
 
 @dataclass

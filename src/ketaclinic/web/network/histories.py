@@ -138,7 +138,7 @@ class History(Context):
         starts: tuple[datetime, ...] = ()
         slot = None
         for _ in range(40):
-            for s in chairs.slots(rng)[:12]:
+            for s in chairs.slots(rng, 12):
                 starts = propose_series(
                     rules=rules, start=want, weekdays=weekdays, at=chairs.starts[s.n], tz=clinic.tz
                 )
@@ -182,7 +182,7 @@ class History(Context):
         # boosters: every three to six weeks after the series while the patient stays in care
         b = starts[-1].astimezone(clinic.tz).date() + timedelta(days=rng.randint(21, 42))
         while rng.random() < 0.95 and b <= self.today:
-            free = next((s for s in chairs.slots(rng) if chairs.free(b, s)), None)
+            free = chairs.free_slot(b, rng)
             if free is not None:
                 chairs.take(b, free)
                 booked.append((self.at(d, b, chairs.starts[free.n]), free))
