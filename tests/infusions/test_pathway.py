@@ -142,7 +142,7 @@ def test_the_note_states_the_patients_safety_flags(session, nurse, prescriber, p
     note = selectors.note_text(fresh(session))
     assert "Safety flags: none open." in note
     # the header names the clinic's time zone in words (and its abbreviation that day), not its key
-    assert "America/New_York" not in note and "(times in New York time (E" in note.splitlines()[0]
+    assert "America/New_York" not in note and "(times in New York time, E" in note.splitlines()[0]
     response_record(user=nurse, patient=patient, instrument="phq9", answers=phq9(18, item9=2))
     flag = SafetyFlag.objects.get(patient=patient, status="open")
     text = selectors.note_text(fresh(session))

@@ -321,4 +321,4 @@ def test_the_desks_pages_name_the_time_zone_in_words_not_its_key(
         html = page(client.get(url))
         assert "America/New_York" not in html, url
         assert "New York time" in html, url
-    assert f"times in New York time ({abbreviation}" in page(client.get(week_of(desk)))
+    assert f"times in New York time, {abbreviation}" in page(client.get(week_of(desk)))

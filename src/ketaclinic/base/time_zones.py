@@ -14,7 +14,7 @@ from django.utils import timezone
 
 def zone_words(zone: object, moments: Iterable[date | datetime] = ()) -> str:
     """A time zone as people say it: ``America/New_York`` -> ``New York time``, with the abbreviations in use
-    at ``moments`` (dates are read at noon): ``New York time (EST)``, or ``(EDT/EST)`` across a change.
+    at ``moments`` (dates are read at noon): ``New York time, EST``, or ``EDT/EST`` across a change.
     The abbreviations are the time zone database's own (``zoneinfo``); an unknown key is shown as given."""
     key = str(zone or "")
     try:
@@ -29,7 +29,7 @@ def zone_words(zone: object, moments: Iterable[date | datetime] = ()) -> str:
         if short and short not in shorts and not short.lstrip("+-").isdigit():
             shorts.append(short)
     words = f"{city} time" if "/" in key else key
-    return f"{words} ({'/'.join(shorts)})" if shorts and shorts != [key] else words
+    return f"{words}, {'/'.join(shorts)}" if shorts and shorts != [key] else words
 
 
 def activate_for(location: object) -> None:

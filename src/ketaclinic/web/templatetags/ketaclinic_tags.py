@@ -96,7 +96,7 @@ def for_people(text: Any) -> str:
 @register.filter
 def zone_name(zone: Any, moments: Any = None) -> str:
     """``{{ location.timezone|zone_name:week.days }}``: the zone in words with its abbreviation on the dates
-    shown (a date, a datetime, or a list of them or of calendar days), never the raw key."""
+    shown, "New York time, EST" (a date, a datetime, or a list of them or of calendar days), never the key."""
     given = moments if isinstance(moments, list | tuple) else [] if moments in (None, "") else [moments]
     found = [m if isinstance(m, date) else getattr(m, "day", None) for m in given]  # a calendar's Day
     return zone_words(zone, [m for m in found if isinstance(m, date)])
