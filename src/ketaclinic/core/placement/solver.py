@@ -288,9 +288,10 @@ class _WeekModel:
         most = self._read(first)
         self.model.add(self.placed >= len(most))
         self.model.clear_hints()
-        # start the layout from the plan's own times when that placement keeps as many sessions
-        near = planned_fit_place(self.week)
-        near_ok = len(near) >= len(most) and not placement_problems(self.week, near)
+        # start the layout from the plan's own times when there are any and that placement keeps as many
+        # sessions (without planned times the first solve's answer is the better start)
+        near = planned_fit_place(self.week) if any(r.planned_min for r in self.week.requests) else []
+        near_ok = bool(near) and len(near) >= len(most) and not placement_problems(self.week, near)
         self.hint(near if near_ok else most)
         self.model.minimize(cp_model.LinearExpr.sum(self.costs))
         second = self._solver(
