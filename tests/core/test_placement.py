@@ -280,3 +280,51 @@ def test_a_run_cut_short_by_the_work_limit_gives_the_same_proposal_every_time():
     first = week_place(week, cut_short)
     assert week_place(week, cut_short) == first
     assert first.sessions_placed == 22
+
+
+def clinic_day_chairs(n: int = 1, booked=()) -> tuple[Chair, ...]:
+    """Chairs open 07:00-20:00 Monday to Friday, as the demo's clinics are."""
+    return tuple(
+        Chair(f"chair {i + 1}", tuple(hours(d, 7, 20) for d in range(5)), booked=booked if i == 0 else ())
+        for i in range(n)
+    )
+
+
+def test_a_series_planned_at_13_00_is_proposed_at_13_00_not_at_opening_time():
+    # The pathway's finding: a plan at 13:00 on Tuesday and Friday was proposed at 07:00, the opening time,
+    # because the objective counted waiting from the start of the day and knew nothing of the plan's time.
+    planned = (TUE * 1440 + 13 * 60, FRI * 1440 + 13 * 60)
+    week = Week(clinic_day_chairs(2), (series("planned", earliest=TUE * 1440, planned_min=planned),))
+    plan = week_place(week, FAST)
+    assert starts(plan, "planned") == ["Tue 13:00", "Fri 13:00"]
+
+
+def test_a_planned_time_already_taken_moves_to_the_nearest_free_start():
+    # 12:00-14:00 on Tuesday is a fixed booking in the only chair: 14:00 is one hour away, 10:00 three
+    taken = (Booking(hours(TUE, 12, 14)),)
+    planned = (TUE * 1440 + 13 * 60, FRI * 1440 + 13 * 60)
+    week = Week(
+        clinic_day_chairs(1, booked=taken), (series("planned", earliest=TUE * 1440, planned_min=planned),)
+    )
+    plan = week_place(week, FAST)
+    assert starts(plan, "planned") == ["Tue 14:00", "Fri 13:00"]
+
+
+def test_the_planned_time_outweighs_packing_the_chair_beside_another_session():
+    # A booster at 07:00 in the only chair: packing the series next to it (09:00) would save idle chair time,
+    # but the patient planned 15:00; the proposal keeps 15:00.
+    taken = (Booking(hours(WED, 7, 9), patient_id="other"),)
+    planned = (WED * 1440 + 15 * 60,)
+    request = Request("planned", "booster", 120, 1, BOOSTER, earliest_min=WED * 1440, planned_min=planned)
+    plan = week_place(Week(clinic_day_chairs(1, booked=taken), (request,)), FAST)
+    assert starts(plan, "planned") == ["Wed 15:00"]
+
+
+@pytest.mark.parametrize(
+    ("planned", "why"),
+    [((-15,), "outside the week"), ((7 * 1440,), "outside the week"), ((600, 300), "in time order")],
+)
+def test_planned_starts_outside_the_week_or_out_of_order_are_refused(planned, why):
+    with pytest.raises(ValidationError, match=why) as refused:
+        series("p", planned_min=planned)
+    assert refused.value.field == "planned_min"

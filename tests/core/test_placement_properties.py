@@ -152,3 +152,28 @@ def test_on_tiny_weeks_the_solver_places_as_many_as_the_best_placement_there_is(
         ),
     )
     assert week_place(week, QUICK).sessions_placed == _most_by_brute_force(week)
+
+
+@settings(max_examples=30)
+@given(
+    st.sampled_from([(0, 3), (0, 4), (1, 4)]),
+    st.integers(4, 95),
+    st.integers(4, 95),
+    st.integers(1, 2),
+)
+def test_a_planned_time_is_kept_inside_opening_hours_else_the_nearest_open_start(days, q1, q2, n_chairs):
+    # Chairs open 07:00-20:00 on weekdays, nothing else booked, a 2-hour series planned at any quarter hour
+    # from 01:00 to 23:45 of two days 3 or 4 apart (48 h spacing always holds): each session starts at its
+    # planned time when the chair is open then, else at the nearest start inside the opening hours, which from
+    # 01:00 on is the same day's (07:00, or 18:00 to end by 20:00; before 00:30 the evening before is nearer).
+    chairs = tuple(
+        Chair(f"chair {c}", tuple(Interval(d * 1440 + 7 * 60, d * 1440 + 20 * 60) for d in range(5)))
+        for c in range(n_chairs)
+    )
+    planned = (days[0] * 1440 + q1 * 15, days[1] * 1440 + q2 * 15)
+    rules = SeriesRules(count=6, max_per_week=2, min_spacing_hours=48)
+    week = Week(chairs, (Request("p", "series infusion", 120, 2, rules, planned_min=planned),))
+    plan = week_place(week, QUICK)
+    assert placement_problems(week, plan.placements) == ()
+    expected = [d * 1440 + min(max(q * 15, 7 * 60), 18 * 60) for d, q in zip(days, (q1, q2), strict=True)]
+    assert sorted(p.start_min for p in plan.placements) == expected

@@ -283,6 +283,49 @@ def server() -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="module")
+def desk_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """A module's own server over a fresh demo clinic on the 10:00 clock, and the environment that runs
+    ``ketaclinic manage`` commands (the jobs worker, a shell) against its database: ``(base_url, clock_file,
+    env)``. Its ``KETACLINIC_BASE_URL`` is the server's own address, as a clinic's is its https:// address,
+    so the links the task system puts in patients' messages open this server."""
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    suffix = f"e2e_{module}"[:40]
+    var_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-desk-"))
+    with _clock_file() as clock_file:
+        extra = {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file), "KETACLINIC_VAR_DIR": str(var_dir)}
+        with _serving(CLOCKED_COMMAND, extra, db_suffix=suffix) as base_url:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
+            env.update(extra, DJANGO_SETTINGS_MODULE="ketaclinic.web.settings.local")
+            env["DJANGO_SECRET_KEY"] = "ketaclinic-e2e-not-secret"
+            env["KETACLINIC_BASE_URL"] = base_url
+            url = os.environ.get("DATABASE_URL", "")
+            if url.startswith(("postgres://", "postgresql://")):
+                parts = urlsplit(url)
+                name = f"{parts.path.lstrip('/') or 'postgres'}_{suffix}"
+                env["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+            else:
+                env["DATABASE_URL"] = ""
+            try:
+                yield base_url, clock_file, env
+            finally:
+                shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    """Run ``ketaclinic manage <args>`` on the test clock against a ``desk_server``'s database; its output."""
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [*CLOCKED_COMMAND, "manage", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
+    )
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
 class Clocked:
     """A second server whose clock the test moves forward (``tests.e2e.clocked``), with its own sign-ins."""
 

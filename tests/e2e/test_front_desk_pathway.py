@@ -12,54 +12,42 @@ test_reminder_phone), so the test can run the reminder task against its database
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e import flows
-from tests.e2e.conftest import (
-    CLOCKED_COMMAND,
-    TABLET,
-    Clocked,
-    _clock_file,
-    _serving,
-    save_failure_screenshots,
-)
+from tests.e2e.conftest import TABLET, Clocked, manage, save_failure_screenshots
 
 PHONE = {"width": 390, "height": 844}
 INTAKE, PRESCRIBER, NURSE = "intake.jones", "dr.rivera", "nurse.patel"
-SUFFIX = "e2e_frontdesk"
-ROOT = Path(__file__).parents[2]
 
 
-@pytest.fixture(scope="module")
-def desk_server() -> Iterator[tuple[str, Path, dict[str, str]]]:
-    var_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-frontdesk-"))
-    with _clock_file() as clock_file:
-        extra = {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file), "KETACLINIC_VAR_DIR": str(var_dir)}
-        with _serving(CLOCKED_COMMAND, extra, db_suffix=SUFFIX) as base_url:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
-            env.update(extra, DJANGO_SETTINGS_MODULE="ketaclinic.web.settings.local")
-            env["DJANGO_SECRET_KEY"] = "ketaclinic-e2e-not-secret"
-            url = os.environ.get("DATABASE_URL", "")
-            if url.startswith(("postgres://", "postgresql://")):
-                parts = urlsplit(url)
-                name = f"{parts.path.lstrip('/') or 'postgres'}_{SUFFIX}"
-                env["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-            else:
-                env["DATABASE_URL"] = ""
-            try:
-                yield base_url, clock_file, env
-            finally:
-                shutil.rmtree(var_dir, ignore_errors=True)
+# The pathway patient's reminder as the task system left it: its state, its message's state, channel, address.
+FIND_REMINDER = """
+from ketaclinic.reminders.models import PreparationCheck
+check = (
+    PreparationCheck.objects.filter(appointment__patient__family_name={family!r}, asks_preparation=True)
+    .select_related("message").order_by("starts_at").first()
+)
+message = check and check.message
+print(check and check.status, message and message.status, message and message.channel,
+      message and message.to_address, check and check.not_sent_reason, sep="|")
+"""
+
+
+def delivered_link(env: dict[str, str], family: str, worker_output: str, base_url: str) -> str:
+    """The link in the reminder as the patient received it: the outbox keeps only the masked text once a
+    message is delivered ("(one-time link)"), so it is read from what the sender delivered, the console
+    sender's output of the jobs worker (``--- sms to +1617... (reference)`` then the text)."""
+    row = manage(env, "shell", "-c", FIND_REMINDER.format(family=family)).strip().splitlines()[-1]
+    status, sent, channel, to, reason = row.split("|")
+    assert (status, sent) == ("waiting", "sent"), f"the reminder is {status} ({reason}), its message {sent}"
+    block = worker_output.split(f"--- {channel} to {to} ", 1)[1].split("\n---\n", 1)[0]
+    found = re.search(rf"{re.escape(base_url)}/prep/\S+", block)
+    assert found, block
+    return found.group(0)
 
 
 def clinic_today(page: Page) -> date:
@@ -211,6 +199,45 @@ def test_a_new_person_walks_the_front_desk_pathway(browser, desk_server, shot):
         expect(stop).to_contain_text("13:00")
         expect(stop).to_contain_text("12 Brattle Street")
         shot(nurse, "5-home-route")
+
+        # 6. the task system sends tomorrow's reminders: one pass of the jobs worker (the daily 10:00
+        # job); the text carries the clinic's own address (before, the link had none and opened nothing)
+        board = f"/sessions/board/?location=downtown&date={first.isoformat()}"
+        calendar = f"/desk/calendar/?location=downtown&week={first.isoformat()}"
+        link = delivered_link(env, family, manage(env, "jobs_worker", "--once"), base_url)
+        desk.goto(board)  # not answered yet: the desk sees it needs a call
+        expect(desk.locator("tr", has_text=family).first).to_contain_text("Not confirmed yet")
+        shot(desk, "6-board-not-confirmed")
+        desk.goto(calendar)  # the block on the chair's lane (the first) carries the badge
+        chair_block = (
+            desk.locator(f"#day-{first.isoformat()}").get_by_test_id("appointment").filter(has_text=family)
+        )
+        expect(chair_block.first.locator(".badge.prep-wait")).to_be_visible()
+        expect(chair_block.first.locator(".badge.prep-wait")).to_have_text("Not answered")
+
+        # 7. the patient opens the link on the phone, confirms the preparation and names the driver
+        phone = site.page(viewport=PHONE)
+        phone.goto(link)
+        expect(phone.get_by_text("Your upcoming appointments")).to_be_visible()
+        shot(phone, "6-reminder-link")
+        phone.get_by_label("A light meal only", exact=False).check()
+        phone.get_by_label("No alcohol", exact=False).check()
+        phone.get_by_label("I will not drive for 24 hours", exact=False).check()
+        phone.get_by_label("Who is driving you home?").fill("Ana Ruiz")
+        phone.get_by_role("button", name="Send my answer").click()
+        expect(phone.get_by_text("You are all set")).to_be_visible()
+        shot(phone, "7-confirmed")
+        # the desk reloads its pages and sees the answer: the board's badge names the driver, the calendar's
+        # block on the chair's lane is marked prepared
+        desk.goto(board)
+        expect(desk.locator("tr", has_text=family).first).to_contain_text("Prepared, driver Ana Ruiz")
+        shot(desk, "7-board")
+        desk.goto(calendar)
+        badge = chair_block.first.locator(".badge")
+        expect(badge).to_be_visible()
+        expect(badge).to_have_text("Prepared")
+        expect(badge).to_have_class(re.compile(r"\bprep-ok\b"))
+        shot(desk, "7-calendar")
 
     except BaseException:
         save_failure_screenshots("front-desk-pathway", site.contexts)

@@ -2,26 +2,16 @@
 outbox, confirms the preparation and the driver, sees the upcoming appointments; the desk's day board shows
 the badge change from "Not confirmed yet" to "Prepared, driver ...".
 
-The server is this module's own (a fresh demo clinic on the browser tests' 10:00 clock): the link's token is
-read from the outbox of its database by a ``manage shell`` command run against that database."""
+The server is this module's own (``desk_server``: a fresh demo clinic on the browser tests' 10:00 clock): the
+link's path is read from the outbox of its database by a ``manage shell`` command run against that database
+(the demo's reminders were written with the demo's own address, so only the path is used)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import pytest
-
-from tests.e2e.conftest import CLOCKED_COMMAND, Clocked, _clock_file, _serving
+from tests.e2e.conftest import Clocked, manage
 
 PHONE = {"width": 390, "height": 844}
 NURSE = "nurse.patel"
-SUFFIX = "e2e_desklinks"
 
 # The first waiting infusion reminder of Downtown's board today whose slot has not started: its patient,
 # its time and its link's path (the outbox keeps the sent text, link included, for a retry).
@@ -38,43 +28,13 @@ check = (
     ).select_related("message", "appointment__patient").order_by("starts_at").first()
 )
 patient = check.appointment.patient
-print(check.message.body.split("8000", 1)[1].split()[0], patient.display_name, patient.external_id, sep="|")
+path = "/prep/" + check.message.body.split("/prep/", 1)[1].split()[0]
+print(path, patient.display_name, patient.external_id, sep="|")
 """
 
 
-@pytest.fixture(scope="module")
-def desk_server() -> Iterator[tuple[str, Path, dict[str, str]]]:
-    var_dir = Path(tempfile.mkdtemp(prefix="ketaclinic-desklinks-"))
-    with _clock_file() as clock_file:
-        extra = {"KETACLINIC_E2E_CLOCK_FILE": str(clock_file), "KETACLINIC_VAR_DIR": str(var_dir)}
-        with _serving(CLOCKED_COMMAND, extra, db_suffix=SUFFIX) as base_url:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "DJANGO_"))}
-            env.update(extra, DJANGO_SETTINGS_MODULE="ketaclinic.web.settings.local")
-            env["DJANGO_SECRET_KEY"] = "ketaclinic-e2e-not-secret"
-            url = os.environ.get("DATABASE_URL", "")
-            if url.startswith(("postgres://", "postgresql://")):
-                parts = urlsplit(url)
-                name = f"{parts.path.lstrip('/') or 'postgres'}_{SUFFIX}"
-                env["DATABASE_URL"] = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-            else:
-                env["DATABASE_URL"] = ""
-            try:
-                yield base_url, clock_file, env
-            finally:
-                shutil.rmtree(var_dir, ignore_errors=True)
-
-
 def waiting_reminder(env: dict[str, str]) -> tuple[str, str, str]:
-    done = subprocess.run(
-        [*CLOCKED_COMMAND, "manage", "shell", "-c", FIND],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).parents[2],
-    )
-    assert done.returncode == 0, done.stderr
-    path, name, external_id = done.stdout.strip().splitlines()[-1].split("|")
+    path, name, external_id = manage(env, "shell", "-c", FIND).strip().splitlines()[-1].split("|")
     return path, name, external_id
 
 

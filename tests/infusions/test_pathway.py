@@ -139,7 +139,10 @@ def test_the_note_states_the_patients_safety_flags(session, nurse, prescriber, p
     from tests.outcomes.conftest import phq9
 
     session = walk(session, "recovering", nurse=nurse, prescriber=prescriber)
-    assert "Safety flags: none open." in selectors.note_text(fresh(session))
+    note = selectors.note_text(fresh(session))
+    assert "Safety flags: none open." in note
+    # the header names the clinic's time zone in words (and its abbreviation that day), not its key
+    assert "America/New_York" not in note and "(times in New York time, E" in note.splitlines()[0]
     response_record(user=nurse, patient=patient, instrument="phq9", answers=phq9(18, item9=2))
     flag = SafetyFlag.objects.get(patient=patient, status="open")
     text = selectors.note_text(fresh(session))

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
+from ketaclinic.core.errors import ValidationError
 from ketaclinic.messaging.models import ContactPreference, OutboundMessage
 from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.reminders.models import PreparationCheck
@@ -86,6 +87,21 @@ def test_tomorrows_patient_gets_a_text_with_preparation_and_a_link_once(tomorrow
     again = send(downtown)
     assert (again.queued, again.not_sent) == (0, 0)
     assert OutboundMessage.objects.count() == 1
+
+
+@pytest.mark.parametrize("base_url", ["", "clinic.example", "/"])
+def test_without_the_clinics_address_no_reminder_is_queued_with_a_link_that_opens_nothing(
+    tomorrow, downtown, base_url
+):
+    # The daily job on a server without KETACLINIC_BASE_URL (DEBUG off) had "" and queued texts whose link was
+    # a bare "/prep/..." path: the patient could not confirm, and the desk saw "not answered". Now the job
+    # fails (the jobs page shows why, and it is retried) and nothing is queued or marked reminded.
+    today = timezone.now().astimezone(ZoneInfo(downtown.timezone)).date()
+    with pytest.raises(ValidationError) as refused:
+        preparation_reminders_send(location=downtown, day=today, base_url=base_url)
+    assert refused.value.field == "base_url" and "KETACLINIC_BASE_URL" in refused.value.message
+    assert not PreparationCheck.objects.exists() and not OutboundMessage.objects.exists()
+    assert send(downtown).queued == 1  # with the address, the same reminder goes out
 
 
 def test_a_patient_who_opted_out_of_texts_is_reminded_by_email(tomorrow, downtown):

@@ -47,6 +47,18 @@ def test_the_weeks_pending_slots_are_proposed_with_the_first_fit_comparison(staf
     assert starts[0] >= f"{desk['monday']:%Y-%m-%d}T08:00"  # within opening hours, not before the plan's day
 
 
+def test_the_proposal_keeps_the_plans_time_of_day_not_the_opening_time(staff, desk, signed, client_for):
+    # The plan's slots are Monday and Thursday at 09:00; the clinic opens at 08:00. Before, the proposal put
+    # them at 08:00 (waiting was counted from the day's start and the plan's time was not in the objective).
+    html = unescape(client_for(staff[Role.INTAKE]).get(fill_url(desk)).content.decode())
+    starts = sorted(datetime.fromisoformat(k.split("|")[2]) for k in proposals(html))
+    planned = sorted(
+        s.scheduled_start
+        for s in signed.infusions.filter(scheduled_start__lt=local(desk["monday"] + timedelta(days=7), 0))
+    )
+    assert starts == planned and all(s.hour == 9 and s.minute == 0 for s in starts)
+
+
 def test_booked_slots_are_not_proposed_again(staff, desk, signed, client_for):
     plan_series_book(user=staff[Role.NURSE], plan=signed, staff=staff[Role.NURSE])
     html = unescape(client_for(staff[Role.INTAKE]).get(fill_url(desk)).content.decode())

@@ -114,3 +114,38 @@ def test_a_home_infusion_needs_a_prescriber_on_shift_to_reach_but_not_at_the_hom
     assert exc.value.message == refusal_for(home_plan, why)
     # the prescriber's clinic shift is not the mobile team's supervision
     assert StaffShift.objects.filter(user=staff[Role.PRESCRIBER]).exists()
+
+
+def test_the_mobile_teams_booking_form_offers_the_network_patients_the_user_may_see(
+    staff, patient, other_patient, home_plan, nurse, client_for
+):
+    # The patient is registered at Downtown; the mobile team books their home infusion. Before, the form at
+    # the mobile location offered only patients registered there, and refused this patient ("Select a valid
+    # choice"), so no home visit of a clinic's patient could be booked from it.
+    client = client_for(nurse)
+    form = client.get("/desk/book/?location=mobile").content.decode()
+    assert str(patient.external_id) in form
+    assert str(other_patient.external_id) not in form  # Northside's: not one of the nurse's locations
+    clinic_form = client.get("/desk/book/?location=downtown").content.decode()
+    assert str(patient.external_id) in clinic_form and str(other_patient.external_id) not in clinic_form
+    first = home_plan.infusions.order_by("sequence").first()
+    start = first.scheduled_start.astimezone(NY)
+    wanted = {
+        "location": "mobile",
+        "patient": str(patient.external_id),
+        "type": "infusion",
+        "staff": str(nurse.external_id),
+        "at_home": "on",
+        "day": f"{start:%Y-%m-%d}",
+        "at": f"{start:%H:%M}",
+        "find": "1",
+    }
+    offered = client.post("/desk/book/", wanted)
+    html = offered.content.decode()
+    assert offered.status_code == 200 and "Select a valid choice" not in html
+    assert 'data-testid="free-slots"' in html and f'value="{start:%Y-%m-%dT%H:%M}"' in html
+    refused = client.post(
+        "/desk/book/",
+        {"location": "mobile", "patient": str(other_patient.external_id), "type": "infusion"},
+    )
+    assert refused.status_code == 400 and "Select a valid choice" in refused.content.decode()

@@ -303,3 +303,22 @@ def test_an_infusion_outside_the_treatment_pathway_is_refused_on_the_form(staff,
     html = page(response)
     assert NO_PLAN in html  # the check-in's words: no active signed plan
     assert 'value="infusion" selected' in html and f'value="{desk["chairs"][0].external_id}" selected' in html
+
+
+def test_the_desks_pages_name_the_time_zone_in_words_not_its_key(
+    staff, patient, downtown, desk, signed, client_for
+):
+    tuesday = desk["monday"] + timedelta(days=1)
+    a = consult(staff, patient, downtown, desk, local(tuesday, 10))
+    client = client_for(staff[Role.INTAKE])
+    abbreviation = local(tuesday, 10).tzname()  # EST or EDT on that day
+    for url in (
+        week_of(desk),
+        f"{BOOK}?location=downtown",
+        f"/desk/appointments/{a.external_id}/",
+        f"/plans/{signed.external_id}/",
+    ):
+        html = page(client.get(url))
+        assert "America/New_York" not in html, url
+        assert "New York time" in html, url
+    assert f"times in New York time, {abbreviation}" in page(client.get(week_of(desk)))

@@ -115,6 +115,8 @@ def plan_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
             "revise_form": revise,
             "cancel_form": CancelForm(),
             "tz": ZoneInfo(plan.patient.location.timezone),
+            # the zone's abbreviation(s) on the slots' dates (EST, EDT) in the table's heading
+            "slot_starts": list(plan.infusions.values_list("scheduled_start", flat=True)),
         },
     )
 

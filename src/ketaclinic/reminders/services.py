@@ -26,6 +26,7 @@ from ketaclinic.core.preparation import preparation_judge
 from ketaclinic.messaging.models import Channel, OutboundMessage
 from ketaclinic.messaging.reminders import reminder_body, visit_place, visit_reminder_body
 from ketaclinic.messaging.services import message_queue
+from ketaclinic.outcomes.emails import NO_BASE_URL
 from ketaclinic.reminders.models import PreparationCheck
 from ketaclinic.reminders.selectors import appointments_to_remind, asks_preparation
 from ketaclinic.scheduling.models import Appointment
@@ -113,7 +114,10 @@ def _remind(appointment: Appointment, base_url: str) -> PreparationCheck:
 def preparation_reminders_send(*, location: Location, day: date, base_url: str) -> ReminderSummary:
     """Remind every patient with an appointment at ``location`` the day after ``day`` (local); each in its
     own transaction, an appointment already reminded for its start skipped (a second run sends nothing
-    twice)."""
+    twice). Refused before anything is queued when ``base_url`` is not an http(s) address: a link without
+    the clinic's address ("/prep/...") opens nothing on a patient's phone."""
+    if not base_url.startswith(("https://", "http://")):
+        raise ValidationError(NO_BASE_URL, field="base_url", value=base_url)
     queued = not_sent = 0
     for appointment in appointments_to_remind(location=location, appointment_day=day + timedelta(days=1)):
         with transaction.atomic():

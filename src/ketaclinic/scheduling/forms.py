@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 
 from ketaclinic.accounts.models import Chair, Location, User
+from ketaclinic.core.access import Permission
+from ketaclinic.patients.access import patients_visible_to
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.models import AppointmentType, Room
 
@@ -73,11 +75,14 @@ class BookForm(_PlaceForm):
 
     field_order = ["patient", "type", "staff", "chair", "room", "at_home", "day", "at", "reason"]
 
-    def __init__(self, *args: Any, location: Location, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, location: Location, user: User, **kwargs: Any) -> None:
         super().__init__(*args, location=location, **kwargs)
-        self._field("patient").queryset = Patient.objects.filter(location=location).order_by(
-            "family_name", "given_name"
-        )
+        # a clinic books its own patients; the mobile team visits any patient of the network the user may see
+        # (their locations' patients and any opened with emergency access), wherever they are registered
+        visible = patients_visible_to(user, Permission.SCHEDULE_MANAGE)
+        if location.kind != Location.Kind.MOBILE:
+            visible = visible.filter(location=location)
+        self._field("patient").queryset = visible.order_by("family_name", "given_name")
 
 
 class MoveForm(_PlaceForm):

@@ -6,7 +6,8 @@ booked chair appointments fixed. The requests are the **pending** planned infusi
 (signed) plans at the location in that week: in a chair, not at home, still planned, ahead and not booked as
 an appointment. A patient's pending slots make one request: as many sessions as slots, the plan's series rules
 (spacing between starts, at most so many a week), the slot's chair time, not before now nor before the day of
-the patient's first pending slot (so a proposal never pulls an infusion closer to the one before the week).
+the patient's first pending slot (so a proposal never pulls an infusion closer to the one before the week),
+each as near its planned start as the chairs allow (the plan's time of day, chosen with the patient).
 ``week_place`` (OR-Tools CP-SAT, with a time limit) proposes; ``week_first_fit`` (the desk booking by hand)
 is shown beside it. The core works in minutes since Monday 00:00 on the location's wall clock; this module
 converts both ways.
@@ -182,6 +183,8 @@ def _requests(slots: list[PlannedInfusion], monday: date, tz: ZoneInfo, now: dat
                     min_spacing_hours=plan.min_spacing_hours,
                 ),
                 earliest_min=earliest,
+                # the plan's own times (13:00 stays 13:00 when a chair is free then), in the week
+                planned_min=tuple(sorted(_minute(monday, s.scheduled_start, tz) for s in own)),
             )
         )
     return tuple(requests)

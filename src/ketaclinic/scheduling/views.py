@@ -129,7 +129,7 @@ def book(request: AuthedRequest) -> HttpResponse:
     location = _location(request, data.get("location", ""))
     tz = ZoneInfo(location.timezone)
     initial = {"patient": request.GET.get("patient"), "day": request.GET.get("day")}
-    form = BookForm(request.POST or None, location=location, initial=initial)
+    form = BookForm(request.POST or None, location=location, user=request.user, initial=initial)
     slots: list[datetime] = []
     status, refused = 200, False
     if request.method == "POST":

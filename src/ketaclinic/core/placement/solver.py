@@ -14,12 +14,18 @@ placed**; then, with at least that many kept, the least **idle chair time** (per
 between its first and last use not spent in a session), **patient waiting** (quarter hours after the
 earliest time the patient could have had that session: the earliest start, plus the spacing per session
 before it) and sessions outside a patient's **soft** preferred windows, weighted by :class:`SolverSettings`.
+A session with a planned start (``Request.planned_min``, the time the plan chose with the patient) also costs
+its **shift** from that start, either way; it is weighted above everything else in the layout (a quarter
+hour's shift outweighs a quarter hour of idle chair time several times over), so a proposal keeps the
+planned time of day whenever the chairs allow it, and otherwise moves as little as it can. Its waiting is
+counted from the planned start, not from the day's opening.
 
 One worker and a fixed seed make a run reproducible when the solver proves its answer optimal within the
 time limit; when the (wall-clock) limit cuts it short the best solution found is returned, marked so, and
 may differ between runs on a busy machine, unless ``work_limit`` (deterministic work) cuts it first.
 The first-fit placement is the first solve's hint (the second
-starts from the first's answer); if the solver ends with fewer sessions than first-fit, the first-fit
+starts from the sessions nearest their planned starts when that keeps as many sessions, else from the first's
+answer); if the solver ends with fewer sessions than first-fit, the first-fit
 placement is returned instead (marked so). Whatever is returned has passed the independent checker.
 """
 
@@ -30,7 +36,8 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from ketaclinic.core.errors import ValidationError
-from ketaclinic.core.placement.first_fit import first_fit_place
+from ketaclinic.core.placement.check import placement_problems
+from ketaclinic.core.placement.first_fit import first_fit_place, planned_fit_place
 from ketaclinic.core.placement.grid import free_stretches, in_soft_windows, starts_in_window
 from ketaclinic.core.placement.plan import plan_assemble
 from ketaclinic.core.placement.week import GRID_MINUTES, WEEK_MINUTES, Placement, Request, Week, WeekPlan
@@ -50,6 +57,9 @@ class SolverSettings:
     idle_weight: int = 1  # per idle chair-minute
     wait_weight: int = 1  # per quarter hour a session starts later than the patient could have had it
     soft_window_penalty: int = 96  # a session outside the patient's soft windows: as a day's waiting
+    # per quarter hour a session starts before or after its planned start: more than the idle chair time
+    # (15 per quarter hour) and the waiting a shift could save, so the planned time of day comes first
+    shift_weight: int = 64
 
     def __post_init__(self) -> None:
         if not 0 < self.time_limit_s <= 600 or self.workers < 1:
@@ -64,7 +74,7 @@ class SolverSettings:
                 field="work_limit",
                 value=self.work_limit,
             )
-        if min(self.idle_weight, self.wait_weight, self.soft_window_penalty) < 0:
+        if min(self.idle_weight, self.wait_weight, self.soft_window_penalty, self.shift_weight) < 0:
             raise ValidationError("Objective weights cannot be negative.", field="weights", value=self)
 
 
@@ -77,6 +87,8 @@ class _Session:
     desired: int = 0
     wait: cp_model.IntVar | None = None
     outside: cp_model.IntVar | None = None
+    planned: int | None = None
+    shift: cp_model.IntVar | None = None
 
 
 class _WeekModel:
@@ -109,7 +121,11 @@ class _WeekModel:
                 self.model.add_implication(session.present, previous.present)
                 gap = session.start >= previous.start + step
                 self.model.add(gap).only_enforce_if(session.present)
-            self._add_costs(session, desired=request.earliest_min + k * step, every=every)
+            planned = request.planned_min[k] if k < len(request.planned_min) else None
+            desired = (
+                request.earliest_min + k * step if planned is None else max(planned, request.earliest_min)
+            )
+            self._add_costs(session, desired=desired, every=every, planned=planned)
             previous = session
 
     def _add_session(
@@ -129,12 +145,18 @@ class _WeekModel:
         self.sessions.append(session)
         return session
 
-    def _add_costs(self, session: _Session, desired: int, every: list[int]) -> None:
+    def _add_costs(self, session: _Session, desired: int, every: list[int], planned: int | None) -> None:
         m, s = self.model, self.settings
         wait = m.new_int_var(0, WEEK_MINUTES // GRID_MINUTES, "wait")
         session.desired, session.wait = desired, wait
         m.add(GRID_MINUTES * wait >= session.start - desired).only_enforce_if(session.present)
         self.costs.append(s.wait_weight * wait)
+        if planned is not None:  # quarter hours away from the planned start, earlier or later
+            shift = session.shift = m.new_int_var(0, WEEK_MINUTES // GRID_MINUTES, "shift")
+            session.planned = planned
+            m.add(GRID_MINUTES * shift >= session.start - planned).only_enforce_if(session.present)
+            m.add(GRID_MINUTES * shift >= planned - session.start).only_enforce_if(session.present)
+            self.costs.append(s.shift_weight * shift)
         request = session.request
         if request.windows and not request.windows_hard:
             outside = session.outside = m.new_bool_var("outside")
@@ -212,6 +234,9 @@ class _WeekModel:
         if session.wait is not None:
             late = max(0, start - session.desired) if booked else 0
             m.add_hint(session.wait, -(-late // GRID_MINUTES))
+        if session.shift is not None and session.planned is not None:
+            away = abs(start - session.planned) if booked else 0
+            m.add_hint(session.shift, -(-away // GRID_MINUTES))
         if session.outside is not None:
             m.add_hint(session.outside, booked is not None and not in_soft_windows(session.request, start))
 
@@ -263,7 +288,11 @@ class _WeekModel:
         most = self._read(first)
         self.model.add(self.placed >= len(most))
         self.model.clear_hints()
-        self.hint(most)
+        # start the layout from the plan's own times when there are any and that placement keeps as many
+        # sessions (without planned times the first solve's answer is the better start)
+        near = planned_fit_place(self.week) if any(r.planned_min for r in self.week.requests) else []
+        near_ok = bool(near) and len(near) >= len(most) and not placement_problems(self.week, near)
+        self.hint(near if near_ok else most)
         self.model.minimize(cp_model.LinearExpr.sum(self.costs))
         second = self._solver(
             max(limit / 2, limit - first.wall_time),

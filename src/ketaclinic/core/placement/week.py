@@ -10,7 +10,9 @@ A request is one patient's wish for sessions this week. Its spacing and weekly l
 ``max_per_week`` in the calendar week), the same rules :func:`~ketaclinic.core.series.check_slot` keeps.
 Preferred windows (e.g. mornings only) are **hard** when ``windows_hard`` is true (a session outside them
 is never proposed) and **soft** otherwise (a session outside them costs the objective, see
-:mod:`ketaclinic.core.placement.solver`).
+:mod:`ketaclinic.core.placement.solver`). ``planned_min`` are the plan's own starts of the sessions, in
+order (the time of day the prescriber chose with the patient): the solver keeps each session as near its
+planned start as it can (a shift from it costs the objective).
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class Request:
     earliest_min: int = 0  # not before (e.g. the plan's start)
     windows: tuple[Interval, ...] = ()  # preferred windows; empty = any time the chair is open
     windows_hard: bool = False
+    planned_min: tuple[int, ...] = ()  # the plan's starts of the sessions in order; empty = none planned
 
     def __post_init__(self) -> None:
         if not 0 < self.duration_min <= 24 * 60:
@@ -124,6 +127,21 @@ class Request:
                 f"Earliest start {self.earliest_min} min of {self.patient_id} is outside the week.",
                 field="earliest_min",
                 value=self.earliest_min,
+            )
+        bad = [m for m in self.planned_min if not 0 <= m < WEEK_MINUTES]
+        if bad:
+            raise ValidationError(
+                f"Planned start {bad[0]} min of {self.patient_id} is outside the week "
+                f"(0-{WEEK_MINUTES} min).",
+                field="planned_min",
+                value=bad[0],
+            )
+        if list(self.planned_min) != sorted(self.planned_min):
+            raise ValidationError(
+                f"Planned starts of {self.patient_id} must be in time order; "
+                f"{list(self.planned_min)} is not.",
+                field="planned_min",
+                value=self.planned_min,
             )
         if self.windows_hard and not self.windows:
             raise ValidationError(

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q
 from django.utils import timezone
 
+from ketaclinic.base.time_zones import zone_words
 from ketaclinic.core.protocols.monitoring import ChecklistKind
 from ketaclinic.infusions.models import InfusionOrder, InfusionSession, RateEvent
 from ketaclinic.infusions.selectors.checklist import checklist_result
@@ -43,7 +44,7 @@ def _header(session: InfusionSession, zone: ZoneInfo, t: Clock) -> list[str]:
     overridden = checklist_result(session).overridden
     lines = [
         f"Infusion session {session.scheduled_start.astimezone(zone):%Y-%m-%d} "
-        f"({session.location.timezone} time), "
+        f"(times in {zone_words(session.location.timezone, [session.scheduled_start])}), "
         f"{session.location.name}"
         + (" (home)" if session.at_home else f", {session.chair.name}" if session.chair else ""),
         f"Patient: {session.patient.display_name} (MRN {session.patient.mrn}). "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from django import forms, template
 from django.forms import BoundField
 
+from ketaclinic.base.time_zones import zone_words
 from ketaclinic.core.errors import DomainError
 from ketaclinic.core.indications import indication_get
 
@@ -89,3 +91,12 @@ def for_people(text: Any) -> str:
     for pattern, words in _CITATIONS:
         out = pattern.sub(words, out)
     return out
+
+
+@register.filter
+def zone_name(zone: Any, moments: Any = None) -> str:
+    """``{{ location.timezone|zone_name:week.days }}``: the zone in words with its abbreviation on the dates
+    shown, "New York time, EST" (a date, a datetime, or a list of them or of calendar days), never the key."""
+    given = moments if isinstance(moments, list | tuple) else [] if moments in (None, "") else [moments]
+    found = [m if isinstance(m, date) else getattr(m, "day", None) for m in given]  # a calendar's Day
+    return zone_words(zone, [m for m in found if isinstance(m, date)])
