@@ -26,19 +26,40 @@ from ketaclinic.core.billing.authorization import (
 )
 from ketaclinic.core.billing.codes import (
     CPT_DESCRIPTIONS,
+    DOSE_IS_FLOAT,
+    DOSE_NOT_DEVICES,
+    DOSE_NOT_POSITIVE,
+    DOSE_TOO_LARGE,
     INFUSION_MAX_MINUTES,
     SOURCE_96365,
     SOURCE_96366,
+    SOURCE_G2082,
+    SOURCE_J0013,
+    SOURCE_J3490,
     SOURCE_PUSH,
     TIME_BACKWARDS,
     TIME_NAIVE,
     TIME_TOO_LONG,
     CodeSystem,
+    Drug,
+    diagnosis_description,
+    drug_lines,
     infusion_cpt_lines,
     infusion_minutes,
 )
 from ketaclinic.core.billing.fees import NAIVE_TIME, CancelledBy, LateCancelPolicy, late_cancel_fee
-from ketaclinic.core.billing.financing import AMOUNT_NOT_POSITIVE, AMOUNT_OVER_BALANCE, check_plan
+from ketaclinic.core.billing.financing import (
+    AMOUNT_NOT_POSITIVE,
+    AMOUNT_OVER_BALANCE,
+    COUNT_OUT_OF_RANGE,
+    FIRST_DUE_PAST,
+    INTERVAL_MONTHS_MAX,
+    INTERVAL_OUT_OF_RANGE,
+    InstalmentStatus,
+    check_plan,
+    instalment_schedule,
+    instalment_states,
+)
 from ketaclinic.core.billing.money import Money
 from ketaclinic.core.billing.packages import (
     PACKAGE_EMPTY,
@@ -354,3 +375,153 @@ def test_money_compared_with_a_bare_number_is_a_type_error_that_says_so() -> Non
     ):
         with pytest.raises(TypeError, match="^cannot compare Money and int$"):
             compare()
+
+
+# --- the drug lines and the instalments ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dose", "expected"),
+    [
+        (35.0, (DOSE_IS_FLOAT.format(value=35.0), "dose_mg", 35.0)),
+        (True, (DOSE_NOT_POSITIVE.format(value="True"), "dose_mg", True)),
+        ("36", (DOSE_NOT_POSITIVE.format(value="36"), "dose_mg", "36")),
+        (Decimal(0), (DOSE_NOT_POSITIVE.format(value=Decimal(0)), "dose_mg", Decimal(0))),
+        (Decimal("NaN"), (DOSE_NOT_POSITIVE.format(value="NaN"), "dose_mg", None)),
+        (
+            Decimal("1000.5"),
+            (
+                DOSE_TOO_LARGE.format(value="1000.5", limit=1000, drug="ketamine"),
+                "dose_mg",
+                Decimal("1000.5"),
+            ),
+        ),
+    ],
+)
+def test_a_ketamine_dose_that_cannot_be_billed_names_the_dose(dose: Any, expected: tuple) -> None:
+    error = refused(drug_lines, Drug.KETAMINE, dose, date(2026, 12, 4))
+    message, field, value = expected
+    assert (error.message, error.field) == (message, field)
+    if value is not None:  # NaN is never equal to itself
+        assert error.value == value
+
+
+def test_the_smallest_ketamine_dose_is_billed_and_an_esketamine_dose_not_in_devices_names_it() -> None:
+    (line,) = drug_lines(Drug.KETAMINE, Decimal("0.5"), date(2026, 12, 4))
+    assert (line.system, line.code, line.units, line.description, line.source, line.note) == (
+        CodeSystem.HCPCS,
+        "J3490",
+        1,
+        "Unclassified drugs (ketamine)",
+        SOURCE_J3490,
+        "ketamine hydrochloride 0.5 mg IV",
+    )
+    error = refused(drug_lines, Drug.ESKETAMINE, 50, date(2026, 12, 4))
+    assert said(error) == (DOSE_NOT_DEVICES.format(value=50, device=28), "dose_mg", Decimal(50))
+    error = refused(drug_lines, Drug.ESKETAMINE, 140, date(2026, 12, 4))
+    assert said(error) == (
+        DOSE_TOO_LARGE.format(value=140, limit=112, drug="esketamine"),
+        "dose_mg",
+        Decimal(140),
+    )
+
+
+@pytest.mark.parametrize(("mg", "words"), [(56, "up to"), (84, "more than")])
+def test_the_medicare_esketamine_visit_line_says_what_it_includes(mg: int, words: str) -> None:
+    (line,) = drug_lines(Drug.ESKETAMINE, mg, date(2026, 12, 4), medicare=True, ndc="50458-0028-02")
+    assert (line.system, line.units, line.source, line.note, line.ndc) == (
+        CodeSystem.HCPCS,
+        1,
+        SOURCE_G2082,
+        f"esketamine nasal spray {mg} mg",
+        "50458002802",
+    )
+    assert line.description == f"Esketamine visit, {words} 56 mg, drug and 2 hours of observation included"
+
+
+def test_the_esketamine_drug_line_for_other_payers_is_per_mg_with_its_source() -> None:
+    (line,) = drug_lines(Drug.ESKETAMINE, 84, date(2026, 12, 4), ndc="50458-0028-02")
+    assert (line.system, line.code, line.units, line.description, line.source, line.note, line.ndc) == (
+        CodeSystem.HCPCS,
+        "J0013",
+        84,
+        "Esketamine, nasal spray, 1 mg",
+        SOURCE_J0013,
+        "esketamine nasal spray 84 mg",
+        "50458002802",
+    )
+
+
+def test_a_diagnosis_description_is_the_tabulars() -> None:
+    assert diagnosis_description("f339") == "Major depressive disorder, recurrent, unspecified"
+
+
+def usd(cents: int) -> Money:
+    return Money.from_cents(cents, USD)
+
+
+@pytest.mark.parametrize(
+    ("count", "interval", "expected"),
+    [
+        (True, 1, (COUNT_OUT_OF_RANGE.format(value=True, low=2, high=24), "instalments", True)),
+        (
+            3,
+            True,
+            (INTERVAL_OUT_OF_RANGE.format(value=True, high=INTERVAL_MONTHS_MAX), "interval_months", True),
+        ),
+        (3, 0, (INTERVAL_OUT_OF_RANGE.format(value=0, high=INTERVAL_MONTHS_MAX), "interval_months", 0)),
+        (
+            3,
+            INTERVAL_MONTHS_MAX + 1,
+            (
+                INTERVAL_OUT_OF_RANGE.format(value=INTERVAL_MONTHS_MAX + 1, high=INTERVAL_MONTHS_MAX),
+                "interval_months",
+                INTERVAL_MONTHS_MAX + 1,
+            ),
+        ),
+    ],
+)
+def test_a_plan_shape_refused_names_the_field_and_the_value(
+    count: Any, interval: Any, expected: tuple
+) -> None:
+    error = refused(instalment_schedule, usd(10_000), count, date(2027, 1, 1), interval_months=interval)
+    assert said(error) == expected
+
+
+def test_a_schedule_for_nothing_is_refused_and_one_cent_per_instalment_is_not() -> None:
+    assert said(refused(instalment_schedule, usd(0), 2, date(2027, 1, 1))) == (
+        AMOUNT_NOT_POSITIVE.format(value="$0.00"),
+        "amount",
+        usd(0),
+    )
+    assert [i.amount for i in instalment_schedule(usd(2), 2, date(2027, 1, 1))] == [usd(1), usd(1)]
+
+
+def test_a_first_due_date_in_the_past_names_today() -> None:
+    error = refused(
+        check_plan,
+        amount=usd(100),
+        balance=usd(100),
+        count=2,
+        interval_months=1,
+        first_due=date(2026, 12, 3),
+        today=date(2026, 12, 4),
+    )
+    assert said(error) == (
+        FIRST_DUE_PAST.format(value="2026-12-03", today="2026-12-04"),
+        "first_due",
+        date(2026, 12, 3),
+    )
+
+
+def test_one_cent_paid_makes_an_instalment_part_paid_and_payments_in_another_currency_do_not_count() -> None:
+    plan = instalment_schedule(usd(30_000), 3, date(2027, 1, 15))
+    on = date(2027, 1, 10)
+    assert [s.status for s in instalment_states(plan, [usd(1)], on=on)][:2] == [
+        InstalmentStatus.PART_PAID,
+        InstalmentStatus.DUE,
+    ]
+    euros = Money.from_cents(30_000, "EUR")
+    states = instalment_states(plan, [euros, usd(10_000)], on=on)
+    assert [s.paid for s in states] == [usd(10_000), usd(0), usd(0)]
+    assert [s.left for s in states] == [usd(0), usd(10_000), usd(10_000)]
