@@ -60,7 +60,14 @@ from ketaclinic.core.billing.financing import (
     instalment_schedule,
     instalment_states,
 )
-from ketaclinic.core.billing.money import Money
+from ketaclinic.core.billing.money import (
+    AMOUNT_NEGATIVE,
+    AMOUNT_NOT_A_NUMBER,
+    AMOUNT_TOO_LARGE,
+    AMOUNT_TOO_PRECISE,
+    Money,
+    parse_money,
+)
 from ketaclinic.core.billing.packages import (
     PACKAGE_EMPTY,
     PACKAGE_PRICE_NOT_POSITIVE,
@@ -73,6 +80,7 @@ from ketaclinic.core.billing.packages import (
 )
 from ketaclinic.core.billing.reports import AGE_NEGATIVE, ageing_bucket
 from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.input_rules import shown
 
 USD = "USD"
 T0 = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
@@ -525,3 +533,49 @@ def test_one_cent_paid_makes_an_instalment_part_paid_and_payments_in_another_cur
     states = instalment_states(plan, [euros, usd(10_000)], on=on)
     assert [s.paid for s in states] == [usd(10_000), usd(0), usd(0)]
     assert [s.left for s in states] == [usd(0), usd(10_000), usd(10_000)]
+
+
+# --- money as typed ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "constant"),
+    [
+        ("12.345", AMOUNT_TOO_PRECISE),
+        ("twelve", AMOUNT_NOT_A_NUMBER),
+        ("-20.00", AMOUNT_NEGATIVE),
+    ],
+)
+def test_a_typed_amount_refused_names_the_field_the_label_and_what_was_typed(
+    typed: str, constant: str
+) -> None:
+    error = refused(parse_money, f" {typed} ", "USD", field="refund", label="Refund")
+    assert said(error) == (constant.format(label="Refund", value=shown(typed)), "refund", typed)
+    assert error.message.startswith("Refund ")
+
+
+def test_an_amount_over_the_limit_says_the_limit() -> None:
+    error = refused(parse_money, "10,000,000.01", "USD")
+    assert said(error) == (
+        AMOUNT_TOO_LARGE.format(label="Amount", value="10,000,000.01", limit="10,000,000.00"),
+        "amount",
+        "10,000,000.01",
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("USD 1\u00a0475.00", 147_500),  # the code typed before, a non-breaking space in the thousands
+        ("$3,475", 347_500),
+        ("-$20.00", -2_000),
+        ("−USD20", -2_000),
+    ],
+)
+def test_the_currencys_code_or_symbol_may_lead_and_spaces_are_ignored(typed: str, cents: int) -> None:
+    assert parse_money(typed, "USD", allow_negative=True) == Money.from_cents(cents, "USD")
+
+
+def test_a_missing_currency_is_refused_naming_the_label() -> None:
+    error = refused(parse_money, "10.00", None, label="Refund")
+    assert error.field == "currency" and error.message.startswith("Refund")
