@@ -15,12 +15,17 @@ from typing import Any
 import pytest
 
 from ketaclinic.core.billing.authorization import (
+    AUTH_AFTER_LAST_DAY,
+    AUTH_BEFORE_FIRST_DAY,
     AUTH_COUNT_INVALID,
     AUTH_DATES_BACKWARDS,
+    AUTH_NOT_APPROVED,
     AUTH_NUMBER_MISSING,
+    AUTH_UNITS_EXCEEDED,
     AUTH_UNITS_OUT_OF_RANGE,
     AUTHORIZATION_UNITS_MAX,
     Authorization,
+    AuthorizationStatus,
     authorization_expiring,
     check_authorization,
 )
@@ -31,6 +36,7 @@ from ketaclinic.core.billing.codes import (
     DOSE_NOT_POSITIVE,
     DOSE_TOO_LARGE,
     INFUSION_MAX_MINUTES,
+    NDC_INVALID,
     SOURCE_96365,
     SOURCE_96366,
     SOURCE_G2082,
@@ -46,6 +52,7 @@ from ketaclinic.core.billing.codes import (
     drug_lines,
     infusion_cpt_lines,
     infusion_minutes,
+    ndc_check,
 )
 from ketaclinic.core.billing.fees import NAIVE_TIME, CancelledBy, LateCancelPolicy, late_cancel_fee
 from ketaclinic.core.billing.financing import (
@@ -69,14 +76,19 @@ from ketaclinic.core.billing.money import (
     parse_money,
 )
 from ketaclinic.core.billing.packages import (
+    PACKAGE_COUNT_INVALID,
     PACKAGE_EMPTY,
     PACKAGE_PRICE_NOT_POSITIVE,
+    PACKAGE_RETURN_NOTHING_USED,
     PACKAGE_UNITS_MAX,
     PACKAGE_UNITS_OUT_OF_RANGE,
+    PACKAGE_USE_EXHAUSTED,
     PACKAGE_USE_NONE_INCLUDED,
     PackageTerms,
     UnitKind,
+    check_package_return,
     check_package_use,
+    package_units_left,
 )
 from ketaclinic.core.billing.reports import AGE_NEGATIVE, ageing_bucket
 from ketaclinic.core.errors import ValidationError
@@ -579,3 +591,85 @@ def test_the_currencys_code_or_symbol_may_lead_and_spaces_are_ignored(typed: str
 def test_a_missing_currency_is_refused_naming_the_label() -> None:
     error = refused(parse_money, "10.00", None, label="Refund")
     assert error.field == "currency" and error.message.startswith("Refund")
+
+
+# --- booking on an authorization or a package, counts, NDCs ------------------------------------------
+
+
+def test_a_session_an_authorization_does_not_cover_is_refused_naming_the_day_or_the_status() -> None:
+    words = {"number": "WC-1", "first": date(2026, 12, 1), "last": date(2026, 12, 31)}
+    early, late = date(2026, 11, 30), date(2027, 1, 1)
+    assert said(refused(check_authorization, auth(), early, 0)) == (
+        AUTH_BEFORE_FIRST_DAY.format(day=early, **words),
+        "date",
+        early,
+    )
+    assert said(refused(check_authorization, auth(), late, 0)) == (
+        AUTH_AFTER_LAST_DAY.format(day=late, **words),
+        "date",
+        late,
+    )
+    pending = auth(status=AuthorizationStatus.PENDING)
+    assert said(refused(check_authorization, pending, date(2026, 12, 2), 0)) == (
+        AUTH_NOT_APPROVED.format(number="WC-1", status="pending"),
+        "status",
+        AuthorizationStatus.PENDING,
+    )
+    assert said(
+        refused(check_authorization, auth(approved_units=2), date(2026, 12, 2), 1, units_wanted=2)
+    ) == (
+        AUTH_UNITS_EXCEEDED.format(number="WC-1", approved=2, used=1, wanted=2, left=1),
+        "units",
+        3,
+    )
+    assert refused(check_authorization, auth(), date(2026, 12, 2), True).field == "units_used"
+
+
+def test_the_last_unit_in_use_can_be_given_back_and_impossible_counts_are_named() -> None:
+    series = PackageTerms(6, 0, Money(Decimal("3475.00"), USD))
+    assert check_package_return(series, 1, 0, UnitKind.INFUSION) == 6
+    error = refused(check_package_return, series, 2, 2, UnitKind.INFUSION)
+    assert said(error) == (
+        PACKAGE_RETURN_NOTHING_USED.format(singular="infusion", used=2, returned=2),
+        "returned",
+        2,
+    )
+    assert said(refused(package_units_left, series, -1, 0, UnitKind.INFUSION)) == (
+        PACKAGE_COUNT_INVALID.format(label="Sessions used", value=-1),
+        "used",
+        -1,
+    )
+    assert said(refused(package_units_left, series, 0, True, UnitKind.INFUSION)) == (
+        PACKAGE_COUNT_INVALID.format(label="Sessions given back", value=True),
+        "returned",
+        True,
+    )
+    assert said(refused(package_units_left, series, 1, 2, UnitKind.INFUSION)) == (
+        "2 infusions given back is more than the 1 used: at most 1 can be given back.",
+        "returned",
+        2,
+    )
+    assert said(refused(package_units_left, series, 9, 2, UnitKind.INFUSION)) == (
+        "7 infusions are in use but the package includes 6: at most 6 can be in use.",
+        "used",
+        9,
+    )
+    assert said(refused(check_package_use, series, 6, 0, UnitKind.INFUSION)) == (
+        PACKAGE_USE_EXHAUSTED.format(
+            left=0, plural_left="infusions", included=6, wanted=1, singular="infusion"
+        ),
+        "wanted",
+        1,
+    )
+
+
+def test_a_malformed_ndc_is_refused_naming_it() -> None:
+    assert said(refused(ndc_check, "0409-2051")) == (
+        NDC_INVALID.format(value="0409-2051"),
+        "ndc",
+        "0409-2051",
+    )
+
+
+def test_an_amount_in_a_currency_without_a_symbol_may_start_with_its_code() -> None:
+    assert parse_money("CHF 20.50", "CHF") == Money(Decimal("20.50"), "CHF")
