@@ -669,6 +669,14 @@ def test_a_malformed_ndc_is_refused_naming_it() -> None:
         "ndc",
         "0409-2051",
     )
+    undashed = "0409205105"  # ten digits without dashes: which part lacks its leading zero is unknown
+    assert said(refused(ndc_check, undashed)) == (NDC_INVALID.format(value=undashed), "ndc", undashed)
+    assert NDC_INVALID.format(value=undashed).startswith("NDC '0409205105' is not valid")
+
+
+def test_nothing_typed_is_not_an_amount() -> None:
+    error = refused(parse_money, None, "USD")  # a form field left empty arrives as None
+    assert said(error) == (AMOUNT_NOT_A_NUMBER.format(label="Amount", value=shown("")), "amount", "")
 
 
 def test_an_amount_in_a_currency_without_a_symbol_may_start_with_its_code() -> None:
