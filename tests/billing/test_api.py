@@ -13,14 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from ketaclinic.billing import services as b
-from ketaclinic.billing.models import BillingProvider, LedgerEntry
+from ketaclinic.billing.models import LedgerEntry
 from ketaclinic.billing.selectors import balance_cents
 from ketaclinic.core.access import Role
 from ketaclinic.core.billing.claims import x12_problems
-from tests.billing.test_claims import given, insured
 from tests.infusions.conftest import walk
-
-__all__ = ["insured"]
 
 pytestmark = pytest.mark.django_db
 
@@ -91,9 +88,8 @@ def test_the_clerk_sells_a_package_takes_a_card_refunds_writes_off_and_reverses_
     ],
 )
 def test_a_payment_the_pages_would_refuse_is_refused_naming_the_field_and_nothing_is_saved(
-    client_for, clerk, patient, series, body, status, field, words
+    client_for, clerk, patient, sold, body, status, field, words
 ):
-    b.package_sell(user=clerk, patient=patient, package=series)
     r = post(client_for(clerk), f"/api/billing/accounts/{patient.external_id}/payments", body)
     assert r.status_code == status, r.content
     error = r.json()["error"]
@@ -101,8 +97,7 @@ def test_a_payment_the_pages_would_refuse_is_refused_naming_the_field_and_nothin
     assert not LedgerEntry.objects.filter(kind="payment").exists()
 
 
-def test_a_refund_over_what_was_paid_that_way_is_refused(client_for, clerk, patient, series):
-    b.package_sell(user=clerk, patient=patient, package=series)
+def test_a_refund_over_what_was_paid_that_way_is_refused(client_for, clerk, patient, sold):
     cash = b.payment_record(user=clerk, patient=patient, amount_cents=50_000, method="cash")
     r = post(
         client_for(clerk),
@@ -115,8 +110,7 @@ def test_a_refund_over_what_was_paid_that_way_is_refused(client_for, clerk, pati
 
 
 @pytest.mark.parametrize("role", [Role.NURSE, Role.PRESCRIBER, Role.INTAKE])
-def test_clinical_roles_may_not_read_or_record_billing(client_for, staff, clerk, patient, series, role):
-    b.package_sell(user=clerk, patient=patient, package=series)
+def test_clinical_roles_may_not_read_or_record_billing(client_for, staff, patient, sold, role):
     client = client_for(staff[role])
     base = f"/api/billing/accounts/{patient.external_id}"
     assert client.get("/api/billing/worklist").status_code == 403
@@ -162,35 +156,20 @@ def test_the_worklist_lists_sessions_to_bill_claims_to_send_and_balances_in_fixe
     assert len(more) == len(few)
 
 
-def test_a_sessions_claim_as_codes_and_as_the_837p(client_for, clerk, insured, session, nurse, prescriber):
-    BillingProvider.objects.create(
-        name="Downtown Ketamine Clinic LLC",
-        npi="1234567893",
-        tax_id="12-3456789",
-        address="1 Main St",
-        city="Boston",
-        state="MA",
-        postal_code="02108",
-        ketamine_ndc="42023-0113-10",
-        phone="617-555-0100",
-    )
-    session = given(session, nurse, prescriber, clerk)
+def test_a_sessions_claim_as_codes_and_as_the_837p(client_for, clerk, provider, insured, given):
     client = client_for(clerk)
-    claim = client.get(f"/api/billing/sessions/{session.external_id}/claim")
+    claim = client.get(f"/api/billing/sessions/{given.external_id}/claim")
     assert claim.status_code == 200, claim.content
     body = claim.json()
     assert body["prior_authorization"] == "PA20260042" and body["diagnosis_codes"] == ["F33.9"]
     assert "96365" in [line["code"] for line in body["lines"]]
     assert all(isinstance(line["charge"]["amount"], str) for line in body["lines"])
-    x12 = client.get(f"/api/billing/sessions/{session.external_id}/claim.837")
+    x12 = client.get(f"/api/billing/sessions/{given.external_id}/claim.837")
     text = x12.content.decode()
     assert x12.status_code == 200 and x12["Content-Type"] == "application/edi-x12"
     assert text.startswith("ISA*") and x12_problems(text) == ()
 
 
-def test_a_claim_missing_the_clinics_npi_is_refused_naming_it(
-    client_for, clerk, insured, session, nurse, prescriber
-):
-    session = given(session, nurse, prescriber, clerk)
-    r = client_for(clerk).get(f"/api/billing/sessions/{session.external_id}/claim")
+def test_a_claim_missing_the_clinics_npi_is_refused_naming_it(client_for, clerk, insured, given):
+    r = client_for(clerk).get(f"/api/billing/sessions/{given.external_id}/claim")
     assert r.status_code == 400 and "NPI" in r.json()["error"]["message"]

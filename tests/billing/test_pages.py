@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from ketaclinic.billing import services as b
-from ketaclinic.billing.models import BillingProvider, LedgerEntry
+from ketaclinic.billing.models import LedgerEntry
 from ketaclinic.billing.selectors import balance_cents
 from ketaclinic.core.access import Role
 from tests.conftest import register
@@ -62,17 +62,8 @@ def test_the_worklist_reads_in_a_fixed_number_of_queries(
 
 
 def test_a_given_session_is_on_the_worklist_until_billed_and_its_superbill_has_the_codes(
-    client_for, clerk, patient, session, nurse, prescriber, downtown
+    client_for, clerk, provider, session, nurse, prescriber
 ):
-    BillingProvider.objects.create(
-        name="Downtown Ketamine Clinic LLC",
-        npi="1234567893",
-        tax_id="12-3456789",
-        address="1 Main St",
-        city="Boston",
-        state="MA",
-        postal_code="02108",
-    )
     walk(session, "discharged", nurse=nurse, prescriber=prescriber)
     client = client_for(clerk)
     assert str(session.external_id) in client.get("/billing/").content.decode()
@@ -85,9 +76,8 @@ def test_a_given_session_is_on_the_worklist_until_billed_and_its_superbill_has_t
 
 
 def test_the_reports_show_payments_by_method_receivables_and_package_liabilities_as_csv(
-    client_for, clerk, patient, series
+    client_for, clerk, patient, sold
 ):
-    b.package_sell(user=clerk, patient=patient, package=series)
     b.payment_record(user=clerk, patient=patient, amount_cents=100_000, method="cash")
     b.payment_record(
         user=clerk, patient=patient, amount_cents=47_500, method="hsa_fsa", card_token="tok_hsa_1881"
@@ -100,8 +90,7 @@ def test_the_reports_show_payments_by_method_receivables_and_package_liabilities
     assert ',6,"$3,475.00"' in csv_text  # six infusions paid for, none given
 
 
-def test_the_patient_reads_the_statement_once_through_the_link(client_for, clerk, patient, series, client):
-    b.package_sell(user=clerk, patient=patient, package=series)
+def test_the_patient_reads_the_statement_once_through_the_link(client_for, clerk, patient, sold, client):
     token = b.statement_link_create(user=clerk, patient=patient)
     first = client.get(f"/statement/{token}/")
     assert first.status_code == 200 and "Balance due: <strong>$3,475.00" in first.content.decode()

@@ -229,6 +229,16 @@ def test_check_ledger_finds_the_entry_that_should_not_have_been_accepted() -> No
         )
 
 
+def test_check_ledger_finds_a_refund_sent_back_a_way_the_money_did_not_come() -> None:
+    """Paid $1,000 in cash and $100 by card: a stored card refund of $200 should never have been accepted
+    (money goes back the way it came), though $1,100 was paid in all."""
+    entries = [PACKAGE, payment("p1", "1000", "cash"), payment("p2", "100", "card")]
+    check_ledger([*entries, refund("r1", "100", "card")], "USD")
+    with pytest.raises(ValidationError, match="by card") as caught:
+        check_ledger([*entries, refund("r1", "200", "card")], "USD")
+    assert caught.value.field == "amount"
+
+
 # --- properties: random sequences of attempted entries ---------------------------------------------------
 
 METHODS = ("card", "cash", "hsa")

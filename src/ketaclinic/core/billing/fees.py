@@ -45,9 +45,9 @@ def late_cancel_fee(
     """The fee this cancellation owes, or None: late means strictly less than ``policy.hours`` before the
     start (a cancellation after the start is late too); a clinic's cancellation, no policy or a zero fee
     owes nothing."""
-    for label, value in (("Start", start), ("Cancelled at", cancelled_at)):
+    for label, name, value in (("Start", "start", start), ("Cancelled at", "cancelled_at", cancelled_at)):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValidationError(NAIVE_TIME.format(label=label, value=value), field="start", value=value)
+            raise ValidationError(NAIVE_TIME.format(label=label, value=value), field=name, value=value)
     if policy is None or by is CancelledBy.CLINIC or policy.hours <= 0 or policy.fee.cents <= 0:
         return None
     if start - cancelled_at >= timedelta(hours=policy.hours):
