@@ -31,3 +31,75 @@ def test_a_claim_without_the_clinics_npi_and_tax_id_is_refused_naming_them(clien
     r = client.get(f"/billing/sessions/{given.external_id}/claim.837", follow=True)
     text = r.content.decode()
     assert r.redirect_chain and "NPI" in text and "tax id" in text.lower()
+
+
+def screened(staff, patient, diagnosis: str):
+    from ketaclinic.core.access import Role
+    from ketaclinic.screening.services import screening_sign
+    from tests.accounts.conftest import refer, screen
+
+    s = screen(staff[Role.INTAKE], patient, refer(staff[Role.INTAKE], patient))
+    return screening_sign(
+        user=staff[Role.PRESCRIBER], screening=s, outcome="eligible", note="Interviewed.", diagnosis=diagnosis
+    )
+
+
+def test_the_claim_the_837p_and_the_superbill_carry_the_screened_diagnosis(
+    client_for, clerk, insured, nurse, prescriber, staff, patient, depression, chair
+):
+    from tests.infusions.conftest import schedule, todays_plan
+
+    BillingProvider.objects.create(
+        name="Downtown Ketamine Clinic LLC",
+        npi="1234567893",
+        tax_id="12-3456789",
+        address="1 Main St",
+        city="Boston",
+        state="MA",
+        postal_code="02108",
+        ketamine_ndc="42023-0113-10",
+        phone="617-555-0100",
+    )
+    screening = screened(staff, patient, "f33.1")
+    assert screening.diagnosis == "F33.1"
+    todays_plan(staff, patient, chair, screening=screening)
+    session = given(schedule(nurse, patient, depression, chair), nurse, prescriber, clerk)
+    assert session.treatment_plan.screening == screening
+    client = client_for(clerk)
+    page = client.get(f"/billing/sessions/{session.external_id}/claim/", follow=True).content.decode()
+    assert "F33.1" in page and "F33.9" not in page, re.findall(r"msg error[^<]*<[^<]*", page)
+    text = client.get(f"/billing/sessions/{session.external_id}/claim.837").content.decode()
+    assert "HI*ABK:F331~" in text and "F339" not in text
+    assert x12_problems(text) == ()
+    bill = client.get(f"/billing/sessions/{session.external_id}/superbill/").content.decode()
+    assert "F33.1 Major depressive disorder, recurrent, moderate" in bill
+    assert "No diagnosis was recorded" not in bill
+
+
+def test_without_a_recorded_diagnosis_the_superbill_says_it_carries_the_general_code(
+    client_for, clerk, session, nurse, prescriber, staff, patient
+):
+    screened(staff, patient, "")
+    session = given(session, nurse, prescriber, clerk)
+    bill = client_for(clerk).get(f"/billing/sessions/{session.external_id}/superbill/").content.decode()
+    assert "F33.9 Major depressive disorder, recurrent, unspecified" in bill
+    assert "No diagnosis was recorded at screening" in bill
+
+
+def test_a_diagnosis_outside_the_screened_indication_is_refused_and_nothing_is_signed(
+    staff, patient, protocols
+):
+    from ketaclinic.core.access import Role
+    from ketaclinic.core.errors import ValidationError
+    from ketaclinic.screening.models import Screening
+    from ketaclinic.screening.services import screening_sign
+    from tests.accounts.conftest import refer, screen
+
+    s = screen(staff[Role.INTAKE], patient, refer(staff[Role.INTAKE], patient))
+    with pytest.raises(ValidationError, match="F41.1 .*does not fit the screened indication") as caught:
+        screening_sign(
+            user=staff[Role.PRESCRIBER], screening=s, outcome="eligible", note="x", diagnosis="F41.1"
+        )
+    assert caught.value.field == "diagnosis"
+    s.refresh_from_db()
+    assert s.status == Screening.Status.COMPUTED and s.diagnosis == ""

@@ -272,3 +272,19 @@ def test_the_account_and_payers_pages_read_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few_payers.captured_queries)):
         page = client.get("/billing/payers/").content.decode()
     assert "Payer 4" in page
+
+
+def test_the_payers_page_counts_only_active_policies(client_for, clerk, patient, carrier, policy):
+    import re
+
+    from ketaclinic.billing import insurance
+
+    def count() -> str:
+        page = client_for(clerk).get("/billing/payers/").content.decode()
+        row = re.search(rf"<td>{re.escape(carrier.name)}</td>.*?</tr>", page, re.S)
+        assert row is not None
+        return re.findall(r'<td class="num">(\d+)</td>', row.group(0))[0]
+
+    assert count() == "1"
+    insurance.policy_deactivate(user=clerk, policy=policy)
+    assert count() == "0"

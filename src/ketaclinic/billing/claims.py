@@ -91,6 +91,7 @@ def claim_for(bill: Superbill) -> core.Claim:
         lines=lines,
         prior_authorization=auth.number if auth else "",
         group_number=policy.group_number,
+        indication=bill.indication,
     )
 
 

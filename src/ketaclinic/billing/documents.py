@@ -15,9 +15,10 @@ from ketaclinic.billing.models import BillingProvider, LedgerEntry
 from ketaclinic.core.billing.codes import CodeLine, Drug, diagnosis_check, drug_lines, infusion_cpt_lines
 from ketaclinic.core.infusion.medications import INFUSED_DRUG
 from ketaclinic.infusions.models import InfusionOrder, InfusionSession, MedicationAdministration
+from ketaclinic.screening.models import Screening
 
 #: The diagnosis a protocol treats, as a billable ICD-10-CM code (FY2026, DOMAIN.md §6): the unspecified
-#: code of the indication until the screening records the specific diagnosis.
+#: code of the indication, used only when the screening recorded no diagnosis (the superbill says so).
 ICD10_BY_INDICATION = (
     ("ptsd", "F43.10", "Post-traumatic stress disorder, unspecified"),
     ("anxiety", "F41.1", "Generalized anxiety disorder"),
@@ -46,6 +47,40 @@ class Superbill:
     charge_cents: int
     paid_cents: int
     dose_mg: Decimal | None = None
+    #: True when the diagnosis is the one the prescriber recorded at screening; False when it is the
+    #: indication's unspecified code (no diagnosis recorded), which the superbill page says.
+    diagnosis_recorded: bool = False
+    indication: str | None = None
+
+
+def screening_of(session: InfusionSession) -> Screening | None:
+    """The signed screening a session rests on: its plan's, else the patient's latest signed screening under
+    the session's protocol."""
+    if session.treatment_plan_id is not None:
+        return session.treatment_plan.screening  # type: ignore[union-attr]
+    return (
+        Screening.objects.filter(
+            patient_id=session.patient_id,
+            status=Screening.Status.SIGNED,
+            protocol_version__protocol_id=session.protocol_version.protocol_id,
+        )
+        .order_by("-signed_at", "-id")
+        .first()
+    )
+
+
+def diagnoses_of(session: InfusionSession) -> tuple[tuple[tuple[str, str], ...], bool, str | None]:
+    """The session's diagnosis (code, words), whether it was recorded at screening, and the screened
+    indication: the screening's ICD-10-CM code, else the indication's unspecified code."""
+    screening = screening_of(session)
+    if screening is not None and screening.diagnosis:
+        code = diagnosis_check(screening.diagnosis, screening.indication)
+        return ((code, screening.diagnosis_words),), True, screening.indication
+    slug = session.protocol_version.protocol_id.lower()
+    fallback = tuple(
+        (diagnosis_check(code), words) for key, code, words in ICD10_BY_INDICATION if key in slug
+    )[:1]
+    return fallback, False, None
 
 
 def superbill(session: InfusionSession, account_paid_cents: int, charge_cents: int) -> Superbill:
@@ -66,10 +101,7 @@ def superbill(session: InfusionSession, account_paid_cents: int, charge_cents: i
         .select_related("signed_by")
         .first()
     )
-    slug = session.protocol_version.protocol_id.lower()
-    diagnoses = tuple(
-        (diagnosis_check(code), words) for key, code, words in ICD10_BY_INDICATION if key in slug
-    )[:1]
+    diagnoses, recorded, indication = diagnoses_of(session)
     return Superbill(
         session=session,
         provider=provider_for(session.location),
@@ -80,6 +112,8 @@ def superbill(session: InfusionSession, account_paid_cents: int, charge_cents: i
         diagnoses=diagnoses,
         charge_cents=charge_cents,
         paid_cents=account_paid_cents,
+        diagnosis_recorded=recorded,
+        indication=indication,
     )
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -326,7 +326,9 @@ def payers(request: AuthedRequest) -> HttpResponse:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         status = 400
     context = {
-        "payers": Payer.objects.annotate(n_policies=Count("policies")).order_by("name"),
+        "payers": Payer.objects.annotate(
+            n_policies=Count("policies", filter=Q(policies__active=True))
+        ).order_by("name"),
         "form": form,
         "can_record": request.user.can(Permission.BILLING_RECORD),
     }

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
+from ketaclinic.core.billing.codes import diagnoses_for
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.core.protocols.eligibility import Contraindication
 from ketaclinic.patients.models import Patient
@@ -102,3 +103,17 @@ class SignForm(forms.Form):
         choices=[("eligible", "Eligible"), ("not_eligible", "Not eligible")], widget=forms.RadioSelect
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    diagnosis = forms.CharField(
+        label="Diagnosis (ICD-10-CM)",
+        required=False,
+        help_text="The billable code claims and superbills will carry; left empty, they carry the "
+        "treated condition's general code.",
+    )
+
+    def __init__(self, *args: Any, indication: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if indication:
+            choices = [("", "Not recorded")] + [
+                (code, f"{code} — {words}") for code, words in diagnoses_for(indication)
+            ]
+            self.fields["diagnosis"].widget = forms.Select(choices=choices)

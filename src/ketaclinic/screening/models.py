@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from ketaclinic.base.models import ClinicRecord, ExternalIdentity
+from ketaclinic.core.billing.codes import diagnoses_for
 from ketaclinic.core.eligibility import Outcome, SubstanceUseStatus
 from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.patients.models import Patient
@@ -101,6 +102,13 @@ class Screening(ClinicRecord):
     )
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_note = models.TextField(blank=True)
+    diagnosis = models.CharField(
+        "Diagnosis (ICD-10-CM)",
+        max_length=8,
+        blank=True,
+        help_text="The billable ICD-10-CM code the prescriber records when signing; claims and superbills "
+        "carry it.",
+    )
 
     class Meta:
         ordering = ["-screening_date", "-id"]
@@ -121,6 +129,11 @@ class Screening(ClinicRecord):
     @property
     def final_outcome(self) -> str:
         return self.signed_outcome or self.computed_outcome
+
+    @property
+    def diagnosis_words(self) -> str:
+        """The recorded diagnosis in the tabular's words ("" when none was recorded)."""
+        return dict(diagnoses_for(self.indication)).get(self.diagnosis, "") if self.diagnosis else ""
 
 
 class TreatmentTrial(models.Model):

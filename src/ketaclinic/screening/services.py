@@ -17,6 +17,7 @@ from ketaclinic.audit.services import audit_record
 from ketaclinic.base.models import clean_or_refuse
 from ketaclinic.base.signals import due_inputs_changed
 from ketaclinic.core.access import Permission
+from ketaclinic.core.billing.codes import diagnosis_check
 from ketaclinic.core.eligibility import (
     Answer,
     FailedTrial,
@@ -233,8 +234,11 @@ def screening_record(
 
 
 @transaction.atomic
-def screening_sign(*, user: User, screening: Screening, outcome: str, note: str = "") -> Screening:
-    """A prescriber signs the final decision; afterwards the screening cannot change."""
+def screening_sign(
+    *, user: User, screening: Screening, outcome: str, note: str = "", diagnosis: str = ""
+) -> Screening:
+    """A prescriber signs the final decision, with the ICD-10-CM diagnosis when they record one (checked by
+    the core against the tabular and the screened indication); afterwards the screening cannot change."""
     # signed_by is read after the lock, never joined: a request that waited for the lock would get the
     # winner's row but PostgreSQL re-checks a joined row against the old version (signed_by NULL).
     screening = (
@@ -250,6 +254,8 @@ def screening_sign(*, user: User, screening: Screening, outcome: str, note: str 
             value=screening.status,
         )
     signed = sign_check(decision_of(screening), outcome, note)
+    if diagnosis.strip():
+        screening.diagnosis = diagnosis_check(diagnosis, screening.indication)
     screening.status, screening.signed_outcome = Screening.Status.SIGNED, signed.value
     screening.signed_by, screening.signed_at, screening.signed_note = user, timezone.now(), note.strip()
     screening.updated_by = user
@@ -262,6 +268,10 @@ def screening_sign(*, user: User, screening: Screening, outcome: str, note: str 
         patient=screening.patient,
         summary=f"Signed eligibility: {signed.value} (computed {screening.computed_outcome}, "
         f"{screening.protocol_version})",
-        detail={"screening": str(screening.external_id), "note": screening.signed_note},
+        detail={
+            "screening": str(screening.external_id),
+            "note": screening.signed_note,
+            "diagnosis": screening.diagnosis,
+        },
     )
     return screening

@@ -119,7 +119,7 @@ def screening_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
         screening = selectors.screening_get(user=request.user, external_id=external_id)
     except Screening.DoesNotExist:
         raise Http404("No such screening.") from None
-    form = SignForm(request.POST or None)
+    form = SignForm(request.POST or None, indication=screening.indication)
     if request.method == "POST":
         patient_for(request.user, screening.patient, Permission.SCREENING_SIGN)
         if form.is_valid():
@@ -129,6 +129,7 @@ def screening_detail(request: AuthedRequest, external_id: str) -> HttpResponse:
                     screening=screening,
                     outcome=form.cleaned_data["outcome"],
                     note=form.cleaned_data["note"],
+                    diagnosis=form.cleaned_data["diagnosis"],
                 )
             except DomainError as exc:
                 form_error(form, exc)

@@ -12,9 +12,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketaclinic.core.billing.codes import (
+    INDICATION_ICD10CM_FAMILIES,
     CodeSystem,
     Drug,
     additional_hours,
+    diagnoses_for,
     diagnosis_check,
     drug_lines,
     infusion_cpt_lines,
@@ -209,3 +211,89 @@ def test_a_diagnosis_must_fit_the_screened_indication() -> None:
         diagnosis_check("F41.1", "trd")
     with pytest.raises(ValidationError, match="Unknown indication"):
         diagnosis_check("F33.2", "nope")
+
+
+INDICATIONS = sorted(INDICATION_ICD10CM_FAMILIES)
+EVERY_OFFERED = sorted({code for ind in INDICATIONS for code, _ in diagnoses_for(ind)})
+
+
+@pytest.mark.parametrize(
+    ("indication", "expected"),
+    [
+        ("ptsd", ["F43.10", "F43.11", "F43.12"]),
+        ("anxiety", ["F41.0", "F41.1", "F41.3", "F41.8", "F41.9"]),
+        ("fibromyalgia", ["M79.7"]),
+        ("ocd", ["F42.2", "F42.3", "F42.4", "F42.8", "F42.9"]),
+    ],
+)
+def test_the_codes_offered_for_an_indication_are_the_tabulars_billable_codes(
+    indication: str, expected: list[str]
+) -> None:
+    assert [code for code, _ in diagnoses_for(indication)] == expected
+
+
+def test_depression_offers_every_billable_f32_and_f33_code_and_no_heading() -> None:
+    codes = [code for code, _ in diagnoses_for("trd")]
+    assert {
+        "F32.0",
+        "F32.5",
+        "F32.89",
+        "F32.9",
+        "F32.A",
+        "F33.0",
+        "F33.3",
+        "F33.40",
+        "F33.42",
+        "F33.9",
+    } <= set(codes)
+    assert "F32" not in codes and "F33.4" not in codes and "F32.8" not in codes
+    assert len(codes) == 19
+    words = dict(diagnoses_for("mdd"))
+    assert words["F33.1"] == "Major depressive disorder, recurrent, moderate"
+
+
+def test_pain_and_migraine_lists_hold_their_limb_and_intractable_codes() -> None:
+    crps = [code for code, _ in diagnoses_for("crps")]
+    assert crps[0] == "G90.50" and "G90.59" in crps and all(c.startswith("G90.5") for c in crps)
+    migraine = dict(diagnoses_for("migraine"))
+    assert "intractable" in migraine["G43.019"]
+    assert "G43.909" in migraine and "G43" not in migraine
+
+
+@given(st.sampled_from(INDICATIONS), st.data())
+def test_every_offered_code_is_accepted_for_its_indication(indication: str, data: st.DataObject) -> None:
+    offered = diagnoses_for(indication)
+    code, words = data.draw(st.sampled_from(offered))
+    assert diagnosis_check(code, indication) == code
+    assert diagnosis_check(code.lower(), indication) == code
+    assert words
+
+
+@given(st.sampled_from(INDICATIONS), st.sampled_from(EVERY_OFFERED))
+def test_a_code_is_accepted_for_an_indication_exactly_when_it_is_offered_for_it(
+    indication: str, code: str
+) -> None:
+    offered = {c for c, _ in diagnoses_for(indication)}
+    if code in offered:
+        assert diagnosis_check(code, indication) == code
+    else:
+        with pytest.raises(ValidationError, match="does not fit the screened indication") as caught:
+            diagnosis_check(code, indication)
+        assert caught.value.field == "diagnosis" and caught.value.value == code
+
+
+def _checked(text: str) -> str | ValidationError:
+    try:
+        return diagnosis_check(text)
+    except ValidationError as exc:
+        return exc
+
+
+@given(st.text(max_size=10))
+def test_any_text_is_either_a_billable_code_or_refused_naming_the_field(text: str) -> None:
+    outcome = _checked(text)
+    if isinstance(outcome, ValidationError):
+        assert outcome.field == "diagnosis"
+        assert "ICD-10-CM" in outcome.message or "heading" in outcome.message
+    else:
+        assert outcome == outcome.strip().upper() and outcome[0].isalpha()

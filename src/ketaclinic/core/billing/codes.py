@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.indications import indication_get
@@ -49,6 +50,7 @@ __all__ = [
     "CodeLine",
     "CodeSystem",
     "Drug",
+    "diagnoses_for",
     "diagnosis_check",
     "drug_lines",
     "infusion_cpt_lines",
@@ -267,21 +269,41 @@ def drug_lines(
 # --- diagnoses ----------------------------------------------------------------------------------------------
 
 #: ICD-10-CM families (a code's leading characters) that fit each screened indication (DOMAIN.md §6;
-#: the indications' examples in core/indications.py).
+#: the indications' examples in core/indications.py). Every code offered and accepted is a billable (leaf)
+#: code under these categories in the CMS FY2026 ICD-10-CM tabular, as shipped by ``simple-icd-10-cm``
+#: (source: CMS, "2026 ICD-10-CM", Tabular List; category titles below are the tabular's own).
 INDICATION_ICD10CM_FAMILIES: dict[str, tuple[str, ...]] = {
+    # F32 "Major depressive disorder, single episode", F33 "... recurrent"; no code for TRD exists (§6)
     "trd": ("F32", "F33"),
     "mdd": ("F32", "F33"),
-    "bipolar_depression": ("F31",),
-    "ptsd": ("F43.1",),
-    "ocd": ("F42",),
-    "anxiety": ("F41",),
-    "postpartum_depression": ("F53",),
-    "crps": ("G90.5",),
+    "bipolar_depression": ("F31",),  # F31 "Bipolar disorder" (the category itself is not billable)
+    "ptsd": ("F43.1",),  # F43.1 "Post-traumatic stress disorder (PTSD)": F43.10, F43.11, F43.12
+    "ocd": ("F42",),  # F42 "Obsessive-compulsive disorder"
+    "anxiety": ("F41",),  # F41 "Other anxiety disorders" (F41.1 generalized anxiety disorder)
+    "postpartum_depression": ("F53",),  # F53 "Mental and behavioral disorders associated with the puerperium"
+    "crps": ("G90.5",),  # G90.5 "Complex regional pain syndrome I (CRPS I)", limb sub-codes G90.50–G90.59
+    # G89 "Pain, not elsewhere classified"; G62 "Other and unspecified polyneuropathies"; G56/G57
+    # mononeuropathies of the upper/lower limb; G58 "Other mononeuropathies"; M79.2 "Neuralgia and neuritis"
     "neuropathic_pain": ("G89", "G62", "G56", "G57", "G58", "M79.2"),
-    "fibromyalgia": ("M79.7",),
-    "migraine": ("G43",),
+    "fibromyalgia": ("M79.7",),  # M79.7 "Fibromyalgia", a leaf code
+    "migraine": ("G43",),  # G43 "Migraine" ("refractory" is coded as intractable)
     "chronic_pain_other": ("G89",),
 }
+ICD10CM_SOURCE = "CMS FY2026 ICD-10-CM tabular list (simple-icd-10-cm); DOMAIN.md §6"
+
+
+@cache
+def diagnoses_for(indication: str) -> tuple[tuple[str, str], ...]:
+    """The billable ICD-10-CM codes that fit a screened indication, each with the tabular's description, in
+    the tabular's order: the list a prescriber chooses from at screening."""
+    indication_get(indication)
+    codes: list[tuple[str, str]] = []
+    for family in INDICATION_ICD10CM_FAMILIES.get(indication, ()):
+        for code in (family, *icd.get_descendants(family)):
+            if icd.is_leaf(code):
+                codes.append((icd.add_dot(code), str(icd.get_description(code))))
+    return tuple(codes)
+
 
 DIAGNOSIS_UNKNOWN = (
     "Diagnosis code {value!r} is not an ICD-10-CM code: "
