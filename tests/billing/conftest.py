@@ -111,6 +111,11 @@ def insured(patient: Patient) -> InsurancePolicy:
 @pytest.fixture
 def given(session: InfusionSession, nurse: User, prescriber: User, clerk: User) -> InfusionSession:
     """The session given (walked to discharge, the order signed by a prescriber with an NPI) and charged."""
+    return give(session, nurse, prescriber, clerk)
+
+
+def give(session: InfusionSession, nurse: User, prescriber: User, clerk: User) -> InfusionSession:
+    """``given`` for a session the test made itself."""
     get_user_model().objects.filter(pk=prescriber.pk).update(npi="1245319599")
     walk(session, "discharged", nurse=nurse, prescriber=prescriber)
     session.refresh_from_db()

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from ketaclinic.core.billing.claims import x12_problems
+from tests.billing.conftest import give
 
 pytestmark = pytest.mark.django_db
 
@@ -45,25 +46,14 @@ def screened(staff, patient, diagnosis: str):
 
 
 def test_the_claim_the_837p_and_the_superbill_carry_the_screened_diagnosis(
-    client_for, clerk, insured, nurse, prescriber, staff, patient, depression, chair
+    client_for, clerk, provider, insured, nurse, prescriber, staff, patient, depression, chair
 ):
     from tests.infusions.conftest import schedule, todays_plan
 
-    BillingProvider.objects.create(
-        name="Downtown Ketamine Clinic LLC",
-        npi="1234567893",
-        tax_id="12-3456789",
-        address="1 Main St",
-        city="Boston",
-        state="MA",
-        postal_code="02108",
-        ketamine_ndc="42023-0113-10",
-        phone="617-555-0100",
-    )
     screening = screened(staff, patient, "f33.1")
     assert screening.diagnosis == "F33.1"
     todays_plan(staff, patient, chair, screening=screening)
-    session = given(schedule(nurse, patient, depression, chair), nurse, prescriber, clerk)
+    session = give(schedule(nurse, patient, depression, chair), nurse, prescriber, clerk)
     assert session.treatment_plan.screening == screening
     client = client_for(clerk)
     page = client.get(f"/billing/sessions/{session.external_id}/claim/", follow=True).content.decode()
@@ -80,7 +70,7 @@ def test_without_a_recorded_diagnosis_the_superbill_says_it_carries_the_general_
     client_for, clerk, session, nurse, prescriber, staff, patient
 ):
     screened(staff, patient, "")
-    session = given(session, nurse, prescriber, clerk)
+    session = give(session, nurse, prescriber, clerk)
     bill = client_for(clerk).get(f"/billing/sessions/{session.external_id}/superbill/").content.decode()
     assert "F33.9 Major depressive disorder, recurrent, unspecified" in bill
     assert "No diagnosis was recorded at screening" in bill
