@@ -999,7 +999,8 @@ def test_the_note_reads_in_the_locations_time_zone_whatever_the_server_uses(
     ended = session.ended_at.astimezone(la).strftime("%H:%M")
     assert f"Infusion {started}–{ended}" in note.text
     assert f"Discharged {session.discharged_at.astimezone(la):%H:%M}." in note.text
-    assert "America/Los_Angeles time" in note.text
+    assert "(times in Los Angeles time, P" in note.text  # the zone in words (PST or PDT), never its key
+    assert "America/" not in note.text
     signed = s.note_sign(user=prescriber, session=fresh(session), expected_version=fresh(session).version)
     with pytest.raises(ValidationError) as exc:  # the refusal, too, is on the chair's clock
         s.note_generate(user=nurse, session=fresh(session), expected_version=fresh(session).version)
