@@ -1,6 +1,10 @@
 """A test clock that only moves forward: ``advance_to(t)`` makes ``django.utils.timezone.now()`` return ``t``
 (then keeps ticking) for the rest of the test, so a walked session's events happen when they are recorded
-(times cannot be backdated freely: the backdating bounds). ``reset`` (an autouse fixture) restores it."""
+(times cannot be backdated freely: the backdating bounds). ``reset`` (an autouse fixture) restores it.
+
+``KETACLINIC_TEST_CLOCK=HH:MM`` starts the whole run at the next HH:MM in Los Angeles (the test locations'
+zone) and every test at that moment or later: the suite can be run at the time of day CI will run it (a test
+that schedules a session hours ago and reads "today's" board fails just after midnight, not at noon)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from unittest import mock
 from django.utils import timezone
 
 _REAL = timezone.now
-_state: dict[str, Any] = {"offset": timedelta(0), "patcher": None}
+_state: dict[str, Any] = {"offset": timedelta(0), "patcher": None, "base": timedelta(0)}
 
 
 def _now() -> datetime:
@@ -40,6 +44,21 @@ def reset() -> None:
     if _state["patcher"] is not None:
         _state["patcher"].stop()
     _state["patcher"], _state["offset"] = None, timedelta(0)
+    if _state["base"]:
+        advance_to(_REAL() + _state["base"])
+
+
+def start_at_local_time(hhmm: str, zone: str = "America/Los_Angeles") -> None:
+    """Move the clock for the whole run to the next ``hhmm`` local time (``KETACLINIC_TEST_CLOCK``)."""
+    from zoneinfo import ZoneInfo
+
+    hour, minute = (int(part) for part in hhmm.split(":"))
+    local = _REAL().astimezone(ZoneInfo(zone))
+    at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if at <= local:
+        at = (local + timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    _state["base"] = at - _REAL()
+    advance_to(at)
 
 
 def daytime(zone: str, hours: float = 10.0) -> datetime:

@@ -33,6 +33,16 @@ PASSWORD = "correct horse battery staple"
 TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
 
 
+def pytest_configure(config):
+    """``KETACLINIC_TEST_CLOCK=HH:MM`` runs the suite at that local time of day (``tests.clock``)."""
+    import os
+
+    if at := os.environ.get("KETACLINIC_TEST_CLOCK"):
+        from tests.clock import start_at_local_time
+
+        start_at_local_time(at)
+
+
 @pytest.fixture(autouse=True)
 def _cache_cleared():
     """Rate-limit counts (django-ratelimit) live in the cache: each test starts with none."""

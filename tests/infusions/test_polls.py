@@ -18,7 +18,7 @@ from ketaclinic.core.access import Role
 from ketaclinic.infusions import services as s
 from ketaclinic.infusions.models import InfusionSession, VitalAlert
 from ketaclinic.outcomes.services import response_record
-from tests.clock import advance
+from tests.clock import advance, daytime
 from tests.conftest import register
 from tests.infusions.conftest import fresh, schedule, vitals, walk
 from tests.infusions.test_board import PHQ9_ITEM9
@@ -66,6 +66,7 @@ def test_a_status_poll_makes_as_many_queries_for_20_readings_as_for_4(session, n
 def test_a_board_poll_makes_as_many_queries_for_6_running_sessions_as_for_2(
     nurse, prescriber, intake, downtown, depression, chair, client_for
 ):
+    daytime(downtown.timezone)  # six sessions walked forward stay on one local day (CI crossed midnight)
     client = client_for(nurse)
     sessions = []
 

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -185,7 +186,9 @@ def location_resources(request: AuthedRequest, code: str) -> HttpResponse:
             if done is not None:
                 messages.success(request, done)
                 return redirect("scheduling:location_resources", code=location.code)
-    page = selectors.location_resources(location, today=datetime.now(ZoneInfo(location.timezone)).date())
+    page = selectors.location_resources(
+        location, today=timezone.now().astimezone(ZoneInfo(location.timezone)).date()
+    )
     bad = refused or any(f.errors for f in (place_form, hours_form, closure_form))
     return render(
         request,
@@ -202,7 +205,7 @@ def location_resources(request: AuthedRequest, code: str) -> HttpResponse:
 
 
 def _week(request: AuthedRequest, location: Location) -> date:
-    today = datetime.now(ZoneInfo(location.timezone)).date()
+    today = timezone.now().astimezone(ZoneInfo(location.timezone)).date()
     try:
         day = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
