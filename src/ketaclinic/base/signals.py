@@ -22,6 +22,10 @@ session_cancelled = Signal()
 #: Sent by the scheduling service before it books (``patient``, ``kind``, ``start``, ``location``); a receiver
 #: may raise the core's ValidationError to refuse the booking (billing: outside a prior authorization).
 booking_requested = Signal()
+#: Sent by the plans services before a planned slot takes a chair (``chair``, ``start``, ``end``, ``label``,
+#: ``location``, and ``exclude``: the slot being moved, or None); a receiver may raise the core's
+#: ValidationError to refuse it (scheduling: the chair is booked for an appointment then).
+slot_chair_requested = Signal()
 #: Sent by the scheduling services inside their transaction when an appointment is moved or cancelled
 #: (``appointment``, now at its new start or cancelled), for the apps above (``reminders``: a reminder queued
 #: for the old time and not yet sent is withdrawn, so a patient is never told to come to a cancelled visit).

@@ -104,6 +104,7 @@ def free_slots(request: AuthedRequest, query: Query[FreeSlotsIn]) -> FreeSlotsOu
         staff=found.staff,
         patient=patient,
         now=timezone.now(),
+        own_slots=found.kind.code not in selectors.PLAN_SLOT_TYPES,  # an infusion at its slot books that slot
         n=query.n,
     )
     return FreeSlotsOut(time_zone=str(tz), starts=[s.astimezone(tz) for s in starts])

@@ -6,7 +6,7 @@ queries are fixed whatever the week holds), so the page's query count does not g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.core.access import Permission
 from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import PlannedInfusion
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.scheduling.selectors import Lane, WeekGrid, week_grid
 
@@ -75,11 +76,22 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Held:
+    """A signed plan's slot not yet booked: it holds its chair (drawn hatched) until the desk books it."""
+
+    slot: PlannedInfusion
+    span: Span
+    start: datetime  # local
+    end: datetime
+
+
+@dataclass(frozen=True)
 class Row:
     kind: str  # chair, room, staff
     name: str
     blocks: list[Block]
     shifts: list[Span]
+    held: list[Held] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,10 +102,15 @@ class Day:
     shaded: list[Span]  # the track's closed time
     rows: list[Row]
     is_today: bool
+    unplaced: list[Held] = field(default_factory=list)  # held slots naming no chair (home visits)
 
     @property
     def bookings(self) -> int:
         return sum(len(r.blocks) for r in self.rows if r.kind != "staff")
+
+    @property
+    def held(self) -> int:
+        return sum(len(r.held) for r in self.rows) + len(self.unplaced)
 
 
 @dataclass(frozen=True)
@@ -132,6 +149,16 @@ def _local_minutes(day: date, moment: datetime, tz: ZoneInfo) -> int:
     return (local.date() - day).days * 1440 + local.hour * 60 + local.minute
 
 
+def _held(slots: list[PlannedInfusion], day: date, tz: ZoneInfo, track: _Track) -> list[Held]:
+    found = []
+    for p in slots:
+        start, end = p.scheduled_start, p.scheduled_end
+        span = track.span(_local_minutes(day, start, tz), _local_minutes(day, end, tz))
+        if span is not None:
+            found.append(Held(p, span, start.astimezone(tz), end.astimezone(tz)))
+    return found
+
+
 def _row(lane: Lane, day: date, tz: ZoneInfo, track: _Track) -> Row:
     blocks = []
     for a in lane.appointments:
@@ -146,7 +173,7 @@ def _row(lane: Lane, day: date, tz: ZoneInfo, track: _Track) -> Row:
         )
         if s is not None
     ]
-    return Row(lane.kind, lane.name, blocks, shifts)
+    return Row(lane.kind, lane.name, blocks, shifts, _held(lane.held, day, tz, track))
 
 
 def _day(grid: WeekGrid, day: date, tz: ZoneInfo, track: _Track, today: date) -> Day:
@@ -165,7 +192,7 @@ def _day(grid: WeekGrid, day: date, tz: ZoneInfo, track: _Track, today: date) ->
     # a staff member appears on the days they are on shift or booked
     rows += [r for r in (_row(lane, day, tz, track) for lane in grid.staff) if r.blocks or r.shifts]
     words = ", ".join(f"{h.opens:%H:%M}-{h.closes:%H:%M}" for h in hours) if not closure else ""
-    return Day(day, words, closure, shaded, rows, day == today)
+    return Day(day, words, closure, shaded, rows, day == today, _held(list(grid.unplaced), day, tz, track))
 
 
 def calendar_week(*, user: User, location: Location, monday: date) -> CalendarWeek:
@@ -187,7 +214,9 @@ def calendar_week(*, user: User, location: Location, monday: date) -> CalendarWe
     ]
     patients = list(
         dict.fromkeys(
-            a.patient for lane in (*grid.chairs, *grid.rooms, *grid.staff) for a in lane.appointments
+            [a.patient for lane in (*grid.chairs, *grid.rooms, *grid.staff) for a in lane.appointments]
+            + [p.plan.patient for lane in grid.chairs for p in lane.held]
+            + [p.plan.patient for p in grid.unplaced]
         )
     )
     return CalendarWeek(location, monday, days, ruler, patients)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ketaclinic.accounts.models import Chair, Location, User
 from ketaclinic.core.scheduling.hours import Closure as ClosureRule
@@ -18,6 +18,7 @@ from ketaclinic.core.scheduling.intervals import Interval
 from ketaclinic.core.scheduling.needs import ON_SITE_SKILLS, AppointmentRules, Skill
 from ketaclinic.core.scheduling.slots import HORIZON_DAYS, nearest_free_slots
 from ketaclinic.patients.models import Patient
+from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.scheduling.models import (
     Appointment,
     AppointmentType,
@@ -29,6 +30,50 @@ from ketaclinic.scheduling.models import (
 )
 
 BOOKED = Appointment.Status.BOOKED
+# A signed plan's dated slot holds its chair and its patient until it is booked, done or cancelled (a draft's
+# slots are not yet the clinic's promise; a stopped or superseded plan's are given up).
+HOLDING_PLANS = (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)
+PLAN_SLOT_TYPES = ("infusion", "booster")  # the appointment types a plan's slot is booked as
+LONGEST_SLOT = timedelta(hours=24)  # no slot is longer: a query bound, the exact overlap is checked in Python
+
+
+def _held(rows: QuerySet[PlannedInfusion], window: Interval) -> list[PlannedInfusion]:
+    return [
+        p
+        for p in rows.filter(
+            status=PlannedInfusion.Status.PLANNED,
+            plan__status__in=HOLDING_PLANS,
+            scheduled_start__lt=window.end,
+            scheduled_start__gt=window.start - LONGEST_SLOT,
+        )
+        .exclude(appointments__status=BOOKED)
+        .select_related("plan__patient", "chair")
+        .order_by("scheduled_start")
+        if p.scheduled_end > window.start
+    ]
+
+
+def held_slots(
+    *,
+    window: Interval,
+    chair: Chair | None,
+    patient: Patient,
+    planned: PlannedInfusion | None = None,
+    own: bool = True,
+) -> list[PlannedInfusion]:
+    """The planned infusions of signed plans, not yet booked as appointments, that share a moment of
+    ``window`` with the chair or the patient (the plan holds them; one query). ``planned``, the slot being
+    booked, holds nothing against itself; ``own=False`` leaves out all the patient's own slots (an infusion's
+    free starts: booking one at its slot's time books that slot)."""
+    who = Q(plan__patient=patient) if own else Q(pk__in=[])
+    if chair is not None:
+        who |= Q(chair=chair)
+    rows = PlannedInfusion.objects.filter(who)
+    if not own:
+        rows = rows.exclude(plan__patient=patient)
+    if planned is not None:
+        rows = rows.exclude(pk=planned.pk)
+    return _held(rows, window)
 
 
 def location_calendar(location: Location, *, around: date | None = None) -> LocationCalendar:
@@ -114,10 +159,13 @@ def free_starts(
     patient: Patient,
     now: datetime,
     exclude: int | None = None,
+    planned: PlannedInfusion | None = None,
+    own_slots: bool = True,
     n: int = 3,
 ) -> tuple[datetime, ...]:
     """The ``n`` free starts nearest ``want`` for this chair or room, staff member (inside their shifts; any
-    time the location is open when no one is named) and patient."""
+    time the location is open when no one is named) and patient, around the appointments booked and the
+    plans' slots not yet booked (``own_slots=False``: not the patient's own, for an infusion or booster)."""
     reach = timedelta(days=HORIZON_DAYS, hours=12)
     window = Interval(want - reach, want + reach)
     busy = [
@@ -125,6 +173,9 @@ def free_starts(
         for a in clashing(
             window=window, chair=chair, room=room, staff=staff, patient=patient, exclude=exclude
         )
+    ] + [
+        Interval(p.scheduled_start, p.scheduled_end)
+        for p in held_slots(window=window, chair=chair, patient=patient, planned=planned, own=own_slots)
     ]
     return nearest_free_slots(
         want=want,
@@ -146,6 +197,7 @@ class Lane:
     key: str  # the public id of the chair, room or staff member
     appointments: list[Appointment] = field(default_factory=list)
     shifts: list[StaffShift] = field(default_factory=list)
+    held: list[PlannedInfusion] = field(default_factory=list)  # a plan's slots not yet booked (chairs)
 
 
 @dataclass(frozen=True)
@@ -157,11 +209,13 @@ class WeekGrid:
     staff: tuple[Lane, ...]
     hours: tuple[OpeningHours, ...]
     closures: tuple[Closure, ...]
+    unplaced: tuple[PlannedInfusion, ...] = ()  # a plan's slots not yet booked that name no chair
 
 
 def week_grid(location: Location, week_start: date) -> WeekGrid:
-    """The week from ``week_start`` (seven days in the location's zone): chairs x time, rooms x time and one
-    lane per staff member on shift or booked, in eight queries whatever the number of appointments."""
+    """The week from ``week_start`` (seven days in the location's zone): chairs x time (with the plans' slots
+    not yet booked, which hold their chairs), rooms x time and one lane per staff member on shift or booked,
+    in nine queries whatever the number of appointments."""
     tz = ZoneInfo(location.timezone)
     days = tuple(week_start + timedelta(days=i) for i in range(7))
     start = datetime.combine(week_start, time(0), tzinfo=tz)
@@ -179,8 +233,15 @@ def week_grid(location: Location, week_start: date) -> WeekGrid:
         .select_related("user")
         .order_by("start")
     )
+    held = _held(PlannedInfusion.objects.filter(location=location), Interval(start, end))
     chairs = tuple(
-        Lane("chair", c.name, str(c.external_id), [a for a in booked if a.chair_id == c.pk])
+        Lane(
+            "chair",
+            c.name,
+            str(c.external_id),
+            [a for a in booked if a.chair_id == c.pk],
+            held=[p for p in held if p.chair_id == c.pk],
+        )
         for c in Chair.objects.filter(location=location, active=True).order_by("name")
     )
     rooms = tuple(
@@ -208,6 +269,7 @@ def week_grid(location: Location, week_start: date) -> WeekGrid:
         closures=tuple(
             Closure.objects.filter(location=location, first_day__lte=days[-1], last_day__gte=days[0])
         ),
+        unplaced=tuple(p for p in held if p.chair_id is None),
     )
 
 

@@ -137,7 +137,12 @@ def book(request: AuthedRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             want = datetime.combine(d["day"], d["at"] or time(9), tzinfo=tz)
-            who = {"patient": d["patient"], "minutes": d["type"].duration_minutes}
+            who = {
+                "patient": d["patient"],
+                "minutes": d["type"].duration_minutes,
+                "own_slots": d["type"].code
+                not in selectors.PLAN_SLOT_TYPES,  # an infusion at its slot books it
+            }
             chosen = request.POST.get("slot", "")
             start = _slot(chosen, location) if chosen else None
             if not chosen and request.POST.get("book_at"):  # "Book at this time": the typed day and time

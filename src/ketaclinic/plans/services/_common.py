@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ketaclinic.accounts.geography import service_area_of, zip_centre
 from ketaclinic.accounts.models import Chair, Location
+from ketaclinic.base.signals import slot_chair_requested
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.series import SeriesRules, Slot
 from ketaclinic.core.travel import service_area_check
@@ -85,7 +86,8 @@ def _chair_free(
     location: Location,
     exclude: int | None = None,
 ) -> None:
-    """Refuse a slot overlapping another planned slot in the same chair (the chair's row locked first)."""
+    """Refuse a slot overlapping another planned slot in the same chair (the chair's row locked first), or an
+    appointment booked in it (``slot_chair_requested``, answered by scheduling)."""
     if chair is None:
         return
     Chair.objects.select_for_update().filter(pk=chair.pk).first()
@@ -114,6 +116,16 @@ def _chair_free(
                 field="chair",
                 value=chair.name,
             )
+    # the apps above hold the chair too (scheduling: an appointment booked in it then)
+    slot_chair_requested.send(
+        sender=PlannedInfusion,
+        chair=chair,
+        start=start,
+        end=end,
+        label=label,
+        location=location,
+        exclude=exclude,
+    )
 
 
 def _slots(plan: TreatmentPlan, exclude: int | None = None) -> list[Slot]:

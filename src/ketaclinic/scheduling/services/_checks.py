@@ -30,6 +30,7 @@ from ketaclinic.scheduling.models import Appointment, AppointmentType, Room
 from ketaclinic.scheduling.selectors import (
     clashing,
     free_starts,
+    held_slots,
     location_calendar,
     on_site_shifts,
     shifts_of,
@@ -51,6 +52,14 @@ TYPE_INACTIVE = "{type} is no longer booked here."
 CLASH = (
     "{resource} is already booked {other}; this {type} would need {pronoun} {mine}. "
     "Nearest free starts: {free}."
+)
+HELD_FOR_OTHER = (
+    "{resource} is held {other} for another patient's planned {slot}, not yet booked; this {type} would "
+    "need it {mine}. Nearest free starts: {free}."
+)
+HELD_FOR_PATIENT = (
+    "The patient's plan holds {other} for their {slot}, not yet booked; this {type} would need them {mine}. "
+    "Book the planned infusion itself at that time, or choose another time. Nearest free starts: {free}."
 )
 PLAN_SLOT_OTHER_PATIENT = "That planned infusion belongs to another patient."
 HOME_NEEDS_ADDRESS = "A home visit needs the patient's home address and ZIP code on file; add them first."
@@ -266,6 +275,41 @@ def _check_pathway(req: Request) -> None:
         check_slot(rules=rules, slot=Slot(label, req.start), others=others, tz=req.tz)
 
 
+def _nearest_words(req: Request) -> str:
+    free = free_starts(
+        location=req.location,
+        want=req.start,
+        minutes=req.minutes,
+        chair=req.chair,
+        room=req.room,
+        staff=req.staff,
+        patient=req.patient,
+        now=timezone.now(),
+        exclude=req.exclude,
+        planned=req.planned,
+    )
+    return slots_words(free, location_calendar(req.location, around=req.start.date()))
+
+
+def _held_error(req: Request, slot: PlannedInfusion) -> ValidationError:
+    """A signed plan's slot, not yet booked, holds its chair and patient: which, when, and what is free."""
+    words = {
+        "other": span_words(Interval(slot.scheduled_start, slot.scheduled_end), req.tz),
+        "slot": slot.label.lower(),
+        "type": req.kind.name.lower(),
+        "mine": _words(req),
+        "free": _nearest_words(req),
+    }
+    if slot.plan.patient_id == req.patient.pk:
+        return ValidationError(
+            HELD_FOR_PATIENT.format(**words), field="patient", value=str(req.patient.external_id)
+        )
+    assert req.chair is not None  # another patient's slot is found through the chair only
+    return ValidationError(
+        HELD_FOR_OTHER.format(resource=req.chair.name, **words), field="chair", value=req.chair.name
+    )
+
+
 def _clash_error(req: Request, other: Appointment) -> ValidationError:
     """Which of the chair, the room, the staff member or the patient is taken, when, and what is free."""
     if other.patient_id == req.patient.pk:
@@ -277,25 +321,13 @@ def _clash_error(req: Request, other: Appointment) -> ValidationError:
     else:
         name = req.room.name if req.room is not None else "The room"
         resource, pronoun, field, value = name, "it", "room", name
-    free = free_starts(
-        location=req.location,
-        want=req.start,
-        minutes=req.minutes,
-        chair=req.chair,
-        room=req.room,
-        staff=req.staff,
-        patient=req.patient,
-        now=timezone.now(),
-        exclude=req.exclude,
-    )
-    calendar = location_calendar(req.location, around=req.start.date())
     message = CLASH.format(
         resource=resource,
         other=span_words(Interval(other.start, other.end), req.tz),
         type=req.kind.name.lower(),
         pronoun=pronoun,
         mine=_words(req),
-        free=slots_words(free, calendar),
+        free=_nearest_words(req),
     )
     return ValidationError(message, field=field, value=value)
 
@@ -311,6 +343,9 @@ def _check_free(req: Request) -> None:
     )
     if found:
         raise _clash_error(req, found[0])
+    held = held_slots(window=req.interval, chair=req.chair, patient=req.patient, planned=req.planned)
+    if held:
+        raise _held_error(req, held[0])
 
 
 def _check_all(req: Request) -> None:

@@ -22,9 +22,10 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.scheduling.hours import span_words
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
-from ketaclinic.plans.models import TreatmentPlan
+from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.plans.services import infusion_move
 from ketaclinic.scheduling.models import Appointment, AppointmentType, Room
+from ketaclinic.scheduling.selectors import HOLDING_PLANS, PLAN_SLOT_TYPES
 from ketaclinic.scheduling.services._checks import Request, _check_all, _check_free
 
 NOT_BOOKED = "This appointment is {status}; only a booked appointment can be {what}."
@@ -102,6 +103,27 @@ def _book(req: Request) -> Appointment:
     return appointment
 
 
+def own_planned_slot(
+    *, patient: Patient, kind: AppointmentType, location: Location, start: datetime
+) -> PlannedInfusion | None:
+    """The patient's planned infusion (a signed plan's, not yet booked) at exactly ``start`` at ``location``,
+    when an infusion or booster is booked then: that is the plan's slot being booked, not an extra one."""
+    if kind.code not in PLAN_SLOT_TYPES:
+        return None
+    return (
+        PlannedInfusion.objects.filter(
+            plan__patient=patient,
+            plan__status__in=HOLDING_PLANS,
+            status=PlannedInfusion.Status.PLANNED,
+            location=location,
+            scheduled_start=start,
+        )
+        .exclude(appointments__status=Appointment.Status.BOOKED)
+        .select_related("plan", "chair", "location")
+        .first()
+    )
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -116,19 +138,23 @@ def appointment_book(
     at_home: bool = False,
     reason: str = "",
 ) -> Appointment:
-    """Book one appointment; ``reason`` says why an infusion is added outside the plan's dated slots."""
+    """Book one appointment; ``reason`` says why an infusion is added outside the plan's dated slots. An
+    infusion or booster at the very time of one of the patient's planned infusions books that slot (its
+    chair time; no reason needed)."""
     patient_for(user, patient, Permission.SCHEDULE_MANAGE)
+    planned = own_planned_slot(patient=patient, kind=kind, location=location, start=start)
     req = Request(
         user=user,
         location=location,
         kind=kind,
         patient=patient,
         start=start,
-        minutes=kind.duration_minutes,
+        minutes=planned.duration_minutes if planned is not None else kind.duration_minutes,
         staff=staff,
         chair=chair,
         room=room,
         at_home=at_home,
+        planned=planned,
         reason=reason,
     )
     return _book(req)
