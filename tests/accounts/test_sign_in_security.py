@@ -13,7 +13,6 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.test import Client
-from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -23,6 +22,7 @@ from ketaclinic.accounts.views import INVALID_CODE
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import SECOND_FACTOR_REQUIRED as ROLES_NEEDING_TOTP
 from ketaclinic.core.access import Role
+from tests.clock import real_now
 from tests.conftest import PASSWORD, current_totp
 
 pytestmark = pytest.mark.django_db
@@ -106,9 +106,10 @@ def test_the_lockout_lasts_30_minutes(staff):
     client = Client()
     for attempt in range(5):
         client.post(LOGIN, {"username": nurse.username, "password": f"wrong {attempt}"})
-    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=29))
+    # django-axes reads the machine's clock (not the test clock): the attempts are backdated from it
+    AccessAttempt.objects.update(attempt_time=real_now() - timedelta(minutes=29))
     assert client.post(LOGIN, {"username": nurse.username, "password": PASSWORD}).status_code == 429
-    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=31))
+    AccessAttempt.objects.update(attempt_time=real_now() - timedelta(minutes=31))
     assert client.post(LOGIN, {"username": nurse.username, "password": PASSWORD}).status_code == 302
 
 

@@ -67,6 +67,6 @@ def test_the_admin_opens_a_staff_record_with_licences(new_page, shot):
     shot(page, "staff-list")
     page.get_by_role("link", name=re.compile("Rivera")).first.click()
     expect(page.get_by_label("DEA registration")).to_have_value("BR1234563")
-    expect(page.get_by_label("NPI")).to_have_value("1234567893")
+    expect(page.get_by_label("NPI")).to_have_value("1987654328")
     expect(page.locator("section", has_text="Licences and registrations")).to_contain_text("MD-245781")
     shot(page, "staff-edit")

@@ -41,3 +41,24 @@ def test_a_diagnosis_that_does_not_fit_is_refused_naming_it_and_nothing_is_signe
     assert "G43.909" in r.content.decode() and "does not fit the screened indication" in r.content.decode()
     computed.refresh_from_db()
     assert computed.status == Screening.Status.COMPUTED and computed.diagnosis == ""
+
+
+def test_the_api_signs_with_the_diagnosis_and_refuses_one_that_does_not_fit(
+    client_for, staff, computed
+) -> None:
+    """The screening API takes the diagnosis as the page does, through the same check, and returns it."""
+    client = client_for(staff[Role.PRESCRIBER])
+    url = f"/api/screening/screenings/{computed.external_id}/sign"
+    wrong = client.post(
+        url,
+        {"outcome": "eligible", "note": "Interviewed.", "diagnosis": "G43.909"},
+        content_type="application/json",
+    )
+    assert wrong.status_code == 400 and "G43.909" in wrong.content.decode()
+    computed.refresh_from_db()
+    assert computed.status == Screening.Status.COMPUTED and computed.diagnosis == ""
+    ok = {"outcome": "eligible", "note": "Interviewed.", "diagnosis": "F33.1"}
+    signed = client.post(url, ok, content_type="application/json")
+    assert signed.status_code == 200 and signed.json()["diagnosis"] == "F33.1"
+    computed.refresh_from_db()
+    assert computed.status == Screening.Status.SIGNED and computed.diagnosis == "F33.1"

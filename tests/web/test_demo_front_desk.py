@@ -17,7 +17,7 @@ def test_demo_has_open_requests_and_staff_credentials(client):
     assert Inquiry.objects.filter(status="open").count() == 4
     assert Inquiry.objects.filter(status="closed", close_reason="spam").count() == 1
     rivera = User.objects.get(username="dr.rivera")
-    assert (rivera.npi, rivera.dea_number) == ("1234567893", "BR1234563")
+    assert (rivera.npi, rivera.dea_number) == ("1987654328", "BR1234563")
     assert StaffLicence.objects.filter(user__username="nurse.patel", kind="RN").exists()
     client.post("/accounts/login/", {"username": "intake.jones", "password": "ketaclinic-demo"})
     page = client.get("/intake/inquiries/").content.decode()

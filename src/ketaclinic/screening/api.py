@@ -83,11 +83,22 @@ class ScreeningOut(Schema):
     signed_outcome: str
     signed_at: datetime | None
     signed_note: str
+    diagnosis: str = Field(
+        description='The ICD-10-CM code the prescriber recorded when signing ("" for none)'
+    )
 
 
 class ScreeningSignIn(Schema):
     outcome: str = Field(pattern="^(eligible|not_eligible)$")
     note: str = Field("", max_length=TEXT_MAX)
+    diagnosis: str = Field(
+        "",
+        max_length=8,
+        description=(
+            "The ICD-10-CM diagnosis (a billable code of the screened indication, e.g. F33.2); checked "
+            "against the CMS tabular and the indication, as on the screening page"
+        ),
+    )
 
 
 @router.get("/patients/{external_id}/referrals", response=list[ReferralOut])
@@ -137,5 +148,9 @@ def screening_sign(request: AuthedRequest, external_id: UUID, payload: Screening
     require(request.user, Permission.SCREENING_SIGN)  # refuse naming the action tried, before reading
     screening = selectors.screening_get(user=request.user, external_id=str(external_id))
     return services.screening_sign(
-        user=request.user, screening=screening, outcome=payload.outcome, note=payload.note
+        user=request.user,
+        screening=screening,
+        outcome=payload.outcome,
+        note=payload.note,
+        diagnosis=payload.diagnosis,
     )

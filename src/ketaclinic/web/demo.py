@@ -566,11 +566,12 @@ DEMO_INQUIRIES = [
     ("downtown", "Hana", "Sato", "857-555-0119", "", "primary_care", 3),
     ("northside", "Leo", "Fischer", "781-555-0165", "crps", "other", 30),
 ]
-# Staff identifiers and licences (made-up numbers with valid check digits): one licence expires within
+# Staff identifiers and licences (made-up numbers with valid check digits; each prescriber's NPI is their
+# own, not the clinic's organisation NPI of the billing demo): one licence expires within
 # 60 days, so the admin's staff list shows it.
 DEMO_CREDENTIALS = {
     "dr.rivera": (
-        "1234567893",
+        "1987654328",
         "BR1234563",
         [("MD", "MA", "MD-245781", 45), ("DEA", "MA", "BR1234563", 700)],
     ),
