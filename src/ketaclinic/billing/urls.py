@@ -19,6 +19,13 @@ urlpatterns = [
     path(
         "sessions/<uuid:external_id>/superbill.pdf", views.superbill, {"as_pdf": True}, name="superbill_pdf"
     ),
+    path("patients/<uuid:external_id>/superbill/", views.superbill_period, name="superbill_period"),
+    path(
+        "patients/<uuid:external_id>/superbill.pdf",
+        views.superbill_period,
+        {"as_pdf": True},
+        name="superbill_period_pdf",
+    ),
     path("payers/", views.payers, name="payers"),
     path("payers/<uuid:external_id>/", views.payer_edit, name="payer_edit"),
     path("patients/<uuid:external_id>/policies/", views.policy_add, name="policy_add"),

@@ -168,6 +168,50 @@ def superbill(request: AuthedRequest, external_id: Any, as_pdf: bool = False) ->
         return render(request, "billing/superbill.html", context)
 
 
+PERIOD_BAD = "The period's {field} {value!r} is not a date (YYYY-MM-DD)."
+PERIOD_BACKWARDS = "The period ends ({last}) before it starts ({first}); give the first day, then the last."
+PERIOD_TOO_LONG = "A superbill covers at most {days} days; {first} to {last} is {span}."
+PERIOD_MAX_DAYS = 366
+
+
+def _superbill_period(request: AuthedRequest, patient: Patient) -> tuple[date, date] | str:
+    """The period asked for (default: this month so far, in the patient's location's days), or why not."""
+    today = timezone.now().astimezone(ZoneInfo(patient.location.timezone)).date()
+    got = {}
+    for field, default in (("from", today.replace(day=1)), ("to", today)):
+        raw = request.GET.get(field, "").strip()
+        try:
+            got[field] = date.fromisoformat(raw) if raw else default
+        except ValueError:
+            return PERIOD_BAD.format(field="first day" if field == "from" else "last day", value=raw[:20])
+    first, last = got["from"], got["to"]
+    if last < first:
+        return PERIOD_BACKWARDS.format(first=first, last=last)
+    if (last - first).days + 1 > PERIOD_MAX_DAYS:
+        span = f"{(last - first).days + 1} days"
+        return PERIOD_TOO_LONG.format(days=PERIOD_MAX_DAYS, first=first, last=last, span=span)
+    return first, last
+
+
+@login_required
+@require_GET
+def superbill_period(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> HttpResponse:
+    """The superbill of every infusion in a period (a month, a course) on one document, page and PDF."""
+    patient = _patient(request.user, external_id, Permission.BILLING_VIEW)
+    period = _superbill_period(request, patient)
+    if isinstance(period, str):
+        messages.error(request, period)
+        return redirect("billing:account", patient.external_id)
+    bill = documents.period_superbill(patient, services.account_for(patient), *period)
+    audit_read(patient, f"superbill {period[0]} to {period[1]}")
+    context = {"bill": bill, "patient": patient, "printed_at": timezone.now()}
+    with timezone.override(patient.location.timezone):
+        if as_pdf:
+            name = pdf_filename("superbill", patient.mrn, f"{period[0]:%Y-%m-%d}-to-{period[1]:%Y-%m-%d}")
+            return pdf_response(request, "billing/superbill_period.html", context, filename=name)
+        return render(request, "billing/superbill_period.html", context)
+
+
 def _superbill(request: AuthedRequest, external_id: Any) -> tuple[documents.Superbill, Patient]:
     return superbill_for(request.user, external_id)
 
@@ -180,11 +224,7 @@ def superbill_for(user: Any, external_id: Any) -> tuple[documents.Superbill, Pat
     )
     patient = patient_for(user, session.patient, Permission.BILLING_VIEW)
     account = services.account_for(patient)
-    use = session.package_uses.filter(kind="use").select_related("sale__charge").first()
-    charge = session.ledger_entries.filter(kind="charge").first()
-    charge_cents = (
-        charge.amount_cents if charge else (use.sale.charge.amount_cents // use.sale.infusions if use else 0)
-    )
+    charge_cents = documents.session_charge_cents(session)
     paid = sum(
         e.amount_cents if e.kind == "payment" else -e.amount_cents for e in documents.payments_of(account)
     )
