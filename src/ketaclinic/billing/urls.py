@@ -19,6 +19,8 @@ urlpatterns = [
     path(
         "sessions/<uuid:external_id>/superbill.pdf", views.superbill, {"as_pdf": True}, name="superbill_pdf"
     ),
+    path("patients/<uuid:external_id>/invoice/", views.invoice, name="invoice"),
+    path("patients/<uuid:external_id>/invoice.pdf", views.invoice, {"as_pdf": True}, name="invoice_pdf"),
     path("patients/<uuid:external_id>/superbill/", views.superbill_period, name="superbill_period"),
     path(
         "patients/<uuid:external_id>/superbill.pdf",

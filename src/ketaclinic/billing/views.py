@@ -3,7 +3,7 @@ billing a session, and the printable superbill and itemised receipt (pages and P
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,7 @@ from ketaclinic.billing.models import InsurancePolicy, LedgerEntry, Package, Pay
 from ketaclinic.billing.packages import sales_with_units_left
 from ketaclinic.core.access import Permission
 from ketaclinic.core.billing.claims import cms1500_fields
+from ketaclinic.core.billing.financing import InstalmentStatus
 from ketaclinic.core.errors import DomainError
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.access import patient_for
@@ -283,6 +284,44 @@ def receipt(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> H
                 request, "billing/receipt.html", context, filename=pdf_filename("receipt", patient.mrn)
             )
         return render(request, "billing/receipt.html", context)
+
+
+INVOICE_TERMS_DAYS = 30  # without a financing plan, an invoice is due 30 days after its date
+
+
+@login_required
+@require_GET
+def invoice(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> HttpResponse:
+    """The account's invoice: what is owed and by when (the financing plan's open instalments when there is
+    one, else 30 days from today), the charges and credits that make the balance, and how to pay."""
+    patient = _patient(request.user, external_id, Permission.BILLING_VIEW)
+    account = services.account_for(patient)
+    rows = selectors.account_entries(account)
+    today = local_day(timezone.now(), patient.location.timezone)
+    open_instalments = [
+        s
+        for p in selectors.financing_plans(account, today)
+        for s in p.states
+        if s.status is not InstalmentStatus.PAID
+    ]
+    audit_read(patient, "invoice")
+    context = {
+        "patient": patient,
+        "rows": rows,
+        "balance": rows[-1].running if rows else 0,
+        "provider": documents.provider_for(patient.location),
+        "number": f"{patient.mrn}-{today:%Y%m%d}",
+        "dated": today,
+        "due": today + timedelta(days=INVOICE_TERMS_DAYS),
+        "instalments": open_instalments,
+        "printed_at": timezone.now(),
+    }
+    with timezone.override(patient.location.timezone):
+        if as_pdf:
+            return pdf_response(
+                request, "billing/invoice.html", context, filename=pdf_filename("invoice", context["number"])
+            )
+        return render(request, "billing/invoice.html", context)
 
 
 def _period(request: AuthedRequest) -> tuple[date, date, str]:
