@@ -131,6 +131,7 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ),
     ("billing:receipt", "GET"): (P.BILLING_VIEW, "/billing/patients/{patient}/receipt/", None),
     ("billing:receipt_pdf", "GET"): (P.BILLING_VIEW, "/billing/patients/{patient}/receipt.pdf", None),
+    ("billing:payer_active", "POST"): (P.BILLING_RECORD, "/billing/payers/{payer}/active/", {"active": "1"}),
     ("billing:invoice", "GET"): (P.BILLING_VIEW, "/billing/patients/{patient}/invoice/", None),
     ("billing:invoice_pdf", "GET"): (P.BILLING_VIEW, "/billing/patients/{patient}/invoice.pdf", None),
     ("billing:superbill_period", "GET"): (P.BILLING_VIEW, "/billing/patients/{patient}/superbill/", None),
@@ -655,6 +656,7 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("billing:account", "POST"): 400,  # a payment on a balance of nothing
     ("billing:receipt", "GET"): 200,
     ("billing:receipt_pdf", "GET"): 200,
+    ("billing:payer_active", "POST"): 302,
     ("billing:invoice", "GET"): 200,
     ("billing:invoice_pdf", "GET"): 200,
     ("billing:superbill_period", "GET"): 200,

@@ -13,6 +13,7 @@ from ketaclinic.audit.models import AuditEntry
 from ketaclinic.billing import insurance
 from ketaclinic.billing.models import InsurancePolicy, Payer, PriorAuthorization
 from ketaclinic.core.access import Role
+from ketaclinic.core.errors import ValidationError
 from tests.conftest import register
 
 pytestmark = pytest.mark.django_db
@@ -288,3 +289,47 @@ def test_the_payers_page_counts_only_active_policies(client_for, clerk, patient,
     assert count() == "1"
     insurance.policy_deactivate(user=clerk, policy=policy)
     assert count() == "0"
+
+
+def test_a_payer_no_longer_billed_takes_no_new_policy_and_keeps_the_ones_on_file(
+    client_for, clerk, patient, carrier, policy, downtown, intake
+):
+    client = client_for(clerk)
+    r = client.post(f"/billing/payers/{carrier.external_id}/active/", {"active": "0"}, follow=True)
+    page = r.content.decode()
+    assert "State Fund: no longer billed; no new policies." in page and "No longer billed" in page
+    carrier.refresh_from_db()
+    assert carrier.active is False
+    assert AuditEntry.objects.filter(summary="Payer no longer billed: State Fund").count() == 1
+    policy.refresh_from_db()
+    assert policy.active is True  # the policy on file and its claims stay
+    other = register(intake, downtown, given_name="Nia", family_name="Newcomer")
+    form = client.get(account_url(other)).content.decode()
+    assert ">State Fund</option>" not in form  # not offered for a new policy
+    before = InsurancePolicy.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        insurance.policy_add(user=clerk, patient=other, payer=carrier, member_id="WC-1", coverage_percent=80)
+    assert exc.value.field == "payer" and exc.value.message == insurance.PAYER_INACTIVE.format(
+        payer="State Fund"
+    )
+    assert InsurancePolicy.objects.count() == before
+    client.post(f"/billing/payers/{carrier.external_id}/active/", {"active": "1"})
+    carrier.refresh_from_db()
+    assert carrier.active is True
+    insurance.policy_add(user=clerk, patient=other, payer=carrier, member_id="WC-1", coverage_percent=80)
+
+
+def test_only_billing_staff_who_record_may_stop_billing_a_payer(client_for, staff, carrier):
+    r = client_for(staff[Role.NURSE]).post(f"/billing/payers/{carrier.external_id}/active/", {"active": "0"})
+    assert r.status_code == 403
+    carrier.refresh_from_db()
+    assert carrier.active is True
+
+
+def test_every_kind_of_payer_has_a_claim_filing_indicator_and_medicaid_is_mc():
+    from ketaclinic.billing.claims import FILING
+    from ketaclinic.core.billing.claim_rules import CLAIM_FILING_INDICATORS
+
+    assert set(FILING) == set(Payer.Kind.values)
+    assert all(code in CLAIM_FILING_INDICATORS for code in FILING.values())
+    assert FILING[Payer.Kind.MEDICAID] == "MC"

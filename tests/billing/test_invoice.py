@@ -31,7 +31,9 @@ def test_the_invoice_names_the_amount_due_and_the_date_and_lists_charges_and_pay
     assert 'data-testid="invoice-due">$3,000.00' in page  # $3,475.00 less $475.00 paid
     due = today + timedelta(days=30)
     assert f'data-testid="invoice-due-by">{due.day} {due:%B %Y}' in page
-    assert "$3,475.00" in page and "\u2212$475.00" in page  # the package charge and the payment (a minus sign)
+    assert (
+        "$3,475.00" in page and "\u2212$475.00" in page
+    )  # the package charge and the payment (a minus sign)
     assert provider.name in page and f"Tax id {provider.tax_id}" in page
     pdf = client.get(f"/billing/patients/{patient.external_id}/invoice.pdf")
     assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"

@@ -19,6 +19,7 @@ NO_POLICY = (
 FILING: dict[str, str] = {
     Payer.Kind.WORKERS_COMP: "WC",
     Payer.Kind.MEDICARE: "MB",
+    Payer.Kind.MEDICAID: "MC",
     Payer.Kind.COMMERCIAL: "CI",
     Payer.Kind.OTHER: "ZZ",
 }

@@ -211,8 +211,8 @@ def period_superbill(patient: Any, account: Any, first: date, last: date) -> Per
     bills = tuple(
         _compose(
             s,
-            infused=s.infused[0] if s.infused else None,  # type: ignore[attr-defined]
-            order=s.signed_orders[0] if s.signed_orders else None,  # type: ignore[attr-defined]
+            infused=s.infused[0] if s.infused else None,
+            order=s.signed_orders[0] if s.signed_orders else None,
             provider=provider,
             signed=signed,
             paid_cents=0,

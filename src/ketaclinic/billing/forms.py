@@ -68,7 +68,7 @@ class PayerForm(forms.Form):
 
 
 class PolicyForm(forms.Form):
-    payer = forms.ModelChoiceField(Payer.objects.all(), empty_label=None)
+    payer = forms.ModelChoiceField(Payer.objects.filter(active=True), empty_label=None)
     member_id = forms.CharField(label="Member id", max_length=40)
     group_number = forms.CharField(label="Group number", required=False, max_length=40)
     coverage_percent = forms.IntegerField(

@@ -21,6 +21,10 @@ from ketaclinic.patients.models import Patient
 
 NAME_REQUIRED = "A payer needs a name (up to 120 characters)."
 KIND_UNKNOWN = "The payer kind '{value}' is not one of: {allowed}. A self-paying patient needs no payer."
+PAYER_INACTIVE = (
+    "{payer} is no longer billed by the clinic (marked inactive on the payers page); choose an active payer, "
+    "or mark it active again first."
+)
 MEMBER_REQUIRED = "A policy needs the member id on the patient's insurance card."
 COVERAGE_RANGE = "Coverage of {value}% is outside 0 to 100%: give the share the payer covers, 0 to 100."
 PRIORITY_RANGE = "Priority {value} is neither 1 (primary) nor 2 (secondary)."
@@ -89,9 +93,25 @@ def payer_edit(
     return payer
 
 
+@transaction.atomic
+def payer_active_set(*, user: User, payer: Payer, active: bool) -> Payer:
+    """Stop billing a payer (no new policies; those on file stay) or take it back; audited."""
+    require(user, Permission.BILLING_RECORD)
+    payer = Payer.objects.select_for_update().get(pk=payer.pk)
+    if payer.active == active:
+        return payer
+    payer.active = active
+    payer.save(update_fields=["active"])
+    summary = f"Payer {'taken back' if active else 'no longer billed'}: {payer.name}"
+    _audit(user, AuditEntry.Action.UPDATE, summary, None, {"payer": str(payer.external_id), "active": active})
+    return payer
+
+
 def _check_policy(
     patient: Patient, payer: Payer, member_id: str, coverage_percent: int, priority: int, exclude: int | None
 ) -> None:
+    if not Payer.objects.filter(pk=payer.pk, active=True).exists():
+        raise ValidationError(PAYER_INACTIVE.format(payer=payer.name), field="payer", value=payer.name)
     if not member_id.strip():
         raise ValidationError(MEMBER_REQUIRED, field="member_id", value=member_id)
     if not 0 <= coverage_percent <= 100:

@@ -189,12 +189,18 @@ class Payer(ExternalIdentity):
         COMMERCIAL = "commercial", "Commercial insurer"
         WORKERS_COMP = "workers_comp", "Workers' compensation carrier"
         MEDICARE = "medicare", "Medicare"
+        MEDICAID = "medicaid", "Medicaid"
         OTHER = "other", "Other"
 
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=14, choices=Kind.choices)
     payer_id = models.CharField(max_length=20, blank=True, help_text="The payer's electronic claims id.")
     address = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(
+        default=True,
+        help_text="Still billed by the clinic. An inactive payer takes no new policies; its policies on file "
+        "and their claims stay.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -30,6 +30,7 @@ urlpatterns = [
     ),
     path("payers/", views.payers, name="payers"),
     path("payers/<uuid:external_id>/", views.payer_edit, name="payer_edit"),
+    path("payers/<uuid:external_id>/active/", views.payer_active, name="payer_active"),
     path("patients/<uuid:external_id>/policies/", views.policy_add, name="policy_add"),
     path("policies/<uuid:external_id>/", views.policy_edit, name="policy_edit"),
     path("policies/<uuid:external_id>/deactivate/", views.policy_deactivate, name="policy_deactivate"),

@@ -305,12 +305,13 @@ def invoice(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> H
         if s.status is not InstalmentStatus.PAID
     ]
     audit_read(patient, "invoice")
+    number = f"{patient.mrn}-{today:%Y%m%d}"
     context = {
         "patient": patient,
         "rows": rows,
         "balance": rows[-1].running if rows else 0,
         "provider": documents.provider_for(patient.location),
-        "number": f"{patient.mrn}-{today:%Y%m%d}",
+        "number": number,
         "dated": today,
         "due": today + timedelta(days=INVOICE_TERMS_DAYS),
         "instalments": open_instalments,
@@ -319,7 +320,7 @@ def invoice(request: AuthedRequest, external_id: Any, as_pdf: bool = False) -> H
     with timezone.override(patient.location.timezone):
         if as_pdf:
             return pdf_response(
-                request, "billing/invoice.html", context, filename=pdf_filename("invoice", context["number"])
+                request, "billing/invoice.html", context, filename=pdf_filename("invoice", number)
             )
         return render(request, "billing/invoice.html", context)
 
@@ -412,6 +413,19 @@ def payers(request: AuthedRequest) -> HttpResponse:
         "can_record": request.user.can(Permission.BILLING_RECORD),
     }
     return render(request, "billing/payers.html", context, status=status)
+
+
+@login_required
+@require_POST
+def payer_active(request: AuthedRequest, external_id: Any) -> HttpResponse:
+    require(request.user, Permission.BILLING_RECORD)
+    payer = get_object_or_404(Payer, external_id=external_id)
+    active = request.POST.get("active") == "1"
+    insurance.payer_active_set(user=request.user, payer=payer, active=active)
+    messages.success(
+        request, f"{payer.name}: {'billed again' if active else 'no longer billed; no new policies'}."
+    )
+    return redirect("billing:payers")
 
 
 @login_required
