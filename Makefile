@@ -52,7 +52,7 @@ system-deps: pdf-deps
 demo: $(STAMP) pdf-deps
 	mkdir -p var
 	DATABASE_URL= $(BIN)/ketaclinic manage migrate --noinput
-	DATABASE_URL= $(BIN)/ketaclinic manage demo_load
+	DATABASE_URL= $(BIN)/ketaclinic manage demo_load --address http://$(HOST):$(PORT)
 	@# beside the server: the audit checkpointer (a signed checkpoint of the audit trail every minute, var/audit-checkpoints.jsonl)
 	@# and the background jobs' worker (emails, the daily questionnaire links; docs/jobs.md), logging to var/
 	DATABASE_URL= $(BIN)/ketaclinic manage audit_checkpoint --every 60 > var/audit-checkpoint.log 2>&1 & cp=$$!; \

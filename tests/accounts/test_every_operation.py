@@ -201,6 +201,8 @@ PAGES: dict[tuple[str, str], tuple[Permission, str, dict[str, Any] | None]] = {
     ("scheduling:cancel", "POST"): (P.SCHEDULE_MANAGE, "/desk/appointments/{appointment}/cancel/", {}),
     ("scheduling:fill", "GET"): (P.SCHEDULE_MANAGE, "/desk/fill/?location=downtown&week=2030-01-07", None),
     ("scheduling:fill", "POST"): (P.SCHEDULE_MANAGE, "/desk/fill/", {"location": "downtown"}),
+    ("scheduling:series", "GET"): (P.SCHEDULE_MANAGE, "/desk/plans/{plan}/book/", None),
+    ("scheduling:series", "POST"): (P.SCHEDULE_MANAGE, "/desk/plans/{plan}/book/", {"staff": ""}),
     ("plans:home_route", "GET"): (P.BOARD_VIEW, "/plans/home-visits/route/?location=downtown", None),
     # {infusion} is a draft plan's slot next week: refused with a message on the board (302), never 403, once
     # allowed.
@@ -714,6 +716,8 @@ EXPECTED: dict[tuple[str, str], int | dict[Role, int]] = {
     ("scheduling:cancel", "POST"): 302,
     ("scheduling:fill", "GET"): 200,
     ("scheduling:fill", "POST"): 302,
+    ("scheduling:series", "GET"): 200,
+    ("scheduling:series", "POST"): 400,  # nobody chosen to give the infusions
     ("plans:home_route", "GET"): 200,
     ("infusions:slot_check_in", "POST"): 302,
     ("infusions:patient_sessions", "GET"): 200,

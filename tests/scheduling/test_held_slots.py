@@ -20,13 +20,13 @@ from ketaclinic.core.scheduling.intervals import Interval
 from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.plans.services import infusion_move, plan_sign
 from ketaclinic.plans.services._common import CHAIR_TAKEN
-from ketaclinic.scheduling.models import Appointment
+from ketaclinic.scheduling.models import Appointment, StaffShift
 from ketaclinic.scheduling.selectors import free_starts, held_slots, week_grid
 from ketaclinic.scheduling.services import appointment_book, plan_series_book
 from ketaclinic.scheduling.services._checks import HELD_FOR_OTHER, HELD_FOR_PATIENT
 from tests.conftest import register
 from tests.plans.conftest import draft, eligible_screening
-from tests.scheduling.conftest import kind, local
+from tests.scheduling.conftest import kind, local, on_shift
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +254,45 @@ def test_the_booking_form_offers_the_plans_own_slot_and_books_it_without_a_reaso
     assert booked.status_code == 302, unescape(booked.content.decode())
     a = Appointment.objects.get()
     assert a.planned_infusion == signed.infusions.get(sequence=1) and a.reason == ""
+
+
+def test_the_desk_books_a_plans_series_from_its_page_all_or_none(staff, patient, desk, signed, client_for):
+    """The held slot on the calendar and the plan page open "Book the series": the slots ahead and who may
+    give them; booking books every one, linked to its slot; a refusal names the slot and books none."""
+    client = client_for(staff[Role.INTAKE])
+    url = f"/desk/plans/{signed.external_id}/book/"
+    cal = client.get(f"/desk/calendar/?location=downtown&week={desk['monday']:%Y-%m-%d}").content.decode()
+    assert f'href="{url}"' in cal  # the held slot opens it
+    plan_page = client_for(staff[Role.NURSE]).get(f"/plans/{signed.external_id}/").content.decode()
+    assert f'href="{url}"' in plan_page and "Book the series as appointments" in plan_page
+    page = unescape(client.get(url).content.decode())
+    assert page.count("<tr><td>Infusion ") == 6 and str(staff[Role.NURSE]) in page
+    assert (
+        str(staff[Role.PRESCRIBER]) not in page.split('id="s-staff"')[1].split("</select>")[0]
+    )  # not an infuser
+
+    StaffShift.objects.filter(user=staff[Role.NURSE], start__date=desk["monday"] + timedelta(days=3)).delete()
+    refused = client.post(url, {"staff": str(staff[Role.NURSE].external_id)})
+    assert refused.status_code == 400 and not Appointment.objects.exists()  # none booked
+    assert "Infusion 2" in unescape(refused.content.decode()) and "is not on shift" in unescape(
+        refused.content.decode()
+    )
+    on_shift(staff[Role.NURSE], downtown_of(signed), desk["monday"] + timedelta(days=3), days=1)
+    booked = client.post(url, {"staff": str(staff[Role.NURSE].external_id)})
+    assert booked.status_code == 302 and f"week={desk['monday']:%Y-%m-%d}" in booked["Location"]
+    assert Appointment.objects.filter(planned_infusion__plan=signed, status="booked").count() == 6
+    again = unescape(client.get(url).content.decode())
+    assert 'data-testid="nothing-pending"' in again and 'data-testid="series-form"' not in again
+
+
+def test_the_series_page_refuses_a_member_of_staff_from_elsewhere_and_roles_that_do_not_book(
+    staff, desk, signed, client_for
+):
+    url = f"/desk/plans/{signed.external_id}/book/"
+    bad = client_for(staff[Role.INTAKE]).post(url, {"staff": "not-an-id"})
+    assert bad.status_code == 400 and not Appointment.objects.exists()
+    assert client_for(staff[Role.BILLING]).get(url).status_code == 403
+
+
+def downtown_of(plan):
+    return plan.infusions.first().location

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ketaclinic.accounts.models import Chair, Location, User
@@ -332,3 +333,38 @@ def staff_free(
 def location_staff(location: Location) -> list[User]:
     """Who works at ``location``, by name (the booking form's choice of staff)."""
     return list(User.objects.filter(locations=location, is_active=True).order_by("last_name", "first_name"))
+
+
+def plan_pending_slots(plan: TreatmentPlan, now: datetime) -> list[PlannedInfusion]:
+    """The plan's slots still ahead that no booked appointment holds yet (what booking the series books)."""
+    return list(
+        plan.infusions.filter(status=PlannedInfusion.Status.PLANNED, scheduled_start__gt=now)
+        .exclude(appointments__status=BOOKED)
+        .select_related("location", "chair")
+        .order_by("scheduled_start")
+    )
+
+
+def series_staff(places: set[Location], *, home: bool) -> list[User]:
+    """Who may give a series at these places: active staff who infuse (and make home visits, for a home
+    series), working at every one of them, by name."""
+    found = User.objects.filter(is_active=True, skills__infuses=True)
+    if home:
+        found = found.filter(skills__home_visits=True)
+    for place in places:
+        found = found.filter(locations=place)
+    return list(found.distinct().order_by("last_name", "first_name"))
+
+
+def location_staff_member(external_id: str, *, user: User) -> User | None:
+    """The active member of staff ``external_id`` who works at one of ``user``'s locations, or None."""
+    try:
+        return (
+            User.objects.filter(
+                external_id=external_id, is_active=True, locations__in=user.locations.values("pk")
+            )
+            .distinct()
+            .first()
+        )
+    except (ValueError, ValidationError):
+        return None

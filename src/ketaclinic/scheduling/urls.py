@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("appointments/<uuid:external_id>/move/", views.appointment_move_page, name="move"),
     path("appointments/<uuid:external_id>/cancel/", views.appointment_cancel_page, name="cancel"),
     path("fill/", views.fill, name="fill"),
+    path("plans/<uuid:external_id>/book/", views.series, name="series"),
 ]
 
 # --- resources: the administrator's pages for chairs, rooms, hours, closures, shifts and skills ----------

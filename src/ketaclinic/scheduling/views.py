@@ -26,13 +26,18 @@ from ketaclinic.base.signals import appointment_cancel_notices
 from ketaclinic.core.access import Permission
 from ketaclinic.core.errors import DomainError
 from ketaclinic.patients.access import patient_for
-from ketaclinic.plans.models import PlannedInfusion
+from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
 from ketaclinic.scheduling import selectors
 from ketaclinic.scheduling.calendar import calendar_week, week_monday
 from ketaclinic.scheduling.forms import BookForm, CancelForm, MoveForm
 from ketaclinic.scheduling.models import Appointment
 from ketaclinic.scheduling.placement import week_proposal
-from ketaclinic.scheduling.services import appointment_book, appointment_cancel, appointment_move
+from ketaclinic.scheduling.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_move,
+    plan_series_book,
+)
 from ketaclinic.scheduling.services.placement import placement_accept
 
 LOCATION_UNKNOWN = "No location {value} among yours."
@@ -359,3 +364,57 @@ def fill(request: AuthedRequest) -> HttpResponse:
         context["proposal"] = proposal
     with timezone.override(tz):
         return render(request, "scheduling/fill.html", context)
+
+
+def _series_page(request: AuthedRequest, plan: TreatmentPlan, status: int = 200) -> HttpResponse:
+    pending = selectors.plan_pending_slots(plan, timezone.now())
+    places = {slot.location for slot in pending} or {plan.patient.location}
+    staff = selectors.series_staff(places, home=any(slot.at_home for slot in pending))
+    tz = ZoneInfo(plan.patient.location.timezone)
+    with timezone.override(tz):
+        return render(
+            request,
+            "scheduling/series.html",
+            {
+                "plan": plan,
+                "patient": plan.patient,
+                "pending": pending,
+                "pending_starts": [slot.scheduled_start for slot in pending],
+                "staff": staff,
+                "tz": tz,
+            },
+            status=status,
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def series(request: AuthedRequest, external_id: str) -> HttpResponse:
+    """A signed plan's slots still ahead and not booked, booked as appointments in one go (all or none)."""
+    require(request.user, Permission.SCHEDULE_MANAGE)
+    plan = TreatmentPlan.objects.select_related("patient__location").filter(external_id=external_id).first()
+    if plan is None:
+        raise Http404("No such plan.")
+    patient_for(request.user, plan.patient, Permission.SCHEDULE_MANAGE)
+    if request.method == "GET":
+        audit_read(plan.patient, "plan's series to book")
+        return _series_page(request, plan)
+    chosen = selectors.location_staff_member(request.POST.get("staff", ""), user=request.user)
+    if chosen is None:
+        messages.error(request, SERIES_STAFF_MISSING)
+        return _series_page(request, plan, status=400)
+    try:
+        booked = plan_series_book(user=request.user, plan=plan, staff=chosen)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _series_page(request, plan, status=400)
+    tz = ZoneInfo(plan.patient.location.timezone)
+    messages.success(
+        request,
+        f"Booked {len(booked)} infusions for {plan.patient.display_name} with {chosen}, the first on "
+        f"{booked[0].start.astimezone(tz):%a %d %b %H:%M}.",
+    )
+    return redirect(_calendar_url(booked[0].location, booked[0].start.astimezone(tz).date()))
+
+
+SERIES_STAFF_MISSING = "Choose who gives the infusions (a member of staff at the plan's location)."

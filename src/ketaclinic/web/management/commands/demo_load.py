@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django_otp.oath import totp
 
 from ketaclinic.web.demo import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX, demo_load, demo_logins
@@ -10,6 +10,11 @@ from ketaclinic.web.demo import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX, demo_load, dem
 
 class Command(BaseCommand):
     help = "Load the demo clinic (two locations, one user per role, ~30 patients). Safe to run twice."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--address", default="http://127.0.0.1:8000", help="Where the demo is served (printed to open)."
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         created = demo_load()
@@ -27,5 +32,5 @@ class Command(BaseCommand):
             "\nPrescribers and the admin also need a code: add the key JBSWY3DPEHPK3PXP (base32) to an "
             "authenticator app, or run `ketaclinic manage demo_totp` for the current one "
             f"(right now: {code}).\n"
-            "Open http://127.0.0.1:8000\n"
+            f"Open {options['address']}\n"
         )
