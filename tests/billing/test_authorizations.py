@@ -157,3 +157,19 @@ def test_a_booking_late_on_the_last_local_day_counts_against_the_authorization(
         booked_by=nurse,
     )
     assert booked_units(auth, patient.pk) == (1 if inside else 0)
+
+
+def test_the_account_page_counts_booked_units_as_the_booking_does(staff, patient, signed, desk, client_for):
+    """The clerk sees what a booking will refuse: the authorization's infusions booked out of those approved
+    (the booking's own count), beside the sessions given (the check-in's)."""
+    monday = desk["monday"]
+    authorize(patient, 6, monday - timedelta(days=1), monday + timedelta(days=60))
+    clerk = staff[Role.BILLING]
+    page = client_for(clerk).get(f"/billing/patients/{patient.external_id}/").content.decode()
+    assert 'data-testid="auth-booked"' in page and "0 of 6 (6 more can be booked)" in page
+    plan_series_book(user=staff[Role.NURSE], plan=signed, staff=staff[Role.NURSE])
+    page = client_for(clerk).get(f"/billing/patients/{patient.external_id}/").content.decode()
+    auth = PriorAuthorization.objects.get(number="PA-2026-0042")
+    assert booked_units(auth, patient.pk) == 6
+    assert "6 of 6 <span" in page and "no more can be booked" in page
+    assert "0 of 6 (6 left)" in page  # none given yet

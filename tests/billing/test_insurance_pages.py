@@ -333,3 +333,26 @@ def test_every_kind_of_payer_has_a_claim_filing_indicator_and_medicaid_is_mc():
     assert set(FILING) == set(Payer.Kind.values)
     assert all(code in CLAIM_FILING_INDICATORS for code in FILING.values())
     assert FILING[Payer.Kind.MEDICAID] == "MC"
+
+
+def test_a_policy_whose_payer_is_no_longer_billed_can_still_be_corrected(client_for, clerk, carrier, policy):
+    """Stopping a payer keeps its policies: a typo in one is still fixed, on its page and in the service;
+    moving a policy onto a payer no longer billed is refused."""
+    insurance.payer_active_set(user=clerk, payer=carrier, active=False)
+    client = client_for(clerk)
+    url = f"/billing/policies/{policy.external_id}/"
+    assert ">State Fund</option>" in client.get(url).content.decode()  # its own payer still offered
+    r = client.post(
+        url, {"payer": carrier.pk, "member_id": "WC-88232", "coverage_percent": 100, "priority": 1}
+    )
+    assert r.status_code == 302
+    policy.refresh_from_db()
+    assert policy.member_id == "WC-88232"
+    other = Payer.objects.create(name="Gone Mutual", kind=Payer.Kind.COMMERCIAL, active=False)
+    with pytest.raises(ValidationError) as exc:
+        insurance.policy_edit(
+            user=clerk, policy=policy, payer=other, member_id="M1", coverage_percent=50, priority=1
+        )
+    assert exc.value.field == "payer"
+    policy.refresh_from_db()
+    assert policy.payer == carrier

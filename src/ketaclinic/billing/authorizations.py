@@ -38,27 +38,53 @@ def count_in_local_days(rows: Iterable[tuple[datetime, str]], first: date, last:
     return sum(1 for at, tz_name in rows if first <= local_day(at, tz_name) <= last)
 
 
-def booked_units(a: PriorAuthorization, patient_id: int) -> int:
-    start, end = utc_window(a.first_day, a.last_day)
-    rows = Appointment.objects.filter(
-        patient_id=patient_id,
-        type__is_infusion=True,
-        status__in=[Appointment.Status.BOOKED, Appointment.Status.DONE],
-        start__gte=start,
-        start__lt=end,
-    ).values_list("start", "location__timezone")
-    return count_in_local_days(rows, a.first_day, a.last_day)
+def booked_rows(patient_ids: Iterable[int], first: date, last: date) -> list[tuple[int, datetime, str]]:
+    """(patient, start, time zone) of every infusion booked or done (not cancelled) whose start may fall on a
+    local day from ``first`` to ``last``: what a booking counts against an authorization (one query)."""
+    start, end = utc_window(first, last)
+    return list(
+        Appointment.objects.filter(
+            patient_id__in=list(patient_ids),
+            type__is_infusion=True,
+            status__in=[Appointment.Status.BOOKED, Appointment.Status.DONE],
+            start__gte=start,
+            start__lt=end,
+        ).values_list("patient_id", "start", "location__timezone")
+    )
 
 
-def given_units(a: PriorAuthorization, patient_id: int, exclude_session: int | None = None) -> int:
-    start, end = utc_window(a.first_day, a.last_day)
+def given_rows(
+    patient_ids: Iterable[int], first: date, last: date, exclude_session: int | None = None
+) -> list[tuple[int, datetime, str]]:
+    """(patient, scheduled start, time zone) of every session checked in and not cancelled whose day may fall
+    from ``first`` to ``last``: what a check-in, the account page and the worklist count (one query)."""
+    start, end = utc_window(first, last)
     sessions = InfusionSession.objects.filter(
-        patient_id=patient_id, scheduled_start__gte=start, scheduled_start__lt=end
+        patient_id__in=list(patient_ids),
+        scheduled_start__gte=start,
+        scheduled_start__lt=end,
+        checked_in_at__isnull=False,
     ).exclude(state=SessionState.CANCELLED.value)
     if exclude_session is not None:
         sessions = sessions.exclude(pk=exclude_session)
-    rows = sessions.exclude(checked_in_at__isnull=True).values_list("scheduled_start", "location__timezone")
-    return count_in_local_days(rows, a.first_day, a.last_day)
+    return list(sessions.values_list("patient_id", "scheduled_start", "location__timezone"))
+
+
+def units_in(rows: Iterable[tuple[int, datetime, str]], a: PriorAuthorization, patient_id: int) -> int:
+    """How many of ``rows`` (from ``booked_rows`` or ``given_rows``) are the patient's on the authorization's
+    local days."""
+    return count_in_local_days(
+        ((at, tz) for pid, at, tz in rows if pid == patient_id), a.first_day, a.last_day
+    )
+
+
+def booked_units(a: PriorAuthorization, patient_id: int) -> int:
+    return units_in(booked_rows([patient_id], a.first_day, a.last_day), a, patient_id)
+
+
+def given_units(a: PriorAuthorization, patient_id: int, exclude_session: int | None = None) -> int:
+    rows = given_rows([patient_id], a.first_day, a.last_day, exclude_session)
+    return units_in(rows, a, patient_id)
 
 
 def check_covered(patient: Patient, day: date, used_by: str, exclude_session: int | None = None) -> None:

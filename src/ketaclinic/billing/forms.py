@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.db.models import Q
 
 from ketaclinic.billing import rules
 from ketaclinic.billing.models import LedgerEntry, Package, Payer, PriorAuthorization
@@ -77,6 +80,14 @@ class PolicyForm(forms.Form):
     priority = forms.TypedChoiceField(
         choices=[(1, "1 · primary"), (2, "2 · secondary")], coerce=int, initial=1
     )
+
+    def __init__(self, *args: Any, keep: Payer | None = None, **kwargs: Any) -> None:
+        """``keep``: the policy's own payer, offered on its edit form even when no longer billed."""
+        super().__init__(*args, **kwargs)
+        if keep is not None:
+            field = self.fields["payer"]
+            assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - declared above
+            field.queryset = Payer.objects.filter(Q(active=True) | Q(pk=keep.pk))
 
 
 class AuthorizationForm(forms.Form):

@@ -107,11 +107,8 @@ def payer_active_set(*, user: User, payer: Payer, active: bool) -> Payer:
     return payer
 
 
-def _check_policy(
-    patient: Patient, payer: Payer, member_id: str, coverage_percent: int, priority: int, exclude: int | None
-) -> None:
-    if not Payer.objects.filter(pk=payer.pk, active=True).exists():
-        raise ValidationError(PAYER_INACTIVE.format(payer=payer.name), field="payer", value=payer.name)
+def _check_fields(member_id: str, coverage_percent: int, priority: int) -> None:
+    """A policy's own fields: a member id, a share from 0 to 100 %, primary or secondary."""
     if not member_id.strip():
         raise ValidationError(MEMBER_REQUIRED, field="member_id", value=member_id)
     if not 0 <= coverage_percent <= 100:
@@ -120,6 +117,16 @@ def _check_policy(
         )
     if priority not in RANKS:
         raise ValidationError(PRIORITY_RANGE.format(value=priority), field="priority", value=priority)
+
+
+def _check_billed(payer: Payer) -> None:
+    """A payer newly put on a policy is one the clinic still bills (read fresh, not from the form's copy)."""
+    if not Payer.objects.filter(pk=payer.pk, active=True).exists():
+        raise ValidationError(PAYER_INACTIVE.format(payer=payer.name), field="payer", value=payer.name)
+
+
+def _check_rank(patient: Patient, priority: int, exclude: int | None) -> None:
+    """One active primary and one active secondary per patient (the patient's active policies locked)."""
     same_rank = InsurancePolicy.objects.select_for_update().filter(
         patient=patient, active=True, priority=priority
     )
@@ -153,7 +160,9 @@ def policy_add(
 ) -> InsurancePolicy:
     require(user, Permission.BILLING_RECORD)
     patient_for(user, patient, Permission.BILLING_RECORD)
-    _check_policy(patient, payer, member_id, coverage_percent, priority, None)
+    _check_fields(member_id, coverage_percent, priority)
+    _check_billed(payer)
+    _check_rank(patient, priority, None)
     policy = InsurancePolicy(
         patient=patient,
         payer=payer,
@@ -191,10 +200,11 @@ def policy_edit(
     require(user, Permission.BILLING_RECORD)
     policy = InsurancePolicy.objects.select_for_update().select_related("patient__location").get(pk=policy.pk)
     patient_for(user, policy.patient, Permission.BILLING_RECORD)
+    _check_fields(member_id, coverage_percent, priority)
+    if payer.pk != policy.payer_id:  # a payer no longer billed keeps its policies, takes no new ones
+        _check_billed(payer)
     if policy.active:
-        _check_policy(policy.patient, payer, member_id, coverage_percent, priority, policy.pk)
-    else:
-        _check_policy_fields_only(member_id, coverage_percent, priority)
+        _check_rank(policy.patient, priority, policy.pk)
     policy.payer, policy.member_id, policy.group_number = payer, member_id.strip(), group_number.strip()
     policy.coverage_percent, policy.priority, policy.updated_by = coverage_percent, priority, user
     policy.full_clean()
@@ -208,17 +218,6 @@ def policy_edit(
         {"policy": policy.external_id},
     )
     return policy
-
-
-def _check_policy_fields_only(member_id: str, coverage_percent: int, priority: int) -> None:
-    if not member_id.strip():
-        raise ValidationError(MEMBER_REQUIRED, field="member_id", value=member_id)
-    if not 0 <= coverage_percent <= 100:
-        raise ValidationError(
-            COVERAGE_RANGE.format(value=coverage_percent), field="coverage_percent", value=coverage_percent
-        )
-    if priority not in RANKS:
-        raise ValidationError(PRIORITY_RANGE.format(value=priority), field="priority", value=priority)
 
 
 @transaction.atomic

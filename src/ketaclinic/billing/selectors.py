@@ -27,7 +27,7 @@ from django.utils import timezone
 from ketaclinic.accounts.models import Location, User
 from ketaclinic.accounts.permissions import require, user_location_ids
 from ketaclinic.billing import rules
-from ketaclinic.billing.authorizations import count_in_local_days, local_day, utc_window
+from ketaclinic.billing.authorizations import booked_rows, given_rows, local_day, units_in
 from ketaclinic.billing.models import (
     Account,
     FinancingPlan,
@@ -129,26 +129,15 @@ def worklist(user: User, *, today: date | None = None, limit: int = 100) -> Work
 
 def _units_given(auths: list[PriorAuthorization]) -> dict[int, int]:
     """Sessions checked in (not cancelled) on each authorization's days, a session's day being the local day
-    of its location's time zone (one query for all the authorizations)."""
-    used = dict.fromkeys((a.pk for a in auths), 0)
+    of its location's time zone (one query for all the authorizations, the check-in's own count)."""
     if not auths:
-        return used
-    start, end = utc_window(min(a.first_day for a in auths), max(a.last_day for a in auths))
-    by_patient: dict[int, list[tuple[datetime, str]]] = {}
-    for patient_id, at, tz_name in (
-        InfusionSession.objects.filter(
-            patient_id__in={a.policy.patient_id for a in auths},
-            scheduled_start__gte=start,
-            scheduled_start__lt=end,
-            checked_in_at__isnull=False,
-        )
-        .exclude(state=SessionState.CANCELLED.value)
-        .values_list("patient_id", "scheduled_start", "location__timezone")
-    ):
-        by_patient.setdefault(patient_id, []).append((at, tz_name))
-    for a in auths:
-        used[a.pk] = count_in_local_days(by_patient.get(a.policy.patient_id, []), a.first_day, a.last_day)
-    return used
+        return {}
+    rows = given_rows(
+        {a.policy.patient_id for a in auths},
+        min(a.first_day for a in auths),
+        max(a.last_day for a in auths),
+    )
+    return {a.pk: units_in(rows, a, a.policy.patient_id) for a in auths}
 
 
 @dataclass(frozen=True)
@@ -297,9 +286,15 @@ def late_cancel_fee_due(appointment: Any, *, at: datetime, by: str) -> Money | N
 @dataclass(frozen=True)
 class AuthLine:
     authorization: PriorAuthorization
-    used: int
+    used: int  # sessions checked in on its days (what a check-in counts)
     units_left: int
     days_left: int
+    booked: int = 0  # infusions booked or done on its days (what a booking counts)
+
+    @property
+    def bookable(self) -> int:
+        """How many more infusions a booking would accept under it."""
+        return max(0, self.authorization.approved_units - self.booked)
 
 
 @dataclass(frozen=True)
@@ -310,8 +305,9 @@ class PolicyLine:
 
 def patient_policies(patient: Any, *, today: date) -> list[PolicyLine]:
     """The patient's policies (active first, by priority) and each one's authorizations with the sessions
-    used so far (checked in, not cancelled, on a local day inside its dates) and the days left counted from
-    ``today`` (the location's day). Three queries, however many policies and authorizations."""
+    used so far (checked in, not cancelled, on a local day inside its dates), the infusions booked on its
+    days, and the days left counted from ``today`` (the location's day). Four queries, however many policies
+    and authorizations."""
     auths = PriorAuthorization.objects.order_by("-last_day")
     policies = (
         InsurancePolicy.objects.filter(patient=patient)
@@ -321,22 +317,20 @@ def patient_policies(patient: Any, *, today: date) -> list[PolicyLine]:
     )
     listed = list(policies)
     every = [a for p in listed for a in p.annotated]
-    # the sessions given inside any of them (one query, also with none), each counted on its location's day
-    start, end = utc_window(
-        min((a.first_day for a in every), default=today), max((a.last_day for a in every), default=today)
-    )
-    given = list(
-        InfusionSession.objects.filter(patient=patient, scheduled_start__gte=start, scheduled_start__lt=end)
-        .exclude(checked_in_at__isnull=True)
-        .exclude(state=SessionState.CANCELLED.value)
-        .values_list("scheduled_start", "location__timezone")
-    )
+    # the sessions given and the infusions booked inside any of them (one query each, also with none), each
+    # on its location's day: the very counts the check-in and the booking hold against them
+    first = min((a.first_day for a in every), default=today)
+    last = max((a.last_day for a in every), default=today)
+    given = given_rows([patient.pk], first, last)
+    booked = booked_rows([patient.pk], first, last)
     lines = []
     for p in listed:
         rows = []
         for a in p.annotated:
-            used = count_in_local_days(given, a.first_day, a.last_day)
+            used = units_in(given, a, patient.pk)
             days_left = max(0, (a.last_day - max(today, a.first_day)).days + 1)
-            rows.append(AuthLine(a, used, max(0, a.approved_units - used), days_left))
+            rows.append(
+                AuthLine(a, used, max(0, a.approved_units - used), days_left, units_in(booked, a, patient.pk))
+            )
         lines.append(PolicyLine(p, rows))
     return lines

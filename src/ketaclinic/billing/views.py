@@ -484,11 +484,12 @@ def policy_edit(request: AuthedRequest, external_id: Any) -> HttpResponse:
             "group_number": policy.group_number,
             "coverage_percent": policy.coverage_percent,
             "priority": policy.priority,
-        }
+        },
+        keep=policy.payer,
     )
     status = 200
     if request.method == "POST":
-        form = forms.PolicyForm(request.POST)
+        form = forms.PolicyForm(request.POST, keep=policy.payer)
         if form.is_valid():
             try:
                 insurance.policy_edit(user=request.user, policy=policy, **form.cleaned_data)
