@@ -16,6 +16,10 @@ from ketaclinic.core.errors import ValidationError
 NO_POLICY = (
     "The patient has no active insurance policy: a claim needs a payer (self-pay patients get a superbill)."
 )
+NOT_BILLED = (
+    "The session is not billed yet (no charge and no package unit): bill it first, so the claim carries "
+    "its charge."
+)
 FILING: dict[str, str] = {
     Payer.Kind.WORKERS_COMP: "WC",
     Payer.Kind.MEDICARE: "MB",
@@ -32,6 +36,8 @@ def _address(line1: str, city: str, state: str, postal_code: str) -> core.Addres
 
 def claim_for(bill: Superbill) -> core.Claim:
     session, patient = bill.session, bill.session.patient
+    if not bill.billed:
+        raise ValidationError(NOT_BILLED, field="charge", value=None)
     policy = (
         InsurancePolicy.objects.filter(patient=patient, active=True)
         .select_related("payer")

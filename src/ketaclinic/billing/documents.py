@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from ketaclinic.billing.models import BillingProvider, LedgerEntry, PackageUse
+from ketaclinic.billing.models import BillingProvider, InsurancePolicy, LedgerEntry, PackageUse, Payer
 from ketaclinic.core.billing.codes import CodeLine, Drug, diagnosis_check, drug_lines, infusion_cpt_lines
 from ketaclinic.core.infusion.medications import INFUSED_DRUG
 from ketaclinic.infusions.models import InfusionOrder, InfusionSession, MedicationAdministration
@@ -51,6 +51,7 @@ class Superbill:
     #: indication's unspecified code (no diagnosis recorded), which the superbill page says.
     diagnosis_recorded: bool = False
     indication: str | None = None
+    billed: bool = True  # False: neither charged nor on a package yet (the charge shows as not billed)
 
 
 def _signed_screenings(patient_id: int) -> list[Screening]:
@@ -88,26 +89,60 @@ def diagnoses_of(
     return fallback, False, None
 
 
+#: The nasal drug of an esketamine (Spravato) session: billed by its own HCPCS codes, never as an IV infusion.
+NASAL_DRUG = "esketamine"
+BILLED_DRUGS = (INFUSED_DRUG, NASAL_DRUG)
+
+
+def _lines(
+    session: InfusionSession,
+    given: list[MedicationAdministration],
+    day: date,
+    provider: BillingProvider | None,
+    medicare: bool,
+) -> tuple[tuple[CodeLine, ...], Decimal | None]:
+    """The session's codes and the dose billed. An esketamine session: its devices' total as J0013 (or, to
+    Medicare, one G2082/G2083 visit line), no IV infusion code (the drug is not infused). A ketamine
+    infusion: the CPT infusion codes from its real start and stop, and J3490 with the dose."""
+    nasal = [a for a in given if a.medication == NASAL_DRUG]
+    if nasal:
+        mg = sum((Decimal(a.dose) for a in nasal), Decimal(0))
+        return drug_lines(Drug.ESKETAMINE, mg, day, medicare=medicare), mg
+    lines: tuple[CodeLine, ...] = ()
+    if session.started_at and session.ended_at:
+        lines += infusion_cpt_lines(session.started_at, session.ended_at)
+    infused = next((a for a in given if a.medication == INFUSED_DRUG), None)
+    if infused is None:
+        return lines, None
+    ndc = provider.ketamine_ndc if provider and provider.ketamine_ndc else None
+    return lines + drug_lines(Drug.KETAMINE, Decimal(infused.dose), day, ndc=ndc), Decimal(infused.dose)
+
+
+def billed_to_medicare(patient_id: int) -> bool:
+    """Whether the patient's primary active policy is Medicare's (esketamine then bills G2082 or G2083)."""
+    primary = (
+        InsurancePolicy.objects.filter(patient_id=patient_id, active=True)
+        .order_by("priority")
+        .values_list("payer__kind", flat=True)
+        .first()
+    )
+    return primary == Payer.Kind.MEDICARE
+
+
 def _compose(
     session: InfusionSession,
     *,
-    infused: MedicationAdministration | None,
+    given: list[MedicationAdministration],
     order: InfusionOrder | None,
     provider: BillingProvider | None,
     signed: list[Screening] | None,
     paid_cents: int,
-    charge_cents: int,
+    charge_cents: int | None,
+    medicare: bool = False,
 ) -> Superbill:
     tz = ZoneInfo(session.location.timezone)
     day = (session.started_at or session.scheduled_start).astimezone(tz).date()
-    lines: tuple[CodeLine, ...] = ()
-    dose_mg: Decimal | None = None
-    if session.started_at and session.ended_at:
-        lines += infusion_cpt_lines(session.started_at, session.ended_at)
-    if infused is not None:
-        ndc = provider.ketamine_ndc if provider and provider.ketamine_ndc else None
-        lines += drug_lines(Drug.KETAMINE, Decimal(infused.dose), day, ndc=ndc)
-        dose_mg = Decimal(infused.dose)
+    lines, dose_mg = _lines(session, given, day, provider, medicare)
     diagnoses, recorded, indication = diagnoses_of(session, signed)
     return Superbill(
         session=session,
@@ -117,17 +152,19 @@ def _compose(
         dose_mg=dose_mg,
         lines=lines,
         diagnoses=diagnoses,
-        charge_cents=charge_cents,
+        charge_cents=charge_cents or 0,
+        billed=charge_cents is not None,
         paid_cents=paid_cents,
         diagnosis_recorded=recorded,
         indication=indication,
     )
 
 
-def superbill(session: InfusionSession, account_paid_cents: int, charge_cents: int) -> Superbill:
+def superbill(session: InfusionSession, account_paid_cents: int, charge_cents: int | None) -> Superbill:
     return _compose(
         session,
-        infused=MedicationAdministration.objects.filter(session=session, medication=INFUSED_DRUG).first(),
+        given=list(MedicationAdministration.objects.filter(session=session, medication__in=BILLED_DRUGS)),
+        medicare=billed_to_medicare(session.patient_id),
         order=InfusionOrder.objects.filter(session=session, signed_by__isnull=False)
         .select_related("signed_by")
         .first(),
@@ -138,14 +175,20 @@ def superbill(session: InfusionSession, account_paid_cents: int, charge_cents: i
     )
 
 
-def session_charge_cents(session: InfusionSession) -> int:
-    """What a session costs: its own charge entry, else its share of the package it used (from the
-    session's prefetched ``ledger_entries`` and ``package_uses`` when the caller read them)."""
+def session_charge(session: InfusionSession) -> int | None:
+    """What a session costs: its own charge entry, else its share of the package it used, else None (not
+    billed yet); from the session's prefetched ``ledger_entries`` and ``package_uses`` when the caller read
+    them."""
     charge = next((e for e in session.ledger_entries.all() if e.kind == "charge"), None)
     if charge is not None:
         return charge.amount_cents
     use = next((u for u in session.package_uses.all() if u.kind == "use"), None)
-    return use.sale.charge.amount_cents // use.sale.infusions if use is not None else 0
+    return use.sale.charge.amount_cents // use.sale.infusions if use is not None else None
+
+
+def session_charge_cents(session: InfusionSession) -> int:
+    """``session_charge``, 0 when the session is not billed yet."""
+    return session_charge(session) or 0
 
 
 @dataclass(frozen=True)
@@ -173,6 +216,10 @@ class PeriodSuperbill:
         return tuple(dict.fromkeys(b.prescriber for b in self.bills if b.prescriber is not None))
 
     @property
+    def unbilled(self) -> int:
+        return sum(1 for b in self.bills if not b.billed)
+
+    @property
     def all_recorded(self) -> bool:
         return all(b.diagnosis_recorded for b in self.bills)
 
@@ -195,8 +242,8 @@ def period_superbill(patient: Any, account: Any, first: date, last: date) -> Per
             Prefetch("package_uses", queryset=PackageUse.objects.select_related("sale__charge")),
             Prefetch(
                 "administrations",
-                queryset=MedicationAdministration.objects.filter(medication=INFUSED_DRUG),
-                to_attr="infused",
+                queryset=MedicationAdministration.objects.filter(medication__in=BILLED_DRUGS),
+                to_attr="billed_drugs",
             ),
             Prefetch(
                 "orders",
@@ -208,15 +255,17 @@ def period_superbill(patient: Any, account: Any, first: date, last: date) -> Per
     )
     provider = provider_for(patient.location)
     signed = _signed_screenings(patient.pk) if any(s.treatment_plan_id is None for s in sessions) else []
+    medicare = billed_to_medicare(patient.pk) if sessions else False
     bills = tuple(
         _compose(
             s,
-            infused=s.infused[0] if s.infused else None,
+            given=s.billed_drugs,
+            medicare=medicare,
             order=s.signed_orders[0] if s.signed_orders else None,
             provider=provider,
             signed=signed,
             paid_cents=0,
-            charge_cents=session_charge_cents(s),
+            charge_cents=session_charge(s),
         )
         for s in sessions
     )

@@ -225,7 +225,7 @@ def superbill_for(user: Any, external_id: Any) -> tuple[documents.Superbill, Pat
     )
     patient = patient_for(user, session.patient, Permission.BILLING_VIEW)
     account = services.account_for(patient)
-    charge_cents = documents.session_charge_cents(session)
+    charge_cents = documents.session_charge(session)
     paid = sum(
         e.amount_cents if e.kind == "payment" else -e.amount_cents for e in documents.payments_of(account)
     )
