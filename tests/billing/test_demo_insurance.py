@@ -29,3 +29,13 @@ def test_the_demo_has_a_commercial_policy_at_half_a_medicaid_payer_and_one_no_lo
     assert commercial.coverage_percent == 50 and commercial.active
     assert Payer.objects.filter(kind=Payer.Kind.MEDICAID, active=True).exists()
     assert Payer.objects.filter(active=False).count() == 1
+
+
+def test_the_demo_prescriber_records_a_diagnosis_that_fits_each_eligible_screening():
+    from ketaclinic.core.billing.codes import diagnosis_check
+    from ketaclinic.screening.models import Screening
+
+    eligible = Screening.objects.filter(status="signed", signed_outcome="eligible")
+    assert eligible.exists()
+    for s in eligible:
+        assert s.diagnosis and diagnosis_check(s.diagnosis, s.indication) == s.diagnosis

@@ -28,7 +28,9 @@ from ketaclinic.billing.demo import demo_billing_load
 from ketaclinic.consent.selectors import consent_on_file
 from ketaclinic.consent.services import consent_documents_load_shipped, consent_sign_in_clinic
 from ketaclinic.core.access import Permission
+from ketaclinic.core.billing.codes import diagnoses_for
 from ketaclinic.core.errors import ProtocolError, ValidationError
+from ketaclinic.core.indications import indication_get
 from ketaclinic.core.infusion.home_safety import HOME_SAFETY_CODES
 from ketaclinic.infusions import selectors
 from ketaclinic.infusions import services as sessions
@@ -480,6 +482,7 @@ def _demo_load(today: date) -> bool:
                 screening=screening,
                 outcome=outcome,
                 note=note,
+                diagnosis=_demo_diagnosis(screening.indication) if outcome == "eligible" else "",
             )
             if outcome == "eligible":
                 eligible.append((patient, screening))
@@ -1076,3 +1079,10 @@ def _running_sessions_add(count: int, minutes_ago: int) -> list[InfusionSession]
         _demo_walk(session, "running", nurse, prescriber, start, rng)
         added.append(_fresh(session))
     return added
+
+
+def _demo_diagnosis(indication: str) -> str:
+    """The diagnosis the demo prescriber records when signing eligible: the indication's first example code
+    billable for it (TRD: F32.2, a severe single episode), as a prescriber chooses from the list."""
+    allowed = {code for code, _ in diagnoses_for(indication)}
+    return next((c for c in indication_get(indication).icd10cm_examples if c in allowed), "")
