@@ -271,7 +271,10 @@ def test_the_desk_books_a_plans_series_from_its_page_all_or_none(staff, patient,
         str(staff[Role.PRESCRIBER]) not in page.split('id="s-staff"')[1].split("</select>")[0]
     )  # not an infuser
 
+    assert f"{staff[Role.NURSE]} · on shift and free for every one" in page
     StaffShift.objects.filter(user=staff[Role.NURSE], start__date=desk["monday"] + timedelta(days=3)).delete()
+    page = unescape(client.get(url).content.decode())
+    assert f"{staff[Role.NURSE]} · busy or off shift for some" in page  # the desk sees it before booking
     refused = client.post(url, {"staff": str(staff[Role.NURSE].external_id)})
     assert refused.status_code == 400 and not Appointment.objects.exists()  # none booked
     assert "Infusion 2" in unescape(refused.content.decode()) and "is not on shift" in unescape(

@@ -369,7 +369,7 @@ def fill(request: AuthedRequest) -> HttpResponse:
 def _series_page(request: AuthedRequest, plan: TreatmentPlan, status: int = 200) -> HttpResponse:
     pending = selectors.plan_pending_slots(plan, timezone.now())
     places = {slot.location for slot in pending} or {plan.patient.location}
-    staff = selectors.series_staff(places, home=any(slot.at_home for slot in pending))
+    staff = selectors.series_staff(places, home=any(slot.at_home for slot in pending), slots=pending)
     tz = ZoneInfo(plan.patient.location.timezone)
     with timezone.override(tz):
         return render(
