@@ -15,6 +15,7 @@ from ketaclinic.billing import insurance, services
 from ketaclinic.billing.authorizations import local_day
 from ketaclinic.billing.models import BillingProvider, Package, Payer
 from ketaclinic.core.indications import Category, indication_get
+from ketaclinic.core.infusion.medications import INFUSED_DRUG
 from ketaclinic.core.infusion.state import SessionState
 from ketaclinic.infusions.models import InfusionSession
 from ketaclinic.patients.models import Patient
@@ -43,8 +44,13 @@ def demo_billing_load(*, clerk: User) -> None:
         name="Old Colony Health Plan", kind=Payer.Kind.COMMERCIAL, payer_id="OCH22", active=False
     )
     _demo_policies(clerk, carrier, insurer)
-    given = (
-        InfusionSession.objects.filter(state=SessionState.DISCHARGED.value).select_related("patient").first()
+    given = (  # a ketamine infusion (the package is of ketamine infusions), not an esketamine nasal session
+        InfusionSession.objects.filter(
+            state=SessionState.DISCHARGED.value, administrations__medication=INFUSED_DRUG
+        )
+        .select_related("patient")
+        .order_by("scheduled_start", "pk")
+        .first()
     )
     if given is None:
         return
