@@ -80,13 +80,16 @@ serve: $(STAMP) pdf-deps
 	  $(BIN)/ketaclinic serve --host $(HOST) --port $(PORT); }
 
 # The two passes run side by side (each pytest uses one core; the machine has two), each one's output printed
-# whole when it ends; the command fails when either fails.
+# whole when it ends; the command fails when either fails. Every test runs in both passes except the pure
+# core's and the CLI's (no database: SQLite pass only) and the browser tests, which are shared out by module
+# (KETACLINIC_E2E_PASS; the list is E2E_ON_POSTGRES in tests/conftest.py): each browser flow runs once, so
+# the slower PostgreSQL pass does not wait on all of them twice.
 test: $(STAMP) system-deps
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	@echo "== test suite on SQLite =="
-	DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
+	KETACLINIC_E2E_PASS=sqlite DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
 # Runs when PostgreSQL answers; under CI=true an unreachable PostgreSQL is a failure, never a skip.
 # The pure core and the CLI touch no database (tests/core/test_purity.py enforces it), so their tests
@@ -95,7 +98,7 @@ PG_SKIP_DB_FREE ?= --ignore=tests/core --ignore=tests/cli
 test-postgres: $(STAMP)
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.replace('postgres://','postgresql://',1), connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL ($(PG_TEST_URL)) =="; \
-	  DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS) $(PG_SKIP_DB_FREE); \
+	  KETACLINIC_E2E_PASS=postgres DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS) $(PG_SKIP_DB_FREE); \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "PostgreSQL at $(PG_TEST_URL) is unreachable and CI=true: failing rather than skipping." >&2; exit 1; \
 	else \

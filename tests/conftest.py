@@ -43,6 +43,45 @@ def pytest_configure(config):
         start_at_local_time(at)
 
 
+# `make test` runs its two passes side by side; each browser test module runs in one of them, so the slower
+# PostgreSQL pass does not wait on every browser flow twice. On PostgreSQL (the production database): the
+# flows that book, bill and remind (exclusion constraints, row locks, the ledger); on SQLite: the rest. Both
+# passes still run every test that is not a browser test. Unset (pytest run by hand): every module runs.
+E2E_ON_POSTGRES = frozenset(
+    {
+        "test_front_desk_pathway.py",
+        "test_billing.py",
+        "test_reminder_phone.py",
+        "test_calendar.py",
+        "test_resources.py",
+        "test_rems.py",
+        "test_inquiries.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """``KETACLINIC_E2E_PASS=sqlite|postgres`` (set by the Makefile): keep this pass's share of the browser
+    tests (``E2E_ON_POSTGRES``), deselect the other's."""
+    import os
+
+    share = os.environ.get("KETACLINIC_E2E_PASS", "")
+    if share not in ("sqlite", "postgres"):
+        return
+    keep, drop = [], []
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if path.startswith("tests/e2e/") and (
+            (path.rsplit("/", 1)[1] in E2E_ON_POSTGRES) != (share == "postgres")
+        ):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _cache_cleared():
     """Rate-limit counts (django-ratelimit) live in the cache: each test starts with none."""
