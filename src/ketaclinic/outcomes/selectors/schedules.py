@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from ketaclinic.accounts.models import Location
 from ketaclinic.core.outcomes import Answered, DatedItem, dated_items, due_schedule
@@ -53,13 +53,16 @@ def worklist_patients(location: Location | None = None) -> QuerySet[Patient]:
     """Patients who can have questionnaires due: a signed (active or completed) plan, or answers at a baseline
     or before an infusion (a corrected answer counts like its correction, which keeps the time point)."""
     patients = Patient.objects.all()
-    plans = TreatmentPlan.objects.filter(status__in=["active", "completed"])
-    answers = QuestionnaireResponse.objects.filter(timepoint__in=["baseline", "pre_infusion"])
     if location is not None:
         patients = patients.filter(location=location)
-        plans = plans.filter(patient__location=location)
-        answers = answers.filter(patient__location=location)
-    return patients.filter(Q(pk__in=plans.values("patient_id")) | Q(pk__in=answers.values("patient_id")))
+    # correlated EXISTS, one index probe per patient (plans by patient, answers by patient first): the
+    # rebuild reads 1,000 patients at a time in id order, and an OR of two IN lists made PostgreSQL rescan the
+    # answers for every patient of every batch (over 2 minutes a batch at 100,000 patients)
+    plans = TreatmentPlan.objects.filter(patient=OuterRef("pk"), status__in=["active", "completed"])
+    answers = QuestionnaireResponse.objects.filter(
+        patient=OuterRef("pk"), timepoint__in=["baseline", "pre_infusion"]
+    )
+    return patients.filter(Exists(plans) | Exists(answers))
 
 
 def patients_on_indication_settings() -> QuerySet[Patient]:
