@@ -35,7 +35,9 @@ BOOKED = Appointment.Status.BOOKED
 # slots are not yet the clinic's promise; a stopped or superseded plan's are given up).
 HOLDING_PLANS = (TreatmentPlan.Status.ACTIVE, TreatmentPlan.Status.COMPLETED)
 PLAN_SLOT_TYPES = ("infusion", "booster")  # the appointment types a plan's slot is booked as
-LONGEST_SLOT = timedelta(hours=24)  # no slot is longer: a query bound, the exact overlap is checked in Python
+# a query bound (a protocol's chair time is at most 480 minutes, core.protocols.series); the exact overlap is
+# checked in Python
+LONGEST_SLOT = timedelta(hours=24)
 
 
 def _held(rows: QuerySet[PlannedInfusion], window: Interval) -> list[PlannedInfusion]:

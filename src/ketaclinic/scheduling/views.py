@@ -142,12 +142,9 @@ def book(request: AuthedRequest) -> HttpResponse:
         if form.is_valid():
             d = form.cleaned_data
             want = datetime.combine(d["day"], d["at"] or time(9), tzinfo=tz)
-            who = {
-                "patient": d["patient"],
-                "minutes": d["type"].duration_minutes,
-                "own_slots": d["type"].code
-                not in selectors.PLAN_SLOT_TYPES,  # an infusion at its slot books it
-            }
+            # the patient's own planned slots are not taken for an infusion: booked at its time, it books it
+            own_slots = d["type"].code not in selectors.PLAN_SLOT_TYPES
+            who = {"patient": d["patient"], "minutes": d["type"].duration_minutes, "own_slots": own_slots}
             chosen = request.POST.get("slot", "")
             start = _slot(chosen, location) if chosen else None
             if not chosen and request.POST.get("book_at"):  # "Book at this time": the typed day and time
@@ -411,7 +408,8 @@ def series(request: AuthedRequest, external_id: str) -> HttpResponse:
     tz = ZoneInfo(plan.patient.location.timezone)
     messages.success(
         request,
-        f"Booked {len(booked)} infusions for {plan.patient.display_name} with {chosen}, the first on "
+        f"Booked {len(booked)} infusion{'' if len(booked) == 1 else 's'} for {plan.patient.display_name} "
+        f"with {chosen}, the first on "
         f"{booked[0].start.astimezone(tz):%a %d %b %H:%M}.",
     )
     return redirect(_calendar_url(booked[0].location, booked[0].start.astimezone(tz).date()))
