@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from ketaclinic.billing.models import BillingProvider, InsurancePolicy, LedgerEntry, PackageUse, Payer
 from ketaclinic.core.billing.codes import CodeLine, Drug, diagnosis_check, drug_lines, infusion_cpt_lines
@@ -227,8 +227,6 @@ class PeriodSuperbill:
 def period_superbill(patient: Any, account: Any, first: date, last: date) -> PeriodSuperbill:
     """The discharged infusions started from ``first`` to ``last`` (inclusive, the patient's location's
     days), each with its codes and charge, in a fixed number of queries however many there are."""
-    from django.db.models import Prefetch
-
     tz = ZoneInfo(patient.location.timezone)
     start = datetime.combine(first, time(0), tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketaclinic.billing import views
+from ketaclinic.billing import document_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -19,12 +19,17 @@ urlpatterns = [
     path(
         "sessions/<uuid:external_id>/superbill.pdf", views.superbill, {"as_pdf": True}, name="superbill_pdf"
     ),
-    path("patients/<uuid:external_id>/invoice/", views.invoice, name="invoice"),
-    path("patients/<uuid:external_id>/invoice.pdf", views.invoice, {"as_pdf": True}, name="invoice_pdf"),
-    path("patients/<uuid:external_id>/superbill/", views.superbill_period, name="superbill_period"),
+    path("patients/<uuid:external_id>/invoice/", document_views.invoice, name="invoice"),
+    path(
+        "patients/<uuid:external_id>/invoice.pdf",
+        document_views.invoice,
+        {"as_pdf": True},
+        name="invoice_pdf",
+    ),
+    path("patients/<uuid:external_id>/superbill/", document_views.superbill_period, name="superbill_period"),
     path(
         "patients/<uuid:external_id>/superbill.pdf",
-        views.superbill_period,
+        document_views.superbill_period,
         {"as_pdf": True},
         name="superbill_period_pdf",
     ),

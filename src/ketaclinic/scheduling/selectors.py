@@ -405,3 +405,24 @@ def location_staff_member(external_id: str, *, user: User) -> User | None:
         )
     except (ValueError, ValidationError):
         return None
+
+
+def own_planned_slot(
+    *, patient: Patient, kind: AppointmentType, location: Location, start: datetime
+) -> PlannedInfusion | None:
+    """The patient's planned infusion (a signed plan's, not yet booked) at exactly ``start`` at ``location``,
+    when an infusion or booster is booked then: that is the plan's slot being booked, not an extra one."""
+    if kind.code not in PLAN_SLOT_TYPES:
+        return None
+    return (
+        PlannedInfusion.objects.filter(
+            plan__patient=patient,
+            plan__status__in=HOLDING_PLANS,
+            status=PlannedInfusion.Status.PLANNED,
+            location=location,
+            scheduled_start=start,
+        )
+        .exclude(appointments__status=BOOKED)
+        .select_related("plan", "chair", "location")
+        .first()
+    )

@@ -22,10 +22,10 @@ from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.scheduling.hours import span_words
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
-from ketaclinic.plans.models import PlannedInfusion, TreatmentPlan
+from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.plans.services import infusion_move
 from ketaclinic.scheduling.models import Appointment, AppointmentType, Room
-from ketaclinic.scheduling.selectors import HOLDING_PLANS, PLAN_SLOT_TYPES
+from ketaclinic.scheduling.selectors import own_planned_slot
 from ketaclinic.scheduling.services._checks import Request, _check_all, _check_free
 
 NOT_BOOKED = "This appointment is {status}; only a booked appointment can be {what}."
@@ -101,27 +101,6 @@ def _book(req: Request) -> Appointment:
         location_code=req.location.code,
     )
     return appointment
-
-
-def own_planned_slot(
-    *, patient: Patient, kind: AppointmentType, location: Location, start: datetime
-) -> PlannedInfusion | None:
-    """The patient's planned infusion (a signed plan's, not yet booked) at exactly ``start`` at ``location``,
-    when an infusion or booster is booked then: that is the plan's slot being booked, not an extra one."""
-    if kind.code not in PLAN_SLOT_TYPES:
-        return None
-    return (
-        PlannedInfusion.objects.filter(
-            plan__patient=patient,
-            plan__status__in=HOLDING_PLANS,
-            status=PlannedInfusion.Status.PLANNED,
-            location=location,
-            scheduled_start=start,
-        )
-        .exclude(appointments__status=Appointment.Status.BOOKED)
-        .select_related("plan", "chair", "location")
-        .first()
-    )
 
 
 @transaction.atomic
