@@ -13,7 +13,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ketaclinic.audit.models import AuditEntry
 from ketaclinic.core.access import Role
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.core.scheduling.intervals import Interval
@@ -27,16 +26,9 @@ from ketaclinic.scheduling.services._checks import HELD_FOR_OTHER, HELD_FOR_PATI
 from tests.conftest import register
 from tests.plans.conftest import draft, eligible_screening
 from tests.scheduling.conftest import kind, local, on_shift
+from tests.scheduling.test_booking import refused
 
 pytestmark = pytest.mark.django_db
-
-
-def refused(**kw) -> ValidationError:
-    before = (Appointment.objects.count(), AuditEntry.objects.count())
-    with pytest.raises(ValidationError) as exc:
-        appointment_book(**kw)
-    assert (Appointment.objects.count(), AuditEntry.objects.count()) == before  # nothing half-saved
-    return exc.value
 
 
 def esketamine(staff, patient, downtown, chair, start):
@@ -58,7 +50,7 @@ def test_another_patients_booking_in_a_held_chair_is_refused_with_the_slot_and_t
     other = register(staff[Role.INTAKE], downtown, given_name="Ana", family_name="Other")
     monday = desk["monday"]
     chair1, chair2 = desk["chairs"][:2]
-    exc = refused(**esketamine(staff, other, downtown, chair1, local(monday, 10)))
+    exc = refused(appointment_book, **esketamine(staff, other, downtown, chair1, local(monday, 10)))
     day = f"{monday:%a %Y-%m-%d}"
     assert exc.field == "chair" and exc.value == chair1.name
     assert exc.message == HELD_FOR_OTHER.format(
@@ -77,6 +69,7 @@ def test_another_patients_booking_in_a_held_chair_is_refused_with_the_slot_and_t
 def test_the_patients_own_slot_holds_them_against_another_appointment(staff, patient, downtown, desk, signed):
     monday = desk["monday"]
     exc = refused(
+        appointment_book,
         user=staff[Role.INTAKE],
         patient=patient,
         kind=kind("follow_up"),
