@@ -297,3 +297,43 @@ def test_any_text_is_either_a_billable_code_or_refused_naming_the_field(text: st
         assert "ICD-10-CM" in outcome.message or "heading" in outcome.message
     else:
         assert outcome == outcome.strip().upper() and outcome[0].isalpha()
+
+
+@pytest.mark.parametrize(
+    ("code", "indication", "message", "value"),
+    [
+        (
+            "F99.99",
+            None,
+            "Diagnosis code 'F99.99' is not an ICD-10-CM code: give a code such as F33.1 (letters, "
+            "digits and a dot).",
+            "F99.99",
+        ),
+        (
+            "f31",
+            None,
+            "Diagnosis code F31 (Bipolar disorder) is a heading, not a billable code: choose one of its more "
+            "specific codes, e.g. F31.0, F31.10, F31.11.",
+            "F31",
+        ),
+        (
+            "F33.1",
+            "neuropathic_pain",
+            "Diagnosis code F33.1 (Major depressive disorder, recurrent, moderate) does not fit the "
+            "screened indication Neuropathic pain: codes starting G89 or G62 or G56 or G57 or G58 or "
+            "M79.2 are allowed.",
+            "F33.1",
+        ),
+    ],
+    ids=["unknown", "heading", "other-indication"],
+)
+def test_a_refused_diagnosis_is_named_with_its_description_and_what_would_do(
+    code: str, indication: str | None, message: str, value: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        diagnosis_check(code, indication)
+    assert (caught.value.message, caught.value.field, caught.value.value) == (message, "diagnosis", value)
+
+
+def test_a_diagnosis_typed_with_spaces_is_read_as_the_code() -> None:
+    assert diagnosis_check(" f 33.1 ") == "F33.1"
