@@ -427,3 +427,11 @@ def test_a_currency_without_cents_is_refused_with_its_decimal_places() -> None:
 def test_money_and_a_bare_number_are_not_combined(how: str, verb: str) -> None:
     with pytest.raises(TypeError, match=f"^cannot {verb} Money and int$"):
         _ = usd("1") + 1 if how == "+" else usd("1") - 1  # type: ignore[operator]
+
+
+def test_money_in_an_unknown_currency_is_refused_as_the_amount_s_currency() -> None:
+    assert said(refused(Money, D("1"), "XYZ")) == (
+        CURRENCY_UNKNOWN.format(label="Amount", value=shown("XYZ")),
+        "currency",
+        "XYZ",
+    )
