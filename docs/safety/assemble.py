@@ -1,4 +1,8 @@
-"""Assemble docs/safety/hazard-log.md from the fragments in docs/safety/hazards/*.md (one per area)."""
+"""Assemble docs/safety/hazard-log.md from the fragments in docs/safety/hazards/*.md (one per area).
+
+Each row carries its own id, kept for good: a hazard added to an earlier area does not renumber the ones
+after it (tests, reviews and incident reports cite them). A new hazard takes the next free id, printed at
+the end of a run; an id is never reused."""
 
 from __future__ import annotations
 
@@ -18,24 +22,40 @@ AREA = {
 }
 
 
+ID = re.compile(r"^\|\s*(HZ-\d{3})\s*\|")
+
+
 def assemble() -> tuple[str, int]:
     out = [HEAD.rstrip(), ""]
     n = 0
+    seen: dict[str, str] = {}
     files = sorted(HERE.glob("hazards/*.md"), key=lambda p: (ORDER.index(p.stem) if p.stem in ORDER else 99, p.stem))
     for f in files:
         rows = [line for line in f.read_text(encoding="utf-8").splitlines()
-                if line.startswith("|") and not re.match(r"^\|\s*(Hazard|---)", line)]
+                if line.startswith("|") and not re.match(r"^\|\s*(Id|Hazard|---)", line)]
         if not rows:
             continue
         out += [f"## {AREA.get(f.stem, f.stem.title())}", "", "| Id | Hazard | Severity | Control | Tests |", "|---|---|---|---|---|"]
         for row in rows:
+            found = ID.match(row)
+            if not found:
+                raise SystemExit(f"{f.name}: a row without its id (| HZ-nnn | ...): {row[:80]}")
+            if found.group(1) in seen:
+                raise SystemExit(f"{f.name}: {found.group(1)} is already used in {seen[found.group(1)]}")
+            seen[found.group(1)] = f.name
             n += 1
-            out.append(f"| HZ-{n:03d} " + row)
+            out.append(row)
         out.append("")
     return "\n".join(out), n
+
+
+def next_free_id() -> str:
+    used = [int(m.group(1)[3:]) for f in HERE.glob("hazards/*.md")
+            for line in f.read_text(encoding="utf-8").splitlines() if (m := ID.match(line))]
+    return f"HZ-{max(used, default=0) + 1:03d}"
 
 
 if __name__ == "__main__":
     text, count = assemble()
     (HERE / "hazard-log.md").write_text(text, encoding="utf-8")
-    print(f"{count} hazards")
+    print(f"{count} hazards; the next new one is {next_free_id()}")

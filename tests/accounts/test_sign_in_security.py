@@ -11,12 +11,21 @@ from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings as django_settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
-from django.test import Client
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ketaclinic.accounts.middleware import IDLE_SIGNED_OUT, LAST_SEEN, SECOND_FACTOR_REQUIRED
+from ketaclinic.accounts.middleware import (
+    IDLE_SIGNED_OUT,
+    LAST_SEEN,
+    LAST_SEEN_EVERY_SECONDS,
+    SECOND_FACTOR_REQUIRED,
+    InactivityLogoutMiddleware,
+)
 from ketaclinic.accounts.services import staff_create
 from ketaclinic.accounts.views import INVALID_CODE
 from ketaclinic.audit.models import AuditEntry
@@ -296,6 +305,43 @@ def test_activity_within_the_limit_keeps_the_session(staff, client_for, idle_aft
     go_idle(client, 50)
     assert client.get("/dashboard/").status_code == 200
     assert client.session[LAST_SEEN] > time.time() - 5
+
+
+def test_pages_opened_within_half_a_minute_do_not_rewrite_the_session(staff, client_for, idle_after_60s):
+    """The idle clock moves at most every LAST_SEEN_EVERY_SECONDS: a page opened soon after the last move
+    leaves the session as it is, and one opened later moves the clock."""
+    client = client_for(staff[Role.NURSE])
+    go_idle(client, LAST_SEEN_EVERY_SECONDS - 5)
+    seen = client.session[LAST_SEEN]
+    assert client.get("/patients/").status_code == 200
+    assert client.session[LAST_SEEN] == seen
+    go_idle(client, LAST_SEEN_EVERY_SECONDS + 1)
+    assert client.get("/patients/").status_code == 200
+    assert client.session[LAST_SEEN] > time.time() - 5
+
+
+def test_a_request_running_beside_a_form_does_not_undo_what_the_form_kept(staff, client_for):
+    """A picture the page asked for loads the session, the nurse's form stores a one-time link in it, and
+    the picture's request then ends: the link must still be there for the page that shows it."""
+    nurse = staff[Role.NURSE]
+    client = client_for(nurse)
+    assert client.get("/dashboard/").status_code == 200  # the page moves the idle clock
+    key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    store = importlib.import_module(django_settings.SESSION_ENGINE).SessionStore
+
+    picture = RequestFactory().get("/patients/")  # any request made beside the form
+    picture.user = nurse
+    picture.session = store(key)
+    picture.session.get(LAST_SEEN)  # loaded now, before the form is posted
+
+    kept = store(key)
+    kept["outcomes_new_link"] = "https://clinic.example/q/one-time/"
+    kept.save()
+
+    sessions = SessionMiddleware(lambda request: HttpResponse())
+    response = InactivityLogoutMiddleware(lambda request: HttpResponse())(picture)
+    sessions.process_response(picture, response)  # saves the session only if this request changed it
+    assert store(key).get("outcomes_new_link") == "https://clinic.example/q/one-time/"
 
 
 def test_the_default_idle_limit_is_15_minutes():

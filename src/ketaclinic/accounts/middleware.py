@@ -13,6 +13,12 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 
 LAST_SEEN = "ketaclinic_last_seen"
+# The idle clock is moved on at most this often. Each move rewrites the whole session, and a request that
+# loaded the session before another request stored something in it (a picture the page asked for, still
+# drawing when the nurse posts a form) would write the old copy back over it: a one-time link shown "only
+# now" went missing that way. Within this window no request writes the session for the clock, so only the
+# requests that change it do. The cost: a sign-out may come up to this much before the idle limit.
+LAST_SEEN_EVERY_SECONDS = 30
 OPEN_PATHS = (
     "/accounts/login/",
     "/accounts/logout/",
@@ -61,7 +67,9 @@ class InactivityLogoutMiddleware:
                     response["HX-Redirect"] = login
                     return response
                 return redirect(login)
-            if last is None or not is_background_poll(request):
+            if last is None or (
+                now - float(last) >= LAST_SEEN_EVERY_SECONDS and not is_background_poll(request)
+            ):
                 request.session[LAST_SEEN] = now
         elif request.headers.get("HX-Request") and not request.path.startswith(
             ("/accounts/", "/api/", "/static/")
