@@ -335,13 +335,13 @@ def test_a_request_running_beside_a_form_does_not_undo_what_the_form_kept(staff,
     picture.session.get(LAST_SEEN)  # loaded now, before the form is posted
 
     kept = store(key)
-    kept["outcomes_new_link"] = "https://clinic.example/q/one-time/"
+    kept["kept_by_a_form"] = "https://clinic.example/q/one-time/"
     kept.save()
 
     sessions = SessionMiddleware(lambda request: HttpResponse())
     response = InactivityLogoutMiddleware(lambda request: HttpResponse())(picture)
     sessions.process_response(picture, response)  # saves the session only if this request changed it
-    assert store(key).get("outcomes_new_link") == "https://clinic.example/q/one-time/"
+    assert store(key).get("kept_by_a_form") == "https://clinic.example/q/one-time/"
 
 
 def test_the_default_idle_limit_is_15_minutes():

@@ -56,6 +56,26 @@ def test_link_from_the_chart_then_the_public_page(client_for, staff, patient, co
     assert reused.status_code == 410 and "already used" in reused.content.decode()
 
 
+def test_a_wrong_name_on_the_public_page_does_not_reveal_the_patients_name(staff, patient, consent_doc):
+    """Anyone holding a forwarded link may type anything: the refusal names the field and what was typed,
+    never the family name on file (which, beside a ketamine consent form, is itself protected)."""
+    from ketaclinic.consent.services import NAME_MISMATCH_PUBLIC
+
+    _link, token = consent_link_create(user=staff[Role.NURSE], patient=patient, document=consent_doc)
+    refused = Client().post(
+        f"/consent/sign/{token}/", {"typed_name": "x", "signature": SIGNATURE, "read": "on"}
+    )
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert NAME_MISMATCH_PUBLIC.format(value="x").replace("'", "&#x27;") in body
+    assert patient.family_name not in body
+    assert not ConsentSignature.objects.exists()
+    done = Client().post(
+        f"/consent/sign/{token}/", {"typed_name": "Maria Garcia", "signature": SIGNATURE, "read": "on"}
+    )
+    assert done.status_code == 200  # the link stayed usable
+
+
 def test_unknown_link_refused_and_audited():
     r = Client().get("/consent/sign/not-a-real-token/")
     assert r.status_code == 410 and LINK_UNKNOWN in r.content.decode()

@@ -124,7 +124,11 @@ def test_without_a_phone_or_after_an_opt_out_nothing_is_queued_and_no_link_made(
 
 def test_show_the_link_here_still_hands_out_a_link_once(reachable, staff, client_for, provider):
     body = send(client_for(staff[Role.INTAKE]), reachable, "show")
-    assert "Link created (works once; shown only now)" in body and "/q/" in body
+    assert (
+        "Link created for the Patient Health Questionnaire-9 (PHQ-9)" in body
+        and "it works once" in body
+        and "/q/" in body
+    )
     assert not OutboundMessage.objects.exists()
 
 

@@ -470,7 +470,7 @@ def test_a_double_click_on_send_link_now_sends_once_and_a_later_resend_is_allowe
 def test_without_email_staff_get_a_link_to_hand_out(course, staff, client_for):
     Patient.objects.filter(pk=course.pk).update(email="")
     client = client_for(staff[Role.INTAKE])
-    post_send(
+    shown = post_send(
         client,
         course,
         how="handout",
@@ -480,8 +480,9 @@ def test_without_email_staff_get_a_link_to_hand_out(course, staff, client_for):
     )
     link = PatientLink.objects.get()
     assert (link.timepoint, link.infusion_number, link.instrument) == ("pre_infusion", 4, "phq9")
-    body = client.get("/outcomes/worklist/").content.decode()
-    assert "shown only now" in body and re.search(r"/q/[\w-]{20,}/", body)
+    body = shown.content.decode()
+    assert shown.status_code == 200 and "shown only now" in body and re.search(r"/q/[\w-]{20,}/", body)
+    assert "Back to the questionnaire worklist" in body
     assert "shown only now" not in client.get("/outcomes/worklist/").content.decode()
     assert mail.outbox == [] and not LinkDispatch.objects.exists()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -106,13 +108,95 @@ def test_link_service_refusals(staff, patient):
 
 
 def test_staff_page_creates_a_link_shown_once(staff, patient, client_for):
+    """The link is in the answer to the form itself, in the location's time, and nowhere else: not in the
+    session (another request could lose or read it), not on the next page, not in a cache."""
     client = client_for(staff[Role.INTAKE])
     r = client.post(
         f"/outcomes/patient/{patient.external_id}/link/",
         {"instrument": "gad7", "hours": "24", "how": "show"},
-        follow=True,
     )
     body = r.content.decode()
-    assert "/q/" in body and PatientLink.objects.filter(instrument="gad7").count() == 1
+    token = re.search(r'<code class="newlink">http://testserver/q/([\w-]{43})/</code>', body).group(1)
+    link = PatientLink.objects.get(instrument="gad7")
+    assert r.status_code == 200 and link.token_sha256 == token_sha256(token)
+    assert "no-store" in r["Cache-Control"]
+    expires = timezone.localtime(link.expires_at, ZoneInfo(patient.location.timezone))
+    assert f"until {expires:%b} {expires.day}, {expires:%H:%M} {expires.tzname()}" in body
+    assert token not in str(dict(client.session.items()))
     again = client.get(f"/outcomes/patient/{patient.external_id}/").content.decode()
-    assert "Link created" not in again
+    assert "Link created" not in again and token not in again
+
+
+def _everything_audited() -> str:
+    return " ".join(f"{e.path} {e.summary} {e.detail}" for e in AuditEntry.objects.all().order_by("seq"))
+
+
+def test_no_audit_entry_or_log_line_keeps_a_live_link_token(link, caplog):
+    """A refused submission leaves the link usable, so its token must not be readable in the sealed trail
+    (the admin's audit page, replicas, backups) or the logs: whoever read it could answer as the patient."""
+    obj, token = link
+    client = Client()
+    assert client.get(f"/q/{token}/").status_code == 200
+    refused = post_answers(client, f"/q/{token}/", obj, [None] * 9)  # nothing answered: refused, still open
+    assert refused.status_code in (200, 400)
+    assert Client().get(f"/q/{token}x/").status_code == 403  # a wrong token: refused and audited
+    PatientLink.objects.filter(pk=obj.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert client.get(f"/q/{token}/").status_code == 403  # expired: Django logs "Forbidden: <path>"
+    trail = _everything_audited()
+    assert "/q/[link]/" in trail
+    assert token not in trail
+    assert token not in caplog.text and "/q/[link]/" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/q/{t}/", "/statement/{t}/", "/prep/{t}/", "/cal/{t}/appointments.ics", "/consent/sign/{t}/"],
+)
+def test_every_address_that_carries_a_token_is_masked_for_the_records(path):
+    from ketaclinic.base.tokens import path_for_records, text_for_records, token_new
+
+    token = token_new()
+    masked = path.format(t="[link]")
+    assert path_for_records(path.format(t=token)) == masked
+    assert text_for_records(f"Forbidden: {path.format(t=token)}") == f"Forbidden: {masked}"
+
+
+def test_every_url_with_a_token_is_one_the_records_mask():
+    from django.urls import get_resolver
+
+    from ketaclinic.base.tokens import path_for_records
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern)
+
+    with_token = [r for r in walk(get_resolver().url_patterns) if "<str:token>" in r]
+    assert len(with_token) >= 5
+    for route in with_token:
+        path = "/" + route.replace("<str:token>", "A" * 43)
+        assert "A" * 43 not in path_for_records(path), route
+
+
+def test_the_server_access_log_masks_a_link_token():
+    from types import SimpleNamespace
+
+    from ketaclinic.web.logs import JsonServerLogger
+
+    records: list[dict[str, object]] = []
+    server_log = JsonServerLogger.__new__(JsonServerLogger)
+    server_log.cfg = SimpleNamespace(accesslog="-", logconfig=None, logconfig_dict=None)
+    server_log.access_log = SimpleNamespace(  # type: ignore[assignment]
+        log=lambda level, msg, extra: records.append(extra)
+    )
+    response = SimpleNamespace(headers=[("X-Request-ID", "r1")], status_code=200, sent=10)
+    token = "B" * 43
+    server_log.access(
+        response,
+        None,
+        {"REQUEST_METHOD": "GET", "PATH_INFO": f"/cal/{token}/appointments.ics"},
+        timedelta(milliseconds=3),
+    )
+    assert records[0]["path"] == "/cal/[link]/appointments.ics"

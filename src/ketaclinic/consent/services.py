@@ -39,6 +39,11 @@ TEXT_REQUIRED = "{field} is required."
 NOT_CURRENT = "{title} v{version} was replaced by v{current}; the patient must sign the current version."
 NAME_REQUIRED = "Type your full name."
 NAME_MISMATCH = "The typed name {value!r} does not match the patient's name on file ({name})."
+# Through a link the page is public (a forwarded link, a shared phone): it names no one beyond the first name.
+NAME_MISMATCH_PUBLIC = (
+    "The typed name {value!r} does not match the name the clinic has on file: type your full name, "
+    "with your family name as the clinic knows it."
+)
 SIGNATURE_REQUIRED = "Draw the signature in the box."
 SIGNATURE_NOT_PNG = "The signature must be a PNG image (data:image/png;base64,...)."
 SIGNATURE_TOO_LARGE = "The signature image is {size} KB; the limit is 300 KB."
@@ -127,13 +132,17 @@ class DrawnSignature:
     png: bytes
 
 
-def _signature(*, patient: Patient, typed_name: str, signature_data: str) -> DrawnSignature:
+def _signature(
+    *, patient: Patient, typed_name: str, signature_data: str, public: bool = False
+) -> DrawnSignature:
     typed = " ".join(typed_name.split())
     if not typed:
         raise ValidationError(NAME_REQUIRED, field="typed_name", value=typed_name)
     if patient.family_name.casefold() not in typed.casefold():
         raise ValidationError(
-            NAME_MISMATCH.format(value=typed, name=f"{patient.given_name} {patient.family_name}"),
+            NAME_MISMATCH_PUBLIC.format(value=typed)
+            if public
+            else NAME_MISMATCH.format(value=typed, name=f"{patient.given_name} {patient.family_name}"),
             field="typed_name",
             value=typed,
         )
@@ -283,7 +292,9 @@ def consent_sign_by_link(
                 .filter(pk=link.pk)
                 .first()
             )
-            drawn = _signature(patient=link.patient, typed_name=typed_name, signature_data=signature_data)
+            drawn = _signature(
+                patient=link.patient, typed_name=typed_name, signature_data=signature_data, public=True
+            )
             now = timezone.now()
             sig = ConsentSignature.objects.create(
                 patient=link.patient,

@@ -26,7 +26,7 @@ from ketaclinic.core.indications import INDICATION_CHOICES
 from ketaclinic.outcomes import selectors, services
 from ketaclinic.outcomes.forms import DashboardForm, DueLinkForm
 from ketaclinic.outcomes.models import LinkDispatch
-from ketaclinic.outcomes.views import _patient
+from ketaclinic.outcomes.views import _patient, link_shown
 
 
 def _filters(request: HttpRequest) -> tuple[DashboardForm, selectors.DashboardFilters]:
@@ -160,7 +160,6 @@ def worklist(request: AuthedRequest) -> HttpResponse:
             "w": data,
             "location": location,
             "locations": mine,
-            "handout": request.session.pop("outcomes_handout", None),
             "Outcome": LinkDispatch.Outcome,
         },
     )
@@ -197,17 +196,16 @@ def worklist_send(request: AuthedRequest, external_id: str) -> HttpResponse:
                 "the worklist shows when it is sent.",
             )
         else:
-            _link, token = services.link_create(
+            link, token = services.link_create(
                 user=request.user,
                 patient=patient,
                 instrument=d["instrument"],
                 timepoint=d["timepoint"],
                 infusion_number=d["infusion_number"],
             )
-            request.session["outcomes_handout"] = {
-                "patient": patient.display_name,
-                "url": request.build_absolute_uri(reverse("questionnaire_answer", args=[token])),
-            }
+            return link_shown(
+                request, patient, link, token, back=back, back_words="Back to the questionnaire worklist"
+            )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(back)

@@ -115,7 +115,6 @@ def patient_outcomes(request: AuthedRequest, external_id: str) -> HttpResponse:
                 if i.scoring.method == "sum" or i.id == "cssrs_screener"
             ],
             "link_instruments": [i for i in shipped_instruments().values() if i.wording == "shipped"],
-            "new_link": request.session.pop("outcomes_new_link", None),
             "sent_messages": messages_for_patient(
                 patient, purpose=OutboundMessage.Purpose.QUESTIONNAIRE_LINK
             ),
@@ -201,9 +200,14 @@ def link_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     how = form.cleaned_data.pop("how")
     try:
         if how == "show":
-            _link, token = services.link_create(user=request.user, patient=patient, **form.cleaned_data)
-            request.session["outcomes_new_link"] = request.build_absolute_uri(
-                reverse("questionnaire_answer", args=[token])
+            link, token = services.link_create(user=request.user, patient=patient, **form.cleaned_data)
+            return link_shown(
+                request,
+                patient,
+                link,
+                token,
+                back=reverse("outcomes:patient", args=[patient.external_id]),
+                back_words="Back to questionnaires and outcomes",
             )
         else:
             sent = services.link_send(
@@ -221,6 +225,25 @@ def link_new(request: AuthedRequest, external_id: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("outcomes:patient", external_id=patient.external_id)
+
+
+def link_shown(
+    request: AuthedRequest, patient: Patient, link: PatientLink, token: str, *, back: str, back_words: str
+) -> HttpResponse:
+    """The one-time link, shown once in the answer to the form that made it: never kept in the session or
+    anywhere else, so no other request (a picture still loading, another tab) can lose or reveal it."""
+    return render(  # never cached: SecurityHeadersMiddleware marks every page no-store
+        request,
+        "outcomes/link_shown.html",
+        {
+            "patient": patient,
+            "link": link,
+            "instrument_name": shipped_instruments()[link.instrument].name,
+            "url": request.build_absolute_uri(reverse("questionnaire_answer", args=[token])),
+            "back": back,
+            "back_words": back_words,
+        },
+    )
 
 
 _crisis_line = emails.crisis_line

@@ -26,6 +26,7 @@ from ketaclinic.audit.client_ip import client_ip
 from ketaclinic.audit.context import RequestContext, current
 from ketaclinic.audit.models import AuditEntry
 from ketaclinic.audit.services import audit_record
+from ketaclinic.base.tokens import path_for_records
 from ketaclinic.core import input_rules
 from ketaclinic.core.errors import ValidationError
 from ketaclinic.web.errors import error_body
@@ -108,10 +109,11 @@ def request_check(request: HttpRequest) -> None:
 
 
 def _refusal_audited(request: HttpRequest, error: ValidationError, user: Any) -> None:
+    path = path_for_records(request.path)  # a patient's link token is never kept
     ctx = RequestContext(
         ip_address=client_ip(request),
         user_agent=input_rules.shown(request.META.get("HTTP_USER_AGENT", ""), 300),
-        path=input_rules.shown(request.path, 290),
+        path=input_rules.shown(path, 290),
         method=request.method or "",
         actor=user,
     )
@@ -119,7 +121,7 @@ def _refusal_audited(request: HttpRequest, error: ValidationError, user: Any) ->
     try:
         audit_record(
             action=AuditEntry.Action.DENIED,
-            summary=f"400 {request.method} {input_rules.shown(request.path, 120)}: {error.message}",
+            summary=f"400 {request.method} {input_rules.shown(path, 120)}: {error.message}",
             detail={"status": 400, "field": error.field, "value": error.value},
         )
     finally:
@@ -143,7 +145,7 @@ class InputHygieneMiddleware:
         logger.warning(
             "input refused: %s %s field=%s",
             request.method,
-            input_rules.shown(request.path, 120),
+            input_rules.shown(path_for_records(request.path), 120),
             input_rules.shown(error.field or "", 60),
         )
         _refusal_audited(request, error, user)

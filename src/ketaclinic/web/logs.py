@@ -3,7 +3,7 @@
 
 An access line is one object: time, level, logger, request_id (the id the response carries in X-Request-ID,
 so it matches the application's lines of the same request), method, path, status, duration_ms, bytes.
-The query string is left out: it may name a patient search.
+The query string is left out: it may name a patient search. A patient's link token is masked in the path.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 from pythonjsonlogger.json import JsonFormatter
+
+from ketaclinic.base.tokens import path_for_records
 
 JSON_FORMAT = "%(levelname)s %(name)s %(message)s"
 RENAMED = {"levelname": "level", "name": "logger"}
@@ -37,7 +39,7 @@ class JsonServerLogger(Logger):
             extra={
                 "request_id": headers.get("x-request-id", ""),
                 "method": environ.get("REQUEST_METHOD", ""),
-                "path": environ.get("PATH_INFO", ""),
+                "path": path_for_records(environ.get("PATH_INFO", "")),  # no link token in a log
                 "status": resp.status_code,
                 "duration_ms": round(request_time.total_seconds() * 1000, 1),
                 "bytes": getattr(resp, "sent", 0),

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from ketaclinic.base.tokens import text_for_records
+
 
 class SecurityHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -28,6 +30,17 @@ class SecurityHeadersMiddleware:
             response["Cache-Control"] = "no-store, private"
         response.setdefault("Permissions-Policy", settings.KETACLINIC_PERMISSIONS_POLICY)
         return response
+
+
+class LinkTokensMasked(logging.Filter):
+    """No patient's link token in a log line: Django logs a refused or missing page with its address."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = text_for_records(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(text_for_records(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 class RefusalsOneLine(logging.Filter):

@@ -254,10 +254,14 @@ LOGGING: dict[str, Any] = {
     # a refusal (403) is one line in the log, never a traceback
     "filters": {
         "refusals_one_line": {"()": "ketaclinic.web.security_headers.RefusalsOneLine"},
+        "link_tokens_masked": {"()": "ketaclinic.web.security_headers.LinkTokensMasked"},
         "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["request_id", "refusals_one_line"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "refusals_one_line", "link_tokens_masked"],
+        }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("KETACLINIC_LOG_LEVEL", "WARNING")},
 }
