@@ -352,3 +352,37 @@ def test_a_package_sold_booked_given_and_billed_with_an_hsa_payment_and_a_superb
     assert "96365" in text and "J3490" in text and f"{mg:f} mg" in text and charge in text, text
     assert name in text
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(ARTIFACTS / "superbill-pdf")], check=True)
+
+
+def test_a_double_tap_on_record_payment_records_one_payment(new_page, shot):
+    """The tablet's double tap: the button stops after the first, and the server keeps the form's key, so
+    a second request (sent anyway) records nothing."""
+    page = new_page(CLERK, viewport=TABLET)
+    page.goto("/billing/")
+    page.locator("[data-testid=balances] a").last.click()
+    page.get_by_label("Package", exact=False).and_(page.locator("select")).select_option(
+        label="6-infusion series"
+    )
+    page.get_by_role("button", name="Sell package").click()
+    expect(page.locator(".msg.success")).to_contain_text("Sold: 6-infusion series")
+    ledger = page.get_by_test_id("ledger")
+    before = ledger.locator("tr", has_text="−$13.37").count()
+    pay_form = page.locator("form", has=page.locator("input[name=action][value=pay]"))
+    sent = {
+        "csrfmiddlewaretoken": pay_form.locator("input[name=csrfmiddlewaretoken]").get_attribute("value"),
+        "once": pay_form.locator("input[name=once]").get_attribute("value"),
+        "action": "pay",
+        "amount": "13.37",
+        "method": "cash",
+    }
+    page.locator("#id_amount").fill("13.37")
+    page.locator("#id_method").select_option(label="Cash")
+    page.get_by_role("button", name="Record payment").dblclick()
+    expect(page.locator(".msg.success")).to_contain_text("Payment by Cash")
+    page.reload()
+    expect(ledger.locator("tr", has_text="−$13.37")).to_have_count(before + 1)
+    shot(page, "one-payment-after-a-double-tap")
+    resent = page.request.post(page.url, form=sent)  # the same form sent again another way
+    assert resent.ok and "recorded once, not twice" in resent.text()
+    page.reload()
+    expect(ledger.locator("tr", has_text="−$13.37")).to_have_count(before + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.db.models import Q
@@ -19,6 +20,14 @@ class AmountField(forms.CharField):
             return rules.parse_cents(str(text))
         except ValidationError as exc:
             raise forms.ValidationError(exc.message) from None
+
+
+def form_key(data: Any) -> UUID | None:
+    """The one-time key a money form carries (``{% form_once %}``); None when absent or not a key."""
+    try:
+        return UUID(str(data.get("once", "")))
+    except ValueError:
+        return None
 
 
 class SellForm(forms.Form):

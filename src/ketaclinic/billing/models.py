@@ -262,6 +262,17 @@ class StatementLink(models.Model):
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
 
 
+class SubmittedForm(models.Model):
+    """The one-time key of a money form on the account page (sell, pay, finance, refund, reverse). Kept in the
+    same transaction as what the form records, so a second submission of the same form (a double click, a
+    request the browser sent again) finds its key taken and records nothing: no card charged or refunded
+    twice, no package sold twice."""
+
+    key = models.UUIDField(unique=True)
+    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+
 class BillingProvider(models.Model):
     """Who bills: the clinic's legal name, group NPI and tax id, for a location (or every location)."""
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -28,13 +29,14 @@ from ketaclinic.billing.models import (
     Package,
     PackageSale,
     StatementLink,
+    SubmittedForm,
 )
 from ketaclinic.billing.processors import processor
 from ketaclinic.billing.selectors import price_for
 from ketaclinic.core.access import Permission
 from ketaclinic.core.billing import financing, ledger
 from ketaclinic.core.billing.money import Money
-from ketaclinic.core.errors import ValidationError
+from ketaclinic.core.errors import DomainError, ValidationError
 from ketaclinic.patients.access import patient_for
 from ketaclinic.patients.models import Patient
 
@@ -50,6 +52,14 @@ FEE_CURRENCY = (
     "give the price list the account's currency."
 )
 NOT_REFUNDABLE = "Only a payment can be refunded; this entry is a {kind}."
+FORM_ALREADY_SENT = (
+    "That form was sent twice (a double click or a page sent again): it was recorded once, not twice. "
+    "The account below shows what was recorded."
+)
+
+
+class FormAlreadySent(DomainError):
+    """The same form's key was already used: what it asked for is recorded once, by the first submission."""
 
 
 def account_for(patient: Patient) -> Account:
@@ -106,6 +116,18 @@ def charge_add(
     return _post(
         account, user, kind=Kind.CHARGE, amount_cents=amount_cents, description=description, session=session
     )
+
+
+def form_once(*, user: User, key: UUID) -> None:
+    """Claim a money form's one-time key inside the caller's transaction (which then records what the form
+    asks). A second submission of the same form waits for the first to commit, then finds the key taken
+    and is refused: nothing is recorded, charged or refunded again. A refused first submission rolls its
+    claim back with everything else, so the form can be corrected and sent again."""
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction survives the refusal
+            SubmittedForm.objects.create(key=key, submitted_by=user)
+    except IntegrityError:
+        raise FormAlreadySent(FORM_ALREADY_SENT, field="form", value=str(key)) from None
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -87,57 +88,85 @@ def account(request: AuthedRequest, external_id: Any) -> HttpResponse:
         return _account_page(request, patient)
     require(request.user, Permission.BILLING_RECORD)
     action = request.POST.get("action")
-    user = request.user
+    once = forms.form_key(request.POST)  # the form's one-time key ({% form_once %}); absent from older pages
     try:
-        if action == "sell":
-            sell = forms.SellForm(request.POST)
-            if not sell.is_valid():
-                return _account_page(request, patient, 400, sell=sell)
-            package: Package = sell.cleaned_data["package"]
-            services.package_sell(user=user, patient=patient, package=package)
-            messages.success(request, f"Sold: {package.name}.")
-        elif action == "pay":
-            pay = forms.PaymentForm(request.POST)
-            if not pay.is_valid():
-                return _account_page(request, patient, 400, pay=pay)
-            data = dict(pay.cleaned_data)
-            data["amount_cents"] = data.pop("amount")
-            entry = services.payment_record(user=user, patient=patient, **data)
-            messages.success(request, f"{entry.description}: recorded.")
-        elif action == "finance":
-            finance = forms.FinancingForm(request.POST, auto_id="id_finance_%s")
-            if not finance.is_valid():
-                return _account_page(request, patient, 400, finance=finance)
-            data = dict(finance.cleaned_data)
-            data["amount_cents"] = data.pop("amount")
-            data["interval_months"] = data["interval_months"] or 1
-            plan = services.financing_plan_create(user=user, patient=patient, **data)
-            messages.success(request, f"Financing plan set up: {plan.instalments} instalments.")
-        elif action in ("refund", "reverse"):
-            form = forms.RefundForm(request.POST) if action == "refund" else forms.ReverseForm(request.POST)
-            if not form.is_valid():
-                return _account_page(
-                    request, patient, 400, refund_error=" ".join(str(e) for e in form.errors.values())
-                )
-            key = form.cleaned_data["payment" if action == "refund" else "entry"]
-            entry = get_object_or_404(LedgerEntry, external_id=key, account__patient=patient)
-            if action == "refund":
-                services.refund_record(
-                    user=user,
-                    payment=entry,
-                    amount_cents=form.cleaned_data["amount"],
-                    reason=form.cleaned_data["reason"],
-                )
-            else:
-                services.entry_reverse(user=user, entry=entry, reason=form.cleaned_data["reason"])
-            messages.success(request, "Refund recorded." if action == "refund" else "Entry reversed.")
-        else:
-            return _account_page(request, patient, 400)
+        with transaction.atomic():  # the key is claimed with what the form records, or not at all
+            if once is not None:
+                services.form_once(user=request.user, key=once)
+            refused = _account_action(request, patient, action)
+    except services.FormAlreadySent as exc:  # the browser shows this answer, not the first: say it was kept
+        messages.info(request, exc.message)
     except DomainError as exc:
         messages.error(request, exc.message)
-        bound = {"pay": pay} if action == "pay" else {"finance": finance} if action == "finance" else {}
-        return _account_page(request, patient, 400, **bound)
+        return _account_page(request, patient, 400, **_bound(action, request))
+    else:
+        if refused is not None:
+            return refused
     return redirect("billing:account", patient.external_id)
+
+
+def _bound(action: str | None, request: AuthedRequest) -> dict[str, Any]:
+    """The form refused by a rule, shown again with what was typed."""
+    if action == "pay":
+        pay = forms.PaymentForm(request.POST)
+        pay.is_valid()
+        return {"pay": pay}
+    if action == "finance":
+        finance = forms.FinancingForm(request.POST, auto_id="id_finance_%s")
+        finance.is_valid()
+        return {"finance": finance}
+    return {}
+
+
+def _account_action(request: AuthedRequest, patient: Patient, action: str | None) -> HttpResponse | None:
+    """Record one money form of the account page. Returns the page again when the form itself is invalid,
+    None when recorded; a rule's refusal is raised (and rolls back the form's key with everything else)."""
+    user = request.user
+    if action == "sell":
+        sell = forms.SellForm(request.POST)
+        if not sell.is_valid():
+            return _account_page(request, patient, 400, sell=sell)
+        package: Package = sell.cleaned_data["package"]
+        services.package_sell(user=user, patient=patient, package=package)
+        messages.success(request, f"Sold: {package.name}.")
+    elif action == "pay":
+        pay = forms.PaymentForm(request.POST)
+        if not pay.is_valid():
+            return _account_page(request, patient, 400, pay=pay)
+        data = dict(pay.cleaned_data)
+        data["amount_cents"] = data.pop("amount")
+        entry = services.payment_record(user=user, patient=patient, **data)
+        messages.success(request, f"{entry.description}: recorded.")
+    elif action == "finance":
+        finance = forms.FinancingForm(request.POST, auto_id="id_finance_%s")
+        if not finance.is_valid():
+            return _account_page(request, patient, 400, finance=finance)
+        data = dict(finance.cleaned_data)
+        data["amount_cents"] = data.pop("amount")
+        data["interval_months"] = data["interval_months"] or 1
+        plan = services.financing_plan_create(user=user, patient=patient, **data)
+        messages.success(request, f"Financing plan set up: {plan.instalments} instalments.")
+    elif action in ("refund", "reverse"):
+        form = forms.RefundForm(request.POST) if action == "refund" else forms.ReverseForm(request.POST)
+        if not form.is_valid():
+            return _account_page(
+                request, patient, 400, refund_error=" ".join(str(e) for e in form.errors.values())
+            )
+        key = form.cleaned_data["payment" if action == "refund" else "entry"]
+        entry = get_object_or_404(LedgerEntry, external_id=key, account__patient=patient)
+        if action == "refund":
+            services.refund_record(
+                user=user,
+                payment=entry,
+                amount_cents=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+        else:
+            services.entry_reverse(user=user, entry=entry, reason=form.cleaned_data["reason"])
+        messages.success(request, "Refund recorded." if action == "refund" else "Entry reversed.")
+    else:
+        return _account_page(request, patient, 400)
+    return None
 
 
 @login_required

@@ -13,6 +13,18 @@
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("[data-print]"); if (b) { e.preventDefault(); window.print(); }
   });
+  /* A form that records something is sent once: a second tap while the first is in flight does nothing.
+     The button comes back if the page is shown again (back button) or nothing answered within 15 s; the
+     server refuses a money form sent twice in any case (its one-time key). */
+  document.addEventListener("submit", function (e) {
+    var f = e.target, b = e.submitter || f.querySelector("button[type=submit]");
+    if (!b || (f.method || "").toLowerCase() !== "post" || f.target || f.hasAttribute("hx-post")) return;
+    setTimeout(function () { b.disabled = true; }, 0);  /* after the submitter's name and value are sent */
+    setTimeout(function () { b.disabled = false; }, 15000);
+  });
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted) document.querySelectorAll("form button[type=submit][disabled]").forEach(function (b) { b.disabled = false; });
+  });
   document.addEventListener("change", function (e) {
     if (e.target.matches && e.target.matches("select[data-autosubmit]") && e.target.form) { e.target.form.submit(); }
   });
