@@ -98,7 +98,7 @@ def test_cssrs_with_skipped_items(capsys):
             MSG_TOO_MANY_MISSING.format(
                 name="Patient Health Questionnaire-9 (PHQ-9)",
                 missing=3,
-                items="phq9_2, phq9_3, phq9_4",
+                items="questions 2, 3 and 4",
                 allowed=2,
             ),
         ),

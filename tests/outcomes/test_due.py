@@ -539,7 +539,7 @@ def test_the_correction_page_is_prefilled_and_saves_a_replacement_that_raises_fl
         (
             [None, None, None, 1, 1, 1, 1, 1, 0],
             "Three items were left out",
-            "3 items unanswered (phq9_1, phq9_2, phq9_3); at most 2 may be missing",
+            "3 items unanswered (questions 1, 2 and 3); at most 2 may be missing",
         ),
     ],
 )

@@ -89,7 +89,8 @@ def test_invalid_answers_through_the_link_save_nothing_and_leave_it_usable(link)
     obj, token = link
     client = Client()
     bad = post_answers(client, f"/q/{token}/", obj, [None, None, None, 1, 1, 1, 1, 1, 0])
-    assert bad.status_code == 400 and "3 items unanswered" in bad.content.decode()
+    assert bad.status_code == 400 and "3 items unanswered (questions 1, 2 and 3)" in bad.content.decode()
+    assert "phq9_" not in bad.content.decode().split("<form")[0]  # the patient sees numbers, not keys
     assert not QuestionnaireResponse.objects.exists()
     obj.refresh_from_db()
     assert obj.used_at is None
@@ -200,3 +201,21 @@ def test_the_server_access_log_masks_a_link_token():
         timedelta(milliseconds=3),
     )
     assert records[0]["path"] == "/cal/[link]/appointments.ics"
+
+
+@pytest.mark.parametrize("logger", ["django.server", "django.request"])
+def test_djangos_own_request_lines_mask_a_link_token(logger, caplog):
+    """The development server's request lines and Django's "Bad Request: <path>" print through Django's own
+    handlers as well as ours: the token is masked at the logger, before any handler."""
+    import logging
+
+    from ketaclinic.base.tokens import token_new
+
+    token = token_new()
+    with caplog.at_level(logging.INFO, logger=logger):
+        logging.getLogger(logger).info('"%s" %s %s', f"GET /q/{token}/ HTTP/1.1", 200, 5083)
+        logging.getLogger(logger).warning(
+            "%s: %s", "Bad Request", f"/consent/sign/{token}/"
+        )  # as Django logs
+    assert token not in caplog.text
+    assert '"GET /q/[link]/ HTTP/1.1" 200 5083' in caplog.text

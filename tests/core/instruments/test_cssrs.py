@@ -57,15 +57,17 @@ def test_items_3_to_5_are_required_when_item_2_is_yes():
     with pytest.raises(ValidationError) as err:
         score("cssrs_screener", [1, 1, 1, N, 0, 0, N])
     assert err.value.message == MSG_MISSING_REFUSED.format(
-        name="Columbia Suicide Severity Rating Scale, screener (C-SSRS screener)", items="cssrs_4"
+        name="Columbia Suicide Severity Rating Scale, screener (C-SSRS screener)", items="question 4"
     )
 
 
 def test_recency_is_required_after_behaviour_and_item_1_always():
-    with pytest.raises(ValidationError, match="cssrs_6_recent"):
+    with pytest.raises(ValidationError, match="question 7 unanswered") as err:
         score("cssrs_screener", [0, 0, N, N, N, 1, N])
-    with pytest.raises(ValidationError, match="cssrs_1"):
+    assert err.value.value == ["cssrs_6_recent"]
+    with pytest.raises(ValidationError, match="question 1 unanswered") as err:
         score("cssrs_screener", [N, 0, N, N, N, 0, N])
+    assert err.value.value == ["cssrs_1"]
 
 
 def test_a_non_yes_no_answer_is_refused():

@@ -37,7 +37,7 @@ def test_gad7_refuses_any_missing_item():
     with pytest.raises(ValidationError) as err:
         score("gad7", [1, None, 1, 1, 1, 1, 1])
     assert err.value.message == MSG_MISSING_REFUSED.format(
-        name="Generalized Anxiety Disorder-7 (GAD-7)", items="gad7_2"
+        name="Generalized Anxiety Disorder-7 (GAD-7)", items="question 2"
     )
 
 

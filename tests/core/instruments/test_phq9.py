@@ -97,7 +97,7 @@ def test_three_missing_items_are_refused():
     with pytest.raises(ValidationError) as err:
         score("phq9", [1, None, 1, None, 1, None, 1, 1, 0])
     assert err.value.message == MSG_TOO_MANY_MISSING.format(
-        name="Patient Health Questionnaire-9 (PHQ-9)", missing=3, items="phq9_2, phq9_4, phq9_6", allowed=2
+        name="Patient Health Questionnaire-9 (PHQ-9)", missing=3, items="questions 2, 4 and 6", allowed=2
     )
 
 

@@ -108,6 +108,14 @@ def _checked_answers(instrument: Instrument, answers: Sequence[int | None]) -> d
     return by_code
 
 
+def questions_words(instrument: Instrument, codes: Sequence[str]) -> str:
+    """Items as the person answering sees them, by number: "question 2", "questions 2, 4 and 6"."""
+    numbers = [str(n) for n, item in enumerate(instrument.items, start=1) if item.code in codes]
+    if len(numbers) == 1:
+        return f"question {numbers[0]}"
+    return f"questions {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
 def score_instrument(instrument: Instrument, answers: Sequence[int | None]) -> Score:
     """Score one administration of ``instrument`` (see the module docstring for the rules)."""
     by_code = _checked_answers(instrument, answers)
@@ -132,14 +140,17 @@ def score_instrument(instrument: Instrument, answers: Sequence[int | None]) -> S
     rule = instrument.missing
     if missing and rule.method == "refuse":
         raise ValidationError(
-            MSG_MISSING_REFUSED.format(name=instrument.name, items=", ".join(missing)),
+            MSG_MISSING_REFUSED.format(name=instrument.name, items=questions_words(instrument, missing)),
             field="answers",
             value=missing,
         )
     if len(missing) > rule.max_missing:
         raise ValidationError(
             MSG_TOO_MANY_MISSING.format(
-                name=instrument.name, missing=len(missing), items=", ".join(missing), allowed=rule.max_missing
+                name=instrument.name,
+                missing=len(missing),
+                items=questions_words(instrument, missing),
+                allowed=rule.max_missing,
             ),
             field="answers",
             value=missing,
