@@ -20,7 +20,7 @@ def token_sha256(token: str) -> str:
 
 
 # The addresses whose second part is a patient's link token (questionnaire, consent, statement, preparation,
-# calendar feed): tests/audit/test_requests.py checks every URL pattern with a token is matched here.
+# calendar feed): tests/outcomes/test_links.py checks every URL pattern with a token is matched here.
 TOKEN_PATHS = ("q", "statement", "prep", "cal", "consent/sign")
 _TOKEN_IN_PATH = re.compile(r"^(/(?:" + "|".join(re.escape(p) for p in TOKEN_PATHS) + r")/)[^/]+")
 MASKED = "[link]"
